@@ -1,0 +1,1 @@
+"""Branchline HTTP API (FastAPI)."""

@@ -1,0 +1,42 @@
+"""The FastAPI application factory."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .core.context import AppContext
+from .core.errors import install_error_handlers
+from .settings import Settings, get_settings
+from .web import default_dist, install_pwa
+
+API_DESCRIPTION = """Branchline's public API (v1). Errors are always JSON `{"error", "reason"}` with
+the matching status. Authenticate with `Authorization: Bearer <access token>` (from
+`/api/v1/auth/login`) or an API key (Bearer, or HTTP Basic with user `apikey`). Each tenant's
+CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api/v1/me`)."""
+
+
+def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        registry = app.state.ctx.extras.get("index_registry")
+        if registry is not None:
+            registry.close()
+        app.state.ctx.store.close()
+
+    app = FastAPI(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.ctx = ctx or AppContext.create(settings)
+    install_error_handlers(app)
+
+    from . import features  # noqa: PLC0415  (the one list of feature routers)
+
+    features.install_hooks(app.state.ctx)
+    features.install(app)
+    install_pwa(app, settings.pwa_dist or default_dist())
+    logging.getLogger("branchline").setLevel(settings.log_level.upper())
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, throttling, and turning a request into a Principal."""

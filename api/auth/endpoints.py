@@ -1,0 +1,67 @@
+"""Routes: register, login, refresh, logout, me."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from ..core.deps import CtxDep, PrincipalDep, client_address
+from ..tenants import repository as tenants
+from ..users import repository as users
+from . import service
+from .schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post("/auth/register", response_model=TokenPair, status_code=201)
+def register(body: RegisterRequest, ctx: CtxDep) -> dict:
+    """Create a tenant (an MSP) and its owner account, then sign the owner in.
+
+    The tenant gets its `trees`, `sessions` and `clients` databases and, unless
+    `starter_library` is false, the starter library of troubleshooting trees.
+    """
+    _tenant, owner = service.create_tenant(
+        ctx, tenant_name=body.tenant_name, email=body.email, password=body.password,
+        display_name=body.display_name, starter_library=body.starter_library)
+    return service.token_pair(ctx, owner)
+
+
+@router.post("/auth/login", response_model=TokenPair)
+def login(body: LoginRequest, request: Request, ctx: CtxDep) -> dict:
+    """Sign in with e-mail and password. Repeated failures are throttled (429 with Retry-After)."""
+    return service.login(ctx, body.email, body.password, client_address(request))
+
+
+@router.post("/auth/refresh", response_model=TokenPair)
+def refresh(body: RefreshRequest, ctx: CtxDep) -> dict:
+    """Trade a refresh token for a new pair. Each refresh token works once: presenting a used
+    one again revokes every token of that sign-in."""
+    return service.refresh(ctx, body.refresh_token)
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(body: RefreshRequest, ctx: CtxDep) -> Response:
+    """End a sign-in: its refresh token (and every token rotated from it) stops working."""
+    service.logout(ctx, body.refresh_token)
+    return Response(status_code=204)
+
+
+@router.get("/me")
+def me(principal: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
+    """The caller, their tenant and role, and where their sync databases live."""
+    tenant = tenants.get_tenant(ctx.system, principal.tenant_id)
+    user = users.get_user(ctx.system, principal.tenant_id, principal.user_id)
+    root = f"{public_base(ctx, request)}/sync/{principal.tenant_id}/"
+    dbs = tenants.list_tenant_databases(ctx.store, principal.tenant_id)
+    return {
+        "user": users.public_user(user) if user else {"id": principal.user_id, "kind": principal.kind,
+                                                        "display_name": principal.extra.get("display_name")},
+        "tenant": {"id": tenant["tenant_id"], "name": tenant["name"]},
+        "role": principal.role,
+        "sync": {"root": root, "databases": {name: root + name for name in dbs}},
+    }
+
+
+def public_base(ctx, request: Request) -> str:
+    if ctx.settings.public_url:
+        return ctx.settings.public_url
+    return str(request.base_url).rstrip("/")

@@ -1,0 +1,302 @@
+"""Sign-up, sign-in, token rotation, and resolving a request's credentials to a Principal."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+from typing import Any
+
+from sync.access import ROLES, Principal
+from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
+
+from ..core.context import AppContext
+from ..core.docs import get_or_none, save
+from ..core.ids import new_id
+from ..core.timeutil import iso
+from ..tenants import repository as tenants
+from ..users import repository as users
+from . import tokens
+from .passwords import burn_verify_time, check_password_policy, hash_password, verify_password
+from .throttle import LoginThrottle
+
+
+def throttle(ctx: AppContext) -> LoginThrottle:
+    t = ctx.extras.get("throttle")
+    if t is None:
+        s = ctx.settings
+        t = ctx.extras["throttle"] = LoginThrottle(
+            per_account=s.login_max_failures_per_account, per_address=s.login_max_failures_per_address,
+            window_s=s.login_failure_window_seconds, lockout_s=s.login_lockout_seconds)
+    return t
+
+
+# --- users and tenants ------------------------------------------------------------------
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise BadRequest(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
+    return role
+
+
+def create_user(ctx: AppContext, tenant_id: str, *, email: str, password: str, display_name: str,
+                role: str) -> dict[str, Any]:
+    """Create a user; the e-mail is claimed first so two concurrent sign-ups cannot share it."""
+    email_n = users.normalize_email(email)
+    if "@" not in email_n or len(email_n) > 254 or email_n.startswith("@") or email_n.endswith("@"):
+        raise BadRequest(f"{email!r} is not an e-mail address.")
+    check_role(role)
+    check_password_policy(password, email=email_n)
+    display_name = (display_name or "").strip() or email_n.split("@")[0]
+    if len(display_name) > 120:
+        raise BadRequest("The display name is too long: use at most 120 characters.")
+    user_id = new_id()
+    pw_hash = hash_password(password)
+    users.claim_email(ctx.system, email_n, tenant_id, user_id)
+    try:
+        return users.insert_user(ctx.system, {
+            "_id": users.user_doc_id(tenant_id, user_id), "type": "user", "schema_version": 1,
+            "tenant_id": tenant_id, "user_id": user_id, "email": email_n,
+            "display_name": display_name, "role": role, "password_hash": pw_hash,
+            "active": True, "token_epoch": 0, "created_at": iso(), "updated_at": iso()})
+    except Exception:
+        users.release_email(ctx.system, email_n)
+        raise
+
+
+def on_tenant_created(ctx: AppContext, tenant_id: str, *, starter_library: bool) -> None:
+    """Hooks other features register (e.g. the starter library loader)."""
+    for hook in ctx.extras.get("tenant_created_hooks", []):
+        hook(ctx, tenant_id, starter_library=starter_library)
+
+
+def create_tenant(ctx: AppContext, *, tenant_name: str, email: str, password: str,
+                  display_name: str, starter_library: bool = True) -> tuple[dict, dict]:
+    """A tenant, its databases and its owner; undone as a whole if any step fails."""
+    name = (tenant_name or "").strip()
+    if not name or len(name) > 120:
+        raise BadRequest("tenant_name must be 1 to 120 characters: the MSP's name as your team knows it.")
+    # Check the cheap things before creating anything, so a refused sign-up leaves nothing behind.
+    check_password_policy(password, email=users.normalize_email(email))
+    if users.find_by_email(ctx.system, email) is not None:
+        raise Conflict(f"The e-mail {users.normalize_email(email)} already has an account. "
+                       "Sign in instead, or use another address.")
+    tenant_id = new_id(10)
+    owner = create_user(ctx, tenant_id, email=email, password=password,
+                        display_name=display_name, role="owner")
+    try:
+        tenant = tenants.insert_tenant(ctx.system, tenant_id, name)
+        tenants.create_tenant_databases(ctx.store, tenant_id)
+        on_tenant_created(ctx, tenant_id, starter_library=starter_library)
+    except Exception:
+        _undo_tenant(ctx, tenant_id, owner)
+        raise
+    return tenant, owner
+
+
+def _undo_tenant(ctx: AppContext, tenant_id: str, owner: dict) -> None:
+    users.release_email(ctx.system, owner["email"])
+    for doc_id in (owner["_id"], tenants.tenant_doc_id(tenant_id)):
+        doc = get_or_none(ctx.system, doc_id)
+        if doc:
+            ctx.system.delete(doc_id, doc["_rev"])
+    for name in tenants.list_tenant_databases(ctx.store, tenant_id):
+        ctx.store.delete_db(tenants.physical_name(tenant_id, name))
+
+
+# --- tokens ------------------------------------------------------------------------------
+
+def _family_id(tenant_id: str, family: str) -> str:
+    return f"rtfamily:{tenant_id}:{family}"
+
+
+def _refresh_id(tenant_id: str, token_id: str) -> str:
+    return f"refresh:{tenant_id}:{token_id}"
+
+
+def _issue_refresh(ctx: AppContext, user: dict, family: str) -> str:
+    rt = tokens.new_refresh_token(user["tenant_id"])
+    days = ctx.settings.refresh_token_days
+    save(ctx.system, {"_id": _refresh_id(rt.tenant_id, rt.token_id), "type": "refresh_token",
+                      "tenant_id": rt.tenant_id, "user_id": user["user_id"], "family": family,
+                      "secret_hash": rt.secret_hash, "epoch": user.get("token_epoch", 0),
+                      "created_at": iso(), "expires_at": int(time.time() + days * 86400),
+                      "used": False})
+    return str(rt)
+
+
+def token_pair(ctx: AppContext, user: dict, family: str | None = None) -> dict[str, Any]:
+    if family is None:
+        family = new_id(16)
+        save(ctx.system, {"_id": _family_id(user["tenant_id"], family), "type": "refresh_family",
+                          "tenant_id": user["tenant_id"], "user_id": user["user_id"],
+                          "revoked": False, "created_at": iso()})
+    access, ttl = tokens.make_access_token(
+        ctx.secret, user_id=user["user_id"], tenant_id=user["tenant_id"],
+        minutes=ctx.settings.access_token_minutes, epoch=user.get("token_epoch", 0))
+    return {"access_token": access, "refresh_token": _issue_refresh(ctx, user, family),
+            "token_type": "bearer", "expires_in": ttl}
+
+
+def login(ctx: AppContext, email: str, password: str, address: str | None) -> dict[str, Any]:
+    limiter = throttle(ctx)
+    email_n = users.normalize_email(email or "")
+    limiter.check(email_n, address)
+    user = users.find_by_email(ctx.system, email_n) if email_n else None
+    if user is None:
+        burn_verify_time(password or "")
+        ok = False
+    else:
+        ok = verify_password(user["password_hash"], password or "")
+    if not ok:
+        limiter.failure(email_n, address)
+        raise Unauthorized("The e-mail or password is wrong. Check both and try again.")
+    if not user.get("active", True):
+        raise Forbidden("This account is deactivated. Ask an admin of your team to reactivate it.",
+                        error="forbidden")
+    limiter.success(email_n)
+    return token_pair(ctx, user)
+
+
+def _revoke_family(ctx: AppContext, tenant_id: str, family: str) -> None:
+    fam = get_or_none(ctx.system, _family_id(tenant_id, family))
+    if fam and not fam.get("revoked"):
+        fam["revoked"] = True
+        fam["revoked_at"] = iso()
+        try:
+            save(ctx.system, fam)
+        except Conflict:
+            pass  # someone revoked it at the same moment
+
+
+def _load_refresh(ctx: AppContext, raw: str) -> tuple[dict, dict]:
+    rt = tokens.parse_refresh_token(raw)
+    doc = get_or_none(ctx.system, _refresh_id(rt.tenant_id, rt.token_id))
+    if doc is None or not tokens.same_hash(doc["secret_hash"], rt.secret_hash):
+        raise Unauthorized("The refresh token is not valid; sign in again.")
+    fam = get_or_none(ctx.system, _family_id(doc["tenant_id"], doc["family"]))
+    if fam is None or fam.get("revoked"):
+        raise Unauthorized("This sign-in was ended (signed out or revoked); sign in again.",
+                           error="token_revoked")
+    return doc, fam
+
+
+def refresh(ctx: AppContext, raw: str) -> dict[str, Any]:
+    doc, _fam = _load_refresh(ctx, raw)
+    if doc.get("used"):
+        # A used token coming back means it was copied: end every token of that sign-in.
+        _revoke_family(ctx, doc["tenant_id"], doc["family"])
+        raise Unauthorized("This refresh token was already used, so the sign-in it belongs to has been "
+                           "revoked to protect the account; sign in again.", error="token_reused")
+    if doc["expires_at"] < time.time():
+        raise Unauthorized("The refresh token has expired; sign in again.", error="token_expired")
+    user = users.get_user(ctx.system, doc["tenant_id"], doc["user_id"])
+    if user is None or not user.get("active", True) or user.get("token_epoch", 0) != doc.get("epoch", 0):
+        raise Unauthorized("This account's sign-ins were ended (deactivated or password reset); sign in again.",
+                           error="token_revoked")
+    doc["used"] = True
+    doc["used_at"] = iso()
+    try:
+        save(ctx.system, doc)
+    except Conflict:
+        _revoke_family(ctx, doc["tenant_id"], doc["family"])
+        raise Unauthorized("This refresh token was used twice at the same time; sign in again.",
+                           error="token_reused") from None
+    return token_pair(ctx, user, family=doc["family"])
+
+
+def logout(ctx: AppContext, raw: str) -> None:
+    doc, _fam = _load_refresh(ctx, raw)
+    _revoke_family(ctx, doc["tenant_id"], doc["family"])
+
+
+def bump_token_epoch(ctx: AppContext, user: dict) -> dict:
+    """End every token of a user at once (password reset, deactivation)."""
+    user["token_epoch"] = int(user.get("token_epoch", 0)) + 1
+    return user
+
+
+# --- request credentials -----------------------------------------------------------------
+
+_basic_cache: dict[str, tuple[float, str, str, str]] = {}
+_basic_lock = threading.Lock()
+_BASIC_TTL = 300.0
+
+
+def _principal_for_user(user: dict | None, *, epoch: int | None = None) -> Principal:
+    if user is None:
+        raise Unauthorized("The account behind these credentials no longer exists; sign in again.")
+    if not user.get("active", True):
+        raise Unauthorized("This account is deactivated. Ask an admin of your team to reactivate it.",
+                           error="account_deactivated")
+    if epoch is not None and int(user.get("token_epoch", 0)) != epoch:
+        raise Unauthorized("This sign-in was ended (password reset or deactivation); sign in again.",
+                           error="token_revoked")
+    return Principal(tenant_id=user["tenant_id"], user_id=user["user_id"], role=user["role"],
+                     kind="user", email=user["email"], extra={"display_name": user["display_name"]})
+
+
+def _principal_for_bearer(ctx: AppContext, token: str) -> Principal:
+    if token.startswith("bl_"):
+        from ..apikeys.service import principal_for_key  # noqa: PLC0415
+
+        return principal_for_key(ctx, token)
+    claims = tokens.read_access_token(ctx.secret, token)
+    user = users.get_user(ctx.system, claims["tid"], claims["sub"])
+    return _principal_for_user(user, epoch=int(claims.get("ep", 0)))
+
+
+def _principal_for_basic(ctx: AppContext, username: str, password: str, address: str | None) -> Principal:
+    if username == "apikey":
+        from ..apikeys.service import principal_for_key  # noqa: PLC0415
+
+        return principal_for_key(ctx, password)
+    # CouchDB clients send Basic credentials on every request; Argon2 on each would make a
+    # replication crawl, so a successful check is remembered briefly (keyed by a hash of the
+    # credentials and invalidated when the stored password hash changes).
+    key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+    now = time.monotonic()
+    with _basic_lock:
+        hit = _basic_cache.get(key)
+    if hit and hit[0] > now:
+        user = users.get_user(ctx.system, hit[1], hit[2])
+        if user is not None and user["password_hash"] == hit[3]:
+            return _principal_for_user(user)
+    limiter = throttle(ctx)
+    email_n = users.normalize_email(username)
+    limiter.check(email_n, address)
+    user = users.find_by_email(ctx.system, email_n)
+    if user is None or not verify_password(user["password_hash"], password):
+        if user is None:
+            burn_verify_time(password)
+        limiter.failure(email_n, address)
+        raise Unauthorized("The e-mail or password is wrong.")
+    limiter.success(email_n)
+    with _basic_lock:
+        if len(_basic_cache) > 10_000:
+            _basic_cache.clear()
+        _basic_cache[key] = (now + _BASIC_TTL, user["tenant_id"], user["user_id"], user["password_hash"])
+    return _principal_for_user(user)
+
+
+def principal_from_authorization(ctx: AppContext, authorization: str | None,
+                                 address: str | None) -> Principal:
+    """Bearer JWT, Bearer API key, or HTTP Basic (e-mail + password, or `apikey` + key)."""
+    if not authorization:
+        raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>` "
+                           "(from POST /api/v1/auth/login) or an API key.")
+    scheme, _, value = authorization.partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme == "bearer" and value:
+        return _principal_for_bearer(ctx, value)
+    if scheme == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except Exception:
+            raise Unauthorized("The Basic credentials are not valid base64 of `user:password`.") from None
+        username, sep, password = decoded.partition(":")
+        if not sep:
+            raise Unauthorized("The Basic credentials must be `user:password`.")
+        return _principal_for_basic(ctx, username, password, address)
+    raise Unauthorized("Unsupported Authorization header: use `Bearer <token>` or HTTP Basic.")

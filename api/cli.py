@@ -1,0 +1,161 @@
+"""The `branchline` command line."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from sync.errors import BranchlineError
+
+from .settings import Settings, SettingsError
+
+
+def _ctx(settings: Settings):
+    from .core.context import AppContext  # noqa: PLC0415
+
+    ctx = AppContext.create(settings)
+    from .features import install_hooks  # noqa: PLC0415
+
+    install_hooks(ctx)
+    return ctx
+
+
+def cmd_serve(args, settings: Settings) -> int:
+    import uvicorn  # noqa: PLC0415
+
+    from .app import create_app  # noqa: PLC0415
+    from .firstrun import first_run, format_first_run  # noqa: PLC0415
+
+    if args.host:
+        settings.host = args.host
+    if args.port:
+        settings.port = args.port
+    if bool(args.certfile) != bool(args.keyfile):
+        print("error: --certfile and --keyfile go together (the certificate and its private key).",
+              file=sys.stderr)
+        return 2
+    scheme = "https" if args.certfile else "http"
+    ctx = _ctx(settings)
+    url = settings.resolved_public_url(scheme)
+    banner = ""
+    if settings.mode == "development" and not args.no_demo:
+        result = first_run(ctx)
+        if result:
+            banner = format_first_run(result, url)
+    app = create_app(settings, ctx=ctx)
+    print(f"\n  Branchline is running at {url}  (data: {settings.data_dir})", flush=True)
+    if banner:
+        print(banner, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, ssl_certfile=args.certfile,
+                ssl_keyfile=args.keyfile, proxy_headers=True,
+                forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                log_level=settings.log_level, timeout_graceful_shutdown=5)
+    return 0
+
+
+def cmd_user_add(args, settings: Settings) -> int:
+    from .auth.service import create_user  # noqa: PLC0415
+    from .users.service import generate_password  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    password = generate_password()
+    user = create_user(ctx, args.tenant, email=args.email, password=password,
+                       display_name=args.name or "", role=args.role)
+    print(f"Created {user['role']} {user['email']} in tenant {args.tenant}. Password (shown once): {password}")
+    return 0
+
+
+def cmd_user_reset(args, settings: Settings) -> int:
+    from .users import repository as users  # noqa: PLC0415
+    from .users.service import generate_password, set_password  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    user = users.find_by_email(ctx.system, args.email)
+    if user is None:
+        print(f"error: no user with the e-mail {args.email}.", file=sys.stderr)
+        return 1
+    password = generate_password()
+    set_password(ctx, user, password)
+    print(f"New password for {user['email']} (shown once; every existing sign-in was ended): {password}")
+    return 0
+
+
+def cmd_tenant_create(args, settings: Settings) -> int:
+    from .auth.service import create_tenant  # noqa: PLC0415
+    from .users.service import generate_password  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    password = generate_password()
+    tenant, owner = create_tenant(ctx, tenant_name=args.name, email=args.owner_email, password=password,
+                                  display_name=args.owner_name or "", starter_library=not args.no_starter_library)
+    print(f"Created tenant {tenant['name']!r} (id {tenant['tenant_id']}).\n"
+          f"Owner {owner['email']} password (shown once): {password}")
+    return 0
+
+
+def cmd_seed(args, settings: Settings) -> int:
+    from .core.docs import by_prefix  # noqa: PLC0415
+    from .starter.service import load_starter_library  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    tenant_ids = [args.tenant] if args.tenant else [d["tenant_id"] for d in by_prefix(ctx.system, "tenant:")]
+    for tid in tenant_ids:
+        report = load_starter_library(ctx, tid)
+        summary = ", ".join(f"{len(v)} {k}" for k, v in report.items() if v) or "nothing to do"
+        print(f"tenant {tid}: {summary}")
+        for tree_id in report["offered"]:
+            print(f"  {tree_id}: edited by the tenant, left alone; the new starter version is offered as an update")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="branchline", description="Branchline server and administration.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the server (HTTPS with --certfile and --keyfile)")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the LAN)")
+    s.add_argument("--port", type=int, help="port (default 8000)")
+    s.add_argument("--certfile", help="TLS certificate (PEM) to serve HTTPS")
+    s.add_argument("--keyfile", help="TLS private key (PEM)")
+    s.add_argument("--no-demo", action="store_true", help="skip creating the demo tenant on first run")
+    s.set_defaults(func=cmd_serve)
+
+    u = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    ua = u.add_parser("add", help="create a user and print their password once")
+    ua.add_argument("--tenant", required=True, help="tenant id (see GET /api/v1/me)")
+    ua.add_argument("--email", required=True)
+    ua.add_argument("--role", default="engineer", choices=["owner", "admin", "author", "engineer", "viewer"])
+    ua.add_argument("--name", help="display name")
+    ua.set_defaults(func=cmd_user_add)
+    ur = u.add_parser("reset-password", help="print a new password for a locked-out user")
+    ur.add_argument("email")
+    ur.set_defaults(func=cmd_user_reset)
+
+    t = sub.add_parser("tenant", help="manage tenants").add_subparsers(dest="tenant_command", required=True)
+    tc = t.add_parser("create", help="create a tenant and its owner")
+    tc.add_argument("name")
+    tc.add_argument("--owner-email", required=True)
+    tc.add_argument("--owner-name")
+    tc.add_argument("--no-starter-library", action="store_true")
+    tc.set_defaults(func=cmd_tenant_create)
+    sd = sub.add_parser("seed", help="load or update the starter library (never overwrites a tenant's edits)")
+    sd.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    sd.set_defaults(func=cmd_seed)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+        return args.func(args, settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BranchlineError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Typed FastAPI dependencies: the context, the caller, role checks, list paging."""
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Callable
+
+import orjson
+from fastapi import Depends, Query, Request
+
+from sync.access import Principal
+from sync.errors import BadRequest, Forbidden
+
+from .context import AppContext
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+CtxDep = Annotated[AppContext, Depends(get_ctx)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def get_principal(request: Request, ctx: CtxDep) -> Principal:
+    from ..auth.service import principal_from_authorization  # noqa: PLC0415
+
+    return principal_from_authorization(ctx, request.headers.get("authorization"), client_address(request))
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str) -> Callable[..., Principal]:
+    def dep(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"This needs one of the roles {', '.join(roles)}; you are {principal.role}. "
+                            "Ask an owner or admin of your team.")
+        return principal
+    return dep
+
+
+AdminDep = Annotated[Principal, Depends(require_roles("owner", "admin"))]
+AuthorDep = Annotated[Principal, Depends(require_roles("owner", "admin", "author"))]
+
+
+class Page:
+    """`limit` (1..200) and an opaque `cursor` for lists answering `{items, next_cursor}`."""
+
+    def __init__(self, limit: Annotated[int, Query(ge=1, le=200)] = 50,
+                 cursor: Annotated[str | None, Query(max_length=2000)] = None) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+    def after(self) -> Any:
+        if not self.cursor:
+            return None
+        try:
+            return orjson.loads(base64.urlsafe_b64decode(self.cursor.encode() + b"=="))
+        except Exception:
+            raise BadRequest("The cursor is not valid: pass back next_cursor exactly as a list returned it.") from None
+
+    @staticmethod
+    def encode(value: Any) -> str:
+        return base64.urlsafe_b64encode(orjson.dumps(value)).decode().rstrip("=")
+
+    def answer(self, items: list[Any], last_key: Callable[[Any], Any]) -> dict[str, Any]:
+        """Answer `{items, next_cursor}` given up to limit+1 items fetched."""
+        more = len(items) > self.limit
+        items = items[: self.limit]
+        return {"items": items, "next_cursor": self.encode(last_key(items[-1])) if more and items else None}
+
+
+PageDep = Annotated[Page, Depends(Page)]

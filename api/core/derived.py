@@ -1,0 +1,141 @@
+"""Derived data (search, listings, usage counts) built from the `_changes` feed.
+
+Each tenant has one SQLite index file under `{data_dir}/index/`. It holds nothing that
+cannot be rebuilt: delete the file and the next query replays the feeds from the start. The
+same code serves both backends, since it only reads `_changes`.
+
+A reader calls `catch_up()` before querying, so what an API caller just wrote is visible in
+the very next listing (no background lag to reason about).
+"""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from sync.store import Store
+
+# handler(conn, change) for one `_changes` row with `doc` included (deleted docs: doc has `_deleted`).
+Handler = Callable[[sqlite3.Connection, dict[str, Any]], None]
+
+_BATCH = 500
+
+
+class DerivedIndex:
+    """One tenant's index: a SQLite file plus the feeds that keep it current."""
+
+    def __init__(self, path: Path, store: Store, feeds: dict[str, tuple[str, Handler]],
+                 schema: str) -> None:
+        """`feeds` maps a feed name to (physical database name, handler)."""
+        self.path = path
+        self.store = store
+        self.feeds = feeds
+        self.lock = threading.Lock()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=OFF")  # rebuildable: losing it costs a replay
+        self.conn.executescript(
+            "CREATE TABLE IF NOT EXISTS checkpoints (feed TEXT PRIMARY KEY, db TEXT, seq TEXT);" + schema)
+
+    def catch_up(self) -> None:
+        with self.lock:
+            for feed, (dbname, handler) in self.feeds.items():
+                self._follow(feed, dbname, handler)
+
+    def _follow(self, feed: str, dbname: str, handler: Handler) -> None:
+        import orjson  # noqa: PLC0415
+
+        row = self.conn.execute("SELECT db, seq FROM checkpoints WHERE feed=?", (feed,)).fetchone()
+        since: Any = 0
+        if row and row[0] == dbname and row[1] is not None:
+            since = orjson.loads(row[1])
+        if not self.store.db_exists(dbname):
+            return
+        db = self.store.db(dbname)
+        while True:
+            res = db.changes(since=since, limit=_BATCH, include_docs=True)
+            rows = res["results"]
+            if not rows:
+                return
+            self.conn.execute("BEGIN")
+            try:
+                for change in rows:
+                    handler(self.conn, change)
+                since = res["last_seq"]
+                self.conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)",
+                                  (feed, dbname, orjson.dumps(since).decode()))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            if len(rows) < _BATCH:
+                return
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+        self.catch_up()
+        with self.lock:
+            cur = self.conn.execute(sql, params)
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class IndexRegistry:
+    """Opens each tenant's index once per process."""
+
+    def __init__(self, factory: Callable[[str], DerivedIndex]) -> None:
+        self._factory = factory
+        self._open: dict[str, DerivedIndex] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant_id: str) -> DerivedIndex:
+        with self._lock:
+            idx = self._open.get(tenant_id)
+            if idx is None:
+                idx = self._open[tenant_id] = self._factory(tenant_id)
+            return idx
+
+    def close(self) -> None:
+        with self._lock:
+            for idx in self._open.values():
+                idx.close()
+            self._open.clear()
+
+
+class IndexPart:
+    """What one feature adds to the tenant index: tables, and the feeds that fill them."""
+
+    def __init__(self, name: str, schema: str,
+                 feeds: Callable[[str], dict[str, tuple[str, Handler]]]) -> None:
+        self.name = name
+        self.schema = schema
+        self.feeds = feeds
+
+
+def register_part(ctx, part: IndexPart) -> None:
+    parts = ctx.extras.setdefault("index_parts", {})
+    parts[part.name] = part
+
+
+def tenant_index(ctx, tenant_id: str) -> DerivedIndex:
+    """The tenant's derived index with every registered part (opened once per process)."""
+    import hashlib  # noqa: PLC0415
+
+    registry: IndexRegistry | None = ctx.extras.get("index_registry")
+    if registry is None:
+        def factory(tid: str) -> DerivedIndex:
+            parts = sorted(ctx.extras.get("index_parts", {}).values(), key=lambda p: p.name)
+            schema = "".join(p.schema for p in parts)
+            # A schema change gets a new file, so an old index is rebuilt rather than misread.
+            tag = hashlib.sha256(schema.encode()).hexdigest()[:10]
+            feeds: dict[str, tuple[str, Handler]] = {}
+            for p in parts:
+                feeds.update(p.feeds(tid))
+            return DerivedIndex(ctx.settings.data_dir / "index" / f"{tid}.{tag}.sqlite", ctx.store, feeds, schema)
+
+        registry = ctx.extras["index_registry"] = IndexRegistry(factory)
+    return registry.get(tenant_id)

@@ -1,0 +1,33 @@
+"""Small helpers over a store `Database` for the server's own documents."""
+from __future__ import annotations
+
+from typing import Any
+
+from sync.errors import NotFound
+from sync.store import Database
+
+
+def get_or_none(db: Database, docid: str) -> dict[str, Any] | None:
+    try:
+        return db.get(docid)
+    except NotFound:
+        return None
+
+
+def save(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
+    """Write `doc` (with `_rev` for an update, without for a create) and return it updated.
+
+    A stale `_rev` or an existing id raises Conflict: writes never overwrite blindly.
+    """
+    res = db.put(doc)
+    doc["_rev"] = res["rev"]
+    return doc
+
+
+def by_prefix(db: Database, prefix: str, *, limit: int | None = None,
+              startkey: str | None = None) -> list[dict[str, Any]]:
+    """Documents whose id starts with `prefix`, in id order, from `startkey` (exclusive) on."""
+    start = prefix if startkey is None else startkey + "\u0000"
+    rows = db.all_docs(startkey=start, endkey=prefix + "\ufff0", include_docs=True,
+                       limit=limit)["rows"]
+    return [r["doc"] for r in rows if r.get("doc")]

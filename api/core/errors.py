@@ -1,0 +1,88 @@
+"""One exception handler, one JSON error shape: `{"error", "reason"}` with the right status.
+
+The error classes themselves live in `sync.errors` so the sync endpoints and the API share
+them; this module maps everything else (validation errors, unknown routes, crashes) onto the
+same shape.
+"""
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync.errors import (  # noqa: F401  (re-exported for feature code)
+    BadRequest,
+    BranchlineError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedMediaType,
+)
+
+log = logging.getLogger("branchline")
+
+_STATUS_ERRORS = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
+    415: "bad_content_type", 422: "invalid", 429: "too_many_requests",
+}
+
+
+def error_response(status: int, error: str, reason: str, headers: dict[str, str] | None = None,
+                   details=None) -> ORJSONResponse:
+    body = {"error": error, "reason": reason}
+    if details is not None:
+        body["details"] = details
+    return ORJSONResponse(body, status_code=status, headers=headers)
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc) or "body"
+        msg = err.get("msg", "is invalid")
+        if err.get("type") == "json_invalid":
+            msg = "the request body is not valid JSON"
+        problems.append({"field": where, "message": msg})
+    first = problems[0] if problems else {"field": "body", "message": "is invalid"}
+    reason = f"{first['field']}: {first['message']}"
+    if len(problems) > 1:
+        reason += f" (and {len(problems) - 1} more problem(s); see details)"
+    return reason + ". Fix the request and send it again.", problems
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BranchlineError)
+    async def _branchline(request: Request, exc: BranchlineError):
+        return ORJSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        reason, problems = _describe_validation(exc)
+        return error_response(400, "bad_request", reason, details=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        error = _STATUS_ERRORS.get(exc.status_code, "error")
+        reason = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        if exc.status_code == 404:
+            reason = f"No route for {request.method} {request.url.path}. See /docs for the API."
+        elif exc.status_code == 405:
+            reason = f"{request.method} is not allowed on {request.url.path}. See /docs for the API."
+        return error_response(exc.status_code, error, reason, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_server_error",
+                              "The server failed unexpectedly; nothing was changed by this request. "
+                              "Try again, and report it if it persists.")

@@ -1,0 +1,92 @@
+"""One typed settings object for the whole server (environment variables `BRANCHLINE_*`)."""
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people copy from examples; refusing them keeps a tutorial secret out of production.
+_PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "development", "dev", "test", "please-change"}
+_MIN_SECRET_LEN = 32
+
+
+class SettingsError(RuntimeError):
+    """Bad configuration: startup stops with this message, which says how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BRANCHLINE_", env_file=None, extra="ignore")
+
+    # `development` is the embedded default of the README's run command; `production` refuses
+    # to start without an explicit secret.
+    mode: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default_factory=lambda: Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "branchline")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None  # defaults to the address the server listens on
+    secret_key: str | None = None
+
+    backend: Literal["embedded", "couchdb"] = "embedded"
+    couchdb_url: str | None = None
+    couchdb_user: str | None = None
+    couchdb_password: str | None = None
+
+    access_token_minutes: float = 10.0
+    refresh_token_days: float = 30.0  # must outlive several days offline
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_failure_window_seconds: int = 900
+    login_lockout_seconds: int = 60
+
+    pwa_dist: Path | None = None  # built PWA to serve at /; default: pwa/dist beside the code
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if self.public_url:
+            self.public_url = self.public_url.rstrip("/")
+        if self.backend == "couchdb" and not self.couchdb_url:
+            raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_COUCHDB_URL (e.g. http://couchdb:5984).")
+        return self
+
+    def resolved_public_url(self, scheme: str = "http") -> str:
+        if self.public_url:
+            return self.public_url
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"{scheme}://{host}:{self.port}"
+
+    def resolve_secret(self) -> str:
+        """The signing secret: explicit in production; generated once and kept in development."""
+        if self.secret_key:
+            if self.secret_key.lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < _MIN_SECRET_LEN:
+                raise SettingsError(
+                    f"BRANCHLINE_SECRET_KEY is too weak: use at least {_MIN_SECRET_LEN} random characters, "
+                    "e.g. `export BRANCHLINE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')`."
+                )
+            return self.secret_key
+        if self.mode == "production":
+            raise SettingsError(
+                "Production mode needs an explicit secret. Set BRANCHLINE_SECRET_KEY to at least "
+                f"{_MIN_SECRET_LEN} random characters, e.g. "
+                "`export BRANCHLINE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')`."
+            )
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        # Created with 0600 so other local users cannot mint tokens.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(value + "\n")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

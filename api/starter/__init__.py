@@ -1,0 +1,1 @@
+"""The starter library: the seed trees every new tenant gets, and updates to them."""

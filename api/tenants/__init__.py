@@ -1,0 +1,1 @@
+"""Tenants (one MSP each) and their databases."""

@@ -1,0 +1,118 @@
+"""Routes: the tree library, drafts, validation, publishing, versions, import and export."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import ORJSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep
+from ..core.derived import tenant_index
+from . import library, service
+from .validation import validate_tree
+
+router = APIRouter(prefix="/api/v1", tags=["trees"])
+
+TreeBody = Annotated[dict[str, Any], Body(description="A tree document in the tree format (v1).")]
+
+
+class PublishRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change_note: str = Field(default="", max_length=2000)
+    rev: str | None = Field(default=None, alias="_rev",
+                            description="Publish only if the draft is still at this revision.")
+
+
+@router.get("/trees")
+def list_trees(who: PrincipalDep, ctx: CtxDep, page: PageDep,
+               q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
+               category: Annotated[str | None, Query(max_length=100)] = None,
+               tag: Annotated[str | None, Query(max_length=50)] = None,
+               sort: Annotated[Literal["name", "updated", "usage"] | None, Query()] = None,
+               include_archived: bool = False) -> dict:
+    """The library: filter by `category` or `tag`, sort by `name`, `updated` or `usage`, or search
+    with `q` (ranked by relevance over titles, tags, descriptions and node text)."""
+    offset = int(page.after() or 0)
+    rows = library.search(tenant_index(ctx, who.tenant_id), q=q, category=category, tag=tag, sort=sort,
+                          include_archived=include_archived, limit=page.limit + 1, offset=offset)
+    out = page.answer(rows, lambda _row: offset + page.limit)
+    return out
+
+
+@router.get("/trees/categories")
+def list_categories(who: PrincipalDep, ctx: CtxDep) -> dict:
+    """The categories in use, with how many trees each holds."""
+    return {"items": library.categories(tenant_index(ctx, who.tenant_id)), "next_cursor": None}
+
+
+@router.post("/trees", status_code=201)
+def create_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Create a draft. Without `_id`, one is derived from the title. Drafts may be incomplete;
+    only a body that is not a tree at all (wrong types, unknown fields) is refused."""
+    saved = service.create_tree(ctx, who, body)
+    return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
+
+
+@router.post("/trees/validate")
+def validate(body: Annotated[Any, Body()], who: PrincipalDep) -> dict:
+    """Check a tree and list every problem at once: `{valid, problems: [{node_id, code, message}]}`."""
+    problems = validate_tree(body)
+    return {"valid": not problems, "problems": [p.model_dump() for p in problems]}
+
+
+@router.post("/trees/import", status_code=201)
+def import_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep, replace: bool = False) -> dict:
+    """Import a tree exported with `GET /trees/{id}/export` as a draft (`replace=true` to
+    overwrite an existing draft of the same id)."""
+    saved = service.import_tree(ctx, who, body, replace=replace)
+    return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
+
+
+@router.get("/trees/{tree_id}")
+def get_tree(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """The draft with its `_rev` (and `_conflicts` when two edits collided)."""
+    return service.get_tree(ctx, who, tree_id)
+
+
+@router.put("/trees/{tree_id}")
+def update_tree(tree_id: str, body: TreeBody, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Save the draft. The body carries the `_rev` it was loaded at; a stale `_rev` is a 409."""
+    saved = service.update_tree(ctx, who, tree_id, body)
+    return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
+
+
+@router.delete("/trees/{tree_id}")
+def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Archive a tree: it leaves the library; its published versions stay readable for sessions."""
+    saved = service.archive_tree(ctx, who, tree_id)
+    return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "archived": True}
+
+
+@router.post("/trees/{tree_id}/publish", status_code=201)
+def publish(tree_id: str, who: AuthorDep, ctx: CtxDep, body: PublishRequest | None = None) -> dict:
+    """Publish the draft as the next immutable version. A draft with problems is refused with
+    422 and the full list of problems in `details`."""
+    body = body or PublishRequest()
+    doc = service.publish(ctx, who, tree_id, change_note=body.change_note, rev=body.rev)
+    return {"ok": True, "id": doc["_id"], "version": doc["version"], "published_at": doc["published_at"]}
+
+
+@router.get("/trees/{tree_id}/versions")
+def list_versions(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Published versions, newest first."""
+    return {"items": service.list_versions(ctx, who, tree_id), "next_cursor": None}
+
+
+@router.get("/trees/{tree_id}/versions/{version}")
+def get_version(tree_id: str, version: int, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """One published version, as frozen."""
+    return service.get_version(ctx, who, tree_id, version)
+
+
+@router.get("/trees/{tree_id}/export")
+def export_tree(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> Response:
+    """The draft as a JSON file for `POST /trees/import`."""
+    doc = service.export_tree(ctx, who, tree_id)
+    name = doc["_id"].split(":", 1)[1]
+    return ORJSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{name}.tree.json"'})

@@ -1,0 +1,258 @@
+"""Trees: drafts edited with `_rev`, immutable published versions, archive, import/export.
+
+Storage in the tenant's `trees` database (it replicates to devices, so sessions can run
+offline on the version they pinned):
+
+- `tree:{slug}`: the draft, exactly in the tree format; authors edit it.
+- `treever:{slug}:{n}`: published version n, an immutable copy (never edited or deleted).
+- `treemeta:{slug}`: the server's sidecar (latest version, timestamps, starter origin), so
+  the server never writes into the document authors edit.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from pydantic import ValidationError
+
+from sync.access import Principal
+from sync.errors import BadRequest, Conflict, NotFound, Unprocessable
+from sync.naming import physical_name
+from sync.store import Database
+
+from ..core.context import AppContext
+from ..core.docs import by_prefix, get_or_none, save
+from ..core.timeutil import iso
+from .migrations import migrate_tree, migrate_tree_version
+from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
+from .validation import validate_tree
+
+# Problems that make a body unstorable even as a draft: it is not a tree at all.
+SHAPE_CODES = {"not_an_object", "invalid_field", "unknown_field", "unknown_node_type",
+               "invalid_tree_id", "too_many_nodes", "invalid_node_id"}
+_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def trees_db(ctx: AppContext, tenant_id: str) -> Database:
+    return ctx.store.db(physical_name(tenant_id, "trees"))
+
+
+def normalize_tree_id(raw: str) -> str:
+    slug = tree_slug(raw)
+    if not _SLUG_RE.match(slug):
+        raise NotFound(f"No tree {raw!r}: tree ids look like tree:citrix-vda-registration.")
+    return tree_doc_id(slug)
+
+
+def slugify(title: str) -> str:
+    text = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:56].strip("-")
+    return slug or "tree"
+
+
+def _meta_id(tree_id: str) -> str:
+    return "treemeta:" + tree_slug(tree_id)
+
+
+def get_meta(db: Database, tree_id: str) -> dict[str, Any]:
+    return get_or_none(db, _meta_id(tree_id)) or {"_id": _meta_id(tree_id), "type": "tree_meta",
+                                                   "tree_id": tree_id, "latest_version": None}
+
+
+def _touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
+    # The sidecar is written only by the server; a conflict means another request of ours
+    # updated it at the same moment, so re-read and apply again.
+    for _ in range(5):
+        meta = get_meta(db, tree_id)
+        meta.update(fields)
+        try:
+            return save(db, meta)
+        except Conflict:
+            continue
+    raise Conflict("The tree's metadata is being changed by another request; try again.")
+
+
+def check_shape(body: Any) -> dict[str, Any]:
+    """Refuse what is not a tree at all (wrong types, unknown fields); drafts may be incomplete."""
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a tree document: a JSON object with \"type\": \"tree\".")
+    problems = [p for p in validate_tree(body) if p.code in SHAPE_CODES]
+    if problems:
+        first = problems[0]
+        raise BadRequest(f"{first.message} ({len(problems)} problem(s) in all; see details.)",
+                         details=[p.model_dump() for p in problems])
+    try:
+        TreeDraft.model_validate(body)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        raise BadRequest(f"{where}: {err.get('msg')}. See 'Tree format (v1)' in the docs.") from None
+    return body
+
+
+def _clean(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if not k.startswith("_") or k in ("_id", "_rev")}
+
+
+def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    body = dict(check_shape(body))
+    body.pop("_rev", None)
+    db = trees_db(ctx, who.tenant_id)
+    explicit = body.get("_id")
+    candidates = [explicit] if explicit else [tree_doc_id(slugify(body.get("title", "")))] + [
+        tree_doc_id(f"{slugify(body.get('title', ''))}-{n}") for n in range(2, 50)]
+    body.setdefault("type", "tree")
+    body.setdefault("schema_version", 1)
+    for tree_id in candidates:
+        body["_id"] = tree_id
+        try:
+            saved = save(db, _clean(body))
+            break
+        except Conflict:
+            if explicit:
+                raise Conflict(f"A tree with the id {tree_id} already exists; choose another id or edit that tree.") from None
+    else:
+        raise Conflict("Could not find a free id for this title; give the tree an explicit _id.")
+    now = iso()
+    _touch_meta(db, saved["_id"], created_at=now, updated_at=now, updated_by=who.user_id)
+    return saved
+
+
+def get_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]:
+    db = trees_db(ctx, who.tenant_id)
+    tree_id = normalize_tree_id(tree_id)
+    try:
+        doc = db.get(tree_id, conflicts=True)
+    except NotFound:
+        raise NotFound(f"No tree {tree_id} in this tenant.") from None
+    return migrate_tree(doc)
+
+
+def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    tree_id = normalize_tree_id(tree_id)
+    body = dict(check_shape(body))
+    if body.get("_id", tree_id) != tree_id:
+        raise BadRequest(f"The body's _id {body.get('_id')!r} does not match the URL's {tree_id}.")
+    if not body.get("_rev"):
+        raise BadRequest("Send the draft's _rev (from GET) so a newer edit is never overwritten.")
+    body["_id"] = tree_id
+    db = trees_db(ctx, who.tenant_id)
+    if get_or_none(db, tree_id) is None:
+        raise NotFound(f"No tree {tree_id} in this tenant; create it with POST /api/v1/trees.")
+    try:
+        saved = save(db, _clean(body))
+    except Conflict:
+        raise Conflict(f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
+                       "Load it again, re-apply your change, and save.") from None
+    _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
+    return saved
+
+
+def archive_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]:
+    """Hide a tree from the library; its versions stay readable for sessions that pinned them."""
+    tree_id = normalize_tree_id(tree_id)
+    db = trees_db(ctx, who.tenant_id)
+    for _ in range(5):
+        doc = get_or_none(db, tree_id)
+        if doc is None:
+            raise NotFound(f"No tree {tree_id} in this tenant.")
+        if doc.get("archived"):
+            return doc
+        doc["archived"] = True
+        try:
+            saved = save(db, doc)
+            _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
+            return saved
+        except Conflict:
+            continue
+    raise Conflict("The tree is being edited right now; try archiving again.")
+
+
+def publish(ctx: AppContext, who: Principal, tree_id: str, *, change_note: str = "",
+            rev: str | None = None) -> dict[str, Any]:
+    """Freeze the current draft as the next version. The draft must be valid."""
+    tree_id = normalize_tree_id(tree_id)
+    db = trees_db(ctx, who.tenant_id)
+    draft = get_or_none(db, tree_id)
+    if draft is None:
+        raise NotFound(f"No tree {tree_id} in this tenant.")
+    if rev and draft["_rev"] != rev:
+        raise Conflict("The draft changed since you loaded it; reload it and publish again.")
+    draft = migrate_tree(draft)
+    problems = validate_tree(draft)
+    if problems:
+        raise Unprocessable(
+            f"The draft has {len(problems)} problem(s) to fix before it can be published; the first: "
+            f"{problems[0].message}", error="invalid_tree", details=[p.model_dump() for p in problems])
+    frozen = {k: v for k, v in draft.items() if not k.startswith("_") or k == "_id"}
+    frozen.pop("archived", None)
+    for _ in range(5):
+        latest = get_meta(db, tree_id).get("latest_version") or 0
+        version = latest + 1
+        doc = {"_id": tree_version_doc_id(tree_id, version), "type": "tree_version", "schema_version": 1,
+               "tree_id": tree_id, "version": version, "published_at": iso(), "published_by": who.user_id,
+               "change_note": (change_note or "").strip()[:2000], "tree": frozen}
+        try:
+            saved = save(db, doc)
+        except Conflict:
+            continue  # someone published the same number a moment ago; take the next
+        _touch_meta(db, tree_id, latest_version=version, published_at=doc["published_at"],
+                    published_rev=draft["_rev"])
+        return saved
+    raise Conflict("Several publishes of this tree are racing; try again.")
+
+
+def list_versions(ctx: AppContext, who: Principal, tree_id: str) -> list[dict[str, Any]]:
+    tree_id = normalize_tree_id(tree_id)
+    db = trees_db(ctx, who.tenant_id)
+    docs = [d for d in by_prefix(db, f"treever:{tree_slug(tree_id)}:") if d.get("tree_id") == tree_id]
+    if not docs and get_or_none(db, tree_id) is None:
+        raise NotFound(f"No tree {tree_id} in this tenant.")
+    docs.sort(key=lambda d: d["version"], reverse=True)
+    return [{"version": d["version"], "published_at": d["published_at"], "published_by": d["published_by"],
+             "change_note": d.get("change_note", ""), "id": d["_id"]} for d in docs]
+
+
+def get_version(ctx: AppContext, who: Principal, tree_id: str, version: int | None) -> dict[str, Any]:
+    """A published version (the latest when `version` is None)."""
+    tree_id = normalize_tree_id(tree_id)
+    db = trees_db(ctx, who.tenant_id)
+    if version is None:
+        version = get_meta(db, tree_id).get("latest_version")
+        if not version:
+            raise NotFound(f"{tree_id} has no published version yet; publish it first.")
+    doc = get_or_none(db, tree_version_doc_id(tree_id, version))
+    if doc is None:
+        raise NotFound(f"{tree_id} has no version {version}.")
+    return migrate_tree_version(doc)
+
+
+EXPORT_FORMAT = "branchline.tree"
+
+
+def export_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]:
+    """The draft as a portable JSON file: the tree document without revision metadata."""
+    doc = get_tree(ctx, who, tree_id)
+    return {k: v for k, v in doc.items() if not k.startswith("_") or k == "_id"}
+
+
+def import_tree(ctx: AppContext, who: Principal, body: dict[str, Any], *, replace: bool = False) -> dict[str, Any]:
+    """Import an exported tree as a draft. With `replace`, an existing draft of that id is
+    overwritten (its history stays in the revision tree); without, an existing id is a 409."""
+    body = dict(check_shape(body))
+    body.pop("_rev", None)
+    if not body.get("_id"):
+        return create_tree(ctx, who, body)
+    tree_id = normalize_tree_id(body["_id"])
+    db = trees_db(ctx, who.tenant_id)
+    current = get_or_none(db, tree_id)
+    if current is None:
+        return create_tree(ctx, who, body)
+    if not replace:
+        raise Conflict(f"A tree with the id {tree_id} already exists; import with ?replace=true to "
+                       "overwrite its draft, or change the _id in the file.")
+    body["_rev"] = current["_rev"]
+    saved = save(db, _clean(body))
+    _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
+    return saved

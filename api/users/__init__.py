@@ -1,0 +1,1 @@
+"""Users of a tenant: roles, creation, deactivation, profile."""

@@ -1,0 +1,58 @@
+"""Routes: team members (admins), and the caller's own profile and password."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep
+from . import repository as repo
+from . import service
+from .schemas import PasswordChange, ProfileUpdate, UserCreate, UserUpdate
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+@router.get("/users")
+def list_users(who: AdminDep, ctx: CtxDep, page: PageDep) -> dict:
+    """The tenant's users (owners and admins only), by id, `{items, next_cursor}`."""
+    docs = repo.list_users(ctx.system, who.tenant_id, limit=page.limit + 1, after=page.after())
+    return page.answer([repo.public_user(d) for d in docs], lambda u: u["id"])
+
+
+@router.post("/users", status_code=201)
+def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep) -> dict:
+    """Create a user in the caller's tenant. Without `password`, a random one is generated and
+    returned once as `initial_password`."""
+    return service.create(ctx, who, email=body.email, display_name=body.display_name,
+                          role=body.role, password=body.password)
+
+
+@router.get("/users/{user_id}")
+def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
+    """One user of the caller's tenant."""
+    return repo.public_user(repo.require_user(ctx.system, who.tenant_id, user_id))
+
+
+@router.patch("/users/{user_id}")
+def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep) -> dict:
+    """Change a user's role, name, or deactivate them (`active: false`; their tokens stop at once).
+    A tenant always keeps an active owner."""
+    return service.update(ctx, who, user_id, display_name=body.display_name, role=body.role,
+                          active=body.active)
+
+
+@router.patch("/me")
+def update_profile(body: ProfileUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Change your own display name."""
+    if who.kind != "user":
+        from sync.errors import Forbidden  # noqa: PLC0415
+
+        raise Forbidden("API keys have no profile.")
+    user = repo.require_user(ctx.system, who.tenant_id, who.user_id)
+    user["display_name"] = body.display_name.strip()
+    return repo.public_user(repo.update_user(ctx.system, user))
+
+
+@router.post("/me/password")
+def change_password(body: PasswordChange, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Change your password. Every other sign-in of yours ends; a fresh token pair is returned."""
+    return service.change_own_password(ctx, who, body.current_password, body.new_password)

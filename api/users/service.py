@@ -1,0 +1,81 @@
+"""Managing users: roles, deactivation (tokens stop at once), the last-owner rule, passwords."""
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sync.access import Principal
+from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
+
+from ..auth import service as auth
+from ..auth.passwords import check_password_policy, hash_password, verify_password
+from ..core.context import AppContext
+from ..core.timeutil import iso
+from . import repository as repo
+
+
+# No 0/o, 1/l/i: a password read off a terminal is typed on a phone.
+_READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def generate_password() -> str:
+    """Four groups of five readable characters, about 99 bits."""
+    return "-".join("".join(secrets.choice(_READABLE) for _ in range(5)) for _ in range(4))
+
+
+def create(ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str,
+           password: str | None) -> dict[str, Any]:
+    if role == "owner" and who.role != "owner":
+        raise Forbidden("Only an owner can create another owner.")
+    shown = password is None
+    password = password or generate_password()
+    user = auth.create_user(ctx, who.tenant_id, email=email, password=password,
+                            display_name=display_name, role=role)
+    out = repo.public_user(user)
+    if shown:
+        out["initial_password"] = password  # shown once; the user should change it
+    return out
+
+
+def _active_owners(ctx: AppContext, tenant_id: str) -> list[dict]:
+    return [u for u in repo.list_users(ctx.system, tenant_id) if u["role"] == "owner" and u["active"]]
+
+
+def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str | None,
+           role: str | None, active: bool | None) -> dict[str, Any]:
+    user = repo.require_user(ctx.system, who.tenant_id, user_id)
+    touches_owner = user["role"] == "owner" or role == "owner"
+    if touches_owner and (role is not None or active is not None) and who.role != "owner":
+        raise Forbidden("Only an owner can change an owner's role or status, or make someone an owner.")
+    losing_owner = user["role"] == "owner" and user["active"] and (
+        (role is not None and role != "owner") or active is False)
+    if losing_owner and len(_active_owners(ctx, who.tenant_id)) <= 1:
+        raise Conflict("A team must keep at least one active owner: make someone else an owner first.")
+    if display_name is not None:
+        if not display_name.strip():
+            raise BadRequest("display_name must not be empty.")
+        user["display_name"] = display_name.strip()
+    if role is not None:
+        user["role"] = auth.check_role(role)
+    if active is not None and active != user["active"]:
+        user["active"] = active
+        if not active:
+            auth.bump_token_epoch(ctx, user)  # every token of the user stops working now
+    user["updated_at"] = iso()
+    return repo.public_user(repo.update_user(ctx.system, user))
+
+
+def set_password(ctx: AppContext, user: dict, new_password: str) -> dict:
+    check_password_policy(new_password, email=user["email"])
+    user["password_hash"] = hash_password(new_password)
+    auth.bump_token_epoch(ctx, user)
+    user["updated_at"] = iso()
+    return repo.update_user(ctx.system, user)
+
+
+def change_own_password(ctx: AppContext, who: Principal, current: str, new: str) -> dict:
+    user = repo.require_user(ctx.system, who.tenant_id, who.user_id)
+    if not verify_password(user["password_hash"], current):
+        raise Unauthorized("The current password is wrong.")
+    set_password(ctx, user, new)
+    return auth.token_pair(ctx, user)  # the old sign-ins ended; hand this device a fresh one

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, and nothing that is already there:
+#   scripts/bootstrap.sh run    Python deps, the PWA's npm deps and its build
+#   scripts/bootstrap.sh test   the above, plus test deps, Debian packages and test npm deps
+# Each step keeps a stamp of the file it installed from, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode="${1:-run}"
+PY="${PYTHON:-python3}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
+
+# --- Debian packages (tests only; needs root, as on CI and the build machines) -------------
+if [ "$mode" = "test" ]; then
+  need=()
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+      say "Installing Debian packages: ${need[*]}"
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "Missing ${need[*]}: install them with 'sudo apt-get install ${need[*]}' and run again." >&2
+      exit 1
+    fi
+  fi
+fi
+
+# --- Python --------------------------------------------------------------------------------
+if [ ! -x .venv/bin/python ]; then
+  say "Creating the virtual environment (.venv)"
+  "$PY" -m venv .venv
+fi
+extras=""
+[ "$mode" = "test" ] && extras="[test]"
+stamp=".venv/.installed-$(hash_of pyproject.toml)${extras:+-test}"
+if [ ! -f "$stamp" ]; then
+  say "Installing Python packages${extras:+ (with test tools)}"
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+  touch "$stamp"
+fi
+
+# --- npm -----------------------------------------------------------------------------------
+npm_ci() {  # folder
+  local dir="$1"
+  [ -f "$dir/package-lock.json" ] || return 0
+  local s="$dir/node_modules/.installed-$(hash_of "$dir/package-lock.json")"
+  if [ ! -f "$s" ]; then
+    say "Installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$s"
+  fi
+}
+npm_ci pwa
+if [ "$mode" = "test" ]; then
+  npm_ci tests/node
+fi
+
+# --- the PWA build -------------------------------------------------------------------------
+if [ -f pwa/package.json ]; then
+  src_hash=$(find pwa -path pwa/node_modules -prune -o -path pwa/dist -prune -o -type f -print0 \
+             | sort -z | xargs -0 cat | sha256sum | cut -c1-16)
+  if [ ! -f "pwa/dist/.built-$src_hash" ]; then
+    say "Building the web app"
+    (cd pwa && npm run --silent build)
+    touch "pwa/dist/.built-$src_hash"
+  fi
+fi

@@ -1,0 +1,1 @@
+"""CouchDB-compatible storage and replication for Branchline. Never imports `api`."""

@@ -1,0 +1,171 @@
+"""The store interface: what every backend (embedded SQLite, CouchDB) provides.
+
+Feature code and the HTTP sync layer talk only to these two protocols, never to SQLite or
+CouchDB directly, so the sync endpoints behave the same on both backends.
+
+Documents are plain JSON dicts with CouchDB semantics (`_id`, `_rev`, `_deleted`,
+`_attachments`, `_revisions`, `_conflicts`, ...). Every method raises a `sync.errors`
+exception (`NotFound`, `Conflict`, `BadRequest`, `Forbidden`, ...) on failure; nothing
+else escapes for a caller's mistake.
+
+Sequences (`update_seq`, `seq`, `last_seq`) are opaque to callers: pass back what you got.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Literal, Protocol, runtime_checkable
+
+Doc = dict[str, Any]
+Seq = Any  # opaque: int on the embedded backend, a string on CouchDB
+
+
+@runtime_checkable
+class Database(Protocol):
+    """One CouchDB-style database."""
+
+    name: str
+
+    # --- database ---------------------------------------------------------------------
+    def info(self) -> Doc:
+        """`GET /db`: db_name, doc_count, doc_del_count, update_seq, instance_start_time..."""
+
+    def get_revs_limit(self) -> int: ...
+
+    def set_revs_limit(self, limit: int) -> None: ...
+
+    # --- documents --------------------------------------------------------------------
+    def get(
+        self,
+        docid: str,
+        *,
+        rev: str | None = None,
+        revs: bool = False,
+        revs_info: bool = False,
+        conflicts: bool = False,
+        deleted_conflicts: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        latest: bool = False,
+        local_seq: bool = False,
+    ) -> Doc:
+        """The winning revision (or `rev`). Raises NotFound (`missing` or `deleted`)."""
+
+    def get_open_revs(
+        self,
+        docid: str,
+        open_revs: list[str] | Literal["all"],
+        *,
+        revs: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        latest: bool = False,
+    ) -> list[Doc]:
+        """`open_revs`: a list of `{"ok": doc}` or `{"missing": rev}` entries."""
+
+    def put(self, doc: Doc, *, new_edits: bool = True) -> Doc:
+        """Write one document. Returns `{"ok": True, "id", "rev"}`; raises Conflict."""
+
+    def delete(self, docid: str, rev: str) -> Doc: ...
+
+    def bulk_docs(self, docs: list[Doc], *, new_edits: bool = True) -> list[Doc]:
+        """`_bulk_docs`: one result per input, `{id, rev}` or `{id, error, reason}`.
+
+        Atomic per document, one transaction for the whole batch (so a batch costs one
+        fsync). With `new_edits=False` the results of successful writes are still returned;
+        the HTTP layer drops them (CouchDB answers only the errors).
+        """
+
+    def bulk_get(
+        self,
+        requests: list[Doc],
+        *,
+        revs: bool = False,
+        attachments: bool = False,
+        latest: bool = False,
+    ) -> list[Doc]:
+        """`_bulk_get` results: `[{"id", "docs": [{"ok": doc} | {"error": {...}}]}]`."""
+
+    def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
+        """`{id: {"missing": [...], "possible_ancestors": [...]}}` for ids with missing revs."""
+
+    def all_docs(
+        self,
+        *,
+        keys: list[str] | None = None,
+        startkey: str | None = None,
+        endkey: str | None = None,
+        inclusive_end: bool = True,
+        limit: int | None = None,
+        skip: int = 0,
+        descending: bool = False,
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        update_seq: bool = False,
+    ) -> Doc:
+        """`{"total_rows", "offset", "rows": [{"id", "key", "value": {"rev"}, "doc"?}]}`."""
+
+    def changes(
+        self,
+        *,
+        since: Seq = 0,
+        limit: int | None = None,
+        descending: bool = False,
+        style: Literal["main_only", "all_docs"] = "main_only",
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        doc_ids: Iterable[str] | None = None,
+        selector: Doc | None = None,
+    ) -> Doc:
+        """`{"results": [{"seq", "id", "changes": [{"rev"}], "deleted"?, "doc"?}], "last_seq", "pending"}`.
+
+        `last_seq` equals the seq of the last row returned (or `since`/current when none).
+        Never includes `_local` documents.
+        """
+
+    @property
+    def update_seq(self) -> Seq: ...
+
+    # --- _local documents (never replicated; revisions `0-N`) --------------------------
+    def get_local(self, docid: str) -> Doc: ...
+
+    def put_local(self, doc: Doc) -> Doc: ...
+
+    def delete_local(self, docid: str, rev: str | None) -> Doc: ...
+
+    # --- attachments ------------------------------------------------------------------
+    def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str, str]:
+        """`(data, content_type, digest)` of an attachment, from any revision incl. losers."""
+
+    def put_attachment(
+        self, docid: str, name: str, data: bytes, content_type: str, *, rev: str | None
+    ) -> Doc: ...
+
+    def delete_attachment(self, docid: str, name: str, *, rev: str) -> Doc: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A backend holding many databases (all tenants' and the system's)."""
+
+    def create_db(self, name: str) -> Database:
+        """Create a database. Raises `PreconditionFailed` (`file_exists`) if it exists."""
+
+    def delete_db(self, name: str) -> None:
+        """Delete a database. Raises NotFound if missing."""
+
+    def db(self, name: str) -> Database:
+        """Open an existing database. Raises NotFound if missing."""
+
+    def db_exists(self, name: str) -> bool: ...
+
+    def list_dbs(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+    def add_listener(self, callback: Any) -> None:
+        """Register `callback(db_name, update_seq)`, called after each committed write.
+
+        The HTTP layer uses it to wake longpoll `_changes` requests; derived data (search,
+        analytics) uses it to follow the feed. Called from the writing thread.
+        """

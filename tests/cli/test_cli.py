@@ -1,0 +1,126 @@
+"""The `branchline` command as an operator uses it: first run, settings, password reset."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import ROOT, free_port, wait_until
+
+BRANCHLINE = [sys.executable, "-m", "api.cli"]
+LOGIN_LINE = re.compile(r"^\s+(owner|author|engineer)\s+(\S+@\S+)\s+(\S+)\s*$", re.M)
+
+
+def _env(data: Path, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHLINE_")}
+    return {**env, "BRANCHLINE_DATA_DIR": str(data), "BRANCHLINE_LOG_LEVEL": "warning", **extra}
+
+
+class Serve:
+    def __init__(self, data: Path, *args: str, **env) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data.parent / f"serve-{self.port}.log"
+        data.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([*BRANCHLINE, "serve", "--port", str(self.port), *args], cwd=ROOT,
+                                     env=_env(data, **env), stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+
+    def __enter__(self):
+        wait_until(lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, timeout=90,
+                   message="branchline serve")
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait(15)
+
+
+def test_first_run_prints_url_and_working_logins_once(tmp_path):
+    data = tmp_path / "data"
+    with Serve(data) as srv:
+        out = wait_until(lambda: "engineer" in srv.output() and srv.output(), message="printed logins")
+        assert srv.url in out
+        logins = LOGIN_LINE.findall(out)
+        assert [role for role, _, _ in logins] == ["owner", "author", "engineer"]
+        passwords = {pw for _, _, pw in logins}
+        assert len(passwords) == 3  # random, never a fixed default
+        for role, email, pw in logins:
+            r = httpx.post(srv.url + "/api/v1/auth/login", json={"email": email, "password": pw})
+            assert r.status_code == 200, r.text
+            me = httpx.get(srv.url + "/api/v1/me",
+                           headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+            assert me["role"] == role and me["tenant"]["name"] == "Demo MSP"
+        assert (data / "secret.key").exists() and oct((data / "secret.key").stat().st_mode)[-3:] == "600"
+    # A second start on the same folder creates nothing and prints no password.
+    with Serve(data) as srv:
+        wait_until(lambda: "running at" in srv.output(), message="banner")
+        assert not LOGIN_LINE.findall(srv.output())
+        r = httpx.post(srv.url + "/api/v1/auth/login", json={"email": logins[0][1], "password": logins[0][2]})
+        assert r.status_code == 200
+
+
+def test_two_demo_runs_get_different_passwords(tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        with Serve(tmp_path / name) as srv:
+            outs.append(wait_until(lambda: "engineer" in srv.output() and srv.output(), message="logins"))
+    assert {pw for *_, pw in LOGIN_LINE.findall(outs[0])}.isdisjoint({pw for *_, pw in LOGIN_LINE.findall(outs[1])})
+
+
+def test_production_refuses_to_start_without_a_secret(tmp_path):
+    proc = subprocess.run([*BRANCHLINE, "serve", "--port", str(free_port())], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=_env(tmp_path, BRANCHLINE_MODE="production"))
+    assert proc.returncode == 2
+    assert "BRANCHLINE_SECRET_KEY" in proc.stderr and "secrets.token_urlsafe" in proc.stderr
+    proc = subprocess.run([*BRANCHLINE, "serve", "--port", str(free_port())], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60,
+                          env=_env(tmp_path, BRANCHLINE_MODE="production", BRANCHLINE_SECRET_KEY="changeme"))
+    assert proc.returncode == 2 and "too weak" in proc.stderr
+    assert not (tmp_path / "secret.key").exists()
+
+
+def test_reset_password_and_user_add(tmp_path):
+    data = tmp_path / "data"
+    env = _env(data)
+    proc = subprocess.run([*BRANCHLINE, "tenant", "create", "Acme IT", "--owner-email", "boss@acme.example",
+                           "--no-starter-library"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    tenant_id = re.search(r"\(id (\w+)\)", proc.stdout).group(1)
+    proc = subprocess.run([*BRANCHLINE, "user", "add", "--tenant", tenant_id, "--email", "tech@acme.example",
+                           "--role", "engineer"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    tech_pw = proc.stdout.rsplit(": ", 1)[1].strip()
+    proc = subprocess.run([*BRANCHLINE, "user", "reset-password", "BOSS@acme.example"], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    boss_pw = proc.stdout.rsplit(": ", 1)[1].strip()
+    proc = subprocess.run([*BRANCHLINE, "user", "reset-password", "nobody@acme.example"], cwd=ROOT,
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1 and "no user" in proc.stderr
+    with Serve(data, "--no-demo") as srv:
+        for email, pw in (("boss@acme.example", boss_pw), ("tech@acme.example", tech_pw)):
+            assert httpx.post(srv.url + "/api/v1/auth/login",
+                              json={"email": email, "password": pw}).status_code == 200
+
+
+def test_https_with_a_certificate(tmp_path):
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    srv = Serve(tmp_path / "data", "--no-demo", "--certfile", str(cert), "--keyfile", str(key))
+    try:
+        url = f"https://127.0.0.1:{srv.port}"
+        wait_until(lambda: httpx.get(url + "/healthz", verify=str(cert), timeout=1).status_code == 200,
+                   timeout=30, message="https server")
+        assert f"running at {url}" in srv.output()
+    finally:
+        srv.proc.terminate()
+        srv.proc.wait(15)

@@ -1,0 +1,167 @@
+"""Shared fixtures: a real Branchline server under uvicorn on a free loopback port.
+
+One server per test module (starting one costs about a second); each test makes its own
+tenant, so it gets freshly created databases of its own.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings as hsettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+hsettings.register_profile("ci", max_examples=60, derandomize=True, deadline=None,
+                           suppress_health_check=[HealthCheck.too_slow])
+hsettings.register_profile("dev", max_examples=150, deadline=None)
+hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {message}" + (f": {last_exc!r}" if last_exc else ""))
+
+
+class ServerProcess:
+    """`uvicorn api.app:create_app` in a subprocess, with its own data folder."""
+
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir),
+                    "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+                    "BRANCHLINE_LOG_LEVEL": "warning", **(env or {})}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = data_dir / "server.log"
+
+    def start(self) -> "ServerProcess":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+             "--port", str(self.port), "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        wait_until(self._ready, timeout=30, message=f"server on {self.url} (log: {self.log_path})")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc and self.proc.poll() is not None:
+            raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+        return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> "ServerProcess":
+        self.stop()
+        return self.start()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, request):
+    env = getattr(request.module, "SERVER_ENV", None)
+    srv = ServerProcess(tmp_path_factory.mktemp("server"), env=env).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def http(server):
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        yield client
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{secrets.token_hex(5)}@example.com"
+
+
+STRONG_PASSWORD = "correct horse battery staple 42"
+
+
+class Tenant:
+    """A freshly registered tenant with its owner signed in."""
+
+    def __init__(self, http: httpx.Client, name: str | None = None, starter_library: bool = False) -> None:
+        self.http = http
+        self.owner_email = unique_email("owner")
+        self.password = STRONG_PASSWORD
+        r = http.post("/api/v1/auth/register", json={
+            "tenant_name": name or f"MSP {secrets.token_hex(3)}", "email": self.owner_email,
+            "password": self.password, "display_name": "Owner", "starter_library": starter_library})
+        assert r.status_code == 201, r.text
+        self.tokens = r.json()
+        self.me = http.get("/api/v1/me", headers=self.headers).json()
+        self.id = self.me["tenant"]["id"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+    def add_user(self, role: str, email: str | None = None) -> "Member":
+        email = email or unique_email(role)
+        r = self.http.post("/api/v1/users", headers=self.headers,
+                           json={"email": email, "role": role, "password": STRONG_PASSWORD,
+                                 "display_name": role.title()})
+        assert r.status_code == 201, r.text
+        return Member(self.http, r.json(), STRONG_PASSWORD)
+
+
+class Member:
+    def __init__(self, http: httpx.Client, user: dict, password: str) -> None:
+        self.http = http
+        self.user = user
+        self.id = user["id"]
+        self.email = user["email"]
+        self.password = password
+        r = http.post("/api/v1/auth/login", json={"email": self.email, "password": password})
+        assert r.status_code == 200, r.text
+        self.tokens = r.json()
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens['access_token']}"}
+
+
+@pytest.fixture
+def tenant(http):
+    return Tenant(http)
+
+
+@pytest.fixture
+def make_tenant(http):
+    return lambda **kw: Tenant(http, **kw)

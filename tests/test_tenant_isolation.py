@@ -1,0 +1,325 @@
+"""Tenant isolation, route by route.
+
+Every route the application registers must have an entry below. For a route that reaches a
+tenant's objects, a factory creates a real object in tenant B; tenant A's owner then gets a
+403 or 404 for it (and the object is unchanged), while B's own owner gets a 2xx. Routes that
+act on the caller's own tenant ("self") must not reveal any of B's ids; public routes are
+listed with the reason they hold no tenant data. A route added later without an entry fails
+`test_every_route_has_an_isolation_case`, so new features must say how they are isolated.
+
+The sync API is one catch-all route; its CouchDB endpoints are enumerated in SYNC_CASES.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, Tenant, unique_email
+
+
+@dataclass
+class Req:
+    method: str
+    url: str
+    json: object = None
+    content: bytes | None = None
+    headers: dict = field(default_factory=dict)
+    params: dict | None = None
+    ok: tuple = (200, 201, 202, 204)
+
+
+@dataclass
+class World:
+    """Tenants A and B, and a log of B's ids that must never show up in A's answers."""
+
+    http: httpx.Client
+    a: Tenant
+    b: Tenant
+    b_ids: set[str] = field(default_factory=set)
+
+    def send(self, who: Tenant, req: Req) -> httpx.Response:
+        return self.http.request(req.method, req.url, json=req.json, content=req.content, params=req.params,
+                                 headers={**who.headers, **req.headers})
+
+
+# --- factories: each creates a real object in B and returns the request that reaches it --------
+
+def _b_user(w: World) -> str:
+    r = w.http.post("/api/v1/users", headers=w.b.headers, json={"email": unique_email(), "role": "engineer",
+                                                                "password": "correct horse battery staple 42"})
+    w.b_ids.add(r.json()["id"])
+    return r.json()["id"]
+
+
+def _b_key(w: World) -> str:
+    r = w.http.post("/api/v1/api-keys", headers=w.b.headers, json={"name": "b key", "role": "viewer"})
+    w.b_ids.add(r.json()["id"])
+    return r.json()["id"]
+
+
+def _b_doc(w: World, db: str = "clients", body: dict | None = None) -> tuple[str, str]:
+    docid = f"client:iso-{len(w.b_ids)}"
+    r = w.http.put(f"/sync/{w.b.id}/{db}/{docid}", headers=w.b.headers, json=body or {"name": "B's client"})
+    assert r.status_code == 201, r.text
+    w.b_ids.add(docid)
+    return docid, r.json()["rev"]
+
+
+def _b_extra_db(w: World) -> str:
+    name = f"extra{len(w.b_ids)}"
+    assert w.http.put(f"/sync/{w.b.id}/{name}", headers=w.b.headers).status_code == 201
+    return name
+
+
+def _b_session(w: World) -> dict:
+    """A session in B (on a tree B published once), as `POST /api/v1/sessions` answered it."""
+    tree_id = getattr(w, "_b_tree", None)
+    if tree_id is None:
+        from tests.trees.factories import valid_tree  # noqa: PLC0415
+        tree_id = w.http.post("/api/v1/trees", headers=w.b.headers, json=valid_tree()).json()["id"]
+        assert w.http.post(f"/api/v1/trees/{tree_id}/publish", headers=w.b.headers, json={}).status_code in (200, 201)
+        w._b_tree = tree_id
+    r = w.http.post("/api/v1/sessions", headers=w.b.headers, json={"tree_id": tree_id, "client_id": _b_client(w)})
+    assert r.status_code == 201, r.text
+    w.b_ids.add(r.json()["session_id"])
+    return r.json()
+
+
+def _b_client(w: World) -> str:
+    r = w.http.post("/api/v1/clients", headers=w.b.headers, json={"name": f"B client {len(w.b_ids)}"})
+    assert r.status_code == 201, r.text
+    w.b_ids.add(r.json()["_id"])
+    return r.json()["_id"]
+
+
+def _sync(w: World, path: str) -> str:
+    return f"/sync/{w.b.id}/{path}"
+
+
+def _b_tree(w: World, publish: bool = False) -> str:
+    from tests.trees_api.test_trees_api import small_tree
+
+    r = w.http.post("/api/v1/trees", headers=w.b.headers, json=small_tree(title=f"B tree {len(w.b_ids)}"))
+    assert r.status_code == 201, r.text
+    tree_id = r.json()["id"]
+    w.b_ids.add(tree_id)
+    if publish:
+        assert w.http.post(f"/api/v1/trees/{tree_id}/publish", headers=w.b.headers).status_code == 201
+    return tree_id
+
+
+def _b_starter_offer(w: World) -> str:
+    """B edits a starter tree before loading the library, so the library offers an update."""
+    seed = json.loads((ROOT / "seeds/trees/dns-resolution-failure.json").read_text())
+    w.http.post("/api/v1/trees/import", headers=w.b.headers, params={"replace": "true"},
+                json={**seed, "description": "B's own"})
+    assert w.http.post("/api/v1/starter-library/load", headers=w.b.headers).status_code == 200
+    return seed["_id"]  # not in b_ids: every tenant may hold the starter trees under the same ids
+
+
+Factory = Callable[[World], Req]
+
+API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
+    # public: no tenant data behind them
+    ("GET", "/healthz"): ("public", "reports only that the store answers"),
+    ("POST", "/api/v1/auth/register"): ("public", "creates a new tenant; touches no existing one"),
+    ("POST", "/api/v1/auth/login"): ("public", "checks credentials; answers tokens for the caller only"),
+    ("POST", "/api/v1/auth/refresh"): ("public", "the refresh token itself is the credential"),
+    ("POST", "/api/v1/auth/logout"): ("public", "the refresh token itself is the credential"),
+    ("GET", "/{path:path}"): ("public", "the static web app"),
+    # self: act on the caller's own tenant; answers must not contain B's ids
+    ("GET", "/api/v1/me"): ("self", lambda w: Req("GET", "/api/v1/me")),
+    ("PATCH", "/api/v1/me"): ("self", lambda w: Req("PATCH", "/api/v1/me", json={"display_name": "A"})),
+    ("POST", "/api/v1/me/password"): ("self", lambda w: Req(
+        "POST", "/api/v1/me/password", json={"current_password": "wrong", "new_password": "x"}, ok=(401,))),
+    ("GET", "/api/v1/users"): ("self", lambda w: Req("GET", "/api/v1/users")),
+    ("POST", "/api/v1/users"): ("self", lambda w: Req("POST", "/api/v1/users",
+                                                      json={"email": unique_email(), "role": "viewer"})),
+    ("GET", "/api/v1/api-keys"): ("self", lambda w: Req("GET", "/api/v1/api-keys")),
+    ("POST", "/api/v1/api-keys"): ("self", lambda w: Req("POST", "/api/v1/api-keys", json={"name": "a"})),
+    ("GET", "/api/v1/tenant"): ("self", lambda w: Req("GET", "/api/v1/tenant")),
+    ("PATCH", "/api/v1/tenant"): ("self", lambda w: Req("PATCH", "/api/v1/tenant", json={"name": "A renamed"})),
+    # object: B's object, reached with A's credentials
+    ("GET", "/api/v1/users/{user_id}"): ("object", lambda w: Req("GET", f"/api/v1/users/{_b_user(w)}")),
+    ("PATCH", "/api/v1/users/{user_id}"): ("object", lambda w: Req(
+        "PATCH", f"/api/v1/users/{_b_user(w)}", json={"role": "viewer"})),
+    ("DELETE", "/api/v1/api-keys/{key_id}"): ("object", lambda w: Req("DELETE", f"/api/v1/api-keys/{_b_key(w)}")),
+    # sessions and client contexts
+    ("POST", "/api/v1/sessions"): ("self", lambda w: Req(
+        "POST", "/api/v1/sessions", json={"tree_id": "tree:no-such-tree"}, ok=(404,))),
+    ("GET", "/api/v1/sessions"): ("self", lambda w: Req("GET", "/api/v1/sessions")),
+    ("GET", "/api/v1/clients"): ("self", lambda w: Req("GET", "/api/v1/clients")),
+    # (a refused body: a real client in A would break the empty-listing check below)
+    ("POST", "/api/v1/clients"): ("self", lambda w: Req("POST", "/api/v1/clients", json={"name": ""}, ok=(400,))),
+    ("GET", "/api/v1/sessions/{session_id}"): ("object", lambda w: Req(
+        "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}")),
+    ("PATCH", "/api/v1/sessions/{session_id}"): ("object", lambda w: Req(
+        "PATCH", f"/api/v1/sessions/{(s := _b_session(w))['session_id']}",
+        json={"_rev": s["header"]["_rev"], "ticket": "T-A"})),
+    ("POST", "/api/v1/sessions/{session_id}/events"): ("object", lambda w: Req(
+        "POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/events",
+        json={"type": "note", "node_id": "scope", "text": "hi"})),
+    ("POST", "/api/v1/sessions/{session_id}/save-to-client"): ("object", lambda w: (
+        s := _b_session(w),
+        w.http.post(f"/api/v1/sessions/{s['session_id']}/events", headers=w.b.headers,
+                    json={"type": "input_value", "node_id": "vda", "value": "B-VDA"}),
+        Req("POST", f"/api/v1/sessions/{s['session_id']}/save-to-client", json={"node_id": "vda"}))[-1]),
+    ("GET", "/api/v1/clients/{client_id}"): ("object", lambda w: Req("GET", f"/api/v1/clients/{_b_client(w)}")),
+    ("PUT", "/api/v1/clients/{client_id}"): ("object", lambda w: (
+        c := _b_client(w),
+        Req("PUT", f"/api/v1/clients/{c}", json={"_rev": w.http.get(f"/api/v1/clients/{c}", headers=w.b.headers)
+                                                 .json()["_rev"], "name": "renamed"}))[-1]),
+    # trees
+    ("GET", "/api/v1/trees"): ("self", lambda w: (_b_tree(w), Req("GET", "/api/v1/trees",
+                                                                  params={"include_archived": "true"}))[1]),
+    ("GET", "/api/v1/trees/categories"): ("self", lambda w: Req("GET", "/api/v1/trees/categories")),
+    ("POST", "/api/v1/trees"): ("self", lambda w: Req("POST", "/api/v1/trees", json={"type": "tree", "title": "A's"})),
+    ("POST", "/api/v1/trees/validate"): ("self", lambda w: Req("POST", "/api/v1/trees/validate", json={"type": "tree"})),
+    ("POST", "/api/v1/trees/import"): ("self", lambda w: Req("POST", "/api/v1/trees/import",
+                                                             json={"type": "tree", "title": "Imported"})),
+    ("POST", "/api/v1/starter-library/load"): ("self", lambda w: Req("POST", "/api/v1/starter-library/load")),
+    ("GET", "/api/v1/trees/{tree_id}"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w)}")),
+    ("PUT", "/api/v1/trees/{tree_id}"): ("object", lambda w: Req(
+        "PUT", f"/api/v1/trees/{(t := _b_tree(w))}", json=w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json())),
+    ("DELETE", "/api/v1/trees/{tree_id}"): ("object", lambda w: Req("DELETE", f"/api/v1/trees/{_b_tree(w)}")),
+    ("POST", "/api/v1/trees/{tree_id}/publish"): ("object", lambda w: Req("POST", f"/api/v1/trees/{_b_tree(w)}/publish")),
+    ("GET", "/api/v1/trees/{tree_id}/versions"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w, True)}/versions")),
+    ("GET", "/api/v1/trees/{tree_id}/versions/{version}"): ("object", lambda w: Req(
+        "GET", f"/api/v1/trees/{_b_tree(w, True)}/versions/1")),
+    ("GET", "/api/v1/trees/{tree_id}/export"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w)}/export")),
+    ("GET", "/api/v1/trees/{tree_id}/starter-update"): ("object", lambda w: Req(
+        "GET", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update")),
+    ("POST", "/api/v1/trees/{tree_id}/starter-update/apply"): ("object", lambda w: Req(
+        "POST", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update/apply")),
+}
+
+SYNC_CASES: dict[str, Factory] = {
+    "GET /": lambda w: Req("GET", _sync(w, "")),
+    "GET /_all_dbs": lambda w: Req("GET", _sync(w, "_all_dbs")),
+    "GET /_uuids": lambda w: Req("GET", _sync(w, "_uuids")),
+    "GET /_session": lambda w: Req("GET", _sync(w, "_session")),
+    "GET /db": lambda w: Req("GET", _sync(w, "sessions")),
+    "PUT /db": lambda w: Req("PUT", _sync(w, f"new{len(w.b_ids)}")),
+    "DELETE /db": lambda w: Req("DELETE", _sync(w, _b_extra_db(w))),
+    "POST /db": lambda w: Req("POST", _sync(w, "clients"), json={"name": "posted"}),
+    "GET /db/_changes": lambda w: (_b_doc(w), Req("GET", _sync(w, "clients/_changes")))[1],
+    "POST /db/_changes": lambda w: Req("POST", _sync(w, "clients/_changes"), params={"filter": "_doc_ids"},
+                                       json={"doc_ids": [_b_doc(w)[0]]}),
+    "GET /db/_all_docs": lambda w: (_b_doc(w), Req("GET", _sync(w, "clients/_all_docs")))[1],
+    "POST /db/_all_docs": lambda w: Req("POST", _sync(w, "clients/_all_docs"), json={"keys": [_b_doc(w)[0]]}),
+    "POST /db/_revs_diff": lambda w: Req("POST", _sync(w, "clients/_revs_diff"),
+                                         json={(d := _b_doc(w))[0]: [d[1], "9-abc"]}),
+    "POST /db/_bulk_docs": lambda w: Req("POST", _sync(w, "clients/_bulk_docs"), json={"docs": [{"name": "x"}]}),
+    "POST /db/_bulk_get": lambda w: Req("POST", _sync(w, "clients/_bulk_get"), json={"docs": [{"id": _b_doc(w)[0]}]}),
+    "GET /db/doc": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w)[0]}")),
+    "PUT /db/doc": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), json={"_rev": d[1], "name": "edit"}),
+    "DELETE /db/doc": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), params={"rev": d[1]}),
+    "GET /db/doc/att": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w, body={'_attachments': {'a.txt': {'content_type': 'text/plain', 'data': base64.b64encode(b'hello').decode()}}})[0]}/a.txt")),
+    "PUT /db/doc/att": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}/b.txt"), params={"rev": d[1]},
+                                     content=b"data", headers={"content-type": "text/plain"}),
+    "DELETE /db/doc/att": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w, body={'_attachments': {'a.txt': {'content_type': 'text/plain', 'data': 'aGk='}}}))[0]}/a.txt"), params={"rev": d[1]}),
+    "GET /db/_local/id": lambda w: (w.http.put(_sync(w, "clients/_local/ckpt"), headers=w.b.headers, json={"x": 1}),
+                                    Req("GET", _sync(w, "clients/_local/ckpt")))[1],
+    "PUT /db/_local/id": lambda w: Req("PUT", _sync(w, f"clients/_local/c{len(w.b_ids)}"), json={"x": 1}),
+    "DELETE /db/_local/id": lambda w: Req("DELETE", _sync(w, "clients/_local/gone"), params={"rev": w.http.put(
+        _sync(w, "clients/_local/gone"), headers=w.b.headers, json={"x": 1}).json()["rev"]}),
+    "GET /db/_revs_limit": lambda w: Req("GET", _sync(w, "clients/_revs_limit")),
+    "PUT /db/_revs_limit": lambda w: Req("PUT", _sync(w, "clients/_revs_limit"), content=b"500",
+                                         headers={"content-type": "application/json"}),
+    "GET /db/_security": lambda w: Req("GET", _sync(w, "clients/_security")),
+    "POST /db/_ensure_full_commit": lambda w: Req("POST", _sync(w, "clients/_ensure_full_commit"), json={}),
+}
+
+
+@pytest.fixture(scope="module")
+def world(server):
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        a, b = Tenant(http, name="Tenant A"), Tenant(http, name="Tenant B")
+        w = World(http, a, b)
+        w.b_ids |= {b.id, b.me["user"]["id"]}
+        yield w
+
+
+def _route_keys(routes) -> set[tuple[str, str]]:
+    """Every (method, path) the app serves, descending into included routers."""
+    keys = set()
+    for route in routes:
+        nested = getattr(route, "original_router", None)  # FastAPI wraps included routers
+        if nested is not None:
+            keys |= _route_keys(nested.routes)
+            continue
+        for method in getattr(route, "methods", None) or ():
+            if method not in ("HEAD", "OPTIONS"):
+                keys.add((method, route.path))
+    return keys
+
+
+def test_every_route_has_an_isolation_case(tmp_path, monkeypatch):
+    from api.app import create_app
+    from api.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    routes = _route_keys(app.routes)
+    sync_routes = {k for k in routes if k[1].startswith("/sync/")}
+    docs_routes = {k for k in routes if k[1] in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")}
+    missing = sorted(routes - sync_routes - docs_routes - set(API_CASES))
+    assert not missing, f"routes without a tenant-isolation case: {missing}"
+    stale = sorted(set(API_CASES) - routes)
+    assert not stale, f"isolation cases for routes that no longer exist: {stale}"
+    assert {m for m, _ in sync_routes} >= {"GET", "PUT", "POST", "DELETE"}
+
+
+OBJECT_CASES = [k for k, (kind, _) in API_CASES.items() if kind == "object"]
+SELF_CASES = [k for k, (kind, _) in API_CASES.items() if kind == "self"]
+
+
+@pytest.mark.parametrize("key", OBJECT_CASES, ids=[f"{m} {p}" for m, p in OBJECT_CASES])
+def test_api_object_routes_refuse_another_tenant(world, key):
+    req = API_CASES[key][1](world)
+    r = world.send(world.a, req)
+    assert r.status_code in (403, 404), f"{key}: tenant A got {r.status_code}: {r.text}"
+    assert set(r.json()) >= {"error", "reason"}
+    r = world.send(world.b, req)
+    assert r.status_code in req.ok, f"{key}: tenant B itself got {r.status_code}: {r.text}"
+
+
+@pytest.mark.parametrize("key", SELF_CASES, ids=[f"{m} {p}" for m, p in SELF_CASES])
+def test_api_self_routes_never_show_another_tenants_ids(world, key):
+    _b_user(world), _b_key(world), _b_doc(world)  # make sure B has objects to leak
+    req = API_CASES[key][1](world)
+    r = world.send(world.a, req)
+    assert r.status_code in req.ok, f"{key}: {r.status_code} {r.text}"
+    text = r.text
+    leaked = [i for i in world.b_ids if i in text]
+    assert not leaked, f"{key} showed tenant B's ids {leaked} to tenant A"
+    assert world.send(world.b, API_CASES[key][1](world)).status_code in req.ok
+
+
+@pytest.mark.parametrize("name", list(SYNC_CASES))
+def test_sync_endpoints_refuse_another_tenant(world, name):
+    req = SYNC_CASES[name](world)
+    r = world.send(world.a, req)
+    assert r.status_code in (403, 404), f"{name}: tenant A got {r.status_code}: {r.text}"
+    assert set(r.json()) >= {"error", "reason"}
+    r = world.send(world.b, req)
+    assert r.status_code in req.ok, f"{name}: tenant B itself got {r.status_code}: {r.text}"
+
+
+def test_listings_a_can_call_contain_none_of_bs_ids(world):
+    _b_user(world), _b_key(world), _b_doc(world), _b_doc(world, "sessions", {"type": "x"})
+    a = world.a
+    texts = [world.send(a, Req("GET", u)).text for u in (
+        "/api/v1/users", "/api/v1/api-keys", "/api/v1/me", "/api/v1/tenant",
+        f"/sync/{a.id}/_all_dbs", f"/sync/{a.id}/clients/_all_docs?include_docs=true",
+        f"/sync/{a.id}/sessions/_changes?include_docs=true", f"/sync/{a.id}/clients/_changes")]
+    for text in texts:
+        assert not [i for i in world.b_ids if i in text], text
+    # B's documents cannot be reached through A's own sync root either.
+    docid = next(i for i in world.b_ids if i.startswith("client:"))
+    assert world.send(a, Req("GET", f"/sync/{a.id}/clients/{docid}")).status_code == 404
+    assert json.loads(texts[5])["rows"] == []
