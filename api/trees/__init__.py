@@ -1,0 +1,2 @@
+"""Decision trees: the tree format (`models`), its validation (`validation`), placeholders
+(`variables`) and schema migrations (`migrations`). Pure Python: no HTTP, no storage."""
