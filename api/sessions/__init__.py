@@ -1,0 +1,1 @@
+"""Sessions: running a tree step by step, as a header plus immutable events."""
