@@ -1,12 +1,12 @@
 """Routes: team members (admins), and the caller's own profile and password."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep
 from . import repository as repo
 from . import service
-from .schemas import PasswordChange, ProfileUpdate, UserCreate, UserUpdate
+from .schemas import InviteAccept, PasswordChange, ProfileUpdate, UserCreate, UserInvite, UserUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -24,6 +24,22 @@ def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep) -> dict:
     returned once as `initial_password`."""
     return service.create(ctx, who, email=body.email, display_name=body.display_name,
                           role=body.role, password=body.password)
+
+
+@router.post("/users/invite", status_code=201)
+def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+    """Invite someone by e-mail: answers an `invite_url` (valid 7 days) to send them; they choose
+    their own password there. The account cannot sign in until the invitation is accepted."""
+    from ..auth.endpoints import public_base  # noqa: PLC0415
+
+    return service.invite(ctx, who, email=body.email, display_name=body.display_name, role=body.role,
+                          base_url=public_base(ctx, request))
+
+
+@router.post("/auth/accept-invite")
+def accept_invite(body: InviteAccept, ctx: CtxDep) -> dict:
+    """Accept an invitation: set your password (and name) and get signed in."""
+    return service.accept_invite(ctx, body.token, body.password, body.display_name)
 
 
 @router.get("/users/{user_id}")

@@ -32,3 +32,17 @@ class PasswordChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     current_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256)
+
+
+class UserInvite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=254)
+    display_name: str = Field(default="", max_length=120)
+    role: RoleName = "engineer"
+
+
+class InviteAccept(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(max_length=500)
+    password: str = Field(max_length=256)
+    display_name: str | None = Field(default=None, max_length=120)

@@ -37,6 +37,59 @@ def create(ctx: AppContext, who: Principal, *, email: str, display_name: str, ro
     return out
 
 
+INVITE_DAYS = 7
+
+
+def invite(ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str,
+           base_url: str) -> dict[str, Any]:
+    """Create an account that the invitee activates by choosing a password (link valid 7 days)."""
+    import time  # noqa: PLC0415
+
+    from ..auth.tokens import hash_secret  # noqa: PLC0415
+
+    if role == "owner" and who.role != "owner":
+        raise Forbidden("Only an owner can invite another owner.")
+    # The account starts with an unguessable password nobody knows; accepting sets the real one.
+    user = auth.create_user(ctx, who.tenant_id, email=email, password=generate_password() + "-" + secrets.token_urlsafe(16),
+                            display_name=display_name, role=role)
+    secret = secrets.token_urlsafe(32)
+    token = f"inv.{who.tenant_id}.{user['user_id']}.{secret}"
+    user["invite"] = {"hash": hash_secret(secret), "expires_at": int(time.time() + INVITE_DAYS * 86400),
+                      "invited_by": who.user_id, "invited_at": iso()}
+    user["active"] = False  # cannot sign in until the invite is accepted
+    repo.update_user(ctx.system, user)
+    out = repo.public_user(user)
+    out.update(invite_token=token, invite_url=f"{base_url}/accept-invite#token={token}",
+               invite_expires_at=user["invite"]["expires_at"])
+    return out
+
+
+def accept_invite(ctx: AppContext, token: str, password: str, display_name: str | None) -> dict[str, Any]:
+    import time  # noqa: PLC0415
+
+    from ..auth.tokens import hash_secret, same_hash  # noqa: PLC0415
+
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 4 or parts[0] != "inv":
+        raise BadRequest("The invitation link is malformed; ask for a new one.")
+    _, tenant_id, user_id, secret = parts
+    user = repo.get_user(ctx.system, tenant_id, user_id)
+    invite_ = (user or {}).get("invite")
+    if not invite_ or not same_hash(invite_["hash"], hash_secret(secret)):
+        raise Unauthorized("This invitation is not valid (already used or replaced); ask an admin for a new one.")
+    if invite_["expires_at"] < time.time():
+        raise Unauthorized("This invitation has expired; ask an admin to invite you again.", error="invite_expired")
+    check_password_policy(password, email=user["email"])
+    user["password_hash"] = hash_password(password)
+    if display_name and display_name.strip():
+        user["display_name"] = display_name.strip()
+    user["active"] = True
+    user.pop("invite")
+    user["updated_at"] = iso()
+    user = repo.update_user(ctx.system, user)
+    return auth.token_pair(ctx, user)
+
+
 def _active_owners(ctx: AppContext, tenant_id: str) -> list[dict]:
     return [u for u in repo.list_users(ctx.system, tenant_id) if u["role"] == "owner" and u["active"]]
 

@@ -217,3 +217,24 @@ def test_expired_or_forged_access_tokens_are_refused(http, tenant):
 @pytest.mark.parametrize("path", ["/docs", "/openapi.json", "/healthz"])
 def test_public_pages_answer(http, path):
     assert http.get(path).status_code == 200
+
+
+def test_invited_user_sets_their_own_password(http, tenant, server):
+    email = unique_email("invitee")
+    r = http.post("/api/v1/users/invite", headers=tenant.headers, json={"email": email, "role": "author"})
+    assert r.status_code == 201, r.text
+    invite = r.json()
+    assert invite["active"] is False and invite["invite_url"].startswith(server.url + "/accept-invite#token=")
+    # Until accepted, the account cannot be used.
+    assert_error(http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD}), 401)
+    r = http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"], "password": "short"})
+    assert_error(r, 400, "weak_password")
+    r = http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"], "password": STRONG_PASSWORD,
+                                                       "display_name": "Ines Invitee"})
+    assert r.status_code == 200, r.text
+    me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+    assert me["role"] == "author" and me["user"]["display_name"] == "Ines Invitee"
+    # The link works once.
+    assert_error(http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"],
+                                                               "password": STRONG_PASSWORD}), 401)
+    assert http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD}).status_code == 200
