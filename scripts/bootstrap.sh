@@ -11,6 +11,10 @@ PY="${PYTHON:-python3}"
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -c1-16; }
 
+command -v "$PY" >/dev/null 2>&1 || { echo "Python 3.11+ is needed ($PY not found)." >&2; exit 1; }
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed." >&2; exit 1; }
+command -v npm >/dev/null 2>&1 || { echo "Node.js 20 and npm are needed to build the web app." >&2; exit 1; }
+
 # --- Debian packages (tests only; needs root, as on CI and the build machines) -------------
 if [ "$mode" = "test" ]; then
   need=()
@@ -31,7 +35,17 @@ fi
 # --- Python --------------------------------------------------------------------------------
 if [ ! -x .venv/bin/python ]; then
   say "Creating the virtual environment (.venv)"
-  "$PY" -m venv .venv
+  if ! "$PY" -m venv .venv 2>/dev/null; then
+    # Debian splits venv out of python3; install it when we can.
+    rm -rf .venv
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      "$PY" -m venv .venv
+    else
+      echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' and try again." >&2
+      exit 1
+    fi
+  fi
 fi
 extras=""
 [ "$mode" = "test" ] && extras="[test]"
