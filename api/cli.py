@@ -108,6 +108,19 @@ def cmd_seed(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_migrate(args, settings: Settings) -> int:
+    from .core.docs import by_prefix  # noqa: PLC0415
+    from .trees.service import migrate_stored  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    tenant_ids = [args.tenant] if args.tenant else [d["tenant_id"] for d in by_prefix(ctx.system, "tenant:")]
+    for tid in tenant_ids:
+        counts = migrate_stored(ctx, tid, dry_run=args.dry_run)
+        verb = "would migrate" if args.dry_run else "migrated"
+        print(f"tenant {tid}: checked {counts['checked']} tree documents, {verb} {counts['migrated']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="branchline", description="Branchline server and administration.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -141,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     sd = sub.add_parser("seed", help="load or update the starter library (never overwrites a tenant's edits)")
     sd.add_argument("--tenant", help="one tenant id (default: every tenant)")
     sd.set_defaults(func=cmd_seed)
+
+    mg = sub.add_parser("migrate", help="rewrite documents stored at an older schema_version")
+    mg.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    mg.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
+    mg.set_defaults(func=cmd_migrate)
     return p
 
 

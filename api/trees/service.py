@@ -256,3 +256,26 @@ def import_tree(ctx: AppContext, who: Principal, body: dict[str, Any], *, replac
     saved = save(db, _clean(body))
     _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
     return saved
+
+
+def migrate_stored(ctx: AppContext, tenant_id: str, *, dry_run: bool = False) -> dict[str, int]:
+    """Rewrite a tenant's trees and versions stored at an older `schema_version` (the
+    `branchline migrate` command). Reading already migrates in memory; this makes it
+    permanent so older clients and other tools see the current format."""
+    from .models import TREE_SCHEMA_VERSION  # noqa: PLC0415
+
+    db = trees_db(ctx, tenant_id)
+    counts = {"checked": 0, "migrated": 0}
+    for prefix, migrate in (("tree:", migrate_tree), ("treever:", migrate_tree_version)):
+        for doc in by_prefix(db, prefix):
+            counts["checked"] += 1
+            if doc.get("schema_version") == TREE_SCHEMA_VERSION:
+                continue
+            upgraded = migrate(doc)
+            counts["migrated"] += 1
+            if not dry_run:
+                try:
+                    save(db, upgraded)
+                except Conflict:
+                    counts["migrated"] -= 1  # edited meanwhile; the edit stored the current version
+    return counts
