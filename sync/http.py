@@ -1,0 +1,732 @@
+"""The CouchDB HTTP API of one tenant, served under `/sync/{tenant_id}/`.
+
+PouchDB (and any CouchDB client) sees each tenant as a CouchDB server whose databases are
+the tenant's logical databases (`trees`, `sessions`, ...). Every request is authenticated
+first, then checked against the `AccessPolicy` at database level, then per document on
+every read path (unreadable documents are left out of listings and answer 404 `missing`
+on a direct fetch, as if they did not exist: a 403 would tell a client the id exists) and
+every write path (a refused document answers CouchDB's `forbidden`).
+
+Routing is done here on the raw request path rather than with one FastAPI route per
+endpoint: document ids may contain `%2F` (`a%2Fb` is the document `a/b`, while `a/b` is
+the attachment `b` of `a`), and that distinction is lost once a path is percent-decoded.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import unquote_to_bytes
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from .access import AccessPolicy, DbAction, Principal, RolePolicy
+from .errors import (BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
+                     NotFound, NotImplementedHere, PreconditionFailed, Unauthorized)
+from .http_changes import ChangesFeed, PendingChanges
+from .http_params import Query, json_response, parse_body, parse_object, rev_from
+from .longpoll import ChangeNotifier
+from .naming import check_logical_name, logical_name, physical_name, tenant_prefix
+from .store import Database, Store
+
+COUCHDB_VERSION = "3.3.3"
+MAX_UUIDS = 1000
+# Where `_security` is kept: a `_local` document (never replicated), hidden from the
+# `_local` endpoints so only `_security` (db admins) can read or change it.
+SECURITY_DOC = "_local/_branchline_security"
+DEFAULT_SECURITY = {"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}}
+
+# Design-document endpoints that need server-side JavaScript.
+_DDOC_FUNCTIONS = {"_view", "_show", "_list", "_update", "_rewrite", "_info", "_search",
+                   "_search_info", "_nouveau", "_nouveau_info", "_spatial"}
+# Database endpoints CouchDB has and the embedded backend does not (Mango, views, purge...).
+_UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view", "_view_cleanup",
+                             "_compact", "_purge", "_purged_infos_limit", "_missing_revs",
+                             "_shards", "_partition", "_design_docs/queries", "_all_docs/queries",
+                             "_local_docs", "_sync_shards"}
+
+
+def _overrides(policy: Any, method: str) -> bool:
+    """Whether `policy` has its own `method`, not RolePolicy's.
+
+    RolePolicy reads every document of a readable database and judges writes by database
+    alone, so with it the feeds need not load document bodies just to ask the policy;
+    that halves the work of a pull. Any other policy is asked with full documents.
+    """
+    if not isinstance(policy, RolePolicy):
+        return True
+    return getattr(type(policy), method) is not getattr(RolePolicy, method)
+
+
+@dataclass
+class Ctx:
+    """One authenticated request."""
+
+    request: Request
+    tenant_id: str
+    principal: Principal
+    store: Store
+    query: Query
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+
+class SyncApi:
+    """The handlers; `build_sync_router` wires them to a FastAPI router."""
+
+    def __init__(self, get_store: Callable[[], Store],
+                 authenticate: Callable[[Request, str], Principal],
+                 policy: AccessPolicy, welcome_uuid: Callable[[str], str]) -> None:
+        self.get_store = get_store
+        self.authenticate = authenticate
+        self.policy = policy
+        self.welcome_uuid = welcome_uuid
+        self.notifier = ChangeNotifier()
+        self.filters_reads = _overrides(policy, "can_read")
+        self.write_needs_current = _overrides(policy, "check_write")
+        self.changes = ChangesFeed(self)
+
+    # --- entry point --------------------------------------------------------------------
+    async def handle(self, request: Request, tenant_id: str) -> Response:
+        method = request.method.upper()
+        body = await request.body() if method in ("PUT", "POST", "DELETE") else b""
+        # One trip to a worker thread per request: authentication (which may hash an API
+        # key) and the store calls both block, and each extra hop costs latency that a
+        # replication pays hundreds of times.
+        result = await anyio.to_thread.run_sync(self._dispatch, request, tenant_id, method, body)
+        if isinstance(result, PendingChanges):
+            return await self.changes.wait(result)
+        return result
+
+    def _dispatch(self, request: Request, tenant_id: str, method: str,
+                  body: bytes) -> Response | PendingChanges:
+        principal = self._authenticate(request, tenant_id)
+        store = self.get_store()
+        self.notifier.attach(store)
+        segments = _path_segments(request, tenant_id)
+        if method == "HEAD":
+            method = "GET"
+        ctx = Ctx(request, tenant_id, principal, store, Query(request.query_params), body)
+
+        if not segments:
+            return self._methods(method, {"GET": self.welcome})(ctx)
+        first = segments[0]
+        if len(segments) == 1 and first in ("_all_dbs", "_uuids", "_session"):
+            handlers = {"_all_dbs": {"GET": self.all_dbs}, "_uuids": {"GET": self.uuids},
+                        "_session": {"GET": self.session}}[first]
+            return self._methods(method, handlers)(ctx)
+        db = check_logical_name(first)
+        rest = segments[1:]
+        if not rest:
+            handler = self._methods(method, {"GET": self.db_info, "PUT": self.db_create,
+                                             "DELETE": self.db_delete, "POST": self.doc_post})
+            return handler(ctx, db)
+        head = rest[0]
+        if head == "_local":
+            if len(rest) != 2 or not rest[1]:
+                raise BadRequest("A _local document is addressed as /db/_local/{id}; "
+                                 "_local documents have no attachments.")
+            docid = "_local/" + rest[1]
+            handler = self._methods(method, {"GET": self.local_get, "PUT": self.local_put,
+                                             "DELETE": self.local_delete})
+            return handler(ctx, db, docid)
+        if head == "_design" and len(rest) >= 2:
+            docid = "_design/" + rest[1]
+            tail = rest[2:]
+            if tail and tail[0] in _DDOC_FUNCTIONS:
+                raise NotImplementedHere(
+                    f"{tail[0]} needs server-side JavaScript, which Branchline's embedded "
+                    "store does not run; query documents with _all_docs or _changes "
+                    "(filter=_doc_ids or filter=_selector) instead.")
+            return self._doc_or_attachment(method, ctx, db, docid, tail)
+        if head.startswith("_") and len(rest) == 1:
+            special = {
+                "_changes": {"GET": self.changes.start, "POST": self.changes.start},
+                "_revs_diff": {"POST": self.revs_diff},
+                "_bulk_docs": {"POST": self.bulk_docs},
+                "_bulk_get": {"POST": self.bulk_get},
+                "_all_docs": {"GET": self.all_docs, "POST": self.all_docs},
+                "_design_docs": {"GET": self.design_docs, "POST": self.design_docs},
+                "_ensure_full_commit": {"POST": self.ensure_full_commit},
+                "_revs_limit": {"GET": self.revs_limit_get, "PUT": self.revs_limit_put},
+                "_security": {"GET": self.security_get, "PUT": self.security_put},
+            }.get(head)
+            if special is not None:
+                return self._methods(method, special)(ctx, db)
+            if head in _UNSUPPORTED_DB_ENDPOINTS:
+                raise NotImplementedHere(f"{head} is not supported by Branchline's sync endpoints.")
+        if head.startswith("_"):
+            raise BadRequest("Only reserved document ids may start with underscore.")
+        return self._doc_or_attachment(method, ctx, db, head, rest[1:])
+
+    def _doc_or_attachment(self, method: str, ctx: Ctx, db: str, docid: str,
+                           att_path: list[str]) -> Response:
+        if att_path:
+            name = "/".join(att_path)
+            if not name:
+                raise BadRequest("Attachment name is empty.")
+            handler = self._methods(method, {"GET": self.att_get, "PUT": self.att_put,
+                                             "DELETE": self.att_delete})
+            return handler(ctx, db, docid, name)
+        handler = self._methods(method, {"GET": self.doc_get, "PUT": self.doc_put,
+                                         "DELETE": self.doc_delete})
+        return handler(ctx, db, docid)
+
+    @staticmethod
+    def _methods(method: str, table: dict[str, Any]) -> Any:
+        if method not in table:
+            allowed = ",".join(sorted(set(table) | ({"HEAD"} if "GET" in table else set())))
+            raise MethodNotAllowed(f"Only {allowed} allowed", headers={"Allow": allowed})
+        return table[method]
+
+    def _authenticate(self, request: Request, tenant_id: str) -> Principal:
+        try:
+            principal = self.authenticate(request, tenant_id)
+        except Unauthorized as exc:
+            # A browser shows its login dialog on `WWW-Authenticate: Basic`; PouchDB in the
+            # PWA sends a Bearer token and must get a plain 401 it can handle itself.
+            auth = request.headers.get("authorization", "")
+            if auth[:6].lower() == "basic ":
+                exc.headers["WWW-Authenticate"] = 'Basic realm="Branchline"'
+            else:
+                exc.headers.pop("WWW-Authenticate", None)
+            raise
+        if principal.tenant_id != tenant_id:
+            raise Forbidden("These credentials belong to another tenant; use the sync URL "
+                            "given by GET /api/v1/me.")
+        return principal
+
+    # --- helpers ------------------------------------------------------------------------
+    def open_db(self, ctx: Ctx, name: str, action: DbAction) -> Database:
+        self.policy.check_db(ctx.principal, name, action)
+        try:
+            return ctx.store.db(physical_name(ctx.tenant_id, name))
+        except NotFound:
+            # CouchDB's words, and no physical name: clients see only logical names.
+            raise NotFound("Database does not exist.") from None
+
+    def readable(self, ctx: Ctx, db: str, doc: dict[str, Any] | None) -> bool:
+        if not self.filters_reads or doc is None:
+            return True
+        return bool(self.policy.can_read(ctx.principal, db, doc))
+
+    def check_doc_write(self, ctx: Ctx, dbobj: Database, db: str, doc: dict[str, Any],
+                        current: dict[str, Any] | None = None, *, fetch_current: bool = True) -> None:
+        docid = doc.get("_id")
+        if isinstance(docid, str) and docid.startswith("_design/"):
+            # As in CouchDB, design documents are for database admins.
+            self.policy.check_db(ctx.principal, db, "security")
+        if current is None and fetch_current and self.write_needs_current and isinstance(docid, str):
+            current = _current(dbobj, docid)
+        self.policy.check_write(ctx.principal, db, doc, current)
+
+    # --- server -------------------------------------------------------------------------
+    def welcome(self, ctx: Ctx) -> Response:
+        """The tenant's CouchDB welcome document (`uuid` is stable per tenant)."""
+        return json_response({"couchdb": "Welcome", "uuid": self.welcome_uuid(ctx.tenant_id),
+                              "version": COUCHDB_VERSION, "vendor": {"name": "Branchline"}})
+
+    def all_dbs(self, ctx: Ctx) -> Response:
+        """The tenant's databases the caller may read, by logical name, sorted."""
+        prefix = tenant_prefix(ctx.tenant_id)
+        out = []
+        for physical in ctx.store.list_dbs():
+            if not physical.startswith(prefix):
+                continue
+            name = logical_name(ctx.tenant_id, physical)
+            try:
+                self.policy.check_db(ctx.principal, name, "read")
+            except Forbidden:
+                continue
+            out.append(name)
+        return json_response(sorted(out))
+
+    def uuids(self, ctx: Ctx) -> Response:
+        """`count` (default 1, at most 1000) fresh random UUIDs."""
+        count = ctx.query.int("count", 1)
+        if count > MAX_UUIDS:
+            raise BadRequest(f"count parameter too large: at most {MAX_UUIDS}.")
+        return json_response({"uuids": [uuid.uuid4().hex for _ in range(count)]})
+
+    def session(self, ctx: Ctx) -> Response:
+        """The authenticated caller in CouchDB's `_session` shape."""
+        p = ctx.principal
+        auth = (ctx.header("authorization") or "").split(" ", 1)[0].lower()
+        method = {"basic": "default", "bearer": "jwt"}.get(auth, "default")
+        return json_response({
+            "ok": True,
+            "userCtx": {"name": p.email or p.user_id, "roles": [p.role]},
+            "info": {"authentication_handlers": ["jwt", "default"], "authenticated": method},
+        })
+
+    # --- database -----------------------------------------------------------------------
+    def db_info(self, ctx: Ctx, db: str) -> Response:
+        """Database information; `db_name` is the logical name."""
+        info = dict(self.open_db(ctx, db, "read").info())
+        info["db_name"] = db
+        return json_response(info)
+
+    def db_create(self, ctx: Ctx, db: str) -> Response:
+        """Create a database (tenant admins); 412 `file_exists` if it exists."""
+        self.policy.check_db(ctx.principal, db, "create_db")
+        try:
+            ctx.store.create_db(physical_name(ctx.tenant_id, db))
+        except PreconditionFailed:
+            raise PreconditionFailed("The database could not be created, the file already "
+                                     "exists.", error="file_exists") from None
+        return json_response({"ok": True}, 201)
+
+    def db_delete(self, ctx: Ctx, db: str) -> Response:
+        """Delete a database and all its documents (tenant admins)."""
+        self.policy.check_db(ctx.principal, db, "delete_db")
+        try:
+            ctx.store.delete_db(physical_name(ctx.tenant_id, db))
+        except NotFound:
+            raise NotFound("Database does not exist.") from None
+        return json_response({"ok": True})
+
+    def ensure_full_commit(self, ctx: Ctx, db: str) -> Response:
+        """Every write is durable when answered; kept for old replicators."""
+        dbobj = self.open_db(ctx, db, "read")
+        start = str(dbobj.info().get("instance_start_time", "0"))
+        return json_response({"ok": True, "instance_start_time": start}, 201)
+
+    def revs_limit_get(self, ctx: Ctx, db: str) -> Response:
+        """How many revisions of each document's history are kept."""
+        return json_response(self.open_db(ctx, db, "read").get_revs_limit())
+
+    def revs_limit_put(self, ctx: Ctx, db: str) -> Response:
+        """Set the revision history limit (database admins); body: a positive integer."""
+        value = parse_body(ctx.body)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise BadRequest("The revs limit must be a positive integer.")
+        self.open_db(ctx, db, "security").set_revs_limit(value)
+        return json_response({"ok": True})
+
+    def security_get(self, ctx: Ctx, db: str) -> Response:
+        """The database's security object (database admins).
+
+        Access is decided by tenant roles, not by this object; it is stored so that
+        CouchDB tools that read and write it keep working.
+        """
+        dbobj = self.open_db(ctx, db, "security")
+        try:
+            doc = dbobj.get_local(SECURITY_DOC)
+        except NotFound:
+            return json_response(DEFAULT_SECURITY)
+        return json_response(doc.get("security", DEFAULT_SECURITY))
+
+    def security_put(self, ctx: Ctx, db: str) -> Response:
+        """Replace the database's security object (database admins)."""
+        value = parse_object(ctx.body)
+        dbobj = self.open_db(ctx, db, "security")
+        doc: dict[str, Any] = {"_id": SECURITY_DOC, "security": value}
+        try:
+            doc["_rev"] = dbobj.get_local(SECURITY_DOC)["_rev"]
+        except NotFound:
+            pass
+        dbobj.put_local(doc)
+        return json_response({"ok": True})
+
+    # --- _local documents ----------------------------------------------------------------
+    # Readers may write `_local` documents, as in CouchDB: they are a device's replication
+    # checkpoints, never replicated and never seen by other users through feeds.
+    def _check_local_id(self, docid: str) -> None:
+        if docid == SECURITY_DOC:
+            raise Forbidden("This _local document is reserved; use /db/_security.")
+
+    def local_get(self, ctx: Ctx, db: str, docid: str) -> Response:
+        """A `_local` document (replication checkpoints)."""
+        self._check_local_id(docid)
+        return json_response(self.open_db(ctx, db, "read").get_local(docid))
+
+    def local_put(self, ctx: Ctx, db: str, docid: str) -> Response:
+        """Write a `_local` document; its rev must match the stored one (`0-N`)."""
+        self._check_local_id(docid)
+        doc = parse_object(ctx.body, what="document")
+        doc["_id"] = docid
+        rev = rev_from(ctx.query, ctx.header("if-match"), doc.get("_rev"))
+        if rev:
+            doc["_rev"] = rev
+        result = self.open_db(ctx, db, "read").put_local(doc)
+        return json_response(_write_result(result, docid), 201)
+
+    def local_delete(self, ctx: Ctx, db: str, docid: str) -> Response:
+        """Delete a `_local` document."""
+        self._check_local_id(docid)
+        rev = rev_from(ctx.query, ctx.header("if-match"))
+        result = self.open_db(ctx, db, "read").delete_local(docid, rev)
+        return json_response(_write_result(result, docid))
+
+    # --- replication --------------------------------------------------------------------
+    def revs_diff(self, ctx: Ctx, db: str) -> Response:
+        """Which of the given revisions the database lacks, with possible ancestors."""
+        body = parse_object(ctx.body)
+        for docid, revs in body.items():
+            if not isinstance(revs, list):
+                raise BadRequest(f"Revisions of {docid!r} must be a JSON list.")
+        return json_response(self.open_db(ctx, db, "read").revs_diff(body))
+
+    def bulk_docs(self, ctx: Ctx, db: str) -> Response:
+        """Write many documents; one result per document, refused ones as `forbidden`.
+
+        With `new_edits: false` (replication) revisions are stored as given and only the
+        errors are answered, as CouchDB does.
+        """
+        body = parse_object(ctx.body)
+        docs = body.get("docs")
+        if not isinstance(docs, list):
+            raise BadRequest("POST body must include `docs` parameter.")
+        new_edits = body.get("new_edits", True)
+        if not isinstance(new_edits, bool):
+            raise BadRequest("`new_edits` must be true or false.")
+        dbobj = self.open_db(ctx, db, "write")
+
+        currents: dict[str, dict[str, Any]] = {}
+        if self.write_needs_current:
+            ids = [d["_id"] for d in docs if isinstance(d, dict) and isinstance(d.get("_id"), str)
+                   and not d["_id"].startswith("_local/")]
+            currents = _currents(dbobj, ids)
+
+        results: list[dict[str, Any] | None] = [None] * len(docs)
+        to_write: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for i, doc in enumerate(docs):
+            if not isinstance(doc, dict):
+                results[i] = {"error": "bad_request", "reason": "Document must be a JSON object."}
+                continue
+            if new_edits and "_id" not in doc:
+                doc["_id"] = uuid.uuid4().hex
+            docid = doc.get("_id")
+            try:
+                if isinstance(docid, str) and docid.startswith("_local/"):
+                    self._check_local_id(docid)
+                else:
+                    self.check_doc_write(ctx, dbobj, db, doc, currents.get(docid), fetch_current=False)
+            except BranchlineError as exc:
+                results[i] = {"id": docid, "error": exc.error, "reason": exc.reason}
+                continue
+            to_write.append(doc)
+            positions.append(i)
+        if to_write:
+            for pos, result in zip(positions, dbobj.bulk_docs(to_write, new_edits=new_edits)):
+                results[pos] = result
+        out = [r for r in results if r is not None]
+        if not new_edits:
+            out = [r for r in out if "error" in r]
+        return json_response(out, 201)
+
+    def bulk_get(self, ctx: Ctx, db: str) -> Response:
+        """Many documents (or revisions) at once: the replicator's pull."""
+        body = parse_object(ctx.body)
+        requests = body.get("docs")
+        if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
+            raise BadRequest("`docs` must be a list of {id, rev?, atts_since?} objects.")
+        for r in requests:
+            if not isinstance(r.get("id"), str):
+                raise BadRequest("Every entry of `docs` needs a string `id`.")
+        q = ctx.query
+        dbobj = self.open_db(ctx, db, "read")
+        out = dbobj.bulk_get(requests, revs=q.bool("revs"), attachments=q.bool("attachments"),
+                             latest=q.bool("latest"))
+        if self.filters_reads:
+            for entry in out:
+                entry["docs"] = [self._screen_bulk_get(ctx, db, entry.get("id"), item)
+                                 for item in entry.get("docs", [])]
+        return json_response({"results": out})
+
+    def _screen_bulk_get(self, ctx: Ctx, db: str, docid: Any, item: dict[str, Any]) -> dict[str, Any]:
+        doc = item.get("ok")
+        if doc is None or self.readable(ctx, db, doc):
+            return item
+        return {"error": {"id": docid, "rev": doc.get("_rev"), "error": "not_found", "reason": "missing"}}
+
+    # --- listings -----------------------------------------------------------------------
+    def all_docs(self, ctx: Ctx, db: str) -> Response:
+        """All documents by id (`keys`, `startkey`/`endkey`, `limit`, `include_docs`...)."""
+        extra: dict[str, Any] = {}
+        if ctx.request.method == "POST":
+            extra = parse_object(ctx.body)
+        return json_response(self._all_docs(ctx, db, Query(ctx.request.query_params, extra)))
+
+    def design_docs(self, ctx: Ctx, db: str) -> Response:
+        """All design documents (`_design/` ids)."""
+        extra: dict[str, Any] = {}
+        if ctx.request.method == "POST":
+            extra = parse_object(ctx.body)
+        q = Query(ctx.request.query_params, extra)
+        descending = q.bool("descending")
+        lo, hi = "_design/", "_design0"
+        start = _first(q, "startkey", "start_key")
+        end = _first(q, "endkey", "end_key")
+        if not descending:
+            start = max(start, lo) if isinstance(start, str) else lo
+            end = min(end, hi) if isinstance(end, str) else hi
+        else:
+            start = min(start, hi) if isinstance(start, str) else hi
+            end = max(end, lo) if isinstance(end, str) else lo
+        extra.update({"startkey": start, "endkey": end})
+        return json_response(self._all_docs(ctx, db, Query(ctx.request.query_params, extra)))
+
+    def _all_docs(self, ctx: Ctx, db: str, q: Query) -> dict[str, Any]:
+        dbobj = self.open_db(ctx, db, "read")
+        keys = q.json("keys")
+        if keys is not None and not isinstance(keys, list):
+            raise BadRequest("`keys` must be a JSON list.")
+        startkey = _first(q, "startkey", "start_key")
+        endkey = _first(q, "endkey", "end_key")
+        if q.has("key"):
+            startkey = endkey = q.json("key")
+        include_docs = q.bool("include_docs")
+        opts = dict(
+            startkey=startkey, endkey=endkey, inclusive_end=q.bool("inclusive_end", True),
+            descending=q.bool("descending"), conflicts=q.bool("conflicts"),
+            attachments=q.bool("attachments"), update_seq=q.bool("update_seq"),
+            include_docs=include_docs or self.filters_reads,
+        )
+        limit = q.int("limit")
+        skip = q.int("skip", 0) or 0
+        if keys is not None:
+            result = dbobj.all_docs(keys=keys, limit=limit, skip=skip, **opts)
+            if self.filters_reads:
+                result["rows"] = [row if self.readable(ctx, db, row.get("doc"))
+                                  else {"key": row.get("key"), "error": "not_found"}
+                                  for row in result["rows"]]
+        else:
+            result = dbobj.all_docs(limit=limit, skip=skip, **opts)
+            if self.filters_reads:
+                result["rows"] = self._refill_rows(ctx, dbobj, db, result["rows"], limit, opts)
+        if self.filters_reads and not include_docs:
+            for row in result["rows"]:
+                row.pop("doc", None)
+        return result
+
+    def _refill_rows(self, ctx: Ctx, dbobj: Database, db: str, rows: list[dict[str, Any]],
+                     limit: int | None, opts: dict[str, Any]) -> list[dict[str, Any]]:
+        """Drop unreadable rows and fetch more, so a page is short only at the end.
+
+        A short page tells paging clients (PouchDB included) that the listing is over.
+        """
+        kept = [r for r in rows if self.readable(ctx, db, r.get("doc"))]
+        fetched = rows
+        while limit is not None and len(kept) < limit and len(fetched) == limit and fetched:
+            more = dict(opts, startkey=fetched[-1]["key"])
+            fetched = dbobj.all_docs(limit=limit, skip=1, **more)["rows"]
+            kept.extend(r for r in fetched if self.readable(ctx, db, r.get("doc")))
+        return kept[:limit] if limit is not None else kept
+
+    # --- documents ----------------------------------------------------------------------
+    def doc_get(self, ctx: Ctx, db: str, docid: str) -> Response:
+        """A document (`rev`, `revs`, `revs_info`, `open_revs`, `conflicts`, `attachments`...).
+
+        With `open_revs` the answer is a JSON array of `{"ok": doc}` / `{"missing": rev}`
+        (also when multipart is asked for: PouchDB accepts JSON).
+        """
+        q = ctx.query
+        dbobj = self.open_db(ctx, db, "read")
+        atts_since = q.str_list("atts_since")
+        if q.has("open_revs"):
+            raw = q.raw("open_revs")
+            open_revs: Any = "all" if raw == "all" else q.str_list("open_revs")
+            if open_revs is None:
+                raise BadRequest("`open_revs` must be \"all\" or a JSON list of revisions.")
+            items = dbobj.get_open_revs(docid, open_revs, revs=q.bool("revs"),
+                                        attachments=q.bool("attachments"),
+                                        atts_since=atts_since, latest=q.bool("latest"))
+            if self.filters_reads:
+                items = [i if "ok" not in i or self.readable(ctx, db, i["ok"])
+                         else {"missing": i["ok"].get("_rev")} for i in items]
+            return json_response(items)
+        doc = dbobj.get(docid, rev=q.raw("rev"), revs=q.bool("revs"), revs_info=q.bool("revs_info"),
+                        conflicts=q.bool("conflicts"), deleted_conflicts=q.bool("deleted_conflicts"),
+                        attachments=q.bool("attachments"), atts_since=atts_since,
+                        latest=q.bool("latest"), local_seq=q.bool("local_seq"))
+        if not self.readable(ctx, db, doc):
+            raise NotFound("missing")
+        etag = f'"{doc.get("_rev", "")}"'
+        if ctx.header("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return json_response(doc, headers={"ETag": etag})
+
+    def doc_put(self, ctx: Ctx, db: str, docid: str) -> Response:
+        """Create or update a document; `new_edits=false` stores a replicated revision."""
+        ctype = (ctx.header("content-type") or "").lower()
+        if ctype.startswith("multipart/"):
+            raise BadRequest("Send documents as JSON with base64 attachments; multipart is not "
+                             "accepted here.", error="bad_content_type", status=415)
+        doc = parse_object(ctx.body, what="document")
+        doc["_id"] = docid
+        rev = rev_from(ctx.query, ctx.header("if-match"), doc.get("_rev"))
+        if rev:
+            doc["_rev"] = rev
+        new_edits = ctx.query.bool("new_edits", True)
+        dbobj = self.open_db(ctx, db, "write")
+        self.check_doc_write(ctx, dbobj, db, doc)
+        result = _write_result(dbobj.put(doc, new_edits=new_edits), docid)
+        return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
+
+    def doc_post(self, ctx: Ctx, db: str) -> Response:
+        """Create a document; the id is generated unless the body has `_id`."""
+        doc = parse_object(ctx.body, what="document")
+        if "_id" not in doc:
+            doc["_id"] = uuid.uuid4().hex
+        if not isinstance(doc["_id"], str) or not doc["_id"]:
+            raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
+        dbobj = self.open_db(ctx, db, "write")
+        self.check_doc_write(ctx, dbobj, db, doc)
+        result = _write_result(dbobj.put(doc), doc["_id"])
+        return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
+
+    def doc_delete(self, ctx: Ctx, db: str, docid: str) -> Response:
+        """Delete a document: `rev` (or `If-Match`) names the revision to delete."""
+        rev = rev_from(ctx.query, ctx.header("if-match"))
+        dbobj = self.open_db(ctx, db, "write")
+        current = _current(dbobj, docid)
+        if rev is None:
+            if current is None:
+                raise NotFound("missing")
+            raise Conflict("Document update conflict: give the rev to delete (?rev=...).")
+        tombstone = {"_id": docid, "_rev": rev, "_deleted": True}
+        self.check_doc_write(ctx, dbobj, db, tombstone, current, fetch_current=False)
+        result = _write_result(dbobj.delete(docid, rev), docid)
+        return json_response(result, 200, headers={"ETag": f'"{result.get("rev", "")}"'})
+
+    # --- attachments --------------------------------------------------------------------
+    def att_get(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
+        """An attachment's raw bytes with its content type."""
+        rev = ctx.query.raw("rev")
+        dbobj = self.open_db(ctx, db, "read")
+        if self.filters_reads and not self.readable(ctx, db, dbobj.get(docid, rev=rev)):
+            raise NotFound("missing")
+        data, content_type, digest = dbobj.get_attachment(docid, name, rev=rev)
+        headers = {"Cache-Control": "must-revalidate"}
+        if digest:
+            headers["ETag"] = f'"{digest.split("-", 1)[-1]}"'
+            if digest.startswith("md5-"):
+                headers["Content-MD5"] = digest[4:]
+        if ctx.header("if-none-match") and ctx.header("if-none-match") == headers.get("ETag"):
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type=content_type or "application/octet-stream", headers=headers)
+
+    def att_put(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
+        """Add or replace an attachment; body is the raw data, `Content-Type` its type."""
+        content_type = ctx.header("content-type") or "application/octet-stream"
+        rev = rev_from(ctx.query, ctx.header("if-match"))
+        dbobj = self.open_db(ctx, db, "write")
+        current = _current(dbobj, docid)
+        planned = dict(current or {"_id": docid})
+        planned["_attachments"] = dict(planned.get("_attachments") or {})
+        planned["_attachments"][name] = {"content_type": content_type, "length": len(ctx.body),
+                                         "stub": True}
+        if rev:
+            planned["_rev"] = rev
+        self.check_doc_write(ctx, dbobj, db, planned, current, fetch_current=False)
+        result = dbobj.put_attachment(docid, name, ctx.body, content_type, rev=rev)
+        result = _write_result(result, docid)
+        return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
+
+    def att_delete(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
+        """Remove an attachment from a document (`rev` required)."""
+        rev = rev_from(ctx.query, ctx.header("if-match"))
+        if rev is None:
+            raise Conflict("Document update conflict: give the document's rev (?rev=...).")
+        dbobj = self.open_db(ctx, db, "write")
+        current = _current(dbobj, docid)
+        planned = dict(current or {"_id": docid}, _rev=rev)
+        planned["_attachments"] = {k: v for k, v in (planned.get("_attachments") or {}).items()
+                                   if k != name}
+        self.check_doc_write(ctx, dbobj, db, planned, current, fetch_current=False)
+        result = _write_result(dbobj.delete_attachment(docid, name, rev=rev), docid)
+        return json_response(result, 200, headers={"ETag": f'"{result.get("rev", "")}"'})
+
+
+# --- module helpers ----------------------------------------------------------------------
+def _first(q: Query, *keys: str) -> Any:
+    for key in keys:
+        if q.has(key):
+            return q.json(key)
+    return None
+
+
+def _write_result(result: dict[str, Any], docid: str) -> dict[str, Any]:
+    out = {"ok": True, "id": result.get("id", docid), "rev": result.get("rev")}
+    return out
+
+
+def _current(dbobj: Database, docid: str) -> dict[str, Any] | None:
+    """The stored winning revision, or None when missing or deleted."""
+    try:
+        return dbobj.get(docid)
+    except NotFound:
+        return None
+
+
+def _currents(dbobj: Database, ids: list[str]) -> dict[str, dict[str, Any]]:
+    if not ids:
+        return {}
+    rows = dbobj.all_docs(keys=list(dict.fromkeys(ids)), include_docs=True)["rows"]
+    return {r["id"]: r["doc"] for r in rows if r.get("doc")}
+
+
+def _path_segments(request: Request, tenant_id: str) -> list[str]:
+    """The percent-decoded segments after `/sync/{tenant_id}/`, from the raw path."""
+    raw = request.scope.get("raw_path")
+    if not raw:
+        raw = request.scope["path"].encode("utf-8")
+    parts = raw.split(b"/")
+    tenant = tenant_id.encode()
+    start = None
+    for i in range(len(parts) - 1):
+        if parts[i] == b"sync" and parts[i + 1] == tenant:
+            start = i + 2
+            break
+    if start is None:  # pragma: no cover - the route only matches /sync/{tenant}/...
+        raise NotFound("missing")
+    segments = []
+    for part in parts[start:]:
+        try:
+            segments.append(unquote_to_bytes(part).decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BadRequest("The request path is not valid UTF-8.") from None
+    while segments and segments[-1] == "":
+        segments.pop()
+    return segments
+
+
+def build_sync_router(get_store: Callable[[], Store],
+                      authenticate: Callable[[Request, str], Principal],
+                      policy: AccessPolicy,
+                      welcome_uuid: Callable[[str], str]) -> APIRouter:
+    """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
+
+    `authenticate(request, tenant_id)` returns the caller or raises `Unauthorized`;
+    `policy` decides database and document access; `welcome_uuid(tenant_id)` is the
+    stable server uuid PouchDB uses to name its replication checkpoints.
+    """
+    api = SyncApi(get_store, authenticate, policy, welcome_uuid)
+    router = APIRouter(tags=["sync"])
+    # COPY and PATCH are routed too so that they get CouchDB's JSON 405, not a plain-text one.
+    methods = ["GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH"]
+
+    @router.api_route("/sync/{tenant_id}", methods=methods, include_in_schema=False)
+    @router.api_route("/sync/{tenant_id}/{path:path}", methods=methods)
+    async def couchdb_api(tenant_id: str, request: Request) -> Response:
+        """CouchDB's HTTP API for the tenant's databases, for PouchDB replication.
+
+        Root (welcome), `_all_dbs`, `_uuids`, `_session`; per database `GET/PUT/DELETE
+        /{db}`, `_changes` (normal, longpoll, continuous; `_doc_ids` and `_selector`
+        filters), `_revs_diff`, `_bulk_docs`, `_bulk_get`, `_all_docs`, `_local/{id}`,
+        documents, attachments, `_revs_limit`, `_security`. Views and filter functions
+        answer 501 `not_implemented`. Errors are CouchDB's `{error, reason}`.
+        """
+        return await api.handle(request, tenant_id)
+
+    router.sync_api = api  # type: ignore[attr-defined]  # lets the app reach the notifier
+    return router
+
+
+__all__ = ["build_sync_router", "SyncApi"]

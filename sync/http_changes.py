@@ -1,0 +1,298 @@
+"""`GET/POST /{db}/_changes`: normal, longpoll and continuous feeds.
+
+Rows the caller may not read are left out, and the store is asked again until a page is
+full or the feed is exhausted: PouchDB treats a page shorter than its `limit` as the end
+of the feed, so a page emptied by the policy must not stop a replication early.
+
+Documents that became readable after `since` (`policy.extra_changes_ids`) are put first,
+before the ordinary rows. PouchDB checkpoints at the seq of the last row it processed, so
+those rows carry `since` itself when ordinary rows follow (a crash after them replays
+nothing that was not sent) and the answer's `last_seq` when they are alone (so the next
+request moves on instead of receiving them again).
+
+Waiting (longpoll, continuous) happens on the event loop, woken by the store's write
+listener; no worker thread is held while a device keeps a live replication open.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+
+import anyio.to_thread
+import orjson
+from starlette.responses import Response, StreamingResponse
+
+from .errors import BadRequest, BranchlineError, NotImplementedHere
+from .http_params import JSON_TYPE, json_response, parse_object, parse_since
+from .naming import physical_name
+
+if TYPE_CHECKING:
+    from .http import Ctx, SyncApi
+    from .store import Database
+
+# CouchDB's default and longest wait without a heartbeat.
+DEFAULT_TIMEOUT_MS = 60_000
+MAX_TIMEOUT_MS = 3_600_000
+
+
+@dataclass
+class ChangesRequest:
+    db: str
+    since: Any
+    limit: int | None
+    descending: bool
+    style: str
+    include_docs: bool
+    conflicts: bool
+    attachments: bool
+    doc_ids: list[str] | None
+    selector: dict[str, Any] | None
+    id_filter: Callable[[str], bool] | None
+    feed: str
+    timeout_ms: int | None
+    heartbeat_ms: int | None
+    extras_done: bool = field(default=False)
+
+
+@dataclass
+class PendingChanges:
+    """A longpoll or continuous request that must wait on the event loop."""
+
+    ctx: "Ctx"
+    dbobj: "Database"
+    req: ChangesRequest
+    page: dict[str, Any]
+    physical: str
+
+
+class ChangesFeed:
+    def __init__(self, api: "SyncApi") -> None:
+        self.api = api
+
+    def start(self, ctx: "Ctx", db: str) -> Response | PendingChanges:
+        """The changes feed of a database (see the module docstring); runs in a worker thread.
+
+        Answers at once when there are rows (or for `feed=normal`); otherwise hands the
+        request to `wait`, on the event loop.
+        """
+        dbobj, req = self._prepare(ctx, db)
+        page = self.page(ctx, dbobj, req)
+        if req.feed == "normal" or (req.feed == "longpoll" and page["results"]):
+            return json_response(page)
+        return PendingChanges(ctx, dbobj, req, page, physical_name(ctx.tenant_id, db))
+
+    async def wait(self, p: PendingChanges) -> Response:
+        if p.req.feed == "continuous":
+            return StreamingResponse(self._continuous_stream(p.ctx, p.dbobj, p.req, p.page, p.physical),
+                                     media_type=JSON_TYPE)
+        if p.req.heartbeat_ms is not None:
+            return StreamingResponse(self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical),
+                                     media_type=JSON_TYPE)
+        with self.api.notifier.waiter(p.physical) as waiter:
+            # A write may have landed between the first page and the waiter's registration.
+            p.req.since = p.page["last_seq"]
+            page = await anyio.to_thread.run_sync(self.page, p.ctx, p.dbobj, p.req)
+            page = await self._wait_for_rows(p.ctx, p.dbobj, p.req, page, waiter, _deadline(p.req))
+        return json_response(page)
+
+    # --- request parsing -----------------------------------------------------------------
+    def _prepare(self, ctx: "Ctx", db: str) -> tuple["Database", ChangesRequest]:
+        q = ctx.query
+        dbobj = self.api.open_db(ctx, db, "read")
+        body: dict[str, Any] = {}
+        if ctx.request.method == "POST" and ctx.body.strip():
+            body = parse_object(ctx.body)
+        feed = q.raw("feed", "normal") or "normal"
+        if feed not in ("normal", "longpoll", "continuous"):
+            raise BadRequest(f"Unsupported feed {feed!r}: use normal, longpoll or continuous.")
+        doc_ids = selector = id_filter = None
+        flt = q.raw("filter")
+        if flt == "_doc_ids":
+            doc_ids = body.get("doc_ids") if "doc_ids" in body else q.json("doc_ids")
+            if not isinstance(doc_ids, list) or not all(isinstance(d, str) for d in doc_ids):
+                raise BadRequest("filter=_doc_ids needs `doc_ids`, a JSON list of document ids, "
+                                 "in the POST body or the query string.")
+        elif flt == "_selector":
+            selector = body.get("selector")
+            if not isinstance(selector, dict):
+                raise BadRequest("filter=_selector needs a `selector` object in the POST body.")
+        elif flt == "_design":
+            id_filter = _is_design
+        elif flt == "_view":
+            raise NotImplementedHere("filter=_view needs server-side JavaScript (map functions), "
+                                     "which Branchline does not run; use filter=_selector.")
+        elif flt:
+            if "/" not in flt:
+                raise BadRequest("`filter` must be _doc_ids, _selector, _design or "
+                                 "designname/filtername.")
+            raise NotImplementedHere(f"Filter function {flt!r} needs server-side JavaScript, "
+                                     "which Branchline does not run; use filter=_doc_ids or "
+                                     "filter=_selector.")
+        style = q.raw("style", "main_only") or "main_only"
+        if style not in ("main_only", "all_docs"):
+            raise BadRequest("`style` must be main_only or all_docs.")
+        since_raw = q.raw("since")
+        since = parse_since(since_raw, dbobj.update_seq if since_raw == "now" else None)
+        timeout = q.int("timeout")
+        heartbeat_raw = q.raw("heartbeat")
+        heartbeat: int | None
+        if heartbeat_raw is None or heartbeat_raw == "false":
+            heartbeat = None
+        elif heartbeat_raw == "true":
+            heartbeat = DEFAULT_TIMEOUT_MS
+        else:
+            heartbeat = q.int("heartbeat", minimum=1)
+        if timeout is None and heartbeat is None:
+            timeout = DEFAULT_TIMEOUT_MS
+        req = ChangesRequest(
+            db=db, since=since, limit=q.int("limit"), descending=q.bool("descending"),
+            style=style, include_docs=q.bool("include_docs"), conflicts=q.bool("conflicts"),
+            attachments=q.bool("attachments"), doc_ids=doc_ids, selector=selector,
+            id_filter=id_filter, feed=feed,
+            timeout_ms=None if timeout is None else min(timeout, MAX_TIMEOUT_MS),
+            heartbeat_ms=heartbeat,
+        )
+        return dbobj, req
+
+    # --- one page ------------------------------------------------------------------------
+    def page(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest) -> dict[str, Any]:
+        """Readable rows after `req.since`, at most `req.limit` (plus newly readable docs)."""
+        api = self.api
+        need_docs = req.include_docs or api.filters_reads
+        rows: list[dict[str, Any]] = []
+        cursor = req.since
+        last_seq = req.since
+        pending = 0
+        while True:
+            want = None if req.limit is None else max(req.limit - len(rows), 0)
+            res = dbobj.changes(since=cursor, limit=want, descending=req.descending,
+                                style=req.style, include_docs=need_docs, conflicts=req.conflicts,
+                                attachments=req.attachments, doc_ids=req.doc_ids,
+                                selector=req.selector)
+            got = res["results"]
+            last_seq = res.get("last_seq", last_seq)
+            pending = res.get("pending", 0)
+            for row in got:
+                if req.id_filter is not None and not req.id_filter(row["id"]):
+                    continue
+                if not api.readable(ctx, req.db, row.get("doc")):
+                    continue
+                if not req.include_docs:
+                    row.pop("doc", None)
+                rows.append(row)
+            exhausted = not got or want is None or len(got) < want
+            if exhausted or req.descending or len(rows) >= (req.limit or 0):
+                break
+            cursor = last_seq
+        if not req.descending and not req.extras_done:
+            req.extras_done = True
+            extra = self._extra_rows(ctx, dbobj, req, {r["id"] for r in rows})
+            if extra:
+                seq = req.since if rows else last_seq
+                for row in extra:
+                    row["seq"] = seq
+                rows = extra + rows
+        return {"results": rows, "last_seq": last_seq, "pending": pending}
+
+    def _extra_rows(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+                    seen: set[str]) -> list[dict[str, Any]]:
+        if req.since in (0, "0", None):
+            return []  # everything is new to this client anyway
+        ids = set(self.api.policy.extra_changes_ids(ctx.principal, req.db, req.since) or ())
+        ids -= seen
+        if req.doc_ids is not None:
+            ids &= set(req.doc_ids)
+        if req.id_filter is not None:
+            ids = {i for i in ids if req.id_filter(i)}
+        if not ids:
+            return []
+        res = dbobj.changes(since=0, style=req.style, include_docs=True, conflicts=req.conflicts,
+                            attachments=req.attachments, doc_ids=sorted(ids), selector=req.selector)
+        out = []
+        for row in res["results"]:
+            if not self.api.readable(ctx, req.db, row.get("doc")):
+                continue
+            if not req.include_docs:
+                row.pop("doc", None)
+            out.append(row)
+        return out
+
+    # --- waiting ---------------------------------------------------------------------------
+    async def _wait_for_rows(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+                             page: dict[str, Any], waiter: Any, deadline: float | None,
+                             budget_s: float | None = None) -> dict[str, Any]:
+        """Wait (without a thread) until rows arrive, `deadline` passes or `budget_s` is spent."""
+        budget_end = None if budget_s is None else time.monotonic() + budget_s
+        while not page["results"]:
+            ends = [t for t in (deadline, budget_end) if t is not None]
+            remaining = min(ends) - time.monotonic() if ends else None
+            if remaining is not None and remaining <= 0:
+                break
+            if await waiter.wait(remaining):
+                req.since = page["last_seq"]
+                page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
+        return page
+
+    async def _longpoll_stream(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+                               page: dict[str, Any], physical: str) -> AsyncIterator[bytes]:
+        # Newlines while waiting keep proxies and PouchDB's fetch from timing out;
+        # JSON parsers ignore the leading whitespace.
+        deadline = _deadline(req)
+        heartbeat_s = (req.heartbeat_ms or DEFAULT_TIMEOUT_MS) / 1000
+        with self.api.notifier.waiter(physical) as waiter:
+            try:
+                # A write may have landed between the first page and this waiter.
+                req.since = page["last_seq"]
+                page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
+                while not page["results"]:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
+                    page = await self._wait_for_rows(ctx, dbobj, req, page, waiter, deadline,
+                                                     heartbeat_s)
+                    if not page["results"]:
+                        yield b"\n"
+            except BranchlineError:
+                pass  # e.g. the database was deleted while waiting: answer what we have
+        yield orjson.dumps(page) + b"\n"
+
+    async def _continuous_stream(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+                                 page: dict[str, Any], physical: str) -> AsyncIterator[bytes]:
+        """One JSON row per line, then `{"last_seq"}` when the timeout passes."""
+        deadline = _deadline(req)
+        heartbeat_s = None if req.heartbeat_ms is None else req.heartbeat_ms / 1000
+        first = True
+        with self.api.notifier.waiter(physical) as waiter:
+            try:
+                while True:
+                    for row in page["results"]:
+                        yield orjson.dumps(row) + b"\n"
+                    req.since = page["last_seq"]
+                    if req.limit is not None:
+                        req.limit -= len(page["results"])
+                        if req.limit <= 0:
+                            break
+                    if not page["results"] and not first:
+                        ends = [t for t in (deadline,) if t is not None]
+                        remaining = ends[0] - time.monotonic() if ends else None
+                        if remaining is not None and remaining <= 0:
+                            break
+                        wait_s = heartbeat_s if remaining is None else (
+                            remaining if heartbeat_s is None else min(remaining, heartbeat_s))
+                        if not await waiter.wait(wait_s) and heartbeat_s is not None:
+                            yield b"\n"
+                    # The first page was read before this waiter existed: read again
+                    # before the first wait so a write in between is not missed.
+                    first = False
+                    page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
+            except BranchlineError:
+                pass
+        yield orjson.dumps({"last_seq": req.since}) + b"\n"
+
+
+def _deadline(req: ChangesRequest) -> float | None:
+    return None if req.timeout_ms is None else time.monotonic() + req.timeout_ms / 1000
+
+
+def _is_design(docid: str) -> bool:
+    return docid.startswith("_design/")
