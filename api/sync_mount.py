@@ -21,7 +21,9 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
     from sync.http import build_sync_router  # noqa: PLC0415
 
     ctx = app.state.ctx
-    ctx.extras.setdefault("sync_policy", policy or RolePolicy())
+    # Features install their policy in their start-up hooks (the sessions feature installs
+    # per-document rules), which run before the routers are mounted.
+    policy = policy or ctx.extras.setdefault("sync_policy", RolePolicy())
 
     def authenticate(request: Request, tenant_id: str) -> Principal:
         principal = principal_from_authorization(ctx, request.headers.get("authorization"),
@@ -30,10 +32,4 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
             raise Forbidden("These credentials belong to another tenant; use the sync URL from GET /api/v1/me.")
         return principal
 
-    class _Delegate:
-        """Looks the policy up per call, so a feature may install a stricter one at start-up."""
-
-        def __getattr__(self, name):
-            return getattr(ctx.extras["sync_policy"], name)
-
-    app.include_router(build_sync_router(lambda: ctx.store, authenticate, _Delegate(), welcome_uuid))
+    app.include_router(build_sync_router(lambda: ctx.store, authenticate, policy, welcome_uuid))

@@ -1,0 +1,200 @@
+"""Who may read and write which document (DOCUMENTS.md, "Access, per document").
+
+The same rules serve the API (`can_open`, `require_open`, `require_write`) and the sync
+endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
+
+- `trees`: every role reads; owner, admin and author write drafts; nobody writes
+  `treever:`, `treemeta:` or `treestarter:` documents over sync (the server writes them
+  through the store directly, never through this policy).
+- `sessions`: owner and admin read and write everything; anyone else reads and writes a
+  session (its header and its events) when they own it or are in its `shared_with`;
+  viewers write nothing. Only the session's owner (or an admin) changes `owner_id` or
+  `shared_with`. An event's `user_id` must be the writer's own, and events are immutable.
+- `clients`: every role reads; everyone but viewers writes (the role rules of RolePolicy).
+
+The sync layer asks `can_read` for every row of `_changes`, so the session lookup behind
+an event is memoised per request (in the request's `Principal.extra`) and filled from the
+header documents the feed itself carries.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from sync.access import Principal, RolePolicy
+from sync.errors import BadRequest, Forbidden, NotFound
+from sync.naming import physical_name
+
+from .repository import header_id, parse_doc_id
+
+SERVER_ONLY_TREE_PREFIXES = ("treever:", "treemeta:", "treestarter:")
+_ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
+
+
+def acl_of(header: dict[str, Any] | None) -> tuple[str | None, frozenset[str]] | None:
+    if not isinstance(header, dict) or header.get("_deleted"):
+        return None
+    owner = header.get("owner_id") if isinstance(header.get("owner_id"), str) else None
+    shared = header.get("shared_with")
+    shared_set = frozenset(s for s in shared if isinstance(s, str)) if isinstance(shared, list) else frozenset()
+    return owner, shared_set
+
+
+def allowed(principal: Principal, acl: tuple[str | None, frozenset[str]] | None) -> bool:
+    if principal.is_admin:
+        return True
+    if acl is None:
+        return False
+    owner, shared = acl
+    return principal.user_id == owner or principal.user_id in shared
+
+
+def can_open(principal: Principal, header: dict[str, Any]) -> bool:
+    """May `principal` read (and, unless a viewer, write) this session?"""
+    return allowed(principal, acl_of(header))
+
+
+def require_open(principal: Principal, header: dict[str, Any]) -> None:
+    if not can_open(principal, header):
+        raise Forbidden("This session belongs to another engineer and is not shared with you; "
+                        "ask its owner or an admin to add you to shared_with.")
+
+
+def require_write(principal: Principal, header: dict[str, Any]) -> None:
+    require_open(principal, header)
+    if principal.role == "viewer":
+        raise Forbidden("Viewers read trees but do not run sessions; ask an admin for the engineer role.")
+
+
+def _same_content(a: dict[str, Any], b: dict[str, Any] | None) -> bool:
+    if b is None:
+        return False
+    strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
+    return orjson.dumps(strip(a), option=orjson.OPT_SORT_KEYS) == orjson.dumps(strip(b), option=orjson.OPT_SORT_KEYS)
+
+
+class SessionsPolicy(RolePolicy):
+    """RolePolicy plus the per-document rules of trees and sessions."""
+
+    def __init__(self, ctx: Any = None) -> None:
+        self.ctx = ctx
+
+    # --- the session a document belongs to -------------------------------------------------
+    def _memo(self, principal: Principal) -> dict[str, Any]:
+        memo = principal.extra.get(_ACL_KEY)
+        if memo is None:
+            memo = principal.extra[_ACL_KEY] = {}
+        return memo
+
+    def _session_acl(self, principal: Principal, sid: str) -> tuple[str | None, frozenset[str]] | None:
+        memo = self._memo(principal)
+        if sid in memo:
+            return memo[sid]
+        acl = None
+        if self.ctx is not None:
+            try:
+                db = self.ctx.store.db(physical_name(principal.tenant_id, "sessions"))
+                acl = acl_of(db.get(header_id(sid)))
+            except NotFound:
+                acl = None
+        memo[sid] = acl
+        return acl
+
+    # --- reads -------------------------------------------------------------------------------
+    def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
+        if db != "sessions" or principal.is_admin:
+            return True
+        sid, is_event = parse_doc_id(doc.get("_id", ""))
+        if sid is None:
+            return False  # not a session document: only admins see it
+        if not is_event and not doc.get("_deleted"):
+            acl = acl_of(doc)
+            self._memo(principal)[sid] = acl  # the feed carries the newest header first-hand
+            return allowed(principal, acl)
+        return allowed(principal, self._session_acl(principal, sid))
+
+    # --- writes ------------------------------------------------------------------------------
+    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
+                    current: dict[str, Any] | None) -> None:
+        self.check_db(principal, db, "write")
+        docid = doc.get("_id") if isinstance(doc.get("_id"), str) else ""
+        if db == "trees":
+            if docid.startswith(SERVER_ONLY_TREE_PREFIXES):
+                if _same_content(doc, current) and not doc.get("_deleted"):
+                    return  # a replica pushing back the server's own revision unchanged
+                raise Forbidden(f"{docid} is written by the server only (published versions and "
+                                "tree metadata); publish with POST /api/v1/trees/{id}/publish.")
+            return
+        if db != "sessions":
+            return
+        sid, is_event = parse_doc_id(docid)
+        if sid is None:
+            if principal.is_admin:
+                return
+            raise Forbidden(f"The sessions database holds session:{{ulid}} headers and "
+                            f"session:{{ulid}}:ev:{{ulid}} events only; {docid!r} is neither.")
+        if is_event:
+            self._check_event(principal, sid, doc, current)
+        else:
+            self._check_header(principal, sid, doc, current)
+
+    def _check_event(self, principal: Principal, sid: str, doc: dict[str, Any],
+                     current: dict[str, Any] | None) -> None:
+        if current is not None or doc.get("_deleted"):
+            if current is not None and not doc.get("_deleted") and _same_content(doc, current):
+                return  # the same event again (a retried push): nothing changes
+            raise Forbidden(f"Events are written once and never edited or deleted; {doc.get('_id')} "
+                            "already exists. Record a correction as a new event (a note, or back).")
+        if doc.get("user_id") != principal.user_id:
+            raise Forbidden(f"An event's user_id must be your own ({principal.user_id}); "
+                            f"this one says {doc.get('user_id')!r}.")
+        if "session_id" in doc and doc.get("session_id") != sid:
+            raise BadRequest(f"The event's session_id {doc.get('session_id')!r} does not match its "
+                             f"_id, which belongs to session {sid}.")
+        acl = self._session_acl(principal, sid)
+        if acl is None:
+            # The header may travel in the same batch as its first events; it is checked
+            # on its own (its owner must be the writer), so an event cannot open a door.
+            return
+        if not allowed(principal, acl):
+            raise Forbidden(f"Session {sid} is not yours and not shared with you; "
+                            "ask its owner to add you to shared_with.")
+
+    def _check_header(self, principal: Principal, sid: str, doc: dict[str, Any],
+                      current: dict[str, Any] | None) -> None:
+        cur = acl_of(current)
+        if cur is None:
+            if principal.is_admin:
+                return
+            if doc.get("_deleted"):
+                raise Forbidden(f"Session {sid} does not exist; there is nothing to delete.")
+            if doc.get("owner_id") != principal.user_id:
+                raise Forbidden(f"A new session's owner_id must be your own user id ({principal.user_id}); "
+                                f"this header says {doc.get('owner_id')!r}.")
+            self._memo(principal)[sid] = acl_of(doc)
+            return
+        if not allowed(principal, cur):
+            raise Forbidden(f"Session {sid} is not yours and not shared with you; "
+                            "ask its owner to add you to shared_with.")
+        if doc.get("_deleted"):
+            if principal.is_admin or principal.user_id == cur[0]:
+                return
+            raise Forbidden(f"Only the owner of session {sid} or an admin may delete it.")
+        new = acl_of(doc)
+        if new != cur and not (principal.is_admin or principal.user_id == cur[0]):
+            raise Forbidden(f"Only the owner of session {sid} or an admin may change owner_id or "
+                            "shared_with; edit the other fields and leave these as they are.")
+        self._memo(principal)[sid] = new
+
+    # --- sessions that became readable later -----------------------------------------------------
+    def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
+        if db != "sessions" or principal.is_admin or self.ctx is None:
+            return set()
+        from . import listing  # noqa: PLC0415  (listing imports the index machinery)
+
+        sids = listing.granted_since(self.ctx, principal.tenant_id, principal.user_id, since)
+        if not sids:
+            return set()
+        store_db = self.ctx.store.db(physical_name(principal.tenant_id, "sessions"))
+        return listing.old_ids_of_sessions(store_db, sids, since)

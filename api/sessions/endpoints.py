@@ -1,0 +1,114 @@
+"""Routes: sessions as events over the API, and client contexts."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query
+
+from ..core.deps import CtxDep, PageDep, PrincipalDep
+from . import clients, listing, service
+from .repository import normalize_client_id
+from .schemas import CLIENT_EXAMPLES, EVENT_EXAMPLES, SaveToClient, SessionCreate, SessionUpdate
+
+router = APIRouter(prefix="/api/v1")
+
+EventBody = Annotated[dict[str, Any], Body(openapi_examples=EVENT_EXAMPLES,
+                                           description="One event: `type` plus its fields (DOCUMENTS.md).")]
+ClientBody = Annotated[dict[str, Any], Body(openapi_examples=CLIENT_EXAMPLES)]
+
+
+@router.post("/sessions", status_code=201, tags=["sessions"])
+def start_session(body: SessionCreate, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Start a session on a published tree version (the latest when `version` is left out).
+
+    A tree that was never published, or an archived one without an explicit `version`, is
+    refused with 409. Answers the folded state (`status`, `current_node`, `path`, ...) plus
+    `header`, the session's header document with its `_rev`.
+    """
+    return service.start_session(ctx, who, body.model_dump(exclude_none=True))
+
+
+@router.get("/sessions", tags=["sessions"])
+def list_sessions(who: PrincipalDep, ctx: CtxDep, page: PageDep,
+                  scope: Annotated[Literal["mine", "shared", "all"] | None, Query(
+                      description="mine: started by you; shared: shared with you; all: every session "
+                                  "(owners and admins). Left out: every session you may open.")] = None,
+                  tree_id: Annotated[str | None, Query(max_length=200)] = None,
+                  client_id: Annotated[str | None, Query(max_length=200)] = None,
+                  status: Annotated[Literal["in_progress", "completed", "abandoned"] | None, Query()] = None,
+                  from_: Annotated[str | None, Query(alias="from", max_length=40,
+                                                     description="Started on or after (2026-11-26 or an ISO time).")] = None,
+                  to: Annotated[str | None, Query(max_length=40,
+                                                  description="Started on or before (a date includes the whole day).")] = None,
+                  ) -> dict:
+    """Session headers, newest first: `{items, next_cursor}`, filtered by scope, tree, client,
+    status and start date."""
+    if tree_id and not tree_id.startswith("tree:"):
+        tree_id = "tree:" + tree_id
+    if client_id:
+        client_id = normalize_client_id(client_id)
+    rows = listing.list_sessions(ctx, who, scope=scope, tree_id=tree_id, client_id=client_id, status=status,
+                                 from_ms=listing.parse_time(from_), to_ms=listing.parse_time(to, end=True),
+                                 limit=page.limit + 1, after=page.after())
+    return page.answer(rows, listing.cursor_of)
+
+
+@router.get("/sessions/{session_id}", tags=["sessions"])
+def get_session(session_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """The folded state (`status`, `current_node`, `path`, `notes`, ...; see tests/golden/README.md)
+    plus `header`. Conflicting header revisions are merged before answering."""
+    return service.get_session(ctx, who, session_id)
+
+
+@router.patch("/sessions/{session_id}", tags=["sessions"])
+def update_session(session_id: str, body: SessionUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Change `ticket`, `title`, `client_id`, and (owner or admin only) `shared_with` or
+    `owner_id`, at the header's `_rev`; a stale `_rev` is a 409. Answers like GET."""
+    return service.update_header(ctx, who, session_id, body.model_dump(exclude_unset=True, by_alias=True))
+
+
+@router.post("/sessions/{session_id}/events", status_code=201, tags=["sessions"])
+def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Record one event. The server fills `user_id` (yours), `ts` (now, unless given),
+    `device_id` ("api" unless given), `session_id` and `_id`.
+
+    Fields are checked per type (400). An `answered` event for a node that is not the current
+    one is a 409 naming the current node; events that need a running session on a completed
+    one are a 409; an answer the node does not offer is a 400. Answers the new state plus
+    `header` and the stored `event`. Posting an event again with the same `_id` and content
+    is answered like the first time, so a client may retry safely.
+    """
+    return service.post_event(ctx, who, session_id, body)
+
+
+@router.post("/sessions/{session_id}/save-to-client", tags=["sessions"])
+def save_to_client(session_id: str, body: SaveToClient, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Save the value entered at an input node (one with `save_to_client: "X"`) into the
+    session's client context as `values.X`. Answers `{ok, client, key, value}`."""
+    return service.save_to_client(ctx, who, session_id, body.node_id)
+
+
+@router.get("/clients", tags=["clients"])
+def list_clients(who: PrincipalDep, ctx: CtxDep, page: PageDep) -> dict:
+    """Client contexts in id order: `{items, next_cursor}`."""
+    items = clients.list_clients(ctx, who, limit=page.limit + 1, after=page.after())
+    return page.answer(items, lambda item: item["_id"])
+
+
+@router.post("/clients", status_code=201, tags=["clients"])
+def create_client(body: ClientBody, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Create a client context `{name, values?, notes?}`; without `_id` one is made from the name
+    (client:contoso-ltd). Everyone but viewers may."""
+    return clients.create_client(ctx, who, body)
+
+
+@router.get("/clients/{client_id}", tags=["clients"])
+def get_client(client_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """One client context with its `_rev`."""
+    return clients.get_client(ctx, who, client_id)
+
+
+@router.put("/clients/{client_id}", tags=["clients"])
+def update_client(client_id: str, body: ClientBody, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Replace a client context's `name`, `values` and `notes` at its `_rev` (stale: 409)."""
+    return clients.update_client(ctx, who, client_id, body)

@@ -1,0 +1,106 @@
+"""Merging conflicting revisions of a session header, field by field.
+
+Two devices may edit the same header offline (one renames the session, the other adds the
+ticket number); replication then leaves the document with conflicting leaves. Events never
+conflict (they are written once), but the header does, and the server resolves it
+(DOCUMENTS.md, "Header: session:{sid}"):
+
+- For each editable field the value with the latest `edited[field]` time wins; on a tie
+  the value of the higher revision id wins (CouchDB's order: generation, then hash).
+- Every value that lost (differs from the winner's) goes to `history` as
+  `{field, value, edited, rev}`, so nothing typed on a device is lost.
+- Fields nobody edits (tree, version, created_at...) come from the highest revision.
+
+`merge_headers` is pure and commutative: the order the revisions are given in does not
+matter, and merging an already merged header with nothing else changes nothing.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+# The fields a person edits; `owner_id` too, since an owner may hand a session over.
+EDITABLE = ("ticket", "client_id", "title", "shared_with", "status", "owner_id")
+
+
+def rev_key(rev: Any) -> tuple[int, str]:
+    """CouchDB's order of revision ids: the generation number, then the hash."""
+    if not isinstance(rev, str) or "-" not in rev:
+        return (0, "")
+    gen, _, digest = rev.partition("-")
+    try:
+        return (int(gen), digest)
+    except ValueError:
+        return (0, digest)
+
+
+def _edited_at(doc: dict[str, Any], field: str) -> int:
+    edited = doc.get("edited")
+    if isinstance(edited, dict):
+        value = edited.get(field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return -1  # never edited: any edit beats it
+
+
+def _canon(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _history_key(entry: Any) -> tuple:
+    if not isinstance(entry, dict):
+        return (1, b"", _canon(entry))
+    edited = entry.get("edited") if isinstance(entry.get("edited"), int) else -1
+    return (0, str(entry.get("field", "")).encode(), _canon(edited), _canon(entry))
+
+
+def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The merged header body (without `_rev`) of conflicting header revisions.
+
+    `revisions` are full documents, each with its `_rev`. The result keeps `_id`, carries
+    every field's winning value and `edited` time, and a `history` holding the union of the
+    revisions' histories plus every losing value, sorted so the result does not depend on
+    the order of `revisions`.
+    """
+    docs = [d for d in revisions if isinstance(d, dict)]
+    if not docs:
+        raise ValueError("merge_headers needs at least one revision")
+    # Sorting first makes every later choice independent of the order given.
+    docs = sorted(docs, key=lambda d: (rev_key(d.get("_rev")), _canon(d)), reverse=True)
+    base = docs[0]
+    merged: dict[str, Any] = {k: v for k, v in base.items() if not k.startswith("_") or k == "_id"}
+    history: dict[bytes, dict[str, Any]] = {}
+    for doc in docs:
+        for entry in doc.get("history") or []:
+            if isinstance(entry, dict):
+                history.setdefault(_canon(entry), entry)
+
+    base_edited = base.get("edited") if isinstance(base.get("edited"), dict) else {}
+    edited: dict[str, Any] = {k: v for k, v in base_edited.items() if k not in EDITABLE}
+
+    for field in EDITABLE:
+        present = [d for d in docs if field in d]
+        if not present:
+            continue
+        winner = max(present, key=lambda d: (_edited_at(d, field), rev_key(d.get("_rev")), _canon(d.get(field))))
+        merged[field] = winner[field]
+        when = _edited_at(winner, field)
+        if when >= 0:
+            edited[field] = when
+        won = _canon(winner[field])
+        for doc in present:
+            if _canon(doc[field]) == won:
+                continue
+            entry = {"field": field, "value": doc[field],
+                     "edited": _edited_at(doc, field) if _edited_at(doc, field) >= 0 else None,
+                     "rev": doc.get("_rev")}
+            history.setdefault(_canon(entry), entry)
+
+    merged["edited"] = edited
+    merged["history"] = sorted(history.values(), key=_history_key)
+    updated = [d.get("updated_at") for d in docs
+               if isinstance(d.get("updated_at"), int) and not isinstance(d.get("updated_at"), bool)]
+    if updated:
+        merged["updated_at"] = max(updated)
+    return merged
