@@ -1,0 +1,1 @@
+"""Exports: session notes as Markdown, text, HTML, PDF, JSON and ConnectWise notes."""

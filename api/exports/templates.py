@@ -1,0 +1,111 @@
+"""The Jinja2 environments: the built-in templates, and tenants' overrides in the sandbox.
+
+Built-in templates live in `templates/*.j2`. Markdown and text always use them (the PWA
+reproduces them offline); tenants may override HTML, PDF and ConnectWise, and those run in
+Jinja2's immutable sandbox: no attribute starting with `_`, no mutation of the model, no
+access to Python internals. An override is compiled and rendered against a sample model
+when it is saved, so a broken one is refused then, with its line and error, never at export
+time.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from . import markdown, text
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+BUILTIN = {"markdown": "markdown.j2", "text": "text.j2", "html": "html.j2", "pdf": "pdf.j2",
+           "connectwise": "connectwise.j2"}
+OVERRIDABLE = ("html", "pdf", "connectwise")
+AUTOESCAPED = ("html", "pdf")
+MAX_TEMPLATE_CHARS = 200_000
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _filters() -> dict:
+    return {**markdown.FILTERS, **text.FILTERS}
+
+
+def _options(fmt: str) -> dict:
+    return {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True,
+            "autoescape": fmt in AUTOESCAPED, "undefined": jinja2.Undefined}
+
+
+@lru_cache(maxsize=None)
+def builtin_env(fmt: str) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), **_options(fmt))
+    env.filters.update(_filters())
+    return env
+
+
+@lru_cache(maxsize=None)
+def sandbox_env(fmt: str) -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(**_options(fmt))
+    env.filters.update(_filters())
+    return env
+
+
+@lru_cache(maxsize=None)
+def builtin_template(fmt: str) -> jinja2.Template:
+    return builtin_env(fmt).get_template(BUILTIN[fmt])
+
+
+def builtin_source(fmt: str) -> str:
+    return (TEMPLATE_DIR / BUILTIN[fmt]).read_text(encoding="utf-8")
+
+
+def tidy(out: str) -> str:
+    """Layouts end every block with a blank line: make runs of them one, end with one newline."""
+    return _BLANK_RUNS.sub("\n\n", out).strip("\n") + "\n"
+
+
+class TemplateProblem(Exception):
+    """A tenant template that does not compile or does not render; `line` may be None."""
+
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+_TENANT_NAME = "<tenant template>"
+
+
+@lru_cache(maxsize=64)
+def compile_tenant(fmt: str, source: str) -> jinja2.Template:
+    """Compile a tenant's template in the sandbox; raises TemplateProblem with the line."""
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise TemplateProblem(f"the template is longer than {MAX_TEMPLATE_CHARS} characters", None)
+    env = sandbox_env(fmt)
+    try:
+        code = env.compile(source, name=_TENANT_NAME, filename=_TENANT_NAME)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateProblem(exc.message or str(exc), exc.lineno) from None
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def render_tenant(template: jinja2.Template, context: dict) -> str:
+    """Render a tenant's template; any failure becomes TemplateProblem with the line."""
+    try:
+        return template.render(**context)
+    except SecurityError as exc:
+        raise TemplateProblem(f"not allowed in a template: {exc}", _line_of(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - any error in a user's template is the user's to fix
+        raise TemplateProblem(f"{type(exc).__name__}: {exc}", _line_of(exc)) from None
+
+
+def _line_of(exc: BaseException) -> int | None:
+    """The template line an error was raised on (Jinja2 rewrites tracebacks to template lines)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _TENANT_NAME:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
