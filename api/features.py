@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from .apikeys.endpoints import router as apikeys_router
+from .attachments.endpoints import router as attachments_router
 from .auth.endpoints import router as auth_router
 from .exports.endpoints import router as exports_router
 from .health import router as health_router
@@ -17,7 +18,7 @@ from .users.endpoints import router as users_router
 
 def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
-                   starter_router, sessions_router, exports_router):
+                   starter_router, sessions_router, exports_router, attachments_router):
         app.include_router(router)
     install_sync(app)
 

@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 60
 
+    # Attachments: S3-compatible storage when an endpoint or bucket is set (MinIO in
+    # docker-compose, any S3 in production); otherwise a folder under data_dir.
+    s3_endpoint: str | None = None  # e.g. http://minio:9000; leave out for AWS S3 itself
+    s3_bucket: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_region: str = "us-east-1"
+
+    # Backups of the embedded backend (api/backups): a nightly snapshot of every tenant.
+    backup_enabled: bool = True
+    backup_dir: Path | None = None  # default: {data_dir}/backups
+    backup_keep: int = Field(7, ge=1)  # snapshots kept; older ones are deleted after a run
+    backup_cron: str = "30 2 * * *"  # UTC, crontab syntax
+
     pwa_dist: Path | None = None  # built PWA to serve at /; default: pwa/dist beside the code
     log_level: str = "info"
 
@@ -50,9 +64,25 @@ class Settings(BaseSettings):
     def _check(self) -> "Settings":
         if self.public_url:
             self.public_url = self.public_url.rstrip("/")
+        if self.s3_endpoint and not self.s3_bucket:
+            raise SettingsError("BRANCHLINE_S3_ENDPOINT is set but BRANCHLINE_S3_BUCKET is not: name the bucket "
+                                "attachments go to (e.g. BRANCHLINE_S3_BUCKET=branchline-attachments).")
+        if self.s3_bucket and bool(self.s3_access_key) != bool(self.s3_secret_key):
+            raise SettingsError("Set both BRANCHLINE_S3_ACCESS_KEY and BRANCHLINE_S3_SECRET_KEY, or neither "
+                                "(then boto3's usual credential chain is used).")
         if self.backend == "couchdb" and not self.couchdb_url:
             raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_COUCHDB_URL (e.g. http://couchdb:5984).")
+        try:
+            from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
+
+            CronTrigger.from_crontab(self.backup_cron, timezone="UTC")
+        except ValueError as exc:
+            raise SettingsError(f"BRANCHLINE_BACKUP_CRON={self.backup_cron!r} is not a crontab "
+                                f"expression ({exc}); e.g. '30 2 * * *' for 02:30 UTC.") from None
         return self
+
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.data_dir / "backups"
 
     def resolved_public_url(self, scheme: str = "http") -> str:
         if self.public_url:

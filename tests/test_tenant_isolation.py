@@ -122,6 +122,32 @@ def _b_starter_offer(w: World) -> str:
     return seed["_id"]  # not in b_ids: every tenant may hold the starter trees under the same ids
 
 
+def _b_attachment(w: World) -> tuple[str, str]:
+    """A PNG stored in a session of B's: (session id, attachment id)."""
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    sid = _b_session(w)["session_id"]
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "PNG")
+    r = w.http.post(f"/api/v1/sessions/{sid}/attachments", headers={**w.b.headers, "Content-Type": "image/png"},
+                    params={"name": "b.png", "node_id": "scope"}, content=out.getvalue())
+    assert r.status_code == 201, r.text
+    w.b_ids.add(r.json()["attachment_id"])
+    return sid, r.json()["attachment_id"]
+
+
+def _png_bytes() -> bytes:
+    import io  # noqa: PLC0415
+
+    from PIL import Image  # noqa: PLC0415
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (9, 9, 9)).save(out, "PNG")
+    return out.getvalue()
+
+
 Factory = Callable[[World], Req]
 
 API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
@@ -131,6 +157,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/auth/login"): ("public", "checks credentials; answers tokens for the caller only"),
     ("POST", "/api/v1/auth/refresh"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/logout"): ("public", "the refresh token itself is the credential"),
+    ("POST", "/api/v1/auth/accept-invite"): ("public", "the invitation token itself is the credential"),
     ("GET", "/{path:path}"): ("public", "the static web app"),
     # self: act on the caller's own tenant; answers must not contain B's ids
     ("GET", "/api/v1/me"): ("self", lambda w: Req("GET", "/api/v1/me")),
@@ -140,6 +167,8 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("GET", "/api/v1/users"): ("self", lambda w: Req("GET", "/api/v1/users")),
     ("POST", "/api/v1/users"): ("self", lambda w: Req("POST", "/api/v1/users",
                                                       json={"email": unique_email(), "role": "viewer"})),
+    ("POST", "/api/v1/users/invite"): ("self", lambda w: Req("POST", "/api/v1/users/invite",
+                                                             json={"email": unique_email(), "role": "viewer"})),
     ("GET", "/api/v1/api-keys"): ("self", lambda w: Req("GET", "/api/v1/api-keys")),
     ("POST", "/api/v1/api-keys"): ("self", lambda w: Req("POST", "/api/v1/api-keys", json={"name": "a"})),
     ("GET", "/api/v1/tenant"): ("self", lambda w: Req("GET", "/api/v1/tenant")),
@@ -174,6 +203,36 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         c := _b_client(w),
         Req("PUT", f"/api/v1/clients/{c}", json={"_rev": w.http.get(f"/api/v1/clients/{c}", headers=w.b.headers)
                                                  .json()["_rev"], "name": "renamed"}))[-1]),
+    # exports: a session of B's, exported or previewed with A's credentials; settings and
+    # templates act on the caller's own tenant
+    ("GET", "/api/v1/sessions/{session_id}/export"): ("object", lambda w: Req(
+        "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export", params={"format": "markdown"})),
+    ("GET", "/api/v1/sessions/{session_id}/export/preview"): ("object", lambda w: Req(
+        "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export/preview")),
+    ("GET", "/api/v1/export-settings"): ("self", lambda w: Req("GET", "/api/v1/export-settings")),
+    ("PUT", "/api/v1/export-settings"): ("self", lambda w: Req("PUT", "/api/v1/export-settings",
+                                                               json={"timestamps": True})),
+    ("GET", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req("GET", "/api/v1/export-templates/html")),
+    ("PUT", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req(
+        "PUT", "/api/v1/export-templates/connectwise", json={"source": "{{ m.title }}"})),
+    ("DELETE", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req(
+        "DELETE", "/api/v1/export-templates/pdf", ok=(204, 404))),
+    # attachments: B's session or B's stored file, reached with A's credentials; the limits
+    # act on the caller's own tenant. (On the folder store presign answers 501 to B as well,
+    # after the session check, so A's 404 is still the isolation verdict.)
+    ("POST", "/api/v1/sessions/{session_id}/attachments"): ("object", lambda w: Req(
+        "POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/attachments", content=_png_bytes(),
+        headers={"Content-Type": "image/png"}, params={"name": "a.png", "node_id": "scope"})),
+    ("POST", "/api/v1/sessions/{session_id}/attachments/presign"): ("object", lambda w: Req(
+        "POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/attachments/presign",
+        json={"node_id": "scope", "size": 10, "sha256": "0" * 64}, ok=(201, 501))),
+    ("POST", "/api/v1/sessions/{session_id}/attachments/{attachment_id}/confirm"): ("object", lambda w: Req(
+        "POST", "/api/v1/sessions/{}/attachments/{}/confirm".format(*_b_attachment(w)), ok=(200, 501))),
+    ("GET", "/api/v1/sessions/{session_id}/attachments/{attachment_id}"): ("object", lambda w: Req(
+        "GET", "/api/v1/sessions/{}/attachments/{}".format(*_b_attachment(w)), ok=(200, 307))),
+    ("GET", "/api/v1/attachment-settings"): ("self", lambda w: Req("GET", "/api/v1/attachment-settings")),
+    ("PUT", "/api/v1/attachment-settings"): ("self", lambda w: Req("PUT", "/api/v1/attachment-settings",
+                                                                   json={"strip_image_metadata": True})),
     # trees
     ("GET", "/api/v1/trees"): ("self", lambda w: (_b_tree(w), Req("GET", "/api/v1/trees",
                                                                   params={"include_archived": "true"}))[1]),
