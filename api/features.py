@@ -27,6 +27,7 @@ def install_hooks(ctx) -> None:
     """Start-up hooks of features that react to events such as a new tenant."""
     from .core.derived import register_part  # noqa: PLC0415
     from .trees import library  # noqa: PLC0415
+    from .trees import suggestions  # noqa: PLC0415
 
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
 
@@ -34,6 +35,10 @@ def install_hooks(ctx) -> None:
     if load_starter not in hooks:
         hooks.append(load_starter)
     register_part(ctx, library.index_part())
+    register_part(ctx, suggestions.index_part())
     from .sessions.service import install as install_sessions  # noqa: PLC0415
 
-    install_sessions(ctx)  # the sessions listing part, SessionsPolicy for sync, header merges
+    install_sessions(ctx)
+    from .attachments.service import install as install_attachments  # noqa: PLC0415
+
+    install_attachments(ctx)  # the reader exports embed images with  # the sessions listing part, SessionsPolicy for sync, header merges

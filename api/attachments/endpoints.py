@@ -1,10 +1,9 @@
 """Routes: attachments of a session (upload, pre-signed upload, download) and tenant limits."""
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,14 +14,7 @@ from ..core.deps import AdminDep, CtxDep, PrincipalDep
 from . import service
 
 
-@asynccontextmanager
-async def _lifespan(app: FastAPI):
-    # The exports feature embeds images through the reader registered here.
-    service.install(app.state.ctx)
-    yield
-
-
-router = APIRouter(prefix="/api/v1", tags=["attachments"], lifespan=_lifespan)
+router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
 _SAFE_HEADERS = {"X-Content-Type-Options": "nosniff",
                  "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",

@@ -165,7 +165,7 @@ def build_export_model(bundle: dict, options: dict | None = None, tenant: Any = 
     if opts["attachments"]:
         for node_id, items in _ordered_map(state.get("attachments"), path):
             for att in items:
-                holder(node_id, _num(att.get("ts")))["attachments"].append(_attachment(att))
+                holder(node_id, _num(att.get("ts")))["attachments"].append(_attachment(att, opts, start_day))
     other_sections = sorted(other.values(), key=lambda o: o["_key"])
     for section in other_sections:
         del section["_key"]
@@ -276,10 +276,23 @@ def _custom_entry(custom: dict, opts: dict, start_day: str | None, *, tried: boo
     }
 
 
-def _attachment(att: dict) -> dict:
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _attachment(att: dict, opts: dict, start_day: str | None) -> dict:
     content_type = att.get("content_type") if isinstance(att.get("content_type"), str) else None
     size = att.get("size")
+    # Evidence: when the file was attached and its checksum, so a reviewer can match the file
+    # in the ticket to the one stored (the time follows the timestamps option).
+    evidence = []
+    added = _step_time(att.get("ts"), start_day) if opts["timestamps"] else None
+    if added:
+        evidence.append(f"added {added}")
+    sha = att.get("sha256")
+    if isinstance(sha, str) and _SHA256.match(sha):
+        evidence.append(f"SHA-256 {sha}")
     return {
+        "evidence": "; ".join(evidence) or None,
         "id": _text(att.get("attachment_id")),
         "name": _one_line(att.get("name")) or "(unnamed file)",
         "content_type": content_type,

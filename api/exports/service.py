@@ -77,11 +77,13 @@ def _names(ctx: AppContext, tenant_id: str, state: dict, header: dict) -> dict[s
     return names
 
 
-def _attachment_reader(ctx: AppContext, tenant_id: str):
+def _attachment_reader(ctx: AppContext, tenant_id: str, session_id: str):
     reader = ctx.extras.get("attachment_reader")
     if reader is None:
         return None
-    return lambda attachment_id: reader(ctx, tenant_id, attachment_id)
+    # Scoped to the session: an event naming another session's attachment id must not pull
+    # that file into this export.
+    return lambda attachment_id: reader(ctx, tenant_id, attachment_id, session_id=session_id)
 
 
 def session_model(ctx: AppContext, who: Principal, session_id: str,
@@ -105,7 +107,7 @@ def export_session(ctx: AppContext, who: Principal, session_id: str, fmt: str,
     media, ext = MEDIA[fmt]
     filename = f"{model['filename']}.{ext}"
     source = _template_source(ctx, who.tenant_id, fmt)
-    fetch = _attachment_reader(ctx, who.tenant_id)
+    fetch = _attachment_reader(ctx, who.tenant_id, session_id)
     if fmt == "markdown":
         return ExportResult(formats.render_markdown(model).encode(), media, filename)
     if fmt == "text":

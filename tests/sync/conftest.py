@@ -30,26 +30,8 @@ sys.path.insert(0, str(APP_DIR))
 from app_for_tests import ADMIN, TENANT  # noqa: E402
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def poll(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05,
-         message: str = "condition") -> Any:
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    last_exc: Exception | None = None
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-            if value:
-                return value
-        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
-            last_exc = exc
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {message}" + (f": {last_exc!r}" if last_exc else ""))
+# One implementation of these helpers for the whole suite.
+from tests.conftest import free_port, wait_until as poll  # noqa: E402
 
 
 class SyncServer:

@@ -27,6 +27,7 @@ export interface ExportOptions {
 export const DEFAULT_OPTIONS: ExportOptions = { notes: true, timestamps: true, undone: true, attachments: true };
 
 export interface ExportAttachment {
+  evidence: string | null;
   id: string;
   name: string;
   content_type: string | null;
@@ -238,7 +239,7 @@ export function buildExportModel(
   }
   if (opts.attachments) {
     for (const [nodeId, items] of orderedMap(state.attachments)) {
-      for (const att of items) holder(nodeId, num(att.ts)).attachments.push(attachment(att));
+      for (const att of items) holder(nodeId, num(att.ts)).attachments.push(attachment(att, opts, startDay));
     }
   }
   const otherSections = [...other.values()]
@@ -381,10 +382,18 @@ function customEntry(custom: Obj, opts: ExportOptions, startDay: string | null, 
   };
 }
 
-function attachment(att: Obj): ExportAttachment {
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function attachment(att: Obj, opts: ExportOptions, startDay: string | null): ExportAttachment {
   const contentType = typeof att.content_type === "string" ? att.content_type : null;
   const size = att.size;
+  // Evidence: when the file was attached and its checksum (the time follows the timestamps option).
+  const evidence: string[] = [];
+  const added = opts.timestamps ? stepTime(att.ts, startDay) : null;
+  if (added) evidence.push(`added ${added}`);
+  if (typeof att.sha256 === "string" && SHA256.test(att.sha256)) evidence.push(`SHA-256 ${att.sha256}`);
   return {
+    evidence: evidence.length ? evidence.join("; ") : null,
     id: text(att.attachment_id),
     name: oneLine(att.name) || "(unnamed file)",
     content_type: contentType,
@@ -590,7 +599,7 @@ function tidy(out: string): string {
 }
 
 function attachmentLine(a: ExportAttachment, esc: (s: string) => string): string {
-  return `${esc(a.name)}${a.size ? ` (${a.size})` : ""}${a.caption ? `: ${esc(a.caption)}` : ""}`;
+  return `${esc(a.name)}${a.size ? ` (${a.size})` : ""}${a.caption ? `: ${esc(a.caption)}` : ""}${a.evidence ? ` [${a.evidence}]` : ""}`;
 }
 
 function mdAttached(x: ExportHolder): string[] {
