@@ -152,6 +152,8 @@ class SessionsPolicy(RolePolicy):
         if "session_id" in doc and doc.get("session_id") != sid:
             raise BadRequest(f"The event's session_id {doc.get('session_id')!r} does not match its "
                              f"_id, which belongs to session {sid}.")
+        if doc.get("type") == "attachment_added":
+            self._check_attachment_stored(principal, sid, doc)
         acl = self._session_acl(principal, sid)
         if acl is None:
             # The header may travel in the same batch as its first events; it is checked
@@ -160,6 +162,10 @@ class SessionsPolicy(RolePolicy):
         if not allowed(principal, acl):
             raise Forbidden(f"Session {sid} is not yours and not shared with you; "
                             "ask its owner to add you to shared_with.")
+
+    def _check_attachment_stored(self, principal: Principal, sid: str, doc: dict[str, Any]) -> None:
+        if self.ctx is not None:
+            require_attachment_stored(self.ctx, principal.tenant_id, sid, doc.get("attachment_id"))
 
     def _check_header(self, principal: Principal, sid: str, doc: dict[str, Any],
                       current: dict[str, Any] | None) -> None:
@@ -198,3 +204,16 @@ class SessionsPolicy(RolePolicy):
             return set()
         store_db = self.ctx.store.db(physical_name(principal.tenant_id, "sessions"))
         return listing.old_ids_of_sessions(store_db, sids, since)
+
+
+def require_attachment_stored(ctx: Any, tenant_id: str, sid: str, attachment_id: Any) -> None:
+    """An attachment's event may only follow its file: devices upload first and write the
+    event once the server confirmed it, and this refuses any event (over sync or the API)
+    that skipped that step, so no export ever lists a file the server does not have."""
+    from ..attachments.repository import get_meta  # noqa: PLC0415  (attachments build on sessions)
+
+    ok = isinstance(attachment_id, str) and bool(attachment_id)
+    meta = get_meta(ctx.system, tenant_id, attachment_id) if ok else None
+    if not meta or meta.get("status") != "stored" or meta.get("session_id") != sid:
+        raise Forbidden(f"Attachment {attachment_id!r} is not stored for session {sid}: upload the file first "
+                        "(POST /api/v1/sessions/{id}/attachments), then record its event.")

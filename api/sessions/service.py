@@ -433,6 +433,8 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
     access.require_write(who, header)
     sid = header["_id"][len("session:"):]
     event = build_event(who, sid, body, tree)
+    if event["type"] == "attachment_added":
+        access.require_attachment_stored(ctx, who.tenant_id, sid, event.get("attachment_id"))
     db = repo.sessions_db(ctx, who.tenant_id)
 
     existing = next((e for e in events if e.get("_id") == event["_id"]), None)

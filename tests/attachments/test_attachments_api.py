@@ -306,3 +306,29 @@ def test_exports_list_the_attachment_under_its_step_and_embed_it_in_pdf_and_html
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
         assert text.index("Scoped the issue") < text.index("studio-unregistered.png")
+
+
+# --- the event never precedes the file ----------------------------------------------------------
+
+def test_an_attachment_event_without_its_stored_file_is_refused(http, tenant, tree_id, sid):
+    """Regression: an `attachment_added` event for a file the server does not have would make
+    every export list a missing file; the API and sync both refuse it."""
+    att_id = new_id()
+    event = {"type": "attachment_added", "node_id": "scope", "attachment_id": att_id, "name": "ghost.png",
+             "content_type": "image/png", "size": 10, "sha256": "0" * 64}
+    r = http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers, json=event)
+    assert r.status_code == 403 and "upload the file first" in r.json()["reason"]
+    sync = tenant.me["sync"]["databases"]["sessions"]
+    doc = {**event, "session_id": sid, "ts": 1, "device_id": "d", "user_id": tenant.me["user"]["id"]}
+    r = http.put(f"{sync}/session:{sid}:ev:{att_id}", headers=tenant.headers, json=doc)
+    assert r.status_code == 403 and r.json()["error"] == "forbidden"
+    # Once the file is stored, the same event is accepted.
+    data = png()
+    assert upload(http, tenant, sid, data, name="ghost.png", attachment_id=att_id).status_code == 201
+    event.update(size=len(data), sha256=sha(data))
+    r = http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers, json=event)
+    assert r.status_code == 201, r.text
+    # A file stored for another session does not count.
+    other = start_session(http, tenant, tree_id)
+    r = http.post(f"/api/v1/sessions/{other}/events", headers=tenant.headers, json={**event, "node_id": "scope"})
+    assert r.status_code == 403
