@@ -22,7 +22,11 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from .backups.tasks import start_scheduler, stop_scheduler  # noqa: PLC0415
+
+        start_scheduler(app.state.ctx)
         yield
+        stop_scheduler(app.state.ctx)
         registry = app.state.ctx.extras.get("index_registry")
         if registry is not None:
             registry.close()

@@ -121,6 +121,64 @@ def cmd_migrate(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args, settings: Settings) -> int:
+    from .backups.service import apply_retention, backup_embedded  # noqa: PLC0415
+
+    if settings.backend != "embedded":
+        print("error: `branchline backup` snapshots the embedded backend. On CouchDB, back up with "
+              "CouchDB's replication to a second server (or Cloudant's backups).", file=sys.stderr)
+        return 2
+    from pathlib import Path  # noqa: PLC0415
+
+    dest = Path(args.dest) if args.dest else settings.resolved_backup_dir()
+    report = backup_embedded(settings.data_dir, dest)
+    print(f"Backup written to {report.path} ({len(report.databases)} databases).")
+    for tenant, error in report.failed.items():
+        print(f"error: tenant {tenant} was not backed up: {error}", file=sys.stderr)
+    if args.keep:
+        for gone in apply_retention(dest, args.keep):
+            print(f"Removed old snapshot {gone}")
+    return 1 if report.failed else 0
+
+
+def cmd_restore(args, settings: Settings) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from .backups.service import restore_embedded  # noqa: PLC0415
+
+    if settings.backend != "embedded":
+        print("error: `branchline restore` restores the embedded backend.", file=sys.stderr)
+        return 2
+    manifest = restore_embedded(Path(args.snapshot), settings.data_dir)
+    print(f"Restored {len(manifest['databases'])} databases from {args.snapshot} into {settings.data_dir}.")
+    if manifest.get("failed"):
+        print(f"warning: this snapshot lacks tenants that failed when it was taken: "
+              f"{', '.join(sorted(manifest['failed']))}", file=sys.stderr)
+    return 0
+
+
+def cmd_copy_to_couchdb(args, settings: Settings) -> int:
+    from sync.couchdb import CouchStore  # noqa: PLC0415
+    from sync.embedded import EmbeddedStore  # noqa: PLC0415
+
+    from .backups.service import copy_store  # noqa: PLC0415
+
+    if not settings.couchdb_url:
+        print("error: set BRANCHLINE_COUCHDB_URL (and _USER, _PASSWORD) to the CouchDB to copy into.",
+              file=sys.stderr)
+        return 2
+    source = EmbeddedStore(settings.data_dir)
+    target = CouchStore(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
+    try:
+        copied = copy_store(source, target, progress=lambda name, n: print(f"  {name}: {n} revisions", flush=True))
+    finally:
+        source.close()
+        target.close()
+    print(f"Copied {len(copied)} databases from {settings.data_dir} to {settings.couchdb_url}. "
+          "Start Branchline with BRANCHLINE_BACKEND=couchdb (and the same BRANCHLINE_SECRET_KEY).")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="branchline", description="Branchline server and administration.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -159,6 +217,17 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--tenant", help="one tenant id (default: every tenant)")
     mg.add_argument("--dry-run", action="store_true", help="count what would change, write nothing")
     mg.set_defaults(func=cmd_migrate)
+
+    b = sub.add_parser("backup", help="snapshot every database of the embedded backend (safe while serving)")
+    b.add_argument("--dest", help="folder of snapshots (default BRANCHLINE_BACKUP_DIR or DATA_DIR/backups)")
+    b.add_argument("--keep", type=int, help="then delete all but the newest KEEP snapshots")
+    b.set_defaults(func=cmd_backup)
+    r = sub.add_parser("restore", help="restore a snapshot into an empty data folder (BRANCHLINE_DATA_DIR)")
+    r.add_argument("snapshot", help="a snapshot folder written by `branchline backup`")
+    r.set_defaults(func=cmd_restore)
+    cc = sub.add_parser("copy-to-couchdb", help="copy every database of the embedded data folder into CouchDB "
+                                                "(BRANCHLINE_COUCHDB_URL); safe to run again")
+    cc.set_defaults(func=cmd_copy_to_couchdb)
     return p
 
 

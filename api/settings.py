@@ -72,6 +72,11 @@ class Settings(BaseSettings):
                                 "(then boto3's usual credential chain is used).")
         if self.backend == "couchdb" and not self.couchdb_url:
             raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_COUCHDB_URL (e.g. http://couchdb:5984).")
+        if self.backend == "couchdb" and not self.secret_key:
+            # A generated secret would live in this instance's data folder: tokens signed by
+            # one instance would fail on the others behind the load balancer.
+            raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_SECRET_KEY, the same on every "
+                                "instance (at least 32 random characters).")
         try:
             from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 

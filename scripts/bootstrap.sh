@@ -20,6 +20,7 @@ if [ "$mode" = "test" ]; then
   need=()
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)  # validates docker-compose.yml
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       say "Installing Debian packages: ${need[*]}"
