@@ -509,40 +509,55 @@ def save_to_client(ctx: AppContext, who: Principal, session_id: str, node_id: An
 
 # --- header conflicts ----------------------------------------------------------------------------
 
+_merge_locks: dict[str, threading.Lock] = {}
+_merge_locks_guard = threading.Lock()
+
+
+def _merge_lock(key: str) -> threading.Lock:
+    with _merge_locks_guard:
+        if len(_merge_locks) > 10_000:
+            _merge_locks.clear()
+        return _merge_locks.setdefault(key, threading.Lock())
+
+
 def merge_conflicts(db: Database, sid: str) -> bool:
     """Merge a header's conflicting leaves into one revision and delete the losers.
 
-    Idempotent: without conflicts nothing is written; when someone writes in between, the
-    write conflicts and the next run (the feed follower, or the next read) tries again.
+    Idempotent: without conflicts nothing is written. The feed follower and a reader may
+    both try at once, so merges of one header take turns in this process; a write from
+    elsewhere in between (another instance) makes the merge start over from a fresh read.
     Returns whether a merge was written.
     """
     docid = repo.header_id(sid)
-    try:
-        winner = db.get(docid, conflicts=True)
-    except NotFound:
+    with _merge_lock(f"{db.name}/{docid}"):
+        for _attempt in range(4):
+            try:
+                winner = db.get(docid, conflicts=True)
+            except NotFound:
+                return False
+            losers = winner.get("_conflicts") or []
+            if not losers:
+                return False
+            revisions = [winner]
+            for entry in db.get_open_revs(docid, losers):
+                if "ok" in entry and not entry["ok"].get("_deleted"):
+                    revisions.append(entry["ok"])
+            merged = merge.merge_headers(revisions)
+            merged["_id"] = docid
+            merged["_rev"] = winner["_rev"]
+            try:
+                db.put(merged)
+            except Conflict:
+                continue  # changed meanwhile: merge again from what is stored now
+            # Only once the merged revision (holding every losing value) is stored are the
+            # losers closed; should this fail, the next run merges again and loses nothing.
+            results = db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losers])
+            failed = [r for r in results if "error" in r]
+            if failed:
+                log.info("closing losing revisions of %s deferred: %s", docid, failed)
+            return True
+        log.info("header merge of %s deferred: it kept changing", docid)
         return False
-    losers = winner.get("_conflicts") or []
-    if not losers:
-        return False
-    revisions = [winner]
-    for entry in db.get_open_revs(docid, losers):
-        if "ok" in entry and not entry["ok"].get("_deleted"):
-            revisions.append(entry["ok"])
-    merged = merge.merge_headers(revisions)
-    merged["_id"] = docid
-    merged["_rev"] = winner["_rev"]
-    try:
-        db.put(merged)
-    except Conflict:
-        log.info("header merge of %s deferred: it changed meanwhile", docid)
-        return False
-    # Only once the merged revision (holding every losing value) is stored are the losers
-    # closed; should this fail, the next run merges again and loses nothing.
-    results = db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losers])
-    failed = [r for r in results if "error" in r]
-    if failed:
-        log.info("closing losing revisions of %s deferred: %s", docid, failed)
-    return True
 
 
 class HeaderMerger:
