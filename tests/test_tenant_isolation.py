@@ -251,6 +251,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("GET", "/api/v1/trees/{tree_id}/versions/{version}"): ("object", lambda w: Req(
         "GET", f"/api/v1/trees/{_b_tree(w, True)}/versions/1")),
     ("GET", "/api/v1/trees/{tree_id}/export"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w)}/export")),
+    ("POST", "/api/v1/trees/{tree_id}/rollback"): ("object", lambda w: Req(
+        "POST", f"/api/v1/trees/{(t := _b_tree(w, True))}/rollback",
+        json={"version": 1, "_rev": w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json()["_rev"]})),
+    ("GET", "/api/v1/trees/{tree_id}/suggestions"): ("object", lambda w: Req(
+        "GET", f"/api/v1/trees/{(_b_session(w), w._b_tree)[1]}/suggestions")),
     ("GET", "/api/v1/trees/{tree_id}/starter-update"): ("object", lambda w: Req(
         "GET", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update")),
     ("POST", "/api/v1/trees/{tree_id}/starter-update/apply"): ("object", lambda w: Req(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep
 from ..core.derived import tenant_index
-from . import library, service
+from . import library, service, suggestions
 from .validation import validate_tree
 
 router = APIRouter(prefix="/api/v1", tags=["trees"])
@@ -116,3 +116,26 @@ def export_tree(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> Response:
     doc = service.export_tree(ctx, who, tree_id)
     name = doc["_id"].split(":", 1)[1]
     return ORJSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{name}.tree.json"'})
+
+
+class RollbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(ge=1, description="The published version to copy into the draft.")
+    rev: str = Field(alias="_rev", min_length=1, description="The draft's current `_rev`; stale is a 409.")
+
+
+@router.post("/trees/{tree_id}/rollback")
+def rollback(tree_id: str, body: RollbackRequest, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Replace the draft with a copy of published `version` (the draft must still be at
+    `_rev`). Publish afterwards to make it the newest version."""
+    saved = service.rollback(ctx, who, tree_id, version=body.version, rev=body.rev)
+    return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "version": body.version}
+
+
+@router.get("/trees/{tree_id}/suggestions")
+def list_suggestions(tree_id: str, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Custom steps engineers added in sessions of this tree, grouped by the node where they
+    were added: `{items: [{node_id, count, suggestions: [{text, count, answers, session_ids,
+    examples}]}]}`."""
+    tree_id = service.get_tree(ctx, who, tree_id)["_id"]
+    return {"items": suggestions.for_tree(tenant_index(ctx, who.tenant_id), tree_id), "next_cursor": None}

@@ -279,3 +279,32 @@ def migrate_stored(ctx: AppContext, tenant_id: str, *, dry_run: bool = False) ->
                 except Conflict:
                     counts["migrated"] -= 1  # edited meanwhile; the edit stored the current version
     return counts
+
+
+def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev: str) -> dict[str, Any]:
+    """Copy published `version` into the draft, if the draft is still at `rev`.
+
+    The draft's edits since then stay in its revision history; publishing afterwards makes
+    the old content the newest version, so sessions pinned to any version are untouched.
+    """
+    tree_id = normalize_tree_id(tree_id)
+    db = trees_db(ctx, who.tenant_id)
+    draft = get_or_none(db, tree_id)
+    if draft is None:
+        raise NotFound(f"No tree {tree_id} in this tenant.")
+    if not rev:
+        raise BadRequest("Send the draft's _rev (from GET) so a newer edit is never overwritten.")
+    frozen = get_version(ctx, who, tree_id, version)["tree"]
+    if draft["_rev"] != rev:
+        raise Conflict(f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
+                       "Load it again and roll back from there.")
+    body = {k: v for k, v in frozen.items() if not k.startswith("_")}
+    body.update({"_id": tree_id, "_rev": draft["_rev"]})
+    if draft.get("archived"):
+        body["archived"] = True
+    try:
+        saved = save(db, body)
+    except Conflict:
+        raise Conflict(f"The draft of {tree_id} was changed a moment ago; load it again and roll back.") from None
+    _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, rolled_back_to=version)
+    return saved
