@@ -3,7 +3,9 @@
 Against (a) Branchline's sync router over EmbeddedStore under uvicorn (a subprocess
 serving tests/sync/app_for_tests.py, the same app the sync tests use) and (b)
 `pouchdb-server --in-memory`, in the same run. Prints both times, the ratio (target:
-at most 0.5) and the peak RSS of our server process.
+at most 0.5), the peak RSS of our server process, and each server's CPU seconds per run
+(user + system, from /proc): on a shared machine wall times swing with whatever else
+runs, while a server's CPU per replication barely moves, so compare changes by CPU.
 
     npm ci --prefix tests/node      # once
     .venv/bin/python benchmarks/sync_replication.py [--docs 10000] [--rounds 3]
@@ -81,6 +83,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (Linux /proc).
+
+    CPU seconds are the stable figure on a shared machine: wall time moves with whatever
+    else runs, the server's own work per replication much less.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_client(url: str, auth, docs: int) -> dict:
     args = {"url": url, "auth": {"basic": list(auth)} if auth else None, "n": docs}
     out = subprocess.run(["node", str(NODE_DIR / "bench.js"), json.dumps(args)], cwd=NODE_DIR,
@@ -114,10 +126,14 @@ def main() -> None:
                 for label, base, auth in order:
                     if label == "branchline":
                         httpx.put(f"{base}/{name}", auth=auth).raise_for_status()
+                    pid = (ours if label == "branchline" else ref).pid
+                    cpu0 = cpu_seconds(pid)
                     r = run_client(f"{base}/{name}", auth, args.docs)
+                    r["server_cpu_s"] = cpu_seconds(pid) - cpu0
                     results[label].append(r)
                     print(f"round {round_no + 1} {label:15s} push {r['push_ms'] / 1000:6.2f} s  "
-                          f"pull {r['pull_ms'] / 1000:6.2f} s  total {r['total_ms'] / 1000:6.2f} s",
+                          f"pull {r['pull_ms'] / 1000:6.2f} s  total {r['total_ms'] / 1000:6.2f} s  "
+                          f"server CPU {r['server_cpu_s']:5.2f} s  (load {os.getloadavg()[0]:.2f})",
                           flush=True)
             rss = peak_rss_mb(ours.pid)
         finally:
@@ -141,9 +157,17 @@ def main() -> None:
     print(f"ratio per round      {', '.join(f'{x:.2f}' for x in paired)}  "
           f"(median {paired[len(paired) // 2]:.2f})")
     print(f"branchline peak RSS  {rss:6.1f} MB")
+    cpu = {k: sorted(r["server_cpu_s"] for r in v) for k, v in results.items()}
+    med = {k: v[len(v) // 2] for k, v in cpu.items()}
+    print(f"server CPU per run   branchline {med['branchline']:.2f} s, pouchdb-server "
+          f"{med['pouchdb-server']:.2f} s (median of rounds; the stable figure on a busy machine)")
+    print(f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps({"docs": args.docs, "branchline_s": round(ours_s, 3), "pouchdb_server_s": round(ref_s, 3),
                       "ratio": round(ratio, 3), "round_ratios": [round(x, 3) for x in paired],
-                      "branchline_peak_rss_mb": round(rss, 1)}))
+                      "branchline_peak_rss_mb": round(rss, 1),
+                      "branchline_cpu_s": [round(x, 3) for x in cpu["branchline"]],
+                      "pouchdb_server_cpu_s": [round(x, 3) for x in cpu["pouchdb-server"]],
+                      "loadavg": [round(x, 2) for x in os.getloadavg()]}))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ Tables:
 - `attachments`: attachment bytes by `md5-<base64>` digest, shared by every revision that
   carries the same content.
 - `local_docs`: `_local/` documents (replication checkpoints), never in `_changes`.
-- `meta`: `update_seq` and `revs_limit`.
+- `meta`: `update_seq`, `revs_limit`, and `doc_count` / `doc_del_count`, kept up to date in
+  the same transaction as every write so `GET /db` (which a replicating PouchDB asks once per
+  batch) and `_all_docs`'s `total_rows` never count the documents table.
 """
 from __future__ import annotations
 
@@ -51,6 +53,7 @@ _ALLOWED_SPECIALS = frozenset({
     "_id", "_rev", "_deleted", "_attachments", "_revisions", "_revs_info", "_conflicts",
     "_deleted_conflicts", "_local_seq",
 })
+_BUSY_TIMEOUT_MS = 30_000
 _CHUNK = 500  # SQLite's variable limit is far above; this keeps statements small.
 
 _SCHEMA = """
@@ -71,6 +74,13 @@ CREATE TABLE IF NOT EXISTS bodies (
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS local_docs (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('update_seq', 0), ('revs_limit', 1000);
+"""
+# Databases written before the counts were kept get them once, in one statement (atomic
+# against another process writing the same file).
+_COUNTS_SQL = """
+INSERT OR IGNORE INTO meta (key, value)
+SELECT 'doc_count', COALESCE(SUM(deleted = 0), 0) FROM docs
+UNION ALL SELECT 'doc_del_count', COALESCE(SUM(deleted = 1), 0) FROM docs
 """
 
 
@@ -146,10 +156,45 @@ def _split_body(doc: Doc) -> Doc:
     return body
 
 
+# --- non-blocking mode -------------------------------------------------------------------
+# The HTTP layer may run a short read on the event loop instead of handing it to a worker
+# thread (a replication makes hundreds of such requests and each hand-off costs more than
+# the read). On the event loop nothing may wait: in non-blocking mode a lock held by another
+# thread, or a database not opened yet, raises `WouldBlock`, and the caller runs the request
+# on a worker thread instead. Only reads and small `_local` writes are run this way, and a
+# write refuses before it starts (SQLite's write lock taken by another process), so
+# starting over is harmless.
+_mode = threading.local()
+
+
+class WouldBlock(Exception):
+    """A call in non-blocking mode would have had to wait."""
+
+
+class _Lock:
+    """A re-entrant lock that refuses to wait in non-blocking mode."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> "_Lock":
+        if getattr(_mode, "nonblocking", False):
+            if not self._lock.acquire(blocking=False):
+                raise WouldBlock()
+        else:
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._lock.release()
+
+
 class _DocState:
     """The in-transaction view of one document while a batch is applied."""
 
-    __slots__ = ("id", "tree", "winner", "deleted", "seq", "dirty")
+    __slots__ = ("id", "tree", "winner", "deleted", "seq", "dirty", "was")
 
     def __init__(self, docid: str, tree: revtree.Tree, winner: str | None, deleted: bool,
                  seq: int | None) -> None:
@@ -159,6 +204,9 @@ class _DocState:
         self.deleted = deleted
         self.seq = seq
         self.dirty = False
+        # What the document counted as before this batch (None: it did not exist), so the
+        # flush can adjust doc_count / doc_del_count by the difference.
+        self.was: bool | None = deleted if tree else None
 
 
 class _Batch:
@@ -177,18 +225,21 @@ class EmbeddedDatabase:
     def __init__(self, name: str, path: Path, notify: Callable[[str, int], None]) -> None:
         self.name = name
         self.path = path
+        self._path_str = str(path)
         self._notify = notify
-        self._lock = threading.RLock()
+        self._lock = _Lock()
         self._closed = False
         # The timeout covers a second process on the same files (the `branchline` command
         # line while the server runs): it waits for the other writer instead of failing.
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                               timeout=30)
+                               timeout=_BUSY_TIMEOUT_MS / 1000)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-16000")
         conn.executescript(_SCHEMA)
+        if conn.execute("SELECT 1 FROM meta WHERE key = 'doc_count'").fetchone() is None:
+            conn.execute(_COUNTS_SQL)
         self._conn = conn
         self._revs_limit = int(self._meta("revs_limit"))
 
@@ -223,6 +274,34 @@ class EmbeddedDatabase:
                 out[docid] = _DocState(docid, {}, None, False, None)
         return out
 
+    def _load_rows(self, ids: list[str]) -> tuple[dict[str, tuple[revtree.Tree, str, bool, int]],
+                                                   dict[tuple[str, str], bytes]]:
+        """`_row` of many documents, and the bodies of their leaves (all that `bodies` holds)."""
+        conn = self._conn
+        ids = list(dict.fromkeys(ids))
+        rows: dict[str, tuple[revtree.Tree, str, bool, int]] = {}
+        bodies: dict[tuple[str, str], bytes] = {}
+        # One read transaction, so trees and bodies come from the same snapshot even when
+        # another process (the command line) writes in between.
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            for i in range(0, len(ids), _CHUNK):
+                chunk = ids[i:i + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for docid, tree, winner, deleted, seq in conn.execute(
+                        f"SELECT id, tree, winner, deleted, seq FROM docs WHERE id IN ({marks})",
+                        chunk):
+                    rows[docid] = (revtree.loads(tree), winner, bool(deleted), seq)
+                for docid, rev, body in conn.execute(
+                        f"SELECT id, rev, body FROM bodies WHERE id IN ({marks})", chunk):
+                    bodies[(docid, rev)] = body
+        finally:
+            if own:
+                conn.execute("COMMIT")
+        return rows, bodies
+
     def _row(self, docid: str) -> tuple[revtree.Tree, str, bool, int] | None:
         row = self._conn.execute(
             "SELECT tree, winner, deleted, seq FROM docs WHERE id = ?", (docid,)).fetchone()
@@ -249,14 +328,15 @@ class EmbeddedDatabase:
         """`GET /db`: counts, `update_seq` and sizes."""
         with self._lock:
             conn = self._check_open()
-            live, dead = conn.execute(
-                "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM docs"
-            ).fetchone()
-            seq = int(self._meta("update_seq"))
+            meta = dict(conn.execute(
+                "SELECT key, value FROM meta "
+                "WHERE key IN ('update_seq', 'doc_count', 'doc_del_count')").fetchall())
+        live, dead = int(meta["doc_count"]), int(meta["doc_del_count"])
+        seq = int(meta["update_seq"])
         size = 0
         for suffix in ("", "-wal"):
             try:
-                size += os.path.getsize(str(self.path) + suffix)
+                size += os.stat(self._path_str + suffix).st_size
             except OSError:
                 pass
         return {
@@ -378,27 +458,37 @@ class EmbeddedDatabase:
         with self._lock:
             self._check_open()
             row = self._row(docid) if isinstance(docid, str) else None
-            if row is None:
+            return self._get_from(docid, row, self._body, rev=rev, revs=revs,
+                                  revs_info=revs_info, conflicts=conflicts,
+                                  deleted_conflicts=deleted_conflicts, attachments=attachments,
+                                  atts_since=atts_since, latest=latest, local_seq=local_seq)
+
+    def _get_from(self, docid: str, row: tuple[revtree.Tree, str, bool, int] | None,
+                  body_of: Callable[[str, str], Doc | None], *, rev: str | None, revs: bool,
+                  revs_info: bool, conflicts: bool, deleted_conflicts: bool, attachments: bool,
+                  atts_since: list[str] | None, latest: bool, local_seq: bool) -> Doc:
+        """`get` on a row already read (`body_of` reads a revision's body); lock held."""
+        if row is None:
+            raise _not_found("missing")
+        tree, winner, deleted, seq = row
+        if rev is None:
+            if deleted:
+                raise _not_found("deleted")
+            target = winner
+        else:
+            revtree.parse_rev(rev)
+            if rev not in tree:
                 raise _not_found("missing")
-            tree, winner, deleted, seq = row
-            if rev is None:
-                if deleted:
-                    raise _not_found("deleted")
-                target = winner
-            else:
-                revtree.parse_rev(rev)
-                if rev not in tree:
-                    raise _not_found("missing")
-                target = rev
-                if latest:
-                    target = (revtree.descendant_leaves(tree, rev) or [rev])[0]
-            body = self._body(docid, target)
-            if body is None:
-                raise _not_found("missing")
-            return self._render(docid, target, tree, body, revs=revs, revs_info=revs_info,
-                                conflicts=conflicts, deleted_conflicts=deleted_conflicts,
-                                attachments=attachments, atts_since=atts_since, winner=winner,
-                                seq=seq if local_seq else None)
+            target = rev
+            if latest:
+                target = (revtree.descendant_leaves(tree, rev) or [rev])[0]
+        body = body_of(docid, target)
+        if body is None:
+            raise _not_found("missing")
+        return self._render(docid, target, tree, body, revs=revs, revs_info=revs_info,
+                            conflicts=conflicts, deleted_conflicts=deleted_conflicts,
+                            attachments=attachments, atts_since=atts_since, winner=winner,
+                            seq=seq if local_seq else None)
 
     def get_open_revs(self, docid: str, open_revs: list[str] | Literal["all"], *,
                       revs: bool = False, attachments: bool = False,
@@ -407,36 +497,45 @@ class EmbeddedDatabase:
         with self._lock:
             self._check_open()
             row = self._row(docid) if isinstance(docid, str) else None
-            if open_revs == "all":
-                if row is None:
-                    raise _not_found("missing")
-                wanted = revtree.leaves(row[0])
-            elif isinstance(open_revs, list):
-                for r in open_revs:
-                    revtree.parse_rev(r)
-                wanted = list(open_revs)
-            else:
-                raise BadRequest("open_revs must be \"all\" or a list of revs.")
-            out: list[Doc] = []
-            seen: set[str] = set()
-            for r in wanted:
-                if row is None or r not in row[0]:
-                    out.append({"missing": r})
+            return self._open_revs_from(docid, row, self._body, open_revs, revs=revs,
+                                        attachments=attachments, atts_since=atts_since,
+                                        latest=latest)
+
+    def _open_revs_from(self, docid: str, row: tuple[revtree.Tree, str, bool, int] | None,
+                        body_of: Callable[[str, str], Doc | None],
+                        open_revs: list[str] | Literal["all"], *, revs: bool, attachments: bool,
+                        atts_since: list[str] | None, latest: bool) -> list[Doc]:
+        """`get_open_revs` on a row already read; lock held."""
+        if open_revs == "all":
+            if row is None:
+                raise _not_found("missing")
+            wanted = revtree.leaves(row[0])
+        elif isinstance(open_revs, list):
+            for r in open_revs:
+                revtree.parse_rev(r)
+            wanted = list(open_revs)
+        else:
+            raise BadRequest("open_revs must be \"all\" or a list of revs.")
+        out: list[Doc] = []
+        seen: set[str] = set()
+        for r in wanted:
+            if row is None or r not in row[0]:
+                out.append({"missing": r})
+                continue
+            tree = row[0]
+            targets = revtree.descendant_leaves(tree, r) if latest else [r]
+            for t in targets or [r]:
+                if t in seen:
                     continue
-                tree = row[0]
-                targets = revtree.descendant_leaves(tree, r) if latest else [r]
-                for t in targets or [r]:
-                    if t in seen:
-                        continue
-                    seen.add(t)
-                    body = self._body(docid, t)
-                    if body is None:
-                        out.append({"missing": t})
-                        continue
-                    out.append({"ok": self._render(docid, t, tree, body, revs=revs,
-                                                   attachments=attachments,
-                                                   atts_since=atts_since)})
-            return out
+                seen.add(t)
+                body = body_of(docid, t)
+                if body is None:
+                    out.append({"missing": t})
+                    continue
+                out.append({"ok": self._render(docid, t, tree, body, revs=revs,
+                                               attachments=attachments,
+                                               atts_since=atts_since)})
+        return out
 
     # --- writing documents -------------------------------------------------------------
     def put(self, doc: Doc, *, new_edits: bool = True) -> Doc:
@@ -482,7 +581,7 @@ class EmbeddedDatabase:
         with self._lock:
             conn = self._check_open()
             results: list[Any] = []
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin_write(conn)
             try:
                 states = self._load_states(i for i in ids if not i.startswith("_local/"))
                 seq = int(self._meta("update_seq"))
@@ -525,6 +624,20 @@ class EmbeddedDatabase:
             self._notify(self.name, seq)
         return results
 
+    @staticmethod
+    def _begin_write(conn: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE; in non-blocking mode, `WouldBlock` if another process writes."""
+        if not getattr(_mode, "nonblocking", False):
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            raise WouldBlock() from None  # the worker thread will wait (or report it)
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+
     def _flush(self, conn: sqlite3.Connection, changed: list[_DocState], batch: _Batch,
                seq: int, start_seq: int) -> None:
         if batch.drop_bodies:
@@ -549,18 +662,31 @@ class EmbeddedDatabase:
             else:
                 conn.execute("INSERT OR REPLACE INTO local_docs (id, rev, body) VALUES (?, ?, ?)",
                              (docid, value[0], value[1]))
+        if changed:
+            live = dead = 0
+            for s in changed:
+                if s.was is not None:
+                    live -= not s.was
+                    dead -= s.was
+                live += not s.deleted
+                dead += s.deleted
+            if live:
+                conn.execute("UPDATE meta SET value = value + ? WHERE key = 'doc_count'", (live,))
+            if dead:
+                conn.execute("UPDATE meta SET value = value + ? WHERE key = 'doc_del_count'",
+                             (dead,))
         if seq != start_seq:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'update_seq'", (seq,))
 
     def _commit_tree(self, state: _DocState, tree: revtree.Tree, batch: _Batch) -> None:
         tree = revtree.stem(tree, self._revs_limit)
-        old_leaves = set(revtree.leaves(state.tree)) if state.tree else set()
-        new_leaves = set(revtree.leaves(tree))
-        for rev in old_leaves - new_leaves:
-            batch.drop_bodies.add((state.id, rev))
-            batch.bodies.pop((state.id, rev), None)
+        if state.tree:  # a new document has no old leaves whose bodies could go
+            for rev in revtree.leaf_set(state.tree) - revtree.leaf_set(tree):
+                batch.drop_bodies.add((state.id, rev))
+                batch.bodies.pop((state.id, rev), None)
         state.tree = tree
-        state.winner = revtree.winning_rev(tree)
+        # One revision (most new documents) needs no search for the winner.
+        state.winner = next(iter(tree)) if len(tree) == 1 else revtree.winning_rev(tree)
         state.deleted = bool(tree[state.winner][1])
         state.dirty = True
 
@@ -695,6 +821,16 @@ class EmbeddedDatabase:
         out = []
         with self._lock:
             self._check_open()
+            # Every tree and leaf body the batch needs, in two statements instead of two
+            # per document (a replicator asks for 100 documents at a time).
+            ids = [r["id"] for r in requests if isinstance(r, dict) and isinstance(r.get("id"), str)
+                   and r["id"] and not r["id"].startswith("_local/")]
+            rows, bodies = self._load_rows(ids)
+
+            def body_of(docid: str, rev: str) -> Doc | None:
+                raw = bodies.get((docid, rev))
+                return orjson.loads(raw) if raw is not None else None
+
             for req in requests:
                 docid = req.get("id") if isinstance(req, dict) else None
                 rev = req.get("rev") if isinstance(req, dict) else None
@@ -708,14 +844,21 @@ class EmbeddedDatabase:
                                                             "Each request needs an id.")]})
                     continue
                 try:
-                    if rev is None:
+                    if rev is None and docid.startswith("_local/"):
                         docs = [{"ok": self.get(docid, revs=revs, attachments=attachments,
                                                 atts_since=atts_since)}]
+                    elif rev is None:
+                        docs = [{"ok": self._get_from(
+                            docid, rows.get(docid), body_of, rev=None, revs=revs,
+                            revs_info=False, conflicts=False, deleted_conflicts=False,
+                            attachments=attachments, atts_since=atts_since, latest=False,
+                            local_seq=False)}]
                     else:
                         docs = []
-                        for entry in self.get_open_revs(docid, [rev], revs=revs,
-                                                        attachments=attachments,
-                                                        atts_since=atts_since, latest=latest):
+                        for entry in self._open_revs_from(docid, rows.get(docid), body_of, [rev],
+                                                          revs=revs,
+                                                          attachments=attachments,
+                                                          atts_since=atts_since, latest=latest):
                             if "missing" in entry:
                                 docs.append(error("not_found", "missing", entry["missing"]))
                             else:
@@ -768,7 +911,7 @@ class EmbeddedDatabase:
             raise BadRequest("skip must be a non-negative integer.")
         with self._lock:
             conn = self._check_open()
-            total = conn.execute("SELECT COUNT(*) FROM docs WHERE deleted = 0").fetchone()[0]
+            total = int(self._meta("doc_count"))
             rows: list[Doc] = []
             if keys is not None:
                 if not isinstance(keys, list):
@@ -867,6 +1010,7 @@ class EmbeddedDatabase:
                 raise BadRequest("doc_ids must be a list of document ids.")
             id_filter = set(doc_ids)
         need_body = include_docs or match is not None
+        need_tree = need_body or style == "all_docs"  # main_only rows need only the winner
         with self._lock:
             conn = self._check_open()
             current = int(self._meta("update_seq"))
@@ -893,7 +1037,7 @@ class EmbeddedDatabase:
                 for seq, docid, winner, deleted, tree_blob, body_blob in conn.execute(sql, params):
                     if id_filter is not None and docid not in id_filter:
                         continue
-                    tree = revtree.loads(tree_blob)
+                    tree = revtree.loads(tree_blob) if need_tree else None
                     doc = None
                     if need_body:
                         body = orjson.loads(body_blob) if body_blob else {}
@@ -901,10 +1045,13 @@ class EmbeddedDatabase:
                                            attachments=attachments, winner=winner)
                         if match is not None and not match(doc):
                             continue
-                    revs = revtree.leaves(tree) if style == "all_docs" else [winner]
-                    if style == "all_docs" and revs[0] != winner:
-                        revs.remove(winner)
-                        revs.insert(0, winner)
+                    if style == "all_docs" and len(tree) > 1:
+                        revs = revtree.leaves(tree)
+                        if revs[0] != winner:
+                            revs.remove(winner)
+                            revs.insert(0, winner)
+                    else:
+                        revs = [winner]  # a one-revision tree's only leaf is its winner
                     row: Doc = {"seq": seq, "id": docid, "changes": [{"rev": r} for r in revs]}
                     if deleted:
                         row["deleted"] = True
@@ -1057,7 +1204,7 @@ class EmbeddedStore:
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
         self.dir = Path(data_dir) / "dbs"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
+        self._lock = _Lock()
         self._open: dict[str, EmbeddedDatabase] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
 
@@ -1085,6 +1232,11 @@ class EmbeddedStore:
 
     def db(self, name: str) -> EmbeddedDatabase:
         """Open an existing database. Raises NotFound if missing."""
+        db = self._open.get(name)  # only valid names get in, so a hit needs no check
+        if db is not None:
+            return db
+        if getattr(_mode, "nonblocking", False):
+            raise WouldBlock()  # opening runs the schema script: a write
         path = self._path(name)
         with self._lock:
             db = self._open.get(name)
@@ -1132,3 +1284,22 @@ class EmbeddedStore:
     def add_listener(self, callback: Any) -> None:
         """Register `callback(db_name, update_seq)`, called after each committed write."""
         self._listeners.append(callback)
+
+    def run_nonblocking(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """`(True, fn(*args))`, or `(False, None)` when `fn` would have had to wait.
+
+        For short work the HTTP layer wants to run on the event loop: while `fn` runs, any
+        of this store's locks held by another thread, a database that is not open yet, or
+        SQLite's write lock held by another process raises `WouldBlock` instead of waiting
+        (readers in WAL mode never wait for writers), and nothing has been written when it
+        does. Other exceptions propagate.
+        """
+        if getattr(_mode, "nonblocking", False):
+            return True, fn(*args)
+        _mode.nonblocking = True
+        try:
+            return True, fn(*args)
+        except WouldBlock:
+            return False, None
+        finally:
+            _mode.nonblocking = False

@@ -32,6 +32,9 @@ from .naming import check_logical_name, logical_name, physical_name, tenant_pref
 from .store import Database, Store
 
 COUCHDB_VERSION = "3.3.3"
+# Largest request body answered on the event loop (see `SyncApi._inline`): a replicator's
+# batch of 100 `_revs_diff` or `_bulk_get` entries is a few kilobytes.
+_QUICK_BODY = 64 * 1024
 MAX_UUIDS = 1000
 # Where `_security` is kept: a `_local` document (never replicated), hidden from the
 # `_local` endpoints so only `_security` (db admins) can read or change it.
@@ -80,31 +83,104 @@ class SyncApi:
 
     def __init__(self, get_store: Callable[[], Store],
                  authenticate: Callable[[Request, str], Principal],
-                 policy: AccessPolicy, welcome_uuid: Callable[[str], str]) -> None:
+                 policy: AccessPolicy, welcome_uuid: Callable[[str], str],
+                 authenticate_cached: Callable[[Request, str], Principal | None] | None = None
+                 ) -> None:
         self.get_store = get_store
         self.authenticate = authenticate
+        self.authenticate_cached = authenticate_cached
         self.policy = policy
         self.welcome_uuid = welcome_uuid
         self.notifier = ChangeNotifier()
         self.filters_reads = _overrides(policy, "can_read")
         self.write_needs_current = _overrides(policy, "check_write")
         self.changes = ChangesFeed(self)
+        # Requests answered on the event loop (see `_inline`) may call only policy hooks
+        # that are known not to block: RolePolicy's.
+        self.quick_db_checks = not _overrides(policy, "check_db")
+        self.quick_changes = (self.quick_db_checks and not self.filters_reads
+                              and not _overrides(policy, "extra_changes_ids"))
 
     # --- entry point --------------------------------------------------------------------
     async def handle(self, request: Request, tenant_id: str) -> Response:
         method = request.method.upper()
         body = await request.body() if method in ("PUT", "POST", "DELETE") else b""
-        # One trip to a worker thread per request: authentication (which may hash an API
-        # key) and the store calls both block, and each extra hop costs latency that a
-        # replication pays hundreds of times.
-        result = await anyio.to_thread.run_sync(self._dispatch, request, tenant_id, method, body)
+        result = self._inline(request, tenant_id, method, body)
+        if result is None:
+            # One trip to a worker thread per request: authentication (which may hash an
+            # API key) and the store calls both block, and each extra hop costs latency
+            # that a replication pays hundreds of times.
+            result = await anyio.to_thread.run_sync(self._dispatch, request, tenant_id, method,
+                                                    body)
         if isinstance(result, PendingChanges):
             return await self.changes.wait(result)
         return result
 
+    def _inline(self, request: Request, tenant_id: str, method: str,
+                body: bytes) -> Response | PendingChanges | None:
+        """The answer computed right here on the event loop, or None to use a worker thread.
+
+        A replication asks many small reads (`GET /db`, `GET _local/...`, `_revs_diff`,
+        `_changes` pages, `_bulk_get` of a batch) and writes its checkpoints (`PUT
+        _local/...`); each takes less time than handing it to a thread and back.
+        They run here only when nothing can block: the caller's credentials were verified
+        before (`authenticate_cached`), the policy hooks involved are RolePolicy's, and the
+        store can refuse to wait (`run_nonblocking`; the CouchDB backend, which makes HTTP
+        calls, cannot). If the store would have to wait (a lock held by a writer thread, a
+        database not opened yet), the request starts over on a worker thread; only reads
+        are answered here besides `_local` writes, which wait for nothing before they start
+        (see `EmbeddedDatabase._write`), so that is harmless.
+        """
+        if self.authenticate_cached is None or not self.quick_db_checks:
+            return None
+        if not self._is_quick(request, tenant_id, method, body):
+            return None
+        run = getattr(self.get_store(), "run_nonblocking", None)
+        if run is None:
+            return None
+        done, result = run(self._dispatch_quick, request, tenant_id, method, body)
+        return result if done else None
+
+    def _is_quick(self, request: Request, tenant_id: str, method: str, body: bytes) -> bool:
+        try:
+            segments = _path_segments(request, tenant_id)
+        except BranchlineError:
+            return False  # answered (after authentication) on the ordinary path
+        n = len(segments)
+        if method in ("GET", "HEAD"):
+            if n == 0 or (n == 1 and not segments[0].startswith("_")):
+                return True  # the welcome document, database information
+            if n == 3 and segments[1] == "_local":
+                return True
+            if n == 2 and segments[1] == "_changes" and self.quick_changes:
+                q = request.query_params
+                limit = q.get("limit")
+                return (q.get("feed", "normal") in ("normal", "longpoll") and "filter" not in q
+                        and limit is not None and limit.isdigit() and int(limit) <= 1000)
+            return False
+        if len(body) > _QUICK_BODY:
+            return False
+        if method == "POST" and n == 2:
+            if segments[1] == "_revs_diff":
+                return True
+            if segments[1] == "_bulk_get":
+                return self.quick_changes and request.query_params.get("attachments") != "true"
+        # A replication checkpoint: one small write (the store refuses to wait for
+        # SQLite's write lock in non-blocking mode).
+        return method == "PUT" and n == 3 and segments[1] == "_local"
+
+    def _dispatch_quick(self, request: Request, tenant_id: str, method: str,
+                        body: bytes) -> Response | PendingChanges | None:
+        assert self.authenticate_cached is not None
+        principal = self._authenticate(request, tenant_id, self.authenticate_cached)
+        if principal is None:
+            return None  # not verified before: the full check may block
+        return self._dispatch(request, tenant_id, method, body, principal)
+
     def _dispatch(self, request: Request, tenant_id: str, method: str,
-                  body: bytes) -> Response | PendingChanges:
-        principal = self._authenticate(request, tenant_id)
+                  body: bytes, principal: Principal | None = None) -> Response | PendingChanges:
+        if principal is None:
+            principal = self._authenticate(request, tenant_id)
         store = self.get_store()
         self.notifier.attach(store)
         segments = _path_segments(request, tenant_id)
@@ -183,9 +259,11 @@ class SyncApi:
             raise MethodNotAllowed(f"Only {allowed} allowed", headers={"Allow": allowed})
         return table[method]
 
-    def _authenticate(self, request: Request, tenant_id: str) -> Principal:
+    def _authenticate(self, request: Request, tenant_id: str,
+                      authenticate: Callable[[Request, str], Principal | None] | None = None
+                      ) -> Principal | None:
         try:
-            principal = self.authenticate(request, tenant_id)
+            principal = (authenticate or self.authenticate)(request, tenant_id)
         except Unauthorized as exc:
             # A browser shows its login dialog on `WWW-Authenticate: Basic`; PouchDB in the
             # PWA sends a Bearer token and must get a plain 401 it can handle itself.
@@ -195,6 +273,8 @@ class SyncApi:
             else:
                 exc.headers.pop("WWW-Authenticate", None)
             raise
+        if principal is None:
+            return None
         if principal.tenant_id != tenant_id:
             raise Forbidden("These credentials belong to another tenant; use the sync URL "
                             "given by GET /api/v1/me.")
@@ -644,6 +724,18 @@ class SyncApi:
         return json_response(result, 200, headers={"ETag": f'"{result.get("rev", "")}"'})
 
 
+class _SyncEndpoint:
+    """The ASGI app behind `/sync/{tenant_id}/...` (a class, so Starlette calls it as ASGI)."""
+
+    def __init__(self, api: SyncApi) -> None:
+        self.api = api
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        request = Request(scope, receive)
+        response = await self.api.handle(request, scope["path_params"]["tenant_id"])
+        await response(scope, receive, send)
+
+
 # --- module helpers ----------------------------------------------------------------------
 def _first(q: Query, *keys: str) -> Any:
     for key in keys:
@@ -700,17 +792,34 @@ def _path_segments(request: Request, tenant_id: str) -> list[str]:
 def build_sync_router(get_store: Callable[[], Store],
                       authenticate: Callable[[Request, str], Principal],
                       policy: AccessPolicy,
-                      welcome_uuid: Callable[[str], str]) -> APIRouter:
+                      welcome_uuid: Callable[[str], str],
+                      authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+                      ) -> APIRouter:
     """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
 
     `authenticate(request, tenant_id)` returns the caller or raises `Unauthorized`;
     `policy` decides database and document access; `welcome_uuid(tenant_id)` is the
     stable server uuid PouchDB uses to name its replication checkpoints.
+    `authenticate_cached(request, tenant_id)`, when given, returns the caller without any
+    blocking work (credentials verified before) or None; with it, small reads are answered
+    on the event loop (see `SyncApi._inline`).
     """
-    api = SyncApi(get_store, authenticate, policy, welcome_uuid)
+    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached)
     router = APIRouter(tags=["sync"])
     # COPY and PATCH are routed too so that they get CouchDB's JSON 405, not a plain-text one.
     methods = ["GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH"]
+    # The routes that serve requests are plain Starlette routes with a raw ASGI endpoint:
+    # a replication makes hundreds of requests and FastAPI's per-request machinery
+    # (dependency solving, parameter validation, the endpoint wrapper) cost a measurable
+    # share of the server's CPU for nothing, as the handler reads the raw request itself.
+    # Errors still propagate to the application's exception handlers as before.
+    endpoint = _SyncEndpoint(api)
+    router.add_route("/sync/{tenant_id}", endpoint, methods=methods, include_in_schema=False)
+    router.add_route("/sync/{tenant_id}/{path:path}", endpoint, methods=methods,
+                     include_in_schema=False)
+
+    # The FastAPI routes below are never reached (the routes above match first); they keep
+    # the endpoint and its description in the OpenAPI document.
 
     @router.api_route("/sync/{tenant_id}", methods=methods, include_in_schema=False)
     @router.api_route("/sync/{tenant_id}/{path:path}", methods=methods)

@@ -53,6 +53,12 @@ def _sort_key(rev: str, deleted: bool) -> tuple[bool, int, str]:
     return (not deleted, int(pos), rid)
 
 
+def leaf_set(tree: Tree) -> set[str]:
+    """Leaf revs, unordered (cheaper than `leaves` when order does not matter)."""
+    parents = {node[0] for node in tree.values()}
+    return {rev for rev in tree if rev not in parents}
+
+
 def leaves(tree: Tree) -> list[str]:
     """Leaf revs, best first (the winner is element 0)."""
     parents = {node[0] for node in tree.values()}
@@ -110,6 +116,8 @@ def revisions(tree: Tree, rev: str) -> dict[str, Any]:
 
 def descendant_leaves(tree: Tree, rev: str) -> list[str]:
     """Leaves that have `rev` as an ancestor (or are `rev`), best first."""
+    if rev in tree and all(node[0] != rev for node in tree.values()):
+        return [rev]  # `rev` is itself a leaf: nothing descends from it
     out = []
     for leaf in leaves(tree):
         cur: str | None = leaf
@@ -183,6 +191,8 @@ def stem(tree: Tree, limit: int) -> Tree:
     """
     if limit < 1:
         limit = 1
+    if len(tree) <= limit:
+        return tree  # every rev is within `limit` of a leaf below it
     keep: set[str] = set()
     for leaf in leaves(tree):
         cur: str | None = leaf

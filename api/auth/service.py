@@ -236,14 +236,60 @@ def _principal_for_user(user: dict | None, *, epoch: int | None = None) -> Princ
                      kind="user", email=user["email"], extra={"display_name": user["display_name"]})
 
 
+# A replicating client sends the same access token on hundreds of requests, and what its
+# signature proves cannot change before it expires; so the verified claims are remembered
+# until then. Only the signature check is skipped: the user document is still read on
+# every request, so deactivation and a bumped token epoch (password reset) refuse the
+# token at once. Entries remember the secret they were checked with (a rotated secret
+# invalidates them) and the cache is per AppContext.
+_JWT_CACHE_MAX = 10_000
+
+
+def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int] | None:
+    cache = ctx.extras.get("access_token_cache")
+    hit = cache.get(token) if cache is not None else None
+    if hit is None:
+        return None
+    expires, secret, tenant_id, user_id, epoch = hit
+    if time.time() >= expires or secret != ctx.secret:
+        cache.pop(token, None)
+        return None
+    return tenant_id, user_id, epoch
+
+
+def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int]:
+    hit = _cached_claims(ctx, token)
+    if hit is not None:
+        return hit
+    claims = tokens.read_access_token(ctx.secret, token)
+    entry = (claims["tid"], claims["sub"], int(claims.get("ep", 0)))
+    cache = ctx.extras.setdefault("access_token_cache", {})
+    if len(cache) >= _JWT_CACHE_MAX:
+        cache.clear()
+    cache[token] = (float(claims["exp"]), ctx.secret, *entry)
+    return entry
+
+
 def _principal_for_bearer(ctx: AppContext, token: str) -> Principal:
     if token.startswith("bl_"):
         from ..apikeys.service import principal_for_key  # noqa: PLC0415
 
         return principal_for_key(ctx, token)
-    claims = tokens.read_access_token(ctx.secret, token)
-    user = users.get_user(ctx.system, claims["tid"], claims["sub"])
-    return _principal_for_user(user, epoch=int(claims.get("ep", 0)))
+    tenant_id, user_id, epoch = _access_claims(ctx, token)
+    user = users.get_user(ctx.system, tenant_id, user_id)
+    return _principal_for_user(user, epoch=epoch)
+
+
+def _basic_hit(ctx: AppContext, username: str, password: str) -> Principal | None:
+    """The caller when these Basic credentials were verified recently, else None."""
+    key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+    with _basic_lock:
+        hit = _basic_cache.get(key)
+    if hit and hit[0] > time.monotonic():
+        user = users.get_user(ctx.system, hit[1], hit[2])
+        if user is not None and user["password_hash"] == hit[3]:
+            return _principal_for_user(user)
+    return None
 
 
 def _principal_for_basic(ctx: AppContext, username: str, password: str, address: str | None) -> Principal:
@@ -254,14 +300,11 @@ def _principal_for_basic(ctx: AppContext, username: str, password: str, address:
     # CouchDB clients send Basic credentials on every request; Argon2 on each would make a
     # replication crawl, so a successful check is remembered briefly (keyed by a hash of the
     # credentials and invalidated when the stored password hash changes).
+    cached = _basic_hit(ctx, username, password)
+    if cached is not None:
+        return cached
     key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
     now = time.monotonic()
-    with _basic_lock:
-        hit = _basic_cache.get(key)
-    if hit and hit[0] > now:
-        user = users.get_user(ctx.system, hit[1], hit[2])
-        if user is not None and user["password_hash"] == hit[3]:
-            return _principal_for_user(user)
     limiter = throttle(ctx)
     email_n = users.normalize_email(username)
     limiter.check(email_n, address)
@@ -277,6 +320,38 @@ def _principal_for_basic(ctx: AppContext, username: str, password: str, address:
             _basic_cache.clear()
         _basic_cache[key] = (now + _BASIC_TTL, user["tenant_id"], user["user_id"], user["password_hash"])
     return _principal_for_user(user)
+
+
+def cached_principal(ctx: AppContext, authorization: str | None) -> Principal | None:
+    """The caller, when these credentials were verified before and that still holds.
+
+    None when the full check (`principal_from_authorization`) is needed: first use of a
+    token, API keys, unknown schemes. Never hashes a password or checks a signature, so
+    the sync endpoints may call it on the event loop; it reads the user document as the
+    full check does, and raises the same `Unauthorized` for a deactivated user or a
+    revoked token epoch.
+    """
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    scheme = scheme.lower()
+    value = value.strip()
+    if scheme == "bearer" and value and not value.startswith("bl_"):
+        hit = _cached_claims(ctx, value)
+        if hit is None:
+            return None
+        tenant_id, user_id, epoch = hit
+        return _principal_for_user(users.get_user(ctx.system, tenant_id, user_id), epoch=epoch)
+    if scheme == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except Exception:
+            return None
+        username, sep, password = decoded.partition(":")
+        if not sep or username == "apikey":
+            return None
+        return _basic_hit(ctx, username, password)
+    return None
 
 
 def principal_from_authorization(ctx: AppContext, authorization: str | None,
