@@ -112,7 +112,13 @@ class Settings(BaseSettings):
             )
         path = self.data_dir / "secret.key"
         if path.exists():
-            return path.read_text().strip()
+            value = path.read_text().strip()
+            if len(value) < _MIN_SECRET_LEN:
+                raise SettingsError(
+                    f"{path} holds no usable secret (it is empty or shorter than {_MIN_SECRET_LEN} characters). "
+                    "Delete the file to have a new one generated (everyone signs in again), or set "
+                    "BRANCHLINE_SECRET_KEY.")
+            return value
         self.data_dir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_urlsafe(48)
         # Created with 0600 so other local users cannot mint tokens.

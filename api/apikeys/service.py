@@ -28,6 +28,9 @@ def public_key(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_key(ctx: AppContext, who: Principal, *, name: str, role: str) -> dict[str, Any]:
+    if who.kind != "user":
+        # A key is answerable to the person who made it (it acts at most with their role).
+        raise Forbidden("API keys are created by a signed-in person, not by another API key.")
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise BadRequest("name must be 1 to 120 characters, e.g. 'ConnectWise connector'.")

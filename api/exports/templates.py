@@ -44,9 +44,34 @@ def builtin_env(fmt: str) -> jinja2.Environment:
     return env
 
 
+MAX_SEQUENCE = 100_000  # characters or items one expression in a tenant template may build
+
+
+class TenantSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, plus limits on the operators that can build huge values: a tenant's
+    `{{ "x" * 10**10 }}` must fail at save time, not exhaust the server's memory."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**":
+            if isinstance(right, (int, float)) and abs(right) > 64:
+                raise SecurityError("exponent too large in a template")
+            return left ** right
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
+                    raise SecurityError(f"a template expression may build at most {MAX_SEQUENCE} characters or items")
+            return left * right
+        result = left + right
+        if isinstance(result, (str, list, tuple)) and len(result) > 10 * MAX_SEQUENCE:
+            raise SecurityError("a template expression built too long a value")
+        return result
+
+
 @lru_cache(maxsize=None)
 def sandbox_env(fmt: str) -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(**_options(fmt))
+    env = TenantSandbox(**_options(fmt))
     env.filters.update(_filters())
     return env
 

@@ -18,6 +18,9 @@ header documents the feed itself carries.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from typing import Any
 
 import orjson
@@ -32,8 +35,12 @@ SERVER_ONLY_TREE_PREFIXES = ("treever:", "treemeta:", "treestarter:")
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 
 
-def acl_of(header: dict[str, Any] | None) -> tuple[str | None, frozenset[str]] | None:
-    if not isinstance(header, dict) or header.get("_deleted"):
+def acl_of(header: dict[str, Any] | None, *, deleted: bool = False) -> tuple[str | None, frozenset[str]] | None:
+    """(owner, shared_with) of a header; a deleted one counts only with `deleted=True` and
+    only when its tombstone kept those fields (a bare tombstone: see `deleted_acl`)."""
+    if not isinstance(header, dict) or (header.get("_deleted") and not deleted):
+        return None
+    if header.get("_deleted") and not isinstance(header.get("owner_id"), str):
         return None
     owner = header.get("owner_id") if isinstance(header.get("owner_id"), str) else None
     shared = header.get("shared_with")
@@ -67,11 +74,40 @@ def require_write(principal: Principal, header: dict[str, Any]) -> None:
         raise Forbidden("Viewers read trees but do not run sessions; ask an admin for the engineer role.")
 
 
+def _attachment_digests(doc: dict[str, Any]) -> dict[str, str] | None:
+    """name -> digest of a document's attachments; inline data is digested as CouchDB does."""
+    atts = doc.get("_attachments")
+    if not atts:
+        return {}
+    if not isinstance(atts, dict):
+        return None
+    out = {}
+    for name, att in atts.items():
+        if not isinstance(att, dict):
+            return None
+        if isinstance(att.get("data"), str):
+            try:
+                raw = base64.b64decode(att["data"], validate=True)
+            except (binascii.Error, ValueError):
+                return None
+            out[name] = "md5-" + base64.b64encode(hashlib.md5(raw).digest()).decode()
+        elif isinstance(att.get("digest"), str):
+            out[name] = att["digest"]
+        else:
+            return None
+    return out
+
+
 def _same_content(a: dict[str, Any], b: dict[str, Any] | None) -> bool:
+    """Is `a` a re-push of `b` (same body and same attachments)? Retried pushes of a document
+    someone else wrote must pass; anything else would be an edit."""
     if b is None:
         return False
     strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
-    return orjson.dumps(strip(a), option=orjson.OPT_SORT_KEYS) == orjson.dumps(strip(b), option=orjson.OPT_SORT_KEYS)
+    if orjson.dumps(strip(a), option=orjson.OPT_SORT_KEYS) != orjson.dumps(strip(b), option=orjson.OPT_SORT_KEYS):
+        return False
+    digests = _attachment_digests(a)
+    return digests is not None and digests == _attachment_digests(b)
 
 
 class SessionsPolicy(RolePolicy):
@@ -108,7 +144,15 @@ class SessionsPolicy(RolePolicy):
         sid, is_event = parse_doc_id(doc.get("_id", ""))
         if sid is None:
             return False  # not a session document: only admins see it
-        if not is_event and not doc.get("_deleted"):
+        if not is_event:
+            if doc.get("_deleted"):
+                # A closed branch of a live header (after a merge) follows the header's access;
+                # the deletion of the header itself reaches the devices of those who could
+                # read the session, so it spreads like any other edit.
+                live = self._session_acl(principal, sid)
+                if live is not None:
+                    return allowed(principal, live)
+                return allowed(principal, self._deleted_acl(principal, sid, doc))
             acl = acl_of(doc)
             self._memo(principal)[sid] = acl  # the feed carries the newest header first-hand
             return allowed(principal, acl)
@@ -178,20 +222,36 @@ class SessionsPolicy(RolePolicy):
             if doc.get("owner_id") != principal.user_id:
                 raise Forbidden(f"A new session's owner_id must be your own user id ({principal.user_id}); "
                                 f"this header says {doc.get('owner_id')!r}.")
+            self._check_not_taking_over(principal, sid)
             self._memo(principal)[sid] = acl_of(doc)
             return
         if not allowed(principal, cur):
             raise Forbidden(f"Session {sid} is not yours and not shared with you; "
                             "ask its owner to add you to shared_with.")
         if doc.get("_deleted"):
-            if principal.is_admin or principal.user_id == cur[0]:
-                return
-            raise Forbidden(f"Only the owner of session {sid} or an admin may delete it.")
+            if not (principal.is_admin or principal.user_id == cur[0]):
+                raise Forbidden(f"Only the owner of session {sid} or an admin may delete it.")
+            if self.ctx is not None:
+                remember_deleted_acl(self.ctx, principal.tenant_id, sid, cur)
+            return
         new = acl_of(doc)
         if new != cur and not (principal.is_admin or principal.user_id == cur[0]):
             raise Forbidden(f"Only the owner of session {sid} or an admin may change owner_id or "
                             "shared_with; edit the other fields and leave these as they are.")
         self._memo(principal)[sid] = new
+
+    def _deleted_acl(self, principal: Principal, sid: str, tomb: dict[str, Any]):
+        acl = acl_of(tomb, deleted=True)
+        if acl is None and self.ctx is not None:
+            acl = deleted_acl(self.ctx, principal.tenant_id, sid)
+        return acl
+
+    def _check_not_taking_over(self, principal: Principal, sid: str) -> None:
+        """A deleted session's id stays its owner's: its events are still stored, and a new
+        header by someone else would hand them over."""
+        if self.ctx is None:
+            return
+        require_not_deleted_by_other(self.ctx, principal, sid)
 
     # --- sessions that became readable later -----------------------------------------------------
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
@@ -217,3 +277,52 @@ def require_attachment_stored(ctx: Any, tenant_id: str, sid: str, attachment_id:
     if not meta or meta.get("status") != "stored" or meta.get("session_id") != sid:
         raise Forbidden(f"Attachment {attachment_id!r} is not stored for session {sid}: upload the file first "
                         "(POST /api/v1/sessions/{id}/attachments), then record its event.")
+
+
+def require_not_deleted_by_other(ctx: Any, principal: Principal, sid: str) -> None:
+    """Refuse (re)creating session `sid` when a deleted header of someone else's stands there."""
+    if principal.is_admin:
+        return
+    db = ctx.store.db(physical_name(principal.tenant_id, "sessions"))
+    try:
+        leaves = db.get_open_revs(header_id(sid), "all")
+    except NotFound:
+        return
+    for entry in leaves:
+        tomb = entry.get("ok") if isinstance(entry, dict) else None
+        if isinstance(tomb, dict) and tomb.get("_deleted"):
+            acl = acl_of(tomb, deleted=True)
+            if acl is None:
+                acl = deleted_acl(ctx, principal.tenant_id, sid)
+            if acl is None or acl[0] != principal.user_id:
+                raise Forbidden(f"Session {sid} was deleted and belongs to someone else; start a new "
+                                "session (leave session_id out), or ask an admin to restore it.")
+
+
+def _deleted_id(tenant_id: str, sid: str) -> str:
+    return f"sessdel:{tenant_id}:{sid}"
+
+
+def remember_deleted_acl(ctx: Any, tenant_id: str, sid: str, acl: tuple[str | None, frozenset[str]]) -> None:
+    """Keep who a session belonged to when its header is deleted (in the system database):
+    a bare tombstone carries no owner, yet it must still reach the owner's devices, and nobody
+    else may re-create the id and inherit its events. Written before the deletion itself; if
+    that then fails, the record is never consulted, since the header is still live."""
+    from ..core.docs import get_or_none, save  # noqa: PLC0415
+
+    doc = get_or_none(ctx.system, _deleted_id(tenant_id, sid)) or {"_id": _deleted_id(tenant_id, sid),
+                                                                   "type": "session_deleted"}
+    doc.update(owner_id=acl[0], shared_with=sorted(acl[1]))
+    try:
+        save(ctx.system, doc)
+    except Exception:  # noqa: BLE001 - a concurrent delete recorded the same owner
+        pass
+
+
+def deleted_acl(ctx: Any, tenant_id: str, sid: str) -> tuple[str | None, frozenset[str]] | None:
+    from ..core.docs import get_or_none  # noqa: PLC0415
+
+    doc = get_or_none(ctx.system, _deleted_id(tenant_id, sid))
+    if doc is None:
+        return None
+    return doc.get("owner_id"), frozenset(u for u in doc.get("shared_with") or [] if isinstance(u, str))

@@ -186,6 +186,7 @@ def start_session(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict
             sid = repo.normalize_sid(sid)
         except NotFound:
             raise BadRequest("`session_id` must be a 26-character ULID such as 01JD3Z8Q6V9R1W0K2M4N5P7S8T.") from None
+        access.require_not_deleted_by_other(ctx, who, sid)
     else:
         sid = ulid()
     device_id = _text(body, "device_id", max_len=100) or "api"

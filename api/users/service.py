@@ -110,6 +110,8 @@ def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str |
         user["display_name"] = display_name.strip()
     if role is not None:
         user["role"] = auth.check_role(role)
+    if active is False and user.get("invite"):
+        user.pop("invite")  # deactivating a pending invitee cancels the invitation link
     if active is not None and active != user["active"]:
         user["active"] = active
         if not active:
