@@ -165,6 +165,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/me/password"): ("self", lambda w: Req(
         "POST", "/api/v1/me/password", json={"current_password": "wrong", "new_password": "x"}, ok=(401,))),
     ("GET", "/api/v1/users"): ("self", lambda w: Req("GET", "/api/v1/users")),
+    ("GET", "/api/v1/users/directory"): ("self", lambda w: Req("GET", "/api/v1/users/directory")),
     ("POST", "/api/v1/users"): ("self", lambda w: Req("POST", "/api/v1/users",
                                                       json={"email": unique_email(), "role": "viewer"})),
     ("POST", "/api/v1/users/invite"): ("self", lambda w: Req("POST", "/api/v1/users/invite",

@@ -18,6 +18,15 @@ def list_users(who: AdminDep, ctx: CtxDep, page: PageDep) -> dict:
     return page.answer([repo.public_user(d) for d in docs], lambda u: u["id"])
 
 
+@router.get("/users/directory")
+def user_directory(who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Every member's id and display name (any role): what a device needs to name the people
+    in a shared session's notes and exports, offline too. No e-mails, roles or status."""
+    docs = repo.list_users(ctx.system, who.tenant_id)
+    return {"items": [{"id": d["user_id"], "display_name": d["display_name"]} for d in docs],
+            "next_cursor": None}
+
+
 @router.post("/users", status_code=201)
 def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep) -> dict:
     """Create a user in the caller's tenant. Without `password`, a random one is generated and

@@ -1,14 +1,18 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "./index.css";
-import { ComingSoon } from "./ComingSoon";
+import { App } from "./App";
+import { boot } from "./data";
+import { applyTheme } from "./theme";
 
 const root = document.getElementById("root");
 if (!root) {
   throw new Error("index.html has no #root element to mount Branchline into");
 }
+applyTheme();
+boot();
 createRoot(root).render(
   <StrictMode>
-    <ComingSoon />
+    <App />
   </StrictMode>,
 );

@@ -238,3 +238,12 @@ def test_invited_user_sets_their_own_password(http, tenant, server):
     assert_error(http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"],
                                                                "password": STRONG_PASSWORD}), 401)
     assert http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD}).status_code == 200
+
+
+def test_every_member_can_read_the_name_directory_and_nothing_more(http, tenant):
+    eng, viewer = tenant.add_user("engineer"), tenant.add_user("viewer")
+    r = http.get("/api/v1/users/directory", headers=viewer.headers)
+    assert r.status_code == 200
+    items = r.json()["items"]
+    assert {i["id"] for i in items} == {tenant.me["user"]["id"], eng.id, viewer.id}
+    assert all(set(i) == {"id", "display_name"} for i in items)  # no e-mails, roles or status

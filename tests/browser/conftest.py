@@ -32,3 +32,136 @@ def context(browser):
     ctx = browser.new_context()
     yield ctx
     ctx.close()
+
+
+# --- the PWA, driven like a user would -------------------------------------------------------
+# Helpers for tests/browser/test_pwa_*.py: the server under test serves the freshly built
+# pwa/dist (the test command builds it first), and each test signs in as a user of its own
+# freshly registered tenant.
+import collections  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+MOBILE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 860}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def app_context(browser, viewport=MOBILE, **kw):
+    """A fresh browser profile (its own IndexedDB and service worker) at a viewport."""
+    mobile = viewport["width"] < 600
+    return browser.new_context(viewport=viewport, permissions=["clipboard-read", "clipboard-write"],
+                               has_touch=mobile, device_scale_factor=2 if mobile else 1, **kw)
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def sign_in(page, base_url: str, email: str, password: str) -> None:
+    page.goto(base_url + "/signin")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
+
+
+def wait_for_service_worker(page) -> None:
+    """The app shell is cached and this page is controlled: a reload now works offline."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30000)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+def wait_synced(page, timeout: float = 30000) -> None:
+    """The sync status shows nothing pending."""
+    page.wait_for_selector("[data-testid=sync-status][data-pending='0'][data-online='yes']", timeout=timeout)
+
+
+def signin_state(page) -> dict:
+    return json.loads(page.evaluate("localStorage.getItem('bl.signin')") or "null")
+
+
+def edges(node: dict) -> list[tuple[str, str]]:
+    """(answer, next node) pairs a node offers, as the fold reads them."""
+    kind, nxt = node.get("type"), node.get("next")
+    if kind == "choice":
+        return [(o["id"], o["next"]) for o in node.get("options", [])]
+    if kind == "input":
+        return [("submitted", nxt)]
+    if isinstance(nxt, dict):
+        return list(nxt.items())
+    if isinstance(nxt, str):
+        answers = ["yes", "no"] if kind == "question" else ["done", "failed", "skipped"]
+        return [(a, nxt) for a in answers]
+    return []
+
+
+def shortest_run(tree: dict) -> list[tuple[str, str, str]]:
+    """The fewest answers from the start to a resolution: [(node_id, answer, next_node)]."""
+    nodes, start = tree["nodes"], tree["start"]
+    prev: dict[str, tuple[str, str] | None] = {start: None}
+    queue = collections.deque([start])
+    while queue:
+        nid = queue.popleft()
+        if nodes[nid]["type"] == "resolution":
+            run = []
+            while prev[nid] is not None:
+                before, ans = prev[nid]
+                run.append((before, ans, nid))
+                nid = before
+            return run[::-1]
+        for ans, nxt in edges(nodes[nid]):
+            if nxt in nodes and nxt not in prev:
+                prev[nxt] = (nid, ans)
+                queue.append(nxt)
+    raise AssertionError("the tree has no reachable resolution")
+
+
+def current_node(page) -> str:
+    return page.get_attribute("[data-testid=step-card]", "data-node-id")
+
+
+def answer_step(page, tree: dict, node_id: str, answer: str, next_node: str, value: str = "CTX-W11-07") -> None:
+    """Answer the current step through the UI and wait for the next one."""
+    assert current_node(page) == node_id
+    if tree["nodes"][node_id]["type"] == "input":
+        page.fill("#step-input", value)
+        page.click("[data-testid=step-card] button[type=submit]")
+    else:
+        page.click(f"[data-testid=step-card] [data-answer='{answer}']")
+    page.wait_for_selector(f"[data-testid=step-card][data-node-id='{next_node}']")
+
+
+def write_note(page, text: str) -> None:
+    page.fill("#step-notes", text)
+    page.locator("#step-notes").blur()
+    page.wait_for_selector("[data-testid=note-status]:has-text('Saved')")
+
+
+def start_session(page, tree_title: str, ticket: str, client: str | None = None, screenshot: str | None = None) -> str:
+    page.click(f"[data-testid=tree-list] >> text={tree_title}")
+    page.wait_for_selector("#ticket")
+    page.fill("#ticket", ticket)
+    if client:
+        page.select_option("#client", client)
+    if screenshot:
+        shot(page, screenshot)
+    page.click("button:has-text('Start session')")
+    page.wait_for_selector("[data-testid=step-card]")
+    return page.url.rstrip("/").split("/s/")[1]
+
+
+def finish_session(page, summary: str) -> None:
+    page.click("button:has-text('Finish with a summary')")
+    page.fill("#summary", summary)
+    page.click("[data-testid=finish-confirm]")
+    page.wait_for_selector("[data-testid=export-preview]")
+
+
+def copy_export(page) -> str:
+    page.click("[data-testid=copy-export]")
+    page.wait_for_selector("text=Copied to the clipboard")
+    return page.evaluate("navigator.clipboard.readText()")

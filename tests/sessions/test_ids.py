@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from api.sessions import ids as ids_module
 from api.sessions.ids import encode_ulid, ulid, ulid_time
+
+
+@pytest.fixture(autouse=True)
+def fresh_generator(monkeypatch):
+    # The generator is monotonic per process: an id made earlier in this process (by any test)
+    # with today's clock would otherwise carry over into these fixed past timestamps.
+    monkeypatch.setattr(ids_module, "_last_ms", -1)
+    monkeypatch.setattr(ids_module, "_last_random", 0)
 
 
 def test_time_part_matches_the_ulid_specification_example():

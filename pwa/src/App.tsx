@@ -1,0 +1,72 @@
+// Routes. The runner, the library and signing in are in the main bundle; everything else
+// loads on demand, so opening a session offline stays fast.
+import { lazy, Suspense, useEffect } from "react";
+import { useSignIn } from "./data";
+import { match, navigate, useLocation } from "./router";
+import { AppShell } from "./ui/AppShell";
+import { Link, Loading } from "./ui/kit";
+import { LibraryScreen } from "./screens/LibraryScreen";
+import { SignInScreen } from "./screens/SignInScreen";
+import { StartSessionScreen } from "./screens/StartSessionScreen";
+import { SessionRunner } from "./screens/runner/SessionRunner";
+
+const RegisterScreen = lazy(() => import("./screens/RegisterScreen"));
+const ExportScreen = lazy(() => import("./screens/ExportScreen"));
+const HistoryScreen = lazy(() => import("./screens/HistoryScreen"));
+const ProfileScreen = lazy(() => import("./screens/ProfileScreen"));
+const EditorHome = lazy(() => import("./editor/EditorHome"));
+const TreeEditor = lazy(() => import("./editor/TreeEditor"));
+const VersionHistory = lazy(() => import("./editor/VersionHistory"));
+const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function NotFound() {
+  return (
+    <div className="py-16 text-center">
+      <p className="text-lg font-semibold">There is nothing at this address.</p>
+      <Link to="/" className="mt-3 inline-flex min-h-11 items-center font-semibold text-indigo-700">
+        Go to the library
+      </Link>
+    </div>
+  );
+}
+
+export function App() {
+  const path = useLocation().split("?")[0];
+  const signin = useSignIn();
+
+  if (path === "/register") return <Suspense fallback={<Loading />}><RegisterScreen /></Suspense>;
+  if (path === "/signin") return <SignInScreen />;
+  if (!signin) return <Redirect to="/signin" />;
+
+  let page;
+  let wide = false;
+  let focus = false;
+  let p: Record<string, string> | null;
+  if (path === "/") page = <LibraryScreen />;
+  else if ((p = match("/start/:tree", path))) page = <StartSessionScreen treeId={p.tree} />;
+  else if ((p = match("/s/:sid/export", path))) page = <ExportScreen sid={p.sid} />;
+  else if ((p = match("/s/:sid", path))) {
+    page = <SessionRunner key={p.sid} sid={p.sid} />;
+    wide = true;
+    focus = true;
+  } else if (path === "/history") page = <HistoryScreen />;
+  else if (path === "/profile") page = <ProfileScreen />;
+  else if (path === "/editor") page = <EditorHome />;
+  else if ((p = match("/editor/:tree/history", path))) page = <VersionHistory key={p.tree} treeId={p.tree} />;
+  else if ((p = match("/editor/:tree", path))) {
+    page = <TreeEditor key={p.tree} treeId={p.tree} />;
+    wide = true;
+    focus = true;
+  } else if (path === "/admin" || path === "/admin/keys") page = <TeamAdmin tab={path === "/admin" ? "users" : "keys"} />;
+  else page = <NotFound />;
+  return (
+    <AppShell wide={wide} focus={focus}>
+      <Suspense fallback={<Loading />}>{page}</Suspense>
+    </AppShell>
+  );
+}

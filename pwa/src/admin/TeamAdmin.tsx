@@ -1,0 +1,352 @@
+// Team admin (owners and admins): members (invite or create, role, deactivate) and API keys
+// (create with the secret shown once, revoke).
+import { useCallback, useEffect, useState } from "react";
+import { api, useSignIn } from "../data";
+import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Link, Loading } from "../ui/kit";
+
+const ROLES = ["owner", "admin", "author", "engineer", "viewer"] as const;
+const ROLE_HINT: Record<string, string> = {
+  owner: "Everything, including other owners",
+  admin: "Users, keys, integrations, every session",
+  author: "Builds and publishes trees",
+  engineer: "Runs sessions",
+  viewer: "Reads trees",
+};
+
+interface User {
+  id: string;
+  email: string;
+  display_name: string;
+  role: string;
+  active: boolean;
+  created_at: string;
+}
+interface Key {
+  id: string;
+  name: string;
+  role: string;
+  prefix?: string;
+  created_at?: string;
+  revoked?: boolean;
+  last_used_at?: string | null;
+}
+
+function Tabs({ tab }: { tab: "users" | "keys" }) {
+  const cls = (on: boolean) => `min-h-11 inline-flex items-center rounded-lg px-3 text-sm font-semibold ${on ? "bg-slate-900 text-white dark:bg-white dark:text-slate-900" : "text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"}`;
+  return (
+    <nav className="flex gap-1" aria-label="Team admin">
+      <Link to="/admin" className={cls(tab === "users")} aria-current={tab === "users" ? "page" : undefined}>
+        Members
+      </Link>
+      <Link to="/admin/keys" className={cls(tab === "keys")} aria-current={tab === "keys" ? "page" : undefined}>
+        API keys
+      </Link>
+      <Link to="/profile" className={cls(false)}>
+        My profile
+      </Link>
+    </nav>
+  );
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (msg: { title: string; secret?: string; label?: string }) => void }) {
+  const [mode, setMode] = useState<"invite" | "create">("invite");
+  const [email, setEmail] = useState("");
+  const [name, setName] = useState("");
+  const [role, setRole] = useState("engineer");
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      if (mode === "invite") {
+        const r = await api<{ invite_url: string }>("/api/v1/users/invite", { method: "POST", body: { email: email.trim(), display_name: name.trim(), role } });
+        onDone({ title: `Invitation for ${email.trim()}: send them this link (valid 7 days).`, secret: r.invite_url, label: "Invitation link" });
+      } else {
+        const r = await api<{ initial_password?: string }>("/api/v1/users", { method: "POST", body: { email: email.trim(), display_name: name.trim(), role, ...(password ? { password } : {}) } });
+        onDone(r.initial_password ? { title: `Created ${email.trim()}. Their first password is shown only now.`, secret: r.initial_password, label: "Password" } : { title: `Created ${email.trim()}.` });
+      }
+    } catch (e) {
+      setError(errText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title="Add a member"
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button tone="primary" busy={busy} disabled={!email.includes("@")} onClick={() => void submit()}>
+            {mode === "invite" ? "Create invitation" : "Create account"}
+          </Button>
+        </>
+      }
+    >
+      <div className="space-y-4">
+        <div className="grid grid-cols-2 gap-1 rounded-xl bg-slate-100 p-1 text-sm font-semibold dark:bg-slate-800" role="radiogroup" aria-label="How">
+          {(["invite", "create"] as const).map((m) => (
+            <button key={m} type="button" role="radio" aria-checked={mode === m} className={`rounded-lg py-2 ${mode === m ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-500"}`} onClick={() => setMode(m)}>
+              {m === "invite" ? "Invite by link" : "Create with password"}
+            </button>
+          ))}
+        </div>
+        <Field label="E-mail" htmlFor="m-email">
+          <input id="m-email" type="email" className={inputClass} value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" />
+        </Field>
+        <Field label="Name" htmlFor="m-name">
+          <input id="m-name" className={inputClass} value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" />
+        </Field>
+        <Field label="Role" htmlFor="m-role" hint={ROLE_HINT[role]}>
+          <select id="m-role" className={inputClass} value={role} onChange={(e) => setRole(e.target.value)}>
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </Field>
+        {mode === "create" && (
+          <Field label="Password" htmlFor="m-password" hint="Leave empty to generate one, shown once.">
+            <input id="m-password" type="password" className={inputClass} value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+          </Field>
+        )}
+        {error && <ErrorBox title="Not added">{error}</ErrorBox>}
+      </div>
+    </Dialog>
+  );
+}
+
+function SecretBox({ title, secret, label, onClose }: { title: string; secret?: string; label?: string; onClose: () => void }) {
+  return (
+    <div role="status" className="space-y-2 rounded-2xl border border-emerald-200 bg-emerald-50 p-4 text-emerald-950 dark:border-emerald-900 dark:bg-emerald-950 dark:text-emerald-100" data-testid="secret-box">
+      <div className="flex items-start justify-between gap-2">
+        <p className="font-semibold">{title}</p>
+        <button type="button" className="text-sm font-semibold" onClick={onClose}>
+          Done
+        </button>
+      </div>
+      {secret && (
+        <div className="flex items-center gap-2 rounded-xl bg-slate-900 pl-3 text-slate-100">
+          <span className="sr-only">{label}</span>
+          <code className="min-w-0 flex-1 truncate py-2 font-mono text-[13px]" data-testid="secret">
+            {secret}
+          </code>
+          <CopyButton text={secret} />
+        </div>
+      )}
+    </div>
+  );
+}
+
+export function UsersAdmin() {
+  const signin = useSignIn();
+  const [users, setUsers] = useState<User[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [adding, setAdding] = useState(false);
+  const [secret, setSecret] = useState<{ title: string; secret?: string; label?: string } | null>(null);
+  const [rowError, setRowError] = useState<string | null>(null);
+  const load = useCallback(() => {
+    api<{ items: User[] }>("/api/v1/users?limit=200").then(
+      (r) => setUsers(r.items),
+      (e) => setError(errText(e)),
+    );
+  }, []);
+  useEffect(load, [load]);
+  const patch = async (u: User, body: Partial<User>) => {
+    setRowError(null);
+    try {
+      const updated = await api<User>(`/api/v1/users/${encodeURIComponent(u.id)}`, { method: "PATCH", body });
+      setUsers((us) => us && us.map((x) => (x.id === u.id ? { ...x, ...updated } : x)));
+    } catch (e) {
+      setRowError(`${u.email}: ${errText(e)}`);
+    }
+  };
+  if (signin && !["owner", "admin"].includes(signin.account.role)) return <ErrorBox title="Admins only">Managing the team needs the admin or owner role.</ErrorBox>;
+  return (
+    <div className="space-y-5">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Team</h1>
+          <p className="text-sm text-slate-500">{signin?.account.tenant.name}</p>
+        </div>
+        <Tabs tab="users" />
+      </div>
+      {secret && <SecretBox {...secret} onClose={() => setSecret(null)} />}
+      {rowError && <ErrorBox title="Not changed">{rowError}</ErrorBox>}
+      {error && <ErrorBox onRetry={load}>{error}</ErrorBox>}
+      <div className="flex justify-end">
+        <Button tone="primary" onClick={() => setAdding(true)}>
+          + Add member
+        </Button>
+      </div>
+      {!users && !error && <Loading />}
+      {users && (
+        <Card className="divide-y divide-slate-100 dark:divide-slate-800">
+          {users.map((u) => (
+            <div key={u.id} className={`flex flex-wrap items-center gap-3 px-4 py-3 ${u.active ? "" : "opacity-60"}`} data-testid="user-row" data-email={u.email}>
+              <span className="flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-indigo-100 font-semibold text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300">{(u.display_name || u.email)[0]?.toUpperCase()}</span>
+              <span className="min-w-0 flex-1">
+                <span className="block truncate font-semibold text-slate-900 dark:text-white">
+                  {u.display_name || u.email} {u.id === signin?.account.user.id && <span className="text-xs font-normal text-slate-500">(you)</span>}
+                </span>
+                <span className="block truncate text-xs text-slate-500">
+                  {u.email}
+                  {!u.active && " · deactivated"}
+                </span>
+              </span>
+              <select aria-label={`Role of ${u.email}`} className="rounded-lg px-2.5 py-2 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700" value={u.role} onChange={(e) => void patch(u, { role: e.target.value })}>
+                {ROLES.map((r) => (
+                  <option key={r} value={r}>
+                    {r}
+                  </option>
+                ))}
+              </select>
+              <Button className="!min-h-9 !text-sm" tone={u.active ? "secondary" : "primary"} disabled={u.id === signin?.account.user.id} onClick={() => void patch(u, { active: !u.active })}>
+                {u.active ? "Deactivate" : "Reactivate"}
+              </Button>
+            </div>
+          ))}
+        </Card>
+      )}
+      {adding && (
+        <AddMemberDialog
+          onClose={() => setAdding(false)}
+          onDone={(msg) => {
+            setAdding(false);
+            setSecret(msg);
+            load();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+export function KeysAdmin() {
+  const signin = useSignIn();
+  const [keys, setKeys] = useState<Key[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [name, setName] = useState("");
+  const [role, setRole] = useState("engineer");
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<{ title: string; secret: string } | null>(null);
+  const [revoking, setRevoking] = useState<Key | null>(null);
+  const load = useCallback(() => {
+    api<{ items: Key[] }>("/api/v1/api-keys?limit=200").then(
+      (r) => setKeys(r.items),
+      (e) => setError(errText(e)),
+    );
+  }, []);
+  useEffect(load, [load]);
+  if (signin && !["owner", "admin"].includes(signin.account.role)) return <ErrorBox title="Admins only">Managing API keys needs the admin or owner role.</ErrorBox>;
+  const create = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api<{ key: string; name: string }>("/api/v1/api-keys", { method: "POST", body: { name: name.trim(), role } });
+      setCreated({ title: `Key “${r.name}” created. Copy it now: it is never shown again.`, secret: r.key });
+      setName("");
+      load();
+    } catch (e) {
+      setError(errText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="space-y-5">
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div>
+          <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">API keys</h1>
+          <p className="text-sm text-slate-500">For connectors and scripts: send as a Bearer token, or HTTP Basic with user “apikey”.</p>
+        </div>
+        <Tabs tab="keys" />
+      </div>
+      {created && <SecretBox title={created.title} secret={created.secret} label="API key" onClose={() => setCreated(null)} />}
+      {error && <ErrorBox>{error}</ErrorBox>}
+      <Card className="flex flex-wrap items-end gap-3 p-4">
+        <div className="min-w-48 flex-1">
+          <Field label="Name" htmlFor="k-name">
+            <input id="k-name" className={inputClass} value={name} onChange={(e) => setName(e.target.value)} placeholder="ConnectWise connector" />
+          </Field>
+        </div>
+        <div className="w-44">
+          <Field label="Acts as" htmlFor="k-role">
+            <select id="k-role" className={inputClass} value={role} onChange={(e) => setRole(e.target.value)}>
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <Button tone="primary" busy={busy} disabled={!name.trim()} onClick={() => void create()}>
+          Create key
+        </Button>
+      </Card>
+      {!keys && !error && <Loading />}
+      {keys && (
+        <Card className="divide-y divide-slate-100 dark:divide-slate-800">
+          {keys.length === 0 && <p className="p-6 text-center text-sm text-slate-500">No keys yet.</p>}
+          {keys.map((k) => (
+            <div key={k.id} className={`flex flex-wrap items-center gap-3 px-4 py-3 ${k.revoked ? "opacity-60" : ""}`} data-testid="key-row">
+              <span className="min-w-0 flex-1">
+                <span className="block truncate font-semibold text-slate-900 dark:text-white">{k.name}</span>
+                <span className="block truncate font-mono text-xs text-slate-500">
+                  {k.prefix ? `${k.prefix}_…` : k.id} · {k.role}
+                  {k.revoked ? " · revoked" : ""}
+                </span>
+              </span>
+              {!k.revoked && (
+                <Button tone="danger" className="!min-h-9 !text-sm" onClick={() => setRevoking(k)}>
+                  Revoke
+                </Button>
+              )}
+            </div>
+          ))}
+        </Card>
+      )}
+      {revoking && (
+        <Dialog
+          title={`Revoke “${revoking.name}”?`}
+          onClose={() => setRevoking(null)}
+          footer={
+            <>
+              <Button onClick={() => setRevoking(null)}>Cancel</Button>
+              <Button
+                tone="danger"
+                onClick={async () => {
+                  try {
+                    await api(`/api/v1/api-keys/${encodeURIComponent(revoking.id)}`, { method: "DELETE" });
+                    setRevoking(null);
+                    load();
+                  } catch (e) {
+                    setError(errText(e));
+                    setRevoking(null);
+                  }
+                }}
+              >
+                Revoke now
+              </Button>
+            </>
+          }
+        >
+          <p className="text-sm text-slate-600 dark:text-slate-300">Anything using this key stops working at once. This cannot be undone.</p>
+        </Dialog>
+      )}
+    </div>
+  );
+}
+
+export default function TeamAdmin({ tab }: { tab: "users" | "keys" }) {
+  return tab === "keys" ? <KeysAdmin /> : <UsersAdmin />;
+}

@@ -1,0 +1,41 @@
+// Attachments for the signed-in user: the device queue (src/attachments) wired to this
+// user's sessions database and sign-in. One queue per user and tenant on a shared device.
+import { AttachmentQueue, UploadError, attachmentEventDoc, createUploader, startAutoUpload } from "../attachments";
+import type { UploadFn, WriteEventFn } from "../attachments";
+import type { Auth } from "./auth";
+import type { LocalData } from "./local";
+
+export interface Attachments {
+  queue: AttachmentQueue;
+  upload: UploadFn;
+  writeEvent: WriteEventFn;
+  stop: () => void;
+}
+
+export function queueName(local: LocalData): string {
+  return `bl-attachments-${local.account.tenant.id}-${local.account.user.id}`;
+}
+
+export function startAttachments(local: LocalData, auth: Auth, deviceId: string, base: string): Attachments {
+  const queue = new AttachmentQueue({ dbName: queueName(local) });
+  const direct = createUploader({ base, apiFetch: (url, init) => auth.fetch(url, init) });
+  // The server takes a file only for a session it has: a session started offline must
+  // reach it first, so until then the upload waits (a retryable failure, not a refusal).
+  const upload: UploadFn = async (item, data) => {
+    const header = `session:${item.session_id}`;
+    if (local.pending.sessions.ids.includes(header)) {
+      await local.confirm();
+      if (local.pending.sessions.ids.includes(header)) throw new UploadError("Waiting for the session to reach the server.", true);
+    }
+    return direct(item, data);
+  };
+  const writeEvent: WriteEventFn = async (item, stored) => {
+    try {
+      await local.put("sessions", attachmentEventDoc(item, stored, { userId: local.account.user.id, deviceId }));
+    } catch (e) {
+      if ((e as { status?: number }).status !== 409) throw e; // 409: an earlier attempt wrote it
+    }
+  };
+  const stop = startAutoUpload({ queue, upload, writeEvent });
+  return { queue, upload, writeEvent, stop };
+}

@@ -1,0 +1,235 @@
+// The sign-in: tokens, the account, and the fetch wrapper every request (API and sync) uses.
+//
+// Refresh tokens rotate and a reused one revokes the whole sign-in, so this module never
+// sends the same refresh token twice:
+// - refreshes are single-flight within the page and serialised across tabs (Web Locks), and
+//   a tab re-reads storage inside the lock, so it uses a token another tab already got;
+// - the new tokens are persisted before the new access token is used;
+// - the refresh token being spent is written down first ("spending"); if the answer is lost
+//   (network error after the server was reachable, or the page died mid-request) the old
+//   token may already be rotated, so the app asks the user to sign in again instead of
+//   retrying. Local data is never touched by any of this.
+import { Observable } from "./observable";
+
+export interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  expires_at: number;
+}
+
+export interface Account {
+  user: { id: string; email: string; display_name: string; role: string };
+  tenant: { id: string; name: string };
+  role: string;
+  sync: { root: string; databases: Record<string, string> };
+}
+
+export interface SignIn {
+  tokens: Tokens;
+  account: Account;
+  /** The refresh token a refresh request is carrying right now (or was, if the page died). */
+  spending?: string | null;
+  /** The tokens no longer work: the user must sign in again (local data is kept). */
+  expired?: boolean;
+}
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public error: string,
+    public reason: string,
+  ) {
+    super(reason || error || `HTTP ${status}`);
+  }
+}
+
+/** The server could not be reached: the request may be retried later. */
+export class OfflineError extends Error {
+  constructor(message = "You are offline: the server cannot be reached.") {
+    super(message);
+  }
+}
+
+/** The sign-in is no longer valid; the user must sign in again. */
+export class SignInRequired extends Error {
+  constructor(message = "Your sign-in has expired. Sign in again; your work on this device is kept.") {
+    super(message);
+  }
+}
+
+export interface TokenAnswer {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+}
+
+const KEY = "bl.signin";
+
+export interface AuthDeps {
+  fetch: typeof fetch;
+  storage: Storage;
+  now: () => number;
+  base: string;
+  locks?: { request: (name: string, fn: () => Promise<unknown>) => Promise<unknown> } | null;
+}
+
+export function tokensFrom(answer: TokenAnswer, now: number): Tokens {
+  return {
+    access_token: answer.access_token,
+    refresh_token: answer.refresh_token,
+    expires_at: now + answer.expires_in * 1000,
+  };
+}
+
+export async function readError(res: Response): Promise<ApiError> {
+  let body: { error?: string; reason?: string } = {};
+  try {
+    body = await res.clone().json();
+  } catch {
+    // Not JSON (a proxy's error page): keep the status.
+  }
+  return new ApiError(res.status, body.error || "error", body.reason || res.statusText);
+}
+
+export class Auth {
+  readonly state: Observable<SignIn | null>;
+  private inflight: Promise<string> | null = null;
+
+  constructor(private deps: AuthDeps) {
+    let stored = this.load();
+    if (stored && stored.spending && stored.spending === stored.tokens.refresh_token) {
+      // The page went away while a refresh was on the wire: its answer is lost.
+      stored = { ...stored, spending: null, expired: true };
+      this.save(stored);
+    }
+    this.state = new Observable<SignIn | null>(stored);
+  }
+
+  private load(): SignIn | null {
+    try {
+      const raw = this.deps.storage.getItem(KEY);
+      return raw ? (JSON.parse(raw) as SignIn) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private save(value: SignIn | null): void {
+    if (value) this.deps.storage.setItem(KEY, JSON.stringify(value));
+    else this.deps.storage.removeItem(KEY);
+    this.state?.set(value);
+  }
+
+  get current(): SignIn | null {
+    return this.state.get();
+  }
+
+  /** Store a fresh sign-in (after login, register or accept-invite). */
+  signedIn(answer: TokenAnswer, account: Account): void {
+    this.save({ tokens: tokensFrom(answer, this.deps.now()), account, spending: null, expired: false });
+  }
+
+  setAccount(account: Account): void {
+    const cur = this.load();
+    if (cur) this.save({ ...cur, account });
+  }
+
+  markExpired(): void {
+    const cur = this.load();
+    if (cur && !cur.expired) this.save({ ...cur, expired: true, spending: null });
+  }
+
+  forget(): void {
+    this.save(null);
+  }
+
+  /** `fetch` with the Bearer token; refreshes an expired access token once and retries. */
+  fetch = async (input: string, init: RequestInit = {}): Promise<Response> => {
+    const cur = this.load();
+    if (!cur) throw new SignInRequired("You are signed out.");
+    if (cur.expired) throw new SignInRequired();
+    let token = cur.tokens.access_token;
+    if (cur.tokens.expires_at <= this.deps.now()) token = await this.refresh(token);
+    let res = await this.send(input, init, token);
+    if (res.status !== 401) return res;
+    // Usually `token_expired`; any other 401 (a revoked token) gets one refresh too, and a
+    // second 401 means signing in again.
+    token = await this.refresh(token);
+    res = await this.send(input, init, token);
+    if (res.status === 401) {
+      this.markExpired();
+      throw new SignInRequired();
+    }
+    return res;
+  };
+
+  private send(input: string, init: RequestInit, token: string): Promise<Response> {
+    const headers = new Headers(init.headers || {});
+    headers.set("Authorization", `Bearer ${token}`);
+    return this.deps.fetch(input, { ...init, headers }).catch((e: unknown) => {
+      throw new OfflineError(e instanceof Error ? e.message : undefined);
+    });
+  }
+
+  /** A valid access token, refreshing at most once at a time across the page and its tabs. */
+  refresh(stale: string): Promise<string> {
+    if (!this.inflight) {
+      const run = () => this.doRefresh(stale);
+      const locked = this.deps.locks
+        ? (this.deps.locks.request("branchline-refresh", run) as Promise<string>)
+        : run();
+      this.inflight = locked.finally(() => {
+        this.inflight = null;
+      });
+    }
+    return this.inflight;
+  }
+
+  private async doRefresh(stale: string): Promise<string> {
+    const cur = this.load();
+    if (!cur) throw new SignInRequired("You are signed out.");
+    if (cur.expired) throw new SignInRequired();
+    if (cur.tokens.access_token !== stale && cur.tokens.expires_at > this.deps.now()) {
+      this.state.set(cur);
+      return cur.tokens.access_token; // another tab refreshed already
+    }
+    // Is the server there at all? If not, the refresh token stays unspent.
+    try {
+      const probe = await this.deps.fetch(`${this.deps.base}/healthz`, { cache: "no-store" });
+      if (!probe.ok) throw new OfflineError(`The server answered ${probe.status}.`);
+    } catch (e) {
+      if (e instanceof OfflineError) throw e;
+      throw new OfflineError();
+    }
+    const spending = cur.tokens.refresh_token;
+    this.save({ ...cur, spending });
+    let res: Response;
+    try {
+      res = await this.deps.fetch(`${this.deps.base}/api/v1/auth/refresh`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: spending }),
+      });
+    } catch {
+      // The server was reachable a moment ago: the refresh may have happened without us
+      // hearing the answer. Never resend the token; ask for a new sign-in instead.
+      this.save({ ...cur, spending: null, expired: true });
+      throw new SignInRequired("The connection dropped while renewing your sign-in. Sign in again; your work on this device is kept.");
+    }
+    if (res.ok) {
+      const answer = (await res.json()) as TokenAnswer;
+      const latest = this.load() || cur;
+      // Persist first, use second.
+      this.save({ ...latest, tokens: tokensFrom(answer, this.deps.now()), spending: null, expired: false });
+      return answer.access_token;
+    }
+    if (res.status === 429) {
+      // Throttled before anything was rotated: the token is still unspent.
+      this.save({ ...cur, spending: null });
+      throw new OfflineError("The server asked to slow down; retrying shortly.");
+    }
+    // A refusal (401) or a server failure that may have happened after the rotation.
+    this.save({ ...cur, spending: null, expired: true });
+    throw new SignInRequired();
+  }
+}

@@ -1,0 +1,267 @@
+// The app's one door to data: the sign-in, the local databases and the API. Components
+// import from here and nowhere else in src/data.
+import { useSyncExternalStore } from "react";
+import { ApiError, Auth, OfflineError, readError, SignInRequired, type Account, type SignIn, type TokenAnswer } from "./auth";
+import { queueName, startAttachments, type Attachments } from "./attachments";
+import { deviceId } from "./device";
+import { LocalData, type SyncStatus } from "./local";
+import { Observable } from "./observable";
+
+export { ApiError, OfflineError, SignInRequired };
+export type { Account, SignIn, SyncStatus };
+
+const base = typeof location !== "undefined" ? location.origin : "";
+
+export const auth = new Auth({
+  fetch: (input, init) => fetch(input, init),
+  storage: localStorage,
+  now: () => Date.now(),
+  base,
+  locks:
+    typeof navigator !== "undefined" && "locks" in navigator
+      ? {
+          request: (name, fn) => navigator.locks.request(name, fn),
+        }
+      : null,
+});
+
+export const device = deviceId();
+export const localData = new Observable<LocalData | null>(null);
+export const attachments = new Observable<Attachments | null>(null);
+
+/** The app is served by the server it syncs with: reach the sync endpoints on the page's own
+ * origin, so a phone that opened the server by another name or address (a LAN IP, a proxy)
+ * needs no CORS and no matching BRANCHLINE_PUBLIC_URL. */
+function samePage(url: string): string {
+  try {
+    const u = new URL(url, base);
+    return base + u.pathname + u.search;
+  } catch {
+    return url;
+  }
+}
+
+function sameAccount(a: Account, b: Account): boolean {
+  return a.user.id === b.user.id && a.tenant.id === b.tenant.id;
+}
+
+function openLocal(account: Account): LocalData {
+  const cur = localData.get();
+  if (cur && sameAccount(cur.account, account)) return cur;
+  cur?.stop();
+  attachments.get()?.stop();
+  const local = new LocalData(account, auth, { storage: localStorage, now: () => Date.now(), remoteUrl: samePage });
+  localData.set(local);
+  attachments.set(startAttachments(local, auth, device, base));
+  if (!auth.current?.expired) local.start();
+  if (navigator.storage?.persist) void navigator.storage.persist().catch(() => undefined);
+  return local;
+}
+
+/** Called once at start-up: open the signed-in user's databases and keep them syncing. */
+export function boot(): void {
+  const s = auth.current;
+  if (s) openLocal(s.account);
+  window.addEventListener("online", () => {
+    localData.get()?.setOnline(true);
+    if (auth.current && !auth.current.expired) void refreshAccount();
+  });
+  window.addEventListener("offline", () => localData.get()?.setOnline(false));
+  auth.state.subscribe(() => {
+    const cur = auth.state.get();
+    const local = localData.get();
+    if (cur?.expired && local) local.stop();
+  });
+  if (s && !s.expired && navigator.onLine) void refreshAccount();
+}
+
+/** JSON API call with the sign-in; throws ApiError, OfflineError or SignInRequired. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await auth.fetch(base + path, {
+    method: init.method || "GET",
+    headers: init.body !== undefined ? { "Content-Type": "application/json" } : {},
+    body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+  });
+  if (!res.ok) throw await readError(res);
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+async function anonymous<T>(path: string, body: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new OfflineError("You are offline. Signing in needs a connection the first time.");
+  }
+  if (!res.ok) throw await readError(res);
+  return (await res.json()) as T;
+}
+
+async function fetchMe(tokens: TokenAnswer): Promise<Account> {
+  const res = await fetch(base + "/api/v1/me", { headers: { Authorization: `Bearer ${tokens.access_token}` } });
+  if (!res.ok) throw await readError(res);
+  return (await res.json()) as Account;
+}
+
+async function finishSignIn(tokens: TokenAnswer): Promise<Account> {
+  const account = await fetchMe(tokens);
+  auth.signedIn(tokens, account);
+  const local = openLocal(account);
+  local.restart();
+  void cacheExportContext(account).catch(() => undefined);
+  return account;
+}
+
+export async function signIn(email: string, password: string): Promise<Account> {
+  return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/login", { email, password }));
+}
+
+export async function register(body: {
+  tenant_name: string;
+  email: string;
+  password: string;
+  display_name: string;
+  starter_library: boolean;
+}): Promise<Account> {
+  return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/register", body));
+}
+
+export async function refreshAccount(): Promise<void> {
+  try {
+    const account = await api<Account>("/api/v1/me");
+    auth.setAccount(account);
+    await cacheExportContext(account);
+  } catch {
+    // Offline or expired: the stored account and caches are good enough to work with.
+  }
+}
+
+/** What an offline export needs beyond the session: the tenant's default options and the
+ * names of the engineers (admins can list them; others know their own name). */
+async function cacheExportContext(account: Account): Promise<void> {
+  const t = account.tenant.id;
+  const defaults = await api<Record<string, boolean>>("/api/v1/export-settings");
+  localStorage.setItem(`bl.exportdefaults.${t}`, JSON.stringify(defaults));
+  const names: Record<string, string> = exportNames(t);
+  names[account.user.id] = account.user.display_name;
+  if (["owner", "admin"].includes(account.role)) {
+    const users = await api<{ items: { id: string; display_name: string }[] }>("/api/v1/users?limit=200");
+    for (const u of users.items) names[u.id] = u.display_name;
+  }
+  localStorage.setItem(`bl.names.${t}`, JSON.stringify(names));
+}
+
+function readJson<T>(key: string, fallback: T): T {
+  try {
+    const raw = localStorage.getItem(key);
+    return raw ? (JSON.parse(raw) as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+export function exportNames(tenantId: string): Record<string, string> {
+  return readJson<Record<string, string>>(`bl.names.${tenantId}`, {});
+}
+
+export function exportDefaults(tenantId: string): Record<string, boolean> {
+  return readJson<Record<string, boolean>>(`bl.exportdefaults.${tenantId}`, {});
+}
+
+/** Sign out. Unsynced changes block it unless `discard` is set; returns how many are left. */
+export async function signOut(opts: { discard?: boolean; waitMs?: number } = {}): Promise<number> {
+  const local = localData.get();
+  if (local && !opts.discard) {
+    const wait = opts.waitMs ?? (navigator.onLine ? 8000 : 0);
+    const left = (await local.drain(wait)) ? 0 : local.status.get().pending;
+    if (left > 0) return left;
+  }
+  const s = auth.current;
+  if (s && !s.expired) {
+    try {
+      await fetch(base + "/api/v1/auth/logout", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ refresh_token: s.tokens.refresh_token }),
+      });
+    } catch {
+      // Offline: the refresh token is forgotten here and expires on the server in time.
+    }
+  }
+  const att = attachments.get();
+  if (att) {
+    att.stop();
+    await att.queue.close();
+    await new Promise((resolve) => {
+      const req = indexedDB.deleteDatabase(queueName(local!));
+      req.onsuccess = req.onerror = req.onblocked = () => resolve(null);
+    });
+    attachments.set(null);
+  }
+  if (local) await local.destroy();
+  for (const key of Object.keys(localStorage)) {
+    if (key.startsWith("bl.draft.") || key.startsWith("bl.names.") || key.startsWith("bl.exportdefaults.")) localStorage.removeItem(key);
+  }
+  localData.set(null);
+  auth.forget();
+  return 0;
+}
+
+export function useObservable<T>(o: Observable<T>): T {
+  return useSyncExternalStore(o.subscribe, o.get, o.get);
+}
+
+const emptyStatus = new Observable<SyncStatus | null>(null);
+
+export function useLocal(): LocalData | null {
+  return useObservable(localData);
+}
+
+export function useSignIn(): SignIn | null {
+  return useObservable(auth.state);
+}
+
+export function useSyncStatus(): SyncStatus | null {
+  const local = useLocal();
+  return useObservable((local?.status as Observable<SyncStatus | null>) || emptyStatus);
+}
+
+export function useOnline(): boolean {
+  return useSyncExternalStore(
+    (cb) => {
+      window.addEventListener("online", cb);
+      window.addEventListener("offline", cb);
+      return () => {
+        window.removeEventListener("online", cb);
+        window.removeEventListener("offline", cb);
+      };
+    },
+    () => navigator.onLine,
+  );
+}
+
+/** Download a server export (HTML, PDF) as a file; needs the network. */
+export async function downloadServerExport(sid: string, format: string, query: string): Promise<void> {
+  const res = await auth.fetch(`${base}/api/v1/sessions/${sid}/export?format=${format}${query}`);
+  if (!res.ok) throw await readError(res);
+  const blob = await res.blob();
+  const cd = res.headers.get("Content-Disposition") || "";
+  const m = /filename="?([^";]+)"?/.exec(cd);
+  saveBlob(blob, m ? m[1] : `session-${sid}.${format}`);
+}
+
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}

@@ -1,0 +1,63 @@
+// The slice of PouchDB's API this app uses (pouchdb-browser ships no types of its own).
+declare module "pouchdb-browser" {
+  export interface Doc {
+    _id: string;
+    _rev?: string;
+    _deleted?: boolean;
+    [key: string]: unknown;
+  }
+  export interface PutResult {
+    ok: boolean;
+    id: string;
+    rev: string;
+  }
+  export interface AllDocsRow {
+    id: string;
+    key: string;
+    value: { rev: string; deleted?: boolean };
+    doc?: Doc;
+    error?: string;
+  }
+  export interface AllDocsOptions {
+    include_docs?: boolean;
+    startkey?: string;
+    endkey?: string;
+    keys?: string[];
+    limit?: number;
+    descending?: boolean;
+  }
+  export interface EventSource {
+    on(event: string, handler: (...args: any[]) => void): this;
+    cancel(): void;
+  }
+  export interface Replication extends EventSource, Promise<any> {}
+  export interface ReplicateOptions {
+    live?: boolean;
+    retry?: boolean;
+    selector?: Record<string, unknown>;
+    doc_ids?: string[];
+    batch_size?: number;
+    heartbeat?: number | false;
+    timeout?: number | false;
+    back_off_function?: (delay: number) => number;
+  }
+  export interface Changes extends EventSource {}
+  export default class PouchDB {
+    constructor(name: string, options?: Record<string, unknown>);
+    name: string;
+    adapter: string;
+    get(id: string, options?: Record<string, unknown>): Promise<Doc>;
+    put(doc: Doc): Promise<PutResult>;
+    bulkDocs(docs: Doc[], options?: Record<string, unknown>): Promise<(PutResult | { error: string; id: string; reason?: string })[]>;
+    allDocs(options?: AllDocsOptions): Promise<{ rows: AllDocsRow[]; total_rows: number }>;
+    changes(options: Record<string, unknown>): Changes;
+    info(): Promise<{ doc_count: number; update_seq: number | string; db_name: string }>;
+    revsDiff(diff: Record<string, string[]>): Promise<Record<string, { missing: string[] }>>;
+    destroy(): Promise<unknown>;
+    close(): Promise<unknown>;
+    static replicate(source: PouchDB | string, target: PouchDB | string, options?: ReplicateOptions): Replication;
+    static sync(a: PouchDB, b: PouchDB, options?: ReplicateOptions): Replication;
+    static plugin(plugin: unknown): typeof PouchDB;
+    static fetch: typeof fetch;
+  }
+}

@@ -1,0 +1,97 @@
+// The data layer over real PouchDB (pouchdb-browser with the memory adapter for IndexedDB): sessions are
+// written as DOCUMENTS.md says, folded like the server folds them, and counted as pending
+// until a replica has them.
+import "./testing/browserGlobals";
+import PouchDB from "pouchdb-browser";
+// @ts-expect-error: the adapter ships no types
+import memoryAdapter from "pouchdb-adapter-memory";
+import { beforeEach, describe, expect, it } from "vitest";
+import { Auth, type Account } from "./auth";
+import { LocalData, localName } from "./local";
+import { addEvent, editHeader, foldBundle, listHeaders, loadBundle, startSession } from "./sessions";
+import { MemoryStorage } from "./testing/memoryStorage";
+
+const tree = {
+  _id: "tree:t",
+  type: "tree",
+  schema_version: 1,
+  title: "Tiny",
+  start: "q",
+  nodes: {
+    q: { type: "question", title: "Is it plugged in?", next: { yes: "fixed", no: "plug" }, log: { yes: "It was plugged in.", no: "It was unplugged." } },
+    plug: { type: "action", title: "Plug it in", next: "fixed", log: { done: "Plugged it in.", failed: "Could not plug it in.", skipped: "Skipped plugging." } },
+    fixed: { type: "resolution", outcome: "resolved", title: "Works", summary: "Works again." },
+  },
+};
+
+PouchDB.plugin(memoryAdapter);
+
+let n = 0;
+function makeLocal(): LocalData {
+  n += 1;
+  const account: Account = {
+    user: { id: `u${n}`, email: "e@example.com", display_name: "Emma", role: "engineer" },
+    tenant: { id: `t${n}`, name: "Demo" },
+    role: "engineer",
+    sync: { root: "http://127.0.0.1:9/sync/t/", databases: { trees: "http://127.0.0.1:9/t", sessions: "http://127.0.0.1:9/s", clients: "http://127.0.0.1:9/c" } },
+  };
+  const storage = new MemoryStorage();
+  const auth = new Auth({ fetch: fetch, storage, now: () => Date.now(), base: "http://127.0.0.1:9" });
+  return new LocalData(account, auth, { storage, now: () => Date.now(), online: () => true, localOptions: { adapter: "memory" } });
+}
+
+describe("sessions on the device", () => {
+  let local: LocalData;
+  beforeEach(async () => {
+    local = makeLocal();
+    await local.db.trees.put({ _id: "treever:t:1", type: "tree_version", tree_id: "tree:t", version: 1, tree });
+  });
+
+  it("names the local databases per tenant and user", () => {
+    expect(local.db.sessions.name).toBe(localName(local.account.tenant.id, local.account.user.id, "sessions"));
+    expect(localName("t1", "u1", "trees")).toBe("bl_t1_u1_trees");
+  });
+
+  it("writes a header and events in the documented shape and folds them", async () => {
+    const sid = await startSession(local, "dev-a", 1000, { treeId: "tree:t", version: 1, ticket: " T-1 ", clientId: null, title: "" });
+    expect(sid).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    await addEvent(local, "dev-a", 2000, sid, "note", { node_id: "q", note_id: "n1", text: "first" });
+    await addEvent(local, "dev-a", 3000, sid, "answered", { node_id: "q", answer: "no" });
+    await addEvent(local, "dev-a", 4000, sid, "note", { node_id: "q", note_id: "n1", text: "replaced" });
+    const ev = await addEvent(local, "dev-a", 5000, sid, "answered", { node_id: "plug", answer: "done" });
+    expect(ev._id.startsWith(`session:${sid}:ev:`)).toBe(true);
+    expect(ev).toMatchObject({ type: "answered", session_id: sid, ts: 5000, device_id: "dev-a", user_id: local.account.user.id });
+
+    const bundle = await loadBundle(local, sid);
+    expect(bundle.header).toMatchObject({ type: "session", schema_version: 1, tree_id: "tree:t", tree_version: 1, ticket: "T-1", owner_id: local.account.user.id, status: "in_progress", created_at: 1000 });
+    expect(bundle.events).toHaveLength(4);
+    const state = foldBundle(bundle);
+    expect(state.current_node).toBe("fixed");
+    expect(state.path.map((s) => s.log)).toEqual(["It was unplugged.", "Plugged it in."]);
+    expect(state.notes.q.map((x) => x.text)).toEqual(["replaced"]);
+    expect(state.resolution?.outcome).toBe("resolved");
+  });
+
+  it("lists headers only, newest first, and edits header fields with their edit times", async () => {
+    const a = await startSession(local, "d", 1000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "A" });
+    const b = await startSession(local, "d", 2000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "B" });
+    await addEvent(local, "d", 2500, a, "back");
+    await editHeader(local, 3000, a, { status: "completed" });
+    const headers = await listHeaders(local);
+    expect(headers.map((h) => h._id)).toEqual([`session:${b}`, `session:${a}`]);
+    expect(headers[1]).toMatchObject({ status: "completed", updated_at: 3000 });
+    expect(headers[1].edited.status).toBe(3000);
+  });
+
+  it("counts every write as pending until a replica has it", async () => {
+    const sid = await startSession(local, "d", 1000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "" });
+    await addEvent(local, "d", 2000, sid, "answered", { node_id: "q", answer: "yes" });
+    expect(local.status.get().pending).toBe(2);
+    const replica = new PouchDB(`replica-${n}`, { adapter: "memory" });
+    const diff = (d: Record<string, string[]>) => replica.revsDiff(d);
+    expect(await local.pending.sessions.confirm(diff)).toBe(2);
+    await PouchDB.replicate(local.db.sessions, replica);
+    expect(await local.pending.sessions.confirm(diff)).toBe(0);
+    expect(local.status.get().pending).toBe(0);
+  });
+});

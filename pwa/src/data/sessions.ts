@@ -1,0 +1,184 @@
+// Sessions on the device: headers and events written straight into the local `sessions`
+// database (DOCUMENTS.md), folded with the same fold as the server.
+import type { Doc } from "pouchdb-browser";
+import { foldSession, type SessionState } from "../shared/fold";
+import { ulid } from "../shared/ulid";
+import type { LocalData } from "./local";
+
+export interface SessionHeader extends Doc {
+  type: "session";
+  schema_version: 1;
+  tree_id: string;
+  tree_version: number;
+  ticket: string | null;
+  client_id: string | null;
+  title: string | null;
+  owner_id: string;
+  shared_with: string[];
+  status: "in_progress" | "completed" | "abandoned";
+  created_at: number;
+  updated_at: number;
+  device_id: string;
+  edited: Record<string, number>;
+}
+
+export interface EventDoc extends Doc {
+  type: string;
+  session_id: string;
+  ts: number;
+  device_id: string;
+  user_id: string;
+}
+
+export interface SessionBundle {
+  header: SessionHeader;
+  events: EventDoc[];
+  treeVersion: Doc | null;
+  tree: Doc | null;
+  client: Doc | null;
+}
+
+export const headerId = (sid: string) => `session:${sid}`;
+export const eventPrefix = (sid: string) => `session:${sid}:ev:`;
+export const isHeaderId = (id: string) => /^session:[0-9A-HJKMNP-TV-Z]{26}$/.test(id);
+export const treeVersionId = (treeId: string, version: number) =>
+  `treever:${treeId.replace(/^tree:/, "")}:${version}`;
+
+export interface NewSession {
+  treeId: string;
+  version: number;
+  ticket: string;
+  clientId: string | null;
+  title: string;
+}
+
+export async function startSession(local: LocalData, device: string, now: number, input: NewSession): Promise<string> {
+  const sid = ulid(now);
+  const header: SessionHeader = {
+    _id: headerId(sid),
+    type: "session",
+    schema_version: 1,
+    tree_id: input.treeId,
+    tree_version: input.version,
+    ticket: input.ticket.trim() || null,
+    client_id: input.clientId || null,
+    title: input.title.trim() || null,
+    owner_id: local.account.user.id,
+    shared_with: [],
+    status: "in_progress",
+    created_at: now,
+    updated_at: now,
+    device_id: device,
+    edited: { ticket: now, client_id: now, title: now, shared_with: now, status: now },
+  };
+  await local.put("sessions", header);
+  return sid;
+}
+
+/** Write one event document; events are never edited, so this cannot conflict. */
+export async function addEvent(
+  local: LocalData,
+  device: string,
+  now: number,
+  sid: string,
+  type: string,
+  fields: Record<string, unknown> = {},
+): Promise<EventDoc> {
+  const doc: EventDoc = {
+    _id: eventPrefix(sid) + ulid(now),
+    type,
+    schema_version: 1,
+    session_id: sid,
+    ts: now,
+    device_id: device,
+    user_id: local.account.user.id,
+    ...fields,
+  };
+  await local.put("sessions", doc);
+  return doc;
+}
+
+/** Change header fields (last edit wins per field on the server; `edited` records when). */
+export async function editHeader(
+  local: LocalData,
+  now: number,
+  sid: string,
+  changes: Partial<Pick<SessionHeader, "ticket" | "title" | "client_id" | "status" | "shared_with">>,
+): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const header = (await local.db.sessions.get(headerId(sid))) as SessionHeader;
+    const edited = { ...(header.edited || {}) };
+    let same = true;
+    for (const [key, value] of Object.entries(changes)) {
+      if (JSON.stringify(header[key]) !== JSON.stringify(value)) same = false;
+      edited[key] = now;
+    }
+    if (same) return;
+    try {
+      await local.put("sessions", { ...header, ...changes, edited, updated_at: now });
+      return;
+    } catch (e) {
+      if ((e as { status?: number }).status !== 409) throw e;
+    }
+  }
+}
+
+export async function loadBundle(local: LocalData, sid: string): Promise<SessionBundle> {
+  const header = (await local.db.sessions.get(headerId(sid))) as SessionHeader;
+  const rows = await local.db.sessions.allDocs({
+    include_docs: true,
+    startkey: eventPrefix(sid),
+    endkey: eventPrefix(sid) + "\uffff",
+  });
+  const events = rows.rows.map((r) => r.doc as EventDoc).filter(Boolean);
+  let treeVersion: Doc | null = null;
+  try {
+    treeVersion = await local.db.trees.get(treeVersionId(header.tree_id, header.tree_version));
+  } catch {
+    treeVersion = null; // not pulled yet
+  }
+  let client: Doc | null = null;
+  if (header.client_id) {
+    try {
+      client = await local.db.clients.get(header.client_id);
+    } catch {
+      client = null;
+    }
+  }
+  const tree = treeVersion && typeof treeVersion.tree === "object" ? (treeVersion.tree as Doc) : null;
+  return { header, events, treeVersion, tree, client };
+}
+
+export function foldBundle(b: SessionBundle, nowMs: number | null = null): SessionState {
+  return foldSession(b.tree, b.events, b.header, b.client, nowMs);
+}
+
+/** Call `onChange` whenever a document of this session changes locally (written or pulled). */
+export function watchSession(local: LocalData, sid: string, onChange: () => void): () => void {
+  const prefix = headerId(sid);
+  const feed = local.db.sessions.changes({
+    since: "now",
+    live: true,
+    filter: (doc: Doc) => doc._id === prefix || doc._id.startsWith(prefix + ":"),
+  });
+  feed.on("change", onChange);
+  return () => feed.cancel();
+}
+
+/** Every session header on the device, newest first. */
+export async function listHeaders(local: LocalData): Promise<SessionHeader[]> {
+  const ids = await local.db.sessions.allDocs({ startkey: "session:", endkey: "session:\uffff" });
+  const headerIds = ids.rows.map((r) => r.id).filter(isHeaderId);
+  if (!headerIds.length) return [];
+  const docs = await local.db.sessions.allDocs({ keys: headerIds, include_docs: true });
+  return docs.rows
+    .map((r) => r.doc as SessionHeader | undefined)
+    .filter((d): d is SessionHeader => !!d && d.type === "session")
+    .sort((a, b) => (b.created_at || 0) - (a.created_at || 0));
+}
+
+export function watchAll(local: LocalData, name: "sessions" | "trees" | "clients", onChange: () => void): () => void {
+  const feed = local.db[name].changes({ since: "now", live: true });
+  feed.on("change", onChange);
+  return () => feed.cancel();
+}

@@ -1,0 +1,312 @@
+// The tree as a graph: one card per node, one edge per answer. Drag from an answer's dot to
+// a node to connect it, drag an edge's end to reconnect it, drop into empty space to create
+// the next step there.
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import {
+  Background,
+  Controls,
+  Handle,
+  MarkerType,
+  MiniMap,
+  Position,
+  ReactFlow,
+  applyNodeChanges,
+  useReactFlow,
+  type Connection,
+  type Edge as FlowEdge,
+  type FinalConnectionState,
+  type Node as FlowNode,
+  type NodeChange,
+  type NodeHandle,
+  type NodeProps,
+} from "@xyflow/react";
+import "@xyflow/react/dist/style.css";
+import { answersOf, NODE_H, NODE_TYPES, NODE_W, TYPE_INFO, type NodeType, type TreeDoc, type TreeNode } from "./model";
+
+export interface StepData extends Record<string, unknown> {
+  id: string;
+  node: TreeNode;
+  isStart: boolean;
+  problems: number;
+  suggestions: number;
+  highlighted: boolean;
+}
+type StepNode = FlowNode<StepData, "step">;
+
+const ANSWER_COLOR: Record<string, string> = {
+  yes: "#059669",
+  done: "#059669",
+  no: "#e11d48",
+  failed: "#e11d48",
+  skipped: "#64748b",
+  next: "#0d9488",
+};
+
+function answerColor(key: string): string {
+  return ANSWER_COLOR[key] || "#7c3aed";
+}
+
+const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<StepNode>) {
+  const { node, id } = data;
+  const known = (NODE_TYPES as string[]).includes(node?.type);
+  const info = known ? TYPE_INFO[node.type] : null;
+  const answers = known ? answersOf(node) : [];
+  const title = typeof node?.title === "string" && node.title.trim() ? node.title : "Untitled step";
+  return (
+    <div
+      data-testid="graph-node"
+      data-node-id={id}
+      data-problems={data.problems}
+      data-suggestions={data.suggestions}
+      className={`group relative rounded-2xl border bg-white text-left shadow-sm transition-shadow dark:bg-slate-900 ${
+        selected ? "border-indigo-500 ring-4 ring-indigo-200 dark:ring-indigo-900" : data.problems ? "border-rose-400 ring-2 ring-rose-100 dark:ring-rose-950" : "border-slate-200 dark:border-slate-700"
+      } ${data.highlighted ? "ring-4 ring-amber-300" : ""}`}
+      style={{ width: NODE_W, minHeight: NODE_H }}
+    >
+      <Handle type="target" position={Position.Top} className="!h-3 !w-3 !border-2 !border-white !bg-slate-400" />
+      <div className="flex items-center justify-between gap-2 px-3 pt-2.5">
+        <span className={`inline-flex items-center gap-1.5 rounded-full px-2 py-0.5 text-[11px] font-semibold tracking-wide uppercase ${info?.color || "bg-rose-50 text-rose-700"}`}>
+          <span className={`h-1.5 w-1.5 rounded-full ${info?.dot || "bg-rose-500"}`} />
+          {info?.label || "Unknown"}
+        </span>
+        <span className="flex items-center gap-1">
+          {data.isStart && <span className="rounded-full bg-indigo-600 px-2 py-0.5 text-[10px] font-bold text-white uppercase">Start</span>}
+          {data.suggestions > 0 && (
+            <span title={`${data.suggestions} suggestion(s) from engineers`} data-testid="suggestion-badge" className="inline-flex items-center gap-0.5 rounded-full bg-amber-100 px-1.5 py-0.5 text-[10px] font-bold text-amber-800">
+              <svg viewBox="0 0 20 20" className="h-3 w-3" fill="currentColor" aria-hidden="true">
+                <path d="M10 2a6 6 0 0 0-3.5 10.9V14a1 1 0 0 0 1 1h5a1 1 0 0 0 1-1v-1.1A6 6 0 0 0 10 2Zm-2 15a1 1 0 0 0 1 1h2a1 1 0 0 0 1-1v-.5H8v.5Z" />
+              </svg>
+              {data.suggestions}
+            </span>
+          )}
+          {data.problems > 0 && (
+            <span title={`${data.problems} problem(s)`} className="rounded-full bg-rose-600 px-1.5 py-0.5 text-[10px] font-bold text-white">
+              {data.problems}
+            </span>
+          )}
+        </span>
+      </div>
+      <p className="line-clamp-2 px-3 pt-1.5 text-[13.5px] leading-snug font-semibold text-slate-900 dark:text-slate-100">{title}</p>
+      <p className="truncate px-3 pt-0.5 pb-7 font-mono text-[10.5px] text-slate-400">{id}</p>
+      {answers.length > 0 && (
+        <div className="absolute inset-x-0 -bottom-0.5 flex justify-around px-2">
+          {answers.map((a, i) => (
+            <div key={a.key} className="relative flex flex-col items-center" style={{ width: `${100 / answers.length}%` }}>
+              <span className="max-w-full truncate rounded bg-white/90 px-1 text-[10px] font-semibold dark:bg-slate-900/90" style={{ color: answerColor(a.key) }}>
+                {a.label || `#${i + 1}`}
+              </span>
+              <Handle
+                type="source"
+                id={a.key}
+                position={Position.Bottom}
+                title={`Drag to the step that follows "${a.label}"`}
+                className="!relative !left-auto !top-1 !h-3.5 !w-3.5 !translate-x-0 !border-2 !border-white"
+                style={{ background: a.target ? answerColor(a.key) : "#cbd5e1" }}
+              />
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+});
+
+const nodeTypes = { step: StepCardNode };
+
+function handlesOf(node: TreeNode): NodeHandle[] {
+  const answers = node && typeof node === "object" && (NODE_TYPES as string[]).includes(node.type) ? answersOf(node) : [];
+  const out: NodeHandle[] = [{ id: null, type: "target", position: Position.Top, x: NODE_W / 2 - 6, y: -6, width: 12, height: 12 }];
+  answers.forEach((a, i) => out.push({ id: a.key, type: "source", position: Position.Bottom, x: ((i + 0.5) * NODE_W) / answers.length - 7, y: NODE_H - 4, width: 14, height: 14 }));
+  return out;
+}
+
+/** For large trees, open on the first step at a readable zoom instead of fitting thousands of cards. */
+function startViewport(tree: TreeDoc): { x: number; y: number; zoom: number } {
+  const zoom = 0.8;
+  const start = typeof tree.start === "string" ? tree.nodes[tree.start] : undefined;
+  const p = start?.position || { x: 0, y: 0 };
+  const width = typeof window !== "undefined" ? Math.max(320, window.innerWidth - 400) : 800;
+  return { x: width / 2 - (p.x + NODE_W / 2) * zoom, y: 40 - p.y * zoom, zoom };
+}
+
+export interface GraphProps {
+  tree: TreeDoc;
+  selected: string | null;
+  problemCounts: Map<string, number>;
+  suggestionCounts: Map<string, number>;
+  highlighted: string | null;
+  onSelect: (id: string | null) => void;
+  onConnect: (from: string, key: string, to: string | null) => void;
+  onMove: (positions: Record<string, { x: number; y: number }>) => void;
+  onCreateFrom: (from: string, key: string, type: NodeType, at: { x: number; y: number }) => void;
+  onDeleteNodes: (ids: string[]) => void;
+  focusRequest: { id: string; n: number } | null;
+}
+
+export function GraphCanvas(props: GraphProps) {
+  const { tree, selected, problemCounts, suggestionCounts, highlighted } = props;
+  const big = Object.keys(tree.nodes).length > 300;
+  const flow = useReactFlow();
+  const built = useMemo<StepNode[]>(
+    () =>
+      Object.entries(tree.nodes).map(([id, node], i) => ({
+        id,
+        type: "step",
+        position: node && typeof node === "object" && node.position ? { x: node.position.x, y: node.position.y } : { x: (i % 8) * 280, y: Math.floor(i / 8) * 160 },
+        data: { id, node, isStart: tree.start === id, problems: problemCounts.get(id) || 0, suggestions: suggestionCounts.get(id) || 0, highlighted: highlighted === id },
+        selected: selected === id,
+        width: NODE_W,
+        height: NODE_H,
+        // On large trees, handle places known up front spare React Flow from drawing every
+        // card once just to measure them; cards in view are measured as usual.
+        handles: big ? handlesOf(node) : undefined,
+      })),
+    [tree.nodes, tree.start, problemCounts, suggestionCounts, highlighted, selected, big],
+  );
+  const [nodes, setNodes] = useState<StepNode[]>(built);
+  if (!performance.getEntriesByName("editor:graph-render").length) performance.mark("editor:graph-render");
+  useLayoutEffect(() => {
+    if (!performance.getEntriesByName("editor:graph-commit").length) performance.mark("editor:graph-commit");
+  }, []);
+  useEffect(() => setNodes(built), [built]);
+
+  const edges = useMemo<FlowEdge[]>(() => {
+    const out: FlowEdge[] = [];
+    for (const [id, node] of Object.entries(tree.nodes)) {
+      if (!node || typeof node !== "object" || !(NODE_TYPES as string[]).includes(node.type)) continue;
+      for (const a of answersOf(node)) {
+        if (!a.target || !(a.target in tree.nodes)) continue;
+        const color = answerColor(a.key);
+        out.push({
+          id: `${id}|${a.key}`,
+          source: id,
+          sourceHandle: a.key,
+          target: a.target,
+          label: big ? undefined : a.label,
+          reconnectable: true,
+          type: "smoothstep",
+          style: { stroke: color, strokeWidth: 1.75 },
+          labelStyle: { fill: color, fontWeight: 600, fontSize: 11 },
+          labelBgStyle: { fill: "white" },
+          labelBgPadding: [4, 2] as [number, number],
+          labelBgBorderRadius: 4,
+          markerEnd: { type: MarkerType.ArrowClosed, color, width: 16, height: 16 },
+        });
+      }
+    }
+    return out;
+  }, [tree.nodes, big]);
+
+  const onNodesChange = useCallback((changes: NodeChange<StepNode>[]) => {
+    setNodes((ns) => applyNodeChanges(changes, ns));
+  }, []);
+
+  const [menu, setMenu] = useState<{ from: string; key: string; x: number; y: number; flow: { x: number; y: number } } | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (state.isValid || !state.fromNode || !state.fromHandle?.id) return;
+      const point = "changedTouches" in event ? event.changedTouches[0] : event;
+      // Dropped on a card rather than on its dot: connect to that step.
+      const over = document.elementFromPoint(point.clientX, point.clientY)?.closest(".react-flow__node")?.getAttribute("data-id");
+      if (over) {
+        props.onConnect(state.fromNode.id, state.fromHandle.id, over);
+        return;
+      }
+      const rect = wrapper.current!.getBoundingClientRect();
+      setMenu({
+        from: state.fromNode.id,
+        key: state.fromHandle.id,
+        x: point.clientX - rect.left,
+        y: point.clientY - rect.top,
+        flow: flow.screenToFlowPosition({ x: point.clientX, y: point.clientY }),
+      });
+    },
+    [flow, props],
+  );
+
+  useEffect(() => {
+    if (!props.focusRequest) return;
+    const n = tree.nodes[props.focusRequest.id];
+    if (n?.position) flow.setCenter(n.position.x + NODE_W / 2, n.position.y + NODE_H / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
+    // Only a new request moves the view, not every edit of the tree.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.focusRequest]);
+
+  return (
+    <div ref={wrapper} className="relative h-full w-full" data-testid="graph">
+      <ReactFlow<StepNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onNodeClick={(_, n) => props.onSelect(n.id)}
+        onPaneClick={() => {
+          props.onSelect(null);
+          setMenu(null);
+        }}
+        onNodeDragStop={(_, _n, dragged) => {
+          const pos: Record<string, { x: number; y: number }> = {};
+          for (const d of dragged) pos[d.id] = { x: Math.round(d.position.x), y: Math.round(d.position.y) };
+          props.onMove(pos);
+        }}
+        onConnect={(c: Connection) => c.sourceHandle && props.onConnect(c.source, c.sourceHandle, c.target)}
+        onConnectEnd={onConnectEnd}
+        onReconnect={(old, c) => {
+          if (!c.sourceHandle) return;
+          if (old.source !== c.source || old.sourceHandle !== c.sourceHandle) props.onConnect(old.source, old.sourceHandle!, null);
+          props.onConnect(c.source, c.sourceHandle, c.target);
+        }}
+        onReconnectEnd={(event, edge, handleType, state) => {
+          // Dropped on a card rather than on its dot: the arrow now leads to that step.
+          // (`handleType` names the end that stays put: "source" when the arrow's head is moved.)
+          if (state.isValid || handleType !== "source" || !edge.sourceHandle) return;
+          const point = "changedTouches" in event ? event.changedTouches[0] : event;
+          const over = document.elementFromPoint(point.clientX, point.clientY)?.closest(".react-flow__node")?.getAttribute("data-id");
+          if (over && over !== edge.target) props.onConnect(edge.source, edge.sourceHandle, over);
+        }}
+        onEdgesDelete={(es) => es.forEach((e) => e.sourceHandle && props.onConnect(e.source, e.sourceHandle, null))}
+        onNodesDelete={(ns) => props.onDeleteNodes(ns.map((n) => n.id))}
+        deleteKeyCode={["Delete", "Backspace"]}
+        onlyRenderVisibleElements={big}
+        fitView={!big}
+        defaultViewport={big ? startViewport(tree) : undefined}
+        fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+        minZoom={0.05}
+        maxZoom={1.75}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background gap={24} size={1.2} color="#cbd5e1" />
+        <Controls showInteractive={false} position="bottom-left" />
+        {!big && <MiniMap pannable zoomable position="bottom-right" className="!hidden md:!block" nodeColor={(n) => ((n.data as StepData).problems ? "#fda4af" : "#c7d2fe")} />}
+      </ReactFlow>
+      {menu && (
+        <div
+          role="menu"
+          aria-label="Create the next step"
+          className="absolute z-20 w-56 rounded-xl border border-slate-200 bg-white p-1.5 shadow-xl dark:border-slate-700 dark:bg-slate-900"
+          style={{ left: Math.min(menu.x, (wrapper.current?.clientWidth || 400) - 230), top: menu.y }}
+        >
+          <p className="px-2.5 py-1.5 text-xs font-semibold text-slate-500">Create the next step here</p>
+          {NODE_TYPES.map((t) => (
+            <button
+              key={t}
+              type="button"
+              role="menuitem"
+              className="flex w-full items-center gap-2 rounded-lg px-2.5 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+              onClick={() => {
+                props.onCreateFrom(menu.from, menu.key, t, { x: Math.round(menu.flow.x - NODE_W / 2), y: Math.round(menu.flow.y) });
+                setMenu(null);
+              }}
+            >
+              <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
+              <span className="font-medium">{TYPE_INFO[t].label}</span>
+              <span className="ml-auto text-xs text-slate-400">{TYPE_INFO[t].hint}</span>
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

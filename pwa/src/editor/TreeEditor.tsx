@@ -1,0 +1,469 @@
+// The tree editor: the graph, the selected step's panel, live validation, undo/redo,
+// autosave, publishing, preview, import/export and conflicts, in one screen.
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { createPortal } from "react-dom";
+import { ReactFlowProvider } from "@xyflow/react";
+import { saveBlob } from "../data";
+import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
+import { treesApi, type NodeSuggestions } from "./api";
+import { ConflictDialog, ImportDialog, PublishDialog } from "./EditorDialogs";
+import { GraphCanvas } from "./GraphCanvas";
+import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, NODE_TYPES, newNode, removeNode, renameNode, setNode, TYPE_INFO, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
+import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
+import { PreviewRun } from "./PreviewRun";
+import { useDraft, type SaveState } from "./useDraft";
+import { validateTree, type Problem } from "./validate";
+
+const NODE_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function SaveBadge({ state, savedAt, error }: { state: SaveState; savedAt: number | null; error: string | null }) {
+  const now = useNow(5000);
+  const text: Record<SaveState, string> = {
+    loading: "Loading…",
+    saved: savedAt ? `Saved ${timeAgo(savedAt, now)}` : "All changes saved",
+    dirty: "Unsaved changes…",
+    saving: "Saving…",
+    conflict: "Someone else changed this draft",
+    offline: "Offline: kept on this device",
+    error: error ? `Not saved: ${error}` : "Not saved",
+  };
+  const tone = state === "conflict" || state === "error" ? "text-rose-600" : state === "offline" ? "text-amber-600" : "text-slate-500";
+  return (
+    <span role="status" data-testid="save-state" data-state={state} className={`truncate text-xs font-medium ${tone}`}>
+      {text[state]}
+    </span>
+  );
+}
+
+function TreeSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDoc) => TreeDoc, key?: string) => void }) {
+  const s = (v: unknown) => (typeof v === "string" ? v : "");
+  const [tags, setTags] = useState(((tree.tags as string[]) || []).join(", "));
+  const [all, lazy] = useLazyOptions(Object.keys(tree.nodes).length);
+  return (
+    <div data-testid="tree-settings">
+      <Section title="Tree">
+        <TextField id="t-title" label="Tree title" value={s(tree.title)} onChange={(v) => onTree((t) => ({ ...t, title: v }), "tree.title")} placeholder="Printer shows offline" hint="The symptom an engineer would search for." />
+        <TextField id="t-description" label="Description" multiline value={s(tree.description)} onChange={(v) => onTree((t) => ({ ...t, description: v }), "tree.description")} />
+        <div className="grid grid-cols-2 gap-2">
+          <TextField id="t-category" label="Category" value={s(tree.category)} onChange={(v) => onTree((t) => ({ ...t, category: v }), "tree.category")} placeholder="Printing" />
+          <TextField
+            id="t-tags"
+            label="Tags"
+            value={tags}
+            onChange={(v) => {
+              setTags(v);
+              onTree((t) => ({ ...t, tags: v.split(",").map((x) => x.trim()).filter(Boolean) }), "tree.tags");
+            }}
+            placeholder="printer, spooler"
+          />
+        </div>
+        <div className="space-y-1">
+          <label htmlFor="t-start" className="block text-[13px] font-semibold text-slate-700 dark:text-slate-300">
+            First step
+          </label>
+          <select id="t-start" className="block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm ring-1 ring-slate-300 ring-inset dark:bg-slate-900 dark:ring-slate-700" value={s(tree.start)} {...lazy} onChange={(e) => onTree((t) => ({ ...t, start: e.target.value || null }))}>
+            <option value="">— none —</option>
+            {(all ? Object.entries(tree.nodes) : tree.start && tree.nodes[s(tree.start)] ? [[s(tree.start), tree.nodes[s(tree.start)]] as const] : []).map(([id, n]) => (
+              <option key={id} value={id}>
+                {s(n?.title) || "Untitled"} · {id}
+              </option>
+            ))}
+          </select>
+        </div>
+      </Section>
+      <Section title="How to build">
+        <ul className="list-disc space-y-1 pl-4 text-[13px] text-slate-600 dark:text-slate-400">
+          <li>Add a step with <b>+ Step</b>, or drag from an answer's dot into empty space.</li>
+          <li>Drag an answer's dot onto a step to connect it; drag an arrow's end to reconnect.</li>
+          <li>Every path ends in a <b>Resolution</b>. Problems are listed on the right and marked in red.</li>
+          <li>Changes save by themselves; <b>Publish</b> makes them available to engineers.</li>
+        </ul>
+      </Section>
+    </div>
+  );
+}
+
+function ProblemList({ problems, tree, onPick }: { problems: Problem[]; tree: TreeDoc; onPick: (id: string | null) => void }) {
+  if (!problems.length)
+    return (
+      <div className="p-6 text-center" data-testid="problems-empty">
+        <p className="text-3xl">✓</p>
+        <p className="mt-2 font-semibold text-emerald-700 dark:text-emerald-400">No problems: ready to publish.</p>
+      </div>
+    );
+  return (
+    <ul className="divide-y divide-slate-100 dark:divide-slate-800" data-testid="problem-list">
+      {problems.map((p, i) => (
+        <li key={i}>
+          <button type="button" className="w-full px-4 py-3 text-left hover:bg-rose-50 dark:hover:bg-rose-950/30" onClick={() => onPick(p.node_id)}>
+            <span className="flex items-center gap-2 text-xs">
+              <span className="rounded bg-rose-100 px-1.5 py-0.5 font-mono font-semibold text-rose-700 dark:bg-rose-950 dark:text-rose-300">{p.code}</span>
+              <span className="truncate font-semibold text-slate-700 dark:text-slate-300">{p.node_id === null ? "Tree" : (typeof tree.nodes[p.node_id]?.title === "string" && tree.nodes[p.node_id].title) || p.node_id}</span>
+            </span>
+            <span className="mt-1 block text-[13px] text-slate-600 dark:text-slate-400">{p.message}</span>
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function AddStepMenu({ onAdd }: { onAdd: (t: NodeType) => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <div className="relative">
+      <Button tone="secondary" className="!min-h-9 !rounded-lg !px-3 !py-1.5 !text-sm" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)}>
+        + Step
+      </Button>
+      {open && (
+        <div role="menu" className="absolute top-11 left-0 z-40 w-60 rounded-xl border border-slate-200 bg-white p-1.5 shadow-xl dark:border-slate-700 dark:bg-slate-900" onMouseLeave={() => setOpen(false)}>
+          {NODE_TYPES.map((t) => (
+            <button
+              key={t}
+              type="button"
+              role="menuitem"
+              className="flex w-full items-center gap-2 rounded-lg px-2.5 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
+              onClick={() => {
+                setOpen(false);
+                onAdd(t);
+              }}
+            >
+              <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
+              <span className="font-medium">{TYPE_INFO[t].label}</span>
+              <span className="ml-auto text-xs text-slate-400">{TYPE_INFO[t].hint}</span>
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Dialogs go to the end of the page, above the app's header (the editor is its own layer). */
+function Overlay({ children }: { children: ReactNode }) {
+  return createPortal(children, document.body);
+}
+
+function graphWidth(): number {
+  return window.innerWidth >= 768 ? window.innerWidth - 400 : window.innerWidth;
+}
+
+function typing(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "TEXTAREA" || el.tagName === "INPUT" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+export default function TreeEditor({ treeId }: { treeId: string }) {
+  const draft = useDraft(treeId);
+  const { tree, change } = draft;
+  const [selected, setSelected] = useState<string | null>(null);
+  const [tab, setTab] = useState<"step" | "problems">("step");
+  const [dialog, setDialog] = useState<"publish" | "preview" | "import" | null>(null);
+  const [focus, setFocus] = useState<{ id: string; n: number } | null>(null);
+  const [suggestions, setSuggestions] = useState<NodeSuggestions[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const t0 = useRef(performance.now());
+
+  const problems = useMemo(() => {
+    if (!tree) return [];
+    performance.mark("editor:validate");
+    const found = validateTree(tree);
+    performance.mark("editor:validated");
+    return found;
+  }, [tree]);
+  const problemCounts = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const p of problems) if (p.node_id !== null) m.set(p.node_id, (m.get(p.node_id) || 0) + 1);
+    return m;
+  }, [problems]);
+
+  useEffect(() => {
+    treesApi.suggestions(treeId).then(
+      (r) => setSuggestions(r.items),
+      () => setSuggestions([]),
+    );
+  }, [treeId]);
+  // A suggestion already turned into a step (same title) is not offered again.
+  const openSuggestions = useMemo(() => {
+    if (!tree) return [];
+    const titles = new Set(Object.values(tree.nodes).map((n) => (typeof n?.title === "string" ? n.title.trim().toLowerCase().replace(/\.$/, "") : "")));
+    return suggestions
+      .map((g) => ({ ...g, suggestions: g.suggestions.filter((s) => !titles.has(s.text.trim().toLowerCase().replace(/\.$/, ""))) }))
+      .filter((g) => g.suggestions.length && tree.nodes[g.node_id]);
+  }, [suggestions, tree]);
+  const suggestionCounts = useMemo(() => new Map(openSuggestions.map((g) => [g.node_id, g.suggestions.reduce((a, s) => a + s.count, 0)])), [openSuggestions]);
+
+  useEffect(() => {
+    if (tree && draft.state !== "loading") {
+      // Exposed for the benchmark: open + validate + first render, in milliseconds.
+      const w = window as unknown as { __editorReady?: number; __editorReadyAt?: number };
+      if (w.__editorReady === undefined)
+        requestAnimationFrame(() => {
+          w.__editorReadyAt = performance.now();
+          w.__editorReady = w.__editorReadyAt - t0.current;
+        });
+    }
+  }, [tree, draft.state]);
+
+  const select = useCallback((id: string | null, center = false) => {
+    setSelected(id);
+    if (id) setTab("step");
+    if (id && center) setFocus((f) => ({ id, n: (f?.n || 0) + 1 }));
+  }, []);
+
+  const addStep = useCallback(
+    (type: NodeType, from?: { id: string; key: string }, at?: { x: number; y: number }) => {
+      let created = "";
+      change((t) => {
+        const base = from ? t.nodes[from.id]?.position : null;
+        const node = newNode(type);
+        node.position = at || freeSpot(t, base ? { x: base.x, y: base.y + NODE_H + 90 } : { x: 40, y: 40 });
+        const [t2, id] = addNode(t, type, node);
+        created = id;
+        return from ? setNode(t2, from.id, withNext(t2.nodes[from.id], from.key, id)) : t2;
+      });
+      setTimeout(() => {
+        select(created, true);
+        document.getElementById("f-title")?.focus();
+      }, 0);
+    },
+    [change, select],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (typing(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === "z" && !e.shiftKey) {
+        e.preventDefault();
+        draft.undo();
+      } else if (mod && (e.key.toLowerCase() === "y" || (e.key.toLowerCase() === "z" && e.shiftKey))) {
+        e.preventDefault();
+        draft.redo();
+      } else if (mod && e.key.toLowerCase() === "s") {
+        e.preventDefault();
+        void draft.save();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [draft]);
+
+  if (draft.state === "loading" && !tree) return <Loading label="Opening the tree…" />;
+  if (!tree) return <ErrorBox title="The tree could not be opened" onRetry={() => void draft.reload()}>{draft.error}</ErrorBox>;
+
+  const nodeChange = (id: string) => (fn: (n: TreeDoc["nodes"][string]) => TreeDoc["nodes"][string], key?: string) => change((t) => (t.nodes[id] ? setNode(t, id, fn(t.nodes[id])) : t), key);
+  const sel = selected && tree.nodes[selected] !== undefined ? selected : null;
+  const nodeProblems = sel ? problems.filter((p) => p.node_id === sel) : [];
+  const treeProblems = problems.filter((p) => p.node_id === null);
+
+  const exportJson = () => {
+    const blob = new Blob([JSON.stringify(exportable(tree), null, 2) + "\n"], { type: "application/json" });
+    saveBlob(blob, `${tree._id.split(":")[1]}.tree.json`);
+  };
+
+  return (
+    <div className="fixed inset-x-0 top-14 bottom-0 z-20 flex flex-col bg-slate-50 sm:bottom-0 dark:bg-slate-950" data-testid="tree-editor">
+      <div className="flex flex-wrap items-center gap-2 border-b border-slate-200 bg-white px-3 py-2 dark:border-slate-800 dark:bg-slate-900">
+        <Link to="/editor" className="rounded-lg px-2 py-1.5 text-sm font-semibold text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">
+          ← Trees
+        </Link>
+        <div className="min-w-0 flex-1">
+          <h1 className="truncate text-[15px] font-semibold text-slate-900 dark:text-white" data-testid="editor-title">
+            {(typeof tree.title === "string" && tree.title) || "Untitled tree"}
+          </h1>
+          <SaveBadge state={draft.state} savedAt={draft.savedAt} error={draft.error} />
+        </div>
+        <div className="flex flex-wrap items-center gap-1.5">
+          <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" disabled={!draft.canUndo} onClick={draft.undo} aria-label="Undo" title="Undo (Ctrl+Z)">
+            ↶ Undo
+          </Button>
+          <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" disabled={!draft.canRedo} onClick={draft.redo} aria-label="Redo" title="Redo (Ctrl+Shift+Z)">
+            ↷ Redo
+          </Button>
+          <AddStepMenu onAdd={(t) => addStep(t)} />
+          <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" onClick={() => change((t) => withLayout(t))} title="Arrange the steps top to bottom">
+            Tidy up
+          </Button>
+          <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" onClick={() => setDialog("import")}>
+            Import
+          </Button>
+          <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" onClick={exportJson}>
+            Export
+          </Button>
+          <Link to={`/editor/${encodeURIComponent(tree._id)}/history`} className="inline-flex min-h-9 items-center rounded-lg px-2.5 text-sm font-semibold text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800">
+            History
+          </Link>
+          <Button className="!min-h-9 !rounded-lg !px-3 !py-1.5 !text-sm" onClick={() => setDialog("preview")}>
+            ▶ Preview run
+          </Button>
+          <Button tone="primary" className="!min-h-9 !rounded-lg !px-3 !py-1.5 !text-sm" onClick={() => setDialog("publish")}>
+            Publish
+          </Button>
+        </div>
+      </div>
+
+      {notice && (
+        <div className="flex items-center justify-between gap-2 border-b border-emerald-200 bg-emerald-50 px-4 py-2 text-sm text-emerald-900 dark:border-emerald-900 dark:bg-emerald-950 dark:text-emerald-100" role="status">
+          <span data-testid="notice">{notice}</span>
+          <button type="button" className="font-semibold" onClick={() => setNotice(null)}>
+            Dismiss
+          </button>
+        </div>
+      )}
+
+      <div className="flex min-h-0 flex-1 flex-col md:flex-row">
+        <div className="relative min-h-[45vh] flex-1">
+          {/* The graph's size up front, so a large tree draws only the cards in view from the first frame. */}
+          <ReactFlowProvider initialWidth={graphWidth()} initialHeight={Math.max(300, window.innerHeight - 130)}>
+            <GraphCanvas
+              tree={tree}
+              selected={sel}
+              problemCounts={problemCounts}
+              suggestionCounts={suggestionCounts}
+              highlighted={null}
+              focusRequest={focus}
+              onSelect={(id) => select(id)}
+              onConnect={(from, key, to) => change((t) => (t.nodes[from] ? setNode(t, from, withNext(t.nodes[from], key, to)) : t))}
+              onMove={(pos) =>
+                change((t) => {
+                  const nodes = { ...t.nodes };
+                  for (const [id, p] of Object.entries(pos)) if (nodes[id]) nodes[id] = { ...nodes[id], position: p };
+                  return { ...t, nodes };
+                })
+              }
+              onCreateFrom={(from, key, type, at) => addStep(type, { id: from, key }, at)}
+              onDeleteNodes={(ids) => {
+                change((t) => ids.reduce((acc, id) => removeNode(acc, id), t));
+                setSelected(null);
+              }}
+            />
+          </ReactFlowProvider>
+          {Object.keys(tree.nodes).length === 0 && (
+            <div className="pointer-events-none absolute inset-0 flex items-center justify-center">
+              <div className="pointer-events-auto max-w-sm rounded-2xl border border-dashed border-slate-300 bg-white/90 p-6 text-center shadow-sm dark:border-slate-700 dark:bg-slate-900/90">
+                <p className="font-semibold text-slate-900 dark:text-white">Start with the first question</p>
+                <p className="mt-1 text-sm text-slate-500">What would you check first for this symptom?</p>
+                <Button tone="primary" className="mt-4" onClick={() => addStep("question")}>
+                  Add the first question
+                </Button>
+              </div>
+            </div>
+          )}
+        </div>
+        <aside className="flex max-h-[55vh] w-full shrink-0 flex-col border-t border-slate-200 bg-white md:max-h-none md:w-[400px] md:border-t-0 md:border-l dark:border-slate-800 dark:bg-slate-900" aria-label="Editor panel">
+          <div className="flex border-b border-slate-200 dark:border-slate-800" role="tablist">
+            <button type="button" role="tab" aria-selected={tab === "step"} className={`flex-1 px-4 py-2.5 text-sm font-semibold ${tab === "step" ? "border-b-2 border-indigo-600 text-indigo-700 dark:text-indigo-300" : "text-slate-500"}`} onClick={() => setTab("step")}>
+              {sel ? "Step" : "Tree"}
+            </button>
+            <button type="button" role="tab" aria-selected={tab === "problems"} data-testid="problems-tab" className={`flex-1 px-4 py-2.5 text-sm font-semibold ${tab === "problems" ? "border-b-2 border-indigo-600 text-indigo-700 dark:text-indigo-300" : "text-slate-500"}`} onClick={() => setTab("problems")}>
+              Problems{" "}
+              <span data-testid="problem-count" className={`ml-1 rounded-full px-2 py-0.5 text-xs ${problems.length ? "bg-rose-100 text-rose-700 dark:bg-rose-950 dark:text-rose-300" : "bg-emerald-100 text-emerald-700 dark:bg-emerald-950 dark:text-emerald-300"}`}>
+                {problems.length}
+              </span>
+            </button>
+          </div>
+          <div className="min-h-0 flex-1 overflow-y-auto">
+            {tab === "problems" ? (
+              <ProblemList problems={problems} tree={tree} onPick={(id) => (id ? select(id, true) : (setSelected(null), setTab("step")))} />
+            ) : sel ? (
+              <>
+                <div className="flex items-center justify-between px-4 pt-3">
+                  <button type="button" className="text-xs font-semibold text-indigo-700 hover:underline dark:text-indigo-300" onClick={() => setSelected(null)}>
+                    ← Tree settings
+                  </button>
+                </div>
+                <NodeInspector
+                  tree={tree}
+                  id={sel}
+                  problems={nodeProblems}
+                  suggestions={openSuggestions.find((g) => g.node_id === sel) || null}
+                  onChange={nodeChange(sel)}
+                  onTree={change}
+                  onSelect={(id) => select(id, true)}
+                  onCreateFrom={(key, type) => addStep(type, { id: sel, key })}
+                  onRename={(to) => {
+                    if (to === sel) return null;
+                    if (!NODE_ID_RE.test(to)) return "Use 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit.";
+                    if (to in tree.nodes) return `There is already a step ${to}.`;
+                    change((t) => renameNode(t, sel, to));
+                    setSelected(to);
+                    return null;
+                  }}
+                  onDuplicate={() => {
+                    let created = "";
+                    change((t) => {
+                      const [t2, id] = duplicateNode(t, sel);
+                      created = id;
+                      return t2;
+                    });
+                    setTimeout(() => select(created, true), 0);
+                  }}
+                  onDelete={() => {
+                    change((t) => removeNode(t, sel));
+                    setSelected(null);
+                  }}
+                  onAdoptSuggestion={(text) => {
+                    let created = "";
+                    change((t) => {
+                      const [t2, id] = insertStepBefore(t, sel, text);
+                      created = id;
+                      return t2;
+                    });
+                    setNotice(`Added “${text}” as a step before “${(typeof tree.nodes[sel]?.title === "string" && tree.nodes[sel].title) || sel}”.`);
+                    setTimeout(() => select(created, true), 0);
+                  }}
+                />
+              </>
+            ) : (
+              <>
+                {treeProblems.length > 0 && (
+                  <div className="mx-4 mt-3 space-y-1 rounded-xl border border-rose-200 bg-rose-50 p-3 text-[13px] text-rose-900 dark:border-rose-900 dark:bg-rose-950/50 dark:text-rose-200">
+                    {treeProblems.map((p, i) => (
+                      <p key={i}>{p.message}</p>
+                    ))}
+                  </div>
+                )}
+                <TreeSettings tree={tree} onTree={change} />
+              </>
+            )}
+          </div>
+        </aside>
+      </div>
+
+      <Overlay>
+        {dialog === "publish" && (
+          <PublishDialog
+            tree={tree}
+            problems={problems}
+            onClose={() => setDialog(null)}
+            beforePublish={draft.save}
+            onPick={(id) => {
+              setDialog(null);
+              if (id) select(id, true);
+              else setTab("problems");
+            }}
+            onPublished={(v) => {
+              setDialog(null);
+              setNotice(`Published version ${v}. Engineers get it with their next sync.`);
+            }}
+          />
+        )}
+        {dialog === "preview" && <PreviewRun tree={tree} problems={problems} onClose={() => setDialog(null)} onEdit={(id) => (setDialog(null), select(id, true))} />}
+        {dialog === "import" && (
+          <ImportDialog
+            tree={tree}
+            onClose={() => setDialog(null)}
+            onImport={(doc) => {
+              change((t) => withLayout({ ...doc, _id: t._id, _rev: t._rev, nodes: (doc.nodes as TreeDoc["nodes"]) || {} }, true));
+              setDialog(null);
+              setSelected(null);
+              setNotice("Imported the file into this draft. Undo brings the previous content back.");
+            }}
+          />
+        )}
+        {draft.conflict && <ConflictDialog conflict={draft.conflict} onResolve={(t) => void draft.resolve(t)} />}
+      </Overlay>
+    </div>
+  );
+}

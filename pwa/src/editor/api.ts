@@ -1,0 +1,76 @@
+// The editor's calls to the trees API (through the app's signed-in `api` helper).
+import { api } from "../data";
+import type { Obj, TreeDoc } from "./model";
+import type { Problem } from "./validate";
+
+export interface TreeRow {
+  id: string;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  node_count: number;
+  latest_version: number | null;
+  updated_at: string | null;
+  archived: boolean;
+}
+export interface VersionRow {
+  version: number;
+  published_at: string;
+  published_by: string;
+  change_note: string;
+}
+export interface SuggestionExample {
+  session_id: string;
+  text: string;
+  answer: string | null;
+  note: string | null;
+  ts: number;
+  user_id: string | null;
+  tree_version: number | null;
+}
+export interface Suggestion {
+  text: string;
+  count: number;
+  answers: Record<string, number>;
+  session_ids: string[];
+  examples: SuggestionExample[];
+}
+export interface NodeSuggestions {
+  node_id: string;
+  count: number;
+  suggestions: Suggestion[];
+}
+
+const path = (id: string) => `/api/v1/trees/${encodeURIComponent(id)}`;
+
+export const treesApi = {
+  list: (q = "") => api<{ items: TreeRow[] }>(`/api/v1/trees?limit=200&sort=updated${q ? `&q=${encodeURIComponent(q)}` : ""}`),
+  get: (id: string) => api<TreeDoc>(path(id)),
+  create: (body: Obj) => api<{ id: string; rev: string }>("/api/v1/trees", { method: "POST", body }),
+  save: (tree: TreeDoc, rev: string) => api<{ id: string; rev: string }>(path(tree._id), { method: "PUT", body: { ...tree, _rev: rev } }),
+  publish: (id: string, change_note: string, rev: string) =>
+    api<{ version: number; published_at: string }>(`${path(id)}/publish`, { method: "POST", body: { change_note, _rev: rev } }),
+  versions: (id: string) => api<{ items: VersionRow[] }>(`${path(id)}/versions`),
+  version: (id: string, n: number) => api<{ version: number; change_note: string; published_at: string; tree: TreeDoc }>(`${path(id)}/versions/${n}`),
+  rollback: (id: string, version: number, rev: string) => api<{ rev: string }>(`${path(id)}/rollback`, { method: "POST", body: { version, _rev: rev } }),
+  suggestions: (id: string) => api<{ items: NodeSuggestions[] }>(`${path(id)}/suggestions`),
+  importTree: (body: Obj, replace = false) => api<{ id: string; rev: string }>(`/api/v1/trees/import${replace ? "?replace=true" : ""}`, { method: "POST", body }),
+  validate: (body: Obj) => api<{ valid: boolean; problems: Problem[] }>("/api/v1/trees/validate", { method: "POST", body }),
+};
+
+// A tree fetched when the author presses its link, so the editor opens on data already on
+// its way. Used once, and only if recent; the draft's `_rev` still guards every save.
+const prefetched = new Map<string, { at: number; doc: Promise<TreeDoc> }>();
+
+export function prefetchTree(id: string): void {
+  const doc = treesApi.get(id);
+  doc.catch(() => undefined);
+  prefetched.set(id, { at: Date.now(), doc });
+}
+
+export function loadTree(id: string): Promise<TreeDoc> {
+  const hit = prefetched.get(id);
+  prefetched.delete(id);
+  return hit && Date.now() - hit.at < 10_000 ? hit.doc : treesApi.get(id);
+}

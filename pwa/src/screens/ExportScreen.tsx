@@ -1,0 +1,139 @@
+// Export: Markdown and text built on the device (byte-identical to the server's), HTML and
+// PDF from the server when online.
+import { useMemo, useState } from "react";
+import { downloadServerExport, exportDefaults, exportNames, saveBlob, useOnline, useSignIn } from "../data";
+import { useSession } from "../data/hooks";
+import { buildExportModel, DEFAULT_OPTIONS, renderMarkdown, renderText, type ExportOptions } from "../shared/export";
+import { Button, copyText, ErrorBox, Link, Loading } from "../ui/kit";
+
+type Format = "markdown" | "text";
+
+const OPTION_LABELS: [keyof ExportOptions, string][] = [
+  ["notes", "Notes"],
+  ["timestamps", "Times"],
+  ["undone", "Undone steps"],
+  ["attachments", "Attachments"],
+];
+
+export function ExportPreview({ text }: { text: string }) {
+  return (
+    <pre data-testid="export-preview" className="max-h-[60vh] overflow-auto rounded-2xl border border-slate-200 bg-white p-4 font-mono text-[13px] leading-relaxed whitespace-pre-wrap text-slate-800 shadow-inner sm:p-5 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-200">
+      {text}
+    </pre>
+  );
+}
+
+export default function ExportScreen({ sid }: { sid: string }) {
+  const session = useSession(sid);
+  const signin = useSignIn();
+  const online = useOnline();
+  const [format, setFormat] = useState<Format>("markdown");
+  const [options, setOptions] = useState<ExportOptions>(() => ({ ...DEFAULT_OPTIONS, ...(signin ? exportDefaults(signin.account.tenant.id) : {}) }));
+  const [message, setMessage] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  const model = useMemo(() => {
+    const b = session.data?.bundle;
+    if (!b || !b.tree || !signin) return null;
+    const names = { ...exportNames(signin.account.tenant.id), [signin.account.user.id]: signin.account.user.display_name };
+    const now = session.data?.state?.status === "in_progress" ? Date.now() : null;
+    return buildExportModel(
+      { header: b.header, events: b.events, tree: b.tree, tree_version: b.treeVersion, client: b.client, now_ms: now },
+      options,
+      signin.account.tenant,
+      names,
+    );
+  }, [session.data, signin, options]);
+
+  if (session.loading) return <Loading label="Preparing the export…" />;
+  if (session.error) return <ErrorBox title="This session is not on this device" onRetry={session.reload}>{session.error}</ErrorBox>;
+  if (!model) return <Loading label="Waiting for the session's tree version…" />;
+
+  const text = format === "markdown" ? renderMarkdown(model) : renderText(model);
+  const ext = format === "markdown" ? "md" : "txt";
+  const query = OPTION_LABELS.map(([k]) => `&${k}=${options[k]}`).join("");
+
+  const flash = (tone: "ok" | "error", t: string) => {
+    setMessage({ tone, text: t });
+    setTimeout(() => setMessage(null), 2500);
+  };
+
+  return (
+    <div className="mx-auto max-w-3xl space-y-5">
+      <Link to={`/s/${sid}`} className="inline-flex min-h-11 items-center text-sm font-semibold text-slate-600 hover:text-slate-900 dark:text-slate-300">
+        ← Back to the session
+      </Link>
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Export notes</h1>
+        <p className="mt-1 text-slate-600 dark:text-slate-400">Ready to paste into the ticket. Markdown and text work offline.</p>
+      </div>
+      <div className="flex flex-wrap items-center justify-between gap-3">
+        <div className="inline-flex rounded-xl bg-slate-200/70 p-1 dark:bg-slate-800" role="tablist" aria-label="Format">
+          {(["markdown", "text"] as Format[]).map((f) => (
+            <button
+              key={f}
+              type="button"
+              role="tab"
+              aria-selected={format === f}
+              onClick={() => setFormat(f)}
+              className={`min-h-11 rounded-lg px-4 text-sm font-semibold ${format === f ? "bg-white text-slate-900 shadow-sm dark:bg-slate-700 dark:text-white" : "text-slate-600 dark:text-slate-300"}`}
+            >
+              {f === "markdown" ? "Markdown" : "Plain text"}
+            </button>
+          ))}
+        </div>
+        <fieldset className="flex flex-wrap gap-x-4 gap-y-1">
+          <legend className="sr-only">Include</legend>
+          {OPTION_LABELS.map(([k, label]) => (
+            <label key={k} className="flex min-h-11 items-center gap-2 text-sm font-medium">
+              <input type="checkbox" className="h-5 w-5 rounded accent-indigo-600" checked={options[k]} onChange={(e) => setOptions({ ...options, [k]: e.target.checked })} />
+              {label}
+            </label>
+          ))}
+        </fieldset>
+      </div>
+      <div className="sticky top-14 z-10 -mx-4 flex flex-wrap gap-2 bg-slate-50/95 px-4 py-2 backdrop-blur sm:static sm:mx-0 sm:bg-transparent sm:px-0 sm:py-0 dark:bg-slate-950/95">
+        <Button
+          tone="primary"
+          data-testid="copy-export"
+          onClick={() =>
+            copyText(text).then(
+              () => flash("ok", "Copied to the clipboard"),
+              (e: Error) => flash("error", e.message),
+            )
+          }
+        >
+          Copy {format === "markdown" ? "Markdown" : "text"}
+        </Button>
+        <Button onClick={() => saveBlob(new Blob([text], { type: format === "markdown" ? "text/markdown" : "text/plain" }), `${model.filename}.${ext}`)}>Download .{ext}</Button>
+        {(["html", "pdf"] as const).map((f) => (
+          <Button
+            key={f}
+            disabled={!online}
+            busy={busy === f}
+            title={online ? undefined : "Needs a connection"}
+            onClick={async () => {
+              setBusy(f);
+              try {
+                await downloadServerExport(sid, f, query);
+              } catch (e) {
+                flash("error", e instanceof Error ? e.message : String(e));
+              } finally {
+                setBusy(null);
+              }
+            }}
+          >
+            {f.toUpperCase()}
+          </Button>
+        ))}
+      </div>
+      {!online && <p className="text-sm text-slate-500">HTML and PDF are made by the server: they come back when you are online.</p>}
+      {message && (
+        <p role="status" className={`rounded-xl px-4 py-2.5 text-sm font-semibold ${message.tone === "ok" ? "bg-emerald-50 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" : "bg-rose-50 text-rose-800"}`}>
+          {message.text}
+        </p>
+      )}
+      <ExportPreview text={text} />
+    </div>
+  );
+}

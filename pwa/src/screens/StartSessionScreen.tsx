@@ -1,0 +1,102 @@
+// Start a session: ticket, client, title. Written to the device first, synced later.
+import { useEffect, useState, type FormEvent } from "react";
+import { device, useLocal, useSignIn } from "../data";
+import { useClients, useTreeVersion } from "../data/hooks";
+import { startSession } from "../data/sessions";
+import { navigate } from "../router";
+import { Markdown } from "../ui/Markdown";
+import { Button, Card, ErrorBox, Field, inputClass, Link, Loading } from "../ui/kit";
+
+export function StartSessionScreen({ treeId }: { treeId: string }) {
+  const local = useLocal();
+  const signin = useSignIn();
+  const tree = useTreeVersion(treeId);
+  const clients = useClients();
+  const draftKey = `bl.draft.start.${treeId}`;
+  const [form, setForm] = useState(() => {
+    try {
+      return JSON.parse(localStorage.getItem(draftKey) || "") as { ticket: string; clientId: string; title: string };
+    } catch {
+      return { ticket: "", clientId: "", title: "" };
+    }
+  });
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => localStorage.setItem(draftKey, JSON.stringify(form)), [form, draftKey]);
+
+  if (tree.loading) return <Loading />;
+  if (!tree.data) {
+    return (
+      <ErrorBox title="This tree is not on this device">
+        It may not be published, or the library has not finished downloading. <Link to="/" className="font-semibold underline">Back to the library</Link>
+      </ErrorBox>
+    );
+  }
+  if (signin?.account.role === "viewer") {
+    return (
+      <ErrorBox title="Viewers read trees but do not run sessions">
+        Ask an admin of {signin.account.tenant.name} for the engineer role. <Link to="/" className="font-semibold underline">Back to the library</Link>
+      </ErrorBox>
+    );
+  }
+  const t = tree.data.version.tree as { title: string; description?: string; category?: string };
+  const version = Number(tree.data.version.version);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!local) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const sid = await startSession(local, device, Date.now(), {
+        treeId,
+        version,
+        ticket: form.ticket,
+        clientId: form.clientId || null,
+        title: form.title || t.title,
+      });
+      localStorage.removeItem(draftKey);
+      navigate(`/s/${sid}`, { replace: true });
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="mx-auto max-w-2xl space-y-5">
+      <Link to="/" className="inline-flex min-h-11 items-center text-sm font-semibold text-slate-600 hover:text-slate-900 dark:text-slate-300">
+        ← Library
+      </Link>
+      <div>
+        <p className="text-xs font-semibold tracking-wide text-indigo-700 uppercase dark:text-indigo-300">{t.category}</p>
+        <h1 className="mt-1 text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{t.title}</h1>
+        <Markdown text={t.description} className="mt-2 text-slate-600 dark:text-slate-400" />
+      </div>
+      <Card className="p-5 sm:p-6">
+        <form onSubmit={submit} className="space-y-5">
+          <Field label="Ticket number" htmlFor="ticket" hint="Optional. Shown on the export so it lands on the right ticket.">
+            <input id="ticket" className={inputClass} placeholder="T20261126.0042" value={form.ticket} onChange={(e) => setForm({ ...form, ticket: e.target.value })} autoFocus />
+          </Field>
+          <Field label="Client" htmlFor="client" hint="Fills in the client's details (domain, servers) inside the steps.">
+            <select id="client" className={inputClass} value={form.clientId} onChange={(e) => setForm({ ...form, clientId: e.target.value })}>
+              <option value="">No client</option>
+              {(clients.data || []).map((c) => (
+                <option key={c._id} value={c._id}>
+                  {String(c.name || c._id)}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label="Title" htmlFor="title">
+            <input id="title" className={inputClass} placeholder={t.title} value={form.title} onChange={(e) => setForm({ ...form, title: e.target.value })} />
+          </Field>
+          {error && <ErrorBox title="The session could not be started">{error}</ErrorBox>}
+          <Button type="submit" tone="primary" className="w-full sm:w-auto" busy={busy}>
+            Start session
+          </Button>
+        </form>
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,436 @@
+// The runner: one step at a time, every answer and note written to the device at once.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { device, exportNames, useLocal, useSignIn } from "../../data";
+import { useSession } from "../../data/hooks";
+import { addEvent, editHeader } from "../../data/sessions";
+import { browserTimers, ThrottledSaver } from "../../data/throttle";
+import { fill, type SessionState } from "../../shared/fold";
+import { navigate } from "../../router";
+import { Button, ErrorBox, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
+import { NotesBox, type NotesBoxHandle } from "./NotesBox";
+import { StepCard, type TreeNode } from "./StepCard";
+import { StepAttachments } from "./StepAttachments";
+import { StepTimeline } from "./StepTimeline";
+import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
+
+type DialogName = "custom" | "finish" | "shortcuts" | null;
+
+function typingIn(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  return !!el && (el.tagName === "TEXTAREA" || el.tagName === "INPUT" || el.tagName === "SELECT" || el.isContentEditable);
+}
+
+function ProgressBar({ value }: { value: number | null }) {
+  const pct = value == null ? null : Math.round(value * 100);
+  return (
+    <div className="flex items-center gap-3">
+      <div className="h-2 flex-1 overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800" role="progressbar" aria-label="Progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct ?? undefined}>
+        <div className="h-full rounded-full bg-indigo-600 transition-[width] duration-500" style={{ width: `${pct ?? 0}%` }} />
+      </div>
+      <span className="w-10 text-right text-xs font-semibold text-slate-500 tabular-nums">{pct == null ? "–" : `${pct}%`}</span>
+    </div>
+  );
+}
+
+function InputStep({ sessionId, nodeId, draft, onSubmit, onDraft, submitRef }: { sessionId: string; nodeId: string; draft: string; onSubmit: (v: string) => Promise<void>; onDraft: (v: string) => Promise<void>; submitRef: React.MutableRefObject<(() => void) | null> }) {
+  const key = `bl.draft.input.${sessionId}.${nodeId}`;
+  const [value, setValue] = useState(() => localStorage.getItem(key) ?? draft);
+  const saver = useRef<ThrottledSaver | null>(null);
+  const onDraftRef = useRef(onDraft);
+  onDraftRef.current = onDraft;
+  if (!saver.current) saver.current = new ThrottledSaver((v) => onDraftRef.current(v), draft, 2000, { ...browserTimers, storage: localStorage }, key);
+  useEffect(() => () => void saver.current!.flush(), []);
+  const submit = async () => {
+    await saver.current!.flush();
+    await onSubmit(value);
+    localStorage.removeItem(key);
+  };
+  submitRef.current = () => void submit();
+  return (
+    <form
+      className="flex flex-col gap-3 sm:flex-row"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <label htmlFor="step-input" className="sr-only">
+        Value
+      </label>
+      <input
+        id="step-input"
+        className={inputClass}
+        value={value}
+        autoComplete="off"
+        onChange={(e) => {
+          setValue(e.target.value);
+          saver.current!.update(e.target.value);
+        }}
+        onBlur={() => void saver.current!.flush()}
+        placeholder="Type the value"
+      />
+      <Button type="submit" tone="primary" className="sm:w-40">
+        Continue
+      </Button>
+    </form>
+  );
+}
+
+export function SessionRunner({ sid }: { sid: string }) {
+  const local = useLocal();
+  const signin = useSignIn();
+  const session = useSession(sid);
+  const [dialog, setDialog] = useState<DialogName>(null);
+  const [writeError, setWriteError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const notes = useRef<NotesBoxHandle>(null);
+  const continueRef = useRef<(() => void) | null>(null);
+
+  const write = useCallback(
+    async (type: string, fields: Record<string, unknown> = {}) => {
+      if (!local) throw new Error("Not signed in");
+      try {
+        await addEvent(local, device, Date.now(), sid, type, fields);
+        setWriteError(null);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String((e as { message?: string })?.message || e);
+        setWriteError(`Could not save on this device: ${msg}`);
+        throw e;
+      }
+    },
+    [local, sid],
+  );
+
+  const state = session.data?.state || null;
+  const bundle = session.data?.bundle;
+  const tree = bundle?.tree as { nodes?: Record<string, TreeNode>; title?: string } | null | undefined;
+  const node = state && tree?.nodes ? tree.nodes[state.current_node] : undefined;
+  const running = state?.status === "in_progress";
+
+  const answer = useCallback(
+    async (value: string, extra: Record<string, unknown> = {}) => {
+      if (!state || busy) return;
+      setBusy(true);
+      try {
+        await notes.current?.flush();
+        await write("answered", { node_id: state.current_node, answer: value, ...extra });
+      } finally {
+        setBusy(false);
+      }
+    },
+    [state, write, busy],
+  );
+
+  const canBack = !!state && running && (state.path.length > 0 || state.custom_steps.length > 0);
+  const back = useCallback(async () => {
+    if (!canBack) return;
+    await notes.current?.flush();
+    await write("back");
+  }, [canBack, write]);
+
+  const finish = useCallback(
+    async ({ outcome, summary }: { outcome: string; summary: string }) => {
+      if (!local) return;
+      await notes.current?.flush();
+      await write("completed", { outcome, summary });
+      await editHeader(local, Date.now(), sid, { status: "completed" });
+      setDialog(null);
+      navigate(`/s/${sid}/export`);
+    },
+    [local, sid, write],
+  );
+
+  // A new step starts at the top of the screen, with focus on its title for screen readers.
+  const currentNode = state?.current_node;
+  useEffect(() => {
+    if (!currentNode) return;
+    const card = document.querySelector<HTMLElement>("[data-testid=step-card]");
+    if (card && card.getBoundingClientRect().top < 0) window.scrollTo({ top: 0 });
+    document.getElementById("step-title")?.focus({ preventScroll: true });
+  }, [currentNode]);
+
+  // Keyboard: the shortcuts listed by "?".
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (dialog) return;
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        continueRef.current?.();
+        return;
+      }
+      if (typingIn(e.target)) {
+        if (e.key === "Escape") (e.target as HTMLElement).blur();
+        return;
+      }
+      if (e.ctrlKey || e.metaKey) return;
+      if (e.key === "ArrowLeft" && e.altKey) {
+        e.preventDefault();
+        void back();
+        return;
+      }
+      if (e.altKey) return;
+      const k = e.key;
+      if (k === "?") return setDialog("shortcuts");
+      if (k === "e" || k === "E") return navigate(`/s/${sid}/export`);
+      if (!running || !node) return;
+      if (k === "Backspace") {
+        e.preventDefault();
+        void back();
+        return;
+      }
+      if (k === "N" || (k === "n" && node.type !== "question")) {
+        e.preventDefault();
+        notes.current?.focus();
+        return;
+      }
+      if (k === "c" || k === "C") {
+        e.preventDefault();
+        return setDialog("custom");
+      }
+      if (node.type === "question" && (k === "y" || k === "n")) return void answer(k === "y" ? "yes" : "no");
+      if (/^[1-9]$/.test(k)) {
+        const i = Number(k) - 1;
+        if (node.type === "choice" && node.options && node.options[i]) return void answer(node.options[i].id);
+        if (node.type === "action" && i < 3) return void answer(["done", "failed", "skipped"][i]);
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [dialog, node, running, answer, back, sid]);
+
+  if (session.loading) return <Loading label="Opening the session…" />;
+  if (session.error || !bundle) {
+    return (
+      <ErrorBox title="This session is not on this device" onRetry={session.reload}>
+        {session.error?.includes("missing") ? "It may still be downloading, or it belongs to someone else." : session.error}{" "}
+        <Link to="/history" className="font-semibold underline">
+          Your sessions
+        </Link>
+      </ErrorBox>
+    );
+  }
+  if (!state || !tree) {
+    return <Loading label="Downloading this session's tree version…" />;
+  }
+
+  const header = bundle.header;
+  const client = bundle.client || {};
+  const clientName = bundle.client ? String(bundle.client.name || "") : null;
+  const names: Record<string, string> = signin ? { ...exportNames(signin.account.tenant.id), [signin.account.user.id]: "You" } : {};
+  const title = node ? fill(node.title, state.inputs, client) || state.current_node : state.current_node;
+  const body = node ? fill(node.body, state.inputs, client) : null;
+  const noteId = `n-${device}-${state.current_node}`.slice(0, 200);
+
+  if (node) {
+    continueRef.current =
+      node.type === "action"
+        ? () => void answer("done")
+        : node.type === "resolution"
+          ? () => setDialog("finish")
+          : node.type === "input"
+            ? continueRef.current
+            : null;
+  }
+
+  const headerBlock = (
+    <div className="space-y-3">
+      <div className="flex items-start justify-between gap-3">
+        <div className="min-w-0">
+          <p className="truncate text-xs font-semibold tracking-wide text-slate-500 uppercase">
+            {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
+          </p>
+          <h1 className="truncate text-lg font-semibold text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
+            {header.title || tree.title}
+          </h1>
+        </div>
+        <div className="flex shrink-0 gap-1.5">
+          <span className="hidden sm:block">
+            <Button tone="ghost" onClick={() => setDialog("shortcuts")} aria-label="Keyboard shortcuts">
+              ?
+            </Button>
+          </span>
+          <Button onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
+        </div>
+      </div>
+      <ProgressBar value={state.progress} />
+    </div>
+  );
+
+  if (!running) return <SessionSummary sid={sid} state={state} headerBlock={headerBlock} onReopen={async () => {
+    await write("reopened");
+    if (local) await editHeader(local, Date.now(), sid, { status: "in_progress" });
+  }} />;
+
+  return (
+    <div className="space-y-5">
+      {headerBlock}
+      {writeError && <ErrorBox title="Not saved">{writeError}</ErrorBox>}
+      <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
+        <div className="min-w-0 space-y-4">
+          {node ? (
+            <StepCard nodeId={state.current_node} node={node} title={title} body={body} stepNumber={state.path.length + 1}>
+              {node.type === "question" && (
+                <div className="grid grid-cols-2 gap-3">
+                  <Button tone="yes" className="min-h-14 text-lg" busy={busy} data-answer="yes" onClick={() => void answer("yes")}>
+                    Yes <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">Y</kbd>
+                  </Button>
+                  <Button tone="no" className="min-h-14 text-lg" busy={busy} data-answer="no" onClick={() => void answer("no")}>
+                    No <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">N</kbd>
+                  </Button>
+                </div>
+              )}
+              {node.type === "choice" && (
+                <div className="grid gap-2.5">
+                  {(node.options || []).map((o, i) => (
+                    <Button key={o.id} data-answer={o.id} className="min-h-13 justify-start text-left" disabled={busy} onClick={() => void answer(o.id)}>
+                      <kbd className="hidden h-6 w-6 shrink-0 items-center justify-center rounded-md bg-slate-100 font-mono text-xs text-slate-600 sm:inline-flex dark:bg-slate-700 dark:text-slate-300">{i + 1}</kbd>
+                      <span>{o.label}</span>
+                    </Button>
+                  ))}
+                </div>
+              )}
+              {node.type === "action" && (
+                <div className="grid gap-2.5 sm:grid-cols-3">
+                  <Button tone="yes" className="min-h-14" busy={busy} data-answer="done" onClick={() => void answer("done")}>
+                    Done <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">1</kbd>
+                  </Button>
+                  <Button className="min-h-14 text-rose-700 dark:text-rose-300" disabled={busy} data-answer="failed" onClick={() => void answer("failed")}>
+                    Didn't work <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">2</kbd>
+                  </Button>
+                  <Button className="min-h-14" disabled={busy} data-answer="skipped" onClick={() => void answer("skipped")}>
+                    Skip <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">3</kbd>
+                  </Button>
+                </div>
+              )}
+              {node.type === "input" && (
+                <InputStep
+                  key={state.current_node}
+                  sessionId={sid}
+                  nodeId={state.current_node}
+                  draft={state.drafts[state.current_node] ?? ""}
+                  submitRef={continueRef}
+                  onDraft={(v) => write("input_value", { node_id: state.current_node, value: v })}
+                  onSubmit={(v) => answer("submitted", { value: v })}
+                />
+              )}
+              {node.type === "resolution" && (
+                <ResolutionPanel state={state} onFinish={() => setDialog("finish")} />
+              )}
+            </StepCard>
+          ) : (
+            <ErrorBox title="This step is missing from the tree">The tree version has no step “{state.current_node}”. Step back or finish the session.</ErrorBox>
+          )}
+          <div className="flex items-center justify-between gap-1 sm:justify-start sm:gap-2">
+            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[15px]" onClick={() => void back()} disabled={!canBack} aria-keyshortcuts="Backspace Alt+ArrowLeft">
+              ← Back
+            </Button>
+            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[15px]" onClick={() => setDialog("custom")} aria-keyshortcuts="C">
+              + Custom step
+            </Button>
+            {node?.type !== "resolution" && (
+              <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:ml-auto sm:text-[15px]" onClick={() => setDialog("finish")}>
+                Finish early
+              </Button>
+            )}
+          </div>
+          <NotesBox
+            key={state.current_node}
+            ref={notes}
+            sessionId={sid}
+            nodeId={state.current_node}
+            noteId={noteId}
+            notes={state.notes[state.current_node] || []}
+            names={names}
+            save={(text) => write("note", { node_id: state.current_node, note_id: noteId, text })}
+          >
+            <StepAttachments sessionId={sid} nodeId={state.current_node} stored={state.attachments[state.current_node] || []} />
+          </NotesBox>
+        </div>
+        <aside className="min-w-0 space-y-3 lg:sticky lg:top-20 lg:max-h-[calc(100dvh-6rem)] lg:self-start lg:overflow-y-auto" aria-labelledby="so-far">
+          <h2 id="so-far" className="text-sm font-semibold text-slate-500">
+            Steps so far · {formatDuration(state.elapsed_ms)}
+          </h2>
+          <StepTimeline state={state} />
+        </aside>
+      </div>
+      {dialog === "custom" && (
+        <CustomStepDialog
+          onClose={() => setDialog(null)}
+          onSave={({ text, answer: a, note }) => write("custom_step", { node_id: state.current_node, text, answer: a, ...(note ? { note } : {}) })}
+        />
+      )}
+      {dialog === "finish" && (
+        <FinishDialog
+          defaultOutcome={state.resolution?.outcome || "unresolved"}
+          defaultSummary={state.resolution?.summary || ""}
+          onClose={() => setDialog(null)}
+          onFinish={finish}
+        />
+      )}
+      {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
+
+function ResolutionPanel({ state, onFinish }: { state: SessionState; onFinish: () => void }) {
+  const r = state.resolution;
+  const tone = r?.outcome === "resolved" ? "bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100" : r?.outcome === "escalated" ? "bg-amber-50 text-amber-900 dark:bg-amber-950 dark:text-amber-100" : "bg-slate-100 text-slate-900 dark:bg-slate-800 dark:text-slate-100";
+  return (
+    <div className="space-y-3">
+      {r && (
+        <div className={`rounded-2xl p-4 ${tone}`}>
+          <p className="text-sm font-semibold capitalize">{r.outcome}</p>
+          {r.summary && <p className="mt-1 text-sm">{r.summary}</p>}
+          {r.root_cause && <p className="mt-1 text-sm"><span className="font-semibold">Root cause:</span> {r.root_cause}</p>}
+          {typeof r.handover === "string" && <p className="mt-1 text-sm"><span className="font-semibold">Handover:</span> {r.handover}</p>}
+        </div>
+      )}
+      <Button tone="primary" className="min-h-14 w-full text-lg" onClick={onFinish} aria-keyshortcuts="Control+Enter">
+        Finish with a summary
+      </Button>
+    </div>
+  );
+}
+
+function SessionSummary({ sid, state, headerBlock, onReopen }: { sid: string; state: SessionState; headerBlock: React.ReactNode; onReopen: () => Promise<void> }) {
+  const [busy, setBusy] = useState(false);
+  const label = state.status === "abandoned" ? "Abandoned" : state.outcome ? state.outcome[0].toUpperCase() + state.outcome.slice(1) : "Completed";
+  return (
+    <div className="space-y-5">
+      {headerBlock}
+      <div className="rounded-3xl border border-slate-200 bg-white p-5 shadow-sm sm:p-7 dark:border-slate-800 dark:bg-slate-900" data-testid="session-summary">
+        <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">Session {state.status === "abandoned" ? "abandoned" : "finished"}</p>
+        <p className="mt-1 text-2xl font-semibold text-slate-900 dark:text-white">{label}</p>
+        {state.summary && <p className="mt-3 whitespace-pre-wrap text-slate-700 dark:text-slate-300">{state.summary}</p>}
+        <p className="mt-3 text-sm text-slate-500">
+          {state.path.length} step{state.path.length === 1 ? "" : "s"} · {formatDuration(state.elapsed_ms)}
+          {state.ended_at ? ` · ended ${new Date(state.ended_at).toLocaleString()}` : ""}
+        </p>
+        <div className="mt-5 flex flex-wrap gap-2">
+          <Button tone="primary" onClick={() => navigate(`/s/${sid}/export`)}>
+            Export notes
+          </Button>
+          <Button
+            busy={busy}
+            onClick={async () => {
+              setBusy(true);
+              try {
+                await onReopen();
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            Reopen
+          </Button>
+        </div>
+      </div>
+      <section aria-labelledby="record">
+        <h2 id="record" className="mb-3 text-sm font-semibold text-slate-500">
+          What was done
+        </h2>
+        <StepTimeline state={state} />
+      </section>
+    </div>
+  );
+}
