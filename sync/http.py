@@ -24,7 +24,7 @@ from starlette.responses import Response
 
 from .access import AccessPolicy, DbAction, Principal, RolePolicy
 from .errors import (BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
-                     NotFound, NotImplementedHere, PreconditionFailed, Unauthorized)
+                     NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
 from .http_params import Query, json_response, parse_body, parse_object, rev_from
 from .longpoll import ChangeNotifier
@@ -35,6 +35,13 @@ COUCHDB_VERSION = "3.3.3"
 # Largest request body answered on the event loop (see `SyncApi._inline`): a replicator's
 # batch of 100 `_revs_diff` or `_bulk_get` entries is a few kilobytes.
 _QUICK_BODY = 64 * 1024
+# The largest request body the sync endpoints read. Documents are small; files travel through
+# the attachments API. CouchDB's own default document limit is 8 MB.
+MAX_BODY = 64 * 1024 * 1024
+# Attachment types a browser may render from the sync endpoints; anything else is sent as a
+# download, so a file stored through sync can never run as a page of this origin.
+_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
+                           "application/json", "application/pdf"})
 MAX_UUIDS = 1000
 # Where `_security` is kept: a `_local` document (never replicated), hidden from the
 # `_local` endpoints so only `_security` (db admins) can read or change it.
@@ -104,14 +111,23 @@ class SyncApi:
     # --- entry point --------------------------------------------------------------------
     async def handle(self, request: Request, tenant_id: str) -> Response:
         method = request.method.upper()
-        body = await request.body() if method in ("PUT", "POST", "DELETE") else b""
+        principal: Principal | None = None
+        body = b""
+        if method in ("PUT", "POST", "DELETE"):
+            # Who is asking comes before the body: nobody unauthenticated can make the server
+            # read (and hold in memory) a request body, and no body is larger than MAX_BODY.
+            if self.authenticate_cached is not None:
+                principal = self._authenticate(request, tenant_id, self.authenticate_cached)
+            if principal is None:
+                principal = await anyio.to_thread.run_sync(self._authenticate, request, tenant_id)
+            body = await _read_body(request, MAX_BODY)
         result = self._inline(request, tenant_id, method, body)
         if result is None:
             # One trip to a worker thread per request: authentication (which may hash an
             # API key) and the store calls both block, and each extra hop costs latency
             # that a replication pays hundreds of times.
             result = await anyio.to_thread.run_sync(self._dispatch, request, tenant_id, method,
-                                                    body)
+                                                    body, principal)
         if isinstance(result, PendingChanges):
             return await self.changes.wait(result)
         return result
@@ -447,8 +463,8 @@ class SyncApi:
         """Which of the given revisions the database lacks, with possible ancestors."""
         body = parse_object(ctx.body)
         for docid, revs in body.items():
-            if not isinstance(revs, list):
-                raise BadRequest(f"Revisions of {docid!r} must be a JSON list.")
+            if not isinstance(revs, list) or not all(isinstance(r, str) for r in revs):
+                raise BadRequest(f"Revisions of {docid!r} must be a JSON list of revision strings.")
         return json_response(self.open_db(ctx, db, "read").revs_diff(body))
 
     def bulk_docs(self, ctx: Ctx, db: str) -> Response:
@@ -482,6 +498,9 @@ class SyncApi:
             if new_edits and "_id" not in doc:
                 doc["_id"] = uuid.uuid4().hex
             docid = doc.get("_id")
+            if not isinstance(docid, str) or not docid:
+                results[i] = {"id": None, "error": "bad_request", "reason": "Document id must be a non-empty string."}
+                continue
             try:
                 if isinstance(docid, str) and docid.startswith("_local/"):
                     self._check_local_id(docid)
@@ -561,6 +580,14 @@ class SyncApi:
         endkey = _first(q, "endkey", "end_key")
         if q.has("key"):
             startkey = endkey = q.json("key")
+        # Document ids are strings; CouchDB sorts other JSON keys before them, where no
+        # document can be, so refusing them loses nothing and says why.
+        for name, value in (("startkey", startkey), ("endkey", endkey)):
+            if value is not None and not isinstance(value, str):
+                raise BadRequest(f"`{name}` of _all_docs must be a document id (a JSON string).",
+                                 error="query_parse_error")
+        if keys is not None and not all(isinstance(k, str) for k in keys):
+            raise BadRequest("`keys` of _all_docs must be document ids (JSON strings).")
         include_docs = q.bool("include_docs")
         opts = dict(
             startkey=startkey, endkey=endkey, inclusive_end=q.bool("inclusive_end", True),
@@ -690,7 +717,13 @@ class SyncApi:
                 headers["Content-MD5"] = digest[4:]
         if ctx.header("if-none-match") and ctx.header("if-none-match") == headers.get("ETag"):
             return Response(status_code=304, headers=headers)
-        return Response(data, media_type=content_type or "application/octet-stream", headers=headers)
+        media = content_type or "application/octet-stream"
+        # Whatever type the writer claimed, the browser must not sniff or run it here.
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        if media.split(";")[0].strip().lower() not in _INLINE_TYPES:
+            headers["Content-Disposition"] = "attachment"
+        return Response(data, media_type=media, headers=headers)
 
     def att_put(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
         """Add or replace an attachment; body is the raw data, `Content-Type` its type."""
@@ -839,3 +872,19 @@ def build_sync_router(get_store: Callable[[], Store],
 
 
 __all__ = ["build_sync_router", "SyncApi"]
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (413) one larger than `limit` before reading it whole."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MB; send "
+                              "fewer documents per request, and files through the attachments API.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MB; send "
+                                  "fewer documents per request, and files through the attachments API.")
+        chunks.append(chunk)
+    return b"".join(chunks)

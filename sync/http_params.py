@@ -78,8 +78,8 @@ class Query:
         except (TypeError, ValueError):
             raise BadRequest(f"Invalid integer parameter `{key}={value}`.",
                              error="query_parse_error") from None
-        if isinstance(value, bool) or number < minimum:
-            raise BadRequest(f"Parameter `{key}` must be an integer of at least {minimum}; got {value!r}.",
+        if isinstance(value, bool) or number < minimum or number > 2**63 - 1:
+            raise BadRequest(f"Parameter `{key}` must be an integer from {minimum} to 2^63-1; got {value!r}.",
                              error="query_parse_error")
         return number
 
