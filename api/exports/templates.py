@@ -37,9 +37,25 @@ def _options(fmt: str) -> dict:
             "autoescape": fmt in AUTOESCAPED, "undefined": jinja2.Undefined}
 
 
+class _ModelEnvironment(jinja2.Environment):
+    """The built-in templates read a view model made of plain dicts: look keys up first.
+
+    Jinja tries Python attributes before keys, so every `x.notes` on a dict raised and caught
+    an AttributeError first; on a 200-step session that was a third of the render time.
+    The built-in templates call no dict methods, so keys first changes nothing they show."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=None)
 def builtin_env(fmt: str) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), **_options(fmt))
+    env = _ModelEnvironment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), **_options(fmt))
     env.filters.update(_filters())
     return env
 
