@@ -9,8 +9,6 @@ PWA's esbuild and run by one long-lived node process (export_runner.mjs).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import pytest
 from hypothesis import given, settings
@@ -21,8 +19,8 @@ from api.exports.render import build_export_model
 from api.sessions.fold import fold_session
 
 from .helpers import GOLDEN, ROOT
+from tests.ts_runner import TypeScriptRunner
 
-ESBUILD = ROOT / "pwa" / "node_modules" / ".bin" / "esbuild"
 RUNNER = ROOT / "tests" / "exports" / "export_runner.mjs"
 FIXTURES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(GOLDEN.glob("*.json"))]
 TEXT = st.lists(st.sampled_from(list("ab 1.-#*_[]<>|`~&;\\{}\n\r\täöß東京مرحبا") + ["😀", "&amp;", "{{input.x}}", "  "]),
@@ -32,28 +30,8 @@ OPTIONS = st.fixed_dictionaries({k: st.booleans() for k in ("notes", "timestamps
 
 @pytest.fixture(scope="session")
 def ts_export(tmp_path_factory):
-    node = shutil.which("node")
-    assert node, "node is needed to run the PWA's exports"
-    assert ESBUILD.exists(), f"{ESBUILD} is missing: run `npm ci` in pwa/ first"
-    bundle = tmp_path_factory.mktemp("export_ts") / "export_runner.mjs"
-    subprocess.run([str(ESBUILD), str(RUNNER), "--bundle", "--format=esm", "--platform=node", f"--outfile={bundle}"],
-                   check=True, capture_output=True, cwd=ROOT)
-    proc = subprocess.Popen([node, str(bundle)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            encoding="utf-8")
-
-    def run(cases: list[dict]) -> list[dict]:
-        assert proc.stdin and proc.stdout
-        proc.stdin.write(json.dumps(cases, ensure_ascii=False) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        assert line, "the node export runner exited"
-        answer = json.loads(line)
-        assert "error" not in answer, answer.get("error")
-        return answer["outputs"]
-
-    yield run
-    proc.stdin.close()
-    proc.wait(10)
+    with TypeScriptRunner(RUNNER, tmp_path_factory.mktemp("export_ts"), "the PWA's exports") as runner:
+        yield lambda cases: runner(cases)["outputs"]
 
 
 MOVES = st.lists(st.tuples(

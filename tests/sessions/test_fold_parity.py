@@ -14,8 +14,6 @@ PWA's own esbuild and run by one long-lived node process (see fold_runner.mjs).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,9 +21,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from api.sessions.fold import fold_session
+from tests.ts_runner import TypeScriptRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-ESBUILD = ROOT / "pwa" / "node_modules" / ".bin" / "esbuild"
 RUNNER = Path(__file__).with_name("fold_runner.mjs")
 
 VDA = json.loads((ROOT / "tests" / "golden" / "fold" / "full_run_resolved.json").read_text("utf-8"))["tree"]
@@ -60,31 +58,8 @@ TEXT = st.text(alphabet=st.sampled_from(list("ab *_[]#<>|`{}äöüß東京مرح
 @pytest.fixture(scope="session")
 def ts_fold(tmp_path_factory):
     """A callable folding a batch of cases with the TypeScript fold."""
-    node = shutil.which("node")
-    assert node, "node is needed to run the PWA's fold"
-    assert ESBUILD.exists(), f"{ESBUILD} is missing: run `npm ci` in pwa/ first"
-    bundle = tmp_path_factory.mktemp("fold_ts") / "fold_runner.mjs"
-    subprocess.run(
-        [str(ESBUILD), str(RUNNER), "--bundle", "--format=esm", "--platform=node", f"--outfile={bundle}"],
-        check=True, capture_output=True, cwd=ROOT,
-    )
-    proc = subprocess.Popen(
-        [node, str(bundle)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8",
-    )
-
-    def run(cases: list[dict]) -> list[dict]:
-        assert proc.stdin and proc.stdout
-        proc.stdin.write(json.dumps(cases, ensure_ascii=False) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        assert line, "the node fold runner exited"
-        answer = json.loads(line)
-        assert "error" not in answer, answer.get("error")
-        return answer["states"]
-
-    yield run
-    proc.stdin.close()
-    proc.wait(timeout=10)
+    with TypeScriptRunner(RUNNER, tmp_path_factory.mktemp("fold_ts"), "the PWA's fold") as runner:
+        yield lambda cases: runner(cases)["states"]
 
 
 @st.composite

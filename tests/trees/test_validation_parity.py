@@ -17,8 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +28,9 @@ from api.trees.validation import validate_tree
 from tests.trees.factories import chain_tree, valid_tree
 from tests.trees.test_validation import CASES
 from tests.trees.test_validation_properties import valid_trees
+from tests.ts_runner import TypeScriptRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-ESBUILD = ROOT / "pwa" / "node_modules" / ".bin" / "esbuild"
 RUNNER = Path(__file__).with_name("validation_runner.mjs")
 SEEDS = sorted((ROOT / "seeds" / "trees").glob("*.json"))
 INT_LIKE = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -40,28 +38,8 @@ INT_LIKE = re.compile(r"^(0|[1-9][0-9]*)$")
 
 @pytest.fixture(scope="session")
 def ts_validate(tmp_path_factory):
-    node = shutil.which("node")
-    assert node, "node is needed to run the editor's validation"
-    assert ESBUILD.exists(), f"{ESBUILD} is missing: run `npm ci` in pwa/ first"
-    bundle = tmp_path_factory.mktemp("validate_ts") / "validation_runner.mjs"
-    subprocess.run([str(ESBUILD), str(RUNNER), "--bundle", "--format=esm", "--platform=node",
-                    f"--outfile={bundle}"], check=True, capture_output=True, cwd=ROOT)
-    proc = subprocess.Popen([node, str(bundle)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True, encoding="utf-8")
-
-    def run(docs: list[Any]) -> list[list[dict]]:
-        assert proc.stdin and proc.stdout
-        proc.stdin.write(json.dumps(docs, ensure_ascii=False) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        assert line, "the node validation runner exited"
-        answer = json.loads(line)
-        assert "error" not in answer, answer.get("error")
-        return answer["results"]
-
-    yield run
-    proc.stdin.close()
-    proc.wait(timeout=10)
+    with TypeScriptRunner(RUNNER, tmp_path_factory.mktemp("validate_ts"), "the editor's validation") as runner:
+        yield lambda docs: runner(docs)["results"]
 
 
 def _int_like_ids(doc: Any) -> bool:
