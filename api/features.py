@@ -41,4 +41,7 @@ def install_hooks(ctx) -> None:
     install_sessions(ctx)
     from .attachments.service import install as install_attachments  # noqa: PLC0415
 
-    install_attachments(ctx)  # the reader exports embed images with  # the sessions listing part, SessionsPolicy for sync, header merges
+    install_attachments(ctx)  # the reader exports embed images with
+    from .exports.formats import configure_image_cache  # noqa: PLC0415
+
+    configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")  # the sessions listing part, SessionsPolicy for sync, header merges

@@ -346,6 +346,7 @@ def upload(ctx: AppContext, who: Principal, session_id: str, data: bytes, *, nam
         raise
     meta = _stored(ctx, claimed, who, node=node, name=clean_name(name, kind.content_type), kind=kind,
                    final=final, digest=digest, stripped=stripped, caption=caption, ms=ms)
+    _warm_pdf_image(final)
     return _with_event(ctx, who, sid, meta, {**public_meta(meta), "created": True}, record_event, device_id)
 
 
@@ -452,6 +453,7 @@ def confirm(ctx: AppContext, who: Principal, session_id: str, attachment_id: str
     stored = _stored(ctx, meta, who, node=meta["node_id"], name=name, kind=kind, final=final, digest=digest,
                      stripped=stripped, caption=meta.get("caption"), ms=now_ms())
     storage.delete_incoming(who.tenant_id, att_id)
+    _warm_pdf_image(final)
     return _with_event(ctx, who, sid, stored, {**public_meta(stored), "created": True}, record_event, device_id)
 
 
@@ -496,3 +498,10 @@ def read_bytes(ctx: AppContext, who: Principal, meta: dict[str, Any]) -> bytes:
                        "restore the attachments folder or bucket from a backup.")
     return data
 
+
+
+def _warm_pdf_image(data: bytes) -> None:
+    """Prepare an image for PDF exports now, in the background, so exports only embed."""
+    from ..exports.formats import warm_image  # noqa: PLC0415  (exports build on attachments' reader)
+
+    warm_image(data)

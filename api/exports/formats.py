@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import orjson
@@ -127,10 +128,15 @@ def prepare_pdf_image(data: bytes | None) -> bytes | None:
         if key in _PREPARED:
             _PREPARED.move_to_end(key)
             return _PREPARED[key]
-    try:
-        prepared = _to_jpeg(data, mime)
-    except Exception:  # noqa: BLE001 - a broken or hostile file is listed, not embedded
-        prepared = None
+    prepared = _read_disk_cache(key)
+    if prepared is None:
+        try:
+            prepared = _to_jpeg(data, mime)
+        except Exception:  # noqa: BLE001 - a broken or hostile file is listed, not embedded
+            prepared = None
+        _write_disk_cache(key, prepared)
+    elif prepared == b"":
+        prepared = None  # remembered as not embeddable
     with _CACHE_LOCK:
         _PREPARED[key] = prepared
         while len(_PREPARED) > _CACHE_ENTRIES:
@@ -167,6 +173,43 @@ _CACHE_ENTRIES = 256
 _PREPARED: "OrderedDict[str, bytes | None]" = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
+# Prepared images also live on disk (a rebuildable cache, keyed by the original's SHA-256):
+# the attachments feature prepares each image once when it is uploaded, so even the first
+# PDF of a session only embeds ready JPEGs.
+_DISK_CACHE: Path | None = None
+
+
+def configure_image_cache(folder: Path | None) -> None:
+    global _DISK_CACHE
+    _DISK_CACHE = folder
+
+
+def _read_disk_cache(key: str) -> bytes | None:
+    if _DISK_CACHE is None:
+        return None
+    try:
+        return (_DISK_CACHE / key[:2] / key).read_bytes()
+    except OSError:
+        return None
+
+
+def _write_disk_cache(key: str, prepared: bytes | None) -> None:
+    if _DISK_CACHE is None:
+        return
+    folder = _DISK_CACHE / key[:2]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{threading.get_ident()}"
+        tmp.write_bytes(prepared or b"")  # empty: not embeddable, do not try again
+        tmp.replace(folder / key)
+    except OSError:
+        pass  # a cache: the next export prepares it again
+
+
+def warm_image(data: bytes) -> None:
+    """Prepare an image for PDFs in the background (called when an attachment is stored)."""
+    if sniff_image(data) is not None:
+        _image_pool().submit(prepare_pdf_image, data)
 
 
 def _image_pool() -> ThreadPoolExecutor:

@@ -332,3 +332,15 @@ def test_an_attachment_event_without_its_stored_file_is_refused(http, tenant, tr
     other = start_session(http, tenant, tree_id)
     r = http.post(f"/api/v1/sessions/{other}/events", headers=tenant.headers, json={**event, "node_id": "scope"})
     assert r.status_code == 403
+
+
+def test_an_uploaded_image_is_prepared_for_pdf_exports_once(server, http, tenant, sid):
+    """Uploading a screenshot prepares it for PDFs in the background (a disk cache keyed by
+    its SHA-256), so a session's first PDF export only embeds ready JPEGs."""
+    from tests.conftest import wait_until
+
+    data = png()
+    assert upload(http, tenant, sid, data, name="shot.png", attachment_id=new_id()).status_code == 201
+    cached = server.data_dir / "cache" / "pdf-images" / sha(data)[:2] / sha(data)
+    wait_until(cached.exists, timeout=15, message="the prepared image in the cache")
+    assert cached.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG
