@@ -7,7 +7,7 @@ main(async ({ url, auth, n }) => {
   const a = local('bench-push');
   const b = local('bench-pull');
   await a.bulkDocs(makeDocs(n));
-  const server = remote(url, auth);
+  const server = remote(url, auth, { keepAlive: true });  // as a browser does
   let t = Date.now();
   const push = await replicate(a, server);
   const pushMs = Date.now() - t;

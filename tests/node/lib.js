@@ -13,8 +13,16 @@ function local(prefix = 'client') {
   return new PouchDB(`${prefix}-${process.pid}-${Date.now()}-${counter}`, { adapter: 'memory' });
 }
 
+// Node's PouchDB fetches through node-fetch, which closes the connection after every request
+// unless it is given an agent; browsers keep connections open. `keepAlive` makes the client
+// behave like the browser the PWA runs in.
+const keepAliveAgents = {
+  'http:': new (require('http').Agent)({ keepAlive: true }),
+  'https:': new (require('https').Agent)({ keepAlive: true }),
+};
+
 // A remote database. `auth` is {basic: [user, password]} or {bearer: token} or null.
-function remote(url, auth) {
+function remote(url, auth, { keepAlive = false } = {}) {
   let header = null;
   if (auth && auth.basic) {
     header = 'Basic ' + Buffer.from(auth.basic.join(':')).toString('base64');
@@ -24,6 +32,7 @@ function remote(url, auth) {
   return new PouchDB(url, {
     fetch(u, opts) {
       if (header) opts.headers.set('Authorization', header);
+      if (keepAlive) opts.agent = keepAliveAgents[new URL(u).protocol];
       return PouchDB.fetch(u, opts);
     },
   });
