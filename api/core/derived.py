@@ -73,8 +73,11 @@ class DerivedIndex:
             if len(rows) < _BATCH:
                 return
 
-    def query(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
-        self.catch_up()
+    def query(self, sql: str, params: tuple | list = (), *, catch_up: bool = True) -> list[sqlite3.Row]:
+        """Rows of `sql`, after following the feeds (a caller running several queries for one
+        answer catches up on the first only)."""
+        if catch_up:
+            self.catch_up()
         with self.lock:
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description]

@@ -31,7 +31,6 @@ from sync.naming import physical_name
 
 from .repository import header_id, parse_doc_id
 
-SERVER_ONLY_TREE_PREFIXES = ("treever:", "treemeta:", "treestarter:")
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 
 
@@ -164,7 +163,7 @@ class SessionsPolicy(RolePolicy):
         self.check_db(principal, db, "write")
         docid = doc.get("_id") if isinstance(doc.get("_id"), str) else ""
         if db == "trees":
-            if docid.startswith(SERVER_ONLY_TREE_PREFIXES):
+            if docid.startswith(self.SERVER_ONLY_PREFIXES["trees"]):
                 if _same_content(doc, current) and not doc.get("_deleted"):
                     return  # a replica pushing back the server's own revision unchanged
                 raise Forbidden(f"{docid} is written by the server only (published versions and "

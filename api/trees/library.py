@@ -165,7 +165,8 @@ def search(index, *, q: str | None, category: str | None, tag: str | None, sort:
     details = index.query(
         "SELECT t.*, m.latest_version, m.published_at, m.updated_at, m.starter, "
         "(SELECT COUNT(*) FROM lib_usage x WHERE x.tree_id = t.id) AS usage "
-        f"FROM lib_trees t LEFT JOIN lib_meta m ON m.id = t.id WHERE t.id IN ({','.join('?' * len(ids))})", ids)
+        f"FROM lib_trees t LEFT JOIN lib_meta m ON m.id = t.id WHERE t.id IN ({','.join('?' * len(ids))})", ids,
+        catch_up=False)
     by_id = {r["id"]: r for r in details}
     out = []
     for r in page:

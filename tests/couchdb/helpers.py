@@ -7,8 +7,6 @@ through the same Node scripts.
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -51,21 +49,13 @@ class CouchDBServer(sync_helpers.PouchDBServer):
 class CouchSyncServer(sync_helpers.SyncServer):
     """The sync tests' app (same principals and policies) over CouchStore."""
 
+    app_dir = HERE
+    app = "app_couch:app"
+
     def __init__(self, data_dir: Path, couch: CouchDBServer, policy: str = "role") -> None:
         super().__init__(data_dir, policy=policy)
         self.env.update({"BRANCHLINE_TEST_COUCHDB_URL": couch.url,
                          "BRANCHLINE_TEST_COUCHDB_USER": couch.user,
                          "BRANCHLINE_TEST_COUCHDB_PASSWORD": couch.password})
-
-    def start(self) -> "CouchSyncServer":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "app_couch:app",
-                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                 "--no-access-log", "--timeout-graceful-shutdown", "1"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        poll(self._ready, timeout=30, message=f"sync server on {self.url} (log {self.log_path})")
-        return self
 
 

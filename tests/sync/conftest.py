@@ -37,6 +37,10 @@ from tests.conftest import free_port, wait_until as poll  # noqa: E402
 class SyncServer:
     """uvicorn + the sync router over EmbeddedStore, in a subprocess; restartable in place."""
 
+    # The ASGI app uvicorn loads (subclasses serve the same router over another store).
+    app_dir: Path = APP_DIR
+    app: str = "app_for_tests:app"
+
     def __init__(self, data_dir: Path, policy: str = "role", port: int | None = None) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
@@ -53,7 +57,7 @@ class SyncServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(APP_DIR), "app_for_tests:app",
+                [sys.executable, "-m", "uvicorn", "--app-dir", str(self.app_dir), self.app,
                  "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                  "--no-access-log", "--timeout-graceful-shutdown", "1"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
