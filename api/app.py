@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from sync.http import SyncFirst
+
 from .core.context import AppContext
 from .core.errors import install_error_handlers
 from .settings import Settings, get_settings
@@ -15,6 +17,10 @@ API_DESCRIPTION = """Branchline's public API (v1). Errors are always JSON `{"err
 the matching status. Authenticate with `Authorization: Bearer <access token>` (from
 `/api/v1/auth/login`) or an API key (Bearer, or HTTP Basic with user `apikey`). Each tenant's
 CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api/v1/me`)."""
+
+
+class BranchlineApp(SyncFirst, FastAPI):
+    """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`)."""
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -32,7 +38,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
             registry.close()
         app.state.ctx.store.close()
 
-    app = FastAPI(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
+    app = BranchlineApp(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
                   lifespan=lifespan)
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)

@@ -18,7 +18,7 @@ def welcome_uuid(tenant_id: str) -> str:
 
 
 def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
-    from sync.http import build_sync_router  # noqa: PLC0415
+    from sync.http import SyncFrontDoor, build_sync_router  # noqa: PLC0415
 
     ctx = app.state.ctx
     # Features install their policy in their start-up hooks (the sessions feature installs
@@ -43,6 +43,8 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
     router = build_sync_router(lambda: ctx.store, authenticate, policy, welcome_uuid,
                                authenticate_cached=authenticate_cached)
     app.include_router(router)
+    # Served ahead of the middleware stack when the app mixes in SyncFirst (api.app does).
+    app.sync_front_door = SyncFrontDoor(router.sync_api)  # type: ignore[attr-defined]
     # Requests are matched against the app's routes in order, and FastAPI's matching costs
     # several microseconds per route: with the sync routes last, it was most of the
     # server's work on a `GET /db`. A replication makes hundreds of /sync/ requests, so

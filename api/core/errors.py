@@ -21,6 +21,7 @@ from sync.errors import (  # noqa: F401  (re-exported for feature code)
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
+    UNEXPECTED_REASON,
     TooManyRequests,
     Unauthorized,
     Unprocessable,
@@ -83,6 +84,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_server_error",
-                              "The server failed unexpectedly; nothing was changed by this request. "
-                              "Try again, and report it if it persists.")
+        return error_response(500, "internal_server_error", UNEXPECTED_REASON)

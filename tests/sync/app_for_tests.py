@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from sync.access import Principal, RolePolicy
 from sync.embedded import EmbeddedStore
 from sync.errors import BranchlineError, Unauthorized
-from sync.http import build_sync_router
+from sync.http import SyncFirst, SyncFrontDoor, build_sync_router
 from sync.naming import physical_name
 
 PASSWORD = "s3cret-pass"
@@ -134,6 +134,10 @@ class DocPolicy(RolePolicy):
         return out
 
 
+class SyncTestApp(SyncFirst, FastAPI):
+    """Serves /sync/ ahead of the middleware stack, as the real app does."""
+
+
 def create_app() -> FastAPI:
     data_dir = os.environ["BRANCHLINE_TEST_DATA_DIR"]
     store = CountingStore(data_dir)
@@ -141,7 +145,7 @@ def create_app() -> FastAPI:
     # A stable uuid per tenant and data folder, as the real app derives it.
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, os.path.abspath(data_dir))
 
-    app = FastAPI(title="Branchline sync (tests)")
+    app = SyncTestApp(title="Branchline sync (tests)")
 
     @app.exception_handler(BranchlineError)
     async def branchline_error(request: Request, exc: BranchlineError) -> JSONResponse:
@@ -162,6 +166,7 @@ def create_app() -> FastAPI:
                 "waiting_feeds": router.sync_api.notifier.waiting()}
 
     app.include_router(router)
+    app.sync_front_door = SyncFrontDoor(router.sync_api)
     return app
 
 
