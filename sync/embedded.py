@@ -146,13 +146,10 @@ def _decode_base64(name: str, data: Any) -> bytes:
 
 def _split_body(doc: Doc) -> Doc:
     """The stored part of a document: user fields plus `_attachments` (added later)."""
-    body = {}
-    for key, value in doc.items():
-        if key.startswith("_"):
-            if key not in _ALLOWED_SPECIALS:
-                raise BadRequest(f"Bad special document member: {key}", error="doc_validation")
-            continue
-        body[key] = value
+    body = {key: value for key, value in doc.items() if key[:1] != "_"}
+    if len(body) < len(doc) and not (doc.keys() - body.keys()) <= _ALLOWED_SPECIALS:
+        bad = next(key for key in doc if key[:1] == "_" and key not in _ALLOWED_SPECIALS)
+        raise BadRequest(f"Bad special document member: {bad}", error="doc_validation")
     return body
 
 
@@ -161,9 +158,9 @@ def _split_body(doc: Doc) -> Doc:
 # thread (a replication makes hundreds of such requests and each hand-off costs more than
 # the read). On the event loop nothing may wait: in non-blocking mode a lock held by another
 # thread, or a database not opened yet, raises `WouldBlock`, and the caller runs the request
-# on a worker thread instead. Only reads and small `_local` writes are run this way, and a
-# write refuses before it starts (SQLite's write lock taken by another process), so
-# starting over is harmless.
+# on a worker thread instead. Reads, `_local` writes and small `_bulk_docs` batches are run
+# this way, and a write refuses before it starts (SQLite's write lock taken by another
+# process), so starting over is harmless.
 _mode = threading.local()
 
 
@@ -776,7 +773,7 @@ class EmbeddedDatabase:
             if changed and revtree.stem(merged, self._revs_limit) != state.tree:
                 self._commit_tree(state, merged, batch)
             return rev
-        atts = self._replicated_attachments(doc.get("_attachments"), revtree.rev_pos(rev), batch)
+        atts = self._replicated_attachments(doc.get("_attachments"), rev, batch)
         if atts:
             body["_attachments"] = atts
         merged, _ = revtree.merge(state.tree, path, deleted)
@@ -784,9 +781,10 @@ class EmbeddedDatabase:
         self._commit_tree(state, merged, batch)
         return rev
 
-    def _replicated_attachments(self, atts: Any, pos: int, batch: _Batch) -> Doc:
+    def _replicated_attachments(self, atts: Any, rev: str, batch: _Batch) -> Doc:
         if not atts:
             return {}
+        pos = revtree.rev_pos(rev)
         if not isinstance(atts, dict):
             raise BadRequest("_attachments must be an object of name: attachment.")
         out: Doc = {}
@@ -843,19 +841,38 @@ class EmbeddedDatabase:
                     out.append({"id": docid, "docs": [error("bad_request",
                                                             "Each request needs an id.")]})
                     continue
+                row = rows.get(docid)
+                if (isinstance(rev, str) and row is not None and not attachments
+                        and atts_since is None):
+                    # The replicator's request, answered without the general machinery:
+                    # one stored leaf revision (only leaves keep bodies) with no
+                    # attachments. Anything else takes the general path below.
+                    tree = row[0]
+                    node = tree.get(rev)
+                    raw = bodies.get((docid, rev))
+                    if (node is not None and raw is not None and b'"_attachments"' not in raw
+                            and (not latest or len(tree) == 1 or revtree.is_leaf(tree, rev))):
+                        doc = {"_id": docid, "_rev": rev}
+                        doc.update(orjson.loads(raw))
+                        if node[1]:
+                            doc["_deleted"] = True
+                        if revs:
+                            doc["_revisions"] = revtree.revisions(tree, rev)
+                        out.append({"id": docid, "docs": [{"ok": doc}]})
+                        continue
                 try:
                     if rev is None and docid.startswith("_local/"):
                         docs = [{"ok": self.get(docid, revs=revs, attachments=attachments,
                                                 atts_since=atts_since)}]
                     elif rev is None:
                         docs = [{"ok": self._get_from(
-                            docid, rows.get(docid), body_of, rev=None, revs=revs,
+                            docid, row, body_of, rev=None, revs=revs,
                             revs_info=False, conflicts=False, deleted_conflicts=False,
                             attachments=attachments, atts_since=atts_since, latest=False,
                             local_seq=False)}]
                     else:
                         docs = []
-                        for entry in self._open_revs_from(docid, rows.get(docid), body_of, [rev],
+                        for entry in self._open_revs_from(docid, row, body_of, [rev],
                                                           revs=revs,
                                                           attachments=attachments,
                                                           atts_since=atts_since, latest=latest):
@@ -1037,7 +1054,10 @@ class EmbeddedDatabase:
                 for seq, docid, winner, deleted, tree_blob, body_blob in conn.execute(sql, params):
                     if id_filter is not None and docid not in id_filter:
                         continue
-                    tree = revtree.loads(tree_blob) if need_tree else None
+                    # A one-revision tree (most documents) is `{"rev":[null,0]}`: its only
+                    # leaf is the winner, so all_docs rows need not parse it.
+                    tree = (revtree.loads(tree_blob)
+                            if need_body or (need_tree and b"]," in tree_blob) else None)
                     doc = None
                     if need_body:
                         body = orjson.loads(body_blob) if body_blob else {}
@@ -1045,7 +1065,7 @@ class EmbeddedDatabase:
                                            attachments=attachments, winner=winner)
                         if match is not None and not match(doc):
                             continue
-                    if style == "all_docs" and len(tree) > 1:
+                    if style == "all_docs" and tree is not None and len(tree) > 1:
                         revs = revtree.leaves(tree)
                         if revs[0] != winner:
                             revs.remove(winner)

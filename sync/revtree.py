@@ -114,10 +114,15 @@ def revisions(tree: Tree, rev: str) -> dict[str, Any]:
     return {"start": rev_pos(rev), "ids": [r.split("-", 1)[1] for r in chain]}
 
 
+def is_leaf(tree: Tree, rev: str) -> bool:
+    """Whether `rev` is in `tree` and nothing descends from it."""
+    return rev in tree and all(node[0] != rev for node in tree.values())
+
+
 def descendant_leaves(tree: Tree, rev: str) -> list[str]:
     """Leaves that have `rev` as an ancestor (or are `rev`), best first."""
-    if rev in tree and all(node[0] != rev for node in tree.values()):
-        return [rev]  # `rev` is itself a leaf: nothing descends from it
+    if is_leaf(tree, rev):
+        return [rev]  # nothing descends from it
     out = []
     for leaf in leaves(tree):
         cur: str | None = leaf
@@ -241,7 +246,10 @@ def new_rev(parent: str | None, deleted: bool, body: dict[str, Any],
 
 
 def dumps(tree: Tree) -> bytes:
-    """Compact storage form: deleted as 0/1."""
+    """Compact storage form: deleted as 0/1.
+
+    Readers rely on the compact form: a stored tree without `],` has one revision
+    (see `EmbeddedDatabase.changes`)."""
     return orjson.dumps({rev: [n[0], 1 if n[1] else 0] for rev, n in tree.items()})
 
 
