@@ -7,6 +7,10 @@ at most 0.5), the peak RSS of our server process, and each server's CPU seconds 
 (user + system, from /proc): on a shared machine wall times swing with whatever else
 runs, while a server's CPU per replication barely moves, so compare changes by CPU.
 
+Each round also times the same client replicating memory-to-memory (no server, no
+network): the client's own work, which both servers' times include. The time each server
+adds above that floor is the part a server can change, and is printed too.
+
     npm ci --prefix tests/node      # once
     .venv/bin/python benchmarks/sync_replication.py [--docs 10000] [--rounds 3]
 
@@ -93,7 +97,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_client(url: str, auth, docs: int) -> dict:
+def run_client(url: str | None, auth, docs: int) -> dict:
     args = {"url": url, "auth": {"basic": list(auth)} if auth else None, "n": docs}
     out = subprocess.run(["node", str(NODE_DIR / "bench.js"), json.dumps(args)], cwd=NODE_DIR,
                          capture_output=True, text=True, timeout=1800)
@@ -117,8 +121,16 @@ def main() -> None:
         ours, ours_url = start_ours(tmp_path / "ours")
         ref, ref_url = start_pouchdb_server(tmp_path / "pouchdb-server")
         results: dict[str, list[dict]] = {"branchline": [], "pouchdb-server": []}
+        floors: list[dict] = []
         try:
             for round_no in range(args.rounds):
+                # The same client replicating memory-to-memory: what the PouchDB client
+                # itself costs, included in both servers' times.
+                floor = run_client(None, None, args.docs)
+                floors.append(floor)
+                print(f"round {round_no + 1} {'PouchDB floor':15s} push {floor['push_ms'] / 1000:6.2f} s  "
+                      f"pull {floor['pull_ms'] / 1000:6.2f} s  total {floor['total_ms'] / 1000:6.2f} s  "
+                      "(memory to memory, no server)", flush=True)
                 name = "bench-" + uuid.uuid4().hex[:8]
                 order = [("branchline", ours_url, AUTH), ("pouchdb-server", ref_url, None)]
                 if round_no % 2:
@@ -156,6 +168,11 @@ def main() -> None:
     print(f"ratio                {ratio:6.2f}  best/best (target <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'})")
     print(f"ratio per round      {', '.join(f'{x:.2f}' for x in paired)}  "
           f"(median {paired[len(paired) // 2]:.2f})")
+    floor_s = min(f["total_ms"] for f in floors) / 1000
+    above = (ours_s - floor_s) / (ref_s - floor_s) if ref_s > floor_s else float("nan")
+    print(f"PouchDB floor        {floor_s:6.2f} s  (the same client memory to memory; both times include it)")
+    print(f"above the floor      branchline {ours_s - floor_s:+.2f} s, pouchdb-server "
+          f"{ref_s - floor_s:+.2f} s: ratio {above:.2f}")
     print(f"branchline peak RSS  {rss:6.1f} MB")
     cpu = {k: sorted(r["server_cpu_s"] for r in v) for k, v in results.items()}
     med = {k: v[len(v) // 2] for k, v in cpu.items()}
@@ -164,6 +181,7 @@ def main() -> None:
     print(f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(json.dumps({"docs": args.docs, "branchline_s": round(ours_s, 3), "pouchdb_server_s": round(ref_s, 3),
                       "ratio": round(ratio, 3), "round_ratios": [round(x, 3) for x in paired],
+                      "floor_s": round(floor_s, 3), "above_floor_ratio": round(above, 3),
                       "branchline_peak_rss_mb": round(rss, 1),
                       "branchline_cpu_s": [round(x, 3) for x in cpu["branchline"]],
                       "pouchdb_server_cpu_s": [round(x, 3) for x in cpu["pouchdb-server"]],

@@ -1,13 +1,17 @@
 'use strict';
 // Benchmark: one PouchDB client (memory adapter) pushes N ~1 KB documents, then a second
 // client pulls them all. args: {url, auth, n}. Times in milliseconds.
+// With `url: null` the middle database is another in-memory PouchDB: PouchDB's own
+// memory-to-memory replication of the same data, for reference (the client's own share of
+// the work, which every server's time includes).
 const { local, remote, makeDocs, replicate, main } = require('./lib');
 
 main(async ({ url, auth, n }) => {
   const a = local('bench-push');
   const b = local('bench-pull');
   await a.bulkDocs(makeDocs(n));
-  const server = remote(url, auth, { keepAlive: true });  // as a browser does
+  const server = url ? remote(url, auth, { keepAlive: true })  // as a browser does
+    : local('bench-middle');
   let t = Date.now();
   const push = await replicate(a, server);
   const pushMs = Date.now() - t;
