@@ -156,6 +156,21 @@ async function cacheExportContext(account: Account): Promise<void> {
   localStorage.setItem(`bl.names.${t}`, JSON.stringify(names));
 }
 
+export interface DirectoryEntry {
+  id: string;
+  display_name: string;
+}
+
+/** Every member of the tenant (id and display name; any role may ask). Needs the network;
+ * the names are kept so shared sessions and their exports can name people offline too. */
+export async function loadDirectory(tenantId: string): Promise<DirectoryEntry[]> {
+  const answer = await api<{ items: DirectoryEntry[] }>("/api/v1/users/directory");
+  const names = exportNames(tenantId);
+  for (const u of answer.items) names[u.id] = u.display_name;
+  localStorage.setItem(`bl.names.${tenantId}`, JSON.stringify(names));
+  return answer.items;
+}
+
 function readJson<T>(key: string, fallback: T): T {
   try {
     const raw = localStorage.getItem(key);

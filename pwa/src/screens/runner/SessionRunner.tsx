@@ -1,9 +1,10 @@
 // The runner: one step at a time, every answer and note written to the device at once.
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { device, exportNames, useLocal, useSignIn } from "../../data";
 import { useSession } from "../../data/hooks";
 import { addEvent, editHeader } from "../../data/sessions";
 import { browserTimers, ThrottledSaver } from "../../data/throttle";
+import { sessionRights, type SessionRights } from "../../shared/access";
 import { fill, type SessionState } from "../../shared/fold";
 import { navigate } from "../../router";
 import { Button, ErrorBox, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
@@ -12,8 +13,9 @@ import { StepCard, type TreeNode } from "./StepCard";
 import { StepAttachments } from "./StepAttachments";
 import { StepTimeline } from "./StepTimeline";
 import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
+import { AbandonDialog, EditDetailsDialog, SessionMenuDialog, ShareDialog } from "./SessionMenu";
 
-type DialogName = "custom" | "finish" | "shortcuts" | null;
+type DialogName = "custom" | "finish" | "shortcuts" | "session" | "details" | "share" | "abandon" | null;
 
 function typingIn(target: EventTarget | null): boolean {
   const el = target as HTMLElement | null;
@@ -106,6 +108,15 @@ export function SessionRunner({ sid }: { sid: string }) {
   const tree = bundle?.tree as { nodes?: Record<string, TreeNode>; title?: string } | null | undefined;
   const node = state && tree?.nodes ? tree.nodes[state.current_node] : undefined;
   const running = state?.status === "in_progress";
+  const header0 = bundle?.header;
+  const account = signin?.account;
+  // What the server's sync policy lets this user do here; the runner offers nothing more.
+  const rights: SessionRights | null = useMemo(
+    () => (header0 && account ? sessionRights(header0, { id: account.user.id, role: account.role }) : null),
+    [header0, account],
+  );
+  const canWrite = !!rights?.write;
+  const closeDialog = useCallback(() => setDialog(null), []);
 
   const answer = useCallback(
     async (value: string, extra: Record<string, unknown> = {}) => {
@@ -121,7 +132,7 @@ export function SessionRunner({ sid }: { sid: string }) {
     [state, write, busy],
   );
 
-  const canBack = !!state && running && (state.path.length > 0 || state.custom_steps.length > 0);
+  const canBack = !!state && running && canWrite && (state.path.length > 0 || state.custom_steps.length > 0);
   const back = useCallback(async () => {
     if (!canBack) return;
     await notes.current?.flush();
@@ -136,6 +147,17 @@ export function SessionRunner({ sid }: { sid: string }) {
       await editHeader(local, Date.now(), sid, { status: "completed" });
       setDialog(null);
       navigate(`/s/${sid}/export`);
+    },
+    [local, sid, write],
+  );
+
+  const abandon = useCallback(
+    async (fields: { reason?: string }) => {
+      if (!local) return;
+      await notes.current?.flush();
+      await write("abandoned", fields);
+      await editHeader(local, Date.now(), sid, { status: "abandoned" });
+      setDialog(null);
     },
     [local, sid, write],
   );
@@ -172,7 +194,7 @@ export function SessionRunner({ sid }: { sid: string }) {
       const k = e.key;
       if (k === "?") return setDialog("shortcuts");
       if (k === "e" || k === "E") return navigate(`/s/${sid}/export`);
-      if (!running || !node) return;
+      if (!running || !node || !canWrite) return;
       if (k === "Backspace") {
         e.preventDefault();
         void back();
@@ -196,7 +218,7 @@ export function SessionRunner({ sid }: { sid: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [dialog, node, running, answer, back, sid]);
+  }, [dialog, node, running, canWrite, answer, back, sid]);
 
   if (session.loading) return <Loading label="Opening the session…" />;
   if (session.error || !bundle) {
@@ -209,7 +231,7 @@ export function SessionRunner({ sid }: { sid: string }) {
       </ErrorBox>
     );
   }
-  if (!state || !tree) {
+  if (!state || !tree || !rights || !signin) {
     return <Loading label="Downloading this session's tree version…" />;
   }
 
@@ -239,7 +261,7 @@ export function SessionRunner({ sid }: { sid: string }) {
           <p className="truncate text-xs font-semibold tracking-wide text-slate-500 uppercase">
             {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
           </p>
-          <h1 className="truncate text-lg font-semibold text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
+          <h1 className="line-clamp-2 text-lg leading-snug font-semibold break-words text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
             {header.title || tree.title}
           </h1>
         </div>
@@ -249,6 +271,9 @@ export function SessionRunner({ sid }: { sid: string }) {
               ?
             </Button>
           </span>
+          <Button onClick={() => setDialog("session")} aria-haspopup="dialog">
+            Session
+          </Button>
           <Button onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
         </div>
       </div>
@@ -256,10 +281,55 @@ export function SessionRunner({ sid }: { sid: string }) {
     </div>
   );
 
-  if (!running) return <SessionSummary sid={sid} state={state} headerBlock={headerBlock} onReopen={async () => {
-    await write("reopened");
-    if (local) await editHeader(local, Date.now(), sid, { status: "in_progress" });
-  }} />;
+  const sessionDialogs = (
+    <>
+      {dialog === "session" && (
+        <SessionMenuDialog rights={rights} running={running} sharedCount={(header.shared_with || []).length} onClose={closeDialog} onPick={setDialog} />
+      )}
+      {dialog === "details" && (
+        <EditDetailsDialog
+          ticket={header.ticket || ""}
+          title={header.title || tree.title || ""}
+          onClose={closeDialog}
+          onSave={async (changes) => {
+            if (local) await editHeader(local, Date.now(), sid, changes);
+          }}
+        />
+      )}
+      {dialog === "share" && (
+        <ShareDialog
+          tenantId={signin.account.tenant.id}
+          meId={signin.account.user.id}
+          ownerId={header.owner_id}
+          sharedWith={header.shared_with || []}
+          canShare={rights.share}
+          onClose={closeDialog}
+          onSave={async (shared_with) => {
+            if (local) await editHeader(local, Date.now(), sid, { shared_with });
+          }}
+        />
+      )}
+      {dialog === "abandon" && <AbandonDialog onClose={closeDialog} onAbandon={abandon} />}
+    </>
+  );
+
+  if (!running || !canWrite) {
+    return (
+      <>
+        <SessionSummary
+          sid={sid}
+          state={state}
+          rights={rights}
+          headerBlock={headerBlock}
+          onReopen={async () => {
+            await write("reopened");
+            if (local) await editHeader(local, Date.now(), sid, { status: "in_progress" });
+          }}
+        />
+        {sessionDialogs}
+      </>
+    );
+  }
 
   return (
     <div className="space-y-5">
@@ -368,6 +438,7 @@ export function SessionRunner({ sid }: { sid: string }) {
         />
       )}
       {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
+      {sessionDialogs}
     </div>
   );
 }
@@ -392,16 +463,27 @@ function ResolutionPanel({ state, onFinish }: { state: SessionState; onFinish: (
   );
 }
 
-function SessionSummary({ sid, state, headerBlock, onReopen }: { sid: string; state: SessionState; headerBlock: React.ReactNode; onReopen: () => Promise<void> }) {
+function SessionSummary({ sid, state, rights, headerBlock, onReopen }: { sid: string; state: SessionState; rights: SessionRights; headerBlock: React.ReactNode; onReopen: () => Promise<void> }) {
   const [busy, setBusy] = useState(false);
-  const label = state.status === "abandoned" ? "Abandoned" : state.outcome ? state.outcome[0].toUpperCase() + state.outcome.slice(1) : "Completed";
+  const abandoned = state.status === "abandoned";
+  const inProgress = state.status === "in_progress";
+  const label = inProgress ? "In progress" : abandoned ? "Abandoned" : state.outcome ? state.outcome[0].toUpperCase() + state.outcome.slice(1) : "Completed";
+  const caption = inProgress ? "Read only" : abandoned ? "Session abandoned" : "Session finished";
+  let reason: string | null = null;
+  for (const h of state.history) if (h.type === "abandoned") reason = h.reason;
   return (
     <div className="space-y-5">
       {headerBlock}
-      <div className="rounded-3xl border border-slate-200 bg-white p-5 shadow-sm sm:p-7 dark:border-slate-800 dark:bg-slate-900" data-testid="session-summary">
-        <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">Session {state.status === "abandoned" ? "abandoned" : "finished"}</p>
+      <div className="rounded-3xl border border-slate-200 bg-white p-5 shadow-sm sm:p-7 dark:border-slate-800 dark:bg-slate-900" data-testid="session-summary" data-status={state.status}>
+        <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{caption}</p>
         <p className="mt-1 text-2xl font-semibold text-slate-900 dark:text-white">{label}</p>
-        {state.summary && <p className="mt-3 whitespace-pre-wrap text-slate-700 dark:text-slate-300">{state.summary}</p>}
+        {abandoned && reason && (
+          <p className="mt-3 whitespace-pre-wrap text-slate-700 dark:text-slate-300" data-testid="abandon-reason">
+            <span className="font-semibold">Reason:</span> {reason}
+          </p>
+        )}
+        {!abandoned && state.summary && <p className="mt-3 whitespace-pre-wrap text-slate-700 dark:text-slate-300">{state.summary}</p>}
+        {rights.readOnlyReason && <p className="mt-3 text-sm text-slate-600 dark:text-slate-400">{rights.readOnlyReason}</p>}
         <p className="mt-3 text-sm text-slate-500">
           {state.path.length} step{state.path.length === 1 ? "" : "s"} · {formatDuration(state.elapsed_ms)}
           {state.ended_at ? ` · ended ${new Date(state.ended_at).toLocaleString()}` : ""}
@@ -410,19 +492,21 @@ function SessionSummary({ sid, state, headerBlock, onReopen }: { sid: string; st
           <Button tone="primary" onClick={() => navigate(`/s/${sid}/export`)}>
             Export notes
           </Button>
-          <Button
-            busy={busy}
-            onClick={async () => {
-              setBusy(true);
-              try {
-                await onReopen();
-              } finally {
-                setBusy(false);
-              }
-            }}
-          >
-            Reopen
-          </Button>
+          {rights.write && !inProgress && (
+            <Button
+              busy={busy}
+              onClick={async () => {
+                setBusy(true);
+                try {
+                  await onReopen();
+                } finally {
+                  setBusy(false);
+                }
+              }}
+            >
+              Reopen
+            </Button>
+          )}
         </div>
       </div>
       <section aria-labelledby="record">
