@@ -937,10 +937,9 @@ def build_sync_router(get_store: Callable[[], Store],
                      include_in_schema=False)
 
     # The FastAPI routes below are never reached (the routes above match first); they keep
-    # the endpoint and its description in the OpenAPI document.
+    # the endpoint and its description in the OpenAPI document, one operation per method
+    # (OpenAPI operation ids must be unique, and FastAPI gives a many-method route one id).
 
-    @router.api_route("/sync/{tenant_id}", methods=methods, include_in_schema=False)
-    @router.api_route("/sync/{tenant_id}/{path:path}", methods=methods)
     async def couchdb_api(tenant_id: str, request: Request) -> Response:
         """CouchDB's HTTP API for the tenant's databases, for PouchDB replication.
 
@@ -951,6 +950,13 @@ def build_sync_router(get_store: Callable[[], Store],
         answer 501 `not_implemented`. Errors are CouchDB's `{error, reason}`.
         """
         return await api.handle(request, tenant_id)
+
+    router.add_api_route("/sync/{tenant_id}", couchdb_api, methods=methods,
+                         include_in_schema=False)
+    # COPY is not an OpenAPI method; it is routed (for CouchDB's 405) but not documented.
+    for method in (m for m in methods if m != "COPY"):
+        router.add_api_route("/sync/{tenant_id}/{path:path}", couchdb_api, methods=[method],
+                             operation_id=f"couchdb_api_{method.lower()}")
 
     router.sync_api = api  # type: ignore[attr-defined]  # lets the app reach the notifier
     return router
