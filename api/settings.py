@@ -6,6 +6,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,26 @@ _MIN_SECRET_LEN = 32
 
 class SettingsError(RuntimeError):
     """Bad configuration: startup stops with this message, which says how to fix it."""
+
+
+def _public_endpoint_problem(url: str) -> str | None:
+    """What is wrong with a public S3 endpoint, or None when it is usable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "is not an http:// or https:// URL"
+    if not parts.hostname:
+        return "has no host name"
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        return "has an invalid port"
+    if parts.username or parts.password:
+        return "contains credentials (devices get signed URLs; they need no password)"
+    # The path is signed too: a proxy that strips a prefix such as /s3 before passing the
+    # request on would break every signature.
+    if parts.path or parts.query or parts.fragment:
+        return "has a path, query or fragment (the bucket is addressed by path below the host)"
+    return None
 
 
 class Settings(BaseSettings):
@@ -50,6 +71,11 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: str | None = None
     s3_region: str = "us-east-1"
+    # The address devices reach the same S3 service at, when it differs from s3_endpoint
+    # (in docker-compose the server uses http://minio:9000, a name no phone can resolve).
+    # Only pre-signed URLs use it: SigV4 signs the host, so a URL signed for s3_endpoint
+    # cannot be rewritten afterwards; it has to be signed for this address.
+    s3_public_endpoint: str | None = None  # e.g. https://files.example-msp.com
 
     # Backups of the embedded backend (api/backups): a nightly snapshot of every tenant.
     backup_enabled: bool = True
@@ -70,6 +96,18 @@ class Settings(BaseSettings):
         if self.s3_bucket and bool(self.s3_access_key) != bool(self.s3_secret_key):
             raise SettingsError("Set both BRANCHLINE_S3_ACCESS_KEY and BRANCHLINE_S3_SECRET_KEY, or neither "
                                 "(then boto3's usual credential chain is used).")
+        # docker-compose passes an unset variable through as "": that means "not set".
+        self.s3_public_endpoint = (self.s3_public_endpoint or "").strip().rstrip("/") or None
+        if self.s3_public_endpoint:
+            if not self.s3_bucket:
+                raise SettingsError("BRANCHLINE_S3_PUBLIC_ENDPOINT is set but BRANCHLINE_S3_BUCKET is not: the public "
+                                    "endpoint only changes the pre-signed URLs of S3 storage. Set the bucket (and "
+                                    "BRANCHLINE_S3_ENDPOINT), or leave the public endpoint out.")
+            problem = _public_endpoint_problem(self.s3_public_endpoint)
+            if problem:
+                raise SettingsError(f"BRANCHLINE_S3_PUBLIC_ENDPOINT={self.s3_public_endpoint!r} {problem}. Give the "
+                                    "address phones reach the S3 service at, as http(s)://host[:port], e.g. "
+                                    "https://files.example-msp.com or http://192.168.1.20:9000.")
         if self.backend == "couchdb" and not self.couchdb_url:
             raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_COUCHDB_URL (e.g. http://couchdb:5984).")
         if self.backend == "couchdb" and not self.secret_key:

@@ -8,6 +8,8 @@
   `{tenant_id}/incoming/{attachment_id}` through a pre-signed PUT; only after the server
   has checked those bytes are they written to the final key, so the final key only ever
   holds checked content, and a pre-signed URL can never overwrite a confirmed file.
+  Pre-signed URLs are signed for `s3_public_endpoint` when it is set (the address devices
+  reach the bucket at); everything the server does itself goes to `s3_endpoint`.
 
 Keys are built here only, from a validated tenant id and attachment id.
 """
@@ -100,8 +102,11 @@ class S3Storage:
     kind = "s3"
     presigns = True
 
-    def __init__(self, client, bucket: str) -> None:
+    def __init__(self, client, bucket: str, presign_client=None) -> None:
+        """`client` makes every call the server sends itself; `presign_client` (default: the
+        same) only signs the URLs handed to devices."""
         self.client = client
+        self.presign_client = presign_client or client
         self.bucket = bucket
         self._bucket_checked = False
 
@@ -110,15 +115,25 @@ class S3Storage:
         import boto3  # noqa: PLC0415  (only needed when S3 is configured)
         from botocore.config import Config  # noqa: PLC0415
 
-        client = boto3.client(
-            "s3", endpoint_url=settings.s3_endpoint or None, region_name=settings.s3_region,
-            aws_access_key_id=settings.s3_access_key or None,
-            aws_secret_access_key=settings.s3_secret_key or None,
-            # Path-style addressing works with MinIO and every S3; SigV4 is what pre-signed
-            # URLs need everywhere.
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                          retries={"max_attempts": 3, "mode": "standard"}))
-        return cls(client, settings.s3_bucket)
+        # One session: with boto3's credential chain, both clients share what it found.
+        session = boto3.session.Session()
+
+        def client_for(endpoint: str | None):
+            return session.client(
+                "s3", endpoint_url=endpoint or None, region_name=settings.s3_region,
+                aws_access_key_id=settings.s3_access_key or None,
+                aws_secret_access_key=settings.s3_secret_key or None,
+                # Path-style addressing works with MinIO and every S3; SigV4 is what pre-signed
+                # URLs need everywhere.
+                config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                              retries={"max_attempts": 3, "mode": "standard"}))
+
+        client = client_for(settings.s3_endpoint)
+        # SigV4 signs the Host header, so a URL signed for the server's address of the bucket
+        # (http://minio:9000 in docker-compose) cannot be rewritten to the address phones use:
+        # it must be signed for that address. Signing is local, so this client never connects.
+        presign_client = client_for(settings.s3_public_endpoint) if settings.s3_public_endpoint else client
+        return cls(client, settings.s3_bucket, presign_client)
 
     # --- keys ------------------------------------------------------------------------------
     @staticmethod
@@ -191,7 +206,7 @@ class S3Storage:
                     expires_in: int) -> str:
         """A URL a device PUTs the file to: the incoming key, this content type and length only."""
         self._ensure_bucket()
-        return self.client.generate_presigned_url(
+        return self.presign_client.generate_presigned_url(
             "put_object", ExpiresIn=expires_in, HttpMethod="PUT",
             Params={"Bucket": self.bucket, "Key": self.incoming_key(tenant_id, attachment_id),
                     "ContentType": content_type, "ContentLength": size})
@@ -199,7 +214,7 @@ class S3Storage:
     def presign_get(self, tenant_id: str, attachment_id: str, content_type: str, disposition: str,
                     expires_in: int) -> str:
         self._ensure_bucket()
-        return self.client.generate_presigned_url(
+        return self.presign_client.generate_presigned_url(
             "get_object", ExpiresIn=expires_in, HttpMethod="GET",
             Params={"Bucket": self.bucket, "Key": self.key(tenant_id, attachment_id),
                     "ResponseContentType": content_type, "ResponseContentDisposition": disposition})

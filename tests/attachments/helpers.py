@@ -94,3 +94,21 @@ def upload(http: httpx.Client, who, sid: str, data: bytes, *, name: str = "shot.
         query["attachment_id"] = attachment_id
     return http.post(f"/api/v1/sessions/{sid}/attachments", headers={**who.headers,
                      "Content-Type": "application/octet-stream"}, params=query, content=data)
+
+
+# --- the pre-signed flow on S3: presign, PUT straight to the bucket, confirm ----------------------
+
+def presign(http: httpx.Client, who, sid: str, data: bytes, **extra) -> httpx.Response:
+    body = {"node_id": "scope", "name": "shot.png", "size": len(data), "sha256": sha(data),
+            "content_type": "image/png", **extra}
+    return http.post(f"/api/v1/sessions/{sid}/attachments/presign", headers=who.headers, json=body)
+
+
+def put(answer: dict, data: bytes) -> httpx.Response:
+    """The device's PUT, to whatever URL the server signed, with the headers it asked for."""
+    up = answer["upload"]
+    return httpx.request(up["method"], up["url"], headers=up["headers"], content=data, timeout=30)
+
+
+def confirm(http: httpx.Client, who, sid: str, att_id: str, **params) -> httpx.Response:
+    return http.post(f"/api/v1/sessions/{sid}/attachments/{att_id}/confirm", headers=who.headers, params=params)

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.attachments.helpers import EXE, jpeg_with_gps, exif_of, new_id, png, publish_tree, sha, \
-    start_session, upload
+from tests.attachments.helpers import EXE, confirm, jpeg_with_gps, exif_of, new_id, png, presign, publish_tree, put, \
+    sha, start_session, upload
 from tests.conftest import ServerProcess
 
 BUCKET = "branchline-test"
@@ -24,7 +24,9 @@ BUCKET = "branchline-test"
 def server(tmp_path_factory, moto):
     env = {"BRANCHLINE_S3_ENDPOINT": moto.url, "BRANCHLINE_S3_BUCKET": BUCKET,
            "BRANCHLINE_S3_ACCESS_KEY": "testing", "BRANCHLINE_S3_SECRET_KEY": "testing-secret",
-           "BRANCHLINE_S3_REGION": "us-east-1"}
+           "BRANCHLINE_S3_REGION": "us-east-1",
+           # What docker-compose passes when the variable is not set: the same as leaving it out.
+           "BRANCHLINE_S3_PUBLIC_ENDPOINT": ""}
     srv = ServerProcess(tmp_path_factory.mktemp("server-s3"), env=env).start()
     yield srv
     srv.stop()
@@ -48,26 +50,13 @@ def keys(s3, tenant) -> list[str]:
     return sorted(o["Key"] for o in res.get("Contents", []))
 
 
-def presign(http, who, sid, data: bytes, **extra) -> httpx.Response:
-    body = {"node_id": "scope", "name": "shot.png", "size": len(data), "sha256": sha(data),
-            "content_type": "image/png", **extra}
-    return http.post(f"/api/v1/sessions/{sid}/attachments/presign", headers=who.headers, json=body)
-
-
-def put(answer: dict, data: bytes) -> httpx.Response:
-    up = answer["upload"]
-    return httpx.request(up["method"], up["url"], headers=up["headers"], content=data, timeout=30)
-
-
-def confirm(http, who, sid, att_id, **params) -> httpx.Response:
-    return http.post(f"/api/v1/sessions/{sid}/attachments/{att_id}/confirm", headers=who.headers, params=params)
-
-
-def test_presign_put_confirm_and_download_through_a_short_lived_url(http, tenant, sid, s3):
+def test_presign_put_confirm_and_download_through_a_short_lived_url(http, tenant, sid, s3, moto):
     data, att_id = png(), new_id()
     r = presign(http, tenant, sid, data, attachment_id=att_id)
     assert r.status_code == 201, r.text
     answer = r.json()
+    # Without BRANCHLINE_S3_PUBLIC_ENDPOINT, devices get the server's own address of the bucket.
+    assert answer["upload"]["url"].startswith(f"{moto.url}/{BUCKET}/")
     url = urlparse(answer["upload"]["url"])
     query = parse_qs(url.query)
     # Our rules, written into the URL: five minutes, the tenant's incoming area, SigV4.
@@ -89,7 +78,7 @@ def test_presign_put_confirm_and_download_through_a_short_lived_url(http, tenant
     assert confirm(http, tenant, sid, att_id).json()["created"] is False  # confirming again is harmless
 
     r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, follow_redirects=False)
-    assert r.status_code == 307
+    assert r.status_code == 307 and r.headers["location"].startswith(f"{moto.url}/{BUCKET}/")
     link = urlparse(r.headers["location"])
     assert parse_qs(link.query)["X-Amz-Expires"] == ["60"] and link.path == f"/{BUCKET}/{tenant.id}/{att_id}"
     got = httpx.get(r.headers["location"], timeout=30)
