@@ -86,7 +86,7 @@ class RolePolicy:
     # Documents only the server writes (through the store, never through sync): published
     # versions are immutable, and sidecars hold the server's own bookkeeping.
     SERVER_ONLY_PREFIXES: dict[str, tuple[str, ...]] = {
-        "trees": ("treever:", "treemeta:", "treestarter:"),
+        "trees": ("treever:", "treemeta:", "treestarter:", "treesug:"),
     }
 
     def check_write(self, principal: Principal, db: str, doc: dict[str, Any],

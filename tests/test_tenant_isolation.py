@@ -138,6 +138,15 @@ def _b_attachment(w: World) -> tuple[str, str]:
     return sid, r.json()["attachment_id"]
 
 
+def _b_suggestion(w: World) -> tuple[str, dict]:
+    """A custom step added in a session of B's: (tree id, the suggestion group naming it)."""
+    sid = _b_session(w)["session_id"]
+    r = w.http.post(f"/api/v1/sessions/{sid}/events", headers=w.b.headers,
+                    json={"type": "custom_step", "node_id": "scope", "text": "Checked B's clock.", "answer": "done"})
+    assert r.status_code in (200, 201), r.text
+    return w._b_tree, {"node_id": "scope", "text_key": "checked b's clock"}
+
+
 def _png_bytes() -> bytes:
     import io  # noqa: PLC0415
 
@@ -257,6 +266,10 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         json={"version": 1, "_rev": w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json()["_rev"]})),
     ("GET", "/api/v1/trees/{tree_id}/suggestions"): ("object", lambda w: Req(
         "GET", f"/api/v1/trees/{(_b_session(w), w._b_tree)[1]}/suggestions")),
+    ("POST", "/api/v1/trees/{tree_id}/suggestions/dismiss"): ("object", lambda w: Req(
+        "POST", f"/api/v1/trees/{(s := _b_suggestion(w))[0]}/suggestions/dismiss", json=s[1])),
+    ("POST", "/api/v1/trees/{tree_id}/suggestions/restore"): ("object", lambda w: Req(
+        "POST", f"/api/v1/trees/{(s := _b_suggestion(w))[0]}/suggestions/restore", json=s[1])),
     ("GET", "/api/v1/trees/{tree_id}/starter-update"): ("object", lambda w: Req(
         "GET", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update")),
     ("POST", "/api/v1/trees/{tree_id}/starter-update/apply"): ("object", lambda w: Req(

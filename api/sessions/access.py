@@ -4,7 +4,7 @@ The same rules serve the API (`can_open`, `require_open`, `require_write`) and t
 endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
 
 - `trees`: every role reads; owner, admin and author write drafts; nobody writes
-  `treever:`, `treemeta:` or `treestarter:` documents over sync (the server writes them
+  `treever:`, `treemeta:`, `treestarter:` or `treesug:` documents over sync (the server writes them
   through the store directly, never through this policy).
 - `sessions`: owner and admin read and write everything; anyone else reads and writes a
   session (its header and its events) when they own it or are in its `shared_with`;

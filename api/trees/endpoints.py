@@ -7,9 +7,12 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from sync.errors import BadRequest
+
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep
 from ..core.derived import tenant_index
 from . import library, service, suggestions
+from .models import NODE_ID_PATTERN
 from .validation import validate_tree
 
 router = APIRouter(prefix="/api/v1", tags=["trees"])
@@ -133,9 +136,54 @@ def rollback(tree_id: str, body: RollbackRequest, who: AuthorDep, ctx: CtxDep) -
 
 
 @router.get("/trees/{tree_id}/suggestions")
-def list_suggestions(tree_id: str, who: AuthorDep, ctx: CtxDep) -> dict:
+def list_suggestions(tree_id: str, who: AuthorDep, ctx: CtxDep,
+                     dismissed: Annotated[bool, Query(description=(
+                         "List the dismissed occurrences instead (each group with `dismissed_at` "
+                         "and `dismissed_by`), e.g. to offer them back with `suggestions/restore`."))] = False,
+                     ) -> dict:
     """Custom steps engineers added in sessions of this tree, grouped by the node where they
-    were added: `{items: [{node_id, count, suggestions: [{text, count, answers, session_ids,
-    examples}]}]}`."""
+    were added: `{items: [{node_id, count, suggestions: [{text, text_key, count, answers,
+    session_ids, examples}]}]}`. A group is one node and one normalised wording (`text_key`);
+    occurrences an author dismissed are left out unless `dismissed=true`."""
     tree_id = service.get_tree(ctx, who, tree_id)["_id"]
-    return {"items": suggestions.for_tree(tenant_index(ctx, who.tenant_id), tree_id), "next_cursor": None}
+    marks = suggestions.get_dismissals(service.trees_db(ctx, who.tenant_id), tree_id)
+    items = suggestions.for_tree(tenant_index(ctx, who.tenant_id), tree_id, marks, dismissed=dismissed)
+    return {"items": items, "next_cursor": None}
+
+
+class SuggestionGroupRef(BaseModel):
+    """One suggestion group, as `GET /trees/{id}/suggestions` lists it."""
+    model_config = ConfigDict(extra="forbid")
+    node_id: str = Field(pattern=NODE_ID_PATTERN, description="The node the custom steps were added at.")
+    text_key: str = Field(min_length=1, max_length=2000,
+                          description="The group's `text_key` (the wording itself also works: it is normalised).")
+
+
+def _group_ref(body: SuggestionGroupRef) -> SuggestionGroupRef:
+    if not suggestions.text_key(body.text_key):
+        raise BadRequest("text_key is empty once normalised; send the text_key the suggestions listing gave.")
+    return body
+
+
+@router.post("/trees/{tree_id}/suggestions/dismiss")
+def dismiss_suggestion(tree_id: str, body: SuggestionGroupRef, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Dismiss a suggestion group (`{node_id, text_key}` from the listing) that is wrong or
+    already handled: the occurrences it has now leave the listing, kept through restarts and
+    index rebuilds. A custom step with the same wording added at that node later is a fresh
+    request and shows the group again, counting only the new occurrences. Answers `{ok,
+    node_id, text_key, dismissed}` (how many occurrences were hidden; 0 if all already were).
+    Undo with `POST /trees/{id}/suggestions/restore`."""
+    body = _group_ref(body)
+    tree_id = service.get_tree(ctx, who, tree_id)["_id"]
+    return suggestions.dismiss(service.trees_db(ctx, who.tenant_id), tenant_index(ctx, who.tenant_id), who,
+                               tree_id, body.node_id, body.text_key)
+
+
+@router.post("/trees/{tree_id}/suggestions/restore")
+def restore_suggestion(tree_id: str, body: SuggestionGroupRef, who: AuthorDep, ctx: CtxDep) -> dict:
+    """Undo dismissals of a suggestion group (`{node_id, text_key}`): every occurrence shows
+    in the listing again. Answers `{ok, node_id, text_key, restored}` (0 if none was dismissed)."""
+    body = _group_ref(body)
+    tree_id = service.get_tree(ctx, who, tree_id)["_id"]
+    return suggestions.restore(service.trees_db(ctx, who.tenant_id), tenant_index(ctx, who.tenant_id),
+                               tree_id, body.node_id, body.text_key)

@@ -1,10 +1,11 @@
 // The side panel for the selected step: its type, texts, links, commands, and where each
 // answer leads with the sentence it writes into the notes.
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Markdown } from "../ui/Markdown";
 import { Button } from "../ui/kit";
-import type { NodeSuggestions } from "./api";
+import type { NodeSuggestions, Suggestion } from "./api";
 import { answersOf, changeType, NODE_TYPES, TYPE_INFO, withLog, withNext, type NodeType, type Obj, type TreeDoc, type TreeNode } from "./model";
+import type { DismissedSuggestion } from "./suggestions";
 import type { Problem } from "./validate";
 
 const small = "block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-600 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700";
@@ -129,6 +130,85 @@ export interface InspectorProps {
   onDelete: () => void;
   onSelect: (id: string) => void;
   onAdoptSuggestion: (text: string) => void;
+  /** Groups dismissed at this step in this editor, each offered back with an undo. */
+  dismissed: DismissedSuggestion[];
+  suggestionError: string | null;
+  /** Resolve true once the server has the dismissal (false: it refused; the error is shown). */
+  onDismissSuggestion: (s: Suggestion) => Promise<boolean>;
+  onRestoreSuggestion: (d: DismissedSuggestion) => Promise<boolean>;
+}
+
+function SuggestionList(props: InspectorProps) {
+  const listRef = useRef<HTMLUListElement>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const groups = props.suggestions?.suggestions || [];
+  const dismissed = props.dismissed;
+  if (!groups.length && !dismissed.length) return null;
+  // The row the author acted on disappears; keep the keyboard focus where the eye is, on
+  // the undo that replaced it (or, after an undo, on the suggestion that came back).
+  const focusLater = (selector: string) =>
+    setTimeout(() => listRef.current?.querySelector<HTMLButtonElement>(selector)?.focus(), 0);
+  const act = async (key: string, run: () => Promise<boolean>, then: string) => {
+    setBusy(key);
+    try {
+      if (await run()) focusLater(then);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const compact = "!min-h-8 !rounded-lg !px-3 !py-1 !text-xs";
+  return (
+    <Section title={`Suggestions from engineers (${props.suggestions?.count || 0})`}>
+      {props.suggestionError && (
+        <p role="alert" className="rounded-lg bg-rose-50 p-2 text-xs text-rose-900 dark:bg-rose-950/50 dark:text-rose-200">
+          {props.suggestionError}
+        </p>
+      )}
+      <ul ref={listRef} className="space-y-2" data-testid="suggestions">
+        {groups.map((s) => (
+          <li key={s.text_key} className="rounded-xl border border-amber-200 bg-amber-50 p-3 dark:border-amber-900 dark:bg-amber-950/40">
+            <p className="font-semibold text-amber-950 dark:text-amber-100">“{s.text}”</p>
+            <p className="mt-0.5 text-xs text-amber-800 dark:text-amber-300">
+              Added {s.count}× in {s.session_ids.length} session(s) · {Object.entries(s.answers).map(([k, v]) => `${v} ${k}`).join(", ")}
+            </p>
+            {s.examples.some((e) => e.note) && <p className="mt-1 text-xs text-amber-900 italic dark:text-amber-200">Note: {s.examples.find((e) => e.note)?.note}</p>}
+            <div className="mt-2 flex flex-wrap gap-2">
+              <Button tone="primary" className={compact} onClick={() => props.onAdoptSuggestion(s.text)}>
+                Add as a step before this one
+              </Button>
+              <Button
+                className={compact}
+                data-dismiss-key={s.text_key}
+                aria-label={`Dismiss the suggestion “${s.text}”`}
+                busy={busy === s.text_key}
+                onClick={() => act(s.text_key, () => props.onDismissSuggestion(s), `[data-undo-key="${CSS.escape(s.text_key)}"]`)}
+              >
+                Dismiss
+              </Button>
+            </div>
+          </li>
+        ))}
+        {dismissed.map((d) => (
+          <li
+            key={`dismissed:${d.text_key}`}
+            data-testid="dismissed-suggestion"
+            className="flex items-center justify-between gap-2 rounded-xl border border-dashed border-slate-300 p-3 text-xs text-slate-600 dark:border-slate-700 dark:text-slate-300"
+          >
+            <span role="status">Dismissed “{d.text}”. A new request from the field brings it back.</span>
+            <Button
+              className={`${compact} shrink-0`}
+              data-undo-key={d.text_key}
+              aria-label={`Undo dismissing “${d.text}”`}
+              busy={busy === `undo:${d.text_key}`}
+              onClick={() => act(`undo:${d.text_key}`, () => props.onRestoreSuggestion(d), `[data-dismiss-key="${CSS.escape(d.text_key)}"]`)}
+            >
+              Undo
+            </Button>
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
 }
 
 export function NodeInspector(props: InspectorProps) {
@@ -173,24 +253,7 @@ export function NodeInspector(props: InspectorProps) {
         </div>
       )}
 
-      {props.suggestions && props.suggestions.suggestions.length > 0 && (
-        <Section title={`Suggestions from engineers (${props.suggestions.count})`}>
-          <ul className="space-y-2" data-testid="suggestions">
-            {props.suggestions.suggestions.map((s, i) => (
-              <li key={i} className="rounded-xl border border-amber-200 bg-amber-50 p-3 dark:border-amber-900 dark:bg-amber-950/40">
-                <p className="font-semibold text-amber-950 dark:text-amber-100">“{s.text}”</p>
-                <p className="mt-0.5 text-xs text-amber-800 dark:text-amber-300">
-                  Added {s.count}× in {s.session_ids.length} session(s) · {Object.entries(s.answers).map(([k, v]) => `${v} ${k}`).join(", ")}
-                </p>
-                {s.examples.some((e) => e.note) && <p className="mt-1 text-xs text-amber-900 italic dark:text-amber-200">Note: {s.examples.find((e) => e.note)?.note}</p>}
-                <Button tone="primary" className="mt-2 !min-h-8 !rounded-lg !px-3 !py-1 !text-xs" onClick={() => props.onAdoptSuggestion(s.text)}>
-                  Add as a step before this one
-                </Button>
-              </li>
-            ))}
-          </ul>
-        </Section>
-      )}
+      <SuggestionList {...props} />
 
       <Section title="Type">
         <div className="grid grid-cols-5 gap-1" role="radiogroup" aria-label="Step type">

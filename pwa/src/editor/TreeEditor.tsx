@@ -5,12 +5,13 @@ import { createPortal } from "react-dom";
 import { ReactFlowProvider } from "@xyflow/react";
 import { saveBlob } from "../data";
 import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
-import { treesApi, type NodeSuggestions } from "./api";
+import { treesApi, type NodeSuggestions, type Suggestion } from "./api";
 import { ConflictDialog, ImportDialog, PublishDialog } from "./EditorDialogs";
 import { GraphCanvas } from "./GraphCanvas";
 import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, NODE_TYPES, newNode, removeNode, renameNode, setNode, TYPE_INFO, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
 import { PreviewRun } from "./PreviewRun";
+import { withoutGroup, type DismissedSuggestion } from "./suggestions";
 import { useDraft, type SaveState } from "./useDraft";
 import { validateTree, type Problem } from "./validate";
 
@@ -183,6 +184,45 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
       () => setSuggestions([]),
     );
   }, [treeId]);
+  const [dismissed, setDismissed] = useState<DismissedSuggestion[]>([]);
+  const [suggestionError, setSuggestionError] = useState<string | null>(null);
+  // After a change, the server's listing is the truth (a new occurrence may have arrived);
+  // if it cannot be fetched, what is on screen stays.
+  const refreshSuggestions = useCallback(
+    () => treesApi.suggestions(treeId).then((r) => setSuggestions(r.items), () => undefined),
+    [treeId],
+  );
+  const dismissSuggestion = useCallback(
+    async (nodeId: string, s: Suggestion) => {
+      setSuggestionError(null);
+      try {
+        await treesApi.dismissSuggestion(treeId, nodeId, s.text_key);
+      } catch (e) {
+        setSuggestionError(`Could not dismiss “${s.text}”: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+      setSuggestions((items) => withoutGroup(items, nodeId, s.text_key));
+      setDismissed((ds) => [...ds.filter((d) => d.node_id !== nodeId || d.text_key !== s.text_key), { node_id: nodeId, text_key: s.text_key, text: s.text }]);
+      void refreshSuggestions();
+      return true;
+    },
+    [treeId, refreshSuggestions],
+  );
+  const restoreSuggestion = useCallback(
+    async (d: DismissedSuggestion) => {
+      setSuggestionError(null);
+      try {
+        await treesApi.restoreSuggestion(treeId, d.node_id, d.text_key);
+      } catch (e) {
+        setSuggestionError(`Could not bring back “${d.text}”: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+      setDismissed((ds) => ds.filter((x) => x !== d));
+      await refreshSuggestions();
+      return true;
+    },
+    [treeId, refreshSuggestions],
+  );
   // A suggestion already turned into a step (same title) is not offered again.
   const openSuggestions = useMemo(() => {
     if (!tree) return [];
@@ -378,6 +418,10 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
                   id={sel}
                   problems={nodeProblems}
                   suggestions={openSuggestions.find((g) => g.node_id === sel) || null}
+                  dismissed={dismissed.filter((d) => d.node_id === sel)}
+                  suggestionError={suggestionError}
+                  onDismissSuggestion={(s) => dismissSuggestion(sel, s)}
+                  onRestoreSuggestion={restoreSuggestion}
                   onChange={nodeChange(sel)}
                   onTree={change}
                   onSelect={(id) => select(id, true)}

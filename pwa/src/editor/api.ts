@@ -31,6 +31,8 @@ export interface SuggestionExample {
 }
 export interface Suggestion {
   text: string;
+  /** With the node id, names the group (the wording normalised by the server). */
+  text_key: string;
   count: number;
   answers: Record<string, number>;
   session_ids: string[];
@@ -55,6 +57,10 @@ export const treesApi = {
   version: (id: string, n: number) => api<{ version: number; change_note: string; published_at: string; tree: TreeDoc }>(`${path(id)}/versions/${n}`),
   rollback: (id: string, version: number, rev: string) => api<{ rev: string }>(`${path(id)}/rollback`, { method: "POST", body: { version, _rev: rev } }),
   suggestions: (id: string) => api<{ items: NodeSuggestions[] }>(`${path(id)}/suggestions`),
+  dismissSuggestion: (id: string, node_id: string, text_key: string) =>
+    api<{ dismissed: number }>(`${path(id)}/suggestions/dismiss`, { method: "POST", body: { node_id, text_key } }),
+  restoreSuggestion: (id: string, node_id: string, text_key: string) =>
+    api<{ restored: number }>(`${path(id)}/suggestions/restore`, { method: "POST", body: { node_id, text_key } }),
   importTree: (body: Obj, replace = false) => api<{ id: string; rev: string }>(`/api/v1/trees/import${replace ? "?replace=true" : ""}`, { method: "POST", body }),
   validate: (body: Obj) => api<{ valid: boolean; problems: Problem[] }>("/api/v1/trees/validate", { method: "POST", body }),
 };

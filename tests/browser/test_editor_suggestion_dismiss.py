@@ -1,0 +1,66 @@
+"""An author dismisses a suggestion that is already handled: the badge on the step goes, an
+undo is offered right where the suggestion was, and the dismissal holds after a reload."""
+from __future__ import annotations
+
+from tests.browser.conftest import app_context, shot
+from tests.browser.test_editor_build_publish import node, select_node, sign_in
+from tests.conftest import Tenant
+from tests.trees_api.test_trees_api import small_tree
+
+
+def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
+    tenant = Tenant(http)
+    author, engineer = tenant.add_user("author"), tenant.add_user("engineer")
+    tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree()).json()["id"]
+    assert http.post(f"/api/v1/trees/{tree_id}/publish", headers=author.headers, json={}).status_code == 201
+    for text in ("Cleared the print queue.", "Cleared the print queue", "Power-cycled the printer."):
+        sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()["session_id"]
+        r = http.post(f"/api/v1/sessions/{sid}/events", headers=engineer.headers,
+                      json={"type": "custom_step", "node_id": "restart", "text": text, "answer": "done"})
+        assert r.status_code in (200, 201), r.text
+
+    ctx = app_context(browser, {"width": 1360, "height": 860})
+    page = ctx.new_page()
+    badge = "[data-testid=graph-node][data-node-id=restart][data-suggestions='{}']"
+    try:
+        sign_in(page, server.url, author.email, author.password)
+        page.goto(f"{server.url}/editor/{tree_id}")
+        page.wait_for_selector(badge.format(3))
+        assert node(page, "restart").locator("[data-testid=suggestion-badge]").count() == 1
+        select_node(page, "restart")
+
+        # Dismiss the print-queue suggestion with the keyboard.
+        dismiss = page.get_by_role("button", name="Dismiss the suggestion “Cleared the print queue")
+        dismiss.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector(badge.format(1))
+        undo = page.get_by_role("button", name="Undo dismissing “Cleared the print queue")
+        undo.wait_for()
+        page.wait_for_function("document.activeElement && document.activeElement.dataset.undoKey === 'cleared the print queue'")
+        assert "Cleared the print queue" not in page.text_content("[data-testid=suggestions] li:not([data-testid=dismissed-suggestion])")
+        shot(page, "editor-suggestion-dismiss-01-undo")
+
+        # Undo brings it back; dismissing it again sticks.
+        page.keyboard.press("Enter")
+        page.wait_for_selector(badge.format(3))
+        assert page.locator("[data-testid=dismissed-suggestion]").count() == 0
+        dismiss.click()
+        page.wait_for_selector(badge.format(1))
+        page.get_by_role("button", name="Dismiss the suggestion “Power-cycled the printer.”").click()
+        page.wait_for_selector("[data-testid=graph-node][data-node-id=restart][data-suggestions='0']")
+        assert node(page, "restart").locator("[data-testid=suggestion-badge]").count() == 0
+
+        # After a reload, the listing the editor fetches no longer holds them.
+        with page.expect_response(lambda r: r.url.endswith("/suggestions") and r.request.method == "GET") as answer:
+            page.reload()
+        assert answer.value.json()["items"] == []
+        node(page, "restart").wait_for()
+        page.wait_for_selector("[data-testid=graph-node][data-node-id=restart][data-suggestions='0']")
+        assert node(page, "restart").locator("[data-testid=suggestion-badge]").count() == 0
+        select_node(page, "restart")
+        assert page.locator("[data-testid=suggestions]").count() == 0
+        shot(page, "editor-suggestion-dismiss-02-after-reload")
+        listing = http.get(f"/api/v1/trees/{tree_id}/suggestions", headers=author.headers).json()
+        assert listing["items"] == []
+    finally:
+        ctx.close()
