@@ -18,16 +18,13 @@ from ..tenants import repository as tenants
 from ..users import repository as users
 from . import tokens
 from .passwords import burn_verify_time, check_password_policy, hash_password, verify_password
-from .throttle import LoginThrottle
+from .throttle import LoginThrottle, build_throttle
 
 
 def throttle(ctx: AppContext) -> LoginThrottle:
     t = ctx.extras.get("throttle")
     if t is None:
-        s = ctx.settings
-        t = ctx.extras["throttle"] = LoginThrottle(
-            per_account=s.login_max_failures_per_account, per_address=s.login_max_failures_per_address,
-            window_s=s.login_failure_window_seconds, lockout_s=s.login_lockout_seconds)
+        t = ctx.extras["throttle"] = build_throttle(ctx)
     return t
 
 
