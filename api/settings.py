@@ -59,6 +59,11 @@ class Settings(BaseSettings):
 
     access_token_minutes: float = 10.0
     refresh_token_days: float = 30.0  # must outlive several days offline
+    # A refresh token presented again within this many seconds of its rotation, while the
+    # token it was rotated into is still unused, gets that same successor again instead of
+    # revoking the sign-in: the first answer was lost (one bar of signal) or two tabs
+    # refreshed at once. Any other reuse still revokes. 0 turns the grace off.
+    refresh_retry_grace_seconds: float = Field(default=60.0, ge=0, le=600)
     login_max_failures_per_account: int = 5
     login_max_failures_per_address: int = 20
     login_failure_window_seconds: int = 900

@@ -111,8 +111,10 @@ def _refresh_id(tenant_id: str, token_id: str) -> str:
     return f"refresh:{tenant_id}:{token_id}"
 
 
-def _issue_refresh(ctx: AppContext, user: dict, family: str) -> str:
-    rt = tokens.new_refresh_token(user["tenant_id"])
+def _issue_refresh(ctx: AppContext, user: dict, family: str,
+                   rt: tokens.RefreshToken | None = None) -> str:
+    """Store a new refresh token (`rt` when given: a rotation's derived successor)."""
+    rt = rt or tokens.new_refresh_token(user["tenant_id"])
     days = ctx.settings.refresh_token_days
     save(ctx.system, {"_id": _refresh_id(rt.tenant_id, rt.token_id), "type": "refresh_token",
                       "tenant_id": rt.tenant_id, "user_id": user["user_id"], "family": family,
@@ -122,17 +124,21 @@ def _issue_refresh(ctx: AppContext, user: dict, family: str) -> str:
     return str(rt)
 
 
+def _answer(ctx: AppContext, user: dict, refresh_token: str) -> dict[str, Any]:
+    access, ttl = tokens.make_access_token(
+        ctx.secret, user_id=user["user_id"], tenant_id=user["tenant_id"],
+        minutes=ctx.settings.access_token_minutes, epoch=user.get("token_epoch", 0))
+    return {"access_token": access, "refresh_token": refresh_token,
+            "token_type": "bearer", "expires_in": ttl}
+
+
 def token_pair(ctx: AppContext, user: dict, family: str | None = None) -> dict[str, Any]:
     if family is None:
         family = new_id(16)
         save(ctx.system, {"_id": _family_id(user["tenant_id"], family), "type": "refresh_family",
                           "tenant_id": user["tenant_id"], "user_id": user["user_id"],
                           "revoked": False, "created_at": iso()})
-    access, ttl = tokens.make_access_token(
-        ctx.secret, user_id=user["user_id"], tenant_id=user["tenant_id"],
-        minutes=ctx.settings.access_token_minutes, epoch=user.get("token_epoch", 0))
-    return {"access_token": access, "refresh_token": _issue_refresh(ctx, user, family),
-            "token_type": "bearer", "expires_in": ttl}
+    return _answer(ctx, user, _issue_refresh(ctx, user, family))
 
 
 def login(ctx: AppContext, email: str, password: str, address: str | None) -> dict[str, Any]:
@@ -178,28 +184,84 @@ def _load_refresh(ctx: AppContext, raw: str) -> tuple[dict, dict]:
     return doc, fam
 
 
-def refresh(ctx: AppContext, raw: str) -> dict[str, Any]:
-    doc, _fam = _load_refresh(ctx, raw)
-    if doc.get("used"):
-        # A used token coming back means it was copied: end every token of that sign-in.
-        _revoke_family(ctx, doc["tenant_id"], doc["family"])
-        raise Unauthorized("This refresh token was already used, so the sign-in it belongs to has been "
-                           "revoked to protect the account; sign in again.", error="token_reused")
-    if doc["expires_at"] < time.time():
-        raise Unauthorized("The refresh token has expired; sign in again.", error="token_expired")
+def _user_of(ctx: AppContext, doc: dict) -> dict:
     user = users.get_user(ctx.system, doc["tenant_id"], doc["user_id"])
     if user is None or not user.get("active", True) or user.get("token_epoch", 0) != doc.get("epoch", 0):
         raise Unauthorized("This account's sign-ins were ended (deactivated or password reset); sign in again.",
                            error="token_revoked")
+    return user
+
+
+def _retry_answer(ctx: AppContext, parent: tokens.RefreshToken, doc: dict) -> dict[str, Any] | None:
+    """The answer to a retried rotation, or None when this is a reuse to punish.
+
+    A spent token presented again within the grace period, while its successor is still
+    unused, is the same client asking again (its first answer was lost on the way, or two
+    tabs refreshed at once): it gets the same successor, so no second line of tokens is
+    ever minted. A thief replaying the token gains nothing the client does not also hold,
+    and the first of them to use the successor makes the other's next refresh a reuse.
+    """
+    grace = ctx.settings.refresh_retry_grace_seconds
+    used_ts = doc.get("used_ts")
+    if grace <= 0 or not isinstance(used_ts, (int, float)) or time.time() - used_ts > grace:
+        return None
+    user = _user_of(ctx, doc)
+    successor = tokens.successor_token(ctx.secret, parent)
+    if not _store_successor(ctx, user, doc["family"], successor):
+        return None
+    return _answer(ctx, user, str(successor))
+
+
+def _store_successor(ctx: AppContext, user: dict, family: str, successor: tokens.RefreshToken) -> bool:
+    """Store a rotation's successor, or find it stored (by the request a retry repeats).
+
+    False when what is stored under its id is not this unused successor of `family`."""
+    existing = get_or_none(ctx.system, _refresh_id(successor.tenant_id, successor.token_id))
+    if existing is None:
+        try:
+            _issue_refresh(ctx, user, family, successor)
+            return True
+        except Conflict:  # stored a moment ago by the other request
+            existing = get_or_none(ctx.system, _refresh_id(successor.tenant_id, successor.token_id))
+    return (existing is not None and not existing.get("used") and existing.get("family") == family
+            and tokens.same_hash(existing["secret_hash"], successor.secret_hash))
+
+
+def _reused(ctx: AppContext, doc: dict, reason: str) -> Unauthorized:
+    # A used token coming back means it was copied: end every token of that sign-in.
+    _revoke_family(ctx, doc["tenant_id"], doc["family"])
+    return Unauthorized(reason, error="token_reused")
+
+
+def refresh(ctx: AppContext, raw: str) -> dict[str, Any]:
+    doc, _fam = _load_refresh(ctx, raw)
+    parent = tokens.parse_refresh_token(raw)
+    if doc.get("used"):
+        answer = _retry_answer(ctx, parent, doc)
+        if answer is not None:
+            return answer
+        raise _reused(ctx, doc, "This refresh token was already used, so the sign-in it belongs to has been "
+                                "revoked to protect the account; sign in again.")
+    if doc["expires_at"] < time.time():
+        raise Unauthorized("The refresh token has expired; sign in again.", error="token_expired")
+    user = _user_of(ctx, doc)
     doc["used"] = True
     doc["used_at"] = iso()
+    doc["used_ts"] = time.time()
     try:
         save(ctx.system, doc)
     except Conflict:
-        _revoke_family(ctx, doc["tenant_id"], doc["family"])
-        raise Unauthorized("This refresh token was used twice at the same time; sign in again.",
-                           error="token_reused") from None
-    return token_pair(ctx, user, family=doc["family"])
+        # Spent by another request at this very moment (two tabs, or a retry overtaking the
+        # request it repeats): answered as a retry when that is what it is.
+        doc = get_or_none(ctx.system, doc["_id"]) or doc
+        answer = _retry_answer(ctx, parent, doc) if doc.get("used") else None
+        if answer is not None:
+            return answer
+        raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.") from None
+    successor = tokens.successor_token(ctx.secret, parent)
+    if not _store_successor(ctx, user, doc["family"], successor):
+        raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.")
+    return _answer(ctx, user, str(successor))
 
 
 def logout(ctx: AppContext, raw: str) -> None:

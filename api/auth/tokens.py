@@ -1,6 +1,7 @@
 """Short-lived access tokens (JWT) and rotating refresh tokens (opaque, stored hashed)."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -54,6 +55,21 @@ class RefreshToken:
 
 def new_refresh_token(tenant_id: str) -> RefreshToken:
     return RefreshToken(tenant_id, secrets.token_hex(8), secrets.token_urlsafe(32))
+
+
+def successor_token(key: str, parent: RefreshToken) -> RefreshToken:
+    """The refresh token a rotation of `parent` issues, derived from it with the server key.
+
+    Deterministic, so a client that lost the answer of a rotation and retries with `parent`
+    can be given the same successor again (see `service.refresh`) without the server ever
+    storing a token in clear. Nobody without the server key can derive it from `parent`.
+    """
+    def mac(label: str) -> bytes:
+        msg = f"refresh-successor:{label}:{parent.tenant_id}:{parent.token_id}:{parent.secret}"
+        return hmac.new(key.encode(), msg.encode(), hashlib.sha256).digest()
+
+    secret = base64.urlsafe_b64encode(mac("secret")).rstrip(b"=").decode()
+    return RefreshToken(parent.tenant_id, mac("id")[:8].hex(), secret)
 
 
 def parse_refresh_token(raw: str) -> RefreshToken:

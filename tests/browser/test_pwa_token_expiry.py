@@ -93,3 +93,44 @@ def test_a_revoked_sign_in_keeps_the_work_and_syncs_after_signing_in_again(brows
                           message="the note on the server")
     finally:
         ctx.close()
+
+
+def test_a_lost_refresh_answer_is_retried_and_the_engineer_stays_signed_in(browser, http, server):
+    """One bar of signal: the server rotates the refresh token but its answer never arrives.
+    The app sends the same token again shortly after and the server answers with the same
+    successor: no sign-in prompt, and the note written meanwhile reaches the server."""
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    lost: list[str] = []
+
+    def lose_first_answer(route):
+        if lost:
+            route.continue_()
+            return
+        response = route.fetch()  # reaches the server: the token is rotated there
+        lost.append(str(response.status))
+        route.abort("connectionreset")  # ...and the answer is lost on the way back
+
+    try:
+        sign_in(page, server.url, engineer.email, engineer.password)
+        spent = signin_state(page)["tokens"]["refresh_token"]
+        sid = start_session(page, "Windows Update Failure", "LOST-ANSWER")
+        wait_synced(page)
+        page.route("**/api/v1/auth/refresh", lose_first_answer)
+        wait_token_expired(page)
+        write_note(page, "Written while the refresh answer was lost.")
+        # Playwright runs the route handler only while this thread is inside a Playwright
+        # call, so wait in the page rather than in time.sleep.
+        for _ in range(60):
+            if server_notes(http, engineer, sid) == ["Written while the refresh answer was lost."]:
+                break
+            page.wait_for_timeout(1000)
+        assert server_notes(http, engineer, sid) == ["Written while the refresh answer was lost."]
+        assert lost == ["200"]  # the server did rotate on the first try
+        s = signin_state(page)
+        assert s["tokens"]["refresh_token"] != spent and not s.get("expired")
+        assert page.locator("text=Sign in again").count() == 0
+    finally:
+        ctx.close()

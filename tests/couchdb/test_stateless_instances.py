@@ -43,8 +43,13 @@ def test_sign_in_on_one_refresh_on_the_other_and_sync_through_both(instances, co
         refreshed = http_b.post("/api/v1/auth/refresh",
                                 json={"refresh_token": login.json()["refresh_token"]})
         assert refreshed.status_code == 200, refreshed.text
-        # Rotation is shared too: the used refresh token is refused on A.
-        replay = http_a.post("/api/v1/auth/refresh",
+        # Rotation is shared too: retried on A (a lost answer), the spent token gets the same
+        # successor B issued; once that successor was used on A, the spent one is refused on B.
+        retry = http_a.post("/api/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
+        assert retry.status_code == 200 and retry.json()["refresh_token"] == refreshed.json()["refresh_token"]
+        onward = http_a.post("/api/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]})
+        assert onward.status_code == 200, onward.text
+        replay = http_b.post("/api/v1/auth/refresh",
                              json={"refresh_token": login.json()["refresh_token"]})
         assert replay.status_code == 401, replay.text
         token_b = refreshed.json()["access_token"]

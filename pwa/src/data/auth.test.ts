@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Auth, OfflineError, SignInRequired, type Account } from "./auth";
+import { Auth, OfflineError, RETRY_WINDOW_MS, SignInRequired, type Account } from "./auth";
 import { MemoryStorage } from "./testing/memoryStorage";
 
 const account: Account = {
@@ -19,6 +19,7 @@ interface Server {
   seen: { url: string; auth: string | null; storedRefresh: string | null }[];
   healthy: boolean;
   loseRefreshAnswer: boolean;
+  failRefreshWith: number | null;
 }
 
 function setup(now = 1_000_000) {
@@ -30,7 +31,11 @@ function setup(now = 1_000_000) {
     seen: [],
     healthy: true,
     loseRefreshAnswer: false,
+    failRefreshWith: null,
   };
+  // As the server does: a spent token presented again within 60 s of its rotation, while its
+  // successor is unused, gets that same successor back.
+  const rotated = new Map<string, { successor: string; at: number }>();
   let n = 1;
   const clock = { now };
   const fakeFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
@@ -42,12 +47,23 @@ function setup(now = 1_000_000) {
     if (url.endsWith("/api/v1/auth/refresh")) {
       const { refresh_token } = JSON.parse(String(init?.body));
       server.refreshCalls.push(refresh_token);
-      if (!server.refreshTokens.delete(refresh_token)) return json(401, { error: "unauthorized", reason: "revoked" });
-      n += 1;
+      let successor: string;
+      const before = rotated.get(refresh_token);
+      if (server.refreshTokens.delete(refresh_token)) {
+        n += 1;
+        successor = `r${n}`;
+        server.refreshTokens.add(successor);
+        rotated.set(refresh_token, { successor, at: clock.now });
+      } else if (before && server.refreshTokens.has(before.successor) && clock.now - before.at <= 60_000) {
+        n += 1;
+        successor = before.successor;
+      } else {
+        return json(401, { error: "token_reused", reason: "revoked" });
+      }
       server.valid = new Set([`a${n}`]);
-      server.refreshTokens.add(`r${n}`);
       if (server.loseRefreshAnswer) throw new TypeError("connection reset");
-      return json(200, { access_token: `a${n}`, refresh_token: `r${n}`, token_type: "bearer", expires_in: 5 });
+      if (server.failRefreshWith) return json(server.failRefreshWith, { error: "error", reason: "failed" });
+      return json(200, { access_token: `a${n}`, refresh_token: successor, token_type: "bearer", expires_in: 5 });
     }
     const auth = new Headers(init?.headers).get("Authorization");
     const stored = JSON.parse(storage.getItem("bl.signin") || "null");
@@ -57,7 +73,7 @@ function setup(now = 1_000_000) {
   };
   const auth = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
   auth.signedIn({ access_token: "a1", refresh_token: "r1", expires_in: 5 }, account);
-  return { auth, server, storage, clock };
+  return { auth, server, storage, clock, fakeFetch };
 }
 
 describe("Auth.fetch", () => {
@@ -104,24 +120,62 @@ describe("Auth.fetch", () => {
     expect(server.refreshCalls).toEqual(["r1"]);
   });
 
-  it("never resends a refresh token whose answer was lost: asks for a new sign-in", async () => {
-    const { auth, server, storage } = setup();
+  it("sends a refresh token whose answer was lost again, and gets the same successor", async () => {
+    const { auth, server, clock } = setup();
     server.valid = new Set();
     server.loseRefreshAnswer = true;
-    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(SignInRequired);
-    expect(auth.current?.expired).toBe(true);
+    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(OfflineError);
+    expect(auth.current?.expired).toBeFalsy();
+    server.loseRefreshAnswer = false;
+    clock.now += 20_000; // signal comes back twenty seconds later
+    expect((await auth.fetch("http://x/1")).status).toBe(200);
+    expect(server.refreshCalls).toEqual(["r1", "r1"]);
+    expect(auth.current?.tokens.refresh_token).toBe("r2");
+    expect(auth.current?.spending).toBeNull();
+  });
+
+  it("treats a server failure after the send like a lost answer", async () => {
+    const { auth, server } = setup();
+    server.valid = new Set();
+    server.failRefreshWith = 502;
+    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(OfflineError);
+    server.failRefreshWith = null;
+    expect((await auth.fetch("http://x/1")).status).toBe(200);
+    expect(server.refreshCalls).toEqual(["r1", "r1"]);
+  });
+
+  it("asks for a new sign-in, without sending the token again, once the retry window has passed", async () => {
+    const { auth, server, storage, clock } = setup();
+    server.valid = new Set();
+    server.loseRefreshAnswer = true;
+    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(OfflineError);
+    server.loseRefreshAnswer = false;
+    clock.now += RETRY_WINDOW_MS + 1;
     await expect(auth.fetch("http://x/2")).rejects.toBeInstanceOf(SignInRequired);
+    expect(auth.current?.expired).toBe(true);
     expect(server.refreshCalls).toEqual(["r1"]);
     // The account (and so the local databases' names) is kept for signing in again.
     expect(JSON.parse(storage.getItem("bl.signin")!).account.user.id).toBe("u1");
   });
 
-  it("treats a refresh that was on the wire when the page died as lost", () => {
+  it("treats a refresh that was on the wire when the page died long ago as lost", () => {
     const { storage } = setup();
     const saved = JSON.parse(storage.getItem("bl.signin")!);
-    storage.setItem("bl.signin", JSON.stringify({ ...saved, spending: saved.tokens.refresh_token }));
-    const again = new Auth({ fetch: fetch, storage, now: () => 0, base: "http://x" });
+    storage.setItem("bl.signin", JSON.stringify({ ...saved, spending: saved.tokens.refresh_token, spending_since: 0 }));
+    const again = new Auth({ fetch: fetch, storage, now: () => RETRY_WINDOW_MS + 1, base: "http://x" });
     expect(again.current?.expired).toBe(true);
+  });
+
+  it("after a reload, sends a refresh whose answer was lost just before again", async () => {
+    const { auth, server, storage, clock, fakeFetch } = setup();
+    server.valid = new Set();
+    server.loseRefreshAnswer = true;
+    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(OfflineError);
+    server.loseRefreshAnswer = false;
+    const reloaded = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+    expect(reloaded.current?.expired).toBeFalsy();
+    expect((await reloaded.fetch("http://x/1")).status).toBe(200);
+    expect(server.refreshCalls).toEqual(["r1", "r1"]);
   });
 
   it("asks for a new sign-in when the refresh token was revoked", async () => {

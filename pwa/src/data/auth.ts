@@ -5,10 +5,13 @@
 // - refreshes are single-flight within the page and serialised across tabs (Web Locks), and
 //   a tab re-reads storage inside the lock, so it uses a token another tab already got;
 // - the new tokens are persisted before the new access token is used;
-// - the refresh token being spent is written down first ("spending"); if the answer is lost
-//   (network error after the server was reachable, or the page died mid-request) the old
-//   token may already be rotated, so the app asks the user to sign in again instead of
-//   retrying. Local data is never touched by any of this.
+// - the refresh token being spent is written down first ("spending", with when it was first
+//   sent); if the answer is lost (network error or server failure after the server was
+//   reachable, or the page died mid-request) the token may already be rotated. The server
+//   gives a token presented again shortly after its rotation the same successor, as long as
+//   that successor is unused (`refresh_retry_grace_seconds`, 60 s by default), so within
+//   RETRY_WINDOW_MS of the first send the same token is sent again; later, the app asks the
+//   user to sign in again instead. Local data is never touched by any of this.
 import { Observable } from "./observable";
 
 export interface Tokens {
@@ -29,6 +32,8 @@ export interface SignIn {
   account: Account;
   /** The refresh token a refresh request is carrying right now (or was, if the page died). */
   spending?: string | null;
+  /** When `spending` was first sent (ms): a lost answer may be retried for a short while. */
+  spending_since?: number | null;
   /** The tokens no longer work: the user must sign in again (local data is kept). */
   expired?: boolean;
 }
@@ -64,6 +69,9 @@ export interface TokenAnswer {
 }
 
 const KEY = "bl.signin";
+/** How long after first sending a refresh token a lost answer may be asked again. The
+ * server's grace is 60 s from its rotation, which happens after the send: a margin stays. */
+export const RETRY_WINDOW_MS = 45_000;
 
 export interface AuthDeps {
   fetch: typeof fetch;
@@ -97,9 +105,9 @@ export class Auth {
 
   constructor(private deps: AuthDeps) {
     let stored = this.load();
-    if (stored && stored.spending && stored.spending === stored.tokens.refresh_token) {
-      // The page went away while a refresh was on the wire: its answer is lost.
-      stored = { ...stored, spending: null, expired: true };
+    if (stored && stored.spending && stored.spending === stored.tokens.refresh_token && !this.canRetry(stored)) {
+      // The page went away while a refresh was on the wire, too long ago to ask again.
+      stored = { ...stored, spending: null, spending_since: null, expired: true };
       this.save(stored);
     }
     this.state = new Observable<SignIn | null>(stored);
@@ -118,6 +126,12 @@ export class Auth {
     if (value) this.deps.storage.setItem(KEY, JSON.stringify(value));
     else this.deps.storage.removeItem(KEY);
     this.state?.set(value);
+  }
+
+  /** Whether the token `cur` was spending (its answer lost) may still be sent again. */
+  private canRetry(cur: SignIn): boolean {
+    const since = cur.spending_since;
+    return typeof since === "number" && this.deps.now() - since < RETRY_WINDOW_MS;
   }
 
   get current(): SignIn | null {
@@ -202,7 +216,25 @@ export class Auth {
       throw new OfflineError();
     }
     const spending = cur.tokens.refresh_token;
-    this.save({ ...cur, spending });
+    const retrying = cur.spending === spending;
+    if (retrying && !this.canRetry(cur)) {
+      // Its answer was lost too long ago: the server would take it for a stolen copy.
+      this.save({ ...cur, spending: null, spending_since: null, expired: true });
+      throw new SignInRequired("The connection dropped while renewing your sign-in. Sign in again; your work on this device is kept.");
+    }
+    const since = retrying && cur.spending_since ? cur.spending_since : this.deps.now();
+    this.save({ ...cur, spending, spending_since: since });
+    const lost = (message: string): Error => {
+      // The server was reachable a moment ago: the refresh may have happened without us
+      // hearing the answer. Keep the token as being spent: sent again shortly, the server
+      // answers with the same successor; too late, a new sign-in is needed.
+      const latest = this.load() || cur;
+      if (this.canRetry({ ...latest, spending_since: since })) {
+        return new OfflineError(message);
+      }
+      this.save({ ...latest, spending: null, spending_since: null, expired: true });
+      return new SignInRequired("The connection dropped while renewing your sign-in. Sign in again; your work on this device is kept.");
+    };
     let res: Response;
     try {
       res = await this.deps.fetch(`${this.deps.base}/api/v1/auth/refresh`, {
@@ -211,25 +243,23 @@ export class Auth {
         body: JSON.stringify({ refresh_token: spending }),
       });
     } catch {
-      // The server was reachable a moment ago: the refresh may have happened without us
-      // hearing the answer. Never resend the token; ask for a new sign-in instead.
-      this.save({ ...cur, spending: null, expired: true });
-      throw new SignInRequired("The connection dropped while renewing your sign-in. Sign in again; your work on this device is kept.");
+      throw lost("The connection dropped while renewing your sign-in; trying again shortly.");
     }
     if (res.ok) {
       const answer = (await res.json()) as TokenAnswer;
       const latest = this.load() || cur;
       // Persist first, use second.
-      this.save({ ...latest, tokens: tokensFrom(answer, this.deps.now()), spending: null, expired: false });
+      this.save({ ...latest, tokens: tokensFrom(answer, this.deps.now()), spending: null, spending_since: null, expired: false });
       return answer.access_token;
     }
     if (res.status === 429) {
       // Throttled before anything was rotated: the token is still unspent.
-      this.save({ ...cur, spending: null });
+      this.save({ ...cur, spending: null, spending_since: null });
       throw new OfflineError("The server asked to slow down; retrying shortly.");
     }
-    // A refusal (401) or a server failure that may have happened after the rotation.
-    this.save({ ...cur, spending: null, expired: true });
+    if (res.status >= 500) throw lost(`The server failed (${res.status}) while renewing your sign-in; trying again shortly.`);
+    // A refusal (401): revoked, expired or reused.
+    this.save({ ...cur, spending: null, spending_since: null, expired: true });
     throw new SignInRequired();
   }
 }
