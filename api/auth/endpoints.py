@@ -32,10 +32,13 @@ def login(body: LoginRequest, request: Request, ctx: CtxDep) -> dict:
 
 
 @router.post("/auth/refresh", response_model=TokenPair)
-def refresh(body: RefreshRequest, ctx: CtxDep) -> dict:
+def refresh(body: RefreshRequest, request: Request, ctx: CtxDep) -> dict:
     """Trade a refresh token for a new pair. Each refresh token works once: presenting a used
-    one again revokes every token of that sign-in."""
-    return service.refresh(ctx, body.refresh_token)
+    one again revokes every token of that sign-in. One exception, for an answer lost on the
+    way: the same client (same address) presenting it again within
+    `BRANCHLINE_REFRESH_RETRY_GRACE_SECONDS` (60) of its use, while the token it was traded
+    for is still unused, gets that same refresh token again (and a new access token)."""
+    return service.refresh(ctx, body.refresh_token, client_address(request))
 
 
 @router.post("/auth/logout", status_code=204)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import threading
 import time
 from typing import Any
@@ -192,21 +193,34 @@ def _user_of(ctx: AppContext, doc: dict) -> dict:
     return user
 
 
-def _retry_answer(ctx: AppContext, parent: tokens.RefreshToken, doc: dict) -> dict[str, Any] | None:
+def _address_mark(ctx: AppContext, address: str | None) -> str:
+    # Which client spent a token, without storing its address.
+    return hmac.new(ctx.secret.encode(), f"refresh-client:{address or ''}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
+
+
+def _retry_answer(ctx: AppContext, parent: tokens.RefreshToken, doc: dict,
+                  address: str | None) -> dict[str, Any] | None:
     """The answer to a retried rotation, or None when this is a reuse to punish.
 
-    A spent token presented again within the grace period, while its successor is still
-    unused, is the same client asking again (its first answer was lost on the way, or two
-    tabs refreshed at once): it gets the same successor, so no second line of tokens is
-    ever minted. A thief replaying the token gains nothing the client does not also hold,
-    and the first of them to use the successor makes the other's next refresh a reuse.
+    A spent token presented again by the client address that spent it, within the grace
+    period, while its successor is still unused, is that client asking again (its first
+    answer was lost on the way, or two tabs refreshed at once): it gets the same successor,
+    so no second line of tokens is minted. The trade-off: someone replaying a copied token
+    from that same address within the grace also receives the successor; the two holders
+    then share one line, and the sign-in is revoked as soon as one of them refreshes later
+    than the grace after the other's rotation.
     """
     grace = ctx.settings.refresh_retry_grace_seconds
     used_ts = doc.get("used_ts")
     if grace <= 0 or not isinstance(used_ts, (int, float)) or time.time() - used_ts > grace:
         return None
-    user = _user_of(ctx, doc)
+    if not hmac.compare_digest(doc.get("used_by") or "", _address_mark(ctx, address)):
+        return None
     successor = tokens.successor_token(ctx.secret, parent)
+    if doc.get("successor_id") != successor.token_id:
+        return None  # derived under another server key: not the successor that was issued
+    user = _user_of(ctx, doc)
     if not _store_successor(ctx, user, doc["family"], successor):
         return None
     return _answer(ctx, user, str(successor))
@@ -233,11 +247,12 @@ def _reused(ctx: AppContext, doc: dict, reason: str) -> Unauthorized:
     return Unauthorized(reason, error="token_reused")
 
 
-def refresh(ctx: AppContext, raw: str) -> dict[str, Any]:
+def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, Any]:
     doc, _fam = _load_refresh(ctx, raw)
     parent = tokens.parse_refresh_token(raw)
+    successor = tokens.successor_token(ctx.secret, parent)
     if doc.get("used"):
-        answer = _retry_answer(ctx, parent, doc)
+        answer = _retry_answer(ctx, parent, doc, address)
         if answer is not None:
             return answer
         raise _reused(ctx, doc, "This refresh token was already used, so the sign-in it belongs to has been "
@@ -248,17 +263,18 @@ def refresh(ctx: AppContext, raw: str) -> dict[str, Any]:
     doc["used"] = True
     doc["used_at"] = iso()
     doc["used_ts"] = time.time()
+    doc["used_by"] = _address_mark(ctx, address)
+    doc["successor_id"] = successor.token_id
     try:
         save(ctx.system, doc)
     except Conflict:
         # Spent by another request at this very moment (two tabs, or a retry overtaking the
         # request it repeats): answered as a retry when that is what it is.
         doc = get_or_none(ctx.system, doc["_id"]) or doc
-        answer = _retry_answer(ctx, parent, doc) if doc.get("used") else None
+        answer = _retry_answer(ctx, parent, doc, address) if doc.get("used") else None
         if answer is not None:
             return answer
         raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.") from None
-    successor = tokens.successor_token(ctx.secret, parent)
     if not _store_successor(ctx, user, doc["family"], successor):
         raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.")
     return _answer(ctx, user, str(successor))

@@ -75,3 +75,43 @@ def test_two_tabs_refreshing_at_once_both_stay_signed_in(http, server):
     assert len({r.json()["refresh_token"] for r in results}) == 1
     assert all(_works(http, r.json()["access_token"]) for r in results)
     assert _refresh(http, results[0].json()["refresh_token"]).status_code == 200
+
+
+def test_a_retry_from_another_address_is_a_reuse(http):
+    """The grace is for the client that spent the token; a copy replayed from elsewhere
+    (the test server trusts X-Forwarded-For from loopback, as behind a proxy) revokes."""
+    first = Tenant(http).tokens["refresh_token"]
+    second = _refresh(http, first).json()["refresh_token"]
+    r = http.post("/api/v1/auth/refresh", json={"refresh_token": first},
+                  headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.status_code == 401 and r.json()["error"] == "token_reused"
+    assert _refresh(http, second).status_code == 401
+
+
+def test_no_retry_after_the_sign_in_was_ended(http):
+    """Within the grace, a retry still answers to logout, deactivation and password change."""
+    tenant = Tenant(http)
+    # Signed out: the whole sign-in (its family) is revoked.
+    member = tenant.add_user("engineer")
+    spent = member.tokens["refresh_token"]
+    successor = _refresh(http, spent).json()["refresh_token"]
+    assert http.post("/api/v1/auth/logout", json={"refresh_token": successor}).status_code == 204
+    r = _refresh(http, spent)
+    assert r.status_code == 401 and r.json()["error"] == "token_revoked"
+    # Deactivated by an admin.
+    member = tenant.add_user("engineer")
+    spent = member.tokens["refresh_token"]
+    _refresh(http, spent)
+    assert http.patch(f"/api/v1/users/{member.id}", headers=tenant.headers,
+                      json={"active": False}).status_code == 200
+    r = _refresh(http, spent)
+    assert r.status_code == 401 and r.json()["error"] == "token_revoked"
+    # Password changed (every other sign-in ends).
+    member = tenant.add_user("engineer")
+    spent = member.tokens["refresh_token"]
+    access = _refresh(http, spent).json()["access_token"]
+    r = http.post("/api/v1/me/password", headers={"Authorization": f"Bearer {access}"},
+                  json={"current_password": member.password, "new_password": member.password + "-new!"})
+    assert r.status_code == 200, r.text
+    r = _refresh(http, spent)
+    assert r.status_code == 401 and r.json()["error"] == "token_revoked"
