@@ -1,6 +1,9 @@
 """An author dismisses a suggestion that is already handled: the badge on the step goes, an
-undo is offered right where the suggestion was, and the dismissal holds after a reload."""
+undo is offered right where the suggestion was, and the dismissal holds after a reload, where
+the step's dismissed suggestions can still be listed and one restored for good."""
 from __future__ import annotations
+
+import re
 
 from tests.browser.conftest import app_context, shot
 from tests.browser.test_editor_build_publish import node, select_node, sign_in
@@ -62,5 +65,40 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
         shot(page, "editor-suggestion-dismiss-02-after-reload")
         listing = http.get(f"/api/v1/trees/{tree_id}/suggestions", headers=author.headers).json()
         assert listing["items"] == []
+
+        # The dismissed ones are still listed on the step, with when; restore one with the keyboard.
+        page.get_by_role("button", name="Show dismissed (2)").focus()
+        page.keyboard.press("Enter")
+        dismissed_list = page.locator("[data-testid=dismissed-list]")
+        dismissed_list.wait_for()
+        assert page.get_by_role("button", name="Hide dismissed (2)").get_attribute("aria-expanded") == "true"
+        assert dismissed_list.locator("li").count() == 2
+        assert re.fullmatch(r"just now|\d+ s ago", dismissed_list.locator("li time").first.text_content())
+        shot(page, "editor-suggestion-dismiss-03-dismissed-list")
+        page.get_by_role("button", name="Restore the suggestion “Cleared the print queue").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_selector(badge.format(2))
+        assert node(page, "restart").locator("[data-testid=suggestion-badge]").count() == 1
+        assert "Cleared the print queue" in page.text_content("[data-testid=suggestions]")
+        assert dismissed_list.locator("li").count() == 1
+        assert "Cleared the print queue" not in dismissed_list.text_content()
+        assert "Power-cycled the printer" in dismissed_list.text_content()
+        page.get_by_role("button", name="Hide dismissed (1)").wait_for()
+        # Focus follows the suggestion back into the open list.
+        page.wait_for_function("document.activeElement && document.activeElement.dataset.dismissKey === 'cleared the print queue'")
+
+        # It stays restored after another reload, on the page and on the server.
+        page.reload()
+        page.wait_for_selector(badge.format(2))
+        select_node(page, "restart")
+        assert "Cleared the print queue" in page.text_content("[data-testid=suggestions]")
+        page.get_by_role("button", name="Show dismissed (1)").click()
+        assert "Cleared the print queue" not in page.text_content("[data-testid=dismissed-list]")
+        listing = http.get(f"/api/v1/trees/{tree_id}/suggestions", headers=author.headers).json()
+        assert [(g["node_id"], [s["text_key"] for s in g["suggestions"]]) for g in listing["items"]] == [
+            ("restart", ["cleared the print queue"])]
+        hidden = http.get(f"/api/v1/trees/{tree_id}/suggestions?dismissed=true", headers=author.headers).json()
+        assert [(g["node_id"], [s["text_key"] for s in g["suggestions"]]) for g in hidden["items"]] == [
+            ("restart", ["power-cycled the printer"])]
     finally:
         ctx.close()

@@ -2,8 +2,8 @@
 // answer leads with the sentence it writes into the notes.
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Markdown } from "../ui/Markdown";
-import { Button } from "../ui/kit";
-import type { NodeSuggestions, Suggestion } from "./api";
+import { Button, timeAgo, useNow } from "../ui/kit";
+import type { DismissedGroup, NodeSuggestions, Suggestion } from "./api";
 import { answersOf, changeType, NODE_TYPES, TYPE_INFO, withLog, withNext, type NodeType, type Obj, type TreeDoc, type TreeNode } from "./model";
 import type { DismissedSuggestion } from "./suggestions";
 import type { Problem } from "./validate";
@@ -132,81 +132,166 @@ export interface InspectorProps {
   onAdoptSuggestion: (text: string) => void;
   /** Groups dismissed at this step in this editor, each offered back with an undo. */
   dismissed: DismissedSuggestion[];
+  /** Groups dismissed at this step before (as the server lists them), other than those above. */
+  dismissedBefore: DismissedGroup[];
   suggestionError: string | null;
   /** Resolve true once the server has the dismissal (false: it refused; the error is shown). */
   onDismissSuggestion: (s: Suggestion) => Promise<boolean>;
   onRestoreSuggestion: (d: DismissedSuggestion) => Promise<boolean>;
 }
 
+const compact = "!min-h-8 !rounded-lg !px-3 !py-1 !text-xs";
+
+/** The groups dismissed at this step earlier, each with when and a way back. */
+function DismissedList({ id, groups, busy, onRestore }: { id: string; groups: DismissedGroup[]; busy: string | null; onRestore: (g: DismissedGroup) => void }) {
+  const now = useNow(30_000);
+  return (
+    <ul id={id} className="space-y-2" data-testid="dismissed-list">
+      {groups.map((g) => {
+        const at = Date.parse(g.dismissed_at);
+        return (
+          <li key={g.text_key} data-key={g.text_key} className="flex items-center justify-between gap-2 rounded-xl border border-dashed border-slate-300 p-3 text-xs text-slate-600 dark:border-slate-700 dark:text-slate-300">
+            <div className="min-w-0">
+              <p className="font-semibold break-words text-slate-800 dark:text-slate-200">“{g.text}”</p>
+              <p className="mt-0.5">
+                Added {g.count}× · dismissed{" "}
+                <time dateTime={g.dismissed_at} title={Number.isNaN(at) ? undefined : new Date(at).toLocaleString()}>
+                  {Number.isNaN(at) ? "earlier" : timeAgo(at, now)}
+                </time>
+              </p>
+            </div>
+            <Button
+              className={`${compact} shrink-0`}
+              data-restore-key={g.text_key}
+              aria-label={`Restore the suggestion “${g.text}”`}
+              busy={busy === `restore:${g.text_key}`}
+              onClick={() => onRestore(g)}
+            >
+              Restore
+            </Button>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 function SuggestionList(props: InspectorProps) {
-  const listRef = useRef<HTMLUListElement>(null);
+  const boxRef = useRef<HTMLDivElement>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [showDismissed, setShowDismissed] = useState(false);
   const groups = props.suggestions?.suggestions || [];
   const dismissed = props.dismissed;
-  if (!groups.length && !dismissed.length) return null;
+  const before = props.dismissedBefore;
+  // Each step starts with its dismissed suggestions folded away, and so does a list that
+  // emptied and filled again.
+  const noneBefore = before.length === 0;
+  useEffect(() => setShowDismissed(false), [props.id, noneBefore]);
+  if (!groups.length && !dismissed.length && !before.length) return null;
   // The row the author acted on disappears; keep the keyboard focus where the eye is, on
-  // the undo that replaced it (or, after an undo, on the suggestion that came back).
-  const focusLater = (selector: string) =>
-    setTimeout(() => listRef.current?.querySelector<HTMLButtonElement>(selector)?.focus(), 0);
-  const act = async (key: string, run: () => Promise<boolean>, then: string) => {
+  // the undo that replaced it (or, after an undo or a restore, on the suggestion that came
+  // back; failing that, on what is left of the dismissed list).
+  const focusLater = (...selectors: string[]) =>
+    setTimeout(() => {
+      for (const selector of selectors) {
+        const el = boxRef.current?.closest("section")?.querySelector<HTMLButtonElement>(selector);
+        if (el) return el.focus();
+      }
+    }, 0);
+  const act = async (key: string, run: () => Promise<boolean>, ...then: string[]) => {
     setBusy(key);
     try {
-      if (await run()) focusLater(then);
+      if (await run()) focusLater(...then);
     } finally {
       setBusy(null);
     }
   };
-  const compact = "!min-h-8 !rounded-lg !px-3 !py-1 !text-xs";
+  const listId = `dismissed-${props.id}`;
   return (
     <Section title={`Suggestions from engineers (${props.suggestions?.count || 0})`}>
-      {props.suggestionError && (
-        <p role="alert" className="rounded-lg bg-rose-50 p-2 text-xs text-rose-900 dark:bg-rose-950/50 dark:text-rose-200">
-          {props.suggestionError}
-        </p>
-      )}
-      <ul ref={listRef} className="space-y-2" data-testid="suggestions">
-        {groups.map((s) => (
-          <li key={s.text_key} className="rounded-xl border border-amber-200 bg-amber-50 p-3 dark:border-amber-900 dark:bg-amber-950/40">
-            <p className="font-semibold text-amber-950 dark:text-amber-100">“{s.text}”</p>
-            <p className="mt-0.5 text-xs text-amber-800 dark:text-amber-300">
-              Added {s.count}× in {s.session_ids.length} session(s) · {Object.entries(s.answers).map(([k, v]) => `${v} ${k}`).join(", ")}
-            </p>
-            {s.examples.some((e) => e.note) && <p className="mt-1 text-xs text-amber-900 italic dark:text-amber-200">Note: {s.examples.find((e) => e.note)?.note}</p>}
-            <div className="mt-2 flex flex-wrap gap-2">
-              <Button tone="primary" className={compact} onClick={() => props.onAdoptSuggestion(s.text)}>
-                Add as a step before this one
-              </Button>
-              <Button
-                className={compact}
-                data-dismiss-key={s.text_key}
-                aria-label={`Dismiss the suggestion “${s.text}”`}
-                busy={busy === s.text_key}
-                onClick={() => act(s.text_key, () => props.onDismissSuggestion(s), `[data-undo-key="${CSS.escape(s.text_key)}"]`)}
+      <div ref={boxRef} className="space-y-2.5">
+        {props.suggestionError && (
+          <p role="alert" className="rounded-lg bg-rose-50 p-2 text-xs text-rose-900 dark:bg-rose-950/50 dark:text-rose-200">
+            {props.suggestionError}
+          </p>
+        )}
+        {groups.length || dismissed.length ? (
+          <ul className="space-y-2" data-testid="suggestions">
+            {groups.map((s) => (
+              <li key={s.text_key} className="rounded-xl border border-amber-200 bg-amber-50 p-3 dark:border-amber-900 dark:bg-amber-950/40">
+                <p className="font-semibold text-amber-950 dark:text-amber-100">“{s.text}”</p>
+                <p className="mt-0.5 text-xs text-amber-800 dark:text-amber-300">
+                  Added {s.count}× in {s.session_ids.length} session(s) · {Object.entries(s.answers).map(([k, v]) => `${v} ${k}`).join(", ")}
+                </p>
+                {s.examples.some((e) => e.note) && <p className="mt-1 text-xs text-amber-900 italic dark:text-amber-200">Note: {s.examples.find((e) => e.note)?.note}</p>}
+                <div className="mt-2 flex flex-wrap gap-2">
+                  <Button tone="primary" className={compact} onClick={() => props.onAdoptSuggestion(s.text)}>
+                    Add as a step before this one
+                  </Button>
+                  <Button
+                    className={compact}
+                    data-dismiss-key={s.text_key}
+                    aria-label={`Dismiss the suggestion “${s.text}”`}
+                    busy={busy === s.text_key}
+                    onClick={() => act(s.text_key, () => props.onDismissSuggestion(s), `[data-undo-key="${CSS.escape(s.text_key)}"]`)}
+                  >
+                    Dismiss
+                  </Button>
+                </div>
+              </li>
+            ))}
+            {dismissed.map((d) => (
+              <li
+                key={`dismissed:${d.text_key}`}
+                data-testid="dismissed-suggestion"
+                className="flex items-center justify-between gap-2 rounded-xl border border-dashed border-slate-300 p-3 text-xs text-slate-600 dark:border-slate-700 dark:text-slate-300"
               >
-                Dismiss
-              </Button>
-            </div>
-          </li>
-        ))}
-        {dismissed.map((d) => (
-          <li
-            key={`dismissed:${d.text_key}`}
-            data-testid="dismissed-suggestion"
-            className="flex items-center justify-between gap-2 rounded-xl border border-dashed border-slate-300 p-3 text-xs text-slate-600 dark:border-slate-700 dark:text-slate-300"
+                <span role="status">Dismissed “{d.text}”. A new request from the field brings it back.</span>
+                <Button
+                  className={`${compact} shrink-0`}
+                  data-undo-key={d.text_key}
+                  aria-label={`Undo dismissing “${d.text}”`}
+                  busy={busy === `undo:${d.text_key}`}
+                  onClick={() => act(`undo:${d.text_key}`, () => props.onRestoreSuggestion(d), `[data-dismiss-key="${CSS.escape(d.text_key)}"]`)}
+                >
+                  Undo
+                </Button>
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="text-xs text-slate-500">None open at this step.</p>
+        )}
+        {/* Under the open ones, with the list unfolding below it: the button stays where it was pressed. */}
+        {before.length > 0 && (
+          <button
+            type="button"
+            aria-expanded={showDismissed}
+            aria-controls={listId}
+            data-testid="show-dismissed"
+            className="block rounded text-xs font-semibold whitespace-nowrap text-indigo-700 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 dark:text-indigo-300"
+            onClick={() => setShowDismissed((v) => !v)}
           >
-            <span role="status">Dismissed “{d.text}”. A new request from the field brings it back.</span>
-            <Button
-              className={`${compact} shrink-0`}
-              data-undo-key={d.text_key}
-              aria-label={`Undo dismissing “${d.text}”`}
-              busy={busy === `undo:${d.text_key}`}
-              onClick={() => act(`undo:${d.text_key}`, () => props.onRestoreSuggestion(d), `[data-dismiss-key="${CSS.escape(d.text_key)}"]`)}
-            >
-              Undo
-            </Button>
-          </li>
-        ))}
-      </ul>
+            {showDismissed ? "Hide" : "Show"} dismissed ({before.length})
+          </button>
+        )}
+        {showDismissed && before.length > 0 && (
+          <DismissedList
+            id={listId}
+            groups={before}
+            busy={busy}
+            onRestore={(g) =>
+              act(
+                `restore:${g.text_key}`,
+                () => props.onRestoreSuggestion({ node_id: props.id, text_key: g.text_key, text: g.text }),
+                `[data-dismiss-key="${CSS.escape(g.text_key)}"]`,
+                "[data-restore-key]",
+                "[data-dismiss-key]",
+              )
+            }
+          />
+        )}
+      </div>
     </Section>
   );
 }

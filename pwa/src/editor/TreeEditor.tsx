@@ -5,13 +5,13 @@ import { createPortal } from "react-dom";
 import { ReactFlowProvider } from "@xyflow/react";
 import { saveBlob } from "../data";
 import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
-import { treesApi, type NodeSuggestions, type Suggestion } from "./api";
+import { treesApi, type NodeDismissed, type NodeSuggestions, type Suggestion } from "./api";
 import { ConflictDialog, ImportDialog, PublishDialog } from "./EditorDialogs";
 import { GraphCanvas } from "./GraphCanvas";
 import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, NODE_TYPES, newNode, removeNode, renameNode, setNode, TYPE_INFO, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
 import { PreviewRun } from "./PreviewRun";
-import { withoutGroup, type DismissedSuggestion } from "./suggestions";
+import { dismissedAt, withoutGroup, type DismissedSuggestion } from "./suggestions";
 import { useDraft, type SaveState } from "./useDraft";
 import { validateTree, type Problem } from "./validate";
 
@@ -162,6 +162,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   const [dialog, setDialog] = useState<"publish" | "preview" | "import" | null>(null);
   const [focus, setFocus] = useState<{ id: string; n: number } | null>(null);
   const [suggestions, setSuggestions] = useState<NodeSuggestions[]>([]);
+  const [dismissedListing, setDismissedListing] = useState<NodeDismissed[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const t0 = useRef(performance.now());
 
@@ -183,13 +184,22 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
       (r) => setSuggestions(r.items),
       () => setSuggestions([]),
     );
+    // Fetched with the open ones, so a step's "Show dismissed" is there when it is selected.
+    treesApi.dismissedSuggestions(treeId).then(
+      (r) => setDismissedListing(r.items),
+      () => setDismissedListing([]),
+    );
   }, [treeId]);
   const [dismissed, setDismissed] = useState<DismissedSuggestion[]>([]);
   const [suggestionError, setSuggestionError] = useState<string | null>(null);
   // After a change, the server's listing is the truth (a new occurrence may have arrived);
   // if it cannot be fetched, what is on screen stays.
   const refreshSuggestions = useCallback(
-    () => treesApi.suggestions(treeId).then((r) => setSuggestions(r.items), () => undefined),
+    () =>
+      Promise.all([
+        treesApi.suggestions(treeId).then((r) => setSuggestions(r.items), () => undefined),
+        treesApi.dismissedSuggestions(treeId).then((r) => setDismissedListing(r.items), () => undefined),
+      ]),
     [treeId],
   );
   const dismissSuggestion = useCallback(
@@ -217,7 +227,9 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
         setSuggestionError(`Could not bring back “${d.text}”: ${e instanceof Error ? e.message : String(e)}`);
         return false;
       }
-      setDismissed((ds) => ds.filter((x) => x !== d));
+      // Offered back either by an undo or from the list of earlier dismissals: drop both.
+      setDismissed((ds) => ds.filter((x) => x.node_id !== d.node_id || x.text_key !== d.text_key));
+      setDismissedListing((items) => withoutGroup(items, d.node_id, d.text_key));
       await refreshSuggestions();
       return true;
     },
@@ -403,7 +415,8 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               </span>
             </button>
           </div>
-          <div className="min-h-0 flex-1 overflow-y-auto">
+          {/* A stable gutter: opening a list that makes the panel scroll does not shift it sideways. */}
+          <div className="min-h-0 flex-1 overflow-y-auto [scrollbar-gutter:stable]">
             {tab === "problems" ? (
               <ProblemList problems={problems} tree={tree} onPick={(id) => (id ? select(id, true) : (setSelected(null), setTab("step")))} />
             ) : sel ? (
@@ -419,6 +432,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
                   problems={nodeProblems}
                   suggestions={openSuggestions.find((g) => g.node_id === sel) || null}
                   dismissed={dismissed.filter((d) => d.node_id === sel)}
+                  dismissedBefore={dismissedAt(dismissedListing, sel, dismissed)}
                   suggestionError={suggestionError}
                   onDismissSuggestion={(s) => dismissSuggestion(sel, s)}
                   onRestoreSuggestion={restoreSuggestion}

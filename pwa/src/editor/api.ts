@@ -43,6 +43,15 @@ export interface NodeSuggestions {
   count: number;
   suggestions: Suggestion[];
 }
+/** A group as the listing with `?dismissed=true` gives it: the occurrences an author hid. */
+export interface DismissedGroup extends Suggestion {
+  /** When and by whom (a user id) the group's latest dismissal was made. */
+  dismissed_at: string;
+  dismissed_by: string;
+}
+export interface NodeDismissed extends NodeSuggestions {
+  suggestions: DismissedGroup[];
+}
 
 const path = (id: string) => `/api/v1/trees/${encodeURIComponent(id)}`;
 
@@ -57,6 +66,7 @@ export const treesApi = {
   version: (id: string, n: number) => api<{ version: number; change_note: string; published_at: string; tree: TreeDoc }>(`${path(id)}/versions/${n}`),
   rollback: (id: string, version: number, rev: string) => api<{ rev: string }>(`${path(id)}/rollback`, { method: "POST", body: { version, _rev: rev } }),
   suggestions: (id: string) => api<{ items: NodeSuggestions[] }>(`${path(id)}/suggestions`),
+  dismissedSuggestions: (id: string) => api<{ items: NodeDismissed[] }>(`${path(id)}/suggestions?dismissed=true`),
   dismissSuggestion: (id: string, node_id: string, text_key: string) =>
     api<{ dismissed: number }>(`${path(id)}/suggestions/dismiss`, { method: "POST", body: { node_id, text_key } }),
   restoreSuggestion: (id: string, node_id: string, text_key: string) =>
