@@ -3,6 +3,8 @@ to its resolution with notes, a step back and a custom step, finish, copy the Ma
 and check it is byte for byte the server's own export of the same session."""
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import (DESKTOP, MOBILE, answer_step, app_context, copy_export, current_node,
                                     finish_session, shortest_run, shot, sign_in, start_session, wait_synced,
                                     write_note)
@@ -125,6 +127,13 @@ def test_run_a_starter_tree_to_the_end_and_copy_the_markdown(browser, http, serv
         page.goto(server.url + f"/s/{sid}")
         page.wait_for_selector("[data-testid=session-summary]")
         shot(page, "desktop-07-session-details")
+        # `?` lists the shortcuts of a finished session too: only those that work here.
+        page.keyboard.press("?")
+        shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+        expect(shortcuts).to_contain_text("Export")
+        expect(shortcuts).not_to_contain_text("Step back")
+        page.keyboard.press("Escape")
+        expect(shortcuts).to_be_hidden()
         # Reopen: back to the runner at the resolution, and the server hears of it.
         page.click("button:has-text('Reopen')")
         page.wait_for_selector("[data-testid=step-card][data-node-type=resolution]")

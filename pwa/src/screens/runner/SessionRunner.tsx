@@ -116,6 +116,8 @@ export function SessionRunner({ sid }: { sid: string }) {
     [header0, account],
   );
   const canWrite = !!rights?.write;
+  // The stepping view (answers, notes, custom steps); otherwise the summary is shown.
+  const stepping = running && canWrite;
   const closeDialog = useCallback(() => setDialog(null), []);
 
   const answer = useCallback(
@@ -176,6 +178,9 @@ export function SessionRunner({ sid }: { sid: string }) {
     const onKey = (e: KeyboardEvent) => {
       if (dialog) return;
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        // The summary has nothing to continue (a finish dialog opened there would not show
+        // and would leave every key dead).
+        if (!stepping) return;
         e.preventDefault();
         continueRef.current?.();
         return;
@@ -218,7 +223,7 @@ export function SessionRunner({ sid }: { sid: string }) {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [dialog, node, running, canWrite, answer, back, sid]);
+  }, [dialog, node, running, canWrite, stepping, answer, back, sid]);
 
   if (session.loading) return <Loading label="Opening the session…" />;
   if (session.error || !bundle) {
@@ -310,10 +315,12 @@ export function SessionRunner({ sid }: { sid: string }) {
         />
       )}
       {dialog === "abandon" && <AbandonDialog onClose={closeDialog} onAbandon={abandon} />}
+      {/* Here, not in the stepping view alone: "?" and the header's button open it on the summary too. */}
+      {dialog === "shortcuts" && <ShortcutsDialog stepping={stepping} onClose={closeDialog} />}
     </>
   );
 
-  if (!running || !canWrite) {
+  if (!stepping) {
     return (
       <>
         <SessionSummary
@@ -437,7 +444,6 @@ export function SessionRunner({ sid }: { sid: string }) {
           onFinish={finish}
         />
       )}
-      {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
       {sessionDialogs}
     </div>
   );

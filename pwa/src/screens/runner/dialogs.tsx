@@ -1,6 +1,7 @@
 // The runner's dialogs: a custom step, finishing the session, the keyboard shortcuts.
 import { useState } from "react";
 import { Button, Dialog, Field, inputClass } from "../../ui/kit";
+import { shortcutsFor } from "./shortcuts";
 
 const ACTIONS = [
   { id: "done", label: "Done" },
@@ -149,28 +150,17 @@ export function FinishDialog({
   );
 }
 
-export const SHORTCUTS: [string, string][] = [
-  ["Y / N", "Yes or No on a question"],
-  ["1 – 9", "Pick a choice; on an action: 1 done, 2 didn't work, 3 skip"],
-  ["Ctrl + Enter", "Continue: submit a value, mark an action done, finish at a resolution"],
-  ["Backspace or Alt + ←", "Step back"],
-  ["N (Shift + N on a question)", "Write in the notes box"],
-  ["C", "Add a custom step"],
-  ["E", "Export"],
-  ["Esc", "Leave a text box or close a dialog"],
-  ["?", "This list"],
-];
-
-export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
+/** The shortcuts that work in the view behind it (`stepping`: the session is being run). */
+export function ShortcutsDialog({ stepping, onClose }: { stepping: boolean; onClose: () => void }) {
   return (
     <Dialog title="Keyboard shortcuts" onClose={onClose}>
       <dl className="grid grid-cols-[auto_1fr] gap-x-5 gap-y-2.5 text-[15px]">
-        {SHORTCUTS.map(([k, v]) => (
-          <div key={k} className="contents">
+        {shortcutsFor(stepping).map(({ keys, what }) => (
+          <div key={keys} className="contents">
             <dt>
-              <kbd className="rounded-md border border-slate-300 bg-slate-50 px-2 py-0.5 font-mono text-sm whitespace-nowrap dark:border-slate-600 dark:bg-slate-800">{k}</kbd>
+              <kbd className="rounded-md border border-slate-300 bg-slate-50 px-2 py-0.5 font-mono text-sm whitespace-nowrap dark:border-slate-600 dark:bg-slate-800">{keys}</kbd>
             </dt>
-            <dd className="text-slate-700 dark:text-slate-300">{v}</dd>
+            <dd className="text-slate-700 dark:text-slate-300">{what}</dd>
           </div>
         ))}
       </dl>
