@@ -199,7 +199,7 @@ def _address_mark(ctx: AppContext, address: str | None) -> str:
                     hashlib.sha256).hexdigest()[:32]
 
 
-def _retry_answer(ctx: AppContext, parent: tokens.RefreshToken, doc: dict,
+def _retry_answer(ctx: AppContext, successor: tokens.RefreshToken, doc: dict,
                   address: str | None) -> dict[str, Any] | None:
     """The answer to a retried rotation, or None when this is a reuse to punish.
 
@@ -217,7 +217,6 @@ def _retry_answer(ctx: AppContext, parent: tokens.RefreshToken, doc: dict,
         return None
     if not hmac.compare_digest(doc.get("used_by") or "", _address_mark(ctx, address)):
         return None
-    successor = tokens.successor_token(ctx.secret, parent)
     if doc.get("successor_id") != successor.token_id:
         return None  # derived under another server key: not the successor that was issued
     user = _user_of(ctx, doc)
@@ -252,7 +251,7 @@ def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, 
     parent = tokens.parse_refresh_token(raw)
     successor = tokens.successor_token(ctx.secret, parent)
     if doc.get("used"):
-        answer = _retry_answer(ctx, parent, doc, address)
+        answer = _retry_answer(ctx, successor, doc, address)
         if answer is not None:
             return answer
         raise _reused(ctx, doc, "This refresh token was already used, so the sign-in it belongs to has been "
@@ -271,7 +270,7 @@ def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, 
         # Spent by another request at this very moment (two tabs, or a retry overtaking the
         # request it repeats): answered as a retry when that is what it is.
         doc = get_or_none(ctx.system, doc["_id"]) or doc
-        answer = _retry_answer(ctx, parent, doc, address) if doc.get("used") else None
+        answer = _retry_answer(ctx, successor, doc, address) if doc.get("used") else None
         if answer is not None:
             return answer
         raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.") from None

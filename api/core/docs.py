@@ -1,9 +1,9 @@
 """Small helpers over a store `Database` for the server's own documents."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from sync.errors import NotFound
+from sync.errors import Conflict, NotFound
 from sync.store import Database
 
 
@@ -22,6 +22,24 @@ def save(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
     res = db.put(doc)
     doc["_rev"] = res["rev"]
     return doc
+
+
+T = TypeVar("T")
+
+
+def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5) -> T:
+    """`attempt()` (a read, a change, a `save`), run again while its save conflicts.
+
+    For documents only the server writes: a conflict means another request of ours wrote
+    the same document at that moment, so reading it again and reapplying is right. `busy`
+    is the reason given when every attempt conflicted.
+    """
+    for _ in range(attempts):
+        try:
+            return attempt()
+        except Conflict:
+            continue
+    raise Conflict(busy)
 
 
 def by_prefix(db: Database, prefix: str, *, limit: int | None = None,

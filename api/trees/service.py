@@ -22,7 +22,7 @@ from sync.naming import physical_name
 from sync.store import Database
 
 from ..core.context import AppContext
-from ..core.docs import by_prefix, get_or_none, save
+from ..core.docs import by_prefix, get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
 from .migrations import migrate_tree, migrate_tree_version
 from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
@@ -61,16 +61,8 @@ def get_meta(db: Database, tree_id: str) -> dict[str, Any]:
 
 
 def _touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
-    # The sidecar is written only by the server; a conflict means another request of ours
-    # updated it at the same moment, so re-read and apply again.
-    for _ in range(5):
-        meta = get_meta(db, tree_id)
-        meta.update(fields)
-        try:
-            return save(db, meta)
-        except Conflict:
-            continue
-    raise Conflict("The tree's metadata is being changed by another request; try again.")
+    return retry_on_conflict(lambda: save(db, {**get_meta(db, tree_id), **fields}),
+                             busy="The tree's metadata is being changed by another request; try again.")
 
 
 def check_shape(body: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from sync.naming import physical_name
 from sync.store import Database
 
 from ..core.derived import IndexPart
-from ..core.docs import get_or_none, save
+from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
 from .models import tree_slug
 
@@ -195,19 +195,14 @@ def _group_rows(index, tree_id: str, node_id: str, key: str) -> list[dict[str, A
 
 
 def _update(db: Database, tree_id: str, change) -> int:
-    # Only the server writes the sidecar; a conflict means another request of ours changed it
-    # at the same moment, so re-read and apply again.
-    for _ in range(5):
+    def attempt() -> int:
         doc = get_dismissals(db, tree_id)
         changed = change(doc)
-        if not changed:
-            return 0
-        try:
+        if changed:
             save(db, doc)
-            return changed
-        except Conflict:
-            continue
-    raise Conflict("The tree's suggestions are being changed by another request; try again.")
+        return changed
+
+    return retry_on_conflict(attempt, busy="The tree's suggestions are being changed by another request; try again.")
 
 
 def dismiss(db: Database, index, who: Principal, tree_id: str, node_id: str, raw_key: str) -> dict[str, Any]:
