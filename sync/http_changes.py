@@ -12,6 +12,12 @@ request moves on instead of receiving them again).
 
 Waiting (longpoll, continuous) happens on the event loop, woken by the store's write
 listener; no worker thread is held while a device keeps a live replication open.
+
+A live feed is authorised again while it stays open (`FeedGuard`): credentials checked only
+when a feed opened would keep a deactivated or demoted user, or an expired token, receiving
+new documents for as long as the connection lasts. Before a page is read the caller is
+re-checked when the last check is older than `REAUTH_INTERVAL_S`, an idle feed wakes at that
+interval to check, and no feed outlives the access token it was opened with.
 """
 from __future__ import annotations
 
@@ -23,17 +29,21 @@ import anyio.to_thread
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from .errors import BadRequest, BranchlineError, NotImplementedHere
+from .errors import BadRequest, BranchlineError, Forbidden, NotImplementedHere
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .naming import physical_name
 
 if TYPE_CHECKING:
+    from .access import Principal
     from .http import Ctx, SyncApi
     from .store import Database
 
 # CouchDB's default and longest wait without a heartbeat.
 DEFAULT_TIMEOUT_MS = 60_000
 MAX_TIMEOUT_MS = 3_600_000
+# How stale a live feed's authorisation may get: a deactivation, a demotion or an expired
+# token stops what the feed delivers within this many seconds.
+REAUTH_INTERVAL_S = 2.0
 
 
 @dataclass
@@ -66,6 +76,66 @@ class PendingChanges:
     physical: str
 
 
+class FeedGuard:
+    """Keeps a live feed's caller authorised while the feed is open (see the module docstring).
+
+    The feed ends when the caller is refused, its token expires or its role changes; otherwise
+    `ctx.principal` is replaced by the freshly checked one.
+    """
+
+    def __init__(self, api: "SyncApi", ctx: "Ctx", db: str) -> None:
+        self.api, self.ctx, self.db = api, ctx, db
+        self.checked_at = time.monotonic()
+        self.revoked = False
+
+    def expiry(self) -> float | None:
+        """When the credentials the feed was opened with expire, on the monotonic clock."""
+        exp = self.ctx.principal.extra.get("expires_at")
+        if not isinstance(exp, (int, float)):
+            return None
+        return time.monotonic() + (exp - time.time())
+
+    def cap(self, deadline: float | None) -> float | None:
+        exp = self.expiry()
+        if exp is None:
+            return deadline
+        return exp if deadline is None else min(deadline, exp)
+
+    def due(self) -> bool:
+        return time.monotonic() - self.checked_at >= REAUTH_INTERVAL_S
+
+    async def allowed(self, force: bool = False) -> bool:
+        """False once the caller may no longer read this database; checks at most every interval."""
+        if self.revoked:
+            return False
+        exp = self.expiry()
+        if exp is not None and time.monotonic() >= exp:
+            self.revoked = True
+            return False
+        if not force and not self.due():
+            return True
+        try:
+            principal = await anyio.to_thread.run_sync(self._check)
+        except BranchlineError:
+            self.revoked = True
+            return False
+        if principal.role != self.ctx.principal.role:
+            # A new role changes what may be read, and rows already judged on the old one
+            # may follow; ending the feed makes the client start over under the new role.
+            self.revoked = True
+            return False
+        self.ctx.principal = principal
+        self.checked_at = time.monotonic()
+        return True
+
+    def _check(self) -> "Principal":
+        principal = self.api.authenticate(self.ctx.request, self.ctx.tenant_id)
+        if principal.tenant_id != self.ctx.tenant_id:
+            raise Forbidden("These credentials belong to another tenant.")
+        self.api.policy.check_db(principal, self.db, "read")
+        return principal
+
+
 class ChangesFeed:
     def __init__(self, api: "SyncApi") -> None:
         self.api = api
@@ -83,17 +153,19 @@ class ChangesFeed:
         return PendingChanges(ctx, dbobj, req, page, physical_name(ctx.tenant_id, db))
 
     async def wait(self, p: PendingChanges) -> Response:
+        guard = FeedGuard(self.api, p.ctx, p.req.db)
         if p.req.feed == "continuous":
-            return StreamingResponse(self._continuous_stream(p.ctx, p.dbobj, p.req, p.page, p.physical),
+            return StreamingResponse(self._continuous_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
                                      media_type=JSON_TYPE)
         if p.req.heartbeat_ms is not None:
-            return StreamingResponse(self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical),
+            return StreamingResponse(self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
                                      media_type=JSON_TYPE)
         with self.api.notifier.waiter(p.physical) as waiter:
             # A write may have landed between the first page and the waiter's registration.
             p.req.since = p.page["last_seq"]
             page = await anyio.to_thread.run_sync(self.page, p.ctx, p.dbobj, p.req)
-            page = await self._wait_for_rows(p.ctx, p.dbobj, p.req, page, waiter, _deadline(p.req))
+            page = await self._wait_for_rows(p.ctx, p.dbobj, p.req, page, waiter,
+                                             guard.cap(_deadline(p.req)), guard)
         return json_response(page)
 
     # --- request parsing -----------------------------------------------------------------
@@ -221,66 +293,87 @@ class ChangesFeed:
     # --- waiting ---------------------------------------------------------------------------
     async def _wait_for_rows(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
                              page: dict[str, Any], waiter: Any, deadline: float | None,
-                             budget_s: float | None = None) -> dict[str, Any]:
-        """Wait (without a thread) until rows arrive, `deadline` passes or `budget_s` is spent."""
+                             guard: FeedGuard, budget_s: float | None = None) -> dict[str, Any]:
+        """Wait (without a thread) until rows arrive, `deadline` passes, `budget_s` is spent
+        or the caller loses access (then the page stays empty)."""
         budget_end = None if budget_s is None else time.monotonic() + budget_s
         while not page["results"]:
             ends = [t for t in (deadline, budget_end) if t is not None]
             remaining = min(ends) - time.monotonic() if ends else None
             if remaining is not None and remaining <= 0:
                 break
-            if await waiter.wait(remaining):
+            step = REAUTH_INTERVAL_S if remaining is None else min(remaining, REAUTH_INTERVAL_S)
+            woke = await waiter.wait(step)
+            if not await guard.allowed():
+                break
+            if woke:
                 req.since = page["last_seq"]
                 page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
         return page
 
     async def _longpoll_stream(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
-                               page: dict[str, Any], physical: str) -> AsyncIterator[bytes]:
+                               page: dict[str, Any], physical: str, guard: FeedGuard) -> AsyncIterator[bytes]:
         # Newlines while waiting keep proxies and PouchDB's fetch from timing out;
         # JSON parsers ignore the leading whitespace.
-        deadline = _deadline(req)
+        deadline = guard.cap(_deadline(req))
         heartbeat_s = (req.heartbeat_ms or DEFAULT_TIMEOUT_MS) / 1000
         with self.api.notifier.waiter(physical) as waiter:
             try:
                 # A write may have landed between the first page and this waiter.
                 req.since = page["last_seq"]
                 page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
-                while not page["results"]:
+                while not page["results"] and not guard.revoked:
                     if deadline is not None and time.monotonic() >= deadline:
                         break
                     page = await self._wait_for_rows(ctx, dbobj, req, page, waiter, deadline,
-                                                     heartbeat_s)
-                    if not page["results"]:
+                                                     guard, heartbeat_s)
+                    if not page["results"] and not guard.revoked:
                         yield b"\n"
             except BranchlineError:
                 pass  # e.g. the database was deleted while waiting: answer what we have
         yield orjson.dumps(page) + b"\n"
 
     async def _continuous_stream(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
-                                 page: dict[str, Any], physical: str) -> AsyncIterator[bytes]:
-        """One JSON row per line, then `{"last_seq"}` when the timeout passes."""
-        deadline = _deadline(req)
+                                 page: dict[str, Any], physical: str,
+                                 guard: FeedGuard) -> AsyncIterator[bytes]:
+        """One JSON row per line, then `{"last_seq"}` when the timeout passes or access ends."""
+        deadline = guard.cap(_deadline(req))
         heartbeat_s = None if req.heartbeat_ms is None else req.heartbeat_ms / 1000
         first = True
+        last_sent = time.monotonic()
         with self.api.notifier.waiter(physical) as waiter:
             try:
                 while True:
                     for row in page["results"]:
                         yield orjson.dumps(row) + b"\n"
+                    if page["results"]:
+                        last_sent = time.monotonic()
                     req.since = page["last_seq"]
                     if req.limit is not None:
                         req.limit -= len(page["results"])
                         if req.limit <= 0:
                             break
                     if not page["results"] and not first:
-                        ends = [t for t in (deadline,) if t is not None]
-                        remaining = ends[0] - time.monotonic() if ends else None
-                        if remaining is not None and remaining <= 0:
+                        now = time.monotonic()
+                        if deadline is not None and now >= deadline:
                             break
-                        wait_s = heartbeat_s if remaining is None else (
-                            remaining if heartbeat_s is None else min(remaining, heartbeat_s))
-                        if not await waiter.wait(wait_s) and heartbeat_s is not None:
+                        # Wake for a write, the next heartbeat, the next access check or the end.
+                        wakes = [now + REAUTH_INTERVAL_S]
+                        if deadline is not None:
+                            wakes.append(deadline)
+                        if heartbeat_s is not None:
+                            wakes.append(last_sent + heartbeat_s)
+                        woke = await waiter.wait(min(wakes) - now)
+                        beat = heartbeat_s is not None and time.monotonic() - last_sent >= heartbeat_s
+                        if not await guard.allowed():
+                            break
+                        if beat:
                             yield b"\n"
+                            last_sent = time.monotonic()
+                        if not woke and not beat:
+                            continue  # only the access check was due: nothing new to read
+                    elif not await guard.allowed():
+                        break
                     # The first page was read before this waiter existed: read again
                     # before the first wait so a write in between is not missed.
                     first = False

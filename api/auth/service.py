@@ -254,6 +254,9 @@ def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, 
         answer = _retry_answer(ctx, successor, doc, address)
         if answer is not None:
             return answer
+        # An account whose sign-ins were ended says so, whatever the token's history.
+        _revoke_family(ctx, doc["tenant_id"], doc["family"])
+        _user_of(ctx, doc)
         raise _reused(ctx, doc, "This refresh token was already used, so the sign-in it belongs to has been "
                                 "revoked to protect the account; sign in again.")
     if doc["expires_at"] < time.time():
@@ -319,7 +322,7 @@ def _principal_for_user(user: dict | None, *, epoch: int | None = None) -> Princ
 _JWT_CACHE_MAX = 10_000
 
 
-def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int] | None:
+def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float] | None:
     cache = ctx.extras.get("access_token_cache")
     hit = cache.get(token) if cache is not None else None
     if hit is None:
@@ -328,20 +331,27 @@ def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int] | None:
     if time.time() >= expires or secret != ctx.secret:
         cache.pop(token, None)
         return None
-    return tenant_id, user_id, epoch
+    return tenant_id, user_id, epoch, expires
 
 
-def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int]:
+def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float]:
     hit = _cached_claims(ctx, token)
     if hit is not None:
         return hit
     claims = tokens.read_access_token(ctx.secret, token)
-    entry = (claims["tid"], claims["sub"], int(claims.get("ep", 0)))
+    tenant_id, user_id, epoch = claims["tid"], claims["sub"], int(claims.get("ep", 0))
     cache = ctx.extras.setdefault("access_token_cache", {})
     if len(cache) >= _JWT_CACHE_MAX:
         cache.clear()
-    cache[token] = (float(claims["exp"]), ctx.secret, *entry)
-    return entry
+    cache[token] = (float(claims["exp"]), ctx.secret, tenant_id, user_id, epoch)
+    return tenant_id, user_id, epoch, float(claims["exp"])
+
+
+def _bearer_principal(user: dict | None, epoch: int, expires: float) -> Principal:
+    # The expiry travels with the caller so a live sync feed can end when its token does.
+    principal = _principal_for_user(user, epoch=epoch)
+    principal.extra["expires_at"] = expires
+    return principal
 
 
 def _principal_for_bearer(ctx: AppContext, token: str) -> Principal:
@@ -349,9 +359,8 @@ def _principal_for_bearer(ctx: AppContext, token: str) -> Principal:
         from ..apikeys.service import principal_for_key  # noqa: PLC0415
 
         return principal_for_key(ctx, token)
-    tenant_id, user_id, epoch = _access_claims(ctx, token)
-    user = users.get_user(ctx.system, tenant_id, user_id)
-    return _principal_for_user(user, epoch=epoch)
+    tenant_id, user_id, epoch, expires = _access_claims(ctx, token)
+    return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires)
 
 
 def _basic_hit(ctx: AppContext, username: str, password: str) -> Principal | None:
@@ -414,8 +423,8 @@ def cached_principal(ctx: AppContext, authorization: str | None) -> Principal | 
         hit = _cached_claims(ctx, value)
         if hit is None:
             return None
-        tenant_id, user_id, epoch = hit
-        return _principal_for_user(users.get_user(ctx.system, tenant_id, user_id), epoch=epoch)
+        tenant_id, user_id, epoch, expires = hit
+        return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires)
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")

@@ -10,6 +10,7 @@ and on the worker-thread path (`_bulk_docs`).
 from __future__ import annotations
 
 import base64
+import time
 
 import httpx
 
@@ -85,8 +86,10 @@ def test_cached_claims_expire_with_the_token_and_follow_the_secret(monkeypatch):
     ctx = Ctx()
     token, _ = tokens.make_access_token(ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3)
     assert service.cached_principal(ctx, f"Bearer {token}") is None  # never verified yet
-    assert service._access_claims(ctx, token) == ("t1", "u1", 3)
-    assert service._cached_claims(ctx, token) == ("t1", "u1", 3)
+    claims = service._access_claims(ctx, token)
+    assert claims[:3] == ("t1", "u1", 3)
+    assert abs(claims[3] - (time.time() + 60)) < 5  # the token's expiry travels with the claims
+    assert service._cached_claims(ctx, token) == claims
     ctx.secret = "t" * 40  # a rotated secret: the entry no longer counts
     assert service._cached_claims(ctx, token) is None
     ctx.secret = "s" * 40
