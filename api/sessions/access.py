@@ -9,7 +9,8 @@ endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
 - `sessions`: owner and admin read and write everything; anyone else reads and writes a
   session (its header and its events) when they own it or are in its `shared_with`;
   viewers write nothing. Only the session's owner (or an admin) changes `owner_id` or
-  `shared_with`. An event's `user_id` must be the writer's own, and events are immutable.
+  `shared_with`, or their edit times; no edit time may run ahead of the server's clock by
+  more than `MAX_CLOCK_AHEAD_MS`. An event's `user_id` must be the writer's own, and events are immutable.
 - `clients`: every role reads; everyone but viewers writes (the role rules of RolePolicy).
 
 The sync layer asks `can_read` for every row of `_changes`, so the session lookup behind
@@ -21,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import time
 from typing import Any
 
 import orjson
@@ -71,6 +73,37 @@ def require_write(principal: Principal, header: dict[str, Any]) -> None:
     require_open(principal, header)
     if principal.role == "viewer":
         raise Forbidden("Viewers read trees but do not run sessions; ask an admin for the engineer role.")
+
+
+# Header fields merge by their latest edit time (api/sessions/merge.py), so an edit time far
+# in the future would win every later merge, an owner's unshare included. Devices keep their
+# own clocks, so some drift is allowed, no more.
+MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000
+# The fields that decide who may read a session: only its owner or an admin changes them,
+# their edit times included (a newer time is a claim on the next merge).
+ACL_FIELDS = ("owner_id", "shared_with")
+
+
+def _edit_times(doc: dict[str, Any] | None) -> dict[str, Any]:
+    edited = doc.get("edited") if isinstance(doc, dict) else None
+    return edited if isinstance(edited, dict) else {}
+
+
+def check_edit_times(doc: dict[str, Any], current: dict[str, Any] | None, now_ms: int) -> None:
+    """Refuse an edit time (new or changed) further ahead of the server's clock than allowed."""
+    before = _edit_times(current)
+    for field, when in _edit_times(doc).items():
+        if before.get(field) == when or isinstance(when, bool) or not isinstance(when, (int, float)):
+            continue
+        if when > now_ms + MAX_CLOCK_AHEAD_MS:
+            ahead_min = (when - now_ms) / 60000
+            raise Forbidden(f"The edit time of {field!r} is {ahead_min:.0f} minutes ahead of the server's "
+                            "clock; set the device's date and time automatically and save again.")
+
+
+def acl_markers_changed(doc: dict[str, Any], current: dict[str, Any] | None) -> bool:
+    before, after = _edit_times(current), _edit_times(doc)
+    return any(before.get(f) != after.get(f) for f in ACL_FIELDS)
 
 
 def _attachment_digests(doc: dict[str, Any]) -> dict[str, str] | None:
@@ -212,6 +245,8 @@ class SessionsPolicy(RolePolicy):
 
     def _check_header(self, principal: Principal, sid: str, doc: dict[str, Any],
                       current: dict[str, Any] | None) -> None:
+        if not doc.get("_deleted"):
+            check_edit_times(doc, current, int(time.time() * 1000))
         cur = acl_of(current)
         if cur is None:
             if principal.is_admin:
@@ -234,7 +269,8 @@ class SessionsPolicy(RolePolicy):
                 remember_deleted_acl(self.ctx, principal.tenant_id, sid, cur)
             return
         new = acl_of(doc)
-        if new != cur and not (principal.is_admin or principal.user_id == cur[0]):
+        if (new != cur or acl_markers_changed(doc, current)) and not (
+                principal.is_admin or principal.user_id == cur[0]):
             raise Forbidden(f"Only the owner of session {sid} or an admin may change owner_id or "
                             "shared_with; edit the other fields and leave these as they are.")
         self._memo(principal)[sid] = new
