@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
+
+import anyio
 
 # The server's preference when the browser accepts several equally: smallest first.
 PREFERENCE = ("br", "gzip")
 MIN_SIZE = 1024  # below about one packet, compressing saves nothing a user would notice
 MAX_SIZE = 8 * 1024 * 1024  # larger answers go out as they are rather than held in memory
 GZIP_LEVEL = 6
+# Above this, gzip runs on a worker thread (zlib lets go of the GIL), so a large export never
+# stalls the event loop that also carries every open live feed.
+OFF_LOOP_SIZE = 64 * 1024
 
 _TEXT_TYPES = ("application/json", "application/javascript", "application/xml",
                "application/manifest+json", "image/svg+xml")
@@ -147,7 +153,8 @@ class CompressionMiddleware:
     async def _send_whole(self, start: dict, body: bytes, accept: str, send: Any) -> None:
         headers = add_vary(list(start.get("headers", [])))
         if choose_encoding(accept, ("gzip",)) == "gzip":
-            packed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+            pack = partial(gzip.compress, body, compresslevel=GZIP_LEVEL, mtime=0)
+            packed = await anyio.to_thread.run_sync(pack) if len(body) > OFF_LOOP_SIZE else pack()
             if len(packed) < len(body):
                 body = packed
                 headers = [(k, _weak(v) if k.lower() == b"etag" else v)
