@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sync.http import SyncFirst
 
+from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.errors import install_error_handlers
 from .settings import Settings, get_settings
@@ -48,5 +49,6 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     features.install_hooks(app.state.ctx)
     features.install(app)
     install_pwa(app, settings.pwa_dist or default_dist())
+    app.add_middleware(CompressionMiddleware)
     logging.getLogger("branchline").setLevel(settings.log_level.upper())
     return app

@@ -1,11 +1,14 @@
-"""Serving the built PWA at `/`, with deep links falling back to the app shell."""
+"""Serving the built PWA at `/`, with deep links falling back to the app shell, each file
+in the smallest precompressed copy the browser accepts (see `api.core.compression`)."""
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from .core.compression import choose_encoding
 from .core.errors import error_response
 
 _RESERVED = ("/api/", "/sync/", "/docs", "/openapi.json", "/healthz", "/redoc")
@@ -16,6 +19,34 @@ _PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <h1>Branchline</h1><p>The server is running, but the web app has not been built yet.
 Run <code>make run</code> from the project folder to build it. The API is at <a href="/docs">/docs</a>.</p>
 </body></html>"""
+
+
+# The suffix pwa/scripts/precompress.mjs gives each coding's copy of a file.
+_SUFFIXES = {"br": ".br", "gzip": ".gz"}
+# Types Python's table may lack or name differently across versions.
+_TYPES = {".js": "text/javascript", ".mjs": "text/javascript", ".webmanifest": "application/manifest+json"}
+
+
+def media_type(path: Path) -> str:
+    kind, coding = mimetypes.guess_type(path.name)
+    if coding:  # a compressed copy asked for by its own name is opaque bytes, not the script
+        return "application/octet-stream"
+    return _TYPES.get(path.suffix) or kind or "application/octet-stream"
+
+
+def file_response(path: Path, accept_encoding: str | None, headers: dict[str, str]) -> FileResponse:
+    """`path`, or its precompressed copy in the coding the browser prefers, with the
+    original's Content-Type. Files that have copies always say `Vary: Accept-Encoding`,
+    so a cache never hands a br copy to a browser that asked for none."""
+    copies = [c for c, suffix in _SUFFIXES.items() if path.with_name(path.name + suffix).is_file()]
+    if not copies:
+        return FileResponse(path, media_type=media_type(path), headers=headers)
+    headers = {**headers, "Vary": "Accept-Encoding"}
+    coding = choose_encoding(accept_encoding, copies)
+    if coding is None:
+        return FileResponse(path, media_type=media_type(path), headers=headers)
+    return FileResponse(path.with_name(path.name + _SUFFIXES[coding]), media_type=media_type(path),
+                        headers={**headers, "Content-Encoding": coding})
 
 
 def default_dist() -> Path:
@@ -39,5 +70,5 @@ def install_pwa(app: FastAPI, dist: Path) -> None:
                 headers["Cache-Control"] = "no-cache"  # so a new version of the app is picked up
             elif "/assets/" in f"/{path}":
                 headers["Cache-Control"] = "public, max-age=31536000, immutable"  # hashed names
-            return FileResponse(target, headers=headers)
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+            return file_response(target, request.headers.get("accept-encoding"), headers)
+        return file_response(index, request.headers.get("accept-encoding"), {"Cache-Control": "no-cache"})
