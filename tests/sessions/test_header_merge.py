@@ -4,7 +4,7 @@ from __future__ import annotations
 import orjson
 from hypothesis import given, strategies as st
 
-from api.sessions.merge import EDITABLE, merge_headers, rev_key
+from api.sessions.merge import EDITABLE, apply_edit, initial_marks, merge_headers, rev_key
 
 BASE = {"_id": "session:01JD3Z8Q6V9R1W0K2M4N5P7S8T", "type": "session", "schema_version": 1,
         "tree_id": "tree:citrix-vda-registration", "tree_version": 3, "owner_id": "u1",
@@ -49,6 +49,41 @@ def test_merging_a_merged_header_again_changes_nothing():
     once = merge_headers([a, b])
     twice = merge_headers([{**once, "_rev": "3-c"}])
     assert canon(once) == canon(twice)
+
+
+def test_issue_14_a_marker_moved_without_a_change_does_not_win():
+    """Phone A changes the ticket; phone B saves only a new title with a writer that stamps
+    every field it carries (the PWA before the fix). A's ticket and B's title both survive."""
+    start = {**BASE, "_rev": "1-p", "ticket": "T-OLD", "title": "Printer", **initial_marks(100, {"ticket": "T-OLD", "title": "Printer"})}
+    a = {**apply_edit(start, {"ticket": "T-NEW", "title": "Printer"}, 200), "_rev": "2-a"}
+    b = {**start, "_rev": "2-b", "title": "PRN-02 offline", "updated_at": 300,
+         "edited": {"ticket": 300, "title": 300}, "edited_values": start["edited_values"]}
+    b["edited_values"] = {**b["edited_values"], "title": {"at": 300, "value": "PRN-02 offline"}}
+    legacy_b = {**b, "edited_values": {**start["edited_values"]}}  # the title changed without a record
+    for other in (b, legacy_b):
+        merged = merge_headers([a, other])
+        assert (merged["ticket"], merged["title"]) == ("T-NEW", "PRN-02 offline")
+        assert merged["edited"] == {"ticket": 200, "title": 300}
+        assert merged["edited_values"]["ticket"] == {"at": 200, "value": "T-NEW"}
+        assert [(h["field"], h["value"]) for h in merged["history"]] == [("ticket", "T-OLD"), ("title", "Printer")]
+
+
+def test_a_real_change_without_a_record_still_wins_by_its_marker():
+    """A writer that keeps no records but really changed the value: its marker counts."""
+    start = {**BASE, "_rev": "1-p", "ticket": "T-OLD", **initial_marks(100, {"ticket": "T-OLD"})}
+    a = {**apply_edit(start, {"ticket": "T-A"}, 200), "_rev": "2-a"}
+    b = {**start, "_rev": "2-b", "ticket": "T-B", "edited": {"ticket": 300}}
+    assert merge_headers([a, b])["ticket"] == "T-B"
+    assert merge_headers([b, a])["edited_values"]["ticket"] == {"at": 300, "value": "T-B"}
+
+
+def test_apply_edit_moves_only_the_markers_of_changed_fields():
+    start = {**BASE, "ticket": "T-1", "title": "t", "updated_at": 100, **initial_marks(100, {"ticket": "T-1", "title": "t"})}
+    assert apply_edit(start, {"ticket": "T-1", "title": "t"}, 500) is None
+    out = apply_edit(start, {"ticket": "T-1", "title": "new"}, 500)
+    assert out["edited"] == {"ticket": 100, "title": 500} and out["updated_at"] == 500
+    assert out["edited_values"] == {"ticket": {"at": 100, "value": "T-1"}, "title": {"at": 500, "value": "new"}}
+    assert start["edited"] == {"ticket": 100, "title": 100}  # the input is left as it was
 
 
 # --- properties ----------------------------------------------------------------------------------
