@@ -113,14 +113,31 @@ def revision(draw, n):
 revisions = st.integers(1, 4).flatmap(lambda k: st.tuples(*[revision(i) for i in range(k)]).map(list))
 
 
-@given(revisions, st.randoms(use_true_random=False))
+@st.composite
+def recorded_revision(draw, n):
+    """A revision whose fields may carry `edited_values` records: matching their value (a
+    re-stamped or a recorded edit) or not (changed by a writer that keeps no records)."""
+    doc = draw(revision(n))
+    records = {}
+    for field in EDITABLE:
+        if field in doc and draw(st.booleans()):
+            value = doc[field] if draw(st.booleans()) else draw(values)
+            records[field] = {"at": draw(st.integers(min_value=0, max_value=50)), "value": value}
+    doc["edited_values"] = records
+    return doc
+
+
+recorded_revisions = st.integers(1, 4).flatmap(lambda k: st.tuples(*[recorded_revision(i) for i in range(k)]).map(list))
+
+
+@given(st.one_of(revisions, recorded_revisions), st.randoms(use_true_random=False))
 def test_merge_is_commutative(revs, rnd):
     shuffled = list(revs)
     rnd.shuffle(shuffled)
     assert canon(merge_headers(revs)) == canon(merge_headers(shuffled))
 
 
-@given(revisions)
+@given(st.one_of(revisions, recorded_revisions))
 def test_no_value_is_lost(revs):
     merged = merge_headers(revs)
     history = {(h["field"], canon(h["value"]), h["rev"]) for h in merged["history"]}
@@ -146,6 +163,21 @@ def test_the_winner_has_the_latest_edit(revs):
         latest = max(d["edited"].get(field, -1) for d in present)
         holders = [d for d in present if d["edited"].get(field, -1) == latest]
         assert any(canon(d[field]) == canon(merged[field]) for d in holders)
+
+
+@given(recorded_revisions, st.text(max_size=4), st.integers(0, 40), st.integers(1, 20))
+def test_a_re_stamped_field_never_beats_a_later_real_edit(revs, value, recorded_at, later):
+    """Issue 14 as a property: a revision whose ticket still holds the value recorded at
+    `recorded_at` (however late its marker) loses the ticket to any revision that really
+    edited it after `recorded_at`."""
+    stale = {**revs[0], "_rev": "9-stale", "ticket": "T-STALE", "edited": {**revs[0]["edited"], "ticket": 99},
+             "edited_values": {**revs[0]["edited_values"], "ticket": {"at": recorded_at, "value": "T-STALE"}}}
+    real = {**BASE, "_rev": "2-real", "ticket": value, "edited": {"ticket": recorded_at + later},
+            "edited_values": {"ticket": {"at": recorded_at + later, "value": value}}}
+    others = [d for d in revs[1:] if "ticket" not in d]
+    merged = merge_headers([stale, real, *others])
+    assert merged["ticket"] == value
+    assert merge_headers([{**merged, "_rev": "10-m"}]) == merged
 
 
 # --- the feed follower, on a real embedded store ------------------------------------------------
