@@ -160,7 +160,7 @@ def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str |
         user["role"] = auth.check_role(role)
     if active is True and not user["active"] and repo.awaiting_invite(user):
         raise Conflict(f"{user['email']} has not accepted the invitation yet, so the account has no password "
-                       "and cannot be reactivated; resend the invitation (POST /api/v1/users/{id}/invite) "
+                       f"and cannot be reactivated; resend the invitation (POST /api/v1/users/{user['user_id']}/invite) "
                        "and they activate it by choosing a password.")
     if active is False and user.get("invite"):
         user.pop("invite")  # deactivating a pending invitee cancels the invitation link

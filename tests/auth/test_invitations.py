@@ -46,7 +46,7 @@ def test_a_pending_invitation_is_listed_as_invited_and_cannot_be_reactivated(htt
 
     body = assert_error(http.patch(f"/api/v1/users/{user['id']}", headers=tenant.headers, json={"active": True}),
                         409, "conflict")
-    assert "has not accepted the invitation" in body["reason"] and "resend" in body["reason"]
+    assert "has not accepted the invitation" in body["reason"] and f"/api/v1/users/{user['id']}/invite" in body["reason"]
     assert member(http, tenant, user["id"])["status"] == "invited"
 
     # Cancelled: the link stops working, and reactivating is still refused.
