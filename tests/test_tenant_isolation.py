@@ -49,6 +49,12 @@ class World:
 
 # --- factories: each creates a real object in B and returns the request that reaches it --------
 
+def _b_invitee(w: World) -> str:
+    r = w.http.post("/api/v1/users/invite", headers=w.b.headers, json={"email": unique_email(), "role": "viewer"})
+    w.b_ids.add(r.json()["id"])
+    return r.json()["id"]
+
+
 def _b_user(w: World) -> str:
     r = w.http.post("/api/v1/users", headers=w.b.headers, json={"email": unique_email(), "role": "engineer",
                                                                 "password": "correct horse battery staple 42"})
@@ -167,6 +173,8 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/auth/refresh"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/logout"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/accept-invite"): ("public", "the invitation token itself is the credential"),
+    ("POST", "/api/v1/auth/invitation"): ("public", "the invitation token itself is the credential; it "
+                                                   "answers only the invitee's own address and team name"),
     ("GET", "/{path:path}"): ("public", "the static web app"),
     # self: act on the caller's own tenant; answers must not contain B's ids
     ("GET", "/api/v1/me"): ("self", lambda w: Req("GET", "/api/v1/me")),
@@ -187,6 +195,9 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("GET", "/api/v1/users/{user_id}"): ("object", lambda w: Req("GET", f"/api/v1/users/{_b_user(w)}")),
     ("PATCH", "/api/v1/users/{user_id}"): ("object", lambda w: Req(
         "PATCH", f"/api/v1/users/{_b_user(w)}", json={"role": "viewer"})),
+    ("POST", "/api/v1/users/{user_id}/invite"): ("object", lambda w: Req("POST", f"/api/v1/users/{_b_invitee(w)}/invite")),
+    ("DELETE", "/api/v1/users/{user_id}/invite"): ("object", lambda w: Req(
+        "DELETE", f"/api/v1/users/{_b_invitee(w)}/invite")),
     ("DELETE", "/api/v1/api-keys/{key_id}"): ("object", lambda w: Req("DELETE", f"/api/v1/api-keys/{_b_key(w)}")),
     # sessions and client contexts
     ("POST", "/api/v1/sessions"): ("self", lambda w: Req(

@@ -7,6 +7,11 @@ conflict (they are written once), but the header does, and the server resolves i
 
 - For each editable field the value with the latest `edited[field]` time wins; on a tie
   the value of the higher revision id wins (CouchDB's order: generation, then hash).
+- A marker that moved while its value did not change does not count: `edited_values[field]`
+  (`{at, value}`) records the value a writer marked at `at`; when the field still holds that
+  value but `edited[field]` is later, the field was only re-saved (a form that stamps every
+  field it carries), and `at` is its real edit time. Without that record the marker is taken
+  as it is.
 - Every value that lost (differs from the winner's) goes to `history` as
   `{field, value, edited, rev}`, so nothing typed on a device is lost.
 - Fields nobody edits (tree, version, created_at...) come from the highest revision.
@@ -35,13 +40,33 @@ def rev_key(rev: Any) -> tuple[int, str]:
         return (0, digest)
 
 
-def _edited_at(doc: dict[str, Any], field: str) -> int:
+def _time(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _marker(doc: dict[str, Any], field: str) -> int:
     edited = doc.get("edited")
-    if isinstance(edited, dict):
-        value = edited.get(field)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    return -1  # never edited: any edit beats it
+    when = _time(edited.get(field)) if isinstance(edited, dict) else None
+    return -1 if when is None else when  # never edited: any edit beats it
+
+
+def _recorded(doc: dict[str, Any], field: str) -> dict[str, Any] | None:
+    """The `{at, value}` record of `field`, when well formed."""
+    records = doc.get("edited_values")
+    record = records.get(field) if isinstance(records, dict) else None
+    if isinstance(record, dict) and "value" in record and _time(record.get("at")) is not None:
+        return record
+    return None
+
+
+def _edited_at(doc: dict[str, Any], field: str) -> int:
+    """When `field` last really changed in this revision: its marker, unless the marker moved
+    past the recorded edit while the value stayed the one recorded then."""
+    marker = _marker(doc, field)
+    record = _recorded(doc, field)
+    if record is not None and record["at"] < marker and _canon(record["value"]) == _canon(doc.get(field)):
+        return record["at"]
+    return marker
 
 
 def _canon(value: Any) -> bytes:
@@ -53,6 +78,29 @@ def _history_key(entry: Any) -> tuple:
         return (1, b"", _canon(entry))
     edited = entry.get("edited") if isinstance(entry.get("edited"), int) else -1
     return (0, str(entry.get("field", "")).encode(), _canon(edited), _canon(entry))
+
+
+def initial_marks(now: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """`edited` and `edited_values` of a new header whose `fields` are all set `now`."""
+    return {"edited": {f: now for f in fields},
+            "edited_values": {f: {"at": now, "value": v} for f, v in fields.items()}}
+
+
+def apply_edit(header: dict[str, Any], changes: dict[str, Any], now: int) -> dict[str, Any] | None:
+    """The header with `changes` applied, or None if no value changes. Only fields whose value
+    differs move their `edited` marker (the PWA's `applyHeaderEdit` does the same)."""
+    changed = {f: v for f, v in changes.items() if _canon(header.get(f)) != _canon(v)}
+    if not changed:
+        return None
+    edited = dict(header.get("edited") or {}) if isinstance(header.get("edited"), dict) else {}
+    records = header.get("edited_values")
+    records = dict(records) if isinstance(records, dict) else {}
+    doc = {**header, **changed}
+    for field, value in changed.items():
+        edited[field] = now
+        records[field] = {"at": now, "value": value}
+    doc.update(edited=edited, edited_values=records, updated_at=now)
+    return doc
 
 
 def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -78,6 +126,8 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
 
     base_edited = base.get("edited") if isinstance(base.get("edited"), dict) else {}
     edited: dict[str, Any] = {k: v for k, v in base_edited.items() if k not in EDITABLE}
+    base_values = base.get("edited_values") if isinstance(base.get("edited_values"), dict) else {}
+    edited_values: dict[str, Any] = {k: v for k, v in base_values.items() if k not in EDITABLE}
 
     for field in EDITABLE:
         present = [d for d in docs if field in d]
@@ -88,6 +138,7 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
         when = _edited_at(winner, field)
         if when >= 0:
             edited[field] = when
+            edited_values[field] = {"at": when, "value": winner[field]}
         won = _canon(winner[field])
         for doc in present:
             if _canon(doc[field]) == won:
@@ -98,6 +149,10 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
             history.setdefault(_canon(entry), entry)
 
     merged["edited"] = edited
+    if edited_values:
+        merged["edited_values"] = edited_values
+    else:
+        merged.pop("edited_values", None)
     merged["history"] = sorted(history.values(), key=_history_key)
     updated = [d.get("updated_at") for d in docs
                if isinstance(d.get("updated_at"), int) and not isinstance(d.get("updated_at"), bool)]

@@ -30,7 +30,7 @@ log = logging.getLogger("branchline.sessions")
 
 HEADER_FIELDS_PUBLIC = ("type", "schema_version", "tree_id", "tree_version", "ticket", "client_id", "title", "owner_id",
                         "shared_with", "status", "created_at", "updated_at", "device_id", "edited",
-                        "history")
+                        "edited_values", "history")
 _MAX_TEXT = 20_000
 
 
@@ -198,8 +198,9 @@ def start_session(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict
         "title": _text(body, "title") or version_doc.get("tree", {}).get("title"),
         "owner_id": who.user_id, "shared_with": shared, "status": "in_progress",
         "created_at": now, "updated_at": now, "device_id": device_id,
-        "edited": {f: now for f in ("ticket", "client_id", "title", "shared_with", "status")},
     }
+    header.update(merge.initial_marks(now, {f: header[f] for f in ("ticket", "client_id", "title",
+                                                                   "shared_with", "status")}))
     db = repo.sessions_db(ctx, who.tenant_id)
     try:
         res = db.put(header)
@@ -250,14 +251,9 @@ def update_header(ctx: AppContext, who: Principal, session_id: str, body: dict[s
             raise BadRequest("`owner_id` must be the id of a user of this tenant (GET /api/v1/users).")
         changes["owner_id"] = owner
     now = now_ms()
-    doc = {k: v for k, v in header.items() if k not in ("_conflicts",)}
-    edited = dict(doc.get("edited") or {})
-    for field, value in changes.items():
-        if doc.get(field) != value:
-            doc[field] = value
-            edited[field] = now
-    doc["edited"] = edited
-    doc["updated_at"] = now
+    doc = merge.apply_edit({k: v for k, v in header.items() if k not in ("_conflicts",)}, changes, now)
+    if doc is None:
+        return get_session(ctx, who, sid)  # nothing changed: no new revision, no moved marker
     try:
         db.put(doc)
     except Conflict:
@@ -268,15 +264,11 @@ def update_header(ctx: AppContext, who: Principal, session_id: str, body: dict[s
 def set_status(db: Database, sid: str, status: str) -> None:
     """Mirror the fold's status into the header (re-read and retried on a concurrent edit)."""
     for _ in range(5):
-        header = repo.get_header(db, sid)
-        if header.get("status") == status:
+        doc = merge.apply_edit(repo.get_header(db, sid), {"status": status}, now_ms())
+        if doc is None:
             return
-        now = now_ms()
-        header["status"] = status
-        header["edited"] = {**(header.get("edited") or {}), "status": now}
-        header["updated_at"] = now
         try:
-            db.put(header)
+            db.put(doc)
             return
         except Conflict:
             continue

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep
 from . import repository as repo
 from . import service
-from .schemas import InviteAccept, PasswordChange, ProfileUpdate, UserCreate, UserInvite, UserUpdate
+from .schemas import InviteAccept, InviteCheck, PasswordChange, ProfileUpdate, UserCreate, UserInvite, UserUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -51,6 +51,30 @@ def accept_invite(body: InviteAccept, ctx: CtxDep) -> dict:
     return service.accept_invite(ctx, body.token, body.password, body.display_name)
 
 
+@router.post("/auth/invitation")
+def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
+    """What an invitation link is for, before accepting it: `{email, display_name, role, tenant:
+    {id, name}, expires_at}`. An expired or already used link answers 401 saying so."""
+    return service.describe_invite(ctx, body.token)
+
+
+@router.post("/users/{user_id}/invite")
+def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+    """Send a new invitation link to someone who has not accepted yet (also after it expired or
+    was cancelled): answers a fresh `invite_url`; the previous link stops working. 409 for an
+    account that already has a password."""
+    from ..auth.endpoints import public_base  # noqa: PLC0415
+
+    return service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
+
+
+@router.delete("/users/{user_id}/invite")
+def cancel_invite(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
+    """Cancel a pending invitation: its link stops working. The account stays unusable until an
+    invitation is sent again. 409 when nothing is pending."""
+    return service.cancel_invite(ctx, who, user_id)
+
+
 @router.get("/users/{user_id}")
 def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
     """One user of the caller's tenant."""
@@ -60,7 +84,8 @@ def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
 @router.patch("/users/{user_id}")
 def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep) -> dict:
     """Change a user's role, name, or deactivate them (`active: false`; their tokens stop at once).
-    A tenant always keeps an active owner."""
+    A tenant always keeps an active owner. Someone invited who has not accepted yet cannot be
+    reactivated (409): they have no password; resend the invitation instead."""
     return service.update(ctx, who, user_id, display_name=body.display_name, role=body.role,
                           active=body.active)
 

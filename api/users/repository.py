@@ -73,7 +73,28 @@ def list_users(system: Database, tenant_id: str, *, limit: int | None = None,
                      startkey=None if after is None else user_doc_id(tenant_id, after))
 
 
+def awaiting_invite(doc: dict[str, Any]) -> bool:
+    """Invited and never accepted: the account has no password anyone knows."""
+    return bool(doc.get("password_unset") or doc.get("invite"))
+
+
+def member_status(doc: dict[str, Any], now: float | None = None) -> str:
+    """`active`, `deactivated`, `invited` (link pending), `invite_expired` or `invite_cancelled`."""
+    import time  # noqa: PLC0415
+
+    if doc.get("active"):
+        return "active"
+    invite = doc.get("invite")
+    if isinstance(invite, dict):
+        return "invite_expired" if invite.get("expires_at", 0) < (time.time() if now is None else now) else "invited"
+    return "invite_cancelled" if doc.get("password_unset") else "deactivated"
+
+
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"id": doc["user_id"], "email": doc["email"], "display_name": doc["display_name"],
-            "role": doc["role"], "active": doc["active"], "created_at": doc["created_at"],
-            "tenant_id": doc["tenant_id"]}
+    out = {"id": doc["user_id"], "email": doc["email"], "display_name": doc["display_name"],
+           "role": doc["role"], "active": doc["active"], "status": member_status(doc),
+           "created_at": doc["created_at"], "tenant_id": doc["tenant_id"]}
+    invite = doc.get("invite")
+    if isinstance(invite, dict):
+        out["invite"] = {"expires_at": invite.get("expires_at"), "invited_at": invite.get("invited_at")}
+    return out

@@ -46,3 +46,8 @@ class InviteAccept(BaseModel):
     token: str = Field(max_length=500)
     password: str = Field(max_length=256)
     display_name: str | None = Field(default=None, max_length=120)
+
+
+class InviteCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(max_length=500)

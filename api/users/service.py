@@ -40,31 +40,62 @@ def create(ctx: AppContext, who: Principal, *, email: str, display_name: str, ro
 INVITE_DAYS = 7
 
 
-def invite(ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str,
-           base_url: str) -> dict[str, Any]:
-    """Create an account that the invitee activates by choosing a password (link valid 7 days)."""
+def _issue_invite(ctx: AppContext, who: Principal, user: dict[str, Any], base_url: str) -> dict[str, Any]:
+    """Give `user` a fresh invitation link (any earlier link stops working) and store it."""
     import time  # noqa: PLC0415
 
     from ..auth.tokens import hash_secret  # noqa: PLC0415
 
-    if role == "owner" and who.role != "owner":
-        raise Forbidden("Only an owner can invite another owner.")
-    # The account starts with an unguessable password nobody knows; accepting sets the real one.
-    user = auth.create_user(ctx, who.tenant_id, email=email, password=generate_password() + "-" + secrets.token_urlsafe(16),
-                            display_name=display_name, role=role)
     secret = secrets.token_urlsafe(32)
     token = f"inv.{who.tenant_id}.{user['user_id']}.{secret}"
     user["invite"] = {"hash": hash_secret(secret), "expires_at": int(time.time() + INVITE_DAYS * 86400),
                       "invited_by": who.user_id, "invited_at": iso()}
     user["active"] = False  # cannot sign in until the invite is accepted
-    repo.update_user(ctx.system, user)
+    user["password_unset"] = True  # nobody knows its password: only accepting an invitation activates it
+    user["updated_at"] = iso()
+    user = repo.update_user(ctx.system, user)
     out = repo.public_user(user)
     out.update(invite_token=token, invite_url=f"{base_url}/accept-invite#token={token}",
                invite_expires_at=user["invite"]["expires_at"])
     return out
 
 
-def accept_invite(ctx: AppContext, token: str, password: str, display_name: str | None) -> dict[str, Any]:
+def invite(ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str,
+           base_url: str) -> dict[str, Any]:
+    """Create an account that the invitee activates by choosing a password (link valid 7 days)."""
+    if role == "owner" and who.role != "owner":
+        raise Forbidden("Only an owner can invite another owner.")
+    # The account starts with an unguessable password nobody knows; accepting sets the real one.
+    user = auth.create_user(ctx, who.tenant_id, email=email, password=generate_password() + "-" + secrets.token_urlsafe(16),
+                            display_name=display_name, role=role)
+    return _issue_invite(ctx, who, user, base_url)
+
+
+def resend_invite(ctx: AppContext, who: Principal, user_id: str, *, base_url: str) -> dict[str, Any]:
+    """A new link (valid 7 days) for someone who has not accepted yet; the old link stops working.
+    Also revives an expired or cancelled invitation."""
+    user = repo.require_user(ctx.system, who.tenant_id, user_id)
+    if not repo.awaiting_invite(user):
+        raise Conflict(f"{user['email']} has already accepted an invitation and has a password; there is "
+                       "nothing to resend. Deactivate or reactivate the account instead.")
+    if user["role"] == "owner" and who.role != "owner":
+        raise Forbidden("Only an owner can invite another owner.")
+    return _issue_invite(ctx, who, user, base_url)
+
+
+def cancel_invite(ctx: AppContext, who: Principal, user_id: str) -> dict[str, Any]:
+    """The pending invitation's link stops working; the account stays, unusable, until an
+    invitation is sent again."""
+    user = repo.require_user(ctx.system, who.tenant_id, user_id)
+    if not user.get("invite"):
+        raise Conflict(f"{user['email']} has no pending invitation to cancel.")
+    user.pop("invite")
+    user["updated_at"] = iso()
+    return repo.public_user(repo.update_user(ctx.system, user))
+
+
+def _check_invite(ctx: AppContext, token: str) -> dict[str, Any]:
+    """The invited user of a link, or the error that says why the link does not work."""
     import time  # noqa: PLC0415
 
     from ..auth.tokens import hash_secret, same_hash  # noqa: PLC0415
@@ -79,12 +110,29 @@ def accept_invite(ctx: AppContext, token: str, password: str, display_name: str 
         raise Unauthorized("This invitation is not valid (already used or replaced); ask an admin for a new one.")
     if invite_["expires_at"] < time.time():
         raise Unauthorized("This invitation has expired; ask an admin to invite you again.", error="invite_expired")
+    return user
+
+
+def describe_invite(ctx: AppContext, token: str) -> dict[str, Any]:
+    """What the accept screen shows before a password is chosen: who is invited, to which team."""
+    from ..tenants import repository as tenants  # noqa: PLC0415
+
+    user = _check_invite(ctx, token)
+    tenant = tenants.get_tenant(ctx.system, user["tenant_id"])
+    return {"email": user["email"], "display_name": user["display_name"], "role": user["role"],
+            "tenant": {"id": user["tenant_id"], "name": tenant.get("name")},
+            "expires_at": user["invite"]["expires_at"]}
+
+
+def accept_invite(ctx: AppContext, token: str, password: str, display_name: str | None) -> dict[str, Any]:
+    user = _check_invite(ctx, token)
     check_password_policy(password, email=user["email"])
     user["password_hash"] = hash_password(password)
     if display_name and display_name.strip():
         user["display_name"] = display_name.strip()
     user["active"] = True
     user.pop("invite")
+    user.pop("password_unset", None)
     user["updated_at"] = iso()
     user = repo.update_user(ctx.system, user)
     return auth.token_pair(ctx, user)
@@ -110,6 +158,10 @@ def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str |
         user["display_name"] = display_name.strip()
     if role is not None:
         user["role"] = auth.check_role(role)
+    if active is True and not user["active"] and repo.awaiting_invite(user):
+        raise Conflict(f"{user['email']} has not accepted the invitation yet, so the account has no password "
+                       f"and cannot be reactivated; resend the invitation (POST /api/v1/users/{user['user_id']}/invite) "
+                       "and they activate it by choosing a password.")
     if active is False and user.get("invite"):
         user.pop("invite")  # deactivating a pending invitee cancels the invitation link
     if active is not None and active != user["active"]:
@@ -123,6 +175,7 @@ def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str |
 def set_password(ctx: AppContext, user: dict, new_password: str) -> dict:
     check_password_policy(new_password, email=user["email"])
     user["password_hash"] = hash_password(new_password)
+    user.pop("password_unset", None)  # someone now knows it (e.g. an admin's reset-password)
     auth.bump_token_epoch(ctx, user)
     user["updated_at"] = iso()
     return repo.update_user(ctx.system, user)

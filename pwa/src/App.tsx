@@ -11,6 +11,7 @@ import { StartSessionScreen } from "./screens/StartSessionScreen";
 import { SessionRunner } from "./screens/runner/SessionRunner";
 
 const RegisterScreen = lazy(() => import("./screens/RegisterScreen"));
+const AcceptInviteScreen = lazy(() => import("./screens/AcceptInviteScreen"));
 const ExportScreen = lazy(() => import("./screens/ExportScreen"));
 const HistoryScreen = lazy(() => import("./screens/HistoryScreen"));
 const ProfileScreen = lazy(() => import("./screens/ProfileScreen"));
@@ -40,6 +41,7 @@ export function App() {
   const signin = useSignIn();
 
   if (path === "/register") return <Suspense fallback={<Loading />}><RegisterScreen /></Suspense>;
+  if (path === "/accept-invite") return <Suspense fallback={<Loading />}><AcceptInviteScreen /></Suspense>;
   if (path === "/signin") return <SignInScreen />;
   if (!signin) return <Redirect to="/signin" />;
 

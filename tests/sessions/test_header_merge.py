@@ -4,7 +4,7 @@ from __future__ import annotations
 import orjson
 from hypothesis import given, strategies as st
 
-from api.sessions.merge import EDITABLE, merge_headers, rev_key
+from api.sessions.merge import EDITABLE, apply_edit, initial_marks, merge_headers, rev_key
 
 BASE = {"_id": "session:01JD3Z8Q6V9R1W0K2M4N5P7S8T", "type": "session", "schema_version": 1,
         "tree_id": "tree:citrix-vda-registration", "tree_version": 3, "owner_id": "u1",
@@ -51,6 +51,41 @@ def test_merging_a_merged_header_again_changes_nothing():
     assert canon(once) == canon(twice)
 
 
+def test_issue_14_a_marker_moved_without_a_change_does_not_win():
+    """Phone A changes the ticket; phone B saves only a new title with a writer that stamps
+    every field it carries (the PWA before the fix). A's ticket and B's title both survive."""
+    start = {**BASE, "_rev": "1-p", "ticket": "T-OLD", "title": "Printer", **initial_marks(100, {"ticket": "T-OLD", "title": "Printer"})}
+    a = {**apply_edit(start, {"ticket": "T-NEW", "title": "Printer"}, 200), "_rev": "2-a"}
+    b = {**start, "_rev": "2-b", "title": "PRN-02 offline", "updated_at": 300,
+         "edited": {"ticket": 300, "title": 300}, "edited_values": start["edited_values"]}
+    b["edited_values"] = {**b["edited_values"], "title": {"at": 300, "value": "PRN-02 offline"}}
+    legacy_b = {**b, "edited_values": {**start["edited_values"]}}  # the title changed without a record
+    for other in (b, legacy_b):
+        merged = merge_headers([a, other])
+        assert (merged["ticket"], merged["title"]) == ("T-NEW", "PRN-02 offline")
+        assert merged["edited"] == {"ticket": 200, "title": 300}
+        assert merged["edited_values"]["ticket"] == {"at": 200, "value": "T-NEW"}
+        assert [(h["field"], h["value"]) for h in merged["history"]] == [("ticket", "T-OLD"), ("title", "Printer")]
+
+
+def test_a_real_change_without_a_record_still_wins_by_its_marker():
+    """A writer that keeps no records but really changed the value: its marker counts."""
+    start = {**BASE, "_rev": "1-p", "ticket": "T-OLD", **initial_marks(100, {"ticket": "T-OLD"})}
+    a = {**apply_edit(start, {"ticket": "T-A"}, 200), "_rev": "2-a"}
+    b = {**start, "_rev": "2-b", "ticket": "T-B", "edited": {"ticket": 300}}
+    assert merge_headers([a, b])["ticket"] == "T-B"
+    assert merge_headers([b, a])["edited_values"]["ticket"] == {"at": 300, "value": "T-B"}
+
+
+def test_apply_edit_moves_only_the_markers_of_changed_fields():
+    start = {**BASE, "ticket": "T-1", "title": "t", "updated_at": 100, **initial_marks(100, {"ticket": "T-1", "title": "t"})}
+    assert apply_edit(start, {"ticket": "T-1", "title": "t"}, 500) is None
+    out = apply_edit(start, {"ticket": "T-1", "title": "new"}, 500)
+    assert out["edited"] == {"ticket": 100, "title": 500} and out["updated_at"] == 500
+    assert out["edited_values"] == {"ticket": {"at": 100, "value": "T-1"}, "title": {"at": 500, "value": "new"}}
+    assert start["edited"] == {"ticket": 100, "title": 100}  # the input is left as it was
+
+
 # --- properties ----------------------------------------------------------------------------------
 
 values = st.one_of(st.none(), st.text(max_size=6), st.lists(st.sampled_from(["u1", "u2", "u3"]), max_size=3))
@@ -78,14 +113,31 @@ def revision(draw, n):
 revisions = st.integers(1, 4).flatmap(lambda k: st.tuples(*[revision(i) for i in range(k)]).map(list))
 
 
-@given(revisions, st.randoms(use_true_random=False))
+@st.composite
+def recorded_revision(draw, n):
+    """A revision whose fields may carry `edited_values` records: matching their value (a
+    re-stamped or a recorded edit) or not (changed by a writer that keeps no records)."""
+    doc = draw(revision(n))
+    records = {}
+    for field in EDITABLE:
+        if field in doc and draw(st.booleans()):
+            value = doc[field] if draw(st.booleans()) else draw(values)
+            records[field] = {"at": draw(st.integers(min_value=0, max_value=50)), "value": value}
+    doc["edited_values"] = records
+    return doc
+
+
+recorded_revisions = st.integers(1, 4).flatmap(lambda k: st.tuples(*[recorded_revision(i) for i in range(k)]).map(list))
+
+
+@given(st.one_of(revisions, recorded_revisions), st.randoms(use_true_random=False))
 def test_merge_is_commutative(revs, rnd):
     shuffled = list(revs)
     rnd.shuffle(shuffled)
     assert canon(merge_headers(revs)) == canon(merge_headers(shuffled))
 
 
-@given(revisions)
+@given(st.one_of(revisions, recorded_revisions))
 def test_no_value_is_lost(revs):
     merged = merge_headers(revs)
     history = {(h["field"], canon(h["value"]), h["rev"]) for h in merged["history"]}
@@ -111,6 +163,21 @@ def test_the_winner_has_the_latest_edit(revs):
         latest = max(d["edited"].get(field, -1) for d in present)
         holders = [d for d in present if d["edited"].get(field, -1) == latest]
         assert any(canon(d[field]) == canon(merged[field]) for d in holders)
+
+
+@given(recorded_revisions, st.text(max_size=4), st.integers(0, 40), st.integers(1, 20))
+def test_a_re_stamped_field_never_beats_a_later_real_edit(revs, value, recorded_at, later):
+    """Issue 14 as a property: a revision whose ticket still holds the value recorded at
+    `recorded_at` (however late its marker) loses the ticket to any revision that really
+    edited it after `recorded_at`."""
+    stale = {**revs[0], "_rev": "9-stale", "ticket": "T-STALE", "edited": {**revs[0]["edited"], "ticket": 99},
+             "edited_values": {**revs[0]["edited_values"], "ticket": {"at": recorded_at, "value": "T-STALE"}}}
+    real = {**BASE, "_rev": "2-real", "ticket": value, "edited": {"ticket": recorded_at + later},
+            "edited_values": {"ticket": {"at": recorded_at + later, "value": value}}}
+    others = [d for d in revs[1:] if "ticket" not in d]
+    merged = merge_headers([stale, real, *others])
+    assert merged["ticket"] == value
+    assert merge_headers([{**merged, "_rev": "10-m"}]) == merged
 
 
 # --- the feed follower, on a real embedded store ------------------------------------------------

@@ -129,6 +129,32 @@ def test_two_devices_edit_a_header_offline_and_every_replica_ends_merged(server,
             h for h in replica["history"] if h["field"] == "ticket").items()
 
 
+@pytest.fixture(scope="module")
+def header_writer(tmp_path_factory) -> Path:
+    """The PWA's header writer (pwa/src/data/headerEdits.ts) bundled for Node's require."""
+    from tests.ts_runner import ESBUILD, ROOT
+
+    out = tmp_path_factory.mktemp("writer") / "headerEdits.cjs"
+    subprocess.run([str(ESBUILD), str(ROOT / "pwa/src/data/headerEdits.ts"), "--bundle", "--format=cjs",
+                    "--platform=node", f"--outfile={out}"], check=True, capture_output=True, cwd=ROOT)
+    return out
+
+
+@pytest.mark.parametrize("legacy_laptop", [False, True], ids=["pwa-writer", "laptop-on-the-old-writer"])
+def test_issue_14_ticket_on_one_phone_title_on_the_other_both_survive(server, tenant, header_writer, legacy_laptop):
+    alice = tenant.add_user("engineer")
+    sid, now = ulid(), int(time.time() * 1000)
+    out = run_node("session_header_edits.js", {"url": sessions_url(server, tenant), "alice": who(alice), "sid": sid,
+                                               "tree_id": "tree:x", "now": now, "writer": str(header_writer),
+                                               "legacy_laptop": legacy_laptop})
+    for name in ("phone", "laptop", "server"):
+        replica = out[name]
+        assert replica["conflicts"] == [], (name, replica)
+        assert (replica["ticket"], replica["title"]) == ("T-NEW", "PRN-02 offline since 08:40"), (name, replica)
+        assert replica["edited"]["ticket"] == now + 1000, (name, replica)
+        assert replica["rev"] == out["server"]["rev"]
+
+
 def test_get_session_merges_a_conflicted_header(server, http, tenant):
     """The API merges too (not only the feed follower): write two leaves with new_edits=false."""
     from tests.sessions.test_sessions_api import publish_tree, start

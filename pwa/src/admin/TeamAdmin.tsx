@@ -19,6 +19,9 @@ interface User {
   display_name: string;
   role: string;
   active: boolean;
+  /** active, deactivated, invited, invite_expired or invite_cancelled (older servers: absent). */
+  status?: string;
+  invite?: { expires_at: number; invited_at: string };
   created_at: string;
 }
 interface Key {
@@ -50,6 +53,26 @@ function Tabs({ tab }: { tab: "users" | "keys" }) {
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+const statusOf = (u: User) => u.status || (u.active ? "active" : "deactivated");
+/** Someone invited who never accepted: no password yet, so only a (new) invitation helps. */
+const awaitingInvite = (u: User) => ["invited", "invite_expired", "invite_cancelled"].includes(statusOf(u));
+
+function statusText(u: User): string | null {
+  const when = u.invite ? new Date(u.invite.expires_at * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) : "";
+  switch (statusOf(u)) {
+    case "invited":
+      return `Invited, expires ${when}`;
+    case "invite_expired":
+      return `Invitation expired ${when}`;
+    case "invite_cancelled":
+      return "Invitation cancelled";
+    case "deactivated":
+      return "deactivated";
+    default:
+      return null;
+  }
 }
 
 function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (msg: { title: string; secret?: string; label?: string }) => void }) {
@@ -160,6 +183,25 @@ export function UsersAdmin() {
     );
   }, []);
   useEffect(load, [load]);
+  const resend = async (u: User) => {
+    setRowError(null);
+    try {
+      const r = await api<User & { invite_url: string }>(`/api/v1/users/${encodeURIComponent(u.id)}/invite`, { method: "POST" });
+      setUsers((us) => us && us.map((x) => (x.id === u.id ? { ...x, ...r } : x)));
+      setSecret({ title: `New invitation for ${u.email}: send them this link (valid 7 days). The earlier link no longer works.`, secret: r.invite_url, label: "Invitation link" });
+    } catch (e) {
+      setRowError(`${u.email}: ${errText(e)}`);
+    }
+  };
+  const cancelInvite = async (u: User) => {
+    setRowError(null);
+    try {
+      const r = await api<User>(`/api/v1/users/${encodeURIComponent(u.id)}/invite`, { method: "DELETE" });
+      setUsers((us) => us && us.map((x) => (x.id === u.id ? { ...x, ...r, invite: undefined } : x)));
+    } catch (e) {
+      setRowError(`${u.email}: ${errText(e)}`);
+    }
+  };
   const patch = async (u: User, body: Partial<User>) => {
     setRowError(null);
     try {
@@ -191,16 +233,18 @@ export function UsersAdmin() {
       {users && (
         <Card className="divide-y divide-slate-100 dark:divide-slate-800">
           {users.map((u) => (
-            <div key={u.id} className={`flex flex-wrap items-center gap-3 px-4 py-3 ${u.active ? "" : "opacity-60"}`} data-testid="user-row" data-email={u.email}>
+            <div key={u.id} className={`flex flex-wrap items-center gap-3 px-4 py-3 ${u.active || statusOf(u) === "invited" ? "" : "opacity-60"}`} data-testid="user-row" data-email={u.email}>
               <span className="flex h-10 w-10 shrink-0 items-center justify-center rounded-full bg-indigo-100 font-semibold text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300">{(u.display_name || u.email)[0]?.toUpperCase()}</span>
               <span className="min-w-0 flex-1">
                 <span className="block truncate font-semibold text-slate-900 dark:text-white">
                   {u.display_name || u.email} {u.id === signin?.account.user.id && <span className="text-xs font-normal text-slate-500">(you)</span>}
                 </span>
-                <span className="block truncate text-xs text-slate-500">
-                  {u.email}
-                  {!u.active && " · deactivated"}
-                </span>
+                <span className="block truncate text-xs text-slate-500">{u.email}</span>
+                {statusText(u) && (
+                  <span className={`block text-xs font-medium ${awaitingInvite(u) ? "text-amber-800 dark:text-amber-200" : "text-slate-500"}`} data-testid="user-status">
+                    {statusText(u)}
+                  </span>
+                )}
               </span>
               <select aria-label={`Role of ${u.email}`} className="rounded-lg px-2.5 py-2 text-sm ring-1 ring-slate-300 dark:bg-slate-900 dark:ring-slate-700" value={u.role} onChange={(e) => void patch(u, { role: e.target.value })}>
                 {ROLES.map((r) => (
@@ -209,9 +253,22 @@ export function UsersAdmin() {
                   </option>
                 ))}
               </select>
-              <Button className="!min-h-9 !text-sm" tone={u.active ? "secondary" : "primary"} disabled={u.id === signin?.account.user.id} onClick={() => void patch(u, { active: !u.active })}>
-                {u.active ? "Deactivate" : "Reactivate"}
-              </Button>
+              {awaitingInvite(u) ? (
+                <>
+                  <Button className="!min-h-9 !text-sm" tone="primary" onClick={() => void resend(u)}>
+                    Resend invitation
+                  </Button>
+                  {statusOf(u) !== "invite_cancelled" && (
+                    <Button className="!min-h-9 !text-sm" onClick={() => void cancelInvite(u)}>
+                      Cancel invitation
+                    </Button>
+                  )}
+                </>
+              ) : (
+                <Button className="!min-h-9 !text-sm" tone={u.active ? "secondary" : "primary"} disabled={u.id === signin?.account.user.id} onClick={() => void patch(u, { active: !u.active })}>
+                  {u.active ? "Deactivate" : "Reactivate"}
+                </Button>
+              )}
             </div>
           ))}
         </Card>

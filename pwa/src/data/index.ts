@@ -131,6 +131,23 @@ export async function register(body: {
   return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/register", body));
 }
 
+/** What an invitation link is for, read before accepting it. */
+export interface Invitation {
+  email: string;
+  display_name: string;
+  role: string;
+  tenant: { id: string; name: string };
+  expires_at: number;
+}
+
+export async function checkInvitation(token: string): Promise<Invitation> {
+  return anonymous<Invitation>("/api/v1/auth/invitation", { token });
+}
+
+export async function acceptInvitation(token: string, password: string, display_name: string): Promise<Account> {
+  return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/accept-invite", { token, password, display_name }));
+}
+
 export async function refreshAccount(): Promise<void> {
   try {
     const account = await api<Account>("/api/v1/me");

@@ -83,6 +83,18 @@ describe("sessions on the device", () => {
     expect(headers[1].edited.status).toBe(3000);
   });
 
+  it("marks only the fields a save really changes (issue 14)", async () => {
+    const sid = await startSession(local, "d", 1000, { treeId: "tree:t", version: 1, ticket: "T-1", clientId: null, title: "Printer" });
+    await editHeader(local, 2000, sid, { ticket: "T-1", title: "PRN-02 offline" });
+    const { header } = await loadBundle(local, sid);
+    expect(header).toMatchObject({ ticket: "T-1", title: "PRN-02 offline", updated_at: 2000 });
+    expect(header.edited).toMatchObject({ ticket: 1000, title: 2000 });
+    expect(header.edited_values).toMatchObject({ ticket: { at: 1000, value: "T-1" }, title: { at: 2000, value: "PRN-02 offline" } });
+    const rev = header._rev;
+    await editHeader(local, 3000, sid, { ticket: "T-1", title: "PRN-02 offline" });
+    expect((await loadBundle(local, sid)).header._rev).toBe(rev); // nothing changed: no new revision
+  });
+
   it("counts every write as pending until a replica has it", async () => {
     const sid = await startSession(local, "d", 1000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "" });
     await addEvent(local, "d", 2000, sid, "answered", { node_id: "q", answer: "yes" });

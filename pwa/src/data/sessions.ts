@@ -3,6 +3,7 @@
 import type { Doc } from "pouchdb-browser";
 import { foldSession, type SessionState } from "../shared/fold";
 import { ulid } from "../shared/ulid";
+import { applyHeaderEdit, initialMarks, type EditMark } from "./headerEdits";
 import type { LocalData } from "./local";
 
 export interface SessionHeader extends Doc {
@@ -20,6 +21,7 @@ export interface SessionHeader extends Doc {
   updated_at: number;
   device_id: string;
   edited: Record<string, number>;
+  edited_values?: Record<string, EditMark>;
 }
 
 export interface EventDoc extends Doc {
@@ -54,22 +56,25 @@ export interface NewSession {
 
 export async function startSession(local: LocalData, device: string, now: number, input: NewSession): Promise<string> {
   const sid = ulid(now);
+  const fields = {
+    ticket: input.ticket.trim() || null,
+    client_id: input.clientId || null,
+    title: input.title.trim() || null,
+    shared_with: [] as string[],
+    status: "in_progress" as const,
+  };
   const header: SessionHeader = {
     _id: headerId(sid),
     type: "session",
     schema_version: 1,
     tree_id: input.treeId,
     tree_version: input.version,
-    ticket: input.ticket.trim() || null,
-    client_id: input.clientId || null,
-    title: input.title.trim() || null,
+    ...fields,
     owner_id: local.account.user.id,
-    shared_with: [],
-    status: "in_progress",
     created_at: now,
     updated_at: now,
     device_id: device,
-    edited: { ticket: now, client_id: now, title: now, shared_with: now, status: now },
+    ...initialMarks(now, fields),
   };
   await local.put("sessions", header);
   return sid;
@@ -98,7 +103,11 @@ export async function addEvent(
   return doc;
 }
 
-/** Change header fields (last edit wins per field on the server; `edited` records when). */
+/**
+ * Change header fields (latest edit wins per field on the server). Only fields whose value
+ * differs are written and marked edited, so saving a form that also carries an unchanged
+ * field cannot override another device's edit of that field.
+ */
 export async function editHeader(
   local: LocalData,
   now: number,
@@ -107,15 +116,10 @@ export async function editHeader(
 ): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const header = (await local.db.sessions.get(headerId(sid))) as SessionHeader;
-    const edited = { ...(header.edited || {}) };
-    let same = true;
-    for (const [key, value] of Object.entries(changes)) {
-      if (JSON.stringify(header[key]) !== JSON.stringify(value)) same = false;
-      edited[key] = now;
-    }
-    if (same) return;
+    const next = applyHeaderEdit(header, changes, now);
+    if (!next) return;
     try {
-      await local.put("sessions", { ...header, ...changes, edited, updated_at: now });
+      await local.put("sessions", next);
       return;
     } catch (e) {
       if ((e as { status?: number }).status !== 409) throw e;

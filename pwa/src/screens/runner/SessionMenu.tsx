@@ -58,7 +58,7 @@ export function EditDetailsDialog({
   ticket: string;
   title: string;
   onClose: () => void;
-  onSave: (changes: { ticket: string | null; title: string }) => Promise<void>;
+  onSave: (changes: { ticket?: string | null; title?: string }) => Promise<void>;
 }) {
   const [form, setForm] = useState({ ticket, title });
   const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
@@ -70,9 +70,14 @@ export function EditDetailsDialog({
       document.getElementById(checked.field === "title" ? "edit-title" : "edit-ticket")?.focus();
       return;
     }
+    // Only what the person changed here: a field saved unchanged would count as edited now and
+    // could override another device's edit of it when the two sync.
+    const changes: { ticket?: string | null; title?: string } = {};
+    if (checked.changes.ticket !== (ticket.trim() || null)) changes.ticket = checked.changes.ticket;
+    if (checked.changes.title !== title.trim()) changes.title = checked.changes.title;
     setBusy(true);
     try {
-      await onSave(checked.changes);
+      if (Object.keys(changes).length) await onSave(changes);
       onClose();
     } catch (e) {
       setError({ field: null, text: `Could not save on this device: ${message(e)}` });

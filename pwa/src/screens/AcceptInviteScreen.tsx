@@ -1,0 +1,141 @@
+// Accepting an invitation: the link an admin sends (/accept-invite#token=...) lands here. It
+// says which team and address the invitation is for, the invitee picks a name and a password
+// (the server's password policy explains any refusal), and they arrive signed in on the library.
+import { useEffect, useState, type FormEvent } from "react";
+import { acceptInvitation, ApiError, checkInvitation, useSignIn, type Invitation } from "../data";
+import { navigate } from "../router";
+import { Button, ErrorBox, Field, inputClass, Link, Loading } from "../ui/kit";
+import { AuthFrame } from "./SignInScreen";
+
+/** The token from the link's fragment (kept out of the query so it never reaches server logs). */
+export function inviteToken(hash: string): string | null {
+  const token = new URLSearchParams(hash.replace(/^#/, "")).get("token");
+  return token && token.trim() ? token.trim() : null;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const ROLE_WORDS: Record<string, string> = {
+  owner: "an owner",
+  admin: "an admin",
+  author: "an author",
+  engineer: "an engineer",
+  viewer: "a viewer",
+};
+
+type Check = { status: "checking" } | { status: "ready"; invitation: Invitation } | { status: "failed"; reason: string };
+
+export default function AcceptInviteScreen() {
+  const current = useSignIn();
+  const [token] = useState(() => inviteToken(location.hash));
+  const [check, setCheck] = useState<Check>(token ? { status: "checking" } : { status: "failed", reason: "This link has no invitation in it. Open the whole link from the invitation, or ask your admin to send it again." });
+  const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ password: boolean; text: string } | null>(null);
+
+  useEffect(() => {
+    if (!token) return;
+    let live = true;
+    checkInvitation(token).then(
+      (invitation) => {
+        if (!live) return;
+        setCheck({ status: "ready", invitation });
+        setName(invitation.display_name);
+      },
+      (e: unknown) => live && setCheck({ status: "failed", reason: message(e) }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [token]);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!token) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await acceptInvitation(token, password, name.trim());
+      navigate("/", { replace: true });
+    } catch (err) {
+      const weak = err instanceof ApiError && err.error === "weak_password";
+      setError({ password: weak, text: message(err) });
+      if (weak) document.getElementById("invite-password")?.focus();
+      setBusy(false);
+    }
+  }
+
+  if (check.status === "checking") {
+    return (
+      <AuthFrame title="Join your team" subtitle="Checking your invitation…">
+        <Loading label="Checking the invitation…" />
+      </AuthFrame>
+    );
+  }
+  if (check.status === "failed") {
+    return (
+      <AuthFrame title="Join your team" subtitle="This invitation cannot be used.">
+        <ErrorBox title="The invitation does not work">{check.reason}</ErrorBox>
+        <p className="mt-8 text-center text-sm text-slate-600 dark:text-slate-300">
+          Already set a password?{" "}
+          <Link to="/signin" className="font-semibold text-indigo-700 dark:text-indigo-300">
+            Sign in
+          </Link>
+        </p>
+      </AuthFrame>
+    );
+  }
+
+  const { invitation } = check;
+  const expires = new Date(invitation.expires_at * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const other = current && !current.expired && current.account.user.email !== invitation.email ? current.account.user.email : null;
+  return (
+    <AuthFrame
+      title={`Join ${invitation.tenant.name}`}
+      subtitle={
+        <>
+          You are invited as {ROLE_WORDS[invitation.role] || invitation.role}. Choose your password to finish; the invitation is valid until {expires}.
+        </>
+      }
+    >
+      {other && (
+        <p role="status" className="mb-5 rounded-xl bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+          This device is signed in as {other}. Accepting signs it in as {invitation.email} instead; work saved here for {other} stays on the device.
+        </p>
+      )}
+      <form onSubmit={submit} className="space-y-5" noValidate data-testid="accept-invite">
+        <Field label="Email" htmlFor="invite-email">
+          <input id="invite-email" type="email" readOnly autoComplete="username" className={`${inputClass} bg-slate-50 dark:bg-slate-800`} value={invitation.email} />
+        </Field>
+        <Field label="Your name" htmlFor="invite-name" hint="How your team sees you in shared sessions and exports.">
+          <input id="invite-name" autoComplete="name" className={inputClass} value={name} onChange={(e) => setName(e.target.value)} />
+        </Field>
+        <Field label="Choose a password" htmlFor="invite-password" hint="At least 10 characters; a phrase of three or four unrelated words works well.">
+          <input
+            id="invite-password"
+            type="password"
+            autoComplete="new-password"
+            required
+            className={inputClass}
+            value={password}
+            aria-invalid={error?.password || undefined}
+            aria-describedby={error?.password ? "invite-password-error" : undefined}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </Field>
+        {error?.password && (
+          <p id="invite-password-error" role="alert" className="text-sm font-medium text-rose-700 dark:text-rose-300">
+            {error.text}
+          </p>
+        )}
+        {error && !error.password && <ErrorBox title="Could not accept the invitation">{error.text}</ErrorBox>}
+        <Button type="submit" tone="primary" className="w-full" busy={busy} disabled={!password}>
+          Set password and join
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}
