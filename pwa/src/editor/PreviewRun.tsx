@@ -110,7 +110,7 @@ export function PreviewRun({ tree, problems, onClose, onEdit }: { tree: TreeDoc;
             )}
             {node && current && (
               <>
-                <StepCard nodeId={current} node={{ ...node, commands: Array.isArray(node.commands) ? (node.commands as { language?: string; text?: string }[]).map((c) => ({ ...c, text: text(c?.text) })) : [] } as unknown as RunnerNode} title={text(node.title) || "Untitled step"} body={text(node.body) || null} stepNumber={path.length + 1}>
+                <StepCard nodeId={current} node={node as unknown as RunnerNode} values={{ inputs, client: CLIENT }} untitled="Untitled step" stepNumber={path.length + 1}>
                   {node.type === "resolution" ? (
                     <div className="space-y-1" data-testid="preview-resolution">
                       <p className="font-semibold text-emerald-700 dark:text-emerald-400">Outcome: {String(node.outcome || "not set")}</p>

@@ -5,7 +5,7 @@ import { useSession } from "../../data/hooks";
 import { addEvent, editHeader } from "../../data/sessions";
 import { browserTimers, ThrottledSaver } from "../../data/throttle";
 import { sessionRights, type SessionRights } from "../../shared/access";
-import { fill, type SessionState } from "../../shared/fold";
+import type { SessionState } from "../../shared/fold";
 import { navigate } from "../../router";
 import { Button, ErrorBox, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
 import { NotesBox, type NotesBoxHandle } from "./NotesBox";
@@ -244,8 +244,6 @@ export function SessionRunner({ sid }: { sid: string }) {
   const client = bundle.client || {};
   const clientName = bundle.client ? String(bundle.client.name || "") : null;
   const names: Record<string, string> = signin ? { ...exportNames(signin.account.tenant.id), [signin.account.user.id]: "You" } : {};
-  const title = node ? fill(node.title, state.inputs, client) || state.current_node : state.current_node;
-  const body = node ? fill(node.body, state.inputs, client) : null;
   const noteId = `n-${device}-${state.current_node}`.slice(0, 200);
 
   if (node) {
@@ -345,7 +343,7 @@ export function SessionRunner({ sid }: { sid: string }) {
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
         <div className="min-w-0 space-y-4">
           {node ? (
-            <StepCard nodeId={state.current_node} node={node} title={title} body={body} stepNumber={state.path.length + 1}>
+            <StepCard nodeId={state.current_node} node={node} values={{ inputs: state.inputs, client }} untitled={state.current_node} stepNumber={state.path.length + 1}>
               {node.type === "question" && (
                 <div className="grid grid-cols-2 gap-3">
                   <Button tone="yes" className="min-h-14 text-lg" busy={busy} data-answer="yes" onClick={() => void answer("yes")}>
