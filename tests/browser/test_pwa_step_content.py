@@ -1,14 +1,18 @@
 """What the engineer sees on a step is what gets done and recorded (issue 14): commands show
 and copy the values entered, exactly as the export lists them run; a value not entered yet is
-a marked gap, never raw braces; a node's warning stands above the answers and in the export."""
+a marked gap, never raw braces; a node's warning stands above the answers and in the export;
+typing on an input step goes into its field; the custom-step dialog says where the record
+puts the step; the history names the client; an export error stays until dismissed."""
 from __future__ import annotations
 
 import collections
+import re
 from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, MOBILE, answer_step, app_context, copy_export, shot, sign_in, start_session
+from tests.browser.conftest import (DESKTOP, MOBILE, answer_step, app_context, copy_export, current_node, shot,
+                                    sign_in, start_session)
 from tests.conftest import Tenant
 
 CITRIX = "tree:citrix-vda-registration"
@@ -133,6 +137,107 @@ def test_a_warning_stands_above_the_answers_and_in_the_export(browser, http, ser
         step = markdown.index("**Warning shown:** Never run Clear-Tpm or clear the TPM")
         before = markdown[:step].rstrip().rsplit("\n", 1)[-1]
         assert before.startswith(f"**{len(run_to(tree, 'tpm_reset')) + 1}.**"), before
+    finally:
+        ctx.close()
+
+
+def test_an_export_error_stays_until_dismissed(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    tree = pinned_tree(http, engineer, CITRIX)
+    ctx = app_context(browser, DESKTOP)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, engineer.email, engineer.password)
+        start_session(page, tree["title"], "T-3003")
+        answer_step(page, tree, "scope", "one", "vda_name")
+        finish_early(page, "Checked scope only.")
+        # The server's PDF renderer answers an error, as an overloaded server would.
+        page.route(re.compile(r".*/export\?format=pdf.*"), lambda route: route.fulfill(
+            status=503, json={"error": "service_unavailable", "reason": "The PDF renderer is busy; try again in a minute."}))
+        page.click("button:has-text('PDF')")
+        error = page.get_by_text("The PDF renderer is busy")
+        expect(error).to_be_visible()
+        # A confirmation comes and goes (2.5 s); the error is still there after it.
+        page.click("[data-testid=copy-export]")
+        notice = page.get_by_text("Copied to the clipboard")
+        expect(notice).to_be_visible()
+        expect(notice).to_be_hidden(timeout=15000)
+        expect(error).to_be_visible()
+        page.click("[role=alert] button:has-text('Dismiss')")
+        expect(error).to_be_hidden()
+    finally:
+        ctx.close()
+
+
+def test_typing_on_an_input_step_goes_into_its_field(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    tree = pinned_tree(http, engineer, CITRIX)
+    ctx = app_context(browser, DESKTOP)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, engineer.email, engineer.password)
+        page.click(f"[data-testid=tree-list] >> text={tree['title']}")
+        # Ticket and host names are identifiers: no capitals, corrections or spelling marks.
+        plain = [("autocapitalize", "off"), ("autocorrect", "off"), ("spellcheck", "false")]
+        ticket = [page.get_attribute("#ticket", name) for name, _ in plain]
+        page.fill("#ticket", "T-4004")
+        page.click("button:has-text('Start session')")
+        page.wait_for_selector("[data-testid=step-card]")
+        answer_step(page, tree, "scope", "one", "vda_name")
+
+        # No click into the field first: "c" must not open a custom step.
+        page.keyboard.type("ctx-w11-07")
+        expect(page.locator("#step-input")).to_have_value("ctx-w11-07")
+        expect(page.locator("[role=dialog]")).to_have_count(0)
+        field = [page.get_attribute("#step-input", name) for name, _ in plain]
+        page.keyboard.press("Enter")
+        page.wait_for_selector("[data-testid=step-card][data-node-id=changes]")
+        # Off the field, the shortcut works as listed.
+        page.keyboard.press("c")
+        expect(page.locator("[role=dialog]")).to_contain_text("Add a custom step")
+        assert field == ticket == [value for _, value in plain]
+    finally:
+        ctx.close()
+
+
+def test_custom_step_wording_matches_the_record_and_history_names_the_client(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    r = http.post("/api/v1/clients", headers=tenant.headers, json={"_id": "client:contoso", "name": "Contoso Ltd"})
+    assert r.status_code == 201, r.text
+    engineer = tenant.add_user("engineer")
+    tree = pinned_tree(http, engineer, CITRIX)
+    ctx = app_context(browser, DESKTOP)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, engineer.email, engineer.password)
+        start_session(page, tree["title"], "T-5005", client="client:contoso")
+        answer_step(page, tree, "scope", "all", "ctrl_health")
+
+        page.click("button:has-text('+ Custom step')")
+        dialog = page.locator("[role=dialog]")
+        expect(dialog).to_contain_text("before your answer to this step")
+        page.fill("#custom-text", "Rebooted the Delivery Controller")
+        page.click("[role=dialog] button:has-text('Add step')")
+        page.wait_for_selector("[data-testid=timeline] >> text=Rebooted the Delivery Controller")
+        answer_step(page, tree, "ctrl_health", "yes", "vda_name")
+        assert current_node(page) == "vda_name"
+
+        # The record puts it where the dialog said: after scope's answer, before this step's.
+        page.click("button:has-text('Export')")
+        text = page.inner_text("[data-testid=export-preview]")
+        scope_log = tree["nodes"]["scope"]["options"][2]["log"]
+        health_log = tree["nodes"]["ctrl_health"]["log"]["yes"]
+        assert text.index(scope_log[:30]) < text.index("Rebooted the Delivery Controller") < text.index(health_log[:30])
+
+        # The history names the client as engineers know it, and finds it by that name.
+        page.goto(server.url + "/history")
+        row = page.locator("[data-testid=session-list] li").first
+        expect(row).to_contain_text("Contoso Ltd")
+        assert "· contoso ·" not in row.inner_text()
+        page.fill("input[type=search]", "contoso ltd")
+        expect(page.locator("[data-testid=session-list] li")).to_have_count(1)
     finally:
         ctx.close()
 

@@ -3,7 +3,7 @@
 import { useMemo, useState } from "react";
 import { fill } from "../shared/fold";
 import { StepCard, type TreeNode as RunnerNode } from "../screens/runner/StepCard";
-import { Button, inputClass } from "../ui/kit";
+import { Button, identifierField, inputClass } from "../ui/kit";
 import { answersOf, type TreeDoc } from "./model";
 import type { Problem } from "./validate";
 
@@ -59,7 +59,7 @@ export function PreviewRun({ tree, problems, onClose, onEdit }: { tree: TreeDoc;
             go("submitted", value, a.log, a.target && a.target in tree.nodes ? a.target : null, { [variable]: value });
           }}
         >
-          <input aria-label="Value" className={inputClass} value={value} onChange={(e) => setValue(e.target.value)} placeholder="Type the value" />
+          <input aria-label="Value" className={inputClass} autoComplete="off" {...identifierField} autoFocus value={value} onChange={(e) => setValue(e.target.value)} placeholder="Type the value" />
           <Button type="submit" tone="primary" className="sm:w-40">
             Continue
           </Button>
