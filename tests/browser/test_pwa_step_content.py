@@ -252,6 +252,8 @@ def test_preview_run_shows_the_warning_and_fills_commands(browser, http, server)
                          "log": "PC: {{input.host}}."},
                 "clear": {"type": "action", "title": "Check the TPM on {{input.host}}",
                           "warning": "Never run Clear-Tpm on {{input.host}}: it destroys every key.",
+                          "links": [{"title": "Device page of {{input.host}}", "url": "https://portal.example.com/d/{{input.host}}"},
+                                    {"title": "Owner's page", "url": "https://portal.example.com/u/{{input.owner}}"}],
                           "commands": [{"language": "powershell",
                                         "text": "Get-Tpm -ComputerName '{{input.host}}' # {{input.owner}}"}],
                           "next": {"done": "ok", "failed": "ok"},
@@ -271,8 +273,12 @@ def test_preview_run_shows_the_warning_and_fills_commands(browser, http, server)
         card = preview.locator("[data-testid=step-card][data-node-id=clear]")
         expect(card.locator("[role=alert]")).to_contain_text("Never run Clear-Tpm on PC-7: it destroys every key.")
         expect(card.locator("pre")).to_contain_text("Get-Tpm -ComputerName 'PC-7' # <owner: not entered>")
-        expect(card.locator("[data-gap]")).to_have_text("<owner: not entered>")
+        expect(card.locator("pre [data-gap]")).to_have_text("<owner: not entered>")
         assert card.locator("[role=alert]").bounding_box()["y"] < card.locator("button:has-text('Done')").bounding_box()["y"]
+        # Links are filled too; one still missing a value is shown with its gap, not linked.
+        expect(card.locator("a[href='https://portal.example.com/d/PC-7']")).to_have_text("↗ Device page of PC-7")
+        expect(card.locator("a", has_text="Owner's page")).to_have_count(0)
+        expect(card.get_by_text("Owner's page")).to_contain_text("(needs <owner: not entered>)")
         shot(page, "content-04-preview-warning")
     finally:
         ctx.close()

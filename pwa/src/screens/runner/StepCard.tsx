@@ -89,15 +89,22 @@ function StepLink({ title, url, values }: { title: string; url: string; values: 
   const titleParts = fillParts(title, values.inputs, values.client);
   const urlParts = fillParts(url, values.inputs, values.client);
   const cls = "inline-flex min-h-11 items-center gap-1.5 font-medium";
-  // A link still missing a value would open the wrong page: show it, but not as a link.
-  if (urlParts.some((p) => p.gap)) {
+  const href = urlParts.map((p) => p.text).join("");
+  // A link still missing a value would open the wrong page: show it, but not as a link. Only
+  // web addresses become links, whatever a typed value put into one.
+  if (urlParts.some((p) => p.gap) || !/^https?:\/\//i.test(href)) {
     return (
       <span className={`${cls} text-slate-600 dark:text-slate-300`}>
-        <span aria-hidden="true">↗</span> <Filled parts={titleParts} /> (needs <Filled parts={urlParts.filter((p) => p.gap)} />)
+        <span aria-hidden="true">↗</span> <Filled parts={titleParts} />
+        {urlParts.some((p) => p.gap) && (
+          <>
+            {" "}
+            (needs <Filled parts={urlParts.filter((p) => p.gap)} />)
+          </>
+        )}
       </span>
     );
   }
-  const href = urlParts.map((p) => p.text).join("");
   return (
     <a href={href} target="_blank" rel="noreferrer" className={`${cls} text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300`}>
       <span aria-hidden="true">↗</span> <Filled parts={titleParts} />
