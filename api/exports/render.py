@@ -18,8 +18,11 @@ Decisions (where the issue is silent)
                 "Entered: <value>". Sentences are one line: newlines become spaces.
     Outcome     The resolution's title, less a leading "Resolved:" / "Escalated:" that
                 would repeat the outcome; for an escalation, the hand-over.
+    Warning     A step whose node has a `warning` shows it ("Warning shown: ..."), filled like
+                the sentence, right after the sentence: the engineer saw it before answering.
     Commands    For an action answered done or failed, the node's `commands`, filled with
-                the inputs committed up to that step (a skipped action ran nothing).
+                the inputs committed up to that step (a skipped action ran nothing), exactly
+                as the runner's Copy button copies them.
     Notes       A node's notes go under its last step on the path; a node only tried, under
                 its last tried entry; the node the session stands on, under the outcome;
                 any other node, under "Other notes". Empty notes are left out.
@@ -34,7 +37,7 @@ import re
 import time
 from typing import Any
 
-from api.sessions.fold import _fill as fill_text  # the fold's own filling rules, shared on purpose
+from api.sessions.fold import fill as fill_text  # the one filler of tree text, shared with the fold
 from api.sessions.fold import fold_session
 
 MODEL_VERSION = 1
@@ -236,6 +239,7 @@ def _step_entry(step: dict, node: dict, inputs: dict, client: dict, opts: dict, 
     shown_value = None
     if step.get("node_type") == "input" and isinstance(value, str) and value and _one_line(value) not in sentence:
         shown_value = _one_line(value)
+    warning = _one_line(fill_text(node.get("warning"), inputs, client)) or None
     commands = []
     if not tried and step.get("node_type") == "action" and step.get("answer") in ("done", "failed"):
         for cmd in node.get("commands") or []:
@@ -247,7 +251,8 @@ def _step_entry(step: dict, node: dict, inputs: dict, client: dict, opts: dict, 
         "number": 0, "kind": "step", "node_type": step.get("node_type"), "tried": tried, "status": None,
         "marker": "Tried, then revisited" if tried else None,
         "time": _step_time(step.get("ts"), start_day) if opts["timestamps"] else None,
-        "sentence": sentence, "value": shown_value, "commands": commands, "notes": [], "attachments": [],
+        "sentence": sentence, "warning": warning, "value": shown_value, "commands": commands, "notes": [],
+        "attachments": [],
     }
 
 
@@ -270,7 +275,8 @@ def _custom_entry(custom: dict, opts: dict, start_day: str | None, *, tried: boo
         "marker": (f"Tried, then revisited (custom step, {status.lower()})" if tried
                    else f"Custom step ({status.lower()})"),
         "time": _step_time(custom.get("ts"), start_day) if opts["timestamps"] else None,
-        "sentence": _one_line(custom.get("text")) or "(no description)", "value": None, "commands": [],
+        "sentence": _one_line(custom.get("text")) or "(no description)", "warning": None, "value": None,
+        "commands": [],
         "notes": [_block(note)] if opts["notes"] and isinstance(note, str) and not _BLANK.match(note) else [],
         "attachments": [],
     }

@@ -60,11 +60,17 @@ Sentences
     A step's `log` is the answer's log sentence with `{{input.NAME}}` taken from the inputs
     committed by the path up to and including that step, and `{{client.A.B}}` looked up in
     the client document (nested objects by dots). Strings are used as they are; integral
-    numbers are written in decimal; anything else, a missing value or "" becomes
-    "(not recorded)". A stray `{{` in the tree's text that opens no placeholder is reduced
-    to `{`, so template syntax never reaches an export. Node titles and the resolution's
-    summary, root cause and handover text are filled the same way. Text the engineer
-    typed (notes, values, custom steps, summaries) is never template-processed.
+    numbers are written in decimal; anything else, a missing value or "" becomes a
+    labelled gap (`gap_text`): "<vda_name: not entered>" for `{{input.vda_name}}`,
+    "<client.site.city: not recorded>" for `{{client.site.city}}`, "<unknown placeholder>"
+    for a name that is neither. Angle brackets because that is how a command's documentation
+    marks a value still to be supplied, so a gap reads as one in a copied command as well as
+    in a sentence, and it names the value that was missing. A stray `{{` in the tree's text
+    that opens no placeholder is reduced to `{`, so template syntax never reaches an
+    export. Node titles and the resolution's summary, root cause and handover text are
+    filled the same way, and so are the commands the runner shows and exports list (`fill`
+    is the one filler of tree text on the server; `fill` in fold.ts is its twin). Text the
+    engineer typed (notes, values, custom steps, summaries) is never template-processed.
 
 Time
     `started_at` is the header's `created_at` when it is an integer (ms), else the first
@@ -237,8 +243,8 @@ def fold_session(
             inputs_before = _inputs_of(path, nodes)
             if step["node_type"] == "input" and isinstance(node.get("variable"), str):
                 inputs_before[node["variable"]] = step["value"]
-            step["title"] = _fill(node.get("title"), inputs_before, client)
-            step["log"] = _fill(step["log"], inputs_before, client)
+            step["title"] = fill(node.get("title"), inputs_before, client)
+            step["log"] = fill(step["log"], inputs_before, client)
             step.update({
                 "event_id": ev_id, "ts": ts, "device_id": device_id, "user_id": user_id,
                 "arrived_at": current_since,
@@ -458,11 +464,11 @@ def _resolution(nodes: dict, current: str, inputs: dict, client: dict) -> dict |
     handover = node.get("handover")
     return {
         "node_id": current,
-        "title": _fill(node.get("title"), inputs, client),
+        "title": fill(node.get("title"), inputs, client),
         "outcome": node.get("outcome") if isinstance(node.get("outcome"), str) else None,
-        "summary": _fill(node.get("summary"), inputs, client),
-        "root_cause": _fill(node.get("root_cause"), inputs, client),
-        "handover": _fill(handover, inputs, client) if isinstance(handover, str) else handover,
+        "summary": fill(node.get("summary"), inputs, client),
+        "root_cause": fill(node.get("root_cause"), inputs, client),
+        "handover": fill(handover, inputs, client) if isinstance(handover, str) else handover,
     }
 
 
@@ -499,8 +505,9 @@ def _distances_to_resolution(nodes: dict) -> dict[str, int]:
     return dist
 
 
-def _fill(text: Any, inputs: dict, client: dict) -> Any:
-    """Fill `{{input.x}}` / `{{client.x}}` in tree text; non-strings pass through."""
+def fill(text: Any, inputs: dict, client: dict) -> Any:
+    """Tree text with `{{input.x}}` / `{{client.x}}` filled, a missing value as a labelled
+    gap (`gap_text`); non-strings give None. The rules are in the module docstring."""
     if not isinstance(text, str):
         return None
     out: list[str] = []
@@ -508,10 +515,23 @@ def _fill(text: Any, inputs: dict, client: dict) -> Any:
     for match in _PLACEHOLDER.finditer(text):
         out.append(_defuse(text[pos:match.start()]))
         # Only ASCII blanks are trimmed: Python's and JavaScript's ideas of whitespace differ.
-        out.append(_lookup(match.group(1).strip(" \t\r\n"), inputs, client))
+        name = match.group(1).strip(" \t\r\n")
+        value = _lookup(name, inputs, client)
+        out.append(value if value is not None else gap_text(name))
         pos = match.end()
     out.append(_defuse(text[pos:]))
     return "".join(out)
+
+
+def gap_text(name: str) -> str:
+    """What a placeholder without a usable value reads as: its name and why it is empty."""
+    parts = name.split(".")
+    if len(parts) >= 2 and all(_NAME_PART.fullmatch(p) for p in parts):
+        if parts[0] == "input" and len(parts) == 2:
+            return f"<{parts[1]}: not entered>"
+        if parts[0] == "client":
+            return f"<{name}: not recorded>"
+    return "<unknown placeholder>"
 
 
 def _defuse(literal: str) -> str:
@@ -520,10 +540,11 @@ def _defuse(literal: str) -> str:
     return literal
 
 
-def _lookup(name: str, inputs: dict, client: dict) -> str:
+def _lookup(name: str, inputs: dict, client: dict) -> str | None:
+    """The placeholder's value as text, or None when it has no usable value."""
     parts = name.split(".")
     if len(parts) < 2 or not all(_NAME_PART.fullmatch(p) for p in parts):
-        return NOT_RECORDED
+        return None
     if parts[0] == "input" and len(parts) == 2:
         value: Any = inputs.get(parts[1])
     elif parts[0] == "client":
@@ -531,17 +552,13 @@ def _lookup(name: str, inputs: dict, client: dict) -> str:
         for part in parts[1:]:
             value = value.get(part) if isinstance(value, dict) else None
     else:
-        return NOT_RECORDED
-    return _text_of(value)
-
-
-def _text_of(value: Any) -> str:
+        return None
     if isinstance(value, str):
-        return value if value else NOT_RECORDED
+        return value or None
     if isinstance(value, bool):
-        return NOT_RECORDED
+        return None
     number = _as_int(value)
-    return str(number) if number is not None else NOT_RECORDED
+    return str(number) if number is not None else None
 
 
 def _as_int(value: Any) -> int | None:

@@ -13,9 +13,10 @@ Rules where DESIGN.md is silent, decided here:
   from them.
 - `{{input.x}}` is known at a step when some input node asking for `x` lies on at least one
   path from the start to that step (an input node's own `log` may use its own variable).
-  On paths where it was not asked, the export prints "(not recorded)" (see
-  `api.trees.variables`). `{{client.x}}` is always allowed: `name` and any other field of the
-  client context; a session without that field also prints "(not recorded)".
+  On paths where it was not asked, the runner and the export show the labelled gap
+  "<x: not entered>" (see `api.sessions.fold.fill`). `{{client.x}}` is always allowed: `name`
+  and any other field of the client context; a session without that field shows
+  "<client.x: not recorded>".
 - `no_resolution_reachable` is reported once per stuck region, at the step where a path
   enters it (the start node, or a node with a predecessor from which a resolution is still
   reachable), not on every step after it, so one broken branch gives one problem.

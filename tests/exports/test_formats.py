@@ -209,3 +209,28 @@ def test_pdf_fetches_nothing_but_our_attachments(tmp_path):
         assert _Recorder.hits == []
     finally:
         server.shutdown()
+
+
+# --- warnings -------------------------------------------------------------------------------
+
+WARNED = "Every job queued on PRN-01 is *deleted*: tell users to print again."
+
+
+def test_a_steps_warning_stands_right_after_its_sentence_in_html_and_connectwise():
+    m = model(bundle("resolved_every_step_kind"))
+    html = render_html(m).body
+    sentence = html.index("Cleared the spool folder on PRN-01 and restarted the spooler.")
+    warning = html.index(f'<div class="warning"><strong>Warning shown:</strong> {WARNED}</div>')
+    assert sentence < warning < html.index("Commands run:", sentence)
+    note = render_connectwise(m).body["note"]["text"]
+    assert ("4. [14:12] Cleared the spool folder on PRN-01 and restarted the spooler.\n"
+            f"   Warning shown: {WARNED}\n   Commands run:") in note
+
+
+@needs_poppler
+def test_a_steps_warning_is_in_the_pdf_next_to_its_step(tmp_path):
+    text = pdf_text(render_pdf(model(bundle("resolved_every_step_kind"))).body, tmp_path)
+    flat = " ".join(text.split())
+    step = flat.index("Cleared the spool folder on PRN-01 and restarted the spooler.")
+    assert flat.index(f"Warning shown: {WARNED}") > step
+    assert flat.index(f"Warning shown: {WARNED}") < flat.index("Commands run:", step)

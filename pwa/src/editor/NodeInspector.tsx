@@ -2,7 +2,7 @@
 // answer leads with the sentence it writes into the notes.
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { Markdown } from "../ui/Markdown";
-import { Button, timeAgo, useNow } from "../ui/kit";
+import { Button, identifierField, timeAgo, useNow } from "../ui/kit";
 import type { DismissedGroup, NodeSuggestions, Suggestion } from "./api";
 import { answersOf, changeType, NODE_TYPES, TYPE_INFO, withLog, withNext, type NodeType, type Obj, type TreeDoc, type TreeNode } from "./model";
 import type { DismissedSuggestion } from "./suggestions";
@@ -22,7 +22,7 @@ export function Section({ title, children, right }: { title: string; children: R
   );
 }
 
-export function TextField({ id, label, value, onChange, placeholder, multiline = false, hint, rows = 3 }: { id: string; label: string; value: string; onChange: (v: string) => void; placeholder?: string; multiline?: boolean; hint?: ReactNode; rows?: number }) {
+export function TextField({ id, label, value, onChange, placeholder, multiline = false, hint, rows = 3, identifier = false }: { id: string; label: string; value: string; onChange: (v: string) => void; placeholder?: string; multiline?: boolean; hint?: ReactNode; rows?: number; identifier?: boolean }) {
   return (
     <div className="space-y-1">
       <label htmlFor={id} className="block text-[13px] font-semibold text-slate-700 dark:text-slate-300">
@@ -31,7 +31,7 @@ export function TextField({ id, label, value, onChange, placeholder, multiline =
       {multiline ? (
         <textarea id={id} rows={rows} className={small} value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} />
       ) : (
-        <input id={id} className={small} value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} autoComplete="off" />
+        <input id={id} className={small} value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} autoComplete="off" {...(identifier ? identifierField : {})} />
       )}
       {hint && <p className="text-xs text-slate-500">{hint}</p>}
     </div>
@@ -370,7 +370,7 @@ export function NodeInspector(props: InspectorProps) {
         <Section title={type === "choice" ? "Options" : type === "input" ? "Value and next step" : "Answers"} right={type === "choice" ? <Button className="!min-h-8 !rounded-lg !px-2.5 !py-1 !text-xs" onClick={() => onChange((n) => ({ ...n, options: [...((n.options as Obj[]) || []), { id: `option-${((n.options as Obj[]) || []).length + 1}`, label: "", next: null, log: "" }] }))}>+ Option</Button> : undefined}>
           {type === "input" && (
             <div className="grid grid-cols-2 gap-2">
-              <TextField id="f-variable" label="Variable" value={str(node.variable)} onChange={set("variable")} placeholder="vda_name" hint={<>Use as {"{{input."}{str(node.variable) || "name"}{"}}"}</>} />
+              <TextField id="f-variable" identifier label="Variable" value={str(node.variable)} onChange={set("variable")} placeholder="vda_name" hint={<>Use as {"{{input."}{str(node.variable) || "name"}{"}}"}</>} />
               <TextField id="f-save" label="Save to client field" value={str(node.save_to_client)} onChange={(v) => set("save_to_client")(v || null)} placeholder="optional" />
             </div>
           )}
@@ -391,7 +391,7 @@ export function NodeInspector(props: InspectorProps) {
                 </div>
                 {opt && (
                   <div className="grid grid-cols-[1fr_2fr] gap-2">
-                    <TextField id={`f-opt-${i}-id`} label="Id" value={str(opt.id)} onChange={(v) => onChange((n) => ({ ...n, options: ((n.options as Obj[]) || []).map((o, j) => (j === i ? { ...o, id: v } : o)) }), `${id}.opt${i}.id`)} />
+                    <TextField id={`f-opt-${i}-id`} identifier label="Id" value={str(opt.id)} onChange={(v) => onChange((n) => ({ ...n, options: ((n.options as Obj[]) || []).map((o, j) => (j === i ? { ...o, id: v } : o)) }), `${id}.opt${i}.id`)} />
                     <TextField id={`f-opt-${i}-label`} label="Label" value={str(opt.label)} onChange={(v) => onChange((n) => ({ ...n, options: ((n.options as Obj[]) || []).map((o, j) => (j === i ? { ...o, label: v } : o)) }), `${id}.opt${i}.label`)} />
                   </div>
                 )}

@@ -3,7 +3,7 @@
 import { useMemo, useState } from "react";
 import { fill } from "../shared/fold";
 import { StepCard, type TreeNode as RunnerNode } from "../screens/runner/StepCard";
-import { Button, inputClass } from "../ui/kit";
+import { Button, identifierField, inputClass } from "../ui/kit";
 import { answersOf, type TreeDoc } from "./model";
 import type { Problem } from "./validate";
 
@@ -59,7 +59,7 @@ export function PreviewRun({ tree, problems, onClose, onEdit }: { tree: TreeDoc;
             go("submitted", value, a.log, a.target && a.target in tree.nodes ? a.target : null, { [variable]: value });
           }}
         >
-          <input aria-label="Value" className={inputClass} value={value} onChange={(e) => setValue(e.target.value)} placeholder="Type the value" />
+          <input aria-label="Value" className={inputClass} autoComplete="off" {...identifierField} autoFocus value={value} onChange={(e) => setValue(e.target.value)} placeholder="Type the value" />
           <Button type="submit" tone="primary" className="sm:w-40">
             Continue
           </Button>
@@ -110,7 +110,7 @@ export function PreviewRun({ tree, problems, onClose, onEdit }: { tree: TreeDoc;
             )}
             {node && current && (
               <>
-                <StepCard nodeId={current} node={{ ...node, commands: Array.isArray(node.commands) ? (node.commands as { language?: string; text?: string }[]).map((c) => ({ ...c, text: text(c?.text) })) : [] } as unknown as RunnerNode} title={text(node.title) || "Untitled step"} body={text(node.body) || null} stepNumber={path.length + 1}>
+                <StepCard nodeId={current} node={node as unknown as RunnerNode} values={{ inputs, client: CLIENT }} untitled="Untitled step" stepNumber={path.length + 1}>
                   {node.type === "resolution" ? (
                     <div className="space-y-1" data-testid="preview-resolution">
                       <p className="font-semibold text-emerald-700 dark:text-emerald-400">Outcome: {String(node.outcome || "not set")}</p>

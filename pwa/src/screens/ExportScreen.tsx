@@ -1,6 +1,6 @@
 // Export: Markdown and text built on the device (byte-identical to the server's), HTML and
 // PDF from the server when online.
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { downloadServerExport, exportDefaults, exportNames, saveBlob, useOnline, useSignIn } from "../data";
 import { useSession } from "../data/hooks";
 import { buildExportModel, DEFAULT_OPTIONS, renderMarkdown, renderText, type ExportOptions } from "../shared/export";
@@ -29,7 +29,10 @@ export default function ExportScreen({ sid }: { sid: string }) {
   const online = useOnline();
   const [format, setFormat] = useState<Format>("markdown");
   const [options, setOptions] = useState<ExportOptions>(() => ({ ...DEFAULT_OPTIONS, ...(signin ? exportDefaults(signin.account.tenant.id) : {}) }));
-  const [message, setMessage] = useState<{ tone: "ok" | "error"; text: string } | null>(null);
+  // A confirmation fades; an error stays until it is dismissed or that action is tried again,
+  // so an engineer who looked away still learns the PDF never came.
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<{ action: string; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
 
   const model = useMemo(() => {
@@ -45,6 +48,12 @@ export default function ExportScreen({ sid }: { sid: string }) {
     );
   }, [session.data, signin, options]);
 
+  useEffect(() => {
+    if (!notice) return;
+    const t = setTimeout(() => setNotice(null), 2500);
+    return () => clearTimeout(t);
+  }, [notice]);
+
   if (session.loading) return <Loading label="Preparing the export…" />;
   if (session.error) return <ErrorBox title="This session is not on this device" onRetry={session.reload}>{session.error}</ErrorBox>;
   if (!model) return <Loading label="Waiting for the session's tree version…" />;
@@ -53,10 +62,8 @@ export default function ExportScreen({ sid }: { sid: string }) {
   const ext = format === "markdown" ? "md" : "txt";
   const query = OPTION_LABELS.map(([k]) => `&${k}=${options[k]}`).join("");
 
-  const flash = (tone: "ok" | "error", t: string) => {
-    setMessage({ tone, text: t });
-    setTimeout(() => setMessage(null), 2500);
-  };
+  const failed = (action: string, e: unknown) => setError({ action, text: e instanceof Error ? e.message : String(e) });
+  const retrying = (action: string) => setError((current) => (current?.action === action ? null : current));
 
   return (
     <div className="mx-auto max-w-3xl space-y-5">
@@ -96,12 +103,13 @@ export default function ExportScreen({ sid }: { sid: string }) {
         <Button
           tone="primary"
           data-testid="copy-export"
-          onClick={() =>
+          onClick={() => {
+            retrying("copy");
             copyText(text).then(
-              () => flash("ok", "Copied to the clipboard"),
-              (e: Error) => flash("error", e.message),
-            )
-          }
+              () => setNotice("Copied to the clipboard"),
+              (e: Error) => failed("copy", e),
+            );
+          }}
         >
           Copy {format === "markdown" ? "Markdown" : "text"}
         </Button>
@@ -114,10 +122,11 @@ export default function ExportScreen({ sid }: { sid: string }) {
             title={online ? undefined : "Needs a connection"}
             onClick={async () => {
               setBusy(f);
+              retrying(f);
               try {
                 await downloadServerExport(sid, f, query);
               } catch (e) {
-                flash("error", e instanceof Error ? e.message : String(e));
+                failed(f, e);
               } finally {
                 setBusy(null);
               }
@@ -128,10 +137,20 @@ export default function ExportScreen({ sid }: { sid: string }) {
         ))}
       </div>
       {!online && <p className="text-sm text-slate-500">HTML and PDF are made by the server: they come back when you are online.</p>}
-      {message && (
-        <p role="status" className={`rounded-xl px-4 py-2.5 text-sm font-semibold ${message.tone === "ok" ? "bg-emerald-50 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200" : "bg-rose-50 text-rose-800"}`}>
-          {message.text}
+      {notice && (
+        <p role="status" className="rounded-xl bg-emerald-50 px-4 py-2.5 text-sm font-semibold text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200">
+          {notice}
         </p>
+      )}
+      {error && (
+        <div role="alert" data-testid="export-error" className="flex items-start justify-between gap-3 rounded-xl bg-rose-50 px-4 py-2.5 text-sm font-semibold text-rose-800 dark:bg-rose-950 dark:text-rose-200">
+          <p>
+            {error.action === "copy" ? "Could not copy" : `The ${error.action.toUpperCase()} export failed`}: {error.text}
+          </p>
+          <button type="button" className="-my-1.5 min-h-9 shrink-0 rounded-lg px-2 underline" onClick={() => setError(null)}>
+            Dismiss
+          </button>
+        </div>
       )}
       <ExportPreview text={text} />
     </div>

@@ -1,7 +1,7 @@
 // Session history: mine, shared with me, and (for admins) everyone's; all from the device.
-import { useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { useSignIn } from "../data";
-import { useLibrary, useSessionHeaders } from "../data/hooks";
+import { useClients, useLibrary, useSessionHeaders } from "../data/hooks";
 import type { SessionHeader } from "../data/sessions";
 import { navigate } from "../router";
 import { ErrorBox, inputClass, Link, Loading } from "../ui/kit";
@@ -22,7 +22,11 @@ export default function HistoryScreen() {
   const [scope, setScope] = useState<Scope>("mine");
   const [q, setQ] = useState("");
   const me = signin?.account.user.id;
+  const clientDocs = useClients();
   const titles = useMemo(() => new Map((lib.data || []).map((t) => [t.id, t.title])), [lib.data]);
+  // Engineers know clients by name ("Contoso Ltd"), not by the slug in the id ("contoso").
+  const clientNames = useMemo(() => new Map((clientDocs.data || []).map((c) => [c._id, String(c.name || "")])), [clientDocs.data]);
+  const clientName = useCallback((id: string | null | undefined) => (id ? clientNames.get(id) || id.replace(/^client:/, "") : ""), [clientNames]);
   const rows = useMemo(() => {
     const all = headers.data || [];
     const scoped = all.filter((h: SessionHeader) =>
@@ -30,10 +34,10 @@ export default function HistoryScreen() {
     );
     const words = q.toLowerCase().split(/\s+/).filter(Boolean);
     return scoped.filter((h) => {
-      const hay = [h.title, h.ticket, h.client_id, titles.get(h.tree_id)].join(" ").toLowerCase();
+      const hay = [h.title, h.ticket, clientName(h.client_id), titles.get(h.tree_id)].join(" ").toLowerCase();
       return words.every((w) => hay.includes(w));
     });
-  }, [headers.data, scope, me, q, titles]);
+  }, [headers.data, scope, me, q, titles, clientName]);
 
   const scopes: [Scope, string][] = [
     ["mine", "Mine"],
@@ -91,7 +95,7 @@ export default function HistoryScreen() {
                   <span className="min-w-0 flex-1">
                     <span className="block truncate font-semibold text-slate-900 dark:text-white">{h.title || titles.get(h.tree_id) || "Untitled session"}</span>
                     <span className="block truncate text-sm text-slate-500">
-                      {[h.ticket, h.client_id?.replace(/^client:/, ""), new Date(h.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })].filter(Boolean).join(" · ")}
+                      {[h.ticket, clientName(h.client_id), new Date(h.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })].filter(Boolean).join(" · ")}
                     </span>
                   </span>
                   <span className={`shrink-0 rounded-full px-2.5 py-1 text-xs font-semibold ${st.tone}`}>{st.label}</span>

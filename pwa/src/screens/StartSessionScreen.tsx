@@ -5,7 +5,7 @@ import { useClients, useTreeVersion } from "../data/hooks";
 import { startSession } from "../data/sessions";
 import { navigate } from "../router";
 import { Markdown } from "../ui/Markdown";
-import { Button, Card, ErrorBox, Field, inputClass, Link, Loading } from "../ui/kit";
+import { Button, Card, ErrorBox, Field, identifierField, inputClass, Link, Loading } from "../ui/kit";
 
 export function StartSessionScreen({ treeId }: { treeId: string }) {
   const local = useLocal();
@@ -76,7 +76,7 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
       <Card className="p-5 sm:p-6">
         <form onSubmit={submit} className="space-y-5">
           <Field label="Ticket number" htmlFor="ticket" hint="Optional. Shown on the export so it lands on the right ticket.">
-            <input id="ticket" className={inputClass} placeholder="T20261126.0042" value={form.ticket} onChange={(e) => setForm({ ...form, ticket: e.target.value })} autoFocus />
+            <input id="ticket" className={inputClass} placeholder="T20261126.0042" value={form.ticket} onChange={(e) => setForm({ ...form, ticket: e.target.value })} autoComplete="off" {...identifierField} autoFocus />
           </Field>
           <Field label="Client" htmlFor="client" hint="Fills in the client's details (domain, servers) inside the steps.">
             <select id="client" className={inputClass} value={form.clientId} onChange={(e) => setForm({ ...form, clientId: e.target.value })}>

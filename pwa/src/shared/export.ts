@@ -45,6 +45,7 @@ export interface ExportEntry {
   marker: string | null;
   time: string | null;
   sentence: string;
+  warning: string | null;
   value: string | null;
   commands: { language: string; text: string }[];
   notes: string[];
@@ -329,12 +330,13 @@ function stepEntry(
   if (step.node_type === "input" && typeof value === "string" && value && !sentence.includes(oneLine(value))) {
     shownValue = oneLine(value);
   }
+  const warning = oneLine(fill(own(node, "warning"), inputs, client)) || null;
   const commands: { language: string; text: string }[] = [];
   if (!tried && step.node_type === "action" && (step.answer === "done" || step.answer === "failed")) {
     for (const cmd of list(own(node, "commands"))) {
       if (typeof cmd.text === "string" && !BLANK.test(cmd.text)) {
         const language = typeof cmd.language === "string" ? cmd.language : "";
-        commands.push({ language: LANGUAGE.test(language) ? language : "", text: block(fill(cmd.text, inputs, client)) });
+        commands.push({ language: LANGUAGE.test(language) ? language : "", text: commandText(cmd.text, inputs, client) });
       }
     }
   }
@@ -347,11 +349,17 @@ function stepEntry(
     marker: tried ? "Tried, then revisited" : null,
     time: opts.timestamps ? stepTime(step.ts, startDay) : null,
     sentence,
+    warning,
     value: shownValue,
     commands,
     notes: [],
     attachments: [],
   };
+}
+
+/** A command as an export lists it run, and so exactly what the runner's Copy button copies. */
+export function commandText(command: string, inputs: Record<string, unknown>, client: Obj): string {
+  return block(fill(command, inputs, client));
 }
 
 function customAnchor(custom: Obj, triedSteps: Obj[]): number {
@@ -375,6 +383,7 @@ function customEntry(custom: Obj, opts: ExportOptions, startDay: string | null, 
     marker: tried ? `Tried, then revisited (custom step, ${status.toLowerCase()})` : `Custom step (${status.toLowerCase()})`,
     time: opts.timestamps ? stepTime(custom.ts, startDay) : null,
     sentence: oneLine(custom.text) || "(no description)",
+    warning: null,
     value: null,
     commands: [],
     notes: opts.notes && typeof note === "string" && !BLANK.test(note) ? [block(note)] : [],
@@ -620,6 +629,7 @@ export function renderMarkdown(m: ExportModel): string {
     const time = s.time ? `[${s.time}] ` : "";
     const marker = s.marker ? `*${s.marker}:* ` : "";
     blocks.push(`**${s.number}.** ${time}${marker}${mdInline(s.sentence)}`);
+    if (s.warning) blocks.push(`**Warning shown:** ${mdInline(s.warning)}`);
     if (s.value) blocks.push(`Entered: ${mdInline(s.value)}`);
     if (s.commands.length) {
       blocks.push("Commands run:");
@@ -674,6 +684,7 @@ export function renderText(m: ExportModel): string {
   sections.push(summary.join("\n"), ["DETAILS", ...m.details.map((d) => `${d.label}: ${d.value}`)].join("\n"));
   const steps = m.steps.map((s) => {
     const lines = [`${s.number}. ${s.time ? `[${s.time}] ` : ""}${s.marker ? `${s.marker}: ` : ""}${s.sentence}`];
+    if (s.warning) lines.push(`   Warning shown: ${s.warning}`);
     if (s.value) lines.push(`   Entered: ${s.value}`);
     if (s.commands.length) {
       lines.push("   Commands run:");

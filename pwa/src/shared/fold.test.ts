@@ -76,10 +76,10 @@ describe("fold details JavaScript makes easy to get wrong", () => {
 
   it("never lets template syntax through", () => {
     // The leftmost `{{` opens the placeholder, so "{{{ b {{input.x}}" is one unknown name.
-    expect(fill("a {{{ b {{input.x}}", { x: "X" }, {})).toBe("a (not recorded)");
+    expect(fill("a {{{ b {{input.x}}", { x: "X" }, {})).toBe("a <unknown placeholder>");
     expect(fill("{{input.x}} costs {{{ b", { x: "X" }, {})).toBe("X costs { b");
     expect(fill("{{ client.site.city }} {{client.nope}} {{oops}}", {}, { site: { city: "Köln" } })).toBe(
-      "Köln (not recorded) (not recorded)",
+      "Köln <client.nope: not recorded> <unknown placeholder>",
     );
   });
 });

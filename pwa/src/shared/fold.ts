@@ -637,20 +637,52 @@ function distancesToResolution(nodes: Obj): Map<string, number> {
   return dist;
 }
 
-/** Fill `{{input.x}}` / `{{client.x}}` in tree text; non-strings give null. */
-export function fill(text: unknown, inputs: Record<string, unknown>, client: Obj): string | null {
-  if (typeof text !== "string") return null;
-  let out = "";
+/** A piece of filled tree text: literal text, or a gap where a placeholder had no usable value. */
+export type FilledPart = { text: string; gap: boolean };
+
+/** Tree text with `{{input.x}}` / `{{client.x}}` filled, as pieces, so a screen can style the
+ * gaps; joined, the pieces are exactly `fill`'s text. Non-strings give no pieces. */
+export function fillParts(text: unknown, inputs: Record<string, unknown>, client: Obj): FilledPart[] {
+  if (typeof text !== "string") return [];
+  const parts: FilledPart[] = [];
+  const literal = (t: string) => {
+    if (!t) return;
+    const last = parts[parts.length - 1];
+    if (last && !last.gap) last.text += t;
+    else parts.push({ text: t, gap: false });
+  };
   let pos = 0;
   for (const match of text.matchAll(PLACEHOLDER)) {
     const at = match.index as number;
-    out += defuse(text.slice(pos, at));
+    literal(defuse(text.slice(pos, at)));
     // Only ASCII blanks are trimmed: Python's and JavaScript's ideas of whitespace differ.
-    out += lookup(match[1].replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ""), inputs, client);
+    const name = match[1].replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, "");
+    const value = lookup(name, inputs, client);
+    if (value === null) parts.push({ text: gapText(name), gap: true });
+    else literal(value);
     pos = at + match[0].length;
   }
-  out += defuse(text.slice(pos));
-  return out;
+  literal(defuse(text.slice(pos)));
+  return parts;
+}
+
+/** Fill `{{input.x}}` / `{{client.x}}` in tree text, a missing value as a labelled gap;
+ * non-strings give null. The twin of `fill` in fold.py, the one filler of tree text. */
+export function fill(text: unknown, inputs: Record<string, unknown>, client: Obj): string | null {
+  if (typeof text !== "string") return null;
+  return fillParts(text, inputs, client)
+    .map((p) => p.text)
+    .join("");
+}
+
+/** What a placeholder without a usable value reads as: its name and why it is empty. */
+export function gapText(name: string): string {
+  const parts = name.split(".");
+  if (parts.length >= 2 && parts.every((p) => NAME_PART.test(p))) {
+    if (parts[0] === "input" && parts.length === 2) return `<${parts[1]}: not entered>`;
+    if (parts[0] === "client") return `<${name}: not recorded>`;
+  }
+  return "<unknown placeholder>";
 }
 
 function defuse(literal: string): string {
@@ -658,9 +690,9 @@ function defuse(literal: string): string {
   return literal;
 }
 
-function lookup(name: string, inputs: Record<string, unknown>, client: Obj): string {
+function lookup(name: string, inputs: Record<string, unknown>, client: Obj): string | null {
   const parts = name.split(".");
-  if (parts.length < 2 || !parts.every((p) => NAME_PART.test(p))) return NOT_RECORDED;
+  if (parts.length < 2 || !parts.every((p) => NAME_PART.test(p))) return null;
   let value: unknown;
   if (parts[0] === "input" && parts.length === 2) {
     value = Object.prototype.hasOwnProperty.call(inputs, parts[1]) ? inputs[parts[1]] : undefined;
@@ -668,13 +700,9 @@ function lookup(name: string, inputs: Record<string, unknown>, client: Obj): str
     value = client;
     for (const part of parts.slice(1)) value = own(value, part);
   } else {
-    return NOT_RECORDED;
+    return null;
   }
-  return textOf(value);
-}
-
-function textOf(value: unknown): string {
-  if (typeof value === "string") return value ? value : NOT_RECORDED;
+  if (typeof value === "string") return value ? value : null;
   const number = asInt(value);
-  return number !== null ? String(number) : NOT_RECORDED;
+  return number !== null ? String(number) : null;
 }

@@ -264,3 +264,7 @@ export function useNow(intervalMs = 15000): number {
   }, [intervalMs]);
   return now;
 }
+
+/** For fields holding names a machine reads (host names, tickets, variables): a phone must
+ * not capitalise, autocorrect or spell-check "ctx-w11-07" into something else. */
+export const identifierField = { autoCapitalize: "off", autoCorrect: "off", spellCheck: false } as const;

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { exportNames, loadDirectory, OfflineError, useOnline, type DirectoryEntry } from "../../data";
 import { abandonFields, checkDetails, sameMembers, withMember, type SessionRights } from "../../shared/access";
-import { Button, Dialog, Field, inputClass, Spinner } from "../../ui/kit";
+import { Button, Dialog, Field, identifierField, inputClass, Spinner } from "../../ui/kit";
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String((e as { message?: string })?.message || e);
@@ -107,7 +107,7 @@ export function EditDetailsDialog({
         }}
       >
         <Field label="Ticket number" htmlFor="edit-ticket" hint="Optional. Shown on the export so it lands on the right ticket.">
-          <input id="edit-ticket" className={inputClass} value={form.ticket} autoComplete="off" aria-invalid={error?.field === "ticket" || undefined} aria-describedby={error ? "edit-error" : undefined} onChange={(e) => setForm({ ...form, ticket: e.target.value })} />
+          <input id="edit-ticket" className={inputClass} value={form.ticket} autoComplete="off" {...identifierField} aria-invalid={error?.field === "ticket" || undefined} aria-describedby={error ? "edit-error" : undefined} onChange={(e) => setForm({ ...form, ticket: e.target.value })} />
         </Field>
         <Field label="Title" htmlFor="edit-title">
           <input id="edit-title" className={inputClass} value={form.title} autoComplete="off" aria-invalid={error?.field === "title" || undefined} aria-describedby={error ? "edit-error" : undefined} onChange={(e) => setForm({ ...form, title: e.target.value })} />

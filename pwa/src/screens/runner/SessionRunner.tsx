@@ -5,22 +5,18 @@ import { useSession } from "../../data/hooks";
 import { addEvent, editHeader } from "../../data/sessions";
 import { browserTimers, ThrottledSaver } from "../../data/throttle";
 import { sessionRights, type SessionRights } from "../../shared/access";
-import { fill, type SessionState } from "../../shared/fold";
+import type { SessionState } from "../../shared/fold";
 import { navigate } from "../../router";
-import { Button, ErrorBox, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
+import { Button, ErrorBox, identifierField, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
 import { NotesBox, type NotesBoxHandle } from "./NotesBox";
 import { StepCard, type TreeNode } from "./StepCard";
 import { StepAttachments } from "./StepAttachments";
 import { StepTimeline } from "./StepTimeline";
 import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
+import { typingIn } from "./shortcuts";
 import { AbandonDialog, EditDetailsDialog, SessionMenuDialog, ShareDialog } from "./SessionMenu";
 
 type DialogName = "custom" | "finish" | "shortcuts" | "session" | "details" | "share" | "abandon" | null;
-
-function typingIn(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  return !!el && (el.tagName === "TEXTAREA" || el.tagName === "INPUT" || el.tagName === "SELECT" || el.isContentEditable);
-}
 
 function ProgressBar({ value }: { value: number | null }) {
   const pct = value == null ? null : Math.round(value * 100);
@@ -64,6 +60,7 @@ function InputStep({ sessionId, nodeId, draft, onSubmit, onDraft, submitRef }: {
         className={inputClass}
         value={value}
         autoComplete="off"
+        {...identifierField}
         onChange={(e) => {
           setValue(e.target.value);
           saver.current!.update(e.target.value);
@@ -170,7 +167,8 @@ export function SessionRunner({ sid }: { sid: string }) {
     if (!currentNode) return;
     const card = document.querySelector<HTMLElement>("[data-testid=step-card]");
     if (card && card.getBoundingClientRect().top < 0) window.scrollTo({ top: 0 });
-    document.getElementById("step-title")?.focus({ preventScroll: true });
+    // An input step asks for a value: its field takes the keys, so typing never fires a shortcut.
+    (document.getElementById("step-input") ?? document.getElementById("step-title"))?.focus({ preventScroll: true });
   }, [currentNode]);
 
   // Keyboard: the shortcuts listed by "?".
@@ -185,7 +183,7 @@ export function SessionRunner({ sid }: { sid: string }) {
         continueRef.current?.();
         return;
       }
-      if (typingIn(e.target)) {
+      if (typingIn(e.target, e.isComposing)) {
         if (e.key === "Escape") (e.target as HTMLElement).blur();
         return;
       }
@@ -244,8 +242,6 @@ export function SessionRunner({ sid }: { sid: string }) {
   const client = bundle.client || {};
   const clientName = bundle.client ? String(bundle.client.name || "") : null;
   const names: Record<string, string> = signin ? { ...exportNames(signin.account.tenant.id), [signin.account.user.id]: "You" } : {};
-  const title = node ? fill(node.title, state.inputs, client) || state.current_node : state.current_node;
-  const body = node ? fill(node.body, state.inputs, client) : null;
   const noteId = `n-${device}-${state.current_node}`.slice(0, 200);
 
   if (node) {
@@ -345,7 +341,7 @@ export function SessionRunner({ sid }: { sid: string }) {
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
         <div className="min-w-0 space-y-4">
           {node ? (
-            <StepCard nodeId={state.current_node} node={node} title={title} body={body} stepNumber={state.path.length + 1}>
+            <StepCard nodeId={state.current_node} node={node} values={{ inputs: state.inputs, client }} untitled={state.current_node} stepNumber={state.path.length + 1}>
               {node.type === "question" && (
                 <div className="grid grid-cols-2 gap-3">
                   <Button tone="yes" className="min-h-14 text-lg" busy={busy} data-answer="yes" onClick={() => void answer("yes")}>

@@ -1,5 +1,10 @@
 // The current step: what to check or do, why, where to read more, commands to copy.
+// Every piece of tree text on it is filled with the session's values by the one filler the
+// exports use, so a command shows, copies and is recorded as the same text; a value not
+// entered yet shows as a marked gap, never as raw braces.
 import { useState, type ReactNode } from "react";
+import { commandText } from "../../shared/export";
+import { fill, fillParts, type FilledPart } from "../../shared/fold";
 import { Markdown } from "../../ui/Markdown";
 import { CopyButton } from "../../ui/kit";
 
@@ -10,6 +15,7 @@ export interface TreeNode {
   help?: string;
   links?: { title: string; url: string }[];
   commands?: { language?: string; text: string }[];
+  warning?: string | null;
   options?: { id: string; label: string; next?: string }[];
   variable?: string;
   outcome?: string;
@@ -27,23 +33,96 @@ export const TYPE_LABEL: Record<string, string> = {
   resolution: "Resolution",
 };
 
-export function CommandBlock({ language, text }: { language?: string; text: string }) {
+/** The values a step's text is filled with: the inputs committed so far and the client. */
+export interface StepValues {
+  inputs: Record<string, unknown>;
+  client: Record<string, unknown>;
+}
+
+/** Filled text with every gap marked, so the engineer sees what is still missing. */
+export function Filled({ parts }: { parts: FilledPart[] }) {
   return (
-    <div className="overflow-hidden rounded-xl bg-slate-900 text-slate-100 ring-1 ring-slate-800">
+    <>
+      {parts.map((p, i) =>
+        p.gap ? (
+          <mark key={i} data-gap="" className="rounded bg-amber-100 px-1 text-amber-900 ring-1 ring-amber-400 ring-inset dark:bg-amber-900/60 dark:text-amber-100">
+            {p.text}
+          </mark>
+        ) : (
+          p.text
+        ),
+      )}
+    </>
+  );
+}
+
+export function CommandBlock({ language, text, values }: { language?: string; text: string; values: StepValues }) {
+  const parts = fillParts(text, values.inputs, values.client);
+  return (
+    <div className="overflow-hidden rounded-xl bg-slate-900 text-slate-100 ring-1 ring-slate-800" data-testid="command">
       <div className="flex items-center justify-between border-b border-white/10 pl-3.5">
         <span className="font-mono text-xs tracking-wide text-slate-400 uppercase">{language || "command"}</span>
-        <CopyButton text={text} label="Copy" />
+        {/* Exactly what the export will list as run for this step. */}
+        <CopyButton text={commandText(text, values.inputs, values.client)} label="Copy" />
       </div>
-      <pre className="overflow-x-auto px-3.5 py-3 font-mono text-[13px] leading-relaxed whitespace-pre">{text}</pre>
+      <pre className="overflow-x-auto px-3.5 py-3 font-mono text-[13px] leading-relaxed whitespace-pre">
+        <Filled parts={parts} />
+      </pre>
     </div>
   );
 }
 
-export function StepCard({ nodeId, node, title, body, stepNumber, children }: { nodeId: string; node: TreeNode; title: string; body: string | null; stepNumber: number; children?: ReactNode }) {
+/** A node's warning, before anything can be answered: risky steps say so first. */
+export function StepWarning({ text }: { text: string }) {
+  return (
+    <div role="alert" data-testid="step-warning" className="flex gap-3 rounded-2xl border-2 border-amber-400 bg-amber-50 p-4 text-amber-950 dark:border-amber-500 dark:bg-amber-950 dark:text-amber-50">
+      <span aria-hidden="true" className="text-xl leading-6">⚠</span>
+      <p className="text-[15px] leading-6">
+        <strong className="font-semibold">Warning: </strong>
+        {text}
+      </p>
+    </div>
+  );
+}
+
+function StepLink({ title, url, values }: { title: string; url: string; values: StepValues }) {
+  const titleParts = fillParts(title, values.inputs, values.client);
+  const urlParts = fillParts(url, values.inputs, values.client);
+  const cls = "inline-flex min-h-11 items-center gap-1.5 font-medium";
+  const href = urlParts.map((p) => p.text).join("");
+  // A link still missing a value would open the wrong page: show it, but not as a link. Only
+  // web addresses become links, whatever a typed value put into one.
+  if (urlParts.some((p) => p.gap) || !/^https?:\/\//i.test(href)) {
+    return (
+      <span className={`${cls} text-slate-600 dark:text-slate-300`}>
+        <span aria-hidden="true">↗</span> <Filled parts={titleParts} />
+        {urlParts.some((p) => p.gap) && (
+          <>
+            {" "}
+            (needs <Filled parts={urlParts.filter((p) => p.gap)} />)
+          </>
+        )}
+      </span>
+    );
+  }
+  return (
+    <a href={href} target="_blank" rel="noreferrer" className={`${cls} text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300`}>
+      <span aria-hidden="true">↗</span> <Filled parts={titleParts} />
+    </a>
+  );
+}
+
+export function StepCard({ nodeId, node, values, untitled, stepNumber, children }: { nodeId: string; node: TreeNode; values: StepValues; untitled: string; stepNumber: number; children?: ReactNode }) {
   // On a phone the answers stay under the thumb while the step scrolls, unless a long list
   // of choices would cover the step itself.
   const sticky = node.type !== "resolution" && (node.type !== "choice" || (node.options?.length ?? 0) <= 4);
   const [helpOpen, setHelpOpen] = useState(false);
+  const text = (t: unknown) => fill(t, values.inputs, values.client) || "";
+  const titleParts = fillParts(node.title, values.inputs, values.client);
+  const warning = text(node.warning).trim();
+  // A draft in the editor's preview may hold anything; the runner's pinned versions are valid.
+  const commands = Array.isArray(node.commands) ? node.commands.filter((c) => c && typeof c.text === "string") : [];
+  const links = Array.isArray(node.links) ? node.links.filter((l) => l && typeof l.url === "string") : [];
   return (
     <article className="min-w-0 rounded-3xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900" aria-labelledby="step-title" data-testid="step-card" data-node-type={node.type} data-node-id={nodeId}>
       <div className="space-y-4 p-5 sm:p-7">
@@ -52,17 +131,18 @@ export function StepCard({ nodeId, node, title, body, stepNumber, children }: { 
           {node.type !== "resolution" && <span>Step {stepNumber}</span>}
         </p>
         <h2 id="step-title" tabIndex={-1} className="outline-none text-[22px] leading-snug font-semibold tracking-tight text-slate-900 sm:text-2xl dark:text-white">
-          {title}
+          {titleParts.length ? <Filled parts={titleParts} /> : untitled}
         </h2>
-        {body && <Markdown text={body} className="text-[16px] text-slate-700 dark:text-slate-300" />}
-        {!!node.commands?.length && (
+        {warning && <StepWarning text={warning} />}
+        {text(node.body) && <Markdown text={text(node.body)} className="text-[16px] text-slate-700 dark:text-slate-300" />}
+        {!!commands.length && (
           <div className="space-y-3">
-            {node.commands.map((c, i) => (
-              <CommandBlock key={i} language={c.language} text={c.text} />
+            {commands.map((c, i) => (
+              <CommandBlock key={i} language={c.language} text={c.text} values={values} />
             ))}
           </div>
         )}
-        {(node.help || node.links?.length) && (
+        {(!!node.help || links.length > 0) && (
           <div className="rounded-2xl bg-slate-50 dark:bg-slate-800/60">
             {node.help && (
               <>
@@ -77,16 +157,14 @@ export function StepCard({ nodeId, node, title, body, stepNumber, children }: { 
                     ▾
                   </span>
                 </button>
-                {helpOpen && <Markdown text={node.help} className="px-4 pb-4 text-sm text-slate-600 dark:text-slate-300" />}
+                {helpOpen && <Markdown text={text(node.help)} className="px-4 pb-4 text-sm text-slate-600 dark:text-slate-300" />}
               </>
             )}
-            {!!node.links?.length && (
+            {!!links.length && (
               <ul className={`space-y-1 px-4 pb-3 text-sm ${node.help ? "" : "pt-3"}`}>
-                {node.links.map((l, i) => (
+                {links.map((l, i) => (
                   <li key={i}>
-                    <a href={l.url} target="_blank" rel="noreferrer" className="inline-flex min-h-11 items-center gap-1.5 font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
-                      <span aria-hidden="true">↗</span> {l.title}
-                    </a>
+                    <StepLink title={l.title} url={l.url} values={values} />
                   </li>
                 ))}
               </ul>

@@ -44,7 +44,7 @@ export function CustomStepDialog({ onClose, onSave }: { onClose: () => void; onS
       }
     >
       <div className="space-y-4">
-        <p className="text-sm text-slate-600 dark:text-slate-400">Something you did that the tree does not cover. It goes into the record after the current step.</p>
+        <p className="text-sm text-slate-600 dark:text-slate-400">Something you did that the tree does not cover. It goes into the record before your answer to this step, after the steps already answered.</p>
         <Field label="What did you do?" htmlFor="custom-text">
           <textarea
             id="custom-text"

@@ -25,3 +25,21 @@ export function shortcutsFor(stepping: boolean): Shortcut[] {
     { keys: "?", what: "This list" },
   ];
 }
+
+/** Fields whose keys are typing, not commands: text-like inputs, text areas, selects and
+ * anything editable. A checkbox or a button keeps the shortcuts working. */
+const NOT_TYPING = new Set(["button", "checkbox", "radio", "submit", "reset", "range", "color", "file", "image"]);
+
+/** Whether a key pressed on `target` goes into a field; shortcuts must then stay quiet. Also
+ * true while an input method composes a character (e.g. a kana or an accented letter). */
+export function typingIn(target: EventTarget | null, composing = false): boolean {
+  if (composing) return true;
+  const el = target as HTMLElement | null;
+  if (!el || typeof el.tagName !== "string") return false;
+  const tag = el.tagName.toUpperCase();
+  if (tag === "TEXTAREA" || tag === "SELECT") return true;
+  if (tag === "INPUT") return !NOT_TYPING.has(((el as HTMLInputElement).type || "text").toLowerCase());
+  if (el.isContentEditable) return true;
+  const role = el.getAttribute?.("role");
+  return role === "textbox" || role === "searchbox" || role === "combobox";
+}
