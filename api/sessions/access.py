@@ -101,9 +101,16 @@ def check_edit_times(doc: dict[str, Any], current: dict[str, Any] | None, now_ms
                             "clock; set the device's date and time automatically and save again.")
 
 
+def _edit_records(doc: dict[str, Any] | None) -> dict[str, Any]:
+    records = doc.get("edited_values") if isinstance(doc, dict) else None
+    return records if isinstance(records, dict) else {}
+
+
 def acl_markers_changed(doc: dict[str, Any], current: dict[str, Any] | None) -> bool:
+    """Did the edit times (or the merge's records of them) of owner_id or shared_with change?"""
     before, after = _edit_times(current), _edit_times(doc)
-    return any(before.get(f) != after.get(f) for f in ACL_FIELDS)
+    rec_before, rec_after = _edit_records(current), _edit_records(doc)
+    return any(before.get(f) != after.get(f) or rec_before.get(f) != rec_after.get(f) for f in ACL_FIELDS)
 
 
 def _attachment_digests(doc: dict[str, Any]) -> dict[str, str] | None:
