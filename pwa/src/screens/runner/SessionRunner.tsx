@@ -51,7 +51,7 @@ function InputStep({ sessionId, nodeId, draft, armed, onSubmit, onDraft, submitR
   submitRef.current = () => void submit();
   return (
     <form
-      className="flex flex-col gap-3 sm:flex-row"
+      className="flex gap-2"
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
@@ -72,7 +72,7 @@ function InputStep({ sessionId, nodeId, draft, armed, onSubmit, onDraft, submitR
         onBlur={() => void saver.current!.flush()}
         placeholder="Type the value"
       />
-      <Button type="submit" tone="primary" className="sm:w-40" disabled={!armed}>
+      <Button type="submit" tone="primary" className="shrink-0 sm:w-40" disabled={!armed}>
         Continue
       </Button>
     </form>
@@ -290,27 +290,41 @@ export function SessionRunner({ sid }: { sid: string }) {
             : null;
   }
 
+  const notesBox = (
+    <NotesBox
+      key={state.current_node}
+      ref={notes}
+      sessionId={sid}
+      nodeId={state.current_node}
+      noteId={noteId}
+      notes={state.notes[state.current_node] || []}
+      names={names}
+      save={(text) => write("note", { node_id: state.current_node, note_id: noteId, text })}
+    >
+      <StepAttachments sessionId={sid} nodeId={state.current_node} stored={state.attachments[state.current_node] || []} />
+    </NotesBox>
+  );
+
   const headerBlock = (
-    <div className="space-y-3">
-      <div className="flex items-start justify-between gap-3">
-        <div className="min-w-0">
-          <p className="truncate text-xs font-semibold tracking-wide text-slate-500 uppercase">
-            {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
-          </p>
-          <h1 className="line-clamp-2 text-lg leading-snug font-semibold break-words text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
-            {header.title || tree.title}
-          </h1>
-        </div>
-        <div className="flex shrink-0 gap-1.5">
+    <div className="space-y-2">
+      {/* The ticket is what the engineer copies into the PSA: shown whole, wrapped if need be. */}
+      <p className="text-xs font-semibold tracking-wide wrap-anywhere text-slate-500 uppercase" data-testid="session-ticket">
+        {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
+      </p>
+      <div className="flex flex-wrap items-start justify-between gap-x-3 gap-y-2">
+        <h1 className="line-clamp-3 min-w-0 short:line-clamp-1 flex-[1_1_8rem] text-lg leading-snug font-semibold wrap-anywhere text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
+          {header.title || tree.title}
+        </h1>
+        <div className="ml-auto flex max-w-full flex-wrap gap-1.5">
           <span className="hidden sm:block">
             <Button tone="ghost" onClick={() => setDialog("shortcuts")} aria-label="Keyboard shortcuts">
               ?
             </Button>
           </span>
-          <Button onClick={() => setDialog("session")} aria-haspopup="dialog">
+          <Button className="px-3" onClick={() => setDialog("session")} aria-haspopup="dialog">
             Session
           </Button>
-          <Button onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
+          <Button className="px-3" onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
         </div>
       </div>
       <ProgressBar value={state.progress} />
@@ -376,13 +390,20 @@ export function SessionRunner({ sid }: { sid: string }) {
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
         <div className="min-w-0 space-y-4">
           {node ? (
-            <StepCard nodeId={state.current_node} node={node} title={title} body={body} stepNumber={state.path.length + 1}>
+            <StepCard
+              nodeId={state.current_node}
+              node={node}
+              title={title}
+              body={body}
+              stepNumber={state.path.length + 1}
+              notes={notesBox}
+            >
               {node.type === "question" && (
-                <div className="grid grid-cols-2 gap-3">
-                  <Button tone="yes" className="min-h-14 text-lg" busy={saving} disabled={!armed} data-answer="yes" onClick={() => void answer("yes")}>
+                <div className="grid grid-cols-2 gap-2">
+                  <Button tone="yes" className="min-h-12 text-lg" busy={saving} disabled={!armed} data-answer="yes" onClick={() => void answer("yes")}>
                     Yes <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">Y</kbd>
                   </Button>
-                  <Button tone="no" className="min-h-14 text-lg" busy={saving} disabled={!armed} data-answer="no" onClick={() => void answer("no")}>
+                  <Button tone="no" className="min-h-12 text-lg" busy={saving} disabled={!armed} data-answer="no" onClick={() => void answer("no")}>
                     No <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">N</kbd>
                   </Button>
                 </div>
@@ -398,14 +419,15 @@ export function SessionRunner({ sid }: { sid: string }) {
                 </div>
               )}
               {node.type === "action" && (
-                <div className="grid gap-2.5 sm:grid-cols-3">
-                  <Button tone="yes" className="min-h-14" busy={saving} disabled={!armed} data-answer="done" onClick={() => void answer("done")}>
+                // Three across while they fit (5rem each grows with the text size), else stacked.
+                <div className="grid grid-cols-[repeat(auto-fit,minmax(min(100%,5rem),1fr))] gap-2">
+                  <Button tone="yes" className="min-h-12 px-2" busy={saving} disabled={!armed} data-answer="done" onClick={() => void answer("done")}>
                     Done <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">1</kbd>
                   </Button>
-                  <Button className="min-h-14 text-rose-700 dark:text-rose-300" disabled={!armed} data-answer="failed" onClick={() => void answer("failed")}>
+                  <Button className="min-h-12 px-2 text-rose-700 dark:text-rose-300" disabled={!armed} data-answer="failed" onClick={() => void answer("failed")}>
                     Didn't work <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">2</kbd>
                   </Button>
-                  <Button className="min-h-14" disabled={!armed} data-answer="skipped" onClick={() => void answer("skipped")}>
+                  <Button className="min-h-12 px-2" disabled={!armed} data-answer="skipped" onClick={() => void answer("skipped")}>
                     Skip <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">3</kbd>
                   </Button>
                 </div>
@@ -422,38 +444,27 @@ export function SessionRunner({ sid }: { sid: string }) {
                   onSubmit={(v) => answer("submitted", { value: v })}
                 />
               )}
-              {node.type === "resolution" && (
-                <ResolutionPanel state={state} armed={armed} onFinish={() => setDialog("finish")} />
-              )}
+              {node.type === "resolution" && <ResolutionPanel state={state} armed={armed} onFinish={() => setDialog("finish")} />}
             </StepCard>
           ) : (
-            <ErrorBox title="This step is missing from the tree">The tree version has no step “{state.current_node}”. Step back or finish the session.</ErrorBox>
+            <>
+              <ErrorBox title="This step is missing from the tree">The tree version has no step “{state.current_node}”. Step back or finish the session.</ErrorBox>
+              <div className="rounded-3xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">{notesBox}</div>
+            </>
           )}
-          <div className="flex items-center justify-between gap-1 sm:justify-start sm:gap-2">
-            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[15px]" onClick={() => void back()} disabled={!canBack || !armed} aria-keyshortcuts="Backspace Alt+ArrowLeft">
+          <div className="flex flex-wrap items-center justify-between gap-1 sm:justify-start sm:gap-2">
+            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[0.9375rem]" onClick={() => void back()} disabled={!canBack || !armed} aria-keyshortcuts="Backspace Alt+ArrowLeft">
               ← Back
             </Button>
-            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[15px]" onClick={() => setDialog("custom")} disabled={!armed} aria-keyshortcuts="C">
+            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[0.9375rem]" onClick={() => setDialog("custom")} disabled={!armed} aria-keyshortcuts="C">
               + Custom step
             </Button>
             {node?.type !== "resolution" && (
-              <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:ml-auto sm:text-[15px]" onClick={() => setDialog("finish")} disabled={!armed}>
+              <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:ml-auto sm:text-[0.9375rem]" onClick={() => setDialog("finish")} disabled={!armed}>
                 Finish early
               </Button>
             )}
           </div>
-          <NotesBox
-            key={state.current_node}
-            ref={notes}
-            sessionId={sid}
-            nodeId={state.current_node}
-            noteId={noteId}
-            notes={state.notes[state.current_node] || []}
-            names={names}
-            save={(text) => write("note", { node_id: state.current_node, note_id: noteId, text })}
-          >
-            <StepAttachments sessionId={sid} nodeId={state.current_node} stored={state.attachments[state.current_node] || []} />
-          </NotesBox>
         </div>
         <aside className="min-w-0 space-y-3 lg:sticky lg:top-20 lg:max-h-[calc(100dvh-6rem)] lg:self-start lg:overflow-y-auto" aria-labelledby="so-far">
           <h2 id="so-far" className="text-sm font-semibold text-slate-500">

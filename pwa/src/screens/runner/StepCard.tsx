@@ -2,6 +2,7 @@
 import { useState, type ReactNode } from "react";
 import { Markdown } from "../../ui/Markdown";
 import { CopyButton } from "../../ui/kit";
+import { AnswerTray } from "./AnswerTray";
 
 export interface TreeNode {
   type: "question" | "choice" | "action" | "input" | "resolution";
@@ -39,9 +40,11 @@ export function CommandBlock({ language, text }: { language?: string; text: stri
   );
 }
 
-export function StepCard({ nodeId, node, title, body, stepNumber, children }: { nodeId: string; node: TreeNode; title: string; body: string | null; stepNumber: number; children?: ReactNode }) {
-  // On a phone the answers stay under the thumb while the step scrolls, unless a long list
-  // of choices would cover the step itself.
+// `notes` sit between the step and its answers (`children`): what was seen is written down
+// right where the step is answered.
+export function StepCard({ nodeId, node, title, body, stepNumber, notes, children }: { nodeId: string; node: TreeNode; title: string; body: string | null; stepNumber: number; notes?: ReactNode; children?: ReactNode }) {
+  // The answers stay under the thumb while the step scrolls, unless a long list of choices
+  // would cover the step itself (AnswerTray also lets go when the strip grows too tall).
   const sticky = node.type !== "resolution" && (node.type !== "choice" || (node.options?.length ?? 0) <= 4);
   const [helpOpen, setHelpOpen] = useState(false);
   return (
@@ -51,10 +54,10 @@ export function StepCard({ nodeId, node, title, body, stepNumber, children }: { 
           <span className="rounded-full bg-indigo-50 px-2.5 py-1 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300">{TYPE_LABEL[node.type] || node.type}</span>
           {node.type !== "resolution" && <span>Step {stepNumber}</span>}
         </p>
-        <h2 id="step-title" tabIndex={-1} className="outline-none text-[22px] leading-snug font-semibold tracking-tight text-slate-900 sm:text-2xl dark:text-white">
+        <h2 id="step-title" tabIndex={-1} className="outline-none text-[1.375rem] leading-snug font-semibold tracking-tight text-slate-900 sm:text-2xl dark:text-white">
           {title}
         </h2>
-        {body && <Markdown text={body} className="text-[16px] text-slate-700 dark:text-slate-300" />}
+        {body && <Markdown text={body} className="text-base text-slate-700 dark:text-slate-300" />}
         {!!node.commands?.length && (
           <div className="space-y-3">
             {node.commands.map((c, i) => (
@@ -84,7 +87,7 @@ export function StepCard({ nodeId, node, title, body, stepNumber, children }: { 
               <ul className={`space-y-1 px-4 pb-3 text-sm ${node.help ? "" : "pt-3"}`}>
                 {node.links.map((l, i) => (
                   <li key={i}>
-                    <a href={l.url} target="_blank" rel="noreferrer" className="inline-flex min-h-11 items-center gap-1.5 font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
+                    <a href={l.url} target="_blank" rel="noreferrer" className="inline-flex min-h-11 max-w-full items-center gap-1.5 font-medium wrap-anywhere text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
                       <span aria-hidden="true">↗</span> {l.title}
                     </a>
                   </li>
@@ -94,11 +97,8 @@ export function StepCard({ nodeId, node, title, body, stepNumber, children }: { 
           </div>
         )}
       </div>
-      {children && (
-        <div className={`${sticky ? "sticky bottom-0 z-10 shadow-[0_-6px_16px_-8px_rgba(15,23,42,0.15)]" : ""} rounded-b-3xl border-t border-slate-200 bg-white/95 p-3 pb-[max(0.75rem,env(safe-area-inset-bottom))] backdrop-blur sm:static sm:border-slate-100 sm:p-5 sm:shadow-none dark:border-slate-800 dark:bg-slate-900/95`}>
-          {children}
-        </div>
-      )}
+      {notes && <div className="border-t border-slate-100 px-5 py-4 sm:px-7 dark:border-slate-800">{notes}</div>}
+      {children && <AnswerTray sticky={sticky}>{children}</AnswerTray>}
     </article>
   );
 }
