@@ -20,7 +20,7 @@ function TreeCard({ tree }: { tree: LibraryTree }) {
         className="group flex h-full flex-col rounded-2xl border border-slate-200 bg-white p-4 shadow-sm transition hover:border-indigo-300 hover:shadow-md focus-visible:outline-2 focus-visible:outline-indigo-500 dark:border-slate-800 dark:bg-slate-900"
       >
         <span className="text-xs font-semibold tracking-wide text-indigo-700 uppercase dark:text-indigo-300">{tree.category}</span>
-        <span className="mt-1 text-[17px] leading-snug font-semibold text-slate-900 group-hover:text-indigo-800 dark:text-white">{tree.title}</span>
+        <span className="mt-1 text-[1.0625rem] leading-snug font-semibold wrap-anywhere text-slate-900 group-hover:text-indigo-800 dark:text-white">{tree.title}</span>
         <span className="mt-1.5 line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{tree.description}</span>
         <span className="mt-auto flex items-center gap-3 pt-3 text-xs text-slate-500">
           <span>{tree.nodeCount} steps</span>
@@ -60,7 +60,7 @@ export function LibraryScreen() {
           <h2 id="continue" className="mb-2 text-sm font-semibold text-slate-500">
             Continue where you left off
           </h2>
-          <ul className="grid gap-2 sm:grid-cols-3">
+          <ul className="grid grid-cols-1 gap-2 sm:grid-cols-3">
             {running.map((h) => (
               <li key={h._id}>
                 <button
@@ -69,8 +69,8 @@ export function LibraryScreen() {
                   className="flex min-h-14 w-full items-center justify-between gap-3 rounded-xl bg-indigo-600 px-4 py-3 text-left text-white shadow-sm hover:bg-indigo-700"
                 >
                   <span className="min-w-0">
-                    <span className="block truncate font-semibold">{h.title || "Untitled session"}</span>
-                    <span className="block truncate text-sm text-indigo-100">{h.ticket || "No ticket"}</span>
+                    <span className="line-clamp-2 font-semibold wrap-anywhere">{h.title || "Untitled session"}</span>
+                    <span className="block text-sm wrap-anywhere text-indigo-100">{h.ticket || "No ticket"}</span>
                   </span>
                   <span aria-hidden="true" className="text-xl">→</span>
                 </button>
@@ -80,10 +80,10 @@ export function LibraryScreen() {
         </section>
       )}
       <div>
-        <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Start troubleshooting</h1>
+        <h1 className="text-2xl font-semibold tracking-tight wrap-break-word text-slate-900 dark:text-white">Start troubleshooting</h1>
         <p className="mt-1 text-slate-600 dark:text-slate-400">Pick the tree that matches the problem. Everything works offline.</p>
       </div>
-      <div className="grid gap-3 sm:grid-cols-[1fr_auto_auto]">
+      <div className="grid grid-cols-1 gap-3 sm:grid-cols-[minmax(0,1fr)_auto_auto]">
         <label className="relative block">
           <span className="sr-only">Search trees</span>
           <svg viewBox="0 0 20 20" fill="currentColor" className="pointer-events-none absolute top-1/2 left-3.5 h-5 w-5 -translate-y-1/2 text-slate-400" aria-hidden="true">
@@ -128,7 +128,7 @@ export function LibraryScreen() {
               <h2 id="recent" className="mb-3 text-sm font-semibold text-slate-500">
                 Recently used
               </h2>
-              <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3">
+              <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3">
                 {recent.map((t) => (
                   <TreeCard key={t.id} tree={t} />
                 ))}
@@ -140,7 +140,7 @@ export function LibraryScreen() {
               {q || category ? `${shown.length} matching tree${shown.length === 1 ? "" : "s"}` : `All trees (${shown.length})`}
             </h2>
             {shown.length ? (
-              <ul className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="tree-list">
+              <ul className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="tree-list">
                 {shown.map((t) => (
                   <TreeCard key={t.id} tree={t} />
                 ))}

@@ -40,7 +40,7 @@ export default function RegisterScreen() {
         <Field label="Password" htmlFor="password" hint="At least 12 characters. A short sentence works well.">
           <input id="password" type="password" required autoComplete="new-password" className={inputClass} value={form.password} onChange={set("password")} />
         </Field>
-        <label className="flex min-h-11 items-start gap-3 text-[15px]">
+        <label className="flex min-h-11 items-start gap-3 text-[0.9375rem]">
           <input type="checkbox" className="mt-1 h-5 w-5 rounded accent-indigo-600" checked={form.starter_library} onChange={set("starter_library")} />
           <span>
             <span className="font-semibold">Add the starter library</span>

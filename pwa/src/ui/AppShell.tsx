@@ -25,7 +25,9 @@ export function Logo() {
   return (
     <span className="flex items-center gap-2.5">
       <img src="/icon.svg" alt="" className="h-8 w-8" />
-      <span className="text-lg font-semibold tracking-tight text-white">Branchline</span>
+      {/* The name gives way before the sync badge does: hidden when the screen is narrow for
+          the text size (a rem breakpoint grows with the user's font size setting). */}
+      <span className="hidden text-lg font-semibold tracking-tight text-white min-[20rem]:inline">Branchline</span>
     </span>
   );
 }
@@ -37,9 +39,9 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
   const cols = { 3: "grid-cols-3", 4: "grid-cols-4", 5: "grid-cols-5" }[nav.length] ?? "grid-cols-5";
   return (
     <div className={`min-h-dvh bg-slate-50 text-slate-800 sm:pb-0 ${focus ? "pb-4" : "pb-20"} dark:bg-slate-950 dark:text-slate-100`}>
-      <header className="sticky top-0 z-30 bg-slate-900 pt-[env(safe-area-inset-top)] shadow-md">
-        <div className={`mx-auto flex h-14 items-center justify-between gap-2 px-3 sm:px-6 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>
-          <Link to="/" className="rounded-lg px-1">
+      <header className="sticky top-0 z-30 bg-slate-900 pt-[env(safe-area-inset-top)] shadow-md short:static">
+        <div className={`mx-auto flex min-h-14 flex-wrap items-center justify-between gap-x-2 px-3 sm:px-6 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>
+          <Link to="/" className="shrink-0 rounded-lg px-1" aria-label="Branchline">
             <Logo />
           </Link>
           <nav className="hidden items-center gap-1 sm:flex" aria-label="Main">
@@ -48,7 +50,7 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
                 key={n.to}
                 to={n.to}
                 aria-current={active(path, n.to) ? "page" : undefined}
-                className={`flex min-h-11 items-center rounded-lg px-3 text-[15px] font-medium ${active(path, n.to) ? "bg-white/10 text-white" : "text-slate-300 hover:bg-white/5 hover:text-white"}`}
+                className={`flex min-h-11 items-center rounded-lg px-3 text-[0.9375rem] font-medium ${active(path, n.to) ? "bg-white/10 text-white" : "text-slate-300 hover:bg-white/5 hover:text-white"}`}
               >
                 {n.label}
               </Link>
@@ -69,7 +71,7 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
           </div>
         </div>
       )}
-      <main className={`mx-auto px-4 py-5 sm:px-6 sm:py-8 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>{children}</main>
+      <main className={`mx-auto px-4 py-5 sm:px-6 sm:py-8 short:py-3 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>{children}</main>
       <nav
         aria-label="Main"
         hidden={focus}

@@ -44,7 +44,7 @@ export function Button({
       {...rest}
       disabled={rest.disabled || busy}
       className={mergeClasses(
-        `inline-flex min-h-11 items-center justify-center gap-2 rounded-xl px-4 py-2.5 text-[15px] font-semibold transition-colors focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:opacity-60 ${TONES[tone]}`,
+        `inline-flex min-h-11 items-center justify-center gap-2 rounded-xl px-4 py-2.5 text-[0.9375rem] font-semibold transition-colors focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-not-allowed disabled:opacity-60 ${TONES[tone]}`,
         className,
       )}
     >
@@ -125,7 +125,7 @@ export function Field({
 }
 
 export const inputClass =
-  "block w-full min-h-11 rounded-xl border-0 bg-white px-3.5 py-2.5 text-[16px] text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-600 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700";
+  "block w-full min-h-11 rounded-xl border-0 bg-white px-3.5 py-2.5 text-base text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-600 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700";
 
 export function Card({ children, className = "" }: { children: ReactNode; className?: string }) {
   return (

@@ -71,7 +71,7 @@ export const NotesBox = forwardRef<NotesBoxHandle, Props>(function NotesBox({ ch
   useImperativeHandle(ref, () => ({ focus: () => area.current?.focus(), flush: () => saver.current!.flush() }), []);
 
   return (
-    <section aria-labelledby={`notes-${nodeId}`} className="rounded-3xl border border-slate-200 bg-white p-4 shadow-sm sm:p-5 dark:border-slate-800 dark:bg-slate-900">
+    <section aria-labelledby={`notes-${nodeId}`}>
       <div className="mb-2 flex items-baseline justify-between gap-3">
         <label id={`notes-${nodeId}`} htmlFor="step-notes" className="font-semibold text-slate-900 dark:text-white">
           Notes and files for this step
@@ -83,7 +83,7 @@ export const NotesBox = forwardRef<NotesBoxHandle, Props>(function NotesBox({ ch
       {others.length > 0 && (
         <ul className="mb-3 space-y-2">
           {others.map((n) => (
-            <li key={n.note_id} className="rounded-xl bg-amber-50 px-3.5 py-2.5 text-[15px] text-slate-800 dark:bg-amber-950/40 dark:text-slate-200" data-testid="other-note">
+            <li key={n.note_id} className="rounded-xl bg-amber-50 px-3.5 py-2.5 text-[0.9375rem] text-slate-800 dark:bg-amber-950/40 dark:text-slate-200" data-testid="other-note">
               <p className="whitespace-pre-wrap">{n.text}</p>
               <p className="mt-1 text-xs text-slate-500">
                 {names[n.user_id] || "Another engineer"} · {new Date(n.updated_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}
@@ -105,7 +105,7 @@ export const NotesBox = forwardRef<NotesBoxHandle, Props>(function NotesBox({ ch
           saver.current!.update(e.target.value);
         }}
         onBlur={() => void saver.current!.flush()}
-        className="block w-full resize-y rounded-xl border-0 bg-slate-50 px-3.5 py-3 text-[16px] leading-relaxed text-slate-900 ring-1 ring-slate-200 ring-inset placeholder:text-slate-400 focus:bg-white focus:ring-2 focus:ring-indigo-600 dark:bg-slate-800 dark:text-slate-100 dark:ring-slate-700"
+        className="block w-full resize-y rounded-xl border-0 bg-slate-50 px-3.5 py-3 text-base leading-relaxed text-slate-900 ring-1 ring-slate-200 ring-inset placeholder:text-slate-400 focus:bg-white focus:ring-2 focus:ring-indigo-600 dark:bg-slate-800 dark:text-slate-100 dark:ring-slate-700"
       />
       {children && <div className="mt-3">{children}</div>}
     </section>

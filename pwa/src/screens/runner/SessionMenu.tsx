@@ -259,7 +259,7 @@ export function ShareDialog({
             {sharedWith.length === 0 ? (
               <p className="text-sm text-slate-500">Nobody yet.</p>
             ) : (
-              <ul className="space-y-1 text-[15px]" data-testid="shared-list">
+              <ul className="space-y-1 text-[0.9375rem]" data-testid="shared-list">
                 {sharedWith.map((id) => (
                   <li key={id} className="truncate">
                     {nameOf(id)}

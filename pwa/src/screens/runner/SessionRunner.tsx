@@ -12,6 +12,7 @@ import { NotesBox, type NotesBoxHandle } from "./NotesBox";
 import { StepCard, type TreeNode } from "./StepCard";
 import { StepAttachments } from "./StepAttachments";
 import { StepTimeline } from "./StepTimeline";
+import { AnswerGuard, SETTLE_MS, stepKey } from "./answerGuard";
 import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
 import { typingIn } from "./shortcuts";
 import { AbandonDialog, EditDetailsDialog, SessionMenuDialog, ShareDialog } from "./SessionMenu";
@@ -30,7 +31,7 @@ function ProgressBar({ value }: { value: number | null }) {
   );
 }
 
-function InputStep({ sessionId, nodeId, draft, onSubmit, onDraft, submitRef }: { sessionId: string; nodeId: string; draft: string; onSubmit: (v: string) => Promise<void>; onDraft: (v: string) => Promise<void>; submitRef: React.MutableRefObject<(() => void) | null> }) {
+function InputStep({ sessionId, nodeId, draft, armed, onSubmit, onDraft, submitRef }: { sessionId: string; nodeId: string; draft: string; armed: boolean; onSubmit: (v: string) => Promise<void>; onDraft: (v: string) => Promise<void>; submitRef: React.MutableRefObject<(() => void) | null> }) {
   const key = `bl.draft.input.${sessionId}.${nodeId}`;
   const [value, setValue] = useState(() => localStorage.getItem(key) ?? draft);
   const saver = useRef<ThrottledSaver | null>(null);
@@ -46,7 +47,7 @@ function InputStep({ sessionId, nodeId, draft, onSubmit, onDraft, submitRef }: {
   submitRef.current = () => void submit();
   return (
     <form
-      className="flex flex-col gap-3 sm:flex-row"
+      className="flex gap-2"
       onSubmit={(e) => {
         e.preventDefault();
         void submit();
@@ -68,7 +69,7 @@ function InputStep({ sessionId, nodeId, draft, onSubmit, onDraft, submitRef }: {
         onBlur={() => void saver.current!.flush()}
         placeholder="Type the value"
       />
-      <Button type="submit" tone="primary" className="sm:w-40">
+      <Button type="submit" tone="primary" className="shrink-0 sm:w-40" disabled={!armed}>
         Continue
       </Button>
     </form>
@@ -81,7 +82,6 @@ export function SessionRunner({ sid }: { sid: string }) {
   const session = useSession(sid);
   const [dialog, setDialog] = useState<DialogName>(null);
   const [writeError, setWriteError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const notes = useRef<NotesBoxHandle>(null);
   const continueRef = useRef<(() => void) | null>(null);
 
@@ -117,26 +117,55 @@ export function SessionRunner({ sid }: { sid: string }) {
   const stepping = running && canWrite;
   const closeDialog = useCallback(() => setDialog(null), []);
 
-  const answer = useCallback(
-    async (value: string, extra: Record<string, unknown> = {}) => {
-      if (!state || busy) return;
-      setBusy(true);
+  // One answer per step shown (see answerGuard.ts). `shown` is read through a ref because an
+  // answer's handler belongs to the render it was tapped in: its `state` is the step the tap
+  // was made against, which may be gone by the time the handler runs.
+  const shown = state ? stepKey(state) : "";
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+  const guard = useRef(new AnswerGuard());
+  const [settledOn, setSettledOn] = useState("");
+  const [savingOn, setSavingOn] = useState("");
+  useEffect(() => {
+    if (!shown) return;
+    const t = window.setTimeout(() => setSettledOn(shown), SETTLE_MS);
+    return () => window.clearTimeout(t);
+  }, [shown]);
+  const saving = savingOn === shown;
+  // The step's controls take taps: shown long enough, and not already answered.
+  const armed = settledOn === shown && !saving;
+
+  // Writes the one answer (or the one Back) of the step shown; nothing if that showing
+  // already has one, or if the step the control belonged to is no longer shown.
+  const takeStep = useCallback(
+    async (type: string, fields: Record<string, unknown> = {}) => {
+      if (!state) return;
+      const against = stepKey(state);
+      if (!guard.current.take(against, shownRef.current)) return;
+      setSavingOn(against);
       try {
         await notes.current?.flush();
-        await write("answered", { node_id: state.current_node, answer: value, ...extra });
-      } finally {
-        setBusy(false);
+        await write(type, fields);
+      } catch (e) {
+        guard.current.release(against);
+        setSavingOn("");
+        throw e;
       }
     },
-    [state, write, busy],
+    [state, write],
+  );
+
+  const answer = useCallback(
+    async (value: string, extra: Record<string, unknown> = {}) => {
+      if (state) await takeStep("answered", { node_id: state.current_node, answer: value, ...extra });
+    },
+    [state, takeStep],
   );
 
   const canBack = !!state && running && canWrite && (state.path.length > 0 || state.custom_steps.length > 0);
   const back = useCallback(async () => {
-    if (!canBack) return;
-    await notes.current?.flush();
-    await write("back");
-  }, [canBack, write]);
+    if (canBack) await takeStep("back");
+  }, [canBack, takeStep]);
 
   const finish = useCallback(
     async ({ outcome, summary }: { outcome: string; summary: string }) => {
@@ -212,6 +241,8 @@ export function SessionRunner({ sid }: { sid: string }) {
         e.preventDefault();
         return setDialog("custom");
       }
+      // A held key repeats: it answers one step, not every step that follows.
+      if (e.repeat) return;
       if (node.type === "question" && (k === "y" || k === "n")) return void answer(k === "y" ? "yes" : "no");
       if (/^[1-9]$/.test(k)) {
         const i = Number(k) - 1;
@@ -255,27 +286,41 @@ export function SessionRunner({ sid }: { sid: string }) {
             : null;
   }
 
+  const notesBox = (
+    <NotesBox
+      key={state.current_node}
+      ref={notes}
+      sessionId={sid}
+      nodeId={state.current_node}
+      noteId={noteId}
+      notes={state.notes[state.current_node] || []}
+      names={names}
+      save={(text) => write("note", { node_id: state.current_node, note_id: noteId, text })}
+    >
+      <StepAttachments sessionId={sid} nodeId={state.current_node} stored={state.attachments[state.current_node] || []} />
+    </NotesBox>
+  );
+
   const headerBlock = (
-    <div className="space-y-3">
-      <div className="flex items-start justify-between gap-3">
-        <div className="min-w-0">
-          <p className="truncate text-xs font-semibold tracking-wide text-slate-500 uppercase">
-            {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
-          </p>
-          <h1 className="line-clamp-2 text-lg leading-snug font-semibold break-words text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
-            {header.title || tree.title}
-          </h1>
-        </div>
-        <div className="flex shrink-0 gap-1.5">
+    <div className="space-y-2">
+      {/* The ticket is what the engineer copies into the PSA: shown whole, wrapped if need be. */}
+      <p className="text-xs font-semibold tracking-wide wrap-anywhere text-slate-500 uppercase" data-testid="session-ticket">
+        {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
+      </p>
+      <div className="flex flex-wrap items-start justify-between gap-x-3 gap-y-2">
+        <h1 className="line-clamp-3 min-w-0 short:line-clamp-1 flex-[1_1_8rem] text-lg leading-snug font-semibold wrap-anywhere text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
+          {header.title || tree.title}
+        </h1>
+        <div className="ml-auto flex max-w-full flex-wrap gap-1.5">
           <span className="hidden sm:block">
             <Button tone="ghost" onClick={() => setDialog("shortcuts")} aria-label="Keyboard shortcuts">
               ?
             </Button>
           </span>
-          <Button onClick={() => setDialog("session")} aria-haspopup="dialog">
+          <Button className="px-3" onClick={() => setDialog("session")} aria-haspopup="dialog">
             Session
           </Button>
-          <Button onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
+          <Button className="px-3" onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
         </div>
       </div>
       <ProgressBar value={state.progress} />
@@ -341,13 +386,13 @@ export function SessionRunner({ sid }: { sid: string }) {
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
         <div className="min-w-0 space-y-4">
           {node ? (
-            <StepCard nodeId={state.current_node} node={node} values={{ inputs: state.inputs, client }} untitled={state.current_node} stepNumber={state.path.length + 1}>
+            <StepCard nodeId={state.current_node} node={node} values={{ inputs: state.inputs, client }} untitled={state.current_node} stepNumber={state.path.length + 1} notes={notesBox}>
               {node.type === "question" && (
-                <div className="grid grid-cols-2 gap-3">
-                  <Button tone="yes" className="min-h-14 text-lg" busy={busy} data-answer="yes" onClick={() => void answer("yes")}>
+                <div className="grid grid-cols-2 gap-2">
+                  <Button tone="yes" className="min-h-12 text-lg" busy={saving} disabled={!armed} data-answer="yes" onClick={() => void answer("yes")}>
                     Yes <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">Y</kbd>
                   </Button>
-                  <Button tone="no" className="min-h-14 text-lg" busy={busy} data-answer="no" onClick={() => void answer("no")}>
+                  <Button tone="no" className="min-h-12 text-lg" busy={saving} disabled={!armed} data-answer="no" onClick={() => void answer("no")}>
                     No <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">N</kbd>
                   </Button>
                 </div>
@@ -355,7 +400,7 @@ export function SessionRunner({ sid }: { sid: string }) {
               {node.type === "choice" && (
                 <div className="grid gap-2.5">
                   {(node.options || []).map((o, i) => (
-                    <Button key={o.id} data-answer={o.id} className="min-h-13 justify-start text-left" disabled={busy} onClick={() => void answer(o.id)}>
+                    <Button key={o.id} data-answer={o.id} className="min-h-13 justify-start text-left" disabled={!armed} onClick={() => void answer(o.id)}>
                       <kbd className="hidden h-6 w-6 shrink-0 items-center justify-center rounded-md bg-slate-100 font-mono text-xs text-slate-600 sm:inline-flex dark:bg-slate-700 dark:text-slate-300">{i + 1}</kbd>
                       <span>{o.label}</span>
                     </Button>
@@ -363,14 +408,15 @@ export function SessionRunner({ sid }: { sid: string }) {
                 </div>
               )}
               {node.type === "action" && (
-                <div className="grid gap-2.5 sm:grid-cols-3">
-                  <Button tone="yes" className="min-h-14" busy={busy} data-answer="done" onClick={() => void answer("done")}>
+                // Three across while they fit (5rem each grows with the text size), else stacked.
+                <div className="grid grid-cols-[repeat(auto-fit,minmax(min(100%,5rem),1fr))] gap-2">
+                  <Button tone="yes" className="min-h-12 px-2" busy={saving} disabled={!armed} data-answer="done" onClick={() => void answer("done")}>
                     Done <kbd className="hidden rounded bg-white/20 px-1.5 font-mono text-xs sm:inline">1</kbd>
                   </Button>
-                  <Button className="min-h-14 text-rose-700 dark:text-rose-300" disabled={busy} data-answer="failed" onClick={() => void answer("failed")}>
+                  <Button className="min-h-12 px-2 text-rose-700 dark:text-rose-300" disabled={!armed} data-answer="failed" onClick={() => void answer("failed")}>
                     Didn't work <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">2</kbd>
                   </Button>
-                  <Button className="min-h-14" disabled={busy} data-answer="skipped" onClick={() => void answer("skipped")}>
+                  <Button className="min-h-12 px-2" disabled={!armed} data-answer="skipped" onClick={() => void answer("skipped")}>
                     Skip <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">3</kbd>
                   </Button>
                 </div>
@@ -381,43 +427,33 @@ export function SessionRunner({ sid }: { sid: string }) {
                   sessionId={sid}
                   nodeId={state.current_node}
                   draft={state.drafts[state.current_node] ?? ""}
+                  armed={armed}
                   submitRef={continueRef}
                   onDraft={(v) => write("input_value", { node_id: state.current_node, value: v })}
                   onSubmit={(v) => answer("submitted", { value: v })}
                 />
               )}
-              {node.type === "resolution" && (
-                <ResolutionPanel state={state} onFinish={() => setDialog("finish")} />
-              )}
+              {node.type === "resolution" && <ResolutionPanel state={state} armed={armed} onFinish={() => setDialog("finish")} />}
             </StepCard>
           ) : (
-            <ErrorBox title="This step is missing from the tree">The tree version has no step “{state.current_node}”. Step back or finish the session.</ErrorBox>
+            <>
+              <ErrorBox title="This step is missing from the tree">The tree version has no step “{state.current_node}”. Step back or finish the session.</ErrorBox>
+              <div className="rounded-3xl border border-slate-200 bg-white p-4 dark:border-slate-800 dark:bg-slate-900">{notesBox}</div>
+            </>
           )}
-          <div className="flex items-center justify-between gap-1 sm:justify-start sm:gap-2">
-            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[15px]" onClick={() => void back()} disabled={!canBack} aria-keyshortcuts="Backspace Alt+ArrowLeft">
+          <div className="flex flex-wrap items-center justify-between gap-1 sm:justify-start sm:gap-2">
+            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[0.9375rem]" onClick={() => void back()} disabled={!canBack || !armed} aria-keyshortcuts="Backspace Alt+ArrowLeft">
               ← Back
             </Button>
-            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[15px]" onClick={() => setDialog("custom")} aria-keyshortcuts="C">
+            <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:text-[0.9375rem]" onClick={() => setDialog("custom")} disabled={!armed} aria-keyshortcuts="C">
               + Custom step
             </Button>
             {node?.type !== "resolution" && (
-              <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:ml-auto sm:text-[15px]" onClick={() => setDialog("finish")}>
+              <Button tone="ghost" className="px-2 text-sm whitespace-nowrap sm:ml-auto sm:text-[0.9375rem]" onClick={() => setDialog("finish")} disabled={!armed}>
                 Finish early
               </Button>
             )}
           </div>
-          <NotesBox
-            key={state.current_node}
-            ref={notes}
-            sessionId={sid}
-            nodeId={state.current_node}
-            noteId={noteId}
-            notes={state.notes[state.current_node] || []}
-            names={names}
-            save={(text) => write("note", { node_id: state.current_node, note_id: noteId, text })}
-          >
-            <StepAttachments sessionId={sid} nodeId={state.current_node} stored={state.attachments[state.current_node] || []} />
-          </NotesBox>
         </div>
         <aside className="min-w-0 space-y-3 lg:sticky lg:top-20 lg:max-h-[calc(100dvh-6rem)] lg:self-start lg:overflow-y-auto" aria-labelledby="so-far">
           <h2 id="so-far" className="text-sm font-semibold text-slate-500">
@@ -445,7 +481,7 @@ export function SessionRunner({ sid }: { sid: string }) {
   );
 }
 
-function ResolutionPanel({ state, onFinish }: { state: SessionState; onFinish: () => void }) {
+function ResolutionPanel({ state, armed, onFinish }: { state: SessionState; armed: boolean; onFinish: () => void }) {
   const r = state.resolution;
   const tone = r?.outcome === "resolved" ? "bg-emerald-50 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100" : r?.outcome === "escalated" ? "bg-amber-50 text-amber-900 dark:bg-amber-950 dark:text-amber-100" : "bg-slate-100 text-slate-900 dark:bg-slate-800 dark:text-slate-100";
   return (
@@ -458,7 +494,7 @@ function ResolutionPanel({ state, onFinish }: { state: SessionState; onFinish: (
           {typeof r.handover === "string" && <p className="mt-1 text-sm"><span className="font-semibold">Handover:</span> {r.handover}</p>}
         </div>
       )}
-      <Button tone="primary" className="min-h-14 w-full text-lg" onClick={onFinish} aria-keyshortcuts="Control+Enter">
+      <Button tone="primary" className="min-h-14 w-full text-lg" onClick={onFinish} disabled={!armed} aria-keyshortcuts="Control+Enter">
         Finish with a summary
       </Button>
     </div>

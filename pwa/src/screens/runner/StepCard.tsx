@@ -7,6 +7,7 @@ import { commandText } from "../../shared/export";
 import { fill, fillParts, type FilledPart } from "../../shared/fold";
 import { Markdown } from "../../ui/Markdown";
 import { CopyButton } from "../../ui/kit";
+import { AnswerTray } from "./AnswerTray";
 
 export interface TreeNode {
   type: "question" | "choice" | "action" | "input" | "resolution";
@@ -77,7 +78,7 @@ export function StepWarning({ text }: { text: string }) {
   return (
     <div role="alert" data-testid="step-warning" className="flex gap-3 rounded-2xl border-2 border-amber-400 bg-amber-50 p-4 text-amber-950 dark:border-amber-500 dark:bg-amber-950 dark:text-amber-50">
       <span aria-hidden="true" className="text-xl leading-6">⚠</span>
-      <p className="text-[15px] leading-6">
+      <p className="text-[0.9375rem] leading-6">
         <strong className="font-semibold">Warning: </strong>
         {text}
       </p>
@@ -88,7 +89,7 @@ export function StepWarning({ text }: { text: string }) {
 function StepLink({ title, url, values }: { title: string; url: string; values: StepValues }) {
   const titleParts = fillParts(title, values.inputs, values.client);
   const urlParts = fillParts(url, values.inputs, values.client);
-  const cls = "inline-flex min-h-11 items-center gap-1.5 font-medium";
+  const cls = "inline-flex min-h-11 max-w-full items-center gap-1.5 font-medium wrap-anywhere";
   const href = urlParts.map((p) => p.text).join("");
   // A link still missing a value would open the wrong page: show it, but not as a link. Only
   // web addresses become links, whatever a typed value put into one.
@@ -112,9 +113,11 @@ function StepLink({ title, url, values }: { title: string; url: string; values: 
   );
 }
 
-export function StepCard({ nodeId, node, values, untitled, stepNumber, children }: { nodeId: string; node: TreeNode; values: StepValues; untitled: string; stepNumber: number; children?: ReactNode }) {
-  // On a phone the answers stay under the thumb while the step scrolls, unless a long list
-  // of choices would cover the step itself.
+// `notes` sit between the step and its answers (`children`): what was seen is written down
+// right where the step is answered.
+export function StepCard({ nodeId, node, values, untitled, stepNumber, notes, children }: { nodeId: string; node: TreeNode; values: StepValues; untitled: string; stepNumber: number; notes?: ReactNode; children?: ReactNode }) {
+  // The answers stay under the thumb while the step scrolls, unless a long list of choices
+  // would cover the step itself (AnswerTray also lets go when the strip grows too tall).
   const sticky = node.type !== "resolution" && (node.type !== "choice" || (node.options?.length ?? 0) <= 4);
   const [helpOpen, setHelpOpen] = useState(false);
   const text = (t: unknown) => fill(t, values.inputs, values.client) || "";
@@ -130,11 +133,11 @@ export function StepCard({ nodeId, node, values, untitled, stepNumber, children 
           <span className="rounded-full bg-indigo-50 px-2.5 py-1 text-indigo-700 dark:bg-indigo-950 dark:text-indigo-300">{TYPE_LABEL[node.type] || node.type}</span>
           {node.type !== "resolution" && <span>Step {stepNumber}</span>}
         </p>
-        <h2 id="step-title" tabIndex={-1} className="outline-none text-[22px] leading-snug font-semibold tracking-tight text-slate-900 sm:text-2xl dark:text-white">
+        <h2 id="step-title" tabIndex={-1} className="outline-none text-[1.375rem] leading-snug font-semibold tracking-tight text-slate-900 sm:text-2xl dark:text-white">
           {titleParts.length ? <Filled parts={titleParts} /> : untitled}
         </h2>
         {warning && <StepWarning text={warning} />}
-        {text(node.body) && <Markdown text={text(node.body)} className="text-[16px] text-slate-700 dark:text-slate-300" />}
+        {text(node.body) && <Markdown text={text(node.body)} className="text-base text-slate-700 dark:text-slate-300" />}
         {!!commands.length && (
           <div className="space-y-3">
             {commands.map((c, i) => (
@@ -172,11 +175,8 @@ export function StepCard({ nodeId, node, values, untitled, stepNumber, children 
           </div>
         )}
       </div>
-      {children && (
-        <div className={`${sticky ? "sticky bottom-0 z-10 shadow-[0_-6px_16px_-8px_rgba(15,23,42,0.15)]" : ""} rounded-b-3xl border-t border-slate-200 bg-white/95 p-3 pb-[max(0.75rem,env(safe-area-inset-bottom))] backdrop-blur sm:static sm:border-slate-100 sm:p-5 sm:shadow-none dark:border-slate-800 dark:bg-slate-900/95`}>
-          {children}
-        </div>
-      )}
+      {notes && <div className="border-t border-slate-100 px-5 py-4 sm:px-7 dark:border-slate-800">{notes}</div>}
+      {children && <AnswerTray sticky={sticky}>{children}</AnswerTray>}
     </article>
   );
 }

@@ -154,7 +154,7 @@ export function FinishDialog({
 export function ShortcutsDialog({ stepping, onClose }: { stepping: boolean; onClose: () => void }) {
   return (
     <Dialog title="Keyboard shortcuts" onClose={onClose}>
-      <dl className="grid grid-cols-[auto_1fr] gap-x-5 gap-y-2.5 text-[15px]">
+      <dl className="grid grid-cols-[auto_1fr] gap-x-5 gap-y-2.5 text-[0.9375rem]">
         {shortcutsFor(stepping).map(({ keys, what }) => (
           <div key={keys} className="contents">
             <dt>
