@@ -67,6 +67,15 @@ function InputStep({ sessionId, nodeId, draft, armed, onSubmit, onDraft, submitR
           saver.current!.update(e.target.value);
         }}
         onBlur={() => void saver.current!.flush()}
+        onKeyDown={(e) => {
+          // Enter answers even during the pause after a new step (the pause stops stray taps,
+          // not typing); a disabled submit button would otherwise swallow it. The answer guard
+          // still takes one answer per step shown.
+          if (e.key === "Enter" && !e.nativeEvent.isComposing) {
+            e.preventDefault();
+            void submit();
+          }
+        }}
         placeholder="Type the value"
       />
       <Button type="submit" tone="primary" className="shrink-0 sm:w-40" disabled={!armed}>
