@@ -235,14 +235,30 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
     },
     [treeId, refreshSuggestions],
   );
-  // A suggestion already turned into a step (same title) is not offered again.
+  // Suggestions adopted in this editor: hidden at once, whatever the server answers and
+  // whatever the new step is renamed to later.
+  const [adopted, setAdopted] = useState<DismissedSuggestion[]>([]);
+  // A suggestion already turned into a step (same title, or adopted here) is not offered again.
   const openSuggestions = useMemo(() => {
     if (!tree) return [];
     const titles = new Set(Object.values(tree.nodes).map((n) => (typeof n?.title === "string" ? n.title.trim().toLowerCase().replace(/\.$/, "") : "")));
+    const handled = (nodeId: string, s: Suggestion) => titles.has(s.text.trim().toLowerCase().replace(/\.$/, "")) || adopted.some((a) => a.node_id === nodeId && a.text_key === s.text_key);
     return suggestions
-      .map((g) => ({ ...g, suggestions: g.suggestions.filter((s) => !titles.has(s.text.trim().toLowerCase().replace(/\.$/, ""))) }))
+      .map((g) => ({ ...g, suggestions: g.suggestions.filter((s) => !handled(g.node_id, s)) }))
       .filter((g) => g.suggestions.length && tree.nodes[g.node_id]);
-  }, [suggestions, tree]);
+  }, [suggestions, tree, adopted]);
+  // Adopting a suggestion settles it on the server as well (a dismissal, which "Show
+  // dismissed" can undo), so renaming the new step later does not bring it back.
+  const adoptSuggestion = useCallback(
+    (nodeId: string, s: Suggestion) => {
+      setAdopted((as) => [...as, { node_id: nodeId, text_key: s.text_key, text: s.text }]);
+      treesApi.dismissSuggestion(treeId, nodeId, s.text_key).then(
+        () => refreshSuggestions(),
+        () => undefined,
+      );
+    },
+    [treeId, refreshSuggestions],
+  );
   const suggestionCounts = useMemo(() => new Map(openSuggestions.map((g) => [g.node_id, g.suggestions.reduce((a, s) => a + s.count, 0)])), [openSuggestions]);
 
   useEffect(() => {
@@ -461,7 +477,9 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
                     change((t) => removeNode(t, sel));
                     setSelected(null);
                   }}
-                  onAdoptSuggestion={(text) => {
+                  onAdoptSuggestion={(suggestion) => {
+                    const text = suggestion.text;
+                    adoptSuggestion(sel, suggestion);
                     let created = "";
                     change((t) => {
                       const [t2, id] = insertStepBefore(t, sel, text);
