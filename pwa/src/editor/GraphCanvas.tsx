@@ -228,8 +228,9 @@ export function GraphCanvas(props: GraphProps) {
 
   useEffect(() => {
     if (!props.focusRequest) return;
-    const n = tree.nodes[props.focusRequest.id];
-    if (n?.position) flow.setCenter(n.position.x + NODE_W / 2, n.position.y + NODE_H / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
+    // Where the card is drawn: a step without a saved position still has a place on the graph.
+    const at = tree.nodes[props.focusRequest.id]?.position || flow.getNode(props.focusRequest.id)?.position;
+    if (at) flow.setCenter(at.x + NODE_W / 2, at.y + NODE_H / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
     // Only a new request moves the view, not every edit of the tree.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.focusRequest]);

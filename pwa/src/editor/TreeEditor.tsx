@@ -11,6 +11,7 @@ import { GraphCanvas } from "./GraphCanvas";
 import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, NODE_TYPES, newNode, removeNode, renameNode, setNode, TYPE_INFO, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
 import { PreviewRun } from "./PreviewRun";
+import { StepSearch } from "./StepSearch";
 import { dismissedAt, withoutGroup, type DismissedSuggestion } from "./suggestions";
 import { useDraft, type SaveState } from "./useDraft";
 import { validateTree, type Problem } from "./validate";
@@ -78,6 +79,7 @@ function TreeSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDo
           <li>Drag an answer's dot onto a step to connect it; drag an arrow's end to reconnect.</li>
           <li>Every path ends in a <b>Resolution</b>. Problems are listed on the right and marked in red.</li>
           <li>Changes save by themselves; <b>Publish</b> makes them available to engineers.</li>
+          <li>Press <kbd>/</kbd> to find a step by its title, id or text.</li>
         </ul>
       </Section>
     </div>
@@ -165,6 +167,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   const [dismissedListing, setDismissedListing] = useState<NodeDismissed[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const t0 = useRef(performance.now());
+  const searchBox = useRef<HTMLInputElement>(null);
 
   const problems = useMemo(() => {
     if (!tree) return [];
@@ -311,6 +314,9 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
       } else if (mod && e.key.toLowerCase() === "s") {
         e.preventDefault();
         void draft.save();
+      } else if (e.key === "/" && !mod) {
+        e.preventDefault();
+        searchBox.current?.focus();
       }
     };
     window.addEventListener("keydown", onKey);
@@ -407,6 +413,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               }}
             />
           </ReactFlowProvider>
+          {Object.keys(tree.nodes).length > 0 && <StepSearch ref={searchBox} nodes={tree.nodes} onPick={(id) => select(id, true)} />}
           {Object.keys(tree.nodes).length === 0 && (
             <div className="pointer-events-none absolute inset-0 flex items-center justify-center">
               <div className="pointer-events-auto max-w-sm rounded-2xl border border-dashed border-slate-300 bg-white/90 p-6 text-center shadow-sm dark:border-slate-700 dark:bg-slate-900/90">
