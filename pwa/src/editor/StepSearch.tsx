@@ -1,4 +1,4 @@
-// The search box over the graph: type part of a step's title, id or text, pick a match, and
+// The search box in the editor's toolbar: type part of a step's title, id or text, pick a match, and
 // the editor selects that step and centres the graph on it.
 import { forwardRef, useId, useMemo, useState } from "react";
 import type { TreeNode } from "./model";
@@ -16,7 +16,7 @@ export const StepSearch = forwardRef<HTMLInputElement, { nodes: Record<string, T
     onPick(id);
   };
   return (
-    <div className="absolute top-3 left-3 z-10 w-72 max-w-[calc(100%-1.5rem)]" data-testid="step-search">
+    <div className="relative w-full sm:w-56 xl:w-72" data-testid="step-search">
       <input
         ref={ref}
         type="search"
@@ -28,7 +28,7 @@ export const StepSearch = forwardRef<HTMLInputElement, { nodes: Record<string, T
         aria-activedescendant={shown && matches[active] ? `${listId}-${active}` : undefined}
         placeholder="Find a step (title, id or text)   /"
         autoComplete="off"
-        className="block w-full rounded-xl border-0 bg-white/95 px-3 py-2 text-sm text-slate-900 shadow-md ring-1 ring-slate-300 ring-inset placeholder:text-slate-400 focus:ring-2 focus:ring-indigo-600 dark:bg-slate-900/95 dark:text-slate-100 dark:ring-slate-700"
+        className="block w-full rounded-lg border-0 bg-slate-50 px-3 py-1.5 text-sm text-slate-900 ring-1 ring-slate-300 ring-inset placeholder:text-slate-400 focus:ring-2 focus:ring-indigo-600 dark:bg-slate-950 dark:text-slate-100 dark:ring-slate-700"
         value={query}
         onChange={(e) => {
           setQuery(e.target.value);
@@ -52,7 +52,7 @@ export const StepSearch = forwardRef<HTMLInputElement, { nodes: Record<string, T
         }}
       />
       {shown && (
-        <ul id={listId} role="listbox" aria-label="Matching steps" className="mt-1 max-h-80 overflow-y-auto rounded-xl border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900">
+        <ul id={listId} role="listbox" aria-label="Matching steps" className="absolute top-full left-0 z-40 mt-1 max-h-80 w-80 max-w-[calc(100vw-1.5rem)] overflow-y-auto rounded-xl border border-slate-200 bg-white p-1 shadow-xl dark:border-slate-700 dark:bg-slate-900">
           {matches.length === 0 && <li className="px-2.5 py-2 text-sm text-slate-500">No step matches “{query.trim()}”.</li>}
           {matches.map((m, i) => (
             <li

@@ -348,6 +348,8 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
           </h1>
           <SaveBadge state={draft.state} savedAt={draft.savedAt} error={draft.error} />
         </div>
+        {/* In the toolbar, not over the graph: no card is ever hidden behind it. */}
+        {Object.keys(tree.nodes).length > 0 && <StepSearch ref={searchBox} nodes={tree.nodes} onPick={(id) => select(id, true)} />}
         <div className="flex flex-wrap items-center gap-1.5">
           <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" disabled={!draft.canUndo} onClick={draft.undo} aria-label="Undo" title="Undo (Ctrl+Z)">
             ↶ Undo
@@ -413,7 +415,6 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               }}
             />
           </ReactFlowProvider>
-          {Object.keys(tree.nodes).length > 0 && <StepSearch ref={searchBox} nodes={tree.nodes} onPick={(id) => select(id, true)} />}
           {Object.keys(tree.nodes).length === 0 && (
             <div className="pointer-events-none absolute inset-0 flex items-center justify-center">
               <div className="pointer-events-auto max-w-sm rounded-2xl border border-dashed border-slate-300 bg-white/90 p-6 text-center shadow-sm dark:border-slate-700 dark:bg-slate-900/90">
