@@ -172,6 +172,8 @@ function RoutedEdge(props: EdgeProps<FlowEdge<RoutedData>>) {
 }
 
 const edgeTypes = { routed: RoutedEdge };
+/** One empty list for large trees, so dragging a card there does not rebuild every arrow. */
+const NO_BOXES: Box[] = [];
 
 function handlesOf(node: TreeNode): NodeHandle[] {
   const answers = node && typeof node === "object" && (NODE_TYPES as string[]).includes(node.type) ? answersOf(node) : [];
@@ -234,7 +236,7 @@ export function GraphCanvas(props: GraphProps) {
   const boxes = useMemo<Box[]>(
     () =>
       big
-        ? []
+        ? NO_BOXES
         : nodes.map((n) => ({ x1: n.position.x, y1: n.position.y, x2: n.position.x + (n.measured?.width ?? NODE_W), y2: n.position.y + (n.measured?.height ?? nodeHeight(n.data.node)) })),
     [nodes, big],
   );
