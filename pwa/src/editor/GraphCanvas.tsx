@@ -232,13 +232,18 @@ export function GraphCanvas(props: GraphProps) {
   }, []);
   useEffect(() => setNodes(built), [built]);
 
-  // The cards as drawn (measured once React Flow has rendered them), for routing arrows.
+  // The cards as drawn (measured once React Flow has rendered them), for routing arrows;
+  // keyed by their places and sizes, so selecting a card re-routes nothing.
+  const placed = big ? "" : nodes.map((n) => `${n.position.x},${n.position.y},${n.measured?.width ?? NODE_W},${n.measured?.height ?? nodeHeight(n.data.node)}`).join(";");
   const boxes = useMemo<Box[]>(
     () =>
-      big
-        ? NO_BOXES
-        : nodes.map((n) => ({ x1: n.position.x, y1: n.position.y, x2: n.position.x + (n.measured?.width ?? NODE_W), y2: n.position.y + (n.measured?.height ?? nodeHeight(n.data.node)) })),
-    [nodes, big],
+      placed
+        ? placed.split(";").map((p) => {
+            const [x, y, w, h] = p.split(",").map(Number);
+            return { x1: x, y1: y, x2: x + w, y2: y + h };
+          })
+        : NO_BOXES,
+    [placed],
   );
 
   const edges = useMemo<FlowEdge[]>(() => {
