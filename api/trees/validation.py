@@ -134,8 +134,11 @@ _NODE_MODELS: dict[str, type[BaseModel]] = {
 # Which answers each node type must / may offer; a missing optional answer is not offered.
 _REQUIRED_ANSWERS = {"question": ("yes", "no"), "action": ("done", "failed")}
 _OPTIONAL_ANSWERS = {"question": (), "action": ("skipped",)}
-_ANSWER_NAMES = {a: (f"Answer `{a}`", f"log.{a}")
-                 for a in ("yes", "no", "done", "failed", "skipped")}
+# Answers, fields and settings are named as the editor labels them, so a message says where
+# to click rather than which JSON field is wrong: (answer, its log sentence, its target box).
+_ANSWER_NAMES = {a: (f"The answer {label}", f"The log sentence of {label}", f"{label} leads to")
+                 for a, label in (("yes", "Yes"), ("no", "No"), ("done", "Done"),
+                                  ("failed", "Failed"), ("skipped", "Skipped"))}
 _FORMAT_HINT = "See 'Tree format (v1)' in DESIGN.md for the expected shape."
 
 
@@ -269,19 +272,20 @@ class _Checker:
 
     def text(self, node_id: str | None, field: str, value: Any, limit: int,
              *, own_var: bool = False) -> None:
-        """Length and placeholder checks for one text field."""
+        """Length and placeholder checks for one text field (`field`: its name in the editor,
+        as a message starts it, e.g. "The body")."""
         if value.__class__ is not str or not value:
             return
         if len(value) > limit:
             self.add(node_id, "text_too_long",
-                     f"`{field}` has {len(value):,} characters; the limit is {limit:,}. "
+                     f"{field} has {len(value):,} characters; the limit is {limit:,}. "
                      "Shorten it, or move detail into the body, help or links.")
         if "{{" not in value:
             return
         good, bad = scan_placeholders(value)
         for item in bad:
             self.add(node_id, "malformed_placeholder",
-                     f"`{field}` contains {item.raw!r}, which is not a valid placeholder: "
+                     f"{field} contains {item.raw!r}, which is not a valid placeholder: "
                      f"{item.reason}. Write {{{{input.NAME}}}} or {{{{client.NAME}}}}.")
         if node_id is None:
             return
@@ -289,24 +293,26 @@ class _Checker:
             if ph.namespace == "input":
                 self.input_refs.append((self.index[node_id], field, ph.name, own_var))
 
-    def edge(self, node_id: str, what: str, target: Any, *, required: bool = True) -> None:
-        """Record one answer's `next` (`what` names the answer); report it missing or
-        dangling."""
+    def edge(self, node_id: str, what: str, target: Any, box: str, *,
+             required: bool = True) -> None:
+        """Record one answer's `next` (`what` names the answer, `box` the editor's field for
+        its target); report it missing or dangling."""
         if target.__class__ is str and target in self.index:
             self.succ[self.index[node_id]].append(self.index[target])
             return
         if _blank(target):
             if required:
                 self.add(node_id, "missing_next",
-                         f"{what} does not say which node comes next. "
-                         f"Set its `next` to the id of the following node.")
+                         f"{what} does not lead to any step yet. Choose the next step under "
+                         f"\"{box}\", or drag from its dot on the graph onto a step.")
             return
         if isinstance(target, str):  # another type: a shape problem already says so
             self.add(node_id, "dangling_next",
-                     f"{what} leads to {target!r}, which is not a node in this tree. "
-                     "Point it at an existing node id or create that node.")
+                     f"{what} leads to {target!r}, which is not a step in this tree (deleted "
+                     f"or renamed?). Choose an existing step under \"{box}\", or create a step "
+                     f"with the id {target!r}.")
 
-    def log(self, node_id: str, what: str, field: str, value: Any,
+    def log(self, node_id: str, field: str, value: Any,
             *, own_var: bool = False) -> None:
         """Require and check one answer's past-tense log sentence."""
         if value.__class__ is str and "{{" not in value and len(value) <= LIMITS.log \
@@ -314,9 +320,9 @@ class _Checker:
             return  # the common case, kept cheap for large trees
         if _blank(value):
             self.add(node_id, "empty_log",
-                     f"{what} has no log sentence (`{field}`). Write what the engineer "
-                     "did, in the past tense, e.g. \"Restarted the print spooler.\": exports are "
-                     "built from these sentences.")
+                     f"{field} is empty. Write what the engineer did, in the past tense, e.g. "
+                     "\"Restarted the print spooler.\": the exported notes are built from "
+                     "these sentences.")
         self.text(node_id, field, value, LIMITS.log, own_var=own_var)
 
     # -- the walk ------------------------------------------------------------------------
@@ -326,11 +332,11 @@ class _Checker:
         if _blank(doc.get("title")):
             self.add(None, "empty_title", "The tree has no title. Name the symptom an engineer "
                      "would search for, e.g. \"Citrix VDA Not Registering\".")
-        self.text(None, "title", doc.get("title"), LIMITS.title)
-        self.text(None, "description", doc.get("description"), LIMITS.description)
-        self.text(None, "category", doc.get("category"), LIMITS.category)
+        self.text(None, "The tree title", doc.get("title"), LIMITS.title)
+        self.text(None, "The description", doc.get("description"), LIMITS.description)
+        self.text(None, "The category", doc.get("category"), LIMITS.category)
         for i, tag in enumerate(_as_list(doc.get("tags"))):
-            self.text(None, f"tags[{i}]", tag, LIMITS.tag)
+            self.text(None, f"Tag {i + 1}", tag, LIMITS.tag)
         if len(self.nodes) > LIMITS.nodes:
             self.add(None, "too_many_nodes",
                      f"The tree has {len(self.nodes):,} nodes; the limit is {LIMITS.nodes:,}. "
@@ -339,14 +345,15 @@ class _Checker:
     def check_start(self) -> int | None:
         start = self.doc.get("start")
         if _blank(start):
-            self.add(None, "missing_start", "The tree has no `start`. Set it to the id of "
-                     "the first node an engineer should see.")
+            self.add(None, "missing_start", "The tree has no first step. Choose the step an "
+                     "engineer should see first under \"First step\" in the tree settings.")
             return None
         if not isinstance(start, str):
             return None
         if start not in self.index:
-            self.add(None, "unknown_start", f"`start` is {start!r}, which is not a node in this "
-                     "tree. Set it to an existing node id.")
+            self.add(None, "unknown_start", f"The first step is {start!r}, which is not a step "
+                     "in this tree. Choose an existing step under \"First step\" in the tree "
+                     "settings.")
             return None
         return self.index[start]
 
@@ -361,10 +368,10 @@ class _Checker:
         if _blank(node.get("title")):
             self.add(node_id, "empty_title", "The step has no title. Say in a few words what "
                      "the engineer checks or does.")
-        self.text(node_id, "title", node.get("title"), LIMITS.title)
-        self.text(node_id, "body", node.get("body"), LIMITS.body)
-        self.text(node_id, "help", node.get("help"), LIMITS.help)
-        self.text(node_id, "warning", node.get("warning"), LIMITS.warning)
+        self.text(node_id, "The title", node.get("title"), LIMITS.title)
+        self.text(node_id, "The body", node.get("body"), LIMITS.body)
+        self.text(node_id, "The help", node.get("help"), LIMITS.help)
+        self.text(node_id, "The warning", node.get("warning"), LIMITS.warning)
         self.check_links(node_id, node)
         self.check_commands(node_id, node)
         if kind in _REQUIRED_ANSWERS:
@@ -398,7 +405,7 @@ class _Checker:
             if _blank(title):
                 self.add(node_id, "empty_label", f"Link {i + 1} has no title. Say what the "
                          "engineer will find there, e.g. \"Microsoft: DNS troubleshooting\".")
-            self.text(node_id, f"links[{i}].title", title, LIMITS.label)
+            self.text(node_id, f"The title of link {i + 1}", title, LIMITS.label)
             if isinstance(url, str) or url is None:
                 try:
                     parts = urlsplit((url or "").strip())
@@ -409,7 +416,7 @@ class _Checker:
                     self.add(node_id, "link_not_https",
                              f"Link {i + 1} ({url!r}) is not an https:// address. Use the "
                              "https address of the page (open it in a browser and copy it).")
-                self.text(node_id, f"links[{i}].url", url, LIMITS.url)
+                self.text(node_id, f"The URL of link {i + 1}", url, LIMITS.url)
 
     def check_commands(self, node_id: str, node: dict) -> None:
         for i, command in enumerate(_as_list(node.get("commands"))):
@@ -418,7 +425,7 @@ class _Checker:
             if _blank(command.get("text")):
                 self.add(node_id, "empty_command", f"Command {i + 1} has no text. Enter the "
                          "command to run, or remove the empty command.")
-            self.text(node_id, f"commands[{i}].text", command.get("text"), LIMITS.command)
+            self.text(node_id, f"Command {i + 1}", command.get("text"), LIMITS.command)
 
     def check_answers(self, node_id: str, node: dict, kind: str) -> None:
         nxt, log = node.get("next"), node.get("log")
@@ -426,16 +433,16 @@ class _Checker:
         log_ok = log is None or isinstance(log, dict)
         nxt, log = _as_dict(nxt), _as_dict(log)
         for answer in _REQUIRED_ANSWERS[kind]:
-            what, field = _ANSWER_NAMES[answer]
-            self.edge(node_id, what, nxt.get(answer), required=nxt_ok)
+            what, field, box = _ANSWER_NAMES[answer]
+            self.edge(node_id, what, nxt.get(answer), box, required=nxt_ok)
             if log_ok:
-                self.log(node_id, what, field, log.get(answer))
+                self.log(node_id, field, log.get(answer))
         for answer in _OPTIONAL_ANSWERS[kind]:
-            what, field = _ANSWER_NAMES[answer]
+            what, field, box = _ANSWER_NAMES[answer]
             if not _blank(nxt.get(answer)):
-                self.edge(node_id, what, nxt.get(answer))
+                self.edge(node_id, what, nxt.get(answer), box)
                 if log_ok:
-                    self.log(node_id, what, field, log.get(answer))
+                    self.log(node_id, field, log.get(answer))
             else:
                 # Not offered; its sentence may still be drafted, so check only its text.
                 self.text(node_id, field, log.get(answer), LIMITS.log)
@@ -462,7 +469,6 @@ class _Checker:
                 self.add(node_id, "empty_option_id", f"Option {i + 1} has no id. Give it a short "
                          "id, unique in this step, e.g. `event-1002`.")
             elif isinstance(option_id, str):
-                name = f"Option `{option_id}`"
                 if option_id in seen:
                     self.add(node_id, "duplicate_option_id",
                              f"Two options have the id {option_id!r}; sessions record the id, "
@@ -475,41 +481,44 @@ class _Checker:
             if _blank(option.get("label")):
                 self.add(node_id, "empty_label", f"Option {i + 1} has no label. Write the "
                          "answer as the engineer will see it.")
-            self.text(node_id, f"options[{i}].label", option.get("label"), LIMITS.label)
-            self.edge(node_id, name, option.get("next"))
-            self.log(node_id, name, f"options[{i}].log", option.get("log"))
+            self.text(node_id, f"The label of option {i + 1}", option.get("label"), LIMITS.label)
+            self.edge(node_id, name, option.get("next"), f"{name} leads to")
+            self.log(node_id, f"The log sentence of option {i + 1}", option.get("log"))
 
     def check_input(self, node_id: str, node: dict) -> None:
         variable = node.get("variable")
         if _blank(variable) or (isinstance(variable, str) and not _VARIABLE_RE.match(variable)):
             self.add(node_id, "invalid_variable_name",
-                     f"`variable` is {variable!r}. Name the value so later steps can use it as "
+                     ("The input does not name its value. " if _blank(variable) else
+                      f"The variable {variable!r} is not a usable name. ")
+                     + "Under \"Variable\", name the value so later steps can use it as "
                      "{{input.NAME}}: letters, digits and _, not starting with a digit, e.g. "
-                     "`vda_name`.")
+                     "vda_name.")
         elif isinstance(variable, str):
             self.gen_var[self.index[node_id]] = variable
         save = node.get("save_to_client")
         if isinstance(save, str) and not _VARIABLE_RE.match(save):
             self.add(node_id, "invalid_variable_name",
-                     f"`save_to_client` is {save!r}, which is not a valid client field name. "
-                     "Use letters, digits and _, e.g. `vdas`, or remove it.")
-        self.edge(node_id, "The input", node.get("next"))
-        self.log(node_id, "The input", "log", node.get("log"), own_var=True)
+                     f"\"Save to client field\" is {save!r}, which is not a valid client field "
+                     "name. Use letters, digits and _, e.g. vdas, or clear it.")
+        self.edge(node_id, "The input", node.get("next"), "Continue leads to")
+        self.log(node_id, "The log sentence", node.get("log"), own_var=True)
 
     def check_resolution(self, node_id: str, node: dict) -> None:
         self.is_resolution[self.index[node_id]] = True
         if "outcome" not in node or node.get("outcome") is None:
-            self.add(node_id, "invalid_outcome", "The resolution has no `outcome`. Set it to "
-                     f"one of: {', '.join(OUTCOMES)}.")
+            self.add(node_id, "invalid_outcome", "The resolution has no outcome. Choose "
+                     "Resolved, Escalated or Unresolved under \"Outcome\".")
         if _blank(node.get("summary")):
-            self.add(node_id, "missing_summary", "The resolution has no `summary`. Say how the "
-                     "case ends; it opens the exported notes.")
+            self.add(node_id, "missing_summary", "The resolution has no summary. Under "
+                     "\"Summary\", say how the case ends; it opens the exported notes.")
         if node.get("outcome") == "escalated" and _blank(node.get("handover")):
-            self.add(node_id, "missing_handover", "An escalation needs a `handover`: what the "
-                     "next tier must know and what was already ruled out.")
-        self.text(node_id, "summary", node.get("summary"), LIMITS.summary)
-        self.text(node_id, "root_cause", node.get("root_cause"), LIMITS.root_cause)
-        self.text(node_id, "handover", node.get("handover"), LIMITS.handover)
+            self.add(node_id, "missing_handover", "An escalation needs a handover. Under "
+                     "\"Handover\", write what the next tier must know and what was already "
+                     "ruled out.")
+        self.text(node_id, "The summary", node.get("summary"), LIMITS.summary)
+        self.text(node_id, "The root cause", node.get("root_cause"), LIMITS.root_cause)
+        self.text(node_id, "The handover", node.get("handover"), LIMITS.handover)
 
     # -- graph passes (each linear in nodes + edges) ---------------------------------------
 
@@ -545,7 +554,7 @@ class _Checker:
             for i, seen in enumerate(reach):
                 if not seen:
                     self.add(ids[i], "unreachable",
-                             f"No path from the start node {ids[start]!r} leads here. Connect "
+                             f"No path from the first step {ids[start]!r} leads here. Connect "
                              "an answer of another step to it, or delete it.")
         ok = self.reaches_resolution()
         entered_from_good = [False] * len(ids)
@@ -565,8 +574,8 @@ class _Checker:
             if report:
                 self.add(ids[i], "no_resolution_reachable",
                          "No resolution can be reached from this step: every path from here "
-                         "stops at an answer without a valid `next` or loops without an exit. "
-                         "Lead at least one answer (here or further on) to a resolution node.")
+                         "stops at an answer that leads nowhere, or loops without a way out. "
+                         "Lead at least one answer (here or further on) to a resolution step.")
         if reach is not None:
             self.check_variables(reach)
 
@@ -597,11 +606,11 @@ class _Checker:
                         "way here.")
             else:
                 known = sorted(defined_anywhere)
-                hint = (f"No input node asks for `{name}`. Add an input node with variable "
-                        f"`{name}` before this step, or fix the name"
+                hint = (f"No input step asks for {name}. Add an input step with the variable "
+                        f"{name} before this step, or fix the name"
                         + (f" (known: {', '.join(known[:10])})." if known else "."))
             self.add(ids[i], "unknown_variable",
-                     f"`{field}` uses {{{{input.{name}}}}}, which is not known here. {hint}")
+                     f"{field} uses {{{{input.{name}}}}}, which is not known here. {hint}")
 
     def _may_define(self, reach: list[bool], gen: list[int]) -> list[int]:
         """Bitset per node of the variables asked on at least one path from the start to it.

@@ -1,6 +1,7 @@
 """validate_tree: one case per rule, each pinning exactly which problems an author sees."""
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -211,7 +212,9 @@ def test_skipped_is_optional_on_actions() -> None:
 def test_question_needs_both_answers() -> None:
     tree = mutated(_set("nodes.scope.next", {"yes": "vda"}))
     problems = [p for p in validate_tree(tree) if p.code == "missing_next"]
-    assert len(problems) == 1 and "`no`" in problems[0].message
+    assert problems[0].message == ("The answer No does not lead to any step yet. Choose the next step "
+                                   "under \"No leads to\", or drag from its dot on the graph onto a step.")
+    assert len(problems) == 1
 
 
 def test_loop_with_an_exit_is_allowed() -> None:
@@ -299,7 +302,33 @@ def test_messages_say_what_and_how() -> None:
     tree = mutated(_set("nodes.ports.next.failed", "escalation"))
     [problem] = validate_tree(tree)
     assert isinstance(problem, Problem)
-    assert "'escalation'" in problem.message and "Point it at an existing node" in problem.message
+    assert "'escalation'" in problem.message and "Choose an existing step under \"Failed leads to\"" in problem.message
+
+
+def test_editor_messages_say_what_to_do_without_naming_json_fields() -> None:
+    """Regression (issue 14): the messages an author sees in the editor named fields
+    (`next`, `log.yes`, `start`) instead of the boxes to fill in."""
+    tree = valid_tree()
+    tree["start"] = None
+    scope = nodes(tree)["scope"]
+    scope["next"]["no"] = None
+    scope["log"]["yes"] = ""
+    scope["body"] = "Check {{input.nowhere}} first."
+    nodes(tree)["vda"]["variable"] = ""
+    resolution = next(n for n in nodes(tree).values() if n["type"] == "resolution")
+    resolution.update(outcome=None, summary="")
+    problems = validate_tree(tree)
+    by_code = {p.code: p.message for p in problems}
+    assert by_code["missing_start"] == ("The tree has no first step. Choose the step an engineer should see "
+                                        "first under \"First step\" in the tree settings.")
+    assert by_code["missing_next"].startswith("The answer No does not lead to any step yet.")
+    assert by_code["empty_log"].startswith("The log sentence of Yes is empty. Write what the engineer did")
+    assert by_code["invalid_variable_name"].startswith("The input does not name its value. Under \"Variable\"")
+    assert by_code["invalid_outcome"].endswith("Choose Resolved, Escalated or Unresolved under \"Outcome\".")
+    assert by_code["missing_summary"].startswith("The resolution has no summary. Under \"Summary\"")
+    for p in problems:
+        assert not re.search(r"`(next|log|start|outcome|summary|handover|variable|save_to_client)\b", p.message), p
+        assert "log." not in p.message and "next`" not in p.message, p
 
 
 def test_unknown_field_message_lists_allowed_fields() -> None:

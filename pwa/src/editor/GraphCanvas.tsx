@@ -4,6 +4,7 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import {
   Background,
+  BaseEdge,
   Controls,
   Handle,
   MarkerType,
@@ -11,9 +12,11 @@ import {
   Position,
   ReactFlow,
   applyNodeChanges,
+  getSmoothStepPath,
   useReactFlow,
   type Connection,
   type Edge as FlowEdge,
+  type EdgeProps,
   type FinalConnectionState,
   type Node as FlowNode,
   type NodeChange,
@@ -21,7 +24,8 @@ import {
   type NodeProps,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
-import { answersOf, NODE_H, NODE_TYPES, NODE_W, TYPE_INFO, type NodeType, type TreeDoc, type TreeNode } from "./model";
+import { answersOf, NODE_H, NODE_TYPES, NODE_W, nodeHeight, TYPE_INFO, type NodeType, type TreeDoc, type TreeNode } from "./model";
+import { labelSpot, pathOf, routeAround, type Box } from "./route";
 
 export interface StepData extends Record<string, unknown> {
   id: string;
@@ -52,6 +56,9 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
   const info = known ? TYPE_INFO[node.type] : null;
   const answers = known ? answersOf(node) : [];
   const title = typeof node?.title === "string" && node.title.trim() ? node.title : "Untitled step";
+  // A choice's options are listed in full on the card; its dots carry their numbers, which
+  // a column a few pixels wide can show where a long label would be cut.
+  const numbered = node?.type === "choice";
   return (
     <div
       data-testid="graph-node"
@@ -61,7 +68,7 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
       className={`group relative rounded-2xl border bg-white text-left shadow-sm transition-shadow dark:bg-slate-900 ${
         selected ? "border-indigo-500 ring-4 ring-indigo-200 dark:ring-indigo-900" : data.problems ? "border-rose-400 ring-2 ring-rose-100 dark:ring-rose-950" : "border-slate-200 dark:border-slate-700"
       } ${data.highlighted ? "ring-4 ring-amber-300" : ""}`}
-      style={{ width: NODE_W, minHeight: NODE_H }}
+      style={{ width: NODE_W, minHeight: nodeHeight(node) }}
     >
       <Handle type="target" position={Position.Top} className="!h-3 !w-3 !border-2 !border-white !bg-slate-400" />
       <div className="flex items-center justify-between gap-2 px-3 pt-2.5">
@@ -87,13 +94,27 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
         </span>
       </div>
       <p className="line-clamp-2 px-3 pt-1.5 text-[13.5px] leading-snug font-semibold text-slate-900 dark:text-slate-100">{title}</p>
-      <p className="truncate px-3 pt-0.5 pb-7 font-mono text-[10.5px] text-slate-400">{id}</p>
+      <p className={`truncate px-3 pt-0.5 font-mono text-[10.5px] text-slate-400 ${numbered && answers.length ? "pb-1" : "pb-7"}`}>{id}</p>
+      {numbered && answers.length > 0 && (
+        <ol className="space-y-0.5 px-3 pb-8 text-[11px] leading-[15px] text-slate-600 dark:text-slate-300">
+          {answers.map((a, i) => (
+            <li key={a.key} className="flex gap-1.5">
+              <span className="shrink-0 font-mono font-bold" style={{ color: answerColor(a.key) }}>
+                {i + 1}
+              </span>
+              <span data-testid="answer-label" className="min-w-0 break-words">
+                {a.label}
+              </span>
+            </li>
+          ))}
+        </ol>
+      )}
       {answers.length > 0 && (
         <div className="absolute inset-x-0 -bottom-0.5 flex justify-around px-2">
           {answers.map((a, i) => (
             <div key={a.key} className="relative flex flex-col items-center" style={{ width: `${100 / answers.length}%` }}>
               <span className="max-w-full truncate rounded bg-white/90 px-1 text-[10px] font-semibold dark:bg-slate-900/90" style={{ color: answerColor(a.key) }}>
-                {a.label || `#${i + 1}`}
+                {numbered ? i + 1 : a.label || `#${i + 1}`}
               </span>
               <Handle
                 type="source"
@@ -113,10 +134,51 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
 
 const nodeTypes = { step: StepCardNode };
 
+interface RoutedData extends Record<string, unknown> {
+  boxes: Box[];
+  lane: number;
+}
+
+/** An arrow routed around the cards (see route.ts); where no lane is free, the usual one. */
+function RoutedEdge(props: EdgeProps<FlowEdge<RoutedData>>) {
+  const { sourceX, sourceY, targetX, targetY, sourcePosition, targetPosition, data } = props;
+  const routed = useMemo(() => (data ? routeAround({ x: sourceX, y: sourceY }, { x: targetX, y: targetY }, data.boxes, data.lane) : null), [sourceX, sourceY, targetX, targetY, data]);
+  let path: string;
+  let at: { x: number; y: number };
+  if (routed) {
+    path = pathOf(routed);
+    at = labelSpot(routed);
+  } else {
+    const [p, x, y] = getSmoothStepPath({ sourceX, sourceY, sourcePosition, targetX, targetY, targetPosition });
+    path = p;
+    at = { x, y };
+  }
+  return (
+    <BaseEdge
+      id={props.id}
+      path={path}
+      labelX={at.x}
+      labelY={at.y}
+      label={props.label}
+      labelStyle={props.labelStyle}
+      labelBgStyle={props.labelBgStyle}
+      labelBgPadding={props.labelBgPadding}
+      labelBgBorderRadius={props.labelBgBorderRadius}
+      style={props.style}
+      markerEnd={props.markerEnd}
+      interactionWidth={props.interactionWidth}
+    />
+  );
+}
+
+const edgeTypes = { routed: RoutedEdge };
+/** One empty list for large trees, so dragging a card there does not rebuild every arrow. */
+const NO_BOXES: Box[] = [];
+
 function handlesOf(node: TreeNode): NodeHandle[] {
   const answers = node && typeof node === "object" && (NODE_TYPES as string[]).includes(node.type) ? answersOf(node) : [];
   const out: NodeHandle[] = [{ id: null, type: "target", position: Position.Top, x: NODE_W / 2 - 6, y: -6, width: 12, height: 12 }];
-  answers.forEach((a, i) => out.push({ id: a.key, type: "source", position: Position.Bottom, x: ((i + 0.5) * NODE_W) / answers.length - 7, y: NODE_H - 4, width: 14, height: 14 }));
+  answers.forEach((a, i) => out.push({ id: a.key, type: "source", position: Position.Bottom, x: ((i + 0.5) * NODE_W) / answers.length - 7, y: nodeHeight(node) - 4, width: 14, height: 14 }));
   return out;
 }
 
@@ -155,10 +217,10 @@ export function GraphCanvas(props: GraphProps) {
         position: node && typeof node === "object" && node.position ? { x: node.position.x, y: node.position.y } : { x: (i % 8) * 280, y: Math.floor(i / 8) * 160 },
         data: { id, node, isStart: tree.start === id, problems: problemCounts.get(id) || 0, suggestions: suggestionCounts.get(id) || 0, highlighted: highlighted === id },
         selected: selected === id,
-        width: NODE_W,
-        height: NODE_H,
-        // On large trees, handle places known up front spare React Flow from drawing every
-        // card once just to measure them; cards in view are measured as usual.
+        // On large trees, sizes and handle places known up front spare React Flow from
+        // drawing every card once just to measure them; cards in view are measured as usual.
+        width: big ? NODE_W : undefined,
+        height: big ? nodeHeight(node) : undefined,
         handles: big ? handlesOf(node) : undefined,
       })),
     [tree.nodes, tree.start, problemCounts, suggestionCounts, highlighted, selected, big],
@@ -170,21 +232,38 @@ export function GraphCanvas(props: GraphProps) {
   }, []);
   useEffect(() => setNodes(built), [built]);
 
+  // The cards as drawn (measured once React Flow has rendered them), for routing arrows;
+  // keyed by their places and sizes, so selecting a card re-routes nothing.
+  const placed = big ? "" : nodes.map((n) => `${n.position.x},${n.position.y},${n.measured?.width ?? NODE_W},${n.measured?.height ?? nodeHeight(n.data.node)}`).join(";");
+  const boxes = useMemo<Box[]>(
+    () =>
+      placed
+        ? placed.split(";").map((p) => {
+            const [x, y, w, h] = p.split(",").map(Number);
+            return { x1: x, y1: y, x2: x + w, y2: y + h };
+          })
+        : NO_BOXES,
+    [placed],
+  );
+
   const edges = useMemo<FlowEdge[]>(() => {
     const out: FlowEdge[] = [];
     for (const [id, node] of Object.entries(tree.nodes)) {
       if (!node || typeof node !== "object" || !(NODE_TYPES as string[]).includes(node.type)) continue;
-      for (const a of answersOf(node)) {
-        if (!a.target || !(a.target in tree.nodes)) continue;
+      answersOf(node).forEach((a, i) => {
+        if (!a.target || !(a.target in tree.nodes)) return;
         const color = answerColor(a.key);
         out.push({
           id: `${id}|${a.key}`,
           source: id,
           sourceHandle: a.key,
           target: a.target,
-          label: big ? undefined : a.label,
+          // A choice's arrows carry the option's number, as its dot does.
+          label: big ? undefined : node.type === "choice" ? String(i + 1) : a.label,
           reconnectable: true,
-          type: "smoothstep",
+          // Large trees keep the cheap arrows: routing looks at every card for every arrow.
+          type: big ? "smoothstep" : "routed",
+          data: big ? undefined : { boxes, lane: i },
           style: { stroke: color, strokeWidth: 1.75 },
           labelStyle: { fill: color, fontWeight: 600, fontSize: 11 },
           labelBgStyle: { fill: "white" },
@@ -192,10 +271,10 @@ export function GraphCanvas(props: GraphProps) {
           labelBgBorderRadius: 4,
           markerEnd: { type: MarkerType.ArrowClosed, color, width: 16, height: 16 },
         });
-      }
+      });
     }
     return out;
-  }, [tree.nodes, big]);
+  }, [tree.nodes, big, boxes]);
 
   const onNodesChange = useCallback((changes: NodeChange<StepNode>[]) => {
     setNodes((ns) => applyNodeChanges(changes, ns));
@@ -228,8 +307,9 @@ export function GraphCanvas(props: GraphProps) {
 
   useEffect(() => {
     if (!props.focusRequest) return;
-    const n = tree.nodes[props.focusRequest.id];
-    if (n?.position) flow.setCenter(n.position.x + NODE_W / 2, n.position.y + NODE_H / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
+    // Where the card is drawn: a step without a saved position still has a place on the graph.
+    const at = tree.nodes[props.focusRequest.id]?.position || flow.getNode(props.focusRequest.id)?.position;
+    if (at) flow.setCenter(at.x + NODE_W / 2, at.y + NODE_H / 2, { zoom: Math.max(flow.getZoom(), 0.9), duration: 300 });
     // Only a new request moves the view, not every edit of the tree.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.focusRequest]);
@@ -240,6 +320,7 @@ export function GraphCanvas(props: GraphProps) {
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onNodeClick={(_, n) => props.onSelect(n.id)}
         onPaneClick={() => {

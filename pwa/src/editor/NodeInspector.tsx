@@ -129,7 +129,7 @@ export interface InspectorProps {
   onDuplicate: () => void;
   onDelete: () => void;
   onSelect: (id: string) => void;
-  onAdoptSuggestion: (text: string) => void;
+  onAdoptSuggestion: (s: Suggestion) => void;
   /** Groups dismissed at this step in this editor, each offered back with an undo. */
   dismissed: DismissedSuggestion[];
   /** Groups dismissed at this step before (as the server lists them), other than those above. */
@@ -225,7 +225,7 @@ function SuggestionList(props: InspectorProps) {
                 </p>
                 {s.examples.some((e) => e.note) && <p className="mt-1 text-xs text-amber-900 italic dark:text-amber-200">Note: {s.examples.find((e) => e.note)?.note}</p>}
                 <div className="mt-2 flex flex-wrap gap-2">
-                  <Button tone="primary" className={compact} onClick={() => props.onAdoptSuggestion(s.text)}>
+                  <Button tone="primary" className={compact} onClick={() => props.onAdoptSuggestion(s)}>
                     Add as a step before this one
                   </Button>
                   <Button

@@ -11,6 +11,7 @@ import { GraphCanvas } from "./GraphCanvas";
 import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, NODE_TYPES, newNode, removeNode, renameNode, setNode, TYPE_INFO, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
 import { PreviewRun } from "./PreviewRun";
+import { StepSearch } from "./StepSearch";
 import { dismissedAt, withoutGroup, type DismissedSuggestion } from "./suggestions";
 import { useDraft, type SaveState } from "./useDraft";
 import { validateTree, type Problem } from "./validate";
@@ -78,6 +79,7 @@ function TreeSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDo
           <li>Drag an answer's dot onto a step to connect it; drag an arrow's end to reconnect.</li>
           <li>Every path ends in a <b>Resolution</b>. Problems are listed on the right and marked in red.</li>
           <li>Changes save by themselves; <b>Publish</b> makes them available to engineers.</li>
+          <li>Press <kbd>/</kbd> to find a step by its title, id or text.</li>
         </ul>
       </Section>
     </div>
@@ -165,6 +167,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   const [dismissedListing, setDismissedListing] = useState<NodeDismissed[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
   const t0 = useRef(performance.now());
+  const searchBox = useRef<HTMLInputElement>(null);
 
   const problems = useMemo(() => {
     if (!tree) return [];
@@ -235,14 +238,30 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
     },
     [treeId, refreshSuggestions],
   );
-  // A suggestion already turned into a step (same title) is not offered again.
+  // Suggestions adopted in this editor: hidden at once, whatever the server answers and
+  // whatever the new step is renamed to later.
+  const [adopted, setAdopted] = useState<DismissedSuggestion[]>([]);
+  // A suggestion already turned into a step (same title, or adopted here) is not offered again.
   const openSuggestions = useMemo(() => {
     if (!tree) return [];
     const titles = new Set(Object.values(tree.nodes).map((n) => (typeof n?.title === "string" ? n.title.trim().toLowerCase().replace(/\.$/, "") : "")));
+    const handled = (nodeId: string, s: Suggestion) => titles.has(s.text.trim().toLowerCase().replace(/\.$/, "")) || adopted.some((a) => a.node_id === nodeId && a.text_key === s.text_key);
     return suggestions
-      .map((g) => ({ ...g, suggestions: g.suggestions.filter((s) => !titles.has(s.text.trim().toLowerCase().replace(/\.$/, ""))) }))
+      .map((g) => ({ ...g, suggestions: g.suggestions.filter((s) => !handled(g.node_id, s)) }))
       .filter((g) => g.suggestions.length && tree.nodes[g.node_id]);
-  }, [suggestions, tree]);
+  }, [suggestions, tree, adopted]);
+  // Adopting a suggestion settles it on the server as well (a dismissal, which "Show
+  // dismissed" can undo), so renaming the new step later does not bring it back.
+  const adoptSuggestion = useCallback(
+    (nodeId: string, s: Suggestion) => {
+      setAdopted((as) => [...as, { node_id: nodeId, text_key: s.text_key, text: s.text }]);
+      treesApi.dismissSuggestion(treeId, nodeId, s.text_key).then(
+        () => refreshSuggestions(),
+        () => undefined,
+      );
+    },
+    [treeId, refreshSuggestions],
+  );
   const suggestionCounts = useMemo(() => new Map(openSuggestions.map((g) => [g.node_id, g.suggestions.reduce((a, s) => a + s.count, 0)])), [openSuggestions]);
 
   useEffect(() => {
@@ -295,6 +314,9 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
       } else if (mod && e.key.toLowerCase() === "s") {
         e.preventDefault();
         void draft.save();
+      } else if (e.key === "/" && !mod) {
+        e.preventDefault();
+        searchBox.current?.focus();
       }
     };
     window.addEventListener("keydown", onKey);
@@ -326,6 +348,8 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
           </h1>
           <SaveBadge state={draft.state} savedAt={draft.savedAt} error={draft.error} />
         </div>
+        {/* In the toolbar, not over the graph: no card is ever hidden behind it. */}
+        {Object.keys(tree.nodes).length > 0 && <StepSearch ref={searchBox} nodes={tree.nodes} onPick={(id) => select(id, true)} />}
         <div className="flex flex-wrap items-center gap-1.5">
           <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" disabled={!draft.canUndo} onClick={draft.undo} aria-label="Undo" title="Undo (Ctrl+Z)">
             ↶ Undo
@@ -461,7 +485,9 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
                     change((t) => removeNode(t, sel));
                     setSelected(null);
                   }}
-                  onAdoptSuggestion={(text) => {
+                  onAdoptSuggestion={(suggestion) => {
+                    const text = suggestion.text;
+                    adoptSuggestion(sel, suggestion);
                     let created = "";
                     change((t) => {
                       const [t2, id] = insertStepBefore(t, sel, text);

@@ -4,17 +4,44 @@ import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "../data";
 import { Button, Card, Dialog, ErrorBox, Link, Loading } from "../ui/kit";
 import { treesApi, type VersionRow } from "./api";
-import { diffTrees, type FieldChange, type Tree } from "./diff";
+import { diffTrees, textDiff, type FieldChange, type TextPart, type Tree } from "./diff";
 import type { TreeDoc } from "./model";
 
 const DRAFT = 0;
 
-function Change({ c }: { c: FieldChange }) {
+/** One side of a changed text: what stayed as it was, with the words that went (old side)
+ * or came (new side) marked, so a one-word edit in a long body is seen at a glance. */
+function Marked({ parts, side }: { parts: TextPart[]; side: "del" | "add" }) {
   return (
-    <div className="grid gap-1 py-1.5 text-sm sm:grid-cols-[150px_1fr_1fr] sm:gap-3">
+    <>
+      {parts.map((p, i) =>
+        p.op === "same" ? (
+          <span key={i}>{p.text}</span>
+        ) : p.op !== side ? null : side === "del" ? (
+          <del key={i} className="rounded-sm bg-rose-200 text-rose-950 decoration-rose-500 dark:bg-rose-800/70 dark:text-rose-50">
+            {p.text}
+          </del>
+        ) : (
+          <ins key={i} className="rounded-sm bg-emerald-200 text-emerald-950 no-underline dark:bg-emerald-800/70 dark:text-emerald-50">
+            {p.text}
+          </ins>
+        ),
+      )}
+    </>
+  );
+}
+
+function Change({ c }: { c: FieldChange }) {
+  const parts = useMemo(() => (c.old !== null && c.new !== null ? textDiff(c.old, c.new) : null), [c.old, c.new]);
+  return (
+    <div className="grid gap-1 py-1.5 text-sm sm:grid-cols-[150px_1fr_1fr] sm:gap-3" data-testid="diff-field" data-field={c.field}>
       <span className="font-mono text-xs font-semibold text-slate-500">{c.field}</span>
-      <span className="block rounded-md bg-rose-50 px-2 py-1 break-words whitespace-pre-wrap text-rose-900 line-through decoration-rose-300 dark:bg-rose-950/40 dark:text-rose-200">{c.old ?? <i className="no-underline">(none)</i>}</span>
-      <span className="block rounded-md bg-emerald-50 px-2 py-1 break-words whitespace-pre-wrap text-emerald-900 dark:bg-emerald-950/40 dark:text-emerald-200">{c.new ?? <i>(none)</i>}</span>
+      <span className={`block rounded-md bg-rose-50 px-2 py-1 break-words whitespace-pre-wrap text-rose-900 dark:bg-rose-950/40 dark:text-rose-200 ${parts ? "" : "line-through decoration-rose-300"}`} data-side="old">
+        {parts ? <Marked parts={parts} side="del" /> : (c.old ?? <i className="no-underline">(none)</i>)}
+      </span>
+      <span className="block rounded-md bg-emerald-50 px-2 py-1 break-words whitespace-pre-wrap text-emerald-900 dark:bg-emerald-950/40 dark:text-emerald-200" data-side="new">
+        {parts ? <Marked parts={parts} side="add" /> : (c.new ?? <i>(none)</i>)}
+      </span>
     </div>
   );
 }

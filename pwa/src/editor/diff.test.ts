@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { diffTrees, flattenNode, sameNode } from "./diff";
+import { diffTrees, flattenNode, sameNode, textDiff, type TextPart } from "./diff";
 
 const base = () => ({
   title: "Printer offline",
@@ -74,5 +74,58 @@ describe("diffTrees", () => {
     expect(sameNode({ type: "question", title: "x", position: { x: 1, y: 1 } }, { type: "question", title: "x" })).toBe(true);
     expect(sameNode({ type: "question", title: "x" }, { type: "question", title: "y" })).toBe(false);
     expect(sameNode(undefined, { type: "question" })).toBe(false);
+  });
+});
+
+describe("textDiff", () => {
+  const side = (parts: TextPart[], keep: TextPart["op"]) => parts.filter((p) => p.op === "same" || p.op === keep).map((p) => p.text).join("");
+
+  it("marks only the words that changed", () => {
+    expect(textDiff("Restart the spooler", "Restart the print spooler")).toEqual([
+      { op: "same", text: "Restart the " },
+      { op: "add", text: "print " },
+      { op: "same", text: "spooler" },
+    ]);
+    expect(textDiff("Restarted the spooler.", "Restarted the print spooler, twice.")).toEqual([
+      { op: "same", text: "Restarted the " },
+      { op: "add", text: "print " },
+      { op: "same", text: "spooler" },
+      { op: "add", text: ", twice" },
+      { op: "same", text: "." },
+    ]);
+  });
+
+  it("puts a replaced word's deletion before its addition", () => {
+    expect(textDiff("Check port 80 first", "Check port 443 first")).toEqual([
+      { op: "same", text: "Check port " },
+      { op: "del", text: "80" },
+      { op: "add", text: "443" },
+      { op: "same", text: " first" },
+    ]);
+  });
+
+  it("handles empty sides and equal texts", () => {
+    expect(textDiff("", "New text")).toEqual([{ op: "add", text: "New text" }]);
+    expect(textDiff("Old", "")).toEqual([{ op: "del", text: "Old" }]);
+    expect(textDiff("Same.", "Same.")).toEqual([{ op: "same", text: "Same." }]);
+  });
+
+  it("falls back to whole lines for long texts, and still rebuilds both", () => {
+    const a = Array.from({ length: 900 }, (_, i) => `Line ${i} says something about step ${i}.`).join("\n");
+    const b = a.replace("Line 450 says", "Line 450 now says").replace("Line 10 ", "Line ten ");
+    const parts = textDiff(a, b);
+    expect(side(parts, "del")).toBe(a);
+    expect(side(parts, "add")).toBe(b);
+    expect(parts.filter((p) => p.op === "add").map((p) => p.text)).toEqual(["Line ten says something about step 10.\n", "Line 450 now says something about step 450.\n"]);
+    expect(parts.filter((p) => p.op === "del").map((p) => p.text)).toEqual(["Line 10 says something about step 10.\n", "Line 450 says something about step 450.\n"]);
+  });
+
+  it("keeps line breaks and accents as they are", () => {
+    const parts = textDiff("Café\nclosed", "Café\nopen");
+    expect(parts).toEqual([
+      { op: "same", text: "Café\n" },
+      { op: "del", text: "closed" },
+      { op: "add", text: "open" },
+    ]);
   });
 });

@@ -128,3 +128,78 @@ export function sameNode(a: unknown, b: unknown): boolean {
   if (a === undefined || b === undefined) return a === b;
   return compare(flattenNode(a), flattenNode(b)).length === 0;
 }
+
+export interface TextPart {
+  op: "same" | "del" | "add";
+  text: string;
+}
+
+// Words (letters, digits, _), runs of spaces, line breaks and single punctuation marks: a
+// changed word shows as that word, not as the whole sentence.
+const TOKEN = /\r?\n|[^\S\r\n]+|[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu;
+/** Above this many cells the word table would be slow; the diff goes line by line. */
+const MAX_CELLS = 400_000;
+
+function tokens(text: string, byLine: boolean): string[] {
+  return byLine ? text.match(/[^\n]*\n|[^\n]+$/g) || [] : text.match(TOKEN) || [];
+}
+
+function push(out: TextPart[], op: TextPart["op"], text: string): void {
+  if (!text) return;
+  const last = out[out.length - 1];
+  if (last && last.op === op) last.text += text;
+  else out.push({ op, text });
+}
+
+/** A longest-common-subsequence diff of `a` and `b` over tokens, with the common head and
+ * tail trimmed first; the deletions come before the additions at each change. Null when
+ * what is left is too long for the table. */
+function lcsDiff(a: string[], b: string[]): TextPart[] | null {
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const x = a.slice(head, a.length - tail);
+  const y = b.slice(head, b.length - tail);
+  const n = x.length;
+  const m = y.length;
+  if (n * m > MAX_CELLS) return null;
+  const out: TextPart[] = [];
+  push(out, "same", a.slice(0, head).join(""));
+  // lengths[i][j]: the longest common subsequence of x[i:] and y[j:].
+  const lengths = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lengths[i][j] = x[i] === y[j] ? lengths[i + 1][j + 1] + 1 : Math.max(lengths[i + 1][j], lengths[i][j + 1]);
+  let i = 0;
+  let j = 0;
+  let del = "";
+  let add = "";
+  const flush = () => {
+    push(out, "del", del);
+    push(out, "add", add);
+    del = add = "";
+  };
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) {
+      flush();
+      push(out, "same", x[i]);
+      i++;
+      j++;
+    } else if (j >= m || (i < n && lengths[i + 1][j] >= lengths[i][j + 1])) del += x[i++];
+    else add += y[j++];
+  }
+  flush();
+  push(out, "same", a.slice(a.length - tail).join(""));
+  return out;
+}
+
+/** What changed inside a text, word by word (line by line for long texts): the parts in
+ * order, each kept, deleted or added. Joining the kept and deleted parts gives `before`;
+ * the kept and added ones give `after`. */
+export function textDiff(before: string, after: string): TextPart[] {
+  const parts = lcsDiff(tokens(before, false), tokens(after, false)) || lcsDiff(tokens(before, true), tokens(after, true));
+  if (parts) return parts;
+  const out: TextPart[] = [];
+  push(out, "del", before);
+  push(out, "add", after);
+  return out;
+}

@@ -19,6 +19,18 @@ export interface TreeDoc extends Obj {
 
 export const NODE_W = 240;
 export const NODE_H = 96;
+/** Characters of an option's label per line in a card's option list, and a line's height. */
+const OPTION_CHARS = 32;
+const OPTION_LINE = 15;
+
+/** The height a card needs: a choice lists its options in full under the title (a little
+ * more than they take, so that a card never runs into the row below it). */
+export function nodeHeight(node: unknown): number {
+  if (!isObj(node) || node.type !== "choice" || !Array.isArray(node.options)) return NODE_H;
+  let lines = 0;
+  for (const o of node.options) lines += Math.max(1, Math.ceil(((isObj(o) && typeof o.label === "string" ? o.label : "").length + 3) / OPTION_CHARS));
+  return NODE_H + lines * OPTION_LINE + node.options.length * 2 + 8;
+}
 
 export const TYPE_INFO: Record<NodeType, { label: string; hint: string; color: string; ring: string; dot: string }> = {
   question: { label: "Question", hint: "Yes / no", color: "bg-sky-50 text-sky-800 dark:bg-sky-950 dark:text-sky-200", ring: "ring-sky-300", dot: "bg-sky-500" },
@@ -278,11 +290,13 @@ export function layeredLayout(tree: TreeDoc): Record<string, { x: number; y: num
     }
   }
   const out: Record<string, { x: number; y: number }> = {};
-  rows.forEach((row, d) => {
+  let top = 0;
+  for (const row of rows) {
     row.forEach((id, i) => {
-      out[id] = { x: Math.round((i - (row.length - 1) / 2) * (NODE_W + 40)), y: d * (NODE_H + 70) };
+      out[id] = { x: Math.round((i - (row.length - 1) / 2) * (NODE_W + 40)), y: top };
     });
-  });
+    top += Math.max(...row.map((id) => nodeHeight(tree.nodes[id]))) + 70;
+  }
   return out;
 }
 
@@ -290,13 +304,13 @@ function dagreLayout(tree: TreeDoc): Record<string, { x: number; y: number }> {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 40, ranksep: 70, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
-  for (const id of Object.keys(tree.nodes)) g.setNode(id, { width: NODE_W, height: NODE_H });
+  for (const [id, n] of Object.entries(tree.nodes)) g.setNode(id, { width: NODE_W, height: nodeHeight(n) });
   for (const e of edgesOf(tree)) if (e.from !== e.to) g.setEdge(e.from, e.to);
   dagre.layout(g);
   const out: Record<string, { x: number; y: number }> = {};
   for (const id of Object.keys(tree.nodes)) {
     const p = g.node(id);
-    out[id] = { x: Math.round(p.x - NODE_W / 2), y: Math.round(p.y - NODE_H / 2) };
+    out[id] = { x: Math.round(p.x - NODE_W / 2), y: Math.round(p.y - nodeHeight(tree.nodes[id]) / 2) };
   }
   return out;
 }

@@ -496,6 +496,13 @@ function shapeProblems(doc: Obj): Problem[] {
 
 const REQUIRED_ANSWERS: Record<string, string[]> = { question: ["yes", "no"], action: ["done", "failed"] };
 const OPTIONAL_ANSWERS: Record<string, string[]> = { question: [], action: ["skipped"] };
+const ANSWER_LABELS: Record<string, string> = { yes: "Yes", no: "No", done: "Done", failed: "Failed", skipped: "Skipped" };
+// Answers are named as the editor labels them, so a message says where to click rather than
+// which JSON field is wrong: [the answer, its log sentence, the box for its target].
+function answerNames(answer: string): [string, string, string] {
+  const label = ANSWER_LABELS[answer];
+  return [`The answer ${label}`, `The log sentence of ${label}`, `${label} leads to`];
+}
 
 class Checker {
   nodes: Obj;
@@ -528,51 +535,52 @@ class Checker {
     if (typeof value !== "string" || !value) return;
     if (value.length > limit) {
       const n = pyLen(value);
-      if (n > limit) this.add(nodeId, "text_too_long", `\`${field}\` has ${thousands(n)} characters; the limit is ${thousands(limit)}. Shorten it, or move detail into the body, help or links.`);
+      if (n > limit) this.add(nodeId, "text_too_long", `${field} has ${thousands(n)} characters; the limit is ${thousands(limit)}. Shorten it, or move detail into the body, help or links.`);
     }
     if (!value.includes("{{")) return;
     const { good, bad } = scanPlaceholders(value);
-    for (const item of bad) this.add(nodeId, "malformed_placeholder", `\`${field}\` contains ${pyRepr(item.raw)}, which is not a valid placeholder: ${item.reason}. Write {{input.NAME}} or {{client.NAME}}.`);
+    for (const item of bad) this.add(nodeId, "malformed_placeholder", `${field} contains ${pyRepr(item.raw)}, which is not a valid placeholder: ${item.reason}. Write {{input.NAME}} or {{client.NAME}}.`);
     if (nodeId === null) return;
     for (const ph of good) if (ph.namespace === "input") this.inputRefs.push([this.index.get(nodeId)!, field, ph.name, ownVar]);
   }
 
-  edge(nodeId: string, what: string, target: Json, required = true): void {
+  /** Record one answer's target (`what` names the answer, `box` the editor's field for it). */
+  edge(nodeId: string, what: string, target: Json, box: string, required = true): void {
     if (typeof target === "string" && this.index.has(target)) {
       this.succ[this.index.get(nodeId)!].push(this.index.get(target)!);
       return;
     }
     if (blank(target)) {
-      if (required) this.add(nodeId, "missing_next", `${what} does not say which node comes next. Set its \`next\` to the id of the following node.`);
+      if (required) this.add(nodeId, "missing_next", `${what} does not lead to any step yet. Choose the next step under "${box}", or drag from its dot on the graph onto a step.`);
       return;
     }
-    if (typeof target === "string") this.add(nodeId, "dangling_next", `${what} leads to ${pyRepr(target)}, which is not a node in this tree. Point it at an existing node id or create that node.`);
+    if (typeof target === "string") this.add(nodeId, "dangling_next", `${what} leads to ${pyRepr(target)}, which is not a step in this tree (deleted or renamed?). Choose an existing step under "${box}", or create a step with the id ${pyRepr(target)}.`);
   }
 
-  log(nodeId: string, what: string, field: string, value: Json, ownVar = false): void {
-    if (blank(value)) this.add(nodeId, "empty_log", `${what} has no log sentence (\`${field}\`). Write what the engineer did, in the past tense, e.g. "Restarted the print spooler.": exports are built from these sentences.`);
+  log(nodeId: string, field: string, value: Json, ownVar = false): void {
+    if (blank(value)) this.add(nodeId, "empty_log", `${field} is empty. Write what the engineer did, in the past tense, e.g. "Restarted the print spooler.": the exported notes are built from these sentences.`);
     this.text(nodeId, field, value, LIMITS.log, ownVar);
   }
 
   checkTreeFields(): void {
     const doc = this.doc;
     if (blank(doc.title)) this.add(null, "empty_title", 'The tree has no title. Name the symptom an engineer would search for, e.g. "Citrix VDA Not Registering".');
-    this.text(null, "title", doc.title, LIMITS.title);
-    this.text(null, "description", doc.description, LIMITS.description);
-    this.text(null, "category", doc.category, LIMITS.category);
-    asList(doc.tags).forEach((tag, i) => this.text(null, `tags[${i}]`, tag, LIMITS.tag));
+    this.text(null, "The tree title", doc.title, LIMITS.title);
+    this.text(null, "The description", doc.description, LIMITS.description);
+    this.text(null, "The category", doc.category, LIMITS.category);
+    asList(doc.tags).forEach((tag, i) => this.text(null, `Tag ${i + 1}`, tag, LIMITS.tag));
     if (this.ids.length > LIMITS.nodes) this.add(null, "too_many_nodes", `The tree has ${thousands(this.ids.length)} nodes; the limit is ${thousands(LIMITS.nodes)}. Split it into smaller trees, one per symptom.`);
   }
 
   checkStart(): number | null {
     const start = get(this.doc, "start");
     if (blank(start)) {
-      this.add(null, "missing_start", "The tree has no `start`. Set it to the id of the first node an engineer should see.");
+      this.add(null, "missing_start", 'The tree has no first step. Choose the step an engineer should see first under "First step" in the tree settings.');
       return null;
     }
     if (typeof start !== "string") return null;
     if (!this.index.has(start)) {
-      this.add(null, "unknown_start", `\`start\` is ${pyRepr(start)}, which is not a node in this tree. Set it to an existing node id.`);
+      this.add(null, "unknown_start", `The first step is ${pyRepr(start)}, which is not a step in this tree. Choose an existing step under "First step" in the tree settings.`);
       return null;
     }
     return this.index.get(start)!;
@@ -583,10 +591,10 @@ class Checker {
     if (!isObj(node)) return;
     const kind = typeof node.type === "string" ? node.type : null;
     if (blank(get(node, "title"))) this.add(nodeId, "empty_title", "The step has no title. Say in a few words what the engineer checks or does.");
-    this.text(nodeId, "title", get(node, "title"), LIMITS.title);
-    this.text(nodeId, "body", get(node, "body"), LIMITS.body);
-    this.text(nodeId, "help", get(node, "help"), LIMITS.help);
-    this.text(nodeId, "warning", get(node, "warning"), LIMITS.warning);
+    this.text(nodeId, "The title", get(node, "title"), LIMITS.title);
+    this.text(nodeId, "The body", get(node, "body"), LIMITS.body);
+    this.text(nodeId, "The help", get(node, "help"), LIMITS.help);
+    this.text(nodeId, "The warning", get(node, "warning"), LIMITS.warning);
     this.checkLinks(nodeId, node);
     this.checkCommands(nodeId, node);
     if (kind === "question" || kind === "action") this.checkAnswers(nodeId, node, kind);
@@ -612,10 +620,10 @@ class Checker {
       const title = get(link, "title");
       const url = get(link, "url");
       if (blank(title)) this.add(nodeId, "empty_label", `Link ${i + 1} has no title. Say what the engineer will find there, e.g. "Microsoft: DNS troubleshooting".`);
-      this.text(nodeId, `links[${i}].title`, title, LIMITS.label);
+      this.text(nodeId, `The title of link ${i + 1}`, title, LIMITS.label);
       if (typeof url === "string" || isNone(url)) {
         if (!isHttpsUrl(typeof url === "string" ? url : "")) this.add(nodeId, "link_not_https", `Link ${i + 1} (${pyRepr(url)}) is not an https:// address. Use the https address of the page (open it in a browser and copy it).`);
-        this.text(nodeId, `links[${i}].url`, url, LIMITS.url);
+        this.text(nodeId, `The URL of link ${i + 1}`, url, LIMITS.url);
       }
     });
   }
@@ -624,7 +632,7 @@ class Checker {
     asList(get(node, "commands")).forEach((command, i) => {
       if (!isObj(command)) return;
       if (blank(get(command, "text"))) this.add(nodeId, "empty_command", `Command ${i + 1} has no text. Enter the command to run, or remove the empty command.`);
-      this.text(nodeId, `commands[${i}].text`, get(command, "text"), LIMITS.command);
+      this.text(nodeId, `Command ${i + 1}`, get(command, "text"), LIMITS.command);
     });
   }
 
@@ -636,16 +644,16 @@ class Checker {
     const nxt = asObj(rawNext);
     const log = asObj(rawLog);
     for (const answer of REQUIRED_ANSWERS[kind]) {
-      const what = `Answer \`${answer}\``;
-      this.edge(nodeId, what, get(nxt, answer), nxtOk);
-      if (logOk) this.log(nodeId, what, `log.${answer}`, get(log, answer));
+      const [what, field, box] = answerNames(answer);
+      this.edge(nodeId, what, get(nxt, answer), box, nxtOk);
+      if (logOk) this.log(nodeId, field, get(log, answer));
     }
     for (const answer of OPTIONAL_ANSWERS[kind]) {
-      const what = `Answer \`${answer}\``;
+      const [what, field, box] = answerNames(answer);
       if (!blank(get(nxt, answer))) {
-        this.edge(nodeId, what, get(nxt, answer));
-        if (logOk) this.log(nodeId, what, `log.${answer}`, get(log, answer));
-      } else this.text(nodeId, `log.${answer}`, get(log, answer), LIMITS.log);
+        this.edge(nodeId, what, get(nxt, answer), box);
+        if (logOk) this.log(nodeId, field, get(log, answer));
+      } else this.text(nodeId, field, get(log, answer), LIMITS.log);
     }
   }
 
@@ -659,41 +667,40 @@ class Checker {
     options.forEach((option, i) => {
       if (!isObj(option)) return;
       const optionId = get(option, "id");
-      let name = `Option ${i + 1}`;
+      const name = `Option ${i + 1}`;
       if (blank(optionId)) this.add(nodeId, "empty_option_id", `Option ${i + 1} has no id. Give it a short id, unique in this step, e.g. \`event-1002\`.`);
       else if (typeof optionId === "string") {
-        name = `Option \`${optionId}\``;
         if (seen.has(optionId)) this.add(nodeId, "duplicate_option_id", `Two options have the id ${pyRepr(optionId)}; sessions record the id, so they could not be told apart. Rename one of them.`);
         seen.add(optionId);
         const n = pyLen(optionId);
         if (n > LIMITS.option_id) this.add(nodeId, "text_too_long", `Option id ${pyRepr(cpSlice(optionId, 0, 20))}... has ${n} characters; the limit is ${LIMITS.option_id}. Use a shorter id.`);
       }
       if (blank(get(option, "label"))) this.add(nodeId, "empty_label", `Option ${i + 1} has no label. Write the answer as the engineer will see it.`);
-      this.text(nodeId, `options[${i}].label`, get(option, "label"), LIMITS.label);
-      this.edge(nodeId, name, get(option, "next"));
-      this.log(nodeId, name, `options[${i}].log`, get(option, "log"));
+      this.text(nodeId, `The label of option ${i + 1}`, get(option, "label"), LIMITS.label);
+      this.edge(nodeId, name, get(option, "next"), `${name} leads to`);
+      this.log(nodeId, `The log sentence of option ${i + 1}`, get(option, "log"));
     });
   }
 
   checkInput(nodeId: string, node: Obj): void {
     const variable = get(node, "variable");
     if (blank(variable) || (typeof variable === "string" && !VARIABLE_RE.test(variable)))
-      this.add(nodeId, "invalid_variable_name", `\`variable\` is ${pyRepr(variable)}. Name the value so later steps can use it as {{input.NAME}}: letters, digits and _, not starting with a digit, e.g. \`vda_name\`.`);
+      this.add(nodeId, "invalid_variable_name", (blank(variable) ? "The input does not name its value. " : `The variable ${pyRepr(variable)} is not a usable name. `) + 'Under "Variable", name the value so later steps can use it as {{input.NAME}}: letters, digits and _, not starting with a digit, e.g. vda_name.');
     else if (typeof variable === "string") this.genVar[this.index.get(nodeId)!] = variable;
     const save = get(node, "save_to_client");
-    if (typeof save === "string" && !VARIABLE_RE.test(save)) this.add(nodeId, "invalid_variable_name", `\`save_to_client\` is ${pyRepr(save)}, which is not a valid client field name. Use letters, digits and _, e.g. \`vdas\`, or remove it.`);
-    this.edge(nodeId, "The input", get(node, "next"));
-    this.log(nodeId, "The input", "log", get(node, "log"), true);
+    if (typeof save === "string" && !VARIABLE_RE.test(save)) this.add(nodeId, "invalid_variable_name", `"Save to client field" is ${pyRepr(save)}, which is not a valid client field name. Use letters, digits and _, e.g. vdas, or clear it.`);
+    this.edge(nodeId, "The input", get(node, "next"), "Continue leads to");
+    this.log(nodeId, "The log sentence", get(node, "log"), true);
   }
 
   checkResolution(nodeId: string, node: Obj): void {
     this.isResolution[this.index.get(nodeId)!] = true;
-    if (isNone(get(node, "outcome"))) this.add(nodeId, "invalid_outcome", `The resolution has no \`outcome\`. Set it to one of: ${OUTCOMES.join(", ")}.`);
-    if (blank(get(node, "summary"))) this.add(nodeId, "missing_summary", "The resolution has no `summary`. Say how the case ends; it opens the exported notes.");
-    if (get(node, "outcome") === "escalated" && blank(get(node, "handover"))) this.add(nodeId, "missing_handover", "An escalation needs a `handover`: what the next tier must know and what was already ruled out.");
-    this.text(nodeId, "summary", get(node, "summary"), LIMITS.summary);
-    this.text(nodeId, "root_cause", get(node, "root_cause"), LIMITS.root_cause);
-    this.text(nodeId, "handover", get(node, "handover"), LIMITS.handover);
+    if (isNone(get(node, "outcome"))) this.add(nodeId, "invalid_outcome", 'The resolution has no outcome. Choose Resolved, Escalated or Unresolved under "Outcome".');
+    if (blank(get(node, "summary"))) this.add(nodeId, "missing_summary", 'The resolution has no summary. Under "Summary", say how the case ends; it opens the exported notes.');
+    if (get(node, "outcome") === "escalated" && blank(get(node, "handover"))) this.add(nodeId, "missing_handover", 'An escalation needs a handover. Under "Handover", write what the next tier must know and what was already ruled out.');
+    this.text(nodeId, "The summary", get(node, "summary"), LIMITS.summary);
+    this.text(nodeId, "The root cause", get(node, "root_cause"), LIMITS.root_cause);
+    this.text(nodeId, "The handover", get(node, "handover"), LIMITS.handover);
   }
 
   reachableFrom(start: number): boolean[] {
@@ -733,7 +740,7 @@ class Checker {
     const reach = start !== null ? this.reachableFrom(start) : null;
     if (reach)
       reach.forEach((seen, i) => {
-        if (!seen) this.add(ids[i], "unreachable", `No path from the start node ${pyRepr(ids[start!])} leads here. Connect an answer of another step to it, or delete it.`);
+        if (!seen) this.add(ids[i], "unreachable", `No path from the first step ${pyRepr(ids[start!])} leads here. Connect an answer of another step to it, or delete it.`);
       });
     const ok = this.reachesResolution();
     const enteredFromGood = ids.map(() => false);
@@ -747,7 +754,7 @@ class Checker {
     for (let i = 0; i < ids.length; i++) {
       if (ok[i]) continue;
       const report = reach !== null ? reach[i] && (i === start || enteredFromGood[i]) : enteredFromGood[i] || !hasPred[i];
-      if (report) this.add(ids[i], "no_resolution_reachable", "No resolution can be reached from this step: every path from here stops at an answer without a valid `next` or loops without an exit. Lead at least one answer (here or further on) to a resolution node.");
+      if (report) this.add(ids[i], "no_resolution_reachable", "No resolution can be reached from this step: every path from here stops at an answer that leads nowhere, or loops without a way out. Lead at least one answer (here or further on) to a resolution step.");
     }
     if (reach) this.checkVariables(reach);
   }
@@ -781,9 +788,9 @@ class Checker {
         hint = `It is asked only in ${where.slice(0, 3).map(pyRepr).join(", ")}, which no path passes before this step. Move that input earlier, or add one on the way here.`;
       } else {
         const known = [...definedAnywhere.keys()].sort(pyCompare);
-        hint = `No input node asks for \`${name}\`. Add an input node with variable \`${name}\` before this step, or fix the name` + (known.length ? ` (known: ${known.slice(0, 10).join(", ")}).` : ".");
+        hint = `No input step asks for ${name}. Add an input step with the variable ${name} before this step, or fix the name` + (known.length ? ` (known: ${known.slice(0, 10).join(", ")}).` : ".");
       }
-      this.add(ids[i], "unknown_variable", `\`${field}\` uses {{input.${name}}}, which is not known here. ${hint}`);
+      this.add(ids[i], "unknown_variable", `${field} uses {{input.${name}}}, which is not known here. ${hint}`);
     }
   }
 

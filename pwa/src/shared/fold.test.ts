@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { compareCodePoints, fill, foldSession } from "./fold";
+import { answerLeadsSomewhere, compareCodePoints, fill, foldSession } from "./fold";
 import { encodeUlid, ulid, ulidTime } from "./ulid";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -97,5 +97,20 @@ describe("ulid", () => {
     const ids = Array.from({ length: 50 }, () => ulid(1732600000000));
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("answerLeadsSomewhere", () => {
+  const nodes = { a: {}, b: {} };
+  it("offers an action's answer only when it names a step of the tree", () => {
+    const action = { type: "action", next: { done: "a", failed: "missing", skipped: null } };
+    expect(answerLeadsSomewhere(action, "done", nodes)).toBe(true);
+    expect(answerLeadsSomewhere(action, "failed", nodes)).toBe(false);
+    expect(answerLeadsSomewhere(action, "skipped", nodes)).toBe(false);
+    expect(answerLeadsSomewhere({ type: "action", next: { done: "a" } }, "skipped", nodes)).toBe(false);
+  });
+  it("reads a plain next as every answer's, like the fold", () => {
+    expect(answerLeadsSomewhere({ type: "action", next: "b" }, "skipped", nodes)).toBe(true);
+    expect(answerLeadsSomewhere({ type: "resolution" }, "done", nodes)).toBe(false);
   });
 });

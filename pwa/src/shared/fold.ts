@@ -561,6 +561,14 @@ function answerStep(node: unknown, ev: Obj, draft: unknown): BareStep | null {
   };
 }
 
+/** Whether answering `answer` at `node` would move the session on: the fold ignores an
+ * answer that names no next step or one missing from the tree (an action whose author left
+ * "skipped" unconnected does not offer a skip), so the runner offers only these. */
+export function answerLeadsSomewhere(node: unknown, answer: string, nodes: unknown): boolean {
+  const step = answerStep(node, { node_id: "", answer }, null);
+  return step !== null && isObj(nodes) && has(nodes, step.next_node);
+}
+
 /** An answer's entry in a per-answer object; a plain value applies to every answer. */
 function pick(mapping: unknown, answer: string): unknown {
   if (isObj(mapping)) return own(mapping, answer);

@@ -5,7 +5,7 @@ import { useSession } from "../../data/hooks";
 import { addEvent, editHeader } from "../../data/sessions";
 import { browserTimers, ThrottledSaver } from "../../data/throttle";
 import { sessionRights, type SessionRights } from "../../shared/access";
-import type { SessionState } from "../../shared/fold";
+import { answerLeadsSomewhere, type SessionState } from "../../shared/fold";
 import { navigate } from "../../router";
 import { Button, ErrorBox, identifierField, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
 import { NotesBox, type NotesBoxHandle } from "./NotesBox";
@@ -113,6 +113,8 @@ export function SessionRunner({ sid }: { sid: string }) {
   const bundle = session.data?.bundle;
   const tree = bundle?.tree as { nodes?: Record<string, TreeNode>; title?: string } | null | undefined;
   const node = state && tree?.nodes ? tree.nodes[state.current_node] : undefined;
+  // A skip the author left unconnected would be ignored by the fold: it is not offered.
+  const canSkip = node?.type === "action" && answerLeadsSomewhere(node, "skipped", tree?.nodes);
   const running = state?.status === "in_progress";
   const header0 = bundle?.header;
   const account = signin?.account;
@@ -256,12 +258,12 @@ export function SessionRunner({ sid }: { sid: string }) {
       if (/^[1-9]$/.test(k)) {
         const i = Number(k) - 1;
         if (node.type === "choice" && node.options && node.options[i]) return void answer(node.options[i].id);
-        if (node.type === "action" && i < 3) return void answer(["done", "failed", "skipped"][i]);
+        if (node.type === "action" && (i < 2 || (i === 2 && canSkip))) return void answer(["done", "failed", "skipped"][i]);
       }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [dialog, node, running, canWrite, stepping, answer, back, sid]);
+  }, [dialog, node, canSkip, running, canWrite, stepping, answer, back, sid]);
 
   if (session.loading) return <Loading label="Opening the session…" />;
   if (session.error || !bundle) {
@@ -425,9 +427,11 @@ export function SessionRunner({ sid }: { sid: string }) {
                   <Button className="min-h-12 px-2 text-rose-700 dark:text-rose-300" disabled={!armed} data-answer="failed" onClick={() => void answer("failed")}>
                     Didn't work <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">2</kbd>
                   </Button>
-                  <Button className="min-h-12 px-2" disabled={!armed} data-answer="skipped" onClick={() => void answer("skipped")}>
-                    Skip <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">3</kbd>
-                  </Button>
+                  {canSkip && (
+                    <Button className="min-h-12 px-2" disabled={!armed} data-answer="skipped" onClick={() => void answer("skipped")}>
+                      Skip <kbd className="hidden rounded bg-slate-100 px-1.5 font-mono text-xs text-slate-600 sm:inline dark:bg-slate-700 dark:text-slate-300">3</kbd>
+                    </Button>
+                  )}
                 </div>
               )}
               {node.type === "input" && (
