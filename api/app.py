@@ -29,9 +29,11 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         from .backups.tasks import start_scheduler, stop_scheduler  # noqa: PLC0415
+        from .exports.sandbox import close_pool  # noqa: PLC0415
 
         start_scheduler(app.state.ctx)
         yield
+        close_pool(app.state.ctx)
         stop_scheduler(app.state.ctx)
         registry = app.state.ctx.extras.get("index_registry")
         if registry is not None:

@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     backup_keep: int = Field(7, ge=1)  # snapshots kept; older ones are deleted after a run
     backup_cron: str = "30 2 * * *"  # UTC, crontab syntax
 
+    # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
+    # each render bounded in time, loop iterations, output and memory.
+    template_workers: int = Field(2, ge=1, le=32)
+    template_render_seconds: float = Field(3.0, gt=0, le=120)
+    template_max_loop_iterations: int = Field(250_000, ge=1_000)
+    template_max_output_chars: int = Field(2_000_000, ge=10_000)  # beyond embedded images
+    template_memory_mb: int = Field(512, ge=128)
+
     pwa_dist: Path | None = None  # built PWA to serve at /; default: pwa/dist beside the code
     log_level: str = "info"
 
