@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sync.http import SyncFirst
 
+from .core.body_limit import BodyLimitMiddleware
 from .core.context import AppContext
 from .core.errors import install_error_handlers
 from .settings import Settings, get_settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
                   lifespan=lifespan)
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
 
     from . import features  # noqa: PLC0415  (the one list of feature routers)
 
