@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     # revoking the sign-in: the first answer was lost (one bar of signal) or two tabs
     # refreshed at once. Any other reuse still revokes. 0 turns the grace off.
     refresh_retry_grace_seconds: float = Field(default=60.0, ge=0, le=600)
-    login_max_failures_per_account: int = 5
+    # Failed sign-ins (and wrong current passwords) lock an account only for the address they
+    # came from; an address failing on many accounts is locked for all of them.
+    login_max_failures_per_account: int = 5  # one account, from one address
     login_max_failures_per_address: int = 20
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 60
