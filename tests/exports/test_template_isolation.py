@@ -170,10 +170,12 @@ def test_sigterm_during_a_flood_stops_the_server_promptly(tmp_path):
     srv = ServerProcess(tmp_path / "srv", env={"BRANCHLINE_TEMPLATE_RENDER_SECONDS": "60"}).start()
     try:
         with httpx.Client(base_url=srv.url, timeout=30) as http:
-            owner = Tenant(http)
-        pool, futures = _flood(srv.url, owner.headers, SLOW * 10, count=10)
-        # The first answers (429: the others are rendering or waiting) mean the flood is in.
-        wait_until(lambda: any(f.done() for f in futures), timeout=30, message="the flood to be under way")
+            tenants = [Tenant(http), Tenant(http)]
+        # The original attack, from two teams, plus a few renders that would run for minutes.
+        floods = [flood for t in tenants for flood in (_flood(srv.url, t.headers, NESTED_LOOPS, count=20),
+                                                       _flood(srv.url, t.headers, SLOW * 10, count=2))]
+        wait_until(lambda: _runnable_threads(_family(srv.proc.pid)) >= 2, timeout=30,
+                   message="the flood to be rendering")
         started = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
         try:
@@ -181,6 +183,7 @@ def test_sigterm_during_a_flood_stops_the_server_promptly(tmp_path):
         except subprocess.TimeoutExpired:
             pytest.fail("the server ignored SIGTERM for 10 s during a template flood")
         assert time.monotonic() - started < 10
-        pool.shutdown(wait=True)
+        for pool, _futures in floods:
+            pool.shutdown(wait=True)
     finally:
         srv.kill()
