@@ -187,3 +187,22 @@ def test_sigterm_during_a_flood_stops_the_server_promptly(tmp_path):
             pool.shutdown(wait=True)
     finally:
         srv.kill()
+
+
+def test_a_template_that_only_misbehaves_on_a_real_session_is_stopped_at_export(http, tenant):
+    # Harmless on the sample sessions it is tried on when saved; on this ticket it would loop
+    # for hours. The export is still answered in time, with the built-in template.
+    from tests.sessions.test_sessions_api import publish_tree, start  # noqa: PLC0415
+
+    source = '{% if m.ticket == "T-LOOP" %}' + NESTED_LOOPS + "{% endif %}" + SLOW.replace(
+        "{{", '{% if m.ticket == "T-SLOW" %}{{').replace("}}", "}}{% endif %}")
+    r = http.put("/api/v1/export-templates/html", headers=tenant.headers, json={"source": source})
+    assert r.status_code == 200, r.text
+    tree_id = publish_tree(http, tenant)
+    for ticket in ("T-LOOP", "T-SLOW"):
+        sid = start(http, tenant, tree_id, ticket=ticket)["session_id"]
+        started = time.monotonic()
+        r = http.get(f"/api/v1/sessions/{sid}/export", headers=tenant.headers, params={"format": "html"})
+        assert r.status_code == 200, r.text
+        assert r.headers["X-Branchline-Template"].startswith("built-in"), ticket
+        assert ticket in r.text and time.monotonic() - started < 10
