@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ class SandboxBusy(TooManyRequests):
 
 def _worker_main(conn, memory_mb: int) -> None:
     """Serve render requests on `conn` until it closes. Runs in the child process."""
+    # Ctrl+C in a terminal reaches the whole process group: the server ends its workers
+    # itself, so a worker does not print a KeyboardInterrupt of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(10)
     except OSError:
