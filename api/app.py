@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from sync.http import SyncFirst
 
+from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.errors import install_error_handlers
@@ -30,9 +31,11 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         from .backups.tasks import start_scheduler, stop_scheduler  # noqa: PLC0415
+        from .exports.sandbox import close_pool  # noqa: PLC0415
 
         start_scheduler(app.state.ctx)
         yield
+        close_pool(app.state.ctx)
         stop_scheduler(app.state.ctx)
         registry = app.state.ctx.extras.get("index_registry")
         if registry is not None:
@@ -43,6 +46,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
                   lifespan=lifespan)
     app.state.ctx = ctx or AppContext.create(settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware)
 
     from . import features  # noqa: PLC0415  (the one list of feature routers)
 

@@ -64,7 +64,9 @@ class Settings(BaseSettings):
     # revoking the sign-in: the first answer was lost (one bar of signal) or two tabs
     # refreshed at once. Any other reuse still revokes. 0 turns the grace off.
     refresh_retry_grace_seconds: float = Field(default=60.0, ge=0, le=600)
-    login_max_failures_per_account: int = 5
+    # Failed sign-ins (and wrong current passwords) lock an account only for the address they
+    # came from; an address failing on many accounts is locked for all of them.
+    login_max_failures_per_account: int = 5  # one account, from one address
     login_max_failures_per_address: int = 20
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 60
@@ -87,6 +89,14 @@ class Settings(BaseSettings):
     backup_dir: Path | None = None  # default: {data_dir}/backups
     backup_keep: int = Field(7, ge=1)  # snapshots kept; older ones are deleted after a run
     backup_cron: str = "30 2 * * *"  # UTC, crontab syntax
+
+    # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
+    # each render bounded in time, loop iterations, output and memory.
+    template_workers: int = Field(2, ge=1, le=32)
+    template_render_seconds: float = Field(3.0, gt=0, le=120)
+    template_max_loop_iterations: int = Field(250_000, ge=1_000)
+    template_max_output_chars: int = Field(2_000_000, ge=10_000)  # beyond embedded images
+    template_memory_mb: int = Field(512, ge=128)
 
     pwa_dist: Path | None = None  # built PWA to serve at /; default: pwa/dist beside the code
     log_level: str = "info"

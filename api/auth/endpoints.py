@@ -55,9 +55,13 @@ def me(principal: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
     user = users.get_user(ctx.system, principal.tenant_id, principal.user_id)
     root = f"{public_base(ctx, request)}/sync/{principal.tenant_id}/"
     dbs = tenants.list_tenant_databases(ctx.store, principal.tenant_id)
+    if user:
+        # The account's recent lockouts (repeated wrong passwords), so its owner learns of them.
+        shown = {**users.public_user(user), "security_events": user.get("security_events", [])}
+    else:
+        shown = {"id": principal.user_id, "kind": principal.kind, "display_name": principal.extra.get("display_name")}
     return {
-        "user": users.public_user(user) if user else {"id": principal.user_id, "kind": principal.kind,
-                                                        "display_name": principal.extra.get("display_name")},
+        "user": shown,
         "tenant": {"id": tenant["tenant_id"], "name": tenant["name"]},
         "role": principal.role,
         "sync": {"root": root, "databases": {name: root + name for name in dbs}},

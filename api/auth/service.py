@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import threading
 import time
 from typing import Any
@@ -12,7 +13,7 @@ from sync.access import ROLES, Principal
 from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
 
 from ..core.context import AppContext
-from ..core.docs import get_or_none, save
+from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.ids import new_id
 from ..core.timeutil import iso
 from ..tenants import repository as tenants
@@ -20,6 +21,12 @@ from ..users import repository as users
 from . import tokens
 from .passwords import burn_verify_time, check_password_policy, hash_password, verify_password
 from .throttle import LoginThrottle, build_throttle
+
+
+log = logging.getLogger("branchline.auth")
+
+# The newest security events kept on an account (`security_events`, oldest first).
+MAX_SECURITY_EVENTS = 20
 
 
 def throttle(ctx: AppContext) -> LoginThrottle:
@@ -153,13 +160,42 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
     else:
         ok = verify_password(user["password_hash"], password or "")
     if not ok:
-        limiter.failure(email_n, address)
+        failed_attempt(ctx, user, email_n, address, "sign_in_locked")
         raise Unauthorized("The e-mail or password is wrong. Check both and try again.")
     if not user.get("active", True):
         raise Forbidden("This account is deactivated. Ask an admin of your team to reactivate it.",
                         error="forbidden")
-    limiter.success(email_n)
+    limiter.success(email_n, address)
     return token_pair(ctx, user)
+
+
+def failed_attempt(ctx: AppContext, user: dict | None, account: str, address: str | None, kind: str) -> None:
+    """Count a wrong password for `account` from `address`; when that locks the account for
+    that address, tell its owner: a log line, and an entry in the account's
+    `security_events` (shown to the user in /me and to admins in /users/{id})."""
+    locked_for = throttle(ctx).failure(account, address)
+    if locked_for is None or user is None:
+        return
+    log.warning("%s: %s (tenant %s) locked for %d s for address %s after repeated wrong passwords",
+                kind, user["user_id"], user["tenant_id"], locked_for, address or "unknown")
+    record_security_event(ctx, user["tenant_id"], user["user_id"], {
+        "type": kind, "at": iso(), "address": address, "locked_seconds": locked_for,
+        "failures": ctx.settings.login_max_failures_per_account})
+
+
+def record_security_event(ctx: AppContext, tenant_id: str, user_id: str, event: dict[str, Any]) -> None:
+    """Append `event` to the account's `security_events`, keeping the newest few."""
+    def attempt() -> None:
+        user = users.get_user(ctx.system, tenant_id, user_id)
+        if user is None:
+            return
+        user["security_events"] = [*user.get("security_events", []), event][-MAX_SECURITY_EVENTS:]
+        users.update_user(ctx.system, user)
+
+    try:
+        retry_on_conflict(attempt, busy="The account is being changed; the security event was not recorded.")
+    except Conflict:
+        log.warning("security event for %s not recorded (conflicting writes): %s", user_id, event)
 
 
 def _revoke_family(ctx: AppContext, tenant_id: str, family: str) -> None:
@@ -395,9 +431,9 @@ def _principal_for_basic(ctx: AppContext, username: str, password: str, address:
     if user is None or not verify_password(user["password_hash"], password):
         if user is None:
             burn_verify_time(password)
-        limiter.failure(email_n, address)
+        failed_attempt(ctx, user, email_n, address, "sign_in_locked")
         raise Unauthorized("The e-mail or password is wrong.")
-    limiter.success(email_n)
+    limiter.success(email_n, address)
     with _basic_lock:
         if len(_basic_cache) > 10_000:
             _basic_cache.clear()

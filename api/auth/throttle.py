@@ -1,4 +1,11 @@
-"""Throttling of failed sign-ins, per account and per client address.
+"""Throttling of failed sign-ins, per (account, client address) and per client address.
+
+Counting per account alone let anyone lock a victim out from anywhere: five wrong passwords
+for their e-mail, and the victim's right password was refused too. So an account is only
+locked for the address its failures came from (`pair:` keys), and an address that fails on
+many accounts is locked for all of them (`addr:` keys); the owner signing in from elsewhere
+is never refused. Each lockout of a pair is reported to the caller (`failure` answers it) so
+the sign-in code can tell the account's owner.
 
 The counting rules are small pure functions over a `Window` (the recent failures of one key
 and the end of its lockout). Where the windows live is a `Counters` backend:
@@ -210,7 +217,8 @@ def _window_of(doc: dict[str, Any] | None) -> Window | None:
 # --- the throttle -------------------------------------------------------------------------
 
 class LoginThrottle:
-    """Failed sign-ins counted per account and per address, over a `Counters` backend."""
+    """Failed sign-ins counted per (account, address) and per address, over a `Counters`
+    backend. `per_account` is the limit of one account from one address."""
 
     def __init__(self, *, per_account: int, per_address: int, window_s: float, lockout_s: float,
                  clock: Callable[[], float] = time.monotonic,
@@ -224,38 +232,52 @@ class LoginThrottle:
         self._next_sweep = clock() + window_s
         self._sweep_lock = threading.Lock()
 
+    @staticmethod
+    def pair_key(account: str, address: str | None) -> str:
+        # No address (a client the server cannot place): all such clients share one count.
+        return f"pair:{account.lower()}|{address or ''}"
+
     def _keys(self, account: str | None, address: str | None) -> list[tuple[str, int]]:
         keys = []
         if account:
-            keys.append((f"acct:{account.lower()}", self.per_account))
+            keys.append((self.pair_key(account, address), self.per_account))
         if address:
             keys.append((f"addr:{address}", self.per_address))
         return keys
 
     def check(self, account: str | None, address: str | None) -> None:
-        """Raise 429 with Retry-After when the account or the address is locked out."""
+        """Raise 429 with Retry-After when this account is locked for this address, or the
+        address is locked altogether."""
         now = self._clock()
         for key, _limit in self._keys(account, address):
             wait = retry_after(self.counters.read(key), now)
             if wait is not None:
-                what = "this account" if key.startswith("acct:") else "your address"
+                what = "this account from your address" if key.startswith("pair:") else "your address"
                 raise TooManyRequests(
-                    f"Too many failed sign-ins for {what}. Wait {wait} seconds and try again, "
+                    f"Too many failed attempts for {what}. Wait {wait} seconds and try again, "
                     "or ask an admin to reset the password.",
                     headers={"Retry-After": str(wait)},
                 )
 
-    def failure(self, account: str | None, address: str | None) -> None:
-        """Count one failed sign-in against the account and the address."""
+    def failure(self, account: str | None, address: str | None) -> int | None:
+        """Count one failure against the account from this address, and against the address.
+        Answers how many seconds the account is now locked for from this address when this
+        failure locked it (None otherwise)."""
         now = self._clock()
+        locked = None
         for key, limit in self._keys(account, address):
             self.counters.update(key, self._failure_change(now, limit))
+            if key.startswith("pair:"):
+                locked = retry_after(self.counters.read(key), now)
         self._maybe_sweep(now)
+        return locked
 
-    def success(self, account: str | None) -> None:
-        """A correct password: the account's failures and lockout are forgotten."""
+    def success(self, account: str | None, address: str | None) -> None:
+        """A correct password: the failures of this account from this address are forgotten
+        (the address's own count stays: a sign-in to the attacker's own account must not
+        reset the guessing on others')."""
         if account:
-            self.counters.update(f"acct:{account.lower()}", lambda _w: None)
+            self.counters.update(self.pair_key(account, address), lambda _w: None)
 
     def _failure_change(self, now: float, limit: int) -> Change:
         def change(w: Window | None) -> Window:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.deps import AdminDep, CtxDep, PrincipalDep
+from ..core.disconnect import run_until_disconnected
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -31,7 +32,7 @@ OptionQuery = Annotated[bool | None, Query()]
 @router.get("/sessions/{session_id}/export", response_class=Response,
             responses={200: {"content": {"text/markdown": {}, "text/plain": {}, "text/html": {},
                                          "application/pdf": {}, "application/json": {}}}})
-def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep,
+async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
                    format: Annotated[Format, Query(description="The export format.")] = "markdown",  # noqa: A002
                    notes: Annotated[bool | None, Query(description="Include notes (tenant default when left out).")] = None,
                    timestamps: Annotated[bool | None, Query(description="Show each step's time.")] = None,
@@ -47,9 +48,11 @@ def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep,
     `json` is the export model plus the folded state; `connectwise` is a ConnectWise PSA
     internal note plus time-entry fields (hours from the session timer, the summary as
     resolution text). Options left out take the tenant's defaults (`/export-settings`).
+    A tenant template gets a few seconds to render (then the built-in one is used, and
+    `X-Branchline-Template` says so); 429 when too many of the team's renders are waiting.
     """
-    result = service.export_session(ctx, who, session_id, format,
-                                     _overrides(notes, timestamps, undone, attachments))
+    result = await run_until_disconnected(request, service.export_session, ctx, who, session_id, format,
+                                          _overrides(notes, timestamps, undone, attachments))
     headers = {"Content-Disposition": f'attachment; filename="{result.filename}"'}
     if format == "html":
         headers.update(_HTML_HEADERS)
@@ -60,12 +63,12 @@ def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep,
 
 @router.get("/sessions/{session_id}/export/preview", response_class=Response,
             responses={200: {"content": {"text/html": {}}}})
-def preview_export(session_id: str, who: PrincipalDep, ctx: CtxDep,
+async def preview_export(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
                    notes: OptionQuery = None, timestamps: OptionQuery = None, undone: OptionQuery = None,
                    attachments: OptionQuery = None) -> Response:
     """The HTML export shown inline, for a preview before downloading or pasting."""
-    result = service.export_session(ctx, who, session_id, "html",
-                                    _overrides(notes, timestamps, undone, attachments))
+    result = await run_until_disconnected(request, service.export_session, ctx, who, session_id, "html",
+                                          _overrides(notes, timestamps, undone, attachments))
     return Response(result.body, media_type=result.media_type, headers=dict(_HTML_HEADERS))
 
 
@@ -103,13 +106,16 @@ def get_export_template(fmt: OverridableFormat, who: AdminDep, ctx: CtxDep) -> d
 
 
 @router.put("/export-templates/{fmt}")
-def put_export_template(fmt: OverridableFormat, body: Annotated[TemplateBody, Body()], who: AdminDep,
-                        ctx: CtxDep) -> dict:
+async def put_export_template(fmt: OverridableFormat, body: Annotated[TemplateBody, Body()], who: AdminDep,
+                              ctx: CtxDep, request: Request) -> dict:
     """Override the `html`, `pdf` or `connectwise` template (owners and admins). The template
     runs in Jinja2's sandbox with the export model as `m` (and `images` for HTML and PDF). It
     is compiled and rendered against sample sessions before it is saved: a template that
-    fails is refused with 400, its line and the error (`details: {line, message}`)."""
-    return service.put_template(ctx, who, fmt, body.source)
+    fails is refused with 400, its line and the error (`details: {line, message}`), and so
+    is one that runs longer than `BRANCHLINE_TEMPLATE_RENDER_SECONDS` (3), loops more than
+    `BRANCHLINE_TEMPLATE_MAX_LOOP_ITERATIONS` times, writes more than
+    `BRANCHLINE_TEMPLATE_MAX_OUTPUT_CHARS` or needs more memory than a template may use."""
+    return await run_until_disconnected(request, service.put_template, ctx, who, fmt, body.source)
 
 
 @router.delete("/export-templates/{fmt}", status_code=204, response_class=Response)

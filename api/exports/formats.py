@@ -27,6 +27,10 @@ from . import templates as tpl
 FetchAttachment = Callable[[str], "bytes | None"]
 """Gives an attachment's bytes by id, or None when they are not (yet) available."""
 
+TenantRenderer = Callable[[str, str, dict], str]
+"""Renders a tenant's template source (format, source, context), raising
+`templates.TemplateProblem`; the server's runs it in a worker process (`sandbox.py`)."""
+
 ATTACHMENT_SCHEME = "attachment:"
 
 _TICKET_NUMBER = re.compile(r"^#?([0-9]{1,9})$")
@@ -49,7 +53,7 @@ def render_text(model: dict) -> str:
 
 
 def render_html(model: dict, fetch_attachment: FetchAttachment | None = None,
-                template_source: str | None = None) -> Rendered:
+                template_source: str | None = None, renderer: TenantRenderer | None = None) -> Rendered:
     """A standalone HTML page; images are embedded as data URIs so the file travels alone."""
     images = {}
     for att in _image_attachments(model):
@@ -57,17 +61,18 @@ def render_html(model: dict, fetch_attachment: FetchAttachment | None = None,
         mime = sniff_image(data)
         if mime:
             images[att["id"]] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-    return _render("html", template_source, {"m": model, "images": images})
+    return _render("html", template_source, {"m": model, "images": images}, renderer)
 
 
-def render_connectwise(model: dict, template_source: str | None = None) -> Rendered:
+def render_connectwise(model: dict, template_source: str | None = None,
+                       renderer: TenantRenderer | None = None) -> Rendered:
     """A ConnectWise PSA internal note plus the fields of a time entry, as JSON-ready dict.
 
     Field names follow ConnectWise Manage's REST API (service ticket notes and time
     entries), so a connector can post them as they are. `chargeToId` is the ticket number
     when the session's ticket is one (digits, optionally after `#`), else null.
     """
-    note = _render("connectwise", template_source, {"m": model})
+    note = _render("connectwise", template_source, {"m": model}, renderer)
     text = tpl.tidy(note.body)
     match = _TICKET_NUMBER.match(model.get("ticket") or "")
     fix = model["summary"]["fix"]
@@ -92,7 +97,7 @@ def render_json(model: dict, state: dict) -> bytes:
 
 
 def render_pdf(model: dict, fetch_attachment: FetchAttachment | None = None,
-               template_source: str | None = None) -> Rendered:
+               template_source: str | None = None, renderer: TenantRenderer | None = None) -> Rendered:
     """A PDF through WeasyPrint. The document may fetch only our own attachments
     (`attachment:ID` URLs, served by `fetch_attachment`); every other URL is refused, so a
     template or a note can never make the server reach the network or the disk."""
@@ -103,7 +108,7 @@ def render_pdf(model: dict, fetch_attachment: FetchAttachment | None = None,
     # document; its fetcher waits for each one when layout reaches it.
     pending = {att_id: _image_pool().submit(_fetch_prepared, fetch_attachment, att_id) for att_id in ids}
     images = {att_id: ATTACHMENT_SCHEME + att_id for att_id in pending}
-    html = _render("pdf", template_source, {"m": model, "images": images})
+    html = _render("pdf", template_source, {"m": model, "images": images}, renderer)
     fetcher = AttachmentOnlyFetcher(lambda att_id: pending[att_id].result() if att_id in pending else None)
     pdf = HTML(string=html.body, url_fetcher=fetcher, base_url=None).write_pdf()
     return Rendered(pdf, html.used_fallback)
@@ -239,10 +244,16 @@ def _image_attachments(model: dict) -> list[dict]:
     return [a for h in holders for a in h["attachments"] if a["is_image"] and a["id"]]
 
 
-def _render(fmt: str, source: str | None, context: dict) -> Rendered:
+def render_in_process(fmt: str, source: str, context: dict) -> str:
+    """A tenant template rendered in this process: budgets on loops and output, but no time
+    or memory limit (tools and tests; the server uses `sandbox.SandboxPool`)."""
+    return tpl.render_tenant(tpl.compile_tenant(fmt, source), context)
+
+
+def _render(fmt: str, source: str | None, context: dict, renderer: TenantRenderer | None = None) -> Rendered:
     if source is not None:
         try:
-            return Rendered(tpl.render_tenant(tpl.compile_tenant(fmt, source), context))
+            return Rendered((renderer or render_in_process)(fmt, source, context))
         except tpl.TemplateProblem:
             pass  # checked when saved; for this session fall back rather than fail the export
     return Rendered(tpl.builtin_template(fmt).render(**context), used_fallback=source is not None)

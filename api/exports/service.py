@@ -9,8 +9,9 @@ without one, attachments are listed but not embedded.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..tenants.repository import get_tenant
 from ..users.repository import get_user
 from . import formats, repository as repo, templates as tpl
 from .render import DEFAULT_OPTIONS, build_export_model
+from .sandbox import pool_for
 
 FORMATS = ("markdown", "text", "html", "pdf", "json", "connectwise")
 MEDIA = {
@@ -99,8 +101,9 @@ def session_model(ctx: AppContext, who: Principal, session_id: str,
 
 
 def export_session(ctx: AppContext, who: Principal, session_id: str, fmt: str,
-                   overrides: dict[str, bool | None]) -> ExportResult:
-    """The session exported in `fmt`, with its media type and download file name."""
+                   overrides: dict[str, bool | None], cancel: threading.Event | None = None) -> ExportResult:
+    """The session exported in `fmt`, with its media type and download file name. A tenant
+    template renders in the sandbox pool; `cancel` (client gone) stops it."""
     if fmt not in FORMATS:
         raise BadRequest(f"Unknown export format {fmt!r}; use one of {', '.join(FORMATS)}.")
     model, state = session_model(ctx, who, session_id, overrides)
@@ -108,6 +111,7 @@ def export_session(ctx: AppContext, who: Principal, session_id: str, fmt: str,
     filename = f"{model['filename']}.{ext}"
     source = _template_source(ctx, who.tenant_id, fmt)
     fetch = _attachment_reader(ctx, who.tenant_id, session_id)
+    renderer = _sandboxed(ctx, who.tenant_id, cancel) if source is not None else None
     if fmt == "markdown":
         return ExportResult(formats.render_markdown(model).encode(), media, filename)
     if fmt == "text":
@@ -115,12 +119,12 @@ def export_session(ctx: AppContext, who: Principal, session_id: str, fmt: str,
     if fmt == "json":
         return ExportResult(formats.render_json(model, state), media, filename)
     if fmt == "html":
-        out = formats.render_html(model, fetch, source)
+        out = formats.render_html(model, fetch, source, renderer)
         return ExportResult(out.body.encode(), media, filename, out.used_fallback)
     if fmt == "pdf":
-        out = formats.render_pdf(model, fetch, source)
+        out = formats.render_pdf(model, fetch, source, renderer)
         return ExportResult(out.body, media, filename, out.used_fallback)
-    out = formats.render_connectwise(model, source)
+    out = formats.render_connectwise(model, source, renderer)
     return ExportResult(json.dumps(out.body, ensure_ascii=False, indent=2).encode(), media, filename,
                         out.used_fallback)
 
@@ -154,23 +158,28 @@ def sample_models() -> tuple[dict, dict]:
     return full, empty
 
 
-def check_template(fmt: str, source: str) -> None:
-    """Compile `source` in the sandbox and render it against sample sessions; a problem is a
-    400 naming the line and the error."""
+def _sandboxed(ctx: AppContext, tenant_id: str, cancel: threading.Event | None) -> formats.TenantRenderer:
+    return partial(pool_for(ctx).render, tenant_id=tenant_id, cancel=cancel)
+
+
+def check_template(fmt: str, source: str, renderer: formats.TenantRenderer | None = None) -> None:
+    """Compile `source` in the sandbox and render it against sample sessions (a dry run under
+    the same limits as an export); a problem is a 400 naming the line and the error."""
+    render = renderer or formats.render_in_process
     try:
-        template = tpl.compile_tenant(fmt, source)
         for model in sample_models():
             images = {a["id"]: "data:," for h in model["steps"] for a in h["attachments"] if a["is_image"]}
-            tpl.render_tenant(template, {"m": model, "images": images})
+            render(fmt, source, {"m": model, "images": images})
     except tpl.TemplateProblem as exc:
         where = f"line {exc.line}: " if exc.line else ""
         raise BadRequest(f"The {fmt} template was not saved: {where}{exc.message}. Fix it and save again.",
                          details={"line": exc.line, "message": exc.message}) from None
 
 
-def put_template(ctx: AppContext, who: Principal, fmt: str, source: str) -> dict[str, Any]:
+def put_template(ctx: AppContext, who: Principal, fmt: str, source: str,
+                 cancel: threading.Event | None = None) -> dict[str, Any]:
     _check_format(fmt)
-    check_template(fmt, source)
+    check_template(fmt, source, _sandboxed(ctx, who.tenant_id, cancel))
     repo.put_template(ctx.system, who.tenant_id, fmt, source, who.user_id)
     return get_template(ctx, who, fmt)
 

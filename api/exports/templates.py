@@ -10,10 +10,12 @@ time.
 from __future__ import annotations
 
 import re
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from . import markdown, text
@@ -61,13 +63,60 @@ def builtin_env(fmt: str) -> jinja2.Environment:
 
 
 MAX_SEQUENCE = 100_000  # characters or items one expression in a tenant template may build
+# Defaults of one render's budgets (the server passes its settings instead).
+MAX_LOOP_ITERATIONS = 250_000
+MAX_OUTPUT_CHARS = 2_000_000
+# str methods whose first argument is the length of the string they build.
+_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+_LOOP_GUARD = "_loop_guard"
+
+
+class _LoopBudget:
+    """Loop iterations one render may still run, across every loop of the template."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise SecurityError(f"the template ran more than {self.limit} loop iterations")
+
+
+_BUDGET: ContextVar[_LoopBudget | None] = ContextVar("template_loop_budget", default=None)
+
+
+def _counted(iterable, budget: _LoopBudget):
+    for item in iterable:
+        budget.spend()
+        yield item
+
+
+def _loop_guard(iterable):
+    """Wrapped around every `for` of a tenant template (see `compile_tenant`): nested loops
+    over `range(100000)` stop at the render's budget instead of running for hours."""
+    budget = _BUDGET.get()
+    return iterable if budget is None else _counted(iterable, budget)
+
+
+def _refuse_long(width) -> None:
+    if isinstance(width, int) and width > 10 * MAX_SEQUENCE:
+        raise SecurityError(f"a template may not pad text to {width} characters")
 
 
 class TenantSandbox(ImmutableSandboxedEnvironment):
     """The sandbox, plus limits on the operators that can build huge values: a tenant's
-    `{{ "x" * 10**10 }}` must fail at save time, not exhaust the server's memory."""
+    `{{ "x" * 10**10 }}` or `{{ ''.ljust(300000000) }}` must fail at save time, not
+    exhaust the server's memory. (What slips past these checks meets the worker process's
+    memory limit, see `sandbox.py`.)"""
 
     intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+        if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") in _PADDING_METHODS:
+            _refuse_long(args[0] if args else kwargs.get("width"))
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context, operator, left, right):
         if operator == "**":
@@ -85,10 +134,22 @@ class TenantSandbox(ImmutableSandboxedEnvironment):
         return result
 
 
+def _width_checked(name: str, original):
+    def checked(value, width=80, *args, **kwargs):
+        _refuse_long(width)
+        return original(value, width, *args, **kwargs)
+    checked.__name__ = name
+    return checked
+
+
 @lru_cache(maxsize=None)
 def sandbox_env(fmt: str) -> ImmutableSandboxedEnvironment:
     env = TenantSandbox(**_options(fmt))
     env.filters.update(_filters())
+    for name in ("center", "indent", "hang", "indent_lines"):
+        if name in env.filters:
+            env.filters[name] = _width_checked(name, env.filters[name])
+    env.filters[_LOOP_GUARD] = _loop_guard
     return env
 
 
@@ -125,20 +186,41 @@ def compile_tenant(fmt: str, source: str) -> jinja2.Template:
         raise TemplateProblem(f"the template is longer than {MAX_TEMPLATE_CHARS} characters", None)
     env = sandbox_env(fmt)
     try:
-        code = env.compile(source, name=_TENANT_NAME, filename=_TENANT_NAME)
+        tree = env.parse(source, name=_TENANT_NAME, filename=_TENANT_NAME)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, _LOOP_GUARD, [], [], None, None, lineno=loop.iter.lineno)
+        code = env.compile(tree, name=_TENANT_NAME, filename=_TENANT_NAME)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem(exc.message or str(exc), exc.lineno) from None
+    except RecursionError:
+        raise TemplateProblem("the template is nested too deeply", None) from None
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
-def render_tenant(template: jinja2.Template, context: dict) -> str:
-    """Render a tenant's template; any failure becomes TemplateProblem with the line."""
+def render_tenant(template: jinja2.Template, context: dict, *, max_loops: int = MAX_LOOP_ITERATIONS,
+                  max_output: int = MAX_OUTPUT_CHARS) -> str:
+    """Render a tenant's template within a budget of loop iterations and output characters;
+    any failure becomes TemplateProblem with the line. (Time and memory are bounded by the
+    worker process it runs in, see `sandbox.py`.)"""
+    token = _BUDGET.set(_LoopBudget(max_loops))
     try:
-        return template.render(**context)
+        pieces, size = [], 0
+        for piece in template.generate(**context):
+            size += len(piece)
+            if size > max_output:
+                raise TemplateProblem(f"the template produced more than {max_output} characters", None)
+            pieces.append(piece)
+        return "".join(pieces)
+    except TemplateProblem:
+        raise
     except SecurityError as exc:
         raise TemplateProblem(f"not allowed in a template: {exc}", _line_of(exc)) from None
+    except MemoryError:
+        raise TemplateProblem("the template needed more memory than a template may use", None) from None
     except Exception as exc:  # noqa: BLE001 - any error in a user's template is the user's to fix
         raise TemplateProblem(f"{type(exc).__name__}: {exc}", _line_of(exc)) from None
+    finally:
+        _BUDGET.reset(token)
 
 
 def _line_of(exc: BaseException) -> int | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep
+from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from . import repository as repo
 from . import service
 from .schemas import InviteAccept, InviteCheck, PasswordChange, ProfileUpdate, UserCreate, UserInvite, UserUpdate
@@ -77,8 +77,10 @@ def cancel_invite(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
 
 @router.get("/users/{user_id}")
 def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
-    """One user of the caller's tenant."""
-    return repo.public_user(repo.require_user(ctx.system, who.tenant_id, user_id))
+    """One user of the caller's tenant, with `security_events`: the account's recent lockouts
+    (repeated wrong passwords), each `{type, at, address, locked_seconds, failures}`."""
+    user = repo.require_user(ctx.system, who.tenant_id, user_id)
+    return {**repo.public_user(user), "security_events": user.get("security_events", [])}
 
 
 @router.patch("/users/{user_id}")
@@ -103,6 +105,8 @@ def update_profile(body: ProfileUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
 
 
 @router.post("/me/password")
-def change_password(body: PasswordChange, who: PrincipalDep, ctx: CtxDep) -> dict:
-    """Change your password. Every other sign-in of yours ends; a fresh token pair is returned."""
-    return service.change_own_password(ctx, who, body.current_password, body.new_password)
+def change_password(body: PasswordChange, who: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
+    """Change your password. Every other sign-in of yours ends; a fresh token pair is returned.
+    Wrong current passwords are throttled like sign-ins (429 with Retry-After)."""
+    return service.change_own_password(ctx, who, body.current_password, body.new_password,
+                                       client_address(request))

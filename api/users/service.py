@@ -181,9 +181,16 @@ def set_password(ctx: AppContext, user: dict, new_password: str) -> dict:
     return repo.update_user(ctx.system, user)
 
 
-def change_own_password(ctx: AppContext, who: Principal, current: str, new: str) -> dict:
+def change_own_password(ctx: AppContext, who: Principal, current: str, new: str,
+                        address: str | None = None) -> dict:
+    """Throttled like sign-in: wrong current passwords lock the change for this account from
+    this address (429), and the lockout is recorded in the account's `security_events`."""
+    account = f"password-change:{who.tenant_id}:{who.user_id}"
+    auth.throttle(ctx).check(account, address)
     user = repo.require_user(ctx.system, who.tenant_id, who.user_id)
     if not verify_password(user["password_hash"], current):
+        auth.failed_attempt(ctx, user, account, address, "password_change_locked")
         raise Unauthorized("The current password is wrong.")
+    auth.throttle(ctx).success(account, address)
     set_password(ctx, user, new)
     return auth.token_pair(ctx, user)  # the old sign-ins ended; hand this device a fresh one

@@ -21,6 +21,7 @@ LIMITS = {"per_account": 3, "per_address": 5, "window_s": 100.0, "lockout_s": 10
 EMAIL = "Alice@Example.com"
 ADDRESS = "203.0.113.7"
 SECRET = "test-secret-" + "x" * 32
+KEY = LoginThrottle.pair_key(EMAIL, None)  # the account's failures from an unknown address
 
 
 class Clock:
@@ -109,20 +110,30 @@ def test_a_window_expires_when_its_last_failure_left_the_window_and_the_lockout_
 
 # --- the throttle, over either home -------------------------------------------------------
 
-def test_account_locks_at_the_limit_with_retry_after(counters, clock):
+def test_account_locks_at_the_limit_for_that_address_with_retry_after(counters, clock):
     t = make(clock, counters)
     for _ in range(2):
-        t.failure(EMAIL, ADDRESS)
-        assert locked_for(t) is None
-    t.failure(EMAIL, ADDRESS)
+        assert t.failure(EMAIL, ADDRESS) is None
+        assert locked_for(t, address=ADDRESS) is None
+    assert t.failure(EMAIL, ADDRESS) == 10  # this failure started the lockout, and says so
     with pytest.raises(TooManyRequests) as err:
-        t.check(EMAIL.lower(), None)  # the account key ignores case, as e-mails do
+        t.check(EMAIL.lower(), ADDRESS)  # the account key ignores case, as e-mails do
     assert err.value.headers == {"Retry-After": "10"}
-    assert err.value.reason.startswith("Too many failed sign-ins for this account. Wait 10 seconds")
+    assert err.value.reason.startswith("Too many failed attempts for this account from your address. Wait 10")
     # Other accounts, and this address's own limit, are untouched.
     assert locked_for(t, "bob@example.com", ADDRESS) is None
     clock.now += 10
-    assert locked_for(t) is None
+    assert locked_for(t, address=ADDRESS) is None
+
+
+def test_an_account_locked_from_one_address_is_not_locked_from_another(counters, clock):
+    # The attack: anyone, anywhere, five wrong passwords for the victim's e-mail.
+    t = make(clock, counters)
+    for _ in range(LIMITS["per_account"] + MAX_DOUBLINGS + 2):
+        t.failure(EMAIL, ADDRESS)
+    assert locked_for(t, address=ADDRESS) is not None
+    assert locked_for(t, address="198.51.100.23") is None
+    assert locked_for(t, address=None) is None
 
 
 def test_address_locks_at_its_own_limit(counters, clock):
@@ -135,18 +146,18 @@ def test_address_locks_at_its_own_limit(counters, clock):
     assert locked_for(t, "someone-else@example.com", "198.51.100.1") is None
 
 
-def test_success_clears_the_account_but_not_the_address(counters, clock):
+def test_success_clears_the_account_from_that_address_but_not_the_address(counters, clock):
     t = make(clock, counters, per_address=3)
     for _ in range(2):
         t.failure(EMAIL, ADDRESS)
-    t.success(EMAIL)
+    t.success(EMAIL, ADDRESS)
     t.failure(EMAIL, ADDRESS)  # a fresh count for the account: 1, not 3
-    assert locked_for(t) is None
+    assert counters.read(LoginThrottle.pair_key(EMAIL, ADDRESS)).failures == (clock.now,)
     with pytest.raises(TooManyRequests):
         t.check(None, ADDRESS)  # the address saw 3
     t.failure(EMAIL, None)
-    t.success(EMAIL)
-    t.success(EMAIL)  # nothing left to clear: still fine
+    t.success(EMAIL, None)
+    t.success(EMAIL, None)  # nothing left to clear: still fine
     assert locked_for(t) is None
 
 
@@ -157,7 +168,7 @@ def test_a_window_older_than_the_window_is_reset_on_next_use(counters, clock):
     clock.now += LIMITS["window_s"] + 1
     t.failure(EMAIL, None)
     assert locked_for(t) is None
-    assert counters.read(f"acct:{EMAIL.lower()}").failures == (clock.now,)
+    assert counters.read(KEY).failures == (clock.now,)
 
 
 def test_sweep_forgets_expired_windows_only(counters, clock):
@@ -168,7 +179,7 @@ def test_sweep_forgets_expired_windows_only(counters, clock):
     clock.now += 101
     fail("acct:new@example.com")
     assert counters.sweep(clock.now) == 1
-    assert counters.read("acct:old@example.com") is None
+    assert counters.read(LoginThrottle.pair_key("old@example.com", None)) is None
     assert counters.read("acct:new@example.com") is not None
 
 
@@ -177,11 +188,11 @@ def test_failures_sweep_expired_windows_at_most_once_a_window(counters, clock):
     t.failure("old@example.com", None)
     clock.now += LIMITS["window_s"] + 1
     t.failure("new@example.com", None)  # first failure a window after start: sweeps
-    assert counters.read("acct:old@example.com") is None
+    assert counters.read(LoginThrottle.pair_key("old@example.com", None)) is None
     t.failure("old@example.com", None)
     clock.now += LIMITS["window_s"] / 2 + 1
     t.failure("new@example.com", None)  # expired by now, but the last sweep was recent
-    assert counters.read("acct:old@example.com") is not None
+    assert counters.read(LoginThrottle.pair_key("old@example.com", None)) is not None
 
 
 # --- shared documents ---------------------------------------------------------------------
@@ -198,7 +209,7 @@ def test_document_ids_reveal_neither_the_email_nor_the_address(db, clock):
         assert row["doc"]["type"] == "login_throttle" and row["doc"]["schema_version"] == 1
     # Another server secret gives other ids: they cannot be precomputed from a list of e-mails.
     other = DocumentCounters(db, "another-secret-" + "y" * 32)
-    assert other.doc_id(f"acct:{EMAIL.lower()}") != DocumentCounters(db, SECRET).doc_id(f"acct:{EMAIL.lower()}")
+    assert other.doc_id(KEY) != DocumentCounters(db, SECRET).doc_id(KEY)
 
 
 def test_failures_spread_over_two_instances_lock_both(db, clock):
@@ -211,7 +222,7 @@ def test_failures_spread_over_two_instances_lock_both(db, clock):
     assert locked_for(a) == 10 and locked_for(b) == 10
     # A success on one clears the account for both.
     clock.now += 10
-    b.success(EMAIL)
+    b.success(EMAIL, None)
     a.failure(EMAIL, None)
     assert locked_for(a) is None and locked_for(b) is None
 
@@ -263,7 +274,7 @@ def test_concurrent_failures_on_two_instances_are_both_counted(db, clock):
     a = make(clock, DocumentCounters(racing, SECRET), per_account=100)
     a.failure(EMAIL, None)  # B writes between A's read and A's write: twice
     assert racing.conflicts == 2
-    assert len(a.counters.read(f"acct:{EMAIL.lower()}").failures) == 3
+    assert len(a.counters.read(KEY).failures) == 3
 
 
 def test_concurrent_failure_and_success_on_two_instances(db, clock):
@@ -273,12 +284,12 @@ def test_concurrent_failure_and_success_on_two_instances(db, clock):
     # A's success races B's failure: B's lands first, A retries and still clears the account.
     racing = InterleavingDatabase(db, lambda: b.failure(EMAIL, None))
     a = make(clock, DocumentCounters(racing, SECRET))
-    a.success(EMAIL)
+    a.success(EMAIL, None)
     assert racing.conflicts == 1
     assert locked_for(a) is None and locked_for(b) is None
     # And a failure after the success starts again from one (a deleted document is re-created).
     a.failure(EMAIL, None)
-    assert len(b.counters.read(f"acct:{EMAIL.lower()}").failures) == 1
+    assert len(b.counters.read(KEY).failures) == 1
 
 
 def test_many_threads_on_two_instances_lose_no_failure(db, clock):
@@ -296,7 +307,7 @@ def test_many_threads_on_two_instances_lose_no_failure(db, clock):
         w.start()
     for w in workers:
         w.join()
-    assert len(instances[0].counters.read(f"acct:{EMAIL.lower()}").failures) == per_thread * threads
+    assert len(instances[0].counters.read(KEY).failures) == per_thread * threads
 
 
 def test_sweep_keeps_a_window_updated_since_it_was_read(db, clock):
@@ -308,7 +319,7 @@ def test_sweep_keeps_a_window_updated_since_it_was_read(db, clock):
     # conflicts, and the new failure stays.
     racing = DocumentCounters(InterleavingDatabase(db, lambda: t.failure(EMAIL, None)), SECRET)
     assert racing.sweep(clock.now) == 0
-    assert shared.read(f"acct:{EMAIL.lower()}").failures == (clock.now,)
+    assert shared.read(KEY).failures == (clock.now,)
 
 
 def test_a_sweep_goes_through_several_batches_and_resumes_where_it_stopped(db, clock, monkeypatch):
@@ -326,11 +337,11 @@ def test_a_sweep_goes_through_several_batches_and_resumes_where_it_stopped(db, c
 
 def test_a_document_of_an_unknown_schema_version_counts_as_empty(db, clock):
     shared = DocumentCounters(db, SECRET)
-    docid = shared.doc_id(f"acct:{EMAIL.lower()}")
+    docid = shared.doc_id(KEY)
     db.put({"_id": docid, "type": "login_throttle", "schema_version": 99,
             "locked_until": clock.now + 1000})
     t = make(clock, shared)
     assert locked_for(t) is None
     t.failure(EMAIL, None)
     assert db.get(docid)["schema_version"] == 1
-    assert len(shared.read(f"acct:{EMAIL.lower()}").failures) == 1
+    assert len(shared.read(KEY).failures) == 1

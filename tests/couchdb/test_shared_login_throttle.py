@@ -1,7 +1,7 @@
 """Two Branchline instances, one CouchDB: failed sign-ins are counted once, for both.
 
-Wrong passwords spread over both instances lock the account on both as soon as the
-per-account limit is reached, and the lockout holds there even for the right password
+Wrong passwords from one address spread over both instances lock the account for that
+address on both as soon as the limit is reached, and the lockout holds there even for the right password
 until it passes. The counters are documents in the system database whose ids and bodies
 name neither the account nor the address.
 """
@@ -12,7 +12,7 @@ import secrets
 import httpx
 import pytest
 
-from api.auth.throttle import DocumentCounters
+from api.auth.throttle import DocumentCounters, LoginThrottle
 from sync.naming import SYSTEM_DB
 from tests.auth.test_auth import assert_error
 from tests.conftest import ServerProcess, Tenant, wait_until
@@ -57,7 +57,7 @@ def test_failed_sign_ins_spread_over_two_instances_lock_the_account_on_both(inst
                 r = _login(http, member.email, password)
                 assert_error(r, 429, "too_many_requests")
                 assert 1 <= int(r.headers["Retry-After"]) <= LOCKOUT_S
-                assert "Too many failed sign-ins for this account" in r.json()["reason"]
+                assert "Too many failed attempts for this account from your address" in r.json()["reason"]
 
         # Once the lockout passes, the right password gets in (on either instance)...
         wait_until(lambda: _login(http_b, member.email, member.password).status_code == 200,
@@ -65,7 +65,7 @@ def test_failed_sign_ins_spread_over_two_instances_lock_the_account_on_both(inst
         # ...and that success cleared the count for both: one more guess is a plain 401,
         # counted afresh in the document the success deleted.
         assert_error(_login(http_a, member.email, "not the password"), 401)
-        assert len(shared.read(f"acct:{member.email}").failures) == 1
+        assert len(shared.read(LoginThrottle.pair_key(member.email, "127.0.0.1")).failures) == 1
         assert _login(http_a, member.email, member.password).status_code == 200
 
     counters = [row for row in couch_store.db(SYSTEM_DB).all_docs(include_docs=True)["rows"]
