@@ -129,7 +129,7 @@ export function ImportDialog({ tree, onClose, onImport }: { tree: TreeDoc; onClo
 
 /** One side of a conflicting step; the fields that differ from the other side are marked. */
 function NodeSummary({ node, other }: { node: TreeNode | undefined; other: TreeNode | undefined }) {
-  if (node === undefined) return <p className="text-sm text-slate-400 italic">(deleted on this side)</p>;
+  if (node === undefined) return <p className="text-sm text-slate-500 italic dark:text-slate-400">(deleted on this side)</p>;
   const rows = [...flattenNode(node).entries()].filter(([, v]) => v !== null);
   const theirs = other === undefined ? null : flattenNode(other);
   return (

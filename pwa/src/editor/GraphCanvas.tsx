@@ -33,13 +33,14 @@ export interface StepData extends Record<string, unknown> {
 }
 type StepNode = FlowNode<StepData, "step">;
 
+// Also the colour of each answer's label on its card: dark enough for 4.5:1 on white.
 const ANSWER_COLOR: Record<string, string> = {
-  yes: "#059669",
-  done: "#059669",
-  no: "#e11d48",
-  failed: "#e11d48",
+  yes: "#047857",
+  done: "#047857",
+  no: "#be123c",
+  failed: "#be123c",
   skipped: "#64748b",
-  next: "#0d9488",
+  next: "#0f766e",
 };
 
 function answerColor(key: string): string {
@@ -87,7 +88,7 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
         </span>
       </div>
       <p className="line-clamp-2 px-3 pt-1.5 text-[13.5px] leading-snug font-semibold text-slate-900 dark:text-slate-100">{title}</p>
-      <p className="truncate px-3 pt-0.5 pb-7 font-mono text-[10.5px] text-slate-400">{id}</p>
+      <p className="truncate px-3 pt-0.5 pb-7 font-mono text-[10.5px] text-slate-500 dark:text-slate-400">{id}</p>
       {answers.length > 0 && (
         <div className="absolute inset-x-0 -bottom-0.5 flex justify-around px-2">
           {answers.map((a, i) => (
@@ -302,7 +303,7 @@ export function GraphCanvas(props: GraphProps) {
             >
               <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
               <span className="font-medium">{TYPE_INFO[t].label}</span>
-              <span className="ml-auto text-xs text-slate-400">{TYPE_INFO[t].hint}</span>
+              <span className="ml-auto text-xs text-slate-500 dark:text-slate-400">{TYPE_INFO[t].hint}</span>
             </button>
           ))}
         </div>

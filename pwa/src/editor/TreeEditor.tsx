@@ -131,7 +131,7 @@ function AddStepMenu({ onAdd }: { onAdd: (t: NodeType) => void }) {
             >
               <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
               <span className="font-medium">{TYPE_INFO[t].label}</span>
-              <span className="ml-auto text-xs text-slate-400">{TYPE_INFO[t].hint}</span>
+              <span className="ml-auto text-xs text-slate-500 dark:text-slate-400">{TYPE_INFO[t].hint}</span>
             </button>
           ))}
         </div>

@@ -9,9 +9,10 @@ const TONES: Record<Tone, string> = {
   secondary:
     "bg-white text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 active:bg-slate-100 dark:bg-slate-800 dark:text-slate-100 dark:ring-slate-600 dark:hover:bg-slate-700",
   ghost: "text-slate-700 hover:bg-slate-100 active:bg-slate-200 dark:text-slate-200 dark:hover:bg-slate-800",
-  danger: "bg-rose-600 text-white hover:bg-rose-700 active:bg-rose-800 shadow-sm",
-  yes: "bg-emerald-600 text-white hover:bg-emerald-700 active:bg-emerald-800 shadow-sm",
-  no: "bg-rose-600 text-white hover:bg-rose-700 active:bg-rose-800 shadow-sm",
+  // White text needs the 700 shades of green and red to reach 4.5:1 (emerald-600 gives 3.65:1).
+  danger: "bg-rose-700 text-white hover:bg-rose-800 active:bg-rose-900 shadow-sm",
+  yes: "bg-emerald-700 text-white hover:bg-emerald-800 active:bg-emerald-900 shadow-sm",
+  no: "bg-rose-700 text-white hover:bg-rose-800 active:bg-rose-900 shadow-sm",
 };
 
 // The family of a utility class ("sm:px-4" -> "sm:px"), so a className passed to a component
