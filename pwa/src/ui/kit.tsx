@@ -1,6 +1,7 @@
 // Small building blocks shared by the screens.
 import { useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { navigate } from "../router";
+import { useModalFocus } from "./focusTrap";
 
 type Tone = "primary" | "secondary" | "ghost" | "danger" | "yes" | "no";
 
@@ -150,28 +151,7 @@ export function Dialog({
   labelledBy?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  // The latest onClose, read when Escape is pressed. Callers often pass a new function on
-  // every render; were it a dependency of the effect below, each re-render of the page
-  // behind the dialog (a synced change arriving) would move focus back to the first field
-  // while the engineer types in another.
-  const closeRef = useRef(onClose);
-  closeRef.current = onClose;
-  useEffect(() => {
-    const prev = document.activeElement as HTMLElement | null;
-    const first = ref.current?.querySelector<HTMLElement>("textarea, input, select, button[data-autofocus]");
-    first?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        e.stopPropagation();
-        closeRef.current();
-      }
-    };
-    window.addEventListener("keydown", onKey, true);
-    return () => {
-      window.removeEventListener("keydown", onKey, true);
-      prev?.focus?.();
-    };
-  }, []);
+  useModalFocus(ref, onClose);
   return (
     <div className="fixed inset-0 z-50 flex items-end justify-center bg-slate-900/50 backdrop-blur-[2px] sm:items-center sm:p-6" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
@@ -179,7 +159,8 @@ export function Dialog({
         role="dialog"
         aria-modal="true"
         aria-labelledby={labelledBy}
-        className="max-h-[92vh] w-full overflow-y-auto rounded-t-3xl bg-white p-5 shadow-2xl sm:max-w-lg sm:rounded-3xl dark:bg-slate-900"
+        tabIndex={-1}
+        className="max-h-[92vh] w-full overflow-y-auto outline-none rounded-t-3xl bg-white p-5 shadow-2xl sm:max-w-lg sm:rounded-3xl dark:bg-slate-900"
       >
         <div className="mb-4 flex items-start justify-between gap-4">
           <h2 id={labelledBy} className="text-lg font-semibold text-slate-900 dark:text-white">

@@ -1,0 +1,89 @@
+"""The app from the keyboard alone: an open dialog keeps Tab and Shift+Tab inside it, closes on
+Escape and gives focus back to the button that opened it."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import MOBILE, app_context, sign_in, start_session, wait_synced
+from tests.conftest import Tenant
+
+# Which element has focus, and whether it is inside the open dialog.
+FOCUS = """() => {
+  const el = document.activeElement;
+  const dialog = document.querySelector('[role=dialog]');
+  return {inside: !!dialog && dialog.contains(el) && el !== dialog,
+          name: el ? (el.id || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 40)) : null};
+}"""
+
+
+def focused(page) -> dict:
+    return page.evaluate(FOCUS)
+
+
+def tab_cycle(page, key: str) -> list[str]:
+    """Press `key` until focus comes back where it started; every stop must be in the dialog."""
+    start = focused(page)
+    assert start["inside"], f"focus is not in the dialog: {start}"
+    seen = []
+    for _ in range(30):
+        page.keyboard.press(key)
+        now = focused(page)
+        assert now["inside"], f"{key} left the dialog after {seen}: focus is on {now['name']!r}"
+        if now["name"] == start["name"]:
+            return seen
+        seen.append(now["name"])
+    raise AssertionError(f"{key} never came back to {start['name']!r}: {seen}")
+
+
+def test_dialogs_keep_focus_inside_close_on_escape_and_return_focus(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, engineer.email, engineer.password)
+        start_session(page, "Print Spooler Failures", "T20261203.0011")
+        wait_synced(page)
+
+        # Opened from the keyboard: focus moves to the dialog's first field.
+        opener = page.get_by_role("button", name="+ Custom step")
+        opener.focus()
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog", name="Add a custom step")
+        expect(dialog.get_by_label("What did you do?")).to_be_focused()
+
+        # Tab visits every control of the dialog and wraps around; Shift+Tab the same, reversed.
+        forwards = tab_cycle(page, "Tab")
+        assert {"Close", "Cancel", "Add step", "custom-note"} <= set(forwards), forwards
+        backwards = tab_cycle(page, "Shift+Tab")
+        assert backwards == forwards[::-1], (forwards, backwards)
+        # From the first control (Close, at the top) Shift+Tab goes round to the last one.
+        dialog.get_by_role("button", name="Close").focus()
+        page.keyboard.press("Shift+Tab")
+        expect(dialog.get_by_role("button", name="Add step")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(dialog.get_by_role("button", name="Close")).to_be_focused()
+
+        # Escape closes it and the engineer is back on the button that opened it.
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(opener).to_be_focused()
+
+        # A dialog of buttons only (the session menu) traps focus too, and one opened from it
+        # (edit the details) hands focus back to the button the engineer started from.
+        session = page.get_by_role("button", name="Session", exact=True)
+        session.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("dialog", name="Session")).to_be_visible()
+        assert len(tab_cycle(page, "Tab")) >= 2
+        page.get_by_role("button", name="Edit ticket and title").focus()
+        page.keyboard.press("Enter")
+        details = page.get_by_role("dialog")
+        expect(details.locator("input").first).to_be_focused()
+        tab_cycle(page, "Shift+Tab")
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(session).to_be_focused()
+    finally:
+        ctx.close()
+
