@@ -1,11 +1,15 @@
 """The app from the keyboard alone: an open dialog keeps Tab and Shift+Tab inside it, closes on
-Escape and gives focus back to the button that opened it."""
+Escape and gives focus back to the button that opened it; in the tree editor, Enter on a
+focused step opens it in the inspector and Delete asks before it deletes anything."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import MOBILE, app_context, sign_in, start_session, wait_synced
-from tests.conftest import Tenant
+from tests.browser.conftest import DESKTOP, MOBILE, app_context, sign_in, start_session, wait_synced
+from tests.browser.test_editor_build_publish import saved
+from tests.browser.test_editor_build_publish import sign_in as sign_in_anywhere
+from tests.conftest import Tenant, wait_until
+from tests.trees_api.test_trees_api import small_tree
 
 # Which element has focus, and whether it is inside the open dialog.
 FOCUS = """() => {
@@ -87,3 +91,57 @@ def test_dialogs_keep_focus_inside_close_on_escape_and_return_focus(browser, htt
     finally:
         ctx.close()
 
+
+def test_editor_enter_opens_a_focused_step_and_delete_asks_first(browser, http, server):
+    tenant = Tenant(http)
+    author = tenant.add_user("author")
+    r = http.post("/api/v1/trees", headers=author.headers, json=small_tree())
+    assert r.status_code == 201, r.text
+    tree_id = r.json()["id"]
+
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        sign_in_anywhere(page, server.url, author.email, author.password)
+        page.goto(f"{server.url}/editor/{tree_id}")
+        step = page.locator(".react-flow__node[data-id=restart]")
+        step.wait_for()
+
+        # Enter on a focused step opens it in the inspector, ready to edit its title.
+        step.focus()
+        page.keyboard.press("Enter")
+        title = page.locator("[data-testid=inspector] #f-title")
+        expect(title).to_have_value("Restart the spooler")
+        expect(title).to_be_focused()
+
+        # Delete on a focused step only asks; keeping it leaves the tree as it was.
+        escalate = page.locator(".react-flow__node[data-id=escalate]")
+        escalate.focus()
+        page.keyboard.press("Delete")
+        confirm = page.get_by_role("dialog", name="Delete “Escalated”?")
+        expect(confirm).to_be_visible()
+        expect(confirm.get_by_role("button", name="Keep it")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(escalate).to_be_focused()
+        expect(escalate).to_have_count(1)
+        escalate.focus()
+        page.keyboard.press("Backspace")
+        confirm.get_by_role("button", name="Keep it").click()
+        expect(page.get_by_role("dialog")).to_have_count(0)
+        expect(escalate).to_have_count(1)
+
+        # Confirmed, the step goes, and the saved draft no longer has it.
+        escalate.focus()
+        page.keyboard.press("Delete")
+        confirm.get_by_role("button", name="Delete", exact=True).click()
+        expect(escalate).to_have_count(0)
+        saved(page)
+        wait_until(lambda: "escalate" not in http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()["nodes"],
+                   message="the deleted step gone from the saved draft")
+
+        # As the dialog says, Ctrl+Z brings it back.
+        page.keyboard.press("Control+z")
+        expect(escalate).to_have_count(1)
+    finally:
+        ctx.close()

@@ -19,8 +19,10 @@ import {
   type NodeChange,
   type NodeHandle,
   type NodeProps,
+  type OnBeforeDelete,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
+import { Button, Dialog } from "../ui/kit";
 import { answersOf, NODE_H, NODE_TYPES, NODE_W, TYPE_INFO, type NodeType, type TreeDoc, type TreeNode } from "./model";
 
 export interface StepData extends Record<string, unknown> {
@@ -141,6 +143,8 @@ export interface GraphProps {
   onMove: (positions: Record<string, { x: number; y: number }>) => void;
   onCreateFrom: (from: string, key: string, type: NodeType, at: { x: number; y: number }) => void;
   onDeleteNodes: (ids: string[]) => void;
+  /** Enter on a focused step: open it for editing. */
+  onOpen: (id: string) => void;
   focusRequest: { id: string; n: number } | null;
 }
 
@@ -205,6 +209,39 @@ export function GraphCanvas(props: GraphProps) {
   const [menu, setMenu] = useState<{ from: string; key: string; x: number; y: number; flow: { x: number; y: number } } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
 
+  // Deleting steps waits for a yes: a stray Delete or Backspace must not take a step (and
+  // every answer leading to it) away. Removing only arrows needs no question.
+  const [confirming, setConfirming] = useState<{ nodes: StepNode[]; answer: (ok: boolean) => void } | null>(null);
+  const confirmingRef = useRef(false);
+  const onBeforeDelete = useCallback<OnBeforeDelete<StepNode, FlowEdge>>(async ({ nodes: doomed }) => {
+    if (!doomed.length) return true;
+    if (confirmingRef.current) return false;
+    confirmingRef.current = true;
+    return new Promise<boolean>((resolve) =>
+      setConfirming({
+        nodes: doomed,
+        answer: (ok) => {
+          confirmingRef.current = false;
+          setConfirming(null);
+          resolve(ok);
+        },
+      }),
+    );
+  }, []);
+  const onGraphKey = (e: React.KeyboardEvent) => {
+    const id = (e.target as HTMLElement).closest?.(".react-flow__node")?.getAttribute("data-id");
+    if (!id || (e.target as HTMLElement).closest("input, textarea, select")) return;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      props.onOpen(id);
+    } else if (e.key === "Delete" || e.key === "Backspace") {
+      // The focused step, not whatever else is selected: keep React Flow's own key handler out.
+      e.preventDefault();
+      e.stopPropagation();
+      void flow.deleteElements({ nodes: [{ id }] });
+    }
+  };
+
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
       if (state.isValid || !state.fromNode || !state.fromHandle?.id) return;
@@ -236,7 +273,7 @@ export function GraphCanvas(props: GraphProps) {
   }, [props.focusRequest]);
 
   return (
-    <div ref={wrapper} className="relative h-full w-full" data-testid="graph">
+    <div ref={wrapper} className="relative h-full w-full" data-testid="graph" onKeyDown={onGraphKey}>
       <ReactFlow<StepNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -269,6 +306,7 @@ export function GraphCanvas(props: GraphProps) {
         }}
         onEdgesDelete={(es) => es.forEach((e) => e.sourceHandle && props.onConnect(e.source, e.sourceHandle, null))}
         onNodesDelete={(ns) => props.onDeleteNodes(ns.map((n) => n.id))}
+        onBeforeDelete={onBeforeDelete}
         deleteKeyCode={["Delete", "Backspace"]}
         onlyRenderVisibleElements={big}
         fitView={!big}
@@ -308,6 +346,30 @@ export function GraphCanvas(props: GraphProps) {
           ))}
         </div>
       )}
+      {confirming && <ConfirmDelete nodes={confirming.nodes} onAnswer={confirming.answer} />}
     </div>
+  );
+}
+
+function ConfirmDelete({ nodes, onAnswer }: { nodes: StepNode[]; onAnswer: (ok: boolean) => void }) {
+  const only = nodes.length === 1 ? nodes[0].data.node : null;
+  const name = only && typeof only.title === "string" && only.title.trim() ? `“${only.title.trim()}”` : nodes.length === 1 ? `step ${nodes[0].id}` : `${nodes.length} steps`;
+  return (
+    <Dialog
+      title={`Delete ${name}?`}
+      onClose={() => onAnswer(false)}
+      footer={
+        <>
+          <Button onClick={() => onAnswer(false)} data-autofocus>
+            Keep it
+          </Button>
+          <Button tone="danger" onClick={() => onAnswer(true)} data-testid="confirm-delete-step">
+            Delete
+          </Button>
+        </>
+      }
+    >
+      <p className="text-sm text-slate-600 dark:text-slate-400">Answers that lead to {nodes.length === 1 ? "it" : "them"} will lead nowhere until you connect them again. Ctrl+Z brings {nodes.length === 1 ? "it" : "them"} back.</p>
+    </Dialog>
   );
 }

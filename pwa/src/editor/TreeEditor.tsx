@@ -376,6 +376,10 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               highlighted={null}
               focusRequest={focus}
               onSelect={(id) => select(id)}
+              onOpen={(id) => {
+                select(id);
+                setTimeout(() => document.getElementById("f-title")?.focus(), 0);
+              }}
               onConnect={(from, key, to) => change((t) => (t.nodes[from] ? setNode(t, from, withNext(t.nodes[from], key, to)) : t))}
               onMove={(pos) =>
                 change((t) => {
