@@ -195,7 +195,32 @@ def describe_violations(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# The app's dark theme is the `dark` class on <html> (pwa/src/theme.ts). Colour transitions are
+# switched off while checking, so axe never measures a colour halfway between the two themes.
+SET_THEME = """dark => {
+  let calm = document.getElementById('axe-no-transitions');
+  if (!calm) {
+    calm = document.createElement('style');
+    calm.id = 'axe-no-transitions';
+    calm.textContent = '*, *::before, *::after { transition: none !important; }';
+    document.head.appendChild(calm);
+  }
+  document.documentElement.classList.toggle('dark', dark);
+}"""
+
+
 def assert_accessible(page, name: str) -> None:
-    """No serious or critical axe violation on the page `name` as it stands now."""
-    blocking = [v for v in axe_violations(page) if v["impact"] in AXE_BLOCKING]
-    assert not blocking, f"axe found serious or critical problems on {name}:\n{describe_violations(blocking)}"
+    """No serious or critical axe violation on the page `name` as it stands now, in the light
+    theme and in the dark one."""
+    was_dark = page.evaluate("document.documentElement.classList.contains('dark')")
+    found = []
+    try:
+        for theme in ("light", "dark"):
+            page.evaluate(SET_THEME, theme == "dark")
+            blocking = [v for v in axe_violations(page) if v["impact"] in AXE_BLOCKING]
+            if blocking:
+                found.append(f"{name}, {theme} theme:\n{describe_violations(blocking)}")
+    finally:
+        page.evaluate(SET_THEME, was_dark)
+        page.evaluate("document.getElementById('axe-no-transitions')?.remove()")
+    assert not found, "axe found serious or critical problems on " + "\n".join(found)

@@ -1,7 +1,7 @@
 """Accessibility of the real app, judged by axe-core in headless Chromium: no serious or
-critical violation on the pages engineers, authors and admins use (sign-in, library, a started
-session at phone and desktop size, the export preview, the editor with a tree open, the team
-pages)."""
+critical violation, in the light theme or the dark one, on the pages engineers, authors and
+admins use (sign-in, library, a started session at phone and desktop size, the export preview,
+the editor with a tree open, the team pages)."""
 from __future__ import annotations
 
 import re

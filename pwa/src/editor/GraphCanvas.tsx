@@ -35,7 +35,7 @@ export interface StepData extends Record<string, unknown> {
 }
 type StepNode = FlowNode<StepData, "step">;
 
-// Also the colour of each answer's label on its card: dark enough for 4.5:1 on white.
+// Arrows, their labels (on a white chip) and the answer dots; dark enough for 4.5:1 on white.
 const ANSWER_COLOR: Record<string, string> = {
   yes: "#047857",
   done: "#047857",
@@ -48,6 +48,16 @@ const ANSWER_COLOR: Record<string, string> = {
 function answerColor(key: string): string {
   return ANSWER_COLOR[key] || "#7c3aed";
 }
+
+// The same colours for an answer's name on its card, lighter on the dark theme's card.
+const ANSWER_TEXT: Record<string, string> = {
+  yes: "text-emerald-700 dark:text-emerald-400",
+  done: "text-emerald-700 dark:text-emerald-400",
+  no: "text-rose-700 dark:text-rose-400",
+  failed: "text-rose-700 dark:text-rose-400",
+  skipped: "text-slate-500 dark:text-slate-400",
+  next: "text-teal-700 dark:text-teal-400",
+};
 
 const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<StepNode>) {
   const { node, id } = data;
@@ -95,7 +105,7 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
         <div className="absolute inset-x-0 -bottom-0.5 flex justify-around px-2">
           {answers.map((a, i) => (
             <div key={a.key} className="relative flex flex-col items-center" style={{ width: `${100 / answers.length}%` }}>
-              <span className="max-w-full truncate rounded bg-white/90 px-1 text-[10px] font-semibold dark:bg-slate-900/90" style={{ color: answerColor(a.key) }}>
+              <span className={`max-w-full truncate rounded bg-white/90 px-1 text-[10px] font-semibold dark:bg-slate-900/90 ${ANSWER_TEXT[a.key] || "text-violet-600 dark:text-violet-400"}`}>
                 {a.label || `#${i + 1}`}
               </span>
               <Handle
