@@ -30,11 +30,20 @@ def test_sign_in_and_library_pass_axe(browser, http, server):
         page.wait_for_selector("#email")
         assert_accessible(page, "the sign-in page")
 
+        page.goto(server.url + "/register")
+        page.wait_for_selector("#email")
+        assert_accessible(page, "the register page")
+
         sign_in(page, server.url, engineer.email, engineer.password)
         wait_synced(page)
         assert_accessible(page, "the library")
         # The sync badge is announced starting with the words it shows.
         expect(page.get_by_test_id("sync-status")).to_have_accessible_name(re.compile(r"^Online\W+nothing waiting\. Last synced"))
+
+        for path, name in [("/history", "the session history"), ("/profile", "the profile page")]:
+            page.goto(server.url + path)
+            page.wait_for_selector("main h1")
+            assert_accessible(page, name)
     finally:
         ctx.close()
 
@@ -98,6 +107,18 @@ def test_editor_with_a_tree_open_passes_axe(browser, http, server):
         page.locator("[data-testid=graph-node]").first.click()
         page.wait_for_selector("[data-testid=inspector]")
         assert_accessible(page, "the editor with a step open")
+
+        for opener, name in [("▶ Preview run", "the preview run"), ("Publish", "the publish dialog"),
+                             ("Import", "the import dialog")]:
+            page.get_by_role("button", name=opener, exact=True).click()
+            page.get_by_role("dialog").wait_for()
+            assert_accessible(page, name)
+            page.keyboard.press("Escape")
+            expect(page.get_by_role("dialog")).to_have_count(0)
+
+        page.goto(f"{server.url}/editor/{TREE_ID}/history")
+        page.wait_for_selector("text=Version 1")
+        assert_accessible(page, "the version history")
     finally:
         ctx.close()
 
@@ -112,6 +133,10 @@ def test_team_pages_pass_axe(browser, http, server):
         page.goto(server.url + "/admin")
         page.wait_for_selector("[data-testid=user-row]")
         assert_accessible(page, "the team page")
+        page.get_by_role("button", name="+ Add member").click()
+        page.get_by_role("dialog").wait_for()
+        assert_accessible(page, "the add member dialog")
+        page.keyboard.press("Escape")
 
         page.goto(server.url + "/admin/keys")
         page.wait_for_selector("#k-name")
