@@ -136,6 +136,8 @@ def test_editor_enter_opens_a_focused_step_and_delete_asks_first(browser, http, 
         page.keyboard.press("Delete")
         confirm.get_by_role("button", name="Delete", exact=True).click()
         expect(escalate).to_have_count(0)
+        # The keyboard stays in the graph, on a step that is left.
+        expect(page.locator(".react-flow__node:focus")).to_have_count(1)
         saved(page)
         wait_until(lambda: "escalate" not in http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()["nodes"],
                    message="the deleted step gone from the saved draft")

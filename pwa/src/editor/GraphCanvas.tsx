@@ -234,6 +234,8 @@ export function GraphCanvas(props: GraphProps) {
           confirmingRef.current = false;
           setConfirming(null);
           resolve(ok);
+          // The focused step is gone: keep the keyboard in the graph, on a step that remains.
+          if (ok) setTimeout(() => wrapper.current?.querySelector<HTMLElement>(".react-flow__node")?.focus(), 0);
         },
       }),
     );
