@@ -107,8 +107,14 @@ def test_editor_enter_opens_a_focused_step_and_delete_asks_first(browser, http, 
         step = page.locator(".react-flow__node[data-id=restart]")
         step.wait_for()
 
+        # Tab reaches the steps, and the focused one is plainly marked.
+        page.locator(".react-flow__node[data-id=scope]").focus()
+        page.keyboard.press("Tab")
+        expect(step).to_be_focused()
+        outline = step.locator("[data-testid=graph-node]").evaluate("el => getComputedStyle(el).outlineStyle")
+        assert outline == "solid", f"the focused step shows no outline ({outline})"
+
         # Enter on a focused step opens it in the inspector, ready to edit its title.
-        step.focus()
         page.keyboard.press("Enter")
         title = page.locator("[data-testid=inspector] #f-title")
         expect(title).to_have_value("Restart the spooler")

@@ -71,7 +71,8 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
       data-node-id={id}
       data-problems={data.problems}
       data-suggestions={data.suggestions}
-      className={`group relative rounded-2xl border bg-white text-left shadow-sm transition-shadow dark:bg-slate-900 ${
+      // React Flow takes the outline off a focused step; the card shows where the keyboard is.
+      className={`group relative rounded-2xl border bg-white text-left shadow-sm transition-shadow in-focus-visible:outline-3 in-focus-visible:outline-offset-4 in-focus-visible:outline-indigo-500 dark:bg-slate-900 ${
         selected ? "border-indigo-500 ring-4 ring-indigo-200 dark:ring-indigo-900" : data.problems ? "border-rose-400 ring-2 ring-rose-100 dark:ring-rose-950" : "border-slate-200 dark:border-slate-700"
       } ${data.highlighted ? "ring-4 ring-amber-300" : ""}`}
       style={{ width: NODE_W, minHeight: NODE_H }}
