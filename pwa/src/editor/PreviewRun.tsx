@@ -3,10 +3,10 @@
 import { useMemo, useRef, useState } from "react";
 import { fill } from "../shared/fold";
 import { StepCard, type TreeNode as RunnerNode } from "../screens/runner/StepCard";
-import { useModalFocus } from "../ui/focusTrap";
 import { Button, inputClass } from "../ui/kit";
 import { answersOf, type TreeDoc } from "./model";
 import type { Problem } from "./validate";
+import { useModalFocus } from "../ui/focusTrap";
 
 interface Taken {
   node: string;

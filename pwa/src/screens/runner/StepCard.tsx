@@ -27,7 +27,6 @@ export const TYPE_LABEL: Record<string, string> = {
   resolution: "Resolution",
 };
 
-// A long command scrolls sideways; the block takes focus so a keyboard can scroll it too.
 export function CommandBlock({ language, text }: { language?: string; text: string }) {
   return (
     <div className="overflow-hidden rounded-xl bg-slate-900 text-slate-100 ring-1 ring-slate-800">
@@ -35,6 +34,7 @@ export function CommandBlock({ language, text }: { language?: string; text: stri
         <span className="font-mono text-xs tracking-wide text-slate-400 uppercase">{language || "command"}</span>
         <CopyButton text={text} label="Copy" />
       </div>
+      {/* A long command scrolls sideways; the block takes focus so a keyboard can scroll it too. */}
       <pre tabIndex={0} className="overflow-x-auto px-3.5 py-3 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-400 font-mono text-[13px] leading-relaxed whitespace-pre">{text}</pre>
     </div>
   );
