@@ -165,3 +165,62 @@ def copy_export(page) -> str:
     page.click("[data-testid=copy-export]")
     page.wait_for_selector("text=Copied to the clipboard")
     return page.evaluate("navigator.clipboard.readText()")
+
+
+# --- accessibility ---------------------------------------------------------------------------
+# axe-core (tests/node's npm install) checks the page as rendered. Only serious and critical
+# findings fail a test: those block people who use a screen reader, a keyboard or low vision.
+AXE_SCRIPT = Path(__file__).resolve().parents[1] / "node" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_BLOCKING = ("serious", "critical")
+
+
+def axe_violations(page) -> list[dict]:
+    """axe's violations on the page as it stands, every impact."""
+    assert AXE_SCRIPT.exists(), f"{AXE_SCRIPT} is missing: run `npm ci` in tests/node"
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE_SCRIPT))
+    return page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+
+
+def describe_violations(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for n in v["nodes"][:8]:
+            # The first way to fix it, e.g. "Element has insufficient color contrast of 3.65 (...)".
+            summary = (n.get("failureSummary", "").splitlines()[1:2] or [""])[0].strip()
+            lines.append(f"    {' '.join(map(str, n['target']))}: {summary}")
+        if len(v["nodes"]) > 8:
+            lines.append(f"    ... and {len(v['nodes']) - 8} more elements")
+    return "\n".join(lines)
+
+
+# The app's dark theme is the `dark` class on <html> (pwa/src/theme.ts). Colour transitions are
+# switched off while checking, so axe never measures a colour halfway between the two themes.
+SET_THEME = """dark => {
+  let calm = document.getElementById('axe-no-transitions');
+  if (!calm) {
+    calm = document.createElement('style');
+    calm.id = 'axe-no-transitions';
+    calm.textContent = '*, *::before, *::after { transition: none !important; }';
+    document.head.appendChild(calm);
+  }
+  document.documentElement.classList.toggle('dark', dark);
+}"""
+
+
+def assert_accessible(page, name: str) -> None:
+    """No serious or critical axe violation on the page `name` as it stands now, in the light
+    theme and in the dark one."""
+    was_dark = page.evaluate("document.documentElement.classList.contains('dark')")
+    found = []
+    try:
+        for theme in ("light", "dark"):
+            page.evaluate(SET_THEME, theme == "dark")
+            blocking = [v for v in axe_violations(page) if v["impact"] in AXE_BLOCKING]
+            if blocking:
+                found.append(f"{name}, {theme} theme:\n{describe_violations(blocking)}")
+    finally:
+        page.evaluate(SET_THEME, was_dark)
+        page.evaluate("document.getElementById('axe-no-transitions')?.remove()")
+    assert not found, "axe found serious or critical problems on " + "\n".join(found)

@@ -116,7 +116,7 @@ function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (ms
       <div className="space-y-4">
         <div className="grid grid-cols-2 gap-1 rounded-xl bg-slate-100 p-1 text-sm font-semibold dark:bg-slate-800" role="radiogroup" aria-label="How">
           {(["invite", "create"] as const).map((m) => (
-            <button key={m} type="button" role="radio" aria-checked={mode === m} className={`rounded-lg py-2 ${mode === m ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-500"}`} onClick={() => setMode(m)}>
+            <button key={m} type="button" role="radio" aria-checked={mode === m} className={`rounded-lg py-2 ${mode === m ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-600 dark:text-slate-400"}`} onClick={() => setMode(m)}>
               {m === "invite" ? "Invite by link" : "Create with password"}
             </button>
           ))}

@@ -1,7 +1,8 @@
 // The editor's dialogs: publishing with a change note, importing a JSON file, and settling a
 // conflicting save (both versions side by side, node by node).
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { ApiError } from "../data";
+import { useModalFocus } from "../ui/focusTrap";
 import { Button, Dialog, ErrorBox, inputClass } from "../ui/kit";
 import { treesApi } from "./api";
 import { flattenNode, sameNode } from "./diff";
@@ -129,7 +130,7 @@ export function ImportDialog({ tree, onClose, onImport }: { tree: TreeDoc; onClo
 
 /** One side of a conflicting step; the fields that differ from the other side are marked. */
 function NodeSummary({ node, other }: { node: TreeNode | undefined; other: TreeNode | undefined }) {
-  if (node === undefined) return <p className="text-sm text-slate-400 italic">(deleted on this side)</p>;
+  if (node === undefined) return <p className="text-sm text-slate-500 italic dark:text-slate-400">(deleted on this side)</p>;
   const rows = [...flattenNode(node).entries()].filter(([, v]) => v !== null);
   const theirs = other === undefined ? null : flattenNode(other);
   return (
@@ -149,6 +150,9 @@ const TREE_KEYS = ["title", "description", "category", "tags", "start"];
 /** Someone saved the draft since it was loaded: show both versions and let the author choose. */
 export function ConflictDialog({ conflict, onResolve }: { conflict: Conflict; onResolve: (t: TreeDoc) => void }) {
   const { mine, theirs, base } = conflict;
+  // No Escape here: the dialog goes away only once the author has chosen a version.
+  const ref = useRef<HTMLDivElement>(null);
+  useModalFocus(ref);
   const differing = useMemo(() => {
     const ids = [...new Set([...Object.keys(mine.nodes || {}), ...Object.keys(theirs.nodes || {})])];
     return ids.filter((id) => !sameNode(mine.nodes?.[id], theirs.nodes?.[id]));
@@ -176,7 +180,7 @@ export function ConflictDialog({ conflict, onResolve }: { conflict: Conflict; on
   };
   const title = (n: TreeNode | undefined, id: string) => (n && typeof n.title === "string" && n.title) || id;
   return (
-    <div className="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/60 p-3 backdrop-blur-[2px]" role="dialog" aria-modal="true" aria-labelledby="conflict-title" data-testid="conflict-dialog">
+    <div ref={ref} tabIndex={-1} className="fixed inset-0 z-50 flex items-center justify-center bg-slate-900/60 p-3 outline-none backdrop-blur-[2px]" role="dialog" aria-modal="true" aria-labelledby="conflict-title" data-testid="conflict-dialog">
       <div className="flex max-h-[94vh] w-full max-w-5xl flex-col overflow-hidden rounded-3xl bg-white shadow-2xl dark:bg-slate-900">
         <div className="border-b border-slate-200 p-5 dark:border-slate-800">
           <h2 id="conflict-title" className="text-lg font-semibold text-slate-900 dark:text-white">

@@ -22,8 +22,10 @@ import {
   type NodeChange,
   type NodeHandle,
   type NodeProps,
+  type OnBeforeDelete,
 } from "@xyflow/react";
 import "@xyflow/react/dist/style.css";
+import { Button, Dialog } from "../ui/kit";
 import { answersOf, NODE_H, NODE_TYPES, NODE_W, nodeHeight, TYPE_INFO, type NodeType, type TreeDoc, type TreeNode } from "./model";
 import { labelSpot, pathOf, routeAround, type Box } from "./route";
 
@@ -37,18 +39,29 @@ export interface StepData extends Record<string, unknown> {
 }
 type StepNode = FlowNode<StepData, "step">;
 
+// Arrows, their labels (on a white chip) and the answer dots; dark enough for 4.5:1 on white.
 const ANSWER_COLOR: Record<string, string> = {
-  yes: "#059669",
-  done: "#059669",
-  no: "#e11d48",
-  failed: "#e11d48",
+  yes: "#047857",
+  done: "#047857",
+  no: "#be123c",
+  failed: "#be123c",
   skipped: "#64748b",
-  next: "#0d9488",
+  next: "#0f766e",
 };
 
 function answerColor(key: string): string {
   return ANSWER_COLOR[key] || "#7c3aed";
 }
+
+// The same colours for an answer's name on its card, lighter on the dark theme's card.
+const ANSWER_TEXT: Record<string, string> = {
+  yes: "text-emerald-700 dark:text-emerald-400",
+  done: "text-emerald-700 dark:text-emerald-400",
+  no: "text-rose-700 dark:text-rose-400",
+  failed: "text-rose-700 dark:text-rose-400",
+  skipped: "text-slate-500 dark:text-slate-400",
+  next: "text-teal-700 dark:text-teal-400",
+};
 
 const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<StepNode>) {
   const { node, id } = data;
@@ -65,7 +78,8 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
       data-node-id={id}
       data-problems={data.problems}
       data-suggestions={data.suggestions}
-      className={`group relative rounded-2xl border bg-white text-left shadow-sm transition-shadow dark:bg-slate-900 ${
+      // React Flow takes the outline off a focused step; the card shows where the keyboard is.
+      className={`group relative rounded-2xl border bg-white text-left shadow-sm transition-shadow in-focus-visible:outline-3 in-focus-visible:outline-offset-4 in-focus-visible:outline-indigo-500 dark:bg-slate-900 ${
         selected ? "border-indigo-500 ring-4 ring-indigo-200 dark:ring-indigo-900" : data.problems ? "border-rose-400 ring-2 ring-rose-100 dark:ring-rose-950" : "border-slate-200 dark:border-slate-700"
       } ${data.highlighted ? "ring-4 ring-amber-300" : ""}`}
       style={{ width: NODE_W, minHeight: nodeHeight(node) }}
@@ -94,12 +108,12 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
         </span>
       </div>
       <p className="line-clamp-2 px-3 pt-1.5 text-[13.5px] leading-snug font-semibold text-slate-900 dark:text-slate-100">{title}</p>
-      <p className={`truncate px-3 pt-0.5 font-mono text-[10.5px] text-slate-400 ${numbered && answers.length ? "pb-1" : "pb-7"}`}>{id}</p>
+      <p className={`truncate px-3 pt-0.5 font-mono text-[10.5px] text-slate-500 dark:text-slate-400 ${numbered && answers.length ? "pb-1" : "pb-7"}`}>{id}</p>
       {numbered && answers.length > 0 && (
         <ol className="space-y-0.5 px-3 pb-8 text-[11px] leading-[15px] text-slate-600 dark:text-slate-300">
           {answers.map((a, i) => (
             <li key={a.key} className="flex gap-1.5">
-              <span className="shrink-0 font-mono font-bold" style={{ color: answerColor(a.key) }}>
+              <span className={`shrink-0 font-mono font-bold ${ANSWER_TEXT[a.key] || "text-violet-600 dark:text-violet-400"}`}>
                 {i + 1}
               </span>
               <span data-testid="answer-label" className="min-w-0 break-words">
@@ -113,7 +127,7 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
         <div className="absolute inset-x-0 -bottom-0.5 flex justify-around px-2">
           {answers.map((a, i) => (
             <div key={a.key} className="relative flex flex-col items-center" style={{ width: `${100 / answers.length}%` }}>
-              <span className="max-w-full truncate rounded bg-white/90 px-1 text-[10px] font-semibold dark:bg-slate-900/90" style={{ color: answerColor(a.key) }}>
+              <span className={`max-w-full truncate rounded bg-white/90 px-1 text-[10px] font-semibold dark:bg-slate-900/90 ${ANSWER_TEXT[a.key] || "text-violet-600 dark:text-violet-400"}`}>
                 {numbered ? i + 1 : a.label || `#${i + 1}`}
               </span>
               <Handle
@@ -202,6 +216,8 @@ export interface GraphProps {
   onMove: (positions: Record<string, { x: number; y: number }>) => void;
   onCreateFrom: (from: string, key: string, type: NodeType, at: { x: number; y: number }) => void;
   onDeleteNodes: (ids: string[]) => void;
+  /** Enter on a focused step: open it for editing. */
+  onOpen: (id: string) => void;
   focusRequest: { id: string; n: number } | null;
 }
 
@@ -283,6 +299,41 @@ export function GraphCanvas(props: GraphProps) {
   const [menu, setMenu] = useState<{ from: string; key: string; x: number; y: number; flow: { x: number; y: number } } | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
 
+  // Deleting steps waits for a yes: a stray Delete or Backspace must not take a step (and
+  // every answer leading to it) away. Removing only arrows needs no question.
+  const [confirming, setConfirming] = useState<{ nodes: StepNode[]; answer: (ok: boolean) => void } | null>(null);
+  const confirmingRef = useRef(false);
+  const onBeforeDelete = useCallback<OnBeforeDelete<StepNode, FlowEdge>>(async ({ nodes: doomed }) => {
+    if (!doomed.length) return true;
+    if (confirmingRef.current) return false;
+    confirmingRef.current = true;
+    return new Promise<boolean>((resolve) =>
+      setConfirming({
+        nodes: doomed,
+        answer: (ok) => {
+          confirmingRef.current = false;
+          setConfirming(null);
+          resolve(ok);
+          // The focused step is gone: keep the keyboard in the graph, on a step that remains.
+          if (ok) setTimeout(() => wrapper.current?.querySelector<HTMLElement>(".react-flow__node")?.focus(), 0);
+        },
+      }),
+    );
+  }, []);
+  const onGraphKey = (e: React.KeyboardEvent) => {
+    const id = (e.target as HTMLElement).closest?.(".react-flow__node")?.getAttribute("data-id");
+    if (!id || (e.target as HTMLElement).closest("input, textarea, select")) return;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      props.onOpen(id);
+    } else if (e.key === "Delete" || e.key === "Backspace") {
+      // The focused step, not whatever else is selected: keep React Flow's own key handler out.
+      e.preventDefault();
+      e.stopPropagation();
+      void flow.deleteElements({ nodes: [{ id }] });
+    }
+  };
+
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
       if (state.isValid || !state.fromNode || !state.fromHandle?.id) return;
@@ -315,7 +366,7 @@ export function GraphCanvas(props: GraphProps) {
   }, [props.focusRequest]);
 
   return (
-    <div ref={wrapper} className="relative h-full w-full" data-testid="graph">
+    <div ref={wrapper} className="relative h-full w-full" data-testid="graph" onKeyDown={onGraphKey}>
       <ReactFlow<StepNode, FlowEdge>
         nodes={nodes}
         edges={edges}
@@ -349,6 +400,7 @@ export function GraphCanvas(props: GraphProps) {
         }}
         onEdgesDelete={(es) => es.forEach((e) => e.sourceHandle && props.onConnect(e.source, e.sourceHandle, null))}
         onNodesDelete={(ns) => props.onDeleteNodes(ns.map((n) => n.id))}
+        onBeforeDelete={onBeforeDelete}
         deleteKeyCode={["Delete", "Backspace"]}
         onlyRenderVisibleElements={big}
         fitView={!big}
@@ -383,11 +435,35 @@ export function GraphCanvas(props: GraphProps) {
             >
               <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
               <span className="font-medium">{TYPE_INFO[t].label}</span>
-              <span className="ml-auto text-xs text-slate-400">{TYPE_INFO[t].hint}</span>
+              <span className="ml-auto text-xs text-slate-500 dark:text-slate-400">{TYPE_INFO[t].hint}</span>
             </button>
           ))}
         </div>
       )}
+      {confirming && <ConfirmDelete nodes={confirming.nodes} onAnswer={confirming.answer} />}
     </div>
+  );
+}
+
+function ConfirmDelete({ nodes, onAnswer }: { nodes: StepNode[]; onAnswer: (ok: boolean) => void }) {
+  const only = nodes.length === 1 ? nodes[0].data.node : null;
+  const name = only && typeof only.title === "string" && only.title.trim() ? `“${only.title.trim()}”` : nodes.length === 1 ? `step ${nodes[0].id}` : `${nodes.length} steps`;
+  return (
+    <Dialog
+      title={`Delete ${name}?`}
+      onClose={() => onAnswer(false)}
+      footer={
+        <>
+          <Button onClick={() => onAnswer(false)} data-autofocus>
+            Keep it
+          </Button>
+          <Button tone="danger" onClick={() => onAnswer(true)} data-testid="confirm-delete-step">
+            Delete
+          </Button>
+        </>
+      }
+    >
+      <p className="text-sm text-slate-600 dark:text-slate-400">Answers that lead to {nodes.length === 1 ? "it" : "them"} will lead nowhere until you connect them again. Ctrl+Z brings {nodes.length === 1 ? "it" : "them"} back.</p>
+    </Dialog>
   );
 }

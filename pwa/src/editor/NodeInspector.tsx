@@ -44,20 +44,20 @@ function MarkdownField({ id, label, value, onChange, placeholder }: { id: string
     <div className="space-y-1">
       <div className="flex items-center justify-between">
         <label htmlFor={id} className="block text-[13px] font-semibold text-slate-700 dark:text-slate-300">
-          {label} <span className="font-normal text-slate-400">(Markdown)</span>
+          {label} <span className="font-normal text-slate-500 dark:text-slate-400">(Markdown)</span>
         </label>
         <div className="flex rounded-lg bg-slate-100 p-0.5 text-xs font-semibold dark:bg-slate-800" role="tablist">
-          <button type="button" role="tab" aria-selected={!preview} className={`rounded-md px-2 py-1 ${!preview ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-500"}`} onClick={() => setPreview(false)}>
+          <button type="button" role="tab" aria-selected={!preview} className={`rounded-md px-2 py-1 ${!preview ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-600 dark:text-slate-400"}`} onClick={() => setPreview(false)}>
             Write
           </button>
-          <button type="button" role="tab" aria-selected={preview} aria-label={`Preview ${label.toLowerCase()}`} className={`rounded-md px-2 py-1 ${preview ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-500"}`} onClick={() => setPreview(true)}>
+          <button type="button" role="tab" aria-selected={preview} aria-label={`Preview ${label.toLowerCase()}`} className={`rounded-md px-2 py-1 ${preview ? "bg-white shadow-sm dark:bg-slate-700" : "text-slate-600 dark:text-slate-400"}`} onClick={() => setPreview(true)}>
             Preview
           </button>
         </div>
       </div>
       {preview ? (
         <div className="min-h-[76px] rounded-lg bg-slate-50 px-3 py-2 text-sm ring-1 ring-slate-200 dark:bg-slate-800/60 dark:ring-slate-700" data-testid={`${id}-preview`}>
-          {value.trim() ? <Markdown text={value} className="text-sm text-slate-700 dark:text-slate-300" /> : <p className="text-slate-400">Nothing to preview yet.</p>}
+          {value.trim() ? <Markdown text={value} className="text-sm text-slate-700 dark:text-slate-300" /> : <p className="text-slate-500 dark:text-slate-400">Nothing to preview yet.</p>}
         </div>
       ) : (
         <textarea id={id} rows={4} className={`${small} font-mono text-[13px]`} value={value} placeholder={placeholder} onChange={(e) => onChange(e.target.value)} />
@@ -332,7 +332,7 @@ export function NodeInspector(props: InspectorProps) {
         <div className="mx-4 mt-3 space-y-1.5 rounded-xl border border-rose-200 bg-rose-50 p-3 dark:border-rose-900 dark:bg-rose-950/50" data-testid="node-problems">
           {problems.map((p, i) => (
             <p key={i} className="text-[13px] text-rose-900 dark:text-rose-200">
-              <span className="font-mono text-[11px] font-semibold text-rose-600">{p.code}</span> {p.message}
+              <span className="font-mono text-[11px] font-semibold text-rose-700 dark:text-rose-400">{p.code}</span> {p.message}
             </p>
           ))}
         </div>
@@ -356,7 +356,7 @@ export function NodeInspector(props: InspectorProps) {
             </button>
           ))}
         </div>
-        {!known && <p className="text-xs text-rose-600">Unknown type {JSON.stringify(type)}: pick one above.</p>}
+        {!known && <p className="text-xs text-rose-700 dark:text-rose-400">Unknown type {JSON.stringify(type)}: pick one above.</p>}
       </Section>
 
       <Section title="Content">
@@ -383,7 +383,7 @@ export function NodeInspector(props: InspectorProps) {
                 <div className="flex items-center justify-between gap-2">
                   <span className="font-semibold text-slate-800 dark:text-slate-200">{type === "choice" ? `Option ${i + 1}` : type === "input" ? "After the value" : a.label}</span>
                   {type === "choice" && (
-                    <button type="button" className="text-xs font-semibold text-rose-600 hover:underline" onClick={() => onChange((n) => ({ ...n, options: ((n.options as Obj[]) || []).filter((_, j) => j !== i) }))}>
+                    <button type="button" className="text-xs font-semibold text-rose-700 dark:text-rose-400 hover:underline" onClick={() => onChange((n) => ({ ...n, options: ((n.options as Obj[]) || []).filter((_, j) => j !== i) }))}>
                       Remove
                     </button>
                   )}
@@ -452,7 +452,7 @@ export function NodeInspector(props: InspectorProps) {
               <TextField id={`f-link-${i}-title`} label="Title" value={str(l.title)} onChange={(v) => onChange((n) => ({ ...n, links: links.map((x, j) => (j === i ? { ...x, title: v } : x)) }), `${id}.link${i}.t`)} />
               <TextField id={`f-link-${i}-url`} label="URL" value={str(l.url)} onChange={(v) => onChange((n) => ({ ...n, links: links.map((x, j) => (j === i ? { ...x, url: v } : x)) }), `${id}.link${i}.u`)} />
             </div>
-            <button type="button" aria-label={`Remove link ${i + 1}`} className="mb-1 rounded-lg px-2 py-1.5 text-rose-600 hover:bg-rose-50" onClick={() => onChange((n) => ({ ...n, links: links.filter((_, j) => j !== i) }))}>
+            <button type="button" aria-label={`Remove link ${i + 1}`} className="mb-1 rounded-lg px-2 py-1.5 text-rose-700 dark:text-rose-400 hover:bg-rose-50" onClick={() => onChange((n) => ({ ...n, links: links.filter((_, j) => j !== i) }))}>
               ✕
             </button>
           </div>
@@ -493,7 +493,7 @@ export function NodeInspector(props: InspectorProps) {
             Rename
           </Button>
         </div>
-        {renameError && <p className="text-xs text-rose-600">{renameError}</p>}
+        {renameError && <p className="text-xs text-rose-700 dark:text-rose-400">{renameError}</p>}
         <p className="text-xs text-slate-500">Sessions record this id; answers that lead here follow a rename.</p>
         <div className="flex gap-2 pt-1">
           <Button className="flex-1 !min-h-9 !text-sm" onClick={props.onDuplicate}>

@@ -1,11 +1,12 @@
 // "Preview run": walk the draft as an engineer would, with the runner's own step card, and
 // see the notes the answers would write. Nothing is saved; no session is created.
-import { useMemo, useState } from "react";
+import { useMemo, useRef, useState } from "react";
 import { fill } from "../shared/fold";
 import { StepCard, type TreeNode as RunnerNode } from "../screens/runner/StepCard";
 import { Button, identifierField, inputClass } from "../ui/kit";
 import { answersOf, type TreeDoc } from "./model";
 import type { Problem } from "./validate";
+import { useModalFocus } from "../ui/focusTrap";
 
 interface Taken {
   node: string;
@@ -25,6 +26,8 @@ export function PreviewRun({ tree, problems, onClose, onEdit }: { tree: TreeDoc;
   const node = current ? tree.nodes[current] : null;
   const text = (t: unknown) => fill(t, inputs, CLIENT) || "";
   const nodeProblems = useMemo(() => (current ? problems.filter((p) => p.node_id === current) : []), [problems, current]);
+  const ref = useRef<HTMLDivElement>(null);
+  useModalFocus(ref, onClose);
 
   const go = (answer: string, label: string, log: string, target: string | null, extra: Record<string, string> = {}) => {
     const nextInputs = { ...inputs, ...extra };
@@ -80,7 +83,7 @@ export function PreviewRun({ tree, problems, onClose, onEdit }: { tree: TreeDoc;
   }
 
   return (
-    <div className="fixed inset-0 z-50 flex items-stretch justify-center bg-slate-900/60 backdrop-blur-[2px] sm:p-6" role="dialog" aria-modal="true" aria-label="Preview run" data-testid="preview-run">
+    <div ref={ref} tabIndex={-1} className="fixed inset-0 z-50 flex items-stretch justify-center bg-slate-900/60 outline-none backdrop-blur-[2px] sm:p-6" role="dialog" aria-modal="true" aria-label="Preview run" data-testid="preview-run">
       <div className="flex w-full max-w-5xl flex-col overflow-hidden bg-slate-50 shadow-2xl sm:rounded-3xl dark:bg-slate-950">
         <div className="flex items-center justify-between gap-2 border-b border-slate-200 bg-white px-4 py-3 dark:border-slate-800 dark:bg-slate-900">
           <div>

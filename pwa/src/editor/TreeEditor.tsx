@@ -133,7 +133,7 @@ function AddStepMenu({ onAdd }: { onAdd: (t: NodeType) => void }) {
             >
               <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
               <span className="font-medium">{TYPE_INFO[t].label}</span>
-              <span className="ml-auto text-xs text-slate-400">{TYPE_INFO[t].hint}</span>
+              <span className="ml-auto text-xs text-slate-500 dark:text-slate-400">{TYPE_INFO[t].hint}</span>
             </button>
           ))}
         </div>
@@ -400,6 +400,10 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               highlighted={null}
               focusRequest={focus}
               onSelect={(id) => select(id)}
+              onOpen={(id) => {
+                select(id);
+                setTimeout(() => document.getElementById("f-title")?.focus(), 0);
+              }}
               onConnect={(from, key, to) => change((t) => (t.nodes[from] ? setNode(t, from, withNext(t.nodes[from], key, to)) : t))}
               onMove={(pos) =>
                 change((t) => {

@@ -141,7 +141,7 @@ export default function VersionHistory({ treeId }: { treeId: string }) {
                 <button type="button" className="text-indigo-700 hover:underline dark:text-indigo-300" onClick={() => (setFrom(v.version), setTo(DRAFT))}>
                   Compare with draft
                 </button>
-                <button type="button" className="text-rose-600 hover:underline" onClick={() => setRollback(v.version)}>
+                <button type="button" className="text-rose-700 hover:underline dark:text-rose-400" onClick={() => setRollback(v.version)}>
                   Roll back to this
                 </button>
               </div>

@@ -17,7 +17,7 @@ const OPTION_LABELS: [keyof ExportOptions, string][] = [
 
 export function ExportPreview({ text }: { text: string }) {
   return (
-    <pre data-testid="export-preview" className="max-h-[60vh] overflow-auto rounded-2xl border border-slate-200 bg-white p-4 font-mono text-[13px] leading-relaxed whitespace-pre-wrap text-slate-800 shadow-inner sm:p-5 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-200">
+    <pre data-testid="export-preview" tabIndex={0} className="max-h-[60vh] overflow-auto focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 rounded-2xl border border-slate-200 bg-white p-4 font-mono text-[13px] leading-relaxed whitespace-pre-wrap text-slate-800 shadow-inner sm:p-5 dark:border-slate-800 dark:bg-slate-900 dark:text-slate-200">
       {text}
     </pre>
   );

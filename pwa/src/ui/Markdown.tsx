@@ -41,7 +41,7 @@ export function Markdown({ text, className = "" }: { text: string | null | undef
       i++;
       while (i < lines.length && !lines[i].startsWith("```")) code.push(lines[i++]);
       i++;
-      blocks.push(<pre key={key} className="overflow-x-auto rounded-lg bg-slate-900 p-3 font-mono text-sm text-slate-100">{code.join("\n")}</pre>);
+      blocks.push(<pre key={key} tabIndex={0} className="overflow-x-auto focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 rounded-lg bg-slate-900 p-3 font-mono text-sm text-slate-100">{code.join("\n")}</pre>);
       continue;
     }
     const h = /^(#{1,4})\s+(.*)$/.exec(line);

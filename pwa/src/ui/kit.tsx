@@ -1,6 +1,7 @@
 // Small building blocks shared by the screens.
 import { useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { navigate } from "../router";
+import { useModalFocus } from "./focusTrap";
 
 type Tone = "primary" | "secondary" | "ghost" | "danger" | "yes" | "no";
 
@@ -9,9 +10,10 @@ const TONES: Record<Tone, string> = {
   secondary:
     "bg-white text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 active:bg-slate-100 dark:bg-slate-800 dark:text-slate-100 dark:ring-slate-600 dark:hover:bg-slate-700",
   ghost: "text-slate-700 hover:bg-slate-100 active:bg-slate-200 dark:text-slate-200 dark:hover:bg-slate-800",
-  danger: "bg-rose-600 text-white hover:bg-rose-700 active:bg-rose-800 shadow-sm",
-  yes: "bg-emerald-600 text-white hover:bg-emerald-700 active:bg-emerald-800 shadow-sm",
-  no: "bg-rose-600 text-white hover:bg-rose-700 active:bg-rose-800 shadow-sm",
+  // White text needs the 700 shades of green and red to reach 4.5:1 (emerald-600 gives 3.65:1).
+  danger: "bg-rose-700 text-white hover:bg-rose-800 active:bg-rose-900 shadow-sm",
+  yes: "bg-emerald-700 text-white hover:bg-emerald-800 active:bg-emerald-900 shadow-sm",
+  no: "bg-rose-700 text-white hover:bg-rose-800 active:bg-rose-900 shadow-sm",
 };
 
 // The family of a utility class ("sm:px-4" -> "sm:px"), so a className passed to a component
@@ -149,28 +151,7 @@ export function Dialog({
   labelledBy?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  // The latest onClose, read when Escape is pressed. Callers often pass a new function on
-  // every render; were it a dependency of the effect below, each re-render of the page
-  // behind the dialog (a synced change arriving) would move focus back to the first field
-  // while the engineer types in another.
-  const closeRef = useRef(onClose);
-  closeRef.current = onClose;
-  useEffect(() => {
-    const prev = document.activeElement as HTMLElement | null;
-    const first = ref.current?.querySelector<HTMLElement>("textarea, input, select, button[data-autofocus]");
-    first?.focus();
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape") {
-        e.stopPropagation();
-        closeRef.current();
-      }
-    };
-    window.addEventListener("keydown", onKey, true);
-    return () => {
-      window.removeEventListener("keydown", onKey, true);
-      prev?.focus?.();
-    };
-  }, []);
+  useModalFocus(ref, onClose);
   return (
     <div className="fixed inset-0 z-50 flex items-end justify-center bg-slate-900/50 backdrop-blur-[2px] sm:items-center sm:p-6" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
       <div
@@ -178,7 +159,8 @@ export function Dialog({
         role="dialog"
         aria-modal="true"
         aria-labelledby={labelledBy}
-        className="max-h-[92vh] w-full overflow-y-auto rounded-t-3xl bg-white p-5 shadow-2xl sm:max-w-lg sm:rounded-3xl dark:bg-slate-900"
+        tabIndex={-1}
+        className="max-h-[92vh] w-full overflow-y-auto outline-none rounded-t-3xl bg-white p-5 shadow-2xl sm:max-w-lg sm:rounded-3xl dark:bg-slate-900"
       >
         <div className="mb-4 flex items-start justify-between gap-4">
           <h2 id={labelledBy} className="text-lg font-semibold text-slate-900 dark:text-white">

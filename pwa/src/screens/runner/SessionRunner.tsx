@@ -468,7 +468,7 @@ export function SessionRunner({ sid }: { sid: string }) {
             )}
           </div>
         </div>
-        <aside className="min-w-0 space-y-3 lg:sticky lg:top-20 lg:max-h-[calc(100dvh-6rem)] lg:self-start lg:overflow-y-auto" aria-labelledby="so-far">
+        <aside tabIndex={0} className="min-w-0 space-y-3 focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-indigo-500 lg:sticky lg:top-20 lg:max-h-[calc(100dvh-6rem)] lg:self-start lg:overflow-y-auto" aria-labelledby="so-far">
           <h2 id="so-far" className="text-sm font-semibold text-slate-500">
             Steps so far · {formatDuration(state.elapsed_ms)}
           </h2>

@@ -150,8 +150,8 @@ export function StepAttachments({ sessionId, nodeId, stored, disabled }: { sessi
       )}
       {error && <p className="text-sm text-rose-700" role="alert">{error}</p>}
       <div className="flex flex-wrap gap-2">
-        <input ref={camera} type="file" accept="image/*" capture="environment" className="sr-only" tabIndex={-1} onChange={(e) => void add(e.target.files).then(() => (e.target.value = ""))} />
-        <input ref={files} type="file" multiple className="sr-only" tabIndex={-1} data-testid="attach-file" onChange={(e) => void add(e.target.files).then(() => (e.target.value = ""))} />
+        <input ref={camera} type="file" accept="image/*" capture="environment" className="sr-only" tabIndex={-1} aria-label="Take a photo" onChange={(e) => void add(e.target.files).then(() => (e.target.value = ""))} />
+        <input ref={files} type="file" multiple className="sr-only" tabIndex={-1} aria-label="Attach files" data-testid="attach-file" onChange={(e) => void add(e.target.files).then(() => (e.target.value = ""))} />
         <button type="button" disabled={disabled} onClick={() => camera.current?.click()} className="inline-flex min-h-11 items-center gap-2 rounded-xl px-3 text-sm font-semibold text-slate-700 ring-1 ring-slate-300 ring-inset hover:bg-slate-50 dark:text-slate-200 dark:ring-slate-600 dark:hover:bg-slate-800">
           <svg viewBox="0 0 24 24" className="h-5 w-5" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true"><path d="M3 8.5A2.5 2.5 0 0 1 5.5 6h1.7l1.3-2h7l1.3 2h1.7A2.5 2.5 0 0 1 21 8.5v9a2.5 2.5 0 0 1-2.5 2.5h-13A2.5 2.5 0 0 1 3 17.5v-9Z" /><circle cx="12" cy="13" r="3.5" /></svg> Photo
         </button>

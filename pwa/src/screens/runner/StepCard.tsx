@@ -66,7 +66,8 @@ export function CommandBlock({ language, text, values }: { language?: string; te
         {/* Exactly what the export will list as run for this step. */}
         <CopyButton text={commandText(text, values.inputs, values.client)} label="Copy" />
       </div>
-      <pre className="overflow-x-auto px-3.5 py-3 font-mono text-[13px] leading-relaxed whitespace-pre">
+      {/* A long command scrolls sideways; the block takes focus so a keyboard can scroll it too. */}
+      <pre tabIndex={0} className="overflow-x-auto px-3.5 py-3 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-indigo-400 font-mono text-[0.8125rem] leading-relaxed whitespace-pre">
         <Filled parts={parts} />
       </pre>
     </div>

@@ -39,7 +39,7 @@ export function StepTimeline({ state }: { state: SessionState }) {
           <li key={r.key} className="relative">
             <span className={`absolute top-1 -left-[27px] flex h-4 w-4 items-center justify-center rounded-full ring-4 ring-slate-50 dark:ring-slate-950 ${r.kind === "custom" ? "bg-amber-400" : "bg-indigo-500"}`} aria-hidden="true" />
             <p className="text-sm font-medium text-slate-900 dark:text-slate-100">
-              <span className="text-slate-400">{i + 1}.</span> {r.kind === "custom" && <span className="text-amber-700 dark:text-amber-400">Custom step: </span>}
+              <span className="text-slate-500 dark:text-slate-400">{i + 1}.</span> {r.kind === "custom" && <span className="text-amber-700 dark:text-amber-400">Custom step: </span>}
               {r.title}
             </p>
             <div className="mt-1 flex flex-wrap items-center gap-2">

@@ -126,10 +126,10 @@ export function FinishDialog({
           <legend className="mb-1.5 text-sm font-semibold">Outcome</legend>
           <div className="grid gap-2 sm:grid-cols-3">
             {OUTCOMES.map((o) => (
-              <label key={o.id} className={`flex min-h-11 cursor-pointer flex-col rounded-xl px-3 py-2.5 ring-1 ring-inset ${outcome === o.id ? "bg-indigo-50 ring-2 ring-indigo-600 dark:bg-indigo-950" : "ring-slate-300 dark:ring-slate-600"}`}>
+              <label key={o.id} className={`flex min-h-11 cursor-pointer flex-col rounded-xl px-3 py-2.5 ring-1 ring-inset has-focus-visible:outline-2 has-focus-visible:outline-offset-2 has-focus-visible:outline-indigo-500 ${outcome === o.id ? "bg-indigo-50 ring-2 ring-indigo-600 dark:bg-indigo-950" : "ring-slate-300 dark:ring-slate-600"}`}>
                 <input type="radio" name="outcome" value={o.id} checked={outcome === o.id} onChange={() => setOutcome(o.id)} className="sr-only" />
                 <span className="font-semibold">{o.label}</span>
-                <span className="text-xs text-slate-500">{o.hint}</span>
+                <span className="text-xs text-slate-600 dark:text-slate-400">{o.hint}</span>
               </label>
             ))}
           </div>
