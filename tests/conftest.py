@@ -66,7 +66,7 @@ class ServerProcess:
             [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_until(self._ready, timeout=30, message=f"server on {self.url} (log: {self.log_path})")
+        wait_until(self._ready, timeout=60, message=f"server on {self.url} (log: {self.log_path})")
         return self
 
     def _ready(self) -> bool:

@@ -14,6 +14,7 @@ import uuid
 
 import httpx
 
+from tests.conftest import wait_until
 from tests.sync.conftest import ADMIN, SyncServer
 
 ROUNDS = 10
@@ -54,7 +55,10 @@ def test_acknowledged_writes_survive_sigkill_at_random_moments(tmp_path):
             writers = [threading.Thread(target=_writer, args=(srv.tenant_url(), acked, stop, db)) for _ in range(2)]
             for t in writers:
                 t.start()
-            time.sleep(rnd.uniform(0.2, 1.2))  # the random moment of the crash
+            # Writing has started (a busy machine may take a while to get there), then the
+            # crash comes at a random moment.
+            wait_until(lambda: acked, timeout=30, message=f"round {round_no}: a first acknowledged write")
+            time.sleep(rnd.uniform(0.0, 1.0))
             srv.kill()
             stop.set()
             for t in writers:
