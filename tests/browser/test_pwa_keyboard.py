@@ -51,6 +51,7 @@ def test_dialogs_keep_focus_inside_close_on_escape_and_return_focus(browser, htt
 
         # Opened from the keyboard: focus moves to the dialog's first field.
         opener = page.get_by_role("button", name="+ Custom step")
+        expect(opener).to_be_enabled()  # after the short pause a new step starts with
         opener.focus()
         page.keyboard.press("Enter")
         dialog = page.get_by_role("dialog", name="Add a custom step")
