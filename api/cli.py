@@ -6,6 +6,7 @@ import os
 import sys
 
 from sync.errors import BranchlineError
+from sync.private_files import restrict_umask
 
 from .settings import Settings, SettingsError
 
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    restrict_umask()  # backups, restores and databases made here are the service user's only
     try:
         settings = Settings()
         return args.func(args, settings)
