@@ -170,6 +170,10 @@ def test_https_with_a_certificate(tmp_path):
         wait_until(lambda: httpx.get(url + "/healthz", verify=str(cert), timeout=1).status_code == 200,
                    timeout=30, message="https server")
         assert f"running at {url}" in srv.output()
+        # Under HTTPS browsers are told to keep to it, on pages, the API and sync alike.
+        for path in ("/", "/api/v1/me", "/sync/abcdef1234/"):
+            r = httpx.get(url + path, verify=str(cert), timeout=10)
+            assert r.headers.get("strict-transport-security", "").startswith("max-age="), (path, r.headers)
     finally:
         srv.proc.terminate()
         srv.proc.wait(15)
