@@ -8,10 +8,12 @@ from fastapi import FastAPI
 
 from sync.http import SyncFirst
 
+from .apidocs import install_docs
 from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.errors import install_error_handlers
+from .core.security_headers import SecurityHeaders, content_security_policy, storage_origins
 from .settings import Settings, get_settings
 from .web import default_dist, install_pwa
 
@@ -22,7 +24,17 @@ CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api
 
 
 class BranchlineApp(SyncFirst, FastAPI):
-    """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`)."""
+    """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`).
+
+    Security headers are added out here, around the sync front door too.
+    """
+
+    security_headers: SecurityHeaders | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.security_headers is not None:
+            send = self.security_headers.wrap(scope, send)
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
@@ -43,8 +55,11 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         app.state.ctx.store.close()
 
     app = BranchlineApp(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.ctx = ctx or AppContext.create(settings)
+    app.security_headers = SecurityHeaders(content_security_policy(storage_origins(
+        settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
 

@@ -6,6 +6,7 @@ import os
 import sys
 
 from sync.errors import BranchlineError
+from sync.private_files import restrict_umask
 
 from .settings import Settings, SettingsError
 
@@ -24,7 +25,7 @@ def cmd_serve(args, settings: Settings) -> int:
     import uvicorn  # noqa: PLC0415
 
     from .app import create_app  # noqa: PLC0415
-    from .firstrun import first_run, format_first_run  # noqa: PLC0415
+    from .firstrun import first_run, format_first_run, save_first_run  # noqa: PLC0415
 
     if args.host:
         settings.host = args.host
@@ -45,7 +46,13 @@ def cmd_serve(args, settings: Settings) -> int:
     app = create_app(settings, ctx=ctx)
     print(f"\n  Branchline is running at {url}  (data: {settings.data_dir})", flush=True)
     if banner:
-        print(banner, flush=True)
+        if sys.stdout.isatty():
+            print(banner, flush=True)
+        else:
+            path = save_first_run(banner, settings.data_dir)
+            print(f"\n  First run: created the demo tenant. Its passwords are not printed here, as this output "
+                  f"is not a terminal and may be kept in a log;\n  they are in {path} (readable by this "
+                  "user only). Read it, then delete it.\n", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, ssl_certfile=args.certfile,
                 ssl_keyfile=args.keyfile, proxy_headers=True,
                 forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
@@ -233,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    restrict_umask()  # backups, restores and databases made here are the service user's only
     try:
         settings = Settings()
         return args.func(args, settings)

@@ -2,6 +2,8 @@
 example clients, created once on an empty data folder."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from sync.naming import physical_name
@@ -70,3 +72,21 @@ def format_first_run(result: dict[str, Any], url: str) -> str:
     lines += ["", f"  Open {url} in a browser.",
               "  Locked out later? `branchline user reset-password EMAIL` prints a new password.", ""]
     return "\n".join(lines)
+
+
+LOGINS_FILE = "first-run-logins.txt"
+
+
+def save_first_run(banner: str, data_dir: Path) -> Path:
+    """Write the first-run banner (with passwords) to a file only the service user can read.
+
+    Used when standard output is not a terminal: there it usually ends up in a log file
+    (systemd's journal, `docker logs`, a redirect), kept and copied long after the first
+    sign-in, where the owner's password must not be.
+    """
+    path = Path(data_dir) / LOGINS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(banner.lstrip("\n") + "\n")
+    return path

@@ -83,6 +83,12 @@ class RolePolicy:
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         return True
 
+    def reads_everything(self, principal: Principal, db: str) -> bool:
+        """Whether `can_read` is true of every document of `db` for `principal`: then
+        answers that speak of the whole database (counts, revisions) need no screening.
+        A subclass with its own `can_read` must say so itself."""
+        return type(self).can_read is RolePolicy.can_read
+
     # Documents only the server writes (through the store, never through sync): published
     # versions are immutable, and sidecars hold the server's own bookkeeping.
     SERVER_ONLY_PREFIXES: dict[str, tuple[str, ...]] = {

@@ -42,6 +42,7 @@ import orjson
 from . import revtree
 from .errors import BadRequest, BranchlineError, Conflict, NotFound, PreconditionFailed
 from .mango import compile_selector
+from .private_files import private_dir, private_file, private_sqlite
 from .store import Doc, Seq
 
 _log = logging.getLogger(__name__)
@@ -228,9 +229,11 @@ class EmbeddedDatabase:
         self._closed = False
         # The timeout covers a second process on the same files (the `branchline` command
         # line while the server runs): it waits for the other writer instead of failing.
+        private_sqlite(path)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
                                timeout=_BUSY_TIMEOUT_MS / 1000)
         conn.execute("PRAGMA journal_mode=WAL")
+        private_sqlite(path)  # the WAL files of a database made before files were private
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("PRAGMA cache_size=-16000")
@@ -1222,8 +1225,11 @@ class EmbeddedStore:
     """All databases of one Branchline data folder. Implements `sync.store.Store`."""
 
     def __init__(self, data_dir: str | os.PathLike[str]) -> None:
-        self.dir = Path(data_dir) / "dbs"
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(data_dir))
+        self.dir = private_dir(Path(data_dir) / "dbs")
+        # Databases (and their WAL files) made by an older version were world-readable.
+        for path in self.dir.iterdir():
+            private_file(path)
         self._lock = _Lock()
         self._open: dict[str, EmbeddedDatabase] = {}
         self._listeners: list[Callable[[str, Any], None]] = []

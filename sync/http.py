@@ -29,7 +29,7 @@ from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, F
 from .http_changes import ChangesFeed, PendingChanges
 from .http_params import Query, json_response, parse_body, parse_object, rev_from
 from .longpoll import ChangeNotifier
-from .naming import check_logical_name, logical_name, physical_name, tenant_prefix
+from .naming import STANDARD_DATABASES, check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix
 from .store import Database, Store
 
 log = logging.getLogger("branchline")
@@ -191,7 +191,8 @@ class SyncApi:
             return False
         if method == "POST" and n == 2:
             if segments[1] == "_revs_diff":
-                return True
+                # Screening unreadable documents asks the policy, which may block.
+                return not self.filters_reads
             if segments[1] == "_bulk_get":
                 return self.quick_changes and request.query_params.get("attachments") != "true"
         # A replication checkpoint: one small write (the store refuses to wait for
@@ -318,6 +319,13 @@ class SyncApi:
             # CouchDB's words, and no physical name: clients see only logical names.
             raise NotFound("Database does not exist.") from None
 
+    def reads_all(self, ctx: Ctx, db: str) -> bool:
+        """Whether the caller may read every document of `db` (see `RolePolicy.reads_everything`)."""
+        if not self.filters_reads:
+            return True
+        reads_everything = getattr(self.policy, "reads_everything", None)
+        return bool(reads_everything and reads_everything(ctx.principal, db))
+
     def readable(self, ctx: Ctx, db: str, doc: dict[str, Any] | None) -> bool:
         if not self.filters_reads or doc is None:
             return True
@@ -392,6 +400,10 @@ class SyncApi:
     def db_delete(self, ctx: Ctx, db: str) -> Response:
         """Delete a database and all its documents (tenant admins)."""
         self.policy.check_db(ctx.principal, db, "delete_db")
+        if db in STANDARD_DATABASES:
+            raise Forbidden(f"The {db!r} database is one of the tenant's standard databases "
+                            f"({', '.join(STANDARD_DATABASES)}), which Branchline needs: it cannot "
+                            "be deleted. Delete its documents instead, or a database the tenant created.")
         try:
             ctx.store.delete_db(physical_name(ctx.tenant_id, db))
         except NotFound:
@@ -456,6 +468,7 @@ class SyncApi:
     def local_put(self, ctx: Ctx, db: str, docid: str) -> Response:
         """Write a `_local` document; its rev must match the stored one (`0-N`)."""
         self._check_local_id(docid)
+        check_doc_id(docid)
         doc = parse_object(ctx.body, what="document")
         doc["_id"] = docid
         rev = rev_from(ctx.query, ctx.header("if-match"), doc.get("_rev"))
@@ -478,7 +491,26 @@ class SyncApi:
         for docid, revs in body.items():
             if not isinstance(revs, list) or not all(isinstance(r, str) for r in revs):
                 raise BadRequest(f"Revisions of {docid!r} must be a JSON list of revision strings.")
-        return json_response(self.open_db(ctx, db, "read").revs_diff(body))
+        dbobj = self.open_db(ctx, db, "read")
+        result = dbobj.revs_diff(body)
+        if not self.reads_all(ctx, db):
+            self._hide_unreadable_revs(ctx, dbobj, db, body, result)
+        return json_response(result)
+
+    def _hide_unreadable_revs(self, ctx: Ctx, dbobj: Database, db: str,
+                              asked: dict[str, list[str]], result: dict[str, Any]) -> None:
+        """Answer for documents the caller cannot read as if they did not exist.
+
+        Otherwise a missing entry (every revision known) or `possible_ancestors` would
+        confirm that another user's document exists and name its revisions. An id whose
+        every revision is missing with no ancestors says nothing and is not looked up.
+        """
+        revealing = [docid for docid, revs in asked.items()
+                     if docid not in result or "possible_ancestors" in result[docid]
+                     or len(result[docid]["missing"]) != len(dict.fromkeys(revs))]
+        for docid, doc in _currents(dbobj, revealing).items():
+            if not self.readable(ctx, db, doc):
+                result[docid] = {"missing": list(dict.fromkeys(asked[docid]))}
 
     def bulk_docs(self, ctx: Ctx, db: str) -> Response:
         """Write many documents; one result per document, refused ones as `forbidden`.
@@ -515,6 +547,7 @@ class SyncApi:
                 results[i] = {"id": None, "error": "bad_request", "reason": "Document id must be a non-empty string."}
                 continue
             try:
+                check_doc_id(docid)
                 if isinstance(docid, str) and docid.startswith("_local/"):
                     self._check_local_id(docid)
                 else:
@@ -623,6 +656,10 @@ class SyncApi:
         if self.filters_reads and not include_docs:
             for row in result["rows"]:
                 row.pop("doc", None)
+        if not self.reads_all(ctx, db) and "total_rows" in result:
+            # The database's count includes documents the caller cannot read; counting
+            # the readable ones would read them all. This answer's rows are what it may know.
+            result["total_rows"] = (result.get("offset") or 0) + len(result["rows"])
         return result
 
     def _refill_rows(self, ctx: Ctx, dbobj: Database, db: str, rows: list[dict[str, Any]],
@@ -678,6 +715,7 @@ class SyncApi:
         if ctype.startswith("multipart/"):
             raise BadRequest("Send documents as JSON with base64 attachments; multipart is not "
                              "accepted here.", error="bad_content_type", status=415)
+        check_doc_id(docid)
         doc = parse_object(ctx.body, what="document")
         doc["_id"] = docid
         rev = rev_from(ctx.query, ctx.header("if-match"), doc.get("_rev"))
@@ -694,8 +732,9 @@ class SyncApi:
         doc = parse_object(ctx.body, what="document")
         if "_id" not in doc:
             doc["_id"] = uuid.uuid4().hex
-        if not isinstance(doc["_id"], str) or not doc["_id"]:
+        if not isinstance(doc["_id"], str):
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
+        check_doc_id(doc["_id"])
         dbobj = self.open_db(ctx, db, "write")
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc), doc["_id"])
@@ -740,6 +779,7 @@ class SyncApi:
 
     def att_put(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
         """Add or replace an attachment; body is the raw data, `Content-Type` its type."""
+        check_doc_id(docid)
         content_type = ctx.header("content-type") or "application/octet-stream"
         rev = rev_from(ctx.query, ctx.header("if-match"))
         dbobj = self.open_db(ctx, db, "write")

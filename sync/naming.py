@@ -13,6 +13,26 @@ _LOGICAL = re.compile(r"^[a-z][a-z0-9_$()+-]{0,63}$")
 _TENANT = re.compile(r"^[a-z0-9]{6,32}$")
 
 
+# Longest document id accepted, in UTF-8 bytes: ids name things ("session:{ulid}:ev:{ulid}",
+# "tree:{slug}"); a longer one is a mistake or an attempt to bloat every index and feed.
+MAX_DOC_ID_BYTES = 512
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_doc_id(docid: str) -> str:
+    """Refuse (400 `illegal_docid`) an id that is empty, too long or holds control characters
+    (NUL among them), which break logs, exports and other CouchDB tools."""
+    if not docid:
+        raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
+    if len(docid.encode("utf-8", "surrogatepass")) > MAX_DOC_ID_BYTES:
+        raise BadRequest(f"Document id is longer than {MAX_DOC_ID_BYTES} bytes; use a shorter id.",
+                         error="illegal_docid")
+    if _CONTROL.search(docid):
+        raise BadRequest("Document id contains a control character (such as NUL or a line break); "
+                         "use printable characters only.", error="illegal_docid")
+    return docid
+
+
 def check_logical_name(name: str) -> str:
     if not _LOGICAL.match(name):
         raise BadRequest(

@@ -13,15 +13,18 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/register", response_model=TokenPair, status_code=201)
-def register(body: RegisterRequest, ctx: CtxDep) -> dict:
+def register(body: RegisterRequest, request: Request, ctx: CtxDep) -> dict:
     """Create a tenant (an MSP) and its owner account, then sign the owner in.
 
     The tenant gets its `trees`, `sessions` and `clients` databases and, unless
-    `starter_library` is false, the starter library of troubleshooting trees.
+    `starter_library` is false, the starter library of troubleshooting trees. An e-mail
+    that already has an account answers 409; such refusals count as failed sign-ins of the
+    client's address, so repeated probing answers 429 with Retry-After.
     """
     _tenant, owner = service.create_tenant(
         ctx, tenant_name=body.tenant_name, email=body.email, password=body.password,
-        display_name=body.display_name, starter_library=body.starter_library)
+        display_name=body.display_name, starter_library=body.starter_library,
+        address=client_address(request))
     return service.token_pair(ctx, owner)
 
 

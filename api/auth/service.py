@@ -76,14 +76,28 @@ def on_tenant_created(ctx: AppContext, tenant_id: str, *, starter_library: bool)
 
 
 def create_tenant(ctx: AppContext, *, tenant_name: str, email: str, password: str,
-                  display_name: str, starter_library: bool = True) -> tuple[dict, dict]:
-    """A tenant, its databases and its owner; undone as a whole if any step fails."""
+                  display_name: str, starter_library: bool = True,
+                  address: str | None = None) -> tuple[dict, dict]:
+    """A tenant, its databases and its owner; undone as a whole if any step fails.
+
+    An e-mail belongs to one account, so a sign-up with a taken e-mail must be refused, and
+    the refusal says the e-mail has an account (hiding it would need a confirmation e-mail,
+    which Branchline does not send). What keeps that from becoming a way to list the
+    customers of every tenant: a refused sign-up from `address` (the client's, None from
+    the command line) counts as a failed sign-in of that address, so probing e-mails by
+    sign-up or by login shares one small budget per address.
+    """
     name = (tenant_name or "").strip()
     if not name or len(name) > 120:
         raise BadRequest("tenant_name must be 1 to 120 characters: the MSP's name as your team knows it.")
     # Check the cheap things before creating anything, so a refused sign-up leaves nothing behind.
     check_password_policy(password, email=users.normalize_email(email))
+    limiter = throttle(ctx) if address else None
+    if limiter is not None:
+        limiter.check(None, address)
     if users.find_by_email(ctx.system, email) is not None:
+        if limiter is not None:
+            limiter.failure(None, address)
         raise Conflict(f"The e-mail {users.normalize_email(email)} already has an account. "
                        "Sign in instead, or use another address.")
     tenant_id = new_id(10)
@@ -132,10 +146,10 @@ def _issue_refresh(ctx: AppContext, user: dict, family: str,
     return str(rt)
 
 
-def _answer(ctx: AppContext, user: dict, refresh_token: str) -> dict[str, Any]:
+def _answer(ctx: AppContext, user: dict, refresh_token: str, family: str) -> dict[str, Any]:
     access, ttl = tokens.make_access_token(
         ctx.secret, user_id=user["user_id"], tenant_id=user["tenant_id"],
-        minutes=ctx.settings.access_token_minutes, epoch=user.get("token_epoch", 0))
+        minutes=ctx.settings.access_token_minutes, epoch=user.get("token_epoch", 0), family=family)
     return {"access_token": access, "refresh_token": refresh_token,
             "token_type": "bearer", "expires_in": ttl}
 
@@ -146,7 +160,7 @@ def token_pair(ctx: AppContext, user: dict, family: str | None = None) -> dict[s
         save(ctx.system, {"_id": _family_id(user["tenant_id"], family), "type": "refresh_family",
                           "tenant_id": user["tenant_id"], "user_id": user["user_id"],
                           "revoked": False, "created_at": iso()})
-    return _answer(ctx, user, _issue_refresh(ctx, user, family))
+    return _answer(ctx, user, _issue_refresh(ctx, user, family), family)
 
 
 def login(ctx: AppContext, email: str, password: str, address: str | None) -> dict[str, Any]:
@@ -207,6 +221,30 @@ def _revoke_family(ctx: AppContext, tenant_id: str, family: str) -> None:
             save(ctx.system, fam)
         except Conflict:
             pass  # someone revoked it at the same moment
+    if fam:
+        _end_access_tokens(ctx, tenant_id, fam["user_id"], family)
+
+
+def _end_access_tokens(ctx: AppContext, tenant_id: str, user_id: str, family: str) -> None:
+    """Refuse the access tokens of an ended sign-in from now on, not only once they expire.
+
+    Kept on the user document, which every request reads anyway, so checking costs
+    nothing; an entry is dropped once every access token it could refuse has expired.
+    """
+    now = int(time.time())
+    until = now + int(ctx.settings.access_token_minutes * 60) + 60
+
+    def attempt() -> None:
+        user = users.get_user(ctx.system, tenant_id, user_id)
+        if user is None:
+            return
+        ended = {f: t for f, t in (user.get("ended_families") or {}).items() if t > now}
+        ended[family] = until
+        user["ended_families"] = ended
+        save(ctx.system, user)
+
+    retry_on_conflict(attempt, busy="The sign-out could not be recorded (the account was being "
+                                    "changed at the same moment); try again.")
 
 
 def _load_refresh(ctx: AppContext, raw: str) -> tuple[dict, dict]:
@@ -258,7 +296,7 @@ def _retry_answer(ctx: AppContext, successor: tokens.RefreshToken, doc: dict,
     user = _user_of(ctx, doc)
     if not _store_successor(ctx, user, doc["family"], successor):
         return None
-    return _answer(ctx, user, str(successor))
+    return _answer(ctx, user, str(successor), doc["family"])
 
 
 def _store_successor(ctx: AppContext, user: dict, family: str, successor: tokens.RefreshToken) -> bool:
@@ -315,7 +353,7 @@ def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, 
         raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.") from None
     if not _store_successor(ctx, user, doc["family"], successor):
         raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.")
-    return _answer(ctx, user, str(successor))
+    return _answer(ctx, user, str(successor), doc["family"])
 
 
 def logout(ctx: AppContext, raw: str) -> None:
@@ -336,7 +374,8 @@ _basic_lock = threading.Lock()
 _BASIC_TTL = 300.0
 
 
-def _principal_for_user(user: dict | None, *, epoch: int | None = None) -> Principal:
+def _principal_for_user(user: dict | None, *, epoch: int | None = None,
+                        family: str | None = None) -> Principal:
     if user is None:
         raise Unauthorized("The account behind these credentials no longer exists; sign in again.")
     if not user.get("active", True):
@@ -345,6 +384,9 @@ def _principal_for_user(user: dict | None, *, epoch: int | None = None) -> Princ
     if epoch is not None and int(user.get("token_epoch", 0)) != epoch:
         raise Unauthorized("This sign-in was ended (password reset or deactivation); sign in again.",
                            error="token_revoked")
+    if family is not None and family in (user.get("ended_families") or {}):
+        raise Unauthorized("This sign-in was ended (signed out, or its refresh token was reused); "
+                           "sign in again.", error="token_revoked")
     return Principal(tenant_id=user["tenant_id"], user_id=user["user_id"], role=user["role"],
                      kind="user", email=user["email"], extra={"display_name": user["display_name"]})
 
@@ -358,34 +400,37 @@ def _principal_for_user(user: dict | None, *, epoch: int | None = None) -> Princ
 _JWT_CACHE_MAX = 10_000
 
 
-def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float] | None:
+def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float, str | None] | None:
     cache = ctx.extras.get("access_token_cache")
     hit = cache.get(token) if cache is not None else None
     if hit is None:
         return None
-    expires, secret, tenant_id, user_id, epoch = hit
+    expires, secret, tenant_id, user_id, epoch, family = hit
     if time.time() >= expires or secret != ctx.secret:
         cache.pop(token, None)
         return None
-    return tenant_id, user_id, epoch, expires
+    return tenant_id, user_id, epoch, expires, family
 
 
-def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float]:
+def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float, str | None]:
+    """(tenant, user, epoch, expiry, sign-in family) of a verified access token."""
     hit = _cached_claims(ctx, token)
     if hit is not None:
         return hit
     claims = tokens.read_access_token(ctx.secret, token)
+    fam = claims.get("fam")
+    family = fam if isinstance(fam, str) else None
     tenant_id, user_id, epoch = claims["tid"], claims["sub"], int(claims.get("ep", 0))
     cache = ctx.extras.setdefault("access_token_cache", {})
     if len(cache) >= _JWT_CACHE_MAX:
         cache.clear()
-    cache[token] = (float(claims["exp"]), ctx.secret, tenant_id, user_id, epoch)
-    return tenant_id, user_id, epoch, float(claims["exp"])
+    cache[token] = (float(claims["exp"]), ctx.secret, tenant_id, user_id, epoch, family)
+    return tenant_id, user_id, epoch, float(claims["exp"]), family
 
 
-def _bearer_principal(user: dict | None, epoch: int, expires: float) -> Principal:
+def _bearer_principal(user: dict | None, epoch: int, expires: float, family: str | None) -> Principal:
     # The expiry travels with the caller so a live sync feed can end when its token does.
-    principal = _principal_for_user(user, epoch=epoch)
+    principal = _principal_for_user(user, epoch=epoch, family=family)
     principal.extra["expires_at"] = expires
     return principal
 
@@ -395,8 +440,8 @@ def _principal_for_bearer(ctx: AppContext, token: str) -> Principal:
         from ..apikeys.service import principal_for_key  # noqa: PLC0415
 
         return principal_for_key(ctx, token)
-    tenant_id, user_id, epoch, expires = _access_claims(ctx, token)
-    return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires)
+    tenant_id, user_id, epoch, expires, family = _access_claims(ctx, token)
+    return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires, family)
 
 
 def _basic_hit(ctx: AppContext, username: str, password: str) -> Principal | None:
@@ -459,8 +504,8 @@ def cached_principal(ctx: AppContext, authorization: str | None) -> Principal | 
         hit = _cached_claims(ctx, value)
         if hit is None:
             return None
-        tenant_id, user_id, epoch, expires = hit
-        return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires)
+        tenant_id, user_id, epoch, expires, family = hit
+        return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires, family)
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")

@@ -17,11 +17,15 @@ ISSUER = "branchline"
 
 
 def make_access_token(secret: str, *, user_id: str, tenant_id: str, minutes: float,
-                      epoch: int = 0) -> tuple[str, int]:
+                      epoch: int = 0, family: str | None = None) -> tuple[str, int]:
+    """A signed access token; `family` names the sign-in (refresh token family) it belongs
+    to, so that signing out ends it too."""
     now = int(time.time())
     ttl = max(1, int(minutes * 60))
     claims = {"sub": user_id, "tid": tenant_id, "typ": "access", "iss": ISSUER, "ep": epoch,
               "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
+    if family is not None:
+        claims["fam"] = family
     return jwt.encode(claims, secret, algorithm=ALGORITHM), ttl
 
 

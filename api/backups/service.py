@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 
 from sync.errors import BadRequest, BranchlineError, Conflict
 from sync.naming import SYSTEM_DB, tenant_prefix
+from sync.private_files import DIR_MODE, private_dir, private_file, private_sqlite
 from sync.store import Database, Store
 
 log = logging.getLogger("branchline.backups")
@@ -72,13 +73,14 @@ def _dbs_dir(data_dir: Path) -> Path:
 
 def snapshot_database(source: Path, target: Path) -> dict[str, Any]:
     """Copy one live SQLite database file consistently; returns its manifest entry."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     partial = target.with_suffix(".partial")
     # A connection of our own: the server's keeps writing while this one reads a snapshot.
     if not source.exists():
         raise BackupError(f"{source} does not exist.")
     src = sqlite3.connect(str(source), timeout=30)
     try:
+        private_sqlite(partial)
         dst = sqlite3.connect(str(partial))
         try:
             src.backup(dst)  # pages=-1: one step, one read transaction, one state
@@ -111,8 +113,10 @@ def _tenant_groups(names: Iterable[str]) -> dict[str, list[str]]:
 
 def new_snapshot_dir(backup_dir: Path, now: datetime | None = None) -> Path:
     stamp = (now or datetime.now(timezone.utc)).strftime(_STAMP)
+    private_dir(Path(backup_dir))
     path = Path(backup_dir) / stamp
-    path.mkdir(parents=True, exist_ok=False)
+    path.mkdir(exist_ok=False, mode=DIR_MODE)
+    os.chmod(path, DIR_MODE)
     return path
 
 
@@ -151,6 +155,7 @@ def backup_embedded(data_dir: Path, backup_dir: Path, *, tenants: Iterable[str] 
     manifest = {"format": FORMAT, "version": 1, "created_at": report.path.name,
                 "databases": report.databases, "failed": report.failed}
     (report.path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    private_file(report.path / MANIFEST)
     return report
 
 

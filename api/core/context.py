@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sync.naming import SYSTEM_DB
+from sync.private_files import private_dir, restrict_umask
 from sync.store import Database, Store
 
 from ..settings import Settings
@@ -34,8 +35,9 @@ class AppContext:
 
     @classmethod
     def create(cls, settings: Settings) -> "AppContext":
+        restrict_umask()
         secret = settings.resolve_secret()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         store = open_store(settings)
         if not store.db_exists(SYSTEM_DB):
             store.create_db(SYSTEM_DB)

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
+from sync.private_files import private_dir, private_sqlite
 from sync.store import Store
 
 # handler(conn, change) for one `_changes` row with `doc` included (deleted docs: doc has `_deleted`).
@@ -32,9 +33,11 @@ class DerivedIndex:
         self.store = store
         self.feeds = feeds
         self.lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        private_sqlite(path)
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
+        private_sqlite(path)
         self.conn.execute("PRAGMA synchronous=OFF")  # rebuildable: losing it costs a replay
         self.conn.executescript(
             "CREATE TABLE IF NOT EXISTS checkpoints (feed TEXT PRIMARY KEY, db TEXT, seq TEXT);" + schema)

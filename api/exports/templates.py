@@ -142,9 +142,36 @@ def _width_checked(name: str, original):
     return checked
 
 
+_PLAIN = (str, int, float, bool, type(None), jinja2.Undefined)
+
+
+def _plain(value) -> bool:
+    """Text, numbers, booleans, nothing, and lists or mappings made of them: the view model."""
+    if isinstance(value, _PLAIN):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(_plain(k) and _plain(v) for k, v in value.items())
+    return False
+
+
+def _print_plain_only(value):
+    """What `{{ ... }}` prints in a tenant template: data, never a Python object.
+
+    Printing a function, method, class or Jinja helper (`{{ lipsum }}`, `{{ m.items }}`,
+    `{{ loop }}`) would show `<... at 0x7f...>`, a memory address of the server process
+    that helps an attacker defeat address randomisation, in an export sent to a customer.
+    """
+    if _plain(value):
+        return value
+    raise SecurityError(f"{{{{ ... }}}} may print text, numbers and lists or objects of them, not "
+                        f"a {type(value).__name__}; print one of its fields instead (e.g. m.title)")
+
+
 @lru_cache(maxsize=None)
 def sandbox_env(fmt: str) -> ImmutableSandboxedEnvironment:
-    env = TenantSandbox(**_options(fmt))
+    env = TenantSandbox(**_options(fmt), finalize=_print_plain_only)
     env.filters.update(_filters())
     for name in ("center", "indent", "hang", "indent_lines"):
         if name in env.filters:

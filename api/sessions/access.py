@@ -177,6 +177,9 @@ class SessionsPolicy(RolePolicy):
         return acl
 
     # --- reads -------------------------------------------------------------------------------
+    def reads_everything(self, principal: Principal, db: str) -> bool:
+        return db != "sessions" or principal.is_admin
+
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         if db != "sessions" or principal.is_admin:
             return True

@@ -84,10 +84,11 @@ def test_cached_claims_expire_with_the_token_and_follow_the_secret(monkeypatch):
         extras: dict = {}
 
     ctx = Ctx()
-    token, _ = tokens.make_access_token(ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3)
+    token, _ = tokens.make_access_token(ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3,
+                                        family="f1")
     assert service.cached_principal(ctx, f"Bearer {token}") is None  # never verified yet
     claims = service._access_claims(ctx, token)
-    assert claims[:3] == ("t1", "u1", 3)
+    assert claims[:3] == ("t1", "u1", 3) and claims[4] == "f1"
     assert abs(claims[3] - (time.time() + 60)) < 5  # the token's expiry travels with the claims
     assert service._cached_claims(ctx, token) == claims
     ctx.secret = "t" * 40  # a rotated secret: the entry no longer counts

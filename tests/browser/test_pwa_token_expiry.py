@@ -13,8 +13,8 @@ TREE_ID = "tree:windows-update-failure"
 
 def wait_token_expired(page) -> None:
     """Until the access token the page holds is past its expiry (the condition under test)."""
-    page.wait_for_function("(() => { const s = JSON.parse(localStorage.getItem('bl.signin'));"
-                           " return s && s.tokens.expires_at < Date.now(); })()", timeout=15000)
+    page.wait_for_function("() => { const s = JSON.parse(localStorage.getItem('bl.signin'));"
+                           " return s && s.tokens.expires_at < Date.now(); }", timeout=15000)
 
 
 def fresh_headers(http, member) -> dict[str, str]:
