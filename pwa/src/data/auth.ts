@@ -211,6 +211,10 @@ export class Auth {
     try {
       const probe = await this.deps.fetch(`${this.deps.base}/healthz`, { cache: "no-store" });
       if (!probe.ok) throw new OfflineError(`The server answered ${probe.status}.`);
+      // A captive portal answers 200 with its login page: only the server's own answer counts,
+      // or the refresh token would be spent on a request that never reaches the server.
+      const health = (await probe.json().catch(() => null)) as { status?: unknown } | null;
+      if (health?.status !== "ok") throw new OfflineError("Something on the network answered instead of the server.");
     } catch (e) {
       if (e instanceof OfflineError) throw e;
       throw new OfflineError();
