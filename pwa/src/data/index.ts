@@ -54,6 +54,7 @@ function openLocal(account: Account): LocalData {
   localData.set(local);
   attachments.set(startAttachments(local, auth, device, base));
   if (!auth.current?.expired) local.start();
+  else local.needsSignIn();
   if (navigator.storage?.persist) void navigator.storage.persist().catch(() => undefined);
   return local;
 }
@@ -70,7 +71,7 @@ export function boot(): void {
   auth.state.subscribe(() => {
     const cur = auth.state.get();
     const local = localData.get();
-    if (cur?.expired && local) local.stop();
+    if (cur?.expired && local) local.needsSignIn();
   });
   if (s && !s.expired && navigator.onLine) void refreshAccount();
 }
@@ -188,13 +189,34 @@ export function exportDefaults(tenantId: string): Record<string, boolean> {
   return readJson<Record<string, boolean>>(`bl.exportdefaults.${tenantId}`, {});
 }
 
-/** Sign out. Unsynced changes block it unless `discard` is set; returns how many are left. */
-export async function signOut(opts: { discard?: boolean; waitMs?: number } = {}): Promise<number> {
+/** What signing out would delete: changes and files the server does not have yet. */
+export interface Unsent {
+  changes: number;
+  files: number;
+}
+
+/** Try to send everything now (the "Sync now" button). */
+export function syncNow(): void {
+  localData.get()?.restart();
+  const att = attachments.get();
+  if (att) void att.queue.processQueue(att.upload, att.writeEvent);
+}
+
+/** Sign out. Changes or files not on the server yet block it unless `discard` is set: then
+ * it answers what is left, and nothing is deleted. Answers null once signed out. */
+export async function signOut(opts: { discard?: boolean; waitMs?: number } = {}): Promise<Unsent | null> {
   const local = localData.get();
+  const att = attachments.get();
   if (local && !opts.discard) {
+    if (att) {
+      await att.recount();
+      void att.queue.processQueue(att.upload, att.writeEvent);
+    }
     const wait = opts.waitMs ?? (navigator.onLine ? 8000 : 0);
-    const left = (await local.drain(wait)) ? 0 : local.status.get().pending;
-    if (left > 0) return left;
+    if (!(await local.drain(wait))) {
+      const status = local.status.get();
+      return { changes: status.pending - status.files, files: status.files };
+    }
   }
   const s = auth.current;
   if (s && !s.expired) {
@@ -208,7 +230,6 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
       // Offline: the refresh token is forgotten here and expires on the server in time.
     }
   }
-  const att = attachments.get();
   if (att) {
     att.stop();
     await att.queue.close();
@@ -224,7 +245,7 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
   }
   localData.set(null);
   auth.forget();
-  return 0;
+  return null;
 }
 
 export function useObservable<T>(o: Observable<T>): T {
