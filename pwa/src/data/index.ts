@@ -6,6 +6,7 @@ import { queueName, startAttachments, type Attachments } from "./attachments";
 import { deviceId } from "./device";
 import { LocalData, type SyncStatus } from "./local";
 import { Observable } from "./observable";
+import { browserTabs, shareSync } from "./tabs";
 
 export { ApiError, OfflineError, SignInRequired };
 export type { Account, SignIn, SyncStatus };
@@ -45,16 +46,19 @@ function sameAccount(a: Account, b: Account): boolean {
   return a.user.id === b.user.id && a.tenant.id === b.tenant.id;
 }
 
+/** Leaves the election of the tab that syncs (see tabs.ts) for the current account. */
+let leaveTabs: () => void = () => undefined;
+
 function openLocal(account: Account): LocalData {
   const cur = localData.get();
   if (cur && sameAccount(cur.account, account)) return cur;
+  leaveTabs();
   cur?.stop();
   attachments.get()?.stop();
   const local = new LocalData(account, auth, { storage: localStorage, now: () => Date.now(), remoteUrl: samePage });
   localData.set(local);
   attachments.set(startAttachments(local, auth, device, base));
-  if (!auth.current?.expired) local.start();
-  else local.needsSignIn();
+  leaveTabs = shareSync(local, `branchline-sync-${account.tenant.id}-${account.user.id}`, browserTabs());
   if (navigator.storage?.persist) void navigator.storage.persist().catch(() => undefined);
   return local;
 }
@@ -68,6 +72,7 @@ export function boot(): void {
     if (auth.current && !auth.current.expired) void refreshAccount();
   });
   window.addEventListener("offline", () => localData.get()?.setOnline(false));
+  window.addEventListener("storage", (e) => localData.get()?.storageChanged(e.key));
   auth.state.subscribe(() => {
     const cur = auth.state.get();
     const local = localData.get();
@@ -239,6 +244,8 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
     });
     attachments.set(null);
   }
+  leaveTabs();
+  leaveTabs = () => undefined;
   if (local) await local.destroy();
   for (const key of Object.keys(localStorage)) {
     if (key.startsWith("bl.draft.") || key.startsWith("bl.names.") || key.startsWith("bl.exportdefaults.")) localStorage.removeItem(key);

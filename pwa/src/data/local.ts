@@ -6,6 +6,7 @@ import type { Account, Auth } from "./auth";
 import { SignInRequired } from "./auth";
 import { Observable } from "./observable";
 import { actionKey, PendingTracker, type Refused } from "./pending";
+import type { SharedStatus, SyncTab } from "./tabs";
 
 export type DbName = "trees" | "sessions" | "clients";
 export const DB_NAMES: DbName[] = ["trees", "sessions", "clients"];
@@ -53,7 +54,7 @@ export interface LocalDeps {
   remoteUrl?: (url: string) => string;
 }
 
-export class LocalData {
+export class LocalData implements SyncTab {
   readonly db: Record<DbName, PouchDB>;
   readonly remote: Record<DbName, PouchDB>;
   readonly pending: Record<DbName, PendingTracker>;
@@ -63,6 +64,9 @@ export class LocalData {
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
   private lastSyncKey: string;
   private treesReadyKey: string;
+  /** Whether this tab runs the live replication (see tabs.ts); a follower asks the leader. */
+  private leader = true;
+  private askLeader: (() => void) | null = null;
   /** Files not uploaded yet: `open` counts refused ones too, `unsent` only those on their way. */
   private files = { open: 0, unsent: 0 };
 
@@ -133,7 +137,7 @@ export class LocalData {
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.running || !this.leader) return;
     this.running = true;
     const opts = { live: true, retry: true, back_off_function: backOff, batch_size: 100 };
     const trees = PouchDB.replicate(this.remote.trees, this.db.trees, { ...opts, selector: TREE_DOCS });
@@ -157,8 +161,47 @@ export class LocalData {
 
   /** Start over without waiting for the back-off (the network just came back). */
   restart(): void {
+    if (!this.leader) {
+      this.askLeader?.();
+      return;
+    }
     this.stop();
     this.start();
+  }
+
+  /** This tab syncs for all the tabs of the origin. */
+  lead(): void {
+    this.leader = true;
+    this.askLeader = null;
+    if (this.auth.current?.expired) this.needsSignIn();
+    else this.start();
+  }
+
+  /** Another tab syncs: this one writes locally and shows the leader's status. */
+  follow(askLeader: () => void): void {
+    this.leader = false;
+    this.askLeader = askLeader;
+    this.stop();
+  }
+
+  shared(): SharedStatus {
+    const { online, active, lastSync, error, treesReady } = this.status.get();
+    return { online, active, lastSync, error, treesReady };
+  }
+
+  /** The leader's status, as it posted it. */
+  mirror(shared: SharedStatus): void {
+    if (this.leader) return;
+    this.status.update((s) => ({ ...s, ...shared, treesReady: s.treesReady || shared.treesReady }));
+  }
+
+  onStatus(listener: () => void): () => void {
+    return this.status.subscribe(listener);
+  }
+
+  /** Another tab changed a localStorage entry (a `storage` event): follow shared counts. */
+  storageChanged(key: string | null): void {
+    for (const name of DB_NAMES) if (key === null || key === this.pending[name].storageKey) this.pending[name].reload();
   }
 
   /** The browser's own idea of the network: offline is believed, online only once the server answers. */
