@@ -96,3 +96,36 @@ def test_five_runner_tabs_each_sync_within_a_second_and_another_tab_takes_over(b
         assert len(set(feeds) - {0}) == 1, f"one tab took over, not {sorted(feeds)}"
     finally:
         ctx.close()
+
+
+# A 1x1 PNG: a photo taken in the comms room.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+                    "789c6360f8cfc0f01f0005000201e2219bc10000000049454e44ae426082")
+
+
+def test_a_photo_queued_in_one_tab_counts_in_every_tab(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    r = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": TREES[0], "ticket": "TABS-PHOTO"})
+    sid = r.json()["session_id"]
+    ctx = app_context(browser, DESKTOP)
+    try:
+        a = ctx.new_page()
+        sign_in(a, server.url, engineer.email, engineer.password)
+        wait_synced(a)
+        b = ctx.new_page()
+        b.goto(f"{server.url}/s/{sid}")
+        b.wait_for_selector("[data-testid=step-card]")
+        wait_synced(b)
+        ctx.set_offline(True)
+        b.set_input_files("[data-testid=attach-file]", files=[{"name": "patch-panel.png", "mimeType": "image/png", "buffer": PNG}])
+        b.wait_for_selector("[data-testid=queued-attachment] >> text=Waiting for network")
+        # The other tab counts it too: signing out there would warn about it.
+        a.wait_for_selector("[data-testid=pending-count]:text-is('1')", timeout=5000)
+        ctx.set_offline(False)
+        wait_synced(a)
+        wait_synced(b)
+        files = http.get(f"/api/v1/sessions/{sid}", headers=engineer.headers).json()["attachments"]
+        assert [f["name"] for fs in files.values() for f in fs] == ["patch-panel.png"]
+    finally:
+        ctx.close()

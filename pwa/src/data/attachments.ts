@@ -44,11 +44,18 @@ export function startAttachments(local: LocalData, auth: Auth, deviceId: string,
     const summary = summarize(items);
     local.setFiles(items.filter((i) => i.status !== "done").length, summary.waiting + summary.uploading);
   };
-  const stopCounting = queue.subscribe(count);
   const recount = async () => count(await queue.list());
+  // Every tab of the origin shares the queue, but hears only of its own changes: tell the others.
+  const others = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(queueName(local)) : null;
+  if (others) others.onmessage = () => void recount();
+  const stopCounting = queue.subscribe((items) => {
+    count(items);
+    others?.postMessage("changed");
+  });
   const stop = () => {
     stopUploads();
     stopCounting();
+    others?.close();
   };
   return { queue, upload, writeEvent, recount, stop };
 }
