@@ -4,7 +4,8 @@ not move while changes are pending, and the pending count is what the engineer d
 saved several times while typing is one change)."""
 from __future__ import annotations
 
-from tests.browser.conftest import MOBILE, answer_step, app_context, shortest_run, sign_in, start_session, wait_synced
+from tests.browser.conftest import (MOBILE, answer_step, app_context, shortest_run, shot, sign_in, start_session,
+                                    wait_synced)
 from tests.conftest import Tenant, wait_until
 
 TREE_ID = "tree:dns-resolution-failure"
@@ -62,8 +63,13 @@ def test_a_captive_portal_is_not_online_and_last_sync_waits_for_the_server(brows
         wait_until(lambda: len(hits) > seen, message="the app trying the server")
         page.wait_for_selector(f"{BADGE}[data-online='no']", timeout=15000)
         assert "Online" not in page.inner_text(BADGE)
+        shot(page, "mobile-sync-captive-portal")
         # Two things done: one note (saved twice while typing) and one answer.
         assert page.inner_text("[data-testid=pending-count]") == "2"
+        page.click(BADGE)
+        assert "Wi-Fi sign-in page" in page.inner_text("[role=dialog] [data-testid=sync-connection]")
+        shot(page, "mobile-sync-captive-portal-sheet")
+        page.keyboard.press("Escape")
         assert _last_sync(page) == before
 
         # A reload behind the portal starts out just as honest.
