@@ -2,8 +2,8 @@
 are on the server; with changes still pending (offline), only after the user confirms."""
 from __future__ import annotations
 
-from tests.browser.conftest import (MOBILE, app_context, sign_in, start_session, wait_for_service_worker, wait_synced,
-                                    write_note)
+from tests.browser.conftest import (MOBILE, app_context, shot, sign_in, start_session, wait_for_service_worker,
+                                    wait_synced, write_note)
 from tests.conftest import Tenant
 
 LOCAL_DBS = "indexedDB.databases().then(dbs => dbs.map(d => d.name).filter(n => n.includes('bl_')))"
@@ -85,6 +85,7 @@ def test_sign_out_keeps_a_photo_queued_offline_until_uploaded_or_discarded(brows
         page.click("[data-testid=sign-out]")
         page.wait_for_selector("[role=dialog] >> text=Changes not synced yet")
         assert "1 photo" in page.inner_text("[role=dialog]")
+        shot(page, "mobile-sign-out-photo-waiting")
         page.click("[role=dialog] button:has-text('Stay signed in')")
         assert page.evaluate(QUEUES), "the queued photo was deleted"
 

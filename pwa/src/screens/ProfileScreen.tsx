@@ -147,9 +147,8 @@ export default function ProfileScreen() {
           }
         >
           <p>
-            {waitingText(confirm.changes, confirm.files)}: not on the server yet.{" "}
-            {online ? "The server could not take them just now." : "You are offline."} They are kept on this device while you stay signed in and
-            upload by themselves. Signing out now deletes them from this device for good.
+            Not on the server yet: {waitingText(confirm.changes, confirm.files)}. {online ? "The server could not take it all just now." : "You are offline."}{" "}
+            Stay signed in and it all uploads by itself; signing out now deletes it from this device for good.
           </p>
         </Dialog>
       )}
