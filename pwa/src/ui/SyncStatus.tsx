@@ -53,7 +53,7 @@ export function SyncStatus() {
         data-online={online ? "yes" : "no"}
         data-pending={status.pending}
         onClick={() => setOpen(true)}
-        className="flex min-h-11 items-center gap-2 rounded-full px-3 text-sm font-medium text-slate-200 hover:bg-white/10"
+        className="ml-auto flex min-h-11 shrink-0 items-center gap-2 rounded-full px-3 text-sm font-medium text-slate-200 hover:bg-white/10"
         aria-label={`${label}. ${status.pending ? `Not synced yet: ${waitingText(status.pending - status.files, status.files)}` : "Everything is on the server"}. Last synced ${timeAgo(status.lastSync, now)}.`}
       >
         <span className={`h-2.5 w-2.5 rounded-full ${tone} ${status.active ? "animate-pulse" : ""}`} aria-hidden="true" />
@@ -67,7 +67,7 @@ export function SyncStatus() {
       </button>
       {open && (
         <Dialog title="Sync" onClose={() => setOpen(false)}>
-          <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-3 text-[15px]">
+          <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-3 text-[0.9375rem]">
             <dt className="text-slate-500">Connection</dt>
             <dd className="font-medium" data-testid="sync-connection">{connection}</dd>
             <dt className="text-slate-500">Not synced yet</dt>
