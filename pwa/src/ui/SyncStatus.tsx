@@ -54,7 +54,7 @@ export function SyncStatus() {
         data-pending={status.pending}
         onClick={() => setOpen(true)}
         className="ml-auto flex min-h-11 shrink-0 items-center gap-2 rounded-full px-3 text-sm font-medium text-slate-200 hover:bg-white/10"
-        aria-label={`${label}. ${status.pending ? `Not synced yet: ${waitingText(status.pending - status.files, status.files)}` : "Everything is on the server"}. Last synced ${timeAgo(status.lastSync, now)}.`}
+        aria-label={`${label}. ${status.pending} change${status.pending === 1 ? "" : "s"} not synced yet. Last synced ${timeAgo(status.lastSync, now)}.`}
       >
         <span className={`h-2.5 w-2.5 rounded-full ${tone} ${status.active ? "animate-pulse" : ""}`} aria-hidden="true" />
         <span>{label}</span>
