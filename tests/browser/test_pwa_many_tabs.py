@@ -137,3 +137,24 @@ def test_a_photo_queued_in_one_tab_counts_in_every_tab(browser, http, server):
         assert [f["name"] for fs in files.values() for f in fs] == ["patch-panel.png"]
     finally:
         ctx.close()
+
+
+def test_signing_out_in_one_tab_signs_out_every_tab(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    ctx = app_context(browser, DESKTOP)
+    try:
+        a = ctx.new_page()
+        sign_in(a, server.url, engineer.email, engineer.password)
+        wait_synced(a)
+        b = ctx.new_page()
+        b.goto(server.url + "/history")
+        wait_synced(b)
+        a.goto(server.url + "/profile")
+        a.click("[data-testid=sign-out]")
+        a.wait_for_selector("#email")
+        # The other tab no longer shows (or writes to) the signed-out engineer's data.
+        b.wait_for_selector("#email", timeout=5000)
+        assert a.evaluate("indexedDB.databases().then(dbs => dbs.map(d => d.name).filter(n => n.includes('bl_') || n.startsWith('bl-attachments-')))") == []
+    finally:
+        ctx.close()

@@ -104,6 +104,19 @@ describe("Auth.fetch", () => {
     expect(retried?.storedRefresh).toBe("r2");
   });
 
+  it("follows a sign-out and renewed tokens from another tab", () => {
+    const { auth, storage, fakeFetch, clock } = setup();
+    const other = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+    other.forget();
+    auth.storageChanged("bl.pending.something"); // not the sign-in: ignored
+    expect(auth.current).not.toBeNull();
+    auth.storageChanged("bl.signin");
+    expect(auth.current).toBeNull();
+    other.signedIn({ access_token: "a9", refresh_token: "r9", expires_in: 5 }, account);
+    auth.storageChanged("bl.signin");
+    expect(auth.current?.tokens.access_token).toBe("a9");
+  });
+
   it("spends no refresh token behind a captive portal", async () => {
     const { auth, server, clock, storage } = setup();
     clock.now += 6000;

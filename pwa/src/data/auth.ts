@@ -157,6 +157,14 @@ export class Auth {
     this.save(null);
   }
 
+  /** Another tab changed localStorage (a `storage` event): follow its sign-in, sign-out or
+   * renewed tokens, so this tab never acts on a sign-in that no longer exists. */
+  storageChanged(key: string | null): void {
+    if (key !== null && key !== KEY) return;
+    const stored = this.load();
+    if (JSON.stringify(stored) !== JSON.stringify(this.state.get())) this.state.set(stored);
+  }
+
   /** `fetch` with the Bearer token; refreshes an expired access token once and retries. */
   fetch = async (input: string, init: RequestInit = {}): Promise<Response> => {
     const cur = this.load();

@@ -49,6 +49,20 @@ function sameAccount(a: Account, b: Account): boolean {
 /** Leaves the election of the tab that syncs (see tabs.ts) for the current account. */
 let leaveTabs: () => void = () => undefined;
 
+/** Stop syncing and uploading for the current account, keeping its data on the device. */
+function closeLocal(): void {
+  leaveTabs();
+  leaveTabs = () => undefined;
+  localData.get()?.stop();
+  const att = attachments.get();
+  if (att) {
+    att.stop();
+    void att.queue.close(); // or the other tab's deletion of the queue waits for this tab
+  }
+  attachments.set(null);
+  localData.set(null);
+}
+
 function openLocal(account: Account): LocalData {
   const cur = localData.get();
   if (cur && sameAccount(cur.account, account)) return cur;
@@ -72,11 +86,17 @@ export function boot(): void {
     if (auth.current && !auth.current.expired) void refreshAccount();
   });
   window.addEventListener("offline", () => localData.get()?.setOnline(false));
-  window.addEventListener("storage", (e) => localData.get()?.storageChanged(e.key));
+  window.addEventListener("storage", (e) => {
+    auth.storageChanged(e.key);
+    localData.get()?.storageChanged(e.key);
+  });
   auth.state.subscribe(() => {
     const cur = auth.state.get();
     const local = localData.get();
     if (cur?.expired && local) local.needsSignIn();
+    // Signed out in another tab (which removed the local data once it was safe): this tab
+    // lets go of the databases too and shows the sign-in screen.
+    if (!cur && local) closeLocal();
   });
   if (s && !s.expired && navigator.onLine) void refreshAccount();
 }
