@@ -54,16 +54,21 @@ export function SyncStatus() {
         data-pending={status.pending}
         onClick={() => setOpen(true)}
         className="ml-auto flex min-h-11 shrink-0 items-center gap-2 rounded-full px-3 text-sm font-medium text-slate-200 hover:bg-white/10"
-        aria-label={`${label}. ${status.pending} change${status.pending === 1 ? "" : "s"} not synced yet. Last synced ${timeAgo(status.lastSync, now)}.`}
       >
+        {/* The name a screen reader announces is the visible text with the hidden words
+            between, so it starts with what a sighted user reads on the badge. */}
         <span className={`h-2.5 w-2.5 rounded-full ${tone} ${status.active ? "animate-pulse" : ""}`} aria-hidden="true" />
-        <span>{label}</span>
+        <span>{label}</span>{" "}
         {status.pending > 0 && (
           <span className="rounded-full bg-amber-400 px-2 py-0.5 text-xs font-bold text-slate-900" data-testid="pending-count">
             {status.pending}
           </span>
         )}
+        <span className="sr-only">
+          {status.pending > 0 ? ` change${status.pending === 1 ? "" : "s"} not synced yet.` : ", nothing waiting."} Last synced {timeAgo(status.lastSync, now)}.
+        </span>
         {refused > 0 && <span className="rounded-full bg-rose-500 px-2 py-0.5 text-xs font-bold text-white">!</span>}
+        {refused > 0 && <span className="sr-only"> The server refused {refused} change{refused === 1 ? "" : "s"}.</span>}
       </button>
       {open && (
         <Dialog title="Sync" onClose={() => setOpen(false)}>
