@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tests.browser.conftest import (MOBILE, answer_step, app_context, shortest_run, shot, sign_in, start_session,
                                     wait_synced)
-from tests.conftest import Tenant, wait_until
+from tests.conftest import Tenant
 
 TREE_ID = "tree:dns-resolution-failure"
 PORTAL = "<!doctype html><title>Hotel Wi-Fi</title><form>Accept the terms to get online <button>Accept</button></form>"
@@ -19,6 +19,16 @@ def _last_sync(page) -> str:
     page.keyboard.press("Escape")
     page.wait_for_selector("[role=dialog]", state="detached")
     return text
+
+
+def _wait_for_more(page, hits: list[str], seen: int, timeout_ms: int = 15000) -> None:
+    """Until the portal answered more requests than `seen`. Polled through Playwright, whose
+    route handlers run only while the test is inside a Playwright call."""
+    waited = 0
+    while len(hits) <= seen:
+        assert waited < timeout_ms, "the app never tried the server"
+        page.wait_for_timeout(100)
+        waited += 100
 
 
 def _sync_now(page) -> None:
@@ -60,7 +70,7 @@ def test_a_captive_portal_is_not_online_and_last_sync_waits_for_the_server(brows
         answer_step(page, tree, node_id, answer, nxt)
         seen = len(hits)
         _sync_now(page)
-        wait_until(lambda: len(hits) > seen, message="the app trying the server")
+        _wait_for_more(page, hits, seen)
         page.wait_for_selector(f"{BADGE}[data-online='no']", timeout=15000)
         assert "Online" not in page.inner_text(BADGE)
         shot(page, "mobile-sync-captive-portal")
@@ -76,7 +86,7 @@ def test_a_captive_portal_is_not_online_and_last_sync_waits_for_the_server(brows
         seen = len(hits)
         page.reload()
         page.wait_for_selector("[data-testid=step-card]")
-        wait_until(lambda: len(hits) > seen, message="the reloaded app trying the server")
+        _wait_for_more(page, hits, seen)
         page.wait_for_selector(f"{BADGE}[data-online='no']", timeout=15000)
         assert "Online" not in page.inner_text(BADGE)
         assert page.inner_text("[data-testid=pending-count]") == "2"
