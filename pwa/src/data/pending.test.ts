@@ -52,6 +52,15 @@ describe("PendingTracker", () => {
     expect(t.ids).toEqual(["session:S:ev:3"]);
   });
 
+  it("counts finishing a session once: its event and the header's new status", () => {
+    const t = new PendingTracker(new MemoryStorage(), "k");
+    const header = { _id: "session:S", type: "session" };
+    const completed = { _id: "session:S:ev:9", type: "completed", session_id: "S" };
+    t.add(completed._id, "1-c", actionKey(completed));
+    t.add(header._id, "2-h", actionKey(header));
+    expect(t.count).toBe(1);
+  });
+
   it("shares one list between the tabs of the origin", async () => {
     const storage = new MemoryStorage();
     const leader = new PendingTracker(storage, "k");

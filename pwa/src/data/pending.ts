@@ -26,10 +26,15 @@ interface Saved {
   actions?: Record<string, string>;
 }
 
-/** What the engineer did that `doc` records: the saves of one note are one action. */
+/** Events that come with an edit of the session's header (its status): one action with it. */
+const HEADER_EVENTS = new Set(["completed", "abandoned", "reopened"]);
+
+/** What the engineer did that `doc` records: the saves of one note are one action, and
+ * finishing a session (its `completed` event and the header's new status) is one too. */
 export function actionKey(doc: { _id: string; type?: unknown; session_id?: unknown; note_id?: unknown }): string {
-  if (doc.type === "note" && typeof doc.session_id === "string" && typeof doc.note_id === "string") {
-    return `note:${doc.session_id}:${doc.note_id}`;
+  if (typeof doc.session_id === "string") {
+    if (doc.type === "note" && typeof doc.note_id === "string") return `note:${doc.session_id}:${doc.note_id}`;
+    if (typeof doc.type === "string" && HEADER_EVENTS.has(doc.type)) return `session:${doc.session_id}`;
   }
   return doc._id;
 }
