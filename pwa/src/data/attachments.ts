@@ -1,7 +1,7 @@
 // Attachments for the signed-in user: the device queue (src/attachments) wired to this
 // user's sessions database and sign-in. One queue per user and tenant on a shared device.
-import { AttachmentQueue, UploadError, attachmentEventDoc, createUploader, startAutoUpload } from "../attachments";
-import type { UploadFn, WriteEventFn } from "../attachments";
+import { AttachmentQueue, UploadError, attachmentEventDoc, createUploader, startAutoUpload, summarize } from "../attachments";
+import type { QueueItem, UploadFn, WriteEventFn } from "../attachments";
 import type { Auth } from "./auth";
 import type { LocalData } from "./local";
 
@@ -9,6 +9,8 @@ export interface Attachments {
   queue: AttachmentQueue;
   upload: UploadFn;
   writeEvent: WriteEventFn;
+  /** Count the queue again now (the count otherwise follows the queue's own changes). */
+  recount: () => Promise<void>;
   stop: () => void;
 }
 
@@ -36,6 +38,24 @@ export function startAttachments(local: LocalData, auth: Auth, deviceId: string,
       if ((e as { status?: number }).status !== 409) throw e; // 409: an earlier attempt wrote it
     }
   };
-  const stop = startAutoUpload({ queue, upload, writeEvent });
-  return { queue, upload, writeEvent, stop };
+  const stopUploads = startAutoUpload({ queue, upload, writeEvent });
+  // Files waiting here are changes the server does not have: the badge and sign-out count them.
+  const count = (items: QueueItem[]) => {
+    const summary = summarize(items);
+    local.setFiles(items.filter((i) => i.status !== "done").length, summary.waiting + summary.uploading);
+  };
+  const recount = async () => count(await queue.list());
+  // Every tab of the origin shares the queue, but hears only of its own changes: tell the others.
+  const others = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(queueName(local)) : null;
+  if (others) others.onmessage = () => void recount();
+  const stopCounting = queue.subscribe((items) => {
+    count(items);
+    others?.postMessage("changed");
+  });
+  const stop = () => {
+    stopUploads();
+    stopCounting();
+    others?.close();
+  };
+  return { queue, upload, writeEvent, recount, stop };
 }

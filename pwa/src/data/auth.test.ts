@@ -18,6 +18,8 @@ interface Server {
   refreshCalls: string[];
   seen: { url: string; auth: string | null; storedRefresh: string | null }[];
   healthy: boolean;
+  /** A captive portal answers every request with its login page. */
+  portal: boolean;
   loseRefreshAnswer: boolean;
   failRefreshWith: number | null;
 }
@@ -30,6 +32,7 @@ function setup(now = 1_000_000) {
     refreshCalls: [],
     seen: [],
     healthy: true,
+    portal: false,
     loseRefreshAnswer: false,
     failRefreshWith: null,
   };
@@ -40,9 +43,10 @@ function setup(now = 1_000_000) {
   const clock = { now };
   const fakeFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input);
+    if (server.portal) return new Response("<!doctype html><title>Hotel Wi-Fi</title>", { status: 200, headers: { "Content-Type": "text/html" } });
     if (url.endsWith("/healthz")) {
       if (!server.healthy) throw new TypeError("Failed to fetch");
-      return json(200, { ok: true });
+      return json(200, { status: "ok" });
     }
     if (url.endsWith("/api/v1/auth/refresh")) {
       const { refresh_token } = JSON.parse(String(init?.body));
@@ -98,6 +102,32 @@ describe("Auth.fetch", () => {
     await auth.fetch("http://x/1");
     const retried = server.seen.find((s) => s.auth === "Bearer a2");
     expect(retried?.storedRefresh).toBe("r2");
+  });
+
+  it("follows a sign-out and renewed tokens from another tab", () => {
+    const { auth, storage, fakeFetch, clock } = setup();
+    const other = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+    other.forget();
+    auth.storageChanged("bl.pending.something"); // not the sign-in: ignored
+    expect(auth.current).not.toBeNull();
+    auth.storageChanged("bl.signin");
+    expect(auth.current).toBeNull();
+    other.signedIn({ access_token: "a9", refresh_token: "r9", expires_in: 5 }, account);
+    auth.storageChanged("bl.signin");
+    expect(auth.current?.tokens.access_token).toBe("a9");
+  });
+
+  it("spends no refresh token behind a captive portal", async () => {
+    const { auth, server, clock, storage } = setup();
+    clock.now += 6000;
+    server.portal = true;
+    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(OfflineError);
+    expect(server.refreshCalls).toEqual([]);
+    expect(JSON.parse(storage.getItem("bl.signin") || "{}").spending).toBeFalsy();
+    server.portal = false;
+    server.valid = new Set();
+    expect((await auth.fetch("http://x/1")).status).toBe(200);
+    expect(server.refreshCalls).toEqual(["r1"]);
   });
 
   it("refreshes before sending when the token is known to be expired", async () => {

@@ -157,6 +157,14 @@ export class Auth {
     this.save(null);
   }
 
+  /** Another tab changed localStorage (a `storage` event): follow its sign-in, sign-out or
+   * renewed tokens, so this tab never acts on a sign-in that no longer exists. */
+  storageChanged(key: string | null): void {
+    if (key !== null && key !== KEY) return;
+    const stored = this.load();
+    if (JSON.stringify(stored) !== JSON.stringify(this.state.get())) this.state.set(stored);
+  }
+
   /** `fetch` with the Bearer token; refreshes an expired access token once and retries. */
   fetch = async (input: string, init: RequestInit = {}): Promise<Response> => {
     const cur = this.load();
@@ -211,6 +219,10 @@ export class Auth {
     try {
       const probe = await this.deps.fetch(`${this.deps.base}/healthz`, { cache: "no-store" });
       if (!probe.ok) throw new OfflineError(`The server answered ${probe.status}.`);
+      // A captive portal answers 200 with its login page: only the server's own answer counts,
+      // or the refresh token would be spent on a request that never reaches the server.
+      const health = (await probe.json().catch(() => null)) as { status?: unknown } | null;
+      if (health?.status !== "ok") throw new OfflineError("Something on the network answered instead of the server.");
     } catch (e) {
       if (e instanceof OfflineError) throw e;
       throw new OfflineError();

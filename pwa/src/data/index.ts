@@ -6,6 +6,7 @@ import { queueName, startAttachments, type Attachments } from "./attachments";
 import { deviceId } from "./device";
 import { LocalData, type SyncStatus } from "./local";
 import { Observable } from "./observable";
+import { browserTabs, shareSync } from "./tabs";
 
 export { ApiError, OfflineError, SignInRequired };
 export type { Account, SignIn, SyncStatus };
@@ -45,15 +46,33 @@ function sameAccount(a: Account, b: Account): boolean {
   return a.user.id === b.user.id && a.tenant.id === b.tenant.id;
 }
 
+/** Leaves the election of the tab that syncs (see tabs.ts) for the current account. */
+let leaveTabs: () => void = () => undefined;
+
+/** Stop syncing and uploading for the current account, keeping its data on the device. */
+function closeLocal(): void {
+  leaveTabs();
+  leaveTabs = () => undefined;
+  localData.get()?.stop();
+  const att = attachments.get();
+  if (att) {
+    att.stop();
+    void att.queue.close(); // or the other tab's deletion of the queue waits for this tab
+  }
+  attachments.set(null);
+  localData.set(null);
+}
+
 function openLocal(account: Account): LocalData {
   const cur = localData.get();
   if (cur && sameAccount(cur.account, account)) return cur;
+  leaveTabs();
   cur?.stop();
   attachments.get()?.stop();
   const local = new LocalData(account, auth, { storage: localStorage, now: () => Date.now(), remoteUrl: samePage });
   localData.set(local);
   attachments.set(startAttachments(local, auth, device, base));
-  if (!auth.current?.expired) local.start();
+  leaveTabs = shareSync(local, `branchline-sync-${account.tenant.id}-${account.user.id}`, browserTabs());
   if (navigator.storage?.persist) void navigator.storage.persist().catch(() => undefined);
   return local;
 }
@@ -67,10 +86,17 @@ export function boot(): void {
     if (auth.current && !auth.current.expired) void refreshAccount();
   });
   window.addEventListener("offline", () => localData.get()?.setOnline(false));
+  window.addEventListener("storage", (e) => {
+    auth.storageChanged(e.key);
+    localData.get()?.storageChanged(e.key);
+  });
   auth.state.subscribe(() => {
     const cur = auth.state.get();
     const local = localData.get();
-    if (cur?.expired && local) local.stop();
+    if (cur?.expired && local) local.needsSignIn();
+    // Signed out in another tab (which removed the local data once it was safe): this tab
+    // lets go of the databases too and shows the sign-in screen.
+    if (!cur && local) closeLocal();
   });
   if (s && !s.expired && navigator.onLine) void refreshAccount();
 }
@@ -205,13 +231,34 @@ export function exportDefaults(tenantId: string): Record<string, boolean> {
   return readJson<Record<string, boolean>>(`bl.exportdefaults.${tenantId}`, {});
 }
 
-/** Sign out. Unsynced changes block it unless `discard` is set; returns how many are left. */
-export async function signOut(opts: { discard?: boolean; waitMs?: number } = {}): Promise<number> {
+/** What signing out would delete: changes and files the server does not have yet. */
+export interface Unsent {
+  changes: number;
+  files: number;
+}
+
+/** Try to send everything now (the "Sync now" button). */
+export function syncNow(): void {
+  localData.get()?.restart();
+  const att = attachments.get();
+  if (att) void att.queue.processQueue(att.upload, att.writeEvent);
+}
+
+/** Sign out. Changes or files not on the server yet block it unless `discard` is set: then
+ * it answers what is left, and nothing is deleted. Answers null once signed out. */
+export async function signOut(opts: { discard?: boolean; waitMs?: number } = {}): Promise<Unsent | null> {
   const local = localData.get();
+  const att = attachments.get();
   if (local && !opts.discard) {
+    if (att) {
+      await att.recount();
+      void att.queue.processQueue(att.upload, att.writeEvent);
+    }
     const wait = opts.waitMs ?? (navigator.onLine ? 8000 : 0);
-    const left = (await local.drain(wait)) ? 0 : local.status.get().pending;
-    if (left > 0) return left;
+    if (!(await local.drain(wait))) {
+      const status = local.status.get();
+      return { changes: status.pending - status.files, files: status.files };
+    }
   }
   const s = auth.current;
   if (s && !s.expired) {
@@ -225,7 +272,6 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
       // Offline: the refresh token is forgotten here and expires on the server in time.
     }
   }
-  const att = attachments.get();
   if (att) {
     att.stop();
     await att.queue.close();
@@ -235,13 +281,15 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
     });
     attachments.set(null);
   }
+  leaveTabs();
+  leaveTabs = () => undefined;
   if (local) await local.destroy();
   for (const key of Object.keys(localStorage)) {
     if (key.startsWith("bl.draft.") || key.startsWith("bl.names.") || key.startsWith("bl.exportdefaults.")) localStorage.removeItem(key);
   }
   localData.set(null);
   auth.forget();
-  return 0;
+  return null;
 }
 
 export function useObservable<T>(o: Observable<T>): T {

@@ -5,18 +5,25 @@ import type { Doc, PutResult, Replication } from "pouchdb-browser";
 import type { Account, Auth } from "./auth";
 import { SignInRequired } from "./auth";
 import { Observable } from "./observable";
-import { PendingTracker, type Refused } from "./pending";
+import { actionKey, PendingTracker, type Refused } from "./pending";
+import type { SharedStatus, SyncTab } from "./tabs";
 
 export type DbName = "trees" | "sessions" | "clients";
 export const DB_NAMES: DbName[] = ["trees", "sessions", "clients"];
 
 export interface SyncStatus {
+  /** The server itself answered the latest request. A network that is up is not enough: a
+   * captive portal or Wi-Fi without a route answers nothing, or its own login page. */
   online: boolean;
   /** A replication is moving documents right now. */
   active: boolean;
-  /** Local writes the server does not have yet. */
+  /** What the engineer did on this device that the server does not have yet: changes
+   * (answers, notes, ...; the repeated saves of one note count once) and files. */
   pending: number;
+  /** The files among `pending`: photos and screenshots still only on this device. */
+  files: number;
   refused: Refused[];
+  /** When the server last confirmed it had every change and file made on this device. */
   lastSync: number | null;
   /** The last replication problem, if the latest attempt failed. */
   error: string | null;
@@ -47,7 +54,7 @@ export interface LocalDeps {
   remoteUrl?: (url: string) => string;
 }
 
-export class LocalData {
+export class LocalData implements SyncTab {
   readonly db: Record<DbName, PouchDB>;
   readonly remote: Record<DbName, PouchDB>;
   readonly pending: Record<DbName, PendingTracker>;
@@ -57,6 +64,11 @@ export class LocalData {
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
   private lastSyncKey: string;
   private treesReadyKey: string;
+  /** Whether this tab runs the live replication (see tabs.ts); a follower asks the leader. */
+  private leader = true;
+  private askLeader: (() => void) | null = null;
+  /** Files not uploaded yet: `open` counts refused ones too, `unsent` only those on their way. */
+  private files = { open: 0, unsent: 0 };
 
   constructor(
     readonly account: Account,
@@ -82,9 +94,10 @@ export class LocalData {
     this.treesReadyKey = `bl.treesready.${t}.${u}`;
     const last = Number(deps.storage.getItem(this.lastSyncKey)) || null;
     this.status = new Observable<SyncStatus>({
-      online: this.isOnline(),
+      online: false,
       active: false,
       pending: 0,
+      files: 0,
       refused: [],
       lastSync: last,
       error: null,
@@ -98,23 +111,34 @@ export class LocalData {
     return this.deps.online ? this.deps.online() : typeof navigator === "undefined" || navigator.onLine;
   }
 
+  private changesCount(): number {
+    return DB_NAMES.reduce((n, name) => n + this.pending[name].count, 0);
+  }
+
   private refreshCounts(): void {
-    const pending = DB_NAMES.reduce((n, name) => n + this.pending[name].count, 0);
+    const changes = this.changesCount();
     const refused = DB_NAMES.flatMap((name) => this.pending[name].refused);
-    this.status.update((s) => ({ ...s, pending, refused }));
+    const files = this.files.open;
+    this.status.update((s) => ({ ...s, pending: changes + files, files, refused }));
+  }
+
+  /** The attachment queue's count: `open` files are not on the server, `unsent` of them are
+   * still being tried (the rest were refused and wait for the engineer). */
+  setFiles(open: number, unsent: number): void {
+    this.files = { open, unsent };
+    this.refreshCounts();
   }
 
   /** Write a document locally and remember it until the server confirms it has it. */
   async put(name: DbName, doc: Doc): Promise<PutResult> {
     const res = await this.db[name].put(doc);
-    this.pending[name].add(res.id, res.rev);
+    this.pending[name].add(res.id, res.rev, actionKey(doc));
     return res;
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.running || !this.leader) return;
     this.running = true;
-    this.status.update((s) => ({ ...s, online: this.isOnline() }));
     const opts = { live: true, retry: true, back_off_function: backOff, batch_size: 100 };
     const trees = PouchDB.replicate(this.remote.trees, this.db.trees, { ...opts, selector: TREE_DOCS });
     const sessions = PouchDB.sync(this.db.sessions, this.remote.sessions, opts);
@@ -137,13 +161,53 @@ export class LocalData {
 
   /** Start over without waiting for the back-off (the network just came back). */
   restart(): void {
+    if (!this.leader) {
+      this.askLeader?.();
+      return;
+    }
     this.stop();
     this.start();
   }
 
+  /** This tab syncs for all the tabs of the origin. */
+  lead(): void {
+    this.leader = true;
+    this.askLeader = null;
+    if (this.auth.current?.expired) this.needsSignIn();
+    else this.start();
+  }
+
+  /** Another tab syncs: this one writes locally and shows the leader's status. */
+  follow(askLeader: () => void): void {
+    this.leader = false;
+    this.askLeader = askLeader;
+    this.stop();
+  }
+
+  shared(): SharedStatus {
+    const { online, active, lastSync, error, treesReady } = this.status.get();
+    return { online, active, lastSync, error, treesReady };
+  }
+
+  /** The leader's status, as it posted it. */
+  mirror(shared: SharedStatus): void {
+    if (this.leader) return;
+    this.status.update((s) => ({ ...s, ...shared, treesReady: s.treesReady || shared.treesReady }));
+  }
+
+  onStatus(listener: () => void): () => void {
+    return this.status.subscribe(listener);
+  }
+
+  /** Another tab changed a localStorage entry (a `storage` event): follow shared counts. */
+  storageChanged(key: string | null): void {
+    for (const name of DB_NAMES) if (key === null || key === this.pending[name].storageKey) this.pending[name].reload();
+  }
+
+  /** The browser's own idea of the network: offline is believed, online only once the server answers. */
   setOnline(online: boolean): void {
-    this.status.update((s) => ({ ...s, online }));
-    if (online && this.running) this.restart();
+    if (!online) this.status.update((s) => ({ ...s, online: false, active: false }));
+    else if (this.running) this.restart();
   }
 
   private watch(rep: Replication, name: DbName): void {
@@ -156,18 +220,10 @@ export class LocalData {
         this.problem(err);
         return;
       }
-      const now = this.deps.now();
-      this.deps.storage.setItem(this.lastSyncKey, String(now));
       if (name === "trees") this.deps.storage.setItem(this.treesReadyKey, "1");
-      this.status.update((s) => ({
-        ...s,
-        active: false,
-        error: null,
-        lastSync: now,
-        online: true,
-        treesReady: s.treesReady || name === "trees",
-      }));
-      if (name !== "trees") this.scheduleConfirm(0);
+      this.status.update((s) => ({ ...s, active: false, treesReady: s.treesReady || name === "trees" }));
+      // A quiet replication proves nothing by itself: ask the server what it has.
+      this.scheduleConfirm(0);
     });
     rep.on("denied", (err: { id?: string; doc?: { id?: string }; reason?: string; message?: string }) => {
       const id = err?.id || err?.doc?.id;
@@ -176,14 +232,18 @@ export class LocalData {
     rep.on("error", (err: unknown) => this.problem(err));
   }
 
+  /** The sign-in stopped working: nothing syncs until the engineer signs in again. */
+  needsSignIn(): void {
+    this.stop();
+    this.status.update((s) => ({ ...s, active: false, online: false, error: "Sign in again to sync." }));
+  }
+
   private problem(err: unknown): void {
     if (err instanceof SignInRequired || this.auth.current?.expired) {
-      this.stop();
-      this.status.update((s) => ({ ...s, active: false, error: "Sign in again to sync." }));
+      this.needsSignIn();
       return;
     }
-    const message = err instanceof Error ? err.message : String((err as { reason?: string })?.reason || err);
-    this.status.update((s) => ({ ...s, active: false, error: message, online: this.isOnline() && s.online }));
+    this.status.update((s) => ({ ...s, active: false, online: false, error: unreachableReason(err, this.isOnline()) }));
   }
 
   private scheduleConfirm(delay: number): void {
@@ -195,27 +255,48 @@ export class LocalData {
     }, delay);
   }
 
-  /** Ask the server which pending writes it has; cheap, and safe to call at any time. */
+  /** Ask the server which pending writes it has; cheap, and safe to call at any time. With
+   * nothing pending it still asks the server something, so `online` means the server answered. */
   async confirm(): Promise<number> {
     let left = 0;
-    for (const name of ["sessions", "clients"] as DbName[]) {
-      try {
+    let asked = false;
+    try {
+      for (const name of ["sessions", "clients"] as DbName[]) {
+        asked ||= this.pending[name].ids.length > 0;
         left += await this.pending[name].confirm((diff) => this.remote[name].revsDiff(diff));
-      } catch {
-        left += this.pending[name].count; // offline: ask again after the next sync
       }
+      if (!asked) await this.probe();
+    } catch (err) {
+      this.problem(err); // ask again after the next sync
+      return this.changesCount();
     }
+    this.reached(left);
     return left;
   }
 
-  /** Wait until nothing is pending (true) or the time is up (false). */
+  /** The server's own answer about the sessions database (a portal's page is not JSON). */
+  private async probe(): Promise<void> {
+    const info = (await this.remote.sessions.info()) as { db_name?: unknown } | null;
+    if (!info || typeof info.db_name !== "string") throw new Error("not the server");
+  }
+
+  /** The server answered; with nothing left to send, this is a completed sync. */
+  private reached(changesLeft: number): void {
+    const complete = changesLeft === 0 && this.files.unsent === 0;
+    const now = this.deps.now();
+    if (complete) this.deps.storage.setItem(this.lastSyncKey, String(now));
+    this.status.update((s) => ({ ...s, online: true, error: null, lastSync: complete ? now : s.lastSync }));
+  }
+
+  /** Wait until every change and file is on the server (true) or the time is up (false). */
   async drain(timeoutMs: number): Promise<boolean> {
     const deadline = this.deps.now() + timeoutMs;
+    const clear = async () => (await this.confirm()) === 0 && this.files.open === 0;
     while (this.deps.now() < deadline) {
-      if ((await this.confirm()) === 0) return true;
+      if (await clear()) return true;
       await new Promise((r) => setTimeout(r, 400));
     }
-    return (await this.confirm()) === 0;
+    return clear();
   }
 
   /** Remove everything this user has on the device (signing out on a shared device). */
@@ -228,4 +309,15 @@ export class LocalData {
     this.deps.storage.removeItem(this.lastSyncKey);
     this.deps.storage.removeItem(this.treesReadyKey);
   }
+}
+
+/** Why the server was not reached, in the engineer's words. */
+export function unreachableReason(err: unknown, networkUp: boolean): string {
+  if (!networkUp) return "This device is offline.";
+  if (err instanceof SyntaxError || (err instanceof Error && err.message === "not the server")) {
+    return "Something on the network answered instead of the server: a Wi-Fi sign-in page, or a proxy. Open any web page to sign in to the network.";
+  }
+  const status = (err as { status?: number })?.status;
+  if (typeof status === "number" && status >= 500) return `The server had a problem (${status}); retrying.`;
+  return "The server does not answer. Check the Wi-Fi or mobile data; everything is kept on this device meanwhile.";
 }

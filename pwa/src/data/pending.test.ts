@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PendingTracker } from "./pending";
+import { actionKey, PendingTracker } from "./pending";
 import { MemoryStorage } from "./testing/memoryStorage";
 
 describe("PendingTracker", () => {
@@ -37,5 +37,40 @@ describe("PendingTracker", () => {
     expect(t.refused).toEqual([{ id: "session:X:ev:1", reason: "not yours", at: 5 }]);
     t.dismissRefused("session:X:ev:1");
     expect(t.refused).toEqual([]);
+  });
+
+  it("counts the saves of one note as one change, and each answer as its own", async () => {
+    const t = new PendingTracker(new MemoryStorage(), "k");
+    const note = (ev: string) => ({ _id: `session:S:ev:${ev}`, type: "note", session_id: "S", note_id: "N1" });
+    for (const ev of ["1", "2", "3"]) t.add(note(ev)._id, "1-a", actionKey(note(ev)));
+    const answer = { _id: "session:S:ev:4", type: "answered", session_id: "S" };
+    t.add(answer._id, "1-b", actionKey(answer));
+    expect(t.count).toBe(2);
+    // The server has the first saves only: the note is still one change waiting.
+    await t.confirm(async () => ({ "session:S:ev:3": { missing: ["1-a"] } }));
+    expect(t.count).toBe(1);
+    expect(t.ids).toEqual(["session:S:ev:3"]);
+  });
+
+  it("counts finishing a session once: its event and the header's new status", () => {
+    const t = new PendingTracker(new MemoryStorage(), "k");
+    const header = { _id: "session:S", type: "session" };
+    const completed = { _id: "session:S:ev:9", type: "completed", session_id: "S" };
+    t.add(completed._id, "1-c", actionKey(completed));
+    t.add(header._id, "2-h", actionKey(header));
+    expect(t.count).toBe(1);
+  });
+
+  it("shares one list between the tabs of the origin", async () => {
+    const storage = new MemoryStorage();
+    const leader = new PendingTracker(storage, "k");
+    const follower = new PendingTracker(storage, "k");
+    follower.add("a", "1-x");
+    leader.add("b", "1-y"); // re-reads first: the follower's write is not lost
+    follower.reload();
+    expect(follower.ids.sort()).toEqual(["a", "b"]);
+    await leader.confirm(async () => ({}));
+    follower.reload();
+    expect(follower.count).toBe(0);
   });
 });

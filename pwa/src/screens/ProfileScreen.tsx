@@ -1,8 +1,9 @@
 // Profile: name, password, appearance, sign out (with a check for unsynced work).
 import { useState } from "react";
-import { api, auth, signOut, useOnline, useSignIn, useSyncStatus, type Account } from "../data";
+import { api, auth, signOut, useOnline, useSignIn, useSyncStatus, type Account, type Unsent } from "../data";
 import { navigate } from "../router";
 import { Button, Card, Dialog, ErrorBox, Field, inputClass } from "../ui/kit";
+import { waitingText } from "../ui/SyncStatus";
 import { applyTheme, type Theme } from "../theme";
 
 export default function ProfileScreen() {
@@ -13,7 +14,7 @@ export default function ProfileScreen() {
   const [pw, setPw] = useState({ current: "", next: "" });
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const [confirm, setConfirm] = useState<number | null>(null);
+  const [confirm, setConfirm] = useState<Unsent | null>(null);
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem("bl.theme") as Theme) || "system");
   if (!signin) return null;
   const acc = signin.account;
@@ -35,7 +36,7 @@ export default function ProfileScreen() {
     setBusy("signout");
     const left = await signOut({ discard });
     setBusy(null);
-    if (left > 0) setConfirm(left);
+    if (left) setConfirm(left);
     else navigate("/signin", { replace: true });
   };
 
@@ -124,7 +125,7 @@ export default function ProfileScreen() {
         <h2 className="font-semibold">Sign out</h2>
         <p className="text-sm text-slate-600 dark:text-slate-400">
           Signing out removes your trees and sessions from this device once they are safely on the server.
-          {status && status.pending > 0 ? ` ${status.pending} change${status.pending === 1 ? " is" : "s are"} not synced yet.` : ""}
+          {status && status.pending > 0 ? ` Not synced yet: ${waitingText(status.pending - status.files, status.files)}.` : ""}
         </p>
         <Button tone="danger" busy={busy === "signout"} onClick={() => void doSignOut(false)} data-testid="sign-out">
           Sign out
@@ -146,8 +147,8 @@ export default function ProfileScreen() {
           }
         >
           <p>
-            {confirm} change{confirm === 1 ? " has" : "s have"} not reached the server. {online ? "The server could not take them just now." : "You are offline."} Signing out now deletes
-            {confirm === 1 ? " it" : " them"} from this device for good.
+            Not on the server yet: {waitingText(confirm.changes, confirm.files)}. {online ? "The server could not take it all just now." : "You are offline."}{" "}
+            Stay signed in and it all uploads by itself; signing out now deletes it from this device for good.
           </p>
         </Dialog>
       )}

@@ -1,18 +1,50 @@
 // Online or offline, changes waiting, last sync, and any write the server refused.
+//
+// "Online" means the server itself answered, not that the network is up: behind a captive
+// portal or on Wi-Fi without a route the badge says so, and "Last sync" moves only when the
+// server confirmed it has everything done on this device.
 import { useState } from "react";
-import { useLocal, useOnline, useSyncStatus } from "../data";
+import { syncNow, useLocal, useOnline, useSyncStatus, type SyncStatus as Status } from "../data";
 import { Dialog, timeAgo, useNow } from "./kit";
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The badge's word for the connection. */
+export function connectionLabel(status: Status, networkUp: boolean): string {
+  if (!networkUp) return "Offline";
+  if (status.online) return status.active ? "Syncing" : "Online";
+  if (status.error) return status.error.startsWith("Sign in") ? "Sign in to sync" : "No server";
+  return "Connecting";
+}
+
+/** What is waiting, in the engineer's words: "2 changes and 1 photo waiting to upload". */
+export function waitingText(changes: number, files: number): string {
+  const parts = [];
+  if (changes > 0) parts.push(plural(changes, "change", "changes"));
+  if (files > 0) parts.push(`${plural(files, "photo", "photos")} waiting to upload`);
+  return parts.join(" and ") || "Nothing";
+}
 
 export function SyncStatus() {
   const status = useSyncStatus();
-  const online = useOnline();
+  const networkUp = useOnline();
   const local = useLocal();
   const now = useNow(10000);
   const [open, setOpen] = useState(false);
   if (!status) return null;
   const refused = status.refused.length;
-  const tone = refused ? "bg-rose-500" : !online ? "bg-amber-500" : status.error ? "bg-amber-500" : "bg-emerald-500";
-  const label = !online ? "Offline" : status.active ? "Syncing" : status.error ? "Reconnecting" : "Online";
+  const online = networkUp && status.online;
+  const tone = refused ? "bg-rose-500" : online ? "bg-emerald-500" : "bg-amber-500";
+  const label = connectionLabel(status, networkUp);
+  const connection = !networkUp
+    ? "Offline — everything you do is saved on this device"
+    : online
+      ? "Online — connected to the server"
+      : status.error
+        ? `The server cannot be reached. ${status.error}`
+        : "Reaching the server…";
   return (
     <>
       <button
@@ -42,17 +74,11 @@ export function SyncStatus() {
         <Dialog title="Sync" onClose={() => setOpen(false)}>
           <dl className="grid grid-cols-[auto_1fr] gap-x-6 gap-y-3 text-[0.9375rem]">
             <dt className="text-slate-500">Connection</dt>
-            <dd className="font-medium" data-testid="sync-connection">{online ? "Online" : "Offline — everything you do is saved on this device"}</dd>
+            <dd className="font-medium" data-testid="sync-connection">{connection}</dd>
             <dt className="text-slate-500">Not synced yet</dt>
-            <dd className="font-medium">{status.pending === 0 ? "Nothing — all changes are on the server" : `${status.pending} change${status.pending === 1 ? "" : "s"}`}</dd>
+            <dd className="font-medium" data-testid="sync-waiting">{status.pending === 0 ? "Nothing — all changes are on the server" : `${waitingText(status.pending - status.files, status.files)}, kept on this device`}</dd>
             <dt className="text-slate-500">Last sync</dt>
             <dd className="font-medium" data-testid="last-sync">{status.lastSync ? `${timeAgo(status.lastSync, now)} (${new Date(status.lastSync).toLocaleTimeString()})` : "Not yet"}</dd>
-            {status.error && online && (
-              <>
-                <dt className="text-slate-500">Last problem</dt>
-                <dd className="text-amber-700 dark:text-amber-300">{status.error}</dd>
-              </>
-            )}
           </dl>
           {refused > 0 && (
             <div className="mt-5 rounded-xl border border-rose-200 bg-rose-50 p-4 text-rose-900 dark:border-rose-900 dark:bg-rose-950 dark:text-rose-100" role="alert">
@@ -74,8 +100,8 @@ export function SyncStatus() {
               </ul>
             </div>
           )}
-          {online && (
-            <button type="button" className="mt-5 min-h-11 font-semibold text-indigo-700 dark:text-indigo-300" onClick={() => local?.restart()}>
+          {networkUp && (
+            <button type="button" className="mt-5 min-h-11 font-semibold text-indigo-700 dark:text-indigo-300" onClick={syncNow}>
               Sync now
             </button>
           )}
