@@ -12,9 +12,12 @@ TREE_ID = "tree:windows-update-failure"
 
 
 def wait_token_expired(page) -> None:
-    """Until the access token the page holds is past its expiry (the condition under test)."""
-    page.wait_for_function("() => { const s = JSON.parse(localStorage.getItem('bl.signin'));"
-                           " return s && s.tokens.expires_at < Date.now(); }", timeout=15000)
+    """Until the access token the page holds now is past its expiry (the condition under test).
+
+    The page may have renewed it by then: the server ends a live feed when its token expires,
+    so the app asks for a new one at once instead of on its next write."""
+    expires_at = page.evaluate("() => JSON.parse(localStorage.getItem('bl.signin')).tokens.expires_at")
+    page.wait_for_function("(t) => Date.now() > t", arg=expires_at, timeout=15000)
 
 
 def fresh_headers(http, member) -> dict[str, str]:
