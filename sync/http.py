@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from .access import AccessPolicy, DbAction, Principal, RolePolicy
+from .doc_limits import DocSizeLimits
 from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
                      NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
@@ -97,9 +98,10 @@ class SyncApi:
     def __init__(self, get_store: Callable[[], Store],
                  authenticate: Callable[[Request, str], Principal],
                  policy: AccessPolicy, welcome_uuid: Callable[[str], str],
-                 authenticate_cached: Callable[[Request, str], Principal | None] | None = None
-                 ) -> None:
+                 authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+                 doc_limits: DocSizeLimits | None = None) -> None:
         self.get_store = get_store
+        self.doc_limits = doc_limits or DocSizeLimits()
         self.authenticate = authenticate
         self.authenticate_cached = authenticate_cached
         self.policy = policy
@@ -458,6 +460,7 @@ class SyncApi:
         self._check_local_id(docid)
         doc = parse_object(ctx.body, what="document")
         doc["_id"] = docid
+        self.doc_limits.check(db, doc, len(ctx.body))
         rev = rev_from(ctx.query, ctx.header("if-match"), doc.get("_rev"))
         if rev:
             doc["_rev"] = rev
@@ -494,6 +497,10 @@ class SyncApi:
         if not isinstance(new_edits, bool):
             raise BadRequest("`new_edits` must be true or false.")
         dbobj = self.open_db(ctx, db, "write")
+        # A body within every limit cannot hold a document over one: the usual replication
+        # batch skips measuring its documents one by one.
+        measure = len(ctx.body) > min(self.doc_limits.limit_for(db, "_local/")[0],
+                                      self.doc_limits.limit_for(db, "")[0])
 
         currents: dict[str, dict[str, Any]] = {}
         if self.write_needs_current:
@@ -513,6 +520,9 @@ class SyncApi:
             docid = doc.get("_id")
             if not isinstance(docid, str) or not docid:
                 results[i] = {"id": None, "error": "bad_request", "reason": "Document id must be a non-empty string."}
+                continue
+            if measure and (problem := self.doc_limits.problem(db, doc)):
+                results[i] = {"id": docid, "error": "too_large", "reason": problem}
                 continue
             try:
                 if isinstance(docid, str) and docid.startswith("_local/"):
@@ -684,6 +694,7 @@ class SyncApi:
         if rev:
             doc["_rev"] = rev
         new_edits = ctx.query.bool("new_edits", True)
+        self.doc_limits.check(db, doc, len(ctx.body))
         dbobj = self.open_db(ctx, db, "write")
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc, new_edits=new_edits), docid)
@@ -696,6 +707,7 @@ class SyncApi:
             doc["_id"] = uuid.uuid4().hex
         if not isinstance(doc["_id"], str) or not doc["_id"]:
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
+        self.doc_limits.check(db, doc, len(ctx.body))
         dbobj = self.open_db(ctx, db, "write")
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc), doc["_id"])
@@ -742,6 +754,8 @@ class SyncApi:
         """Add or replace an attachment; body is the raw data, `Content-Type` its type."""
         content_type = ctx.header("content-type") or "application/octet-stream"
         rev = rev_from(ctx.query, ctx.header("if-match"))
+        # Counted against the document's limit, as if sent inline (base64 is a third larger).
+        self.doc_limits.check(db, {"_id": docid}, len(ctx.body) * 4 // 3)
         dbobj = self.open_db(ctx, db, "write")
         current = _current(dbobj, docid)
         planned = dict(current or {"_id": docid})
@@ -913,6 +927,7 @@ def build_sync_router(get_store: Callable[[], Store],
                       policy: AccessPolicy,
                       welcome_uuid: Callable[[str], str],
                       authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+                      doc_limits: DocSizeLimits | None = None,
                       ) -> APIRouter:
     """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
 
@@ -923,7 +938,7 @@ def build_sync_router(get_store: Callable[[], Store],
     blocking work (credentials verified before) or None; with it, small reads are answered
     on the event loop (see `SyncApi._inline`).
     """
-    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached)
+    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached, doc_limits)
     router = APIRouter(tags=["sync"])
     methods = list(SYNC_METHODS)
     # The routes that serve requests are plain Starlette routes with a raw ASGI endpoint:

@@ -1,10 +1,14 @@
 """Small helpers over a store `Database` for the server's own documents."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from sync.errors import Conflict, NotFound
+from sync.naming import logical_of
 from sync.store import Database
+
+if TYPE_CHECKING:
+    from .context import AppContext
 
 
 def get_or_none(db: Database, docid: str) -> dict[str, Any] | None:
@@ -22,6 +26,15 @@ def save(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
     res = db.put(doc)
     doc["_rev"] = res["rev"]
     return doc
+
+
+def check_doc_size(ctx: AppContext, db: Database, doc: dict[str, Any]) -> None:
+    """413 when `doc` is over its database's document size limit: the API's writes of user
+    content follow the same rule as the sync endpoints, so neither path is a way around it."""
+    limits = ctx.extras.get("doc_size_limits")
+    if limits is None:
+        limits = ctx.extras.setdefault("doc_size_limits", ctx.settings.doc_size_limits())
+    limits.check(logical_of(db.name), doc)
 
 
 T = TypeVar("T")

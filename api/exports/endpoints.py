@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.deps import AdminDep, CtxDep, PrincipalDep
+from ..ratelimit.deps import ExportLimit
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -28,7 +29,7 @@ def _overrides(notes: bool | None, timestamps: bool | None, undone: bool | None,
 OptionQuery = Annotated[bool | None, Query()]
 
 
-@router.get("/sessions/{session_id}/export", response_class=Response,
+@router.get("/sessions/{session_id}/export", response_class=Response, dependencies=[ExportLimit],
             responses={200: {"content": {"text/markdown": {}, "text/plain": {}, "text/html": {},
                                          "application/pdf": {}, "application/json": {}}}})
 def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep,
@@ -58,7 +59,7 @@ def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep,
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-@router.get("/sessions/{session_id}/export/preview", response_class=Response,
+@router.get("/sessions/{session_id}/export/preview", response_class=Response, dependencies=[ExportLimit],
             responses={200: {"content": {"text/html": {}}}})
 def preview_export(session_id: str, who: PrincipalDep, ctx: CtxDep,
                    notes: OptionQuery = None, timestamps: OptionQuery = None, undone: OptionQuery = None,
