@@ -5,11 +5,14 @@ front of the sync front door and the whole middleware stack alike: `/sync/` requ
 skip the middleware, cannot skip it.
 
 Who is counted:
-- a valid access token: its user (one bucket per user, whatever the device or address);
-- an API key: the key (as presented, hashed), and the address it comes from;
-- anything else (no credentials, a password, an expired or forged token): the address.
+- a valid access token: its user (one budget per user, whatever the device or path);
+- an API key, or Basic e-mail and password, that the server accepted before: those
+  credentials (per key, or per user for a password);
+- anything else (no credentials, a forged or expired token, credentials not yet accepted):
+  the client address. Credentials become known when the server answers them with anything
+  but 401, so made-up keys never leave the address's budget.
 Signed-in users are not counted per address: an MSP's engineers often share one office
-address, and each of them replicating must not use up the others' quota.
+address, and each of them replicating must not use up the others' budget.
 """
 from __future__ import annotations
 
@@ -40,29 +43,48 @@ class RequestGate:
         self.clock = clock
         self.buckets = MemoryBuckets()
         self._tokens: dict[str, tuple[str, float]] = {}
+        self._accepted: set[str] = set()  # digests of API keys and Basic credentials
         self._tokens_lock = threading.Lock()
 
-    def check(self, scope: Any):
-        """None when the request may go on, else the 429 response to send."""
+    def check(self, scope: Any) -> tuple[Any, str | None]:
+        """(None, or the 429 response to send; the credentials to learn from the answer)."""
         now = self.clock()
         authorization = _header(scope, b"authorization")
-        charges: list[tuple[str, Policy, str]] = []
+        charge: tuple[str, Policy, str] | None = None
+        learn: str | None = None
         user = self._user_of(authorization) if authorization else None
         if user is not None:
-            charges.append((f"user:{user}", self.per_user, "your account"))
-        else:
-            key = _api_key_of(authorization) if authorization else None
-            if key is not None:
-                digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-                charges.append((f"key:{digest}", self.per_key, "this API key"))
+            charge = (f"user:{user}", self.per_user, "your account")
+        elif authorization:
+            credential = _credential_of(authorization)
+            if credential is not None:
+                kind, digest = credential
+                if self._known(digest):
+                    charge = ((f"key:{digest}", self.per_key, "this API key") if kind == "key"
+                              else (f"basic:{digest}", self.per_user, "your account"))
+                else:
+                    learn = digest
+        if charge is None:
             client = scope.get("client")
-            if client:
-                charges.append((f"addr:{client[0]}", self.per_address, "your address"))
-        for key, policy, what in charges:
-            verdict = self.buckets.take(key, now, policy)
-            if not verdict.allowed:
-                return _refusal(policy, verdict, what)
-        return None
+            if not client:
+                return None, learn
+            charge = (f"addr:{client[0]}", self.per_address, "your address")
+        key, policy, what = charge
+        verdict = self.buckets.take(key, now, policy)
+        if not verdict.allowed:
+            return _refusal(policy, verdict, what), None
+        return None, learn
+
+    def _known(self, digest: str) -> bool:
+        with self._tokens_lock:
+            return digest in self._accepted
+
+    def accept(self, digest: str) -> None:
+        """These credentials were answered (not refused with 401): count them on their own."""
+        with self._tokens_lock:
+            if len(self._accepted) >= MAX_CACHED_TOKENS:
+                self._accepted.clear()
+            self._accepted.add(digest)
 
     def _user_of(self, authorization: str) -> str | None:
         scheme, _, token = authorization.partition(" ")
@@ -91,12 +113,24 @@ class RateLimited:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         gate = self.rate_gate
-        if gate is not None and scope["type"] == "http":
-            refused = gate.check(scope)
-            if refused is not None:
-                await refused(scope, receive, send)
-                return
+        if gate is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)  # type: ignore[misc]
+            return
+        refused, learn = gate.check(scope)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return
+        if learn is not None:
+            send = _learning(send, gate, learn)
         await super().__call__(scope, receive, send)  # type: ignore[misc]
+
+
+def _learning(send: Any, gate: RequestGate, digest: str) -> Any:
+    async def wrapped(message: Any) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 401:
+            gate.accept(digest)
+        await send(message)
+    return wrapped
 
 
 def _refusal(policy: Policy, verdict: Verdict, what: str):
@@ -111,17 +145,22 @@ def _header(scope: Any, name: bytes) -> str | None:
     return None
 
 
-def _api_key_of(authorization: str) -> str | None:
-    """The API key presented (Bearer `bl_...`, or Basic with user `apikey`), if any."""
+def _credential_of(authorization: str) -> tuple[str, str] | None:
+    """("key" or "basic", a digest of the credentials) for an API key (Bearer `bl_...`, or
+    Basic with user `apikey`) or Basic e-mail and password; None for anything else."""
     scheme, _, value = authorization.partition(" ")
     scheme, value = scheme.lower(), value.strip()
     if scheme == "bearer" and value.startswith("bl_"):
-        return value
+        return "key", _digest(value)
     if scheme == "basic" and value:
         try:
             user, sep, password = base64.b64decode(value, validate=True).decode("utf-8").partition(":")
         except Exception:  # noqa: BLE001 - malformed credentials are counted per address only
             return None
-        if sep and user == "apikey":
-            return password
+        if sep:
+            return ("key", _digest(password)) if user == "apikey" else ("basic", _digest(value))
     return None
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()[:32]
