@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from tests.attachments.helpers import new_id, png, publish_tree, start_session, upload
 from tests.conftest import Tenant
 from tests.trees.factories import valid_tree
 
@@ -20,6 +21,7 @@ SERVER_ENV = {
     "BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": str(ADDRESS_LIMIT),
     "BRANCHLINE_RATE_LIMIT_EXPORTS_PER_MINUTE": "4",
     "BRANCHLINE_RATE_LIMIT_PDF_PER_MINUTE": "1",
+    "BRANCHLINE_RATE_LIMIT_UPLOADS_PER_MINUTE": "2",
 }
 
 
@@ -116,3 +118,16 @@ def test_exports_and_pdf_renders_are_limited_per_tenant(http, make_tenant):
     sid_b = _session(http, b)
     assert http.get(f"/api/v1/sessions/{sid_b}/export", params={"format": "pdf"},
                     headers=b.headers).status_code == 200
+
+
+def test_uploads_are_limited_per_tenant_and_nothing_is_stored_past_the_limit(server, http, make_tenant):
+    a, b = make_tenant(), make_tenant()
+    sid = start_session(http, a, publish_tree(http, a))
+    codes = [upload(http, a, sid, png(), attachment_id=new_id()).status_code for _ in range(3)]
+    assert codes == [201, 201, 429], codes
+    r = upload(http, a, sid, png(), attachment_id=new_id())
+    assert r.json()["error"] == "too_many_requests" and "uploading attachments" in r.json()["reason"]
+    assert r.headers["RateLimit-Policy"] == '"uploads";q=2;w=60'
+    assert len(list((server.data_dir / "attachments" / a.id).iterdir())) == 2
+    sid_b = start_session(http, b, publish_tree(http, b))
+    assert upload(http, b, sid_b, png(), attachment_id=new_id()).status_code == 201
