@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync.doc_limits import DocSizeLimits
+from sync.quota import TenantQuota
 
 # Values people copy from examples; refusing them keeps a tutorial secret out of production.
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "development", "dev", "test", "please-change"}
@@ -91,6 +92,13 @@ class Settings(BaseSettings):
     max_doc_bytes_sessions: int = Field(default=1024 * 1024, ge=1024)
     max_doc_bytes_clients: int = Field(default=1024 * 1024, ge=1024)
     max_local_doc_bytes: int = Field(default=64 * 1024, ge=1024)  # replication checkpoints
+    # Bytes a team's databases may take (attachments have their own limits); 0: no quota.
+    # Usage is measured at most once per tenant_quota_cache_seconds.
+    tenant_quota_bytes: int = Field(default=5 * 1024 ** 3, ge=0)
+    tenant_quota_cache_seconds: float = Field(default=30.0, ge=0)
+
+    def tenant_quota(self) -> TenantQuota:
+        return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)
 
     def doc_size_limits(self) -> DocSizeLimits:
         return DocSizeLimits(per_db={"trees": self.max_doc_bytes_trees, "sessions": self.max_doc_bytes_sessions,

@@ -25,6 +25,7 @@ from starlette.responses import Response
 
 from .access import AccessPolicy, DbAction, Principal, RolePolicy
 from .doc_limits import DocSizeLimits
+from .quota import TenantQuota
 from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
                      NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
@@ -99,9 +100,10 @@ class SyncApi:
                  authenticate: Callable[[Request, str], Principal],
                  policy: AccessPolicy, welcome_uuid: Callable[[str], str],
                  authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
-                 doc_limits: DocSizeLimits | None = None) -> None:
+                 doc_limits: DocSizeLimits | None = None, quota: TenantQuota | None = None) -> None:
         self.get_store = get_store
         self.doc_limits = doc_limits or DocSizeLimits()
+        self.quota = quota
         self.authenticate = authenticate
         self.authenticate_cached = authenticate_cached
         self.policy = policy
@@ -320,6 +322,10 @@ class SyncApi:
             # CouchDB's words, and no physical name: clients see only logical names.
             raise NotFound("Database does not exist.") from None
 
+    def _check_quota(self, ctx: Ctx) -> None:
+        if self.quota is not None:
+            self.quota.check(ctx.store, ctx.tenant_id)
+
     def readable(self, ctx: Ctx, db: str, doc: dict[str, Any] | None) -> bool:
         if not self.filters_reads or doc is None:
             return True
@@ -501,6 +507,8 @@ class SyncApi:
         # batch skips measuring its documents one by one.
         measure = len(ctx.body) > min(self.doc_limits.limit_for(db, "_local/")[0],
                                       self.doc_limits.limit_for(db, "")[0])
+        if not all(isinstance(d, dict) and d.get("_deleted") for d in docs):
+            self._check_quota(ctx)
 
         currents: dict[str, dict[str, Any]] = {}
         if self.write_needs_current:
@@ -695,6 +703,8 @@ class SyncApi:
             doc["_rev"] = rev
         new_edits = ctx.query.bool("new_edits", True)
         self.doc_limits.check(db, doc, len(ctx.body))
+        if not doc.get("_deleted"):
+            self._check_quota(ctx)
         dbobj = self.open_db(ctx, db, "write")
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc, new_edits=new_edits), docid)
@@ -708,6 +718,8 @@ class SyncApi:
         if not isinstance(doc["_id"], str) or not doc["_id"]:
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
         self.doc_limits.check(db, doc, len(ctx.body))
+        if not doc.get("_deleted"):
+            self._check_quota(ctx)
         dbobj = self.open_db(ctx, db, "write")
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc), doc["_id"])
@@ -756,6 +768,7 @@ class SyncApi:
         rev = rev_from(ctx.query, ctx.header("if-match"))
         # Counted against the document's limit, as if sent inline (base64 is a third larger).
         self.doc_limits.check(db, {"_id": docid}, len(ctx.body) * 4 // 3)
+        self._check_quota(ctx)
         dbobj = self.open_db(ctx, db, "write")
         current = _current(dbobj, docid)
         planned = dict(current or {"_id": docid})
@@ -928,6 +941,7 @@ def build_sync_router(get_store: Callable[[], Store],
                       welcome_uuid: Callable[[str], str],
                       authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
                       doc_limits: DocSizeLimits | None = None,
+                      quota: TenantQuota | None = None,
                       ) -> APIRouter:
     """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
 
@@ -938,7 +952,7 @@ def build_sync_router(get_store: Callable[[], Store],
     blocking work (credentials verified before) or None; with it, small reads are answered
     on the event loop (see `SyncApi._inline`).
     """
-    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached, doc_limits)
+    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached, doc_limits, quota)
     router = APIRouter(tags=["sync"])
     methods = list(SYNC_METHODS)
     # The routes that serve requests are plain Starlette routes with a raw ASGI endpoint:

@@ -47,3 +47,12 @@ def logical_of(physical: str) -> str:
         if len(parts) == 3:
             return parts[2]
     return physical
+
+
+def tenant_of(physical: str) -> str | None:
+    """The tenant a physical database belongs to, or None (the system database)."""
+    if physical.startswith("t_"):
+        parts = physical.split("_", 2)
+        if len(parts) == 3 and _TENANT.match(parts[1]):
+            return parts[1]
+    return None
