@@ -505,8 +505,10 @@ class SyncApi:
         dbobj = self.open_db(ctx, db, "write")
         # A body within every limit cannot hold a document over one: the usual replication
         # batch skips measuring its documents one by one.
-        measure = len(ctx.body) > min(self.doc_limits.limit_for(db, "_local/")[0],
-                                      self.doc_limits.limit_for(db, "")[0])
+        size = len(ctx.body)
+        measure = size > self.doc_limits.limit_for(db, "")[0] or (
+            size > self.doc_limits.local
+            and any(isinstance(d, dict) and str(d.get("_id", "")).startswith("_local/") for d in docs))
         if not all(isinstance(d, dict) and d.get("_deleted") for d in docs):
             self._check_quota(ctx)
 
