@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from sync.http import SyncFirst
 
 from .core.context import AppContext
-from .ratelimit.gate import RateLimited
 from .core.errors import install_error_handlers
+from .ratelimit.gate import RateLimited
 from .settings import Settings, get_settings
 from .web import default_dist, install_pwa
 
