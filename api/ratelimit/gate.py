@@ -13,6 +13,10 @@ Who is counted:
   but 401, so made-up keys never leave the address's budget.
 Signed-in users are not counted per address: an MSP's engineers often share one office
 address, and each of them replicating must not use up the others' budget.
+
+The app's own files (the PWA shell, its scripts and icons) are not counted: they are cheap
+to serve, and a refused one would fail a service worker's install on every phone of an
+office that updates at once.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from sync.http_params import json_response
 from ..auth.tokens import read_access_token
 from .rules import Policy, Verdict, headers, refusal_reason
 from .storage import MemoryBuckets
+
+# What is counted: the API, sync, and the server's other dynamic routes.
+LIMITED_PREFIXES = ("/api/", "/sync/", "/healthz", "/openapi.json", "/docs", "/redoc")
 
 # Verified tokens kept (token -> user id and expiry), so a signature is checked once per token.
 MAX_CACHED_TOKENS = 20_000
@@ -113,7 +120,7 @@ class RateLimited:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         gate = self.rate_gate
-        if gate is None or scope["type"] != "http":
+        if gate is None or scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
             await super().__call__(scope, receive, send)  # type: ignore[misc]
             return
         refused, learn = gate.check(scope)

@@ -89,6 +89,8 @@ def test_an_anonymous_flood_from_one_address_is_refused_and_other_addresses_are_
         answers = [flooder.get("/api/v1/me", headers=forged if i % 2 else None)
                    for i in range(ADDRESS_LIMIT + 30)]
         _assert_refusal(_first_refusal(answers), "address", ADDRESS_LIMIT)
+        # The app's own files still load (a refused one would break the PWA's install).
+        assert flooder.get("/").status_code != 429
     with httpx.Client(base_url=server.url, timeout=30,
                       transport=httpx.HTTPTransport(local_address="127.0.0.3")) as other:
         assert other.get("/healthz").status_code == 200
