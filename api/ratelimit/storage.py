@@ -36,21 +36,20 @@ MAX_BUCKETS = 50_000
 
 class MemoryBuckets:
     def __init__(self) -> None:
-        self._buckets: dict[str, Bucket] = {}
+        self._buckets: dict[str, tuple[Bucket, Policy]] = {}
         self._lock = threading.Lock()
 
     def take(self, key: str, now: float, p: Policy) -> Verdict:
         with self._lock:
-            bucket, verdict = take(self._buckets.get(key), now, p)
-            self._buckets[key] = bucket
+            held = self._buckets.get(key)
+            bucket, verdict = take(held[0] if held else None, now, p)
+            self._buckets[key] = (bucket, p)
             if len(self._buckets) > MAX_BUCKETS:
-                self._forget_full(now, p)
+                self._forget_full(now)
         return verdict
 
-    def _forget_full(self, now: float, p: Policy) -> None:
-        # Buckets of every policy share the dict; the one at hand bounds how long a bucket
-        # takes to refill closely enough (the general policies have the same window).
-        for k in [k for k, b in self._buckets.items() if full_at(b, p) <= now]:
+    def _forget_full(self, now: float) -> None:
+        for k in [k for k, (b, p) in self._buckets.items() if full_at(b, p) <= now]:
             del self._buckets[k]
 
 

@@ -50,3 +50,17 @@ def test_headers_follow_the_ietf_fields():
     _, v = take(None, 0.0, P)
     h = headers(P, v)
     assert h == {"RateLimit-Policy": '"user";q=60;w=60', "RateLimit": '"user";r=59;t=1'}
+
+
+def test_idle_buckets_are_forgotten_only_once_full_again(monkeypatch):
+    from api.ratelimit import storage
+
+    monkeypatch.setattr(storage, "MAX_BUCKETS", 2)
+    small, big = Policy("address", 10, 60), Policy("user", 600, 60)
+    buckets = storage.MemoryBuckets()
+    for _ in range(100):
+        buckets.take("user:busy", 0.0, big)  # 500 of 600 left: full again at t=10
+    buckets.take("addr:idle", 0.0, small)  # full again at t=6
+    buckets.take("addr:new", 6.0, small)  # a third bucket: the sweep runs at t=6
+    assert "addr:idle" not in buckets._buckets
+    assert "user:busy" in buckets._buckets  # judged by its own policy, not the caller's
