@@ -10,7 +10,6 @@ from sync.http import SyncFirst
 
 from .core.context import AppContext
 from .core.errors import install_error_handlers
-from .ratelimit.gate import RateLimited
 from .settings import Settings, get_settings
 from .web import default_dist, install_pwa
 
@@ -20,9 +19,8 @@ the matching status. Authenticate with `Authorization: Bearer <access token>` (f
 CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api/v1/me`)."""
 
 
-class BranchlineApp(RateLimited, SyncFirst, FastAPI):
-    """The application; every request passes the rate limits first (`RateLimited`), then
-    `/sync/` requests skip the middleware stack (see `SyncFrontDoor`)."""
+class BranchlineApp(SyncFirst, FastAPI):
+    """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`)."""
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
@@ -322,10 +322,6 @@ class SyncApi:
             # CouchDB's words, and no physical name: clients see only logical names.
             raise NotFound("Database does not exist.") from None
 
-    def _check_quota(self, ctx: Ctx) -> None:
-        if self.quota is not None:
-            self.quota.check(ctx.store, ctx.tenant_id)
-
     def readable(self, ctx: Ctx, db: str, doc: dict[str, Any] | None) -> bool:
         if not self.filters_reads or doc is None:
             return True
@@ -340,6 +336,17 @@ class SyncApi:
         if current is None and fetch_current and self.write_needs_current and isinstance(docid, str):
             current = _current(dbobj, docid)
         self.policy.check_write(ctx.principal, db, doc, current)
+
+    def _check_quota(self, ctx: Ctx) -> None:
+        if self.quota is not None:
+            self.quota.check(ctx.store, ctx.tenant_id)
+
+    def _check_content(self, ctx: Ctx, db: str, doc: dict[str, Any]) -> None:
+        """A single document sent as the whole body: its size limit, and the tenant's quota
+        unless it is a deletion (deleting is how a full team makes room)."""
+        self.doc_limits.check(db, doc, len(ctx.body))
+        if not doc.get("_deleted"):
+            self._check_quota(ctx)
 
     # --- server -------------------------------------------------------------------------
     def welcome(self, ctx: Ctx) -> Response:
@@ -704,10 +711,8 @@ class SyncApi:
         if rev:
             doc["_rev"] = rev
         new_edits = ctx.query.bool("new_edits", True)
-        self.doc_limits.check(db, doc, len(ctx.body))
-        if not doc.get("_deleted"):
-            self._check_quota(ctx)
         dbobj = self.open_db(ctx, db, "write")
+        self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc, new_edits=new_edits), docid)
         return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
@@ -719,10 +724,8 @@ class SyncApi:
             doc["_id"] = uuid.uuid4().hex
         if not isinstance(doc["_id"], str) or not doc["_id"]:
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
-        self.doc_limits.check(db, doc, len(ctx.body))
-        if not doc.get("_deleted"):
-            self._check_quota(ctx)
         dbobj = self.open_db(ctx, db, "write")
+        self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc), doc["_id"])
         return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
@@ -860,8 +863,17 @@ class SyncFirst:
     `sync_front_door` (when set) before the middleware stack."""
 
     sync_front_door: SyncFrontDoor | None = None
+    # Consulted before anything else, for `/sync/` requests and all others alike (the
+    # application's rate limits): `await request_gate(scope, receive, send)` returns the
+    # `send` to go on with, or None when it has answered the request itself.
+    request_gate: Callable[[Any, Any, Any], Awaitable[Any]] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        gate = self.request_gate
+        if gate is not None:
+            send = await gate(scope, receive, send)
+            if send is None:
+                return
         door = self.sync_front_door
         if door is not None:
             tenant_id = door.tenant_of(scope)

@@ -57,16 +57,15 @@ def limit_uploads(ctx: CtxDep, who: PrincipalDep) -> None:
 def install(app) -> None:
     """Set up the limits of `app` from its settings (the general gate and the counters)."""
     from .gate import RequestGate  # noqa: PLC0415
-    from .rules import Policy as P  # noqa: PLC0415
 
     ctx: AppContext = app.state.ctx
     s = ctx.settings
     ctx.extras["rate_windows"] = build_windows(ctx)
     ctx.extras["rate_policies"] = expensive_policies(ctx)
     if s.rate_limits_enabled:
-        app.rate_gate = RequestGate(ctx.secret, per_user=P("user", s.rate_limit_user_per_minute, 60),
-                                    per_key=P("api-key", s.rate_limit_api_key_per_minute, 60),
-                                    per_address=P("address", s.rate_limit_address_per_minute, 60))
+        app.request_gate = RequestGate(ctx.secret, per_user=Policy("user", s.rate_limit_user_per_minute, 60),
+                                       per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
+                                       per_address=Policy("address", s.rate_limit_address_per_minute, 60))
 
 
 RegistrationLimit = Depends(limit_registrations)

@@ -1,8 +1,8 @@
 """The general limits, checked on every request before anything else runs.
 
-`RateLimited` is mixed into the application class ahead of `SyncFirst`, so the check sits in
-front of the sync front door and the whole middleware stack alike: `/sync/` requests, which
-skip the middleware, cannot skip it.
+The gate is the application's `SyncFirst.request_gate`, consulted before the sync front door
+and the whole middleware stack alike: `/sync/` requests, which skip the middleware, cannot
+skip it.
 
 Who is counted:
 - a valid access token: its user (one budget per user, whatever the device or path);
@@ -82,6 +82,17 @@ class RequestGate:
             return _refusal(policy, verdict, what), None
         return None, learn
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        """The application's request gate (`SyncFirst.request_gate`): the `send` to go on
+        with, or None once a refusal has been sent."""
+        if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
+            return send
+        refused, learn = self.check(scope)
+        if refused is not None:
+            await refused(scope, receive, send)
+            return None
+        return _learning(send, self, learn) if learn is not None else send
+
     def _known(self, digest: str) -> bool:
         with self._tokens_lock:
             return digest in self._accepted
@@ -111,25 +122,6 @@ class RequestGate:
                 self._tokens.clear()
             self._tokens[token] = (f"{claims['tid']}:{claims['sub']}", float(claims["exp"]))
         return f"{claims['tid']}:{claims['sub']}"
-
-
-class RateLimited:
-    """Mix-in for the application class: every HTTP request passes `rate_gate` first."""
-
-    rate_gate: RequestGate | None = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        gate = self.rate_gate
-        if gate is None or scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
-            await super().__call__(scope, receive, send)  # type: ignore[misc]
-            return
-        refused, learn = gate.check(scope)
-        if refused is not None:
-            await refused(scope, receive, send)
-            return
-        if learn is not None:
-            send = _learning(send, gate, learn)
-        await super().__call__(scope, receive, send)  # type: ignore[misc]
 
 
 def _learning(send: Any, gate: RequestGate, digest: str) -> Any:
