@@ -8,6 +8,7 @@ from .attachments.endpoints import router as attachments_router
 from .auth.endpoints import router as auth_router
 from .exports.endpoints import router as exports_router
 from .health import router as health_router
+from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
 from .starter.endpoints import router as starter_router
 from .sync_mount import install_sync
@@ -21,6 +22,7 @@ def install(app: FastAPI) -> None:
                    starter_router, sessions_router, exports_router, attachments_router):
         app.include_router(router)
     install_sync(app)
+    install_rate_limits(app)
 
 
 def install_hooks(ctx) -> None:

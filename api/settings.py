@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sync.doc_limits import DocSizeLimits
+from sync.quota import TenantQuota
+
 # Values people copy from examples; refusing them keeps a tutorial secret out of production.
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "development", "dev", "test", "please-change"}
 _MIN_SECRET_LEN = 32
@@ -70,6 +73,39 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 20
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 60
+
+    # Rate limits (api/ratelimit). General limits are token buckets: N requests at once, then
+    # N per minute. Pushing and pulling 10,000 documents with PouchDB takes about 900
+    # requests, so the per-user and per-key limits sit far above a replication's needs.
+    # Past a limit: 429 with Retry-After.
+    rate_limits_enabled: bool = True
+    rate_limit_user_per_minute: int = Field(default=3000, ge=1)  # per signed-in user
+    rate_limit_api_key_per_minute: int = Field(default=3000, ge=1)  # per API key
+    rate_limit_address_per_minute: int = Field(default=1200, ge=1)  # per address, requests without known credentials
+    rate_limit_registrations_per_hour: int = Field(default=10, ge=1)  # new teams per address
+    rate_limit_exports_per_minute: int = Field(default=300, ge=1)  # per team, any format
+    rate_limit_pdf_per_minute: int = Field(default=30, ge=1)  # per team, PDF renders
+    rate_limit_uploads_per_minute: int = Field(default=300, ge=1)  # per team, attachment uploads
+
+    # Largest document, in bytes, per database (sync and API writes alike; sync/doc_limits.py).
+    # A tree of 2,000 nodes is about 1 to 2 MB; session events and client contexts are small.
+    max_doc_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # any other database
+    max_doc_bytes_trees: int = Field(default=8 * 1024 * 1024, ge=1024)
+    max_doc_bytes_sessions: int = Field(default=1024 * 1024, ge=1024)
+    max_doc_bytes_clients: int = Field(default=1024 * 1024, ge=1024)
+    max_local_doc_bytes: int = Field(default=64 * 1024, ge=1024)  # replication checkpoints
+    # Bytes a team's databases may take (attachments have their own limits); 0: no quota.
+    # Usage is measured at most once per tenant_quota_cache_seconds.
+    tenant_quota_bytes: int = Field(default=5 * 1024 ** 3, ge=0)
+    tenant_quota_cache_seconds: float = Field(default=30.0, ge=0)
+
+    def tenant_quota(self) -> TenantQuota:
+        return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)
+
+    def doc_size_limits(self) -> DocSizeLimits:
+        return DocSizeLimits(per_db={"trees": self.max_doc_bytes_trees, "sessions": self.max_doc_bytes_sessions,
+                                     "clients": self.max_doc_bytes_clients},
+                             default=self.max_doc_bytes, local=self.max_local_doc_bytes)
 
     # Attachments: S3-compatible storage when an endpoint or bucket is set (MinIO in
     # docker-compose, any S3 in production); otherwise a folder under data_dir.

@@ -10,6 +10,7 @@ from sync.errors import Forbidden
 
 from .auth.service import cached_principal, principal_from_authorization
 from .core.deps import client_address
+from .core.docs import tenant_quota
 
 
 def welcome_uuid(tenant_id: str) -> str:
@@ -41,7 +42,8 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
         return principal
 
     router = build_sync_router(lambda: ctx.store, authenticate, policy, welcome_uuid,
-                               authenticate_cached=authenticate_cached)
+                               authenticate_cached=authenticate_cached,
+                               doc_limits=ctx.settings.doc_size_limits(), quota=tenant_quota(ctx))
     app.include_router(router)
     # Served ahead of the middleware stack when the app mixes in SyncFirst (api.app does).
     app.sync_front_door = SyncFrontDoor(router.sync_api)  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
@@ -24,6 +24,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from .access import AccessPolicy, DbAction, Principal, RolePolicy
+from .doc_limits import DocSizeLimits
+from .quota import TenantQuota
 from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
                      NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
@@ -97,9 +99,11 @@ class SyncApi:
     def __init__(self, get_store: Callable[[], Store],
                  authenticate: Callable[[Request, str], Principal],
                  policy: AccessPolicy, welcome_uuid: Callable[[str], str],
-                 authenticate_cached: Callable[[Request, str], Principal | None] | None = None
-                 ) -> None:
+                 authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+                 doc_limits: DocSizeLimits | None = None, quota: TenantQuota | None = None) -> None:
         self.get_store = get_store
+        self.doc_limits = doc_limits or DocSizeLimits()
+        self.quota = quota
         self.authenticate = authenticate
         self.authenticate_cached = authenticate_cached
         self.policy = policy
@@ -341,6 +345,17 @@ class SyncApi:
             current = _current(dbobj, docid)
         self.policy.check_write(ctx.principal, db, doc, current)
 
+    def _check_quota(self, ctx: Ctx) -> None:
+        if self.quota is not None:
+            self.quota.check(ctx.store, ctx.tenant_id)
+
+    def _check_content(self, ctx: Ctx, db: str, doc: dict[str, Any]) -> None:
+        """A single document sent as the whole body: its size limit, and the tenant's quota
+        unless it is a deletion (deleting is how a full team makes room)."""
+        self.doc_limits.check(db, doc, len(ctx.body))
+        if not doc.get("_deleted"):
+            self._check_quota(ctx)
+
     # --- server -------------------------------------------------------------------------
     def welcome(self, ctx: Ctx) -> Response:
         """The tenant's CouchDB welcome document (`uuid` is stable per tenant)."""
@@ -471,6 +486,7 @@ class SyncApi:
         check_doc_id(docid)
         doc = parse_object(ctx.body, what="document")
         doc["_id"] = docid
+        self.doc_limits.check(db, doc, len(ctx.body))
         rev = rev_from(ctx.query, ctx.header("if-match"), doc.get("_rev"))
         if rev:
             doc["_rev"] = rev
@@ -526,6 +542,14 @@ class SyncApi:
         if not isinstance(new_edits, bool):
             raise BadRequest("`new_edits` must be true or false.")
         dbobj = self.open_db(ctx, db, "write")
+        # A body within every limit cannot hold a document over one: the usual replication
+        # batch skips measuring its documents one by one.
+        size = len(ctx.body)
+        measure = size > self.doc_limits.limit_for(db, "")[0] or (
+            size > self.doc_limits.local
+            and any(isinstance(d, dict) and str(d.get("_id", "")).startswith("_local/") for d in docs))
+        if not all(isinstance(d, dict) and d.get("_deleted") for d in docs):
+            self._check_quota(ctx)
 
         currents: dict[str, dict[str, Any]] = {}
         if self.write_needs_current:
@@ -545,6 +569,9 @@ class SyncApi:
             docid = doc.get("_id")
             if not isinstance(docid, str) or not docid:
                 results[i] = {"id": None, "error": "bad_request", "reason": "Document id must be a non-empty string."}
+                continue
+            if measure and (problem := self.doc_limits.problem(db, doc)):
+                results[i] = {"id": docid, "error": "too_large", "reason": problem}
                 continue
             try:
                 check_doc_id(docid)
@@ -723,6 +750,7 @@ class SyncApi:
             doc["_rev"] = rev
         new_edits = ctx.query.bool("new_edits", True)
         dbobj = self.open_db(ctx, db, "write")
+        self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc, new_edits=new_edits), docid)
         return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
@@ -736,6 +764,7 @@ class SyncApi:
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
         check_doc_id(doc["_id"])
         dbobj = self.open_db(ctx, db, "write")
+        self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc), doc["_id"])
         return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
@@ -782,6 +811,9 @@ class SyncApi:
         check_doc_id(docid)
         content_type = ctx.header("content-type") or "application/octet-stream"
         rev = rev_from(ctx.query, ctx.header("if-match"))
+        # Counted against the document's limit, as if sent inline (base64 is a third larger).
+        self.doc_limits.check(db, {"_id": docid}, len(ctx.body) * 4 // 3)
+        self._check_quota(ctx)
         dbobj = self.open_db(ctx, db, "write")
         current = _current(dbobj, docid)
         planned = dict(current or {"_id": docid})
@@ -871,8 +903,17 @@ class SyncFirst:
     `sync_front_door` (when set) before the middleware stack."""
 
     sync_front_door: SyncFrontDoor | None = None
+    # Consulted before anything else, for `/sync/` requests and all others alike (the
+    # application's rate limits): `await request_gate(scope, receive, send)` returns the
+    # `send` to go on with, or None when it has answered the request itself.
+    request_gate: Callable[[Any, Any, Any], Awaitable[Any]] | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        gate = self.request_gate
+        if gate is not None:
+            send = await gate(scope, receive, send)
+            if send is None:
+                return
         door = self.sync_front_door
         if door is not None:
             tenant_id = door.tenant_of(scope)
@@ -953,6 +994,8 @@ def build_sync_router(get_store: Callable[[], Store],
                       policy: AccessPolicy,
                       welcome_uuid: Callable[[str], str],
                       authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+                      doc_limits: DocSizeLimits | None = None,
+                      quota: TenantQuota | None = None,
                       ) -> APIRouter:
     """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
 
@@ -963,7 +1006,7 @@ def build_sync_router(get_store: Callable[[], Store],
     blocking work (credentials verified before) or None; with it, small reads are answered
     on the event loop (see `SyncApi._inline`).
     """
-    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached)
+    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached, doc_limits, quota)
     router = APIRouter(tags=["sync"])
     methods = list(SYNC_METHODS)
     # The routes that serve requests are plain Starlette routes with a raw ASGI endpoint:

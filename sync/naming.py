@@ -57,3 +57,22 @@ def tenant_prefix(tenant_id: str) -> str:
 def logical_name(tenant_id: str, physical: str) -> str | None:
     prefix = tenant_prefix(tenant_id)
     return physical[len(prefix):] if physical.startswith(prefix) else None
+
+
+def logical_of(physical: str) -> str:
+    """The logical name within a tenant's physical name (`t_{tenant}_{name}` gives `name`);
+    a name outside any tenant (the system database) is returned as it is."""
+    if physical.startswith("t_"):
+        parts = physical.split("_", 2)
+        if len(parts) == 3:
+            return parts[2]
+    return physical
+
+
+def tenant_of(physical: str) -> str | None:
+    """The tenant a physical database belongs to, or None (the system database)."""
+    if physical.startswith("t_"):
+        parts = physical.split("_", 2)
+        if len(parts) == 3 and _TENANT.match(parts[1]):
+            return parts[1]
+    return None

@@ -46,6 +46,13 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
     raise AssertionError(f"timed out waiting for {message}" + (f": {last_exc!r}" if last_exc else ""))
 
 
+# Every test signs in and registers its own tenant from 127.0.0.1: the per-address limits
+# (meant for one client, not a whole test suite) are raised here, not in the defaults.
+# Per-user, per-key and per-tenant limits keep their defaults, which normal use stays below.
+TEST_LIMITS = {"BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
+               "BRANCHLINE_RATE_LIMIT_REGISTRATIONS_PER_HOUR": "1000000"}
+
+
 class ServerProcess:
     """`uvicorn api.app:create_app` in a subprocess, with its own data folder."""
 
@@ -55,7 +62,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir),
                     "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-                    "BRANCHLINE_LOG_LEVEL": "warning", **(env or {})}
+                    "BRANCHLINE_LOG_LEVEL": "warning", **TEST_LIMITS, **(env or {})}
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"
 

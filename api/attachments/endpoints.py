@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sync.errors import BadRequest, PayloadTooLarge
 
 from ..core.deps import AdminDep, CtxDep, PrincipalDep
+from ..ratelimit.deps import UploadLimit
 from . import service
 
 
@@ -79,6 +80,7 @@ _UPLOAD_BODY = {"requestBody": {"required": True, "content": {
 
 
 @router.post("/sessions/{session_id}/attachments", status_code=201, openapi_extra=_UPLOAD_BODY,
+             dependencies=[UploadLimit],
              responses={200: {"description": "Already stored (a retry with the same id and bytes)"},
                         201: {"description": "Stored"}, 403: {"description": "Not your session"},
                         413: {"description": "Over the team's size limit"},
@@ -135,7 +137,7 @@ class PresignRequest(BaseModel):
     caption: str | None = Field(default=None, max_length=2000)
 
 
-@router.post("/sessions/{session_id}/attachments/presign", status_code=201)
+@router.post("/sessions/{session_id}/attachments/presign", status_code=201, dependencies=[UploadLimit])
 def presign_attachment(session_id: str, body: PresignRequest, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Ask for a pre-signed URL to PUT a file straight to S3 storage (S3 only; the embedded
     folder store answers 501: upload directly instead).

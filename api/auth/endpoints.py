@@ -4,6 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from ..core.deps import CtxDep, PrincipalDep, client_address
+from ..ratelimit.deps import RegistrationLimit
 from ..tenants import repository as tenants
 from ..users import repository as users
 from . import service
@@ -12,7 +13,7 @@ from .schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/register", response_model=TokenPair, status_code=201)
+@router.post("/auth/register", response_model=TokenPair, status_code=201, dependencies=[RegistrationLimit])
 def register(body: RegisterRequest, request: Request, ctx: CtxDep) -> dict:
     """Create a tenant (an MSP) and its owner account, then sign the owner in.
 

@@ -1,10 +1,15 @@
 """Small helpers over a store `Database` for the server's own documents."""
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from sync.errors import Conflict, NotFound
+from sync.naming import logical_of, tenant_of
+from sync.quota import TenantQuota
 from sync.store import Database
+
+if TYPE_CHECKING:
+    from .context import AppContext
 
 
 def get_or_none(db: Database, docid: str) -> dict[str, Any] | None:
@@ -22,6 +27,27 @@ def save(db: Database, doc: dict[str, Any]) -> dict[str, Any]:
     res = db.put(doc)
     doc["_rev"] = res["rev"]
     return doc
+
+
+def check_write_limits(ctx: AppContext, db: Database, doc: dict[str, Any]) -> None:
+    """413 when `doc` is over its database's document size limit, or the tenant's storage is
+    full: the API's writes of user content follow the same rules as the sync endpoints, so
+    neither path is a way around them."""
+    limits = ctx.extras.get("doc_size_limits")
+    if limits is None:
+        limits = ctx.extras.setdefault("doc_size_limits", ctx.settings.doc_size_limits())
+    limits.check(logical_of(db.name), doc)
+    tenant_id = tenant_of(db.name)
+    if tenant_id is not None:
+        tenant_quota(ctx).check(ctx.store, tenant_id)
+
+
+def tenant_quota(ctx: AppContext) -> TenantQuota:
+    """The one quota tracker of this process (sync and API share its measurements)."""
+    quota = ctx.extras.get("tenant_quota")
+    if quota is None:
+        quota = ctx.extras.setdefault("tenant_quota", ctx.settings.tenant_quota())
+    return quota
 
 
 T = TypeVar("T")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.deps import AdminDep, CtxDep, PrincipalDep
 from ..core.disconnect import run_until_disconnected
+from ..ratelimit.deps import ExportLimit
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -29,7 +30,7 @@ def _overrides(notes: bool | None, timestamps: bool | None, undone: bool | None,
 OptionQuery = Annotated[bool | None, Query()]
 
 
-@router.get("/sessions/{session_id}/export", response_class=Response,
+@router.get("/sessions/{session_id}/export", response_class=Response, dependencies=[ExportLimit],
             responses={200: {"content": {"text/markdown": {}, "text/plain": {}, "text/html": {},
                                          "application/pdf": {}, "application/json": {}}}})
 async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
@@ -61,7 +62,7 @@ async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, reques
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-@router.get("/sessions/{session_id}/export/preview", response_class=Response,
+@router.get("/sessions/{session_id}/export/preview", response_class=Response, dependencies=[ExportLimit],
             responses={200: {"content": {"text/html": {}}}})
 async def preview_export(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
                    notes: OptionQuery = None, timestamps: OptionQuery = None, undone: OptionQuery = None,

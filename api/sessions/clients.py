@@ -18,7 +18,7 @@ from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 
 from ..core.context import AppContext
-from ..core.docs import by_prefix, save
+from ..core.docs import by_prefix, check_write_limits, save
 from . import repository as repo
 
 _MAX_VALUES_BYTES = 64_000
@@ -105,6 +105,7 @@ def create_client(ctx: AppContext, who: Principal, body: Any) -> dict[str, Any]:
     for client_id in candidates:
         doc = {"_id": client_id, "type": "client", "schema_version": 1, **fields}
         try:
+            check_write_limits(ctx, db, doc)
             return public(save(db, doc))
         except Conflict:
             if explicit is not None:
@@ -130,6 +131,7 @@ def update_client(ctx: AppContext, who: Principal, client_id: str, body: Any) ->
     doc = {**{k: v for k, v in current.items() if not k.startswith("_")}, **fields,
            "_id": client_id, "_rev": rev, "type": "client", "schema_version": 1}
     try:
+        check_write_limits(ctx, db, doc)
         return public(save(db, doc))
     except Conflict:
         raise Conflict(f"{client_id} was changed since you loaded it (your _rev is stale). "
@@ -150,6 +152,7 @@ def set_value(ctx: AppContext, who: Principal, client_id: str, key: str, value: 
         values[key] = value
         doc["values"] = values
         try:
+            check_write_limits(ctx, db, doc)
             return public(save(db, doc))
         except Conflict:
             continue

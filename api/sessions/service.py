@@ -17,7 +17,7 @@ from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 from sync.store import Database
 
 from ..core.context import AppContext
-from ..core.docs import get_or_none
+from ..core.docs import check_write_limits, get_or_none
 from ..core.timeutil import now_ms
 from ..trees import service as trees
 from ..trees.models import tree_version_doc_id
@@ -454,6 +454,7 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
         raise cls(text.format(status=before["status"], what="recording more steps" if event["type"] != "completed"
                               else "completing it again", node=repr(event.get("node_id")), reason=reason),
                   details={"reason": reason, "current_node": before["current_node"], "status": before["status"]})
+    check_write_limits(ctx, db, event)
     try:
         res = db.put(event)
     except Conflict:

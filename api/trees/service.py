@@ -22,7 +22,7 @@ from sync.naming import physical_name
 from sync.store import Database
 
 from ..core.context import AppContext
-from ..core.docs import by_prefix, get_or_none, retry_on_conflict, save
+from ..core.docs import by_prefix, check_write_limits, get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
 from .migrations import migrate_tree, migrate_tree_version
 from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
@@ -99,6 +99,7 @@ def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[s
     for tree_id in candidates:
         body["_id"] = tree_id
         try:
+            check_write_limits(ctx, db, body)
             saved = save(db, _clean(body))
             break
         except Conflict:
@@ -133,6 +134,7 @@ def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, A
     if get_or_none(db, tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant; create it with POST /api/v1/trees.")
     try:
+        check_write_limits(ctx, db, body)
         saved = save(db, _clean(body))
     except Conflict:
         raise Conflict(f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
@@ -245,6 +247,7 @@ def import_tree(ctx: AppContext, who: Principal, body: dict[str, Any], *, replac
         raise Conflict(f"A tree with the id {tree_id} already exists; import with ?replace=true to "
                        "overwrite its draft, or change the _id in the file.")
     body["_rev"] = current["_rev"]
+    check_write_limits(ctx, db, body)
     saved = save(db, _clean(body))
     _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
     return saved
@@ -295,6 +298,7 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
     if draft.get("archived"):
         body["archived"] = True
     try:
+        check_write_limits(ctx, db, body)
         saved = save(db, body)
     except Conflict:
         raise Conflict(f"The draft of {tree_id} was changed a moment ago; load it again and roll back.") from None

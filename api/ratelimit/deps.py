@@ -1,0 +1,73 @@
+"""Limits on expensive work, as FastAPI dependencies: registrations per address, and per
+tenant: exports, PDF renders and attachment uploads. Shared by every instance on couchdb
+(see `storage`)."""
+from __future__ import annotations
+
+import time
+from fastapi import Depends, Request
+
+from sync.errors import TooManyRequests
+
+from ..core.context import AppContext
+from ..core.deps import CtxDep, PrincipalDep, client_address
+from .rules import Policy, headers, refusal_reason
+from .storage import DocumentWindows, MemoryWindows, Windows
+
+
+def build_windows(ctx: AppContext) -> Windows:
+    if ctx.settings.backend == "couchdb":
+        return DocumentWindows(ctx.system, ctx.secret)
+    return MemoryWindows()
+
+
+def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
+    s = ctx.settings
+    return {
+        "registrations": Policy("registrations", s.rate_limit_registrations_per_hour, 3600),
+        "exports": Policy("exports", s.rate_limit_exports_per_minute, 60),
+        "pdf": Policy("pdf", s.rate_limit_pdf_per_minute, 60),
+        "uploads": Policy("uploads", s.rate_limit_uploads_per_minute, 60),
+    }
+
+
+def charge(ctx: AppContext, kind: str, key: str, what: str) -> None:
+    """Count one `kind` of work against `key`; raise 429 past the limit."""
+    if not ctx.settings.rate_limits_enabled:
+        return
+    policy = ctx.extras["rate_policies"][kind]
+    verdict = ctx.extras["rate_windows"].count(f"{kind}:{key}", time.time(), policy)
+    if not verdict.allowed:
+        raise TooManyRequests(refusal_reason(policy, verdict, what), headers=headers(policy, verdict))
+
+
+def limit_registrations(request: Request, ctx: CtxDep) -> None:
+    charge(ctx, "registrations", client_address(request) or "unknown", "registering teams from one address")
+
+
+def limit_exports(request: Request, ctx: CtxDep, who: PrincipalDep) -> None:
+    charge(ctx, "exports", who.tenant_id, "exporting, for your team,")
+    if request.query_params.get("format") == "pdf":
+        charge(ctx, "pdf", who.tenant_id, "rendering PDFs, for your team,")
+
+
+def limit_uploads(ctx: CtxDep, who: PrincipalDep) -> None:
+    charge(ctx, "uploads", who.tenant_id, "uploading attachments, for your team,")
+
+
+def install(app) -> None:
+    """Set up the limits of `app` from its settings (the general gate and the counters)."""
+    from .gate import RequestGate  # noqa: PLC0415
+
+    ctx: AppContext = app.state.ctx
+    s = ctx.settings
+    ctx.extras["rate_windows"] = build_windows(ctx)
+    ctx.extras["rate_policies"] = expensive_policies(ctx)
+    if s.rate_limits_enabled:
+        app.request_gate = RequestGate(ctx.secret, per_user=Policy("user", s.rate_limit_user_per_minute, 60),
+                                       per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
+                                       per_address=Policy("address", s.rate_limit_address_per_minute, 60))
+
+
+RegistrationLimit = Depends(limit_registrations)
+ExportLimit = Depends(limit_exports)
+UploadLimit = Depends(limit_uploads)
