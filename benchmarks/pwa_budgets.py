@@ -67,7 +67,7 @@ def main() -> None:
                 page.click("button:has-text('Start session')")
                 page.wait_for_selector("[data-testid=step-card]")
                 runner_url = page.url
-                page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+                page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
                 signin = page.evaluate("localStorage.getItem('bl.signin')")
 
                 # 1. A first visit to the runner in a fresh profile (empty HTTP cache, no service
@@ -81,7 +81,7 @@ def main() -> None:
                 probe.wait_for_selector(INTERACTIVE, timeout=30000)
                 transfers.settle()
                 scripts = transfers.scripts()
-                probe.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30000)
+                probe.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
                 probe.evaluate("navigator.serviceWorker.ready.then(() => true)")
                 fresh.close()
 

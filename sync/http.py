@@ -570,11 +570,15 @@ class SyncApi:
             if not isinstance(docid, str) or not docid:
                 results[i] = {"id": None, "error": "bad_request", "reason": "Document id must be a non-empty string."}
                 continue
+            try:
+                check_doc_id(docid)  # before the size: an id that is itself too long says so
+            except BranchlineError as exc:
+                results[i] = {"id": docid[:512], "error": exc.error, "reason": exc.reason}
+                continue
             if measure and (problem := self.doc_limits.problem(db, doc)):
                 results[i] = {"id": docid, "error": "too_large", "reason": problem}
                 continue
             try:
-                check_doc_id(docid)
                 if isinstance(docid, str) and docid.startswith("_local/"):
                     self._check_local_id(docid)
                 else:

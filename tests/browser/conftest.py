@@ -71,7 +71,7 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
 
 def wait_for_service_worker(page) -> None:
     """The app shell is cached and this page is controlled: a reload now works offline."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30000)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 

@@ -104,7 +104,7 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
 
         # The editor shows the one problem left, on the graph and in the list.
         page.click("[data-testid=problems-tab]")
-        page.wait_for_function("document.querySelector('[data-testid=problem-count]').textContent === '1'")
+        page.wait_for_function("() => document.querySelector('[data-testid=problem-count]').textContent === '1'")
         assert "missing_handover" in page.text_content("[data-testid=problem-list]")
         assert node(page, "resolution-2").get_attribute("data-problems") == "1"
         assert len(page.locator("[data-testid=graph-node]").all()) == 6
@@ -166,9 +166,9 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
         select_node(page, "action")
         page.fill("#f-title", "Restart the Print Spooler service")
         page.click("[aria-label=Undo]")
-        page.wait_for_function("document.querySelector('#f-title').value === 'Restart the print spooler'")
+        page.wait_for_function("() => document.querySelector('#f-title').value === 'Restart the print spooler'")
         page.click("[aria-label=Redo]")
-        page.wait_for_function("document.querySelector('#f-title').value === 'Restart the Print Spooler service'")
+        page.wait_for_function("() => document.querySelector('#f-title').value === 'Restart the Print Spooler service'")
         page.click("button:has-text('+ Link')")
         page.fill("#f-link-0-title", "Microsoft: Print spooler")
         page.fill("#f-link-0-url", "https://learn.microsoft.com/troubleshoot/windows-server/printing/")

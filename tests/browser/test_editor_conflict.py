@@ -70,7 +70,7 @@ def test_conflicting_saves_are_shown_and_merged(browser, http, server):
         b.fill("#f-title", "Bob's title")
         b.wait_for_selector("[data-testid=conflict-dialog]", timeout=20000)
         b.click("[data-testid=conflict-theirs]")
-        b.wait_for_function("document.querySelector('#f-title').value === 'Is only one user affected (Alice)?'")
+        b.wait_for_function("() => document.querySelector('#f-title').value === 'Is only one user affected (Alice)?'")
         assert http.get(f"/api/v1/trees/{tree_id}", headers=bob.headers).json()["nodes"]["scope"]["title"] == \
             "Is only one user affected (Alice)?"
     finally:

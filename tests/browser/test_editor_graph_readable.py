@@ -48,7 +48,7 @@ def test_arrows_avoid_cards_and_answer_labels_are_whole(browser, http, server):
         page.goto(f"{server.url}/editor/{TREE_ID}")
         page.wait_for_selector("[data-testid=graph-node]")
         page.click("button:has-text('Tidy up')")
-        page.wait_for_function("document.querySelectorAll('.react-flow__edge').length > 40")
+        page.wait_for_function("() => document.querySelectorAll('.react-flow__edge').length > 40")
         found = page.evaluate(MEASURE)
         shot(page, "editor-graph-readable-01")
         # Up close, the seven-option choice lists every option in full.

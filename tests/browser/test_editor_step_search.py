@@ -51,19 +51,19 @@ def test_find_a_step_in_a_45_step_tree(browser, http, server):
         assert options.count() == 1 and "n37" in options.first.text_content()
         shot(page, "editor-step-search-01")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.querySelector('#f-title')?.value === 'Reset the Kerberos ticket cache'")
+        page.wait_for_function("() => document.querySelector('#f-title')?.value === 'Reset the Kerberos ticket cache'")
         centred(page, "n37")
 
         # By its id.
         search.fill("n12")
         page.keyboard.press("Enter")
-        page.wait_for_function("document.querySelector('#f-title')?.value === 'Step 12'")
+        page.wait_for_function("() => document.querySelector('#f-title')?.value === 'Step 12'")
         centred(page, "n12")
 
         # By something written in it, picked with the mouse.
         search.fill("klist purge")
         page.locator("[data-testid=step-search] [role=option][data-step-id=n21]").click()
-        page.wait_for_function("document.querySelector('#f-title')?.value === 'Step 21'")
+        page.wait_for_function("() => document.querySelector('#f-title')?.value === 'Step 21'")
         centred(page, "n21")
         shot(page, "editor-step-search-02-centred")
 

@@ -54,7 +54,7 @@ def test_a_session_with_a_screenshot_runs_without_csp_violations(browser, http, 
             {"name": "screen.png", "mimeType": "image/png", "buffer": _png()}])
         # The thumbnail is drawn from a blob: URL of the file kept on the device.
         page.wait_for_function(
-            "[...document.querySelectorAll('img')].some(i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0)",
+            "() => [...document.querySelectorAll('img')].some(i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0)",
             timeout=30000)
         for node_id, answer, nxt in run:
             answer_step(page, tree, node_id, answer, nxt)
@@ -79,7 +79,7 @@ def test_the_violation_recorder_sees_a_blocked_inline_script(browser, server):
         page.wait_for_selector("#email")
         page.evaluate("""() => { const s = document.createElement('script');
             s.textContent = 'window.__ran = true'; document.body.appendChild(s); }""")
-        page.wait_for_function("window.__cspViolations.length > 0", timeout=10000)
+        page.wait_for_function("() => window.__cspViolations.length > 0", timeout=10000)
         assert page.evaluate("window.__ran === undefined")
         assert "script-src" in page.evaluate("window.__cspViolations[0]")
     finally:

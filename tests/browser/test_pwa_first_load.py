@@ -78,7 +78,7 @@ def test_editor_opens_offline_after_a_first_visit(browser, http, server):
         page.wait_for_selector("h1:has-text('Edit trees')")
         # The editor screen fetches the tree editor's code ahead of the first click: offline,
         # the service worker's precache answers it, decoded and complete.
-        page.wait_for_function("performance.getEntriesByType('resource')"
+        page.wait_for_function("() => performance.getEntriesByType('resource')"
                                ".some(e => /\\/TreeEditor-[^/]*\\.js$/.test(e.name) && e.responseEnd > 0)")
         transfers.settle()
         editor = [t for t in transfers.by_id.values() if t.name.startswith("TreeEditor") and t.name.endswith(".js")]

@@ -18,7 +18,7 @@ def test_register_a_tenant_and_see_the_starter_library(browser, server):
         shot(page, "mobile-00-register")
         page.click("button[type=submit]")
         page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
-        page.wait_for_function("document.querySelectorAll('[data-testid=tree-list] li').length >= 10")
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=tree-list] li').length >= 10")
         page.goto(server.url + "/history")
         page.wait_for_selector("text=Everyone's")  # owners see every session
         page.goto(server.url + "/profile")
