@@ -13,6 +13,12 @@ endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
   more than `MAX_CLOCK_AHEAD_MS`. An event's `user_id` must be the writer's own, and events are immutable.
 - `clients`: every role reads; everyone but viewers writes (the role rules of RolePolicy).
 
+Every document written over sync must also have the shape the API would give it: events,
+headers and client contexts by `events.py`, tree drafts by the trees feature's shape check;
+attachments by their bytes (`api/attachments/sniff.py`). Shape refusals are `forbidden`, as
+CouchDB's validate_doc_update answers, so a replicator reports the document as denied and
+carries on with the rest of the batch (a `bad_request` would stop the replication).
+
 The sync layer asks `can_read` for every row of `_changes`, so the session lookup behind
 an event is memoised per request (in the request's `Principal.extra`) and filled from the
 header documents the feed itself carries.
