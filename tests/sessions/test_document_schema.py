@@ -48,6 +48,8 @@ CLIENT = {"_id": "client:contoso", "type": "client", "schema_version": 1, "name"
 
 # A value of the wrong kind for each kind of field.
 WRONG = {str: 5, int: "5"}
+# Passed as a field's value to `event_doc`: leave the field out.
+_DROP = object()
 
 
 def event_doc(etype: str, **extra: Any) -> dict[str, Any]:
@@ -55,9 +57,6 @@ def event_doc(etype: str, **extra: Any) -> dict[str, Any]:
            "ts": 1795651200000, "device_id": "dev-7f3a", "user_id": "k3j2h1g0f9e8", **APP_EVENTS[etype]}
     doc.update(extra)
     return {k: v for k, v in doc.items() if v is not _DROP}
-
-
-_DROP = object()
 
 
 def python_verdict(doc: dict[str, Any]) -> str | None:
