@@ -44,7 +44,11 @@ class AccessPolicy(Protocol):
 
     def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
                     current: dict[str, Any] | None) -> None:
-        """Raise `Forbidden` when `principal` may not write `doc` (`current` is the stored winner)."""
+        """Raise `Forbidden` when `principal` may not write `doc` (`current` is the stored winner).
+
+        An attachment in `doc["_attachments"]` carries its content as `data`: base64 text when
+        written inline, raw bytes when the sync layer plans an attachment PUT; stubs have none.
+        """
 
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
         """Ids of documents that became readable for `principal` after `since`.

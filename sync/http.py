@@ -822,8 +822,10 @@ class SyncApi:
         current = _current(dbobj, docid)
         planned = dict(current or {"_id": docid})
         planned["_attachments"] = dict(planned.get("_attachments") or {})
+        # The bytes go to the policy as they came (not base64), so it can judge the content
+        # exactly as it judges an inline attachment's `data`.
         planned["_attachments"][name] = {"content_type": content_type, "length": len(ctx.body),
-                                         "stub": True}
+                                         "data": ctx.body}
         if rev:
             planned["_rev"] = rev
         self.check_doc_write(ctx, dbobj, db, planned, current, fetch_current=False)

@@ -70,7 +70,7 @@ def _b_key(w: World) -> str:
 
 def _b_doc(w: World, db: str = "clients", body: dict | None = None) -> tuple[str, str]:
     docid = f"client:iso-{len(w.b_ids)}"
-    r = w.http.put(f"/sync/{w.b.id}/{db}/{docid}", headers=w.b.headers, json=body or {"name": "B's client"})
+    r = w.http.put(f"/sync/{w.b.id}/{db}/{docid}", headers=w.b.headers, json={"type": "client", "name": "B's client", **(body or {})})
     assert r.status_code == 201, r.text
     w.b_ids.add(docid)
     return docid, r.json()["rev"]
@@ -306,7 +306,7 @@ SYNC_CASES: dict[str, Factory] = {
     "POST /db/_bulk_docs": lambda w: Req("POST", _sync(w, "clients/_bulk_docs"), json={"docs": [{"name": "x"}]}),
     "POST /db/_bulk_get": lambda w: Req("POST", _sync(w, "clients/_bulk_get"), json={"docs": [{"id": _b_doc(w)[0]}]}),
     "GET /db/doc": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w)[0]}")),
-    "PUT /db/doc": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), json={"_rev": d[1], "name": "edit"}),
+    "PUT /db/doc": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), json={"_rev": d[1], "type": "client", "name": "edit"}),
     "DELETE /db/doc": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), params={"rev": d[1]}),
     "GET /db/doc/att": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w, body={'_attachments': {'a.txt': {'content_type': 'text/plain', 'data': base64.b64encode(b'hello').decode()}}})[0]}/a.txt")),
     "PUT /db/doc/att": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}/b.txt"), params={"rev": d[1]},

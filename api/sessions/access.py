@@ -13,6 +13,12 @@ endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
   more than `MAX_CLOCK_AHEAD_MS`. An event's `user_id` must be the writer's own, and events are immutable.
 - `clients`: every role reads; everyone but viewers writes (the role rules of RolePolicy).
 
+Every document written over sync must also have the shape the API would give it: events,
+headers and client contexts by `events.py`, tree drafts by the trees feature's shape check;
+attachments by their bytes (`api/attachments/sniff.py`). Shape refusals are `forbidden`, as
+CouchDB's validate_doc_update answers, so a replicator reports the document as denied and
+carries on with the rest of the batch (a `bad_request` would stop the replication).
+
 The sync layer asks `can_read` for every row of `_changes`, so the session lookup behind
 an event is memoised per request (in the request's `Principal.extra`) and filled from the
 header documents the feed itself carries.
@@ -28,9 +34,11 @@ from typing import Any
 import orjson
 
 from sync.access import Principal, RolePolicy
-from sync.errors import BadRequest, Forbidden, NotFound
+from sync.errors import BranchlineError, Forbidden, NotFound
 from sync.naming import physical_name
 
+from ..attachments.sniff import sniff
+from . import events
 from .repository import header_id, parse_doc_id
 
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
@@ -124,10 +132,9 @@ def _attachment_digests(doc: dict[str, Any]) -> dict[str, str] | None:
     for name, att in atts.items():
         if not isinstance(att, dict):
             return None
-        if isinstance(att.get("data"), str):
-            try:
-                raw = base64.b64decode(att["data"], validate=True)
-            except (binascii.Error, ValueError):
+        if "data" in att:
+            raw = inline_bytes(att)
+            if raw is None:
                 return None
             out[name] = "md5-" + base64.b64encode(hashlib.md5(raw).digest()).decode()
         elif isinstance(att.get("digest"), str):
@@ -135,6 +142,69 @@ def _attachment_digests(doc: dict[str, Any]) -> dict[str, str] | None:
         else:
             return None
     return out
+
+
+def inline_bytes(att: dict[str, Any]) -> bytes | None:
+    """The bytes of an attachment written with its document: base64 `data` as CouchDB takes
+    it, or raw bytes as the sync layer hands over the body of an attachment PUT."""
+    data = att.get("data")
+    if isinstance(data, bytes):
+        return data
+    if not isinstance(data, str):
+        return None
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def check_attachment_content(docid: str, atts: Any) -> None:
+    """Attachments written over sync pass the uploads' check: the type comes from the bytes
+    (`api/attachments/sniff.py`), so an executable named screenshot.png is refused, and a
+    declared type must be the one the bytes show. Stubs are attachments already stored."""
+    if not atts:
+        return
+    if not isinstance(atts, dict):
+        raise Forbidden(f"{docid}: `_attachments` must be an object keyed by file name.")
+    for name, att in atts.items():
+        if not isinstance(att, dict):
+            raise Forbidden(f"{docid}: attachment {name!r} must be an object with content_type and data.")
+        if att.get("stub") and "data" not in att:
+            continue
+        raw = inline_bytes(att)
+        if raw is None:
+            raise Forbidden(f"{docid}: attachment {name!r} needs its content as base64 `data`.")
+        try:
+            found = sniff(raw)
+        except BranchlineError as exc:
+            raise Forbidden(f"{docid}: attachment {name!r} refused: {exc.reason}") from None
+        declared = att.get("content_type")
+        base = declared.split(";")[0].strip().lower() if isinstance(declared, str) else None
+        if base and base != "application/octet-stream" and base != found.content_type:
+            raise Forbidden(f"{docid}: attachment {name!r} is declared {declared!r} but its bytes are a "
+                            f"{found.label} ({found.content_type}); declare the type the file really has.")
+
+
+def check_document_shape(db: str, doc: dict[str, Any]) -> None:
+    """Refuse a malformed tree draft, session header or client context with the schema's reason
+    (events are checked in `SessionsPolicy._check_event`, after who may write them)."""
+    docid = doc.get("_id") if isinstance(doc.get("_id"), str) else ""
+    if doc.get("_deleted"):
+        return
+    problem = None
+    if db == "trees" and docid.startswith("tree:"):
+        from ..trees.service import check_shape  # noqa: PLC0415  (trees import sessions' neighbours)
+
+        try:
+            check_shape(doc)
+        except BranchlineError as exc:
+            problem = exc.reason
+    elif db == "clients" and docid.startswith("client:"):
+        problem = events.client_problem(doc)
+    elif db == "sessions" and parse_doc_id(docid) == (docid[len("session:"):], False):
+        problem = events.header_problem(doc)
+    if problem:
+        raise Forbidden(f"{docid}: {problem}")
 
 
 def _same_content(a: dict[str, Any], b: dict[str, Any] | None) -> bool:
@@ -205,14 +275,15 @@ class SessionsPolicy(RolePolicy):
                     current: dict[str, Any] | None) -> None:
         self.check_db(principal, db, "write")
         docid = doc.get("_id") if isinstance(doc.get("_id"), str) else ""
-        if db == "trees":
-            if docid.startswith(self.SERVER_ONLY_PREFIXES["trees"]):
-                if _same_content(doc, current) and not doc.get("_deleted"):
-                    return  # a replica pushing back the server's own revision unchanged
-                raise Forbidden(f"{docid} is written by the server only (published versions and "
-                                "tree metadata); publish with POST /api/v1/trees/{id}/publish.")
-            return
+        if db == "trees" and docid.startswith(self.SERVER_ONLY_PREFIXES["trees"]):
+            if _same_content(doc, current) and not doc.get("_deleted"):
+                return  # a replica pushing back the server's own revision unchanged
+            raise Forbidden(f"{docid} is written by the server only (published versions and "
+                            "tree metadata); publish with POST /api/v1/trees/{id}/publish.")
+        if not doc.get("_deleted"):
+            check_attachment_content(docid, doc.get("_attachments"))
         if db != "sessions":
+            check_document_shape(db, doc)
             return
         sid, is_event = parse_doc_id(docid)
         if sid is None:
@@ -236,8 +307,11 @@ class SessionsPolicy(RolePolicy):
             raise Forbidden(f"An event's user_id must be your own ({principal.user_id}); "
                             f"this one says {doc.get('user_id')!r}.")
         if "session_id" in doc and doc.get("session_id") != sid:
-            raise BadRequest(f"The event's session_id {doc.get('session_id')!r} does not match its "
-                             f"_id, which belongs to session {sid}.")
+            raise Forbidden(f"The event's session_id {doc.get('session_id')!r} does not match its "
+                            f"_id, which belongs to session {sid}.")
+        problem = events.event_problem(doc)
+        if problem:
+            raise Forbidden(f"{doc.get('_id')}: {problem}")
         if doc.get("type") == "attachment_added":
             self._check_attachment_stored(principal, sid, doc)
         acl = self._session_acl(principal, sid)
@@ -256,6 +330,7 @@ class SessionsPolicy(RolePolicy):
     def _check_header(self, principal: Principal, sid: str, doc: dict[str, Any],
                       current: dict[str, Any] | None) -> None:
         if not doc.get("_deleted"):
+            check_document_shape("sessions", doc)
             check_edit_times(doc, current, int(time.time() * 1000))
         cur = acl_of(current)
         if cur is None:

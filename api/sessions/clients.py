@@ -19,7 +19,7 @@ from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 
 from ..core.context import AppContext
 from ..core.docs import by_prefix, check_write_limits, save
-from . import repository as repo
+from . import events, repository as repo
 
 _MAX_VALUES_BYTES = 64_000
 _FIELDS = ("name", "values", "notes")
@@ -61,6 +61,10 @@ def _check_body(body: Any, *, partial: bool = False) -> dict[str, Any]:
         if not isinstance(notes, str) or len(notes) > 20_000:
             raise BadRequest("`notes` must be a string of at most 20000 characters.")
         out["notes"] = notes
+    # The same schema the sync endpoints apply to client contexts written by devices.
+    problem = events.client_problem({"type": "client", **out}) if not partial else None
+    if problem:
+        raise BadRequest(problem)
     return out
 
 

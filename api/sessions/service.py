@@ -22,7 +22,7 @@ from ..core.timeutil import now_ms
 from ..trees import service as trees
 from ..trees.models import tree_version_doc_id
 from ..users import repository as users
-from . import access, merge, repository as repo
+from . import access, events, merge, repository as repo
 from .fold import fold_session
 from .ids import ulid
 
@@ -31,7 +31,6 @@ log = logging.getLogger("branchline.sessions")
 HEADER_FIELDS_PUBLIC = ("type", "schema_version", "tree_id", "tree_version", "ticket", "client_id", "title", "owner_id",
                         "shared_with", "status", "created_at", "updated_at", "device_id", "edited",
                         "edited_values", "history")
-_MAX_TEXT = 20_000
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -277,46 +276,8 @@ def set_status(db: Database, sid: str, status: str) -> None:
 
 # --- events ----------------------------------------------------------------------------------
 
-EVENT_TYPES = ("answered", "note", "back", "custom_step", "input_value", "attachment_added",
-               "completed", "reopened", "abandoned")
-_COMMON = {"type", "ts", "device_id", "user_id", "session_id", "_id"}
-_FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
-    # field: (kind, required)
-    "answered": {"node_id": ("id", True), "answer": ("id", True), "value": ("text", False)},
-    "note": {"node_id": ("id", True), "note_id": ("id", False), "text": ("text", True)},
-    "back": {},
-    "custom_step": {"node_id": ("id", True), "text": ("nonempty", True), "answer": ("id", True),
-                    "note": ("text", False)},
-    "input_value": {"node_id": ("id", True), "value": ("text", True)},
-    "attachment_added": {"node_id": ("id", True), "attachment_id": ("id", True), "name": ("text", True),
-                         "content_type": ("text", True), "size": ("int", True), "sha256": ("text", True),
-                         "caption": ("text", False)},
-    "completed": {"outcome": ("outcome", False), "summary": ("text", False)},
-    "reopened": {},
-    "abandoned": {"reason": ("text", False)},
-}
-_OUTCOMES = ("resolved", "escalated", "unresolved")
+EVENT_TYPES = events.EVENT_TYPES
 _ACTION_ANSWERS = ("done", "failed", "skipped")
-
-
-def _check_field(etype: str, name: str, kind: str, value: Any) -> None:
-    where = f"`{name}` of a {etype} event"
-    if kind == "id":
-        if not isinstance(value, str) or not value or len(value) > 200:
-            raise BadRequest(f"{where} must be a non-empty string.")
-    elif kind in ("text", "nonempty"):
-        if not isinstance(value, str):
-            raise BadRequest(f"{where} must be a string.")
-        if kind == "nonempty" and not value.strip():
-            raise BadRequest(f"{where} must not be empty: say what was done.")
-        if len(value) > _MAX_TEXT:
-            raise BadRequest(f"{where} is longer than {_MAX_TEXT} characters; split it into several notes.")
-    elif kind == "int":
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise BadRequest(f"{where} must be a whole number of bytes.")
-    elif kind == "outcome":
-        if value not in _OUTCOMES:
-            raise BadRequest(f"{where} must be one of {', '.join(_OUTCOMES)} (or left out).")
 
 
 def _offered(node: dict[str, Any]) -> list[str]:
@@ -336,33 +297,9 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
     """Validate one event as posted and fill in what the API supplies (ids, user, time, device)."""
     if not isinstance(body, dict):
         raise BadRequest("The body must be one event: a JSON object with a `type`.")
-    etype = body.get("type")
-    if etype not in EVENT_TYPES:
-        raise BadRequest(f"Unknown event type {etype!r}; use one of {', '.join(EVENT_TYPES)}.")
-    spec = _FIELDS[etype]
-    unknown = sorted(k for k in body if k not in _COMMON and k not in spec)
-    if unknown:
-        raise BadRequest(f"A {etype} event has no field(s) {', '.join(unknown)}; its fields are "
-                         f"{', '.join(spec) or 'none beyond type'} (plus ts, device_id, user_id).")
-    for name, (kind, required) in spec.items():
-        if name not in body or body[name] is None:
-            if required:
-                raise BadRequest(f"A {etype} event needs `{name}`.")
-            continue
-        _check_field(etype, name, kind, body[name])
-    ts = body.get("ts")
-    if ts is None:
-        ts = now_ms()
-    elif not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts < 2**53:
-        raise BadRequest("`ts` must be the event's time in UTC milliseconds (a whole number), or left out.")
     user_id = body.get("user_id")
     if user_id is not None and user_id != who.user_id:
         raise Forbidden(f"An event's user_id must be your own ({who.user_id}); leave it out to have it filled in.")
-    device_id = body.get("device_id")
-    if device_id is None:
-        device_id = "api"
-    elif not isinstance(device_id, str) or not device_id or len(device_id) > 100:
-        raise BadRequest("`device_id` must be a non-empty string of at most 100 characters.")
     if body.get("session_id") not in (None, sid):
         raise BadRequest(f"The event's session_id {body.get('session_id')!r} is not this session ({sid}).")
     docid = body.get("_id")
@@ -371,6 +308,16 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
     elif not isinstance(docid, str) or not docid.startswith(repo.event_prefix(sid)) or \
             repo.EVENT_ID_RE.match(docid) is None:
         raise BadRequest(f"An event's _id must be {repo.event_prefix(sid)}{{ulid}} (or left out).")
+    # What the API supplies is filled in first, so the event is checked exactly as stored,
+    # by the same schema the sync endpoints apply to events written by devices.
+    filled = {"ts": now_ms(), "device_id": "api"}
+    candidate = {k: v for k, v in body.items() if v is not None or k not in filled}
+    candidate = {**filled, **candidate, "user_id": who.user_id, "session_id": sid}
+    problem = events.event_problem(candidate)
+    if problem:
+        raise BadRequest(problem)
+    etype = candidate["type"]
+    spec = events.event_fields(etype)
 
     nodes = tree.get("nodes") if isinstance(tree.get("nodes"), dict) else {}
     node_id = body.get("node_id")
@@ -388,13 +335,11 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
                              f"it offers {', '.join(map(str, offered))}.")
         if "value" in body and node.get("type") != "input":
             raise BadRequest("`value` belongs to answers of input nodes only.")
-    if etype == "custom_step" and body["answer"] not in _ACTION_ANSWERS:
-        raise BadRequest(f"A custom step's answer is one of {', '.join(_ACTION_ANSWERS)}.")
     if etype == "input_value" and (node or {}).get("type") != "input":
         raise BadRequest(f"Node {node_id!r} is not an input node; drafts are for input nodes only.")
 
-    event = {"_id": docid, "type": etype, "schema_version": 1, "session_id": sid, "ts": ts,
-             "device_id": device_id, "user_id": who.user_id}
+    event = {"_id": docid, "type": etype, "schema_version": 1, "session_id": sid, "ts": candidate["ts"],
+             "device_id": candidate["device_id"], "user_id": who.user_id}
     for name in spec:
         if body.get(name) is not None:
             event[name] = body[name]

@@ -39,32 +39,60 @@ const tree = (extra = {}) => ({
   ...extra,
 });
 
+// One well-formed event of each type, with the fields the PWA writes.
+const FIELDS = {
+  answered: { node_id: 'scope', answer: 'yes' },
+  note: { node_id: 'scope', note_id: 'n1', text: 'checked' },
+  back: {},
+  custom_step: { node_id: 'scope', text: 'Cleared the cache', answer: 'done', note: 'stale' },
+  input_value: { node_id: 'vda', value: 'CTX-W11-0' },
+  attachment_added: { node_id: 'scope', attachment_id: 'a1', name: 'shot.png', content_type: 'image/png',
+    size: 10, sha256: '0'.repeat(64) },
+  completed: { outcome: 'resolved', summary: '' },
+  reopened: {},
+  abandoned: { reason: 'customer left' },
+};
+const typed = (type) => {
+  const { node_id: _n, note_id: _i, text: _t, ...common } = event();
+  return { ...common, type, ...FIELDS[type] };
+};
+
 test('well-formed events and trees pass', () => {
   assert.equal(refused(event()), null);
-  for (const type of ['answered', 'back', 'custom_step', 'input_value', 'attachment_added',
-    'completed', 'reopened', 'abandoned']) {
-    assert.equal(refused(event({ type })), null, type);
+  for (const type of Object.keys(FIELDS)) {
+    assert.equal(refused(typed(type)), null, type);
   }
   assert.equal(refused(tree()), null);
   assert.equal(refused(tree({ nodes: {}, start: null })), null, 'an empty draft is work in progress');
 });
 
 test('other documents are not this validator\'s business', () => {
-  assert.equal(refused({ _id: 'client:contoso', anything: [1, 2] }), null);
-  assert.equal(refused({ _id: `session:${SID}`, type: 'session' }), null);
+  assert.equal(refused({ _id: 'treemeta:citrix', anything: [1, 2] }), null);
   assert.equal(refused({ _id: '_local/x', whatever: true }), null);
 });
 
+test('session headers and client contexts are typed', () => {
+  assert.equal(refused({ _id: `session:${SID}`, type: 'session' }), null);
+  assert.match(refused({ _id: `session:${SID}`, type: 'session', status: 'paused' }), /`status`/);
+  assert.match(refused({ _id: `session:${SID}`, type: 'session', tree_version: '3' }), /`tree_version`/);
+  assert.equal(refused({ _id: 'client:contoso', type: 'client', name: 'Contoso' }), null);
+  assert.match(refused({ _id: 'client:contoso', anything: [1, 2] }), /`type`/);
+  assert.match(refused({ _id: 'client:contoso', type: 'client', name: 'C', anything: 1 }), /anything/);
+});
+
 test('malformed session events are refused', () => {
-  assert.match(refused(event({ type: 'teleported' })), /unknown event type "teleported"/);
-  assert.match(refused(event({ type: undefined })), /unknown event type/);
+  assert.match(refused(event({ type: 'teleported' })), /Unknown event type "teleported"/);
+  assert.match(refused(event({ type: undefined })), /Unknown event type/);
   assert.match(refused(event({ session_id: '01JD3Z8Q6V9R1W0K2M4N5P7S8X' })), /does not match/);
-  assert.match(refused(event({ ts: '2026-11-26' })), /ts must be UTC milliseconds/);
-  assert.match(refused(event({ ts: 1.5 })), /ts must be/);
+  assert.match(refused(event({ ts: '2026-11-26' })), /`ts` of a note event must be a time in UTC milliseconds/);
+  assert.match(refused(event({ ts: 1.5 })), /`ts`/);
   assert.match(refused(event({ user_id: undefined })), /user_id/);
   assert.match(refused(event({ user_id: '' })), /user_id/);
   assert.match(refused(event({ device_id: 7 })), /device_id/);
   assert.match(refused(event({ node_id: ['x'] })), /node_id/);
+  assert.equal(refused(typed('back')), null);
+  assert.match(refused({ ...typed('back'), node_id: 'scope' }), /no field\(s\) node_id/);
+  assert.match(refused({ ...typed('custom_step'), answer: 'maybe' }), /`answer`.*done, failed, skipped/);
 });
 
 test('events are immutable: no edit, no deletion', () => {
