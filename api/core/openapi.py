@@ -35,11 +35,17 @@ _GENERIC = {
     "401": "No valid credentials: sign in again or check the API key.",
     "403": "Your role does not allow this.",
     "404": "No such resource in your tenant.",
+    "429": "Too many failed sign-ins from your address (HTTP Basic): wait `Retry-After` seconds.",
 }
 
 
 def error_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def errors(described: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route's own error statuses, beyond those `document_errors` adds."""
+    return {status: error_response(description) for status, description in described.items()}
 
 
 def _needs_principal(dependant: Dependant) -> bool:
@@ -58,7 +64,7 @@ def _generic_statuses(route: Any, operation: dict[str, Any]) -> list[str]:
         statuses.append("400")
     dependant = getattr(route, "dependant", None)
     if dependant is not None and _needs_principal(dependant):
-        statuses += ["401", "403"]
+        statuses += ["401", "403", "429"]
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         statuses.append("404")
     return statuses
