@@ -12,7 +12,6 @@ from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.errors import install_error_handlers
-from .core.openapi import document_errors
 from .settings import Settings, get_settings
 from .web import default_dist, install_pwa
 
@@ -32,12 +31,6 @@ are CouchDB's `{error, reason}`."""
 
 class BranchlineApp(SyncFirst, FastAPI):
     """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`)."""
-
-    def openapi(self) -> dict:
-        schema = super().openapi()  # cached by FastAPI until the routes change
-        if "Error" not in schema.get("components", {}).get("schemas", {}):
-            document_errors(schema, self.routes)
-        return schema
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:

@@ -14,7 +14,8 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @router.post("/auth/register", response_model=TokenPair, status_code=201,
-             responses=errors({409: "The e-mail already has an account: sign in instead."}))
+             responses=errors({409: "The e-mail already has an account: sign in instead.",
+                               429: "Too many refused sign-ups from your address: wait `Retry-After` seconds."}))
 def register(body: RegisterRequest, ctx: CtxDep) -> dict:
     """Create a tenant (an MSP) and its owner account, then sign the owner in.
 

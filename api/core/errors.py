@@ -29,6 +29,8 @@ from sync.errors import (  # noqa: F401  (re-exported for feature code)
     UnsupportedMediaType,
 )
 
+from . import openapi
+
 log = logging.getLogger("branchline")
 
 _STATUS_ERRORS = {
@@ -95,6 +97,10 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers, and the OpenAPI document describing what they answer (installed
+    together so the two cannot drift apart)."""
+    openapi.install(app)
+
     @app.exception_handler(BranchlineError)
     async def _branchline(request: Request, exc: BranchlineError):
         return ORJSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)

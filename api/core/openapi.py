@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import routing
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 
 from .deps import get_principal
@@ -89,3 +89,16 @@ def document_errors(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]
         schemas.pop(unused, None)
     schemas["Error"] = ERROR_SCHEMA
     return schema
+
+
+def install(app: FastAPI) -> None:
+    """Make `app.openapi()` (and so `/openapi.json`) answer the rewritten document."""
+    generate = app.openapi  # FastAPI's; it caches the document until the routes change
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()
+        if "Error" not in schema.get("components", {}).get("schemas", {}):
+            document_errors(schema, app.routes)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
