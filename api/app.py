@@ -20,7 +20,15 @@ from .web import default_dist, install_pwa
 API_DESCRIPTION = """Branchline's public API (v1). Errors are always JSON `{"error", "reason"}` with
 the matching status. Authenticate with `Authorization: Bearer <access token>` (from
 `/api/v1/auth/login`) or an API key (Bearer, or HTTP Basic with user `apikey`). Each tenant's
-CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api/v1/me`)."""
+CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api/v1/me`).
+
+The sync endpoints are CouchDB's HTTP API, for PouchDB replication, and are not listed below
+(their paths hold database names, document ids and attachment names that OpenAPI cannot
+describe): the root (welcome), `_all_dbs`, `_uuids`, `_session`; per database `GET/PUT/DELETE
+/{db}`, `_changes` (normal, longpoll, continuous; `_doc_ids` and `_selector` filters),
+`_revs_diff`, `_bulk_docs`, `_bulk_get`, `_all_docs`, `_local/{id}`, documents, attachments,
+`_revs_limit`, `_security`. Views and filter functions answer 501 `not_implemented`. Errors
+are CouchDB's `{error, reason}`."""
 
 
 class BranchlineApp(SyncFirst, FastAPI):

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from .core.compression import choose_encoding
-from .core.errors import error_response
+from .core.errors import allowed_methods, error_response, method_not_allowed
 
 _RESERVED = ("/api/", "/sync/", "/docs", "/openapi.json", "/healthz", "/redoc")
 
@@ -59,6 +59,8 @@ def install_pwa(app: FastAPI, dist: Path) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     def pwa(path: str, request: Request):
         if request.url.path.startswith(_RESERVED):
+            if allowed_methods(request):  # e.g. GET on a POST-only API route
+                return method_not_allowed(request)
             return error_response(404, "not_found", f"No route for GET {request.url.path}. See /docs for the API.")
         index = dist / "index.html"
         if not index.exists():
@@ -72,3 +74,5 @@ def install_pwa(app: FastAPI, dist: Path) -> None:
                 headers["Cache-Control"] = "public, max-age=31536000, immutable"  # hashed names
             return file_response(target, request.headers.get("accept-encoding"), headers)
         return file_response(index, request.headers.get("accept-encoding"), {"Cache-Control": "no-cache"})
+
+    pwa.reserved = _RESERVED  # type: ignore[attr-defined]  # see `allowed_methods`

@@ -874,7 +874,7 @@ class SyncFrontDoor:
     handler needs none of them: it reads the raw request, authenticates it itself and
     answers every error in the one JSON shape. So an application that mixes in
     `SyncFirst` hands these requests here first; the routes in the router stay, for
-    applications without the mix-in and for the OpenAPI document.
+    applications without the mix-in.
     """
 
     _methods = frozenset(SYNC_METHODS)
@@ -1025,28 +1025,9 @@ def build_sync_router(get_store: Callable[[], Store],
     router.add_route("/sync/{tenant_id}/{path:path}", endpoint, methods=methods,
                      include_in_schema=False)
 
-    # The FastAPI routes below are never reached (the routes above match first); they keep
-    # the endpoint and its description in the OpenAPI document, one operation per method
-    # (OpenAPI operation ids must be unique, and FastAPI gives a many-method route one id).
-
-    async def couchdb_api(tenant_id: str, request: Request) -> Response:
-        """CouchDB's HTTP API for the tenant's databases, for PouchDB replication.
-
-        Root (welcome), `_all_dbs`, `_uuids`, `_session`; per database `GET/PUT/DELETE
-        /{db}`, `_changes` (normal, longpoll, continuous; `_doc_ids` and `_selector`
-        filters), `_revs_diff`, `_bulk_docs`, `_bulk_get`, `_all_docs`, `_local/{id}`,
-        documents, attachments, `_revs_limit`, `_security`. Views and filter functions
-        answer 501 `not_implemented`. Errors are CouchDB's `{error, reason}`.
-        """
-        return await api.handle(request, tenant_id)
-
-    router.add_api_route("/sync/{tenant_id}", couchdb_api, methods=methods,
-                         include_in_schema=False)
-    # COPY is not an OpenAPI method; it is routed (for CouchDB's 405) but not documented.
-    for method in (m for m in methods if m != "COPY"):
-        router.add_api_route("/sync/{tenant_id}/{path:path}", couchdb_api, methods=[method],
-                             operation_id=f"couchdb_api_{method.lower()}")
-
+    # The CouchDB protocol is left out of the OpenAPI document (`api.app` describes it in
+    # the API's description): its paths hold slashes and document ids that OpenAPI's path
+    # parameters cannot express, and its answers are CouchDB's, defined by CouchDB.
     router.sync_api = api  # type: ignore[attr-defined]  # lets the app reach the notifier
     return router
 

@@ -36,3 +36,41 @@ def test_unknown_routes_and_methods_answer_the_one_error_shape(http):
         assert r.status_code == status, (method, path, r.text)
         body = r.json()
         assert set(body) == {"error", "reason"} and body["reason"]
+
+
+def _spec(tmp_path):
+    return create_app(Settings(data_dir=tmp_path, secret_key="x" * 40)).openapi()
+
+
+def test_invalid_input_is_documented_as_the_400_the_server_answers(tmp_path, http):
+    # FastAPI documents 422 with its own schema; the server answers 400 `bad_request`.
+    spec = _spec(tmp_path)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    error = {"$ref": "#/components/schemas/Error"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if op.get("parameters") or op.get("requestBody"):
+                assert "422" not in op["responses"], (method, path)
+                assert op["responses"]["400"]["content"]["application/json"]["schema"] == error, (method, path)
+    login = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
+    assert {"400", "401", "429"} <= set(login)
+    r = http.post("/api/v1/auth/login", json={"email": "a@example.com"})
+    assert r.status_code == 400 and r.json()["error"] == "bad_request" and r.json()["details"]
+
+
+def test_the_sync_protocol_is_described_not_listed_as_malformed_operations(tmp_path):
+    spec = _spec(tmp_path)
+    assert not [p for p in spec["paths"] if p.startswith("/sync/")]
+    assert "/sync/{tenant_id}/" in spec["info"]["description"] and "_bulk_docs" in spec["info"]["description"]
+
+
+def test_405_names_every_method_of_the_resource_in_allow(http):
+    # One FastAPI route per method: Starlette's own 405 named only the first route's method.
+    for method, path, allow in (("OPTIONS", "/api/v1/me", "GET, PATCH"),
+                                ("PUT", "/api/v1/users/u1/invite", "POST, DELETE"),
+                                ("OPTIONS", "/api/v1/trees/categories", "GET"),
+                                ("GET", "/api/v1/starter-library/load", "POST")):
+        r = http.request(method, path)
+        assert r.status_code == 405, (method, path, r.text)
+        assert r.headers["allow"] == allow, (method, path)
+        assert r.json()["error"] == "method_not_allowed" and allow in r.json()["reason"]

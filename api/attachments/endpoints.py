@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sync.errors import BadRequest, PayloadTooLarge
 
@@ -186,10 +186,16 @@ def download_attachment(session_id: str, attachment_id: str, who: PrincipalDep, 
                              "ETag": f"\"{meta['sha256']}\""})
 
 
+# The schema names the accepted values, so a client learns them from the document; the
+# service checks them, with a reason that names the unknown ones.
+KnownType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(service.KNOWN_TYPES)})]
+
+
 class AttachmentSettingsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    max_size_mb: float | None = Field(default=None, description="Largest file accepted, in MB (at most 100).")
-    allowed_types: list[str] | None = Field(default=None, description="Accepted content types (see known_types).")
+    model_config = ConfigDict(extra="forbid", strict=True)  # `0` is not `false`
+    max_size_mb: float | None = Field(default=None, gt=0, le=service.MAX_SIZE_MB_CAP,
+                                      description="Largest file accepted, in MB.")
+    allowed_types: list[KnownType] | None = Field(default=None, description="Accepted content types (see known_types).")
     strip_image_metadata: bool | None = Field(default=None, description="Re-encode images to drop EXIF/GPS.")
 
 

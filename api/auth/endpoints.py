@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from ..core.openapi import errors
 from ..core.deps import CtxDep, PrincipalDep, client_address
 from ..ratelimit.deps import RegistrationLimit
 from ..tenants import repository as tenants
@@ -13,7 +14,9 @@ from .schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-@router.post("/auth/register", response_model=TokenPair, status_code=201, dependencies=[RegistrationLimit])
+@router.post("/auth/register", response_model=TokenPair, status_code=201, dependencies=[RegistrationLimit],
+             responses=errors({409: "The e-mail already has an account: sign in instead.",
+                               429: "Too many sign-ups or refused sign-ups from your address: wait `Retry-After` seconds."}))
 def register(body: RegisterRequest, request: Request, ctx: CtxDep) -> dict:
     """Create a tenant (an MSP) and its owner account, then sign the owner in.
 
@@ -29,13 +32,16 @@ def register(body: RegisterRequest, request: Request, ctx: CtxDep) -> dict:
     return service.token_pair(ctx, owner)
 
 
-@router.post("/auth/login", response_model=TokenPair)
+@router.post("/auth/login", response_model=TokenPair,
+             responses=errors({401: "The e-mail or password is wrong.",
+                               429: "Too many failed attempts: wait `Retry-After` seconds."}))
 def login(body: LoginRequest, request: Request, ctx: CtxDep) -> dict:
     """Sign in with e-mail and password. Repeated failures are throttled (429 with Retry-After)."""
     return service.login(ctx, body.email, body.password, client_address(request))
 
 
-@router.post("/auth/refresh", response_model=TokenPair)
+@router.post("/auth/refresh", response_model=TokenPair,
+             responses=errors({401: "The refresh token is malformed, expired or revoked: sign in again."}))
 def refresh(body: RefreshRequest, request: Request, ctx: CtxDep) -> dict:
     """Trade a refresh token for a new pair. Each refresh token works once: presenting a used
     one again revokes every token of that sign-in. One exception, for an answer lost on the
@@ -45,7 +51,8 @@ def refresh(body: RefreshRequest, request: Request, ctx: CtxDep) -> dict:
     return service.refresh(ctx, body.refresh_token, client_address(request))
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204,
+             responses=errors({401: "The refresh token is malformed, expired or revoked."}))
 def logout(body: RefreshRequest, ctx: CtxDep) -> Response:
     """End a sign-in: its refresh token (and every token rotated from it) stops working."""
     service.logout(ctx, body.refresh_token)

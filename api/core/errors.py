@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from sync.errors import (  # noqa: F401  (re-exported for feature code)
     BadRequest,
@@ -28,6 +29,8 @@ from sync.errors import (  # noqa: F401  (re-exported for feature code)
     UnsupportedMediaType,
 )
 
+from . import openapi
+
 log = logging.getLogger("branchline")
 
 _STATUS_ERRORS = {
@@ -43,6 +46,38 @@ def error_response(status: int, error: str, reason: str, headers: dict[str, str]
     if details is not None:
         body["details"] = details
     return ORJSONResponse(body, status_code=status, headers=headers)
+
+
+# The methods an `Allow` header may name (COPY belongs to the CouchDB sync protocol only).
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "COPY")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the resource at this request's path answers, for a 405's `Allow` header.
+
+    The resource is the path template of the first route (in routing order) whose path
+    matches, so `/api/v1/trees/categories` is the categories list even though
+    `/api/v1/trees/{tree_id}` would match it too; its methods are those of every route
+    with that template (FastAPI makes one route per method, and Starlette's own 405 names
+    only the first route's). A route whose endpoint has `reserved` path prefixes (the
+    app-shell fallback) does not serve paths under them.
+    """
+    path = request.url.path
+    matching = [r for r in routing.iter_route_contexts(request.app.router.routes)
+                if not path.startswith(getattr(getattr(r, "endpoint", None), "reserved", ()))
+                and r.matches(request.scope)[0] != Match.NONE]
+    if not matching:
+        return []
+    template = matching[0].path_format
+    methods = {m for r in matching if r.path_format == template for m in (r.methods or ())}
+    return [m for m in _HTTP_METHODS if m in methods]
+
+
+def method_not_allowed(request: Request) -> ORJSONResponse:
+    allow = ", ".join(allowed_methods(request))
+    return error_response(405, "method_not_allowed",
+                          f"{request.method} is not allowed on {request.url.path}; it allows {allow}. "
+                          "See /docs for the API.", headers={"Allow": allow})
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
@@ -62,6 +97,10 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    """The handlers, and the OpenAPI document describing what they answer (installed
+    together so the two cannot drift apart)."""
+    openapi.install(app)
+
     @app.exception_handler(BranchlineError)
     async def _branchline(request: Request, exc: BranchlineError):
         return ORJSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
@@ -73,12 +112,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 405:
+            return method_not_allowed(request)
         error = _STATUS_ERRORS.get(exc.status_code, "error")
         reason = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404:
             reason = f"No route for {request.method} {request.url.path}. See /docs for the API."
-        elif exc.status_code == 405:
-            reason = f"{request.method} is not allowed on {request.url.path}. See /docs for the API."
         return error_response(exc.status_code, error, reason, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

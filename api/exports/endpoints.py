@@ -74,7 +74,7 @@ async def preview_export(session_id: str, who: PrincipalDep, ctx: CtxDep, reques
 
 
 class ExportSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # `0` is not `false`
     notes: bool | None = Field(default=None, description="Include notes.")
     timestamps: bool | None = Field(default=None, description="Show each step's time.")
     undone: bool | None = Field(default=None, description="Show undone steps as \"tried, then revisited\".")

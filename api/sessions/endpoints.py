@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 
+from ..core.openapi import errors
 from ..core.deps import CtxDep, PageDep, PrincipalDep
 from . import clients, listing, service
 from .repository import normalize_client_id
@@ -17,7 +18,8 @@ EventBody = Annotated[dict[str, Any], Body(openapi_examples=EVENT_EXAMPLES,
 ClientBody = Annotated[dict[str, Any], Body(openapi_examples=CLIENT_EXAMPLES)]
 
 
-@router.post("/sessions", status_code=201, tags=["sessions"])
+@router.post("/sessions", status_code=201, tags=["sessions"], responses=errors({
+    404: "No such tree (or client) in your tenant.", 409: "The tree was never published, or is archived."}))
 def start_session(body: SessionCreate, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Start a session on a published tree version (the latest when `version` is left out).
 
@@ -28,7 +30,7 @@ def start_session(body: SessionCreate, who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.start_session(ctx, who, body.model_dump(exclude_none=True))
 
 
-@router.get("/sessions", tags=["sessions"])
+@router.get("/sessions", tags=["sessions"], responses=errors({404: "No such client (the `client_id` filter)."}))
 def list_sessions(who: PrincipalDep, ctx: CtxDep, page: PageDep,
                   scope: Annotated[Literal["mine", "shared", "all"] | None, Query(
                       description="mine: started by you; shared: shared with you; all: every session "
@@ -60,14 +62,16 @@ def get_session(session_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.get_session(ctx, who, session_id)
 
 
-@router.patch("/sessions/{session_id}", tags=["sessions"])
+@router.patch("/sessions/{session_id}", tags=["sessions"],
+              responses=errors({409: "The `_rev` is stale: load the session again."}))
 def update_session(session_id: str, body: SessionUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Change `ticket`, `title`, `client_id`, and (owner or admin only) `shared_with` or
     `owner_id`, at the header's `_rev`; a stale `_rev` is a 409. Answers like GET."""
     return service.update_header(ctx, who, session_id, body.model_dump(exclude_unset=True, by_alias=True))
 
 
-@router.post("/sessions/{session_id}/events", status_code=201, tags=["sessions"])
+@router.post("/sessions/{session_id}/events", status_code=201, tags=["sessions"],
+             responses=errors({409: "The event does not fit the session's current state."}))
 def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Record one event. The server fills `user_id` (yours), `ts` (now, unless given),
     `device_id` ("api" unless given), `session_id` and `_id`.
@@ -108,7 +112,8 @@ def get_client(client_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
     return clients.get_client(ctx, who, client_id)
 
 
-@router.put("/clients/{client_id}", tags=["clients"])
+@router.put("/clients/{client_id}", tags=["clients"],
+            responses=errors({409: "The `_rev` is stale: load the client again."}))
 def update_client(client_id: str, body: ClientBody, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Replace a client context's `name`, `values` and `notes` at its `_rev` (stale: 409)."""
     return clients.update_client(ctx, who, client_id, body)

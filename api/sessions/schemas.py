@@ -10,7 +10,8 @@ class SessionCreate(BaseModel):
     """Start a session on a published tree version."""
 
     model_config = ConfigDict(extra="forbid")
-    tree_id: str = Field(description="The tree to run, e.g. tree:citrix-vda-registration.", max_length=200)
+    tree_id: str = Field(description="The tree to run, e.g. tree:citrix-vda-registration.",
+                         min_length=1, max_length=200)
     version: int | None = Field(default=None, description="The published version to pin; the latest when left out.")
     ticket: str | None = Field(default=None, max_length=500)
     client_id: str | None = Field(default=None, description="A client context, e.g. client:contoso.", max_length=200)
@@ -34,7 +35,7 @@ class SessionUpdate(BaseModel):
 
 class SaveToClient(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    node_id: str = Field(description="An input node with `save_to_client`; its entered value is saved.")
+    node_id: str = Field(min_length=1, description="An input node with `save_to_client`; its entered value is saved.")
 
 
 EVENT_EXAMPLES: dict[str, Any] = {

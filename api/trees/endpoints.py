@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sync.errors import BadRequest
 
+from ..core.openapi import errors
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep
 from ..core.derived import tenant_index
 from . import library, service, suggestions
@@ -78,7 +79,7 @@ def get_tree(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.get_tree(ctx, who, tree_id)
 
 
-@router.put("/trees/{tree_id}")
+@router.put("/trees/{tree_id}", responses=errors({409: "The `_rev` is stale: load the draft again."}))
 def update_tree(tree_id: str, body: TreeBody, who: AuthorDep, ctx: CtxDep) -> dict:
     """Save the draft. The body carries the `_rev` it was loaded at; a stale `_rev` is a 409."""
     saved = service.update_tree(ctx, who, tree_id, body)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ..core.openapi import errors
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from . import repository as repo
 from . import service
@@ -27,7 +28,7 @@ def user_directory(who: PrincipalDep, ctx: CtxDep) -> dict:
             "next_cursor": None}
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=errors({409: "The e-mail already has an account."}))
 def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep) -> dict:
     """Create a user in the caller's tenant. Without `password`, a random one is generated and
     returned once as `initial_password`."""
@@ -35,7 +36,7 @@ def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep) -> dict:
                           role=body.role, password=body.password)
 
 
-@router.post("/users/invite", status_code=201)
+@router.post("/users/invite", status_code=201, responses=errors({409: "The e-mail already has an account."}))
 def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Invite someone by e-mail: answers an `invite_url` (valid 7 days) to send them; they choose
     their own password there. The account cannot sign in until the invitation is accepted."""
@@ -58,7 +59,7 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
     return service.describe_invite(ctx, body.token)
 
 
-@router.post("/users/{user_id}/invite")
+@router.post("/users/{user_id}/invite", responses=errors({409: "The user has already accepted."}))
 def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Send a new invitation link to someone who has not accepted yet (also after it expired or
     was cancelled): answers a fresh `invite_url`; the previous link stops working. 409 for an
@@ -68,7 +69,7 @@ def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) ->
     return service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
 
 
-@router.delete("/users/{user_id}/invite")
+@router.delete("/users/{user_id}/invite", responses=errors({409: "No invitation is pending."}))
 def cancel_invite(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
     """Cancel a pending invitation: its link stops working. The account stays unusable until an
     invitation is sent again. 409 when nothing is pending."""
@@ -83,7 +84,8 @@ def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
     return {**repo.public_user(user), "security_events": user.get("security_events", [])}
 
 
-@router.patch("/users/{user_id}")
+@router.patch("/users/{user_id}", responses=errors({
+    409: "The change would leave no active owner, or reactivates a user who never accepted."}))
 def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep) -> dict:
     """Change a user's role, name, or deactivate them (`active: false`; their tokens stop at once).
     A tenant always keeps an active owner. Someone invited who has not accepted yet cannot be

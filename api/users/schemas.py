@@ -18,7 +18,7 @@ class UserCreate(BaseModel):
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    display_name: str | None = Field(default=None, max_length=120)
+    display_name: str | None = Field(default=None, min_length=1, max_length=120)
     role: RoleName | None = None
     active: bool | None = None
 
