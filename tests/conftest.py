@@ -172,3 +172,15 @@ def tenant(http):
 @pytest.fixture
 def make_tenant(http):
     return lambda **kw: Tenant(http, **kw)
+
+
+def run_async(coro):
+    """Run a coroutine to completion on a fresh event loop in its own thread.
+
+    The browser tests' session-wide Playwright keeps an event loop running on the main thread,
+    so `asyncio.run` there fails for every later test that drives an ASGI app directly."""
+    import asyncio  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from api.core.compression import MIN_SIZE, OFF_LOOP_SIZE, CompressionMiddleware, choose_encoding
 from api.web import default_dist
-from tests.conftest import Tenant
+from tests.conftest import Tenant, run_async
 
 DIST = default_dist()
 
@@ -164,7 +164,7 @@ def test_streams_pass_through_unbuffered_even_inside_the_middleware():
     scope = {"type": "http", "method": "GET", "path": "/api/v1/stream", "raw_path": b"/api/v1/stream",
              "query_string": b"", "headers": [(b"accept-encoding", b"gzip")], "root_path": "",
              "scheme": "http", "server": ("test", 80), "http_version": "1.1"}
-    asyncio.run(app(scope, receive, send))
+    run_async(app(scope, receive, send))
 
     start = sent[0]
     assert start["type"] == "http.response.start"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from api.core.security_headers import HSTS, SecurityHeaders, content_security_policy
+from tests.conftest import run_async
 
 
 def _assert_secured(response, what: str) -> None:
@@ -53,8 +54,8 @@ def test_hsts_only_under_https():
 
     import asyncio
 
-    assert asyncio.run(run("https"))["strict-transport-security"] == HSTS
-    assert "strict-transport-security" not in asyncio.run(run("http"))
+    assert run_async(run("https"))["strict-transport-security"] == HSTS
+    assert "strict-transport-security" not in run_async(run("http"))
 
 
 def test_docs_page_loads_swagger_ui_from_this_server(http):

@@ -52,7 +52,12 @@ def test_sign_in_on_one_refresh_on_the_other_and_sync_through_both(instances, co
         replay = http_b.post("/api/v1/auth/refresh",
                              json={"refresh_token": login.json()["refresh_token"]})
         assert replay.status_code == 401, replay.text
-        token_b = refreshed.json()["access_token"]
+        # The reuse ended that sign-in, its access tokens included, on every instance.
+        ended = http_b.get("/api/v1/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
+        assert ended.status_code == 401, ended.text
+        again = http_b.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password})
+        assert again.status_code == 200, again.text
+        token_b = again.json()["access_token"]
 
         # A session started through A's API is read through B's.
         tree_id = publish_tree(http_a, tenant, valid_tree())

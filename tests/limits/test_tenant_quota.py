@@ -9,7 +9,8 @@ SERVER_ENV = {"BRANCHLINE_TENANT_QUOTA_BYTES": str(3 * MB),
 
 
 def _client_doc(i: int) -> dict:
-    return {"type": "client", "schema_version": 1, "name": f"Client {i}", "notes": "q" * (900 * 1024)}
+    # The bulk in `values` (free-form; `notes` is capped far below a megabyte).
+    return {"type": "client", "schema_version": 1, "name": f"Client {i}", "values": {"inventory": "q" * (900 * 1024)}}
 
 
 def test_a_full_team_is_refused_new_documents_but_may_delete(http, make_tenant):

@@ -158,9 +158,16 @@ def test_sync_attachments_are_not_served_as_active_html(http, tenant):
                    json={"type": "client", "schema_version": 1, "name": "Evil"}).json()["rev"]
     r = http.put(f"{clients}/client:evil/x.html", params={"rev": rev}, content=b"<script>alert(1)</script>",
                  headers={**e.headers, "content-type": "text/html"})
-    assert r.status_code == 201, r.text
+    # Sync attachments now pass the uploads' content check: a type the bytes do not bear out
+    # is refused, and nothing is stored.
+    assert r.status_code == 403 and r.json()["error"] == "forbidden", r.text
     basic = "Basic " + base64.b64encode(f"{tenant.owner_email}:{tenant.password}".encode()).decode()
-    r = http.get(f"{clients}/client:evil/x.html", headers={"Authorization": basic})
+    assert http.get(f"{clients}/client:evil/x.html", headers={"Authorization": basic}).status_code == 404
+    # What is accepted (the same script as plain text) is still served as inert content.
+    r = http.put(f"{clients}/client:evil/x.txt", params={"rev": rev}, content=b"<script>alert(1)</script>",
+                 headers={**e.headers, "content-type": "text/plain"})
+    assert r.status_code == 201, r.text
+    r = http.get(f"{clients}/client:evil/x.txt", headers={"Authorization": basic})
     assert r.status_code == 200
     assert r.headers.get("x-content-type-options") == "nosniff"
     csp = r.headers.get("content-security-policy", "")
