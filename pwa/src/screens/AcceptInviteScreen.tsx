@@ -4,8 +4,8 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { acceptInvitation, ApiError, checkInvitation, useSignIn, type Invitation } from "../data";
 import { navigate } from "../router";
-import { Button, ErrorBox, Field, inputClass, Link, Loading } from "../ui/kit";
-import { AuthFrame } from "./SignInScreen";
+import { Button, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
+import { AuthFrame, AuthSwitch } from "./SignInScreen";
 
 /** The token from the link's fragment (kept out of the query so it never reaches server logs). */
 export function inviteToken(hash: string): string | null {
@@ -79,12 +79,7 @@ export default function AcceptInviteScreen() {
     return (
       <AuthFrame title="Join your team" subtitle="This invitation cannot be used.">
         <ErrorBox title="The invitation does not work">{check.reason}</ErrorBox>
-        <p className="mt-8 text-center text-sm text-slate-600 dark:text-slate-300">
-          Already set a password?{" "}
-          <Link to="/signin" className="font-semibold text-indigo-700 dark:text-indigo-300">
-            Sign in
-          </Link>
-        </p>
+        <AuthSwitch question="Already set a password?" to="/signin" label="Sign in" />
       </AuthFrame>
     );
   }

@@ -81,7 +81,7 @@ export default function ProfileScreen() {
         <Field label="Current password" htmlFor="pw1">
           <input id="pw1" type="password" autoComplete="current-password" className={inputClass} value={pw.current} onChange={(e) => setPw({ ...pw, current: e.target.value })} />
         </Field>
-        <Field label="New password" htmlFor="pw2" hint="At least 12 characters.">
+        <Field label="New password" htmlFor="pw2" hint="At least 10 characters.">
           <input id="pw2" type="password" autoComplete="new-password" className={inputClass} value={pw.next} onChange={(e) => setPw({ ...pw, next: e.target.value })} />
         </Field>
         <Button

@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { register } from "../data";
 import { navigate } from "../router";
-import { Button, ErrorBox, Field, inputClass, Link } from "../ui/kit";
-import { AuthFrame } from "./SignInScreen";
+import { Button, ErrorBox, Field, inputClass } from "../ui/kit";
+import { AuthFrame, AuthSwitch } from "./SignInScreen";
 
 export default function RegisterScreen() {
   const [form, setForm] = useState({ tenant_name: "", display_name: "", email: "", password: "", starter_library: true });
@@ -37,7 +37,7 @@ export default function RegisterScreen() {
         <Field label="Work email" htmlFor="email">
           <input id="email" type="email" required autoComplete="username" className={inputClass} value={form.email} onChange={set("email")} />
         </Field>
-        <Field label="Password" htmlFor="password" hint="At least 12 characters. A short sentence works well.">
+        <Field label="Password" htmlFor="password" hint="At least 10 characters. A short sentence works well.">
           <input id="password" type="password" required autoComplete="new-password" className={inputClass} value={form.password} onChange={set("password")} />
         </Field>
         <label className="flex min-h-11 items-start gap-3 text-[0.9375rem]">
@@ -52,12 +52,7 @@ export default function RegisterScreen() {
           Create workspace
         </Button>
       </form>
-      <p className="mt-8 text-center text-sm text-slate-600 dark:text-slate-300">
-        Already have an account?{" "}
-        <Link to="/signin" className="font-semibold text-indigo-700 dark:text-indigo-300">
-          Sign in
-        </Link>
-      </p>
+      <AuthSwitch question="Already have an account?" to="/signin" label="Sign in" />
     </AuthFrame>
   );
 }

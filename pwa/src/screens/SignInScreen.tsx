@@ -24,6 +24,18 @@ export function AuthFrame({ title, subtitle, children }: { title: string; subtit
   );
 }
 
+/** The line under a sign-in, sign-up or invitation form that leads to the other one. */
+export function AuthSwitch({ question, to, label }: { question: string; to: string; label: string }) {
+  return (
+    <p className="mt-8 text-center text-sm text-slate-600 dark:text-slate-300">
+      {question}{" "}
+      <Link to={to} className="font-semibold text-indigo-700 dark:text-indigo-300">
+        {label}
+      </Link>
+    </p>
+  );
+}
+
 export function SignInScreen() {
   const current = useSignIn();
   const [email, setEmail] = useState(current?.account.user.email || "");
@@ -63,12 +75,7 @@ export function SignInScreen() {
           Sign in
         </Button>
       </form>
-      <p className="mt-8 text-center text-sm text-slate-600 dark:text-slate-300">
-        New to Branchline?{" "}
-        <Link to="/register" className="font-semibold text-indigo-700 dark:text-indigo-300">
-          Create your MSP's workspace
-        </Link>
-      </p>
+      <AuthSwitch question="New to Branchline?" to="/register" label="Create your MSP's workspace" />
     </AuthFrame>
   );
 }
