@@ -36,6 +36,11 @@ def cmd_serve(args, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     scheme = "https" if args.certfile else "http"
+    if _port_taken(settings.host, settings.port):
+        print(f"error: port {settings.port} on {settings.host} is already in use (another Branchline, or "
+              f"another program). Pick another one: make run ARGS=\"--port {settings.port + 1}\" "
+              f"(or branchline serve --port {settings.port + 1}).", file=sys.stderr)
+        return 2
     ctx = _ctx(settings)
     url = settings.resolved_public_url(scheme)
     banner = ""
@@ -238,11 +243,43 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# Commands that create what they need in an empty data folder; every other one works on an
+# existing install and would otherwise create a new, empty one and then find nothing in it.
+_MAY_START_EMPTY = {"serve", "restore", "tenant"}
+
+
+def _missing_install(settings: Settings) -> str | None:
+    """Why an administration command cannot run against this data folder, or None."""
+    if settings.backend != "embedded":
+        return None
+    dbs = settings.data_dir / "dbs"
+    if dbs.is_dir() and any(dbs.glob("*.sqlite")):
+        return None
+    return (f"no Branchline data in {settings.data_dir}. Point BRANCHLINE_DATA_DIR at the data folder "
+            "the server uses, or run ./branchline from the checkout (it uses ./data, as `make run` does).")
+
+
+def _port_taken(host: str, port: int) -> bool:
+    import socket  # noqa: PLC0415
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     restrict_umask()  # backups, restores and databases made here are the service user's only
     try:
         settings = Settings()
+        if args.command not in _MAY_START_EMPTY and (why := _missing_install(settings)):
+            print(f"error: {why}", file=sys.stderr)
+            return 2
         return args.func(args, settings)
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -70,7 +70,7 @@ def format_first_run(result: dict[str, Any], url: str) -> str:
     for role, email, pw in result["logins"]:
         lines.append(f"    {role:<9} {email:<28} {pw}")
     lines += ["", f"  Open {url} in a browser.",
-              "  Locked out later? `branchline user reset-password EMAIL` prints a new password.", ""]
+              "  Locked out later? `./branchline user reset-password EMAIL` (in this folder) prints a new password.", ""]
     return "\n".join(lines)
 
 

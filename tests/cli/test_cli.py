@@ -177,3 +177,45 @@ def test_https_with_a_certificate(tmp_path):
     finally:
         srv.proc.terminate()
         srv.proc.wait(15)
+
+
+def test_admin_commands_refuse_an_empty_data_folder_instead_of_creating_one(tmp_path):
+    """`branchline user reset-password` pointed at the wrong folder used to create a new, empty
+    install there and answer "no user"."""
+    empty = tmp_path / "nothing-here"
+    for cmd in (["user", "reset-password", "boss@acme.example"], ["seed"], ["backup"]):
+        proc = subprocess.run([*BRANCHLINE, *cmd], cwd=ROOT, capture_output=True, text=True,
+                              env=_env(empty), timeout=60)
+        assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
+        assert f"no Branchline data in {empty}" in proc.stderr and "./branchline" in proc.stderr
+    assert not empty.exists()
+
+
+def test_the_checkout_wrapper_uses_the_data_folder_of_make_run(tmp_path):
+    """`./branchline ...` from the checkout reaches the install `make run` made (./data unless
+    BRANCHLINE_DATA_DIR says otherwise): the README's password reset works as written."""
+    data = tmp_path / "data"
+    env = _env(data)
+    proc = subprocess.run([*BRANCHLINE, "tenant", "create", "Acme IT", "--owner-email", "boss@acme.example",
+                           "--no-starter-library"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    wrapper_env = {**env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    proc = subprocess.run([str(ROOT / "branchline"), "user", "reset-password", "boss@acme.example"],
+                          cwd=tmp_path, capture_output=True, text=True, env=wrapper_env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "New password for boss@acme.example" in proc.stdout
+
+
+def test_a_taken_port_is_reported_alone_with_how_to_pick_another(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([*BRANCHLINE, "serve", "--port", str(port), "--no-demo"], cwd=ROOT,
+                              capture_output=True, text=True, env=_env(tmp_path / "data"), timeout=60)
+    assert proc.returncode == 2
+    assert "running at" not in proc.stdout
+    assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr
+    assert f'--port {port + 1}' in proc.stderr
