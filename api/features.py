@@ -40,10 +40,10 @@ def install_hooks(ctx) -> None:
     register_part(ctx, suggestions.index_part())
     from .sessions.service import install as install_sessions  # noqa: PLC0415
 
-    install_sessions(ctx)
+    install_sessions(ctx)  # the sessions listing part, SessionsPolicy for /sync, header merges
     from .attachments.service import install as install_attachments  # noqa: PLC0415
 
     install_attachments(ctx)  # the reader exports embed images with
     from .exports.formats import configure_image_cache  # noqa: PLC0415
 
-    configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")  # the sessions listing part, SessionsPolicy for sync, header merges
+    configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")

@@ -5,7 +5,10 @@ work of a small sync request; this holds only while no other route matches a /sy
 """
 from __future__ import annotations
 
+import pytest
 from starlette.routing import Match
+
+from api.sessions.ids import ulid
 
 
 def test_only_the_sync_routes_match_sync_paths_and_they_come_first(tmp_path):
@@ -29,3 +32,57 @@ def test_only_the_sync_routes_match_sync_paths_and_they_come_first(tmp_path):
     # Other paths never reach the sync routes.
     scope = {"type": "http", "path": "/api/v1/me", "method": "GET", "root_path": "", "app": app}
     assert routes[0].matches(scope)[0] == Match.NONE
+
+
+def test_the_real_app_serves_sync_with_the_sessions_policy(tmp_path):
+    from api.app import create_app
+    from api.sessions.access import SessionsPolicy
+    from api.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    # Both ways into /sync (the front door and the routes) judge with the registered policy.
+    assert isinstance(app.sync_front_door.api.policy, SessionsPolicy)
+    assert app.router.routes[0].original_router.sync_api.policy is app.sync_front_door.api.policy
+
+
+def test_start_up_stops_with_a_clear_message_when_the_sessions_policy_is_not_registered(tmp_path, monkeypatch):
+    import api.sessions.service as sessions_service
+    from api.app import create_app
+    from api.settings import Settings
+    from api.sync_mount import SYNC_POLICY, MissingSyncPolicy
+
+    real_install = sessions_service.install
+
+    def install_without_the_policy(ctx):
+        real_install(ctx)
+        del ctx.extras[SYNC_POLICY]
+
+    monkeypatch.setattr(sessions_service, "install", install_without_the_policy)
+    with pytest.raises(MissingSyncPolicy) as failure:
+        create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    message = str(failure.value)
+    assert "No sync access policy is registered" in message
+    assert "api/sessions/service.py" in message and "every engineer" in message
+
+
+def test_an_engineer_never_replicates_another_engineers_unshared_session(server, http, tenant):
+    # Over the real server's raw CouchDB protocol, as a PouchDB pull sees it: the feed,
+    # a longpoll from the start, and the batch read a replicator makes.
+    alice, bob = tenant.add_user("engineer"), tenant.add_user("engineer")
+    sid = ulid()
+    base = f"/sync/{tenant.id}/sessions"
+    docs = [{"_id": f"session:{sid}", "type": "session", "owner_id": alice.id, "shared_with": []},
+            {"_id": f"session:{sid}:ev:{ulid()}", "type": "note", "user_id": alice.id, "session_id": sid,
+             "ts": 1, "node_id": "scope", "note_id": "n1", "text": "private"}]
+    r = http.post(f"{base}/_bulk_docs", headers=alice.headers, json={"docs": docs})
+    assert r.status_code == 201 and all("error" not in x for x in r.json()), r.text
+    ids = {d["_id"] for d in docs}
+    mine = http.get(f"{base}/_changes", headers=alice.headers).json()["results"]
+    assert ids <= {c["id"] for c in mine}
+    for params in ({"include_docs": "true", "style": "all_docs"},
+                   {"feed": "longpoll", "since": "0", "timeout": "1000", "include_docs": "true"}):
+        r = http.get(f"{base}/_changes", headers=bob.headers, params=params)
+        assert r.status_code == 200, r.text
+        assert sid not in r.text, r.text
+    r = http.post(f"{base}/_bulk_get", headers=bob.headers, json={"docs": [{"id": i} for i in ids]})
+    assert '"ok"' not in r.text and "private" not in r.text, r.text

@@ -576,7 +576,9 @@ def install(ctx: AppContext) -> None:
     from . import listing  # noqa: PLC0415
 
     register_part(ctx, listing.index_part())
-    ctx.extras["sync_policy"] = access.SessionsPolicy(ctx)
+    from ..sync_mount import SYNC_POLICY  # noqa: PLC0415
+
+    ctx.extras[SYNC_POLICY] = access.SessionsPolicy(ctx)
     if "session_header_merger" not in ctx.extras:
         merger = ctx.extras["session_header_merger"] = HeaderMerger(ctx.store)
         ctx.store.add_listener(merger.on_write)
