@@ -143,8 +143,12 @@ export function SessionRunner({ sid }: { sid: string }) {
     return () => window.clearTimeout(t);
   }, [shown]);
   const saving = savingOn === shown;
-  // The step's controls take taps: shown long enough, and not already answered.
-  const armed = settledOn === shown && !saving;
+  // The first step shown after opening the session needs no pause: no earlier step was on
+  // screen for a stray tap to have been aimed at (an offline reload is interactive at once).
+  const firstShown = useRef<string | null>(null);
+  if (firstShown.current === null && shown) firstShown.current = shown;
+  // The step's controls take taps: shown long enough (or first), and not already answered.
+  const armed = (settledOn === shown || firstShown.current === shown) && !saving;
 
   // Writes the one answer (or the one Back) of the step shown; nothing if that showing
   // already has one, or if the step the control belonged to is no longer shown.
