@@ -31,7 +31,8 @@ from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, F
 from .http_changes import ChangesFeed, PendingChanges
 from .http_params import Query, json_response, parse_body, parse_object, rev_from
 from .longpoll import ChangeNotifier
-from .naming import STANDARD_DATABASES, check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix
+from .naming import (STANDARD_DATABASES, check_attachment_name, check_attachment_names, check_bulk_doc,
+                     check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix)
 from .store import Database, Store
 
 log = logging.getLogger("branchline")
@@ -541,6 +542,10 @@ class SyncApi:
         new_edits = body.get("new_edits", True)
         if not isinstance(new_edits, bool):
             raise BadRequest("`new_edits` must be true or false.")
+        # CouchDB refuses the whole request, writing nothing, for a malformed document.
+        for doc in docs:
+            if isinstance(doc, dict):
+                check_bulk_doc(doc, new_edits)
         dbobj = self.open_db(ctx, db, "write")
         # A body within every limit cannot hold a document over one: the usual replication
         # batch skips measuring its documents one by one.
@@ -753,6 +758,7 @@ class SyncApi:
         if rev:
             doc["_rev"] = rev
         new_edits = ctx.query.bool("new_edits", True)
+        check_attachment_names(doc)
         dbobj = self.open_db(ctx, db, "write")
         self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
@@ -767,6 +773,7 @@ class SyncApi:
         if not isinstance(doc["_id"], str):
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
         check_doc_id(doc["_id"])
+        check_attachment_names(doc)
         dbobj = self.open_db(ctx, db, "write")
         self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
@@ -808,11 +815,14 @@ class SyncApi:
         headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         if media.split(";")[0].strip().lower() not in _INLINE_TYPES:
             headers["Content-Disposition"] = "attachment"
-        return Response(data, media_type=media, headers=headers)
+        # The stored type exactly, as CouchDB sends it (`media_type` would add a charset).
+        headers["Content-Type"] = media
+        return Response(data, headers=headers)
 
     def att_put(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
         """Add or replace an attachment; body is the raw data, `Content-Type` its type."""
         check_doc_id(docid)
+        check_attachment_name(name)
         content_type = ctx.header("content-type") or "application/octet-stream"
         rev = rev_from(ctx.query, ctx.header("if-match"))
         # Counted against the document's limit, as if sent inline (base64 is a third larger).
