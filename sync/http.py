@@ -661,6 +661,9 @@ class SyncApi:
         startkey = _first(q, "startkey", "start_key")
         endkey = _first(q, "endkey", "end_key")
         if q.has("key"):
+            if keys is not None:
+                raise BadRequest("`keys` is incompatible with `key`: ask for one id with `key` "
+                                 "or for several with `keys`.", error="query_parse_error")
             startkey = endkey = q.json("key")
         # Document ids are strings; CouchDB sorts other JSON keys before them, where no
         # document can be, so refusing them loses nothing and says why.

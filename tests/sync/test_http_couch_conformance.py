@@ -91,3 +91,24 @@ def test_bulk_docs_unknown_but_well_formed_rev_is_a_conflict(client, db):
     r = client.post(f"{db}/_bulk_docs", json={"docs": [{"_id": "d", "_rev": "3-totally_fake_rev"}]})
     assert r.status_code == 201
     assert r.json()[0]["error"] == "conflict"
+
+
+# --- query parameters -------------------------------------------------------------------
+def test_all_docs_refuses_key_together_with_keys(client, db):
+    client.put(f"{db}/a", json={})
+    r = client.get(f"{db}/_all_docs", params={"key": '"a"', "keys": '["a"]'})
+    assert r.status_code == 400 and r.json()["error"] == "query_parse_error", r.text
+    r = client.post(f"{db}/_all_docs", params={"key": '"a"'}, json={"keys": ["a"]})
+    assert r.status_code == 400 and r.json()["error"] == "query_parse_error", r.text
+    assert [row["id"] for row in client.get(f"{db}/_all_docs", params={"key": '"a"'}).json()["rows"]] == ["a"]
+
+
+def test_changes_naming_a_missing_design_document_or_view_is_not_found(client, db):
+    client.put(f"{db}/_design/app", json={"filters": {"mine": "function (doc) { return true; }"}})
+    for params in ({"filter": "nodesign/mine"}, {"filter": "app/nofilter"},
+                   {"filter": "_view", "view": "nodesign/by_type"},
+                   {"filter": "_view", "view": "app/noview"}):
+        r = client.get(f"{db}/_changes", params=params)
+        assert r.status_code == 404 and r.json()["error"] == "not_found", (params, r.text)
+    r = client.get(f"{db}/_changes", params={"filter": "_view"})
+    assert r.status_code == 400 and r.json()["error"] == "query_parse_error", r.text
