@@ -112,3 +112,18 @@ def test_changes_naming_a_missing_design_document_or_view_is_not_found(client, d
         assert r.status_code == 404 and r.json()["error"] == "not_found", (params, r.text)
     r = client.get(f"{db}/_changes", params={"filter": "_view"})
     assert r.status_code == 400 and r.json()["error"] == "query_parse_error", r.text
+
+
+# --- _selector --------------------------------------------------------------------------
+def test_selector_errors_use_couchdbs_names_and_reasons(client, db):
+    cases = [
+        ({"a": {"$foo": 1}}, "invalid_operator", "Invalid operator: $foo"),
+        ({"a": {"$in": 1}}, "bad_arg", "Bad argument for operator $in: 1"),
+        ({"a": {"$regex": "("}}, "bad_arg", 'Bad argument for operator $regex: "("'),
+        ({"$or": 5}, "bad_arg", "Bad argument for operator $or: 5"),
+        ({"$gt": 1}, "invalid_selector", "One or more conditions is missing a field name."),
+    ]
+    for selector, error, reason in cases:
+        r = client.post(f"{db}/_changes", params={"filter": "_selector"}, json={"selector": selector})
+        assert r.status_code == 400, (selector, r.text)
+        assert r.json() == {"error": error, "reason": reason}
