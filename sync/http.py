@@ -122,6 +122,12 @@ class SyncApi:
     # --- entry point --------------------------------------------------------------------
     async def handle(self, request: Request, tenant_id: str) -> Response:
         method = request.method.upper()
+        if (method in ("GET", "HEAD") and "authorization" not in request.headers
+                and _is_tenant_root(request, tenant_id)):
+            # CouchDB clients probe the server root before they sign in. The answer is the
+            # same whether the tenant exists or not, so it tells nobody anything. Credentials
+            # sent along are still checked (wrong ones are a 401, as in CouchDB).
+            return self.welcome(tenant_id)
         principal: Principal | None = None
         body = b""
         if method in ("PUT", "POST", "DELETE"):
@@ -224,7 +230,7 @@ class SyncApi:
         ctx = Ctx(request, tenant_id, principal, store, Query(request.query_params), body)
 
         if not segments:
-            return self._methods(method, {"GET": self.welcome})(ctx)
+            return self._methods(method, {"GET": lambda c: self.welcome(c.tenant_id)})(ctx)
         first = segments[0]
         if len(segments) == 1 and first in ("_all_dbs", "_uuids", "_session"):
             handlers = {"_all_dbs": {"GET": self.all_dbs}, "_uuids": {"GET": self.uuids},
@@ -358,9 +364,10 @@ class SyncApi:
             self._check_quota(ctx)
 
     # --- server -------------------------------------------------------------------------
-    def welcome(self, ctx: Ctx) -> Response:
-        """The tenant's CouchDB welcome document (`uuid` is stable per tenant)."""
-        return json_response({"couchdb": "Welcome", "uuid": self.welcome_uuid(ctx.tenant_id),
+    def welcome(self, tenant_id: str) -> Response:
+        """The tenant's CouchDB welcome document (`uuid` is stable per tenant id, and derived
+        from the id alone: it does not depend on whether the tenant exists)."""
+        return json_response({"couchdb": "Welcome", "uuid": self.welcome_uuid(tenant_id),
                               "version": COUCHDB_VERSION, "vendor": {"name": "Branchline"}})
 
     def all_dbs(self, ctx: Ctx) -> Response:
@@ -968,6 +975,14 @@ def _currents(dbobj: Database, ids: list[str]) -> dict[str, dict[str, Any]]:
         return {}
     rows = dbobj.all_docs(keys=list(dict.fromkeys(ids)), include_docs=True)["rows"]
     return {r["id"]: r["doc"] for r in rows if r.get("doc")}
+
+
+def _is_tenant_root(request: Request, tenant_id: str) -> bool:
+    """Whether the request is for `/sync/{tenant_id}` or `/sync/{tenant_id}/` itself."""
+    path = request.scope["path"]
+    if path.endswith("/"):
+        path = path[:-1]
+    return path.endswith("/sync/" + tenant_id)
 
 
 def _path_segments(request: Request, tenant_id: str) -> list[str]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 
+import httpx
+
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
@@ -127,3 +129,20 @@ def test_selector_errors_use_couchdbs_names_and_reasons(client, db):
         r = client.post(f"{db}/_changes", params={"filter": "_selector"}, json={"selector": selector})
         assert r.status_code == 400, (selector, r.text)
         assert r.json() == {"error": error, "reason": reason}
+
+
+# --- the tenant root --------------------------------------------------------------------
+def test_tenant_root_welcomes_clients_before_they_sign_in(sync_server, client):
+    signed_in = client.get("").json()
+    for url in (sync_server.tenant_url() + "/", sync_server.tenant_url()):
+        r = httpx.get(url)
+        assert r.status_code == 200, r.text
+        assert r.json() == signed_in
+    # Any tenant id gets the same kind of answer: it does not tell whether the tenant exists.
+    other = httpx.get(sync_server.tenant_url("nosuchtenant9") + "/")
+    assert other.status_code == 200 and other.json()["couchdb"] == "Welcome"
+    assert set(other.json()) == set(signed_in) and other.json()["uuid"] != signed_in["uuid"]
+    # Everything below the root still needs credentials.
+    for path in ("/_all_dbs", "/_session", "/_uuids", "/trees"):
+        r = httpx.get(sync_server.tenant_url() + path)
+        assert r.status_code == 401 and r.json()["error"] == "unauthorized", path
