@@ -41,6 +41,7 @@ import orjson
 
 from . import revtree
 from .errors import BadRequest, BranchlineError, Conflict, NotFound, PreconditionFailed
+from .naming import REPLICATION_MEMBERS, SPECIAL_MEMBERS
 from .mango import compile_selector
 from .private_files import private_dir, private_file, private_sqlite
 from .store import Doc, Seq
@@ -50,10 +51,6 @@ _log = logging.getLogger(__name__)
 # CouchDB's database-name rule without `/`; long enough for `t_<tenant>_<logical>`.
 _DB_NAME = re.compile(r"^[a-z][a-z0-9_$()+-]{0,254}$")
 DEFAULT_REVS_LIMIT = 1000
-_ALLOWED_SPECIALS = frozenset({
-    "_id", "_rev", "_deleted", "_attachments", "_revisions", "_revs_info", "_conflicts",
-    "_deleted_conflicts", "_local_seq",
-})
 _BUSY_TIMEOUT_MS = 30_000
 _CHUNK = 500  # SQLite's variable limit is far above; this keeps statements small.
 
@@ -147,9 +144,10 @@ def _decode_base64(name: str, data: Any) -> bytes:
 
 def _split_body(doc: Doc) -> Doc:
     """The stored part of a document: user fields plus `_attachments` (added later)."""
-    body = {key: value for key, value in doc.items() if key[:1] != "_"}
-    if len(body) < len(doc) and not (doc.keys() - body.keys()) <= _ALLOWED_SPECIALS:
-        bad = next(key for key in doc if key[:1] == "_" and key not in _ALLOWED_SPECIALS)
+    body = {key: value for key, value in doc.items()
+            if key[:1] != "_" or key in REPLICATION_MEMBERS}
+    if len(body) < len(doc) and not (doc.keys() - body.keys()) <= SPECIAL_MEMBERS:
+        bad = next(key for key in doc if key[:1] == "_" and key not in SPECIAL_MEMBERS)
         raise BadRequest(f"Bad special document member: {bad}", error="doc_validation")
     return body
 
@@ -439,11 +437,13 @@ class EmbeddedDatabase:
         out = {}
         for name, meta in atts.items():
             entry = {"content_type": meta["content_type"], "revpos": meta["revpos"],
-                     "digest": meta["digest"], "length": meta["length"]}
+                     "digest": meta["digest"]}
             if inline and meta["revpos"] > cutoff:
+                # As CouchDB: inline data carries no `length` (only stubs do).
                 data = self._blob(meta["digest"])
                 entry["data"] = base64.b64encode(data or b"").decode("ascii")
             else:
+                entry["length"] = meta["length"]
                 entry["stub"] = True
             out[name] = entry
         return out

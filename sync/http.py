@@ -31,7 +31,8 @@ from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, F
 from .http_changes import ChangesFeed, PendingChanges
 from .http_params import Query, json_response, parse_body, parse_object, rev_from
 from .longpoll import ChangeNotifier
-from .naming import STANDARD_DATABASES, check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix
+from .naming import (STANDARD_DATABASES, check_attachment_name, check_attachment_names, check_bulk_doc,
+                     check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix)
 from .store import Database, Store
 
 log = logging.getLogger("branchline")
@@ -121,6 +122,12 @@ class SyncApi:
     # --- entry point --------------------------------------------------------------------
     async def handle(self, request: Request, tenant_id: str) -> Response:
         method = request.method.upper()
+        if (method in ("GET", "HEAD") and "authorization" not in request.headers
+                and _is_tenant_root(request, tenant_id)):
+            # CouchDB clients probe the server root before they sign in. The answer is the
+            # same whether the tenant exists or not, so it tells nobody anything. Credentials
+            # sent along are still checked (wrong ones are a 401, as in CouchDB).
+            return self.welcome(tenant_id)
         principal: Principal | None = None
         body = b""
         if method in ("PUT", "POST", "DELETE"):
@@ -223,7 +230,7 @@ class SyncApi:
         ctx = Ctx(request, tenant_id, principal, store, Query(request.query_params), body)
 
         if not segments:
-            return self._methods(method, {"GET": self.welcome})(ctx)
+            return self._methods(method, {"GET": lambda c: self.welcome(c.tenant_id)})(ctx)
         first = segments[0]
         if len(segments) == 1 and first in ("_all_dbs", "_uuids", "_session"):
             handlers = {"_all_dbs": {"GET": self.all_dbs}, "_uuids": {"GET": self.uuids},
@@ -357,9 +364,10 @@ class SyncApi:
             self._check_quota(ctx)
 
     # --- server -------------------------------------------------------------------------
-    def welcome(self, ctx: Ctx) -> Response:
-        """The tenant's CouchDB welcome document (`uuid` is stable per tenant)."""
-        return json_response({"couchdb": "Welcome", "uuid": self.welcome_uuid(ctx.tenant_id),
+    def welcome(self, tenant_id: str) -> Response:
+        """The tenant's CouchDB welcome document (`uuid` is stable per tenant id, and derived
+        from the id alone: it does not depend on whether the tenant exists)."""
+        return json_response({"couchdb": "Welcome", "uuid": self.welcome_uuid(tenant_id),
                               "version": COUCHDB_VERSION, "vendor": {"name": "Branchline"}})
 
     def all_dbs(self, ctx: Ctx) -> Response:
@@ -541,6 +549,10 @@ class SyncApi:
         new_edits = body.get("new_edits", True)
         if not isinstance(new_edits, bool):
             raise BadRequest("`new_edits` must be true or false.")
+        # CouchDB refuses the whole request, writing nothing, for a malformed document.
+        for doc in docs:
+            if isinstance(doc, dict):
+                check_bulk_doc(doc, new_edits)
         dbobj = self.open_db(ctx, db, "write")
         # A body within every limit cannot hold a document over one: the usual replication
         # batch skips measuring its documents one by one.
@@ -656,6 +668,9 @@ class SyncApi:
         startkey = _first(q, "startkey", "start_key")
         endkey = _first(q, "endkey", "end_key")
         if q.has("key"):
+            if keys is not None:
+                raise BadRequest("`keys` is incompatible with `key`: ask for one id with `key` "
+                                 "or for several with `keys`.", error="query_parse_error")
             startkey = endkey = q.json("key")
         # Document ids are strings; CouchDB sorts other JSON keys before them, where no
         # document can be, so refusing them loses nothing and says why.
@@ -753,6 +768,7 @@ class SyncApi:
         if rev:
             doc["_rev"] = rev
         new_edits = ctx.query.bool("new_edits", True)
+        check_attachment_names(doc)
         dbobj = self.open_db(ctx, db, "write")
         self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
@@ -767,6 +783,7 @@ class SyncApi:
         if not isinstance(doc["_id"], str):
             raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
         check_doc_id(doc["_id"])
+        check_attachment_names(doc)
         dbobj = self.open_db(ctx, db, "write")
         self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
@@ -808,11 +825,14 @@ class SyncApi:
         headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         if media.split(";")[0].strip().lower() not in _INLINE_TYPES:
             headers["Content-Disposition"] = "attachment"
-        return Response(data, media_type=media, headers=headers)
+        # The stored type exactly, as CouchDB sends it (`media_type` would add a charset).
+        headers["Content-Type"] = media
+        return Response(data, headers=headers)
 
     def att_put(self, ctx: Ctx, db: str, docid: str, name: str) -> Response:
         """Add or replace an attachment; body is the raw data, `Content-Type` its type."""
         check_doc_id(docid)
+        check_attachment_name(name)
         content_type = ctx.header("content-type") or "application/octet-stream"
         rev = rev_from(ctx.query, ctx.header("if-match"))
         # Counted against the document's limit, as if sent inline (base64 is a third larger).
@@ -955,6 +975,14 @@ def _currents(dbobj: Database, ids: list[str]) -> dict[str, dict[str, Any]]:
         return {}
     rows = dbobj.all_docs(keys=list(dict.fromkeys(ids)), include_docs=True)["rows"]
     return {r["id"]: r["doc"] for r in rows if r.get("doc")}
+
+
+def _is_tenant_root(request: Request, tenant_id: str) -> bool:
+    """Whether the request is for `/sync/{tenant_id}` or `/sync/{tenant_id}/` itself."""
+    path = request.scope["path"]
+    if path.endswith("/"):
+        path = path[:-1]
+    return path.endswith("/sync/" + tenant_id)
 
 
 def _path_segments(request: Request, tenant_id: str) -> list[str]:

@@ -29,7 +29,7 @@ import anyio.to_thread
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from .errors import BadRequest, BranchlineError, Forbidden, NotImplementedHere
+from .errors import BadRequest, BranchlineError, Forbidden, NotFound, NotImplementedHere
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .naming import physical_name
 
@@ -192,12 +192,18 @@ class ChangesFeed:
         elif flt == "_design":
             id_filter = _is_design
         elif flt == "_view":
+            view = q.raw("view")
+            if not view or "/" not in view:
+                raise BadRequest("filter=_view needs `view`, the view as designname/viewname.",
+                                 error="query_parse_error")
+            _check_design_function(dbobj, view, "views")
             raise NotImplementedHere("filter=_view needs server-side JavaScript (map functions), "
                                      "which Branchline does not run; use filter=_selector.")
         elif flt:
             if "/" not in flt:
                 raise BadRequest("`filter` must be _doc_ids, _selector, _design or "
                                  "designname/filtername.")
+            _check_design_function(dbobj, flt, "filters")
             raise NotImplementedHere(f"Filter function {flt!r} needs server-side JavaScript, "
                                      "which Branchline does not run; use filter=_doc_ids or "
                                      "filter=_selector.")
@@ -385,6 +391,19 @@ class ChangesFeed:
 
 def _deadline(req: ChangesRequest) -> float | None:
     return None if req.timeout_ms is None else time.monotonic() + req.timeout_ms / 1000
+
+
+def _check_design_function(dbobj: "Database", name: str, kind: str) -> None:
+    """404 as CouchDB answers when `designname/funcname` names nothing: a client told "not
+    found" fixes its request, where "not implemented" would send it looking elsewhere."""
+    ddoc_name, func = name.split("/", 1)
+    try:
+        ddoc = dbobj.get("_design/" + ddoc_name)
+    except NotFound:
+        raise NotFound(f"missing: there is no design document _design/{ddoc_name}.") from None
+    functions = ddoc.get(kind)
+    if not isinstance(functions, dict) or func not in functions:
+        raise NotFound(f"missing: _design/{ddoc_name} has no {kind[:-1]} named {func!r}.")
 
 
 def _is_design(docid: str) -> bool:

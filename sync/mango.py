@@ -14,6 +14,7 @@ two differ only for mixed-case and accented strings under `$gt`/`$lt`.
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable
 
@@ -34,8 +35,20 @@ def matches(selector: dict[str, Any], doc: Any) -> bool:
 def compile_selector(selector: Any) -> Predicate:
     """Validate `selector` and return a predicate over documents; raise `BadRequest`."""
     if not isinstance(selector, dict):
-        raise BadRequest("A selector must be a JSON object, e.g. {\"type\": \"tree\"}.")
+        raise BadRequest(f"Selector must be a JSON object, not: {_json(selector)}",
+                         error="invalid_selector_json")
     return _compile_object(selector, None)
+
+
+# Errors carry CouchDB's Mango error names and reason texts (mango_error), which clients
+# and people searching for them recognise; CouchDB prints the argument as an Erlang term,
+# here it is JSON.
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _bad_arg(op: str, arg: Any) -> BadRequest:
+    return BadRequest(f"Bad argument for operator {op}: {_json(arg)}", error="bad_arg")
 
 
 def _type_rank(value: Any) -> int:
@@ -131,7 +144,7 @@ def _compile_object(sel: dict[str, Any], path: tuple[str, ...] | None) -> Predic
 
 def _sub_selectors(op: str, value: Any, path: tuple[str, ...] | None) -> list[Predicate]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise BadRequest(f"{op} takes a list of selector objects.")
+        raise _bad_arg(op, value)
     return [_compile_object(v, path) for v in value]
 
 
@@ -145,13 +158,13 @@ def _compile_member(key: str, value: Any, path: tuple[str, ...] | None) -> Predi
         return lambda doc: not any(p(doc) for p in subs)
     if key == "$not":
         if not isinstance(value, dict):
-            raise BadRequest("$not takes a selector object.")
+            raise _bad_arg(key, value)
         inner = _compile_object(value, path)
         return lambda doc: not inner(doc)
     if key.startswith("$"):
         if path is None:
-            raise BadRequest(f"Operator {key} must be applied to a field, "
-                             f"e.g. {{\"field\": {{\"{key}\": ...}}}}.")
+            raise BadRequest("One or more conditions is missing a field name.",
+                             error="invalid_selector")
         return _compile_operator(key, value, path)
     sub = split_field(key) if path is None else path + split_field(key)
     if isinstance(value, dict) and value:
@@ -163,7 +176,7 @@ def _compile_operator(op: str, arg: Any, path: tuple[str, ...]) -> Predicate:
     if op == "$exists":
         # The one operator that can match a missing field.
         if not isinstance(arg, bool):
-            raise BadRequest("$exists takes true or false.")
+            raise _bad_arg(op, arg)
         return lambda doc: (_lookup(doc, path) is not _MISSING) == arg
     test = _operator_test(op, arg)
 
@@ -189,7 +202,7 @@ def _operator_test(op: str, arg: Any) -> Callable[[Any], bool]:
         return lambda v: collate(v, arg) <= 0
     if op in ("$in", "$nin"):
         if not isinstance(arg, list):
-            raise BadRequest(f"{op} takes a list of values.")
+            raise _bad_arg(op, arg)
 
         def in_list(v: Any) -> bool:
             # Like CouchDB: an array field matches when any of its elements is listed.
@@ -199,29 +212,29 @@ def _operator_test(op: str, arg: Any) -> Callable[[Any], bool]:
         return in_list if op == "$in" else (lambda v: not in_list(v))
     if op == "$regex":
         if not isinstance(arg, str):
-            raise BadRequest("$regex takes a regular expression string.")
+            raise _bad_arg(op, arg)
         try:
             rx = re.compile(arg)
         except re.error as exc:
-            raise BadRequest(f"Invalid $regex {arg!r}: {exc}.") from None
+            raise _bad_arg(op, arg) from None
         return lambda v: isinstance(v, str) and rx.search(v) is not None
     if op == "$type":
         if arg not in _TYPES:
-            raise BadRequest(f"$type takes one of {sorted(_TYPES)}.")
+            raise _bad_arg(op, arg)
         names = {0: "null", 1: "boolean", 2: "boolean", 3: "number", 4: "string",
                  5: "array", 6: "object"}
         return lambda v: names[_type_rank(v)] == arg
     if op == "$size":
         if not isinstance(arg, int) or isinstance(arg, bool):
-            raise BadRequest("$size takes an integer.")
+            raise _bad_arg(op, arg)
         return lambda v: isinstance(v, list) and len(v) == arg
     if op == "$all":
         if not isinstance(arg, list):
-            raise BadRequest("$all takes a list of values.")
+            raise _bad_arg(op, arg)
         return lambda v: isinstance(v, list) and all(any(_equal(x, a) for x in v) for a in arg)
     if op in ("$elemMatch", "$allMatch"):
         if not isinstance(arg, dict):
-            raise BadRequest(f"{op} takes a selector object.")
+            raise _bad_arg(op, arg)
         inner = _compile_object(arg, ())
         if op == "$elemMatch":
             return lambda v: isinstance(v, list) and any(inner(x) for x in v)
@@ -230,6 +243,6 @@ def _operator_test(op: str, arg: Any) -> Callable[[Any], bool]:
         if (not isinstance(arg, list) or len(arg) != 2
                 or not all(isinstance(a, int) and not isinstance(a, bool) for a in arg)
                 or arg[0] == 0):
-            raise BadRequest("$mod takes [divisor, remainder] with a non-zero integer divisor.")
+            raise _bad_arg(op, arg)
         return lambda v: isinstance(v, int) and not isinstance(v, bool) and v % arg[0] == arg[1]
-    raise BadRequest(f"Unknown selector operator {op}.")
+    raise BadRequest(f"Invalid operator: {op}", error="invalid_operator")

@@ -33,6 +33,53 @@ def check_doc_id(docid: str) -> str:
     return docid
 
 
+# Members a CouchDB document may have that start with `_`. The replicator's own fields
+# (`_replication_*`, written on `_replicator` documents) are kept in the body as data.
+REPLICATION_MEMBERS = frozenset({
+    "_replication_id", "_replication_state", "_replication_state_time",
+    "_replication_state_reason", "_replication_stats",
+})
+SPECIAL_MEMBERS = frozenset({
+    "_id", "_rev", "_deleted", "_attachments", "_revisions", "_revs_info", "_conflicts",
+    "_deleted_conflicts", "_local_seq",
+}) | REPLICATION_MEMBERS
+
+
+def check_bulk_doc(doc: dict, new_edits: bool) -> None:
+    """What makes CouchDB refuse a whole `_bulk_docs` request (400, nothing written).
+
+    Run over every document before any is written; only cheap checks of the document's
+    top-level members, so a replicator's batch pays next to nothing.
+    """
+    docid = doc.get("_id")
+    if isinstance(docid, str) and docid[:1] == "_" and not docid.startswith(("_design/", "_local/")):
+        raise BadRequest(f"Only reserved document ids may start with underscore ({docid!r}); "
+                         "use an id that starts with another character.", error="illegal_docid")
+    for key in doc:
+        if key[:1] == "_" and key not in SPECIAL_MEMBERS:
+            raise BadRequest(f"Bad special document member: {key}", error="doc_validation")
+    if not new_edits and "_rev" not in doc:
+        raise BadRequest("Document rev is required when new_edits is false: send each "
+                         "document with its _rev (and _revisions).")
+    check_attachment_names(doc)
+
+
+def check_attachment_name(name: str) -> str:
+    """CouchDB keeps names starting with `_` for itself: 400 `bad_request`."""
+    if name.startswith("_"):
+        raise BadRequest(f"Attachment name '{name}' starts with prohibited character '_'; "
+                         "rename the file so it starts with another character.")
+    return name
+
+
+def check_attachment_names(doc: dict) -> None:
+    """Every inline attachment name of `doc` (see `check_attachment_name`)."""
+    atts = doc.get("_attachments")
+    if isinstance(atts, dict):
+        for name in atts:
+            check_attachment_name(name)
+
+
 def check_logical_name(name: str) -> str:
     if not _LOGICAL.match(name):
         raise BadRequest(

@@ -28,7 +28,9 @@ from .errors import BadRequest
 
 Tree = dict[str, list[Any]]  # rev -> [parent rev or None, deleted]
 
-_REV = re.compile(r"^([0-9]+)-([0-9a-zA-Z]+)$")
+# CouchDB takes any revision id after the position (it only tries to read it as hex), so a
+# well-formed rev it has never seen is a conflict, not a bad request.
+_REV = re.compile(r"^([0-9]+)-([^\x00-\x20\x7f]+)$")
 
 
 def parse_rev(rev: Any) -> tuple[int, str]:

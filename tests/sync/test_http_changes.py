@@ -87,12 +87,16 @@ def test_selector_filter(client, db):
 
 def test_design_filter_functions_and_views_answer_501_not_a_crash(client, db):
     fill(client, db, 1)
+    client.put(f"{db}/_design/app", json={
+        "filters": {"mine": "function (doc, req) { return true; }"},
+        "views": {"by_type": {"map": "function (doc) { emit(doc.type); }"}}})
     for params in ({"filter": "app/mine"}, {"filter": "_view", "view": "app/by_type"}):
         r = client.get(f"{db}/_changes", params=params)
         assert r.status_code == 501, params
         assert r.json()["error"] == "not_implemented"
     design_only = client.get(f"{db}/_changes", params={"filter": "_design"})
-    assert design_only.status_code == 200 and design_only.json()["results"] == []
+    assert design_only.status_code == 200
+    assert [row["id"] for row in design_only.json()["results"]] == ["_design/app"]
 
 
 def test_longpoll_waits_for_a_write_and_wakes_promptly(client, db, sync_server, poll):

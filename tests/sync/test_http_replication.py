@@ -45,9 +45,9 @@ def test_bulk_docs_new_edits_false_answers_only_errors(client, db):
     assert client.get(f"{db}/r3").json()["_rev"] == "3-abc"
     # Replaying the same batch is harmless: nothing new, no errors.
     assert client.post(f"{db}/_bulk_docs", json={"docs": docs, "new_edits": False}).json() == []
+    # As in CouchDB, a replicated document without its rev refuses the whole request.
     bad = client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [{"_id": "x"}]})
-    assert bad.status_code == 201
-    assert len(bad.json()) == 1 and bad.json()[0]["error"]
+    assert bad.status_code == 400 and bad.json()["error"] == "bad_request"
 
 
 def test_bulk_docs_body_must_have_docs(client, db):
