@@ -29,7 +29,7 @@ import anyio.to_thread
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from .errors import BadRequest, BranchlineError, Forbidden, NotFound, NotImplementedHere
+from .errors import BadRequest, BranchlineError, NotFound, NotImplementedHere
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .naming import physical_name
 
@@ -129,9 +129,9 @@ class FeedGuard:
         return True
 
     def _check(self) -> "Principal":
-        principal = self.api.authenticate(self.ctx.request, self.ctx.tenant_id)
-        if principal.tenant_id != self.ctx.tenant_id:
-            raise Forbidden("These credentials belong to another tenant.")
+        # The same full check as when the feed opened (credentials, account, tenant).
+        principal = self.api._authenticate(self.ctx.request, self.ctx.tenant_id)
+        assert principal is not None  # only the cached check may answer None
         self.api.policy.check_db(principal, self.db, "read")
         return principal
 

@@ -428,6 +428,16 @@ def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float, s
     return tenant_id, user_id, epoch, float(claims["exp"]), family
 
 
+def token_subject(ctx: AppContext, token: str) -> str | None:
+    """`{tenant}:{user}` of a valid access token, else None; checked once per token (the
+    same cache as every request's authentication), so the rate-limit gate pays no more."""
+    try:
+        tenant_id, user_id, _epoch, _expires, _family = _access_claims(ctx, token)
+    except Unauthorized:
+        return None
+    return f"{tenant_id}:{user_id}"
+
+
 def _bearer_principal(user: dict | None, epoch: int, expires: float, family: str | None) -> Principal:
     # The expiry travels with the caller so a live sync feed can end when its token does.
     principal = _principal_for_user(user, epoch=epoch, family=family)

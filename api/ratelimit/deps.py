@@ -63,7 +63,10 @@ def install(app) -> None:
     ctx.extras["rate_windows"] = build_windows(ctx)
     ctx.extras["rate_policies"] = expensive_policies(ctx)
     if s.rate_limits_enabled:
-        app.request_gate = RequestGate(ctx.secret, per_user=Policy("user", s.rate_limit_user_per_minute, 60),
+        from ..auth.service import token_subject  # noqa: PLC0415
+
+        app.request_gate = RequestGate(lambda token: token_subject(ctx, token),
+                                       per_user=Policy("user", s.rate_limit_user_per_minute, 60),
                                        per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
                                        per_address=Policy("address", s.rate_limit_address_per_minute, 60))
 

@@ -26,32 +26,31 @@ import threading
 import time
 from typing import Any, Callable
 
-from sync.errors import Unauthorized
 from sync.http_params import json_response
 
-from ..auth.tokens import read_access_token
 from .rules import Policy, Verdict, headers, refusal_reason
 from .storage import MemoryBuckets
 
 # What is counted: the API, sync, and the server's other dynamic routes.
 LIMITED_PREFIXES = ("/api/", "/sync/", "/healthz", "/openapi.json", "/docs", "/redoc")
 
-# Verified tokens kept (token -> user id and expiry), so a signature is checked once per token.
-MAX_CACHED_TOKENS = 20_000
+# Credentials remembered as accepted (digests), at most this many.
+MAX_ACCEPTED = 20_000
 
 
 class RequestGate:
-    def __init__(self, secret: str, *, per_user: Policy, per_key: Policy, per_address: Policy,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.secret = secret
+    def __init__(self, token_subject: Callable[[str], str | None], *, per_user: Policy, per_key: Policy,
+                 per_address: Policy, clock: Callable[[], float] = time.monotonic) -> None:
+        # The auth feature's check of an access token (`api.auth.service.token_subject`),
+        # whose cache verifies each token's signature once.
+        self.token_subject = token_subject
         self.per_user = per_user
         self.per_key = per_key
         self.per_address = per_address
         self.clock = clock
         self.buckets = MemoryBuckets()
-        self._tokens: dict[str, tuple[str, float]] = {}
         self._accepted: set[str] = set()  # digests of API keys and Basic credentials
-        self._tokens_lock = threading.Lock()
+        self._accepted_lock = threading.Lock()
 
     def check(self, scope: Any) -> tuple[Any, str | None]:
         """(None, or the 429 response to send; the credentials to learn from the answer)."""
@@ -94,13 +93,13 @@ class RequestGate:
         return _learning(send, self, learn) if learn is not None else send
 
     def _known(self, digest: str) -> bool:
-        with self._tokens_lock:
+        with self._accepted_lock:
             return digest in self._accepted
 
     def accept(self, digest: str) -> None:
         """These credentials were answered (not refused with 401): count them on their own."""
-        with self._tokens_lock:
-            if len(self._accepted) >= MAX_CACHED_TOKENS:
+        with self._accepted_lock:
+            if len(self._accepted) >= MAX_ACCEPTED:
                 self._accepted.clear()
             self._accepted.add(digest)
 
@@ -109,19 +108,7 @@ class RequestGate:
         token = token.strip()
         if scheme.lower() != "bearer" or not token or token.startswith("bl_"):
             return None
-        with self._tokens_lock:
-            hit = self._tokens.get(token)
-        if hit is not None:
-            return hit[0] if hit[1] > time.time() else None
-        try:
-            claims = read_access_token(self.secret, token)
-        except Unauthorized:
-            return None
-        with self._tokens_lock:
-            if len(self._tokens) >= MAX_CACHED_TOKENS:
-                self._tokens.clear()
-            self._tokens[token] = (f"{claims['tid']}:{claims['sub']}", float(claims["exp"]))
-        return f"{claims['tid']}:{claims['sub']}"
+        return self.token_subject(token)
 
 
 def _learning(send: Any, gate: RequestGate, digest: str) -> Any:
