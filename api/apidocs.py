@@ -55,7 +55,7 @@ def page_policy(html: str) -> str:
 
 
 def _with_policy(response: HTMLResponse) -> HTMLResponse:
-    response.headers["Content-Security-Policy"] = page_policy(response.body.decode())
+    response.headers["Content-Security-Policy"] = page_policy(bytes(response.body).decode())
     return response
 
 
@@ -69,12 +69,12 @@ def install_docs(app: FastAPI) -> None:
 
     @lru_cache(maxsize=1)
     def page() -> bytes:
-        return get_swagger_ui_html(
+        return bytes(get_swagger_ui_html(
             openapi_url=openapi_url, title=f"{app.title} - API docs",
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS_URL}/favicon-32x32.png",
-            oauth2_redirect_url=oauth2_redirect).body
+            oauth2_redirect_url=oauth2_redirect).body)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:

@@ -28,10 +28,8 @@ def install(app: FastAPI) -> None:
 def install_hooks(ctx) -> None:
     """Start-up hooks of features that react to events such as a new tenant."""
     from .core.derived import register_part  # noqa: PLC0415
-    from .trees import library  # noqa: PLC0415
-    from .trees import suggestions  # noqa: PLC0415
-
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
+    from .trees import library, suggestions  # noqa: PLC0415
 
     hooks = ctx.extras.setdefault("tenant_created_hooks", [])
     if load_starter not in hooks:

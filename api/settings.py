@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     @model_validator(mode="after")
-    def _check(self) -> "Settings":
+    def _check(self) -> Settings:
         if self.public_url:
             self.public_url = self.public_url.rstrip("/")
         if self.s3_endpoint and not self.s3_bucket:

@@ -12,7 +12,6 @@ from .auth.service import cached_principal, principal_from_authorization
 from .core.deps import client_address
 from .core.docs import tenant_quota
 
-
 # The `ctx.extras` key under which a feature's start-up hook registers the policy that judges
 # every /sync request (the sessions feature registers `SessionsPolicy`).
 SYNC_POLICY = "sync_policy"

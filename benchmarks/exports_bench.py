@@ -80,7 +80,7 @@ def long_session(steps: int, images: int) -> dict:
 
 def screenshot(k: int) -> bytes:
     """A 1366x768 PNG with window-like bars and text, so it compresses like a real one."""
-    from PIL import Image, ImageDraw  # noqa: PLC0415
+    from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (1366, 768), (243, 243, 243))
     draw = ImageDraw.Draw(image)

@@ -154,7 +154,7 @@ def main() -> None:
                 proc.wait(10)
 
     paired = sorted(o["total_ms"] / r["total_ms"]
-                    for o, r in zip(results["branchline"], results["pouchdb-server"]))
+                    for o, r in zip(results["branchline"], results["pouchdb-server"], strict=True))
     best = {k: min(v, key=lambda r: r["total_ms"]) for k, v in results.items()}
     ours_s = best["branchline"]["total_ms"] / 1000
     ref_s = best["pouchdb-server"]["total_ms"] / 1000

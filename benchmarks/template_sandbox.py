@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.exports import formats, service, templates as tpl  # noqa: E402
-from api.exports.sandbox import Limits, SandboxPool  # noqa: E402
+from api.exports import formats, service, templates as tpl
+from api.exports.sandbox import Limits, SandboxPool
 
 
 def _long_session(steps: int = 200) -> dict:
@@ -45,8 +45,8 @@ def main() -> None:
         for name, model in (("sample session", service.sample_models()[0]), ("200 steps", _long_session())):
             context = {"m": model, "images": {}}
             pool.render("html", source, context)  # starts the worker, compiles the template
-            for label, render in (("worker", lambda: pool.render("html", source, context)),
-                                  ("in-process", lambda: formats.render_in_process("html", source, context))):
+            for label, render in (("worker", lambda c=context: pool.render("html", source, c)),
+                                  ("in-process", lambda c=context: formats.render_in_process("html", source, c))):
                 times = _timings(render, runs)
                 print(f"{name:15s} {label:10s} median {statistics.median(times):6.2f} ms"
                       f"   p90 {times[int(len(times) * 0.9) - 1]:6.2f} ms")

@@ -9,8 +9,9 @@ API's own writes both call it, so a document refused on one path is refused on t
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import orjson
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 # What a client is told when the server itself failed (never for a user's mistake).
 UNEXPECTED_REASON = ("The server failed unexpectedly; nothing was changed by this request. "
                      "Try again, and report it if it persists.")

@@ -1,7 +1,8 @@
 """Parsing CouchDB-style request parameters and bodies, with CouchDB's error answers."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from starlette.responses import Response

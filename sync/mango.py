@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .errors import BadRequest
 
@@ -73,9 +74,9 @@ def collate(a: Any, b: Any) -> int:
     if ra != rb:
         return -1 if ra < rb else 1
     if ra in (3, 4):
-        return (a > b) - (a < b)
+        return int(a > b) - int(a < b)
     if ra == 5:
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=False):
             c = collate(x, y)
             if c:
                 return c
@@ -83,7 +84,7 @@ def collate(a: Any, b: Any) -> int:
     if ra == 6:
         # Key order carries no meaning in JSON; comparing sorted members keeps `collate`
         # consistent with `$eq`, which ignores it.
-        for (ka, va), (kb, vb) in zip(sorted(a.items()), sorted(b.items())):
+        for (ka, va), (kb, vb) in zip(sorted(a.items()), sorted(b.items()), strict=False):
             c = collate(ka, kb) or collate(va, vb)
             if c:
                 return c
@@ -96,10 +97,10 @@ def _equal(a: Any, b: Any) -> bool:
     if ra != rb:
         return False
     if ra == 5:
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
     if ra == 6:
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
-    return a == b
+    return bool(a == b)
 
 
 def split_field(name: str) -> tuple[str, ...]:
@@ -215,7 +216,7 @@ def _operator_test(op: str, arg: Any) -> Callable[[Any], bool]:
             raise _bad_arg(op, arg)
         try:
             rx = re.compile(arg)
-        except re.error as exc:
+        except re.error:
             raise _bad_arg(op, arg) from None
         return lambda v: isinstance(v, str) and rx.search(v) is not None
     if op == "$type":

@@ -12,7 +12,8 @@ Sequences (`update_seq`, `seq`, `last_seq`) are opaque to callers: pass back wha
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Doc = dict[str, Any]
 Seq = Any  # opaque: int on the embedded backend, a string on CouchDB

@@ -40,7 +40,7 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
             value = predicate()
             if value:
                 return value
-        except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+        except Exception as exc:
             last_exc = exc
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {message}" + (f": {last_exc!r}" if last_exc else ""))
@@ -66,7 +66,7 @@ class ServerProcess:
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -94,7 +94,7 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def restart(self) -> "ServerProcess":
+    def restart(self) -> ServerProcess:
         self.stop()
         return self.start()
 
@@ -139,7 +139,7 @@ class Tenant:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens['access_token']}"}
 
-    def add_user(self, role: str, email: str | None = None) -> "Member":
+    def add_user(self, role: str, email: str | None = None) -> Member:
         email = email or unique_email(role)
         r = self.http.post("/api/v1/users", headers=self.headers,
                            json={"email": email, "role": role, "password": STRONG_PASSWORD,
@@ -179,8 +179,8 @@ def run_async(coro):
 
     The browser tests' session-wide Playwright keeps an event loop running on the main thread,
     so `asyncio.run` there fails for every later test that drives an ASGI app directly."""
-    import asyncio  # noqa: PLC0415
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()

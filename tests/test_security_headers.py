@@ -52,7 +52,6 @@ def test_hsts_only_under_https():
         await wrapped({"type": "http.response.start", "status": 200, "headers": []})
         return {k.decode(): v.decode() for k, v in sent[0]["headers"]}
 
-    import asyncio
 
     assert run_async(run("https"))["strict-transport-security"] == HSTS
     assert "strict-transport-security" not in run_async(run("http"))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import httpx
 import pytest
@@ -86,7 +86,7 @@ def _b_session(w: World) -> dict:
     """A session in B (on a tree B published once), as `POST /api/v1/sessions` answered it."""
     tree_id = getattr(w, "_b_tree", None)
     if tree_id is None:
-        from tests.trees.factories import valid_tree  # noqa: PLC0415
+        from tests.trees.factories import valid_tree
         tree_id = w.http.post("/api/v1/trees", headers=w.b.headers, json=valid_tree()).json()["id"]
         assert w.http.post(f"/api/v1/trees/{tree_id}/publish", headers=w.b.headers, json={}).status_code in (200, 201)
         w._b_tree = tree_id
@@ -130,9 +130,9 @@ def _b_starter_offer(w: World) -> str:
 
 def _b_attachment(w: World) -> tuple[str, str]:
     """A PNG stored in a session of B's: (session id, attachment id)."""
-    import io  # noqa: PLC0415
+    import io
 
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     sid = _b_session(w)["session_id"]
     out = io.BytesIO()
@@ -154,9 +154,9 @@ def _b_suggestion(w: World) -> tuple[str, dict]:
 
 
 def _png_bytes() -> bytes:
-    import io  # noqa: PLC0415
+    import io
 
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (4, 4), (9, 9, 9)).save(out, "PNG")

@@ -35,7 +35,7 @@ class TypeScriptRunner:
         assert "error" not in answer, answer.get("error")
         return answer
 
-    def __enter__(self) -> "TypeScriptRunner":
+    def __enter__(self) -> TypeScriptRunner:
         return self
 
     def __exit__(self, *exc: Any) -> None:

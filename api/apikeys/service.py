@@ -7,11 +7,11 @@ from typing import Any
 from sync.access import ROLES, Principal
 from sync.errors import BadRequest, Forbidden, NotFound, Unauthorized
 
+from ..auth.tokens import hash_secret, same_hash
 from ..core.context import AppContext
 from ..core.docs import by_prefix, get_or_none, save
 from ..core.ids import new_id
 from ..core.timeutil import iso
-from ..auth.tokens import hash_secret, same_hash
 from ..users import repository as users
 
 _RANK = {role: i for i, role in enumerate(reversed(ROLES))}  # viewer 0 ... owner 4

@@ -14,7 +14,6 @@ from ..core.deps import AdminDep, CtxDep, PrincipalDep
 from ..ratelimit.deps import UploadLimit
 from . import service
 
-
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
 _SAFE_HEADERS = {"X-Content-Type-Options": "nosniff",

@@ -23,8 +23,15 @@ from typing import Any
 from urllib.parse import quote
 
 from sync.access import Principal
-from sync.errors import BadRequest, Conflict, Forbidden, NotFound, NotImplementedHere, PayloadTooLarge, \
-    UnsupportedMediaType
+from sync.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    NotImplementedHere,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
 from ..core.context import AppContext
 from ..core.timeutil import iso, now_ms
@@ -70,7 +77,7 @@ def fetch_attachment(ctx: AppContext, tenant_id: str, attachment_id: str,
         return None
     try:
         return storage_of(ctx).get(tenant_id, attachment_id)
-    except Exception:  # noqa: BLE001 - an export lists the file even when storage is unreachable
+    except Exception:
         log.exception("reading attachment %s of tenant %s failed", attachment_id, tenant_id)
         return None
 
@@ -168,8 +175,10 @@ def _new_id() -> str:
     return ulid()
 
 
-def _check_node(tree: dict, node_id: Any) -> str:
-    nodes = tree.get("nodes") if isinstance(tree.get("nodes"), dict) else {}
+def _check_node(tree: dict[str, Any], node_id: Any) -> str:
+    nodes = tree.get("nodes")
+    if not isinstance(nodes, dict):
+        nodes = {}
     if not isinstance(node_id, str) or node_id not in nodes:
         raise BadRequest(f"node_id {node_id!r} is not a step of this session's tree version; attach the file "
                          f"to one of its nodes ({', '.join(sorted(nodes)[:30])}).")
@@ -266,8 +275,8 @@ def _existing_answer(meta: dict[str, Any], sid: str, digest: str | None) -> dict
 
 
 def _claim(ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, Any],
-           sid: str, digest: str | None) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Claim `attachment_id` with a pending record: (record, None), or (None, the stored answer).
+           sid: str, digest: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Claim `attachment_id` with a pending record: (record, None), or (the stored record, its answer).
 
     A pending record left by an interrupted upload of the same file (or an expired one) is
     taken over; a live claim on other content is a conflict.
@@ -280,7 +289,7 @@ def _claim(ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, A
                 return created, None
             continue  # another request claimed it meanwhile: look again
         if current.get("status") == "stored":
-            return None, _existing_answer(current, sid, digest)
+            return current, _existing_answer(current, sid, digest)
         live = current.get("expires_ms", 0) > now_ms()
         if live and (current.get("session_id") != sid or
                      (digest is not None and current.get("expected_sha256") not in (None, digest))):
@@ -324,8 +333,8 @@ def upload(ctx: AppContext, who: Principal, session_id: str, data: bytes, *, nam
     existing = repo.get_meta(ctx.system, who.tenant_id, att_id)
     if existing and existing.get("status") == "stored":
         # A retry: answered from the record, whatever the limits say now.
-        answer = _existing_answer(existing, sid, hashlib.sha256(data).hexdigest())
-        return _with_event(ctx, who, sid, existing, answer, record_event, device_id)
+        retried = _existing_answer(existing, sid, hashlib.sha256(data).hexdigest())
+        return _with_event(ctx, who, sid, existing, retried, record_event, device_id)
 
     kind, digest = _check_content(data, limits, expected)
     final, stripped = _final_bytes(data, kind, limits)
@@ -335,8 +344,7 @@ def upload(ctx: AppContext, who: Principal, session_id: str, data: bytes, *, nam
            "status": "pending", "expected_sha256": digest, "expires_ms": ms + 120_000}
     claimed, answer = _claim(ctx, who.tenant_id, att_id, doc, sid, digest)
     if answer is not None:
-        stored = repo.get_meta(ctx.system, who.tenant_id, att_id)
-        return _with_event(ctx, who, sid, stored, answer, record_event, device_id)
+        return _with_event(ctx, who, sid, claimed, answer, record_event, device_id)
     storage = storage_of(ctx)
     try:
         storage.put(who.tenant_id, att_id, final, kind.content_type)
@@ -392,9 +400,11 @@ def presign(ctx: AppContext, who: Principal, session_id: str, body: dict[str, An
     if size > _max_bytes(limits):
         raise _too_large(size, limits)
     caption = _check_caption(body.get("caption"))
-    declared = body.get("content_type") if isinstance(body.get("content_type"), str) else ""
+    declared = body.get("content_type")
+    if not isinstance(declared, str):
+        declared = ""
     # The URL is signed for this content type; the real type is read from the bytes at confirm.
-    put_type = declared if re.match(r"^[\w.+-]+/[\w.+-]+$", declared or "") else "application/octet-stream"
+    put_type = declared if re.match(r"^[\w.+-]+/[\w.+-]+$", declared) else "application/octet-stream"
     ms = now_ms()
     doc = {"_id": repo.meta_id(who.tenant_id, att_id), "type": "attachment", "schema_version": 1,
            "tenant_id": who.tenant_id, "attachment_id": att_id, "session_id": sid, "node_id": node,

@@ -111,7 +111,7 @@ class S3Storage:
         self._bucket_checked = False
 
     @classmethod
-    def from_settings(cls, settings) -> "S3Storage":
+    def from_settings(cls, settings) -> S3Storage:
         import boto3  # noqa: PLC0415  (only needed when S3 is configured)
         from botocore.config import Config  # noqa: PLC0415
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from ..core.openapi import errors
 from ..core.deps import CtxDep, PrincipalDep, client_address
+from ..core.openapi import errors
 from ..ratelimit.deps import RegistrationLimit
 from ..tenants import repository as tenants
 from ..users import repository as users

@@ -22,7 +22,6 @@ from . import tokens
 from .passwords import burn_verify_time, check_password_policy, hash_password, verify_password
 from .throttle import LoginThrottle, build_throttle
 
-
 log = logging.getLogger("branchline.auth")
 
 # The newest security events kept on an account (`security_events`, oldest first).
@@ -173,7 +172,7 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
         ok = False
     else:
         ok = verify_password(user["password_hash"], password or "")
-    if not ok:
+    if user is None or not ok:
         failed_attempt(ctx, user, email_n, address, "sign_in_locked")
         raise Unauthorized("The e-mail or password is wrong. Check both and try again.")
     if not user.get("active", True):
@@ -402,7 +401,9 @@ _JWT_CACHE_MAX = 10_000
 
 def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float, str | None] | None:
     cache = ctx.extras.get("access_token_cache")
-    hit = cache.get(token) if cache is not None else None
+    if cache is None:
+        return None
+    hit = cache.get(token)
     if hit is None:
         return None
     expires, secret, tenant_id, user_id, epoch, family = hit
@@ -519,7 +520,7 @@ def cached_principal(ctx: AppContext, authorization: str | None) -> Principal | 
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except Exception:
+        except ValueError:  # binascii.Error and UnicodeDecodeError both are
             return None
         username, sep, password = decoded.partition(":")
         if not sep or username == "apikey":
@@ -542,7 +543,7 @@ def principal_from_authorization(ctx: AppContext, authorization: str | None,
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except Exception:
+        except ValueError:  # binascii.Error and UnicodeDecodeError both are
             raise Unauthorized("The Basic credentials are not valid base64 of `user:password`.") from None
         username, sep, password = decoded.partition(":")
         if not sep:

@@ -31,8 +31,9 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sync.errors import Conflict, NotFound, TooManyRequests
 from sync.store import Database
@@ -293,7 +294,7 @@ class LoginThrottle:
         try:
             self._next_sweep = now + self.window_s
             self.counters.sweep(now)
-        except Exception:  # noqa: BLE001 - a failed clean-up must not fail the sign-in
+        except Exception:
             log.exception("login throttle: clean-up sweep failed")
         finally:
             self._sweep_lock.release()

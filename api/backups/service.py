@@ -27,10 +27,11 @@ import logging
 import os
 import shutil
 import sqlite3
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from sync.errors import BadRequest, BranchlineError, Conflict
 from sync.naming import SYSTEM_DB, tenant_prefix
@@ -112,7 +113,7 @@ def _tenant_groups(names: Iterable[str]) -> dict[str, list[str]]:
 
 
 def new_snapshot_dir(backup_dir: Path, now: datetime | None = None) -> Path:
-    stamp = (now or datetime.now(timezone.utc)).strftime(_STAMP)
+    stamp = (now or datetime.now(UTC)).strftime(_STAMP)
     private_dir(Path(backup_dir))
     path = Path(backup_dir) / stamp
     path.mkdir(exist_ok=False, mode=DIR_MODE)
@@ -141,7 +142,7 @@ def backup_embedded(data_dir: Path, backup_dir: Path, *, tenants: Iterable[str] 
             for name in groups[key]:
                 report.databases[name] = snapshot_database(
                     _dbs_dir(data_dir) / f"{name}.sqlite", report.path / "dbs" / f"{name}.sqlite")
-        except Exception as exc:  # noqa: BLE001 - one tenant's failure never stops the others
+        except Exception as exc:
             log.exception("backup of %s failed", key)
             report.failed[key] = f"{type(exc).__name__}: {exc}"
             for name in groups[key]:

@@ -34,7 +34,7 @@ OptionQuery = Annotated[bool | None, Query()]
             responses={200: {"content": {"text/markdown": {}, "text/plain": {}, "text/html": {},
                                          "application/pdf": {}, "application/json": {}}}})
 async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
-                   format: Annotated[Format, Query(description="The export format.")] = "markdown",  # noqa: A002
+                   format: Annotated[Format, Query(description="The export format.")] = "markdown",
                    notes: Annotated[bool | None, Query(description="Include notes (tenant default when left out).")] = None,
                    timestamps: Annotated[bool | None, Query(description="Show each step's time.")] = None,
                    undone: Annotated[bool | None, Query(description="Show steps undone with back as "

@@ -15,10 +15,11 @@ import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -59,7 +60,7 @@ def render_html(model: dict, fetch_attachment: FetchAttachment | None = None,
     for att in _image_attachments(model):
         data = fetch_attachment(att["id"]) if fetch_attachment else None
         mime = sniff_image(data)
-        if mime:
+        if mime and data:
             images[att["id"]] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
     return _render("html", template_source, {"m": model, "images": images}, renderer)
 
@@ -106,7 +107,8 @@ def render_pdf(model: dict, fetch_attachment: FetchAttachment | None = None,
     ids = list(dict.fromkeys(att["id"] for att in _image_attachments(model))) if fetch_attachment else []
     # Images are fetched and prepared in a pool while WeasyPrint parses and styles the
     # document; its fetcher waits for each one when layout reaches it.
-    pending = {att_id: _image_pool().submit(_fetch_prepared, fetch_attachment, att_id) for att_id in ids}
+    pending = {att_id: _image_pool().submit(_fetch_prepared, fetch_attachment, att_id)
+               for att_id in ids} if fetch_attachment else {}
     images = {att_id: ATTACHMENT_SCHEME + att_id for att_id in pending}
     html = _render("pdf", template_source, {"m": model, "images": images}, renderer)
     fetcher = AttachmentOnlyFetcher(lambda att_id: pending[att_id].result() if att_id in pending else None)
@@ -126,7 +128,7 @@ def prepare_pdf_image(data: bytes | None) -> bytes | None:
     followed by the download decodes each image once. None for anything that is not an
     image Pillow can read."""
     mime = sniff_image(data)
-    if mime is None:
+    if mime is None or data is None:
         return None
     key = hashlib.sha256(data).hexdigest()
     with _CACHE_LOCK:
@@ -152,7 +154,7 @@ def prepare_pdf_image(data: bytes | None) -> bytes | None:
 def _to_jpeg(data: bytes, mime: str) -> bytes:
     from PIL import Image  # noqa: PLC0415
 
-    image = Image.open(io.BytesIO(data))
+    image: Image.Image = Image.open(io.BytesIO(data))
     if image.width * image.height > _MAX_PIXELS:
         raise ValueError("image too large to embed")
     if mime == "image/jpeg" and image.mode in ("RGB", "L") and max(image.size) <= _MAX_SIDE:
@@ -175,7 +177,7 @@ def _to_jpeg(data: bytes, mime: str) -> bytes:
 _MAX_SIDE = 2000          # px: sharp at full text width (178 mm) at about 285 dpi
 _MAX_PIXELS = 60_000_000  # refuse decompression bombs outright
 _CACHE_ENTRIES = 256
-_PREPARED: "OrderedDict[str, bytes | None]" = OrderedDict()
+_PREPARED: OrderedDict[str, bytes | None] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
 # Prepared images also live on disk (a rebuildable cache, keyed by the original's SHA-256):
@@ -296,7 +298,7 @@ def _make_fetcher_class():
     return _AttachmentOnlyFetcher
 
 
-def AttachmentOnlyFetcher(fetch_attachment: FetchAttachment | None):  # noqa: N802 - a class, made lazily
+def AttachmentOnlyFetcher(fetch_attachment: FetchAttachment | None):  # a class, made lazily
     """A WeasyPrint URL fetcher that serves `attachment:ID` and refuses everything else."""
     global _FETCHER_CLASS
     if _FETCHER_CLASS is None:

@@ -37,8 +37,10 @@ import re
 import time
 from typing import Any
 
-from api.sessions.fold import fill as fill_text  # the one filler of tree text, shared with the fold
-from api.sessions.fold import fold_session
+from api.sessions.fold import (
+    fill as fill_text,  # the one filler of tree text, shared with the fold
+    fold_session,
+)
 
 MODEL_VERSION = 1
 
@@ -55,8 +57,8 @@ _LANGUAGE = re.compile(r"^[A-Za-z0-9_+-]{1,30}$")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
-def build_export_model(bundle: dict, options: dict | None = None, tenant: Any = None,
-                       engineer_names: dict[str, str] | None = None) -> dict:
+def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = None, tenant: Any = None,
+                       engineer_names: dict[str, str] | None = None) -> dict[str, Any]:
     """The fully resolved view model of a session for every export format.
 
     `bundle` is `{"header", "events", "tree", "tree_version", "client", "state"}` (the state is
@@ -74,14 +76,14 @@ def build_export_model(bundle: dict, options: dict | None = None, tenant: Any = 
     nodes = _obj(tree.get("nodes"))
     state = bundle.get("state")
     if not isinstance(state, dict):
-        events = bundle.get("events") if isinstance(bundle.get("events"), list) else []
+        events = _list(bundle.get("events"))
         state = fold_session(tree, events, header, client, bundle.get("now_ms"))
 
     started = state.get("started_at")
     start_day = _day(started)
     path = state.get("path") or []
     inputs: dict[str, Any] = {}
-    placed: list[tuple[tuple, dict]] = []
+    placed: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     path_index_of: dict[str, int] = {}   # node id -> index in `placed` of its last path step
     tried_index_of: dict[str, int] = {}  # node id -> index in `placed` of its last tried entry
 
@@ -120,7 +122,9 @@ def build_export_model(bundle: dict, options: dict | None = None, tenant: Any = 
         entry["number"] = number
 
     resolution = state.get("resolution") if isinstance(state.get("resolution"), dict) else None
-    status = state.get("status") if state.get("status") in ("in_progress", "completed", "abandoned") else "in_progress"
+    status = _text(state.get("status"))
+    if status not in ("in_progress", "completed", "abandoned"):
+        status = "in_progress"
     outcome_key = state.get("outcome") if state.get("outcome") in OUTCOME_LABELS else None
     label = OUTCOME_LABELS[outcome_key] if status == "completed" and outcome_key else (
         "Unresolved" if status == "completed" else STATUS_LABELS[status])
@@ -144,9 +148,9 @@ def build_export_model(bundle: dict, options: dict | None = None, tenant: Any = 
         outcome["handover"] = _block(resolution["handover"]) or None
 
     # Notes and attachments, each under the entry its node belongs to.
-    other: dict[str, dict] = {}
+    other: dict[str, dict[str, Any]] = {}
 
-    def holder(node_id: str, first_ts: int) -> dict:
+    def holder(node_id: str, first_ts: int) -> dict[str, Any]:
         if node_id in path_owner:
             return path_owner[node_id]
         if node_id in tried_owner:
@@ -228,8 +232,8 @@ def build_export_model(bundle: dict, options: dict | None = None, tenant: Any = 
 
 # --- entries -------------------------------------------------------------------------------
 
-def _step_entry(step: dict, node: dict, inputs: dict, client: dict, opts: dict, start_day: str | None,
-                *, tried: bool) -> dict:
+def _step_entry(step: dict[str, Any], node: dict[str, Any], inputs: dict[str, Any], client: dict[str, Any],
+                opts: dict[str, Any], start_day: str | None, *, tried: bool) -> dict[str, Any]:
     title = _one_line(step.get("title")) or "(untitled step)"
     sentence = _one_line(step.get("log"))
     if not sentence:
@@ -244,7 +248,7 @@ def _step_entry(step: dict, node: dict, inputs: dict, client: dict, opts: dict, 
     if not tried and step.get("node_type") == "action" and step.get("answer") in ("done", "failed"):
         for cmd in node.get("commands") or []:
             if isinstance(cmd, dict) and isinstance(cmd.get("text"), str) and not _BLANK.match(cmd["text"]):
-                language = cmd.get("language") if isinstance(cmd.get("language"), str) else ""
+                language = _text(cmd.get("language"))
                 commands.append({"language": language if _LANGUAGE.match(language) else "",
                                  "text": _block(fill_text(cmd["text"], inputs, client))})
     return {
@@ -256,7 +260,7 @@ def _step_entry(step: dict, node: dict, inputs: dict, client: dict, opts: dict, 
     }
 
 
-def _custom_anchor(custom: dict, tried_steps: list[dict]) -> int:
+def _custom_anchor(custom: dict[str, Any], tried_steps: list[dict[str, Any]]) -> int:
     """Where an undone custom step goes: after the path step it followed, unless that step
     was itself undone later on, in which case before the step that replaced it."""
     anchor = _num(custom.get("after_step"))
@@ -267,7 +271,8 @@ def _custom_anchor(custom: dict, tried_steps: list[dict]) -> int:
     return anchor
 
 
-def _custom_entry(custom: dict, opts: dict, start_day: str | None, *, tried: bool) -> dict:
+def _custom_entry(custom: dict[str, Any], opts: dict[str, Any], start_day: str | None, *,
+                  tried: bool) -> dict[str, Any]:
     note = custom.get("note")
     status = _one_line(custom.get("answer_label")) or "Done"
     return {
@@ -285,7 +290,7 @@ def _custom_entry(custom: dict, opts: dict, start_day: str | None, *, tried: boo
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _attachment(att: dict, opts: dict, start_day: str | None) -> dict:
+def _attachment(att: dict[str, Any], opts: dict[str, Any], start_day: str | None) -> dict[str, Any]:
     content_type = att.get("content_type") if isinstance(att.get("content_type"), str) else None
     size = att.get("size")
     # Evidence: when the file was attached and its checksum, so a reviewer can match the file
@@ -308,7 +313,7 @@ def _attachment(att: dict, opts: dict, start_day: str | None) -> dict:
     }
 
 
-def _ordered_map(mapping: Any, path: list[dict]) -> list[tuple[str, list[dict]]]:
+def _ordered_map(mapping: Any, path: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     """A node-keyed map in a stable order: by its entries' first time, then node id."""
     if not isinstance(mapping, dict):
         return []
@@ -317,7 +322,7 @@ def _ordered_map(mapping: Any, path: list[dict]) -> list[tuple[str, list[dict]]]
     return rows
 
 
-def _engineers(header: dict, state: dict, names: dict[str, str]) -> list[str]:
+def _engineers(header: dict[str, Any], state: dict[str, Any], names: dict[str, str]) -> list[str]:
     """Display names of the owner, then of everyone else who recorded work, in order of time."""
     ids: list[str] = []
     owner = header.get("owner_id")
@@ -344,7 +349,7 @@ def _outcome_title(title: Any, label: str) -> str | None:
     return title or None
 
 
-def _abandon_reason(state: dict) -> str | None:
+def _abandon_reason(state: dict[str, Any]) -> str | None:
     for item in reversed(state.get("history") or []):
         if isinstance(item, dict) and item.get("type") == "abandoned":
             return _one_line(item.get("reason")) or None
@@ -441,8 +446,12 @@ def _tenant_name(tenant: Any) -> str | None:
     return _one_line(tenant) or None
 
 
-def _obj(value: Any) -> dict:
+def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _num(value: Any) -> int:

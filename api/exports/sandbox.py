@@ -221,7 +221,7 @@ class SandboxPool:
                 self._all.add(worker)
             if not worker.wait_ready(_START_TIMEOUT_S):
                 raise RuntimeError("the worker did not start")
-        except Exception:  # noqa: BLE001 - logged; the next render starts another
+        except Exception:
             log.exception("template worker failed to start")
             with self._cond:
                 self._live -= 1

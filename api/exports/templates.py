@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import jinja2
@@ -55,7 +55,7 @@ class _ModelEnvironment(jinja2.Environment):
         return super().getattr(obj, attribute)
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_env(fmt: str) -> jinja2.Environment:
     env = _ModelEnvironment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), **_options(fmt))
     env.filters.update(_filters())
@@ -113,7 +113,7 @@ class TenantSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+"})
 
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's own signature
+    def call(__self, __context, __obj, *args, **kwargs):
         if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") in _PADDING_METHODS:
             _refuse_long(args[0] if args else kwargs.get("width"))
         return super().call(__context, __obj, *args, **kwargs)
@@ -169,7 +169,7 @@ def _print_plain_only(value):
                         f"a {type(value).__name__}; print one of its fields instead (e.g. m.title)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def sandbox_env(fmt: str) -> ImmutableSandboxedEnvironment:
     env = TenantSandbox(**_options(fmt), finalize=_print_plain_only)
     env.filters.update(_filters())
@@ -180,7 +180,7 @@ def sandbox_env(fmt: str) -> ImmutableSandboxedEnvironment:
     return env
 
 
-@lru_cache(maxsize=None)
+@cache
 def builtin_template(fmt: str) -> jinja2.Template:
     return builtin_env(fmt).get_template(BUILTIN[fmt])
 

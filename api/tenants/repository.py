@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 from sync.errors import NotFound, PreconditionFailed
-from sync.naming import STANDARD_DATABASES, physical_name, tenant_prefix, logical_name
-from sync.store import Store, Database
+from sync.naming import STANDARD_DATABASES, logical_name, physical_name, tenant_prefix
+from sync.store import Database, Store
 
 from ..core.docs import get_or_none, save
 from ..core.timeutil import iso

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sync.errors import BadRequest
 
-from ..core.openapi import errors
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep
 from ..core.derived import tenant_index
+from ..core.openapi import errors
 from . import library, service, suggestions
 from .models import NODE_ID_PATTERN
 from .validation import validate_tree

@@ -37,6 +37,10 @@ INSERT INTO lib_fts(lib_fts, rank) VALUES ('rank', 'bm25(0.0, 10.0, 6.0, 3.0, 1.
 # description 3, node text 1 (configured in SCHEMA).
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
 def _node_text(nodes: Any) -> str:
     parts: list[str] = []
     if not isinstance(nodes, dict):
@@ -76,11 +80,13 @@ def _on_tree_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None:
     conn.execute("DELETE FROM lib_fts WHERE id=?", (docid,))
     if change.get("deleted") or doc.get("type") != "tree":
         return
-    title = doc.get("title") if isinstance(doc.get("title"), str) else ""
+    title = _text(doc.get("title"))
     tags = [t for t in doc.get("tags") or [] if isinstance(t, str)]
-    description = doc.get("description") if isinstance(doc.get("description"), str) else ""
-    nodes = doc.get("nodes") if isinstance(doc.get("nodes"), dict) else {}
-    category = doc.get("category") if isinstance(doc.get("category"), str) else ""
+    description = _text(doc.get("description"))
+    nodes = doc.get("nodes")
+    if not isinstance(nodes, dict):
+        nodes = {}
+    category = _text(doc.get("category"))
     conn.execute("INSERT INTO lib_trees VALUES (?,?,?,?,?,?,?,?)", (
         docid, title, description, category, orjson.dumps(tags).decode(),
         1 if doc.get("archived") else 0, len(nodes), title.casefold()))

@@ -16,11 +16,11 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-TREE_SCHEMA_VERSION = 1
+TREE_SCHEMA_VERSION: Final = 1
 """The `schema_version` this code writes. Older documents are upgraded on read by
 `api.trees.migrations.migrate_tree`; newer ones are refused."""
 
@@ -188,7 +188,7 @@ class ResolutionNode(_NodeBase):
 
 
 Node = Annotated[
-    Union[QuestionNode, ChoiceNode, ActionNode, InputNode, ResolutionNode],
+    QuestionNode | ChoiceNode | ActionNode | InputNode | ResolutionNode,
     Field(discriminator="type"),
 ]
 

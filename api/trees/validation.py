@@ -148,11 +148,18 @@ def _blank(value: Any) -> bool:
     return value is None or (value.__class__ is str and not value.strip())
 
 
-def _as_dict(value: Any) -> dict:
+def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _as_list(value: Any) -> list:
+def _node_field(doc: dict[str, Any], node_id: str | None, field: str) -> Any:
+    """A field of a node as the document has it: None when the node or the field is missing."""
+    if node_id is None:
+        return None
+    return _as_dict(_as_dict(doc.get("nodes")).get(node_id)).get(field)
+
+
+def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
@@ -168,7 +175,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _allowed_fields(model: type[BaseModel] | None, path: tuple) -> list[str]:
+def _allowed_fields(model: type[BaseModel] | None, path: tuple[Any, ...]) -> list[str]:
     """Field names allowed at the object that holds the last element of `path`."""
     for part in path[:-1]:
         if model is None:
@@ -183,14 +190,14 @@ def _allowed_fields(model: type[BaseModel] | None, path: tuple) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _dotted(path: tuple) -> str:
+def _dotted(path: tuple[Any, ...]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def _shape_problems(doc: dict) -> list[Problem]:
+def _shape_problems(doc: dict[str, Any]) -> list[Problem]:
     try:
         TreeDraft.model_validate(doc)
     except ValidationError as exc:
@@ -207,21 +214,21 @@ def _shape_problems(doc: dict) -> list[Problem]:
                 node_type, path = path[0], path[1:]
         where = f"Field `{_dotted(path)}`" if path else ("Node" if node_id else "The tree")
         if kind in ("union_tag_not_found", "union_tag_invalid"):
-            got = _as_dict(_as_dict(doc.get("nodes")).get(node_id)).get("type")
+            got = _node_field(doc, node_id, "type")
             problems.append(Problem(
                 node_id=node_id, code="unknown_node_type",
                 message=(f"Node type {got!r} is not known. " if got is not None else
                          "Node has no `type`. ")
                 + f"Set `type` to one of: {', '.join(NODE_TYPES)}."))
         elif kind == "extra_forbidden":
-            model = _NODE_MODELS.get(node_type) if node_id else TreeDraft
+            model = (_NODE_MODELS.get(node_type) if node_type else None) if node_id else TreeDraft
             allowed = _allowed_fields(model, path)
             problems.append(Problem(
                 node_id=node_id, code="unknown_field",
                 message=f"{where} is not part of the tree format. Remove it or fix its spelling"
                         + (f"; allowed here: {', '.join(allowed)}." if allowed else ".")))
         elif path and path[-1] == "outcome" and node_type == "resolution":
-            got = _as_dict(_as_dict(doc.get("nodes")).get(node_id)).get("outcome")
+            got = _node_field(doc, node_id, "outcome")
             problems.append(Problem(
                 node_id=node_id, code="invalid_outcome",
                 message=f"Outcome {got!r} is not allowed. Use one of: {', '.join(OUTCOMES)}."))
@@ -252,7 +259,7 @@ def _shape_problems(doc: dict) -> list[Problem]:
 class _Checker:
     """Collects problems and the graph while walking the nodes once."""
 
-    def __init__(self, doc: dict) -> None:
+    def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
         self.nodes: dict[str, Any] = _as_dict(doc.get("nodes"))
         self.problems: list[Problem] = []
@@ -385,7 +392,7 @@ class _Checker:
         else:
             self.follow_unknown(node_id, node)
 
-    def follow_unknown(self, node_id: str, node: dict) -> None:
+    def follow_unknown(self, node_id: str, node: dict[str, Any]) -> None:
         """Keep the edges (and variable) of a node whose type is unknown (already reported),
         so a typo in one `type` does not also make every node after it look unreachable."""
         nxt = node.get("next")
@@ -397,7 +404,7 @@ class _Checker:
         if variable.__class__ is str and _VARIABLE_RE.match(variable):
             self.gen_var[self.index[node_id]] = variable
 
-    def check_links(self, node_id: str, node: dict) -> None:
+    def check_links(self, node_id: str, node: dict[str, Any]) -> None:
         for i, link in enumerate(_as_list(node.get("links"))):
             if not isinstance(link, dict):
                 continue
@@ -418,7 +425,7 @@ class _Checker:
                              "https address of the page (open it in a browser and copy it).")
                 self.text(node_id, f"The URL of link {i + 1}", url, LIMITS.url)
 
-    def check_commands(self, node_id: str, node: dict) -> None:
+    def check_commands(self, node_id: str, node: dict[str, Any]) -> None:
         for i, command in enumerate(_as_list(node.get("commands"))):
             if not isinstance(command, dict):
                 continue
@@ -427,7 +434,7 @@ class _Checker:
                          "command to run, or remove the empty command.")
             self.text(node_id, f"Command {i + 1}", command.get("text"), LIMITS.command)
 
-    def check_answers(self, node_id: str, node: dict, kind: str) -> None:
+    def check_answers(self, node_id: str, node: dict[str, Any], kind: str) -> None:
         nxt, log = node.get("next"), node.get("log")
         nxt_ok = nxt is None or isinstance(nxt, dict)
         log_ok = log is None or isinstance(log, dict)
@@ -447,7 +454,7 @@ class _Checker:
                 # Not offered; its sentence may still be drafted, so check only its text.
                 self.text(node_id, field, log.get(answer), LIMITS.log)
 
-    def check_choice(self, node_id: str, node: dict) -> None:
+    def check_choice(self, node_id: str, node: dict[str, Any]) -> None:
         options = node.get("options")
         if options is not None and not isinstance(options, list):
             return
@@ -485,7 +492,7 @@ class _Checker:
             self.edge(node_id, name, option.get("next"), f"{name} leads to")
             self.log(node_id, f"The log sentence of option {i + 1}", option.get("log"))
 
-    def check_input(self, node_id: str, node: dict) -> None:
+    def check_input(self, node_id: str, node: dict[str, Any]) -> None:
         variable = node.get("variable")
         if _blank(variable) or (isinstance(variable, str) and not _VARIABLE_RE.match(variable)):
             self.add(node_id, "invalid_variable_name",
@@ -504,7 +511,7 @@ class _Checker:
         self.edge(node_id, "The input", node.get("next"), "Continue leads to")
         self.log(node_id, "The log sentence", node.get("log"), own_var=True)
 
-    def check_resolution(self, node_id: str, node: dict) -> None:
+    def check_resolution(self, node_id: str, node: dict[str, Any]) -> None:
         self.is_resolution[self.index[node_id]] = True
         if "outcome" not in node or node.get("outcome") is None:
             self.add(node_id, "invalid_outcome", "The resolution has no outcome. Choose "
@@ -549,8 +556,9 @@ class _Checker:
 
     def check_graph(self, start: int | None) -> None:
         ids = list(self.nodes)
-        reach = self.reachable_from(start) if start is not None else None
-        if reach is not None:
+        reach: list[bool] | None = None
+        if start is not None:
+            reach = self.reachable_from(start)
             for i, seen in enumerate(reach):
                 if not seen:
                     self.add(ids[i], "unreachable",

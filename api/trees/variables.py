@@ -81,7 +81,10 @@ def scan_placeholders(text: str) -> tuple[list[Placeholder], list[MalformedPlace
     if "{{" not in text:
         return good, bad
     for token in _tokens(text):
-        (good if isinstance(token, Placeholder) else bad).append(token)
+        if isinstance(token, Placeholder):
+            good.append(token)
+        else:
+            bad.append(token)
     return good, bad
 
 

@@ -3,11 +3,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from ..core.openapi import errors
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
-from . import repository as repo
-from . import service
-from .schemas import InviteAccept, InviteCheck, PasswordChange, ProfileUpdate, UserCreate, UserInvite, UserUpdate
+from ..core.openapi import errors
+from . import repository as repo, service
+from .schemas import (
+    InviteAccept,
+    InviteCheck,
+    PasswordChange,
+    ProfileUpdate,
+    UserCreate,
+    UserInvite,
+    UserUpdate,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 

@@ -13,7 +13,6 @@ from ..core.context import AppContext
 from ..core.timeutil import iso
 from . import repository as repo
 
-
 # No 0/o, 1/l/i: a password read off a terminal is typed on a phone.
 _READABLE = "abcdefghjkmnpqrstuvwxyz23456789"
 
@@ -106,7 +105,7 @@ def _check_invite(ctx: AppContext, token: str) -> dict[str, Any]:
     _, tenant_id, user_id, secret = parts
     user = repo.get_user(ctx.system, tenant_id, user_id)
     invite_ = (user or {}).get("invite")
-    if not invite_ or not same_hash(invite_["hash"], hash_secret(secret)):
+    if user is None or not invite_ or not same_hash(invite_["hash"], hash_secret(secret)):
         raise Unauthorized("This invitation is not valid (already used or replaced); ask an admin for a new one.")
     if invite_["expires_at"] < time.time():
         raise Unauthorized("This invitation has expired; ask an admin to invite you again.", error="invite_expired")

@@ -23,7 +23,7 @@ class MotoServer:
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "MotoServer":
+    def start(self) -> MotoServer:
         exe = Path(sys.executable).with_name("moto_server")
         cmd = [str(exe)] if exe.exists() else [shutil.which("moto_server") or "moto_server"]
         log = open(self.log_path, "ab")
@@ -47,7 +47,7 @@ class MotoServer:
                 self.proc.wait(10)
 
     def client(self):
-        import boto3  # noqa: PLC0415
+        import boto3
 
         return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
                             aws_access_key_id="testing", aws_secret_access_key="testing")

@@ -36,7 +36,7 @@ def sha(data: bytes) -> str:
 
 
 def png(width: int = 320, height: int = 200, color=(30, 120, 200)) -> bytes:
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (width, height), color).save(out, "PNG")
@@ -48,7 +48,7 @@ GPS_LAT = (52.0, 31.0, 12.34)
 
 def jpeg_with_gps(width: int = 64, height: int = 48) -> bytes:
     """A JPEG as a phone camera writes it: EXIF with the camera model and a GPS position."""
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     img = Image.new("RGB", (width, height), (200, 60, 40))
     exif = Image.Exif()
@@ -60,7 +60,7 @@ def jpeg_with_gps(width: int = 64, height: int = 48) -> bytes:
 
 
 def exif_of(data: bytes) -> dict:
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     with Image.open(io.BytesIO(data)) as img:
         exif = img.getexif()
@@ -69,7 +69,7 @@ def exif_of(data: bytes) -> dict:
 
 def png_with_text_and_exif() -> bytes:
     """A PNG carrying a tEXt comment and an eXIf chunk with a GPS position."""
-    from PIL import Image, PngImagePlugin  # noqa: PLC0415
+    from PIL import Image, PngImagePlugin
 
     img = Image.new("RGB", (40, 30), (10, 200, 10))
     info = PngImagePlugin.PngInfo()

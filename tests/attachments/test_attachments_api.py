@@ -11,8 +11,18 @@ import subprocess
 import pytest
 
 from tests.attachments.helpers import (
-    ELF, EXE, SHEBANG, exif_of, jpeg_with_gps, new_id, png, png_with_text_and_exif, publish_tree, sha,
-    start_session, upload,
+    ELF,
+    EXE,
+    SHEBANG,
+    exif_of,
+    jpeg_with_gps,
+    new_id,
+    png,
+    png_with_text_and_exif,
+    publish_tree,
+    sha,
+    start_session,
+    upload,
 )
 
 

@@ -13,8 +13,20 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 
-from tests.attachments.helpers import EXE, confirm, jpeg_with_gps, exif_of, new_id, png, presign, publish_tree, put, \
-    sha, start_session, upload
+from tests.attachments.helpers import (
+    EXE,
+    confirm,
+    exif_of,
+    jpeg_with_gps,
+    new_id,
+    png,
+    presign,
+    publish_tree,
+    put,
+    sha,
+    start_session,
+    upload,
+)
 from tests.conftest import ServerProcess
 
 BUCKET = "branchline-test"

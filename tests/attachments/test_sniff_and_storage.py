@@ -26,7 +26,7 @@ def ooxml(folder: str, extra: dict[str, bytes] | None = None) -> bytes:
 @pytest.mark.parametrize("data,expected", [
     (png(4, 4), sn.PNG), (jpeg_with_gps(), sn.JPEG), (b"GIF89a\x01\x00", sn.GIF),
     (b"RIFF\x10\x00\x00\x00WEBPVP8 ", sn.WEBP), (b"%PDF-1.7\n", sn.PDF),
-    ("Ereignis 1002: VDA nicht registriert\n".encode(), sn.TEXT),
+    (b"Ereignis 1002: VDA nicht registriert\n", sn.TEXT),
     (ooxml("word"), sn.DOCX), (ooxml("xl"), sn.XLSX), (ooxml("ppt"), sn.PPTX),
 ])
 def test_known_types_are_read_from_the_bytes(data, expected):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import time
+from typing import Any, ClassVar
 
 import httpx
 
@@ -81,7 +82,7 @@ def test_cached_claims_expire_with_the_token_and_follow_the_secret(monkeypatch):
 
     class Ctx:
         secret = "s" * 40
-        extras: dict = {}
+        extras: ClassVar[dict[str, Any]] = {}
 
     ctx = Ctx()
     token, _ = tokens.make_access_token(ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3,

@@ -12,8 +12,16 @@ import threading
 import pytest
 
 from api.auth import throttle as throttle_module
-from api.auth.throttle import (DOC_PREFIX, MAX_DOUBLINGS, DocumentCounters, LoginThrottle,
-                               MemoryCounters, Window, record_failure, retry_after)
+from api.auth.throttle import (
+    DOC_PREFIX,
+    MAX_DOUBLINGS,
+    DocumentCounters,
+    LoginThrottle,
+    MemoryCounters,
+    Window,
+    record_failure,
+    retry_after,
+)
 from sync.embedded import EmbeddedStore
 from sync.errors import Conflict, TooManyRequests
 

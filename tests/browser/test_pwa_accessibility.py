@@ -9,8 +9,17 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DESKTOP, MOBILE, answer_step, app_context, assert_accessible, shortest_run, sign_in,
-                                    start_session, wait_synced)
+from tests.browser.conftest import (
+    DESKTOP,
+    MOBILE,
+    answer_step,
+    app_context,
+    assert_accessible,
+    shortest_run,
+    sign_in,
+    start_session,
+    wait_synced,
+)
 from tests.browser.test_editor_build_publish import sign_in as sign_in_anywhere
 from tests.conftest import Tenant
 

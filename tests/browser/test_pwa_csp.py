@@ -6,8 +6,18 @@ from __future__ import annotations
 import struct
 import zlib
 
-from tests.browser.conftest import (MOBILE, answer_step, app_context, finish_session, shortest_run, sign_in,
-                                    start_session, wait_for_service_worker, wait_synced, write_note)
+from tests.browser.conftest import (
+    MOBILE,
+    answer_step,
+    app_context,
+    finish_session,
+    shortest_run,
+    sign_in,
+    start_session,
+    wait_for_service_worker,
+    wait_synced,
+    write_note,
+)
 from tests.conftest import Tenant
 
 TREE_ID = "tree:citrix-vda-registration"
@@ -87,8 +97,8 @@ def test_the_violation_recorder_sees_a_blocked_inline_script(browser, server):
 
 
 def test_the_tree_editor_graph_renders_without_csp_violations(browser, http, server):
-    from tests.browser.test_editor_build_publish import node, sign_in as sign_in_author  # noqa: PLC0415
-    from tests.trees_api.test_trees_api import small_tree  # noqa: PLC0415
+    from tests.browser.test_editor_build_publish import node, sign_in as sign_in_author
+    from tests.trees_api.test_trees_api import small_tree
 
     tenant = Tenant(http)
     author = tenant.add_user("author")

@@ -6,8 +6,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, MOBILE, app_context, sign_in, start_session, wait_synced
-from tests.browser.test_editor_build_publish import saved
-from tests.browser.test_editor_build_publish import sign_in as sign_in_anywhere
+from tests.browser.test_editor_build_publish import saved, sign_in as sign_in_anywhere
 from tests.conftest import Tenant, wait_until
 from tests.trees_api.test_trees_api import small_tree
 

@@ -35,7 +35,7 @@ def test_five_editor_tabs_each_save_within_a_second(browser, http, server):
         sign_in(first, server.url, author.email, author.password)
         wait_synced(first)
         pages = [first] + [ctx.new_page() for _ in range(TABS - 1)]
-        for page, tree_id in zip(pages, TREES):
+        for page, tree_id in zip(pages, TREES, strict=True):
             page.goto(f"{server.url}/editor/{tree_id}")
         for page in pages:
             page.wait_for_selector("[data-testid=save-state][data-state=saved]", timeout=30000)
@@ -76,14 +76,14 @@ def test_five_runner_tabs_each_sync_within_a_second_and_another_tab_takes_over(b
         feeds: dict[int, int] = {}  # live `_changes` requests per tab
         for i, page in enumerate(pages):
             page.on("request", lambda req, i=i: "/_changes" in req.url and feeds.__setitem__(i, feeds.get(i, 0) + 1))
-        for page, sid in zip(pages, sids):
+        for page, sid in zip(pages, sids, strict=True):
             page.goto(f"{server.url}/s/{sid}")
         for page in pages:
             page.wait_for_selector("[data-testid=step-card]", timeout=30000)
             wait_synced(page)
 
         # A note in each tab: saved, and on the server, each within a second.
-        for i, (page, sid) in enumerate(zip(pages, sids)):
+        for i, (page, sid) in enumerate(zip(pages, sids, strict=True)):
             page.fill("#step-notes", f"Note from tab {i}")
             page.locator("#step-notes").blur()
             _within_a_second(page, "[data-testid=note-status]:has-text('Saved')", f"saving the note in tab {i}")
@@ -94,12 +94,12 @@ def test_five_runner_tabs_each_sync_within_a_second_and_another_tab_takes_over(b
 
         # The first tab (the one syncing for all) closes: another one takes over.
         first.close()
-        for i, (page, sid) in enumerate(zip(pages[1:], sids[1:]), start=1):
+        for i, (page, sid) in enumerate(zip(pages[1:], sids[1:], strict=True), start=1):
             page.fill("#step-notes", f"Note from tab {i}, after the first tab closed")
             page.locator("#step-notes").blur()
             page.wait_for_selector("[data-testid=note-status]:has-text('Saved')")
             wait_synced(page, timeout=10000)
-            wait_until(lambda: _notes(http, engineer, sid) == [f"Note from tab {i}, after the first tab closed"],
+            wait_until(lambda sid=sid, i=i: _notes(http, engineer, sid) == [f"Note from tab {i}, after the first tab closed"],
                        timeout=10, message=f"tab {i}'s note on the server")
         assert len(set(feeds) - {0}) == 1, f"one tab took over, not {sorted(feeds)}"
     finally:

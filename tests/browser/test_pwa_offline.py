@@ -3,9 +3,20 @@ the app reloaded while still offline, and every event on the server once the net
 with no action from the user."""
 from __future__ import annotations
 
-from tests.browser.conftest import (MOBILE, answer_step, app_context, copy_export, finish_session,
-                                    shortest_run, shot, sign_in, start_session, wait_for_service_worker,
-                                    wait_synced, write_note)
+from tests.browser.conftest import (
+    MOBILE,
+    answer_step,
+    app_context,
+    copy_export,
+    finish_session,
+    shortest_run,
+    shot,
+    sign_in,
+    start_session,
+    wait_for_service_worker,
+    wait_synced,
+    write_note,
+)
 from tests.conftest import Tenant, wait_until
 
 # A 1x1 PNG: a screenshot taken in the comms room.

@@ -107,7 +107,7 @@ def open_runner(page, server, sid: str, node: str) -> None:
 
 
 def test_no_screen_scrolls_sideways_on_a_320_px_phone(browser, http, server):
-    engineer, sid, _, node = setup(http)
+    engineer, sid, _, _node = setup(http)
     ctx, page = open_app(browser, server, engineer, SMALL)
     try:
         wide = {}

@@ -7,7 +7,15 @@ import time
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import MOBILE, app_context, current_node, shot, sign_in, start_session, wait_synced
+from tests.browser.conftest import (
+    MOBILE,
+    app_context,
+    current_node,
+    shot,
+    sign_in,
+    start_session,
+    wait_synced,
+)
 from tests.conftest import Tenant, wait_until
 
 TREE = {

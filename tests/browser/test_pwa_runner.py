@@ -5,9 +5,21 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DESKTOP, MOBILE, answer_step, app_context, copy_export, current_node,
-                                    finish_session, shortest_run, shot, sign_in, start_session, wait_synced,
-                                    write_note)
+from tests.browser.conftest import (
+    DESKTOP,
+    MOBILE,
+    answer_step,
+    app_context,
+    copy_export,
+    current_node,
+    finish_session,
+    shortest_run,
+    shot,
+    sign_in,
+    start_session,
+    wait_synced,
+    write_note,
+)
 from tests.conftest import Tenant, wait_until
 
 TREE_ID = "tree:citrix-vda-registration"

@@ -2,8 +2,16 @@
 are on the server; with changes still pending (offline), only after the user confirms."""
 from __future__ import annotations
 
-from tests.browser.conftest import (MOBILE, app_context, shot, sign_in, start_session, wait_for_service_worker,
-                                    wait_synced, write_note)
+from tests.browser.conftest import (
+    MOBILE,
+    app_context,
+    shot,
+    sign_in,
+    start_session,
+    wait_for_service_worker,
+    wait_synced,
+    write_note,
+)
 from tests.conftest import Tenant
 
 LOCAL_DBS = "indexedDB.databases().then(dbs => dbs.map(d => d.name).filter(n => n.includes('bl_')))"

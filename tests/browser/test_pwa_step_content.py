@@ -11,8 +11,17 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DESKTOP, MOBILE, answer_step, app_context, copy_export, current_node, shot,
-                                    sign_in, start_session)
+from tests.browser.conftest import (
+    DESKTOP,
+    MOBILE,
+    answer_step,
+    app_context,
+    copy_export,
+    current_node,
+    shot,
+    sign_in,
+    start_session,
+)
 from tests.conftest import Tenant
 
 CITRIX = "tree:citrix-vda-registration"

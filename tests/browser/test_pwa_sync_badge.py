@@ -4,8 +4,16 @@ not move while changes are pending, and the pending count is what the engineer d
 saved several times while typing is one change)."""
 from __future__ import annotations
 
-from tests.browser.conftest import (MOBILE, answer_step, app_context, shortest_run, shot, sign_in, start_session,
-                                    wait_synced)
+from tests.browser.conftest import (
+    MOBILE,
+    answer_step,
+    app_context,
+    shortest_run,
+    shot,
+    sign_in,
+    start_session,
+    wait_synced,
+)
 from tests.conftest import Tenant
 
 TREE_ID = "tree:dns-resolution-failure"

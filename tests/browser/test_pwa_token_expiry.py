@@ -3,8 +3,17 @@ nothing is lost; a sign-in the server revoked asks the user to sign in again, ke
 on the device, and syncs it once they have."""
 from __future__ import annotations
 
-from tests.browser.conftest import (MOBILE, answer_step, app_context, shortest_run, signin_state, sign_in,
-                                    start_session, wait_synced, write_note)
+from tests.browser.conftest import (
+    MOBILE,
+    answer_step,
+    app_context,
+    shortest_run,
+    sign_in,
+    signin_state,
+    start_session,
+    wait_synced,
+    write_note,
+)
 from tests.conftest import Tenant, wait_until
 
 SERVER_ENV = {"BRANCHLINE_ACCESS_TOKEN_MINUTES": "0.0834"}  # about 5 seconds

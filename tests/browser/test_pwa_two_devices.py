@@ -2,8 +2,16 @@
 while both are offline; once online, each shows the other's note and the server has both."""
 from __future__ import annotations
 
-from tests.browser.conftest import (DESKTOP, MOBILE, app_context, shot, sign_in, start_session, wait_synced,
-                                    write_note)
+from tests.browser.conftest import (
+    DESKTOP,
+    MOBILE,
+    app_context,
+    shot,
+    sign_in,
+    start_session,
+    wait_synced,
+    write_note,
+)
 from tests.conftest import Tenant, wait_until
 
 TREE_TITLE = "Print Spooler Failures"

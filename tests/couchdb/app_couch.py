@@ -18,12 +18,12 @@ from fastapi.responses import JSONResponse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "sync"))
 
-from app_for_tests import DocPolicy, authenticate  # noqa: E402
+from app_for_tests import DocPolicy, authenticate
 
-from sync.access import RolePolicy  # noqa: E402
-from sync.couchdb import CouchStore  # noqa: E402
-from sync.errors import BranchlineError  # noqa: E402
-from sync.http import build_sync_router  # noqa: E402
+from sync.access import RolePolicy
+from sync.couchdb import CouchStore
+from sync.errors import BranchlineError
+from sync.http import build_sync_router
 
 
 class CountingCouchStore(CouchStore):

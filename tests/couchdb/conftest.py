@@ -10,11 +10,11 @@ from __future__ import annotations
 import secrets
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.couchdb.helpers import ROOT, CouchDBServer, run_node, sync_helpers
+
 
 @pytest.fixture(scope="session")
 def node_modules():
@@ -52,7 +52,7 @@ def node(node_modules):
 
 @pytest.fixture
 def couch_store(couchdb):
-    from sync.couchdb import CouchStore  # noqa: PLC0415
+    from sync.couchdb import CouchStore
 
     store = CouchStore(couchdb.url, couchdb.user, couchdb.password)
     yield store

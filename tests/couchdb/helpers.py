@@ -17,6 +17,7 @@ SERVICE_USER = "branchline"
 
 
 from tests.sync import conftest as sync_helpers  # noqa: E402
+
 poll = sync_helpers.poll
 run_node = sync_helpers.run_node
 
@@ -30,7 +31,7 @@ class CouchDBServer(sync_helpers.PouchDBServer):
         super().__init__(workdir)
         self.password = "svc-" + secrets.token_hex(8)
 
-    def start(self) -> "CouchDBServer":
+    def start(self) -> CouchDBServer:
         super().start()
         r = httpx.put(f"{self.url}/_config/admins/{self.user}", json=self.password, timeout=10)
         assert r.status_code == 200, r.text

@@ -23,7 +23,7 @@ def model(fx: dict, **options) -> dict:
 
 
 def png(width: int = 1600, height: int = 900, color=(30, 120, 200)) -> bytes:
-    from PIL import Image  # noqa: PLC0415
+    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (width, height), color).save(out, "PNG")

@@ -11,19 +11,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from api.exports.formats import render_markdown, render_text
 from api.exports.render import build_export_model
 from api.sessions.fold import fold_session
+from tests.ts_runner import TypeScriptRunner
 
 from .helpers import GOLDEN, ROOT
-from tests.ts_runner import TypeScriptRunner
 
 RUNNER = ROOT / "tests" / "exports" / "export_runner.mjs"
 FIXTURES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(GOLDEN.glob("*.json"))]
-TEXT = st.lists(st.sampled_from(list("ab 1.-#*_[]<>|`~&;\\{}\n\r\täöß東京مرحبا") + ["😀", "&amp;", "{{input.x}}", "  "]),
+TEXT = st.lists(st.sampled_from([*list("ab 1.-#*_[]<>|`~&;\\{}\n\r\täöß東京مرحبا"), "😀", "&amp;", "{{input.x}}", "  "]),
                 max_size=14).map("".join)
 OPTIONS = st.fixed_dictionaries({k: st.booleans() for k in ("notes", "timestamps", "undone", "attachments")})
 

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import threading
+from typing import ClassVar
 
 import pytest
 
@@ -102,7 +103,7 @@ def test_connectwise_without_a_numeric_ticket_or_a_summary():
 
 def test_json_carries_the_model_and_the_state():
     fx = bundle("escalated_tried_and_custom_steps")
-    from api.sessions.fold import fold_session  # noqa: PLC0415
+    from api.sessions.fold import fold_session
 
     state = fold_session(fx["tree"], fx["events"], fx["header"], fx["client"], None)
     doc = json.loads(render_json(model(fx), state))
@@ -142,7 +143,7 @@ def test_pdf_shows_hostile_text_as_text(tmp_path):
 @needs_poppler
 def test_pdf_scales_images_to_the_page():
     """A wide screenshot fits the text column (A4 less margins: about 178 mm)."""
-    from weasyprint import HTML  # noqa: PLC0415  (the layout itself: where the image box ended up)
+    from weasyprint import HTML  # the layout itself: where the image box ended up
 
     fx = bundle("sample")
     image = {"att-01JDR5NSLOOKUP": png(6000, 800)}
@@ -161,9 +162,9 @@ def test_pdf_scales_images_to_the_page():
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         _Recorder.hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "image/png")
@@ -196,7 +197,7 @@ def test_pdf_fetches_nothing_but_our_attachments(tmp_path):
             return png(10, 10)
 
         fetcher = formats.AttachmentOnlyFetcher(fetch)
-        from weasyprint import HTML  # noqa: PLC0415
+        from weasyprint import HTML
 
         html = formats._render("pdf", source, {"m": model(fx), "images": {"att-01JDR5NSLOOKUP": "attachment:att-01JDR5NSLOOKUP"}}).body
         pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()

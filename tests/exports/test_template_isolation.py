@@ -7,7 +7,6 @@ the other tenants notice.
 """
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
@@ -192,7 +191,7 @@ def test_sigterm_during_a_flood_stops_the_server_promptly(tmp_path):
 def test_a_template_that_only_misbehaves_on_a_real_session_is_stopped_at_export(http, tenant):
     # Harmless on the sample sessions it is tried on when saved; on this ticket it would loop
     # for hours. The export is still answered in time, with the built-in template.
-    from tests.sessions.test_sessions_api import publish_tree, start  # noqa: PLC0415
+    from tests.sessions.test_sessions_api import publish_tree, start
 
     source = '{% if m.ticket == "T-LOOP" %}' + NESTED_LOOPS + "{% endif %}" + SLOW.replace(
         "{{", '{% if m.ticket == "T-SLOW" %}{{').replace("}}", "}}{% endif %}")

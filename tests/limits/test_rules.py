@@ -1,8 +1,7 @@
 """The counting rules of api/ratelimit/rules.py, as pure functions."""
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from api.ratelimit.rules import Policy, count, headers, take
 

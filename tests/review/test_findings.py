@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import json
 
-import httpx
-
 import pytest
 
 from tests.attachments.helpers import publish_tree, start_session

@@ -143,7 +143,7 @@ def test_both_refuse_the_same_documents_naming_the_field():
     cases = mutations()
     js = js_verdicts([doc for _, _, doc in cases])
     disagreements = []
-    for (label, field, doc), js_reason in zip(cases, js):
+    for (label, field, doc), js_reason in zip(cases, js, strict=True):
         py_reason = python_verdict(doc)
         if py_reason is None or js_reason is None or field not in py_reason or field not in js_reason:
             disagreements.append((label, py_reason, js_reason))

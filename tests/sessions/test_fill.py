@@ -11,8 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from api.sessions.fold import fill, gap_text
 from tests.ts_runner import TypeScriptRunner
@@ -48,7 +47,7 @@ def test_stray_braces_never_survive() -> None:
 
 NAMES = st.sampled_from(["input.vda", "input.ddc", " input.vda ", "client.name", "client.site.city",
                          "client.constructor", "input.__proto__", "ticket.id", "oops", "input.", "a b"])
-LITERAL = st.lists(st.sampled_from(list("ab '{}.\n\t<>") + ["東京", "😀"]), max_size=8).map("".join)
+LITERAL = st.lists(st.sampled_from([*list("ab '{}.\n\t<>"), "東京", "😀"]), max_size=8).map("".join)
 VALUES = st.dictionaries(st.sampled_from(["vda", "ddc", "__proto__", "constructor", "name"]),
                          st.one_of(st.text(alphabet="xyz {}", max_size=4), st.integers(-5, 5), st.booleans(),
                                    st.none(), st.floats(allow_nan=False, allow_infinity=False)),
@@ -72,7 +71,7 @@ def ts_fill(tmp_path_factory):
 
 @given(st.lists(cases(), min_size=1, max_size=20))
 def test_python_and_typescript_fill_alike(ts_fill, batch) -> None:
-    for case, got in zip(batch, ts_fill(batch)):
+    for case, got in zip(batch, ts_fill(batch), strict=True):
         expected = fill(case["text"], case["inputs"], case["client"])
         assert got["text"] == expected, json.dumps(case, ensure_ascii=False)
         # The pieces a screen styles are the same text, gaps marked.

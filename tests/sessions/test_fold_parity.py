@@ -17,8 +17,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import event, given
-from hypothesis import strategies as st
+from hypothesis import event, given, strategies as st
 
 from api.sessions.fold import fold_session
 from tests.ts_runner import TypeScriptRunner
@@ -52,7 +51,7 @@ CLIENTS = [None, {"name": "Acme <b>*GmbH*</b>", "site": {"city": "Köln"}, "prin
 DEVICES = ["a", "b", "ｚ", "😀"]
 USERS = ["u1", "u2"]
 ANSWERS = ["yes", "no", "done", "failed", "skipped", "submitted", "a", "b", "c", "1002", "1010", "maybe"]
-TEXT = st.text(alphabet=st.sampled_from(list("ab *_[]#<>|`{}äöüß東京مرحبا\n") + ["😀"]), max_size=12)
+TEXT = st.text(alphabet=st.sampled_from([*list("ab *_[]#<>|`{}äöüß東京مرحبا\n"), "😀"]), max_size=12)
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +66,7 @@ def sessions(draw):
     """One session: a tree, a client and events, mostly aimed at the current node."""
     tree = draw(st.sampled_from(TREES))
     client = draw(st.sampled_from(CLIENTS))
-    node_ids = list(tree["nodes"]) + ["nowhere"]
+    node_ids = [*list(tree["nodes"]), "nowhere"]
     events: list[dict] = []
     ts = 1000
     for index in range(draw(st.integers(0, 30))):
@@ -146,7 +145,7 @@ def test_python_and_typescript_folds_agree(ts_fold, batch):
     expected = [json.loads(json.dumps(fold_session(c["tree"], c["events"], c["header"], c["client"], c["now_ms"])))
                 for c in batch]
     actual = ts_fold(batch)
-    for case, py_state, ts_state in zip(batch, expected, actual):
+    for case, py_state, ts_state in zip(batch, expected, actual, strict=True):
         assert ts_state == py_state, json.dumps(case, ensure_ascii=False)
         _check_invariants(case, py_state)
         # Shown by --hypothesis-show-statistics: proof the generator reaches deep states.

@@ -164,7 +164,7 @@ def test_get_session_merges_a_conflicted_header(server, http, tenant):
     sid, header = out["session_id"], out["header"]
     base = f"/sync/{tenant.id}/sessions"
     body = {k: v for k, v in header.items() if k not in ("id", "session_id", "_conflicts")}
-    gen, digest = header["_rev"].split("-")
+    _gen, digest = header["_rev"].split("-")
     leaves = []
     for n, (ticket, t) in enumerate((("T-A", 10), ("T-B", 20))):
         rev = f"2-{n}{'a' * 31}"

@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import Tenant
 from tests.trees.factories import valid_tree
 
-
 # --- helpers (also used by test_session_access_sync.py and test_clients.py) ------------------
 
 def publish_tree(http: httpx.Client, tenant: Tenant, tree: dict | None = None) -> str:

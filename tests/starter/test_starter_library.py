@@ -12,7 +12,6 @@ from api.settings import Settings
 from api.starter.service import SEEDS_DIR, load_starter_library
 from api.trees import service as trees
 from sync.access import Principal
-
 from tests.conftest import STRONG_PASSWORD, unique_email
 
 SEED_COUNT = len(list(SEEDS_DIR.glob("*.json")))

@@ -11,13 +11,11 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -28,7 +26,6 @@ APP_DIR = Path(__file__).resolve().parent
 
 sys.path.insert(0, str(APP_DIR))
 from app_for_tests import ADMIN, TENANT  # noqa: E402
-
 
 # One implementation of these helpers for the whole suite.
 from tests.conftest import free_port, wait_until as poll  # noqa: E402
@@ -53,7 +50,7 @@ class SyncServer:
     def tenant_url(self, tenant: str = TENANT) -> str:
         return f"{self.url}/sync/{tenant}"
 
-    def start(self) -> "SyncServer":
+    def start(self) -> SyncServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
@@ -166,7 +163,7 @@ def run_node(script: str, args: dict[str, Any], timeout: float = 240) -> dict[st
     """Run `node tests/node/<script> '<json args>'`; its last stdout line is the JSON result."""
     proc = subprocess.run(["node", str(NODE_DIR / script), json.dumps(args)], cwd=NODE_DIR,
                           capture_output=True, text=True, timeout=timeout)
-    lines = [l for l in proc.stdout.splitlines() if l.strip()]
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
     if proc.returncode != 0 or not lines:
         raise AssertionError(f"node {script} failed ({proc.returncode}):\n"
                              f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}")
@@ -192,7 +189,7 @@ class PouchDBServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "PouchDBServer":
+    def start(self) -> PouchDBServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         binary = NODE_DIR / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
         with open(self.workdir / "stdout.log", "ab") as log:

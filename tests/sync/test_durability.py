@@ -57,7 +57,7 @@ def test_acknowledged_writes_survive_sigkill_at_random_moments(tmp_path):
                 t.start()
             # Writing has started (a busy machine may take a while to get there), then the
             # crash comes at a random moment.
-            wait_until(lambda: acked, timeout=30, message=f"round {round_no}: a first acknowledged write")
+            wait_until(lambda acked=acked: acked, timeout=30, message=f"round {round_no}: a first acknowledged write")
             time.sleep(rnd.uniform(0.0, 1.0))
             srv.kill()
             stop.set()

@@ -421,7 +421,7 @@ def test_revs_limit_stems_history(db):
 
 def test_full_history_from_a_client_does_not_fork_a_stemmed_document(db):
     db.set_revs_limit(3)
-    history = [f"{n}-{'%032x' % n}" for n in range(8, 0, -1)]  # newest first
+    history = [f"{n}-{n:032x}" for n in range(8, 0, -1)]  # newest first
     replicate(db, "a", history[2:], {"v": 6})
     seq = db.update_seq
     # The client resends everything it knows, then edits on top of it.
@@ -471,7 +471,7 @@ def test_open_revs(db):
     replicate(db, "a", ["2-bbbb", "1-root"], {"v": "b"}, deleted=True)
     everything = db.get_open_revs("a", "all")
     assert sorted(e["ok"]["_rev"] for e in everything) == ["2-aaaa", "2-bbbb"]
-    deleted = [e["ok"] for e in everything if e["ok"]["_rev"] == "2-bbbb"][0]
+    deleted = next(e["ok"] for e in everything if e["ok"]["_rev"] == "2-bbbb")
     assert deleted["_deleted"] is True
     some = db.get_open_revs("a", ["2-aaaa", "3-zzzz"], revs=True)
     assert some[0]["ok"]["_revisions"] == {"start": 2, "ids": ["aaaa", "root"]}

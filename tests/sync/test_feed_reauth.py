@@ -25,7 +25,7 @@ class Feed:
     """A continuous `_changes` feed read on a thread: rows as they arrive, and when it ended."""
 
     def __init__(self, base_url: str, tenant_id: str, token: str, db: str = "sessions") -> None:
-        self.rows: "queue.Queue[dict]" = queue.Queue()
+        self.rows: queue.Queue[dict] = queue.Queue()
         self.seen: list[dict] = []
         self.ended_at: float | None = None
         self.last_line: dict | None = None

@@ -15,12 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 import anyio
 import httpx
 import pytest
+from app_for_tests import TENANT
 from starlette.routing import Match
 
 from sync.errors import UNEXPECTED_REASON
 from sync.naming import physical_name
-
-from app_for_tests import TENANT
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import time
 
 import httpx
 import orjson
-
 from app_for_tests import ADMIN
 
 
@@ -58,10 +57,10 @@ def test_include_docs_descending_and_style_all_docs(client, db):
 
     client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
         {"_id": "c", "_rev": "1-aaaa"}, {"_id": "c", "_rev": "1-bbbb"}]})
-    main = [r for r in client.get(f"{db}/_changes").json()["results"] if r["id"] == "c"][0]
+    main = next(r for r in client.get(f"{db}/_changes").json()["results"] if r["id"] == "c")
     assert [c["rev"] for c in main["changes"]] == ["1-bbbb"]
-    every = [r for r in client.get(f"{db}/_changes", params={"style": "all_docs"}).json()["results"]
-             if r["id"] == "c"][0]
+    every = next(r for r in client.get(f"{db}/_changes", params={"style": "all_docs"}).json()["results"]
+             if r["id"] == "c")
     assert sorted(c["rev"] for c in every["changes"]) == ["1-aaaa", "1-bbbb"]
 
 
@@ -183,7 +182,7 @@ def test_continuous_feed_streams_rows_then_last_seq(client, db):
         for line in r.iter_lines():
             if line.strip():
                 lines.append(orjson.loads(line))
-    assert [l["id"] for l in lines[:2]] == ["d000", "d001"]
+    assert [line["id"] for line in lines[:2]] == ["d000", "d001"]
     assert "last_seq" in lines[-1]
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import orjson
-
 from app_for_tests import ENGINEER, VIEWER
 
 

@@ -40,7 +40,7 @@ def test_ids_with_control_characters_or_too_long_are_refused(http, tenant, bad_i
     r = http.post(f"{root}/_bulk_docs", headers=tenant.headers, json={"docs": [{**doc, "_id": bad_id}]})
     assert r.status_code == 201 and r.json()[0]["error"] == "illegal_docid", r.text[:300]
     if len(bad_id) < 4096:  # a path can carry it
-        from urllib.parse import quote  # noqa: PLC0415
+        from urllib.parse import quote
         r = http.put(f"{root}/{quote(bad_id, safe='')}", headers=tenant.headers, json=doc)
         assert r.status_code == 400 and r.json()["error"] == "illegal_docid", r.text[:300]
     listing = http.get(f"{root}/_all_docs", headers=tenant.headers).json()
@@ -68,7 +68,7 @@ def test_revs_diff_does_not_reveal_another_engineers_session(http, two_engineers
 
 
 def test_all_docs_total_rows_counts_only_readable_documents(http, two_engineers):
-    tenant, alice, bob, sid = two_engineers
+    tenant, alice, bob, _sid = two_engineers
     url = f"/sync/{tenant.id}/sessions/_all_docs"
     everything = http.get(url, headers=tenant.headers).json()
     assert everything["total_rows"] == len(everything["rows"]) > 0  # the owner reads all

@@ -7,7 +7,6 @@ Unreadable documents behave as if missing (left out of listings, 404 on direct f
 from __future__ import annotations
 
 import orjson
-
 from app_for_tests import ENGINEER
 
 SYNC_POLICY = "doc"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import base64
 
 import orjson
-
 from app_for_tests import VIEWER
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import httpx
-
 from app_for_tests import ADMIN, ADMIN_B, TENANT, TENANT_B, VIEWER
 
 

@@ -10,11 +10,9 @@ import queue
 import subprocess
 import threading
 import time
-
-import httpx
-
 from pathlib import Path
 
+import httpx
 from app_for_tests import ADMIN
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"

@@ -7,7 +7,6 @@ Needs `npm ci --prefix tests/node`.
 from __future__ import annotations
 
 import httpx
-
 from app_for_tests import ADMIN
 
 BASIC = {"basic": list(ADMIN)}

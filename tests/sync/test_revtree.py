@@ -1,6 +1,8 @@
 """Property tests of the revision-tree rules (winner, merge, stemming, rev ids)."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given, strategies as st
 
@@ -118,7 +120,7 @@ def test_paths_graft_where_they_overlap_and_branch_where_not(history, data):
     for path in sent:
         assert path[0] in revtree.leaves(tree) or any(
             tree[r][0] == path[0] for r in tree), "a sent leaf is a leaf or has a child"
-        for child, parent in zip(path, path[1:]):
+        for child, parent in pairwise(path):
             assert tree[child][0] == parent
     # Every root is the oldest rev of some sent path: nothing was invented.
     roots = {r for r, n in tree.items() if n[0] is None}

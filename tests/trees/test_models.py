@@ -1,7 +1,7 @@
 """The pydantic models: accept drafts, refuse garbage, keep documents intact."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -113,7 +113,7 @@ def _version(**overrides: Any) -> dict[str, Any]:
 
 def test_tree_version_document() -> None:
     version = TreeVersion.model_validate(_version())
-    assert version.published_at == datetime(2026, 11, 26, 1, tzinfo=timezone.utc)
+    assert version.published_at == datetime(2026, 11, 26, 1, tzinfo=UTC)
     assert version.tree.title == "Citrix VDA Not Registering"
     dumped = version.model_dump(mode="json", by_alias=True, exclude_none=True)
     assert dumped["_id"] == "treever:citrix-vda-registration:3"

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from api.trees.validation import validate_tree
 from tests.trees.factories import chain_tree, valid_tree
@@ -50,7 +49,7 @@ def _int_like_ids(doc: Any) -> bool:
 def assert_same(ts_validate, docs: list[Any], *, stats: bool = False) -> None:
     expected = [[p.model_dump() for p in validate_tree(d)] for d in docs]
     actual = ts_validate(docs)
-    for doc, py, ts in zip(docs, expected, actual):
+    for doc, py, ts in zip(docs, expected, actual, strict=True):
         for code in sorted({p["code"] for p in py}) if stats else ():
             event(code)  # --hypothesis-show-statistics shows which rules the examples reach
         where = json.dumps(doc, ensure_ascii=False)[:3000]
@@ -83,9 +82,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 
 # Text that exercises Python's whitespace, repr, code points and placeholders.
 TEXT = st.lists(st.sampled_from(
-    list("ab Z_.-{}:/'\"\\\n\t") + ["{{", "}}", "{{input.x}}", "{{client.name}}", "{{ input.v }}", "https://",
-                                     "http://", "[", "]", "@", "\x85", "\x1c", "\ufeff", "\xa0", "\u2028",
-                                     "😀", "東", "\u0301", "ﬀ", "\u2100"]), max_size=8).map("".join)
+    [*list("ab Z_.-{}:/'\"\\\n\t"), "{{", "}}", "{{input.x}}", "{{client.name}}", "{{ input.v }}", "https://", "http://", "[", "]", "@", "\x85", "\x1c", "\ufeff", "\xa0", "\u2028", "😀", "東", "́", "ﬀ", "℀"]), max_size=8).map("".join)
 SCALAR = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
           | st.integers(-10**6, 10**6).map(lambda i: i / 4 + 0.125)  # never integral; same repr in both
           | TEXT)
@@ -169,7 +166,7 @@ def test_random_valid_trees(ts_validate, batch):
 
 
 @SETTINGS
-@given(st.lists(st.one_of(JSON, st.dictionaries(st.sampled_from(TREE_FIELDS + ["nodes", "start"]), JSON)),
+@given(st.lists(st.one_of(JSON, st.dictionaries(st.sampled_from([*TREE_FIELDS, "nodes", "start"]), JSON)),
                 min_size=1, max_size=8))
 def test_any_json(ts_validate, batch):
     assert_same(ts_validate, batch, stats=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from api.trees.validation import CODES, validate_tree
 
@@ -67,7 +66,7 @@ def valid_trees(draw: st.DrawFn) -> dict[str, Any]:
         else:
             variable = draw(st.sampled_from(["host", "user", "ticket_ref"]))
             node["variable"] = variable
-            node["next"] = build(depth + 1, known + [variable])
+            node["next"] = build(depth + 1, [*known, variable])
             node["log"] = f"Recorded {{{{input.{variable}}}}}."
         return node_id
 

@@ -7,7 +7,6 @@ from api.features import install_hooks
 from api.settings import Settings
 from api.trees import migrations, service
 from sync.access import Principal
-
 from tests.conftest import STRONG_PASSWORD, unique_email
 from tests.trees_api.test_trees_api import small_tree
 

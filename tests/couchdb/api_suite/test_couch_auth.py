@@ -1,2 +1,2 @@
 """tests/auth/test_auth.py, unchanged, on the couchdb backend."""
-from tests.auth.test_auth import *  # noqa: F401,F403
+from tests.auth.test_auth import *  # noqa: F403

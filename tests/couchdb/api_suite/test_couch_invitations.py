@@ -1,2 +1,2 @@
 """tests/auth/test_invitations.py, unchanged, on the couchdb backend."""
-from tests.auth.test_invitations import *  # noqa: F401,F403
+from tests.auth.test_invitations import *  # noqa: F403

@@ -1,2 +1,2 @@
 """tests/sessions/test_unshare_sticks.py, unchanged, on the couchdb backend."""
-from tests.sessions.test_unshare_sticks import *  # noqa: F401,F403
+from tests.sessions.test_unshare_sticks import *  # noqa: F403

@@ -1,5 +1,5 @@
 """tests/sync/test_http_replication.py, unchanged, through Branchline on the CouchDB backend."""
-from tests.sync.test_http_replication import *  # noqa: F401,F403
+from tests.sync.test_http_replication import *  # noqa: F403
 
 # pouchdb-server 4.2 leaves `possible_ancestors` out of `_revs_diff` (CouchDB 3 sends it and
 # CouchStore passes it through); it only saves bandwidth, replication does not need it.

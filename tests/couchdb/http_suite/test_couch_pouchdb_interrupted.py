@@ -2,4 +2,4 @@
 
 Branchline is killed mid-push; CouchDB (pouchdb-server) keeps running, as it would.
 """
-from tests.sync.test_pouchdb_interrupted import *  # noqa: F401,F403
+from tests.sync.test_pouchdb_interrupted import *  # noqa: F403
