@@ -25,7 +25,7 @@ function useLocalQuery<T>(load: (local: LocalData) => Promise<T>, watch: (local:
       (data) => mine === gen.current && setState({ data, error: null, loading: false }),
       (e: unknown) => mine === gen.current && setState((s) => ({ data: s.data, error: e instanceof Error ? e.message : String((e as { message?: string })?.message || e), loading: false })),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // eslint-disable-next-line react-hooks/exhaustive-deps, react-hooks/use-memo -- the caller's deps decide when it reloads
   }, [local, ...deps]);
   useEffect(() => {
     if (!local) return;

@@ -27,10 +27,11 @@ declare module "pouchdb-browser" {
     descending?: boolean;
   }
   export interface EventSource {
-    on(event: string, handler: (...args: any[]) => void): this;
+    // Each event passes its own arguments; a handler states the ones it reads.
+    on(event: string, handler: (...args: never[]) => void): this;
     cancel(): void;
   }
-  export interface Replication extends EventSource, Promise<any> {}
+  export interface Replication extends EventSource, Promise<unknown> {}
   export interface ReplicateOptions {
     live?: boolean;
     retry?: boolean;
@@ -41,7 +42,7 @@ declare module "pouchdb-browser" {
     timeout?: number | false;
     back_off_function?: (delay: number) => number;
   }
-  export interface Changes extends EventSource {}
+  export type Changes = EventSource;
   export default class PouchDB {
     constructor(name: string, options?: Record<string, unknown>);
     name: string;

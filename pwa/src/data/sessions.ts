@@ -135,7 +135,7 @@ export async function loadBundle(local: LocalData, sid: string): Promise<Session
     endkey: eventPrefix(sid) + "\uffff",
   });
   const events = rows.rows.map((r) => r.doc as EventDoc).filter(Boolean);
-  let treeVersion: Doc | null = null;
+  let treeVersion: Doc | null;
   try {
     treeVersion = await local.db.trees.get(treeVersionId(header.tree_id, header.tree_version));
   } catch {

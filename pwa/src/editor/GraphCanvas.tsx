@@ -246,6 +246,7 @@ export function GraphCanvas(props: GraphProps) {
   useLayoutEffect(() => {
     if (!performance.getEntriesByName("editor:graph-commit").length) performance.mark("editor:graph-commit");
   }, []);
+  // eslint-disable-next-line react-hooks/set-state-in-effect -- a new layout replaces the cards React Flow moved, once it is committed
   useEffect(() => setNodes(built), [built]);
 
   // The cards as drawn (measured once React Flow has rendered them), for routing arrows;
@@ -419,6 +420,7 @@ export function GraphCanvas(props: GraphProps) {
           role="menu"
           aria-label="Create the next step"
           className="absolute z-20 w-56 rounded-xl border border-slate-200 bg-white p-1.5 shadow-xl dark:border-slate-700 dark:bg-slate-900"
+          // eslint-disable-next-line react-hooks/refs -- the menu opens on a click, after the canvas was laid out and measured
           style={{ left: Math.min(menu.x, (wrapper.current?.clientWidth || 400) - 230), top: menu.y }}
         >
           <p className="px-2.5 py-1.5 text-xs font-semibold text-slate-500">Create the next step here</p>

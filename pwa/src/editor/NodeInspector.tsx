@@ -186,6 +186,7 @@ function SuggestionList(props: InspectorProps) {
   // Each step starts with its dismissed suggestions folded away, and so does a list that
   // emptied and filled again.
   const noneBefore = before.length === 0;
+  // eslint-disable-next-line react-hooks/set-state-in-effect -- another step (or a list filled again) starts folded
   useEffect(() => setShowDismissed(false), [props.id, noneBefore]);
   if (!groups.length && !dismissed.length && !before.length) return null;
   // The row the author acted on disappears; keep the keyboard focus where the eye is, on
@@ -302,6 +303,7 @@ export function NodeInspector(props: InspectorProps) {
   const [newId, setNewId] = useState(id);
   const [renameError, setRenameError] = useState<string | null>(null);
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- another step starts with its own id in the rename box
     setNewId(id);
     setRenameError(null);
   }, [id]);

@@ -166,7 +166,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   const [suggestions, setSuggestions] = useState<NodeSuggestions[]>([]);
   const [dismissedListing, setDismissedListing] = useState<NodeDismissed[]>([]);
   const [notice, setNotice] = useState<string | null>(null);
-  const t0 = useRef(performance.now());
+  const [t0] = useState(() => performance.now()); // the mount time, for the editor-ready measure
   const searchBox = useRef<HTMLInputElement>(null);
 
   const problems = useMemo(() => {
@@ -271,10 +271,10 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
       if (w.__editorReady === undefined)
         requestAnimationFrame(() => {
           w.__editorReadyAt = performance.now();
-          w.__editorReady = w.__editorReadyAt - t0.current;
+          w.__editorReady = w.__editorReadyAt - t0;
         });
     }
-  }, [tree, draft.state]);
+  }, [tree, draft.state, t0]);
 
   const select = useCallback((id: string | null, center = false) => {
     setSelected(id);

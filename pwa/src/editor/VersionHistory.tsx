@@ -75,6 +75,7 @@ export default function VersionHistory({ treeId }: { treeId: string }) {
     }
   };
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- load() sets state only after its first await
     void load();
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [treeId]);

@@ -56,6 +56,7 @@ export function useDraft(treeId: string) {
   const saved = useRef<TreeDoc | null>(null); // the content at `rev`
   const [, bump] = useState(0);
   const treeRef = useRef<TreeDoc | null>(null);
+  // eslint-disable-next-line react-hooks/refs -- the latest tree, for a save that finishes later
   treeRef.current = tree;
 
   const load = useCallback(async () => {
@@ -95,6 +96,7 @@ export function useDraft(treeId: string) {
   }, [treeId]);
 
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- loading a draft starts with the loading state
     void load();
   }, [load]);
 
@@ -150,6 +152,7 @@ export function useDraft(treeId: string) {
 
   const saving = useRef(false);
   const revRef = useRef(rev);
+  // eslint-disable-next-line react-hooks/refs -- the latest revision, for a save that finishes later
   revRef.current = rev;
   /** Save now; answers the draft's new `_rev`, or null when it could not be saved. */
   const save = useCallback(async (): Promise<string | null> => {
@@ -241,7 +244,9 @@ export function useDraft(treeId: string) {
     change,
     undo,
     redo,
+    // eslint-disable-next-line react-hooks/refs -- the undo stacks re-render through `bump`
     canUndo: past.current.length > 0,
+    // eslint-disable-next-line react-hooks/refs -- the undo stacks re-render through `bump`
     canRedo: future.current.length > 0,
     save,
     resolve,

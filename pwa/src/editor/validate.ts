@@ -188,6 +188,7 @@ export function scanPlaceholders(text: string): { good: Placeholder[]; bad: Malf
 
 // --- urllib.parse.urlsplit(...).scheme / .hostname ----------------------------------------
 
+// eslint-disable-next-line no-control-regex -- urlsplit strips C0 control characters: matching them is the point
 const C0_OR_SPACE = /^[\x00-\x20]+/;
 const SCHEME_CHARS = /^[A-Za-z0-9+\-.]+$/;
 
@@ -222,6 +223,7 @@ function validIPv6(s: string): boolean {
 }
 
 function checkNetloc(netloc: string): void {
+  // eslint-disable-next-line no-control-regex -- "all ASCII", control characters included, as Python's isascii()
   if (!netloc || /^[\x00-\x7f]*$/.test(netloc)) return;
   const n = netloc.replace(/[@:#?]/g, "");
   const n2 = n.normalize("NFKC");

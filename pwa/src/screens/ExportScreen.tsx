@@ -39,6 +39,7 @@ export default function ExportScreen({ sid }: { sid: string }) {
     const b = session.data?.bundle;
     if (!b || !b.tree || !signin) return null;
     const names = { ...exportNames(signin.account.tenant.id), [signin.account.user.id]: signin.account.user.display_name };
+    // eslint-disable-next-line react-hooks/purity -- an open session's durations run to the moment the export is built
     const now = session.data?.state?.status === "in_progress" ? Date.now() : null;
     return buildExportModel(
       { header: b.header, events: b.events, tree: b.tree, tree_version: b.treeVersion, client: b.client, now_ms: now },

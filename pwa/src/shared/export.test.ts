@@ -17,7 +17,13 @@ const fixtures = readdirSync(goldenDir)
   .sort()
   .map((name) => ({ name: name.replace(/\.json$/, ""), fx: JSON.parse(read(join(goldenDir, name))) }));
 
-function model(fx: any) {
+type Fixture = Parameters<typeof buildExportModel>[0] & {
+  options?: Parameters<typeof buildExportModel>[1];
+  tenant?: unknown;
+  engineer_names?: Parameters<typeof buildExportModel>[3];
+};
+
+function model(fx: Fixture) {
   return buildExportModel(fx, fx.options, fx.tenant, fx.engineer_names);
 }
 

@@ -199,7 +199,7 @@ export function foldSession(
   const ordered = events.filter(isObj).slice().sort(compareEvents);
 
   const created = asInt(own(head, "created_at"));
-  let startedAt: number | null = created !== null ? created : ordered.length > 0 ? tsOf(ordered[0]) : null;
+  const startedAt: number | null = created !== null ? created : ordered.length > 0 ? tsOf(ordered[0]) : null;
 
   let status: Status = "in_progress";
   let current = start;

@@ -1,6 +1,6 @@
 // Keeps Tab and Shift+Tab inside an open dialog and lets only the topmost dialog answer
 // keys, so a dialog opened from another closes alone on Escape.
-import { useEffect, useRef, type RefObject } from "react";
+import { useEffect, useEffectEvent, type RefObject } from "react";
 
 /**
  * Where Tab should go instead of where the browser would take it: the index among the
@@ -75,12 +75,15 @@ export function trapTab(root: HTMLElement, e: KeyboardEvent): boolean {
  * goes back to the element that had it before, usually the button that opened the dialog.
  */
 export function useModalFocus(ref: RefObject<HTMLElement | null>, onEscape?: () => void): void {
-  // The latest onEscape, read when Escape is pressed. Callers often pass a new function on
-  // every render; were it a dependency of the effect below, each re-render of the page
-  // behind the dialog (a synced change arriving) would move focus back to the first field
-  // while the engineer types in another.
-  const escapeRef = useRef(onEscape);
-  escapeRef.current = onEscape;
+  // The latest onEscape, called when Escape is pressed; true when there was one. Callers
+  // often pass a new function on every render; were it a dependency of the effect below,
+  // each re-render of the page behind the dialog (a synced change arriving) would move focus
+  // back to the first field while the engineer types in another.
+  const escape = useEffectEvent((): boolean => {
+    if (!onEscape) return false;
+    onEscape();
+    return true;
+  });
   useEffect(() => {
     const root = ref.current;
     if (!root) return;
@@ -90,9 +93,8 @@ export function useModalFocus(ref: RefObject<HTMLElement | null>, onEscape?: () 
     const pop = pushDialog(root);
     const onKey = (e: KeyboardEvent) => {
       if (!isTopDialog(root)) return;
-      if (e.key === "Escape" && escapeRef.current) {
-        e.stopPropagation();
-        escapeRef.current();
+      if (e.key === "Escape") {
+        if (escape()) e.stopPropagation();
       } else if (e.key === "Tab") {
         trapTab(root, e);
       }

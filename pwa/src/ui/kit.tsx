@@ -239,7 +239,7 @@ export function formatDuration(ms: number | null): string {
 }
 
 export function useNow(intervalMs = 15000): number {
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(Date.now);
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), intervalMs);
     return () => clearInterval(t);

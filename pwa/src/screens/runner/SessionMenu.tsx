@@ -131,6 +131,7 @@ function useDirectory(tenantId: string, enabled: boolean, online: boolean): Dire
   useEffect(() => {
     if (!enabled || !online) return;
     let live = true;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- each fetch of the directory shows as loading
     setState((s) => ({ ...s, status: "loading", error: null }));
     loadDirectory(tenantId).then(
       (items) => live && setState({ status: "ready", items, error: null }),

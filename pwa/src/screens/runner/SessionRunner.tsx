@@ -36,7 +36,9 @@ function InputStep({ sessionId, nodeId, draft, armed, onSubmit, onDraft, submitR
   const [value, setValue] = useState(() => localStorage.getItem(key) ?? draft);
   const saver = useRef<ThrottledSaver | null>(null);
   const onDraftRef = useRef(onDraft);
+  // eslint-disable-next-line react-hooks/refs -- the latest onDraft, for the throttled saver's timer
   onDraftRef.current = onDraft;
+  // eslint-disable-next-line react-hooks/refs -- the saver is made once per input step
   if (!saver.current) saver.current = new ThrottledSaver((v) => onDraftRef.current(v), draft, 2000, { ...browserTimers, storage: localStorage }, key);
   useEffect(() => () => void saver.current!.flush(), []);
   const submit = async () => {
@@ -44,6 +46,7 @@ function InputStep({ sessionId, nodeId, draft, armed, onSubmit, onDraft, submitR
     await onSubmit(value);
     localStorage.removeItem(key);
   };
+  // eslint-disable-next-line react-hooks/refs -- hands the parent's keyboard shortcut this render's submit
   submitRef.current = () => void submit();
   return (
     <form
@@ -133,6 +136,7 @@ export function SessionRunner({ sid }: { sid: string }) {
   // was made against, which may be gone by the time the handler runs.
   const shown = state ? stepKey(state) : "";
   const shownRef = useRef(shown);
+  // eslint-disable-next-line react-hooks/refs -- see above: a tap is judged against the step shown now
   shownRef.current = shown;
   const guard = useRef(new AnswerGuard());
   const [settledOn, setSettledOn] = useState("");
@@ -146,8 +150,10 @@ export function SessionRunner({ sid }: { sid: string }) {
   // The first step shown after opening the session needs no pause: no earlier step was on
   // screen for a stray tap to have been aimed at (an offline reload is interactive at once).
   const firstShown = useRef<string | null>(null);
+  // eslint-disable-next-line react-hooks/refs -- the first step shown, kept for the session's lifetime
   if (firstShown.current === null && shown) firstShown.current = shown;
   // The step's controls take taps: shown long enough (or first), and not already answered.
+  // eslint-disable-next-line react-hooks/refs -- the first step shown, kept for the session's lifetime
   const armed = (settledOn === shown || firstShown.current === shown) && !saving;
 
   // Writes the one answer (or the one Back) of the step shown; nothing if that showing
@@ -291,12 +297,14 @@ export function SessionRunner({ sid }: { sid: string }) {
   const noteId = `n-${device}-${state.current_node}`.slice(0, 200);
 
   if (node) {
+    // eslint-disable-next-line react-hooks/refs -- what the keyboard's Continue does for the step shown
     continueRef.current =
       node.type === "action"
         ? () => void answer("done")
         : node.type === "resolution"
           ? () => setDialog("finish")
           : node.type === "input"
+            // eslint-disable-next-line react-hooks/refs -- an input step set its own submit
             ? continueRef.current
             : null;
   }
