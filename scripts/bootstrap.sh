@@ -72,11 +72,13 @@ npm_ci() {  # folder
 npm_ci pwa
 if [ "$mode" = "test" ]; then
   npm_ci tests/node
+  npm_ci pwa/lint  # ESLint, with the TypeScript 6 API it needs (the app builds with TypeScript 7)
 fi
 
 # --- the PWA build -------------------------------------------------------------------------
 if [ -f pwa/package.json ]; then
-  src_hash=$(find pwa -path pwa/node_modules -prune -o -path pwa/dist -prune -o -type f -print0 \
+  src_hash=$(find pwa -path pwa/node_modules -prune -o -path pwa/dist -prune -o -path pwa/lint -prune \
+             -o -type f -print0 \
              | sort -z | xargs -0 cat | sha256sum | cut -c1-16)
   if [ ! -f "pwa/dist/.built-$src_hash" ]; then
     say "Building the web app"
