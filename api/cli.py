@@ -116,7 +116,8 @@ def cmd_seed(args, settings: Settings) -> int:
         summary = ", ".join(f"{len(v)} {k}" for k, v in report.items() if v) or "nothing to do"
         print(f"tenant {tid}: {summary}")
         for tree_id in report["offered"]:
-            print(f"  {tree_id}: edited by the tenant, left alone; the new starter version is offered as an update")
+            print(f"  {tree_id}: edited by the tenant, left alone; "
+                  "the new starter version is offered as an update")
     return 0
 
 

@@ -62,7 +62,8 @@ def first_run(ctx: AppContext) -> dict[str, Any] | None:
 def format_first_run(result: dict[str, Any], url: str) -> str:
     lines = [
         "",
-        f"  First run: created the tenant \"{result['tenant']['name']}\" with {result['tree_count']} starter trees"
+        f"  First run: created the tenant \"{result['tenant']['name']}\" "
+        f"with {result['tree_count']} starter trees"
         f" and {len(DEMO_CLIENTS)} example clients.",
         "  Sign in with one of these accounts (the passwords are shown only now; keep them):",
         "",
@@ -70,7 +71,8 @@ def format_first_run(result: dict[str, Any], url: str) -> str:
     for role, email, pw in result["logins"]:
         lines.append(f"    {role:<9} {email:<28} {pw}")
     lines += ["", f"  Open {url} in a browser.",
-              "  Locked out later? `./branchline user reset-password EMAIL` (in this folder) prints a new password.", ""]
+              "  Locked out later? `./branchline user reset-password EMAIL` (in this folder) "
+              "prints a new password.", ""]
     return "\n".join(lines)
 
 

@@ -190,21 +190,24 @@ class Settings(BaseSettings):
             if self.secret_key.lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < _MIN_SECRET_LEN:
                 raise SettingsError(
                     f"BRANCHLINE_SECRET_KEY is too weak: use at least {_MIN_SECRET_LEN} random characters, "
-                    "e.g. `export BRANCHLINE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')`."
+                    "e.g. `export BRANCHLINE_SECRET_KEY=$(python3 -c "
+                    "'import secrets; print(secrets.token_urlsafe(48))')`."
                 )
             return self.secret_key
         if self.mode == "production":
             raise SettingsError(
                 "Production mode needs an explicit secret. Set BRANCHLINE_SECRET_KEY to at least "
                 f"{_MIN_SECRET_LEN} random characters, e.g. "
-                "`export BRANCHLINE_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')`."
+                "`export BRANCHLINE_SECRET_KEY=$(python3 -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')`."
             )
         path = self.data_dir / "secret.key"
         if path.exists():
             value = path.read_text().strip()
             if len(value) < _MIN_SECRET_LEN:
                 raise SettingsError(
-                    f"{path} holds no usable secret (it is empty or shorter than {_MIN_SECRET_LEN} characters). "
+                    f"{path} holds no usable secret "
+                    f"(it is empty or shorter than {_MIN_SECRET_LEN} characters). "
                     "Delete the file to have a new one generated (everyone signs in again), or set "
                     "BRANCHLINE_SECRET_KEY.")
             return value

@@ -48,7 +48,8 @@ def long_session(steps: int, images: int) -> dict:
         elif kind == "action":
             node.update(next=nxt, log={"done": f"Ran fix {i} on {{{{input.host}}}}.", "failed": "x", "skipped": "y"},
                         commands=[{"language": "powershell",
-                                   "text": f"Get-Service -ComputerName '{{{{input.host}}}}' -Name Svc{i}\nRestart-Service Svc{i}"}])
+                                   "text": f"Get-Service -ComputerName '{{{{input.host}}}}' -Name Svc{i}\n"
+                                           f"Restart-Service Svc{i}"}])
             answer = {"answer": "done"}
         elif kind == "choice":
             node.update(options=[{"id": "a", "label": "A", "next": nxt, "log": f"Option A at step {i}."},

@@ -60,7 +60,8 @@ def main() -> None:
             p50 = statistics.median(times)
             p95 = times[int(len(times) * 0.95) - 1]
             print(f"trees: {args.trees} (imported in {load_s:.1f} s), queries: {len(times)}")
-            print(f"search latency end to end over HTTP: p50 {p50:.2f} ms, p95 {p95:.2f} ms, max {times[-1]:.2f} ms")
+            print(f"search latency end to end over HTTP: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+                  f"max {times[-1]:.2f} ms")
             print(f"target p95 < 20 ms: {'met' if p95 < 20 else 'NOT met'}")
         finally:
             srv.stop()

@@ -103,7 +103,8 @@ def main() -> None:
           f"{kb(raw)} uncompressed (budget {JS_BUDGET_KB} KB transferred): "
           f"{'within' if sent / 1024 <= JS_BUDGET_KB else 'OVER'} budget")
     for t in scripts:
-        print(f"    {t.name}: {kb(t.transferred)} transferred ({t.content_encoding or 'uncompressed'}), {kb(t.raw)} raw")
+        print(f"    {t.name}: {kb(t.transferred)} transferred "
+              f"({t.content_encoding or 'uncompressed'}), {kb(t.raw)} raw")
     if precache:
         print(f"  service worker precache, in the background after that load: {len(precache)} file(s), "
               f"{kb(sum(n for _, n in precache))} transferred")

@@ -60,7 +60,8 @@ def main() -> None:
     refused = text.count('" 429')
     limit = Settings().rate_limit_user_per_minute
     print(f"{args.docs} documents pushed and pulled in {times['total_ms'] / 1000:.1f} s: {requests} requests, "
-          f"{refused} answered 429; the per-user limit allows {limit} at once ({requests / limit:.0%} of it used)")
+          f"{refused} answered 429; the per-user limit allows {limit} at once "
+          f"({requests / limit:.0%} of it used)")
 
 
 if __name__ == "__main__":

@@ -165,7 +165,8 @@ def main() -> None:
           f"pull {best['branchline']['pull_ms'] / 1000:.2f})")
     print(f"pouchdb-server       {ref_s:6.2f} s  (push {best['pouchdb-server']['push_ms'] / 1000:.2f}, "
           f"pull {best['pouchdb-server']['pull_ms'] / 1000:.2f})")
-    print(f"ratio                {ratio:6.2f}  best/best (target <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'})")
+    print(f"ratio                {ratio:6.2f}  best/best "
+          f"(target <= 0.50: {'met' if ratio <= 0.5 else 'NOT met'})")
     print(f"ratio per round      {', '.join(f'{x:.2f}' for x in paired)}  "
           f"(median {paired[len(paired) // 2]:.2f})")
     floor_s = min(f["total_ms"] for f in floors) / 1000

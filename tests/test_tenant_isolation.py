@@ -287,6 +287,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "POST", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update/apply")),
 }
 
+# Client documents of tenant B with an attachment (`a.txt`).
+_WITH_HELLO = {"_attachments": {"a.txt": {"content_type": "text/plain",
+                                          "data": base64.b64encode(b"hello").decode()}}}
+_WITH_HI = {"_attachments": {"a.txt": {"content_type": "text/plain", "data": "aGk="}}}
+
 SYNC_CASES: dict[str, Factory] = {
     "GET /": lambda w: Req("GET", _sync(w, "")),
     "GET /_all_dbs": lambda w: Req("GET", _sync(w, "_all_dbs")),
@@ -308,10 +313,10 @@ SYNC_CASES: dict[str, Factory] = {
     "GET /db/doc": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w)[0]}")),
     "PUT /db/doc": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), json={"_rev": d[1], "type": "client", "name": "edit"}),
     "DELETE /db/doc": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), params={"rev": d[1]}),
-    "GET /db/doc/att": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w, body={'_attachments': {'a.txt': {'content_type': 'text/plain', 'data': base64.b64encode(b'hello').decode()}}})[0]}/a.txt")),
+    "GET /db/doc/att": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w, body=_WITH_HELLO)[0]}/a.txt")),
     "PUT /db/doc/att": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}/b.txt"), params={"rev": d[1]},
                                      content=b"data", headers={"content-type": "text/plain"}),
-    "DELETE /db/doc/att": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w, body={'_attachments': {'a.txt': {'content_type': 'text/plain', 'data': 'aGk='}}}))[0]}/a.txt"), params={"rev": d[1]}),
+    "DELETE /db/doc/att": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w, body=_WITH_HI))[0]}/a.txt"), params={"rev": d[1]}),
     "GET /db/_local/id": lambda w: (w.http.put(_sync(w, "clients/_local/ckpt"), headers=w.b.headers, json={"x": 1}),
                                     Req("GET", _sync(w, "clients/_local/ckpt")))[1],
     "PUT /db/_local/id": lambda w: Req("PUT", _sync(w, f"clients/_local/c{len(w.b_ids)}"), json={"x": 1}),

@@ -160,7 +160,8 @@ def search(index, *, q: str | None, category: str | None, tag: str | None, sort:
             where_sql += " AND t.id IN (SELECT id FROM lib_fts WHERE lib_fts MATCH ?)"
             params.append(match)
         if sort == "usage":
-            source += " LEFT JOIN (SELECT tree_id, COUNT(*) AS usage FROM lib_usage GROUP BY tree_id) u ON u.tree_id = t.id"
+            source += (" LEFT JOIN (SELECT tree_id, COUNT(*) AS usage FROM lib_usage GROUP BY tree_id) u"
+                       " ON u.tree_id = t.id")
         elif sort == "updated":
             source += " LEFT JOIN lib_meta m ON m.id = t.id"
         page_sql = f"SELECT t.id FROM {source} WHERE {where_sql} ORDER BY {SORTS[sort or 'name']} LIMIT ? OFFSET ?"

@@ -290,7 +290,7 @@ def test_stripping_removes_exif_gps_and_png_text(http, tenant, sid):
     assert meta["gps"] == {} and "Comment" not in meta["info_keys"]
 
 
-# --- exports -------------------------------------------------------------------------------------------------
+# --- exports ---------------------------------------------------------------------------------
 
 def test_exports_list_the_attachment_under_its_step_and_embed_it_in_pdf_and_html(tmp_path, http, tenant, sid):
     r = http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers,

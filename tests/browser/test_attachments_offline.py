@@ -81,7 +81,8 @@ async () => {
   const blob = await new Promise(r => canvas.toBlob(r, 'image/png'));
   const dt = new DataTransfer();
   dt.items.add(new File([blob], 'image.png', {type: 'image/png'}));
-  document.getElementById('step').dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true}));
+  document.getElementById('step')
+    .dispatchEvent(new ClipboardEvent('paste', {clipboardData: dt, bubbles: true}));
   const bytes = new Uint8Array(await blob.arrayBuffer());
   return Array.from(bytes);
 }

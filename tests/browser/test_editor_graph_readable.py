@@ -29,7 +29,8 @@ MEASURE = """() => {
     }
   }
   // The label just before each answer's dot, and any list of a card's answers.
-  const labels = [...document.querySelectorAll('[data-testid=graph-node] .react-flow__handle.source')].map(h => h.previousElementSibling)
+  const labels = [...document.querySelectorAll('[data-testid=graph-node] .react-flow__handle.source')]
+    .map(h => h.previousElementSibling)
     .concat([...document.querySelectorAll('[data-testid=answer-label]')]);
   const cut = labels
     .filter(el => el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1)

@@ -39,7 +39,8 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
         page.wait_for_selector(badge.format(1))
         undo = page.get_by_role("button", name="Undo dismissing “Cleared the print queue")
         undo.wait_for()
-        page.wait_for_function("() => document.activeElement && document.activeElement.dataset.undoKey === 'cleared the print queue'")
+        page.wait_for_function("() => document.activeElement"
+                               " && document.activeElement.dataset.undoKey === 'cleared the print queue'")
         assert "Cleared the print queue" not in page.text_content("[data-testid=suggestions] li:not([data-testid=dismissed-suggestion])")
         shot(page, "editor-suggestion-dismiss-01-undo")
 
@@ -85,7 +86,8 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
         assert "Power-cycled the printer" in dismissed_list.text_content()
         page.get_by_role("button", name="Hide dismissed (1)").wait_for()
         # Focus follows the suggestion back into the open list.
-        page.wait_for_function("() => document.activeElement && document.activeElement.dataset.dismissKey === 'cleared the print queue'")
+        page.wait_for_function("() => document.activeElement"
+                               " && document.activeElement.dataset.dismissKey === 'cleared the print queue'")
 
         # It stays restored after another reload, on the page and on the server.
         page.reload()

@@ -8,7 +8,8 @@ from tests.conftest import ROOT
 
 POUCHDB_JS = ROOT / "tests/node/node_modules/pouchdb/dist/pouchdb.js"
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>sync probe</title></head><body></body></html>"""
+PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>sync probe</title></head>'
+        "<body></body></html>")
 
 SYNC_SCRIPT = """
 async ({url, token, docs}) => {

@@ -26,7 +26,8 @@ TREE_ID = "tree:citrix-vda-registration"
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener('securitypolicyviolation', (e) => {
-  window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
+  window.__cspViolations.push(
+    `${e.violatedDirective} blocked ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
 });
 """
 
@@ -64,7 +65,8 @@ def test_a_session_with_a_screenshot_runs_without_csp_violations(browser, http, 
             {"name": "screen.png", "mimeType": "image/png", "buffer": _png()}])
         # The thumbnail is drawn from a blob: URL of the file kept on the device.
         page.wait_for_function(
-            "() => [...document.querySelectorAll('img')].some(i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0)",
+            "() => [...document.querySelectorAll('img')]"
+            ".some(i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0)",
             timeout=30000)
         for node_id, answer, nxt in run:
             answer_step(page, tree, node_id, answer, nxt)

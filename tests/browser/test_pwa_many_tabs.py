@@ -155,6 +155,7 @@ def test_signing_out_in_one_tab_signs_out_every_tab(browser, http, server):
         a.wait_for_selector("#email")
         # The other tab no longer shows (or writes to) the signed-out engineer's data.
         b.wait_for_selector("#email", timeout=5000)
-        assert a.evaluate("indexedDB.databases().then(dbs => dbs.map(d => d.name).filter(n => n.includes('bl_') || n.startsWith('bl-attachments-')))") == []
+        assert a.evaluate("indexedDB.databases().then(dbs => dbs.map(d => d.name)"
+                          ".filter(n => n.includes('bl_') || n.startsWith('bl-attachments-')))") == []
     finally:
         ctx.close()

@@ -28,7 +28,8 @@ def horizontal_overflow(page) -> int:
 def box(page, selector: str, up: int = 0) -> dict:
     """The element's box on screen, or that of its `up`-th parent."""
     return page.evaluate(
-        """([sel, up]) => { let e = document.querySelector(sel); for (let i = 0; i < up; i++) e = e.parentElement;
+        """([sel, up]) => { let e = document.querySelector(sel);
+            for (let i = 0; i < up; i++) e = e.parentElement;
             const r = e.getBoundingClientRect();
             return {x: r.x, y: r.y, w: r.width, h: r.height, bottom: r.bottom, right: r.right}; }""", [selector, up])
 
@@ -47,7 +48,9 @@ def uncovered(page, selector: str) -> bool:
             if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return false;
             const y = r.y + r.height / 2;
             const pts = [0.2, 0.5, 0.8].map(f => [r.x + r.width * f, y]);
-            return pts.every(([x, y]) => { const hit = document.elementFromPoint(x, y); return !!hit && (hit === e || e.contains(hit)); }); }""",
+            return pts.every(([x, y]) => {
+              const hit = document.elementFromPoint(x, y);
+              return !!hit && (hit === e || e.contains(hit)); }); }""",
         selector)
 
 
@@ -131,7 +134,8 @@ def test_the_runner_on_a_phone_answers_under_the_notes_and_the_ticket_whole(brow
         open_runner(page, server, sid, node)
         shot(page, "phone-360-runner")
         # The ticket is what goes into the PSA: all of it on screen, nothing cut off.
-        assert page.evaluate("""ticket => { const e = [...document.querySelectorAll('main p')].find(p => p.textContent.includes(ticket));
+        assert page.evaluate("""ticket => {
+            const e = [...document.querySelectorAll('main p')].find(p => p.textContent.includes(ticket));
             return !!e && e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight
                 && e.getBoundingClientRect().right <= innerWidth; }""", TICKET), "the ticket number is cut off"
         # The answers are on screen at once, in a strip that leaves the step readable.

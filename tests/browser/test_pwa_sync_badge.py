@@ -17,7 +17,8 @@ from tests.browser.conftest import (
 from tests.conftest import Tenant
 
 TREE_ID = "tree:dns-resolution-failure"
-PORTAL = "<!doctype html><title>Hotel Wi-Fi</title><form>Accept the terms to get online <button>Accept</button></form>"
+PORTAL = ("<!doctype html><title>Hotel Wi-Fi</title>"
+          "<form>Accept the terms to get online <button>Accept</button></form>")
 BADGE = "[data-testid=sync-status]"
 
 

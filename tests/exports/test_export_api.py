@@ -181,7 +181,8 @@ def test_tenant_templates_are_checked_when_saved(world):
     r = http.put(url, headers=engineer.headers, json={"source": "<h1>{{ m.title }}</h1>"})
     assert r.status_code == 403
     r = http.put(url, headers=owner.headers,
-                 json={"source": "<h1>Northwind: {{ m.title }}</h1>{% for s in m.steps %}<p>{{ s.sentence }}</p>{% endfor %}"})
+                 json={"source": "<h1>Northwind: {{ m.title }}</h1>"
+                                          "{% for s in m.steps %}<p>{{ s.sentence }}</p>{% endfor %}"})
     assert r.status_code == 200 and r.json()["custom"] is True
     try:
         html = get_export(http, engineer, sid, format="html").text

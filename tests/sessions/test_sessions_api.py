@@ -247,7 +247,11 @@ def test_list_filters_and_paging(http, tenant, tree_id):
         if not cursor:
             break
     assert seen == sorted(ids, reverse=True)  # newest first (ULIDs sort by time)
-    q = lambda **p: [i["session_id"] for i in http.get("/api/v1/sessions", headers=tenant.headers, params=p).json()["items"]]  # noqa: E731
+
+    def q(**p):
+        items = http.get("/api/v1/sessions", headers=tenant.headers, params=p).json()["items"]
+        return [i["session_id"] for i in items]
+
     assert set(q(client_id="contoso")) == {ids[1], ids[3]}
     assert q(status="abandoned") == [ids[0]]
     assert set(q(tree_id=tree_id)) == set(ids)

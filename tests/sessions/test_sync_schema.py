@@ -168,13 +168,17 @@ def test_an_executable_named_screenshot_png_is_refused_over_sync(server, http, t
     r = http.put(f"{url}/client:acme", headers=tenant.headers, json={"type": "client", "name": "Acme"})
     assert r.status_code == 201, r.text
     rev = r.json()["rev"]
-    put_att = lambda data, rev: http.put(f"{url}/client:acme/screenshot.png", params={"rev": rev},  # noqa: E731
-                                         headers={**tenant.headers, "Content-Type": "image/png"}, content=data)
+
+    def put_att(data, rev):
+        return http.put(f"{url}/client:acme/screenshot.png", params={"rev": rev},
+                        headers={**tenant.headers, "Content-Type": "image/png"}, content=data)
+
     r = put_att(PE_BYTES, rev)
     assert r.status_code == 403 and "Windows executable" in r.json()["reason"], r.text
 
-    inline = lambda data: {"screenshot.png": {"content_type": "image/png",  # noqa: E731
-                                              "data": base64.b64encode(data).decode()}}
+    def inline(data):
+        return {"screenshot.png": {"content_type": "image/png", "data": base64.b64encode(data).decode()}}
+
     r = http.put(f"{url}/client:acme", headers=tenant.headers,
                  json={"_rev": rev, "type": "client", "name": "Acme", "_attachments": inline(PE_BYTES)})
     assert r.status_code == 403 and "Windows executable" in r.json()["reason"], r.text

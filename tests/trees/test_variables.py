@@ -1,4 +1,7 @@
-"""Placeholders: found and checked (filling is `api.sessions.fold.fill`, tested in tests/sessions/test_fill.py)."""
+"""Placeholders: found and checked.
+
+Filling is `api.sessions.fold.fill`, tested in tests/sessions/test_fill.py.
+"""
 from __future__ import annotations
 
 from api.trees.variables import find_placeholders, placeholders_in, scan_placeholders
