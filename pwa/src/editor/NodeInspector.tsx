@@ -1,6 +1,6 @@
 // The side panel for the selected step: its type, texts, links, commands, and where each
 // answer leads with the sentence it writes into the notes.
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useRef, useState, type ReactNode } from "react";
 import { Markdown } from "../ui/Markdown";
 import { Button, identifierField, timeAgo, useNow } from "../ui/kit";
 import type { DismissedGroup, NodeSuggestions, Suggestion } from "./api";
@@ -184,10 +184,13 @@ function SuggestionList(props: InspectorProps) {
   const dismissed = props.dismissed;
   const before = props.dismissedBefore;
   // Each step starts with its dismissed suggestions folded away, and so does a list that
-  // emptied and filled again.
-  const noneBefore = before.length === 0;
-  // eslint-disable-next-line react-hooks/set-state-in-effect -- another step (or a list filled again) starts folded
-  useEffect(() => setShowDismissed(false), [props.id, noneBefore]);
+  // emptied and filled again (state adjusted while rendering, so it never shows unfolded).
+  const foldFor = `${props.id}\n${before.length === 0}`;
+  const [foldedFor, setFoldedFor] = useState(foldFor);
+  if (foldedFor !== foldFor) {
+    setFoldedFor(foldFor);
+    setShowDismissed(false);
+  }
   if (!groups.length && !dismissed.length && !before.length) return null;
   // The row the author acted on disappears; keep the keyboard focus where the eye is, on
   // the undo that replaced it (or, after an undo or a restore, on the suggestion that came
@@ -302,11 +305,13 @@ export function NodeInspector(props: InspectorProps) {
   const node = tree.nodes[id];
   const [newId, setNewId] = useState(id);
   const [renameError, setRenameError] = useState<string | null>(null);
-  useEffect(() => {
-    // eslint-disable-next-line react-hooks/set-state-in-effect -- another step starts with its own id in the rename box
+  // Another step starts with its own id in the rename box (adjusted while rendering).
+  const [renameFor, setRenameFor] = useState(id);
+  if (renameFor !== id) {
+    setRenameFor(id);
     setNewId(id);
     setRenameError(null);
-  }, [id]);
+  }
   if (!node || typeof node !== "object") return <p className="p-4 text-sm text-slate-500">This step cannot be read; fix it in the JSON.</p>;
   const set = (field: string) => (v: unknown) => onChange((n) => ({ ...n, [field]: v }), `${id}.${field}`);
   const links = (Array.isArray(node.links) ? node.links : []) as Obj[];
