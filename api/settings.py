@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     backup_keep: int = Field(7, ge=1)  # snapshots kept; older ones are deleted after a run
     backup_cron: str = "30 2 * * *"  # UTC, crontab syntax
 
+    # Scheduled jobs (api/jobs) run once per installation: on the couchdb backend, on the
+    # instance holding the scheduler lease, which renews it every third of this many seconds.
+    scheduler_lease_seconds: float = Field(30.0, ge=0.3, le=600)
+    token_sweep_interval_seconds: int = Field(3600, ge=1)  # expired refresh tokens deleted
+
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.
     template_workers: int = Field(2, ge=1, le=32)
