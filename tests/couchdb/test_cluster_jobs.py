@@ -87,7 +87,10 @@ def test_jobs_run_once_per_slot_and_the_other_instance_takes_over_within_the_ttl
                message="the surviving instance to take the lease")
     takeover = time.monotonic() - killed_at
     print(f"takeover after the holder was killed: {takeover:.2f} s (lease {LEASE_SECONDS} s)")
-    assert takeover <= LEASE_SECONDS + LEASE_SECONDS / 3 + 1.5, takeover
+    # The survivor counts a TTL from when it first saw the holder's last renewal (up to a tick
+    # after it) and takes over at its next tick: at most TTL + 2 ticks (a tick is TTL/3)
+    # after the death, plus a second of slack for a loaded machine.
+    assert takeover <= LEASE_SECONDS * 5 / 3 + 1.0, takeover
     wait_until(lambda: sum(h["by"].split(":")[1] == str(other.proc.pid) for h in runs(system)) >= 3,
                timeout=30, message="three runs on the surviving instance")
     assert_once_per_slot(runs(system))
