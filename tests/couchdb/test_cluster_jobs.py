@@ -97,8 +97,8 @@ def test_jobs_run_once_per_slot_and_the_other_instance_takes_over_within_the_ttl
 
     # A clean shutdown gives the lease up: the restarted instance has it at its next tick.
     first.start()
+    other.stop()  # returns once the process has exited, its lease given up on the way out
     stopped_at = time.monotonic()
-    other.stop()
     wait_until(lambda: holder_pid(system) == first.proc.pid, timeout=LEASE_SECONDS * 10,
                message="the restarted instance to take the released lease")
     handover = time.monotonic() - stopped_at
