@@ -20,6 +20,7 @@ from sync.naming import SYSTEM_DB
 from ..auth.token_sweep import sweep_expired_refresh_tokens
 from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
+from .compaction import compaction_job
 from .runner import ClusterJob, JobRunner
 
 LEASE_NAME = "scheduler"
@@ -40,9 +41,7 @@ def jobs(ctx: Any) -> list[ClusterJob]:
                         IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC),
                         lambda: sweep_expired_refresh_tokens(ctx.system),
                         grace=timedelta(seconds=every))]
-    backup = backup_job(ctx)
-    if backup is not None:
-        found.append(backup)
+    found += [job for job in (backup_job(ctx), compaction_job(ctx)) if job is not None]
     return found
 
 
