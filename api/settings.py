@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     # Scheduled jobs (api/jobs) run once per installation: on the couchdb backend, on the
     # instance holding the scheduler lease, which renews it every third of this many seconds.
     scheduler_lease_seconds: float = Field(30.0, ge=0.3, le=600)
-    token_sweep_interval_seconds: int = Field(3600, ge=1)  # expired refresh tokens deleted
+    cleanup_interval_seconds: int = Field(3600, ge=1)  # expired tokens, stale rate-limit counters
     compact_cron: str = "45 3 * * *"  # UTC; embedded backend: attachment content no revision uses
 
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,

@@ -12,14 +12,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sync.errors import Conflict, NotFound
 from sync.store import Database
 
-from ..core.docs import by_prefix
+from ..jobs.sweep import delete_where
 
 PREFIX = "refresh:"
 EXPIRED_KEEP_SECONDS = 86400
-BATCH = 500
 
 
 def expired(doc: dict[str, Any], now: float) -> bool:
@@ -29,20 +27,5 @@ def expired(doc: dict[str, Any], now: float) -> bool:
 
 def sweep_expired_refresh_tokens(system: Database, now: float | None = None) -> dict[str, int]:
     """Delete the expired refresh tokens of every tenant; counts of what was seen and deleted."""
-    now = time.time() if now is None else now
-    seen = deleted = 0
-    start: str | None = None
-    while True:
-        docs = by_prefix(system, PREFIX, limit=BATCH, startkey=start)
-        seen += len(docs)
-        for doc in docs:
-            if not expired(doc, now):
-                continue
-            try:
-                system.delete(doc["_id"], doc["_rev"])
-                deleted += 1
-            except (Conflict, NotFound):
-                pass  # used or removed at this moment by a request: left for the next sweep
-        if len(docs) < BATCH:
-            return {"seen": seen, "deleted": deleted}
-        start = docs[-1]["_id"]
+    at = time.time() if now is None else now
+    return delete_where(system, PREFIX, lambda doc: expired(doc, at))

@@ -20,11 +20,13 @@ from sync.naming import SYSTEM_DB
 from ..auth.token_sweep import sweep_expired_refresh_tokens
 from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
+from ..ratelimit.sweep import sweep_stale_counters
 from .compaction import compaction_job
 from .runner import ClusterJob, JobRunner
 
 LEASE_NAME = "scheduler"
 TOKEN_SWEEP_ID = "refresh-token-sweep"
+RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
 # Interval slots count from this instant, so every instance computes the same ones.
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -36,11 +38,13 @@ def instance_id() -> str:
 
 def jobs(ctx: Any) -> list[ClusterJob]:
     settings = ctx.settings
-    every = settings.token_sweep_interval_seconds
-    found = [ClusterJob(TOKEN_SWEEP_ID, "delete expired refresh tokens",
-                        IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC),
-                        lambda: sweep_expired_refresh_tokens(ctx.system),
-                        grace=timedelta(seconds=every))]
+    every = settings.cleanup_interval_seconds
+    cleanup = IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC)
+    found = [ClusterJob(TOKEN_SWEEP_ID, "delete expired refresh tokens", cleanup,
+                        lambda: sweep_expired_refresh_tokens(ctx.system), grace=timedelta(seconds=every))]
+    if settings.backend == "couchdb":  # the embedded backend counts rate limits in memory
+        found.append(ClusterJob(RATE_LIMIT_SWEEP_ID, "delete stale rate-limit counters", cleanup,
+                                lambda: sweep_stale_counters(ctx.system), grace=timedelta(seconds=every)))
     found += [job for job in (backup_job(ctx), compaction_job(ctx)) if job is not None]
     return found
 

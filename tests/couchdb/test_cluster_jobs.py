@@ -16,7 +16,7 @@ from sync.naming import SYSTEM_DB
 from tests.conftest import ServerProcess, wait_until
 
 LEASE_SECONDS = 2.0
-JOB = "job:refresh-token-sweep"
+JOB = "job:refresh-token-sweep"  # the runs the test follows; the rate-limit sweep runs beside it
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def system(couchdb):
 def pair(couchdb, tmp_path_factory):
     env = {**couchdb.env(), "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
            "BRANCHLINE_SCHEDULER_LEASE_SECONDS": str(LEASE_SECONDS),
-           "BRANCHLINE_TOKEN_SWEEP_INTERVAL_SECONDS": "1"}
+           "BRANCHLINE_CLEANUP_INTERVAL_SECONDS": "1"}
     a = ServerProcess(tmp_path_factory.mktemp("jobs-a"), env=env).start()
     b = ServerProcess(tmp_path_factory.mktemp("jobs-b"), env=env).start()
     yield a, b
@@ -61,7 +61,9 @@ def test_jobs_run_once_per_slot_and_the_other_instance_takes_over_within_the_ttl
                 "expires_at": int(now - 3 * 86400)} for i in range(3)]
     live = {"_id": "refresh:aaaaaa:live", "type": "refresh_token", "tenant_id": "aaaaaa",
             "expires_at": int(now + 86400)}
-    for doc in [*expired, live]:
+    stale_counter = {"_id": "ratelimit:0123abcd", "type": "ratelimit", "schema_version": 1,
+                     "policy": "exports", "start": now - 2 * 86400, "count": 3, "previous": 0}
+    for doc in [*expired, live, stale_counter]:
         system.put(doc)
 
     since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
@@ -79,6 +81,13 @@ def test_jobs_run_once_per_slot_and_the_other_instance_takes_over_within_the_ttl
     assert {h["by"].split(":")[1] for h in history} == {str(first.proc.pid)}
     assert sum(h["result"]["deleted"] for h in history) == 3
     assert system.get(live["_id"])["_id"] == live["_id"]
+    # The other clean-up job shares the runner: the stale counter went, once.
+    wait_until(lambda: system.get("job:rate-limit-sweep").get("history"), timeout=30,
+               message="a run of the rate-limit sweep")
+    counter_runs = system.get("job:rate-limit-sweep")["history"]
+    assert_once_per_slot(counter_runs)
+    wait_until(lambda: sum(h["result"]["deleted"] for h in system.get("job:rate-limit-sweep")["history"]) == 1,
+               timeout=30, message="the stale counter swept")
 
     # The holder dies without a word: the other takes the lease once a TTL has passed.
     killed_at = time.monotonic()

@@ -9,7 +9,7 @@ from tests.conftest import ServerProcess, wait_until
 
 
 def test_the_embedded_server_runs_its_jobs_and_records_them(tmp_path):
-    server = ServerProcess(tmp_path / "data", env={"BRANCHLINE_TOKEN_SWEEP_INTERVAL_SECONDS": "1",
+    server = ServerProcess(tmp_path / "data", env={"BRANCHLINE_CLEANUP_INTERVAL_SECONDS": "1",
                                                    "BRANCHLINE_SCHEDULER_LEASE_SECONDS": "0.6"}).start()
     try:
         store = EmbeddedStore(server.data_dir)
