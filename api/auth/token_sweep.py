@@ -22,7 +22,9 @@ EXPIRED_KEEP_SECONDS = 86400
 
 def expired(doc: dict[str, Any], now: float) -> bool:
     """Whether a refresh-token document is past its expiry by more than the kept day."""
-    return doc.get("type") == "refresh_token" and float(doc.get("expires_at", now)) < now - EXPIRED_KEEP_SECONDS
+    if doc.get("type") != "refresh_token":
+        return False
+    return float(doc.get("expires_at", now)) < now - EXPIRED_KEEP_SECONDS
 
 
 def sweep_expired_refresh_tokens(system: Database, now: float | None = None) -> dict[str, int]:

@@ -100,9 +100,10 @@ class Caddy:
         self.workdir = workdir
         self.https_port, self.admin_port = https_port, free_port()
         self.url = f"https://localhost:{self.https_port}"
-        self.env = {**os.environ, "XDG_DATA_HOME": str(workdir / "data"), "XDG_CONFIG_HOME": str(workdir / "config"),
-                    "HOME": str(workdir), "BRANCHLINE_SITE": "localhost",
-                    "BRANCHLINE_UPSTREAMS": " ".join(upstreams), "BRANCHLINE_HEALTH_INTERVAL": "1s",
+        self.env = {**os.environ, "XDG_DATA_HOME": str(workdir / "data"),
+                    "XDG_CONFIG_HOME": str(workdir / "config"), "HOME": str(workdir),
+                    "BRANCHLINE_SITE": "localhost", "BRANCHLINE_UPSTREAMS": " ".join(upstreams),
+                    "BRANCHLINE_HEALTH_INTERVAL": "1s",
                     "CADDY_HTTPS_PORT": str(self.https_port), "CADDY_HTTP_PORT": str(free_port()),
                     "CADDY_ADMIN": f"127.0.0.1:{self.admin_port}"}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -185,7 +186,8 @@ def test_sign_in_and_sync_through_caddy_over_tls_and_its_health_checks_route_aro
     with httpx.Client(base_url=caddy.url, verify=str(caddy.root_cert), timeout=30) as http:
         assert http.get("/healthz").json()["backend"] == "couchdb"
         tenant = Tenant(http)
-        login = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password})
+        credentials = {"email": tenant.owner_email, "password": tenant.password}
+        login = http.post("/api/v1/auth/login", json=credentials)
         assert login.status_code == 200, login.text
         token = login.json()["access_token"]
         bearer = {"Authorization": f"Bearer {token}"}
@@ -219,7 +221,7 @@ def test_sign_in_and_sync_through_caddy_over_tls_and_its_health_checks_route_aro
         wait_until(lambda: caddy.reported_up(f"127.0.0.1:{a.port}", mark), timeout=30,
                    message="Caddy's health check to report instance A up again")
         b.stop()
-        relogin = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password})
+        relogin = http.post("/api/v1/auth/login", json=credentials)
         assert relogin.status_code == 200, relogin.text
         answers = [http.get("/api/v1/me", headers=bearer).status_code for _ in range(20)]
         assert answers == [200] * 20

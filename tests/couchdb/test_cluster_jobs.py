@@ -84,10 +84,12 @@ def test_jobs_run_once_per_slot_and_the_other_instance_takes_over_within_the_ttl
     # The other clean-up job shares the runner: the stale counter went, once.
     wait_until(lambda: system.get("job:rate-limit-sweep").get("history"), timeout=30,
                message="a run of the rate-limit sweep")
-    counter_runs = system.get("job:rate-limit-sweep")["history"]
-    assert_once_per_slot(counter_runs)
-    wait_until(lambda: sum(h["result"]["deleted"] for h in system.get("job:rate-limit-sweep")["history"]) == 1,
-               timeout=30, message="the stale counter swept")
+    assert_once_per_slot(system.get("job:rate-limit-sweep")["history"])
+
+    def counters_swept() -> int:
+        return sum(h["result"]["deleted"] for h in system.get("job:rate-limit-sweep")["history"])
+
+    wait_until(lambda: counters_swept() == 1, timeout=30, message="the stale counter swept")
 
     # The holder dies without a word: the other takes the lease once a TTL has passed.
     killed_at = time.monotonic()

@@ -43,7 +43,7 @@ def test_compose_runs_two_instances_behind_caddy_on_couchdb_with_health_checks_a
     for name, svc in services.items():
         assert "healthcheck" in svc and svc.get("volumes"), name
     instances = [services["branchline-a"], services["branchline-b"]]
-    assert instances[0]["environment"] == instances[1]["environment"], "instances differ only in name and volume"
+    assert instances[0]["environment"] == instances[1]["environment"], "only their names and volumes differ"
     env = instances[0]["environment"]
     assert env["BRANCHLINE_BACKEND"] == "couchdb"
     assert env["BRANCHLINE_COUCHDB_URL"] == "http://couchdb:5984"
@@ -97,7 +97,8 @@ def test_the_caddyfile_takes_its_site_tls_and_upstreams_from_the_environment():
     assert exe, "Caddy is missing: the test command installs it (apt-get install caddy)"
     env = {**os.environ, "BRANCHLINE_SITE": "branchline.example.net", "BRANCHLINE_TLS": "ops@example.net",
            "BRANCHLINE_UPSTREAMS": "10.0.0.5:8000 10.0.0.6:8000 10.0.0.7:8000"}
-    out = subprocess.run([exe, "adapt", "--config", str(ROOT / "deploy" / "Caddyfile"), "--adapter", "caddyfile"],
+    caddyfile = str(ROOT / "deploy" / "Caddyfile")
+    out = subprocess.run([exe, "adapt", "--config", caddyfile, "--adapter", "caddyfile"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     config = json.loads(out.stdout)
