@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from .backups.tasks import start_scheduler, stop_scheduler  # noqa: PLC0415
+        from .jobs.schedule import start_scheduler, stop_scheduler  # noqa: PLC0415
         from .exports.sandbox import close_pool  # noqa: PLC0415
 
         start_scheduler(app.state.ctx)

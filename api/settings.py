@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     backup_keep: int = Field(7, ge=1)  # snapshots kept; older ones are deleted after a run
     backup_cron: str = "30 2 * * *"  # UTC, crontab syntax
 
+    # Scheduled jobs (api/jobs) run once per installation: on the couchdb backend, on the
+    # instance holding the scheduler lease, which renews it every third of this many seconds.
+    scheduler_lease_seconds: float = Field(30.0, ge=0.3, le=600)
+    cleanup_interval_seconds: int = Field(3600, ge=1)  # expired tokens, stale rate-limit counters
+    compact_cron: str = "45 3 * * *"  # UTC; embedded backend: attachment content no revision uses
+
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.
     template_workers: int = Field(2, ge=1, le=32)
@@ -166,13 +172,15 @@ class Settings(BaseSettings):
             # one instance would fail on the others behind the load balancer.
             raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_SECRET_KEY, the same on every "
                                 "instance (at least 32 random characters).")
-        try:
-            from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
+        from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
-            CronTrigger.from_crontab(self.backup_cron, timezone="UTC")
-        except ValueError as exc:
-            raise SettingsError(f"BRANCHLINE_BACKUP_CRON={self.backup_cron!r} is not a crontab "
-                                f"expression ({exc}); e.g. '30 2 * * *' for 02:30 UTC.") from None
+        crons = (("BRANCHLINE_BACKUP_CRON", self.backup_cron), ("BRANCHLINE_COMPACT_CRON", self.compact_cron))
+        for name, cron in crons:
+            try:
+                CronTrigger.from_crontab(cron, timezone="UTC")
+            except ValueError as exc:
+                raise SettingsError(f"{name}={cron!r} is not a crontab expression ({exc}); "
+                                    "e.g. '30 2 * * *' for 02:30 UTC.") from None
         return self
 
     def resolved_backup_dir(self) -> Path:

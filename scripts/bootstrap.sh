@@ -21,6 +21,7 @@ if [ "$mode" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)  # validates docker-compose.yml
+  command -v caddy >/dev/null 2>&1 || need+=(caddy)  # runs deploy/Caddyfile in front of two instances
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       say "Installing Debian packages: ${need[*]}"

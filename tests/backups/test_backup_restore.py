@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from api.backups.service import backup_embedded, list_snapshots, restore_embedded
-from api.backups.tasks import JOB_ID, run_nightly_backup, start_scheduler, stop_scheduler
+from api.backups.tasks import backup_job, run_nightly_backup
 from api.settings import Settings
 from sync.embedded import EmbeddedStore
 from sync.errors import Conflict
@@ -196,16 +197,12 @@ def test_nightly_job_one_failing_tenant_never_stops_the_others_and_old_snapshots
     assert ctx.extras["last_backup"]["failed"].keys() == {"bbbbbb"}
 
 
-def test_scheduler_runs_the_backup_job_nightly(tmp_path):
-    ctx = _ctx(tmp_path / "data", keep=3)
-    scheduler = start_scheduler(ctx)
-    try:
-        job = scheduler.get_job(JOB_ID)
-        assert job is not None and job.next_run_time is not None
-        assert (job.next_run_time.hour, job.next_run_time.minute) == (2, 30)
-    finally:
-        stop_scheduler(ctx)
+def test_the_backup_job_is_scheduled_nightly_on_the_embedded_backend_only(tmp_path):
+    job = backup_job(_ctx(tmp_path / "data", keep=3))
+    assert job is not None and job.id == "backup-nightly"
+    first = job.trigger.get_next_fire_time(None, datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
+    assert first == datetime(2026, 12, 4, 2, 30, tzinfo=UTC)
     couch = SimpleNamespace(settings=Settings(backend="couchdb", couchdb_url="http://127.0.0.1:1",
                                               secret_key="k" * 40,
                                               data_dir=tmp_path / "d"), extras={})
-    assert start_scheduler(couch) is None  # nothing local to back up on CouchDB
+    assert backup_job(couch) is None  # nothing local to back up on CouchDB

@@ -1,0 +1,71 @@
+"""The one list of scheduled jobs, and the runner's start and stop (called by the app's lifespan).
+
+On the couchdb backend every instance starts a runner and they share a `DocumentLease` in
+the system database, so each job runs once per slot across the cluster. The embedded
+backend is one process: its lease is local, and the job records live in its own system
+database all the same.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from sync.naming import SYSTEM_DB
+
+from ..auth.token_sweep import sweep_expired_refresh_tokens
+from ..backups.tasks import backup_job
+from ..core.leases import DocumentLease, Lease, LocalLease
+from ..ratelimit.sweep import sweep_stale_counters
+from .compaction import compaction_job
+from .runner import ClusterJob, JobRunner
+
+LEASE_NAME = "scheduler"
+TOKEN_SWEEP_ID = "refresh-token-sweep"
+RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
+# Interval slots count from this instant, so every instance computes the same ones.
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def instance_id() -> str:
+    """This process, as named in leases and job records: host, process id and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+def jobs(ctx: Any) -> list[ClusterJob]:
+    settings = ctx.settings
+    every = settings.cleanup_interval_seconds
+    cleanup = IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC)
+    found = [ClusterJob(TOKEN_SWEEP_ID, "delete expired refresh tokens", cleanup,
+                        lambda: sweep_expired_refresh_tokens(ctx.system), grace=timedelta(seconds=every))]
+    if settings.backend == "couchdb":  # the embedded backend counts rate limits in memory
+        found.append(ClusterJob(RATE_LIMIT_SWEEP_ID, "delete stale rate-limit counters", cleanup,
+                                lambda: sweep_stale_counters(ctx.system), grace=timedelta(seconds=every)))
+    found += [job for job in (backup_job(ctx), compaction_job(ctx)) if job is not None]
+    return found
+
+
+def start_scheduler(ctx: Any) -> JobRunner:
+    """Start this instance's job runner (stopped by `stop_scheduler`)."""
+    settings = ctx.settings
+    holder = instance_id()
+    ttl = settings.scheduler_lease_seconds
+    lease: Lease
+    if settings.backend == "couchdb":
+        lease = DocumentLease(ctx.store.db(SYSTEM_DB), LEASE_NAME, holder, ttl)
+    else:
+        lease = LocalLease(LEASE_NAME, holder)
+    runner = JobRunner(ctx.store.db(SYSTEM_DB), lease, jobs(ctx), tick=ttl / 3)
+    runner.start()
+    ctx.extras["scheduler"] = runner
+    return runner
+
+
+def stop_scheduler(ctx: Any) -> None:
+    runner = ctx.extras.pop("scheduler", None)
+    if runner is not None:
+        runner.stop()
