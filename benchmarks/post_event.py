@@ -135,8 +135,10 @@ def main() -> None:
     print(f"{args.clients} clients, closed loop, {wall:.1f} s: {len(latencies)} events, {errors} errors, "
           f"{len(latencies) / wall:.0f} events/s")
     print(f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
-    print(f"server CPU {server_cpu:.1f} s ({server_cpu / wall:.0%} of one core), load generator CPU {own_cpu:.1f} s "
-          f"({own_cpu / wall:.0%}); sessions end with about {per_session} events each")
+    print(f"server CPU {server_cpu:.1f} s ({server_cpu / wall:.0%} of one core, "
+          f"{server_cpu / len(latencies) * 1000:.2f} ms per event: the figure least moved by other load), "
+          f"load generator CPU {own_cpu:.1f} s ({own_cpu / wall:.0%}); sessions end with about "
+          f"{per_session} events each")
 
 
 if __name__ == "__main__":
