@@ -33,8 +33,9 @@ SID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
 class _Doc(BaseModel):
-    # strict: "yesterday" is not a time and "5" is not a size; nothing is coerced.
-    model_config = ConfigDict(strict=True, extra="forbid")
+    # strict: "yesterday" is not a time and "5" is not a size; nothing is coerced. The JSON
+    # Schema export allows CouchDB's own `_` fields, which the checks below strip first.
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"patternProperties": {"^_": {}}})
 
 
 class _Event(_Doc):
