@@ -13,6 +13,7 @@ reports the document as denied and goes on replicating the rest).
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -193,7 +194,8 @@ def event_problem(doc: dict[str, Any]) -> str | None:
     etype = doc.get("type")
     model = EVENT_MODELS.get(etype) if isinstance(etype, str) else None
     if model is None:
-        return f"Unknown event type {etype!r} (`type`); use one of {', '.join(EVENT_TYPES)}."
+        # Quoted as JSON, as the CouchDB validator (JavaScript) quotes it: one sentence on every path.
+        return f"Unknown event type {json.dumps(etype, ensure_ascii=False)} (`type`); use one of {', '.join(EVENT_TYPES)}."
     try:
         model.model_validate(_body(doc))
     except ValidationError as exc:
