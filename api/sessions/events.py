@@ -1,10 +1,13 @@
 """The shape of every session document a device or the API may write (DOCUMENTS.md).
 
 One typed model per event type plus the header and the client context. The API
-(`service.build_event`, after filling in what it supplies), the sync policy
+(`posting.build_event`, after filling in what it supplies), the sync policy
 (`access.SessionsPolicy.check_write`, on both backends) and the CouchDB design document
 (`design_docs/couchdb/branchline-validate/validate_doc_update.js`, checked against these
 models by tests/sessions/test_document_schema.py) all refuse the same documents.
+
+`python -m api.sessions.schema_export` exports these models as JSON Schema
+(`design_docs/schemas/`) and as the PWA's TypeScript event types (`pwa/src/shared/eventTypes.ts`).
 
 `event_problem(doc)` and friends answer None for a document that fits, or one sentence naming
 the field that does not; each caller wraps it in its own error (the API answers 400
