@@ -92,16 +92,3 @@ def load_session(db: Database, sid: str) -> tuple[dict[str, Any], list[dict[str,
     if header is None or header.get("type") != "session":
         raise NotFound(f"No session {sid} in this tenant.")
     return header, events
-
-
-def list_event_ids(db: Database, sid: str) -> list[str]:
-    prefix = event_prefix(sid)
-    rows = db.all_docs(startkey=prefix, endkey=prefix + "\ufff0")["rows"]
-    return [r["id"] for r in rows]
-
-
-def load_events(db: Database, sid: str) -> list[dict[str, Any]]:
-    """Every event document of a session, in id order (the fold sorts them itself)."""
-    prefix = event_prefix(sid)
-    rows = db.all_docs(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)["rows"]
-    return [r["doc"] for r in rows if r.get("doc")]
