@@ -307,14 +307,14 @@ def _claim(ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, A
 def _record_event(ctx: AppContext, who: Principal, sid: str, meta: dict[str, Any],
                   device_id: str | None) -> dict[str, Any]:
     """Write the `attachment_added` event for API clients; one event per attachment, even on retries."""
-    from ..sessions import service as sessions  # noqa: PLC0415
+    from ..sessions import posting  # noqa: PLC0415
 
     body = {**public_meta(meta)["event"], "ts": meta["uploaded_ms"]}
     if re.match(r"^[0-9A-Za-z_-]{1,64}$", meta["attachment_id"]):
         body["_id"] = f"session:{sid}:ev:{meta['attachment_id']}"
     if device_id:
         body["device_id"] = device_id
-    return sessions.post_event(ctx, who, sid, body)["event"]
+    return posting.post_event(ctx, who, sid, body)["event"]
 
 
 # --- direct upload ---------------------------------------------------------------------------------

@@ -1,21 +1,20 @@
-"""Routes: sessions as events over the API, and client contexts."""
+"""Routes: sessions as events over the API."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 
-from ..core.openapi import errors
+from ..clients.repository import normalize_client_id
 from ..core.deps import CtxDep, PageDep, PrincipalDep
-from . import clients, listing, service
-from .repository import normalize_client_id
-from .schemas import CLIENT_EXAMPLES, EVENT_EXAMPLES, SaveToClient, SessionCreate, SessionUpdate
+from ..core.openapi import errors
+from . import listing, posting, service
+from .schemas import EVENT_EXAMPLES, SaveToClient, SessionCreate, SessionUpdate
 
 router = APIRouter(prefix="/api/v1")
 
 EventBody = Annotated[dict[str, Any], Body(openapi_examples=EVENT_EXAMPLES,
                                            description="One event: `type` plus its fields (DOCUMENTS.md).")]
-ClientBody = Annotated[dict[str, Any], Body(openapi_examples=CLIENT_EXAMPLES)]
 
 
 @router.post("/sessions", status_code=201, tags=["sessions"], responses=errors({
@@ -82,7 +81,7 @@ def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep)
     `header` and the stored `event`. Posting an event again with the same `_id` and content
     is answered like the first time, so a client may retry safely.
     """
-    return service.post_event(ctx, who, session_id, body)
+    return posting.post_event(ctx, who, session_id, body)
 
 
 @router.post("/sessions/{session_id}/save-to-client", tags=["sessions"])
@@ -90,30 +89,3 @@ def save_to_client(session_id: str, body: SaveToClient, who: PrincipalDep, ctx: 
     """Save the value entered at an input node (one with `save_to_client: "X"`) into the
     session's client context as `values.X`. Answers `{ok, client, key, value}`."""
     return service.save_to_client(ctx, who, session_id, body.node_id)
-
-
-@router.get("/clients", tags=["clients"])
-def list_clients(who: PrincipalDep, ctx: CtxDep, page: PageDep) -> dict:
-    """Client contexts in id order: `{items, next_cursor}`."""
-    items = clients.list_clients(ctx, who, limit=page.limit + 1, after=page.after())
-    return page.answer(items, lambda item: item["_id"])
-
-
-@router.post("/clients", status_code=201, tags=["clients"])
-def create_client(body: ClientBody, who: PrincipalDep, ctx: CtxDep) -> dict:
-    """Create a client context `{name, values?, notes?}`; without `_id` one is made from the name
-    (client:contoso-ltd). Everyone but viewers may."""
-    return clients.create_client(ctx, who, body)
-
-
-@router.get("/clients/{client_id}", tags=["clients"])
-def get_client(client_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
-    """One client context with its `_rev`."""
-    return clients.get_client(ctx, who, client_id)
-
-
-@router.put("/clients/{client_id}", tags=["clients"],
-            responses=errors({409: "The `_rev` is stale: load the client again."}))
-def update_client(client_id: str, body: ClientBody, who: PrincipalDep, ctx: CtxDep) -> dict:
-    """Replace a client context's `name`, `values` and `notes` at its `_rev` (stale: 409)."""
-    return clients.update_client(ctx, who, client_id, body)

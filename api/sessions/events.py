@@ -1,10 +1,13 @@
 """The shape of every session document a device or the API may write (DOCUMENTS.md).
 
 One typed model per event type plus the header and the client context. The API
-(`service.build_event`, after filling in what it supplies), the sync policy
+(`posting.build_event`, after filling in what it supplies), the sync policy
 (`access.SessionsPolicy.check_write`, on both backends) and the CouchDB design document
 (`design_docs/couchdb/branchline-validate/validate_doc_update.js`, checked against these
 models by tests/sessions/test_document_schema.py) all refuse the same documents.
+
+`python -m api.sessions.schema_export` exports these models as JSON Schema
+(`design_docs/schemas/`) and as the PWA's TypeScript event types (`pwa/src/shared/eventTypes.ts`).
 
 `event_problem(doc)` and friends answer None for a document that fits, or one sentence naming
 the field that does not; each caller wraps it in its own error (the API answers 400
@@ -13,6 +16,7 @@ reports the document as denied and goes on replicating the rest).
 """
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, Literal
 
@@ -33,8 +37,9 @@ SID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
 class _Doc(BaseModel):
-    # strict: "yesterday" is not a time and "5" is not a size; nothing is coerced.
-    model_config = ConfigDict(strict=True, extra="forbid")
+    # strict: "yesterday" is not a time and "5" is not a size; nothing is coerced. The JSON
+    # Schema export allows CouchDB's own `_` fields, which the checks below strip first.
+    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"patternProperties": {"^_": {}}})
 
 
 class _Event(_Doc):
@@ -192,7 +197,8 @@ def event_problem(doc: dict[str, Any]) -> str | None:
     etype = doc.get("type")
     model = EVENT_MODELS.get(etype) if isinstance(etype, str) else None
     if model is None:
-        return f"Unknown event type {etype!r} (`type`); use one of {', '.join(EVENT_TYPES)}."
+        # Quoted as JSON, as the CouchDB validator (JavaScript) quotes it: one sentence on every path.
+        return f"Unknown event type {json.dumps(etype, ensure_ascii=False)} (`type`); use one of {', '.join(EVENT_TYPES)}."
     try:
         model.model_validate(_body(doc))
     except ValidationError as exc:

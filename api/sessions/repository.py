@@ -1,8 +1,8 @@
-"""Storage calls of the sessions feature: headers, events and client contexts.
+"""Storage calls of the sessions feature: headers and events.
 
 Ids follow DOCUMENTS.md: `session:{sid}` for a header, `session:{sid}:ev:{ulid}` for an
-event, `client:{slug}` for a client context. Database handles come from the one naming
-function (`sync.naming.physical_name`), never built by hand.
+event. Database handles come from the one naming function (`sync.naming.physical_name`),
+never built by hand. Client contexts are the clients feature's (`api/clients/repository.py`).
 """
 from __future__ import annotations
 
@@ -18,15 +18,10 @@ from ..core.context import AppContext
 SID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 EVENT_ID_RE = re.compile(r"^session:([0-9A-HJKMNP-TV-Z]{26}):ev:([0-9A-Za-z_-]{1,64})$")
 HEADER_ID_RE = re.compile(r"^session:([0-9A-HJKMNP-TV-Z]{26})$")
-CLIENT_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def sessions_db(ctx: AppContext, tenant_id: str) -> Database:
     return ctx.store.db(physical_name(tenant_id, "sessions"))
-
-
-def clients_db(ctx: AppContext, tenant_id: str) -> Database:
-    return ctx.store.db(physical_name(tenant_id, "clients"))
 
 
 def header_id(sid: str) -> str:
@@ -74,30 +69,26 @@ def get_header(db: Database, sid: str, *, conflicts: bool = False) -> dict[str, 
     return doc
 
 
-def list_event_ids(db: Database, sid: str) -> list[str]:
+def load_session(db: Database, sid: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A session's header (with `_conflicts` when it has any) and its events, in one read.
+
+    The header's id is a prefix of its events' ids, so one id range holds them all: the
+    header first, then the events in id order (the fold sorts them itself).
+    """
     prefix = event_prefix(sid)
-    rows = db.all_docs(startkey=prefix, endkey=prefix + "\ufff0")["rows"]
-    return [r["id"] for r in rows]
-
-
-def load_events(db: Database, sid: str) -> list[dict[str, Any]]:
-    """Every event document of a session, in id order (the fold sorts them itself)."""
-    prefix = event_prefix(sid)
-    rows = db.all_docs(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)["rows"]
-    return [r["doc"] for r in rows if r.get("doc")]
-
-
-def normalize_client_id(raw: str) -> str:
-    value = raw[len("client:"):] if isinstance(raw, str) and raw.startswith("client:") else raw
-    if not isinstance(value, str) or not CLIENT_SLUG_RE.match(value):
-        raise NotFound(f"No client {raw!r}: client ids look like client:contoso "
-                       "(lowercase letters, digits, - and _).")
-    return "client:" + value
-
-
-def get_client_or_none(db: Database, client_id: str) -> dict[str, Any] | None:
-    try:
-        doc = db.get(client_id)
-    except NotFound:
-        return None
-    return doc
+    rows = db.all_docs(startkey=header_id(sid), endkey=prefix + "\ufff0", include_docs=True,
+                       conflicts=True)["rows"]
+    header: dict[str, Any] | None = None
+    events: list[dict[str, Any]] = []
+    for row in rows:
+        doc = row.get("doc")
+        if not doc:
+            continue
+        if row["id"] == header_id(sid):
+            header = doc
+        elif row["id"].startswith(prefix):
+            doc.pop("_conflicts", None)  # events are written once; only the header can conflict
+            events.append(doc)
+    if header is None or header.get("type") != "session":
+        raise NotFound(f"No session {sid} in this tenant.")
+    return header, events

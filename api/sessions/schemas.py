@@ -1,4 +1,4 @@
-"""Request bodies of the sessions and clients routes (they also become the OpenAPI text)."""
+"""Request bodies of the sessions routes (they also become the OpenAPI text)."""
 from __future__ import annotations
 
 from typing import Any
@@ -46,9 +46,4 @@ EVENT_EXAMPLES: dict[str, Any] = {
     "custom": {"summary": "A custom step", "value": {"type": "custom_step", "node_id": "service",
                                                      "text": "Cleared the ListOfDDCs registry value", "answer": "done"}},
     "complete": {"summary": "Complete", "value": {"type": "completed"}},
-}
-
-CLIENT_EXAMPLES: dict[str, Any] = {
-    "client": {"summary": "A client context", "value": {"name": "Contoso Ltd", "values": {"domain": "contoso.local"},
-                                                        "notes": "After-hours changes need approval."}},
 }

@@ -5,28 +5,32 @@ tenant's `sessions` database (DOCUMENTS.md). The API writes exactly what a devic
 write, so a session started here continues on a phone and the other way round. Its state is
 always `fold_session` over the pinned tree version; the header's `status` only mirrors it
 for listings, and is kept in step when an event completes, abandons or reopens a session.
+
+This module reads, starts and edits sessions; recording events is `posting.py`, merging
+header conflicts `header_merge.py`, listings `listing.py`, client contexts `api/clients/`.
 """
 from __future__ import annotations
 
-import logging
-import threading
+from dataclasses import dataclass
 from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 from sync.store import Database
 
+from ..clients import repository as clients_repo
+from ..clients import service as clients
 from ..core.context import AppContext
-from ..core.docs import check_write_limits, get_or_none
+from ..core.docs import get_or_none
 from ..core.timeutil import now_ms
 from ..trees import service as trees
 from ..trees.models import tree_version_doc_id
 from ..users import repository as users
-from . import access, events, merge, repository as repo
+from . import access, merge
+from . import repository as repo
 from .fold import fold_session
+from .header_merge import HeaderMerger, merge_conflicts
 from .ids import ulid
-
-log = logging.getLogger("branchline.sessions")
 
 HEADER_FIELDS_PUBLIC = ("type", "schema_version", "tree_id", "tree_version", "ticket", "client_id", "title", "owner_id",
                         "shared_with", "status", "created_at", "updated_at", "device_id", "edited",
@@ -58,6 +62,44 @@ def _load_header(ctx: AppContext, who: Principal, session_id: str) -> tuple[Data
     return db, sid, header
 
 
+@dataclass
+class Loaded:
+    """What a session's state is folded from, read once: the header (conflicts merged), the
+    events, the pinned tree version document and the client context (or None)."""
+
+    db: Database
+    sid: str
+    header: dict[str, Any]
+    events: list[dict[str, Any]]
+    version_doc: dict[str, Any]
+    client: dict[str, Any] | None
+
+    @property
+    def tree(self) -> dict[str, Any]:
+        tree: dict[str, Any] = self.version_doc["tree"]
+        return tree
+
+    def fold(self, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The state of these events (the stored ones by default), timed now: the clock only
+        counts while a session runs; an ended one measures to its end."""
+        return fold_session(self.tree, self.events if events is None else events, self.header, self.client,
+                            now_ms())
+
+
+def load(ctx: AppContext, who: Principal, session_id: str) -> Loaded:
+    """Read a session the caller may open: its header and events in one read of the sessions
+    database, then the pinned version and the client. Header conflicts are merged first.
+    Raises NotFound (no such session or pinned version) or Forbidden (not the caller's)."""
+    sid = repo.normalize_sid(session_id)
+    db = repo.sessions_db(ctx, who.tenant_id)
+    header, events = repo.load_session(db, sid)
+    access.require_open(who, header)
+    if header.get("_conflicts"):
+        merge_conflicts(db, sid)
+        header = repo.get_header(db, sid, conflicts=True)
+    return Loaded(db, sid, header, events, _pinned_version(ctx, who, header), _client_for(ctx, who, header))
+
+
 def _pinned_version(ctx: AppContext, who: Principal, header: dict[str, Any]) -> dict[str, Any]:
     tree_id, version = header.get("tree_id"), header.get("tree_version")
     if not isinstance(tree_id, str) or not isinstance(version, int) or isinstance(version, bool):
@@ -74,12 +116,7 @@ def _client_for(ctx: AppContext, who: Principal, header: dict[str, Any]) -> dict
     client_id = header.get("client_id")
     if not isinstance(client_id, str) or not client_id:
         return None
-    return repo.get_client_or_none(repo.clients_db(ctx, who.tenant_id), client_id)
-
-
-def _fold(tree: dict, events: list[dict], header: dict, client: dict | None) -> dict[str, Any]:
-    # The clock only counts while a session runs; an ended one measures to its end.
-    return fold_session(tree, events, header, client, now_ms())
+    return clients_repo.get_client_or_none(clients_repo.clients_db(ctx, who.tenant_id), client_id)
 
 
 def get_session_bundle(ctx: AppContext, who: Principal, session_id: str) -> dict[str, Any]:
@@ -89,13 +126,9 @@ def get_session_bundle(ctx: AppContext, who: Principal, session_id: str) -> dict
     the client context document or None, `state` the fold. Header conflicts are merged first.
     Raises NotFound (no such session or pinned version) or Forbidden (not the caller's).
     """
-    db, sid, header = _load_header(ctx, who, session_id)
-    version_doc = _pinned_version(ctx, who, header)
-    events = repo.load_events(db, sid)
-    client = _client_for(ctx, who, header)
-    state = _fold(version_doc["tree"], events, header, client)
-    return {"header": header, "events": events, "tree": version_doc["tree"],
-            "tree_version": version_doc, "client": client, "state": state}
+    loaded = load(ctx, who, session_id)
+    return {"header": loaded.header, "events": loaded.events, "tree": loaded.tree,
+            "tree_version": loaded.version_doc, "client": loaded.client, "state": loaded.fold()}
 
 
 def session_view(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -141,8 +174,8 @@ def _resolve_client(ctx: AppContext, who: Principal, raw: Any) -> str | None:
         return None
     if not isinstance(raw, str):
         raise BadRequest("`client_id` must be a string such as client:contoso.")
-    client_id = repo.normalize_client_id(raw)
-    if repo.get_client_or_none(repo.clients_db(ctx, who.tenant_id), client_id) is None:
+    client_id = clients_repo.normalize_client_id(raw)
+    if clients_repo.get_client_or_none(clients_repo.clients_db(ctx, who.tenant_id), client_id) is None:
         raise NotFound(f"No client {client_id} in this tenant; create it with POST /api/v1/clients "
                        "or leave client_id out.")
     return client_id
@@ -260,156 +293,6 @@ def update_header(ctx: AppContext, who: Principal, session_id: str, body: dict[s
     return get_session(ctx, who, sid)
 
 
-def set_status(db: Database, sid: str, status: str) -> None:
-    """Mirror the fold's status into the header (re-read and retried on a concurrent edit)."""
-    for _ in range(5):
-        doc = merge.apply_edit(repo.get_header(db, sid), {"status": status}, now_ms())
-        if doc is None:
-            return
-        try:
-            db.put(doc)
-            return
-        except Conflict:
-            continue
-    log.warning("could not mirror status %s into session %s after retries", status, sid)
-
-
-# --- events ----------------------------------------------------------------------------------
-
-EVENT_TYPES = events.EVENT_TYPES
-_ACTION_ANSWERS = ("done", "failed", "skipped")
-
-
-def _offered(node: dict[str, Any]) -> list[str]:
-    kind = node.get("type")
-    if kind == "question":
-        return ["yes", "no"]
-    if kind == "action":
-        return list(_ACTION_ANSWERS)
-    if kind == "choice":
-        return [o.get("id") for o in node.get("options") or [] if isinstance(o, dict)]
-    if kind == "input":
-        return ["submitted"]
-    return []
-
-
-def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, Any]) -> dict[str, Any]:
-    """Validate one event as posted and fill in what the API supplies (ids, user, time, device)."""
-    if not isinstance(body, dict):
-        raise BadRequest("The body must be one event: a JSON object with a `type`.")
-    user_id = body.get("user_id")
-    if user_id is not None and user_id != who.user_id:
-        raise Forbidden(f"An event's user_id must be your own ({who.user_id}); leave it out to have it filled in.")
-    if body.get("session_id") not in (None, sid):
-        raise BadRequest(f"The event's session_id {body.get('session_id')!r} is not this session ({sid}).")
-    docid = body.get("_id")
-    if docid is None:
-        docid = repo.event_id(sid, ulid())
-    elif not isinstance(docid, str) or not docid.startswith(repo.event_prefix(sid)) or \
-            repo.EVENT_ID_RE.match(docid) is None:
-        raise BadRequest(f"An event's _id must be {repo.event_prefix(sid)}{{ulid}} (or left out).")
-    # What the API supplies is filled in first, so the event is checked exactly as stored,
-    # by the same schema the sync endpoints apply to events written by devices.
-    filled = {"ts": now_ms(), "device_id": "api"}
-    candidate = {k: v for k, v in body.items() if v is not None or k not in filled}
-    candidate = {**filled, **candidate, "user_id": who.user_id, "session_id": sid}
-    problem = events.event_problem(candidate)
-    if problem:
-        raise BadRequest(problem)
-    etype = candidate["type"]
-    spec = events.event_fields(etype)
-
-    nodes = tree.get("nodes") if isinstance(tree.get("nodes"), dict) else {}
-    node_id = body.get("node_id")
-    if "node_id" in spec and node_id not in nodes:
-        raise BadRequest(f"The tree has no node {node_id!r}; node ids of this version: "
-                         f"{', '.join(sorted(nodes)[:30])}.")
-    node = nodes.get(node_id) if isinstance(node_id, str) else None
-    if etype == "answered":
-        offered = _offered(node or {})
-        if not offered:
-            raise BadRequest(f"Node {node_id!r} is a {node.get('type') if node else 'missing'} node; "
-                             "it takes no answer (complete the session instead).")
-        if body["answer"] not in offered:
-            raise BadRequest(f"{body['answer']!r} is not an answer node {node_id!r} offers; "
-                             f"it offers {', '.join(map(str, offered))}.")
-        if "value" in body and node.get("type") != "input":
-            raise BadRequest("`value` belongs to answers of input nodes only.")
-    if etype == "input_value" and (node or {}).get("type") != "input":
-        raise BadRequest(f"Node {node_id!r} is not an input node; drafts are for input nodes only.")
-
-    event = {"_id": docid, "type": etype, "schema_version": 1, "session_id": sid, "ts": candidate["ts"],
-             "device_id": candidate["device_id"], "user_id": who.user_id}
-    for name in spec:
-        if body.get(name) is not None:
-            event[name] = body[name]
-    if etype == "note" and "note_id" not in event:
-        event["note_id"] = ulid()
-    return event
-
-
-_REFUSALS = {
-    "not_in_progress": (Conflict, "The session is {status}; reopen it (a reopened event) before {what}."),
-    "not_ended": (Conflict, "The session is in progress; only a completed or abandoned session can be reopened."),
-    "nothing_to_undo": (Conflict, "There is nothing to step back over: no answer or custom step is in force."),
-    "bad_answer": (BadRequest, "The answer does not fit node {node}."),
-    "unknown_next": (BadRequest, "That answer leads to a node missing from the tree version; "
-                                 "the tree needs fixing (and publishing again)."),
-    "not_an_input": (BadRequest, "Node {node} is not an input node."),
-    "unknown_node": (BadRequest, "The tree has no node {node}."),
-    "bad_fields": (BadRequest, "The event's fields do not fit its type."),
-    "unknown_type": (BadRequest, "Unknown event type."),
-}
-
-
-def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Validate, check against the session's state, store one event; answer the new state."""
-    if who.role == "viewer":
-        raise Forbidden("Viewers cannot record session events; ask an admin for the engineer role.")
-    bundle = get_session_bundle(ctx, who, session_id)
-    header, events, tree = bundle["header"], bundle["events"], bundle["tree"]
-    access.require_write(who, header)
-    sid = header["_id"][len("session:"):]
-    event = build_event(who, sid, body, tree)
-    if event["type"] == "attachment_added":
-        access.require_attachment_stored(ctx, who.tenant_id, sid, event.get("attachment_id"))
-    db = repo.sessions_db(ctx, who.tenant_id)
-
-    existing = next((e for e in events if e.get("_id") == event["_id"]), None)
-    if existing is not None:
-        same = {k: v for k, v in existing.items() if not k.startswith("_")} == \
-            {k: v for k, v in event.items() if not k.startswith("_")}
-        if not same:
-            raise Conflict(f"An event {event['_id']} already exists with other content; events are "
-                           "written once. Send a new event (leave _id out).")
-        view = session_view(bundle)
-        return {**view, "event": existing}
-
-    before = bundle["state"]
-    after = fold_session(tree, [*events, event], header, bundle["client"], None)
-    verdict = next((i for i in after["ignored"] if i["event_id"] == event["_id"]), None)
-    if verdict is not None:
-        reason = verdict["reason"]
-        if reason == "not_current":
-            raise Conflict(
-                f"Node {event.get('node_id')!r} is not the current node; the session stands at "
-                f"{before['current_node']!r}. Reload the session and answer the current node.",
-                details={"current_node": before["current_node"], "status": before["status"]})
-        cls, text = _REFUSALS.get(reason, (BadRequest, "The event cannot be applied ({reason})."))
-        raise cls(text.format(status=before["status"], what="recording more steps" if event["type"] != "completed"
-                              else "completing it again", node=repr(event.get("node_id")), reason=reason),
-                  details={"reason": reason, "current_node": before["current_node"], "status": before["status"]})
-    check_write_limits(ctx, db, event)
-    try:
-        res = db.put(event)
-    except Conflict:
-        raise Conflict(f"An event {event['_id']} already exists; leave _id out to record a new one.") from None
-    event["_rev"] = res["rev"]
-    if after["status"] != header.get("status"):
-        set_status(db, sid, after["status"])
-    return {**get_session(ctx, who, sid), "event": event}
-
-
 # --- saving an input's value into the client context ----------------------------------------------
 
 def save_to_client(ctx: AppContext, who: Principal, session_id: str, node_id: Any) -> dict[str, Any]:
@@ -440,134 +323,8 @@ def save_to_client(ctx: AppContext, who: Principal, session_id: str, node_id: An
         value = state["drafts"].get(node_id)
     if not isinstance(value, str) or value == "":
         raise Conflict(f"No value has been entered at {node_id!r} yet; answer it (or save a draft) first.")
-    from . import clients  # noqa: PLC0415
-
     doc = clients.set_value(ctx, who, client_id, key, value)
     return {"ok": True, "client": doc, "key": key, "value": value}
-
-
-# --- header conflicts ----------------------------------------------------------------------------
-
-_merge_locks: dict[str, threading.Lock] = {}
-_merge_locks_guard = threading.Lock()
-
-
-def _merge_lock(key: str) -> threading.Lock:
-    with _merge_locks_guard:
-        if len(_merge_locks) > 10_000:
-            _merge_locks.clear()
-        return _merge_locks.setdefault(key, threading.Lock())
-
-
-def merge_conflicts(db: Database, sid: str) -> bool:
-    """Merge a header's conflicting leaves into one revision and delete the losers.
-
-    Idempotent: without conflicts nothing is written. The feed follower and a reader may
-    both try at once, so merges of one header take turns in this process; a write from
-    elsewhere in between (another instance) makes the merge start over from a fresh read.
-    Returns whether a merge was written.
-    """
-    docid = repo.header_id(sid)
-    with _merge_lock(f"{db.name}/{docid}"):
-        for _attempt in range(4):
-            try:
-                winner = db.get(docid, conflicts=True)
-            except NotFound:
-                return False
-            losers = winner.get("_conflicts") or []
-            if not losers:
-                return False
-            revisions = [winner]
-            for entry in db.get_open_revs(docid, losers):
-                if "ok" in entry and not entry["ok"].get("_deleted"):
-                    revisions.append(entry["ok"])
-            merged = merge.merge_headers(revisions)
-            merged["_id"] = docid
-            merged["_rev"] = winner["_rev"]
-            try:
-                db.put(merged)
-            except Conflict:
-                continue  # changed meanwhile: merge again from what is stored now
-            # Only once the merged revision (holding every losing value) is stored are the
-            # losers closed; should this fail, the next run merges again and loses nothing.
-            results = db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losers])
-            failed = [r for r in results if "error" in r]
-            if failed:
-                log.info("closing losing revisions of %s deferred: %s", docid, failed)
-            return True
-        log.info("header merge of %s deferred: it kept changing", docid)
-        return False
-
-
-class HeaderMerger:
-    """Follows the tenants' `sessions` feeds and merges header conflicts as they appear.
-
-    The store calls `on_write` from the writing thread after each commit; this only notes
-    the database and wakes a worker thread, so the merge runs outside the writer's
-    transaction. The worker reads the feed from where it stopped (style=all_docs, no
-    bodies: a header with more than one leaf is a candidate) and merges. Its own writes wake
-    it again and find nothing left to do, which is what makes it idempotent.
-    """
-
-    def __init__(self, store: Any) -> None:
-        self.store = store
-        self.pending: set[str] = set()
-        self.seqs: dict[str, Any] = {}
-        self.cond = threading.Condition()
-        self.thread: threading.Thread | None = None
-        self.stopped = False
-
-    @staticmethod
-    def follows(db_name: str) -> bool:
-        return isinstance(db_name, str) and db_name.startswith("t_") and db_name.endswith("_sessions")
-
-    def on_write(self, db_name: str, update_seq: Any = None) -> None:
-        if not self.follows(db_name):
-            return
-        with self.cond:
-            self.pending.add(db_name)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="session-header-merger", daemon=True)
-                self.thread.start()
-            self.cond.notify()
-
-    def stop(self) -> None:
-        with self.cond:
-            self.stopped = True
-            self.cond.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self.cond:
-                while not self.pending and not self.stopped:
-                    self.cond.wait()
-                if self.stopped:
-                    return
-                names, self.pending = sorted(self.pending), set()
-            for name in names:
-                try:
-                    self.process(name)
-                except Exception:  # noqa: BLE001 - one database's trouble must not stop the others
-                    log.exception("merging session header conflicts in %s failed", name)
-
-    def process(self, db_name: str) -> int:
-        """Merge every conflicted header changed since the last run; returns how many merged."""
-        if not self.store.db_exists(db_name):
-            self.seqs.pop(db_name, None)
-            return 0
-        db = self.store.db(db_name)
-        since = self.seqs.get(db_name, 0)
-        merged = 0
-        while True:
-            res = db.changes(since=since, limit=500, style="all_docs")
-            for row in res["results"]:
-                m = repo.HEADER_ID_RE.match(row["id"])
-                if m and len(row.get("changes") or ()) > 1 and merge_conflicts(db, m.group(1)):
-                    merged += 1
-            since = res["last_seq"]
-            self.seqs[db_name] = since
-            if len(res["results"]) < 500:
-                return merged
 
 
 def install(ctx: AppContext) -> None:

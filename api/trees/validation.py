@@ -27,6 +27,7 @@ Rules where DESIGN.md is silent, decided here:
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, get_args
@@ -47,6 +48,23 @@ from .models import (
     TreeDraft,
 )
 from .variables import scan_placeholders
+
+
+def quoted(value: Any) -> str:
+    """A value as messages show it: JSON text, strings in double quotes. The editor's twin
+    (`quoted` in pwa/src/editor/validate.ts) is JSON.stringify, so both word it alike."""
+    return json.dumps(_as_js(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _as_js(value: Any) -> Any:
+    """Whole floats as integers, at any depth: JavaScript cannot tell 5.0 from 5."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_as_js(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_js(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -217,7 +235,7 @@ def _shape_problems(doc: dict[str, Any]) -> list[Problem]:
             got = _node_field(doc, node_id, "type")
             problems.append(Problem(
                 node_id=node_id, code="unknown_node_type",
-                message=(f"Node type {got!r} is not known. " if got is not None else
+                message=(f"Node type {quoted(got)} is not known. " if got is not None else
                          "Node has no `type`. ")
                 + f"Set `type` to one of: {', '.join(NODE_TYPES)}."))
         elif kind == "extra_forbidden":
@@ -231,11 +249,11 @@ def _shape_problems(doc: dict[str, Any]) -> list[Problem]:
             got = _node_field(doc, node_id, "outcome")
             problems.append(Problem(
                 node_id=node_id, code="invalid_outcome",
-                message=f"Outcome {got!r} is not allowed. Use one of: {', '.join(OUTCOMES)}."))
+                message=f"Outcome {quoted(got)} is not allowed. Use one of: {', '.join(OUTCOMES)}."))
         elif loc == ("_id",):
             problems.append(Problem(
                 node_id=None, code="invalid_tree_id",
-                message=f"The tree id {doc.get('_id')!r} is malformed. Use `tree:` followed by "
+                message=f"The tree id {quoted(doc.get('_id'))} is malformed. Use `tree:` followed by "
                         "a slug of lowercase letters, digits, _ and -, e.g. "
                         "`tree:citrix-vda-registration`."))
         else:
@@ -292,7 +310,7 @@ class _Checker:
         good, bad = scan_placeholders(value)
         for item in bad:
             self.add(node_id, "malformed_placeholder",
-                     f"{field} contains {item.raw!r}, which is not a valid placeholder: "
+                     f"{field} contains {quoted(item.raw)}, which is not a valid placeholder: "
                      f"{item.reason}. Write {{{{input.NAME}}}} or {{{{client.NAME}}}}.")
         if node_id is None:
             return
@@ -315,9 +333,9 @@ class _Checker:
             return
         if isinstance(target, str):  # another type: a shape problem already says so
             self.add(node_id, "dangling_next",
-                     f"{what} leads to {target!r}, which is not a step in this tree (deleted "
+                     f"{what} leads to {quoted(target)}, which is not a step in this tree (deleted "
                      f"or renamed?). Choose an existing step under \"{box}\", or create a step "
-                     f"with the id {target!r}.")
+                     f"with the id {quoted(target)}.")
 
     def log(self, node_id: str, field: str, value: Any,
             *, own_var: bool = False) -> None:
@@ -358,7 +376,7 @@ class _Checker:
         if not isinstance(start, str):
             return None
         if start not in self.index:
-            self.add(None, "unknown_start", f"The first step is {start!r}, which is not a step "
+            self.add(None, "unknown_start", f"The first step is {quoted(start)}, which is not a step "
                      "in this tree. Choose an existing step under \"First step\" in the tree "
                      "settings.")
             return None
@@ -367,7 +385,7 @@ class _Checker:
     def check_node(self, node_id: str, node: Any) -> None:
         if not _NODE_ID_RE.match(node_id):
             self.add(node_id, "invalid_node_id",
-                     f"Node id {node_id!r} is not allowed. Use 1 to 64 lowercase letters, digits, "
+                     f"Node id {quoted(node_id)} is not allowed. Use 1 to 64 lowercase letters, digits, "
                      "_ and -, starting with a letter or digit, e.g. `check-dns`.")
         if not isinstance(node, dict):
             return
@@ -421,7 +439,7 @@ class _Checker:
                     ok = False
                 if not ok:
                     self.add(node_id, "link_not_https",
-                             f"Link {i + 1} ({url!r}) is not an https:// address. Use the "
+                             f"Link {i + 1} ({quoted(url)}) is not an https:// address. Use the "
                              "https address of the page (open it in a browser and copy it).")
                 self.text(node_id, f"The URL of link {i + 1}", url, LIMITS.url)
 
@@ -478,12 +496,12 @@ class _Checker:
             elif isinstance(option_id, str):
                 if option_id in seen:
                     self.add(node_id, "duplicate_option_id",
-                             f"Two options have the id {option_id!r}; sessions record the id, "
+                             f"Two options have the id {quoted(option_id)}; sessions record the id, "
                              "so they could not be told apart. Rename one of them.")
                 seen.add(option_id)
                 if len(option_id) > LIMITS.option_id:
                     self.add(node_id, "text_too_long",
-                             f"Option id {option_id[:20]!r}... has {len(option_id)} characters; "
+                             f"Option id {quoted(option_id[:20])}... has {len(option_id)} characters; "
                              f"the limit is {LIMITS.option_id}. Use a shorter id.")
             if _blank(option.get("label")):
                 self.add(node_id, "empty_label", f"Option {i + 1} has no label. Write the "
@@ -497,7 +515,7 @@ class _Checker:
         if _blank(variable) or (isinstance(variable, str) and not _VARIABLE_RE.match(variable)):
             self.add(node_id, "invalid_variable_name",
                      ("The input does not name its value. " if _blank(variable) else
-                      f"The variable {variable!r} is not a usable name. ")
+                      f"The variable {quoted(variable)} is not a usable name. ")
                      + "Under \"Variable\", name the value so later steps can use it as "
                      "{{input.NAME}}: letters, digits and _, not starting with a digit, e.g. "
                      "vda_name.")
@@ -506,7 +524,7 @@ class _Checker:
         save = node.get("save_to_client")
         if isinstance(save, str) and not _VARIABLE_RE.match(save):
             self.add(node_id, "invalid_variable_name",
-                     f"\"Save to client field\" is {save!r}, which is not a valid client field "
+                     f"\"Save to client field\" is {quoted(save)}, which is not a valid client field "
                      "name. Use letters, digits and _, e.g. vdas, or clear it.")
         self.edge(node_id, "The input", node.get("next"), "Continue leads to")
         self.log(node_id, "The log sentence", node.get("log"), own_var=True)
@@ -562,7 +580,7 @@ class _Checker:
             for i, seen in enumerate(reach):
                 if not seen:
                     self.add(ids[i], "unreachable",
-                             f"No path from the first step {ids[start]!r} leads here. Connect "
+                             f"No path from the first step {quoted(ids[start])} leads here. Connect "
                              "an answer of another step to it, or delete it.")
         ok = self.reaches_resolution()
         entered_from_good = [False] * len(ids)
@@ -609,7 +627,7 @@ class _Checker:
                 continue
             where = defined_anywhere.get(name)
             if where:
-                hint = (f"It is asked only in {', '.join(map(repr, where[:3]))}, which no path "
+                hint = (f"It is asked only in {', '.join(map(quoted, where[:3]))}, which no path "
                         "passes before this step. Move that input earlier, or add one on the "
                         "way here.")
             else:

@@ -183,7 +183,7 @@ def test_a_re_stamped_field_never_beats_a_later_real_edit(revs, value, recorded_
 # --- the feed follower, on a real embedded store ------------------------------------------------
 
 def test_feed_follower_merges_once_and_is_idempotent(tmp_path):
-    from api.sessions.service import HeaderMerger
+    from api.sessions.header_merge import HeaderMerger
     from sync.embedded import EmbeddedStore
 
     store = EmbeddedStore(tmp_path)

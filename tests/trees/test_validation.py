@@ -302,7 +302,7 @@ def test_messages_say_what_and_how() -> None:
     tree = mutated(_set("nodes.ports.next.failed", "escalation"))
     [problem] = validate_tree(tree)
     assert isinstance(problem, Problem)
-    assert "'escalation'" in problem.message and "Choose an existing step under \"Failed leads to\"" in problem.message
+    assert '"escalation"' in problem.message and "Choose an existing step under \"Failed leads to\"" in problem.message
 
 
 def test_editor_messages_say_what_to_do_without_naming_json_fields() -> None:

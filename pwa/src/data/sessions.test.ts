@@ -75,7 +75,7 @@ describe("sessions on the device", () => {
   it("lists headers only, newest first, and edits header fields with their edit times", async () => {
     const a = await startSession(local, "d", 1000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "A" });
     const b = await startSession(local, "d", 2000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "B" });
-    await addEvent(local, "d", 2500, a, "back");
+    await addEvent(local, "d", 2500, a, "back", {});
     await editHeader(local, 3000, a, { status: "completed" });
     const headers = await listHeaders(local);
     expect(headers.map((h) => h._id)).toEqual([`session:${b}`, `session:${a}`]);

@@ -1,6 +1,7 @@
 // Sessions on the device: headers and events written straight into the local `sessions`
 // database (DOCUMENTS.md), folded with the same fold as the server.
 import type { Doc } from "pouchdb-browser";
+import type { EventFields, EventType } from "../shared/eventTypes";
 import { foldSession, type SessionState } from "../shared/fold";
 import { ulid } from "../shared/ulid";
 import { applyHeaderEdit, initialMarks, type EditMark } from "./headerEdits";
@@ -80,14 +81,17 @@ export async function startSession(local: LocalData, device: string, now: number
   return sid;
 }
 
-/** Write one event document; events are never edited, so this cannot conflict. */
-export async function addEvent(
+/**
+ * Write one event document; events are never edited, so this cannot conflict. Its fields are
+ * typed by the schema the server applies (shared/eventTypes.ts, generated from it).
+ */
+export async function addEvent<T extends EventType>(
   local: LocalData,
   device: string,
   now: number,
   sid: string,
-  type: string,
-  fields: Record<string, unknown> = {},
+  type: T,
+  fields: EventFields[T],
 ): Promise<EventDoc> {
   const doc: EventDoc = {
     _id: eventPrefix(sid) + ulid(now),

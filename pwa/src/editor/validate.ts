@@ -6,7 +6,7 @@
 // Python's pydantic shape check is reproduced by a small table of the tree format's models
 // (SHAPES below); Python details that change results are reproduced on purpose: `str.strip()`
 // and `\s` whitespace, `$` matching before a final newline in `re`, lengths in code points,
-// `repr()` in messages, and `urllib.parse.urlsplit` for links.
+// and `urllib.parse.urlsplit` for links. Values in messages are JSON text on both sides.
 
 export interface Problem {
   node_id: string | null;
@@ -102,42 +102,9 @@ function thousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
-
-function reprStr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    if (ch === quote || ch === "\\") out += "\\" + ch;
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch !== " " && NON_PRINTABLE.test(ch)) {
-      const cp = ch.codePointAt(0)!;
-      out += cp < 0x100 ? "\\x" + cp.toString(16).padStart(2, "0") : cp < 0x10000 ? "\\u" + cp.toString(16).padStart(4, "0") : "\\U" + cp.toString(16).padStart(8, "0");
-    } else out += ch;
-  }
-  return out + quote;
-}
-
-// JSON has one number type: 5.0 prints as 5 here and as 5.0 in Python (messages only).
-function pyNum(n: number): string {
-  if (n === Infinity) return "inf";
-  if (n === -Infinity) return "-inf";
-  if (Number.isNaN(n)) return "nan";
-  return String(n);
-}
-
-/** Python's repr() of a JSON value (JSON has one number type, so 1.0 prints as 1). */
-export function pyRepr(v: Json): string {
-  if (v === null || v === undefined) return "None";
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (typeof v === "number") return pyNum(v);
-  if (typeof v === "string") return reprStr(v);
-  if (Array.isArray(v)) return "[" + v.map(pyRepr).join(", ") + "]";
-  if (isObj(v)) return "{" + Object.keys(v).map((k) => `${reprStr(k)}: ${pyRepr(v[k])}`).join(", ") + "}";
-  return String(v);
+/** A value as messages show it: JSON text, as `quoted` in api/trees/validation.py writes it. */
+function quoted(v: Json | undefined): string {
+  return JSON.stringify(v ?? null);
 }
 
 // --- placeholders (api/trees/variables.py) ------------------------------------------------
@@ -479,14 +446,14 @@ function shapeProblems(doc: Obj): Problem[] {
     const node = nodeId !== null ? get(get(doc, "nodes"), nodeId) : undefined;
     if (err.kind === "union_tag_not_found" || err.kind === "union_tag_invalid") {
       const got = get(node, "type");
-      out.push({ node_id: nodeId, code: "unknown_node_type", message: (!isNone(got) ? `Node type ${pyRepr(got)} is not known. ` : "Node has no `type`. ") + `Set \`type\` to one of: ${NODE_TYPES.join(", ")}.` });
+      out.push({ node_id: nodeId, code: "unknown_node_type", message: (!isNone(got) ? `Node type ${quoted(got)} is not known. ` : "Node has no `type`. ") + `Set \`type\` to one of: ${NODE_TYPES.join(", ")}.` });
     } else if (err.kind === "extra_forbidden") {
       const allowed = allowedFields(nodeId ? (nodeType ? SHAPES[nodeType] : null) : treeFields, path);
       out.push({ node_id: nodeId, code: "unknown_field", message: `${where} is not part of the tree format. Remove it or fix its spelling` + (allowed.length ? `; allowed here: ${allowed.join(", ")}.` : ".") });
     } else if (path.length && path[path.length - 1] === "outcome" && nodeType === "resolution") {
-      out.push({ node_id: nodeId, code: "invalid_outcome", message: `Outcome ${pyRepr(get(node, "outcome"))} is not allowed. Use one of: ${OUTCOMES.join(", ")}.` });
+      out.push({ node_id: nodeId, code: "invalid_outcome", message: `Outcome ${quoted(get(node, "outcome"))} is not allowed. Use one of: ${OUTCOMES.join(", ")}.` });
     } else if (loc.length === 1 && loc[0] === "_id") {
-      out.push({ node_id: null, code: "invalid_tree_id", message: `The tree id ${pyRepr(doc._id)} is malformed. Use \`tree:\` followed by a slug of lowercase letters, digits, _ and -, e.g. \`tree:citrix-vda-registration\`.` });
+      out.push({ node_id: null, code: "invalid_tree_id", message: `The tree id ${quoted(doc._id)} is malformed. Use \`tree:\` followed by a slug of lowercase letters, digits, _ and -, e.g. \`tree:citrix-vda-registration\`.` });
     } else {
       out.push({ node_id: nodeId, code: "invalid_field", message: `${where}: ${err.msg}. ${HINTS[err.kind] ?? FORMAT_HINT}` });
     }
@@ -541,7 +508,7 @@ class Checker {
     }
     if (!value.includes("{{")) return;
     const { good, bad } = scanPlaceholders(value);
-    for (const item of bad) this.add(nodeId, "malformed_placeholder", `${field} contains ${pyRepr(item.raw)}, which is not a valid placeholder: ${item.reason}. Write {{input.NAME}} or {{client.NAME}}.`);
+    for (const item of bad) this.add(nodeId, "malformed_placeholder", `${field} contains ${quoted(item.raw)}, which is not a valid placeholder: ${item.reason}. Write {{input.NAME}} or {{client.NAME}}.`);
     if (nodeId === null) return;
     for (const ph of good) if (ph.namespace === "input") this.inputRefs.push([this.index.get(nodeId)!, field, ph.name, ownVar]);
   }
@@ -556,7 +523,7 @@ class Checker {
       if (required) this.add(nodeId, "missing_next", `${what} does not lead to any step yet. Choose the next step under "${box}", or drag from its dot on the graph onto a step.`);
       return;
     }
-    if (typeof target === "string") this.add(nodeId, "dangling_next", `${what} leads to ${pyRepr(target)}, which is not a step in this tree (deleted or renamed?). Choose an existing step under "${box}", or create a step with the id ${pyRepr(target)}.`);
+    if (typeof target === "string") this.add(nodeId, "dangling_next", `${what} leads to ${quoted(target)}, which is not a step in this tree (deleted or renamed?). Choose an existing step under "${box}", or create a step with the id ${quoted(target)}.`);
   }
 
   log(nodeId: string, field: string, value: Json, ownVar = false): void {
@@ -582,14 +549,14 @@ class Checker {
     }
     if (typeof start !== "string") return null;
     if (!this.index.has(start)) {
-      this.add(null, "unknown_start", `The first step is ${pyRepr(start)}, which is not a step in this tree. Choose an existing step under "First step" in the tree settings.`);
+      this.add(null, "unknown_start", `The first step is ${quoted(start)}, which is not a step in this tree. Choose an existing step under "First step" in the tree settings.`);
       return null;
     }
     return this.index.get(start)!;
   }
 
   checkNode(nodeId: string, node: Json): void {
-    if (!NODE_ID_RE.test(nodeId)) this.add(nodeId, "invalid_node_id", `Node id ${pyRepr(nodeId)} is not allowed. Use 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit, e.g. \`check-dns\`.`);
+    if (!NODE_ID_RE.test(nodeId)) this.add(nodeId, "invalid_node_id", `Node id ${quoted(nodeId)} is not allowed. Use 1 to 64 lowercase letters, digits, _ and -, starting with a letter or digit, e.g. \`check-dns\`.`);
     if (!isObj(node)) return;
     const kind = typeof node.type === "string" ? node.type : null;
     if (blank(get(node, "title"))) this.add(nodeId, "empty_title", "The step has no title. Say in a few words what the engineer checks or does.");
@@ -624,7 +591,7 @@ class Checker {
       if (blank(title)) this.add(nodeId, "empty_label", `Link ${i + 1} has no title. Say what the engineer will find there, e.g. "Microsoft: DNS troubleshooting".`);
       this.text(nodeId, `The title of link ${i + 1}`, title, LIMITS.label);
       if (typeof url === "string" || isNone(url)) {
-        if (!isHttpsUrl(typeof url === "string" ? url : "")) this.add(nodeId, "link_not_https", `Link ${i + 1} (${pyRepr(url)}) is not an https:// address. Use the https address of the page (open it in a browser and copy it).`);
+        if (!isHttpsUrl(typeof url === "string" ? url : "")) this.add(nodeId, "link_not_https", `Link ${i + 1} (${quoted(url)}) is not an https:// address. Use the https address of the page (open it in a browser and copy it).`);
         this.text(nodeId, `The URL of link ${i + 1}`, url, LIMITS.url);
       }
     });
@@ -672,10 +639,10 @@ class Checker {
       const name = `Option ${i + 1}`;
       if (blank(optionId)) this.add(nodeId, "empty_option_id", `Option ${i + 1} has no id. Give it a short id, unique in this step, e.g. \`event-1002\`.`);
       else if (typeof optionId === "string") {
-        if (seen.has(optionId)) this.add(nodeId, "duplicate_option_id", `Two options have the id ${pyRepr(optionId)}; sessions record the id, so they could not be told apart. Rename one of them.`);
+        if (seen.has(optionId)) this.add(nodeId, "duplicate_option_id", `Two options have the id ${quoted(optionId)}; sessions record the id, so they could not be told apart. Rename one of them.`);
         seen.add(optionId);
         const n = pyLen(optionId);
-        if (n > LIMITS.option_id) this.add(nodeId, "text_too_long", `Option id ${pyRepr(cpSlice(optionId, 0, 20))}... has ${n} characters; the limit is ${LIMITS.option_id}. Use a shorter id.`);
+        if (n > LIMITS.option_id) this.add(nodeId, "text_too_long", `Option id ${quoted(cpSlice(optionId, 0, 20))}... has ${n} characters; the limit is ${LIMITS.option_id}. Use a shorter id.`);
       }
       if (blank(get(option, "label"))) this.add(nodeId, "empty_label", `Option ${i + 1} has no label. Write the answer as the engineer will see it.`);
       this.text(nodeId, `The label of option ${i + 1}`, get(option, "label"), LIMITS.label);
@@ -687,10 +654,10 @@ class Checker {
   checkInput(nodeId: string, node: Obj): void {
     const variable = get(node, "variable");
     if (blank(variable) || (typeof variable === "string" && !VARIABLE_RE.test(variable)))
-      this.add(nodeId, "invalid_variable_name", (blank(variable) ? "The input does not name its value. " : `The variable ${pyRepr(variable)} is not a usable name. `) + 'Under "Variable", name the value so later steps can use it as {{input.NAME}}: letters, digits and _, not starting with a digit, e.g. vda_name.');
+      this.add(nodeId, "invalid_variable_name", (blank(variable) ? "The input does not name its value. " : `The variable ${quoted(variable)} is not a usable name. `) + 'Under "Variable", name the value so later steps can use it as {{input.NAME}}: letters, digits and _, not starting with a digit, e.g. vda_name.');
     else if (typeof variable === "string") this.genVar[this.index.get(nodeId)!] = variable;
     const save = get(node, "save_to_client");
-    if (typeof save === "string" && !VARIABLE_RE.test(save)) this.add(nodeId, "invalid_variable_name", `"Save to client field" is ${pyRepr(save)}, which is not a valid client field name. Use letters, digits and _, e.g. vdas, or clear it.`);
+    if (typeof save === "string" && !VARIABLE_RE.test(save)) this.add(nodeId, "invalid_variable_name", `"Save to client field" is ${quoted(save)}, which is not a valid client field name. Use letters, digits and _, e.g. vdas, or clear it.`);
     this.edge(nodeId, "The input", get(node, "next"), "Continue leads to");
     this.log(nodeId, "The log sentence", get(node, "log"), true);
   }
@@ -742,7 +709,7 @@ class Checker {
     const reach = start !== null ? this.reachableFrom(start) : null;
     if (reach)
       reach.forEach((seen, i) => {
-        if (!seen) this.add(ids[i], "unreachable", `No path from the first step ${pyRepr(ids[start!])} leads here. Connect an answer of another step to it, or delete it.`);
+        if (!seen) this.add(ids[i], "unreachable", `No path from the first step ${quoted(ids[start!])} leads here. Connect an answer of another step to it, or delete it.`);
       });
     const ok = this.reachesResolution();
     const enteredFromGood = ids.map(() => false);
@@ -787,7 +754,7 @@ class Checker {
       const where = definedAnywhere.get(name);
       let hint: string;
       if (where) {
-        hint = `It is asked only in ${where.slice(0, 3).map(pyRepr).join(", ")}, which no path passes before this step. Move that input earlier, or add one on the way here.`;
+        hint = `It is asked only in ${where.slice(0, 3).map(quoted).join(", ")}, which no path passes before this step. Move that input earlier, or add one on the way here.`;
       } else {
         const known = [...definedAnywhere.keys()].sort(pyCompare);
         hint = `No input step asks for ${name}. Add an input step with the variable ${name} before this step, or fix the name` + (known.length ? ` (known: ${known.slice(0, 10).join(", ")}).` : ".");

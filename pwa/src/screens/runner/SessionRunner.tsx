@@ -5,6 +5,7 @@ import { useSession } from "../../data/hooks";
 import { addEvent, editHeader } from "../../data/sessions";
 import { browserTimers, ThrottledSaver } from "../../data/throttle";
 import { sessionRights, type SessionRights } from "../../shared/access";
+import type { EventFields, EventType } from "../../shared/eventTypes";
 import { answerLeadsSomewhere, type SessionState } from "../../shared/fold";
 import { navigate } from "../../router";
 import { Button, ErrorBox, identifierField, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
@@ -98,7 +99,7 @@ export function SessionRunner({ sid }: { sid: string }) {
   const continueRef = useRef<(() => void) | null>(null);
 
   const write = useCallback(
-    async (type: string, fields: Record<string, unknown> = {}) => {
+    async <T extends EventType>(type: T, fields: EventFields[T]) => {
       if (!local) throw new Error("Not signed in");
       try {
         await addEvent(local, device, Date.now(), sid, type, fields);
@@ -159,7 +160,7 @@ export function SessionRunner({ sid }: { sid: string }) {
   // Writes the one answer (or the one Back) of the step shown; nothing if that showing
   // already has one, or if the step the control belonged to is no longer shown.
   const takeStep = useCallback(
-    async (type: string, fields: Record<string, unknown> = {}) => {
+    async <T extends EventType>(type: T, fields: EventFields[T]) => {
       if (!state) return;
       const against = stepKey(state);
       if (!guard.current.take(against, shownRef.current)) return;
@@ -185,11 +186,11 @@ export function SessionRunner({ sid }: { sid: string }) {
 
   const canBack = !!state && running && canWrite && (state.path.length > 0 || state.custom_steps.length > 0);
   const back = useCallback(async () => {
-    if (canBack) await takeStep("back");
+    if (canBack) await takeStep("back", {});
   }, [canBack, takeStep]);
 
   const finish = useCallback(
-    async ({ outcome, summary }: { outcome: string; summary: string }) => {
+    async ({ outcome, summary }: { outcome: EventFields["completed"]["outcome"]; summary: string }) => {
       if (!local) return;
       await notes.current?.flush();
       await write("completed", { outcome, summary });
@@ -393,7 +394,7 @@ export function SessionRunner({ sid }: { sid: string }) {
           rights={rights}
           headerBlock={headerBlock}
           onReopen={async () => {
-            await write("reopened");
+            await write("reopened", {});
             if (local) await editHeader(local, Date.now(), sid, { status: "in_progress" });
           }}
         />

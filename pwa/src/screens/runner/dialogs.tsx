@@ -1,18 +1,22 @@
 // The runner's dialogs: a custom step, finishing the session, the keyboard shortcuts.
 import { useState } from "react";
+import type { EventFields } from "../../shared/eventTypes";
 import { Button, Dialog, Field, inputClass } from "../../ui/kit";
 import { shortcutsFor } from "./shortcuts";
 
-const ACTIONS = [
+type CustomAnswer = EventFields["custom_step"]["answer"];
+type Outcome = NonNullable<EventFields["completed"]["outcome"]>;
+
+const ACTIONS: { id: CustomAnswer; label: string }[] = [
   { id: "done", label: "Done" },
   { id: "failed", label: "Didn't work" },
   { id: "skipped", label: "Skipped" },
 ];
 
-export function CustomStepDialog({ onClose, onSave }: { onClose: () => void; onSave: (v: { text: string; answer: string; note: string }) => Promise<void> }) {
+export function CustomStepDialog({ onClose, onSave }: { onClose: () => void; onSave: (v: { text: string; answer: CustomAnswer; note: string }) => Promise<void> }) {
   const [text, setText] = useState(() => sessionStorage.getItem("bl.draft.custom") || "");
   const [note, setNote] = useState("");
-  const [answer, setAnswer] = useState("done");
+  const [answer, setAnswer] = useState<CustomAnswer>("done");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const save = async () => {
@@ -78,7 +82,7 @@ export function CustomStepDialog({ onClose, onSave }: { onClose: () => void; onS
   );
 }
 
-const OUTCOMES = [
+const OUTCOMES: { id: Outcome; label: string; hint: string }[] = [
   { id: "resolved", label: "Resolved", hint: "The problem is fixed." },
   { id: "escalated", label: "Escalated", hint: "Handed over to someone else." },
   { id: "unresolved", label: "Unresolved", hint: "Stopping here without a fix." },
@@ -93,9 +97,10 @@ export function FinishDialog({
   defaultOutcome: string;
   defaultSummary: string;
   onClose: () => void;
-  onFinish: (v: { outcome: string; summary: string }) => Promise<void>;
+  onFinish: (v: { outcome: Outcome; summary: string }) => Promise<void>;
 }) {
-  const [outcome, setOutcome] = useState(defaultOutcome);
+  // The reached resolution's outcome comes from the tree; one the session cannot record is none.
+  const [outcome, setOutcome] = useState<Outcome>(OUTCOMES.find((o) => o.id === defaultOutcome)?.id ?? "unresolved");
   const [summary, setSummary] = useState(defaultSummary);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);

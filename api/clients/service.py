@@ -19,7 +19,8 @@ from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 
 from ..core.context import AppContext
 from ..core.docs import by_prefix, check_write_limits, save
-from . import events, repository as repo
+from ..sessions import events
+from . import repository as repo
 
 _MAX_VALUES_BYTES = 64_000
 _FIELDS = ("name", "values", "notes")

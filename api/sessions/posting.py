@@ -1,0 +1,181 @@
+"""Recording one event over the API (`POST /api/v1/sessions/{id}/events`).
+
+The event is checked by the schema devices' writes pass (`events.py`), then against the
+session's state: it is folded once, together with the stored events, and an event the fold
+would ignore is refused with the fold's reason (409 for a step out of turn or a session
+that has ended, 400 for an answer the tree does not offer). The answer is that same fold:
+the session is read once (header and events in one read, `service.load`) and folded once.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sync.access import Principal
+from sync.errors import BadRequest, Conflict, Forbidden
+from sync.store import Database
+
+from ..core.context import AppContext
+from ..core.docs import check_write_limits
+from ..core.timeutil import now_ms
+from . import access, events, merge
+from . import repository as repo
+from .header_merge import merge_conflicts
+from .ids import ulid
+from .service import load, public_header
+
+log = logging.getLogger("branchline.sessions")
+
+_ACTION_ANSWERS = ("done", "failed", "skipped")
+
+
+def _offered(node: dict[str, Any]) -> list[Any]:
+    kind = node.get("type")
+    if kind == "question":
+        return ["yes", "no"]
+    if kind == "action":
+        return list(_ACTION_ANSWERS)
+    if kind == "choice":
+        return [o.get("id") for o in node.get("options") or [] if isinstance(o, dict)]
+    if kind == "input":
+        return ["submitted"]
+    return []
+
+
+def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, Any]) -> dict[str, Any]:
+    """Validate one event as posted and fill in what the API supplies (ids, user, time, device)."""
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be one event: a JSON object with a `type`.")
+    user_id = body.get("user_id")
+    if user_id is not None and user_id != who.user_id:
+        raise Forbidden(f"An event's user_id must be your own ({who.user_id}); leave it out to have it filled in.")
+    if body.get("session_id") not in (None, sid):
+        raise BadRequest(f"The event's session_id {body.get('session_id')!r} is not this session ({sid}).")
+    docid = body.get("_id")
+    if docid is None:
+        docid = repo.event_id(sid, ulid())
+    elif not isinstance(docid, str) or not docid.startswith(repo.event_prefix(sid)) or \
+            repo.EVENT_ID_RE.match(docid) is None:
+        raise BadRequest(f"An event's _id must be {repo.event_prefix(sid)}{{ulid}} (or left out).")
+    # What the API supplies is filled in first, so the event is checked exactly as stored,
+    # by the same schema the sync endpoints apply to events written by devices.
+    filled = {"ts": now_ms(), "device_id": "api"}
+    candidate = {k: v for k, v in body.items() if v is not None or k not in filled}
+    candidate = {**filled, **candidate, "user_id": who.user_id, "session_id": sid}
+    problem = events.event_problem(candidate)
+    if problem:
+        raise BadRequest(problem)
+    etype = candidate["type"]
+    spec = events.event_fields(etype)
+
+    nodes: dict[str, Any] = tree["nodes"] if isinstance(tree.get("nodes"), dict) else {}
+    node_id = body.get("node_id")
+    if "node_id" in spec and node_id not in nodes:
+        raise BadRequest(f"The tree has no node {node_id!r}; node ids of this version: "
+                         f"{', '.join(sorted(nodes)[:30])}.")
+    node = nodes.get(node_id) if isinstance(node_id, str) else None
+    if etype == "answered":
+        offered = _offered(node or {})
+        if not offered:
+            raise BadRequest(f"Node {node_id!r} is a {node.get('type') if node else 'missing'} node; "
+                             "it takes no answer (complete the session instead).")
+        if body["answer"] not in offered:
+            raise BadRequest(f"{body['answer']!r} is not an answer node {node_id!r} offers; "
+                             f"it offers {', '.join(map(str, offered))}.")
+        if "value" in body and (node or {}).get("type") != "input":
+            raise BadRequest("`value` belongs to answers of input nodes only.")
+    if etype == "input_value" and (node or {}).get("type") != "input":
+        raise BadRequest(f"Node {node_id!r} is not an input node; drafts are for input nodes only.")
+
+    event = {"_id": docid, "type": etype, "schema_version": 1, "session_id": sid, "ts": candidate["ts"],
+             "device_id": candidate["device_id"], "user_id": who.user_id}
+    for name in spec:
+        if body.get(name) is not None:
+            event[name] = body[name]
+    if etype == "note" and "note_id" not in event:
+        event["note_id"] = ulid()
+    return event
+
+
+_REFUSALS = {
+    "not_in_progress": (Conflict, "The session is {status}; reopen it (a reopened event) before {what}."),
+    "not_ended": (Conflict, "The session is in progress; only a completed or abandoned session can be reopened."),
+    "nothing_to_undo": (Conflict, "There is nothing to step back over: no answer or custom step is in force."),
+    "bad_answer": (BadRequest, "The answer does not fit node {node}."),
+    "unknown_next": (BadRequest, "That answer leads to a node missing from the tree version; "
+                                 "the tree needs fixing (and publishing again)."),
+    "not_an_input": (BadRequest, "Node {node} is not an input node."),
+    "unknown_node": (BadRequest, "The tree has no node {node}."),
+    "bad_fields": (BadRequest, "The event's fields do not fit its type."),
+    "unknown_type": (BadRequest, "Unknown event type."),
+}
+
+
+def _same_event(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return {k: v for k, v in a.items() if not k.startswith("_")} == {k: v for k, v in b.items() if not k.startswith("_")}
+
+
+def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Validate, check against the session's state, store one event; answer the new state."""
+    if who.role == "viewer":
+        raise Forbidden("Viewers cannot record session events; ask an admin for the engineer role.")
+    loaded = load(ctx, who, session_id)
+    header = loaded.header
+    access.require_write(who, header)
+    event = build_event(who, loaded.sid, body, loaded.tree)
+    if event["type"] == "attachment_added":
+        access.require_attachment_stored(ctx, who.tenant_id, loaded.sid, event.get("attachment_id"))
+
+    existing = next((e for e in loaded.events if e.get("_id") == event["_id"]), None)
+    if existing is not None:
+        if not _same_event(existing, event):
+            raise Conflict(f"An event {event['_id']} already exists with other content; events are "
+                           "written once. Send a new event (leave _id out).")
+        return {**loaded.fold(), "header": public_header(header), "event": existing}
+
+    state = loaded.fold([*loaded.events, event])
+    verdict = next((i for i in state["ignored"] if i["event_id"] == event["_id"]), None)
+    if verdict is not None:
+        # An ignored event changes nothing, so this state's node and status are the session's.
+        _refuse(event, verdict["reason"], state)
+    check_write_limits(ctx, loaded.db, event)
+    try:
+        res = loaded.db.put(event)
+    except Conflict:
+        raise Conflict(f"An event {event['_id']} already exists; leave _id out to record a new one.") from None
+    event["_rev"] = res["rev"]
+    if state["status"] != header.get("status"):
+        header = mirror_status(loaded.db, loaded.sid, header, state["status"])
+    return {**state, "header": public_header(header), "event": event}
+
+
+def _refuse(event: dict[str, Any], reason: str, state: dict[str, Any]) -> None:
+    current, status = state["current_node"], state["status"]
+    if reason == "not_current":
+        raise Conflict(
+            f"Node {event.get('node_id')!r} is not the current node; the session stands at "
+            f"{current!r}. Reload the session and answer the current node.",
+            details={"current_node": current, "status": status})
+    cls, text = _REFUSALS.get(reason, (BadRequest, "The event cannot be applied ({reason})."))
+    what = "recording more steps" if event["type"] != "completed" else "completing it again"
+    raise cls(text.format(status=status, what=what, node=repr(event.get("node_id")), reason=reason),
+              details={"reason": reason, "current_node": current, "status": status})
+
+
+def mirror_status(db: Database, sid: str, header: dict[str, Any], status: str) -> dict[str, Any]:
+    """Mirror the fold's status into the header, starting from the header in hand; a concurrent
+    edit makes it read the header again and retry. Answers the header as stored."""
+    for _ in range(5):
+        doc = merge.apply_edit({k: v for k, v in header.items() if k != "_conflicts"}, {"status": status}, now_ms())
+        if doc is None:
+            return header
+        try:
+            doc["_rev"] = db.put(doc)["rev"]
+            return doc
+        except Conflict:
+            header = repo.get_header(db, sid, conflicts=True)
+            if header.get("_conflicts"):
+                merge_conflicts(db, sid)
+                header = repo.get_header(db, sid, conflicts=True)
+    log.warning("could not mirror status %s into session %s after retries", status, sid)
+    return header
