@@ -1,0 +1,125 @@
+"""`EmbeddedStore`: every database of one data folder."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import BadRequest, NotFound, PreconditionFailed
+from ..private_files import private_dir, private_file
+from .database import EmbeddedDatabase
+from .nonblocking import WouldBlock, _Lock, _mode
+from .schema import check_db_name
+
+_log = logging.getLogger(__name__)
+
+
+class EmbeddedStore:
+    """All databases of one Branchline data folder. Implements `sync.store.Store`."""
+
+    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+        private_dir(Path(data_dir))
+        self.dir = private_dir(Path(data_dir) / "dbs")
+        # Databases (and their WAL files) made by an older version were world-readable.
+        for path in self.dir.iterdir():
+            private_file(path)
+        self._lock = _Lock()
+        self._open: dict[str, EmbeddedDatabase] = {}
+        self._listeners: list[Callable[[str, Any], None]] = []
+
+    def _path(self, name: str) -> Path:
+        return self.dir / f"{check_db_name(name)}.sqlite"
+
+    def _notify(self, name: str, seq: int) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(name, seq)
+            except Exception:
+                # The write is committed; a broken follower must not turn it into an error.
+                _log.exception("change listener failed for %s", name)
+
+    def create_db(self, name: str) -> EmbeddedDatabase:
+        """Create a database. Raises `PreconditionFailed` (`file_exists`) if it exists."""
+        path = self._path(name)
+        with self._lock:
+            if path.exists():
+                raise PreconditionFailed(
+                    f"Database {name!r} already exists.", error="file_exists")
+            db = EmbeddedDatabase(name, path, self._notify)
+            self._open[name] = db
+            return db
+
+    def db(self, name: str) -> EmbeddedDatabase:
+        """Open an existing database. Raises NotFound if missing."""
+        db = self._open.get(name)  # only valid names get in, so a hit needs no check
+        if db is not None:
+            return db
+        if getattr(_mode, "nonblocking", False):
+            raise WouldBlock()  # opening runs the schema script: a write
+        path = self._path(name)
+        with self._lock:
+            db = self._open.get(name)
+            if db is not None:
+                return db
+            if not path.exists():
+                raise NotFound(f"Database {name!r} does not exist.", error="not_found")
+            db = EmbeddedDatabase(name, path, self._notify)
+            self._open[name] = db
+            return db
+
+    def delete_db(self, name: str) -> None:
+        """Delete a database and its files. Raises NotFound if missing."""
+        path = self._path(name)
+        with self._lock:
+            db = self._open.pop(name, None)
+            if db is not None:
+                db.close()
+            if not path.exists():
+                raise NotFound(f"Database {name!r} does not exist.", error="not_found")
+            for suffix in ("", "-wal", "-shm"):
+                try:
+                    os.unlink(str(path) + suffix)
+                except FileNotFoundError:
+                    pass
+
+    def db_exists(self, name: str) -> bool:
+        """Whether database `name` exists (False for an illegal name)."""
+        try:
+            return self._path(name).exists()
+        except BadRequest:
+            return False
+
+    def list_dbs(self) -> list[str]:
+        """All database names, sorted."""
+        return sorted(p.name[:-len(".sqlite")] for p in self.dir.glob("*.sqlite"))
+
+    def close(self) -> None:
+        """Close every open connection (the store may be reopened later)."""
+        with self._lock:
+            for db in self._open.values():
+                db.close()
+            self._open.clear()
+
+    def add_listener(self, callback: Any) -> None:
+        """Register `callback(db_name, update_seq)`, called after each committed write."""
+        self._listeners.append(callback)
+
+    def run_nonblocking(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """`(True, fn(*args))`, or `(False, None)` when `fn` would have had to wait.
+
+        For short work the HTTP layer wants to run on the event loop: while `fn` runs, any
+        of this store's locks held by another thread, a database that is not open yet, or
+        SQLite's write lock held by another process raises `WouldBlock` instead of waiting
+        (readers in WAL mode never wait for writers), and nothing has been written when it
+        does. Other exceptions propagate.
+        """
+        if getattr(_mode, "nonblocking", False):
+            return True, fn(*args)
+        _mode.nonblocking = True
+        try:
+            return True, fn(*args)
+        except WouldBlock:
+            return False, None
+        finally:
+            _mode.nonblocking = False
