@@ -35,8 +35,7 @@ class _Attachments(_Core):
     def get_attachment(self, docid: str, name: str, *,
                        rev: str | None = None) -> tuple[bytes, str, str]:
         """`(data, content_type, digest)` of an attachment, from any revision incl. losers."""
-        with self._lock:
-            self._check_open()
+        with self._reading():
             row = self._row(docid) if isinstance(docid, str) else None
             if row is None:
                 raise _not_found("missing")
@@ -105,7 +104,8 @@ class _Attachments(_Core):
         for name, att in atts.items():
             if not isinstance(att, dict):
                 raise BadRequest(f"Attachment {name!r} must be an object.")
-            revpos = att.get("revpos") if isinstance(att.get("revpos"), int) else pos
+            given = att.get("revpos")
+            revpos = given if isinstance(given, int) else pos
             if att.get("stub"):
                 digest = att.get("digest")
                 data = batch.blobs.get(digest) if isinstance(digest, str) else None

@@ -1,7 +1,8 @@
 """The `_changes` feed: one row per document, at its latest seq."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal
+from collections.abc import Iterable
+from typing import Any, Literal
 
 import orjson
 
@@ -39,8 +40,7 @@ class _Changes(_Core):
             id_filter = set(doc_ids)
         need_body = include_docs or match is not None
         need_tree = need_body or style == "all_docs"  # main_only rows need only the winner
-        with self._lock:
-            conn = self._check_open()
+        with self._reading() as conn:
             current = int(self._meta("update_seq"))
             since_n = parse_seq(since, current)
             cols = ("d.seq, d.id, d.winner, d.deleted, d.tree, "
@@ -70,7 +70,7 @@ class _Changes(_Core):
                     tree = (revtree.loads(tree_blob)
                             if need_body or (need_tree and b"]," in tree_blob) else None)
                     doc = None
-                    if need_body:
+                    if need_body and tree is not None:
                         body = orjson.loads(body_blob) if body_blob else {}
                         doc = self._render(docid, winner, tree, body, conflicts=conflicts,
                                            attachments=attachments, winner=winner)

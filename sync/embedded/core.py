@@ -1,59 +1,99 @@
-"""One database file: its connection, the rows and bodies it reads, and how a revision renders."""
+"""One database: how its operations reach the SQLite file, the rows and bodies they read, and
+how a revision renders.
+
+An `EmbeddedDatabase` is a light name for a database; the SQLite connections live in the
+store's `HandleCache`, which may close them while nothing uses them. Each operation pins the
+handle for its duration and works on one connection: a reader (in one read transaction, so
+every row it reads comes from the same snapshot) or, inside a group commit, the writer. The
+helpers below read `self._conn`, the connection of the operation running on this thread.
+"""
 from __future__ import annotations
 
 import base64
 import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import orjson
 
 from .. import revtree
-from ..errors import NotFound
-from ..private_files import private_sqlite
 from ..store import Doc
 from .docs import _Batch, _DocState
-from .nonblocking import _Lock
-from .schema import _BUSY_TIMEOUT_MS, _CHUNK, _COUNTS_SQL, _SCHEMA
+from .handles import Handle, HandleCache
+from .schema import _CHUNK
 
 
 class _Core:
     """The plumbing every part of `EmbeddedDatabase` stands on."""
 
-    def __init__(self, name: str, path: Path, notify: Callable[[str, int], None]) -> None:
+    def __init__(self, name: str, path: Path, handles: HandleCache,
+                 notify: Callable[[str, int], None]) -> None:
         self.name = name
         self.path = path
         self._path_str = str(path)
+        self._handles = handles
         self._notify = notify
-        self._lock = _Lock()
-        self._closed = False
-        # The timeout covers a second process on the same files (the `branchline` command
-        # line while the server runs): it waits for the other writer instead of failing.
-        private_sqlite(path)
-        conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
-                               timeout=_BUSY_TIMEOUT_MS / 1000)
-        conn.execute("PRAGMA journal_mode=WAL")
-        private_sqlite(path)  # the WAL files of a database made before files were private
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA temp_store=MEMORY")
-        conn.execute("PRAGMA cache_size=-16000")
-        conn.executescript(_SCHEMA)
-        if conn.execute("SELECT 1 FROM meta WHERE key = 'doc_count'").fetchone() is None:
-            conn.execute(_COUNTS_SQL)
-        self._conn = conn
-        self._revs_limit = int(self._meta("revs_limit"))
+        self._op = threading.local()  # `conn` and `handle` of the operation on this thread
 
     # --- plumbing ----------------------------------------------------------------------
     def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._conn.close()
+        """Close this database's connections (they reopen on next use)."""
+        self._handles.drop(self.name)
 
-    def _check_open(self) -> sqlite3.Connection:
-        if self._closed:
-            raise NotFound(f"Database {self.name!r} does not exist.", error="not_found")
-        return self._conn
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection = self._op.conn
+        return conn
+
+    @property
+    def _revs_limit(self) -> int:
+        handle: Handle = self._op.handle
+        return handle.revs_limit
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A reader connection in a read transaction, for the duration of one operation."""
+        op = self._op
+        current = getattr(op, "conn", None)
+        if current is not None:  # an operation calling another on this thread
+            yield current
+            return
+        with self._handles.pinned(self.name, self.path) as handle:
+            conn = handle.take_reader()
+            try:
+                conn.execute("BEGIN")
+                op.conn, op.handle = conn, handle
+                try:
+                    yield conn
+                finally:
+                    op.conn = op.handle = None
+                    if conn.in_transaction:  # read-only: ending the snapshot is all it does
+                        conn.execute("ROLLBACK")
+            finally:
+                handle.give_back(conn)
+
+    @contextmanager
+    def _writing(self) -> Iterator[tuple[Handle, sqlite3.Connection]]:
+        """The pinned handle and its writer connection, for work outside the group commit."""
+        with self._handles.pinned(self.name, self.path) as handle, self._on_writer(handle) as conn:
+            yield handle, conn
+
+    @contextmanager
+    def _on_writer(self, handle: Handle) -> Iterator[sqlite3.Connection]:
+        """The writer connection of a pinned handle, held against other users of it."""
+        op = self._op
+        outer = getattr(op, "conn", None), getattr(op, "handle", None)
+        with handle.write_lock:
+            op.conn, op.handle = handle.writer, handle
+            try:
+                yield handle.writer
+            finally:
+                # A write made while this thread reads the database (a read, then a write
+                # that depends on it) hands the reader back to the read.
+                op.conn, op.handle = outer
 
     def _meta(self, key: str) -> Any:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -113,7 +153,8 @@ class _Core:
         if batch is not None:
             pending = batch.bodies.get((docid, rev))
             if pending is not None:
-                return orjson.loads(pending)
+                loaded: Doc = orjson.loads(pending)
+                return loaded
         row = self._conn.execute(
             "SELECT body FROM bodies WHERE id = ? AND rev = ?", (docid, rev)).fetchone()
         return orjson.loads(row[0]) if row else None

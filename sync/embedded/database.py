@@ -18,8 +18,7 @@ class EmbeddedDatabase(_Writes, _Changes):
     # --- database ----------------------------------------------------------------------
     def info(self) -> Doc:
         """`GET /db`: counts, `update_seq` and sizes."""
-        with self._lock:
-            conn = self._check_open()
+        with self._reading() as conn:
             meta = dict(conn.execute(
                 "SELECT key, value FROM meta "
                 "WHERE key IN ('update_seq', 'doc_count', 'doc_del_count')").fetchall())
@@ -40,18 +39,16 @@ class EmbeddedDatabase(_Writes, _Changes):
 
     def get_revs_limit(self) -> int:
         """How many revisions each branch keeps (CouchDB's `_revs_limit`, default 1000)."""
-        with self._lock:
-            self._check_open()
+        with self._reading():
             return self._revs_limit
 
     def set_revs_limit(self, limit: int) -> None:
         """Set `_revs_limit`; applies to documents as they are next written."""
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise BadRequest("revs_limit must be a positive integer.")
-        with self._lock:
-            conn = self._check_open()
+        with self._writing() as (handle, conn):
             conn.execute("UPDATE meta SET value = ? WHERE key = 'revs_limit'", (limit,))
-            self._revs_limit = limit
+            handle.revs_limit = limit
 
     def compact(self) -> int:
         """Drop attachment content no stored revision refers to; returns how many went.
@@ -59,8 +56,7 @@ class EmbeddedDatabase(_Writes, _Changes):
         Attachments are shared by digest, so their bytes cannot be removed when one
         revision goes; this sweep (run by a scheduled job) reclaims them.
         """
-        with self._lock:
-            conn = self._check_open()
+        with self._writing() as (_, conn):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 used: set[str] = set()
@@ -81,26 +77,10 @@ class EmbeddedDatabase(_Writes, _Changes):
     @property
     def update_seq(self) -> Seq:
         """The seq of the latest change (0 for an empty database)."""
-        with self._lock:
-            self._check_open()
+        with self._reading():
             return int(self._meta("update_seq"))
 
     # --- edits built on a read and a write ----------------------------------------------
-    def put_local(self, doc: Doc) -> Doc:
-        """Write a `_local/` document; its `_rev` must match the stored one (`0-N`)."""
-        if not isinstance(doc, dict):
-            raise BadRequest("A document must be a JSON object.")
-        docid = self._local_id(doc.get("_id"))
-        return self.put({**doc, "_id": docid})
-
-    def delete_local(self, docid: str, rev: str | None) -> Doc:
-        """Remove a `_local/` document; `rev`, when given, must be the current one."""
-        docid = self._local_id(docid)
-        with self._lock:
-            if rev is None:
-                rev = self.get_local(docid)["_rev"]
-            return self.put({"_id": docid, "_rev": rev, "_deleted": True})
-
     def _edit_base(self, docid: str, rev: str | None) -> Doc:
         """The document an attachment edit builds on, with its attachments as stubs."""
         try:

@@ -57,7 +57,7 @@ def _split_body(doc: Doc) -> Doc:
 class _DocState:
     """The in-transaction view of one document while a batch is applied."""
 
-    __slots__ = ("id", "tree", "winner", "deleted", "seq", "dirty", "was")
+    __slots__ = ("deleted", "dirty", "id", "seq", "tree", "was", "winner")
 
     def __init__(self, docid: str, tree: revtree.Tree, winner: str | None, deleted: bool,
                  seq: int | None) -> None:
@@ -80,3 +80,31 @@ class _Batch:
         self.drop_bodies: set[tuple[str, str]] = set()
         self.blobs: dict[str, bytes] = {}
         self.locals: dict[str, tuple[int, bytes] | None] = {}
+
+
+class _Saved:
+    """What one writer's documents may change in a group's state, to undo them if it fails."""
+
+    __slots__ = ("blobs", "bodies", "drop_bodies", "locals", "seq", "states")
+
+    def __init__(self, states: dict[str, _DocState], batch: _Batch, seq: int) -> None:
+        # Trees are replaced, never edited in place, so keeping references is a snapshot.
+        self.states = {docid: (s.tree, s.winner, s.deleted, s.seq, s.dirty)
+                       for docid, s in states.items()}
+        self.bodies = dict(batch.bodies)
+        self.drop_bodies = set(batch.drop_bodies)
+        self.blobs = dict(batch.blobs)
+        self.locals = dict(batch.locals)
+        self.seq = seq
+
+    def restore(self, states: dict[str, _DocState], batch: _Batch) -> int:
+        """Put `states` and `batch` back as they were; answers the seq to continue from."""
+        for docid in list(states):
+            if docid not in self.states:
+                del states[docid]
+        for docid, (tree, winner, deleted, seq, dirty) in self.states.items():
+            s = states[docid]
+            s.tree, s.winner, s.deleted, s.seq, s.dirty = tree, winner, deleted, seq, dirty
+        batch.bodies, batch.drop_bodies = self.bodies, self.drop_bodies
+        batch.blobs, batch.locals = self.blobs, self.locals
+        return self.seq

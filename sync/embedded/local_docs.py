@@ -24,8 +24,7 @@ class _LocalDocs(_Core):
     def get_local(self, docid: str) -> Doc:
         """A `_local/` document (with or without the prefix in `docid`)."""
         docid = self._local_id(docid)
-        with self._lock:
-            conn = self._check_open()
+        with self._reading() as conn:
             row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?",
                                (docid,)).fetchone()
         if row is None:

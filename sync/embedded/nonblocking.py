@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Self
 
 # --- non-blocking mode -------------------------------------------------------------------
 # The HTTP layer may run a short read on the event loop instead of handing it to a worker
@@ -27,7 +27,7 @@ class _Lock:
     def __init__(self) -> None:
         self._lock = threading.RLock()
 
-    def __enter__(self) -> "_Lock":
+    def __enter__(self) -> Self:
         if getattr(_mode, "nonblocking", False):
             if not self._lock.acquire(blocking=False):
                 raise WouldBlock()
@@ -35,7 +35,12 @@ class _Lock:
             self._lock.acquire()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._lock.release()
 
 
+
+
+def is_nonblocking() -> bool:
+    """Whether this thread is in non-blocking mode (inside `run_nonblocking`)."""
+    return bool(getattr(_mode, "nonblocking", False))

@@ -1,7 +1,8 @@
 """Reading documents: one by id, open revisions, `_bulk_get`, `_revs_diff`, `_all_docs`."""
 from __future__ import annotations
 
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import orjson
 
@@ -22,8 +23,7 @@ class _Reads(_LocalDocs):
         """The winning revision (or `rev`). Raises NotFound (`missing` or `deleted`)."""
         if isinstance(docid, str) and docid.startswith("_local/"):
             return self.get_local(docid)
-        with self._lock:
-            self._check_open()
+        with self._reading():
             row = self._row(docid) if isinstance(docid, str) else None
             return self._get_from(docid, row, self._body, rev=rev, revs=revs,
                                   revs_info=revs_info, conflicts=conflicts,
@@ -61,8 +61,7 @@ class _Reads(_LocalDocs):
                       revs: bool = False, attachments: bool = False,
                       atts_since: list[str] | None = None, latest: bool = False) -> list[Doc]:
         """`open_revs`: a list of `{"ok": doc}` or `{"missing": rev}` entries."""
-        with self._lock:
-            self._check_open()
+        with self._reading():
             row = self._row(docid) if isinstance(docid, str) else None
             return self._open_revs_from(docid, row, self._body, open_revs, revs=revs,
                                         attachments=attachments, atts_since=atts_since,
@@ -110,8 +109,7 @@ class _Reads(_LocalDocs):
         if not isinstance(requests, list):
             raise BadRequest("docs must be a list of {id, rev?} objects.")
         out = []
-        with self._lock:
-            self._check_open()
+        with self._reading():
             # Every tree and leaf body the batch needs, in two statements instead of two
             # per document (a replicator asks for 100 documents at a time).
             ids = [r["id"] for r in requests if isinstance(r, dict) and isinstance(r.get("id"), str)
@@ -127,8 +125,8 @@ class _Reads(_LocalDocs):
                 rev = req.get("rev") if isinstance(req, dict) else None
                 atts_since = req.get("atts_since") if isinstance(req, dict) else None
 
-                def error(err: str, reason: str, r: Any = rev) -> Doc:
-                    return {"error": {"id": docid, "rev": r, "error": err, "reason": reason}}
+                def error(err: str, reason: str, r: Any = rev, d: Any = docid) -> Doc:
+                    return {"error": {"id": d, "rev": r, "error": err, "reason": reason}}
 
                 if not isinstance(docid, str) or not docid:
                     out.append({"id": docid, "docs": [error("bad_request",
@@ -145,7 +143,7 @@ class _Reads(_LocalDocs):
                     raw = bodies.get((docid, rev))
                     if (node is not None and raw is not None and b'"_attachments"' not in raw
                             and (not latest or len(tree) == 1 or revtree.is_leaf(tree, rev))):
-                        doc = {"_id": docid, "_rev": rev}
+                        doc: Doc = {"_id": docid, "_rev": rev}
                         doc.update(orjson.loads(raw))
                         if node[1]:
                             doc["_deleted"] = True
@@ -183,8 +181,7 @@ class _Reads(_LocalDocs):
         if not isinstance(revs, dict):
             raise BadRequest("_revs_diff takes an object of id: [revs].")
         out: dict[str, Doc] = {}
-        with self._lock:
-            self._check_open()
+        with self._reading():
             states = self._load_states(revs.keys())
             for docid, wanted in revs.items():
                 if not isinstance(wanted, list):
@@ -219,8 +216,7 @@ class _Reads(_LocalDocs):
             raise BadRequest("limit must be a non-negative integer.")
         if not isinstance(skip, int) or skip < 0:
             raise BadRequest("skip must be a non-negative integer.")
-        with self._lock:
-            conn = self._check_open()
+        with self._reading() as conn:
             total = int(self._meta("doc_count"))
             rows: list[Doc] = []
             if keys is not None:
@@ -241,13 +237,14 @@ class _Reads(_LocalDocs):
                         row["value"]["deleted"] = True
                         if include_docs:
                             row["doc"] = None
-                    elif include_docs:
+                    elif include_docs and state.winner is not None:
                         row["doc"] = self._winner_doc(state.id, state.tree, state.winner,
                                                       conflicts, attachments)
                     rows.append(row)
                 offset = 0
             else:
-                where, params = ["deleted = 0"], []
+                where: list[str] = ["deleted = 0"]
+                params: list[Any] = []
                 lo_op, hi_op = (">=", "<=" if inclusive_end else "<")
                 if descending:
                     if startkey is not None:

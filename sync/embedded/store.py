@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import BadRequest, NotFound, PreconditionFailed
 from ..private_files import private_dir, private_file
 from .database import EmbeddedDatabase
+from .handles import DEFAULT_CACHE_KB, DEFAULT_MAX_OPEN, DEFAULT_READERS, HandleCache
 from .nonblocking import WouldBlock, _Lock, _mode
 from .schema import check_db_name
 
@@ -16,16 +19,26 @@ _log = logging.getLogger(__name__)
 
 
 class EmbeddedStore:
-    """All databases of one Branchline data folder. Implements `sync.store.Store`."""
+    """All databases of one Branchline data folder. Implements `sync.store.Store`.
 
-    def __init__(self, data_dir: str | os.PathLike[str]) -> None:
+    `max_open` bounds how many databases have SQLite connections open at once (see
+    `handles.py`), `cache_kb` is each connection's page cache, `readers` how many reader
+    connections one database may have.
+    """
+
+    def __init__(self, data_dir: str | os.PathLike[str], *, max_open: int = DEFAULT_MAX_OPEN,
+                 cache_kb: int = DEFAULT_CACHE_KB, readers: int = DEFAULT_READERS) -> None:
         private_dir(Path(data_dir))
         self.dir = private_dir(Path(data_dir) / "dbs")
         # Databases (and their WAL files) made by an older version were world-readable.
         for path in self.dir.iterdir():
             private_file(path)
         self._lock = _Lock()
-        self._open: dict[str, EmbeddedDatabase] = {}
+        self.handles = HandleCache(max_open=max_open, cache_kb=cache_kb, readers=readers)
+        # A database object is only a name: kept while someone holds it, so a thousand
+        # tenants touched once leave nothing behind.
+        self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = (
+            weakref.WeakValueDictionary())
         self._listeners: list[Callable[[str, Any], None]] = []
 
     def _path(self, name: str) -> Path:
@@ -35,9 +48,16 @@ class EmbeddedStore:
         for callback in list(self._listeners):
             try:
                 callback(name, seq)
-            except Exception:
+            except Exception:  # noqa: BLE001
                 # The write is committed; a broken follower must not turn it into an error.
                 _log.exception("change listener failed for %s", name)
+
+    def _database(self, name: str, path: Path) -> EmbeddedDatabase:
+        db = self._dbs.get(name)
+        if db is None:
+            db = EmbeddedDatabase(name, path, self.handles, self._notify)
+            self._dbs[name] = db
+        return db
 
     def create_db(self, name: str) -> EmbeddedDatabase:
         """Create a database. Raises `PreconditionFailed` (`file_exists`) if it exists."""
@@ -46,35 +66,27 @@ class EmbeddedStore:
             if path.exists():
                 raise PreconditionFailed(
                     f"Database {name!r} already exists.", error="file_exists")
-            db = EmbeddedDatabase(name, path, self._notify)
-            self._open[name] = db
-            return db
+            with self.handles.pinned(name, path, create=True):
+                pass
+            return self._database(name, path)
 
     def db(self, name: str) -> EmbeddedDatabase:
-        """Open an existing database. Raises NotFound if missing."""
-        db = self._open.get(name)  # only valid names get in, so a hit needs no check
+        """An existing database (opened when first used). Raises NotFound if missing."""
+        db = self._dbs.get(name)  # only valid names get in, so a hit needs no check
         if db is not None:
             return db
-        if getattr(_mode, "nonblocking", False):
-            raise WouldBlock()  # opening runs the schema script: a write
         path = self._path(name)
         with self._lock:
-            db = self._open.get(name)
-            if db is not None:
-                return db
             if not path.exists():
                 raise NotFound(f"Database {name!r} does not exist.", error="not_found")
-            db = EmbeddedDatabase(name, path, self._notify)
-            self._open[name] = db
-            return db
+            return self._database(name, path)
 
     def delete_db(self, name: str) -> None:
         """Delete a database and its files. Raises NotFound if missing."""
         path = self._path(name)
         with self._lock:
-            db = self._open.pop(name, None)
-            if db is not None:
-                db.close()
+            self._dbs.pop(name, None)
+            self.handles.drop(name)
             if not path.exists():
                 raise NotFound(f"Database {name!r} does not exist.", error="not_found")
             for suffix in ("", "-wal", "-shm"):
@@ -96,10 +108,7 @@ class EmbeddedStore:
 
     def close(self) -> None:
         """Close every open connection (the store may be reopened later)."""
-        with self._lock:
-            for db in self._open.values():
-                db.close()
-            self._open.clear()
+        self.handles.drop_all()
 
     def add_listener(self, callback: Any) -> None:
         """Register `callback(db_name, update_seq)`, called after each committed write."""

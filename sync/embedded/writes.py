@@ -9,8 +9,9 @@ from .. import revtree
 from ..errors import BadRequest, BranchlineError, Conflict
 from ..store import Doc
 from .attachments import _Attachments
-from .docs import _Batch, _check_docid, _DocState, _split_body
-from .nonblocking import WouldBlock, _mode
+from .docs import _Batch, _check_docid, _DocState, _Saved, _split_body
+from .handles import Handle
+from .nonblocking import WouldBlock, is_nonblocking
 from .reads import _Reads
 from .schema import _BUSY_TIMEOUT_MS
 
@@ -23,7 +24,8 @@ class _Writes(_Reads, _Attachments):
         result = self._write([doc], new_edits)[0]
         if isinstance(result, BranchlineError):
             raise result
-        return result
+        written: Doc = result
+        return written
 
     def delete(self, docid: str, rev: str) -> Doc:
         """Write a tombstone on top of `rev` (any current leaf)."""
@@ -31,6 +33,20 @@ class _Writes(_Reads, _Attachments):
             return self.delete_local(docid, rev)
         if rev is None:
             raise Conflict("Document update conflict: deleting needs the current _rev.")
+        return self.put({"_id": docid, "_rev": rev, "_deleted": True})
+
+    def put_local(self, doc: Doc) -> Doc:
+        """Write a `_local/` document; its `_rev` must match the stored one (`0-N`)."""
+        if not isinstance(doc, dict):
+            raise BadRequest("A document must be a JSON object.")
+        docid = self._local_id(doc.get("_id"))
+        return self.put({**doc, "_id": docid})
+
+    def delete_local(self, docid: str, rev: str | None) -> Doc:
+        """Remove a `_local/` document; `rev`, when given, must be the current one."""
+        docid = self._local_id(docid)
+        if rev is None:
+            rev = self.get_local(docid)["_rev"]
         return self.put({"_id": docid, "_rev": rev, "_deleted": True})
 
     def bulk_docs(self, docs: list[Doc], *, new_edits: bool = True) -> list[Doc]:
@@ -53,61 +69,92 @@ class _Writes(_Reads, _Attachments):
         return out
 
     def _write(self, docs: list[Any], new_edits: bool) -> list[Any]:
-        """Apply a batch in one transaction; per document a result dict or an exception."""
-        ids = []
-        for doc in docs:
-            if isinstance(doc, dict) and isinstance(doc.get("_id"), str):
-                ids.append(doc["_id"])
-        with self._lock:
-            conn = self._check_open()
-            results: list[Any] = []
+        """Apply a batch; per document a result dict or an exception.
+
+        The batch joins the database's group commit: committed in one transaction with
+        whatever other writers queued meanwhile, its documents applied in arrival order
+        after theirs, so conflicts are decided exactly as if the writes ran one by one.
+        """
+        with self._handles.pinned(self.name, self.path) as handle:
+            results: list[Any] = handle.writes.submit(
+                (docs, new_edits), lambda group: self._commit_group(handle, group),
+                wait=not is_nonblocking())
+        return results
+
+    def _commit_group(self, handle: Handle,
+                      group: list[tuple[list[Any], bool]]) -> list[list[Any] | BaseException]:
+        """Apply the queued writers' batches in one transaction; the leader's thread runs it."""
+        with self._on_writer(handle) as conn:
             self._begin_write(conn)
             try:
-                states = self._load_states(i for i in ids if not i.startswith("_local/"))
-                seq = int(self._meta("update_seq"))
-                start_seq = seq
+                ids = [doc["_id"] for docs, _ in group for doc in docs
+                       if isinstance(doc, dict) and isinstance(doc.get("_id"), str)
+                       and not doc["_id"].startswith("_local/")]
+                states = self._load_states(ids)
+                seq = start_seq = int(self._meta("update_seq"))
                 batch = _Batch()
-                for doc in docs:
+                outcomes: list[list[Any] | BaseException] = []
+                for docs, new_edits in group:
+                    # A writer alone needs no snapshot: its failure rolls the transaction back.
+                    saved = _Saved(states, batch, seq) if len(group) > 1 else None
                     try:
-                        if not isinstance(doc, dict):
-                            raise BadRequest("Each document must be a JSON object.")
-                        docid = doc.get("_id")
-                        if docid is None and new_edits:
-                            docid = uuid.uuid4().hex
-                        _check_docid(docid)
-                        if docid.startswith("_local/"):
-                            results.append(self._write_local(doc, docid, batch))
-                            continue
-                        state = states.get(docid)
-                        if state is None:
-                            state = states[docid] = _DocState(docid, {}, None, False, None)
-                        if new_edits:
-                            rev = self._apply_edit(state, doc, batch)
-                        else:
-                            rev = self._apply_replicated(state, doc, batch)
-                        if state.dirty:
-                            # Every applied edit takes a fresh seq; a document edited twice
-                            # in one batch simply leaves a gap.
-                            seq += 1
-                            state.seq = seq
-                            state.dirty = False
-                        results.append({"ok": True, "id": docid, "rev": rev})
-                    except BranchlineError as exc:
-                        results.append(exc)
+                        results, seq = self._apply_docs(docs, new_edits, states, batch, seq)
+                        outcomes.append(results)
+                    except Exception as exc:
+                        if saved is None:
+                            raise
+                        # Not a per-document refusal but a failure (a bug, a body that will
+                        # not encode): this writer fails alone, the others still commit.
+                        seq = saved.restore(states, batch)
+                        outcomes.append(exc)
                 changed = [s for s in states.values() if s.seq is not None and s.seq > start_seq]
                 self._flush(conn, changed, batch, seq, start_seq)
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
         if seq != start_seq:
             self._notify(self.name, seq)
-        return results
+        return outcomes
+
+    def _apply_docs(self, docs: list[Any], new_edits: bool, states: dict[str, _DocState],
+                    batch: _Batch, seq: int) -> tuple[list[Any], int]:
+        """One writer's documents applied to the group's state; its results and the new seq."""
+        results: list[Any] = []
+        for doc in docs:
+            try:
+                if not isinstance(doc, dict):
+                    raise BadRequest("Each document must be a JSON object.")
+                docid = doc.get("_id")
+                if docid is None and new_edits:
+                    docid = uuid.uuid4().hex
+                docid = _check_docid(docid)
+                if docid.startswith("_local/"):
+                    results.append(self._write_local(doc, docid, batch))
+                    continue
+                state = states.get(docid)
+                if state is None:
+                    state = states[docid] = _DocState(docid, {}, None, False, None)
+                if new_edits:
+                    rev = self._apply_edit(state, doc, batch)
+                else:
+                    rev = self._apply_replicated(state, doc, batch)
+                if state.dirty:
+                    # Every applied edit takes a fresh seq; a document edited twice
+                    # in one batch simply leaves a gap.
+                    seq += 1
+                    state.seq = seq
+                    state.dirty = False
+                results.append({"ok": True, "id": docid, "rev": rev})
+            except BranchlineError as exc:
+                results.append(exc)
+        return results, seq
 
     @staticmethod
     def _begin_write(conn: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE; in non-blocking mode, `WouldBlock` if another process writes."""
-        if not getattr(_mode, "nonblocking", False):
+        if not is_nonblocking():
             conn.execute("BEGIN IMMEDIATE")
             return
         conn.execute("PRAGMA busy_timeout = 0")
@@ -205,7 +252,7 @@ class _Writes(_Reads, _Attachments):
         return new_rev
 
     def _apply_replicated(self, state: _DocState, doc: Doc, batch: _Batch) -> str:
-        rev = doc.get("_rev")
+        rev: str | None = doc.get("_rev")
         if rev is None:
             raise BadRequest("A document written with new_edits=false needs a _rev.")
         path = revtree.path_from_revisions(rev, doc.get("_revisions"))
