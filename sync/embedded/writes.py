@@ -252,10 +252,12 @@ class _Writes(_Reads, _Attachments):
         return new_rev
 
     def _apply_replicated(self, state: _DocState, doc: Doc, batch: _Batch) -> str:
-        rev: str | None = doc.get("_rev")
-        if rev is None:
+        given: str | None = doc.get("_rev")
+        revisions = doc.get("_revisions")
+        if given is None and revisions is None:
             raise BadRequest("A document written with new_edits=false needs a _rev.")
-        path = revtree.path_from_revisions(rev, doc.get("_revisions"))
+        path = revtree.path_from_revisions(given, revisions)
+        rev = path[0]  # `_revisions` decides when it disagrees with `_rev`, as in CouchDB
         body = _split_body(doc)
         deleted = bool(doc.get("_deleted"))
         if rev in state.tree:
