@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     store_max_open: int = Field(default=64, ge=1)
     store_cache_kb: int = Field(default=2048, ge=64)
     store_readers: int = Field(default=2, ge=1, le=16)
+    store_compact_seconds: float = Field(default=3600.0, ge=0)  # 0: only on POST /db/_compact
 
     def tenant_quota(self) -> TenantQuota:
         return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)

@@ -92,7 +92,8 @@ def is_deleted(tree: Tree, rev: str) -> bool:
 def conflicts(tree: Tree, winner: str | None = None) -> tuple[list[str], list[str]]:
     """`(_conflicts, _deleted_conflicts)`: the other leaves, live and deleted, best first."""
     winner = winner or winning_rev(tree)
-    live, dead = [], []
+    live: list[str] = []
+    dead: list[str] = []
     for rev in leaves(tree):
         if rev == winner:
             continue

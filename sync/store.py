@@ -12,7 +12,8 @@ Sequences (`update_seq`, `seq`, `last_seq`) are opaque to callers: pass back wha
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Literal, Protocol, runtime_checkable
+from collections.abc import Iterable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 Doc = dict[str, Any]
 Seq = Any  # opaque: int on the embedded backend, a string on CouchDB
@@ -31,6 +32,10 @@ class Database(Protocol):
     def get_revs_limit(self) -> int: ...
 
     def set_revs_limit(self, limit: int) -> None: ...
+
+    def compact(self) -> int:
+        """Compact as CouchDB does: bodies of revisions that are no longer leaves go (until
+        then `get(rev=...)` and `get_open_revs` read them). May finish in the background."""
 
     # --- documents --------------------------------------------------------------------
     def get(

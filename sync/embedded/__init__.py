@@ -4,17 +4,19 @@ One SQLite file per database (`<data_dir>/dbs/<name>.sqlite`) in WAL mode with
 `synchronous=NORMAL`: a committed transaction survives the process being killed (WAL frames
 are in the OS before COMMIT returns); only a power cut may lose the last few commits.
 
-Each database has one connection guarded by a lock, because the HTTP layer calls us from
-a thread pool and a single writer is what SQLite wants anyway. A `_bulk_docs` batch is one
-transaction, so a batch of 100 documents costs one commit, not 100.
+Each open database has one writer connection and a few readers (`handles.py`): writers
+that arrive together are committed in one transaction (`group_commit.py`), so a batch of
+100 documents, or 100 engineers' notes at once, costs one commit, not 100; readers see the
+last commit and never wait for a writer. At most `max_open` databases are open at once.
 
 Tables:
 
 - `docs`: one row per document: its rev tree (compact JSON), winning rev, whether the
   winner is deleted, and its `seq` (the last change; a document appears once in `_changes`).
-- `bodies`: the body of every leaf revision. Bodies of revisions that stop being leaves
-  are dropped at once, as CouchDB's compaction would, so storage stays proportional to the
-  open branches rather than to the edit history.
+- `bodies`: the body of every leaf revision.
+- `old_bodies`: bodies of revisions that stopped being leaves, readable (`GET ?rev=`,
+  `open_revs`) until compaction drops them, as in CouchDB; the store compacts every
+  database written since the last run on a schedule, so storage stays bounded.
 - `attachments`: attachment bytes by `md5-<base64>` digest, shared by every revision that
   carries the same content.
 - `local_docs`: `_local/` documents (replication checkpoints), never in `_changes`.

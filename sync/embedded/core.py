@@ -157,6 +157,9 @@ class _Core:
                 return loaded
         row = self._conn.execute(
             "SELECT body FROM bodies WHERE id = ? AND rev = ?", (docid, rev)).fetchone()
+        if row is None:  # a revision that is no longer a leaf, until compaction
+            row = self._conn.execute(
+                "SELECT body FROM old_bodies WHERE id = ? AND rev = ?", (docid, rev)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def _blob(self, digest: str) -> bytes | None:
@@ -187,10 +190,13 @@ class _Core:
         if revs:
             doc["_revisions"] = revtree.revisions(tree, rev)
         if revs_info:
+            # Ancestors keep their bodies until compaction; the ones compacted are missing.
+            kept = {r for (r,) in self._conn.execute(
+                "SELECT rev FROM old_bodies WHERE id = ?", (docid,))}
             info = []
             for i, r in enumerate(revtree.ancestry(tree, rev)):
-                # Only leaves keep bodies here, so every ancestor reads as compacted.
-                status = "deleted" if tree[r][1] else ("available" if i == 0 else "missing")
+                status = ("deleted" if tree[r][1]
+                          else "available" if i == 0 or r in kept else "missing")
                 info.append({"rev": r, "status": status})
             doc["_revs_info"] = info
         if seq is not None:

@@ -51,14 +51,18 @@ class EmbeddedDatabase(_Writes, _Changes):
             handle.revs_limit = limit
 
     def compact(self) -> int:
-        """Drop attachment content no stored revision refers to; returns how many went.
+        """Compact, as CouchDB does: drop the bodies of revisions that are no longer leaves,
+        then attachment content no remaining revision refers to; returns how many
+        attachments went.
 
         Attachments are shared by digest, so their bytes cannot be removed when one
-        revision goes; this sweep (run by a scheduled job) reclaims them.
+        revision goes; this sweep reclaims them. The store runs it on a schedule for every
+        database written since (see `EmbeddedStore`), and `POST /db/_compact` on demand.
         """
         with self._writing() as (_, conn):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                conn.execute("DELETE FROM old_bodies")
                 used: set[str] = set()
                 for (blob,) in conn.execute("SELECT body FROM bodies WHERE instr(body, ?) > 0",
                                             (b'"_attachments"',)):

@@ -78,6 +78,8 @@ class _Batch:
     def __init__(self) -> None:
         self.bodies: dict[tuple[str, str], bytes] = {}
         self.drop_bodies: set[tuple[str, str]] = set()
+        # Bodies of revisions written and superseded within this batch: kept as old bodies.
+        self.old_bodies: dict[tuple[str, str], bytes] = {}
         self.blobs: dict[str, bytes] = {}
         self.locals: dict[str, tuple[int, bytes] | None] = {}
 
@@ -85,7 +87,7 @@ class _Batch:
 class _Saved:
     """What one writer's documents may change in a group's state, to undo them if it fails."""
 
-    __slots__ = ("blobs", "bodies", "drop_bodies", "locals", "seq", "states")
+    __slots__ = ("blobs", "bodies", "drop_bodies", "locals", "old_bodies", "seq", "states")
 
     def __init__(self, states: dict[str, _DocState], batch: _Batch, seq: int) -> None:
         # Trees are replaced, never edited in place, so keeping references is a snapshot.
@@ -93,6 +95,7 @@ class _Saved:
                        for docid, s in states.items()}
         self.bodies = dict(batch.bodies)
         self.drop_bodies = set(batch.drop_bodies)
+        self.old_bodies = dict(batch.old_bodies)
         self.blobs = dict(batch.blobs)
         self.locals = dict(batch.locals)
         self.seq = seq
@@ -106,5 +109,6 @@ class _Saved:
             s = states[docid]
             s.tree, s.winner, s.deleted, s.seq, s.dirty = tree, winner, deleted, seq, dirty
         batch.bodies, batch.drop_bodies = self.bodies, self.drop_bodies
+        batch.old_bodies = self.old_bodies
         batch.blobs, batch.locals = self.blobs, self.locals
         return self.seq

@@ -118,7 +118,10 @@ class _Reads(_LocalDocs):
 
             def body_of(docid: str, rev: str) -> Doc | None:
                 raw = bodies.get((docid, rev))
-                return orjson.loads(raw) if raw is not None else None
+                if raw is None:  # not a leaf: an old body, if not compacted yet
+                    return self._body(docid, rev)
+                loaded: Doc = orjson.loads(raw)
+                return loaded
 
             for req in requests:
                 docid = req.get("id") if isinstance(req, dict) else None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -17,17 +18,22 @@ from .schema import check_db_name
 
 _log = logging.getLogger(__name__)
 
+# Compacting each written database hourly keeps old revisions' bodies about an hour.
+DEFAULT_COMPACT_SECONDS = 3600.0
+
 
 class EmbeddedStore:
     """All databases of one Branchline data folder. Implements `sync.store.Store`.
 
     `max_open` bounds how many databases have SQLite connections open at once (see
     `handles.py`), `cache_kb` is each connection's page cache, `readers` how many reader
-    connections one database may have.
+    connections one database may have. Every `compact_seconds` (0: never), the databases
+    written since the last run are compacted, one at a time, on a background thread.
     """
 
     def __init__(self, data_dir: str | os.PathLike[str], *, max_open: int = DEFAULT_MAX_OPEN,
-                 cache_kb: int = DEFAULT_CACHE_KB, readers: int = DEFAULT_READERS) -> None:
+                 cache_kb: int = DEFAULT_CACHE_KB, readers: int = DEFAULT_READERS,
+                 compact_seconds: float = DEFAULT_COMPACT_SECONDS) -> None:
         private_dir(Path(data_dir))
         self.dir = private_dir(Path(data_dir) / "dbs")
         # Databases (and their WAL files) made by an older version were world-readable.
@@ -40,11 +46,24 @@ class EmbeddedStore:
         self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = (
             weakref.WeakValueDictionary())
         self._listeners: list[Callable[[str, Any], None]] = []
+        self._compact_seconds = compact_seconds
+        self._written: set[str] = set()  # names only: databases to compact on the next run
+        self._compactor: threading.Thread | None = None
+        self._compactor_lock = threading.Lock()
+        self._stop = threading.Event()
 
     def _path(self, name: str) -> Path:
         return self.dir / f"{check_db_name(name)}.sqlite"
 
     def _notify(self, name: str, seq: int) -> None:
+        if self._compact_seconds > 0:
+            with self._compactor_lock:
+                self._written.add(name)
+                if self._compactor is None:
+                    self._stop.clear()
+                    self._compactor = threading.Thread(
+                        target=self._compact_on_schedule, name="store-compactor", daemon=True)
+                    self._compactor.start()
         for callback in list(self._listeners):
             try:
                 callback(name, seq)
@@ -58,6 +77,26 @@ class EmbeddedStore:
             db = EmbeddedDatabase(name, path, self.handles, self._notify)
             self._dbs[name] = db
         return db
+
+    def _compact_on_schedule(self) -> None:
+        while not self._stop.wait(self._compact_seconds):
+            self.compact_written()
+
+    def compact_written(self) -> list[str]:
+        """Compact every database written since the last run; answers their names.
+
+        One database's failure is logged and does not stop the others.
+        """
+        with self._compactor_lock:
+            names, self._written = sorted(self._written), set()
+        for name in names:
+            try:
+                self.db(name).compact()
+            except NotFound:
+                pass  # deleted since
+            except Exception:  # noqa: BLE001
+                _log.exception("compacting %s failed", name)
+        return names
 
     def create_db(self, name: str) -> EmbeddedDatabase:
         """Create a database. Raises `PreconditionFailed` (`file_exists`) if it exists."""
@@ -107,7 +146,12 @@ class EmbeddedStore:
         return sorted(p.name[:-len(".sqlite")] for p in self.dir.glob("*.sqlite"))
 
     def close(self) -> None:
-        """Close every open connection (the store may be reopened later)."""
+        """Close every open connection and stop compacting (the store may be reopened later)."""
+        with self._compactor_lock:
+            compactor, self._compactor = self._compactor, None
+            self._stop.set()
+        if compactor is not None and compactor is not threading.current_thread():
+            compactor.join(10)
         self.handles.drop_all()
 
     def add_listener(self, callback: Any) -> None:

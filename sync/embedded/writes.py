@@ -168,8 +168,15 @@ class _Writes(_Reads, _Attachments):
     def _flush(self, conn: sqlite3.Connection, changed: list[_DocState], batch: _Batch,
                seq: int, start_seq: int) -> None:
         if batch.drop_bodies:
-            conn.executemany("DELETE FROM bodies WHERE id = ? AND rev = ?",
-                             [k for k in batch.drop_bodies if k not in batch.bodies])
+            # A revision that stops being a leaf keeps its body, as an old body, until the
+            # database is compacted (as in CouchDB): `GET ?rev=` and `open_revs` still read it.
+            moved = [k for k in batch.drop_bodies if k not in batch.bodies]
+            conn.executemany("INSERT OR REPLACE INTO old_bodies (id, rev, body) "
+                             "SELECT id, rev, body FROM bodies WHERE id = ? AND rev = ?", moved)
+            conn.executemany("DELETE FROM bodies WHERE id = ? AND rev = ?", moved)
+        if batch.old_bodies:
+            conn.executemany("INSERT OR REPLACE INTO old_bodies (id, rev, body) VALUES (?, ?, ?)",
+                             [(k[0], k[1], v) for k, v in batch.old_bodies.items()])
         if batch.bodies:
             conn.executemany("INSERT OR REPLACE INTO bodies (id, rev, body) VALUES (?, ?, ?)",
                              [(k[0], k[1], v) for k, v in batch.bodies.items()])
@@ -210,7 +217,9 @@ class _Writes(_Reads, _Attachments):
         if state.tree:  # a new document has no old leaves whose bodies could go
             for rev in revtree.leaf_set(state.tree) - revtree.leaf_set(tree):
                 batch.drop_bodies.add((state.id, rev))
-                batch.bodies.pop((state.id, rev), None)
+                pending = batch.bodies.pop((state.id, rev), None)
+                if pending is not None:
+                    batch.old_bodies[(state.id, rev)] = pending
         state.tree = tree
         # One revision (most new documents) needs no search for the winner.
         state.winner = next(iter(tree)) if len(tree) == 1 else revtree.winning_rev(tree)
