@@ -18,10 +18,14 @@ from .nonblocking import WouldBlock
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-# `apply` gets the queued items in arrival order and answers one outcome per item: its
-# result, or the exception that item alone raised. If `apply` itself raises, every item of
-# the group fails with that exception (nothing of the group was committed).
-Apply = Callable[[list[Item]], list["Result | BaseException"]]
+# `apply` gets the queued items in arrival order and answers one outcome per item (its
+# result, or the exception that item alone raised) and what to run once the group is
+# answered (the change listeners: run after the next leader has taken over, so a listener
+# that writes to the same database queues behind it instead of waiting for itself). If
+# `apply` itself raises, every item of the group fails with that exception (nothing of the
+# group was committed).
+Apply = Callable[[list[Item]],
+                 tuple[list["Result | BaseException"], "Callable[[], None] | None"]]
 
 
 class _Request(Generic[Item, Result]):
@@ -85,8 +89,9 @@ class GroupCommit(Generic[Item, Result]):
         return outcome  # type: ignore[return-value]  # done and not an exception: a Result
 
     def _lead(self, group: list[_Request[Item, Result]], apply: Apply[Item, Result]) -> None:
+        after: Callable[[], None] | None = None
         try:
-            outcomes = apply([r.item for r in group])
+            outcomes, after = apply([r.item for r in group])
         except BaseException as exc:  # noqa: BLE001  (handed to every writer of the group)
             outcomes = [exc] * len(group)
         for r, outcome in zip(group, outcomes):
@@ -102,3 +107,5 @@ class GroupCommit(Generic[Item, Result]):
             r.wake.set()
         if following is not None:
             following.wake.set()
+        if after is not None:
+            after()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from .. import revtree
@@ -81,8 +82,8 @@ class _Writes(_Reads, _Attachments):
                 wait=not is_nonblocking())
         return results
 
-    def _commit_group(self, handle: Handle,
-                      group: list[tuple[list[Any], bool]]) -> list[list[Any] | BaseException]:
+    def _commit_group(self, handle: Handle, group: list[tuple[list[Any], bool]],
+                      ) -> tuple[list[list[Any] | BaseException], Callable[[], None] | None]:
         """Apply the queued writers' batches in one transaction; the leader's thread runs it."""
         with self._on_writer(handle) as conn:
             self._begin_write(conn)
@@ -114,9 +115,9 @@ class _Writes(_Reads, _Attachments):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        if seq != start_seq:
-            self._notify(self.name, seq)
-        return outcomes
+        if seq == start_seq:
+            return outcomes, None
+        return outcomes, lambda: self._notify(self.name, seq)
 
     def _apply_docs(self, docs: list[Any], new_edits: bool, states: dict[str, _DocState],
                     batch: _Batch, seq: int) -> tuple[list[Any], int]:

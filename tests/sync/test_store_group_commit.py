@@ -189,3 +189,27 @@ def test_a_failing_writer_does_not_fail_the_others_in_its_group(store):
     info = db.info()
     assert info["doc_count"] == 3
     assert [row["id"] for row in db.changes()["results"]] == ["taken", "before", "after"]
+
+
+def test_a_change_listener_may_write_to_the_database_it_heard_from(store):
+    """Listeners run once the writer's group is answered and the next leader has taken
+    over, so one that writes to the same database queues instead of waiting for itself."""
+    db = store.create_db(_name())
+    echoed = threading.Event()
+
+    def echo(db_name: str, seq: Any) -> None:
+        if db_name == db.name and not echoed.is_set():
+            echoed.set()
+            db.put({"_id": "echo", "after_seq": seq})
+
+    store.add_listener(echo)
+    done = threading.Event()
+
+    def write() -> None:
+        db.put({"_id": "first"})
+        done.set()
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    assert done.wait(10), "the write never returned: its listener waited for it"
+    assert db.get("echo")["after_seq"] == 1
