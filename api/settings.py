@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     # Usage is measured at most once per tenant_quota_cache_seconds.
     tenant_quota_bytes: int = Field(default=5 * 1024 ** 3, ge=0)
     tenant_quota_cache_seconds: float = Field(default=30.0, ge=0)
+    # The embedded store (sync/embedded/handles.py): databases with SQLite connections open at
+    # once (least recently used closed first; each takes 3 descriptors, 2 more per reader),
+    # each connection's page cache, and reader connections per database.
+    store_max_open: int = Field(default=64, ge=1)
+    store_cache_kb: int = Field(default=2048, ge=64)
+    store_readers: int = Field(default=2, ge=1, le=16)
+    store_compact_seconds: float = Field(default=3600.0, ge=0)  # 0: only on POST /db/_compact
 
     def tenant_quota(self) -> TenantQuota:
         return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)

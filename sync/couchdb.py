@@ -121,6 +121,12 @@ class CouchDatabase:
         self.client.request("PUT", f"{self.path}/_revs_limit", raw=str(limit).encode(),
                             content_type="application/json")
 
+    def compact(self) -> int:
+        """Ask CouchDB to compact this database (it does so in the background)."""
+        self.client.request("POST", f"{self.path}/_compact", raw=b"{}",
+                            content_type="application/json")
+        return 0
+
     def set_security(self, security: Doc) -> None:
         """CouchDB's own `_security` object of this database (not the devices' view of it)."""
         self.client.request("PUT", f"{self.path}/_security", body=security)

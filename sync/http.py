@@ -62,7 +62,7 @@ _DDOC_FUNCTIONS = {"_view", "_show", "_list", "_update", "_rewrite", "_info", "_
                    "_search_info", "_nouveau", "_nouveau_info", "_spatial"}
 # Database endpoints CouchDB has and the embedded backend does not (Mango, views, purge...).
 _UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view", "_view_cleanup",
-                             "_compact", "_purge", "_purged_infos_limit", "_missing_revs",
+                             "_purge", "_purged_infos_limit", "_missing_revs",
                              "_shards", "_partition", "_design_docs/queries", "_all_docs/queries",
                              "_local_docs", "_sync_shards"}
 
@@ -270,6 +270,7 @@ class SyncApi:
                 "_design_docs": {"GET": self.design_docs, "POST": self.design_docs},
                 "_ensure_full_commit": {"POST": self.ensure_full_commit},
                 "_revs_limit": {"GET": self.revs_limit_get, "PUT": self.revs_limit_put},
+                "_compact": {"POST": self.compact},
                 "_security": {"GET": self.security_get, "PUT": self.security_put},
             }.get(head)
             if special is not None:
@@ -450,6 +451,11 @@ class SyncApi:
             raise BadRequest("The revs limit must be a positive integer.")
         self.open_db(ctx, db, "security").set_revs_limit(value)
         return json_response({"ok": True})
+
+    def compact(self, ctx: Ctx, db: str) -> Response:
+        """Compact the database (database admins): older revisions' bodies go, as in CouchDB."""
+        self.open_db(ctx, db, "security").compact()
+        return json_response({"ok": True}, 202)
 
     def security_get(self, ctx: Ctx, db: str) -> Response:
         """The database's security object (database admins).

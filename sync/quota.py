@@ -16,6 +16,8 @@ from .errors import PayloadTooLarge
 from .naming import tenant_prefix
 from .store import Store
 
+_PRUNE_AT = 256  # remembered tenants before the expired ones are dropped
+
 
 class TenantQuota:
     def __init__(self, quota_bytes: int, *, cache_seconds: float = 30.0,
@@ -47,6 +49,10 @@ class TenantQuota:
         total = sum(int(store.db(name).info().get("sizes", {}).get("file", 0))
                     for name in store.list_dbs() if name.startswith(prefix))
         with self._lock:
+            if len(self._used) >= _PRUNE_AT:
+                # A thousand tenants each measured once must not stay in memory for good.
+                self._used = {t: hit for t, hit in self._used.items()
+                              if now - hit[0] < self.cache_seconds}
             self._used[tenant_id] = (now, total)
         return total
 

@@ -140,22 +140,21 @@ def descendant_leaves(tree: Tree, rev: str) -> list[str]:
     return out
 
 
-def path_from_revisions(rev: str, revisions_obj: Any) -> list[str]:
+def path_from_revisions(rev: str | None, revisions_obj: Any) -> list[str]:
     """The path (newest first) a `new_edits=false` document describes.
 
-    Without `_revisions` the path is just `[rev]`. Raises `BadRequest` when `_revisions`
-    is malformed or does not end at `_rev`.
+    Without `_revisions` the path is just `[rev]`. With it, `_revisions` alone decides, as
+    in CouchDB: a `_rev` that disagrees with it is ignored (PouchDB sends such documents
+    when it replicates some conflicts). Raises `BadRequest` when `_revisions` is malformed.
     """
-    pos, rid = parse_rev(rev)
     if revisions_obj is None:
-        return [rev]
+        parse_rev(rev)
+        return [str(rev)]
     if (not isinstance(revisions_obj, dict) or not isinstance(revisions_obj.get("start"), int)
             or not isinstance(revisions_obj.get("ids"), list) or not revisions_obj["ids"]):
         raise BadRequest("_revisions must be {\"start\": N, \"ids\": [...]} with at least one id.",
                          error="bad_request")
     start, ids = revisions_obj["start"], revisions_obj["ids"]
-    if start != pos or ids[0] != rid:
-        raise BadRequest(f"_revisions does not start at _rev {rev!r}.", error="bad_request")
     if len(ids) > start:
         raise BadRequest("_revisions lists more ids than its start position allows.",
                          error="bad_request")
@@ -164,6 +163,7 @@ def path_from_revisions(rev: str, revisions_obj: Any) -> list[str]:
         if not isinstance(ident, str) or not ident:
             raise BadRequest("_revisions ids must be non-empty strings.", error="bad_request")
         path.append(f"{start - i}-{ident}")
+        parse_rev(path[-1])
     return path
 
 

@@ -33,6 +33,10 @@ class Database(Protocol):
 
     def set_revs_limit(self, limit: int) -> None: ...
 
+    def compact(self) -> int:
+        """Compact as CouchDB does: bodies of revisions that are no longer leaves go (until
+        then `get(rev=...)` and `get_open_revs` read them). May finish in the background."""
+
     # --- documents --------------------------------------------------------------------
     def get(
         self,

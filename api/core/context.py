@@ -19,7 +19,9 @@ def open_store(settings: Settings) -> Store:
         return CouchStore(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
     from sync.embedded import EmbeddedStore  # noqa: PLC0415
 
-    return EmbeddedStore(settings.data_dir)
+    return EmbeddedStore(settings.data_dir, max_open=settings.store_max_open,
+                         cache_kb=settings.store_cache_kb, readers=settings.store_readers,
+                         compact_seconds=settings.store_compact_seconds)
 
 
 @dataclass

@@ -239,9 +239,10 @@ def test_parse_rev_refuses_malformed(bad):
         revtree.parse_rev(bad)
 
 
-def test_path_from_revisions_refuses_inconsistent_history():
-    with pytest.raises(BadRequest):
-        revtree.path_from_revisions("3-c", {"start": 2, "ids": ["c", "b"]})
+def test_path_from_revisions_follows_revisions_and_refuses_impossible_history():
+    # `_revisions` decides when `_rev` disagrees with it, as in CouchDB (issue 21, point 3).
+    assert revtree.path_from_revisions("3-c", {"start": 2, "ids": ["c", "b"]}) == ["2-c", "1-b"]
+    assert revtree.path_from_revisions(None, {"start": 1, "ids": ["a"]}) == ["1-a"]
     with pytest.raises(BadRequest):
         revtree.path_from_revisions("2-c", {"start": 2, "ids": ["c", "b", "a"]})
     assert revtree.path_from_revisions("2-c", None) == ["2-c"]

@@ -29,8 +29,9 @@ def store(tmp_path):
 
 
 def _counted(db) -> tuple[int, int]:
-    return db._conn.execute(
-        "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM docs").fetchone()
+    with db._reading() as conn:
+        return conn.execute(
+            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM docs").fetchone()
 
 
 def _check(db) -> dict:
@@ -91,7 +92,8 @@ def test_counts_survive_reopening_and_are_built_for_older_databases(tmp_path):
     db.bulk_docs([{"_id": f"d{i}"} for i in range(4)])
     db.delete("d0", db.get("d0")["_rev"])
     # As a database written before the counts were kept: no rows for them in meta.
-    db._conn.execute("DELETE FROM meta WHERE key IN ('doc_count', 'doc_del_count')")
+    with db._writing() as (_, conn):
+        conn.execute("DELETE FROM meta WHERE key IN ('doc_count', 'doc_del_count')")
     s.close()
     s = EmbeddedStore(tmp_path)
     db = s.db("old")
@@ -155,11 +157,11 @@ def test_nonblocking_mode_refuses_to_wait_and_writes_nothing_when_it_refuses(sto
     assert store.run_nonblocking(lambda: db.info()["doc_count"]) == (True, 1)
     assert store.run_nonblocking(lambda: db.put_local({"_id": "_local/x", "n": 1}))[0]
 
-    # Another thread holds the database's lock.
+    # Another thread holds the database's writer: a write refuses, a read never waits on it.
     held, release = threading.Event(), threading.Event()
 
     def hold():
-        with db._lock:
+        with db._writing():
             held.set()
             release.wait(10)
 
@@ -167,7 +169,8 @@ def test_nonblocking_mode_refuses_to_wait_and_writes_nothing_when_it_refuses(sto
     t.start()
     held.wait(10)
     try:
-        assert store.run_nonblocking(db.info) == (False, None)
+        assert store.run_nonblocking(lambda: db.put({"_id": "b"})) == (False, None)
+        assert store.run_nonblocking(lambda: db.info()["doc_count"]) == (True, 1)
     finally:
         release.set()
         t.join()
@@ -175,7 +178,7 @@ def test_nonblocking_mode_refuses_to_wait_and_writes_nothing_when_it_refuses(sto
 
     # A database this process has not opened yet.
     store.create_db("later")
-    store._open.pop("later").close()
+    store.handles.drop("later")
     assert store.run_nonblocking(lambda: store.db("later").info()) == (False, None)
     assert store.db("later").info()["doc_count"] == 0
 

@@ -1,0 +1,107 @@
+"""The `_changes` feed: one row per document, at its latest seq."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import orjson
+
+from .. import revtree
+from ..errors import BadRequest
+from ..mango import compile_selector
+from ..store import Doc, Seq
+from .core import _Core
+from .docs import parse_seq
+from .schema import _CHUNK
+
+
+class _Changes(_Core):
+    """The changes feed."""
+
+    def changes(self, *, since: Seq = 0, limit: int | None = None, descending: bool = False,
+                style: Literal["main_only", "all_docs"] = "main_only",
+                include_docs: bool = False, conflicts: bool = False, attachments: bool = False,
+                doc_ids: Iterable[str] | None = None, selector: Doc | None = None) -> Doc:
+        """`{"results": [{"seq", "id", "changes", "deleted"?, "doc"?}], "last_seq", "pending"}`.
+
+        One row per document, at its latest seq. With a filter (`doc_ids`, `selector`) and
+        no `limit` cut, `last_seq` is the current update_seq, so a client does not rescan
+        the changes it was not sent.
+        """
+        if style not in ("main_only", "all_docs"):
+            raise BadRequest("style must be main_only or all_docs.")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise BadRequest("limit must be a non-negative integer.")
+        match = compile_selector(selector) if selector is not None else None
+        id_filter = None
+        if doc_ids is not None:
+            if isinstance(doc_ids, str):
+                raise BadRequest("doc_ids must be a list of document ids.")
+            id_filter = set(doc_ids)
+        need_body = include_docs or match is not None
+        need_tree = need_body or style == "all_docs"  # main_only rows need only the winner
+        with self._reading() as conn:
+            current = int(self._meta("update_seq"))
+            since_n = parse_seq(since, current)
+            cols = ("d.seq, d.id, d.winner, d.deleted, d.tree, "
+                    + ("b.body FROM docs d LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner"
+                       if need_body else "NULL FROM docs d"))
+            params: list[Any] = []
+            where = ""
+            if id_filter is not None and len(id_filter) <= _CHUNK:
+                where = f" AND d.id IN ({','.join('?' * len(id_filter))})"
+                params += list(id_filter)
+            if descending:
+                sql = f"SELECT {cols} WHERE 1{where} ORDER BY d.seq DESC"
+            else:
+                sql = f"SELECT {cols} WHERE d.seq > ?{where} ORDER BY d.seq"
+                params.insert(0, since_n)
+            results: list[Doc] = []
+            last = None
+            cut = False
+            if limit == 0:
+                cut = True
+            else:
+                for seq, docid, winner, deleted, tree_blob, body_blob in conn.execute(sql, params):
+                    if id_filter is not None and docid not in id_filter:
+                        continue
+                    # A one-revision tree (most documents) is `{"rev":[null,0]}`: its only
+                    # leaf is the winner, so all_docs rows need not parse it.
+                    tree = (revtree.loads(tree_blob)
+                            if need_body or (need_tree and b"]," in tree_blob) else None)
+                    doc = None
+                    if need_body and tree is not None:
+                        body = orjson.loads(body_blob) if body_blob else {}
+                        doc = self._render(docid, winner, tree, body, conflicts=conflicts,
+                                           attachments=attachments, winner=winner)
+                        if match is not None and not match(doc):
+                            continue
+                    if style == "all_docs" and tree is not None and len(tree) > 1:
+                        revs = revtree.leaves(tree)
+                        if revs[0] != winner:
+                            revs.remove(winner)
+                            revs.insert(0, winner)
+                    else:
+                        revs = [winner]  # a one-revision tree's only leaf is its winner
+                    row: Doc = {"seq": seq, "id": docid, "changes": [{"rev": r} for r in revs]}
+                    if deleted:
+                        row["deleted"] = True
+                    if include_docs:
+                        row["doc"] = doc
+                    results.append(row)
+                    last = seq
+                    if limit is not None and len(results) >= limit:
+                        cut = True
+                        break
+            if descending:
+                last_seq = last if last is not None else current
+                pending = conn.execute("SELECT COUNT(*) FROM docs WHERE seq < ?",
+                                       (last_seq,)).fetchone()[0] if cut else 0
+            elif cut:
+                last_seq = last if last is not None else since_n
+                pending = conn.execute("SELECT COUNT(*) FROM docs WHERE seq > ?",
+                                       (last_seq,)).fetchone()[0]
+            else:
+                last_seq = max(current, since_n)
+                pending = 0
+            return {"results": results, "last_seq": last_seq, "pending": pending}

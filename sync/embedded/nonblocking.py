@@ -1,0 +1,46 @@
+"""Non-blocking mode: work the HTTP layer runs on its event loop must never wait."""
+from __future__ import annotations
+
+import threading
+from typing import Self
+
+# --- non-blocking mode -------------------------------------------------------------------
+# The HTTP layer may run a short read on the event loop instead of handing it to a worker
+# thread (a replication makes hundreds of such requests and each hand-off costs more than
+# the read). On the event loop nothing may wait: in non-blocking mode a lock held by another
+# thread, or a database not opened yet, raises `WouldBlock`, and the caller runs the request
+# on a worker thread instead. Reads, `_local` writes and small `_bulk_docs` batches are run
+# this way, and a write refuses before it starts (SQLite's write lock taken by another
+# process), so starting over is harmless.
+_mode = threading.local()
+
+
+class WouldBlock(Exception):
+    """A call in non-blocking mode would have had to wait."""
+
+
+class _Lock:
+    """A re-entrant lock that refuses to wait in non-blocking mode."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> Self:
+        if getattr(_mode, "nonblocking", False):
+            if not self._lock.acquire(blocking=False):
+                raise WouldBlock()
+        else:
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+
+
+def is_nonblocking() -> bool:
+    """Whether this thread is in non-blocking mode (inside `run_nonblocking`)."""
+    return bool(getattr(_mode, "nonblocking", False))
