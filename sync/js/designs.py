@@ -5,7 +5,8 @@
 - `validate(...)` on every write through sync, after Branchline's own access policy: each
   design document's `validate_doc_update(newDoc, oldDoc, userCtx, secObj)` runs, and what
   it throws becomes CouchDB's answer (`{forbidden: msg}` is a 403, `{unauthorized: msg}` a
-  401). Design documents and `_local` documents are not validated, as in CouchDB.
+  401). `_local` documents are not validated, and design documents are not given to these
+  functions; as in CouchDB, a design document is checked instead: its functions must compile.
 - `changes_filter(...)` for `_changes?filter=ddoc/name` (`function(doc, req)`) and
   `filter=_view&view=ddoc/view` (the document passes when the map emits). The HTTP layer
   applies the access policy first, so a filter can only narrow what a caller receives.
@@ -24,7 +25,7 @@ from typing import Any
 from ..access import Principal
 from ..errors import BadRequest, BranchlineError, Forbidden, NotFound, Unauthorized
 from ..store import Database, Doc
-from .sandbox import compiled
+from .sandbox import Sandbox, compiled
 
 DesignRef = tuple[str, str]  # (design document id, validate_doc_update source)
 
@@ -41,6 +42,38 @@ def javascript_ddoc(ddoc: Doc) -> None:
     if language != "javascript":
         raise BadRequest(f"{ddoc.get('_id')} is written in {language!r}; only javascript design "
                          "functions run here.", error="invalid_design_doc")
+
+
+def check_design_doc(ddoc: Doc) -> None:
+    """Refuse a design document whose functions do not compile, as CouchDB does when it is
+    saved (rather than failing every later query): `compilation_error`, 400."""
+    if ddoc.get("language", "javascript") != "javascript":
+        return
+    sources: dict[str, Any] = {}
+    views = ddoc.get("views")
+    if views is not None:
+        if not isinstance(views, dict):
+            raise BadRequest("`views` must be an object of views, each with a `map` function.",
+                             error="invalid_design_doc")
+        for name, spec in views.items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("map"), str):
+                raise BadRequest(f"View {name!r} needs a `map` function (a string of JavaScript).",
+                                 error="invalid_design_doc")
+            sources[f"the map function in the {name!r} view"] = spec["map"]
+            reducer = spec.get("reduce")
+            if isinstance(reducer, str) and not reducer.strip().startswith("_"):
+                sources[f"the reduce function in the {name!r} view"] = reducer
+    filters = ddoc.get("filters")
+    if isinstance(filters, dict):
+        for name, source in filters.items():
+            sources[f"the filter {name!r}"] = source
+    if "validate_doc_update" in ddoc:
+        sources["validate_doc_update"] = ddoc["validate_doc_update"]
+    if not sources:
+        return
+    sandbox = Sandbox()
+    for where, source in sources.items():
+        sandbox.compile(source, where)
 
 
 def design_docs(dbobj: Database) -> list[Doc]:
@@ -132,7 +165,14 @@ class DesignFunctions:
         (called only when there is a function to run).
         """
         docid = doc.get("_id")
-        if not isinstance(docid, str) or docid.startswith(("_design/", "_local/")):
+        if not isinstance(docid, str) or docid.startswith("_local/"):
+            return
+        if docid.startswith("_design/"):
+            # The next write reads the validators again (and leaves the event loop for it).
+            with self._lock:
+                self._validators.pop(dbobj.name, None)
+            if not doc.get("_deleted"):
+                check_design_doc(doc)
             return
         refs = self.validators(dbobj)
         if not refs:

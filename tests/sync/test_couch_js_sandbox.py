@@ -56,8 +56,9 @@ def test_an_endless_validation_function_refuses_the_write(client, db):
     assert client.get(f"{db}/doc").status_code == 404
 
 
-def test_a_function_that_does_not_compile_is_a_compilation_error(client, db):
-    client.put(f"{db}/one", json={})
-    assert client.put(f"{db}/_design/v", json={"views": {"v": {"map": "function (doc) {"}}}).status_code == 201
-    r = client.get(f"{db}/_design/v/_view/v")
-    assert r.status_code == 400 and r.json()["error"] == "compilation_error", r.text
+def test_a_replicated_design_document_that_does_not_compile_is_refused(client, db):
+    # As CouchDB checks a design document written by a client (see test_couch_js_validate).
+    r = client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
+        {"_id": "_design/v", "_rev": "1-abc", "views": {"v": {"map": "function (doc) {"}}}]})
+    assert r.status_code == 201 and r.json() == [{"id": "_design/v", "error": "compilation_error",
+                                                  "reason": r.json()[0]["reason"]}], r.text

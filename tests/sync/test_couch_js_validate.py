@@ -72,3 +72,17 @@ def test_design_documents_themselves_are_not_validated(client, db):
     _install(client, db)
     r = client.put(f"{db}/_design/other", json={"views": {}})
     assert r.status_code == 201, r.text
+
+
+def test_a_design_document_whose_functions_do_not_compile_is_refused(client, db):
+    r = client.put(f"{db}/_design/bad", json={"views": {"v": {"map": "function (doc) {"}}})
+    assert r.status_code == 400 and r.json()["error"] == "compilation_error", r.text
+    assert "'v'" in r.json()["reason"]
+    r = client.put(f"{db}/_design/bad", json={"filters": {"f": "not a function"}})
+    assert r.status_code == 400 and r.json()["error"] == "compilation_error", r.text
+    r = client.put(f"{db}/_design/bad", json={"views": {"v": {"reduce": "_count"}}})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_design_doc", r.text
+    assert client.get(f"{db}/_design/bad").status_code == 404
+    r = client.put(f"{db}/_design/good", json={"views": {"v": {"map": "function (doc) { emit(1); }",
+                                                               "reduce": "_sum"}}})
+    assert r.status_code == 201, r.text
