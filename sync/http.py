@@ -59,11 +59,11 @@ MAX_UUIDS = 1000
 SECURITY_DOC = "_local/_branchline_security"
 DEFAULT_SECURITY = {"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}}
 
-# Design-document endpoints that need server-side JavaScript.
+# Design-document endpoints not served (`_view` is, with a view name: see sync/js/).
 _DDOC_FUNCTIONS = {"_view", "_show", "_list", "_update", "_rewrite", "_info", "_search",
                    "_search_info", "_nouveau", "_nouveau_info", "_spatial"}
 # Database endpoints CouchDB has and the embedded backend does not (Mango, views, purge...).
-_UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view", "_view_cleanup",
+_UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view",
                              "_compact", "_purge", "_purged_infos_limit", "_missing_revs",
                              "_shards", "_partition", "_design_docs/queries", "_all_docs/queries",
                              "_local_docs", "_sync_shards"}
@@ -265,9 +265,9 @@ class SyncApi:
                     self, ctx, db, rest[1], tail[1])
             if tail and tail[0] in _DDOC_FUNCTIONS:
                 raise NotImplementedHere(
-                    f"{tail[0]} needs server-side JavaScript, which Branchline's embedded "
-                    "store does not run; query documents with _all_docs or _changes "
-                    "(filter=_doc_ids or filter=_selector) instead.")
+                    f"{tail[0]} is not supported by Branchline's sync endpoints; of design documents' "
+                    "functions, views (_design/{ddoc}/_view/{view}), _changes filters and "
+                    "validate_doc_update are.")
             return self._doc_or_attachment(method, ctx, db, docid, tail)
         if head.startswith("_") and len(rest) == 1:
             special = {
@@ -280,6 +280,7 @@ class SyncApi:
                 "_ensure_full_commit": {"POST": self.ensure_full_commit},
                 "_revs_limit": {"GET": self.revs_limit_get, "PUT": self.revs_limit_put},
                 "_security": {"GET": self.security_get, "PUT": self.security_put},
+                "_view_cleanup": {"POST": self.view_cleanup},
             }.get(head)
             if special is not None:
                 return self._methods(method, special)(ctx, db)
@@ -451,6 +452,11 @@ class SyncApi:
             raise NotFound("Database does not exist.") from None
         self.js.views.forget(physical_name(ctx.tenant_id, db))
         return json_response({"ok": True})
+
+    def view_cleanup(self, ctx: Ctx, db: str) -> Response:
+        """Drop view index data no design document uses any more (database admins)."""
+        self.js.views.cleanup(self.open_db(ctx, db, "security"))
+        return json_response({"ok": True}, 202)
 
     def ensure_full_commit(self, ctx: Ctx, db: str) -> Response:
         """Every write is durable when answered; kept for old replicators."""

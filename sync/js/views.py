@@ -32,7 +32,7 @@ from ..errors import BadRequest, NotFound
 from ..store import Database, Doc
 from . import reduce as builtin_reduce
 from .collate import collate_ids, collate_json, sort_key
-from .designs import javascript_ddoc
+from .designs import design_docs, javascript_ddoc
 from .sandbox import compiled
 
 _log = logging.getLogger(__name__)
@@ -131,6 +131,17 @@ class Views:
             for suffix in ("", "-wal", "-shm"):
                 (directory / f"{physical}.sqlite{suffix}").unlink(missing_ok=True)
 
+    def cleanup(self, dbobj: Database) -> None:
+        """`_view_cleanup`: drop the rows of design documents deleted or changed since indexed."""
+        live = {d["_id"]: _signature(_views_of(d)) for d in design_docs(dbobj)
+                if d.get("language", "javascript") == "javascript"}
+        index = self._index(dbobj.name)
+        with index.lock, _transaction(index.conn):
+            for ddoc_id, sig in index.conn.execute("SELECT ddoc, sig FROM indexes").fetchall():
+                if live.get(ddoc_id) != sig:
+                    index.conn.execute("DELETE FROM rows WHERE ddoc = ?", (ddoc_id,))
+                    index.conn.execute("DELETE FROM indexes WHERE ddoc = ?", (ddoc_id,))
+
     # --- building ---------------------------------------------------------------------
     def refresh(self, dbobj: Database, ddoc: Doc) -> Any:
         """Bring `ddoc`'s rows up to date with the database; returns the seq they reflect."""
@@ -141,7 +152,7 @@ class Views:
     def _refresh(self, index: ViewIndex, dbobj: Database, ddoc: Doc) -> Any:
         ddoc_id = ddoc["_id"]
         views = _views_of(ddoc)
-        sig = hashlib.sha256(orjson.dumps(views, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        sig = _signature(views)
         conn = index.conn
         row = conn.execute("SELECT sig, seq FROM indexes WHERE ddoc = ?", (ddoc_id,)).fetchone()
         seq: Any = orjson.loads(row[1]) if row is not None and row[0] == sig else 0
@@ -347,6 +358,10 @@ def _end_condition(q: ViewQuery) -> tuple[str, list[Any]]:
     if q.endkey_docid is None:
         return f"key {op}{eq} ?", [key]
     return f"(key {op} ? OR (key = ? AND docid {op}{eq} ?))", [key, key, q.endkey_docid]
+
+
+def _signature(views: dict[str, dict[str, Any]]) -> str:
+    return hashlib.sha256(orjson.dumps(views, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def _views_of(ddoc: Doc) -> dict[str, dict[str, Any]]:

@@ -127,3 +127,15 @@ def test_pouchdb_queries_a_remote_view(client, db, node, sync_server):
                                      "view": "app/count", "options": {"group": True}})
     assert out["rows"] == [{"key": "note", "value": 1}, {"key": "ticket", "value": 2},
                            {"key": "Ticket", "value": 1}]
+
+
+def test_view_cleanup_is_accepted_for_admins_and_views_answer_after_it(client, db, as_user):
+    _fill(client, db)
+    assert _view(client, db, "count")["rows"] == [{"key": None, "value": 4}]
+    ddoc = client.get(f"{db}/_design/app").json()
+    ddoc["views"] = {"count": {"map": "function (doc) { emit(doc._id, 1); }", "reduce": "_count"}}
+    assert client.put(f"{db}/_design/app", json=ddoc).status_code == 201
+    r = client.post(f"{db}/_view_cleanup", json={})
+    assert r.status_code == 202 and r.json() == {"ok": True}
+    assert _view(client, db, "count")["rows"] == [{"key": None, "value": 5}]
+    assert as_user(VIEWER).post(f"{db}/_view_cleanup", json={}).status_code == 403
