@@ -3,7 +3,7 @@
 (tests/couchdb/http_suite/test_couch_http_couch_js.py)."""
 from __future__ import annotations
 
-from app_for_tests import ADMIN, VIEWER
+from app_for_tests import ADMIN, ADMIN_B, TENANT_B, VIEWER
 
 MAP_BY_TYPE = "function (doc) { if (doc.type) { emit(doc.type, doc.n); } }"
 MAP_BY_DATE = "function (doc) { if (doc.date) { emit(doc.date, doc.n); } }"
@@ -139,3 +139,21 @@ def test_view_cleanup_is_accepted_for_admins_and_views_answer_after_it(client, d
     assert r.status_code == 202 and r.json() == {"ok": True}
     assert _view(client, db, "count")["rows"] == [{"key": None, "value": 5}]
     assert as_user(VIEWER).post(f"{db}/_view_cleanup", json={}).status_code == 403
+
+
+def test_tenants_never_see_each_others_views(client, db, as_user):
+    _fill(client, db)
+    other = as_user(ADMIN_B, tenant=TENANT_B)
+    assert other.put(db).status_code == 201
+    try:
+        assert other.put(f"{db}/only-b", json={"type": "b-thing", "n": 100}).status_code == 201
+        assert other.put(f"{db}/_design/app", json={"views": {
+            "count": {"map": MAP_BY_TYPE, "reduce": "_count"}}}).status_code == 201
+        r = other.get(f"{db}/_design/app/_view/count", params={"group": "true"})
+        assert r.status_code == 200 and r.json()["rows"] == [{"key": "b-thing", "value": 1}]
+        assert _view(client, db, "count")["rows"] == [{"key": None, "value": 4}]
+        # Tenant A's credentials on tenant B's URL are refused.
+        r = as_user(ADMIN, tenant=TENANT_B).get(f"{db}/_design/app/_view/count")
+        assert r.status_code in (401, 403)
+    finally:
+        other.delete(db)
