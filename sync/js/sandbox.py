@@ -34,8 +34,12 @@ from ..errors import BranchlineError
 TIME_LIMIT_S = 1.0
 # Bytes one context may hold: design-document functions work on one document at a time.
 MEMORY_LIMIT = 32 * 1024 * 1024
-# Contexts each worker thread keeps for reuse (each is a few hundred kilobytes).
+# Contexts each worker thread keeps for reuse (a fresh one holds about 80 kB).
 CONTEXTS_PER_THREAD = 8
+# A kept context holding more than this (globals a function filled) is thrown away, checked
+# every CHECK_EVERY uses, so kept contexts stay small whatever the functions keep.
+RETAINED_LIMIT = 4 * 1024 * 1024
+CHECK_EVERY = 64
 
 # The functions CouchDB gives design-document code, and the drivers that call it. Results
 # cross into Python as JSON text; what a function throws is turned into a value too, since
@@ -158,6 +162,9 @@ class Sandbox:
             raise _limit_error(exc, where, self.time_limit_s) from None
         return [_outcome(item) for item in orjson.loads(raw)]
 
+    def memory_used(self) -> int:
+        return int(self._ctx.memory()["memory_used_size"])
+
     def _run(self, fn: Any, where: str, *args: Any) -> Any:
         try:
             return fn(*args)
@@ -192,10 +199,16 @@ def _limit_error(exc: BaseException, where: str, time_limit_s: float) -> Branchl
     return JsLimitError(f"{where} failed: {text}.")
 
 
+@dataclass
+class _Kept:
+    sandbox: Sandbox
+    handles: dict[str, int]
+    uses: int = 0
+
+
 class _ThreadContexts(threading.local):
     def __init__(self) -> None:
-        self.contexts: OrderedDict[tuple[str, tuple[tuple[str, str], ...]],
-                                   tuple[Sandbox, dict[str, int]]] = OrderedDict()
+        self.contexts: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], _Kept] = OrderedDict()
 
 
 _local = _ThreadContexts()
@@ -212,12 +225,15 @@ def compiled(scope: str, sources: dict[str, str], what: dict[str, str]) -> tuple
     key = (scope, tuple(sorted(sources.items())))
     cache = _local.contexts
     hit = cache.get(key)
-    if hit is not None and not hit[0].broken:
-        cache.move_to_end(key)
-        return hit
+    if hit is not None and not hit.sandbox.broken:
+        hit.uses += 1
+        if hit.uses % CHECK_EVERY or hit.sandbox.memory_used() <= RETAINED_LIMIT:
+            cache.move_to_end(key)
+            return hit.sandbox, hit.handles
     sandbox = Sandbox()
     handles = {name: sandbox.compile(src, what.get(name, name)) for name, src in sources.items()}
-    cache[key] = (sandbox, handles)
+    cache[key] = _Kept(sandbox, handles)
+    cache.move_to_end(key)
     while len(cache) > CONTEXTS_PER_THREAD:
         cache.popitem(last=False)
     return sandbox, handles

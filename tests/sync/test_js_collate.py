@@ -64,3 +64,4 @@ def test_builtin_reduces():
         builtin("_sum", ["x"])
     with pytest.raises(ReduceError):
         builtin("_stats", [{"nope": 1}])
+
