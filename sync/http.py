@@ -202,8 +202,7 @@ class SyncApi:
             # replication. Only when the policy judges writes without reading the stored
             # documents (RolePolicy): other policies may look elsewhere. And never when a
             # validate_doc_update may run: JavaScript stays off the event loop.
-            return not self.write_needs_current and not self.js.may_validate(
-                physical_name(tenant_id, segments[0]))
+            return not self.write_needs_current and not self.js.may_validate_db(tenant_id, segments[0])
         if len(body) > _QUICK_BODY:
             return False
         if method == "POST" and n == 2:

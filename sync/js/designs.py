@@ -24,6 +24,7 @@ from typing import Any
 
 from ..access import Principal
 from ..errors import BadRequest, BranchlineError, Forbidden, NotFound, Unauthorized
+from ..naming import physical_name
 from ..store import Database, Doc
 from .sandbox import Sandbox, compiled
 
@@ -142,6 +143,14 @@ class DesignFunctions:
         write needs no JavaScript (the HTTP layer answers such writes on the event loop)."""
         known = self._validators.get(physical)
         return known is None or bool(known[1])
+
+    def may_validate_db(self, tenant_id: str, db: str) -> bool:
+        """`may_validate` by the tenant's logical name; True for a malformed name, so the
+        request takes the ordinary path, which authenticates before it refuses the name."""
+        try:
+            return self.may_validate(physical_name(tenant_id, db))
+        except BranchlineError:
+            return True
 
     def validators(self, dbobj: Database) -> tuple[DesignRef, ...]:
         seq = dbobj.update_seq

@@ -14,3 +14,4 @@ def test_usercontext_names_the_caller(client, db):
     assert client.put(f"{db}/b", json={"title": "t", "owner": "admin-a@example.com"}).status_code == 201
     r = client.put(f"{db}/c", json={"title": "t", "owner": "admin-b@example.com"})
     assert r.status_code == 401
+
