@@ -32,7 +32,7 @@ from ..errors import BadRequest, NotFound
 from ..store import Database, Doc
 from . import reduce as builtin_reduce
 from .collate import collate_ids, collate_json, sort_key
-from .designs import design_docs, javascript_ddoc
+from .designs import design_docs, javascript_ddoc, thrown_error
 from .sandbox import compiled
 
 _log = logging.getLogger(__name__)
@@ -336,7 +336,6 @@ def _reduce(reducer: str, scope: str, ddoc_id: str, view: str, rows: list[tuple[
     keys = [[k, docid] for k, docid, _ in rows]
     outcome = sandbox.call(handles["reduce"], [keys, values, False], where)
     if outcome.failed:
-        from .designs import thrown_error
         raise thrown_error(outcome.threw, where)
     return outcome.value
 

@@ -157,3 +157,14 @@ def test_tenants_never_see_each_others_views(client, db, as_user):
         assert r.status_code in (401, 403)
     finally:
         other.delete(db)
+
+
+def test_javascript_reduce_functions_run_per_group(client, db):
+    _fill(client, db)
+    ddoc = client.get(f"{db}/_design/app").json()
+    ddoc["views"]["js"] = {"map": MAP_BY_TYPE,
+                           "reduce": "function (keys, values, rereduce) { return sum(values) * 10; }"}
+    assert client.put(f"{db}/_design/app", json=ddoc).status_code == 201
+    assert _view(client, db, "js")["rows"] == [{"key": None, "value": 100}]
+    assert _view(client, db, "js", group=True)["rows"] == [
+        {"key": "note", "value": 30}, {"key": "ticket", "value": 50}, {"key": "Ticket", "value": 20}]
