@@ -31,7 +31,7 @@ from starlette.responses import Response, StreamingResponse
 
 from .errors import BadRequest, BranchlineError, NotFound
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
-from .js.designs import filter_request, user_ctx
+from .js.designs import filter_request
 from .naming import physical_name
 
 if TYPE_CHECKING:
@@ -206,7 +206,7 @@ class ChangesFeed:
                 raise BadRequest("`filter` must be _doc_ids, _selector, _design or "
                                  "designname/filtername.")
             _check_design_function(dbobj, flt, "filters")
-            doc_filter = self.api.js.changes_filter(dbobj, flt, self._filter_request(ctx, dbobj, db))
+            doc_filter = self.api.js.changes_filter(dbobj, flt, filter_request(self.api, ctx, dbobj, db))
         style = q.raw("style", "main_only") or "main_only"
         if style not in ("main_only", "all_docs"):
             raise BadRequest("`style` must be main_only or all_docs.")
@@ -232,15 +232,6 @@ class ChangesFeed:
             heartbeat_ms=heartbeat,
         )
         return dbobj, req
-
-    def _filter_request(self, ctx: "Ctx", dbobj: "Database", db: str) -> dict[str, Any]:
-        client = ctx.request.client
-        info = dict(dbobj.info(), db_name=db)
-        return filter_request(db=db, info=info, method=ctx.request.method, path=[db, "_changes"],
-                              query=dict(ctx.request.query_params), headers=dict(ctx.request.headers),
-                              body=ctx.body, peer=client.host if client else None,
-                              user=user_ctx(ctx.principal, db),
-                              sec_obj=self.api.security_object(dbobj))
 
     # --- one page ------------------------------------------------------------------------
     def page(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest) -> dict[str, Any]:

@@ -20,13 +20,16 @@ import threading
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..access import Principal
 from ..errors import BadRequest, BranchlineError, Forbidden, NotFound, Unauthorized
 from ..naming import physical_name
 from ..store import Database, Doc
 from .sandbox import Sandbox, compiled
+
+if TYPE_CHECKING:
+    from ..http import Ctx, SyncApi
 
 DesignRef = tuple[str, str]  # (design document id, validate_doc_update source)
 
@@ -256,15 +259,17 @@ def views_dir_of(store: Any) -> Path | None:
     return Path(folder).parent / "views" if isinstance(folder, (str, Path)) else None
 
 
-def filter_request(*, db: str, info: Doc, method: str, path: list[str], query: dict[str, str],
-                   headers: dict[str, str], body: bytes, peer: str | None, user: Doc,
-                   sec_obj: Doc) -> Doc:
+def filter_request(api: SyncApi, ctx: Ctx, dbobj: Database, db: str) -> Doc:
     """The `req` object CouchDB passes to a filter function (credentials left out)."""
     hidden = {"authorization", "cookie", "x-api-key"}
+    request = ctx.request
+    path = [db, "_changes"]
     return {
-        "info": info, "id": None, "uuid": uuid.uuid4().hex, "method": method,
-        "requested_path": path, "path": path, "raw_path": "/" + "/".join(path),
-        "query": query, "headers": {k: v for k, v in headers.items() if k.lower() not in hidden},
-        "body": body.decode("utf-8", "replace") if body else "undefined",
-        "peer": peer, "form": {}, "cookie": {}, "userCtx": user, "secObj": sec_obj,
+        "info": dict(dbobj.info(), db_name=db), "id": None, "uuid": uuid.uuid4().hex,
+        "method": request.method, "requested_path": path, "path": path, "raw_path": "/" + "/".join(path),
+        "query": dict(request.query_params),
+        "headers": {k: v for k, v in request.headers.items() if k.lower() not in hidden},
+        "body": ctx.body.decode("utf-8", "replace") if ctx.body else "undefined",
+        "peer": request.client.host if request.client else None, "form": {}, "cookie": {},
+        "userCtx": user_ctx(ctx.principal, db), "secObj": api.security_object(dbobj),
     }
