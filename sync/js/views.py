@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from ..errors import BadRequest, NotFound
+from ..private_files import private_dir, private_sqlite
 from ..store import Database, Doc
 from . import reduce as builtin_reduce
 from .collate import collate_ids, collate_json, sort_key
@@ -109,8 +110,10 @@ class Views:
         directory = self.directory
         if directory is None:
             return ":memory:"
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        return str(directory / f"{physical}.sqlite")
+        # Rows hold what documents say: private to the service user, like the databases.
+        path = private_dir(directory) / f"{physical}.sqlite"
+        private_sqlite(path)
+        return str(path)
 
     def _index(self, physical: str) -> ViewIndex:
         with self._lock:

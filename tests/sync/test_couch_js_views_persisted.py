@@ -1,5 +1,6 @@
 """View indexes persist in a side SQLite file per database, on the embedded backend: after
-a restart a view answers from its index (`update=false` reads it without mapping anything)."""
+a restart a view answers from its index (`update=false` reads it without mapping anything).
+The index files are private to the service user."""
 from __future__ import annotations
 
 
@@ -9,7 +10,11 @@ def test_a_view_index_survives_a_restart(sync_server, client, db):
     assert client.put(f"{db}/_design/app", json={"views": {"n": {
         "map": "function (doc) { emit(doc.n, null); }", "reduce": "_count"}}}).status_code == 201
     assert client.get(f"{db}/_design/app/_view/n").json()["rows"] == [{"key": None, "value": 5}]
-    assert [p.name for p in (sync_server.data_dir / "views").iterdir() if p.name.endswith(f"{db}.sqlite")]
+    index_files = [p for p in (sync_server.data_dir / "views").iterdir() if p.name.endswith(f"{db}.sqlite")]
+    assert index_files
+    # Private to the service user, as the databases are.
+    assert [p.stat().st_mode & 0o777 for p in index_files] == [0o600]
+    assert (sync_server.data_dir / "views").stat().st_mode & 0o777 == 0o700
     sync_server.stop()
     sync_server.start()
     r = client.get(f"{db}/_design/app/_view/n", params={"update": "false"})
