@@ -201,8 +201,10 @@ class SyncApi:
             # milliseconds, less than the trip to a worker thread and back costs the
             # replication. Only when the policy judges writes without reading the stored
             # documents (RolePolicy): other policies may look elsewhere. And never when a
-            # validate_doc_update may run: JavaScript stays off the event loop.
-            return not self.write_needs_current and not self.js.may_validate_db(tenant_id, segments[0])
+            # validate_doc_update may run or a design document is checked (compiled):
+            # JavaScript stays off the event loop.
+            return (not self.write_needs_current and b"_design" not in body
+                    and not self.js.may_validate_db(tenant_id, segments[0]))
         if len(body) > _QUICK_BODY:
             return False
         if method == "POST" and n == 2:

@@ -143,6 +143,8 @@ class Sandbox:
         try:
             return int(self._run(self._compile, where, source))
         except quickjs.JSException as exc:
+            if _is_limit(exc):
+                raise _limit_error(exc, where, self.time_limit_s) from None
             raise CompilationError(f"Compilation of {where} failed: {_first_line(exc)}. "
                                    "Fix the function's source in the design document.") from None
 

@@ -62,3 +62,28 @@ def test_a_replicated_design_document_that_does_not_compile_is_refused(client, d
         {"_id": "_design/v", "_rev": "1-abc", "views": {"v": {"map": "function (doc) {"}}}]})
     assert r.status_code == 201 and r.json() == [{"id": "_design/v", "error": "compilation_error",
                                                   "reason": r.json()[0]["reason"]}], r.text
+
+
+def test_a_design_document_that_loops_when_compiled_does_not_stall_other_requests(client, db, sync_server):
+    # A source that runs code as it is evaluated; checking the design document stops it at
+    # its CPU budget, on a worker thread, while the server goes on answering others.
+    source = "0) || (function () { while (true) {} })() || (0"
+    client.put(f"{db}/warm", json={})  # the database is open and its validators known
+    answer: dict[str, httpx.Response] = {}
+
+    def push() -> None:
+        answer["r"] = client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
+            {"_id": "_design/slow", "_rev": "1-abc", "views": {"v": {"map": source}}}]})
+
+    worker = threading.Thread(target=push)
+    worker.start()
+    served_meanwhile = 0
+    with httpx.Client(base_url=sync_server.tenant_url(TENANT_B) + "/", auth=ADMIN_B, timeout=30) as other:
+        while worker.is_alive():
+            assert other.get("_all_dbs").status_code == 200
+            if worker.is_alive():
+                served_meanwhile += 1
+    worker.join()
+    assert answer["r"].status_code == 201
+    assert answer["r"].json()[0]["error"] == "os_process_error", answer["r"].text
+    assert served_meanwhile > 0, "the server stalled while a design document was checked"
