@@ -25,10 +25,11 @@ CouchDB-compatible sync databases live under `/sync/{tenant_id}/` (see `GET /api
 The sync endpoints are CouchDB's HTTP API, for PouchDB replication, and are not listed below
 (their paths hold database names, document ids and attachment names that OpenAPI cannot
 describe): the root (welcome), `_all_dbs`, `_uuids`, `_session`; per database `GET/PUT/DELETE
-/{db}`, `_changes` (normal, longpoll, continuous; `_doc_ids` and `_selector` filters),
-`_revs_diff`, `_bulk_docs`, `_bulk_get`, `_all_docs`, `_local/{id}`, documents, attachments,
-`_revs_limit`, `_security`. Views and filter functions answer 501 `not_implemented`. Errors
-are CouchDB's `{error, reason}`."""
+/{db}`, `_changes` (normal, longpoll, continuous; `_doc_ids`, `_selector`, design-document and
+`_view` filters), `_revs_diff`, `_bulk_docs`, `_bulk_get`, `_all_docs`, `_local/{id}`, documents,
+attachments, `_revs_limit`, `_security`, and `_design/{ddoc}/_view/{view}` (map views with `_count`,
+`_sum`, `_stats`); design documents' `validate_doc_update` runs on every write. Their JavaScript
+runs in a sandbox (QuickJS) with CPU-time and memory limits. Errors are CouchDB's `{error, reason}`."""
 
 
 class BranchlineApp(SyncFirst, FastAPI):

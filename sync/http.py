@@ -30,6 +30,8 @@ from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, F
                      NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
 from .http_params import Query, json_response, parse_body, parse_object, rev_from
+from .js.designs import DesignFunctions, views_dir_of
+from .js.http_views import query_view
 from .longpoll import ChangeNotifier
 from .naming import (STANDARD_DATABASES, check_attachment_name, check_attachment_names, check_bulk_doc,
                      check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix)
@@ -57,11 +59,11 @@ MAX_UUIDS = 1000
 SECURITY_DOC = "_local/_branchline_security"
 DEFAULT_SECURITY = {"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}}
 
-# Design-document endpoints that need server-side JavaScript.
+# Design-document endpoints not served (`_view` is, with a view name: see sync/js/).
 _DDOC_FUNCTIONS = {"_view", "_show", "_list", "_update", "_rewrite", "_info", "_search",
                    "_search_info", "_nouveau", "_nouveau_info", "_spatial"}
 # Database endpoints CouchDB has and the embedded backend does not (Mango, views, purge...).
-_UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view", "_view_cleanup",
+_UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view",
                              "_purge", "_purged_infos_limit", "_missing_revs",
                              "_shards", "_partition", "_design_docs/queries", "_all_docs/queries",
                              "_local_docs", "_sync_shards"}
@@ -113,6 +115,8 @@ class SyncApi:
         self.filters_reads = _overrides(policy, "can_read")
         self.write_needs_current = _overrides(policy, "check_write")
         self.changes = ChangesFeed(self)
+        # Design-document JavaScript: views, filter functions, validate_doc_update.
+        self.js = DesignFunctions(lambda: views_dir_of(self.get_store()))
         # Requests answered on the event loop (see `_inline`) may call only policy hooks
         # that are known not to block: RolePolicy's.
         self.quick_db_checks = not _overrides(policy, "check_db")
@@ -196,8 +200,11 @@ class SyncApi:
             # A replicator's batch of 100 small documents: one SQLite transaction of a few
             # milliseconds, less than the trip to a worker thread and back costs the
             # replication. Only when the policy judges writes without reading the stored
-            # documents (RolePolicy): other policies may look elsewhere.
-            return not self.write_needs_current
+            # documents (RolePolicy): other policies may look elsewhere. And never when a
+            # validate_doc_update may run or a design document is checked (compiled):
+            # JavaScript stays off the event loop.
+            return (not self.write_needs_current and b"_design" not in body
+                    and not self.js.may_validate_db(tenant_id, segments[0]))
         if len(body) > _QUICK_BODY:
             return False
         if method == "POST" and n == 2:
@@ -254,11 +261,14 @@ class SyncApi:
         if head == "_design" and len(rest) >= 2:
             docid = "_design/" + rest[1]
             tail = rest[2:]
+            if len(tail) == 2 and tail[0] == "_view":
+                return self._methods(method, {"GET": query_view, "POST": query_view})(
+                    self, ctx, db, rest[1], tail[1])
             if tail and tail[0] in _DDOC_FUNCTIONS:
                 raise NotImplementedHere(
-                    f"{tail[0]} needs server-side JavaScript, which Branchline's embedded "
-                    "store does not run; query documents with _all_docs or _changes "
-                    "(filter=_doc_ids or filter=_selector) instead.")
+                    f"{tail[0]} is not supported by Branchline's sync endpoints; of design documents' "
+                    "functions, views (_design/{ddoc}/_view/{view}), _changes filters and "
+                    "validate_doc_update are.")
             return self._doc_or_attachment(method, ctx, db, docid, tail)
         if head.startswith("_") and len(rest) == 1:
             special = {
@@ -272,6 +282,7 @@ class SyncApi:
                 "_revs_limit": {"GET": self.revs_limit_get, "PUT": self.revs_limit_put},
                 "_compact": {"POST": self.compact},
                 "_security": {"GET": self.security_get, "PUT": self.security_put},
+               "_view_cleanup": {"POST": self.view_cleanup},
             }.get(head)
             if special is not None:
                 return self._methods(method, special)(ctx, db)
@@ -352,6 +363,15 @@ class SyncApi:
         if current is None and fetch_current and self.write_needs_current and isinstance(docid, str):
             current = _current(dbobj, docid)
         self.policy.check_write(ctx.principal, db, doc, current)
+        self.js.validate(dbobj, db, doc, current, ctx.principal, lambda: self.security_object(dbobj),
+                         load_current=(lambda: _current(dbobj, docid)) if isinstance(docid, str) else None)
+
+    def security_object(self, dbobj: Database) -> dict[str, Any]:
+        """The database's `_security` object (what validation functions get as `secObj`)."""
+        try:
+            return dict(dbobj.get_local(SECURITY_DOC).get("security", DEFAULT_SECURITY))
+        except NotFound:
+            return DEFAULT_SECURITY
 
     def _check_quota(self, ctx: Ctx) -> None:
         if self.quota is not None:
@@ -432,7 +452,13 @@ class SyncApi:
             ctx.store.delete_db(physical_name(ctx.tenant_id, db))
         except NotFound:
             raise NotFound("Database does not exist.") from None
+        self.js.views.forget(physical_name(ctx.tenant_id, db))
         return json_response({"ok": True})
+
+    def view_cleanup(self, ctx: Ctx, db: str) -> Response:
+        """Drop view index data no design document uses any more (database admins)."""
+        self.js.views.cleanup(self.open_db(ctx, db, "security"))
+        return json_response({"ok": True}, 202)
 
     def ensure_full_commit(self, ctx: Ctx, db: str) -> Response:
         """Every write is durable when answered; kept for old replicators."""

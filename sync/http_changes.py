@@ -29,8 +29,9 @@ import anyio.to_thread
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from .errors import BadRequest, BranchlineError, NotFound, NotImplementedHere
+from .errors import BadRequest, BranchlineError, NotFound
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
+from .js.designs import filter_request
 from .naming import physical_name
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class ChangesRequest:
     timeout_ms: int | None
     heartbeat_ms: int | None
     extras_done: bool = field(default=False)
+    # A design-document filter (`ddoc/name` or `_view`) on the document of a readable row.
+    doc_filter: Callable[[dict[str, Any] | None], bool] | None = None
 
 
 @dataclass
@@ -178,7 +181,7 @@ class ChangesFeed:
         feed = q.raw("feed", "normal") or "normal"
         if feed not in ("normal", "longpoll", "continuous"):
             raise BadRequest(f"Unsupported feed {feed!r}: use normal, longpoll or continuous.")
-        doc_ids = selector = id_filter = None
+        doc_ids = selector = id_filter = doc_filter = None
         flt = q.raw("filter")
         if flt == "_doc_ids":
             doc_ids = body.get("doc_ids") if "doc_ids" in body else q.json("doc_ids")
@@ -197,16 +200,13 @@ class ChangesFeed:
                 raise BadRequest("filter=_view needs `view`, the view as designname/viewname.",
                                  error="query_parse_error")
             _check_design_function(dbobj, view, "views")
-            raise NotImplementedHere("filter=_view needs server-side JavaScript (map functions), "
-                                     "which Branchline does not run; use filter=_selector.")
+            doc_filter = self.api.js.view_filter(dbobj, view)
         elif flt:
             if "/" not in flt:
                 raise BadRequest("`filter` must be _doc_ids, _selector, _design or "
                                  "designname/filtername.")
             _check_design_function(dbobj, flt, "filters")
-            raise NotImplementedHere(f"Filter function {flt!r} needs server-side JavaScript, "
-                                     "which Branchline does not run; use filter=_doc_ids or "
-                                     "filter=_selector.")
+            doc_filter = self.api.js.changes_filter(dbobj, flt, filter_request(self.api, ctx, dbobj, db))
         style = q.raw("style", "main_only") or "main_only"
         if style not in ("main_only", "all_docs"):
             raise BadRequest("`style` must be main_only or all_docs.")
@@ -227,7 +227,7 @@ class ChangesFeed:
             db=db, since=since, limit=q.int("limit"), descending=q.bool("descending"),
             style=style, include_docs=q.bool("include_docs"), conflicts=q.bool("conflicts"),
             attachments=q.bool("attachments"), doc_ids=doc_ids, selector=selector,
-            id_filter=id_filter, feed=feed,
+            id_filter=id_filter, feed=feed, doc_filter=doc_filter,
             timeout_ms=None if timeout is None else min(timeout, MAX_TIMEOUT_MS),
             heartbeat_ms=heartbeat,
         )
@@ -237,7 +237,7 @@ class ChangesFeed:
     def page(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest) -> dict[str, Any]:
         """Readable rows after `req.since`, at most `req.limit` (plus newly readable docs)."""
         api = self.api
-        need_docs = req.include_docs or api.filters_reads
+        need_docs = req.include_docs or api.filters_reads or req.doc_filter is not None
         rows: list[dict[str, Any]] = []
         cursor = req.since
         last_seq = req.since
@@ -255,6 +255,8 @@ class ChangesFeed:
                 if req.id_filter is not None and not req.id_filter(row["id"]):
                     continue
                 if not api.readable(ctx, req.db, row.get("doc")):
+                    continue
+                if req.doc_filter is not None and not req.doc_filter(row.get("doc")):
                     continue
                 if not req.include_docs:
                     row.pop("doc", None)
@@ -290,6 +292,8 @@ class ChangesFeed:
         out = []
         for row in res["results"]:
             if not self.api.readable(ctx, req.db, row.get("doc")):
+                continue
+            if req.doc_filter is not None and not req.doc_filter(row.get("doc")):
                 continue
             if not req.include_docs:
                 row.pop("doc", None)

@@ -327,6 +327,11 @@ SYNC_CASES: dict[str, Factory] = {
                                          headers={"content-type": "application/json"}),
     "GET /db/_security": lambda w: Req("GET", _sync(w, "clients/_security")),
     "POST /db/_ensure_full_commit": lambda w: Req("POST", _sync(w, "clients/_ensure_full_commit"), json={}),
+    "GET /db/_design/ddoc/_view/view": lambda w: (w.http.put(
+        _sync(w, "clients/_design/iso"), headers=w.b.headers,
+        json={"views": {"by_name": {"map": "function (doc) { emit(doc.name, null); }"}}}),
+        Req("GET", _sync(w, "clients/_design/iso/_view/by_name")))[1],
+    "POST /db/_view_cleanup": lambda w: Req("POST", _sync(w, "clients/_view_cleanup"), json={}),
 }
 
 

@@ -1,6 +1,6 @@
 'use strict';
 // Filtered pulls the way PouchDB sends them: doc_ids and selector (POST _changes), and a
-// design-document filter, which the server refuses with a clear error. args: {url, auth}
+// design-document filter whose design document does not exist (CouchDB's 404). args: {url, auth}
 const { local, remote, replicate, main } = require('./lib');
 
 main(async ({ url, auth }) => {

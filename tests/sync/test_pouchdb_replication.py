@@ -114,6 +114,6 @@ def test_filtered_replication_doc_ids_and_selector(sync_server, db, node):
     assert out["doc_ids"] == ["item-01", "item-07", "item-29"]
     assert out["selector"] == [f"item-{i:02d}" for i in range(0, 30, 3)]
     # A filter of a design document that does not exist: PouchDB gets CouchDB's 404 (with
-    # the design document, it gets a 501: see test_http_changes), the server lives on.
+    # the design document, the filter runs: see test_couch_js_filters), the server lives on.
     assert out["ddoc_error"] is not None and out["ddoc_error"]["status"] == 404, out["ddoc_error"]
     assert out["server_alive"] == 30
