@@ -1,17 +1,20 @@
 """Mounting the sync endpoints (`/sync/{tenant_id}/...`) behind Branchline's auth."""
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from fastapi import FastAPI, Request
 
 from sync.access import AccessPolicy, Principal
 from sync.errors import Forbidden
+from sync.naming import SYSTEM_DB
 
+from .apikeys.service import key_doc_id
 from .auth.service import cached_principal, principal_from_authorization
 from .core.deps import client_address
 from .core.docs import tenant_quota
-
+from .users.repository import user_doc_id
 
 # The `ctx.extras` key under which a feature's start-up hook registers the policy that judges
 # every /sync request (the sessions feature registers `SessionsPolicy`).
@@ -38,6 +41,20 @@ def registered_policy(extras: dict) -> AccessPolicy:
     return policy
 
 
+def watching_credentials(principal: Principal) -> Principal:
+    """The caller, with the documents whose change may change its access (`Principal.watch`):
+    a user's account document; an API key's own document and its creator's account."""
+    if principal.kind == "apikey":
+        key_id = principal.user_id.removeprefix("apikey:")
+        ids = {key_doc_id(principal.tenant_id, key_id)}
+        creator = principal.extra.get("created_by")
+        if isinstance(creator, str):
+            ids.add(user_doc_id(principal.tenant_id, creator))
+    else:
+        ids = {user_doc_id(principal.tenant_id, principal.user_id)}
+    return dataclasses.replace(principal, watch=(SYSTEM_DB, frozenset(ids)))
+
+
 def welcome_uuid(tenant_id: str) -> str:
     # Stable for a tenant across restarts and instances; no secret involved.
     return uuid.uuid5(uuid.NAMESPACE_URL, f"branchline:tenant:{tenant_id}").hex
@@ -57,7 +74,7 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
                                                  client_address(request))
         if principal.tenant_id != tenant_id:
             raise Forbidden("These credentials belong to another tenant; use the sync URL from GET /api/v1/me.")
-        return principal
+        return watching_credentials(principal)
 
     def authenticate_cached(request: Request, tenant_id: str) -> Principal | None:
         # Credentials verified before (no hashing, no signature check): lets the sync layer
@@ -65,7 +82,7 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
         principal = cached_principal(ctx, request.headers.get("authorization"))
         if principal is not None and principal.tenant_id != tenant_id:
             raise Forbidden("These credentials belong to another tenant; use the sync URL from GET /api/v1/me.")
-        return principal
+        return None if principal is None else watching_credentials(principal)
 
     router = build_sync_router(lambda: ctx.store, authenticate, policy, welcome_uuid,
                                authenticate_cached=authenticate_cached,

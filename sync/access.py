@@ -29,6 +29,10 @@ class Principal:
     kind: Literal["user", "apikey"] = "user"
     email: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The documents whose change may change this caller's access (its account, its API key),
+    # as (physical database, document ids): a live feed re-checks the caller when one of them
+    # changes instead of on a timer. None when the authenticator cannot say (then it polls).
+    watch: tuple[str, frozenset[str]] | None = field(default=None, compare=False, hash=False)
 
     @property
     def is_admin(self) -> bool:
@@ -49,6 +53,12 @@ class AccessPolicy(Protocol):
         An attachment in `doc["_attachments"]` carries its content as `data`: base64 text when
         written inline, raw bytes when the sync layer plans an attachment PUT; stubs have none.
         """
+
+    def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
+        """The user ids that may read at least one of these changed documents of `db`,
+        besides callers who read the whole database (`reads_everything`); None when every
+        reader of the database may. A live feed is woken only when its caller is among them,
+        so the answer may name too many users (a feed wakes for nothing) but never too few."""
 
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
         """Ids of documents that became readable for `principal` after `since`.
@@ -92,6 +102,10 @@ class RolePolicy:
         answers that speak of the whole database (counts, revisions) need no screening.
         A subclass with its own `can_read` must say so itself."""
         return type(self).can_read is RolePolicy.can_read
+
+    def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
+        """Everyone who reads the database: a subclass with its own `can_read` says otherwise."""
+        return None
 
     # Documents only the server writes (through the store, never through sync): published
     # versions are immutable, and sidecars hold the server's own bookkeeping.

@@ -270,6 +270,34 @@ class SessionsPolicy(RolePolicy):
             return allowed(principal, acl)
         return allowed(principal, self._session_acl(principal, sid))
 
+    def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
+        """Who besides admins may read these changed documents: the owners and sharers of
+        their sessions, read from the stored headers once per session (the same rule as
+        `can_read`). A deleted header may still reach its former readers by its tombstone,
+        so a batch holding one wakes every feed (rare; never too few)."""
+        if db != "sessions" or self.ctx is None:
+            return None
+        header_changed: dict[str, bool] = {}
+        for docid in ids:
+            sid, is_event = parse_doc_id(docid)
+            if sid is not None:  # any other document is for admins only
+                header_changed[sid] = header_changed.get(sid, False) or not is_event
+        store_db = self.ctx.store.db(physical_name(tenant_id, "sessions"))
+        out: set[str] = set()
+        for sid, header in header_changed.items():
+            try:
+                acl = acl_of(store_db.get(header_id(sid)))
+            except NotFound:
+                if header:
+                    return None
+                continue  # events without a live header are for admins only (`can_read`)
+            if acl is not None:
+                owner, shared = acl
+                out.update(shared)
+                if owner is not None:
+                    out.add(owner)
+        return frozenset(out)
+
     # --- writes ------------------------------------------------------------------------------
     def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
                     current: dict[str, Any] | None) -> None:
