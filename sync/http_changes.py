@@ -37,13 +37,13 @@ import orjson
 from starlette.responses import Response, StreamingResponse
 
 from .errors import BadRequest, BranchlineError, NotFound, NotImplementedHere
+from .http_context import Ctx, FeedHost
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .longpoll import EVERY, KeysOf, Waiter
 from .naming import logical_of, physical_name, tenant_of
 
 if TYPE_CHECKING:
     from .access import Principal
-    from .http import Ctx, SyncApi
     from .store import Database
 
 # CouchDB's default and longest wait without a heartbeat.
@@ -94,7 +94,7 @@ class FeedGuard:
     `ctx.principal` is replaced by the freshly checked one.
     """
 
-    def __init__(self, api: SyncApi, ctx: Ctx, db: str) -> None:
+    def __init__(self, api: FeedHost, ctx: Ctx, db: str) -> None:
         self.api, self.ctx, self.db = api, ctx, db
         self.checked_at = time.monotonic()
         self.revoked = False
@@ -170,7 +170,7 @@ class FeedGuard:
 
 
 class ChangesFeed:
-    def __init__(self, api: SyncApi) -> None:
+    def __init__(self, api: FeedHost) -> None:
         self.api = api
         api.notifier.resolver = self._keys_of
 
