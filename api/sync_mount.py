@@ -3,38 +3,54 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 
-from sync.access import AccessPolicy, Principal
+from sync.access import AccessPolicy, DatabaseRules, FeaturePolicy, Principal
 from sync.errors import Forbidden
 from sync.naming import SYSTEM_DB
 
 from .apikeys.service import key_doc_id
+from .attachments.sync_content import OtherDatabasesRules
 from .auth.service import cached_principal, principal_from_authorization
 from .core.deps import client_address
 from .core.docs import tenant_quota
 from .users.repository import user_doc_id
 
-# The `ctx.extras` key under which a feature's start-up hook registers the policy that judges
-# every /sync request (the sessions feature registers `SessionsPolicy`).
+# The `ctx.extras` key of the one policy that judges every /sync request: each feature's
+# start-up hook registers the rules of the databases it owns into it (`register_sync_rules`).
 SYNC_POLICY = "sync_policy"
+# The database whose rules keep engineers out of each other's sessions: without them /sync
+# must not start.
+GUARDED_DATABASE = "sessions"
 
 
 class MissingSyncPolicy(RuntimeError):
     """No feature registered a sync access policy: start-up stops rather than serve /sync."""
 
 
-def registered_policy(extras: dict) -> AccessPolicy:
-    """The policy a start-up hook registered; its absence is an error, never a default.
+def register_sync_rules(ctx: Any, *rules: DatabaseRules) -> None:
+    """A feature's start-up hook declares the rules of the databases it owns."""
+    policy = ctx.extras.get(SYNC_POLICY)
+    if policy is None:
+        policy = ctx.extras[SYNC_POLICY] = FeaturePolicy(fallback=OtherDatabasesRules())
+    for r in rules:
+        policy.register(r)
+
+
+def registered_policy(extras: dict[str, Any]) -> AccessPolicy:
+    """The policy the start-up hooks registered; its absence (or that of the sessions rules)
+    is an error, never a default.
 
     A default of role checks alone would let every engineer replicate every session.
     """
     policy = extras.get(SYNC_POLICY)
-    if policy is None:
+    if policy is None or (isinstance(policy, FeaturePolicy) and policy.rules_for(GUARDED_DATABASE) is None):
         raise MissingSyncPolicy(
             f"No sync access policy is registered (ctx.extras[{SYNC_POLICY!r}] is empty after the "
-            "features' start-up hooks). The sessions feature registers SessionsPolicy in "
+            "features' start-up hooks, or it has no rules for the sessions database). The sessions "
+            "feature registers SessionsRules with register_sync_rules in "
             "api/sessions/service.py install(), called from api/features.py install_hooks(); "
             "restore that call. Serving /sync with role checks alone would give every engineer "
             "every session, so the server does not start.")

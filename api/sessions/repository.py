@@ -1,8 +1,8 @@
 """Storage calls of the sessions feature: headers, events and client contexts.
 
 Ids follow DOCUMENTS.md: `session:{sid}` for a header, `session:{sid}:ev:{ulid}` for an
-event, `client:{slug}` for a client context. Database handles come from the one naming
-function (`sync.naming.physical_name`), never built by hand.
+event, `client:{slug}` for a client context. Database handles come from the one way to open
+a tenant's database (`sync.naming.tenant_db`), never built by hand.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from sync.errors import NotFound
-from sync.naming import physical_name
+from sync.naming import tenant_db
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -22,11 +22,11 @@ CLIENT_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def sessions_db(ctx: AppContext, tenant_id: str) -> Database:
-    return ctx.store.db(physical_name(tenant_id, "sessions"))
+    return tenant_db(ctx.store, tenant_id, "sessions")
 
 
 def clients_db(ctx: AppContext, tenant_id: str) -> Database:
-    return ctx.store.db(physical_name(tenant_id, "clients"))
+    return tenant_db(ctx.store, tenant_id, "clients")
 
 
 def header_id(sid: str) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
+from sync.naming import parse_physical
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -519,7 +520,8 @@ class HeaderMerger:
 
     @staticmethod
     def follows(db_name: str) -> bool:
-        return isinstance(db_name, str) and db_name.startswith("t_") and db_name.endswith("_sessions")
+        parsed = parse_physical(db_name) if isinstance(db_name, str) else None
+        return parsed is not None and parsed.name == "sessions"
 
     def on_write(self, db_name: str, update_seq: Any = None) -> None:
         if not self.follows(db_name):
@@ -576,9 +578,9 @@ def install(ctx: AppContext) -> None:
     from . import listing  # noqa: PLC0415
 
     register_part(ctx, listing.index_part())
-    from ..sync_mount import SYNC_POLICY  # noqa: PLC0415
+    from ..sync_mount import register_sync_rules  # noqa: PLC0415
 
-    ctx.extras[SYNC_POLICY] = access.SessionsPolicy(ctx)
+    register_sync_rules(ctx, access.SessionsRules(ctx), access.ClientsRules())
     if "session_header_merger" not in ctx.extras:
         merger = ctx.extras["session_header_merger"] = HeaderMerger(ctx.store)
         ctx.store.add_listener(merger.on_write)
