@@ -13,8 +13,15 @@ from hypothesis import strategies as st
 from api.backups.service import _tenant_groups
 from api.sessions.service import HeaderMerger
 from sync.couchdb_ddocs import logical_of as ddoc_logical_of
-from sync.naming import (SYSTEM_DB, TenantDbName, logical_name, logical_of, parse_physical, physical_name,
-                         tenant_of)
+from sync.naming import (
+    SYSTEM_DB,
+    TenantDbName,
+    logical_name,
+    logical_of,
+    parse_physical,
+    physical_name,
+    tenant_of,
+)
 
 tenants = st.from_regex(r"[a-z0-9]{6,32}", fullmatch=True)
 logicals = st.from_regex(r"[a-z][a-z0-9_$()+-]{0,63}", fullmatch=True)
