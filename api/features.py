@@ -37,9 +37,13 @@ def install_hooks(ctx) -> None:
         hooks.append(load_starter)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
+    from .sync_mount import register_sync_rules  # noqa: PLC0415
+    from .trees.sync_rules import TreesRules  # noqa: PLC0415
+
+    register_sync_rules(ctx, TreesRules())  # the trees database over /sync
     from .sessions.service import install as install_sessions  # noqa: PLC0415
 
-    install_sessions(ctx)  # the sessions listing part, SessionsPolicy for /sync, header merges
+    install_sessions(ctx)  # the sessions listing part, its /sync rules, header merges
     from .attachments.service import install as install_attachments  # noqa: PLC0415
 
     install_attachments(ctx)  # the reader exports embed images with

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sync.naming import physical_name
+from sync.naming import tenant_db
 
 from .auth import service as auth
 from .core.context import AppContext
@@ -52,10 +52,10 @@ def first_run(ctx: AppContext) -> dict[str, Any] | None:
         pw = generate_password()
         auth.create_user(ctx, tid, email=email, password=pw, display_name=name, role=role)
         logins.append((role, email, pw))
-    clients = ctx.store.db(physical_name(tid, "clients"))
+    clients = tenant_db(ctx.store, tid, "clients")
     for client in DEMO_CLIENTS:
         save(clients, {**client, "type": "client", "schema_version": 1, "created_at": iso()})
-    trees = ctx.store.db(physical_name(tid, "trees")).all_docs(startkey="tree:", endkey="tree:\ufff0")["rows"]
+    trees = tenant_db(ctx.store, tid, "trees").all_docs(startkey="tree:", endkey="tree:\ufff0")["rows"]
     return {"tenant": tenant, "logins": logins, "tree_count": len(trees)}
 
 

@@ -1,13 +1,19 @@
 """Who is asking, and the hook where access rules plug into the sync endpoints.
 
 The sync layer knows nothing of users or roles beyond this: the API authenticates a request
-into a `Principal` and hands the sync router an `AccessPolicy`. Per-document rules (which
-sessions an engineer may read or write) are supplied by the API's sessions feature; the
-sync layer only calls the hooks, on every read path (`GET`, `_all_docs`, `_changes`,
-`_bulk_get`, `open_revs`) and every write path (`PUT`, `DELETE`, `_bulk_docs`, attachments).
+into a `Principal` and hands the sync router an `AccessPolicy`. The sync layer only calls
+the hooks, on every read path (`GET`, `_all_docs`, `_changes`, `_bulk_get`, `open_revs`) and
+every write path (`PUT`, `DELETE`, `_bulk_docs`, attachments).
+
+It knows no database either: each feature declares the logical database it owns and that
+database's rules (who writes it, which documents whom may read and write) as a
+`DatabaseRules`, next to its code, and registers it into the one `FeaturePolicy`, which
+dispatches every check to the rules of the database asked about. A database no feature
+declared is read by every role and written by owners and admins.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -29,6 +35,10 @@ class Principal:
     kind: Literal["user", "apikey"] = "user"
     email: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The documents whose change may change this caller's access (its account, its API key),
+    # as (physical database, document ids): a live feed re-checks the caller when one of them
+    # changes instead of on a timer. None when the authenticator cannot say (then it polls).
+    watch: tuple[str, frozenset[str]] | None = field(default=None, compare=False, hash=False)
 
     @property
     def is_admin(self) -> bool:
@@ -50,6 +60,12 @@ class AccessPolicy(Protocol):
         written inline, raw bytes when the sync layer plans an attachment PUT; stubs have none.
         """
 
+    def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
+        """The user ids that may read at least one of these changed documents of `db`,
+        besides callers who read the whole database (`reads_everything`); None when every
+        reader of the database may. A live feed is woken only when its caller is among them,
+        so the answer may name too many users (a feed wakes for nothing) but never too few."""
+
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
         """Ids of documents that became readable for `principal` after `since`.
 
@@ -58,17 +74,21 @@ class AccessPolicy(Protocol):
         """
 
 
+ADMINS: tuple[Role, ...] = ("owner", "admin")
+
+
 class RolePolicy:
     """Database-level rules by role; every document of a readable database is readable.
 
-    The API's sessions feature subclasses this with per-document rules.
+    `writers` maps a logical database to the roles that write it (owners and admins only
+    for any other database). `FeaturePolicy` adds the features' per-document rules.
     """
 
-    WRITERS: dict[str, tuple[Role, ...]] = {
-        "trees": ("owner", "admin", "author"),
-        "sessions": ("owner", "admin", "author", "engineer"),
-        "clients": ("owner", "admin", "author", "engineer"),
-    }
+    def __init__(self, writers: Mapping[str, tuple[Role, ...]] | None = None) -> None:
+        self._writers: dict[str, tuple[Role, ...]] = dict(writers or {})
+
+    def writers(self, db: str) -> tuple[Role, ...]:
+        return self._writers.get(db, ADMINS)
 
     def check_db(self, principal: Principal, db: str, action: DbAction) -> None:
         if action == "read":
@@ -77,7 +97,7 @@ class RolePolicy:
             if not principal.is_admin:
                 raise Forbidden("Only tenant owners and admins may create, delete or secure databases.")
             return
-        writers = self.WRITERS.get(db, ("owner", "admin"))
+        writers = self.writers(db)
         if principal.role not in writers:
             raise Forbidden(
                 f"The {principal.role} role may not write to the {db!r} database; "
@@ -93,19 +113,91 @@ class RolePolicy:
         A subclass with its own `can_read` must say so itself."""
         return type(self).can_read is RolePolicy.can_read
 
-    # Documents only the server writes (through the store, never through sync): published
-    # versions are immutable, and sidecars hold the server's own bookkeeping.
-    SERVER_ONLY_PREFIXES: dict[str, tuple[str, ...]] = {
-        "trees": ("treever:", "treemeta:", "treestarter:", "treesug:"),
-    }
+    def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
+        """Everyone who reads the database: a subclass with its own `can_read` says otherwise."""
+        return None
 
     def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
                     current: dict[str, Any] | None) -> None:
         self.check_db(principal, db, "write")
-        docid = doc.get("_id") or ""
-        if docid.startswith(self.SERVER_ONLY_PREFIXES.get(db, ())):
-            raise Forbidden(f"{docid} is written by the server only (published versions are immutable); "
-                            "use the API, e.g. POST /api/v1/trees/{id}/publish.")
 
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
         return set()
+
+
+class DatabaseRules:
+    """One feature's rules for the logical database `database` of every tenant.
+
+    The defaults: `writers` write, every role reads every document, any document may be
+    written by a writer. A feature overrides what its documents need (see `FeaturePolicy`
+    for when each hook is called, and `AccessPolicy` for what each one answers).
+    """
+
+    database: str = ""
+    writers: tuple[Role, ...] = ADMINS
+
+    def can_read(self, principal: Principal, doc: dict[str, Any]) -> bool:
+        return True
+
+    def reads_everything(self, principal: Principal) -> bool:
+        """True when `can_read` is true of every document for `principal`; a feature
+        with its own `can_read` must override this too."""
+        return True
+
+    def readers(self, tenant_id: str, ids: list[str]) -> frozenset[str] | None:
+        return None
+
+    def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
+        """Raise `Forbidden` for a document `principal` (already a writer) may not write."""
+
+    def extra_changes_ids(self, principal: Principal, since: Any) -> set[str]:
+        return set()
+
+
+class FeaturePolicy(RolePolicy):
+    """The one sync policy: each check goes to the rules registered for its database."""
+
+    def __init__(self, rules: Iterable[DatabaseRules] = (), fallback: DatabaseRules | None = None) -> None:
+        """`fallback` judges the databases no feature declared (e.g. one an admin created)."""
+        super().__init__()
+        self._rules: dict[str, DatabaseRules] = {}
+        self._fallback = fallback or DatabaseRules()
+        for r in rules:
+            self.register(r)
+
+    def register(self, rules: DatabaseRules) -> None:
+        """Add a feature's rules; one feature owns a database, so a second owner is an error."""
+        if not rules.database:
+            raise ValueError(f"{type(rules).__name__} does not name its database.")
+        known = self._rules.get(rules.database)
+        if known is not None and type(known) is not type(rules):
+            raise ValueError(f"The {rules.database!r} database already has rules ({type(known).__name__}); "
+                             f"{type(rules).__name__} cannot own it too.")
+        self._rules[rules.database] = rules
+
+    def rules_for(self, db: str) -> DatabaseRules | None:
+        """The rules a feature registered for `db` (None: the fallback judges it)."""
+        return self._rules.get(db)
+
+    def _of(self, db: str) -> DatabaseRules:
+        return self._rules.get(db) or self._fallback
+
+    def writers(self, db: str) -> tuple[Role, ...]:
+        return self._of(db).writers
+
+    def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
+        return self._of(db).can_read(principal, doc)
+
+    def reads_everything(self, principal: Principal, db: str) -> bool:
+        return self._of(db).reads_everything(principal)
+
+    def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
+        return self._of(db).readers(tenant_id, ids)
+
+    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
+                    current: dict[str, Any] | None) -> None:
+        self.check_db(principal, db, "write")
+        self._of(db).check_write(principal, doc, current)
+
+    def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
+        return self._of(db).extra_changes_ids(principal, since)

@@ -31,7 +31,7 @@ import orjson
 
 from .couchdb_client import encode_param
 from .errors import Conflict, NotFound
-from .naming import SYSTEM_DB
+from .naming import SYSTEM_DB, parse_physical
 
 if TYPE_CHECKING:
     from .couchdb import CouchDatabase
@@ -53,9 +53,8 @@ def logical_of(physical: str) -> str | None:
     """`trees` for `t_abc123_trees`, `system` for the system database, else None."""
     if physical == SYSTEM_DB:
         return "system"
-    if physical.startswith("t_") and "_" in physical[2:]:
-        return physical[2:].split("_", 1)[1]
-    return None
+    parsed = parse_physical(physical)
+    return None if parsed is None else parsed.name
 
 
 def validate_ddoc() -> dict[str, Any]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
@@ -29,6 +28,7 @@ from .quota import TenantQuota
 from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
                      NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
+from .http_context import Ctx
 from .http_params import Query, json_response, parse_body, parse_object, rev_from
 from .js.designs import DesignFunctions, views_dir_of
 from .js.http_views import query_view
@@ -79,21 +79,6 @@ def _overrides(policy: Any, method: str) -> bool:
     if not isinstance(policy, RolePolicy):
         return True
     return getattr(type(policy), method) is not getattr(RolePolicy, method)
-
-
-@dataclass
-class Ctx:
-    """One authenticated request."""
-
-    request: Request
-    tenant_id: str
-    principal: Principal
-    store: Store
-    query: Query
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.request.headers.get(name)
 
 
 class SyncApi:

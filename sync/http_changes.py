@@ -15,36 +15,47 @@ listener; no worker thread is held while a device keeps a live replication open.
 
 A live feed is authorised again while it stays open (`FeedGuard`): credentials checked only
 when a feed opened would keep a deactivated or demoted user, or an expired token, receiving
-new documents for as long as the connection lasts. Before a page is read the caller is
-re-checked when the last check is older than `REAUTH_INTERVAL_S`, an idle feed wakes at that
-interval to check, and no feed outlives the access token it was opened with.
+new documents for as long as the connection lasts. The caller is checked again once the
+feed starts waiting, then whenever one of the documents its access depends on changes
+(`Principal.watch`: its account, its API key), and no feed outlives the access token it was
+opened with; an idle feed runs no timer for this. Only when the authenticator cannot say
+what to watch does the feed re-check every `REAUTH_INTERVAL_S`.
+
+A feed waits under its caller's key (`reader:{user id}`, or every change when the caller
+reads the whole database), and the notifier wakes it only for changes the policy's
+`readers` says it may read (see `sync/longpoll.py`).
 """
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio.to_thread
 import orjson
 from starlette.responses import Response, StreamingResponse
 
 from .errors import BadRequest, BranchlineError, NotFound
+from .http_context import Ctx, FeedHost
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .js.designs import filter_request
-from .naming import physical_name
+from .longpoll import EVERY, KeysOf, Waiter
+from .naming import logical_of, physical_name, tenant_of
 
 if TYPE_CHECKING:
     from .access import Principal
-    from .http import Ctx, SyncApi
     from .store import Database
 
 # CouchDB's default and longest wait without a heartbeat.
 DEFAULT_TIMEOUT_MS = 60_000
 MAX_TIMEOUT_MS = 3_600_000
-# How stale a live feed's authorisation may get: a deactivation, a demotion or an expired
-# token stops what the feed delivers within this many seconds.
+# How stale a live feed's authorisation may get when the authenticator cannot say which
+# documents decide it (no `Principal.watch`): the feed then re-checks at this interval.
 REAUTH_INTERVAL_S = 2.0
+# Waiter keys: a feed waits under its reader, a guard under the documents it watches.
+READER = "reader:"
+DOC = "doc:"
 
 
 @dataclass
@@ -53,7 +64,7 @@ class ChangesRequest:
     since: Any
     limit: int | None
     descending: bool
-    style: str
+    style: Literal["main_only", "all_docs"]
     include_docs: bool
     conflicts: bool
     attachments: bool
@@ -72,8 +83,8 @@ class ChangesRequest:
 class PendingChanges:
     """A longpoll or continuous request that must wait on the event loop."""
 
-    ctx: "Ctx"
-    dbobj: "Database"
+    ctx: Ctx
+    dbobj: Database
     req: ChangesRequest
     page: dict[str, Any]
     physical: str
@@ -86,7 +97,7 @@ class FeedGuard:
     `ctx.principal` is replaced by the freshly checked one.
     """
 
-    def __init__(self, api: "SyncApi", ctx: "Ctx", db: str) -> None:
+    def __init__(self, api: FeedHost, ctx: Ctx, db: str) -> None:
         self.api, self.ctx, self.db = api, ctx, db
         self.checked_at = time.monotonic()
         self.revoked = False
@@ -104,21 +115,43 @@ class FeedGuard:
             return deadline
         return exp if deadline is None else min(deadline, exp)
 
-    def due(self) -> bool:
-        return time.monotonic() - self.checked_at >= REAUTH_INTERVAL_S
+    def subscriptions(self) -> dict[str, frozenset[str]]:
+        """What the feed's waiter also waits on: the documents that decide the caller's access."""
+        watch = self.ctx.principal.watch
+        if watch is None:
+            return {}
+        db_name, ids = watch
+        return {db_name: frozenset(DOC + i for i in ids)}
+
+    def concerned(self, fired: set[str]) -> bool:
+        """Did a wake-up come from the watched documents (so the caller must be checked)?"""
+        watch = self.ctx.principal.watch
+        return watch is not None and watch[0] in fired
+
+    def next_check(self) -> float | None:
+        """When the guard must check on its own: only when nothing tells it of changes."""
+        if self.ctx.principal.watch is not None:
+            return None
+        return self.checked_at + REAUTH_INTERVAL_S
 
     async def allowed(self, force: bool = False) -> bool:
-        """False once the caller may no longer read this database; checks at most every interval."""
+        """False once the caller may no longer read this database. Checks the credentials
+        when `force`d (a watched document changed) or, without a watch, when the interval is up."""
         if self.revoked:
             return False
         exp = self.expiry()
         if exp is not None and time.monotonic() >= exp:
             self.revoked = True
             return False
-        if not force and not self.due():
+        due = self.next_check()
+        if not force and (due is None or time.monotonic() < due):
             return True
+        return await anyio.to_thread.run_sync(self.verify)
+
+    def verify(self) -> bool:
+        """Check the caller now (blocking: run on a worker thread); False ends the feed."""
         try:
-            principal = await anyio.to_thread.run_sync(self._check)
+            principal = self._check()
         except BranchlineError:
             self.revoked = True
             return False
@@ -131,7 +164,7 @@ class FeedGuard:
         self.checked_at = time.monotonic()
         return True
 
-    def _check(self) -> "Principal":
+    def _check(self) -> Principal:
         # The same full check as when the feed opened (credentials, account, tenant).
         principal = self.api._authenticate(self.ctx.request, self.ctx.tenant_id)
         assert principal is not None  # only the cached check may answer None
@@ -140,10 +173,11 @@ class FeedGuard:
 
 
 class ChangesFeed:
-    def __init__(self, api: "SyncApi") -> None:
+    def __init__(self, api: FeedHost) -> None:
         self.api = api
+        api.notifier.resolver = self._keys_of
 
-    def start(self, ctx: "Ctx", db: str) -> Response | PendingChanges:
+    def start(self, ctx: Ctx, db: str) -> Response | PendingChanges:
         """The changes feed of a database (see the module docstring); runs in a worker thread.
 
         Answers at once when there are rows (or for `feed=normal`); otherwise hands the
@@ -163,16 +197,48 @@ class ChangesFeed:
         if p.req.heartbeat_ms is not None:
             return StreamingResponse(self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
                                      media_type=JSON_TYPE)
-        with self.api.notifier.waiter(p.physical) as waiter:
-            # A write may have landed between the first page and the waiter's registration.
+        with self._waiter(p.ctx, p.req, p.page, p.physical, guard) as waiter:
             p.req.since = p.page["last_seq"]
-            page = await anyio.to_thread.run_sync(self.page, p.ctx, p.dbobj, p.req)
+            page = await anyio.to_thread.run_sync(self._recheck_and_page, p.ctx, p.dbobj, p.req, guard)
             page = await self._wait_for_rows(p.ctx, p.dbobj, p.req, page, waiter,
                                              guard.cap(_deadline(p.req)), guard)
         return json_response(page)
 
+    # --- whom a change wakes -------------------------------------------------------------
+    def _waiter(self, ctx: Ctx, req: ChangesRequest, page: dict[str, Any], physical: str,
+                guard: FeedGuard) -> Waiter:
+        """The feed's waiter: under its reader's key (or every change, for a caller who reads
+        the whole database), and on the documents its guard watches."""
+        keys = {EVERY} if self.api.reads_all(ctx, req.db) else {READER + ctx.principal.user_id}
+        since = None if req.descending else page["last_seq"]
+        return self.api.notifier.waiter(physical, keys, guard.subscriptions(), since)
+
+    def _keys_of(self, physical: str) -> KeysOf | None:
+        """The notifier's resolver: which waiter keys the changed ids of `physical` concern."""
+        tenant_id = tenant_of(physical)
+        if tenant_id is None:
+            return _doc_keys  # outside any tenant: only guards watch documents there
+        readers = getattr(self.api.policy, "readers", None)
+        if not self.api.filters_reads or readers is None:
+            return None  # every feed may read every change: wake them all, read nothing
+        db = logical_of(physical)
+
+        def keys(ids: list[str]) -> frozenset[str] | None:
+            users = readers(tenant_id, db, ids)
+            return None if users is None else frozenset(READER + u for u in users)
+        return keys
+
+    def _recheck_and_page(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
+                          guard: FeedGuard) -> dict[str, Any]:
+        """The caller checked once more and the page read again, now that the feed's waiter
+        is registered: an access change or a write that landed between the feed's first
+        read and its registration would otherwise go unnoticed (one trip to a thread)."""
+        if not guard.verify():
+            return {"results": [], "last_seq": req.since, "pending": 0}
+        return self.page(ctx, dbobj, req)
+
     # --- request parsing -----------------------------------------------------------------
-    def _prepare(self, ctx: "Ctx", db: str) -> tuple["Database", ChangesRequest]:
+    def _prepare(self, ctx: Ctx, db: str) -> tuple[Database, ChangesRequest]:
         q = ctx.query
         dbobj = self.api.open_db(ctx, db, "read")
         body: dict[str, Any] = {}
@@ -207,8 +273,13 @@ class ChangesFeed:
                                  "designname/filtername.")
             _check_design_function(dbobj, flt, "filters")
             doc_filter = self.api.js.changes_filter(dbobj, flt, filter_request(self.api, ctx, dbobj, db))
-        style = q.raw("style", "main_only") or "main_only"
-        if style not in ("main_only", "all_docs"):
+        style: Literal["main_only", "all_docs"]
+        raw_style = q.raw("style", "main_only") or "main_only"
+        if raw_style == "main_only":
+            style = "main_only"
+        elif raw_style == "all_docs":
+            style = "all_docs"
+        else:
             raise BadRequest("`style` must be main_only or all_docs.")
         since_raw = q.raw("since")
         since = parse_since(since_raw, dbobj.update_seq if since_raw == "now" else None)
@@ -234,7 +305,7 @@ class ChangesFeed:
         return dbobj, req
 
     # --- one page ------------------------------------------------------------------------
-    def page(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest) -> dict[str, Any]:
+    def page(self, ctx: Ctx, dbobj: Database, req: ChangesRequest) -> dict[str, Any]:
         """Readable rows after `req.since`, at most `req.limit` (plus newly readable docs)."""
         api = self.api
         need_docs = req.include_docs or api.filters_reads or req.doc_filter is not None
@@ -275,7 +346,7 @@ class ChangesFeed:
                 rows = extra + rows
         return {"results": rows, "last_seq": last_seq, "pending": pending}
 
-    def _extra_rows(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+    def _extra_rows(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
                     seen: set[str]) -> list[dict[str, Any]]:
         if req.since in (0, "0", None):
             return []  # everything is new to this client anyway
@@ -301,37 +372,36 @@ class ChangesFeed:
         return out
 
     # --- waiting ---------------------------------------------------------------------------
-    async def _wait_for_rows(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
-                             page: dict[str, Any], waiter: Any, deadline: float | None,
+    async def _wait_for_rows(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
+                             page: dict[str, Any], waiter: Waiter, deadline: float | None,
                              guard: FeedGuard, budget_s: float | None = None) -> dict[str, Any]:
         """Wait (without a thread) until rows arrive, `deadline` passes, `budget_s` is spent
         or the caller loses access (then the page stays empty)."""
         budget_end = None if budget_s is None else time.monotonic() + budget_s
-        while not page["results"]:
+        while not page["results"] and not guard.revoked:
+            now = time.monotonic()
             ends = [t for t in (deadline, budget_end) if t is not None]
-            remaining = min(ends) - time.monotonic() if ends else None
-            if remaining is not None and remaining <= 0:
+            if ends and min(ends) <= now:
                 break
-            step = REAUTH_INTERVAL_S if remaining is None else min(remaining, REAUTH_INTERVAL_S)
-            woke = await waiter.wait(step)
-            if not await guard.allowed():
+            wakes = ends + [t for t in (guard.next_check(),) if t is not None]
+            fired = await waiter.wait(min(wakes) - now if wakes else None)
+            if not await guard.allowed(force=guard.concerned(fired)):
                 break
-            if woke:
+            if waiter.db_name in fired:
                 req.since = page["last_seq"]
                 page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
         return page
 
-    async def _longpoll_stream(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+    async def _longpoll_stream(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
                                page: dict[str, Any], physical: str, guard: FeedGuard) -> AsyncIterator[bytes]:
         # Newlines while waiting keep proxies and PouchDB's fetch from timing out;
         # JSON parsers ignore the leading whitespace.
         deadline = guard.cap(_deadline(req))
         heartbeat_s = (req.heartbeat_ms or DEFAULT_TIMEOUT_MS) / 1000
-        with self.api.notifier.waiter(physical) as waiter:
+        with self._waiter(ctx, req, page, physical, guard) as waiter:
             try:
-                # A write may have landed between the first page and this waiter.
                 req.since = page["last_seq"]
-                page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
+                page = await anyio.to_thread.run_sync(self._recheck_and_page, ctx, dbobj, req, guard)
                 while not page["results"] and not guard.revoked:
                     if deadline is not None and time.monotonic() >= deadline:
                         break
@@ -343,7 +413,7 @@ class ChangesFeed:
                 pass  # e.g. the database was deleted while waiting: answer what we have
         yield orjson.dumps(page) + b"\n"
 
-    async def _continuous_stream(self, ctx: "Ctx", dbobj: "Database", req: ChangesRequest,
+    async def _continuous_stream(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
                                  page: dict[str, Any], physical: str,
                                  guard: FeedGuard) -> AsyncIterator[bytes]:
         """One JSON row per line, then `{"last_seq"}` when the timeout passes or access ends."""
@@ -351,7 +421,7 @@ class ChangesFeed:
         heartbeat_s = None if req.heartbeat_ms is None else req.heartbeat_ms / 1000
         first = True
         last_sent = time.monotonic()
-        with self.api.notifier.waiter(physical) as waiter:
+        with self._waiter(ctx, req, page, physical, guard) as waiter:
             try:
                 while True:
                     for row in page["results"]:
@@ -363,30 +433,33 @@ class ChangesFeed:
                         req.limit -= len(page["results"])
                         if req.limit <= 0:
                             break
-                    if not page["results"] and not first:
+                    if first:
+                        # The first page was read before this waiter existed: check the caller
+                        # and read again before the first wait, so nothing in between is missed.
+                        first = False
+                        page = await anyio.to_thread.run_sync(self._recheck_and_page, ctx, dbobj, req, guard)
+                        if guard.revoked:
+                            break
+                        continue
+                    if not page["results"]:
                         now = time.monotonic()
                         if deadline is not None and now >= deadline:
                             break
-                        # Wake for a write, the next heartbeat, the next access check or the end.
-                        wakes = [now + REAUTH_INTERVAL_S]
-                        if deadline is not None:
-                            wakes.append(deadline)
-                        if heartbeat_s is not None:
-                            wakes.append(last_sent + heartbeat_s)
-                        woke = await waiter.wait(min(wakes) - now)
+                        # Wake for a write, a watched document, the next heartbeat, the end, or
+                        # (without a watch) the next access check.
+                        beat_at = None if heartbeat_s is None else last_sent + heartbeat_s
+                        wakes = [t for t in (deadline, beat_at, guard.next_check()) if t is not None]
+                        fired = await waiter.wait(min(wakes) - now if wakes else None)
                         beat = heartbeat_s is not None and time.monotonic() - last_sent >= heartbeat_s
-                        if not await guard.allowed():
+                        if not await guard.allowed(force=guard.concerned(fired)):
                             break
                         if beat:
                             yield b"\n"
                             last_sent = time.monotonic()
-                        if not woke and not beat:
-                            continue  # only the access check was due: nothing new to read
+                        if physical not in fired:
+                            continue  # nothing new to read
                     elif not await guard.allowed():
                         break
-                    # The first page was read before this waiter existed: read again
-                    # before the first wait so a write in between is not missed.
-                    first = False
                     page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
             except BranchlineError:
                 pass
@@ -397,7 +470,7 @@ def _deadline(req: ChangesRequest) -> float | None:
     return None if req.timeout_ms is None else time.monotonic() + req.timeout_ms / 1000
 
 
-def _check_design_function(dbobj: "Database", name: str, kind: str) -> None:
+def _check_design_function(dbobj: Database, name: str, kind: str) -> None:
     """404 as CouchDB answers when `designname/funcname` names nothing: a client told "not
     found" fixes its request, where "not implemented" would send it looking elsewhere."""
     ddoc_name, func = name.split("/", 1)
@@ -412,3 +485,7 @@ def _check_design_function(dbobj: "Database", name: str, kind: str) -> None:
 
 def _is_design(docid: str) -> bool:
     return docid.startswith("_design/")
+
+
+def _doc_keys(ids: list[str]) -> frozenset[str]:
+    return frozenset(DOC + i for i in ids)

@@ -1,16 +1,31 @@
-"""The one place that maps a tenant's logical database names to physical names."""
+"""The one place that maps a tenant's logical database names to physical names and back,
+and the one way to open a tenant's database (`tenant_db`)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import BadRequest
+
+if TYPE_CHECKING:
+    from .store import Database, Store
 
 SYSTEM_DB = "branchline_system"
 STANDARD_DATABASES = ("trees", "sessions", "clients")
 
-# CouchDB's rule for database names, minus `/` (we nest by prefix, not by path).
-_LOGICAL = re.compile(r"^[a-z][a-z0-9_$()+-]{0,63}$")
-_TENANT = re.compile(r"^[a-z0-9]{6,32}$")
+# CouchDB's rule for database names, minus `/` (we nest by prefix, not by path), and a
+# tenant id; a physical name is `t_{tenant}_{logical}` (a tenant id holds no `_`, so the
+# first `_` after it ends it).
+_LOGICAL_RE = r"[a-z][a-z0-9_$()+-]{0,63}"
+_TENANT_RE = r"[a-z0-9]{6,32}"
+_LOGICAL = re.compile(f"^{_LOGICAL_RE}$")
+_TENANT = re.compile(f"^{_TENANT_RE}$")
+_PHYSICAL = re.compile(f"^t_({_TENANT_RE})_({_LOGICAL_RE})$")
+
+
+class TenantDbName(NamedTuple):
+    tenant_id: str
+    name: str
 
 
 # Longest document id accepted, in UTF-8 bytes: ids name things ("session:{ulid}:ev:{ulid}",
@@ -45,7 +60,7 @@ SPECIAL_MEMBERS = frozenset({
 }) | REPLICATION_MEMBERS
 
 
-def check_bulk_doc(doc: dict, new_edits: bool) -> None:
+def check_bulk_doc(doc: dict[str, Any], new_edits: bool) -> None:
     """What makes CouchDB refuse a whole `_bulk_docs` request (400, nothing written).
 
     Run over every document before any is written; only cheap checks of the document's
@@ -72,7 +87,7 @@ def check_attachment_name(name: str) -> str:
     return name
 
 
-def check_attachment_names(doc: dict) -> None:
+def check_attachment_names(doc: dict[str, Any]) -> None:
     """Every inline attachment name of `doc` (see `check_attachment_name`)."""
     atts = doc.get("_attachments")
     if isinstance(atts, dict):
@@ -90,11 +105,27 @@ def check_logical_name(name: str) -> str:
     return name
 
 
+def is_tenant_id(tenant_id: str) -> bool:
+    return bool(_TENANT.match(tenant_id))
+
+
 def physical_name(tenant_id: str, name: str) -> str:
     """`t_{tenant_id}_{name}`: the only function that builds a tenant database's name."""
-    if not _TENANT.match(tenant_id):
+    if not is_tenant_id(tenant_id):
         raise BadRequest(f"Tenant id {tenant_id!r} is malformed.")
     return f"t_{tenant_id}_{check_logical_name(name)}"
+
+
+def parse_physical(physical: str) -> TenantDbName | None:
+    """(tenant id, logical name) of a tenant database's physical name; None for any other
+    (the system database): the only function that reads one."""
+    m = _PHYSICAL.match(physical)
+    return TenantDbName(m.group(1), m.group(2)) if m else None
+
+
+def tenant_db(store: Store, tenant_id: str, name: str) -> Database:
+    """The tenant's database `name`: the one way API code opens a tenant database."""
+    return store.db(physical_name(tenant_id, name))
 
 
 def tenant_prefix(tenant_id: str) -> str:
@@ -102,24 +133,19 @@ def tenant_prefix(tenant_id: str) -> str:
 
 
 def logical_name(tenant_id: str, physical: str) -> str | None:
-    prefix = tenant_prefix(tenant_id)
-    return physical[len(prefix):] if physical.startswith(prefix) else None
+    """The logical name of `physical` when it is a database of this tenant, else None."""
+    parsed = parse_physical(physical)
+    return parsed.name if parsed is not None and parsed.tenant_id == tenant_id else None
 
 
 def logical_of(physical: str) -> str:
     """The logical name within a tenant's physical name (`t_{tenant}_{name}` gives `name`);
     a name outside any tenant (the system database) is returned as it is."""
-    if physical.startswith("t_"):
-        parts = physical.split("_", 2)
-        if len(parts) == 3:
-            return parts[2]
-    return physical
+    parsed = parse_physical(physical)
+    return physical if parsed is None else parsed.name
 
 
 def tenant_of(physical: str) -> str | None:
     """The tenant a physical database belongs to, or None (the system database)."""
-    if physical.startswith("t_"):
-        parts = physical.split("_", 2)
-        if len(parts) == 3 and _TENANT.match(parts[1]):
-            return parts[1]
-    return None
+    parsed = parse_physical(physical)
+    return None if parsed is None else parsed.tenant_id

@@ -56,7 +56,9 @@ TEST_LIMITS = {"BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
 class ServerProcess:
     """`uvicorn api.app:create_app` in a subprocess, with its own data folder."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None,
+                 app: str = "api.app:create_app") -> None:
+        self.app = app
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -70,7 +72,7 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+            [sys.executable, "-m", "uvicorn", "--factory", self.app, "--host", "127.0.0.1",
              "--port", str(self.port), "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_until(self._ready, timeout=60, message=f"server on {self.url} (log: {self.log_path})")

@@ -36,12 +36,19 @@ def test_only_the_sync_routes_match_sync_paths_and_they_come_first(tmp_path):
 
 def test_the_real_app_serves_sync_with_the_sessions_policy(tmp_path):
     from api.app import create_app
-    from api.sessions.access import SessionsPolicy
+    from api.sessions.access import ClientsRules, SessionsRules
     from api.settings import Settings
+    from api.trees.sync_rules import TreesRules
+    from sync.access import FeaturePolicy
 
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
-    # Both ways into /sync (the front door and the routes) judge with the registered policy.
-    assert isinstance(app.sync_front_door.api.policy, SessionsPolicy)
+    # Both ways into /sync (the front door and the routes) judge with the registered policy,
+    # which sends each database to the rules of the feature that owns it.
+    policy = app.sync_front_door.api.policy
+    assert isinstance(policy, FeaturePolicy)
+    assert isinstance(policy.rules_for("sessions"), SessionsRules)
+    assert isinstance(policy.rules_for("clients"), ClientsRules)
+    assert isinstance(policy.rules_for("trees"), TreesRules)
     assert app.router.routes[0].original_router.sync_api.policy is app.sync_front_door.api.policy
 
 

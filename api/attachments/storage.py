@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Protocol
 
 from sync.errors import BadRequest
+from sync.naming import is_tenant_id
 
-_TENANT_RE = re.compile(r"^[a-z0-9]{6,32}$")
 ATTACHMENT_ID_RE = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 
 
 def _check(tenant_id: str, attachment_id: str) -> None:
-    if not _TENANT_RE.match(tenant_id or ""):
+    if not is_tenant_id(tenant_id or ""):
         raise BadRequest(f"Tenant id {tenant_id!r} is malformed.")
     if not ATTACHMENT_ID_RE.match(attachment_id or ""):
         raise BadRequest(f"Attachment id {attachment_id!r} is not valid: use a ULID "

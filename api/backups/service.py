@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sync.errors import BadRequest, BranchlineError, Conflict
-from sync.naming import SYSTEM_DB, tenant_prefix
+from sync.naming import SYSTEM_DB, tenant_of, tenant_prefix
 from sync.private_files import DIR_MODE, private_dir, private_file, private_sqlite
 from sync.store import Database, Store
 
@@ -104,10 +104,8 @@ def _tenant_groups(names: Iterable[str]) -> dict[str, list[str]]:
     for name in names:
         if name == SYSTEM_DB:
             key = "system"
-        elif name.startswith("t_") and "_" in name[2:]:
-            key = name[2:].split("_", 1)[0]
         else:
-            key = "other"
+            key = tenant_of(name) or "other"
         groups.setdefault(key, []).append(name)
     return groups
 
@@ -294,12 +292,6 @@ def copy_store(src: Store, dst: Store, *, names: Iterable[str] | None = None,
         if progress is not None:
             progress(name, out[name])
     return out
-
-
-def tenant_of(name: str) -> str | None:
-    if name.startswith("t_") and "_" in name[2:]:
-        return name[2:].split("_", 1)[0]
-    return None
 
 
 def tenant_databases(store: Store, tenant_id: str) -> list[str]:

@@ -1,12 +1,12 @@
 """Storage calls of the clients feature: `client:{slug}` documents in the tenant's `clients`
-database, whose handle comes from the one naming function (`sync.naming.physical_name`)."""
+database, whose handle comes from the one way to open a tenant's database (`sync.naming.tenant_db`)."""
 from __future__ import annotations
 
 import re
 from typing import Any
 
 from sync.errors import NotFound
-from sync.naming import physical_name
+from sync.naming import tenant_db
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -15,7 +15,7 @@ CLIENT_SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def clients_db(ctx: AppContext, tenant_id: str) -> Database:
-    return ctx.store.db(physical_name(tenant_id, "clients"))
+    return tenant_db(ctx.store, tenant_id, "clients")
 
 
 def normalize_client_id(raw: str) -> str:

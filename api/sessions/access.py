@@ -1,23 +1,22 @@
-"""Who may read and write which document (DOCUMENTS.md, "Access, per document").
+"""Who may read and write which session document (DOCUMENTS.md, "Access, per document").
 
 The same rules serve the API (`can_open`, `require_open`, `require_write`) and the sync
-endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
+endpoints, where this feature declares the rules of the two databases it owns
+(`SessionsRules`, `ClientsRules`, registered into the one sync policy at start-up; the trees
+feature declares its own in `api/trees/sync_rules.py`):
 
-- `trees`: every role reads; owner, admin and author write drafts; nobody writes
-  `treever:`, `treemeta:`, `treestarter:` or `treesug:` documents over sync (the server writes them
-  through the store directly, never through this policy).
 - `sessions`: owner and admin read and write everything; anyone else reads and writes a
   session (its header and its events) when they own it or are in its `shared_with`;
   viewers write nothing. Only the session's owner (or an admin) changes `owner_id` or
   `shared_with`, or their edit times; no edit time may run ahead of the server's clock by
   more than `MAX_CLOCK_AHEAD_MS`. An event's `user_id` must be the writer's own, and events are immutable.
-- `clients`: every role reads; everyone but viewers writes (the role rules of RolePolicy).
+- `clients`: every role reads; everyone but viewers writes.
 
 Every document written over sync must also have the shape the API would give it: events,
-headers and client contexts by `events.py`, tree drafts by the trees feature's shape check;
-attachments by their bytes (`api/attachments/sniff.py`). Shape refusals are `forbidden`, as
-CouchDB's validate_doc_update answers, so a replicator reports the document as denied and
-carries on with the rest of the batch (a `bad_request` would stop the replication).
+headers and client contexts by `events.py`; attachments by their bytes
+(`api/attachments/sync_content.py`). Shape refusals are `forbidden`, as CouchDB's
+validate_doc_update answers, so a replicator reports the document as denied and carries on
+with the rest of the batch (a `bad_request` would stop the replication).
 
 The sync layer asks `can_read` for every row of `_changes`, so the session lookup behind
 an event is memoised per request (in the request's `Principal.extra`) and filled from the
@@ -25,21 +24,15 @@ header documents the feed itself carries.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import time
 from typing import Any
 
-import orjson
+from sync.access import DatabaseRules, Principal, Role
+from sync.errors import Forbidden, NotFound
 
-from sync.access import Principal, RolePolicy
-from sync.errors import BranchlineError, Forbidden, NotFound
-from sync.naming import physical_name
-
-from ..attachments.sniff import sniff
+from ..attachments.sync_content import check_attachment_content, same_content
 from . import events
-from .repository import header_id, parse_doc_id
+from .repository import header_id, parse_doc_id, sessions_db
 
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 
@@ -121,106 +114,11 @@ def acl_markers_changed(doc: dict[str, Any], current: dict[str, Any] | None) -> 
     return any(before.get(f) != after.get(f) or rec_before.get(f) != rec_after.get(f) for f in ACL_FIELDS)
 
 
-def _attachment_digests(doc: dict[str, Any]) -> dict[str, str] | None:
-    """name -> digest of a document's attachments; inline data is digested as CouchDB does."""
-    atts = doc.get("_attachments")
-    if not atts:
-        return {}
-    if not isinstance(atts, dict):
-        return None
-    out = {}
-    for name, att in atts.items():
-        if not isinstance(att, dict):
-            return None
-        if "data" in att:
-            raw = inline_bytes(att)
-            if raw is None:
-                return None
-            out[name] = "md5-" + base64.b64encode(hashlib.md5(raw).digest()).decode()
-        elif isinstance(att.get("digest"), str):
-            out[name] = att["digest"]
-        else:
-            return None
-    return out
+class SessionsRules(DatabaseRules):
+    """The `sessions` database over sync: who reads and writes which session (module docstring)."""
 
-
-def inline_bytes(att: dict[str, Any]) -> bytes | None:
-    """The bytes of an attachment written with its document: base64 `data` as CouchDB takes
-    it, or raw bytes as the sync layer hands over the body of an attachment PUT."""
-    data = att.get("data")
-    if isinstance(data, bytes):
-        return data
-    if not isinstance(data, str):
-        return None
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-def check_attachment_content(docid: str, atts: Any) -> None:
-    """Attachments written over sync pass the uploads' check: the type comes from the bytes
-    (`api/attachments/sniff.py`), so an executable named screenshot.png is refused, and a
-    declared type must be the one the bytes show. Stubs are attachments already stored."""
-    if not atts:
-        return
-    if not isinstance(atts, dict):
-        raise Forbidden(f"{docid}: `_attachments` must be an object keyed by file name.")
-    for name, att in atts.items():
-        if not isinstance(att, dict):
-            raise Forbidden(f"{docid}: attachment {name!r} must be an object with content_type and data.")
-        if att.get("stub") and "data" not in att:
-            continue
-        raw = inline_bytes(att)
-        if raw is None:
-            raise Forbidden(f"{docid}: attachment {name!r} needs its content as base64 `data`.")
-        try:
-            found = sniff(raw)
-        except BranchlineError as exc:
-            raise Forbidden(f"{docid}: attachment {name!r} refused: {exc.reason}") from None
-        declared = att.get("content_type")
-        base = declared.split(";")[0].strip().lower() if isinstance(declared, str) else None
-        if base and base != "application/octet-stream" and base != found.content_type:
-            raise Forbidden(f"{docid}: attachment {name!r} is declared {declared!r} but its bytes are a "
-                            f"{found.label} ({found.content_type}); declare the type the file really has.")
-
-
-def check_document_shape(db: str, doc: dict[str, Any]) -> None:
-    """Refuse a malformed tree draft, session header or client context with the schema's reason
-    (events are checked in `SessionsPolicy._check_event`, after who may write them)."""
-    docid = doc.get("_id") if isinstance(doc.get("_id"), str) else ""
-    if doc.get("_deleted"):
-        return
-    problem = None
-    if db == "trees" and docid.startswith("tree:"):
-        from ..trees.service import check_shape  # noqa: PLC0415  (trees import sessions' neighbours)
-
-        try:
-            check_shape(doc)
-        except BranchlineError as exc:
-            problem = exc.reason
-    elif db == "clients" and docid.startswith("client:"):
-        problem = events.client_problem(doc)
-    elif db == "sessions" and parse_doc_id(docid) == (docid[len("session:"):], False):
-        problem = events.header_problem(doc)
-    if problem:
-        raise Forbidden(f"{docid}: {problem}")
-
-
-def _same_content(a: dict[str, Any], b: dict[str, Any] | None) -> bool:
-    """Is `a` a re-push of `b` (same body and same attachments)? Retried pushes of a document
-    someone else wrote must pass; anything else would be an edit."""
-    if b is None:
-        return False
-    strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
-    if orjson.dumps(strip(a), option=orjson.OPT_SORT_KEYS) != orjson.dumps(strip(b), option=orjson.OPT_SORT_KEYS):
-        return False
-    digests = _attachment_digests(a)
-    return digests is not None and digests == _attachment_digests(b)
-
-
-class SessionsPolicy(RolePolicy):
-    """RolePolicy plus the per-document rules of trees and sessions."""
+    database = "sessions"
+    writers: tuple[Role, ...] = ("owner", "admin", "author", "engineer")
 
     def __init__(self, ctx: Any = None) -> None:
         self.ctx = ctx
@@ -239,21 +137,21 @@ class SessionsPolicy(RolePolicy):
         acl = None
         if self.ctx is not None:
             try:
-                db = self.ctx.store.db(physical_name(principal.tenant_id, "sessions"))
-                acl = acl_of(db.get(header_id(sid)))
+                acl = acl_of(sessions_db(self.ctx, principal.tenant_id).get(header_id(sid)))
             except NotFound:
                 acl = None
         memo[sid] = acl
         return acl
 
     # --- reads -------------------------------------------------------------------------------
-    def reads_everything(self, principal: Principal, db: str) -> bool:
-        return db != "sessions" or principal.is_admin
+    def reads_everything(self, principal: Principal) -> bool:
+        return principal.is_admin
 
-    def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
-        if db != "sessions" or principal.is_admin:
+    def can_read(self, principal: Principal, doc: dict[str, Any]) -> bool:
+        if principal.is_admin:
             return True
-        sid, is_event = parse_doc_id(doc.get("_id", ""))
+        docid = doc.get("_id")
+        sid, is_event = parse_doc_id(docid if isinstance(docid, str) else "")
         if sid is None:
             return False  # not a session document: only admins see it
         if not is_event:
@@ -270,21 +168,40 @@ class SessionsPolicy(RolePolicy):
             return allowed(principal, acl)
         return allowed(principal, self._session_acl(principal, sid))
 
+    def readers(self, tenant_id: str, ids: list[str]) -> frozenset[str] | None:
+        """Who besides admins may read these changed documents: the owners and sharers of
+        their sessions, read from the stored headers once per session (the same rule as
+        `can_read`). A deleted header may still reach its former readers by its tombstone,
+        so a batch holding one wakes every feed (rare; never too few)."""
+        if self.ctx is None:
+            return None
+        header_changed: dict[str, bool] = {}
+        for docid in ids:
+            sid, is_event = parse_doc_id(docid)
+            if sid is not None:  # any other document is for admins only
+                header_changed[sid] = header_changed.get(sid, False) or not is_event
+        store_db = sessions_db(self.ctx, tenant_id)
+        out: set[str] = set()
+        for sid, header in header_changed.items():
+            try:
+                acl = acl_of(store_db.get(header_id(sid)))
+            except NotFound:
+                if header:
+                    return None
+                continue  # events without a live header are for admins only (`can_read`)
+            if acl is not None:
+                owner, shared = acl
+                out.update(shared)
+                if owner is not None:
+                    out.add(owner)
+        return frozenset(out)
+
     # --- writes ------------------------------------------------------------------------------
-    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
-                    current: dict[str, Any] | None) -> None:
-        self.check_db(principal, db, "write")
-        docid = doc.get("_id") if isinstance(doc.get("_id"), str) else ""
-        if db == "trees" and docid.startswith(self.SERVER_ONLY_PREFIXES["trees"]):
-            if _same_content(doc, current) and not doc.get("_deleted"):
-                return  # a replica pushing back the server's own revision unchanged
-            raise Forbidden(f"{docid} is written by the server only (published versions and "
-                            "tree metadata); publish with POST /api/v1/trees/{id}/publish.")
+    def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
+        docid = doc.get("_id")
+        docid = docid if isinstance(docid, str) else ""
         if not doc.get("_deleted"):
             check_attachment_content(docid, doc.get("_attachments"))
-        if db != "sessions":
-            check_document_shape(db, doc)
-            return
         sid, is_event = parse_doc_id(docid)
         if sid is None:
             if principal.is_admin:
@@ -299,7 +216,7 @@ class SessionsPolicy(RolePolicy):
     def _check_event(self, principal: Principal, sid: str, doc: dict[str, Any],
                      current: dict[str, Any] | None) -> None:
         if current is not None or doc.get("_deleted"):
-            if current is not None and not doc.get("_deleted") and _same_content(doc, current):
+            if current is not None and not doc.get("_deleted") and same_content(doc, current):
                 return  # the same event again (a retried push): nothing changes
             raise Forbidden(f"Events are written once and never edited or deleted; {doc.get('_id')} "
                             "already exists. Record a correction as a new event (a note, or back).")
@@ -330,7 +247,9 @@ class SessionsPolicy(RolePolicy):
     def _check_header(self, principal: Principal, sid: str, doc: dict[str, Any],
                       current: dict[str, Any] | None) -> None:
         if not doc.get("_deleted"):
-            check_document_shape("sessions", doc)
+            problem = events.header_problem(doc)
+            if problem:
+                raise Forbidden(f"{doc.get('_id')}: {problem}")
             check_edit_times(doc, current, int(time.time() * 1000))
         cur = acl_of(current)
         if cur is None:
@@ -360,7 +279,8 @@ class SessionsPolicy(RolePolicy):
                             "shared_with; edit the other fields and leave these as they are.")
         self._memo(principal)[sid] = new
 
-    def _deleted_acl(self, principal: Principal, sid: str, tomb: dict[str, Any]):
+    def _deleted_acl(self, principal: Principal, sid: str,
+                     tomb: dict[str, Any]) -> tuple[str | None, frozenset[str]] | None:
         acl = acl_of(tomb, deleted=True)
         if acl is None and self.ctx is not None:
             acl = deleted_acl(self.ctx, principal.tenant_id, sid)
@@ -374,16 +294,33 @@ class SessionsPolicy(RolePolicy):
         require_not_deleted_by_other(self.ctx, principal, sid)
 
     # --- sessions that became readable later -----------------------------------------------------
-    def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
-        if db != "sessions" or principal.is_admin or self.ctx is None:
+    def extra_changes_ids(self, principal: Principal, since: Any) -> set[str]:
+        if principal.is_admin or self.ctx is None:
             return set()
         from . import listing  # noqa: PLC0415  (listing imports the index machinery)
 
         sids = listing.granted_since(self.ctx, principal.tenant_id, principal.user_id, since)
         if not sids:
             return set()
-        store_db = self.ctx.store.db(physical_name(principal.tenant_id, "sessions"))
-        return listing.old_ids_of_sessions(store_db, sids, since)
+        return listing.old_ids_of_sessions(sessions_db(self.ctx, principal.tenant_id), sids, since)
+
+
+class ClientsRules(DatabaseRules):
+    """The `clients` database over sync: every role reads, everyone but viewers writes client
+    contexts of the shape the API gives them."""
+
+    database = "clients"
+    writers: tuple[Role, ...] = ("owner", "admin", "author", "engineer")
+
+    def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
+        docid = doc.get("_id")
+        docid = docid if isinstance(docid, str) else ""
+        if doc.get("_deleted"):
+            return
+        check_attachment_content(docid, doc.get("_attachments"))
+        problem = events.client_problem(doc) if docid.startswith("client:") else None
+        if problem:
+            raise Forbidden(f"{docid}: {problem}")
 
 
 def require_attachment_stored(ctx: Any, tenant_id: str, sid: str, attachment_id: Any) -> None:
@@ -403,7 +340,7 @@ def require_not_deleted_by_other(ctx: Any, principal: Principal, sid: str) -> No
     """Refuse (re)creating session `sid` when a deleted header of someone else's stands there."""
     if principal.is_admin:
         return
-    db = ctx.store.db(physical_name(principal.tenant_id, "sessions"))
+    db = sessions_db(ctx, principal.tenant_id)
     try:
         leaves = db.get_open_revs(header_id(sid), "all")
     except NotFound:

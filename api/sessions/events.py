@@ -2,7 +2,7 @@
 
 One typed model per event type plus the header and the client context. The API
 (`posting.build_event`, after filling in what it supplies), the sync policy
-(`access.SessionsPolicy.check_write`, on both backends) and the CouchDB design document
+(`access.SessionsRules.check_write`, on both backends) and the CouchDB design document
 (`design_docs/couchdb/branchline-validate/validate_doc_update.js`, checked against these
 models by tests/sessions/test_document_schema.py) all refuse the same documents.
 

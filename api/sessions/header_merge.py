@@ -12,10 +12,10 @@ import threading
 from typing import Any
 
 from sync.errors import Conflict, NotFound
+from sync.naming import parse_physical
 from sync.store import Database
 
-from . import merge
-from . import repository as repo
+from . import merge, repository as repo
 
 log = logging.getLogger("branchline.sessions")
 
@@ -91,7 +91,8 @@ class HeaderMerger:
 
     @staticmethod
     def follows(db_name: str) -> bool:
-        return isinstance(db_name, str) and db_name.startswith("t_") and db_name.endswith("_sessions")
+        parsed = parse_physical(db_name) if isinstance(db_name, str) else None
+        return parsed is not None and parsed.name == "sessions"
 
     def on_write(self, db_name: str, update_seq: Any = None) -> None:
         if not self.follows(db_name):

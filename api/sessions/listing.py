@@ -11,7 +11,7 @@ latest change, which at worst sends a device a session it already has.
 from __future__ import annotations
 
 import sqlite3
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -134,12 +134,12 @@ def parse_time(value: str | None, *, end: bool = False) -> int | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            start = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
             ms = int(start.timestamp() * 1000)
             return ms + 86_400_000 - 1 if end else ms
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return int(moment.timestamp() * 1000)
     except ValueError:
         raise BadRequest(f"{value!r} is not a date: use 2026-11-26 or 2026-11-26T14:30:00Z.") from None

@@ -18,8 +18,7 @@ from sync.store import Database
 from ..core.context import AppContext
 from ..core.docs import check_write_limits
 from ..core.timeutil import now_ms
-from . import access, events, merge
-from . import repository as repo
+from . import access, events, merge, repository as repo
 from .header_merge import merge_conflicts
 from .ids import ulid
 from .service import load, public_header

@@ -1,7 +1,7 @@
 """Storage calls of the sessions feature: headers and events.
 
 Ids follow DOCUMENTS.md: `session:{sid}` for a header, `session:{sid}:ev:{ulid}` for an
-event. Database handles come from the one naming function (`sync.naming.physical_name`),
+event. Database handles come from the one way to open a tenant's database (`sync.naming.tenant_db`),
 never built by hand. Client contexts are the clients feature's (`api/clients/repository.py`).
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from sync.errors import NotFound
-from sync.naming import physical_name
+from sync.naming import tenant_db
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -21,7 +21,7 @@ HEADER_ID_RE = re.compile(r"^session:([0-9A-HJKMNP-TV-Z]{26})$")
 
 
 def sessions_db(ctx: AppContext, tenant_id: str) -> Database:
-    return ctx.store.db(physical_name(tenant_id, "sessions"))
+    return tenant_db(ctx.store, tenant_id, "sessions")
 
 
 def header_id(sid: str) -> str:

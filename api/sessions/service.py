@@ -18,16 +18,14 @@ from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 from sync.store import Database
 
-from ..clients import repository as clients_repo
-from ..clients import service as clients
+from ..clients import repository as clients_repo, service as clients
 from ..core.context import AppContext
 from ..core.docs import get_or_none
 from ..core.timeutil import now_ms
 from ..trees import service as trees
 from ..trees.models import tree_version_doc_id
 from ..users import repository as users
-from . import access, merge
-from . import repository as repo
+from . import access, merge, repository as repo
 from .fold import fold_session
 from .header_merge import HeaderMerger, merge_conflicts
 from .ids import ulid
@@ -333,9 +331,9 @@ def install(ctx: AppContext) -> None:
     from . import listing  # noqa: PLC0415
 
     register_part(ctx, listing.index_part())
-    from ..sync_mount import SYNC_POLICY  # noqa: PLC0415
+    from ..sync_mount import register_sync_rules  # noqa: PLC0415
 
-    ctx.extras[SYNC_POLICY] = access.SessionsPolicy(ctx)
+    register_sync_rules(ctx, access.SessionsRules(ctx), access.ClientsRules())
     if "session_header_merger" not in ctx.extras:
         merger = ctx.extras["session_header_merger"] = HeaderMerger(ctx.store)
         ctx.store.add_listener(merger.on_write)

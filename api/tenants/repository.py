@@ -39,10 +39,6 @@ def create_tenant_databases(store: Store, tenant_id: str) -> None:
             pass  # re-running a half-finished creation is safe
 
 
-def tenant_db(store: Store, tenant_id: str, name: str) -> Database:
-    return store.db(physical_name(tenant_id, name))
-
-
 def list_tenant_databases(store: Store, tenant_id: str) -> list[str]:
     prefix = tenant_prefix(tenant_id)
     return sorted(n for n in (logical_name(tenant_id, p) for p in store.list_dbs()

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from sync.access import Principal
 from sync.errors import BadRequest, Conflict, NotFound, Unprocessable
-from sync.naming import physical_name
+from sync.naming import tenant_db
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -35,7 +35,7 @@ _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def trees_db(ctx: AppContext, tenant_id: str) -> Database:
-    return ctx.store.db(physical_name(tenant_id, "trees"))
+    return tenant_db(ctx.store, tenant_id, "trees")
 
 
 def normalize_tree_id(raw: str) -> str:

@@ -29,7 +29,7 @@ from ..store import Database, Doc
 from .sandbox import Sandbox, compiled
 
 if TYPE_CHECKING:
-    from ..http import Ctx, SyncApi
+    from ..http_context import Ctx, FeedHost
 
 DesignRef = tuple[str, str]  # (design document id, validate_doc_update source)
 
@@ -259,7 +259,7 @@ def views_dir_of(store: Any) -> Path | None:
     return Path(folder).parent / "views" if isinstance(folder, (str, Path)) else None
 
 
-def filter_request(api: SyncApi, ctx: Ctx, dbobj: Database, db: str) -> Doc:
+def filter_request(api: FeedHost, ctx: Ctx, dbobj: Database, db: str) -> Doc:
     """The `req` object CouchDB passes to a filter function (credentials left out)."""
     hidden = {"authorization", "cookie", "x-api-key"}
     request = ctx.request

@@ -21,7 +21,8 @@ from .designs import get_ddoc
 from .views import ViewQuery
 
 if TYPE_CHECKING:
-    from ..http import Ctx, SyncApi
+    from ..http import SyncApi
+    from ..http_context import Ctx
 
 
 def _first(q: Query, *names: str) -> tuple[bool, Any]:

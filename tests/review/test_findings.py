@@ -113,7 +113,7 @@ def test_deleted_session_cannot_be_claimed_by_another_engineer_through_the_api(h
 
 
 def test_deleted_session_cannot_be_claimed_by_another_engineer_over_sync(http, tenant):
-    # SessionsPolicy._check_header treats a deleted header like a missing one.
+    # SessionsRules._check_header treats a deleted header like a missing one.
     a, b = tenant.add_user("engineer"), tenant.add_user("engineer")
     tree_id, sid, _evid = _event_of(http, tenant, a)
     sessions = f"/sync/{tenant.id}/sessions"
@@ -127,7 +127,7 @@ def test_deleted_session_cannot_be_claimed_by_another_engineer_over_sync(http, t
 
 
 def test_owner_receives_the_deletion_of_their_own_session_header(http, tenant):
-    # SessionsPolicy.can_read judges a deleted header by the stored (deleted) header, finds
+    # SessionsRules.can_read judges a deleted header by the stored (deleted) header, finds
     # no ACL, and drops the tombstone from the owner's own _changes: their other devices
     # never learn that the session was deleted.
     a = tenant.add_user("engineer")

@@ -96,6 +96,7 @@ class DocPolicy(RolePolicy):
     """
 
     def __init__(self, store: EmbeddedStore) -> None:
+        super().__init__({"sessions": ("owner", "admin", "author", "engineer")})
         self.store = store
 
     def check_db(self, principal: Principal, db: str, action) -> None:

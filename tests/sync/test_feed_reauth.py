@@ -150,3 +150,25 @@ def test_a_feed_of_a_user_whose_access_did_not_change_stays_open(server, http, t
         feed.wait_for(f"session:{s['session_id']}")
         n += 1
     assert feed.ended_at is None and n >= 2
+
+
+def test_an_api_keys_feed_ends_when_the_key_is_revoked(server, http, tenant):
+    """A key's feed watches the key's own document (and its creator's account), not only
+    user accounts: revoking the key ends the feed."""
+    tree_id = publish_tree(http, tenant)
+    # Made by one admin and revoked by another, so only the key's own document changes.
+    carol = tenant.add_user("admin")
+    r = http.post("/api/v1/api-keys", headers=carol.headers, json={"name": "PSA sync", "role": "engineer"})
+    assert r.status_code == 201, r.text
+    key = r.json()
+    feed = Feed(server.url, tenant.id, key["key"])
+    # Other accounts change meanwhile (Bob joins): the key's feed takes no notice.
+    bob = tenant.add_user("engineer")
+    # The key reads the sessions it may: none of Bob's, so nothing arrives yet; the feed is open.
+    start(http, bob, tree_id)
+    assert feed.ended_at is None
+
+    assert http.delete(f"/api/v1/api-keys/{key['id']}", headers=tenant.headers).status_code == 200
+    revoked = time.monotonic()
+    ended = feed.wait_ended(ENDS_WITHIN_S + 2)
+    assert ended - revoked <= ENDS_WITHIN_S
