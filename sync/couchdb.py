@@ -36,6 +36,8 @@ import orjson
 
 from .couchdb_client import (_BY_STATUS, CouchClient, CouchUnavailable, db_path, doc_path,
                              encode_param)
+from .couchdb_ddocs import conflicts_count, install_design_docs
+from .couchdb_watch import ChangeWatcher
 from .embedded import check_db_name
 from .errors import BadRequest, BranchlineError, Conflict, Forbidden, NotFound, PreconditionFailed
 from .mango import compile_selector
@@ -651,7 +653,7 @@ class CouchStore:
         self._lock = threading.RLock()
         self._open: dict[str, CouchDatabase] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
-        self._watcher: "ChangeWatcher | None" = None
+        self._watcher: ChangeWatcher | None = None
         self._ddocs_checked: set[str] = set()
         self._validator = validator
 
@@ -679,9 +681,7 @@ class CouchStore:
         with self._lock:
             self._listeners.append(callback)
             if self._watcher is None:
-                from .couchdb_watch import ChangeWatcher  # noqa: PLC0415
-
-                self._watcher = ChangeWatcher(self)
+                self._watcher = ChangeWatcher(self.client, self._notify)
                 self._watcher.start()
                 for name in self._open:
                     self._watcher.follow(name)
@@ -763,8 +763,6 @@ class CouchStore:
     def _ensure_design_docs(self, db: CouchDatabase) -> None:
         if not self.design_docs or db.name in self._ddocs_checked:
             return
-        from .couchdb_ddocs import install_design_docs  # noqa: PLC0415
-
         try:
             install_design_docs(db, validator=self.validator)
         except CouchUnavailable:
@@ -778,8 +776,6 @@ class CouchStore:
 
     def upgrade_design_docs(self) -> dict[str, list[str]]:
         """Install or upgrade Branchline's design documents in every database now."""
-        from .couchdb_ddocs import install_design_docs  # noqa: PLC0415
-
         report: dict[str, list[str]] = {}
         for name in self.list_dbs():
             report[name] = install_design_docs(self._opened(name), validator=self.validator)
@@ -789,6 +785,4 @@ class CouchStore:
 
     def conflicts_count(self, name: str) -> int | None:
         """Documents with conflicts in database `name` (the `branchline-conflicts` view)."""
-        from .couchdb_ddocs import conflicts_count  # noqa: PLC0415
-
-        return conflicts_count(self.db(name))
+        return conflicts_count(self.db(name), validator=self.validator)
