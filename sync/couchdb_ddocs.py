@@ -102,9 +102,10 @@ def mango_indexes(logical: str) -> list[dict[str, Any]]:
 
 def _current(db: DesignTarget, docid: str) -> dict[str, Any] | None:
     try:
-        return db.client.json("GET", _doc_url(db, docid))
+        doc: dict[str, Any] = db.client.json("GET", _doc_url(db, docid))
     except NotFound:
         return None
+    return doc
 
 
 def _put(db: DesignTarget, docid: str, doc: dict[str, Any]) -> bool:
