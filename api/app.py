@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -45,27 +46,40 @@ class BranchlineApp(SyncFirst, FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def compose(settings: Settings, ctx: AppContext | None = None) -> AppContext:
+    """The application's parts, built in this one place: the context, then every feature's
+    part of it (`features.install_hooks`), then the check that nothing required is missing
+    (a missing sync policy stops start-up here)."""
+    from . import features  # noqa: PLC0415  (the one list of features)
+
+    ctx = ctx or AppContext.create(settings)
+    features.install_hooks(ctx)
+    ctx.require_parts()
+    return ctx
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Starts the background workers the features registered; at shutdown stops them all
+    (so no thread of ours outlives the app), then closes the indexes and the store."""
+    ctx: AppContext = app.state.ctx
+    ctx.workers.start_all()
+    try:
+        yield
+    finally:
+        ctx.workers.stop_all()
+        if ctx.index_registry is not None:
+            ctx.index_registry.close()
+        ctx.store.close()
+
+
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     settings = settings or get_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        from .backups.tasks import start_scheduler, stop_scheduler  # noqa: PLC0415
-        from .exports.sandbox import close_pool  # noqa: PLC0415
-
-        start_scheduler(app.state.ctx)
-        yield
-        close_pool(app.state.ctx)
-        stop_scheduler(app.state.ctx)
-        registry = app.state.ctx.extras.get("index_registry")
-        if registry is not None:
-            registry.close()
-        app.state.ctx.store.close()
-
+    ctx = compose(settings, ctx)
     app = BranchlineApp(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+                        lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
-    app.state.ctx = ctx or AppContext.create(settings)
+    app.state.ctx = ctx
     app.security_headers = SecurityHeaders(content_security_policy(storage_origins(
         settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
     install_error_handlers(app)
@@ -73,7 +87,6 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
 
     from . import features  # noqa: PLC0415  (the one list of feature routers)
 
-    features.install_hooks(app.state.ctx)
     features.install(app)
     install_pwa(app, settings.pwa_dist or default_dist())
     app.add_middleware(CompressionMiddleware)

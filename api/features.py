@@ -1,11 +1,15 @@
 """The one list of features the application mounts (routers and start-up hooks)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from .apikeys.endpoints import router as apikeys_router
 from .attachments.endpoints import router as attachments_router
 from .auth.endpoints import router as auth_router
+from .core.context import AppContext
+from .core.workers import CallbackWorker
 from .exports.endpoints import router as exports_router
 from .health import router as health_router
 from .ratelimit.deps import install as install_rate_limits
@@ -16,6 +20,9 @@ from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
 from .users.endpoints import router as users_router
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
 
 def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
@@ -25,25 +32,52 @@ def install(app: FastAPI) -> None:
     install_rate_limits(app)
 
 
-def install_hooks(ctx) -> None:
-    """Start-up hooks of features that react to events such as a new tenant."""
+class BackupScheduler:
+    """The nightly backup's scheduler (`api/backups/tasks.py`) as a worker of the app."""
+
+    name = "backup-scheduler"
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        from .backups.tasks import start_scheduler  # noqa: PLC0415
+
+        if self.scheduler is None:
+            self.scheduler = start_scheduler(self.ctx)
+
+    def stop(self) -> None:
+        from .backups.tasks import stop_scheduler  # noqa: PLC0415
+
+        scheduler, self.scheduler = self.scheduler, None
+        stop_scheduler(scheduler)
+
+
+def install_hooks(ctx: AppContext) -> None:
+    """The features' parts of the context: hooks, index parts, the sync policy, workers.
+
+    Runs once per context (the command line makes one and then the app with it); the app
+    checks what it needs with `AppContext.require_parts` afterwards.
+    """
+    if ctx.features_installed:
+        return
+    ctx.features_installed = True
+    from .attachments.service import install as install_attachments  # noqa: PLC0415
     from .core.derived import register_part  # noqa: PLC0415
-    from .trees import library  # noqa: PLC0415
-    from .trees import suggestions  # noqa: PLC0415
-
+    from .exports.formats import close_image_pool, configure_image_cache  # noqa: PLC0415
+    from .exports.sandbox import close_pool  # noqa: PLC0415
+    from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
+    from .trees import library, suggestions  # noqa: PLC0415
 
-    hooks = ctx.extras.setdefault("tenant_created_hooks", [])
-    if load_starter not in hooks:
-        hooks.append(load_starter)
+    ctx.tenant_created_hooks.append(load_starter)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
-    from .sessions.service import install as install_sessions  # noqa: PLC0415
-
-    install_sessions(ctx)  # the sessions listing part, SessionsPolicy for /sync, header merges
-    from .attachments.service import install as install_attachments  # noqa: PLC0415
-
+    install_sessions(ctx)  # the sessions listing part, SessionsPolicy for /sync, the header merger
     install_attachments(ctx)  # the reader exports embed images with
-    from .exports.formats import configure_image_cache  # noqa: PLC0415
-
     configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")
+    ctx.workers.add(BackupScheduler(ctx))
+    # Made on first use; only stopped here.
+    ctx.workers.add(CallbackWorker("template-sandbox", lambda: None, lambda: close_pool(ctx)))
+    ctx.workers.add(CallbackWorker("pdf-image-pool", lambda: None, close_image_pool))

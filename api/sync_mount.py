@@ -9,33 +9,11 @@ from sync.access import AccessPolicy, Principal
 from sync.errors import Forbidden
 
 from .auth.service import cached_principal, principal_from_authorization
+from .core.context import MissingSyncPolicy
 from .core.deps import client_address
 from .core.docs import tenant_quota
 
-
-# The `ctx.extras` key under which a feature's start-up hook registers the policy that judges
-# every /sync request (the sessions feature registers `SessionsPolicy`).
-SYNC_POLICY = "sync_policy"
-
-
-class MissingSyncPolicy(RuntimeError):
-    """No feature registered a sync access policy: start-up stops rather than serve /sync."""
-
-
-def registered_policy(extras: dict) -> AccessPolicy:
-    """The policy a start-up hook registered; its absence is an error, never a default.
-
-    A default of role checks alone would let every engineer replicate every session.
-    """
-    policy = extras.get(SYNC_POLICY)
-    if policy is None:
-        raise MissingSyncPolicy(
-            f"No sync access policy is registered (ctx.extras[{SYNC_POLICY!r}] is empty after the "
-            "features' start-up hooks). The sessions feature registers SessionsPolicy in "
-            "api/sessions/service.py install(), called from api/features.py install_hooks(); "
-            "restore that call. Serving /sync with role checks alone would give every engineer "
-            "every session, so the server does not start.")
-    return policy
+__all__ = ["MissingSyncPolicy", "install_sync", "welcome_uuid"]
 
 
 def welcome_uuid(tenant_id: str) -> str:
@@ -50,7 +28,7 @@ def install_sync(app: FastAPI, policy: AccessPolicy | None = None) -> None:
     # Features register their policy in their start-up hooks (the sessions feature registers
     # per-document rules), which run before the routers are mounted.
     if policy is None:
-        policy = registered_policy(ctx.extras)
+        policy = ctx.policy()
 
     def authenticate(request: Request, tenant_id: str) -> Principal:
         principal = principal_from_authorization(ctx, request.headers.get("authorization"),

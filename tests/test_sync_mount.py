@@ -41,7 +41,8 @@ def test_the_real_app_serves_sync_with_the_sessions_policy(tmp_path):
 
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
     # Both ways into /sync (the front door and the routes) judge with the registered policy.
-    assert isinstance(app.sync_front_door.api.policy, SessionsPolicy)
+    assert isinstance(app.state.ctx.sync_policy, SessionsPolicy)
+    assert app.sync_front_door.api.policy is app.state.ctx.sync_policy
     assert app.router.routes[0].original_router.sync_api.policy is app.sync_front_door.api.policy
 
 
@@ -49,13 +50,13 @@ def test_start_up_stops_with_a_clear_message_when_the_sessions_policy_is_not_reg
     import api.sessions.service as sessions_service
     from api.app import create_app
     from api.settings import Settings
-    from api.sync_mount import SYNC_POLICY, MissingSyncPolicy
+    from api.sync_mount import MissingSyncPolicy
 
     real_install = sessions_service.install
 
     def install_without_the_policy(ctx):
         real_install(ctx)
-        del ctx.extras[SYNC_POLICY]
+        ctx.sync_policy = None
 
     monkeypatch.setattr(sessions_service, "install", install_without_the_policy)
     with pytest.raises(MissingSyncPolicy) as failure:

@@ -28,7 +28,7 @@ def run_nightly_backup(ctx: Any) -> BackupReport:
     gone = apply_retention(settings.resolved_backup_dir(), settings.backup_keep)
     log.info("nightly backup: %s (%d databases, %d failed), %d old snapshots removed",
              report.path, len(report.databases), len(report.failed), len(gone))
-    ctx.extras["last_backup"] = {"path": str(report.path), "failed": dict(report.failed)}
+    ctx.last_backup = {"path": str(report.path), "failed": dict(report.failed)}
     return report
 
 
@@ -43,11 +43,9 @@ def start_scheduler(ctx: Any) -> BackgroundScheduler | None:
                       args=[ctx], id=JOB_ID, name="nightly backup of every tenant",
                       replace_existing=True)
     scheduler.start()
-    ctx.extras["scheduler"] = scheduler
     return scheduler
 
 
-def stop_scheduler(ctx: Any) -> None:
-    scheduler = ctx.extras.pop("scheduler", None)
+def stop_scheduler(scheduler: BackgroundScheduler | None) -> None:
     if scheduler is not None:
         scheduler.shutdown(wait=False)

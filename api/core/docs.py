@@ -1,7 +1,8 @@
 """Small helpers over a store `Database` for the server's own documents."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sync.errors import Conflict, NotFound
 from sync.naming import logical_of, tenant_of
@@ -33,10 +34,7 @@ def check_write_limits(ctx: AppContext, db: Database, doc: dict[str, Any]) -> No
     """413 when `doc` is over its database's document size limit, or the tenant's storage is
     full: the API's writes of user content follow the same rules as the sync endpoints, so
     neither path is a way around them."""
-    limits = ctx.extras.get("doc_size_limits")
-    if limits is None:
-        limits = ctx.extras.setdefault("doc_size_limits", ctx.settings.doc_size_limits())
-    limits.check(logical_of(db.name), doc)
+    ctx.doc_size_limits.check(logical_of(db.name), doc)
     tenant_id = tenant_of(db.name)
     if tenant_id is not None:
         tenant_quota(ctx).check(ctx.store, tenant_id)
@@ -44,10 +42,7 @@ def check_write_limits(ctx: AppContext, db: Database, doc: dict[str, Any]) -> No
 
 def tenant_quota(ctx: AppContext) -> TenantQuota:
     """The one quota tracker of this process (sync and API share its measurements)."""
-    quota = ctx.extras.get("tenant_quota")
-    if quota is None:
-        quota = ctx.extras.setdefault("tenant_quota", ctx.settings.tenant_quota())
-    return quota
+    return ctx.quota
 
 
 T = TypeVar("T")

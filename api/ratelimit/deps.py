@@ -4,6 +4,7 @@ tenant: exports, PDF renders and attachment uploads. Shared by every instance on
 from __future__ import annotations
 
 import time
+
 from fastapi import Depends, Request
 
 from sync.errors import TooManyRequests
@@ -34,8 +35,10 @@ def charge(ctx: AppContext, kind: str, key: str, what: str) -> None:
     """Count one `kind` of work against `key`; raise 429 past the limit."""
     if not ctx.settings.rate_limits_enabled:
         return
-    policy = ctx.extras["rate_policies"][kind]
-    verdict = ctx.extras["rate_windows"].count(f"{kind}:{key}", time.time(), policy)
+    windows = ctx.rate_windows
+    assert windows is not None, "api.ratelimit.deps.install sets the windows up at start-up"
+    policy = ctx.rate_policies[kind]
+    verdict = windows.count(f"{kind}:{key}", time.time(), policy)
     if not verdict.allowed:
         raise TooManyRequests(refusal_reason(policy, verdict, what), headers=headers(policy, verdict))
 
@@ -60,8 +63,8 @@ def install(app) -> None:
 
     ctx: AppContext = app.state.ctx
     s = ctx.settings
-    ctx.extras["rate_windows"] = build_windows(ctx)
-    ctx.extras["rate_policies"] = expensive_policies(ctx)
+    ctx.rate_windows = build_windows(ctx)
+    ctx.rate_policies = expensive_policies(ctx)
     if s.rate_limits_enabled:
         from ..auth.service import token_subject  # noqa: PLC0415
 

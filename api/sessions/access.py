@@ -1,7 +1,7 @@
 """Who may read and write which document (DOCUMENTS.md, "Access, per document").
 
 The same rules serve the API (`can_open`, `require_open`, `require_write`) and the sync
-endpoints (`SessionsPolicy`, installed as `ctx.extras["sync_policy"]`):
+endpoints (`SessionsPolicy`, installed as `AppContext.sync_policy`):
 
 - `trees`: every role reads; owner, admin and author write drafts; nobody writes
   `treever:`, `treemeta:`, `treestarter:` or `treesug:` documents over sync (the server writes them

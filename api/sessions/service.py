@@ -509,6 +509,8 @@ class HeaderMerger:
     it again and find nothing left to do, which is what makes it idempotent.
     """
 
+    name = "session-header-merger"
+
     def __init__(self, store: Any) -> None:
         self.store = store
         self.pending: set[str] = set()
@@ -526,15 +528,23 @@ class HeaderMerger:
             return
         with self.cond:
             self.pending.add(db_name)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="session-header-merger", daemon=True)
-                self.thread.start()
             self.cond.notify()
+
+    def start(self) -> None:
+        """Started by the application's lifespan (a worker); writes noted before wait for it."""
+        with self.cond:
+            self.stopped = False
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self.thread.start()
 
     def stop(self) -> None:
         with self.cond:
             self.stopped = True
+            thread, self.thread = self.thread, None
             self.cond.notify()
+        if thread is not None:
+            thread.join()
 
     def _run(self) -> None:
         while True:
@@ -576,9 +586,7 @@ def install(ctx: AppContext) -> None:
     from . import listing  # noqa: PLC0415
 
     register_part(ctx, listing.index_part())
-    from ..sync_mount import SYNC_POLICY  # noqa: PLC0415
-
-    ctx.extras[SYNC_POLICY] = access.SessionsPolicy(ctx)
-    if "session_header_merger" not in ctx.extras:
-        merger = ctx.extras["session_header_merger"] = HeaderMerger(ctx.store)
-        ctx.store.add_listener(merger.on_write)
+    ctx.sync_policy = access.SessionsPolicy(ctx)
+    merger = HeaderMerger(ctx.store)
+    ctx.store.add_listener(merger.on_write)
+    ctx.workers.add(merger)

@@ -168,7 +168,7 @@ def test_restore_refuses_a_data_folder_that_holds_databases(tmp_path):
 
 
 def _ctx(data_dir: Path, keep: int) -> SimpleNamespace:
-    return SimpleNamespace(settings=Settings(data_dir=data_dir, backup_keep=keep), extras={})
+    return SimpleNamespace(settings=Settings(data_dir=data_dir, backup_keep=keep), last_backup=None)
 
 
 def test_nightly_job_one_failing_tenant_never_stops_the_others_and_old_snapshots_go(tmp_path):
@@ -193,7 +193,7 @@ def test_nightly_job_one_failing_tenant_never_stops_the_others_and_old_snapshots
         assert not restored.db_exists("t_bbbbbb_sessions")
     finally:
         restored.close()
-    assert ctx.extras["last_backup"]["failed"].keys() == {"bbbbbb"}
+    assert ctx.last_backup["failed"].keys() == {"bbbbbb"}
 
 
 def test_scheduler_runs_the_backup_job_nightly(tmp_path):
@@ -204,8 +204,8 @@ def test_scheduler_runs_the_backup_job_nightly(tmp_path):
         assert job is not None and job.next_run_time is not None
         assert (job.next_run_time.hour, job.next_run_time.minute) == (2, 30)
     finally:
-        stop_scheduler(ctx)
+        stop_scheduler(scheduler)
     couch = SimpleNamespace(settings=Settings(backend="couchdb", couchdb_url="http://127.0.0.1:1",
                                               secret_key="k" * 40,
-                                              data_dir=tmp_path / "d"), extras={})
+                                              data_dir=tmp_path / "d"))
     assert start_scheduler(couch) is None  # nothing local to back up on CouchDB
