@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
-from sync.http import SyncFirst
+from sync.http import SyncDispatch, SyncDoor
 
 from .apidocs import install_docs
 from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
+from .core.edge import ASGIApp, RequestStats, build_edge
 from .core.errors import install_error_handlers
 from .core.security_headers import SecurityHeaders, content_security_policy, storage_origins
+from .ratelimit.deps import request_gate
 from .settings import Settings, get_settings
+from .sync_mount import sync_door
 from .web import default_dist, install_pwa
 
 API_DESCRIPTION = """Branchline's public API (v1). Errors are always JSON `{"error", "reason"}` with
@@ -32,17 +36,23 @@ describe): the root (welcome), `_all_dbs`, `_uuids`, `_session`; per database `G
 are CouchDB's `{error, reason}`."""
 
 
-class BranchlineApp(SyncFirst, FastAPI):
-    """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`).
+class BranchlineApp(FastAPI):
+    """The application. Every request enters through `edge` (`api/core/edge.py`): the
+    request log, security headers and rate limits, then the one door that sends `/sync/`
+    to the sync endpoints and the rest to FastAPI's own stack."""
 
-    Security headers are added out here, around the sync front door too.
-    """
+    edge: ASGIApp | None = None
+    sync_door: SyncDoor | None = None
+    request_stats: RequestStats | None = None
 
-    security_headers: SecurityHeaders | None = None
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if self.edge is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.edge(scope, receive, send)
 
-    async def __call__(self, scope, receive, send) -> None:
-        if self.security_headers is not None:
-            send = self.security_headers.wrap(scope, send)
+    async def framework(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        """FastAPI's own stack: middleware, error handlers, routes (everything but /sync/)."""
         await super().__call__(scope, receive, send)
 
 
@@ -80,8 +90,6 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
                         lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
     app.state.ctx = ctx
-    app.security_headers = SecurityHeaders(content_security_policy(storage_origins(
-        settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
 
@@ -90,5 +98,11 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     features.install(app)
     install_pwa(app, settings.pwa_dist or default_dist())
     app.add_middleware(CompressionMiddleware)
+    app.sync_door = sync_door(ctx)
+    app.request_stats = RequestStats()
+    headers = SecurityHeaders(content_security_policy(storage_origins(
+        settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
+    app.edge = build_edge(SyncDispatch(app.sync_door, app.framework), headers=headers,
+                          gate=request_gate(ctx), stats=app.request_stats)
     logging.getLogger("branchline").setLevel(settings.log_level.upper())
     return app

@@ -15,7 +15,6 @@ from .health import router as health_router
 from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
 from .starter.endpoints import router as starter_router
-from .sync_mount import install_sync
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
 from .users.endpoints import router as users_router
@@ -28,8 +27,6 @@ def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
                    starter_router, sessions_router, exports_router, attachments_router):
         app.include_router(router)
-    install_sync(app)
-    install_rate_limits(app)
 
 
 class BackupScheduler:
@@ -72,6 +69,7 @@ def install_hooks(ctx: AppContext) -> None:
     from .trees import library, suggestions  # noqa: PLC0415
 
     ctx.tenant_created_hooks.append(load_starter)
+    install_rate_limits(ctx)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
     install_sessions(ctx)  # the sessions listing part, SessionsPolicy for /sync, the header merger

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from .errors import Forbidden
+from .policy_traits import PolicyTraits
 
 Role = Literal["owner", "admin", "author", "engineer", "viewer"]
 DbAction = Literal["read", "write", "create_db", "delete_db", "security"]
@@ -63,6 +64,10 @@ class RolePolicy:
 
     The API's sessions feature subclasses this with per-document rules.
     """
+
+    # Every shortcut holds for these rules (see sync/policy_traits.py; subclasses declare their own).
+    sync_traits = PolicyTraits(reads_every_document=True, writes_judged_without_stored_doc=True,
+                               db_checks_never_block=True, no_late_documents=True)
 
     WRITERS: dict[str, tuple[Role, ...]] = {
         "trees": ("owner", "admin", "author"),

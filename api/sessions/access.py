@@ -36,6 +36,7 @@ import orjson
 from sync.access import Principal, RolePolicy
 from sync.errors import BranchlineError, Forbidden, NotFound
 from sync.naming import physical_name
+from sync.policy_traits import PolicyTraits
 
 from ..attachments.sniff import sniff
 from . import events
@@ -221,6 +222,9 @@ def _same_content(a: dict[str, Any], b: dict[str, Any] | None) -> bool:
 
 class SessionsPolicy(RolePolicy):
     """RolePolicy plus the per-document rules of trees and sessions."""
+
+    # Reads, writes and late shares are judged per document; database checks stay RolePolicy's.
+    sync_traits = PolicyTraits(db_checks_never_block=True)
 
     def __init__(self, ctx: Any = None) -> None:
         self.ctx = ctx
