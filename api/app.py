@@ -16,6 +16,7 @@ from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.edge import ASGIApp, RequestStats, build_edge
 from .core.errors import install_error_handlers
+from .core.version import VERSION
 from .core.security_headers import SecurityHeaders, content_security_policy, storage_origins
 from .ratelimit.deps import request_gate
 from .settings import Settings, get_settings
@@ -86,7 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     settings = settings or get_settings()
     ctx = compose(settings, ctx)
-    app = BranchlineApp(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
+    app = BranchlineApp(title="Branchline", version=VERSION, description=API_DESCRIPTION,
                         lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
     app.state.ctx = ctx
