@@ -27,9 +27,9 @@ from .access import AccessPolicy, DbAction, Principal
 from .doc_limits import DocSizeLimits
 from .quota import TenantQuota
 from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
-                     NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
+                     NotFound, NotImplementedHere, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
-from .http_params import Query, json_response, parse_body, parse_object, rev_from
+from .http_params import Query, json_response, parse_body, parse_object, read_capped, rev_from
 from .longpoll import ChangeNotifier
 from .policy_traits import policy_traits
 from .naming import (STANDARD_DATABASES, check_attachment_name, check_attachment_names, check_bulk_doc,
@@ -128,7 +128,7 @@ class SyncApi:
                 principal = self._authenticate(request, tenant_id, self.authenticate_cached)
             if principal is None:
                 principal = await anyio.to_thread.run_sync(self._authenticate, request, tenant_id)
-            body = await _read_body(request, MAX_BODY)
+            body = await read_capped(request, MAX_BODY, _body_too_large(MAX_BODY))
         result = self._inline(request, tenant_id, method, body)
         if result is None:
             # One trip to a worker thread per request: authentication (which may hash an
@@ -1032,17 +1032,8 @@ def build_sync_door(get_store: Callable[[], Store],
 __all__ = ["build_sync_door", "SyncApi", "SyncDispatch", "SyncDoor"]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) one larger than `limit` before reading it whole."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MB; send "
-                              "fewer documents per request, and files through the attachments API.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MB; send "
-                                  "fewer documents per request, and files through the attachments API.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _body_too_large(limit: int) -> Callable[[int | None], str]:
+    def reason(_declared: int | None) -> str:
+        return (f"The request body is larger than {limit // (1024 * 1024)} MB; send fewer documents per "
+                "request, and files through the attachments API.")
+    return reason
