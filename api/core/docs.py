@@ -1,6 +1,7 @@
 """Small helpers over a store `Database` for the server's own documents."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -8,6 +9,8 @@ from sync.errors import Conflict, NotFound
 from sync.naming import logical_of, tenant_of
 from sync.quota import TenantQuota
 from sync.store import Database
+
+log = logging.getLogger("branchline")
 
 if TYPE_CHECKING:
     from .context import AppContext
@@ -48,18 +51,25 @@ def tenant_quota(ctx: AppContext) -> TenantQuota:
 T = TypeVar("T")
 
 
-def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5) -> T:
+def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5,
+                      retry_on: tuple[type[Exception], ...] = (Conflict,),
+                      give_up: Callable[[], T] | None = None) -> T:
     """`attempt()` (a read, a change, a `save`), run again while its save conflicts.
 
     For documents only the server writes: a conflict means another request of ours wrote
-    the same document at that moment, so reading it again and reapplying is right. `busy`
-    is the reason given when every attempt conflicted.
+    the same document at that moment, so reading it again and reapplying is right. When
+    every attempt conflicted, `give_up()` answers if given (for work that may be dropped,
+    with `busy` logged as the reason), else `Conflict(busy)` is raised. `retry_on` adds the
+    errors of a race with a deletion (NotFound) where the caller expects them.
     """
     for _ in range(attempts):
         try:
             return attempt()
-        except Conflict:
+        except retry_on:
             continue
+    if give_up is not None:
+        log.warning("%s (after %d conflicting writes)", busy, attempts)
+        return give_up()
     raise Conflict(busy)
 
 
