@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
-from sync.http import SyncFirst
+from sync.http import SyncDispatch, SyncDoor
 
 from .apidocs import install_docs
 from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
+from .core.edge import ASGIApp, RequestStats, build_edge
 from .core.errors import install_error_handlers
+from .core.version import VERSION
 from .core.security_headers import SecurityHeaders, content_security_policy, storage_origins
+from .ratelimit.deps import request_gate
 from .settings import Settings, get_settings
+from .sync_mount import sync_door
 from .web import default_dist, install_pwa
 
 API_DESCRIPTION = """Branchline's public API (v1). Errors are always JSON `{"error", "reason"}` with
@@ -32,51 +38,73 @@ attachments, `_revs_limit`, `_security`, and `_design/{ddoc}/_view/{view}` (map 
 runs in a sandbox (QuickJS) with CPU-time and memory limits. Errors are CouchDB's `{error, reason}`."""
 
 
-class BranchlineApp(SyncFirst, FastAPI):
-    """The application; `/sync/` requests skip the middleware stack (see `SyncFrontDoor`).
+class BranchlineApp(FastAPI):
+    """The application. Every request enters through `edge` (`api/core/edge.py`): the
+    request log, security headers and rate limits, then the one door that sends `/sync/`
+    to the sync endpoints and the rest to FastAPI's own stack."""
 
-    Security headers are added out here, around the sync front door too.
-    """
+    edge: ASGIApp | None = None
+    sync_door: SyncDoor | None = None
+    request_stats: RequestStats | None = None
 
-    security_headers: SecurityHeaders | None = None
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if self.edge is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.edge(scope, receive, send)
 
-    async def __call__(self, scope, receive, send) -> None:
-        if self.security_headers is not None:
-            send = self.security_headers.wrap(scope, send)
+    async def framework(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        """FastAPI's own stack: middleware, error handlers, routes (everything but /sync/)."""
         await super().__call__(scope, receive, send)
+
+
+def compose(settings: Settings, ctx: AppContext | None = None) -> AppContext:
+    """The application's parts, built in this one place: the context, then every feature's
+    part of it (`features.install_hooks`), then the check that nothing required is missing
+    (a missing sync policy stops start-up here)."""
+    from . import features  # noqa: PLC0415  (the one list of features)
+
+    ctx = ctx or AppContext.create(settings)
+    features.install_hooks(ctx)
+    ctx.require_parts()
+    return ctx
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Starts the background workers the features registered; at shutdown stops them all
+    (so no thread of ours outlives the app), then closes the indexes and the store."""
+    ctx: AppContext = app.state.ctx
+    ctx.workers.start_all()
+    try:
+        yield
+    finally:
+        ctx.workers.stop_all()
+        if ctx.index_registry is not None:
+            ctx.index_registry.close()
+        ctx.store.close()
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     settings = settings or get_settings()
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        from .jobs.schedule import start_scheduler, stop_scheduler  # noqa: PLC0415
-        from .exports.sandbox import close_pool  # noqa: PLC0415
-
-        start_scheduler(app.state.ctx)
-        yield
-        close_pool(app.state.ctx)
-        stop_scheduler(app.state.ctx)
-        registry = app.state.ctx.extras.get("index_registry")
-        if registry is not None:
-            registry.close()
-        app.state.ctx.store.close()
-
-    app = BranchlineApp(title="Branchline", version="0.1.0", description=API_DESCRIPTION,
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    ctx = compose(settings, ctx)
+    app = BranchlineApp(title="Branchline", version=VERSION, description=API_DESCRIPTION,
+                        lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
-    app.state.ctx = ctx or AppContext.create(settings)
-    app.security_headers = SecurityHeaders(content_security_policy(storage_origins(
-        settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
+    app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
 
     from . import features  # noqa: PLC0415  (the one list of feature routers)
 
-    features.install_hooks(app.state.ctx)
     features.install(app)
     install_pwa(app, settings.pwa_dist or default_dist())
     app.add_middleware(CompressionMiddleware)
+    app.sync_door = sync_door(ctx)
+    app.request_stats = RequestStats()
+    headers = SecurityHeaders(content_security_policy(storage_origins(
+        settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
+    app.edge = build_edge(SyncDispatch(app.sync_door, app.framework), headers=headers,
+                          gate=request_gate(ctx), stats=app.request_stats)
     logging.getLogger("branchline").setLevel(settings.log_level.upper())
     return app

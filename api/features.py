@@ -1,52 +1,85 @@
 """The one list of features the application mounts (routers and start-up hooks)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 
 from .apikeys.endpoints import router as apikeys_router
 from .attachments.endpoints import router as attachments_router
 from .auth.endpoints import router as auth_router
 from .clients.endpoints import router as clients_router
+from .core.context import AppContext
+from .core.workers import CallbackWorker
 from .exports.endpoints import router as exports_router
 from .health import router as health_router
 from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
 from .starter.endpoints import router as starter_router
-from .sync_mount import install_sync
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
 from .users.endpoints import router as users_router
+
+if TYPE_CHECKING:
+    from .jobs.runner import JobRunner
 
 
 def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
                    starter_router, sessions_router, clients_router, exports_router, attachments_router):
         app.include_router(router)
-    install_sync(app)
-    install_rate_limits(app)
 
 
-def install_hooks(ctx) -> None:
-    """Start-up hooks of features that react to events such as a new tenant."""
+class JobScheduler:
+    """The scheduled jobs' runner (`api/jobs/schedule.py`) as a worker of the app."""
+
+    name = "job-scheduler"
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.runner: JobRunner | None = None
+
+    def start(self) -> None:
+        from .jobs.schedule import start_scheduler  # noqa: PLC0415
+
+        if self.runner is None:
+            self.runner = start_scheduler(self.ctx)
+
+    def stop(self) -> None:
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            runner.stop()
+
+
+def install_hooks(ctx: AppContext) -> None:
+    """The features' parts of the context: hooks, index parts, the sync policy, workers.
+
+    Runs once per context (the command line makes one and then the app with it); the app
+    checks what it needs with `AppContext.require_parts` afterwards.
+    """
+    if ctx.features_installed:
+        return
+    ctx.features_installed = True
+    from .attachments.service import install as install_attachments  # noqa: PLC0415
     from .core.derived import register_part  # noqa: PLC0415
+    from .exports.formats import close_image_pool, configure_image_cache  # noqa: PLC0415
+    from .exports.sandbox import close_pool  # noqa: PLC0415
+    from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
     from .trees import library, suggestions  # noqa: PLC0415
 
-    hooks = ctx.extras.setdefault("tenant_created_hooks", [])
-    if load_starter not in hooks:
-        hooks.append(load_starter)
+    ctx.tenant_created_hooks.append(load_starter)
+    install_rate_limits(ctx)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
     from .sync_mount import register_sync_rules  # noqa: PLC0415
     from .trees.sync_rules import TreesRules  # noqa: PLC0415
 
     register_sync_rules(ctx, TreesRules())  # the trees database over /sync
-    from .sessions.service import install as install_sessions  # noqa: PLC0415
-
-    install_sessions(ctx)  # the sessions listing part, its /sync rules, header merges
-    from .attachments.service import install as install_attachments  # noqa: PLC0415
-
+    install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with
-    from .exports.formats import configure_image_cache  # noqa: PLC0415
-
     configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")
+    ctx.workers.add(JobScheduler(ctx))
+    # Made on first use; only stopped here.
+    ctx.workers.add(CallbackWorker("template-sandbox", lambda: None, lambda: close_pool(ctx)))
+    ctx.workers.add(CallbackWorker("pdf-image-pool", lambda: None, close_image_pool))

@@ -9,6 +9,7 @@ from sync.errors import BranchlineError
 from sync.naming import STANDARD_DATABASES, physical_name
 
 from .core.deps import CtxDep, client_address
+from .core.version import VERSION
 
 router = APIRouter(tags=["health"])
 
@@ -22,7 +23,7 @@ def healthz(ctx: CtxDep, request: Request) -> dict:
     the `branchline-conflicts` view; embedded backend: counted from the documents).
     """
     ctx.system.info()
-    out: dict[str, Any] = {"status": "ok", "backend": ctx.settings.backend, "version": "0.1.0"}
+    out: dict[str, Any] = {"status": "ok", "backend": ctx.settings.backend, "version": VERSION}
     authorization = request.headers.get("authorization")
     if authorization:
         from .auth.service import principal_from_authorization  # noqa: PLC0415

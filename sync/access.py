@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from .errors import Forbidden
+from .policy_traits import PolicyTraits
 
 Role = Literal["owner", "admin", "author", "engineer", "viewer"]
 DbAction = Literal["read", "write", "create_db", "delete_db", "security"]
@@ -83,6 +84,10 @@ class RolePolicy:
     `writers` maps a logical database to the roles that write it (owners and admins only
     for any other database). `FeaturePolicy` adds the features' per-document rules.
     """
+
+    # Every shortcut holds for these rules (see sync/policy_traits.py; subclasses declare their own).
+    sync_traits = PolicyTraits(reads_every_document=True, writes_judged_without_stored_doc=True,
+                               db_checks_never_block=True, no_late_documents=True)
 
     def __init__(self, writers: Mapping[str, tuple[Role, ...]] | None = None) -> None:
         self._writers: dict[str, tuple[Role, ...]] = dict(writers or {})
@@ -156,6 +161,10 @@ class DatabaseRules:
 
 class FeaturePolicy(RolePolicy):
     """The one sync policy: each check goes to the rules registered for its database."""
+
+    # Per-document rules (sessions) read stored documents and add late shares, so only the
+    # role check of `check_db`, pure computation, is declared safe to run on the event loop.
+    sync_traits = PolicyTraits(db_checks_never_block=True)
 
     def __init__(self, rules: Iterable[DatabaseRules] = (), fallback: DatabaseRules | None = None) -> None:
         """`fallback` judges the databases no feature declared (e.g. one an admin created)."""

@@ -36,10 +36,14 @@ import orjson
 
 from .couchdb_client import (_BY_STATUS, CouchClient, CouchUnavailable, db_path, doc_path,
                              encode_param)
+from .couchdb_ddocs import conflicts_count, install_design_docs
+from .couchdb_watch import ChangeWatcher
 from .embedded import check_db_name
 from .errors import BadRequest, BranchlineError, Conflict, Forbidden, NotFound, PreconditionFailed
 from .mango import compile_selector
 from .store import Doc, Seq
+from .store_args import (check_all_docs, check_bulk_docs, check_bulk_get, check_changes, check_open_revs,
+                         check_revs_diff, check_revs_limit, keys_window)
 
 _log = logging.getLogger(__name__)
 
@@ -116,8 +120,7 @@ class CouchDatabase:
         return int(self.client.json("GET", f"{self.path}/_revs_limit"))
 
     def set_revs_limit(self, limit: int) -> None:
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise BadRequest("revs_limit must be a positive integer.")
+        check_revs_limit(limit)
         self.client.request("PUT", f"{self.path}/_revs_limit", raw=str(limit).encode(),
                             content_type="application/json")
 
@@ -186,8 +189,7 @@ class CouchDatabase:
                       revs: bool = False, attachments: bool = False,
                       atts_since: list[str] | None = None, latest: bool = False) -> list[Doc]:
         """`open_revs`: a list of `{"ok": doc}` or `{"missing": rev}` entries."""
-        if open_revs != "all" and not isinstance(open_revs, list):
-            raise BadRequest("open_revs must be \"all\" or a list of revs.")
+        check_open_revs(open_revs)
         if is_reserved(docid):
             if open_revs == "all":
                 raise NotFound("missing")
@@ -234,8 +236,7 @@ class CouchDatabase:
     def bulk_get(self, requests: list[Doc], *, revs: bool = False, attachments: bool = False,
                  latest: bool = False) -> list[Doc]:
         """`_bulk_get` results: `[{"id", "docs": [{"ok": doc} | {"error": {...}}]}]`."""
-        if not isinstance(requests, list):
-            raise BadRequest("docs must be a list of {id, rev?} objects.")
+        check_bulk_get(requests)
         params = {"revs": _flag(revs), "attachments": _flag(attachments), "latest": _flag(latest)}
         try:
             res = self.client.json("POST", f"{self.path}/_bulk_get", params=params,
@@ -286,8 +287,7 @@ class CouchDatabase:
 
     def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
         """`{id: {"missing": [...], "possible_ancestors": [...]}}` for ids with missing revs."""
-        if not isinstance(revs, dict):
-            raise BadRequest("_revs_diff takes an object of id: [revs].")
+        check_revs_diff(revs)
         return self.client.json("POST", f"{self.path}/_revs_diff", body=revs) or {}
 
     def all_docs(self, *, keys: list[str] | None = None, startkey: str | None = None,
@@ -296,10 +296,7 @@ class CouchDatabase:
                  include_docs: bool = False, conflicts: bool = False,
                  attachments: bool = False, update_seq: bool = False) -> Doc:
         """`{"total_rows", "offset", "rows": [...]}` without Branchline's design documents."""
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise BadRequest("limit must be a non-negative integer.")
-        if not isinstance(skip, int) or skip < 0:
-            raise BadRequest("skip must be a non-negative integer.")
+        check_all_docs(limit, skip)
         hidden = self._hidden_ids()
         # Branchline's design documents are filtered out here, so `skip` and `limit` are
         # applied after filtering (the server is asked for enough rows to cover them).
@@ -314,12 +311,7 @@ class CouchDatabase:
         if endkey is not None:
             params["endkey"] = encode_param(endkey)
         if keys is not None:
-            if not isinstance(keys, list):
-                raise BadRequest("keys must be a list of document ids.")
-            ordered = list(reversed(keys)) if descending else list(keys)
-            ordered = ordered[skip:]
-            if limit is not None:
-                ordered = ordered[:limit]
+            ordered = keys_window(keys, skip=skip, limit=limit, descending=descending)
             params.pop("descending", None)
             params["limit"] = None
             res = self.client.json("POST", f"{self.path}/_all_docs", params=params,
@@ -346,16 +338,8 @@ class CouchDatabase:
                 include_docs: bool = False, conflicts: bool = False, attachments: bool = False,
                 doc_ids: Iterable[str] | None = None, selector: Doc | None = None) -> Doc:
         """`{"results", "last_seq", "pending"}`, one row per document at its latest seq."""
-        if style not in ("main_only", "all_docs"):
-            raise BadRequest("style must be main_only or all_docs.")
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise BadRequest("limit must be a non-negative integer.")
+        ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
-        ids = None
-        if doc_ids is not None:
-            if isinstance(doc_ids, str):
-                raise BadRequest("doc_ids must be a list of document ids.")
-            ids = list(doc_ids)
         if limit == 0:
             return {"results": [], "last_seq": since if not descending else self.update_seq,
                     "pending": 0}
@@ -446,8 +430,7 @@ class CouchDatabase:
 
     def bulk_docs(self, docs: list[Doc], *, new_edits: bool = True) -> list[Doc]:
         """`_bulk_docs`: one result per input, `{ok, id, rev}` or `{id, error, reason}`."""
-        if not isinstance(docs, list):
-            raise BadRequest("docs must be a list of documents.")
+        check_bulk_docs(docs)
         out: list[Doc | None] = [None] * len(docs)
         send: list[tuple[int, Doc]] = []
         for i, doc in enumerate(docs):
@@ -657,7 +640,7 @@ class CouchStore:
         self._lock = threading.RLock()
         self._open: dict[str, CouchDatabase] = {}
         self._listeners: list[Callable[[str, Any], None]] = []
-        self._watcher: "ChangeWatcher | None" = None
+        self._watcher: ChangeWatcher | None = None
         self._ddocs_checked: set[str] = set()
         self._validator = validator
 
@@ -685,9 +668,7 @@ class CouchStore:
         with self._lock:
             self._listeners.append(callback)
             if self._watcher is None:
-                from .couchdb_watch import ChangeWatcher  # noqa: PLC0415
-
-                self._watcher = ChangeWatcher(self)
+                self._watcher = ChangeWatcher(self.client, self._notify)
                 self._watcher.start()
                 for name in self._open:
                     self._watcher.follow(name)
@@ -769,8 +750,6 @@ class CouchStore:
     def _ensure_design_docs(self, db: CouchDatabase) -> None:
         if not self.design_docs or db.name in self._ddocs_checked:
             return
-        from .couchdb_ddocs import install_design_docs  # noqa: PLC0415
-
         try:
             install_design_docs(db, validator=self.validator)
         except CouchUnavailable:
@@ -784,8 +763,6 @@ class CouchStore:
 
     def upgrade_design_docs(self) -> dict[str, list[str]]:
         """Install or upgrade Branchline's design documents in every database now."""
-        from .couchdb_ddocs import install_design_docs  # noqa: PLC0415
-
         report: dict[str, list[str]] = {}
         for name in self.list_dbs():
             report[name] = install_design_docs(self._opened(name), validator=self.validator)
@@ -795,6 +772,4 @@ class CouchStore:
 
     def conflicts_count(self, name: str) -> int | None:
         """Documents with conflicts in database `name` (the `branchline-conflicts` view)."""
-        from .couchdb_ddocs import conflicts_count  # noqa: PLC0415
-
-        return conflicts_count(self.db(name))
+        return conflicts_count(self.db(name), validator=self.validator)

@@ -25,16 +25,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
-from .couchdb_client import encode_param
+from .couchdb_client import CouchClient, doc_path, encode_param
 from .errors import Conflict, NotFound
 from .naming import SYSTEM_DB, parse_physical
-
-if TYPE_CHECKING:
-    from .couchdb import CouchDatabase
 
 _log = logging.getLogger(__name__)
 
@@ -43,6 +40,27 @@ VALIDATE_ID = "_design/branchline-validate"
 CONFLICTS_ID = "_design/branchline-conflicts"
 STAGING_SUFFIX = "-staging"
 INDEX_PREFIX = "_design/branchline-idx-"
+
+
+class DesignTarget(Protocol):
+    """The database design documents are written to (`couchdb.CouchDatabase` is one).
+
+    Typed by shape, so this module needs only the client: the store imports it, never the
+    other way round.
+    """
+
+    @property
+    def client(self) -> CouchClient: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+
+def _doc_url(db: DesignTarget, docid: str) -> str:
+    return f"{db.path}/{doc_path(docid)}"
 
 
 def _version(content: dict[str, Any]) -> str:
@@ -81,14 +99,15 @@ def mango_indexes(logical: str) -> list[dict[str, Any]]:
     return out
 
 
-def _current(db: "CouchDatabase", docid: str) -> dict[str, Any] | None:
+def _current(db: DesignTarget, docid: str) -> dict[str, Any] | None:
     try:
-        return db.client.json("GET", db._doc_url(docid))
+        doc: dict[str, Any] = db.client.json("GET", _doc_url(db, docid))
     except NotFound:
         return None
+    return doc
 
 
-def _put(db: "CouchDatabase", docid: str, doc: dict[str, Any]) -> bool:
+def _put(db: DesignTarget, docid: str, doc: dict[str, Any]) -> bool:
     """Write `doc` over whatever is there; False when another writer got there first."""
     current = _current(db, docid)
     if current is not None and current.get("branchline_version") == doc.get("branchline_version"):
@@ -97,22 +116,22 @@ def _put(db: "CouchDatabase", docid: str, doc: dict[str, Any]) -> bool:
     if current is not None:
         body["_rev"] = current["_rev"]
     try:
-        db.client.json("PUT", db._doc_url(docid), body=body)
+        db.client.json("PUT", _doc_url(db, docid), body=body)
     except Conflict:
         return False
     return True
 
 
-def _delete(db: "CouchDatabase", docid: str) -> None:
+def _delete(db: DesignTarget, docid: str) -> None:
     current = _current(db, docid)
     if current is not None:
         try:
-            db.client.json("DELETE", db._doc_url(docid), params={"rev": current["_rev"]})
+            db.client.json("DELETE", _doc_url(db, docid), params={"rev": current["_rev"]})
         except (Conflict, NotFound):
             pass
 
 
-def _install_view(db: "CouchDatabase", docid: str, ddoc: dict[str, Any]) -> bool:
+def _install_view(db: DesignTarget, docid: str, ddoc: dict[str, Any]) -> bool:
     live = _current(db, docid)
     if live is not None and live.get("branchline_version") == ddoc["branchline_version"]:
         return False
@@ -121,7 +140,7 @@ def _install_view(db: "CouchDatabase", docid: str, ddoc: dict[str, Any]) -> bool
         # Stage: build the new index beside the old one, which keeps answering.
         staging = docid + STAGING_SUFFIX
         _put(db, staging, ddoc)
-        db.client.json("GET", f"{db._doc_url(staging)}/_view/{view}", params={"limit": "0"},
+        db.client.json("GET", f"{_doc_url(db, staging)}/_view/{view}", params={"limit": "0"},
                        timeout=3600)
         _put(db, docid, ddoc)  # swap: same code, so the built index is reused
         _delete(db, staging)
@@ -130,7 +149,7 @@ def _install_view(db: "CouchDatabase", docid: str, ddoc: dict[str, Any]) -> bool
     return True
 
 
-def _install_indexes(db: "CouchDatabase", logical: str) -> list[str]:
+def _install_indexes(db: DesignTarget, logical: str) -> list[str]:
     wanted = mango_indexes(logical)
     existing = db.client.json("GET", f"{db.path}/_all_docs", params={
         "startkey": encode_param(INDEX_PREFIX), "endkey": encode_param(INDEX_PREFIX + "\ufff0")})
@@ -153,7 +172,7 @@ def _install_indexes(db: "CouchDatabase", logical: str) -> list[str]:
     return done
 
 
-def install_design_docs(db: "CouchDatabase", *, validator: bool = True) -> list[str]:
+def install_design_docs(db: DesignTarget, *, validator: bool = True) -> list[str]:
     """Install or upgrade Branchline's design documents in `db`; returns what changed."""
     logical = logical_of(db.name)
     changed: list[str] = []
@@ -173,14 +192,14 @@ def install_design_docs(db: "CouchDatabase", *, validator: bool = True) -> list[
     return changed
 
 
-def conflicts_count(db: "CouchDatabase") -> int:
+def conflicts_count(db: DesignTarget, *, validator: bool) -> int:
     """How many documents of `db` have conflicting revisions (the `conflicts` view)."""
     try:
-        res = db.client.json("GET", f"{db._doc_url(CONFLICTS_ID)}/_view/conflicts",
+        res = db.client.json("GET", f"{_doc_url(db, CONFLICTS_ID)}/_view/conflicts",
                              params={"reduce": "true"})
     except NotFound:
-        install_design_docs(db, validator=db.store.validator)
-        res = db.client.json("GET", f"{db._doc_url(CONFLICTS_ID)}/_view/conflicts",
+        install_design_docs(db, validator=validator)
+        res = db.client.json("GET", f"{_doc_url(db, CONFLICTS_ID)}/_view/conflicts",
                              params={"reduce": "true"})
     rows = res.get("rows") or []
     return int(rows[0]["value"]) if rows else 0

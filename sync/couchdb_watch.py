@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
-from .couchdb_client import db_path
+from .couchdb_client import CouchClient, db_path
 from .errors import BranchlineError
-
-if TYPE_CHECKING:
-    from .couchdb import CouchStore
 
 _log = logging.getLogger(__name__)
 _FEED_TIMEOUT_MS = 30_000
@@ -31,9 +29,15 @@ _RETRY_S = 1.0
 
 
 class ChangeWatcher:
-    def __init__(self, store: "CouchStore") -> None:
-        self.store = store
-        self.client = store.client
+    """Calls `notify(db_name, seq)` for writes CouchDB reports (the store's listeners).
+
+    It knows the client and a callback, not the store, so the store imports it and not the
+    other way round.
+    """
+
+    def __init__(self, client: CouchClient, notify: Callable[[str, Any], None]) -> None:
+        self.client = client
+        self.notify = notify
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._followed: dict[str, threading.Thread] = {}
@@ -99,7 +103,7 @@ class ChangeWatcher:
                 name = row.get("db_name")
                 if isinstance(name, str) and not name.startswith("_") and \
                         row.get("type") in ("updated", "created", None):
-                    self.store._notify(name, None)
+                    self.notify(name, None)
             since = (res or {}).get("last_seq", since)
 
     # --- one feed per database ---------------------------------------------------------------
@@ -121,5 +125,5 @@ class ChangeWatcher:
                     return
                 continue
             if res.get("results") and self._following(name):
-                self.store._notify(name, res.get("last_seq"))
+                self.notify(name, res.get("last_seq"))
             since = res.get("last_seq", since)

@@ -19,20 +19,21 @@ from typing import Any, Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
-from fastapi import APIRouter, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
-from .access import AccessPolicy, DbAction, Principal, RolePolicy
+from .access import AccessPolicy, DbAction, Principal
 from .doc_limits import DocSizeLimits
 from .quota import TenantQuota
 from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
-                     NotFound, NotImplementedHere, PayloadTooLarge, PreconditionFailed, Unauthorized)
+                     NotFound, NotImplementedHere, PreconditionFailed, Unauthorized)
 from .http_changes import ChangesFeed, PendingChanges
 from .http_context import Ctx
-from .http_params import Query, json_response, parse_body, parse_object, rev_from
+from .http_params import Query, json_response, parse_body, parse_object, read_capped, rev_from
 from .js.designs import DesignFunctions, views_dir_of
 from .js.http_views import query_view
 from .longpoll import ChangeNotifier
+from .policy_traits import policy_traits
 from .naming import (STANDARD_DATABASES, check_attachment_name, check_attachment_names, check_bulk_doc,
                      check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix)
 from .store import Database, Store
@@ -69,20 +70,10 @@ _UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view",
                              "_local_docs", "_sync_shards"}
 
 
-def _overrides(policy: Any, method: str) -> bool:
-    """Whether `policy` has its own `method`, not RolePolicy's.
-
-    RolePolicy reads every document of a readable database and judges writes by database
-    alone, so with it the feeds need not load document bodies just to ask the policy;
-    that halves the work of a pull. Any other policy is asked with full documents.
-    """
-    if not isinstance(policy, RolePolicy):
-        return True
-    return getattr(type(policy), method) is not getattr(RolePolicy, method)
 
 
 class SyncApi:
-    """The handlers; `build_sync_router` wires them to a FastAPI router."""
+    """The handlers; `SyncDoor` is the one way in."""
 
     def __init__(self, get_store: Callable[[], Store],
                  authenticate: Callable[[Request, str], Principal],
@@ -97,16 +88,18 @@ class SyncApi:
         self.policy = policy
         self.welcome_uuid = welcome_uuid
         self.notifier = ChangeNotifier()
-        self.filters_reads = _overrides(policy, "can_read")
-        self.write_needs_current = _overrides(policy, "check_write")
+        # What the policy declares may be skipped (sync/policy_traits.py). With RolePolicy
+        # the feeds need not load document bodies just to ask it, which halves a pull.
+        traits = policy_traits(policy)
+        self.filters_reads = not traits.reads_every_document
+        self.write_needs_current = not traits.writes_judged_without_stored_doc
         self.changes = ChangesFeed(self)
         # Design-document JavaScript: views, filter functions, validate_doc_update.
         self.js = DesignFunctions(lambda: views_dir_of(self.get_store()))
         # Requests answered on the event loop (see `_inline`) may call only policy hooks
-        # that are known not to block: RolePolicy's.
-        self.quick_db_checks = not _overrides(policy, "check_db")
-        self.quick_changes = (self.quick_db_checks and not self.filters_reads
-                              and not _overrides(policy, "extra_changes_ids"))
+        # that are declared not to block.
+        self.quick_db_checks = traits.db_checks_never_block
+        self.quick_changes = (self.quick_db_checks and not self.filters_reads and traits.no_late_documents)
 
     # --- entry point --------------------------------------------------------------------
     async def handle(self, request: Request, tenant_id: str) -> Response:
@@ -126,7 +119,7 @@ class SyncApi:
                 principal = self._authenticate(request, tenant_id, self.authenticate_cached)
             if principal is None:
                 principal = await anyio.to_thread.run_sync(self._authenticate, request, tenant_id)
-            body = await _read_body(request, MAX_BODY)
+            body = await read_capped(request, MAX_BODY, _body_too_large(MAX_BODY))
         result = self._inline(request, tenant_id, method, body)
         if result is None:
             # One trip to a worker thread per request: authentication (which may hash an
@@ -885,85 +878,75 @@ class SyncApi:
         return json_response(result, 200, headers={"ETag": f'"{result.get("rev", "")}"'})
 
 
-# Methods the sync endpoints answer; COPY and PATCH are routed too so that they get
+# Methods the sync endpoints answer; COPY and PATCH are served too so that they get
 # CouchDB's JSON 405, not a plain-text one.
 SYNC_METHODS = ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH")
 
 
-class _SyncEndpoint:
-    """The ASGI app behind `/sync/{tenant_id}/...` (a class, so Starlette calls it as ASGI)."""
+class SyncDoor:
+    """The one way into the sync handlers: the ASGI app of `/sync/{tenant_id}/...`.
 
-    def __init__(self, api: SyncApi) -> None:
-        self.api = api
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        request = Request(scope, receive)
-        response = await self.api.handle(request, scope["path_params"]["tenant_id"])
-        await response(scope, receive, send)
-
-
-class SyncFrontDoor:
-    """Serves `/sync/{tenant_id}/...` ahead of the application's middleware and router.
-
-    A replication is hundreds of small requests, and the framework layers every request
-    crosses (error and telemetry middleware, body limits, exit stacks, route matching)
-    cost as much server CPU as the sync work itself on a pull of small documents. The sync
-    handler needs none of them: it reads the raw request, authenticates it itself and
-    answers every error in the one JSON shape. So an application that mixes in
-    `SyncFirst` hands these requests here first; the routes in the router stay, for
-    applications without the mix-in.
+    An application puts `SyncDispatch` inside its own edge middleware (security headers,
+    rate limits, request log), so whatever wraps the application wraps the sync endpoints
+    by construction, and only the rest goes on to the framework. A replication is hundreds
+    of small requests, and the framework's layers (error and exception middleware, body
+    limits, exit stacks, route matching) cost as much server CPU as the sync work itself
+    on a pull of small documents; the handler needs none of them: it reads the raw request,
+    authenticates it itself and answers every error in the one JSON shape.
     """
 
     _methods = frozenset(SYNC_METHODS)
+    _allow = ", ".join(SYNC_METHODS)
 
     def __init__(self, api: SyncApi) -> None:
         self.api = api
 
     def tenant_of(self, scope: Any) -> str | None:
         """The tenant of a sync request this door serves, or None to leave it to the app."""
-        if scope["type"] != "http" or scope.get("root_path") or scope["method"] not in self._methods:
+        if scope["type"] != "http":
             return None
         path = scope["path"]
+        root = scope.get("root_path") or ""
+        if root and path.startswith(root):
+            path = path[len(root):]
         if not path.startswith("/sync/"):
             return None
         tenant = path[6:].partition("/")[0]
         return tenant or None
 
-    async def serve(self, scope: Any, receive: Any, send: Any, tenant_id: str) -> None:
-        try:
-            response = await self.api.handle(Request(scope, receive), tenant_id)
-        except BranchlineError as exc:
-            response = json_response(exc.body(), exc.status, headers=exc.headers)
-        except Exception:  # noqa: BLE001 - answered in the one error shape, and logged
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            response = json_response({"error": "internal_server_error",
-                                      "reason": UNEXPECTED_REASON}, 500)
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        tenant_id = self.tenant_of(scope)
+        if tenant_id is None:
+            response = json_response({"error": "not_found", "reason": "missing"}, 404)
+        elif scope["method"] not in self._methods:
+            response = json_response({"error": "method_not_allowed", "reason": f"Only {self._allow} allowed"},
+                                     405, headers={"Allow": self._allow})
+        else:
+            response = await self._answer(scope, receive, tenant_id)
         await response(scope, receive, send)
 
+    async def _answer(self, scope: Any, receive: Any, tenant_id: str) -> Response:
+        try:
+            return await self.api.handle(Request(scope, receive), tenant_id)
+        except BranchlineError as exc:
+            return json_response(exc.body(), exc.status, headers=exc.headers)
+        except Exception:  # noqa: BLE001 - answered in the one error shape, and logged
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            return json_response({"error": "internal_server_error", "reason": UNEXPECTED_REASON}, 500)
 
-class SyncFirst:
-    """Mix-in for a Starlette/FastAPI application class: `/sync/` requests go to
-    `sync_front_door` (when set) before the middleware stack."""
 
-    sync_front_door: SyncFrontDoor | None = None
-    # Consulted before anything else, for `/sync/` requests and all others alike (the
-    # application's rate limits): `await request_gate(scope, receive, send)` returns the
-    # `send` to go on with, or None when it has answered the request itself.
-    request_gate: Callable[[Any, Any, Any], Awaitable[Any]] | None = None
+class SyncDispatch:
+    """`/sync/{tenant_id}/...` to the door, anything else (lifespan included) to `app`."""
+
+    def __init__(self, door: SyncDoor, app: Callable[[Any, Any, Any], Awaitable[None]]) -> None:
+        self.door = door
+        self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        gate = self.request_gate
-        if gate is not None:
-            send = await gate(scope, receive, send)
-            if send is None:
-                return
-        door = self.sync_front_door
-        if door is not None:
-            tenant_id = door.tenant_of(scope)
-            if tenant_id is not None:
-                await door.serve(scope, receive, send, tenant_id)
-                return
-        await super().__call__(scope, receive, send)  # type: ignore[misc]
+        if self.door.tenant_of(scope) is not None:
+            await self.door(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 # --- module helpers ----------------------------------------------------------------------
@@ -1027,7 +1010,7 @@ def _parse_segments(request: Request, tenant_id: str) -> list[str]:
         if parts[i] == b"sync" and parts[i + 1] == tenant:
             start = i + 2
             break
-    if start is None:  # pragma: no cover - the route only matches /sync/{tenant}/...
+    if start is None:  # pragma: no cover - the door serves only /sync/{tenant}/...
         raise NotFound("missing")
     segments = []
     for part in parts[start:]:
@@ -1040,14 +1023,14 @@ def _parse_segments(request: Request, tenant_id: str) -> list[str]:
     return segments
 
 
-def build_sync_router(get_store: Callable[[], Store],
-                      authenticate: Callable[[Request, str], Principal],
-                      policy: AccessPolicy,
-                      welcome_uuid: Callable[[str], str],
-                      authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
-                      doc_limits: DocSizeLimits | None = None,
-                      quota: TenantQuota | None = None,
-                      ) -> APIRouter:
+def build_sync_door(get_store: Callable[[], Store],
+                    authenticate: Callable[[Request, str], Principal],
+                    policy: AccessPolicy,
+                    welcome_uuid: Callable[[str], str],
+                    authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+                    doc_limits: DocSizeLimits | None = None,
+                    quota: TenantQuota | None = None,
+                    ) -> SyncDoor:
     """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
 
     `authenticate(request, tenant_id)` returns the caller or raises `Unauthorized`;
@@ -1056,41 +1039,20 @@ def build_sync_router(get_store: Callable[[], Store],
     `authenticate_cached(request, tenant_id)`, when given, returns the caller without any
     blocking work (credentials verified before) or None; with it, small reads are answered
     on the event loop (see `SyncApi._inline`).
+
+    The CouchDB protocol is left out of the application's OpenAPI document (`api.app`
+    describes it in the API's description): its paths hold slashes and document ids that
+    OpenAPI's path parameters cannot express, and its answers are CouchDB's.
     """
-    api = SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached, doc_limits, quota)
-    router = APIRouter(tags=["sync"])
-    methods = list(SYNC_METHODS)
-    # The routes that serve requests are plain Starlette routes with a raw ASGI endpoint:
-    # a replication makes hundreds of requests and FastAPI's per-request machinery
-    # (dependency solving, parameter validation, the endpoint wrapper) cost a measurable
-    # share of the server's CPU for nothing, as the handler reads the raw request itself.
-    # Errors still propagate to the application's exception handlers as before.
-    endpoint = _SyncEndpoint(api)
-    router.add_route("/sync/{tenant_id}", endpoint, methods=methods, include_in_schema=False)
-    router.add_route("/sync/{tenant_id}/{path:path}", endpoint, methods=methods,
-                     include_in_schema=False)
-
-    # The CouchDB protocol is left out of the OpenAPI document (`api.app` describes it in
-    # the API's description): its paths hold slashes and document ids that OpenAPI's path
-    # parameters cannot express, and its answers are CouchDB's, defined by CouchDB.
-    router.sync_api = api  # type: ignore[attr-defined]  # lets the app reach the notifier
-    return router
+    return SyncDoor(SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached,
+                            doc_limits, quota))
 
 
-__all__ = ["build_sync_router", "SyncApi", "SyncFirst", "SyncFrontDoor"]
+__all__ = ["build_sync_door", "SyncApi", "SyncDispatch", "SyncDoor"]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing (413) one larger than `limit` before reading it whole."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MB; send "
-                              "fewer documents per request, and files through the attachments API.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MB; send "
-                                  "fewer documents per request, and files through the attachments API.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+def _body_too_large(limit: int) -> Callable[[int | None], str]:
+    def reason(_declared: int | None) -> str:
+        return (f"The request body is larger than {limit // (1024 * 1024)} MB; send fewer documents per "
+                "request, and files through the attachments API.")
+    return reason

@@ -1,13 +1,14 @@
 """Parsing CouchDB-style request parameters and bodies, with CouchDB's error answers."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
+from starlette.requests import Request
 from starlette.responses import Response
 
-from .errors import BadRequest
+from .errors import BadRequest, PayloadTooLarge
 
 JSON_TYPE = "application/json"
 # CouchDB sends this on every JSON answer; PouchDB does not need it, proxies and browsers do.
@@ -19,6 +20,26 @@ def json_response(data: Any, status: int = 200, headers: Mapping[str, str] | Non
     if headers:
         out.update(headers)
     return Response(orjson.dumps(data), status_code=status, media_type=JSON_TYPE, headers=out)
+
+
+async def read_capped(request: Request, limit: int, too_large: Callable[[int | None], str]) -> bytes:
+    """The raw request body, refusing (413) one above `limit` bytes before reading it whole:
+    at once when `Content-Length` announces more, else as soon as the bytes received pass
+    the limit (a chunked body, or one longer than announced), reading nothing further.
+
+    `too_large(declared)` words the refusal for the caller's kind of body; `declared` is the
+    announced size, or None when the body turned out larger than announced or unannounced.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(too_large(int(declared)))
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(too_large(None))
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def parse_body(raw: bytes, *, what: str = "request body") -> Any:

@@ -1,7 +1,7 @@
-"""The sync routes come first in the app, and that routes no request differently.
+"""The sync endpoints: one door into them, judged by the sessions policy.
 
-`install_sync` moves them to the front because route matching is a large share of the
-work of a small sync request; this holds only while no other route matches a /sync/ path.
+`/sync/{tenant}/...` reaches the sync handlers only through the app's edge and its door
+(`api/core/edge.py`, `sync.http.SyncDoor`): no framework route serves a sync path.
 """
 from __future__ import annotations
 
@@ -11,27 +11,21 @@ from starlette.routing import Match
 from api.sessions.ids import ulid
 
 
-def test_only_the_sync_routes_match_sync_paths_and_they_come_first(tmp_path):
+def test_the_door_is_the_only_way_into_the_sync_endpoints(tmp_path):
     from api.app import create_app
     from api.settings import Settings
 
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
-    routes = app.router.routes
-    assert hasattr(getattr(routes[0], "original_router", None), "sync_api")
     for path in ("/sync/t1", "/sync/t1/", "/sync/t1/clients", "/sync/t1/clients/_local/x",
                  "/sync/t1/clients/doc/att.txt"):
         for method in ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH", "OPTIONS"):
             scope = {"type": "http", "path": path, "method": method, "root_path": "", "app": app}
-            first = [(i, m) for i, r in enumerate(routes)
-                     if (m := r.matches(scope)[0]) != Match.NONE]
-            # The sync routes answer every method they route (a PARTIAL match for OPTIONS,
-            # as before), and they are the first to match, full or partial.
-            assert first and first[0][0] == 0, (path, method, first)
-            full = [i for i, m in first if m == Match.FULL]
-            assert not full or full[0] == 0, (path, method, first)
-    # Other paths never reach the sync routes.
+            assert app.sync_door.tenant_of(scope) == "t1", (path, method)
+            # The PWA's catch-all would answer a GET with the app shell: it must never be asked.
+            full = [r for r in app.router.routes if r.matches(scope)[0] == Match.FULL]
+            assert all(getattr(r, "path", "") == "/{path:path}" for r in full), (path, method, full)
     scope = {"type": "http", "path": "/api/v1/me", "method": "GET", "root_path": "", "app": app}
-    assert routes[0].matches(scope)[0] == Match.NONE
+    assert app.sync_door.tenant_of(scope) is None
 
 
 def test_the_real_app_serves_sync_with_the_sessions_policy(tmp_path):
@@ -42,27 +36,27 @@ def test_the_real_app_serves_sync_with_the_sessions_policy(tmp_path):
     from sync.access import FeaturePolicy
 
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
-    # Both ways into /sync (the front door and the routes) judge with the registered policy,
-    # which sends each database to the rules of the feature that owns it.
-    policy = app.sync_front_door.api.policy
+    # The one way into /sync judges with the registered policy, which sends each database to
+    # the rules of the feature that owns it.
+    policy = app.state.ctx.sync_policy
     assert isinstance(policy, FeaturePolicy)
     assert isinstance(policy.rules_for("sessions"), SessionsRules)
     assert isinstance(policy.rules_for("clients"), ClientsRules)
     assert isinstance(policy.rules_for("trees"), TreesRules)
-    assert app.router.routes[0].original_router.sync_api.policy is app.sync_front_door.api.policy
+    assert app.sync_door.api.policy is policy
 
 
 def test_start_up_stops_with_a_clear_message_when_the_sessions_policy_is_not_registered(tmp_path, monkeypatch):
     import api.sessions.service as sessions_service
     from api.app import create_app
     from api.settings import Settings
-    from api.sync_mount import SYNC_POLICY, MissingSyncPolicy
+    from api.sync_mount import MissingSyncPolicy
 
     real_install = sessions_service.install
 
     def install_without_the_policy(ctx):
         real_install(ctx)
-        del ctx.extras[SYNC_POLICY]
+        ctx.sync_policy = None
 
     monkeypatch.setattr(sessions_service, "install", install_without_the_policy)
     with pytest.raises(MissingSyncPolicy) as failure:

@@ -9,6 +9,7 @@ from fastapi.responses import ORJSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sync.errors import BadRequest, PayloadTooLarge
+from sync.http_params import read_capped
 
 from ..core.deps import AdminDep, CtxDep, PrincipalDep
 from ..ratelimit.deps import UploadLimit
@@ -34,18 +35,11 @@ DeviceQ = Annotated[str | None, Query(max_length=100, description="device_id of 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
     """The raw body, refusing (without reading on) anything above `limit` bytes."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The file is {int(declared):,} bytes; this team's limit is "
-                                      f"{limit:,} bytes. Attach a smaller file, or ask an admin to raise the limit.")
-    chunks, total = [], 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > limit:
-            raise PayloadTooLarge(f"The file is larger than this team's limit of {limit:,} bytes. "
-                                          "Attach a smaller file, or ask an admin to raise the limit.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    def reason(declared: int | None) -> str:
+        size = f"The file is {declared:,} bytes; this team's limit is {limit:,} bytes." if declared is not None \
+            else f"The file is larger than this team's limit of {limit:,} bytes."
+        return size + " Attach a smaller file, or ask an admin to raise the limit."
+    return await read_capped(request, limit, reason)
 
 
 async def _read_multipart(request: Request, limit: int) -> tuple[bytes, dict[str, str]]:

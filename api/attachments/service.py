@@ -55,9 +55,9 @@ _ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 def storage_of(ctx: AppContext) -> AttachmentStorage:
     """The one storage object of this process (chosen by settings, made on first use)."""
-    store = ctx.extras.get("attachment_storage")
+    store = ctx.attachment_storage
     if store is None:
-        store = ctx.extras["attachment_storage"] = open_storage(ctx.settings)
+        store = ctx.attachment_storage = open_storage(ctx.settings)
     return store
 
 
@@ -84,7 +84,7 @@ def fetch_attachment(ctx: AppContext, tenant_id: str, attachment_id: str,
 
 def install(ctx: AppContext) -> None:
     """Register the reader the exports feature embeds images with."""
-    ctx.extras["attachment_reader"] = fetch_attachment
+    ctx.attachment_reader = fetch_attachment
 
 
 # --- tenant limits -------------------------------------------------------------------------------

@@ -29,9 +29,9 @@ MAX_SECURITY_EVENTS = 20
 
 
 def throttle(ctx: AppContext) -> LoginThrottle:
-    t = ctx.extras.get("throttle")
+    t = ctx.login_throttle
     if t is None:
-        t = ctx.extras["throttle"] = build_throttle(ctx)
+        t = ctx.login_throttle = build_throttle(ctx)
     return t
 
 
@@ -70,7 +70,7 @@ def create_user(ctx: AppContext, tenant_id: str, *, email: str, password: str, d
 
 def on_tenant_created(ctx: AppContext, tenant_id: str, *, starter_library: bool) -> None:
     """Hooks other features register (e.g. the starter library loader)."""
-    for hook in ctx.extras.get("tenant_created_hooks", []):
+    for hook in ctx.tenant_created_hooks:
         hook(ctx, tenant_id, starter_library=starter_library)
 
 
@@ -400,9 +400,7 @@ _JWT_CACHE_MAX = 10_000
 
 
 def _cached_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float, str | None] | None:
-    cache = ctx.extras.get("access_token_cache")
-    if cache is None:
-        return None
+    cache = ctx.access_token_cache
     hit = cache.get(token)
     if hit is None:
         return None
@@ -422,7 +420,7 @@ def _access_claims(ctx: AppContext, token: str) -> tuple[str, str, int, float, s
     fam = claims.get("fam")
     family = fam if isinstance(fam, str) else None
     tenant_id, user_id, epoch = claims["tid"], claims["sub"], int(claims.get("ep", 0))
-    cache = ctx.extras.setdefault("access_token_cache", {})
+    cache = ctx.access_token_cache
     if len(cache) >= _JWT_CACHE_MAX:
         cache.clear()
     cache[token] = (float(claims["exp"]), ctx.secret, tenant_id, user_id, epoch, family)

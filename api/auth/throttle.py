@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sync.errors import Conflict, NotFound, TooManyRequests
 from sync.store import Database
 
-from ..core.docs import by_prefix, get_or_none, save
+from ..core.docs import by_prefix, get_or_none, retry_on_conflict, save
 
 if TYPE_CHECKING:
     from ..core.context import AppContext
@@ -166,25 +166,24 @@ class DocumentCounters:
 
     def update(self, key: str, change: Change) -> None:
         docid = self.doc_id(key)
-        for _ in range(MAX_WRITE_ATTEMPTS):
+
+        def attempt() -> None:
             doc = get_or_none(self.db, docid)
             new = change(_window_of(doc))
-            try:
-                if new is None:
-                    if doc is not None:
-                        self.db.delete(docid, doc["_rev"])
-                else:
-                    body = {"_id": docid, "type": DOC_TYPE, "schema_version": SCHEMA_VERSION,
-                            "scope": key.split(":", 1)[0], "failures": list(new.failures),
-                            "locked_until": new.locked_until, "expires_at": new.expires}
-                    if doc is not None:
-                        body["_rev"] = doc["_rev"]
-                    save(self.db, body)
+            if new is None:
+                if doc is not None:
+                    self.db.delete(docid, doc["_rev"])
                 return
-            except (Conflict, NotFound):
-                continue  # another instance wrote first: apply the change to its version
-        log.warning("login throttle: gave up on %s after %d conflicting writes",
-                    docid, MAX_WRITE_ATTEMPTS)
+            body = {"_id": docid, "type": DOC_TYPE, "schema_version": SCHEMA_VERSION,
+                    "scope": key.split(":", 1)[0], "failures": list(new.failures),
+                    "locked_until": new.locked_until, "expires_at": new.expires}
+            if doc is not None:
+                body["_rev"] = doc["_rev"]
+            save(self.db, body)
+
+        # Another instance wrote first: the change is applied to its version.
+        retry_on_conflict(attempt, busy=f"login throttle: gave up on {docid}", attempts=MAX_WRITE_ATTEMPTS,
+                          retry_on=(Conflict, NotFound), give_up=lambda: None)
 
     def sweep(self, now: float) -> int:
         """Delete expired documents, a bounded number of batches, resuming where the last

@@ -29,7 +29,7 @@ def run_nightly_backup(ctx: Any) -> BackupReport:
     gone = apply_retention(settings.resolved_backup_dir(), settings.backup_keep)
     log.info("nightly backup: %s (%d databases, %d failed), %d old snapshots removed",
              report.path, len(report.databases), len(report.failed), len(gone))
-    ctx.extras["last_backup"] = {"path": str(report.path), "failed": dict(report.failed)}
+    ctx.last_backup = {"path": str(report.path), "failed": dict(report.failed)}
     return report
 
 

@@ -8,8 +8,8 @@ before anything looked at it. This ASGI middleware answers 413 in the one error 
   or one longer than declared: the route's own answer (usually "could not parse the
   body") is replaced by the 413, and nothing more is read.
 
-The sync endpoints (`/sync/...`) are served ahead of the middleware stack and apply their
-own ceiling after authenticating the caller (`sync/http.py`).
+The sync endpoints (`/sync/...`) never reach the framework's middleware (`api/core/edge.py`)
+and apply their own ceiling after authenticating the caller (`sync/http.py`).
 """
 from __future__ import annotations
 

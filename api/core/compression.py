@@ -94,8 +94,8 @@ class CompressionMiddleware:
     An answer qualifies only when its start announces a Content-Length: that is how a
     whole body differs from a stream here, decided before a byte is held back, so
     streaming answers pass straight through. `/sync/` is left alone altogether: its live
-    feeds are streams, and its other answers are served ahead of the middleware stack
-    (`sync.http.SyncFrontDoor`), where even gzip's fastest level would add about a tenth
+    feeds are streams, and its other answers never reach the framework's middleware
+    (`sync.http.SyncDoor`, see `api/core/edge.py`), where even gzip's fastest level would add about a tenth
     to the server's CPU per replication (about 8 ms per MB of JSON against about 1 s of CPU
     for the sync benchmark's 10,000 documents).
     """

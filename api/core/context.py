@@ -1,14 +1,54 @@
-"""The application context: settings, the store and the signing secret, made once at startup."""
+"""The application context: what the process is made of, built once at start-up.
+
+Every part is a typed field. Those the features' start-up hooks provide (`api/features.py`
+`install_hooks`) are checked by `require_parts` before anything is served: a missing sync
+policy stops start-up instead of leaving `/sync` to a weaker default. The rest are made on
+first use, one per process (pools, caches, the storage client).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from sync.access import AccessPolicy, FeaturePolicy
+from sync.doc_limits import DocSizeLimits
 from sync.naming import SYSTEM_DB
 from sync.private_files import private_dir, restrict_umask
+from sync.quota import TenantQuota
 from sync.store import Database, Store
 
 from ..settings import Settings
+from .workers import Workers
+
+if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run time
+    from ..attachments.storage import AttachmentStorage
+    from ..auth.throttle import LoginThrottle
+    from ..exports.sandbox import SandboxPool
+    from ..ratelimit.rules import Policy
+    from ..ratelimit.storage import Windows
+    from .derived import IndexPart, IndexRegistry
+
+
+class TenantCreatedHook(Protocol):
+    def __call__(self, ctx: AppContext, tenant_id: str, *, starter_library: bool) -> None: ...
+
+
+class AttachmentReader(Protocol):
+    def __call__(self, ctx: AppContext, tenant_id: str, attachment_id: str,
+                 session_id: str | None = None) -> bytes | None: ...
+
+
+# (expiry, secret, tenant, user, token epoch, sign-in family) of a verified access token.
+AccessClaims = tuple[float, str, str, str, int, "str | None"]
+
+
+# The database whose rules keep engineers out of each other's sessions: without them /sync
+# must not start.
+GUARDED_DATABASE = "sessions"
+
+
+class MissingSyncPolicy(RuntimeError):
+    """No feature registered a sync access policy: start-up stops rather than serve /sync."""
 
 
 def open_store(settings: Settings) -> Store:
@@ -24,19 +64,66 @@ def open_store(settings: Settings) -> Store:
                          compact_seconds=settings.store_compact_seconds)
 
 
-@dataclass
+@dataclass(eq=False)
 class AppContext:
     settings: Settings
     store: Store
     secret: str
-    extras: dict[str, Any] = field(default_factory=dict)
+
+    # Provided by the features' start-up hooks.
+    sync_policy: AccessPolicy | None = None  # judges every /sync request (features' rules)
+    tenant_created_hooks: list[TenantCreatedHook] = field(default_factory=list)
+    index_parts: dict[str, IndexPart] = field(default_factory=dict)
+    attachment_reader: AttachmentReader | None = None  # lets exports embed images
+    workers: Workers = field(default_factory=Workers)  # started and stopped by the lifespan
+    features_installed: bool = False
+
+    # Made from the settings, shared by the API and the sync endpoints.
+    doc_size_limits: DocSizeLimits = field(init=False)
+    quota: TenantQuota = field(init=False)
+    rate_policies: dict[str, Policy] = field(default_factory=dict)
+    rate_windows: Windows | None = None
+
+    # Made on first use, one per process.
+    index_registry: IndexRegistry | None = None
+    attachment_storage: AttachmentStorage | None = None
+    template_pool: SandboxPool | None = None
+    login_throttle: LoginThrottle | None = None
+    access_token_cache: dict[str, AccessClaims] = field(default_factory=dict)
+
+    # What the nightly backup last did ({path, failed}), for the health page.
+    last_backup: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        self.doc_size_limits = self.settings.doc_size_limits()
+        self.quota = self.settings.tenant_quota()
 
     @property
     def system(self) -> Database:
         return self.store.db(SYSTEM_DB)
 
+    def policy(self) -> AccessPolicy:
+        """The sync access policy; its absence is an error, never a default.
+
+        A default of role checks alone would let every engineer replicate every session.
+        """
+        policy = self.sync_policy
+        if policy is None or (isinstance(policy, FeaturePolicy) and policy.rules_for(GUARDED_DATABASE) is None):
+            raise MissingSyncPolicy(
+                "No sync access policy is registered (AppContext.sync_policy is empty after the "
+                "features' start-up hooks, or it has no rules for the sessions database). The sessions "
+                "feature registers SessionsRules with register_sync_rules in "
+                "api/sessions/service.py install(), called from api/features.py install_hooks(); "
+                "restore that call. Serving /sync with role checks alone would give every engineer "
+                "every session, so the server does not start.")
+        return policy
+
+    def require_parts(self) -> None:
+        """Start-up stops here when a part every request relies on was not provided."""
+        self.policy()
+
     @classmethod
-    def create(cls, settings: Settings) -> "AppContext":
+    def create(cls, settings: Settings) -> AppContext:
         restrict_umask()
         secret = settings.resolve_secret()
         private_dir(settings.data_dir)

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from sync.private_files import private_dir, private_sqlite
 from sync.store import Store
+
+if TYPE_CHECKING:
+    from .context import AppContext
 
 # handler(conn, change) for one `_changes` row with `doc` included (deleted docs: doc has `_deleted`).
 Handler = Callable[[sqlite3.Connection, dict[str, Any]], None]
@@ -76,7 +80,7 @@ class DerivedIndex:
             if len(rows) < _BATCH:
                 return
 
-    def query(self, sql: str, params: tuple | list = (), *, catch_up: bool = True) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple | list = (), *, catch_up: bool = True) -> list[dict[str, Any]]:
         """Rows of `sql`, after following the feeds (a caller running several queries for one
         answer catches up on the first only)."""
         if catch_up:
@@ -122,19 +126,18 @@ class IndexPart:
         self.feeds = feeds
 
 
-def register_part(ctx, part: IndexPart) -> None:
-    parts = ctx.extras.setdefault("index_parts", {})
-    parts[part.name] = part
+def register_part(ctx: AppContext, part: IndexPart) -> None:
+    ctx.index_parts[part.name] = part
 
 
-def tenant_index(ctx, tenant_id: str) -> DerivedIndex:
+def tenant_index(ctx: AppContext, tenant_id: str) -> DerivedIndex:
     """The tenant's derived index with every registered part (opened once per process)."""
     import hashlib  # noqa: PLC0415
 
-    registry: IndexRegistry | None = ctx.extras.get("index_registry")
+    registry = ctx.index_registry
     if registry is None:
         def factory(tid: str) -> DerivedIndex:
-            parts = sorted(ctx.extras.get("index_parts", {}).values(), key=lambda p: p.name)
+            parts = sorted(ctx.index_parts.values(), key=lambda p: p.name)
             schema = "".join(p.schema for p in parts)
             # A schema change gets a new file, so an old index is rebuilt rather than misread.
             tag = hashlib.sha256(schema.encode()).hexdigest()[:10]
@@ -143,5 +146,5 @@ def tenant_index(ctx, tenant_id: str) -> DerivedIndex:
                 feeds.update(p.feeds(tid))
             return DerivedIndex(ctx.settings.data_dir / "index" / f"{tid}.{tag}.sqlite", ctx.store, feeds, schema)
 
-        registry = ctx.extras["index_registry"] = IndexRegistry(factory)
+        registry = ctx.index_registry = IndexRegistry(factory)
     return registry.get(tenant_id)

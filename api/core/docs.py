@@ -1,12 +1,16 @@
 """Small helpers over a store `Database` for the server's own documents."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sync.errors import Conflict, NotFound
 from sync.naming import logical_of, tenant_of
 from sync.quota import TenantQuota
 from sync.store import Database
+
+log = logging.getLogger("branchline")
 
 if TYPE_CHECKING:
     from .context import AppContext
@@ -33,10 +37,7 @@ def check_write_limits(ctx: AppContext, db: Database, doc: dict[str, Any]) -> No
     """413 when `doc` is over its database's document size limit, or the tenant's storage is
     full: the API's writes of user content follow the same rules as the sync endpoints, so
     neither path is a way around them."""
-    limits = ctx.extras.get("doc_size_limits")
-    if limits is None:
-        limits = ctx.extras.setdefault("doc_size_limits", ctx.settings.doc_size_limits())
-    limits.check(logical_of(db.name), doc)
+    ctx.doc_size_limits.check(logical_of(db.name), doc)
     tenant_id = tenant_of(db.name)
     if tenant_id is not None:
         tenant_quota(ctx).check(ctx.store, tenant_id)
@@ -44,27 +45,31 @@ def check_write_limits(ctx: AppContext, db: Database, doc: dict[str, Any]) -> No
 
 def tenant_quota(ctx: AppContext) -> TenantQuota:
     """The one quota tracker of this process (sync and API share its measurements)."""
-    quota = ctx.extras.get("tenant_quota")
-    if quota is None:
-        quota = ctx.extras.setdefault("tenant_quota", ctx.settings.tenant_quota())
-    return quota
+    return ctx.quota
 
 
 T = TypeVar("T")
 
 
-def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5) -> T:
+def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5,
+                      retry_on: tuple[type[Exception], ...] = (Conflict,),
+                      give_up: Callable[[], T] | None = None) -> T:
     """`attempt()` (a read, a change, a `save`), run again while its save conflicts.
 
     For documents only the server writes: a conflict means another request of ours wrote
-    the same document at that moment, so reading it again and reapplying is right. `busy`
-    is the reason given when every attempt conflicted.
+    the same document at that moment, so reading it again and reapplying is right. When
+    every attempt conflicted, `give_up()` answers if given (for work that may be dropped,
+    with `busy` logged as the reason), else `Conflict(busy)` is raised. `retry_on` adds the
+    errors of a race with a deletion (NotFound) where the caller expects them.
     """
     for _ in range(attempts):
         try:
             return attempt()
-        except Conflict:
+        except retry_on:
             continue
+    if give_up is not None:
+        log.warning("%s (after %d conflicting writes)", busy, attempts)
+        return give_up()
     raise Conflict(busy)
 
 

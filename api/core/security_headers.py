@@ -1,7 +1,7 @@
 """Security headers on every answer: pages, API, sync, errors and the placeholder alike.
 
-Applied as the outermost layer of the application (`BranchlineApp.__call__`), so the sync
-front door, which answers `/sync/` ahead of the middleware stack, gets them too. A response
+Applied in the application's edge (`api/core/edge.py`), around the one door that sends
+`/sync/` to the sync endpoints and the rest to the framework, so both get them. A response
 that sets one of these headers itself (the API docs page, with its own script hash) keeps
 its own value.
 """

@@ -226,6 +226,14 @@ def _image_pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def close_image_pool() -> None:
+    """Wait for images being prepared, then end the pool's threads (the app's shutdown)."""
+    global _POOL
+    pool, _POOL = _POOL, None
+    if pool is not None:
+        pool.shutdown(wait=True)
+
+
 def sniff_image(data: bytes | None) -> str | None:
     """The image type by content (never by the name or claimed type): PNG, JPEG, GIF, WebP."""
     if not data:

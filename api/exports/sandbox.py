@@ -279,13 +279,13 @@ class SandboxPool:
 
 def pool_for(ctx: Any) -> SandboxPool:
     """The application's pool (made on first use; closed by the lifespan at shutdown)."""
-    pool = ctx.extras.get("template_pool")
+    pool = ctx.template_pool
     if pool is None:
         with _POOL_LOCK:
-            pool = ctx.extras.get("template_pool")
+            pool = ctx.template_pool
             if pool is None:
                 s = ctx.settings
-                pool = ctx.extras["template_pool"] = SandboxPool(
+                pool = ctx.template_pool = SandboxPool(
                     s.template_workers,
                     Limits(render_seconds=s.template_render_seconds, max_output=s.template_max_output_chars,
                            max_loops=s.template_max_loop_iterations, memory_mb=s.template_memory_mb),
@@ -294,7 +294,7 @@ def pool_for(ctx: Any) -> SandboxPool:
 
 
 def close_pool(ctx: Any) -> None:
-    pool = ctx.extras.pop("template_pool", None)
+    pool, ctx.template_pool = ctx.template_pool, None
     if pool is not None:
         pool.close()
 

@@ -3,7 +3,7 @@
 Tenant defaults (`exportcfg:`) and template overrides (`exporttpl:`) live in the system
 database (`repository.py`); the rendering itself is pure (`render.py`, `formats.py`).
 Attachment bytes come from whatever reader the attachments feature registers in
-`ctx.extras["attachment_reader"]` (`(ctx, tenant_id, attachment_id) -> bytes | None`);
+`ctx.attachment_reader` (`(ctx, tenant_id, attachment_id) -> bytes | None`);
 without one, attachments are listed but not embedded.
 """
 from __future__ import annotations
@@ -80,7 +80,7 @@ def _names(ctx: AppContext, tenant_id: str, state: dict, header: dict) -> dict[s
 
 
 def _attachment_reader(ctx: AppContext, tenant_id: str, session_id: str):
-    reader = ctx.extras.get("attachment_reader")
+    reader = ctx.attachment_reader
     if reader is None:
         return None
     # Scoped to the session: an event naming another session's attachment id must not pull

@@ -50,7 +50,7 @@ def jobs(ctx: Any) -> list[ClusterJob]:
 
 
 def start_scheduler(ctx: Any) -> JobRunner:
-    """Start this instance's job runner (stopped by `stop_scheduler`)."""
+    """Start this instance's job runner (the app's `JobScheduler` worker stops it)."""
     settings = ctx.settings
     holder = instance_id()
     ttl = settings.scheduler_lease_seconds
@@ -61,11 +61,4 @@ def start_scheduler(ctx: Any) -> JobRunner:
         lease = LocalLease(LEASE_NAME, holder)
     runner = JobRunner(ctx.store.db(SYSTEM_DB), lease, jobs(ctx), tick=ttl / 3)
     runner.start()
-    ctx.extras["scheduler"] = runner
     return runner
-
-
-def stop_scheduler(ctx: Any) -> None:
-    runner = ctx.extras.pop("scheduler", None)
-    if runner is not None:
-        runner.stop()

@@ -4,12 +4,14 @@ tenant: exports, PDF renders and attachment uploads. Shared by every instance on
 from __future__ import annotations
 
 import time
+
 from fastapi import Depends, Request
 
 from sync.errors import TooManyRequests
 
 from ..core.context import AppContext
 from ..core.deps import CtxDep, PrincipalDep, client_address
+from .gate import RequestGate
 from .rules import Policy, headers, refusal_reason
 from .storage import DocumentWindows, MemoryWindows, Windows
 
@@ -34,8 +36,10 @@ def charge(ctx: AppContext, kind: str, key: str, what: str) -> None:
     """Count one `kind` of work against `key`; raise 429 past the limit."""
     if not ctx.settings.rate_limits_enabled:
         return
-    policy = ctx.extras["rate_policies"][kind]
-    verdict = ctx.extras["rate_windows"].count(f"{kind}:{key}", time.time(), policy)
+    windows = ctx.rate_windows
+    assert windows is not None, "api.ratelimit.deps.install sets the windows up at start-up"
+    policy = ctx.rate_policies[kind]
+    verdict = windows.count(f"{kind}:{key}", time.time(), policy)
     if not verdict.allowed:
         raise TooManyRequests(refusal_reason(policy, verdict, what), headers=headers(policy, verdict))
 
@@ -54,21 +58,23 @@ def limit_uploads(ctx: CtxDep, who: PrincipalDep) -> None:
     charge(ctx, "uploads", who.tenant_id, "uploading attachments, for your team,")
 
 
-def install(app) -> None:
-    """Set up the limits of `app` from its settings (the general gate and the counters)."""
-    from .gate import RequestGate  # noqa: PLC0415
+def install(ctx: AppContext) -> None:
+    """Set up the counters of expensive work from the settings."""
+    ctx.rate_windows = build_windows(ctx)
+    ctx.rate_policies = expensive_policies(ctx)
 
-    ctx: AppContext = app.state.ctx
+
+def request_gate(ctx: AppContext) -> RequestGate | None:
+    """The general limits every request passes (`gate.py`), or None when limits are off."""
     s = ctx.settings
-    ctx.extras["rate_windows"] = build_windows(ctx)
-    ctx.extras["rate_policies"] = expensive_policies(ctx)
-    if s.rate_limits_enabled:
-        from ..auth.service import token_subject  # noqa: PLC0415
+    if not s.rate_limits_enabled:
+        return None
+    from ..auth.service import token_subject  # noqa: PLC0415
 
-        app.request_gate = RequestGate(lambda token: token_subject(ctx, token),
-                                       per_user=Policy("user", s.rate_limit_user_per_minute, 60),
-                                       per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
-                                       per_address=Policy("address", s.rate_limit_address_per_minute, 60))
+    return RequestGate(lambda token: token_subject(ctx, token),
+                       per_user=Policy("user", s.rate_limit_user_per_minute, 60),
+                       per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
+                       per_address=Policy("address", s.rate_limit_address_per_minute, 60))
 
 
 RegistrationLimit = Depends(limit_registrations)

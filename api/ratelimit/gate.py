@@ -1,8 +1,7 @@
 """The general limits, checked on every request before anything else runs.
 
-The gate is the application's `SyncFirst.request_gate`, consulted before the sync front door
-and the whole middleware stack alike: `/sync/` requests, which skip the middleware, cannot
-skip it.
+The gate is a layer of the application's edge (`api/core/edge.py`), outside the one door
+that sends `/sync/` to the sync endpoints and the rest to the framework: no request skips it.
 
 Who is counted:
 - a valid access token: its user (one budget per user, whatever the device or path);
@@ -82,7 +81,7 @@ class RequestGate:
         return None, learn
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
-        """The application's request gate (`SyncFirst.request_gate`): the `send` to go on
+        """The application's request gate (`edge.GateLayer`): the `send` to go on
         with, or None once a refusal has been sent."""
         if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
             return send

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sync.errors import Conflict, NotFound
 from sync.store import Database
 
-from ..core.docs import get_or_none, save
+from ..core.docs import get_or_none, retry_on_conflict, save
 from .rules import Bucket, Counter, Policy, Verdict, count, full_at, take
 
 log = logging.getLogger("branchline.ratelimit")
@@ -87,8 +87,8 @@ class DocumentWindows:
 
     def count(self, key: str, now: float, p: Policy) -> Verdict:
         docid = self.doc_id(key)
-        verdict = Verdict(True, p.limit, 1)
-        for _ in range(MAX_WRITE_ATTEMPTS):
+
+        def attempt() -> Verdict:
             doc = get_or_none(self.db, docid)
             counter, verdict = count(_counter_of(doc), now, p)
             if not verdict.allowed:
@@ -98,14 +98,13 @@ class DocumentWindows:
                                     "previous": counter.previous}
             if doc is not None:
                 body["_rev"] = doc["_rev"]
-            try:
-                save(self.db, body)
-                return verdict
-            except (Conflict, NotFound):
-                continue
+            save(self.db, body)
+            return verdict
+
         # Under that much contention, refusing is the safer answer for expensive work.
-        log.warning("rate limit: gave up counting %s after %d conflicting writes", docid, MAX_WRITE_ATTEMPTS)
-        return Verdict(False, 0, 1)
+        return retry_on_conflict(attempt, busy=f"rate limit: gave up counting {docid}",
+                                 attempts=MAX_WRITE_ATTEMPTS, retry_on=(Conflict, NotFound),
+                                 give_up=lambda: Verdict(False, 0, 1))
 
 
 def _counter_of(doc: dict[str, Any] | None) -> Counter | None:

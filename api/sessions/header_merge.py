@@ -81,6 +81,8 @@ class HeaderMerger:
     it again and find nothing left to do, which is what makes it idempotent.
     """
 
+    name = "session-header-merger"
+
     def __init__(self, store: Any) -> None:
         self.store = store
         self.pending: set[str] = set()
@@ -99,15 +101,23 @@ class HeaderMerger:
             return
         with self.cond:
             self.pending.add(db_name)
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._run, name="session-header-merger", daemon=True)
-                self.thread.start()
             self.cond.notify()
+
+    def start(self) -> None:
+        """Started by the application's lifespan (a worker); writes noted before wait for it."""
+        with self.cond:
+            self.stopped = False
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self.thread.start()
 
     def stop(self) -> None:
         with self.cond:
             self.stopped = True
+            thread, self.thread = self.thread, None
             self.cond.notify()
+        if thread is not None:
+            thread.join()
 
     def _run(self) -> None:
         while True:
@@ -120,7 +130,7 @@ class HeaderMerger:
             for name in names:
                 try:
                     self.process(name)
-                except Exception:  # one database's trouble must not stop the others
+                except Exception:  # noqa: BLE001 - one database's trouble must not stop the others
                     log.exception("merging session header conflicts in %s failed", name)
 
     def process(self, db_name: str) -> int:
@@ -141,3 +151,4 @@ class HeaderMerger:
             self.seqs[db_name] = since
             if len(res["results"]) < 500:
                 return merged
+

@@ -19,6 +19,7 @@ import orjson
 from sync.access import Principal
 from sync.errors import BadRequest, Forbidden
 from sync.naming import physical_name
+from sync.seq import seq_number as parse_seq_number
 
 from ..core.derived import IndexPart, tenant_index
 from .repository import event_prefix, header_id, parse_doc_id
@@ -39,16 +40,9 @@ STATUSES = ("in_progress", "completed", "abandoned")
 
 
 def seq_number(seq: Any) -> int:
-    """A comparable number for a seq: the integer itself (embedded) or CouchDB's `N-...` prefix."""
-    if isinstance(seq, bool):
-        return 0
-    if isinstance(seq, int):
-        return seq
-    if isinstance(seq, str):
-        head = seq.split("-", 1)[0]
-        if head.isdigit():
-            return int(head)
-    return 0
+    """A comparable number for a seq (`sync.seq`), 0 for one that has none."""
+    number = parse_seq_number(seq)
+    return 0 if number is None else number
 
 
 def _int(value: Any) -> int | None:

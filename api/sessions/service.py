@@ -334,6 +334,6 @@ def install(ctx: AppContext) -> None:
     from ..sync_mount import register_sync_rules  # noqa: PLC0415
 
     register_sync_rules(ctx, access.SessionsRules(ctx), access.ClientsRules())
-    if "session_header_merger" not in ctx.extras:
-        merger = ctx.extras["session_header_merger"] = HeaderMerger(ctx.store)
-        ctx.store.add_listener(merger.on_write)
+    merger = HeaderMerger(ctx.store)
+    ctx.store.add_listener(merger.on_write)
+    ctx.workers.add(merger)

@@ -147,20 +147,20 @@ def archive_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any
     """Hide a tree from the library; its versions stay readable for sessions that pinned them."""
     tree_id = normalize_tree_id(tree_id)
     db = trees_db(ctx, who.tenant_id)
-    for _ in range(5):
+
+    def attempt() -> tuple[dict[str, Any], bool]:
         doc = get_or_none(db, tree_id)
         if doc is None:
             raise NotFound(f"No tree {tree_id} in this tenant.")
         if doc.get("archived"):
-            return doc
+            return doc, False
         doc["archived"] = True
-        try:
-            saved = save(db, doc)
-            _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
-            return saved
-        except Conflict:
-            continue
-    raise Conflict("The tree is being edited right now; try archiving again.")
+        return save(db, doc), True
+
+    saved, archived_now = retry_on_conflict(attempt, busy="The tree is being edited right now; try archiving again.")
+    if archived_now:
+        _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
+    return saved
 
 
 def publish(ctx: AppContext, who: Principal, tree_id: str, *, change_note: str = "",
@@ -181,20 +181,20 @@ def publish(ctx: AppContext, who: Principal, tree_id: str, *, change_note: str =
             f"{problems[0].message}", error="invalid_tree", details=[p.model_dump() for p in problems])
     frozen = {k: v for k, v in draft.items() if not k.startswith("_") or k == "_id"}
     frozen.pop("archived", None)
-    for _ in range(5):
+
+    def attempt() -> dict[str, Any]:
+        # A conflict: someone published the same number a moment ago; take the next.
         latest = get_meta(db, tree_id).get("latest_version") or 0
         version = latest + 1
-        doc = {"_id": tree_version_doc_id(tree_id, version), "type": "tree_version", "schema_version": 1,
-               "tree_id": tree_id, "version": version, "published_at": iso(), "published_by": who.user_id,
-               "change_note": (change_note or "").strip()[:2000], "tree": frozen}
-        try:
-            saved = save(db, doc)
-        except Conflict:
-            continue  # someone published the same number a moment ago; take the next
-        _touch_meta(db, tree_id, latest_version=version, published_at=doc["published_at"],
-                    published_rev=draft["_rev"])
-        return saved
-    raise Conflict("Several publishes of this tree are racing; try again.")
+        return save(db, {"_id": tree_version_doc_id(tree_id, version), "type": "tree_version",
+                         "schema_version": 1, "tree_id": tree_id, "version": version, "published_at": iso(),
+                         "published_by": who.user_id, "change_note": (change_note or "").strip()[:2000],
+                         "tree": frozen})
+
+    saved = retry_on_conflict(attempt, busy="Several publishes of this tree are racing; try again.")
+    _touch_meta(db, tree_id, latest_version=saved["version"], published_at=saved["published_at"],
+                published_rev=draft["_rev"])
+    return saved
 
 
 def list_versions(ctx: AppContext, who: Principal, tree_id: str) -> list[dict[str, Any]]:

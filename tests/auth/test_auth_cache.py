@@ -82,7 +82,7 @@ def test_cached_claims_expire_with_the_token_and_follow_the_secret(monkeypatch):
 
     class Ctx:
         secret = "s" * 40
-        extras: ClassVar[dict[str, Any]] = {}
+        access_token_cache: ClassVar[dict[str, Any]] = {}
 
     ctx = Ctx()
     token, _ = tokens.make_access_token(ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3,

@@ -169,7 +169,7 @@ def test_restore_refuses_a_data_folder_that_holds_databases(tmp_path):
 
 
 def _ctx(data_dir: Path, keep: int) -> SimpleNamespace:
-    return SimpleNamespace(settings=Settings(data_dir=data_dir, backup_keep=keep), extras={})
+    return SimpleNamespace(settings=Settings(data_dir=data_dir, backup_keep=keep), last_backup=None)
 
 
 def test_nightly_job_one_failing_tenant_never_stops_the_others_and_old_snapshots_go(tmp_path):
@@ -194,7 +194,7 @@ def test_nightly_job_one_failing_tenant_never_stops_the_others_and_old_snapshots
         assert not restored.db_exists("t_bbbbbb_sessions")
     finally:
         restored.close()
-    assert ctx.extras["last_backup"]["failed"].keys() == {"bbbbbb"}
+    assert ctx.last_backup["failed"].keys() == {"bbbbbb"}
 
 
 def test_the_backup_job_is_scheduled_nightly_on_the_embedded_backend_only(tmp_path):
@@ -204,5 +204,5 @@ def test_the_backup_job_is_scheduled_nightly_on_the_embedded_backend_only(tmp_pa
     assert first == datetime(2026, 12, 4, 2, 30, tzinfo=UTC)
     couch = SimpleNamespace(settings=Settings(backend="couchdb", couchdb_url="http://127.0.0.1:1",
                                               secret_key="k" * 40,
-                                              data_dir=tmp_path / "d"), extras={})
+                                              data_dir=tmp_path / "d"))
     assert backup_job(couch) is None  # nothing local to back up on CouchDB

@@ -23,7 +23,7 @@ from app_for_tests import DocPolicy, authenticate
 from sync.access import RolePolicy
 from sync.couchdb import CouchStore
 from sync.errors import BranchlineError
-from sync.http import build_sync_router
+from sync.http import SyncDispatch, build_sync_door
 
 
 class CountingCouchStore(CouchStore):
@@ -48,7 +48,7 @@ class CountingCouchStore(CouchStore):
         return database
 
 
-def create_app() -> FastAPI:
+def create_app() -> SyncDispatch:
     data_dir = os.environ["BRANCHLINE_TEST_DATA_DIR"]
     store = CountingCouchStore(os.environ["BRANCHLINE_TEST_COUCHDB_URL"],
                        os.environ.get("BRANCHLINE_TEST_COUCHDB_USER"),
@@ -61,17 +61,16 @@ def create_app() -> FastAPI:
     async def branchline_error(request: Request, exc: BranchlineError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
-    router = build_sync_router(
+    door = build_sync_door(
         get_store=lambda: store, authenticate=authenticate, policy=policy,
         welcome_uuid=lambda tenant: uuid.uuid5(namespace, tenant).hex)
 
     @app.get("/_test/stats")
     def stats() -> dict[str, int]:
         return {"bulk_docs_received": CountingCouchStore.received,
-                "waiting_feeds": router.sync_api.notifier.waiting()}
+                "waiting_feeds": door.api.notifier.waiting()}
 
-    app.include_router(router)
-    return app
+    return SyncDispatch(door, app)
 
 
 app = create_app() if "BRANCHLINE_TEST_COUCHDB_URL" in os.environ else None

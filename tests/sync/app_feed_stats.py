@@ -15,7 +15,7 @@ Asgi = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[
 
 def create_app() -> Asgi:
     app = create_real_app()
-    notifier = app.sync_front_door.api.notifier  # type: ignore[attr-defined]
+    notifier = app.sync_door.api.notifier  # type: ignore[attr-defined]
 
     async def with_stats(scope: Scope, receive: Callable[[], Awaitable[Any]],
                          send: Callable[[Any], Awaitable[None]]) -> None:

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from sync.access import Principal, RolePolicy
 from sync.embedded import EmbeddedStore
 from sync.errors import BranchlineError, Unauthorized
-from sync.http import SyncFirst, SyncFrontDoor, build_sync_router
+from sync.http import SyncDispatch, SyncDoor, build_sync_door
 from sync.naming import physical_name
 
 PASSWORD = "s3cret-pass"
@@ -135,8 +135,13 @@ class DocPolicy(RolePolicy):
         return out
 
 
-class SyncTestApp(SyncFirst, FastAPI):
-    """Serves /sync/ ahead of the middleware stack, as the real app does."""
+class SyncTestApp(FastAPI):
+    """Sends /sync/ to the sync door and the rest to FastAPI, as the real app does."""
+
+    sync_door: SyncDoor
+
+    async def __call__(self, scope, receive, send) -> None:
+        await SyncDispatch(self.sync_door, super().__call__)(scope, receive, send)
 
 
 def create_app() -> FastAPI:
@@ -152,7 +157,7 @@ def create_app() -> FastAPI:
     async def branchline_error(request: Request, exc: BranchlineError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
-    router = build_sync_router(
+    door = build_sync_door(
         get_store=lambda: store, authenticate=authenticate, policy=policy,
         welcome_uuid=lambda tenant: uuid.uuid5(namespace, tenant).hex,
         # The fixed principals need no blocking work, so every one counts as verified
@@ -164,10 +169,9 @@ def create_app() -> FastAPI:
     def stats() -> dict[str, int]:
         """Documents `_bulk_docs` received since this process started; waiting feeds."""
         return {"bulk_docs_received": CountingStore.received,
-                "waiting_feeds": router.sync_api.notifier.waiting()}
+                "waiting_feeds": door.api.notifier.waiting()}
 
-    app.include_router(router)
-    app.sync_front_door = SyncFrontDoor(router.sync_api)
+    app.sync_door = door
     return app
 
 

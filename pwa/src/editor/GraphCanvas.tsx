@@ -27,6 +27,7 @@ import {
 import "@xyflow/react/dist/style.css";
 import { Button, Dialog } from "../ui/kit";
 import { answersOf, NODE_H, NODE_TYPES, NODE_W, nodeHeight, TYPE_INFO, type NodeType, type TreeDoc, type TreeNode } from "./model";
+import { NodeTypeMenuItems } from "./NodeTypeMenuItems";
 import { labelSpot, pathOf, routeAround, type Box } from "./route";
 
 export interface StepData extends Record<string, unknown> {
@@ -426,22 +427,12 @@ export function GraphCanvas(props: GraphProps) {
           style={{ left: Math.min(menu.x, (wrapper.current?.clientWidth || 400) - 230), top: menu.y }}
         >
           <p className="px-2.5 py-1.5 text-xs font-semibold text-slate-500">Create the next step here</p>
-          {NODE_TYPES.map((t) => (
-            <button
-              key={t}
-              type="button"
-              role="menuitem"
-              className="flex w-full items-center gap-2 rounded-lg px-2.5 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
-              onClick={() => {
-                props.onCreateFrom(menu.from, menu.key, t, { x: Math.round(menu.flow.x - NODE_W / 2), y: Math.round(menu.flow.y) });
-                setMenu(null);
-              }}
-            >
-              <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
-              <span className="font-medium">{TYPE_INFO[t].label}</span>
-              <span className="ml-auto text-xs text-slate-500 dark:text-slate-400">{TYPE_INFO[t].hint}</span>
-            </button>
-          ))}
+          <NodeTypeMenuItems
+            onPick={(t) => {
+              props.onCreateFrom(menu.from, menu.key, t, { x: Math.round(menu.flow.x - NODE_W / 2), y: Math.round(menu.flow.y) });
+              setMenu(null);
+            }}
+          />
         </div>
       )}
       {confirming && <ConfirmDelete nodes={confirming.nodes} onAnswer={confirming.answer} />}

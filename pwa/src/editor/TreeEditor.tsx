@@ -8,8 +8,9 @@ import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
 import { treesApi, type NodeDismissed, type NodeSuggestions, type Suggestion } from "./api";
 import { ConflictDialog, ImportDialog, PublishDialog } from "./EditorDialogs";
 import { GraphCanvas } from "./GraphCanvas";
-import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, NODE_TYPES, newNode, removeNode, renameNode, setNode, TYPE_INFO, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
+import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, newNode, removeNode, renameNode, setNode, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
+import { NodeTypeMenuItems } from "./NodeTypeMenuItems";
 import { PreviewRun } from "./PreviewRun";
 import { StepSearch } from "./StepSearch";
 import { dismissedAt, withoutGroup, type DismissedSuggestion } from "./suggestions";
@@ -120,22 +121,12 @@ function AddStepMenu({ onAdd }: { onAdd: (t: NodeType) => void }) {
       </Button>
       {open && (
         <div role="menu" className="absolute top-11 left-0 z-40 w-60 rounded-xl border border-slate-200 bg-white p-1.5 shadow-xl dark:border-slate-700 dark:bg-slate-900" onMouseLeave={() => setOpen(false)}>
-          {NODE_TYPES.map((t) => (
-            <button
-              key={t}
-              type="button"
-              role="menuitem"
-              className="flex w-full items-center gap-2 rounded-lg px-2.5 py-2 text-left text-sm hover:bg-slate-100 dark:hover:bg-slate-800"
-              onClick={() => {
-                setOpen(false);
-                onAdd(t);
-              }}
-            >
-              <span className={`h-2 w-2 rounded-full ${TYPE_INFO[t].dot}`} />
-              <span className="font-medium">{TYPE_INFO[t].label}</span>
-              <span className="ml-auto text-xs text-slate-500 dark:text-slate-400">{TYPE_INFO[t].hint}</span>
-            </button>
-          ))}
+          <NodeTypeMenuItems
+            onPick={(t) => {
+              setOpen(false);
+              onAdd(t);
+            }}
+          />
         </div>
       )}
     </div>

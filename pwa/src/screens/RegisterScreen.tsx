@@ -1,29 +1,16 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { register } from "../data";
-import { navigate } from "../router";
 import { Button, ErrorBox, Field, inputClass } from "../ui/kit";
 import { AuthFrame, AuthSwitch } from "./SignInScreen";
+import { useAuthSubmit } from "./useAuthSubmit";
 
 export default function RegisterScreen() {
   const [form, setForm] = useState({ tenant_name: "", display_name: "", email: "", password: "", starter_library: true });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const set = (k: keyof typeof form) => (e: { target: { value: string; checked?: boolean; type?: string } }) =>
     setForm((f) => ({ ...f, [k]: e.target.type === "checkbox" ? !!e.target.checked : e.target.value }));
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await register({ ...form, email: form.email.trim(), tenant_name: form.tenant_name.trim() });
-      navigate("/", { replace: true });
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useAuthSubmit(() =>
+    register({ ...form, email: form.email.trim(), tenant_name: form.tenant_name.trim() }),
+  );
 
   return (
     <AuthFrame title="Create your workspace" subtitle="One workspace per MSP. You become its owner and can invite your engineers.">

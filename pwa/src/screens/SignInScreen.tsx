@@ -1,8 +1,8 @@
-import { useState, type FormEvent, type ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { signIn, useSignIn } from "../data";
-import { navigate } from "../router";
 import { Button, ErrorBox, Field, inputClass, Link } from "../ui/kit";
 import { Logo } from "../ui/AppShell";
+import { useAuthSubmit } from "./useAuthSubmit";
 
 export function AuthFrame({ title, subtitle, children }: { title: string; subtitle: ReactNode; children: ReactNode }) {
   return (
@@ -40,23 +40,8 @@ export function SignInScreen() {
   const current = useSignIn();
   const [email, setEmail] = useState(current?.account.user.email || "");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, submit } = useAuthSubmit(() => signIn(email.trim(), password));
   const again = !!current?.expired;
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(email.trim(), password);
-      navigate("/", { replace: true });
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
-    }
-  }
 
   return (
     <AuthFrame

@@ -10,6 +10,7 @@
 // What JavaScript forces on the translation: strings are compared by code point (as Python
 // does), lookups by keys that came from documents go through `own()`, and only ASCII
 // whitespace is ever trimmed (the two languages disagree on what else is whitespace).
+import { duration } from "./duration";
 import { compareCodePoints, fill, foldSession } from "./fold";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -502,14 +503,6 @@ function stepTime(ms: unknown, startDay: string | null): string | null {
   const value = iso(ms);
   if (value === null) return null;
   return value.slice(0, 10) === startDay ? value.slice(11, 16) : `${value.slice(0, 10)} ${value.slice(11, 16)}`;
-}
-
-function duration(ms: unknown): string | null {
-  if (!isInt(ms) || ms < 0) return null;
-  const minutes = Math.floor((ms + 30_000) / 60_000);
-  if (minutes === 0) return "under 1 min";
-  if (minutes < 60) return `${minutes} min`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
 function hours(ms: unknown): number {

@@ -1,6 +1,7 @@
 // Small building blocks shared by the screens.
 import { useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
 import { navigate } from "../router";
+import { duration } from "../shared/duration";
 import { useModalFocus } from "./focusTrap";
 
 type Tone = "primary" | "secondary" | "ghost" | "danger" | "yes" | "no";
@@ -230,12 +231,9 @@ export function timeAgo(ms: number | null, now = Date.now()): string {
   return new Date(ms).toLocaleDateString();
 }
 
+/** The export's duration format (shared/export.ts, twin of the server's), "–" when unknown. */
 export function formatDuration(ms: number | null): string {
-  if (ms == null) return "–";
-  const m = Math.round(ms / 60000);
-  if (m < 1) return "under a minute";
-  if (m < 60) return `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
+  return duration(ms) ?? "–";
 }
 
 export function useNow(intervalMs = 15000): number {
