@@ -67,10 +67,11 @@ def validate(body: Annotated[Any, Body()], who: PrincipalDep) -> dict:
 
 
 @router.post("/trees/import", status_code=201)
-def import_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep, replace: bool = False) -> dict:
+def import_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep, request: Request, replace: bool = False) -> dict:
     """Import a tree exported with `GET /trees/{id}/export` as a draft (`replace=true` to
     overwrite an existing draft of the same id)."""
     saved = service.import_tree(ctx, who, body, replace=replace)
+    audit.record(ctx, who, "tree.imported", "tree", saved["_id"], ip=client_address(request), details={"replace": replace})
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
 
 

@@ -202,3 +202,15 @@ def test_no_entry_of_one_tenant_reaches_another(http, make_tenant):
         assert secret not in seen
     assert entries(http, a, target=b_key) == [] and entries(http, a, actor=b.owner_email) == []
     assert b_key in str(entries(http, b))
+
+
+def test_imports_and_starter_library_loads_are_recorded(http, tenant):
+    tree_id = publish_tree(http, tenant)
+    exported = http.get(f"/api/v1/trees/{tree_id}/export", headers=tenant.headers).json()
+    r = http.post("/api/v1/trees/import", headers=tenant.headers, params={"replace": "true"}, json=exported)
+    assert r.status_code == 201, r.text
+    assert http.post("/api/v1/starter-library/load", headers=tenant.headers).status_code == 200
+    log = {e["action"]: e for e in entries(http, tenant)}
+    assert log["tree.imported"]["target"] == {"type": "tree", "id": tree_id}
+    assert log["tree.imported"]["details"] == {"replace": True}
+    assert log["starter_library.loaded"]["target"] == {"type": "tenant", "id": tenant.id}
