@@ -69,7 +69,7 @@ def update_session(session_id: str, body: SessionUpdate, who: PrincipalDep, ctx:
     `owner_id`, at the header's `_rev`; a stale `_rev` is a 409. Answers like GET."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     state = service.update_header(ctx, who, session_id, changes)
-    if sharing := {k: changes[k] for k in ("shared_with", "owner_id") if k in changes}:
+    if sharing := {k: v for k, v in changes.items() if k in ("shared_with", "owner_id")}:
         audit.record(ctx, who, "session.sharing_changed", "session", session_id, ip=client_address(request), details=sharing)
     return state
 
