@@ -78,6 +78,7 @@ def cmd_user_add(args, settings: Settings) -> int:
 
 
 def cmd_user_reset(args, settings: Settings) -> int:
+    from .audit.service import record  # noqa: PLC0415
     from .users import repository as users  # noqa: PLC0415
     from .users.service import generate_password, set_password  # noqa: PLC0415
 
@@ -88,6 +89,8 @@ def cmd_user_reset(args, settings: Settings) -> int:
         return 1
     password = generate_password()
     set_password(ctx, user, password)
+    record(ctx, None, "user.password_reset", "user", user["user_id"], tenant_id=user["tenant_id"],
+           details={"by": "branchline user reset-password"})
     print(f"New password for {user['email']} (shown once; every existing sign-in was ended): {password}")
     return 0
 
@@ -192,6 +195,21 @@ def cmd_copy_to_couchdb(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_audit_verify(args, settings: Settings) -> int:
+    from .audit.service import audit_tenants, verify_tenant  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    broken = 0
+    for tenant in [args.tenant] if args.tenant else audit_tenants(ctx.store):
+        verdict = verify_tenant(ctx.store, ctx.secret, tenant)
+        if verdict.ok:
+            print(f"{tenant}: ok {verdict.entries} entries")
+        else:
+            broken += 1
+            print(f"{tenant}: BROKEN after {verdict.entries} good entries: {verdict.problem}")
+    return 1 if broken else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="branchline", description="Branchline server and administration.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -241,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     cc = sub.add_parser("copy-to-couchdb", help="copy every database of the embedded data folder into CouchDB "
                                                 "(BRANCHLINE_COUCHDB_URL); safe to run again")
     cc.set_defaults(func=cmd_copy_to_couchdb)
+    au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    av = au.add_parser("verify", help="recompute each tenant's audit hash chain; exit 1 at the first "
+                                      "edited or missing entry")
+    av.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    av.set_defaults(func=cmd_audit_verify)
     return p
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from .apikeys.endpoints import router as apikeys_router
 from .attachments.endpoints import router as attachments_router
+from .audit.endpoints import router as audit_router
 from .auth.endpoints import router as auth_router
 from .clients.endpoints import router as clients_router
 from .core.context import AppContext
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
-                   starter_router, sessions_router, clients_router, exports_router, attachments_router):
+                   starter_router, sessions_router, clients_router, exports_router, attachments_router, audit_router):
         app.include_router(router)
 
 

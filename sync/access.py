@@ -95,7 +95,14 @@ class RolePolicy:
     def writers(self, db: str) -> tuple[Role, ...]:
         return self._writers.get(db, ADMINS)
 
+    # Databases only the server reads and writes (the audit log): closed to every caller of
+    # /sync, so no device or replicator can read, write, delete or re-secure them.
+    SERVER_ONLY_DATABASES: frozenset[str] = frozenset({"audit"})
+
     def check_db(self, principal: Principal, db: str, action: DbAction) -> None:
+        if db in self.SERVER_ONLY_DATABASES:
+            raise Forbidden(f"The {db!r} database is kept by the server only; "
+                            "owners and admins read it with GET /api/v1/audit.")
         if action == "read":
             return
         if action in ("create_db", "delete_db", "security"):

@@ -231,6 +231,12 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("GET", "/api/v1/sessions/{session_id}/export/preview"): ("object", lambda w: Req(
         "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export/preview")),
     ("GET", "/api/v1/export-settings"): ("self", lambda w: Req("GET", "/api/v1/export-settings")),
+    # the audit log: only the caller's tenant's entries, whatever the filters name
+    ("GET", "/api/v1/audit"): ("self", lambda w: Req("GET", "/api/v1/audit", params={"actor": _b_user(w)})),
+    ("GET", "/api/v1/audit/settings"): ("self", lambda w: Req("GET", "/api/v1/audit/settings")),
+    ("PUT", "/api/v1/audit/settings"): ("self", lambda w: Req("PUT", "/api/v1/audit/settings",
+                                                              json={"retention_days": 365})),
+    ("GET", "/api/v1/audit/verify"): ("self", lambda w: Req("GET", "/api/v1/audit/verify")),
     ("PUT", "/api/v1/export-settings"): ("self", lambda w: Req("PUT", "/api/v1/export-settings",
                                                                json={"timestamps": True})),
     ("GET", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req("GET", "/api/v1/export-templates/html")),

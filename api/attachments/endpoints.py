@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sync.errors import BadRequest, PayloadTooLarge
 from sync.http_params import read_capped
 
-from ..core.deps import AdminDep, CtxDep, PrincipalDep
+from ..audit import service as audit
+from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..ratelimit.deps import UploadLimit
 from . import service
 
@@ -201,7 +202,10 @@ def get_attachment_settings(who: PrincipalDep, ctx: CtxDep) -> dict:
 
 
 @router.put("/attachment-settings")
-def put_attachment_settings(body: AttachmentSettingsUpdate, who: AdminDep, ctx: CtxDep) -> dict:
+def put_attachment_settings(body: AttachmentSettingsUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Change the team's attachment limits (owners and admins). Fields left out keep their
     value. Limits apply to uploads from now on; stored files stay as they are."""
-    return service.save_settings(ctx, who, body.model_dump())
+    saved = service.save_settings(ctx, who, body.model_dump())
+    audit.record(ctx, who, "attachment_settings.changed", "attachment_settings", who.tenant_id, ip=client_address(request),
+                 details=body.model_dump(exclude_none=True))
+    return saved

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
+from sync.access import RolePolicy
+
+from ..audit import service as audit
 from ..core.deps import CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..ratelimit.deps import RegistrationLimit
@@ -29,6 +32,7 @@ def register(body: RegisterRequest, request: Request, ctx: CtxDep) -> dict:
         ctx, tenant_name=body.tenant_name, email=body.email, password=body.password,
         display_name=body.display_name, starter_library=body.starter_library,
         address=client_address(request))
+    audit.record(ctx, owner, "tenant.created", "tenant", owner["tenant_id"], ip=client_address(request))
     return service.token_pair(ctx, owner)
 
 
@@ -65,7 +69,8 @@ def me(principal: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
     tenant = tenants.get_tenant(ctx.system, principal.tenant_id)
     user = users.get_user(ctx.system, principal.tenant_id, principal.user_id)
     root = f"{public_base(ctx, request)}/sync/{principal.tenant_id}/"
-    dbs = tenants.list_tenant_databases(ctx.store, principal.tenant_id)
+    dbs = [n for n in tenants.list_tenant_databases(ctx.store, principal.tenant_id)
+           if n not in RolePolicy.SERVER_ONLY_DATABASES]  # not reachable over sync
     if user:
         # The account's recent lockouts (repeated wrong passwords), so its owner learns of them.
         shown = {**users.public_user(user), "security_events": user.get("security_events", [])}

@@ -12,6 +12,7 @@ from typing import Any
 from sync.access import ROLES, Principal
 from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
 
+from ..audit import service as audit
 from ..core.context import AppContext
 from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.ids import new_id
@@ -174,11 +175,17 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
         ok = verify_password(user["password_hash"], password or "")
     if user is None or not ok:
         failed_attempt(ctx, user, email_n, address, "sign_in_locked")
+        if user is not None:
+            audit.record(ctx, user, "auth.sign_in_failed", "user", user["user_id"], ip=address,
+                         details={"reason": "wrong_password"})
         raise Unauthorized("The e-mail or password is wrong. Check both and try again.")
     if not user.get("active", True):
+        audit.record(ctx, user, "auth.sign_in_failed", "user", user["user_id"], ip=address,
+                     details={"reason": "deactivated"})
         raise Forbidden("This account is deactivated. Ask an admin of your team to reactivate it.",
                         error="forbidden")
     limiter.success(email_n, address)
+    audit.record(ctx, user, "auth.signed_in", "user", user["user_id"], ip=address)
     return token_pair(ctx, user)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.deps import AdminDep, CtxDep, PrincipalDep
+from ..audit import service as audit
+from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.disconnect import run_until_disconnected
 from ..ratelimit.deps import ExportLimit
 from . import service
@@ -54,6 +56,7 @@ async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, reques
     """
     result = await run_until_disconnected(request, service.export_session, ctx, who, session_id, format,
                                           _overrides(notes, timestamps, undone, attachments))
+    await run_in_threadpool(audit.record, ctx, who, "session.exported", "session", session_id, ip=client_address(request), details={"format": format})
     headers = {"Content-Disposition": f'attachment; filename="{result.filename}"'}
     if format == "html":
         headers.update(_HTML_HEADERS)
@@ -88,10 +91,12 @@ def get_export_settings(who: PrincipalDep, ctx: CtxDep) -> dict:
 
 
 @router.put("/export-settings")
-def put_export_settings(body: ExportSettings, who: AdminDep, ctx: CtxDep) -> dict:
+def put_export_settings(body: ExportSettings, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Change the tenant's default export options (owners and admins); fields left out keep
     their value."""
-    return service.save_tenant_options(ctx, who, body.model_dump())
+    saved = service.save_tenant_options(ctx, who, body.model_dump())
+    audit.record(ctx, who, "export_settings.changed", "export_settings", who.tenant_id, ip=client_address(request), details=saved)
+    return saved
 
 
 class TemplateBody(BaseModel):
@@ -116,12 +121,15 @@ async def put_export_template(fmt: OverridableFormat, body: Annotated[TemplateBo
     is one that runs longer than `BRANCHLINE_TEMPLATE_RENDER_SECONDS` (3), loops more than
     `BRANCHLINE_TEMPLATE_MAX_LOOP_ITERATIONS` times, writes more than
     `BRANCHLINE_TEMPLATE_MAX_OUTPUT_CHARS` or needs more memory than a template may use."""
-    return await run_until_disconnected(request, service.put_template, ctx, who, fmt, body.source)
+    saved = await run_until_disconnected(request, service.put_template, ctx, who, fmt, body.source)
+    await run_in_threadpool(audit.record, ctx, who, "export_template.changed", "export_template", fmt, ip=client_address(request))
+    return saved
 
 
 @router.delete("/export-templates/{fmt}", status_code=204, response_class=Response)
-def delete_export_template(fmt: OverridableFormat, who: AdminDep, ctx: CtxDep) -> Response:
+def delete_export_template(fmt: OverridableFormat, who: AdminDep, ctx: CtxDep, request: Request) -> Response:
     """Go back to the built-in template for `fmt`."""
     service.delete_template(ctx, who, fmt)
+    audit.record(ctx, who, "export_template.deleted", "export_template", fmt, ip=client_address(request))
     return Response(status_code=204)
 

@@ -17,6 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.naming import SYSTEM_DB
 
+from ..audit.service import retention_run as audit_retention
 from ..auth.token_sweep import sweep_expired_refresh_tokens
 from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
@@ -27,6 +28,7 @@ from .runner import ClusterJob, JobRunner
 LEASE_NAME = "scheduler"
 TOKEN_SWEEP_ID = "refresh-token-sweep"
 RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
+AUDIT_RETENTION_ID = "audit-retention"
 # Interval slots count from this instant, so every instance computes the same ones.
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -46,6 +48,9 @@ def jobs(ctx: Any) -> list[ClusterJob]:
         found.append(ClusterJob(RATE_LIMIT_SWEEP_ID, "delete stale rate-limit counters", cleanup,
                                 lambda: sweep_stale_counters(ctx.system), grace=timedelta(seconds=every)))
     found += [job for job in (backup_job(ctx), compaction_job(ctx)) if job is not None]
+    found.append(ClusterJob(AUDIT_RETENTION_ID, "remove audit entries past each tenant's retention",
+                            IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
+                            lambda: audit_retention(ctx), grace=timedelta(hours=24)))
     return found
 
 

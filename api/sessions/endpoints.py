@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
+from ..audit import service as audit
 from ..clients.repository import normalize_client_id
-from ..core.deps import CtxDep, PageDep, PrincipalDep
+from ..core.deps import CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from . import listing, posting, service
 from .schemas import EVENT_EXAMPLES, SaveToClient, SessionCreate, SessionUpdate
@@ -63,10 +64,14 @@ def get_session(session_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
 
 @router.patch("/sessions/{session_id}", tags=["sessions"],
               responses=errors({409: "The `_rev` is stale: load the session again."}))
-def update_session(session_id: str, body: SessionUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
+def update_session(session_id: str, body: SessionUpdate, who: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
     """Change `ticket`, `title`, `client_id`, and (owner or admin only) `shared_with` or
     `owner_id`, at the header's `_rev`; a stale `_rev` is a 409. Answers like GET."""
-    return service.update_header(ctx, who, session_id, body.model_dump(exclude_unset=True, by_alias=True))
+    changes = body.model_dump(exclude_unset=True, by_alias=True)
+    state = service.update_header(ctx, who, session_id, changes)
+    if sharing := {k: v for k, v in changes.items() if k in ("shared_with", "owner_id")}:
+        audit.record(ctx, who, "session.sharing_changed", "session", session_id, ip=client_address(request), details=sharing)
+    return state
 
 
 @router.post("/sessions/{session_id}/events", status_code=201, tags=["sessions"],

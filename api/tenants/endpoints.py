@@ -1,10 +1,11 @@
 """Routes: the caller's tenant."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.deps import AdminDep, CtxDep, PrincipalDep
+from ..audit import service as audit
+from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from . import repository as repo
 
 router = APIRouter(prefix="/api/v1", tags=["tenant"])
@@ -27,8 +28,10 @@ def get_tenant(who: PrincipalDep, ctx: CtxDep) -> dict:
 
 
 @router.patch("/tenant")
-def update_tenant(body: TenantUpdate, who: AdminDep, ctx: CtxDep) -> dict:
+def update_tenant(body: TenantUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Rename the tenant (owners and admins)."""
     doc = repo.get_tenant(ctx.system, who.tenant_id)
-    doc["name"] = body.name.strip()
-    return _public(repo.update_tenant(ctx.system, doc))
+    before, doc["name"] = doc["name"], body.name.strip()
+    saved = _public(repo.update_tenant(ctx.system, doc))
+    audit.record(ctx, who, "tenant.renamed", "tenant", who.tenant_id, ip=client_address(request), details={"from": before, "to": saved["name"]})
+    return saved

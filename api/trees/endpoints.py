@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sync.errors import BadRequest
 
-from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep
+from ..audit import service as audit
+from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.derived import tenant_index
 from ..core.openapi import errors
 from . import library, service, suggestions
@@ -66,10 +67,11 @@ def validate(body: Annotated[Any, Body()], who: PrincipalDep) -> dict:
 
 
 @router.post("/trees/import", status_code=201)
-def import_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep, replace: bool = False) -> dict:
+def import_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep, request: Request, replace: bool = False) -> dict:
     """Import a tree exported with `GET /trees/{id}/export` as a draft (`replace=true` to
     overwrite an existing draft of the same id)."""
     saved = service.import_tree(ctx, who, body, replace=replace)
+    audit.record(ctx, who, "tree.imported", "tree", saved["_id"], ip=client_address(request), details={"replace": replace})
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
 
 
@@ -87,18 +89,20 @@ def update_tree(tree_id: str, body: TreeBody, who: AuthorDep, ctx: CtxDep) -> di
 
 
 @router.delete("/trees/{tree_id}")
-def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep) -> dict:
+def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Archive a tree: it leaves the library; its published versions stay readable for sessions."""
     saved = service.archive_tree(ctx, who, tree_id)
+    audit.record(ctx, who, "tree.archived", "tree", saved["_id"], ip=client_address(request))
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "archived": True}
 
 
 @router.post("/trees/{tree_id}/publish", status_code=201)
-def publish(tree_id: str, who: AuthorDep, ctx: CtxDep, body: PublishRequest | None = None) -> dict:
+def publish(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None) -> dict:
     """Publish the draft as the next immutable version. A draft with problems is refused with
     422 and the full list of problems in `details`."""
     body = body or PublishRequest()
     doc = service.publish(ctx, who, tree_id, change_note=body.change_note, rev=body.rev)
+    audit.record(ctx, who, "tree.published", "tree", doc["tree_id"], ip=client_address(request), details={"version": doc["version"]})
     return {"ok": True, "id": doc["_id"], "version": doc["version"], "published_at": doc["published_at"]}
 
 
@@ -129,10 +133,11 @@ class RollbackRequest(BaseModel):
 
 
 @router.post("/trees/{tree_id}/rollback")
-def rollback(tree_id: str, body: RollbackRequest, who: AuthorDep, ctx: CtxDep) -> dict:
+def rollback(tree_id: str, body: RollbackRequest, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Replace the draft with a copy of published `version` (the draft must still be at
     `_rev`). Publish afterwards to make it the newest version."""
     saved = service.rollback(ctx, who, tree_id, version=body.version, rev=body.rev)
+    audit.record(ctx, who, "tree.rolled_back", "tree", saved["_id"], ip=client_address(request), details={"version": body.version})
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "version": body.version}
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from ..audit import service as audit
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from . import repository as repo, service
@@ -36,11 +37,14 @@ def user_directory(who: PrincipalDep, ctx: CtxDep) -> dict:
 
 
 @router.post("/users", status_code=201, responses=errors({409: "The e-mail already has an account."}))
-def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep) -> dict:
+def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Create a user in the caller's tenant. Without `password`, a random one is generated and
     returned once as `initial_password`."""
-    return service.create(ctx, who, email=body.email, display_name=body.display_name,
+    user = service.create(ctx, who, email=body.email, display_name=body.display_name,
                           role=body.role, password=body.password)
+    audit.record(ctx, who, "user.created", "user", user["id"], ip=client_address(request),
+                 details={"email": user["email"], "role": user["role"]})
+    return user
 
 
 @router.post("/users/invite", status_code=201, responses=errors({409: "The e-mail already has an account."}))
@@ -49,8 +53,11 @@ def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) 
     their own password there. The account cannot sign in until the invitation is accepted."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
-    return service.invite(ctx, who, email=body.email, display_name=body.display_name, role=body.role,
-                          base_url=public_base(ctx, request))
+    invited = service.invite(ctx, who, email=body.email, display_name=body.display_name, role=body.role,
+                             base_url=public_base(ctx, request))
+    audit.record(ctx, who, "user.invited", "user", invited["id"], ip=client_address(request),
+                 details={"email": invited["email"], "role": invited["role"]})
+    return invited
 
 
 @router.post("/auth/accept-invite")
@@ -73,14 +80,18 @@ def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) ->
     account that already has a password."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
-    return service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
+    sent = service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
+    audit.record(ctx, who, "user.invite_resent", "user", user_id, ip=client_address(request))
+    return sent
 
 
 @router.delete("/users/{user_id}/invite", responses=errors({409: "No invitation is pending."}))
-def cancel_invite(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
+def cancel_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Cancel a pending invitation: its link stops working. The account stays unusable until an
     invitation is sent again. 409 when nothing is pending."""
-    return service.cancel_invite(ctx, who, user_id)
+    cancelled = service.cancel_invite(ctx, who, user_id)
+    audit.record(ctx, who, "user.invite_cancelled", "user", user_id, ip=client_address(request))
+    return cancelled
 
 
 @router.get("/users/{user_id}")
@@ -93,12 +104,16 @@ def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
 
 @router.patch("/users/{user_id}", responses=errors({
     409: "The change would leave no active owner, or reactivates a user who never accepted."}))
-def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep) -> dict:
+def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Change a user's role, name, or deactivate them (`active: false`; their tokens stop at once).
     A tenant always keeps an active owner. Someone invited who has not accepted yet cannot be
     reactivated (409): they have no password; resend the invitation instead."""
-    return service.update(ctx, who, user_id, display_name=body.display_name, role=body.role,
-                          active=body.active)
+    before = repo.public_user(repo.require_user(ctx.system, who.tenant_id, user_id))
+    after = service.update(ctx, who, user_id, display_name=body.display_name, role=body.role,
+                           active=body.active)
+    for action, details in audit.user_changes(before, after):
+        audit.record(ctx, who, action, "user", user_id, ip=client_address(request), details=details)
+    return after
 
 
 @router.patch("/me")
@@ -117,5 +132,7 @@ def update_profile(body: ProfileUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
 def change_password(body: PasswordChange, who: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
     """Change your password. Every other sign-in of yours ends; a fresh token pair is returned.
     Wrong current passwords are throttled like sign-ins (429 with Retry-After)."""
-    return service.change_own_password(ctx, who, body.current_password, body.new_password,
+    pair = service.change_own_password(ctx, who, body.current_password, body.new_password,
                                        client_address(request))
+    audit.record(ctx, who, "user.password_changed", "user", who.user_id, ip=client_address(request))
+    return pair

@@ -1,0 +1,75 @@
+"""Storage of the audit log: the tenant's `audit` database, which only the server writes.
+
+It holds `audit:{seq:012d}` entries, the retention `checkpoint` and the log's `settings`.
+The sync endpoints refuse every access to it (`SERVER_ONLY_DATABASES` in `sync/access.py`),
+so neither a device nor a replicator can write, delete or read it; the API reads it for
+owners and admins.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sync.errors import NotFound, PreconditionFailed
+from sync.naming import physical_name
+from sync.store import Database, Store
+
+from ..core.docs import get_or_none
+from .chain import ENTRY_PREFIX, entry_id
+
+DB_NAME = "audit"
+CHECKPOINT_ID = "checkpoint"
+SETTINGS_ID = "settings"
+_END = ENTRY_PREFIX + "\ufff0"
+
+
+def open_db(store: Store, tenant_id: str) -> Database | None:
+    """The tenant's audit database, or None before its first entry."""
+    try:
+        return store.db(physical_name(tenant_id, DB_NAME))
+    except NotFound:
+        return None
+
+
+def ensure_db(store: Store, tenant_id: str) -> Database:
+    name = physical_name(tenant_id, DB_NAME)
+    try:
+        return store.db(name)
+    except NotFound:
+        try:
+            return store.create_db(name)
+        except PreconditionFailed:  # another request created it at the same moment
+            return store.db(name)
+
+
+def latest_entry(db: Database) -> dict[str, Any] | None:
+    rows = db.all_docs(startkey=_END, endkey=ENTRY_PREFIX, descending=True, limit=1,
+                       include_docs=True)["rows"]
+    return rows[0]["doc"] if rows and rows[0].get("doc") else None
+
+
+def entries(db: Database, *, descending: bool = False, before_seq: int | None = None,
+            batch: int = 200) -> Iterator[dict[str, Any]]:
+    """Every entry in seq order (newest first when `descending`, then below `before_seq`)."""
+    if descending:
+        start, end = (entry_id(before_seq - 1) if before_seq is not None else _END), ENTRY_PREFIX
+    else:
+        start, end = ENTRY_PREFIX, _END
+    skip = 0
+    while True:
+        rows = db.all_docs(startkey=start, endkey=end, descending=descending, limit=batch, skip=skip,
+                           include_docs=True)["rows"]
+        for row in rows:
+            if row.get("doc"):
+                yield row["doc"]
+        if len(rows) < batch:
+            return
+        start, skip = rows[-1]["id"], 1
+
+
+def checkpoint(db: Database) -> dict[str, Any] | None:
+    return get_or_none(db, CHECKPOINT_ID)
+
+
+def settings(db: Database | None) -> dict[str, Any] | None:
+    return get_or_none(db, SETTINGS_ID) if db is not None else None

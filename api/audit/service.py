@@ -1,0 +1,335 @@
+"""Recording, reading, retention and verification of the audit log (see `chain.py`).
+
+Appends are ordered per tenant: an entry's id is its seq, so two writers (threads, or
+instances on one CouchDB) taking the same seq conflict on the store and the loser reads the
+new head and tries the next seq; the chain never forks. Within one process a lock per
+tenant keeps those conflicts rare.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sync.access import Principal
+from sync.errors import BadRequest
+from sync.naming import logical_of, tenant_of
+from sync.store import Database, Store
+
+from ..core.docs import retry_on_conflict, save
+from . import repository as repo
+from .chain import (
+    GENESIS_ANCHOR,
+    Anchor,
+    Verdict,
+    anchor_of,
+    checkpoint_signature,
+    entry_hash,
+    entry_id,
+    verify,
+)
+
+log = logging.getLogger("branchline.audit")
+
+SCHEMA_VERSION = 1
+# Concurrent writers of one tenant each win one seq per round, so a burst of N needs N rounds.
+APPEND_ATTEMPTS = 64
+MAX_RETENTION_DAYS = 36500
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(tenant_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(tenant_id, threading.Lock())
+
+
+def now_iso(moment: datetime | None = None) -> str:
+    """UTC with milliseconds and `Z`: entries of one second stay distinguishable and sort as text."""
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def actor_of(who: Principal | Mapping[str, Any] | None) -> dict[str, Any]:
+    """`{type, id, email?}` of a caller (a Principal), a user document, or the server itself."""
+    if who is None:
+        return {"type": "system", "id": "branchline"}
+    if isinstance(who, Principal):
+        actor: dict[str, Any] = {"type": "api_key" if who.kind == "apikey" else "user", "id": who.user_id}
+        if who.email:
+            actor["email"] = who.email
+        return actor
+    actor = {"type": "user", "id": str(who.get("user_id", ""))}
+    if who.get("email"):
+        actor["email"] = str(who["email"])
+    return actor
+
+
+def _tenant_of_actor(who: Principal | Mapping[str, Any] | None) -> str | None:
+    if isinstance(who, Principal):
+        return who.tenant_id
+    if who is not None and isinstance(who.get("tenant_id"), str):
+        return str(who["tenant_id"])
+    return None
+
+
+def _head(db: Database) -> Anchor:
+    """The seq and hash the next entry follows: the newest entry, else the retention checkpoint."""
+    last = repo.latest_entry(db)
+    if last is not None:
+        return Anchor(int(last["seq"]), str(last["hash"]))
+    ckpt = repo.checkpoint(db)
+    if ckpt is not None and isinstance(ckpt.get("seq"), int):
+        return Anchor(int(ckpt["seq"]), str(ckpt["hash"]))
+    return GENESIS_ANCHOR
+
+
+def append(store: Store, tenant_id: str, actor: dict[str, Any], action: str, target: dict[str, Any],
+           *, ip: str | None = None, details: dict[str, Any] | None = None,
+           at: datetime | None = None) -> dict[str, Any]:
+    """Append one entry to the tenant's chain and return it."""
+    db = repo.ensure_db(store, tenant_id)
+
+    def attempt() -> dict[str, Any]:
+        head = _head(db)
+        entry: dict[str, Any] = {
+            "_id": entry_id(head.seq + 1), "type": "audit_entry", "schema_version": SCHEMA_VERSION,
+            "seq": head.seq + 1, "ts": now_iso(at), "actor": actor, "action": action, "target": target,
+            "ip": ip, "details": details or {}, "prev_hash": head.hash}
+        entry["hash"] = entry_hash(entry)
+        return save(db, entry)
+
+    with _lock(tenant_id):
+        return retry_on_conflict(attempt, busy="The audit log is busy with other writes; try again.",
+                                 attempts=APPEND_ATTEMPTS)
+
+
+def record(ctx: Any, who: Principal | Mapping[str, Any] | None, action: str, target_type: str,
+           target_id: str | None, *, ip: str | None = None, details: dict[str, Any] | None = None,
+           tenant_id: str | None = None) -> dict[str, Any]:
+    """Record `action` by `who` on `target_type`/`target_id` in the tenant's audit log.
+
+    The one call other features make, after the action succeeded (or, for failures such as a
+    wrong password, when it was refused). The tenant is the caller's unless given.
+    """
+    tenant = tenant_id or _tenant_of_actor(who)
+    if tenant is None:
+        raise ValueError(f"audit: no tenant for {action}")
+    return append(ctx.store, tenant, actor_of(who), action, {"type": target_type, "id": target_id},
+                  ip=ip, details=details)
+
+
+def public(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry as the API shows it (DESIGN.md: `{id, ts, actor, action, target, ip, details}`,
+    plus `seq` and the chain's `hash` and `prev_hash`)."""
+    return {"id": entry["_id"], "seq": entry["seq"], "ts": entry["ts"], "actor": entry["actor"],
+            "action": entry["action"], "target": entry["target"], "ip": entry.get("ip"),
+            "details": entry.get("details") or {}, "hash": entry["hash"], "prev_hash": entry["prev_hash"]}
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+def _bound(text: str | None, name: str, *, end: bool) -> datetime | None:
+    """A `from`/`to` query value: an ISO date (a `to` date includes that whole day) or date-time."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return day + timedelta(days=1) if end else day
+        moment = parse_ts(text)
+    except ValueError:
+        raise BadRequest(f"`{name}` must be an ISO 8601 date (2026-12-03) or date-time "
+                         f"(2026-12-03T09:30:00Z); got {text!r}.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a list keeps: `action` exact or a prefix ending in `.` (`user.`); `actor` an id or
+    e-mail; `target` a target id; `from` inclusive and `to` exclusive (a `to` date: that whole day)."""
+
+    action: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @classmethod
+    def parse(cls, *, action: str | None, actor: str | None, target: str | None,
+              since: str | None, until: str | None) -> Filters:
+        return cls(action or None, (actor or "").strip().lower() or None, target or None,
+                   _bound(since, "from", end=False), _bound(until, "to", end=True))
+
+    def keeps(self, entry: Mapping[str, Any]) -> bool:
+        if self.action and not (entry["action"] == self.action
+                                or (self.action.endswith(".") and entry["action"].startswith(self.action))):
+            return False
+        who = entry.get("actor") or {}
+        if self.actor and self.actor not in (str(who.get("id", "")).lower(), str(who.get("email", "")).lower()):
+            return False
+        if self.target and (entry.get("target") or {}).get("id") != self.target:
+            return False
+        ts = parse_ts(entry["ts"])
+        return not ((self.since and ts < self.since) or (self.until and ts >= self.until))
+
+    def past(self, entry: Mapping[str, Any]) -> bool:
+        """Newest first, is this entry (and so every older one) before `from`?"""
+        return self.since is not None and parse_ts(entry["ts"]) < self.since
+
+
+def matching(store: Store, tenant_id: str, filters: Filters, *, before_seq: int | None = None) -> Iterator[dict[str, Any]]:
+    """The tenant's entries that `filters` keep, newest first, below `before_seq`."""
+    db = repo.open_db(store, tenant_id)
+    if db is None:
+        return
+    for entry in repo.entries(db, descending=True, before_seq=before_seq):
+        if filters.past(entry):
+            return
+        if filters.keeps(entry):
+            yield entry
+
+
+CSV_COLUMNS = ("id", "seq", "ts", "actor_type", "actor_id", "actor_email", "action", "target_type",
+               "target_id", "ip", "details", "hash", "prev_hash")
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: one starting like a formula gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_lines(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        actor, target = entry.get("actor") or {}, entry.get("target") or {}
+        writer.writerow([_cell(v) for v in (
+            entry["_id"], entry["seq"], entry["ts"], actor.get("type"), actor.get("id"), actor.get("email"),
+            entry["action"], target.get("type"), target.get("id"), entry.get("ip"),
+            json.dumps(entry.get("details") or {}, sort_keys=True, ensure_ascii=False),
+            entry["hash"], entry["prev_hash"])])
+        yield buf.getvalue()
+        buf.seek(0)
+        buf.truncate()
+    yield buf.getvalue()
+
+
+# --- settings and retention ------------------------------------------------------------------
+
+def retention_days(store: Store, tenant_id: str) -> int | None:
+    doc = repo.settings(repo.open_db(store, tenant_id))
+    days = doc.get("retention_days") if doc else None
+    return days if isinstance(days, int) else None
+
+
+def set_retention_days(store: Store, tenant_id: str, days: int | None) -> dict[str, Any]:
+    db = repo.ensure_db(store, tenant_id)
+
+    def attempt() -> dict[str, Any]:
+        doc = repo.settings(db) or {"_id": repo.SETTINGS_ID, "type": "audit_settings",
+                                    "schema_version": SCHEMA_VERSION}
+        doc["retention_days"] = days
+        return save(db, doc)
+
+    return retry_on_conflict(attempt, busy="The audit settings were being changed; try again.")
+
+
+def apply_retention(store: Store, secret: str, tenant_id: str, *, now: datetime | None = None) -> int:
+    """Remove the tenant's entries older than its retention setting; answer how many.
+
+    The signed checkpoint (the last removed entry's seq and hash) is written before anything is
+    removed, so a run stopped half-way leaves entries the checkpoint already covers (skipped by
+    verification, removed by the next run), never a gap.
+    """
+    days = retention_days(store, tenant_id)
+    db = repo.open_db(store, tenant_id)
+    if days is None or db is None:
+        return 0
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    old = []
+    for entry in repo.entries(db):
+        if parse_ts(entry["ts"]) >= cutoff:
+            break
+        old.append(entry)
+    if not old:
+        return 0
+    last = old[-1]
+
+    def write_checkpoint() -> dict[str, Any]:
+        doc = repo.checkpoint(db) or {"_id": repo.CHECKPOINT_ID, "type": "audit_checkpoint",
+                                      "schema_version": SCHEMA_VERSION}
+        if isinstance(doc.get("seq"), int) and doc["seq"] >= last["seq"]:
+            return doc
+        doc.update({"seq": last["seq"], "hash": last["hash"], "removed_at": now_iso(now),
+                    "removed_total": int(doc.get("removed_total", 0)) + len(old),
+                    "signature": checkpoint_signature(secret, last["seq"], last["hash"])})
+        return save(db, doc)
+
+    retry_on_conflict(write_checkpoint, busy="The audit checkpoint was being written; try again.")
+    for entry in old:
+        db.delete(entry["_id"], entry["_rev"])
+    return len(old)
+
+
+def audit_tenants(store: Store) -> list[str]:
+    """Tenants that have an audit log."""
+    found = []
+    for name in store.list_dbs():
+        tenant = tenant_of(name)
+        if tenant is not None and logical_of(name) == repo.DB_NAME:
+            found.append(tenant)
+    return sorted(found)
+
+
+def retention_run(ctx: Any) -> dict[str, Any]:
+    """The scheduled job: retention for every tenant; one tenant's failure never stops the others."""
+    removed: dict[str, int] = {}
+    failed: list[str] = []
+    for tenant in audit_tenants(ctx.store):
+        try:
+            count = apply_retention(ctx.store, ctx.secret, tenant)
+        except Exception:
+            log.exception("audit retention failed for tenant %s", tenant)
+            failed.append(tenant)
+            continue
+        if count:
+            removed[tenant] = count
+    return {"removed": removed, "failed": failed}
+
+
+# --- verification ------------------------------------------------------------------------------
+
+def verify_tenant(store: Store, secret: str, tenant_id: str) -> Verdict:
+    """Recompute the tenant's chain from its anchor (genesis, or the signed checkpoint)."""
+    db = repo.open_db(store, tenant_id)
+    if db is None:
+        return Verdict(0)
+    anchor = anchor_of(repo.checkpoint(db), secret)
+    if isinstance(anchor, str):
+        return Verdict(0, anchor, None)
+    return verify(repo.entries(db), anchor)
+
+
+def user_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The audit actions an edit of a user made: role, activation and name, each with from/to."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    if before.get("role") != after.get("role"):
+        found.append(("user.role_changed", {"from": before.get("role"), "to": after.get("role")}))
+    if before.get("active") != after.get("active"):
+        found.append(("user.reactivated" if after.get("active") else "user.deactivated", {}))
+    if before.get("display_name") != after.get("display_name"):
+        found.append(("user.renamed", {"from": before.get("display_name"), "to": after.get("display_name")}))
+    return found
