@@ -9,6 +9,7 @@ from .auth.endpoints import router as auth_router
 from .clients.endpoints import router as clients_router
 from .exports.endpoints import router as exports_router
 from .health import router as health_router
+from .insights.endpoints import router as insights_router
 from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
 from .starter.endpoints import router as starter_router
@@ -20,7 +21,8 @@ from .users.endpoints import router as users_router
 
 def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
-                   starter_router, sessions_router, clients_router, exports_router, attachments_router):
+                   starter_router, sessions_router, clients_router, exports_router, attachments_router,
+                   insights_router):
         app.include_router(router)
     install_sync(app)
     install_rate_limits(app)
@@ -37,6 +39,9 @@ def install_hooks(ctx) -> None:
         hooks.append(load_starter)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
+    from .insights.service import index_part as insights_part  # noqa: PLC0415
+
+    register_part(ctx, insights_part(ctx))
     from .sessions.service import install as install_sessions  # noqa: PLC0415
 
     install_sessions(ctx)  # the sessions listing part, SessionsPolicy for /sync, header merges

@@ -14,13 +14,15 @@ Tables
 """
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
-from datetime import date, datetime, timezone
 from typing import Any
 
 import orjson
 
-from sync.errors import BadRequest
+from sync.access import Principal
+from sync.errors import NotFound
 from sync.naming import physical_name
 
 from ..core.context import AppContext
@@ -143,17 +145,76 @@ def idle_ms(ctx: AppContext, tenant_id: str) -> int:
     return int(hours * 3_600_000)
 
 
-def parse_day(value: str | None, name: str) -> int | None:
-    """`from`/`to` as a day number (UTC): a date `2026-12-03` or an ISO 8601 date-time."""
-    if value is None or value == "":
-        return None
-    try:
-        if len(value) == 10:
-            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), timezone.utc)
-        else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-    except ValueError:
-        raise BadRequest(f"`{name}` must be a date like 2026-12-03 or an ISO 8601 time; got {value!r}.") from None
-    return int(moment.timestamp() * 1000) // rollup.DAY_MS
+
+def _day(ms: int | None) -> int | None:
+    return None if ms is None else ms // rollup.DAY_MS
+
+
+def tree_analytics(ctx: AppContext, who: Principal, tree_id: str, *, version: int | None, client_id: str | None,
+                   from_ms: int | None, to_ms: int | None, now_ms: int) -> dict[str, Any]:
+    """DESIGN.md's tree analytics answer; engineers get the figures of their own sessions only."""
+    if get_or_none(ctx.store.db(physical_name(who.tenant_id, "trees")), tree_id) is None:
+        raise NotFound(f"No tree {tree_id} in this tenant (see GET /api/v1/trees).")
+    mine = not _sees_team(who)
+    agg = rollup.select(buckets(ctx, who.tenant_id, "tree_id=?", (tree_id,)), version=version,
+                        client_id=client_id, engineer=who.user_id if mine else None,
+                        from_day=_day(from_ms), to_day=_day(to_ms))
+    return {"tree_id": tree_id, "version": version, "scope": "mine" if mine else "tenant",
+            **rollup.figures(agg, now_ms=now_ms, idle_ms=idle_ms(ctx, who.tenant_id))}
+
+
+_SUMMARY = ("sessions", "completed", "abandoned", "in_progress", "outcomes", "duration_ms")
+
+
+def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None,
+             now_ms: int) -> dict[str, Any]:
+    """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
+    and (engineers) per-tree figures of their own sessions."""
+    all_buckets = buckets(ctx, who.tenant_id)
+    window = {"from_day": _day(from_ms), "to_day": _day(to_ms)}
+    limit = idle_ms(ctx, who.tenant_id)
+    tree_scope = None if _sees_team(who) else who.user_id
+    tree_ids = sorted({k[0] for k in all_buckets})
+    engineers = sorted({k[3] for k in all_buckets}) if who.is_admin else [who.user_id]
+
+    def summary(agg: rollup.Aggregate) -> dict[str, Any]:
+        full = rollup.figures(agg, now_ms=now_ms, idle_ms=limit)
+        return {k: full[k] for k in _SUMMARY}
+
+    trees = [{"tree_id": t, **summary(rollup.select(all_buckets, tree_id=t, engineer=tree_scope, **window))}
+             for t in tree_ids]
+    people = [{"user_id": e, **summary(rollup.select(all_buckets, engineer=e, **window))} for e in engineers]
+    return {"trees": [t for t in trees if t["sessions"]], "engineers": [p for p in people if p["sessions"]
+                                                                        or p["user_id"] == who.user_id]}
+
+
+def _sees_team(who: Principal) -> bool:
+    return who.role in ("owner", "admin", "author")
+
+
+def tree_csv(answer: dict[str, Any]) -> str:
+    """One row per node: what a spreadsheet user filters and sorts."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(["tree_id", "version", "node_id", "visits", "answers", "drop_offs", "median_ms", "back_steps",
+                "custom_steps"])
+    for node_id, n in answer["nodes"].items():
+        w.writerow([answer["tree_id"], answer["version"] or "", node_id, n["visits"],
+                    ";".join(f"{a}={c}" for a, c in n["answers"].items()), n["drop_offs"],
+                    "" if n["median_ms"] is None else n["median_ms"], n["back_steps"], n["custom_steps"]])
+    return out.getvalue()
+
+
+def overview_csv(answer: dict[str, Any]) -> str:
+    """One row per tree, then one per engineer."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(["kind", "id", "sessions", "completed", "abandoned", "in_progress", "resolved", "escalated",
+                "unresolved", "p50_ms", "p90_ms"])
+    rows = [("tree", r["tree_id"], r) for r in answer["trees"]] + \
+        [("engineer", r["user_id"], r) for r in answer["engineers"]]
+    for kind, ident, r in rows:
+        w.writerow([kind, ident, r["sessions"], r["completed"], r["abandoned"], r["in_progress"],
+                    *(r["outcomes"][o] for o in ("resolved", "escalated", "unresolved")),
+                    *("" if r["duration_ms"][p] is None else r["duration_ms"][p] for p in ("p50", "p90"))])
+    return out.getvalue()
