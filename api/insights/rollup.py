@@ -42,8 +42,9 @@ Definitions (where DESIGN.md is silent)
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..sessions.fold import fold_session
 
@@ -88,8 +89,9 @@ def bucket_key(header: dict[str, Any], started_at: int | None) -> BucketKey | No
     tree_id, version = header.get("tree_id"), header.get("tree_version")
     if not isinstance(tree_id, str) or not isinstance(version, int) or isinstance(version, bool):
         return None
-    client = header.get("client_id") if isinstance(header.get("client_id"), str) else ""
-    owner = header.get("owner_id") if isinstance(header.get("owner_id"), str) else ""
+    client, owner = header.get("client_id"), header.get("owner_id")
+    client = client if isinstance(client, str) else ""
+    owner = owner if isinstance(owner, str) else ""
     day = (started_at or 0) // DAY_MS
     return (tree_id, version, client, owner, day)
 
@@ -175,7 +177,7 @@ class Aggregate:
         if facts["path"] is not None:
             _bump(self.paths, tuple(facts["path"]), sign)
 
-    def merge(self, other: "Aggregate") -> None:
+    def merge(self, other: Aggregate) -> None:
         for name in _COUNTERS:
             mine: Counter[Any] = getattr(self, name)
             mine.update(getattr(other, name))
@@ -193,7 +195,7 @@ class Aggregate:
         return out
 
     @classmethod
-    def from_json(cls, data: dict[str, list[list[Any]]]) -> "Aggregate":
+    def from_json(cls, data: dict[str, list[list[Any]]]) -> Aggregate:
         agg = cls()
         for name in _COUNTERS:
             counter: Counter[Any] = getattr(agg, name)
@@ -299,19 +301,25 @@ def refold(record: SessionRecord, trees: TreeLookup) -> dict[str, Any] | None:
     return session_facts(tree, header, list(record.events.values()))
 
 
+def key_of(facts: dict[str, Any]) -> BucketKey:
+    """The bucket key stored in facts (a JSON list) as the tuple buckets are keyed by."""
+    tree_id, version, client, owner, day = facts["key"]
+    return (str(tree_id), int(version), str(client), str(owner), int(day))
+
+
 def move_facts(buckets: dict[BucketKey, Aggregate], old: dict[str, Any] | None,
                new: dict[str, Any] | None) -> None:
     """Take a session's old facts out of their bucket and count its new ones."""
     if old == new:
         return
     if old is not None:
-        key: BucketKey = tuple(old["key"])  # type: ignore[assignment]
+        key = key_of(old)
         agg = buckets[key]
         agg.add(old, -1)
         if agg.is_empty():
             del buckets[key]
     if new is not None:
-        buckets.setdefault(tuple(new["key"]), Aggregate()).add(new)  # type: ignore[arg-type]
+        buckets.setdefault(key_of(new), Aggregate()).add(new)
 
 
 def apply(state: Rollup, doc: dict[str, Any], trees: TreeLookup) -> Rollup:
@@ -362,7 +370,7 @@ def rebuild(docs: list[dict[str, Any]], trees: TreeLookup) -> Rollup:
     for sid, record in grouped.items():
         record.facts = refold(record, trees)
         if record.facts is not None:
-            state.buckets.setdefault(tuple(record.facts["key"]), Aggregate()).add(record.facts)  # type: ignore[arg-type]
+            state.buckets.setdefault(key_of(record.facts), Aggregate()).add(record.facts)
         state.sessions[sid] = record
     return state
 

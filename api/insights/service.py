@@ -77,7 +77,7 @@ def _load_record(conn: sqlite3.Connection, sid: str) -> rollup.SessionRecord:
 
 
 def _move(conn: sqlite3.Connection, facts: dict[str, Any], sign: int) -> None:
-    key = tuple(facts["key"])
+    key = rollup.key_of(facts)
     row = conn.execute("SELECT agg FROM ins_buckets WHERE tree_id=? AND version=? AND client_id=? AND "
                        "engineer=? AND day=?", key).fetchone()
     agg = rollup.Aggregate.from_json(orjson.loads(row[0])) if row else rollup.Aggregate()
@@ -171,7 +171,7 @@ def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int
     """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
     and (engineers) per-tree figures of their own sessions."""
     all_buckets = buckets(ctx, who.tenant_id)
-    window = {"from_day": _day(from_ms), "to_day": _day(to_ms)}
+    from_day, to_day = _day(from_ms), _day(to_ms)
     limit = idle_ms(ctx, who.tenant_id)
     tree_scope = None if _sees_team(who) else who.user_id
     tree_ids = sorted({k[0] for k in all_buckets})
@@ -181,9 +181,11 @@ def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int
         full = rollup.figures(agg, now_ms=now_ms, idle_ms=limit)
         return {k: full[k] for k in _SUMMARY}
 
-    trees = [{"tree_id": t, **summary(rollup.select(all_buckets, tree_id=t, engineer=tree_scope, **window))}
+    trees = [{"tree_id": t, **summary(rollup.select(all_buckets, tree_id=t, engineer=tree_scope,
+                                                           from_day=from_day, to_day=to_day))}
              for t in tree_ids]
-    people = [{"user_id": e, **summary(rollup.select(all_buckets, engineer=e, **window))} for e in engineers]
+    people = [{"user_id": e, **summary(rollup.select(all_buckets, engineer=e, from_day=from_day,
+                                                                to_day=to_day))} for e in engineers]
     return {"trees": [t for t in trees if t["sessions"]], "engineers": [p for p in people if p["sessions"]
                                                                         or p["user_id"] == who.user_id]}
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from api.insights.rollup import Rollup, apply, figures, rebuild, select
 
