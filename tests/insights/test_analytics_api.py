@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import shutil
+import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import Member, Tenant
+from api.sessions.ids import ulid
+from tests.conftest import ROOT, Member, Tenant
 from tests.sessions.test_sessions_api import event, publish_tree, start
 
 
@@ -136,3 +143,43 @@ def test_rebuilt_from_scratch_gives_the_same_figures(http, server, tenant):
     after = http.get(f"/api/v1/analytics/trees/{tree_id}",
                      headers={"Authorization": f"Bearer {token['access_token']}"}).json()
     assert after == before == expected_team(tree_id)
+
+
+def test_offline_devices_syncing_late_with_a_duplicated_event(http, server, tenant):
+    """Real PouchDB: the completion syncs before the answers, and two devices push the same event."""
+    tree_id = publish_tree(http, tenant)
+    engineer = tenant.add_user("engineer")
+    node_dir = ROOT / "tests" / "node"
+    if shutil.which("node") is None or not (node_dir / "node_modules").is_dir():
+        pytest.fail("node and tests/node/node_modules are needed: run `npm ci --prefix tests/node`")
+    args = {"sync_url": f"{server.url}/sync/{tenant.id}/sessions", "api_url": server.url, "user": engineer.id,
+            "token": engineer.tokens["access_token"], "sid": ulid(), "tree_id": tree_id,
+            "now": int(time.time() * 1000)}
+    proc = subprocess.run(["node", str(Path(__file__).with_name("offline_device.js")), json.dumps(args)],
+                          env={**os.environ, "NODE_PATH": str(node_dir / "node_modules")},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    first = out["after_first_sync"]
+    assert (first["sessions"], first["in_progress"], first["nodes"]["scope"]) == (1, 1, _node(1, {"yes": 1}, 1000))
+    # Only the completion has arrived: the session ended at the input node, without its resolution.
+    early = out["after_completion_only"]
+    assert (early["completed"], early["outcomes"]["unresolved"], early["duration_ms"]["p50"]) == (1, 1, 12_000)
+    assert early["paths"] == [{"resolution": "vda", "nodes": ["scope", "vda"], "count": 1}]
+    # The laptop's copy of the vda answer is the same document (same revision), so the phone's
+    # push later skips it; a push repeated with nothing new writes nothing.
+    assert out["pushes"] == {"laptop": 1, "phone": 1, "again": 0, "failures": 0}
+    final = out["final"]
+    assert final == {
+        "tree_id": tree_id, "version": None, "scope": "mine",
+        "sessions": 1, "completed": 1, "abandoned": 0, "in_progress": 0,
+        "outcomes": {"resolved": 1, "escalated": 0, "unresolved": 0},
+        "duration_ms": {"p50": 12_000, "p90": 12_000},
+        "nodes": {"scope": _node(1, {"yes": 1}, 1000), "vda": _node(1, {"submitted": 1}, 2000),
+                  "service": _node(1, {"done": 1}, 7000), "fixed": _node(1, {}, None)},
+        "paths": [{"resolution": "fixed", "nodes": ["scope", "vda", "service", "fixed"], "count": 1}],
+        "custom_steps": [],
+    }
+    owner_view = http.get(f"/api/v1/analytics/trees/{tree_id}", headers=tenant.headers).json()
+    assert {k: v for k, v in owner_view.items() if k != "scope"} == {k: v for k, v in final.items() if k != "scope"}
