@@ -242,14 +242,19 @@ def figures(agg: Aggregate, *, now_ms: int, idle_ms: int, top_paths: int = 5) ->
         if now_ms - last_ts > idle_ms:
             drop_offs[node_id] += count
     node_ids = sorted(set(agg.visits) | set(drop_offs) | set(agg.custom))
+    times: dict[str, Counter[int]] = {}
+    for (node_id, ms), count in agg.times.items():
+        times.setdefault(node_id, Counter())[ms] = count
+    answers: dict[str, dict[str, int]] = {}
+    for (node_id, answer), count in sorted(agg.answers.items()):
+        answers.setdefault(node_id, {})[answer] = count
     nodes: dict[str, Any] = {}
     for node_id in node_ids:
-        times: Counter[int] = Counter({ms: c for (nid, ms), c in agg.times.items() if nid == node_id})
         nodes[node_id] = {
             "visits": agg.visits[node_id],
-            "answers": {a: c for (nid, a), c in sorted(agg.answers.items()) if nid == node_id},
+            "answers": answers.get(node_id, {}),
             "drop_offs": drop_offs[node_id],
-            "median_ms": percentile(times, 0.5),
+            "median_ms": percentile(times.get(node_id, Counter()), 0.5),
             "back_steps": agg.back_steps[node_id],
             "custom_steps": agg.custom[node_id],
         }
