@@ -46,6 +46,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from ..sessions.fold import fold_session
 
 DAY_MS = 86_400_000
@@ -158,56 +160,56 @@ class Aggregate:
 
     def add(self, facts: dict[str, Any], sign: int = 1) -> None:
         """Count one session's facts (sign 1) or take them back out (sign -1)."""
-        _bump(self.statuses, facts["status"], sign)
-        if facts["outcome"] is not None:
-            _bump(self.outcomes, facts["outcome"], sign)
-        if facts["duration_ms"] is not None:
-            _bump(self.durations, facts["duration_ms"], sign)
-        for node_id, n in facts["nodes"].items():
-            _bump(self.visits, node_id, sign * n["visits"])
-            for answer, count in n["answers"].items():
-                _bump(self.answers, (node_id, answer), sign * count)
-            for ms in n["times"]:
-                _bump(self.times, (node_id, ms), sign)
-            _bump(self.back_steps, node_id, sign * n["back_steps"])
-            _bump(self.custom, node_id, sign * n["custom"])
-            _bump(self.abandoned_at, node_id, sign * n["abandoned"])
-        if facts["idle"] is not None:
-            _bump(self.idle, (facts["idle"][0], facts["idle"][1]), sign)
-        if facts["path"] is not None:
-            _bump(self.paths, tuple(facts["path"]), sign)
+        for (name, key), count in contributions(facts).items():
+            _bump(getattr(self, name), key, sign * count)
+
+    def add_row(self, name: str, key_json: str, count: int) -> None:
+        """Count one stored entry (`encode_key`'s form), as the index keeps them."""
+        key = orjson.loads(key_json)
+        _bump(getattr(self, name), key if name in _SCALAR_KEYS else tuple(key), count)
 
     def merge(self, other: Aggregate) -> None:
-        for name in _COUNTERS:
+        for name in COUNTERS:
             mine: Counter[Any] = getattr(self, name)
             mine.update(getattr(other, name))
 
     def is_empty(self) -> bool:
         return not self.statuses
 
-    def to_json(self) -> dict[str, list[list[Any]]]:
-        """A JSON-able form (tuple keys become lists), sorted so equal aggregates serialise equally."""
-        out: dict[str, list[list[Any]]] = {}
-        for name in _COUNTERS:
-            counter: Counter[Any] = getattr(self, name)
-            out[name] = sorted([[*(k if isinstance(k, tuple) else (k,)), v] for k, v in counter.items()],
-                               key=repr)
-        return out
 
-    @classmethod
-    def from_json(cls, data: dict[str, list[list[Any]]]) -> Aggregate:
-        agg = cls()
-        for name in _COUNTERS:
-            counter: Counter[Any] = getattr(agg, name)
-            for row in data.get(name, []):
-                *key, value = row
-                counter[key[0] if name in _SCALAR_KEYS else tuple(key)] = value
-        return agg
-
-
-_COUNTERS = ("statuses", "outcomes", "durations", "visits", "answers", "times", "back_steps", "custom",
-             "abandoned_at", "idle", "paths")
+COUNTERS = ("statuses", "outcomes", "durations", "visits", "answers", "times", "back_steps", "custom",
+            "abandoned_at", "idle", "paths")
 _SCALAR_KEYS = frozenset({"statuses", "outcomes", "durations", "visits", "back_steps", "custom", "abandoned_at"})
+
+
+def contributions(facts: dict[str, Any]) -> Counter[tuple[str, Any]]:
+    """One session's facts as counter entries: (counter name, key) -> count. The one place that says
+    what a session adds to each figure; the in-memory aggregate and the index's rows both use it."""
+    out: Counter[tuple[str, Any]] = Counter()
+    out["statuses", facts["status"]] += 1
+    if facts["outcome"] is not None:
+        out["outcomes", facts["outcome"]] += 1
+    if facts["duration_ms"] is not None:
+        out["durations", facts["duration_ms"]] += 1
+    for node_id, n in facts["nodes"].items():
+        out["visits", node_id] += n["visits"]
+        for answer, count in n["answers"].items():
+            out["answers", (node_id, answer)] += count
+        for ms in n["times"]:
+            out["times", (node_id, ms)] += 1
+        out["back_steps", node_id] += n["back_steps"]
+        out["custom", node_id] += n["custom"]
+        out["abandoned_at", node_id] += n["abandoned"]
+    if facts["idle"] is not None:
+        out["idle", (facts["idle"][0], facts["idle"][1])] += 1
+    if facts["path"] is not None:
+        out["paths", tuple(facts["path"])] += 1
+    return +out  # drops the zero counts
+
+
+def encode_key(key: Any) -> str:
+    """A counter key as the text the index stores (tuples as JSON arrays)."""
+    return orjson.dumps(list(key) if isinstance(key, tuple) else key).decode()
 
 
 def _bump(counter: Counter[Any], key: Any, by: int) -> None:

@@ -10,13 +10,18 @@ Tables
                  `rollup.trim_event`), so a late event refolds its session without a read
                  from the store.
     ins_facts    each session's current facts (`rollup.session_facts`).
-    ins_buckets  one aggregate per (tree, version, client, engineer, start day): the rollups.
+    ins_counts   the rollups: one row per counter entry (`rollup.contributions`) per bucket
+                 (tree, version, client, engineer, start day). A change adds only the
+                 difference between its session's old and new contributions, so an event
+                 appended in order touches a handful of rows, and SQL sums the buckets a
+                 query selects.
 """
 from __future__ import annotations
 
 import csv
 import io
 import sqlite3
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -35,9 +40,10 @@ from . import rollup
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ins_docs (sid TEXT, id TEXT, doc TEXT, PRIMARY KEY (sid, id));
 CREATE TABLE IF NOT EXISTS ins_facts (sid TEXT PRIMARY KEY, facts TEXT);
-CREATE TABLE IF NOT EXISTS ins_buckets (
-  tree_id TEXT, version INTEGER, client_id TEXT, engineer TEXT, day INTEGER, agg TEXT,
-  PRIMARY KEY (tree_id, version, client_id, engineer, day));
+CREATE TABLE IF NOT EXISTS ins_counts (
+  tree_id TEXT, version INTEGER, client_id TEXT, engineer TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
+  PRIMARY KEY (tree_id, version, client_id, engineer, day, name, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ins_counts_name ON ins_counts (name, tree_id, engineer, day);
 """
 
 DEFAULT_IDLE_HOURS = 24
@@ -76,18 +82,26 @@ def _load_record(conn: sqlite3.Connection, sid: str) -> rollup.SessionRecord:
     return record
 
 
-def _move(conn: sqlite3.Connection, facts: dict[str, Any], sign: int) -> None:
-    key = rollup.key_of(facts)
-    row = conn.execute("SELECT agg FROM ins_buckets WHERE tree_id=? AND version=? AND client_id=? AND "
-                       "engineer=? AND day=?", key).fetchone()
-    agg = rollup.Aggregate.from_json(orjson.loads(row[0])) if row else rollup.Aggregate()
-    agg.add(facts, sign)
-    if agg.is_empty():
-        conn.execute("DELETE FROM ins_buckets WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
-                     "AND day=?", key)
-    else:
-        conn.execute("INSERT OR REPLACE INTO ins_buckets VALUES (?,?,?,?,?,?)",
-                     (*key, orjson.dumps(agg.to_json()).decode()))
+def _entries(facts: dict[str, Any] | None) -> Counter[tuple[Any, ...]]:
+    """A session's rows in `ins_counts`: (bucket key..., counter name, encoded key) -> count."""
+    if facts is None:
+        return Counter()
+    bucket = rollup.key_of(facts)
+    return Counter({(*bucket, name, rollup.encode_key(key)): n
+                    for (name, key), n in rollup.contributions(facts).items()})
+
+
+def _apply_delta(conn: sqlite3.Connection, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
+    delta = _entries(new)
+    delta.subtract(_entries(old))
+    for row, by in delta.items():
+        if by == 0:
+            continue
+        conn.execute("INSERT INTO ins_counts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+                     (*row, by))
+        if by < 0:
+            conn.execute("DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
+                         "AND day=? AND name=? AND key=? AND n=0", row)
 
 
 def on_session_change(conn: sqlite3.Connection, change: dict[str, Any], trees: rollup.TreeLookup) -> None:
@@ -109,10 +123,8 @@ def on_session_change(conn: sqlite3.Connection, change: dict[str, Any], trees: r
     new = rollup.refold(record, trees)
     if new == record.facts:
         return
-    if record.facts is not None:
-        _move(conn, record.facts, -1)
+    _apply_delta(conn, record.facts, new)
     if new is not None:
-        _move(conn, new, 1)
         conn.execute("INSERT OR REPLACE INTO ins_facts VALUES (?,?)", (sid, orjson.dumps(new).decode()))
     else:
         conn.execute("DELETE FROM ins_facts WHERE sid=?", (sid,))
@@ -126,14 +138,27 @@ def index_part(ctx: AppContext) -> IndexPart:
     return IndexPart("insights", SCHEMA, feeds)
 
 
-def buckets(ctx: AppContext, tenant_id: str, where: str = "", params: tuple[Any, ...] = ()
-            ) -> dict[rollup.BucketKey, rollup.Aggregate]:
-    """The tenant's rollup buckets (after catching up with the feed), optionally pre-filtered in SQL."""
-    rows = tenant_index(ctx, tenant_id).query(
-        "SELECT tree_id, version, client_id, engineer, day, agg FROM ins_buckets" + (f" WHERE {where}" if where else ""),
-        params)
-    return {(r["tree_id"], r["version"], r["client_id"], r["engineer"], r["day"]):
-            rollup.Aggregate.from_json(orjson.loads(r["agg"])) for r in rows}
+def _where(filters: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """SQL conditions for the filters given (None: no condition). Columns are fixed names, never input."""
+    clauses, params = [], []
+    for column, value in filters.items():
+        if value is None:
+            continue
+        op = {"from_day": "day >=", "to_day": "day <="}.get(column, f"{column} =")
+        clauses.append(f"{op} ?")
+        params.append(value)
+    return (" AND ".join(clauses) or "1"), tuple(params)
+
+
+def aggregate(ctx: AppContext, tenant_id: str, **filters: Any) -> rollup.Aggregate:
+    """The merged rollups of the buckets matching `filters` (tree_id, version, client_id, engineer,
+    from_day, to_day), after catching up with the feed."""
+    where, params = _where(filters)
+    agg = rollup.Aggregate()
+    for r in tenant_index(ctx, tenant_id).query(
+            f"SELECT name, key, SUM(n) AS n FROM ins_counts WHERE {where} GROUP BY name, key", params):
+        agg.add_row(r["name"], r["key"], r["n"])
+    return agg
 
 
 def idle_ms(ctx: AppContext, tenant_id: str) -> int:
@@ -156,9 +181,8 @@ def tree_analytics(ctx: AppContext, who: Principal, tree_id: str, *, version: in
     if get_or_none(ctx.store.db(physical_name(who.tenant_id, "trees")), tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant (see GET /api/v1/trees).")
     mine = not _sees_team(who)
-    agg = rollup.select(buckets(ctx, who.tenant_id, "tree_id=?", (tree_id,)), version=version,
-                        client_id=client_id, engineer=who.user_id if mine else None,
-                        from_day=_day(from_ms), to_day=_day(to_ms))
+    agg = aggregate(ctx, who.tenant_id, tree_id=tree_id, version=version, client_id=client_id,
+                    engineer=who.user_id if mine else None, from_day=_day(from_ms), to_day=_day(to_ms))
     return {"tree_id": tree_id, "version": version, "scope": "mine" if mine else "tenant",
             **rollup.figures(agg, now_ms=now_ms, idle_ms=idle_ms(ctx, who.tenant_id))}
 
@@ -170,24 +194,27 @@ def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int
              now_ms: int) -> dict[str, Any]:
     """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
     and (engineers) per-tree figures of their own sessions."""
-    all_buckets = buckets(ctx, who.tenant_id)
-    from_day, to_day = _day(from_ms), _day(to_ms)
+    where, params = _where({"from_day": _day(from_ms), "to_day": _day(to_ms)})
+    rows = tenant_index(ctx, who.tenant_id).query(
+        "SELECT tree_id, engineer, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', "
+        f"'outcomes', 'durations') AND {where} GROUP BY tree_id, engineer, name, key", params)
+    team = _sees_team(who)
+    per_tree: dict[str, rollup.Aggregate] = {}
+    # Anyone but an admin always gets their own row, even with no sessions yet.
+    per_engineer: dict[str, rollup.Aggregate] = {} if who.is_admin else {who.user_id: rollup.Aggregate()}
+    for r in rows:
+        if team or r["engineer"] == who.user_id:
+            per_tree.setdefault(r["tree_id"], rollup.Aggregate()).add_row(r["name"], r["key"], r["n"])
+        if who.is_admin or r["engineer"] == who.user_id:
+            per_engineer.setdefault(r["engineer"], rollup.Aggregate()).add_row(r["name"], r["key"], r["n"])
     limit = idle_ms(ctx, who.tenant_id)
-    tree_scope = None if _sees_team(who) else who.user_id
-    tree_ids = sorted({k[0] for k in all_buckets})
-    engineers = sorted({k[3] for k in all_buckets}) if who.is_admin else [who.user_id]
 
     def summary(agg: rollup.Aggregate) -> dict[str, Any]:
         full = rollup.figures(agg, now_ms=now_ms, idle_ms=limit)
         return {k: full[k] for k in _SUMMARY}
 
-    trees = [{"tree_id": t, **summary(rollup.select(all_buckets, tree_id=t, engineer=tree_scope,
-                                                           from_day=from_day, to_day=to_day))}
-             for t in tree_ids]
-    people = [{"user_id": e, **summary(rollup.select(all_buckets, engineer=e, from_day=from_day,
-                                                                to_day=to_day))} for e in engineers]
-    return {"trees": [t for t in trees if t["sessions"]], "engineers": [p for p in people if p["sessions"]
-                                                                        or p["user_id"] == who.user_id]}
+    return {"trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
+            "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)]}
 
 
 def _sees_team(who: Principal) -> bool:
