@@ -104,21 +104,38 @@ def _apply_delta(conn: sqlite3.Connection, old: dict[str, Any] | None, new: dict
                          "AND day=? AND name=? AND key=? AND n=0", row)
 
 
-def on_session_change(conn: sqlite3.Connection, change: dict[str, Any], trees: rollup.TreeLookup) -> None:
-    """One `_changes` row of the sessions database: the same steps as `rollup.apply`, on SQLite."""
-    doc_id = change["id"]
-    sid = rollup.session_id_of(doc_id)
-    if sid is None:
-        return
-    doc = change.get("doc") or {}
-    deleted = bool(change.get("deleted") or doc.get("_deleted"))
-    kept = None if deleted else (rollup.trim_header(doc) if rollup.is_header(doc_id) else rollup.trim_event(doc))
-    if kept is None:
-        gone = conn.execute("DELETE FROM ins_docs WHERE sid=? AND id=?", (sid, doc_id)).rowcount
-        if not gone:
+class SessionsFollower:
+    """The `sessions` feed handler: stores each change, then refolds every session a batch touched
+    once, at the end of the batch (`DerivedIndex` calls `end_batch` before it commits the
+    checkpoint), so a rebuild folds each session once rather than once per event."""
+
+    def __init__(self, trees: rollup.TreeLookup) -> None:
+        self.trees = trees
+        self.pending: set[str] = set()
+
+    def __call__(self, conn: sqlite3.Connection, change: dict[str, Any]) -> None:
+        doc_id = change["id"]
+        sid = rollup.session_id_of(doc_id)
+        if sid is None:
             return
-    else:
-        conn.execute("INSERT OR REPLACE INTO ins_docs VALUES (?,?,?)", (sid, doc_id, orjson.dumps(kept).decode()))
+        doc = change.get("doc") or {}
+        deleted = bool(change.get("deleted") or doc.get("_deleted"))
+        kept = None if deleted else (rollup.trim_header(doc) if rollup.is_header(doc_id) else rollup.trim_event(doc))
+        if kept is None:
+            if not conn.execute("DELETE FROM ins_docs WHERE sid=? AND id=?", (sid, doc_id)).rowcount:
+                return
+        else:
+            conn.execute("INSERT OR REPLACE INTO ins_docs VALUES (?,?,?)", (sid, doc_id, orjson.dumps(kept).decode()))
+        self.pending.add(sid)
+
+    def end_batch(self, conn: sqlite3.Connection) -> None:
+        pending, self.pending = self.pending, set()
+        for sid in sorted(pending):
+            refold_stored(conn, sid, self.trees)
+
+
+def refold_stored(conn: sqlite3.Connection, sid: str, trees: rollup.TreeLookup) -> None:
+    """Refold one session from its stored documents and move its contribution (`rollup.apply`'s steps)."""
     record = _load_record(conn, sid)
     new = rollup.refold(record, trees)
     if new == record.facts:
@@ -132,9 +149,8 @@ def on_session_change(conn: sqlite3.Connection, change: dict[str, Any], trees: r
 
 def index_part(ctx: AppContext) -> IndexPart:
     def feeds(tenant_id: str) -> dict[str, tuple[str, Any]]:
-        trees = TreeCache(ctx, tenant_id)
         return {"insights.sessions": (physical_name(tenant_id, "sessions"),
-                                      lambda conn, change: on_session_change(conn, change, trees))}
+                                      SessionsFollower(TreeCache(ctx, tenant_id)))}
     return IndexPart("insights", SCHEMA, feeds)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 
 from api.insights.rollup import Aggregate, Rollup, apply, figures, rebuild, select
-from api.insights.service import SCHEMA, on_session_change
+from api.insights.service import SCHEMA, SessionsFollower
 
 TREE = {"start": "q1", "nodes": {
     "q1": {"type": "question", "title": "Q1", "next": {"yes": "a1", "no": "r2"}},
@@ -167,8 +167,12 @@ def test_incremental_in_any_arrival_order_with_duplicates_equals_rebuild(case: t
 def stored_aggregate(arrival: list[dict[str, Any]]) -> Aggregate:
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.executescript(SCHEMA)
-    for doc in arrival:
-        on_session_change(conn, {"id": doc["_id"], "doc": doc}, trees)
+    follower = SessionsFollower(trees)
+    for i, doc in enumerate(arrival):
+        follower(conn, {"id": doc["_id"], "doc": doc})
+        if i % 3 == 2:  # batches of three changes, and a last partial one
+            follower.end_batch(conn)
+    follower.end_batch(conn)
     agg = Aggregate()
     for name, key, n in conn.execute("SELECT name, key, SUM(n) FROM ins_counts GROUP BY name, key"):
         agg.add_row(name, key, n)
