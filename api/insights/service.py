@@ -220,9 +220,9 @@ def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int
     per_engineer: dict[str, rollup.Aggregate] = {} if who.is_admin else {who.user_id: rollup.Aggregate()}
     for r in rows:
         if team or r["engineer"] == who.user_id:
-            per_tree.setdefault(r["tree_id"], rollup.Aggregate()).add_row(r["name"], r["key"], r["n"])
+            _slot(per_tree, r["tree_id"]).add_row(r["name"], r["key"], r["n"])
         if who.is_admin or r["engineer"] == who.user_id:
-            per_engineer.setdefault(r["engineer"], rollup.Aggregate()).add_row(r["name"], r["key"], r["n"])
+            _slot(per_engineer, r["engineer"]).add_row(r["name"], r["key"], r["n"])
     limit = idle_ms(ctx, who.tenant_id)
 
     def summary(agg: rollup.Aggregate) -> dict[str, Any]:
@@ -231,6 +231,14 @@ def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int
 
     return {"trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
             "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)]}
+
+
+def _slot(aggs: dict[str, rollup.Aggregate], key: str) -> rollup.Aggregate:
+    """`aggs[key]`, made on first use (not `setdefault`, which would build an unused one per row)."""
+    agg = aggs.get(key)
+    if agg is None:
+        agg = aggs[key] = rollup.Aggregate()
+    return agg
 
 
 def _sees_team(who: Principal) -> bool:
