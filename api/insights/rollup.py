@@ -14,7 +14,9 @@ own session, which an ordering-dependent fold cannot avoid once events may arriv
 Seeing a document id twice replaces it with itself, so the result does not change.
 
 Buckets are keyed by (tree_id, version, client_id, engineer, day the session started, UTC):
-every filter the API offers is a selection of buckets, merged at query time.
+every filter the API offers is a selection of buckets, merged at query time. `contributions`
+is the one statement of what a session adds to each counter; the derived index stores those
+entries as rows (`service.py`), the in-memory `Rollup` as counters.
 
 Durations and per-node times are kept as exact values (a multiset of milliseconds), not a
 sketch: a late event can change a session that was already counted, so the aggregate must
@@ -35,7 +37,9 @@ Definitions (where DESIGN.md is silent)
     back_steps   answers at the node that were undone later (tried, then revisited).
     custom_steps custom steps kept (not undone) at the node.
     drop_offs    sessions abandoned at the node, plus (at query time) sessions in progress
-                 whose last activity at that node is older than the tenant's idle threshold.
+                 there whose latest counted event (answers, backs, custom steps, endings;
+                 notes and attachments are not stored) is older than the tenant's idle
+                 threshold.
     paths        for completed sessions: the nodes of the effective path plus the node the
                  session ended at; the most common ones per final node.
 """
