@@ -62,7 +62,8 @@ def overview(who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery =
     per-tree figures count their own sessions only. `format=csv` answers one row per tree,
     then one per engineer.
     """
-    answer = service.overview(ctx, who, from_ms=parse_time(from_), to_ms=parse_time(to, end=True))
+    answer = service.overview(ctx, who, from_ms=parse_time(from_), to_ms=parse_time(to, end=True),
+                              now_ms=int(time.time() * 1000))
     if format == "csv":
         return Response(service.overview_csv(answer), media_type="text/csv; charset=utf-8")
     return answer

@@ -31,7 +31,7 @@ from sync.errors import NotFound
 from sync.naming import physical_name
 
 from ..core.context import AppContext
-from ..core.derived import DerivedIndex, IndexPart, tenant_index
+from ..core.derived import IndexPart, tenant_index
 from ..core.docs import get_or_none
 from ..tenants.repository import get_tenant
 from ..trees.models import tree_version_doc_id
@@ -203,46 +203,42 @@ def tree_analytics(ctx: AppContext, who: Principal, tree_id: str, *, version: in
             **rollup.figures(agg, now_ms=now_ms, idle_ms=idle_ms(ctx, who.tenant_id))}
 
 
-def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None) -> dict[str, Any]:
+_SUMMARY = ("sessions", "completed", "abandoned", "in_progress", "outcomes", "duration_ms")
+
+
+def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None,
+             now_ms: int) -> dict[str, Any]:
     """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
     and (engineers) per-tree figures of their own sessions."""
-    index = tenant_index(ctx, who.tenant_id)
-    index.catch_up()
-    window = {"from_day": _day(from_ms), "to_day": _day(to_ms)}
-    trees = _summaries(index, "tree_id", {**window, "engineer": None if _sees_team(who) else who.user_id})
-    people = _summaries(index, "engineer", {**window, "engineer": None if who.is_admin else who.user_id})
-    if not who.is_admin:
-        # Anyone but an admin always gets their own row, even with no sessions yet.
-        people.setdefault(who.user_id, _summary({}, (None, None)))
-    return {"trees": [{"tree_id": t, **trees[t]} for t in sorted(trees)],
-            "engineers": [{"user_id": e, **people[e]} for e in sorted(people)]}
+    where, params = _where({"from_day": _day(from_ms), "to_day": _day(to_ms)})
+    rows = tenant_index(ctx, who.tenant_id).query(
+        "SELECT tree_id, engineer, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', "
+        f"'outcomes', 'durations') AND {where} GROUP BY tree_id, engineer, name, key", params)
+    team = _sees_team(who)
+    per_tree: dict[str, rollup.Aggregate] = {}
+    # Anyone but an admin always gets their own row, even with no sessions yet.
+    per_engineer: dict[str, rollup.Aggregate] = {} if who.is_admin else {who.user_id: rollup.Aggregate()}
+    for r in rows:
+        if team or r["engineer"] == who.user_id:
+            _slot(per_tree, r["tree_id"]).add_row(r["name"], r["key"], r["n"])
+        if who.is_admin or r["engineer"] == who.user_id:
+            _slot(per_engineer, r["engineer"]).add_row(r["name"], r["key"], r["n"])
+    limit = idle_ms(ctx, who.tenant_id)
+
+    def summary(agg: rollup.Aggregate) -> dict[str, Any]:
+        full = rollup.figures(agg, now_ms=now_ms, idle_ms=limit)
+        return {k: full[k] for k in _SUMMARY}
+
+    return {"trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
+            "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)]}
 
 
-def _summaries(index: DerivedIndex, group: str, filters: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Counts, outcomes and nearest-rank p50/p90 per `group` (a fixed column name), summed in SQL so
-    the overview reads one row per group rather than every duration of the tenant."""
-    where, params = _where(filters)
-    counts: dict[str, dict[tuple[str, str], int]] = {}
-    for r in index.query(f"SELECT {group} AS g, name, key, SUM(n) AS n FROM ins_counts WHERE name IN "
-                         f"('statuses', 'outcomes') AND {where} GROUP BY g, name, key", params, catch_up=False):
-        counts.setdefault(r["g"], {})[r["name"], orjson.loads(r["key"])] = r["n"]
-    # The rank of the q-th percentile is ceil(q * total); for whole counts, cum >= q * total says the same.
-    percentiles = {r["g"]: (r["p50"], r["p90"]) for r in index.query(
-        f"WITH d AS (SELECT {group} AS g, CAST(key AS INTEGER) AS ms, SUM(n) AS n FROM ins_counts "
-        f"WHERE name = 'durations' AND {where} GROUP BY g, ms), "
-        "c AS (SELECT g, ms, SUM(n) OVER (PARTITION BY g ORDER BY ms ROWS UNBOUNDED PRECEDING) AS cum, "
-        "SUM(n) OVER (PARTITION BY g) AS total FROM d) "
-        "SELECT g, MIN(CASE WHEN cum * 100 >= total * 50 THEN ms END) AS p50, "
-        "MIN(CASE WHEN cum * 100 >= total * 90 THEN ms END) AS p90 FROM c GROUP BY g", params, catch_up=False)}
-    return {g: _summary(c, percentiles.get(g, (None, None))) for g, c in counts.items()}
-
-
-def _summary(counts: dict[tuple[str, str], int], p50_p90: tuple[int | None, int | None]) -> dict[str, Any]:
-    statuses = {k: n for (name, k), n in counts.items() if name == "statuses"}
-    return {"sessions": sum(statuses.values()), "completed": statuses.get("completed", 0),
-            "abandoned": statuses.get("abandoned", 0), "in_progress": statuses.get("in_progress", 0),
-            "outcomes": {o: counts.get(("outcomes", o), 0) for o in ("resolved", "escalated", "unresolved")},
-            "duration_ms": {"p50": p50_p90[0], "p90": p50_p90[1]}}
+def _slot(aggs: dict[str, rollup.Aggregate], key: str) -> rollup.Aggregate:
+    """`aggs[key]`, made on first use (not `setdefault`, which would build an unused one per row)."""
+    agg = aggs.get(key)
+    if agg is None:
+        agg = aggs[key] = rollup.Aggregate()
+    return agg
 
 
 def _sees_team(who: Principal) -> bool:

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import sqlite3
-import tempfile
-from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
 
-from api.core.derived import DerivedIndex
-from api.insights.rollup import Aggregate, Rollup, apply, figures, percentile, rebuild, select
-from api.insights.service import SCHEMA, SessionsFollower, _summaries
+from api.insights.rollup import Aggregate, Rollup, apply, figures, rebuild, select
+from api.insights.service import SCHEMA, SessionsFollower
 
 TREE = {"start": "q1", "nodes": {
     "q1": {"type": "question", "title": "Q1", "next": {"yes": "a1", "no": "r2"}},
@@ -183,20 +179,3 @@ def stored_aggregate(arrival: list[dict[str, Any]]) -> Aggregate:
     assert conn.execute("SELECT COUNT(*) FROM ins_counts WHERE n <= 0").fetchone() == (0,)
     return agg
 
-
-@settings(max_examples=60)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(1, 3)), min_size=1, max_size=30))
-def test_overview_percentiles_in_sql_equal_the_folds_nearest_rank(durations: list[tuple[int, int]]) -> None:
-    """The overview ranks durations in SQL; it must pick the same values as `percentile`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        index = DerivedIndex(Path(tmp) / "i.sqlite", None, {}, SCHEMA)  # type: ignore[arg-type]  # no feeds
-        for day, (ms, n) in enumerate(durations):  # spread over buckets, as real sessions are
-            index.conn.execute("INSERT INTO ins_counts VALUES ('tree:t', 1, '', 'u1', ?, 'durations', ?, ?)",
-                               (day, str(ms), n))
-        index.conn.execute("INSERT INTO ins_counts VALUES ('tree:t', 1, '', 'u1', 0, 'statuses', '\"completed\"', 1)")
-        got = _summaries(index, "tree_id", {})["tree:t"]["duration_ms"]
-        index.close()
-    values: Counter[int] = Counter()
-    for ms, n in durations:
-        values[ms] += n
-    assert got == {"p50": percentile(values, 0.5), "p90": percentile(values, 0.9)}
