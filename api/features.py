@@ -14,6 +14,7 @@ from .core.context import AppContext
 from .core.workers import CallbackWorker
 from .exports.endpoints import router as exports_router
 from .health import router as health_router
+from .insights.endpoints import router as insights_router
 from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
 from .starter.endpoints import router as starter_router
@@ -27,7 +28,8 @@ if TYPE_CHECKING:
 
 def install(app: FastAPI) -> None:
     for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
-                   starter_router, sessions_router, clients_router, exports_router, attachments_router, audit_router):
+                   starter_router, sessions_router, clients_router, exports_router, attachments_router,
+                   audit_router, insights_router):
         app.include_router(router)
 
 
@@ -65,17 +67,18 @@ def install_hooks(ctx: AppContext) -> None:
     from .core.derived import register_part  # noqa: PLC0415
     from .exports.formats import close_image_pool, configure_image_cache  # noqa: PLC0415
     from .exports.sandbox import close_pool  # noqa: PLC0415
+    from .insights.service import index_part as insights_part  # noqa: PLC0415
     from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
+    from .sync_mount import register_sync_rules  # noqa: PLC0415
     from .trees import library, suggestions  # noqa: PLC0415
+    from .trees.sync_rules import TreesRules  # noqa: PLC0415
 
     ctx.tenant_created_hooks.append(load_starter)
     install_rate_limits(ctx)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
-    from .sync_mount import register_sync_rules  # noqa: PLC0415
-    from .trees.sync_rules import TreesRules  # noqa: PLC0415
-
+    register_part(ctx, insights_part(ctx))
     register_sync_rules(ctx, TreesRules())  # the trees database over /sync
     install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with

@@ -119,6 +119,22 @@ def _b_tree(w: World, publish: bool = False) -> str:
     return tree_id
 
 
+def _b_engineer_figures(w: World) -> str:
+    """A B engineer completes a session, so B's analytics hold personal figures that must not leak."""
+    _b_session(w)
+    email, password = unique_email("engineer"), "correct horse battery staple 42"
+    r = w.http.post("/api/v1/users", headers=w.b.headers, json={"email": email, "role": "engineer",
+                                                                "password": password})
+    w.b_ids.add(r.json()["id"])
+    token = w.http.post("/api/v1/auth/login", json={"email": email, "password": password}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    r = w.http.post("/api/v1/sessions", headers=auth, json={"tree_id": w._b_tree})
+    w.b_ids.add(r.json()["session_id"])
+    r = w.http.post(f"/api/v1/sessions/{r.json()['session_id']}/events", headers=auth, json={"type": "completed"})
+    assert r.status_code == 201, r.text
+    return w._b_tree
+
+
 def _b_starter_offer(w: World) -> str:
     """B edits a starter tree before loading the library, so the library offers an update."""
     seed = json.loads((ROOT / "seeds/trees/dns-resolution-failure.json").read_text())
@@ -291,6 +307,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "GET", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update")),
     ("POST", "/api/v1/trees/{tree_id}/starter-update/apply"): ("object", lambda w: Req(
         "POST", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update/apply")),
+    # analytics: B's engineers' personal figures
+    ("GET", "/api/v1/analytics/trees/{tree_id}"): ("object", lambda w: Req(
+        "GET", f"/api/v1/analytics/trees/{_b_engineer_figures(w)}")),
+    ("GET", "/api/v1/analytics/overview"): ("self", lambda w: (_b_engineer_figures(w), Req(
+        "GET", "/api/v1/analytics/overview"))[1]),
 }
 
 # Client documents of tenant B with an attachment (`a.txt`).
@@ -433,3 +454,16 @@ def test_listings_a_can_call_contain_none_of_bs_ids(world):
     docid = next(i for i in world.b_ids if i.startswith("client:"))
     assert world.send(a, Req("GET", f"/sync/{a.id}/clients/{docid}")).status_code == 404
     assert json.loads(texts[5])["rows"] == []
+
+
+def test_analytics_never_show_another_tenants_engineers(world):
+    """B's engineers' figures reach neither A's admin overview nor its CSV, nor A's engineers."""
+    _b_engineer_figures(world)
+    a_engineer = world.a.add_user("engineer")
+    for who in (world.a, a_engineer):
+        for params in ({}, {"format": "csv"}):
+            r = world.send(who, Req("GET", "/api/v1/analytics/overview", params=params))
+            assert r.status_code == 200, r.text
+            assert not [i for i in world.b_ids if i in r.text], r.text
+    b_view = world.send(world.b, Req("GET", "/api/v1/analytics/overview")).json()
+    assert len(b_view["engineers"]) >= 2 and b_view["trees"][0]["completed"] >= 1

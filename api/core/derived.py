@@ -70,6 +70,10 @@ class DerivedIndex:
             try:
                 for change in rows:
                     handler(self.conn, change)
+                # A handler may defer work to the end of the batch (analytics refold each session once).
+                end_batch = getattr(handler, "end_batch", None)
+                if end_batch is not None:
+                    end_batch(self.conn)
                 since = res["last_seq"]
                 self.conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)",
                                   (feed, dbname, orjson.dumps(since).decode()))
