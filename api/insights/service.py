@@ -28,7 +28,7 @@ import orjson
 
 from sync.access import Principal
 from sync.errors import NotFound
-from sync.naming import physical_name
+from sync.naming import physical_name, tenant_db
 
 from ..core.context import AppContext
 from ..core.derived import IndexPart, tenant_index
@@ -60,7 +60,7 @@ class TreeCache:
     def __call__(self, tree_id: str, version: int) -> dict[str, Any] | None:
         key = (tree_id, version)
         if key not in self._trees:
-            db = self._ctx.store.db(physical_name(self._tenant_id, "trees"))
+            db = tenant_db(self._ctx.store, self._tenant_id, "trees")
             doc = get_or_none(db, tree_version_doc_id(tree_id, version))
             tree = doc.get("tree") if isinstance(doc, dict) else None
             if tree is None:
@@ -194,7 +194,7 @@ def _day(ms: int | None) -> int | None:
 def tree_analytics(ctx: AppContext, who: Principal, tree_id: str, *, version: int | None, client_id: str | None,
                    from_ms: int | None, to_ms: int | None, now_ms: int) -> dict[str, Any]:
     """DESIGN.md's tree analytics answer; engineers get the figures of their own sessions only."""
-    if get_or_none(ctx.store.db(physical_name(who.tenant_id, "trees")), tree_id) is None:
+    if get_or_none(tenant_db(ctx.store, who.tenant_id, "trees"), tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant (see GET /api/v1/trees).")
     mine = not _sees_team(who)
     agg = aggregate(ctx, who.tenant_id, tree_id=tree_id, version=version, client_id=client_id,
