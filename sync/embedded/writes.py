@@ -58,7 +58,7 @@ class _Writes(_Reads, _Attachments):
         if not isinstance(docs, list):
             raise BadRequest("docs must be a list of documents.")
         out = []
-        for doc, result in zip(docs, self._write(docs, new_edits)):
+        for doc, result in zip(docs, self._write(docs, new_edits), strict=True):
             if isinstance(result, BranchlineError):
                 entry: Doc = {"id": doc.get("_id") if isinstance(doc, dict) else None,
                               "error": result.error, "reason": result.reason}
