@@ -56,8 +56,9 @@ class EmbeddedDatabase(_Writes, _Changes):
         attachments went.
 
         Attachments are shared by digest, so their bytes cannot be removed when one
-        revision goes; this sweep reclaims them. The store runs it on a schedule for every
-        database written since (see `EmbeddedStore`), and `POST /db/_compact` on demand.
+        revision goes; this sweep reclaims them. It runs on a schedule for every database
+        written since the last run (`EmbeddedStore.compact_written`), and on demand through
+        `POST /db/_compact`.
         """
         with self._writing() as (_, conn):
             conn.execute("BEGIN IMMEDIATE")
