@@ -39,7 +39,7 @@ from .couchdb_client import _BY_STATUS, CouchClient, CouchUnavailable, db_path, 
 from .couchdb_ddocs import conflicts_count, install_design_docs
 from .couchdb_watch import ChangeWatcher
 from .embedded import check_db_name
-from .errors import BadRequest, BranchlineError, Conflict, Forbidden, NotFound, PreconditionFailed
+from .errors import BadRequest, BranchlineError, Forbidden, NotFound, PreconditionFailed
 from .mango import compile_selector
 from .store import Doc, Seq
 from .store_args import (
@@ -51,6 +51,8 @@ from .store_args import (
     check_revs_diff,
     check_revs_limit,
     keys_window,
+    local_id,
+    tombstone,
 )
 
 _log = logging.getLogger(__name__)
@@ -432,9 +434,7 @@ class CouchDatabase:
     def delete(self, docid: str, rev: str) -> Doc:
         if isinstance(docid, str) and docid.startswith("_local/"):
             return self.delete_local(docid, rev)
-        if rev is None:
-            raise Conflict("Document update conflict: deleting needs the current _rev.")
-        return self.put({"_id": docid, "_rev": rev, "_deleted": True})
+        return self.put(tombstone(docid, rev))
 
     def bulk_docs(self, docs: list[Doc], *, new_edits: bool = True) -> list[Doc]:
         """`_bulk_docs`: one result per input, `{ok, id, rev}` or `{id, error, reason}`."""
@@ -507,14 +507,8 @@ class CouchDatabase:
         return {**doc, "_attachments": filled}
 
     # --- _local documents --------------------------------------------------------------
-    @staticmethod
-    def _local_id(docid: Any) -> str:
-        if not isinstance(docid, str) or not docid:
-            raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
-        return docid if docid.startswith("_local/") else "_local/" + docid
-
     def get_local(self, docid: str) -> Doc:
-        docid = self._local_id(docid)
+        docid = local_id(docid)
         doc: Doc = self.client.json("GET", self._doc_url(docid))
         doc["_id"] = docid
         return doc
@@ -522,12 +516,12 @@ class CouchDatabase:
     def put_local(self, doc: Doc) -> Doc:
         if not isinstance(doc, dict):
             raise BadRequest("A document must be a JSON object.")
-        docid = self._local_id(doc.get("_id"))
+        docid = local_id(doc.get("_id"))
         res = self.client.json("PUT", self._doc_url(docid), body={**doc, "_id": docid})
         return {"ok": True, "id": docid, "rev": res.get("rev")}
 
     def delete_local(self, docid: str, rev: str | None) -> Doc:
-        docid = self._local_id(docid)
+        docid = local_id(docid)
         if rev is None:
             rev = self.get_local(docid)["_rev"]
         self.client.json("DELETE", self._doc_url(docid), params={"rev": rev})

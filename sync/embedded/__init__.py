@@ -35,10 +35,9 @@ The package, by concern (dependencies point down this list, never up):
 """
 from .attachments import attachment_digest
 from .database import EmbeddedDatabase
-from .docs import parse_seq
 from .nonblocking import WouldBlock
 from .schema import DEFAULT_REVS_LIMIT, check_db_name
 from .store import CompactionRun, EmbeddedStore
 
 __all__ = ["DEFAULT_REVS_LIMIT", "CompactionRun", "EmbeddedDatabase", "EmbeddedStore", "WouldBlock", "attachment_digest",
-           "check_db_name", "parse_seq"]
+           "check_db_name"]
