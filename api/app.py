@@ -16,8 +16,8 @@ from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.edge import ASGIApp, RequestStats, build_edge
 from .core.errors import install_error_handlers
-from .core.version import VERSION
 from .core.security_headers import SecurityHeaders, content_security_policy, storage_origins
+from .core.version import VERSION
 from .ratelimit.deps import request_gate
 from .settings import Settings, get_settings
 from .sync_mount import sync_door

@@ -104,7 +104,6 @@ class Settings(BaseSettings):
     store_max_open: int = Field(default=64, ge=1)
     store_cache_kb: int = Field(default=2048, ge=64)
     store_readers: int = Field(default=2, ge=1, le=16)
-    store_compact_seconds: float = Field(default=3600.0, ge=0)  # 0: only on POST /db/_compact
 
     def tenant_quota(self) -> TenantQuota:
         return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)
@@ -137,7 +136,9 @@ class Settings(BaseSettings):
     # instance holding the scheduler lease, which renews it every third of this many seconds.
     scheduler_lease_seconds: float = Field(30.0, ge=0.3, le=600)
     cleanup_interval_seconds: int = Field(3600, ge=1)  # expired tokens, stale rate-limit counters
-    compact_cron: str = "45 3 * * *"  # UTC; embedded backend: attachment content no revision uses
+    # Embedded backend: databases written since the last run are compacted (old revisions'
+    # bodies, attachment content no revision uses); 0: never, only on POST /{db}/_compact.
+    compact_interval_seconds: int = Field(3600, ge=0)
 
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.
@@ -181,13 +182,11 @@ class Settings(BaseSettings):
                                 "instance (at least 32 random characters).")
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
-        crons = (("BRANCHLINE_BACKUP_CRON", self.backup_cron), ("BRANCHLINE_COMPACT_CRON", self.compact_cron))
-        for name, cron in crons:
-            try:
-                CronTrigger.from_crontab(cron, timezone="UTC")
-            except ValueError as exc:
-                raise SettingsError(f"{name}={cron!r} is not a crontab expression ({exc}); "
-                                    "e.g. '30 2 * * *' for 02:30 UTC.") from None
+        try:
+            CronTrigger.from_crontab(self.backup_cron, timezone="UTC")
+        except ValueError as exc:
+            raise SettingsError(f"BRANCHLINE_BACKUP_CRON={self.backup_cron!r} is not a crontab expression "
+                                f"({exc}); e.g. '30 2 * * *' for 02:30 UTC.") from None
         return self
 
     def resolved_backup_dir(self) -> Path:

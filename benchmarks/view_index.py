@@ -27,7 +27,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sync_replication import cpu_seconds, free_port, wait_http
+from sync_replication import cpu_seconds, free_port, wait_http  # noqa: E402 - found through sys.path above
 
 AUTH = ("admin-a", "s3cret-pass")
 MAP = "function (doc) { if (doc.type === 'event') { emit([doc.session, doc.ts], 1); } }"

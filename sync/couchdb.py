@@ -29,21 +29,31 @@ import base64
 import hashlib
 import logging
 import threading
-from typing import Any, Callable, Iterable, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal
 from urllib.parse import quote
 
 import orjson
 
-from .couchdb_client import (_BY_STATUS, CouchClient, CouchUnavailable, db_path, doc_path,
-                             encode_param)
+from .couchdb_client import _BY_STATUS, CouchClient, CouchUnavailable, db_path, doc_path, encode_param
 from .couchdb_ddocs import conflicts_count, install_design_docs
 from .couchdb_watch import ChangeWatcher
 from .embedded import check_db_name
-from .errors import BadRequest, BranchlineError, Conflict, Forbidden, NotFound, PreconditionFailed
+from .errors import BadRequest, BranchlineError, Forbidden, NotFound, PreconditionFailed
 from .mango import compile_selector
 from .store import Doc, Seq
-from .store_args import (check_all_docs, check_bulk_docs, check_bulk_get, check_changes, check_open_revs,
-                         check_revs_diff, check_revs_limit, keys_window)
+from .store_args import (
+    check_all_docs,
+    check_bulk_docs,
+    check_bulk_get,
+    check_changes,
+    check_open_revs,
+    check_revs_diff,
+    check_revs_limit,
+    keys_window,
+    local_id,
+    tombstone,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -68,7 +78,7 @@ def _flag(value: bool) -> str | None:
 class CouchDatabase:
     """One CouchDB database. Implements `sync.store.Database`."""
 
-    def __init__(self, store: "CouchStore", name: str) -> None:
+    def __init__(self, store: CouchStore, name: str) -> None:
         self.store = store
         self.client = store.client
         self.name = name
@@ -153,7 +163,7 @@ class CouchDatabase:
                   "local_seq": _flag(local_seq),
                   "atts_since": encode_param(atts_since) if atts_since else None}
         try:
-            doc = self.client.json("GET", self._doc_url(docid), params=params)
+            doc: Doc = self.client.json("GET", self._doc_url(docid), params=params)
         except NotFound as exc:
             if rev is None and exc.reason == "missing" and self._is_tombstone(docid):
                 # CouchDB says `deleted` here; some compatible servers say `missing`.
@@ -201,7 +211,7 @@ class CouchDatabase:
         params = {"open_revs": "all" if open_revs == "all" else encode_param(open_revs), **flags}
         if atts_since and attachments:
             params["revs"] = "true"
-        res = self.client.json("GET", self._doc_url(docid), params=params)
+        res: list[Doc] = self.client.json("GET", self._doc_url(docid), params=params)
         if atts_since and attachments:
             res = [{"ok": _stub_known(e["ok"], atts_since, keep_revisions=revs)} if "ok" in e else e
                    for e in res]
@@ -245,11 +255,11 @@ class CouchDatabase:
             res = [{} for _ in requests]  # a server without _bulk_get: one read each
         if len(res) != len(requests) or any(
                 isinstance(q, dict) and r.get("id") not in (None, q.get("id"))
-                for q, r in zip(requests, res)):
+                for q, r in zip(requests, res, strict=True)):
             # Some servers fold repeated ids into one result: answer one by one instead.
             res = [{} for _ in requests]
         out = []
-        for req, entry in zip(requests, res):
+        for req, entry in zip(requests, res, strict=True):
             docid = req.get("id") if isinstance(req, dict) else None
             rev = req.get("rev") if isinstance(req, dict) else None
             docs = entry.get("docs") or []
@@ -424,9 +434,7 @@ class CouchDatabase:
     def delete(self, docid: str, rev: str) -> Doc:
         if isinstance(docid, str) and docid.startswith("_local/"):
             return self.delete_local(docid, rev)
-        if rev is None:
-            raise Conflict("Document update conflict: deleting needs the current _rev.")
-        return self.put({"_id": docid, "_rev": rev, "_deleted": True})
+        return self.put(tombstone(docid, rev))
 
     def bulk_docs(self, docs: list[Doc], *, new_edits: bool = True) -> list[Doc]:
         """`_bulk_docs`: one result per input, `{ok, id, rev}` or `{id, error, reason}`."""
@@ -458,7 +466,7 @@ class CouchDatabase:
                 body["new_edits"] = False
             res = self.client.json("POST", f"{self.path}/_bulk_docs", body=body) or []
             if new_edits:
-                for (i, _doc), entry in zip(send, res):
+                for (i, _doc), entry in zip(send, res, strict=True):
                     out[i] = entry
             else:
                 # CouchDB answers only the failures of a replicated write.
@@ -468,11 +476,11 @@ class CouchDatabase:
                         errors[(entry.get("id"), entry.get("rev"))] = entry
                         errors.setdefault((entry.get("id"), None), entry)
                 for i, doc in send:
-                    err = errors.get((doc.get("_id"), doc.get("_rev"))) or \
+                    failure = errors.get((doc.get("_id"), doc.get("_rev"))) or \
                         errors.get((doc.get("_id"), None))
-                    if err is not None:
+                    if failure is not None:
                         out[i] = {"id": doc.get("_id"), "rev": doc.get("_rev"),
-                                  "error": err["error"], "reason": err.get("reason", "")}
+                                  "error": failure["error"], "reason": failure.get("reason", "")}
                     else:
                         out[i] = {"ok": True, "id": doc["_id"], "rev": doc["_rev"]}
             self._changed()
@@ -499,27 +507,21 @@ class CouchDatabase:
         return {**doc, "_attachments": filled}
 
     # --- _local documents --------------------------------------------------------------
-    @staticmethod
-    def _local_id(docid: Any) -> str:
-        if not isinstance(docid, str) or not docid:
-            raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
-        return docid if docid.startswith("_local/") else "_local/" + docid
-
     def get_local(self, docid: str) -> Doc:
-        docid = self._local_id(docid)
-        doc = self.client.json("GET", self._doc_url(docid))
+        docid = local_id(docid)
+        doc: Doc = self.client.json("GET", self._doc_url(docid))
         doc["_id"] = docid
         return doc
 
     def put_local(self, doc: Doc) -> Doc:
         if not isinstance(doc, dict):
             raise BadRequest("A document must be a JSON object.")
-        docid = self._local_id(doc.get("_id"))
+        docid = local_id(doc.get("_id"))
         res = self.client.json("PUT", self._doc_url(docid), body={**doc, "_id": docid})
         return {"ok": True, "id": docid, "rev": res.get("rev")}
 
     def delete_local(self, docid: str, rev: str | None) -> Doc:
-        docid = self._local_id(docid)
+        docid = local_id(docid)
         if rev is None:
             rev = self.get_local(docid)["_rev"]
         self.client.json("DELETE", self._doc_url(docid), params={"rev": rev})
@@ -593,7 +595,8 @@ def _ancestry(doc: Doc) -> set[str]:
     history = doc.get("_revisions") or {}
     start, ids = history.get("start"), history.get("ids") or []
     if not isinstance(start, int):
-        return {doc.get("_rev")}
+        rev = doc.get("_rev")
+        return {rev} if isinstance(rev, str) else set()
     return {f"{start - i}-{rid}" for i, rid in enumerate(ids)}
 
 

@@ -21,8 +21,16 @@ from ibm_cloud_sdk_core.authenticators import BasicAuthenticator, NoAuthAuthenti
 from ibm_cloud_sdk_core.http_adapter import SSLHTTPAdapter
 from ibmcloudant.cloudant_v1 import CloudantV1
 
-from .errors import (BadRequest, BranchlineError, Conflict, Forbidden, NotFound,
-                     PayloadTooLarge, PreconditionFailed, UnsupportedMediaType)
+from .errors import (
+    BadRequest,
+    BranchlineError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
 
 JSON = "application/json"
 

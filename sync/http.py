@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
 import anyio.to_thread
@@ -24,21 +25,44 @@ from starlette.responses import Response
 
 from .access import AccessPolicy, DbAction, Principal
 from .doc_limits import DocSizeLimits
-from .quota import TenantQuota
-from .errors import (UNEXPECTED_REASON, BadRequest, BranchlineError, Conflict, Forbidden, MethodNotAllowed,
-                     NotFound, NotImplementedHere, PreconditionFailed, Unauthorized)
+from .errors import (
+    UNEXPECTED_REASON,
+    BadRequest,
+    BranchlineError,
+    Conflict,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedHere,
+    PreconditionFailed,
+    Unauthorized,
+)
 from .http_changes import ChangesFeed, PendingChanges
 from .http_context import Ctx
 from .http_params import Query, json_response, parse_body, parse_object, read_capped, rev_from
 from .js.designs import DesignFunctions, views_dir_of
 from .js.http_views import query_view
 from .longpoll import ChangeNotifier
+from .naming import (
+    STANDARD_DATABASES,
+    check_attachment_name,
+    check_attachment_names,
+    check_bulk_doc,
+    check_doc_id,
+    check_logical_name,
+    logical_name,
+    physical_name,
+    tenant_prefix,
+)
 from .policy_traits import policy_traits
-from .naming import (STANDARD_DATABASES, check_attachment_name, check_attachment_names, check_bulk_doc,
-                     check_doc_id, check_logical_name, logical_name, physical_name, tenant_prefix)
+from .quota import TenantQuota
 from .store import Database, Store
 
 log = logging.getLogger("branchline")
+
+_P = TypeVar("_P", bound=Principal | None)
+# A handler of one method of one endpoint; each endpoint's table holds handlers of one shape.
+_Handler = TypeVar("_Handler", bound=Callable[..., Response | PendingChanges])
 
 COUCHDB_VERSION = "3.3.3"
 # Largest request body answered on the event loop (see `SyncApi._inline`): a replicator's
@@ -58,7 +82,7 @@ MAX_UUIDS = 1000
 # Where `_security` is kept: a `_local` document (never replicated), hidden from the
 # `_local` endpoints so only `_security` (db admins) can read or change it.
 SECURITY_DOC = "_local/_branchline_security"
-DEFAULT_SECURITY = {"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}}
+DEFAULT_SECURITY: dict[str, dict[str, list[str]]] = {"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}}
 
 # Design-document endpoints not served (`_view` is, with a view name: see sync/js/).
 _DDOC_FUNCTIONS = {"_view", "_show", "_list", "_update", "_rewrite", "_info", "_search",
@@ -116,7 +140,7 @@ class SyncApi:
             # Who is asking comes before the body: nobody unauthenticated can make the server
             # read (and hold in memory) a request body, and no body is larger than MAX_BODY.
             if self.authenticate_cached is not None:
-                principal = self._authenticate(request, tenant_id, self.authenticate_cached)
+                principal = self._authenticate_cached(request, tenant_id)
             if principal is None:
                 principal = await anyio.to_thread.run_sync(self._authenticate, request, tenant_id)
             body = await read_capped(request, MAX_BODY, _body_too_large(MAX_BODY))
@@ -197,8 +221,7 @@ class SyncApi:
 
     def _dispatch_quick(self, request: Request, tenant_id: str, method: str,
                         body: bytes) -> Response | PendingChanges | None:
-        assert self.authenticate_cached is not None
-        principal = self._authenticate(request, tenant_id, self.authenticate_cached)
+        principal = self._authenticate_cached(request, tenant_id)
         if principal is None:
             return None  # not verified before: the full check may block
         return self._dispatch(request, tenant_id, method, body, principal)
@@ -224,18 +247,16 @@ class SyncApi:
         db = check_logical_name(first)
         rest = segments[1:]
         if not rest:
-            handler = self._methods(method, {"GET": self.db_info, "PUT": self.db_create,
-                                             "DELETE": self.db_delete, "POST": self.doc_post})
-            return handler(ctx, db)
+            return self._methods(method, {"GET": self.db_info, "PUT": self.db_create,
+                                          "DELETE": self.db_delete, "POST": self.doc_post})(ctx, db)
         head = rest[0]
         if head == "_local":
             if len(rest) != 2 or not rest[1]:
                 raise BadRequest("A _local document is addressed as /db/_local/{id}; "
                                  "_local documents have no attachments.")
             docid = "_local/" + rest[1]
-            handler = self._methods(method, {"GET": self.local_get, "PUT": self.local_put,
-                                             "DELETE": self.local_delete})
-            return handler(ctx, db, docid)
+            return self._methods(method, {"GET": self.local_get, "PUT": self.local_put,
+                                          "DELETE": self.local_delete})(ctx, db, docid)
         if head == "_design" and len(rest) >= 2:
             docid = "_design/" + rest[1]
             tail = rest[2:]
@@ -249,7 +270,7 @@ class SyncApi:
                     "validate_doc_update are.")
             return self._doc_or_attachment(method, ctx, db, docid, tail)
         if head.startswith("_") and len(rest) == 1:
-            special = {
+            endpoints: dict[str, dict[str, Callable[[Ctx, str], Response | PendingChanges]]] = {
                 "_changes": {"GET": self.changes.start, "POST": self.changes.start},
                 "_revs_diff": {"POST": self.revs_diff},
                 "_bulk_docs": {"POST": self.bulk_docs},
@@ -261,7 +282,8 @@ class SyncApi:
                 "_compact": {"POST": self.compact},
                 "_security": {"GET": self.security_get, "PUT": self.security_put},
                "_view_cleanup": {"POST": self.view_cleanup},
-            }.get(head)
+            }
+            special = endpoints.get(head)
             if special is not None:
                 return self._methods(method, special)(ctx, db)
             if head in _UNSUPPORTED_DB_ENDPOINTS:
@@ -276,25 +298,32 @@ class SyncApi:
             name = "/".join(att_path)
             if not name:
                 raise BadRequest("Attachment name is empty.")
-            handler = self._methods(method, {"GET": self.att_get, "PUT": self.att_put,
-                                             "DELETE": self.att_delete})
-            return handler(ctx, db, docid, name)
-        handler = self._methods(method, {"GET": self.doc_get, "PUT": self.doc_put,
-                                         "DELETE": self.doc_delete})
-        return handler(ctx, db, docid)
+            return self._methods(method, {"GET": self.att_get, "PUT": self.att_put,
+                                          "DELETE": self.att_delete})(ctx, db, docid, name)
+        return self._methods(method, {"GET": self.doc_get, "PUT": self.doc_put,
+                                      "DELETE": self.doc_delete})(ctx, db, docid)
 
     @staticmethod
-    def _methods(method: str, table: dict[str, Any]) -> Any:
+    def _methods(method: str, table: dict[str, _Handler]) -> _Handler:
         if method not in table:
             allowed = ",".join(sorted(set(table) | ({"HEAD"} if "GET" in table else set())))
             raise MethodNotAllowed(f"Only {allowed} allowed", headers={"Allow": allowed})
         return table[method]
 
-    def _authenticate(self, request: Request, tenant_id: str,
-                      authenticate: Callable[[Request, str], Principal | None] | None = None
-                      ) -> Principal | None:
+    def _authenticate(self, request: Request, tenant_id: str) -> Principal:
+        """The full check: credentials, account and tenant (it may block: hashing, reads)."""
+        return self._own_tenant(self._challenge(self.authenticate, request, tenant_id), tenant_id)
+
+    def _authenticate_cached(self, request: Request, tenant_id: str) -> Principal | None:
+        """The check that never blocks: None when these credentials were not verified before."""
+        assert self.authenticate_cached is not None
+        principal = self._challenge(self.authenticate_cached, request, tenant_id)
+        return None if principal is None else self._own_tenant(principal, tenant_id)
+
+    @staticmethod
+    def _challenge(authenticate: Callable[[Request, str], _P], request: Request, tenant_id: str) -> _P:
         try:
-            principal = (authenticate or self.authenticate)(request, tenant_id)
+            return authenticate(request, tenant_id)
         except Unauthorized as exc:
             # A browser shows its login dialog on `WWW-Authenticate: Basic`; PouchDB in the
             # PWA sends a Bearer token and must get a plain 401 it can handle itself.
@@ -304,8 +333,9 @@ class SyncApi:
             else:
                 exc.headers.pop("WWW-Authenticate", None)
             raise
-        if principal is None:
-            return None
+
+    @staticmethod
+    def _own_tenant(principal: Principal, tenant_id: str) -> Principal:
         if principal.tenant_id != tenant_id:
             raise Forbidden("These credentials belong to another tenant; use the sync URL "
                             "given by GET /api/v1/me.")
@@ -377,6 +407,8 @@ class SyncApi:
             if not physical.startswith(prefix):
                 continue
             name = logical_name(ctx.tenant_id, physical)
+            if name is None:
+                continue
             try:
                 self.policy.check_db(ctx.principal, name, "read")
             except Forbidden:
@@ -386,8 +418,10 @@ class SyncApi:
 
     def uuids(self, ctx: Ctx) -> Response:
         """`count` (default 1, at most 1000) fresh random UUIDs."""
-        count = ctx.query.int("count", 1)
-        if count > MAX_UUIDS:
+        count = ctx.query.int("count")
+        if count is None:
+            count = 1
+        elif count > MAX_UUIDS:
             raise BadRequest(f"count parameter too large: at most {MAX_UUIDS}.")
         return json_response({"uuids": [uuid.uuid4().hex for _ in range(count)]})
 
@@ -611,7 +645,7 @@ class SyncApi:
             to_write.append(doc)
             positions.append(i)
         if to_write:
-            for pos, result in zip(positions, dbobj.bulk_docs(to_write, new_edits=new_edits)):
+            for pos, result in zip(positions, dbobj.bulk_docs(to_write, new_edits=new_edits), strict=True):
                 results[pos] = result
         out = [r for r in results if r is not None]
         if not new_edits:
@@ -930,7 +964,7 @@ class SyncDoor:
             return await self.api.handle(Request(scope, receive), tenant_id)
         except BranchlineError as exc:
             return json_response(exc.body(), exc.status, headers=exc.headers)
-        except Exception:  # noqa: BLE001 - answered in the one error shape, and logged
+        except Exception:  # answered in the one error shape, and logged
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             return json_response({"error": "internal_server_error", "reason": UNEXPECTED_REASON}, 500)
 
@@ -979,7 +1013,7 @@ def _currents(dbobj: Database, ids: list[str]) -> dict[str, dict[str, Any]]:
 
 def _is_tenant_root(request: Request, tenant_id: str) -> bool:
     """Whether the request is for `/sync/{tenant_id}` or `/sync/{tenant_id}/` itself."""
-    path = request.scope["path"]
+    path: str = request.scope["path"]
     if path.endswith("/"):
         path = path[:-1]
     return path.endswith("/sync/" + tenant_id)
@@ -1048,7 +1082,7 @@ def build_sync_door(get_store: Callable[[], Store],
                             doc_limits, quota))
 
 
-__all__ = ["build_sync_door", "SyncApi", "SyncDispatch", "SyncDoor"]
+__all__ = ["SyncApi", "SyncDispatch", "SyncDoor", "build_sync_door"]
 
 
 def _body_too_large(limit: int) -> Callable[[int | None], str]:

@@ -4,7 +4,6 @@ module, and neither imports the other's internals through it, so dependencies po
 http -> http_changes -> http_context."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -50,6 +49,4 @@ class FeedHost(Protocol):
 
     def readable(self, ctx: Ctx, db: str, doc: dict[str, Any] | None) -> bool: ...
 
-    def _authenticate(self, request: Request, tenant_id: str,
-                      authenticate: Callable[[Request, str], Principal | None] | None = None
-                      ) -> Principal | None: ...
+    def _authenticate(self, request: Request, tenant_id: str) -> Principal: ...

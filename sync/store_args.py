@@ -9,7 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .errors import BadRequest
+from .errors import BadRequest, Conflict
+
+
+def local_id(docid: Any) -> str:
+    """A `_local/` document's full id, from the id with or without its prefix."""
+    if not isinstance(docid, str) or not docid:
+        raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
+    return docid if docid.startswith("_local/") else "_local/" + docid
+
+
+def tombstone(docid: str, rev: str | None) -> dict[str, Any]:
+    """The document that deletes `docid` on top of `rev`; deleting needs the current rev."""
+    if rev is None:
+        raise Conflict("Document update conflict: deleting needs the current _rev.")
+    return {"_id": docid, "_rev": rev, "_deleted": True}
 
 
 def check_revs_limit(limit: Any) -> int:

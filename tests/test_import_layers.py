@@ -47,10 +47,10 @@ def cycle_through(graph: dict[str, set[str]], start: str) -> list[str] | None:
         node, path = stack.pop()
         for nxt in sorted(graph.get(node, ())):
             if nxt == start:
-                return path + [start]
+                return [*path, start]
             if nxt not in seen:
                 seen.add(nxt)
-                stack.append((nxt, path + [nxt]))
+                stack.append((nxt, [*path, nxt]))
     return None
 
 

@@ -42,3 +42,20 @@ def test_other_errors_pass_through_unless_named():
         retry_on_conflict(attempt, busy="busy")
     attempt, calls = _flaky([NotFound("gone")])
     assert retry_on_conflict(attempt, busy="busy", retry_on=(Conflict, NotFound)) == "saved" and len(calls) == 2
+
+
+def test_mirroring_a_status_from_a_header_edited_meanwhile_reads_it_again_and_keeps_the_edit(tmp_path):
+    from api.sessions.posting import mirror_status
+    from sync.embedded import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path)
+    try:
+        db = store.create_db("t_retry_sessions")
+        header = {"_id": "session:s1", "type": "session", "status": "in_progress", "title": "VDA"}
+        in_hand = {**header, "_rev": db.put(header)["rev"]}
+        db.put({**in_hand, "title": "VDA on host 7"})  # another device renamed it meanwhile
+        stored = mirror_status(db, "s1", in_hand, "completed")
+        assert (stored["status"], stored["title"]) == ("completed", "VDA on host 7")
+        assert db.get("session:s1")["_rev"] == stored["_rev"]
+    finally:
+        store.close()

@@ -18,30 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 PWA = ROOT / "pwa"
 VENV_BIN = ROOT / ".venv" / "bin"
 
-# Files other engineers are rewriting in this round (issue 23): their findings are listed, not
-# failed on, until the rewrite lands. Only ever remove entries; a file that became clean must
-# leave the list (the test says so).
-BEING_REWRITTEN = (
-    "sync/embedded.py",
-    "sync/http.py",
-    "sync/http_changes.py",
-    "sync/access.py",
-    "sync/longpoll.py",
-    "sync/couchdb.py",
-    "sync/couchdb_client.py",
-    "sync/couchdb_ddocs.py",
-    "sync/couchdb_watch.py",
-    "sync/naming.py",
-    "api/sessions/",
-    "api/ratelimit/",
-    "api/core/",
-)
-
-
-def _pending(path: str) -> bool:
-    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in BEING_REWRITTEN)
-
-
 def _run(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300)
 
@@ -78,8 +54,8 @@ def python_findings() -> dict[str, list[tuple[str, str]]]:
 
 
 def _assert_clean(tool: str, findings: list[tuple[str, str]]) -> None:
-    own = [text for path, text in findings if not _pending(path)]
-    assert not own, f"{tool} found {len(own)} problem(s); fix the code (do not loosen the rules):\n" + "\n".join(own)
+    texts = [text for _path, text in findings]
+    assert not texts, f"{tool} found {len(texts)} problem(s); fix the code (do not loosen the rules):\n" + "\n".join(texts)
 
 
 def test_ruff_check_finds_nothing(python_findings):
@@ -88,15 +64,6 @@ def test_ruff_check_finds_nothing(python_findings):
 
 def test_mypy_finds_nothing(python_findings):
     _assert_clean("mypy", python_findings["mypy"])
-
-
-def test_files_being_rewritten_still_have_findings(python_findings):
-    """The list of tolerated files only shrinks: one that passes both checks leaves it."""
-    dirty = {path for found in python_findings.values() for path, _ in found}
-    clean = [p for p in BEING_REWRITTEN
-             if not any(d == p or (p.endswith("/") and d.startswith(p)) for d in dirty)]
-    assert not clean, ("These files pass ruff and mypy now: remove them from BEING_REWRITTEN in "
-                       f"tests/test_static_checks.py: {', '.join(clean)}")
 
 
 def _npm_script(script: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
 
 from ..core.context import AppContext
-from ..core.docs import by_prefix, check_write_limits, save
+from ..core.docs import by_prefix, check_write_limits, retry_on_conflict, save
 from ..sessions import events
 from . import repository as repo
 
@@ -147,7 +147,8 @@ def set_value(ctx: AppContext, who: Principal, client_id: str, key: str, value: 
     """Set `values[key]` of a client, re-reading and retrying when someone saves at the same moment."""
     _require_writer(who)
     db = repo.clients_db(ctx, who.tenant_id)
-    for _ in range(5):
+
+    def attempt() -> dict[str, Any]:
         doc = repo.get_client_or_none(db, client_id)
         if doc is None:
             raise NotFound(f"The session's client {client_id} does not exist (any more); pick another client.")
@@ -156,9 +157,7 @@ def set_value(ctx: AppContext, who: Principal, client_id: str, key: str, value: 
             return public(doc)
         values[key] = value
         doc["values"] = values
-        try:
-            check_write_limits(ctx, db, doc)
-            return public(save(db, doc))
-        except Conflict:
-            continue
-    raise Conflict(f"{client_id} is being changed by others right now; try again.")
+        check_write_limits(ctx, db, doc)
+        return public(save(db, doc))
+
+    return retry_on_conflict(attempt, busy=f"{client_id} is being changed by others right now; try again.")

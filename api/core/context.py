@@ -60,8 +60,7 @@ def open_store(settings: Settings) -> Store:
     from sync.embedded import EmbeddedStore  # noqa: PLC0415
 
     return EmbeddedStore(settings.data_dir, max_open=settings.store_max_open,
-                         cache_kb=settings.store_cache_kb, readers=settings.store_readers,
-                         compact_seconds=settings.store_compact_seconds)
+                         cache_kb=settings.store_cache_kb, readers=settings.store_readers)
 
 
 @dataclass(eq=False)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any, Callable
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Query, Request
@@ -59,7 +60,7 @@ class Page:
             return None
         try:
             return orjson.loads(base64.urlsafe_b64decode(self.cursor.encode() + b"=="))
-        except Exception:
+        except ValueError:  # bad base64 and bad JSON are both ValueErrors
             raise BadRequest("The cursor is not valid: pass back next_cursor exactly as a list returned it.") from None
 
     @staticmethod

@@ -92,7 +92,7 @@ class DerivedIndex:
         with self.lock:
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, r)) for r in cur.fetchall()]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def close(self) -> None:
         self.conn.close()

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from sync.errors import (  # noqa: F401  (re-exported for feature code)
+    UNEXPECTED_REASON,
     BadRequest,
     BranchlineError,
     Conflict,
@@ -22,7 +23,6 @@ from sync.errors import (  # noqa: F401  (re-exported for feature code)
     NotFound,
     PayloadTooLarge,
     PreconditionFailed,
-    UNEXPECTED_REASON,
     TooManyRequests,
     Unauthorized,
     Unprocessable,

@@ -7,7 +7,8 @@ its own value.
 """
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -26,7 +27,7 @@ def content_security_policy(connect_origins: tuple[str, ...] = ()) -> str:
     storage devices upload attachments to through pre-signed URLs (`connect_origins`).
     No framing anywhere: nothing of Branchline is meant to be embedded.
     """
-    connect = " ".join(("'self'",) + connect_origins)
+    connect = " ".join(("'self'", *connect_origins))
     return "; ".join((
         "default-src 'self'",
         "script-src 'self'",

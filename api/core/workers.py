@@ -69,5 +69,5 @@ class Workers:
         for worker in reversed(self.items):
             try:
                 worker.stop()
-            except Exception:  # noqa: BLE001 - shutdown goes on with the others
+            except Exception:  # shutdown goes on with the others
                 log.exception("stopping the background worker %s failed", worker.name)

@@ -39,6 +39,8 @@ JOB_PREFIX = "job:"
 SCHEMA_VERSION = 1
 HISTORY = 20  # runs kept in a job document
 _STEP = timedelta(microseconds=1)
+# Interval slots count from this instant, so every instance computes the same ones.
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -23,14 +23,12 @@ from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
 from ..ratelimit.sweep import sweep_stale_counters
 from .compaction import compaction_job
-from .runner import ClusterJob, JobRunner
+from .runner import EPOCH, ClusterJob, JobRunner
 
 LEASE_NAME = "scheduler"
 TOKEN_SWEEP_ID = "refresh-token-sweep"
 RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
 AUDIT_RETENTION_ID = "audit-retention"
-# Interval slots count from this instant, so every instance computes the same ones.
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 def instance_id() -> str:

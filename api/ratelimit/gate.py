@@ -23,7 +23,8 @@ import base64
 import hashlib
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sync.http_params import json_response
 

@@ -107,20 +107,20 @@ _MAX_SAFE = 2**53 - 1  # beyond this JavaScript numbers lose integers
 
 
 def fold_session(
-    tree: dict,
-    events: list[dict],
-    header: dict | None = None,
-    client: dict | None = None,
+    tree: dict[str, Any],
+    events: list[dict[str, Any]],
+    header: dict[str, Any] | None = None,
+    client: dict[str, Any] | None = None,
     now_ms: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Fold a session's events over its pinned tree into the session state.
 
     Pure and deterministic: the same tree, events (in any order), header, client and
     `now_ms` always give the same state, equal to what `fold.ts` gives. The rules are in
     the module docstring; the state's shape is documented in `tests/golden/README.md`.
     """
-    nodes = tree.get("nodes") if isinstance(tree.get("nodes"), dict) else {}
-    start = tree.get("start") if isinstance(tree.get("start"), str) else ""
+    nodes = _obj(tree.get("nodes"))
+    start = _str(tree.get("start"))
     header = header if isinstance(header, dict) else {}
     client = client if isinstance(client, dict) else {}
 
@@ -139,24 +139,24 @@ def fold_session(
     status = "in_progress"
     current = start
     current_since = started_at
-    path: list[dict] = []
-    custom_steps: list[dict] = []
-    undo_stack: list[dict] = []  # the effective entries, path steps and custom steps alike
-    tried: list[dict] = []
-    notes: dict[str, list[dict]] = {}
-    note_index: dict[str, dict] = {}
+    path: list[dict[str, Any]] = []
+    custom_steps: list[dict[str, Any]] = []
+    undo_stack: list[dict[str, Any]] = []  # the effective entries, path steps and custom steps alike
+    tried: list[dict[str, Any]] = []
+    notes: dict[str, list[dict[str, Any]]] = {}
+    note_index: dict[str, dict[str, Any]] = {}
     drafts: dict[str, Any] = {}
-    attachments: dict[str, list[dict]] = {}
-    attachment_index: dict[str, dict] = {}
-    history: list[dict] = []
-    ignored: list[dict] = []
+    attachments: dict[str, list[dict[str, Any]]] = {}
+    attachment_index: dict[str, dict[str, Any]] = {}
+    history: list[dict[str, Any]] = []
+    ignored: list[dict[str, Any]] = []
     outcome = None
     summary = None
     ended_at = None
     last_ts = None
     seen_ids: set[str] = set()
 
-    def ignore(ev: dict, reason: str) -> None:
+    def ignore(ev: dict[str, Any], reason: str) -> None:
         ignored.append({"event_id": _str(ev.get("_id")), "type": _str(ev.get("type")), "reason": reason})
 
     for ev in ordered:
@@ -233,8 +233,8 @@ def fold_session(
                 ignore(ev, "not_current")
                 continue
             node = nodes.get(current)
-            step = _answer_step(node, ev, drafts.get(current))
-            if step is None:
+            step = _answer_step(node, ev, drafts.get(current)) if isinstance(node, dict) else None
+            if step is None or not isinstance(node, dict):
                 ignore(ev, "bad_answer")
                 continue
             if step["next_node"] not in nodes:
@@ -271,7 +271,7 @@ def fold_session(
         if kind == "custom_step":
             text = ev.get("text")
             answer = ev.get("answer")
-            note = ev.get("note")
+            custom_note = ev.get("note")
             if (not isinstance(node_id, str) or not isinstance(text, str) or not isinstance(answer, str)
                     or answer not in _ACTION_LABELS):
                 ignore(ev, "bad_fields")
@@ -282,7 +282,7 @@ def fold_session(
             custom = {
                 "kind": "custom", "event_id": ev_id, "node_id": node_id, "text": text,
                 "answer": answer, "answer_label": _ACTION_LABELS[answer],
-                "note": note if isinstance(note, str) else None,
+                "note": custom_note if isinstance(custom_note, str) else None,
                 "after_step": len(path) - 1,
                 "ts": ts, "device_id": device_id, "user_id": user_id,
             }
@@ -386,10 +386,8 @@ def fold_session(
     }
 
 
-def _answer_step(node: Any, ev: dict, draft: Any) -> dict | None:
+def _answer_step(node: dict[str, Any], ev: dict[str, Any], draft: Any) -> dict[str, Any] | None:
     """The step an answer makes at `node`, before sentences are filled; None if invalid."""
-    if not isinstance(node, dict):
-        return None
     node_type = node.get("type")
     answer = ev["answer"]
     value = None
@@ -406,11 +404,12 @@ def _answer_step(node: Any, ev: dict, draft: Any) -> dict | None:
         nxt = _pick(node.get("next"), answer)
         log = _pick(node.get("log"), answer)
     elif node_type == "choice":
-        options = node.get("options") if isinstance(node.get("options"), list) else []
+        options = _items(node.get("options"))
         option = next((o for o in options if isinstance(o, dict) and o.get("id") == answer), None)
         if option is None:
             return None
-        label = option.get("label") if isinstance(option.get("label"), str) else answer
+        given_label = option.get("label")
+        label = given_label if isinstance(given_label, str) else answer
         nxt = option.get("next")
         log = option.get("log")
     elif node_type == "input":
@@ -432,7 +431,7 @@ def _answer_step(node: Any, ev: dict, draft: Any) -> dict | None:
     }
 
 
-def _ordered_step(step: dict) -> dict:
+def _ordered_step(step: dict[str, Any]) -> dict[str, Any]:
     keys = ("kind", "event_id", "node_id", "node_type", "title", "answer", "answer_label",
             "value", "log", "next_node", "ts", "device_id", "user_id", "arrived_at", "duration_ms")
     return {k: step[k] for k in keys}
@@ -445,7 +444,7 @@ def _pick(mapping: Any, answer: str) -> Any:
     return mapping
 
 
-def _inputs_of(path: list[dict], nodes: dict) -> dict:
+def _inputs_of(path: list[dict[str, Any]], nodes: dict[str, Any]) -> dict[str, Any]:
     """The input values committed by the effective path, later steps overriding earlier."""
     inputs: dict[str, Any] = {}
     for step in path:
@@ -457,7 +456,9 @@ def _inputs_of(path: list[dict], nodes: dict) -> dict:
     return inputs
 
 
-def _resolution(nodes: dict, current: str, inputs: dict, client: dict) -> dict | None:
+def _resolution(
+    nodes: dict[str, Any], current: str, inputs: dict[str, Any], client: dict[str, Any]
+) -> dict[str, Any] | None:
     node = nodes.get(current)
     if not isinstance(node, dict) or node.get("type") != "resolution":
         return None
@@ -478,7 +479,7 @@ def _edges(node: Any) -> list[str]:
     node_type = node.get("type")
     targets: list[Any] = []
     if node_type == "choice":
-        options = node.get("options") if isinstance(node.get("options"), list) else []
+        options = _items(node.get("options"))
         targets = [o.get("next") for o in options if isinstance(o, dict)]
     elif node_type in ("question", "action", "input"):
         nxt = node.get("next")
@@ -486,7 +487,7 @@ def _edges(node: Any) -> list[str]:
     return [t for t in targets if isinstance(t, str)]
 
 
-def _distances_to_resolution(nodes: dict) -> dict[str, int]:
+def _distances_to_resolution(nodes: dict[str, Any]) -> dict[str, int]:
     """Fewest answers from each node to any resolution: a breadth-first search backwards."""
     incoming: dict[str, list[str]] = {}
     for node_id, node in nodes.items():
@@ -505,7 +506,7 @@ def _distances_to_resolution(nodes: dict) -> dict[str, int]:
     return dist
 
 
-def fill(text: Any, inputs: dict, client: dict) -> Any:
+def fill(text: Any, inputs: dict[str, Any], client: dict[str, Any]) -> Any:
     """Tree text with `{{input.x}}` / `{{client.x}}` filled, a missing value as a labelled
     gap (`gap_text`); non-strings give None. The rules are in the module docstring."""
     if not isinstance(text, str):
@@ -540,7 +541,7 @@ def _defuse(literal: str) -> str:
     return literal
 
 
-def _lookup(name: str, inputs: dict, client: dict) -> str | None:
+def _lookup(name: str, inputs: dict[str, Any], client: dict[str, Any]) -> str | None:
     """The placeholder's value as text, or None when it has no usable value."""
     parts = name.split(".")
     if len(parts) < 2 or not all(_NAME_PART.fullmatch(p) for p in parts):
@@ -572,7 +573,7 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _ts(ev: dict) -> int:
+def _ts(ev: dict[str, Any]) -> int:
     ts = _as_int(ev.get("ts"))
     return ts if ts is not None else 0
 
@@ -581,5 +582,13 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _order_key(ev: dict) -> tuple:
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _order_key(ev: dict[str, Any]) -> tuple[int, str, str]:
     return (_ts(ev), _str(ev.get("device_id")), _str(ev.get("_id")))

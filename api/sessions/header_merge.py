@@ -130,7 +130,7 @@ class HeaderMerger:
             for name in names:
                 try:
                     self.process(name)
-                except Exception:  # noqa: BLE001 - one database's trouble must not stop the others
+                except Exception:  # one database's trouble must not stop the others
                     log.exception("merging session header conflicts in %s failed", name)
 
     def process(self, db_name: str) -> int:

@@ -44,6 +44,10 @@ def _time(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _marker(doc: dict[str, Any], field: str) -> int:
     edited = doc.get("edited")
     when = _time(edited.get(field)) if isinstance(edited, dict) else None
@@ -64,8 +68,9 @@ def _edited_at(doc: dict[str, Any], field: str) -> int:
     past the recorded edit while the value stayed the one recorded then."""
     marker = _marker(doc, field)
     record = _recorded(doc, field)
-    if record is not None and record["at"] < marker and _canon(record["value"]) == _canon(doc.get(field)):
-        return record["at"]
+    at = _time(record.get("at")) if record is not None else None
+    if record is not None and at is not None and at < marker and _canon(record["value"]) == _canon(doc.get(field)):
+        return at
     return marker
 
 
@@ -73,9 +78,9 @@ def _canon(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def _history_key(entry: Any) -> tuple:
+def _history_key(entry: Any) -> tuple[int, bytes, bytes, bytes]:
     if not isinstance(entry, dict):
-        return (1, b"", _canon(entry))
+        return (1, b"", _canon(entry), b"")
     edited = entry.get("edited") if isinstance(entry.get("edited"), int) else -1
     return (0, str(entry.get("field", "")).encode(), _canon(edited), _canon(entry))
 
@@ -124,9 +129,9 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
             if isinstance(entry, dict):
                 history.setdefault(_canon(entry), entry)
 
-    base_edited = base.get("edited") if isinstance(base.get("edited"), dict) else {}
+    base_edited = _obj(base.get("edited"))
     edited: dict[str, Any] = {k: v for k, v in base_edited.items() if k not in EDITABLE}
-    base_values = base.get("edited_values") if isinstance(base.get("edited_values"), dict) else {}
+    base_values = _obj(base.get("edited_values"))
     edited_values: dict[str, Any] = {k: v for k, v in base_values.items() if k not in EDITABLE}
 
     for field in EDITABLE:
@@ -154,8 +159,7 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
     else:
         merged.pop("edited_values", None)
     merged["history"] = sorted(history.values(), key=_history_key)
-    updated = [d.get("updated_at") for d in docs
-               if isinstance(d.get("updated_at"), int) and not isinstance(d.get("updated_at"), bool)]
+    updated = [at for d in docs if (at := _time(d.get("updated_at"))) is not None]
     if updated:
         merged["updated_at"] = max(updated)
     return merged

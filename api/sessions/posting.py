@@ -8,7 +8,6 @@ the session is read once (header and events in one read, `service.load`) and fol
 """
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sync.access import Principal
@@ -16,14 +15,12 @@ from sync.errors import BadRequest, Conflict, Forbidden
 from sync.store import Database
 
 from ..core.context import AppContext
-from ..core.docs import check_write_limits
+from ..core.docs import check_write_limits, retry_on_conflict
 from ..core.timeutil import now_ms
 from . import access, events, merge, repository as repo
 from .header_merge import merge_conflicts
 from .ids import ulid
 from .service import load, public_header
-
-log = logging.getLogger("branchline.sessions")
 
 _ACTION_ANSWERS = ("done", "failed", "skipped")
 
@@ -163,18 +160,26 @@ def _refuse(event: dict[str, Any], reason: str, state: dict[str, Any]) -> None:
 
 def mirror_status(db: Database, sid: str, header: dict[str, Any], status: str) -> dict[str, Any]:
     """Mirror the fold's status into the header, starting from the header in hand; a concurrent
-    edit makes it read the header again and retry. Answers the header as stored."""
-    for _ in range(5):
-        doc = merge.apply_edit({k: v for k, v in header.items() if k != "_conflicts"}, {"status": status}, now_ms())
+    edit makes it read the header again and retry. Answers the header as stored (after
+    repeated conflicts, as last read: the status is mirrored by the next event)."""
+    in_hand = [header]  # the header the next attempt starts from
+
+    def attempt() -> dict[str, Any]:
+        current = in_hand.pop() if in_hand else _header_as_stored(db, sid)
+        doc = merge.apply_edit({k: v for k, v in current.items() if k != "_conflicts"}, {"status": status}, now_ms())
         if doc is None:
-            return header
-        try:
-            doc["_rev"] = db.put(doc)["rev"]
-            return doc
-        except Conflict:
-            header = repo.get_header(db, sid, conflicts=True)
-            if header.get("_conflicts"):
-                merge_conflicts(db, sid)
-                header = repo.get_header(db, sid, conflicts=True)
-    log.warning("could not mirror status %s into session %s after retries", status, sid)
+            return current
+        doc["_rev"] = db.put(doc)["rev"]
+        return doc
+
+    return retry_on_conflict(attempt, busy=f"could not mirror status {status} into session {sid}",
+                             give_up=lambda: _header_as_stored(db, sid))
+
+
+def _header_as_stored(db: Database, sid: str) -> dict[str, Any]:
+    """The header read again, its conflicts merged first if it has any."""
+    header = repo.get_header(db, sid, conflicts=True)
+    if header.get("_conflicts"):
+        merge_conflicts(db, sid)
+        header = repo.get_header(db, sid, conflicts=True)
     return header

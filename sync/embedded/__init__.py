@@ -15,8 +15,9 @@ Tables:
   winner is deleted, and its `seq` (the last change; a document appears once in `_changes`).
 - `bodies`: the body of every leaf revision.
 - `old_bodies`: bodies of revisions that stopped being leaves, readable (`GET ?rev=`,
-  `open_revs`) until compaction drops them, as in CouchDB; the store compacts every
-  database written since the last run on a schedule, so storage stays bounded.
+  `open_revs`) until compaction drops them, as in CouchDB; a scheduled job compacts every
+  database written since its last run (`EmbeddedStore.compact_written`), so storage stays
+  bounded.
 - `attachments`: attachment bytes by `md5-<base64>` digest, shared by every revision that
   carries the same content.
 - `local_docs`: `_local/` documents (replication checkpoints), never in `_changes`.
@@ -34,10 +35,9 @@ The package, by concern (dependencies point down this list, never up):
 """
 from .attachments import attachment_digest
 from .database import EmbeddedDatabase
-from .docs import parse_seq
 from .nonblocking import WouldBlock
 from .schema import DEFAULT_REVS_LIMIT, check_db_name
-from .store import EmbeddedStore
+from .store import CompactionRun, EmbeddedStore
 
-__all__ = ["DEFAULT_REVS_LIMIT", "EmbeddedDatabase", "EmbeddedStore", "WouldBlock", "attachment_digest",
-           "check_db_name", "parse_seq"]
+__all__ = ["DEFAULT_REVS_LIMIT", "CompactionRun", "EmbeddedDatabase", "EmbeddedStore", "WouldBlock", "attachment_digest",
+           "check_db_name"]

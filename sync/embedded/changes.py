@@ -7,11 +7,11 @@ from typing import Any, Literal
 import orjson
 
 from .. import revtree
-from ..errors import BadRequest
 from ..mango import compile_selector
+from ..seq import parse_since
 from ..store import Doc, Seq
+from ..store_args import check_changes
 from .core import _Core
-from .docs import parse_seq
 from .schema import _CHUNK
 
 
@@ -28,21 +28,14 @@ class _Changes(_Core):
         no `limit` cut, `last_seq` is the current update_seq, so a client does not rescan
         the changes it was not sent.
         """
-        if style not in ("main_only", "all_docs"):
-            raise BadRequest("style must be main_only or all_docs.")
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise BadRequest("limit must be a non-negative integer.")
+        ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
-        id_filter = None
-        if doc_ids is not None:
-            if isinstance(doc_ids, str):
-                raise BadRequest("doc_ids must be a list of document ids.")
-            id_filter = set(doc_ids)
+        id_filter = None if ids is None else set(ids)
         need_body = include_docs or match is not None
         need_tree = need_body or style == "all_docs"  # main_only rows need only the winner
         with self._reading() as conn:
             current = int(self._meta("update_seq"))
-            since_n = parse_seq(since, current)
+            since_n = parse_since(since, current)
             cols = ("d.seq, d.id, d.winner, d.deleted, d.tree, "
                     + ("b.body FROM docs d LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner"
                        if need_body else "NULL FROM docs d"))

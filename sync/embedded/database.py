@@ -8,6 +8,7 @@ import orjson
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..store import Doc, Seq
+from ..store_args import check_revs_limit
 from .changes import _Changes
 from .writes import _Writes
 
@@ -44,8 +45,7 @@ class EmbeddedDatabase(_Writes, _Changes):
 
     def set_revs_limit(self, limit: int) -> None:
         """Set `_revs_limit`; applies to documents as they are next written."""
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise BadRequest("revs_limit must be a positive integer.")
+        check_revs_limit(limit)
         with self._writing() as (handle, conn):
             conn.execute("UPDATE meta SET value = ? WHERE key = 'revs_limit'", (limit,))
             handle.revs_limit = limit
@@ -56,8 +56,9 @@ class EmbeddedDatabase(_Writes, _Changes):
         attachments went.
 
         Attachments are shared by digest, so their bytes cannot be removed when one
-        revision goes; this sweep reclaims them. The store runs it on a schedule for every
-        database written since (see `EmbeddedStore`), and `POST /db/_compact` on demand.
+        revision goes; this sweep reclaims them. It runs on a schedule for every database
+        written since the last run (`EmbeddedStore.compact_written`), and on demand through
+        `POST /db/_compact`.
         """
         with self._writing() as (_, conn):
             conn.execute("BEGIN IMMEDIATE")

@@ -9,25 +9,6 @@ from ..naming import REPLICATION_MEMBERS, SPECIAL_MEMBERS
 from ..store import Doc
 
 
-def parse_seq(since: Any, current: int) -> int:
-    """Turn a `since` value into an integer; accepts ints, digit strings, `"N-..."`, `"now"`."""
-    if since is None or since == "":
-        return 0
-    if since == "now":
-        return current
-    if isinstance(since, bool):
-        raise BadRequest(f"Invalid since value {since!r}.")
-    if isinstance(since, int):
-        return max(since, 0)
-    if isinstance(since, float) and since.is_integer():
-        return max(int(since), 0)
-    if isinstance(since, str):
-        head = since.split("-", 1)[0]
-        if head.isdigit():
-            return int(head)
-    raise BadRequest(f"Invalid since value {since!r}: pass back a seq this database returned.")
-
-
 def _not_found(reason: str = "missing") -> NotFound:
     return NotFound(reason)
 

@@ -92,9 +92,12 @@ class GroupCommit(Generic[Item, Result]):
         after: Callable[[], None] | None = None
         try:
             outcomes, after = apply([r.item for r in group])
+            if len(outcomes) != len(group):
+                # Checked here, not by zip: a writer left without an outcome would wait forever.
+                raise RuntimeError(f"a group commit answered {len(outcomes)} outcomes for {len(group)} writes")
         except BaseException as exc:  # noqa: BLE001  (handed to every writer of the group)
             outcomes = [exc] * len(group)
-        for r, outcome in zip(group, outcomes):
+        for r, outcome in zip(group, outcomes, strict=True):
             r.outcome = outcome
             r.done = True
         with self._lock:

@@ -1,13 +1,12 @@
 """`_local/` documents (replication checkpoints): never replicated, revisions `0-N`."""
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from .. import revtree
 from ..errors import BadRequest, Conflict
 from ..store import Doc
+from ..store_args import local_id
 from .core import _Core
 from .docs import _Batch, _not_found
 
@@ -15,15 +14,9 @@ from .docs import _Batch, _not_found
 class _LocalDocs(_Core):
     """Reading `_local/` documents, and writing them inside a batch."""
 
-    @staticmethod
-    def _local_id(docid: Any) -> str:
-        if not isinstance(docid, str) or not docid:
-            raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
-        return docid if docid.startswith("_local/") else "_local/" + docid
-
     def get_local(self, docid: str) -> Doc:
         """A `_local/` document (with or without the prefix in `docid`)."""
-        docid = self._local_id(docid)
+        docid = local_id(docid)
         with self._reading() as conn:
             row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?",
                                (docid,)).fetchone()

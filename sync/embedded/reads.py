@@ -9,6 +9,7 @@ import orjson
 from .. import revtree
 from ..errors import BadRequest, BranchlineError
 from ..store import Doc
+from ..store_args import check_all_docs, check_bulk_get, check_open_revs, check_revs_diff, keys_window
 from .docs import _not_found
 from .local_docs import _LocalDocs
 
@@ -72,16 +73,15 @@ class _Reads(_LocalDocs):
                         open_revs: list[str] | Literal["all"], *, revs: bool, attachments: bool,
                         atts_since: list[str] | None, latest: bool) -> list[Doc]:
         """`get_open_revs` on a row already read; lock held."""
+        check_open_revs(open_revs)
         if open_revs == "all":
             if row is None:
                 raise _not_found("missing")
             wanted = revtree.leaves(row[0])
-        elif isinstance(open_revs, list):
+        else:
             for r in open_revs:
                 revtree.parse_rev(r)
             wanted = list(open_revs)
-        else:
-            raise BadRequest("open_revs must be \"all\" or a list of revs.")
         out: list[Doc] = []
         seen: set[str] = set()
         for r in wanted:
@@ -106,8 +106,7 @@ class _Reads(_LocalDocs):
     def bulk_get(self, requests: list[Doc], *, revs: bool = False, attachments: bool = False,
                  latest: bool = False) -> list[Doc]:
         """`_bulk_get` results: `[{"id", "docs": [{"ok": doc} | {"error": {...}}]}]`."""
-        if not isinstance(requests, list):
-            raise BadRequest("docs must be a list of {id, rev?} objects.")
+        check_bulk_get(requests)
         out = []
         with self._reading():
             # Every tree and leaf body the batch needs, in two statements instead of two
@@ -181,8 +180,7 @@ class _Reads(_LocalDocs):
 
     def revs_diff(self, revs: dict[str, list[str]]) -> dict[str, Doc]:
         """`{id: {"missing": [...], "possible_ancestors": [...]}}` for ids with missing revs."""
-        if not isinstance(revs, dict):
-            raise BadRequest("_revs_diff takes an object of id: [revs].")
+        check_revs_diff(revs)
         out: dict[str, Doc] = {}
         with self._reading():
             states = self._load_states(revs.keys())
@@ -215,20 +213,12 @@ class _Reads(_LocalDocs):
                  include_docs: bool = False, conflicts: bool = False,
                  attachments: bool = False, update_seq: bool = False) -> Doc:
         """`{"total_rows", "offset", "rows": [{"id", "key", "value": {"rev"}, "doc"?}]}`."""
-        if limit is not None and (not isinstance(limit, int) or limit < 0):
-            raise BadRequest("limit must be a non-negative integer.")
-        if not isinstance(skip, int) or skip < 0:
-            raise BadRequest("skip must be a non-negative integer.")
+        check_all_docs(limit, skip)
         with self._reading() as conn:
             total = int(self._meta("doc_count"))
             rows: list[Doc] = []
             if keys is not None:
-                if not isinstance(keys, list):
-                    raise BadRequest("keys must be a list of document ids.")
-                ordered = list(reversed(keys)) if descending else list(keys)
-                ordered = ordered[skip:]
-                if limit is not None:
-                    ordered = ordered[:limit]
+                ordered = keys_window(keys, skip=skip, limit=limit, descending=descending)
                 states = self._load_states(k for k in ordered if isinstance(k, str))
                 for key in ordered:
                     state = states.get(key) if isinstance(key, str) else None

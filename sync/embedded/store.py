@@ -6,6 +6,7 @@ import os
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,15 @@ from .schema import check_db_name
 
 _log = logging.getLogger(__name__)
 
-# Compacting each written database hourly keeps old revisions' bodies about an hour.
-DEFAULT_COMPACT_SECONDS = 3600.0
+
+@dataclass(frozen=True)
+class CompactionRun:
+    """What one `compact_written` did: the databases compacted, how many attachment contents
+    went, and the databases that failed (name: the error), which never stop the others."""
+
+    compacted: list[str]
+    removed: int
+    failed: dict[str, str]
 
 
 class EmbeddedStore:
@@ -27,13 +35,12 @@ class EmbeddedStore:
 
     `max_open` bounds how many databases have SQLite connections open at once (see
     `handles.py`), `cache_kb` is each connection's page cache, `readers` how many reader
-    connections one database may have. Every `compact_seconds` (0: never), the databases
-    written since the last run are compacted, one at a time, on a background thread.
+    connections one database may have. The store runs no thread of its own: whoever owns
+    it (the app's scheduled jobs) calls `compact_written` now and then.
     """
 
     def __init__(self, data_dir: str | os.PathLike[str], *, max_open: int = DEFAULT_MAX_OPEN,
-                 cache_kb: int = DEFAULT_CACHE_KB, readers: int = DEFAULT_READERS,
-                 compact_seconds: float = DEFAULT_COMPACT_SECONDS) -> None:
+                 cache_kb: int = DEFAULT_CACHE_KB, readers: int = DEFAULT_READERS) -> None:
         private_dir(Path(data_dir))
         self.dir = private_dir(Path(data_dir) / "dbs")
         # Databases (and their WAL files) made by an older version were world-readable.
@@ -46,24 +53,18 @@ class EmbeddedStore:
         self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = (
             weakref.WeakValueDictionary())
         self._listeners: list[Callable[[str, Any], None]] = []
-        self._compact_seconds = compact_seconds
-        self._written: set[str] = set()  # names only: databases to compact on the next run
-        self._compactor: threading.Thread | None = None
-        self._compactor_lock = threading.Lock()
-        self._stop = threading.Event()
+        # Names only: the databases to compact on the next run. None until the first run,
+        # which compacts them all: what an earlier process wrote after its last run is unknown.
+        self._written: set[str] | None = None
+        self._written_lock = threading.Lock()
 
     def _path(self, name: str) -> Path:
         return self.dir / f"{check_db_name(name)}.sqlite"
 
     def _notify(self, name: str, seq: int) -> None:
-        if self._compact_seconds > 0:
-            with self._compactor_lock:
+        with self._written_lock:
+            if self._written is not None:
                 self._written.add(name)
-                if self._compactor is None:
-                    self._stop.clear()
-                    self._compactor = threading.Thread(
-                        target=self._compact_on_schedule, name="store-compactor", daemon=True)
-                    self._compactor.start()
         for callback in list(self._listeners):
             try:
                 callback(name, seq)
@@ -78,25 +79,29 @@ class EmbeddedStore:
             self._dbs[name] = db
         return db
 
-    def _compact_on_schedule(self) -> None:
-        while not self._stop.wait(self._compact_seconds):
-            self.compact_written()
+    def compact_written(self) -> CompactionRun:
+        """Compact, one at a time, every database written since the last run (on the first
+        run, every database), so old revisions' bodies and unused attachment content go.
 
-    def compact_written(self) -> list[str]:
-        """Compact every database written since the last run; answers their names.
-
-        One database's failure is logged and does not stop the others.
+        One database's failure is recorded and logged, and does not stop the others.
         """
-        with self._compactor_lock:
-            names, self._written = sorted(self._written), set()
+        with self._written_lock:
+            names = self.list_dbs() if self._written is None else sorted(self._written)
+            self._written = set()
+        compacted: list[str] = []
+        removed = 0
+        failed: dict[str, str] = {}
         for name in names:
             try:
-                self.db(name).compact()
+                removed += self.db(name).compact()
             except NotFound:
-                pass  # deleted since
-            except Exception:  # noqa: BLE001
+                continue  # deleted since
+            except Exception as exc:  # noqa: BLE001 - a damaged database never stops the others
+                failed[name] = f"{type(exc).__name__}: {exc}"
                 _log.exception("compacting %s failed", name)
-        return names
+                continue
+            compacted.append(name)
+        return CompactionRun(compacted, removed, failed)
 
     def create_db(self, name: str) -> EmbeddedDatabase:
         """Create a database. Raises `PreconditionFailed` (`file_exists`) if it exists."""
@@ -146,12 +151,7 @@ class EmbeddedStore:
         return sorted(p.name[:-len(".sqlite")] for p in self.dir.glob("*.sqlite"))
 
     def close(self) -> None:
-        """Close every open connection and stop compacting (the store may be reopened later)."""
-        with self._compactor_lock:
-            compactor, self._compactor = self._compactor, None
-            self._stop.set()
-        if compactor is not None and compactor is not threading.current_thread():
-            compactor.join(10)
+        """Close every open connection (the store may be reopened later)."""
         self.handles.drop_all()
 
     def add_listener(self, callback: Any) -> None:

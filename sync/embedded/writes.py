@@ -9,6 +9,7 @@ from typing import Any
 from .. import revtree
 from ..errors import BadRequest, BranchlineError, Conflict
 from ..store import Doc
+from ..store_args import check_bulk_docs, local_id, tombstone
 from .attachments import _Attachments
 from .docs import _Batch, _check_docid, _DocState, _Saved, _split_body
 from .handles import Handle
@@ -32,20 +33,18 @@ class _Writes(_Reads, _Attachments):
         """Write a tombstone on top of `rev` (any current leaf)."""
         if isinstance(docid, str) and docid.startswith("_local/"):
             return self.delete_local(docid, rev)
-        if rev is None:
-            raise Conflict("Document update conflict: deleting needs the current _rev.")
-        return self.put({"_id": docid, "_rev": rev, "_deleted": True})
+        return self.put(tombstone(docid, rev))
 
     def put_local(self, doc: Doc) -> Doc:
         """Write a `_local/` document; its `_rev` must match the stored one (`0-N`)."""
         if not isinstance(doc, dict):
             raise BadRequest("A document must be a JSON object.")
-        docid = self._local_id(doc.get("_id"))
+        docid = local_id(doc.get("_id"))
         return self.put({**doc, "_id": docid})
 
     def delete_local(self, docid: str, rev: str | None) -> Doc:
         """Remove a `_local/` document; `rev`, when given, must be the current one."""
-        docid = self._local_id(docid)
+        docid = local_id(docid)
         if rev is None:
             rev = self.get_local(docid)["_rev"]
         return self.put({"_id": docid, "_rev": rev, "_deleted": True})
@@ -55,10 +54,9 @@ class _Writes(_Reads, _Attachments):
 
         Atomic per document, one transaction for the whole batch.
         """
-        if not isinstance(docs, list):
-            raise BadRequest("docs must be a list of documents.")
+        check_bulk_docs(docs)
         out = []
-        for doc, result in zip(docs, self._write(docs, new_edits)):
+        for doc, result in zip(docs, self._write(docs, new_edits), strict=True):
             if isinstance(result, BranchlineError):
                 entry: Doc = {"id": doc.get("_id") if isinstance(doc, dict) else None,
                               "error": result.error, "reason": result.reason}

@@ -31,7 +31,7 @@ def sort_key(value: Any) -> SortKey:
     if isinstance(value, (int, float)):
         return (3, value)
     if isinstance(value, str):
-        return (4,) + string_key(value)
+        return (4, *string_key(value))
     if isinstance(value, list):
         return (5, tuple(sort_key(v) for v in value))
     if isinstance(value, dict):

@@ -133,7 +133,7 @@ class DesignFunctions:
     """The design-document functions of every database of a store (see the module docstring)."""
 
     def __init__(self, views_dir: Callable[[], Path | None]) -> None:
-        from .views import Views
+        from .views import Views  # noqa: PLC0415 - views imports this module
         self.views = Views(views_dir)
         # Per database: the update_seq at which its validators were read, and them. A batch
         # of writes validated before any is written reads the design documents once.

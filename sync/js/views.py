@@ -185,7 +185,7 @@ class Views:
                 if change.get("deleted") or doc is None or docid.startswith("_design/"):
                     continue
                 outcomes = sandbox.map([handles[n] for n in names], doc, f"a map function of {ddoc_id}")
-                for name, outcome in zip(names, outcomes):
+                for name, outcome in zip(names, outcomes, strict=True):
                     if outcome.failed:
                         # As CouchDB does: the document is left out of that view, and logged.
                         _log.info("map of %s/%s skipped %s: %s", ddoc_id, name, docid, outcome.threw)
@@ -266,7 +266,7 @@ class Views:
                     wanted.append((value["_id"], rev if isinstance(rev, str) else None))
                 else:
                     wanted.append((row["id"], None))
-            for row, doc in zip(rows, fetch_docs(wanted)):
+            for row, doc in zip(rows, fetch_docs(wanted), strict=True):
                 row["doc"] = doc
         return {"total_rows": total, "offset": min(offset + q.skip, total), "rows": rows}
 

@@ -6,8 +6,7 @@ import itertools
 import random
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from sync.js.collate import collate, collate_json, sort_key
 from sync.js.reduce import ReduceError, builtin

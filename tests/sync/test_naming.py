@@ -7,8 +7,7 @@ documents had their own copy. Every reader now goes through `parse_physical`.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from api.backups.service import _tenant_groups
 from api.sessions.service import HeaderMerger

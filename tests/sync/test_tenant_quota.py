@@ -6,7 +6,7 @@ from sync.quota import TenantQuota
 
 
 def test_the_quota_forgets_tenants_it_measured_long_ago(tmp_path):
-    store = EmbeddedStore(tmp_path, compact_seconds=0)
+    store = EmbeddedStore(tmp_path)
     now = [0.0]
     quota = TenantQuota(10**9, cache_seconds=30, clock=lambda: now[0])
     for i in range(1000):
