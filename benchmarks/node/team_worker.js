@@ -12,9 +12,9 @@
 // Timing: all figures are taken on this process's monotonic clock. An engineer and their
 // partner (who shares their session) always live in the same process, so the
 // device-to-device time needs no clock agreement between processes.
-const http = require('http');
-const https = require('https');
 const crypto = require('crypto');
+const http = require('http');
+const nodeFetch = require('node-fetch');
 const readline = require('readline');
 const { performance } = require('perf_hooks');
 const PouchDB = require('pouchdb');
@@ -55,29 +55,27 @@ const toPartner = new Map();
 let measuring = false;
 let windowEnd = Infinity;
 
-function agentFor(url) {
-  return url.startsWith('https:') ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-}
-
-function makeEngineer(spec, index) {
-  // One keep-alive agent per device: a browser keeps its connections open too.
-  const agent = agentFor(spec.dbs.sessions);
+function makeEngineer(spec) {
   const header = 'Bearer ' + spec.token;
+  // One keep-alive agent per device, as a browser keeps its connections open. node-fetch
+  // directly: PouchDB.fetch wraps it in a cookie jar that cost this generator more CPU than
+  // PouchDB itself (the API sets no cookies); Node's own fetch cost twice as much again.
+  const agent = new http.Agent({ keepAlive: true });
   const remote = (url) => new PouchDB(url, {
     skip_setup: true,
     fetch(u, opts) {
       opts.headers.set('Authorization', header);
       opts.agent = agent;
-      return PouchDB.fetch(u, opts);
+      return nodeFetch(u, opts);
     },
   });
-  const tag = `${process.pid}-${index}`;
+  const tag = `${process.pid}-${spec.index}`;
   const local = {
     trees: new PouchDB(`trees-${tag}`, { adapter: 'memory' }),
     sessions: new PouchDB(`sessions-${tag}`, { adapter: 'memory' }),
     clients: new PouchDB(`clients-${tag}`, { adapter: 'memory' }),
   };
-  return { ...spec, index, agent, header, local, remote, reps: [], timers: [], written: new Set() };
+  return { ...spec, header, agent, local, remote, reps: [], timers: [], written: new Set() };
 }
 
 function watch(eng, rep, name, onChange) {
@@ -175,8 +173,8 @@ async function syncWrite(eng, partner) {
 async function restWrite(eng, bucket) {
   const start = now();
   try {
-    const res = await fetch(`${eng.api}/api/v1/sessions/${eng.sid}/events`, {
-      method: 'POST',
+    const res = await nodeFetch(`${eng.api}/api/v1/sessions/${eng.sid}/events`, {
+      method: 'POST', agent: eng.agent,
       headers: { Authorization: eng.header, 'Content-Type': 'application/json' },
       body: JSON.stringify({ ...noteBody(eng), device_id: eng.device_id }),
     });
@@ -200,8 +198,8 @@ async function restWrite(eng, bucket) {
 async function exportOne(eng) {
   const start = now();
   try {
-    const res = await fetch(`${eng.api}/api/v1/sessions/${eng.sid}/export?format=markdown`, {
-      headers: { Authorization: eng.header },
+    const res = await nodeFetch(`${eng.api}/api/v1/sessions/${eng.sid}/export?format=markdown`, {
+      headers: { Authorization: eng.header }, agent: eng.agent,
     });
     await res.text();
     if (res.status !== 200) return error(`export answered ${res.status}`, '');
@@ -263,7 +261,9 @@ async function verify(eng) {
   const sid = eng.sid;
   const q = `startkey=${encodeURIComponent(JSON.stringify(`session:${sid}:ev:`))}` +
     `&endkey=${encodeURIComponent(JSON.stringify(`session:${sid}:ev:\ufff0`))}`;
-  const res = await fetch(`${eng.dbs.sessions}/_all_docs?${q}`, { headers: { Authorization: eng.header } });
+  const res = await nodeFetch(`${eng.dbs.sessions}/_all_docs?${q}`, {
+    headers: { Authorization: eng.header }, agent: eng.agent,
+  });
   if (res.status !== 200) {
     error(`verification _all_docs answered ${res.status}`, await res.text());
     return 0;
@@ -277,7 +277,6 @@ async function verify(eng) {
 async function main() {
   const engineers = cfg.engineers.map(makeEngineer);
   const byIndex = new Map(engineers.map((e) => [e.index, e]));
-  for (const eng of engineers) eng.partner = byIndex.has(eng.index ^ 1) ? eng.index ^ 1 : null;
   if (!cfg.feeds) {
     process.stdout.write(JSON.stringify({ event: 'ready', warmup_s: 0 }) + '\n');
   } else {
