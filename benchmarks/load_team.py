@@ -228,14 +228,15 @@ def register_tenant(http: httpx.Client, name: str) -> dict[str, Any]:
 
 
 def setup_team(instances: Sequence[Server], engineers: int, first_index: int = 0,
-               name: str | None = None, threads: int = 8) -> list[dict[str, Any]]:
-    """A tenant with `engineers` engineers, each owning a session shared with its partner.
+               owner: dict[str, Any] | None = None, threads: int = 8) -> list[dict[str, Any]]:
+    """A tenant (`owner` as register_tenant answers it, or a new one) with `engineers`
+    engineers, each owning a session shared with its partner.
 
     Answers one spec per engineer for team_worker.js; engineer i talks to instance i % the
     number of instances, and partners are neighbours (2k, 2k+1)."""
     base = instances[0].url
     with httpx.Client(base_url=base, timeout=120) as http:
-        owner = register_tenant(http, name or f"Bench MSP {secrets.token_hex(3)}")
+        owner = owner or register_tenant(http, f"Bench MSP {secrets.token_hex(3)}")
         admin = bearer(owner["token"])
         expect(http.post("/api/v1/trees", headers=admin, json=BENCH_TREE), 201, "creating the tree")
         r = http.post(f"/api/v1/trees/{BENCH_TREE['_id']}/publish", headers=admin, json={"change_note": "v1"})
@@ -403,8 +404,8 @@ def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
     merged: dict[str, Any] = {"errors": {}, "error_samples": [], "warmup_errors": {}}
     for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms"):
         merged[key] = [v for r in results for v in r[key]]
-    for key in ("written_sync", "written_rest", "acked", "acked_in_window", "exports", "lost",
-                "cpu_run_s", "cpu_total_s"):
+    for key in ("written_sync", "written_rest", "acked", "acked_in_window", "exports", "lost", "undelivered",
+                "rest_retries", "cpu_run_s", "cpu_total_s"):
         merged[key] = sum(r[key] for r in results)
     for r in results:
         for kind in ("errors", "warmup_errors"):
@@ -422,7 +423,7 @@ def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
         "export": percentiles(merged["export_ms"]),
         "errors": sum(merged["errors"].values()), "error_kinds": merged["errors"],
         "error_samples": merged["error_samples"][:8], "warmup_errors": merged["warmup_errors"],
-        "lost": merged["lost"],
+        "lost": merged["lost"], "undelivered": merged["undelivered"], "rest_retries": merged["rest_retries"],
         "server_cpu_s": sum(cpu1[:n_inst]) - sum(cpu0[:n_inst]),
         "others_cpu_s": {s.name: b - a for s, a, b in zip(cl.others, cpu0[n_inst:], cpu1[n_inst:], strict=True)},
         "rss_mb": rss_end, "peak_rss_mb": sampler.peak_rss, "fds": fds_end, "peak_fds": sampler.peak_fds,
@@ -447,8 +448,8 @@ def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None
         out(f"device to server     p50/p95/p99 {ms(f['d2s'])}")
         out(f"device to device     p50/p95/p99 {ms(f['d2d'])}")
         out(f"export (markdown)    p50/p95/p99 {ms(f['export'])}")
-    out(f"errors               {f['errors']} {json.dumps(f['error_kinds']) if f['errors'] else ''}"
-        f"(lost events: {f['lost']})")
+    out(f"errors               {f['errors']} {json.dumps(f['error_kinds']) + ' ' if f['errors'] else ''}"
+        f"(lost events: {f['lost']}; REST writes sent again after a reset idle connection: {f['rest_retries']})")
     for sample in f["error_samples"]:
         out(f"  e.g. {sample}")
     if f["warmup_errors"]:
