@@ -405,7 +405,7 @@ def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
     for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms"):
         merged[key] = [v for r in results for v in r[key]]
     for key in ("written_sync", "written_rest", "acked", "acked_in_window", "exports", "lost", "undelivered",
-                "rest_retries", "cpu_run_s", "cpu_total_s"):
+                "resent", "cpu_run_s", "cpu_total_s"):
         merged[key] = sum(r[key] for r in results)
     for r in results:
         for kind in ("errors", "warmup_errors"):
@@ -423,7 +423,7 @@ def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
         "export": percentiles(merged["export_ms"]),
         "errors": sum(merged["errors"].values()), "error_kinds": merged["errors"],
         "error_samples": merged["error_samples"][:8], "warmup_errors": merged["warmup_errors"],
-        "lost": merged["lost"], "undelivered": merged["undelivered"], "rest_retries": merged["rest_retries"],
+        "lost": merged["lost"], "undelivered": merged["undelivered"], "resent": merged["resent"],
         "server_cpu_s": sum(cpu1[:n_inst]) - sum(cpu0[:n_inst]),
         "others_cpu_s": {s.name: b - a for s, a, b in zip(cl.others, cpu0[n_inst:], cpu1[n_inst:], strict=True)},
         "rss_mb": rss_end, "peak_rss_mb": sampler.peak_rss, "fds": fds_end, "peak_fds": sampler.peak_fds,
@@ -449,7 +449,7 @@ def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None
         out(f"device to device     p50/p95/p99 {ms(f['d2d'])}")
         out(f"export (markdown)    p50/p95/p99 {ms(f['export'])}")
     out(f"errors               {f['errors']} {json.dumps(f['error_kinds']) + ' ' if f['errors'] else ''}"
-        f"(lost events: {f['lost']}; REST writes sent again after a reset idle connection: {f['rest_retries']})")
+        f"(lost events: {f['lost']}; requests resent after a reset idle connection: {f['resent']})")
     for sample in f["error_samples"]:
         out(f"  e.g. {sample}")
     if f["warmup_errors"]:

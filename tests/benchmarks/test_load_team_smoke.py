@@ -19,7 +19,7 @@ def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
     # Half the events over REST and two exports a second: four engineers in five seconds
     # still produce every kind of measurement.
     proc = subprocess.run(
-        [sys.executable, "benchmarks/load_team.py", "--engineers", "4", "--duration", "5", "--processes", "2",
+        [sys.executable, "benchmarks/load_team.py", "--engineers", "4", "--duration", "5", "--processes", "1",
          "--rest-share", "0.5", "--exports-per-minute", "120", "--drain", "10", "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     out = proc.stdout
