@@ -20,9 +20,12 @@ What is measured (each as p50/p95/p99, on the generator's monotonic clock):
 - device to device: A's local write until B's pull replication wrote it into B's local
   PouchDB (B shares A's session; both live in the same Node process, so one clock).
 
-Errors: HTTP answers other than 201/200, replications paused on an error, denied writes,
-events not acknowledged or not on the partner's device after a drain (default 30 s), and
-events missing from the server's sessions database when checked after the drain (lost).
+Errors (counted in requests or events): HTTP answers other than 201/200, replications
+paused on an error, denied writes, events not on the partner's device or not on the server
+after a drain (default 30 s), and lost events: acknowledged by the server (a 201, or a push
+batch it answered) yet missing from its sessions database when read after the drain. A
+request that fails on a keep-alive connection the server had just closed while idle is
+sent once more, as browsers do, and counted apart ("resent").
 Also printed: events/s offered and acknowledged within the window, server CPU seconds in
 the window, RSS and open descriptors (from /proc; peak sampled each second), the
 generator's own CPU seconds, and the load average.
