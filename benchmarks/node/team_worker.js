@@ -351,14 +351,16 @@ async function main() {
   if (lost) error('lost: acknowledged by the server, then missing from its sessions database', `${lost} events`, lost);
   for (const eng of engineers) for (const rep of eng.reps) rep.cancel();
   const cpuAll = process.cpuUsage(cpu0);
+  const tenth = (xs) => xs.map((x) => Math.round(x * 10) / 10);
+  for (const key of ['rest_ms', 'd2s_ms', 'd2d_ms', 'export_ms', 'closed_ms']) stats[key] = tenth(stats[key]);
   const result = {
     event: 'result', ...stats, lost, undelivered,
     cpu_run_s: (cpuRun.user + cpuRun.system) / 1e6,
     cpu_total_s: (cpuAll.user + cpuAll.system) / 1e6,
     window_s: cfg.duration_ms / 1000,
   };
-  process.stdout.write(JSON.stringify(result) + '\n');
-  process.exit(0);
+  // Exit only once the line is out: a pipe takes it in 64 KB chunks, asynchronously.
+  process.stdout.write(JSON.stringify(result) + '\n', () => process.exit(0));
 }
 
 main().catch((err) => {
