@@ -5,6 +5,7 @@ that blocks it, and it needs a policy that trusts a third party's scripts. Here 
 come from the `swagger-ui-py` package (Swagger UI 5, which reads OpenAPI 3.1) and the page's
 one inline script is allowed by its hash, not by `'unsafe-inline'`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,11 @@ from .core.errors import error_response
 
 ASSETS_URL = "/docs/assets"
 # The only files served from the package: the page needs these three.
-_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
-           "favicon-32x32.png": "image/png"}
+_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui.css": "text/css",
+    "favicon-32x32.png": "image/png",
+}
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 
 
@@ -40,18 +44,21 @@ def page_policy(html: str) -> str:
     """
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
-        for s in _INLINE_SCRIPT.findall(html))
-    return "; ".join((
-        "default-src 'self'",
-        f"script-src 'self' {hashes}".rstrip(),
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
+        for s in _INLINE_SCRIPT.findall(html)
+    )
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' {hashes}".rstrip(),
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
 def _with_policy(response: HTMLResponse) -> HTMLResponse:
@@ -69,12 +76,16 @@ def install_docs(app: FastAPI) -> None:
 
     @lru_cache(maxsize=1)
     def page() -> bytes:
-        return bytes(get_swagger_ui_html(
-            openapi_url=openapi_url, title=f"{app.title} - API docs",
-            swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS_URL}/favicon-32x32.png",
-            oauth2_redirect_url=oauth2_redirect).body)
+        return bytes(
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{app.title} - API docs",
+                swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url=f"{ASSETS_URL}/favicon-32x32.png",
+                oauth2_redirect_url=oauth2_redirect,
+            ).body
+        )
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -88,8 +99,9 @@ def install_docs(app: FastAPI) -> None:
     def docs_asset(name: str):
         if name not in _ASSETS:
             return error_response(404, "not_found", f"No docs asset {name!r}; the docs page is at /docs.")
-        return FileResponse(assets_dir() / name, media_type=_ASSETS[name],
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(
+            assets_dir() / name, media_type=_ASSETS[name], headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> RedirectResponse:

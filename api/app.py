@@ -1,4 +1,5 @@
 """The FastAPI application factory."""
+
 from __future__ import annotations
 
 import logging
@@ -88,8 +89,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
     settings = settings or get_settings()
     ctx = compose(settings, ctx)
-    app = BranchlineApp(title="Branchline", version=VERSION, description=API_DESCRIPTION,
-                        lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = BranchlineApp(
+        title="Branchline",
+        version=VERSION,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     install_docs(app)
     app.state.ctx = ctx
     install_error_handlers(app)
@@ -102,9 +109,16 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.add_middleware(CompressionMiddleware)
     app.sync_door = sync_door(ctx)
     app.request_stats = RequestStats()
-    headers = SecurityHeaders(content_security_policy(storage_origins(
-        settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)))
-    app.edge = build_edge(SyncDispatch(app.sync_door, app.framework), headers=headers,
-                          gate=request_gate(ctx), stats=app.request_stats)
+    headers = SecurityHeaders(
+        content_security_policy(
+            storage_origins(settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)
+        )
+    )
+    app.edge = build_edge(
+        SyncDispatch(app.sync_door, app.framework),
+        headers=headers,
+        gate=request_gate(ctx),
+        stats=app.request_stats,
+    )
     logging.getLogger("branchline").setLevel(settings.log_level.upper())
     return app

@@ -1,4 +1,5 @@
 """The `branchline` command line."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,19 @@ def cmd_serve(args, settings: Settings) -> int:
     if args.port:
         settings.port = args.port
     if bool(args.certfile) != bool(args.keyfile):
-        print("error: --certfile and --keyfile go together (the certificate and its private key).",
-              file=sys.stderr)
+        print(
+            "error: --certfile and --keyfile go together (the certificate and its private key).",
+            file=sys.stderr,
+        )
         return 2
     scheme = "https" if args.certfile else "http"
     if _port_taken(settings.host, settings.port):
-        print(f"error: port {settings.port} on {settings.host} is already in use (another Branchline, or "
-              f"another program). Pick another one: make run ARGS=\"--port {settings.port + 1}\" "
-              f"(or branchline serve --port {settings.port + 1}).", file=sys.stderr)
+        print(
+            f"error: port {settings.port} on {settings.host} is already in use (another Branchline, or "
+            f'another program). Pick another one: make run ARGS="--port {settings.port + 1}" '
+            f"(or branchline serve --port {settings.port + 1}).",
+            file=sys.stderr,
+        )
         return 2
     ctx = _ctx(settings)
     url = settings.resolved_public_url(scheme)
@@ -55,13 +61,23 @@ def cmd_serve(args, settings: Settings) -> int:
             print(banner, flush=True)
         else:
             path = save_first_run(banner, settings.data_dir)
-            print(f"\n  First run: created the demo tenant. Its passwords are not printed here, as this output "
-                  f"is not a terminal and may be kept in a log;\n  they are in {path} (readable by this "
-                  "user only). Read it, then delete it.\n", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, ssl_certfile=args.certfile,
-                ssl_keyfile=args.keyfile, proxy_headers=True,
-                forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
-                log_level=settings.log_level, timeout_graceful_shutdown=5)
+            print(
+                f"\n  First run: created the demo tenant. Its passwords are not printed here, as this output "
+                f"is not a terminal and may be kept in a log;\n  they are in {path} (readable by this "
+                "user only). Read it, then delete it.\n",
+                flush=True,
+            )
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        ssl_certfile=args.certfile,
+        ssl_keyfile=args.keyfile,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 
@@ -71,9 +87,12 @@ def cmd_user_add(args, settings: Settings) -> int:
 
     ctx = _ctx(settings)
     password = generate_password()
-    user = create_user(ctx, args.tenant, email=args.email, password=password,
-                       display_name=args.name or "", role=args.role)
-    print(f"Created {user['role']} {user['email']} in tenant {args.tenant}. Password (shown once): {password}")
+    user = create_user(
+        ctx, args.tenant, email=args.email, password=password, display_name=args.name or "", role=args.role
+    )
+    print(
+        f"Created {user['role']} {user['email']} in tenant {args.tenant}. Password (shown once): {password}"
+    )
     return 0
 
 
@@ -89,8 +108,15 @@ def cmd_user_reset(args, settings: Settings) -> int:
         return 1
     password = generate_password()
     set_password(ctx, user, password)
-    record(ctx, None, "user.password_reset", "user", user["user_id"], tenant_id=user["tenant_id"],
-           details={"by": "branchline user reset-password"})
+    record(
+        ctx,
+        None,
+        "user.password_reset",
+        "user",
+        user["user_id"],
+        tenant_id=user["tenant_id"],
+        details={"by": "branchline user reset-password"},
+    )
     print(f"New password for {user['email']} (shown once; every existing sign-in was ended): {password}")
     return 0
 
@@ -101,10 +127,18 @@ def cmd_tenant_create(args, settings: Settings) -> int:
 
     ctx = _ctx(settings)
     password = generate_password()
-    tenant, owner = create_tenant(ctx, tenant_name=args.name, email=args.owner_email, password=password,
-                                  display_name=args.owner_name or "", starter_library=not args.no_starter_library)
-    print(f"Created tenant {tenant['name']!r} (id {tenant['tenant_id']}).\n"
-          f"Owner {owner['email']} password (shown once): {password}")
+    tenant, owner = create_tenant(
+        ctx,
+        tenant_name=args.name,
+        email=args.owner_email,
+        password=password,
+        display_name=args.owner_name or "",
+        starter_library=not args.no_starter_library,
+    )
+    print(
+        f"Created tenant {tenant['name']!r} (id {tenant['tenant_id']}).\n"
+        f"Owner {owner['email']} password (shown once): {password}"
+    )
     return 0
 
 
@@ -119,8 +153,10 @@ def cmd_seed(args, settings: Settings) -> int:
         summary = ", ".join(f"{len(v)} {k}" for k, v in report.items() if v) or "nothing to do"
         print(f"tenant {tid}: {summary}")
         for tree_id in report["offered"]:
-            print(f"  {tree_id}: edited by the tenant, left alone; "
-                  "the new starter version is offered as an update")
+            print(
+                f"  {tree_id}: edited by the tenant, left alone; "
+                "the new starter version is offered as an update"
+            )
     return 0
 
 
@@ -141,8 +177,11 @@ def cmd_backup(args, settings: Settings) -> int:
     from .backups.service import apply_retention, backup_embedded  # noqa: PLC0415
 
     if settings.backend != "embedded":
-        print("error: `branchline backup` snapshots the embedded backend. On CouchDB, back up with "
-              "CouchDB's replication to a second server (or Cloudant's backups).", file=sys.stderr)
+        print(
+            "error: `branchline backup` snapshots the embedded backend. On CouchDB, back up with "
+            "CouchDB's replication to a second server (or Cloudant's backups).",
+            file=sys.stderr,
+        )
         return 2
     from pathlib import Path  # noqa: PLC0415
 
@@ -168,8 +207,11 @@ def cmd_restore(args, settings: Settings) -> int:
     manifest = restore_embedded(Path(args.snapshot), settings.data_dir)
     print(f"Restored {len(manifest['databases'])} databases from {args.snapshot} into {settings.data_dir}.")
     if manifest.get("failed"):
-        print(f"warning: this snapshot lacks tenants that failed when it was taken: "
-              f"{', '.join(sorted(manifest['failed']))}", file=sys.stderr)
+        print(
+            f"warning: this snapshot lacks tenants that failed when it was taken: "
+            f"{', '.join(sorted(manifest['failed']))}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -180,18 +222,24 @@ def cmd_copy_to_couchdb(args, settings: Settings) -> int:
     from .backups.service import copy_store  # noqa: PLC0415
 
     if not settings.couchdb_url:
-        print("error: set BRANCHLINE_COUCHDB_URL (and _USER, _PASSWORD) to the CouchDB to copy into.",
-              file=sys.stderr)
+        print(
+            "error: set BRANCHLINE_COUCHDB_URL (and _USER, _PASSWORD) to the CouchDB to copy into.",
+            file=sys.stderr,
+        )
         return 2
     source = EmbeddedStore(settings.data_dir)
     target = CouchStore(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
     try:
-        copied = copy_store(source, target, progress=lambda name, n: print(f"  {name}: {n} revisions", flush=True))
+        copied = copy_store(
+            source, target, progress=lambda name, n: print(f"  {name}: {n} revisions", flush=True)
+        )
     finally:
         source.close()
         target.close()
-    print(f"Copied {len(copied)} databases from {settings.data_dir} to {settings.couchdb_url}. "
-          "Start Branchline with BRANCHLINE_BACKEND=couchdb (and the same BRANCHLINE_SECRET_KEY).")
+    print(
+        f"Copied {len(copied)} databases from {settings.data_dir} to {settings.couchdb_url}. "
+        "Start Branchline with BRANCHLINE_BACKEND=couchdb (and the same BRANCHLINE_SECRET_KEY)."
+    )
     return 0
 
 
@@ -256,12 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("restore", help="restore a snapshot into an empty data folder (BRANCHLINE_DATA_DIR)")
     r.add_argument("snapshot", help="a snapshot folder written by `branchline backup`")
     r.set_defaults(func=cmd_restore)
-    cc = sub.add_parser("copy-to-couchdb", help="copy every database of the embedded data folder into CouchDB "
-                                                "(BRANCHLINE_COUCHDB_URL); safe to run again")
+    cc = sub.add_parser(
+        "copy-to-couchdb",
+        help="copy every database of the embedded data folder into CouchDB "
+        "(BRANCHLINE_COUCHDB_URL); safe to run again",
+    )
     cc.set_defaults(func=cmd_copy_to_couchdb)
     au = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
-    av = au.add_parser("verify", help="recompute each tenant's audit hash chain; exit 1 at the first "
-                                      "edited or missing entry")
+    av = au.add_parser(
+        "verify", help="recompute each tenant's audit hash chain; exit 1 at the first edited or missing entry"
+    )
     av.add_argument("--tenant", help="one tenant id (default: every tenant)")
     av.set_defaults(func=cmd_audit_verify)
     return p
@@ -279,8 +331,10 @@ def _missing_install(settings: Settings) -> str | None:
     dbs = settings.data_dir / "dbs"
     if dbs.is_dir() and any(dbs.glob("*.sqlite")):
         return None
-    return (f"no Branchline data in {settings.data_dir}. Point BRANCHLINE_DATA_DIR at the data folder "
-            "the server uses, or run ./branchline from the checkout (it uses ./data, as `make run` does).")
+    return (
+        f"no Branchline data in {settings.data_dir}. Point BRANCHLINE_DATA_DIR at the data folder "
+        "the server uses, or run ./branchline from the checkout (it uses ./data, as `make run` does)."
+    )
 
 
 def _port_taken(host: str, port: int) -> bool:

@@ -1,4 +1,5 @@
 """The one list of features the application mounts (routers and start-up hooks)."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -27,9 +28,21 @@ if TYPE_CHECKING:
 
 
 def install(app: FastAPI) -> None:
-    for router in (health_router, auth_router, users_router, apikeys_router, tenants_router, trees_router,
-                   starter_router, sessions_router, clients_router, exports_router, attachments_router,
-                   audit_router, insights_router):
+    for router in (
+        health_router,
+        auth_router,
+        users_router,
+        apikeys_router,
+        tenants_router,
+        trees_router,
+        starter_router,
+        sessions_router,
+        clients_router,
+        exports_router,
+        attachments_router,
+        audit_router,
+        insights_router,
+    ):
         app.include_router(router)
 
 

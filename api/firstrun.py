@@ -1,5 +1,6 @@
 """The first run of DESIGN.md: a demo tenant with three accounts, the starter library and two
 example clients, created once on an empty data folder."""
+
 from __future__ import annotations
 
 import os
@@ -21,14 +22,29 @@ DEMO_ACCOUNTS = (
     ("engineer", "engineer@demo-msp.example", "Emma Engineer"),
 )
 DEMO_CLIENTS = (
-    {"_id": "client:contoso", "name": "Contoso Ltd",
-     "values": {"domain": "contoso.local", "dc": "CON-DC01", "file_server": "CON-FS01",
-                "vpn_peer": "203.0.113.10", "citrix_controller": "CON-DDC01"},
-     "notes": "Head office in Leeds; after-hours changes need approval from the IT manager."},
-    {"_id": "client:fabrikam", "name": "Fabrikam Dental",
-     "values": {"domain": "fabrikam.local", "dc": "FAB-DC01", "file_server": "FAB-NAS01",
-                "vpn_peer": "198.51.100.24"},
-     "notes": "Three surgeries; the imaging server must not be rebooted during clinic hours."},
+    {
+        "_id": "client:contoso",
+        "name": "Contoso Ltd",
+        "values": {
+            "domain": "contoso.local",
+            "dc": "CON-DC01",
+            "file_server": "CON-FS01",
+            "vpn_peer": "203.0.113.10",
+            "citrix_controller": "CON-DDC01",
+        },
+        "notes": "Head office in Leeds; after-hours changes need approval from the IT manager.",
+    },
+    {
+        "_id": "client:fabrikam",
+        "name": "Fabrikam Dental",
+        "values": {
+            "domain": "fabrikam.local",
+            "dc": "FAB-DC01",
+            "file_server": "FAB-NAS01",
+            "vpn_peer": "198.51.100.24",
+        },
+        "notes": "Three surgeries; the imaging server must not be rebooted during clinic hours.",
+    },
 )
 
 
@@ -43,9 +59,14 @@ def first_run(ctx: AppContext) -> dict[str, Any] | None:
     owner_role, owner_email, owner_name = DEMO_ACCOUNTS[0]
     logins = []
     owner_pw = generate_password()
-    tenant, _owner = auth.create_tenant(ctx, tenant_name=DEMO_TENANT, email=owner_email,
-                                        password=owner_pw, display_name=owner_name,
-                                        starter_library=True)
+    tenant, _owner = auth.create_tenant(
+        ctx,
+        tenant_name=DEMO_TENANT,
+        email=owner_email,
+        password=owner_pw,
+        display_name=owner_name,
+        starter_library=True,
+    )
     logins.append((owner_role, owner_email, owner_pw))
     tid = tenant["tenant_id"]
     for role, email, name in DEMO_ACCOUNTS[1:]:
@@ -62,7 +83,7 @@ def first_run(ctx: AppContext) -> dict[str, Any] | None:
 def format_first_run(result: dict[str, Any], url: str) -> str:
     lines = [
         "",
-        f"  First run: created the tenant \"{result['tenant']['name']}\" "
+        f'  First run: created the tenant "{result["tenant"]["name"]}" '
         f"with {result['tree_count']} starter trees"
         f" and {len(DEMO_CLIENTS)} example clients.",
         "  Sign in with one of these accounts (the passwords are shown only now; keep them):",
@@ -70,9 +91,13 @@ def format_first_run(result: dict[str, Any], url: str) -> str:
     ]
     for role, email, pw in result["logins"]:
         lines.append(f"    {role:<9} {email:<28} {pw}")
-    lines += ["", f"  Open {url} in a browser.",
-              "  Locked out later? `./branchline user reset-password EMAIL` (in this folder) "
-              "prints a new password.", ""]
+    lines += [
+        "",
+        f"  Open {url} in a browser.",
+        "  Locked out later? `./branchline user reset-password EMAIL` (in this folder) "
+        "prints a new password.",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -1,4 +1,5 @@
 """Route: health."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,8 +34,10 @@ def healthz(ctx: CtxDep, request: Request) -> dict:
         except BranchlineError:
             return out  # health stays public; bad credentials just get no details
         if principal.is_admin:
-            out["details"] = {"tenant_id": principal.tenant_id,
-                              "conflicts": conflicts_by_database(ctx, principal.tenant_id)}
+            out["details"] = {
+                "tenant_id": principal.tenant_id,
+                "conflicts": conflicts_by_database(ctx, principal.tenant_id),
+            }
     return out
 
 
@@ -57,8 +60,12 @@ def _count_conflicts(db: Any, batch: int = 500) -> int:
     """Without views (embedded backend): walk `_all_docs` with conflicts, page by page."""
     total, start = 0, None
     while True:
-        page = db.all_docs(include_docs=True, conflicts=True, limit=batch,
-                           startkey=None if start is None else start + "\u0000")["rows"]
+        page = db.all_docs(
+            include_docs=True,
+            conflicts=True,
+            limit=batch,
+            startkey=None if start is None else start + "\u0000",
+        )["rows"]
         total += sum(1 for r in page if (r.get("doc") or {}).get("_conflicts"))
         if len(page) < batch:
             return total

@@ -1,4 +1,5 @@
 """One typed settings object for the whole server (environment variables `BRANCHLINE_*`)."""
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,11 @@ class Settings(BaseSettings):
     # `development` is the embedded default of the README's run command; `production` refuses
     # to start without an explicit secret.
     mode: Literal["development", "production"] = "development"
-    data_dir: Path = Field(default_factory=lambda: Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "branchline")
+    data_dir: Path = Field(
+        default_factory=lambda: (
+            Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local/share")) / "branchline"
+        )
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None  # defaults to the address the server listens on
@@ -81,7 +86,9 @@ class Settings(BaseSettings):
     rate_limits_enabled: bool = True
     rate_limit_user_per_minute: int = Field(default=3000, ge=1)  # per signed-in user
     rate_limit_api_key_per_minute: int = Field(default=3000, ge=1)  # per API key
-    rate_limit_address_per_minute: int = Field(default=1200, ge=1)  # per address, requests without known credentials
+    rate_limit_address_per_minute: int = Field(
+        default=1200, ge=1
+    )  # per address, requests without known credentials
     rate_limit_registrations_per_hour: int = Field(default=10, ge=1)  # new teams per address
     rate_limit_exports_per_minute: int = Field(default=300, ge=1)  # per team, any format
     rate_limit_pdf_per_minute: int = Field(default=30, ge=1)  # per team, PDF renders
@@ -96,7 +103,7 @@ class Settings(BaseSettings):
     max_local_doc_bytes: int = Field(default=64 * 1024, ge=1024)  # replication checkpoints
     # Bytes a team's databases may take (attachments have their own limits); 0: no quota.
     # Usage is measured at most once per tenant_quota_cache_seconds.
-    tenant_quota_bytes: int = Field(default=5 * 1024 ** 3, ge=0)
+    tenant_quota_bytes: int = Field(default=5 * 1024**3, ge=0)
     tenant_quota_cache_seconds: float = Field(default=30.0, ge=0)
     # The embedded store (sync/embedded/handles.py): databases with SQLite connections open at
     # once (least recently used closed first; each takes 3 descriptors, 2 more per reader),
@@ -109,9 +116,15 @@ class Settings(BaseSettings):
         return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)
 
     def doc_size_limits(self) -> DocSizeLimits:
-        return DocSizeLimits(per_db={"trees": self.max_doc_bytes_trees, "sessions": self.max_doc_bytes_sessions,
-                                     "clients": self.max_doc_bytes_clients},
-                             default=self.max_doc_bytes, local=self.max_local_doc_bytes)
+        return DocSizeLimits(
+            per_db={
+                "trees": self.max_doc_bytes_trees,
+                "sessions": self.max_doc_bytes_sessions,
+                "clients": self.max_doc_bytes_clients,
+            },
+            default=self.max_doc_bytes,
+            local=self.max_local_doc_bytes,
+        )
 
     # Attachments: S3-compatible storage when an endpoint or bucket is set (MinIO in
     # docker-compose, any S3 in production); otherwise a folder under data_dir.
@@ -156,37 +169,51 @@ class Settings(BaseSettings):
         if self.public_url:
             self.public_url = self.public_url.rstrip("/")
         if self.s3_endpoint and not self.s3_bucket:
-            raise SettingsError("BRANCHLINE_S3_ENDPOINT is set but BRANCHLINE_S3_BUCKET is not: name the bucket "
-                                "attachments go to (e.g. BRANCHLINE_S3_BUCKET=branchline-attachments).")
+            raise SettingsError(
+                "BRANCHLINE_S3_ENDPOINT is set but BRANCHLINE_S3_BUCKET is not: name the bucket "
+                "attachments go to (e.g. BRANCHLINE_S3_BUCKET=branchline-attachments)."
+            )
         if self.s3_bucket and bool(self.s3_access_key) != bool(self.s3_secret_key):
-            raise SettingsError("Set both BRANCHLINE_S3_ACCESS_KEY and BRANCHLINE_S3_SECRET_KEY, or neither "
-                                "(then boto3's usual credential chain is used).")
+            raise SettingsError(
+                "Set both BRANCHLINE_S3_ACCESS_KEY and BRANCHLINE_S3_SECRET_KEY, or neither "
+                "(then boto3's usual credential chain is used)."
+            )
         # docker-compose passes an unset variable through as "": that means "not set".
         self.s3_public_endpoint = (self.s3_public_endpoint or "").strip().rstrip("/") or None
         if self.s3_public_endpoint:
             if not self.s3_bucket:
-                raise SettingsError("BRANCHLINE_S3_PUBLIC_ENDPOINT is set but BRANCHLINE_S3_BUCKET is not: the public "
-                                    "endpoint only changes the pre-signed URLs of S3 storage. Set the bucket (and "
-                                    "BRANCHLINE_S3_ENDPOINT), or leave the public endpoint out.")
+                raise SettingsError(
+                    "BRANCHLINE_S3_PUBLIC_ENDPOINT is set but BRANCHLINE_S3_BUCKET is not: the public "
+                    "endpoint only changes the pre-signed URLs of S3 storage. Set the bucket (and "
+                    "BRANCHLINE_S3_ENDPOINT), or leave the public endpoint out."
+                )
             problem = _public_endpoint_problem(self.s3_public_endpoint)
             if problem:
-                raise SettingsError(f"BRANCHLINE_S3_PUBLIC_ENDPOINT={self.s3_public_endpoint!r} {problem}. Give the "
-                                    "address phones reach the S3 service at, as http(s)://host[:port], e.g. "
-                                    "https://files.example-msp.com or http://192.168.1.20:9000.")
+                raise SettingsError(
+                    f"BRANCHLINE_S3_PUBLIC_ENDPOINT={self.s3_public_endpoint!r} {problem}. Give the "
+                    "address phones reach the S3 service at, as http(s)://host[:port], e.g. "
+                    "https://files.example-msp.com or http://192.168.1.20:9000."
+                )
         if self.backend == "couchdb" and not self.couchdb_url:
-            raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_COUCHDB_URL (e.g. http://couchdb:5984).")
+            raise SettingsError(
+                "BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_COUCHDB_URL (e.g. http://couchdb:5984)."
+            )
         if self.backend == "couchdb" and not self.secret_key:
             # A generated secret would live in this instance's data folder: tokens signed by
             # one instance would fail on the others behind the load balancer.
-            raise SettingsError("BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_SECRET_KEY, the same on every "
-                                "instance (at least 32 random characters).")
+            raise SettingsError(
+                "BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_SECRET_KEY, the same on every "
+                "instance (at least 32 random characters)."
+            )
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
         try:
             CronTrigger.from_crontab(self.backup_cron, timezone="UTC")
         except ValueError as exc:
-            raise SettingsError(f"BRANCHLINE_BACKUP_CRON={self.backup_cron!r} is not a crontab expression "
-                                f"({exc}); e.g. '30 2 * * *' for 02:30 UTC.") from None
+            raise SettingsError(
+                f"BRANCHLINE_BACKUP_CRON={self.backup_cron!r} is not a crontab expression "
+                f"({exc}); e.g. '30 2 * * *' for 02:30 UTC."
+            ) from None
         return self
 
     def resolved_backup_dir(self) -> Path:
@@ -223,7 +250,8 @@ class Settings(BaseSettings):
                     f"{path} holds no usable secret "
                     f"(it is empty or shorter than {_MIN_SECRET_LEN} characters). "
                     "Delete the file to have a new one generated (everyone signs in again), or set "
-                    "BRANCHLINE_SECRET_KEY.")
+                    "BRANCHLINE_SECRET_KEY."
+                )
             return value
         self.data_dir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_urlsafe(48)

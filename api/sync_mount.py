@@ -1,4 +1,5 @@
 """Mounting the sync endpoints (`/sync/{tenant_id}/...`) behind Branchline's auth."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,10 @@ def register_sync_rules(ctx: AppContext, *rules: DatabaseRules) -> None:
     if policy is None:
         policy = ctx.sync_policy = FeaturePolicy(fallback=OtherDatabasesRules())
     if not isinstance(policy, FeaturePolicy):
-        raise TypeError(f"AppContext.sync_policy is a {type(policy).__name__}; features register "
-                        "their rules into a FeaturePolicy")
+        raise TypeError(
+            f"AppContext.sync_policy is a {type(policy).__name__}; features register "
+            "their rules into a FeaturePolicy"
+        )
     for r in rules:
         policy.register(r)
 
@@ -59,10 +62,13 @@ def sync_door(ctx: AppContext) -> SyncDoor:
     a missing one is an error) behind Branchline's own authentication."""
 
     def authenticate(request: Request, tenant_id: str) -> Principal:
-        principal = principal_from_authorization(ctx, request.headers.get("authorization"),
-                                                 client_address(request))
+        principal = principal_from_authorization(
+            ctx, request.headers.get("authorization"), client_address(request)
+        )
         if principal.tenant_id != tenant_id:
-            raise Forbidden("These credentials belong to another tenant; use the sync URL from GET /api/v1/me.")
+            raise Forbidden(
+                "These credentials belong to another tenant; use the sync URL from GET /api/v1/me."
+            )
         return watching_credentials(principal)
 
     def authenticate_cached(request: Request, tenant_id: str) -> Principal | None:
@@ -70,9 +76,17 @@ def sync_door(ctx: AppContext) -> SyncDoor:
         # answer small reads on the event loop. The user document is still read each time.
         principal = cached_principal(ctx, request.headers.get("authorization"))
         if principal is not None and principal.tenant_id != tenant_id:
-            raise Forbidden("These credentials belong to another tenant; use the sync URL from GET /api/v1/me.")
+            raise Forbidden(
+                "These credentials belong to another tenant; use the sync URL from GET /api/v1/me."
+            )
         return None if principal is None else watching_credentials(principal)
 
-    return build_sync_door(lambda: ctx.store, authenticate, ctx.policy(), welcome_uuid,
-                           authenticate_cached=authenticate_cached,
-                           doc_limits=ctx.doc_size_limits, quota=tenant_quota(ctx))
+    return build_sync_door(
+        lambda: ctx.store,
+        authenticate,
+        ctx.policy(),
+        welcome_uuid,
+        authenticate_cached=authenticate_cached,
+        doc_limits=ctx.doc_size_limits,
+        quota=tenant_quota(ctx),
+    )

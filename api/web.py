@@ -1,5 +1,6 @@
 """Serving the built PWA at `/`, with deep links falling back to the app shell, each file
 in the smallest precompressed copy the browser accepts (see `api.core.compression`)."""
+
 from __future__ import annotations
 
 import mimetypes
@@ -45,8 +46,11 @@ def file_response(path: Path, accept_encoding: str | None, headers: dict[str, st
     coding = choose_encoding(accept_encoding, copies)
     if coding is None:
         return FileResponse(path, media_type=media_type(path), headers=headers)
-    return FileResponse(path.with_name(path.name + _SUFFIXES[coding]), media_type=media_type(path),
-                        headers={**headers, "Content-Encoding": coding})
+    return FileResponse(
+        path.with_name(path.name + _SUFFIXES[coding]),
+        media_type=media_type(path),
+        headers={**headers, "Content-Encoding": coding},
+    )
 
 
 def default_dist() -> Path:
@@ -61,7 +65,9 @@ def install_pwa(app: FastAPI, dist: Path) -> None:
         if request.url.path.startswith(_RESERVED):
             if allowed_methods(request):  # e.g. GET on a POST-only API route
                 return method_not_allowed(request)
-            return error_response(404, "not_found", f"No route for GET {request.url.path}. See /docs for the API.")
+            return error_response(
+                404, "not_found", f"No route for GET {request.url.path}. See /docs for the API."
+            )
         index = dist / "index.html"
         if not index.exists():
             return HTMLResponse(_PLACEHOLDER)

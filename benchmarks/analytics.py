@@ -15,6 +15,7 @@ Issue 16's targets: 100,000 sessions / 2,000,000 events / 50 trees: rebuild < 60
 incremental < 1 ms CPU per event, analytics p95 < 100 ms. The machine is shared: the load
 average and this script's own CPU are printed beside every figure. Prints; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,18 @@ def walk(tree: dict[str, Any], rnd: random.Random, sid: str, user: str, t0: int)
     def ev(kind: str, **fields: Any) -> None:
         nonlocal ts
         ts += rnd.randint(2_000, 120_000)
-        events.append({"_id": f"session:{sid}:ev:{ulid()}", "type": kind, "schema_version": 1, "session_id": sid,
-                       "ts": ts, "device_id": "bench", "user_id": user, **fields})
+        events.append(
+            {
+                "_id": f"session:{sid}:ev:{ulid()}",
+                "type": kind,
+                "schema_version": 1,
+                "session_id": sid,
+                "ts": ts,
+                "device_id": "bench",
+                "user_id": user,
+                **fields,
+            }
+        )
 
     fate = rnd.random()
     for _ in range(40):
@@ -80,8 +91,11 @@ def walk(tree: dict[str, Any], rnd: random.Random, sid: str, user: str, t0: int)
         else:
             answer = "submitted"
         ev("answered", node_id=node, answer=answer, **({"value": "vda-07"} if answer == "submitted" else {}))
-        nxt = spec["next"] if spec["type"] != "choice" else next(o["next"] for o in spec["options"]
-                                                                   if o["id"] == answer)
+        nxt = (
+            spec["next"]
+            if spec["type"] != "choice"
+            else next(o["next"] for o in spec["options"] if o["id"] == answer)
+        )
         prev, node = node, (nxt[answer] if isinstance(nxt, dict) else nxt)
         if rnd.random() < 0.08:
             ev("back")
@@ -91,7 +105,9 @@ def walk(tree: dict[str, Any], rnd: random.Random, sid: str, user: str, t0: int)
     return events
 
 
-def timed(http: httpx.Client, url: str, headers: dict[str, str], params: dict[str, Any] | None = None) -> float:
+def timed(
+    http: httpx.Client, url: str, headers: dict[str, str], params: dict[str, Any] | None = None
+) -> float:
     t = time.perf_counter()
     r = http.get(url, headers=headers, params=params)
     assert r.status_code == 200, r.text
@@ -117,14 +133,16 @@ def in_process_rebuild(docs: list[dict[str, Any]], tree: dict[str, Any]) -> None
         cpu, wall = time.process_time(), time.perf_counter()
         for start in range(0, len(docs), 500):
             conn.execute("BEGIN")
-            for doc in docs[start:start + 500]:
+            for doc in docs[start : start + 500]:
                 follower(conn, {"id": doc["_id"], "doc": doc})
             follower.end_batch(conn)
             conn.execute("COMMIT")
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         conn.close()
-    print(f"rollups alone, in process: {len(docs)} documents in {wall:.2f} s wall, {cpu:.2f} s CPU "
-          f"({cpu / len(docs) * 1000:.3f} ms per document; load average {load()})")
+    print(
+        f"rollups alone, in process: {len(docs)} documents in {wall:.2f} s wall, {cpu:.2f} s CPU "
+        f"({cpu / len(docs) * 1000:.3f} ms per document; load average {load()})"
+    )
 
 
 def main() -> None:
@@ -148,8 +166,9 @@ def main() -> None:
                 tree["_id"] = f"tree:bench-{i}"
                 tree["title"] = f"Bench tree {i}"
                 assert http.post("/api/v1/trees/import", headers=owner.headers, json=tree).status_code == 201
-                assert http.post(f"/api/v1/trees/{tree['_id']}/publish", headers=owner.headers,
-                                 json={}).status_code in (200, 201)
+                assert http.post(
+                    f"/api/v1/trees/{tree['_id']}/publish", headers=owner.headers, json={}
+                ).status_code in (200, 201)
                 trees.append(tree)
             engineers = [owner.add_user("engineer") for _ in range(args.engineers)]
             bulk = f"/sync/{owner.id}/sessions/_bulk_docs"
@@ -161,9 +180,19 @@ def main() -> None:
                 for _ in range(min(200, args.sessions - batch_start)):
                     tree, sid = rnd.choice(trees), ulid()
                     t0 = now - rnd.randint(0, 60) * 86_400_000
-                    docs.append({"_id": f"session:{sid}", "type": "session", "schema_version": 1,
-                                 "tree_id": tree["_id"], "tree_version": 1, "owner_id": who.id,
-                                 "client_id": None, "status": "in_progress", "created_at": t0})
+                    docs.append(
+                        {
+                            "_id": f"session:{sid}",
+                            "type": "session",
+                            "schema_version": 1,
+                            "tree_id": tree["_id"],
+                            "tree_version": 1,
+                            "owner_id": who.id,
+                            "client_id": None,
+                            "status": "in_progress",
+                            "created_at": t0,
+                        }
+                    )
                     events = walk(tree, rnd, sid, who.id, t0)
                     n_events += len(events)
                     docs.extend(events)
@@ -173,16 +202,20 @@ def main() -> None:
                 assert r.status_code == 201, r.text[:500]
                 written.extend(docs)
             load_s = time.perf_counter() - t_load
-            print(f"loaded {args.sessions} sessions, {n_events} events, {args.trees} trees in {load_s:.1f} s "
-                  f"(load average {load()})")
+            print(
+                f"loaded {args.sessions} sessions, {n_events} events, {args.trees} trees in {load_s:.1f} s "
+                f"(load average {load()})"
+            )
 
             in_process_rebuild(written, trees[0])
             pid = srv.proc.pid
             url = f"/api/v1/analytics/trees/{trees[0]['_id']}"
             c, t = server_cpu_s(pid), time.perf_counter()
             timed(http, url, owner.headers)
-            print(f"full rebuild (first request): {time.perf_counter() - t:.2f} s wall, "
-                  f"{server_cpu_s(pid) - c:.2f} s server CPU (load average {load()})")
+            print(
+                f"full rebuild (first request): {time.perf_counter() - t:.2f} s wall, "
+                f"{server_cpu_s(pid) - c:.2f} s server CPU (load average {load()})"
+            )
 
             c = server_cpu_s(pid)
             timed(http, url, owner.headers)
@@ -191,13 +224,36 @@ def main() -> None:
             by_engineer: dict[str, list[dict[str, Any]]] = {}
             for i in range(args.incremental):
                 who, sid, ts = running[i % len(running)] if running else (engineers[0], ulid(), now)
-                doc = {"_id": f"session:{sid}:ev:{ulid()}", "type": "note", "schema_version": 1,
-                       "session_id": sid, "ts": ts + i, "device_id": "bench", "user_id": who.id,
-                       "node_id": "scope", "note_id": f"n{i}", "text": "x"}
+                doc = {
+                    "_id": f"session:{sid}:ev:{ulid()}",
+                    "type": "note",
+                    "schema_version": 1,
+                    "session_id": sid,
+                    "ts": ts + i,
+                    "device_id": "bench",
+                    "user_id": who.id,
+                    "node_id": "scope",
+                    "note_id": f"n{i}",
+                    "text": "x",
+                }
                 if i % 2 == 0:  # half of them change figures: custom steps refold their session
-                    doc = {**{k: doc[k] for k in ("_id", "schema_version", "session_id", "ts", "device_id",
-                                                  "user_id", "node_id")},
-                           "type": "custom_step", "text": "Tried again", "answer": "failed"}
+                    doc = {
+                        **{
+                            k: doc[k]
+                            for k in (
+                                "_id",
+                                "schema_version",
+                                "session_id",
+                                "ts",
+                                "device_id",
+                                "user_id",
+                                "node_id",
+                            )
+                        },
+                        "type": "custom_step",
+                        "text": "Tried again",
+                        "answer": "failed",
+                    }
                 by_engineer.setdefault(who.id, []).append(doc)
                 added.append(doc)
             tokens = {e.id: e.headers for e in engineers}
@@ -206,21 +262,30 @@ def main() -> None:
             c = server_cpu_s(pid)
             timed(http, url, owner.headers)
             per_event = (server_cpu_s(pid) - c - idle_cpu) / max(1, len(added)) * 1000
-            print(f"incremental: {len(added)} events over {len(running)} running sessions, "
-                  f"{per_event:.3f} ms server CPU per event (CPU clock {1000 / _TICKS:.0f} ms; "
-                  f"load average {load()})")
+            print(
+                f"incremental: {len(added)} events over {len(running)} running sessions, "
+                f"{per_event:.3f} ms server CPU per event (CPU clock {1000 / _TICKS:.0f} ms; "
+                f"load average {load()})"
+            )
 
             tree_ms, version_ms, overview_ms = [], [], []
             for i in range(args.requests):
                 tid = trees[i % len(trees)]["_id"]
                 tree_ms.append(timed(http, f"/api/v1/analytics/trees/{tid}", owner.headers))
-                version_ms.append(timed(http, f"/api/v1/analytics/trees/{tid}", owner.headers, {"version": 1}))
+                version_ms.append(
+                    timed(http, f"/api/v1/analytics/trees/{tid}", owner.headers, {"version": 1})
+                )
                 if i % 4 == 0:
                     overview_ms.append(timed(http, "/api/v1/analytics/overview", owner.headers))
-            for name, values in (("tree analytics", tree_ms), ("tree analytics ?version=1", version_ms),
-                                 ("overview (admin)", overview_ms)):
-                print(f"{name}: p50 {statistics.median(values):.1f} ms, p95 {pct(values, 0.95):.1f} ms "
-                      f"over {len(values)} requests")
+            for name, values in (
+                ("tree analytics", tree_ms),
+                ("tree analytics ?version=1", version_ms),
+                ("overview (admin)", overview_ms),
+            ):
+                print(
+                    f"{name}: p50 {statistics.median(values):.1f} ms, p95 {pct(values, 0.95):.1f} ms "
+                    f"over {len(values)} requests"
+                )
             print(f"load average {load()}; this script's own CPU {time.process_time() - cpu0:.1f} s")
         finally:
             srv.stop()

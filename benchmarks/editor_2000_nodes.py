@@ -9,6 +9,7 @@ graph, and the span from the editor's mount to that frame.
     cd pwa && npm run build && cd ..      # the server serves pwa/dist
     .venv/bin/python benchmarks/editor_2000_nodes.py [--runs 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,7 +73,9 @@ def main() -> None:
                                                   {capture: true, once: true})""")
                     page.click(f"a[href='/editor/{tree_id.replace(':', '%3A')}']")
                     page.wait_for_selector("[data-testid=graph-node]", timeout=60000)
-                    page.wait_for_function("() => document.querySelector('[data-testid=problem-count]') !== null")
+                    page.wait_for_function(
+                        "() => document.querySelector('[data-testid=problem-count]') !== null"
+                    )
                     page.wait_for_function("() => window.__editorReadyAt !== undefined")
                     ms = page.evaluate("window.__editorReadyAt - window.__t0")
                     seen_ms = page.evaluate("performance.now() - window.__t0")
@@ -81,8 +84,11 @@ def main() -> None:
                     marks = page.evaluate(
                         "Object.fromEntries(performance.getEntriesByType('mark')"
                         ".filter(m => m.name.startsWith('editor:'))"
-                        ".map(m => [m.name, Math.round(m.startTime - window.__t0)]))")
-                    print("  run", run, f"{ms:.0f} ms (seen by the test driver after {seen_ms:.0f} ms)", marks)
+                        ".map(m => [m.name, Math.round(m.startTime - window.__t0)]))"
+                    )
+                    print(
+                        "  run", run, f"{ms:.0f} ms (seen by the test driver after {seen_ms:.0f} ms)", marks
+                    )
                     if run:  # the first opening also downloads the editor's code; report warm runs
                         wall.append(ms)
                         inner.append(page.evaluate("window.__editorReady"))
@@ -92,11 +98,13 @@ def main() -> None:
         finally:
             server.stop()
     median = statistics.median(wall)
-    print(f"editor, {NODES:,}-node tree: open + validate + render, click to first frame with the graph: "
-          f"median {median:.0f} ms over {len(wall)} runs (min {min(wall):.0f}, max {max(wall):.0f}); "
-          f"first opening incl. code download "
-          f"{cold:.0f} ms; inside the page (mount -> first frame) median {statistics.median(inner):.0f} ms "
-          f"[budget {BUDGET_MS} ms: {'OK' if median < BUDGET_MS else 'OVER'}]")
+    print(
+        f"editor, {NODES:,}-node tree: open + validate + render, click to first frame with the graph: "
+        f"median {median:.0f} ms over {len(wall)} runs (min {min(wall):.0f}, max {max(wall):.0f}); "
+        f"first opening incl. code download "
+        f"{cold:.0f} ms; inside the page (mount -> first frame) median {statistics.median(inner):.0f} ms "
+        f"[budget {BUDGET_MS} ms: {'OK' if median < BUDGET_MS else 'OVER'}]"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ cache deleted), and with the images already in memory (a download after the prev
 
 `--check` exits 1 when a target is missed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,41 +43,105 @@ def long_session(steps: int, images: int) -> dict:
         kind = kinds[i % 4]
         node = {"type": kind, "title": f"Step {i}: check the thing on {{{{input.host}}}}"}
         if kind == "question":
-            node.update(next={"yes": nxt, "no": nxt}, log={"yes": f"Confirmed check {i} on {{{{input.host}}}}.",
-                                                         "no": f"Check {i} failed on {{{{input.host}}}}."})
+            node.update(
+                next={"yes": nxt, "no": nxt},
+                log={
+                    "yes": f"Confirmed check {i} on {{{{input.host}}}}.",
+                    "no": f"Check {i} failed on {{{{input.host}}}}.",
+                },
+            )
             answer = {"answer": "yes"}
         elif kind == "action":
-            node.update(next=nxt, log={"done": f"Ran fix {i} on {{{{input.host}}}}.", "failed": "x", "skipped": "y"},
-                        commands=[{"language": "powershell",
-                                   "text": f"Get-Service -ComputerName '{{{{input.host}}}}' -Name Svc{i}\n"
-                                           f"Restart-Service Svc{i}"}])
+            node.update(
+                next=nxt,
+                log={"done": f"Ran fix {i} on {{{{input.host}}}}.", "failed": "x", "skipped": "y"},
+                commands=[
+                    {
+                        "language": "powershell",
+                        "text": f"Get-Service -ComputerName '{{{{input.host}}}}' -Name Svc{i}\n"
+                        f"Restart-Service Svc{i}",
+                    }
+                ],
+            )
             answer = {"answer": "done"}
         elif kind == "choice":
-            node.update(options=[{"id": "a", "label": "A", "next": nxt, "log": f"Option A at step {i}."},
-                                 {"id": "b", "label": "B", "next": nxt, "log": f"Option B at step {i}."}])
+            node.update(
+                options=[
+                    {"id": "a", "label": "A", "next": nxt, "log": f"Option A at step {i}."},
+                    {"id": "b", "label": "B", "next": nxt, "log": f"Option B at step {i}."},
+                ]
+            )
             answer = {"answer": "a"}
         else:
             node.update(variable="host", next=nxt, log="Working on {{input.host}}.")
             answer = {"answer": "submitted", "value": f"HOST-{i:03d}.contoso.local"}
         nodes[nid] = node
         ts = T0 + i * 30_000
-        events.append({"_id": f"e{i:04d}a", "type": "note", "ts": ts, "device_id": "d", "user_id": "u",
-                       "node_id": nid, "note_id": f"note{i}",
-                       "text": f"Observed *state* {i}: `ok` <fine> | line two\nSecond line of note {i}."})
-        events.append({"_id": f"e{i:04d}b", "type": "answered", "ts": ts + 20_000, "device_id": "d", "user_id": "u",
-                       "node_id": nid, **answer})
+        events.append(
+            {
+                "_id": f"e{i:04d}a",
+                "type": "note",
+                "ts": ts,
+                "device_id": "d",
+                "user_id": "u",
+                "node_id": nid,
+                "note_id": f"note{i}",
+                "text": f"Observed *state* {i}: `ok` <fine> | line two\nSecond line of note {i}.",
+            }
+        )
+        events.append(
+            {
+                "_id": f"e{i:04d}b",
+                "type": "answered",
+                "ts": ts + 20_000,
+                "device_id": "d",
+                "user_id": "u",
+                "node_id": nid,
+                **answer,
+            }
+        )
     for k in range(images):
-        events.append({"_id": f"img{k:03d}", "type": "attachment_added", "ts": T0 + k * 1000, "device_id": "d",
-                       "user_id": "u", "node_id": f"n{(k * steps) // max(images, 1)}", "attachment_id": f"att{k}",
-                       "name": f"screenshot-{k}.png", "content_type": "image/png", "size": 120_000,
-                       "sha256": "0" * 64, "caption": f"Screen {k}"})
-    events.append({"_id": "zz-done", "type": "completed", "ts": T0 + steps * 30_000, "device_id": "d", "user_id": "u"})
-    nodes["done"] = {"type": "resolution", "outcome": "resolved", "title": "Resolved: all fixed",
-                     "summary": "Fixed everything on {{input.host}}.", "root_cause": "Many things."}
+        events.append(
+            {
+                "_id": f"img{k:03d}",
+                "type": "attachment_added",
+                "ts": T0 + k * 1000,
+                "device_id": "d",
+                "user_id": "u",
+                "node_id": f"n{(k * steps) // max(images, 1)}",
+                "attachment_id": f"att{k}",
+                "name": f"screenshot-{k}.png",
+                "content_type": "image/png",
+                "size": 120_000,
+                "sha256": "0" * 64,
+                "caption": f"Screen {k}",
+            }
+        )
+    events.append(
+        {"_id": "zz-done", "type": "completed", "ts": T0 + steps * 30_000, "device_id": "d", "user_id": "u"}
+    )
+    nodes["done"] = {
+        "type": "resolution",
+        "outcome": "resolved",
+        "title": "Resolved: all fixed",
+        "summary": "Fixed everything on {{input.host}}.",
+        "root_cause": "Many things.",
+    }
     tree = {"_id": "tree:bench", "title": "Benchmark tree", "start": "n0", "nodes": nodes}
-    header = {"_id": "session:bench", "ticket": "BENCH-1", "owner_id": "u", "created_at": T0, "tree_version": 1}
-    return {"tree": tree, "header": header, "client": None, "events": events,
-            "state": fold_session(tree, events, header, None, None)}
+    header = {
+        "_id": "session:bench",
+        "ticket": "BENCH-1",
+        "owner_id": "u",
+        "created_at": T0,
+        "tree_version": 1,
+    }
+    return {
+        "tree": tree,
+        "header": header,
+        "client": None,
+        "events": events,
+        "state": fold_session(tree, events, header, None, None),
+    }
 
 
 def screenshot(k: int) -> bytes:
@@ -88,8 +153,11 @@ def screenshot(k: int) -> bytes:
     draw.rectangle((0, 0, 1366, 32), fill=(0, 95, 184))
     for row in range(40):
         y = 48 + row * 18
-        draw.text((16, y), f"{k:02d} Get-BrokerMachine CTX-W11-{row:02d} Registered LastDeregistration {row * 7919 % 1000}",
-                  fill=(30 + row * 5 % 90, 30, 30))
+        draw.text(
+            (16, y),
+            f"{k:02d} Get-BrokerMachine CTX-W11-{row:02d} Registered LastDeregistration {row * 7919 % 1000}",
+            fill=(30 + row * 5 % 90, 30, 30),
+        )
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
@@ -116,14 +184,21 @@ def main() -> int:
     model = build_export_model(long, {}, "Demo MSP", names)
     assert len(model["steps"]) == 200 and all(s["notes"] for s in model["steps"])
     results = {}
-    for label, render in (("markdown", render_markdown), ("text", render_text), ("html", lambda m: render_html(m))):
-        results[label] = best(lambda r=render: r(build_export_model(long, {}, "Demo MSP", names)), args.rounds)
+    for label, render in (
+        ("markdown", render_markdown),
+        ("text", render_text),
+        ("html", lambda m: render_html(m)),
+    ):
+        results[label] = best(
+            lambda r=render: r(build_export_model(long, {}, "Demo MSP", names)), args.rounds
+        )
     results["model only"] = best(lambda: build_export_model(long, {}, "Demo MSP", names), args.rounds)
 
     pictures = long_session(20, 20)
     blobs = {f"att{k}": screenshot(k) for k in range(20)}
     pdf_model = build_export_model(pictures, {}, "Demo MSP", names)
     pdf_rounds = max(3, args.rounds // 5)
+
     def cold():
         formats._PREPARED.clear()  # as on a first export: every image decoded again
         render_pdf(pdf_model, blobs.get)
@@ -141,15 +216,22 @@ def main() -> int:
             formats.prepare_pdf_image(blob)
         results["pdf, 20 steps, 20 images"] = best(prepared_at_upload, pdf_rounds)
         formats.configure_image_cache(None)
-    results["pdf, same, images in memory (no target)"] = best(lambda: render_pdf(pdf_model, blobs.get), pdf_rounds)
+    results["pdf, same, images in memory (no target)"] = best(
+        lambda: render_pdf(pdf_model, blobs.get), pdf_rounds
+    )
     results["pdf, 200 steps, 20 images (no target)"] = best(
-        lambda: render_pdf(build_export_model(long_session(200, 20), {}, "Demo MSP", names), blobs.get), 2)
+        lambda: render_pdf(build_export_model(long_session(200, 20), {}, "Demo MSP", names), blobs.get), 2
+    )
 
     targets = {"markdown": 0.010, "text": 0.010, "html": 0.010, "pdf, 20 steps, 20 images": 0.5}
     missed = False
     for label, seconds in results.items():
         target = targets.get(label)
-        verdict = "" if target is None else ("  ok" if seconds <= target else f"  MISSED (target {target * 1000:.0f} ms)")
+        verdict = (
+            ""
+            if target is None
+            else ("  ok" if seconds <= target else f"  MISSED (target {target * 1000:.0f} ms)")
+        )
         missed |= target is not None and seconds > target
         print(f"{label:<40} {seconds * 1000:8.1f} ms{verdict}")
     return 1 if (missed and args.check) else 0

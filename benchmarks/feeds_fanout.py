@@ -12,6 +12,7 @@ None of the feeds may read the writer's session, so ideally none of them costs a
 The machine is shared: the load average and the generator's own CPU are printed with the
 figures; compare runs made in the same conditions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,9 @@ class Feeds:
 
     async def _open(self, token: str) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        writer.write((f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      f"Authorization: Bearer {token}\r\n\r\n").encode())
+        writer.write(
+            (f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+        )
         await writer.drain()
         self._writers.append(writer)
         self.opened += 1
@@ -84,6 +86,7 @@ class Feeds:
         async def close_all() -> None:
             for w in self._writers:
                 w.close()
+
         asyncio.run_coroutine_threadsafe(close_all(), self.loop).result(60)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
@@ -99,8 +102,18 @@ def settle(pid: int, quiet_cpu_s: float = 0.02, window_s: float = 0.5, timeout: 
             return
 
 
-def run_case(http: httpx.Client, pid: int, port: int, tenant_id: str, writer: Member, others: list[Member],
-             sid: str, node_id: str, n_feeds: int, writes: int) -> dict[str, float]:
+def run_case(
+    http: httpx.Client,
+    pid: int,
+    port: int,
+    tenant_id: str,
+    writer: Member,
+    others: list[Member],
+    sid: str,
+    node_id: str,
+    n_feeds: int,
+    writes: int,
+) -> dict[str, float]:
     path = f"/sync/{tenant_id}/sessions/_changes?feed=longpoll&since=now&timeout=600000"
     feeds = Feeds(port, path, [m.tokens["access_token"] for m in others], n_feeds)
     try:
@@ -113,17 +126,26 @@ def run_case(http: httpx.Client, pid: int, port: int, tenant_id: str, writer: Me
         latencies = []
         for i in range(writes):
             began = time.perf_counter()
-            r = http.post(f"/api/v1/sessions/{sid}/events", headers=writer.headers,
-                          json={"type": "note", "node_id": node_id, "text": f"note {i}"})
+            r = http.post(
+                f"/api/v1/sessions/{sid}/events",
+                headers=writer.headers,
+                json={"type": "note", "node_id": node_id, "text": f"note {i}"},
+            )
             latencies.append((time.perf_counter() - began) * 1000)
             assert r.status_code == 201, r.text
         settle(pid)
         cpu = server_cpu_s(pid) - cpu0
         gen = own_cpu_s() - gen0
         latencies.sort()
-        return {"feeds": n_feeds, "idle_cpu_s": idle_cpu, "p50_ms": statistics.median(latencies),
-                "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-                "cpu_ms_per_write": cpu * 1000 / writes, "gen_cpu_s": gen, "answered": feeds.answered}
+        return {
+            "feeds": n_feeds,
+            "idle_cpu_s": idle_cpu,
+            "p50_ms": statistics.median(latencies),
+            "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+            "cpu_ms_per_write": cpu * 1000 / writes,
+            "gen_cpu_s": gen,
+            "answered": feeds.answered,
+        }
     finally:
         feeds.close()
 
@@ -136,14 +158,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bl-fanout-") as tmp:
         data = Path(tmp)
         port = free_port()
-        env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data), "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-               "BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
-               "BRANCHLINE_RATE_LIMIT_USER_PER_MINUTE": "1000000"}
+        env = {
+            **os.environ,
+            "BRANCHLINE_DATA_DIR": str(data),
+            "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+            "BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
+            "BRANCHLINE_RATE_LIMIT_USER_PER_MINUTE": "1000000",
+        }
         with open(data / "server.log", "w") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-                 "--port", str(port), "--log-level", "warning", "--timeout-graceful-shutdown", "2"], cwd=ROOT, env=env, stdout=log,
-                stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "api.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                    "--timeout-graceful-shutdown",
+                    "2",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: httpx.get(url + "/healthz", timeout=1).status_code == 200, timeout=60)
@@ -154,8 +197,10 @@ def main() -> None:
                 others = [tenant.add_user("engineer") for _ in range(IDLE_ENGINEERS)]
                 session = start(http, writer, tree_id)
                 sid, node_id = session["session_id"], session["current_node"]
-                rows = [run_case(http, proc.pid, port, tenant.id, writer, others, sid, node_id, n, args.writes)
-                        for n in args.feeds]
+                rows = [
+                    run_case(http, proc.pid, port, tenant.id, writer, others, sid, node_id, n, args.writes)
+                    for n in args.feeds
+                ]
         finally:
             proc.terminate()
             try:
@@ -163,13 +208,19 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(10)
-    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; {args.writes} sequential REST "
-          f"note writes per case, by an engineer none of the feeds may read")
-    print(f"{'feeds':>6} {'idle CPU/5s':>12} {'write p50':>10} {'write p99':>10} {'server CPU/write':>17} "
-          f"{'generator CPU':>14} {'feeds answered':>15}")
+    print(
+        f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}; {args.writes} sequential REST "
+        f"note writes per case, by an engineer none of the feeds may read"
+    )
+    print(
+        f"{'feeds':>6} {'idle CPU/5s':>12} {'write p50':>10} {'write p99':>10} {'server CPU/write':>17} "
+        f"{'generator CPU':>14} {'feeds answered':>15}"
+    )
     for r in rows:
-        print(f"{r['feeds']:>6} {r['idle_cpu_s']:>11.2f}s {r['p50_ms']:>8.1f}ms {r['p99_ms']:>8.1f}ms "
-              f"{r['cpu_ms_per_write']:>15.2f}ms {r['gen_cpu_s']:>13.2f}s {r['answered']:>15}")
+        print(
+            f"{r['feeds']:>6} {r['idle_cpu_s']:>11.2f}s {r['p50_ms']:>8.1f}ms {r['p99_ms']:>8.1f}ms "
+            f"{r['cpu_ms_per_write']:>15.2f}ms {r['gen_cpu_s']:>13.2f}s {r['answered']:>15}"
+        )
 
 
 if __name__ == "__main__":

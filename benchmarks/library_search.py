@@ -3,6 +3,7 @@
 Run: .venv/bin/python benchmarks/library_search.py [--trees 1000] [--queries 400]
 Target (issue 5): p95 < 20 ms. Prints the figures; asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,8 +22,28 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.conftest import STRONG_PASSWORD, ServerProcess  # noqa: E402
 
-WORDS = ["printer", "spooler", "vpn", "tunnel", "citrix", "vda", "dns", "mailbox", "outlook", "bitlocker",
-         "veeam", "backup", "profile", "fslogix", "gateway", "logon", "replication", "share", "update", "disk"]
+WORDS = [
+    "printer",
+    "spooler",
+    "vpn",
+    "tunnel",
+    "citrix",
+    "vda",
+    "dns",
+    "mailbox",
+    "outlook",
+    "bitlocker",
+    "veeam",
+    "backup",
+    "profile",
+    "fslogix",
+    "gateway",
+    "logon",
+    "replication",
+    "share",
+    "update",
+    "disk",
+]
 
 
 def main() -> None:
@@ -36,8 +57,15 @@ def main() -> None:
         srv = ServerProcess(Path(tmp) / "data").start()
         try:
             http = httpx.Client(base_url=srv.url, timeout=60)
-            tok = http.post("/api/v1/auth/register", json={"tenant_name": "Bench", "email": "bench@example.com",
-                                                           "password": STRONG_PASSWORD, "starter_library": False}).json()
+            tok = http.post(
+                "/api/v1/auth/register",
+                json={
+                    "tenant_name": "Bench",
+                    "email": "bench@example.com",
+                    "password": STRONG_PASSWORD,
+                    "starter_library": False,
+                },
+            ).json()
             h = {"Authorization": f"Bearer {tok['access_token']}"}
             t0 = time.perf_counter()
             for i in range(args.trees):
@@ -60,8 +88,10 @@ def main() -> None:
             p50 = statistics.median(times)
             p95 = times[int(len(times) * 0.95) - 1]
             print(f"trees: {args.trees} (imported in {load_s:.1f} s), queries: {len(times)}")
-            print(f"search latency end to end over HTTP: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
-                  f"max {times[-1]:.2f} ms")
+            print(
+                f"search latency end to end over HTTP: p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
+                f"max {times[-1]:.2f} ms"
+            )
             print(f"target p95 < 20 ms: {'met' if p95 < 20 else 'NOT met'}")
         finally:
             srv.stop()

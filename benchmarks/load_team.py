@@ -42,6 +42,7 @@ pouchdb-server (tests/node/node_modules) as the CouchDB stand-in with two Branch
 instances on it; engineers alternate between the instances, so a pair's events cross over.
 Access tokens are issued for 60 minutes so that no refresh happens during a run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -70,26 +71,43 @@ WORKER = Path(__file__).resolve().parent / "node" / "team_worker.js"
 PASSWORD = "correct horse battery staple 42"
 # As tests/conftest.py: a whole team signs in from 127.0.0.1, and many_tenants registers
 # a thousand teams from it. Per-user, per-team and export limits keep their defaults.
-BENCH_ENV = {"BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
-             "BRANCHLINE_RATE_LIMIT_REGISTRATIONS_PER_HOUR": "1000000",
-             "BRANCHLINE_ACCESS_TOKEN_MINUTES": "60", "BRANCHLINE_LOG_LEVEL": "warning"}
+BENCH_ENV = {
+    "BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
+    "BRANCHLINE_RATE_LIMIT_REGISTRATIONS_PER_HOUR": "1000000",
+    "BRANCHLINE_ACCESS_TOKEN_MINUTES": "60",
+    "BRANCHLINE_LOG_LEVEL": "warning",
+}
 
 # The smallest tree a session can run: the benchmark only records notes on its first step.
 BENCH_TREE: dict[str, Any] = {
-    "_id": "tree:bench-printer", "type": "tree", "schema_version": 1,
-    "title": "Printer offline", "description": "A shared printer shows offline.",
-    "category": "Printing", "tags": ["printer"], "start": "scope",
+    "_id": "tree:bench-printer",
+    "type": "tree",
+    "schema_version": 1,
+    "title": "Printer offline",
+    "description": "A shared printer shows offline.",
+    "category": "Printing",
+    "tags": ["printer"],
+    "start": "scope",
     "nodes": {
-        "scope": {"type": "question", "title": "Is only one user affected?",
-                  "next": {"yes": "fixed", "no": "fixed"},
-                  "log": {"yes": "Only one user was affected.", "no": "Several users were affected."}},
-        "fixed": {"type": "resolution", "outcome": "resolved", "title": "Printer back online",
-                  "summary": "The printer prints again.", "handover": None},
+        "scope": {
+            "type": "question",
+            "title": "Is only one user affected?",
+            "next": {"yes": "fixed", "no": "fixed"},
+            "log": {"yes": "Only one user was affected.", "no": "Several users were affected."},
+        },
+        "fixed": {
+            "type": "resolution",
+            "outcome": "resolved",
+            "title": "Printer back online",
+            "summary": "The printer prints again.",
+            "handover": None,
+        },
     },
 }
 
 
 # --- processes -----------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -150,9 +168,27 @@ def start_branchline(data_dir: Path, env: dict[str, str], name: str = "branchlin
     full_env.setdefault("BRANCHLINE_SECRET_KEY", secrets.token_urlsafe(40))
     log = open(data_dir / "server.log", "ab")  # noqa: SIM115 - the child keeps writing to it
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "2"],
-        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "2",
+        ],
+        cwd=ROOT,
+        env=full_env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/healthz", proc)
     return Server(name, proc, url)
@@ -163,14 +199,22 @@ def start_pouchdb_server(workdir: Path) -> tuple[Server, dict[str, str]]:
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     binary = NODE_MODULES / "pouchdb-server" / "bin" / "pouchdb-server"
-    proc = subprocess.Popen(["node", str(binary), "--in-memory", "-p", str(port), "-n"], cwd=workdir,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["node", str(binary), "--in-memory", "-p", str(port), "-n"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     wait_http(url + "/", proc)
     password = "svc-" + secrets.token_hex(8)
     httpx.put(f"{url}/_config/admins/branchline", json=password, timeout=10).raise_for_status()
-    env = {"BRANCHLINE_BACKEND": "couchdb", "BRANCHLINE_COUCHDB_URL": url,
-           "BRANCHLINE_COUCHDB_USER": "branchline", "BRANCHLINE_COUCHDB_PASSWORD": password}
+    env = {
+        "BRANCHLINE_BACKEND": "couchdb",
+        "BRANCHLINE_COUCHDB_URL": url,
+        "BRANCHLINE_COUCHDB_USER": "branchline",
+        "BRANCHLINE_COUCHDB_PASSWORD": password,
+    }
     return Server("pouchdb-server", proc, url), env
 
 
@@ -210,6 +254,7 @@ def cluster(backend: str, workdir: Path) -> Iterator[Cluster]:
 
 # --- the team ------------------------------------------------------------------------------
 
+
 def expect(r: httpx.Response, status: int, what: str) -> dict[str, Any]:
     if r.status_code != status:
         raise SystemExit(f"{what} answered {r.status_code} (expected {status}): {r.text[:500]}")
@@ -223,15 +268,31 @@ def bearer(token: str) -> dict[str, str]:
 
 def register_tenant(http: httpx.Client, name: str) -> dict[str, Any]:
     """A new tenant without the starter library; answers its owner's tokens and /me."""
-    tokens = expect(http.post("/api/v1/auth/register", json={
-        "tenant_name": name, "email": f"owner-{secrets.token_hex(6)}@example.com", "password": PASSWORD,
-        "display_name": "Owner", "starter_library": False}), 201, "registering a tenant")
+    tokens = expect(
+        http.post(
+            "/api/v1/auth/register",
+            json={
+                "tenant_name": name,
+                "email": f"owner-{secrets.token_hex(6)}@example.com",
+                "password": PASSWORD,
+                "display_name": "Owner",
+                "starter_library": False,
+            },
+        ),
+        201,
+        "registering a tenant",
+    )
     me = expect(http.get("/api/v1/me", headers=bearer(tokens["access_token"])), 200, "GET /api/v1/me")
     return {"token": tokens["access_token"], "me": me}
 
 
-def setup_team(instances: Sequence[Server], engineers: int, first_index: int = 0,
-               owner: dict[str, Any] | None = None, threads: int = 8) -> list[dict[str, Any]]:
+def setup_team(
+    instances: Sequence[Server],
+    engineers: int,
+    first_index: int = 0,
+    owner: dict[str, Any] | None = None,
+    threads: int = 8,
+) -> list[dict[str, Any]]:
     """A tenant (`owner` as register_tenant answers it, or a new one) with `engineers`
     engineers, each owning a session shared with its partner.
 
@@ -248,11 +309,25 @@ def setup_team(instances: Sequence[Server], engineers: int, first_index: int = 0
 
         def make_user(i: int) -> dict[str, Any]:
             email = f"eng-{i}-{secrets.token_hex(4)}@example.com"
-            user = expect(http.post("/api/v1/users", headers=admin, json={
-                "email": email, "role": "engineer", "password": PASSWORD, "display_name": f"Engineer {i}"}),
-                201, "creating an engineer")
-            tokens = expect(http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}),
-                            200, "signing in an engineer")
+            user = expect(
+                http.post(
+                    "/api/v1/users",
+                    headers=admin,
+                    json={
+                        "email": email,
+                        "role": "engineer",
+                        "password": PASSWORD,
+                        "display_name": f"Engineer {i}",
+                    },
+                ),
+                201,
+                "creating an engineer",
+            )
+            tokens = expect(
+                http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}),
+                200,
+                "signing in an engineer",
+            )
             return {"user_id": user["id"], "token": tokens["access_token"]}
 
         with ThreadPoolExecutor(threads) as pool:
@@ -260,10 +335,16 @@ def setup_team(instances: Sequence[Server], engineers: int, first_index: int = 0
 
             def make_session(i: int) -> str:
                 partner = i ^ 1 if (i ^ 1) < engineers else None
-                body: dict[str, Any] = {"tree_id": BENCH_TREE["_id"], "title": f"Bench session {i}",
-                                        "shared_with": [users[partner]["user_id"]] if partner is not None else []}
-                started = expect(http.post("/api/v1/sessions", headers=bearer(users[i]["token"]), json=body),
-                                 201, "starting a session")
+                body: dict[str, Any] = {
+                    "tree_id": BENCH_TREE["_id"],
+                    "title": f"Bench session {i}",
+                    "shared_with": [users[partner]["user_id"]] if partner is not None else [],
+                }
+                started = expect(
+                    http.post("/api/v1/sessions", headers=bearer(users[i]["token"]), json=body),
+                    201,
+                    "starting a session",
+                )
                 sid: str = started["session_id"]
                 return sid
 
@@ -273,15 +354,23 @@ def setup_team(instances: Sequence[Server], engineers: int, first_index: int = 0
     for i, user in enumerate(users):
         inst = instances[i % len(instances)]
         partner = i ^ 1 if (i ^ 1) < engineers else None
-        specs.append({
-            "index": first_index + i, "partner": None if partner is None else first_index + partner,
-            "user_id": user["user_id"], "token": user["token"], "sid": sids[i], "api": inst.url,
-            "device_id": f"bench-{first_index + i}",
-            "dbs": {db: url.replace(base, inst.url, 1) for db, url in databases.items()}})
+        specs.append(
+            {
+                "index": first_index + i,
+                "partner": None if partner is None else first_index + partner,
+                "user_id": user["user_id"],
+                "token": user["token"],
+                "sid": sids[i],
+                "api": inst.url,
+                "device_id": f"bench-{first_index + i}",
+                "dbs": {db: url.replace(base, inst.url, 1) for db, url in databases.items()},
+            }
+        )
     return specs
 
 
 # --- the run -------------------------------------------------------------------------------
+
 
 @dataclass
 class LoadOptions:
@@ -363,26 +452,47 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
     return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "n": len(ordered)}
 
 
-def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_load(
+    cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Play the team against the cluster; answers the figures (see the module docstring)."""
-    cfg = {"duration_ms": opts.duration * 1000, "period_ms": opts.period * 1000,
-           "rest_share": opts.rest_share, "closed_loop": opts.closed_loop, "feeds": opts.feeds,
-           "dbs": list(opts.dbs), "drain_ms": opts.drain * 1000, "warmup_timeout_ms": opts.warmup_timeout * 1000}
+    cfg = {
+        "duration_ms": opts.duration * 1000,
+        "period_ms": opts.period * 1000,
+        "rest_share": opts.rest_share,
+        "closed_loop": opts.closed_loop,
+        "feeds": opts.feeds,
+        "dbs": list(opts.dbs),
+        "drain_ms": opts.drain * 1000,
+        "warmup_timeout_ms": opts.warmup_timeout * 1000,
+    }
     groups = split(specs, opts.processes)
     env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
     workers: list[subprocess.Popen[str]] = []
     for i, group in enumerate(groups):
-        worker_cfg = {**cfg, "engineers": group,
-                      "exports_per_minute": 0 if opts.closed_loop else opts.exports_per_minute / len(groups),
-                      "writers": max(1, opts.writers // len(groups) + (i < opts.writers % len(groups)))}
-        workers.append(subprocess.Popen(["node", "--max-old-space-size=2048", str(WORKER), json.dumps(worker_cfg)],
-                                        cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True))
+        worker_cfg = {
+            **cfg,
+            "engineers": group,
+            "exports_per_minute": 0 if opts.closed_loop else opts.exports_per_minute / len(groups),
+            "writers": max(1, opts.writers // len(groups) + (i < opts.writers % len(groups))),
+        }
+        workers.append(
+            subprocess.Popen(
+                ["node", "--max-old-space-size=2048", str(WORKER), json.dumps(worker_cfg)],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        )
     try:
         t0 = time.monotonic()
         ready = [read_json_line(w.stdout, "a load generator") for w in workers if w.stdout]
-        log(f"  warm-up: {len(specs)} engineers replicating in {time.monotonic() - t0:.1f} s "
-            f"({len(workers)} Node processes)")
+        log(
+            f"  warm-up: {len(specs)} engineers replicating in {time.monotonic() - t0:.1f} s "
+            f"({len(workers)} Node processes)"
+        )
         servers = cl.instances
         with Sampler(servers) as sampler:
             cpu0 = [s.cpu_seconds() for s in [*servers, *cl.others]]
@@ -407,8 +517,18 @@ def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
     merged: dict[str, Any] = {"errors": {}, "error_samples": [], "warmup_errors": {}}
     for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms"):
         merged[key] = [v for r in results for v in r[key]]
-    for key in ("written_sync", "written_rest", "acked", "acked_in_window", "exports", "lost", "undelivered",
-                "resent", "cpu_run_s", "cpu_total_s"):
+    for key in (
+        "written_sync",
+        "written_rest",
+        "acked",
+        "acked_in_window",
+        "exports",
+        "lost",
+        "undelivered",
+        "resent",
+        "cpu_run_s",
+        "cpu_total_s",
+    ):
         merged[key] = sum(r[key] for r in results)
     for r in results:
         for kind in ("errors", "warmup_errors"):
@@ -417,21 +537,35 @@ def run_load(cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions,
         merged["error_samples"].extend(r["error_samples"])
     n_inst = len(servers)
     return {
-        "engineers": len(specs), "duration_s": opts.duration, "closed_loop": opts.closed_loop,
+        "engineers": len(specs),
+        "duration_s": opts.duration,
+        "closed_loop": opts.closed_loop,
         "warmup_s": max(r["warmup_s"] for r in ready),
         "offered_per_s": (merged["written_sync"] + merged["written_rest"]) / opts.duration,
         "events_per_s": merged["acked_in_window"] / opts.duration,
         "rest": percentiles(merged["closed_ms"] if opts.closed_loop else merged["rest_ms"]),
-        "d2s": percentiles(merged["d2s_ms"]), "d2d": percentiles(merged["d2d_ms"]),
+        "d2s": percentiles(merged["d2s_ms"]),
+        "d2d": percentiles(merged["d2d_ms"]),
         "export": percentiles(merged["export_ms"]),
-        "errors": sum(merged["errors"].values()), "error_kinds": merged["errors"],
-        "error_samples": merged["error_samples"][:8], "warmup_errors": merged["warmup_errors"],
-        "lost": merged["lost"], "undelivered": merged["undelivered"], "resent": merged["resent"],
+        "errors": sum(merged["errors"].values()),
+        "error_kinds": merged["errors"],
+        "error_samples": merged["error_samples"][:8],
+        "warmup_errors": merged["warmup_errors"],
+        "lost": merged["lost"],
+        "undelivered": merged["undelivered"],
+        "resent": merged["resent"],
         "server_cpu_s": sum(cpu1[:n_inst]) - sum(cpu0[:n_inst]),
-        "others_cpu_s": {s.name: b - a for s, a, b in zip(cl.others, cpu0[n_inst:], cpu1[n_inst:], strict=True)},
-        "rss_mb": rss_end, "peak_rss_mb": sampler.peak_rss, "fds": fds_end, "peak_fds": sampler.peak_fds,
-        "generator_cpu_s": merged["cpu_run_s"], "generator_processes": len(workers),
-        "loadavg_start": [round(x, 2) for x in load0], "loadavg": [round(x, 2) for x in load],
+        "others_cpu_s": {
+            s.name: b - a for s, a, b in zip(cl.others, cpu0[n_inst:], cpu1[n_inst:], strict=True)
+        },
+        "rss_mb": rss_end,
+        "peak_rss_mb": sampler.peak_rss,
+        "fds": fds_end,
+        "peak_fds": sampler.peak_fds,
+        "generator_cpu_s": merged["cpu_run_s"],
+        "generator_processes": len(workers),
+        "loadavg_start": [round(x, 2) for x in load0],
+        "loadavg": [round(x, 2) for x in load],
     }
 
 
@@ -443,30 +577,42 @@ def ms(p: dict[str, float | None]) -> str:
 
 def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None:
     window = f["duration_s"]
-    out(f"engineers            {f['engineers']} ({'closed loop' if f['closed_loop'] else 'one event every period'}), "
-        f"{window:.0f} s window, warm-up {f['warmup_s']:.1f} s")
-    out(f"events/s             {f['events_per_s']:.1f} acknowledged in the window, {f['offered_per_s']:.1f} offered")
+    out(
+        f"engineers            {f['engineers']} ({'closed loop' if f['closed_loop'] else 'one event every period'}), "
+        f"{window:.0f} s window, warm-up {f['warmup_s']:.1f} s"
+    )
+    out(
+        f"events/s             {f['events_per_s']:.1f} acknowledged in the window, {f['offered_per_s']:.1f} offered"
+    )
     out(f"REST write           p50/p95/p99 {ms(f['rest'])}")
     if not f["closed_loop"]:
         out(f"device to server     p50/p95/p99 {ms(f['d2s'])}")
         out(f"device to device     p50/p95/p99 {ms(f['d2d'])}")
         out(f"export (markdown)    p50/p95/p99 {ms(f['export'])}")
-    out(f"errors               {f['errors']} {json.dumps(f['error_kinds']) + ' ' if f['errors'] else ''}"
-        f"(lost events: {f['lost']}; requests resent after a reset idle connection: {f['resent']})")
+    out(
+        f"errors               {f['errors']} {json.dumps(f['error_kinds']) + ' ' if f['errors'] else ''}"
+        f"(lost events: {f['lost']}; requests resent after a reset idle connection: {f['resent']})"
+    )
     for sample in f["error_samples"]:
         out(f"  e.g. {sample}")
     if f["warmup_errors"]:
         out(f"warm-up problems     {json.dumps(f['warmup_errors'])}")
-    out(f"server CPU           {f['server_cpu_s']:.1f} s in the {window:.0f} s window "
-        f"({f['server_cpu_s'] / window * 100:.0f}% of one core)")
+    out(
+        f"server CPU           {f['server_cpu_s']:.1f} s in the {window:.0f} s window "
+        f"({f['server_cpu_s'] / window * 100:.0f}% of one core)"
+    )
     for name, cpu in f["others_cpu_s"].items():
         out(f"{name:20s} CPU {cpu:.1f} s in the window")
     out(f"server RSS           {f['rss_mb']:.0f} MB at the end, peak {f['peak_rss_mb']:.0f} MB")
     out(f"open descriptors     {f['fds']} at the end, peak {f['peak_fds']}")
-    out(f"load generator CPU   {f['generator_cpu_s']:.1f} s in the window ({f['generator_processes']} Node processes, "
-        f"{f['generator_cpu_s'] / window * 100:.0f}% of one core)")
-    out(f"load average         {' '.join(map(str, f['loadavg_start']))} at the start, "
-        f"{' '.join(map(str, f['loadavg']))} at the end")
+    out(
+        f"load generator CPU   {f['generator_cpu_s']:.1f} s in the window ({f['generator_processes']} Node processes, "
+        f"{f['generator_cpu_s'] / window * 100:.0f}% of one core)"
+    )
+    out(
+        f"load average         {' '.join(map(str, f['loadavg_start']))} at the start, "
+        f"{' '.join(map(str, f['loadavg']))} at the end"
+    )
 
 
 def print_table(rows: Sequence[dict[str, Any]], out: Callable[[str], None] = print) -> None:
@@ -474,12 +620,16 @@ def print_table(rows: Sequence[dict[str, Any]], out: Callable[[str], None] = pri
         v = x[k]
         return "-" if v is None else f"{v:.0f}"
 
-    out("engineers  ev/s  REST p50/p99 ms  dev->srv p50/p99  dev->dev p50/p99  errors  srv CPU  RSS MB  fds  gen CPU  load")
+    out(
+        "engineers  ev/s  REST p50/p99 ms  dev->srv p50/p99  dev->dev p50/p99  errors  srv CPU  RSS MB  fds  gen CPU  load"
+    )
     for f in rows:
-        out(f"{f['engineers']:9d} {f['events_per_s']:5.0f} {p(f['rest'], 'p50'):>8s}/{p(f['rest'], 'p99'):<7s}"
+        out(
+            f"{f['engineers']:9d} {f['events_per_s']:5.0f} {p(f['rest'], 'p50'):>8s}/{p(f['rest'], 'p99'):<7s}"
             f" {p(f['d2s'], 'p50'):>8s}/{p(f['d2s'], 'p99'):<8s} {p(f['d2d'], 'p50'):>8s}/{p(f['d2d'], 'p99'):<8s}"
             f" {f['errors']:6d} {f['server_cpu_s']:7.1f}s {f['peak_rss_mb']:7.0f} {f['peak_fds']:5d}"
-            f" {f['generator_cpu_s']:6.1f}s {f['loadavg'][0]:5.2f}")
+            f" {f['generator_cpu_s']:6.1f}s {f['loadavg'][0]:5.2f}"
+        )
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -493,7 +643,9 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per size (default 60)")
     parser.add_argument("--processes", type=int, default=4, help="Node processes of the load generator")
     parser.add_argument("--rest-share", type=float, default=0.2, help="share of events posted over REST")
-    parser.add_argument("--exports-per-minute", type=float, default=30.0, help="Markdown exports, the whole team")
+    parser.add_argument(
+        "--exports-per-minute", type=float, default=30.0, help="Markdown exports, the whole team"
+    )
     parser.add_argument("--closed-loop", action="store_true", help="REST writes back to back instead")
     parser.add_argument("--writers", type=int, default=16, help="concurrent writers of --closed-loop")
     parser.add_argument("--no-feeds", action="store_true", help="engineers keep no replication open")
@@ -502,9 +654,17 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
-    return LoadOptions(duration=args.duration, rest_share=args.rest_share, exports_per_minute=args.exports_per_minute,
-                       processes=args.processes, closed_loop=args.closed_loop, writers=args.writers,
-                       feeds=not args.no_feeds, dbs=tuple(d for d in args.dbs.split(",") if d), drain=args.drain)
+    return LoadOptions(
+        duration=args.duration,
+        rest_share=args.rest_share,
+        exports_per_minute=args.exports_per_minute,
+        processes=args.processes,
+        closed_loop=args.closed_loop,
+        writers=args.writers,
+        feeds=not args.no_feeds,
+        dbs=tuple(d for d in args.dbs.split(",") if d),
+        drain=args.drain,
+    )
 
 
 def check_node() -> None:
@@ -524,11 +684,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = []
     for size in args.engineers:
         with tempfile.TemporaryDirectory(prefix="bl-team-") as tmp, cluster(args.backend, Path(tmp)) as cl:
-            print(f"== {size} engineers, {args.backend} backend ({len(cl.instances)} instance(s))", flush=True)
+            print(
+                f"== {size} engineers, {args.backend} backend ({len(cl.instances)} instance(s))", flush=True
+            )
             t0 = time.monotonic()
             specs = setup_team(cl.instances, size)
-            print(f"  set-up: tenant, {size} engineers signed in, {size} shared sessions "
-                  f"in {time.monotonic() - t0:.1f} s", flush=True)
+            print(
+                f"  set-up: tenant, {size} engineers signed in, {size} shared sessions "
+                f"in {time.monotonic() - t0:.1f} s",
+                flush=True,
+            )
             figures = run_load(cl, specs, opts, log=lambda s: print(s, flush=True))
         print_figures(figures)
         if args.json:

@@ -13,6 +13,7 @@ between them.
 
 Targets (issue 22): RSS below 400 MB, descriptors bounded (not growing with tenants).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,12 +39,21 @@ def touch(http: httpx.Client, owner: dict[str, Any]) -> None:
     headers = lt.bearer(owner["token"])
     databases: dict[str, str] = owner["me"]["sync"]["databases"]
     for name in ("trees", "sessions", "clients"):
-        lt.expect(http.get(f"{databases[name]}/_changes", params={"since": "0"}, headers=headers),
-                  200, f"_changes of {name}")
+        lt.expect(
+            http.get(f"{databases[name]}/_changes", params={"since": "0"}, headers=headers),
+            200,
+            f"_changes of {name}",
+        )
     doc_id = f"client:bench-{secrets.token_hex(4)}"
-    lt.expect(http.put(f"{databases['clients']}/{doc_id}", headers=headers,
-                       json={"type": "client", "schema_version": 1, "name": "Bench Client Ltd"}),
-              201, "writing a client context over sync")
+    lt.expect(
+        http.put(
+            f"{databases['clients']}/{doc_id}",
+            headers=headers,
+            json={"type": "client", "schema_version": 1, "name": "Bench Client Ltd"},
+        ),
+        201,
+        "writing a client context over sync",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         marks: list[dict[str, float]] = []
         t0 = time.monotonic()
         with httpx.Client(base_url=srv.url, timeout=120) as http, ThreadPoolExecutor(args.threads) as pool:
+
             def one(i: int) -> dict[str, Any]:
                 owner = lt.register_tenant(http, f"Tenant {i} {secrets.token_hex(3)}")
                 touch(http, owner)
@@ -78,14 +89,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                 batch = min(args.every, args.tenants - done)
                 owners.extend(pool.map(one, range(done, done + batch)))
                 done += batch
-                mark = {"tenants": done, "rss_mb": srv.rss_mb(), "fds": srv.fds(),
-                        "elapsed_s": time.monotonic() - t0, "load1": os.getloadavg()[0]}
+                mark = {
+                    "tenants": done,
+                    "rss_mb": srv.rss_mb(),
+                    "fds": srv.fds(),
+                    "elapsed_s": time.monotonic() - t0,
+                    "load1": os.getloadavg()[0],
+                }
                 marks.append(mark)
-                print(f"{done:5d} tenants        RSS {mark['rss_mb']:5.0f} MB, {mark['fds']:5d} open descriptors "
-                      f"({mark['elapsed_s']:.0f} s, load {mark['load1']:.2f})", flush=True)
+                print(
+                    f"{done:5d} tenants        RSS {mark['rss_mb']:5.0f} MB, {mark['fds']:5d} open descriptors "
+                    f"({mark['elapsed_s']:.0f} s, load {mark['load1']:.2f})",
+                    flush=True,
+                )
         cpu_tenants = srv.cpu_seconds() - cpu0
-        print(f"registering and touching {args.tenants} tenants: {time.monotonic() - t0:.0f} s, "
-              f"server CPU {cpu_tenants:.0f} s", flush=True)
+        print(
+            f"registering and touching {args.tenants} tenants: {time.monotonic() - t0:.0f} s, "
+            f"server CPU {cpu_tenants:.0f} s",
+            flush=True,
+        )
 
         # The team load on `loaded` of the tenants just made, spread over the whole range.
         step = max(1, len(owners) // loaded)
@@ -95,21 +117,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         specs: list[dict[str, Any]] = []
         for owner, count in zip(chosen, per, strict=True):
             specs.extend(lt.setup_team(cl.instances, count, first_index=len(specs), owner=owner))
-        print(f"\n== team load: {args.engineers} engineers over {loaded} of the {args.tenants} tenants "
-              f"(set-up {time.monotonic() - t1:.1f} s)", flush=True)
+        print(
+            f"\n== team load: {args.engineers} engineers over {loaded} of the {args.tenants} tenants "
+            f"(set-up {time.monotonic() - t1:.1f} s)",
+            flush=True,
+        )
         figures = lt.run_load(cl, specs, opts, log=lambda s: print(s, flush=True))
         lt.print_figures(figures)
 
     first, last = marks[0], marks[-1]
-    per_tenant = ((last["fds"] - first["fds"]) / (last["tenants"] - first["tenants"])
-                  if last["tenants"] > first["tenants"] else 0.0)
+    per_tenant = (
+        (last["fds"] - first["fds"]) / (last["tenants"] - first["tenants"])
+        if last["tenants"] > first["tenants"]
+        else 0.0
+    )
     peak_rss = max([m["rss_mb"] for m in marks] + [figures["peak_rss_mb"]])
     print()
-    print(f"RSS                  {base['rss_mb']:.0f} MB fresh, {last['rss_mb']:.0f} MB after {last['tenants']} tenants, "
-          f"peak {peak_rss:.0f} MB (target < {RSS_TARGET_MB}: {'met' if peak_rss < RSS_TARGET_MB else 'NOT met'})")
-    print(f"open descriptors     {base['fds']} fresh, {last['fds']:.0f} after {last['tenants']} tenants, "
-          f"{per_tenant:.2f} more per tenant from {first['tenants']} to {last['tenants']} "
-          f"({'bounded' if per_tenant < 0.05 else 'growing with tenants'})")
+    print(
+        f"RSS                  {base['rss_mb']:.0f} MB fresh, {last['rss_mb']:.0f} MB after {last['tenants']} tenants, "
+        f"peak {peak_rss:.0f} MB (target < {RSS_TARGET_MB}: {'met' if peak_rss < RSS_TARGET_MB else 'NOT met'})"
+    )
+    print(
+        f"open descriptors     {base['fds']} fresh, {last['fds']:.0f} after {last['tenants']} tenants, "
+        f"{per_tenant:.2f} more per tenant from {first['tenants']} to {last['tenants']} "
+        f"({'bounded' if per_tenant < 0.05 else 'growing with tenants'})"
+    )
     print(json.dumps({"tenants": args.tenants, "marks": marks, "fresh": base, "team": figures}))
     return 0 if figures["errors"] == 0 else 1
 

@@ -10,6 +10,7 @@ made in the same conditions).
 Every session starts with `--warmup-events` notes, so the fold has some history to go over;
 the figure printed last says how many events the sessions hold at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,11 +62,17 @@ def prepare(url: str, clients: int, warmup: int) -> tuple[dict[str, str], list[s
             r = http.post("/api/v1/sessions", headers=tenant.headers, json={"tree_id": tree_id})
             r.raise_for_status()
             sid = r.json()["session_id"]
-            http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers,
-                      json={"type": "answered", "node_id": "scope", "answer": "yes"}).raise_for_status()
+            http.post(
+                f"/api/v1/sessions/{sid}/events",
+                headers=tenant.headers,
+                json={"type": "answered", "node_id": "scope", "answer": "yes"},
+            ).raise_for_status()
             for n in range(warmup):
-                http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers,
-                          json={"type": "note", "node_id": "vda", "text": f"warm-up {n}"}).raise_for_status()
+                http.post(
+                    f"/api/v1/sessions/{sid}/events",
+                    headers=tenant.headers,
+                    json={"type": "note", "node_id": "vda", "text": f"warm-up {n}"},
+                ).raise_for_status()
             sids.append(sid)
         return tenant.headers, sids
 
@@ -82,8 +89,10 @@ def run(url: str, headers: dict[str, str], sids: list[str], seconds: float) -> t
             while time.monotonic() < stop_at:
                 n += 1
                 began = time.perf_counter()
-                r = http.post(f"/api/v1/sessions/{sid}/events",
-                              json={"type": "note", "node_id": "vda", "text": f"note {n}"})
+                r = http.post(
+                    f"/api/v1/sessions/{sid}/events",
+                    json={"type": "note", "node_id": "vda", "text": f"note {n}"},
+                )
                 spent = time.perf_counter() - began
                 if r.status_code == 201:
                     latencies[index].append(spent)
@@ -108,12 +117,33 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bl-post-event-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "BRANCHLINE_DATA_DIR": tmp, "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-               "BRANCHLINE_LOG_LEVEL": "warning", "BRANCHLINE_RATE_LIMITS_ENABLED": "false"}
+        env = {
+            **os.environ,
+            "BRANCHLINE_DATA_DIR": tmp,
+            "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+            "BRANCHLINE_LOG_LEVEL": "warning",
+            "BRANCHLINE_RATE_LIMITS_ENABLED": "false",
+        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             wait_until(lambda: httpx.get(url + "/healthz", timeout=1).status_code == 200, timeout=60)
             headers, sids = prepare(url, args.clients, args.warmup_events)
@@ -130,15 +160,23 @@ def main() -> None:
     if not latencies:
         raise SystemExit(f"no event was accepted ({errors} errors)")
     per_session = args.warmup_events + 1 + len(latencies) // len(sids)
-    print(f"load average before {load_before[0]:.2f} {load_before[1]:.2f}, after {load_after[0]:.2f} "
-          f"{load_after[1]:.2f} (1 and 5 min; {os.cpu_count()} cores)")
-    print(f"{args.clients} clients, closed loop, {wall:.1f} s: {len(latencies)} events, {errors} errors, "
-          f"{len(latencies) / wall:.0f} events/s")
-    print(f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
-    print(f"server CPU {server_cpu:.1f} s ({server_cpu / wall:.0%} of one core, "
-          f"{server_cpu / len(latencies) * 1000:.2f} ms per event: the figure least moved by other load), "
-          f"load generator CPU {own_cpu:.1f} s ({own_cpu / wall:.0%}); sessions end with about "
-          f"{per_session} events each")
+    print(
+        f"load average before {load_before[0]:.2f} {load_before[1]:.2f}, after {load_after[0]:.2f} "
+        f"{load_after[1]:.2f} (1 and 5 min; {os.cpu_count()} cores)"
+    )
+    print(
+        f"{args.clients} clients, closed loop, {wall:.1f} s: {len(latencies)} events, {errors} errors, "
+        f"{len(latencies) / wall:.0f} events/s"
+    )
+    print(
+        f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+    )
+    print(
+        f"server CPU {server_cpu:.1f} s ({server_cpu / wall:.0%} of one core, "
+        f"{server_cpu / len(latencies) * 1000:.2f} ms per event: the figure least moved by other load), "
+        f"load generator CPU {own_cpu:.1f} s ({own_cpu / wall:.0%}); sessions end with about "
+        f"{per_session} events each"
+    )
 
 
 if __name__ == "__main__":

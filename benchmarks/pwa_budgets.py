@@ -12,6 +12,7 @@ tests/browser/test_pwa_first_load.py asserts the first-load limits):
     cd pwa && npm run build && cd ..      # the server serves pwa/dist
     .venv/bin/python benchmarks/pwa_budgets.py [--reloads 7]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,19 +100,27 @@ def main() -> None:
     sent = sum(t.transferred for t in scripts)
     raw = sum(t.raw for t in scripts)
     print("Branchline PWA budgets (headless Chromium, 360x740)")
-    print(f"  runner-route JavaScript, first visit: {len(scripts)} file(s), {kb(sent)} transferred, "
-          f"{kb(raw)} uncompressed (budget {JS_BUDGET_KB} KB transferred): "
-          f"{'within' if sent / 1024 <= JS_BUDGET_KB else 'OVER'} budget")
+    print(
+        f"  runner-route JavaScript, first visit: {len(scripts)} file(s), {kb(sent)} transferred, "
+        f"{kb(raw)} uncompressed (budget {JS_BUDGET_KB} KB transferred): "
+        f"{'within' if sent / 1024 <= JS_BUDGET_KB else 'OVER'} budget"
+    )
     for t in scripts:
-        print(f"    {t.name}: {kb(t.transferred)} transferred "
-              f"({t.content_encoding or 'uncompressed'}), {kb(t.raw)} raw")
+        print(
+            f"    {t.name}: {kb(t.transferred)} transferred "
+            f"({t.content_encoding or 'uncompressed'}), {kb(t.raw)} raw"
+        )
     if precache:
-        print(f"  service worker precache, in the background after that load: {len(precache)} file(s), "
-              f"{kb(sum(n for _, n in precache))} transferred")
+        print(
+            f"  service worker precache, in the background after that load: {len(precache)} file(s), "
+            f"{kb(sum(n for _, n in precache))} transferred"
+        )
     med = statistics.median(times)
-    print(f"  offline reload to interactive: median {med:.0f} ms, best {min(times):.0f} ms, "
-          f"worst {max(times):.0f} ms over {len(times)} reloads (budget {RELOAD_BUDGET_MS} ms): "
-          f"{'within' if med <= RELOAD_BUDGET_MS else 'OVER'} budget")
+    print(
+        f"  offline reload to interactive: median {med:.0f} ms, best {min(times):.0f} ms, "
+        f"worst {max(times):.0f} ms over {len(times)} reloads (budget {RELOAD_BUDGET_MS} ms): "
+        f"{'within' if med <= RELOAD_BUDGET_MS else 'OVER'} budget"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ and any 429 answers.
     npm ci --prefix tests/node      # once
     .venv/bin/python benchmarks/rate_limit_headroom.py [--docs 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,11 +34,31 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bl-headroom-") as tmp:
         data = Path(tmp)
         port = free_port()
-        env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data), "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40)}
+        env = {
+            **os.environ,
+            "BRANCHLINE_DATA_DIR": str(data),
+            "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+        }
         with open(data / "access.log", "w") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-                 "--port", str(port), "--log-level", "info"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    "api.app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "info",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         url = f"http://127.0.0.1:{port}"
         try:
             wait_until(lambda: httpx.get(url + "/healthz", timeout=1).status_code == 200, timeout=30)
@@ -45,10 +66,18 @@ def main() -> None:
                 tenant = Tenant(http)
                 assert http.put(f"/sync/{tenant.id}/bench", headers=tenant.headers).status_code == 201
             before = (data / "access.log").read_text().count('HTTP/1.1"')
-            client_args = {"url": f"{url}/sync/{tenant.id}/bench",
-                           "auth": {"basic": [tenant.owner_email, tenant.password]}, "n": args.docs}
-            out = subprocess.run(["node", "bench.js", json.dumps(client_args)], cwd=ROOT / "tests" / "node",
-                                 capture_output=True, text=True, timeout=1800)
+            client_args = {
+                "url": f"{url}/sync/{tenant.id}/bench",
+                "auth": {"basic": [tenant.owner_email, tenant.password]},
+                "n": args.docs,
+            }
+            out = subprocess.run(
+                ["node", "bench.js", json.dumps(client_args)],
+                cwd=ROOT / "tests" / "node",
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
             if out.returncode != 0:
                 raise SystemExit(f"bench.js failed:\n{out.stderr[-2000:]}")
             times = json.loads(out.stdout.strip().splitlines()[-1])
@@ -59,9 +88,11 @@ def main() -> None:
     requests = text.count('HTTP/1.1"') - before
     refused = text.count('" 429')
     limit = Settings().rate_limit_user_per_minute
-    print(f"{args.docs} documents pushed and pulled in {times['total_ms'] / 1000:.1f} s: {requests} requests, "
-          f"{refused} answered 429; the per-user limit allows {limit} at once "
-          f"({requests / limit:.0%} of it used)")
+    print(
+        f"{args.docs} documents pushed and pulled in {times['total_ms'] / 1000:.1f} s: {requests} requests, "
+        f"{refused} answered 429; the per-user limit allows {limit} at once "
+        f"({requests / limit:.0%} of it used)"
+    )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ revision REV (exported to a temporary folder), so before and after come from one
 
     .venv/bin/python benchmarks/store_writes.py [--threads 16] [--readers 4] [--seconds 5] [--against REV]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -86,32 +87,54 @@ def measure(threads: int, readers: int, seconds: float) -> dict[str, float]:
     reads = [x for per in read_latencies for x in per]
     store.close()
     return {
-        "writes": n, "per_second": n / elapsed,
-        "p50_ms": _pct(everything, 50), "p99_ms": _pct(everything, 99),
+        "writes": n,
+        "per_second": n / elapsed,
+        "p50_ms": _pct(everything, 50),
+        "p99_ms": _pct(everything, 99),
         "cpu_s": (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime),
         "groups": writes.groups if writes is not None else n,
         "largest_group": writes.largest if writes is not None else 1,
-        "reads": len(reads), "read_p50_ms": _pct(reads, 50), "read_p99_ms": _pct(reads, 99),
+        "reads": len(reads),
+        "read_p50_ms": _pct(reads, 50),
+        "read_p99_ms": _pct(reads, 99),
     }
 
 
 def _run_elsewhere(code_dir: Path, threads: int, readers: int, seconds: float) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(code_dir)}
     out = subprocess.run(
-        [sys.executable, __file__, "--threads", str(threads), "--readers", str(readers),
-         "--seconds", str(seconds), "--json"],
-        env=env, cwd=code_dir, check=True, capture_output=True, text=True).stdout
+        [
+            sys.executable,
+            __file__,
+            "--threads",
+            str(threads),
+            "--readers",
+            str(readers),
+            "--seconds",
+            str(seconds),
+            "--json",
+        ],
+        env=env,
+        cwd=code_dir,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return dict(json.loads(out.strip().splitlines()[-1]))
 
 
 def _print(label: str, r: dict[str, float]) -> None:
-    print(f"{label:>12}: {r['per_second']:8.0f} writes/s  p50 {r['p50_ms']:6.1f} ms  "
-          f"p99 {r['p99_ms']:6.1f} ms  {int(r['writes'])} writes in {int(r['groups'])} commits "
-          f"(largest {int(r['largest_group'])})  cpu {r['cpu_s']:.1f} s  "
-          f"load {os.getloadavg()[0]:.2f}")
+    print(
+        f"{label:>12}: {r['per_second']:8.0f} writes/s  p50 {r['p50_ms']:6.1f} ms  "
+        f"p99 {r['p99_ms']:6.1f} ms  {int(r['writes'])} writes in {int(r['groups'])} commits "
+        f"(largest {int(r['largest_group'])})  cpu {r['cpu_s']:.1f} s  "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
     if r["reads"]:
-        print(f"{'':>12}  {r['reads']:8.0f} reads meanwhile  p50 {r['read_p50_ms']:6.1f} ms  "
-              f"p99 {r['read_p99_ms']:6.1f} ms")
+        print(
+            f"{'':>12}  {r['reads']:8.0f} reads meanwhile  p50 {r['read_p50_ms']:6.1f} ms  "
+            f"p99 {r['read_p99_ms']:6.1f} ms"
+        )
 
 
 def main() -> None:
@@ -125,15 +148,16 @@ def main() -> None:
     if args.json:
         print(json.dumps(measure(args.threads, args.readers, args.seconds)))
         return
-    print(f"{args.threads} threads, {args.seconds:g} s each run, load average before "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"{args.threads} threads, {args.seconds:g} s each run, load average before {os.getloadavg()[0]:.2f}"
+    )
     if args.against:
         with tempfile.TemporaryDirectory(prefix="store-before-") as tmp:
-            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.against, "sync"],
-                                     check=True, capture_output=True).stdout
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args.against, "sync"], check=True, capture_output=True
+            ).stdout
             subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
-            _print(args.against, _run_elsewhere(Path(tmp), args.threads, args.readers,
-                                                args.seconds))
+            _print(args.against, _run_elsewhere(Path(tmp), args.threads, args.readers, args.seconds))
     _print("this tree", _run_elsewhere(ROOT, args.threads, args.readers, args.seconds))
 
 

@@ -4,6 +4,7 @@ a tenant template, over the sample session and over a 200-step session.
 
     .venv/bin/python benchmarks/template_sandbox.py [--runs 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,11 +46,15 @@ def main() -> None:
         for name, model in (("sample session", service.sample_models()[0]), ("200 steps", _long_session())):
             context = {"m": model, "images": {}}
             pool.render("html", source, context)  # starts the worker, compiles the template
-            for label, render in (("worker", lambda c=context: pool.render("html", source, c)),
-                                  ("in-process", lambda c=context: formats.render_in_process("html", source, c))):
+            for label, render in (
+                ("worker", lambda c=context: pool.render("html", source, c)),
+                ("in-process", lambda c=context: formats.render_in_process("html", source, c)),
+            ):
                 times = _timings(render, runs)
-                print(f"{name:15s} {label:10s} median {statistics.median(times):6.2f} ms"
-                      f"   p90 {times[int(len(times) * 0.9) - 1]:6.2f} ms")
+                print(
+                    f"{name:15s} {label:10s} median {statistics.median(times):6.2f} ms"
+                    f"   p90 {times[int(len(times) * 0.9) - 1]:6.2f} ms"
+                )
     finally:
         pool.close()
 

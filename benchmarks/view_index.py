@@ -12,6 +12,7 @@ machine, where wall times swing) and the load average.
 
     .venv/bin/python benchmarks/view_index.py [--docs 10000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,20 +42,42 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "BRANCHLINE_TEST_DATA_DIR": data_dir}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "tests" / "sync"), "app_for_tests:app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(ROOT / "tests" / "sync"),
+                "app_for_tests:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
         try:
             base = f"http://127.0.0.1:{port}/sync/tenanta1/bench"
             wait_http(f"http://127.0.0.1:{port}/sync/tenanta1/", AUTH)
             with httpx.Client(auth=AUTH, timeout=600) as c:
                 assert c.put(base).status_code == 201
                 for start in range(0, args.docs, 1000):
-                    docs = [{"_id": f"ev-{i:07d}", "type": "event", "session": f"s{i % 50}", "ts": i}
-                            for i in range(start, min(start + 1000, args.docs))]
+                    docs = [
+                        {"_id": f"ev-{i:07d}", "type": "event", "session": f"s{i % 50}", "ts": i}
+                        for i in range(start, min(start + 1000, args.docs))
+                    ]
                     assert c.post(f"{base}/_bulk_docs", json={"docs": docs}).status_code == 201
-                assert c.put(f"{base}/_design/bench", json={"views": {"by_session": {
-                    "map": MAP, "reduce": "_count"}}}).status_code == 201
+                assert (
+                    c.put(
+                        f"{base}/_design/bench",
+                        json={"views": {"by_session": {"map": MAP, "reduce": "_count"}}},
+                    ).status_code
+                    == 201
+                )
                 results = {}
 
                 def timed(name: str) -> None:
@@ -62,12 +85,19 @@ def main() -> None:
                     r = c.get(f"{base}/_design/bench/_view/by_session", params={"group_level": "1"})
                     wall, cpu = time.perf_counter() - t0, cpu_seconds(proc.pid) - cpu0
                     assert r.status_code == 200, r.text
-                    results[name] = {"wall_s": round(wall, 3), "server_cpu_s": round(cpu, 2),
-                                     "groups": len(r.json()["rows"])}
-                    print(f"{name:10} {wall:7.3f} s  server CPU {cpu:6.2f} s  (load {os.getloadavg()[0]:.2f})")
+                    results[name] = {
+                        "wall_s": round(wall, 3),
+                        "server_cpu_s": round(cpu, 2),
+                        "groups": len(r.json()["rows"]),
+                    }
+                    print(
+                        f"{name:10} {wall:7.3f} s  server CPU {cpu:6.2f} s  (load {os.getloadavg()[0]:.2f})"
+                    )
 
                 timed("build")
-                docs = [{"_id": f"new-{i:04d}", "type": "event", "session": "s-new", "ts": i} for i in range(100)]
+                docs = [
+                    {"_id": f"new-{i:04d}", "type": "event", "session": "s-new", "ts": i} for i in range(100)
+                ]
                 assert c.post(f"{base}/_bulk_docs", json={"docs": docs}).status_code == 201
                 timed("catch-up")
                 timed("steady")

@@ -11,6 +11,7 @@ database's rules (who writes it, which documents whom may read and write) as a
 dispatches every check to the rules of the database asked about. A database no feature
 declared is read by every role and written by owners and admins.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -53,8 +54,9 @@ class AccessPolicy(Protocol):
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         """May `principal` receive this document (winning revision, with `_id`)?"""
 
-    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
-                    current: dict[str, Any] | None) -> None:
+    def check_write(
+        self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
         """Raise `Forbidden` when `principal` may not write `doc` (`current` is the stored winner).
 
         An attachment in `doc["_attachments"]` carries its content as `data`: base64 text when
@@ -86,8 +88,12 @@ class RolePolicy:
     """
 
     # Every shortcut holds for these rules (see sync/policy_traits.py; subclasses declare their own).
-    sync_traits = PolicyTraits(reads_every_document=True, writes_judged_without_stored_doc=True,
-                               db_checks_never_block=True, no_late_documents=True)
+    sync_traits = PolicyTraits(
+        reads_every_document=True,
+        writes_judged_without_stored_doc=True,
+        db_checks_never_block=True,
+        no_late_documents=True,
+    )
 
     def __init__(self, writers: Mapping[str, tuple[Role, ...]] | None = None) -> None:
         self._writers: dict[str, tuple[Role, ...]] = dict(writers or {})
@@ -101,8 +107,10 @@ class RolePolicy:
 
     def check_db(self, principal: Principal, db: str, action: DbAction) -> None:
         if db in self.SERVER_ONLY_DATABASES:
-            raise Forbidden(f"The {db!r} database is kept by the server only; "
-                            "owners and admins read it with GET /api/v1/audit.")
+            raise Forbidden(
+                f"The {db!r} database is kept by the server only; "
+                "owners and admins read it with GET /api/v1/audit."
+            )
         if action == "read":
             return
         if action in ("create_db", "delete_db", "security"):
@@ -129,8 +137,9 @@ class RolePolicy:
         """Everyone who reads the database: a subclass with its own `can_read` says otherwise."""
         return None
 
-    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
-                    current: dict[str, Any] | None) -> None:
+    def check_write(
+        self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
         self.check_db(principal, db, "write")
 
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
@@ -187,8 +196,10 @@ class FeaturePolicy(RolePolicy):
             raise ValueError(f"{type(rules).__name__} does not name its database.")
         known = self._rules.get(rules.database)
         if known is not None and type(known) is not type(rules):
-            raise ValueError(f"The {rules.database!r} database already has rules ({type(known).__name__}); "
-                             f"{type(rules).__name__} cannot own it too.")
+            raise ValueError(
+                f"The {rules.database!r} database already has rules ({type(known).__name__}); "
+                f"{type(rules).__name__} cannot own it too."
+            )
         self._rules[rules.database] = rules
 
     def rules_for(self, db: str) -> DatabaseRules | None:
@@ -210,8 +221,9 @@ class FeaturePolicy(RolePolicy):
     def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
         return self._of(db).readers(tenant_id, ids)
 
-    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
-                    current: dict[str, Any] | None) -> None:
+    def check_write(
+        self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
         self.check_db(principal, db, "write")
         self._of(db).check_write(principal, doc, current)
 

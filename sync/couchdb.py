@@ -23,6 +23,7 @@ Writes made through this process wake its listeners at once; writes made by othe
 Branchline instances arrive through `_db_updates` (one feed for the whole server), or, on
 servers without it, through one `_changes` longpoll per database this process has opened.
 """
+
 from __future__ import annotations
 
 import base64
@@ -67,8 +68,10 @@ def is_reserved(docid: Any) -> bool:
 
 
 def _reserved_error(docid: str) -> Forbidden:
-    return Forbidden(f"{docid} is maintained by Branchline itself and cannot be written "
-                     "through sync; see design_docs/README.md.")
+    return Forbidden(
+        f"{docid} is maintained by Branchline itself and cannot be written "
+        "through sync; see design_docs/README.md."
+    )
 
 
 def _flag(value: bool) -> str | None:
@@ -92,8 +95,11 @@ class CouchDatabase:
         self.store._notify(self.name, None)
 
     def _hidden_ids(self) -> list[str]:
-        rows = self.client.json("GET", f"{self.path}/_all_docs", params={
-            "startkey": encode_param(RESERVED_PREFIX), "endkey": encode_param(_RESERVED_END)})
+        rows = self.client.json(
+            "GET",
+            f"{self.path}/_all_docs",
+            params={"startkey": encode_param(RESERVED_PREFIX), "endkey": encode_param(_RESERVED_END)},
+        )
         return [r["id"] for r in rows["rows"]]
 
     def _hidden_count(self) -> int:
@@ -108,13 +114,18 @@ class CouchDatabase:
         if dead is None:
             # Not reported by every CouchDB-compatible server (CouchDB does): count it.
             feed = self.client.json("GET", f"{self.path}/_changes")
-            dead = sum(1 for r in feed.get("results") or []
-                       if r.get("deleted") and not is_reserved(r.get("id")))
+            dead = sum(
+                1 for r in feed.get("results") or [] if r.get("deleted") and not is_reserved(r.get("id"))
+            )
         out = {
-            "db_name": self.name, "doc_count": live,
-            "doc_del_count": dead, "update_seq": raw.get("update_seq"),
-            "purge_seq": raw.get("purge_seq", 0), "compact_running": raw.get("compact_running", False),
-            "disk_size": raw.get("disk_size", 0), "data_size": raw.get("data_size", 0),
+            "db_name": self.name,
+            "doc_count": live,
+            "doc_del_count": dead,
+            "update_seq": raw.get("update_seq"),
+            "purge_seq": raw.get("purge_seq", 0),
+            "compact_running": raw.get("compact_running", False),
+            "disk_size": raw.get("disk_size", 0),
+            "data_size": raw.get("data_size", 0),
             "sizes": raw.get("sizes") or {"file": 0, "active": 0, "external": 0},
             "instance_start_time": str(raw.get("instance_start_time", "0")),
             "disk_format_version": raw.get("disk_format_version", 1),
@@ -131,13 +142,13 @@ class CouchDatabase:
 
     def set_revs_limit(self, limit: int) -> None:
         check_revs_limit(limit)
-        self.client.request("PUT", f"{self.path}/_revs_limit", raw=str(limit).encode(),
-                            content_type="application/json")
+        self.client.request(
+            "PUT", f"{self.path}/_revs_limit", raw=str(limit).encode(), content_type="application/json"
+        )
 
     def compact(self) -> int:
         """Ask CouchDB to compact this database (it does so in the background)."""
-        self.client.request("POST", f"{self.path}/_compact", raw=b"{}",
-                            content_type="application/json")
+        self.client.request("POST", f"{self.path}/_compact", raw=b"{}", content_type="application/json")
         return 0
 
     def set_security(self, security: Doc) -> None:
@@ -145,10 +156,20 @@ class CouchDatabase:
         self.client.request("PUT", f"{self.path}/_security", body=security)
 
     # --- reading documents -------------------------------------------------------------
-    def get(self, docid: str, *, rev: str | None = None, revs: bool = False,
-            revs_info: bool = False, conflicts: bool = False, deleted_conflicts: bool = False,
-            attachments: bool = False, atts_since: list[str] | None = None,
-            latest: bool = False, local_seq: bool = False) -> Doc:
+    def get(
+        self,
+        docid: str,
+        *,
+        rev: str | None = None,
+        revs: bool = False,
+        revs_info: bool = False,
+        conflicts: bool = False,
+        deleted_conflicts: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        latest: bool = False,
+        local_seq: bool = False,
+    ) -> Doc:
         """The winning revision (or `rev`). Raises NotFound (`missing` or `deleted`)."""
         if not isinstance(docid, str) or not docid:
             raise NotFound("missing")
@@ -156,12 +177,17 @@ class CouchDatabase:
             return self.get_local(docid)
         if is_reserved(docid):
             raise NotFound("missing")
-        params = {"rev": rev, "revs": _flag(revs or bool(atts_since and attachments)),
-                  "revs_info": _flag(revs_info),
-                  "conflicts": _flag(conflicts), "deleted_conflicts": _flag(deleted_conflicts),
-                  "attachments": _flag(attachments), "latest": _flag(latest),
-                  "local_seq": _flag(local_seq),
-                  "atts_since": encode_param(atts_since) if atts_since else None}
+        params = {
+            "rev": rev,
+            "revs": _flag(revs or bool(atts_since and attachments)),
+            "revs_info": _flag(revs_info),
+            "conflicts": _flag(conflicts),
+            "deleted_conflicts": _flag(deleted_conflicts),
+            "attachments": _flag(attachments),
+            "latest": _flag(latest),
+            "local_seq": _flag(local_seq),
+            "atts_since": encode_param(atts_since) if atts_since else None,
+        }
         try:
             doc: Doc = self.client.json("GET", self._doc_url(docid), params=params)
         except NotFound as exc:
@@ -173,17 +199,22 @@ class CouchDatabase:
             doc = _stub_known(doc, atts_since, keep_revisions=revs)
         if deleted_conflicts and "_deleted_conflicts" not in doc and rev is None:
             # Some compatible servers ignore the option: derive it from the leaves.
-            dead = sorted((e["ok"]["_rev"] for e in self._leaves(docid)
-                           if e["ok"].get("_deleted") and e["ok"]["_rev"] != doc["_rev"]),
-                          key=_rev_key, reverse=True)
+            dead = sorted(
+                (
+                    e["ok"]["_rev"]
+                    for e in self._leaves(docid)
+                    if e["ok"].get("_deleted") and e["ok"]["_rev"] != doc["_rev"]
+                ),
+                key=_rev_key,
+                reverse=True,
+            )
             if dead:
                 doc["_deleted_conflicts"] = dead
         return doc
 
     def _leaves(self, docid: str, **params: Any) -> list[Doc]:
         try:
-            res = self.client.json("GET", self._doc_url(docid),
-                                   params={"open_revs": "all", **params})
+            res = self.client.json("GET", self._doc_url(docid), params={"open_revs": "all", **params})
         except NotFound:
             return []
         return [e for e in res if "ok" in e]
@@ -195,17 +226,27 @@ class CouchDatabase:
             return False
         return bool(leaves) and all(e.get("ok", {}).get("_deleted") for e in leaves)
 
-    def get_open_revs(self, docid: str, open_revs: list[str] | Literal["all"], *,
-                      revs: bool = False, attachments: bool = False,
-                      atts_since: list[str] | None = None, latest: bool = False) -> list[Doc]:
+    def get_open_revs(
+        self,
+        docid: str,
+        open_revs: list[str] | Literal["all"],
+        *,
+        revs: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        latest: bool = False,
+    ) -> list[Doc]:
         """`open_revs`: a list of `{"ok": doc}` or `{"missing": rev}` entries."""
         check_open_revs(open_revs)
         if is_reserved(docid):
             if open_revs == "all":
                 raise NotFound("missing")
             return [{"missing": r} for r in open_revs]
-        flags = {"revs": _flag(revs), "attachments": _flag(attachments),
-                 "atts_since": encode_param(atts_since) if atts_since else None}
+        flags = {
+            "revs": _flag(revs),
+            "attachments": _flag(attachments),
+            "atts_since": encode_param(atts_since) if atts_since else None,
+        }
         if latest and open_revs != "all":
             return self._open_revs_latest(docid, open_revs, revs=revs, flags=flags)
         params = {"open_revs": "all" if open_revs == "all" else encode_param(open_revs), **flags}
@@ -213,12 +254,14 @@ class CouchDatabase:
             params["revs"] = "true"
         res: list[Doc] = self.client.json("GET", self._doc_url(docid), params=params)
         if atts_since and attachments:
-            res = [{"ok": _stub_known(e["ok"], atts_since, keep_revisions=revs)} if "ok" in e else e
-                   for e in res]
+            res = [
+                {"ok": _stub_known(e["ok"], atts_since, keep_revisions=revs)} if "ok" in e else e for e in res
+            ]
         return res
 
-    def _open_revs_latest(self, docid: str, wanted: list[str], *, revs: bool,
-                          flags: dict[str, Any]) -> list[Doc]:
+    def _open_revs_latest(
+        self, docid: str, wanted: list[str], *, revs: bool, flags: dict[str, Any]
+    ) -> list[Doc]:
         """`latest=true` worked out from the leaves and their histories, the same on every
         server (some compatible servers answer nothing for a non-leaf revision)."""
         leaves = self._leaves(docid, **{**flags, "revs": "true"})
@@ -243,19 +286,22 @@ class CouchDatabase:
             out += self.client.json("GET", self._doc_url(docid), params=params)
         return out
 
-    def bulk_get(self, requests: list[Doc], *, revs: bool = False, attachments: bool = False,
-                 latest: bool = False) -> list[Doc]:
+    def bulk_get(
+        self, requests: list[Doc], *, revs: bool = False, attachments: bool = False, latest: bool = False
+    ) -> list[Doc]:
         """`_bulk_get` results: `[{"id", "docs": [{"ok": doc} | {"error": {...}}]}]`."""
         check_bulk_get(requests)
         params = {"revs": _flag(revs), "attachments": _flag(attachments), "latest": _flag(latest)}
         try:
-            res = self.client.json("POST", f"{self.path}/_bulk_get", params=params,
-                                   body={"docs": requests})["results"]
+            res = self.client.json("POST", f"{self.path}/_bulk_get", params=params, body={"docs": requests})[
+                "results"
+            ]
         except (NotFound, BadRequest):
             res = [{} for _ in requests]  # a server without _bulk_get: one read each
         if len(res) != len(requests) or any(
-                isinstance(q, dict) and r.get("id") not in (None, q.get("id"))
-                for q, r in zip(requests, res, strict=True)):
+            isinstance(q, dict) and r.get("id") not in (None, q.get("id"))
+            for q, r in zip(requests, res, strict=True)
+        ):
             # Some servers fold repeated ids into one result: answer one by one instead.
             res = [{} for _ in requests]
         out = []
@@ -264,10 +310,12 @@ class CouchDatabase:
             rev = req.get("rev") if isinstance(req, dict) else None
             docs = entry.get("docs") or []
             if is_reserved(docid) or not isinstance(docid, str) or not docid:
-                docs = [{"error": {"id": docid, "rev": rev, "error": "not_found",
-                                   "reason": "missing"}}]
-            elif not docs or any("ok" not in d and "error" not in d for d in docs) or \
-                    (attachments and isinstance(req, dict) and req.get("atts_since")):
+                docs = [{"error": {"id": docid, "rev": rev, "error": "not_found", "reason": "missing"}}]
+            elif (
+                not docs
+                or any("ok" not in d and "error" not in d for d in docs)
+                or (attachments and isinstance(req, dict) and req.get("atts_since"))
+            ):
                 # Answered one by one: `atts_since` is honoured the same on every server.
                 # Some servers answer `{}` where CouchDB answers the document or an error
                 # entry (e.g. a request without `rev`): ask for this one directly.
@@ -284,13 +332,12 @@ class CouchDatabase:
 
         try:
             if rev is None:
-                return [{"ok": self.get(docid, revs=revs, attachments=attachments,
-                                        atts_since=atts_since)}]
+                return [{"ok": self.get(docid, revs=revs, attachments=attachments, atts_since=atts_since)}]
             docs = []
-            for entry in self.get_open_revs(docid, [rev], revs=revs, attachments=attachments,
-                                            atts_since=atts_since, latest=latest):
-                docs.append(error("not_found", "missing", entry["missing"])
-                            if "missing" in entry else entry)
+            for entry in self.get_open_revs(
+                docid, [rev], revs=revs, attachments=attachments, atts_since=atts_since, latest=latest
+            ):
+                docs.append(error("not_found", "missing", entry["missing"]) if "missing" in entry else entry)
             return docs
         except BranchlineError as exc:
             return [error(exc.error, exc.reason)]
@@ -300,11 +347,21 @@ class CouchDatabase:
         check_revs_diff(revs)
         return self.client.json("POST", f"{self.path}/_revs_diff", body=revs) or {}
 
-    def all_docs(self, *, keys: list[str] | None = None, startkey: str | None = None,
-                 endkey: str | None = None, inclusive_end: bool = True,
-                 limit: int | None = None, skip: int = 0, descending: bool = False,
-                 include_docs: bool = False, conflicts: bool = False,
-                 attachments: bool = False, update_seq: bool = False) -> Doc:
+    def all_docs(
+        self,
+        *,
+        keys: list[str] | None = None,
+        startkey: str | None = None,
+        endkey: str | None = None,
+        inclusive_end: bool = True,
+        limit: int | None = None,
+        skip: int = 0,
+        descending: bool = False,
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        update_seq: bool = False,
+    ) -> Doc:
         """`{"total_rows", "offset", "rows": [...]}` without Branchline's design documents."""
         check_all_docs(limit, skip)
         hidden = self._hidden_ids()
@@ -313,9 +370,12 @@ class CouchDatabase:
         params: dict[str, Any] = {
             "inclusive_end": None if inclusive_end else "false",
             "limit": None if limit is None else limit + skip + len(hidden),
-            "descending": _flag(descending), "include_docs": _flag(include_docs),
-            "conflicts": _flag(conflicts), "attachments": _flag(attachments),
-            "update_seq": _flag(update_seq)}
+            "descending": _flag(descending),
+            "include_docs": _flag(include_docs),
+            "conflicts": _flag(conflicts),
+            "attachments": _flag(attachments),
+            "update_seq": _flag(update_seq),
+        }
         if startkey is not None:
             params["startkey"] = encode_param(startkey)
         if endkey is not None:
@@ -324,18 +384,20 @@ class CouchDatabase:
             ordered = keys_window(keys, skip=skip, limit=limit, descending=descending)
             params.pop("descending", None)
             params["limit"] = None
-            res = self.client.json("POST", f"{self.path}/_all_docs", params=params,
-                                   body={"keys": ordered})
-            rows = [{"key": r.get("key"), "error": "not_found"} if is_reserved(r.get("key"))
-                    else r for r in res["rows"]]
+            res = self.client.json("POST", f"{self.path}/_all_docs", params=params, body={"keys": ordered})
+            rows = [
+                {"key": r.get("key"), "error": "not_found"} if is_reserved(r.get("key")) else r
+                for r in res["rows"]
+            ]
             offset = 0
         else:
             res = self.client.json("GET", f"{self.path}/_all_docs", params=params)
             rows = [r for r in res["rows"] if not is_reserved(r.get("id"))][skip:]
             if limit is not None:
                 rows = rows[:limit]
-            before = sum(1 for h in hidden if startkey is not None and
-                         (h > startkey if descending else h < startkey))
+            before = sum(
+                1 for h in hidden if startkey is not None and (h > startkey if descending else h < startkey)
+            )
             offset = max(int(res.get("offset", 0) or 0) - before, 0) + skip
         total = max(int(res.get("total_rows", 0)) - len(hidden), 0)
         out: Doc = {"total_rows": total, "offset": min(offset, total), "rows": rows}
@@ -343,16 +405,24 @@ class CouchDatabase:
             out["update_seq"] = res.get("update_seq", self.update_seq)
         return out
 
-    def changes(self, *, since: Seq = 0, limit: int | None = None, descending: bool = False,
-                style: Literal["main_only", "all_docs"] = "main_only",
-                include_docs: bool = False, conflicts: bool = False, attachments: bool = False,
-                doc_ids: Iterable[str] | None = None, selector: Doc | None = None) -> Doc:
+    def changes(
+        self,
+        *,
+        since: Seq = 0,
+        limit: int | None = None,
+        descending: bool = False,
+        style: Literal["main_only", "all_docs"] = "main_only",
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        doc_ids: Iterable[str] | None = None,
+        selector: Doc | None = None,
+    ) -> Doc:
         """`{"results", "last_seq", "pending"}`, one row per document at its latest seq."""
         ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
         if limit == 0:
-            return {"results": [], "last_seq": since if not descending else self.update_seq,
-                    "pending": 0}
+            return {"results": [], "last_seq": since if not descending else self.update_seq, "pending": 0}
         need_docs = include_docs or match is not None
         results: list[Doc] = []
         cursor = since
@@ -361,14 +431,17 @@ class CouchDatabase:
         while True:
             want = None if limit is None else limit - len(results)
             params: dict[str, Any] = {
-                "since": _seq_param(cursor), "limit": want, "descending": _flag(descending),
+                "since": _seq_param(cursor),
+                "limit": want,
+                "descending": _flag(descending),
                 "style": "all_docs" if style == "all_docs" else None,
-                "include_docs": _flag(need_docs), "conflicts": _flag(conflicts and need_docs),
-                "attachments": _flag(attachments and need_docs)}
+                "include_docs": _flag(need_docs),
+                "conflicts": _flag(conflicts and need_docs),
+                "attachments": _flag(attachments and need_docs),
+            }
             if ids is not None:
                 params["filter"] = "_doc_ids"
-                res = self.client.json("POST", f"{self.path}/_changes", params=params,
-                                       body={"doc_ids": ids})
+                res = self.client.json("POST", f"{self.path}/_changes", params=params, body={"doc_ids": ids})
             else:
                 res = self.client.json("GET", f"{self.path}/_changes", params=params)
             got = res.get("results") or []
@@ -387,8 +460,7 @@ class CouchDatabase:
                 if limit is not None and len(results) >= limit:
                     left = len(got) - i - 1
                     break
-            if (want is None or descending or not got or len(got) < want
-                    or len(results) >= (limit or 0)):
+            if want is None or descending or not got or len(got) < want or len(results) >= (limit or 0):
                 break
             cursor = last_seq
         cut = limit is not None and len(results) >= limit and bool(results)
@@ -410,8 +482,7 @@ class CouchDatabase:
         params = {"since": _seq_param(seq)}
         if ids is not None:
             params["filter"] = "_doc_ids"
-            res = self.client.json("POST", f"{self.path}/_changes", params=params,
-                                   body={"doc_ids": ids})
+            res = self.client.json("POST", f"{self.path}/_changes", params=params, body={"doc_ids": ids})
         else:
             res = self.client.json("GET", f"{self.path}/_changes", params=params)
         return sum(1 for r in res.get("results") or [] if not is_reserved(r.get("id")))
@@ -443,8 +514,11 @@ class CouchDatabase:
         send: list[tuple[int, Doc]] = []
         for i, doc in enumerate(docs):
             if not isinstance(doc, dict):
-                out[i] = {"id": None, "error": "bad_request",
-                          "reason": "Each document must be a JSON object."}
+                out[i] = {
+                    "id": None,
+                    "error": "bad_request",
+                    "reason": "Each document must be a JSON object.",
+                }
             elif is_reserved(doc.get("_id")):
                 err = _reserved_error(doc["_id"])
                 out[i] = {"id": doc["_id"], "error": err.error, "reason": err.reason}
@@ -454,8 +528,11 @@ class CouchDatabase:
                 except BranchlineError as exc:
                     out[i] = {"id": doc["_id"], "error": exc.error, "reason": exc.reason}
             elif not new_edits and not doc.get("_rev"):
-                out[i] = {"id": doc.get("_id"), "error": "bad_request",
-                          "reason": "A document written with new_edits=false needs a _rev."}
+                out[i] = {
+                    "id": doc.get("_id"),
+                    "error": "bad_request",
+                    "reason": "A document written with new_edits=false needs a _rev.",
+                }
             else:
                 if new_edits and doc.get("_rev") and doc.get("_attachments"):
                     doc = self._complete_stubs(doc)
@@ -476,11 +553,16 @@ class CouchDatabase:
                         errors[(entry.get("id"), entry.get("rev"))] = entry
                         errors.setdefault((entry.get("id"), None), entry)
                 for i, doc in send:
-                    failure = errors.get((doc.get("_id"), doc.get("_rev"))) or \
-                        errors.get((doc.get("_id"), None))
+                    failure = errors.get((doc.get("_id"), doc.get("_rev"))) or errors.get(
+                        (doc.get("_id"), None)
+                    )
                     if failure is not None:
-                        out[i] = {"id": doc.get("_id"), "rev": doc.get("_rev"),
-                                  "error": failure["error"], "reason": failure.get("reason", "")}
+                        out[i] = {
+                            "id": doc.get("_id"),
+                            "rev": doc.get("_rev"),
+                            "error": failure["error"],
+                            "reason": failure.get("reason", ""),
+                        }
                     else:
                         out[i] = {"ok": True, "id": doc["_id"], "rev": doc["_rev"]}
             self._changed()
@@ -491,7 +573,8 @@ class CouchDatabase:
         digest and length from that revision (CouchDB does this itself, some servers need it)."""
         atts = doc["_attachments"]
         if not isinstance(atts, dict) or not any(
-                isinstance(a, dict) and a.get("stub") and "digest" not in a for a in atts.values()):
+            isinstance(a, dict) and a.get("stub") and "digest" not in a for a in atts.values()
+        ):
             return doc
         try:
             parent = self.client.json("GET", self._doc_url(doc["_id"]), params={"rev": doc["_rev"]})
@@ -528,35 +611,38 @@ class CouchDatabase:
         return {"ok": True, "id": docid, "rev": "0-0"}
 
     # --- attachments -------------------------------------------------------------------
-    def get_attachment(self, docid: str, name: str, *,
-                       rev: str | None = None) -> tuple[bytes, str, str]:
+    def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str, str]:
         """`(data, content_type, digest)` of an attachment, from any revision incl. losers."""
         if is_reserved(docid):
             raise NotFound("missing")
         _status, headers, data = self.client.request(
-            "GET", f"{self._doc_url(docid)}/{_att_path(name)}", params={"rev": rev},
-            headers={"Accept": "*/*"})
+            "GET", f"{self._doc_url(docid)}/{_att_path(name)}", params={"rev": rev}, headers={"Accept": "*/*"}
+        )
         content_type = headers.get("Content-Type") or "application/octet-stream"
         digest = "md5-" + base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
         return data, content_type, digest
 
-    def put_attachment(self, docid: str, name: str, data: bytes, content_type: str, *,
-                       rev: str | None) -> Doc:
+    def put_attachment(
+        self, docid: str, name: str, data: bytes, content_type: str, *, rev: str | None
+    ) -> Doc:
         if not isinstance(name, str) or not name or name.startswith("_"):
             raise BadRequest("Attachment names must be non-empty and not start with '_'.")
         if is_reserved(docid):
             raise _reserved_error(docid)
-        res = self.client.json("PUT", f"{self._doc_url(docid)}/{_att_path(name)}",
-                               params={"rev": rev}, raw=bytes(data),
-                               content_type=content_type or "application/octet-stream")
+        res = self.client.json(
+            "PUT",
+            f"{self._doc_url(docid)}/{_att_path(name)}",
+            params={"rev": rev},
+            raw=bytes(data),
+            content_type=content_type or "application/octet-stream",
+        )
         self._changed()
         return {"ok": True, "id": res.get("id", docid), "rev": res["rev"]}
 
     def delete_attachment(self, docid: str, name: str, *, rev: str) -> Doc:
         if is_reserved(docid):
             raise _reserved_error(docid)
-        res = self.client.json("DELETE", f"{self._doc_url(docid)}/{_att_path(name)}",
-                               params={"rev": rev})
+        res = self.client.json("DELETE", f"{self._doc_url(docid)}/{_att_path(name)}", params={"rev": rev})
         self._changed()
         return {"ok": True, "id": res.get("id", docid), "rev": res["rev"]}
 
@@ -565,8 +651,11 @@ def _stub_known(doc: Doc, atts_since: list[str], *, keep_revisions: bool) -> Doc
     """Attachments the client already holds (no newer than the most recent ancestor it
     names in `atts_since`) as stubs instead of data, as CouchDB sends them."""
     chain = _ancestry(doc)
-    known = [int(r.split("-", 1)[0]) for r in atts_since
-             if isinstance(r, str) and r in chain and r.split("-", 1)[0].isdigit()]
+    known = [
+        int(r.split("-", 1)[0])
+        for r in atts_since
+        if isinstance(r, str) and r in chain and r.split("-", 1)[0].isdigit()
+    ]
     cutoff = max(known, default=0)
     atts = doc.get("_attachments") or {}
     if cutoff and atts:
@@ -619,9 +708,18 @@ def _seq_param(seq: Any) -> str | None:
 def _entry_error(entry: Doc) -> BranchlineError:
     error = entry.get("error") or "bad_request"
     reason = entry.get("reason") or error
-    by_error = {"conflict": 409, "forbidden": 403, "not_found": 404, "bad_request": 400,
-                "unauthorized": 403, "missing_stub": 412, "doc_validation": 400,
-                "illegal_docid": 400, "file_exists": 412, "too_large": 413}
+    by_error = {
+        "conflict": 409,
+        "forbidden": 403,
+        "not_found": 404,
+        "bad_request": 400,
+        "unauthorized": 403,
+        "missing_stub": 412,
+        "doc_validation": 400,
+        "illegal_docid": 400,
+        "file_exists": 412,
+        "too_large": 413,
+    }
     cls = _BY_STATUS.get(by_error.get(error, 400), BadRequest)
     return cls(reason, error=error)
 
@@ -629,9 +727,15 @@ def _entry_error(entry: Doc) -> BranchlineError:
 class CouchStore:
     """Every database of one CouchDB server or Cloudant account. Implements `sync.store.Store`."""
 
-    def __init__(self, url: str | None, user: str | None = None,
-                 password: str | None = None, *, design_docs: bool = True,
-                 validator: bool | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None,
+        user: str | None = None,
+        password: str | None = None,
+        *,
+        design_docs: bool = True,
+        validator: bool | None = None,
+    ) -> None:
         """`validator=None` installs the validator except on pouchdb-server, whose
         validation layer silently drops replicated (`new_edits=false`) writes once a
         `validate_doc_update` exists; CouchDB and Cloudant run it correctly."""
@@ -653,8 +757,10 @@ class CouchStore:
             welcome = self.client.json("GET", "/") or {}
             self._validator = "express-pouchdb" not in welcome
             if not self._validator:
-                _log.warning("pouchdb-server detected: Branchline's validate_doc_update is not "
-                             "installed (it would drop replicated writes there)")
+                _log.warning(
+                    "pouchdb-server detected: Branchline's validate_doc_update is not "
+                    "installed (it would drop replicated writes there)"
+                )
         return self._validator
 
     # --- listeners ---------------------------------------------------------------------
@@ -680,8 +786,10 @@ class CouchStore:
     def security_object(self) -> Doc:
         """Only the service account and server admins may read or write a database."""
         names = [self.user] if self.user else []
-        return {"admins": {"names": names, "roles": ["_admin"]},
-                "members": {"names": names, "roles": ["_admin"]}}
+        return {
+            "admins": {"names": names, "roles": ["_admin"]},
+            "members": {"names": names, "roles": ["_admin"]},
+        }
 
     def _opened(self, name: str) -> CouchDatabase:
         with self._lock:

@@ -9,6 +9,7 @@ bytes untouched. Responses are streamed and parsed with orjson.
 CouchDB's own errors become `sync.errors` exceptions with CouchDB's `error` and `reason`
 kept, so a device sees the same `{error, reason}` whichever backend answers.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -35,8 +36,13 @@ from .errors import (
 JSON = "application/json"
 
 _BY_STATUS: dict[int, type[BranchlineError]] = {
-    400: BadRequest, 403: Forbidden, 404: NotFound, 409: Conflict, 412: PreconditionFailed,
-    413: PayloadTooLarge, 415: UnsupportedMediaType,
+    400: BadRequest,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    412: PreconditionFailed,
+    413: PayloadTooLarge,
+    415: UnsupportedMediaType,
 }
 
 
@@ -50,7 +56,7 @@ def doc_path(docid: str) -> str:
     """A document id as a URL path segment; `_design/` and `_local/` keep their slash."""
     for prefix in ("_design/", "_local/"):
         if docid.startswith(prefix):
-            return prefix + quote(docid[len(prefix):], safe="")
+            return prefix + quote(docid[len(prefix) :], safe="")
     return quote(docid, safe="")
 
 
@@ -66,8 +72,9 @@ def encode_param(value: Any) -> str:
 class CouchClient:
     """One CouchDB server (or Cloudant account) as Branchline's service account."""
 
-    def __init__(self, url: str, user: str | None = None, password: str | None = None,
-                 *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, url: str, user: str | None = None, password: str | None = None, *, timeout: float = 60.0
+    ) -> None:
         if user:
             authenticator = BasicAuthenticator(user, password or "")
         else:
@@ -87,10 +94,19 @@ class CouchClient:
         self.service.http_client.mount("https://", adapter)
         self.service.http_client.mount("http://", adapter)
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                body: Any = None, raw: bytes | None = None, content_type: str | None = None,
-                headers: dict[str, str] | None = None, timeout: float | None = None,
-                ok_statuses: tuple[int, ...] = ()) -> tuple[int, Any, bytes]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        raw: bytes | None = None,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+        ok_statuses: tuple[int, ...] = (),
+    ) -> tuple[int, Any, bytes]:
         """Send one request; `(status, headers, body bytes)` or a `sync.errors` exception.
 
         `body` is JSON-encoded with orjson (documents keep their `null` members); `raw`
@@ -115,7 +131,8 @@ class CouchClient:
         except requests.RequestException as exc:
             raise CouchUnavailable(
                 f"CouchDB at {self.url} did not answer ({type(exc).__name__}); check "
-                "BRANCHLINE_COUCHDB_URL and that CouchDB is running.") from None
+                "BRANCHLINE_COUCHDB_URL and that CouchDB is running."
+            ) from None
         response = res.get_result()
         if isinstance(response, requests.Response):
             return res.get_status_code(), res.get_headers(), response.content
@@ -140,11 +157,11 @@ class CouchClient:
         if status == 401:
             return CouchUnavailable(
                 f"CouchDB refused Branchline's service account ({reason}); check "
-                "BRANCHLINE_COUCHDB_USER and BRANCHLINE_COUCHDB_PASSWORD.")
+                "BRANCHLINE_COUCHDB_USER and BRANCHLINE_COUCHDB_PASSWORD."
+            )
         cls = _BY_STATUS.get(status)
         if cls is None:
-            return BranchlineError(f"CouchDB answered {status}: {reason}", error="couchdb_error",
-                                   status=502)
+            return BranchlineError(f"CouchDB answered {status}: {reason}", error="couchdb_error", status=502)
         return cls(reason, error=error or cls.error)
 
     def close(self) -> None:

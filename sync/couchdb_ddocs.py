@@ -20,6 +20,7 @@ and is replaced in one write.
 Several instances may start at once: a write that loses a race (409) is checked again,
 and whichever instance wrote the same version first wins.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -83,9 +84,15 @@ def validate_ddoc() -> dict[str, Any]:
 
 def conflicts_ddoc() -> dict[str, Any]:
     base = SOURCE_DIR / "branchline-conflicts" / "views" / "conflicts"
-    content = {"language": "javascript", "views": {"conflicts": {
-        "map": (base / "map.js").read_text().strip(),
-        "reduce": (base / "reduce").read_text().strip()}}}
+    content = {
+        "language": "javascript",
+        "views": {
+            "conflicts": {
+                "map": (base / "map.js").read_text().strip(),
+                "reduce": (base / "reduce").read_text().strip(),
+            }
+        },
+    }
     return {**content, "branchline_version": _version(content)}
 
 
@@ -140,8 +147,7 @@ def _install_view(db: DesignTarget, docid: str, ddoc: dict[str, Any]) -> bool:
         # Stage: build the new index beside the old one, which keeps answering.
         staging = docid + STAGING_SUFFIX
         _put(db, staging, ddoc)
-        db.client.json("GET", f"{_doc_url(db, staging)}/_view/{view}", params={"limit": "0"},
-                       timeout=3600)
+        db.client.json("GET", f"{_doc_url(db, staging)}/_view/{view}", params={"limit": "0"}, timeout=3600)
         _put(db, docid, ddoc)  # swap: same code, so the built index is reused
         _delete(db, staging)
     else:
@@ -151,8 +157,11 @@ def _install_view(db: DesignTarget, docid: str, ddoc: dict[str, Any]) -> bool:
 
 def _install_indexes(db: DesignTarget, logical: str) -> list[str]:
     wanted = mango_indexes(logical)
-    existing = db.client.json("GET", f"{db.path}/_all_docs", params={
-        "startkey": encode_param(INDEX_PREFIX), "endkey": encode_param(INDEX_PREFIX + "\ufff0")})
+    existing = db.client.json(
+        "GET",
+        f"{db.path}/_all_docs",
+        params={"startkey": encode_param(INDEX_PREFIX), "endkey": encode_param(INDEX_PREFIX + "\ufff0")},
+    )
     have = {row["id"] for row in existing["rows"]}
     done = []
     for index in wanted:
@@ -161,9 +170,16 @@ def _install_indexes(db: DesignTarget, logical: str) -> list[str]:
             continue
         db.client.json("POST", f"{db.path}/_index", body=index)
         # Build it now (a query through the index), before the old one goes.
-        db.client.json("POST", f"{db.path}/_find", body={
-            "selector": {f: {"$exists": True} for f in index["index"]["fields"]},
-            "use_index": [index["ddoc"], index["name"]], "limit": 1}, timeout=3600)
+        db.client.json(
+            "POST",
+            f"{db.path}/_find",
+            body={
+                "selector": {f: {"$exists": True} for f in index["index"]["fields"]},
+                "use_index": [index["ddoc"], index["name"]],
+                "limit": 1,
+            },
+            timeout=3600,
+        )
         done.append(ddoc_id)
     keep = {"_design/" + i["ddoc"] for i in wanted}
     for stale in have - keep:
@@ -195,11 +211,13 @@ def install_design_docs(db: DesignTarget, *, validator: bool = True) -> list[str
 def conflicts_count(db: DesignTarget, *, validator: bool) -> int:
     """How many documents of `db` have conflicting revisions (the `conflicts` view)."""
     try:
-        res = db.client.json("GET", f"{_doc_url(db, CONFLICTS_ID)}/_view/conflicts",
-                             params={"reduce": "true"})
+        res = db.client.json(
+            "GET", f"{_doc_url(db, CONFLICTS_ID)}/_view/conflicts", params={"reduce": "true"}
+        )
     except NotFound:
         install_design_docs(db, validator=validator)
-        res = db.client.json("GET", f"{_doc_url(db, CONFLICTS_ID)}/_view/conflicts",
-                             params={"reduce": "true"})
+        res = db.client.json(
+            "GET", f"{_doc_url(db, CONFLICTS_ID)}/_view/conflicts", params={"reduce": "true"}
+        )
     rows = res.get("rows") or []
     return int(rows[0]["value"]) if rows else 0

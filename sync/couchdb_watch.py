@@ -11,6 +11,7 @@ A spurious notification costs a listener one extra read; a missed one would leav
 device's live replication waiting for the next heartbeat, so after any error the feeds
 start again from "now" and notify every followed database once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,17 +51,23 @@ class ChangeWatcher:
         # without admin rights (or on other servers) the refusal is simply ignored.
         for name in ("_users", "_replicator", "_global_changes"):
             try:
-                self.client.request("PUT", db_path(name), timeout=10,
-                                    ok_statuses=(400, 401, 403, 404, 405, 412, 500))
+                self.client.request(
+                    "PUT", db_path(name), timeout=10, ok_statuses=(400, 401, 403, 404, 405, 412, 500)
+                )
             except BranchlineError:
                 pass
         status, _h, _b = self.client.request(
-            "GET", "/_db_updates", params={"feed": "normal", "since": "now"},
-            ok_statuses=(400, 401, 403, 404, 405, 501), timeout=10)
+            "GET",
+            "/_db_updates",
+            params={"feed": "normal", "since": "now"},
+            ok_statuses=(400, 401, 403, 404, 405, 501),
+            timeout=10,
+        )
         self._mode = "db_updates" if status == 200 else "per_db"
         if self._mode == "db_updates":
-            self._thread = threading.Thread(target=self._run_db_updates,
-                                            name="couchdb-db-updates", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run_db_updates, name="couchdb-db-updates", daemon=True
+            )
             self._thread.start()
 
     def follow(self, name: str) -> None:
@@ -69,8 +76,9 @@ class ChangeWatcher:
         with self._lock:
             if name in self._followed or self._stop.is_set():
                 return
-            thread = threading.Thread(target=self._run_db_changes, args=(name,),
-                                      name=f"couchdb-changes-{name}", daemon=True)
+            thread = threading.Thread(
+                target=self._run_db_changes, args=(name,), name=f"couchdb-changes-{name}", daemon=True
+            )
             self._followed[name] = thread
         thread.start()
 
@@ -90,9 +98,12 @@ class ChangeWatcher:
         since: Any = "now"
         while not self._stop.is_set():
             try:
-                res = self.client.json("GET", "/_db_updates", params={
-                    "feed": "longpoll", "since": since, "timeout": str(_FEED_TIMEOUT_MS)},
-                    timeout=_FEED_TIMEOUT_MS / 1000 + 30)
+                res = self.client.json(
+                    "GET",
+                    "/_db_updates",
+                    params={"feed": "longpoll", "since": since, "timeout": str(_FEED_TIMEOUT_MS)},
+                    timeout=_FEED_TIMEOUT_MS / 1000 + 30,
+                )
             except BranchlineError:
                 _log.warning("the _db_updates feed failed; retrying", exc_info=True)
                 since = "now"
@@ -101,8 +112,11 @@ class ChangeWatcher:
                 continue
             for row in (res or {}).get("results", []):
                 name = row.get("db_name")
-                if isinstance(name, str) and not name.startswith("_") and \
-                        row.get("type") in ("updated", "created", None):
+                if (
+                    isinstance(name, str)
+                    and not name.startswith("_")
+                    and row.get("type") in ("updated", "created", None)
+                ):
                     self.notify(name, None)
             since = (res or {}).get("last_seq", since)
 
@@ -112,10 +126,16 @@ class ChangeWatcher:
         while self._following(name):
             try:
                 _status, _h, body = self.client.request(
-                    "GET", f"{db_path(name)}/_changes",
-                    params={"feed": "longpoll", "since": str(since), "timeout": str(_FEED_TIMEOUT_MS),
-                            "limit": "1000"},
-                    timeout=_FEED_TIMEOUT_MS / 1000 + 30)
+                    "GET",
+                    f"{db_path(name)}/_changes",
+                    params={
+                        "feed": "longpoll",
+                        "since": str(since),
+                        "timeout": str(_FEED_TIMEOUT_MS),
+                        "limit": "1000",
+                    },
+                    timeout=_FEED_TIMEOUT_MS / 1000 + 30,
+                )
                 res = orjson.loads(body.strip() or b"{}")
             except (BranchlineError, orjson.JSONDecodeError):
                 if not self._following(name):

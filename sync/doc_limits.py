@@ -7,6 +7,7 @@ megabytes, a session event or a client context a few kilobytes, a replication ch
 (`_local`) well under a kilobyte. One pure function decides; the sync write paths and the
 API's own writes both call it, so a document refused on one path is refused on the other.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -54,11 +55,16 @@ class DocSizeLimits:
             size = len(orjson.dumps(doc))
         if size <= limit:
             return None
-        what = "A _local document" if isinstance(docid, str) and docid.startswith("_local/") \
+        what = (
+            "A _local document"
+            if isinstance(docid, str) and docid.startswith("_local/")
             else f"A document in `{db}`"
-        return (f"{what} may be at most {_human(limit)}; {docid!r} is {_human(size)}. Keep files out "
-                "of documents (upload them as attachments) and split large content; an operator "
-                f"can raise the limit with {setting}.")
+        )
+        return (
+            f"{what} may be at most {_human(limit)}; {docid!r} is {_human(size)}. Keep files out "
+            "of documents (upload them as attachments) and split large content; an operator "
+            f"can raise the limit with {setting}."
+        )
 
 
 def _human(n: int) -> str:

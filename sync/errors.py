@@ -4,21 +4,31 @@ Every error a user can cause is one of these. The API and the sync endpoints ren
 the same way: JSON `{"error": ..., "reason": ...}` with the matching HTTP status, so the
 PWA handles API and sync errors alike. `reason` says what was wrong and how to fix it.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 # What a client is told when the server itself failed (never for a user's mistake).
-UNEXPECTED_REASON = ("The server failed unexpectedly; nothing was changed by this request. "
-                     "Try again, and report it if it persists.")
+UNEXPECTED_REASON = (
+    "The server failed unexpectedly; nothing was changed by this request. "
+    "Try again, and report it if it persists."
+)
 
 
 class BranchlineError(Exception):
     status: int = 500
     error: str = "internal_server_error"
 
-    def __init__(self, reason: str, *, error: str | None = None, status: int | None = None,
-                 headers: dict[str, str] | None = None, details: Any = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        error: str | None = None,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        details: Any = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         if error is not None:

@@ -11,6 +11,7 @@ Routing is done here on the raw request path rather than with one FastAPI route 
 endpoint: document ids may contain `%2F` (`a%2Fb` is the document `a/b`, while `a/b` is
 the attachment `b` of `a`), and that distinction is lost once a path is percent-decoded.
 """
+
 from __future__ import annotations
 
 import logging
@@ -76,34 +77,71 @@ _QUICK_WRITE_BODY = 512 * 1024
 MAX_BODY = 64 * 1024 * 1024
 # Attachment types a browser may render from the sync endpoints; anything else is sent as a
 # download, so a file stored through sync can never run as a page of this origin.
-_INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "text/plain",
-                           "application/json", "application/pdf"})
+_INLINE_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "application/json",
+        "application/pdf",
+    }
+)
 MAX_UUIDS = 1000
 # Where `_security` is kept: a `_local` document (never replicated), hidden from the
 # `_local` endpoints so only `_security` (db admins) can read or change it.
 SECURITY_DOC = "_local/_branchline_security"
-DEFAULT_SECURITY: dict[str, dict[str, list[str]]] = {"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}}
+DEFAULT_SECURITY: dict[str, dict[str, list[str]]] = {
+    "admins": {"names": [], "roles": []},
+    "members": {"names": [], "roles": []},
+}
 
 # Design-document endpoints not served (`_view` is, with a view name: see sync/js/).
-_DDOC_FUNCTIONS = {"_view", "_show", "_list", "_update", "_rewrite", "_info", "_search",
-                   "_search_info", "_nouveau", "_nouveau_info", "_spatial"}
+_DDOC_FUNCTIONS = {
+    "_view",
+    "_show",
+    "_list",
+    "_update",
+    "_rewrite",
+    "_info",
+    "_search",
+    "_search_info",
+    "_nouveau",
+    "_nouveau_info",
+    "_spatial",
+}
 # Database endpoints CouchDB has and the embedded backend does not (Mango, views, purge...).
-_UNSUPPORTED_DB_ENDPOINTS = {"_find", "_index", "_explain", "_temp_view",
-                             "_purge", "_purged_infos_limit", "_missing_revs",
-                             "_shards", "_partition", "_design_docs/queries", "_all_docs/queries",
-                             "_local_docs", "_sync_shards"}
-
-
+_UNSUPPORTED_DB_ENDPOINTS = {
+    "_find",
+    "_index",
+    "_explain",
+    "_temp_view",
+    "_purge",
+    "_purged_infos_limit",
+    "_missing_revs",
+    "_shards",
+    "_partition",
+    "_design_docs/queries",
+    "_all_docs/queries",
+    "_local_docs",
+    "_sync_shards",
+}
 
 
 class SyncApi:
     """The handlers; `SyncDoor` is the one way in."""
 
-    def __init__(self, get_store: Callable[[], Store],
-                 authenticate: Callable[[Request, str], Principal],
-                 policy: AccessPolicy, welcome_uuid: Callable[[str], str],
-                 authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
-                 doc_limits: DocSizeLimits | None = None, quota: TenantQuota | None = None) -> None:
+    def __init__(
+        self,
+        get_store: Callable[[], Store],
+        authenticate: Callable[[Request, str], Principal],
+        policy: AccessPolicy,
+        welcome_uuid: Callable[[str], str],
+        authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+        doc_limits: DocSizeLimits | None = None,
+        quota: TenantQuota | None = None,
+    ) -> None:
         self.get_store = get_store
         self.doc_limits = doc_limits or DocSizeLimits()
         self.quota = quota
@@ -123,13 +161,16 @@ class SyncApi:
         # Requests answered on the event loop (see `_inline`) may call only policy hooks
         # that are declared not to block.
         self.quick_db_checks = traits.db_checks_never_block
-        self.quick_changes = (self.quick_db_checks and not self.filters_reads and traits.no_late_documents)
+        self.quick_changes = self.quick_db_checks and not self.filters_reads and traits.no_late_documents
 
     # --- entry point --------------------------------------------------------------------
     async def handle(self, request: Request, tenant_id: str) -> Response:
         method = request.method.upper()
-        if (method in ("GET", "HEAD") and "authorization" not in request.headers
-                and _is_tenant_root(request, tenant_id)):
+        if (
+            method in ("GET", "HEAD")
+            and "authorization" not in request.headers
+            and _is_tenant_root(request, tenant_id)
+        ):
             # CouchDB clients probe the server root before they sign in. The answer is the
             # same whether the tenant exists or not, so it tells nobody anything. Credentials
             # sent along are still checked (wrong ones are a 401, as in CouchDB).
@@ -149,14 +190,16 @@ class SyncApi:
             # One trip to a worker thread per request: authentication (which may hash an
             # API key) and the store calls both block, and each extra hop costs latency
             # that a replication pays hundreds of times.
-            result = await anyio.to_thread.run_sync(self._dispatch, request, tenant_id, method,
-                                                    body, principal)
+            result = await anyio.to_thread.run_sync(
+                self._dispatch, request, tenant_id, method, body, principal
+            )
         if isinstance(result, PendingChanges):
             return await self.changes.wait(result)
         return result
 
-    def _inline(self, request: Request, tenant_id: str, method: str,
-                body: bytes) -> Response | PendingChanges | None:
+    def _inline(
+        self, request: Request, tenant_id: str, method: str, body: bytes
+    ) -> Response | PendingChanges | None:
         """The answer computed right here on the event loop, or None to use a worker thread.
 
         A replication asks many small reads (`GET /db`, `GET _local/...`, `_revs_diff`,
@@ -194,19 +237,26 @@ class SyncApi:
             if n == 2 and segments[1] == "_changes" and self.quick_changes:
                 q = request.query_params
                 limit = q.get("limit")
-                return (q.get("feed", "normal") in ("normal", "longpoll") and "filter" not in q
-                        and limit is not None and limit.isdigit() and int(limit) <= 1000)
+                return (
+                    q.get("feed", "normal") in ("normal", "longpoll")
+                    and "filter" not in q
+                    and limit is not None
+                    and limit.isdigit()
+                    and int(limit) <= 1000
+                )
             return False
-        if (method == "POST" and n == 2 and segments[1] == "_bulk_docs"
-                and len(body) <= _QUICK_WRITE_BODY):
+        if method == "POST" and n == 2 and segments[1] == "_bulk_docs" and len(body) <= _QUICK_WRITE_BODY:
             # A replicator's batch of 100 small documents: one SQLite transaction of a few
             # milliseconds, less than the trip to a worker thread and back costs the
             # replication. Only when the policy judges writes without reading the stored
             # documents (RolePolicy): other policies may look elsewhere. And never when a
             # validate_doc_update may run or a design document is checked (compiled):
             # JavaScript stays off the event loop.
-            return (not self.write_needs_current and b"_design" not in body
-                    and not self.js.may_validate_db(tenant_id, segments[0]))
+            return (
+                not self.write_needs_current
+                and b"_design" not in body
+                and not self.js.may_validate_db(tenant_id, segments[0])
+            )
         if len(body) > _QUICK_BODY:
             return False
         if method == "POST" and n == 2:
@@ -219,15 +269,17 @@ class SyncApi:
         # SQLite's write lock in non-blocking mode).
         return method == "PUT" and n == 3 and segments[1] == "_local"
 
-    def _dispatch_quick(self, request: Request, tenant_id: str, method: str,
-                        body: bytes) -> Response | PendingChanges | None:
+    def _dispatch_quick(
+        self, request: Request, tenant_id: str, method: str, body: bytes
+    ) -> Response | PendingChanges | None:
         principal = self._authenticate_cached(request, tenant_id)
         if principal is None:
             return None  # not verified before: the full check may block
         return self._dispatch(request, tenant_id, method, body, principal)
 
-    def _dispatch(self, request: Request, tenant_id: str, method: str,
-                  body: bytes, principal: Principal | None = None) -> Response | PendingChanges:
+    def _dispatch(
+        self, request: Request, tenant_id: str, method: str, body: bytes, principal: Principal | None = None
+    ) -> Response | PendingChanges:
         if principal is None:
             principal = self._authenticate(request, tenant_id)
         store = self.get_store()
@@ -241,33 +293,42 @@ class SyncApi:
             return self._methods(method, {"GET": lambda c: self.welcome(c.tenant_id)})(ctx)
         first = segments[0]
         if len(segments) == 1 and first in ("_all_dbs", "_uuids", "_session"):
-            handlers = {"_all_dbs": {"GET": self.all_dbs}, "_uuids": {"GET": self.uuids},
-                        "_session": {"GET": self.session}}[first]
+            handlers = {
+                "_all_dbs": {"GET": self.all_dbs},
+                "_uuids": {"GET": self.uuids},
+                "_session": {"GET": self.session},
+            }[first]
             return self._methods(method, handlers)(ctx)
         db = check_logical_name(first)
         rest = segments[1:]
         if not rest:
-            return self._methods(method, {"GET": self.db_info, "PUT": self.db_create,
-                                          "DELETE": self.db_delete, "POST": self.doc_post})(ctx, db)
+            return self._methods(
+                method,
+                {"GET": self.db_info, "PUT": self.db_create, "DELETE": self.db_delete, "POST": self.doc_post},
+            )(ctx, db)
         head = rest[0]
         if head == "_local":
             if len(rest) != 2 or not rest[1]:
-                raise BadRequest("A _local document is addressed as /db/_local/{id}; "
-                                 "_local documents have no attachments.")
+                raise BadRequest(
+                    "A _local document is addressed as /db/_local/{id}; _local documents have no attachments."
+                )
             docid = "_local/" + rest[1]
-            return self._methods(method, {"GET": self.local_get, "PUT": self.local_put,
-                                          "DELETE": self.local_delete})(ctx, db, docid)
+            return self._methods(
+                method, {"GET": self.local_get, "PUT": self.local_put, "DELETE": self.local_delete}
+            )(ctx, db, docid)
         if head == "_design" and len(rest) >= 2:
             docid = "_design/" + rest[1]
             tail = rest[2:]
             if len(tail) == 2 and tail[0] == "_view":
                 return self._methods(method, {"GET": query_view, "POST": query_view})(
-                    self, ctx, db, rest[1], tail[1])
+                    self, ctx, db, rest[1], tail[1]
+                )
             if tail and tail[0] in _DDOC_FUNCTIONS:
                 raise NotImplementedHere(
                     f"{tail[0]} is not supported by Branchline's sync endpoints; of design documents' "
                     "functions, views (_design/{ddoc}/_view/{view}), _changes filters and "
-                    "validate_doc_update are.")
+                    "validate_doc_update are."
+                )
             return self._doc_or_attachment(method, ctx, db, docid, tail)
         if head.startswith("_") and len(rest) == 1:
             endpoints: dict[str, dict[str, Callable[[Ctx, str], Response | PendingChanges]]] = {
@@ -281,7 +342,7 @@ class SyncApi:
                 "_revs_limit": {"GET": self.revs_limit_get, "PUT": self.revs_limit_put},
                 "_compact": {"POST": self.compact},
                 "_security": {"GET": self.security_get, "PUT": self.security_put},
-               "_view_cleanup": {"POST": self.view_cleanup},
+                "_view_cleanup": {"POST": self.view_cleanup},
             }
             special = endpoints.get(head)
             if special is not None:
@@ -292,16 +353,17 @@ class SyncApi:
             raise BadRequest("Only reserved document ids may start with underscore.")
         return self._doc_or_attachment(method, ctx, db, head, rest[1:])
 
-    def _doc_or_attachment(self, method: str, ctx: Ctx, db: str, docid: str,
-                           att_path: list[str]) -> Response:
+    def _doc_or_attachment(self, method: str, ctx: Ctx, db: str, docid: str, att_path: list[str]) -> Response:
         if att_path:
             name = "/".join(att_path)
             if not name:
                 raise BadRequest("Attachment name is empty.")
-            return self._methods(method, {"GET": self.att_get, "PUT": self.att_put,
-                                          "DELETE": self.att_delete})(ctx, db, docid, name)
-        return self._methods(method, {"GET": self.doc_get, "PUT": self.doc_put,
-                                      "DELETE": self.doc_delete})(ctx, db, docid)
+            return self._methods(
+                method, {"GET": self.att_get, "PUT": self.att_put, "DELETE": self.att_delete}
+            )(ctx, db, docid, name)
+        return self._methods(method, {"GET": self.doc_get, "PUT": self.doc_put, "DELETE": self.doc_delete})(
+            ctx, db, docid
+        )
 
     @staticmethod
     def _methods(method: str, table: dict[str, _Handler]) -> _Handler:
@@ -337,8 +399,9 @@ class SyncApi:
     @staticmethod
     def _own_tenant(principal: Principal, tenant_id: str) -> Principal:
         if principal.tenant_id != tenant_id:
-            raise Forbidden("These credentials belong to another tenant; use the sync URL "
-                            "given by GET /api/v1/me.")
+            raise Forbidden(
+                "These credentials belong to another tenant; use the sync URL given by GET /api/v1/me."
+            )
         return principal
 
     # --- helpers ------------------------------------------------------------------------
@@ -362,8 +425,16 @@ class SyncApi:
             return True
         return bool(self.policy.can_read(ctx.principal, db, doc))
 
-    def check_doc_write(self, ctx: Ctx, dbobj: Database, db: str, doc: dict[str, Any],
-                        current: dict[str, Any] | None = None, *, fetch_current: bool = True) -> None:
+    def check_doc_write(
+        self,
+        ctx: Ctx,
+        dbobj: Database,
+        db: str,
+        doc: dict[str, Any],
+        current: dict[str, Any] | None = None,
+        *,
+        fetch_current: bool = True,
+    ) -> None:
         docid = doc.get("_id")
         if isinstance(docid, str) and docid.startswith("_design/"):
             # As in CouchDB, design documents are for database admins.
@@ -371,8 +442,15 @@ class SyncApi:
         if current is None and fetch_current and self.write_needs_current and isinstance(docid, str):
             current = _current(dbobj, docid)
         self.policy.check_write(ctx.principal, db, doc, current)
-        self.js.validate(dbobj, db, doc, current, ctx.principal, lambda: self.security_object(dbobj),
-                         load_current=(lambda: _current(dbobj, docid)) if isinstance(docid, str) else None)
+        self.js.validate(
+            dbobj,
+            db,
+            doc,
+            current,
+            ctx.principal,
+            lambda: self.security_object(dbobj),
+            load_current=(lambda: _current(dbobj, docid)) if isinstance(docid, str) else None,
+        )
 
     def security_object(self, dbobj: Database) -> dict[str, Any]:
         """The database's `_security` object (what validation functions get as `secObj`)."""
@@ -396,8 +474,14 @@ class SyncApi:
     def welcome(self, tenant_id: str) -> Response:
         """The tenant's CouchDB welcome document (`uuid` is stable per tenant id, and derived
         from the id alone: it does not depend on whether the tenant exists)."""
-        return json_response({"couchdb": "Welcome", "uuid": self.welcome_uuid(tenant_id),
-                              "version": COUCHDB_VERSION, "vendor": {"name": "Branchline"}})
+        return json_response(
+            {
+                "couchdb": "Welcome",
+                "uuid": self.welcome_uuid(tenant_id),
+                "version": COUCHDB_VERSION,
+                "vendor": {"name": "Branchline"},
+            }
+        )
 
     def all_dbs(self, ctx: Ctx) -> Response:
         """The tenant's databases the caller may read, by logical name, sorted."""
@@ -430,11 +514,13 @@ class SyncApi:
         p = ctx.principal
         auth = (ctx.header("authorization") or "").split(" ", 1)[0].lower()
         method = {"basic": "default", "bearer": "jwt"}.get(auth, "default")
-        return json_response({
-            "ok": True,
-            "userCtx": {"name": p.email or p.user_id, "roles": [p.role]},
-            "info": {"authentication_handlers": ["jwt", "default"], "authenticated": method},
-        })
+        return json_response(
+            {
+                "ok": True,
+                "userCtx": {"name": p.email or p.user_id, "roles": [p.role]},
+                "info": {"authentication_handlers": ["jwt", "default"], "authenticated": method},
+            }
+        )
 
     # --- database -----------------------------------------------------------------------
     def db_info(self, ctx: Ctx, db: str) -> Response:
@@ -449,17 +535,20 @@ class SyncApi:
         try:
             ctx.store.create_db(physical_name(ctx.tenant_id, db))
         except PreconditionFailed:
-            raise PreconditionFailed("The database could not be created, the file already "
-                                     "exists.", error="file_exists") from None
+            raise PreconditionFailed(
+                "The database could not be created, the file already exists.", error="file_exists"
+            ) from None
         return json_response({"ok": True}, 201)
 
     def db_delete(self, ctx: Ctx, db: str) -> Response:
         """Delete a database and all its documents (tenant admins)."""
         self.policy.check_db(ctx.principal, db, "delete_db")
         if db in STANDARD_DATABASES:
-            raise Forbidden(f"The {db!r} database is one of the tenant's standard databases "
-                            f"({', '.join(STANDARD_DATABASES)}), which Branchline needs: it cannot "
-                            "be deleted. Delete its documents instead, or a database the tenant created.")
+            raise Forbidden(
+                f"The {db!r} database is one of the tenant's standard databases "
+                f"({', '.join(STANDARD_DATABASES)}), which Branchline needs: it cannot "
+                "be deleted. Delete its documents instead, or a database the tenant created."
+            )
         try:
             ctx.store.delete_db(physical_name(ctx.tenant_id, db))
         except NotFound:
@@ -565,17 +654,22 @@ class SyncApi:
             self._hide_unreadable_revs(ctx, dbobj, db, body, result)
         return json_response(result)
 
-    def _hide_unreadable_revs(self, ctx: Ctx, dbobj: Database, db: str,
-                              asked: dict[str, list[str]], result: dict[str, Any]) -> None:
+    def _hide_unreadable_revs(
+        self, ctx: Ctx, dbobj: Database, db: str, asked: dict[str, list[str]], result: dict[str, Any]
+    ) -> None:
         """Answer for documents the caller cannot read as if they did not exist.
 
         Otherwise a missing entry (every revision known) or `possible_ancestors` would
         confirm that another user's document exists and name its revisions. An id whose
         every revision is missing with no ancestors says nothing and is not looked up.
         """
-        revealing = [docid for docid, revs in asked.items()
-                     if docid not in result or "possible_ancestors" in result[docid]
-                     or len(result[docid]["missing"]) != len(dict.fromkeys(revs))]
+        revealing = [
+            docid
+            for docid, revs in asked.items()
+            if docid not in result
+            or "possible_ancestors" in result[docid]
+            or len(result[docid]["missing"]) != len(dict.fromkeys(revs))
+        ]
         for docid, doc in _currents(dbobj, revealing).items():
             if not self.readable(ctx, db, doc):
                 result[docid] = {"missing": list(dict.fromkeys(asked[docid]))}
@@ -603,14 +697,20 @@ class SyncApi:
         size = len(ctx.body)
         measure = size > self.doc_limits.limit_for(db, "")[0] or (
             size > self.doc_limits.local
-            and any(isinstance(d, dict) and str(d.get("_id", "")).startswith("_local/") for d in docs))
+            and any(isinstance(d, dict) and str(d.get("_id", "")).startswith("_local/") for d in docs)
+        )
         if not all(isinstance(d, dict) and d.get("_deleted") for d in docs):
             self._check_quota(ctx)
 
         currents: dict[str, dict[str, Any]] = {}
         if self.write_needs_current:
-            ids = [d["_id"] for d in docs if isinstance(d, dict) and isinstance(d.get("_id"), str)
-                   and not d["_id"].startswith("_local/")]
+            ids = [
+                d["_id"]
+                for d in docs
+                if isinstance(d, dict)
+                and isinstance(d.get("_id"), str)
+                and not d["_id"].startswith("_local/")
+            ]
             currents = _currents(dbobj, ids)
 
         results: list[dict[str, Any] | None] = [None] * len(docs)
@@ -624,7 +724,11 @@ class SyncApi:
                 doc["_id"] = uuid.uuid4().hex
             docid = doc.get("_id")
             if not isinstance(docid, str) or not docid:
-                results[i] = {"id": None, "error": "bad_request", "reason": "Document id must be a non-empty string."}
+                results[i] = {
+                    "id": None,
+                    "error": "bad_request",
+                    "reason": "Document id must be a non-empty string.",
+                }
                 continue
             try:
                 check_doc_id(docid)  # before the size: an id that is itself too long says so
@@ -663,12 +767,14 @@ class SyncApi:
                 raise BadRequest("Every entry of `docs` needs a string `id`.")
         q = ctx.query
         dbobj = self.open_db(ctx, db, "read")
-        out = dbobj.bulk_get(requests, revs=q.bool("revs"), attachments=q.bool("attachments"),
-                             latest=q.bool("latest"))
+        out = dbobj.bulk_get(
+            requests, revs=q.bool("revs"), attachments=q.bool("attachments"), latest=q.bool("latest")
+        )
         if self.filters_reads:
             for entry in out:
-                entry["docs"] = [self._screen_bulk_get(ctx, db, entry.get("id"), item)
-                                 for item in entry.get("docs", [])]
+                entry["docs"] = [
+                    self._screen_bulk_get(ctx, db, entry.get("id"), item) for item in entry.get("docs", [])
+                ]
         return json_response({"results": out})
 
     def _screen_bulk_get(self, ctx: Ctx, db: str, docid: Any, item: dict[str, Any]) -> dict[str, Any]:
@@ -713,22 +819,30 @@ class SyncApi:
         endkey = _first(q, "endkey", "end_key")
         if q.has("key"):
             if keys is not None:
-                raise BadRequest("`keys` is incompatible with `key`: ask for one id with `key` "
-                                 "or for several with `keys`.", error="query_parse_error")
+                raise BadRequest(
+                    "`keys` is incompatible with `key`: ask for one id with `key` "
+                    "or for several with `keys`.",
+                    error="query_parse_error",
+                )
             startkey = endkey = q.json("key")
         # Document ids are strings; CouchDB sorts other JSON keys before them, where no
         # document can be, so refusing them loses nothing and says why.
         for name, value in (("startkey", startkey), ("endkey", endkey)):
             if value is not None and not isinstance(value, str):
-                raise BadRequest(f"`{name}` of _all_docs must be a document id (a JSON string).",
-                                 error="query_parse_error")
+                raise BadRequest(
+                    f"`{name}` of _all_docs must be a document id (a JSON string).", error="query_parse_error"
+                )
         if keys is not None and not all(isinstance(k, str) for k in keys):
             raise BadRequest("`keys` of _all_docs must be document ids (JSON strings).")
         include_docs = q.bool("include_docs")
         opts = dict(
-            startkey=startkey, endkey=endkey, inclusive_end=q.bool("inclusive_end", True),
-            descending=q.bool("descending"), conflicts=q.bool("conflicts"),
-            attachments=q.bool("attachments"), update_seq=q.bool("update_seq"),
+            startkey=startkey,
+            endkey=endkey,
+            inclusive_end=q.bool("inclusive_end", True),
+            descending=q.bool("descending"),
+            conflicts=q.bool("conflicts"),
+            attachments=q.bool("attachments"),
+            update_seq=q.bool("update_seq"),
             include_docs=include_docs or self.filters_reads,
         )
         limit = q.int("limit")
@@ -736,9 +850,12 @@ class SyncApi:
         if keys is not None:
             result = dbobj.all_docs(keys=keys, limit=limit, skip=skip, **opts)
             if self.filters_reads:
-                result["rows"] = [row if self.readable(ctx, db, row.get("doc"))
-                                  else {"key": row.get("key"), "error": "not_found"}
-                                  for row in result["rows"]]
+                result["rows"] = [
+                    row
+                    if self.readable(ctx, db, row.get("doc"))
+                    else {"key": row.get("key"), "error": "not_found"}
+                    for row in result["rows"]
+                ]
         else:
             result = dbobj.all_docs(limit=limit, skip=skip, **opts)
             if self.filters_reads:
@@ -752,8 +869,15 @@ class SyncApi:
             result["total_rows"] = (result.get("offset") or 0) + len(result["rows"])
         return result
 
-    def _refill_rows(self, ctx: Ctx, dbobj: Database, db: str, rows: list[dict[str, Any]],
-                     limit: int | None, opts: dict[str, Any]) -> list[dict[str, Any]]:
+    def _refill_rows(
+        self,
+        ctx: Ctx,
+        dbobj: Database,
+        db: str,
+        rows: list[dict[str, Any]],
+        limit: int | None,
+        opts: dict[str, Any],
+    ) -> list[dict[str, Any]]:
         """Drop unreadable rows and fetch more, so a page is short only at the end.
 
         A short page tells paging clients (PouchDB included) that the listing is over.
@@ -780,18 +904,35 @@ class SyncApi:
             raw = q.raw("open_revs")
             open_revs: Any = "all" if raw == "all" else q.str_list("open_revs")
             if open_revs is None:
-                raise BadRequest("`open_revs` must be \"all\" or a JSON list of revisions.")
-            items = dbobj.get_open_revs(docid, open_revs, revs=q.bool("revs"),
-                                        attachments=q.bool("attachments"),
-                                        atts_since=atts_since, latest=q.bool("latest"))
+                raise BadRequest('`open_revs` must be "all" or a JSON list of revisions.')
+            items = dbobj.get_open_revs(
+                docid,
+                open_revs,
+                revs=q.bool("revs"),
+                attachments=q.bool("attachments"),
+                atts_since=atts_since,
+                latest=q.bool("latest"),
+            )
             if self.filters_reads:
-                items = [i if "ok" not in i or self.readable(ctx, db, i["ok"])
-                         else {"missing": i["ok"].get("_rev")} for i in items]
+                items = [
+                    i
+                    if "ok" not in i or self.readable(ctx, db, i["ok"])
+                    else {"missing": i["ok"].get("_rev")}
+                    for i in items
+                ]
             return json_response(items)
-        doc = dbobj.get(docid, rev=q.raw("rev"), revs=q.bool("revs"), revs_info=q.bool("revs_info"),
-                        conflicts=q.bool("conflicts"), deleted_conflicts=q.bool("deleted_conflicts"),
-                        attachments=q.bool("attachments"), atts_since=atts_since,
-                        latest=q.bool("latest"), local_seq=q.bool("local_seq"))
+        doc = dbobj.get(
+            docid,
+            rev=q.raw("rev"),
+            revs=q.bool("revs"),
+            revs_info=q.bool("revs_info"),
+            conflicts=q.bool("conflicts"),
+            deleted_conflicts=q.bool("deleted_conflicts"),
+            attachments=q.bool("attachments"),
+            atts_since=atts_since,
+            latest=q.bool("latest"),
+            local_seq=q.bool("local_seq"),
+        )
         if not self.readable(ctx, db, doc):
             raise NotFound("missing")
         etag = f'"{doc.get("_rev", "")}"'
@@ -803,8 +944,11 @@ class SyncApi:
         """Create or update a document; `new_edits=false` stores a replicated revision."""
         ctype = (ctx.header("content-type") or "").lower()
         if ctype.startswith("multipart/"):
-            raise BadRequest("Send documents as JSON with base64 attachments; multipart is not "
-                             "accepted here.", error="bad_content_type", status=415)
+            raise BadRequest(
+                "Send documents as JSON with base64 attachments; multipart is not accepted here.",
+                error="bad_content_type",
+                status=415,
+            )
         check_doc_id(docid)
         doc = parse_object(ctx.body, what="document")
         doc["_id"] = docid
@@ -888,8 +1032,11 @@ class SyncApi:
         planned["_attachments"] = dict(planned.get("_attachments") or {})
         # The bytes go to the policy as they came (not base64), so it can judge the content
         # exactly as it judges an inline attachment's `data`.
-        planned["_attachments"][name] = {"content_type": content_type, "length": len(ctx.body),
-                                         "data": ctx.body}
+        planned["_attachments"][name] = {
+            "content_type": content_type,
+            "length": len(ctx.body),
+            "data": ctx.body,
+        }
         if rev:
             planned["_rev"] = rev
         self.check_doc_write(ctx, dbobj, db, planned, current, fetch_current=False)
@@ -905,8 +1052,7 @@ class SyncApi:
         dbobj = self.open_db(ctx, db, "write")
         current = _current(dbobj, docid)
         planned = dict(current or {"_id": docid}, _rev=rev)
-        planned["_attachments"] = {k: v for k, v in (planned.get("_attachments") or {}).items()
-                                   if k != name}
+        planned["_attachments"] = {k: v for k, v in (planned.get("_attachments") or {}).items() if k != name}
         self.check_doc_write(ctx, dbobj, db, planned, current, fetch_current=False)
         result = _write_result(dbobj.delete_attachment(docid, name, rev=rev), docid)
         return json_response(result, 200, headers={"ETag": f'"{result.get("rev", "")}"'})
@@ -942,7 +1088,7 @@ class SyncDoor:
         path = scope["path"]
         root = scope.get("root_path") or ""
         if root and path.startswith(root):
-            path = path[len(root):]
+            path = path[len(root) :]
         if not path.startswith("/sync/"):
             return None
         tenant = path[6:].partition("/")[0]
@@ -953,8 +1099,11 @@ class SyncDoor:
         if tenant_id is None:
             response = json_response({"error": "not_found", "reason": "missing"}, 404)
         elif scope["method"] not in self._methods:
-            response = json_response({"error": "method_not_allowed", "reason": f"Only {self._allow} allowed"},
-                                     405, headers={"Allow": self._allow})
+            response = json_response(
+                {"error": "method_not_allowed", "reason": f"Only {self._allow} allowed"},
+                405,
+                headers={"Allow": self._allow},
+            )
         else:
             response = await self._answer(scope, receive, tenant_id)
         await response(scope, receive, send)
@@ -1057,14 +1206,15 @@ def _parse_segments(request: Request, tenant_id: str) -> list[str]:
     return segments
 
 
-def build_sync_door(get_store: Callable[[], Store],
-                    authenticate: Callable[[Request, str], Principal],
-                    policy: AccessPolicy,
-                    welcome_uuid: Callable[[str], str],
-                    authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
-                    doc_limits: DocSizeLimits | None = None,
-                    quota: TenantQuota | None = None,
-                    ) -> SyncDoor:
+def build_sync_door(
+    get_store: Callable[[], Store],
+    authenticate: Callable[[Request, str], Principal],
+    policy: AccessPolicy,
+    welcome_uuid: Callable[[str], str],
+    authenticate_cached: Callable[[Request, str], Principal | None] | None = None,
+    doc_limits: DocSizeLimits | None = None,
+    quota: TenantQuota | None = None,
+) -> SyncDoor:
     """The CouchDB-compatible sync API for every tenant, under `/sync/{tenant_id}/`.
 
     `authenticate(request, tenant_id)` returns the caller or raises `Unauthorized`;
@@ -1078,8 +1228,9 @@ def build_sync_door(get_store: Callable[[], Store],
     describes it in the API's description): its paths hold slashes and document ids that
     OpenAPI's path parameters cannot express, and its answers are CouchDB's.
     """
-    return SyncDoor(SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached,
-                            doc_limits, quota))
+    return SyncDoor(
+        SyncApi(get_store, authenticate, policy, welcome_uuid, authenticate_cached, doc_limits, quota)
+    )
 
 
 __all__ = ["SyncApi", "SyncDispatch", "SyncDoor", "build_sync_door"]
@@ -1087,6 +1238,9 @@ __all__ = ["SyncApi", "SyncDispatch", "SyncDoor", "build_sync_door"]
 
 def _body_too_large(limit: int) -> Callable[[int | None], str]:
     def reason(_declared: int | None) -> str:
-        return (f"The request body is larger than {limit // (1024 * 1024)} MB; send fewer documents per "
-                "request, and files through the attachments API.")
+        return (
+            f"The request body is larger than {limit // (1024 * 1024)} MB; send fewer documents per "
+            "request, and files through the attachments API."
+        )
+
     return reason

@@ -25,6 +25,7 @@ A feed waits under its caller's key (`reader:{user id}`, or every change when th
 reads the whole database), and the notifier wakes it only for changes the policy's
 `readers` says it may read (see `sync/longpoll.py`).
 """
+
 from __future__ import annotations
 
 import time
@@ -191,21 +192,26 @@ class ChangesFeed:
     async def wait(self, p: PendingChanges) -> Response:
         guard = FeedGuard(self.api, p.ctx, p.req.db)
         if p.req.feed == "continuous":
-            return StreamingResponse(self._continuous_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
-                                     media_type=JSON_TYPE)
+            return StreamingResponse(
+                self._continuous_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
+                media_type=JSON_TYPE,
+            )
         if p.req.heartbeat_ms is not None:
-            return StreamingResponse(self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
-                                     media_type=JSON_TYPE)
+            return StreamingResponse(
+                self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard), media_type=JSON_TYPE
+            )
         with self._waiter(p.ctx, p.req, p.page, p.physical, guard) as waiter:
             p.req.since = p.page["last_seq"]
             page = await anyio.to_thread.run_sync(self._recheck_and_page, p.ctx, p.dbobj, p.req, guard)
-            page = await self._wait_for_rows(p.ctx, p.dbobj, p.req, page, waiter,
-                                             guard.cap(_deadline(p.req)), guard)
+            page = await self._wait_for_rows(
+                p.ctx, p.dbobj, p.req, page, waiter, guard.cap(_deadline(p.req)), guard
+            )
         return json_response(page)
 
     # --- whom a change wakes -------------------------------------------------------------
-    def _waiter(self, ctx: Ctx, req: ChangesRequest, page: dict[str, Any], physical: str,
-                guard: FeedGuard) -> Waiter:
+    def _waiter(
+        self, ctx: Ctx, req: ChangesRequest, page: dict[str, Any], physical: str, guard: FeedGuard
+    ) -> Waiter:
         """The feed's waiter: under its reader's key (or every change, for a caller who reads
         the whole database), and on the documents its guard watches."""
         keys = {EVERY} if self.api.reads_all(ctx, req.db) else {READER + ctx.principal.user_id}
@@ -225,10 +231,12 @@ class ChangesFeed:
         def keys(ids: list[str]) -> frozenset[str] | None:
             users = readers(tenant_id, db, ids)
             return None if users is None else frozenset(READER + u for u in users)
+
         return keys
 
-    def _recheck_and_page(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
-                          guard: FeedGuard) -> dict[str, Any]:
+    def _recheck_and_page(
+        self, ctx: Ctx, dbobj: Database, req: ChangesRequest, guard: FeedGuard
+    ) -> dict[str, Any]:
         """The caller checked once more and the page read again, now that the feed's waiter
         is registered: an access change or a write that landed between the feed's first
         read and its registration would otherwise go unnoticed (one trip to a thread)."""
@@ -251,8 +259,10 @@ class ChangesFeed:
         if flt == "_doc_ids":
             doc_ids = body.get("doc_ids") if "doc_ids" in body else q.json("doc_ids")
             if not isinstance(doc_ids, list) or not all(isinstance(d, str) for d in doc_ids):
-                raise BadRequest("filter=_doc_ids needs `doc_ids`, a JSON list of document ids, "
-                                 "in the POST body or the query string.")
+                raise BadRequest(
+                    "filter=_doc_ids needs `doc_ids`, a JSON list of document ids, "
+                    "in the POST body or the query string."
+                )
         elif flt == "_selector":
             selector = body.get("selector")
             if not isinstance(selector, dict):
@@ -262,14 +272,14 @@ class ChangesFeed:
         elif flt == "_view":
             view = q.raw("view")
             if not view or "/" not in view:
-                raise BadRequest("filter=_view needs `view`, the view as designname/viewname.",
-                                 error="query_parse_error")
+                raise BadRequest(
+                    "filter=_view needs `view`, the view as designname/viewname.", error="query_parse_error"
+                )
             _check_design_function(dbobj, view, "views")
             doc_filter = self.api.js.view_filter(dbobj, view)
         elif flt:
             if "/" not in flt:
-                raise BadRequest("`filter` must be _doc_ids, _selector, _design or "
-                                 "designname/filtername.")
+                raise BadRequest("`filter` must be _doc_ids, _selector, _design or designname/filtername.")
             _check_design_function(dbobj, flt, "filters")
             doc_filter = self.api.js.changes_filter(dbobj, flt, filter_request(self.api, ctx, dbobj, db))
         style: Literal["main_only", "all_docs"]
@@ -294,10 +304,19 @@ class ChangesFeed:
         if timeout is None and heartbeat is None:
             timeout = DEFAULT_TIMEOUT_MS
         req = ChangesRequest(
-            db=db, since=since, limit=q.int("limit"), descending=q.bool("descending"),
-            style=style, include_docs=q.bool("include_docs"), conflicts=q.bool("conflicts"),
-            attachments=q.bool("attachments"), doc_ids=doc_ids, selector=selector,
-            id_filter=id_filter, feed=feed, doc_filter=doc_filter,
+            db=db,
+            since=since,
+            limit=q.int("limit"),
+            descending=q.bool("descending"),
+            style=style,
+            include_docs=q.bool("include_docs"),
+            conflicts=q.bool("conflicts"),
+            attachments=q.bool("attachments"),
+            doc_ids=doc_ids,
+            selector=selector,
+            id_filter=id_filter,
+            feed=feed,
+            doc_filter=doc_filter,
             timeout_ms=None if timeout is None else min(timeout, MAX_TIMEOUT_MS),
             heartbeat_ms=heartbeat,
         )
@@ -314,10 +333,17 @@ class ChangesFeed:
         pending = 0
         while True:
             want = None if req.limit is None else max(req.limit - len(rows), 0)
-            res = dbobj.changes(since=cursor, limit=want, descending=req.descending,
-                                style=req.style, include_docs=need_docs, conflicts=req.conflicts,
-                                attachments=req.attachments, doc_ids=req.doc_ids,
-                                selector=req.selector)
+            res = dbobj.changes(
+                since=cursor,
+                limit=want,
+                descending=req.descending,
+                style=req.style,
+                include_docs=need_docs,
+                conflicts=req.conflicts,
+                attachments=req.attachments,
+                doc_ids=req.doc_ids,
+                selector=req.selector,
+            )
             got = res["results"]
             last_seq = res.get("last_seq", last_seq)
             pending = res.get("pending", 0)
@@ -345,8 +371,9 @@ class ChangesFeed:
                 rows = extra + rows
         return {"results": rows, "last_seq": last_seq, "pending": pending}
 
-    def _extra_rows(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
-                    seen: set[str]) -> list[dict[str, Any]]:
+    def _extra_rows(
+        self, ctx: Ctx, dbobj: Database, req: ChangesRequest, seen: set[str]
+    ) -> list[dict[str, Any]]:
         if req.since in (0, "0", None):
             return []  # everything is new to this client anyway
         ids = set(self.api.policy.extra_changes_ids(ctx.principal, req.db, req.since) or ())
@@ -357,8 +384,15 @@ class ChangesFeed:
             ids = {i for i in ids if req.id_filter(i)}
         if not ids:
             return []
-        res = dbobj.changes(since=0, style=req.style, include_docs=True, conflicts=req.conflicts,
-                            attachments=req.attachments, doc_ids=sorted(ids), selector=req.selector)
+        res = dbobj.changes(
+            since=0,
+            style=req.style,
+            include_docs=True,
+            conflicts=req.conflicts,
+            attachments=req.attachments,
+            doc_ids=sorted(ids),
+            selector=req.selector,
+        )
         out = []
         for row in res["results"]:
             if not self.api.readable(ctx, req.db, row.get("doc")):
@@ -371,9 +405,17 @@ class ChangesFeed:
         return out
 
     # --- waiting ---------------------------------------------------------------------------
-    async def _wait_for_rows(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
-                             page: dict[str, Any], waiter: Waiter, deadline: float | None,
-                             guard: FeedGuard, budget_s: float | None = None) -> dict[str, Any]:
+    async def _wait_for_rows(
+        self,
+        ctx: Ctx,
+        dbobj: Database,
+        req: ChangesRequest,
+        page: dict[str, Any],
+        waiter: Waiter,
+        deadline: float | None,
+        guard: FeedGuard,
+        budget_s: float | None = None,
+    ) -> dict[str, Any]:
         """Wait (without a thread) until rows arrive, `deadline` passes, `budget_s` is spent
         or the caller loses access (then the page stays empty)."""
         budget_end = None if budget_s is None else time.monotonic() + budget_s
@@ -391,8 +433,15 @@ class ChangesFeed:
                 page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
         return page
 
-    async def _longpoll_stream(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
-                               page: dict[str, Any], physical: str, guard: FeedGuard) -> AsyncIterator[bytes]:
+    async def _longpoll_stream(
+        self,
+        ctx: Ctx,
+        dbobj: Database,
+        req: ChangesRequest,
+        page: dict[str, Any],
+        physical: str,
+        guard: FeedGuard,
+    ) -> AsyncIterator[bytes]:
         # Newlines while waiting keep proxies and PouchDB's fetch from timing out;
         # JSON parsers ignore the leading whitespace.
         deadline = guard.cap(_deadline(req))
@@ -404,17 +453,24 @@ class ChangesFeed:
                 while not page["results"] and not guard.revoked:
                     if deadline is not None and time.monotonic() >= deadline:
                         break
-                    page = await self._wait_for_rows(ctx, dbobj, req, page, waiter, deadline,
-                                                     guard, heartbeat_s)
+                    page = await self._wait_for_rows(
+                        ctx, dbobj, req, page, waiter, deadline, guard, heartbeat_s
+                    )
                     if not page["results"] and not guard.revoked:
                         yield b"\n"
             except BranchlineError:
                 pass  # e.g. the database was deleted while waiting: answer what we have
         yield orjson.dumps(page) + b"\n"
 
-    async def _continuous_stream(self, ctx: Ctx, dbobj: Database, req: ChangesRequest,
-                                 page: dict[str, Any], physical: str,
-                                 guard: FeedGuard) -> AsyncIterator[bytes]:
+    async def _continuous_stream(
+        self,
+        ctx: Ctx,
+        dbobj: Database,
+        req: ChangesRequest,
+        page: dict[str, Any],
+        physical: str,
+        guard: FeedGuard,
+    ) -> AsyncIterator[bytes]:
         """One JSON row per line, then `{"last_seq"}` when the timeout passes or access ends."""
         deadline = guard.cap(_deadline(req))
         heartbeat_s = None if req.heartbeat_ms is None else req.heartbeat_ms / 1000

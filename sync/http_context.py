@@ -2,6 +2,7 @@
 from the handlers (`FeedHost`). Both `sync/http.py` and `sync/http_changes.py` import this
 module, and neither imports the other's internals through it, so dependencies point one way:
 http -> http_changes -> http_context."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Parsing CouchDB-style request parameters and bodies, with CouchDB's error answers."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -85,8 +86,9 @@ class Query:
             return True
         if value == "false":
             return False
-        raise BadRequest(f"Invalid boolean parameter `{key}={value}`: use true or false.",
-                         error="query_parse_error")
+        raise BadRequest(
+            f"Invalid boolean parameter `{key}={value}`: use true or false.", error="query_parse_error"
+        )
 
     def int(self, key: str, default: int | None = None, *, minimum: int = 0) -> int | None:
         if key in self._extra:
@@ -98,11 +100,14 @@ class Query:
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise BadRequest(f"Invalid integer parameter `{key}={value}`.",
-                             error="query_parse_error") from None
+            raise BadRequest(
+                f"Invalid integer parameter `{key}={value}`.", error="query_parse_error"
+            ) from None
         if isinstance(value, bool) or number < minimum or number > 2**63 - 1:
-            raise BadRequest(f"Parameter `{key}` must be an integer from {minimum} to 2^63-1; got {value!r}.",
-                             error="query_parse_error")
+            raise BadRequest(
+                f"Parameter `{key}` must be an integer from {minimum} to 2^63-1; got {value!r}.",
+                error="query_parse_error",
+            )
         return number
 
     def json(self, key: str, default: Any = None) -> Any:
@@ -115,8 +120,10 @@ class Query:
         try:
             return orjson.loads(value)
         except orjson.JSONDecodeError:
-            raise BadRequest(f"Parameter `{key}` must be JSON-encoded (e.g. {key}=\"abc\"); got {value!r}.",
-                             error="query_parse_error") from None
+            raise BadRequest(
+                f'Parameter `{key}` must be JSON-encoded (e.g. {key}="abc"); got {value!r}.',
+                error="query_parse_error",
+            ) from None
 
     def str_list(self, key: str) -> list[str] | None:
         value = self.json(key)

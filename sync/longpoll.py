@@ -16,6 +16,7 @@ ends, so a burst of writes costs one read and one wake-up per concerned waiter.
 
 The store's listener contract is unchanged: `(db_name, update_seq)`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,9 @@ class Waiter:
     wait still wakes it (the event stays set until `wait` consumes it).
     """
 
-    def __init__(self, notifier: ChangeNotifier, subscriptions: dict[str, frozenset[str]],
-                 since: Any = None) -> None:
+    def __init__(
+        self, notifier: ChangeNotifier, subscriptions: dict[str, frozenset[str]], since: Any = None
+    ) -> None:
         self._notifier = notifier
         self.subscriptions = subscriptions
         self.since = since
@@ -174,7 +176,9 @@ class ChangeNotifier:
             new_cursor = cursor
             if keys_of is not None:
                 try:
-                    keys, new_cursor = await anyio.to_thread.run_sync(_read_keys, store, db_name, cursor, keys_of)
+                    keys, new_cursor = await anyio.to_thread.run_sync(
+                        _read_keys, store, db_name, cursor, keys_of
+                    )
                 except Exception:  # noqa: BLE001 - e.g. the database was deleted: wake everyone
                     _log.debug("reading the changes of %s for wake-ups failed", db_name, exc_info=True)
                     keys, new_cursor = None, None
@@ -204,11 +208,21 @@ class ChangeNotifier:
         and databases whose changes are being read right now."""
         with self._lock:
             busy = sum(1 for state in self._dbs.values() if state.running)
-        return {"waiting": self.waiting(), "parked": self.parked, "reads": self.reads, "wakes": self.wakes,
-                "dispatching": busy}
+        return {
+            "waiting": self.waiting(),
+            "parked": self.parked,
+            "reads": self.reads,
+            "wakes": self.wakes,
+            "dispatching": busy,
+        }
 
-    def waiter(self, db_name: str, keys: Iterable[str] = (EVERY,),
-               also: dict[str, frozenset[str]] | None = None, since: Any = None) -> Waiter:
+    def waiter(
+        self,
+        db_name: str,
+        keys: Iterable[str] = (EVERY,),
+        also: dict[str, frozenset[str]] | None = None,
+        since: Any = None,
+    ) -> Waiter:
         """A waiter on `db_name` under `keys`, and on the databases of `also` under theirs.
 
         `since`: a seq of `db_name` the caller has read every change up to; it starts the

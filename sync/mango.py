@@ -12,6 +12,7 @@ across types in CouchDB's collation order (null < false < true < numbers < strin
 arrays < objects). Strings compare by code point, where CouchDB uses ICU collation: the
 two differ only for mixed-case and accented strings under `$gt`/`$lt`.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ def matches(selector: dict[str, Any], doc: Any) -> bool:
 def compile_selector(selector: Any) -> Predicate:
     """Validate `selector` and return a predicate over documents; raise `BadRequest`."""
     if not isinstance(selector, dict):
-        raise BadRequest(f"Selector must be a JSON object, not: {_json(selector)}",
-                         error="invalid_selector_json")
+        raise BadRequest(
+            f"Selector must be a JSON object, not: {_json(selector)}", error="invalid_selector_json"
+        )
     return _compile_object(selector, None)
 
 
@@ -164,8 +166,7 @@ def _compile_member(key: str, value: Any, path: tuple[str, ...] | None) -> Predi
         return lambda doc: not inner(doc)
     if key.startswith("$"):
         if path is None:
-            raise BadRequest("One or more conditions is missing a field name.",
-                             error="invalid_selector")
+            raise BadRequest("One or more conditions is missing a field name.", error="invalid_selector")
         return _compile_operator(key, value, path)
     sub = split_field(key) if path is None else path + split_field(key)
     if isinstance(value, dict) and value:
@@ -222,8 +223,7 @@ def _operator_test(op: str, arg: Any) -> Callable[[Any], bool]:
     if op == "$type":
         if arg not in _TYPES:
             raise _bad_arg(op, arg)
-        names = {0: "null", 1: "boolean", 2: "boolean", 3: "number", 4: "string",
-                 5: "array", 6: "object"}
+        names = {0: "null", 1: "boolean", 2: "boolean", 3: "number", 4: "string", 5: "array", 6: "object"}
         return lambda v: names[_type_rank(v)] == arg
     if op == "$size":
         if not isinstance(arg, int) or isinstance(arg, bool):
@@ -241,9 +241,12 @@ def _operator_test(op: str, arg: Any) -> Callable[[Any], bool]:
             return lambda v: isinstance(v, list) and any(inner(x) for x in v)
         return lambda v: isinstance(v, list) and bool(v) and all(inner(x) for x in v)
     if op == "$mod":
-        if (not isinstance(arg, list) or len(arg) != 2
-                or not all(isinstance(a, int) and not isinstance(a, bool) for a in arg)
-                or arg[0] == 0):
+        if (
+            not isinstance(arg, list)
+            or len(arg) != 2
+            or not all(isinstance(a, int) and not isinstance(a, bool) for a in arg)
+            or arg[0] == 0
+        ):
             raise _bad_arg(op, arg)
         return lambda v: isinstance(v, int) and not isinstance(v, bool) and v % arg[0] == arg[1]
     raise BadRequest(f"Invalid operator: {op}", error="invalid_operator")

@@ -1,5 +1,6 @@
 """The one place that maps a tenant's logical database names to physical names and back,
 and the one way to open a tenant's database (`tenant_db`)."""
+
 from __future__ import annotations
 
 import re
@@ -40,24 +41,45 @@ def check_doc_id(docid: str) -> str:
     if not docid:
         raise BadRequest("Document id must be a non-empty string.", error="illegal_docid")
     if len(docid.encode("utf-8", "surrogatepass")) > MAX_DOC_ID_BYTES:
-        raise BadRequest(f"Document id is longer than {MAX_DOC_ID_BYTES} bytes; use a shorter id.",
-                         error="illegal_docid")
+        raise BadRequest(
+            f"Document id is longer than {MAX_DOC_ID_BYTES} bytes; use a shorter id.", error="illegal_docid"
+        )
     if _CONTROL.search(docid):
-        raise BadRequest("Document id contains a control character (such as NUL or a line break); "
-                         "use printable characters only.", error="illegal_docid")
+        raise BadRequest(
+            "Document id contains a control character (such as NUL or a line break); "
+            "use printable characters only.",
+            error="illegal_docid",
+        )
     return docid
 
 
 # Members a CouchDB document may have that start with `_`. The replicator's own fields
 # (`_replication_*`, written on `_replicator` documents) are kept in the body as data.
-REPLICATION_MEMBERS = frozenset({
-    "_replication_id", "_replication_state", "_replication_state_time",
-    "_replication_state_reason", "_replication_stats",
-})
-SPECIAL_MEMBERS = frozenset({
-    "_id", "_rev", "_deleted", "_attachments", "_revisions", "_revs_info", "_conflicts",
-    "_deleted_conflicts", "_local_seq",
-}) | REPLICATION_MEMBERS
+REPLICATION_MEMBERS = frozenset(
+    {
+        "_replication_id",
+        "_replication_state",
+        "_replication_state_time",
+        "_replication_state_reason",
+        "_replication_stats",
+    }
+)
+SPECIAL_MEMBERS = (
+    frozenset(
+        {
+            "_id",
+            "_rev",
+            "_deleted",
+            "_attachments",
+            "_revisions",
+            "_revs_info",
+            "_conflicts",
+            "_deleted_conflicts",
+            "_local_seq",
+        }
+    )
+    | REPLICATION_MEMBERS
+)
 
 
 def check_bulk_doc(doc: dict[str, Any], new_edits: bool) -> None:
@@ -68,22 +90,29 @@ def check_bulk_doc(doc: dict[str, Any], new_edits: bool) -> None:
     """
     docid = doc.get("_id")
     if isinstance(docid, str) and docid[:1] == "_" and not docid.startswith(("_design/", "_local/")):
-        raise BadRequest(f"Only reserved document ids may start with underscore ({docid!r}); "
-                         "use an id that starts with another character.", error="illegal_docid")
+        raise BadRequest(
+            f"Only reserved document ids may start with underscore ({docid!r}); "
+            "use an id that starts with another character.",
+            error="illegal_docid",
+        )
     for key in doc:
         if key[:1] == "_" and key not in SPECIAL_MEMBERS:
             raise BadRequest(f"Bad special document member: {key}", error="doc_validation")
     if not new_edits and "_rev" not in doc:
-        raise BadRequest("Document rev is required when new_edits is false: send each "
-                         "document with its _rev (and _revisions).")
+        raise BadRequest(
+            "Document rev is required when new_edits is false: send each "
+            "document with its _rev (and _revisions)."
+        )
     check_attachment_names(doc)
 
 
 def check_attachment_name(name: str) -> str:
     """CouchDB keeps names starting with `_` for itself: 400 `bad_request`."""
     if name.startswith("_"):
-        raise BadRequest(f"Attachment name '{name}' starts with prohibited character '_'; "
-                         "rename the file so it starts with another character.")
+        raise BadRequest(
+            f"Attachment name '{name}' starts with prohibited character '_'; "
+            "rename the file so it starts with another character."
+        )
     return name
 
 

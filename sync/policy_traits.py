@@ -8,6 +8,7 @@ declaration inherited from a parent class does not count, because a subclass tha
 rule (its own `can_read`, say) must state again what still holds. A policy that declares
 nothing is asked everything, with full documents, on a worker thread.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

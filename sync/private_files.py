@@ -7,6 +7,7 @@ may have its own umask, and files made by an older version were world-readable (
 SQLite gives a database's `-wal` and `-shm` files the database file's own mode, so the
 main file is created 0600 before SQLite first opens it.
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ few seconds per tenant: measuring on every write would cost more than the write.
 can therefore pass its quota by what it writes within that time, which the rate and
 document size limits bound. Deleting is never refused, so a full team can make room.
 """
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,9 @@ _PRUNE_AT = 256  # remembered tenants before the expired ones are dropped
 
 
 class TenantQuota:
-    def __init__(self, quota_bytes: int, *, cache_seconds: float = 30.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, quota_bytes: int, *, cache_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.quota_bytes = quota_bytes
         self.cache_seconds = cache_seconds
         self._clock = clock
@@ -37,7 +39,9 @@ class TenantQuota:
             raise PayloadTooLarge(
                 f"Your team's storage is full: its databases take {_mb(used)} of the {_mb(self.quota_bytes)} "
                 "quota (BRANCHLINE_TENANT_QUOTA_BYTES). Delete what you no longer need (deleting still "
-                "works), or ask the operator to raise the quota.", error="quota_exceeded")
+                "works), or ask the operator to raise the quota.",
+                error="quota_exceeded",
+            )
 
     def used(self, store: Store, tenant_id: str) -> int:
         now = self._clock()
@@ -46,13 +50,15 @@ class TenantQuota:
         if hit is not None and now - hit[0] < self.cache_seconds:
             return hit[1]
         prefix = tenant_prefix(tenant_id)
-        total = sum(int(store.db(name).info().get("sizes", {}).get("file", 0))
-                    for name in store.list_dbs() if name.startswith(prefix))
+        total = sum(
+            int(store.db(name).info().get("sizes", {}).get("file", 0))
+            for name in store.list_dbs()
+            if name.startswith(prefix)
+        )
         with self._lock:
             if len(self._used) >= _PRUNE_AT:
                 # A thousand tenants each measured once must not stay in memory for good.
-                self._used = {t: hit for t, hit in self._used.items()
-                              if now - hit[0] < self.cache_seconds}
+                self._used = {t: hit for t, hit in self._used.items() if now - hit[0] < self.cache_seconds}
             self._used[tenant_id] = (now, total)
         return total
 

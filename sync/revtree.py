@@ -16,6 +16,7 @@ The rules (CouchDB's, which PouchDB follows too):
   does not; merging a path that is already known changes nothing.
 - Stemming keeps, for every leaf, that leaf and its `limit - 1` nearest ancestors.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,7 @@ def parse_rev(rev: Any) -> tuple[int, str]:
             pos = int(m.group(1))
             if pos > 0:
                 return pos, m.group(2)
-    raise BadRequest(f"Invalid rev format {rev!r}: a revision looks like '3-<hex id>'.",
-                     error="bad_request")
+    raise BadRequest(f"Invalid rev format {rev!r}: a revision looks like '3-<hex id>'.", error="bad_request")
 
 
 def rev_pos(rev: str) -> int:
@@ -150,14 +150,18 @@ def path_from_revisions(rev: str | None, revisions_obj: Any) -> list[str]:
     if revisions_obj is None:
         parse_rev(rev)
         return [str(rev)]
-    if (not isinstance(revisions_obj, dict) or not isinstance(revisions_obj.get("start"), int)
-            or not isinstance(revisions_obj.get("ids"), list) or not revisions_obj["ids"]):
-        raise BadRequest("_revisions must be {\"start\": N, \"ids\": [...]} with at least one id.",
-                         error="bad_request")
+    if (
+        not isinstance(revisions_obj, dict)
+        or not isinstance(revisions_obj.get("start"), int)
+        or not isinstance(revisions_obj.get("ids"), list)
+        or not revisions_obj["ids"]
+    ):
+        raise BadRequest(
+            '_revisions must be {"start": N, "ids": [...]} with at least one id.', error="bad_request"
+        )
     start, ids = revisions_obj["start"], revisions_obj["ids"]
     if len(ids) > start:
-        raise BadRequest("_revisions lists more ids than its start position allows.",
-                         error="bad_request")
+        raise BadRequest("_revisions lists more ids than its start position allows.", error="bad_request")
     path = []
     for i, ident in enumerate(ids):
         if not isinstance(ident, str) or not ident:
@@ -212,8 +216,7 @@ def stem(tree: Tree, limit: int) -> Tree:
             depth += 1
     if len(keep) == len(tree):
         return tree
-    return {rev: [node[0] if node[0] in keep else None, node[1]]
-            for rev, node in tree.items() if rev in keep}
+    return {rev: [node[0] if node[0] in keep else None, node[1]] for rev, node in tree.items() if rev in keep}
 
 
 def depth(tree: Tree) -> int:
@@ -226,16 +229,23 @@ def encode(value: Any, option: int = 0) -> bytes:
     try:
         return orjson.dumps(value, option=option)
     except orjson.JSONEncodeError as exc:
-        raise BadRequest(f"Document cannot be stored as JSON: {exc}. Integers must fit in "
-                         "64 bits and keys must be strings.", error="bad_request") from None
+        raise BadRequest(
+            f"Document cannot be stored as JSON: {exc}. Integers must fit in "
+            "64 bits and keys must be strings.",
+            error="bad_request",
+        ) from None
 
 
 def _canonical(value: Any) -> bytes:
     return encode(value, orjson.OPT_SORT_KEYS)
 
 
-def new_rev(parent: str | None, deleted: bool, body: dict[str, Any],
-            attachment_digests: Iterable[tuple[str, str]] = ()) -> str:
+def new_rev(
+    parent: str | None,
+    deleted: bool,
+    body: dict[str, Any],
+    attachment_digests: Iterable[tuple[str, str]] = (),
+) -> str:
     """The rev of a new edit: `N-<md5 hex>` of the parent, the deletion flag, the body
     (without `_` members) and the attachments' digests.
 
@@ -243,9 +253,12 @@ def new_rev(parent: str | None, deleted: bool, body: dict[str, Any],
     devices making the identical change do not create a conflict.
     """
     pos = rev_pos(parent) + 1 if parent else 1
-    payload = [parent or "", bool(deleted),
-               {k: v for k, v in body.items() if not k.startswith("_")},
-               sorted(attachment_digests)]
+    payload = [
+        parent or "",
+        bool(deleted),
+        {k: v for k, v in body.items() if not k.startswith("_")},
+        sorted(attachment_digests),
+    ]
     return f"{pos}-{hashlib.md5(_canonical(payload)).hexdigest()}"
 
 

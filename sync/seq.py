@@ -4,6 +4,7 @@ The embedded store's seqs are integers; CouchDB 3's are opaque strings that begi
 number and a dash (`"12-g1AAAA..."`), pouchdb-server's are integers again. Only the number
 in front is ever read, and only to compare or to resume: the rest is CouchDB's business.
 """
+
 from __future__ import annotations
 
 from typing import Any

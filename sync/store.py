@@ -10,6 +10,7 @@ else escapes for a caller's mistake.
 
 Sequences (`update_seq`, `seq`, `last_seq`) are opaque to callers: pass back what you got.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

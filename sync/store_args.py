@@ -4,6 +4,7 @@
 bad arguments with the same CouchDB error, whichever backend a tenant runs on: the checks and
 their words live here, and each backend calls them before doing its own work.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -34,7 +35,7 @@ def check_revs_limit(limit: Any) -> int:
 
 def check_open_revs(open_revs: Any) -> None:
     if open_revs != "all" and not isinstance(open_revs, list):
-        raise BadRequest("open_revs must be \"all\" or a list of revs.")
+        raise BadRequest('open_revs must be "all" or a list of revs.')
 
 
 def check_bulk_get(requests: Any) -> None:

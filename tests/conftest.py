@@ -3,6 +3,7 @@
 One server per test module (starting one costs about a second); each test makes its own
 tenant, so it gets freshly created databases of its own.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,9 @@ from hypothesis import HealthCheck, settings as hsettings
 
 ROOT = Path(__file__).resolve().parents[1]
 
-hsettings.register_profile("ci", max_examples=60, derandomize=True, deadline=None,
-                           suppress_health_check=[HealthCheck.too_slow])
+hsettings.register_profile(
+    "ci", max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 hsettings.register_profile("dev", max_examples=150, deadline=None)
 hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
@@ -49,22 +51,30 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
 # Every test signs in and registers its own tenant from 127.0.0.1: the per-address limits
 # (meant for one client, not a whole test suite) are raised here, not in the defaults.
 # Per-user, per-key and per-tenant limits keep their defaults, which normal use stays below.
-TEST_LIMITS = {"BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
-               "BRANCHLINE_RATE_LIMIT_REGISTRATIONS_PER_HOUR": "1000000"}
+TEST_LIMITS = {
+    "BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
+    "BRANCHLINE_RATE_LIMIT_REGISTRATIONS_PER_HOUR": "1000000",
+}
 
 
 class ServerProcess:
     """`uvicorn api.app:create_app` in a subprocess, with its own data folder."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None,
-                 app: str = "api.app:create_app") -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, app: str = "api.app:create_app"
+    ) -> None:
         self.app = app
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir),
-                    "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-                    "BRANCHLINE_LOG_LEVEL": "warning", **TEST_LIMITS, **(env or {})}
+        self.env = {
+            **os.environ,
+            "BRANCHLINE_DATA_DIR": str(data_dir),
+            "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+            "BRANCHLINE_LOG_LEVEL": "warning",
+            **TEST_LIMITS,
+            **(env or {}),
+        }
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"
 
@@ -72,9 +82,26 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", self.app, "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--timeout-graceful-shutdown", "2"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                self.app,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "2",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         wait_until(self._ready, timeout=60, message=f"server on {self.url} (log: {self.log_path})")
         return self
 
@@ -129,9 +156,16 @@ class Tenant:
         self.http = http
         self.owner_email = unique_email("owner")
         self.password = STRONG_PASSWORD
-        r = http.post("/api/v1/auth/register", json={
-            "tenant_name": name or f"MSP {secrets.token_hex(3)}", "email": self.owner_email,
-            "password": self.password, "display_name": "Owner", "starter_library": starter_library})
+        r = http.post(
+            "/api/v1/auth/register",
+            json={
+                "tenant_name": name or f"MSP {secrets.token_hex(3)}",
+                "email": self.owner_email,
+                "password": self.password,
+                "display_name": "Owner",
+                "starter_library": starter_library,
+            },
+        )
         assert r.status_code == 201, r.text
         self.tokens = r.json()
         self.me = http.get("/api/v1/me", headers=self.headers).json()
@@ -143,9 +177,11 @@ class Tenant:
 
     def add_user(self, role: str, email: str | None = None) -> Member:
         email = email or unique_email(role)
-        r = self.http.post("/api/v1/users", headers=self.headers,
-                           json={"email": email, "role": role, "password": STRONG_PASSWORD,
-                                 "display_name": role.title()})
+        r = self.http.post(
+            "/api/v1/users",
+            headers=self.headers,
+            json={"email": email, "role": role, "password": STRONG_PASSWORD, "display_name": role.title()},
+        )
         assert r.status_code == 201, r.text
         return Member(self.http, r.json(), STRONG_PASSWORD)
 

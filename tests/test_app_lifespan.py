@@ -1,5 +1,6 @@
 """The application's composition root and lifespan: built in one place, every background
 worker started with the app and stopped with it."""
+
 from __future__ import annotations
 
 import base64
@@ -15,19 +16,25 @@ from api.settings import Settings
 from tests.conftest import wait_until
 
 # A 1x1 PNG: enough for the PDF image pool to start preparing it.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
 
 
 def _ours(before: set[threading.Thread]) -> list[str]:
     """Threads started since `before` that are the app's, not the test runner's."""
-    return sorted(t.name for t in threading.enumerate()
-                  if t not in before and t.is_alive() and not t.name.startswith("AnyIO worker"))
+    return sorted(
+        t.name
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and not t.name.startswith("AnyIO worker")
+    )
 
 
 def _in_lifespan(app, inside) -> None:
     async def go() -> None:
         async with app.router.lifespan_context(app):
             await anyio.to_thread.run_sync(inside)
+
     # A thread of its own: the browser tests keep an event loop running in the main thread.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(anyio.run, go).result()
@@ -64,7 +71,9 @@ def test_a_worker_registered_by_a_feature_runs_only_while_the_app_does(tmp_path)
 
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40, backup_enabled=False))
     events: list[str] = []
-    app.state.ctx.workers.add(CallbackWorker("probe", lambda: events.append("start"), lambda: events.append("stop")))
+    app.state.ctx.workers.add(
+        CallbackWorker("probe", lambda: events.append("start"), lambda: events.append("stop"))
+    )
     assert events == []
     _in_lifespan(app, lambda: events.append("serving"))
     assert events == ["start", "serving", "stop"]

@@ -4,6 +4,7 @@ server reads past it, whether the body declares its length or arrives chunked.
 The attack: a 200 MB JSON body to the unauthenticated sign-in route was read whole (server
 memory 88 -> 679 MB). These tests send it over raw sockets and watch the server's memory.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,8 +88,12 @@ def _send_until_answered(sock: socket.socket, chunks, budget_s: float = 60.0) ->
 def test_a_huge_declared_body_to_sign_in_is_refused_before_it_is_read(server):
     before = _rss_mb(server.proc.pid)
     with _connect(server) as sock:
-        sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     + f"Content-Length: {HUGE}\r\n\r\n".encode() + b'{"email": "' + CHUNK)
+        sock.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {HUGE}\r\n\r\n".encode()
+            + b'{"email": "'
+            + CHUNK
+        )
         sent = _send_until_answered(sock, (CHUNK for _ in range(HUGE // len(CHUNK))))
         status, body = _read_response(sock)
     assert status == 413 and body["error"] == "too_large", body
@@ -101,8 +106,10 @@ def test_a_chunked_body_without_length_is_cut_off_at_the_ceiling(server):
     before = _rss_mb(server.proc.pid)
     framed = b"%x\r\n%s\r\n" % (len(CHUNK), CHUNK)
     with _connect(server) as sock:
-        sock.sendall(b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
         sent = _send_until_answered(sock, (framed for _ in range(HUGE // len(CHUNK))))
         status, body = _read_response(sock)
     assert status == 413 and body["error"] == "too_large", body
@@ -110,15 +117,20 @@ def test_a_chunked_body_without_length_is_cut_off_at_the_ceiling(server):
     assert _rss_mb(server.proc.pid) - before < 30
 
 
-@pytest.mark.parametrize("method, path, size", [
-    ("POST", "/api/v1/auth/register", 64 * 1024),
-    ("POST", "/api/v1/sessions/s1/events", 2 * 1024 * 1024),
-    ("PUT", "/api/v1/export-templates/html", 2 * 1024 * 1024),
-    ("POST", "/api/v1/trees/import", 11 * 1024 * 1024),
-])
+@pytest.mark.parametrize(
+    "method, path, size",
+    [
+        ("POST", "/api/v1/auth/register", 64 * 1024),
+        ("POST", "/api/v1/sessions/s1/events", 2 * 1024 * 1024),
+        ("PUT", "/api/v1/export-templates/html", 2 * 1024 * 1024),
+        ("POST", "/api/v1/trees/import", 11 * 1024 * 1024),
+    ],
+)
 def test_each_route_has_a_ceiling_of_its_own(http, tenant, method, path, size):
     body = json.dumps({"source": "x" * size}).encode()
-    r = http.request(method, path, headers={**tenant.headers, "Content-Type": "application/json"}, content=body)
+    r = http.request(
+        method, path, headers={**tenant.headers, "Content-Type": "application/json"}, content=body
+    )
     assert r.status_code == 413, r.text
     assert r.json()["error"] == "too_large"
 
@@ -126,9 +138,14 @@ def test_each_route_has_a_ceiling_of_its_own(http, tenant, method, path, size):
 def test_bodies_under_the_ceiling_still_reach_their_route(http, tenant):
     # A large tree is well under the tree ceiling: the route itself answers (here: the tree
     # is not valid), not the limit.
-    tree = {"title": "Big", "start": "a", "nodes": {f"n{i}": {"type": "action", "title": "x" * 2000}
-                                                    for i in range(1000)}}
+    tree = {
+        "title": "Big",
+        "start": "a",
+        "nodes": {f"n{i}": {"type": "action", "title": "x" * 2000} for i in range(1000)},
+    }
     r = http.post("/api/v1/trees/validate", headers=tenant.headers, json=tree)
     assert r.status_code != 413, r.text
-    r = http.put("/api/v1/export-templates/html", headers=tenant.headers, json={"source": "<p>{{ m.title }}</p>"})
+    r = http.put(
+        "/api/v1/export-templates/html", headers=tenant.headers, json={"source": "<p>{{ m.title }}</p>"}
+    )
     assert r.status_code == 200, r.text

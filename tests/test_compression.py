@@ -1,6 +1,7 @@
 """Compressed answers: the PWA's precompressed assets picked by Accept-Encoding, whole JSON
 answers gzipped above a size, and streams (live `_changes` feeds) never held back or
 compressed."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,19 +22,22 @@ from tests.conftest import Tenant, run_async
 DIST = default_dist()
 
 
-@pytest.mark.parametrize("header, expected", [
-    ("gzip, deflate, br, zstd", "br"),
-    ("gzip, deflate", "gzip"),
-    ("br;q=0.5, gzip", "gzip"),
-    ("br;q=0, gzip;q=0", None),
-    ("*", "br"),
-    ("*;q=0.3, br;q=0", "gzip"),
-    ("identity", None),
-    ("", None),
-    (None, None),
-    ("gzip;q=oops, br;q=0.1", "br"),
-    ("GZIP", "gzip"),
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("gzip, deflate, br, zstd", "br"),
+        ("gzip, deflate", "gzip"),
+        ("br;q=0.5, gzip", "gzip"),
+        ("br;q=0, gzip;q=0", None),
+        ("*", "br"),
+        ("*;q=0.3, br;q=0", "gzip"),
+        ("identity", None),
+        ("", None),
+        (None, None),
+        ("gzip;q=oops, br;q=0.1", "br"),
+        ("GZIP", "gzip"),
+    ],
+)
 def test_choose_encoding_follows_the_weights_then_prefers_brotli(header, expected):
     assert choose_encoding(header, ("br", "gzip")) == expected
 
@@ -129,7 +133,9 @@ def test_a_live_changes_feed_streams_uncompressed(http):
     tenant = Tenant(http, starter_library=True)
     url = tenant.me["sync"]["databases"]["trees"] + "/_changes"
     params = {"feed": "continuous", "since": "now", "heartbeat": 200, "timeout": 10000}
-    with http.stream("GET", url, params=params, headers={**tenant.headers, "Accept-Encoding": "gzip, br"}) as r:
+    with http.stream(
+        "GET", url, params=params, headers={**tenant.headers, "Accept-Encoding": "gzip, br"}
+    ) as r:
         assert r.status_code == 200
         assert "content-encoding" not in r.headers
         # The heartbeat arrives long before the feed's 10 s timeout ends it.
@@ -161,9 +167,18 @@ def test_streams_pass_through_unbuffered_even_inside_the_middleware():
     async def receive():
         await asyncio.sleep(3600)
 
-    scope = {"type": "http", "method": "GET", "path": "/api/v1/stream", "raw_path": b"/api/v1/stream",
-             "query_string": b"", "headers": [(b"accept-encoding", b"gzip")], "root_path": "",
-             "scheme": "http", "server": ("test", 80), "http_version": "1.1"}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/stream",
+        "raw_path": b"/api/v1/stream",
+        "query_string": b"",
+        "headers": [(b"accept-encoding", b"gzip")],
+        "root_path": "",
+        "scheme": "http",
+        "server": ("test", 80),
+        "http_version": "1.1",
+    }
     run_async(app(scope, receive, send))
 
     start = sent[0]

@@ -3,6 +3,7 @@
 Every import counts, including those made inside functions and under `TYPE_CHECKING`: a lazy
 import hides a circle from Python, not from the reader who has to understand both files.
 """
+
 from __future__ import annotations
 
 import ast

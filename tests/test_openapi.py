@@ -1,4 +1,5 @@
 """The public contract as published: every route documented, every error in one shape."""
+
 from __future__ import annotations
 
 import warnings
@@ -12,8 +13,12 @@ OPENAPI_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "
 
 def test_every_operation_has_a_docstring(tmp_path):
     spec = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40)).openapi()
-    undocumented = [f"{method.upper()} {path}" for path, ops in spec["paths"].items() for method, op in ops.items()
-                    if not (op.get("description") or "").strip()]
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if not (op.get("description") or "").strip()
+    ]
     assert not undocumented, f"routes without a docstring (it becomes the OpenAPI text): {undocumented}"
     assert spec["info"]["title"] == "Branchline" and "/api/v1/me" in spec["paths"]
 
@@ -30,8 +35,11 @@ def test_operation_ids_are_unique_and_methods_valid(tmp_path):
 
 
 def test_unknown_routes_and_methods_answer_the_one_error_shape(http):
-    for method, path, status in (("GET", "/api/v1/does-not-exist", 404), ("DELETE", "/api/v1/me", 405),
-                                 ("PUT", "/healthz", 405)):
+    for method, path, status in (
+        ("GET", "/api/v1/does-not-exist", 404),
+        ("DELETE", "/api/v1/me", 405),
+        ("PUT", "/healthz", 405),
+    ):
         r = http.request(method, path)
         assert r.status_code == status, (method, path, r.text)
         body = r.json()
@@ -51,7 +59,10 @@ def test_invalid_input_is_documented_as_the_400_the_server_answers(tmp_path, htt
         for method, op in ops.items():
             if op.get("parameters") or op.get("requestBody"):
                 assert "422" not in op["responses"], (method, path)
-                assert op["responses"]["400"]["content"]["application/json"]["schema"] == error, (method, path)
+                assert op["responses"]["400"]["content"]["application/json"]["schema"] == error, (
+                    method,
+                    path,
+                )
     login = spec["paths"]["/api/v1/auth/login"]["post"]["responses"]
     assert {"400", "401", "429"} <= set(login)
     r = http.post("/api/v1/auth/login", json={"email": "a@example.com"})
@@ -66,10 +77,12 @@ def test_the_sync_protocol_is_described_not_listed_as_malformed_operations(tmp_p
 
 def test_405_names_every_method_of_the_resource_in_allow(http):
     # One FastAPI route per method: Starlette's own 405 named only the first route's method.
-    for method, path, allow in (("OPTIONS", "/api/v1/me", "GET, PATCH"),
-                                ("PUT", "/api/v1/users/u1/invite", "POST, DELETE"),
-                                ("OPTIONS", "/api/v1/trees/categories", "GET"),
-                                ("GET", "/api/v1/starter-library/load", "POST")):
+    for method, path, allow in (
+        ("OPTIONS", "/api/v1/me", "GET, PATCH"),
+        ("PUT", "/api/v1/users/u1/invite", "POST, DELETE"),
+        ("OPTIONS", "/api/v1/trees/categories", "GET"),
+        ("GET", "/api/v1/starter-library/load", "POST"),
+    ):
         r = http.request(method, path)
         assert r.status_code == 405, (method, path, r.text)
         assert r.headers["allow"] == allow, (method, path)

@@ -1,5 +1,6 @@
 """The data folder is the service user's alone: databases (WAL and shared-memory files
 included), indexes, attachments, the secret and backups are never readable by other users."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,11 @@ def _use(server: ServerProcess) -> Tenant:
     with httpx.Client(base_url=server.url, timeout=30) as http:
         tenant = Tenant(http, starter_library=True)
         assert http.get("/api/v1/trees", headers=tenant.headers, params={"q": "citrix"}).status_code == 200
-        r = http.put(f"/sync/{tenant.id}/clients/client:acme", headers=tenant.headers,
-                     json={"type": "client", "name": "Acme", "schema_version": 1, "values": {}})
+        r = http.put(
+            f"/sync/{tenant.id}/clients/client:acme",
+            headers=tenant.headers,
+            json={"type": "client", "name": "Acme", "schema_version": 1, "values": {}},
+        )
         assert r.status_code == 201, r.text
         return tenant
 

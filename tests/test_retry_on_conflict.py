@@ -1,4 +1,5 @@
 """The one retry-on-conflict helper (`api/core/docs.py`), which every server-side writer uses."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,6 +16,7 @@ def _flaky(failures: list[Exception], answer: str = "saved"):
         if failures:
             raise failures.pop(0)
         return answer
+
     return attempt, calls
 
 
@@ -32,7 +34,10 @@ def test_every_attempt_conflicting_is_a_conflict_with_the_callers_reason():
 
 def test_work_that_may_be_dropped_gives_up_quietly(caplog):
     attempt, _calls = _flaky([Conflict("x")] * 3)
-    assert retry_on_conflict(attempt, busy="gave up counting", attempts=3, give_up=lambda: "refused") == "refused"
+    assert (
+        retry_on_conflict(attempt, busy="gave up counting", attempts=3, give_up=lambda: "refused")
+        == "refused"
+    )
     assert "gave up counting (after 3 conflicting writes)" in caplog.text
 
 
@@ -41,7 +46,9 @@ def test_other_errors_pass_through_unless_named():
     with pytest.raises(NotFound):
         retry_on_conflict(attempt, busy="busy")
     attempt, calls = _flaky([NotFound("gone")])
-    assert retry_on_conflict(attempt, busy="busy", retry_on=(Conflict, NotFound)) == "saved" and len(calls) == 2
+    assert (
+        retry_on_conflict(attempt, busy="busy", retry_on=(Conflict, NotFound)) == "saved" and len(calls) == 2
+    )
 
 
 def test_mirroring_a_status_from_a_header_edited_meanwhile_reads_it_again_and_keeps_the_edit(tmp_path):

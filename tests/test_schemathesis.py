@@ -6,6 +6,7 @@ refused, schema-valid input accepted except where `tests/schemathesis.toml` says
 It runs once signed in as a tenant owner and once with no credentials. A few examples per
 operation and a fixed seed keep it within about a minute on a busy machine.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -20,10 +21,30 @@ CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def run_schemathesis(url: str, tmp_path: Path, *headers: str) -> subprocess.CompletedProcess:
-    args = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG), "run",
-            f"{url}/openapi.json", "--max-examples", "5", "--seed", "20261203",
-            "--generation-database", "none", "--workers", "1", "--request-timeout", "30",
-            "--no-color", "--report", "junit", "--report-dir", str(tmp_path)]
+    args = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{url}/openapi.json",
+        "--max-examples",
+        "5",
+        "--seed",
+        "20261203",
+        "--generation-database",
+        "none",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "--no-color",
+        "--report",
+        "junit",
+        "--report-dir",
+        str(tmp_path),
+    ]
     for header in headers:
         args += ["-H", header]
     return subprocess.run(args, capture_output=True, text=True, timeout=240)
@@ -33,7 +54,7 @@ def failures(result: subprocess.CompletedProcess) -> str:
     """What failed, operation by operation, then the summary (which alone says only how many)."""
     out = result.stdout
     start = max(out.find("FAILURES"), 0)
-    return out[start:start + 10000] + "\n...\n" + out[-2500:] + result.stderr[-2000:]
+    return out[start : start + 10000] + "\n...\n" + out[-2500:] + result.stderr[-2000:]
 
 
 @pytest.mark.timeout(300)

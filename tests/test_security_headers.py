@@ -1,4 +1,5 @@
 """Security headers on every kind of answer, and API docs that work without the internet."""
+
 from __future__ import annotations
 
 import re
@@ -28,13 +29,21 @@ def test_security_headers_on_pages_api_sync_and_errors(http, tenant):
     me = http.get("/api/v1/me", headers=tenant.headers)
     assert me.status_code == 200
     _assert_secured(me, "/api/v1/me")
-    assert http.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "no"}).headers[
-        "x-content-type-options"] == "nosniff"
+    assert (
+        http.post("/api/v1/auth/login", json={"email": "x@example.com", "password": "no"}).headers[
+            "x-content-type-options"
+        ]
+        == "nosniff"
+    )
     # The sync endpoints are answered ahead of the middleware stack: answers, errors and
     # unauthenticated refusals all carry the headers.
     root = f"/sync/{tenant.id}"
-    for path, headers in ((f"{root}/", tenant.headers), (f"{root}/trees", tenant.headers),
-                          (f"{root}/trees/missing-doc", tenant.headers), (f"{root}/trees", {})):
+    for path, headers in (
+        (f"{root}/", tenant.headers),
+        (f"{root}/trees", tenant.headers),
+        (f"{root}/trees/missing-doc", tenant.headers),
+        (f"{root}/trees", {}),
+    ):
         r = http.get(path, headers=headers)
         _assert_secured(r, f"GET {path} -> {r.status_code}")
         assert r.headers["content-security-policy"] == app_policy
@@ -51,7 +60,6 @@ def test_hsts_only_under_https():
         wrapped = SecurityHeaders(content_security_policy()).wrap({"type": "http", "scheme": scheme}, send)
         await wrapped({"type": "http.response.start", "status": 200, "headers": []})
         return {k.decode(): v.decode() for k, v in sent[0]["headers"]}
-
 
     assert run_async(run("https"))["strict-transport-security"] == HSTS
     assert "strict-transport-security" not in run_async(run("http"))

@@ -4,6 +4,7 @@ Their configuration lives in pyproject.toml (`[tool.ruff]`, `[tool.mypy]`: stric
 pure cores) and pwa/eslint.config.js. Run them alone with `.venv/bin/ruff check .`, `.venv/bin/mypy`
 and `cd pwa && npm run --silent lint && npm run --silent typecheck`.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PWA = ROOT / "pwa"
 VENV_BIN = ROOT / ".venv" / "bin"
+
 
 def _run(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=300)
@@ -42,8 +44,11 @@ def _ruff() -> list[tuple[str, str]]:
 def _mypy() -> list[tuple[str, str]]:
     """(file, finding) for every mypy error."""
     proc = _run([_tool("mypy"), "--no-error-summary", "--no-pretty"])
-    findings = [(m.group(1), line) for line in proc.stdout.splitlines()
-                if (m := re.match(r"^([^:]+\.py):\d+: error:", line))]
+    findings = [
+        (m.group(1), line)
+        for line in proc.stdout.splitlines()
+        if (m := re.match(r"^([^:]+\.py):\d+: error:", line))
+    ]
     assert proc.returncode == 0 or findings, proc.stdout[-4000:] + proc.stderr[-4000:]
     return findings
 
@@ -55,7 +60,9 @@ def python_findings() -> dict[str, list[tuple[str, str]]]:
 
 def _assert_clean(tool: str, findings: list[tuple[str, str]]) -> None:
     texts = [text for _path, text in findings]
-    assert not texts, f"{tool} found {len(texts)} problem(s); fix the code (do not loosen the rules):\n" + "\n".join(texts)
+    assert not texts, (
+        f"{tool} found {len(texts)} problem(s); fix the code (do not loosen the rules):\n" + "\n".join(texts)
+    )
 
 
 def test_ruff_check_finds_nothing(python_findings):
@@ -78,6 +85,7 @@ def test_pwa_typechecks():
 
 def test_pwa_eslint_finds_nothing():
     assert (PWA / "lint" / "node_modules" / "eslint").exists(), (
-        "pwa/lint/node_modules is missing: run `scripts/bootstrap.sh test` (ESLint has its own package)")
+        "pwa/lint/node_modules is missing: run `scripts/bootstrap.sh test` (ESLint has its own package)"
+    )
     proc = _npm_script("lint")
     assert proc.returncode == 0, "ESLint failed:\n" + proc.stdout[-6000:] + proc.stderr[-2000:]

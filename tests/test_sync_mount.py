@@ -3,6 +3,7 @@
 `/sync/{tenant}/...` reaches the sync handlers only through the app's edge and its door
 (`api/core/edge.py`, `sync.http.SyncDoor`): no framework route serves a sync path.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,13 @@ def test_the_door_is_the_only_way_into_the_sync_endpoints(tmp_path):
     from api.settings import Settings
 
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
-    for path in ("/sync/t1", "/sync/t1/", "/sync/t1/clients", "/sync/t1/clients/_local/x",
-                 "/sync/t1/clients/doc/att.txt"):
+    for path in (
+        "/sync/t1",
+        "/sync/t1/",
+        "/sync/t1/clients",
+        "/sync/t1/clients/_local/x",
+        "/sync/t1/clients/doc/att.txt",
+    ):
         for method in ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH", "OPTIONS"):
             scope = {"type": "http", "path": path, "method": method, "root_path": "", "app": app}
             assert app.sync_door.tenant_of(scope) == "t1", (path, method)
@@ -46,7 +52,9 @@ def test_the_real_app_serves_sync_with_the_sessions_policy(tmp_path):
     assert app.sync_door.api.policy is policy
 
 
-def test_start_up_stops_with_a_clear_message_when_the_sessions_policy_is_not_registered(tmp_path, monkeypatch):
+def test_start_up_stops_with_a_clear_message_when_the_sessions_policy_is_not_registered(
+    tmp_path, monkeypatch
+):
     import api.sessions.service as sessions_service
     from api.app import create_app
     from api.settings import Settings
@@ -72,16 +80,28 @@ def test_an_engineer_never_replicates_another_engineers_unshared_session(server,
     alice, bob = tenant.add_user("engineer"), tenant.add_user("engineer")
     sid = ulid()
     base = f"/sync/{tenant.id}/sessions"
-    docs = [{"_id": f"session:{sid}", "type": "session", "owner_id": alice.id, "shared_with": []},
-            {"_id": f"session:{sid}:ev:{ulid()}", "type": "note", "user_id": alice.id, "session_id": sid,
-             "ts": 1, "node_id": "scope", "note_id": "n1", "text": "private"}]
+    docs = [
+        {"_id": f"session:{sid}", "type": "session", "owner_id": alice.id, "shared_with": []},
+        {
+            "_id": f"session:{sid}:ev:{ulid()}",
+            "type": "note",
+            "user_id": alice.id,
+            "session_id": sid,
+            "ts": 1,
+            "node_id": "scope",
+            "note_id": "n1",
+            "text": "private",
+        },
+    ]
     r = http.post(f"{base}/_bulk_docs", headers=alice.headers, json={"docs": docs})
     assert r.status_code == 201 and all("error" not in x for x in r.json()), r.text
     ids = {d["_id"] for d in docs}
     mine = http.get(f"{base}/_changes", headers=alice.headers).json()["results"]
     assert ids <= {c["id"] for c in mine}
-    for params in ({"include_docs": "true", "style": "all_docs"},
-                   {"feed": "longpoll", "since": "0", "timeout": "1000", "include_docs": "true"}):
+    for params in (
+        {"include_docs": "true", "style": "all_docs"},
+        {"feed": "longpoll", "since": "0", "timeout": "1000", "include_docs": "true"},
+    ):
         r = http.get(f"{base}/_changes", headers=bob.headers, params=params)
         assert r.status_code == 200, r.text
         assert sid not in r.text, r.text

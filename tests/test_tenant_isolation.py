@@ -9,6 +9,7 @@ listed with the reason they hold no tenant data. A route added later without an 
 
 The sync API is one door (not a route); its CouchDB endpoints are enumerated in SYNC_CASES.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,21 +44,33 @@ class World:
     b_ids: set[str] = field(default_factory=set)
 
     def send(self, who: Tenant, req: Req) -> httpx.Response:
-        return self.http.request(req.method, req.url, json=req.json, content=req.content, params=req.params,
-                                 headers={**who.headers, **req.headers})
+        return self.http.request(
+            req.method,
+            req.url,
+            json=req.json,
+            content=req.content,
+            params=req.params,
+            headers={**who.headers, **req.headers},
+        )
 
 
 # --- factories: each creates a real object in B and returns the request that reaches it --------
 
+
 def _b_invitee(w: World) -> str:
-    r = w.http.post("/api/v1/users/invite", headers=w.b.headers, json={"email": unique_email(), "role": "viewer"})
+    r = w.http.post(
+        "/api/v1/users/invite", headers=w.b.headers, json={"email": unique_email(), "role": "viewer"}
+    )
     w.b_ids.add(r.json()["id"])
     return r.json()["id"]
 
 
 def _b_user(w: World) -> str:
-    r = w.http.post("/api/v1/users", headers=w.b.headers, json={"email": unique_email(), "role": "engineer",
-                                                                "password": "correct horse battery staple 42"})
+    r = w.http.post(
+        "/api/v1/users",
+        headers=w.b.headers,
+        json={"email": unique_email(), "role": "engineer", "password": "correct horse battery staple 42"},
+    )
     w.b_ids.add(r.json()["id"])
     return r.json()["id"]
 
@@ -70,7 +83,11 @@ def _b_key(w: World) -> str:
 
 def _b_doc(w: World, db: str = "clients", body: dict | None = None) -> tuple[str, str]:
     docid = f"client:iso-{len(w.b_ids)}"
-    r = w.http.put(f"/sync/{w.b.id}/{db}/{docid}", headers=w.b.headers, json={"type": "client", "name": "B's client", **(body or {})})
+    r = w.http.put(
+        f"/sync/{w.b.id}/{db}/{docid}",
+        headers=w.b.headers,
+        json={"type": "client", "name": "B's client", **(body or {})},
+    )
     assert r.status_code == 201, r.text
     w.b_ids.add(docid)
     return docid, r.json()["rev"]
@@ -87,10 +104,16 @@ def _b_session(w: World) -> dict:
     tree_id = getattr(w, "_b_tree", None)
     if tree_id is None:
         from tests.trees.factories import valid_tree
+
         tree_id = w.http.post("/api/v1/trees", headers=w.b.headers, json=valid_tree()).json()["id"]
-        assert w.http.post(f"/api/v1/trees/{tree_id}/publish", headers=w.b.headers, json={}).status_code in (200, 201)
+        assert w.http.post(f"/api/v1/trees/{tree_id}/publish", headers=w.b.headers, json={}).status_code in (
+            200,
+            201,
+        )
         w._b_tree = tree_id
-    r = w.http.post("/api/v1/sessions", headers=w.b.headers, json={"tree_id": tree_id, "client_id": _b_client(w)})
+    r = w.http.post(
+        "/api/v1/sessions", headers=w.b.headers, json={"tree_id": tree_id, "client_id": _b_client(w)}
+    )
     assert r.status_code == 201, r.text
     w.b_ids.add(r.json()["session_id"])
     return r.json()
@@ -123,14 +146,19 @@ def _b_engineer_figures(w: World) -> str:
     """A B engineer completes a session, so B's analytics hold personal figures that must not leak."""
     _b_session(w)
     email, password = unique_email("engineer"), "correct horse battery staple 42"
-    r = w.http.post("/api/v1/users", headers=w.b.headers, json={"email": email, "role": "engineer",
-                                                                "password": password})
+    r = w.http.post(
+        "/api/v1/users", headers=w.b.headers, json={"email": email, "role": "engineer", "password": password}
+    )
     w.b_ids.add(r.json()["id"])
-    token = w.http.post("/api/v1/auth/login", json={"email": email, "password": password}).json()["access_token"]
+    token = w.http.post("/api/v1/auth/login", json={"email": email, "password": password}).json()[
+        "access_token"
+    ]
     auth = {"Authorization": f"Bearer {token}"}
     r = w.http.post("/api/v1/sessions", headers=auth, json={"tree_id": w._b_tree})
     w.b_ids.add(r.json()["session_id"])
-    r = w.http.post(f"/api/v1/sessions/{r.json()['session_id']}/events", headers=auth, json={"type": "completed"})
+    r = w.http.post(
+        f"/api/v1/sessions/{r.json()['session_id']}/events", headers=auth, json={"type": "completed"}
+    )
     assert r.status_code == 201, r.text
     return w._b_tree
 
@@ -138,8 +166,12 @@ def _b_engineer_figures(w: World) -> str:
 def _b_starter_offer(w: World) -> str:
     """B edits a starter tree before loading the library, so the library offers an update."""
     seed = json.loads((ROOT / "seeds/trees/dns-resolution-failure.json").read_text())
-    w.http.post("/api/v1/trees/import", headers=w.b.headers, params={"replace": "true"},
-                json={**seed, "description": "B's own"})
+    w.http.post(
+        "/api/v1/trees/import",
+        headers=w.b.headers,
+        params={"replace": "true"},
+        json={**seed, "description": "B's own"},
+    )
     assert w.http.post("/api/v1/starter-library/load", headers=w.b.headers).status_code == 200
     return seed["_id"]  # not in b_ids: every tenant may hold the starter trees under the same ids
 
@@ -153,8 +185,12 @@ def _b_attachment(w: World) -> tuple[str, str]:
     sid = _b_session(w)["session_id"]
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "PNG")
-    r = w.http.post(f"/api/v1/sessions/{sid}/attachments", headers={**w.b.headers, "Content-Type": "image/png"},
-                    params={"name": "b.png", "node_id": "scope"}, content=out.getvalue())
+    r = w.http.post(
+        f"/api/v1/sessions/{sid}/attachments",
+        headers={**w.b.headers, "Content-Type": "image/png"},
+        params={"name": "b.png", "node_id": "scope"},
+        content=out.getvalue(),
+    )
     assert r.status_code == 201, r.text
     w.b_ids.add(r.json()["attachment_id"])
     return sid, r.json()["attachment_id"]
@@ -163,8 +199,11 @@ def _b_attachment(w: World) -> tuple[str, str]:
 def _b_suggestion(w: World) -> tuple[str, dict]:
     """A custom step added in a session of B's: (tree id, the suggestion group naming it)."""
     sid = _b_session(w)["session_id"]
-    r = w.http.post(f"/api/v1/sessions/{sid}/events", headers=w.b.headers,
-                    json={"type": "custom_step", "node_id": "scope", "text": "Checked B's clock.", "answer": "done"})
+    r = w.http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=w.b.headers,
+        json={"type": "custom_step", "node_id": "scope", "text": "Checked B's clock.", "answer": "done"},
+    )
     assert r.status_code in (200, 201), r.text
     return w._b_tree, {"node_id": "scope", "text_key": "checked b's clock"}
 
@@ -189,134 +228,280 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/auth/refresh"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/logout"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/accept-invite"): ("public", "the invitation token itself is the credential"),
-    ("POST", "/api/v1/auth/invitation"): ("public", "the invitation token itself is the credential; it "
-                                                   "answers only the invitee's own address and team name"),
+    ("POST", "/api/v1/auth/invitation"): (
+        "public",
+        "the invitation token itself is the credential; it "
+        "answers only the invitee's own address and team name",
+    ),
     ("GET", "/{path:path}"): ("public", "the static web app"),
     # self: act on the caller's own tenant; answers must not contain B's ids
     ("GET", "/api/v1/me"): ("self", lambda w: Req("GET", "/api/v1/me")),
     ("PATCH", "/api/v1/me"): ("self", lambda w: Req("PATCH", "/api/v1/me", json={"display_name": "A"})),
-    ("POST", "/api/v1/me/password"): ("self", lambda w: Req(
-        "POST", "/api/v1/me/password", json={"current_password": "wrong", "new_password": "x"}, ok=(401,))),
+    ("POST", "/api/v1/me/password"): (
+        "self",
+        lambda w: Req(
+            "POST", "/api/v1/me/password", json={"current_password": "wrong", "new_password": "x"}, ok=(401,)
+        ),
+    ),
     ("GET", "/api/v1/users"): ("self", lambda w: Req("GET", "/api/v1/users")),
     ("GET", "/api/v1/users/directory"): ("self", lambda w: Req("GET", "/api/v1/users/directory")),
-    ("POST", "/api/v1/users"): ("self", lambda w: Req("POST", "/api/v1/users",
-                                                      json={"email": unique_email(), "role": "viewer"})),
-    ("POST", "/api/v1/users/invite"): ("self", lambda w: Req("POST", "/api/v1/users/invite",
-                                                             json={"email": unique_email(), "role": "viewer"})),
+    ("POST", "/api/v1/users"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/users", json={"email": unique_email(), "role": "viewer"}),
+    ),
+    ("POST", "/api/v1/users/invite"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/users/invite", json={"email": unique_email(), "role": "viewer"}),
+    ),
     ("GET", "/api/v1/api-keys"): ("self", lambda w: Req("GET", "/api/v1/api-keys")),
     ("POST", "/api/v1/api-keys"): ("self", lambda w: Req("POST", "/api/v1/api-keys", json={"name": "a"})),
     ("GET", "/api/v1/tenant"): ("self", lambda w: Req("GET", "/api/v1/tenant")),
-    ("PATCH", "/api/v1/tenant"): ("self", lambda w: Req("PATCH", "/api/v1/tenant", json={"name": "A renamed"})),
+    ("PATCH", "/api/v1/tenant"): (
+        "self",
+        lambda w: Req("PATCH", "/api/v1/tenant", json={"name": "A renamed"}),
+    ),
     # object: B's object, reached with A's credentials
     ("GET", "/api/v1/users/{user_id}"): ("object", lambda w: Req("GET", f"/api/v1/users/{_b_user(w)}")),
-    ("PATCH", "/api/v1/users/{user_id}"): ("object", lambda w: Req(
-        "PATCH", f"/api/v1/users/{_b_user(w)}", json={"role": "viewer"})),
-    ("POST", "/api/v1/users/{user_id}/invite"): ("object", lambda w: Req("POST", f"/api/v1/users/{_b_invitee(w)}/invite")),
-    ("DELETE", "/api/v1/users/{user_id}/invite"): ("object", lambda w: Req(
-        "DELETE", f"/api/v1/users/{_b_invitee(w)}/invite")),
-    ("DELETE", "/api/v1/api-keys/{key_id}"): ("object", lambda w: Req("DELETE", f"/api/v1/api-keys/{_b_key(w)}")),
+    ("PATCH", "/api/v1/users/{user_id}"): (
+        "object",
+        lambda w: Req("PATCH", f"/api/v1/users/{_b_user(w)}", json={"role": "viewer"}),
+    ),
+    ("POST", "/api/v1/users/{user_id}/invite"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/users/{_b_invitee(w)}/invite"),
+    ),
+    ("DELETE", "/api/v1/users/{user_id}/invite"): (
+        "object",
+        lambda w: Req("DELETE", f"/api/v1/users/{_b_invitee(w)}/invite"),
+    ),
+    ("DELETE", "/api/v1/api-keys/{key_id}"): (
+        "object",
+        lambda w: Req("DELETE", f"/api/v1/api-keys/{_b_key(w)}"),
+    ),
     # sessions and client contexts
-    ("POST", "/api/v1/sessions"): ("self", lambda w: Req(
-        "POST", "/api/v1/sessions", json={"tree_id": "tree:no-such-tree"}, ok=(404,))),
+    ("POST", "/api/v1/sessions"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/sessions", json={"tree_id": "tree:no-such-tree"}, ok=(404,)),
+    ),
     ("GET", "/api/v1/sessions"): ("self", lambda w: Req("GET", "/api/v1/sessions")),
     ("GET", "/api/v1/clients"): ("self", lambda w: Req("GET", "/api/v1/clients")),
     # (a refused body: a real client in A would break the empty-listing check below)
-    ("POST", "/api/v1/clients"): ("self", lambda w: Req("POST", "/api/v1/clients", json={"name": ""}, ok=(400,))),
-    ("GET", "/api/v1/sessions/{session_id}"): ("object", lambda w: Req(
-        "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}")),
-    ("PATCH", "/api/v1/sessions/{session_id}"): ("object", lambda w: Req(
-        "PATCH", f"/api/v1/sessions/{(s := _b_session(w))['session_id']}",
-        json={"_rev": s["header"]["_rev"], "ticket": "T-A"})),
-    ("POST", "/api/v1/sessions/{session_id}/events"): ("object", lambda w: Req(
-        "POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/events",
-        json={"type": "note", "node_id": "scope", "text": "hi"})),
-    ("POST", "/api/v1/sessions/{session_id}/save-to-client"): ("object", lambda w: (
-        s := _b_session(w),
-        w.http.post(f"/api/v1/sessions/{s['session_id']}/events", headers=w.b.headers,
-                    json={"type": "input_value", "node_id": "vda", "value": "B-VDA"}),
-        Req("POST", f"/api/v1/sessions/{s['session_id']}/save-to-client", json={"node_id": "vda"}))[-1]),
-    ("GET", "/api/v1/clients/{client_id}"): ("object", lambda w: Req("GET", f"/api/v1/clients/{_b_client(w)}")),
-    ("PUT", "/api/v1/clients/{client_id}"): ("object", lambda w: (
-        c := _b_client(w),
-        Req("PUT", f"/api/v1/clients/{c}", json={"_rev": w.http.get(f"/api/v1/clients/{c}", headers=w.b.headers)
-                                                 .json()["_rev"], "name": "renamed"}))[-1]),
+    ("POST", "/api/v1/clients"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/clients", json={"name": ""}, ok=(400,)),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/sessions/{_b_session(w)['session_id']}"),
+    ),
+    ("PATCH", "/api/v1/sessions/{session_id}"): (
+        "object",
+        lambda w: Req(
+            "PATCH",
+            f"/api/v1/sessions/{(s := _b_session(w))['session_id']}",
+            json={"_rev": s["header"]["_rev"], "ticket": "T-A"},
+        ),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/events"): (
+        "object",
+        lambda w: Req(
+            "POST",
+            f"/api/v1/sessions/{_b_session(w)['session_id']}/events",
+            json={"type": "note", "node_id": "scope", "text": "hi"},
+        ),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/save-to-client"): (
+        "object",
+        lambda w: (
+            s := _b_session(w),
+            w.http.post(
+                f"/api/v1/sessions/{s['session_id']}/events",
+                headers=w.b.headers,
+                json={"type": "input_value", "node_id": "vda", "value": "B-VDA"},
+            ),
+            Req("POST", f"/api/v1/sessions/{s['session_id']}/save-to-client", json={"node_id": "vda"}),
+        )[-1],
+    ),
+    ("GET", "/api/v1/clients/{client_id}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/clients/{_b_client(w)}"),
+    ),
+    ("PUT", "/api/v1/clients/{client_id}"): (
+        "object",
+        lambda w: (
+            c := _b_client(w),
+            Req(
+                "PUT",
+                f"/api/v1/clients/{c}",
+                json={
+                    "_rev": w.http.get(f"/api/v1/clients/{c}", headers=w.b.headers).json()["_rev"],
+                    "name": "renamed",
+                },
+            ),
+        )[-1],
+    ),
     # exports: a session of B's, exported or previewed with A's credentials; settings and
     # templates act on the caller's own tenant
-    ("GET", "/api/v1/sessions/{session_id}/export"): ("object", lambda w: Req(
-        "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export", params={"format": "markdown"})),
-    ("GET", "/api/v1/sessions/{session_id}/export/preview"): ("object", lambda w: Req(
-        "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export/preview")),
+    ("GET", "/api/v1/sessions/{session_id}/export"): (
+        "object",
+        lambda w: Req(
+            "GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export", params={"format": "markdown"}
+        ),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/export/preview"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/export/preview"),
+    ),
     ("GET", "/api/v1/export-settings"): ("self", lambda w: Req("GET", "/api/v1/export-settings")),
     # the audit log: only the caller's tenant's entries, whatever the filters name
     ("GET", "/api/v1/audit"): ("self", lambda w: Req("GET", "/api/v1/audit", params={"actor": _b_user(w)})),
     ("GET", "/api/v1/audit/settings"): ("self", lambda w: Req("GET", "/api/v1/audit/settings")),
-    ("PUT", "/api/v1/audit/settings"): ("self", lambda w: Req("PUT", "/api/v1/audit/settings",
-                                                              json={"retention_days": 365})),
+    ("PUT", "/api/v1/audit/settings"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/audit/settings", json={"retention_days": 365}),
+    ),
     ("GET", "/api/v1/audit/verify"): ("self", lambda w: Req("GET", "/api/v1/audit/verify")),
-    ("PUT", "/api/v1/export-settings"): ("self", lambda w: Req("PUT", "/api/v1/export-settings",
-                                                               json={"timestamps": True})),
-    ("GET", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req("GET", "/api/v1/export-templates/html")),
-    ("PUT", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req(
-        "PUT", "/api/v1/export-templates/connectwise", json={"source": "{{ m.title }}"})),
-    ("DELETE", "/api/v1/export-templates/{fmt}"): ("self", lambda w: Req(
-        "DELETE", "/api/v1/export-templates/pdf", ok=(204, 404))),
+    ("PUT", "/api/v1/export-settings"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/export-settings", json={"timestamps": True}),
+    ),
+    ("GET", "/api/v1/export-templates/{fmt}"): (
+        "self",
+        lambda w: Req("GET", "/api/v1/export-templates/html"),
+    ),
+    ("PUT", "/api/v1/export-templates/{fmt}"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/export-templates/connectwise", json={"source": "{{ m.title }}"}),
+    ),
+    ("DELETE", "/api/v1/export-templates/{fmt}"): (
+        "self",
+        lambda w: Req("DELETE", "/api/v1/export-templates/pdf", ok=(204, 404)),
+    ),
     # attachments: B's session or B's stored file, reached with A's credentials; the limits
     # act on the caller's own tenant. (On the folder store presign answers 501 to B as well,
     # after the session check, so A's 404 is still the isolation verdict.)
-    ("POST", "/api/v1/sessions/{session_id}/attachments"): ("object", lambda w: Req(
-        "POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/attachments", content=_png_bytes(),
-        headers={"Content-Type": "image/png"}, params={"name": "a.png", "node_id": "scope"})),
-    ("POST", "/api/v1/sessions/{session_id}/attachments/presign"): ("object", lambda w: Req(
-        "POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/attachments/presign",
-        json={"node_id": "scope", "size": 10, "sha256": "0" * 64}, ok=(201, 501))),
-    ("POST", "/api/v1/sessions/{session_id}/attachments/{attachment_id}/confirm"): ("object", lambda w: Req(
-        "POST", "/api/v1/sessions/{}/attachments/{}/confirm".format(*_b_attachment(w)), ok=(200, 501))),
-    ("GET", "/api/v1/sessions/{session_id}/attachments/{attachment_id}"): ("object", lambda w: Req(
-        "GET", "/api/v1/sessions/{}/attachments/{}".format(*_b_attachment(w)), ok=(200, 307))),
+    ("POST", "/api/v1/sessions/{session_id}/attachments"): (
+        "object",
+        lambda w: Req(
+            "POST",
+            f"/api/v1/sessions/{_b_session(w)['session_id']}/attachments",
+            content=_png_bytes(),
+            headers={"Content-Type": "image/png"},
+            params={"name": "a.png", "node_id": "scope"},
+        ),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/attachments/presign"): (
+        "object",
+        lambda w: Req(
+            "POST",
+            f"/api/v1/sessions/{_b_session(w)['session_id']}/attachments/presign",
+            json={"node_id": "scope", "size": 10, "sha256": "0" * 64},
+            ok=(201, 501),
+        ),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/attachments/{attachment_id}/confirm"): (
+        "object",
+        lambda w: Req(
+            "POST", "/api/v1/sessions/{}/attachments/{}/confirm".format(*_b_attachment(w)), ok=(200, 501)
+        ),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/attachments/{attachment_id}"): (
+        "object",
+        lambda w: Req("GET", "/api/v1/sessions/{}/attachments/{}".format(*_b_attachment(w)), ok=(200, 307)),
+    ),
     ("GET", "/api/v1/attachment-settings"): ("self", lambda w: Req("GET", "/api/v1/attachment-settings")),
-    ("PUT", "/api/v1/attachment-settings"): ("self", lambda w: Req("PUT", "/api/v1/attachment-settings",
-                                                                   json={"strip_image_metadata": True})),
+    ("PUT", "/api/v1/attachment-settings"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/attachment-settings", json={"strip_image_metadata": True}),
+    ),
     # trees
-    ("GET", "/api/v1/trees"): ("self", lambda w: (_b_tree(w), Req("GET", "/api/v1/trees",
-                                                                  params={"include_archived": "true"}))[1]),
+    ("GET", "/api/v1/trees"): (
+        "self",
+        lambda w: (_b_tree(w), Req("GET", "/api/v1/trees", params={"include_archived": "true"}))[1],
+    ),
     ("GET", "/api/v1/trees/categories"): ("self", lambda w: Req("GET", "/api/v1/trees/categories")),
-    ("POST", "/api/v1/trees"): ("self", lambda w: Req("POST", "/api/v1/trees", json={"type": "tree", "title": "A's"})),
-    ("POST", "/api/v1/trees/validate"): ("self", lambda w: Req("POST", "/api/v1/trees/validate", json={"type": "tree"})),
-    ("POST", "/api/v1/trees/import"): ("self", lambda w: Req("POST", "/api/v1/trees/import",
-                                                             json={"type": "tree", "title": "Imported"})),
+    ("POST", "/api/v1/trees"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/trees", json={"type": "tree", "title": "A's"}),
+    ),
+    ("POST", "/api/v1/trees/validate"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/trees/validate", json={"type": "tree"}),
+    ),
+    ("POST", "/api/v1/trees/import"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/trees/import", json={"type": "tree", "title": "Imported"}),
+    ),
     ("POST", "/api/v1/starter-library/load"): ("self", lambda w: Req("POST", "/api/v1/starter-library/load")),
     ("GET", "/api/v1/trees/{tree_id}"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w)}")),
-    ("PUT", "/api/v1/trees/{tree_id}"): ("object", lambda w: Req(
-        "PUT", f"/api/v1/trees/{(t := _b_tree(w))}", json=w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json())),
+    ("PUT", "/api/v1/trees/{tree_id}"): (
+        "object",
+        lambda w: Req(
+            "PUT",
+            f"/api/v1/trees/{(t := _b_tree(w))}",
+            json=w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json(),
+        ),
+    ),
     ("DELETE", "/api/v1/trees/{tree_id}"): ("object", lambda w: Req("DELETE", f"/api/v1/trees/{_b_tree(w)}")),
-    ("POST", "/api/v1/trees/{tree_id}/publish"): ("object", lambda w: Req("POST", f"/api/v1/trees/{_b_tree(w)}/publish")),
-    ("GET", "/api/v1/trees/{tree_id}/versions"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w, True)}/versions")),
-    ("GET", "/api/v1/trees/{tree_id}/versions/{version}"): ("object", lambda w: Req(
-        "GET", f"/api/v1/trees/{_b_tree(w, True)}/versions/1")),
-    ("GET", "/api/v1/trees/{tree_id}/export"): ("object", lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w)}/export")),
-    ("POST", "/api/v1/trees/{tree_id}/rollback"): ("object", lambda w: Req(
-        "POST", f"/api/v1/trees/{(t := _b_tree(w, True))}/rollback",
-        json={"version": 1, "_rev": w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json()["_rev"]})),
-    ("GET", "/api/v1/trees/{tree_id}/suggestions"): ("object", lambda w: Req(
-        "GET", f"/api/v1/trees/{(_b_session(w), w._b_tree)[1]}/suggestions")),
-    ("POST", "/api/v1/trees/{tree_id}/suggestions/dismiss"): ("object", lambda w: Req(
-        "POST", f"/api/v1/trees/{(s := _b_suggestion(w))[0]}/suggestions/dismiss", json=s[1])),
-    ("POST", "/api/v1/trees/{tree_id}/suggestions/restore"): ("object", lambda w: Req(
-        "POST", f"/api/v1/trees/{(s := _b_suggestion(w))[0]}/suggestions/restore", json=s[1])),
-    ("GET", "/api/v1/trees/{tree_id}/starter-update"): ("object", lambda w: Req(
-        "GET", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update")),
-    ("POST", "/api/v1/trees/{tree_id}/starter-update/apply"): ("object", lambda w: Req(
-        "POST", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update/apply")),
+    ("POST", "/api/v1/trees/{tree_id}/publish"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/trees/{_b_tree(w)}/publish"),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/versions"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w, True)}/versions"),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/versions/{version}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w, True)}/versions/1"),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/export"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w)}/export"),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/rollback"): (
+        "object",
+        lambda w: Req(
+            "POST",
+            f"/api/v1/trees/{(t := _b_tree(w, True))}/rollback",
+            json={"version": 1, "_rev": w.http.get(f"/api/v1/trees/{t}", headers=w.b.headers).json()["_rev"]},
+        ),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/suggestions"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{(_b_session(w), w._b_tree)[1]}/suggestions"),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/suggestions/dismiss"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/trees/{(s := _b_suggestion(w))[0]}/suggestions/dismiss", json=s[1]),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/suggestions/restore"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/trees/{(s := _b_suggestion(w))[0]}/suggestions/restore", json=s[1]),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/starter-update"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update"),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/starter-update/apply"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update/apply"),
+    ),
     # analytics: B's engineers' personal figures
-    ("GET", "/api/v1/analytics/trees/{tree_id}"): ("object", lambda w: Req(
-        "GET", f"/api/v1/analytics/trees/{_b_engineer_figures(w)}")),
-    ("GET", "/api/v1/analytics/overview"): ("self", lambda w: (_b_engineer_figures(w), Req(
-        "GET", "/api/v1/analytics/overview"))[1]),
+    ("GET", "/api/v1/analytics/trees/{tree_id}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/analytics/trees/{_b_engineer_figures(w)}"),
+    ),
+    ("GET", "/api/v1/analytics/overview"): (
+        "self",
+        lambda w: (_b_engineer_figures(w), Req("GET", "/api/v1/analytics/overview"))[1],
+    ),
 }
 
 # Client documents of tenant B with an attachment (`a.txt`).
-_WITH_HELLO = {"_attachments": {"a.txt": {"content_type": "text/plain",
-                                          "data": base64.b64encode(b"hello").decode()}}}
+_WITH_HELLO = {
+    "_attachments": {"a.txt": {"content_type": "text/plain", "data": base64.b64encode(b"hello").decode()}}
+}
 _WITH_HI = {"_attachments": {"a.txt": {"content_type": "text/plain", "data": "aGk="}}}
 
 SYNC_CASES: dict[str, Factory] = {
@@ -329,35 +514,68 @@ SYNC_CASES: dict[str, Factory] = {
     "DELETE /db": lambda w: Req("DELETE", _sync(w, _b_extra_db(w))),
     "POST /db": lambda w: Req("POST", _sync(w, "clients"), json={"name": "posted"}),
     "GET /db/_changes": lambda w: (_b_doc(w), Req("GET", _sync(w, "clients/_changes")))[1],
-    "POST /db/_changes": lambda w: Req("POST", _sync(w, "clients/_changes"), params={"filter": "_doc_ids"},
-                                       json={"doc_ids": [_b_doc(w)[0]]}),
+    "POST /db/_changes": lambda w: Req(
+        "POST", _sync(w, "clients/_changes"), params={"filter": "_doc_ids"}, json={"doc_ids": [_b_doc(w)[0]]}
+    ),
     "GET /db/_all_docs": lambda w: (_b_doc(w), Req("GET", _sync(w, "clients/_all_docs")))[1],
     "POST /db/_all_docs": lambda w: Req("POST", _sync(w, "clients/_all_docs"), json={"keys": [_b_doc(w)[0]]}),
-    "POST /db/_revs_diff": lambda w: Req("POST", _sync(w, "clients/_revs_diff"),
-                                         json={(d := _b_doc(w))[0]: [d[1], "9-abc"]}),
-    "POST /db/_bulk_docs": lambda w: Req("POST", _sync(w, "clients/_bulk_docs"), json={"docs": [{"name": "x"}]}),
-    "POST /db/_bulk_get": lambda w: Req("POST", _sync(w, "clients/_bulk_get"), json={"docs": [{"id": _b_doc(w)[0]}]}),
+    "POST /db/_revs_diff": lambda w: Req(
+        "POST", _sync(w, "clients/_revs_diff"), json={(d := _b_doc(w))[0]: [d[1], "9-abc"]}
+    ),
+    "POST /db/_bulk_docs": lambda w: Req(
+        "POST", _sync(w, "clients/_bulk_docs"), json={"docs": [{"name": "x"}]}
+    ),
+    "POST /db/_bulk_get": lambda w: Req(
+        "POST", _sync(w, "clients/_bulk_get"), json={"docs": [{"id": _b_doc(w)[0]}]}
+    ),
     "GET /db/doc": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w)[0]}")),
-    "PUT /db/doc": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), json={"_rev": d[1], "type": "client", "name": "edit"}),
-    "DELETE /db/doc": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), params={"rev": d[1]}),
+    "PUT /db/doc": lambda w: Req(
+        "PUT",
+        _sync(w, f"clients/{(d := _b_doc(w))[0]}"),
+        json={"_rev": d[1], "type": "client", "name": "edit"},
+    ),
+    "DELETE /db/doc": lambda w: Req(
+        "DELETE", _sync(w, f"clients/{(d := _b_doc(w))[0]}"), params={"rev": d[1]}
+    ),
     "GET /db/doc/att": lambda w: Req("GET", _sync(w, f"clients/{_b_doc(w, body=_WITH_HELLO)[0]}/a.txt")),
-    "PUT /db/doc/att": lambda w: Req("PUT", _sync(w, f"clients/{(d := _b_doc(w))[0]}/b.txt"), params={"rev": d[1]},
-                                     content=b"data", headers={"content-type": "text/plain"}),
-    "DELETE /db/doc/att": lambda w: Req("DELETE", _sync(w, f"clients/{(d := _b_doc(w, body=_WITH_HI))[0]}/a.txt"), params={"rev": d[1]}),
-    "GET /db/_local/id": lambda w: (w.http.put(_sync(w, "clients/_local/ckpt"), headers=w.b.headers, json={"x": 1}),
-                                    Req("GET", _sync(w, "clients/_local/ckpt")))[1],
+    "PUT /db/doc/att": lambda w: Req(
+        "PUT",
+        _sync(w, f"clients/{(d := _b_doc(w))[0]}/b.txt"),
+        params={"rev": d[1]},
+        content=b"data",
+        headers={"content-type": "text/plain"},
+    ),
+    "DELETE /db/doc/att": lambda w: Req(
+        "DELETE", _sync(w, f"clients/{(d := _b_doc(w, body=_WITH_HI))[0]}/a.txt"), params={"rev": d[1]}
+    ),
+    "GET /db/_local/id": lambda w: (
+        w.http.put(_sync(w, "clients/_local/ckpt"), headers=w.b.headers, json={"x": 1}),
+        Req("GET", _sync(w, "clients/_local/ckpt")),
+    )[1],
     "PUT /db/_local/id": lambda w: Req("PUT", _sync(w, f"clients/_local/c{len(w.b_ids)}"), json={"x": 1}),
-    "DELETE /db/_local/id": lambda w: Req("DELETE", _sync(w, "clients/_local/gone"), params={"rev": w.http.put(
-        _sync(w, "clients/_local/gone"), headers=w.b.headers, json={"x": 1}).json()["rev"]}),
+    "DELETE /db/_local/id": lambda w: Req(
+        "DELETE",
+        _sync(w, "clients/_local/gone"),
+        params={
+            "rev": w.http.put(_sync(w, "clients/_local/gone"), headers=w.b.headers, json={"x": 1}).json()[
+                "rev"
+            ]
+        },
+    ),
     "GET /db/_revs_limit": lambda w: Req("GET", _sync(w, "clients/_revs_limit")),
-    "PUT /db/_revs_limit": lambda w: Req("PUT", _sync(w, "clients/_revs_limit"), content=b"500",
-                                         headers={"content-type": "application/json"}),
+    "PUT /db/_revs_limit": lambda w: Req(
+        "PUT", _sync(w, "clients/_revs_limit"), content=b"500", headers={"content-type": "application/json"}
+    ),
     "GET /db/_security": lambda w: Req("GET", _sync(w, "clients/_security")),
     "POST /db/_ensure_full_commit": lambda w: Req("POST", _sync(w, "clients/_ensure_full_commit"), json={}),
-    "GET /db/_design/ddoc/_view/view": lambda w: (w.http.put(
-        _sync(w, "clients/_design/iso"), headers=w.b.headers,
-        json={"views": {"by_name": {"map": "function (doc) { emit(doc.name, null); }"}}}),
-        Req("GET", _sync(w, "clients/_design/iso/_view/by_name")))[1],
+    "GET /db/_design/ddoc/_view/view": lambda w: (
+        w.http.put(
+            _sync(w, "clients/_design/iso"),
+            headers=w.b.headers,
+            json={"views": {"by_name": {"map": "function (doc) { emit(doc.name, null); }"}}},
+        ),
+        Req("GET", _sync(w, "clients/_design/iso/_view/by_name")),
+    )[1],
     "POST /db/_view_cleanup": lambda w: Req("POST", _sync(w, "clients/_view_cleanup"), json={}),
 }
 
@@ -392,8 +610,11 @@ def test_every_route_has_an_isolation_case(tmp_path, monkeypatch):
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40))
     routes = _route_keys(app.routes)
     sync_routes = {k for k in routes if k[1].startswith("/sync/")}
-    docs_routes = {k for k in routes if k[1] in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/assets/{name}",
-                                               "/redoc")}
+    docs_routes = {
+        k
+        for k in routes
+        if k[1] in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/docs/assets/{name}", "/redoc")
+    }
     missing = sorted(routes - sync_routes - docs_routes - set(API_CASES))
     assert not missing, f"routes without a tenant-isolation case: {missing}"
     stale = sorted(set(API_CASES) - routes)
@@ -444,10 +665,19 @@ def test_sync_endpoints_refuse_another_tenant(world, name):
 def test_listings_a_can_call_contain_none_of_bs_ids(world):
     _b_user(world), _b_key(world), _b_doc(world), _b_doc(world, "sessions", {"type": "x"})
     a = world.a
-    texts = [world.send(a, Req("GET", u)).text for u in (
-        "/api/v1/users", "/api/v1/api-keys", "/api/v1/me", "/api/v1/tenant",
-        f"/sync/{a.id}/_all_dbs", f"/sync/{a.id}/clients/_all_docs?include_docs=true",
-        f"/sync/{a.id}/sessions/_changes?include_docs=true", f"/sync/{a.id}/clients/_changes")]
+    texts = [
+        world.send(a, Req("GET", u)).text
+        for u in (
+            "/api/v1/users",
+            "/api/v1/api-keys",
+            "/api/v1/me",
+            "/api/v1/tenant",
+            f"/sync/{a.id}/_all_dbs",
+            f"/sync/{a.id}/clients/_all_docs?include_docs=true",
+            f"/sync/{a.id}/sessions/_changes?include_docs=true",
+            f"/sync/{a.id}/clients/_changes",
+        )
+    ]
     for text in texts:
         assert not [i for i in world.b_ids if i in text], text
     # B's documents cannot be reached through A's own sync root either.

@@ -1,4 +1,5 @@
 """The version the server reports is the one `pyproject.toml` sets, everywhere it is shown."""
+
 from __future__ import annotations
 
 import tomllib
@@ -19,6 +20,7 @@ def test_healthz_and_openapi_report_the_projects_version(tmp_path):
     async def go() -> tuple[httpx.Response, httpx.Response]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
             return await c.get("/healthz"), await c.get("/openapi.json")
+
     with ThreadPoolExecutor(1) as pool:  # the browser tests keep an event loop in the main thread
         health, spec = pool.submit(anyio.run, go).result()
     assert health.json()["version"] == expected

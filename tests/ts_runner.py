@@ -1,6 +1,7 @@
 """Run a TypeScript module of the PWA from Python tests: bundled once by the PWA's esbuild,
 then one long-lived node process that answers a JSON batch per line. The parity tests (fold,
 exports, validation) use it to compare the two implementations on many generated cases."""
+
 from __future__ import annotations
 
 import json
@@ -19,11 +20,16 @@ class TypeScriptRunner:
         assert node, f"node is needed to run {what}"
         assert ESBUILD.exists(), f"{ESBUILD} is missing: run `npm ci` in pwa/ first"
         bundle = workdir / (entry.stem + ".bundle.mjs")
-        subprocess.run([str(ESBUILD), str(entry), "--bundle", "--format=esm", "--platform=node",
-                        f"--outfile={bundle}"], check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [str(ESBUILD), str(entry), "--bundle", "--format=esm", "--platform=node", f"--outfile={bundle}"],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         self.what = what
-        self.proc = subprocess.Popen([node, str(bundle)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [node, str(bundle)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8"
+        )
 
     def __call__(self, batch: list[Any]) -> dict[str, Any]:
         assert self.proc.stdin and self.proc.stdout

@@ -1,4 +1,5 @@
 """Routes: API keys (owners and admins)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -34,7 +35,15 @@ def create_key(body: ApiKeyCreate, who: AdminDep, ctx: CtxDep, request: Request)
     """Create a key acting with `role`. The secret (`key`) is in this answer only: store it now.
     Use it as `Authorization: Bearer <key>` or HTTP Basic with user `apikey`."""
     key = service.create_key(ctx, who, name=body.name, role=body.role)
-    audit.record(ctx, who, "api_key.created", "api_key", key["id"], ip=client_address(request), details={"name": body.name, "role": body.role})
+    audit.record(
+        ctx,
+        who,
+        "api_key.created",
+        "api_key",
+        key["id"],
+        ip=client_address(request),
+        details={"name": body.name, "role": body.role},
+    )
     return key
 
 

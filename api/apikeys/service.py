@@ -1,4 +1,5 @@
 """API keys: `bl_{tenant}_{key id}_{secret}`, stored as a SHA-256 of the secret."""
+
 from __future__ import annotations
 
 import secrets
@@ -22,9 +23,16 @@ def key_doc_id(tenant_id: str, key_id: str) -> str:
 
 
 def public_key(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"id": doc["key_id"], "name": doc["name"], "role": doc["role"],
-            "prefix": doc["prefix"], "created_at": doc["created_at"], "created_by": doc["created_by"],
-            "revoked": doc.get("revoked", False), "revoked_at": doc.get("revoked_at")}
+    return {
+        "id": doc["key_id"],
+        "name": doc["name"],
+        "role": doc["role"],
+        "prefix": doc["prefix"],
+        "created_at": doc["created_at"],
+        "created_by": doc["created_by"],
+        "revoked": doc.get("revoked", False),
+        "revoked_at": doc.get("revoked_at"),
+    }
 
 
 def create_key(ctx: AppContext, who: Principal, *, name: str, role: str) -> dict[str, Any]:
@@ -41,11 +49,23 @@ def create_key(ctx: AppContext, who: Principal, *, name: str, role: str) -> dict
     key_id = new_id()
     secret = secrets.token_urlsafe(32)
     raw = f"bl_{who.tenant_id}_{key_id}_{secret}"
-    doc = save(ctx.system, {"_id": key_doc_id(who.tenant_id, key_id), "type": "api_key",
-                            "schema_version": 1, "tenant_id": who.tenant_id, "key_id": key_id,
-                            "name": name, "role": role, "secret_hash": hash_secret(secret),
-                            "prefix": raw[:len(f"bl_{who.tenant_id}_{key_id}")],
-                            "created_at": iso(), "created_by": who.user_id, "revoked": False})
+    doc = save(
+        ctx.system,
+        {
+            "_id": key_doc_id(who.tenant_id, key_id),
+            "type": "api_key",
+            "schema_version": 1,
+            "tenant_id": who.tenant_id,
+            "key_id": key_id,
+            "name": name,
+            "role": role,
+            "secret_hash": hash_secret(secret),
+            "prefix": raw[: len(f"bl_{who.tenant_id}_{key_id}")],
+            "created_at": iso(),
+            "created_by": who.user_id,
+            "revoked": False,
+        },
+    )
     out = public_key(doc)
     out["key"] = raw  # the only time the secret is shown
     return out
@@ -80,9 +100,15 @@ def principal_for_key(ctx: AppContext, raw: str) -> Principal:
     # A key acts with its own role, never above its creator's current one.
     role = doc["role"]
     if creator is None or not creator.get("active", True):
-        raise Unauthorized("The user who created this API key is no longer active; create a new key.",
-                           error="key_revoked")
+        raise Unauthorized(
+            "The user who created this API key is no longer active; create a new key.", error="key_revoked"
+        )
     if _RANK[role] > _RANK[creator["role"]]:
         role = creator["role"]
-    return Principal(tenant_id=tenant_id, user_id=f"apikey:{key_id}", role=role, kind="apikey",
-                     extra={"display_name": doc["name"], "created_by": doc["created_by"]})
+    return Principal(
+        tenant_id=tenant_id,
+        user_id=f"apikey:{key_id}",
+        role=role,
+        kind="apikey",
+        extra={"display_name": doc["name"], "created_by": doc["created_by"]},
+    )

@@ -1,4 +1,5 @@
 """Routes: attachments of a session (upload, pre-signed upload, download) and tenant limits."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -18,28 +19,51 @@ from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["attachments"])
 
-_SAFE_HEADERS = {"X-Content-Type-Options": "nosniff",
-                 "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
-                 "Cache-Control": "private, max-age=86400"}
+_SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+    "Cache-Control": "private, max-age=86400",
+}
 
 NameQ = Annotated[str | None, Query(max_length=500, description="The file's name as the user sees it.")]
-NodeQ = Annotated[str | None, Query(max_length=200, description="The step (tree node id) the file belongs to.")]
-IdQ = Annotated[str | None, Query(max_length=64, description="A ULID made by the device; makes retries idempotent. "
-                                                              "Left out: the server makes one.")]
-ShaQ = Annotated[str | None, Query(max_length=64, description="SHA-256 of the file (hex) as the device computed "
-                                                               "it; checked on arrival.")]
+NodeQ = Annotated[
+    str | None, Query(max_length=200, description="The step (tree node id) the file belongs to.")
+]
+IdQ = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="A ULID made by the device; makes retries idempotent. Left out: the server makes one.",
+    ),
+]
+ShaQ = Annotated[
+    str | None,
+    Query(
+        max_length=64, description="SHA-256 of the file (hex) as the device computed it; checked on arrival."
+    ),
+]
 CaptionQ = Annotated[str | None, Query(max_length=2000)]
-RecordQ = Annotated[bool, Query(description="Also write the `attachment_added` event (for API clients; devices "
-                                            "write it themselves once the upload is confirmed).")]
+RecordQ = Annotated[
+    bool,
+    Query(
+        description="Also write the `attachment_added` event (for API clients; devices "
+        "write it themselves once the upload is confirmed)."
+    ),
+]
 DeviceQ = Annotated[str | None, Query(max_length=100, description="device_id of the recorded event.")]
 
 
 async def _read_capped(request: Request, limit: int) -> bytes:
     """The raw body, refusing (without reading on) anything above `limit` bytes."""
+
     def reason(declared: int | None) -> str:
-        size = f"The file is {declared:,} bytes; this team's limit is {limit:,} bytes." if declared is not None \
+        size = (
+            f"The file is {declared:,} bytes; this team's limit is {limit:,} bytes."
+            if declared is not None
             else f"The file is larger than this team's limit of {limit:,} bytes."
+        )
         return size + " Attach a smaller file, or ask an admin to raise the limit."
+
     return await read_capped(request, limit, reason)
 
 
@@ -56,8 +80,10 @@ async def _read_multipart(request: Request, limit: int) -> tuple[bytes, dict[str
             raise BadRequest("A multipart upload needs the file in a part named `file`.")
         data = await upload.read(limit + 1)
         if len(data) > limit:
-            raise PayloadTooLarge(f"The file is larger than this team's limit of {limit:,} bytes. "
-                                          "Attach a smaller file, or ask an admin to raise the limit.")
+            raise PayloadTooLarge(
+                f"The file is larger than this team's limit of {limit:,} bytes. "
+                "Attach a smaller file, or ask an admin to raise the limit."
+            )
         if upload.filename and "name" not in fields:
             fields["name"] = upload.filename
         return data, fields
@@ -65,24 +91,57 @@ async def _read_multipart(request: Request, limit: int) -> tuple[bytes, dict[str
         await form.close()
 
 
-_UPLOAD_BODY = {"requestBody": {"required": True, "content": {
-    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-    "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary"}, "node_id": {"type": "string"},
-        "name": {"type": "string"}, "attachment_id": {"type": "string"}, "sha256": {"type": "string"},
-        "caption": {"type": "string"}, "record_event": {"type": "boolean"}}}}}}}
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "node_id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "attachment_id": {"type": "string"},
+                        "sha256": {"type": "string"},
+                        "caption": {"type": "string"},
+                        "record_event": {"type": "boolean"},
+                    },
+                }
+            },
+        },
+    }
+}
 
 
-@router.post("/sessions/{session_id}/attachments", status_code=201, openapi_extra=_UPLOAD_BODY,
-             dependencies=[UploadLimit],
-             responses={200: {"description": "Already stored (a retry with the same id and bytes)"},
-                        201: {"description": "Stored"}, 403: {"description": "Not your session"},
-                        413: {"description": "Over the team's size limit"},
-                        415: {"description": "A type the team does not accept (read from the bytes)"}})
-async def upload_attachment(session_id: str, request: Request, who: PrincipalDep, ctx: CtxDep,
-                            name: NameQ = None, node_id: NodeQ = None, attachment_id: IdQ = None,
-                            sha256: ShaQ = None, caption: CaptionQ = None, record_event: RecordQ = False,
-                            device_id: DeviceQ = None) -> Response:
+@router.post(
+    "/sessions/{session_id}/attachments",
+    status_code=201,
+    openapi_extra=_UPLOAD_BODY,
+    dependencies=[UploadLimit],
+    responses={
+        200: {"description": "Already stored (a retry with the same id and bytes)"},
+        201: {"description": "Stored"},
+        403: {"description": "Not your session"},
+        413: {"description": "Over the team's size limit"},
+        415: {"description": "A type the team does not accept (read from the bytes)"},
+    },
+)
+async def upload_attachment(
+    session_id: str,
+    request: Request,
+    who: PrincipalDep,
+    ctx: CtxDep,
+    name: NameQ = None,
+    node_id: NodeQ = None,
+    attachment_id: IdQ = None,
+    sha256: ShaQ = None,
+    caption: CaptionQ = None,
+    record_event: RecordQ = False,
+    device_id: DeviceQ = None,
+) -> Response:
     """Upload a file to a step of a session: the body is the file itself (any Content-Type),
     with `name`, `node_id` and ideally `attachment_id` and `sha256` as query parameters, or
     `multipart/form-data` with the file in a part named `file` and the same names as fields.
@@ -101,8 +160,13 @@ async def upload_attachment(session_id: str, request: Request, who: PrincipalDep
     await run_in_threadpool(service._session_for_write, ctx, who, session_id)
     limits = await run_in_threadpool(service.tenant_settings, ctx, who.tenant_id)
     limit = service._max_bytes(limits)
-    fields: dict[str, Any] = {"name": name, "node_id": node_id, "attachment_id": attachment_id,
-                              "sha256": sha256, "caption": caption}
+    fields: dict[str, Any] = {
+        "name": name,
+        "node_id": node_id,
+        "attachment_id": attachment_id,
+        "sha256": sha256,
+        "caption": caption,
+    }
     if (request.headers.get("content-type") or "").lower().startswith("multipart/form-data"):
         data, form_fields = await _read_multipart(request, limit)
         for key in fields:
@@ -113,8 +177,11 @@ async def upload_attachment(session_id: str, request: Request, who: PrincipalDep
         device_id = form_fields.get("device_id") or device_id
     else:
         data = await _read_capped(request, limit)
-    answer = await run_in_threadpool(lambda: service.upload(ctx, who, session_id, data, record_event=record_event,
-                                                            device_id=device_id, **fields))
+    answer = await run_in_threadpool(
+        lambda: service.upload(
+            ctx, who, session_id, data, record_event=record_event, device_id=device_id, **fields
+        )
+    )
     return ORJSONResponse(answer, status_code=201 if answer.get("created") else 200)
 
 
@@ -124,9 +191,11 @@ class PresignRequest(BaseModel):
     name: str | None = Field(default=None, max_length=500)
     size: int = Field(description="The file's size in bytes; the URL is signed for exactly this length.")
     sha256: str = Field(max_length=64, description="The file's SHA-256 (hex), checked at confirm.")
-    content_type: str | None = Field(default=None, max_length=200,
-                                     description="The type to PUT with (informational: the real type is read "
-                                                 "from the bytes at confirm).")
+    content_type: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The type to PUT with (informational: the real type is read from the bytes at confirm).",
+    )
     attachment_id: str | None = Field(default=None, max_length=64)
     caption: str | None = Field(default=None, max_length=2000)
 
@@ -146,24 +215,45 @@ def presign_attachment(session_id: str, body: PresignRequest, who: PrincipalDep,
 
 
 @router.post("/sessions/{session_id}/attachments/{attachment_id}/confirm")
-def confirm_attachment(session_id: str, attachment_id: str, who: PrincipalDep, ctx: CtxDep,
-                       record_event: RecordQ = False, device_id: DeviceQ = None) -> dict:
+def confirm_attachment(
+    session_id: str,
+    attachment_id: str,
+    who: PrincipalDep,
+    ctx: CtxDep,
+    record_event: RecordQ = False,
+    device_id: DeviceQ = None,
+) -> dict:
     """Check a file uploaded through a pre-signed URL: it must be in storage, within the
     team's size limit, of the announced size and SHA-256, and of an accepted type read from
     its bytes. A refused file is deleted from storage and the reason answered (413, 415,
     400); an accepted one is stored (re-encoded without metadata when the team asks) and
     answered like a direct upload. Confirming again answers the stored attachment."""
-    return service.confirm(ctx, who, session_id, attachment_id, record_event=record_event, device_id=device_id)
+    return service.confirm(
+        ctx, who, session_id, attachment_id, record_event=record_event, device_id=device_id
+    )
 
 
-@router.get("/sessions/{session_id}/attachments/{attachment_id}", response_class=Response,
-            responses={200: {"description": "The file"}, 307: {"description": "A short-lived S3 URL"}})
-def download_attachment(session_id: str, attachment_id: str, who: PrincipalDep, ctx: CtxDep,
-                        redirect: Annotated[bool, Query(description="On S3: false answers `{url, expires_in}` "
-                                                                     "as JSON instead of redirecting.")] = True,
-                        proxy: Annotated[bool, Query(description="On S3: serve the bytes through this server "
-                                                                  "(for devices that cannot reach the bucket).")] = False,
-                        ) -> Response:
+@router.get(
+    "/sessions/{session_id}/attachments/{attachment_id}",
+    response_class=Response,
+    responses={200: {"description": "The file"}, 307: {"description": "A short-lived S3 URL"}},
+)
+def download_attachment(
+    session_id: str,
+    attachment_id: str,
+    who: PrincipalDep,
+    ctx: CtxDep,
+    redirect: Annotated[
+        bool, Query(description="On S3: false answers `{url, expires_in}` as JSON instead of redirecting.")
+    ] = True,
+    proxy: Annotated[
+        bool,
+        Query(
+            description="On S3: serve the bytes through this server "
+            "(for devices that cannot reach the bucket)."
+        ),
+    ] = False,
+) -> Response:
     """Download an attachment of a session the caller may read. On S3 storage this is a 307
     to a pre-signed URL valid for one minute (or that URL as JSON with `redirect=false`);
     otherwise (or with `proxy=true`) the bytes, with their checked type, `nosniff`, and an
@@ -175,9 +265,15 @@ def download_attachment(session_id: str, attachment_id: str, who: PrincipalDep, 
             return ORJSONResponse({**link, "attachment": service.public_meta(meta)})
         return RedirectResponse(link["url"], status_code=307, headers={"Cache-Control": "no-store"})
     data = service.read_bytes(ctx, who, meta)
-    return Response(data, media_type=meta["content_type"],
-                    headers={**_SAFE_HEADERS, "Content-Disposition": service.disposition(meta),
-                             "ETag": f"\"{meta['sha256']}\""})
+    return Response(
+        data,
+        media_type=meta["content_type"],
+        headers={
+            **_SAFE_HEADERS,
+            "Content-Disposition": service.disposition(meta),
+            "ETag": f'"{meta["sha256"]}"',
+        },
+    )
 
 
 # The schema names the accepted values, so a client learns them from the document; the
@@ -187,9 +283,12 @@ KnownType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(servic
 
 class AttachmentSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # `0` is not `false`
-    max_size_mb: float | None = Field(default=None, gt=0, le=service.MAX_SIZE_MB_CAP,
-                                      description="Largest file accepted, in MB.")
-    allowed_types: list[KnownType] | None = Field(default=None, description="Accepted content types (see known_types).")
+    max_size_mb: float | None = Field(
+        default=None, gt=0, le=service.MAX_SIZE_MB_CAP, description="Largest file accepted, in MB."
+    )
+    allowed_types: list[KnownType] | None = Field(
+        default=None, description="Accepted content types (see known_types)."
+    )
     strip_image_metadata: bool | None = Field(default=None, description="Re-encode images to drop EXIF/GPS.")
 
 
@@ -202,10 +301,19 @@ def get_attachment_settings(who: PrincipalDep, ctx: CtxDep) -> dict:
 
 
 @router.put("/attachment-settings")
-def put_attachment_settings(body: AttachmentSettingsUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+def put_attachment_settings(
+    body: AttachmentSettingsUpdate, who: AdminDep, ctx: CtxDep, request: Request
+) -> dict:
     """Change the team's attachment limits (owners and admins). Fields left out keep their
     value. Limits apply to uploads from now on; stored files stay as they are."""
     saved = service.save_settings(ctx, who, body.model_dump())
-    audit.record(ctx, who, "attachment_settings.changed", "attachment_settings", who.tenant_id, ip=client_address(request),
-                 details=body.model_dump(exclude_none=True))
+    audit.record(
+        ctx,
+        who,
+        "attachment_settings.changed",
+        "attachment_settings",
+        who.tenant_id,
+        ip=client_address(request),
+        details=body.model_dump(exclude_none=True),
+    )
     return saved

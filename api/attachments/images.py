@@ -4,6 +4,7 @@ Phone photos carry the place they were taken (EXIF GPS) and the device; a tenant
 for every image to be re-encoded so none of that reaches the server. The pixels are kept
 as they look (EXIF orientation is applied first), in the same format.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,11 +29,14 @@ def _open(data: bytes):
             img.load()
         return img
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PayloadTooLarge(f"The image has more than {MAX_PIXELS:,} pixels; attach a smaller screenshot "
-                              "or photo.") from None
+        raise PayloadTooLarge(
+            f"The image has more than {MAX_PIXELS:,} pixels; attach a smaller screenshot or photo."
+        ) from None
     except Exception:  # noqa: BLE001 - any decoder error means the bytes are not a usable image
-        raise UnsupportedMediaType("The file starts like an image but cannot be decoded (it is damaged "
-                                   "or not really an image); attach the original file again.") from None
+        raise UnsupportedMediaType(
+            "The file starts like an image but cannot be decoded (it is damaged "
+            "or not really an image); attach the original file again."
+        ) from None
 
 
 def check_image(data: bytes) -> None:

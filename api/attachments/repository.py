@@ -10,6 +10,7 @@ The metadata devices and exports read is the `attachment_added` event in the ses
 records are the server's own bookkeeping (idempotent retries, which session a file belongs
 to), never replicated to devices.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -55,10 +56,15 @@ def get_settings_doc(system: Database, tenant_id: str) -> dict[str, Any] | None:
     return get_or_none(system, settings_id(tenant_id))
 
 
-def put_settings(system: Database, tenant_id: str, values: dict[str, Any], user_id: str,
-                 updated_at: str) -> dict[str, Any]:
-    doc = get_settings_doc(system, tenant_id) or {"_id": settings_id(tenant_id), "type": "attachment_settings",
-                                                  "schema_version": 1, "tenant_id": tenant_id}
+def put_settings(
+    system: Database, tenant_id: str, values: dict[str, Any], user_id: str, updated_at: str
+) -> dict[str, Any]:
+    doc = get_settings_doc(system, tenant_id) or {
+        "_id": settings_id(tenant_id),
+        "type": "attachment_settings",
+        "schema_version": 1,
+        "tenant_id": tenant_id,
+    }
     doc.update(values)
     doc.update({"updated_at": updated_at, "updated_by": user_id})
     return save(system, doc)

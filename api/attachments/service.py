@@ -13,6 +13,7 @@ exactly the body of the `attachment_added` event the client writes next (or the 
 writes, with `record_event`). Retrying with the same `attachment_id` and the same bytes
 answers the stored attachment again instead of storing a second one.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,6 +54,7 @@ _ULID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 
 # --- storage and the readers other features use ------------------------------------------------
 
+
 def storage_of(ctx: AppContext) -> AttachmentStorage:
     """The one storage object of this process (chosen by settings, made on first use)."""
     store = ctx.attachment_storage
@@ -61,8 +63,9 @@ def storage_of(ctx: AppContext) -> AttachmentStorage:
     return store
 
 
-def fetch_attachment(ctx: AppContext, tenant_id: str, attachment_id: str,
-                     session_id: str | None = None) -> bytes | None:
+def fetch_attachment(
+    ctx: AppContext, tenant_id: str, attachment_id: str, session_id: str | None = None
+) -> bytes | None:
     """The stored bytes of a tenant's attachment, or None when it is not (yet) stored.
 
     With `session_id`, only an attachment stored for that session is answered, so an event
@@ -89,9 +92,13 @@ def install(ctx: AppContext) -> None:
 
 # --- tenant limits -------------------------------------------------------------------------------
 
+
 def default_settings() -> dict[str, Any]:
-    return {"max_size_mb": DEFAULT_MAX_SIZE_MB, "allowed_types": list(KNOWN_TYPES),
-            "strip_image_metadata": False}
+    return {
+        "max_size_mb": DEFAULT_MAX_SIZE_MB,
+        "allowed_types": list(KNOWN_TYPES),
+        "strip_image_metadata": False,
+    }
 
 
 def tenant_settings(ctx: AppContext, tenant_id: str) -> dict[str, Any]:
@@ -105,9 +112,13 @@ def tenant_settings(ctx: AppContext, tenant_id: str) -> dict[str, Any]:
 
 def public_settings(ctx: AppContext, tenant_id: str) -> dict[str, Any]:
     values = tenant_settings(ctx, tenant_id)
-    return {**values, "max_size_bytes": _max_bytes(values), "storage": storage_of(ctx).kind,
-            "presigned_uploads": storage_of(ctx).presigns,
-            "known_types": [{"content_type": k, "label": v} for k, v in KNOWN_TYPES.items()]}
+    return {
+        **values,
+        "max_size_bytes": _max_bytes(values),
+        "storage": storage_of(ctx).kind,
+        "presigned_uploads": storage_of(ctx).presigns,
+        "known_types": [{"content_type": k, "label": v} for k, v in KNOWN_TYPES.items()],
+    }
 
 
 def save_settings(ctx: AppContext, who: Principal, values: dict[str, Any]) -> dict[str, Any]:
@@ -119,8 +130,10 @@ def save_settings(ctx: AppContext, who: Principal, values: dict[str, Any]) -> di
         types = values["allowed_types"]
         unknown = [t for t in types if t not in KNOWN_TYPES]
         if unknown:
-            raise BadRequest(f"Unknown type(s) {', '.join(map(str, unknown))}; allowed_types takes "
-                             f"{', '.join(KNOWN_TYPES)}.")
+            raise BadRequest(
+                f"Unknown type(s) {', '.join(map(str, unknown))}; allowed_types takes "
+                f"{', '.join(KNOWN_TYPES)}."
+            )
         values["allowed_types"] = list(dict.fromkeys(types))
     clean = {k: v for k, v in values.items() if v is not None and k in default_settings()}
     repo.put_settings(ctx.system, who.tenant_id, clean, who.user_id, iso())
@@ -133,8 +146,9 @@ def _max_bytes(values: dict[str, Any]) -> int:
 
 # --- checks shared by both ways in -------------------------------------------------------------
 
+
 def _sid_or_none(session_id: str) -> str | None:
-    value = session_id[len("session:"):] if session_id.startswith("session:") else session_id
+    value = session_id[len("session:") :] if session_id.startswith("session:") else session_id
     value = value.upper()
     return value if _ULID_RE.match(value) else None
 
@@ -148,7 +162,7 @@ def _session_for_write(ctx: AppContext, who: Principal, session_id: str) -> tupl
         raise Forbidden("Viewers cannot attach files to sessions; ask an admin for the engineer role.")
     bundle = get_session_bundle(ctx, who, session_id)
     access.require_write(who, bundle["header"])
-    sid = bundle["header"]["_id"][len("session:"):]
+    sid = bundle["header"]["_id"][len("session:") :]
     return sid, bundle["header"], bundle["tree"]
 
 
@@ -164,8 +178,10 @@ def _session_for_read(ctx: AppContext, who: Principal, session_id: str) -> str:
 
 def check_attachment_id(value: Any) -> str:
     if not isinstance(value, str) or not ATTACHMENT_ID_RE.match(value):
-        raise BadRequest("attachment_id must be a ULID made by the device (or 1 to 64 letters, digits, - and _); "
-                         "leave it out to have one made.")
+        raise BadRequest(
+            "attachment_id must be a ULID made by the device (or 1 to 64 letters, digits, - and _); "
+            "leave it out to have one made."
+        )
     return value
 
 
@@ -180,8 +196,10 @@ def _check_node(tree: dict[str, Any], node_id: Any) -> str:
     if not isinstance(nodes, dict):
         nodes = {}
     if not isinstance(node_id, str) or node_id not in nodes:
-        raise BadRequest(f"node_id {node_id!r} is not a step of this session's tree version; attach the file "
-                         f"to one of its nodes ({', '.join(sorted(nodes)[:30])}).")
+        raise BadRequest(
+            f"node_id {node_id!r} is not a step of this session's tree version; attach the file "
+            f"to one of its nodes ({', '.join(sorted(nodes)[:30])})."
+        )
     return node_id
 
 
@@ -206,7 +224,9 @@ def _check_caption(caption: Any) -> str | None:
 def _check_sha(value: Any, *, required: bool = False) -> str | None:
     if value is None or value == "":
         if required:
-            raise BadRequest("sha256 is required: the file's SHA-256 as 64 hex digits, computed on the device.")
+            raise BadRequest(
+                "sha256 is required: the file's SHA-256 as 64 hex digits, computed on the device."
+            )
         return None
     if not isinstance(value, str) or not _SHA_RE.match(value.lower()):
         raise BadRequest("sha256 must be the file's SHA-256 as 64 hexadecimal digits.")
@@ -214,9 +234,11 @@ def _check_sha(value: Any, *, required: bool = False) -> str | None:
 
 
 def _too_large(size: int, limits: dict[str, Any]) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The file is {size:,} bytes; this team's limit is {limits['max_size_mb']} MB "
-                           f"({_max_bytes(limits):,} bytes). Attach a smaller file, or ask an admin to raise "
-                           "the limit in the attachment settings.")
+    return PayloadTooLarge(
+        f"The file is {size:,} bytes; this team's limit is {limits['max_size_mb']} MB "
+        f"({_max_bytes(limits):,} bytes). Attach a smaller file, or ask an admin to raise "
+        "the limit in the attachment settings."
+    )
 
 
 def _check_content(data: bytes, limits: dict[str, Any], sha256: str | None) -> tuple[Sniffed, str]:
@@ -225,13 +247,18 @@ def _check_content(data: bytes, limits: dict[str, Any], sha256: str | None) -> t
         raise _too_large(len(data), limits)
     digest = hashlib.sha256(data).hexdigest()
     if sha256 is not None and digest != sha256:
-        raise BadRequest(f"The file's SHA-256 is {digest}, not the {sha256} sent with it: it was damaged on the "
-                         "way. Upload it again.", error="checksum_mismatch")
+        raise BadRequest(
+            f"The file's SHA-256 is {digest}, not the {sha256} sent with it: it was damaged on the "
+            "way. Upload it again.",
+            error="checksum_mismatch",
+        )
     kind = sniff(data)
     if kind.content_type not in limits["allowed_types"]:
-        raise UnsupportedMediaType(f"The file is a {kind.label}, which this team does not accept as an "
-                                   f"attachment (accepted: {', '.join(KNOWN_TYPES[t] for t in limits['allowed_types'])}"
-                                   "). Ask an admin to allow it in the attachment settings.")
+        raise UnsupportedMediaType(
+            f"The file is a {kind.label}, which this team does not accept as an "
+            f"attachment (accepted: {', '.join(KNOWN_TYPES[t] for t in limits['allowed_types'])}"
+            "). Ask an admin to allow it in the attachment settings."
+        )
     if kind.is_image:
         images.check_image(data)
     return kind, digest
@@ -245,17 +272,33 @@ def _final_bytes(data: bytes, kind: Sniffed, limits: dict[str, Any]) -> tuple[by
 
 def public_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The stored attachment as the API answers it; `event` is the `attachment_added` body."""
-    event = {"type": "attachment_added", "node_id": meta["node_id"], "attachment_id": meta["attachment_id"],
-             "name": meta["name"], "content_type": meta["content_type"], "size": meta["size"],
-             "sha256": meta["sha256"]}
+    event = {
+        "type": "attachment_added",
+        "node_id": meta["node_id"],
+        "attachment_id": meta["attachment_id"],
+        "name": meta["name"],
+        "content_type": meta["content_type"],
+        "size": meta["size"],
+        "sha256": meta["sha256"],
+    }
     if meta.get("caption"):
         event["caption"] = meta["caption"]
-    return {"attachment_id": meta["attachment_id"], "session_id": meta["session_id"], "node_id": meta["node_id"],
-            "name": meta["name"], "content_type": meta["content_type"], "size": meta["size"],
-            "sha256": meta["sha256"], "original_sha256": meta.get("original_sha256"),
-            "caption": meta.get("caption"), "metadata_stripped": bool(meta.get("stripped")),
-            "uploaded_by": meta.get("uploaded_by"), "uploaded_at": meta.get("uploaded_at"),
-            "status": meta.get("status"), "event": event}
+    return {
+        "attachment_id": meta["attachment_id"],
+        "session_id": meta["session_id"],
+        "node_id": meta["node_id"],
+        "name": meta["name"],
+        "content_type": meta["content_type"],
+        "size": meta["size"],
+        "sha256": meta["sha256"],
+        "original_sha256": meta.get("original_sha256"),
+        "caption": meta.get("caption"),
+        "metadata_stripped": bool(meta.get("stripped")),
+        "uploaded_by": meta.get("uploaded_by"),
+        "uploaded_at": meta.get("uploaded_at"),
+        "status": meta.get("status"),
+        "event": event,
+    }
 
 
 def _same_upload(meta: dict[str, Any], sid: str, digest: str) -> bool:
@@ -265,17 +308,22 @@ def _same_upload(meta: dict[str, Any], sid: str, digest: str) -> bool:
 def _existing_answer(meta: dict[str, Any], sid: str, digest: str | None) -> dict[str, Any]:
     """A stored attachment asked for again: the same file answers it; anything else conflicts."""
     if meta.get("session_id") != sid:
-        raise Conflict(f"Attachment id {meta['attachment_id']} already belongs to another session; "
-                       "make a new id for this file.")
+        raise Conflict(
+            f"Attachment id {meta['attachment_id']} already belongs to another session; "
+            "make a new id for this file."
+        )
     if digest is not None and not _same_upload(meta, sid, digest):
-        raise Conflict(f"Attachment {meta['attachment_id']} is already stored with other content "
-                       f"(SHA-256 {meta.get('original_sha256') or meta.get('sha256')}); an attachment is "
-                       "written once. Make a new id for a new file.")
+        raise Conflict(
+            f"Attachment {meta['attachment_id']} is already stored with other content "
+            f"(SHA-256 {meta.get('original_sha256') or meta.get('sha256')}); an attachment is "
+            "written once. Make a new id for a new file."
+        )
     return {**public_meta(meta), "created": False}
 
 
-def _claim(ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, Any],
-           sid: str, digest: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _claim(
+    ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, Any], sid: str, digest: str | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Claim `attachment_id` with a pending record: (record, None), or (the stored record, its answer).
 
     A pending record left by an interrupted upload of the same file (or an expired one) is
@@ -291,10 +339,14 @@ def _claim(ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, A
         if current.get("status") == "stored":
             return current, _existing_answer(current, sid, digest)
         live = current.get("expires_ms", 0) > now_ms()
-        if live and (current.get("session_id") != sid or
-                     (digest is not None and current.get("expected_sha256") not in (None, digest))):
-            raise Conflict(f"Attachment id {attachment_id} is being uploaded with other content; make a new id "
-                           "for this file, or wait a few minutes and retry.")
+        if live and (
+            current.get("session_id") != sid
+            or (digest is not None and current.get("expected_sha256") not in (None, digest))
+        ):
+            raise Conflict(
+                f"Attachment id {attachment_id} is being uploaded with other content; make a new id "
+                "for this file, or wait a few minutes and retry."
+            )
         doc["_rev"] = current["_rev"]
         try:
             return repo.update_meta(ctx.system, doc), None
@@ -304,8 +356,9 @@ def _claim(ctx: AppContext, tenant_id: str, attachment_id: str, doc: dict[str, A
     raise Conflict(f"Attachment {attachment_id} is being written by another request right now; retry.")
 
 
-def _record_event(ctx: AppContext, who: Principal, sid: str, meta: dict[str, Any],
-                  device_id: str | None) -> dict[str, Any]:
+def _record_event(
+    ctx: AppContext, who: Principal, sid: str, meta: dict[str, Any], device_id: str | None
+) -> dict[str, Any]:
     """Write the `attachment_added` event for API clients; one event per attachment, even on retries."""
     from ..sessions import posting  # noqa: PLC0415
 
@@ -319,9 +372,21 @@ def _record_event(ctx: AppContext, who: Principal, sid: str, meta: dict[str, Any
 
 # --- direct upload ---------------------------------------------------------------------------------
 
-def upload(ctx: AppContext, who: Principal, session_id: str, data: bytes, *, name: Any, node_id: Any,
-           attachment_id: Any = None, sha256: Any = None, caption: Any = None, record_event: bool = False,
-           device_id: str | None = None) -> dict[str, Any]:
+
+def upload(
+    ctx: AppContext,
+    who: Principal,
+    session_id: str,
+    data: bytes,
+    *,
+    name: Any,
+    node_id: Any,
+    attachment_id: Any = None,
+    sha256: Any = None,
+    caption: Any = None,
+    record_event: bool = False,
+    device_id: str | None = None,
+) -> dict[str, Any]:
     """Check and store one file sent to the server; answer its metadata (and `created`)."""
     sid, _header, tree = _session_for_write(ctx, who, session_id)
     node = _check_node(tree, node_id)
@@ -339,9 +404,18 @@ def upload(ctx: AppContext, who: Principal, session_id: str, data: bytes, *, nam
     kind, digest = _check_content(data, limits, expected)
     final, stripped = _final_bytes(data, kind, limits)
     ms = now_ms()
-    doc = {"_id": repo.meta_id(who.tenant_id, att_id), "type": "attachment", "schema_version": 1,
-           "tenant_id": who.tenant_id, "attachment_id": att_id, "session_id": sid, "node_id": node,
-           "status": "pending", "expected_sha256": digest, "expires_ms": ms + 120_000}
+    doc = {
+        "_id": repo.meta_id(who.tenant_id, att_id),
+        "type": "attachment",
+        "schema_version": 1,
+        "tenant_id": who.tenant_id,
+        "attachment_id": att_id,
+        "session_id": sid,
+        "node_id": node,
+        "status": "pending",
+        "expected_sha256": digest,
+        "expires_ms": ms + 120_000,
+    }
     claimed, answer = _claim(ctx, who.tenant_id, att_id, doc, sid, digest)
     if answer is not None:
         return _with_event(ctx, who, sid, claimed, answer, record_event, device_id)
@@ -352,25 +426,68 @@ def upload(ctx: AppContext, who: Principal, session_id: str, data: bytes, *, nam
         repo.delete_meta(ctx.system, claimed)
         log.exception("storing attachment %s failed", att_id)
         raise
-    meta = _stored(ctx, claimed, who, node=node, name=clean_name(name, kind.content_type), kind=kind,
-                   final=final, digest=digest, stripped=stripped, caption=caption, ms=ms)
+    meta = _stored(
+        ctx,
+        claimed,
+        who,
+        node=node,
+        name=clean_name(name, kind.content_type),
+        kind=kind,
+        final=final,
+        digest=digest,
+        stripped=stripped,
+        caption=caption,
+        ms=ms,
+    )
     _warm_pdf_image(final)
     return _with_event(ctx, who, sid, meta, {**public_meta(meta), "created": True}, record_event, device_id)
 
 
-def _stored(ctx: AppContext, doc: dict[str, Any], who: Principal, *, node: str, name: str, kind: Sniffed,
-            final: bytes, digest: str, stripped: bool, caption: str | None, ms: int) -> dict[str, Any]:
-    doc.update({"status": "stored", "node_id": node, "name": name, "content_type": kind.content_type,
-                "size": len(final), "sha256": hashlib.sha256(final).hexdigest(), "original_sha256": digest,
-                "stripped": stripped, "caption": caption, "uploaded_by": who.user_id, "uploaded_at": iso(ms),
-                "uploaded_ms": ms, "storage": storage_of(ctx).kind})
+def _stored(
+    ctx: AppContext,
+    doc: dict[str, Any],
+    who: Principal,
+    *,
+    node: str,
+    name: str,
+    kind: Sniffed,
+    final: bytes,
+    digest: str,
+    stripped: bool,
+    caption: str | None,
+    ms: int,
+) -> dict[str, Any]:
+    doc.update(
+        {
+            "status": "stored",
+            "node_id": node,
+            "name": name,
+            "content_type": kind.content_type,
+            "size": len(final),
+            "sha256": hashlib.sha256(final).hexdigest(),
+            "original_sha256": digest,
+            "stripped": stripped,
+            "caption": caption,
+            "uploaded_by": who.user_id,
+            "uploaded_at": iso(ms),
+            "uploaded_ms": ms,
+            "storage": storage_of(ctx).kind,
+        }
+    )
     for key in ("expected_sha256", "expected_size", "expires_ms", "declared_type"):
         doc.pop(key, None)
     return repo.update_meta(ctx.system, doc)
 
 
-def _with_event(ctx: AppContext, who: Principal, sid: str, meta: dict[str, Any], answer: dict[str, Any],
-                record_event: bool, device_id: str | None) -> dict[str, Any]:
+def _with_event(
+    ctx: AppContext,
+    who: Principal,
+    sid: str,
+    meta: dict[str, Any],
+    answer: dict[str, Any],
+    record_event: bool,
+    device_id: str | None,
+) -> dict[str, Any]:
     if record_event:
         answer["recorded_event"] = _record_event(ctx, who, sid, meta, device_id)
     return answer
@@ -378,11 +495,14 @@ def _with_event(ctx: AppContext, who: Principal, sid: str, meta: dict[str, Any],
 
 # --- pre-signed upload (S3) ------------------------------------------------------------------------
 
+
 def _s3(ctx: AppContext) -> S3Storage:
     storage = storage_of(ctx)
     if not isinstance(storage, S3Storage):
-        raise NotImplementedHere("This server keeps attachments in its own folder, so there is no pre-signed "
-                                 "upload: POST the file to /api/v1/sessions/{session_id}/attachments instead.")
+        raise NotImplementedHere(
+            "This server keeps attachments in its own folder, so there is no pre-signed "
+            "upload: POST the file to /api/v1/sessions/{session_id}/attachments instead."
+        )
     return storage
 
 
@@ -391,7 +511,9 @@ def presign(ctx: AppContext, who: Principal, session_id: str, body: dict[str, An
     sid, _header, tree = _session_for_write(ctx, who, session_id)  # who may, before what this server offers
     storage = _s3(ctx)
     node = _check_node(tree, body.get("node_id"))
-    att_id = check_attachment_id(body["attachment_id"]) if body.get("attachment_id") is not None else _new_id()
+    att_id = (
+        check_attachment_id(body["attachment_id"]) if body.get("attachment_id") is not None else _new_id()
+    )
     digest = _check_sha(body.get("sha256"), required=True)
     size = body.get("size")
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
@@ -406,38 +528,71 @@ def presign(ctx: AppContext, who: Principal, session_id: str, body: dict[str, An
     # The URL is signed for this content type; the real type is read from the bytes at confirm.
     put_type = declared if re.match(r"^[\w.+-]+/[\w.+-]+$", declared) else "application/octet-stream"
     ms = now_ms()
-    doc = {"_id": repo.meta_id(who.tenant_id, att_id), "type": "attachment", "schema_version": 1,
-           "tenant_id": who.tenant_id, "attachment_id": att_id, "session_id": sid, "node_id": node,
-           "status": "pending", "name": clean_name(body.get("name")), "caption": caption,
-           "expected_sha256": digest, "expected_size": size, "declared_type": put_type,
-           "presigned_by": who.user_id, "expires_ms": ms + PUT_URL_SECONDS * 1000}
+    doc = {
+        "_id": repo.meta_id(who.tenant_id, att_id),
+        "type": "attachment",
+        "schema_version": 1,
+        "tenant_id": who.tenant_id,
+        "attachment_id": att_id,
+        "session_id": sid,
+        "node_id": node,
+        "status": "pending",
+        "name": clean_name(body.get("name")),
+        "caption": caption,
+        "expected_sha256": digest,
+        "expected_size": size,
+        "declared_type": put_type,
+        "presigned_by": who.user_id,
+        "expires_ms": ms + PUT_URL_SECONDS * 1000,
+    }
     claimed, answer = _claim(ctx, who.tenant_id, att_id, doc, sid, digest)
     if answer is not None:
         return {**answer, "upload": None}
     url = storage.presign_put(who.tenant_id, att_id, put_type, size, PUT_URL_SECONDS)
-    return {"attachment_id": att_id, "session_id": sid, "status": "pending",
-            "upload": {"method": "PUT", "url": url, "headers": {"Content-Type": put_type},
-                       "expires_in": PUT_URL_SECONDS, "expires_at": iso(claimed["expires_ms"])},
-            "confirm_url": f"/api/v1/sessions/{sid}/attachments/{att_id}/confirm"}
+    return {
+        "attachment_id": att_id,
+        "session_id": sid,
+        "status": "pending",
+        "upload": {
+            "method": "PUT",
+            "url": url,
+            "headers": {"Content-Type": put_type},
+            "expires_in": PUT_URL_SECONDS,
+            "expires_at": iso(claimed["expires_ms"]),
+        },
+        "confirm_url": f"/api/v1/sessions/{sid}/attachments/{att_id}/confirm",
+    }
 
 
-def confirm(ctx: AppContext, who: Principal, session_id: str, attachment_id: str, *,
-            record_event: bool = False, device_id: str | None = None) -> dict[str, Any]:
+def confirm(
+    ctx: AppContext,
+    who: Principal,
+    session_id: str,
+    attachment_id: str,
+    *,
+    record_event: bool = False,
+    device_id: str | None = None,
+) -> dict[str, Any]:
     """Check the file PUT through a pre-signed URL; store it, or delete it and say why."""
     sid, _header, _tree = _session_for_write(ctx, who, session_id)
     storage = _s3(ctx)
     att_id = check_attachment_id(attachment_id)
     meta = repo.get_meta(ctx.system, who.tenant_id, att_id)
     if meta is None or meta.get("session_id") != sid:
-        raise NotFound(f"No upload {att_id} was started for session {sid}; ask for an upload URL first "
-                       "(POST .../attachments/presign).")
+        raise NotFound(
+            f"No upload {att_id} was started for session {sid}; ask for an upload URL first "
+            "(POST .../attachments/presign)."
+        )
     if meta.get("status") == "stored":
         return _with_event(ctx, who, sid, meta, _existing_answer(meta, sid, None), record_event, device_id)
     limits = tenant_settings(ctx, who.tenant_id)
     size = storage.incoming_size(who.tenant_id, att_id)
     if size is None:
-        hint = ("the upload URL has expired: ask for a new one" if meta.get("expires_ms", 0) < now_ms()
-                else "PUT the file to the upload URL first")
+        hint = (
+            "the upload URL has expired: ask for a new one"
+            if meta.get("expires_ms", 0) < now_ms()
+            else "PUT the file to the upload URL first"
+        )
         raise Conflict(f"The file for attachment {att_id} has not arrived in storage; {hint}.")
 
     def refuse(exc: Exception):
@@ -448,11 +603,18 @@ def confirm(ctx: AppContext, who: Principal, session_id: str, attachment_id: str
     if size > _max_bytes(limits):
         raise refuse(_too_large(size, limits))
     if size != meta.get("expected_size"):
-        raise refuse(BadRequest(f"The stored file is {size:,} bytes, not the {meta.get('expected_size'):,} "
-                                "announced; upload it again.", error="checksum_mismatch"))
+        raise refuse(
+            BadRequest(
+                f"The stored file is {size:,} bytes, not the {meta.get('expected_size'):,} "
+                "announced; upload it again.",
+                error="checksum_mismatch",
+            )
+        )
     data = storage.get_incoming(who.tenant_id, att_id, size) if size else b""
     if data is None:
-        raise Conflict(f"The file for attachment {att_id} vanished from storage while being checked; upload it again.")
+        raise Conflict(
+            f"The file for attachment {att_id} vanished from storage while being checked; upload it again."
+        )
     try:
         kind, digest = _check_content(data, limits, meta.get("expected_sha256"))
         final, stripped = _final_bytes(data, kind, limits)
@@ -460,14 +622,28 @@ def confirm(ctx: AppContext, who: Principal, session_id: str, attachment_id: str
         raise refuse(exc) from None
     storage.put(who.tenant_id, att_id, final, kind.content_type)
     name = meta.get("name") or clean_name(None, kind.content_type)
-    stored = _stored(ctx, meta, who, node=meta["node_id"], name=name, kind=kind, final=final, digest=digest,
-                     stripped=stripped, caption=meta.get("caption"), ms=now_ms())
+    stored = _stored(
+        ctx,
+        meta,
+        who,
+        node=meta["node_id"],
+        name=name,
+        kind=kind,
+        final=final,
+        digest=digest,
+        stripped=stripped,
+        caption=meta.get("caption"),
+        ms=now_ms(),
+    )
     storage.delete_incoming(who.tenant_id, att_id)
     _warm_pdf_image(final)
-    return _with_event(ctx, who, sid, stored, {**public_meta(stored), "created": True}, record_event, device_id)
+    return _with_event(
+        ctx, who, sid, stored, {**public_meta(stored), "created": True}, record_event, device_id
+    )
 
 
 # --- download ------------------------------------------------------------------------------------------
+
 
 def disposition(meta: dict[str, Any]) -> str:
     """Images show inline; everything else downloads. The name is RFC 6266-encoded."""
@@ -477,7 +653,9 @@ def disposition(meta: dict[str, Any]) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def stored_meta_for_read(ctx: AppContext, who: Principal, session_id: str, attachment_id: str) -> dict[str, Any]:
+def stored_meta_for_read(
+    ctx: AppContext, who: Principal, session_id: str, attachment_id: str
+) -> dict[str, Any]:
     """The record of a stored attachment of a session the caller may read."""
     sid = _session_for_read(ctx, who, session_id)
     if not isinstance(attachment_id, str) or not ATTACHMENT_ID_RE.match(attachment_id):
@@ -486,8 +664,10 @@ def stored_meta_for_read(ctx: AppContext, who: Principal, session_id: str, attac
     if not meta or meta.get("session_id") != sid:
         raise NotFound(f"No attachment {attachment_id} in session {sid}.")
     if meta.get("status") != "stored":
-        raise NotFound(f"Attachment {attachment_id} is still being uploaded; it can be read once its upload "
-                       "is confirmed.")
+        raise NotFound(
+            f"Attachment {attachment_id} is still being uploaded; it can be read once its upload "
+            "is confirmed."
+        )
     return meta
 
 
@@ -496,18 +676,20 @@ def download_url(ctx: AppContext, who: Principal, meta: dict[str, Any]) -> dict[
     storage = storage_of(ctx)
     if not isinstance(storage, S3Storage):
         return None
-    url = storage.presign_get(who.tenant_id, meta["attachment_id"], meta["content_type"], disposition(meta),
-                              GET_URL_SECONDS)
+    url = storage.presign_get(
+        who.tenant_id, meta["attachment_id"], meta["content_type"], disposition(meta), GET_URL_SECONDS
+    )
     return {"url": url, "expires_in": GET_URL_SECONDS, "expires_at": iso(now_ms() + GET_URL_SECONDS * 1000)}
 
 
 def read_bytes(ctx: AppContext, who: Principal, meta: dict[str, Any]) -> bytes:
     data = storage_of(ctx).get(who.tenant_id, meta["attachment_id"])
     if data is None:
-        raise NotFound(f"Attachment {meta['attachment_id']} is recorded but its file is missing from storage; "
-                       "restore the attachments folder or bucket from a backup.")
+        raise NotFound(
+            f"Attachment {meta['attachment_id']} is recorded but its file is missing from storage; "
+            "restore the attachments folder or bucket from a backup."
+        )
     return data
-
 
 
 def _warm_pdf_image(data: bytes) -> None:

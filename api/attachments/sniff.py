@@ -4,6 +4,7 @@
 raises `UnsupportedMediaType` saying why: executables (Windows PE, ELF, Mach-O, scripts
 starting with `#!`) are refused whatever their name, and so is anything unrecognised.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,12 +21,27 @@ PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentatio
 
 IMAGE_TYPES = (PNG, JPEG, GIF, WEBP)
 KNOWN_TYPES: dict[str, str] = {
-    PNG: "PNG image", JPEG: "JPEG image", GIF: "GIF image", WEBP: "WebP image", PDF: "PDF document",
-    TEXT: "plain text or log", DOCX: "Word document (.docx)", XLSX: "Excel workbook (.xlsx)",
+    PNG: "PNG image",
+    JPEG: "JPEG image",
+    GIF: "GIF image",
+    WEBP: "WebP image",
+    PDF: "PDF document",
+    TEXT: "plain text or log",
+    DOCX: "Word document (.docx)",
+    XLSX: "Excel workbook (.xlsx)",
     PPTX: "PowerPoint presentation (.pptx)",
 }
-EXTENSIONS = {PNG: ".png", JPEG: ".jpg", GIF: ".gif", WEBP: ".webp", PDF: ".pdf", TEXT: ".txt",
-              DOCX: ".docx", XLSX: ".xlsx", PPTX: ".pptx"}
+EXTENSIONS = {
+    PNG: ".png",
+    JPEG: ".jpg",
+    GIF: ".gif",
+    WEBP: ".webp",
+    PDF: ".pdf",
+    TEXT: ".txt",
+    DOCX: ".docx",
+    XLSX: ".xlsx",
+    PPTX: ".pptx",
+}
 
 # Executable formats, refused even when named screenshot.png.
 _EXECUTABLES = (
@@ -79,8 +95,10 @@ def _ooxml_type(data: bytes) -> str | None:
         if any(n.startswith(prefix) for n in names):
             # Macro-enabled documents carry code; they are refused like executables.
             if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise UnsupportedMediaType("This Office document contains macros (vbaProject.bin); "
-                                           "save it without macros (.docx/.xlsx/.pptx) and attach it again.")
+                raise UnsupportedMediaType(
+                    "This Office document contains macros (vbaProject.bin); "
+                    "save it without macros (.docx/.xlsx/.pptx) and attach it again."
+                )
             return mime
     return None
 
@@ -101,8 +119,10 @@ def sniff(data: bytes) -> Sniffed:
         raise UnsupportedMediaType("The file is empty; attach a file with content.")
     what = executable_kind(data)
     if what:
-        raise UnsupportedMediaType(f"The file is {what}; executables and scripts cannot be attached, "
-                                   "whatever their name. Attach a screenshot, a PDF or a text log instead.")
+        raise UnsupportedMediaType(
+            f"The file is {what}; executables and scripts cannot be attached, "
+            "whatever their name. Attach a screenshot, a PDF or a text log instead."
+        )
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return Sniffed(PNG)
     if data.startswith(b"\xff\xd8\xff"):
@@ -117,9 +137,13 @@ def sniff(data: bytes) -> Sniffed:
         mime = _ooxml_type(data)
         if mime:
             return Sniffed(mime)
-        raise UnsupportedMediaType("The file is a ZIP archive; archives cannot be attached (they may hide "
-                                   f"anything). Attach the files themselves: {_allowed_list()}.")
+        raise UnsupportedMediaType(
+            "The file is a ZIP archive; archives cannot be attached (they may hide "
+            f"anything). Attach the files themselves: {_allowed_list()}."
+        )
     if _is_text(data):
         return Sniffed(TEXT)
-    raise UnsupportedMediaType(f"The file's content is not a type Branchline accepts ({_allowed_list()}); "
-                               "its name or declared type does not count, only its bytes.")
+    raise UnsupportedMediaType(
+        f"The file's content is not a type Branchline accepts ({_allowed_list()}); "
+        "its name or declared type does not count, only its bytes."
+    )

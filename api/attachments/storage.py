@@ -13,6 +13,7 @@
 
 Keys are built here only, from a validated tenant id and attachment id.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,9 @@ def _check(tenant_id: str, attachment_id: str) -> None:
     if not is_tenant_id(tenant_id or ""):
         raise BadRequest(f"Tenant id {tenant_id!r} is malformed.")
     if not ATTACHMENT_ID_RE.match(attachment_id or ""):
-        raise BadRequest(f"Attachment id {attachment_id!r} is not valid: use a ULID "
-                         "(or 1 to 64 letters, digits, - and _).")
+        raise BadRequest(
+            f"Attachment id {attachment_id!r} is not valid: use a ULID (or 1 to 64 letters, digits, - and _)."
+        )
 
 
 class AttachmentStorage(Protocol):
@@ -120,13 +122,19 @@ class S3Storage:
 
         def client_for(endpoint: str | None):
             return session.client(
-                "s3", endpoint_url=endpoint or None, region_name=settings.s3_region,
+                "s3",
+                endpoint_url=endpoint or None,
+                region_name=settings.s3_region,
                 aws_access_key_id=settings.s3_access_key or None,
                 aws_secret_access_key=settings.s3_secret_key or None,
                 # Path-style addressing works with MinIO and every S3; SigV4 is what pre-signed
                 # URLs need everywhere.
-                config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
-                              retries={"max_attempts": 3, "mode": "standard"}))
+                config=Config(
+                    signature_version="s3v4",
+                    s3={"addressing_style": "path"},
+                    retries={"max_attempts": 3, "mode": "standard"},
+                ),
+            )
 
         client = client_for(settings.s3_endpoint)
         # SigV4 signs the Host header, so a URL signed for the server's address of the bucket
@@ -188,8 +196,9 @@ class S3Storage:
     # --- the interface --------------------------------------------------------------------
     def put(self, tenant_id: str, attachment_id: str, data: bytes, content_type: str) -> None:
         self._ensure_bucket()
-        self.client.put_object(Bucket=self.bucket, Key=self.key(tenant_id, attachment_id), Body=data,
-                               ContentType=content_type)
+        self.client.put_object(
+            Bucket=self.bucket, Key=self.key(tenant_id, attachment_id), Body=data, ContentType=content_type
+        )
 
     def get(self, tenant_id: str, attachment_id: str) -> bytes | None:
         return self._get_key(self.key(tenant_id, attachment_id))
@@ -202,22 +211,38 @@ class S3Storage:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(tenant_id, attachment_id))
 
     # --- the unchecked upload area and pre-signed URLs ---------------------------------------
-    def presign_put(self, tenant_id: str, attachment_id: str, content_type: str, size: int,
-                    expires_in: int) -> str:
+    def presign_put(
+        self, tenant_id: str, attachment_id: str, content_type: str, size: int, expires_in: int
+    ) -> str:
         """A URL a device PUTs the file to: the incoming key, this content type and length only."""
         self._ensure_bucket()
         return self.presign_client.generate_presigned_url(
-            "put_object", ExpiresIn=expires_in, HttpMethod="PUT",
-            Params={"Bucket": self.bucket, "Key": self.incoming_key(tenant_id, attachment_id),
-                    "ContentType": content_type, "ContentLength": size})
+            "put_object",
+            ExpiresIn=expires_in,
+            HttpMethod="PUT",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self.incoming_key(tenant_id, attachment_id),
+                "ContentType": content_type,
+                "ContentLength": size,
+            },
+        )
 
-    def presign_get(self, tenant_id: str, attachment_id: str, content_type: str, disposition: str,
-                    expires_in: int) -> str:
+    def presign_get(
+        self, tenant_id: str, attachment_id: str, content_type: str, disposition: str, expires_in: int
+    ) -> str:
         self._ensure_bucket()
         return self.presign_client.generate_presigned_url(
-            "get_object", ExpiresIn=expires_in, HttpMethod="GET",
-            Params={"Bucket": self.bucket, "Key": self.key(tenant_id, attachment_id),
-                    "ResponseContentType": content_type, "ResponseContentDisposition": disposition})
+            "get_object",
+            ExpiresIn=expires_in,
+            HttpMethod="GET",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self.key(tenant_id, attachment_id),
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": disposition,
+            },
+        )
 
     def incoming_size(self, tenant_id: str, attachment_id: str) -> int | None:
         return self._size(self.incoming_key(tenant_id, attachment_id))

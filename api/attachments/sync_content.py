@@ -4,6 +4,7 @@ Attachments written over sync pass the uploads' check of their bytes, and a repl
 back a revision it received (same body, same attachments) is told apart from an edit.
 The features' sync rules (`api/sessions/access.py`, `api/trees/sync_rules.py`) call these.
 """
+
 from __future__ import annotations
 
 import base64
@@ -79,8 +80,10 @@ def check_attachment_content(docid: str, atts: Any) -> None:
         declared = att.get("content_type")
         base = declared.split(";")[0].strip().lower() if isinstance(declared, str) else None
         if base and base != "application/octet-stream" and base != found.content_type:
-            raise Forbidden(f"{docid}: attachment {name!r} is declared {declared!r} but its bytes are a "
-                            f"{found.label} ({found.content_type}); declare the type the file really has.")
+            raise Forbidden(
+                f"{docid}: attachment {name!r} is declared {declared!r} but its bytes are a "
+                f"{found.label} ({found.content_type}); declare the type the file really has."
+            )
 
 
 def same_content(a: dict[str, Any], b: dict[str, Any] | None) -> bool:

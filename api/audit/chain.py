@@ -7,6 +7,7 @@ oldest entries; a checkpoint (the last removed entry's seq and hash, signed with
 server's key so it cannot be forged to hide more removals) becomes the anchor the first kept
 entry must follow.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,9 @@ def _checkpoint_key(secret: str) -> bytes:
 
 
 def checkpoint_signature(secret: str, seq: int, last_hash: str) -> str:
-    return hmac.new(_checkpoint_key(secret), canonical({"seq": seq, "hash": last_hash}),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        _checkpoint_key(secret), canonical({"seq": seq, "hash": last_hash}), hashlib.sha256
+    ).hexdigest()
 
 
 def anchor_of(checkpoint: Mapping[str, Any] | None, secret: str) -> Anchor | str:
@@ -66,8 +68,10 @@ def anchor_of(checkpoint: Mapping[str, Any] | None, secret: str) -> Anchor | str
         return "the retention checkpoint is malformed (it needs an integer seq and a hash)"
     expected = checkpoint_signature(secret, seq, last_hash)
     if not hmac.compare_digest(expected, str(checkpoint.get("signature", ""))):
-        return ("the retention checkpoint's signature does not match: it was edited, or the server's "
-                "secret key (BRANCHLINE_SECRET_KEY) differs from the one that signed it")
+        return (
+            "the retention checkpoint's signature does not match: it was edited, or the server's "
+            "secret key (BRANCHLINE_SECRET_KEY) differs from the one that signed it"
+        )
     return Anchor(seq, last_hash)
 
 
@@ -98,13 +102,22 @@ def verify(entries: Iterable[Mapping[str, Any]], anchor: Anchor) -> Verdict:
         if seq <= anchor.seq:
             continue
         if seq != expected_seq:
-            missing = f"entry {expected_seq}" if seq == expected_seq + 1 else f"entries {expected_seq} to {seq - 1}"
-            return Verdict(count, f"{missing} missing: the log jumps from entry {expected_seq - 1} to {seq}",
-                           expected_seq)
+            missing = (
+                f"entry {expected_seq}" if seq == expected_seq + 1 else f"entries {expected_seq} to {seq - 1}"
+            )
+            return Verdict(
+                count,
+                f"{missing} missing: the log jumps from entry {expected_seq - 1} to {seq}",
+                expected_seq,
+            )
         if entry_hash(entry) != entry.get("hash"):
             return Verdict(count, f"entry {seq} was edited: its content no longer matches its hash", seq)
         if entry.get("prev_hash") != prev:
-            return Verdict(count, f"entry {seq} does not follow entry {seq - 1}: its prev_hash differs "
-                                  "(an earlier entry was replaced)", seq)
+            return Verdict(
+                count,
+                f"entry {seq} does not follow entry {seq - 1}: its prev_hash differs "
+                "(an earlier entry was replaced)",
+                seq,
+            )
         prev, expected_seq, count = str(entry["hash"]), expected_seq + 1, count + 1
     return Verdict(count)

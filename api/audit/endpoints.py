@@ -1,4 +1,5 @@
 """Routes: the tenant's audit log (owners and admins only)."""
+
 from __future__ import annotations
 
 from itertools import islice
@@ -15,20 +16,31 @@ from .schemas import AuditSettingsUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
-_CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}, "description": "The entries as CSV (with `format=csv`)."}}
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "The entries as CSV (with `format=csv`)."}
+}
 
 
 @router.get("/audit", responses=_CSV)
 def list_entries(
-    who: AdminDep, ctx: CtxDep, page: PageDep,
-    action: Annotated[str | None, Query(max_length=100, description="An action (`api_key.created`), or a "
-                                        "prefix ending in `.` (`user.`).")] = None,
+    who: AdminDep,
+    ctx: CtxDep,
+    page: PageDep,
+    action: Annotated[
+        str | None,
+        Query(
+            max_length=100, description="An action (`api_key.created`), or a prefix ending in `.` (`user.`)."
+        ),
+    ] = None,
     actor: Annotated[str | None, Query(max_length=320, description="The actor's id or e-mail.")] = None,
     target: Annotated[str | None, Query(max_length=600, description="The target's id.")] = None,
-    since: Annotated[str | None, Query(alias="from", max_length=40,
-                                       description="ISO date or date-time, inclusive.")] = None,
-    until: Annotated[str | None, Query(alias="to", max_length=40,
-                                       description="ISO date-time, exclusive; a date includes that day.")] = None,
+    since: Annotated[
+        str | None, Query(alias="from", max_length=40, description="ISO date or date-time, inclusive.")
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(alias="to", max_length=40, description="ISO date-time, exclusive; a date includes that day."),
+    ] = None,
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """The tenant's audit log, newest first: `{items, next_cursor}`, each item `{id, seq, ts, actor:
@@ -40,12 +52,16 @@ def list_entries(
     filters = service.Filters.parse(action=action, actor=actor, target=target, since=since, until=until)
     if format == "csv":
         return StreamingResponse(
-            service.csv_lines(service.matching(ctx.store, who.tenant_id, filters)), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})
+            service.csv_lines(service.matching(ctx.store, who.tenant_id, filters)),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+        )
     after = page.after()
     if after is not None and not isinstance(after, int):
         raise BadRequest("The cursor is not valid: pass back next_cursor exactly as a list returned it.")
-    found = list(islice(service.matching(ctx.store, who.tenant_id, filters, before_seq=after), page.limit + 1))
+    found = list(
+        islice(service.matching(ctx.store, who.tenant_id, filters, before_seq=after), page.limit + 1)
+    )
     return page.answer([service.public(e) for e in found], lambda e: e["seq"])
 
 
@@ -62,8 +78,15 @@ def put_settings(body: AuditSettingsUpdate, who: AdminDep, ctx: CtxDep, request:
     itself is recorded as `audit.settings_changed`."""
     before = service.retention_days(ctx.store, who.tenant_id)
     service.set_retention_days(ctx.store, who.tenant_id, body.retention_days)
-    service.record(ctx, who, "audit.settings_changed", "audit_settings", who.tenant_id, ip=client_address(request),
-                   details={"retention_days": {"from": before, "to": body.retention_days}})
+    service.record(
+        ctx,
+        who,
+        "audit.settings_changed",
+        "audit_settings",
+        who.tenant_id,
+        ip=client_address(request),
+        details={"retention_days": {"from": before, "to": body.retention_days}},
+    )
     return {"retention_days": body.retention_days}
 
 

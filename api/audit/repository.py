@@ -5,6 +5,7 @@ The sync endpoints refuse every access to it (`SERVER_ONLY_DATABASES` in `sync/a
 so neither a device nor a replicator can write, delete or read it; the API reads it for
 owners and admins.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -43,13 +44,15 @@ def ensure_db(store: Store, tenant_id: str) -> Database:
 
 
 def latest_entry(db: Database) -> dict[str, Any] | None:
-    rows = db.all_docs(startkey=_END, endkey=ENTRY_PREFIX, descending=True, limit=1,
-                       include_docs=True)["rows"]
+    rows = db.all_docs(startkey=_END, endkey=ENTRY_PREFIX, descending=True, limit=1, include_docs=True)[
+        "rows"
+    ]
     return rows[0]["doc"] if rows and rows[0].get("doc") else None
 
 
-def entries(db: Database, *, descending: bool = False, before_seq: int | None = None,
-            batch: int = 200) -> Iterator[dict[str, Any]]:
+def entries(
+    db: Database, *, descending: bool = False, before_seq: int | None = None, batch: int = 200
+) -> Iterator[dict[str, Any]]:
     """Every entry in seq order (newest first when `descending`, then below `before_seq`)."""
     if descending:
         start, end = (entry_id(before_seq - 1) if before_seq is not None else _END), ENTRY_PREFIX
@@ -57,8 +60,9 @@ def entries(db: Database, *, descending: bool = False, before_seq: int | None = 
         start, end = ENTRY_PREFIX, _END
     skip = 0
     while True:
-        rows = db.all_docs(startkey=start, endkey=end, descending=descending, limit=batch, skip=skip,
-                           include_docs=True)["rows"]
+        rows = db.all_docs(
+            startkey=start, endkey=end, descending=descending, limit=batch, skip=skip, include_docs=True
+        )["rows"]
         for row in rows:
             if row.get("doc"):
                 yield row["doc"]

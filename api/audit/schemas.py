@@ -1,4 +1,5 @@
 """Request bodies of the audit routes."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -9,5 +10,8 @@ from .service import MAX_RETENTION_DAYS
 class AuditSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     retention_days: int | None = Field(
-        ge=1, le=MAX_RETENTION_DAYS, examples=[365],
-        description="Entries older than this many days are removed by a daily job; null keeps them all.")
+        ge=1,
+        le=MAX_RETENTION_DAYS,
+        examples=[365],
+        description="Entries older than this many days are removed by a daily job; null keeps them all.",
+    )

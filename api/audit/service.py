@@ -5,6 +5,7 @@ instances on one CouchDB) taking the same seq conflict on the store and the lose
 new head and tries the next seq; the chain never forks. Within one process a lock per
 tenant keeps those conflicts rare.
 """
+
 from __future__ import annotations
 
 import csv
@@ -94,29 +95,55 @@ def _head(db: Database) -> Anchor:
     return GENESIS_ANCHOR
 
 
-def append(store: Store, tenant_id: str, actor: dict[str, Any], action: str, target: dict[str, Any],
-           *, ip: str | None = None, details: dict[str, Any] | None = None,
-           at: datetime | None = None) -> dict[str, Any]:
+def append(
+    store: Store,
+    tenant_id: str,
+    actor: dict[str, Any],
+    action: str,
+    target: dict[str, Any],
+    *,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
     """Append one entry to the tenant's chain and return it."""
     db = repo.ensure_db(store, tenant_id)
 
     def attempt() -> dict[str, Any]:
         head = _head(db)
         entry: dict[str, Any] = {
-            "_id": entry_id(head.seq + 1), "type": "audit_entry", "schema_version": SCHEMA_VERSION,
-            "seq": head.seq + 1, "ts": now_iso(at), "actor": actor, "action": action, "target": target,
-            "ip": ip, "details": details or {}, "prev_hash": head.hash}
+            "_id": entry_id(head.seq + 1),
+            "type": "audit_entry",
+            "schema_version": SCHEMA_VERSION,
+            "seq": head.seq + 1,
+            "ts": now_iso(at),
+            "actor": actor,
+            "action": action,
+            "target": target,
+            "ip": ip,
+            "details": details or {},
+            "prev_hash": head.hash,
+        }
         entry["hash"] = entry_hash(entry)
         return save(db, entry)
 
     with _lock(tenant_id):
-        return retry_on_conflict(attempt, busy="The audit log is busy with other writes; try again.",
-                                 attempts=APPEND_ATTEMPTS)
+        return retry_on_conflict(
+            attempt, busy="The audit log is busy with other writes; try again.", attempts=APPEND_ATTEMPTS
+        )
 
 
-def record(ctx: Any, who: Principal | Mapping[str, Any] | None, action: str, target_type: str,
-           target_id: str | None, *, ip: str | None = None, details: dict[str, Any] | None = None,
-           tenant_id: str | None = None) -> dict[str, Any]:
+def record(
+    ctx: Any,
+    who: Principal | Mapping[str, Any] | None,
+    action: str,
+    target_type: str,
+    target_id: str | None,
+    *,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+    tenant_id: str | None = None,
+) -> dict[str, Any]:
     """Record `action` by `who` on `target_type`/`target_id` in the tenant's audit log.
 
     The one call other features make, after the action succeeded (or, for failures such as a
@@ -125,19 +152,36 @@ def record(ctx: Any, who: Principal | Mapping[str, Any] | None, action: str, tar
     tenant = tenant_id or _tenant_of_actor(who)
     if tenant is None:
         raise ValueError(f"audit: no tenant for {action}")
-    return append(ctx.store, tenant, actor_of(who), action, {"type": target_type, "id": target_id},
-                  ip=ip, details=details)
+    return append(
+        ctx.store,
+        tenant,
+        actor_of(who),
+        action,
+        {"type": target_type, "id": target_id},
+        ip=ip,
+        details=details,
+    )
 
 
 def public(entry: Mapping[str, Any]) -> dict[str, Any]:
     """An entry as the API shows it (DESIGN.md: `{id, ts, actor, action, target, ip, details}`,
     plus `seq` and the chain's `hash` and `prev_hash`)."""
-    return {"id": entry["_id"], "seq": entry["seq"], "ts": entry["ts"], "actor": entry["actor"],
-            "action": entry["action"], "target": entry["target"], "ip": entry.get("ip"),
-            "details": entry.get("details") or {}, "hash": entry["hash"], "prev_hash": entry["prev_hash"]}
+    return {
+        "id": entry["_id"],
+        "seq": entry["seq"],
+        "ts": entry["ts"],
+        "actor": entry["actor"],
+        "action": entry["action"],
+        "target": entry["target"],
+        "ip": entry.get("ip"),
+        "details": entry.get("details") or {},
+        "hash": entry["hash"],
+        "prev_hash": entry["prev_hash"],
+    }
 
 
 # --- reading ------------------------------------------------------------------------------------
+
 
 def _bound(text: str | None, name: str, *, end: bool) -> datetime | None:
     """A `from`/`to` query value: an ISO date (a `to` date includes that whole day) or date-time."""
@@ -149,8 +193,10 @@ def _bound(text: str | None, name: str, *, end: bool) -> datetime | None:
             return day + timedelta(days=1) if end else day
         moment = parse_ts(text)
     except ValueError:
-        raise BadRequest(f"`{name}` must be an ISO 8601 date (2026-12-03) or date-time "
-                         f"(2026-12-03T09:30:00Z); got {text!r}.") from None
+        raise BadRequest(
+            f"`{name}` must be an ISO 8601 date (2026-12-03) or date-time "
+            f"(2026-12-03T09:30:00Z); got {text!r}."
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -166,17 +212,34 @@ class Filters:
     until: datetime | None = None
 
     @classmethod
-    def parse(cls, *, action: str | None, actor: str | None, target: str | None,
-              since: str | None, until: str | None) -> Filters:
-        return cls(action or None, (actor or "").strip().lower() or None, target or None,
-                   _bound(since, "from", end=False), _bound(until, "to", end=True))
+    def parse(
+        cls,
+        *,
+        action: str | None,
+        actor: str | None,
+        target: str | None,
+        since: str | None,
+        until: str | None,
+    ) -> Filters:
+        return cls(
+            action or None,
+            (actor or "").strip().lower() or None,
+            target or None,
+            _bound(since, "from", end=False),
+            _bound(until, "to", end=True),
+        )
 
     def keeps(self, entry: Mapping[str, Any]) -> bool:
-        if self.action and not (entry["action"] == self.action
-                                or (self.action.endswith(".") and entry["action"].startswith(self.action))):
+        if self.action and not (
+            entry["action"] == self.action
+            or (self.action.endswith(".") and entry["action"].startswith(self.action))
+        ):
             return False
         who = entry.get("actor") or {}
-        if self.actor and self.actor not in (str(who.get("id", "")).lower(), str(who.get("email", "")).lower()):
+        if self.actor and self.actor not in (
+            str(who.get("id", "")).lower(),
+            str(who.get("email", "")).lower(),
+        ):
             return False
         if self.target and (entry.get("target") or {}).get("id") != self.target:
             return False
@@ -188,7 +251,9 @@ class Filters:
         return self.since is not None and parse_ts(entry["ts"]) < self.since
 
 
-def matching(store: Store, tenant_id: str, filters: Filters, *, before_seq: int | None = None) -> Iterator[dict[str, Any]]:
+def matching(
+    store: Store, tenant_id: str, filters: Filters, *, before_seq: int | None = None
+) -> Iterator[dict[str, Any]]:
     """The tenant's entries that `filters` keep, newest first, below `before_seq`."""
     db = repo.open_db(store, tenant_id)
     if db is None:
@@ -200,8 +265,21 @@ def matching(store: Store, tenant_id: str, filters: Filters, *, before_seq: int 
             yield entry
 
 
-CSV_COLUMNS = ("id", "seq", "ts", "actor_type", "actor_id", "actor_email", "action", "target_type",
-               "target_id", "ip", "details", "hash", "prev_hash")
+CSV_COLUMNS = (
+    "id",
+    "seq",
+    "ts",
+    "actor_type",
+    "actor_id",
+    "actor_email",
+    "action",
+    "target_type",
+    "target_id",
+    "ip",
+    "details",
+    "hash",
+    "prev_hash",
+)
 
 
 def _cell(value: Any) -> str:
@@ -216,11 +294,26 @@ def csv_lines(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
         actor, target = entry.get("actor") or {}, entry.get("target") or {}
-        writer.writerow([_cell(v) for v in (
-            entry["_id"], entry["seq"], entry["ts"], actor.get("type"), actor.get("id"), actor.get("email"),
-            entry["action"], target.get("type"), target.get("id"), entry.get("ip"),
-            json.dumps(entry.get("details") or {}, sort_keys=True, ensure_ascii=False),
-            entry["hash"], entry["prev_hash"])])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    entry["_id"],
+                    entry["seq"],
+                    entry["ts"],
+                    actor.get("type"),
+                    actor.get("id"),
+                    actor.get("email"),
+                    entry["action"],
+                    target.get("type"),
+                    target.get("id"),
+                    entry.get("ip"),
+                    json.dumps(entry.get("details") or {}, sort_keys=True, ensure_ascii=False),
+                    entry["hash"],
+                    entry["prev_hash"],
+                )
+            ]
+        )
         yield buf.getvalue()
         buf.seek(0)
         buf.truncate()
@@ -228,6 +321,7 @@ def csv_lines(entries: Iterator[dict[str, Any]]) -> Iterator[str]:
 
 
 # --- settings and retention ------------------------------------------------------------------
+
 
 def retention_days(store: Store, tenant_id: str) -> int | None:
     doc = repo.settings(repo.open_db(store, tenant_id))
@@ -239,8 +333,11 @@ def set_retention_days(store: Store, tenant_id: str, days: int | None) -> dict[s
     db = repo.ensure_db(store, tenant_id)
 
     def attempt() -> dict[str, Any]:
-        doc = repo.settings(db) or {"_id": repo.SETTINGS_ID, "type": "audit_settings",
-                                    "schema_version": SCHEMA_VERSION}
+        doc = repo.settings(db) or {
+            "_id": repo.SETTINGS_ID,
+            "type": "audit_settings",
+            "schema_version": SCHEMA_VERSION,
+        }
         doc["retention_days"] = days
         return save(db, doc)
 
@@ -269,13 +366,22 @@ def apply_retention(store: Store, secret: str, tenant_id: str, *, now: datetime 
     last = old[-1]
 
     def write_checkpoint() -> dict[str, Any]:
-        doc = repo.checkpoint(db) or {"_id": repo.CHECKPOINT_ID, "type": "audit_checkpoint",
-                                      "schema_version": SCHEMA_VERSION}
+        doc = repo.checkpoint(db) or {
+            "_id": repo.CHECKPOINT_ID,
+            "type": "audit_checkpoint",
+            "schema_version": SCHEMA_VERSION,
+        }
         if isinstance(doc.get("seq"), int) and doc["seq"] >= last["seq"]:
             return doc
-        doc.update({"seq": last["seq"], "hash": last["hash"], "removed_at": now_iso(now),
-                    "removed_total": int(doc.get("removed_total", 0)) + len(old),
-                    "signature": checkpoint_signature(secret, last["seq"], last["hash"])})
+        doc.update(
+            {
+                "seq": last["seq"],
+                "hash": last["hash"],
+                "removed_at": now_iso(now),
+                "removed_total": int(doc.get("removed_total", 0)) + len(old),
+                "signature": checkpoint_signature(secret, last["seq"], last["hash"]),
+            }
+        )
         return save(db, doc)
 
     retry_on_conflict(write_checkpoint, busy="The audit checkpoint was being written; try again.")
@@ -311,6 +417,7 @@ def retention_run(ctx: Any) -> dict[str, Any]:
 
 
 # --- verification ------------------------------------------------------------------------------
+
 
 def verify_tenant(store: Store, secret: str, tenant_id: str) -> Verdict:
     """Recompute the tenant's chain from its anchor (genesis, or the signed checkpoint)."""

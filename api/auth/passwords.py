@@ -1,4 +1,5 @@
 """Argon2 password hashing and the password policy."""
+
 from __future__ import annotations
 
 from argon2 import PasswordHasher
@@ -14,24 +15,47 @@ MAX_LENGTH = 256
 # The few passwords people reach for first; a full breached-password list would be better and
 # needs no network if shipped as a file (left for a later issue).
 _COMMON = {
-    "password", "password1", "password123", "passw0rd", "qwerty", "qwertyuiop", "letmein",
-    "welcome", "welcome1", "admin", "administrator", "iloveyou", "monkey", "dragon",
-    "1234567890", "123456789", "12345678", "changeme", "branchline",
+    "password",
+    "password1",
+    "password123",
+    "passw0rd",
+    "qwerty",
+    "qwertyuiop",
+    "letmein",
+    "welcome",
+    "welcome1",
+    "admin",
+    "administrator",
+    "iloveyou",
+    "monkey",
+    "dragon",
+    "1234567890",
+    "123456789",
+    "12345678",
+    "changeme",
+    "branchline",
 }
 
 
 def check_password_policy(password: str, *, email: str | None = None) -> None:
     """Raise BadRequest with a message saying exactly what to change."""
     if not isinstance(password, str) or len(password) < MIN_LENGTH:
-        raise BadRequest(f"The password is too short: use at least {MIN_LENGTH} characters "
-                         "(a phrase of three or four words works well).", error="weak_password")
+        raise BadRequest(
+            f"The password is too short: use at least {MIN_LENGTH} characters "
+            "(a phrase of three or four words works well).",
+            error="weak_password",
+        )
     if len(password) > MAX_LENGTH:
-        raise BadRequest(f"The password is too long: use at most {MAX_LENGTH} characters.",
-                         error="weak_password")
+        raise BadRequest(
+            f"The password is too long: use at most {MAX_LENGTH} characters.", error="weak_password"
+        )
     lowered = password.lower()
     if lowered in _COMMON or len(set(password)) < 4:
-        raise BadRequest("The password is too easy to guess: avoid common words and repeated "
-                         "characters; a phrase of unrelated words works well.", error="weak_password")
+        raise BadRequest(
+            "The password is too easy to guess: avoid common words and repeated "
+            "characters; a phrase of unrelated words works well.",
+            error="weak_password",
+        )
     if email and lowered == email.lower():
         raise BadRequest("The password must not be your e-mail address.", error="weak_password")
 

@@ -1,4 +1,5 @@
 """Sign-up, sign-in, token rotation, and resolving a request's credentials to a Principal."""
+
 from __future__ import annotations
 
 import base64
@@ -38,14 +39,16 @@ def throttle(ctx: AppContext) -> LoginThrottle:
 
 # --- users and tenants ------------------------------------------------------------------
 
+
 def check_role(role: str) -> str:
     if role not in ROLES:
         raise BadRequest(f"Unknown role {role!r}; use one of: {', '.join(ROLES)}.")
     return role
 
 
-def create_user(ctx: AppContext, tenant_id: str, *, email: str, password: str, display_name: str,
-                role: str) -> dict[str, Any]:
+def create_user(
+    ctx: AppContext, tenant_id: str, *, email: str, password: str, display_name: str, role: str
+) -> dict[str, Any]:
     """Create a user; the e-mail is claimed first so two concurrent sign-ups cannot share it."""
     email_n = users.normalize_email(email)
     if "@" not in email_n or len(email_n) > 254 or email_n.startswith("@") or email_n.endswith("@"):
@@ -59,11 +62,24 @@ def create_user(ctx: AppContext, tenant_id: str, *, email: str, password: str, d
     pw_hash = hash_password(password)
     users.claim_email(ctx.system, email_n, tenant_id, user_id)
     try:
-        return users.insert_user(ctx.system, {
-            "_id": users.user_doc_id(tenant_id, user_id), "type": "user", "schema_version": 1,
-            "tenant_id": tenant_id, "user_id": user_id, "email": email_n,
-            "display_name": display_name, "role": role, "password_hash": pw_hash,
-            "active": True, "token_epoch": 0, "created_at": iso(), "updated_at": iso()})
+        return users.insert_user(
+            ctx.system,
+            {
+                "_id": users.user_doc_id(tenant_id, user_id),
+                "type": "user",
+                "schema_version": 1,
+                "tenant_id": tenant_id,
+                "user_id": user_id,
+                "email": email_n,
+                "display_name": display_name,
+                "role": role,
+                "password_hash": pw_hash,
+                "active": True,
+                "token_epoch": 0,
+                "created_at": iso(),
+                "updated_at": iso(),
+            },
+        )
     except Exception:
         users.release_email(ctx.system, email_n)
         raise
@@ -75,9 +91,16 @@ def on_tenant_created(ctx: AppContext, tenant_id: str, *, starter_library: bool)
         hook(ctx, tenant_id, starter_library=starter_library)
 
 
-def create_tenant(ctx: AppContext, *, tenant_name: str, email: str, password: str,
-                  display_name: str, starter_library: bool = True,
-                  address: str | None = None) -> tuple[dict, dict]:
+def create_tenant(
+    ctx: AppContext,
+    *,
+    tenant_name: str,
+    email: str,
+    password: str,
+    display_name: str,
+    starter_library: bool = True,
+    address: str | None = None,
+) -> tuple[dict, dict]:
     """A tenant, its databases and its owner; undone as a whole if any step fails.
 
     An e-mail belongs to one account, so a sign-up with a taken e-mail must be refused, and
@@ -98,11 +121,14 @@ def create_tenant(ctx: AppContext, *, tenant_name: str, email: str, password: st
     if users.find_by_email(ctx.system, email) is not None:
         if limiter is not None:
             limiter.failure(None, address)
-        raise Conflict(f"The e-mail {users.normalize_email(email)} already has an account. "
-                       "Sign in instead, or use another address.")
+        raise Conflict(
+            f"The e-mail {users.normalize_email(email)} already has an account. "
+            "Sign in instead, or use another address."
+        )
     tenant_id = new_id(10)
-    owner = create_user(ctx, tenant_id, email=email, password=password,
-                        display_name=display_name, role="owner")
+    owner = create_user(
+        ctx, tenant_id, email=email, password=password, display_name=display_name, role="owner"
+    )
     try:
         tenant = tenants.insert_tenant(ctx.system, tenant_id, name)
         tenants.create_tenant_databases(ctx.store, tenant_id)
@@ -125,6 +151,7 @@ def _undo_tenant(ctx: AppContext, tenant_id: str, owner: dict) -> None:
 
 # --- tokens ------------------------------------------------------------------------------
 
+
 def _family_id(tenant_id: str, family: str) -> str:
     return f"rtfamily:{tenant_id}:{family}"
 
@@ -133,33 +160,54 @@ def _refresh_id(tenant_id: str, token_id: str) -> str:
     return f"refresh:{tenant_id}:{token_id}"
 
 
-def _issue_refresh(ctx: AppContext, user: dict, family: str,
-                   rt: tokens.RefreshToken | None = None) -> str:
+def _issue_refresh(ctx: AppContext, user: dict, family: str, rt: tokens.RefreshToken | None = None) -> str:
     """Store a new refresh token (`rt` when given: a rotation's derived successor)."""
     rt = rt or tokens.new_refresh_token(user["tenant_id"])
     days = ctx.settings.refresh_token_days
-    save(ctx.system, {"_id": _refresh_id(rt.tenant_id, rt.token_id), "type": "refresh_token",
-                      "tenant_id": rt.tenant_id, "user_id": user["user_id"], "family": family,
-                      "secret_hash": rt.secret_hash, "epoch": user.get("token_epoch", 0),
-                      "created_at": iso(), "expires_at": int(time.time() + days * 86400),
-                      "used": False})
+    save(
+        ctx.system,
+        {
+            "_id": _refresh_id(rt.tenant_id, rt.token_id),
+            "type": "refresh_token",
+            "tenant_id": rt.tenant_id,
+            "user_id": user["user_id"],
+            "family": family,
+            "secret_hash": rt.secret_hash,
+            "epoch": user.get("token_epoch", 0),
+            "created_at": iso(),
+            "expires_at": int(time.time() + days * 86400),
+            "used": False,
+        },
+    )
     return str(rt)
 
 
 def _answer(ctx: AppContext, user: dict, refresh_token: str, family: str) -> dict[str, Any]:
     access, ttl = tokens.make_access_token(
-        ctx.secret, user_id=user["user_id"], tenant_id=user["tenant_id"],
-        minutes=ctx.settings.access_token_minutes, epoch=user.get("token_epoch", 0), family=family)
-    return {"access_token": access, "refresh_token": refresh_token,
-            "token_type": "bearer", "expires_in": ttl}
+        ctx.secret,
+        user_id=user["user_id"],
+        tenant_id=user["tenant_id"],
+        minutes=ctx.settings.access_token_minutes,
+        epoch=user.get("token_epoch", 0),
+        family=family,
+    )
+    return {"access_token": access, "refresh_token": refresh_token, "token_type": "bearer", "expires_in": ttl}
 
 
 def token_pair(ctx: AppContext, user: dict, family: str | None = None) -> dict[str, Any]:
     if family is None:
         family = new_id(16)
-        save(ctx.system, {"_id": _family_id(user["tenant_id"], family), "type": "refresh_family",
-                          "tenant_id": user["tenant_id"], "user_id": user["user_id"],
-                          "revoked": False, "created_at": iso()})
+        save(
+            ctx.system,
+            {
+                "_id": _family_id(user["tenant_id"], family),
+                "type": "refresh_family",
+                "tenant_id": user["tenant_id"],
+                "user_id": user["user_id"],
+                "revoked": False,
+                "created_at": iso(),
+            },
+        )
     return _answer(ctx, user, _issue_refresh(ctx, user, family), family)
 
 
@@ -176,14 +224,29 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
     if user is None or not ok:
         failed_attempt(ctx, user, email_n, address, "sign_in_locked")
         if user is not None:
-            audit.record(ctx, user, "auth.sign_in_failed", "user", user["user_id"], ip=address,
-                         details={"reason": "wrong_password"})
+            audit.record(
+                ctx,
+                user,
+                "auth.sign_in_failed",
+                "user",
+                user["user_id"],
+                ip=address,
+                details={"reason": "wrong_password"},
+            )
         raise Unauthorized("The e-mail or password is wrong. Check both and try again.")
     if not user.get("active", True):
-        audit.record(ctx, user, "auth.sign_in_failed", "user", user["user_id"], ip=address,
-                     details={"reason": "deactivated"})
-        raise Forbidden("This account is deactivated. Ask an admin of your team to reactivate it.",
-                        error="forbidden")
+        audit.record(
+            ctx,
+            user,
+            "auth.sign_in_failed",
+            "user",
+            user["user_id"],
+            ip=address,
+            details={"reason": "deactivated"},
+        )
+        raise Forbidden(
+            "This account is deactivated. Ask an admin of your team to reactivate it.", error="forbidden"
+        )
     limiter.success(email_n, address)
     audit.record(ctx, user, "auth.signed_in", "user", user["user_id"], ip=address)
     return token_pair(ctx, user)
@@ -196,15 +259,31 @@ def failed_attempt(ctx: AppContext, user: dict | None, account: str, address: st
     locked_for = throttle(ctx).failure(account, address)
     if locked_for is None or user is None:
         return
-    log.warning("%s: %s (tenant %s) locked for %d s for address %s after repeated wrong passwords",
-                kind, user["user_id"], user["tenant_id"], locked_for, address or "unknown")
-    record_security_event(ctx, user["tenant_id"], user["user_id"], {
-        "type": kind, "at": iso(), "address": address, "locked_seconds": locked_for,
-        "failures": ctx.settings.login_max_failures_per_account})
+    log.warning(
+        "%s: %s (tenant %s) locked for %d s for address %s after repeated wrong passwords",
+        kind,
+        user["user_id"],
+        user["tenant_id"],
+        locked_for,
+        address or "unknown",
+    )
+    record_security_event(
+        ctx,
+        user["tenant_id"],
+        user["user_id"],
+        {
+            "type": kind,
+            "at": iso(),
+            "address": address,
+            "locked_seconds": locked_for,
+            "failures": ctx.settings.login_max_failures_per_account,
+        },
+    )
 
 
 def record_security_event(ctx: AppContext, tenant_id: str, user_id: str, event: dict[str, Any]) -> None:
     """Append `event` to the account's `security_events`, keeping the newest few."""
+
     def attempt() -> None:
         user = users.get_user(ctx.system, tenant_id, user_id)
         if user is None:
@@ -249,8 +328,11 @@ def _end_access_tokens(ctx: AppContext, tenant_id: str, user_id: str, family: st
         user["ended_families"] = ended
         save(ctx.system, user)
 
-    retry_on_conflict(attempt, busy="The sign-out could not be recorded (the account was being "
-                                    "changed at the same moment); try again.")
+    retry_on_conflict(
+        attempt,
+        busy="The sign-out could not be recorded (the account was being "
+        "changed at the same moment); try again.",
+    )
 
 
 def _load_refresh(ctx: AppContext, raw: str) -> tuple[dict, dict]:
@@ -260,27 +342,32 @@ def _load_refresh(ctx: AppContext, raw: str) -> tuple[dict, dict]:
         raise Unauthorized("The refresh token is not valid; sign in again.")
     fam = get_or_none(ctx.system, _family_id(doc["tenant_id"], doc["family"]))
     if fam is None or fam.get("revoked"):
-        raise Unauthorized("This sign-in was ended (signed out or revoked); sign in again.",
-                           error="token_revoked")
+        raise Unauthorized(
+            "This sign-in was ended (signed out or revoked); sign in again.", error="token_revoked"
+        )
     return doc, fam
 
 
 def _user_of(ctx: AppContext, doc: dict) -> dict:
     user = users.get_user(ctx.system, doc["tenant_id"], doc["user_id"])
     if user is None or not user.get("active", True) or user.get("token_epoch", 0) != doc.get("epoch", 0):
-        raise Unauthorized("This account's sign-ins were ended (deactivated or password reset); sign in again.",
-                           error="token_revoked")
+        raise Unauthorized(
+            "This account's sign-ins were ended (deactivated or password reset); sign in again.",
+            error="token_revoked",
+        )
     return user
 
 
 def _address_mark(ctx: AppContext, address: str | None) -> str:
     # Which client spent a token, without storing its address.
-    return hmac.new(ctx.secret.encode(), f"refresh-client:{address or ''}".encode(),
-                    hashlib.sha256).hexdigest()[:32]
+    return hmac.new(
+        ctx.secret.encode(), f"refresh-client:{address or ''}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
 
 
-def _retry_answer(ctx: AppContext, successor: tokens.RefreshToken, doc: dict,
-                  address: str | None) -> dict[str, Any] | None:
+def _retry_answer(
+    ctx: AppContext, successor: tokens.RefreshToken, doc: dict, address: str | None
+) -> dict[str, Any] | None:
     """The answer to a retried rotation, or None when this is a reuse to punish.
 
     A spent token presented again by the client address that spent it, within the grace
@@ -316,8 +403,12 @@ def _store_successor(ctx: AppContext, user: dict, family: str, successor: tokens
             return True
         except Conflict:  # stored a moment ago by the other request
             existing = get_or_none(ctx.system, _refresh_id(successor.tenant_id, successor.token_id))
-    return (existing is not None and not existing.get("used") and existing.get("family") == family
-            and tokens.same_hash(existing["secret_hash"], successor.secret_hash))
+    return (
+        existing is not None
+        and not existing.get("used")
+        and existing.get("family") == family
+        and tokens.same_hash(existing["secret_hash"], successor.secret_hash)
+    )
 
 
 def _reused(ctx: AppContext, doc: dict, reason: str) -> Unauthorized:
@@ -337,8 +428,12 @@ def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, 
         # An account whose sign-ins were ended says so, whatever the token's history.
         _revoke_family(ctx, doc["tenant_id"], doc["family"])
         _user_of(ctx, doc)
-        raise _reused(ctx, doc, "This refresh token was already used, so the sign-in it belongs to has been "
-                                "revoked to protect the account; sign in again.")
+        raise _reused(
+            ctx,
+            doc,
+            "This refresh token was already used, so the sign-in it belongs to has been "
+            "revoked to protect the account; sign in again.",
+        )
     if doc["expires_at"] < time.time():
         raise Unauthorized("The refresh token has expired; sign in again.", error="token_expired")
     user = _user_of(ctx, doc)
@@ -356,7 +451,9 @@ def refresh(ctx: AppContext, raw: str, address: str | None = None) -> dict[str, 
         answer = _retry_answer(ctx, successor, doc, address) if doc.get("used") else None
         if answer is not None:
             return answer
-        raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.") from None
+        raise _reused(
+            ctx, doc, "This refresh token was used twice at the same time; sign in again."
+        ) from None
     if not _store_successor(ctx, user, doc["family"], successor):
         raise _reused(ctx, doc, "This refresh token was used twice at the same time; sign in again.")
     return _answer(ctx, user, str(successor), doc["family"])
@@ -380,21 +477,33 @@ _basic_lock = threading.Lock()
 _BASIC_TTL = 300.0
 
 
-def _principal_for_user(user: dict | None, *, epoch: int | None = None,
-                        family: str | None = None) -> Principal:
+def _principal_for_user(
+    user: dict | None, *, epoch: int | None = None, family: str | None = None
+) -> Principal:
     if user is None:
         raise Unauthorized("The account behind these credentials no longer exists; sign in again.")
     if not user.get("active", True):
-        raise Unauthorized("This account is deactivated. Ask an admin of your team to reactivate it.",
-                           error="account_deactivated")
+        raise Unauthorized(
+            "This account is deactivated. Ask an admin of your team to reactivate it.",
+            error="account_deactivated",
+        )
     if epoch is not None and int(user.get("token_epoch", 0)) != epoch:
-        raise Unauthorized("This sign-in was ended (password reset or deactivation); sign in again.",
-                           error="token_revoked")
+        raise Unauthorized(
+            "This sign-in was ended (password reset or deactivation); sign in again.", error="token_revoked"
+        )
     if family is not None and family in (user.get("ended_families") or {}):
-        raise Unauthorized("This sign-in was ended (signed out, or its refresh token was reused); "
-                           "sign in again.", error="token_revoked")
-    return Principal(tenant_id=user["tenant_id"], user_id=user["user_id"], role=user["role"],
-                     kind="user", email=user["email"], extra={"display_name": user["display_name"]})
+        raise Unauthorized(
+            "This sign-in was ended (signed out, or its refresh token was reused); sign in again.",
+            error="token_revoked",
+        )
+    return Principal(
+        tenant_id=user["tenant_id"],
+        user_id=user["user_id"],
+        role=user["role"],
+        kind="user",
+        email=user["email"],
+        extra={"display_name": user["display_name"]},
+    )
 
 
 # A replicating client sends the same access token on hundreds of requests, and what its
@@ -534,12 +643,15 @@ def cached_principal(ctx: AppContext, authorization: str | None) -> Principal | 
     return None
 
 
-def principal_from_authorization(ctx: AppContext, authorization: str | None,
-                                 address: str | None) -> Principal:
+def principal_from_authorization(
+    ctx: AppContext, authorization: str | None, address: str | None
+) -> Principal:
     """Bearer JWT, Bearer API key, or HTTP Basic (e-mail + password, or `apikey` + key)."""
     if not authorization:
-        raise Unauthorized("Sign in first: send `Authorization: Bearer <access token>` "
-                           "(from POST /api/v1/auth/login) or an API key.")
+        raise Unauthorized(
+            "Sign in first: send `Authorization: Bearer <access token>` "
+            "(from POST /api/v1/auth/login) or an API key."
+        )
     scheme, _, value = authorization.partition(" ")
     scheme = scheme.lower()
     value = value.strip()

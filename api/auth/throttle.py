@@ -23,6 +23,7 @@ per process (on couchdb a deletion leaves CouchDB's usual small tombstone).
 
 `build_throttle` picks the backend from the settings.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,6 +62,7 @@ SWEEP_BATCHES = 10
 
 # --- the counting rules -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Window:
     """The recent failures of one key (oldest first), when its lockout ends (0: none) and
@@ -78,14 +80,13 @@ def recent(w: Window | None, now: float, window_s: float) -> tuple[float, ...]:
     return tuple(t for t in w.failures if t >= now - window_s)
 
 
-def record_failure(w: Window | None, now: float, *, limit: int, window_s: float,
-                   lockout_s: float) -> Window:
+def record_failure(w: Window | None, now: float, *, limit: int, window_s: float, lockout_s: float) -> Window:
     """`w` after one more failure at `now`; reaching `limit` in the window locks the key.
 
     Only the latest `limit + MAX_DOUBLINGS` failures are kept: older ones could not change
     the lockout, and a stored window stays small however long an attack goes on.
     """
-    failures = (*recent(w, now, window_s), now)[-(limit + MAX_DOUBLINGS):]
+    failures = (*recent(w, now, window_s), now)[-(limit + MAX_DOUBLINGS) :]
     locked_until = w.locked_until if w is not None else 0.0
     if len(failures) >= limit:
         # Each further lockout in the window doubles, so scripted guessing slows fast.
@@ -174,16 +175,27 @@ class DocumentCounters:
                 if doc is not None:
                     self.db.delete(docid, doc["_rev"])
                 return
-            body = {"_id": docid, "type": DOC_TYPE, "schema_version": SCHEMA_VERSION,
-                    "scope": key.split(":", 1)[0], "failures": list(new.failures),
-                    "locked_until": new.locked_until, "expires_at": new.expires}
+            body = {
+                "_id": docid,
+                "type": DOC_TYPE,
+                "schema_version": SCHEMA_VERSION,
+                "scope": key.split(":", 1)[0],
+                "failures": list(new.failures),
+                "locked_until": new.locked_until,
+                "expires_at": new.expires,
+            }
             if doc is not None:
                 body["_rev"] = doc["_rev"]
             save(self.db, body)
 
         # Another instance wrote first: the change is applied to its version.
-        retry_on_conflict(attempt, busy=f"login throttle: gave up on {docid}", attempts=MAX_WRITE_ATTEMPTS,
-                          retry_on=(Conflict, NotFound), give_up=lambda: None)
+        retry_on_conflict(
+            attempt,
+            busy=f"login throttle: gave up on {docid}",
+            attempts=MAX_WRITE_ATTEMPTS,
+            retry_on=(Conflict, NotFound),
+            give_up=lambda: None,
+        )
 
     def sweep(self, now: float) -> int:
         """Delete expired documents, a bounded number of batches, resuming where the last
@@ -196,8 +208,11 @@ class DocumentCounters:
         for _ in range(SWEEP_BATCHES):
             docs = by_prefix(self.db, DOC_PREFIX, limit=SWEEP_BATCH, startkey=self._sweep_from)
             self._sweep_from = docs[-1]["_id"] if len(docs) == SWEEP_BATCH else None
-            dead = [{"_id": d["_id"], "_rev": d["_rev"], "_deleted": True} for d in docs
-                    if (w := _window_of(d)) is not None and w.expires < now]
+            dead = [
+                {"_id": d["_id"], "_rev": d["_rev"], "_deleted": True}
+                for d in docs
+                if (w := _window_of(d)) is not None and w.expires < now
+            ]
             if dead:
                 deleted += sum(1 for r in self.db.bulk_docs(dead) if "error" not in r)
             if self._sweep_from is None:
@@ -210,19 +225,30 @@ def _window_of(doc: dict[str, Any] | None) -> Window | None:
     # failure: a counter is worth less than a sign-in that fails on a shape it cannot read.
     if doc is None or doc.get("schema_version") != SCHEMA_VERSION:
         return None
-    return Window(tuple(float(t) for t in doc.get("failures", ())),
-                  float(doc.get("locked_until", 0.0)), float(doc.get("expires_at", 0.0)))
+    return Window(
+        tuple(float(t) for t in doc.get("failures", ())),
+        float(doc.get("locked_until", 0.0)),
+        float(doc.get("expires_at", 0.0)),
+    )
 
 
 # --- the throttle -------------------------------------------------------------------------
+
 
 class LoginThrottle:
     """Failed sign-ins counted per (account, address) and per address, over a `Counters`
     backend. `per_account` is the limit of one account from one address."""
 
-    def __init__(self, *, per_account: int, per_address: int, window_s: float, lockout_s: float,
-                 clock: Callable[[], float] = time.monotonic,
-                 counters: Counters | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        per_account: int,
+        per_address: int,
+        window_s: float,
+        lockout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+        counters: Counters | None = None,
+    ) -> None:
         self.per_account = per_account
         self.per_address = per_address
         self.window_s = window_s
@@ -281,8 +307,8 @@ class LoginThrottle:
 
     def _failure_change(self, now: float, limit: int) -> Change:
         def change(w: Window | None) -> Window:
-            return record_failure(w, now, limit=limit, window_s=self.window_s,
-                                  lockout_s=self.lockout_s)
+            return record_failure(w, now, limit=limit, window_s=self.window_s, lockout_s=self.lockout_s)
+
         return change
 
     def _maybe_sweep(self, now: float) -> None:
@@ -303,10 +329,12 @@ def build_throttle(ctx: AppContext) -> LoginThrottle:
     """The throttle for this deployment: shared documents on couchdb, memory when embedded."""
     s = ctx.settings
     limits: dict[str, Any] = {
-        "per_account": s.login_max_failures_per_account, "per_address": s.login_max_failures_per_address,
-        "window_s": s.login_failure_window_seconds, "lockout_s": s.login_lockout_seconds}
+        "per_account": s.login_max_failures_per_account,
+        "per_address": s.login_max_failures_per_address,
+        "window_s": s.login_failure_window_seconds,
+        "lockout_s": s.login_lockout_seconds,
+    }
     if s.backend == "couchdb":
         # Wall-clock time, since the windows are compared across processes and machines.
-        return LoginThrottle(**limits, clock=time.time,
-                             counters=DocumentCounters(ctx.system, ctx.secret))
+        return LoginThrottle(**limits, clock=time.time, counters=DocumentCounters(ctx.system, ctx.secret))
     return LoginThrottle(**limits)

@@ -7,6 +7,7 @@ expired more than `EXPIRED_KEEP_SECONDS` ago (a day, so the last ones still expl
 "refresh token expired" answer while a user asks about it). It runs as a cluster job
 (`api.jobs`), once per installation however many instances serve.
 """
+
 from __future__ import annotations
 
 import time

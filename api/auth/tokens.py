@@ -1,4 +1,5 @@
 """Short-lived access tokens (JWT) and rotating refresh tokens (opaque, stored hashed)."""
+
 from __future__ import annotations
 
 import base64
@@ -16,14 +17,23 @@ ALGORITHM = "HS256"
 ISSUER = "branchline"
 
 
-def make_access_token(secret: str, *, user_id: str, tenant_id: str, minutes: float,
-                      epoch: int = 0, family: str | None = None) -> tuple[str, int]:
+def make_access_token(
+    secret: str, *, user_id: str, tenant_id: str, minutes: float, epoch: int = 0, family: str | None = None
+) -> tuple[str, int]:
     """A signed access token; `family` names the sign-in (refresh token family) it belongs
     to, so that signing out ends it too."""
     now = int(time.time())
     ttl = max(1, int(minutes * 60))
-    claims = {"sub": user_id, "tid": tenant_id, "typ": "access", "iss": ISSUER, "ep": epoch,
-              "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
+    claims = {
+        "sub": user_id,
+        "tid": tenant_id,
+        "typ": "access",
+        "iss": ISSUER,
+        "ep": epoch,
+        "iat": now,
+        "exp": now + ttl,
+        "jti": secrets.token_hex(8),
+    }
     if family is not None:
         claims["fam"] = family
     return jwt.encode(claims, secret, algorithm=ALGORITHM), ttl
@@ -31,11 +41,18 @@ def make_access_token(secret: str, *, user_id: str, tenant_id: str, minutes: flo
 
 def read_access_token(secret: str, token: str) -> dict:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["exp", "sub", "tid", "typ"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "sub", "tid", "typ"]},
+        )
     except jwt.ExpiredSignatureError:
-        raise Unauthorized("The access token has expired; get a new one with POST /api/v1/auth/refresh.",
-                           error="token_expired") from None
+        raise Unauthorized(
+            "The access token has expired; get a new one with POST /api/v1/auth/refresh.",
+            error="token_expired",
+        ) from None
     except jwt.PyJWTError:
         raise Unauthorized("The access token is not valid; sign in again.") from None
     if claims.get("typ") != "access":
@@ -68,6 +85,7 @@ def successor_token(key: str, parent: RefreshToken) -> RefreshToken:
     can be given the same successor again (see `service.refresh`) without the server ever
     storing a token in clear. Nobody without the server key can derive it from `parent`.
     """
+
     def mac(label: str) -> bytes:
         msg = f"refresh-successor:{label}:{parent.tenant_id}:{parent.token_id}:{parent.secret}"
         return hmac.new(key.encode(), msg.encode(), hashlib.sha256).digest()

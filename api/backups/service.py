@@ -19,6 +19,7 @@ Cloudant's backups); `copy_store` copies every database, every leaf revision wit
 history and attachments, between any two stores, which is also how an embedded install
 moves to CouchDB (`branchline migrate`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,9 +94,14 @@ def snapshot_database(source: Path, target: Path) -> dict[str, Any]:
     finally:
         src.close()
     os.replace(partial, target)
-    return {"file": f"dbs/{target.name}", "bytes": target.stat().st_size,
-            "sha256": _sha256(target), "docs": row[0], "doc_count": row[1],
-            "update_seq": int(seq[0]) if seq else 0}
+    return {
+        "file": f"dbs/{target.name}",
+        "bytes": target.stat().st_size,
+        "sha256": _sha256(target),
+        "docs": row[0],
+        "doc_count": row[1],
+        "update_seq": int(seq[0]) if seq else 0,
+    }
 
 
 def _tenant_groups(names: Iterable[str]) -> dict[str, list[str]]:
@@ -119,15 +125,20 @@ def new_snapshot_dir(backup_dir: Path, now: datetime | None = None) -> Path:
     return path
 
 
-def backup_embedded(data_dir: Path, backup_dir: Path, *, tenants: Iterable[str] | None = None,
-                    on_tenant: Callable[[str], None] | None = None) -> BackupReport:
+def backup_embedded(
+    data_dir: Path,
+    backup_dir: Path,
+    *,
+    tenants: Iterable[str] | None = None,
+    on_tenant: Callable[[str], None] | None = None,
+) -> BackupReport:
     """Snapshot every database of an embedded data folder into a new folder of `backup_dir`.
 
     Runs once per tenant (and once for the system database): one tenant's failure is
     recorded in the report and the manifest, and the others are still backed up.
     """
     data_dir = Path(data_dir)
-    names = sorted(p.name[:-len(".sqlite")] for p in _dbs_dir(data_dir).glob("*.sqlite"))
+    names = sorted(p.name[: -len(".sqlite")] for p in _dbs_dir(data_dir).glob("*.sqlite"))
     groups = _tenant_groups(names)
     if tenants is not None:
         wanted = set(tenants) | {"system"}
@@ -139,7 +150,8 @@ def backup_embedded(data_dir: Path, backup_dir: Path, *, tenants: Iterable[str] 
                 on_tenant(key)
             for name in groups[key]:
                 report.databases[name] = snapshot_database(
-                    _dbs_dir(data_dir) / f"{name}.sqlite", report.path / "dbs" / f"{name}.sqlite")
+                    _dbs_dir(data_dir) / f"{name}.sqlite", report.path / "dbs" / f"{name}.sqlite"
+                )
         except Exception as exc:
             log.exception("backup of %s failed", key)
             report.failed[key] = f"{type(exc).__name__}: {exc}"
@@ -151,8 +163,13 @@ def backup_embedded(data_dir: Path, backup_dir: Path, *, tenants: Iterable[str] 
     if secret.exists():
         shutil.copy2(secret, report.path / "secret.key")
         os.chmod(report.path / "secret.key", 0o600)
-    manifest = {"format": FORMAT, "version": 1, "created_at": report.path.name,
-                "databases": report.databases, "failed": report.failed}
+    manifest = {
+        "format": FORMAT,
+        "version": 1,
+        "created_at": report.path.name,
+        "databases": report.databases,
+        "failed": report.failed,
+    }
     (report.path / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
     private_file(report.path / MANIFEST)
     return report
@@ -163,8 +180,9 @@ def read_manifest(snapshot: Path) -> dict[str, Any]:
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError):
-        raise BadRequest(f"{snapshot} is not a Branchline backup: {MANIFEST} is missing or "
-                         "unreadable.") from None
+        raise BadRequest(
+            f"{snapshot} is not a Branchline backup: {MANIFEST} is missing or unreadable."
+        ) from None
     if manifest.get("format") != FORMAT:
         raise BadRequest(f"{snapshot} is not a Branchline embedded backup.")
     return manifest
@@ -176,13 +194,14 @@ def restore_embedded(snapshot: Path, data_dir: Path) -> dict[str, Any]:
     manifest = read_manifest(snapshot)
     target = _dbs_dir(data_dir)
     if target.exists() and any(target.glob("*.sqlite")):
-        raise Conflict(f"{data_dir} already holds databases; restore into an empty data folder "
-                       "(set BRANCHLINE_DATA_DIR to a new folder), then swap folders.")
+        raise Conflict(
+            f"{data_dir} already holds databases; restore into an empty data folder "
+            "(set BRANCHLINE_DATA_DIR to a new folder), then swap folders."
+        )
     for name, entry in manifest["databases"].items():
         path = snapshot / entry["file"]
         if not path.exists() or _sha256(path) != entry["sha256"]:
-            raise BadRequest(f"The backup of {name} is damaged (checksum mismatch); "
-                             "use another snapshot.")
+            raise BadRequest(f"The backup of {name} is damaged (checksum mismatch); use another snapshot.")
     staging = data_dir / "dbs.restoring"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -228,6 +247,7 @@ def apply_retention(backup_dir: Path, keep: int) -> list[Path]:
 
 # --- copying between stores (any backend to any backend) ---------------------------------------
 
+
 def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
     """Every document of `src` into `dst`: all leaf revisions with their histories and
     attachments, written with `new_edits=false` (so revisions and conflicts are kept as
@@ -241,8 +261,7 @@ def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
             break
         wanted = {r["id"]: [c["rev"] for c in r["changes"]] for r in rows}
         missing = dst.revs_diff(wanted)
-        requests = [{"id": docid, "rev": rev}
-                    for docid, entry in missing.items() for rev in entry["missing"]]
+        requests = [{"id": docid, "rev": rev} for docid, entry in missing.items() for rev in entry["missing"]]
         if requests:
             docs = []
             for item in src.bulk_get(requests, revs=True, attachments=True):
@@ -251,8 +270,10 @@ def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
                         docs.append(entry["ok"])
             for result in dst.bulk_docs(docs, new_edits=False):
                 if "error" in result:
-                    raise BackupError(f"Copying {result.get('id')} into {dst.name} failed: "
-                                      f"{result['error']}: {result.get('reason')}")
+                    raise BackupError(
+                        f"Copying {result.get('id')} into {dst.name} failed: "
+                        f"{result['error']}: {result.get('reason')}"
+                    )
             written += len(docs)
         since = res["last_seq"]
         if len(rows) < batch:
@@ -269,8 +290,13 @@ def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
 SECURITY_DOC = "_local/_branchline_security"  # the devices' `_security` view (sync/http.py)
 
 
-def copy_store(src: Store, dst: Store, *, names: Iterable[str] | None = None,
-               progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
+def copy_store(
+    src: Store,
+    dst: Store,
+    *,
+    names: Iterable[str] | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, int]:
     """Copy every database (or `names`) from one store to another; creates missing ones."""
     out: dict[str, int] = {}
     for name in names if names is not None else src.list_dbs():

@@ -5,6 +5,7 @@ on with the others; afterwards the oldest snapshots beyond `BRANCHLINE_BACKUP_KE
 deleted. On the couchdb backend there is nothing to snapshot locally (Branchline keeps no
 state there; CouchDB is backed up with its own tools), so the job does not exist there.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,8 +28,13 @@ def run_nightly_backup(ctx: Any) -> BackupReport:
     for tenant, error in report.failed.items():
         log.error("nightly backup: tenant %s failed: %s", tenant, error)
     gone = apply_retention(settings.resolved_backup_dir(), settings.backup_keep)
-    log.info("nightly backup: %s (%d databases, %d failed), %d old snapshots removed",
-             report.path, len(report.databases), len(report.failed), len(gone))
+    log.info(
+        "nightly backup: %s (%d databases, %d failed), %d old snapshots removed",
+        report.path,
+        len(report.databases),
+        len(report.failed),
+        len(gone),
+    )
     ctx.last_backup = {"path": str(report.path), "failed": dict(report.failed)}
     return report
 
@@ -41,10 +47,13 @@ def backup_job(ctx: Any) -> ClusterJob | None:
 
     def run() -> dict[str, Any]:
         report = run_nightly_backup(ctx)
-        return {"path": str(report.path), "databases": len(report.databases),
-                "failed": sorted(report.failed)}
+        return {"path": str(report.path), "databases": len(report.databases), "failed": sorted(report.failed)}
 
     # A run missed by up to an hour (the server was restarting at 02:30) still happens.
-    return ClusterJob(JOB_ID, "nightly backup of every tenant",
-                      CronTrigger.from_crontab(settings.backup_cron, timezone="UTC"), run,
-                      grace=timedelta(hours=1))
+    return ClusterJob(
+        JOB_ID,
+        "nightly backup of every tenant",
+        CronTrigger.from_crontab(settings.backup_cron, timezone="UTC"),
+        run,
+        grace=timedelta(hours=1),
+    )

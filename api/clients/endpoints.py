@@ -1,4 +1,5 @@
 """Routes: client contexts (`/api/v1/clients`)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -35,8 +36,11 @@ def get_client(client_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.get_client(ctx, who, client_id)
 
 
-@router.put("/clients/{client_id}", tags=["clients"],
-            responses=errors({409: "The `_rev` is stale: load the client again."}))
+@router.put(
+    "/clients/{client_id}",
+    tags=["clients"],
+    responses=errors({409: "The `_rev` is stale: load the client again."}),
+)
 def update_client(client_id: str, body: ClientBody, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Replace a client context's `name`, `values` and `notes` at its `_rev` (stale: 409)."""
     return service.update_client(ctx, who, client_id, body)

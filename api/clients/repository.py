@@ -1,5 +1,6 @@
 """Storage calls of the clients feature: `client:{slug}` documents in the tenant's `clients`
 database, whose handle comes from the one way to open a tenant's database (`sync.naming.tenant_db`)."""
+
 from __future__ import annotations
 
 import re
@@ -20,10 +21,11 @@ def clients_db(ctx: AppContext, tenant_id: str) -> Database:
 
 def normalize_client_id(raw: str) -> str:
     """`client:{slug}` from `client:{slug}` or `{slug}`; NotFound for anything else."""
-    value = raw[len("client:"):] if isinstance(raw, str) and raw.startswith("client:") else raw
+    value = raw[len("client:") :] if isinstance(raw, str) and raw.startswith("client:") else raw
     if not isinstance(value, str) or not CLIENT_SLUG_RE.match(value):
-        raise NotFound(f"No client {raw!r}: client ids look like client:contoso "
-                       "(lowercase letters, digits, - and _).")
+        raise NotFound(
+            f"No client {raw!r}: client ids look like client:contoso (lowercase letters, digits, - and _)."
+        )
     return "client:" + value
 
 

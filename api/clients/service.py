@@ -6,6 +6,7 @@ domain controllers, VDA names...). Trees read it as `{{client.name}}` and `{{cli
 `values.X` (`POST /api/v1/sessions/{id}/save-to-client`). Every role reads; everyone but
 viewers writes (DOCUMENTS.md).
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,9 @@ _FIELDS = ("name", "values", "notes")
 
 def _require_writer(who: Principal) -> None:
     if who.role == "viewer":
-        raise Forbidden("Viewers read client contexts but do not change them; ask an admin for the engineer role.")
+        raise Forbidden(
+            "Viewers read client contexts but do not change them; ask an admin for the engineer role."
+        )
 
 
 def _slugify(name: str) -> str:
@@ -39,9 +42,13 @@ def _slugify(name: str) -> str:
 def _check_body(body: Any, *, partial: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("The body must be a client context: {name, values?, notes?}.")
-    unknown = sorted(k for k in body if k not in _FIELDS and k not in ("_id", "_rev", "type", "schema_version"))
+    unknown = sorted(
+        k for k in body if k not in _FIELDS and k not in ("_id", "_rev", "type", "schema_version")
+    )
     if unknown:
-        raise BadRequest(f"A client context has no field(s) {', '.join(unknown)}; its fields are name, values, notes.")
+        raise BadRequest(
+            f"A client context has no field(s) {', '.join(unknown)}; its fields are name, values, notes."
+        )
     out: dict[str, Any] = {}
     name = body.get("name")
     if name is None and not partial:
@@ -53,9 +60,11 @@ def _check_body(body: Any, *, partial: bool = False) -> dict[str, Any]:
     values = body.get("values", None if partial else {})
     if values is not None:
         if not isinstance(values, dict) or not all(isinstance(k, str) and k for k in values):
-            raise BadRequest("`values` must be an object of named values, e.g. {\"domain\": \"contoso.local\"}.")
+            raise BadRequest('`values` must be an object of named values, e.g. {"domain": "contoso.local"}.')
         if len(orjson.dumps(values)) > _MAX_VALUES_BYTES:
-            raise BadRequest(f"`values` is larger than {_MAX_VALUES_BYTES} bytes; keep long text in notes or attachments.")
+            raise BadRequest(
+                f"`values` is larger than {_MAX_VALUES_BYTES} bytes; keep long text in notes or attachments."
+            )
         out["values"] = values
     notes = body.get("notes", None if partial else "")
     if notes is not None:
@@ -70,10 +79,16 @@ def _check_body(body: Any, *, partial: bool = False) -> dict[str, Any]:
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {"_id": doc["_id"], "_rev": doc.get("_rev"), "id": doc["_id"], "type": "client",
-            "schema_version": doc.get("schema_version", 1), "name": doc.get("name"),
-            "values": doc.get("values") if isinstance(doc.get("values"), dict) else {},
-            "notes": doc.get("notes") if isinstance(doc.get("notes"), str) else ""}
+    return {
+        "_id": doc["_id"],
+        "_rev": doc.get("_rev"),
+        "id": doc["_id"],
+        "type": "client",
+        "schema_version": doc.get("schema_version", 1),
+        "name": doc.get("name"),
+        "values": doc.get("values") if isinstance(doc.get("values"), dict) else {},
+        "notes": doc.get("notes") if isinstance(doc.get("notes"), str) else "",
+    }
 
 
 def list_clients(ctx: AppContext, who: Principal, *, limit: int, after: str | None) -> list[dict[str, Any]]:
@@ -103,7 +118,9 @@ def create_client(ctx: AppContext, who: Principal, body: Any) -> dict[str, Any]:
         try:
             candidates = [repo.normalize_client_id(explicit)]
         except NotFound:
-            raise BadRequest("`_id` must look like client:contoso (lowercase letters, digits, - and _).") from None
+            raise BadRequest(
+                "`_id` must look like client:contoso (lowercase letters, digits, - and _)."
+            ) from None
     else:
         slug = _slugify(fields["name"])
         candidates = [f"client:{slug}"] + [f"client:{slug}-{n}" for n in range(2, 50)]
@@ -114,7 +131,9 @@ def create_client(ctx: AppContext, who: Principal, body: Any) -> dict[str, Any]:
             return public(save(db, doc))
         except Conflict:
             if explicit is not None:
-                raise Conflict(f"A client {client_id} already exists; choose another id or edit that client.") from None
+                raise Conflict(
+                    f"A client {client_id} already exists; choose another id or edit that client."
+                ) from None
     raise Conflict("Could not find a free id for this name; give the client an explicit _id.")
 
 
@@ -133,14 +152,22 @@ def update_client(ctx: AppContext, who: Principal, client_id: str, body: Any) ->
     current = repo.get_client_or_none(db, client_id)
     if current is None:
         raise NotFound(f"No client {client_id} in this tenant; create it with POST /api/v1/clients.")
-    doc = {**{k: v for k, v in current.items() if not k.startswith("_")}, **fields,
-           "_id": client_id, "_rev": rev, "type": "client", "schema_version": 1}
+    doc = {
+        **{k: v for k, v in current.items() if not k.startswith("_")},
+        **fields,
+        "_id": client_id,
+        "_rev": rev,
+        "type": "client",
+        "schema_version": 1,
+    }
     try:
         check_write_limits(ctx, db, doc)
         return public(save(db, doc))
     except Conflict:
-        raise Conflict(f"{client_id} was changed since you loaded it (your _rev is stale). "
-                       "Load it again, re-apply your change, and save.") from None
+        raise Conflict(
+            f"{client_id} was changed since you loaded it (your _rev is stale). "
+            "Load it again, re-apply your change, and save."
+        ) from None
 
 
 def set_value(ctx: AppContext, who: Principal, client_id: str, key: str, value: Any) -> dict[str, Any]:
@@ -151,7 +178,9 @@ def set_value(ctx: AppContext, who: Principal, client_id: str, key: str, value: 
     def attempt() -> dict[str, Any]:
         doc = repo.get_client_or_none(db, client_id)
         if doc is None:
-            raise NotFound(f"The session's client {client_id} does not exist (any more); pick another client.")
+            raise NotFound(
+                f"The session's client {client_id} does not exist (any more); pick another client."
+            )
         values = dict(doc.get("values") or {}) if isinstance(doc.get("values"), dict) else {}
         if values.get(key) == value:
             return public(doc)

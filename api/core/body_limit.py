@@ -11,6 +11,7 @@ before anything looked at it. This ASGI middleware answers 413 in the one error 
 The sync endpoints (`/sync/...`) never reach the framework's middleware (`api/core/edge.py`)
 and apply their own ceiling after authenticating the caller (`sync/http.py`).
 """
+
 from __future__ import annotations
 
 import re
@@ -61,8 +62,10 @@ def ceiling_for(path: str) -> Ceiling:
 
 def _too_large(ceiling: Ceiling) -> PayloadTooLarge:
     size = f"{ceiling.limit // MB} MB" if ceiling.limit >= MB else f"{ceiling.limit // KB} KB"
-    return PayloadTooLarge(f"The request body is larger than {size}, the most {ceiling.what} may send. "
-                           "Send a smaller body (files go through the attachments API).")
+    return PayloadTooLarge(
+        f"The request body is larger than {size}, the most {ceiling.what} may send. "
+        "Send a smaller body (files go through the attachments API)."
+    )
 
 
 def _declared_length(scope: dict[str, Any]) -> int | None:
@@ -77,10 +80,17 @@ def _declared_length(scope: dict[str, Any]) -> int | None:
 
 async def _answer(send: Any, exc: PayloadTooLarge) -> None:
     body = orjson.dumps(exc.body())
-    await send({"type": "http.response.start", "status": exc.status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": exc.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -7,6 +7,7 @@ precompress.mjs writes NAME.br and NAME.gz) and `api.web` picks the file with
 feed (or any answer without a Content-Length) must reach the device chunk by chunk, and a
 compressor would hold its heartbeats back until its buffer fills.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -25,8 +26,13 @@ GZIP_LEVEL = 6
 # stalls the event loop that also carries every open live feed.
 OFF_LOOP_SIZE = 64 * 1024
 
-_TEXT_TYPES = ("application/json", "application/javascript", "application/xml",
-               "application/manifest+json", "image/svg+xml")
+_TEXT_TYPES = (
+    "application/json",
+    "application/javascript",
+    "application/xml",
+    "application/manifest+json",
+    "image/svg+xml",
+)
 
 
 def accepted_codings(accept_encoding: str) -> dict[str, float]:
@@ -60,7 +66,9 @@ def choose_encoding(accept_encoding: str | None, available: Iterable[str]) -> st
     weights = accepted_codings(accept_encoding)
     star = weights.get("*", 0.0)
     best, best_q = None, 0.0
-    for coding in sorted(available, key=lambda c: PREFERENCE.index(c) if c in PREFERENCE else len(PREFERENCE)):
+    for coding in sorted(
+        available, key=lambda c: PREFERENCE.index(c) if c in PREFERENCE else len(PREFERENCE)
+    ):
         q = weights.get(coding, star)
         if q > best_q:
             best, best_q = coding, q
@@ -78,7 +86,7 @@ def add_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         if key.lower() == b"vary":
             if b"accept-encoding" in value.lower() or value.strip() == b"*":
                 return headers
-            return [*headers[:i], (key, value + b", Accept-Encoding"), *headers[i + 1:]]
+            return [*headers[:i], (key, value + b", Accept-Encoding"), *headers[i + 1 :]]
     return [*headers, (b"vary", b"Accept-Encoding")]
 
 
@@ -150,8 +158,12 @@ class CompressionMiddleware:
                 content_type = value.decode("latin-1")
             elif k == b"content-encoding":
                 encoded = True
-        return (not encoded and length is not None and self.min_size <= length <= MAX_SIZE
-                and compressible(content_type))
+        return (
+            not encoded
+            and length is not None
+            and self.min_size <= length <= MAX_SIZE
+            and compressible(content_type)
+        )
 
     async def _send_whole(self, start: dict, body: bytes, accept: str, send: Any) -> None:
         headers = add_vary(list(start.get("headers", [])))
@@ -160,8 +172,11 @@ class CompressionMiddleware:
             packed = await anyio.to_thread.run_sync(pack) if len(body) > OFF_LOOP_SIZE else pack()
             if len(packed) < len(body):
                 body = packed
-                headers = [(k, _weak(v) if k.lower() == b"etag" else v)
-                           for k, v in headers if k.lower() != b"content-length"]
+                headers = [
+                    (k, _weak(v) if k.lower() == b"etag" else v)
+                    for k, v in headers
+                    if k.lower() != b"content-length"
+                ]
                 headers += [(b"content-length", str(len(body)).encode()), (b"content-encoding", b"gzip")]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -5,6 +5,7 @@ Every part is a typed field. Those the features' start-up hooks provide (`api/fe
 policy stops start-up instead of leaving `/sync` to a weaker default. The rest are made on
 first use, one per process (pools, caches, the storage client).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,8 +35,9 @@ class TenantCreatedHook(Protocol):
 
 
 class AttachmentReader(Protocol):
-    def __call__(self, ctx: AppContext, tenant_id: str, attachment_id: str,
-                 session_id: str | None = None) -> bytes | None: ...
+    def __call__(
+        self, ctx: AppContext, tenant_id: str, attachment_id: str, session_id: str | None = None
+    ) -> bytes | None: ...
 
 
 # (expiry, secret, tenant, user, token epoch, sign-in family) of a verified access token.
@@ -59,8 +61,12 @@ def open_store(settings: Settings) -> Store:
         return CouchStore(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
     from sync.embedded import EmbeddedStore  # noqa: PLC0415
 
-    return EmbeddedStore(settings.data_dir, max_open=settings.store_max_open,
-                         cache_kb=settings.store_cache_kb, readers=settings.store_readers)
+    return EmbeddedStore(
+        settings.data_dir,
+        max_open=settings.store_max_open,
+        cache_kb=settings.store_cache_kb,
+        readers=settings.store_readers,
+    )
 
 
 @dataclass(eq=False)
@@ -107,14 +113,17 @@ class AppContext:
         A default of role checks alone would let every engineer replicate every session.
         """
         policy = self.sync_policy
-        if policy is None or (isinstance(policy, FeaturePolicy) and policy.rules_for(GUARDED_DATABASE) is None):
+        if policy is None or (
+            isinstance(policy, FeaturePolicy) and policy.rules_for(GUARDED_DATABASE) is None
+        ):
             raise MissingSyncPolicy(
                 "No sync access policy is registered (AppContext.sync_policy is empty after the "
                 "features' start-up hooks, or it has no rules for the sessions database). The sessions "
                 "feature registers SessionsRules with register_sync_rules in "
                 "api/sessions/service.py install(), called from api/features.py install_hooks(); "
                 "restore that call. Serving /sync with role checks alone would give every engineer "
-                "every session, so the server does not start.")
+                "every session, so the server does not start."
+            )
         return policy
 
     def require_parts(self) -> None:

@@ -1,4 +1,5 @@
 """Typed FastAPI dependencies: the context, the caller, role checks, list paging."""
+
 from __future__ import annotations
 
 import base64
@@ -37,9 +38,12 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require_roles(*roles: str) -> Callable[..., Principal]:
     def dep(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
-            raise Forbidden(f"This needs one of the roles {', '.join(roles)}; you are {principal.role}. "
-                            "Ask an owner or admin of your team.")
+            raise Forbidden(
+                f"This needs one of the roles {', '.join(roles)}; you are {principal.role}. "
+                "Ask an owner or admin of your team."
+            )
         return principal
+
     return dep
 
 
@@ -50,8 +54,11 @@ AuthorDep = Annotated[Principal, Depends(require_roles("owner", "admin", "author
 class Page:
     """`limit` (1..200) and an opaque `cursor` for lists answering `{items, next_cursor}`."""
 
-    def __init__(self, limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                 cursor: Annotated[str | None, Query(max_length=2000)] = None) -> None:
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> None:
         self.limit = limit
         self.cursor = cursor
 
@@ -61,7 +68,9 @@ class Page:
         try:
             return orjson.loads(base64.urlsafe_b64decode(self.cursor.encode() + b"=="))
         except ValueError:  # bad base64 and bad JSON are both ValueErrors
-            raise BadRequest("The cursor is not valid: pass back next_cursor exactly as a list returned it.") from None
+            raise BadRequest(
+                "The cursor is not valid: pass back next_cursor exactly as a list returned it."
+            ) from None
 
     @staticmethod
     def encode(value: Any) -> str:

@@ -7,6 +7,7 @@ same code serves both backends, since it only reads `_changes`.
 A reader calls `catch_up()` before querying, so what an API caller just wrote is visible in
 the very next listing (no background lag to reason about).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -30,8 +31,7 @@ _BATCH = 500
 class DerivedIndex:
     """One tenant's index: a SQLite file plus the feeds that keep it current."""
 
-    def __init__(self, path: Path, store: Store, feeds: dict[str, tuple[str, Handler]],
-                 schema: str) -> None:
+    def __init__(self, path: Path, store: Store, feeds: dict[str, tuple[str, Handler]], schema: str) -> None:
         """`feeds` maps a feed name to (physical database name, handler)."""
         self.path = path
         self.store = store
@@ -44,7 +44,8 @@ class DerivedIndex:
         private_sqlite(path)
         self.conn.execute("PRAGMA synchronous=OFF")  # rebuildable: losing it costs a replay
         self.conn.executescript(
-            "CREATE TABLE IF NOT EXISTS checkpoints (feed TEXT PRIMARY KEY, db TEXT, seq TEXT);" + schema)
+            "CREATE TABLE IF NOT EXISTS checkpoints (feed TEXT PRIMARY KEY, db TEXT, seq TEXT);" + schema
+        )
 
     def catch_up(self) -> None:
         with self.lock:
@@ -75,8 +76,10 @@ class DerivedIndex:
                 if end_batch is not None:
                     end_batch(self.conn)
                 since = res["last_seq"]
-                self.conn.execute("INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)",
-                                  (feed, dbname, orjson.dumps(since).decode()))
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)",
+                    (feed, dbname, orjson.dumps(since).decode()),
+                )
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
@@ -123,8 +126,9 @@ class IndexRegistry:
 class IndexPart:
     """What one feature adds to the tenant index: tables, and the feeds that fill them."""
 
-    def __init__(self, name: str, schema: str,
-                 feeds: Callable[[str], dict[str, tuple[str, Handler]]]) -> None:
+    def __init__(
+        self, name: str, schema: str, feeds: Callable[[str], dict[str, tuple[str, Handler]]]
+    ) -> None:
         self.name = name
         self.schema = schema
         self.feeds = feeds
@@ -140,6 +144,7 @@ def tenant_index(ctx: AppContext, tenant_id: str) -> DerivedIndex:
 
     registry = ctx.index_registry
     if registry is None:
+
         def factory(tid: str) -> DerivedIndex:
             parts = sorted(ctx.index_parts.values(), key=lambda p: p.name)
             schema = "".join(p.schema for p in parts)
@@ -148,7 +153,9 @@ def tenant_index(ctx: AppContext, tenant_id: str) -> DerivedIndex:
             feeds: dict[str, tuple[str, Handler]] = {}
             for p in parts:
                 feeds.update(p.feeds(tid))
-            return DerivedIndex(ctx.settings.data_dir / "index" / f"{tid}.{tag}.sqlite", ctx.store, feeds, schema)
+            return DerivedIndex(
+                ctx.settings.data_dir / "index" / f"{tid}.{tag}.sqlite", ctx.store, feeds, schema
+            )
 
         registry = ctx.index_registry = IndexRegistry(factory)
     return registry.get(tenant_id)

@@ -5,6 +5,7 @@ pool) runs it through `run_until_disconnected`: the work gets a `cancel` Event, 
 client disconnects or the request is cancelled (server shutdown), so a render nobody waits
 for is killed instead of finishing.
 """
+
 from __future__ import annotations
 
 import asyncio

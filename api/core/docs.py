@@ -1,4 +1,5 @@
 """Small helpers over a store `Database` for the server's own documents."""
+
 from __future__ import annotations
 
 import logging
@@ -51,9 +52,14 @@ def tenant_quota(ctx: AppContext) -> TenantQuota:
 T = TypeVar("T")
 
 
-def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5,
-                      retry_on: tuple[type[Exception], ...] = (Conflict,),
-                      give_up: Callable[[], T] | None = None) -> T:
+def retry_on_conflict(
+    attempt: Callable[[], T],
+    *,
+    busy: str,
+    attempts: int = 5,
+    retry_on: tuple[type[Exception], ...] = (Conflict,),
+    give_up: Callable[[], T] | None = None,
+) -> T:
     """`attempt()` (a read, a change, a `save`), run again while its save conflicts.
 
     For documents only the server writes: a conflict means another request of ours wrote
@@ -73,10 +79,10 @@ def retry_on_conflict(attempt: Callable[[], T], *, busy: str, attempts: int = 5,
     raise Conflict(busy)
 
 
-def by_prefix(db: Database, prefix: str, *, limit: int | None = None,
-              startkey: str | None = None) -> list[dict[str, Any]]:
+def by_prefix(
+    db: Database, prefix: str, *, limit: int | None = None, startkey: str | None = None
+) -> list[dict[str, Any]]:
     """Documents whose id starts with `prefix`, in id order, from `startkey` (exclusive) on."""
     start = prefix if startkey is None else startkey + "\u0000"
-    rows = db.all_docs(startkey=start, endkey=prefix + "\ufff0", include_docs=True,
-                       limit=limit)["rows"]
+    rows = db.all_docs(startkey=start, endkey=prefix + "\ufff0", include_docs=True, limit=limit)["rows"]
     return [r["doc"] for r in rows if r.get("doc")]

@@ -7,6 +7,7 @@ routes). Because the door sits inside these layers, no path skips them; the sync
 still skip the framework's per-request machinery, which costs as much as the sync work
 itself on a replication of small documents.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,10 @@ class RequestStats:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {part: {"answers": dict(by_status), "seconds": round(self.seconds.get(part, 0.0), 3)}
-                    for part, by_status in sorted(self.counts.items())}
+            return {
+                part: {"answers": dict(by_status), "seconds": round(self.seconds.get(part, 0.0), 3)}
+                for part, by_status in sorted(self.counts.items())
+            }
 
 
 class RequestLog:
@@ -101,8 +104,9 @@ class GateLayer:
             await self.app(scope, receive, send)
 
 
-def build_edge(inner: ASGIApp, *, headers: SecurityHeaders, gate: Gate | None,
-               stats: RequestStats) -> ASGIApp:
+def build_edge(
+    inner: ASGIApp, *, headers: SecurityHeaders, gate: Gate | None, stats: RequestStats
+) -> ASGIApp:
     """`inner` (the door) wrapped in the layers every request passes, in their order."""
     app = inner if gate is None else GateLayer(inner, gate)
     return RequestLog(SecurityHeadersLayer(app, headers), stats)

@@ -4,6 +4,7 @@ The error classes themselves live in `sync.errors` so the sync endpoints and the
 them; this module maps everything else (validation errors, unknown routes, crashes) onto the
 same shape.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,14 +35,23 @@ from . import openapi
 log = logging.getLogger("branchline")
 
 _STATUS_ERRORS = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
-    415: "bad_content_type", 422: "invalid", 429: "too_many_requests",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "bad_content_type",
+    422: "invalid",
+    429: "too_many_requests",
 }
 
 
-def error_response(status: int, error: str, reason: str, headers: dict[str, str] | None = None,
-                   details=None) -> ORJSONResponse:
+def error_response(
+    status: int, error: str, reason: str, headers: dict[str, str] | None = None, details=None
+) -> ORJSONResponse:
     body = {"error": error, "reason": reason}
     if details is not None:
         body["details"] = details
@@ -63,9 +73,12 @@ def allowed_methods(request: Request) -> list[str]:
     app-shell fallback) does not serve paths under them.
     """
     path = request.url.path
-    matching = [r for r in routing.iter_route_contexts(request.app.router.routes)
-                if not path.startswith(getattr(getattr(r, "endpoint", None), "reserved", ()))
-                and r.matches(request.scope)[0] != Match.NONE]
+    matching = [
+        r
+        for r in routing.iter_route_contexts(request.app.router.routes)
+        if not path.startswith(getattr(getattr(r, "endpoint", None), "reserved", ()))
+        and r.matches(request.scope)[0] != Match.NONE
+    ]
     if not matching:
         return []
     template = matching[0].path_format
@@ -75,9 +88,12 @@ def allowed_methods(request: Request) -> list[str]:
 
 def method_not_allowed(request: Request) -> ORJSONResponse:
     allow = ", ".join(allowed_methods(request))
-    return error_response(405, "method_not_allowed",
-                          f"{request.method} is not allowed on {request.url.path}; it allows {allow}. "
-                          "See /docs for the API.", headers={"Allow": allow})
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not allowed on {request.url.path}; it allows {allow}. See /docs for the API.",
+        headers={"Allow": allow},
+    )
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:

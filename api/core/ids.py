@@ -1,4 +1,5 @@
 """Random identifiers and secrets."""
+
 from __future__ import annotations
 
 import secrets

@@ -16,6 +16,7 @@ any observer's count does.
 
 The embedded backend is one process: `LocalLease` is always held, behind the same interface.
 """
+
 from __future__ import annotations
 
 import time
@@ -61,8 +62,9 @@ class Observation:
     since: float
 
 
-def decide(doc: dict[str, Any] | None, holder: str, seen: Observation | None, now: float,
-           ttl: float) -> tuple[Decision, Observation | None]:
+def decide(
+    doc: dict[str, Any] | None, holder: str, seen: Observation | None, now: float, ttl: float
+) -> tuple[Decision, Observation | None]:
     """What to do about the lease document `doc`, and what to remember of it.
 
     `seen` is this instance's previous observation of another holder's revision; the lease
@@ -86,8 +88,9 @@ def decide(doc: dict[str, Any] | None, holder: str, seen: Observation | None, no
 class DocumentLease:
     """A lease kept as a document in a database every instance shares."""
 
-    def __init__(self, db: Database, name: str, holder: str, ttl: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, db: Database, name: str, holder: str, ttl: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.db = db
         self.name = name
         self.holder = holder
@@ -116,11 +119,15 @@ class DocumentLease:
     def _write(self, doc: dict[str, Any] | None, started: float) -> bool:
         now = iso()
         fresh: dict[str, Any] = {
-            "_id": self.doc_id, "type": "lease", "schema_version": SCHEMA_VERSION, "name": self.name,
-            "holder": self.holder, "ttl_seconds": self.ttl,
-            "acquired_at": now if doc is None or doc.get("holder") != self.holder
-            else doc.get("acquired_at"),
-            "renewed_at": now}
+            "_id": self.doc_id,
+            "type": "lease",
+            "schema_version": SCHEMA_VERSION,
+            "name": self.name,
+            "holder": self.holder,
+            "ttl_seconds": self.ttl,
+            "acquired_at": now if doc is None or doc.get("holder") != self.holder else doc.get("acquired_at"),
+            "renewed_at": now,
+        }
         if doc is not None:
             fresh["_rev"] = doc["_rev"]
         try:
@@ -140,9 +147,18 @@ class DocumentLease:
             return
         self._valid_until = 0.0
         try:
-            self.db.put({"_id": self.doc_id, "_rev": self._rev, "type": "lease",
-                         "schema_version": SCHEMA_VERSION, "name": self.name, "holder": None,
-                         "ttl_seconds": self.ttl, "released_at": iso()})
+            self.db.put(
+                {
+                    "_id": self.doc_id,
+                    "_rev": self._rev,
+                    "type": "lease",
+                    "schema_version": SCHEMA_VERSION,
+                    "name": self.name,
+                    "holder": None,
+                    "ttl_seconds": self.ttl,
+                    "released_at": iso(),
+                }
+            )
         except Conflict:
             pass  # someone took it over already: nothing left to give up
 
@@ -162,4 +178,3 @@ class LocalLease:
 
     def release(self) -> None:
         return None
-

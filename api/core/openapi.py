@@ -6,6 +6,7 @@ leaves out the errors every authenticated or addressed operation can answer. A c
 generated from the document (a PSA connector) would then expect the wrong status and shape.
 `document_errors` rewrites the generated document once, from the routes themselves.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,11 @@ ERROR_SCHEMA = {
     "properties": {
         "error": {"type": "string", "description": "A stable machine-readable code, e.g. `not_found`."},
         "reason": {"type": "string", "description": "What was wrong and how to fix it, for people."},
-        "details": {"type": "array", "items": {"type": "object"},
-                    "description": "For invalid input: one `{field, message}` per problem."},
+        "details": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "For invalid input: one `{field, message}` per problem.",
+        },
     },
 }
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
@@ -31,7 +35,7 @@ _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 # Why each generic error status happens, shown in the documentation.
 _GENERIC = {
     "400": "The request is invalid (a parameter or the body); `reason` says what to fix and "
-           "`details` lists every problem.",
+    "`details` lists every problem.",
     "401": "No valid credentials: sign in again or check the API key.",
     "403": "Your role does not allow this.",
     "404": "No such resource in your tenant.",
@@ -72,8 +76,9 @@ def _generic_statuses(route: Any, operation: dict[str, Any]) -> list[str]:
 
 def document_errors(schema: dict[str, Any], routes: list[Any]) -> dict[str, Any]:
     """Rewrite `schema` (FastAPI's generated document) in place, and return it."""
-    by_operation = {(r.path_format, m.lower()): r for r in routing.iter_route_contexts(routes)
-                    for m in (r.methods or ())}
+    by_operation = {
+        (r.path_format, m.lower()): r for r in routing.iter_route_contexts(routes) for m in (r.methods or ())
+    }
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
             responses = operation.setdefault("responses", {})

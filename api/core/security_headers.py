@@ -5,6 +5,7 @@ Applied in the application's edge (`api/core/edge.py`), around the one door that
 that sets one of these headers itself (the API docs page, with its own script hash) keeps
 its own value.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -28,24 +29,27 @@ def content_security_policy(connect_origins: tuple[str, ...] = ()) -> str:
     No framing anywhere: nothing of Branchline is meant to be embedded.
     """
     connect = " ".join(("'self'", *connect_origins))
-    return "; ".join((
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' blob: data:",
-        "font-src 'self'",
-        f"connect-src {connect}",
-        "worker-src 'self'",
-        "manifest-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ))
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' blob: data:",
+            "font-src 'self'",
+            f"connect-src {connect}",
+            "worker-src 'self'",
+            "manifest-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
 
 
-def storage_origins(s3_bucket: str | None, s3_endpoint: str | None,
-                    s3_public_endpoint: str | None) -> tuple[str, ...]:
+def storage_origins(
+    s3_bucket: str | None, s3_endpoint: str | None, s3_public_endpoint: str | None
+) -> tuple[str, ...]:
     """Origins devices upload attachments to, from the storage settings (none for the folder)."""
     if not s3_bucket:
         return ()
@@ -68,8 +72,7 @@ class SecurityHeaders:
             ("x-frame-options", "DENY"),
         )
 
-    def wrap(self, scope: Any, send: Callable[[Any], Awaitable[None]]
-             ) -> Callable[[Any], Awaitable[None]]:
+    def wrap(self, scope: Any, send: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
         if scope["type"] != "http":
             return send
         https = scope.get("scheme") == "https"

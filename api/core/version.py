@@ -2,6 +2,7 @@
 
 The OpenAPI document, `/healthz` and the command line all read it from here.
 """
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version

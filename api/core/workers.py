@@ -6,6 +6,7 @@ lifespan starts every worker after start-up and stops them all at shutdown, in r
 order, so that after shutdown no thread of ours is left running (a daemon thread would be
 killed mid-write at exit, and tests would leak one per app they make).
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Routes: session exports (Markdown, text, HTML, PDF, JSON, ConnectWise), the HTML preview,
 tenant export defaults and tenant template overrides."""
+
 from __future__ import annotations
 
 from typing import Annotated, Literal
@@ -20,30 +21,52 @@ Format = Literal["markdown", "text", "html", "pdf", "json", "connectwise"]
 OverridableFormat = Literal["html", "pdf", "connectwise"]
 
 # Exported HTML is a document of its own: no scripts, nothing fetched but embedded images.
-_HTML_HEADERS = {"Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
-                 "X-Content-Type-Options": "nosniff"}
+_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
-def _overrides(notes: bool | None, timestamps: bool | None, undone: bool | None,
-               attachments: bool | None) -> dict[str, bool | None]:
+def _overrides(
+    notes: bool | None, timestamps: bool | None, undone: bool | None, attachments: bool | None
+) -> dict[str, bool | None]:
     return {"notes": notes, "timestamps": timestamps, "undone": undone, "attachments": attachments}
 
 
 OptionQuery = Annotated[bool | None, Query()]
 
 
-@router.get("/sessions/{session_id}/export", response_class=Response, dependencies=[ExportLimit],
-            responses={200: {"content": {"text/markdown": {}, "text/plain": {}, "text/html": {},
-                                         "application/pdf": {}, "application/json": {}}}})
-async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
-                   format: Annotated[Format, Query(description="The export format.")] = "markdown",
-                   notes: Annotated[bool | None, Query(description="Include notes (tenant default when left out).")] = None,
-                   timestamps: Annotated[bool | None, Query(description="Show each step's time.")] = None,
-                   undone: Annotated[bool | None, Query(description="Show steps undone with back as "
-                                                                     "\"tried, then revisited\".")] = None,
-                   attachments: Annotated[bool | None, Query(description="List attachments (images "
-                                                                          "embedded in HTML and PDF).")] = None,
-                   ) -> Response:
+@router.get(
+    "/sessions/{session_id}/export",
+    response_class=Response,
+    dependencies=[ExportLimit],
+    responses={
+        200: {
+            "content": {
+                "text/markdown": {},
+                "text/plain": {},
+                "text/html": {},
+                "application/pdf": {},
+                "application/json": {},
+            }
+        }
+    },
+)
+async def export_session(
+    session_id: str,
+    who: PrincipalDep,
+    ctx: CtxDep,
+    request: Request,
+    format: Annotated[Format, Query(description="The export format.")] = "markdown",
+    notes: Annotated[bool | None, Query(description="Include notes (tenant default when left out).")] = None,
+    timestamps: Annotated[bool | None, Query(description="Show each step's time.")] = None,
+    undone: Annotated[
+        bool | None, Query(description='Show steps undone with back as "tried, then revisited".')
+    ] = None,
+    attachments: Annotated[
+        bool | None, Query(description="List attachments (images embedded in HTML and PDF).")
+    ] = None,
+) -> Response:
     """A session's notes as a file to download (`<ticket>-<tree>-<date>.<ext>`).
 
     `markdown` and `text` are byte-identical to what the app exports offline; `html` is one
@@ -54,9 +77,25 @@ async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, reques
     A tenant template gets a few seconds to render (then the built-in one is used, and
     `X-Branchline-Template` says so); 429 when too many of the team's renders are waiting.
     """
-    result = await run_until_disconnected(request, service.export_session, ctx, who, session_id, format,
-                                          _overrides(notes, timestamps, undone, attachments))
-    await run_in_threadpool(audit.record, ctx, who, "session.exported", "session", session_id, ip=client_address(request), details={"format": format})
+    result = await run_until_disconnected(
+        request,
+        service.export_session,
+        ctx,
+        who,
+        session_id,
+        format,
+        _overrides(notes, timestamps, undone, attachments),
+    )
+    await run_in_threadpool(
+        audit.record,
+        ctx,
+        who,
+        "session.exported",
+        "session",
+        session_id,
+        ip=client_address(request),
+        details={"format": format},
+    )
     headers = {"Content-Disposition": f'attachment; filename="{result.filename}"'}
     if format == "html":
         headers.update(_HTML_HEADERS)
@@ -65,14 +104,32 @@ async def export_session(session_id: str, who: PrincipalDep, ctx: CtxDep, reques
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-@router.get("/sessions/{session_id}/export/preview", response_class=Response, dependencies=[ExportLimit],
-            responses={200: {"content": {"text/html": {}}}})
-async def preview_export(session_id: str, who: PrincipalDep, ctx: CtxDep, request: Request,
-                   notes: OptionQuery = None, timestamps: OptionQuery = None, undone: OptionQuery = None,
-                   attachments: OptionQuery = None) -> Response:
+@router.get(
+    "/sessions/{session_id}/export/preview",
+    response_class=Response,
+    dependencies=[ExportLimit],
+    responses={200: {"content": {"text/html": {}}}},
+)
+async def preview_export(
+    session_id: str,
+    who: PrincipalDep,
+    ctx: CtxDep,
+    request: Request,
+    notes: OptionQuery = None,
+    timestamps: OptionQuery = None,
+    undone: OptionQuery = None,
+    attachments: OptionQuery = None,
+) -> Response:
     """The HTML export shown inline, for a preview before downloading or pasting."""
-    result = await run_until_disconnected(request, service.export_session, ctx, who, session_id, "html",
-                                          _overrides(notes, timestamps, undone, attachments))
+    result = await run_until_disconnected(
+        request,
+        service.export_session,
+        ctx,
+        who,
+        session_id,
+        "html",
+        _overrides(notes, timestamps, undone, attachments),
+    )
     return Response(result.body, media_type=result.media_type, headers=dict(_HTML_HEADERS))
 
 
@@ -80,7 +137,7 @@ class ExportSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # `0` is not `false`
     notes: bool | None = Field(default=None, description="Include notes.")
     timestamps: bool | None = Field(default=None, description="Show each step's time.")
-    undone: bool | None = Field(default=None, description="Show undone steps as \"tried, then revisited\".")
+    undone: bool | None = Field(default=None, description='Show undone steps as "tried, then revisited".')
     attachments: bool | None = Field(default=None, description="List (and embed) attachments.")
 
 
@@ -95,7 +152,15 @@ def put_export_settings(body: ExportSettings, who: AdminDep, ctx: CtxDep, reques
     """Change the tenant's default export options (owners and admins); fields left out keep
     their value."""
     saved = service.save_tenant_options(ctx, who, body.model_dump())
-    audit.record(ctx, who, "export_settings.changed", "export_settings", who.tenant_id, ip=client_address(request), details=saved)
+    audit.record(
+        ctx,
+        who,
+        "export_settings.changed",
+        "export_settings",
+        who.tenant_id,
+        ip=client_address(request),
+        details=saved,
+    )
     return saved
 
 
@@ -112,8 +177,13 @@ def get_export_template(fmt: OverridableFormat, who: AdminDep, ctx: CtxDep) -> d
 
 
 @router.put("/export-templates/{fmt}")
-async def put_export_template(fmt: OverridableFormat, body: Annotated[TemplateBody, Body()], who: AdminDep,
-                              ctx: CtxDep, request: Request) -> dict:
+async def put_export_template(
+    fmt: OverridableFormat,
+    body: Annotated[TemplateBody, Body()],
+    who: AdminDep,
+    ctx: CtxDep,
+    request: Request,
+) -> dict:
     """Override the `html`, `pdf` or `connectwise` template (owners and admins). The template
     runs in Jinja2's sandbox with the export model as `m` (and `images` for HTML and PDF). It
     is compiled and rendered against sample sessions before it is saved: a template that
@@ -122,7 +192,9 @@ async def put_export_template(fmt: OverridableFormat, body: Annotated[TemplateBo
     `BRANCHLINE_TEMPLATE_MAX_LOOP_ITERATIONS` times, writes more than
     `BRANCHLINE_TEMPLATE_MAX_OUTPUT_CHARS` or needs more memory than a template may use."""
     saved = await run_until_disconnected(request, service.put_template, ctx, who, fmt, body.source)
-    await run_in_threadpool(audit.record, ctx, who, "export_template.changed", "export_template", fmt, ip=client_address(request))
+    await run_in_threadpool(
+        audit.record, ctx, who, "export_template.changed", "export_template", fmt, ip=client_address(request)
+    )
     return saved
 
 
@@ -132,4 +204,3 @@ def delete_export_template(fmt: OverridableFormat, who: AdminDep, ctx: CtxDep, r
     service.delete_template(ctx, who, fmt)
     audit.record(ctx, who, "export_template.deleted", "export_template", fmt, ip=client_address(request))
     return Response(status_code=204)
-

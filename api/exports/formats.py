@@ -6,6 +6,7 @@ the sandbox; overrides were checked when saved, and should one still fail (a mod
 relied on is absent for this session), the built-in template is used rather than failing
 the export, and the result says so (`used_fallback`).
 """
+
 from __future__ import annotations
 
 import base64
@@ -53,8 +54,12 @@ def render_text(model: dict) -> str:
     return tpl.tidy(tpl.builtin_template("text").render(m=model))
 
 
-def render_html(model: dict, fetch_attachment: FetchAttachment | None = None,
-                template_source: str | None = None, renderer: TenantRenderer | None = None) -> Rendered:
+def render_html(
+    model: dict,
+    fetch_attachment: FetchAttachment | None = None,
+    template_source: str | None = None,
+    renderer: TenantRenderer | None = None,
+) -> Rendered:
     """A standalone HTML page; images are embedded as data URIs so the file travels alone."""
     images = {}
     for att in _image_attachments(model):
@@ -65,8 +70,9 @@ def render_html(model: dict, fetch_attachment: FetchAttachment | None = None,
     return _render("html", template_source, {"m": model, "images": images}, renderer)
 
 
-def render_connectwise(model: dict, template_source: str | None = None,
-                       renderer: TenantRenderer | None = None) -> Rendered:
+def render_connectwise(
+    model: dict, template_source: str | None = None, renderer: TenantRenderer | None = None
+) -> Rendered:
     """A ConnectWise PSA internal note plus the fields of a time entry, as JSON-ready dict.
 
     Field names follow ConnectWise Manage's REST API (service ticket notes and time
@@ -80,16 +86,29 @@ def render_connectwise(model: dict, template_source: str | None = None,
     outcome = model["outcome"]
     resolution_text = fix or outcome["label"] + (f": {outcome['title']}" if outcome["title"] else "")
     times = model["times"]
-    return Rendered({
-        "ticket": model.get("ticket"),
-        "note": {"text": text, "detailDescriptionFlag": False, "internalAnalysisFlag": True,
-                 "resolutionFlag": False},
-        "time_entry": {"chargeToType": "ServiceTicket", "chargeToId": int(match.group(1)) if match else None,
-                       "timeStart": times["started"], "timeEnd": times["ended"],
-                       "actualHours": times["hours"], "notes": resolution_text,
-                       "addToDetailDescriptionFlag": False, "addToInternalAnalysisFlag": False,
-                       "addToResolutionFlag": True},
-    }, note.used_fallback)
+    return Rendered(
+        {
+            "ticket": model.get("ticket"),
+            "note": {
+                "text": text,
+                "detailDescriptionFlag": False,
+                "internalAnalysisFlag": True,
+                "resolutionFlag": False,
+            },
+            "time_entry": {
+                "chargeToType": "ServiceTicket",
+                "chargeToId": int(match.group(1)) if match else None,
+                "timeStart": times["started"],
+                "timeEnd": times["ended"],
+                "actualHours": times["hours"],
+                "notes": resolution_text,
+                "addToDetailDescriptionFlag": False,
+                "addToInternalAnalysisFlag": False,
+                "addToResolutionFlag": True,
+            },
+        },
+        note.used_fallback,
+    )
 
 
 def render_json(model: dict, state: dict) -> bytes:
@@ -97,8 +116,12 @@ def render_json(model: dict, state: dict) -> bytes:
     return orjson.dumps({"schema_version": 1, "export": model, "session": state}, option=orjson.OPT_INDENT_2)
 
 
-def render_pdf(model: dict, fetch_attachment: FetchAttachment | None = None,
-               template_source: str | None = None, renderer: TenantRenderer | None = None) -> Rendered:
+def render_pdf(
+    model: dict,
+    fetch_attachment: FetchAttachment | None = None,
+    template_source: str | None = None,
+    renderer: TenantRenderer | None = None,
+) -> Rendered:
     """A PDF through WeasyPrint. The document may fetch only our own attachments
     (`attachment:ID` URLs, served by `fetch_attachment`); every other URL is refused, so a
     template or a note can never make the server reach the network or the disk."""
@@ -107,8 +130,11 @@ def render_pdf(model: dict, fetch_attachment: FetchAttachment | None = None,
     ids = list(dict.fromkeys(att["id"] for att in _image_attachments(model))) if fetch_attachment else []
     # Images are fetched and prepared in a pool while WeasyPrint parses and styles the
     # document; its fetcher waits for each one when layout reaches it.
-    pending = {att_id: _image_pool().submit(_fetch_prepared, fetch_attachment, att_id)
-               for att_id in ids} if fetch_attachment else {}
+    pending = (
+        {att_id: _image_pool().submit(_fetch_prepared, fetch_attachment, att_id) for att_id in ids}
+        if fetch_attachment
+        else {}
+    )
     images = {att_id: ATTACHMENT_SCHEME + att_id for att_id in pending}
     html = _render("pdf", template_source, {"m": model, "images": images}, renderer)
     fetcher = AttachmentOnlyFetcher(lambda att_id: pending[att_id].result() if att_id in pending else None)
@@ -174,7 +200,7 @@ def _to_jpeg(data: bytes, mime: str) -> bytes:
     return out.getvalue()
 
 
-_MAX_SIDE = 2000          # px: sharp at full text width (178 mm) at about 285 dpi
+_MAX_SIDE = 2000  # px: sharp at full text width (178 mm) at about 285 dpi
 _MAX_PIXELS = 60_000_000  # refuse decompression bombs outright
 _CACHE_ENTRIES = 256
 _PREPARED: OrderedDict[str, bytes | None] = OrderedDict()
@@ -292,7 +318,7 @@ def _make_fetcher_class():
             self.requested.append(url)
             if not url.startswith(ATTACHMENT_SCHEME) or self._fetch_attachment is None:
                 raise _refused(url)
-            data = self._fetch_attachment(url[len(ATTACHMENT_SCHEME):])
+            data = self._fetch_attachment(url[len(ATTACHMENT_SCHEME) :])
             mime = sniff_image(data)
             if mime is None:
                 raise _refused(url)

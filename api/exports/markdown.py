@@ -8,6 +8,7 @@ blocks whose fence is longer than any run of backticks inside.
 `pwa/src/shared/export.ts` implements exactly the same rules; the golden fixtures hold both
 to the same bytes.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,9 @@ def md_block(text: str | None) -> str:
     """Multi-line text as paragraphs: blank lines kept, and a line break inside a paragraph
     kept as a hard break (a trailing backslash), so pasted command output stays one per line."""
     lines = md_lines(text)
-    return "\n".join(line + "\\" if line and i + 1 < len(lines) and lines[i + 1] else line
-                     for i, line in enumerate(lines))
+    return "\n".join(
+        line + "\\" if line and i + 1 < len(lines) and lines[i + 1] else line for i, line in enumerate(lines)
+    )
 
 
 def md_quote(text: str | None) -> str:

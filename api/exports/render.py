@@ -31,6 +31,7 @@ Decisions (where the issue is silent)
                 "YYYY-MM-DD HH:MM" when it falls on another day than the start.
     Durations   Rounded to the minute: "45 s" -> "1 min", "1 h 05 min"; under 30 s, "under 1 min".
 """
+
 from __future__ import annotations
 
 import re
@@ -57,8 +58,12 @@ _LANGUAGE = re.compile(r"^[A-Za-z0-9_+-]{1,30}$")
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
-def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = None, tenant: Any = None,
-                       engineer_names: dict[str, str] | None = None) -> dict[str, Any]:
+def build_export_model(
+    bundle: dict[str, Any],
+    options: dict[str, Any] | None = None,
+    tenant: Any = None,
+    engineer_names: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """The fully resolved view model of a session for every export format.
 
     `bundle` is `{"header", "events", "tree", "tree_version", "client", "state"}` (the state is
@@ -84,7 +89,7 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
     path = state.get("path") or []
     inputs: dict[str, Any] = {}
     placed: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    path_index_of: dict[str, int] = {}   # node id -> index in `placed` of its last path step
+    path_index_of: dict[str, int] = {}  # node id -> index in `placed` of its last path step
     tried_index_of: dict[str, int] = {}  # node id -> index in `placed` of its last tried entry
 
     for i, step in enumerate(path):
@@ -97,8 +102,12 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
 
     for custom in state.get("custom_steps") or []:
         entry = _custom_entry(custom, opts, start_day, tried=False)
-        placed.append(((_num(custom.get("after_step")), 1, _num(custom.get("ts")), _text(custom.get("event_id"))),
-                       entry))
+        placed.append(
+            (
+                (_num(custom.get("after_step")), 1, _num(custom.get("ts")), _text(custom.get("event_id"))),
+                entry,
+            )
+        )
 
     if opts["undone"]:
         tried_steps = [t for t in state.get("tried") or [] if t.get("kind") != "custom"]
@@ -126,18 +135,25 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
     if status not in ("in_progress", "completed", "abandoned"):
         status = "in_progress"
     outcome_key = state.get("outcome") if state.get("outcome") in OUTCOME_LABELS else None
-    label = OUTCOME_LABELS[outcome_key] if status == "completed" and outcome_key else (
-        "Unresolved" if status == "completed" else STATUS_LABELS[status])
+    label = (
+        OUTCOME_LABELS[outcome_key]
+        if status == "completed" and outcome_key
+        else ("Unresolved" if status == "completed" else STATUS_LABELS[status])
+    )
     current = _text(state.get("current_node"))
     current_title = None
     if status != "completed":
-        current_title = _one_line(fill_text(_obj(nodes.get(current)).get("title"), inputs, client)) or "(untitled step)"
+        current_title = (
+            _one_line(fill_text(_obj(nodes.get(current)).get("title"), inputs, client)) or "(untitled step)"
+        )
 
     outcome: dict[str, Any] = {
         "status": status,
         "outcome": outcome_key if status == "completed" else None,
         "label": label,
-        "title": _outcome_title(resolution.get("title"), label) if resolution and status == "completed" else None,
+        "title": _outcome_title(resolution.get("title"), label)
+        if resolution and status == "completed"
+        else None,
         "reason": _abandon_reason(state) if status == "abandoned" else None,
         "current_step": current_title,
         "handover": None,
@@ -159,8 +175,12 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
             return outcome
         if node_id not in other:
             title = fill_text(_obj(nodes.get(node_id)).get("title"), inputs, client)
-            other[node_id] = {"title": _one_line(title) or "(a step not in this tree)", "notes": [],
-                              "attachments": [], "_key": (first_ts, node_id)}
+            other[node_id] = {
+                "title": _one_line(title) or "(a step not in this tree)",
+                "notes": [],
+                "attachments": [],
+                "_key": (first_ts, node_id),
+            }
         return other[node_id]
 
     if opts["notes"]:
@@ -177,7 +197,9 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
     for section in other_sections:
         del section["_key"]
 
-    summary = state.get("summary") if status == "completed" and isinstance(state.get("summary"), str) else None
+    summary = (
+        state.get("summary") if status == "completed" and isinstance(state.get("summary"), str) else None
+    )
     engineers = _engineers(header, state, names)
     tree_title = _one_line(tree.get("title")) or "Untitled tree"
     version = bundle.get("tree_version")
@@ -193,11 +215,15 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
     elapsed = state.get("elapsed_ms")
 
     details = []
-    for key, value in (("Ticket", ticket), ("Client", client_name),
-                       ("Engineers" if len(engineers) > 1 else "Engineer", ", ".join(engineers) or None),
-                       ("Tree", f"{tree_title} (version {version})" if version is not None else tree_title),
-                       ("Started", _datetime(started)), ("Ended", _datetime(ended)),
-                       ("Duration", _duration(elapsed))):
+    for key, value in (
+        ("Ticket", ticket),
+        ("Client", client_name),
+        ("Engineers" if len(engineers) > 1 else "Engineer", ", ".join(engineers) or None),
+        ("Tree", f"{tree_title} (version {version})" if version is not None else tree_title),
+        ("Started", _datetime(started)),
+        ("Ended", _datetime(ended)),
+        ("Duration", _duration(elapsed)),
+    ):
         if value is not None:
             details.append({"label": key, "value": value})
 
@@ -223,17 +249,31 @@ def build_export_model(bundle: dict[str, Any], options: dict[str, Any] | None = 
         "other_notes": other_sections,
         "outcome": outcome,
         "options": opts,
-        "times": {"started_ms": started, "ended_ms": ended, "elapsed_ms": elapsed,
-                  "started": _iso(started), "ended": _iso(ended),
-                  "hours": _hours(elapsed)},
+        "times": {
+            "started_ms": started,
+            "ended_ms": ended,
+            "elapsed_ms": elapsed,
+            "started": _iso(started),
+            "ended": _iso(ended),
+            "hours": _hours(elapsed),
+        },
         "filename": _filename(ticket, tree_slug, started, state.get("session_id")),
     }
 
 
 # --- entries -------------------------------------------------------------------------------
 
-def _step_entry(step: dict[str, Any], node: dict[str, Any], inputs: dict[str, Any], client: dict[str, Any],
-                opts: dict[str, Any], start_day: str | None, *, tried: bool) -> dict[str, Any]:
+
+def _step_entry(
+    step: dict[str, Any],
+    node: dict[str, Any],
+    inputs: dict[str, Any],
+    client: dict[str, Any],
+    opts: dict[str, Any],
+    start_day: str | None,
+    *,
+    tried: bool,
+) -> dict[str, Any]:
     title = _one_line(step.get("title")) or "(untitled step)"
     sentence = _one_line(step.get("log"))
     if not sentence:
@@ -241,7 +281,12 @@ def _step_entry(step: dict[str, Any], node: dict[str, Any], inputs: dict[str, An
         sentence = f"{title}{separator}{_one_line(step.get('answer_label'))}"
     value = step.get("value")
     shown_value = None
-    if step.get("node_type") == "input" and isinstance(value, str) and value and _one_line(value) not in sentence:
+    if (
+        step.get("node_type") == "input"
+        and isinstance(value, str)
+        and value
+        and _one_line(value) not in sentence
+    ):
         shown_value = _one_line(value)
     warning = _one_line(fill_text(node.get("warning"), inputs, client)) or None
     commands = []
@@ -249,13 +294,25 @@ def _step_entry(step: dict[str, Any], node: dict[str, Any], inputs: dict[str, An
         for cmd in node.get("commands") or []:
             if isinstance(cmd, dict) and isinstance(cmd.get("text"), str) and not _BLANK.match(cmd["text"]):
                 language = _text(cmd.get("language"))
-                commands.append({"language": language if _LANGUAGE.match(language) else "",
-                                 "text": _block(fill_text(cmd["text"], inputs, client))})
+                commands.append(
+                    {
+                        "language": language if _LANGUAGE.match(language) else "",
+                        "text": _block(fill_text(cmd["text"], inputs, client)),
+                    }
+                )
     return {
-        "number": 0, "kind": "step", "node_type": step.get("node_type"), "tried": tried, "status": None,
+        "number": 0,
+        "kind": "step",
+        "node_type": step.get("node_type"),
+        "tried": tried,
+        "status": None,
         "marker": "Tried, then revisited" if tried else None,
         "time": _step_time(step.get("ts"), start_day) if opts["timestamps"] else None,
-        "sentence": sentence, "warning": warning, "value": shown_value, "commands": commands, "notes": [],
+        "sentence": sentence,
+        "warning": warning,
+        "value": shown_value,
+        "commands": commands,
+        "notes": [],
         "attachments": [],
     }
 
@@ -271,16 +328,26 @@ def _custom_anchor(custom: dict[str, Any], tried_steps: list[dict[str, Any]]) ->
     return anchor
 
 
-def _custom_entry(custom: dict[str, Any], opts: dict[str, Any], start_day: str | None, *,
-                  tried: bool) -> dict[str, Any]:
+def _custom_entry(
+    custom: dict[str, Any], opts: dict[str, Any], start_day: str | None, *, tried: bool
+) -> dict[str, Any]:
     note = custom.get("note")
     status = _one_line(custom.get("answer_label")) or "Done"
     return {
-        "number": 0, "kind": "custom", "node_type": None, "tried": tried, "status": status,
-        "marker": (f"Tried, then revisited (custom step, {status.lower()})" if tried
-                   else f"Custom step ({status.lower()})"),
+        "number": 0,
+        "kind": "custom",
+        "node_type": None,
+        "tried": tried,
+        "status": status,
+        "marker": (
+            f"Tried, then revisited (custom step, {status.lower()})"
+            if tried
+            else f"Custom step ({status.lower()})"
+        ),
         "time": _step_time(custom.get("ts"), start_day) if opts["timestamps"] else None,
-        "sentence": _one_line(custom.get("text")) or "(no description)", "warning": None, "value": None,
+        "sentence": _one_line(custom.get("text")) or "(no description)",
+        "warning": None,
+        "value": None,
         "commands": [],
         "notes": [_block(note)] if opts["notes"] and isinstance(note, str) and not _BLANK.match(note) else [],
         "attachments": [],
@@ -344,8 +411,8 @@ def _engineers(header: dict[str, Any], state: dict[str, Any], names: dict[str, s
 def _outcome_title(title: Any, label: str) -> str | None:
     """The resolution's title, without a leading "Resolved:" that repeats the outcome."""
     title = _one_line(title)
-    if title[:len(label) + 1].lower() == label.lower() + ":":
-        title = _EDGE_BLANKS.sub("", title[len(label) + 1:])
+    if title[: len(label) + 1].lower() == label.lower() + ":":
+        title = _EDGE_BLANKS.sub("", title[len(label) + 1 :])
     return title or None
 
 
@@ -357,6 +424,7 @@ def _abandon_reason(state: dict[str, Any]) -> str | None:
 
 
 # --- small formatting helpers, mirrored one for one in export.ts ----------------------------
+
 
 def _one_line(value: Any) -> str:
     """User or tree text for a single-line slot: newlines become one space, ends trimmed."""
@@ -436,7 +504,10 @@ def _size(size: int) -> str:
 
 def _filename(ticket: str | None, tree_slug: str, started: Any, session_id: Any) -> str:
     first = ticket or (f"session-{session_id}" if isinstance(session_id, str) and session_id else "session")
-    parts = [_FILENAME_UNSAFE.sub("-", p).strip("-.") or "x" for p in (first, tree_slug, _day(started) or "undated")]
+    parts = [
+        _FILENAME_UNSAFE.sub("-", p).strip("-.") or "x"
+        for p in (first, tree_slug, _day(started) or "undated")
+    ]
     return "-".join(parts)
 
 

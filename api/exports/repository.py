@@ -3,6 +3,7 @@
 `exportcfg:{tenant}`   the tenant's default options `{notes, timestamps, undone, attachments}`
 `exporttpl:{tenant}:{format}`  a tenant's override of the html, pdf or connectwise template
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,12 @@ def get_settings_doc(system: Database, tenant_id: str) -> dict[str, Any] | None:
 
 
 def put_settings(system: Database, tenant_id: str, options: dict[str, bool], user_id: str) -> dict[str, Any]:
-    doc = get_settings_doc(system, tenant_id) or {"_id": settings_doc_id(tenant_id), "type": "export_settings",
-                                                  "schema_version": 1, "tenant_id": tenant_id}
+    doc = get_settings_doc(system, tenant_id) or {
+        "_id": settings_doc_id(tenant_id),
+        "type": "export_settings",
+        "schema_version": 1,
+        "tenant_id": tenant_id,
+    }
     doc.update({"options": options, "updated_at": iso(), "updated_by": user_id})
     return save(system, doc)
 
@@ -37,9 +42,13 @@ def get_template_doc(system: Database, tenant_id: str, fmt: str) -> dict[str, An
 
 
 def put_template(system: Database, tenant_id: str, fmt: str, source: str, user_id: str) -> dict[str, Any]:
-    doc = get_template_doc(system, tenant_id, fmt) or {"_id": template_doc_id(tenant_id, fmt),
-                                                       "type": "export_template", "schema_version": 1,
-                                                       "tenant_id": tenant_id, "format": fmt}
+    doc = get_template_doc(system, tenant_id, fmt) or {
+        "_id": template_doc_id(tenant_id, fmt),
+        "type": "export_template",
+        "schema_version": 1,
+        "tenant_id": tenant_id,
+        "format": fmt,
+    }
     doc.update({"source": source, "updated_at": iso(), "updated_by": user_id})
     return save(system, doc)
 

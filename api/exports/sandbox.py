@@ -21,6 +21,7 @@ Processes are started with 'spawn' (a fresh interpreter: nothing of the server's
 sockets or threads is inherited), when first needed, and all killed by `close()`, which the
 application's lifespan calls, so shutdown stays prompt.
 """
+
 from __future__ import annotations
 
 import logging
@@ -64,6 +65,7 @@ class SandboxBusy(TooManyRequests):
 
 # --- the worker process ----------------------------------------------------------------------
 
+
 def _worker_main(conn, memory_mb: int) -> None:
     """Serve render requests on `conn` until it closes. Runs in the child process."""
     # Ctrl+C in a terminal reaches the whole process group: the server ends its workers
@@ -92,8 +94,9 @@ def _worker_main(conn, memory_mb: int) -> None:
 def _render_request(request: dict) -> dict:
     try:
         template = tpl.compile_tenant(request["fmt"], request["source"])
-        out = tpl.render_tenant(template, request["context"], max_loops=request["max_loops"],
-                                max_output=request["max_output"])
+        out = tpl.render_tenant(
+            template, request["context"], max_loops=request["max_loops"], max_output=request["max_output"]
+        )
         return {"ok": out}
     except tpl.TemplateProblem as exc:
         return {"error": exc.message, "line": exc.line}
@@ -105,8 +108,9 @@ class _Worker:
     def __init__(self, memory_mb: int) -> None:
         mp = multiprocessing.get_context("spawn")
         self.conn, child = mp.Pipe()
-        self.proc = mp.Process(target=_worker_main, args=(child, memory_mb), daemon=True,
-                               name="branchline-template-worker")
+        self.proc = mp.Process(
+            target=_worker_main, args=(child, memory_mb), daemon=True, name="branchline-template-worker"
+        )
         self.proc.start()
         child.close()
 
@@ -125,11 +129,19 @@ class _Worker:
 
 # --- the pool -------------------------------------------------------------------------------
 
+
 class SandboxPool:
     """A few template workers shared by all tenants; see the module docstring."""
 
-    def __init__(self, size: int = 2, limits: Limits | None = None, *, per_tenant: int = 1,
-                 max_waiting_per_tenant: int = 4, max_waiting: int = 16) -> None:
+    def __init__(
+        self,
+        size: int = 2,
+        limits: Limits | None = None,
+        *,
+        per_tenant: int = 1,
+        max_waiting_per_tenant: int = 4,
+        max_waiting: int = 16,
+    ) -> None:
         self.size = size
         self.limits = limits or Limits()
         self.per_tenant = per_tenant
@@ -145,16 +157,29 @@ class SandboxPool:
 
     # -- public
 
-    def render(self, fmt: str, source: str, context: dict[str, Any], *, tenant_id: str = "",
-               cancel: threading.Event | None = None) -> str:
+    def render(
+        self,
+        fmt: str,
+        source: str,
+        context: dict[str, Any],
+        *,
+        tenant_id: str = "",
+        cancel: threading.Event | None = None,
+    ) -> str:
         """The template's output; raises `templates.TemplateProblem` when it fails, runs too
         long or is cancelled, and `SandboxBusy` (429) when this tenant must wait its turn."""
         images = context.get("images") or {}
-        payload = orjson.dumps({
-            "fmt": fmt, "source": source, "context": context, "max_loops": self.limits.max_loops,
-            # Embedded images are the page's own bytes: the budget is for what the template adds.
-            "max_output": self.limits.max_output + sum(len(v) for v in images.values() if isinstance(v, str)),
-        })
+        payload = orjson.dumps(
+            {
+                "fmt": fmt,
+                "source": source,
+                "context": context,
+                "max_loops": self.limits.max_loops,
+                # Embedded images are the page's own bytes: the budget is for what the template adds.
+                "max_output": self.limits.max_output
+                + sum(len(v) for v in images.values() if isinstance(v, str)),
+            }
+        )
         worker = self._take(tenant_id, cancel)
         keep = False
         try:
@@ -182,10 +207,14 @@ class SandboxPool:
         with self._cond:
             if self._closed:
                 raise tpl.TemplateProblem("the server is shutting down", None)
-            if (self._waiting.get(tenant_id, 0) >= self.max_waiting_per_tenant
-                    or sum(self._waiting.values()) >= self.max_waiting):
-                raise SandboxBusy("Too many exports with this team's own templates are running at once; "
-                                  "try again in a few seconds.")
+            if (
+                self._waiting.get(tenant_id, 0) >= self.max_waiting_per_tenant
+                or sum(self._waiting.values()) >= self.max_waiting
+            ):
+                raise SandboxBusy(
+                    "Too many exports with this team's own templates are running at once; "
+                    "try again in a few seconds."
+                )
             self._waiting[tenant_id] = self._waiting.get(tenant_id, 0) + 1
             try:
                 while True:
@@ -199,12 +228,14 @@ class SandboxPool:
                             break
                         if self._live < self.size:
                             self._live += 1
-                            threading.Thread(target=self._start_worker, daemon=True,
-                                             name="template-worker-start").start()
+                            threading.Thread(
+                                target=self._start_worker, daemon=True, name="template-worker-start"
+                            ).start()
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        raise SandboxBusy("The template workers are busy with other exports; try again in a "
-                                          "few seconds.")
+                        raise SandboxBusy(
+                            "The template workers are busy with other exports; try again in a few seconds."
+                        )
                     self._cond.wait(min(remaining, _POLL_S * 2))
                 self._active[tenant_id] = self._active.get(tenant_id, 0) + 1
                 return worker
@@ -251,8 +282,10 @@ class SandboxPool:
                 if cancel is not None and cancel.is_set():
                     return self._end(worker, "the request was cancelled")
                 if time.monotonic() >= deadline:
-                    return self._end(worker, f"the template took longer than {self.limits.render_seconds:g} "
-                                             "seconds to render")
+                    return self._end(
+                        worker,
+                        f"the template took longer than {self.limits.render_seconds:g} seconds to render",
+                    )
             return orjson.loads(worker.conn.recv_bytes()), True
         except (EOFError, OSError, ValueError):
             # The process died (its memory limit, or `close`) or the pipe broke.
@@ -287,9 +320,14 @@ def pool_for(ctx: Any) -> SandboxPool:
                 s = ctx.settings
                 pool = ctx.template_pool = SandboxPool(
                     s.template_workers,
-                    Limits(render_seconds=s.template_render_seconds, max_output=s.template_max_output_chars,
-                           max_loops=s.template_max_loop_iterations, memory_mb=s.template_memory_mb),
-                    per_tenant=max(1, s.template_workers // 2))
+                    Limits(
+                        render_seconds=s.template_render_seconds,
+                        max_output=s.template_max_output_chars,
+                        max_loops=s.template_max_loop_iterations,
+                        memory_mb=s.template_memory_mb,
+                    ),
+                    per_tenant=max(1, s.template_workers // 2),
+                )
     return pool
 
 

@@ -6,6 +6,7 @@ Attachment bytes come from whatever reader the attachments feature registers in
 `ctx.attachment_reader` (`(ctx, tenant_id, attachment_id) -> bytes | None`);
 without one, attachments are listed but not embedded.
 """
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,9 @@ def _attachment_reader(ctx: AppContext, tenant_id: str, session_id: str):
     return lambda attachment_id: reader(ctx, tenant_id, attachment_id, session_id=session_id)
 
 
-def session_model(ctx: AppContext, who: Principal, session_id: str,
-                  overrides: dict[str, bool | None]) -> tuple[dict, dict]:
+def session_model(
+    ctx: AppContext, who: Principal, session_id: str, overrides: dict[str, bool | None]
+) -> tuple[dict, dict]:
     """The view model of a session the caller may read, with the tenant's defaults applied."""
     from ..sessions.service import get_session_bundle  # noqa: PLC0415  (sessions import exports' callers)
 
@@ -100,8 +102,14 @@ def session_model(ctx: AppContext, who: Principal, session_id: str,
     return build_export_model(bundle, options, tenant, names), bundle["state"]
 
 
-def export_session(ctx: AppContext, who: Principal, session_id: str, fmt: str,
-                   overrides: dict[str, bool | None], cancel: threading.Event | None = None) -> ExportResult:
+def export_session(
+    ctx: AppContext,
+    who: Principal,
+    session_id: str,
+    fmt: str,
+    overrides: dict[str, bool | None],
+    cancel: threading.Event | None = None,
+) -> ExportResult:
     """The session exported in `fmt`, with its media type and download file name. A tenant
     template renders in the sandbox pool; `cancel` (client gone) stops it."""
     if fmt not in FORMATS:
@@ -125,17 +133,21 @@ def export_session(ctx: AppContext, who: Principal, session_id: str, fmt: str,
         out = formats.render_pdf(model, fetch, source, renderer)
         return ExportResult(out.body, media, filename, out.used_fallback)
     out = formats.render_connectwise(model, source, renderer)
-    return ExportResult(json.dumps(out.body, ensure_ascii=False, indent=2).encode(), media, filename,
-                        out.used_fallback)
+    return ExportResult(
+        json.dumps(out.body, ensure_ascii=False, indent=2).encode(), media, filename, out.used_fallback
+    )
 
 
 # --- tenant templates -----------------------------------------------------------------------
 
+
 def _check_format(fmt: str) -> None:
     if fmt not in tpl.OVERRIDABLE:
-        raise BadRequest(f"Only the {', '.join(tpl.OVERRIDABLE)} templates can be overridden; "
-                         f"{fmt!r} is not one of them (Markdown and text stay built in so the "
-                         "app renders them offline exactly as the server does).")
+        raise BadRequest(
+            f"Only the {', '.join(tpl.OVERRIDABLE)} templates can be overridden; "
+            f"{fmt!r} is not one of them (Markdown and text stay built in so the "
+            "app renders them offline exactly as the server does)."
+        )
 
 
 def get_template(ctx: AppContext, who: Principal, fmt: str) -> dict[str, Any]:
@@ -143,18 +155,32 @@ def get_template(ctx: AppContext, who: Principal, fmt: str) -> dict[str, Any]:
     _check_format(fmt)
     doc = repo.get_template_doc(ctx.system, who.tenant_id, fmt)
     if doc:
-        return {"format": fmt, "custom": True, "source": doc["source"], "updated_at": doc.get("updated_at"),
-                "updated_by": doc.get("updated_by")}
-    return {"format": fmt, "custom": False, "source": tpl.builtin_source(fmt), "updated_at": None,
-            "updated_by": None}
+        return {
+            "format": fmt,
+            "custom": True,
+            "source": doc["source"],
+            "updated_at": doc.get("updated_at"),
+            "updated_by": doc.get("updated_by"),
+        }
+    return {
+        "format": fmt,
+        "custom": False,
+        "source": tpl.builtin_source(fmt),
+        "updated_at": None,
+        "updated_by": None,
+    }
 
 
 @lru_cache(maxsize=1)
 def sample_models() -> tuple[dict, dict]:
     """Two models a template must render: a full session and an empty one."""
     bundle = json.loads(SAMPLE_BUNDLE.read_text(encoding="utf-8"))
-    full = build_export_model(bundle, bundle.get("options"), bundle.get("tenant"), bundle.get("engineer_names"))
-    empty = build_export_model({"header": None, "events": [], "tree": bundle["tree"], "client": None}, {}, None, {})
+    full = build_export_model(
+        bundle, bundle.get("options"), bundle.get("tenant"), bundle.get("engineer_names")
+    )
+    empty = build_export_model(
+        {"header": None, "events": [], "tree": bundle["tree"], "client": None}, {}, None, {}
+    )
     return full, empty
 
 
@@ -172,12 +198,15 @@ def check_template(fmt: str, source: str, renderer: formats.TenantRenderer | Non
             render(fmt, source, {"m": model, "images": images})
     except tpl.TemplateProblem as exc:
         where = f"line {exc.line}: " if exc.line else ""
-        raise BadRequest(f"The {fmt} template was not saved: {where}{exc.message}. Fix it and save again.",
-                         details={"line": exc.line, "message": exc.message}) from None
+        raise BadRequest(
+            f"The {fmt} template was not saved: {where}{exc.message}. Fix it and save again.",
+            details={"line": exc.line, "message": exc.message},
+        ) from None
 
 
-def put_template(ctx: AppContext, who: Principal, fmt: str, source: str,
-                 cancel: threading.Event | None = None) -> dict[str, Any]:
+def put_template(
+    ctx: AppContext, who: Principal, fmt: str, source: str, cancel: threading.Event | None = None
+) -> dict[str, Any]:
     _check_format(fmt)
     check_template(fmt, source, _sandboxed(ctx, who.tenant_id, cancel))
     repo.put_template(ctx.system, who.tenant_id, fmt, source, who.user_id)

@@ -7,6 +7,7 @@ access to Python internals. An override is compiled and rendered against a sampl
 when it is saved, so a broken one is refused then, with its line and error, never at export
 time.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from . import markdown, text
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-BUILTIN = {"markdown": "markdown.j2", "text": "text.j2", "html": "html.j2", "pdf": "pdf.j2",
-           "connectwise": "connectwise.j2"}
+BUILTIN = {
+    "markdown": "markdown.j2",
+    "text": "text.j2",
+    "html": "html.j2",
+    "pdf": "pdf.j2",
+    "connectwise": "connectwise.j2",
+}
 OVERRIDABLE = ("html", "pdf", "connectwise")
 AUTOESCAPED = ("html", "pdf")
 MAX_TEMPLATE_CHARS = 200_000
@@ -35,8 +41,13 @@ def _filters() -> dict:
 
 
 def _options(fmt: str) -> dict:
-    return {"trim_blocks": True, "lstrip_blocks": True, "keep_trailing_newline": True,
-            "autoescape": fmt in AUTOESCAPED, "undefined": jinja2.Undefined}
+    return {
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+        "autoescape": fmt in AUTOESCAPED,
+        "undefined": jinja2.Undefined,
+    }
 
 
 class _ModelEnvironment(jinja2.Environment):
@@ -114,7 +125,10 @@ class TenantSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+"})
 
     def call(__self, __context, __obj, *args, **kwargs):
-        if isinstance(getattr(__obj, "__self__", None), str) and getattr(__obj, "__name__", "") in _PADDING_METHODS:
+        if (
+            isinstance(getattr(__obj, "__self__", None), str)
+            and getattr(__obj, "__name__", "") in _PADDING_METHODS
+        ):
             _refuse_long(args[0] if args else kwargs.get("width"))
         return super().call(__context, __obj, *args, **kwargs)
 
@@ -122,11 +136,17 @@ class TenantSandbox(ImmutableSandboxedEnvironment):
         if operator == "**":
             if isinstance(right, (int, float)) and abs(right) > 64:
                 raise SecurityError("exponent too large in a template")
-            return left ** right
+            return left**right
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
-                    raise SecurityError(f"a template expression may build at most {MAX_SEQUENCE} characters or items")
+                if (
+                    isinstance(seq, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(seq) * count > MAX_SEQUENCE
+                ):
+                    raise SecurityError(
+                        f"a template expression may build at most {MAX_SEQUENCE} characters or items"
+                    )
             return left * right
         result = left + right
         if isinstance(result, (str, list, tuple)) and len(result) > 10 * MAX_SEQUENCE:
@@ -138,6 +158,7 @@ def _width_checked(name: str, original):
     def checked(value, width=80, *args, **kwargs):
         _refuse_long(width)
         return original(value, width, *args, **kwargs)
+
     checked.__name__ = name
     return checked
 
@@ -165,8 +186,10 @@ def _print_plain_only(value):
     """
     if _plain(value):
         return value
-    raise SecurityError(f"{{{{ ... }}}} may print text, numbers and lists or objects of them, not "
-                        f"a {type(value).__name__}; print one of its fields instead (e.g. m.title)")
+    raise SecurityError(
+        f"{{{{ ... }}}} may print text, numbers and lists or objects of them, not "
+        f"a {type(value).__name__}; print one of its fields instead (e.g. m.title)"
+    )
 
 
 @cache
@@ -224,8 +247,13 @@ def compile_tenant(fmt: str, source: str) -> jinja2.Template:
     return env.template_class.from_code(env, code, env.make_globals(None))
 
 
-def render_tenant(template: jinja2.Template, context: dict, *, max_loops: int = MAX_LOOP_ITERATIONS,
-                  max_output: int = MAX_OUTPUT_CHARS) -> str:
+def render_tenant(
+    template: jinja2.Template,
+    context: dict,
+    *,
+    max_loops: int = MAX_LOOP_ITERATIONS,
+    max_output: int = MAX_OUTPUT_CHARS,
+) -> str:
     """Render a tenant's template within a budget of loop iterations and output characters;
     any failure becomes TemplateProblem with the line. (Time and memory are bounded by the
     worker process it runs in, see `sandbox.py`.)"""

@@ -3,6 +3,7 @@
 The text export escapes nothing (it is never interpreted); it only lays lines out. Mirrored
 in `pwa/src/shared/export.ts`.
 """
+
 from __future__ import annotations
 
 

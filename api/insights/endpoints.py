@@ -1,4 +1,5 @@
 """Routes: analytics rollups (DESIGN.md, v2 additions)."""
+
 from __future__ import annotations
 
 import time
@@ -19,18 +20,37 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 # Viewers read trees but run no sessions; everyone else sees figures (engineers: their own).
 ReaderDep = Annotated[Principal, Depends(require_roles("owner", "admin", "author", "engineer"))]
-FromQuery = Annotated[str | None, Query(alias="from", max_length=40, description=(
-    "Sessions started on or after this day (2026-11-26; an ISO time counts its whole UTC day)."))]
-ToQuery = Annotated[str | None, Query(max_length=40, description="Sessions started on or before this day (UTC).")]
+FromQuery = Annotated[
+    str | None,
+    Query(
+        alias="from",
+        max_length=40,
+        description=(
+            "Sessions started on or after this day (2026-11-26; an ISO time counts its whole UTC day)."
+        ),
+    ),
+]
+ToQuery = Annotated[
+    str | None, Query(max_length=40, description="Sessions started on or before this day (UTC).")
+]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="csv: the same figures as a spreadsheet.")]
 
 
-@router.get("/trees/{tree_id}", response_model=None, responses=errors({
-    403: "Viewers see no analytics.", 404: "No such tree in your tenant."}))
-def tree_analytics(tree_id: str, who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery = None,
-                   version: Annotated[int | None, Query(ge=1, description="One published version only.")] = None,
-                   client_id: Annotated[str | None, Query(max_length=200)] = None,
-                   format: FormatQuery = "json") -> dict[str, Any] | Response:
+@router.get(
+    "/trees/{tree_id}",
+    response_model=None,
+    responses=errors({403: "Viewers see no analytics.", 404: "No such tree in your tenant."}),
+)
+def tree_analytics(
+    tree_id: str,
+    who: ReaderDep,
+    ctx: CtxDep,
+    from_: FromQuery = None,
+    to: ToQuery = None,
+    version: Annotated[int | None, Query(ge=1, description="One published version only.")] = None,
+    client_id: Annotated[str | None, Query(max_length=200)] = None,
+    format: FormatQuery = "json",
+) -> dict[str, Any] | Response:
     """Figures of a tree's sessions: `{tree_id, version, scope, sessions, completed, abandoned,
     in_progress, outcomes, duration_ms: {p50, p90}, nodes: {NODE_ID: {visits, answers, drop_offs,
     median_ms, back_steps, custom_steps}}, paths: [{resolution, nodes, count}], custom_steps}`.
@@ -44,17 +64,24 @@ def tree_analytics(tree_id: str, who: ReaderDep, ctx: CtxDep, from_: FromQuery =
     session started. `format=csv` answers one row per node.
     """
     answer = service.tree_analytics(
-        ctx, who, normalize_tree_id(tree_id), version=version,
+        ctx,
+        who,
+        normalize_tree_id(tree_id),
+        version=version,
         client_id=normalize_client_id(client_id) if client_id else None,
-        from_ms=parse_time(from_), to_ms=parse_time(to, end=True), now_ms=int(time.time() * 1000))
+        from_ms=parse_time(from_),
+        to_ms=parse_time(to, end=True),
+        now_ms=int(time.time() * 1000),
+    )
     if format == "csv":
         return Response(service.tree_csv(answer), media_type="text/csv; charset=utf-8")
     return answer
 
 
 @router.get("/overview", response_model=None, responses=errors({403: "Viewers see no analytics."}))
-def overview(who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery = None,
-             format: FormatQuery = "json") -> dict[str, Any] | Response:
+def overview(
+    who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery = None, format: FormatQuery = "json"
+) -> dict[str, Any] | Response:
     """Per tree and per engineer: `{trees: [{tree_id, sessions, completed, abandoned, in_progress,
     outcomes, duration_ms}], engineers: [{user_id, ...the same}]}`.
 
@@ -62,8 +89,9 @@ def overview(who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery =
     per-tree figures count their own sessions only. `format=csv` answers one row per tree,
     then one per engineer.
     """
-    answer = service.overview(ctx, who, from_ms=parse_time(from_), to_ms=parse_time(to, end=True),
-                              now_ms=int(time.time() * 1000))
+    answer = service.overview(
+        ctx, who, from_ms=parse_time(from_), to_ms=parse_time(to, end=True), now_ms=int(time.time() * 1000)
+    )
     if format == "csv":
         return Response(service.overview_csv(answer), media_type="text/csv; charset=utf-8")
     return answer

@@ -43,6 +43,7 @@ Definitions (where DESIGN.md is silent)
     paths        for completed sessions: the nodes of the effective path plus the node the
                  session ended at; the most common ones per final node.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -102,8 +103,9 @@ def bucket_key(header: dict[str, Any], started_at: int | None) -> BucketKey | No
     return (tree_id, version, client, owner, day)
 
 
-def session_facts(tree: dict[str, Any] | None, header: dict[str, Any],
-                  events: list[dict[str, Any]]) -> dict[str, Any] | None:
+def session_facts(
+    tree: dict[str, Any] | None, header: dict[str, Any], events: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     """One session's contribution to the figures, or None when it counts nowhere (no header)."""
     state = fold_session(tree or {}, events, header)
     key = bucket_key(header, state["started_at"])
@@ -112,8 +114,9 @@ def session_facts(tree: dict[str, Any] | None, header: dict[str, Any],
     nodes: dict[str, dict[str, Any]] = {}
 
     def node(node_id: str) -> dict[str, Any]:
-        return nodes.setdefault(node_id, {"visits": 0, "answers": {}, "times": [], "back_steps": 0,
-                                          "custom": 0, "abandoned": 0})
+        return nodes.setdefault(
+            node_id, {"visits": 0, "answers": {}, "times": [], "back_steps": 0, "custom": 0, "abandoned": 0}
+        )
 
     for step in [*state["path"], *(t for t in state["tried"] if t.get("kind") == "step")]:
         n = node(step["node_id"])
@@ -181,9 +184,22 @@ class Aggregate:
         return not self.statuses
 
 
-COUNTERS = ("statuses", "outcomes", "durations", "visits", "answers", "times", "back_steps", "custom",
-            "abandoned_at", "idle", "paths")
-_SCALAR_KEYS = frozenset({"statuses", "outcomes", "durations", "visits", "back_steps", "custom", "abandoned_at"})
+COUNTERS = (
+    "statuses",
+    "outcomes",
+    "durations",
+    "visits",
+    "answers",
+    "times",
+    "back_steps",
+    "custom",
+    "abandoned_at",
+    "idle",
+    "paths",
+)
+_SCALAR_KEYS = frozenset(
+    {"statuses", "outcomes", "durations", "visits", "back_steps", "custom", "abandoned_at"}
+)
 
 
 def contributions(facts: dict[str, Any]) -> Counter[tuple[str, Any]]:
@@ -281,8 +297,10 @@ def figures(agg: Aggregate, *, now_ms: int, idle_ms: int, top_paths: int = 5) ->
         "duration_ms": {"p50": percentile(agg.durations, 0.5), "p90": percentile(agg.durations, 0.9)},
         "nodes": nodes,
         "paths": paths,
-        "custom_steps": sorted(({"node_id": n, "count": c} for n, c in agg.custom.items()),
-                               key=lambda x: (-int(x["count"]), str(x["node_id"]))),
+        "custom_steps": sorted(
+            ({"node_id": n, "count": c} for n, c in agg.custom.items()),
+            key=lambda x: (-int(x["count"]), str(x["node_id"])),
+        ),
     }
 
 
@@ -318,8 +336,9 @@ def key_of(facts: dict[str, Any]) -> BucketKey:
     return (str(tree_id), int(version), str(client), str(owner), int(day))
 
 
-def move_facts(buckets: dict[BucketKey, Aggregate], old: dict[str, Any] | None,
-               new: dict[str, Any] | None) -> None:
+def move_facts(
+    buckets: dict[BucketKey, Aggregate], old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> None:
     """Take a session's old facts out of their bucket and count its new ones."""
     if old == new:
         return
@@ -386,14 +405,26 @@ def rebuild(docs: list[dict[str, Any]], trees: TreeLookup) -> Rollup:
     return state
 
 
-def select(buckets: dict[BucketKey, Aggregate], *, tree_id: str | None = None, version: int | None = None,
-           client_id: str | None = None, engineer: str | None = None, from_day: int | None = None,
-           to_day: int | None = None) -> Aggregate:
+def select(
+    buckets: dict[BucketKey, Aggregate],
+    *,
+    tree_id: str | None = None,
+    version: int | None = None,
+    client_id: str | None = None,
+    engineer: str | None = None,
+    from_day: int | None = None,
+    to_day: int | None = None,
+) -> Aggregate:
     """The merged aggregate of the buckets matching every given filter."""
     out = Aggregate()
     for (t, v, c, e, d), agg in buckets.items():
-        if ((tree_id is None or t == tree_id) and (version is None or v == version)
-                and (client_id is None or c == client_id) and (engineer is None or e == engineer)
-                and (from_day is None or d >= from_day) and (to_day is None or d <= to_day)):
+        if (
+            (tree_id is None or t == tree_id)
+            and (version is None or v == version)
+            and (client_id is None or c == client_id)
+            and (engineer is None or e == engineer)
+            and (from_day is None or d >= from_day)
+            and (to_day is None or d <= to_day)
+        ):
             out.merge(agg)
     return out

@@ -16,6 +16,7 @@ Tables
                  appended in order touches a handful of rows, and SQL sums the buckets a
                  query selects.
 """
+
 from __future__ import annotations
 
 import csv
@@ -87,8 +88,9 @@ def _entries(facts: dict[str, Any] | None) -> Counter[tuple[Any, ...]]:
     if facts is None:
         return Counter()
     bucket = rollup.key_of(facts)
-    return Counter({(*bucket, name, rollup.encode_key(key)): n
-                    for (name, key), n in rollup.contributions(facts).items()})
+    return Counter(
+        {(*bucket, name, rollup.encode_key(key)): n for (name, key), n in rollup.contributions(facts).items()}
+    )
 
 
 def _apply_delta(conn: sqlite3.Connection, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
@@ -97,11 +99,16 @@ def _apply_delta(conn: sqlite3.Connection, old: dict[str, Any] | None, new: dict
     for row, by in delta.items():
         if by == 0:
             continue
-        conn.execute("INSERT INTO ins_counts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-                     (*row, by))
+        conn.execute(
+            "INSERT INTO ins_counts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            (*row, by),
+        )
         if by < 0:
-            conn.execute("DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
-                         "AND day=? AND name=? AND key=? AND n=0", row)
+            conn.execute(
+                "DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
+                "AND day=? AND name=? AND key=? AND n=0",
+                row,
+            )
 
 
 class SessionsFollower:
@@ -120,12 +127,18 @@ class SessionsFollower:
             return
         doc = change.get("doc") or {}
         deleted = bool(change.get("deleted") or doc.get("_deleted"))
-        kept = None if deleted else (rollup.trim_header(doc) if rollup.is_header(doc_id) else rollup.trim_event(doc))
+        kept = (
+            None
+            if deleted
+            else (rollup.trim_header(doc) if rollup.is_header(doc_id) else rollup.trim_event(doc))
+        )
         if kept is None:
             if not conn.execute("DELETE FROM ins_docs WHERE sid=? AND id=?", (sid, doc_id)).rowcount:
                 return
         else:
-            conn.execute("INSERT OR REPLACE INTO ins_docs VALUES (?,?,?)", (sid, doc_id, orjson.dumps(kept).decode()))
+            conn.execute(
+                "INSERT OR REPLACE INTO ins_docs VALUES (?,?,?)", (sid, doc_id, orjson.dumps(kept).decode())
+            )
         self.pending.add(sid)
 
     def end_batch(self, conn: sqlite3.Connection) -> None:
@@ -149,8 +162,13 @@ def refold_stored(conn: sqlite3.Connection, sid: str, trees: rollup.TreeLookup) 
 
 def index_part(ctx: AppContext) -> IndexPart:
     def feeds(tenant_id: str) -> dict[str, tuple[str, Any]]:
-        return {"insights.sessions": (physical_name(tenant_id, "sessions"),
-                                      SessionsFollower(TreeCache(ctx, tenant_id)))}
+        return {
+            "insights.sessions": (
+                physical_name(tenant_id, "sessions"),
+                SessionsFollower(TreeCache(ctx, tenant_id)),
+            )
+        }
+
     return IndexPart("insights", SCHEMA, feeds)
 
 
@@ -172,7 +190,8 @@ def aggregate(ctx: AppContext, tenant_id: str, **filters: Any) -> rollup.Aggrega
     where, params = _where(filters)
     agg = rollup.Aggregate()
     for r in tenant_index(ctx, tenant_id).query(
-            f"SELECT name, key, SUM(n) AS n FROM ins_counts WHERE {where} GROUP BY name, key", params):
+        f"SELECT name, key, SUM(n) AS n FROM ins_counts WHERE {where} GROUP BY name, key", params
+    ):
         agg.add_row(r["name"], r["key"], r["n"])
     return agg
 
@@ -186,34 +205,57 @@ def idle_ms(ctx: AppContext, tenant_id: str) -> int:
     return int(hours * 3_600_000)
 
 
-
 def _day(ms: int | None) -> int | None:
     return None if ms is None else ms // rollup.DAY_MS
 
 
-def tree_analytics(ctx: AppContext, who: Principal, tree_id: str, *, version: int | None, client_id: str | None,
-                   from_ms: int | None, to_ms: int | None, now_ms: int) -> dict[str, Any]:
+def tree_analytics(
+    ctx: AppContext,
+    who: Principal,
+    tree_id: str,
+    *,
+    version: int | None,
+    client_id: str | None,
+    from_ms: int | None,
+    to_ms: int | None,
+    now_ms: int,
+) -> dict[str, Any]:
     """DESIGN.md's tree analytics answer; engineers get the figures of their own sessions only."""
     if get_or_none(tenant_db(ctx.store, who.tenant_id, "trees"), tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant (see GET /api/v1/trees).")
     mine = not _sees_team(who)
-    agg = aggregate(ctx, who.tenant_id, tree_id=tree_id, version=version, client_id=client_id,
-                    engineer=who.user_id if mine else None, from_day=_day(from_ms), to_day=_day(to_ms))
-    return {"tree_id": tree_id, "version": version, "scope": "mine" if mine else "tenant",
-            **rollup.figures(agg, now_ms=now_ms, idle_ms=idle_ms(ctx, who.tenant_id))}
+    agg = aggregate(
+        ctx,
+        who.tenant_id,
+        tree_id=tree_id,
+        version=version,
+        client_id=client_id,
+        engineer=who.user_id if mine else None,
+        from_day=_day(from_ms),
+        to_day=_day(to_ms),
+    )
+    return {
+        "tree_id": tree_id,
+        "version": version,
+        "scope": "mine" if mine else "tenant",
+        **rollup.figures(agg, now_ms=now_ms, idle_ms=idle_ms(ctx, who.tenant_id)),
+    }
 
 
 _SUMMARY = ("sessions", "completed", "abandoned", "in_progress", "outcomes", "duration_ms")
 
 
-def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None,
-             now_ms: int) -> dict[str, Any]:
+def overview(
+    ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None, now_ms: int
+) -> dict[str, Any]:
     """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
     and (engineers) per-tree figures of their own sessions."""
     where, params = _where({"from_day": _day(from_ms), "to_day": _day(to_ms)})
     rows = tenant_index(ctx, who.tenant_id).query(
         "SELECT tree_id, engineer, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', "
-        f"'outcomes', 'durations') AND {where} GROUP BY tree_id, engineer, name, key", params)
+        f"'outcomes', 'durations') AND {where} GROUP BY tree_id, engineer, name, key",
+        params,
+    )
     team = _sees_team(who)
     per_tree: dict[str, rollup.Aggregate] = {}
     # Anyone but an admin always gets their own row, even with no sessions yet.
@@ -229,8 +271,10 @@ def overview(ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int
         full = rollup.figures(agg, now_ms=now_ms, idle_ms=limit)
         return {k: full[k] for k in _SUMMARY}
 
-    return {"trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
-            "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)]}
+    return {
+        "trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
+        "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)],
+    }
 
 
 def _slot(aggs: dict[str, rollup.Aggregate], key: str) -> rollup.Aggregate:
@@ -249,12 +293,33 @@ def tree_csv(answer: dict[str, Any]) -> str:
     """One row per node: what a spreadsheet user filters and sorts."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(["tree_id", "version", "node_id", "visits", "answers", "drop_offs", "median_ms", "back_steps",
-                "custom_steps"])
+    w.writerow(
+        [
+            "tree_id",
+            "version",
+            "node_id",
+            "visits",
+            "answers",
+            "drop_offs",
+            "median_ms",
+            "back_steps",
+            "custom_steps",
+        ]
+    )
     for node_id, n in answer["nodes"].items():
-        w.writerow([answer["tree_id"], answer["version"] or "", node_id, n["visits"],
-                    ";".join(f"{a}={c}" for a, c in n["answers"].items()), n["drop_offs"],
-                    "" if n["median_ms"] is None else n["median_ms"], n["back_steps"], n["custom_steps"]])
+        w.writerow(
+            [
+                answer["tree_id"],
+                answer["version"] or "",
+                node_id,
+                n["visits"],
+                ";".join(f"{a}={c}" for a, c in n["answers"].items()),
+                n["drop_offs"],
+                "" if n["median_ms"] is None else n["median_ms"],
+                n["back_steps"],
+                n["custom_steps"],
+            ]
+        )
     return out.getvalue()
 
 
@@ -262,12 +327,35 @@ def overview_csv(answer: dict[str, Any]) -> str:
     """One row per tree, then one per engineer."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(["kind", "id", "sessions", "completed", "abandoned", "in_progress", "resolved", "escalated",
-                "unresolved", "p50_ms", "p90_ms"])
-    rows = [("tree", r["tree_id"], r) for r in answer["trees"]] + \
-        [("engineer", r["user_id"], r) for r in answer["engineers"]]
+    w.writerow(
+        [
+            "kind",
+            "id",
+            "sessions",
+            "completed",
+            "abandoned",
+            "in_progress",
+            "resolved",
+            "escalated",
+            "unresolved",
+            "p50_ms",
+            "p90_ms",
+        ]
+    )
+    rows = [("tree", r["tree_id"], r) for r in answer["trees"]] + [
+        ("engineer", r["user_id"], r) for r in answer["engineers"]
+    ]
     for kind, ident, r in rows:
-        w.writerow([kind, ident, r["sessions"], r["completed"], r["abandoned"], r["in_progress"],
-                    *(r["outcomes"][o] for o in ("resolved", "escalated", "unresolved")),
-                    *("" if r["duration_ms"][p] is None else r["duration_ms"][p] for p in ("p50", "p90"))])
+        w.writerow(
+            [
+                kind,
+                ident,
+                r["sessions"],
+                r["completed"],
+                r["abandoned"],
+                r["in_progress"],
+                *(r["outcomes"][o] for o in ("resolved", "escalated", "unresolved")),
+                *("" if r["duration_ms"][p] is None else r["duration_ms"][p] for p in ("p50", "p90")),
+            ]
+        )
     return out.getvalue()

@@ -9,6 +9,7 @@ every `BRANCHLINE_COMPACT_INTERVAL_SECONDS` (0: never; `POST /{db}/_compact` sti
 started and stopped with the app like every job. CouchDB compacts its own databases, so
 the job exists only on the embedded backend.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, timedelta
@@ -36,6 +37,10 @@ def compaction_job(ctx: Any) -> ClusterJob | None:
     every = ctx.settings.compact_interval_seconds
     if not isinstance(store, EmbeddedStore) or every == 0:
         return None
-    return ClusterJob(JOB_ID, "compact the databases written since the last run",
-                      IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC),
-                      lambda: compact_written(store), grace=timedelta(seconds=every))
+    return ClusterJob(
+        JOB_ID,
+        "compact the databases written since the last run",
+        IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC),
+        lambda: compact_written(store),
+        grace=timedelta(seconds=every),
+    )

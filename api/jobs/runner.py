@@ -15,6 +15,7 @@ started twice: the slot waits for it. Each run is recorded in the job document (
 and a short `history`: slot, instance, start, end, outcome), which is where an operator
 looks to see what ran where.
 """
+
 from __future__ import annotations
 
 import logging
@@ -80,8 +81,15 @@ def parse_iso(text: str) -> datetime:
 class JobRunner:
     """Holds (or waits for) the scheduler lease and runs due jobs while holding it."""
 
-    def __init__(self, db: Database, lease: Lease, jobs: list[ClusterJob], *, tick: float,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        db: Database,
+        lease: Lease,
+        jobs: list[ClusterJob],
+        *,
+        tick: float,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.db = db
         self.lease = lease
         self.jobs = {job.id: job for job in jobs}
@@ -136,8 +144,9 @@ class JobRunner:
                 continue
             slot = self._claim(job)
             if slot is not None:
-                thread = threading.Thread(target=self._run, args=(job, slot), daemon=True,
-                                          name=f"branchline-job-{job.id}")
+                thread = threading.Thread(
+                    target=self._run, args=(job, slot), daemon=True, name=f"branchline-job-{job.id}"
+                )
                 self._running[job.id] = thread
                 thread.start()
                 started.append(job.id)
@@ -154,16 +163,27 @@ class JobRunner:
         if doc is None:
             # First sight of this job: its first run is the next slot, not one already past.
             try:
-                self.db.put({"_id": doc_id, "type": "job", "schema_version": SCHEMA_VERSION,
-                             "name": job.name, "last_slot": iso(now), "history": []})
+                self.db.put(
+                    {
+                        "_id": doc_id,
+                        "type": "job",
+                        "schema_version": SCHEMA_VERSION,
+                        "name": job.name,
+                        "last_slot": iso(now),
+                        "history": [],
+                    }
+                )
             except Conflict:
                 pass
             return None
         slot = latest_slot(job.trigger, now, job.grace)
         if slot is None or slot <= parse_iso(doc["last_slot"]):
             return None
-        doc.update(name=job.name, last_slot=iso(slot),
-                   running={"slot": iso(slot), "by": self.holder, "started_at": iso(now)})
+        doc.update(
+            name=job.name,
+            last_slot=iso(slot),
+            running={"slot": iso(slot), "by": self.holder, "started_at": iso(now)},
+        )
         try:
             self.db.put(doc)
         except Conflict:

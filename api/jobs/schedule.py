@@ -5,6 +5,7 @@ the system database, so each job runs once per slot across the cluster. The embe
 backend is one process: its lease is local, and the job records live in its own system
 database all the same.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,15 +41,35 @@ def jobs(ctx: Any) -> list[ClusterJob]:
     settings = ctx.settings
     every = settings.cleanup_interval_seconds
     cleanup = IntervalTrigger(seconds=every, start_date=EPOCH, timezone=UTC)
-    found = [ClusterJob(TOKEN_SWEEP_ID, "delete expired refresh tokens", cleanup,
-                        lambda: sweep_expired_refresh_tokens(ctx.system), grace=timedelta(seconds=every))]
+    found = [
+        ClusterJob(
+            TOKEN_SWEEP_ID,
+            "delete expired refresh tokens",
+            cleanup,
+            lambda: sweep_expired_refresh_tokens(ctx.system),
+            grace=timedelta(seconds=every),
+        )
+    ]
     if settings.backend == "couchdb":  # the embedded backend counts rate limits in memory
-        found.append(ClusterJob(RATE_LIMIT_SWEEP_ID, "delete stale rate-limit counters", cleanup,
-                                lambda: sweep_stale_counters(ctx.system), grace=timedelta(seconds=every)))
+        found.append(
+            ClusterJob(
+                RATE_LIMIT_SWEEP_ID,
+                "delete stale rate-limit counters",
+                cleanup,
+                lambda: sweep_stale_counters(ctx.system),
+                grace=timedelta(seconds=every),
+            )
+        )
     found += [job for job in (backup_job(ctx), compaction_job(ctx)) if job is not None]
-    found.append(ClusterJob(AUDIT_RETENTION_ID, "remove audit entries past each tenant's retention",
-                            IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
-                            lambda: audit_retention(ctx), grace=timedelta(hours=24)))
+    found.append(
+        ClusterJob(
+            AUDIT_RETENTION_ID,
+            "remove audit entries past each tenant's retention",
+            IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
+            lambda: audit_retention(ctx),
+            grace=timedelta(hours=24),
+        )
+    )
     return found
 
 

@@ -1,4 +1,5 @@
 """The one loop behind the clean-up jobs: delete, page by page, the documents a rule picks."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,6 +1,7 @@
 """Limits on expensive work, as FastAPI dependencies: registrations per address, and per
 tenant: exports, PDF renders and attachment uploads. Shared by every instance on couchdb
 (see `storage`)."""
+
 from __future__ import annotations
 
 import time
@@ -71,10 +72,12 @@ def request_gate(ctx: AppContext) -> RequestGate | None:
         return None
     from ..auth.service import token_subject  # noqa: PLC0415
 
-    return RequestGate(lambda token: token_subject(ctx, token),
-                       per_user=Policy("user", s.rate_limit_user_per_minute, 60),
-                       per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
-                       per_address=Policy("address", s.rate_limit_address_per_minute, 60))
+    return RequestGate(
+        lambda token: token_subject(ctx, token),
+        per_user=Policy("user", s.rate_limit_user_per_minute, 60),
+        per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
+        per_address=Policy("address", s.rate_limit_address_per_minute, 60),
+    )
 
 
 RegistrationLimit = Depends(limit_registrations)

@@ -17,6 +17,7 @@ The app's own files (the PWA shell, its scripts and icons) are not counted: they
 to serve, and a refused one would fail a service worker's install on every phone of an
 office that updates at once.
 """
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,15 @@ MAX_ACCEPTED = 20_000
 
 
 class RequestGate:
-    def __init__(self, token_subject: Callable[[str], str | None], *, per_user: Policy, per_key: Policy,
-                 per_address: Policy, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        token_subject: Callable[[str], str | None],
+        *,
+        per_user: Policy,
+        per_key: Policy,
+        per_address: Policy,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         # The auth feature's check of an access token (`api.auth.service.token_subject`),
         # whose cache verifies each token's signature once.
         self.token_subject = token_subject
@@ -66,8 +74,11 @@ class RequestGate:
             if credential is not None:
                 kind, digest = credential
                 if self._known(digest):
-                    charge = ((f"key:{digest}", self.per_key, "this API key") if kind == "key"
-                              else (f"basic:{digest}", self.per_user, "your account"))
+                    charge = (
+                        (f"key:{digest}", self.per_key, "this API key")
+                        if kind == "key"
+                        else (f"basic:{digest}", self.per_user, "your account")
+                    )
                 else:
                     learn = digest
         if charge is None:
@@ -116,12 +127,16 @@ def _learning(send: Any, gate: RequestGate, digest: str) -> Any:
         if message["type"] == "http.response.start" and message["status"] != 401:
             gate.accept(digest)
         await send(message)
+
     return wrapped
 
 
 def _refusal(policy: Policy, verdict: Verdict, what: str):
-    return json_response({"error": "too_many_requests", "reason": refusal_reason(policy, verdict, what)},
-                         429, headers=headers(policy, verdict))
+    return json_response(
+        {"error": "too_many_requests", "reason": refusal_reason(policy, verdict, what)},
+        429,
+        headers=headers(policy, verdict),
+    )
 
 
 def _header(scope: Any, name: bytes) -> str | None:

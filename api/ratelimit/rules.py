@@ -9,6 +9,7 @@ Two shapes of limit:
   (registrations, exports, PDF, uploads): at most `limit` in any `window` seconds,
   estimated from the current and the previous fixed window as one small document can hold.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,6 +39,7 @@ class Verdict:
 
 # --- token bucket -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Bucket:
     tokens: float
@@ -59,6 +61,7 @@ def full_at(b: Bucket, p: Policy) -> float:
 
 
 # --- sliding-window counter ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Counter:
@@ -105,20 +108,25 @@ def _wait(c: Counter, now: float, p: Policy) -> int:
 
 # --- the answer's headers -----------------------------------------------------------------
 
+
 def headers(p: Policy, v: Verdict) -> dict[str, str]:
     """IETF `RateLimit-Policy` and `RateLimit` fields (structured-field lists), plus
     `Retry-After` on a refusal."""
-    out = {"RateLimit-Policy": f'"{p.name}";q={p.limit};w={math.ceil(p.window)}',
-           "RateLimit": f'"{p.name}";r={v.remaining};t={v.reset}'}
+    out = {
+        "RateLimit-Policy": f'"{p.name}";q={p.limit};w={math.ceil(p.window)}',
+        "RateLimit": f'"{p.name}";r={v.remaining};t={v.reset}',
+    }
     if not v.allowed:
         out["Retry-After"] = str(v.reset)
     return out
 
 
 def refusal_reason(p: Policy, v: Verdict, what: str) -> str:
-    return (f"Too many requests: {what} allows {p.limit} per {_span(p.window)}. Wait {v.reset} "
-            "seconds and try again (the Retry-After header says the same); if your normal use "
-            "needs more, ask your administrator to raise the limit.")
+    return (
+        f"Too many requests: {what} allows {p.limit} per {_span(p.window)}. Wait {v.reset} "
+        "seconds and try again (the Retry-After header says the same); if your normal use "
+        "needs more, ask your administrator to raise the limit."
+    )
 
 
 def _span(seconds: float) -> str:

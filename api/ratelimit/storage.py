@@ -9,6 +9,7 @@
   write, so on couchdb every instance counts into the same documents of the system
   database (as the login throttle does) and the limit holds across instances.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -93,18 +94,28 @@ class DocumentWindows:
             counter, verdict = count(_counter_of(doc), now, p)
             if not verdict.allowed:
                 return verdict
-            body: dict[str, Any] = {"_id": docid, "type": DOC_TYPE, "schema_version": SCHEMA_VERSION,
-                                    "policy": p.name, "start": counter.start, "count": counter.count,
-                                    "previous": counter.previous}
+            body: dict[str, Any] = {
+                "_id": docid,
+                "type": DOC_TYPE,
+                "schema_version": SCHEMA_VERSION,
+                "policy": p.name,
+                "start": counter.start,
+                "count": counter.count,
+                "previous": counter.previous,
+            }
             if doc is not None:
                 body["_rev"] = doc["_rev"]
             save(self.db, body)
             return verdict
 
         # Under that much contention, refusing is the safer answer for expensive work.
-        return retry_on_conflict(attempt, busy=f"rate limit: gave up counting {docid}",
-                                 attempts=MAX_WRITE_ATTEMPTS, retry_on=(Conflict, NotFound),
-                                 give_up=lambda: Verdict(False, 0, 1))
+        return retry_on_conflict(
+            attempt,
+            busy=f"rate limit: gave up counting {docid}",
+            attempts=MAX_WRITE_ATTEMPTS,
+            retry_on=(Conflict, NotFound),
+            give_up=lambda: Verdict(False, 0, 1),
+        )
 
 
 def _counter_of(doc: dict[str, Any] | None) -> Counter | None:

@@ -7,6 +7,7 @@ hour, and a sliding window looks back one window), so the sweep deletes it; the 
 request of that key starts a fresh counter, exactly as it would have. It runs as a cluster
 job (`api.jobs`); the embedded backend counts in memory and has nothing to sweep.
 """
+
 from __future__ import annotations
 
 import time

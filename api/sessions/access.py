@@ -22,6 +22,7 @@ The sync layer asks `can_read` for every row of `_changes`, so the session looku
 an event is memoised per request (in the request's `Principal.extra`) and filled from the
 header documents the feed itself carries.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,7 +38,9 @@ from .repository import header_id, parse_doc_id, sessions_db
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 
 
-def acl_of(header: dict[str, Any] | None, *, deleted: bool = False) -> tuple[str | None, frozenset[str]] | None:
+def acl_of(
+    header: dict[str, Any] | None, *, deleted: bool = False
+) -> tuple[str | None, frozenset[str]] | None:
     """(owner, shared_with) of a header; a deleted one counts only with `deleted=True` and
     only when its tombstone kept those fields (a bare tombstone: see `deleted_acl`)."""
     if not isinstance(header, dict) or (header.get("_deleted") and not deleted):
@@ -46,7 +49,9 @@ def acl_of(header: dict[str, Any] | None, *, deleted: bool = False) -> tuple[str
         return None
     owner = header.get("owner_id") if isinstance(header.get("owner_id"), str) else None
     shared = header.get("shared_with")
-    shared_set = frozenset(s for s in shared if isinstance(s, str)) if isinstance(shared, list) else frozenset()
+    shared_set = (
+        frozenset(s for s in shared if isinstance(s, str)) if isinstance(shared, list) else frozenset()
+    )
     return owner, shared_set
 
 
@@ -66,8 +71,10 @@ def can_open(principal: Principal, header: dict[str, Any]) -> bool:
 
 def require_open(principal: Principal, header: dict[str, Any]) -> None:
     if not can_open(principal, header):
-        raise Forbidden("This session belongs to another engineer and is not shared with you; "
-                        "ask its owner or an admin to add you to shared_with.")
+        raise Forbidden(
+            "This session belongs to another engineer and is not shared with you; "
+            "ask its owner or an admin to add you to shared_with."
+        )
 
 
 def require_write(principal: Principal, header: dict[str, Any]) -> None:
@@ -98,8 +105,10 @@ def check_edit_times(doc: dict[str, Any], current: dict[str, Any] | None, now_ms
             continue
         if when > now_ms + MAX_CLOCK_AHEAD_MS:
             ahead_min = (when - now_ms) / 60000
-            raise Forbidden(f"The edit time of {field!r} is {ahead_min:.0f} minutes ahead of the server's "
-                            "clock; set the device's date and time automatically and save again.")
+            raise Forbidden(
+                f"The edit time of {field!r} is {ahead_min:.0f} minutes ahead of the server's "
+                "clock; set the device's date and time automatically and save again."
+            )
 
 
 def _edit_records(doc: dict[str, Any] | None) -> dict[str, Any]:
@@ -206,26 +215,35 @@ class SessionsRules(DatabaseRules):
         if sid is None:
             if principal.is_admin:
                 return
-            raise Forbidden(f"The sessions database holds session:{{ulid}} headers and "
-                            f"session:{{ulid}}:ev:{{ulid}} events only; {docid!r} is neither.")
+            raise Forbidden(
+                f"The sessions database holds session:{{ulid}} headers and "
+                f"session:{{ulid}}:ev:{{ulid}} events only; {docid!r} is neither."
+            )
         if is_event:
             self._check_event(principal, sid, doc, current)
         else:
             self._check_header(principal, sid, doc, current)
 
-    def _check_event(self, principal: Principal, sid: str, doc: dict[str, Any],
-                     current: dict[str, Any] | None) -> None:
+    def _check_event(
+        self, principal: Principal, sid: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
         if current is not None or doc.get("_deleted"):
             if current is not None and not doc.get("_deleted") and same_content(doc, current):
                 return  # the same event again (a retried push): nothing changes
-            raise Forbidden(f"Events are written once and never edited or deleted; {doc.get('_id')} "
-                            "already exists. Record a correction as a new event (a note, or back).")
+            raise Forbidden(
+                f"Events are written once and never edited or deleted; {doc.get('_id')} "
+                "already exists. Record a correction as a new event (a note, or back)."
+            )
         if doc.get("user_id") != principal.user_id:
-            raise Forbidden(f"An event's user_id must be your own ({principal.user_id}); "
-                            f"this one says {doc.get('user_id')!r}.")
+            raise Forbidden(
+                f"An event's user_id must be your own ({principal.user_id}); "
+                f"this one says {doc.get('user_id')!r}."
+            )
         if "session_id" in doc and doc.get("session_id") != sid:
-            raise Forbidden(f"The event's session_id {doc.get('session_id')!r} does not match its "
-                            f"_id, which belongs to session {sid}.")
+            raise Forbidden(
+                f"The event's session_id {doc.get('session_id')!r} does not match its "
+                f"_id, which belongs to session {sid}."
+            )
         problem = events.event_problem(doc)
         if problem:
             raise Forbidden(f"{doc.get('_id')}: {problem}")
@@ -237,15 +255,18 @@ class SessionsRules(DatabaseRules):
             # on its own (its owner must be the writer), so an event cannot open a door.
             return
         if not allowed(principal, acl):
-            raise Forbidden(f"Session {sid} is not yours and not shared with you; "
-                            "ask its owner to add you to shared_with.")
+            raise Forbidden(
+                f"Session {sid} is not yours and not shared with you; "
+                "ask its owner to add you to shared_with."
+            )
 
     def _check_attachment_stored(self, principal: Principal, sid: str, doc: dict[str, Any]) -> None:
         if self.ctx is not None:
             require_attachment_stored(self.ctx, principal.tenant_id, sid, doc.get("attachment_id"))
 
-    def _check_header(self, principal: Principal, sid: str, doc: dict[str, Any],
-                      current: dict[str, Any] | None) -> None:
+    def _check_header(
+        self, principal: Principal, sid: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
         if not doc.get("_deleted"):
             problem = events.header_problem(doc)
             if problem:
@@ -258,14 +279,18 @@ class SessionsRules(DatabaseRules):
             if doc.get("_deleted"):
                 raise Forbidden(f"Session {sid} does not exist; there is nothing to delete.")
             if doc.get("owner_id") != principal.user_id:
-                raise Forbidden(f"A new session's owner_id must be your own user id ({principal.user_id}); "
-                                f"this header says {doc.get('owner_id')!r}.")
+                raise Forbidden(
+                    f"A new session's owner_id must be your own user id ({principal.user_id}); "
+                    f"this header says {doc.get('owner_id')!r}."
+                )
             self._check_not_taking_over(principal, sid)
             self._memo(principal)[sid] = acl_of(doc)
             return
         if not allowed(principal, cur):
-            raise Forbidden(f"Session {sid} is not yours and not shared with you; "
-                            "ask its owner to add you to shared_with.")
+            raise Forbidden(
+                f"Session {sid} is not yours and not shared with you; "
+                "ask its owner to add you to shared_with."
+            )
         if doc.get("_deleted"):
             if not (principal.is_admin or principal.user_id == cur[0]):
                 raise Forbidden(f"Only the owner of session {sid} or an admin may delete it.")
@@ -274,13 +299,17 @@ class SessionsRules(DatabaseRules):
             return
         new = acl_of(doc)
         if (new != cur or acl_markers_changed(doc, current)) and not (
-                principal.is_admin or principal.user_id == cur[0]):
-            raise Forbidden(f"Only the owner of session {sid} or an admin may change owner_id or "
-                            "shared_with; edit the other fields and leave these as they are.")
+            principal.is_admin or principal.user_id == cur[0]
+        ):
+            raise Forbidden(
+                f"Only the owner of session {sid} or an admin may change owner_id or "
+                "shared_with; edit the other fields and leave these as they are."
+            )
         self._memo(principal)[sid] = new
 
-    def _deleted_acl(self, principal: Principal, sid: str,
-                     tomb: dict[str, Any]) -> tuple[str | None, frozenset[str]] | None:
+    def _deleted_acl(
+        self, principal: Principal, sid: str, tomb: dict[str, Any]
+    ) -> tuple[str | None, frozenset[str]] | None:
         acl = acl_of(tomb, deleted=True)
         if acl is None and self.ctx is not None:
             acl = deleted_acl(self.ctx, principal.tenant_id, sid)
@@ -332,8 +361,10 @@ def require_attachment_stored(ctx: Any, tenant_id: str, sid: str, attachment_id:
     ok = isinstance(attachment_id, str) and bool(attachment_id)
     meta = get_meta(ctx.system, tenant_id, attachment_id) if ok else None
     if not meta or meta.get("status") != "stored" or meta.get("session_id") != sid:
-        raise Forbidden(f"Attachment {attachment_id!r} is not stored for session {sid}: upload the file first "
-                        "(POST /api/v1/sessions/{id}/attachments), then record its event.")
+        raise Forbidden(
+            f"Attachment {attachment_id!r} is not stored for session {sid}: upload the file first "
+            "(POST /api/v1/sessions/{id}/attachments), then record its event."
+        )
 
 
 def require_not_deleted_by_other(ctx: Any, principal: Principal, sid: str) -> None:
@@ -352,8 +383,10 @@ def require_not_deleted_by_other(ctx: Any, principal: Principal, sid: str) -> No
             if acl is None:
                 acl = deleted_acl(ctx, principal.tenant_id, sid)
             if acl is None or acl[0] != principal.user_id:
-                raise Forbidden(f"Session {sid} was deleted and belongs to someone else; start a new "
-                                "session (leave session_id out), or ask an admin to restore it.")
+                raise Forbidden(
+                    f"Session {sid} was deleted and belongs to someone else; start a new "
+                    "session (leave session_id out), or ask an admin to restore it."
+                )
 
 
 def _deleted_id(tenant_id: str, sid: str) -> str:
@@ -367,8 +400,10 @@ def remember_deleted_acl(ctx: Any, tenant_id: str, sid: str, acl: tuple[str | No
     that then fails, the record is never consulted, since the header is still live."""
     from ..core.docs import get_or_none, save  # noqa: PLC0415
 
-    doc = get_or_none(ctx.system, _deleted_id(tenant_id, sid)) or {"_id": _deleted_id(tenant_id, sid),
-                                                                   "type": "session_deleted"}
+    doc = get_or_none(ctx.system, _deleted_id(tenant_id, sid)) or {
+        "_id": _deleted_id(tenant_id, sid),
+        "type": "session_deleted",
+    }
     doc.update(owner_id=acl[0], shared_with=sorted(acl[1]))
     try:
         save(ctx.system, doc)

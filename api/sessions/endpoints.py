@@ -1,4 +1,5 @@
 """Routes: sessions as events over the API."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -14,12 +15,23 @@ from .schemas import EVENT_EXAMPLES, SaveToClient, SessionCreate, SessionUpdate
 
 router = APIRouter(prefix="/api/v1")
 
-EventBody = Annotated[dict[str, Any], Body(openapi_examples=EVENT_EXAMPLES,
-                                           description="One event: `type` plus its fields (DOCUMENTS.md).")]
+EventBody = Annotated[
+    dict[str, Any],
+    Body(openapi_examples=EVENT_EXAMPLES, description="One event: `type` plus its fields (DOCUMENTS.md)."),
+]
 
 
-@router.post("/sessions", status_code=201, tags=["sessions"], responses=errors({
-    404: "No such tree (or client) in your tenant.", 409: "The tree was never published, or is archived."}))
+@router.post(
+    "/sessions",
+    status_code=201,
+    tags=["sessions"],
+    responses=errors(
+        {
+            404: "No such tree (or client) in your tenant.",
+            409: "The tree was never published, or is archived.",
+        }
+    ),
+)
 def start_session(body: SessionCreate, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Start a session on a published tree version (the latest when `version` is left out).
 
@@ -30,28 +42,49 @@ def start_session(body: SessionCreate, who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.start_session(ctx, who, body.model_dump(exclude_none=True))
 
 
-@router.get("/sessions", tags=["sessions"], responses=errors({404: "No such client (the `client_id` filter)."}))
-def list_sessions(who: PrincipalDep, ctx: CtxDep, page: PageDep,
-                  scope: Annotated[Literal["mine", "shared", "all"] | None, Query(
-                      description="mine: started by you; shared: shared with you; all: every session "
-                                  "(owners and admins). Left out: every session you may open.")] = None,
-                  tree_id: Annotated[str | None, Query(max_length=200)] = None,
-                  client_id: Annotated[str | None, Query(max_length=200)] = None,
-                  status: Annotated[Literal["in_progress", "completed", "abandoned"] | None, Query()] = None,
-                  from_: Annotated[str | None, Query(alias="from", max_length=40,
-                                                     description="Started on or after (2026-11-26 or an ISO time).")] = None,
-                  to: Annotated[str | None, Query(max_length=40,
-                                                  description="Started on or before (a date includes the whole day).")] = None,
-                  ) -> dict:
+@router.get(
+    "/sessions", tags=["sessions"], responses=errors({404: "No such client (the `client_id` filter)."})
+)
+def list_sessions(
+    who: PrincipalDep,
+    ctx: CtxDep,
+    page: PageDep,
+    scope: Annotated[
+        Literal["mine", "shared", "all"] | None,
+        Query(
+            description="mine: started by you; shared: shared with you; all: every session "
+            "(owners and admins). Left out: every session you may open."
+        ),
+    ] = None,
+    tree_id: Annotated[str | None, Query(max_length=200)] = None,
+    client_id: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[Literal["in_progress", "completed", "abandoned"] | None, Query()] = None,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", max_length=40, description="Started on or after (2026-11-26 or an ISO time)."),
+    ] = None,
+    to: Annotated[
+        str | None, Query(max_length=40, description="Started on or before (a date includes the whole day).")
+    ] = None,
+) -> dict:
     """Session headers, newest first: `{items, next_cursor}`, filtered by scope, tree, client,
     status and start date."""
     if tree_id and not tree_id.startswith("tree:"):
         tree_id = "tree:" + tree_id
     if client_id:
         client_id = normalize_client_id(client_id)
-    rows = listing.list_sessions(ctx, who, scope=scope, tree_id=tree_id, client_id=client_id, status=status,
-                                 from_ms=listing.parse_time(from_), to_ms=listing.parse_time(to, end=True),
-                                 limit=page.limit + 1, after=page.after())
+    rows = listing.list_sessions(
+        ctx,
+        who,
+        scope=scope,
+        tree_id=tree_id,
+        client_id=client_id,
+        status=status,
+        from_ms=listing.parse_time(from_),
+        to_ms=listing.parse_time(to, end=True),
+        limit=page.limit + 1,
+        after=page.after(),
+    )
     return page.answer(rows, listing.cursor_of)
 
 
@@ -62,20 +95,37 @@ def get_session(session_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.get_session(ctx, who, session_id)
 
 
-@router.patch("/sessions/{session_id}", tags=["sessions"],
-              responses=errors({409: "The `_rev` is stale: load the session again."}))
-def update_session(session_id: str, body: SessionUpdate, who: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
+@router.patch(
+    "/sessions/{session_id}",
+    tags=["sessions"],
+    responses=errors({409: "The `_rev` is stale: load the session again."}),
+)
+def update_session(
+    session_id: str, body: SessionUpdate, who: PrincipalDep, ctx: CtxDep, request: Request
+) -> dict:
     """Change `ticket`, `title`, `client_id`, and (owner or admin only) `shared_with` or
     `owner_id`, at the header's `_rev`; a stale `_rev` is a 409. Answers like GET."""
     changes = body.model_dump(exclude_unset=True, by_alias=True)
     state = service.update_header(ctx, who, session_id, changes)
     if sharing := {k: v for k, v in changes.items() if k in ("shared_with", "owner_id")}:
-        audit.record(ctx, who, "session.sharing_changed", "session", session_id, ip=client_address(request), details=sharing)
+        audit.record(
+            ctx,
+            who,
+            "session.sharing_changed",
+            "session",
+            session_id,
+            ip=client_address(request),
+            details=sharing,
+        )
     return state
 
 
-@router.post("/sessions/{session_id}/events", status_code=201, tags=["sessions"],
-             responses=errors({409: "The event does not fit the session's current state."}))
+@router.post(
+    "/sessions/{session_id}/events",
+    status_code=201,
+    tags=["sessions"],
+    responses=errors({409: "The event does not fit the session's current state."}),
+)
 def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Record one event. The server fills `user_id` (yours), `ts` (now, unless given),
     `device_id` ("api" unless given), `session_id` and `_id`.

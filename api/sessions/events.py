@@ -14,6 +14,7 @@ the field that does not; each caller wraps it in its own error (the API answers 
 `bad_request`; sync answers `forbidden`, as CouchDB's validate_doc_update does, so PouchDB
 reports the document as denied and goes on replicating the rest).
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ SID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 class _Doc(BaseModel):
     # strict: "yesterday" is not a time and "5" is not a size; nothing is coerced. The JSON
     # Schema export allows CouchDB's own `_` fields, which the checks below strip first.
-    model_config = ConfigDict(strict=True, extra="forbid", json_schema_extra={"patternProperties": {"^_": {}}})
+    model_config = ConfigDict(
+        strict=True, extra="forbid", json_schema_extra={"patternProperties": {"^_": {}}}
+    )
 
 
 class _Event(_Doc):
@@ -111,9 +114,15 @@ class Abandoned(_Event):
 
 
 EVENT_MODELS: dict[str, type[_Event]] = {
-    "answered": Answered, "note": Note, "back": Back, "custom_step": CustomStep,
-    "input_value": InputValue, "attachment_added": AttachmentAdded, "completed": Completed,
-    "reopened": Reopened, "abandoned": Abandoned,
+    "answered": Answered,
+    "note": Note,
+    "back": Back,
+    "custom_step": CustomStep,
+    "input_value": InputValue,
+    "attachment_added": AttachmentAdded,
+    "completed": Completed,
+    "reopened": Reopened,
+    "abandoned": Abandoned,
 }
 EVENT_TYPES = tuple(EVENT_MODELS)
 COMMON_EVENT_FIELDS = tuple(_Event.model_fields)

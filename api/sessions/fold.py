@@ -124,9 +124,7 @@ def fold_session(
     header = header if isinstance(header, dict) else {}
     client = client if isinstance(client, dict) else {}
 
-    ordered = sorted(
-        (e for e in events if isinstance(e, dict)), key=_order_key
-    )
+    ordered = sorted((e for e in events if isinstance(e, dict)), key=_order_key)
 
     created = _as_int(header.get("created_at"))
     if created is not None:
@@ -186,8 +184,14 @@ def fold_session(
                 existing["device_id"] = device_id
                 existing["user_id"] = user_id
             else:
-                note = {"note_id": note_id, "text": text, "ts": ts, "updated_at": ts,
-                        "device_id": device_id, "user_id": user_id}
+                note = {
+                    "note_id": note_id,
+                    "text": text,
+                    "ts": ts,
+                    "updated_at": ts,
+                    "device_id": device_id,
+                    "user_id": user_id,
+                }
                 note_index[note_id] = note
                 notes.setdefault(node_id, []).append(note)
             continue
@@ -245,11 +249,16 @@ def fold_session(
                 inputs_before[node["variable"]] = step["value"]
             step["title"] = fill(node.get("title"), inputs_before, client)
             step["log"] = fill(step["log"], inputs_before, client)
-            step.update({
-                "event_id": ev_id, "ts": ts, "device_id": device_id, "user_id": user_id,
-                "arrived_at": current_since,
-                "duration_ms": max(0, ts - current_since) if current_since is not None else 0,
-            })
+            step.update(
+                {
+                    "event_id": ev_id,
+                    "ts": ts,
+                    "device_id": device_id,
+                    "user_id": user_id,
+                    "arrived_at": current_since,
+                    "duration_ms": max(0, ts - current_since) if current_since is not None else 0,
+                }
+            )
             path.append(_ordered_step(step))
             undo_stack.append(path[-1])
             current = step["next_node"]
@@ -272,19 +281,29 @@ def fold_session(
             text = ev.get("text")
             answer = ev.get("answer")
             custom_note = ev.get("note")
-            if (not isinstance(node_id, str) or not isinstance(text, str) or not isinstance(answer, str)
-                    or answer not in _ACTION_LABELS):
+            if (
+                not isinstance(node_id, str)
+                or not isinstance(text, str)
+                or not isinstance(answer, str)
+                or answer not in _ACTION_LABELS
+            ):
                 ignore(ev, "bad_fields")
                 continue
             if node_id not in nodes:
                 ignore(ev, "unknown_node")
                 continue
             custom = {
-                "kind": "custom", "event_id": ev_id, "node_id": node_id, "text": text,
-                "answer": answer, "answer_label": _ACTION_LABELS[answer],
+                "kind": "custom",
+                "event_id": ev_id,
+                "node_id": node_id,
+                "text": text,
+                "answer": answer,
+                "answer_label": _ACTION_LABELS[answer],
                 "note": custom_note if isinstance(custom_note, str) else None,
                 "after_step": len(path) - 1,
-                "ts": ts, "device_id": device_id, "user_id": user_id,
+                "ts": ts,
+                "device_id": device_id,
+                "user_id": user_id,
             }
             custom_steps.append(custom)
             undo_stack.append(custom)
@@ -327,16 +346,31 @@ def fold_session(
                 summary = None
             status = "completed"
             ended_at = ts
-            history.append({"type": "completed", "ts": ts, "device_id": device_id, "user_id": user_id,
-                            "outcome": outcome, "summary": summary})
+            history.append(
+                {
+                    "type": "completed",
+                    "ts": ts,
+                    "device_id": device_id,
+                    "user_id": user_id,
+                    "outcome": outcome,
+                    "summary": summary,
+                }
+            )
             continue
 
         # abandoned
         reason = ev.get("reason")
         status = "abandoned"
         ended_at = ts
-        history.append({"type": "abandoned", "ts": ts, "device_id": device_id, "user_id": user_id,
-                        "reason": reason if isinstance(reason, str) else None})
+        history.append(
+            {
+                "type": "abandoned",
+                "ts": ts,
+                "device_id": device_id,
+                "user_id": user_id,
+                "reason": reason if isinstance(reason, str) else None,
+            }
+        )
 
     inputs = _inputs_of(path, nodes)
     resolution = _resolution(nodes, current, inputs, client)
@@ -357,7 +391,7 @@ def fold_session(
 
     session_id = header.get("_id")
     if isinstance(session_id, str) and session_id.startswith("session:"):
-        session_id = session_id[len("session:"):]
+        session_id = session_id[len("session:") :]
     elif not isinstance(session_id, str):
         session_id = None
 
@@ -425,15 +459,35 @@ def _answer_step(node: dict[str, Any], ev: dict[str, Any], draft: Any) -> dict[s
     if not isinstance(nxt, str):
         return None
     return {
-        "kind": "step", "node_id": ev["node_id"], "node_type": node_type, "answer": answer,
-        "answer_label": label, "value": value, "log": log if isinstance(log, str) else None,
+        "kind": "step",
+        "node_id": ev["node_id"],
+        "node_type": node_type,
+        "answer": answer,
+        "answer_label": label,
+        "value": value,
+        "log": log if isinstance(log, str) else None,
         "next_node": nxt,
     }
 
 
 def _ordered_step(step: dict[str, Any]) -> dict[str, Any]:
-    keys = ("kind", "event_id", "node_id", "node_type", "title", "answer", "answer_label",
-            "value", "log", "next_node", "ts", "device_id", "user_id", "arrived_at", "duration_ms")
+    keys = (
+        "kind",
+        "event_id",
+        "node_id",
+        "node_type",
+        "title",
+        "answer",
+        "answer_label",
+        "value",
+        "log",
+        "next_node",
+        "ts",
+        "device_id",
+        "user_id",
+        "arrived_at",
+        "duration_ms",
+    )
     return {k: step[k] for k in keys}
 
 
@@ -493,7 +547,9 @@ def _distances_to_resolution(nodes: dict[str, Any]) -> dict[str, int]:
     for node_id, node in nodes.items():
         for target in _edges(node):
             incoming.setdefault(target, []).append(node_id)
-    dist = {nid: 0 for nid, node in nodes.items() if isinstance(node, dict) and node.get("type") == "resolution"}
+    dist = {
+        nid: 0 for nid, node in nodes.items() if isinstance(node, dict) and node.get("type") == "resolution"
+    }
     frontier = list(dist)
     while frontier:
         following: list[str] = []
@@ -514,7 +570,7 @@ def fill(text: Any, inputs: dict[str, Any], client: dict[str, Any]) -> Any:
     out: list[str] = []
     pos = 0
     for match in _PLACEHOLDER.finditer(text):
-        out.append(_defuse(text[pos:match.start()]))
+        out.append(_defuse(text[pos : match.start()]))
         # Only ASCII blanks are trimmed: Python's and JavaScript's ideas of whitespace differ.
         name = match.group(1).strip(" \t\r\n")
         value = _lookup(name, inputs, client)

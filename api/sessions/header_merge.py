@@ -5,6 +5,7 @@ stores one merged revision (the pure rules are `merge.merge_headers`) and closes
 losers; `HeaderMerger` follows the tenants' `sessions` feeds and runs it for every header
 that gained a conflict, and readers call it before answering a conflicted header.
 """
+
 from __future__ import annotations
 
 import logging
@@ -151,4 +152,3 @@ class HeaderMerger:
             self.seqs[db_name] = since
             if len(res["results"]) < 500:
                 return merged
-

@@ -8,6 +8,7 @@ a device's last sync still reaches it with all its older events. Like every inde
 holds nothing that cannot be rebuilt: after a rebuild a grant counts from the header's
 latest change, which at worst sends a device a session it already has.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -63,12 +64,27 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
         conn.execute("DELETE FROM sess_access WHERE session_id=?", (sid,))
         return
     owner = _str(doc.get("owner_id"))
-    shared = [u for u in doc.get("shared_with") or [] if isinstance(u, str)] \
-        if isinstance(doc.get("shared_with"), list) else []
-    conn.execute("INSERT OR REPLACE INTO sess_headers VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
-        sid, _str(doc.get("tree_id")), _int(doc.get("tree_version")), _str(doc.get("ticket")),
-        _str(doc.get("title")), _str(doc.get("client_id")), owner, orjson.dumps(shared).decode(),
-        _str(doc.get("status")), _int(doc.get("created_at")), _int(doc.get("updated_at"))))
+    shared = (
+        [u for u in doc.get("shared_with") or [] if isinstance(u, str)]
+        if isinstance(doc.get("shared_with"), list)
+        else []
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO sess_headers VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            sid,
+            _str(doc.get("tree_id")),
+            _int(doc.get("tree_version")),
+            _str(doc.get("ticket")),
+            _str(doc.get("title")),
+            _str(doc.get("client_id")),
+            owner,
+            orjson.dumps(shared).decode(),
+            _str(doc.get("status")),
+            _int(doc.get("created_at")),
+            _int(doc.get("updated_at")),
+        ),
+    )
     grantees = {u: 0 for u in shared}
     if owner:
         grantees[owner] = 1
@@ -78,25 +94,31 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
     seq = seq_number(change.get("seq"))
     for user_id, is_owner in grantees.items():
         if user_id in existing:
-            conn.execute("UPDATE sess_access SET is_owner=? WHERE session_id=? AND user_id=?",
-                         (is_owner, sid, user_id))
+            conn.execute(
+                "UPDATE sess_access SET is_owner=? WHERE session_id=? AND user_id=?", (is_owner, sid, user_id)
+            )
         else:
             conn.execute("INSERT INTO sess_access VALUES (?,?,?,?)", (sid, user_id, is_owner, seq))
 
 
 def index_part() -> IndexPart:
-    return IndexPart("sessions", SCHEMA, lambda tid: {
-        "sessions.headers": (physical_name(tid, "sessions"), _on_session_change),
-    })
+    return IndexPart(
+        "sessions",
+        SCHEMA,
+        lambda tid: {
+            "sessions.headers": (physical_name(tid, "sessions"), _on_session_change),
+        },
+    )
 
 
 # --- what the sync policy asks ------------------------------------------------------------------
 
+
 def granted_since(ctx, tenant_id: str, user_id: str, since: Any) -> list[str]:
     """Sessions `user_id` gained access to after `since` (a seq of the sessions database)."""
     rows = tenant_index(ctx, tenant_id).query(
-        "SELECT session_id FROM sess_access WHERE user_id=? AND granted_seq > ?",
-        (user_id, seq_number(since)))
+        "SELECT session_id FROM sess_access WHERE user_id=? AND granted_seq > ?", (user_id, seq_number(since))
+    )
     return [r["session_id"] for r in rows]
 
 
@@ -120,6 +142,7 @@ def old_ids_of_sessions(db, sids: list[str], since: Any) -> set[str]:
 
 # --- the listing -------------------------------------------------------------------------------
 
+
 def parse_time(value: str | None, *, end: bool = False) -> int | None:
     """UTC milliseconds from `2026-11-26` (a whole day; `end` gives the day's end) or an ISO time."""
     if value is None or value == "":
@@ -139,22 +162,36 @@ def parse_time(value: str | None, *, end: bool = False) -> int | None:
         raise BadRequest(f"{value!r} is not a date: use 2026-11-26 or 2026-11-26T14:30:00Z.") from None
 
 
-def list_sessions(ctx, who: Principal, *, scope: str | None, tree_id: str | None,
-                  client_id: str | None, status: str | None, from_ms: int | None, to_ms: int | None,
-                  limit: int, after: Any) -> list[dict[str, Any]]:
+def list_sessions(
+    ctx,
+    who: Principal,
+    *,
+    scope: str | None,
+    tree_id: str | None,
+    client_id: str | None,
+    status: str | None,
+    from_ms: int | None,
+    to_ms: int | None,
+    limit: int,
+    after: Any,
+) -> list[dict[str, Any]]:
     """Up to `limit` header rows, newest first, after the cursor `after` ([created_at, sid])."""
     where: list[str] = []
     params: list[Any] = []
     if scope == "all":
         if not who.is_admin:
-            raise Forbidden("scope=all lists every engineer's sessions: owners and admins only. "
-                            "Use scope=mine or scope=shared.")
+            raise Forbidden(
+                "scope=all lists every engineer's sessions: owners and admins only. "
+                "Use scope=mine or scope=shared."
+            )
     elif scope == "mine":
         where.append("h.owner_id = ?")
         params.append(who.user_id)
     elif scope == "shared":
-        where.append("h.owner_id IS NOT ? AND h.session_id IN "
-                     "(SELECT session_id FROM sess_access WHERE user_id = ? AND is_owner = 0)")
+        where.append(
+            "h.owner_id IS NOT ? AND h.session_id IN "
+            "(SELECT session_id FROM sess_access WHERE user_id = ? AND is_owner = 0)"
+        )
         params += [who.user_id, who.user_id]
     elif scope is None:
         if not who.is_admin:
@@ -180,23 +217,41 @@ def list_sessions(ctx, who: Principal, *, scope: str | None, tree_id: str | None
         where.append("COALESCE(h.created_at, 0) <= ?")
         params.append(to_ms)
     if after is not None:
-        if not (isinstance(after, list) and len(after) == 2 and isinstance(after[0], int)
-                and isinstance(after[1], str)):
+        if not (
+            isinstance(after, list)
+            and len(after) == 2
+            and isinstance(after[0], int)
+            and isinstance(after[1], str)
+        ):
             raise BadRequest("The cursor is not valid: pass back next_cursor exactly as a list returned it.")
-        where.append("(COALESCE(h.created_at, 0) < ? OR (COALESCE(h.created_at, 0) = ? AND h.session_id < ?))")
+        where.append(
+            "(COALESCE(h.created_at, 0) < ? OR (COALESCE(h.created_at, 0) = ? AND h.session_id < ?))"
+        )
         params += [after[0], after[0], after[1]]
-    sql = ("SELECT h.* FROM sess_headers h " + ("WHERE " + " AND ".join(where) if where else "")
-           + " ORDER BY COALESCE(h.created_at, 0) DESC, h.session_id DESC LIMIT ?")
+    sql = (
+        "SELECT h.* FROM sess_headers h "
+        + ("WHERE " + " AND ".join(where) if where else "")
+        + " ORDER BY COALESCE(h.created_at, 0) DESC, h.session_id DESC LIMIT ?"
+    )
     rows = tenant_index(ctx, who.tenant_id).query(sql, [*params, limit])
     return [_public_row(r) for r in rows]
 
 
 def _public_row(r: dict[str, Any]) -> dict[str, Any]:
-    return {"id": f"session:{r['session_id']}", "session_id": r["session_id"], "tree_id": r["tree_id"],
-            "tree_version": r["tree_version"], "ticket": r["ticket"], "title": r["title"],
-            "client_id": r["client_id"], "owner_id": r["owner_id"],
-            "shared_with": orjson.loads(r["shared_with"] or "[]"), "status": r["status"],
-            "created_at": r["created_at"], "updated_at": r["updated_at"]}
+    return {
+        "id": f"session:{r['session_id']}",
+        "session_id": r["session_id"],
+        "tree_id": r["tree_id"],
+        "tree_version": r["tree_version"],
+        "ticket": r["ticket"],
+        "title": r["title"],
+        "client_id": r["client_id"],
+        "owner_id": r["owner_id"],
+        "shared_with": orjson.loads(r["shared_with"] or "[]"),
+        "status": r["status"],
+        "created_at": r["created_at"],
+        "updated_at": r["updated_at"],
+    }
 
 
 def cursor_of(item: dict[str, Any]) -> list[Any]:

@@ -19,6 +19,7 @@ conflict (they are written once), but the header does, and the server resolves i
 `merge_headers` is pure and commutative: the order the revisions are given in does not
 matter, and merging an already merged header with nothing else changes nothing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -69,7 +70,12 @@ def _edited_at(doc: dict[str, Any], field: str) -> int:
     marker = _marker(doc, field)
     record = _recorded(doc, field)
     at = _time(record.get("at")) if record is not None else None
-    if record is not None and at is not None and at < marker and _canon(record["value"]) == _canon(doc.get(field)):
+    if (
+        record is not None
+        and at is not None
+        and at < marker
+        and _canon(record["value"]) == _canon(doc.get(field))
+    ):
         return at
     return marker
 
@@ -87,8 +93,10 @@ def _history_key(entry: Any) -> tuple[int, bytes, bytes, bytes]:
 
 def initial_marks(now: int, fields: dict[str, Any]) -> dict[str, Any]:
     """`edited` and `edited_values` of a new header whose `fields` are all set `now`."""
-    return {"edited": {f: now for f in fields},
-            "edited_values": {f: {"at": now, "value": v} for f, v in fields.items()}}
+    return {
+        "edited": {f: now for f in fields},
+        "edited_values": {f: {"at": now, "value": v} for f, v in fields.items()},
+    }
 
 
 def apply_edit(header: dict[str, Any], changes: dict[str, Any], now: int) -> dict[str, Any] | None:
@@ -138,7 +146,9 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
         present = [d for d in docs if field in d]
         if not present:
             continue
-        winner = max(present, key=lambda d: (_edited_at(d, field), rev_key(d.get("_rev")), _canon(d.get(field))))
+        winner = max(
+            present, key=lambda d: (_edited_at(d, field), rev_key(d.get("_rev")), _canon(d.get(field)))
+        )
         merged[field] = winner[field]
         when = _edited_at(winner, field)
         if when >= 0:
@@ -148,9 +158,12 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
         for doc in present:
             if _canon(doc[field]) == won:
                 continue
-            entry = {"field": field, "value": doc[field],
-                     "edited": _edited_at(doc, field) if _edited_at(doc, field) >= 0 else None,
-                     "rev": doc.get("_rev")}
+            entry = {
+                "field": field,
+                "value": doc[field],
+                "edited": _edited_at(doc, field) if _edited_at(doc, field) >= 0 else None,
+                "rev": doc.get("_rev"),
+            }
             history.setdefault(_canon(entry), entry)
 
     merged["edited"] = edited

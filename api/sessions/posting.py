@@ -6,6 +6,7 @@ would ignore is refused with the fold's reason (409 for a step out of turn or a 
 that has ended, 400 for an answer the tree does not offer). The answer is that same fold:
 the session is read once (header and events in one read, `service.load`) and folded once.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -44,14 +45,19 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
         raise BadRequest("The body must be one event: a JSON object with a `type`.")
     user_id = body.get("user_id")
     if user_id is not None and user_id != who.user_id:
-        raise Forbidden(f"An event's user_id must be your own ({who.user_id}); leave it out to have it filled in.")
+        raise Forbidden(
+            f"An event's user_id must be your own ({who.user_id}); leave it out to have it filled in."
+        )
     if body.get("session_id") not in (None, sid):
         raise BadRequest(f"The event's session_id {body.get('session_id')!r} is not this session ({sid}).")
     docid = body.get("_id")
     if docid is None:
         docid = repo.event_id(sid, ulid())
-    elif not isinstance(docid, str) or not docid.startswith(repo.event_prefix(sid)) or \
-            repo.EVENT_ID_RE.match(docid) is None:
+    elif (
+        not isinstance(docid, str)
+        or not docid.startswith(repo.event_prefix(sid))
+        or repo.EVENT_ID_RE.match(docid) is None
+    ):
         raise BadRequest(f"An event's _id must be {repo.event_prefix(sid)}{{ulid}} (or left out).")
     # What the API supplies is filled in first, so the event is checked exactly as stored,
     # by the same schema the sync endpoints apply to events written by devices.
@@ -67,24 +73,36 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
     nodes: dict[str, Any] = tree["nodes"] if isinstance(tree.get("nodes"), dict) else {}
     node_id = body.get("node_id")
     if "node_id" in spec and node_id not in nodes:
-        raise BadRequest(f"The tree has no node {node_id!r}; node ids of this version: "
-                         f"{', '.join(sorted(nodes)[:30])}.")
+        raise BadRequest(
+            f"The tree has no node {node_id!r}; node ids of this version: {', '.join(sorted(nodes)[:30])}."
+        )
     node = nodes.get(node_id) if isinstance(node_id, str) else None
     if etype == "answered":
         offered = _offered(node or {})
         if not offered:
-            raise BadRequest(f"Node {node_id!r} is a {node.get('type') if node else 'missing'} node; "
-                             "it takes no answer (complete the session instead).")
+            raise BadRequest(
+                f"Node {node_id!r} is a {node.get('type') if node else 'missing'} node; "
+                "it takes no answer (complete the session instead)."
+            )
         if body["answer"] not in offered:
-            raise BadRequest(f"{body['answer']!r} is not an answer node {node_id!r} offers; "
-                             f"it offers {', '.join(map(str, offered))}.")
+            raise BadRequest(
+                f"{body['answer']!r} is not an answer node {node_id!r} offers; "
+                f"it offers {', '.join(map(str, offered))}."
+            )
         if "value" in body and (node or {}).get("type") != "input":
             raise BadRequest("`value` belongs to answers of input nodes only.")
     if etype == "input_value" and (node or {}).get("type") != "input":
         raise BadRequest(f"Node {node_id!r} is not an input node; drafts are for input nodes only.")
 
-    event = {"_id": docid, "type": etype, "schema_version": 1, "session_id": sid, "ts": candidate["ts"],
-             "device_id": candidate["device_id"], "user_id": who.user_id}
+    event = {
+        "_id": docid,
+        "type": etype,
+        "schema_version": 1,
+        "session_id": sid,
+        "ts": candidate["ts"],
+        "device_id": candidate["device_id"],
+        "user_id": who.user_id,
+    }
     for name in spec:
         if body.get(name) is not None:
             event[name] = body[name]
@@ -95,11 +113,20 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
 
 _REFUSALS = {
     "not_in_progress": (Conflict, "The session is {status}; reopen it (a reopened event) before {what}."),
-    "not_ended": (Conflict, "The session is in progress; only a completed or abandoned session can be reopened."),
-    "nothing_to_undo": (Conflict, "There is nothing to step back over: no answer or custom step is in force."),
+    "not_ended": (
+        Conflict,
+        "The session is in progress; only a completed or abandoned session can be reopened.",
+    ),
+    "nothing_to_undo": (
+        Conflict,
+        "There is nothing to step back over: no answer or custom step is in force.",
+    ),
     "bad_answer": (BadRequest, "The answer does not fit node {node}."),
-    "unknown_next": (BadRequest, "That answer leads to a node missing from the tree version; "
-                                 "the tree needs fixing (and publishing again)."),
+    "unknown_next": (
+        BadRequest,
+        "That answer leads to a node missing from the tree version; "
+        "the tree needs fixing (and publishing again).",
+    ),
     "not_an_input": (BadRequest, "Node {node} is not an input node."),
     "unknown_node": (BadRequest, "The tree has no node {node}."),
     "bad_fields": (BadRequest, "The event's fields do not fit its type."),
@@ -108,7 +135,9 @@ _REFUSALS = {
 
 
 def _same_event(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return {k: v for k, v in a.items() if not k.startswith("_")} == {k: v for k, v in b.items() if not k.startswith("_")}
+    return {k: v for k, v in a.items() if not k.startswith("_")} == {
+        k: v for k, v in b.items() if not k.startswith("_")
+    }
 
 
 def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -125,8 +154,10 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
     existing = next((e for e in loaded.events if e.get("_id") == event["_id"]), None)
     if existing is not None:
         if not _same_event(existing, event):
-            raise Conflict(f"An event {event['_id']} already exists with other content; events are "
-                           "written once. Send a new event (leave _id out).")
+            raise Conflict(
+                f"An event {event['_id']} already exists with other content; events are "
+                "written once. Send a new event (leave _id out)."
+            )
         return {**loaded.fold(), "header": public_header(header), "event": existing}
 
     state = loaded.fold([*loaded.events, event])
@@ -138,7 +169,9 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
     try:
         res = loaded.db.put(event)
     except Conflict:
-        raise Conflict(f"An event {event['_id']} already exists; leave _id out to record a new one.") from None
+        raise Conflict(
+            f"An event {event['_id']} already exists; leave _id out to record a new one."
+        ) from None
     event["_rev"] = res["rev"]
     if state["status"] != header.get("status"):
         header = mirror_status(loaded.db, loaded.sid, header, state["status"])
@@ -151,11 +184,14 @@ def _refuse(event: dict[str, Any], reason: str, state: dict[str, Any]) -> None:
         raise Conflict(
             f"Node {event.get('node_id')!r} is not the current node; the session stands at "
             f"{current!r}. Reload the session and answer the current node.",
-            details={"current_node": current, "status": status})
+            details={"current_node": current, "status": status},
+        )
     cls, text = _REFUSALS.get(reason, (BadRequest, "The event cannot be applied ({reason})."))
     what = "recording more steps" if event["type"] != "completed" else "completing it again"
-    raise cls(text.format(status=status, what=what, node=repr(event.get("node_id")), reason=reason),
-              details={"reason": reason, "current_node": current, "status": status})
+    raise cls(
+        text.format(status=status, what=what, node=repr(event.get("node_id")), reason=reason),
+        details={"reason": reason, "current_node": current, "status": status},
+    )
 
 
 def mirror_status(db: Database, sid: str, header: dict[str, Any], status: str) -> dict[str, Any]:
@@ -166,14 +202,19 @@ def mirror_status(db: Database, sid: str, header: dict[str, Any], status: str) -
 
     def attempt() -> dict[str, Any]:
         current = in_hand.pop() if in_hand else _header_as_stored(db, sid)
-        doc = merge.apply_edit({k: v for k, v in current.items() if k != "_conflicts"}, {"status": status}, now_ms())
+        doc = merge.apply_edit(
+            {k: v for k, v in current.items() if k != "_conflicts"}, {"status": status}, now_ms()
+        )
         if doc is None:
             return current
         doc["_rev"] = db.put(doc)["rev"]
         return doc
 
-    return retry_on_conflict(attempt, busy=f"could not mirror status {status} into session {sid}",
-                             give_up=lambda: _header_as_stored(db, sid))
+    return retry_on_conflict(
+        attempt,
+        busy=f"could not mirror status {status} into session {sid}",
+        give_up=lambda: _header_as_stored(db, sid),
+    )
 
 
 def _header_as_stored(db: Database, sid: str) -> dict[str, Any]:

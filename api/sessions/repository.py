@@ -4,6 +4,7 @@ Ids follow DOCUMENTS.md: `session:{sid}` for a header, `session:{sid}:ev:{ulid}`
 event. Database handles come from the one way to open a tenant's database (`sync.naming.tenant_db`),
 never built by hand. Client contexts are the clients feature's (`api/clients/repository.py`).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def parse_doc_id(docid: str) -> tuple[str | None, bool]:
     """(`sid`, is_event) for a sessions-database id, or (None, False) when it is neither."""
     if not isinstance(docid, str) or not docid.startswith("session:"):
         return None, False
-    rest = docid[len("session:"):]
+    rest = docid[len("session:") :]
     sid, sep, _ = rest.partition(":ev:")
     if sep:
         return sid, True
@@ -51,11 +52,13 @@ def parse_doc_id(docid: str) -> tuple[str | None, bool]:
 
 def normalize_sid(raw: str) -> str:
     """The 26-character ULID of a session from `session:{sid}` or `{sid}` (any case)."""
-    value = raw[len("session:"):] if isinstance(raw, str) and raw.startswith("session:") else raw
+    value = raw[len("session:") :] if isinstance(raw, str) and raw.startswith("session:") else raw
     value = (value or "").upper()
     if not SID_RE.match(value):
-        raise NotFound(f"No session {raw!r}: session ids are 26-character ULIDs, "
-                       "e.g. session:01JD3Z8Q6V9R1W0K2M4N5P7S8T.")
+        raise NotFound(
+            f"No session {raw!r}: session ids are 26-character ULIDs, "
+            "e.g. session:01JD3Z8Q6V9R1W0K2M4N5P7S8T."
+        )
     return value
 
 
@@ -76,8 +79,9 @@ def load_session(db: Database, sid: str) -> tuple[dict[str, Any], list[dict[str,
     header first, then the events in id order (the fold sorts them itself).
     """
     prefix = event_prefix(sid)
-    rows = db.all_docs(startkey=header_id(sid), endkey=prefix + "\ufff0", include_docs=True,
-                       conflicts=True)["rows"]
+    rows = db.all_docs(startkey=header_id(sid), endkey=prefix + "\ufff0", include_docs=True, conflicts=True)[
+        "rows"
+    ]
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     for row in rows:

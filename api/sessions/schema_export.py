@@ -11,6 +11,7 @@ Run `python -m api.sessions.schema_export` after changing a model in `events.py`
 tests/sessions/test_event_schema.py fails while a committed file differs from what this
 produces.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,12 +39,19 @@ def _event_schema() -> dict[str, Any]:
         defs.update(one.pop("$defs", {}))
         defs[model.__name__] = one
         mapping[etype] = f"#/$defs/{model.__name__}"
-    schema: dict[str, Any] = {"$defs": defs, "oneOf": [{"$ref": ref} for ref in sorted(mapping.values())],
-                              "discriminator": {"propertyName": "type", "mapping": mapping}}
-    schema.update(title="Session event", description=(
-        "One immutable event `session:{sid}:ev:{ulid}` of a session (DOCUMENTS.md). CouchDB's own "
-        "fields (`_id`, `_rev`, ...) are allowed beside the ones listed. Generated from "
-        "api/sessions/events.py by `python -m api.sessions.schema_export`."))
+    schema: dict[str, Any] = {
+        "$defs": defs,
+        "oneOf": [{"$ref": ref} for ref in sorted(mapping.values())],
+        "discriminator": {"propertyName": "type", "mapping": mapping},
+    }
+    schema.update(
+        title="Session event",
+        description=(
+            "One immutable event `session:{sid}:ev:{ulid}` of a session (DOCUMENTS.md). CouchDB's own "
+            "fields (`_id`, `_rev`, ...) are allowed beside the ones listed. Generated from "
+            "api/sessions/events.py by `python -m api.sessions.schema_export`."
+        ),
+    )
     return schema
 
 
@@ -57,6 +65,7 @@ def schema_texts() -> dict[str, str]:
 
 
 # --- TypeScript ----------------------------------------------------------------------------------
+
 
 def _ts_type(prop: dict[str, Any]) -> str:
     """The TypeScript type of one property schema (the subset pydantic writes for these models)."""

@@ -9,6 +9,7 @@ for listings, and is kept in step when an event completes, abandons or reopens a
 This module reads, starts and edits sessions; recording events is `posting.py`, merging
 header conflicts `header_merge.py`, listings `listing.py`, client contexts `api/clients/`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,16 +31,36 @@ from .fold import fold_session
 from .header_merge import HeaderMerger, merge_conflicts
 from .ids import ulid
 
-HEADER_FIELDS_PUBLIC = ("type", "schema_version", "tree_id", "tree_version", "ticket", "client_id", "title", "owner_id",
-                        "shared_with", "status", "created_at", "updated_at", "device_id", "edited",
-                        "edited_values", "history")
+HEADER_FIELDS_PUBLIC = (
+    "type",
+    "schema_version",
+    "tree_id",
+    "tree_version",
+    "ticket",
+    "client_id",
+    "title",
+    "owner_id",
+    "shared_with",
+    "status",
+    "created_at",
+    "updated_at",
+    "device_id",
+    "edited",
+    "edited_values",
+    "history",
+)
 
 
 # --- reading ---------------------------------------------------------------------------------
 
+
 def public_header(header: dict[str, Any]) -> dict[str, Any]:
-    out = {"_id": header["_id"], "_rev": header.get("_rev"), "id": header["_id"],
-           "session_id": header["_id"][len("session:"):]}
+    out = {
+        "_id": header["_id"],
+        "_rev": header.get("_rev"),
+        "id": header["_id"],
+        "session_id": header["_id"][len("session:") :],
+    }
     for key in HEADER_FIELDS_PUBLIC:
         out[key] = header.get(key)
     if out["history"] is None:
@@ -80,8 +101,9 @@ class Loaded:
     def fold(self, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The state of these events (the stored ones by default), timed now: the clock only
         counts while a session runs; an ended one measures to its end."""
-        return fold_session(self.tree, self.events if events is None else events, self.header, self.client,
-                            now_ms())
+        return fold_session(
+            self.tree, self.events if events is None else events, self.header, self.client, now_ms()
+        )
 
 
 def load(ctx: AppContext, who: Principal, session_id: str) -> Loaded:
@@ -101,13 +123,17 @@ def load(ctx: AppContext, who: Principal, session_id: str) -> Loaded:
 def _pinned_version(ctx: AppContext, who: Principal, header: dict[str, Any]) -> dict[str, Any]:
     tree_id, version = header.get("tree_id"), header.get("tree_version")
     if not isinstance(tree_id, str) or not isinstance(version, int) or isinstance(version, bool):
-        raise Conflict(f"The session header {header['_id']} pins no tree version (tree_id and "
-                       "tree_version are missing or malformed); it cannot be folded.")
+        raise Conflict(
+            f"The session header {header['_id']} pins no tree version (tree_id and "
+            "tree_version are missing or malformed); it cannot be folded."
+        )
     try:
         return trees.get_version(ctx, who, tree_id, version)
     except NotFound:
-        raise NotFound(f"The session pins {tree_id} version {version}, which this tenant does not "
-                       "have (yet: it may still be replicating from a device).") from None
+        raise NotFound(
+            f"The session pins {tree_id} version {version}, which this tenant does not "
+            "have (yet: it may still be replicating from a device)."
+        ) from None
 
 
 def _client_for(ctx: AppContext, who: Principal, header: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,8 +151,14 @@ def get_session_bundle(ctx: AppContext, who: Principal, session_id: str) -> dict
     Raises NotFound (no such session or pinned version) or Forbidden (not the caller's).
     """
     loaded = load(ctx, who, session_id)
-    return {"header": loaded.header, "events": loaded.events, "tree": loaded.tree,
-            "tree_version": loaded.version_doc, "client": loaded.client, "state": loaded.fold()}
+    return {
+        "header": loaded.header,
+        "events": loaded.events,
+        "tree": loaded.tree,
+        "tree_version": loaded.version_doc,
+        "client": loaded.client,
+        "state": loaded.fold(),
+    }
 
 
 def session_view(bundle: dict[str, Any]) -> dict[str, Any]:
@@ -139,6 +171,7 @@ def get_session(ctx: AppContext, who: Principal, session_id: str) -> dict[str, A
 
 
 # --- starting --------------------------------------------------------------------------------
+
 
 def _text(body: dict[str, Any], key: str, *, max_len: int = 500) -> str | None:
     value = body.get(key)
@@ -161,8 +194,9 @@ def _check_users(ctx: AppContext, who: Principal, ids: Any) -> list[str]:
             continue
         user = users.get_user(ctx.system, who.tenant_id, user_id)
         if user is None:
-            raise BadRequest(f"No user {user_id!r} in this tenant to share with; "
-                             "take ids from GET /api/v1/users.")
+            raise BadRequest(
+                f"No user {user_id!r} in this tenant to share with; take ids from GET /api/v1/users."
+            )
         out.append(user_id)
     return out
 
@@ -174,8 +208,10 @@ def _resolve_client(ctx: AppContext, who: Principal, raw: Any) -> str | None:
         raise BadRequest("`client_id` must be a string such as client:contoso.")
     client_id = clients_repo.normalize_client_id(raw)
     if clients_repo.get_client_or_none(clients_repo.clients_db(ctx, who.tenant_id), client_id) is None:
-        raise NotFound(f"No client {client_id} in this tenant; create it with POST /api/v1/clients "
-                       "or leave client_id out.")
+        raise NotFound(
+            f"No client {client_id} in this tenant; create it with POST /api/v1/clients "
+            "or leave client_id out."
+        )
     return client_id
 
 
@@ -197,11 +233,15 @@ def start_session(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict
         if draft is None and not latest:
             raise NotFound(f"No tree {tree_id} in this tenant.")
         if draft is not None and draft.get("archived"):
-            raise Conflict(f"{tree_id} is archived; to run it anyway, pass the version to run "
-                           "explicitly (see GET /api/v1/trees/{id}/versions).")
+            raise Conflict(
+                f"{tree_id} is archived; to run it anyway, pass the version to run "
+                "explicitly (see GET /api/v1/trees/{id}/versions)."
+            )
         if not latest:
-            raise Conflict(f"{tree_id} has no published version yet; an author publishes it with "
-                           f"POST /api/v1/trees/{tree_id}/publish before sessions can run it.")
+            raise Conflict(
+                f"{tree_id} has no published version yet; an author publishes it with "
+                f"POST /api/v1/trees/{tree_id}/publish before sessions can run it."
+            )
         version = latest
     version_doc = get_or_none(tdb, tree_version_doc_id(tree_id, version))
     if version_doc is None:
@@ -215,22 +255,35 @@ def start_session(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict
         try:
             sid = repo.normalize_sid(sid)
         except NotFound:
-            raise BadRequest("`session_id` must be a 26-character ULID such as 01JD3Z8Q6V9R1W0K2M4N5P7S8T.") from None
+            raise BadRequest(
+                "`session_id` must be a 26-character ULID such as 01JD3Z8Q6V9R1W0K2M4N5P7S8T."
+            ) from None
         access.require_not_deleted_by_other(ctx, who, sid)
     else:
         sid = ulid()
     device_id = _text(body, "device_id", max_len=100) or "api"
     now = now_ms()
     header = {
-        "_id": repo.header_id(sid), "type": "session", "schema_version": 1,
-        "tree_id": tree_id, "tree_version": version,
-        "ticket": _text(body, "ticket"), "client_id": client_id,
+        "_id": repo.header_id(sid),
+        "type": "session",
+        "schema_version": 1,
+        "tree_id": tree_id,
+        "tree_version": version,
+        "ticket": _text(body, "ticket"),
+        "client_id": client_id,
         "title": _text(body, "title") or version_doc.get("tree", {}).get("title"),
-        "owner_id": who.user_id, "shared_with": shared, "status": "in_progress",
-        "created_at": now, "updated_at": now, "device_id": device_id,
+        "owner_id": who.user_id,
+        "shared_with": shared,
+        "status": "in_progress",
+        "created_at": now,
+        "updated_at": now,
+        "device_id": device_id,
     }
-    header.update(merge.initial_marks(now, {f: header[f] for f in ("ticket", "client_id", "title",
-                                                                   "shared_with", "status")}))
+    header.update(
+        merge.initial_marks(
+            now, {f: header[f] for f in ("ticket", "client_id", "title", "shared_with", "status")}
+        )
+    )
     db = repo.sessions_db(ctx, who.tenant_id)
     try:
         res = db.put(header)
@@ -252,15 +305,21 @@ def update_header(ctx: AppContext, who: Principal, session_id: str, body: dict[s
     db, sid, header = _load_header(ctx, who, session_id)
     rev = body.get("_rev")
     if not isinstance(rev, str) or not rev:
-        raise BadRequest("Send the header's `_rev` (from GET /api/v1/sessions/{id}, header._rev) so "
-                         "a newer edit is never overwritten.")
+        raise BadRequest(
+            "Send the header's `_rev` (from GET /api/v1/sessions/{id}, header._rev) so "
+            "a newer edit is never overwritten."
+        )
     unknown = sorted(k for k in body if k != "_rev" and k not in EDITABLE_BY_PATCH)
     if unknown:
-        raise BadRequest(f"These fields cannot be changed here: {', '.join(unknown)}; editable are "
-                         f"{', '.join(EDITABLE_BY_PATCH)}.")
+        raise BadRequest(
+            f"These fields cannot be changed here: {', '.join(unknown)}; editable are "
+            f"{', '.join(EDITABLE_BY_PATCH)}."
+        )
     if rev != header["_rev"]:
-        raise Conflict(f"The session header changed since you loaded it (your _rev {rev} is stale, the "
-                       f"current one is {header['_rev']}). Load it again, re-apply your change, and save.")
+        raise Conflict(
+            f"The session header changed since you loaded it (your _rev {rev} is stale, the "
+            f"current one is {header['_rev']}). Load it again, re-apply your change, and save."
+        )
     access.require_write(who, header)
     is_owner = who.is_admin or header.get("owner_id") == who.user_id
     changes: dict[str, Any] = {}
@@ -293,6 +352,7 @@ def update_header(ctx: AppContext, who: Principal, session_id: str, body: dict[s
 
 # --- saving an input's value into the client context ----------------------------------------------
 
+
 def save_to_client(ctx: AppContext, who: Principal, session_id: str, node_id: Any) -> dict[str, Any]:
     """Write an input node's entered value to the session's client `values[save_to_client]`."""
     if who.role == "viewer":
@@ -306,8 +366,10 @@ def save_to_client(ctx: AppContext, who: Principal, session_id: str, node_id: An
         raise BadRequest(f"Node {node_id!r} is not an input node of this session's tree version.")
     key = node.get("save_to_client")
     if not isinstance(key, str) or not key:
-        raise BadRequest(f"Input node {node_id!r} does not offer to save its value to the client "
-                         "(it has no save_to_client).")
+        raise BadRequest(
+            f"Input node {node_id!r} does not offer to save its value to the client "
+            "(it has no save_to_client)."
+        )
     client_id = bundle["header"].get("client_id")
     if not isinstance(client_id, str) or not client_id:
         raise Conflict("This session has no client; set client_id with PATCH /api/v1/sessions/{id} first.")

@@ -1,4 +1,5 @@
 """Routes: starter-library updates offered for trees a tenant has edited."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request

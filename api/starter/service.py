@@ -10,6 +10,7 @@ draft revision that load produced (`starter.rev`). Loading again later:
   (`treestarter:{slug}`) and offered as an update the tenant may review and apply;
 - a starter tree the tenant deleted or archived stays that way.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,7 +53,9 @@ def _offer_id(tree_id: str) -> str:
     return "treestarter:" + tree_id.split(":", 1)[1]
 
 
-def load_starter_library(ctx: AppContext, tenant_id: str, seeds_dir: Path = SEEDS_DIR) -> dict[str, list[str]]:
+def load_starter_library(
+    ctx: AppContext, tenant_id: str, seeds_dir: Path = SEEDS_DIR
+) -> dict[str, list[str]]:
     """Load or update every starter tree; returns what happened to each, by tree id."""
     who = _system_principal(tenant_id)
     db = trees.trees_db(ctx, tenant_id)
@@ -62,7 +65,9 @@ def load_starter_library(ctx: AppContext, tenant_id: str, seeds_dir: Path = SEED
         problems = validate_tree(tree)
         if problems:
             # A broken seed must never stop a sign-up; the seed tests catch it before release.
-            log.error("starter tree %s has %d problem(s); not loaded: %s", tree_id, len(problems), problems[0])
+            log.error(
+                "starter tree %s has %d problem(s); not loaded: %s", tree_id, len(problems), problems[0]
+            )
             report["skipped"].append(tree_id)
             continue
         digest = content_hash(tree)
@@ -85,7 +90,10 @@ def load_starter_library(ctx: AppContext, tenant_id: str, seeds_dir: Path = SEED
             trees._touch_meta(db, tree_id, starter={"hash": digest, "rev": saved["_rev"], "loaded_at": iso()})
             report["updated"].append(tree_id)
         else:
-            offer = get_or_none(db, _offer_id(tree_id)) or {"_id": _offer_id(tree_id), "type": "tree_starter_offer"}
+            offer = get_or_none(db, _offer_id(tree_id)) or {
+                "_id": _offer_id(tree_id),
+                "type": "tree_starter_offer",
+            }
             if offer.get("hash") != digest:
                 offer.update({"tree_id": tree_id, "hash": digest, "offered_at": iso(), "tree": tree})
                 save(db, offer)
@@ -110,8 +118,11 @@ def apply_offer(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]
         raise NotFound(f"No starter update is waiting for {tree_id}.")
     draft = get_or_none(db, tree_id)
     body = {**offer["tree"], "_id": tree_id}
-    saved = (trees.update_tree(ctx, who, tree_id, {**body, "_rev": draft["_rev"]}) if draft
-             else trees.create_tree(ctx, who, body))
+    saved = (
+        trees.update_tree(ctx, who, tree_id, {**body, "_rev": draft["_rev"]})
+        if draft
+        else trees.create_tree(ctx, who, body)
+    )
     trees._touch_meta(db, tree_id, starter={"hash": offer["hash"], "rev": saved["_rev"], "loaded_at": iso()})
     db.delete(offer["_id"], offer["_rev"])
     return saved

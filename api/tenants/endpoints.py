@@ -1,4 +1,5 @@
 """Routes: the caller's tenant."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -17,8 +18,12 @@ class TenantUpdate(BaseModel):
 
 
 def _public(doc: dict) -> dict:
-    return {"id": doc["tenant_id"], "name": doc["name"], "created_at": doc["created_at"],
-            "settings": doc.get("settings", {})}
+    return {
+        "id": doc["tenant_id"],
+        "name": doc["name"],
+        "created_at": doc["created_at"],
+        "settings": doc.get("settings", {}),
+    }
 
 
 @router.get("/tenant")
@@ -33,5 +38,13 @@ def update_tenant(body: TenantUpdate, who: AdminDep, ctx: CtxDep, request: Reque
     doc = repo.get_tenant(ctx.system, who.tenant_id)
     before, doc["name"] = doc["name"], body.name.strip()
     saved = _public(repo.update_tenant(ctx.system, doc))
-    audit.record(ctx, who, "tenant.renamed", "tenant", who.tenant_id, ip=client_address(request), details={"from": before, "to": saved["name"]})
+    audit.record(
+        ctx,
+        who,
+        "tenant.renamed",
+        "tenant",
+        who.tenant_id,
+        ip=client_address(request),
+        details={"from": before, "to": saved["name"]},
+    )
     return saved

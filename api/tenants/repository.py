@@ -1,4 +1,5 @@
 """Tenant documents in the system database, and the tenant's own databases in the store."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,8 +24,18 @@ def get_tenant(system: Database, tenant_id: str) -> dict[str, Any]:
 
 
 def insert_tenant(system: Database, tenant_id: str, name: str) -> dict[str, Any]:
-    return save(system, {"_id": tenant_doc_id(tenant_id), "type": "tenant", "schema_version": 1,
-                         "tenant_id": tenant_id, "name": name, "created_at": iso(), "settings": {}})
+    return save(
+        system,
+        {
+            "_id": tenant_doc_id(tenant_id),
+            "type": "tenant",
+            "schema_version": 1,
+            "tenant_id": tenant_id,
+            "name": name,
+            "created_at": iso(),
+            "settings": {},
+        },
+    )
 
 
 def update_tenant(system: Database, doc: dict[str, Any]) -> dict[str, Any]:
@@ -41,5 +52,6 @@ def create_tenant_databases(store: Store, tenant_id: str) -> None:
 
 def list_tenant_databases(store: Store, tenant_id: str) -> list[str]:
     prefix = tenant_prefix(tenant_id)
-    return sorted(n for n in (logical_name(tenant_id, p) for p in store.list_dbs()
-                              if p.startswith(prefix)) if n)
+    return sorted(
+        n for n in (logical_name(tenant_id, p) for p in store.list_dbs() if p.startswith(prefix)) if n
+    )

@@ -1,4 +1,5 @@
 """Routes: the tree library, drafts, validation, publishing, versions, import and export."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -25,22 +26,35 @@ TreeBody = Annotated[dict[str, Any], Body(description="A tree document in the tr
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     change_note: str = Field(default="", max_length=2000)
-    rev: str | None = Field(default=None, alias="_rev",
-                            description="Publish only if the draft is still at this revision.")
+    rev: str | None = Field(
+        default=None, alias="_rev", description="Publish only if the draft is still at this revision."
+    )
 
 
 @router.get("/trees")
-def list_trees(who: PrincipalDep, ctx: CtxDep, page: PageDep,
-               q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
-               category: Annotated[str | None, Query(max_length=100)] = None,
-               tag: Annotated[str | None, Query(max_length=50)] = None,
-               sort: Annotated[Literal["name", "updated", "usage"] | None, Query()] = None,
-               include_archived: bool = False) -> dict:
+def list_trees(
+    who: PrincipalDep,
+    ctx: CtxDep,
+    page: PageDep,
+    q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
+    category: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    sort: Annotated[Literal["name", "updated", "usage"] | None, Query()] = None,
+    include_archived: bool = False,
+) -> dict:
     """The library: filter by `category` or `tag`, sort by `name`, `updated` or `usage`, or search
     with `q` (ranked by relevance over titles, tags, descriptions and node text)."""
     offset = int(page.after() or 0)
-    rows = library.search(tenant_index(ctx, who.tenant_id), q=q, category=category, tag=tag, sort=sort,
-                          include_archived=include_archived, limit=page.limit + 1, offset=offset)
+    rows = library.search(
+        tenant_index(ctx, who.tenant_id),
+        q=q,
+        category=category,
+        tag=tag,
+        sort=sort,
+        include_archived=include_archived,
+        limit=page.limit + 1,
+        offset=offset,
+    )
     out = page.answer(rows, lambda _row: offset + page.limit)
     return out
 
@@ -71,7 +85,15 @@ def import_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep, request: Request, r
     """Import a tree exported with `GET /trees/{id}/export` as a draft (`replace=true` to
     overwrite an existing draft of the same id)."""
     saved = service.import_tree(ctx, who, body, replace=replace)
-    audit.record(ctx, who, "tree.imported", "tree", saved["_id"], ip=client_address(request), details={"replace": replace})
+    audit.record(
+        ctx,
+        who,
+        "tree.imported",
+        "tree",
+        saved["_id"],
+        ip=client_address(request),
+        details={"replace": replace},
+    )
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
 
 
@@ -97,12 +119,22 @@ def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request) ->
 
 
 @router.post("/trees/{tree_id}/publish", status_code=201)
-def publish(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None) -> dict:
+def publish(
+    tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None
+) -> dict:
     """Publish the draft as the next immutable version. A draft with problems is refused with
     422 and the full list of problems in `details`."""
     body = body or PublishRequest()
     doc = service.publish(ctx, who, tree_id, change_note=body.change_note, rev=body.rev)
-    audit.record(ctx, who, "tree.published", "tree", doc["tree_id"], ip=client_address(request), details={"version": doc["version"]})
+    audit.record(
+        ctx,
+        who,
+        "tree.published",
+        "tree",
+        doc["tree_id"],
+        ip=client_address(request),
+        details={"version": doc["version"]},
+    )
     return {"ok": True, "id": doc["_id"], "version": doc["version"], "published_at": doc["published_at"]}
 
 
@@ -137,16 +169,33 @@ def rollback(tree_id: str, body: RollbackRequest, who: AuthorDep, ctx: CtxDep, r
     """Replace the draft with a copy of published `version` (the draft must still be at
     `_rev`). Publish afterwards to make it the newest version."""
     saved = service.rollback(ctx, who, tree_id, version=body.version, rev=body.rev)
-    audit.record(ctx, who, "tree.rolled_back", "tree", saved["_id"], ip=client_address(request), details={"version": body.version})
+    audit.record(
+        ctx,
+        who,
+        "tree.rolled_back",
+        "tree",
+        saved["_id"],
+        ip=client_address(request),
+        details={"version": body.version},
+    )
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "version": body.version}
 
 
 @router.get("/trees/{tree_id}/suggestions")
-def list_suggestions(tree_id: str, who: AuthorDep, ctx: CtxDep,
-                     dismissed: Annotated[bool, Query(description=(
-                         "List the dismissed occurrences instead (each group with `dismissed_at` "
-                         "and `dismissed_by`), e.g. to offer them back with `suggestions/restore`."))] = False,
-                     ) -> dict:
+def list_suggestions(
+    tree_id: str,
+    who: AuthorDep,
+    ctx: CtxDep,
+    dismissed: Annotated[
+        bool,
+        Query(
+            description=(
+                "List the dismissed occurrences instead (each group with `dismissed_at` "
+                "and `dismissed_by`), e.g. to offer them back with `suggestions/restore`."
+            )
+        ),
+    ] = False,
+) -> dict:
     """Custom steps engineers added in sessions of this tree, grouped by the node where they
     were added: `{items: [{node_id, count, suggestions: [{text, text_key, count, answers,
     session_ids, examples}]}]}`. A group is one node and one normalised wording (`text_key`);
@@ -159,10 +208,14 @@ def list_suggestions(tree_id: str, who: AuthorDep, ctx: CtxDep,
 
 class SuggestionGroupRef(BaseModel):
     """One suggestion group, as `GET /trees/{id}/suggestions` lists it."""
+
     model_config = ConfigDict(extra="forbid")
     node_id: str = Field(pattern=NODE_ID_PATTERN, description="The node the custom steps were added at.")
-    text_key: str = Field(min_length=1, max_length=2000,
-                          description="The group's `text_key` (the wording itself also works: it is normalised).")
+    text_key: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The group's `text_key` (the wording itself also works: it is normalised).",
+    )
 
 
 def _group_ref(body: SuggestionGroupRef) -> SuggestionGroupRef:
@@ -181,8 +234,14 @@ def dismiss_suggestion(tree_id: str, body: SuggestionGroupRef, who: AuthorDep, c
     Undo with `POST /trees/{id}/suggestions/restore`."""
     body = _group_ref(body)
     tree_id = service.get_tree(ctx, who, tree_id)["_id"]
-    return suggestions.dismiss(service.trees_db(ctx, who.tenant_id), tenant_index(ctx, who.tenant_id), who,
-                               tree_id, body.node_id, body.text_key)
+    return suggestions.dismiss(
+        service.trees_db(ctx, who.tenant_id),
+        tenant_index(ctx, who.tenant_id),
+        who,
+        tree_id,
+        body.node_id,
+        body.text_key,
+    )
 
 
 @router.post("/trees/{tree_id}/suggestions/restore")
@@ -191,5 +250,10 @@ def restore_suggestion(tree_id: str, body: SuggestionGroupRef, who: AuthorDep, c
     in the listing again. Answers `{ok, node_id, text_key, restored}` (0 if none was dismissed)."""
     body = _group_ref(body)
     tree_id = service.get_tree(ctx, who, tree_id)["_id"]
-    return suggestions.restore(service.trees_db(ctx, who.tenant_id), tenant_index(ctx, who.tenant_id),
-                               tree_id, body.node_id, body.text_key)
+    return suggestions.restore(
+        service.trees_db(ctx, who.tenant_id),
+        tenant_index(ctx, who.tenant_id),
+        tree_id,
+        body.node_id,
+        body.text_key,
+    )

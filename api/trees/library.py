@@ -5,6 +5,7 @@ Built from the `trees` and `sessions` feeds into the tenant's derived index (see
 uses SQLite FTS5 with BM25, weighting a match in the title above tags, then the description,
 then node text (titles, bodies, help, answers).
 """
+
 from __future__ import annotations
 
 import re
@@ -68,10 +69,18 @@ def _on_tree_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None:
         if change.get("deleted"):
             conn.execute("DELETE FROM lib_meta WHERE id=?", (tree_id,))
         else:
-            conn.execute("INSERT OR REPLACE INTO lib_meta VALUES (?,?,?,?,?,?,?)", (
-                tree_id, doc.get("latest_version"), doc.get("published_at"), doc.get("updated_at"),
-                doc.get("updated_by"), doc.get("created_at"),
-                orjson.dumps(doc.get("starter")).decode() if doc.get("starter") else None))
+            conn.execute(
+                "INSERT OR REPLACE INTO lib_meta VALUES (?,?,?,?,?,?,?)",
+                (
+                    tree_id,
+                    doc.get("latest_version"),
+                    doc.get("published_at"),
+                    doc.get("updated_at"),
+                    doc.get("updated_by"),
+                    doc.get("created_at"),
+                    orjson.dumps(doc.get("starter")).decode() if doc.get("starter") else None,
+                ),
+            )
         return
     if not docid.startswith("tree:"):
         return
@@ -87,12 +96,24 @@ def _on_tree_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None:
     if not isinstance(nodes, dict):
         nodes = {}
     category = _text(doc.get("category"))
-    conn.execute("INSERT INTO lib_trees VALUES (?,?,?,?,?,?,?,?)", (
-        docid, title, description, category, orjson.dumps(tags).decode(),
-        1 if doc.get("archived") else 0, len(nodes), title.casefold()))
+    conn.execute(
+        "INSERT INTO lib_trees VALUES (?,?,?,?,?,?,?,?)",
+        (
+            docid,
+            title,
+            description,
+            category,
+            orjson.dumps(tags).decode(),
+            1 if doc.get("archived") else 0,
+            len(nodes),
+            title.casefold(),
+        ),
+    )
     conn.executemany("INSERT OR IGNORE INTO lib_tags VALUES (?,?)", [(docid, t.casefold()) for t in tags])
-    conn.execute("INSERT INTO lib_fts VALUES (?,?,?,?,?)",
-                 (docid, title, " ".join(tags), description, _node_text(nodes)))
+    conn.execute(
+        "INSERT INTO lib_fts VALUES (?,?,?,?,?)",
+        (docid, title, " ".join(tags), description, _node_text(nodes)),
+    )
 
 
 def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None:
@@ -108,10 +129,14 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
 
 
 def index_part() -> IndexPart:
-    return IndexPart("library", SCHEMA, lambda tid: {
-        "library.trees": (physical_name(tid, "trees"), _on_tree_change),
-        "library.sessions": (physical_name(tid, "sessions"), _on_session_change),
-    })
+    return IndexPart(
+        "library",
+        SCHEMA,
+        lambda tid: {
+            "library.trees": (physical_name(tid, "trees"), _on_tree_change),
+            "library.sessions": (physical_name(tid, "sessions"), _on_session_change),
+        },
+    )
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -132,8 +157,17 @@ SORTS = {
 }
 
 
-def search(index, *, q: str | None, category: str | None, tag: str | None, sort: str | None,
-           include_archived: bool, limit: int, offset: int) -> list[dict[str, Any]]:
+def search(
+    index,
+    *,
+    q: str | None,
+    category: str | None,
+    tag: str | None,
+    sort: str | None,
+    include_archived: bool,
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
     """One page of the library. With `q`, results are ranked by relevance unless `sort` is given."""
     where, params = [], []
     match = fts_query(q) if q else None
@@ -151,8 +185,10 @@ def search(index, *, q: str | None, category: str | None, tag: str | None, sort:
     if match and not sort:
         # Let FTS5 rank and cut the page itself (its ORDER BY rank LIMIT path); filters go in
         # as an id set, which keeps that path. Joining first computes bm25 several times over.
-        page_sql = ("SELECT id, rank FROM lib_fts WHERE lib_fts MATCH ? AND id IN "
-                    f"(SELECT t.id FROM lib_trees t WHERE {where_sql}) ORDER BY rank, id LIMIT ? OFFSET ?")
+        page_sql = (
+            "SELECT id, rank FROM lib_fts WHERE lib_fts MATCH ? AND id IN "
+            f"(SELECT t.id FROM lib_trees t WHERE {where_sql}) ORDER BY rank, id LIMIT ? OFFSET ?"
+        )
         params.insert(0, match)
     else:
         source = "lib_trees t"
@@ -160,11 +196,15 @@ def search(index, *, q: str | None, category: str | None, tag: str | None, sort:
             where_sql += " AND t.id IN (SELECT id FROM lib_fts WHERE lib_fts MATCH ?)"
             params.append(match)
         if sort == "usage":
-            source += (" LEFT JOIN (SELECT tree_id, COUNT(*) AS usage FROM lib_usage GROUP BY tree_id) u"
-                       " ON u.tree_id = t.id")
+            source += (
+                " LEFT JOIN (SELECT tree_id, COUNT(*) AS usage FROM lib_usage GROUP BY tree_id) u"
+                " ON u.tree_id = t.id"
+            )
         elif sort == "updated":
             source += " LEFT JOIN lib_meta m ON m.id = t.id"
-        page_sql = f"SELECT t.id FROM {source} WHERE {where_sql} ORDER BY {SORTS[sort or 'name']} LIMIT ? OFFSET ?"
+        page_sql = (
+            f"SELECT t.id FROM {source} WHERE {where_sql} ORDER BY {SORTS[sort or 'name']} LIMIT ? OFFSET ?"
+        )
     page = index.query(page_sql, [*params, limit, offset])
     if not page:
         return []
@@ -172,8 +212,10 @@ def search(index, *, q: str | None, category: str | None, tag: str | None, sort:
     details = index.query(
         "SELECT t.*, m.latest_version, m.published_at, m.updated_at, m.starter, "
         "(SELECT COUNT(*) FROM lib_usage x WHERE x.tree_id = t.id) AS usage "
-        f"FROM lib_trees t LEFT JOIN lib_meta m ON m.id = t.id WHERE t.id IN ({','.join('?' * len(ids))})", ids,
-        catch_up=False)
+        f"FROM lib_trees t LEFT JOIN lib_meta m ON m.id = t.id WHERE t.id IN ({','.join('?' * len(ids))})",
+        ids,
+        catch_up=False,
+    )
     by_id = {r["id"]: r for r in details}
     out = []
     for r in page:
@@ -185,17 +227,29 @@ def search(index, *, q: str | None, category: str | None, tag: str | None, sort:
 
 
 def _public_row(r: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": r["id"], "title": r["title"], "description": r["description"], "category": r["category"],
-           "tags": orjson.loads(r["tags"] or "[]"), "archived": bool(r["archived"]),
-           "node_count": r["node_count"], "latest_version": r["latest_version"],
-           "published_at": r["published_at"], "updated_at": r["updated_at"], "usage": r["usage"],
-           "starter": bool(r["starter"])}
+    out = {
+        "id": r["id"],
+        "title": r["title"],
+        "description": r["description"],
+        "category": r["category"],
+        "tags": orjson.loads(r["tags"] or "[]"),
+        "archived": bool(r["archived"]),
+        "node_count": r["node_count"],
+        "latest_version": r["latest_version"],
+        "published_at": r["published_at"],
+        "updated_at": r["updated_at"],
+        "usage": r["usage"],
+        "starter": bool(r["starter"]),
+    }
     if "rank" in r:
         out["score"] = round(-r["rank"], 4)
     return out
 
 
 def categories(index, include_archived: bool = False) -> list[dict[str, Any]]:
-    rows = index.query("SELECT category, COUNT(*) AS n FROM lib_trees WHERE category != '' "
-                       + ("" if include_archived else "AND archived = 0 ") + "GROUP BY category ORDER BY category")
+    rows = index.query(
+        "SELECT category, COUNT(*) AS n FROM lib_trees WHERE category != '' "
+        + ("" if include_archived else "AND archived = 0 ")
+        + "GROUP BY category ORDER BY category"
+    )
     return [{"category": r["category"], "count": r["n"]} for r in rows]

@@ -13,6 +13,7 @@ never writes: stored documents are upgraded in memory each time they are read, a
 next save stores the current version. Documents newer than this code are refused, because
 silently dropping fields we do not understand would lose an author's work.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,12 +32,16 @@ MIGRATIONS: dict[int, Migration] = {}
 
 def register_migration(from_version: int) -> Callable[[Migration], Migration]:
     """Decorator: register the migration from `from_version` to `from_version + 1`."""
+
     def decorate(func: Migration) -> Migration:
         if from_version in MIGRATIONS:
-            raise ValueError(f"a migration from schema_version {from_version} is already "
-                             f"registered ({MIGRATIONS[from_version].__name__})")
+            raise ValueError(
+                f"a migration from schema_version {from_version} is already "
+                f"registered ({MIGRATIONS[from_version].__name__})"
+            )
         MIGRATIONS[from_version] = func
         return func
+
     return decorate
 
 
@@ -46,8 +51,9 @@ def _version_of(doc: dict[str, Any], what: str) -> int:
         raise BadRequest(
             f"The {what} {doc.get('_id', '(without _id)')!r} has schema_version {version!r}; "
             f"it must be a whole number (this Branchline writes {TREE_SCHEMA_VERSION}). "
-            f"Set \"schema_version\": {TREE_SCHEMA_VERSION} if the document follows the "
-            "current tree format.")
+            f'Set "schema_version": {TREE_SCHEMA_VERSION} if the document follows the '
+            "current tree format."
+        )
     return version
 
 
@@ -65,7 +71,8 @@ def migrate_tree(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> 
         raise BadRequest(
             f"The tree {doc.get('_id', '(without _id)')!r} has schema_version {version}, but "
             f"this Branchline only understands up to {current}. Upgrade Branchline before "
-            "opening or editing it.")
+            "opening or editing it."
+        )
     if version == current:
         return copy.deepcopy(doc)
     out = copy.deepcopy(doc)
@@ -75,15 +82,15 @@ def migrate_tree(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> 
             raise BadRequest(
                 f"The tree {doc.get('_id', '(without _id)')!r} has schema_version {version}, "
                 f"and no migration from {version} to {version + 1} exists. Re-import it from an "
-                "export made by a Branchline that supports this version.")
+                "export made by a Branchline that supports this version."
+            )
         out = step(out)
         version += 1
         out["schema_version"] = version
     return out
 
 
-def migrate_tree_version(doc: dict[str, Any], *,
-                         current: int = TREE_SCHEMA_VERSION) -> dict[str, Any]:
+def migrate_tree_version(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> dict[str, Any]:
     """A published version document with its frozen `tree` migrated like `migrate_tree`.
 
     The version document's own envelope (`version`, `published_at`, ...) has not changed
@@ -96,11 +103,14 @@ def migrate_tree_version(doc: dict[str, Any], *,
         raise BadRequest(
             f"The tree version {doc.get('_id', '(without _id)')!r} has schema_version "
             f"{version}, but this Branchline only understands up to {current}. Upgrade "
-            "Branchline before running it.")
+            "Branchline before running it."
+        )
     tree = doc.get("tree")
     if not isinstance(tree, dict):
-        raise BadRequest(f"The tree version {doc.get('_id', '(without _id)')!r} has no frozen "
-                         "`tree` object; it cannot be run. Publish the tree again.")
+        raise BadRequest(
+            f"The tree version {doc.get('_id', '(without _id)')!r} has no frozen "
+            "`tree` object; it cannot be run. Publish the tree again."
+        )
     out = copy.deepcopy(doc)
     out["tree"] = migrate_tree(tree, current=current)
     out["schema_version"] = current

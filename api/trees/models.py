@@ -11,6 +11,7 @@ The JSON Schemas in `design_docs/schemas/` are generated from these models by
 `export_schemas`; a test fails when the committed files drift from the models. After
 changing a model, regenerate them with `python -m api.trees.models`.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,17 @@ NODE_TYPES: tuple[str, ...] = ("question", "choice", "action", "input", "resolut
 # CouchDB adds these to documents it returns (`?conflicts=true`, `?revs=true`, ...). They
 # are metadata about the document, never content, and CouchDB refuses any other
 # underscore field on write, so dropping them on read cannot lose an author's work.
-_COUCH_METADATA = frozenset({
-    "_deleted", "_attachments", "_conflicts", "_deleted_conflicts", "_revisions",
-    "_revs_info", "_local_seq",
-})
+_COUCH_METADATA = frozenset(
+    {
+        "_deleted",
+        "_attachments",
+        "_conflicts",
+        "_deleted_conflicts",
+        "_revisions",
+        "_revs_info",
+        "_local_seq",
+    }
+)
 
 
 def tree_doc_id(slug: str) -> str:
@@ -70,6 +78,7 @@ class _Shape(BaseModel):
 
 
 # --- common parts ---------------------------------------------------------------------------
+
 
 class Link(_Shape):
     """A reference for the engineer (vendor article, KB). Must be https to be valid."""
@@ -107,11 +116,13 @@ class _NodeBase(_Shape):
     links: list[Link] = Field(default_factory=list)
     commands: list[Command] = Field(default_factory=list)
     warning: str | None = Field(
-        None, description="Shown prominently before a risky step (reboots, data loss).")
+        None, description="Shown prominently before a risky step (reboots, data loss)."
+    )
     position: Position | None = None
 
 
 # --- node types ----------------------------------------------------------------------------
+
 
 class YesNoNext(_Shape):
     yes: str | None = None
@@ -171,7 +182,8 @@ class InputNode(_NodeBase):
     type: Literal["input"]
     variable: str = ""
     save_to_client: str | None = Field(
-        None, description="Also save the value in this field of the session's client context.")
+        None, description="Also save the value in this field of the session's client context."
+    )
     next: str | None = None
     log: str = ""
 
@@ -183,8 +195,7 @@ class ResolutionNode(_NodeBase):
     outcome: Literal["resolved", "escalated", "unresolved"] | None = None
     summary: str = ""
     root_cause: str | None = None
-    handover: str | None = Field(
-        None, description="For escalations: what the next tier needs to know.")
+    handover: str | None = Field(None, description="For escalations: what the next tier needs to know.")
 
 
 Node = Annotated[
@@ -194,6 +205,7 @@ Node = Annotated[
 
 
 # --- the tree document ------------------------------------------------------------------------
+
 
 class _TreeContent(_Shape):
     type: Literal["tree"] = "tree"
@@ -263,8 +275,7 @@ class TreeVersion(_Shape):
 
     model_config = ConfigDict(title="TreeVersion", frozen=True)
 
-    id: str = Field(alias="_id", pattern=TREE_VERSION_ID_PATTERN,
-                    description="treever:<tree-slug>:<n>")
+    id: str = Field(alias="_id", pattern=TREE_VERSION_ID_PATTERN, description="treever:<tree-slug>:<n>")
     rev: str | None = Field(None, alias="_rev")
     type: Literal["tree_version"] = "tree_version"
     schema_version: Literal[1] = TREE_SCHEMA_VERSION
@@ -283,8 +294,10 @@ class TreeVersion(_Shape):
         if isinstance(data, dict) and isinstance(data.get("published_at"), str):
             # Documents are JSON: accept the ISO 8601 text we write (strict mode would not).
             try:
-                data = {**data, "published_at": datetime.fromisoformat(
-                    data["published_at"].replace("Z", "+00:00"))}
+                data = {
+                    **data,
+                    "published_at": datetime.fromisoformat(data["published_at"].replace("Z", "+00:00")),
+                }
             except ValueError:
                 pass
         return data
@@ -293,14 +306,15 @@ class TreeVersion(_Shape):
     def _ids_agree(self) -> TreeVersion:
         expected = tree_version_doc_id(self.tree_id, self.version)
         if self.id != expected:
-            raise ValueError(f"_id must be {expected!r} for version {self.version} of "
-                             f"{self.tree_id!r}, not {self.id!r}")
+            raise ValueError(
+                f"_id must be {expected!r} for version {self.version} of {self.tree_id!r}, not {self.id!r}"
+            )
         if self.tree.id != self.tree_id:
-            raise ValueError(f"the frozen tree's _id {self.tree.id!r} must equal tree_id "
-                             f"{self.tree_id!r}")
+            raise ValueError(f"the frozen tree's _id {self.tree.id!r} must equal tree_id {self.tree_id!r}")
         if self.tree.rev is not None:
-            raise ValueError("the frozen tree must not carry a _rev: versions are copies, "
-                             "not revisions of the draft")
+            raise ValueError(
+                "the frozen tree must not carry a _rev: versions are copies, not revisions of the draft"
+            )
         return self
 
 
@@ -319,8 +333,10 @@ def schema_texts() -> dict[str, str]:
     """The exact text of every schema file, keyed by file name (stable, sorted keys)."""
     out = {}
     for name, model in SCHEMA_FILES.items():
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                  **model.model_json_schema(by_alias=True)}
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            **model.model_json_schema(by_alias=True),
+        }
         out[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     return out
 

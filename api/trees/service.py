@@ -8,6 +8,7 @@ offline on the version they pinned):
 - `treemeta:{slug}`: the server's sidecar (latest version, timestamps, starter origin), so
   the server never writes into the document authors edit.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,15 @@ from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
 from .validation import validate_tree
 
 # Problems that make a body unstorable even as a draft: it is not a tree at all.
-SHAPE_CODES = {"not_an_object", "invalid_field", "unknown_field", "unknown_node_type",
-               "invalid_tree_id", "too_many_nodes", "invalid_node_id"}
+SHAPE_CODES = {
+    "not_an_object",
+    "invalid_field",
+    "unknown_field",
+    "unknown_node_type",
+    "invalid_tree_id",
+    "too_many_nodes",
+    "invalid_node_id",
+}
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -56,24 +64,32 @@ def _meta_id(tree_id: str) -> str:
 
 
 def get_meta(db: Database, tree_id: str) -> dict[str, Any]:
-    return get_or_none(db, _meta_id(tree_id)) or {"_id": _meta_id(tree_id), "type": "tree_meta",
-                                                   "tree_id": tree_id, "latest_version": None}
+    return get_or_none(db, _meta_id(tree_id)) or {
+        "_id": _meta_id(tree_id),
+        "type": "tree_meta",
+        "tree_id": tree_id,
+        "latest_version": None,
+    }
 
 
 def _touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
-    return retry_on_conflict(lambda: save(db, {**get_meta(db, tree_id), **fields}),
-                             busy="The tree's metadata is being changed by another request; try again.")
+    return retry_on_conflict(
+        lambda: save(db, {**get_meta(db, tree_id), **fields}),
+        busy="The tree's metadata is being changed by another request; try again.",
+    )
 
 
 def check_shape(body: Any) -> dict[str, Any]:
     """Refuse what is not a tree at all (wrong types, unknown fields); drafts may be incomplete."""
     if not isinstance(body, dict):
-        raise BadRequest("The body must be a tree document: a JSON object with \"type\": \"tree\".")
+        raise BadRequest('The body must be a tree document: a JSON object with "type": "tree".')
     problems = [p for p in validate_tree(body) if p.code in SHAPE_CODES]
     if problems:
         first = problems[0]
-        raise BadRequest(f"{first.message} ({len(problems)} problem(s) in all; see details.)",
-                         details=[p.model_dump() for p in problems])
+        raise BadRequest(
+            f"{first.message} ({len(problems)} problem(s) in all; see details.)",
+            details=[p.model_dump() for p in problems],
+        )
     try:
         TreeDraft.model_validate(body)
     except ValidationError as exc:
@@ -92,8 +108,12 @@ def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[s
     body.pop("_rev", None)
     db = trees_db(ctx, who.tenant_id)
     explicit = body.get("_id")
-    candidates = [explicit] if explicit else [tree_doc_id(slugify(body.get("title", "")))] + [
-        tree_doc_id(f"{slugify(body.get('title', ''))}-{n}") for n in range(2, 50)]
+    candidates = (
+        [explicit]
+        if explicit
+        else [tree_doc_id(slugify(body.get("title", "")))]
+        + [tree_doc_id(f"{slugify(body.get('title', ''))}-{n}") for n in range(2, 50)]
+    )
     body.setdefault("type", "tree")
     body.setdefault("schema_version", 1)
     for tree_id in candidates:
@@ -104,7 +124,9 @@ def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[s
             break
         except Conflict:
             if explicit:
-                raise Conflict(f"A tree with the id {tree_id} already exists; choose another id or edit that tree.") from None
+                raise Conflict(
+                    f"A tree with the id {tree_id} already exists; choose another id or edit that tree."
+                ) from None
     else:
         raise Conflict("Could not find a free id for this title; give the tree an explicit _id.")
     now = iso()
@@ -137,8 +159,10 @@ def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, A
         check_write_limits(ctx, db, body)
         saved = save(db, _clean(body))
     except Conflict:
-        raise Conflict(f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
-                       "Load it again, re-apply your change, and save.") from None
+        raise Conflict(
+            f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
+            "Load it again, re-apply your change, and save."
+        ) from None
     _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
     return saved
 
@@ -157,14 +181,17 @@ def archive_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any
         doc["archived"] = True
         return save(db, doc), True
 
-    saved, archived_now = retry_on_conflict(attempt, busy="The tree is being edited right now; try archiving again.")
+    saved, archived_now = retry_on_conflict(
+        attempt, busy="The tree is being edited right now; try archiving again."
+    )
     if archived_now:
         _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
     return saved
 
 
-def publish(ctx: AppContext, who: Principal, tree_id: str, *, change_note: str = "",
-            rev: str | None = None) -> dict[str, Any]:
+def publish(
+    ctx: AppContext, who: Principal, tree_id: str, *, change_note: str = "", rev: str | None = None
+) -> dict[str, Any]:
     """Freeze the current draft as the next version. The draft must be valid."""
     tree_id = normalize_tree_id(tree_id)
     db = trees_db(ctx, who.tenant_id)
@@ -178,7 +205,10 @@ def publish(ctx: AppContext, who: Principal, tree_id: str, *, change_note: str =
     if problems:
         raise Unprocessable(
             f"The draft has {len(problems)} problem(s) to fix before it can be published; the first: "
-            f"{problems[0].message}", error="invalid_tree", details=[p.model_dump() for p in problems])
+            f"{problems[0].message}",
+            error="invalid_tree",
+            details=[p.model_dump() for p in problems],
+        )
     frozen = {k: v for k, v in draft.items() if not k.startswith("_") or k == "_id"}
     frozen.pop("archived", None)
 
@@ -186,14 +216,29 @@ def publish(ctx: AppContext, who: Principal, tree_id: str, *, change_note: str =
         # A conflict: someone published the same number a moment ago; take the next.
         latest = get_meta(db, tree_id).get("latest_version") or 0
         version = latest + 1
-        return save(db, {"_id": tree_version_doc_id(tree_id, version), "type": "tree_version",
-                         "schema_version": 1, "tree_id": tree_id, "version": version, "published_at": iso(),
-                         "published_by": who.user_id, "change_note": (change_note or "").strip()[:2000],
-                         "tree": frozen})
+        return save(
+            db,
+            {
+                "_id": tree_version_doc_id(tree_id, version),
+                "type": "tree_version",
+                "schema_version": 1,
+                "tree_id": tree_id,
+                "version": version,
+                "published_at": iso(),
+                "published_by": who.user_id,
+                "change_note": (change_note or "").strip()[:2000],
+                "tree": frozen,
+            },
+        )
 
     saved = retry_on_conflict(attempt, busy="Several publishes of this tree are racing; try again.")
-    _touch_meta(db, tree_id, latest_version=saved["version"], published_at=saved["published_at"],
-                published_rev=draft["_rev"])
+    _touch_meta(
+        db,
+        tree_id,
+        latest_version=saved["version"],
+        published_at=saved["published_at"],
+        published_rev=draft["_rev"],
+    )
     return saved
 
 
@@ -204,8 +249,16 @@ def list_versions(ctx: AppContext, who: Principal, tree_id: str) -> list[dict[st
     if not docs and get_or_none(db, tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant.")
     docs.sort(key=lambda d: d["version"], reverse=True)
-    return [{"version": d["version"], "published_at": d["published_at"], "published_by": d["published_by"],
-             "change_note": d.get("change_note", ""), "id": d["_id"]} for d in docs]
+    return [
+        {
+            "version": d["version"],
+            "published_at": d["published_at"],
+            "published_by": d["published_by"],
+            "change_note": d.get("change_note", ""),
+            "id": d["_id"],
+        }
+        for d in docs
+    ]
 
 
 def get_version(ctx: AppContext, who: Principal, tree_id: str, version: int | None) -> dict[str, Any]:
@@ -231,7 +284,9 @@ def export_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]
     return {k: v for k, v in doc.items() if not k.startswith("_") or k == "_id"}
 
 
-def import_tree(ctx: AppContext, who: Principal, body: dict[str, Any], *, replace: bool = False) -> dict[str, Any]:
+def import_tree(
+    ctx: AppContext, who: Principal, body: dict[str, Any], *, replace: bool = False
+) -> dict[str, Any]:
     """Import an exported tree as a draft. With `replace`, an existing draft of that id is
     overwritten (its history stays in the revision tree); without, an existing id is a 409."""
     body = dict(check_shape(body))
@@ -244,8 +299,10 @@ def import_tree(ctx: AppContext, who: Principal, body: dict[str, Any], *, replac
     if current is None:
         return create_tree(ctx, who, body)
     if not replace:
-        raise Conflict(f"A tree with the id {tree_id} already exists; import with ?replace=true to "
-                       "overwrite its draft, or change the _id in the file.")
+        raise Conflict(
+            f"A tree with the id {tree_id} already exists; import with ?replace=true to "
+            "overwrite its draft, or change the _id in the file."
+        )
     body["_rev"] = current["_rev"]
     check_write_limits(ctx, db, body)
     saved = save(db, _clean(body))
@@ -291,8 +348,10 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
         raise BadRequest("Send the draft's _rev (from GET) so a newer edit is never overwritten.")
     frozen = get_version(ctx, who, tree_id, version)["tree"]
     if draft["_rev"] != rev:
-        raise Conflict(f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
-                       "Load it again and roll back from there.")
+        raise Conflict(
+            f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
+            "Load it again and roll back from there."
+        )
     body = {k: v for k, v in frozen.items() if not k.startswith("_")}
     body.update({"_id": tree_id, "_rev": draft["_rev"]})
     if draft.get("archived"):
@@ -301,6 +360,8 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
         check_write_limits(ctx, db, body)
         saved = save(db, body)
     except Conflict:
-        raise Conflict(f"The draft of {tree_id} was changed a moment ago; load it again and roll back.") from None
+        raise Conflict(
+            f"The draft of {tree_id} was changed a moment ago; load it again and roll back."
+        ) from None
     _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, rolled_back_to=version)
     return saved

@@ -16,6 +16,7 @@ dismissals live in the tree's server-only sidecar `treesug:{slug}` in the `trees
 a later custom step with the same wording at the same node is a fresh request from the field
 and shows the group again, counting only the new occurrences, whatever the device clocks say.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,9 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
             conn.execute("DELETE FROM sug_sessions WHERE session_id=?", (header.group(1),))
             return
         version = doc.get("tree_version") if isinstance(doc.get("tree_version"), int) else None
-        conn.execute("INSERT OR REPLACE INTO sug_sessions VALUES (?,?,?)",
-                     (header.group(1), doc["tree_id"], version))
+        conn.execute(
+            "INSERT OR REPLACE INTO sug_sessions VALUES (?,?,?)", (header.group(1), doc["tree_id"], version)
+        )
         return
     event = _EVENT_RE.match(docid)
     if not event:
@@ -82,21 +84,29 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
     answer = doc.get("answer") if isinstance(doc.get("answer"), str) else None
     note = doc.get("note") if isinstance(doc.get("note"), str) else None
     user = doc.get("user_id") if isinstance(doc.get("user_id"), str) else None
-    conn.execute("INSERT OR REPLACE INTO sug_steps VALUES (?,?,?,?,?,?,?,?,?)", (
-        docid, event.group(1), node_id, text.strip(), text_key(text), answer, note, ts, user))
+    conn.execute(
+        "INSERT OR REPLACE INTO sug_steps VALUES (?,?,?,?,?,?,?,?,?)",
+        (docid, event.group(1), node_id, text.strip(), text_key(text), answer, note, ts, user),
+    )
 
 
 def index_part() -> IndexPart:
-    return IndexPart("suggestions", SCHEMA, lambda tid: {
-        "suggestions.sessions": (physical_name(tid, "sessions"), _on_session_change),
-    })
+    return IndexPart(
+        "suggestions",
+        SCHEMA,
+        lambda tid: {
+            "suggestions.sessions": (physical_name(tid, "sessions"), _on_session_change),
+        },
+    )
 
 
 def _rows(index, tree_id: str) -> list[dict[str, Any]]:
     """Every custom step of the tree, newest first."""
     return index.query(
         "SELECT s.*, h.tree_version FROM sug_steps s JOIN sug_sessions h ON h.session_id = s.session_id "
-        "WHERE h.tree_id = ? ORDER BY s.ts DESC, s.event_id DESC", (tree_id,))
+        "WHERE h.tree_id = ? ORDER BY s.ts DESC, s.event_id DESC",
+        (tree_id,),
+    )
 
 
 def _group(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -106,8 +116,15 @@ def _group(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         g = groups.get(r["text_key"])
         if g is None:
             # Rows come newest first: the first wording seen is the latest one.
-            g = groups[r["text_key"]] = {"text": r["text"], "text_key": r["text_key"], "count": 0, "answers": {},
-                                         "session_ids": [], "examples": [], "latest_ts": r["ts"]}
+            g = groups[r["text_key"]] = {
+                "text": r["text"],
+                "text_key": r["text_key"],
+                "count": 0,
+                "answers": {},
+                "session_ids": [],
+                "examples": [],
+                "latest_ts": r["ts"],
+            }
             if "dismissed_at" in r:
                 g["dismissed_at"], g["dismissed_by"] = r["dismissed_at"], r["dismissed_by"]
         g["count"] += 1
@@ -116,20 +133,35 @@ def _group(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r["session_id"] not in g["session_ids"] and len(g["session_ids"]) < SESSION_IDS:
             g["session_ids"].append(r["session_id"])
         if len(g["examples"]) < EXAMPLES:
-            g["examples"].append({"session_id": r["session_id"], "text": r["text"], "answer": r["answer"],
-                                  "note": r["note"], "ts": r["ts"], "user_id": r["user_id"],
-                                  "tree_version": r["tree_version"]})
+            g["examples"].append(
+                {
+                    "session_id": r["session_id"],
+                    "text": r["text"],
+                    "answer": r["answer"],
+                    "note": r["note"],
+                    "ts": r["ts"],
+                    "user_id": r["user_id"],
+                    "tree_version": r["tree_version"],
+                }
+            )
     out = []
     for node_id, groups in by_node.items():
         items = sorted(groups.values(), key=lambda g: (-g["count"], -g["latest_ts"], g["text"]))
-        out.append({"node_id": node_id, "count": sum(g["count"] for g in items),
-                    "latest_ts": max(g["latest_ts"] for g in items), "suggestions": items})
+        out.append(
+            {
+                "node_id": node_id,
+                "count": sum(g["count"] for g in items),
+                "latest_ts": max(g["latest_ts"] for g in items),
+                "suggestions": items,
+            }
+        )
     out.sort(key=lambda n: (-n["latest_ts"], n["node_id"]))
     return out
 
 
-def for_tree(index, tree_id: str, dismissals: dict[str, Any] | None = None, *,
-             dismissed: bool = False) -> list[dict[str, Any]]:
+def for_tree(
+    index, tree_id: str, dismissals: dict[str, Any] | None = None, *, dismissed: bool = False
+) -> list[dict[str, Any]]:
     """The tree's suggestions grouped by node: `[{node_id, count, latest_ts, suggestions:
     [{text, text_key, count, answers, session_ids, examples: [{session_id, text, answer, note,
     ts, user_id, tree_version}]}]}]`, nodes in order of their most recent suggestion, most
@@ -169,11 +201,18 @@ def get_dismissals(db: Database, tree_id: str) -> dict[str, Any]:
     """The tree's `treesug:` sidecar (an empty one when nothing was ever dismissed)."""
     doc = get_or_none(db, dismissals_id(tree_id))
     if doc is None:
-        return {"_id": dismissals_id(tree_id), "type": "tree_suggestion_dismissals",
-                "schema_version": DISMISSALS_SCHEMA_VERSION, "tree_id": tree_id, "dismissals": []}
+        return {
+            "_id": dismissals_id(tree_id),
+            "type": "tree_suggestion_dismissals",
+            "schema_version": DISMISSALS_SCHEMA_VERSION,
+            "tree_id": tree_id,
+            "dismissals": [],
+        }
     if doc.get("schema_version") != DISMISSALS_SCHEMA_VERSION:
-        raise Conflict(f"{doc['_id']} has schema_version {doc.get('schema_version')!r}, which this server "
-                       f"does not know (it reads {DISMISSALS_SCHEMA_VERSION}); upgrade Branchline.")
+        raise Conflict(
+            f"{doc['_id']} has schema_version {doc.get('schema_version')!r}, which this server "
+            f"does not know (it reads {DISMISSALS_SCHEMA_VERSION}); upgrade Branchline."
+        )
     return doc
 
 
@@ -189,8 +228,10 @@ def _hidden(doc: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, Any]]
 def _group_rows(index, tree_id: str, node_id: str, key: str) -> list[dict[str, Any]]:
     rows = [r for r in _rows(index, tree_id) if r["node_id"] == node_id and r["text_key"] == key]
     if not rows:
-        raise NotFound(f"No suggestion {key!r} at node {node_id!r} of {tree_id}; take node_id and "
-                       "text_key from GET /api/v1/trees/{tree_id}/suggestions.")
+        raise NotFound(
+            f"No suggestion {key!r} at node {node_id!r} of {tree_id}; take node_id and "
+            "text_key from GET /api/v1/trees/{tree_id}/suggestions."
+        )
     return rows
 
 
@@ -202,7 +243,9 @@ def _update(db: Database, tree_id: str, change) -> int:
             save(db, doc)
         return changed
 
-    return retry_on_conflict(attempt, busy="The tree's suggestions are being changed by another request; try again.")
+    return retry_on_conflict(
+        attempt, busy="The tree's suggestions are being changed by another request; try again."
+    )
 
 
 def dismiss(db: Database, index, who: Principal, tree_id: str, node_id: str, raw_key: str) -> dict[str, Any]:
@@ -214,8 +257,9 @@ def dismiss(db: Database, index, who: Principal, tree_id: str, node_id: str, raw
         already = {h for (n, h) in _hidden(doc) if n == node_id}
         fresh = [h for h in hashes if h not in already]
         if fresh:
-            doc["dismissals"].append({"node_id": node_id, "events": fresh, "dismissed_at": iso(),
-                                      "dismissed_by": who.user_id})
+            doc["dismissals"].append(
+                {"node_id": node_id, "events": fresh, "dismissed_at": iso(), "dismissed_by": who.user_id}
+            )
         return len(fresh)
 
     return {"ok": True, "node_id": node_id, "text_key": key, "dismissed": _update(db, tree_id, change)}

@@ -6,6 +6,7 @@ server's own bookkeeping, so nobody writes those over sync: the server writes th
 the store directly. A replica pushing one back unchanged is let through, since it only
 returns what it received.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,10 @@ class TreesRules(DatabaseRules):
         if docid.startswith(SERVER_ONLY_PREFIXES):
             if same_content(doc, current) and not doc.get("_deleted"):
                 return  # a replica pushing back the server's own revision unchanged
-            raise Forbidden(f"{docid} is written by the server only (published versions and "
-                            "tree metadata); publish with POST /api/v1/trees/{id}/publish.")
+            raise Forbidden(
+                f"{docid} is written by the server only (published versions and "
+                "tree metadata); publish with POST /api/v1/trees/{id}/publish."
+            )
         if doc.get("_deleted"):
             return
         check_attachment_content(docid, doc.get("_attachments"))

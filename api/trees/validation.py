@@ -25,6 +25,7 @@ Rules where DESIGN.md is silent, decided here:
 - Link URLs must be `https://` with a host; option ids must be non-empty and unique in their
   node; `root_cause` is optional; a handover is required for `escalated` only.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,15 +80,15 @@ class Limits:
     help: int = 10_000
     warning: int = 2_000
     log: int = 1_000
-    label: int = 200            # choice option labels and link titles
+    label: int = 200  # choice option labels and link titles
     option_id: int = 64
     command: int = 10_000
     url: int = 2_000
     summary: int = 5_000
     root_cause: int = 5_000
     handover: int = 10_000
-    nodes: int = 2_000          # nodes per tree
-    min_options: int = 2        # options per choice node
+    nodes: int = 2_000  # nodes per tree
+    min_options: int = 2  # options per choice node
     max_options: int = 12
 
 
@@ -146,17 +147,27 @@ class ValidationResult(BaseModel):
 _NODE_ID_RE = re.compile(NODE_ID_PATTERN)
 _VARIABLE_RE = re.compile(VARIABLE_NAME_PATTERN)
 _NODE_MODELS: dict[str, type[BaseModel]] = {
-    "question": QuestionNode, "choice": ChoiceNode, "action": ActionNode,
-    "input": InputNode, "resolution": ResolutionNode,
+    "question": QuestionNode,
+    "choice": ChoiceNode,
+    "action": ActionNode,
+    "input": InputNode,
+    "resolution": ResolutionNode,
 }
 # Which answers each node type must / may offer; a missing optional answer is not offered.
 _REQUIRED_ANSWERS = {"question": ("yes", "no"), "action": ("done", "failed")}
 _OPTIONAL_ANSWERS = {"question": (), "action": ("skipped",)}
 # Answers, fields and settings are named as the editor labels them, so a message says where
 # to click rather than which JSON field is wrong: (answer, its log sentence, its target box).
-_ANSWER_NAMES = {a: (f"The answer {label}", f"The log sentence of {label}", f"{label} leads to")
-                 for a, label in (("yes", "Yes"), ("no", "No"), ("done", "Done"),
-                                  ("failed", "Failed"), ("skipped", "Skipped"))}
+_ANSWER_NAMES = {
+    a: (f"The answer {label}", f"The log sentence of {label}", f"{label} leads to")
+    for a, label in (
+        ("yes", "Yes"),
+        ("no", "No"),
+        ("done", "Done"),
+        ("failed", "Failed"),
+        ("skipped", "Skipped"),
+    )
+}
 _FORMAT_HINT = "See 'Tree format (v1)' in DESIGN.md for the expected shape."
 
 
@@ -183,6 +194,7 @@ def _as_list(value: Any) -> list[Any]:
 
 # --- shape problems (from the pydantic models) ----------------------------------------------
 
+
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -200,8 +212,7 @@ def _allowed_fields(model: type[BaseModel] | None, path: tuple[Any, ...]) -> lis
             return []
         if isinstance(part, int):
             continue
-        field = next((f for name, f in model.model_fields.items()
-                      if (f.alias or name) == part), None)
+        field = next((f for name, f in model.model_fields.items() if (f.alias or name) == part), None)
         model = _model_in(field.annotation) if field else None
     if model is None:
         return []
@@ -233,29 +244,48 @@ def _shape_problems(doc: dict[str, Any]) -> list[Problem]:
         where = f"Field `{_dotted(path)}`" if path else ("Node" if node_id else "The tree")
         if kind in ("union_tag_not_found", "union_tag_invalid"):
             got = _node_field(doc, node_id, "type")
-            problems.append(Problem(
-                node_id=node_id, code="unknown_node_type",
-                message=(f"Node type {quoted(got)} is not known. " if got is not None else
-                         "Node has no `type`. ")
-                + f"Set `type` to one of: {', '.join(NODE_TYPES)}."))
+            problems.append(
+                Problem(
+                    node_id=node_id,
+                    code="unknown_node_type",
+                    message=(
+                        f"Node type {quoted(got)} is not known. "
+                        if got is not None
+                        else "Node has no `type`. "
+                    )
+                    + f"Set `type` to one of: {', '.join(NODE_TYPES)}.",
+                )
+            )
         elif kind == "extra_forbidden":
             model = (_NODE_MODELS.get(node_type) if node_type else None) if node_id else TreeDraft
             allowed = _allowed_fields(model, path)
-            problems.append(Problem(
-                node_id=node_id, code="unknown_field",
-                message=f"{where} is not part of the tree format. Remove it or fix its spelling"
-                        + (f"; allowed here: {', '.join(allowed)}." if allowed else ".")))
+            problems.append(
+                Problem(
+                    node_id=node_id,
+                    code="unknown_field",
+                    message=f"{where} is not part of the tree format. Remove it or fix its spelling"
+                    + (f"; allowed here: {', '.join(allowed)}." if allowed else "."),
+                )
+            )
         elif path and path[-1] == "outcome" and node_type == "resolution":
             got = _node_field(doc, node_id, "outcome")
-            problems.append(Problem(
-                node_id=node_id, code="invalid_outcome",
-                message=f"Outcome {quoted(got)} is not allowed. Use one of: {', '.join(OUTCOMES)}."))
+            problems.append(
+                Problem(
+                    node_id=node_id,
+                    code="invalid_outcome",
+                    message=f"Outcome {quoted(got)} is not allowed. Use one of: {', '.join(OUTCOMES)}.",
+                )
+            )
         elif loc == ("_id",):
-            problems.append(Problem(
-                node_id=None, code="invalid_tree_id",
-                message=f"The tree id {quoted(doc.get('_id'))} is malformed. Use `tree:` followed by "
-                        "a slug of lowercase letters, digits, _ and -, e.g. "
-                        "`tree:citrix-vda-registration`."))
+            problems.append(
+                Problem(
+                    node_id=None,
+                    code="invalid_tree_id",
+                    message=f"The tree id {quoted(doc.get('_id'))} is malformed. Use `tree:` followed by "
+                    "a slug of lowercase letters, digits, _ and -, e.g. "
+                    "`tree:citrix-vda-registration`.",
+                )
+            )
         else:
             hint = {
                 "string_type": "Enter text here (a JSON string).",
@@ -267,12 +297,12 @@ def _shape_problems(doc: dict[str, Any]) -> list[Problem]:
                 "literal_error": "Use one of the values listed.",
                 "missing": "Add it.",
             }.get(kind, _FORMAT_HINT)
-            problems.append(Problem(node_id=node_id, code="invalid_field",
-                                    message=f"{where}: {msg}. {hint}"))
+            problems.append(Problem(node_id=node_id, code="invalid_field", message=f"{where}: {msg}. {hint}"))
     return problems
 
 
 # --- per-node checks -----------------------------------------------------------------------
+
 
 class _Checker:
     """Collects problems and the graph while walking the nodes once."""
@@ -286,8 +316,9 @@ class _Checker:
         # Nodes we cannot read (not an object, unknown type) count as reaching a resolution:
         # their own problem is reported, and guessing about their answers would only add
         # noise upstream.
-        self.is_resolution = [not (isinstance(node, dict) and node.get("type") in NODE_TYPES)
-                              for node in self.nodes.values()]
+        self.is_resolution = [
+            not (isinstance(node, dict) and node.get("type") in NODE_TYPES) for node in self.nodes.values()
+        ]
         self.gen_var: list[str | None] = [None] * len(self.nodes)
         # (node index, field, variable name, usable own variable) for every {{input.x}}
         self.input_refs: list[tuple[int, str, str, bool]] = []
@@ -295,31 +326,35 @@ class _Checker:
     def add(self, node_id: str | None, code: str, message: str) -> None:
         self.problems.append(Problem(node_id=node_id, code=code, message=message))
 
-    def text(self, node_id: str | None, field: str, value: Any, limit: int,
-             *, own_var: bool = False) -> None:
+    def text(self, node_id: str | None, field: str, value: Any, limit: int, *, own_var: bool = False) -> None:
         """Length and placeholder checks for one text field (`field`: its name in the editor,
         as a message starts it, e.g. "The body")."""
         if value.__class__ is not str or not value:
             return
         if len(value) > limit:
-            self.add(node_id, "text_too_long",
-                     f"{field} has {len(value):,} characters; the limit is {limit:,}. "
-                     "Shorten it, or move detail into the body, help or links.")
+            self.add(
+                node_id,
+                "text_too_long",
+                f"{field} has {len(value):,} characters; the limit is {limit:,}. "
+                "Shorten it, or move detail into the body, help or links.",
+            )
         if "{{" not in value:
             return
         good, bad = scan_placeholders(value)
         for item in bad:
-            self.add(node_id, "malformed_placeholder",
-                     f"{field} contains {quoted(item.raw)}, which is not a valid placeholder: "
-                     f"{item.reason}. Write {{{{input.NAME}}}} or {{{{client.NAME}}}}.")
+            self.add(
+                node_id,
+                "malformed_placeholder",
+                f"{field} contains {quoted(item.raw)}, which is not a valid placeholder: "
+                f"{item.reason}. Write {{{{input.NAME}}}} or {{{{client.NAME}}}}.",
+            )
         if node_id is None:
             return
         for ph in good:
             if ph.namespace == "input":
                 self.input_refs.append((self.index[node_id], field, ph.name, own_var))
 
-    def edge(self, node_id: str, what: str, target: Any, box: str, *,
-             required: bool = True) -> None:
+    def edge(self, node_id: str, what: str, target: Any, box: str, *, required: bool = True) -> None:
         """Record one answer's `next` (`what` names the answer, `box` the editor's field for
         its target); report it missing or dangling."""
         if target.__class__ is str and target in self.index:
@@ -327,27 +362,40 @@ class _Checker:
             return
         if _blank(target):
             if required:
-                self.add(node_id, "missing_next",
-                         f"{what} does not lead to any step yet. Choose the next step under "
-                         f"\"{box}\", or drag from its dot on the graph onto a step.")
+                self.add(
+                    node_id,
+                    "missing_next",
+                    f"{what} does not lead to any step yet. Choose the next step under "
+                    f'"{box}", or drag from its dot on the graph onto a step.',
+                )
             return
         if isinstance(target, str):  # another type: a shape problem already says so
-            self.add(node_id, "dangling_next",
-                     f"{what} leads to {quoted(target)}, which is not a step in this tree (deleted "
-                     f"or renamed?). Choose an existing step under \"{box}\", or create a step "
-                     f"with the id {quoted(target)}.")
+            self.add(
+                node_id,
+                "dangling_next",
+                f"{what} leads to {quoted(target)}, which is not a step in this tree (deleted "
+                f'or renamed?). Choose an existing step under "{box}", or create a step '
+                f"with the id {quoted(target)}.",
+            )
 
-    def log(self, node_id: str, field: str, value: Any,
-            *, own_var: bool = False) -> None:
+    def log(self, node_id: str, field: str, value: Any, *, own_var: bool = False) -> None:
         """Require and check one answer's past-tense log sentence."""
-        if value.__class__ is str and "{{" not in value and len(value) <= LIMITS.log \
-                and not value.isspace() and value:
+        if (
+            value.__class__ is str
+            and "{{" not in value
+            and len(value) <= LIMITS.log
+            and not value.isspace()
+            and value
+        ):
             return  # the common case, kept cheap for large trees
         if _blank(value):
-            self.add(node_id, "empty_log",
-                     f"{field} is empty. Write what the engineer did, in the past tense, e.g. "
-                     "\"Restarted the print spooler.\": the exported notes are built from "
-                     "these sentences.")
+            self.add(
+                node_id,
+                "empty_log",
+                f"{field} is empty. Write what the engineer did, in the past tense, e.g. "
+                '"Restarted the print spooler.": the exported notes are built from '
+                "these sentences.",
+            )
         self.text(node_id, field, value, LIMITS.log, own_var=own_var)
 
     # -- the walk ------------------------------------------------------------------------
@@ -355,44 +403,65 @@ class _Checker:
     def check_tree_fields(self) -> None:
         doc = self.doc
         if _blank(doc.get("title")):
-            self.add(None, "empty_title", "The tree has no title. Name the symptom an engineer "
-                     "would search for, e.g. \"Citrix VDA Not Registering\".")
+            self.add(
+                None,
+                "empty_title",
+                "The tree has no title. Name the symptom an engineer "
+                'would search for, e.g. "Citrix VDA Not Registering".',
+            )
         self.text(None, "The tree title", doc.get("title"), LIMITS.title)
         self.text(None, "The description", doc.get("description"), LIMITS.description)
         self.text(None, "The category", doc.get("category"), LIMITS.category)
         for i, tag in enumerate(_as_list(doc.get("tags"))):
             self.text(None, f"Tag {i + 1}", tag, LIMITS.tag)
         if len(self.nodes) > LIMITS.nodes:
-            self.add(None, "too_many_nodes",
-                     f"The tree has {len(self.nodes):,} nodes; the limit is {LIMITS.nodes:,}. "
-                     "Split it into smaller trees, one per symptom.")
+            self.add(
+                None,
+                "too_many_nodes",
+                f"The tree has {len(self.nodes):,} nodes; the limit is {LIMITS.nodes:,}. "
+                "Split it into smaller trees, one per symptom.",
+            )
 
     def check_start(self) -> int | None:
         start = self.doc.get("start")
         if _blank(start):
-            self.add(None, "missing_start", "The tree has no first step. Choose the step an "
-                     "engineer should see first under \"First step\" in the tree settings.")
+            self.add(
+                None,
+                "missing_start",
+                "The tree has no first step. Choose the step an "
+                'engineer should see first under "First step" in the tree settings.',
+            )
             return None
         if not isinstance(start, str):
             return None
         if start not in self.index:
-            self.add(None, "unknown_start", f"The first step is {quoted(start)}, which is not a step "
-                     "in this tree. Choose an existing step under \"First step\" in the tree "
-                     "settings.")
+            self.add(
+                None,
+                "unknown_start",
+                f"The first step is {quoted(start)}, which is not a step "
+                'in this tree. Choose an existing step under "First step" in the tree '
+                "settings.",
+            )
             return None
         return self.index[start]
 
     def check_node(self, node_id: str, node: Any) -> None:
         if not _NODE_ID_RE.match(node_id):
-            self.add(node_id, "invalid_node_id",
-                     f"Node id {quoted(node_id)} is not allowed. Use 1 to 64 lowercase letters, digits, "
-                     "_ and -, starting with a letter or digit, e.g. `check-dns`.")
+            self.add(
+                node_id,
+                "invalid_node_id",
+                f"Node id {quoted(node_id)} is not allowed. Use 1 to 64 lowercase letters, digits, "
+                "_ and -, starting with a letter or digit, e.g. `check-dns`.",
+            )
         if not isinstance(node, dict):
             return
         kind = node.get("type") if isinstance(node.get("type"), str) else None
         if _blank(node.get("title")):
-            self.add(node_id, "empty_title", "The step has no title. Say in a few words what "
-                     "the engineer checks or does.")
+            self.add(
+                node_id,
+                "empty_title",
+                "The step has no title. Say in a few words what the engineer checks or does.",
+            )
         self.text(node_id, "The title", node.get("title"), LIMITS.title)
         self.text(node_id, "The body", node.get("body"), LIMITS.body)
         self.text(node_id, "The help", node.get("help"), LIMITS.help)
@@ -428,8 +497,12 @@ class _Checker:
                 continue
             title, url = link.get("title"), link.get("url")
             if _blank(title):
-                self.add(node_id, "empty_label", f"Link {i + 1} has no title. Say what the "
-                         "engineer will find there, e.g. \"Microsoft: DNS troubleshooting\".")
+                self.add(
+                    node_id,
+                    "empty_label",
+                    f"Link {i + 1} has no title. Say what the "
+                    'engineer will find there, e.g. "Microsoft: DNS troubleshooting".',
+                )
             self.text(node_id, f"The title of link {i + 1}", title, LIMITS.label)
             if isinstance(url, str) or url is None:
                 try:
@@ -438,9 +511,12 @@ class _Checker:
                 except ValueError:
                     ok = False
                 if not ok:
-                    self.add(node_id, "link_not_https",
-                             f"Link {i + 1} ({quoted(url)}) is not an https:// address. Use the "
-                             "https address of the page (open it in a browser and copy it).")
+                    self.add(
+                        node_id,
+                        "link_not_https",
+                        f"Link {i + 1} ({quoted(url)}) is not an https:// address. Use the "
+                        "https address of the page (open it in a browser and copy it).",
+                    )
                 self.text(node_id, f"The URL of link {i + 1}", url, LIMITS.url)
 
     def check_commands(self, node_id: str, node: dict[str, Any]) -> None:
@@ -448,8 +524,11 @@ class _Checker:
             if not isinstance(command, dict):
                 continue
             if _blank(command.get("text")):
-                self.add(node_id, "empty_command", f"Command {i + 1} has no text. Enter the "
-                         "command to run, or remove the empty command.")
+                self.add(
+                    node_id,
+                    "empty_command",
+                    f"Command {i + 1} has no text. Enter the command to run, or remove the empty command.",
+                )
             self.text(node_id, f"Command {i + 1}", command.get("text"), LIMITS.command)
 
     def check_answers(self, node_id: str, node: dict[str, Any], kind: str) -> None:
@@ -478,12 +557,17 @@ class _Checker:
             return
         options = options or []
         if not LIMITS.min_options <= len(options) <= LIMITS.max_options:
-            self.add(node_id, "choice_option_count",
-                     f"The choice has {len(options)} option(s); it needs "
-                     f"{LIMITS.min_options} to {LIMITS.max_options}. "
-                     + ("Add options, or use a yes/no question for a single check."
-                        if len(options) < LIMITS.min_options else
-                        "Merge similar options or split the step in two."))
+            self.add(
+                node_id,
+                "choice_option_count",
+                f"The choice has {len(options)} option(s); it needs "
+                f"{LIMITS.min_options} to {LIMITS.max_options}. "
+                + (
+                    "Add options, or use a yes/no question for a single check."
+                    if len(options) < LIMITS.min_options
+                    else "Merge similar options or split the step in two."
+                ),
+            )
         seen: set[str] = set()
         for i, option in enumerate(options):
             if not isinstance(option, dict):
@@ -491,21 +575,33 @@ class _Checker:
             option_id = option.get("id")
             name = f"Option {i + 1}"
             if _blank(option_id):
-                self.add(node_id, "empty_option_id", f"Option {i + 1} has no id. Give it a short "
-                         "id, unique in this step, e.g. `event-1002`.")
+                self.add(
+                    node_id,
+                    "empty_option_id",
+                    f"Option {i + 1} has no id. Give it a short id, unique in this step, e.g. `event-1002`.",
+                )
             elif isinstance(option_id, str):
                 if option_id in seen:
-                    self.add(node_id, "duplicate_option_id",
-                             f"Two options have the id {quoted(option_id)}; sessions record the id, "
-                             "so they could not be told apart. Rename one of them.")
+                    self.add(
+                        node_id,
+                        "duplicate_option_id",
+                        f"Two options have the id {quoted(option_id)}; sessions record the id, "
+                        "so they could not be told apart. Rename one of them.",
+                    )
                 seen.add(option_id)
                 if len(option_id) > LIMITS.option_id:
-                    self.add(node_id, "text_too_long",
-                             f"Option id {quoted(option_id[:20])}... has {len(option_id)} characters; "
-                             f"the limit is {LIMITS.option_id}. Use a shorter id.")
+                    self.add(
+                        node_id,
+                        "text_too_long",
+                        f"Option id {quoted(option_id[:20])}... has {len(option_id)} characters; "
+                        f"the limit is {LIMITS.option_id}. Use a shorter id.",
+                    )
             if _blank(option.get("label")):
-                self.add(node_id, "empty_label", f"Option {i + 1} has no label. Write the "
-                         "answer as the engineer will see it.")
+                self.add(
+                    node_id,
+                    "empty_label",
+                    f"Option {i + 1} has no label. Write the answer as the engineer will see it.",
+                )
             self.text(node_id, f"The label of option {i + 1}", option.get("label"), LIMITS.label)
             self.edge(node_id, name, option.get("next"), f"{name} leads to")
             self.log(node_id, f"The log sentence of option {i + 1}", option.get("log"))
@@ -513,34 +609,54 @@ class _Checker:
     def check_input(self, node_id: str, node: dict[str, Any]) -> None:
         variable = node.get("variable")
         if _blank(variable) or (isinstance(variable, str) and not _VARIABLE_RE.match(variable)):
-            self.add(node_id, "invalid_variable_name",
-                     ("The input does not name its value. " if _blank(variable) else
-                      f"The variable {quoted(variable)} is not a usable name. ")
-                     + "Under \"Variable\", name the value so later steps can use it as "
-                     "{{input.NAME}}: letters, digits and _, not starting with a digit, e.g. "
-                     "vda_name.")
+            self.add(
+                node_id,
+                "invalid_variable_name",
+                (
+                    "The input does not name its value. "
+                    if _blank(variable)
+                    else f"The variable {quoted(variable)} is not a usable name. "
+                )
+                + 'Under "Variable", name the value so later steps can use it as '
+                "{{input.NAME}}: letters, digits and _, not starting with a digit, e.g. "
+                "vda_name.",
+            )
         elif isinstance(variable, str):
             self.gen_var[self.index[node_id]] = variable
         save = node.get("save_to_client")
         if isinstance(save, str) and not _VARIABLE_RE.match(save):
-            self.add(node_id, "invalid_variable_name",
-                     f"\"Save to client field\" is {quoted(save)}, which is not a valid client field "
-                     "name. Use letters, digits and _, e.g. vdas, or clear it.")
+            self.add(
+                node_id,
+                "invalid_variable_name",
+                f'"Save to client field" is {quoted(save)}, which is not a valid client field '
+                "name. Use letters, digits and _, e.g. vdas, or clear it.",
+            )
         self.edge(node_id, "The input", node.get("next"), "Continue leads to")
         self.log(node_id, "The log sentence", node.get("log"), own_var=True)
 
     def check_resolution(self, node_id: str, node: dict[str, Any]) -> None:
         self.is_resolution[self.index[node_id]] = True
         if "outcome" not in node or node.get("outcome") is None:
-            self.add(node_id, "invalid_outcome", "The resolution has no outcome. Choose "
-                     "Resolved, Escalated or Unresolved under \"Outcome\".")
+            self.add(
+                node_id,
+                "invalid_outcome",
+                'The resolution has no outcome. Choose Resolved, Escalated or Unresolved under "Outcome".',
+            )
         if _blank(node.get("summary")):
-            self.add(node_id, "missing_summary", "The resolution has no summary. Under "
-                     "\"Summary\", say how the case ends; it opens the exported notes.")
+            self.add(
+                node_id,
+                "missing_summary",
+                "The resolution has no summary. Under "
+                '"Summary", say how the case ends; it opens the exported notes.',
+            )
         if node.get("outcome") == "escalated" and _blank(node.get("handover")):
-            self.add(node_id, "missing_handover", "An escalation needs a handover. Under "
-                     "\"Handover\", write what the next tier must know and what was already "
-                     "ruled out.")
+            self.add(
+                node_id,
+                "missing_handover",
+                "An escalation needs a handover. Under "
+                '"Handover", write what the next tier must know and what was already '
+                "ruled out.",
+            )
         self.text(node_id, "The summary", node.get("summary"), LIMITS.summary)
         self.text(node_id, "The root cause", node.get("root_cause"), LIMITS.root_cause)
         self.text(node_id, "The handover", node.get("handover"), LIMITS.handover)
@@ -579,9 +695,12 @@ class _Checker:
             reach = self.reachable_from(start)
             for i, seen in enumerate(reach):
                 if not seen:
-                    self.add(ids[i], "unreachable",
-                             f"No path from the first step {quoted(ids[start])} leads here. Connect "
-                             "an answer of another step to it, or delete it.")
+                    self.add(
+                        ids[i],
+                        "unreachable",
+                        f"No path from the first step {quoted(ids[start])} leads here. Connect "
+                        "an answer of another step to it, or delete it.",
+                    )
         ok = self.reaches_resolution()
         entered_from_good = [False] * len(ids)
         has_pred = [False] * len(ids)
@@ -598,10 +717,13 @@ class _Checker:
             else:
                 report = entered_from_good[i] or not has_pred[i]
             if report:
-                self.add(ids[i], "no_resolution_reachable",
-                         "No resolution can be reached from this step: every path from here "
-                         "stops at an answer that leads nowhere, or loops without a way out. "
-                         "Lead at least one answer (here or further on) to a resolution step.")
+                self.add(
+                    ids[i],
+                    "no_resolution_reachable",
+                    "No resolution can be reached from this step: every path from here "
+                    "stops at an answer that leads nowhere, or loops without a way out. "
+                    "Lead at least one answer (here or further on) to a resolution step.",
+                )
         if reach is not None:
             self.check_variables(reach)
 
@@ -627,16 +749,23 @@ class _Checker:
                 continue
             where = defined_anywhere.get(name)
             if where:
-                hint = (f"It is asked only in {', '.join(map(quoted, where[:3]))}, which no path "
-                        "passes before this step. Move that input earlier, or add one on the "
-                        "way here.")
+                hint = (
+                    f"It is asked only in {', '.join(map(quoted, where[:3]))}, which no path "
+                    "passes before this step. Move that input earlier, or add one on the "
+                    "way here."
+                )
             else:
                 known = sorted(defined_anywhere)
-                hint = (f"No input step asks for {name}. Add an input step with the variable "
-                        f"{name} before this step, or fix the name"
-                        + (f" (known: {', '.join(known[:10])})." if known else "."))
-            self.add(ids[i], "unknown_variable",
-                     f"{field} uses {{{{input.{name}}}}}, which is not known here. {hint}")
+                hint = (
+                    f"No input step asks for {name}. Add an input step with the variable "
+                    f"{name} before this step, or fix the name"
+                    + (f" (known: {', '.join(known[:10])})." if known else ".")
+                )
+            self.add(
+                ids[i],
+                "unknown_variable",
+                f"{field} uses {{{{input.{name}}}}}, which is not known here. {hint}",
+            )
 
     def _may_define(self, reach: list[bool], gen: list[int]) -> list[int]:
         """Bitset per node of the variables asked on at least one path from the start to it.
@@ -726,9 +855,14 @@ def validate_tree(doc: Any) -> list[Problem]:
     See `CODES` for the codes and the module docstring for the rules DESIGN.md leaves open.
     """
     if not isinstance(doc, dict):
-        return [Problem(node_id=None, code="not_an_object",
-                        message=f"A tree must be a JSON object, not {type(doc).__name__}. "
-                                "Send the tree document itself ({\"type\": \"tree\", ...}).")]
+        return [
+            Problem(
+                node_id=None,
+                code="not_an_object",
+                message=f"A tree must be a JSON object, not {type(doc).__name__}. "
+                'Send the tree document itself ({"type": "tree", ...}).',
+            )
+        ]
     checker = _Checker(doc)
     checker.problems.extend(_shape_problems(doc))
     checker.check_tree_fields()

@@ -9,6 +9,7 @@ Filling is not done here: `api.sessions.fold.fill` is the one filler of tree tex
 titles, commands), so what the runner shows, what an engineer copies and what an export
 records cannot disagree.
 """
+
 from __future__ import annotations
 
 import re
@@ -48,16 +49,20 @@ def _tokens(text: str) -> Iterator[Placeholder | MalformedPlaceholder]:
     while pos != -1:
         close = text.find("}}", pos + 2)
         if close == -1:
-            snippet = text[pos:pos + 40]
-            yield MalformedPlaceholder(pos, len(text), snippet,
-                                       "it is opened with '{{' but never closed with '}}'",
-                                       closed=False)
+            snippet = text[pos : pos + 40]
+            yield MalformedPlaceholder(
+                pos, len(text), snippet, "it is opened with '{{' but never closed with '}}'", closed=False
+            )
             return
         reopened = text.find("{{", pos + 2, close)
         if reopened != -1:
-            yield MalformedPlaceholder(pos, reopened, text[pos:reopened],
-                                       "it is opened with '{{' but never closed with '}}'",
-                                       closed=False)
+            yield MalformedPlaceholder(
+                pos,
+                reopened,
+                text[pos:reopened],
+                "it is opened with '{{' but never closed with '}}'",
+                closed=False,
+            )
             pos = reopened
             continue
         end = close + 2
@@ -68,9 +73,12 @@ def _tokens(text: str) -> Iterator[Placeholder | MalformedPlaceholder]:
             yield Placeholder(namespace, match.group(2), pos, end, raw)
         else:
             yield MalformedPlaceholder(
-                pos, end, raw,
+                pos,
+                end,
+                raw,
                 "placeholders are written {{input.NAME}} or {{client.NAME}}, NAME being letters, "
-                "digits and _ (not starting with a digit)")
+                "digits and _ (not starting with a digit)",
+            )
         pos = text.find("{{", end)
 
 

@@ -1,4 +1,5 @@
 """Routes: team members (admins), and the caller's own profile and password."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -32,18 +33,28 @@ def user_directory(who: PrincipalDep, ctx: CtxDep) -> dict:
     """Every member's id and display name (any role): what a device needs to name the people
     in a shared session's notes and exports, offline too. No e-mails, roles or status."""
     docs = repo.list_users(ctx.system, who.tenant_id)
-    return {"items": [{"id": d["user_id"], "display_name": d["display_name"]} for d in docs],
-            "next_cursor": None}
+    return {
+        "items": [{"id": d["user_id"], "display_name": d["display_name"]} for d in docs],
+        "next_cursor": None,
+    }
 
 
 @router.post("/users", status_code=201, responses=errors({409: "The e-mail already has an account."}))
 def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Create a user in the caller's tenant. Without `password`, a random one is generated and
     returned once as `initial_password`."""
-    user = service.create(ctx, who, email=body.email, display_name=body.display_name,
-                          role=body.role, password=body.password)
-    audit.record(ctx, who, "user.created", "user", user["id"], ip=client_address(request),
-                 details={"email": user["email"], "role": user["role"]})
+    user = service.create(
+        ctx, who, email=body.email, display_name=body.display_name, role=body.role, password=body.password
+    )
+    audit.record(
+        ctx,
+        who,
+        "user.created",
+        "user",
+        user["id"],
+        ip=client_address(request),
+        details={"email": user["email"], "role": user["role"]},
+    )
     return user
 
 
@@ -53,10 +64,23 @@ def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) 
     their own password there. The account cannot sign in until the invitation is accepted."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
-    invited = service.invite(ctx, who, email=body.email, display_name=body.display_name, role=body.role,
-                             base_url=public_base(ctx, request))
-    audit.record(ctx, who, "user.invited", "user", invited["id"], ip=client_address(request),
-                 details={"email": invited["email"], "role": invited["role"]})
+    invited = service.invite(
+        ctx,
+        who,
+        email=body.email,
+        display_name=body.display_name,
+        role=body.role,
+        base_url=public_base(ctx, request),
+    )
+    audit.record(
+        ctx,
+        who,
+        "user.invited",
+        "user",
+        invited["id"],
+        ip=client_address(request),
+        details={"email": invited["email"], "role": invited["role"]},
+    )
     return invited
 
 
@@ -102,15 +126,20 @@ def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
     return {**repo.public_user(user), "security_events": user.get("security_events", [])}
 
 
-@router.patch("/users/{user_id}", responses=errors({
-    409: "The change would leave no active owner, or reactivates a user who never accepted."}))
+@router.patch(
+    "/users/{user_id}",
+    responses=errors(
+        {409: "The change would leave no active owner, or reactivates a user who never accepted."}
+    ),
+)
 def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Change a user's role, name, or deactivate them (`active: false`; their tokens stop at once).
     A tenant always keeps an active owner. Someone invited who has not accepted yet cannot be
     reactivated (409): they have no password; resend the invitation instead."""
     before = repo.public_user(repo.require_user(ctx.system, who.tenant_id, user_id))
-    after = service.update(ctx, who, user_id, display_name=body.display_name, role=body.role,
-                           active=body.active)
+    after = service.update(
+        ctx, who, user_id, display_name=body.display_name, role=body.role, active=body.active
+    )
     for action, details in audit.user_changes(before, after):
         audit.record(ctx, who, action, "user", user_id, ip=client_address(request), details=details)
     return after
@@ -132,7 +161,8 @@ def update_profile(body: ProfileUpdate, who: PrincipalDep, ctx: CtxDep) -> dict:
 def change_password(body: PasswordChange, who: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
     """Change your password. Every other sign-in of yours ends; a fresh token pair is returned.
     Wrong current passwords are throttled like sign-ins (429 with Retry-After)."""
-    pair = service.change_own_password(ctx, who, body.current_password, body.new_password,
-                                       client_address(request))
+    pair = service.change_own_password(
+        ctx, who, body.current_password, body.new_password, client_address(request)
+    )
     audit.record(ctx, who, "user.password_changed", "user", who.user_id, ip=client_address(request))
     return pair

@@ -3,6 +3,7 @@
 An e-mail belongs to one user in one tenant: the index document is created first, and its
 unique id makes a second registration with the same address fail with a conflict.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,11 +46,16 @@ def find_by_email(system: Database, email: str) -> dict[str, Any] | None:
 
 def claim_email(system: Database, email: str, tenant_id: str, user_id: str) -> None:
     try:
-        save(system, {"_id": email_doc_id(email), "type": "email_index",
-                      "tenant_id": tenant_id, "user_id": user_id})
+        save(
+            system,
+            {"_id": email_doc_id(email), "type": "email_index", "tenant_id": tenant_id, "user_id": user_id},
+        )
     except Conflict:
-        raise Conflict(f"The e-mail {normalize_email(email)} already has an account. "
-                       "Sign in instead, or use another address.", error="conflict") from None
+        raise Conflict(
+            f"The e-mail {normalize_email(email)} already has an account. "
+            "Sign in instead, or use another address.",
+            error="conflict",
+        ) from None
 
 
 def release_email(system: Database, email: str) -> None:
@@ -66,11 +72,13 @@ def update_user(system: Database, doc: dict[str, Any]) -> dict[str, Any]:
     return save(system, doc)
 
 
-def list_users(system: Database, tenant_id: str, *, limit: int | None = None,
-               after: str | None = None) -> list[dict[str, Any]]:
+def list_users(
+    system: Database, tenant_id: str, *, limit: int | None = None, after: str | None = None
+) -> list[dict[str, Any]]:
     prefix = f"user:{tenant_id}:"
-    return by_prefix(system, prefix, limit=limit,
-                     startkey=None if after is None else user_doc_id(tenant_id, after))
+    return by_prefix(
+        system, prefix, limit=limit, startkey=None if after is None else user_doc_id(tenant_id, after)
+    )
 
 
 def awaiting_invite(doc: dict[str, Any]) -> bool:
@@ -86,14 +94,25 @@ def member_status(doc: dict[str, Any], now: float | None = None) -> str:
         return "active"
     invite = doc.get("invite")
     if isinstance(invite, dict):
-        return "invite_expired" if invite.get("expires_at", 0) < (time.time() if now is None else now) else "invited"
+        return (
+            "invite_expired"
+            if invite.get("expires_at", 0) < (time.time() if now is None else now)
+            else "invited"
+        )
     return "invite_cancelled" if doc.get("password_unset") else "deactivated"
 
 
 def public_user(doc: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": doc["user_id"], "email": doc["email"], "display_name": doc["display_name"],
-           "role": doc["role"], "active": doc["active"], "status": member_status(doc),
-           "created_at": doc["created_at"], "tenant_id": doc["tenant_id"]}
+    out = {
+        "id": doc["user_id"],
+        "email": doc["email"],
+        "display_name": doc["display_name"],
+        "role": doc["role"],
+        "active": doc["active"],
+        "status": member_status(doc),
+        "created_at": doc["created_at"],
+        "tenant_id": doc["tenant_id"],
+    }
     invite = doc.get("invite")
     if isinstance(invite, dict):
         out["invite"] = {"expires_at": invite.get("expires_at"), "invited_at": invite.get("invited_at")}

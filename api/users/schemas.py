@@ -12,8 +12,9 @@ class UserCreate(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     display_name: str = Field(default="", max_length=120)
     role: RoleName = "engineer"
-    password: str | None = Field(default=None, max_length=256,
-                                 description="Leave out to have a random one generated and shown once.")
+    password: str | None = Field(
+        default=None, max_length=256, description="Leave out to have a random one generated and shown once."
+    )
 
 
 class UserUpdate(BaseModel):

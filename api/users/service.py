@@ -1,4 +1,5 @@
 """Managing users: roles, deactivation (tokens stop at once), the last-owner rule, passwords."""
+
 from __future__ import annotations
 
 import secrets
@@ -22,14 +23,16 @@ def generate_password() -> str:
     return "-".join("".join(secrets.choice(_READABLE) for _ in range(5)) for _ in range(4))
 
 
-def create(ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str,
-           password: str | None) -> dict[str, Any]:
+def create(
+    ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str, password: str | None
+) -> dict[str, Any]:
     if role == "owner" and who.role != "owner":
         raise Forbidden("Only an owner can create another owner.")
     shown = password is None
     password = password or generate_password()
-    user = auth.create_user(ctx, who.tenant_id, email=email, password=password,
-                            display_name=display_name, role=role)
+    user = auth.create_user(
+        ctx, who.tenant_id, email=email, password=password, display_name=display_name, role=role
+    )
     out = repo.public_user(user)
     if shown:
         out["initial_password"] = password  # shown once; the user should change it
@@ -47,26 +50,40 @@ def _issue_invite(ctx: AppContext, who: Principal, user: dict[str, Any], base_ur
 
     secret = secrets.token_urlsafe(32)
     token = f"inv.{who.tenant_id}.{user['user_id']}.{secret}"
-    user["invite"] = {"hash": hash_secret(secret), "expires_at": int(time.time() + INVITE_DAYS * 86400),
-                      "invited_by": who.user_id, "invited_at": iso()}
+    user["invite"] = {
+        "hash": hash_secret(secret),
+        "expires_at": int(time.time() + INVITE_DAYS * 86400),
+        "invited_by": who.user_id,
+        "invited_at": iso(),
+    }
     user["active"] = False  # cannot sign in until the invite is accepted
     user["password_unset"] = True  # nobody knows its password: only accepting an invitation activates it
     user["updated_at"] = iso()
     user = repo.update_user(ctx.system, user)
     out = repo.public_user(user)
-    out.update(invite_token=token, invite_url=f"{base_url}/accept-invite#token={token}",
-               invite_expires_at=user["invite"]["expires_at"])
+    out.update(
+        invite_token=token,
+        invite_url=f"{base_url}/accept-invite#token={token}",
+        invite_expires_at=user["invite"]["expires_at"],
+    )
     return out
 
 
-def invite(ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str,
-           base_url: str) -> dict[str, Any]:
+def invite(
+    ctx: AppContext, who: Principal, *, email: str, display_name: str, role: str, base_url: str
+) -> dict[str, Any]:
     """Create an account that the invitee activates by choosing a password (link valid 7 days)."""
     if role == "owner" and who.role != "owner":
         raise Forbidden("Only an owner can invite another owner.")
     # The account starts with an unguessable password nobody knows; accepting sets the real one.
-    user = auth.create_user(ctx, who.tenant_id, email=email, password=generate_password() + "-" + secrets.token_urlsafe(16),
-                            display_name=display_name, role=role)
+    user = auth.create_user(
+        ctx,
+        who.tenant_id,
+        email=email,
+        password=generate_password() + "-" + secrets.token_urlsafe(16),
+        display_name=display_name,
+        role=role,
+    )
     return _issue_invite(ctx, who, user, base_url)
 
 
@@ -75,8 +92,10 @@ def resend_invite(ctx: AppContext, who: Principal, user_id: str, *, base_url: st
     Also revives an expired or cancelled invitation."""
     user = repo.require_user(ctx.system, who.tenant_id, user_id)
     if not repo.awaiting_invite(user):
-        raise Conflict(f"{user['email']} has already accepted an invitation and has a password; there is "
-                       "nothing to resend. Deactivate or reactivate the account instead.")
+        raise Conflict(
+            f"{user['email']} has already accepted an invitation and has a password; there is "
+            "nothing to resend. Deactivate or reactivate the account instead."
+        )
     if user["role"] == "owner" and who.role != "owner":
         raise Forbidden("Only an owner can invite another owner.")
     return _issue_invite(ctx, who, user, base_url)
@@ -106,9 +125,13 @@ def _check_invite(ctx: AppContext, token: str) -> dict[str, Any]:
     user = repo.get_user(ctx.system, tenant_id, user_id)
     invite_ = (user or {}).get("invite")
     if user is None or not invite_ or not same_hash(invite_["hash"], hash_secret(secret)):
-        raise Unauthorized("This invitation is not valid (already used or replaced); ask an admin for a new one.")
+        raise Unauthorized(
+            "This invitation is not valid (already used or replaced); ask an admin for a new one."
+        )
     if invite_["expires_at"] < time.time():
-        raise Unauthorized("This invitation has expired; ask an admin to invite you again.", error="invite_expired")
+        raise Unauthorized(
+            "This invitation has expired; ask an admin to invite you again.", error="invite_expired"
+        )
     return user
 
 
@@ -118,9 +141,13 @@ def describe_invite(ctx: AppContext, token: str) -> dict[str, Any]:
 
     user = _check_invite(ctx, token)
     tenant = tenants.get_tenant(ctx.system, user["tenant_id"])
-    return {"email": user["email"], "display_name": user["display_name"], "role": user["role"],
-            "tenant": {"id": user["tenant_id"], "name": tenant.get("name")},
-            "expires_at": user["invite"]["expires_at"]}
+    return {
+        "email": user["email"],
+        "display_name": user["display_name"],
+        "role": user["role"],
+        "tenant": {"id": user["tenant_id"], "name": tenant.get("name")},
+        "expires_at": user["invite"]["expires_at"],
+    }
 
 
 def accept_invite(ctx: AppContext, token: str, password: str, display_name: str | None) -> dict[str, Any]:
@@ -141,14 +168,24 @@ def _active_owners(ctx: AppContext, tenant_id: str) -> list[dict]:
     return [u for u in repo.list_users(ctx.system, tenant_id) if u["role"] == "owner" and u["active"]]
 
 
-def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str | None,
-           role: str | None, active: bool | None) -> dict[str, Any]:
+def update(
+    ctx: AppContext,
+    who: Principal,
+    user_id: str,
+    *,
+    display_name: str | None,
+    role: str | None,
+    active: bool | None,
+) -> dict[str, Any]:
     user = repo.require_user(ctx.system, who.tenant_id, user_id)
     touches_owner = user["role"] == "owner" or role == "owner"
     if touches_owner and (role is not None or active is not None) and who.role != "owner":
         raise Forbidden("Only an owner can change an owner's role or status, or make someone an owner.")
-    losing_owner = user["role"] == "owner" and user["active"] and (
-        (role is not None and role != "owner") or active is False)
+    losing_owner = (
+        user["role"] == "owner"
+        and user["active"]
+        and ((role is not None and role != "owner") or active is False)
+    )
     if losing_owner and len(_active_owners(ctx, who.tenant_id)) <= 1:
         raise Conflict("A team must keep at least one active owner: make someone else an owner first.")
     if display_name is not None:
@@ -158,9 +195,11 @@ def update(ctx: AppContext, who: Principal, user_id: str, *, display_name: str |
     if role is not None:
         user["role"] = auth.check_role(role)
     if active is True and not user["active"] and repo.awaiting_invite(user):
-        raise Conflict(f"{user['email']} has not accepted the invitation yet, so the account has no password "
-                       f"and cannot be reactivated; resend the invitation (POST /api/v1/users/{user['user_id']}/invite) "
-                       "and they activate it by choosing a password.")
+        raise Conflict(
+            f"{user['email']} has not accepted the invitation yet, so the account has no password "
+            f"and cannot be reactivated; resend the invitation (POST /api/v1/users/{user['user_id']}/invite) "
+            "and they activate it by choosing a password."
+        )
     if active is False and user.get("invite"):
         user.pop("invite")  # deactivating a pending invitee cancels the invitation link
     if active is not None and active != user["active"]:
@@ -180,8 +219,9 @@ def set_password(ctx: AppContext, user: dict, new_password: str) -> dict:
     return repo.update_user(ctx.system, user)
 
 
-def change_own_password(ctx: AppContext, who: Principal, current: str, new: str,
-                        address: str | None = None) -> dict:
+def change_own_password(
+    ctx: AppContext, who: Principal, current: str, new: str, address: str | None = None
+) -> dict:
     """Throttled like sign-in: wrong current passwords lock the change for this account from
     this address (429), and the lockout is recorded in the account's `security_events`."""
     account = f"password-change:{who.tenant_id}:{who.user_id}"

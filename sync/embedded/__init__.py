@@ -33,11 +33,19 @@ The package, by concern (dependencies point down this list, never up):
 - `core.py`: the connection and the row and body reads they all share.
 - `docs.py`, `schema.py`, `nonblocking.py`: pure helpers, the schema, the non-blocking mode.
 """
+
 from .attachments import attachment_digest
 from .database import EmbeddedDatabase
 from .nonblocking import WouldBlock
 from .schema import DEFAULT_REVS_LIMIT, check_db_name
 from .store import CompactionRun, EmbeddedStore
 
-__all__ = ["DEFAULT_REVS_LIMIT", "CompactionRun", "EmbeddedDatabase", "EmbeddedStore", "WouldBlock", "attachment_digest",
-           "check_db_name"]
+__all__ = [
+    "DEFAULT_REVS_LIMIT",
+    "CompactionRun",
+    "EmbeddedDatabase",
+    "EmbeddedStore",
+    "WouldBlock",
+    "attachment_digest",
+    "check_db_name",
+]

@@ -1,4 +1,5 @@
 """Attachments: content stored once by digest, read from any revision, built into new revisions."""
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,6 @@ def attachment_digest(data: bytes) -> str:
     return "md5-" + base64.b64encode(hashlib.md5(data).digest()).decode("ascii")
 
 
-
 def _decode_base64(name: str, data: Any) -> bytes:
     if not isinstance(data, str):
         raise BadRequest(f"Attachment {name!r}: data must be a base64 string.")
@@ -28,12 +28,10 @@ def _decode_base64(name: str, data: Any) -> bytes:
         raise BadRequest(f"Attachment {name!r}: data is not valid base64.") from None
 
 
-
 class _Attachments(_Core):
     """Attachment reads, and the attachments of a revision being written."""
 
-    def get_attachment(self, docid: str, name: str, *,
-                       rev: str | None = None) -> tuple[bytes, str, str]:
+    def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str, str]:
         """`(data, content_type, digest)` of an attachment, from any revision incl. losers."""
         with self._reading():
             row = self._row(docid) if isinstance(docid, str) else None
@@ -56,8 +54,9 @@ class _Attachments(_Core):
                 raise NotFound(f"Attachment {name!r} content is missing.")
             return data, meta["content_type"], meta["digest"]
 
-    def _edit_attachments(self, docid: str, parent: str | None, atts: Any, new_pos: int,
-                          batch: _Batch) -> Doc:
+    def _edit_attachments(
+        self, docid: str, parent: str | None, atts: Any, new_pos: int, batch: _Batch
+    ) -> Doc:
         if not atts:
             return {}
         if not isinstance(atts, dict):
@@ -75,7 +74,9 @@ class _Attachments(_Core):
                 if prior is None:
                     raise PreconditionFailed(
                         f"Attachment stub {name!r} does not match an attachment of the "
-                        "revision being edited; send the data instead.", error="missing_stub")
+                        "revision being edited; send the data instead.",
+                        error="missing_stub",
+                    )
                 out[name] = prior
             elif "data" in att:
                 data = _decode_base64(name, att["data"])
@@ -91,8 +92,7 @@ class _Attachments(_Core):
         content_type = att.get("content_type") or "application/octet-stream"
         if not isinstance(content_type, str):
             raise BadRequest("Attachment content_type must be a string.")
-        return {"content_type": content_type, "digest": digest, "length": len(data),
-                "revpos": revpos}
+        return {"content_type": content_type, "digest": digest, "length": len(data), "revpos": revpos}
 
     def _replicated_attachments(self, atts: Any, rev: str, batch: _Batch) -> Doc:
         if not atts:
@@ -114,10 +114,15 @@ class _Attachments(_Core):
                 if data is None:
                     raise PreconditionFailed(
                         f"Attachment stub {name!r} refers to content this database does not "
-                        "hold; send the data.", error="missing_stub")
-                out[name] = {"content_type": att.get("content_type") or
-                             "application/octet-stream", "digest": digest,
-                             "length": len(data), "revpos": revpos}
+                        "hold; send the data.",
+                        error="missing_stub",
+                    )
+                out[name] = {
+                    "content_type": att.get("content_type") or "application/octet-stream",
+                    "digest": digest,
+                    "length": len(data),
+                    "revpos": revpos,
+                }
             elif "data" in att:
                 out[name] = self._new_blob(_decode_base64(name, att["data"]), att, revpos, batch)
             else:

@@ -1,4 +1,5 @@
 """The `_changes` feed: one row per document, at its latest seq."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -18,10 +19,19 @@ from .schema import _CHUNK
 class _Changes(_Core):
     """The changes feed."""
 
-    def changes(self, *, since: Seq = 0, limit: int | None = None, descending: bool = False,
-                style: Literal["main_only", "all_docs"] = "main_only",
-                include_docs: bool = False, conflicts: bool = False, attachments: bool = False,
-                doc_ids: Iterable[str] | None = None, selector: Doc | None = None) -> Doc:
+    def changes(
+        self,
+        *,
+        since: Seq = 0,
+        limit: int | None = None,
+        descending: bool = False,
+        style: Literal["main_only", "all_docs"] = "main_only",
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        doc_ids: Iterable[str] | None = None,
+        selector: Doc | None = None,
+    ) -> Doc:
         """`{"results": [{"seq", "id", "changes", "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
         One row per document, at its latest seq. With a filter (`doc_ids`, `selector`) and
@@ -36,9 +46,11 @@ class _Changes(_Core):
         with self._reading() as conn:
             current = int(self._meta("update_seq"))
             since_n = parse_since(since, current)
-            cols = ("d.seq, d.id, d.winner, d.deleted, d.tree, "
-                    + ("b.body FROM docs d LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner"
-                       if need_body else "NULL FROM docs d"))
+            cols = "d.seq, d.id, d.winner, d.deleted, d.tree, " + (
+                "b.body FROM docs d LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner"
+                if need_body
+                else "NULL FROM docs d"
+            )
             params: list[Any] = []
             where = ""
             if id_filter is not None and len(id_filter) <= _CHUNK:
@@ -60,13 +72,21 @@ class _Changes(_Core):
                         continue
                     # A one-revision tree (most documents) is `{"rev":[null,0]}`: its only
                     # leaf is the winner, so all_docs rows need not parse it.
-                    tree = (revtree.loads(tree_blob)
-                            if need_body or (need_tree and b"]," in tree_blob) else None)
+                    tree = (
+                        revtree.loads(tree_blob) if need_body or (need_tree and b"]," in tree_blob) else None
+                    )
                     doc = None
                     if need_body and tree is not None:
                         body = orjson.loads(body_blob) if body_blob else {}
-                        doc = self._render(docid, winner, tree, body, conflicts=conflicts,
-                                           attachments=attachments, winner=winner)
+                        doc = self._render(
+                            docid,
+                            winner,
+                            tree,
+                            body,
+                            conflicts=conflicts,
+                            attachments=attachments,
+                            winner=winner,
+                        )
                         if match is not None and not match(doc):
                             continue
                     if style == "all_docs" and tree is not None and len(tree) > 1:
@@ -88,12 +108,14 @@ class _Changes(_Core):
                         break
             if descending:
                 last_seq = last if last is not None else current
-                pending = conn.execute("SELECT COUNT(*) FROM docs WHERE seq < ?",
-                                       (last_seq,)).fetchone()[0] if cut else 0
+                pending = (
+                    conn.execute("SELECT COUNT(*) FROM docs WHERE seq < ?", (last_seq,)).fetchone()[0]
+                    if cut
+                    else 0
+                )
             elif cut:
                 last_seq = last if last is not None else since_n
-                pending = conn.execute("SELECT COUNT(*) FROM docs WHERE seq > ?",
-                                       (last_seq,)).fetchone()[0]
+                pending = conn.execute("SELECT COUNT(*) FROM docs WHERE seq > ?", (last_seq,)).fetchone()[0]
             else:
                 last_seq = max(current, since_n)
                 pending = 0

@@ -7,6 +7,7 @@ handle for its duration and works on one connection: a reader (in one read trans
 every row it reads comes from the same snapshot) or, inside a group commit, the writer. The
 helpers below read `self._conn`, the connection of the operation running on this thread.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,8 +30,9 @@ from .schema import _CHUNK
 class _Core:
     """The plumbing every part of `EmbeddedDatabase` stands on."""
 
-    def __init__(self, name: str, path: Path, handles: HandleCache,
-                 notify: Callable[[str, int], None]) -> None:
+    def __init__(
+        self, name: str, path: Path, handles: HandleCache, notify: Callable[[str, int], None]
+    ) -> None:
         self.name = name
         self.path = path
         self._path_str = str(path)
@@ -104,18 +106,20 @@ class _Core:
         ids = list(dict.fromkeys(ids))
         out: dict[str, _DocState] = {}
         for i in range(0, len(ids), _CHUNK):
-            chunk = ids[i:i + _CHUNK]
+            chunk = ids[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
             for docid, seq, winner, deleted, tree in conn.execute(
-                    f"SELECT id, seq, winner, deleted, tree FROM docs WHERE id IN ({marks})", chunk):
+                f"SELECT id, seq, winner, deleted, tree FROM docs WHERE id IN ({marks})", chunk
+            ):
                 out[docid] = _DocState(docid, revtree.loads(tree), winner, bool(deleted), seq)
         for docid in ids:
             if docid not in out:
                 out[docid] = _DocState(docid, {}, None, False, None)
         return out
 
-    def _load_rows(self, ids: list[str]) -> tuple[dict[str, tuple[revtree.Tree, str, bool, int]],
-                                                   dict[tuple[str, str], bytes]]:
+    def _load_rows(
+        self, ids: list[str]
+    ) -> tuple[dict[str, tuple[revtree.Tree, str, bool, int]], dict[tuple[str, str], bytes]]:
         """`_row` of many documents, and the bodies of their leaves (all that `bodies` holds)."""
         conn = self._conn
         ids = list(dict.fromkeys(ids))
@@ -128,14 +132,15 @@ class _Core:
             conn.execute("BEGIN")
         try:
             for i in range(0, len(ids), _CHUNK):
-                chunk = ids[i:i + _CHUNK]
+                chunk = ids[i : i + _CHUNK]
                 marks = ",".join("?" * len(chunk))
                 for docid, tree, winner, deleted, seq in conn.execute(
-                        f"SELECT id, tree, winner, deleted, seq FROM docs WHERE id IN ({marks})",
-                        chunk):
+                    f"SELECT id, tree, winner, deleted, seq FROM docs WHERE id IN ({marks})", chunk
+                ):
                     rows[docid] = (revtree.loads(tree), winner, bool(deleted), seq)
                 for docid, rev, body in conn.execute(
-                        f"SELECT id, rev, body FROM bodies WHERE id IN ({marks})", chunk):
+                    f"SELECT id, rev, body FROM bodies WHERE id IN ({marks})", chunk
+                ):
                     bodies[(docid, rev)] = body
         finally:
             if own:
@@ -144,7 +149,8 @@ class _Core:
 
     def _row(self, docid: str) -> tuple[revtree.Tree, str, bool, int] | None:
         row = self._conn.execute(
-            "SELECT tree, winner, deleted, seq FROM docs WHERE id = ?", (docid,)).fetchone()
+            "SELECT tree, winner, deleted, seq FROM docs WHERE id = ?", (docid,)
+        ).fetchone()
         if row is None:
             return None
         return revtree.loads(row[0]), row[1], bool(row[2]), row[3]
@@ -155,32 +161,41 @@ class _Core:
             if pending is not None:
                 loaded: Doc = orjson.loads(pending)
                 return loaded
-        row = self._conn.execute(
-            "SELECT body FROM bodies WHERE id = ? AND rev = ?", (docid, rev)).fetchone()
+        row = self._conn.execute("SELECT body FROM bodies WHERE id = ? AND rev = ?", (docid, rev)).fetchone()
         if row is None:  # a revision that is no longer a leaf, until compaction
             row = self._conn.execute(
-                "SELECT body FROM old_bodies WHERE id = ? AND rev = ?", (docid, rev)).fetchone()
+                "SELECT body FROM old_bodies WHERE id = ? AND rev = ?", (docid, rev)
+            ).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def _blob(self, digest: str) -> bytes | None:
-        row = self._conn.execute(
-            "SELECT data FROM attachments WHERE digest = ?", (digest,)).fetchone()
+        row = self._conn.execute("SELECT data FROM attachments WHERE digest = ?", (digest,)).fetchone()
         return row[0] if row else None
 
     # --- rendering a revision ---------------------------------------------------------
-    def _render(self, docid: str, rev: str, tree: revtree.Tree, body: Doc, *,
-                revs: bool = False, revs_info: bool = False, conflicts: bool = False,
-                deleted_conflicts: bool = False, attachments: bool = False,
-                atts_since: list[str] | None = None, winner: str | None = None,
-                seq: int | None = None) -> Doc:
+    def _render(
+        self,
+        docid: str,
+        rev: str,
+        tree: revtree.Tree,
+        body: Doc,
+        *,
+        revs: bool = False,
+        revs_info: bool = False,
+        conflicts: bool = False,
+        deleted_conflicts: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        winner: str | None = None,
+        seq: int | None = None,
+    ) -> Doc:
         doc: Doc = {"_id": docid, "_rev": rev}
         atts = body.pop("_attachments", None)
         doc.update(body)
         if tree[rev][1]:
             doc["_deleted"] = True
         if atts:
-            doc["_attachments"] = self._render_attachments(tree, rev, atts, attachments,
-                                                           atts_since)
+            doc["_attachments"] = self._render_attachments(tree, rev, atts, attachments, atts_since)
         if conflicts or deleted_conflicts:
             live, dead = revtree.conflicts(tree, winner)
             if conflicts and live:
@@ -191,32 +206,29 @@ class _Core:
             doc["_revisions"] = revtree.revisions(tree, rev)
         if revs_info:
             # Ancestors keep their bodies until compaction; the ones compacted are missing.
-            kept = {r for (r,) in self._conn.execute(
-                "SELECT rev FROM old_bodies WHERE id = ?", (docid,))}
+            kept = {r for (r,) in self._conn.execute("SELECT rev FROM old_bodies WHERE id = ?", (docid,))}
             info = []
             for i, r in enumerate(revtree.ancestry(tree, rev)):
-                status = ("deleted" if tree[r][1]
-                          else "available" if i == 0 or r in kept else "missing")
+                status = "deleted" if tree[r][1] else "available" if i == 0 or r in kept else "missing"
                 info.append({"rev": r, "status": status})
             doc["_revs_info"] = info
         if seq is not None:
             doc["_local_seq"] = seq
         return doc
 
-    def _render_attachments(self, tree: revtree.Tree, rev: str, atts: Doc, inline: bool,
-                            atts_since: list[str] | None) -> Doc:
+    def _render_attachments(
+        self, tree: revtree.Tree, rev: str, atts: Doc, inline: bool, atts_since: list[str] | None
+    ) -> Doc:
         cutoff = 0
         if inline and atts_since:
             # Data the client already holds: attachments no newer than the most recent
             # ancestor it names.
             chain = set(revtree.ancestry(tree, rev))
-            known = [revtree.rev_pos(r) for r in atts_since
-                     if isinstance(r, str) and r in chain]
+            known = [revtree.rev_pos(r) for r in atts_since if isinstance(r, str) and r in chain]
             cutoff = max(known, default=0)
         out = {}
         for name, meta in atts.items():
-            entry = {"content_type": meta["content_type"], "revpos": meta["revpos"],
-                     "digest": meta["digest"]}
+            entry = {"content_type": meta["content_type"], "revpos": meta["revpos"], "digest": meta["digest"]}
             if inline and meta["revpos"] > cutoff:
                 # As CouchDB: inline data carries no `length` (only stubs do).
                 data = self._blob(meta["digest"])

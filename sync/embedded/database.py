@@ -1,4 +1,5 @@
 """`EmbeddedDatabase`: one CouchDB-style database in one SQLite file."""
+
 from __future__ import annotations
 
 import base64
@@ -20,9 +21,11 @@ class EmbeddedDatabase(_Writes, _Changes):
     def info(self) -> Doc:
         """`GET /db`: counts, `update_seq` and sizes."""
         with self._reading() as conn:
-            meta = dict(conn.execute(
-                "SELECT key, value FROM meta "
-                "WHERE key IN ('update_seq', 'doc_count', 'doc_del_count')").fetchall())
+            meta = dict(
+                conn.execute(
+                    "SELECT key, value FROM meta WHERE key IN ('update_seq', 'doc_count', 'doc_del_count')"
+                ).fetchall()
+            )
         live, dead = int(meta["doc_count"]), int(meta["doc_del_count"])
         seq = int(meta["update_seq"])
         size = 0
@@ -32,10 +35,18 @@ class EmbeddedDatabase(_Writes, _Changes):
             except OSError:
                 pass
         return {
-            "db_name": self.name, "doc_count": live, "doc_del_count": dead, "update_seq": seq,
-            "purge_seq": 0, "compact_running": False, "disk_size": size, "data_size": size,
+            "db_name": self.name,
+            "doc_count": live,
+            "doc_del_count": dead,
+            "update_seq": seq,
+            "purge_seq": 0,
+            "compact_running": False,
+            "disk_size": size,
+            "data_size": size,
             "sizes": {"file": size, "active": size, "external": size},
-            "instance_start_time": "0", "disk_format_version": 1, "committed_update_seq": seq,
+            "instance_start_time": "0",
+            "disk_format_version": 1,
+            "committed_update_seq": seq,
         }
 
     def get_revs_limit(self) -> int:
@@ -65,12 +76,12 @@ class EmbeddedDatabase(_Writes, _Changes):
             try:
                 conn.execute("DELETE FROM old_bodies")
                 used: set[str] = set()
-                for (blob,) in conn.execute("SELECT body FROM bodies WHERE instr(body, ?) > 0",
-                                            (b'"_attachments"',)):
+                for (blob,) in conn.execute(
+                    "SELECT body FROM bodies WHERE instr(body, ?) > 0", (b'"_attachments"',)
+                ):
                     for meta in (orjson.loads(blob).get("_attachments") or {}).values():
                         used.add(meta["digest"])
-                gone = [(d,) for (d,) in conn.execute("SELECT digest FROM attachments")
-                        if d not in used]
+                gone = [(d,) for (d,) in conn.execute("SELECT digest FROM attachments") if d not in used]
                 conn.executemany("DELETE FROM attachments WHERE digest = ?", gone)
                 conn.execute("COMMIT")
             except BaseException:
@@ -99,15 +110,15 @@ class EmbeddedDatabase(_Writes, _Changes):
         doc.pop("_deleted", None)
         return doc
 
-    def put_attachment(self, docid: str, name: str, data: bytes, content_type: str, *,
-                       rev: str | None) -> Doc:
+    def put_attachment(
+        self, docid: str, name: str, data: bytes, content_type: str, *, rev: str | None
+    ) -> Doc:
         """Add or replace one attachment, creating the document when `rev` is None."""
         if not isinstance(name, str) or not name or name.startswith("_"):
             raise BadRequest("Attachment names must be non-empty and not start with '_'.")
         doc = self._edit_base(docid, rev)
         atts = doc.setdefault("_attachments", {})
-        atts[name] = {"content_type": content_type,
-                      "data": base64.b64encode(bytes(data)).decode("ascii")}
+        atts[name] = {"content_type": content_type, "data": base64.b64encode(bytes(data)).decode("ascii")}
         return self.put(doc)
 
     def delete_attachment(self, docid: str, name: str, *, rev: str) -> Doc:

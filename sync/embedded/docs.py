@@ -1,4 +1,5 @@
 """Small pure helpers on documents and the in-memory state of a batch being applied."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -25,23 +26,23 @@ def _check_docid(docid: Any) -> str:
     return docid
 
 
-
 def _split_body(doc: Doc) -> Doc:
     """The stored part of a document: user fields plus `_attachments` (added later)."""
-    body = {key: value for key, value in doc.items()
-            if key[:1] != "_" or key in REPLICATION_MEMBERS}
+    body = {key: value for key, value in doc.items() if key[:1] != "_" or key in REPLICATION_MEMBERS}
     if len(body) < len(doc) and not (doc.keys() - body.keys()) <= SPECIAL_MEMBERS:
         bad = next(key for key in doc if key[:1] == "_" and key not in SPECIAL_MEMBERS)
         raise BadRequest(f"Bad special document member: {bad}", error="doc_validation")
     return body
+
 
 class _DocState:
     """The in-transaction view of one document while a batch is applied."""
 
     __slots__ = ("deleted", "dirty", "id", "seq", "tree", "was", "winner")
 
-    def __init__(self, docid: str, tree: revtree.Tree, winner: str | None, deleted: bool,
-                 seq: int | None) -> None:
+    def __init__(
+        self, docid: str, tree: revtree.Tree, winner: str | None, deleted: bool, seq: int | None
+    ) -> None:
         self.id = docid
         self.tree = tree
         self.winner = winner
@@ -72,8 +73,7 @@ class _Saved:
 
     def __init__(self, states: dict[str, _DocState], batch: _Batch, seq: int) -> None:
         # Trees are replaced, never edited in place, so keeping references is a snapshot.
-        self.states = {docid: (s.tree, s.winner, s.deleted, s.seq, s.dirty)
-                       for docid, s in states.items()}
+        self.states = {docid: (s.tree, s.winner, s.deleted, s.seq, s.dirty) for docid, s in states.items()}
         self.bodies = dict(batch.bodies)
         self.drop_bodies = set(batch.drop_bodies)
         self.old_bodies = dict(batch.old_bodies)

@@ -7,6 +7,7 @@ and commits its own work; writers that arrive while a commit runs wait in a queu
 the leader is done the oldest of them becomes the next leader and commits everything queued
 in one transaction. Each caller still gets its own outcome.
 """
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,7 @@ Result = TypeVar("Result")
 # that writes to the same database queues behind it instead of waiting for itself). If
 # `apply` itself raises, every item of the group fails with that exception (nothing of the
 # group was committed).
-Apply = Callable[[list[Item]],
-                 tuple[list["Result | BaseException"], "Callable[[], None] | None"]]
+Apply = Callable[[list[Item]], tuple[list["Result | BaseException"], "Callable[[], None] | None"]]
 
 
 class _Request(Generic[Item, Result]):
@@ -94,7 +94,9 @@ class GroupCommit(Generic[Item, Result]):
             outcomes, after = apply([r.item for r in group])
             if len(outcomes) != len(group):
                 # Checked here, not by zip: a writer left without an outcome would wait forever.
-                raise RuntimeError(f"a group commit answered {len(outcomes)} outcomes for {len(group)} writes")
+                raise RuntimeError(
+                    f"a group commit answered {len(outcomes)} outcomes for {len(group)} writes"
+                )
         except BaseException as exc:  # noqa: BLE001  (handed to every writer of the group)
             outcomes = [exc] * len(group)
         for r, outcome in zip(group, outcomes, strict=True):

@@ -11,6 +11,7 @@ Each handle has one writer connection, owned by the group commit's leader (see
 `group_commit.py`), and a small pool of reader connections: in WAL mode a reader sees the
 last committed state and never waits for the writer.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -44,8 +45,9 @@ def _connect(path: Path, cache_kb: int, *, create: bool) -> sqlite3.Connection:
     # `EmbeddedDatabase` answers not_found instead of coming back empty.
     uri = path.resolve().as_uri() + ("?mode=rwc" if create else "?mode=rw")
     try:
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
-                               timeout=_BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            uri, uri=True, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000
+        )
     except sqlite3.OperationalError:
         if not path.exists():
             raise _missing(path) from None
@@ -58,8 +60,7 @@ def _connect(path: Path, cache_kb: int, *, create: bool) -> sqlite3.Connection:
 class Handle:
     """The connections of one open database file."""
 
-    def __init__(self, name: str, path: Path, *, cache_kb: int, readers: int,
-                 create: bool) -> None:
+    def __init__(self, name: str, path: Path, *, cache_kb: int, readers: int, create: bool) -> None:
         self.name = name
         self.path = path
         self._cache_kb = cache_kb
@@ -134,8 +135,13 @@ class Handle:
 class HandleCache:
     """At most `max_open` open databases, the least recently used closed first."""
 
-    def __init__(self, *, max_open: int = DEFAULT_MAX_OPEN, cache_kb: int = DEFAULT_CACHE_KB,
-                 readers: int = DEFAULT_READERS) -> None:
+    def __init__(
+        self,
+        *,
+        max_open: int = DEFAULT_MAX_OPEN,
+        cache_kb: int = DEFAULT_CACHE_KB,
+        readers: int = DEFAULT_READERS,
+    ) -> None:
         if max_open < 1:
             raise ValueError("max_open must be at least 1.")
         self.max_open = max_open
@@ -167,8 +173,7 @@ class HandleCache:
             if handle is None:
                 if is_nonblocking():
                     raise WouldBlock()  # opening runs the schema script: a write
-                handle = Handle(name, path, cache_kb=self.cache_kb, readers=self.readers,
-                                create=create)
+                handle = Handle(name, path, cache_kb=self.cache_kb, readers=self.readers, create=create)
                 self._open[name] = handle
             else:
                 self._open.move_to_end(name)

@@ -1,4 +1,5 @@
 """`_local/` documents (replication checkpoints): never replicated, revisions `0-N`."""
+
 from __future__ import annotations
 
 import orjson
@@ -18,8 +19,7 @@ class _LocalDocs(_Core):
         """A `_local/` document (with or without the prefix in `docid`)."""
         docid = local_id(docid)
         with self._reading() as conn:
-            row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?",
-                               (docid,)).fetchone()
+            row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?", (docid,)).fetchone()
         if row is None:
             raise _not_found("missing")
         doc = {"_id": docid, "_rev": f"0-{row[0]}"}
@@ -31,17 +31,14 @@ class _LocalDocs(_Core):
             current = batch.locals[docid]
             cur_rev = current[0] if current else None
         else:
-            row = self._conn.execute("SELECT rev FROM local_docs WHERE id = ?",
-                                     (docid,)).fetchone()
+            row = self._conn.execute("SELECT rev FROM local_docs WHERE id = ?", (docid,)).fetchone()
             cur_rev = row[0] if row else None
         given = doc.get("_rev")
         expected = f"0-{cur_rev}" if cur_rev is not None else None
         if given is not None and not (isinstance(given, str) and given.startswith("0-")):
-            raise BadRequest(f"Invalid rev {given!r} for a _local document: they look "
-                             "like '0-N'.")
+            raise BadRequest(f"Invalid rev {given!r} for a _local document: they look like '0-N'.")
         if given != expected:
-            raise Conflict("Document update conflict: send the _local document's current "
-                           "_rev.")
+            raise Conflict("Document update conflict: send the _local document's current _rev.")
         if doc.get("_deleted"):
             if cur_rev is None:
                 raise _not_found("missing")

@@ -1,4 +1,5 @@
 """Non-blocking mode: work the HTTP layer runs on its event loop must never wait."""
+
 from __future__ import annotations
 
 import threading
@@ -37,8 +38,6 @@ class _Lock:
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
-
-
 
 
 def is_nonblocking() -> bool:

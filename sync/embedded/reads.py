@@ -1,4 +1,5 @@
 """Reading documents: one by id, open revisions, `_bulk_get`, `_revs_diff`, `_all_docs`."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,24 +18,56 @@ from .local_docs import _LocalDocs
 class _Reads(_LocalDocs):
     """Document reads."""
 
-    def get(self, docid: str, *, rev: str | None = None, revs: bool = False,
-            revs_info: bool = False, conflicts: bool = False, deleted_conflicts: bool = False,
-            attachments: bool = False, atts_since: list[str] | None = None,
-            latest: bool = False, local_seq: bool = False) -> Doc:
+    def get(
+        self,
+        docid: str,
+        *,
+        rev: str | None = None,
+        revs: bool = False,
+        revs_info: bool = False,
+        conflicts: bool = False,
+        deleted_conflicts: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        latest: bool = False,
+        local_seq: bool = False,
+    ) -> Doc:
         """The winning revision (or `rev`). Raises NotFound (`missing` or `deleted`)."""
         if isinstance(docid, str) and docid.startswith("_local/"):
             return self.get_local(docid)
         with self._reading():
             row = self._row(docid) if isinstance(docid, str) else None
-            return self._get_from(docid, row, self._body, rev=rev, revs=revs,
-                                  revs_info=revs_info, conflicts=conflicts,
-                                  deleted_conflicts=deleted_conflicts, attachments=attachments,
-                                  atts_since=atts_since, latest=latest, local_seq=local_seq)
+            return self._get_from(
+                docid,
+                row,
+                self._body,
+                rev=rev,
+                revs=revs,
+                revs_info=revs_info,
+                conflicts=conflicts,
+                deleted_conflicts=deleted_conflicts,
+                attachments=attachments,
+                atts_since=atts_since,
+                latest=latest,
+                local_seq=local_seq,
+            )
 
-    def _get_from(self, docid: str, row: tuple[revtree.Tree, str, bool, int] | None,
-                  body_of: Callable[[str, str], Doc | None], *, rev: str | None, revs: bool,
-                  revs_info: bool, conflicts: bool, deleted_conflicts: bool, attachments: bool,
-                  atts_since: list[str] | None, latest: bool, local_seq: bool) -> Doc:
+    def _get_from(
+        self,
+        docid: str,
+        row: tuple[revtree.Tree, str, bool, int] | None,
+        body_of: Callable[[str, str], Doc | None],
+        *,
+        rev: str | None,
+        revs: bool,
+        revs_info: bool,
+        conflicts: bool,
+        deleted_conflicts: bool,
+        attachments: bool,
+        atts_since: list[str] | None,
+        latest: bool,
+        local_seq: bool,
+    ) -> Doc:
         """`get` on a row already read (`body_of` reads a revision's body); lock held."""
         if row is None:
             raise _not_found("missing")
@@ -53,25 +86,57 @@ class _Reads(_LocalDocs):
         body = body_of(docid, target)
         if body is None:
             raise _not_found("missing")
-        return self._render(docid, target, tree, body, revs=revs, revs_info=revs_info,
-                            conflicts=conflicts, deleted_conflicts=deleted_conflicts,
-                            attachments=attachments, atts_since=atts_since, winner=winner,
-                            seq=seq if local_seq else None)
+        return self._render(
+            docid,
+            target,
+            tree,
+            body,
+            revs=revs,
+            revs_info=revs_info,
+            conflicts=conflicts,
+            deleted_conflicts=deleted_conflicts,
+            attachments=attachments,
+            atts_since=atts_since,
+            winner=winner,
+            seq=seq if local_seq else None,
+        )
 
-    def get_open_revs(self, docid: str, open_revs: list[str] | Literal["all"], *,
-                      revs: bool = False, attachments: bool = False,
-                      atts_since: list[str] | None = None, latest: bool = False) -> list[Doc]:
+    def get_open_revs(
+        self,
+        docid: str,
+        open_revs: list[str] | Literal["all"],
+        *,
+        revs: bool = False,
+        attachments: bool = False,
+        atts_since: list[str] | None = None,
+        latest: bool = False,
+    ) -> list[Doc]:
         """`open_revs`: a list of `{"ok": doc}` or `{"missing": rev}` entries."""
         with self._reading():
             row = self._row(docid) if isinstance(docid, str) else None
-            return self._open_revs_from(docid, row, self._body, open_revs, revs=revs,
-                                        attachments=attachments, atts_since=atts_since,
-                                        latest=latest)
+            return self._open_revs_from(
+                docid,
+                row,
+                self._body,
+                open_revs,
+                revs=revs,
+                attachments=attachments,
+                atts_since=atts_since,
+                latest=latest,
+            )
 
-    def _open_revs_from(self, docid: str, row: tuple[revtree.Tree, str, bool, int] | None,
-                        body_of: Callable[[str, str], Doc | None],
-                        open_revs: list[str] | Literal["all"], *, revs: bool, attachments: bool,
-                        atts_since: list[str] | None, latest: bool) -> list[Doc]:
+    def _open_revs_from(
+        self,
+        docid: str,
+        row: tuple[revtree.Tree, str, bool, int] | None,
+        body_of: Callable[[str, str], Doc | None],
+        open_revs: list[str] | Literal["all"],
+        *,
+        revs: bool,
+        attachments: bool,
+        atts_since: list[str] | None,
+        latest: bool,
+    ) -> list[Doc]:
         """`get_open_revs` on a row already read; lock held."""
         check_open_revs(open_revs)
         if open_revs == "all":
@@ -98,21 +163,32 @@ class _Reads(_LocalDocs):
                 if body is None:
                     out.append({"missing": t})
                     continue
-                out.append({"ok": self._render(docid, t, tree, body, revs=revs,
-                                               attachments=attachments,
-                                               atts_since=atts_since)})
+                out.append(
+                    {
+                        "ok": self._render(
+                            docid, t, tree, body, revs=revs, attachments=attachments, atts_since=atts_since
+                        )
+                    }
+                )
         return out
 
-    def bulk_get(self, requests: list[Doc], *, revs: bool = False, attachments: bool = False,
-                 latest: bool = False) -> list[Doc]:
+    def bulk_get(
+        self, requests: list[Doc], *, revs: bool = False, attachments: bool = False, latest: bool = False
+    ) -> list[Doc]:
         """`_bulk_get` results: `[{"id", "docs": [{"ok": doc} | {"error": {...}}]}]`."""
         check_bulk_get(requests)
         out = []
         with self._reading():
             # Every tree and leaf body the batch needs, in two statements instead of two
             # per document (a replicator asks for 100 documents at a time).
-            ids = [r["id"] for r in requests if isinstance(r, dict) and isinstance(r.get("id"), str)
-                   and r["id"] and not r["id"].startswith("_local/")]
+            ids = [
+                r["id"]
+                for r in requests
+                if isinstance(r, dict)
+                and isinstance(r.get("id"), str)
+                and r["id"]
+                and not r["id"].startswith("_local/")
+            ]
             rows, bodies = self._load_rows(ids)
 
             def body_of(docid: str, rev: str) -> Doc | None:
@@ -131,20 +207,22 @@ class _Reads(_LocalDocs):
                     return {"error": {"id": d, "rev": r, "error": err, "reason": reason}}
 
                 if not isinstance(docid, str) or not docid:
-                    out.append({"id": docid, "docs": [error("bad_request",
-                                                            "Each request needs an id.")]})
+                    out.append({"id": docid, "docs": [error("bad_request", "Each request needs an id.")]})
                     continue
                 row = rows.get(docid)
-                if (isinstance(rev, str) and row is not None and not attachments
-                        and atts_since is None):
+                if isinstance(rev, str) and row is not None and not attachments and atts_since is None:
                     # The replicator's request, answered without the general machinery:
                     # one stored leaf revision (only leaves keep bodies) with no
                     # attachments. Anything else takes the general path below.
                     tree = row[0]
                     node = tree.get(rev)
                     raw = bodies.get((docid, rev))
-                    if (node is not None and raw is not None and b'"_attachments"' not in raw
-                            and (not latest or len(tree) == 1 or revtree.is_leaf(tree, rev))):
+                    if (
+                        node is not None
+                        and raw is not None
+                        and b'"_attachments"' not in raw
+                        and (not latest or len(tree) == 1 or revtree.is_leaf(tree, rev))
+                    ):
                         doc: Doc = {"_id": docid, "_rev": rev}
                         doc.update(orjson.loads(raw))
                         if node[1]:
@@ -155,20 +233,40 @@ class _Reads(_LocalDocs):
                         continue
                 try:
                     if rev is None and docid.startswith("_local/"):
-                        docs = [{"ok": self.get(docid, revs=revs, attachments=attachments,
-                                                atts_since=atts_since)}]
+                        docs = [
+                            {"ok": self.get(docid, revs=revs, attachments=attachments, atts_since=atts_since)}
+                        ]
                     elif rev is None:
-                        docs = [{"ok": self._get_from(
-                            docid, row, body_of, rev=None, revs=revs,
-                            revs_info=False, conflicts=False, deleted_conflicts=False,
-                            attachments=attachments, atts_since=atts_since, latest=False,
-                            local_seq=False)}]
+                        docs = [
+                            {
+                                "ok": self._get_from(
+                                    docid,
+                                    row,
+                                    body_of,
+                                    rev=None,
+                                    revs=revs,
+                                    revs_info=False,
+                                    conflicts=False,
+                                    deleted_conflicts=False,
+                                    attachments=attachments,
+                                    atts_since=atts_since,
+                                    latest=False,
+                                    local_seq=False,
+                                )
+                            }
+                        ]
                     else:
                         docs = []
-                        for entry in self._open_revs_from(docid, row, body_of, [rev],
-                                                          revs=revs,
-                                                          attachments=attachments,
-                                                          atts_since=atts_since, latest=latest):
+                        for entry in self._open_revs_from(
+                            docid,
+                            row,
+                            body_of,
+                            [rev],
+                            revs=revs,
+                            attachments=attachments,
+                            atts_since=atts_since,
+                            latest=latest,
+                        ):
                             if "missing" in entry:
                                 docs.append(error("not_found", "missing", entry["missing"]))
                             else:
@@ -200,18 +298,27 @@ class _Reads(_LocalDocs):
                         pass
                 if tree and positions:
                     top = max(positions)
-                    ancestors = [leaf for leaf in revtree.leaves(tree)
-                                 if revtree.rev_pos(leaf) < top]
+                    ancestors = [leaf for leaf in revtree.leaves(tree) if revtree.rev_pos(leaf) < top]
                     if ancestors:
                         entry["possible_ancestors"] = ancestors
                 out[docid] = entry
         return out
 
-    def all_docs(self, *, keys: list[str] | None = None, startkey: str | None = None,
-                 endkey: str | None = None, inclusive_end: bool = True,
-                 limit: int | None = None, skip: int = 0, descending: bool = False,
-                 include_docs: bool = False, conflicts: bool = False,
-                 attachments: bool = False, update_seq: bool = False) -> Doc:
+    def all_docs(
+        self,
+        *,
+        keys: list[str] | None = None,
+        startkey: str | None = None,
+        endkey: str | None = None,
+        inclusive_end: bool = True,
+        limit: int | None = None,
+        skip: int = 0,
+        descending: bool = False,
+        include_docs: bool = False,
+        conflicts: bool = False,
+        attachments: bool = False,
+        update_seq: bool = False,
+    ) -> Doc:
         """`{"total_rows", "offset", "rows": [{"id", "key", "value": {"rev"}, "doc"?}]}`."""
         check_all_docs(limit, skip)
         with self._reading() as conn:
@@ -231,8 +338,9 @@ class _Reads(_LocalDocs):
                         if include_docs:
                             row["doc"] = None
                     elif include_docs and state.winner is not None:
-                        row["doc"] = self._winner_doc(state.id, state.tree, state.winner,
-                                                      conflicts, attachments)
+                        row["doc"] = self._winner_doc(
+                            state.id, state.tree, state.winner, conflicts, attachments
+                        )
                     rows.append(row)
                 offset = 0
             else:
@@ -254,9 +362,12 @@ class _Reads(_LocalDocs):
                         where.append(f"id {hi_op} ?")
                         params.append(endkey)
                 order = "DESC" if descending else "ASC"
-                sql = ("SELECT d.id, d.winner, d.tree, b.body FROM docs d "
-                       "LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner "
-                       if include_docs else "SELECT d.id, d.winner, NULL, NULL FROM docs d ")
+                sql = (
+                    "SELECT d.id, d.winner, d.tree, b.body FROM docs d "
+                    "LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner "
+                    if include_docs
+                    else "SELECT d.id, d.winner, NULL, NULL FROM docs d "
+                )
                 sql += "WHERE " + " AND ".join(f"d.{w}" for w in where)
                 sql += f" ORDER BY d.id {order} LIMIT ? OFFSET ?"
                 params += [-1 if limit is None else limit, skip]
@@ -265,26 +376,35 @@ class _Reads(_LocalDocs):
                     if include_docs:
                         tree = revtree.loads(tree_blob)
                         body = orjson.loads(body_blob) if body_blob else {}
-                        row["doc"] = self._render(docid, winner, tree, body, conflicts=conflicts,
-                                                  attachments=attachments, winner=winner)
+                        row["doc"] = self._render(
+                            docid,
+                            winner,
+                            tree,
+                            body,
+                            conflicts=conflicts,
+                            attachments=attachments,
+                            winner=winner,
+                        )
                     rows.append(row)
                 if startkey is None:
                     before = 0
                 else:
                     cmp = ">" if descending else "<"
                     before = conn.execute(
-                        f"SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id {cmp} ?",
-                        (startkey,)).fetchone()[0]
+                        f"SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id {cmp} ?", (startkey,)
+                    ).fetchone()[0]
                 offset = min(before + skip, total)
             out: Doc = {"total_rows": total, "offset": offset, "rows": rows}
             if update_seq:
                 out["update_seq"] = int(self._meta("update_seq"))
             return out
 
-    def _winner_doc(self, docid: str, tree: revtree.Tree, winner: str, conflicts: bool,
-                    attachments: bool) -> Doc | None:
+    def _winner_doc(
+        self, docid: str, tree: revtree.Tree, winner: str, conflicts: bool, attachments: bool
+    ) -> Doc | None:
         body = self._body(docid, winner)
         if body is None:
             return None
-        return self._render(docid, winner, tree, body, conflicts=conflicts,
-                            attachments=attachments, winner=winner)
+        return self._render(
+            docid, winner, tree, body, conflicts=conflicts, attachments=attachments, winner=winner
+        )

@@ -1,4 +1,5 @@
 """The SQLite schema of an embedded database file, and the rule for database names."""
+
 from __future__ import annotations
 
 import re
@@ -55,5 +56,3 @@ def check_db_name(name: Any) -> str:
             error="illegal_database_name",
         )
     return name
-
-

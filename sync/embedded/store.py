@@ -1,4 +1,5 @@
 """`EmbeddedStore`: every database of one data folder."""
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,14 @@ class EmbeddedStore:
     it (the app's scheduled jobs) calls `compact_written` now and then.
     """
 
-    def __init__(self, data_dir: str | os.PathLike[str], *, max_open: int = DEFAULT_MAX_OPEN,
-                 cache_kb: int = DEFAULT_CACHE_KB, readers: int = DEFAULT_READERS) -> None:
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        max_open: int = DEFAULT_MAX_OPEN,
+        cache_kb: int = DEFAULT_CACHE_KB,
+        readers: int = DEFAULT_READERS,
+    ) -> None:
         private_dir(Path(data_dir))
         self.dir = private_dir(Path(data_dir) / "dbs")
         # Databases (and their WAL files) made by an older version were world-readable.
@@ -50,8 +57,7 @@ class EmbeddedStore:
         self.handles = HandleCache(max_open=max_open, cache_kb=cache_kb, readers=readers)
         # A database object is only a name: kept while someone holds it, so a thousand
         # tenants touched once leave nothing behind.
-        self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = (
-            weakref.WeakValueDictionary())
+        self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = weakref.WeakValueDictionary()
         self._listeners: list[Callable[[str, Any], None]] = []
         # Names only: the databases to compact on the next run. None until the first run,
         # which compacts them all: what an earlier process wrote after its last run is unknown.
@@ -108,8 +114,7 @@ class EmbeddedStore:
         path = self._path(name)
         with self._lock:
             if path.exists():
-                raise PreconditionFailed(
-                    f"Database {name!r} already exists.", error="file_exists")
+                raise PreconditionFailed(f"Database {name!r} already exists.", error="file_exists")
             with self.handles.pinned(name, path, create=True):
                 pass
             return self._database(name, path)
@@ -148,7 +153,7 @@ class EmbeddedStore:
 
     def list_dbs(self) -> list[str]:
         """All database names, sorted."""
-        return sorted(p.name[:-len(".sqlite")] for p in self.dir.glob("*.sqlite"))
+        return sorted(p.name[: -len(".sqlite")] for p in self.dir.glob("*.sqlite"))
 
     def close(self) -> None:
         """Close every open connection (the store may be reopened later)."""

@@ -1,4 +1,5 @@
 """Writing documents: edits and replicated revisions, a batch per transaction."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -58,8 +59,11 @@ class _Writes(_Reads, _Attachments):
         out = []
         for doc, result in zip(docs, self._write(docs, new_edits), strict=True):
             if isinstance(result, BranchlineError):
-                entry: Doc = {"id": doc.get("_id") if isinstance(doc, dict) else None,
-                              "error": result.error, "reason": result.reason}
+                entry: Doc = {
+                    "id": doc.get("_id") if isinstance(doc, dict) else None,
+                    "error": result.error,
+                    "reason": result.reason,
+                }
                 if isinstance(doc, dict) and "_rev" in doc and not new_edits:
                     entry["rev"] = doc["_rev"]
                 out.append(entry)
@@ -76,19 +80,27 @@ class _Writes(_Reads, _Attachments):
         """
         with self._handles.pinned(self.name, self.path) as handle:
             results: list[Any] = handle.writes.submit(
-                (docs, new_edits), lambda group: self._commit_group(handle, group),
-                wait=not is_nonblocking())
+                (docs, new_edits), lambda group: self._commit_group(handle, group), wait=not is_nonblocking()
+            )
         return results
 
-    def _commit_group(self, handle: Handle, group: list[tuple[list[Any], bool]],
-                      ) -> tuple[list[list[Any] | BaseException], Callable[[], None] | None]:
+    def _commit_group(
+        self,
+        handle: Handle,
+        group: list[tuple[list[Any], bool]],
+    ) -> tuple[list[list[Any] | BaseException], Callable[[], None] | None]:
         """Apply the queued writers' batches in one transaction; the leader's thread runs it."""
         with self._on_writer(handle) as conn:
             self._begin_write(conn)
             try:
-                ids = [doc["_id"] for docs, _ in group for doc in docs
-                       if isinstance(doc, dict) and isinstance(doc.get("_id"), str)
-                       and not doc["_id"].startswith("_local/")]
+                ids = [
+                    doc["_id"]
+                    for docs, _ in group
+                    for doc in docs
+                    if isinstance(doc, dict)
+                    and isinstance(doc.get("_id"), str)
+                    and not doc["_id"].startswith("_local/")
+                ]
                 states = self._load_states(ids)
                 seq = start_seq = int(self._meta("update_seq"))
                 batch = _Batch()
@@ -117,8 +129,9 @@ class _Writes(_Reads, _Attachments):
             return outcomes, None
         return outcomes, lambda: self._notify(self.name, seq)
 
-    def _apply_docs(self, docs: list[Any], new_edits: bool, states: dict[str, _DocState],
-                    batch: _Batch, seq: int) -> tuple[list[Any], int]:
+    def _apply_docs(
+        self, docs: list[Any], new_edits: bool, states: dict[str, _DocState], batch: _Batch, seq: int
+    ) -> tuple[list[Any], int]:
         """One writer's documents applied to the group's state; its results and the new seq."""
         results: list[Any] = []
         for doc in docs:
@@ -164,37 +177,48 @@ class _Writes(_Reads, _Attachments):
         finally:
             conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
-    def _flush(self, conn: sqlite3.Connection, changed: list[_DocState], batch: _Batch,
-               seq: int, start_seq: int) -> None:
+    def _flush(
+        self, conn: sqlite3.Connection, changed: list[_DocState], batch: _Batch, seq: int, start_seq: int
+    ) -> None:
         if batch.drop_bodies:
             # A revision that stops being a leaf keeps its body, as an old body, until the
             # database is compacted (as in CouchDB): `GET ?rev=` and `open_revs` still read it.
             moved = [k for k in batch.drop_bodies if k not in batch.bodies]
-            conn.executemany("INSERT OR REPLACE INTO old_bodies (id, rev, body) "
-                             "SELECT id, rev, body FROM bodies WHERE id = ? AND rev = ?", moved)
+            conn.executemany(
+                "INSERT OR REPLACE INTO old_bodies (id, rev, body) "
+                "SELECT id, rev, body FROM bodies WHERE id = ? AND rev = ?",
+                moved,
+            )
             conn.executemany("DELETE FROM bodies WHERE id = ? AND rev = ?", moved)
         if batch.old_bodies:
-            conn.executemany("INSERT OR REPLACE INTO old_bodies (id, rev, body) VALUES (?, ?, ?)",
-                             [(k[0], k[1], v) for k, v in batch.old_bodies.items()])
+            conn.executemany(
+                "INSERT OR REPLACE INTO old_bodies (id, rev, body) VALUES (?, ?, ?)",
+                [(k[0], k[1], v) for k, v in batch.old_bodies.items()],
+            )
         if batch.bodies:
-            conn.executemany("INSERT OR REPLACE INTO bodies (id, rev, body) VALUES (?, ?, ?)",
-                             [(k[0], k[1], v) for k, v in batch.bodies.items()])
+            conn.executemany(
+                "INSERT OR REPLACE INTO bodies (id, rev, body) VALUES (?, ?, ?)",
+                [(k[0], k[1], v) for k, v in batch.bodies.items()],
+            )
         if batch.blobs:
-            conn.executemany("INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)",
-                             list(batch.blobs.items()))
+            conn.executemany(
+                "INSERT OR IGNORE INTO attachments (digest, data) VALUES (?, ?)", list(batch.blobs.items())
+            )
         if changed:
             conn.executemany(
                 "INSERT INTO docs (id, seq, winner, deleted, tree) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, winner = excluded.winner, "
                 "deleted = excluded.deleted, tree = excluded.tree",
-                [(s.id, s.seq, s.winner, 1 if s.deleted else 0, revtree.dumps(s.tree))
-                 for s in changed])
+                [(s.id, s.seq, s.winner, 1 if s.deleted else 0, revtree.dumps(s.tree)) for s in changed],
+            )
         for docid, value in batch.locals.items():
             if value is None:
                 conn.execute("DELETE FROM local_docs WHERE id = ?", (docid,))
             else:
-                conn.execute("INSERT OR REPLACE INTO local_docs (id, rev, body) VALUES (?, ?, ?)",
-                             (docid, value[0], value[1]))
+                conn.execute(
+                    "INSERT OR REPLACE INTO local_docs (id, rev, body) VALUES (?, ?, ?)",
+                    (docid, value[0], value[1]),
+                )
         if changed:
             live = dead = 0
             for s in changed:
@@ -206,8 +230,7 @@ class _Writes(_Reads, _Attachments):
             if live:
                 conn.execute("UPDATE meta SET value = value + ? WHERE key = 'doc_count'", (live,))
             if dead:
-                conn.execute("UPDATE meta SET value = value + ? WHERE key = 'doc_del_count'",
-                             (dead,))
+                conn.execute("UPDATE meta SET value = value + ? WHERE key = 'doc_del_count'", (dead,))
         if seq != start_seq:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'update_seq'", (seq,))
 
@@ -234,23 +257,24 @@ class _Writes(_Reads, _Attachments):
         tree = state.tree
         if not tree:
             if rev is not None:
-                raise Conflict("Document update conflict: the document does not exist, "
-                               "so _rev must be left out.")
+                raise Conflict(
+                    "Document update conflict: the document does not exist, so _rev must be left out."
+                )
             parent = None
         elif rev is None:
             if not state.deleted:
-                raise Conflict("Document update conflict: the document exists; send its "
-                               "current _rev.")
+                raise Conflict("Document update conflict: the document exists; send its current _rev.")
             parent = state.winner  # re-creating a deleted document continues its history
         else:
             if rev not in tree or rev not in revtree.leaves(tree):
-                raise Conflict(f"Document update conflict: {rev} is not a current revision "
-                               "of this document; fetch it again and reapply the edit.")
+                raise Conflict(
+                    f"Document update conflict: {rev} is not a current revision "
+                    "of this document; fetch it again and reapply the edit."
+                )
             parent = rev
         new_pos = revtree.rev_pos(parent) + 1 if parent else 1
         atts = self._edit_attachments(state.id, parent, doc.get("_attachments"), new_pos, batch)
-        new_rev = revtree.new_rev(parent, deleted, body,
-                                  [(name, a["digest"]) for name, a in atts.items()])
+        new_rev = revtree.new_rev(parent, deleted, body, [(name, a["digest"]) for name, a in atts.items()])
         if atts:
             body["_attachments"] = atts
         new_tree = {r: list(n) for r, n in tree.items()}

@@ -10,6 +10,7 @@ without ICU: strings compare case-insensitively first (Unicode case folding, so 
 then by code point. Accents and punctuation are not given ICU's lower weights, so
 "résumé" sorts after "resume" and before "rf" only by code point order of the folded text.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

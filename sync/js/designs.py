@@ -14,6 +14,7 @@
 
 Every function runs in the sandbox of sandbox.py, with its CPU-time and memory limits.
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,10 @@ def javascript_ddoc(ddoc: Doc) -> None:
     """Refuse a design document in another language (Mango's `query` indexes have no code)."""
     language = ddoc.get("language", "javascript")
     if language != "javascript":
-        raise BadRequest(f"{ddoc.get('_id')} is written in {language!r}; only javascript design "
-                         "functions run here.", error="invalid_design_doc")
+        raise BadRequest(
+            f"{ddoc.get('_id')} is written in {language!r}; only javascript design functions run here.",
+            error="invalid_design_doc",
+        )
 
 
 def check_design_doc(ddoc: Doc) -> None:
@@ -57,12 +60,15 @@ def check_design_doc(ddoc: Doc) -> None:
     views = ddoc.get("views")
     if views is not None:
         if not isinstance(views, dict):
-            raise BadRequest("`views` must be an object of views, each with a `map` function.",
-                             error="invalid_design_doc")
+            raise BadRequest(
+                "`views` must be an object of views, each with a `map` function.", error="invalid_design_doc"
+            )
         for name, spec in views.items():
             if not isinstance(spec, dict) or not isinstance(spec.get("map"), str):
-                raise BadRequest(f"View {name!r} needs a `map` function (a string of JavaScript).",
-                                 error="invalid_design_doc")
+                raise BadRequest(
+                    f"View {name!r} needs a `map` function (a string of JavaScript).",
+                    error="invalid_design_doc",
+                )
             sources[f"the map function in the {name!r} view"] = spec["map"]
             reducer = spec.get("reduce")
             if isinstance(reducer, str) and not reducer.strip().startswith("_"):
@@ -102,10 +108,12 @@ def thrown_error(threw: Any, where: str) -> BranchlineError:
         if isinstance(threw.get("unauthorized"), str):
             return Unauthorized(threw["unauthorized"])
         if isinstance(threw.get("error"), str):
-            return FunctionError(f"{where} threw {threw['error']}: {threw.get('reason')}",
-                                 error=threw["error"])
-    return FunctionError(f"{where} threw {threw!r}; fix the function, or throw "
-                         "{forbidden: message} to refuse a document.")
+            return FunctionError(
+                f"{where} threw {threw['error']}: {threw.get('reason')}", error=threw["error"]
+            )
+    return FunctionError(
+        f"{where} threw {threw!r}; fix the function, or throw {{forbidden: message}} to refuse a document."
+    )
 
 
 def user_ctx(principal: Principal, db: str) -> Doc:
@@ -134,6 +142,7 @@ class DesignFunctions:
 
     def __init__(self, views_dir: Callable[[], Path | None]) -> None:
         from .views import Views  # noqa: PLC0415 - views imports this module
+
         self.views = Views(views_dir)
         # Per database: the update_seq at which its validators were read, and them. A batch
         # of writes validated before any is written reads the design documents once.
@@ -161,16 +170,26 @@ class DesignFunctions:
             known = self._validators.get(dbobj.name)
         if known is not None and known[0] == seq:
             return known[1]
-        found = tuple((d["_id"], d["validate_doc_update"]) for d in design_docs(dbobj)
-                      if isinstance(d.get("validate_doc_update"), str)
-                      and d.get("language", "javascript") == "javascript")
+        found = tuple(
+            (d["_id"], d["validate_doc_update"])
+            for d in design_docs(dbobj)
+            if isinstance(d.get("validate_doc_update"), str)
+            and d.get("language", "javascript") == "javascript"
+        )
         with self._lock:
             self._validators[dbobj.name] = (seq, found)
         return found
 
-    def validate(self, dbobj: Database, db: str, doc: Doc, current: Doc | None,
-                 principal: Principal, sec_obj: Callable[[], Doc],
-                 load_current: Callable[[], Doc | None] | None = None) -> None:
+    def validate(
+        self,
+        dbobj: Database,
+        db: str,
+        doc: Doc,
+        current: Doc | None,
+        principal: Principal,
+        sec_obj: Callable[[], Doc],
+        load_current: Callable[[], Doc | None] | None = None,
+    ) -> None:
         """Run every `validate_doc_update` of the database on a write (see the module docstring).
 
         `current` is the stored winner, or None; `load_current`, when given, fetches it
@@ -194,8 +213,12 @@ class DesignFunctions:
         sources = {ddoc_id: src for ddoc_id, src in refs}
         what = {ddoc_id: f"validate_doc_update of {ddoc_id}" for ddoc_id in sources}
         sandbox, handles = compiled(dbobj.name, sources, what)
-        args = [_for_js(doc), None if current is None else _for_js(current),
-                user_ctx(principal, db), sec_obj()]
+        args = [
+            _for_js(doc),
+            None if current is None else _for_js(current),
+            user_ctx(principal, db),
+            sec_obj(),
+        ]
         for ddoc_id, _ in refs:
             outcome = sandbox.call(handles[ddoc_id], args, what[ddoc_id])
             if outcome.failed:
@@ -233,8 +256,11 @@ class DesignFunctions:
         ddoc = get_ddoc(dbobj, ddoc_name)
         javascript_ddoc(ddoc)
         views = ddoc.get("views")
-        if not isinstance(views, dict) or not isinstance(views.get(vname), dict) \
-                or not isinstance(views[vname].get("map"), str):
+        if (
+            not isinstance(views, dict)
+            or not isinstance(views.get(vname), dict)
+            or not isinstance(views[vname].get("map"), str)
+        ):
             raise NotFound(f"missing: _design/{ddoc_name} has no view named {vname!r}.")
         where = f"the map function of view {name!r}"
         sources = {"map": views[vname]["map"]}
@@ -265,11 +291,19 @@ def filter_request(api: FeedHost, ctx: Ctx, dbobj: Database, db: str) -> Doc:
     request = ctx.request
     path = [db, "_changes"]
     return {
-        "info": dict(dbobj.info(), db_name=db), "id": None, "uuid": uuid.uuid4().hex,
-        "method": request.method, "requested_path": path, "path": path, "raw_path": "/" + "/".join(path),
+        "info": dict(dbobj.info(), db_name=db),
+        "id": None,
+        "uuid": uuid.uuid4().hex,
+        "method": request.method,
+        "requested_path": path,
+        "path": path,
+        "raw_path": "/" + "/".join(path),
         "query": dict(request.query_params),
         "headers": {k: v for k, v in request.headers.items() if k.lower() not in hidden},
         "body": ctx.body.decode("utf-8", "replace") if ctx.body else "undefined",
-        "peer": request.client.host if request.client else None, "form": {}, "cookie": {},
-        "userCtx": user_ctx(ctx.principal, db), "secObj": api.security_object(dbobj),
+        "peer": request.client.host if request.client else None,
+        "form": {},
+        "cookie": {},
+        "userCtx": user_ctx(ctx.principal, db),
+        "secObj": api.security_object(dbobj),
     }

@@ -7,6 +7,7 @@ the policy); others get 403 with a pointer to the screened listings. Mapping onl
 documents each reader may read would need an index per reader, and sessions (the one
 database screened per reader) are read through `_changes` and `_all_docs` anyway.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -67,8 +68,10 @@ def parse_view_query(q: Query, body: dict[str, Any]) -> ViewQuery:
     out.keys = keys
     if q.has("key"):
         if keys is not None:
-            raise BadRequest("`keys` is incompatible with `key`: ask for one key with `key` or for "
-                             "several with `keys`.", error="query_parse_error")
+            raise BadRequest(
+                "`keys` is incompatible with `key`: ask for one key with `key` or for several with `keys`.",
+                error="query_parse_error",
+            )
         out.startkey = out.endkey = q.json("key")
         out.has_startkey = out.has_endkey = True
     else:
@@ -79,8 +82,11 @@ def parse_view_query(q: Query, body: dict[str, Any]) -> ViewQuery:
     if out.has_startkey and out.has_endkey and keys is None:
         order = collate(out.startkey, out.endkey)
         if (order > 0 and not out.descending) or (order < 0 and out.descending):
-            raise BadRequest("No rows can match your key range, reverse your start_key and end_key "
-                             "or set descending=true.", error="query_parse_error")
+            raise BadRequest(
+                "No rows can match your key range, reverse your start_key and end_key "
+                "or set descending=true.",
+                error="query_parse_error",
+            )
     return out
 
 
@@ -88,8 +94,10 @@ def query_view(api: SyncApi, ctx: Ctx, db: str, ddoc_name: str, view: str) -> Re
     """A view's rows, or its reduction (see views.py and the module docstring)."""
     dbobj = api.open_db(ctx, db, "read")
     if not api.reads_all(ctx, db):
-        raise Forbidden(f"Views of the {db!r} database are computed over documents you may not read; "
-                        "list your documents with _all_docs or _changes instead.")
+        raise Forbidden(
+            f"Views of the {db!r} database are computed over documents you may not read; "
+            "list your documents with _all_docs or _changes instead."
+        )
     ddoc = get_ddoc(dbobj, ddoc_name)
     body: dict[str, Any] = {}
     if ctx.request.method == "POST" and ctx.body.strip():

@@ -3,6 +3,7 @@
 Reductions are computed when a view is queried, from the rows in range: the index keeps
 the mapped rows only (see views.py).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -38,8 +39,10 @@ def reduce_sum(values: list[Any]) -> Any:
         if _is_number(v) or (isinstance(v, list) and all(_is_number(x) for x in v)):
             total = _add(total, v)
         else:
-            raise ReduceError("the _sum function requires that map values be numbers or arrays of "
-                              f"numbers, not '{_describe(v)}'; emit numbers, or use _count.")
+            raise ReduceError(
+                "the _sum function requires that map values be numbers or arrays of "
+                f"numbers, not '{_describe(v)}'; emit numbers, or use _count."
+            )
     return total
 
 
@@ -66,8 +69,10 @@ def reduce_stats(values: list[Any]) -> Any:
         elif _is_number(v):
             parts = {"sum": v, "count": 1, "min": v, "max": v, "sumsqr": v * v}
         else:
-            raise ReduceError("the _stats function requires that map values be numbers or arrays "
-                              f"of numbers, not '{_describe(v)}'; emit numbers, or use _count.")
+            raise ReduceError(
+                "the _stats function requires that map values be numbers or arrays "
+                f"of numbers, not '{_describe(v)}'; emit numbers, or use _count."
+            )
         out["sum"] += parts["sum"]
         out["count"] += parts["count"]
         out["sumsqr"] += parts["sumsqr"]

@@ -17,6 +17,7 @@ and one set of functions, and kept only by the thread that made it (the package 
 a runtime used from two threads may crash): one tenant's code never shares a runtime with
 another's, and a context that hit a limit is thrown away.
 """
+
 from __future__ import annotations
 
 import threading
@@ -145,8 +146,10 @@ class Sandbox:
         except quickjs.JSException as exc:
             if _is_limit(exc):
                 raise _limit_error(exc, where, self.time_limit_s) from None
-            raise CompilationError(f"Compilation of {where} failed: {_first_line(exc)}. "
-                                   "Fix the function's source in the design document.") from None
+            raise CompilationError(
+                f"Compilation of {where} failed: {_first_line(exc)}. "
+                "Fix the function's source in the design document."
+            ) from None
 
     def call(self, index: int, args: list[Any], where: str) -> Outcome:
         """Call a compiled function with JSON arguments."""
@@ -172,8 +175,9 @@ class Sandbox:
             return fn(*args)
         except quickjs.StackOverflow:
             self.broken = True
-            raise JsLimitError(f"{where} recursed too deeply and was stopped; make it finish "
-                               "without unbounded recursion.") from None
+            raise JsLimitError(
+                f"{where} recursed too deeply and was stopped; make it finish without unbounded recursion."
+            ) from None
         except quickjs.JSException as exc:
             if _is_limit(exc):
                 self.broken = True
@@ -187,17 +191,22 @@ def _first_line(exc: BaseException) -> str:
 def _is_limit(exc: BaseException) -> bool:
     text = _first_line(exc)
     return text in ("null", "InternalError: interrupted") or text.startswith(
-        ("InternalError: out of memory", "InternalError: stack overflow"))
+        ("InternalError: out of memory", "InternalError: stack overflow")
+    )
 
 
 def _limit_error(exc: BaseException, where: str, time_limit_s: float) -> BranchlineError:
     text = _first_line(exc)
     if text == "InternalError: interrupted":
-        return JsLimitError(f"{where} ran past its budget of {time_limit_s:g} s of CPU time and "
-                            "was stopped; make it finish quickly (no unbounded loops).")
+        return JsLimitError(
+            f"{where} ran past its budget of {time_limit_s:g} s of CPU time and "
+            "was stopped; make it finish quickly (no unbounded loops)."
+        )
     if _is_limit(exc):
-        return JsLimitError(f"{where} used more than the {MEMORY_LIMIT // (1024 * 1024)} MB a design "
-                            "function may use and was stopped; make it build smaller values.")
+        return JsLimitError(
+            f"{where} used more than the {MEMORY_LIMIT // (1024 * 1024)} MB a design "
+            "function may use and was stopped; make it build smaller values."
+        )
     return JsLimitError(f"{where} failed: {text}.")
 
 

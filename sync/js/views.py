@@ -15,6 +15,7 @@ tenant; a view reduced over millions of rows would want stored partial reduction
 Stores without a data folder (the CouchDB backend) keep the index in memory: it is
 derived data, rebuilt from the feed when the process starts.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -136,8 +137,11 @@ class Views:
 
     def cleanup(self, dbobj: Database) -> None:
         """`_view_cleanup`: drop the rows of design documents deleted or changed since indexed."""
-        live = {d["_id"]: _signature(_views_of(d)) for d in design_docs(dbobj)
-                if d.get("language", "javascript") == "javascript"}
+        live = {
+            d["_id"]: _signature(_views_of(d))
+            for d in design_docs(dbobj)
+            if d.get("language", "javascript") == "javascript"
+        }
         index = self._index(dbobj.name)
         with index.lock, _transaction(index.conn):
             for ddoc_id, sig in index.conn.execute("SELECT ddoc, sig FROM indexes").fetchall():
@@ -165,8 +169,9 @@ class Views:
         if row is None or seq == 0:
             with _transaction(conn):
                 conn.execute("DELETE FROM rows WHERE ddoc = ?", (ddoc_id,))
-                conn.execute("INSERT OR REPLACE INTO indexes (ddoc, sig, seq) VALUES (?, ?, ?)",
-                              (ddoc_id, sig, "0"))
+                conn.execute(
+                    "INSERT OR REPLACE INTO indexes (ddoc, sig, seq) VALUES (?, ?, ?)", (ddoc_id, sig, "0")
+                )
         names = sorted(views)
         sources = {name: views[name]["map"] for name in names}
         what = {name: f"the map function of view {name!r} in {ddoc_id}" for name in names}
@@ -194,17 +199,23 @@ class Views:
                         inserts.append((ddoc_id, name, _dumps(key), docid, n, _dumps(value)))
             seq = page["last_seq"]
             with _transaction(conn):
-                conn.executemany("DELETE FROM rows WHERE ddoc = ? AND docid = ?",
-                                 [(ddoc_id, i) for i in ids])
-                conn.executemany("INSERT INTO rows (ddoc, view, key, docid, n, value) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)", inserts)
+                conn.executemany("DELETE FROM rows WHERE ddoc = ? AND docid = ?", [(ddoc_id, i) for i in ids])
+                conn.executemany(
+                    "INSERT INTO rows (ddoc, view, key, docid, n, value) VALUES (?, ?, ?, ?, ?, ?)", inserts
+                )
                 conn.execute("UPDATE indexes SET seq = ? WHERE ddoc = ?", (_dumps(seq), ddoc_id))
             if len(results) < BATCH:
                 return seq
 
     # --- querying ---------------------------------------------------------------------
-    def query(self, dbobj: Database, ddoc: Doc, view: str, q: ViewQuery,
-              fetch_docs: Callable[[list[tuple[str, str | None]]], list[Doc | None]]) -> Doc:
+    def query(
+        self,
+        dbobj: Database,
+        ddoc: Doc,
+        view: str,
+        q: ViewQuery,
+        fetch_docs: Callable[[list[tuple[str, str | None]]], list[Doc | None]],
+    ) -> Doc:
         """The answer of `GET /{db}/_design/{ddoc}/_view/{view}` for `q`."""
         views = _views_of(ddoc)
         if view not in views:
@@ -212,25 +223,32 @@ class Views:
         reducer = views[view].get("reduce")
         reducing = reducer is not None and q.reduce is not False
         if reducer is None and q.reduce:
-            raise BadRequest(f"Reduce is invalid for view {view!r}: it has no reduce function.",
-                             error="query_parse_error")
+            raise BadRequest(
+                f"Reduce is invalid for view {view!r}: it has no reduce function.", error="query_parse_error"
+            )
         if not reducing and (q.group or q.group_level is not None):
-            raise BadRequest("Invalid use of grouping on a map view: ask with a view that has a "
-                             "reduce function, or leave out group and group_level.",
-                             error="query_parse_error")
+            raise BadRequest(
+                "Invalid use of grouping on a map view: ask with a view that has a "
+                "reduce function, or leave out group and group_level.",
+                error="query_parse_error",
+            )
         if reducing and q.include_docs:
-            raise BadRequest("include_docs is invalid for reduce: add reduce=false to list the rows.",
-                             error="query_parse_error")
+            raise BadRequest(
+                "include_docs is invalid for reduce: add reduce=false to list the rows.",
+                error="query_parse_error",
+            )
         if reducing and q.keys is not None and not (q.group or q.group_level is not None):
-            raise BadRequest("Multi-key fetches for reduce views must use group=true.",
-                             error="query_parse_error")
+            raise BadRequest(
+                "Multi-key fetches for reduce views must use group=true.", error="query_parse_error"
+            )
         index = self._index(dbobj.name)
         with index.lock:
             if q.update:
                 seq = self._refresh(index, dbobj, ddoc)
             else:
-                stored = index.conn.execute("SELECT seq FROM indexes WHERE ddoc = ?",
-                                            (ddoc["_id"],)).fetchone()
+                stored = index.conn.execute(
+                    "SELECT seq FROM indexes WHERE ddoc = ?", (ddoc["_id"],)
+                ).fetchone()
                 seq = orjson.loads(stored[0]) if stored else 0
             if reducing:
                 out: Doc = {"rows": self._reduced(index, dbobj.name, ddoc["_id"], view, str(reducer), q)}
@@ -240,23 +258,33 @@ class Views:
             out["update_seq"] = seq
         return out
 
-    def _mapped(self, index: ViewIndex, ddoc_id: str, view: str, q: ViewQuery,
-                fetch_docs: Callable[[list[tuple[str, str | None]]], list[Doc | None]]) -> Doc:
+    def _mapped(
+        self,
+        index: ViewIndex,
+        ddoc_id: str,
+        view: str,
+        q: ViewQuery,
+        fetch_docs: Callable[[list[tuple[str, str | None]]], list[Doc | None]],
+    ) -> Doc:
         conn = index.conn
-        total = conn.execute("SELECT COUNT(*) FROM rows WHERE ddoc = ? AND view = ?",
-                             (ddoc_id, view)).fetchone()[0]
+        total = conn.execute(
+            "SELECT COUNT(*) FROM rows WHERE ddoc = ? AND view = ?", (ddoc_id, view)
+        ).fetchone()[0]
         raw = self._select(conn, ddoc_id, view, q)
         offset = 0
         if q.keys is None and q.has_startkey:
             cond, args = _start_condition(q)
-            before = conn.execute(f"SELECT COUNT(*) FROM rows WHERE ddoc = ? AND view = ? AND NOT ({cond})",
-                                  (ddoc_id, view, *args)).fetchone()[0]
+            before = conn.execute(
+                f"SELECT COUNT(*) FROM rows WHERE ddoc = ? AND view = ? AND NOT ({cond})",
+                (ddoc_id, view, *args),
+            ).fetchone()[0]
             offset = before
-        raw = raw[q.skip:]
+        raw = raw[q.skip :]
         if q.limit is not None:
-            raw = raw[:q.limit]
-        rows: list[Doc] = [{"id": docid, "key": orjson.loads(key), "value": orjson.loads(value)}
-                           for key, docid, value in raw]
+            raw = raw[: q.limit]
+        rows: list[Doc] = [
+            {"id": docid, "key": orjson.loads(key), "value": orjson.loads(value)} for key, docid, value in raw
+        ]
         if q.include_docs:
             wanted: list[tuple[str, str | None]] = []
             for row in rows:
@@ -270,16 +298,20 @@ class Views:
                 row["doc"] = doc
         return {"total_rows": total, "offset": min(offset + q.skip, total), "rows": rows}
 
-    def _select(self, conn: sqlite3.Connection, ddoc_id: str, view: str,
-                q: ViewQuery) -> list[tuple[str, str, str]]:
+    def _select(
+        self, conn: sqlite3.Connection, ddoc_id: str, view: str, q: ViewQuery
+    ) -> list[tuple[str, str, str]]:
         order = " DESC" if q.descending else ""
         order_by = f"ORDER BY key{order}, docid{order}, n{order}"
         if q.keys is not None:
             out: list[tuple[str, str, str]] = []
             for key in q.keys:
-                out.extend(conn.execute(
-                    f"SELECT key, docid, value FROM rows WHERE ddoc = ? AND view = ? AND key = ? {order_by}",
-                    (ddoc_id, view, _dumps(key))).fetchall())
+                out.extend(
+                    conn.execute(
+                        f"SELECT key, docid, value FROM rows WHERE ddoc = ? AND view = ? AND key = ? {order_by}",
+                        (ddoc_id, view, _dumps(key)),
+                    ).fetchall()
+                )
             return out
         conds, args = ["ddoc = ?", "view = ?"], [ddoc_id, view]
         if q.has_startkey:
@@ -293,8 +325,9 @@ class Views:
         sql = f"SELECT key, docid, value FROM rows WHERE {' AND '.join(conds)} {order_by}"
         return list(conn.execute(sql, args).fetchall())
 
-    def _reduced(self, index: ViewIndex, scope: str, ddoc_id: str, view: str, reducer: str,
-                 q: ViewQuery) -> list[Doc]:
+    def _reduced(
+        self, index: ViewIndex, scope: str, ddoc_id: str, view: str, reducer: str, q: ViewQuery
+    ) -> list[Doc]:
         raw = self._select(index.conn, ddoc_id, view, q)
         rows = [(orjson.loads(k), docid, orjson.loads(v)) for k, docid, v in raw]
         grouped = q.group or q.group_level is not None
@@ -310,18 +343,20 @@ class Views:
                 else:
                     groups.append((gkey, [row]))
                     last = sort_key(gkey)
-        groups = groups[q.skip:]
+        groups = groups[q.skip :]
         if q.limit is not None:
-            groups = groups[:q.limit]
-        return [{"key": gkey, "value": _reduce(reducer, scope, ddoc_id, view, members)}
-                for gkey, members in groups]
+            groups = groups[: q.limit]
+        return [
+            {"key": gkey, "value": _reduce(reducer, scope, ddoc_id, view, members)}
+            for gkey, members in groups
+        ]
 
 
 def _group_key(key: Any, q: ViewQuery) -> Any:
     if q.group_level is None or q.group:
         return key
     if isinstance(key, list):
-        return key[:q.group_level]
+        return key[: q.group_level]
     return key
 
 
@@ -331,9 +366,11 @@ def _reduce(reducer: str, scope: str, ddoc_id: str, view: str, rows: list[tuple[
     if name in builtin_reduce.BUILTINS:
         return builtin_reduce.builtin(name, values)
     if name.startswith("_"):
-        raise BadRequest(f"Unknown built-in reduce function {name!r} in view {view!r} of {ddoc_id}; "
-                         "use _count, _sum or _stats, or a JavaScript function.",
-                         error="query_parse_error")
+        raise BadRequest(
+            f"Unknown built-in reduce function {name!r} in view {view!r} of {ddoc_id}; "
+            "use _count, _sum or _stats, or a JavaScript function.",
+            error="query_parse_error",
+        )
     where = f"the reduce function of view {view!r} in {ddoc_id}"
     sandbox, handles = compiled(scope, {"reduce": reducer}, {"reduce": where})
     keys = [[k, docid] for k, docid, _ in rows]
@@ -376,8 +413,10 @@ def _views_of(ddoc: Doc) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, spec in views.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("map"), str):
-            raise BadRequest(f"View {name!r} of {ddoc['_id']} needs a `map` function (a string).",
-                             error="invalid_design_doc")
+            raise BadRequest(
+                f"View {name!r} of {ddoc['_id']} needs a `map` function (a string).",
+                error="invalid_design_doc",
+            )
         out[name] = {"map": spec["map"]}
         if isinstance(spec.get("reduce"), str):
             out[name]["reduce"] = spec["reduce"]

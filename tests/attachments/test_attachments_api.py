@@ -3,6 +3,7 @@
 A real server per module (tests/conftest.py), a fresh tenant per test. Every refusal is
 checked twice: the answer says why, and nothing was stored (no file, no record).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -47,15 +48,22 @@ def get(http, who, sid, att_id):
 
 # --- storing and reading ------------------------------------------------------------------------
 
+
 def test_upload_stores_the_file_and_answers_the_event_body(server, http, tenant, sid):
     data, att_id = png(), new_id()
     r = upload(http, tenant, sid, data, name="VDA event log.png", attachment_id=att_id, sha256=sha(data))
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["created"] is True and body["status"] == "stored"
-    assert body["event"] == {"type": "attachment_added", "node_id": "scope", "attachment_id": att_id,
-                             "name": "VDA event log.png", "content_type": "image/png", "size": len(data),
-                             "sha256": sha(data)}
+    assert body["event"] == {
+        "type": "attachment_added",
+        "node_id": "scope",
+        "attachment_id": att_id,
+        "name": "VDA event log.png",
+        "content_type": "image/png",
+        "size": len(data),
+        "sha256": sha(data),
+    }
     assert body["uploaded_by"] == tenant.me["user"]["id"] and body["uploaded_at"].endswith("Z")
     assert files_of(server, tenant) == [att_id]
     assert (server.data_dir / "attachments" / tenant.id / att_id).read_bytes() == data
@@ -64,15 +72,18 @@ def test_upload_stores_the_file_and_answers_the_event_body(server, http, tenant,
     assert r.status_code == 200 and r.content == data
     assert r.headers["content-type"] == "image/png"
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert r.headers["etag"] == f"\"{sha(data)}\""
+    assert r.headers["etag"] == f'"{sha(data)}"'
     assert r.headers["content-disposition"].startswith("inline;")
 
 
 def test_multipart_upload_and_text_logs_download_as_files(server, http, tenant, sid):
     log = "2026-11-26 01:02:03 ERROR VDA failed to register\nUmlaut ü, 日本語\n".encode()
-    r = http.post(f"/api/v1/sessions/{sid}/attachments", headers=tenant.headers,
-                  files={"file": ("../../etc/broker.log", log, "image/png")},
-                  data={"node_id": "service", "caption": "Broker log"})
+    r = http.post(
+        f"/api/v1/sessions/{sid}/attachments",
+        headers=tenant.headers,
+        files={"file": ("../../etc/broker.log", log, "image/png")},
+        data={"node_id": "service", "caption": "Broker log"},
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     # The declared type counts for nothing; the name loses its folders.
@@ -90,8 +101,9 @@ def test_retrying_the_same_upload_never_stores_twice(server, http, tenant, sid):
     again = upload(http, tenant, sid, data, attachment_id=att_id, sha256=sha(data))
     assert first.status_code == 201 and again.status_code == 200, again.text
     assert again.json()["created"] is False
-    assert {k: v for k, v in again.json().items() if k != "created"} == \
-        {k: v for k, v in first.json().items() if k != "created"}
+    assert {k: v for k, v in again.json().items() if k != "created"} == {
+        k: v for k, v in first.json().items() if k != "created"
+    }
     assert files_of(server, tenant) == [att_id]
     # Other bytes under the same id are a conflict, and the stored file stays as it was.
     r = upload(http, tenant, sid, png(color=(9, 9, 9)), attachment_id=att_id)
@@ -102,30 +114,57 @@ def test_retrying_the_same_upload_never_stores_twice(server, http, tenant, sid):
 def test_record_event_writes_one_attachment_added_even_when_retried(http, tenant, sid):
     data, att_id = png(color=(5, 5, 5)), new_id()
     for expected in (201, 200):
-        r = upload(http, tenant, sid, data, attachment_id=att_id, node_id="scope", record_event="true",
-                   device_id="api-test", caption="Studio shows Unregistered")
+        r = upload(
+            http,
+            tenant,
+            sid,
+            data,
+            attachment_id=att_id,
+            node_id="scope",
+            record_event="true",
+            device_id="api-test",
+            caption="Studio shows Unregistered",
+        )
         assert r.status_code == expected, r.text
         assert r.json()["recorded_event"]["_id"] == f"session:{sid}:ev:{att_id}"
     state = http.get(f"/api/v1/sessions/{sid}", headers=tenant.headers).json()
     assert [a["attachment_id"] for a in state["attachments"]["scope"]] == [att_id]
     att = state["attachments"]["scope"][0]
-    assert (att["sha256"], att["size"], att["caption"], att["device_id"]) == \
-        (sha(data), len(data), "Studio shows Unregistered", "api-test")
-    events = http.get(f"/sync/{tenant.id}/sessions/_all_docs", headers=tenant.headers,
-                      params={"startkey": f'"session:{sid}:ev:"', "endkey": f'"session:{sid}:ev:\ufff0"'}).json()
+    assert (att["sha256"], att["size"], att["caption"], att["device_id"]) == (
+        sha(data),
+        len(data),
+        "Studio shows Unregistered",
+        "api-test",
+    )
+    events = http.get(
+        f"/sync/{tenant.id}/sessions/_all_docs",
+        headers=tenant.headers,
+        params={"startkey": f'"session:{sid}:ev:"', "endkey": f'"session:{sid}:ev:\ufff0"'},
+    ).json()
     assert [row["id"] for row in events["rows"]] == [f"session:{sid}:ev:{att_id}"]
 
 
 # --- refusals: each says why, and stores nothing ------------------------------------------------------
 
-@pytest.mark.parametrize("payload,words", [(EXE, "Windows executable"), (ELF, "Linux executable"),
-                                           (SHEBANG, "script"), (b"\xef\xbb\xbf" + SHEBANG, "script")],
-                         ids=["exe", "elf", "shebang", "bom-shebang"])
+
+@pytest.mark.parametrize(
+    "payload,words",
+    [
+        (EXE, "Windows executable"),
+        (ELF, "Linux executable"),
+        (SHEBANG, "script"),
+        (b"\xef\xbb\xbf" + SHEBANG, "script"),
+    ],
+    ids=["exe", "elf", "shebang", "bom-shebang"],
+)
 def test_an_executable_named_png_is_refused_and_not_stored(server, http, tenant, sid, payload, words):
     att_id = new_id()
     r = http.post(
-        f"/api/v1/sessions/{sid}/attachments", headers={**tenant.headers, "Content-Type": "image/png"},
-        params={"name": "screenshot.png", "node_id": "scope", "attachment_id": att_id}, content=payload)
+        f"/api/v1/sessions/{sid}/attachments",
+        headers={**tenant.headers, "Content-Type": "image/png"},
+        params={"name": "screenshot.png", "node_id": "scope", "attachment_id": att_id},
+        content=payload,
+    )
     assert r.status_code == 415, r.text
     assert r.json()["error"] == "bad_content_type" and words in r.json()["reason"]
     assert files_of(server, tenant) == []
@@ -139,8 +178,11 @@ def test_binary_garbage_and_zip_archives_are_refused(server, http, tenant, sid):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("payload.exe", EXE)
-    for payload, words in ((b"\x00\x01\x02binary", "not a type"), (buf.getvalue(), "ZIP archive"),
-                           (b"\x89PNG\r\n\x1a\nnot really a png", "cannot be decoded")):
+    for payload, words in (
+        (b"\x00\x01\x02binary", "not a type"),
+        (buf.getvalue(), "ZIP archive"),
+        (b"\x89PNG\r\n\x1a\nnot really a png", "cannot be decoded"),
+    ):
         r = upload(http, tenant, sid, payload)
         assert r.status_code == 415 and words in r.json()["reason"], r.text
     assert files_of(server, tenant) == []
@@ -154,8 +196,12 @@ def test_oversize_is_refused_against_the_tenants_limit(server, http, tenant, sid
     assert r.status_code == 413 and r.json()["error"] == "too_large"
     assert "0.01 MB" in r.json()["reason"] or "10,485" in r.json()["reason"]
     # Also when the body arrives in chunks without a Content-Length.
-    r = http.post(f"/api/v1/sessions/{sid}/attachments", headers=tenant.headers,
-                  params={"name": "big.png", "node_id": "scope"}, content=iter([big[:8000], big[8000:]]))
+    r = http.post(
+        f"/api/v1/sessions/{sid}/attachments",
+        headers=tenant.headers,
+        params={"name": "big.png", "node_id": "scope"},
+        content=iter([big[:8000], big[8000:]]),
+    )
     assert r.status_code == 413, r.text
     assert files_of(server, tenant) == []
     small = png(10, 10)
@@ -163,8 +209,11 @@ def test_oversize_is_refused_against_the_tenants_limit(server, http, tenant, sid
 
 
 def test_types_the_tenant_does_not_accept_are_refused(server, http, tenant, sid):
-    r = http.put("/api/v1/attachment-settings", headers=tenant.headers,
-                 json={"allowed_types": ["image/png", "image/jpeg"]})
+    r = http.put(
+        "/api/v1/attachment-settings",
+        headers=tenant.headers,
+        json={"allowed_types": ["image/png", "image/jpeg"]},
+    )
     assert r.status_code == 200 and r.json()["allowed_types"] == ["image/png", "image/jpeg"]
     r = upload(http, tenant, sid, b"%PDF-1.7\n%fake but pdf-shaped\n", name="report.pdf")
     assert r.status_code == 415 and "PDF document" in r.json()["reason"]
@@ -200,12 +249,16 @@ def test_only_admins_change_the_limits_and_everyone_reads_them(http, tenant):
 
 
 def test_presign_is_not_offered_by_the_folder_store(http, tenant, sid):
-    r = http.post(f"/api/v1/sessions/{sid}/attachments/presign", headers=tenant.headers,
-                  json={"node_id": "scope", "size": 10, "sha256": "0" * 64})
+    r = http.post(
+        f"/api/v1/sessions/{sid}/attachments/presign",
+        headers=tenant.headers,
+        json={"node_id": "scope", "size": 10, "sha256": "0" * 64},
+    )
     assert r.status_code == 501 and "POST the file" in r.json()["reason"]
 
 
 # --- who may write and read -----------------------------------------------------------------------------
+
 
 def test_a_session_not_yours_is_forbidden_and_stores_nothing(server, http, tenant, tree_id):
     alice, bob = tenant.add_user("engineer"), tenant.add_user("engineer")
@@ -217,8 +270,11 @@ def test_a_session_not_yours_is_forbidden_and_stores_nothing(server, http, tenan
     assert files_of(server, tenant) == []
     # Shared with Bob: now he may.
     header = http.get(f"/api/v1/sessions/{alices}", headers=alice.headers).json()["header"]
-    r = http.patch(f"/api/v1/sessions/{alices}", headers=alice.headers,
-                   json={"_rev": header["_rev"], "shared_with": [bob.id]})
+    r = http.patch(
+        f"/api/v1/sessions/{alices}",
+        headers=alice.headers,
+        json={"_rev": header["_rev"], "shared_with": [bob.id]},
+    )
     assert r.status_code == 200, r.text
     r = upload(http, bob, alices, png())
     assert r.status_code == 201
@@ -259,6 +315,7 @@ def test_another_tenants_attachment_and_session_are_not_found(server, http, make
 
 # --- image metadata -------------------------------------------------------------------------------------
 
+
 def test_images_keep_their_bytes_unless_the_tenant_asks_to_strip(http, tenant, sid):
     photo = jpeg_with_gps()
     r = upload(http, tenant, sid, photo, name="photo.jpg")
@@ -267,8 +324,12 @@ def test_images_keep_their_bytes_unless_the_tenant_asks_to_strip(http, tenant, s
 
 
 def test_stripping_removes_exif_gps_and_png_text(http, tenant, sid):
-    assert http.put("/api/v1/attachment-settings", headers=tenant.headers,
-                    json={"strip_image_metadata": True}).status_code == 200
+    assert (
+        http.put(
+            "/api/v1/attachment-settings", headers=tenant.headers, json={"strip_image_metadata": True}
+        ).status_code
+        == 200
+    )
     photo = jpeg_with_gps()
     assert exif_of(photo)["gps"], "the test photo must carry GPS to begin with"
     r = upload(http, tenant, sid, photo, name="photo.jpg", sha256=sha(photo))
@@ -292,14 +353,20 @@ def test_stripping_removes_exif_gps_and_png_text(http, tenant, sid):
 
 # --- exports ---------------------------------------------------------------------------------
 
+
 def test_exports_list_the_attachment_under_its_step_and_embed_it_in_pdf_and_html(tmp_path, http, tenant, sid):
-    r = http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers,
-                  json={"type": "answered", "node_id": "scope", "answer": "yes"})
+    r = http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=tenant.headers,
+        json={"type": "answered", "node_id": "scope", "answer": "yes"},
+    )
     assert r.status_code == 201, r.text
     shot = png(800, 500, (250, 10, 10))
     r = upload(http, tenant, sid, shot, name="studio-unregistered.png", node_id="scope", record_event="true")
     assert r.status_code == 201
-    md = http.get(f"/api/v1/sessions/{sid}/export", headers=tenant.headers, params={"format": "markdown"}).text
+    md = http.get(
+        f"/api/v1/sessions/{sid}/export", headers=tenant.headers, params={"format": "markdown"}
+    ).text
     # Under its step: after the step's sentence, before the next step's.
     after_step = md.split("Scoped the issue to a single VDA.", 1)[1]
     assert "Attachment: studio-unregistered.png" in after_step.split("Which VDA?", 1)[0], md
@@ -310,7 +377,9 @@ def test_exports_list_the_attachment_under_its_step_and_embed_it_in_pdf_and_html
     path = tmp_path / "out.pdf"
     path.write_bytes(pdf.content)
     if shutil.which("pdfimages"):
-        listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True)
+        listing = subprocess.run(
+            ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+        )
         rows = listing.stdout.strip().splitlines()[2:]
         assert len(rows) == 1 and rows[0].split()[3:5] == ["800", "500"], listing.stdout
     if shutil.which("pdftotext"):
@@ -320,12 +389,20 @@ def test_exports_list_the_attachment_under_its_step_and_embed_it_in_pdf_and_html
 
 # --- the event never precedes the file ----------------------------------------------------------
 
+
 def test_an_attachment_event_without_its_stored_file_is_refused(http, tenant, tree_id, sid):
     """Regression: an `attachment_added` event for a file the server does not have would make
     every export list a missing file; the API and sync both refuse it."""
     att_id = new_id()
-    event = {"type": "attachment_added", "node_id": "scope", "attachment_id": att_id, "name": "ghost.png",
-             "content_type": "image/png", "size": 10, "sha256": "0" * 64}
+    event = {
+        "type": "attachment_added",
+        "node_id": "scope",
+        "attachment_id": att_id,
+        "name": "ghost.png",
+        "content_type": "image/png",
+        "size": 10,
+        "sha256": "0" * 64,
+    }
     r = http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers, json=event)
     assert r.status_code == 403 and "upload the file first" in r.json()["reason"]
     sync = tenant.me["sync"]["databases"]["sessions"]
@@ -340,7 +417,9 @@ def test_an_attachment_event_without_its_stored_file_is_refused(http, tenant, tr
     assert r.status_code == 201, r.text
     # A file stored for another session does not count.
     other = start_session(http, tenant, tree_id)
-    r = http.post(f"/api/v1/sessions/{other}/events", headers=tenant.headers, json={**event, "node_id": "scope"})
+    r = http.post(
+        f"/api/v1/sessions/{other}/events", headers=tenant.headers, json={**event, "node_id": "scope"}
+    )
     assert r.status_code == 403
 
 

@@ -4,6 +4,7 @@ moto does not check pre-signed signatures or expiry, so what is ours is tested d
 the expiry written into each URL, the key it is signed for (the tenant's incoming area),
 who may ask for one, and what confirm accepts. A refused file is deleted from the bucket.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -34,11 +35,15 @@ BUCKET = "branchline-test"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, moto):
-    env = {"BRANCHLINE_S3_ENDPOINT": moto.url, "BRANCHLINE_S3_BUCKET": BUCKET,
-           "BRANCHLINE_S3_ACCESS_KEY": "testing", "BRANCHLINE_S3_SECRET_KEY": "testing-secret",
-           "BRANCHLINE_S3_REGION": "us-east-1",
-           # What docker-compose passes when the variable is not set: the same as leaving it out.
-           "BRANCHLINE_S3_PUBLIC_ENDPOINT": ""}
+    env = {
+        "BRANCHLINE_S3_ENDPOINT": moto.url,
+        "BRANCHLINE_S3_BUCKET": BUCKET,
+        "BRANCHLINE_S3_ACCESS_KEY": "testing",
+        "BRANCHLINE_S3_SECRET_KEY": "testing-secret",
+        "BRANCHLINE_S3_REGION": "us-east-1",
+        # What docker-compose passes when the variable is not set: the same as leaving it out.
+        "BRANCHLINE_S3_PUBLIC_ENDPOINT": "",
+    }
     srv = ServerProcess(tmp_path_factory.mktemp("server-s3"), env=env).start()
     yield srv
     srv.stop()
@@ -75,7 +80,10 @@ def test_presign_put_confirm_and_download_through_a_short_lived_url(http, tenant
     assert query["X-Amz-Expires"] == ["300"] and answer["upload"]["expires_in"] == 300
     assert url.path == f"/{BUCKET}/{tenant.id}/incoming/{att_id}"
     assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
-    assert "content-length" in query["X-Amz-SignedHeaders"][0] and "content-type" in query["X-Amz-SignedHeaders"][0]
+    assert (
+        "content-length" in query["X-Amz-SignedHeaders"][0]
+        and "content-type" in query["X-Amz-SignedHeaders"][0]
+    )
     # Nothing is readable before confirm.
     assert http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers).status_code == 404
 
@@ -83,20 +91,29 @@ def test_presign_put_confirm_and_download_through_a_short_lived_url(http, tenant
     assert keys(s3, tenant) == [f"{tenant.id}/incoming/{att_id}"]
     r = confirm(http, tenant, sid, att_id)
     assert r.status_code == 200, r.text
-    assert r.json()["event"] == {"type": "attachment_added", "node_id": "scope", "attachment_id": att_id,
-                                 "name": "shot.png", "content_type": "image/png", "size": len(data),
-                                 "sha256": sha(data)}
+    assert r.json()["event"] == {
+        "type": "attachment_added",
+        "node_id": "scope",
+        "attachment_id": att_id,
+        "name": "shot.png",
+        "content_type": "image/png",
+        "size": len(data),
+        "sha256": sha(data),
+    }
     assert keys(s3, tenant) == [f"{tenant.id}/{att_id}"]  # checked, moved, incoming cleared
     assert confirm(http, tenant, sid, att_id).json()["created"] is False  # confirming again is harmless
 
-    r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, follow_redirects=False)
+    r = http.get(
+        f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, follow_redirects=False
+    )
     assert r.status_code == 307 and r.headers["location"].startswith(f"{moto.url}/{BUCKET}/")
     link = urlparse(r.headers["location"])
     assert parse_qs(link.query)["X-Amz-Expires"] == ["60"] and link.path == f"/{BUCKET}/{tenant.id}/{att_id}"
     got = httpx.get(r.headers["location"], timeout=30)
     assert got.status_code == 200 and got.content == data
-    r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers,
-                 params={"redirect": "false"})
+    r = http.get(
+        f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, params={"redirect": "false"}
+    )
     assert r.json()["expires_in"] == 60 and r.json()["attachment"]["sha256"] == sha(data)
 
 
@@ -129,9 +146,15 @@ def test_confirm_before_the_upload_arrived_is_a_conflict(http, tenant, sid):
 
 
 def test_oversize_is_refused_before_any_url_is_signed(http, tenant, sid, s3):
-    assert http.put("/api/v1/attachment-settings", headers=tenant.headers, json={"max_size_mb": 1}).status_code == 200
-    r = http.post(f"/api/v1/sessions/{sid}/attachments/presign", headers=tenant.headers,
-                  json={"node_id": "scope", "size": 2 * 1024 * 1024, "sha256": "a" * 64})
+    assert (
+        http.put("/api/v1/attachment-settings", headers=tenant.headers, json={"max_size_mb": 1}).status_code
+        == 200
+    )
+    r = http.post(
+        f"/api/v1/sessions/{sid}/attachments/presign",
+        headers=tenant.headers,
+        json={"node_id": "scope", "size": 2 * 1024 * 1024, "sha256": "a" * 64},
+    )
     assert r.status_code == 413 and r.json()["error"] == "too_large"
     # A device that PUTs more than it announced never gets past confirm either.
     small, att_id = png(), new_id()
@@ -155,17 +178,29 @@ def test_who_may_presign_confirm_and_download(http, tenant, make_tenant, s3):
     assert confirm(http, other, sid, att_id).status_code == 404
     assert presign(http, other, sid, data).status_code == 404
     assert confirm(http, alice, sid, att_id).status_code == 200
-    assert http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=bob.headers,
-                    follow_redirects=False).status_code == 403
-    assert http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=other.headers,
-                    follow_redirects=False).status_code == 404
+    assert (
+        http.get(
+            f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=bob.headers, follow_redirects=False
+        ).status_code
+        == 403
+    )
+    assert (
+        http.get(
+            f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=other.headers, follow_redirects=False
+        ).status_code
+        == 404
+    )
     # Keys are per tenant: nothing of this tenant's sits under the other's prefix.
     assert keys(s3, other) == [] and keys(s3, tenant) == [f"{tenant.id}/{att_id}"]
 
 
 def test_direct_upload_and_metadata_stripping_work_on_s3_too(http, tenant, sid, s3):
-    assert http.put("/api/v1/attachment-settings", headers=tenant.headers,
-                    json={"strip_image_metadata": True}).status_code == 200
+    assert (
+        http.put(
+            "/api/v1/attachment-settings", headers=tenant.headers, json={"strip_image_metadata": True}
+        ).status_code
+        == 200
+    )
     photo = jpeg_with_gps()
     r = upload(http, tenant, sid, photo, name="photo.jpg", sha256=sha(photo))
     assert r.status_code == 201, r.text
@@ -184,7 +219,9 @@ def test_pdf_export_embeds_an_image_stored_on_s3(tmp_path, http, tenant, sid):
     path = tmp_path / "s3.pdf"
     path.write_bytes(pdf.content)
     if shutil.which("pdfimages"):
-        listing = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True)
+        listing = subprocess.run(
+            ["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True
+        )
         assert len(listing.stdout.strip().splitlines()[2:]) == 1, listing.stdout
     html = http.get(f"/api/v1/sessions/{sid}/export", headers=tenant.headers, params={"format": "html"}).text
     assert "data:image/png;base64," in html
@@ -197,7 +234,9 @@ def test_a_device_that_cannot_reach_the_bucket_falls_back_to_the_direct_route(ht
     r = upload(http, tenant, sid, data, attachment_id=att_id, sha256=sha(data))
     assert r.status_code == 201, r.text
     assert keys(s3, tenant) == [f"{tenant.id}/{att_id}"]
-    r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, params={"proxy": "true"})
+    r = http.get(
+        f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, params={"proxy": "true"}
+    )
     assert r.status_code == 200 and r.content == data and r.headers["x-content-type-options"] == "nosniff"
     # Other bytes cannot take over a live claim.
     other_id = new_id()

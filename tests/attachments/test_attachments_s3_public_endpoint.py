@@ -7,6 +7,7 @@ signatures, so the signature is checked here the way MinIO and S3 check it: for 
 the request arrives with. A URL signed for the internal host and rewritten afterwards
 would fail that check; one signed for the public host passes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,9 +34,14 @@ def public_endpoint(moto) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, moto, public_endpoint):
-    env = {"BRANCHLINE_S3_ENDPOINT": moto.url, "BRANCHLINE_S3_BUCKET": BUCKET,
-           "BRANCHLINE_S3_ACCESS_KEY": "testing", "BRANCHLINE_S3_SECRET_KEY": SECRET,
-           "BRANCHLINE_S3_REGION": "us-east-1", "BRANCHLINE_S3_PUBLIC_ENDPOINT": public_endpoint + "/"}
+    env = {
+        "BRANCHLINE_S3_ENDPOINT": moto.url,
+        "BRANCHLINE_S3_BUCKET": BUCKET,
+        "BRANCHLINE_S3_ACCESS_KEY": "testing",
+        "BRANCHLINE_S3_SECRET_KEY": SECRET,
+        "BRANCHLINE_S3_REGION": "us-east-1",
+        "BRANCHLINE_S3_PUBLIC_ENDPOINT": public_endpoint + "/",
+    }
     srv = ServerProcess(tmp_path_factory.mktemp("server-s3-public"), env=env).start()
     yield srv
     srv.stop()
@@ -52,14 +58,20 @@ def signed_for(url: str, method: str, host: str, headers: dict[str, str] | None 
     def enc(text: str) -> str:
         return quote(text, safe="-_.~")
 
-    canonical = "\n".join([
-        method, parts.path,
-        "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(query) if k != "X-Amz-Signature"),
-        "".join(f"{name}:{values[name].strip()}\n" for name in signed),
-        params["X-Amz-SignedHeaders"], "UNSIGNED-PAYLOAD"])
+    canonical = "\n".join(
+        [
+            method,
+            parts.path,
+            "&".join(f"{enc(k)}={enc(v)}" for k, v in sorted(query) if k != "X-Amz-Signature"),
+            "".join(f"{name}:{values[name].strip()}\n" for name in signed),
+            params["X-Amz-SignedHeaders"],
+            "UNSIGNED-PAYLOAD",
+        ]
+    )
     scope = params["X-Amz-Credential"].split("/", 1)[1]
-    to_sign = "\n".join(["AWS4-HMAC-SHA256", params["X-Amz-Date"], scope,
-                         hashlib.sha256(canonical.encode()).hexdigest()])
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", params["X-Amz-Date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
     key = ("AWS4" + SECRET).encode()
     for part in scope.split("/"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -88,7 +100,9 @@ def test_devices_upload_to_and_download_from_the_public_endpoint(http, tenant, m
     listing = moto.client().list_objects_v2(Bucket=BUCKET, Prefix=f"{tenant.id}/")
     assert [o["Key"] for o in listing["Contents"]] == [f"{tenant.id}/{att_id}"]
 
-    r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, follow_redirects=False)
+    r = http.get(
+        f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, follow_redirects=False
+    )
     assert r.status_code == 307
     link = r.headers["location"]
     assert link.startswith(f"{public_endpoint}/{BUCKET}/{tenant.id}/{att_id}?")
@@ -96,22 +110,36 @@ def test_devices_upload_to_and_download_from_the_public_endpoint(http, tenant, m
     got = httpx.get(link, timeout=30)
     assert got.status_code == 200 and got.content == data
     # Reading through the server (the PWA's fallback) is unaffected.
-    r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, params={"proxy": "true"})
+    r = http.get(
+        f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=tenant.headers, params={"proxy": "true"}
+    )
     assert r.status_code == 200 and r.content == data
 
 
-@pytest.mark.parametrize("value, bucket, says", [
-    ("minio:9000", "branchline", "is not an http:// or https:// URL"),
-    ("ftp://files.example-msp.com", "branchline", "is not an http:// or https:// URL"),
-    ("https://files.example-msp.com/s3", "branchline", "has a path"),
-    ("https://files.example-msp.com", "", "BRANCHLINE_S3_BUCKET is not"),
-])
+@pytest.mark.parametrize(
+    "value, bucket, says",
+    [
+        ("minio:9000", "branchline", "is not an http:// or https:// URL"),
+        ("ftp://files.example-msp.com", "branchline", "is not an http:// or https:// URL"),
+        ("https://files.example-msp.com/s3", "branchline", "has a path"),
+        ("https://files.example-msp.com", "", "BRANCHLINE_S3_BUCKET is not"),
+    ],
+)
 def test_a_bad_public_endpoint_stops_the_server_at_start_up(tmp_path, value, bucket, says):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRANCHLINE_")}
-    env |= {"BRANCHLINE_DATA_DIR": str(tmp_path), "BRANCHLINE_S3_PUBLIC_ENDPOINT": value,
-            "BRANCHLINE_S3_BUCKET": bucket}
-    run = subprocess.run([sys.executable, "-m", "api.cli", "serve", "--port", str(free_port())], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=60)
+    env |= {
+        "BRANCHLINE_DATA_DIR": str(tmp_path),
+        "BRANCHLINE_S3_PUBLIC_ENDPOINT": value,
+        "BRANCHLINE_S3_BUCKET": bucket,
+    }
+    run = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2, run.stderr
     assert run.stderr.startswith("error: BRANCHLINE_S3_PUBLIC_ENDPOINT") and says in run.stderr
     if bucket:

@@ -1,4 +1,5 @@
 """The pure parts: type sniffing by content, and the folder store's all-or-nothing writes."""
+
 from __future__ import annotations
 
 import io
@@ -23,27 +24,50 @@ def ooxml(folder: str, extra: dict[str, bytes] | None = None) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("data,expected", [
-    (png(4, 4), sn.PNG), (jpeg_with_gps(), sn.JPEG), (b"GIF89a\x01\x00", sn.GIF),
-    (b"RIFF\x10\x00\x00\x00WEBPVP8 ", sn.WEBP), (b"%PDF-1.7\n", sn.PDF),
-    (b"Ereignis 1002: VDA nicht registriert\n", sn.TEXT),
-    (ooxml("word"), sn.DOCX), (ooxml("xl"), sn.XLSX), (ooxml("ppt"), sn.PPTX),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        (png(4, 4), sn.PNG),
+        (jpeg_with_gps(), sn.JPEG),
+        (b"GIF89a\x01\x00", sn.GIF),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", sn.WEBP),
+        (b"%PDF-1.7\n", sn.PDF),
+        (b"Ereignis 1002: VDA nicht registriert\n", sn.TEXT),
+        (ooxml("word"), sn.DOCX),
+        (ooxml("xl"), sn.XLSX),
+        (ooxml("ppt"), sn.PPTX),
+    ],
+)
 def test_known_types_are_read_from_the_bytes(data, expected):
     assert sn.sniff(data).content_type == expected
 
 
-@pytest.mark.parametrize("data", [EXE, ELF, SHEBANG, b"\xef\xbb\xbf#!/usr/bin/env python\n",
-                                  b"\xcf\xfa\xed\xfe\x07\x00\x00\x01", b"\xca\xfe\xba\xbe\x00\x00"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        EXE,
+        ELF,
+        SHEBANG,
+        b"\xef\xbb\xbf#!/usr/bin/env python\n",
+        b"\xcf\xfa\xed\xfe\x07\x00\x00\x01",
+        b"\xca\xfe\xba\xbe\x00\x00",
+    ],
+)
 def test_executables_are_refused_whatever_follows(data):
     with pytest.raises(UnsupportedMediaType):
         sn.sniff(data)
 
 
-@pytest.mark.parametrize("data,words", [
-    (b"", "empty"), (b"text with a NUL\x00", "not a type"), (b"\xff\xfe\x00\x00", "not a type"),
-    (ooxml("word", {"word/vbaProject.bin": b"macro"}), "macros"), (b"PK\x03\x04garbage", "ZIP"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"", "empty"),
+        (b"text with a NUL\x00", "not a type"),
+        (b"\xff\xfe\x00\x00", "not a type"),
+        (ooxml("word", {"word/vbaProject.bin": b"macro"}), "macros"),
+        (b"PK\x03\x04garbage", "ZIP"),
+    ],
+)
 def test_other_content_is_refused_saying_why(data, words):
     with pytest.raises(UnsupportedMediaType) as info:
         sn.sniff(data)

@@ -3,6 +3,7 @@ closed to sync, and a chain that two concurrent writers never fork.
 
 A real server per module (tests/conftest.py), a fresh tenant per test.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,11 @@ def entries(http: httpx.Client, who, **params) -> list[dict]:
     """Every entry the filters keep, following next_cursor with small pages."""
     found, cursor = [], None
     while True:
-        r = http.get("/api/v1/audit", headers=who.headers,
-                     params={**params, "limit": 3, **({"cursor": cursor} if cursor else {})})
+        r = http.get(
+            "/api/v1/audit",
+            headers=who.headers,
+            params={**params, "limit": 3, **({"cursor": cursor} if cursor else {})},
+        )
         assert r.status_code == 200, r.text
         found += r.json()["items"]
         cursor = r.json()["next_cursor"]
@@ -41,8 +45,12 @@ def verified(http: httpx.Client, who) -> dict:
 def test_every_audited_action_leaves_an_entry_naming_actor_target_and_address(http, tenant):
     owner_id = tenant.me["user"]["id"]
     h = tenant.headers
-    assert http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": "wrong password 1"}
-                     ).status_code == 401
+    assert (
+        http.post(
+            "/api/v1/auth/login", json={"email": tenant.owner_email, "password": "wrong password 1"}
+        ).status_code
+        == 401
+    )
     engineer = tenant.add_user("engineer")
     assert http.patch(f"/api/v1/users/{engineer.id}", headers=h, json={"role": "author"}).status_code == 200
     assert http.patch(f"/api/v1/users/{engineer.id}", headers=h, json={"active": False}).status_code == 200
@@ -51,37 +59,65 @@ def test_every_audited_action_leaves_an_entry_naming_actor_target_and_address(ht
     assert http.patch("/api/v1/tenant", headers=h, json={"name": "Renamed MSP"}).status_code == 200
     assert http.put("/api/v1/export-settings", headers=h, json={"notes": False}).status_code == 200
     assert http.put("/api/v1/attachment-settings", headers=h, json={"max_size_mb": 5.0}).status_code == 200
-    assert http.put("/api/v1/export-templates/html", headers=h,
-                    json={"source": "<h1>{{ m.title }}</h1>"}).status_code == 200
+    assert (
+        http.put(
+            "/api/v1/export-templates/html", headers=h, json={"source": "<h1>{{ m.title }}</h1>"}
+        ).status_code
+        == 200
+    )
     assert http.delete("/api/v1/export-templates/html", headers=h).status_code == 204
     tree_id = publish_tree(http, tenant)
     draft = http.get(f"/api/v1/trees/{tree_id}", headers=h).json()
-    assert http.post(f"/api/v1/trees/{tree_id}/rollback", headers=h,
-                     json={"version": 1, "_rev": draft["_rev"]}).status_code == 200
+    assert (
+        http.post(
+            f"/api/v1/trees/{tree_id}/rollback", headers=h, json={"version": 1, "_rev": draft["_rev"]}
+        ).status_code
+        == 200
+    )
     session = start(http, tenant, tree_id, title="VDA down")
     sid = session["session_id"]
     member = tenant.add_user("engineer")
-    assert http.patch(f"/api/v1/sessions/{sid}", headers=h,
-                      json={"_rev": session["header"]["_rev"], "shared_with": [member.id]}).status_code == 200
+    assert (
+        http.patch(
+            f"/api/v1/sessions/{sid}",
+            headers=h,
+            json={"_rev": session["header"]["_rev"], "shared_with": [member.id]},
+        ).status_code
+        == 200
+    )
     assert http.get(f"/api/v1/sessions/{sid}/export", headers=h, params={"format": "text"}).status_code == 200
     assert http.delete(f"/api/v1/trees/{tree_id}", headers=h).status_code == 200
     assert http.put("/api/v1/audit/settings", headers=h, json={"retention_days": 400}).status_code == 200
-    assert http.post("/api/v1/me/password", headers=member.headers,
-                     json={"current_password": STRONG_PASSWORD, "new_password": STRONG_PASSWORD + " new"}
-                     ).status_code == 200
+    assert (
+        http.post(
+            "/api/v1/me/password",
+            headers=member.headers,
+            json={"current_password": STRONG_PASSWORD, "new_password": STRONG_PASSWORD + " new"},
+        ).status_code
+        == 200
+    )
 
     log = {e["action"]: e for e in entries(http, tenant)}  # newest first: the earliest of each stays
     expected = {
-        "tenant.created": ("tenant", tenant.id), "auth.sign_in_failed": ("user", owner_id),
-        "user.created": ("user", engineer.id), "auth.signed_in": ("user", engineer.id),
-        "user.role_changed": ("user", engineer.id), "user.deactivated": ("user", engineer.id),
-        "api_key.created": ("api_key", key["id"]), "api_key.revoked": ("api_key", key["id"]),
-        "tenant.renamed": ("tenant", tenant.id), "export_settings.changed": ("export_settings", tenant.id),
+        "tenant.created": ("tenant", tenant.id),
+        "auth.sign_in_failed": ("user", owner_id),
+        "user.created": ("user", engineer.id),
+        "auth.signed_in": ("user", engineer.id),
+        "user.role_changed": ("user", engineer.id),
+        "user.deactivated": ("user", engineer.id),
+        "api_key.created": ("api_key", key["id"]),
+        "api_key.revoked": ("api_key", key["id"]),
+        "tenant.renamed": ("tenant", tenant.id),
+        "export_settings.changed": ("export_settings", tenant.id),
         "attachment_settings.changed": ("attachment_settings", tenant.id),
-        "export_template.changed": ("export_template", "html"), "export_template.deleted": ("export_template", "html"),
-        "tree.published": ("tree", tree_id), "tree.rolled_back": ("tree", tree_id),
-        "session.sharing_changed": ("session", sid), "session.exported": ("session", sid),
-        "tree.archived": ("tree", tree_id), "audit.settings_changed": ("audit_settings", tenant.id),
+        "export_template.changed": ("export_template", "html"),
+        "export_template.deleted": ("export_template", "html"),
+        "tree.published": ("tree", tree_id),
+        "tree.rolled_back": ("tree", tree_id),
+        "session.sharing_changed": ("session", sid),
+        "session.exported": ("session", sid),
+        "tree.archived": ("tree", tree_id),
+        "audit.settings_changed": ("audit_settings", tenant.id),
         "user.password_changed": ("user", member.id),
     }
     missing = sorted(set(expected) - set(log))
@@ -96,7 +132,12 @@ def test_every_audited_action_leaves_an_entry_naming_actor_target_and_address(ht
     assert log["session.exported"]["details"] == {"format": "text"}
     assert log["tree.published"]["details"] == {"version": 1}
     assert log["user.password_changed"]["actor"]["id"] == member.id
-    assert verified(http, tenant) == {"ok": True, "entries": len(entries(http, tenant)), "problem": None, "seq": None}
+    assert verified(http, tenant) == {
+        "ok": True,
+        "entries": len(entries(http, tenant)),
+        "problem": None,
+        "seq": None,
+    }
 
 
 def test_only_owners_and_admins_read_the_log(http, tenant):
@@ -113,8 +154,10 @@ def test_only_owners_and_admins_read_the_log(http, tenant):
 
 def test_filters_by_action_actor_target_and_dates_and_pages_without_gaps(http, tenant):
     admin = tenant.add_user("admin")
-    keys = [http.post("/api/v1/api-keys", headers=h, json={"name": f"k{i}"}).json()["id"]
-            for i, h in enumerate([tenant.headers, admin.headers, tenant.headers, admin.headers])]
+    keys = [
+        http.post("/api/v1/api-keys", headers=h, json={"name": f"k{i}"}).json()["id"]
+        for i, h in enumerate([tenant.headers, admin.headers, tenant.headers, admin.headers])
+    ]
     every = entries(http, tenant)
     seqs = [e["seq"] for e in every]
     assert seqs == sorted(seqs, reverse=True) and seqs == list(range(seqs[0], 0, -1)), "newest first, no gaps"
@@ -124,7 +167,9 @@ def test_filters_by_action_actor_target_and_dates_and_pages_without_gaps(http, t
     by_admin = entries(http, tenant, actor=admin.email.upper())
     assert [e["action"] for e in by_admin] == ["api_key.created", "api_key.created", "auth.signed_in"]
     assert [e["target"]["id"] for e in entries(http, tenant, actor=admin.id, action="api_key.created")] == [
-        keys[3], keys[1]]
+        keys[3],
+        keys[1],
+    ]
     assert [e["action"] for e in entries(http, tenant, target=keys[2])] == ["api_key.created"]
 
     middle = next(e for e in every if e["target"]["id"] == keys[2])
@@ -142,7 +187,7 @@ def test_filters_by_action_actor_target_and_dates_and_pages_without_gaps(http, t
 
 
 def test_csv_export_holds_every_matching_entry_and_defuses_formulas(http, tenant):
-    http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": "=HYPERLINK(\"http://evil\")"})
+    http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": '=HYPERLINK("http://evil")'})
     r = http.get("/api/v1/audit", headers=tenant.headers, params={"format": "csv"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
@@ -152,11 +197,24 @@ def test_csv_export_holds_every_matching_entry_and_defuses_formulas(http, tenant
     assert key_row["actor_email"] == tenant.owner_email and key_row["ip"] == "127.0.0.1"
     assert '"name": "\'=HYPERLINK' not in key_row["details"]  # JSON starts with {: not a formula
     assert key_row["details"].startswith("{")
-    only = list(csv.DictReader(io.StringIO(http.get("/api/v1/audit", headers=tenant.headers,
-                                                    params={"format": "csv", "action": "tenant.created"}).text)))
+    only = list(
+        csv.DictReader(
+            io.StringIO(
+                http.get(
+                    "/api/v1/audit",
+                    headers=tenant.headers,
+                    params={"format": "csv", "action": "tenant.created"},
+                ).text
+            )
+        )
+    )
     assert [row["action"] for row in only] == ["tenant.created"]
-    assert http.get("/api/v1/audit", headers=tenant.add_user("engineer").headers,
-                    params={"format": "csv"}).status_code == 403
+    assert (
+        http.get(
+            "/api/v1/audit", headers=tenant.add_user("engineer").headers, params={"format": "csv"}
+        ).status_code
+        == 403
+    )
 
 
 def test_the_audit_database_is_closed_to_sync_even_for_the_owner(http, tenant):
@@ -173,7 +231,11 @@ def test_the_audit_database_is_closed_to_sync_even_for_the_owner(http, tenant):
         http.put(f"{base}/_security", headers=h, json={}),
     ]
     for r in refused:
-        assert r.status_code == 403 and r.json()["error"] == "forbidden", (r.request.method, r.request.url, r.text)
+        assert r.status_code == 403 and r.json()["error"] == "forbidden", (
+            r.request.method,
+            r.request.url,
+            r.text,
+        )
     assert "audit" not in http.get(f"/sync/{tenant.id}/_all_dbs", headers=h).json()
     assert "audit" not in http.get("/api/v1/me", headers=h).json()["sync"]["databases"]
     assert entries(http, tenant)[-1] == first

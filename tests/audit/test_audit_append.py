@@ -1,5 +1,6 @@
 """Appends racing without the in-process lock (as two instances on one CouchDB would): the
 store's conflict on a taken seq sends the loser to the new head, so the chain never forks."""
+
 from __future__ import annotations
 
 import threading
@@ -14,15 +15,25 @@ from api.core.context import open_store
 from api.settings import Settings
 
 
-def test_writers_racing_for_the_same_seq_never_fork_the_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_writers_racing_for_the_same_seq_never_fork_the_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setattr(service, "_lock", lambda tenant_id: threading.Lock())  # a lock nobody shares
     store = open_store(Settings(data_dir=tmp_path, secret_key="x" * 40))
     start = threading.Barrier(8)
 
     def writer(n: int) -> list[int]:
         start.wait()
-        return [service.append(store, "racetenant1", {"type": "system", "id": f"w{n}"}, "test.raced",
-                               {"type": "test", "id": str(i)})["seq"] for i in range(10)]
+        return [
+            service.append(
+                store,
+                "racetenant1",
+                {"type": "system", "id": f"w{n}"},
+                "test.raced",
+                {"type": "test", "id": str(i)},
+            )["seq"]
+            for i in range(10)
+        ]
 
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:

@@ -3,6 +3,7 @@
 Each test runs its own server, stops it, then changes the store directly (as someone with
 access to the data folder would) and runs the command line as an operator does.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -25,8 +26,14 @@ from tests.conftest import ROOT, ServerProcess, Tenant
 
 
 def verify_cli(srv: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli", "audit", "verify", *args], cwd=ROOT,
-                          env=srv.env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", "audit", "verify", *args],
+        cwd=ROOT,
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @contextmanager
@@ -42,7 +49,10 @@ def tenant_with_entries(srv: ServerProcess, keys: int) -> Tenant:
     with httpx.Client(base_url=srv.url, timeout=30) as http:
         tenant = Tenant(http)
         for i in range(keys):
-            assert http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": f"k{i}"}).status_code == 201
+            assert (
+                http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": f"k{i}"}).status_code
+                == 201
+            )
         tenant.http = None  # type: ignore[assignment]  # the client closes here
     return tenant
 
@@ -84,15 +94,21 @@ def test_verify_passes_then_names_the_entry_edited_or_removed_in_the_store(tmp_p
     assert missing.returncode == 1 and "entry 2 missing" in missing.stdout
 
 
-def test_retention_removes_old_entries_and_the_rest_stays_verifiable_from_the_signed_checkpoint(tmp_path: Path):
+def test_retention_removes_old_entries_and_the_rest_stays_verifiable_from_the_signed_checkpoint(
+    tmp_path: Path,
+):
     srv = ServerProcess(tmp_path / "data").start()
     try:
         tenant = tenant_with_entries(srv, keys=0)
         with httpx.Client(base_url=srv.url, timeout=30) as http:
-            assert http.put("/api/v1/audit/settings", headers=tenant.headers,
-                            json={"retention_days": 30}).json() == {"retention_days": 30}
+            assert http.put(
+                "/api/v1/audit/settings", headers=tenant.headers, json={"retention_days": 30}
+            ).json() == {"retention_days": 30}
             for i in range(6):
-                assert http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": f"k{i}"}).status_code == 201
+                assert (
+                    http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": f"k{i}"}).status_code
+                    == 201
+                )
     finally:
         srv.stop()
     secret = srv.env["BRANCHLINE_SECRET_KEY"]
@@ -121,7 +137,9 @@ def test_retention_removes_old_entries_and_the_rest_stays_verifiable_from_the_si
     srv.start()  # the chain goes on from the newest kept entry
     try:
         with httpx.Client(base_url=srv.url, timeout=30) as http:
-            r = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password})
+            r = http.post(
+                "/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password}
+            )
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
             assert http.get("/api/v1/audit/verify", headers=headers).json()["ok"] is True
             oldest = http.get("/api/v1/audit", headers=headers, params={"limit": 200}).json()["items"][-1]

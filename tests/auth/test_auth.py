@@ -1,4 +1,5 @@
 """Sign-up, sign-in, token rotation and revocation, against a real server."""
+
 from __future__ import annotations
 
 import base64
@@ -9,9 +10,11 @@ import pytest
 from tests.conftest import STRONG_PASSWORD, unique_email
 
 # Low thresholds so throttling is reachable in a few requests.
-SERVER_ENV = {"BRANCHLINE_LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
-              "BRANCHLINE_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000",
-              "BRANCHLINE_LOGIN_LOCKOUT_SECONDS": "30"}
+SERVER_ENV = {
+    "BRANCHLINE_LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+    "BRANCHLINE_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000",
+    "BRANCHLINE_LOGIN_LOCKOUT_SECONDS": "30",
+}
 
 
 def assert_error(r: httpx.Response, status: int, error: str | None = None) -> dict:
@@ -25,9 +28,16 @@ def assert_error(r: httpx.Response, status: int, error: str | None = None) -> di
 
 def test_register_returns_tokens_and_me_describes_the_sync_databases(http, server):
     email = unique_email()
-    r = http.post("/api/v1/auth/register", json={"tenant_name": "Northwind IT", "email": email,
-                                                 "password": STRONG_PASSWORD, "display_name": "Nadia",
-                                                 "starter_library": False})
+    r = http.post(
+        "/api/v1/auth/register",
+        json={
+            "tenant_name": "Northwind IT",
+            "email": email,
+            "password": STRONG_PASSWORD,
+            "display_name": "Nadia",
+            "starter_library": False,
+        },
+    )
     assert r.status_code == 201, r.text
     tokens = r.json()
     assert tokens["token_type"] == "bearer" and 60 <= tokens["expires_in"] <= 3600
@@ -45,13 +55,17 @@ def test_register_refuses_a_weak_password_and_leaves_nothing_behind(http):
     body = assert_error(r, 400, "weak_password")
     assert "at least 10" in body["reason"]
     # The address is still free: nothing half-written was kept.
-    r = http.post("/api/v1/auth/register", json={"tenant_name": "X", "email": email, "password": STRONG_PASSWORD})
+    r = http.post(
+        "/api/v1/auth/register", json={"tenant_name": "X", "email": email, "password": STRONG_PASSWORD}
+    )
     assert r.status_code == 201
 
 
 def test_an_email_belongs_to_one_user(http, tenant):
-    r = http.post("/api/v1/auth/register", json={"tenant_name": "Y", "email": tenant.owner_email.upper(),
-                                                 "password": STRONG_PASSWORD})
+    r = http.post(
+        "/api/v1/auth/register",
+        json={"tenant_name": "Y", "email": tenant.owner_email.upper(), "password": STRONG_PASSWORD},
+    )
     assert_error(r, 409, "conflict")
 
 
@@ -75,7 +89,10 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(http, tenant):
     assert r.status_code == 200, r.text
     second = r.json()
     assert second["refresh_token"] != first
-    assert http.get("/api/v1/me", headers={"Authorization": f"Bearer {second['access_token']}"}).status_code == 200
+    assert (
+        http.get("/api/v1/me", headers={"Authorization": f"Bearer {second['access_token']}"}).status_code
+        == 200
+    )
     r = http.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
     assert r.status_code == 200, r.text
     third = r.json()
@@ -85,7 +102,10 @@ def test_refresh_rotates_and_reuse_revokes_the_whole_family(http, tenant):
     assert_error(http.post("/api/v1/auth/refresh", json={"refresh_token": third["refresh_token"]}), 401)
     # Another sign-in of the same user is unaffected.
     r = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": STRONG_PASSWORD})
-    assert http.post("/api/v1/auth/refresh", json={"refresh_token": r.json()["refresh_token"]}).status_code == 200
+    assert (
+        http.post("/api/v1/auth/refresh", json={"refresh_token": r.json()["refresh_token"]}).status_code
+        == 200
+    )
 
 
 def test_logout_ends_the_refresh_token(http, tenant):
@@ -108,12 +128,17 @@ def test_deactivated_user_is_locked_out_at_once(http, tenant):
     assert_error(r, 403)
     # Reactivated: they can sign in again.
     http.patch(f"/api/v1/users/{eng.id}", headers=tenant.headers, json={"active": True})
-    assert http.post("/api/v1/auth/login", json={"email": eng.email, "password": eng.password}).status_code == 200
+    assert (
+        http.post("/api/v1/auth/login", json={"email": eng.email, "password": eng.password}).status_code
+        == 200
+    )
 
 
 def test_a_tenant_always_keeps_an_owner(http, tenant):
     me = tenant.me["user"]["id"]
-    body = assert_error(http.patch(f"/api/v1/users/{me}", headers=tenant.headers, json={"role": "admin"}), 409)
+    body = assert_error(
+        http.patch(f"/api/v1/users/{me}", headers=tenant.headers, json={"role": "admin"}), 409
+    )
     assert "owner" in body["reason"]
     assert_error(http.patch(f"/api/v1/users/{me}", headers=tenant.headers, json={"active": False}), 409)
     second = tenant.add_user("owner")
@@ -127,7 +152,9 @@ def test_a_tenant_always_keeps_an_owner(http, tenant):
 
 def test_failed_logins_are_throttled_with_retry_after(http, tenant):
     for _ in range(3):
-        r = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": "not the password"})
+        r = http.post(
+            "/api/v1/auth/login", json={"email": tenant.owner_email, "password": "not the password"}
+        )
         assert r.status_code == 401
     # Even the right password is refused while the account is locked.
     r = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": STRONG_PASSWORD})
@@ -135,17 +162,26 @@ def test_failed_logins_are_throttled_with_retry_after(http, tenant):
     assert 1 <= int(r.headers["Retry-After"]) <= 30
     # Other accounts are not affected.
     other = tenant.add_user("engineer")
-    assert http.post("/api/v1/auth/login", json={"email": other.email, "password": other.password}).status_code == 200
+    assert (
+        http.post("/api/v1/auth/login", json={"email": other.email, "password": other.password}).status_code
+        == 200
+    )
 
 
 def test_password_change_ends_other_sign_ins(http, tenant):
     eng = tenant.add_user("engineer")
-    r = http.post("/api/v1/me/password", headers=eng.headers,
-                  json={"current_password": eng.password, "new_password": "a whole new passphrase 7"})
+    r = http.post(
+        "/api/v1/me/password",
+        headers=eng.headers,
+        json={"current_password": eng.password, "new_password": "a whole new passphrase 7"},
+    )
     assert r.status_code == 200, r.text
     fresh = r.json()
     assert_error(http.get("/api/v1/me", headers=eng.headers), 401)
-    assert http.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}).status_code == 200
+    assert (
+        http.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}).status_code
+        == 200
+    )
     assert_error(http.post("/api/v1/auth/login", json={"email": eng.email, "password": eng.password}), 401)
 
 
@@ -212,7 +248,9 @@ def test_expired_or_forged_access_tokens_are_refused(http, tenant):
     import jwt
 
     claims = jwt.decode(tenant.tokens["access_token"], options={"verify_signature": False})
-    forged = jwt.encode({**claims, "exp": claims["exp"] + 3600}, "not-the-server-secret" * 3, algorithm="HS256")
+    forged = jwt.encode(
+        {**claims, "exp": claims["exp"] + 3600}, "not-the-server-secret" * 3, algorithm="HS256"
+    )
     assert_error(http.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"}), 401)
     assert_error(http.get("/api/v1/me"), 401)
     assert_error(http.get("/api/v1/me", headers={"Authorization": "Token abc"}), 401)
@@ -233,15 +271,23 @@ def test_invited_user_sets_their_own_password(http, tenant, server):
     assert_error(http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD}), 401)
     r = http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"], "password": "short"})
     assert_error(r, 400, "weak_password")
-    r = http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"], "password": STRONG_PASSWORD,
-                                                       "display_name": "Ines Invitee"})
+    r = http.post(
+        "/api/v1/auth/accept-invite",
+        json={"token": invite["invite_token"], "password": STRONG_PASSWORD, "display_name": "Ines Invitee"},
+    )
     assert r.status_code == 200, r.text
     me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
     assert me["role"] == "author" and me["user"]["display_name"] == "Ines Invitee"
     # The link works once.
-    assert_error(http.post("/api/v1/auth/accept-invite", json={"token": invite["invite_token"],
-                                                               "password": STRONG_PASSWORD}), 401)
-    assert http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD}).status_code == 200
+    assert_error(
+        http.post(
+            "/api/v1/auth/accept-invite", json={"token": invite["invite_token"], "password": STRONG_PASSWORD}
+        ),
+        401,
+    )
+    assert (
+        http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD}).status_code == 200
+    )
 
 
 def test_every_member_can_read_the_name_directory_and_nothing_more(http, tenant):

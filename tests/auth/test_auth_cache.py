@@ -7,6 +7,7 @@ then change the account and expect the very next request to be refused, on the p
 answered on the event loop (`GET /db`, `GET _local/...`, `_revs_diff`, `PUT _local/...`)
 and on the worker-thread path (`_bulk_docs`).
 """
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,9 @@ def _warm(http: httpx.Client, base: str, headers: dict[str, str]) -> None:
         assert http.get(f"{base}/clients", headers=headers).status_code == 200
     r = http.post(f"{base}/clients/_revs_diff", headers=headers, json={"x": ["1-abc"]})
     assert r.status_code == 200, r.text
-    r = http.put(f"{base}/clients/_local/ckpt-{headers['Authorization'][-8:]}", headers=headers,
-                 json={"last_seq": 1})
+    r = http.put(
+        f"{base}/clients/_local/ckpt-{headers['Authorization'][-8:]}", headers=headers, json={"last_seq": 1}
+    )
     assert r.status_code in (201, 409), r.text
 
 
@@ -60,8 +62,11 @@ def test_a_password_change_refuses_the_cached_token_at_once(http, tenant):
     eng = tenant.add_user("engineer")
     base = f"/sync/{tenant.id}"
     _warm(http, base, eng.headers)
-    r = http.post("/api/v1/me/password", headers=eng.headers,
-                  json={"current_password": eng.password, "new_password": "a whole new passphrase 7"})
+    r = http.post(
+        "/api/v1/me/password",
+        headers=eng.headers,
+        json={"current_password": eng.password, "new_password": "a whole new passphrase 7"},
+    )
     assert r.status_code == 200, r.text
     _refused(http, base, eng.headers)
     _refused(http, base, _basic(eng.email, STRONG_PASSWORD))
@@ -85,8 +90,9 @@ def test_cached_claims_expire_with_the_token_and_follow_the_secret(monkeypatch):
         access_token_cache: ClassVar[dict[str, Any]] = {}
 
     ctx = Ctx()
-    token, _ = tokens.make_access_token(ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3,
-                                        family="f1")
+    token, _ = tokens.make_access_token(
+        ctx.secret, user_id="u1", tenant_id="t1", minutes=1, epoch=3, family="f1"
+    )
     assert service.cached_principal(ctx, f"Bearer {token}") is None  # never verified yet
     claims = service._access_claims(ctx, token)
     assert claims[:3] == ("t1", "u1", 3) and claims[4] == "f1"

@@ -1,6 +1,7 @@
 """Invitations (issue 14): what a link is for before accepting it, how a pending invitation is
 listed, resent and cancelled, and why it can never be "reactivated" into an account without a
 password. Against a real server; each test registers its own tenant."""
+
 from __future__ import annotations
 
 from tests.auth.test_auth import assert_error
@@ -30,7 +31,9 @@ def test_a_link_names_its_team_and_address_until_it_is_used(http):
     assert info["tenant"] == {"id": tenant.id, "name": "Northwind IT"}
     assert info["expires_at"] == sent["invite_expires_at"]
     assert_error(http.post("/api/v1/auth/invitation", json={"token": "inv.nope"}), 400, "bad_request")
-    r = http.post("/api/v1/auth/accept-invite", json={"token": sent["invite_token"], "password": STRONG_PASSWORD})
+    r = http.post(
+        "/api/v1/auth/accept-invite", json={"token": sent["invite_token"], "password": STRONG_PASSWORD}
+    )
     assert r.status_code == 200, r.text
     body = assert_error(http.post("/api/v1/auth/invitation", json={"token": sent["invite_token"]}), 401)
     assert "already used" in body["reason"]
@@ -40,20 +43,35 @@ def test_a_pending_invitation_is_listed_as_invited_and_cannot_be_reactivated(htt
     tenant = Tenant(http)
     email = unique_email("pending")
     sent = invite(http, tenant, email)
-    user = next(u for u in http.get("/api/v1/users", headers=tenant.headers).json()["items"] if u["email"] == email)
+    user = next(
+        u for u in http.get("/api/v1/users", headers=tenant.headers).json()["items"] if u["email"] == email
+    )
     assert user["status"] == "invited" and user["active"] is False
     assert user["invite"]["expires_at"] == sent["invite_expires_at"]
 
-    body = assert_error(http.patch(f"/api/v1/users/{user['id']}", headers=tenant.headers, json={"active": True}),
-                        409, "conflict")
-    assert "has not accepted the invitation" in body["reason"] and f"/api/v1/users/{user['id']}/invite" in body["reason"]
+    body = assert_error(
+        http.patch(f"/api/v1/users/{user['id']}", headers=tenant.headers, json={"active": True}),
+        409,
+        "conflict",
+    )
+    assert (
+        "has not accepted the invitation" in body["reason"]
+        and f"/api/v1/users/{user['id']}/invite" in body["reason"]
+    )
     assert member(http, tenant, user["id"])["status"] == "invited"
 
     # Cancelled: the link stops working, and reactivating is still refused.
     r = http.delete(f"/api/v1/users/{user['id']}/invite", headers=tenant.headers)
     assert r.status_code == 200 and r.json()["status"] == "invite_cancelled", r.text
-    assert_error(http.post("/api/v1/auth/accept-invite", json={"token": sent["invite_token"], "password": STRONG_PASSWORD}), 401)
-    assert_error(http.patch(f"/api/v1/users/{user['id']}", headers=tenant.headers, json={"active": True}), 409)
+    assert_error(
+        http.post(
+            "/api/v1/auth/accept-invite", json={"token": sent["invite_token"], "password": STRONG_PASSWORD}
+        ),
+        401,
+    )
+    assert_error(
+        http.patch(f"/api/v1/users/{user['id']}", headers=tenant.headers, json={"active": True}), 409
+    )
     assert_error(http.delete(f"/api/v1/users/{user['id']}/invite", headers=tenant.headers), 409)
 
     # Resent: a fresh link works; then the account is an ordinary one.
@@ -61,7 +79,9 @@ def test_a_pending_invitation_is_listed_as_invited_and_cannot_be_reactivated(htt
     assert r.status_code == 200, r.text
     again = r.json()
     assert again["status"] == "invited" and again["invite_url"].endswith(again["invite_token"])
-    r = http.post("/api/v1/auth/accept-invite", json={"token": again["invite_token"], "password": STRONG_PASSWORD})
+    r = http.post(
+        "/api/v1/auth/accept-invite", json={"token": again["invite_token"], "password": STRONG_PASSWORD}
+    )
     assert r.status_code == 200, r.text
     assert member(http, tenant, user["id"])["status"] == "active"
     assert_error(http.post(f"/api/v1/users/{user['id']}/invite", headers=tenant.headers), 409, "conflict")

@@ -5,6 +5,7 @@ the token; two tabs can also refresh at the same moment. Within a short grace pe
 only while the successor has not been used, presenting the spent token again returns that
 same successor (nothing new is minted). Every other reuse still revokes the whole sign-in.
 """
+
 from __future__ import annotations
 
 import threading
@@ -82,8 +83,9 @@ def test_a_retry_from_another_address_is_a_reuse(http):
     (the test server trusts X-Forwarded-For from loopback, as behind a proxy) revokes."""
     first = Tenant(http).tokens["refresh_token"]
     second = _refresh(http, first).json()["refresh_token"]
-    r = http.post("/api/v1/auth/refresh", json={"refresh_token": first},
-                  headers={"X-Forwarded-For": "203.0.113.9"})
+    r = http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first}, headers={"X-Forwarded-For": "203.0.113.9"}
+    )
     assert r.status_code == 401 and r.json()["error"] == "token_reused"
     assert _refresh(http, second).status_code == 401
 
@@ -102,16 +104,21 @@ def test_no_retry_after_the_sign_in_was_ended(http):
     member = tenant.add_user("engineer")
     spent = member.tokens["refresh_token"]
     _refresh(http, spent)
-    assert http.patch(f"/api/v1/users/{member.id}", headers=tenant.headers,
-                      json={"active": False}).status_code == 200
+    assert (
+        http.patch(f"/api/v1/users/{member.id}", headers=tenant.headers, json={"active": False}).status_code
+        == 200
+    )
     r = _refresh(http, spent)
     assert r.status_code == 401 and r.json()["error"] == "token_revoked"
     # Password changed (every other sign-in ends).
     member = tenant.add_user("engineer")
     spent = member.tokens["refresh_token"]
     access = _refresh(http, spent).json()["access_token"]
-    r = http.post("/api/v1/me/password", headers={"Authorization": f"Bearer {access}"},
-                  json={"current_password": member.password, "new_password": member.password + "-new!"})
+    r = http.post(
+        "/api/v1/me/password",
+        headers={"Authorization": f"Bearer {access}"},
+        json={"current_password": member.password, "new_password": member.password + "-new!"},
+    )
     assert r.status_code == 200, r.text
     r = _refresh(http, spent)
     assert r.status_code == 401 and r.json()["error"] == "token_revoked"

@@ -1,6 +1,7 @@
 """Sign-up cannot be used to list the e-mails of other tenants' users: a taken e-mail is
 refused (an e-mail belongs to one account), and such refusals share the failed sign-in
 budget of the client's address."""
+
 from __future__ import annotations
 
 import secrets
@@ -9,9 +10,17 @@ from tests.conftest import STRONG_PASSWORD, unique_email
 
 
 def _register(http, email: str, address: str):
-    return http.post("/api/v1/auth/register", headers={"X-Forwarded-For": address}, json={
-        "tenant_name": "Probe", "email": email, "password": STRONG_PASSWORD, "display_name": "P",
-        "starter_library": False})
+    return http.post(
+        "/api/v1/auth/register",
+        headers={"X-Forwarded-For": address},
+        json={
+            "tenant_name": "Probe",
+            "email": email,
+            "password": STRONG_PASSWORD,
+            "display_name": "P",
+            "starter_library": False,
+        },
+    )
 
 
 def test_probing_emails_by_sign_up_is_throttled_per_address(http, tenant):
@@ -24,7 +33,11 @@ def test_probing_emails_by_sign_up_is_throttled_per_address(http, tenant):
     r = _register(http, unique_email("someone"), prober)
     assert r.status_code == 429 and r.headers.get("retry-after"), r.text
     # The account itself is not locked: its owner still signs in (from anywhere).
-    assert http.post("/api/v1/auth/login", json={"email": tenant.owner_email,
-                                                  "password": STRONG_PASSWORD}).status_code == 200
+    assert (
+        http.post(
+            "/api/v1/auth/login", json={"email": tenant.owner_email, "password": STRONG_PASSWORD}
+        ).status_code
+        == 200
+    )
     # Another address signs up as usual.
     assert _register(http, unique_email("new"), "192.0.2.77").status_code == 201

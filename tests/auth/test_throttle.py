@@ -4,6 +4,7 @@ The document-backed throttle runs over a real embedded store, one freshly named 
 per test; "instances" are separate `LoginThrottle` objects over that one database, as
 several servers share one CouchDB.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -78,6 +79,7 @@ def locked_for(throttle, account=EMAIL, address=None) -> int | None:
 
 # --- the pure rules -----------------------------------------------------------------------
 
+
 def test_reaching_the_limit_in_the_window_locks_for_the_lockout():
     w = None
     for i in range(3):
@@ -102,8 +104,8 @@ def test_each_failure_beyond_the_limit_doubles_the_lockout_up_to_a_cap():
     for i in range(3 + MAX_DOUBLINGS + 3):
         w = record_failure(w, float(i), limit=3, window_s=1000, lockout_s=10)
         lockouts.append(w.locked_until - i)
-    assert lockouts[2:2 + MAX_DOUBLINGS + 1] == [10 * 2 ** k for k in range(MAX_DOUBLINGS + 1)]
-    assert set(lockouts[2 + MAX_DOUBLINGS:]) == {10 * 2 ** MAX_DOUBLINGS}
+    assert lockouts[2 : 2 + MAX_DOUBLINGS + 1] == [10 * 2**k for k in range(MAX_DOUBLINGS + 1)]
+    assert set(lockouts[2 + MAX_DOUBLINGS :]) == {10 * 2**MAX_DOUBLINGS}
     # However long the attack, a window keeps only the failures that can matter.
     assert len(w.failures) == 3 + MAX_DOUBLINGS
 
@@ -117,6 +119,7 @@ def test_a_window_expires_when_its_last_failure_left_the_window_and_the_lockout_
 
 
 # --- the throttle, over either home -------------------------------------------------------
+
 
 def test_account_locks_at_the_limit_for_that_address_with_retry_after(counters, clock):
     t = make(clock, counters)
@@ -181,8 +184,8 @@ def test_a_window_older_than_the_window_is_reset_on_next_use(counters, clock):
 
 def test_sweep_forgets_expired_windows_only(counters, clock):
     def fail(key):
-        counters.update(key, lambda w: record_failure(w, clock.now, limit=3, window_s=100,
-                                                      lockout_s=10))
+        counters.update(key, lambda w: record_failure(w, clock.now, limit=3, window_s=100, lockout_s=10))
+
     fail("acct:old@example.com")
     clock.now += 101
     fail("acct:new@example.com")
@@ -204,6 +207,7 @@ def test_failures_sweep_expired_windows_at_most_once_a_window(counters, clock):
 
 
 # --- shared documents ---------------------------------------------------------------------
+
 
 def test_document_ids_reveal_neither_the_email_nor_the_address(db, clock):
     t = make(clock, DocumentCounters(db, SECRET))
@@ -346,8 +350,7 @@ def test_a_sweep_goes_through_several_batches_and_resumes_where_it_stopped(db, c
 def test_a_document_of_an_unknown_schema_version_counts_as_empty(db, clock):
     shared = DocumentCounters(db, SECRET)
     docid = shared.doc_id(KEY)
-    db.put({"_id": docid, "type": "login_throttle", "schema_version": 99,
-            "locked_until": clock.now + 1000})
+    db.put({"_id": docid, "type": "login_throttle", "schema_version": 99, "locked_until": clock.now + 1000})
     t = make(clock, shared)
     assert locked_for(t) is None
     t.failure(EMAIL, None)

@@ -1,4 +1,5 @@
 """The refresh-token sweep deletes only tokens expired for more than a day."""
+
 from __future__ import annotations
 
 from api.auth.token_sweep import EXPIRED_KEEP_SECONDS, sweep_expired_refresh_tokens
@@ -12,8 +13,13 @@ def test_only_refresh_tokens_expired_for_more_than_a_day_go(tmp_path):
     try:
         system = store.create_db("branchline_system")
         for i in range(3):
-            system.put({"_id": f"refresh:t1:old{i}", "type": "refresh_token",
-                        "expires_at": NOW - EXPIRED_KEEP_SECONDS - 1})
+            system.put(
+                {
+                    "_id": f"refresh:t1:old{i}",
+                    "type": "refresh_token",
+                    "expires_at": NOW - EXPIRED_KEEP_SECONDS - 1,
+                }
+            )
         system.put({"_id": "refresh:t1:recent", "type": "refresh_token", "expires_at": NOW - 60})
         system.put({"_id": "refresh:t1:live", "type": "refresh_token", "expires_at": NOW + 60})
         system.put({"_id": "rtfamily:t1:f", "type": "refresh_family", "expires_at": 0})

@@ -4,6 +4,7 @@ A real server keeps writing through the sync endpoints while `branchline backup`
 another process; the snapshot is restored into an empty data folder and compared with the
 live data, document by document and revision by revision.
 """
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,14 @@ from tests.conftest import ROOT, ServerProcess, Tenant, wait_until
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def full_dump(store: EmbeddedStore) -> dict:
@@ -41,7 +48,8 @@ def full_dump(store: EmbeddedStore) -> dict:
         for row in db.changes(style="all_docs")["results"]:
             docs[row["id"]] = sorted(
                 (e["ok"] for e in db.get_open_revs(row["id"], "all", revs=True, attachments=True)),
-                key=lambda d: d["_rev"])
+                key=lambda d: d["_rev"],
+            )
         try:
             security = db.get_local("_local/_branchline_security")
         except Exception:
@@ -62,13 +70,34 @@ def test_backup_taken_during_writes_restores_every_document(live, tmp_path):
         tenant = Tenant(http)
         clients = f"/sync/{tenant.id}/clients"
         # A doc with an attachment and a conflict, written before the backup starts.
-        http.put(f"{clients}/client:acme", headers=tenant.headers,
-                 json={"type": "client", "schema_version": 1, "name": "Acme", "values": {},
-                       "_attachments": {"logo.png": {"content_type": "image/png",
-                                                     "data": "iVBORw0KGgo="}}})
-        http.post(f"{clients}/_bulk_docs", headers=tenant.headers, json={
-            "new_edits": False, "docs": [{"_id": "client:acme", "_rev": "1-ffff", "type": "client",
-                                          "schema_version": 1, "name": "Acme (offline)", "values": {}}]})
+        http.put(
+            f"{clients}/client:acme",
+            headers=tenant.headers,
+            json={
+                "type": "client",
+                "schema_version": 1,
+                "name": "Acme",
+                "values": {},
+                "_attachments": {"logo.png": {"content_type": "image/png", "data": "iVBORw0KGgo="}},
+            },
+        )
+        http.post(
+            f"{clients}/_bulk_docs",
+            headers=tenant.headers,
+            json={
+                "new_edits": False,
+                "docs": [
+                    {
+                        "_id": "client:acme",
+                        "_rev": "1-ffff",
+                        "type": "client",
+                        "schema_version": 1,
+                        "name": "Acme (offline)",
+                        "values": {},
+                    }
+                ],
+            },
+        )
         written: list[str] = []
         stop = threading.Event()
         errors: list[str] = []
@@ -77,8 +106,16 @@ def test_backup_taken_during_writes_restores_every_document(live, tmp_path):
             n = 0
             with httpx.Client(base_url=live.url, timeout=30) as w:
                 while not stop.is_set():
-                    docs = [{"_id": f"client:c{n + i:06d}", "type": "client", "schema_version": 1,
-                             "name": f"Client {n + i}", "values": {"n": n + i}} for i in range(20)]
+                    docs = [
+                        {
+                            "_id": f"client:c{n + i:06d}",
+                            "type": "client",
+                            "schema_version": 1,
+                            "name": f"Client {n + i}",
+                            "values": {"n": n + i},
+                        }
+                        for i in range(20)
+                    ]
                     r = w.post(f"{clients}/_bulk_docs", headers=tenant.headers, json={"docs": docs})
                     if r.status_code != 201:
                         errors.append(r.text)
@@ -121,7 +158,7 @@ def test_backup_taken_during_writes_restores_every_document(live, tmp_path):
     # required, but the snapshot is one state: a seq-ordered prefix of the live feed.
     ids = {d for d in got if d.startswith("client:c")}
     assert set(written[:before]) <= ids
-    assert ids == set(written[:len(ids)])
+    assert ids == set(written[: len(ids)])
     assert len(ids) < len(written)
     assert len(got["client:acme"]) == 2  # the conflict survives, with its attachment
     assert restored_dump[name]["update_seq"] <= live_dump[name]["update_seq"]
@@ -134,13 +171,18 @@ def test_backup_taken_during_writes_restores_every_document(live, tmp_path):
 def test_quiet_backup_restores_identically_and_tokens_still_work(live, tmp_path):
     with httpx.Client(base_url=live.url, timeout=30) as http:
         tenant = Tenant(http)
-        http.put(f"/sync/{tenant.id}/clients/_security", headers=tenant.headers,
-                 json={"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}})
+        http.put(
+            f"/sync/{tenant.id}/clients/_security",
+            headers=tenant.headers,
+            json={"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": []}},
+        )
     result = cli(live.data_dir, "backup", "--dest", str(tmp_path / "backups"))
     assert result.returncode == 0, result.stderr
     live.stop()
     snapshot = list_snapshots(tmp_path / "backups")[-1]
-    restored = ServerProcess(tmp_path / "restored", env={"BRANCHLINE_SECRET_KEY": live.env["BRANCHLINE_SECRET_KEY"]})
+    restored = ServerProcess(
+        tmp_path / "restored", env={"BRANCHLINE_SECRET_KEY": live.env["BRANCHLINE_SECRET_KEY"]}
+    )
     assert cli(restored.data_dir, "restore", str(snapshot)).returncode == 0
     a, b = EmbeddedStore(live.data_dir), EmbeddedStore(restored.data_dir)
     try:
@@ -202,7 +244,9 @@ def test_the_backup_job_is_scheduled_nightly_on_the_embedded_backend_only(tmp_pa
     assert job is not None and job.id == "backup-nightly"
     first = job.trigger.get_next_fire_time(None, datetime(2026, 12, 3, 12, 0, tzinfo=UTC))
     assert first == datetime(2026, 12, 4, 2, 30, tzinfo=UTC)
-    couch = SimpleNamespace(settings=Settings(backend="couchdb", couchdb_url="http://127.0.0.1:1",
-                                              secret_key="k" * 40,
-                                              data_dir=tmp_path / "d"))
+    couch = SimpleNamespace(
+        settings=Settings(
+            backend="couchdb", couchdb_url="http://127.0.0.1:1", secret_key="k" * 40, data_dir=tmp_path / "d"
+        )
+    )
     assert backup_job(couch) is None  # nothing local to back up on CouchDB

@@ -3,6 +3,7 @@
 The script starts its own server and Node load generator, so this runs it as a user would
 and reads what it prints: every figure is there, and nothing failed or got lost.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,17 +12,48 @@ import sys
 
 from tests.conftest import ROOT
 
-LABELS = ("events/s", "REST write", "device to server", "device to device", "export (markdown)", "errors",
-          "server CPU", "server RSS", "open descriptors", "load generator CPU", "load average")
+LABELS = (
+    "events/s",
+    "REST write",
+    "device to server",
+    "device to device",
+    "export (markdown)",
+    "errors",
+    "server CPU",
+    "server RSS",
+    "open descriptors",
+    "load generator CPU",
+    "load average",
+)
 
 
 def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
     # Half the events over REST and two exports a second: four engineers in five seconds
     # still produce every kind of measurement.
     proc = subprocess.run(
-        [sys.executable, "benchmarks/load_team.py", "--engineers", "4", "--duration", "5", "--processes", "1",
-         "--rest-share", "0.5", "--exports-per-minute", "120", "--drain", "10", "--json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        [
+            sys.executable,
+            "benchmarks/load_team.py",
+            "--engineers",
+            "4",
+            "--duration",
+            "5",
+            "--processes",
+            "1",
+            "--rest-share",
+            "0.5",
+            "--exports-per-minute",
+            "120",
+            "--drain",
+            "10",
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
     lines = out.splitlines()

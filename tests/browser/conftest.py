@@ -1,19 +1,30 @@
 """Headless Chromium (Debian's) driven by Playwright. Never `playwright install`: it downloads
 a browser, which this network refuses; the test command installs Debian's `chromium`."""
+
 from __future__ import annotations
 
 import shutil
 
 import pytest
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
-    assert shutil.which(path), "Debian's chromium is missing: run `make test` as root, or apt-get install chromium"
+    assert shutil.which(path), (
+        "Debian's chromium is missing: run `make test` as root, or apt-get install chromium"
+    )
     return path
 
 
@@ -50,8 +61,13 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 def app_context(browser, viewport=MOBILE, **kw):
     """A fresh browser profile (its own IndexedDB and service worker) at a viewport."""
     mobile = viewport["width"] < 600
-    return browser.new_context(viewport=viewport, permissions=["clipboard-read", "clipboard-write"],
-                               has_touch=mobile, device_scale_factor=2 if mobile else 1, **kw)
+    return browser.new_context(
+        viewport=viewport,
+        permissions=["clipboard-read", "clipboard-write"],
+        has_touch=mobile,
+        device_scale_factor=2 if mobile else 1,
+        **kw,
+    )
 
 
 def shot(page, name: str) -> Path:
@@ -71,7 +87,9 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
 
 def wait_for_service_worker(page) -> None:
     """The app shell is cached and this page is controlled: a reload now works offline."""
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30000)
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30000
+    )
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
@@ -124,7 +142,9 @@ def current_node(page) -> str:
     return page.get_attribute("[data-testid=step-card]", "data-node-id")
 
 
-def answer_step(page, tree: dict, node_id: str, answer: str, next_node: str, value: str = "CTX-W11-07") -> None:
+def answer_step(
+    page, tree: dict, node_id: str, answer: str, next_node: str, value: str = "CTX-W11-07"
+) -> None:
     """Answer the current step through the UI and wait for the next one."""
     assert current_node(page) == node_id
     if tree["nodes"][node_id]["type"] == "input":
@@ -141,7 +161,9 @@ def write_note(page, text: str) -> None:
     page.wait_for_selector("[data-testid=note-status]:has-text('Saved')")
 
 
-def start_session(page, tree_title: str, ticket: str, client: str | None = None, screenshot: str | None = None) -> str:
+def start_session(
+    page, tree_title: str, ticket: str, client: str | None = None, screenshot: str | None = None
+) -> str:
     page.click(f"[data-testid=tree-list] >> text={tree_title}")
     page.wait_for_selector("#ticket")
     page.fill("#ticket", ticket)

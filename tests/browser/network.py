@@ -6,6 +6,7 @@ protocol), for the first-load test and benchmarks/pwa_budgets.py.
 Only the page's own requests are seen: the service worker's background precache runs in its
 own target, reported by `precache_transfers`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,9 +47,12 @@ class PageTransfers:
         res = ev["response"]
         headers = {k.lower(): v for k, v in res.get("headers", {}).items()}
         self.by_id[ev["requestId"]] = Transfer(
-            url=res["url"], resource_type=ev.get("type", ""), status=res.get("status", 0),
+            url=res["url"],
+            resource_type=ev.get("type", ""),
+            status=res.get("status", 0),
             content_encoding=headers.get("content-encoding", ""),
-            from_service_worker=bool(res.get("fromServiceWorker")))
+            from_service_worker=bool(res.get("fromServiceWorker")),
+        )
 
     def _data(self, ev: dict) -> None:
         t = self.by_id.get(ev["requestId"])
@@ -70,15 +74,25 @@ class PageTransfers:
         """Wait until every script seen so far has finished loading (live sync feeds never
         finish, so only scripts count; events arrive while Playwright is called, hence the
         evaluate)."""
-        wait_until(lambda: self.page.evaluate("1") and all(
-            t.finished for t in self.by_id.values() if t.resource_type == "Script"),
-                   timeout=timeout, message="every script to finish loading")
+        wait_until(
+            lambda: (
+                self.page.evaluate("1")
+                and all(t.finished for t in self.by_id.values() if t.resource_type == "Script")
+            ),
+            timeout=timeout,
+            message="every script to finish loading",
+        )
 
     def scripts(self) -> list[Transfer]:
         """The JavaScript files this page fetched from the server (not from its service worker)."""
-        return sorted((t for t in self.by_id.values()
-                       if t.resource_type == "Script" and not t.from_service_worker and t.status == 200),
-                      key=lambda t: t.name)
+        return sorted(
+            (
+                t
+                for t in self.by_id.values()
+                if t.resource_type == "Script" and not t.from_service_worker and t.status == 200
+            ),
+            key=lambda t: t.name,
+        )
 
 
 def precache_transfers(context) -> list:
@@ -89,7 +103,9 @@ def precache_transfers(context) -> list:
     def on_finished(request) -> None:
         if request.service_worker is not None:
             sizes = request.sizes()
-            seen.append((request.url.rsplit("/", 1)[-1], sizes["responseBodySize"] + sizes["responseHeadersSize"]))
+            seen.append(
+                (request.url.rsplit("/", 1)[-1], sizes["responseBodySize"] + sizes["responseHeadersSize"])
+            )
 
     context.on("requestfinished", on_finished)
     return seen

@@ -1,4 +1,5 @@
 """The API docs page renders with no internet at all, under its content security policy."""
+
 from __future__ import annotations
 
 

@@ -7,6 +7,7 @@ yet. The probe does what the app's step card does: a paste handler queues the pa
 screenshot, the auto-uploader sends it when online, and only then the `attachment_added`
 event is written into the local PouchDB, which live replication pushes to the server.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -97,8 +98,12 @@ def bundle(tmp_path_factory):
     entry = folder / "entry.ts"
     entry.write_text(ENTRY % (ROOT / "pwa/src/attachments/index.ts"))
     out = folder / "probe.js"
-    subprocess.run([str(ESBUILD), str(entry), "--bundle", "--format=iife", "--target=es2022", f"--outfile={out}"],
-                   check=True, capture_output=True, cwd=ROOT / "pwa")
+    subprocess.run(
+        [str(ESBUILD), str(entry), "--bundle", "--format=iife", "--target=es2022", f"--outfile={out}"],
+        check=True,
+        capture_output=True,
+        cwd=ROOT / "pwa",
+    )
     return out.read_text()
 
 
@@ -108,13 +113,22 @@ def _open_probe(context, server, bundle, http, engineer, sid, backoff=None):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.route(f"{server.url}/probe.html", lambda route: route.fulfill(body=PAGE, content_type="text/html"))
-    page.route(f"{server.url}/probe.js", lambda route: route.fulfill(body=bundle, content_type="text/javascript"))
+    page.route(
+        f"{server.url}/probe.js", lambda route: route.fulfill(body=bundle, content_type="text/javascript")
+    )
     page.goto(f"{server.url}/probe.html")
     page.add_script_tag(path=str(POUCHDB_JS))
     page.add_script_tag(url=f"{server.url}/probe.js")
-    page.evaluate(SETUP, {"syncUrl": me["sync"]["databases"]["sessions"], "token": engineer.tokens["access_token"],
-                          "sid": sid, "userId": engineer.id,
-                          "backoff": backoff or {"baseMs": 500, "maxMs": 2000, "jitter": 0}})
+    page.evaluate(
+        SETUP,
+        {
+            "syncUrl": me["sync"]["databases"]["sessions"],
+            "token": engineer.tokens["access_token"],
+            "sid": sid,
+            "userId": engineer.id,
+            "backoff": backoff or {"baseMs": 500, "maxMs": 2000, "jitter": 0},
+        },
+    )
     return page, errors
 
 
@@ -123,14 +137,23 @@ def _state(http, who, sid):
 
 
 def test_a_screenshot_pasted_offline_is_on_the_server_and_in_the_pdf_once_online(
-        browser, server, http, bundle, tmp_path):
+    browser, server, http, bundle, tmp_path
+):
     tenant = Tenant(http)
     engineer = tenant.add_user("engineer")
     tree_id = publish_tree(http, tenant)
-    r = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id, "title": "offline shot"})
+    r = http.post(
+        "/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id, "title": "offline shot"}
+    )
     sid = r.json()["session_id"]
-    assert http.post(f"/api/v1/sessions/{sid}/events", headers=engineer.headers,
-                     json={"type": "answered", "node_id": "scope", "answer": "yes"}).status_code == 201
+    assert (
+        http.post(
+            f"/api/v1/sessions/{sid}/events",
+            headers=engineer.headers,
+            json={"type": "answered", "node_id": "scope", "answer": "yes"},
+        ).status_code
+        == 201
+    )
 
     context = browser.new_context()
     try:
@@ -138,30 +161,46 @@ def test_a_screenshot_pasted_offline_is_on_the_server_and_in_the_pdf_once_online
         context.set_offline(True)  # no signal in the server room
         assert page.evaluate("navigator.onLine") is False
         pasted = bytes(page.evaluate(PASTE))
-        wait_until(lambda: page.evaluate("window.probe.items && window.probe.items.length === 1"), timeout=10,
-                   message="the pasted screenshot in the queue")
+        wait_until(
+            lambda: page.evaluate("window.probe.items && window.probe.items.length === 1"),
+            timeout=10,
+            message="the pasted screenshot in the queue",
+        )
         page.wait_for_timeout(1500)  # offline for a while: several backoff periods pass
         item = page.evaluate("window.probe.items[0]")
         assert item["status"] == "queued" and item["attempts"] == 0 and item["sha256"] == sha(pasted)
         assert item["node_id"] == "scope" and item["name"].startswith("image")
         # Nothing reached the server: no file, no event.
-        assert not (server.data_dir / "attachments" / tenant.id).exists() or \
-            not list((server.data_dir / "attachments" / tenant.id).iterdir())
+        assert not (server.data_dir / "attachments" / tenant.id).exists() or not list(
+            (server.data_dir / "attachments" / tenant.id).iterdir()
+        )
         assert _state(http, engineer, sid)["attachments"] == {}
-        local_events = page.evaluate(f"window.probe.local.allDocs({{startkey: 'session:{sid}:ev:', "
-                                     f"endkey: 'session:{sid}:ev:\\ufff0'}}).then(r => r.rows.length)")
+        local_events = page.evaluate(
+            f"window.probe.local.allDocs({{startkey: 'session:{sid}:ev:', "
+            f"endkey: 'session:{sid}:ev:\\ufff0'}}).then(r => r.rows.length)"
+        )
         assert local_events == 0  # the event waits for the file
 
         context.set_offline(False)  # back in signal
         att_id = item["attachment_id"]
-        state = wait_until(lambda: (s := _state(http, engineer, sid))["attachments"].get("scope") and s, timeout=30,
-                           message="the attachment_added event on the server")
+        state = wait_until(
+            lambda: (s := _state(http, engineer, sid))["attachments"].get("scope") and s,
+            timeout=30,
+            message="the attachment_added event on the server",
+        )
         att = state["attachments"]["scope"][0]
-        assert (att["attachment_id"], att["sha256"], att["size"], att["content_type"], att["device_id"]) == \
-            (att_id, sha(pasted), len(pasted), "image/png", "probe-device")
+        assert (att["attachment_id"], att["sha256"], att["size"], att["content_type"], att["device_id"]) == (
+            att_id,
+            sha(pasted),
+            len(pasted),
+            "image/png",
+            "probe-device",
+        )
         r = http.get(f"/api/v1/sessions/{sid}/attachments/{att_id}", headers=engineer.headers)
         assert r.status_code == 200 and r.content == pasted
-        wait_until(lambda: page.evaluate("window.probe.items[0].status") == "done", timeout=10, message="queue done")
+        wait_until(
+            lambda: page.evaluate("window.probe.items[0].status") == "done", timeout=10, message="queue done"
+        )
         assert errors == []
     finally:
         context.close()
@@ -171,19 +210,27 @@ def test_a_screenshot_pasted_offline_is_on_the_server_and_in_the_pdf_once_online
     path = tmp_path / "offline.pdf"
     path.write_bytes(pdf.content)
     if shutil.which("pdfimages"):
-        rows = subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True,
-                              check=True).stdout.strip().splitlines()[2:]
+        rows = (
+            subprocess.run(["pdfimages", "-list", str(path)], capture_output=True, text=True, check=True)
+            .stdout.strip()
+            .splitlines()[2:]
+        )
         assert len(rows) == 1 and rows[0].split()[3:5] == ["400", "250"], rows
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True).stdout
-        assert text.index("Scoped the issue to a single VDA.") < text.index(att["name"]) < text.index("Which VDA?")
+        assert (
+            text.index("Scoped the issue to a single VDA.")
+            < text.index(att["name"])
+            < text.index("Which VDA?")
+        )
 
 
 def test_a_failed_upload_is_shown_retried_and_survives_a_reload(browser, server, http, bundle):
     tenant = Tenant(http)
     engineer = tenant.add_user("engineer")
-    sid = http.post("/api/v1/sessions", headers=engineer.headers,
-                    json={"tree_id": publish_tree(http, tenant)}).json()["session_id"]
+    sid = http.post(
+        "/api/v1/sessions", headers=engineer.headers, json={"tree_id": publish_tree(http, tenant)}
+    ).json()["session_id"]
     context = browser.new_context()
     try:
         # The server's upload route fails (a proxy in trouble) until we let it through.
@@ -191,16 +238,22 @@ def test_a_failed_upload_is_shown_retried_and_survives_a_reload(browser, server,
 
         def flaky(route):
             if broken["on"]:
-                route.fulfill(status=503, content_type="application/json",
-                              body='{"error": "unavailable", "reason": "The server is restarting."}')
+                route.fulfill(
+                    status=503,
+                    content_type="application/json",
+                    body='{"error": "unavailable", "reason": "The server is restarting."}',
+                )
             else:
                 route.continue_()
 
         context.route("**/api/v1/sessions/*/attachments**", flaky)
         page, errors = _open_probe(context, server, bundle, http, engineer, sid)
         page.evaluate(PASTE)
-        wait_until(lambda: page.evaluate("(window.probe.items || [])[0]?.attempts >= 2"), timeout=15,
-                   message="two failed attempts")
+        wait_until(
+            lambda: page.evaluate("(window.probe.items || [])[0]?.attempts >= 2"),
+            timeout=15,
+            message="two failed attempts",
+        )
         item = page.evaluate("window.probe.items[0]")
         assert item["status"] in ("failed", "uploading", "queued")
         assert "failed: The server is restarting." in page.evaluate("window.probe.statuses")
@@ -214,10 +267,16 @@ def test_a_failed_upload_is_shown_retried_and_survives_a_reload(browser, server,
         # below is plain HTTP, so the interception is removed rather than left to pass through.)
         context.unroute("**/api/v1/sessions/*/attachments**")
         page, errors = _open_probe(context, server, bundle, http, engineer, sid)
-        wait_until(lambda: _state(http, engineer, sid)["attachments"].get("scope"), timeout=30,
-                   message="the attachment on the server after the reload")
-        wait_until(lambda: page.evaluate("(window.probe.items || [])[0]?.status") == "done", timeout=10,
-                   message="queue done")
+        wait_until(
+            lambda: _state(http, engineer, sid)["attachments"].get("scope"),
+            timeout=30,
+            message="the attachment on the server after the reload",
+        )
+        wait_until(
+            lambda: page.evaluate("(window.probe.items || [])[0]?.status") == "done",
+            timeout=10,
+            message="queue done",
+        )
         assert len(_state(http, engineer, sid)["attachments"]["scope"]) == 1
         assert errors == []
     finally:

@@ -2,6 +2,7 @@
 tree from scratch (6 steps of 5 types) without touching JSON, fixes the problem the editor
 shows, publishes, an engineer runs it, the author edits and publishes version 2 and reads the
 diff between the two versions."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import DESKTOP, answer_step, app_context, shortest_run, shot, start_session
@@ -104,7 +105,9 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
 
         # The editor shows the one problem left, on the graph and in the list.
         page.click("[data-testid=problems-tab]")
-        page.wait_for_function("() => document.querySelector('[data-testid=problem-count]').textContent === '1'")
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=problem-count]').textContent === '1'"
+        )
         assert "missing_handover" in page.text_content("[data-testid=problem-list]")
         assert node(page, "resolution-2").get_attribute("data-problems") == "1"
         assert len(page.locator("[data-testid=graph-node]").all()) == 6
@@ -112,7 +115,9 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
         # The server finds the same problem in the saved draft.
         saved(page)
         draft = http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()
-        server_problems = http.post("/api/v1/trees/validate", headers=author.headers, json=draft).json()["problems"]
+        server_problems = http.post("/api/v1/trees/validate", headers=author.headers, json=draft).json()[
+            "problems"
+        ]
         assert [(p["node_id"], p["code"]) for p in server_problems] == [("resolution-2", "missing_handover")]
 
         # Fix it from the problem list.
@@ -147,7 +152,13 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
         assert v1["change_note"] == "First version"
         tree = v1["tree"]
         assert len(tree["nodes"]) == 6 and tree["start"] == "question"
-        assert {n["type"] for n in tree["nodes"].values()} == {"question", "action", "resolution", "input", "choice"}
+        assert {n["type"] for n in tree["nodes"].values()} == {
+            "question",
+            "action",
+            "resolution",
+            "input",
+            "choice",
+        }
 
         # 5. An engineer runs it on another device.
         eng = app_context(browser, DESKTOP)
@@ -157,7 +168,10 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
         sid = start_session(epage, TITLE, "T-1001")
         for node_id, ans, nxt in shortest_run(tree):
             answer_step(epage, tree, node_id, ans, nxt)
-        assert tree["nodes"][epage.get_attribute("[data-testid=step-card]", "data-node-id")]["type"] == "resolution"
+        assert (
+            tree["nodes"][epage.get_attribute("[data-testid=step-card]", "data-node-id")]["type"]
+            == "resolution"
+        )
         shot(epage, "editor-06-engineer-run")
         eng.close()
         assert sid
@@ -166,9 +180,13 @@ def test_build_fix_publish_run_edit_and_diff(browser, http, server):
         select_node(page, "action")
         page.fill("#f-title", "Restart the Print Spooler service")
         page.click("[aria-label=Undo]")
-        page.wait_for_function("() => document.querySelector('#f-title').value === 'Restart the print spooler'")
+        page.wait_for_function(
+            "() => document.querySelector('#f-title').value === 'Restart the print spooler'"
+        )
         page.click("[aria-label=Redo]")
-        page.wait_for_function("() => document.querySelector('#f-title').value === 'Restart the Print Spooler service'")
+        page.wait_for_function(
+            "() => document.querySelector('#f-title').value === 'Restart the Print Spooler service'"
+        )
         page.click("button:has-text('+ Link')")
         page.fill("#f-link-0-title", "Microsoft: Print spooler")
         page.fill("#f-link-0-url", "https://learn.microsoft.com/troubleshoot/windows-server/printing/")

@@ -1,6 +1,7 @@
 """Two authors edit the same draft in two browsers: the second save is refused by `_rev`, the
 editor shows both versions node by node, and the author merges; nothing is overwritten
 silently. Then the first author, still on an old revision, meets the same dialog."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot
@@ -70,9 +71,13 @@ def test_conflicting_saves_are_shown_and_merged(browser, http, server):
         b.fill("#f-title", "Bob's title")
         b.wait_for_selector("[data-testid=conflict-dialog]", timeout=20000)
         b.click("[data-testid=conflict-theirs]")
-        b.wait_for_function("() => document.querySelector('#f-title').value === 'Is only one user affected (Alice)?'")
-        assert http.get(f"/api/v1/trees/{tree_id}", headers=bob.headers).json()["nodes"]["scope"]["title"] == \
-            "Is only one user affected (Alice)?"
+        b.wait_for_function(
+            "() => document.querySelector('#f-title').value === 'Is only one user affected (Alice)?'"
+        )
+        assert (
+            http.get(f"/api/v1/trees/{tree_id}", headers=bob.headers).json()["nodes"]["scope"]["title"]
+            == "Is only one user affected (Alice)?"
+        )
     finally:
         ctx_a.close()
         ctx_b.close()

@@ -1,6 +1,7 @@
 """Connecting on the graph with the mouse: drag an answer's dot onto a step to connect it,
 drag an arrow's end onto another step to reconnect it, drop an answer into empty space to
 create the next step there."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context
@@ -29,6 +30,7 @@ def test_connect_reconnect_and_create_by_dragging(browser, http, server):
     tree = small_tree()
     tree["nodes"]["scope"]["next"]["no"] = None
     tree_id = http.post("/api/v1/trees", headers=author.headers, json=tree).json()["id"]
+
     def draft() -> dict:
         return http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()
 
@@ -40,22 +42,33 @@ def test_connect_reconnect_and_create_by_dragging(browser, http, server):
         node(page, "escalate").wait_for()
 
         # Connect: the question's "no" dot onto the escalation.
-        drag(page, center(page.locator("[data-node-id=scope] .react-flow__handle[data-handleid=no]")),
-             center(node(page, "escalate")))
-        wait_until(lambda: draft()["nodes"]["scope"]["next"]["no"] == "escalate", message="the connection saved")
+        drag(
+            page,
+            center(page.locator("[data-node-id=scope] .react-flow__handle[data-handleid=no]")),
+            center(node(page, "escalate")),
+        )
+        wait_until(
+            lambda: draft()["nodes"]["scope"]["next"]["no"] == "escalate", message="the connection saved"
+        )
 
         # Reconnect: the head of the "done" arrow moves from the resolved step to the escalation.
         edge = page.locator("[data-testid='rf__edge-restart|done']")
         edge.wait_for()
         drag(page, center(edge.locator(".react-flow__edgeupdater-target")), center(node(page, "escalate")))
-        wait_until(lambda: draft()["nodes"]["restart"]["next"]["done"] == "escalate", message="the reconnection saved")
+        wait_until(
+            lambda: draft()["nodes"]["restart"]["next"]["done"] == "escalate",
+            message="the reconnection saved",
+        )
 
         # Create: drop the action's "skipped" dot into empty space and pick a type.
         start = center(page.locator("[data-node-id=restart] .react-flow__handle[data-handleid=skipped]"))
         drag(page, start, (start[0] + 60, start[1] + 230))
         page.click("[role=menu][aria-label='Create the next step'] >> text=Question")
         node(page, "question").wait_for()
-        wait_until(lambda: draft()["nodes"]["restart"]["next"].get("skipped") == "question", message="the new step saved")
+        wait_until(
+            lambda: draft()["nodes"]["restart"]["next"].get("skipped") == "question",
+            message="the new step saved",
+        )
         assert draft()["nodes"]["question"]["type"] == "question"
     finally:
         ctx.close()

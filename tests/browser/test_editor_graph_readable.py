@@ -1,6 +1,7 @@
 """The graph of a real tree is readable: no arrow runs through a step card, and every
 answer's label on a card is shown in full, also on a choice with many options.
 Checked on the largest starter tree (45 steps, choices up to 7 options) after "Tidy up"."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot

@@ -1,5 +1,6 @@
 """JSON export and import in the editor: the exported file is the draft (without revision
 metadata); importing a file replaces the draft's content, keeps its id, and can be undone."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,12 @@ def test_export_then_import_a_changed_file(browser, http, server, tmp_path):
         assert set(exported["nodes"]) == set(small_tree()["nodes"])
 
         exported["title"] = "Printer offline (imported)"
-        exported["nodes"]["extra"] = {"type": "resolution", "outcome": "unresolved", "title": "Gave up",
-                                      "summary": "Could not fix it."}
+        exported["nodes"]["extra"] = {
+            "type": "resolution",
+            "outcome": "unresolved",
+            "title": "Gave up",
+            "summary": "Could not fix it.",
+        }
         exported["nodes"]["scope"]["next"]["no"] = "extra"
         path = tmp_path / "changed.tree.json"
         path.write_text(json.dumps(exported), encoding="utf-8")
@@ -40,7 +45,10 @@ def test_export_then_import_a_changed_file(browser, http, server, tmp_path):
         node(page, "extra").wait_for()
         saved(page)
         draft = http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()
-        assert draft["title"] == "Printer offline (imported)" and draft["nodes"]["scope"]["next"]["no"] == "extra"
+        assert (
+            draft["title"] == "Printer offline (imported)"
+            and draft["nodes"]["scope"]["next"]["no"] == "extra"
+        )
 
         page.click("[aria-label=Undo]")
         page.wait_for_selector("[data-testid=graph-node][data-node-id=extra]", state="detached")

@@ -1,6 +1,7 @@
 """The problems list tells the author what to do in the editor's own words ("Choose the next
 step under “No leads to”"), not which JSON field is wrong (`next`, `log.yes`); the box it
 names is the one the inspector shows for that step."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ def test_problem_messages_name_the_boxes_to_fill(browser, http, server):
         listing = page.locator("[data-testid=problem-list]")
         listing.wait_for()
         text = listing.text_content()
-        assert ('The answer No does not lead to any step yet. Choose the next step under "No leads to", '
-                "or drag from its dot on the graph onto a step.") in text
+        assert (
+            'The answer No does not lead to any step yet. Choose the next step under "No leads to", '
+            "or drag from its dot on the graph onto a step."
+        ) in text
         assert "The log sentence of Yes is empty. Write what the engineer did, in the past tense" in text
         assert 'The resolution has no summary. Under "Summary", say how the case ends' in text
         assert not re.search(r"`(next|log|summary)|log\.yes", text), text

@@ -1,6 +1,7 @@
 """The editor names a wrong value the way the server does, in plain double quotes: the step id
 an answer leads to. Python's repr() quoting ('gone-step') is gone from both, so the editor's
 problem list reads word for word like the server's validation."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot

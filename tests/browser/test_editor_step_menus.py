@@ -1,5 +1,6 @@
 """The two menus that create a step (the toolbar's "+ Step" and the one a dropped answer opens
 on the graph) offer the same step types, the same way, and each creates the type picked."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context
@@ -14,8 +15,13 @@ TYPES = ["Question", "Choice", "Action", "Input", "Resolution"]
 def _items(menu) -> list[tuple[str, str]]:
     """(label, hint) of each item, as the author reads them."""
     items = menu.get_by_role("menuitem")
-    return [(items.nth(i).locator("span.font-medium").inner_text(), items.nth(i).locator("span.ml-auto").inner_text())
-            for i in range(items.count())]
+    return [
+        (
+            items.nth(i).locator("span.font-medium").inner_text(),
+            items.nth(i).locator("span.ml-auto").inner_text(),
+        )
+        for i in range(items.count())
+    ]
 
 
 def test_both_step_menus_offer_the_same_types_and_create_the_one_picked(browser, http, server):
@@ -42,7 +48,10 @@ def test_both_step_menus_offer_the_same_types_and_create_the_one_picked(browser,
         assert all(hint for _label, hint in from_graph)
         graph.get_by_role("menuitem", name="Question").click()
         node(page, "question").wait_for()
-        wait_until(lambda: draft()["nodes"]["restart"]["next"].get("skipped") == "question", message="the new step saved")
+        wait_until(
+            lambda: draft()["nodes"]["restart"]["next"].get("skipped") == "question",
+            message="the new step saved",
+        )
         assert draft()["nodes"]["question"]["type"] == "question"
 
         page.get_by_role("button", name="+ Step").click()
@@ -51,6 +60,8 @@ def test_both_step_menus_offer_the_same_types_and_create_the_one_picked(browser,
         assert _items(toolbar) == from_graph
         toolbar.get_by_role("menuitem", name="Action").click()
         node(page, "action").wait_for()
-        wait_until(lambda: draft()["nodes"].get("action", {}).get("type") == "action", message="the new action saved")
+        wait_until(
+            lambda: draft()["nodes"].get("action", {}).get("type") == "action", message="the new action saved"
+        )
     finally:
         ctx.close()

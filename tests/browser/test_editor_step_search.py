@@ -1,6 +1,7 @@
 """In a 45-step tree the author finds a step by a word of its title, by its id or by its
 text: the search box (reached with /) lists the matches, and picking one selects the step
 and centres the graph on it."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot
@@ -19,7 +20,10 @@ def centred(page, node_id: str) -> None:
             const n = el.getBoundingClientRect();
             return Math.abs(n.x + n.width / 2 - (g.x + g.width / 2)) < 30
                 && Math.abs(n.y + n.height / 2 - (g.y + g.height / 2)) < 30;
-        }""", arg=node_id, timeout=10000)
+        }""",
+        arg=node_id,
+        timeout=10000,
+    )
 
 
 def test_find_a_step_in_a_45_step_tree(browser, http, server):
@@ -51,7 +55,9 @@ def test_find_a_step_in_a_45_step_tree(browser, http, server):
         assert options.count() == 1 and "n37" in options.first.text_content()
         shot(page, "editor-step-search-01")
         page.keyboard.press("Enter")
-        page.wait_for_function("() => document.querySelector('#f-title')?.value === 'Reset the Kerberos ticket cache'")
+        page.wait_for_function(
+            "() => document.querySelector('#f-title')?.value === 'Reset the Kerberos ticket cache'"
+        )
         centred(page, "n37")
 
         # By its id.

@@ -1,6 +1,7 @@
 """An author dismisses a suggestion that is already handled: the badge on the step goes, an
 undo is offered right where the suggestion was, and the dismissal holds after a reload, where
 the step's dismissed suggestions can still be listed and one restored for good."""
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,14 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
     tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree()).json()["id"]
     assert http.post(f"/api/v1/trees/{tree_id}/publish", headers=author.headers, json={}).status_code == 201
     for text in ("Cleared the print queue.", "Cleared the print queue", "Power-cycled the printer."):
-        sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()["session_id"]
-        r = http.post(f"/api/v1/sessions/{sid}/events", headers=engineer.headers,
-                      json={"type": "custom_step", "node_id": "restart", "text": text, "answer": "done"})
+        sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()[
+            "session_id"
+        ]
+        r = http.post(
+            f"/api/v1/sessions/{sid}/events",
+            headers=engineer.headers,
+            json={"type": "custom_step", "node_id": "restart", "text": text, "answer": "done"},
+        )
         assert r.status_code in (200, 201), r.text
 
     ctx = app_context(browser, {"width": 1360, "height": 860})
@@ -39,9 +45,13 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
         page.wait_for_selector(badge.format(1))
         undo = page.get_by_role("button", name="Undo dismissing “Cleared the print queue")
         undo.wait_for()
-        page.wait_for_function("() => document.activeElement"
-                               " && document.activeElement.dataset.undoKey === 'cleared the print queue'")
-        assert "Cleared the print queue" not in page.text_content("[data-testid=suggestions] li:not([data-testid=dismissed-suggestion])")
+        page.wait_for_function(
+            "() => document.activeElement"
+            " && document.activeElement.dataset.undoKey === 'cleared the print queue'"
+        )
+        assert "Cleared the print queue" not in page.text_content(
+            "[data-testid=suggestions] li:not([data-testid=dismissed-suggestion])"
+        )
         shot(page, "editor-suggestion-dismiss-01-undo")
 
         # Undo brings it back; dismissing it again sticks.
@@ -87,8 +97,10 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
         assert "Power-cycled the printer" in dismissed_list.text_content()
         page.get_by_role("button", name="Hide dismissed (1)").wait_for()
         # Focus follows the suggestion back into the open list.
-        page.wait_for_function("() => document.activeElement"
-                               " && document.activeElement.dataset.dismissKey === 'cleared the print queue'")
+        page.wait_for_function(
+            "() => document.activeElement"
+            " && document.activeElement.dataset.dismissKey === 'cleared the print queue'"
+        )
 
         # It stays restored after another reload, on the page and on the server.
         page.reload()
@@ -99,9 +111,13 @@ def test_a_dismissed_suggestion_leaves_the_step_for_good(browser, http, server):
         assert "Cleared the print queue" not in page.text_content("[data-testid=dismissed-list]")
         listing = http.get(f"/api/v1/trees/{tree_id}/suggestions", headers=author.headers).json()
         assert [(g["node_id"], [s["text_key"] for s in g["suggestions"]]) for g in listing["items"]] == [
-            ("restart", ["cleared the print queue"])]
-        hidden = http.get(f"/api/v1/trees/{tree_id}/suggestions?dismissed=true", headers=author.headers).json()
+            ("restart", ["cleared the print queue"])
+        ]
+        hidden = http.get(
+            f"/api/v1/trees/{tree_id}/suggestions?dismissed=true", headers=author.headers
+        ).json()
         assert [(g["node_id"], [s["text_key"] for s in g["suggestions"]]) for g in hidden["items"]] == [
-            ("restart", ["power-cycled the printer"])]
+            ("restart", ["power-cycled the printer"])
+        ]
     finally:
         ctx.close()

@@ -1,5 +1,6 @@
 """Renaming a step that was made from a suggestion does not bring the suggestion back, so it
 cannot be added a second time as a duplicate step; it stays settled after a reload."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot
@@ -13,9 +14,19 @@ def test_renaming_an_adopted_step_keeps_its_suggestion_away(browser, http, serve
     author, engineer = tenant.add_user("author"), tenant.add_user("engineer")
     tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree()).json()["id"]
     assert http.post(f"/api/v1/trees/{tree_id}/publish", headers=author.headers, json={}).status_code == 201
-    sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()["session_id"]
-    r = http.post(f"/api/v1/sessions/{sid}/events", headers=engineer.headers,
-                  json={"type": "custom_step", "node_id": "restart", "text": "Cleared the print queue.", "answer": "done"})
+    sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()[
+        "session_id"
+    ]
+    r = http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=engineer.headers,
+        json={
+            "type": "custom_step",
+            "node_id": "restart",
+            "text": "Cleared the print queue.",
+            "answer": "done",
+        },
+    )
     assert r.status_code in (200, 201), r.text
 
     ctx = app_context(browser, {"width": 1360, "height": 860})

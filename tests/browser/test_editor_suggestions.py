@@ -1,5 +1,6 @@
 """Custom steps engineers added in sessions show up in the editor on the step where they were
 added; the author turns one into a real step with one click, and the draft saves with it."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot
@@ -14,10 +15,20 @@ def test_a_custom_step_becomes_a_real_step(browser, http, server):
     tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree()).json()["id"]
     assert http.post(f"/api/v1/trees/{tree_id}/publish", headers=author.headers, json={}).status_code == 201
     for _ in range(2):
-        sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()["session_id"]
-        r = http.post(f"/api/v1/sessions/{sid}/events", headers=engineer.headers,
-                      json={"type": "custom_step", "node_id": "restart", "text": "Cleared the print queue.",
-                            "answer": "done", "note": "12 jobs stuck"})
+        sid = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": tree_id}).json()[
+            "session_id"
+        ]
+        r = http.post(
+            f"/api/v1/sessions/{sid}/events",
+            headers=engineer.headers,
+            json={
+                "type": "custom_step",
+                "node_id": "restart",
+                "text": "Cleared the print queue.",
+                "answer": "done",
+                "note": "12 jobs stuck",
+            },
+        )
         assert r.status_code in (200, 201), r.text
 
     ctx = app_context(browser, {"width": 1360, "height": 860})

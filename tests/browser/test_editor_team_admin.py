@@ -1,5 +1,6 @@
 """Team admin in the PWA: add a member, change a role, deactivate; create an API key whose
 secret is shown once and works, then revoke it."""
+
 from __future__ import annotations
 
 import httpx
@@ -33,8 +34,17 @@ def test_members_and_api_keys(browser, http, server):
 
         # Role change and deactivation take effect on the server.
         row.locator("select").select_option("author")
-        wait_until(lambda: next(u for u in http.get("/api/v1/users", headers=tenant.headers).json()["items"]
-                                if u["email"] == email)["role"] == "author", message="the new role on the server")
+        wait_until(
+            lambda: (
+                next(
+                    u
+                    for u in http.get("/api/v1/users", headers=tenant.headers).json()["items"]
+                    if u["email"] == email
+                )["role"]
+                == "author"
+            ),
+            message="the new role on the server",
+        )
         row.locator("button:has-text('Deactivate')").click()
         row.locator("button:has-text('Reactivate')").wait_for()
         assert http.post("/api/v1/auth/login", json={"email": email, "password": password}).status_code != 200

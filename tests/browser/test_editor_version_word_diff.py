@@ -1,6 +1,7 @@
 """The version diff marks the words that changed inside a text field, not the whole field:
 a body where one number changed shows that number struck out on the old side and added on
 the new side, the rest of the sentence plain."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import app_context, shot

@@ -1,5 +1,6 @@
 """PouchDB in a real browser page syncs with the tenant's `sessions` database, using the URL
 and token from `GET /api/v1/me`, exactly as the PWA does."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,7 @@ from tests.conftest import ROOT
 
 POUCHDB_JS = ROOT / "tests/node/node_modules/pouchdb/dist/pouchdb.js"
 
-PAGE = ('<!doctype html><html><head><meta charset="utf-8"><title>sync probe</title></head>'
-        "<body></body></html>")
+PAGE = '<!doctype html><html><head><meta charset="utf-8"><title>sync probe</title></head><body></body></html>'
 
 SYNC_SCRIPT = """
 async ({url, token, docs}) => {
@@ -34,8 +34,11 @@ def test_pouchdb_in_chromium_syncs_the_sessions_database(http, tenant, context, 
     me = http.get("/api/v1/me", headers=tenant.headers).json()
     url = me["sync"]["databases"]["sessions"]
     # A document another device already wrote, to be pulled by the page.
-    r = http.put(f"{url}/session:01SERVERSIDE000000000000000", headers=tenant.headers,
-                 json={"type": "session", "title": "written elsewhere"})
+    r = http.put(
+        f"{url}/session:01SERVERSIDE000000000000000",
+        headers=tenant.headers,
+        json={"type": "session", "title": "written elsewhere"},
+    )
     assert r.status_code == 201, r.text
 
     page = context.new_page()
@@ -43,8 +46,10 @@ def test_pouchdb_in_chromium_syncs_the_sessions_database(http, tenant, context, 
     page.route(f"{server.url}/probe.html", lambda route: route.fulfill(body=PAGE, content_type="text/html"))
     page.goto(f"{server.url}/probe.html")
     page.add_script_tag(path=str(POUCHDB_JS))
-    docs = [{"_id": f"session:01BROWSER{i:017d}", "type": "session", "title": f"from the browser {i}"}
-            for i in range(25)]
+    docs = [
+        {"_id": f"session:01BROWSER{i:017d}", "type": "session", "title": f"from the browser {i}"}
+        for i in range(25)
+    ]
     result = page.evaluate(SYNC_SCRIPT, {"url": url, "token": tenant.tokens["access_token"], "docs": docs})
     assert result["adapter"] == "idb"  # IndexedDB, as on a phone
     assert result["push_ok"] and result["pushed"] == 25

@@ -3,6 +3,7 @@ page; the pending invite reads "Invited, expires ..." and offers resend and canc
 "Reactivate". The invitee opens the link on a fresh device, sees the team and their address,
 is told why a weak password is refused, sets a good one and lands signed in on the library.
 A cancelled invitation still cannot be reactivated, only resent."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect

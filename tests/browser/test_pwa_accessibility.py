@@ -2,6 +2,7 @@
 critical violation, in the light theme or the dark one, on the pages engineers, authors and
 admins use (sign-in, library, a started session at phone and desktop size, the export preview,
 the editor with a tree open, the team pages)."""
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,9 @@ def test_sign_in_and_library_pass_axe(browser, http, server):
         wait_synced(page)
         assert_accessible(page, "the library")
         # The sync badge is announced starting with the words it shows.
-        expect(page.get_by_test_id("sync-status")).to_have_accessible_name(re.compile(r"^Online\W+nothing waiting\. Last synced"))
+        expect(page.get_by_test_id("sync-status")).to_have_accessible_name(
+            re.compile(r"^Online\W+nothing waiting\. Last synced")
+        )
 
         for path, name in [("/history", "the session history"), ("/profile", "the profile page")]:
             page.goto(server.url + path)
@@ -85,8 +88,11 @@ def test_runner_dialogs_and_export_pass_axe(browser, http, server, viewport):
             answer_step(page, tree, node_id, ans, nxt)
         assert_accessible(page, "a resolution step")
 
-        for opener, name in [("+ Custom step", "the custom step dialog"), ("Finish with a summary", "the finish dialog"),
-                             ("Session", "the session menu")]:
+        for opener, name in [
+            ("+ Custom step", "the custom step dialog"),
+            ("Finish with a summary", "the finish dialog"),
+            ("Session", "the session menu"),
+        ]:
             page.get_by_role("button", name=opener, exact=True).click()
             page.get_by_role("dialog").wait_for()
             assert_accessible(page, name)
@@ -117,8 +123,11 @@ def test_editor_with_a_tree_open_passes_axe(browser, http, server):
         page.wait_for_selector("[data-testid=inspector]")
         assert_accessible(page, "the editor with a step open")
 
-        for opener, name in [("▶ Preview run", "the preview run"), ("Publish", "the publish dialog"),
-                             ("Import", "the import dialog")]:
+        for opener, name in [
+            ("▶ Preview run", "the preview run"),
+            ("Publish", "the publish dialog"),
+            ("Import", "the import dialog"),
+        ]:
             page.get_by_role("button", name=opener, exact=True).click()
             page.get_by_role("dialog").wait_for()
             assert_accessible(page, name)

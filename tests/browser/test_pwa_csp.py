@@ -1,6 +1,7 @@
 """The PWA works under its content security policy: a whole session, with a screenshot
 attached, runs without a single `securitypolicyviolation` (a blocked script, style, image,
 worker or request would show up here first)."""
+
 from __future__ import annotations
 
 import struct
@@ -35,9 +36,14 @@ document.addEventListener('securitypolicyviolation', (e) => {
 def _png(width: int = 8, height: int = 8) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     rows = b"".join(b"\x00" + b"\xc0\x10\x10" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_a_session_with_a_screenshot_runs_without_csp_violations(browser, http, server):
@@ -61,13 +67,16 @@ def test_a_session_with_a_screenshot_runs_without_csp_violations(browser, http, 
         wait_for_service_worker(page)
         start_session(page, tree["title"], "T-CSP-1")
         write_note(page, "Checked under the content security policy.")
-        page.set_input_files("[data-testid=attach-file]", files=[
-            {"name": "screen.png", "mimeType": "image/png", "buffer": _png()}])
+        page.set_input_files(
+            "[data-testid=attach-file]",
+            files=[{"name": "screen.png", "mimeType": "image/png", "buffer": _png()}],
+        )
         # The thumbnail is drawn from a blob: URL of the file kept on the device.
         page.wait_for_function(
             "() => [...document.querySelectorAll('img')]"
             ".some(i => i.src.startsWith('blob:') && i.complete && i.naturalWidth > 0)",
-            timeout=30000)
+            timeout=30000,
+        )
         for node_id, answer, nxt in run:
             answer_step(page, tree, node_id, answer, nxt)
         finish_session(page, "Done under CSP.")

@@ -4,6 +4,7 @@ The runner re-renders whenever the session changes (a teammate's edit, the heade
 the server). A dialog that re-ran its open-time focus on every re-render sent the cursor
 back to its first field mid-sentence.
 """
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -34,8 +35,11 @@ def test_a_synced_change_does_not_move_focus_inside_an_open_dialog(browser, http
 
         # Meanwhile the session is renamed elsewhere; the change reaches this phone by sync.
         header = http.get(f"/api/v1/sessions/{sid}", headers=engineer.headers).json()["header"]
-        r = http.patch(f"/api/v1/sessions/{sid}", headers=engineer.headers,
-                       json={"title": RENAMED, "_rev": header["_rev"]})
+        r = http.patch(
+            f"/api/v1/sessions/{sid}",
+            headers=engineer.headers,
+            json={"title": RENAMED, "_rev": header["_rev"]},
+        )
         assert r.status_code == 200, r.text
         expect(page.get_by_test_id("session-title")).to_have_text(RENAMED, timeout=30000)
 

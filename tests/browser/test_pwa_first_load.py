@@ -1,6 +1,7 @@
 """First load on a phone: an engineer opening a session link in a fresh browser profile gets
 the runner from a small, compressed download without the tree editor's code, and the service
 worker still precaches every chunk, so an author's editor opens offline after a first visit."""
+
 from __future__ import annotations
 
 import json
@@ -46,15 +47,22 @@ def test_runner_first_load_is_small_compressed_and_without_the_editor(browser, h
         assert scripts, "the runner loaded no script from the server"
 
         sent = sum(t.transferred for t in scripts)
-        listing = ", ".join(f"{t.name} {t.transferred} B ({t.content_encoding or 'identity'})" for t in scripts)
+        listing = ", ".join(
+            f"{t.name} {t.transferred} B ({t.content_encoding or 'identity'})" for t in scripts
+        )
         assert sent <= JS_LIMIT, f"the runner's first load transferred {sent} B of JavaScript: {listing}"
 
         fetched = [t.name for t in transfers.by_id.values()]
-        assert not [n for n in fetched if n.startswith("TreeEditor")], f"the runner fetched the editor: {fetched}"
+        assert not [n for n in fetched if n.startswith("TreeEditor")], (
+            f"the runner fetched the editor: {fetched}"
+        )
 
         # Every script and stylesheet worth compressing crossed the wire compressed.
-        assets = [t for t in transfers.by_id.values()
-                  if t.resource_type in ("Script", "Stylesheet") and t.status == 200 and t.raw > 1024]
+        assets = [
+            t
+            for t in transfers.by_id.values()
+            if t.resource_type in ("Script", "Stylesheet") and t.status == 200 and t.raw > 1024
+        ]
         assert {t.resource_type for t in assets} == {"Script", "Stylesheet"}
         uncompressed = [t.name for t in assets if t.content_encoding not in ("br", "gzip")]
         assert not uncompressed, f"sent without Content-Encoding: {uncompressed}"
@@ -78,10 +86,14 @@ def test_editor_opens_offline_after_a_first_visit(browser, http, server):
         page.wait_for_selector("h1:has-text('Edit trees')")
         # The editor screen fetches the tree editor's code ahead of the first click: offline,
         # the service worker's precache answers it, decoded and complete.
-        page.wait_for_function("() => performance.getEntriesByType('resource')"
-                               ".some(e => /\\/TreeEditor-[^/]*\\.js$/.test(e.name) && e.responseEnd > 0)")
+        page.wait_for_function(
+            "() => performance.getEntriesByType('resource')"
+            ".some(e => /\\/TreeEditor-[^/]*\\.js$/.test(e.name) && e.responseEnd > 0)"
+        )
         transfers.settle()
-        editor = [t for t in transfers.by_id.values() if t.name.startswith("TreeEditor") and t.name.endswith(".js")]
+        editor = [
+            t for t in transfers.by_id.values() if t.name.startswith("TreeEditor") and t.name.endswith(".js")
+        ]
         assert editor and editor[0].from_service_worker
         assert editor[0].raw > 100 * 1024, editor
     finally:

@@ -3,6 +3,7 @@ phone changes the session's ticket, the laptop (later) changes only its title, e
 the Session sheet's "Ticket and title" form. Once both are online again, every device and the
 server show the phone's ticket and the laptop's title: the laptop's save did not mark the
 ticket it left alone as edited, so it cannot undo the phone's change."""
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,9 @@ NEW_TITLE = "PRN-02 spooler crash after KB5034441"
 
 def edit_details(page, ticket: str | None = None, title: str | None = None) -> None:
     page.get_by_role("button", name="Session", exact=True).click()
-    page.get_by_role("dialog", name="Session").get_by_role("button", name=re.compile("Edit ticket and title")).click()
+    page.get_by_role("dialog", name="Session").get_by_role(
+        "button", name=re.compile("Edit ticket and title")
+    ).click()
     details = page.get_by_role("dialog", name="Ticket and title")
     if ticket is not None:
         details.get_by_label("Ticket number").fill(ticket)

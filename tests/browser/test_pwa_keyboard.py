@@ -1,6 +1,7 @@
 """The app from the keyboard alone: an open dialog keeps Tab and Shift+Tab inside it, closes on
 Escape and gives focus back to the button that opened it; in the tree editor, Enter on a
 focused step opens it in the inspector and Delete asks before it deletes anything."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -145,8 +146,12 @@ def test_editor_enter_opens_a_focused_step_and_delete_asks_first(browser, http, 
         # The keyboard stays in the graph, on a step that is left.
         expect(page.locator(".react-flow__node:focus")).to_have_count(1)
         saved(page)
-        wait_until(lambda: "escalate" not in http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()["nodes"],
-                   message="the deleted step gone from the saved draft")
+        wait_until(
+            lambda: (
+                "escalate" not in http.get(f"/api/v1/trees/{tree_id}", headers=author.headers).json()["nodes"]
+            ),
+            message="the deleted step gone from the saved draft",
+        )
 
         # As the dialog says, Ctrl+Z brings it back.
         page.keyboard.press("Control+z")

@@ -1,6 +1,7 @@
 """Airplane mode: a whole session started, run, completed and exported with the network off,
 the app reloaded while still offline, and every event on the server once the network is back,
 with no action from the user."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import (
@@ -20,8 +21,10 @@ from tests.browser.conftest import (
 from tests.conftest import Tenant, wait_until
 
 # A 1x1 PNG: a screenshot taken in the comms room.
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
-                    "789c6360f8cfc0f01f0005000201e2219bc10000000049454e44ae426082")
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+    "789c6360f8cfc0f01f0005000201e2219bc10000000049454e44ae426082"
+)
 
 TREE_ID = "tree:sonicwall-vpn-tunnel-down"
 
@@ -31,8 +34,11 @@ def test_a_whole_session_offline_then_synced(browser, http, server):
     engineer = tenant.add_user("engineer")
     tree = http.get(f"/api/v1/trees/{TREE_ID}/versions/1", headers=engineer.headers).json()["tree"]
     run = shortest_run(tree)
-    r = http.post("/api/v1/clients", headers=engineer.headers,
-                  json={"name": "Contoso Ltd", "values": {"vpn_peer": "203.0.113.10"}})
+    r = http.post(
+        "/api/v1/clients",
+        headers=engineer.headers,
+        json={"name": "Contoso Ltd", "values": {"vpn_peer": "203.0.113.10"}},
+    )
     assert r.status_code == 201, r.text
     client_id = r.json()["_id"]
 
@@ -57,8 +63,10 @@ def test_a_whole_session_offline_then_synced(browser, http, server):
         for i, (node_id, ans, nxt) in enumerate(run):
             write_note(page, f"Offline note {i}: checked {node_id}.")
             if i == 0:
-                page.set_input_files("[data-testid=attach-file]",
-                                     files=[{"name": "vpn-status.png", "mimeType": "image/png", "buffer": PNG}])
+                page.set_input_files(
+                    "[data-testid=attach-file]",
+                    files=[{"name": "vpn-status.png", "mimeType": "image/png", "buffer": PNG}],
+                )
                 page.wait_for_selector("[data-testid=queued-attachment] >> text=Waiting for network")
                 shot(page, "mobile-08-offline-attachment")
             answer_step(page, tree, node_id, ans, nxt)
@@ -91,7 +99,8 @@ def test_a_whole_session_offline_then_synced(browser, http, server):
         state = wait_until(completed, message="the offline session on the server")
         assert [s["node_id"] for s in state["path"]] == [n for n, _, _ in run]
         assert sorted(n["text"] for ns in state["notes"].values() for n in ns) == sorted(
-            f"Offline note {i}: checked {n}." for i, (n, _, _) in enumerate(run))
+            f"Offline note {i}: checked {n}." for i, (n, _, _) in enumerate(run)
+        )
         assert state["summary"] == "Fixed with no signal in the comms room."
         # The screenshot follows once the session is on the server, with no action either.
         first = run[0][0]
@@ -103,8 +112,9 @@ def test_a_whole_session_offline_then_synced(browser, http, server):
         files = wait_until(attached, timeout=30, message="the offline screenshot on the server")
         assert [(f["name"], f["size"]) for f in files] == [("vpn-status.png", len(PNG))]
         wait_synced(page)
-        server_md = http.get(f"/api/v1/sessions/{sid}/export", params={"format": "markdown"},
-                             headers=engineer.headers).text
+        server_md = http.get(
+            f"/api/v1/sessions/{sid}/export", params={"format": "markdown"}, headers=engineer.headers
+        ).text
         assert "Offline note 0" in server_md and "vpn-status.png" in server_md
         # The app's own export, now with the screenshot, is still byte for byte the server's.
         page.goto(server.url + f"/s/{sid}/export")

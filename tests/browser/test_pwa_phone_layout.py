@@ -2,6 +2,7 @@
 its answers reachable in landscape without hiding the step; the answers take a strip, not a
 third of the screen, right under the step's notes; the ticket is shown whole; text follows the
 browser's font size setting (200%) and the sync badge stays in sight."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -11,8 +12,10 @@ from tests.conftest import Tenant
 
 TREE_ID = "tree:citrix-vda-registration"
 TICKET = "T20261126.0042-CONTOSO-RIVERSIDE"
-TITLE = ("CTX-W11-07.contoso.local unregistered after the VLAN move; Riverside branch users "
-         "cannot start their desktops")
+TITLE = (
+    "CTX-W11-07.contoso.local unregistered after the VLAN move; Riverside branch users "
+    "cannot start their desktops"
+)
 
 PHONE = {"width": 360, "height": 740}
 SMALL = {"width": 320, "height": 640}
@@ -22,7 +25,9 @@ ANSWER = "[data-testid=step-card] [data-answer]"
 
 def horizontal_overflow(page) -> int:
     """How far the page scrolls sideways (0 when it fits)."""
-    return page.evaluate("(() => { const s = document.scrollingElement; return s.scrollWidth - s.clientWidth; })()")
+    return page.evaluate(
+        "(() => { const s = document.scrollingElement; return s.scrollWidth - s.clientWidth; })()"
+    )
 
 
 def box(page, selector: str, up: int = 0) -> dict:
@@ -31,7 +36,9 @@ def box(page, selector: str, up: int = 0) -> dict:
         """([sel, up]) => { let e = document.querySelector(sel);
             for (let i = 0; i < up; i++) e = e.parentElement;
             const r = e.getBoundingClientRect();
-            return {x: r.x, y: r.y, w: r.width, h: r.height, bottom: r.bottom, right: r.right}; }""", [selector, up])
+            return {x: r.x, y: r.y, w: r.width, h: r.height, bottom: r.bottom, right: r.right}; }""",
+        [selector, up],
+    )
 
 
 def tray(page) -> dict:
@@ -51,11 +58,14 @@ def uncovered(page, selector: str) -> bool:
             return pts.every(([x, y]) => {
               const hit = document.elementFromPoint(x, y);
               return !!hit && (hit === e || e.contains(hit)); }); }""",
-        selector)
+        selector,
+    )
 
 
 def font_px(page, selector: str) -> float:
-    return page.evaluate("sel => parseFloat(getComputedStyle(document.querySelector(sel)).fontSize)", selector)
+    return page.evaluate(
+        "sel => parseFloat(getComputedStyle(document.querySelector(sel)).fontSize)", selector
+    )
 
 
 def setup(http):
@@ -63,8 +73,11 @@ def setup(http):
     ticket, moved over the API to its first yes/no or done/failed step."""
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
-    r = http.post("/api/v1/sessions", headers=engineer.headers,
-                  json={"tree_id": TREE_ID, "ticket": TICKET, "title": TITLE})
+    r = http.post(
+        "/api/v1/sessions",
+        headers=engineer.headers,
+        json={"tree_id": TREE_ID, "ticket": TICKET, "title": TITLE},
+    )
     assert r.status_code == 201, r.text
     sid = r.json()["session_id"]
     tree = http.get(f"/api/v1/trees/{TREE_ID}/versions/1", headers=engineer.headers).json()
@@ -84,11 +97,13 @@ def setup(http):
 
 def screens(base: str, sid: str):
     """(name, url, what shows the screen is drawn) for the five screens an engineer uses."""
-    return [("library", base + "/", "[data-testid=tree-list]"),
-            ("start", base + "/start/" + TREE_ID, "#ticket"),
-            ("runner", base + f"/s/{sid}", "[data-testid=step-card]"),
-            ("export", base + f"/s/{sid}/export", "[data-testid=export-preview]"),
-            ("history", base + "/history", "text=" + TITLE[:20])]
+    return [
+        ("library", base + "/", "[data-testid=tree-list]"),
+        ("start", base + "/start/" + TREE_ID, "#ticket"),
+        ("runner", base + f"/s/{sid}", "[data-testid=step-card]"),
+        ("export", base + f"/s/{sid}/export", "[data-testid=export-preview]"),
+        ("history", base + "/history", "text=" + TITLE[:20]),
+    ]
 
 
 def open_app(browser, server, engineer, viewport, font_size: int | None = None):
@@ -97,7 +112,9 @@ def open_app(browser, server, engineer, viewport, font_size: int | None = None):
     if font_size:
         # The browser's own font size setting (Settings > Appearance > Font size), as a
         # phone's text size setting sets it: rem sizes follow it, px sizes do not.
-        ctx.new_cdp_session(page).send("Page.setFontSizes", {"fontSizes": {"standard": font_size, "fixed": font_size}})
+        ctx.new_cdp_session(page).send(
+            "Page.setFontSizes", {"fontSizes": {"standard": font_size, "fixed": font_size}}
+        )
     sign_in(page, server.url, engineer.email, engineer.password)
     page.wait_for_selector("text=Continue where you left off")
     return ctx, page
@@ -134,19 +151,26 @@ def test_the_runner_on_a_phone_answers_under_the_notes_and_the_ticket_whole(brow
         open_runner(page, server, sid, node)
         shot(page, "phone-360-runner")
         # The ticket is what goes into the PSA: all of it on screen, nothing cut off.
-        assert page.evaluate("""ticket => {
+        assert page.evaluate(
+            """ticket => {
             const e = [...document.querySelectorAll('main p')].find(p => p.textContent.includes(ticket));
             return !!e && e.scrollWidth <= e.clientWidth && e.scrollHeight <= e.clientHeight
-                && e.getBoundingClientRect().right <= innerWidth; }""", TICKET), "the ticket number is cut off"
+                && e.getBoundingClientRect().right <= innerWidth; }""",
+            TICKET,
+        ), "the ticket number is cut off"
         # The answers are on screen at once, in a strip that leaves the step readable.
         strip = tray(page)
-        assert strip["h"] <= 0.25 * PHONE["height"], f"the answers cover {strip['h'] / PHONE['height']:.0%} of the screen"
+        assert strip["h"] <= 0.25 * PHONE["height"], (
+            f"the answers cover {strip['h'] / PHONE['height']:.0%} of the screen"
+        )
         assert uncovered(page, ANSWER), "the answers are not on screen"
         assert uncovered(page, "#step-title"), "the answers or the header cover the step's title"
         # The notes come right before the answers: scrolled to them, they touch.
         page.locator("[data-testid=step-card]").evaluate("e => e.scrollIntoView({block: 'end'})")
         notes, strip = box(page, "#step-notes", up=1), tray(page)
-        assert 0 <= strip["y"] - notes["bottom"] <= 48, f"notes end at {notes['bottom']}, answers start at {strip['y']}"
+        assert 0 <= strip["y"] - notes["bottom"] <= 48, (
+            f"notes end at {notes['bottom']}, answers start at {strip['y']}"
+        )
         assert uncovered(page, "#step-notes"), "the answers cover the notes box"
         shot(page, "phone-360-runner-notes")
     finally:
@@ -192,7 +216,9 @@ def test_text_at_200_percent_scales_and_keeps_the_sync_badge_in_sight(browser, h
             shot(page, f"phone-200pct-{name}")
             assert uncovered(page, "[data-testid=sync-status]"), f"the sync badge is hidden on {name}"
             badge, header = box(page, "[data-testid=sync-status]"), box(page, "header")
-            assert badge["bottom"] <= header["bottom"] and badge["right"] <= PHONE["width"], f"the sync badge spills out of the header on {name}"
+            assert badge["bottom"] <= header["bottom"] and badge["right"] <= PHONE["width"], (
+                f"the sync badge spills out of the header on {name}"
+            )
         open_runner(page, server, sid, node)
         # Text follows the setting: the step, the answers and the notes are twice as large.
         assert font_px(page, "#step-title") >= 2 * 20

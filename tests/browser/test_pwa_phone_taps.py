@@ -1,6 +1,7 @@
 """One tap, one answer: on a phone, a second tap on an answer made while the step changes
 (an impatient double tap, 150-300 ms apart) must not answer the next step too, nor land on
 whatever control the new step put under the thumb (e.g. "+ Custom step")."""
+
 from __future__ import annotations
 
 import time
@@ -19,23 +20,52 @@ from tests.browser.conftest import (
 from tests.conftest import Tenant, wait_until
 
 TREE = {
-    "type": "tree", "schema_version": 1, "title": "Printer offline", "description": "A printer shows offline.",
-    "category": "Printing", "tags": ["printer"], "start": "online",
+    "type": "tree",
+    "schema_version": 1,
+    "title": "Printer offline",
+    "description": "A printer shows offline.",
+    "category": "Printing",
+    "tags": ["printer"],
+    "start": "online",
     "nodes": {
-        "online": {"type": "question",
-                   "title": "Does the printer answer a ping from the print server on its management address?",
-                   "next": {"yes": "power", "no": "power"},
-                   "log": {"yes": "The printer answers a ping.", "no": "The printer does not answer a ping."}},
-        "power": {"type": "question", "title": "Is it on?", "next": {"yes": "spooler", "no": "spooler"},
-                  "log": {"yes": "It is on.", "no": "It is off."}},
-        "spooler": {"type": "action", "title": "Restart the print spooler", "next": {"done": "queue", "failed": "queue", "skipped": "queue"},
-                    "log": {"done": "Restarted the spooler.", "failed": "The spooler would not restart.",
-                            "skipped": "Left the spooler alone."}},
-        "queue": {"type": "action", "title": "Clear the print queue", "next": {"done": "fixed", "failed": "fixed", "skipped": "fixed"},
-                  "log": {"done": "Cleared the queue.", "failed": "The queue would not clear.",
-                          "skipped": "Left the queue alone."}},
-        "fixed": {"type": "resolution", "outcome": "resolved", "title": "Printing again",
-                  "summary": "The printer prints."},
+        "online": {
+            "type": "question",
+            "title": "Does the printer answer a ping from the print server on its management address?",
+            "next": {"yes": "power", "no": "power"},
+            "log": {"yes": "The printer answers a ping.", "no": "The printer does not answer a ping."},
+        },
+        "power": {
+            "type": "question",
+            "title": "Is it on?",
+            "next": {"yes": "spooler", "no": "spooler"},
+            "log": {"yes": "It is on.", "no": "It is off."},
+        },
+        "spooler": {
+            "type": "action",
+            "title": "Restart the print spooler",
+            "next": {"done": "queue", "failed": "queue", "skipped": "queue"},
+            "log": {
+                "done": "Restarted the spooler.",
+                "failed": "The spooler would not restart.",
+                "skipped": "Left the spooler alone.",
+            },
+        },
+        "queue": {
+            "type": "action",
+            "title": "Clear the print queue",
+            "next": {"done": "fixed", "failed": "fixed", "skipped": "fixed"},
+            "log": {
+                "done": "Cleared the queue.",
+                "failed": "The queue would not clear.",
+                "skipped": "Left the queue alone.",
+            },
+        },
+        "fixed": {
+            "type": "resolution",
+            "outcome": "resolved",
+            "title": "Printing again",
+            "summary": "The printer prints.",
+        },
     },
 }
 
@@ -74,9 +104,11 @@ def double_tap(page, selector: str, gap_ms: int) -> None:
 def answers_on_server(http, who, sid: str, expected: int) -> list[str]:
     """The server's `answered` events once the device has pushed `expected` of them; more,
     if the device wrote more (the count is read again after the page reports nothing pending)."""
+
     def enough():
         got = answered_events(http.get(f"/api/v1/sessions/{sid}", headers=who.headers).json())
         return got if len(got) >= expected else None
+
     return wait_until(enough, message=f"{expected} answers on the server")
 
 
@@ -90,7 +122,11 @@ def test_a_double_tap_gives_one_answer_and_opens_nothing(browser, http, server):
         sign_in(page, server.url, engineer.email, engineer.password)
         sid = start_session(page, "Printer offline", "T20261203.0007")
         # (node tapped, button, gap between the taps, the step the first tap leads to)
-        taps = [("online", "yes", 150, "power"), ("power", "yes", 220, "spooler"), ("spooler", "done", 300, "queue")]
+        taps = [
+            ("online", "yes", 150, "power"),
+            ("power", "yes", 220, "spooler"),
+            ("spooler", "done", 300, "queue"),
+        ]
         for n, (node, button, gap, nxt) in enumerate(taps, start=1):
             assert current_node(page) == node
             # The first step's title is three lines long: its Yes sits where the next step

@@ -1,5 +1,6 @@
 """A write the server refuses (`forbidden`) is shown to the user and kept on the device, never
 silently dropped: here a note typed offline in a session that was unshared meanwhile."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import MOBILE, app_context, sign_in, wait_synced, write_note
@@ -10,8 +11,11 @@ def test_a_refused_note_is_shown_and_kept(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     owner_engineer = tenant.add_user("engineer")
     helper = tenant.add_user("engineer")
-    r = http.post("/api/v1/sessions", headers=owner_engineer.headers,
-                  json={"tree_id": "tree:file-share-access", "ticket": "SHARED-1", "shared_with": [helper.id]})
+    r = http.post(
+        "/api/v1/sessions",
+        headers=owner_engineer.headers,
+        json={"tree_id": "tree:file-share-access", "ticket": "SHARED-1", "shared_with": [helper.id]},
+    )
     assert r.status_code == 201, r.text
     sid = r.json()["header"]["_id"].split(":", 1)[1]
 
@@ -25,8 +29,11 @@ def test_a_refused_note_is_shown_and_kept(browser, http, server):
         ctx.set_offline(True)
 
         header = http.get(f"/api/v1/sessions/{sid}", headers=owner_engineer.headers).json()["header"]
-        r = http.patch(f"/api/v1/sessions/{sid}", headers=owner_engineer.headers,
-                       json={"_rev": header["_rev"], "shared_with": []})
+        r = http.patch(
+            f"/api/v1/sessions/{sid}",
+            headers=owner_engineer.headers,
+            json={"_rev": header["_rev"], "shared_with": []},
+        )
         assert r.status_code == 200, r.text
 
         write_note(page, "Typed while the session was being unshared.")

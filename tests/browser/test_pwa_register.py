@@ -1,4 +1,5 @@
 """Registering a tenant from the app: the owner lands in the library with the starter trees."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import MOBILE, app_context, shot

@@ -1,6 +1,7 @@
 """The PWA end to end in headless Chromium against a real server: sign in, run a starter tree
 to its resolution with notes, a step back and a custom step, finish, copy the Markdown export
 and check it is byte for byte the server's own export of the same session."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -84,6 +85,7 @@ def test_run_a_starter_tree_to_the_end_and_copy_the_markdown(browser, http, serv
 
         # Every event reaches the server with no action from the user...
         wait_synced(page)
+
         def completed():
             body = http.get(f"/api/v1/sessions/{sid}", headers=engineer.headers).json()
             return body if body.get("status") == "completed" else None
@@ -93,10 +95,14 @@ def test_run_a_starter_tree_to_the_end_and_copy_the_markdown(browser, http, serv
         assert len(state["tried"]) == 1 and state["tried"][0]["node_id"] == first_node
         assert [c["text"] for c in state["custom_steps"]] == ["Pinged the Delivery Controller from the VDA"]
         notes = {n["text"] for ns in state["notes"].values() for n in ns}
-        assert notes == {"Checked Studio: *one* VDA `CTX-W11-07` unregistered.", "Second step: looked at the event log."}
+        assert notes == {
+            "Checked Studio: *one* VDA `CTX-W11-07` unregistered.",
+            "Second step: looked at the event log.",
+        }
         # ...and the Markdown made on the phone is exactly the server's.
-        server_md = http.get(f"/api/v1/sessions/{sid}/export", params={"format": "markdown"},
-                             headers=engineer.headers)
+        server_md = http.get(
+            f"/api/v1/sessions/{sid}/export", params={"format": "markdown"}, headers=engineer.headers
+        )
         assert server_md.status_code == 200, server_md.text
         assert markdown == server_md.text
 

@@ -3,6 +3,7 @@ shares it with a teammate (sharing needs a connection: offline the sheet says so
 list), then abandons it with a reason. History shows the new title and "Abandoned"; the
 teammate, signed in on another device, finds it under "Shared with me" and may read it but not
 change who it is shared with (the sync policy's rule)."""
+
 from __future__ import annotations
 
 import re
@@ -19,9 +20,16 @@ REASON = "Duplicate of T20261126.0076"
 
 
 def add_named_user(tenant: Tenant, http, role: str, display_name: str) -> Member:
-    r = http.post("/api/v1/users", headers=tenant.headers,
-                  json={"email": unique_email(role), "role": role, "password": STRONG_PASSWORD,
-                        "display_name": display_name})
+    r = http.post(
+        "/api/v1/users",
+        headers=tenant.headers,
+        json={
+            "email": unique_email(role),
+            "role": role,
+            "password": STRONG_PASSWORD,
+            "display_name": display_name,
+        },
+    )
     assert r.status_code == 201, r.text
     return Member(http, r.json(), STRONG_PASSWORD)
 
@@ -110,7 +118,9 @@ def test_edit_share_and_abandon_from_the_session_sheet(browser, http, server):
         sign_in(other, server.url, helper.email, helper.password)
         other.goto(server.url + "/history")
         other.get_by_role("tab", name="Shared with me").click()
-        shared_row = other.get_by_test_id("session-list").get_by_role("button", name=re.compile(re.escape(NEW_TITLE)))
+        shared_row = other.get_by_test_id("session-list").get_by_role(
+            "button", name=re.compile(re.escape(NEW_TITLE))
+        )
         expect(shared_row).to_contain_text("Abandoned", timeout=30000)
         shared_row.click()
         expect(other.get_by_test_id("session-summary")).to_contain_text("Abandoned")

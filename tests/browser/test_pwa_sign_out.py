@@ -1,5 +1,6 @@
 """Signing out on a shared device: the user's local databases are removed once their changes
 are on the server; with changes still pending (offline), only after the user confirms."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import (
@@ -61,13 +62,19 @@ def test_sign_out_removes_local_data_after_sync_or_confirmation(browser, http, s
 
 
 # A 1x1 PNG: the photo of a rack label taken with no signal.
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
-                    "789c6360f8cfc0f01f0005000201e2219bc10000000049454e44ae426082")
-QUEUES = "indexedDB.databases().then(dbs => dbs.map(d => d.name).filter(n => n.startsWith('bl-attachments-')))"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+    "789c6360f8cfc0f01f0005000201e2219bc10000000049454e44ae426082"
+)
+QUEUES = (
+    "indexedDB.databases().then(dbs => dbs.map(d => d.name).filter(n => n.startsWith('bl-attachments-')))"
+)
 
 
 def _queue_photo(page, name: str) -> None:
-    page.set_input_files("[data-testid=attach-file]", files=[{"name": name, "mimeType": "image/png", "buffer": PNG}])
+    page.set_input_files(
+        "[data-testid=attach-file]", files=[{"name": name, "mimeType": "image/png", "buffer": PNG}]
+    )
     page.wait_for_selector("[data-testid=queued-attachment] >> text=Waiting for network")
 
 

@@ -3,6 +3,7 @@ and copy the values entered, exactly as the export lists them run; a value not e
 a marked gap, never raw braces; a node's warning stands above the answers and in the export;
 typing on an input step goes into its field; the custom-step dialog says where the record
 puts the step; the history names the client; an export error stays until dismissed."""
+
 from __future__ import annotations
 
 import collections
@@ -104,7 +105,9 @@ def test_commands_show_copy_and_export_the_values_entered(browser, http, server)
 
         # A value never entered is a marked, labelled gap, not braces.
         answer_step(page, tree, "event_choice", "e1002", "dns_check")
-        expect(page.locator("[data-testid=step-card] pre").first).to_contain_text("Resolve-DnsName '<ddc_name: not entered>'")
+        expect(page.locator("[data-testid=step-card] pre").first).to_contain_text(
+            "Resolve-DnsName '<ddc_name: not entered>'"
+        )
         gap = page.locator("[data-testid=step-card] pre [data-gap]").first
         expect(gap).to_have_text("<ddc_name: not entered>")
         assert "{{" not in step_text(page)
@@ -162,8 +165,16 @@ def test_an_export_error_stays_until_dismissed(browser, http, server):
         answer_step(page, tree, "scope", "one", "vda_name")
         finish_early(page, "Checked scope only.")
         # The server's PDF renderer answers an error, as an overloaded server would.
-        page.route(re.compile(r".*/export\?format=pdf.*"), lambda route: route.fulfill(
-            status=503, json={"error": "service_unavailable", "reason": "The PDF renderer is busy; try again in a minute."}))
+        page.route(
+            re.compile(r".*/export\?format=pdf.*"),
+            lambda route: route.fulfill(
+                status=503,
+                json={
+                    "error": "service_unavailable",
+                    "reason": "The PDF renderer is busy; try again in a minute.",
+                },
+            ),
+        )
         page.click("button:has-text('PDF')")
         error = page.get_by_text("The PDF renderer is busy")
         expect(error).to_be_visible()
@@ -213,7 +224,9 @@ def test_typing_on_an_input_step_goes_into_its_field(browser, http, server):
 
 def test_custom_step_wording_matches_the_record_and_history_names_the_client(browser, http, server):
     tenant = Tenant(http, starter_library=True)
-    r = http.post("/api/v1/clients", headers=tenant.headers, json={"_id": "client:contoso", "name": "Contoso Ltd"})
+    r = http.post(
+        "/api/v1/clients", headers=tenant.headers, json={"_id": "client:contoso", "name": "Contoso Ltd"}
+    )
     assert r.status_code == 201, r.text
     engineer = tenant.add_user("engineer")
     tree = pinned_tree(http, engineer, CITRIX)
@@ -238,7 +251,11 @@ def test_custom_step_wording_matches_the_record_and_history_names_the_client(bro
         text = page.inner_text("[data-testid=export-preview]")
         scope_log = tree["nodes"]["scope"]["options"][2]["log"]
         health_log = tree["nodes"]["ctrl_health"]["log"]["yes"]
-        assert text.index(scope_log[:30]) < text.index("Rebooted the Delivery Controller") < text.index(health_log[:30])
+        assert (
+            text.index(scope_log[:30])
+            < text.index("Rebooted the Delivery Controller")
+            < text.index(health_log[:30])
+        )
 
         # The history names the client as engineers know it, and finds it by that name.
         page.goto(server.url + "/history")
@@ -254,20 +271,45 @@ def test_custom_step_wording_matches_the_record_and_history_names_the_client(bro
 def test_preview_run_shows_the_warning_and_fills_commands(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     author = tenant.add_user("author")
-    tree = {"type": "tree", "schema_version": 1, "title": "TPM drill", "description": "A risky step.",
-            "category": "Security", "tags": [], "start": "host",
-            "nodes": {
-                "host": {"type": "input", "title": "Which PC?", "variable": "host", "next": "clear",
-                         "log": "PC: {{input.host}}."},
-                "clear": {"type": "action", "title": "Check the TPM on {{input.host}}",
-                          "warning": "Never run Clear-Tpm on {{input.host}}: it destroys every key.",
-                          "links": [{"title": "Device page of {{input.host}}", "url": "https://portal.example.com/d/{{input.host}}"},
-                                    {"title": "Owner's page", "url": "https://portal.example.com/u/{{input.owner}}"}],
-                          "commands": [{"language": "powershell",
-                                        "text": "Get-Tpm -ComputerName '{{input.host}}' # {{input.owner}}"}],
-                          "next": {"done": "ok", "failed": "ok"},
-                          "log": {"done": "Checked the TPM.", "failed": "Could not check the TPM."}},
-                "ok": {"type": "resolution", "outcome": "resolved", "title": "Done", "summary": "Checked."}}}
+    tree = {
+        "type": "tree",
+        "schema_version": 1,
+        "title": "TPM drill",
+        "description": "A risky step.",
+        "category": "Security",
+        "tags": [],
+        "start": "host",
+        "nodes": {
+            "host": {
+                "type": "input",
+                "title": "Which PC?",
+                "variable": "host",
+                "next": "clear",
+                "log": "PC: {{input.host}}.",
+            },
+            "clear": {
+                "type": "action",
+                "title": "Check the TPM on {{input.host}}",
+                "warning": "Never run Clear-Tpm on {{input.host}}: it destroys every key.",
+                "links": [
+                    {
+                        "title": "Device page of {{input.host}}",
+                        "url": "https://portal.example.com/d/{{input.host}}",
+                    },
+                    {"title": "Owner's page", "url": "https://portal.example.com/u/{{input.owner}}"},
+                ],
+                "commands": [
+                    {
+                        "language": "powershell",
+                        "text": "Get-Tpm -ComputerName '{{input.host}}' # {{input.owner}}",
+                    }
+                ],
+                "next": {"done": "ok", "failed": "ok"},
+                "log": {"done": "Checked the TPM.", "failed": "Could not check the TPM."},
+            },
+            "ok": {"type": "resolution", "outcome": "resolved", "title": "Done", "summary": "Checked."},
+        },
+    }
     r = http.post("/api/v1/trees", headers=author.headers, json=tree)
     assert r.status_code == 201, r.text
     ctx = app_context(browser, DESKTOP)
@@ -280,12 +322,19 @@ def test_preview_run_shows_the_warning_and_fills_commands(browser, http, server)
         preview.locator("[aria-label=Value]").fill("PC-7")
         preview.locator("button:has-text('Continue')").click()
         card = preview.locator("[data-testid=step-card][data-node-id=clear]")
-        expect(card.locator("[role=alert]")).to_contain_text("Never run Clear-Tpm on PC-7: it destroys every key.")
+        expect(card.locator("[role=alert]")).to_contain_text(
+            "Never run Clear-Tpm on PC-7: it destroys every key."
+        )
         expect(card.locator("pre")).to_contain_text("Get-Tpm -ComputerName 'PC-7' # <owner: not entered>")
         expect(card.locator("pre [data-gap]")).to_have_text("<owner: not entered>")
-        assert card.locator("[role=alert]").bounding_box()["y"] < card.locator("button:has-text('Done')").bounding_box()["y"]
+        assert (
+            card.locator("[role=alert]").bounding_box()["y"]
+            < card.locator("button:has-text('Done')").bounding_box()["y"]
+        )
         # Links are filled too; one still missing a value is shown with its gap, not linked.
-        expect(card.locator("a[href='https://portal.example.com/d/PC-7']")).to_have_text("↗ Device page of PC-7")
+        expect(card.locator("a[href='https://portal.example.com/d/PC-7']")).to_have_text(
+            "↗ Device page of PC-7"
+        )
         expect(card.locator("a", has_text="Owner's page")).to_have_count(0)
         expect(card.get_by_text("Owner's page")).to_contain_text("(needs <owner: not entered>)")
         shot(page, "content-04-preview-warning")

@@ -2,6 +2,7 @@
 portal answering every request with its login page), it never says Online, "Last sync" does
 not move while changes are pending, and the pending count is what the engineer did (a note
 saved several times while typing is one change)."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import (
@@ -17,8 +18,10 @@ from tests.browser.conftest import (
 from tests.conftest import Tenant
 
 TREE_ID = "tree:dns-resolution-failure"
-PORTAL = ("<!doctype html><title>Hotel Wi-Fi</title>"
-          "<form>Accept the terms to get online <button>Accept</button></form>")
+PORTAL = (
+    "<!doctype html><title>Hotel Wi-Fi</title>"
+    "<form>Accept the terms to get online <button>Accept</button></form>"
+)
 BADGE = "[data-testid=sync-status]"
 
 
@@ -107,7 +110,9 @@ def test_a_captive_portal_is_not_online_and_last_sync_waits_for_the_server(brows
         assert "Online" in page.inner_text(BADGE)
         assert _last_sync(page) != before
         state = http.get(f"/api/v1/sessions/{sid}", headers=engineer.headers).json()
-        assert [n["text"] for ns in state["notes"].values() for n in ns] == ["Clients fail to resolve intranet names"]
+        assert [n["text"] for ns in state["notes"].values() for n in ns] == [
+            "Clients fail to resolve intranet names"
+        ]
         assert [s["node_id"] for s in state["path"]] == [node_id]
     finally:
         ctx.close()

@@ -1,6 +1,7 @@
 """Auth while syncing: a 5-second access token expires again and again during live sync and
 nothing is lost; a sign-in the server revoked asks the user to sign in again, keeps the work
 on the device, and syncs it once they have."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import (
@@ -49,7 +50,9 @@ def server_notes(http, member, sid) -> list[str]:
 def test_short_lived_tokens_expiring_during_live_sync_lose_nothing(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
-    tree = http.get(f"/api/v1/trees/{TREE_ID}/versions/1", headers=fresh_headers(http, engineer)).json()["tree"]
+    tree = http.get(f"/api/v1/trees/{TREE_ID}/versions/1", headers=fresh_headers(http, engineer)).json()[
+        "tree"
+    ]
     run = shortest_run(tree)
     ctx = app_context(browser, MOBILE)
     page = ctx.new_page()
@@ -65,8 +68,10 @@ def test_short_lived_tokens_expiring_during_live_sync_lose_nothing(browser, http
             expected.append(text)
             answer_step(page, tree, node_id, ans, nxt)
         wait_synced(page)
-        assert wait_until(lambda: server_notes(http, engineer, sid) == sorted(expected) or None,
-                          message="every note on the server")
+        assert wait_until(
+            lambda: server_notes(http, engineer, sid) == sorted(expected) or None,
+            message="every note on the server",
+        )
         state = server_state(http, engineer, sid)
         assert [s["node_id"] for s in state["path"]] == [n for n, _, _ in run]
         s = signin_state(page)
@@ -87,7 +92,9 @@ def test_a_revoked_sign_in_keeps_the_work_and_syncs_after_signing_in_again(brows
         sid = start_session(page, "Windows Update Failure", "REVOKED")
         wait_synced(page)
         # The sign-in is revoked elsewhere (signed out from another tab, an admin, a reused token).
-        r = http.post("/api/v1/auth/logout", json={"refresh_token": signin_state(page)["tokens"]["refresh_token"]})
+        r = http.post(
+            "/api/v1/auth/logout", json={"refresh_token": signin_state(page)["tokens"]["refresh_token"]}
+        )
         assert r.status_code == 204, r.text
         wait_token_expired(page)
         write_note(page, "Typed after the sign-in was revoked.")
@@ -101,8 +108,10 @@ def test_a_revoked_sign_in_keeps_the_work_and_syncs_after_signing_in_again(brows
         page.click("button[type=submit]")
         page.wait_for_selector("[data-testid=tree-list]")
         wait_synced(page)
-        assert wait_until(lambda: server_notes(http, engineer, sid) == ["Typed after the sign-in was revoked."] or None,
-                          message="the note on the server")
+        assert wait_until(
+            lambda: server_notes(http, engineer, sid) == ["Typed after the sign-in was revoked."] or None,
+            message="the note on the server",
+        )
     finally:
         ctx.close()
 

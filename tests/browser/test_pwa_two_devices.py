@@ -1,5 +1,6 @@
 """Two devices (two browser profiles of the same engineer) add notes to the same session
 while both are offline; once online, each shows the other's note and the server has both."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import (
@@ -55,7 +56,9 @@ def test_notes_from_two_offline_devices_meet(browser, http, server):
             return texts if len(texts) == 2 else None
 
         assert wait_until(both_on_server, message="both notes on the server") == [
-            "Desk: cleared C:\\Windows\\System32\\spool\\PRINTERS.", "Phone: spooler service was stopped."]
+            "Desk: cleared C:\\Windows\\System32\\spool\\PRINTERS.",
+            "Phone: spooler service was stopped.",
+        ]
     finally:
         phone_ctx.close()
         desk_ctx.close()

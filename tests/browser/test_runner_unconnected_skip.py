@@ -1,6 +1,7 @@
 """An action whose author left "skipped" unconnected offers no Skip, in the runner and in the
 editor's preview: the fold ignores such an answer, so the button could only do nothing. An
 action with its skip connected still offers it."""
+
 from __future__ import annotations
 
 from tests.browser.conftest import DESKTOP, app_context, shot, sign_in, start_session
@@ -14,14 +15,19 @@ def skip_tree() -> dict:
     nodes = tree["nodes"]
     nodes["restart"]["next"]["skipped"] = "reseat"
     nodes["restart"]["log"]["skipped"] = "Skipped the spooler restart."
-    nodes["reseat"] = {"type": "action", "title": "Reseat the network cable",
-                       "next": {"done": "fixed", "failed": "escalate"},
-                       "log": {"done": "Reseated the cable.", "failed": "Reseating did not help."}}
+    nodes["reseat"] = {
+        "type": "action",
+        "title": "Reseat the network cable",
+        "next": {"done": "fixed", "failed": "escalate"},
+        "log": {"done": "Reseated the cable.", "failed": "Reseating did not help."},
+    }
     return tree
 
 
 def answers(page) -> list[str]:
-    return page.eval_on_selector_all("[data-testid=step-card] [data-answer]", "els => els.map(e => e.dataset.answer)")
+    return page.eval_on_selector_all(
+        "[data-testid=step-card] [data-answer]", "els => els.map(e => e.dataset.answer)"
+    )
 
 
 def test_an_unconnected_skip_is_not_offered(browser, http, server):

@@ -1,4 +1,5 @@
 """The `branchline` command as an operator uses it: first run, settings, password reset."""
+
 from __future__ import annotations
 
 import os
@@ -28,12 +29,20 @@ class Serve:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / f"serve-{self.port}.log"
         data.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([*BRANCHLINE, "serve", "--port", str(self.port), *args], cwd=ROOT,
-                                     env=_env(data, **env), stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [*BRANCHLINE, "serve", "--port", str(self.port), *args],
+            cwd=ROOT,
+            env=_env(data, **env),
+            stdout=open(self.log, "w"),
+            stderr=subprocess.STDOUT,
+        )
 
     def __enter__(self):
-        wait_until(lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200, timeout=90,
-                   message="branchline serve")
+        wait_until(
+            lambda: httpx.get(self.url + "/healthz", timeout=1).status_code == 200,
+            timeout=90,
+            message="branchline serve",
+        )
         return self
 
     def output(self) -> str:
@@ -45,13 +54,17 @@ class Serve:
 
 
 def _first_run_file(data: Path) -> str:
-    return wait_until(lambda: (data / "first-run-logins.txt").read_text(), message="the first-run logins file")
+    return wait_until(
+        lambda: (data / "first-run-logins.txt").read_text(), message="the first-run logins file"
+    )
 
 
 def test_first_run_keeps_passwords_out_of_a_log_and_gives_working_logins_once(tmp_path):
     data = tmp_path / "data"
     with Serve(data) as srv:  # output to a file, as a service manager or a redirect keeps it
-        out = wait_until(lambda: "first-run-logins.txt" in srv.output() and srv.output(), message="the notice")
+        out = wait_until(
+            lambda: "first-run-logins.txt" in srv.output() and srv.output(), message="the notice"
+        )
         assert srv.url in out
         saved = _first_run_file(data)
         logins = LOGIN_LINE.findall(saved)
@@ -63,8 +76,9 @@ def test_first_run_keeps_passwords_out_of_a_log_and_gives_working_logins_once(tm
         for role, email, pw in logins:
             r = httpx.post(srv.url + "/api/v1/auth/login", json={"email": email, "password": pw})
             assert r.status_code == 200, r.text
-            me = httpx.get(srv.url + "/api/v1/me",
-                           headers={"Authorization": f"Bearer {r.json()['access_token']}"}).json()
+            me = httpx.get(
+                srv.url + "/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"}
+            ).json()
             assert me["role"] == role and me["tenant"]["name"] == "Demo MSP"
         assert (data / "secret.key").exists() and oct((data / "secret.key").stat().st_mode)[-3:] == "600"
     (data / "first-run-logins.txt").unlink()  # read, then deleted, as the notice asks
@@ -82,8 +96,14 @@ def test_first_run_in_a_terminal_prints_the_logins_there(tmp_path):
     data.mkdir()
     port = free_port()
     leader, follower = pty.openpty()
-    proc = subprocess.Popen([*BRANCHLINE, "serve", "--port", str(port)], cwd=ROOT, env=_env(data),
-                            stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+    proc = subprocess.Popen(
+        [*BRANCHLINE, "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=_env(data),
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+    )
     os.close(follower)
     screen = bytearray()
 
@@ -99,15 +119,23 @@ def test_first_run_in_a_terminal_prints_the_logins_there(tmp_path):
         return screen.decode(errors="replace")
 
     try:
-        out = wait_until(lambda: len(LOGIN_LINE.findall(read_screen().replace("\r", ""))) == 3 and screen,
-                         timeout=90, message="logins on the terminal")
+        out = wait_until(
+            lambda: len(LOGIN_LINE.findall(read_screen().replace("\r", ""))) == 3 and screen,
+            timeout=90,
+            message="logins on the terminal",
+        )
         logins = LOGIN_LINE.findall(out.decode().replace("\r", ""))
         assert [role for role, _, _ in logins] == ["owner", "author", "engineer"]
         assert not (data / "first-run-logins.txt").exists()
-        wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200,
-                   timeout=60, message="branchline serve")
-        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/login",
-                       json={"email": logins[0][1], "password": logins[0][2]})
+        wait_until(
+            lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200,
+            timeout=60,
+            message="branchline serve",
+        )
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/auth/login",
+            json={"email": logins[0][1], "password": logins[0][2]},
+        )
         assert r.status_code == 200, r.text
     finally:
         proc.terminate()
@@ -120,17 +148,30 @@ def test_two_demo_runs_get_different_passwords(tmp_path):
     for name in ("a", "b"):
         with Serve(tmp_path / name):
             outs.append(_first_run_file(tmp_path / name))
-    assert {pw for *_, pw in LOGIN_LINE.findall(outs[0])}.isdisjoint({pw for *_, pw in LOGIN_LINE.findall(outs[1])})
+    assert {pw for *_, pw in LOGIN_LINE.findall(outs[0])}.isdisjoint(
+        {pw for *_, pw in LOGIN_LINE.findall(outs[1])}
+    )
 
 
 def test_production_refuses_to_start_without_a_secret(tmp_path):
-    proc = subprocess.run([*BRANCHLINE, "serve", "--port", str(free_port())], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, env=_env(tmp_path, BRANCHLINE_MODE="production"))
+    proc = subprocess.run(
+        [*BRANCHLINE, "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(tmp_path, BRANCHLINE_MODE="production"),
+    )
     assert proc.returncode == 2
     assert "BRANCHLINE_SECRET_KEY" in proc.stderr and "secrets.token_urlsafe" in proc.stderr
-    proc = subprocess.run([*BRANCHLINE, "serve", "--port", str(free_port())], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60,
-                          env=_env(tmp_path, BRANCHLINE_MODE="production", BRANCHLINE_SECRET_KEY="changeme"))
+    proc = subprocess.run(
+        [*BRANCHLINE, "serve", "--port", str(free_port())],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=_env(tmp_path, BRANCHLINE_MODE="production", BRANCHLINE_SECRET_KEY="changeme"),
+    )
     assert proc.returncode == 2 and "too weak" in proc.stderr
     assert not (tmp_path / "secret.key").exists()
 
@@ -138,37 +179,103 @@ def test_production_refuses_to_start_without_a_secret(tmp_path):
 def test_reset_password_and_user_add(tmp_path):
     data = tmp_path / "data"
     env = _env(data)
-    proc = subprocess.run([*BRANCHLINE, "tenant", "create", "Acme IT", "--owner-email", "boss@acme.example",
-                           "--no-starter-library"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [
+            *BRANCHLINE,
+            "tenant",
+            "create",
+            "Acme IT",
+            "--owner-email",
+            "boss@acme.example",
+            "--no-starter-library",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     tenant_id = re.search(r"\(id (\w+)\)", proc.stdout).group(1)
-    proc = subprocess.run([*BRANCHLINE, "user", "add", "--tenant", tenant_id, "--email", "tech@acme.example",
-                           "--role", "engineer"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [
+            *BRANCHLINE,
+            "user",
+            "add",
+            "--tenant",
+            tenant_id,
+            "--email",
+            "tech@acme.example",
+            "--role",
+            "engineer",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     tech_pw = proc.stdout.rsplit(": ", 1)[1].strip()
-    proc = subprocess.run([*BRANCHLINE, "user", "reset-password", "BOSS@acme.example"], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [*BRANCHLINE, "user", "reset-password", "BOSS@acme.example"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     boss_pw = proc.stdout.rsplit(": ", 1)[1].strip()
-    proc = subprocess.run([*BRANCHLINE, "user", "reset-password", "nobody@acme.example"], cwd=ROOT,
-                          capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [*BRANCHLINE, "user", "reset-password", "nobody@acme.example"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 1 and "no user" in proc.stderr
     with Serve(data, "--no-demo") as srv:
         for email, pw in (("boss@acme.example", boss_pw), ("tech@acme.example", tech_pw)):
-            assert httpx.post(srv.url + "/api/v1/auth/login",
-                              json={"email": email, "password": pw}).status_code == 200
+            assert (
+                httpx.post(srv.url + "/api/v1/auth/login", json={"email": email, "password": pw}).status_code
+                == 200
+            )
 
 
 def test_https_with_a_certificate(tmp_path):
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     srv = Serve(tmp_path / "data", "--no-demo", "--certfile", str(cert), "--keyfile", str(key))
     try:
         url = f"https://127.0.0.1:{srv.port}"
-        wait_until(lambda: httpx.get(url + "/healthz", verify=str(cert), timeout=1).status_code == 200,
-                   timeout=30, message="https server")
+        wait_until(
+            lambda: httpx.get(url + "/healthz", verify=str(cert), timeout=1).status_code == 200,
+            timeout=30,
+            message="https server",
+        )
         assert f"running at {url}" in srv.output()
         # Under HTTPS browsers are told to keep to it, on pages, the API and sync alike.
         for path in ("/", "/api/v1/me", "/sync/abcdef1234/"):
@@ -184,8 +291,9 @@ def test_admin_commands_refuse_an_empty_data_folder_instead_of_creating_one(tmp_
     install there and answer "no user"."""
     empty = tmp_path / "nothing-here"
     for cmd in (["user", "reset-password", "boss@acme.example"], ["seed"], ["backup"]):
-        proc = subprocess.run([*BRANCHLINE, *cmd], cwd=ROOT, capture_output=True, text=True,
-                              env=_env(empty), timeout=60)
+        proc = subprocess.run(
+            [*BRANCHLINE, *cmd], cwd=ROOT, capture_output=True, text=True, env=_env(empty), timeout=60
+        )
         assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
         assert f"no Branchline data in {empty}" in proc.stderr and "./branchline" in proc.stderr
     assert not empty.exists()
@@ -196,12 +304,32 @@ def test_the_checkout_wrapper_uses_the_data_folder_of_make_run(tmp_path):
     BRANCHLINE_DATA_DIR says otherwise): the README's password reset works as written."""
     data = tmp_path / "data"
     env = _env(data)
-    proc = subprocess.run([*BRANCHLINE, "tenant", "create", "Acme IT", "--owner-email", "boss@acme.example",
-                           "--no-starter-library"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(
+        [
+            *BRANCHLINE,
+            "tenant",
+            "create",
+            "Acme IT",
+            "--owner-email",
+            "boss@acme.example",
+            "--no-starter-library",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     wrapper_env = {**env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    proc = subprocess.run([str(ROOT / "branchline"), "user", "reset-password", "boss@acme.example"],
-                          cwd=tmp_path, capture_output=True, text=True, env=wrapper_env, timeout=60)
+    proc = subprocess.run(
+        [str(ROOT / "branchline"), "user", "reset-password", "boss@acme.example"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=wrapper_env,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "New password for boss@acme.example" in proc.stdout
 
@@ -213,9 +341,15 @@ def test_a_taken_port_is_reported_alone_with_how_to_pick_another(tmp_path):
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        proc = subprocess.run([*BRANCHLINE, "serve", "--port", str(port), "--no-demo"], cwd=ROOT,
-                              capture_output=True, text=True, env=_env(tmp_path / "data"), timeout=60)
+        proc = subprocess.run(
+            [*BRANCHLINE, "serve", "--port", str(port), "--no-demo"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=_env(tmp_path / "data"),
+            timeout=60,
+        )
     assert proc.returncode == 2
     assert "running at" not in proc.stdout
     assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr
-    assert f'--port {port + 1}' in proc.stderr
+    assert f"--port {port + 1}" in proc.stderr

@@ -1,4 +1,5 @@
 """`make run` as a user stops it: the server shuts down and make has nothing to complain about."""
+
 from __future__ import annotations
 
 import os
@@ -18,23 +19,32 @@ def _start(data: Path, log: Path) -> tuple[subprocess.Popen[bytes], int]:
     env.update(BRANCHLINE_DATA_DIR=str(data), MAKEFLAGS="")
     # A session of its own, as a terminal gives make: a signal to the group reaches make,
     # the script and the server alike, as Ctrl-C does.
-    proc = subprocess.Popen(["make", "--no-print-directory", "run", f"ARGS=--port {port} --no-demo"],
-                            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-    wait_until(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200,
-               timeout=120, message="make run")
+    proc = subprocess.Popen(
+        ["make", "--no-print-directory", "run", f"ARGS=--port {port} --no-demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_until(
+        lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200,
+        timeout=120,
+        message="make run",
+    )
     return proc, port
 
 
 def _server_pid(make_pid: int) -> int:
-    out = subprocess.run(["pgrep", "-s", str(make_pid), "-f", "branchline serve"],
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        ["pgrep", "-s", str(make_pid), "-f", "branchline serve"], capture_output=True, text=True, check=True
+    ).stdout.split()
     assert len(out) == 1, out
     return int(out[0])
 
 
-@pytest.mark.parametrize("how", ["sigterm to the server", "sigterm to the terminal's group",
-                                 "ctrl-c"])
+@pytest.mark.parametrize("how", ["sigterm to the server", "sigterm to the terminal's group", "ctrl-c"])
 def test_stopping_make_run_ends_cleanly_without_make_reporting_terminated(tmp_path, how):
     log = tmp_path / "make-run.log"
     proc, _port = _start(tmp_path / "data", log)

@@ -5,6 +5,7 @@ on `BRANCHLINE_TEST_COUCHDB_URL` (pouchdb-server in the tests). Run with
 `uvicorn --app-dir tests/couchdb app_couch:app`; `BRANCHLINE_TEST_DATA_DIR` names the
 instance (its welcome uuid), `BRANCHLINE_TEST_POLICY=doc` selects the per-document policy.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,9 +51,11 @@ class CountingCouchStore(CouchStore):
 
 def create_app() -> SyncDispatch:
     data_dir = os.environ["BRANCHLINE_TEST_DATA_DIR"]
-    store = CountingCouchStore(os.environ["BRANCHLINE_TEST_COUCHDB_URL"],
-                       os.environ.get("BRANCHLINE_TEST_COUCHDB_USER"),
-                       os.environ.get("BRANCHLINE_TEST_COUCHDB_PASSWORD"))
+    store = CountingCouchStore(
+        os.environ["BRANCHLINE_TEST_COUCHDB_URL"],
+        os.environ.get("BRANCHLINE_TEST_COUCHDB_USER"),
+        os.environ.get("BRANCHLINE_TEST_COUCHDB_PASSWORD"),
+    )
     policy = DocPolicy(store) if os.environ.get("BRANCHLINE_TEST_POLICY") == "doc" else RolePolicy()
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, os.path.abspath(data_dir))
     app = FastAPI(title="Branchline sync over CouchDB (tests)")
@@ -62,13 +65,18 @@ def create_app() -> SyncDispatch:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     door = build_sync_door(
-        get_store=lambda: store, authenticate=authenticate, policy=policy,
-        welcome_uuid=lambda tenant: uuid.uuid5(namespace, tenant).hex)
+        get_store=lambda: store,
+        authenticate=authenticate,
+        policy=policy,
+        welcome_uuid=lambda tenant: uuid.uuid5(namespace, tenant).hex,
+    )
 
     @app.get("/_test/stats")
     def stats() -> dict[str, int]:
-        return {"bulk_docs_received": CountingCouchStore.received,
-                "waiting_feeds": door.api.notifier.waiting()}
+        return {
+            "bulk_docs_received": CountingCouchStore.received,
+            "waiting_feeds": door.api.notifier.waiting(),
+        }
 
     return SyncDispatch(door, app)
 

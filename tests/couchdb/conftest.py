@@ -5,6 +5,7 @@ with a server admin (`branchline`) configured right after start: Branchline's se
 account. Every request Branchline makes carries those credentials (pouchdb-server crashes
 on an anonymous `PUT /newdb` once an admin exists; Branchline never sends one).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -23,8 +24,13 @@ def node_modules():
         pytest.fail("Node.js and npm are needed for the CouchDB-backend tests")
     node_dir = ROOT / "tests" / "node"
     if not sync_helpers._node_ready():
-        proc = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-                              cwd=node_dir, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+            cwd=node_dir,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if proc.returncode != 0 or not sync_helpers._node_ready():
             pytest.fail(f"`npm ci` in tests/node failed:\n{proc.stderr[-3000:]}")
     return node_dir / "node_modules"

@@ -4,6 +4,7 @@ The sync tests' helpers (tests/sync/conftest.py: `SyncServer`, `PouchDBServer`, 
 `poll`) are imported from there, not copied, so both backends run the same scenarios
 through the same Node scripts.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -43,8 +44,12 @@ class CouchDBServer(sync_helpers.PouchDBServer):
 
     def env(self) -> dict[str, str]:
         """Settings of a Branchline instance on this server."""
-        return {"BRANCHLINE_BACKEND": "couchdb", "BRANCHLINE_COUCHDB_URL": self.url,
-                "BRANCHLINE_COUCHDB_USER": self.user, "BRANCHLINE_COUCHDB_PASSWORD": self.password}
+        return {
+            "BRANCHLINE_BACKEND": "couchdb",
+            "BRANCHLINE_COUCHDB_URL": self.url,
+            "BRANCHLINE_COUCHDB_USER": self.user,
+            "BRANCHLINE_COUCHDB_PASSWORD": self.password,
+        }
 
 
 class CouchSyncServer(sync_helpers.SyncServer):
@@ -55,8 +60,10 @@ class CouchSyncServer(sync_helpers.SyncServer):
 
     def __init__(self, data_dir: Path, couch: CouchDBServer, policy: str = "role") -> None:
         super().__init__(data_dir, policy=policy)
-        self.env.update({"BRANCHLINE_TEST_COUCHDB_URL": couch.url,
-                         "BRANCHLINE_TEST_COUCHDB_USER": couch.user,
-                         "BRANCHLINE_TEST_COUCHDB_PASSWORD": couch.password})
-
-
+        self.env.update(
+            {
+                "BRANCHLINE_TEST_COUCHDB_URL": couch.url,
+                "BRANCHLINE_TEST_COUCHDB_USER": couch.user,
+                "BRANCHLINE_TEST_COUCHDB_PASSWORD": couch.password,
+            }
+        )

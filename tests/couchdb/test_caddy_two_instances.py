@@ -8,6 +8,7 @@ PouchDB sync go through Caddy. Then one instance loses CouchDB while it keeps ru
 check half the requests would fail), comes back, and the other instance stops outright;
 everything keeps working through whichever instance is left.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -100,12 +101,18 @@ class Caddy:
         self.workdir = workdir
         self.https_port, self.admin_port = https_port, free_port()
         self.url = f"https://localhost:{self.https_port}"
-        self.env = {**os.environ, "XDG_DATA_HOME": str(workdir / "data"),
-                    "XDG_CONFIG_HOME": str(workdir / "config"), "HOME": str(workdir),
-                    "BRANCHLINE_SITE": "localhost", "BRANCHLINE_UPSTREAMS": " ".join(upstreams),
-                    "BRANCHLINE_HEALTH_INTERVAL": "1s",
-                    "CADDY_HTTPS_PORT": str(self.https_port), "CADDY_HTTP_PORT": str(free_port()),
-                    "CADDY_ADMIN": f"127.0.0.1:{self.admin_port}"}
+        self.env = {
+            **os.environ,
+            "XDG_DATA_HOME": str(workdir / "data"),
+            "XDG_CONFIG_HOME": str(workdir / "config"),
+            "HOME": str(workdir),
+            "BRANCHLINE_SITE": "localhost",
+            "BRANCHLINE_UPSTREAMS": " ".join(upstreams),
+            "BRANCHLINE_HEALTH_INTERVAL": "1s",
+            "CADDY_HTTPS_PORT": str(self.https_port),
+            "CADDY_HTTP_PORT": str(free_port()),
+            "CADDY_ADMIN": f"127.0.0.1:{self.admin_port}",
+        }
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / "caddy.log"
         self._log_file: IO[bytes] | None = None
@@ -118,9 +125,13 @@ class Caddy:
         exe = shutil.which("caddy")
         assert exe, "Caddy is missing: the test command installs it (apt-get install caddy)"
         self._log_file = open(self.log, "ab")  # Caddy writes it until stop()
-        self.proc = subprocess.Popen([exe, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-                                     cwd=self.workdir, env=self.env, stdout=self._log_file,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [exe, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
         wait_until(self._ready, timeout=60, message=f"Caddy on {self.url} (log: {self.log})")
         return self
 
@@ -141,7 +152,11 @@ class Caddy:
             f.seek(since)
             lines = f.read().decode(errors="replace").splitlines()
         events = [json.loads(line) for line in lines if line.startswith("{")]
-        wanted = {"host is up"} if state == "up" else {"host is down", "HTTP request failed", "unexpected status code"}
+        wanted = (
+            {"host is up"}
+            if state == "up"
+            else {"host is down", "HTTP request failed", "unexpected status code"}
+        )
         return any(e.get("msg") in wanted and e.get("host") == address for e in events)
 
     def stop(self) -> None:
@@ -155,15 +170,22 @@ class Caddy:
 @pytest.fixture(scope="module")
 def deployment(couchdb, tmp_path_factory):
     https_port = free_port()
-    env = {**couchdb.env(), "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-           "BRANCHLINE_PUBLIC_URL": f"https://localhost:{https_port}"}
+    env = {
+        **couchdb.env(),
+        "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+        "BRANCHLINE_PUBLIC_URL": f"https://localhost:{https_port}",
+    }
     # Instance A reaches CouchDB through a forwarder the test can cut.
     link = Forwarder(int(couchdb.url.rsplit(":", 1)[1])).start()
-    a = ServerProcess(tmp_path_factory.mktemp("behind-caddy-a"),
-                      env={**env, "BRANCHLINE_COUCHDB_URL": link.url}).start()
+    a = ServerProcess(
+        tmp_path_factory.mktemp("behind-caddy-a"), env={**env, "BRANCHLINE_COUCHDB_URL": link.url}
+    ).start()
     b = ServerProcess(tmp_path_factory.mktemp("behind-caddy-b"), env=env).start()
-    caddy = Caddy(tmp_path_factory.mktemp("caddy"), [f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"],
-                  https_port=https_port).start()
+    caddy = Caddy(
+        tmp_path_factory.mktemp("caddy"),
+        [f"127.0.0.1:{a.port}", f"127.0.0.1:{b.port}"],
+        https_port=https_port,
+    ).start()
     yield caddy, a, b, link
     caddy.stop()
     a.stop()
@@ -173,17 +195,28 @@ def deployment(couchdb, tmp_path_factory):
 
 def sync_through(caddy: Caddy, url: str, token: str, sid: str, user_id: str) -> dict:
     """Two PouchDB devices, both through Caddy over TLS: a live pull woken by the other's push."""
-    args = {"a": {"url": url, "token": token}, "b": {"url": url, "token": token},
-            "sid": sid, "user_id": user_id, "now": int(time.time() * 1000)}
-    proc = subprocess.run(["node", str(HERE / "node" / "two_instances.js"), json.dumps(args)],
-                          cwd=ROOT / "tests" / "node", capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NODE_EXTRA_CA_CERTS": str(caddy.root_cert)})
+    args = {
+        "a": {"url": url, "token": token},
+        "b": {"url": url, "token": token},
+        "sid": sid,
+        "user_id": user_id,
+        "now": int(time.time() * 1000),
+    }
+    proc = subprocess.run(
+        ["node", str(HERE / "node" / "two_instances.js"), json.dumps(args)],
+        cwd=ROOT / "tests" / "node",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NODE_EXTRA_CA_CERTS": str(caddy.root_cert)},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_sign_in_and_sync_through_caddy_over_tls_and_its_health_checks_route_around_a_failing_instance(
-        deployment):
+    deployment,
+):
     caddy, a, b, link = deployment
     with httpx.Client(base_url=caddy.url, verify=str(caddy.root_cert), timeout=30) as http:
         assert http.get("/healthz").json()["backend"] == "couchdb"
@@ -208,8 +241,11 @@ def test_sign_in_and_sync_through_caddy_over_tls_and_its_health_checks_route_aro
         link.stop()
         assert httpx.get(a.url + "/healthz", timeout=30).status_code != 200
         cut_at = time.monotonic()
-        wait_until(lambda: all(http.get("/api/v1/me", headers=bearer).status_code == 200 for _ in range(6)),
-                   timeout=30, message="Caddy to stop sending requests to the failing instance")
+        wait_until(
+            lambda: all(http.get("/api/v1/me", headers=bearer).status_code == 200 for _ in range(6)),
+            timeout=30,
+            message="Caddy to stop sending requests to the failing instance",
+        )
         print(f"failing instance out of rotation after {time.monotonic() - cut_at:.2f} s")
         answers = [http.get("/api/v1/me", headers=bearer).status_code for _ in range(30)]
         assert answers == [200] * 30
@@ -220,15 +256,21 @@ def test_sign_in_and_sync_through_caddy_over_tls_and_its_health_checks_route_aro
         # A recovers and returns to rotation; then B stops outright and A carries everything.
         mark = caddy.log_size()
         link.start()
-        wait_until(lambda: caddy.reported_up(f"127.0.0.1:{a.port}", mark), timeout=30,
-                   message="Caddy's health check to report instance A up again")
+        wait_until(
+            lambda: caddy.reported_up(f"127.0.0.1:{a.port}", mark),
+            timeout=30,
+            message="Caddy's health check to report instance A up again",
+        )
         mark = caddy.log_size()
         b.stop()
         # Caddy 2.6 (Debian's) answers 502 to a POST it sent down a kept-alive connection the
         # stopping instance closed, rather than retrying it; its health check takes the instance
         # out of rotation within a check interval, and from then on nothing fails.
-        wait_until(lambda: caddy.reported_up(f"127.0.0.1:{b.port}", mark, state="down"), timeout=30,
-                   message="Caddy's health check to report instance B down")
+        wait_until(
+            lambda: caddy.reported_up(f"127.0.0.1:{b.port}", mark, state="down"),
+            timeout=30,
+            message="Caddy's health check to report instance B down",
+        )
         relogin = http.post("/api/v1/auth/login", json=credentials)
         assert relogin.status_code == 200, relogin.text
         answers = [http.get("/api/v1/me", headers=bearer).status_code for _ in range(20)]

@@ -4,6 +4,7 @@ Every database, every leaf revision with its history and attachments, and the de
 `_security` objects arrive; users sign in on the CouchDB-backed server with the same
 passwords and refresh tokens.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,28 +46,67 @@ def test_copy_an_embedded_install_into_couchdb_and_serve_from_it(tmp_path, couch
             tenant = Tenant(http)
             tree_id = publish_tree(http, tenant, valid_tree())
             sid = start(http, tenant, tree_id, title="moved")["session_id"]
-            event(http, tenant, sid, {"type": "note", "node_id": "scope", "note_id": "n1",
-                                      "text": "before the move"})
+            event(
+                http,
+                tenant,
+                sid,
+                {"type": "note", "node_id": "scope", "note_id": "n1", "text": "before the move"},
+            )
             clients = f"/sync/{tenant.id}/clients"
-            r = http.put(f"{clients}/client:acme", headers=tenant.headers, json={
-                "type": "client", "schema_version": 1, "name": "Acme", "values": {},
-                "_attachments": {"logo.png": {"content_type": "image/png", "data": "iVBORw0KGgo="}}})
+            r = http.put(
+                f"{clients}/client:acme",
+                headers=tenant.headers,
+                json={
+                    "type": "client",
+                    "schema_version": 1,
+                    "name": "Acme",
+                    "values": {},
+                    "_attachments": {"logo.png": {"content_type": "image/png", "data": "iVBORw0KGgo="}},
+                },
+            )
             assert r.status_code == 201, r.text
-            http.post(f"{clients}/_bulk_docs", headers=tenant.headers, json={"new_edits": False, "docs": [
-                {"_id": "client:acme", "_rev": "1-ffff", "type": "client", "schema_version": 1,
-                 "name": "Acme (offline)", "values": {}}]})
-            r = http.put(f"{clients}/_security", headers=tenant.headers, json={
-                "admins": {"names": [], "roles": []}, "members": {"names": [], "roles": ["engineer"]}})
+            http.post(
+                f"{clients}/_bulk_docs",
+                headers=tenant.headers,
+                json={
+                    "new_edits": False,
+                    "docs": [
+                        {
+                            "_id": "client:acme",
+                            "_rev": "1-ffff",
+                            "type": "client",
+                            "schema_version": 1,
+                            "name": "Acme (offline)",
+                            "values": {},
+                        }
+                    ],
+                },
+            )
+            r = http.put(
+                f"{clients}/_security",
+                headers=tenant.headers,
+                json={"admins": {"names": [], "roles": []}, "members": {"names": [], "roles": ["engineer"]}},
+            )
             assert r.status_code == 200, r.text
             before = http.get(f"/api/v1/sessions/{sid}", headers=tenant.headers).json()
     finally:
         embedded.stop()
 
-    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(embedded.data_dir), **couchdb.env(),
-           "BRANCHLINE_BACKEND": "embedded"}
+    env = {
+        **os.environ,
+        "BRANCHLINE_DATA_DIR": str(embedded.data_dir),
+        **couchdb.env(),
+        "BRANCHLINE_BACKEND": "embedded",
+    }
     for _ in range(2):  # running it again changes nothing
-        result = subprocess.run([sys.executable, "-m", "api.cli", "copy-to-couchdb"], cwd=ROOT,
-                                env=env, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", "copy-to-couchdb"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert result.returncode == 0, result.stderr
 
     source = EmbeddedStore(embedded.data_dir)
@@ -75,7 +115,9 @@ def test_copy_an_embedded_install_into_couchdb_and_serve_from_it(tmp_path, couch
         theirs, ours = dump(source), dump(target)
         assert ours.keys() >= theirs.keys()
         for name in theirs:
-            assert json.dumps(ours[name], sort_keys=True, indent=1) == json.dumps(theirs[name], sort_keys=True, indent=1), name
+            assert json.dumps(ours[name], sort_keys=True, indent=1) == json.dumps(
+                theirs[name], sort_keys=True, indent=1
+            ), name
         security = target.db(f"t_{tenant.id}_clients").get_local("_local/_branchline_security")
         assert security["security"]["members"]["roles"] == ["engineer"]
     finally:
@@ -90,8 +132,9 @@ def test_copy_an_embedded_install_into_couchdb_and_serve_from_it(tmp_path, couch
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
             after = http.get(f"/api/v1/sessions/{sid}", headers=headers).json()
             assert after["notes"] == before["notes"] and after["header"]["title"] == "moved"
-            login = http.post("/api/v1/auth/login", json={"email": tenant.owner_email,
-                                                          "password": tenant.password})
+            login = http.post(
+                "/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password}
+            )
             assert login.status_code == 200
     finally:
         served.stop()

@@ -2,6 +2,7 @@
 
 Each test uses freshly named databases, deleted afterwards.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -73,8 +74,9 @@ def test_a_feed_page_emptied_of_hidden_rows_is_refilled(tenant_db):
 
 def test_conflicts_view_counts_documents_with_conflicts(couch_store, tenant_db):
     tenant_db.put({"_id": "x", "v": 1})
-    tenant_db.bulk_docs([{"_id": "x", "_rev": "1-aaa", "v": 2}, {"_id": "y", "_rev": "1-bbb"}],
-                        new_edits=False)
+    tenant_db.bulk_docs(
+        [{"_id": "x", "_rev": "1-aaa", "v": 2}, {"_id": "y", "_rev": "1-bbb"}], new_edits=False
+    )
     assert tenant_db.get("x", conflicts=True)["_conflicts"]
     assert couch_store.conflicts_count(tenant_db.name) == 1
 
@@ -83,8 +85,16 @@ def test_upgrading_a_view_stages_then_swaps(couchdb, tenant_db):
     url = f"{couchdb.url}/{tenant_db.name}"
     live = httpx.get(f"{url}/{CONFLICTS_ID}", auth=couchdb.auth).json()
     # An older version in place (as a previous release would have left it).
-    old = {**live, "branchline_version": "old", "views": {"conflicts": {
-        "map": "function (doc) { if (doc._conflicts) { emit(doc._id, 0); } }", "reduce": "_count"}}}
+    old = {
+        **live,
+        "branchline_version": "old",
+        "views": {
+            "conflicts": {
+                "map": "function (doc) { if (doc._conflicts) { emit(doc._id, 0); } }",
+                "reduce": "_count",
+            }
+        },
+    }
     assert httpx.put(f"{url}/{CONFLICTS_ID}", json=old, auth=couchdb.auth).status_code == 201
     changed = install_design_docs(tenant_db, validator=False)
     assert CONFLICTS_ID in changed
@@ -104,18 +114,29 @@ def test_validator_refuses_malformed_events_and_trees(couchdb, tenant_db):
             tenant_db.put({"_id": EVENT, "type": "bogus", "ts": 1, "user_id": "u"})
         assert "unknown event type" in exc.value.reason.lower()
         with pytest.raises(Forbidden):
-            tenant_db.put({"_id": "tree:x", "type": "tree", "schema_version": 1,
-                           "nodes": {"a": {"type": "teleport"}}})
-        ok = tenant_db.put({"_id": EVENT, "type": "note", "ts": 1, "user_id": "u",
-                            "session_id": "01JD3Z8Q6V9R1W0K2M4N5P7S8T", "node_id": "n",
-                            "note_id": "1", "text": "fine"})
+            tenant_db.put(
+                {"_id": "tree:x", "type": "tree", "schema_version": 1, "nodes": {"a": {"type": "teleport"}}}
+            )
+        ok = tenant_db.put(
+            {
+                "_id": EVENT,
+                "type": "note",
+                "ts": 1,
+                "user_id": "u",
+                "session_id": "01JD3Z8Q6V9R1W0K2M4N5P7S8T",
+                "node_id": "n",
+                "note_id": "1",
+                "text": "fine",
+            }
+        )
         with pytest.raises(Forbidden):
-            tenant_db.put({"_id": EVENT, "_rev": ok["rev"], "type": "note", "ts": 2,
-                           "user_id": "u"})
+            tenant_db.put({"_id": EVENT, "_rev": ok["rev"], "type": "note", "ts": 2, "user_id": "u"})
     finally:
         install_design_docs(tenant_db, validator=False)
-    assert VALIDATE_ID not in {r["id"] for r in httpx.get(
-        f"{couchdb.url}/{tenant_db.name}/_all_docs", auth=couchdb.auth).json()["rows"]}
+    assert VALIDATE_ID not in {
+        r["id"]
+        for r in httpx.get(f"{couchdb.url}/{tenant_db.name}/_all_docs", auth=couchdb.auth).json()["rows"]
+    }
 
 
 def test_another_instances_write_wakes_this_ones_listeners(couchdb, tenant_db):
@@ -132,10 +153,12 @@ def test_another_instances_write_wakes_this_ones_listeners(couchdb, tenant_db):
         other.add_listener(listener)
         other.db(tenant_db.name)  # this instance follows the database from now on
         poll(lambda: other._watcher is not None, message="watcher")
+
         # The follower may not have its feed open yet: write until it reports.
         def written_and_seen():
             tenant_db.put({"_id": "w-" + secrets.token_hex(4)})
             return woke.wait(0.5)
+
         poll(written_and_seen, timeout=15, message="a listener woken by another instance's write")
     finally:
         other.close()

@@ -8,6 +8,7 @@ conflicts, same bodies. Revisions the clients made are compared exactly; revisio
 server made itself (an HTTP PUT in the scenario) are compared by generation only, since
 each server hashes its own.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -49,16 +50,20 @@ def snapshot(url: str, *, server_revs: bool = True) -> dict:
     """Every document through the sync endpoints: winner, conflicts, leaves, body."""
     with httpx.Client(auth=ADMIN, timeout=60) as http:
         rows = http.get(f"{url}/_all_docs").json()["rows"]
-        deleted = [r["id"] for r in http.get(f"{url}/_changes").json()["results"]
-                   if r.get("deleted")]
+        deleted = [r["id"] for r in http.get(f"{url}/_changes").json()["results"] if r.get("deleted")]
         out = {}
         for docid in sorted({r["id"] for r in rows} | set(deleted)):
             path = f"{url}/{quote(docid, safe='')}"
-            leaves = http.get(path, params={"open_revs": "all"},
-                              headers={"Accept": "application/json"}).json()
+            leaves = http.get(
+                path, params={"open_revs": "all"}, headers={"Accept": "application/json"}
+            ).json()
             leaf_revs = sorted(e["ok"]["_rev"] for e in leaves if "ok" in e)
-            entry = {"leaves": leaf_revs, "deleted_leaves": sorted(
-                e["ok"]["_rev"] for e in leaves if "ok" in e and e["ok"].get("_deleted"))}
+            entry = {
+                "leaves": leaf_revs,
+                "deleted_leaves": sorted(
+                    e["ok"]["_rev"] for e in leaves if "ok" in e and e["ok"].get("_deleted")
+                ),
+            }
             r = http.get(path, params={"conflicts": "true", "deleted_conflicts": "true"})
             if r.status_code == 404:
                 entry["winner"] = r.json()
@@ -88,8 +93,7 @@ def _generations(value):
 
 
 def run_both(node, script: str, dbs: dict, **args) -> dict:
-    return {backend: node(script, {"url": url, "auth": BASIC, **args})
-            for backend, url in dbs.items()}
+    return {backend: node(script, {"url": url, "auth": BASIC, **args}) for backend, url in dbs.items()}
 
 
 def assert_same_documents(dbs: dict, *, server_revs: bool = True) -> dict:
@@ -112,9 +116,13 @@ def test_push_and_pull_1000_documents(node, dbs):
 
 
 def test_offline_edits_on_two_clients_same_winners_and_conflicts(node, dbs, reference):
-    out = {backend: node("conflicts.js", {"url": url, "auth": BASIC,
-                                          "ref": f"{reference.url}/ref-{backend}-{secrets.token_hex(4)}"})
-           for backend, url in dbs.items()}
+    out = {
+        backend: node(
+            "conflicts.js",
+            {"url": url, "auth": BASIC, "ref": f"{reference.url}/ref-{backend}-{secrets.token_hex(4)}"},
+        )
+        for backend, url in dbs.items()
+    }
     emb, couch = out["embedded"], out["couchdb"]
     assert set(emb) == set(couch)
     for docid in emb:
@@ -122,8 +130,9 @@ def test_offline_edits_on_two_clients_same_winners_and_conflicts(node, dbs, refe
             assert emb[docid][view]["winner"] == couch[docid][view]["winner"], (docid, view)
             assert emb[docid][view]["conflicts"] == couch[docid][view]["conflicts"], (docid, view)
         assert couch[docid]["ours"]["winner"] == couch[docid]["ref"]["winner"], docid
-        assert [d["_rev"] for d in emb[docid]["ours"]["open_revs"]] == \
-            [d["_rev"] for d in couch[docid]["ours"]["open_revs"]], docid
+        assert [d["_rev"] for d in emb[docid]["ours"]["open_revs"]] == [
+            d["_rev"] for d in couch[docid]["ours"]["open_revs"]
+        ], docid
     assert couch["delete-vs-edit"]["ours"]["conflicts"] == []
     assert couch["same-depth"]["ours"]["conflicts"], "the losing revision is not in _conflicts"
     docs = assert_same_documents(dbs)

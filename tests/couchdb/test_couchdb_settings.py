@@ -1,4 +1,5 @@
 """Settings of the couchdb backend fail fast with a message that says what to set."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,9 @@ def test_couchdb_backend_needs_a_url_and_a_shared_secret(tmp_path):
         Settings(backend="couchdb", data_dir=tmp_path, secret_key="k" * 40)
     with pytest.raises(SettingsError, match="same on every instance"):
         Settings(backend="couchdb", couchdb_url="http://couchdb:5984", data_dir=tmp_path)
-    ok = Settings(backend="couchdb", couchdb_url="http://couchdb:5984", data_dir=tmp_path,
-                  secret_key="k" * 40)
+    ok = Settings(
+        backend="couchdb", couchdb_url="http://couchdb:5984", data_dir=tmp_path, secret_key="k" * 40
+    )
     assert ok.backend == "couchdb"
 
 

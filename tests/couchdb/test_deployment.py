@@ -6,6 +6,7 @@ admin from the environment, two Branchline instances on the couchdb backend behi
 (deploy/Caddyfile), MinIO, health checks and volumes everywhere, as README's "Growing: two
 instances" lists them. Caddy itself runs in tests/couchdb/test_caddy_two_instances.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,21 +18,38 @@ import yaml
 
 from tests.conftest import ROOT
 
-ENV = {"BRANCHLINE_SECRET_KEY": "s" * 48, "COUCHDB_USER": "admin", "COUCHDB_PASSWORD": "pw",
-       "MINIO_ROOT_USER": "minio", "MINIO_ROOT_PASSWORD": "minio-password"}
+ENV = {
+    "BRANCHLINE_SECRET_KEY": "s" * 48,
+    "COUCHDB_USER": "admin",
+    "COUCHDB_PASSWORD": "pw",
+    "MINIO_ROOT_USER": "minio",
+    "MINIO_ROOT_PASSWORD": "minio-password",
+}
 
 
 def test_docker_compose_config_validates():
     exe = shutil.which("docker-compose")
     assert exe, "docker-compose is missing: the test command installs it (apt-get install docker-compose)"
     env = {**os.environ, **ENV}
-    ok = subprocess.run([exe, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], cwd=ROOT,
-                        env=env, capture_output=True, text=True, timeout=60)
+    ok = subprocess.run(
+        [exe, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     # Secrets have no working default: leaving one out is an error, not a weak install.
     missing = {k: v for k, v in env.items() if k != "COUCHDB_PASSWORD"}
-    bad = subprocess.run([exe, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"], cwd=ROOT,
-                         env=missing, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [exe, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        cwd=ROOT,
+        env=missing,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode != 0 and "COUCHDB_PASSWORD" in bad.stderr
 
 
@@ -62,8 +80,14 @@ def test_compose_runs_two_instances_behind_caddy_on_couchdb_with_health_checks_a
     # The instances trust X-Forwarded-For from Caddy's fixed address, and only from it.
     caddy_ip = caddy["networks"]["branchline"]["ipv4_address"]
     assert env["FORWARDED_ALLOW_IPS"] == caddy_ip
-    assert set(spec["volumes"]) == {"caddy-data", "caddy-config", "branchline-a-index", "branchline-b-index",
-                                    "couchdb-data", "minio-data"}
+    assert set(spec["volumes"]) == {
+        "caddy-data",
+        "caddy-config",
+        "branchline-a-index",
+        "branchline-b-index",
+        "couchdb-data",
+        "minio-data",
+    }
 
 
 def readme_services() -> dict[str, dict[str, str]]:
@@ -95,11 +119,20 @@ def test_the_readme_documents_every_service_its_health_check_and_its_volumes():
 def test_the_caddyfile_takes_its_site_tls_and_upstreams_from_the_environment():
     exe = shutil.which("caddy")
     assert exe, "Caddy is missing: the test command installs it (apt-get install caddy)"
-    env = {**os.environ, "BRANCHLINE_SITE": "branchline.example.net", "BRANCHLINE_TLS": "ops@example.net",
-           "BRANCHLINE_UPSTREAMS": "10.0.0.5:8000 10.0.0.6:8000 10.0.0.7:8000"}
+    env = {
+        **os.environ,
+        "BRANCHLINE_SITE": "branchline.example.net",
+        "BRANCHLINE_TLS": "ops@example.net",
+        "BRANCHLINE_UPSTREAMS": "10.0.0.5:8000 10.0.0.6:8000 10.0.0.7:8000",
+    }
     caddyfile = str(ROOT / "deploy" / "Caddyfile")
-    out = subprocess.run([exe, "adapt", "--config", caddyfile, "--adapter", "caddyfile"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [exe, "adapt", "--config", caddyfile, "--adapter", "caddyfile"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     config = json.loads(out.stdout)
     server = config["apps"]["http"]["servers"]["srv0"]

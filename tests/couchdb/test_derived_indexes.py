@@ -4,6 +4,7 @@ The tree library's search index (and the usage counts beside it) is per instance
 data folder, fed from the feeds of the shared CouchDB. A tree published through one
 instance is found by a search on the other, and an edit made there reaches the first.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -34,8 +35,10 @@ def search(http: httpx.Client, tenant: Tenant, **params: str) -> list[dict]:
 
 def test_a_tree_published_through_one_instance_is_found_by_a_search_on_the_other(pair):
     a, b = pair
-    with httpx.Client(base_url=a.url, timeout=30) as http_a, \
-            httpx.Client(base_url=b.url, timeout=30) as http_b:
+    with (
+        httpx.Client(base_url=a.url, timeout=30) as http_a,
+        httpx.Client(base_url=b.url, timeout=30) as http_b,
+    ):
         tenant = Tenant(http_a)
         word, other_word = f"quokka{secrets.token_hex(3)}", f"wombat{secrets.token_hex(3)}"
         # Both instances have built their index and are current before the tree exists.
@@ -53,8 +56,9 @@ def test_a_tree_published_through_one_instance_is_found_by_a_search_on_the_other
         draft["title"] = f"Print spooler {other_word} stalls"
         saved = http_b.put(f"/api/v1/trees/{tree_id}", headers=tenant.headers, json=draft)
         assert saved.status_code == 200, saved.text
-        published = http_b.post(f"/api/v1/trees/{tree_id}/publish", headers=tenant.headers,
-                                json={"change_note": "v2"})
+        published = http_b.post(
+            f"/api/v1/trees/{tree_id}/publish", headers=tenant.headers, json={"change_note": "v2"}
+        )
         assert published.status_code in (200, 201), published.text
         assert [t["id"] for t in search(http_a, tenant, q=other_word)] == [tree_id]
         assert search(http_a, tenant, q=word) == []

@@ -1,4 +1,5 @@
 """The design documents' JavaScript, unit-tested in Node (node --test), and their files."""
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,12 @@ from tests.couchdb.helpers import HERE
 def test_validate_doc_update_in_node():
     if shutil.which("node") is None:
         pytest.fail("Node.js is needed for the design-document tests")
-    proc = subprocess.run(["node", "--test", str(HERE / "node" / "validate_doc_update.test.mjs")],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["node", "--test", str(HERE / "node" / "validate_doc_update.test.mjs")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "# fail 0" in proc.stdout
 

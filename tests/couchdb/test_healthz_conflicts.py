@@ -1,4 +1,5 @@
 """`/healthz` details for admins: documents with conflicts, on both backends."""
+
 from __future__ import annotations
 
 import httpx
@@ -19,11 +20,28 @@ def test_admins_see_conflict_counts_others_do_not(server):
     with httpx.Client(base_url=server.url, timeout=30) as http:
         tenant = Tenant(http)
         clients = f"/sync/{tenant.id}/clients"
-        http.put(f"{clients}/client:a", headers=tenant.headers,
-                 json={"type": "client", "schema_version": 1, "name": "A", "values": {}})
-        r = http.post(f"{clients}/_bulk_docs", headers=tenant.headers, json={"new_edits": False, "docs": [
-            {"_id": "client:a", "_rev": "1-ffff", "type": "client", "schema_version": 1,
-             "name": "A offline", "values": {}}]})
+        http.put(
+            f"{clients}/client:a",
+            headers=tenant.headers,
+            json={"type": "client", "schema_version": 1, "name": "A", "values": {}},
+        )
+        r = http.post(
+            f"{clients}/_bulk_docs",
+            headers=tenant.headers,
+            json={
+                "new_edits": False,
+                "docs": [
+                    {
+                        "_id": "client:a",
+                        "_rev": "1-ffff",
+                        "type": "client",
+                        "schema_version": 1,
+                        "name": "A offline",
+                        "values": {},
+                    }
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         public = http.get("/healthz").json()
         assert public["status"] == "ok" and "details" not in public

@@ -5,6 +5,7 @@ the same signing secret and separate, empty data folders (only rebuildable index
 there). A user registers and signs in on A, refreshes on B, and one session is synced by
 two devices, one through each instance, with a live pull on B woken by A's write.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -31,31 +32,38 @@ def instances(couchdb, tmp_path_factory):
 
 def test_sign_in_on_one_refresh_on_the_other_and_sync_through_both(instances, couchdb):
     a, b = instances
-    with httpx.Client(base_url=a.url, timeout=30) as http_a, \
-            httpx.Client(base_url=b.url, timeout=30) as http_b:
+    with (
+        httpx.Client(base_url=a.url, timeout=30) as http_a,
+        httpx.Client(base_url=b.url, timeout=30) as http_b,
+    ):
         tenant = Tenant(http_a)
         assert http_b.get("/api/v1/me", headers=tenant.headers).status_code == 200
 
         # Sign in on A, refresh on B: refresh tokens live in CouchDB.
-        login = http_a.post("/api/v1/auth/login", json={"email": tenant.owner_email,
-                                                        "password": tenant.password})
+        login = http_a.post(
+            "/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password}
+        )
         assert login.status_code == 200, login.text
-        refreshed = http_b.post("/api/v1/auth/refresh",
-                                json={"refresh_token": login.json()["refresh_token"]})
+        refreshed = http_b.post("/api/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
         assert refreshed.status_code == 200, refreshed.text
         # Rotation is shared too: retried on A (a lost answer), the spent token gets the same
         # successor B issued; once that successor was used on A, the spent one is refused on B.
         retry = http_a.post("/api/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
         assert retry.status_code == 200 and retry.json()["refresh_token"] == refreshed.json()["refresh_token"]
-        onward = http_a.post("/api/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]})
+        onward = http_a.post(
+            "/api/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]}
+        )
         assert onward.status_code == 200, onward.text
-        replay = http_b.post("/api/v1/auth/refresh",
-                             json={"refresh_token": login.json()["refresh_token"]})
+        replay = http_b.post("/api/v1/auth/refresh", json={"refresh_token": login.json()["refresh_token"]})
         assert replay.status_code == 401, replay.text
         # The reuse ended that sign-in, its access tokens included, on every instance.
-        ended = http_b.get("/api/v1/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"})
+        ended = http_b.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {refreshed.json()['access_token']}"}
+        )
         assert ended.status_code == 401, ended.text
-        again = http_b.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password})
+        again = http_b.post(
+            "/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password}
+        )
         assert again.status_code == 200, again.text
         token_b = again.json()["access_token"]
 
@@ -69,10 +77,16 @@ def test_sign_in_on_one_refresh_on_the_other_and_sync_through_both(instances, co
         me = tenant.me
         url_a = f"{a.url}/sync/{tenant.id}/sessions"
         url_b = f"{b.url}/sync/{tenant.id}/sessions"
-        out = run_node(str(HERE / "node" / "two_instances.js"), {
-            "a": {"url": url_a, "token": tenant.tokens["access_token"]},
-            "b": {"url": url_b, "token": token_b},
-            "sid": sid, "user_id": me["user"]["id"], "now": int(time.time() * 1000)})
+        out = run_node(
+            str(HERE / "node" / "two_instances.js"),
+            {
+                "a": {"url": url_a, "token": tenant.tokens["access_token"]},
+                "b": {"url": url_b, "token": token_b},
+                "sid": sid,
+                "user_id": me["user"]["id"],
+                "now": int(time.time() * 1000),
+            },
+        )
         assert out["b_has_header"]
         # B's live pull woke on a write made through A, well before a 10 s heartbeat.
         assert out["a_to_b_ms"] < 5000, out

@@ -1,5 +1,6 @@
 """Both store backends refuse the same bad arguments with the same CouchDB error
 (`sync/store_args.py`), whichever backend a tenant runs on."""
+
 from __future__ import annotations
 
 import secrets

@@ -1,4 +1,5 @@
 """Shared by the export tests: golden bundles, models, and real image bytes."""
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,9 @@ def bundle(name: str) -> dict:
 
 
 def model(fx: dict, **options) -> dict:
-    return build_export_model(fx, {**(fx.get("options") or {}), **options}, fx.get("tenant"),
-                              fx.get("engineer_names"))
+    return build_export_model(
+        fx, {**(fx.get("options") or {}), **options}, fx.get("tenant"), fx.get("engineer_names")
+    )
 
 
 def png(width: int = 1600, height: int = 900, color=(30, 120, 200)) -> bytes:

@@ -1,5 +1,6 @@
 """The export routes on a real server: a session run through a starter tree, every format,
 options and tenant defaults, tenant templates, and who may export what."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,11 @@ def world(server):
         r = http.post(f"/api/v1/trees/{SEED['_id']}/publish", headers=owner.headers, json={})
         assert r.status_code == 201, r.text
         engineer = owner.add_user("engineer")
-        r = http.post("/api/v1/sessions", headers=engineer.headers,
-                      json={"tree_id": SEED["_id"], "ticket": "T20261126.0042", "title": "CTX-W11-07 unregistered"})
+        r = http.post(
+            "/api/v1/sessions",
+            headers=engineer.headers,
+            json={"tree_id": SEED["_id"], "ticket": "T20261126.0042", "title": "CTX-W11-07 unregistered"},
+        )
         assert r.status_code == 201, r.text
         sid = r.json()["session_id"]
         for ev in bundle("sample")["events"]:
@@ -38,9 +42,16 @@ def world(server):
             if body["type"] == "attachment_added":
                 # The file goes first (the server refuses an event for a file it does not
                 # have); the event then carries the stored file's real size and checksum.
-                up = http.post(f"/api/v1/sessions/{sid}/attachments", headers=engineer.headers, content=_png(),
-                               params={"name": body["name"], "node_id": body["node_id"],
-                                       "attachment_id": body["attachment_id"]})
+                up = http.post(
+                    f"/api/v1/sessions/{sid}/attachments",
+                    headers=engineer.headers,
+                    content=_png(),
+                    params={
+                        "name": body["name"],
+                        "node_id": body["node_id"],
+                        "attachment_id": body["attachment_id"],
+                    },
+                )
                 assert up.status_code == 201, up.text
                 body.update(size=up.json()["event"]["size"], sha256=up.json()["event"]["sha256"])
             r = http.post(f"/api/v1/sessions/{sid}/events", headers=engineer.headers, json=body)
@@ -62,17 +73,22 @@ def get_export(http, who, sid, **params):
     return http.get(f"/api/v1/sessions/{sid}/export", headers=who.headers, params=params)
 
 
-FILENAME = re.compile(r'attachment; filename="T20261126\.0042-citrix-vda-registration-\d{4}-\d\d-\d\d\.(\S+)"')
+FILENAME = re.compile(
+    r'attachment; filename="T20261126\.0042-citrix-vda-registration-\d{4}-\d\d-\d\d\.(\S+)"'
+)
 
 
-@pytest.mark.parametrize("fmt, media, ext", [
-    ("markdown", "text/markdown; charset=utf-8", "md"),
-    ("text", "text/plain; charset=utf-8", "txt"),
-    ("html", "text/html; charset=utf-8", "html"),
-    ("pdf", "application/pdf", "pdf"),
-    ("json", "application/json", "json"),
-    ("connectwise", "application/json", "connectwise.json"),
-])
+@pytest.mark.parametrize(
+    "fmt, media, ext",
+    [
+        ("markdown", "text/markdown; charset=utf-8", "md"),
+        ("text", "text/plain; charset=utf-8", "txt"),
+        ("html", "text/html; charset=utf-8", "html"),
+        ("pdf", "application/pdf", "pdf"),
+        ("json", "application/json", "json"),
+        ("connectwise", "application/json", "connectwise.json"),
+    ],
+)
 def test_every_format_answers_its_type_and_a_download_name(world, fmt, media, ext):
     http, _owner, engineer, sid = world
     r = get_export(http, engineer, sid, format=fmt)
@@ -85,7 +101,9 @@ def test_every_format_answers_its_type_and_a_download_name(world, fmt, media, ex
 def test_markdown_reads_like_ticket_notes(world):
     http, _owner, engineer, sid = world
     md = get_export(http, engineer, sid).text  # markdown is the default
-    assert md.startswith("# T20261126.0042: CTX-W11-07 unregistered\n\n## Summary\n\n- **Outcome:** Resolved\n")
+    assert md.startswith(
+        "# T20261126.0042: CTX-W11-07 unregistered\n\n## Summary\n\n- **Outcome:** Resolved\n"
+    )
     assert "- **Root cause:** Stale or duplicate A/PTR records" in md
     assert "- **Engineer:** Engineer\n" in md  # the display name of the user who ran it
     assert "- **Tree:** Citrix VDA Not Registering (version 1)\n" in md
@@ -102,7 +120,7 @@ def test_the_api_export_equals_the_readme_sample_but_for_times_and_names(world):
     http, _owner, engineer, sid = world
     md = get_export(http, engineer, sid).text
     section = (ROOT / "api" / "exports" / "README_SAMPLE.md").read_text(encoding="utf-8")
-    sample = section[section.index("````markdown\n") + 13:section.rindex("````")]
+    sample = section[section.index("````markdown\n") + 13 : section.rindex("````")]
 
     def strip(text):
         text = re.sub(r"\[\d\d:\d\d\] |\[\d{4}-\d\d-\d\d \d\d:\d\d\] ", "", text)
@@ -110,26 +128,56 @@ def test_the_api_export_equals_the_readme_sample_but_for_times_and_names(world):
         # The uploaded stand-in image has its own size and checksum.
         text = re.sub(r"\(\d+(\.\d)? (B|KB|MB)\)(?=: Forward lookup)", "(SIZE)", text)
         text = re.sub(r"SHA-256 [0-9a-f]{64}", "SHA-256 HASH", text)
-        return [line for line in text.splitlines()
-                if not line.startswith(("- **Started:**", "- **Ended:**", "- **Duration:**", "- **Engineer",
-                                        "- **Tree:**", "- **Client:**"))]
+        return [
+            line
+            for line in text.splitlines()
+            if not line.startswith(
+                (
+                    "- **Started:**",
+                    "- **Ended:**",
+                    "- **Duration:**",
+                    "- **Engineer",
+                    "- **Tree:**",
+                    "- **Client:**",
+                )
+            )
+        ]
+
     assert strip(md) == strip(sample)
 
 
 def test_options_and_tenant_defaults(world):
     http, owner, engineer, sid = world
     assert http.get("/api/v1/export-settings", headers=engineer.headers).json() == {
-        "notes": True, "timestamps": True, "undone": True, "attachments": True}
-    bare = get_export(http, engineer, sid, format="text", notes="false", timestamps="false", undone="false",
-                      attachments="false").text
+        "notes": True,
+        "timestamps": True,
+        "undone": True,
+        "attachments": True,
+    }
+    bare = get_export(
+        http,
+        engineer,
+        sid,
+        format="text",
+        notes="false",
+        timestamps="false",
+        undone="false",
+        attachments="false",
+    ).text
     assert "Note:" not in bare and "[09:" not in bare and "Tried, then revisited" not in bare
     assert "Attachment:" not in bare and "Custom step (done)" in bare
     # engineers read the defaults; only owners and admins change them
     r = http.put("/api/v1/export-settings", headers=engineer.headers, json={"undone": False})
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
-    r = http.put("/api/v1/export-settings", headers=owner.headers, json={"undone": False, "timestamps": False})
-    assert r.status_code == 200 and r.json() == {"notes": True, "timestamps": False, "undone": False,
-                                                  "attachments": True}
+    r = http.put(
+        "/api/v1/export-settings", headers=owner.headers, json={"undone": False, "timestamps": False}
+    )
+    assert r.status_code == 200 and r.json() == {
+        "notes": True,
+        "timestamps": False,
+        "undone": False,
+        "attachments": True,
+    }
     try:
         text = get_export(http, engineer, sid, format="text").text
         assert "Tried, then revisited" not in text and "Note:" in text
@@ -154,7 +202,9 @@ def test_pdf_carries_the_tenant_name_and_page_numbers(world, tmp_path):
     http, _owner, engineer, sid = world
     path = tmp_path / "export.pdf"
     path.write_bytes(get_export(http, engineer, sid, format="pdf").content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert "Northwind IT" in text and "Page 1 of" in text
     assert "Removed the stale DNS records, re-registered CTX-W11-07.contoso.local" in text
 
@@ -173,16 +223,23 @@ def test_tenant_templates_are_checked_when_saved(world):
     http, owner, engineer, sid = world
     url = "/api/v1/export-templates/html"
     assert http.get(url, headers=owner.headers).json()["custom"] is False
-    r = http.put(url, headers=owner.headers, json={"source": "<h1>{{ m.title }}</h1>\n{% if m.steps %}\n<p>x</p>\n"})
+    r = http.put(
+        url, headers=owner.headers, json={"source": "<h1>{{ m.title }}</h1>\n{% if m.steps %}\n<p>x</p>\n"}
+    )
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
     assert r.json()["details"]["line"] in (3, 4) and "line" in r.json()["reason"]
     r = http.put(url, headers=owner.headers, json={"source": "{{ m.__class__.__mro__[1].__subclasses__() }}"})
     assert r.status_code == 400 and r.json()["details"]["line"] == 1
     r = http.put(url, headers=engineer.headers, json={"source": "<h1>{{ m.title }}</h1>"})
     assert r.status_code == 403
-    r = http.put(url, headers=owner.headers,
-                 json={"source": "<h1>Northwind: {{ m.title }}</h1>"
-                                          "{% for s in m.steps %}<p>{{ s.sentence }}</p>{% endfor %}"})
+    r = http.put(
+        url,
+        headers=owner.headers,
+        json={
+            "source": "<h1>Northwind: {{ m.title }}</h1>"
+            "{% for s in m.steps %}<p>{{ s.sentence }}</p>{% endfor %}"
+        },
+    )
     assert r.status_code == 200 and r.json()["custom"] is True
     try:
         html = get_export(http, engineer, sid, format="html").text

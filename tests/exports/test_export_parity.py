@@ -6,6 +6,7 @@ non-Latin text, backs, attachments, completions, abandonments and reopenings, wi
 option on or off. The TypeScript side is `pwa/src/shared/export.ts` itself, bundled by the
 PWA's esbuild and run by one long-lived node process (export_runner.mjs).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,10 @@ from .helpers import GOLDEN, ROOT
 
 RUNNER = ROOT / "tests" / "exports" / "export_runner.mjs"
 FIXTURES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(GOLDEN.glob("*.json"))]
-TEXT = st.lists(st.sampled_from([*list("ab 1.-#*_[]<>|`~&;\\{}\n\r\täöß東京مرحبا"), "😀", "&amp;", "{{input.x}}", "  "]),
-                max_size=14).map("".join)
+TEXT = st.lists(
+    st.sampled_from([*list("ab 1.-#*_[]<>|`~&;\\{}\n\r\täöß東京مرحبا"), "😀", "&amp;", "{{input.x}}", "  "]),
+    max_size=14,
+).map("".join)
 OPTIONS = st.fixed_dictionaries({k: st.booleans() for k in ("notes", "timestamps", "undone", "attachments")})
 
 
@@ -33,10 +36,29 @@ def ts_export(tmp_path_factory):
         yield lambda cases: runner(cases)["outputs"]
 
 
-MOVES = st.lists(st.tuples(
-    st.sampled_from(["answer", "answer", "answer", "note", "custom", "back", "attach", "draft", "complete",
-                     "abandon", "reopen"]),
-    st.integers(0, 11), TEXT, st.integers(0, 4_000_000)), max_size=30)
+MOVES = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "answer",
+                "answer",
+                "answer",
+                "note",
+                "custom",
+                "back",
+                "attach",
+                "draft",
+                "complete",
+                "abandon",
+                "reopen",
+            ]
+        ),
+        st.integers(0, 11),
+        TEXT,
+        st.integers(0, 4_000_000),
+    ),
+    max_size=30,
+)
 
 
 def play(fx: dict, moves: list, clock_ms: int) -> list[dict]:
@@ -66,25 +88,59 @@ def play(fx: dict, moves: list, clock_ms: int) -> list[dict]:
         elif kind == "note":
             events.append({**base, "type": "note", "node_id": other, "note_id": f"n{pick % 4}", "text": text})
         elif kind == "custom":
-            events.append({**base, "type": "custom_step", "node_id": other, "text": text,
-                           "answer": ["done", "failed", "skipped"][pick % 3], **({"note": text} if pick % 2 else {})})
+            events.append(
+                {
+                    **base,
+                    "type": "custom_step",
+                    "node_id": other,
+                    "text": text,
+                    "answer": ["done", "failed", "skipped"][pick % 3],
+                    **({"note": text} if pick % 2 else {}),
+                }
+            )
         elif kind == "attach":
-            events.append({**base, "type": "attachment_added", "node_id": other, "attachment_id": f"a{pick % 3}",
-                           "name": text or None, "content_type": ["image/png", "text/plain"][pick % 2],
-                           "size": gap * 3, "sha256": "x", **({"caption": text} if pick % 2 else {})})
+            events.append(
+                {
+                    **base,
+                    "type": "attachment_added",
+                    "node_id": other,
+                    "attachment_id": f"a{pick % 3}",
+                    "name": text or None,
+                    "content_type": ["image/png", "text/plain"][pick % 2],
+                    "size": gap * 3,
+                    "sha256": "x",
+                    **({"caption": text} if pick % 2 else {}),
+                }
+            )
         elif kind == "draft":
             events.append({**base, "type": "input_value", "node_id": other, "value": text})
         else:
-            events.append({**base, "type": {"back": "back", "complete": "completed", "abandon": "abandoned",
-                                            "reopen": "reopened"}[kind],
-                           **({"reason": text} if kind == "abandon" else {})})
+            events.append(
+                {
+                    **base,
+                    "type": {
+                        "back": "back",
+                        "complete": "completed",
+                        "abandon": "abandoned",
+                        "reopen": "reopened",
+                    }[kind],
+                    **({"reason": text} if kind == "abandon" else {}),
+                }
+            )
     return events
 
 
 @settings(deadline=None)
-@given(fixture=st.integers(0, len(FIXTURES) - 1), moves=MOVES, options=OPTIONS, clock=st.integers(0, 10**7),
-       with_names=st.booleans())
-def test_python_and_typescript_exports_are_byte_identical(ts_export, fixture, moves, options, clock, with_names):
+@given(
+    fixture=st.integers(0, len(FIXTURES) - 1),
+    moves=MOVES,
+    options=OPTIONS,
+    clock=st.integers(0, 10**7),
+    with_names=st.booleans(),
+)
+def test_python_and_typescript_exports_are_byte_identical(
+    ts_export, fixture, moves, options, clock, with_names
+):
     fx = FIXTURES[fixture]
     events = play(fx, moves, clock)
     bundle = {**fx, "events": events, "now_ms": fx["header"]["created_at"] + clock}

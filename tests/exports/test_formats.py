@@ -3,6 +3,7 @@
 The PDF is turned back into text with poppler's `pdftotext` (installed by scripts/test.sh;
 `apt-get install -y poppler-utils` on a workstation) and its images counted with `pdfimages`.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -26,11 +27,13 @@ needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="popple
 def pdf_text(pdf: bytes, tmp_path) -> str:
     path = tmp_path / "out.pdf"
     path.write_bytes(pdf)
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 # --- HTML -----------------------------------------------------------------------------------
+
 
 def test_html_escapes_everything_users_typed():
     html = render_html(model(bundle(HOSTILE))).body
@@ -77,12 +80,15 @@ def test_sniff_image_goes_by_content():
 
 # --- ConnectWise and JSON -------------------------------------------------------------------
 
+
 def test_connectwise_note_and_time_entry():
     out = render_connectwise(model(bundle("resolved_every_step_kind"))).body
     note = out["note"]
     assert note["internalAnalysisFlag"] is True and note["detailDescriptionFlag"] is False
     text = note["text"]
-    assert text.startswith("Branchline: Print spooler keeps stopping (v2)\nOutcome: Resolved: driver replaced\n")
+    assert text.startswith(
+        "Branchline: Print spooler keeps stopping (v2)\nOutcome: Resolved: driver replaced\n"
+    )
     assert "Work performed:\n1. [14:02] Confirmed printing fails for every user." in text
     assert "<" not in text and "**" not in text and "{{" not in text
     entry = out["time_entry"]
@@ -114,22 +120,24 @@ def test_json_carries_the_model_and_the_state():
 
 # --- PDF ------------------------------------------------------------------------------------
 
+
 @needs_poppler
 def test_pdf_reads_like_the_notes(tmp_path):
     fx = bundle("sample")
     pdf = render_pdf(model(fx), {"att-01JDR5NSLOOKUP": png()}.get).body
     assert pdf.startswith(b"%PDF")
     text = pdf_text(pdf, tmp_path)
-    assert "Demo MSP" in text                                   # the tenant's name in the page header
-    assert "Page 1 of" in text                                  # page numbers
+    assert "Demo MSP" in text  # the tenant's name in the page header
+    assert "Page 1 of" in text  # page numbers
     assert "T20261126.0042: CTX-W11-07 unregistered" in text
     assert "Removed stale DNS records and re-registered CTX-W11-07.contoso.local" in text
     assert "Tried, then revisited" in text and "Custom step (done)" in text
     assert "Get-BrokerMachine -DNSName 'CTX-W11-07.contoso.local' |" in text  # commands, unwrapped
     assert "LastDeregistrationReason: AgentNotContactable" in text
     assert "{{" not in text
-    images = subprocess.run(["pdfimages", "-list", str(tmp_path / "out.pdf")], capture_output=True, text=True,
-                            check=True).stdout.splitlines()[2:]
+    images = subprocess.run(
+        ["pdfimages", "-list", str(tmp_path / "out.pdf")], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     assert len(images) == 1
 
 
@@ -147,7 +155,9 @@ def test_pdf_scales_images_to_the_page():
 
     fx = bundle("sample")
     image = {"att-01JDR5NSLOOKUP": png(6000, 800)}
-    html = formats._render("pdf", None, {"m": model(fx), "images": {k: "attachment:" + k for k in image}}).body
+    html = formats._render(
+        "pdf", None, {"m": model(fx), "images": {k: "attachment:" + k for k in image}}
+    ).body
     doc = HTML(string=html, url_fetcher=formats.AttachmentOnlyFetcher(image.get)).render()
     widths = []
     for page in doc.pages:
@@ -185,10 +195,12 @@ def test_pdf_fetches_nothing_but_our_attachments(tmp_path):
         url = f"http://127.0.0.1:{server.server_port}"
         secret = tmp_path / "secret.png"
         secret.write_bytes(png(4, 4))
-        source = (f'<link rel="stylesheet" href="{url}/style.css"><style>@import url("{url}/import.css");'
-                  f'body {{ background: url("{url}/bg.png"); }}</style>'
-                  f'<img src="{url}/pixel.png"><img src="file://{secret}"><img src="data:image/png;base64,AAAA">'
-                  '{% for id, src in images.items() %}<img src="{{ src }}">{% endfor %}{{ m.title }}')
+        source = (
+            f'<link rel="stylesheet" href="{url}/style.css"><style>@import url("{url}/import.css");'
+            f'body {{ background: url("{url}/bg.png"); }}</style>'
+            f'<img src="{url}/pixel.png"><img src="file://{secret}"><img src="data:image/png;base64,AAAA">'
+            '{% for id, src in images.items() %}<img src="{{ src }}">{% endfor %}{{ m.title }}'
+        )
         fx = bundle("sample")
         served = []
 
@@ -199,7 +211,9 @@ def test_pdf_fetches_nothing_but_our_attachments(tmp_path):
         fetcher = formats.AttachmentOnlyFetcher(fetch)
         from weasyprint import HTML
 
-        html = formats._render("pdf", source, {"m": model(fx), "images": {"att-01JDR5NSLOOKUP": "attachment:att-01JDR5NSLOOKUP"}}).body
+        html = formats._render(
+            "pdf", source, {"m": model(fx), "images": {"att-01JDR5NSLOOKUP": "attachment:att-01JDR5NSLOOKUP"}}
+        ).body
         pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
         assert pdf.startswith(b"%PDF")
         assert _Recorder.hits == []
@@ -224,8 +238,10 @@ def test_a_steps_warning_stands_right_after_its_sentence_in_html_and_connectwise
     warning = html.index(f'<div class="warning"><strong>Warning shown:</strong> {WARNED}</div>')
     assert sentence < warning < html.index("Commands run:", sentence)
     note = render_connectwise(m).body["note"]["text"]
-    assert ("4. [14:12] Cleared the spool folder on PRN-01 and restarted the spooler.\n"
-            f"   Warning shown: {WARNED}\n   Commands run:") in note
+    assert (
+        "4. [14:12] Cleared the spool folder on PRN-01 and restarted the spooler.\n"
+        f"   Warning shown: {WARNED}\n   Commands run:"
+    ) in note
 
 
 @needs_poppler

@@ -5,6 +5,7 @@ engineer names); NAME.md and NAME.txt were written by hand from the rules in
 api/exports/render.py. Nothing here rewrites them. pwa/src/shared/export.test.ts checks the
 app's renderers against the same files, so the two stay byte-identical.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,18 @@ def _model(fx: dict) -> dict:
 def test_fixtures_cover_what_the_issue_names():
     assert len(NAMES) >= 4
     text = "".join((GOLDEN / f"{n}.md").read_text(encoding="utf-8") for n in NAMES)
-    for needed in ("Tried, then revisited", "Custom step (", "**Hand-over:**", "Commands run:", "Entered:",
-                   "- Attachment:", "## Other notes", "\\*bold\\*", "**Abandoned**", "**In progress**"):
+    for needed in (
+        "Tried, then revisited",
+        "Custom step (",
+        "**Hand-over:**",
+        "Commands run:",
+        "Entered:",
+        "- Attachment:",
+        "## Other notes",
+        "\\*bold\\*",
+        "**Abandoned**",
+        "**In progress**",
+    ):
         assert needed in text, needed
     kinds = {node["type"] for n in NAMES for node in _bundle(n)["tree"]["nodes"].values()}
     assert kinds >= {"question", "choice", "action", "input", "resolution"}
@@ -73,7 +84,7 @@ def test_readme_sample_is_real_output():
     through the starter tree citrix-vda-registration, exactly as the code renders it."""
     section = (ROOT / "api" / "exports" / "README_SAMPLE.md").read_text(encoding="utf-8")
     start = section.index("````markdown\n") + len("````markdown\n")
-    sample = section[start:section.rindex("````")]
+    sample = section[start : section.rindex("````")]
     bundle = json.loads((ROOT / "api" / "exports" / "sample_session.json").read_text(encoding="utf-8"))
     seed = json.loads((ROOT / "seeds" / "trees" / "citrix-vda-registration.json").read_text(encoding="utf-8"))
     assert bundle["tree"]["nodes"] == seed["nodes"], "the sample must run through the seed tree as shipped"

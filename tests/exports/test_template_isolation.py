@@ -5,6 +5,7 @@ the server ignore SIGTERM): forty concurrent saves of a template with nested
 `range(100000)` loops. Each test here replays it against a real server and measures what
 the other tenants notice.
 """
+
 from __future__ import annotations
 
 import signal
@@ -48,8 +49,13 @@ def _quick(client: httpx.Client, method: str, path: str, within: float = 1.0, **
 
 
 def _login(client: httpx.Client, victim: Tenant, within: float) -> float:
-    return _quick(client, "POST", "/api/v1/auth/login", within,
-                  json={"email": victim.owner_email, "password": victim.password})
+    return _quick(
+        client,
+        "POST",
+        "/api/v1/auth/login",
+        within,
+        json={"email": victim.owner_email, "password": victim.password},
+    )
 
 
 def _others_answer_while(futures, server_url: str, victim: Tenant, login_baseline: float) -> int:
@@ -71,9 +77,11 @@ def _others_answer_while(futures, server_url: str, victim: Tenant, login_baselin
 
 # What the loop budget stops in a fraction of a second may still hit the time limit on a
 # machine this busy; either refusal is right.
-@pytest.mark.parametrize("source, refusals", [(NESTED_LOOPS, ("loop iterations", "longer than 2 seconds")),
-                                              (SLOW, ("longer than 2 seconds",))],
-                         ids=["nested-range-loops", "slow-without-loops"])
+@pytest.mark.parametrize(
+    "source, refusals",
+    [(NESTED_LOOPS, ("loop iterations", "longer than 2 seconds")), (SLOW, ("longer than 2 seconds",))],
+    ids=["nested-range-loops", "slow-without-loops"],
+)
 def test_a_flood_of_bad_templates_never_slows_other_tenants(server, http, source, refusals):
     attacker, victim = Tenant(http), Tenant(http)
     login_baseline = max(_login(http, victim, 30.0) for _ in range(3))
@@ -101,8 +109,11 @@ def test_a_template_that_builds_a_huge_string_is_refused_at_save(http, tenant):
     r = http.put("/api/v1/export-templates/html", headers=tenant.headers, json={"source": HUGE})
     assert r.status_code == 400, r.text
     assert r.json()["error"] == "bad_request" and "300000000" in r.json()["reason"]
-    r = http.put("/api/v1/export-templates/pdf", headers=tenant.headers,
-                 json={"source": '{{ "%*d"|format(300000000, 1) }}'})
+    r = http.put(
+        "/api/v1/export-templates/pdf",
+        headers=tenant.headers,
+        json={"source": '{{ "%*d"|format(300000000, 1) }}'},
+    )
     assert r.status_code == 400, r.text
     assert http.get("/api/v1/export-templates/html", headers=tenant.headers).json()["custom"] is False
 
@@ -147,18 +158,24 @@ def _idle(pid: int) -> bool:
 def test_a_render_stops_when_its_client_goes_away(tmp_path):
     # One worker, and a long time limit: only cancelling the abandoned render stops the CPU
     # it burns and frees the worker for the tenant's next save in time.
-    srv = ServerProcess(tmp_path / "srv", env={"BRANCHLINE_TEMPLATE_RENDER_SECONDS": "60",
-                                               "BRANCHLINE_TEMPLATE_WORKERS": "1"}).start()
+    srv = ServerProcess(
+        tmp_path / "srv", env={"BRANCHLINE_TEMPLATE_RENDER_SECONDS": "60", "BRANCHLINE_TEMPLATE_WORKERS": "1"}
+    ).start()
     try:
         with httpx.Client(base_url=srv.url, timeout=30) as http:
             owner = Tenant(http)
             with pytest.raises(httpx.ReadTimeout):
-                http.put("/api/v1/export-templates/html", headers=owner.headers, json={"source": SLOW * 10},
-                         timeout=2.0)
+                http.put(
+                    "/api/v1/export-templates/html",
+                    headers=owner.headers,
+                    json={"source": SLOW * 10},
+                    timeout=2.0,
+                )
             wait_until(lambda: _idle(srv.proc.pid), timeout=20, message="the abandoned render to stop")
             started = time.monotonic()
-            r = http.put("/api/v1/export-templates/html", headers=owner.headers, json={"source": GOOD},
-                         timeout=15.0)
+            r = http.put(
+                "/api/v1/export-templates/html", headers=owner.headers, json={"source": GOOD}, timeout=15.0
+            )
             assert r.status_code == 200, r.text
             assert time.monotonic() - started < 15.0
     finally:
@@ -171,10 +188,19 @@ def test_sigterm_during_a_flood_stops_the_server_promptly(tmp_path):
         with httpx.Client(base_url=srv.url, timeout=30) as http:
             tenants = [Tenant(http), Tenant(http)]
         # The original attack, from two teams, plus a few renders that would run for minutes.
-        floods = [flood for t in tenants for flood in (_flood(srv.url, t.headers, NESTED_LOOPS, count=20),
-                                                       _flood(srv.url, t.headers, SLOW * 10, count=2))]
-        wait_until(lambda: _runnable_threads(_family(srv.proc.pid)) >= 2, timeout=30,
-                   message="the flood to be rendering")
+        floods = [
+            flood
+            for t in tenants
+            for flood in (
+                _flood(srv.url, t.headers, NESTED_LOOPS, count=20),
+                _flood(srv.url, t.headers, SLOW * 10, count=2),
+            )
+        ]
+        wait_until(
+            lambda: _runnable_threads(_family(srv.proc.pid)) >= 2,
+            timeout=30,
+            message="the flood to be rendering",
+        )
         started = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
         try:
@@ -193,8 +219,12 @@ def test_a_template_that_only_misbehaves_on_a_real_session_is_stopped_at_export(
     # for hours. The export is still answered in time, with the built-in template.
     from tests.sessions.test_sessions_api import publish_tree, start
 
-    source = '{% if m.ticket == "T-LOOP" %}' + NESTED_LOOPS + "{% endif %}" + SLOW.replace(
-        "{{", '{% if m.ticket == "T-SLOW" %}{{').replace("}}", "}}{% endif %}")
+    source = (
+        '{% if m.ticket == "T-LOOP" %}'
+        + NESTED_LOOPS
+        + "{% endif %}"
+        + SLOW.replace("{{", '{% if m.ticket == "T-SLOW" %}{{').replace("}}", "}}{% endif %}")
+    )
     r = http.put("/api/v1/export-templates/html", headers=tenant.headers, json={"source": source})
     assert r.status_code == 200, r.text
     tree_id = publish_tree(http, tenant)

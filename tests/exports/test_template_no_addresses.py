@@ -1,5 +1,6 @@
 """A tenant template never prints a Python object: `{{ lipsum }}`-like values would show a
 memory address of the server process (`<function ... at 0x7f...>`) in an export."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,9 @@ import pytest
 ADDRESS = re.compile(r"0x[0-9a-f]{6,}", re.I)
 
 
-@pytest.mark.parametrize("expression", ["lipsum", "m.items", "range", "cycler", "namespace", "joiner",
-                                        "m.steps.index", "self"])
+@pytest.mark.parametrize(
+    "expression", ["lipsum", "m.items", "range", "cycler", "namespace", "joiner", "m.steps.index", "self"]
+)
 def test_printing_an_object_is_refused_when_saved_without_its_address(http, tenant, expression):
     source = f"<p>{{{{ m.title }}}}</p>\n<p>{{{{ {expression} }}}}</p>\n"
     r = http.put("/api/v1/export-templates/html", headers=tenant.headers, json={"source": source})

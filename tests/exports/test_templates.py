@@ -1,4 +1,5 @@
 """Tenant templates: compiled and tried in Jinja2's sandbox when saved, refused with a line."""
+
 from __future__ import annotations
 
 import pytest
@@ -32,16 +33,23 @@ def test_a_runtime_error_is_refused_with_its_line():
     assert problem["line"] == 2 and "ZeroDivisionError" in problem["message"]
 
 
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ m.steps.append(1) }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{% set x = m.details.pop() %}",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ m.steps.append(1) }}",
+        "{{ cycler.__init__.__globals__ }}",
+        "{% set x = m.details.pop() %}",
+    ],
+)
 def test_the_sandbox_refuses_escapes_and_mutation(source):
     problem = refused("html", source)
     assert problem["line"] == 1
-    assert "not allowed" in problem["reason"] or "unsafe" in problem["reason"] or "undefined" in problem["reason"]
+    assert (
+        "not allowed" in problem["reason"]
+        or "unsafe" in problem["reason"]
+        or "undefined" in problem["reason"]
+    )
 
 
 def test_an_unsafe_attribute_reads_as_nothing():

@@ -1,5 +1,6 @@
 """Analytics on the CouchDB backend, on two instances: each follows the shared `_changes` feed into
 its own index, so figures of sessions driven through one instance are the same on the other."""
+
 from __future__ import annotations
 
 import secrets
@@ -24,7 +25,10 @@ def pair(couchdb, tmp_path_factory):  # noqa: F811
 
 def test_figures_written_through_one_instance_are_the_same_on_the_other(pair):
     a, b = pair
-    with httpx.Client(base_url=a.url, timeout=30) as http_a, httpx.Client(base_url=b.url, timeout=30) as http_b:
+    with (
+        httpx.Client(base_url=a.url, timeout=30) as http_a,
+        httpx.Client(base_url=b.url, timeout=30) as http_b,
+    ):
         tenant = Tenant(http_a)
         tree_id, _, _ = three_sessions(http_a, tenant)
         on_a = http_a.get(f"/api/v1/analytics/trees/{tree_id}", headers=tenant.headers).json()

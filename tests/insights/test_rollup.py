@@ -1,4 +1,5 @@
 """The rollup fold: hand-computed figures for a fixed scenario, and incremental == rebuild."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,12 +10,15 @@ from hypothesis import given, settings, strategies as st
 from api.insights.rollup import Aggregate, Rollup, apply, figures, rebuild, select
 from api.insights.service import SCHEMA, SessionsFollower
 
-TREE = {"start": "q1", "nodes": {
-    "q1": {"type": "question", "title": "Q1", "next": {"yes": "a1", "no": "r2"}},
-    "a1": {"type": "action", "title": "A1", "next": {"done": "r1", "failed": "r2", "skipped": "r2"}},
-    "r1": {"type": "resolution", "outcome": "resolved", "title": "Fixed", "summary": "s"},
-    "r2": {"type": "resolution", "outcome": "escalated", "title": "Escalated", "summary": "s"},
-}}
+TREE = {
+    "start": "q1",
+    "nodes": {
+        "q1": {"type": "question", "title": "Q1", "next": {"yes": "a1", "no": "r2"}},
+        "a1": {"type": "action", "title": "A1", "next": {"done": "r1", "failed": "r2", "skipped": "r2"}},
+        "r1": {"type": "resolution", "outcome": "resolved", "title": "Fixed", "summary": "s"},
+        "r2": {"type": "resolution", "outcome": "escalated", "title": "Escalated", "summary": "s"},
+    },
+}
 TREE_ID = "tree:t"
 IDLE_MS = 3_600_000
 
@@ -24,46 +28,101 @@ def trees(tree_id: str, version: int) -> dict[str, Any] | None:
 
 
 def header(sid: str, owner: str = "u1", client: str = "c1", version: int = 1) -> dict[str, Any]:
-    return {"_id": f"session:{sid}", "type": "session", "tree_id": TREE_ID, "tree_version": version,
-            "client_id": client, "owner_id": owner, "created_at": 0}
+    return {
+        "_id": f"session:{sid}",
+        "type": "session",
+        "tree_id": TREE_ID,
+        "tree_version": version,
+        "client_id": client,
+        "owner_id": owner,
+        "created_at": 0,
+    }
 
 
 def ev(sid: str, n: int, ts: int, kind: str, **fields: Any) -> dict[str, Any]:
-    return {"_id": f"session:{sid}:ev:{n:026d}", "type": kind, "ts": ts, "device_id": "d", "user_id": "u1",
-            **fields}
+    return {
+        "_id": f"session:{sid}:ev:{n:026d}",
+        "type": kind,
+        "ts": ts,
+        "device_id": "d",
+        "user_id": "u1",
+        **fields,
+    }
 
 
 def scenario() -> list[dict[str, Any]]:
-    s1 = [header("S1"), ev("S1", 1, 10_000, "answered", node_id="q1", answer="yes"),
-          ev("S1", 2, 40_000, "answered", node_id="a1", answer="done"), ev("S1", 3, 50_000, "completed"),
-          ev("S1", 4, 45_000, "note", node_id="a1", note_id="n", text="ignored by analytics")]
-    s2 = [header("S2"), ev("S2", 1, 5_000, "answered", node_id="q1", answer="yes"), ev("S2", 2, 6_000, "back"),
-          ev("S2", 3, 20_000, "answered", node_id="q1", answer="no"), ev("S2", 4, 30_000, "completed")]
-    s3 = [header("S3"), ev("S3", 1, 2_000, "answered", node_id="q1", answer="yes"),
-          ev("S3", 2, 3_000, "custom_step", node_id="a1", text="Rebooted", answer="done"),
-          ev("S3", 3, 4_000, "abandoned")]
+    s1 = [
+        header("S1"),
+        ev("S1", 1, 10_000, "answered", node_id="q1", answer="yes"),
+        ev("S1", 2, 40_000, "answered", node_id="a1", answer="done"),
+        ev("S1", 3, 50_000, "completed"),
+        ev("S1", 4, 45_000, "note", node_id="a1", note_id="n", text="ignored by analytics"),
+    ]
+    s2 = [
+        header("S2"),
+        ev("S2", 1, 5_000, "answered", node_id="q1", answer="yes"),
+        ev("S2", 2, 6_000, "back"),
+        ev("S2", 3, 20_000, "answered", node_id="q1", answer="no"),
+        ev("S2", 4, 30_000, "completed"),
+    ]
+    s3 = [
+        header("S3"),
+        ev("S3", 1, 2_000, "answered", node_id="q1", answer="yes"),
+        ev("S3", 2, 3_000, "custom_step", node_id="a1", text="Rebooted", answer="done"),
+        ev("S3", 3, 4_000, "abandoned"),
+    ]
     s4 = [header("S4", owner="u2", client="c2"), ev("S4", 1, 1_000, "answered", node_id="q1", answer="yes")]
     return s1 + s2 + s3 + s4
 
 
 EXPECTED = {
-    "sessions": 4, "completed": 2, "abandoned": 1, "in_progress": 1,
+    "sessions": 4,
+    "completed": 2,
+    "abandoned": 1,
+    "in_progress": 1,
     "outcomes": {"resolved": 1, "escalated": 1, "unresolved": 0},
     # nearest rank over {30000, 50000}: p50 is the first value, p90 the second
     "duration_ms": {"p50": 30_000, "p90": 50_000},
     "nodes": {
         # S1, S2 twice (answered yes, stepped back, answered no), S3, S4
-        "q1": {"visits": 5, "answers": {"no": 1, "yes": 4}, "drop_offs": 0,
-               "median_ms": 5_000,  # of 10000, 5000, 14000 (6000 -> 20000), 2000, 1000
-               "back_steps": 1, "custom_steps": 0},
+        "q1": {
+            "visits": 5,
+            "answers": {"no": 1, "yes": 4},
+            "drop_offs": 0,
+            "median_ms": 5_000,  # of 10000, 5000, 14000 (6000 -> 20000), 2000, 1000
+            "back_steps": 1,
+            "custom_steps": 0,
+        },
         # answered in S1; S3 abandoned there; S4 stands there, idle past the threshold
-        "a1": {"visits": 3, "answers": {"done": 1}, "drop_offs": 2, "median_ms": 30_000,
-               "back_steps": 0, "custom_steps": 1},
-        "r1": {"visits": 1, "answers": {}, "drop_offs": 0, "median_ms": None, "back_steps": 0, "custom_steps": 0},
-        "r2": {"visits": 1, "answers": {}, "drop_offs": 0, "median_ms": None, "back_steps": 0, "custom_steps": 0},
+        "a1": {
+            "visits": 3,
+            "answers": {"done": 1},
+            "drop_offs": 2,
+            "median_ms": 30_000,
+            "back_steps": 0,
+            "custom_steps": 1,
+        },
+        "r1": {
+            "visits": 1,
+            "answers": {},
+            "drop_offs": 0,
+            "median_ms": None,
+            "back_steps": 0,
+            "custom_steps": 0,
+        },
+        "r2": {
+            "visits": 1,
+            "answers": {},
+            "drop_offs": 0,
+            "median_ms": None,
+            "back_steps": 0,
+            "custom_steps": 0,
+        },
     },
-    "paths": [{"resolution": "r1", "nodes": ["q1", "a1", "r1"], "count": 1},
-              {"resolution": "r2", "nodes": ["q1", "r2"], "count": 1}],
+    "paths": [
+        {"resolution": "r1", "nodes": ["q1", "a1", "r1"], "count": 1},
+        {"resolution": "r2", "nodes": ["q1", "r2"], "count": 1},
+    ],
     "custom_steps": [{"node_id": "a1", "count": 1}],
 }
 
@@ -77,7 +136,10 @@ def incremental(docs: list[dict[str, Any]]) -> Rollup:
 
 def test_fixed_scenario_matches_hand_computed_figures() -> None:
     state = incremental(scenario())
-    assert figures(select(state.buckets, tree_id=TREE_ID), now_ms=1_000 + IDLE_MS + 1, idle_ms=IDLE_MS) == EXPECTED
+    assert (
+        figures(select(state.buckets, tree_id=TREE_ID), now_ms=1_000 + IDLE_MS + 1, idle_ms=IDLE_MS)
+        == EXPECTED
+    )
 
 
 def test_in_progress_session_is_no_drop_off_before_the_idle_threshold() -> None:
@@ -113,8 +175,11 @@ def test_a_late_event_before_completion_moves_the_session_out_of_its_old_figures
 # Random streams: a few sessions over TREE, events of every counted kind with random nodes,
 # answers and clocks (including ties, answers that lose, backs with nothing to undo).
 _EVENT = st.one_of(
-    st.tuples(st.just("answered"), st.sampled_from(["q1", "a1", "r1"]),
-              st.sampled_from(["yes", "no", "done", "failed", "skipped"])),
+    st.tuples(
+        st.just("answered"),
+        st.sampled_from(["q1", "a1", "r1"]),
+        st.sampled_from(["yes", "no", "done", "failed", "skipped"]),
+    ),
     st.tuples(st.just("back"), st.none(), st.none()),
     st.tuples(st.just("custom_step"), st.sampled_from(["q1", "a1"]), st.sampled_from(["done", "failed"])),
     st.tuples(st.sampled_from(["completed", "abandoned", "reopened"]), st.none(), st.none()),
@@ -127,7 +192,9 @@ def streams(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
     docs: list[dict[str, Any]] = []
     for s in range(draw(st.integers(1, 4))):
         sid = f"S{s}"
-        docs.append(header(sid, owner=draw(st.sampled_from(["u1", "u2"])), version=draw(st.sampled_from([1, 2]))))
+        docs.append(
+            header(sid, owner=draw(st.sampled_from(["u1", "u2"])), version=draw(st.sampled_from([1, 2])))
+        )
         for n, (kind, node_id, answer) in enumerate(draw(st.lists(_EVENT, max_size=12))):
             fields: dict[str, Any] = {}
             if node_id is not None:
@@ -151,15 +218,20 @@ def streams(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]
 
 @settings(max_examples=150)
 @given(streams())
-def test_incremental_in_any_arrival_order_with_duplicates_equals_rebuild(case: tuple[list[Any], list[Any]]) -> None:
+def test_incremental_in_any_arrival_order_with_duplicates_equals_rebuild(
+    case: tuple[list[Any], list[Any]],
+) -> None:
     docs, arrival = case
     built = rebuild(docs, trees)
     folded = incremental(arrival)
     assert folded.buckets == built.buckets
-    assert {sid: r.facts for sid, r in folded.sessions.items()} == {sid: r.facts for sid, r in built.sessions.items()}
+    assert {sid: r.facts for sid, r in folded.sessions.items()} == {
+        sid: r.facts for sid, r in built.sessions.items()
+    }
     for now in (0, 10**6):
-        assert figures(select(folded.buckets), now_ms=now, idle_ms=IDLE_MS) == \
-            figures(select(built.buckets), now_ms=now, idle_ms=IDLE_MS)
+        assert figures(select(folded.buckets), now_ms=now, idle_ms=IDLE_MS) == figures(
+            select(built.buckets), now_ms=now, idle_ms=IDLE_MS
+        )
     # The index's rows, fed the same arrival order through the feed handler, sum to the same figures.
     assert stored_aggregate(arrival) == select(built.buckets)
 
@@ -178,4 +250,3 @@ def stored_aggregate(arrival: list[dict[str, Any]]) -> Aggregate:
         agg.add_row(name, key, n)
     assert conn.execute("SELECT COUNT(*) FROM ins_counts WHERE n <= 0").fetchone() == (0,)
     return agg
-

@@ -1,5 +1,6 @@
 """The compaction job of the embedded backend: every database on its first run, one failure
 isolated, then the databases written since; scheduled on an interval and run by the app."""
+
 from __future__ import annotations
 
 import base64
@@ -24,9 +25,15 @@ def test_compaction_reclaims_unused_attachment_content_in_every_database_past_a_
     store = EmbeddedStore(tmp_path)
     for tid in ("aaaaaa", "bbbbbb", "cccccc"):
         db = store.create_db(f"t_{tid}_sessions")
-        rev = db.put({"_id": "a", "_attachments": {
-            "keep": {"content_type": "text/plain", "data": b64(b"keep " + tid.encode())},
-            "drop": {"content_type": "text/plain", "data": b64(b"drop " + tid.encode())}}})["rev"]
+        rev = db.put(
+            {
+                "_id": "a",
+                "_attachments": {
+                    "keep": {"content_type": "text/plain", "data": b64(b"keep " + tid.encode())},
+                    "drop": {"content_type": "text/plain", "data": b64(b"drop " + tid.encode())},
+                },
+            }
+        )["rev"]
         db.delete_attachment("a", "drop", rev=rev)
     store.close()
     (tmp_path / "dbs" / "t_bbbbbb_sessions.sqlite").write_bytes(b"not a database" * 100)
@@ -56,8 +63,13 @@ def test_compaction_is_scheduled_hourly_on_the_embedded_backend_only(tmp_path):
 
 
 def test_the_app_compacts_written_databases_while_it_runs(tmp_path):
-    settings = Settings(data_dir=tmp_path, secret_key="x" * 40, backup_enabled=False,
-                        compact_interval_seconds=1, scheduler_lease_seconds=0.3)
+    settings = Settings(
+        data_dir=tmp_path,
+        secret_key="x" * 40,
+        backup_enabled=False,
+        compact_interval_seconds=1,
+        scheduler_lease_seconds=0.3,
+    )
     app = create_app(settings)
     store = app.state.ctx.store
 

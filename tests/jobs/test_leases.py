@@ -4,6 +4,7 @@ The same `DocumentLease` runs on CouchDB in production (tests/couchdb/test_clust
 here it runs on the embedded store, whose revision checks answer 409 exactly as CouchDB does.
 A fake monotonic clock stands for time passing, so expiry is tested without waiting.
 """
+
 from __future__ import annotations
 
 import threading
@@ -38,8 +39,10 @@ def test_decide_waits_a_whole_ttl_on_one_unchanged_revision_before_taking_over()
     assert decide(doc, "me", Observation("3-a", 5), 34.9, 30) == ("wait", Observation("3-a", 5))
     assert decide(doc, "me", Observation("3-a", 5), 35, 30) == ("take", None)
     # A renewal (new revision) restarts the count.
-    assert decide({**doc, "_rev": "4-b"}, "me", Observation("3-a", 5), 40, 30) == \
-        ("wait", Observation("4-b", 40))
+    assert decide({**doc, "_rev": "4-b"}, "me", Observation("3-a", 5), 40, 30) == (
+        "wait",
+        Observation("4-b", 40),
+    )
 
 
 def test_one_holder_at_a_time_and_the_other_takes_over_after_the_ttl(system):

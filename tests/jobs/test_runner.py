@@ -3,6 +3,7 @@
 Runners share a real store database (the embedded one here, CouchDB in
 tests/couchdb/test_cluster_jobs.py) and a fake wall clock, so slots come without waiting.
 """
+
 from __future__ import annotations
 
 import threading
@@ -62,8 +63,10 @@ def test_each_slot_runs_exactly_once_even_when_both_instances_believe_they_lead(
         return {}
 
     job = ClusterJob("probe", "probe", every(1), job_body, grace=timedelta(seconds=1))
-    runners = [JobRunner(system, LocalLease("scheduler", f"instance-{i}"), [job], tick=1, clock=clock)
-               for i in range(2)]
+    runners = [
+        JobRunner(system, LocalLease("scheduler", f"instance-{i}"), [job], tick=1, clock=clock)
+        for i in range(2)
+    ]
     for r in runners:
         r.tick_once()  # first sight: records the job, runs nothing already past
     assert not runs
@@ -99,9 +102,13 @@ def test_a_failing_run_is_recorded_and_the_next_slot_runs_as_usual(system):
             raise out
         return out
 
-    runner = JobRunner(system, LocalLease("scheduler", "solo"),
-                       [ClusterJob("sweep", "sweep", every(60), body, grace=timedelta(minutes=1))],
-                       tick=1, clock=clock)
+    runner = JobRunner(
+        system,
+        LocalLease("scheduler", "solo"),
+        [ClusterJob("sweep", "sweep", every(60), body, grace=timedelta(minutes=1))],
+        tick=1,
+        clock=clock,
+    )
     runner.tick_once()
     for _ in range(2):
         clock.now += timedelta(seconds=60)
@@ -123,9 +130,13 @@ def test_a_job_still_running_is_not_started_again_and_missed_slots_coalesce(syst
         release.wait(10)
         return {}
 
-    runner = JobRunner(system, LocalLease("scheduler", "solo"),
-                       [ClusterJob("slow", "slow", every(60), slow, grace=timedelta(minutes=10))],
-                       tick=1, clock=clock)
+    runner = JobRunner(
+        system,
+        LocalLease("scheduler", "solo"),
+        [ClusterJob("slow", "slow", every(60), slow, grace=timedelta(minutes=10))],
+        tick=1,
+        clock=clock,
+    )
     runner.tick_once()
     clock.now += timedelta(seconds=60)
     assert runner.tick_once() == ["slow"]
@@ -155,8 +166,9 @@ def test_a_runner_without_the_lease_runs_nothing(system):
 
     clock = WallClock()
     ran: list[int] = []
-    runner = JobRunner(system, Lost(), [ClusterJob("x", "x", every(1), lambda: ran.append(1))],
-                       tick=1, clock=clock)
+    runner = JobRunner(
+        system, Lost(), [ClusterJob("x", "x", every(1), lambda: ran.append(1))], tick=1, clock=clock
+    )
     for _ in range(3):
         clock.now += timedelta(seconds=1)
         assert runner.tick_once() == []

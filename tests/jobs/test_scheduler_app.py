@@ -2,6 +2,7 @@
 
 One process: the lease is local, the job records live in the embedded system database.
 """
+
 from __future__ import annotations
 
 from sync.embedded import EmbeddedStore
@@ -9,8 +10,10 @@ from tests.conftest import ServerProcess, wait_until
 
 
 def test_the_embedded_server_runs_its_jobs_and_records_them(tmp_path):
-    server = ServerProcess(tmp_path / "data", env={"BRANCHLINE_CLEANUP_INTERVAL_SECONDS": "1",
-                                                   "BRANCHLINE_SCHEDULER_LEASE_SECONDS": "0.6"}).start()
+    server = ServerProcess(
+        tmp_path / "data",
+        env={"BRANCHLINE_CLEANUP_INTERVAL_SECONDS": "1", "BRANCHLINE_SCHEDULER_LEASE_SECONDS": "0.6"},
+    ).start()
     try:
         store = EmbeddedStore(server.data_dir)
         try:

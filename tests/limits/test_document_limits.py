@@ -1,5 +1,6 @@
 """Per-document size limits, against a real server with the default limits (issue 15:
 an engineer stored a 60 MB document in `clients`, a viewer a 60 MB `_local` document)."""
+
 from __future__ import annotations
 
 from tests.trees.factories import chain_tree
@@ -14,7 +15,9 @@ def _rich_tree(n: int) -> dict:
     for i, node in enumerate(tree["nodes"].values()):
         node["body"] = f"Step {i}: " + "Check the service, the event log and the registry key. " * 12
         node["help"] = "Why this matters: a stale value here keeps the agent from registering. " * 3
-        node["commands"] = [{"language": "powershell", "text": f"Get-Service BrokerAgent | Restart-Service # {i}"}]
+        node["commands"] = [
+            {"language": "powershell", "text": f"Get-Service BrokerAgent | Restart-Service # {i}"}
+        ]
         node["links"] = [{"title": "Vendor article", "url": f"https://support.example.com/article/{i}"}]
     tree["title"] = "Two thousand rich steps"
     return tree
@@ -32,27 +35,37 @@ def test_sync_refuses_an_oversized_client_document_and_says_which_limit(http, te
     assert http.get(f"/sync/{tenant.id}/clients/client:huge", headers=engineer.headers).status_code == 404
     # A client context of normal size is still stored.
     small = {"type": "client", "schema_version": 1, "name": "Acme", "notes": "VPN via FortiClient"}
-    assert http.put(f"/sync/{tenant.id}/clients/client:acme", headers=engineer.headers,
-                    json=small).status_code == 201
+    assert (
+        http.put(f"/sync/{tenant.id}/clients/client:acme", headers=engineer.headers, json=small).status_code
+        == 201
+    )
 
 
 def test_sync_refuses_an_oversized_local_document_from_a_viewer(http, tenant):
     viewer = tenant.add_user("viewer")
-    r = http.put(f"/sync/{tenant.id}/trees/_local/checkpoint", headers=viewer.headers,
-                 json={"last_seq": "1", "padding": "y" * (200 * 1024)})
+    r = http.put(
+        f"/sync/{tenant.id}/trees/_local/checkpoint",
+        headers=viewer.headers,
+        json={"last_seq": "1", "padding": "y" * (200 * 1024)},
+    )
     assert r.status_code == 413, r.text
     assert r.json()["error"] == "too_large"
     assert "_local" in r.json()["reason"] and "BRANCHLINE_MAX_LOCAL_DOC_BYTES" in r.json()["reason"]
     # A replication checkpoint of the usual size is fine.
-    r = http.put(f"/sync/{tenant.id}/trees/_local/checkpoint", headers=viewer.headers,
-                 json={"session_id": "abc", "last_seq": "12", "history": [{"last_seq": "12", "session_id": "abc"}]})
+    r = http.put(
+        f"/sync/{tenant.id}/trees/_local/checkpoint",
+        headers=viewer.headers,
+        json={"session_id": "abc", "last_seq": "12", "history": [{"last_seq": "12", "session_id": "abc"}]},
+    )
     assert r.status_code == 201, r.text
 
 
 def test_bulk_docs_refuses_only_the_oversized_document(http, tenant):
     engineer = tenant.add_user("engineer")
-    docs = [{"_id": "client:big", "type": "client", "name": "Big", "blob": "z" * (2 * MB)},
-            {"_id": "client:fine", "type": "client", "name": "Fine"}]
+    docs = [
+        {"_id": "client:big", "type": "client", "name": "Big", "blob": "z" * (2 * MB)},
+        {"_id": "client:fine", "type": "client", "name": "Fine"},
+    ]
     r = http.post(f"/sync/{tenant.id}/clients/_bulk_docs", headers=engineer.headers, json={"docs": docs})
     assert r.status_code == 201, r.text
     results = {row["id"]: row for row in r.json()}

@@ -1,4 +1,5 @@
 """The rate-limit sweep deletes only counters whose window started more than a day ago."""
+
 from __future__ import annotations
 
 from api.ratelimit.rules import Policy
@@ -21,7 +22,8 @@ def test_counters_idle_for_a_day_go_and_a_recounted_key_starts_afresh(tmp_path):
         system.put({"_id": "refresh:t:x", "type": "refresh_token", "expires_at": 0})  # not a counter
         assert sweep_stale_counters(system, now=NOW) == {"seen": 2, "deleted": 1}
         assert [r["id"] for r in system.all_docs()["rows"]] == sorted(
-            [windows.doc_id("tenant-b"), "refresh:t:x"])
+            [windows.doc_id("tenant-b"), "refresh:t:x"]
+        )
         # The swept key counts from zero, as it would have once its windows had passed.
         assert windows.count("tenant-a", NOW, exports).remaining == 1
     finally:

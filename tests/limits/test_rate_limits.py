@@ -2,6 +2,7 @@
 second got no 429). The limits are set low here so a flood is short; the answers past them
 are 429 `{error: "too_many_requests", reason}` with Retry-After and the IETF
 RateLimit-Policy / RateLimit fields."""
+
 from __future__ import annotations
 
 import re
@@ -80,19 +81,22 @@ def test_an_api_key_flood_is_refused(http, tenant):
 
 def test_an_anonymous_flood_from_one_address_is_refused_and_other_addresses_are_served(server):
     # Linux routes all of 127.0.0.0/8 to loopback: a second client address, no second machine.
-    flooder = httpx.Client(base_url=server.url, timeout=30,
-                           transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    flooder = httpx.Client(
+        base_url=server.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.2")
+    )
     with flooder:
         # Half the flood with a forged token: forged or expired tokens get no user's budget,
         # they count against the address like requests without credentials.
         forged = {"Authorization": "Bearer not.a.token"}
-        answers = [flooder.get("/api/v1/me", headers=forged if i % 2 else None)
-                   for i in range(ADDRESS_LIMIT + 30)]
+        answers = [
+            flooder.get("/api/v1/me", headers=forged if i % 2 else None) for i in range(ADDRESS_LIMIT + 30)
+        ]
         _assert_refusal(_first_refusal(answers), "address", ADDRESS_LIMIT)
         # The app's own files still load (a refused one would break the PWA's install).
         assert flooder.get("/").status_code != 429
-    with httpx.Client(base_url=server.url, timeout=30,
-                      transport=httpx.HTTPTransport(local_address="127.0.0.3")) as other:
+    with httpx.Client(
+        base_url=server.url, timeout=30, transport=httpx.HTTPTransport(local_address="127.0.0.3")
+    ) as other:
         assert other.get("/healthz").status_code == 200
 
 
@@ -118,8 +122,10 @@ def test_exports_and_pdf_renders_are_limited_per_tenant(http, make_tenant):
     assert codes == [200, 200, 429], codes
     # Another team's exports are unaffected.
     sid_b = _session(http, b)
-    assert http.get(f"/api/v1/sessions/{sid_b}/export", params={"format": "pdf"},
-                    headers=b.headers).status_code == 200
+    assert (
+        http.get(f"/api/v1/sessions/{sid_b}/export", params={"format": "pdf"}, headers=b.headers).status_code
+        == 200
+    )
 
 
 def test_uploads_are_limited_per_tenant_and_nothing_is_stored_past_the_limit(server, http, make_tenant):

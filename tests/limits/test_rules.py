@@ -1,4 +1,5 @@
 """The counting rules of api/ratelimit/rules.py, as pure functions."""
+
 from __future__ import annotations
 
 from hypothesis import given, strategies as st

@@ -2,6 +2,7 @@
 
 Passes with zero or more files, fails when the folder is missing or any tree falls short.
 """
+
 from __future__ import annotations
 
 import json
@@ -111,16 +112,23 @@ def test_every_path_ends_in_a_resolution(seed: dict[str, Any]) -> None:
 
 
 def test_every_action_says_how(seed: dict[str, Any]) -> None:
-    vague = [node_id for node_id, node in seed["nodes"].items()
-             if node["type"] == "action" and not node.get("commands")
-             and not CONSOLE_PATH.search(node.get("body", "") + "\n" + node.get("help", ""))]
-    assert vague == [], "these actions need a command, or a console path such as " \
-                        "'Server Manager > Tools' in their body or help"
+    vague = [
+        node_id
+        for node_id, node in seed["nodes"].items()
+        if node["type"] == "action"
+        and not node.get("commands")
+        and not CONSOLE_PATH.search(node.get("body", "") + "\n" + node.get("help", ""))
+    ]
+    assert vague == [], (
+        "these actions need a command, or a console path such as "
+        "'Server Manager > Tools' in their body or help"
+    )
 
 
 def test_every_link_is_https(seed: dict[str, Any]) -> None:
-    links = [(node_id, link["url"]) for node_id, node in seed["nodes"].items()
-             for link in node.get("links", [])]
+    links = [
+        (node_id, link["url"]) for node_id, node in seed["nodes"].items() for link in node.get("links", [])
+    ]
     assert [(n, url) for n, url in links if not url.startswith("https://")] == []
 
 
@@ -135,12 +143,16 @@ def test_every_resolution_is_explained(seed: dict[str, Any]) -> None:
 
 
 def test_walker_finds_dead_ends_and_survives_loops() -> None:
-    tree = {"start": "a", "nodes": {
-        "a": {"type": "question", "next": {"yes": "b", "no": "c"}},
-        "b": {"type": "action", "next": {"done": "ok", "failed": "a"}},   # loop back to a
-        "c": {"type": "input", "next": "gone"},                           # missing node
-        "d": {"type": "choice", "options": []},
-        "ok": {"type": "resolution", "outcome": "resolved"}}}
+    tree = {
+        "start": "a",
+        "nodes": {
+            "a": {"type": "question", "next": {"yes": "b", "no": "c"}},
+            "b": {"type": "action", "next": {"done": "ok", "failed": "a"}},  # loop back to a
+            "c": {"type": "input", "next": "gone"},  # missing node
+            "d": {"type": "choice", "options": []},
+            "ok": {"type": "resolution", "outcome": "resolved"},
+        },
+    }
     outcomes, dead_ends = walk(tree)
     assert outcomes == {"resolved"}
     # found first on the way round the loop; c is then known and not walked again
@@ -160,6 +172,5 @@ def test_seed_matches_the_committed_json_schema(seed: dict[str, Any]) -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema_file = SEEDS.parents[1] / "design_docs" / "schemas" / "tree.schema.json"
     validator = jsonschema.Draft202012Validator(json.loads(schema_file.read_text("utf-8")))
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in validator.iter_errors(seed)]
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(seed)]
     assert errors == []

@@ -6,6 +6,7 @@ CouchDB runs it: every document the app writes passes both, and every mutation (
 field left out, a wrong type, an unknown field, a value out of range) is refused by both,
 each naming the field. A field added to one and not the other fails here.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,21 +31,46 @@ APP_EVENTS: dict[str, dict[str, Any]] = {
     "back": {},
     "custom_step": {"node_id": "service", "text": "Cleared ListOfDDCs", "answer": "done", "note": "Stale."},
     "input_value": {"node_id": "vda", "value": "CTX-W11-0"},
-    "attachment_added": {"node_id": "scope", "attachment_id": "01JD3Z8Q6V9R1W0K2M4N5P7S9C",
-                         "name": "screenshot.png", "content_type": "image/png", "size": 5120,
-                         "sha256": SHA, "caption": "Studio shows Unregistered"},
+    "attachment_added": {
+        "node_id": "scope",
+        "attachment_id": "01JD3Z8Q6V9R1W0K2M4N5P7S9C",
+        "name": "screenshot.png",
+        "content_type": "image/png",
+        "size": 5120,
+        "sha256": SHA,
+        "caption": "Studio shows Unregistered",
+    },
     "completed": {"outcome": "resolved", "summary": "Re-registered after the restart."},
     "reopened": {},
     "abandoned": {"reason": "Customer ended the call."},
 }
-HEADER = {"_id": f"session:{SID}", "type": "session", "schema_version": 1, "tree_id": "tree:citrix",
-          "tree_version": 3, "ticket": "T20261126.0042", "client_id": "client:contoso", "title": "VDA down",
-          "owner_id": "k3j2h1g0f9e8", "shared_with": ["a1b2c3d4e5f6"], "status": "in_progress",
-          "created_at": 1795651200000, "updated_at": 1795651260000, "device_id": "dev-7f3a",
-          "edited": {"ticket": 1795651200000}, "edited_values": {"ticket": {"at": 1795651200000, "value": "T"}},
-          "history": [{"field": "ticket", "value": "T-OLD", "edited": 1795651100000, "rev": "2-abc"}]}
-CLIENT = {"_id": "client:contoso", "type": "client", "schema_version": 1, "name": "Contoso Ltd",
-          "values": {"domain": "contoso.local"}, "notes": "After-hours changes need approval."}
+HEADER = {
+    "_id": f"session:{SID}",
+    "type": "session",
+    "schema_version": 1,
+    "tree_id": "tree:citrix",
+    "tree_version": 3,
+    "ticket": "T20261126.0042",
+    "client_id": "client:contoso",
+    "title": "VDA down",
+    "owner_id": "k3j2h1g0f9e8",
+    "shared_with": ["a1b2c3d4e5f6"],
+    "status": "in_progress",
+    "created_at": 1795651200000,
+    "updated_at": 1795651260000,
+    "device_id": "dev-7f3a",
+    "edited": {"ticket": 1795651200000},
+    "edited_values": {"ticket": {"at": 1795651200000, "value": "T"}},
+    "history": [{"field": "ticket", "value": "T-OLD", "edited": 1795651100000, "rev": "2-abc"}],
+}
+CLIENT = {
+    "_id": "client:contoso",
+    "type": "client",
+    "schema_version": 1,
+    "name": "Contoso Ltd",
+    "values": {"domain": "contoso.local"},
+    "notes": "After-hours changes need approval.",
+}
 
 # A value of the wrong kind for each kind of field.
 WRONG = {str: 5, int: "5"}
@@ -53,8 +79,17 @@ _DROP = object()
 
 
 def event_doc(etype: str, **extra: Any) -> dict[str, Any]:
-    doc = {"_id": EV, "_rev": "1-abc", "type": etype, "schema_version": 1, "session_id": SID,
-           "ts": 1795651200000, "device_id": "dev-7f3a", "user_id": "k3j2h1g0f9e8", **APP_EVENTS[etype]}
+    doc = {
+        "_id": EV,
+        "_rev": "1-abc",
+        "type": etype,
+        "schema_version": 1,
+        "session_id": SID,
+        "ts": 1795651200000,
+        "device_id": "dev-7f3a",
+        "user_id": "k3j2h1g0f9e8",
+        **APP_EVENTS[etype],
+    }
     doc.update(extra)
     return {k: v for k, v in doc.items() if v is not _DROP}
 
@@ -74,8 +109,13 @@ def python_verdict(doc: dict[str, Any]) -> str | None:
 def js_verdicts(docs: list[dict[str, Any]]) -> list[str | None]:
     if shutil.which("node") is None:
         pytest.fail("Node.js is needed to run the design document")
-    proc = subprocess.run(["node", str(RUNNER)], input=json.dumps([[d, None] for d in docs]),
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        ["node", str(RUNNER)],
+        input=json.dumps([[d, None] for d in docs]),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
@@ -112,13 +152,33 @@ def mutations() -> list[tuple[str, str, dict[str, Any]]]:
         ("another session's id", "session_id", event_doc("back", session_id="01JD3Z8Q6V9R1W0K2M4N5P7S8X")),
         ("device_id of 101 characters", "device_id", event_doc("back", device_id="d" * 101)),
     ]
-    header_changes = [("type", "sessions"), ("tree_version", "3"), ("tree_version", 0), ("status", "paused"),
-                      ("shared_with", "everyone"), ("shared_with", [5]), ("owner_id", 7), ("ticket", 42),
-                      ("created_at", "yesterday"), ("updated_at", 1.5), ("edited", {"ticket": "now"}),
-                      ("edited_values", ["x"]), ("history", {"a": 1}), ("schema_version", 2)]
+    header_changes = [
+        ("type", "sessions"),
+        ("tree_version", "3"),
+        ("tree_version", 0),
+        ("status", "paused"),
+        ("shared_with", "everyone"),
+        ("shared_with", [5]),
+        ("owner_id", 7),
+        ("ticket", 42),
+        ("created_at", "yesterday"),
+        ("updated_at", 1.5),
+        ("edited", {"ticket": "now"}),
+        ("edited_values", ["x"]),
+        ("history", {"a": 1}),
+        ("schema_version", 2),
+    ]
     out += [(f"header with {f}={v!r}", f, {**HEADER, f: v}) for f, v in header_changes]
-    client_changes = [("type", "clients"), ("name", ""), ("name", " "), ("name", 5), ("values", ["a"]),
-                      ("notes", 5), ("colour", "red"), ("schema_version", 2)]
+    client_changes = [
+        ("type", "clients"),
+        ("name", ""),
+        ("name", " "),
+        ("name", 5),
+        ("values", ["a"]),
+        ("notes", 5),
+        ("colour", "red"),
+        ("schema_version", 2),
+    ]
     out += [(f"client with {f}={v!r}", f, {**CLIENT, f: v}) for f, v in client_changes]
     out.append(("client without name", "name", {k: v for k, v in CLIENT.items() if k != "name"}))
     return out
@@ -126,14 +186,23 @@ def mutations() -> list[tuple[str, str, dict[str, Any]]]:
 
 def test_every_document_the_app_writes_passes_both():
     docs = [event_doc(t) for t in APP_EVENTS]
-    docs += [event_doc("note", note_id=_DROP), event_doc("completed", outcome=_DROP, summary=_DROP),
-             event_doc("abandoned", reason=_DROP), event_doc("attachment_added", caption=_DROP),
-             event_doc("back", schema_version=_DROP, session_id=_DROP, device_id=_DROP),
-             event_doc("completed", summary=""), event_doc("answered", node_id="scope", answer="yes", value=_DROP)]
-    docs += [HEADER, {"_id": f"session:{SID}", "type": "session", "owner_id": "u1"},
-             {**HEADER, "psa": {"system": "connectwise", "ticket_id": 42}},
-             CLIENT, {"_id": "client:acme", "type": "client", "name": "Acme"},
-             {**CLIENT, "created_at": "2026-11-26T00:00:00Z"}]
+    docs += [
+        event_doc("note", note_id=_DROP),
+        event_doc("completed", outcome=_DROP, summary=_DROP),
+        event_doc("abandoned", reason=_DROP),
+        event_doc("attachment_added", caption=_DROP),
+        event_doc("back", schema_version=_DROP, session_id=_DROP, device_id=_DROP),
+        event_doc("completed", summary=""),
+        event_doc("answered", node_id="scope", answer="yes", value=_DROP),
+    ]
+    docs += [
+        HEADER,
+        {"_id": f"session:{SID}", "type": "session", "owner_id": "u1"},
+        {**HEADER, "psa": {"system": "connectwise", "ticket_id": 42}},
+        CLIENT,
+        {"_id": "client:acme", "type": "client", "name": "Acme"},
+        {**CLIENT, "created_at": "2026-11-26T00:00:00Z"},
+    ]
     assert {d["type"] for d in docs if ":ev:" in d["_id"]} == set(events.EVENT_TYPES)
     assert [python_verdict(d) for d in docs] == [None] * len(docs)
     assert js_verdicts(docs) == [None] * len(docs)

@@ -7,6 +7,7 @@ couchdb backend, tests/couchdb/api_suite/test_couch_event_contract.py reruns thi
 also writes the events into CouchDB itself, where the design document's validate function
 refuses them with that same answer.
 """
+
 from __future__ import annotations
 
 import time
@@ -33,8 +34,15 @@ INVALID_EVENTS: list[dict[str, Any]] = [
 
 def event_doc(tenant: Tenant, sid: str, body: dict[str, Any]) -> dict[str, Any]:
     """The event as a device writes it: every field the API would fill in, filled in."""
-    return {"_id": f"session:{sid}:ev:{ulid()}", "schema_version": 1, "session_id": sid,
-            "ts": int(time.time() * 1000), "device_id": "dev-contract", "user_id": tenant.me["user"]["id"], **body}
+    return {
+        "_id": f"session:{sid}:ev:{ulid()}",
+        "schema_version": 1,
+        "session_id": sid,
+        "ts": int(time.time() * 1000),
+        "device_id": "dev-contract",
+        "user_id": tenant.me["user"]["id"],
+        **body,
+    }
 
 
 def rest_reason(http: httpx.Client, tenant: Tenant, sid: str, body: dict[str, Any]) -> str:

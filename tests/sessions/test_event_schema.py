@@ -6,6 +6,7 @@ types by tsc in `npm run build`). The JSON Schema must judge documents as the mo
 document the app writes passes it, every mutation of tests/sessions/test_document_schema.py
 that the models refuse, it refuses too.
 """
+
 from __future__ import annotations
 
 import functools
@@ -35,14 +36,18 @@ def test_committed_schema_files_are_current(name: str) -> None:
     committed = REPO / "design_docs" / "schemas" / name
     assert committed.is_file(), f"{committed} is missing: run `python -m api.sessions.schema_export`"
     assert committed.read_text(encoding="utf-8") == schema_export.schema_texts()[name], (
-        f"{name} differs from api/sessions/events.py: run `python -m api.sessions.schema_export` and commit it")
+        f"{name} differs from api/sessions/events.py: run `python -m api.sessions.schema_export` and commit it"
+    )
 
 
 def test_the_pwa_event_types_are_generated_from_the_committed_schema() -> None:
-    schema = json.loads((REPO / "design_docs" / "schemas" / schema_export.EVENT_SCHEMA).read_text(encoding="utf-8"))
+    schema = json.loads(
+        (REPO / "design_docs" / "schemas" / schema_export.EVENT_SCHEMA).read_text(encoding="utf-8")
+    )
     committed = REPO / "pwa" / "src" / "shared" / "eventTypes.ts"
     assert committed.read_text(encoding="utf-8") == schema_export.typescript_text(schema), (
-        "pwa/src/shared/eventTypes.ts differs from the schema: run `python -m api.sessions.schema_export`")
+        "pwa/src/shared/eventTypes.ts differs from the schema: run `python -m api.sessions.schema_export`"
+    )
 
 
 def test_export_writes_every_file(tmp_path: Path) -> None:
@@ -58,8 +63,13 @@ def _validator_of(name: str) -> jsonschema.Draft202012Validator:
 
 
 def _validator(doc: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    return _validator_of("client_context" if doc["_id"].startswith("client:") else
-                         "session_event" if ":ev:" in doc["_id"] else "session_header")
+    return _validator_of(
+        "client_context"
+        if doc["_id"].startswith("client:")
+        else "session_event"
+        if ":ev:" in doc["_id"]
+        else "session_header"
+    )
 
 
 def test_every_document_the_app_writes_fits_the_json_schema() -> None:

@@ -4,6 +4,7 @@ Sentences, titles and the commands an engineer copies are all filled by it, so w
 runner shows, what is copied and what an export records cannot disagree. A placeholder
 without a usable value becomes a labelled gap, never raw braces.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,21 +23,26 @@ GAP = re.compile(r"<(unknown placeholder|[A-Za-z0-9_.-]+: not (entered|recorded)
 
 def test_values_are_filled_in_commands_and_sentences() -> None:
     command = "Get-Service -ComputerName '{{input.vda_name}}' -Name BrokerAgent # {{ client.name }}"
-    assert fill(command, {"vda_name": "CTX-W11-07"}, {"name": "Contoso"}) == \
-        "Get-Service -ComputerName 'CTX-W11-07' -Name BrokerAgent # Contoso"
+    assert (
+        fill(command, {"vda_name": "CTX-W11-07"}, {"name": "Contoso"})
+        == "Get-Service -ComputerName 'CTX-W11-07' -Name BrokerAgent # Contoso"
+    )
 
 
 def test_a_missing_value_is_a_gap_that_names_it() -> None:
     text = "On {{input.vda_name}} ({{input.blank}}) at {{client.site.city}} {{ticket.id}} {{oops}}."
     assert fill(text, {"blank": ""}, {"site": {}}) == (
         "On <vda_name: not entered> (<blank: not entered>) at <client.site.city: not recorded> "
-        "<unknown placeholder> <unknown placeholder>.")
+        "<unknown placeholder> <unknown placeholder>."
+    )
 
 
 def test_only_text_and_integral_numbers_count_as_values() -> None:
-    assert fill("{{client.n}} {{client.f}} {{client.b}} {{client.d}}",
-                {}, {"n": 3, "f": 2.5, "b": True, "d": {"x": 1}}) == (
-        "3 <client.f: not recorded> <client.b: not recorded> <client.d: not recorded>")
+    assert fill(
+        "{{client.n}} {{client.f}} {{client.b}} {{client.d}}",
+        {},
+        {"n": 3, "f": 2.5, "b": True, "d": {"x": 1}},
+    ) == ("3 <client.f: not recorded> <client.b: not recorded> <client.d: not recorded>")
 
 
 def test_stray_braces_never_survive() -> None:
@@ -45,13 +51,33 @@ def test_stray_braces_never_survive() -> None:
     assert gap_text("input.a.b") == "<unknown placeholder>"
 
 
-NAMES = st.sampled_from(["input.vda", "input.ddc", " input.vda ", "client.name", "client.site.city",
-                         "client.constructor", "input.__proto__", "ticket.id", "oops", "input.", "a b"])
+NAMES = st.sampled_from(
+    [
+        "input.vda",
+        "input.ddc",
+        " input.vda ",
+        "client.name",
+        "client.site.city",
+        "client.constructor",
+        "input.__proto__",
+        "ticket.id",
+        "oops",
+        "input.",
+        "a b",
+    ]
+)
 LITERAL = st.lists(st.sampled_from([*list("ab '{}.\n\t<>"), "東京", "😀"]), max_size=8).map("".join)
-VALUES = st.dictionaries(st.sampled_from(["vda", "ddc", "__proto__", "constructor", "name"]),
-                         st.one_of(st.text(alphabet="xyz {}", max_size=4), st.integers(-5, 5), st.booleans(),
-                                   st.none(), st.floats(allow_nan=False, allow_infinity=False)),
-                         max_size=4)
+VALUES = st.dictionaries(
+    st.sampled_from(["vda", "ddc", "__proto__", "constructor", "name"]),
+    st.one_of(
+        st.text(alphabet="xyz {}", max_size=4),
+        st.integers(-5, 5),
+        st.booleans(),
+        st.none(),
+        st.floats(allow_nan=False, allow_infinity=False),
+    ),
+    max_size=4,
+)
 
 
 @st.composite

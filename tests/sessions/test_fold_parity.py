@@ -26,23 +26,43 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("fold_runner.mjs")
 
 VDA = json.loads((ROOT / "tests" / "golden" / "fold" / "full_run_resolved.json").read_text("utf-8"))["tree"]
-PRINTER = json.loads((ROOT / "tests" / "golden" / "fold" / "abandoned_in_a_loop.json").read_text("utf-8"))["tree"]
+PRINTER = json.loads((ROOT / "tests" / "golden" / "fold" / "abandoned_in_a_loop.json").read_text("utf-8"))[
+    "tree"
+]
 # Ids that are special in JavaScript objects, an integer-like id (reordered by JS), a loop
 # through an input, and an island that loops forever without a resolution.
 ODD = {
     "start": "10",
     "nodes": {
-        "10": {"type": "question", "title": "Q {{input.v}}", "next": {"yes": "2", "no": "constructor"},
-               "log": {"yes": "Yes with {{input.v}} and {{client.name}}", "no": "No {{ input.v }}"}},
+        "10": {
+            "type": "question",
+            "title": "Q {{input.v}}",
+            "next": {"yes": "2", "no": "constructor"},
+            "log": {"yes": "Yes with {{input.v}} and {{client.name}}", "no": "No {{ input.v }}"},
+        },
         "2": {"type": "input", "title": "Value?", "variable": "v", "next": "10", "log": "Got {{input.v}}{{"},
-        "constructor": {"type": "choice", "title": "Pick",
-                        "options": [{"id": "a", "label": "A", "next": "10", "log": "Picked A"},
-                                    {"id": "b", "label": "B", "next": "__proto__"},
-                                    {"id": "c", "label": "C", "next": "island", "log": "To the island"}]},
-        "__proto__": {"type": "resolution", "outcome": "unresolved", "title": "End",
-                      "summary": "Ended with {{input.v}}", "handover": {"to": "L2"}},
-        "island": {"type": "action", "title": "Loop", "next": "island",
-                   "log": {"done": "Again", "failed": "Still", "skipped": "Skipped"}},
+        "constructor": {
+            "type": "choice",
+            "title": "Pick",
+            "options": [
+                {"id": "a", "label": "A", "next": "10", "log": "Picked A"},
+                {"id": "b", "label": "B", "next": "__proto__"},
+                {"id": "c", "label": "C", "next": "island", "log": "To the island"},
+            ],
+        },
+        "__proto__": {
+            "type": "resolution",
+            "outcome": "unresolved",
+            "title": "End",
+            "summary": "Ended with {{input.v}}",
+            "handover": {"to": "L2"},
+        },
+        "island": {
+            "type": "action",
+            "title": "Loop",
+            "next": "island",
+            "log": {"done": "Again", "failed": "Still", "skipped": "Skipped"},
+        },
     },
 }
 TREES = [VDA, PRINTER, ODD]
@@ -78,10 +98,26 @@ def sessions(draw):
             "device_id": draw(st.sampled_from(DEVICES)),
             "user_id": draw(st.sampled_from(USERS)),
         }
-        kind = draw(st.sampled_from(
-            ["answer_current"] * 6 + ["answered", "back", "back", "note", "note", "custom_step",
-                                      "input_value", "attachment_added", "completed", "reopened",
-                                      "abandoned", "bogus", "duplicate"]))
+        kind = draw(
+            st.sampled_from(
+                ["answer_current"] * 6
+                + [
+                    "answered",
+                    "back",
+                    "back",
+                    "note",
+                    "note",
+                    "custom_step",
+                    "input_value",
+                    "attachment_added",
+                    "completed",
+                    "reopened",
+                    "abandoned",
+                    "bogus",
+                    "duplicate",
+                ]
+            )
+        )
         if kind == "duplicate" and events:
             events.append(dict(draw(st.sampled_from(events))))
             continue
@@ -92,21 +128,39 @@ def sessions(draw):
             if node.get("type") == "input" and draw(st.booleans()):
                 ev["value"] = draw(TEXT)
         elif kind == "answered":
-            ev.update(type="answered", node_id=draw(st.sampled_from(node_ids)), answer=draw(st.sampled_from(ANSWERS)))
+            ev.update(
+                type="answered",
+                node_id=draw(st.sampled_from(node_ids)),
+                answer=draw(st.sampled_from(ANSWERS)),
+            )
         elif kind == "note":
-            ev.update(type="note", node_id=draw(st.sampled_from(node_ids)),
-                      note_id=draw(st.sampled_from(["n1", "n2", "n3", "constructor"])), text=draw(TEXT))
+            ev.update(
+                type="note",
+                node_id=draw(st.sampled_from(node_ids)),
+                note_id=draw(st.sampled_from(["n1", "n2", "n3", "constructor"])),
+                text=draw(TEXT),
+            )
         elif kind == "custom_step":
-            ev.update(type="custom_step", node_id=draw(st.sampled_from(node_ids)), text=draw(TEXT),
-                      answer=draw(st.sampled_from(["done", "failed", "skipped", "nope"])))
+            ev.update(
+                type="custom_step",
+                node_id=draw(st.sampled_from(node_ids)),
+                text=draw(TEXT),
+                answer=draw(st.sampled_from(["done", "failed", "skipped", "nope"])),
+            )
             if draw(st.booleans()):
                 ev["note"] = draw(TEXT)
         elif kind == "input_value":
             ev.update(type="input_value", node_id=draw(st.sampled_from(node_ids)), value=draw(TEXT))
         elif kind == "attachment_added":
-            ev.update(type="attachment_added", node_id=draw(st.sampled_from(node_ids)),
-                      attachment_id=draw(st.sampled_from(["x1", "x2"])), name=draw(TEXT),
-                      content_type="image/png", size=draw(st.integers(0, 10**6)), sha256="ab")
+            ev.update(
+                type="attachment_added",
+                node_id=draw(st.sampled_from(node_ids)),
+                attachment_id=draw(st.sampled_from(["x1", "x2"])),
+                name=draw(TEXT),
+                content_type="image/png",
+                size=draw(st.integers(0, 10**6)),
+                sha256="ab",
+            )
         elif kind == "completed":
             ev["type"] = "completed"
             outcome = draw(st.sampled_from([None, "resolved", "escalated", "unresolved", "bad"]))
@@ -142,8 +196,10 @@ def _answers_for(node: dict) -> list[str]:
 
 @given(st.lists(sessions(), min_size=1, max_size=8))
 def test_python_and_typescript_folds_agree(ts_fold, batch):
-    expected = [json.loads(json.dumps(fold_session(c["tree"], c["events"], c["header"], c["client"], c["now_ms"])))
-                for c in batch]
+    expected = [
+        json.loads(json.dumps(fold_session(c["tree"], c["events"], c["header"], c["client"], c["now_ms"])))
+        for c in batch
+    ]
     actual = ts_fold(batch)
     for case, py_state, ts_state in zip(batch, expected, actual, strict=True):
         assert ts_state == py_state, json.dumps(case, ensure_ascii=False)

@@ -1,4 +1,5 @@
 """The field-by-field merge of conflicting session headers (`api/sessions/merge.py`)."""
+
 from __future__ import annotations
 
 import orjson
@@ -6,9 +7,16 @@ from hypothesis import given, strategies as st
 
 from api.sessions.merge import EDITABLE, apply_edit, initial_marks, merge_headers, rev_key
 
-BASE = {"_id": "session:01JD3Z8Q6V9R1W0K2M4N5P7S8T", "type": "session", "schema_version": 1,
-        "tree_id": "tree:citrix-vda-registration", "tree_version": 3, "owner_id": "u1",
-        "created_at": 1795651200000, "device_id": "dev-a"}
+BASE = {
+    "_id": "session:01JD3Z8Q6V9R1W0K2M4N5P7S8T",
+    "type": "session",
+    "schema_version": 1,
+    "tree_id": "tree:citrix-vda-registration",
+    "tree_version": 3,
+    "owner_id": "u1",
+    "created_at": 1795651200000,
+    "device_id": "dev-a",
+}
 
 
 def canon(value) -> bytes:
@@ -16,16 +24,30 @@ def canon(value) -> bytes:
 
 
 def test_latest_edit_wins_per_field_and_losers_go_to_history():
-    a = {**BASE, "_rev": "2-aaa", "ticket": "T-1", "title": "VDA down",
-         "edited": {"ticket": 100, "title": 300}, "updated_at": 300}
-    b = {**BASE, "_rev": "2-bbb", "ticket": "T-2", "title": "VDA 07 down",
-         "edited": {"ticket": 200, "title": 250}, "updated_at": 200}
+    a = {
+        **BASE,
+        "_rev": "2-aaa",
+        "ticket": "T-1",
+        "title": "VDA down",
+        "edited": {"ticket": 100, "title": 300},
+        "updated_at": 300,
+    }
+    b = {
+        **BASE,
+        "_rev": "2-bbb",
+        "ticket": "T-2",
+        "title": "VDA 07 down",
+        "edited": {"ticket": 200, "title": 250},
+        "updated_at": 200,
+    }
     merged = merge_headers([a, b])
     assert merged["ticket"] == "T-2" and merged["title"] == "VDA down"
     assert merged["edited"] == {"ticket": 200, "title": 300}
     assert merged["updated_at"] == 300
     assert {(h["field"], h["value"], h["rev"]) for h in merged["history"]} == {
-        ("ticket", "T-1", "2-aaa"), ("title", "VDA 07 down", "2-bbb")}
+        ("ticket", "T-1", "2-aaa"),
+        ("title", "VDA 07 down", "2-bbb"),
+    }
     assert "_rev" not in merged and merged["_id"] == BASE["_id"]
 
 
@@ -44,7 +66,13 @@ def test_equal_values_are_not_losses():
 
 
 def test_merging_a_merged_header_again_changes_nothing():
-    a = {**BASE, "_rev": "2-a", "ticket": "A", "shared_with": ["u2"], "edited": {"ticket": 5, "shared_with": 9}}
+    a = {
+        **BASE,
+        "_rev": "2-a",
+        "ticket": "A",
+        "shared_with": ["u2"],
+        "edited": {"ticket": 5, "shared_with": 9},
+    }
     b = {**BASE, "_rev": "2-b", "ticket": "B", "shared_with": [], "edited": {"ticket": 7, "shared_with": 3}}
     once = merge_headers([a, b])
     twice = merge_headers([{**once, "_rev": "3-c"}])
@@ -54,10 +82,22 @@ def test_merging_a_merged_header_again_changes_nothing():
 def test_issue_14_a_marker_moved_without_a_change_does_not_win():
     """Phone A changes the ticket; phone B saves only a new title with a writer that stamps
     every field it carries (the PWA before the fix). A's ticket and B's title both survive."""
-    start = {**BASE, "_rev": "1-p", "ticket": "T-OLD", "title": "Printer", **initial_marks(100, {"ticket": "T-OLD", "title": "Printer"})}
+    start = {
+        **BASE,
+        "_rev": "1-p",
+        "ticket": "T-OLD",
+        "title": "Printer",
+        **initial_marks(100, {"ticket": "T-OLD", "title": "Printer"}),
+    }
     a = {**apply_edit(start, {"ticket": "T-NEW", "title": "Printer"}, 200), "_rev": "2-a"}
-    b = {**start, "_rev": "2-b", "title": "PRN-02 offline", "updated_at": 300,
-         "edited": {"ticket": 300, "title": 300}, "edited_values": start["edited_values"]}
+    b = {
+        **start,
+        "_rev": "2-b",
+        "title": "PRN-02 offline",
+        "updated_at": 300,
+        "edited": {"ticket": 300, "title": 300},
+        "edited_values": start["edited_values"],
+    }
     b["edited_values"] = {**b["edited_values"], "title": {"at": 300, "value": "PRN-02 offline"}}
     legacy_b = {**b, "edited_values": {**start["edited_values"]}}  # the title changed without a record
     for other in (b, legacy_b):
@@ -65,7 +105,10 @@ def test_issue_14_a_marker_moved_without_a_change_does_not_win():
         assert (merged["ticket"], merged["title"]) == ("T-NEW", "PRN-02 offline")
         assert merged["edited"] == {"ticket": 200, "title": 300}
         assert merged["edited_values"]["ticket"] == {"at": 200, "value": "T-NEW"}
-        assert [(h["field"], h["value"]) for h in merged["history"]] == [("ticket", "T-OLD"), ("title", "Printer")]
+        assert [(h["field"], h["value"]) for h in merged["history"]] == [
+            ("ticket", "T-OLD"),
+            ("title", "Printer"),
+        ]
 
 
 def test_a_real_change_without_a_record_still_wins_by_its_marker():
@@ -78,11 +121,20 @@ def test_a_real_change_without_a_record_still_wins_by_its_marker():
 
 
 def test_apply_edit_moves_only_the_markers_of_changed_fields():
-    start = {**BASE, "ticket": "T-1", "title": "t", "updated_at": 100, **initial_marks(100, {"ticket": "T-1", "title": "t"})}
+    start = {
+        **BASE,
+        "ticket": "T-1",
+        "title": "t",
+        "updated_at": 100,
+        **initial_marks(100, {"ticket": "T-1", "title": "t"}),
+    }
     assert apply_edit(start, {"ticket": "T-1", "title": "t"}, 500) is None
     out = apply_edit(start, {"ticket": "T-1", "title": "new"}, 500)
     assert out["edited"] == {"ticket": 100, "title": 500} and out["updated_at"] == 500
-    assert out["edited_values"] == {"ticket": {"at": 100, "value": "T-1"}, "title": {"at": 500, "value": "new"}}
+    assert out["edited_values"] == {
+        "ticket": {"at": 100, "value": "T-1"},
+        "title": {"at": 500, "value": "new"},
+    }
     assert start["edited"] == {"ticket": 100, "title": 100}  # the input is left as it was
 
 
@@ -94,7 +146,10 @@ times = st.one_of(st.none(), st.integers(min_value=0, max_value=50))
 
 @st.composite
 def revision(draw, n):
-    doc = {**BASE, "_rev": f"{draw(st.integers(1, 4))}-{n:02d}{draw(st.text('abcdef', min_size=1, max_size=3))}"}
+    doc = {
+        **BASE,
+        "_rev": f"{draw(st.integers(1, 4))}-{n:02d}{draw(st.text('abcdef', min_size=1, max_size=3))}",
+    }
     edited = {}
     for field in EDITABLE:
         if draw(st.booleans()):
@@ -104,8 +159,14 @@ def revision(draw, n):
                 edited[field] = t
     doc["edited"] = edited
     if draw(st.booleans()):
-        doc["history"] = [{"field": "title", "value": draw(st.text(max_size=4)), "edited": draw(st.integers(0, 9)),
-                           "rev": "1-x"}]
+        doc["history"] = [
+            {
+                "field": "title",
+                "value": draw(st.text(max_size=4)),
+                "edited": draw(st.integers(0, 9)),
+                "rev": "1-x",
+            }
+        ]
     doc["updated_at"] = draw(st.integers(0, 100))
     return doc
 
@@ -127,7 +188,9 @@ def recorded_revision(draw, n):
     return doc
 
 
-recorded_revisions = st.integers(1, 4).flatmap(lambda k: st.tuples(*[recorded_revision(i) for i in range(k)]).map(list))
+recorded_revisions = st.integers(1, 4).flatmap(
+    lambda k: st.tuples(*[recorded_revision(i) for i in range(k)]).map(list)
+)
 
 
 @given(st.one_of(revisions, recorded_revisions), st.randoms(use_true_random=False))
@@ -170,10 +233,20 @@ def test_a_re_stamped_field_never_beats_a_later_real_edit(revs, value, recorded_
     """Issue 14 as a property: a revision whose ticket still holds the value recorded at
     `recorded_at` (however late its marker) loses the ticket to any revision that really
     edited it after `recorded_at`."""
-    stale = {**revs[0], "_rev": "9-stale", "ticket": "T-STALE", "edited": {**revs[0]["edited"], "ticket": 99},
-             "edited_values": {**revs[0]["edited_values"], "ticket": {"at": recorded_at, "value": "T-STALE"}}}
-    real = {**BASE, "_rev": "2-real", "ticket": value, "edited": {"ticket": recorded_at + later},
-            "edited_values": {"ticket": {"at": recorded_at + later, "value": value}}}
+    stale = {
+        **revs[0],
+        "_rev": "9-stale",
+        "ticket": "T-STALE",
+        "edited": {**revs[0]["edited"], "ticket": 99},
+        "edited_values": {**revs[0]["edited_values"], "ticket": {"at": recorded_at, "value": "T-STALE"}},
+    }
+    real = {
+        **BASE,
+        "_rev": "2-real",
+        "ticket": value,
+        "edited": {"ticket": recorded_at + later},
+        "edited_values": {"ticket": {"at": recorded_at + later, "value": value}},
+    }
     others = [d for d in revs[1:] if "ticket" not in d]
     merged = merge_headers([stale, real, *others])
     assert merged["ticket"] == value
@@ -181,6 +254,7 @@ def test_a_re_stamped_field_never_beats_a_later_real_edit(revs, value, recorded_
 
 
 # --- the feed follower, on a real embedded store ------------------------------------------------
+
 
 def test_feed_follower_merges_once_and_is_idempotent(tmp_path):
     from api.sessions.header_merge import HeaderMerger
@@ -193,9 +267,16 @@ def test_feed_follower_merges_once_and_is_idempotent(tmp_path):
         docid = BASE["_id"]
         first = db.put({**BASE, "ticket": None, "edited": {"ticket": 1}})
         digest = first["rev"].split("-")[1]
-        leaves = [{**BASE, "_rev": f"2-{c * 32}", "ticket": t, "edited": {"ticket": e},
-                   "_revisions": {"start": 2, "ids": [c * 32, digest]}}
-                  for c, t, e in (("a", "T-A", 5), ("b", "T-B", 3))]
+        leaves = [
+            {
+                **BASE,
+                "_rev": f"2-{c * 32}",
+                "ticket": t,
+                "edited": {"ticket": e},
+                "_revisions": {"start": 2, "ids": [c * 32, digest]},
+            }
+            for c, t, e in (("a", "T-A", 5), ("b", "T-B", 3))
+        ]
         db.bulk_docs(leaves, new_edits=False)
         db.put({"_id": f"session:{BASE['_id'][8:]}:ev:01", "type": "note"})  # events are skipped
         merger = HeaderMerger(store)

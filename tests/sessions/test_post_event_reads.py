@@ -5,6 +5,7 @@ on them: recording an event reads the session's documents (header and events) in
 of the `sessions` database, and answers the state that one fold gave, equal to what a fresh
 `GET /api/v1/sessions/{id}` answers.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -36,9 +37,11 @@ class CountingDatabase:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
         if name in READS or name in WRITES:
+
             def counted(*args: Any, **kwargs: Any) -> Any:
                 self._calls.append((self._inner.name, name))
                 return attr(*args, **kwargs)
+
             return counted
         return attr
 
@@ -68,8 +71,14 @@ def ctx(tmp_path: Path) -> Iterator[AppContext]:
 
 
 def _owner_with_a_session(ctx: AppContext) -> tuple[Principal, str]:
-    tenant, owner = create_tenant(ctx, tenant_name="Reads MSP", email="reads@example.com",
-                                  password=STRONG_PASSWORD, display_name="Owner", starter_library=False)
+    tenant, owner = create_tenant(
+        ctx,
+        tenant_name="Reads MSP",
+        email="reads@example.com",
+        password=STRONG_PASSWORD,
+        display_name="Owner",
+        starter_library=False,
+    )
     who = Principal(tenant_id=tenant["tenant_id"], user_id=owner["user_id"], role="owner")
     tree = trees.create_tree(ctx, who, valid_tree())
     trees.publish(ctx, who, tree["_id"])
@@ -82,12 +91,15 @@ def _timeless(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k not in ("elapsed_ms", "event")}
 
 
-@pytest.mark.parametrize("body,writes", [
-    ({"type": "note", "node_id": "scope", "text": "Only CTX-W11-07 is affected."}, ["put"]),
-    ({"type": "answered", "node_id": "scope", "answer": "yes"}, ["put"]),
-    # Completing changes the header's status too: the event and the header, nothing read again.
-    ({"type": "completed", "outcome": "resolved"}, ["put", "put"]),
-])
+@pytest.mark.parametrize(
+    "body,writes",
+    [
+        ({"type": "note", "node_id": "scope", "text": "Only CTX-W11-07 is affected."}, ["put"]),
+        ({"type": "answered", "node_id": "scope", "answer": "yes"}, ["put"]),
+        # Completing changes the header's status too: the event and the header, nothing read again.
+        ({"type": "completed", "outcome": "resolved"}, ["put", "put"]),
+    ],
+)
 def test_recording_an_event_reads_the_session_once(ctx, body, writes):
     who, sid = _owner_with_a_session(ctx)
     counting = CountingStore(ctx.store)

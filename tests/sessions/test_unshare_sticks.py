@@ -7,6 +7,7 @@ or their edit times, and no edit time may run far ahead of the server's clock.
 Raw CouchDB requests, as any client could send them; the same module runs on the couchdb
 backend (tests/couchdb/api_suite).
 """
+
 from __future__ import annotations
 
 import time
@@ -45,7 +46,9 @@ def test_a_teammate_cannot_pin_the_sharing_with_a_future_edit_time(http, tenant)
 
     # The owner unshares; Bob can no longer read the session.
     head = http.get(f"/api/v1/sessions/{sid}", headers=alice.headers).json()["header"]
-    r = http.patch(f"/api/v1/sessions/{sid}", headers=alice.headers, json={"_rev": head["_rev"], "shared_with": []})
+    r = http.patch(
+        f"/api/v1/sessions/{sid}", headers=alice.headers, json={"_rev": head["_rev"], "shared_with": []}
+    )
     assert r.status_code == 200, r.text
     assert _get_header(http, bob, tenant, sid).status_code in (403, 404)
 

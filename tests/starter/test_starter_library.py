@@ -1,4 +1,5 @@
 """The starter library: loaded for new tenants, updated without overwriting a tenant's edits."""
+
 from __future__ import annotations
 
 import json
@@ -19,18 +20,40 @@ SEED_COUNT = len(list(SEEDS_DIR.glob("*.json")))
 
 def test_new_tenants_get_the_starter_library_unless_they_opt_out(http):
     assert SEED_COUNT == 15
-    with_lib = http.post("/api/v1/auth/register", json={"tenant_name": "A", "email": unique_email(),
-                                                        "password": STRONG_PASSWORD}).json()
-    items = http.get("/api/v1/trees", params={"limit": 100},
-                     headers={"Authorization": f"Bearer {with_lib['access_token']}"}).json()["items"]
+    with_lib = http.post(
+        "/api/v1/auth/register",
+        json={"tenant_name": "A", "email": unique_email(), "password": STRONG_PASSWORD},
+    ).json()
+    items = http.get(
+        "/api/v1/trees",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {with_lib['access_token']}"},
+    ).json()["items"]
     assert len(items) == SEED_COUNT
     assert all(t["latest_version"] == 1 and t["starter"] for t in items)
     titles = {t["title"] for t in items}
-    assert {"Citrix VDA Not Registering", "FSLogix Profile Issues", "Active Directory Replication Failure",
-            "SonicWall VPN Tunnel Down", "User Unable to Access File Share"} <= titles
-    without = http.post("/api/v1/auth/register", json={"tenant_name": "B", "email": unique_email(),
-                                                       "password": STRONG_PASSWORD, "starter_library": False}).json()
-    assert http.get("/api/v1/trees", headers={"Authorization": f"Bearer {without['access_token']}"}).json()["items"] == []
+    assert {
+        "Citrix VDA Not Registering",
+        "FSLogix Profile Issues",
+        "Active Directory Replication Failure",
+        "SonicWall VPN Tunnel Down",
+        "User Unable to Access File Share",
+    } <= titles
+    without = http.post(
+        "/api/v1/auth/register",
+        json={
+            "tenant_name": "B",
+            "email": unique_email(),
+            "password": STRONG_PASSWORD,
+            "starter_library": False,
+        },
+    ).json()
+    assert (
+        http.get("/api/v1/trees", headers={"Authorization": f"Bearer {without['access_token']}"}).json()[
+            "items"
+        ]
+        == []
+    )
 
 
 def _ctx(tmp_path: Path) -> AppContext:
@@ -41,8 +64,14 @@ def _ctx(tmp_path: Path) -> AppContext:
 
 def test_reloading_updates_untouched_trees_and_offers_updates_for_edited_ones(tmp_path):
     ctx = _ctx(tmp_path)
-    tenant, _owner = create_tenant(ctx, tenant_name="T", email=unique_email(), password=STRONG_PASSWORD,
-                                   display_name="", starter_library=False)
+    tenant, _owner = create_tenant(
+        ctx,
+        tenant_name="T",
+        email=unique_email(),
+        password=STRONG_PASSWORD,
+        display_name="",
+        starter_library=False,
+    )
     tid = tenant["tenant_id"]
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS_DIR, seeds)
@@ -73,6 +102,7 @@ def test_reloading_updates_untouched_trees_and_offers_updates_for_edited_ones(tm
     assert [v["version"] for v in trees.list_versions(ctx, who, edited_id)] == [1]
 
     from api.starter.service import apply_offer, get_offer
+
     offer = get_offer(ctx, who, edited_id)
     assert offer["tree"]["description"].endswith("(2027 edition)")
     apply_offer(ctx, who, edited_id)
@@ -89,8 +119,14 @@ def test_seed_command_loads_into_an_existing_tenant(http, tenant, server):
 
     assert http.get("/api/v1/trees", headers=tenant.headers).json()["items"] == []
     env = {**server.env}
-    proc = subprocess.run([sys.executable, "-m", "api.cli", "seed", "--tenant", tenant.id], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "api.cli", "seed", "--tenant", tenant.id],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"{SEED_COUNT} added" in proc.stdout
     items = http.get("/api/v1/trees", headers=tenant.headers, params={"limit": 100}).json()["items"]

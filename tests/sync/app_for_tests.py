@@ -9,6 +9,7 @@ Fixed test principals (HTTP Basic `user:password`, or Bearer `token-<user>`):
 - `admin-a` (tenant `tenanta1`, admin), `viewer-a` (tenanta1, viewer),
   `engineer-a` (tenanta1, engineer), `admin-b` (tenant `tenantb2`, admin).
 """
+
 from __future__ import annotations
 
 import base64
@@ -54,7 +55,7 @@ def authenticate(request: Request, tenant_id: str) -> Principal:
         if password == PASSWORD:
             user = name
     elif scheme.lower() == "bearer" and value.startswith("token-"):
-        user = value[len("token-"):]
+        user = value[len("token-") :]
     principal = PRINCIPALS.get(user or "")
     if principal is None:
         raise Unauthorized("Name or password is incorrect.")
@@ -117,11 +118,13 @@ class DocPolicy(RolePolicy):
             return False
         return not share.get("_deleted")
 
-    def check_write(self, principal: Principal, db: str, doc: dict[str, Any],
-                    current: dict[str, Any] | None) -> None:
+    def check_write(
+        self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
         super().check_write(principal, db, doc, current)
         if (doc.get("locked") or (current or {}).get("locked")) and not principal.is_admin:
             from sync.errors import Forbidden
+
             raise Forbidden(f"Document {doc.get('_id')!r} is locked; only admins may change it.")
 
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
@@ -158,18 +161,20 @@ def create_app() -> FastAPI:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
     door = build_sync_door(
-        get_store=lambda: store, authenticate=authenticate, policy=policy,
+        get_store=lambda: store,
+        authenticate=authenticate,
+        policy=policy,
         welcome_uuid=lambda tenant: uuid.uuid5(namespace, tenant).hex,
         # The fixed principals need no blocking work, so every one counts as verified
         # before: small reads are answered on the event loop, as the real app's cached
         # credentials are.
-        authenticate_cached=authenticate)
+        authenticate_cached=authenticate,
+    )
 
     @app.get("/_test/stats")
     def stats() -> dict[str, int]:
         """Documents `_bulk_docs` received since this process started; waiting feeds."""
-        return {"bulk_docs_received": CountingStore.received,
-                "waiting_feeds": door.api.notifier.waiting()}
+        return {"bulk_docs_received": CountingStore.received, "waiting_feeds": door.api.notifier.waiting()}
 
     app.sync_door = door
     return app

@@ -5,6 +5,7 @@ Modules set `SYNC_POLICY = "doc"` to run against the per-document test policy.
 Node-driven tests use `node` (runs a script under tests/node and parses its JSON) and
 `pouchdb_server` (pouchdb-server --in-memory from a scratch folder, the reference).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,7 @@ class SyncServer:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "BRANCHLINE_TEST_DATA_DIR": str(data_dir),
-                    "BRANCHLINE_TEST_POLICY": policy}
+        self.env = {**os.environ, "BRANCHLINE_TEST_DATA_DIR": str(data_dir), "BRANCHLINE_TEST_POLICY": policy}
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"
 
@@ -54,10 +54,28 @@ class SyncServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "uvicorn", "--app-dir", str(self.app_dir), self.app,
-                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
-                 "--no-access-log", "--timeout-graceful-shutdown", "1"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(self.app_dir),
+                    self.app,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                    "--timeout-graceful-shutdown",
+                    "1",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         poll(self._ready, timeout=30, message=f"sync server on {self.url} (log {self.log_path})")
         return self
 
@@ -114,11 +132,13 @@ def as_user(sync_server):
     """`as_user(("viewer-a", pw))` or `as_user(bearer="token-x")`: more clients on tenanta1."""
     opened: list[httpx.Client] = []
 
-    def make(auth: tuple[str, str] | None = None, *, bearer: str | None = None,
-             tenant: str = TENANT) -> httpx.Client:
+    def make(
+        auth: tuple[str, str] | None = None, *, bearer: str | None = None, tenant: str = TENANT
+    ) -> httpx.Client:
         headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        c = httpx.Client(base_url=sync_server.tenant_url(tenant) + "/", auth=auth,
-                         headers=headers, timeout=30)
+        c = httpx.Client(
+            base_url=sync_server.tenant_url(tenant) + "/", auth=auth, headers=headers, timeout=30
+        )
         opened.append(c)
         return c
 
@@ -139,8 +159,9 @@ def db(client):
 
 # --- Node: real PouchDB and pouchdb-server --------------------------------------------------
 def _node_ready() -> bool:
-    return (NODE_DIR / "node_modules" / "pouchdb" / "package.json").exists() and \
-        shutil.which("node") is not None
+    return (NODE_DIR / "node_modules" / "pouchdb" / "package.json").exists() and shutil.which(
+        "node"
+    ) is not None
 
 
 @pytest.fixture(scope="session")
@@ -152,8 +173,13 @@ def node_modules():
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.fail("Node.js and npm are needed for the PouchDB conformance tests")
     if not _node_ready():
-        proc = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR,
-                              capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if proc.returncode != 0 or not _node_ready():
             pytest.fail(f"`npm ci` in tests/node failed:\n{proc.stderr[-3000:]}")
     return NODE_DIR / "node_modules"
@@ -161,12 +187,19 @@ def node_modules():
 
 def run_node(script: str, args: dict[str, Any], timeout: float = 240) -> dict[str, Any]:
     """Run `node tests/node/<script> '<json args>'`; its last stdout line is the JSON result."""
-    proc = subprocess.run(["node", str(NODE_DIR / script), json.dumps(args)], cwd=NODE_DIR,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        ["node", str(NODE_DIR / script), json.dumps(args)],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     if proc.returncode != 0 or not lines:
-        raise AssertionError(f"node {script} failed ({proc.returncode}):\n"
-                             f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"node {script} failed ({proc.returncode}):\n"
+            f"stdout: {proc.stdout[-3000:]}\nstderr: {proc.stderr[-3000:]}"
+        )
     return json.loads(lines[-1])
 
 
@@ -195,9 +228,15 @@ class PouchDBServer:
         with open(self.workdir / "stdout.log", "ab") as log:
             self.proc = subprocess.Popen(
                 ["node", str(binary), "--in-memory", "-p", str(self.port), "-n"],
-                cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT)
-        poll(lambda: httpx.get(self.url + "/", timeout=1).status_code == 200, timeout=30,
-             message="pouchdb-server")
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        poll(
+            lambda: httpx.get(self.url + "/", timeout=1).status_code == 200,
+            timeout=30,
+            message="pouchdb-server",
+        )
         return self
 
     def stop(self) -> None:

@@ -2,6 +2,7 @@
 `filter=ddoc/name` runs `function(doc, req)` with the request's query parameters in
 `req.query`; `filter=_view&view=ddoc/view` passes the documents the view's map emits for.
 Also run on the CouchDB backend (tests/couchdb/http_suite/test_couch_http_couch_js.py)."""
+
 from __future__ import annotations
 
 from app_for_tests import ADMIN
@@ -31,9 +32,13 @@ def _ids(r):
 def test_filter_function_gets_the_query_parameters(client, db):
     _fill(client, db)
     assert _ids(client.get(f"{db}/_changes", params={"filter": "app/by_kind", "kind": "tree"})) == [
-        "item-00", "item-03", "item-06"]
-    r = client.post(f"{db}/_changes", params={"filter": "app/by_kind", "kind": "note", "include_docs": "true"},
-                    json={})
+        "item-00",
+        "item-03",
+        "item-06",
+    ]
+    r = client.post(
+        f"{db}/_changes", params={"filter": "app/by_kind", "kind": "note", "include_docs": "true"}, json={}
+    )
     assert _ids(r) == ["mine"] and r.json()["results"][0]["doc"]["owner"] == "admin-a@example.com"
     assert _ids(client.get(f"{db}/_changes", params={"filter": "app/by_user"})) == ["mine"]
 
@@ -45,15 +50,26 @@ def test_filter_pages_stay_full_and_longpoll_waits_for_a_passing_change(client, 
     since = client.get(f"{db}/_changes", params={"since": "now"}).json()["last_seq"]
     client.put(f"{db}/other", json={"kind": "session"})
     client.put(f"{db}/new-tree", json={"kind": "tree"})
-    r = client.get(f"{db}/_changes", params={"filter": "app/by_kind", "kind": "tree", "since": str(since),
-                                             "feed": "longpoll", "timeout": "5000"})
+    r = client.get(
+        f"{db}/_changes",
+        params={
+            "filter": "app/by_kind",
+            "kind": "tree",
+            "since": str(since),
+            "feed": "longpoll",
+            "timeout": "5000",
+        },
+    )
     assert _ids(r) == ["new-tree"]
 
 
 def test_filter_by_view_passes_documents_the_map_emits_for(client, db):
     _fill(client, db)
     assert _ids(client.get(f"{db}/_changes", params={"filter": "_view", "view": "app/trees"})) == [
-        "item-00", "item-03", "item-06"]
+        "item-00",
+        "item-03",
+        "item-06",
+    ]
 
 
 def test_a_filter_that_throws_fails_the_request_and_says_why(client, db):
@@ -65,8 +81,15 @@ def test_a_filter_that_throws_fails_the_request_and_says_why(client, db):
 
 def test_pouchdb_replicates_with_a_design_filter_and_a_view(client, db, node, sync_server):
     _fill(client, db)
-    out = node("design_functions.js", {"url": f"{sync_server.tenant_url()}/{db}",
-                                       "auth": {"basic": list(ADMIN)}, "filter": "app/by_kind",
-                                       "query_params": {"kind": "tree"}, "filter_view": "app/trees"})
+    out = node(
+        "design_functions.js",
+        {
+            "url": f"{sync_server.tenant_url()}/{db}",
+            "auth": {"basic": list(ADMIN)},
+            "filter": "app/by_kind",
+            "query_params": {"kind": "tree"},
+            "filter_view": "app/trees",
+        },
+    )
     assert out["filtered"] == ["item-00", "item-03", "item-06"]
     assert out["by_view"] == ["item-00", "item-03", "item-06"]

@@ -1,6 +1,7 @@
 """Runaway design functions are stopped by the sandbox's CPU-time and memory limits and
 reported CouchDB's way (500 `os_process_error`), while other requests and other tenants
 carry on. Also run on the CouchDB backend (tests/couchdb/http_suite/test_couch_http_couch_js.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -58,10 +59,16 @@ def test_an_endless_validation_function_refuses_the_write(client, db):
 
 def test_a_replicated_design_document_that_does_not_compile_is_refused(client, db):
     # As CouchDB checks a design document written by a client (see test_couch_js_validate).
-    r = client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": "_design/v", "_rev": "1-abc", "views": {"v": {"map": "function (doc) {"}}}]})
-    assert r.status_code == 201 and r.json() == [{"id": "_design/v", "error": "compilation_error",
-                                                  "reason": r.json()[0]["reason"]}], r.text
+    r = client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "new_edits": False,
+            "docs": [{"_id": "_design/v", "_rev": "1-abc", "views": {"v": {"map": "function (doc) {"}}}],
+        },
+    )
+    assert r.status_code == 201 and r.json() == [
+        {"id": "_design/v", "error": "compilation_error", "reason": r.json()[0]["reason"]}
+    ], r.text
 
 
 def test_a_design_document_that_loops_when_compiled_does_not_stall_other_requests(client, db, sync_server):
@@ -72,8 +79,13 @@ def test_a_design_document_that_loops_when_compiled_does_not_stall_other_request
     answer: dict[str, httpx.Response] = {}
 
     def push() -> None:
-        answer["r"] = client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-            {"_id": "_design/slow", "_rev": "1-abc", "views": {"v": {"map": source}}}]})
+        answer["r"] = client.post(
+            f"{db}/_bulk_docs",
+            json={
+                "new_edits": False,
+                "docs": [{"_id": "_design/slow", "_rev": "1-abc", "views": {"v": {"map": source}}}],
+            },
+        )
 
     worker = threading.Thread(target=push)
     worker.start()

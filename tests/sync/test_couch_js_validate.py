@@ -2,6 +2,7 @@
 CouchDB's documentation describes it: `throw({forbidden: msg})` answers 403, `throw({unauthorized:
 msg})` 401, with the message as the reason. Also run on the CouchDB backend
 (tests/couchdb/http_suite/test_couch_http_couch_js.py)."""
+
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,10 @@ def _install(client, db):
 def test_forbidden_is_403_with_the_message(client, db):
     _install(client, db)
     r = client.put(f"{db}/a", json={"body": "no title"})
-    assert r.status_code == 403 and r.json() == {"error": "forbidden", "reason": "Every document needs a title."}
+    assert r.status_code == 403 and r.json() == {
+        "error": "forbidden",
+        "reason": "Every document needs a title.",
+    }
     assert client.post(db, json={"body": "x"}).status_code == 403
     assert client.put(f"{db}/a", json={"title": "ok"}).status_code == 201
     assert client.get(f"{db}/a").json()["title"] == "ok"
@@ -31,7 +35,10 @@ def test_forbidden_is_403_with_the_message(client, db):
 def test_unauthorized_is_401_with_the_message(client, db):
     _install(client, db)
     r = client.put(f"{db}/b", json={"title": "t", "owner": "someone-else@example.com"})
-    assert r.status_code == 401 and r.json() == {"error": "unauthorized", "reason": "Only its owner may write it."}
+    assert r.status_code == 401 and r.json() == {
+        "error": "unauthorized",
+        "reason": "Only its owner may write it.",
+    }
     assert client.get(f"{db}/b").status_code == 404
 
 
@@ -50,8 +57,13 @@ def test_bulk_docs_and_replicated_writes_are_validated_per_document(client, db):
     by_id = {row["id"]: row for row in r.json()}
     assert "rev" in by_id["good"]
     assert by_id["bad"]["error"] == "forbidden" and by_id["bad"]["reason"] == "Every document needs a title."
-    r = client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": "rep-ok", "_rev": "1-aaa", "title": "t"}, {"_id": "rep-bad", "_rev": "1-bbb"}]})
+    r = client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "new_edits": False,
+            "docs": [{"_id": "rep-ok", "_rev": "1-aaa", "title": "t"}, {"_id": "rep-bad", "_rev": "1-bbb"}],
+        },
+    )
     assert r.status_code == 201
     assert [(row["id"], row["error"]) for row in r.json()] == [("rep-bad", "forbidden")]
     assert client.get(f"{db}/rep-ok").status_code == 200
@@ -63,8 +75,15 @@ def test_attachment_writes_are_validated(client, db):
     rev = client.put(f"{db}/d", json={"title": "t", "final": True}).json()["rev"]
     r = client.put(f"{db}/d/a.txt", params={"rev": rev}, content=b"x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 403 and r.json()["reason"] == "Final documents never change."
-    r = client.put(f"{db}/e", json={"title": "t", "_attachments": {"a.txt": {
-        "content_type": "text/plain", "data": base64.b64encode(b"hi").decode()}}})
+    r = client.put(
+        f"{db}/e",
+        json={
+            "title": "t",
+            "_attachments": {
+                "a.txt": {"content_type": "text/plain", "data": base64.b64encode(b"hi").decode()}
+            },
+        },
+    )
     assert r.status_code == 201
 
 
@@ -83,6 +102,7 @@ def test_a_design_document_whose_functions_do_not_compile_is_refused(client, db)
     r = client.put(f"{db}/_design/bad", json={"views": {"v": {"reduce": "_count"}}})
     assert r.status_code == 400 and r.json()["error"] == "invalid_design_doc", r.text
     assert client.get(f"{db}/_design/bad").status_code == 404
-    r = client.put(f"{db}/_design/good", json={"views": {"v": {"map": "function (doc) { emit(1); }",
-                                                               "reduce": "_sum"}}})
+    r = client.put(
+        f"{db}/_design/good", json={"views": {"v": {"map": "function (doc) { emit(1); }", "reduce": "_sum"}}}
+    )
     assert r.status_code == 201, r.text

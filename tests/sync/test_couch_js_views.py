@@ -1,6 +1,7 @@
 """Map views with built-in reduces, as CouchDB's view API documentation describes them
 (`GET|POST /{db}/_design/{ddoc}/_view/{view}`). Also run on the CouchDB backend
 (tests/couchdb/http_suite/test_couch_http_couch_js.py)."""
+
 from __future__ import annotations
 
 from app_for_tests import ADMIN, ADMIN_B, TENANT_B, VIEWER
@@ -19,13 +20,18 @@ def _fill(client, db):
     ]
     r = client.post(f"{db}/_bulk_docs", json={"docs": docs})
     assert r.status_code == 201, r.text
-    r = client.put(f"{db}/_design/app", json={"views": {
-        "by_type": {"map": MAP_BY_TYPE},
-        "count": {"map": MAP_BY_TYPE, "reduce": "_count"},
-        "sum": {"map": MAP_BY_TYPE, "reduce": "_sum"},
-        "stats": {"map": MAP_BY_TYPE, "reduce": "_stats"},
-        "by_date": {"map": MAP_BY_DATE, "reduce": "_sum"},
-    }})
+    r = client.put(
+        f"{db}/_design/app",
+        json={
+            "views": {
+                "by_type": {"map": MAP_BY_TYPE},
+                "count": {"map": MAP_BY_TYPE, "reduce": "_count"},
+                "sum": {"map": MAP_BY_TYPE, "reduce": "_sum"},
+                "stats": {"map": MAP_BY_TYPE, "reduce": "_stats"},
+                "by_date": {"map": MAP_BY_DATE, "reduce": "_sum"},
+            }
+        },
+    )
     assert r.status_code == 201, r.text
 
 
@@ -38,6 +44,7 @@ def _view(client, db, view, **params):
 
 def _json(v):
     import json
+
     return json.dumps(v)
 
 
@@ -46,7 +53,11 @@ def test_map_rows_come_in_collation_order_with_totals(client, db):
     body = _view(client, db, "by_type")
     # Strings collate case-insensitively first, lowercase before uppercase on a tie.
     assert [(r["key"], r["id"], r["value"]) for r in body["rows"]] == [
-        ("note", "c", 3), ("ticket", "a", 1), ("ticket", "d", 4), ("Ticket", "b", 2)]
+        ("note", "c", 3),
+        ("ticket", "a", 1),
+        ("ticket", "d", 4),
+        ("Ticket", "b", 2),
+    ]
     assert body["total_rows"] == 4 and body["offset"] == 0
 
 
@@ -57,9 +68,13 @@ def test_key_ranges_limit_skip_descending_and_inclusive_end(client, db):
     body = _view(client, db, "by_type", startkey="ticket", limit=2, skip=1)
     assert [r["id"] for r in body["rows"]] == ["d", "b"] and body["offset"] == 2
     assert [r["id"] for r in _view(client, db, "by_type", descending=True)["rows"]] == ["b", "d", "a", "c"]
-    assert [r["id"] for r in _view(client, db, "by_type", endkey="ticket", inclusive_end=False)["rows"]] == ["c"]
-    assert [r["id"] for r in _view(client, db, "by_type", startkey="Ticket", endkey="note",
-                                    descending=True)["rows"]] == ["b", "d", "a", "c"]
+    assert [r["id"] for r in _view(client, db, "by_type", endkey="ticket", inclusive_end=False)["rows"]] == [
+        "c"
+    ]
+    assert [
+        r["id"]
+        for r in _view(client, db, "by_type", startkey="Ticket", endkey="note", descending=True)["rows"]
+    ] == ["b", "d", "a", "c"]
     r = client.post(f"{db}/_design/app/_view/by_type", json={"keys": ["Ticket", "note", "nothing"]})
     assert [row["id"] for row in r.json()["rows"]] == ["b", "c"]
     r = client.get(f"{db}/_design/app/_view/by_type", params={"startkey": '"z"', "endkey": '"a"'})
@@ -73,7 +88,10 @@ def test_builtin_reduces_count_sum_stats_and_grouping(client, db):
     stats = _view(client, db, "stats")["rows"][0]["value"]
     assert stats == {"sum": 10, "count": 4, "min": 1, "max": 4, "sumsqr": 30}
     assert _view(client, db, "count", group=True)["rows"] == [
-        {"key": "note", "value": 1}, {"key": "ticket", "value": 2}, {"key": "Ticket", "value": 1}]
+        {"key": "note", "value": 1},
+        {"key": "ticket", "value": 2},
+        {"key": "Ticket", "value": 1},
+    ]
     assert _view(client, db, "sum", key="ticket")["rows"] == [{"key": None, "value": 5}]
     by_year = _view(client, db, "by_date", group_level=1)["rows"]
     assert by_year == [{"key": [2024], "value": 6}, {"key": [2025], "value": 4}]
@@ -98,12 +116,17 @@ def test_views_follow_writes_and_design_changes(client, db):
     assert client.delete(f"{db}/a", params={"rev": rev}).status_code == 200
     client.put(f"{db}/f", json={"type": "note", "n": 6})
     assert _view(client, db, "count", group=True)["rows"] == [
-        {"key": "note", "value": 2}, {"key": "ticket", "value": 1}, {"key": "Ticket", "value": 1}]
+        {"key": "note", "value": 2},
+        {"key": "ticket", "value": 1},
+        {"key": "Ticket", "value": 1},
+    ]
     ddoc = client.get(f"{db}/_design/app").json()
     ddoc["views"]["count"]["map"] = "function (doc) { if (doc.n > 4) { emit(doc._id, 1); } }"
     assert client.put(f"{db}/_design/app", json=ddoc).status_code == 201
     assert _view(client, db, "count", group=True)["rows"] == [
-        {"key": "e", "value": 1}, {"key": "f", "value": 1}]
+        {"key": "e", "value": 1},
+        {"key": "f", "value": 1},
+    ]
 
 
 def test_missing_design_document_or_view_is_not_found(client, db):
@@ -122,11 +145,20 @@ def test_viewer_may_query_views_of_a_database_it_reads(client, db, as_user):
 
 def test_pouchdb_queries_a_remote_view(client, db, node, sync_server):
     _fill(client, db)
-    out = node("design_functions.js", {"url": f"{sync_server.tenant_url()}/{db}",
-                                     "auth": {"basic": list(ADMIN)},
-                                     "view": "app/count", "options": {"group": True}})
-    assert out["rows"] == [{"key": "note", "value": 1}, {"key": "ticket", "value": 2},
-                           {"key": "Ticket", "value": 1}]
+    out = node(
+        "design_functions.js",
+        {
+            "url": f"{sync_server.tenant_url()}/{db}",
+            "auth": {"basic": list(ADMIN)},
+            "view": "app/count",
+            "options": {"group": True},
+        },
+    )
+    assert out["rows"] == [
+        {"key": "note", "value": 1},
+        {"key": "ticket", "value": 2},
+        {"key": "Ticket", "value": 1},
+    ]
 
 
 def test_view_cleanup_is_accepted_for_admins_and_views_answer_after_it(client, db, as_user):
@@ -147,8 +179,12 @@ def test_tenants_never_see_each_others_views(client, db, as_user):
     assert other.put(db).status_code == 201
     try:
         assert other.put(f"{db}/only-b", json={"type": "b-thing", "n": 100}).status_code == 201
-        assert other.put(f"{db}/_design/app", json={"views": {
-            "count": {"map": MAP_BY_TYPE, "reduce": "_count"}}}).status_code == 201
+        assert (
+            other.put(
+                f"{db}/_design/app", json={"views": {"count": {"map": MAP_BY_TYPE, "reduce": "_count"}}}
+            ).status_code
+            == 201
+        )
         r = other.get(f"{db}/_design/app/_view/count", params={"group": "true"})
         assert r.status_code == 200 and r.json()["rows"] == [{"key": "b-thing", "value": 1}]
         assert _view(client, db, "count")["rows"] == [{"key": None, "value": 4}]
@@ -162,9 +198,14 @@ def test_tenants_never_see_each_others_views(client, db, as_user):
 def test_javascript_reduce_functions_run_per_group(client, db):
     _fill(client, db)
     ddoc = client.get(f"{db}/_design/app").json()
-    ddoc["views"]["js"] = {"map": MAP_BY_TYPE,
-                           "reduce": "function (keys, values, rereduce) { return sum(values) * 10; }"}
+    ddoc["views"]["js"] = {
+        "map": MAP_BY_TYPE,
+        "reduce": "function (keys, values, rereduce) { return sum(values) * 10; }",
+    }
     assert client.put(f"{db}/_design/app", json=ddoc).status_code == 201
     assert _view(client, db, "js")["rows"] == [{"key": None, "value": 100}]
     assert _view(client, db, "js", group=True)["rows"] == [
-        {"key": "note", "value": 30}, {"key": "ticket", "value": 50}, {"key": "Ticket", "value": 20}]
+        {"key": "note", "value": 30},
+        {"key": "ticket", "value": 50},
+        {"key": "Ticket", "value": 20},
+    ]

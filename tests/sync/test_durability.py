@@ -4,6 +4,7 @@ After each restart, every revision the server acknowledged (answered 201 for) mu
 and SQLite's integrity check must pass on every database file. A write that was not
 acknowledged may or may not have landed; either is fine, a lost acknowledged one is not.
 """
+
 from __future__ import annotations
 
 import random
@@ -52,12 +53,16 @@ def test_acknowledged_writes_survive_sigkill_at_random_moments(tmp_path):
         for round_no in range(ROUNDS):
             acked: list[tuple[str, str]] = []
             stop = threading.Event()
-            writers = [threading.Thread(target=_writer, args=(srv.tenant_url(), acked, stop, db)) for _ in range(2)]
+            writers = [
+                threading.Thread(target=_writer, args=(srv.tenant_url(), acked, stop, db)) for _ in range(2)
+            ]
             for t in writers:
                 t.start()
             # Writing has started (a busy machine may take a while to get there), then the
             # crash comes at a random moment.
-            wait_until(lambda acked=acked: acked, timeout=30, message=f"round {round_no}: a first acknowledged write")
+            wait_until(
+                lambda acked=acked: acked, timeout=30, message=f"round {round_no}: a first acknowledged write"
+            )
             time.sleep(rnd.uniform(0.0, 1.0))
             srv.kill()
             stop.set()
@@ -76,11 +81,14 @@ def test_acknowledged_writes_survive_sigkill_at_random_moments(tmp_path):
                 ids = [docid for docid, _ in all_acked]
                 rows = {}
                 for i in range(0, len(ids), 500):
-                    r = c.post(f"/{db}/_all_docs", json={"keys": ids[i:i + 500]})
+                    r = c.post(f"/{db}/_all_docs", json={"keys": ids[i : i + 500]})
                     assert r.status_code == 200, r.text
                     rows.update({row["key"]: row for row in r.json()["rows"]})
-                lost = [(docid, rev) for docid, rev in all_acked
-                        if rows.get(docid, {}).get("value", {}).get("rev") != rev]
+                lost = [
+                    (docid, rev)
+                    for docid, rev in all_acked
+                    if rows.get(docid, {}).get("value", {}).get("rev") != rev
+                ]
                 assert not lost, f"round {round_no}: {len(lost)} acknowledged writes lost, e.g. {lost[:3]}"
         assert len(all_acked) > ROUNDS * 10
     finally:

@@ -2,6 +2,7 @@
 
 Each test gets its own freshly named database in its own temporary folder.
 """
+
 from __future__ import annotations
 
 import base64
@@ -44,9 +45,12 @@ def md5_digest(data: bytes) -> str:
 def replicate(db, doc_id, path, body=None, deleted=False, attachments=None):
     """Write a revision the way a replicator does: new_edits=false with its history."""
     pos = int(path[0].split("-")[0])
-    doc = {"_id": doc_id, "_rev": path[0],
-           "_revisions": {"start": pos, "ids": [r.split("-", 1)[1] for r in path]},
-           **(body or {})}
+    doc = {
+        "_id": doc_id,
+        "_rev": path[0],
+        "_revisions": {"start": pos, "ids": [r.split("-", 1)[1] for r in path]},
+        **(body or {}),
+    }
     if deleted:
         doc["_deleted"] = True
     if attachments:
@@ -55,6 +59,7 @@ def replicate(db, doc_id, path, body=None, deleted=False, attachments=None):
 
 
 # --- store --------------------------------------------------------------------------------
+
 
 def test_store_and_database_satisfy_the_interface(store, db):
     assert isinstance(store, Store)
@@ -117,6 +122,7 @@ def test_listeners_fire_after_commit_with_update_seq(store, db):
 def test_a_failing_listener_does_not_fail_the_write(store, db):
     def boom(name, seq):
         raise RuntimeError("listener bug")
+
     store.add_listener(boom)
     rev = db.put({"_id": "a"})["rev"]
     assert db.get("a")["_rev"] == rev
@@ -141,6 +147,7 @@ def test_committed_writes_survive_sigkill(tmp_path):
 
 
 # --- basic documents ---------------------------------------------------------------------
+
 
 def test_put_get_update_with_rev_checks(db):
     r1 = db.put({"_id": "user:1", "email": "a@example.com"})
@@ -169,8 +176,9 @@ def test_rev_ids_are_deterministic_md5(db, store):
 def test_unstorable_values_are_a_bad_request(db):
     with pytest.raises(BadRequest):
         db.put({"_id": "a", "n": 2**70})
-    assert db.bulk_docs([{"_id": "b", "_rev": "1-x", "n": 2**70}],
-                        new_edits=False)[0]["error"] == "bad_request"
+    assert (
+        db.bulk_docs([{"_id": "b", "_rev": "1-x", "n": 2**70}], new_edits=False)[0]["error"] == "bad_request"
+    )
     with pytest.raises(BadRequest):
         db.put_local({"_id": "_local/a", "n": 2**70})
 
@@ -219,8 +227,9 @@ def test_bad_ids_and_members_are_refused(db):
 
 def test_bulk_docs_reports_per_document(db):
     r1 = db.put({"_id": "a"})["rev"]
-    res = db.bulk_docs([{"_id": "b", "n": 1}, {"_id": "a"}, {"_id": "a", "_rev": r1, "n": 2},
-                        {"_id": "_bad"}])
+    res = db.bulk_docs(
+        [{"_id": "b", "n": 1}, {"_id": "a"}, {"_id": "a", "_rev": r1, "n": 2}, {"_id": "_bad"}]
+    )
     assert res[0]["ok"] and res[0]["id"] == "b"
     assert res[1]["error"] == "conflict" and res[1]["id"] == "a"
     assert res[2]["ok"] and res[2]["rev"].startswith("2-")
@@ -266,6 +275,7 @@ def test_concurrent_writers_from_threads(db):
 
 # --- _all_docs ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def abc(db):
     for key in ("a", "b", "c", "d", "e"):
@@ -285,8 +295,7 @@ def test_all_docs_order_and_ranges(abc):
     assert ids(abc.all_docs(startkey="b", endkey="c", inclusive_end=False)) == ["b"]
     assert ids(abc.all_docs(descending=True)) == ["d", "c", "b", "a"]
     assert ids(abc.all_docs(descending=True, startkey="c", endkey="b")) == ["c", "b"]
-    assert ids(abc.all_docs(descending=True, startkey="c", endkey="b",
-                            inclusive_end=False)) == ["c"]
+    assert ids(abc.all_docs(descending=True, startkey="c", endkey="b", inclusive_end=False)) == ["c"]
     assert ids(abc.all_docs(skip=1, limit=2)) == ["b", "c"]
     assert abc.all_docs(startkey="b", skip=1)["offset"] == 2
     assert ids(abc.all_docs(limit=0)) == []
@@ -328,6 +337,7 @@ def test_all_docs_conflicts(db):
 
 
 # --- revision model ----------------------------------------------------------------------
+
 
 def test_conflicts_and_deterministic_winner(db):
     replicate(db, "a", ["2-aaaa", "1-root"], {"v": "a"})
@@ -488,15 +498,18 @@ def test_open_revs(db):
 def test_revs_diff(db):
     replicate(db, "a", ["2-bbbb", "1-aaaa"])
     diff = db.revs_diff({"a": ["2-bbbb", "3-cccc", "1-aaaa"], "b": ["1-xxxx"]})
-    assert diff == {"a": {"missing": ["3-cccc"], "possible_ancestors": ["2-bbbb"]},
-                    "b": {"missing": ["1-xxxx"]}}
+    assert diff == {
+        "a": {"missing": ["3-cccc"], "possible_ancestors": ["2-bbbb"]},
+        "b": {"missing": ["1-xxxx"]},
+    }
     assert db.revs_diff({"a": ["2-bbbb"]}) == {}
 
 
 def test_bulk_get(db):
     replicate(db, "a", ["2-bbbb", "1-aaaa"], {"v": 1})
-    out = db.bulk_get([{"id": "a", "rev": "2-bbbb"}, {"id": "a", "rev": "9-zzzz"},
-                       {"id": "nope"}, {"id": "a"}], revs=True)
+    out = db.bulk_get(
+        [{"id": "a", "rev": "2-bbbb"}, {"id": "a", "rev": "9-zzzz"}, {"id": "nope"}, {"id": "a"}], revs=True
+    )
     assert out[0]["id"] == "a"
     assert out[0]["docs"][0]["ok"]["_revisions"] == {"start": 2, "ids": ["bbbb", "aaaa"]}
     assert out[1]["docs"][0]["error"]["error"] == "not_found"
@@ -506,6 +519,7 @@ def test_bulk_get(db):
 
 
 # --- _changes ----------------------------------------------------------------------------
+
 
 def test_changes_one_row_per_doc_at_latest_seq(db):
     r = db.put({"_id": "a"})["rev"]
@@ -550,11 +564,13 @@ def test_changes_style_all_docs_and_deleted(db):
 
 
 def test_changes_filters(db):
-    db.bulk_docs([
-        {"_id": "s1", "type": "session", "owner": {"id": "u1"}, "n": 1},
-        {"_id": "s2", "type": "session", "owner": {"id": "u2"}, "n": 5},
-        {"_id": "t1", "type": "tree", "n": 3},
-    ])
+    db.bulk_docs(
+        [
+            {"_id": "s1", "type": "session", "owner": {"id": "u1"}, "n": 1},
+            {"_id": "s2", "type": "session", "owner": {"id": "u2"}, "n": 5},
+            {"_id": "t1", "type": "tree", "n": 3},
+        ]
+    )
     got = db.changes(doc_ids=["s2", "t1", "zz"])
     assert [r["id"] for r in got["results"]] == ["s2", "t1"]
     got = db.changes(selector={"type": "session", "owner.id": {"$ne": "u1"}}, include_docs=True)
@@ -586,6 +602,7 @@ def test_changes_excludes_local_docs(db):
 
 # --- _local ------------------------------------------------------------------------------
 
+
 def test_local_documents(db):
     res = db.put_local({"_id": "_local/cp", "seq": 1})
     assert res["rev"] == "0-1"
@@ -608,11 +625,17 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 
 
 def test_inline_attachment_becomes_stub_with_md5_digest(db):
-    rev = db.put({"_id": "a", "_attachments": {
-        "shot.png": {"content_type": "image/png", "data": b64(PNG)}}})["rev"]
+    rev = db.put({"_id": "a", "_attachments": {"shot.png": {"content_type": "image/png", "data": b64(PNG)}}})[
+        "rev"
+    ]
     stub = db.get("a")["_attachments"]["shot.png"]
-    assert stub == {"content_type": "image/png", "digest": md5_digest(PNG), "length": len(PNG),
-                    "revpos": 1, "stub": True}
+    assert stub == {
+        "content_type": "image/png",
+        "digest": md5_digest(PNG),
+        "length": len(PNG),
+        "revpos": 1,
+        "stub": True,
+    }
     data, ctype, digest = db.get_attachment("a", "shot.png")
     assert (data, ctype, digest) == (PNG, "image/png", md5_digest(PNG))
     full = db.get("a", attachments=True)["_attachments"]["shot.png"]
@@ -621,8 +644,9 @@ def test_inline_attachment_becomes_stub_with_md5_digest(db):
 
 
 def test_stubs_carry_forward_and_missing_stubs_fail(db):
-    rev = db.put({"_id": "a", "_attachments": {
-        "n.txt": {"content_type": "text/plain", "data": b64(b"hello")}}})["rev"]
+    rev = db.put(
+        {"_id": "a", "_attachments": {"n.txt": {"content_type": "text/plain", "data": b64(b"hello")}}}
+    )["rev"]
     doc = db.get("a")
     doc["title"] = "edited"
     rev2 = db.put(doc)["rev"]
@@ -640,10 +664,12 @@ def test_stubs_carry_forward_and_missing_stubs_fail(db):
 
 
 def test_attachment_from_a_losing_revision(db):
-    replicate(db, "a", ["1-aaaa"], attachments={
-        "x.txt": {"content_type": "text/plain", "data": b64(b"loser")}})
-    replicate(db, "a", ["1-bbbb"], attachments={
-        "x.txt": {"content_type": "text/plain", "data": b64(b"winner")}})
+    replicate(
+        db, "a", ["1-aaaa"], attachments={"x.txt": {"content_type": "text/plain", "data": b64(b"loser")}}
+    )
+    replicate(
+        db, "a", ["1-bbbb"], attachments={"x.txt": {"content_type": "text/plain", "data": b64(b"winner")}}
+    )
     assert db.get_attachment("a", "x.txt")[0] == b"winner"
     assert db.get_attachment("a", "x.txt", rev="1-aaaa")[0] == b"loser"
 
@@ -664,21 +690,31 @@ def test_put_and_delete_attachment(db):
 
 
 def test_replicated_stub_uses_known_content_and_unknown_fails(db):
-    replicate(db, "a", ["1-aaaa"], attachments={
-        "x.txt": {"content_type": "text/plain", "data": b64(b"data")}})
+    replicate(
+        db, "a", ["1-aaaa"], attachments={"x.txt": {"content_type": "text/plain", "data": b64(b"data")}}
+    )
     digest = md5_digest(b"data")
-    res = replicate(db, "a", ["2-bbbb", "1-aaaa"], attachments={
-        "x.txt": {"content_type": "text/plain", "digest": digest, "revpos": 1, "stub": True}})
+    res = replicate(
+        db,
+        "a",
+        ["2-bbbb", "1-aaaa"],
+        attachments={"x.txt": {"content_type": "text/plain", "digest": digest, "revpos": 1, "stub": True}},
+    )
     assert res["ok"]
     assert db.get_attachment("a", "x.txt")[0] == b"data"
-    res = replicate(db, "b", ["1-cccc"], attachments={
-        "y.txt": {"content_type": "text/plain", "digest": "md5-nothere", "stub": True}})
+    res = replicate(
+        db,
+        "b",
+        ["1-cccc"],
+        attachments={"y.txt": {"content_type": "text/plain", "digest": "md5-nothere", "stub": True}},
+    )
     assert res["error"] == "missing_stub"
 
 
 def test_atts_since_skips_data_the_client_has(db):
-    r1 = db.put({"_id": "a", "_attachments": {
-        "old": {"content_type": "text/plain", "data": b64(b"old")}}})["rev"]
+    r1 = db.put({"_id": "a", "_attachments": {"old": {"content_type": "text/plain", "data": b64(b"old")}}})[
+        "rev"
+    ]
     r2 = db.put_attachment("a", "new", b"new", "text/plain", rev=r1)["rev"]
     atts = db.get("a", rev=r2, attachments=True, atts_since=[r1])["_attachments"]
     assert atts["old"].get("stub") is True and "data" not in atts["old"]
@@ -686,11 +722,16 @@ def test_atts_since_skips_data_the_client_has(db):
 
 
 def test_compact_drops_only_unreferenced_attachment_content(db):
-    r1 = db.put({"_id": "a", "_attachments": {
-        "keep": {"content_type": "text/plain", "data": b64(b"keep")},
-        "drop": {"content_type": "text/plain", "data": b64(b"drop")}}})["rev"]
-    db.put({"_id": "b", "_attachments": {
-        "same": {"content_type": "text/plain", "data": b64(b"keep")}}})
+    r1 = db.put(
+        {
+            "_id": "a",
+            "_attachments": {
+                "keep": {"content_type": "text/plain", "data": b64(b"keep")},
+                "drop": {"content_type": "text/plain", "data": b64(b"drop")},
+            },
+        }
+    )["rev"]
+    db.put({"_id": "b", "_attachments": {"same": {"content_type": "text/plain", "data": b64(b"keep")}}})
     db.delete_attachment("a", "drop", rev=r1)
     assert db.compact() == 1
     assert db.get_attachment("a", "keep")[0] == b"keep"
@@ -700,11 +741,11 @@ def test_compact_drops_only_unreferenced_attachment_content(db):
 
 def test_invalid_attachment_data_is_refused(db):
     with pytest.raises(BadRequest):
-        db.put({"_id": "a", "_attachments": {"x": {"content_type": "text/plain",
-                                                   "data": "not base64!!"}}})
+        db.put({"_id": "a", "_attachments": {"x": {"content_type": "text/plain", "data": "not base64!!"}}})
 
 
 # --- convergence: replicas that receive the same revisions agree --------------------------
+
 
 @st.composite
 def replicated_writes(draw):
@@ -739,8 +780,10 @@ def test_replicas_converge_whatever_the_arrival_order(tmp_path_factory, writes, 
             d = store.create_db(f"t_conv{i}_db")
             for path, deleted, body in order:
                 assert replicate(d, "doc", path, body, deleted=deleted)["ok"]
-            leaves = sorted((e["ok"]["_rev"], e["ok"].get("_deleted", False), e["ok"]["n"])
-                            for e in d.get_open_revs("doc", "all"))
+            leaves = sorted(
+                (e["ok"]["_rev"], e["ok"].get("_deleted", False), e["ok"]["n"])
+                for e in d.get_open_revs("doc", "all")
+            )
             try:
                 doc = d.get("doc", conflicts=True, deleted_conflicts=True)
             except NotFound as exc:

@@ -6,6 +6,7 @@ with feeds saturated the server); every feed also re-checked its caller every 2 
 Each test holds raw longpoll feeds (real sockets, real HTTP) on a real server, which exposes
 its change notifier's counters at `/_test/feeds` (tests/sync/app_feed_stats.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -44,8 +45,9 @@ class Feeds:
 
     def open(self, token: str) -> socket.socket:
         sock = socket.create_connection(("127.0.0.1", self.port))
-        sock.sendall((f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      f"Authorization: Bearer {token}\r\n\r\n").encode())
+        sock.sendall(
+            (f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n").encode()
+        )
         self.selector.register(sock, selectors.EVENT_READ)
         self.socks.append(sock)
         return sock
@@ -85,12 +87,18 @@ def _one_write_with_idle_feeds(server: ServerProcess, http: httpx.Client, n_idle
     try:
         readers = [feeds.open(m.tokens["access_token"]) for m in (alice, bob, tenant)]
         others = [feeds.open(idle[i % len(idle)].tokens["access_token"]) for i in range(n_idle)]
-        wait_until(lambda: stats(http)["parked"] >= base + n_idle + 3, timeout=60,
-                   message=f"{n_idle + 3} feeds to wait")
+        wait_until(
+            lambda: stats(http)["parked"] >= base + n_idle + 3,
+            timeout=60,
+            message=f"{n_idle + 3} feeds to wait",
+        )
         before = stats(http)
         event(http, alice, sid, {"type": "note", "node_id": node, "text": "Rebooted the switch."})
-        wait_until(lambda: set(readers) <= feeds.answered(), timeout=15,
-                   message="the feeds of Alice, Bob (shared) and the owner (admin) to answer")
+        wait_until(
+            lambda: set(readers) <= feeds.answered(),
+            timeout=15,
+            message="the feeds of Alice, Bob (shared) and the owner (admin) to answer",
+        )
         wait_until(lambda: stats(http)["dispatching"] == 0, message="the notifier to finish")
         after = stats(http)
         assert not feeds.answered() & set(others), "a feed that may not read the session answered"

@@ -5,6 +5,7 @@ documents after the user was deactivated, demoted, or the token expired (a teamm
 private session 31 s after expiry). Each test opens a real continuous feed on a real server
 and watches what arrives and when the server ends it.
 """
+
 from __future__ import annotations
 
 import json
@@ -107,8 +108,11 @@ def test_a_demoted_admins_feed_ends_and_a_teammates_private_session_never_arrive
     # Carol's token still works, with her new role: a new feed from where she stopped
     # does not bring Alice's private session either.
     since = (feed.last_line or {}).get("last_seq", 0)
-    r = http.get(f"/sync/{tenant.id}/sessions/_changes", params={"since": json.dumps(since) if not isinstance(since, str) else since},
-                 headers=carol.headers)
+    r = http.get(
+        f"/sync/{tenant.id}/sessions/_changes",
+        params={"since": json.dumps(since) if not isinstance(since, str) else since},
+        headers=carol.headers,
+    )
     assert r.status_code == 200, r.text
     assert not any(row["id"].startswith(f"session:{later['session_id']}") for row in r.json()["results"])
 
@@ -126,7 +130,9 @@ def test_a_feed_never_outlives_its_access_token(tmp_path):
             ended = feed.wait_ended(4.2 + ENDS_WITHIN_S)
             assert ended - issued <= 4.2 + 2.0, "the feed outlived its token"
             # A session shared with Bob after expiry is not delivered on that feed.
-            r = http.post("/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password})
+            r = http.post(
+                "/api/v1/auth/login", json={"email": tenant.owner_email, "password": tenant.password}
+            )
             tenant.tokens = r.json()
             shared = start(http, tenant, tree_id, shared_with=[bob.id])
             assert not any(i.startswith(f"session:{shared['session_id']}") for i in feed.ids())

@@ -5,6 +5,7 @@ framework would give: every error in the one JSON shape (a crash included), othe
 still reach the application, and a write answered on the event loop still waits, on a
 worker thread, when another process holds the database's write lock.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -26,15 +27,18 @@ from sync.naming import physical_name
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("BRANCHLINE_TEST_DATA_DIR", str(tmp_path))
     import app_for_tests
+
     return app_for_tests.create_app()
 
 
 def _call(app, method: str, path: str, auth=("admin-a", "s3cret-pass")) -> httpx.Response:
     """One request to `app` in-process (so a handler can be made to crash)."""
+
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test", auth=auth) as c:
             return await c.request(method, path)
+
     # In a thread of its own: the browser tests' Playwright keeps an event loop running in
     # the main thread for the whole session.
     with ThreadPoolExecutor(1) as pool:
@@ -43,16 +47,26 @@ def _call(app, method: str, path: str, auth=("admin-a", "s3cret-pass")) -> httpx
 
 def test_the_door_serves_every_tenant_sync_path_and_no_route_is_a_second_way_in(app):
     door = app.sync_door
-    for path, tenant in (("/sync/t1", "t1"), ("/sync/t1/", "t1"), ("/sync/t1/db", "t1"),
-                         ("/sync/t1/db/_local/x", "t1"), ("/sync/t1/db/doc/att.txt", "t1"),
-                         ("/sync/", None), ("/sync", None), ("/syncx/t1", None), ("/api/v1/me", None),
-                         ("/_test/stats", None), ("/sync//db", None)):
+    for path, tenant in (
+        ("/sync/t1", "t1"),
+        ("/sync/t1/", "t1"),
+        ("/sync/t1/db", "t1"),
+        ("/sync/t1/db/_local/x", "t1"),
+        ("/sync/t1/db/doc/att.txt", "t1"),
+        ("/sync/", None),
+        ("/sync", None),
+        ("/syncx/t1", None),
+        ("/api/v1/me", None),
+        ("/_test/stats", None),
+        ("/sync//db", None),
+    ):
         for method in ("GET", "HEAD", "PUT", "POST", "DELETE", "COPY", "PATCH", "OPTIONS"):
             scope = {"type": "http", "path": path, "method": method, "root_path": "", "app": app}
             assert door.tenant_of(scope) == tenant, (path, method)
             # The framework has no route of its own for a sync path.
-            assert not [r for r in app.router.routes if r.matches(scope)[0] != Match.NONE
-                        and tenant is not None], (path, method)
+            assert not [
+                r for r in app.router.routes if r.matches(scope)[0] != Match.NONE and tenant is not None
+            ], (path, method)
     # Behind a proxy that mounts the app under a prefix, the door still finds the tenant.
     scope = {"type": "http", "path": "/branchline/sync/t1/db", "method": "GET", "root_path": "/branchline"}
     assert door.tenant_of(scope) == "t1"

@@ -1,4 +1,5 @@
 """Attachments: raw PUT/GET/DELETE with content types, and inline base64 in documents."""
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,9 @@ def test_put_get_delete_raw_attachment(client, db):
     # A second attachment needs the current rev.
     stale = client.put(f"{db}/shot/log.txt", content=b"x", headers={"Content-Type": "text/plain"})
     assert stale.status_code == 409
-    r = client.put(f"{db}/shot/log.txt", params={"rev": rev1}, content=b"hello",
-                   headers={"Content-Type": "text/plain"})
+    r = client.put(
+        f"{db}/shot/log.txt", params={"rev": rev1}, content=b"hello", headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 201
     rev2 = r.json()["rev"]
     assert client.get(f"{db}/shot/log.txt").text == "hello"
@@ -47,8 +49,17 @@ def test_attachment_names_may_contain_slashes(client, db):
 
 def test_inline_attachments_in_documents(client, db):
     payload = b"\x00\x01binary\xff"
-    r = client.put(f"{db}/inline", json={"_attachments": {"a.bin": {
-        "content_type": "application/octet-stream", "data": base64.b64encode(payload).decode()}}})
+    r = client.put(
+        f"{db}/inline",
+        json={
+            "_attachments": {
+                "a.bin": {
+                    "content_type": "application/octet-stream",
+                    "data": base64.b64encode(payload).decode(),
+                }
+            }
+        },
+    )
     assert r.status_code == 201
     doc = client.get(f"{db}/inline", params={"attachments": "true"}).json()
     assert base64.b64decode(doc["_attachments"]["a.bin"]["data"]) == payload
@@ -60,8 +71,7 @@ def test_viewer_reads_attachments_but_may_not_add_them(client, db, as_user):
     viewer = as_user(VIEWER)
     assert viewer.get(f"{db}/d/a.txt").content == b"abc"
     rev = client.get(f"{db}/d").json()["_rev"]
-    r = viewer.put(f"{db}/d/b.txt", params={"rev": rev}, content=b"x",
-                   headers={"Content-Type": "text/plain"})
+    r = viewer.put(f"{db}/d/b.txt", params={"rev": rev}, content=b"x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 403
 
 

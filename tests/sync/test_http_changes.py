@@ -1,4 +1,5 @@
 """_changes: normal, longpoll (wake-up, timeout, heartbeat), continuous, and filters."""
+
 from __future__ import annotations
 
 import threading
@@ -55,12 +56,17 @@ def test_include_docs_descending_and_style_all_docs(client, db):
     desc = client.get(f"{db}/_changes", params={"descending": "true"}).json()
     assert ids(desc) == ["d002", "d001", "d000"]
 
-    client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": "c", "_rev": "1-aaaa"}, {"_id": "c", "_rev": "1-bbbb"}]})
+    client.post(
+        f"{db}/_bulk_docs",
+        json={"new_edits": False, "docs": [{"_id": "c", "_rev": "1-aaaa"}, {"_id": "c", "_rev": "1-bbbb"}]},
+    )
     main = next(r for r in client.get(f"{db}/_changes").json()["results"] if r["id"] == "c")
     assert [c["rev"] for c in main["changes"]] == ["1-bbbb"]
-    every = next(r for r in client.get(f"{db}/_changes", params={"style": "all_docs"}).json()["results"]
-             if r["id"] == "c")
+    every = next(
+        r
+        for r in client.get(f"{db}/_changes", params={"style": "all_docs"}).json()["results"]
+        if r["id"] == "c"
+    )
     assert sorted(c["rev"] for c in every["changes"]) == ["1-aaaa", "1-bbbb"]
 
 
@@ -68,8 +74,9 @@ def test_doc_ids_filter_from_body_or_query(client, db):
     fill(client, db, 5)
     r = client.post(f"{db}/_changes", params={"filter": "_doc_ids"}, json={"doc_ids": ["d003", "d001"]})
     assert ids(r.json()) == ["d001", "d003"]
-    r = client.get(f"{db}/_changes", params={"filter": "_doc_ids",
-                                             "doc_ids": orjson.dumps(["d004"]).decode()})
+    r = client.get(
+        f"{db}/_changes", params={"filter": "_doc_ids", "doc_ids": orjson.dumps(["d004"]).decode()}
+    )
     assert ids(r.json()) == ["d004"]
     r = client.post(f"{db}/_changes", params={"filter": "_doc_ids"}, json={"doc_ids": "d001"})
     assert r.status_code == 400
@@ -77,8 +84,7 @@ def test_doc_ids_filter_from_body_or_query(client, db):
 
 def test_selector_filter(client, db):
     fill(client, db, 6)
-    r = client.post(f"{db}/_changes", params={"filter": "_selector"},
-                    json={"selector": {"i": {"$gte": 4}}})
+    r = client.post(f"{db}/_changes", params={"filter": "_selector"}, json={"selector": {"i": {"$gte": 4}}})
     assert r.status_code == 200
     assert ids(r.json()) == ["d004", "d005"]
     assert client.post(f"{db}/_changes", params={"filter": "_selector"}, json={}).status_code == 400
@@ -86,9 +92,13 @@ def test_selector_filter(client, db):
 
 def test_design_filter_functions_and_views_run(client, db):
     fill(client, db, 1)
-    client.put(f"{db}/_design/app", json={
-        "filters": {"mine": "function (doc, req) { return true; }"},
-        "views": {"by_type": {"map": "function (doc) { emit(doc.type); }"}}})
+    client.put(
+        f"{db}/_design/app",
+        json={
+            "filters": {"mine": "function (doc, req) { return true; }"},
+            "views": {"by_type": {"map": "function (doc) { emit(doc.type); }"}},
+        },
+    )
     for params in ({"filter": "app/mine"}, {"filter": "_view", "view": "app/by_type"}):
         r = client.get(f"{db}/_changes", params=params)
         assert r.status_code == 200, params
@@ -106,8 +116,10 @@ def test_longpoll_waits_for_a_write_and_wakes_promptly(client, db, sync_server, 
     def longpoll():
         with httpx.Client(auth=ADMIN, timeout=30) as c:
             t = time.monotonic()
-            r = c.get(f"{sync_server.tenant_url()}/{db}/_changes",
-                      params={"feed": "longpoll", "since": since, "timeout": 20000})
+            r = c.get(
+                f"{sync_server.tenant_url()}/{db}/_changes",
+                params={"feed": "longpoll", "since": since, "timeout": 20000},
+            )
             answer["elapsed"] = time.monotonic() - t
             answer["body"] = r.json()
 
@@ -126,8 +138,7 @@ def test_longpoll_waits_for_a_write_and_wakes_promptly(client, db, sync_server, 
 def test_longpoll_times_out_with_no_results(client, db):
     fill(client, db, 1)
     t = time.monotonic()
-    body = client.get(f"{db}/_changes", params={"feed": "longpoll", "since": "now",
-                                               "timeout": 300}).json()
+    body = client.get(f"{db}/_changes", params={"feed": "longpoll", "since": "now", "timeout": 300}).json()
     assert body["results"] == []
     assert 0.25 < time.monotonic() - t < 5
 
@@ -141,8 +152,9 @@ def test_longpoll_with_rows_answers_at_once(client, db):
 
 def test_longpoll_heartbeat_sends_newlines_while_waiting(client, db):
     fill(client, db, 1)
-    with client.stream("GET", f"{db}/_changes", params={
-            "feed": "longpoll", "since": "now", "heartbeat": 100, "timeout": 700}) as r:
+    with client.stream(
+        "GET", f"{db}/_changes", params={"feed": "longpoll", "since": "now", "heartbeat": 100, "timeout": 700}
+    ) as r:
         raw = b"".join(r.iter_raw())
     assert raw.startswith(b"\n")
     assert raw.count(b"\n") >= 3
@@ -157,8 +169,10 @@ def test_many_longpolls_do_not_hold_worker_threads(client, db, sync_server, poll
 
     def wait_one():
         with httpx.Client(auth=ADMIN, timeout=30) as c:
-            r = c.get(f"{sync_server.tenant_url()}/{db}/_changes",
-                      params={"feed": "longpoll", "since": since, "timeout": 15000})
+            r = c.get(
+                f"{sync_server.tenant_url()}/{db}/_changes",
+                params={"feed": "longpoll", "since": since, "timeout": 15000},
+            )
             results.append(r.json())
 
     threads = [threading.Thread(target=wait_one) for _ in range(50)]
@@ -198,8 +212,11 @@ def test_a_client_that_hangs_up_stops_waiting(client, db, sync_server, poll):
     """A phone that drops off mid-longpoll must not leave a waiter behind."""
     fill(client, db, 1)
     with httpx.Client(auth=ADMIN, timeout=30) as c:
-        with c.stream("GET", f"{sync_server.tenant_url()}/{db}/_changes",
-                      params={"feed": "longpoll", "since": "now", "heartbeat": 100}) as r:
+        with c.stream(
+            "GET",
+            f"{sync_server.tenant_url()}/{db}/_changes",
+            params={"feed": "longpoll", "since": "now", "heartbeat": 100},
+        ) as r:
             chunks = r.iter_raw()  # kept: dropping the iterator closes the stream
             assert next(chunks).startswith(b"\n")
             assert waiting(sync_server) >= 1
@@ -208,23 +225,34 @@ def test_a_client_that_hangs_up_stops_waiting(client, db, sync_server, poll):
 
 def test_atts_since_leaves_known_attachments_as_stubs(client, db):
     import base64
+
     data = base64.b64encode(b"x" * 100).decode()
-    rev1 = client.put(f"{db}/d", json={"_attachments": {
-        "a.txt": {"content_type": "text/plain", "data": data}}}).json()["rev"]
-    rev2 = client.put(f"{db}/d", params={"rev": rev1}, json={"v": 2, "_attachments": {
-        "a.txt": {"stub": True}}}).json()["rev"]
+    rev1 = client.put(
+        f"{db}/d", json={"_attachments": {"a.txt": {"content_type": "text/plain", "data": data}}}
+    ).json()["rev"]
+    rev2 = client.put(
+        f"{db}/d", params={"rev": rev1}, json={"v": 2, "_attachments": {"a.txt": {"stub": True}}}
+    ).json()["rev"]
     assert rev2.startswith("2-")
     full = client.get(f"{db}/d", params={"attachments": "true"}).json()
     assert "data" in full["_attachments"]["a.txt"]
-    since = client.get(f"{db}/d", params={"attachments": "true",
-                                          "atts_since": orjson.dumps([rev1]).decode()}).json()
+    since = client.get(
+        f"{db}/d", params={"attachments": "true", "atts_since": orjson.dumps([rev1]).decode()}
+    ).json()
     assert since["_attachments"]["a.txt"].get("stub") is True
 
 
 def test_conflicts_flag_shows_losing_revisions_in_docs(client, db):
-    client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": "c", "_rev": "1-aaaa", "v": "a"}, {"_id": "c", "_rev": "1-bbbb", "v": "b"}]})
-    row = client.get(f"{db}/_changes", params={"include_docs": "true", "conflicts": "true"}).json()["results"][0]
+    client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "new_edits": False,
+            "docs": [{"_id": "c", "_rev": "1-aaaa", "v": "a"}, {"_id": "c", "_rev": "1-bbbb", "v": "b"}],
+        },
+    )
+    row = client.get(f"{db}/_changes", params={"include_docs": "true", "conflicts": "true"}).json()[
+        "results"
+    ][0]
     assert row["doc"]["_rev"] == "1-bbbb" and row["doc"]["_conflicts"] == ["1-aaaa"]
     listed = client.get(f"{db}/_all_docs", params={"include_docs": "true", "conflicts": "true"}).json()
     assert listed["rows"][0]["doc"]["_conflicts"] == ["1-aaaa"]

@@ -3,6 +3,7 @@
 Every test here also runs on the CouchDB backend (tests/couchdb/http_suite), so both
 backends answer what a real CouchDB answers.
 """
+
 from __future__ import annotations
 
 import base64
@@ -16,8 +17,9 @@ def _b64(data: bytes) -> str:
 
 # --- attachments ------------------------------------------------------------------------
 def test_inline_attachments_carry_data_without_length(client, db):
-    r = client.put(f"{db}/d", json={"_attachments": {"a.txt": {
-        "content_type": "text/plain", "data": _b64(b"hello")}}})
+    r = client.put(
+        f"{db}/d", json={"_attachments": {"a.txt": {"content_type": "text/plain", "data": _b64(b"hello")}}}
+    )
     assert r.status_code == 201, r.text
     inline = client.get(f"{db}/d", params={"attachments": "true"}).json()["_attachments"]["a.txt"]
     assert set(inline) == {"content_type", "revpos", "digest", "data"}
@@ -34,8 +36,9 @@ def test_attachment_is_served_with_exactly_its_stored_type_and_inert(client, db)
     assert got.headers["content-type"] == "text/plain"
     assert got.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in got.headers["content-security-policy"]
-    r = client.put(f"{db}/d/table.csv", params={"rev": rev}, content=b"a,b",
-                   headers={"Content-Type": "text/csv"})
+    r = client.put(
+        f"{db}/d/table.csv", params={"rev": rev}, content=b"a,b", headers={"Content-Type": "text/csv"}
+    )
     assert r.status_code == 201, r.text
     got = client.get(f"{db}/d/table.csv")
     assert got.headers["content-type"] == "text/csv"
@@ -46,11 +49,16 @@ def test_attachment_names_starting_with_underscore_are_refused(client, db):
     r = client.put(f"{db}/d/_hidden.txt", content=b"x", headers={"Content-Type": "text/plain"})
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
     assert "_hidden.txt" in r.json()["reason"]
-    r = client.put(f"{db}/e", json={"_attachments": {"_x": {
-        "content_type": "text/plain", "data": _b64(b"x")}}})
+    r = client.put(
+        f"{db}/e", json={"_attachments": {"_x": {"content_type": "text/plain", "data": _b64(b"x")}}}
+    )
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
-    r = client.post(f"{db}/_bulk_docs", json={"docs": [{"_id": "f", "_attachments": {"_x": {
-        "content_type": "text/plain", "data": _b64(b"x")}}}]})
+    r = client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "docs": [{"_id": "f", "_attachments": {"_x": {"content_type": "text/plain", "data": _b64(b"x")}}}]
+        },
+    )
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
     for docid in ("d", "e", "f"):
         assert client.get(f"{db}/{docid}").status_code == 404
@@ -65,8 +73,7 @@ def _refused_whole(client, db, body, error):
 
 
 def test_bulk_docs_refuses_the_whole_request_for_a_bad_special_member(client, db):
-    _refused_whole(client, db, {"docs": [{"_id": "fine"}, {"_id": "bad", "_zing": 1}]},
-                   "doc_validation")
+    _refused_whole(client, db, {"docs": [{"_id": "fine"}, {"_id": "bad", "_zing": 1}]}, "doc_validation")
 
 
 def test_bulk_docs_refuses_the_whole_request_for_an_unreserved_underscore_id(client, db):
@@ -74,13 +81,22 @@ def test_bulk_docs_refuses_the_whole_request_for_an_unreserved_underscore_id(cli
 
 
 def test_bulk_docs_refuses_replicated_documents_without_rev(client, db):
-    _refused_whole(client, db, {"new_edits": False, "docs": [
-        {"_id": "fine", "_rev": "1-abc"}, {"_id": "norev"}]}, "bad_request")
+    _refused_whole(
+        client,
+        db,
+        {"new_edits": False, "docs": [{"_id": "fine", "_rev": "1-abc"}, {"_id": "norev"}]},
+        "bad_request",
+    )
 
 
 def test_bulk_docs_accepts_the_replicators_own_members(client, db):
-    doc = {"_id": "job", "_replication_id": "r1", "_replication_state": "completed",
-           "_replication_state_time": "2026-01-01T00:00:00Z", "_replication_stats": {"docs_written": 1}}
+    doc = {
+        "_id": "job",
+        "_replication_id": "r1",
+        "_replication_state": "completed",
+        "_replication_state_time": "2026-01-01T00:00:00Z",
+        "_replication_stats": {"docs_written": 1},
+    }
     r = client.post(f"{db}/_bulk_docs", json={"docs": [doc]})
     assert r.status_code == 201 and r.json()[0]["ok"] is True, r.text
     stored = client.get(f"{db}/job").json()
@@ -107,9 +123,12 @@ def test_all_docs_refuses_key_together_with_keys(client, db):
 
 def test_changes_naming_a_missing_design_document_or_view_is_not_found(client, db):
     client.put(f"{db}/_design/app", json={"filters": {"mine": "function (doc) { return true; }"}})
-    for params in ({"filter": "nodesign/mine"}, {"filter": "app/nofilter"},
-                   {"filter": "_view", "view": "nodesign/by_type"},
-                   {"filter": "_view", "view": "app/noview"}):
+    for params in (
+        {"filter": "nodesign/mine"},
+        {"filter": "app/nofilter"},
+        {"filter": "_view", "view": "nodesign/by_type"},
+        {"filter": "_view", "view": "app/noview"},
+    ):
         r = client.get(f"{db}/_changes", params=params)
         assert r.status_code == 404 and r.json()["error"] == "not_found", (params, r.text)
     r = client.get(f"{db}/_changes", params={"filter": "_view"})

@@ -1,4 +1,5 @@
 """Database endpoints: create, info, delete, _revs_limit, _security, _ensure_full_commit."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,4 +1,5 @@
 """Documents: PUT/GET/DELETE, POST, ETags, revision options, open_revs, design documents."""
+
 from __future__ import annotations
 
 import orjson
@@ -130,8 +131,9 @@ def test_conflicts_and_open_revs(client, db):
     bodies = sorted(item["ok"]["side"] for item in r.json())
     assert bodies == ["a", "b"]
 
-    listed = client.get(f"{db}/c", params={"open_revs": orjson.dumps([loser, "3-ffff"]).decode(),
-                                           "revs": "true"}).json()
+    listed = client.get(
+        f"{db}/c", params={"open_revs": orjson.dumps([loser, "3-ffff"]).decode(), "revs": "true"}
+    ).json()
     assert listed[0]["ok"]["_rev"] == loser
     assert listed[0]["ok"]["_revisions"]["ids"] == ["aaaa", "root"]
     assert listed[1] == {"missing": "3-ffff"}
@@ -142,18 +144,27 @@ def test_conflicts_and_open_revs(client, db):
 
 
 def test_deleted_conflicts(client, db):
-    client.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": "d", "_rev": "1-aaaa", "v": 1},
-        {"_id": "d", "_rev": "1-bbbb", "_deleted": True},
-    ]})
+    client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "new_edits": False,
+            "docs": [
+                {"_id": "d", "_rev": "1-aaaa", "v": 1},
+                {"_id": "d", "_rev": "1-bbbb", "_deleted": True},
+            ],
+        },
+    )
     doc = client.get(f"{db}/d", params={"deleted_conflicts": "true"}).json()
     assert doc["_rev"] == "1-aaaa"
     assert doc["_deleted_conflicts"] == ["1-bbbb"]
 
 
 def test_put_with_new_edits_false_stores_the_given_revision(client, db):
-    r = client.put(f"{db}/r", params={"new_edits": "false"},
-                   json={"_rev": "7-abcdef", "v": 1, "_revisions": {"start": 7, "ids": ["abcdef"]}})
+    r = client.put(
+        f"{db}/r",
+        params={"new_edits": "false"},
+        json={"_rev": "7-abcdef", "v": 1, "_revisions": {"start": 7, "ids": ["abcdef"]}},
+    )
     assert r.status_code == 201
     assert client.get(f"{db}/r").json()["_rev"] == "7-abcdef"
 

@@ -1,6 +1,7 @@
 """Abuse of the sync endpoints by a signed-in user of the tenant: deleting the databases the
 tenant needs, ids that break everything downstream, and answers that would reveal documents
 the caller cannot read."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,9 @@ def test_standard_databases_cannot_be_deleted(http, tenant):
     assert http.delete(f"/sync/{tenant.id}/scratch", headers=tenant.headers).status_code == 200
 
 
-@pytest.mark.parametrize("bad_id", ["client:a\u0000b", "client:line\nbreak", "x" * (1024 * 1024),
-                                    "client:" + "é" * 300])
+@pytest.mark.parametrize(
+    "bad_id", ["client:a\u0000b", "client:line\nbreak", "x" * (1024 * 1024), "client:" + "é" * 300]
+)
 def test_ids_with_control_characters_or_too_long_are_refused(http, tenant, bad_id):
     root = f"/sync/{tenant.id}/clients"
     doc = {"type": "client", "name": "Evil", "schema_version": 1, "values": {}}
@@ -41,6 +43,7 @@ def test_ids_with_control_characters_or_too_long_are_refused(http, tenant, bad_i
     assert r.status_code == 201 and r.json()[0]["error"] == "illegal_docid", r.text[:300]
     if len(bad_id) < 4096:  # a path can carry it
         from urllib.parse import quote
+
         r = http.put(f"{root}/{quote(bad_id, safe='')}", headers=tenant.headers, json=doc)
         assert r.status_code == 400 and r.json()["error"] == "illegal_docid", r.text[:300]
     listing = http.get(f"{root}/_all_docs", headers=tenant.headers).json()
@@ -63,8 +66,9 @@ def test_revs_diff_does_not_reveal_another_engineers_session(http, two_engineers
     theirs = http.post(f"{url}/_revs_diff", headers=bob.headers, json=asked).json()
     assert theirs == {f"session:{sid}": {"missing": asked[f"session:{sid}"]}}
     only_known = {f"session:{sid}": [header["_rev"]]}
-    assert http.post(f"{url}/_revs_diff", headers=bob.headers, json=only_known).json() == \
-        {f"session:{sid}": {"missing": [header["_rev"]]}}
+    assert http.post(f"{url}/_revs_diff", headers=bob.headers, json=only_known).json() == {
+        f"session:{sid}": {"missing": [header["_rev"]]}
+    }
 
 
 def test_all_docs_total_rows_counts_only_readable_documents(http, two_engineers):

@@ -1,4 +1,5 @@
 """_local documents: replication checkpoints, never replicated."""
+
 from __future__ import annotations
 
 from app_for_tests import VIEWER
@@ -9,7 +10,10 @@ def test_local_document_cycle(client, db):
     assert r.status_code == 201
     assert r.json() == {"ok": True, "id": "_local/checkpoint", "rev": "0-1"}
     assert client.get(f"{db}/_local/checkpoint").json() == {
-        "_id": "_local/checkpoint", "_rev": "0-1", "last_seq": 5}
+        "_id": "_local/checkpoint",
+        "_rev": "0-1",
+        "last_seq": 5,
+    }
     stale = client.put(f"{db}/_local/checkpoint", json={"last_seq": 6})
     assert stale.status_code == 409
     r = client.put(f"{db}/_local/checkpoint", json={"_rev": "0-1", "last_seq": 6})

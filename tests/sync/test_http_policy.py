@@ -4,6 +4,7 @@ DocPolicy: a document with `private_to` is readable by that user, admins, and us
 by a `share:{docid}:{user}` document; `locked` documents are written by admins only.
 Unreadable documents behave as if missing (left out of listings, 404 on direct fetch).
 """
+
 from __future__ import annotations
 
 import orjson
@@ -13,12 +14,17 @@ SYNC_POLICY = "doc"
 
 
 def seed(client, db):
-    r = client.post(f"{db}/_bulk_docs", json={"docs": [
-        {"_id": "open1", "v": 1},
-        {"_id": "mine", "private_to": "engineer-a"},
-        {"_id": "secret", "private_to": "admin-a", "body": "hidden"},
-        {"_id": "open2", "v": 2},
-    ]})
+    r = client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "docs": [
+                {"_id": "open1", "v": 1},
+                {"_id": "mine", "private_to": "engineer-a"},
+                {"_id": "secret", "private_to": "admin-a", "body": "hidden"},
+                {"_id": "open2", "v": 2},
+            ]
+        },
+    )
     assert r.status_code == 201
     return {d["id"]: d["rev"] for d in r.json()}
 
@@ -32,8 +38,9 @@ def test_direct_fetch_of_an_unreadable_document_is_404(client, db, as_user):
     assert client.get(f"{db}/secret").status_code == 200
     r = eng.get(f"{db}/secret", params={"open_revs": "all"})
     assert r.json() == [{"missing": revs["secret"]}]
-    assert eng.get(f"{db}/secret", params={"open_revs": orjson.dumps([revs["secret"]]).decode()}).json() \
-        == [{"missing": revs["secret"]}]
+    assert eng.get(f"{db}/secret", params={"open_revs": orjson.dumps([revs["secret"]]).decode()}).json() == [
+        {"missing": revs["secret"]}
+    ]
 
 
 def test_listings_leave_unreadable_documents_out(client, db, as_user):
@@ -66,8 +73,9 @@ def test_changes_pages_stay_full_when_rows_are_filtered(client, db, as_user):
 
 def test_bulk_get_refuses_unreadable_documents(client, db, as_user):
     revs = seed(client, db)
-    r = as_user(ENGINEER).post(f"{db}/_bulk_get", json={"docs": [
-        {"id": "secret", "rev": revs["secret"]}, {"id": "open1"}]})
+    r = as_user(ENGINEER).post(
+        f"{db}/_bulk_get", json={"docs": [{"id": "secret", "rev": revs["secret"]}, {"id": "open1"}]}
+    )
     results = r.json()["results"]
     assert results[0]["docs"][0]["error"]["error"] == "not_found"
     assert "ok" not in results[0]["docs"][0]
@@ -76,18 +84,24 @@ def test_bulk_get_refuses_unreadable_documents(client, db, as_user):
 
 def test_attachment_of_an_unreadable_document_is_404(client, db, as_user):
     rev = client.put(f"{db}/secret", json={"private_to": "admin-a"}).json()["rev"]
-    client.put(f"{db}/secret/a.txt", params={"rev": rev}, content=b"x",
-               headers={"Content-Type": "text/plain"})
+    client.put(
+        f"{db}/secret/a.txt", params={"rev": rev}, content=b"x", headers={"Content-Type": "text/plain"}
+    )
     assert as_user(ENGINEER).get(f"{db}/secret/a.txt").status_code == 404
 
 
 def test_bulk_docs_refuses_one_document_and_accepts_the_rest(client, db, as_user):
     eng = as_user(ENGINEER)
-    r = eng.post(f"{db}/_bulk_docs", json={"docs": [
-        {"_id": "ok1", "v": 1},
-        {"_id": "bad", "locked": True},
-        {"_id": "ok2", "v": 2},
-    ]})
+    r = eng.post(
+        f"{db}/_bulk_docs",
+        json={
+            "docs": [
+                {"_id": "ok1", "v": 1},
+                {"_id": "bad", "locked": True},
+                {"_id": "ok2", "v": 2},
+            ]
+        },
+    )
     assert r.status_code == 201
     res = r.json()
     assert res[0]["id"] == "ok1" and "rev" in res[0]
@@ -97,8 +111,13 @@ def test_bulk_docs_refuses_one_document_and_accepts_the_rest(client, db, as_user
     assert client.get(f"{db}/ok2").status_code == 200
 
     # Replication writes (new_edits=false) get the same check, and only errors come back.
-    r = eng.post(f"{db}/_bulk_docs", json={"new_edits": False, "docs": [
-        {"_id": "rep1", "_rev": "1-aaaa"}, {"_id": "rep2", "_rev": "1-bbbb", "locked": True}]})
+    r = eng.post(
+        f"{db}/_bulk_docs",
+        json={
+            "new_edits": False,
+            "docs": [{"_id": "rep1", "_rev": "1-aaaa"}, {"_id": "rep2", "_rev": "1-bbbb", "locked": True}],
+        },
+    )
     assert r.json() == [{"id": "rep2", "error": "forbidden", "reason": r.json()[0]["reason"]}]
     assert client.get(f"{db}/rep1").status_code == 200
 
@@ -109,8 +128,9 @@ def test_writes_to_a_locked_document_are_forbidden(client, db, as_user):
     r = eng.put(f"{db}/lockme", json={"_rev": rev, "locked": False})
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
     assert eng.delete(f"{db}/lockme", params={"rev": rev}).status_code == 403
-    r = eng.put(f"{db}/lockme/a.txt", params={"rev": rev}, content=b"x",
-                headers={"Content-Type": "text/plain"})
+    r = eng.put(
+        f"{db}/lockme/a.txt", params={"rev": rev}, content=b"x", headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 403
     assert client.get(f"{db}/lockme").json()["_rev"] == rev
 

@@ -1,4 +1,5 @@
 """The replicator's endpoints: _revs_diff, _bulk_docs, _bulk_get, _all_docs."""
+
 from __future__ import annotations
 
 import base64
@@ -20,12 +21,17 @@ def test_revs_diff_reports_missing_revisions(client, db):
 
 def test_bulk_docs_new_edits_true_with_per_document_errors(client, db):
     rev = client.put(f"{db}/exists", json={}).json()["rev"]
-    r = client.post(f"{db}/_bulk_docs", json={"docs": [
-        {"_id": "new1", "v": 1},
-        {"_id": "exists", "v": 2},             # no _rev: conflict
-        {"v": 3},                              # id generated
-        {"_id": "exists2", "_rev": rev},       # unknown doc with a rev: conflict / not found
-    ]})
+    r = client.post(
+        f"{db}/_bulk_docs",
+        json={
+            "docs": [
+                {"_id": "new1", "v": 1},
+                {"_id": "exists", "v": 2},  # no _rev: conflict
+                {"v": 3},  # id generated
+                {"_id": "exists2", "_rev": rev},  # unknown doc with a rev: conflict / not found
+            ]
+        },
+    )
     assert r.status_code == 201
     res = r.json()
     assert len(res) == 4
@@ -37,8 +43,10 @@ def test_bulk_docs_new_edits_true_with_per_document_errors(client, db):
 
 
 def test_bulk_docs_new_edits_false_answers_only_errors(client, db):
-    docs = [{"_id": f"r{i}", "_rev": "3-abc", "_revisions": {"start": 3, "ids": ["abc", "b", "a"]},
-             "i": i} for i in range(5)]
+    docs = [
+        {"_id": f"r{i}", "_rev": "3-abc", "_revisions": {"start": 3, "ids": ["abc", "b", "a"]}, "i": i}
+        for i in range(5)
+    ]
     r = client.post(f"{db}/_bulk_docs", json={"docs": docs, "new_edits": False})
     assert r.status_code == 201 and r.json() == []
     assert client.get(f"{db}/r3").json()["_rev"] == "3-abc"
@@ -61,12 +69,18 @@ def test_bulk_docs_viewer_is_forbidden(client, db, as_user):
 
 def test_bulk_get_revs_latest_attachments(client, db):
     att = base64.b64encode(b"payload").decode()
-    rev1 = client.put(f"{db}/a", json={"v": 1, "_attachments": {
-        "f.txt": {"content_type": "text/plain", "data": att}}}).json()["rev"]
-    rev2 = client.put(f"{db}/a", json={"_rev": rev1, "v": 2, "_attachments": {
-        "f.txt": {"content_type": "text/plain", "data": att}}}).json()["rev"]
-    r = client.post(f"{db}/_bulk_get", params={"revs": "true", "attachments": "true"},
-                    json={"docs": [{"id": "a", "rev": rev2}, {"id": "a"}, {"id": "nope"}]})
+    rev1 = client.put(
+        f"{db}/a", json={"v": 1, "_attachments": {"f.txt": {"content_type": "text/plain", "data": att}}}
+    ).json()["rev"]
+    rev2 = client.put(
+        f"{db}/a",
+        json={"_rev": rev1, "v": 2, "_attachments": {"f.txt": {"content_type": "text/plain", "data": att}}},
+    ).json()["rev"]
+    r = client.post(
+        f"{db}/_bulk_get",
+        params={"revs": "true", "attachments": "true"},
+        json={"docs": [{"id": "a", "rev": rev2}, {"id": "a"}, {"id": "nope"}]},
+    )
     assert r.status_code == 200
     results = r.json()["results"]
     first = results[0]["docs"][0]["ok"]
@@ -75,8 +89,9 @@ def test_bulk_get_revs_latest_attachments(client, db):
     assert results[1]["docs"][0]["ok"]["_rev"] == rev2
     assert results[2]["docs"][0]["error"]["error"] == "not_found"
 
-    latest = client.post(f"{db}/_bulk_get", params={"latest": "true"},
-                         json={"docs": [{"id": "a", "rev": rev1}]}).json()
+    latest = client.post(
+        f"{db}/_bulk_get", params={"latest": "true"}, json={"docs": [{"id": "a", "rev": rev1}]}
+    ).json()
     assert latest["results"][0]["docs"][0]["ok"]["_rev"] == rev2
 
 
@@ -90,15 +105,23 @@ def test_all_docs_options(client, db):
     assert body["total_rows"] == 5
     assert [r["id"] for r in body["rows"]] == ["k0", "k1", "k2", "k3", "k4"]
 
-    page = client.get(f"{db}/_all_docs", params={
-        "startkey": '"k1"', "endkey": '"k3"', "include_docs": "true"}).json()
+    page = client.get(
+        f"{db}/_all_docs", params={"startkey": '"k1"', "endkey": '"k3"', "include_docs": "true"}
+    ).json()
     assert [r["doc"]["i"] for r in page["rows"]] == [1, 2, 3]
-    assert [r["id"] for r in client.get(f"{db}/_all_docs", params={
-        "startkey": '"k1"', "endkey": '"k3"', "inclusive_end": "false"}).json()["rows"]] == ["k1", "k2"]
-    assert [r["id"] for r in client.get(f"{db}/_all_docs", params={
-        "descending": "true", "limit": 2}).json()["rows"]] == ["k4", "k3"]
-    assert [r["id"] for r in client.get(f"{db}/_all_docs", params={
-        "skip": 1, "limit": 2}).json()["rows"]] == ["k1", "k2"]
+    assert [
+        r["id"]
+        for r in client.get(
+            f"{db}/_all_docs", params={"startkey": '"k1"', "endkey": '"k3"', "inclusive_end": "false"}
+        ).json()["rows"]
+    ] == ["k1", "k2"]
+    assert [
+        r["id"]
+        for r in client.get(f"{db}/_all_docs", params={"descending": "true", "limit": 2}).json()["rows"]
+    ] == ["k4", "k3"]
+    assert [
+        r["id"] for r in client.get(f"{db}/_all_docs", params={"skip": 1, "limit": 2}).json()["rows"]
+    ] == ["k1", "k2"]
     assert [r["id"] for r in client.get(f"{db}/_all_docs", params={"key": '"k2"'}).json()["rows"]] == ["k2"]
 
     keyed = client.post(f"{db}/_all_docs", json={"keys": ["k4", "zz", "k5"]}).json()["rows"]

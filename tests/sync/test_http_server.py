@@ -1,4 +1,5 @@
 """Server-level endpoints of the tenant root: welcome, _all_dbs, _uuids, _session, auth."""
+
 from __future__ import annotations
 
 import httpx

@@ -3,6 +3,7 @@
 Every test here also runs on the CouchDB backend (tests/couchdb/http_suite), so both
 backends answer what a real CouchDB answers.
 """
+
 from __future__ import annotations
 
 from app_for_tests import VIEWER
@@ -12,8 +13,7 @@ def test_a_replicated_document_whose_rev_and_revisions_disagree_follows_revision
     """Issue 21, point 3: PouchDB sends such documents when it replicates some conflicts;
     CouchDB stores them following `_revisions` instead of aborting the replication."""
     docs = [
-        {"_id": "ahead", "_rev": "2-bbb", "v": 1,
-         "_revisions": {"start": 3, "ids": ["ccc", "bbb", "aaa"]}},
+        {"_id": "ahead", "_rev": "2-bbb", "v": 1, "_revisions": {"start": 3, "ids": ["ccc", "bbb", "aaa"]}},
         {"_id": "other", "_rev": "1-fff", "v": 2, "_revisions": {"start": 2, "ids": ["eee", "ddd"]}},
         {"_id": "plain", "_rev": "1-abc", "v": 3},
     ]
@@ -27,8 +27,12 @@ def test_a_replicated_document_whose_rev_and_revisions_disagree_follows_revision
     assert client.get(f"{db}/plain").json()["_rev"] == "1-abc"
     # The revision `_rev` named, but `_revisions` did not, was never stored.
     assert client.get(f"{db}/other", params={"rev": "1-fff"}).status_code == 404
-    assert client.get(f"{db}/other", params={"open_revs": "all"},
-                      headers={"Accept": "application/json"}).json()[0]["ok"]["_rev"] == "2-eee"
+    assert (
+        client.get(f"{db}/other", params={"open_revs": "all"}, headers={"Accept": "application/json"}).json()[
+            0
+        ]["ok"]["_rev"]
+        == "2-eee"
+    )
 
 
 def _edit_three_times(client, db, docid: str) -> list[str]:
@@ -50,8 +54,9 @@ def test_older_revisions_stay_readable_until_compaction_removes_them(client, db,
     old = client.get(f"{db}/note", params={"rev": first})
     assert old.status_code == 200, old.text
     assert old.json()["step"] == 1 and old.json()["_rev"] == first
-    opened = client.get(f"{db}/note", params={"open_revs": f'["{second}","{third}"]'},
-                        headers={"Accept": "application/json"})
+    opened = client.get(
+        f"{db}/note", params={"open_revs": f'["{second}","{third}"]'}, headers={"Accept": "application/json"}
+    )
     assert opened.status_code == 200, opened.text
     assert sorted(entry["ok"]["step"] for entry in opened.json()) == [2, 3]
     info = client.get(f"{db}/note", params={"revs_info": "true"}).json()["_revs_info"]
@@ -63,6 +68,7 @@ def test_older_revisions_stay_readable_until_compaction_removes_them(client, db,
 
     def compacted() -> bool:
         return client.get(f"{db}/note", params={"rev": first}).status_code == 404
+
     poll(compacted, message="the old revision to be compacted away")
     gone = client.get(f"{db}/note", params={"rev": second})
     assert gone.status_code == 404 and gone.json()["error"] == "not_found"

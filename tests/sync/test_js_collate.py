@@ -1,4 +1,5 @@
 """The view collation (sync/js/collate.py) and built-in reduces (sync/js/reduce.py), pure."""
+
 from __future__ import annotations
 
 import functools
@@ -14,18 +15,45 @@ from sync.js.reduce import ReduceError, builtin
 # The order of CouchDB's documentation ("Views Collation"), where ICU and our approximation
 # agree: case-insensitive first, lowercase before uppercase on a tie.
 DOCUMENTED_ORDER = [
-    None, False, True,
-    1, 2, 3.0, 4,
-    "a", "A", "aa", "b", "B", "ba", "bb",
-    ["a"], ["b"], ["b", "c"], ["b", "c", "a"], ["b", "d"], ["b", "d", "e"],
-    {"a": 1}, {"a": 2}, {"b": 1}, {"b": 2}, {"b": 2, "a": 1}, {"b": 2, "c": 2},
+    None,
+    False,
+    True,
+    1,
+    2,
+    3.0,
+    4,
+    "a",
+    "A",
+    "aa",
+    "b",
+    "B",
+    "ba",
+    "bb",
+    ["a"],
+    ["b"],
+    ["b", "c"],
+    ["b", "c", "a"],
+    ["b", "d"],
+    ["b", "d", "e"],
+    {"a": 1},
+    {"a": 2},
+    {"b": 1},
+    {"b": 2},
+    {"b": 2, "a": 1},
+    {"b": 2, "c": 2},
 ]
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-1000, 1000) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-1000, 1000)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=5),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
-    max_leaves=8)
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3)
+    ),
+    max_leaves=8,
+)
 
 
 def test_documented_order():
@@ -39,7 +67,7 @@ def test_numbers_compare_by_value_and_json_text_collates_alike():
     assert collate(1, 1.0) == 0
     assert collate_json("1", "1.0") == 0
     assert collate_json('"b"', '"A"') == 1
-    assert collate_json('[2024, 1]', '[2024, {}]') == -1
+    assert collate_json("[2024, 1]", "[2024, {}]") == -1
 
 
 @given(json_values, json_values)
@@ -63,4 +91,3 @@ def test_builtin_reduces():
         builtin("_sum", ["x"])
     with pytest.raises(ReduceError):
         builtin("_stats", [{"nope": 1}])
-

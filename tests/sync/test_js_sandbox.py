@@ -1,4 +1,5 @@
 """The sandbox (sync/js/sandbox.py) on its own: limits, and the contexts a thread keeps."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,7 +8,9 @@ from sync.js import sandbox as sb
 
 
 def test_a_kept_context_that_grew_large_is_replaced():
-    sources = {"f": "function (doc) { big = []; for (var i = 0; i < 200000; i++) big.push('x' + i); return 1; }"}
+    sources = {
+        "f": "function (doc) { big = []; for (var i = 0; i < 200000; i++) big.push('x' + i); return 1; }"
+    }
     box, handles = sb.compiled("test-scope-grow", sources, {})
     box.call(handles["f"], [{}], "f")
     assert box.memory_used() > sb.RETAINED_LIMIT

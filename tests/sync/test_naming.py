@@ -4,6 +4,7 @@ Four readers of `t_{tenant}_{name}` disagreed: backups split on the first `_` wh
 tenant id, the header merger matched any name ending in `_sessions`, and the CouchDB design
 documents had their own copy. Every reader now goes through `parse_physical`.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -35,15 +36,33 @@ def test_a_physical_name_reads_back_as_the_tenant_and_database_it_was_built_from
     assert ddoc_logical_of(physical) == name
 
 
-@pytest.mark.parametrize("name", [SYSTEM_DB, "t_", "t_abc_sessions", "t_ABCDEF12_sessions", "x_abcdef12_trees",
-                                  "t_abcdef12_", "t_abcdef12_Trees"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        SYSTEM_DB,
+        "t_",
+        "t_abc_sessions",
+        "t_ABCDEF12_sessions",
+        "x_abcdef12_trees",
+        "t_abcdef12_",
+        "t_abcdef12_Trees",
+    ],
+)
 def test_names_outside_any_tenant_belong_to_none(name):
     assert parse_physical(name) is None and tenant_of(name) is None
     assert logical_of(name) == name
 
 
 def test_every_reader_agrees_on_which_databases_are_a_tenants_sessions():
-    names = [SYSTEM_DB, physical_name("abcdef12", "sessions"), physical_name("abcdef12", "my_sessions"),
-             "t_abc_sessions"]
+    names = [
+        SYSTEM_DB,
+        physical_name("abcdef12", "sessions"),
+        physical_name("abcdef12", "my_sessions"),
+        "t_abc_sessions",
+    ]
     assert [HeaderMerger.follows(n) for n in names] == [False, True, False, False]
-    assert _tenant_groups(names) == {"system": [SYSTEM_DB], "abcdef12": names[1:3], "other": ["t_abc_sessions"]}
+    assert _tenant_groups(names) == {
+        "system": [SYSTEM_DB],
+        "abcdef12": names[1:3],
+        "other": ["t_abc_sessions"],
+    }

@@ -1,4 +1,5 @@
 """The sync layer's shortcuts follow what a policy's own class declares, never what it inherits."""
+
 from __future__ import annotations
 
 from typing import Any

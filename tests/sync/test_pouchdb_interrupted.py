@@ -3,6 +3,7 @@
 This module has its own server (the test kills it), restarted on the same port and data
 folder, as a crashed service comes back under systemd.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,14 @@ class NodeProcess:
     """A Node script speaking one JSON line at a time on stdout, read with deadlines."""
 
     def __init__(self, script: str, args: dict) -> None:
-        self.proc = subprocess.Popen(["node", str(NODE_DIR / script), json.dumps(args)],
-                                     cwd=NODE_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            ["node", str(NODE_DIR / script), json.dumps(args)],
+            cwd=NODE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -61,8 +67,9 @@ def stats(server) -> dict:
 
 def test_push_interrupted_by_sigkill_resumes_from_its_checkpoint(sync_server, db, client, node_modules):
     url = f"{sync_server.tenant_url()}/{db}"
-    script = NodeProcess("interrupted.js", {"url": url, "auth": {"basic": list(ADMIN)},
-                                            "n": N, "kill_after": 1500})
+    script = NodeProcess(
+        "interrupted.js", {"url": url, "auth": {"basic": list(ADMIN)}, "n": N, "kill_after": 1500}
+    )
     try:
         progress = script.next()
         assert progress["event"] == "progress" and progress["docs_written"] >= 1500, progress

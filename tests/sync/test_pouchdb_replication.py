@@ -4,6 +4,7 @@ Each test runs one script under tests/node (see its header for the scenario) aga
 fresh database and asserts on what the script reports and on the server's own answers.
 Needs `npm ci --prefix tests/node`.
 """
+
 from __future__ import annotations
 
 import httpx
@@ -27,8 +28,7 @@ def test_push_and_pull_1000_documents(sync_server, db, node, client):
 
 
 def test_push_and_pull_with_a_bearer_token(sync_server, db, node):
-    out = node("push_pull.js", {"url": db_url(sync_server, db), "auth": {"bearer": "token-admin-a"},
-                                "n": 50})
+    out = node("push_pull.js", {"url": db_url(sync_server, db), "auth": {"bearer": "token-admin-a"}, "n": 50})
     assert out["push_written"] == 50 and out["identical"]
 
 
@@ -42,8 +42,7 @@ def test_live_two_way_sync(sync_server, db, node):
     assert out["errors"] == []
 
 
-def test_offline_edits_on_two_clients_converge_like_pouchdb_server(sync_server, db, node,
-                                                                     pouchdb_server):
+def test_offline_edits_on_two_clients_converge_like_pouchdb_server(sync_server, db, node, pouchdb_server):
     ref = f"{pouchdb_server.url}/ref-{db}"
     out = node("conflicts.js", {"url": db_url(sync_server, db), "auth": BASIC, "ref": ref})
     for docid, views in out.items():
@@ -59,8 +58,7 @@ def test_offline_edits_on_two_clients_converge_like_pouchdb_server(sync_server, 
         assert ours["conflicts"], f"{docid}: the losing revision is not in _conflicts"
         texts = sorted(d["text"][0] for d in ours["open_revs"])
         assert texts == ["A", "B"], f"{docid}: open_revs=all does not return both bodies"
-        assert sorted(d["_rev"] for d in ours["open_revs"]) == \
-            sorted([ours["winner"], *ours["conflicts"]])
+        assert sorted(d["_rev"] for d in ours["open_revs"]) == sorted([ours["winner"], *ours["conflicts"]])
     assert out["deeper"]["ours"]["body"]["text"] == "B #3"
 
 

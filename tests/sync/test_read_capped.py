@@ -1,4 +1,5 @@
 """The one capped body reader (sync endpoints and attachment uploads share it)."""
+
 from __future__ import annotations
 
 import anyio
@@ -18,6 +19,7 @@ def _request(chunks: list[bytes], declared: int | None) -> tuple[Request, list[i
         chunk = parts.pop(0) if parts else b""
         given.append(len(chunk))
         return {"type": "http.request", "body": chunk, "more_body": bool(parts)}
+
     return Request({"type": "http", "method": "PUT", "path": "/", "headers": headers}, receive), given
 
 
@@ -29,6 +31,7 @@ def _read(chunks: list[bytes], declared: int | None, limit: int) -> tuple[bytes 
             return await read_capped(request, limit, lambda d: f"too large: {d}")
         except PayloadTooLarge as exc:
             return exc.body()["reason"]
+
     return anyio.run(go), given
 
 

@@ -1,4 +1,5 @@
 """Property tests of the revision-tree rules (winner, merge, stemming, rev ids)."""
+
 from __future__ import annotations
 
 from itertools import pairwise
@@ -114,12 +115,13 @@ def test_paths_graft_where_they_overlap_and_branch_where_not(history, data):
     sent = []
     for leaf in true_leaves(history):
         path = full_path(history, leaf)
-        path = path[:data.draw(st.integers(1, len(path)))]
+        path = path[: data.draw(st.integers(1, len(path)))]
         tree, _ = revtree.merge(tree, path, history[leaf][1])
         sent.append(path)
     for path in sent:
-        assert path[0] in revtree.leaves(tree) or any(
-            tree[r][0] == path[0] for r in tree), "a sent leaf is a leaf or has a child"
+        assert path[0] in revtree.leaves(tree) or any(tree[r][0] == path[0] for r in tree), (
+            "a sent leaf is a leaf or has a child"
+        )
         for child, parent in pairwise(path):
             assert tree[child][0] == parent
     # Every root is the oldest rev of some sent path: nothing was invented.
@@ -160,8 +162,12 @@ def test_stemming_an_ancestor_kept_by_a_short_branch_stays_linked():
     tree, _ = revtree.merge(tree, ["2-e", "1-a"], False)
     assert revtree.stem(tree, 3) == tree
     stemmed = revtree.stem(tree, 2)
-    assert stemmed == {"4-d": ["3-c", False], "3-c": [None, False],
-                       "2-e": ["1-a", False], "1-a": [None, False]}
+    assert stemmed == {
+        "4-d": ["3-c", False],
+        "3-c": [None, False],
+        "2-e": ["1-a", False],
+        "1-a": [None, False],
+    }
 
 
 def test_stemming_a_single_branch_limits_its_history():
@@ -205,13 +211,16 @@ def test_descendant_leaves_are_exactly_the_leaves_below(history, data):
 
 body_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
-                                                                 max_size=3),
-    max_leaves=8)
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
 
 
-@given(st.dictionaries(st.text("abcxyz", min_size=1, max_size=4), body_values, max_size=4),
-       st.booleans(), st.one_of(st.none(), st.just("3-abc")))
+@given(
+    st.dictionaries(st.text("abcxyz", min_size=1, max_size=4), body_values, max_size=4),
+    st.booleans(),
+    st.one_of(st.none(), st.just("3-abc")),
+)
 def test_new_rev_is_deterministic_and_positioned(body, deleted, parent):
     rev = revtree.new_rev(parent, deleted, body)
     assert rev == revtree.new_rev(parent, deleted, dict(reversed(list(body.items()))))

@@ -1,5 +1,6 @@
 """The one seq parser (`sync/seq.py`), against the cases both backends produce, and the
 embedded store reading `since` with it."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,16 +10,32 @@ from sync.errors import BadRequest
 from sync.seq import parse_since, seq_number
 
 
-@pytest.mark.parametrize(("seq", "number"), [
-    (0, 0), (12, 12), ("12", 12), ("12-g1AAAAB4eJzLYWBgYMpgTmHgzcvPy09JdcjLz8gvLskBCeexAEmGBiD1HwiyMhiT", 12),
-    (3.0, 3), (True, None), (False, None), ("now", None), ("abc-12", None), ("", None), (None, None),
-    ([1, "x"], None), (2.5, None), ("²", None),
-])
+@pytest.mark.parametrize(
+    ("seq", "number"),
+    [
+        (0, 0),
+        (12, 12),
+        ("12", 12),
+        ("12-g1AAAAB4eJzLYWBgYMpgTmHgzcvPy09JdcjLz8gvLskBCeexAEmGBiD1HwiyMhiT", 12),
+        (3.0, 3),
+        (True, None),
+        (False, None),
+        ("now", None),
+        ("abc-12", None),
+        ("", None),
+        (None, None),
+        ([1, "x"], None),
+        (2.5, None),
+        ("²", None),
+    ],
+)
 def test_the_number_a_seq_begins_with(seq, number):
     assert seq_number(seq) == number
 
 
-@pytest.mark.parametrize(("since", "start"), [(None, 0), ("", 0), ("now", 41), (-5, 0), (7, 7), ("7-opaque", 7)])
+@pytest.mark.parametrize(
+    ("since", "start"), [(None, 0), ("", 0), ("now", 41), (-5, 0), (7, 7), ("7-opaque", 7)]
+)
 def test_since_is_where_a_feed_starts(since, start):
     assert parse_since(since, current=41) == start
 

@@ -2,6 +2,7 @@
 compacted; `compact_written` compacts every database on its first run, then only those
 written since; and the store runs no thread of its own (the app's scheduled job calls it).
 """
+
 from __future__ import annotations
 
 import threading

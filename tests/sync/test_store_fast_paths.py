@@ -10,6 +10,7 @@
   a lock held by another thread, a database not opened yet, or another process's write,
   and writes nothing when it refuses.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -31,7 +32,8 @@ def store(tmp_path):
 def _counted(db) -> tuple[int, int]:
     with db._reading() as conn:
         return conn.execute(
-            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM docs").fetchone()
+            "SELECT COALESCE(SUM(deleted = 0), 0), COALESCE(SUM(deleted = 1), 0) FROM docs"
+        ).fetchone()
 
 
 def _check(db) -> dict:
@@ -57,19 +59,35 @@ def test_counts_follow_edits_deletes_recreations_and_conflicts(store):
     info = _check(db)
     assert (info["doc_count"], info["doc_del_count"]) == (7, 0)
     # A batch editing the same document twice, and one refused edit.
-    res = db.bulk_docs([{"_id": "b", "_rev": b["rev"], "v": 2}, {"_id": "b", "_rev": b["rev"], "v": 3},
-                        {"_id": "n0", "_rev": "1-nope"}])
+    res = db.bulk_docs(
+        [
+            {"_id": "b", "_rev": b["rev"], "v": 2},
+            {"_id": "b", "_rev": b["rev"], "v": 3},
+            {"_id": "n0", "_rev": "1-nope"},
+        ]
+    )
     assert "error" in res[1] and "error" in res[2]
     _check(db)
     # Replicated branches: a deleted winner over a live conflict keeps the document live.
-    db.bulk_docs([{"_id": "c", "_rev": "1-aaa", "v": 1},
-                  {"_id": "c", "_rev": "2-bbb", "_deleted": True,
-                   "_revisions": {"start": 2, "ids": ["bbb", "aaa"]}},
-                  {"_id": "c", "_rev": "1-ccc", "v": 2}], new_edits=False)
+    db.bulk_docs(
+        [
+            {"_id": "c", "_rev": "1-aaa", "v": 1},
+            {
+                "_id": "c",
+                "_rev": "2-bbb",
+                "_deleted": True,
+                "_revisions": {"start": 2, "ids": ["bbb", "aaa"]},
+            },
+            {"_id": "c", "_rev": "1-ccc", "v": 2},
+        ],
+        new_edits=False,
+    )
     assert db.get("c")["_rev"] == "1-ccc"
     _check(db)
-    db.bulk_docs([{"_id": "c", "_rev": "2-ddd", "_deleted": True,
-                   "_revisions": {"start": 2, "ids": ["ddd", "ccc"]}}], new_edits=False)
+    db.bulk_docs(
+        [{"_id": "c", "_rev": "2-ddd", "_deleted": True, "_revisions": {"start": 2, "ids": ["ddd", "ccc"]}}],
+        new_edits=False,
+    )
     info = _check(db)
     assert info["doc_del_count"] == 1
     # A replicated revision already known changes nothing; a document that starts deleted
@@ -80,9 +98,11 @@ def test_counts_follow_edits_deletes_recreations_and_conflicts(store):
     assert info["doc_del_count"] == 2
     # _local documents are not documents.
     db.put_local({"_id": "_local/ckpt", "seq": 1})
-    assert _check(db) == info | {"disk_size": db.info()["disk_size"],
-                                 "data_size": db.info()["data_size"],
-                                 "sizes": db.info()["sizes"]}
+    assert _check(db) == info | {
+        "disk_size": db.info()["disk_size"],
+        "data_size": db.info()["data_size"],
+        "sizes": db.info()["sizes"],
+    }
     assert gone["ok"]
 
 
@@ -106,24 +126,49 @@ def test_counts_survive_reopening_and_are_built_for_older_databases(tmp_path):
 
 def test_bulk_get_answers_as_the_one_document_reads_do(store):
     db = store.create_db("bulkget")
-    db.bulk_docs([{"_id": "c", "_rev": "1-aaa", "v": 1},
-                  {"_id": "c", "_rev": "2-bbb", "v": 2, "_revisions": {"start": 2, "ids": ["bbb", "aaa"]}},
-                  {"_id": "c", "_rev": "2-ccc", "v": 3, "_revisions": {"start": 2, "ids": ["ccc", "aaa"]}},
-                  {"_id": "gone", "_rev": "1-ddd"},
-                  {"_id": "gone", "_rev": "2-eee", "_deleted": True,
-                   "_revisions": {"start": 2, "ids": ["eee", "ddd"]}}], new_edits=False)
+    db.bulk_docs(
+        [
+            {"_id": "c", "_rev": "1-aaa", "v": 1},
+            {"_id": "c", "_rev": "2-bbb", "v": 2, "_revisions": {"start": 2, "ids": ["bbb", "aaa"]}},
+            {"_id": "c", "_rev": "2-ccc", "v": 3, "_revisions": {"start": 2, "ids": ["ccc", "aaa"]}},
+            {"_id": "gone", "_rev": "1-ddd"},
+            {
+                "_id": "gone",
+                "_rev": "2-eee",
+                "_deleted": True,
+                "_revisions": {"start": 2, "ids": ["eee", "ddd"]},
+            },
+        ],
+        new_edits=False,
+    )
     plain = db.put({"_id": "plain", "v": 1})["rev"]
     att = db.put_attachment("att", "a.txt", b"hello", "text/plain", rev=None)["rev"]
     db.put_local({"_id": "_local/ck", "seq": 5})
     # Requests for one leaf revision (what a replicator asks) take a shortcut unless the
     # revision has attachments; both must answer as the general path does.
-    requests = [{"id": "plain", "rev": plain}, {"id": "att", "rev": att},
-                {"id": "gone", "rev": "1-ddd"}, {"id": "c", "rev": "2-ccc"},
-                {"id": "c"}, {"id": "c", "rev": "2-bbb"}, {"id": "c", "rev": "1-aaa"},
-                {"id": "c", "rev": "9-zzz"}, {"id": "c", "rev": "bad"}, {"id": "gone"},
-                {"id": "gone", "rev": "2-eee"}, {"id": "missing"}, {"id": "missing", "rev": "1-x"},
-                {"id": "plain"}, {"id": "att"}, {"id": "att", "atts_since": []},
-                {"id": "_local/ck"}, {"id": "_local/ck", "rev": "0-1"}, {"id": ""}, {"id": 5}, "x"]
+    requests = [
+        {"id": "plain", "rev": plain},
+        {"id": "att", "rev": att},
+        {"id": "gone", "rev": "1-ddd"},
+        {"id": "c", "rev": "2-ccc"},
+        {"id": "c"},
+        {"id": "c", "rev": "2-bbb"},
+        {"id": "c", "rev": "1-aaa"},
+        {"id": "c", "rev": "9-zzz"},
+        {"id": "c", "rev": "bad"},
+        {"id": "gone"},
+        {"id": "gone", "rev": "2-eee"},
+        {"id": "missing"},
+        {"id": "missing", "rev": "1-x"},
+        {"id": "plain"},
+        {"id": "att"},
+        {"id": "att", "atts_since": []},
+        {"id": "_local/ck"},
+        {"id": "_local/ck", "rev": "0-1"},
+        {"id": ""},
+        {"id": 5},
+        "x",
+    ]
     for revs in (False, True):
         for latest in (False, True):
             for attachments in (False, True):
@@ -137,16 +182,36 @@ def test_bulk_get_answers_as_the_one_document_reads_do(store):
                         continue
                     try:
                         if rev is None:
-                            docs = [{"ok": db.get(docid, revs=revs, attachments=attachments,
-                                                  atts_since=req.get("atts_since"))}]
+                            docs = [
+                                {
+                                    "ok": db.get(
+                                        docid,
+                                        revs=revs,
+                                        attachments=attachments,
+                                        atts_since=req.get("atts_since"),
+                                    )
+                                }
+                            ]
                         else:
-                            docs = [{"error": {"id": docid, "rev": e["missing"], "error": "not_found",
-                                               "reason": "missing"}} if "missing" in e else e
-                                    for e in db.get_open_revs(docid, [rev], revs=revs, latest=latest,
-                                                              attachments=attachments)]
+                            docs = [
+                                {
+                                    "error": {
+                                        "id": docid,
+                                        "rev": e["missing"],
+                                        "error": "not_found",
+                                        "reason": "missing",
+                                    }
+                                }
+                                if "missing" in e
+                                else e
+                                for e in db.get_open_revs(
+                                    docid, [rev], revs=revs, latest=latest, attachments=attachments
+                                )
+                            ]
                     except BranchlineError as exc:
-                        docs = [{"error": {"id": docid, "rev": rev, "error": exc.error,
-                                           "reason": exc.reason}}]
+                        docs = [
+                            {"error": {"id": docid, "rev": rev, "error": exc.error, "reason": exc.reason}}
+                        ]
                     slow.append({"id": docid, "docs": docs})
                 assert fast == slow
 
@@ -186,8 +251,10 @@ def test_nonblocking_mode_refuses_to_wait_and_writes_nothing_when_it_refuses(sto
     other = sqlite3.connect(str(tmp_path / "dbs" / "nb.sqlite"), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
-        assert store.run_nonblocking(
-            lambda: db.put_local({"_id": "_local/x", "_rev": "0-1", "n": 2})) == (False, None)
+        assert store.run_nonblocking(lambda: db.put_local({"_id": "_local/x", "_rev": "0-1", "n": 2})) == (
+            False,
+            None,
+        )
         assert store.run_nonblocking(lambda: db.get_local("_local/x")["n"]) == (True, 1)
     finally:
         other.execute("ROLLBACK")

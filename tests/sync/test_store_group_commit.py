@@ -3,6 +3,7 @@ together, each getting exactly the outcome it would have had writing alone, in o
 
 Each test has its own data folder and freshly named databases.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -63,8 +64,10 @@ def _in_one_group(db, writes: list[Callable[[], Any]]) -> list[Any]:
         leader.start()
         _wait_until(handle_writes.busy, "the leader to start")
         for i, write in enumerate(writes):
+
             def run(i: int = i, write: Callable[[], Any] = write) -> None:
                 results[i] = _outcome(write)
+
             t = threading.Thread(target=run)
             t.start()
             threads.append(t)
@@ -136,8 +139,11 @@ def test_conflicts_in_one_group_are_decided_as_if_the_writes_ran_one_by_one(stor
     for db in (grouped, alone):
         db.bulk_docs([{"_id": f"d{i}", "v": 0} for i in range(3)])
         db.put({**db.get("d0"), "v": 1})  # so that d0's first revision is stale
-    first = {"d0": "1-" + grouped.get("d0", revs=True)["_revisions"]["ids"][1],
-             "d1": grouped.get("d1")["_rev"], "d2": grouped.get("d2")["_rev"]}
+    first = {
+        "d0": "1-" + grouped.get("d0", revs=True)["_revisions"]["ids"][1],
+        "d1": grouped.get("d1")["_rev"],
+        "d2": grouped.get("d2")["_rev"],
+    }
     start = {f"d{i}": grouped.get(f"d{i}")["_rev"] for i in range(3)}
     assert start == {f"d{i}": alone.get(f"d{i}")["_rev"] for i in range(3)}
 
@@ -160,8 +166,9 @@ def test_conflicts_in_one_group_are_decided_as_if_the_writes_ran_one_by_one(stor
 
 def _state(db, docid: str) -> Any:
     opened = db.get_open_revs(docid, "all")
-    return sorted((entry["ok"]["_rev"], entry["ok"].get("v"), entry["ok"].get("_deleted", False))
-                  for entry in opened)
+    return sorted(
+        (entry["ok"]["_rev"], entry["ok"].get("v"), entry["ok"].get("_deleted", False)) for entry in opened
+    )
 
 
 def test_a_failing_writer_does_not_fail_the_others_in_its_group(store):

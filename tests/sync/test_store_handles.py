@@ -2,6 +2,7 @@
 databases. Open SQLite handles are kept in a least-recently-used cache of `max_open`; a
 handle in use is never closed under its user.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,7 @@ def test_300_databases_with_max_open_20_keep_descriptors_bounded_and_data_intact
     # Everything is still there, read back through databases closed long ago.
     for i, name in enumerate(tenants):
         db = store.db(name)
-        assert db.get("note") == {"_id": "note", "_rev": db.get("note")["_rev"], "tenant": name,
-                                  "i": i}
+        assert db.get("note") == {"_id": "note", "_rev": db.get("note")["_rev"], "tenant": name, "i": i}
         assert db.get_local("_local/checkpoint")["seq"] == i
         assert db.info()["doc_count"] == 1
         peak = max(peak, _sqlite_fds(folder))

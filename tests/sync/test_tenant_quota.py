@@ -1,4 +1,5 @@
 """The tenant quota remembers measurements briefly, and not for every tenant forever."""
+
 from __future__ import annotations
 
 from sync.embedded import EmbeddedStore

@@ -1,4 +1,5 @@
 """Schema migrations applied on read."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -94,8 +95,12 @@ def test_register_refuses_a_second_migration_for_a_step(monkeypatch: pytest.Monk
 
 def test_versions_migrate_their_frozen_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(MIGRATIONS, 0, _v0_to_v1)
-    version_doc = {"_id": "treever:citrix-vda-registration:1", "type": "tree_version",
-                   "schema_version": 0, "tree": _as_v0(valid_tree())}
+    version_doc = {
+        "_id": "treever:citrix-vda-registration:1",
+        "type": "tree_version",
+        "schema_version": 0,
+        "tree": _as_v0(valid_tree()),
+    }
     migrated = migrate_tree_version(version_doc)
     assert migrated["schema_version"] == TREE_SCHEMA_VERSION
     assert migrated["tree"] == valid_tree()

@@ -1,4 +1,5 @@
 """The committed JSON Schemas are exactly what the models produce."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,8 @@ def test_committed_schema_matches_models(name: str) -> None:
     committed = REPO / "design_docs" / "schemas" / name
     assert committed.is_file(), f"{committed} is missing: run `python -m api.trees.models`"
     assert committed.read_text(encoding="utf-8") == schema_texts()[name], (
-        f"{committed.name} differs from the models: run `python -m api.trees.models` and "
-        "commit the result")
+        f"{committed.name} differs from the models: run `python -m api.trees.models` and commit the result"
+    )
 
 
 def test_export_writes_every_schema(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
 """validate_tree: one case per rule, each pinning exactly which problems an author sees."""
+
 from __future__ import annotations
 
 import re
@@ -48,9 +49,12 @@ def _loop_without_exit(tree: Tree) -> None:
     # "ports" and "retry" send each other back and forth; neither reaches a resolution.
     nodes(tree)["ports"]["next"] = {"done": "retry", "failed": "retry"}
     nodes(tree)["retry"] = {
-        "type": "action", "title": "Try again", "body": "Services > Restart",
+        "type": "action",
+        "title": "Try again",
+        "body": "Services > Restart",
         "next": {"done": "ports", "failed": "ports"},
-        "log": {"done": "Tried again.", "failed": "Retry failed."}}
+        "log": {"done": "Tried again.", "failed": "Retry failed."},
+    }
 
 
 def _options(count: int) -> Callable[[Tree], None]:
@@ -58,7 +62,9 @@ def _options(count: int) -> Callable[[Tree], None]:
         targets = ["ports", "escalate"] + ["fixed"] * count
         nodes(tree)["event"]["options"] = [
             {"id": f"o{i}", "label": f"Option {i}", "next": targets[i], "log": f"Chose {i}."}
-            for i in range(count)]
+            for i in range(count)
+        ]
+
     return change
 
 
@@ -74,6 +80,7 @@ def _set(path: str, value: Any) -> Callable[[Tree], None]:
             del target[keys[-1]]
         else:
             target[keys[-1]] = value
+
     return change
 
 
@@ -85,8 +92,7 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
     ("invalid_field_node", _set("nodes.ports.next.failed", 7), {("ports", "invalid_field")}),
     ("unknown_field", _set("nodes.scope.nxt", "vda"), {("scope", "unknown_field")}),
     ("unknown_answer_key", _set("nodes.scope.next.maybe", "vda"), {("scope", "unknown_field")}),
-    ("unknown_node_type", _set("nodes.ports.type", "puzzle"),
-     {("ports", "unknown_node_type")}),
+    ("unknown_node_type", _set("nodes.ports.type", "puzzle"), {("ports", "unknown_node_type")}),
     ("missing_node_type", _set("nodes.ports.type", DELETE), {("ports", "unknown_node_type")}),
     # the rest of the tree is still read through the broken node: one typo, one problem
     ("node_type_typo", _set("nodes.vda.type", "inptu"), {("vda", "unknown_node_type")}),
@@ -96,8 +102,11 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
     ("missing_start", _set("start", DELETE), {(None, "missing_start")}),
     ("blank_start", _set("start", "  "), {(None, "missing_start")}),
     ("unknown_start", _set("start", "scoping"), {(None, "unknown_start")}),
-    ("invalid_node_id", lambda t: _rename_node(t, "ports", "Open Ports"),
-     {("Open Ports", "invalid_node_id")}),
+    (
+        "invalid_node_id",
+        lambda t: _rename_node(t, "ports", "Open Ports"),
+        {("Open Ports", "invalid_node_id")},
+    ),
     ("empty_title_node", _set("nodes.ports.title", " "), {("ports", "empty_title")}),
     ("missing_title_node", _set("nodes.ports.title", DELETE), {("ports", "empty_title")}),
     ("empty_title_tree", _set("title", ""), {(None, "empty_title")}),
@@ -105,68 +114,103 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
     ("empty_label_link", _set("nodes.scope.links.0.title", ""), {("scope", "empty_label")}),
     ("empty_log_question", _set("nodes.scope.log.no", ""), {("scope", "empty_log")}),
     ("empty_log_action", _set("nodes.ports.log.failed", DELETE), {("ports", "empty_log")}),
-    ("empty_log_skipped_offered", _set("nodes.service.log.skipped", "  "),
-     {("service", "empty_log")}),
+    ("empty_log_skipped_offered", _set("nodes.service.log.skipped", "  "), {("service", "empty_log")}),
     ("empty_log_input", _set("nodes.vda.log", ""), {("vda", "empty_log")}),
     ("empty_log_option", _set("nodes.event.options.0.log", ""), {("event", "empty_log")}),
-    ("missing_next_question", _set("nodes.scope.next.no", DELETE),
-     {("scope", "missing_next")}),
-    ("missing_next_action_failed", _set("nodes.ports.next.failed", None),
-     {("ports", "missing_next")}),
-    ("missing_next_input", _set("nodes.vda.next", DELETE),
-     # Real consequences, listed too: the yes branch is stuck from vda on, service was only
-     # reached through vda, and event no longer has a path on which vda_name is asked.
-     {("vda", "missing_next"), ("vda", "no_resolution_reachable"),
-      ("service", "unreachable"), ("event", "unknown_variable")}),
-    ("missing_next_option", _set("nodes.event.options.1.next", ""),
-     {("event", "missing_next")}),
-    ("dangling_next", _set("nodes.ports.next.failed", "escalation"),
-     {("ports", "dangling_next")}),
-    ("unreachable", _set("nodes.orphan", {
-        "type": "resolution", "outcome": "resolved", "title": "Orphan", "summary": "Never seen."}),
-     {("orphan", "unreachable")}),
+    ("missing_next_question", _set("nodes.scope.next.no", DELETE), {("scope", "missing_next")}),
+    ("missing_next_action_failed", _set("nodes.ports.next.failed", None), {("ports", "missing_next")}),
+    (
+        "missing_next_input",
+        _set("nodes.vda.next", DELETE),
+        # Real consequences, listed too: the yes branch is stuck from vda on, service was only
+        # reached through vda, and event no longer has a path on which vda_name is asked.
+        {
+            ("vda", "missing_next"),
+            ("vda", "no_resolution_reachable"),
+            ("service", "unreachable"),
+            ("event", "unknown_variable"),
+        },
+    ),
+    ("missing_next_option", _set("nodes.event.options.1.next", ""), {("event", "missing_next")}),
+    ("dangling_next", _set("nodes.ports.next.failed", "escalation"), {("ports", "dangling_next")}),
+    (
+        "unreachable",
+        _set(
+            "nodes.orphan",
+            {"type": "resolution", "outcome": "resolved", "title": "Orphan", "summary": "Never seen."},
+        ),
+        {("orphan", "unreachable")},
+    ),
     ("no_resolution_reachable", _loop_without_exit, {("ports", "no_resolution_reachable")}),
     ("choice_too_few_options", _options(1), {("event", "choice_option_count")}),
     ("choice_too_many_options", _options(13), {("event", "choice_option_count")}),
     ("empty_option_id", _set("nodes.event.options.1.id", ""), {("event", "empty_option_id")}),
-    ("duplicate_option_id", _set("nodes.event.options.1.id", "1002"),
-     {("event", "duplicate_option_id")}),
-    ("invalid_variable_name", _set("nodes.vda.variable", "vda name"),
-     # the name is unusable, so the placeholders that use it are unknown too
-     {("vda", "invalid_variable_name"), ("vda", "unknown_variable"),
-      ("service", "unknown_variable"), ("event", "unknown_variable")}),
-    ("invalid_save_to_client", _set("nodes.vda.save_to_client", "vda-list"),
-     {("vda", "invalid_variable_name")}),
-    ("unknown_variable", _set("nodes.ports.log.done", "Opened TCP 80 on {{input.vda}}."),
-     {("ports", "unknown_variable")}),
-    ("variable_only_downstream", _set("nodes.scope.body", "Check {{input.vda_name}}."),
-     {("scope", "unknown_variable")}),
-    ("input_title_uses_own_variable", _set("nodes.vda.title", "Which VDA ({{input.vda_name}})?"),
-     {("vda", "unknown_variable")}),
-    ("malformed_placeholder_name", _set("nodes.ports.body", "On {{input.vda-name}}."),
-     {("ports", "malformed_placeholder")}),
-    ("malformed_placeholder_namespace", _set("nodes.ports.body", "On {{ vda_name }}."),
-     {("ports", "malformed_placeholder")}),
-    ("malformed_placeholder_unclosed", _set("nodes.ports.log.done", "Opened {{input.vda_name."),
-     {("ports", "malformed_placeholder")}),
-    ("text_too_long_title", _set("nodes.ports.title", "x" * (LIMITS.title + 1)),
-     {("ports", "text_too_long")}),
-    ("text_too_long_body", _set("nodes.ports.body", "x" * (LIMITS.body + 1)),
-     {("ports", "text_too_long")}),
-    ("text_too_long_help", _set("nodes.ports.help", "x" * (LIMITS.help + 1)),
-     {("ports", "text_too_long")}),
-    ("text_too_long_log", _set("nodes.ports.log.done", "x" * (LIMITS.log + 1)),
-     {("ports", "text_too_long")}),
-    ("link_http", _set("nodes.scope.links.0.url", "http://docs.example.org/x"),
-     {("scope", "link_not_https")}),
-    ("link_script", _set("nodes.scope.links.0.url", "javascript:alert(1)"),
-     {("scope", "link_not_https")}),
+    ("duplicate_option_id", _set("nodes.event.options.1.id", "1002"), {("event", "duplicate_option_id")}),
+    (
+        "invalid_variable_name",
+        _set("nodes.vda.variable", "vda name"),
+        # the name is unusable, so the placeholders that use it are unknown too
+        {
+            ("vda", "invalid_variable_name"),
+            ("vda", "unknown_variable"),
+            ("service", "unknown_variable"),
+            ("event", "unknown_variable"),
+        },
+    ),
+    (
+        "invalid_save_to_client",
+        _set("nodes.vda.save_to_client", "vda-list"),
+        {("vda", "invalid_variable_name")},
+    ),
+    (
+        "unknown_variable",
+        _set("nodes.ports.log.done", "Opened TCP 80 on {{input.vda}}."),
+        {("ports", "unknown_variable")},
+    ),
+    (
+        "variable_only_downstream",
+        _set("nodes.scope.body", "Check {{input.vda_name}}."),
+        {("scope", "unknown_variable")},
+    ),
+    (
+        "input_title_uses_own_variable",
+        _set("nodes.vda.title", "Which VDA ({{input.vda_name}})?"),
+        {("vda", "unknown_variable")},
+    ),
+    (
+        "malformed_placeholder_name",
+        _set("nodes.ports.body", "On {{input.vda-name}}."),
+        {("ports", "malformed_placeholder")},
+    ),
+    (
+        "malformed_placeholder_namespace",
+        _set("nodes.ports.body", "On {{ vda_name }}."),
+        {("ports", "malformed_placeholder")},
+    ),
+    (
+        "malformed_placeholder_unclosed",
+        _set("nodes.ports.log.done", "Opened {{input.vda_name."),
+        {("ports", "malformed_placeholder")},
+    ),
+    (
+        "text_too_long_title",
+        _set("nodes.ports.title", "x" * (LIMITS.title + 1)),
+        {("ports", "text_too_long")},
+    ),
+    ("text_too_long_body", _set("nodes.ports.body", "x" * (LIMITS.body + 1)), {("ports", "text_too_long")}),
+    ("text_too_long_help", _set("nodes.ports.help", "x" * (LIMITS.help + 1)), {("ports", "text_too_long")}),
+    ("text_too_long_log", _set("nodes.ports.log.done", "x" * (LIMITS.log + 1)), {("ports", "text_too_long")}),
+    (
+        "link_http",
+        _set("nodes.scope.links.0.url", "http://docs.example.org/x"),
+        {("scope", "link_not_https")},
+    ),
+    ("link_script", _set("nodes.scope.links.0.url", "javascript:alert(1)"), {("scope", "link_not_https")}),
     ("link_no_host", _set("nodes.scope.links.0.url", "https://"), {("scope", "link_not_https")}),
     ("link_empty", _set("nodes.scope.links.0.url", ""), {("scope", "link_not_https")}),
     ("empty_command", _set("nodes.service.commands.0.text", " "), {("service", "empty_command")}),
     ("missing_summary", _set("nodes.fixed.summary", ""), {("fixed", "missing_summary")}),
-    ("missing_handover", _set("nodes.escalate.handover", None),
-     {("escalate", "missing_handover")}),
+    ("missing_handover", _set("nodes.escalate.handover", None), {("escalate", "missing_handover")}),
 ]
 
 
@@ -174,8 +218,9 @@ def test_the_base_tree_is_valid() -> None:
     assert validate_tree(valid_tree()) == []
 
 
-@pytest.mark.parametrize("change, expected", [(c, e) for _, c, e in CASES],
-                         ids=[name for name, _, _ in CASES])
+@pytest.mark.parametrize(
+    "change, expected", [(c, e) for _, c, e in CASES], ids=[name for name, _, _ in CASES]
+)
 def test_rule(change: Callable[[Tree], Any], expected: set) -> None:
     assert found(mutated(change)) == expected
 
@@ -212,8 +257,10 @@ def test_skipped_is_optional_on_actions() -> None:
 def test_question_needs_both_answers() -> None:
     tree = mutated(_set("nodes.scope.next", {"yes": "vda"}))
     problems = [p for p in validate_tree(tree) if p.code == "missing_next"]
-    assert problems[0].message == ("The answer No does not lead to any step yet. Choose the next step "
-                                   "under \"No leads to\", or drag from its dot on the graph onto a step.")
+    assert problems[0].message == (
+        "The answer No does not lead to any step yet. Choose the next step "
+        'under "No leads to", or drag from its dot on the graph onto a step.'
+    )
     assert len(problems) == 1
 
 
@@ -222,9 +269,11 @@ def test_loop_with_an_exit_is_allowed() -> None:
     tree = valid_tree()
     nodes(tree)["ports"]["next"] = {"done": "recheck", "failed": "escalate"}
     nodes(tree)["recheck"] = {
-        "type": "question", "title": "Is the VDA registered now?",
+        "type": "question",
+        "title": "Is the VDA registered now?",
         "next": {"yes": "fixed", "no": "ports"},
-        "log": {"yes": "The VDA registered.", "no": "Still unregistered; went round again."}}
+        "log": {"yes": "The VDA registered.", "no": "Still unregistered; went round again."},
+    }
     assert validate_tree(tree) == []
 
 
@@ -259,8 +308,13 @@ def test_variable_inside_a_loop_counts_on_the_way_round() -> None:
     # ask for the VDA inside a retry loop, and use the value at the loop's head
     nodes(tree)["ports"]["next"] = {"done": "fixed", "failed": "which"}
     nodes(tree)["ports"]["log"]["failed"] = "Could not open TCP 80 on {{input.server}}."
-    nodes(tree)["which"] = {"type": "input", "title": "Which server?", "variable": "server",
-                            "next": "ports", "log": "Retrying on {{input.server}}."}
+    nodes(tree)["which"] = {
+        "type": "input",
+        "title": "Which server?",
+        "variable": "server",
+        "next": "ports",
+        "log": "Retrying on {{input.server}}.",
+    }
     assert validate_tree(tree) == []
 
 
@@ -277,18 +331,33 @@ def test_unknown_variable_message_names_the_fix() -> None:
 
 def test_all_problems_are_listed_at_once() -> None:
     tree = valid_tree()
-    changes = [_set("title", ""), _set("nodes.scope.log.no", ""),
-               _set("nodes.ports.next.failed", "escalation"), _options(1),
-               _set("nodes.scope.links.0.url", "http://x.example.org"),
-               _set("nodes.escalate.handover", ""), _set("nodes.fixed.summary", ""),
-               _set("nodes.service.commands.0.text", ""), _set("nodes.vda.variable", "vda_name"),
-               _set("nodes.orphan", {"type": "question", "title": "?"})]
+    changes = [
+        _set("title", ""),
+        _set("nodes.scope.log.no", ""),
+        _set("nodes.ports.next.failed", "escalation"),
+        _options(1),
+        _set("nodes.scope.links.0.url", "http://x.example.org"),
+        _set("nodes.escalate.handover", ""),
+        _set("nodes.fixed.summary", ""),
+        _set("nodes.service.commands.0.text", ""),
+        _set("nodes.vda.variable", "vda_name"),
+        _set("nodes.orphan", {"type": "question", "title": "?"}),
+    ]
     for change in changes:
         change(tree)
     codes = {p.code for p in validate_tree(tree)}
-    assert {"empty_title", "empty_log", "dangling_next", "choice_option_count", "link_not_https",
-            "missing_handover", "missing_summary", "empty_command", "unreachable",
-            "missing_next"} <= codes
+    assert {
+        "empty_title",
+        "empty_log",
+        "dangling_next",
+        "choice_option_count",
+        "link_not_https",
+        "missing_handover",
+        "missing_summary",
+        "empty_command",
+        "unreachable",
+        "missing_next",
+    } <= codes
 
 
 def test_problems_are_grouped_tree_first_then_by_node_order() -> None:
@@ -302,7 +371,10 @@ def test_messages_say_what_and_how() -> None:
     tree = mutated(_set("nodes.ports.next.failed", "escalation"))
     [problem] = validate_tree(tree)
     assert isinstance(problem, Problem)
-    assert '"escalation"' in problem.message and "Choose an existing step under \"Failed leads to\"" in problem.message
+    assert (
+        '"escalation"' in problem.message
+        and 'Choose an existing step under "Failed leads to"' in problem.message
+    )
 
 
 def test_editor_messages_say_what_to_do_without_naming_json_fields() -> None:
@@ -319,15 +391,19 @@ def test_editor_messages_say_what_to_do_without_naming_json_fields() -> None:
     resolution.update(outcome=None, summary="")
     problems = validate_tree(tree)
     by_code = {p.code: p.message for p in problems}
-    assert by_code["missing_start"] == ("The tree has no first step. Choose the step an engineer should see "
-                                        "first under \"First step\" in the tree settings.")
+    assert by_code["missing_start"] == (
+        "The tree has no first step. Choose the step an engineer should see "
+        'first under "First step" in the tree settings.'
+    )
     assert by_code["missing_next"].startswith("The answer No does not lead to any step yet.")
     assert by_code["empty_log"].startswith("The log sentence of Yes is empty. Write what the engineer did")
-    assert by_code["invalid_variable_name"].startswith("The input does not name its value. Under \"Variable\"")
-    assert by_code["invalid_outcome"].endswith("Choose Resolved, Escalated or Unresolved under \"Outcome\".")
-    assert by_code["missing_summary"].startswith("The resolution has no summary. Under \"Summary\"")
+    assert by_code["invalid_variable_name"].startswith('The input does not name its value. Under "Variable"')
+    assert by_code["invalid_outcome"].endswith('Choose Resolved, Escalated or Unresolved under "Outcome".')
+    assert by_code["missing_summary"].startswith('The resolution has no summary. Under "Summary"')
     for p in problems:
-        assert not re.search(r"`(next|log|start|outcome|summary|handover|variable|save_to_client)\b", p.message), p
+        assert not re.search(
+            r"`(next|log|start|outcome|summary|handover|variable|save_to_client)\b", p.message
+        ), p
         assert "log." not in p.message and "next`" not in p.message, p
 
 
@@ -336,20 +412,36 @@ def test_unknown_field_message_lists_allowed_fields() -> None:
     assert "maybe" in problem.message and "yes, no" in problem.message
 
 
-@pytest.mark.parametrize("doc", [
-    {},
-    {"nodes": []},
-    {"nodes": {"a": 5, "b": None, "c": [], "d": "x"}, "start": "a"},
-    {"start": 7, "nodes": {"a": {"type": "question", "next": [], "log": "x"}}},
-    {"start": "a", "nodes": {"a": {"type": "choice", "options": {"id": "x"}}}},
-    {"start": "a", "nodes": {"a": {"type": "choice", "options": [1, None, {"next": 5}]}}},
-    {"start": "a", "nodes": {"a": {"type": "action", "links": ["https://x"], "commands": "ls",
-                                   "next": {"done": ["a"]}, "title": {"t": 1}}}},
-    {"start": "a", "nodes": {"a": {"type": "input", "variable": 5, "save_to_client": [],
-                                   "next": 3, "log": None}}},
-    {"start": "a", "nodes": {"a": {"type": "resolution", "outcome": ["x"], "summary": 1}}},
-    {"title": None, "tags": "x", "_id": 5, "schema_version": "1", "type": "sheet"},
-], ids=lambda doc: str(doc)[:40])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {},
+        {"nodes": []},
+        {"nodes": {"a": 5, "b": None, "c": [], "d": "x"}, "start": "a"},
+        {"start": 7, "nodes": {"a": {"type": "question", "next": [], "log": "x"}}},
+        {"start": "a", "nodes": {"a": {"type": "choice", "options": {"id": "x"}}}},
+        {"start": "a", "nodes": {"a": {"type": "choice", "options": [1, None, {"next": 5}]}}},
+        {
+            "start": "a",
+            "nodes": {
+                "a": {
+                    "type": "action",
+                    "links": ["https://x"],
+                    "commands": "ls",
+                    "next": {"done": ["a"]},
+                    "title": {"t": 1},
+                }
+            },
+        },
+        {
+            "start": "a",
+            "nodes": {"a": {"type": "input", "variable": 5, "save_to_client": [], "next": 3, "log": None}},
+        },
+        {"start": "a", "nodes": {"a": {"type": "resolution", "outcome": ["x"], "summary": 1}}},
+        {"title": None, "tags": "x", "_id": 5, "schema_version": "1", "type": "sheet"},
+    ],
+    ids=lambda doc: str(doc)[:40],
+)
 def test_garbage_gives_problems_not_exceptions(doc: Any) -> None:
     problems = validate_tree(doc)
     assert problems, "garbage must not pass as a valid tree"
@@ -359,8 +451,13 @@ def test_garbage_gives_problems_not_exceptions(doc: Any) -> None:
 def test_two_thousand_nodes_validate_quickly() -> None:
     tree = chain_tree(LIMITS.nodes)
     # placeholders everywhere exercise the variable pass too
-    tree["nodes"]["n0"] = {"type": "input", "title": "Which host?", "variable": "host",
-                           "next": "n1", "log": "Host {{input.host}}."}
+    tree["nodes"]["n0"] = {
+        "type": "input",
+        "title": "Which host?",
+        "variable": "host",
+        "next": "n1",
+        "log": "Host {{input.host}}.",
+    }
     for i in range(1, LIMITS.nodes - 1):
         tree["nodes"][f"n{i}"]["log"]["done"] = f"Did step {i} on {{{{input.host}}}}."
     assert validate_tree(tree) == []

@@ -12,6 +12,7 @@ below leave them out.)
 The TypeScript side is bundled once per session with the PWA's own esbuild and run by one
 long-lived node process (validation_runner.mjs), like the fold parity test.
 """
+
 from __future__ import annotations
 
 import copy
@@ -37,7 +38,9 @@ INT_LIKE = re.compile(r"^(0|[1-9][0-9]*)$")
 
 @pytest.fixture(scope="session")
 def ts_validate(tmp_path_factory):
-    with TypeScriptRunner(RUNNER, tmp_path_factory.mktemp("validate_ts"), "the editor's validation") as runner:
+    with TypeScriptRunner(
+        RUNNER, tmp_path_factory.mktemp("validate_ts"), "the editor's validation"
+    ) as runner:
         yield lambda docs: runner(docs)["results"]
 
 
@@ -54,8 +57,9 @@ def assert_same(ts_validate, docs: list[Any], *, stats: bool = False) -> None:
             event(code)  # --hypothesis-show-statistics shows which rules the examples reach
         where = json.dumps(doc, ensure_ascii=False)[:3000]
         if _int_like_ids(doc):
-            assert sorted((p["node_id"] or "", p["code"]) for p in ts) == \
-                sorted((p["node_id"] or "", p["code"]) for p in py), where
+            assert sorted((p["node_id"] or "", p["code"]) for p in ts) == sorted(
+                (p["node_id"] or "", p["code"]) for p in py
+            ), where
         else:
             assert sorted(map(json.dumps, ts)) == sorted(map(json.dumps, py)), where
             # Same grouping too: tree-level first, then node by node in the tree's order.
@@ -81,34 +85,167 @@ def test_every_fixture_of_the_rule_tests(ts_validate):
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text that exercises Python's whitespace, repr, code points and placeholders.
-TEXT = st.lists(st.sampled_from(
-    [*list("ab Z_.-{}:/'\"\\\n\t"), "{{", "}}", "{{input.x}}", "{{client.name}}", "{{ input.v }}", "https://", "http://", "[", "]", "@", "\x85", "\x1c", "\ufeff", "\xa0", "\u2028", "😀", "東", "́", "ﬀ", "℀"]), max_size=8).map("".join)
-SCALAR = (st.none() | st.booleans() | st.integers(-10**6, 10**6)
-          | st.integers(-10**6, 10**6).map(lambda i: i / 4 + 0.125)  # never integral; same repr in both
-          | TEXT)
-JSON = st.recursive(SCALAR, lambda c: st.lists(c, max_size=3) | st.dictionaries(TEXT, c, max_size=3),
-                    max_leaves=12)
-NODE_IDS = st.sampled_from(["10", "2", "__proto__", "constructor", "toString", "a\n", "", "Ab", "x y", "ok-id",
-                            "n0-a", "hasOwnProperty"])
-FIELDS = ["type", "title", "body", "help", "warning", "next", "log", "options", "variable", "save_to_client",
-          "outcome", "summary", "root_cause", "handover", "links", "commands", "position", "nxt"]
-TREE_FIELDS = ["_id", "id", "rev", "_rev", "type", "schema_version", "title", "description", "category", "tags",
-               "start", "archived", "_conflicts", "extra"]
+TEXT = st.lists(
+    st.sampled_from(
+        [
+            *list("ab Z_.-{}:/'\"\\\n\t"),
+            "{{",
+            "}}",
+            "{{input.x}}",
+            "{{client.name}}",
+            "{{ input.v }}",
+            "https://",
+            "http://",
+            "[",
+            "]",
+            "@",
+            "\x85",
+            "\x1c",
+            "\ufeff",
+            "\xa0",
+            "\u2028",
+            "😀",
+            "東",
+            "́",
+            "ﬀ",
+            "℀",
+        ]
+    ),
+    max_size=8,
+).map("".join)
+SCALAR = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.integers(-(10**6), 10**6).map(lambda i: i / 4 + 0.125)  # never integral; same repr in both
+    | TEXT
+)
+JSON = st.recursive(
+    SCALAR, lambda c: st.lists(c, max_size=3) | st.dictionaries(TEXT, c, max_size=3), max_leaves=12
+)
+NODE_IDS = st.sampled_from(
+    [
+        "10",
+        "2",
+        "__proto__",
+        "constructor",
+        "toString",
+        "a\n",
+        "",
+        "Ab",
+        "x y",
+        "ok-id",
+        "n0-a",
+        "hasOwnProperty",
+    ]
+)
+FIELDS = [
+    "type",
+    "title",
+    "body",
+    "help",
+    "warning",
+    "next",
+    "log",
+    "options",
+    "variable",
+    "save_to_client",
+    "outcome",
+    "summary",
+    "root_cause",
+    "handover",
+    "links",
+    "commands",
+    "position",
+    "nxt",
+]
+TREE_FIELDS = [
+    "_id",
+    "id",
+    "rev",
+    "_rev",
+    "type",
+    "schema_version",
+    "title",
+    "description",
+    "category",
+    "tags",
+    "start",
+    "archived",
+    "_conflicts",
+    "extra",
+]
 VALUES = {
     "type": st.sampled_from(["question", "choice", "action", "input", "resolution", "inptu", None, 5]),
-    "next": st.one_of(JSON, st.fixed_dictionaries({}, optional={
-        k: st.one_of(st.none(), TEXT, NODE_IDS) for k in ("yes", "no", "done", "failed", "skipped", "maybe")})),
-    "log": st.one_of(JSON, st.fixed_dictionaries({}, optional={
-        k: st.one_of(st.none(), TEXT) for k in ("yes", "no", "done", "failed", "skipped")})),
-    "links": st.lists(st.one_of(JSON, st.fixed_dictionaries({}, optional={
-        "title": st.one_of(TEXT, st.none()), "url": st.one_of(TEXT, st.sampled_from([
-            "https://ok.example/x", "https://[::1]/", "https://[1.2.3.4]/", "https://[v1.x]/", "https://a@/",
-            "https://:80", " https://x.y ", "HTTPS://X", "https://x\u2100y/", "https://[bad/"]))})), max_size=3),
-    "commands": st.lists(st.one_of(JSON, st.fixed_dictionaries({}, optional={
-        "language": TEXT, "text": st.one_of(TEXT, st.none()), "x": JSON})), max_size=2),
-    "options": st.lists(st.one_of(JSON, st.fixed_dictionaries({}, optional={
-        "id": st.one_of(TEXT, st.sampled_from(["o1", "o1", "x" * 70]), st.none()), "label": TEXT,
-        "next": st.one_of(NODE_IDS, TEXT, st.none()), "log": st.one_of(TEXT, st.none())})), max_size=14),
+    "next": st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {},
+            optional={
+                k: st.one_of(st.none(), TEXT, NODE_IDS)
+                for k in ("yes", "no", "done", "failed", "skipped", "maybe")
+            },
+        ),
+    ),
+    "log": st.one_of(
+        JSON,
+        st.fixed_dictionaries(
+            {}, optional={k: st.one_of(st.none(), TEXT) for k in ("yes", "no", "done", "failed", "skipped")}
+        ),
+    ),
+    "links": st.lists(
+        st.one_of(
+            JSON,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "title": st.one_of(TEXT, st.none()),
+                    "url": st.one_of(
+                        TEXT,
+                        st.sampled_from(
+                            [
+                                "https://ok.example/x",
+                                "https://[::1]/",
+                                "https://[1.2.3.4]/",
+                                "https://[v1.x]/",
+                                "https://a@/",
+                                "https://:80",
+                                " https://x.y ",
+                                "HTTPS://X",
+                                "https://x\u2100y/",
+                                "https://[bad/",
+                            ]
+                        ),
+                    ),
+                },
+            ),
+        ),
+        max_size=3,
+    ),
+    "commands": st.lists(
+        st.one_of(
+            JSON,
+            st.fixed_dictionaries(
+                {}, optional={"language": TEXT, "text": st.one_of(TEXT, st.none()), "x": JSON}
+            ),
+        ),
+        max_size=2,
+    ),
+    "options": st.lists(
+        st.one_of(
+            JSON,
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "id": st.one_of(TEXT, st.sampled_from(["o1", "o1", "x" * 70]), st.none()),
+                    "label": TEXT,
+                    "next": st.one_of(NODE_IDS, TEXT, st.none()),
+                    "log": st.one_of(TEXT, st.none()),
+                },
+            ),
+        ),
+        max_size=14,
+    ),
     "outcome": st.sampled_from(["resolved", "escalated", "unresolved", "fixed", None, 3]),
     "variable": st.sampled_from(["x", "v", "vda_name", "9x", "x\n", "", None, "a b"]),
     "position": st.one_of(JSON, st.fixed_dictionaries({}, optional={"x": SCALAR, "y": SCALAR, "z": SCALAR})),
@@ -120,8 +257,22 @@ def mutated_trees(draw) -> dict[str, Any]:
     tree = draw(valid_trees())
     nodes = tree["nodes"]
     for _ in range(draw(st.integers(1, 6))):
-        action = draw(st.sampled_from(["set", "set", "set", "delete", "drop_node", "replace_node",
-                                       "rename", "retarget", "tree_field", "long_text"]))
+        action = draw(
+            st.sampled_from(
+                [
+                    "set",
+                    "set",
+                    "set",
+                    "delete",
+                    "drop_node",
+                    "replace_node",
+                    "rename",
+                    "retarget",
+                    "tree_field",
+                    "long_text",
+                ]
+            )
+        )
         node_id = draw(st.sampled_from(sorted(nodes))) if nodes else None
         node = nodes.get(node_id) if node_id is not None else None
         if action == "set" and isinstance(node, dict):
@@ -141,11 +292,13 @@ def mutated_trees(draw) -> dict[str, Any]:
                     tree["start"] = new
         elif action == "retarget" and isinstance(node, dict) and isinstance(node.get("next"), dict):
             node["next"][draw(st.sampled_from(["yes", "no", "done", "failed", "skipped"]))] = draw(
-                st.one_of(st.sampled_from(sorted(nodes)), NODE_IDS))
+                st.one_of(st.sampled_from(sorted(nodes)), NODE_IDS)
+            )
         elif action == "tree_field":
             field = draw(st.sampled_from(TREE_FIELDS))
-            tree[field] = draw(st.one_of(JSON, st.sampled_from(
-                ["tree:ok-id", "tree:Bad", "tree:x\n", "tree", 1, True, "1"])))
+            tree[field] = draw(
+                st.one_of(JSON, st.sampled_from(["tree:ok-id", "tree:Bad", "tree:x\n", "tree", 1, True, "1"]))
+            )
         elif action == "long_text" and isinstance(node, dict):
             field = draw(st.sampled_from(["title", "body", "summary", "warning"]))
             size = {"title": 200, "body": 20_000, "summary": 5_000, "warning": 2_000}[field]
@@ -166,7 +319,12 @@ def test_random_valid_trees(ts_validate, batch):
 
 
 @SETTINGS
-@given(st.lists(st.one_of(JSON, st.dictionaries(st.sampled_from([*TREE_FIELDS, "nodes", "start"]), JSON)),
-                min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.one_of(JSON, st.dictionaries(st.sampled_from([*TREE_FIELDS, "nodes", "start"]), JSON)),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_any_json(ts_validate, batch):
     assert_same(ts_validate, batch, stats=True)

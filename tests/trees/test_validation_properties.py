@@ -1,4 +1,5 @@
 """Property tests of validate_tree: trees valid by construction, then broken on purpose."""
+
 from __future__ import annotations
 
 import copy
@@ -8,8 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from api.trees.validation import CODES, validate_tree
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -37,8 +37,12 @@ def valid_trees(draw: st.DrawFn) -> dict[str, Any]:
         node_id = new_id()
         if depth > 6 or len(nodes) >= budget or draw(st.integers(0, 4)) == 0:
             outcome = draw(st.sampled_from(["resolved", "escalated", "unresolved"]))
-            nodes[node_id] = {"type": "resolution", "outcome": outcome, "title": "End",
-                              "summary": sentence(known)}
+            nodes[node_id] = {
+                "type": "resolution",
+                "outcome": outcome,
+                "title": "End",
+                "summary": sentence(known),
+            }
             if outcome == "escalated":
                 nodes[node_id]["handover"] = "Tried the steps above."
             return node_id
@@ -56,13 +60,24 @@ def valid_trees(draw: st.DrawFn) -> dict[str, Any]:
                 node["log"]["skipped"] = "Skipped it."
         elif kind == "choice":
             count = draw(st.integers(2, 4))
-            node["options"] = [{"id": f"o{i}", "label": f"Option {i}",
-                                "next": build(depth + 1, known), "log": sentence(known)}
-                               for i in range(count)]
+            node["options"] = [
+                {
+                    "id": f"o{i}",
+                    "label": f"Option {i}",
+                    "next": build(depth + 1, known),
+                    "log": sentence(known),
+                }
+                for i in range(count)
+            ]
             if draw(st.booleans()):
-                node["options"].append({"id": "again", "label": "Start over",
-                                        "next": draw(st.sampled_from(sorted(nodes))),
-                                        "log": "Started over."})
+                node["options"].append(
+                    {
+                        "id": "again",
+                        "label": "Start over",
+                        "next": draw(st.sampled_from(sorted(nodes))),
+                        "log": "Started over.",
+                    }
+                )
         else:
             variable = draw(st.sampled_from(["host", "user", "ticket_ref"]))
             node["variable"] = variable
@@ -71,8 +86,14 @@ def valid_trees(draw: st.DrawFn) -> dict[str, Any]:
         return node_id
 
     start = build(0, [])
-    return {"_id": "tree:generated", "type": "tree", "schema_version": 1, "title": "Generated",
-            "start": start, "nodes": nodes}
+    return {
+        "_id": "tree:generated",
+        "type": "tree",
+        "schema_version": 1,
+        "title": "Generated",
+        "start": start,
+        "nodes": nodes,
+    }
 
 
 def successors(node: dict[str, Any]) -> list[str]:
@@ -97,8 +118,9 @@ def stuck_nodes(tree: dict[str, Any]) -> set[str]:
                     todo.append(nxt)
         return seen
 
-    return {n for n in reachable(tree["start"])
-            if not any(nodes[m]["type"] == "resolution" for m in reachable(n))}
+    return {
+        n for n in reachable(tree["start"]) if not any(nodes[m]["type"] == "resolution" for m in reachable(n))
+    }
 
 
 @SETTINGS
@@ -110,7 +132,8 @@ def test_trees_built_valid_have_no_problems(tree: dict[str, Any]) -> None:
 @SETTINGS
 @given(valid_trees(), st.data())
 def test_removing_a_resolution_strands_exactly_the_oracles_nodes(
-        tree: dict[str, Any], data: st.DataObject) -> None:
+    tree: dict[str, Any], data: st.DataObject
+) -> None:
     resolutions = sorted(n for n, node in tree["nodes"].items() if node["type"] == "resolution")
     assume(tree["start"] not in resolutions)
     victim = data.draw(st.sampled_from(resolutions))
@@ -126,19 +149,28 @@ def test_removing_a_resolution_strands_exactly_the_oracles_nodes(
 @SETTINGS
 @given(valid_trees(), st.data())
 def test_removing_the_only_resolution_of_a_branch_is_reported(
-        tree: dict[str, Any], data: st.DataObject) -> None:
+    tree: dict[str, Any], data: st.DataObject
+) -> None:
     # Splice "ask -> only-way-out" into one answer that led to a resolution, so the input
     # node's single way on is that resolution; removing it must strand the input node.
     nodes = tree["nodes"]
-    edges = [(n, slot) for n, node in nodes.items() for slot in _slots(node)
-             if nodes.get(_get_slot(node, slot), {}).get("type") == "resolution"]
+    edges = [
+        (n, slot)
+        for n, node in nodes.items()
+        for slot in _slots(node)
+        if nodes.get(_get_slot(node, slot), {}).get("type") == "resolution"
+    ]
     assume(edges)
     node_id, slot = data.draw(st.sampled_from(edges))
     _set_slot(nodes[node_id], slot, "ask")
-    nodes["ask"] = {"type": "input", "title": "Which host?", "variable": "host",
-                    "next": "only-way-out", "log": "Host {{input.host}}."}
-    nodes["only-way-out"] = {"type": "resolution", "outcome": "resolved", "title": "Done",
-                             "summary": "Done."}
+    nodes["ask"] = {
+        "type": "input",
+        "title": "Which host?",
+        "variable": "host",
+        "next": "only-way-out",
+        "log": "Host {{input.host}}.",
+    }
+    nodes["only-way-out"] = {"type": "resolution", "outcome": "resolved", "title": "Done", "summary": "Done."}
     assert not any(p.code == "no_resolution_reachable" for p in validate_tree(tree))
     del nodes["only-way-out"]
     problems = validate_tree(tree)
@@ -172,12 +204,28 @@ def _set_slot(node: dict[str, Any], slot: Any, target: str) -> None:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=20)
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
 
-FIELDS = ["type", "title", "next", "log", "options", "variable", "outcome", "summary",
-          "handover", "links", "commands", "body", "save_to_client", "nxt"]
+FIELDS = [
+    "type",
+    "title",
+    "next",
+    "log",
+    "options",
+    "variable",
+    "outcome",
+    "summary",
+    "handover",
+    "links",
+    "commands",
+    "body",
+    "save_to_client",
+    "nxt",
+]
 
 
 @SETTINGS
@@ -212,7 +260,10 @@ def test_any_json_never_raises(doc: Any) -> None:
 
 
 @SETTINGS
-@given(st.dictionaries(st.sampled_from(["_id", "type", "schema_version", "title", "start",
-                                        "nodes", "tags"]), JSON))
+@given(
+    st.dictionaries(
+        st.sampled_from(["_id", "type", "schema_version", "title", "start", "nodes", "tags"]), JSON
+    )
+)
 def test_any_tree_like_object_never_raises(doc: dict[str, Any]) -> None:
     assert all(p.code in CODES for p in validate_tree(doc))

@@ -2,6 +2,7 @@
 
 Filling is `api.sessions.fold.fill`, tested in tests/sessions/test_fill.py.
 """
+
 from __future__ import annotations
 
 from api.trees.variables import find_placeholders, placeholders_in, scan_placeholders
@@ -14,8 +15,7 @@ def test_finds_both_namespaces_with_optional_spaces() -> None:
 
 
 def test_malformed_placeholders_are_found_with_a_reason() -> None:
-    good, bad = scan_placeholders(
-        "{{input.vda-name}} {{ vda }} {{inputs.x}} {{input.ok}} {{input.open")
+    good, bad = scan_placeholders("{{input.vda-name}} {{ vda }} {{inputs.x}} {{input.ok}} {{input.open")
     assert [p.name for p in good] == ["ok"]
     assert [b.raw for b in bad[:3]] == ["{{input.vda-name}}", "{{ vda }}", "{{inputs.x}}"]
     assert "never closed" in bad[3].reason

@@ -1,4 +1,5 @@
 """`branchline migrate` makes on-read migrations permanent."""
+
 from __future__ import annotations
 
 from api.auth.service import create_tenant
@@ -14,8 +15,14 @@ from tests.trees_api.test_trees_api import small_tree
 def test_migrate_rewrites_old_documents_once(tmp_path, monkeypatch):
     ctx = AppContext.create(Settings(data_dir=tmp_path, secret_key="k" * 40))
     install_hooks(ctx)
-    tenant, _ = create_tenant(ctx, tenant_name="M", email=unique_email(), password=STRONG_PASSWORD,
-                              display_name="", starter_library=False)
+    tenant, _ = create_tenant(
+        ctx,
+        tenant_name="M",
+        email=unique_email(),
+        password=STRONG_PASSWORD,
+        display_name="",
+        starter_library=False,
+    )
     tid = tenant["tenant_id"]
     db = service.trees_db(ctx, tid)
     # A document written by an imaginary older release: version 0 called descriptions "summary".

@@ -1,6 +1,7 @@
 """Dismissing suggestions: authors hide a group that is wrong or already handled; the
 dismissal outlives restarts and index rebuilds, and a fresh request from the field shows the
 group again."""
+
 from __future__ import annotations
 
 import shutil
@@ -37,33 +38,60 @@ def test_the_listing_names_each_group_by_node_and_text_key(http, clock_skew_tree
     tree_id, author, _, _ = clock_skew_tree
     groups = _listing(http, author.headers, tree_id)["scope"]["suggestions"]
     assert [(g["text_key"], g["count"]) for g in groups] == [
-        ("checked the vda's clock skew", 2), ("pinged the controller", 1)]
+        ("checked the vda's clock skew", 2),
+        ("pinged the controller", 1),
+    ]
 
 
 def test_a_dismissed_group_leaves_the_listing(http, clock_skew_tree):
     tree_id, author, _, _ = clock_skew_tree
-    r = _post(http, author.headers, tree_id, "dismiss", {"node_id": "scope", "text_key": "checked the vda's clock skew"})
+    r = _post(
+        http,
+        author.headers,
+        tree_id,
+        "dismiss",
+        {"node_id": "scope", "text_key": "checked the vda's clock skew"},
+    )
     assert r.status_code == 200, r.text
-    assert r.json() == {"ok": True, "node_id": "scope", "text_key": "checked the vda's clock skew", "dismissed": 2}
+    assert r.json() == {
+        "ok": True,
+        "node_id": "scope",
+        "text_key": "checked the vda's clock skew",
+        "dismissed": 2,
+    }
     scope = _listing(http, author.headers, tree_id)["scope"]
     assert [g["text_key"] for g in scope["suggestions"]] == ["pinged the controller"]
     assert scope["count"] == 1
     # The dismissed occurrences are listed on request, with who dismissed them.
     hidden = _listing(http, author.headers, tree_id, dismissed="true")["scope"]["suggestions"]
     assert [(g["text_key"], g["count"], g["dismissed_by"]) for g in hidden] == [
-        ("checked the vda's clock skew", 2, author.id)]
+        ("checked the vda's clock skew", 2, author.id)
+    ]
     assert hidden[0]["dismissed_at"].endswith("Z")
     # Dismissing again changes nothing and says so.
-    again = _post(http, author.headers, tree_id, "dismiss", {"node_id": "scope", "text_key": "checked the vda's clock skew"})
+    again = _post(
+        http,
+        author.headers,
+        tree_id,
+        "dismiss",
+        {"node_id": "scope", "text_key": "checked the vda's clock skew"},
+    )
     assert again.status_code == 200 and again.json()["dismissed"] == 0
 
 
 def test_the_wording_itself_names_the_group_too(http, clock_skew_tree):
     tree_id, author, _, _ = clock_skew_tree
-    r = _post(http, author.headers, tree_id, "dismiss", {"node_id": "scope", "text_key": "  Pinged the   controller."})
+    r = _post(
+        http,
+        author.headers,
+        tree_id,
+        "dismiss",
+        {"node_id": "scope", "text_key": "  Pinged the   controller."},
+    )
     assert r.status_code == 200 and r.json()["text_key"] == "pinged the controller"
     assert [g["text_key"] for g in _listing(http, author.headers, tree_id)["scope"]["suggestions"]] == [
-        "checked the vda's clock skew"]
+        "checked the vda's clock skew"
+    ]
 
 
 def test_restore_brings_every_occurrence_back(http, clock_skew_tree):
@@ -106,9 +134,18 @@ def test_dismissals_survive_a_restart_and_an_index_rebuild(http, server, clock_s
     scope = _listing(http, author.headers, tree_id)["scope"]
     assert [g["text_key"] for g in scope["suggestions"]] == ["pinged the controller"]
     # And the rebuilt index still tells a fresh occurrence from the dismissed ones.
-    _custom(http, engineer.headers, _session(http, engineer.headers, tree_id), "scope", "Checked the VDA's clock skew.")
-    group = next(g for g in _listing(http, author.headers, tree_id)["scope"]["suggestions"]
-                 if g["text_key"] == ref["text_key"])
+    _custom(
+        http,
+        engineer.headers,
+        _session(http, engineer.headers, tree_id),
+        "scope",
+        "Checked the VDA's clock skew.",
+    )
+    group = next(
+        g
+        for g in _listing(http, author.headers, tree_id)["scope"]["suggestions"]
+        if g["text_key"] == ref["text_key"]
+    )
     assert group["count"] == 1
 
 
@@ -116,16 +153,25 @@ def test_dismissals_reveal_no_wording_to_devices(http, tenant, clock_skew_tree):
     """The trees database replicates to every role; the sidecar must not carry the custom
     steps' wording or the sessions they came from."""
     tree_id, author, engineer, s1 = clock_skew_tree
-    assert _post(http, author.headers, tree_id, "dismiss",
-                 {"node_id": "scope", "text_key": "checked the vda's clock skew"}).status_code == 200
+    assert (
+        _post(
+            http,
+            author.headers,
+            tree_id,
+            "dismiss",
+            {"node_id": "scope", "text_key": "checked the vda's clock skew"},
+        ).status_code
+        == 200
+    )
     slug = tree_id.split(":", 1)[1]
     r = http.get(f"/sync/{tenant.id}/trees/treesug:{slug}", headers=engineer.headers)
     assert r.status_code == 200, r.text
     assert r.json()["schema_version"] == 1
     assert "clock" not in r.text.lower() and s1 not in r.text
     # Only the server writes it.
-    r = http.put(f"/sync/{tenant.id}/trees/treesug:{slug}", headers=author.headers,
-                 json={**r.json(), "dismissals": []})
+    r = http.put(
+        f"/sync/{tenant.id}/trees/treesug:{slug}", headers=author.headers, json={**r.json(), "dismissals": []}
+    )
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
 
 
@@ -144,13 +190,22 @@ def test_only_authors_admins_and_owners_dismiss(http, tenant, clock_skew_tree, r
     assert _post(http, tenant.headers, tree_id, "restore", ref).json()["restored"] == 1
 
 
-@pytest.mark.parametrize("body", [
-    None, [], {}, {"node_id": "scope"}, {"text_key": "pinged the controller"},
-    {"node_id": "scope", "text_key": ""}, {"node_id": "scope", "text_key": " . "},
-    {"node_id": "Not A Node!", "text_key": "pinged the controller"},
-    {"node_id": "scope", "text_key": 7}, {"node_id": "scope", "text_key": "x" * 2001},
-    {"node_id": "scope", "text_key": "pinged the controller", "extra": 1},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        [],
+        {},
+        {"node_id": "scope"},
+        {"text_key": "pinged the controller"},
+        {"node_id": "scope", "text_key": ""},
+        {"node_id": "scope", "text_key": " . "},
+        {"node_id": "Not A Node!", "text_key": "pinged the controller"},
+        {"node_id": "scope", "text_key": 7},
+        {"node_id": "scope", "text_key": "x" * 2001},
+        {"node_id": "scope", "text_key": "pinged the controller", "extra": 1},
+    ],
+)
 def test_a_bad_body_is_a_400(http, clock_skew_tree, body):
     tree_id, author, _, _ = clock_skew_tree
     for action in ("dismiss", "restore"):
@@ -164,7 +219,9 @@ def test_unknown_trees_and_groups_are_404(http, clock_skew_tree):
     ref = {"node_id": "scope", "text_key": "pinged the controller"}
     r = _post(http, author.headers, "tree:no-such-tree", "dismiss", ref)
     assert r.status_code == 404 and r.json()["error"] == "not_found"
-    for action, other in (("dismiss", {"node_id": "event", "text_key": "pinged the controller"}),
-                          ("restore", {"node_id": "scope", "text_key": "never suggested"})):
+    for action, other in (
+        ("dismiss", {"node_id": "event", "text_key": "pinged the controller"}),
+        ("restore", {"node_id": "scope", "text_key": "never suggested"}),
+    ):
         r = _post(http, author.headers, tree_id, action, other)
         assert r.status_code == 404 and "text_key" in r.json()["reason"], r.text

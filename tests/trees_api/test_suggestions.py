@@ -1,4 +1,5 @@
 """Suggestions: custom steps engineers added in sessions, grouped by node for the editor."""
+
 from __future__ import annotations
 
 from tests.trees.factories import valid_tree
@@ -21,8 +22,11 @@ def _session(http, headers, tree_id: str) -> str:
 
 
 def _custom(http, headers, sid: str, node_id: str, text: str, answer: str = "done", **extra) -> None:
-    r = http.post(f"/api/v1/sessions/{sid}/events", headers=headers,
-                  json={"type": "custom_step", "node_id": node_id, "text": text, "answer": answer, **extra})
+    r = http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=headers,
+        json={"type": "custom_step", "node_id": node_id, "text": text, "answer": answer, **extra},
+    )
     assert r.status_code in (200, 201), r.text
 
 
@@ -32,7 +36,15 @@ def test_custom_steps_are_grouped_by_node_and_wording(http, tenant):
     tree_id = _published(http, author.headers)
     s1, s2, s3 = (_session(http, engineer.headers, tree_id) for _ in range(3))
     _custom(http, engineer.headers, s1, "scope", "Checked the VDA's clock skew.")
-    _custom(http, engineer.headers, s2, "scope", "checked the VDA's   clock skew", answer="failed", note="5 min off")
+    _custom(
+        http,
+        engineer.headers,
+        s2,
+        "scope",
+        "checked the VDA's   clock skew",
+        answer="failed",
+        note="5 min off",
+    )
     _custom(http, engineer.headers, s3, "scope", "Pinged the controller.")
     _custom(http, engineer.headers, s3, "event", "Exported the event log.", answer="skipped")
 
@@ -49,7 +61,9 @@ def test_custom_steps_are_grouped_by_node_and_wording(http, tenant):
     assert first["session_ids"] == [s2, s1]
     assert first["answers"] == {"done": 1, "failed": 1}
     assert first["examples"][0]["note"] == "5 min off" and first["examples"][0]["tree_version"] == 1
-    assert scope["suggestions"][1]["text"] == "Pinged the controller." and scope["suggestions"][1]["count"] == 1
+    assert (
+        scope["suggestions"][1]["text"] == "Pinged the controller." and scope["suggestions"][1]["count"] == 1
+    )
     assert items["event"]["suggestions"][0]["answers"] == {"skipped": 1}
 
 
@@ -73,7 +87,10 @@ def test_suggestions_need_an_author_and_an_existing_tree(http, tenant):
 def test_other_events_are_not_suggestions(http, tenant):
     tree_id = _published(http, tenant.headers)
     sid = _session(http, tenant.headers, tree_id)
-    r = http.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers,
-                  json={"type": "note", "node_id": "scope", "note_id": "n1", "text": "Just a note"})
+    r = http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=tenant.headers,
+        json={"type": "note", "node_id": "scope", "note_id": "n1", "text": "Just a note"},
+    )
     assert r.status_code in (200, 201), r.text
     assert http.get(f"/api/v1/trees/{tree_id}/suggestions", headers=tenant.headers).json()["items"] == []

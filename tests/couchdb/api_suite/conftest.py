@@ -3,6 +3,7 @@
 Modules here import other features' tests unchanged; `server` (tests/conftest.py's fixture,
 overridden) is a real Branchline on `BRANCHLINE_BACKEND=couchdb`.
 """
+
 from __future__ import annotations
 
 import pytest

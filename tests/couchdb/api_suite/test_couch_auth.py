@@ -1,2 +1,3 @@
 """tests/auth/test_auth.py, unchanged, on the couchdb backend."""
+
 from tests.auth.test_auth import *  # noqa: F403

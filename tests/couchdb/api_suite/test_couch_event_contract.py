@@ -6,6 +6,7 @@ a script or a restore that writes to CouchDB directly. Here the event goes strai
 the tenant's sessions database in pouchdb-server with that validator installed, and the
 answer is CouchDB's 403 `forbidden` with the very reason the API gives.
 """
+
 from __future__ import annotations
 
 import httpx
@@ -30,13 +31,14 @@ def validated_sessions_db(couchdb, tenant):
 
 
 @pytest.mark.parametrize("body", INVALID_EVENTS, ids=[b["type"] for b in INVALID_EVENTS])
-def test_couchdb_refuses_an_invalid_event_as_the_api_does(couchdb, http, tenant, session_id, validated_sessions_db,
-                                                          body):
+def test_couchdb_refuses_an_invalid_event_as_the_api_does(
+    couchdb, http, tenant, session_id, validated_sessions_db, body
+):
     reason = rest_reason(http, tenant, session_id, body)
     doc = event_doc(tenant, session_id, body)
-    r = httpx.put(f"{validated_sessions_db}/{doc['_id']}", auth=couchdb.auth, json=doc,
-                  timeout=30)
+    r = httpx.put(f"{validated_sessions_db}/{doc['_id']}", auth=couchdb.auth, json=doc, timeout=30)
     assert r.status_code == 403, r.text
     assert r.json() == {"error": "forbidden", "reason": f"{doc['_id']}: {reason}"}
-    assert httpx.get(f"{validated_sessions_db}/{doc['_id']}", auth=couchdb.auth,
-                     timeout=30).status_code == 404
+    assert (
+        httpx.get(f"{validated_sessions_db}/{doc['_id']}", auth=couchdb.auth, timeout=30).status_code == 404
+    )

@@ -1,2 +1,3 @@
 """tests/sessions/test_session_access_sync.py, unchanged, on the couchdb backend."""
+
 from tests.sessions.test_session_access_sync import *  # noqa: F403

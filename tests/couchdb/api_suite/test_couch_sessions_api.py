@@ -1,4 +1,5 @@
 """tests/sessions/test_sessions_api.py, unchanged, on the couchdb backend."""
+
 from tests.sessions.test_sessions_api import *  # noqa: F403
 
 # Opens the server's data folder in-process as an embedded store (what an operator's CLI

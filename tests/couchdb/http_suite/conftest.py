@@ -4,6 +4,7 @@ The modules of this folder import the sync tests' HTTP test functions unchanged;
 fixtures (`client`, `as_user`, `db`, `node`, `poll`) come from tests/sync/conftest.py, and
 only `sync_server` differs: tests/couchdb/app_couch.py on pouchdb-server.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,2 +1,3 @@
 """tests/sync/test_http_changes.py, unchanged, through Branchline on the CouchDB backend."""
+
 from tests.sync.test_http_changes import *  # noqa: F403

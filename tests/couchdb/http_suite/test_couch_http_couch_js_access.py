@@ -1,2 +1,3 @@
 """tests/sync/test_couch_js_access.py (per-document policy), unchanged, on the CouchDB backend."""
+
 from tests.sync.test_couch_js_access import *  # noqa: F403

@@ -1,4 +1,5 @@
 """tests/sync/test_http_replication.py, unchanged, through Branchline on the CouchDB backend."""
+
 from tests.sync.test_http_replication import *  # noqa: F403
 
 # pouchdb-server 4.2 leaves `possible_ancestors` out of `_revs_diff` (CouchDB 3 sends it and

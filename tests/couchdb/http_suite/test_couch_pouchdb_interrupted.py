@@ -2,4 +2,5 @@
 
 Branchline is killed mid-push; CouchDB (pouchdb-server) keeps running, as it would.
 """
+
 from tests.sync.test_pouchdb_interrupted import *  # noqa: F403

@@ -3,6 +3,7 @@
 tests/couchdb/test_couchdb_conformance.py runs the same scenarios on both backends and
 compares them; this module holds the CouchDB run to the sync tests' own assertions too.
 """
+
 from tests.sync.test_pouchdb_replication import *  # noqa: F403
 
 # Stemming is the database's job: pouchdb-server 4.2 keeps every revision and has no
