@@ -169,7 +169,8 @@ def main() -> None:
         f"{len(latencies) / wall:.0f} events/s"
     )
     print(
-        f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
+        f"latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms"
     )
     print(
         f"server CPU {server_cpu:.1f} s ({server_cpu / wall:.0%} of one core, "

@@ -4,8 +4,9 @@ database, as FastAPI's thread pool does when many engineers post events at once.
 Prints writes per second, latency p50/p99, the writer's commit groups, this process's CPU
 time and the machine's load average (the machine is shared: compare figures taken side by
 side). With `--readers R`, R more threads read the same database meanwhile (a document and
-the database's info, as a replicating device does) and their latency is printed too. With `--against REV` the same measurement also runs on the store code of git
-revision REV (exported to a temporary folder), so before and after come from one run:
+the database's info, as a replicating device does) and their latency is printed too. With
+`--against REV` the same measurement also runs on the store code of git revision REV
+(exported to a temporary folder), so before and after come from one run:
 
     .venv/bin/python benchmarks/store_writes.py [--threads 16] [--readers 4] [--seconds 5] [--against REV]
 """

@@ -1,8 +1,10 @@
-"""The static checks, run by `make test`: ruff and mypy over the Python, tsc and ESLint over the PWA.
+"""The static checks, run by `make test`: ruff (lint and format) and mypy over the Python, tsc and
+ESLint over the PWA.
 
 Their configuration lives in pyproject.toml (`[tool.ruff]`, `[tool.mypy]`: strict on `sync/` and the
-pure cores) and pwa/eslint.config.js. Run them alone with `.venv/bin/ruff check .`, `.venv/bin/mypy`
-and `cd pwa && npm run --silent lint && npm run --silent typecheck`.
+pure cores) and pwa/eslint.config.js. Run them alone with `.venv/bin/ruff check .`,
+`.venv/bin/ruff format --check .`, `.venv/bin/mypy` and
+`cd pwa && npm run --silent lint && npm run --silent typecheck`.
 """
 
 from __future__ import annotations
@@ -71,6 +73,13 @@ def test_ruff_check_finds_nothing(python_findings):
 
 def test_mypy_finds_nothing(python_findings):
     _assert_clean("mypy", python_findings["mypy"])
+
+
+def test_python_is_formatted():
+    proc = _run([_tool("ruff"), "format", "--check", "--no-cache", "."])
+    assert proc.returncode == 0, (
+        "Not formatted; run `.venv/bin/ruff format <files>`:\n" + proc.stdout[-6000:] + proc.stderr[-2000:]
+    )
 
 
 def _npm_script(script: str) -> subprocess.CompletedProcess[str]:

@@ -207,7 +207,10 @@ def event_problem(doc: dict[str, Any]) -> str | None:
     model = EVENT_MODELS.get(etype) if isinstance(etype, str) else None
     if model is None:
         # Quoted as JSON, as the CouchDB validator (JavaScript) quotes it: one sentence on every path.
-        return f"Unknown event type {json.dumps(etype, ensure_ascii=False)} (`type`); use one of {', '.join(EVENT_TYPES)}."
+        return (
+            f"Unknown event type {json.dumps(etype, ensure_ascii=False)} (`type`); "
+            f"use one of {', '.join(EVENT_TYPES)}."
+        )
     try:
         model.model_validate(_body(doc))
     except ValidationError as exc:

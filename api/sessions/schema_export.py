@@ -138,7 +138,8 @@ def typescript_text(event_schema: dict[str, Any]) -> str:
         "}",
         "",
         "/** One event document's body, of any type. */",
-        "export type SessionEvent = { [T in EventType]: EventCommon & { type: T } & EventFields[T] }[EventType];",
+        "export type SessionEvent = "
+        "{ [T in EventType]: EventCommon & { type: T } & EventFields[T] }[EventType];",
         "",
     ]
     return "\n".join(lines)

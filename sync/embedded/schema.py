@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS old_bodies (
     PRIMARY KEY (id, rev)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS local_docs (id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS local_docs (
+    id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body BLOB NOT NULL
+) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta (key, value) VALUES ('update_seq', 0), ('revs_limit', 1000);
 """
 # Databases written before the counts were kept get them once, in one statement (atomic

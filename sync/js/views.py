@@ -308,7 +308,8 @@ class Views:
             for key in q.keys:
                 out.extend(
                     conn.execute(
-                        f"SELECT key, docid, value FROM rows WHERE ddoc = ? AND view = ? AND key = ? {order_by}",
+                        "SELECT key, docid, value FROM rows WHERE ddoc = ? AND view = ? AND key = ? "
+                        f"{order_by}",
                         (ddoc_id, view, _dumps(key)),
                     ).fetchall()
                 )

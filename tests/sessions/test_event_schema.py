@@ -36,7 +36,8 @@ def test_committed_schema_files_are_current(name: str) -> None:
     committed = REPO / "design_docs" / "schemas" / name
     assert committed.is_file(), f"{committed} is missing: run `python -m api.sessions.schema_export`"
     assert committed.read_text(encoding="utf-8") == schema_export.schema_texts()[name], (
-        f"{name} differs from api/sessions/events.py: run `python -m api.sessions.schema_export` and commit it"
+        f"{name} differs from api/sessions/events.py: "
+        "run `python -m api.sessions.schema_export` and commit it"
     )
 
 

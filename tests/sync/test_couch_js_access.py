@@ -56,7 +56,8 @@ def test_validation_runs_after_the_policy(client, db, as_user):
             f"{db}/_design/rules",
             json={
                 "validate_doc_update": (
-                    "function (newDoc, oldDoc, userCtx) { if (userCtx.roles.indexOf('_admin') === -1 && newDoc.big) "
+                    "function (newDoc, oldDoc, userCtx) { "
+                    "if (userCtx.roles.indexOf('_admin') === -1 && newDoc.big) "
                     "{ throw({forbidden: 'Only admins write big documents.'}); } }"
                 )
             },

@@ -10,7 +10,9 @@ import base64
 VALIDATE = """function (newDoc, oldDoc, userCtx, secObj) {
   if (newDoc._deleted) { return; }
   if (!newDoc.title) { throw({forbidden: 'Every document needs a title.'}); }
-  if (newDoc.owner && newDoc.owner !== userCtx.name) { throw({unauthorized: 'Only its owner may write it.'}); }
+  if (newDoc.owner && newDoc.owner !== userCtx.name) {
+    throw({unauthorized: 'Only its owner may write it.'});
+  }
   if (oldDoc && oldDoc.final) { throw({forbidden: 'Final documents never change.'}); }
 }"""
 
