@@ -166,7 +166,7 @@ def start_branchline(data_dir: Path, env: dict[str, str], name: str = "branchlin
     port = free_port()
     full_env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir), **BENCH_ENV, **env}
     full_env.setdefault("BRANCHLINE_SECRET_KEY", secrets.token_urlsafe(40))
-    log = open(data_dir / "server.log", "ab")  # noqa: SIM115 - the child keeps writing to it
+    log = open(data_dir / "server.log", "ab")
     proc = subprocess.Popen(
         [
             sys.executable,
