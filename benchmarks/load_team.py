@@ -578,11 +578,13 @@ def ms(p: dict[str, float | None]) -> str:
 def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None:
     window = f["duration_s"]
     out(
-        f"engineers            {f['engineers']} ({'closed loop' if f['closed_loop'] else 'one event every period'}), "
+        f"engineers            {f['engineers']} "
+        f"({'closed loop' if f['closed_loop'] else 'one event every period'}), "
         f"{window:.0f} s window, warm-up {f['warmup_s']:.1f} s"
     )
     out(
-        f"events/s             {f['events_per_s']:.1f} acknowledged in the window, {f['offered_per_s']:.1f} offered"
+        f"events/s             {f['events_per_s']:.1f} acknowledged in the window, "
+        f"{f['offered_per_s']:.1f} offered"
     )
     out(f"REST write           p50/p95/p99 {ms(f['rest'])}")
     if not f["closed_loop"]:
@@ -606,7 +608,8 @@ def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None
     out(f"server RSS           {f['rss_mb']:.0f} MB at the end, peak {f['peak_rss_mb']:.0f} MB")
     out(f"open descriptors     {f['fds']} at the end, peak {f['peak_fds']}")
     out(
-        f"load generator CPU   {f['generator_cpu_s']:.1f} s in the window ({f['generator_processes']} Node processes, "
+        f"load generator CPU   {f['generator_cpu_s']:.1f} s in the window "
+        f"({f['generator_processes']} Node processes, "
         f"{f['generator_cpu_s'] / window * 100:.0f}% of one core)"
     )
     out(
@@ -621,12 +624,15 @@ def print_table(rows: Sequence[dict[str, Any]], out: Callable[[str], None] = pri
         return "-" if v is None else f"{v:.0f}"
 
     out(
-        "engineers  ev/s  REST p50/p99 ms  dev->srv p50/p99  dev->dev p50/p99  errors  srv CPU  RSS MB  fds  gen CPU  load"
+        "engineers  ev/s  REST p50/p99 ms  "
+        "dev->srv p50/p99  dev->dev p50/p99  errors  srv CPU  RSS MB  fds  gen CPU  load"
     )
     for f in rows:
         out(
-            f"{f['engineers']:9d} {f['events_per_s']:5.0f} {p(f['rest'], 'p50'):>8s}/{p(f['rest'], 'p99'):<7s}"
-            f" {p(f['d2s'], 'p50'):>8s}/{p(f['d2s'], 'p99'):<8s} {p(f['d2d'], 'p50'):>8s}/{p(f['d2d'], 'p99'):<8s}"
+            f"{f['engineers']:9d} {f['events_per_s']:5.0f} "
+            f"{p(f['rest'], 'p50'):>8s}/{p(f['rest'], 'p99'):<7s}"
+            f" {p(f['d2s'], 'p50'):>8s}/{p(f['d2s'], 'p99'):<8s} "
+            f"{p(f['d2d'], 'p50'):>8s}/{p(f['d2d'], 'p99'):<8s}"
             f" {f['errors']:6d} {f['server_cpu_s']:7.1f}s {f['peak_rss_mb']:7.0f} {f['peak_fds']:5d}"
             f" {f['generator_cpu_s']:6.1f}s {f['loadavg'][0]:5.2f}"
         )

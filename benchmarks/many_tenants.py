@@ -98,7 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
                 marks.append(mark)
                 print(
-                    f"{done:5d} tenants        RSS {mark['rss_mb']:5.0f} MB, {mark['fds']:5d} open descriptors "
+                    f"{done:5d} tenants        RSS {mark['rss_mb']:5.0f} MB, "
+                    f"{mark['fds']:5d} open descriptors "
                     f"({mark['elapsed_s']:.0f} s, load {mark['load1']:.2f})",
                     flush=True,
                 )
@@ -134,8 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     peak_rss = max([m["rss_mb"] for m in marks] + [figures["peak_rss_mb"]])
     print()
     print(
-        f"RSS                  {base['rss_mb']:.0f} MB fresh, {last['rss_mb']:.0f} MB after {last['tenants']} tenants, "
-        f"peak {peak_rss:.0f} MB (target < {RSS_TARGET_MB}: {'met' if peak_rss < RSS_TARGET_MB else 'NOT met'})"
+        f"RSS                  {base['rss_mb']:.0f} MB fresh, "
+        f"{last['rss_mb']:.0f} MB after {last['tenants']} tenants, "
+        f"peak {peak_rss:.0f} MB "
+        f"(target < {RSS_TARGET_MB}: {'met' if peak_rss < RSS_TARGET_MB else 'NOT met'})"
     )
     print(
         f"open descriptors     {base['fds']} fresh, {last['fds']:.0f} after {last['tenants']} tenants, "
