@@ -195,6 +195,7 @@ class DocumentCounters:
             attempts=MAX_WRITE_ATTEMPTS,
             retry_on=(Conflict, NotFound),
             give_up=lambda: None,
+            backoff_s=0.002,
         )
 
     def sweep(self, now: float) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,6 +61,7 @@ def retry_on_conflict(
     attempts: int = 5,
     retry_on: tuple[type[Exception], ...] = (Conflict,),
     give_up: Callable[[], T] | None = None,
+    backoff_s: float = 0.0,
 ) -> T:
     """`attempt()` (a read, a change, a `save`), run again while its save conflicts.
 
@@ -67,11 +70,18 @@ def retry_on_conflict(
     every attempt conflicted, `give_up()` answers if given (for work that may be dropped,
     with `busy` logged as the reason), else `Conflict(busy)` is raised. `retry_on` adds the
     errors of a race with a deletion (NotFound) where the caller expects them.
+
+    `backoff_s` > 0 waits a random time of up to `backoff_s` doubled at each conflict (capped
+    at 32 times) before reading again: writers that collided on a hot document (one account
+    guessed from many connections at once) then spread out instead of colliding again on
+    every attempt until all attempts are spent.
     """
-    for _ in range(attempts):
+    for i in range(attempts):
         try:
             return attempt()
         except retry_on:
+            if backoff_s > 0 and i + 1 < attempts:
+                time.sleep(random.uniform(0, backoff_s * (1 << min(i, 5))))
             continue
     if give_up is not None:
         log.warning("%s (after %d conflicting writes)", busy, attempts)

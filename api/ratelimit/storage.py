@@ -115,6 +115,7 @@ class DocumentWindows:
             attempts=MAX_WRITE_ATTEMPTS,
             retry_on=(Conflict, NotFound),
             give_up=lambda: Verdict(False, 0, 1),
+            backoff_s=0.002,
         )
 
 
