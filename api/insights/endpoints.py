@@ -33,13 +33,16 @@ FromQuery = Annotated[
 ToQuery = Annotated[
     str | None, Query(max_length=40, description="Sessions started on or before this day (UTC).")
 ]
+_CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}}, "description": "The figures (as CSV with `format=csv`)."}
+}
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="csv: the same figures as a spreadsheet.")]
 
 
 @router.get(
     "/trees/{tree_id}",
     response_model=None,
-    responses=errors({403: "Viewers see no analytics.", 404: "No such tree in your tenant."}),
+    responses=_CSV | errors({403: "Viewers see no analytics.", 404: "No such tree in your tenant."}),
 )
 def tree_analytics(
     tree_id: str,
@@ -78,7 +81,7 @@ def tree_analytics(
     return answer
 
 
-@router.get("/overview", response_model=None, responses=errors({403: "Viewers see no analytics."}))
+@router.get("/overview", response_model=None, responses=_CSV | errors({403: "Viewers see no analytics."}))
 def overview(
     who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery = None, format: FormatQuery = "json"
 ) -> dict[str, Any] | Response:
