@@ -33,6 +33,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from serve import serve_command  # noqa: E402
+
 from tests.conftest import Member, Tenant, free_port, wait_until  # noqa: E402
 from tests.sessions.test_sessions_api import publish_tree, start  # noqa: E402
 
@@ -167,21 +169,7 @@ def main() -> None:
         }
         with open(data / "server.log", "w") as log:
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "api.app:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                    "--timeout-graceful-shutdown",
-                    "2",
-                ],
+                serve_command(port, access_log=True, graceful_s=2),
                 cwd=ROOT,
                 env=env,
                 stdout=log,

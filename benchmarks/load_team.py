@@ -64,6 +64,7 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 import httpx
+from serve import serve_command
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
@@ -168,22 +169,7 @@ def start_branchline(data_dir: Path, env: dict[str, str], name: str = "branchlin
     full_env.setdefault("BRANCHLINE_SECRET_KEY", secrets.token_urlsafe(40))
     log = open(data_dir / "server.log", "ab")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "api.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "2",
-        ],
+        serve_command(port, graceful_s=2),
         cwd=ROOT,
         env=full_env,
         stdout=log,

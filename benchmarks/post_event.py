@@ -30,6 +30,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from serve import serve_command  # noqa: E402
+
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
 
@@ -125,20 +127,7 @@ def main() -> None:
             "BRANCHLINE_RATE_LIMITS_ENABLED": "false",
         }
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "api.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
+            serve_command(port),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -23,6 +23,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from serve import serve_command  # noqa: E402
+
 from api.settings import Settings  # noqa: E402
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 
@@ -41,19 +43,7 @@ def main() -> None:
         }
         with open(data / "access.log", "w") as log:
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    "api.app:create_app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "info",
-                ],
+                serve_command(port, log_level="info", access_log=True),
                 cwd=ROOT,
                 env=env,
                 stdout=log,
