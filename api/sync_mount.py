@@ -73,7 +73,8 @@ def sync_door(ctx: AppContext) -> SyncDoor:
 
     def authenticate_cached(request: Request, tenant_id: str) -> Principal | None:
         # Credentials verified before (no hashing, no signature check): lets the sync layer
-        # answer small reads on the event loop. The user document is still read each time.
+        # answer small reads on the event loop. The user document comes from `ctx.user_docs`
+        # (dropped when the account is written), so a deactivation still ends access at once.
         principal = cached_principal(ctx, request.headers.get("authorization"))
         if principal is not None and principal.tenant_id != tenant_id:
             raise Forbidden(

@@ -14,7 +14,7 @@ declared is read by every role and written by owners and admins.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -53,6 +53,11 @@ class AccessPolicy(Protocol):
 
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         """May `principal` receive this document (winning revision, with `_id`)?"""
+
+    def read_prefilter(self, principal: Principal, db: str) -> Callable[[str], bool] | None:
+        """A cheap judge of document ids for `_changes`, or None: False when `principal`
+        surely may not read the document, True when `can_read` must decide. It never reads
+        the store (it runs inside the feed's read); rows it keeps are still judged whole."""
 
     def check_write(
         self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None
@@ -127,6 +132,9 @@ class RolePolicy:
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         return True
 
+    def read_prefilter(self, principal: Principal, db: str) -> Callable[[str], bool] | None:
+        return None
+
     def reads_everything(self, principal: Principal, db: str) -> bool:
         """Whether `can_read` is true of every document of `db` for `principal`: then
         answers that speak of the whole database (counts, revisions) need no screening.
@@ -159,6 +167,10 @@ class DatabaseRules:
 
     def can_read(self, principal: Principal, doc: dict[str, Any]) -> bool:
         return True
+
+    def read_prefilter(self, principal: Principal) -> Callable[[str], bool] | None:
+        """See `AccessPolicy.read_prefilter`: None, every row is judged whole."""
+        return None
 
     def reads_everything(self, principal: Principal) -> bool:
         """True when `can_read` is true of every document for `principal`; a feature
@@ -214,6 +226,9 @@ class FeaturePolicy(RolePolicy):
 
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         return self._of(db).can_read(principal, doc)
+
+    def read_prefilter(self, principal: Principal, db: str) -> Callable[[str], bool] | None:
+        return self._of(db).read_prefilter(principal)
 
     def reads_everything(self, principal: Principal, db: str) -> bool:
         return self._of(db).reads_everything(principal)

@@ -417,8 +417,10 @@ class CouchDatabase:
         attachments: bool = False,
         doc_ids: Iterable[str] | None = None,
         selector: Doc | None = None,
+        keep: Callable[[str], bool] | None = None,
     ) -> Doc:
-        """`{"results", "last_seq", "pending"}`, one row per document at its latest seq."""
+        """`{"results", "last_seq", "pending"}`, one row per document at its latest seq
+        (`keep` is not used: CouchDB sends the rows whole anyway)."""
         ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
         if limit == 0:
@@ -781,6 +783,11 @@ class CouchStore:
                 self._watcher.start()
                 for name in self._open:
                     self._watcher.follow(name)
+
+    def observe_writes(self, callback: Callable[[str, list[str] | None], None]) -> bool:
+        """Never: other instances write the same databases, and their writes are reported
+        late (by the watcher), so no cache may rest on this store's own writes."""
+        return False
 
     # --- databases ---------------------------------------------------------------------
     def security_object(self) -> Doc:

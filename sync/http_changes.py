@@ -327,6 +327,7 @@ class ChangesFeed:
         """Readable rows after `req.since`, at most `req.limit` (plus newly readable docs)."""
         api = self.api
         need_docs = req.include_docs or api.filters_reads or req.doc_filter is not None
+        keep = api.policy.read_prefilter(ctx.principal, req.db) if api.filters_reads else None
         rows: list[dict[str, Any]] = []
         cursor = req.since
         last_seq = req.since
@@ -343,6 +344,7 @@ class ChangesFeed:
                 attachments=req.attachments,
                 doc_ids=req.doc_ids,
                 selector=req.selector,
+                keep=keep,
             )
             got = res["results"]
             last_seq = res.get("last_seq", last_seq)

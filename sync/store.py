@@ -13,7 +13,7 @@ Sequences (`update_seq`, `seq`, `last_seq`) are opaque to callers: pass back wha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Doc = dict[str, Any]
@@ -122,11 +122,14 @@ class Database(Protocol):
         attachments: bool = False,
         doc_ids: Iterable[str] | None = None,
         selector: Doc | None = None,
+        keep: Callable[[str], bool] | None = None,
     ) -> Doc:
         """`{"results": [{"seq", "id", "changes": [{"rev"}], "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
         `last_seq` equals the seq of the last row returned (or `since`/current when none).
-        Never includes `_local` documents.
+        Never includes `_local` documents. `keep(docid)` False: leave the row out before
+        reading it whole (a hint the caller judges again; a store may ignore it). It must not
+        read this store: it runs inside the feed's read.
         """
 
     @property
@@ -174,4 +177,13 @@ class Store(Protocol):
 
         The HTTP layer uses it to wake longpoll `_changes` requests; derived data (search,
         analytics) uses it to follow the feed. Called from the writing thread.
+        """
+
+    def observe_writes(self, callback: Callable[[str, list[str] | None], None]) -> bool:
+        """Have `callback(db_name, ids)` told of every committed write (the changed document
+        ids; None when the database was created or deleted), in the writing thread, before
+        the writer gets its answer: for caches that must never answer from before a write.
+
+        False (and the callback is never called) when the store cannot promise to see every
+        write, e.g. CouchDB, which other instances write too; such a cache must then not be kept.
         """

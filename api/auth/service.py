@@ -12,6 +12,7 @@ from typing import Any
 
 from sync.access import ROLES, Principal
 from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from sync.naming import SYSTEM_DB
 
 from ..audit import service as audit
 from ..core.context import AppContext
@@ -566,7 +567,21 @@ def _principal_for_bearer(ctx: AppContext, token: str) -> Principal:
 
         return principal_for_key(ctx, token)
     tenant_id, user_id, epoch, expires, family = _access_claims(ctx, token)
-    return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires, family)
+    return _bearer_principal(_account(ctx, tenant_id, user_id), epoch, expires, family)
+
+
+def _account(ctx: AppContext, tenant_id: str, user_id: str) -> dict[str, Any] | None:
+    """The caller's user document as authentication reads it on every request: from memory
+    when the store tells of every write (`ctx.user_docs`, dropped the moment the account is
+    written, so a deactivation or a sign-out ends access at once). Read-only: it is shared."""
+    cache = ctx.user_docs
+    if cache is None:
+        return users.get_user(ctx.system, tenant_id, user_id)
+    return cache.get(
+        SYSTEM_DB,
+        users.user_doc_id(tenant_id, user_id),
+        lambda: users.get_user(ctx.system, tenant_id, user_id),
+    )
 
 
 def _basic_hit(ctx: AppContext, username: str, password: str) -> Principal | None:
@@ -575,7 +590,7 @@ def _basic_hit(ctx: AppContext, username: str, password: str) -> Principal | Non
     with _basic_lock:
         hit = _basic_cache.get(key)
     if hit and hit[0] > time.monotonic():
-        user = users.get_user(ctx.system, hit[1], hit[2])
+        user = _account(ctx, hit[1], hit[2])
         if user is not None and user["password_hash"] == hit[3]:
             return _principal_for_user(user)
     return None
@@ -630,7 +645,7 @@ def cached_principal(ctx: AppContext, authorization: str | None) -> Principal | 
         if hit is None:
             return None
         tenant_id, user_id, epoch, expires, family = hit
-        return _bearer_principal(users.get_user(ctx.system, tenant_id, user_id), epoch, expires, family)
+        return _bearer_principal(_account(ctx, tenant_id, user_id), epoch, expires, family)
     if scheme == "basic" and value:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sync.access import AccessPolicy, FeaturePolicy
 from sync.doc_limits import DocSizeLimits
 from sync.naming import SYSTEM_DB
+from sync.observed_cache import ObservedCache
 from sync.private_files import private_dir, restrict_umask
 from sync.quota import TenantQuota
 from sync.store import Database, Store
@@ -69,6 +70,14 @@ def open_store(settings: Settings) -> Store:
     )
 
 
+def _system_scope(db_name: str) -> str | None:
+    return db_name if db_name == SYSTEM_DB else None
+
+
+def _user_doc_ids(docid: str) -> tuple[str, ...]:
+    return (docid,) if docid.startswith("user:") else ()
+
+
 @dataclass(eq=False)
 class AppContext:
     settings: Settings
@@ -86,6 +95,9 @@ class AppContext:
     # Made from the settings, shared by the API and the sync endpoints.
     doc_size_limits: DocSizeLimits = field(init=False)
     quota: TenantQuota = field(init=False)
+    # User documents as authentication reads them on every request; None when the store
+    # cannot tell of every write (then each request reads its caller's account).
+    user_docs: ObservedCache[dict[str, Any] | None] | None = field(init=False)
     rate_policies: dict[str, Policy] = field(default_factory=dict)
     rate_windows: Windows | None = None
 
@@ -102,6 +114,7 @@ class AppContext:
     def __post_init__(self) -> None:
         self.doc_size_limits = self.settings.doc_size_limits()
         self.quota = self.settings.tenant_quota()
+        self.user_docs = ObservedCache[dict[str, Any] | None](_system_scope, _user_doc_ids).attach(self.store)
 
     @property
     def system(self) -> Database:

@@ -20,12 +20,14 @@ with the rest of the batch (a `bad_request` would stop the replication).
 
 The sync layer asks `can_read` for every row of `_changes`, so the session lookup behind
 an event is memoised per request (in the request's `Principal.extra`) and filled from the
-header documents the feed itself carries.
+header documents the feed itself carries; between requests the headers' ACLs are kept in
+`HeaderAcls` (acl_cache.py), forgotten whenever a header is written.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sync.access import DatabaseRules, Principal, Role
@@ -33,6 +35,7 @@ from sync.errors import Forbidden, NotFound
 
 from ..attachments.sync_content import check_attachment_content, same_content
 from . import events
+from .acl_cache import HeaderAcls
 from .repository import header_id, parse_doc_id, sessions_db
 
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
@@ -131,6 +134,22 @@ class SessionsRules(DatabaseRules):
 
     def __init__(self, ctx: Any = None) -> None:
         self.ctx = ctx
+        # Headers' ACLs shared by every request, when the store tells of every write
+        # (acl_cache.py); without it each lookup reads the header.
+        self.acls = None if ctx is None else HeaderAcls().attach(ctx.store)
+
+    def _stored_acl(self, tenant_id: str, sid: str) -> tuple[str | None, frozenset[str]] | None:
+        """The ACL of the session's stored header (None: no live header)."""
+
+        def read() -> tuple[str | None, frozenset[str]] | None:
+            try:
+                return acl_of(sessions_db(self.ctx, tenant_id).get(header_id(sid)))
+            except NotFound:
+                return None
+
+        if self.acls is None:
+            return read()
+        return self.acls.get(tenant_id, sid, read)
 
     # --- the session a document belongs to -------------------------------------------------
     def _memo(self, principal: Principal) -> dict[str, Any]:
@@ -143,12 +162,7 @@ class SessionsRules(DatabaseRules):
         memo = self._memo(principal)
         if sid in memo:
             return memo[sid]
-        acl = None
-        if self.ctx is not None:
-            try:
-                acl = acl_of(sessions_db(self.ctx, principal.tenant_id).get(header_id(sid)))
-            except NotFound:
-                acl = None
+        acl = None if self.ctx is None else self._stored_acl(principal.tenant_id, sid)
         memo[sid] = acl
         return acl
 
@@ -177,6 +191,27 @@ class SessionsRules(DatabaseRules):
             return allowed(principal, acl)
         return allowed(principal, self._session_acl(principal, sid))
 
+    def read_prefilter(self, principal: Principal) -> Callable[[str], bool] | None:
+        """Rows of sessions `principal` surely may not read, known from the ids alone (the
+        session in the id, its ACL from the shared cache, which is never older than the
+        store): a feed of a busy database then reads whole only the rows that may be sent.
+        A session not in the cache, and a deleted header (its tombstone may still be for
+        this reader), are kept for `can_read`."""
+        acls = self.acls
+        if principal.is_admin or acls is None:
+            return None
+
+        def keep(docid: str) -> bool:
+            sid, is_event = parse_doc_id(docid)
+            if sid is None:
+                return False  # not a session document: only admins see it (`can_read`)
+            known, acl = acls.peek(principal.tenant_id, sid)
+            if not known or (acl is None and not is_event):
+                return True
+            return allowed(principal, acl)
+
+        return keep
+
     def readers(self, tenant_id: str, ids: list[str]) -> frozenset[str] | None:
         """Who besides admins may read these changed documents: the owners and sharers of
         their sessions, read from the stored headers once per session (the same rule as
@@ -189,20 +224,17 @@ class SessionsRules(DatabaseRules):
             sid, is_event = parse_doc_id(docid)
             if sid is not None:  # any other document is for admins only
                 header_changed[sid] = header_changed.get(sid, False) or not is_event
-        store_db = sessions_db(self.ctx, tenant_id)
         out: set[str] = set()
         for sid, header in header_changed.items():
-            try:
-                acl = acl_of(store_db.get(header_id(sid)))
-            except NotFound:
+            acl = self._stored_acl(tenant_id, sid)
+            if acl is None:  # no live header
                 if header:
                     return None
                 continue  # events without a live header are for admins only (`can_read`)
-            if acl is not None:
-                owner, shared = acl
-                out.update(shared)
-                if owner is not None:
-                    out.add(owner)
+            owner, shared = acl
+            out.update(shared)
+            if owner is not None:
+                out.add(owner)
         return frozenset(out)
 
     # --- writes ------------------------------------------------------------------------------

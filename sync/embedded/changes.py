@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 import orjson
@@ -31,12 +31,13 @@ class _Changes(_Core):
         attachments: bool = False,
         doc_ids: Iterable[str] | None = None,
         selector: Doc | None = None,
+        keep: Callable[[str], bool] | None = None,
     ) -> Doc:
         """`{"results": [{"seq", "id", "changes", "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
-        One row per document, at its latest seq. With a filter (`doc_ids`, `selector`) and
-        no `limit` cut, `last_seq` is the current update_seq, so a client does not rescan
-        the changes it was not sent.
+        One row per document, at its latest seq. With a filter (`doc_ids`, `selector`,
+        `keep`) and no `limit` cut, `last_seq` is the current update_seq, so a client does
+        not rescan the changes it was not sent.
         """
         ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
@@ -64,46 +65,73 @@ class _Changes(_Core):
             results: list[Doc] = []
             last = None
             cut = False
+
+            def add(
+                seq: int, docid: str, winner: str, deleted: int, tree_blob: bytes, body_blob: Any
+            ) -> bool:
+                """Append the row (unless the selector refuses it); True once `limit` is reached."""
+                nonlocal last
+                # A one-revision tree (most documents) is `{"rev":[null,0]}`: its only
+                # leaf is the winner, so all_docs rows need not parse it.
+                tree = revtree.loads(tree_blob) if need_body or (need_tree and b"]," in tree_blob) else None
+                doc = None
+                if need_body and tree is not None:
+                    body = orjson.loads(body_blob) if body_blob else {}
+                    doc = self._render(
+                        docid, winner, tree, body, conflicts=conflicts, attachments=attachments, winner=winner
+                    )
+                    if match is not None and not match(doc):
+                        return False
+                if style == "all_docs" and tree is not None and len(tree) > 1:
+                    revs = revtree.leaves(tree)
+                    if revs[0] != winner:
+                        revs.remove(winner)
+                        revs.insert(0, winner)
+                else:
+                    revs = [winner]  # a one-revision tree's only leaf is its winner
+                row: Doc = {"seq": seq, "id": docid, "changes": [{"rev": r} for r in revs]}
+                if deleted:
+                    row["deleted"] = True
+                if include_docs:
+                    row["doc"] = doc
+                results.append(row)
+                last = seq
+                return limit is not None and len(results) >= limit
+
             if limit == 0:
                 cut = True
+            elif keep is not None and not descending:
+                # Ids first, from the seq index alone, and only the rows `keep` may want are
+                # read whole: a feed that sees a few documents of a busy database otherwise
+                # parses every other document changed since its last request.
+                def read_whole(chunk: list[str]) -> bool:
+                    found = {
+                        r[1]: r
+                        for r in conn.execute(
+                            f"SELECT {cols} WHERE d.id IN ({','.join('?' * len(chunk))})", chunk
+                        )
+                    }
+                    # Same snapshot: every candidate is still there, at the seq the scan saw.
+                    return any(add(*found[docid]) for docid in chunk)
+
+                chunk: list[str] = []
+                for (docid,) in conn.execute("SELECT id FROM docs WHERE seq > ? ORDER BY seq", (since_n,)):
+                    if (id_filter is not None and docid not in id_filter) or not keep(docid):
+                        continue
+                    chunk.append(docid)
+                    # A short chunk when few rows are still wanted: a limited page stops early.
+                    if len(chunk) >= min(_CHUNK, max(1, (limit or _CHUNK) - len(results))):
+                        if read_whole(chunk):
+                            cut = True
+                            break
+                        chunk = []
+                else:
+                    cut = bool(chunk) and read_whole(chunk)
             else:
                 for seq, docid, winner, deleted, tree_blob, body_blob in conn.execute(sql, params):
                     if id_filter is not None and docid not in id_filter:
                         continue
-                    # A one-revision tree (most documents) is `{"rev":[null,0]}`: its only
-                    # leaf is the winner, so all_docs rows need not parse it.
-                    tree = (
-                        revtree.loads(tree_blob) if need_body or (need_tree and b"]," in tree_blob) else None
-                    )
-                    doc = None
-                    if need_body and tree is not None:
-                        body = orjson.loads(body_blob) if body_blob else {}
-                        doc = self._render(
-                            docid,
-                            winner,
-                            tree,
-                            body,
-                            conflicts=conflicts,
-                            attachments=attachments,
-                            winner=winner,
-                        )
-                        if match is not None and not match(doc):
-                            continue
-                    if style == "all_docs" and tree is not None and len(tree) > 1:
-                        revs = revtree.leaves(tree)
-                        if revs[0] != winner:
-                            revs.remove(winner)
-                            revs.insert(0, winner)
-                    else:
-                        revs = [winner]  # a one-revision tree's only leaf is its winner
-                    row: Doc = {"seq": seq, "id": docid, "changes": [{"rev": r} for r in revs]}
-                    if deleted:
-                        row["deleted"] = True
-                    if include_docs:
-                        row["doc"] = doc
-                    results.append(row)
-                    last = seq
-                    if limit is not None and len(results) >= limit:
+                    if add(seq, docid, winner, deleted, tree_blob, body_blob):
                         cut = True
                         break
             if descending:

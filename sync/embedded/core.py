@@ -31,13 +31,19 @@ class _Core:
     """The plumbing every part of `EmbeddedDatabase` stands on."""
 
     def __init__(
-        self, name: str, path: Path, handles: HandleCache, notify: Callable[[str, int], None]
+        self,
+        name: str,
+        path: Path,
+        handles: HandleCache,
+        notify: Callable[[str, int], None],
+        observe: Callable[[str, list[str] | None], None],
     ) -> None:
         self.name = name
         self.path = path
         self._path_str = str(path)
         self._handles = handles
         self._notify = notify
+        self._observe = observe
         self._op = threading.local()  # `conn` and `handle` of the operation on this thread
 
     # --- plumbing ----------------------------------------------------------------------

@@ -59,6 +59,7 @@ class EmbeddedStore:
         # tenants touched once leave nothing behind.
         self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = weakref.WeakValueDictionary()
         self._listeners: list[Callable[[str, Any], None]] = []
+        self._observers: list[Callable[[str, list[str] | None], None]] = []
         # Names only: the databases to compact on the next run. None until the first run,
         # which compacts them all: what an earlier process wrote after its last run is unknown.
         self._written: set[str] | None = None
@@ -78,10 +79,17 @@ class EmbeddedStore:
                 # The write is committed; a broken follower must not turn it into an error.
                 _log.exception("change listener failed for %s", name)
 
+    def _observe(self, name: str, ids: list[str] | None) -> None:
+        for callback in list(self._observers):
+            try:
+                callback(name, ids)
+            except Exception:  # noqa: BLE001
+                _log.exception("write observer failed for %s", name)
+
     def _database(self, name: str, path: Path) -> EmbeddedDatabase:
         db = self._dbs.get(name)
         if db is None:
-            db = EmbeddedDatabase(name, path, self.handles, self._notify)
+            db = EmbeddedDatabase(name, path, self.handles, self._notify, self._observe)
             self._dbs[name] = db
         return db
 
@@ -117,6 +125,7 @@ class EmbeddedStore:
                 raise PreconditionFailed(f"Database {name!r} already exists.", error="file_exists")
             with self.handles.pinned(name, path, create=True):
                 pass
+            self._observe(name, None)
             return self._database(name, path)
 
     def db(self, name: str) -> EmbeddedDatabase:
@@ -143,6 +152,7 @@ class EmbeddedStore:
                     os.unlink(str(path) + suffix)
                 except FileNotFoundError:
                     pass
+            self._observe(name, None)
 
     def db_exists(self, name: str) -> bool:
         """Whether database `name` exists (False for an illegal name)."""
@@ -162,6 +172,14 @@ class EmbeddedStore:
     def add_listener(self, callback: Any) -> None:
         """Register `callback(db_name, update_seq)`, called after each committed write."""
         self._listeners.append(callback)
+
+    def observe_writes(self, callback: Callable[[str, list[str] | None], None]) -> bool:
+        """Call `callback(db_name, ids)` after every commit, in the committing thread and
+        before any writer of it gets its answer (None: the database was created or deleted).
+        True: every write to these files is made through this store, in this process (the
+        command line writing them at the same time is the exception; see its callers)."""
+        self._observers.append(callback)
+        return True
 
     def run_nonblocking(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
         """`(True, fn(*args))`, or `(False, None)` when `fn` would have had to wait.

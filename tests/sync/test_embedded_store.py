@@ -583,6 +583,40 @@ def test_changes_filters(db):
         db.changes(selector={"n": {"$bogus": 1}})
 
 
+def test_changes_keep_leaves_rows_out_before_reading_them_and_counts_only_kept_rows(db):
+    """`keep` (a feed's id-level pre-filter): rows it refuses are left out, the limit counts
+    only rows sent, and resuming from `last_seq` neither skips nor repeats a kept row."""
+    db.bulk_docs([{"_id": f"{'mine' if i % 3 == 0 else 'other'}{i:03d}", "n": i} for i in range(300)])
+    r = db.put({"_id": "mine000", "_rev": db.get("mine000")["_rev"], "n": 1000})
+    assert r["ok"]
+    judged = []
+
+    def keep(docid):
+        judged.append(docid)
+        return docid.startswith("mine")
+
+    wanted = [f"mine{i:03d}" for i in range(3, 300, 3)] + ["mine000"]  # mine000 moved to the end
+    got = db.changes(keep=keep, include_docs=True)
+    assert [r["id"] for r in got["results"]] == wanted
+    assert got["results"][-1]["doc"]["n"] == 1000 and got["last_seq"] == db.update_seq
+    assert len(judged) == 300  # each document once, at its latest seq
+    pages, since = [], 0
+    while True:
+        page = db.changes(since=since, limit=7, keep=keep)
+        pages += [r["id"] for r in page["results"]]
+        if len(page["results"]) < 7:
+            break
+        assert page["pending"] > 0
+        since = page["last_seq"]
+    assert pages == wanted
+    # With a selector too, the limit still counts rows that pass both.
+    got = db.changes(keep=keep, selector={"n": {"$gte": 150}}, limit=5)
+    assert [r["id"] for r in got["results"]] == [f"mine{i:03d}" for i in range(150, 165, 3)]
+    # And with doc_ids.
+    got = db.changes(keep=keep, doc_ids=["mine003", "other001", "mine006"])
+    assert [r["id"] for r in got["results"]] == ["mine003", "mine006"]
+
+
 def test_changes_with_empty_doc_ids_is_empty(db):
     db.put({"_id": "a"})
     assert db.changes(doc_ids=[])["results"] == []

@@ -1,0 +1,119 @@
+"""Values read from stored documents, kept in memory and dropped the moment one is written.
+
+For lookups every request makes of documents that rarely change (who may read a session,
+the caller's account): read from the store each time they were a large share of the
+server's work with a whole team syncing at once. The store tells the cache of every
+committed write, in the writing thread and before the writer gets its answer
+(`Store.observe_writes`), so what a writer changed is in force for the very next request.
+A store that cannot promise that (CouchDB, which other instances write too) gets no cache:
+`ObservedCache.attach` answers None and callers read the store as before.
+
+A lookup that misses reads outside the cache's lock. A document committed while that read
+ran could make it return the old value; such a read is not kept (the scope's generation
+moved on while it ran). Entries also expire after `ttl_s`: a second process writing the
+same files (the command line) is not seen by the store, and this bounds how long anything
+it changed is answered from memory. A read must start its own snapshot (never run inside
+another read of the same database), or it could see a state older than the generation it
+started under.
+
+Values are shared between callers: they must be treated as read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
+
+from .store import Store
+
+V = TypeVar("V")
+
+# Which scope (e.g. a tenant) a database's writes concern, or None: not this cache's.
+ScopeOf = Callable[[str], "Hashable | None"]
+# Which keys of the scope a written document id concerns (empty: none).
+KeysOf = Callable[[str], "Iterable[Hashable]"]
+
+
+class ObservedCache(Generic[V]):
+    """(scope, key) -> value, dropped when the store reports a write that concerns the key."""
+
+    def __init__(
+        self,
+        scope_of: ScopeOf,
+        keys_of: KeysOf,
+        *,
+        max_entries: int = 50_000,
+        ttl_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._scope_of = scope_of
+        self._keys_of = keys_of
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Hashable, Hashable], tuple[V, float]] = OrderedDict()
+        # Per scope: moves on whenever a write concerned one of its keys.
+        self._generation: dict[Hashable, int] = {}
+        self._max = max_entries
+        self._ttl = ttl_s
+        self._clock = clock
+        self.hits = 0
+        self.misses = 0
+
+    def attach(self, store: Store) -> ObservedCache[V] | None:
+        """This cache, told of `store`'s writes; None when the store cannot tell of them all."""
+        return self if store.observe_writes(self.written) else None
+
+    def get(self, scope: Hashable, key: Hashable, read: Callable[[], V]) -> V:
+        """The value from memory, or else from `read()` (kept unless a write raced it)."""
+        entry_key = (scope, key)
+        now = self._clock()
+        with self._lock:
+            entry = self._entries.get(entry_key)
+            if entry is not None and entry[1] > now:
+                self._entries.move_to_end(entry_key)
+                self.hits += 1
+                return entry[0]
+            generation = self._generation.get(scope, 0)
+            self.misses += 1
+        value = read()
+        with self._lock:
+            if self._generation.get(scope, 0) == generation:
+                self._entries[entry_key] = (value, now + self._ttl)
+                self._entries.move_to_end(entry_key)
+                while len(self._entries) > self._max:
+                    self._entries.popitem(last=False)
+        return value
+
+    def peek(self, scope: Hashable, key: Hashable) -> tuple[bool, V | None]:
+        """(True, the value) when it is in memory and fresh; (False, None) otherwise. Never reads."""
+        with self._lock:
+            entry = self._entries.get((scope, key))
+            if entry is None or entry[1] <= self._clock():
+                return False, None
+            return True, entry[0]
+
+    def written(self, db_name: str, ids: list[str] | None) -> None:
+        """The store's write observer: forget what `ids` concern (all of the scope's entries
+        when `ids` is None: the database was created or deleted)."""
+        scope = self._scope_of(db_name)
+        if scope is None:
+            return
+        if ids is None:
+            with self._lock:
+                self._generation[scope] = self._generation.get(scope, 0) + 1
+                for entry_key in [k for k in self._entries if k[0] == scope]:
+                    del self._entries[entry_key]
+            return
+        keys = [key for docid in ids for key in self._keys_of(docid)]
+        if not keys:
+            return
+        with self._lock:
+            self._generation[scope] = self._generation.get(scope, 0) + 1
+            for key in keys:
+                self._entries.pop((scope, key), None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
