@@ -25,6 +25,9 @@ from sync.seq import seq_number as parse_seq_number
 from ..core.derived import IndexPart, tenant_index
 from .repository import event_prefix, header_id, parse_doc_id
 
+# The feed that fills both tables below: the sessions database's headers.
+HEADERS_FEED = "sessions.headers"
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sess_headers (
   session_id TEXT PRIMARY KEY, tree_id TEXT, tree_version INTEGER, ticket TEXT, title TEXT,
@@ -101,12 +104,20 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
             conn.execute("INSERT INTO sess_access VALUES (?,?,?,?)", (sid, user_id, is_owner, seq))
 
 
+def _is_header_id(docid: str) -> bool:
+    sid, is_event = parse_doc_id(docid)
+    return sid is not None and not is_event
+
+
+_on_session_change.keep = _is_header_id  # type: ignore[attr-defined]  # events are skipped anyway
+
+
 def index_part() -> IndexPart:
     return IndexPart(
         "sessions",
         SCHEMA,
         lambda tid: {
-            "sessions.headers": (physical_name(tid, "sessions"), _on_session_change),
+            HEADERS_FEED: (physical_name(tid, "sessions"), _on_session_change),
         },
     )
 
@@ -116,8 +127,11 @@ def index_part() -> IndexPart:
 
 def granted_since(ctx, tenant_id: str, user_id: str, since: Any) -> list[str]:
     """Sessions `user_id` gained access to after `since` (a seq of the sessions database)."""
+    # Asked on every `_changes` request of an engineer: only the headers' feed must be current.
     rows = tenant_index(ctx, tenant_id).query(
-        "SELECT session_id FROM sess_access WHERE user_id=? AND granted_seq > ?", (user_id, seq_number(since))
+        "SELECT session_id FROM sess_access WHERE user_id=? AND granted_seq > ?",
+        (user_id, seq_number(since)),
+        feeds=(HEADERS_FEED,),
     )
     return [r["session_id"] for r in rows]
 
@@ -233,7 +247,7 @@ def list_sessions(
         + ("WHERE " + " AND ".join(where) if where else "")
         + " ORDER BY COALESCE(h.created_at, 0) DESC, h.session_id DESC LIMIT ?"
     )
-    rows = tenant_index(ctx, who.tenant_id).query(sql, [*params, limit])
+    rows = tenant_index(ctx, who.tenant_id).query(sql, [*params, limit], feeds=(HEADERS_FEED,))
     return [_public_row(r) for r in rows]
 
 
