@@ -157,7 +157,7 @@ class SyncApi:
         self.write_needs_current = not traits.writes_judged_without_stored_doc
         self.changes = ChangesFeed(self)
         # Design-document JavaScript: views, filter functions, validate_doc_update.
-        self.js = DesignFunctions(lambda: views_dir_of(self.get_store()))
+        self.js = DesignFunctions(lambda: views_dir_of(self.get_store()), self.get_store)
         # Requests answered on the event loop (see `_inline`) may call only policy hooks
         # that are declared not to block.
         self.quick_db_checks = traits.db_checks_never_block

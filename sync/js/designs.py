@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from ..access import Principal
 from ..errors import BadRequest, BranchlineError, Forbidden, NotFound, Unauthorized
 from ..naming import physical_name
-from ..store import Database, Doc
+from ..observed_cache import ObservedCache
+from ..store import Database, Doc, Store
 from .sandbox import Sandbox, compiled
 
 if TYPE_CHECKING:
@@ -137,10 +138,31 @@ def _for_js(doc: Doc) -> Doc:
     return {**doc, "_attachments": stubs}
 
 
+_VALIDATORS = "validate_doc_update"
+
+
+def _every_db(db_name: str) -> str:
+    return db_name
+
+
+def _design_key(docid: str) -> tuple[str, ...]:
+    return (_VALIDATORS,) if docid.startswith("_design/") else ()
+
+
+def _read_validators(dbobj: Database) -> tuple[DesignRef, ...]:
+    return tuple(
+        (d["_id"], d["validate_doc_update"])
+        for d in design_docs(dbobj)
+        if isinstance(d.get("validate_doc_update"), str) and d.get("language", "javascript") == "javascript"
+    )
+
+
 class DesignFunctions:
     """The design-document functions of every database of a store (see the module docstring)."""
 
-    def __init__(self, views_dir: Callable[[], Path | None]) -> None:
+    def __init__(
+        self, views_dir: Callable[[], Path | None], get_store: Callable[[], Store] | None = None
+    ) -> None:
         from .views import Views  # noqa: PLC0415 - views imports this module
 
         self.views = Views(views_dir)
@@ -148,11 +170,30 @@ class DesignFunctions:
         # of writes validated before any is written reads the design documents once.
         self._validators: dict[str, tuple[Any, tuple[DesignRef, ...]]] = {}
         self._lock = threading.Lock()
+        # Where the store tells of every write: the validators kept until a design document
+        # of their database is written, so an ordinary write reads nothing for them (not even
+        # the update_seq, a read of its own that every replicated document paid).
+        self._get_store = get_store
+        self._designs: ObservedCache[tuple[DesignRef, ...]] | None = None
+        self._designs_tried = False
+
+    def _design_cache(self) -> ObservedCache[tuple[DesignRef, ...]] | None:
+        if not self._designs_tried and self._get_store is not None:
+            with self._lock:
+                if not self._designs_tried:
+                    cache = ObservedCache[tuple[DesignRef, ...]](_every_db, _design_key)
+                    self._designs = cache.attach(self._get_store())
+                    self._designs_tried = True
+        return self._designs
 
     # --- validate_doc_update ------------------------------------------------------------
     def may_validate(self, physical: str) -> bool:
         """False only when the database is known to have no validation function: then a
         write needs no JavaScript (the HTTP layer answers such writes on the event loop)."""
+        cache = self._design_cache()
+        if cache is not None:
+            found, refs = cache.peek(physical, _VALIDATORS)
+            return not found or bool(refs)
         known = self._validators.get(physical)
         return known is None or bool(known[1])
 
@@ -165,17 +206,15 @@ class DesignFunctions:
             return True
 
     def validators(self, dbobj: Database) -> tuple[DesignRef, ...]:
+        cache = self._design_cache()
+        if cache is not None:
+            return cache.get(dbobj.name, _VALIDATORS, lambda: _read_validators(dbobj))
         seq = dbobj.update_seq
         with self._lock:
             known = self._validators.get(dbobj.name)
         if known is not None and known[0] == seq:
             return known[1]
-        found = tuple(
-            (d["_id"], d["validate_doc_update"])
-            for d in design_docs(dbobj)
-            if isinstance(d.get("validate_doc_update"), str)
-            and d.get("language", "javascript") == "javascript"
-        )
+        found = _read_validators(dbobj)
         with self._lock:
             self._validators[dbobj.name] = (seq, found)
         return found

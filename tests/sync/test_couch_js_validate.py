@@ -108,3 +108,21 @@ def test_a_design_document_whose_functions_do_not_compile_is_refused(client, db)
         f"{db}/_design/good", json={"views": {"v": {"map": "function (doc) { emit(1); }", "reduce": "_sum"}}}
     )
     assert r.status_code == 201, r.text
+
+
+def test_a_function_added_changed_or_removed_counts_from_the_very_next_write(client, db):
+    # Writes before any function: nothing to run (and the server remembers that).
+    assert client.put(f"{db}/free", json={"body": "no title needed yet"}).status_code == 201
+    _install(client, db)
+    assert client.put(f"{db}/a", json={"body": "no title"}).status_code == 403
+    ddoc = client.get(f"{db}/_design/rules").json()
+    ddoc["validate_doc_update"] = (
+        "function (newDoc) { if (!newDoc.kind) { throw({forbidden: 'Every document needs a kind.'}); } }"
+    )
+    assert client.put(f"{db}/_design/rules", json=ddoc).status_code == 201
+    r = client.put(f"{db}/b", json={"title": "a title is not enough now"})
+    assert r.status_code == 403 and "kind" in r.json()["reason"], r.text
+    assert client.put(f"{db}/c", json={"kind": "note"}).status_code == 201
+    rev = client.get(f"{db}/_design/rules").json()["_rev"]
+    assert client.delete(f"{db}/_design/rules", params={"rev": rev}).status_code == 200
+    assert client.put(f"{db}/d", json={"body": "anything again"}).status_code == 201
