@@ -160,10 +160,14 @@ def refold_stored(conn: sqlite3.Connection, sid: str, trees: rollup.TreeLookup) 
         conn.execute("DELETE FROM ins_facts WHERE sid=?", (sid,))
 
 
+# The one feed the rollups come from; queries catch up on it alone, not every index's feeds.
+FEED = "insights.sessions"
+
+
 def index_part(ctx: AppContext) -> IndexPart:
     def feeds(tenant_id: str) -> dict[str, tuple[str, Any]]:
         return {
-            "insights.sessions": (
+            FEED: (
                 physical_name(tenant_id, "sessions"),
                 SessionsFollower(TreeCache(ctx, tenant_id)),
             )
@@ -190,7 +194,9 @@ def aggregate(ctx: AppContext, tenant_id: str, **filters: Any) -> rollup.Aggrega
     where, params = _where(filters)
     agg = rollup.Aggregate()
     for r in tenant_index(ctx, tenant_id).query(
-        f"SELECT name, key, SUM(n) AS n FROM ins_counts WHERE {where} GROUP BY name, key", params
+        f"SELECT name, key, SUM(n) AS n FROM ins_counts WHERE {where} GROUP BY name, key",
+        params,
+        feeds=(FEED,),
     ):
         agg.add_row(r["name"], r["key"], r["n"])
     return agg
@@ -255,6 +261,7 @@ def overview(
         "SELECT tree_id, engineer, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', "
         f"'outcomes', 'durations') AND {where} GROUP BY tree_id, engineer, name, key",
         params,
+        feeds=(FEED,),
     )
     team = _sees_team(who)
     per_tree: dict[str, rollup.Aggregate] = {}

@@ -128,13 +128,24 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
     conn.execute("INSERT OR REPLACE INTO lib_usage VALUES (?,?,?)", (docid, doc["tree_id"], created))
 
 
+def _is_header_id(docid: str) -> bool:
+    return docid.startswith("session:") and ":ev:" not in docid
+
+
+_on_session_change.keep = _is_header_id  # type: ignore[attr-defined]  # the store skips events unread
+
+
+# The feeds the library's tables come from: its queries catch up on these alone.
+FEEDS = ("library.trees", "library.sessions")
+
+
 def index_part() -> IndexPart:
     return IndexPart(
         "library",
         SCHEMA,
         lambda tid: {
-            "library.trees": (physical_name(tid, "trees"), _on_tree_change),
-            "library.sessions": (physical_name(tid, "sessions"), _on_session_change),
+            FEEDS[0]: (physical_name(tid, "trees"), _on_tree_change),
+            FEEDS[1]: (physical_name(tid, "sessions"), _on_session_change),
         },
     )
 
@@ -205,7 +216,7 @@ def search(
         page_sql = (
             f"SELECT t.id FROM {source} WHERE {where_sql} ORDER BY {SORTS[sort or 'name']} LIMIT ? OFFSET ?"
         )
-    page = index.query(page_sql, [*params, limit, offset])
+    page = index.query(page_sql, [*params, limit, offset], feeds=FEEDS)
     if not page:
         return []
     ids = [r["id"] for r in page]
@@ -250,6 +261,7 @@ def categories(index, include_archived: bool = False) -> list[dict[str, Any]]:
     rows = index.query(
         "SELECT category, COUNT(*) AS n FROM lib_trees WHERE category != '' "
         + ("" if include_archived else "AND archived = 0 ")
-        + "GROUP BY category ORDER BY category"
+        + "GROUP BY category ORDER BY category",
+        feeds=FEEDS,
     )
     return [{"category": r["category"], "count": r["n"]} for r in rows]

@@ -90,12 +90,16 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
     )
 
 
+# The feed the suggestions' tables come from: its queries catch up on it alone.
+FEED = "suggestions.sessions"
+
+
 def index_part() -> IndexPart:
     return IndexPart(
         "suggestions",
         SCHEMA,
         lambda tid: {
-            "suggestions.sessions": (physical_name(tid, "sessions"), _on_session_change),
+            FEED: (physical_name(tid, "sessions"), _on_session_change),
         },
     )
 
@@ -106,6 +110,7 @@ def _rows(index, tree_id: str) -> list[dict[str, Any]]:
         "SELECT s.*, h.tree_version FROM sug_steps s JOIN sug_sessions h ON h.session_id = s.session_id "
         "WHERE h.tree_id = ? ORDER BY s.ts DESC, s.event_id DESC",
         (tree_id,),
+        feeds=(FEED,),
     )
 
 
