@@ -69,6 +69,7 @@ def sync_door(ctx: AppContext) -> SyncDoor:
             raise Forbidden(
                 "These credentials belong to another tenant; use the sync URL from GET /api/v1/me."
             )
+        principal.extra["address"] = client_address(request)  # for the audit log's entries
         return watching_credentials(principal)
 
     def authenticate_cached(request: Request, tenant_id: str) -> Principal | None:
@@ -80,7 +81,10 @@ def sync_door(ctx: AppContext) -> SyncDoor:
             raise Forbidden(
                 "These credentials belong to another tenant; use the sync URL from GET /api/v1/me."
             )
-        return None if principal is None else watching_credentials(principal)
+        if principal is None:
+            return None
+        principal.extra["address"] = client_address(request)
+        return watching_credentials(principal)
 
     return build_sync_door(
         lambda: ctx.store,

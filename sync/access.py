@@ -54,6 +54,11 @@ class AccessPolicy(Protocol):
     def can_read(self, principal: Principal, db: str, doc: dict[str, Any]) -> bool:
         """May `principal` receive this document (winning revision, with `_id`)?"""
 
+    def written(self, principal: Principal, db: str, ids: list[str]) -> None:
+        """Told, after the fact, that these documents, each passed by `check_write` for
+        `principal` in this request, are stored: for hooks that record what happened (the
+        audit log). The write is done whatever this does; the sync layer logs its failures."""
+
     def read_prefilter(self, principal: Principal, db: str) -> Callable[[str], bool] | None:
         """A cheap judge of document ids for `_changes`, or None: False when `principal`
         surely may not read the document, True when `can_read` must decide. It never reads
@@ -135,6 +140,9 @@ class RolePolicy:
     def read_prefilter(self, principal: Principal, db: str) -> Callable[[str], bool] | None:
         return None
 
+    def written(self, principal: Principal, db: str, ids: list[str]) -> None:
+        return None
+
     def reads_everything(self, principal: Principal, db: str) -> bool:
         """Whether `can_read` is true of every document of `db` for `principal`: then
         answers that speak of the whole database (counts, revisions) need no screening.
@@ -171,6 +179,9 @@ class DatabaseRules:
     def read_prefilter(self, principal: Principal) -> Callable[[str], bool] | None:
         """See `AccessPolicy.read_prefilter`: None, every row is judged whole."""
         return None
+
+    def written(self, principal: Principal, ids: list[str]) -> None:
+        """See `AccessPolicy.written`: nothing to record."""
 
     def reads_everything(self, principal: Principal) -> bool:
         """True when `can_read` is true of every document for `principal`; a feature
@@ -229,6 +240,9 @@ class FeaturePolicy(RolePolicy):
 
     def read_prefilter(self, principal: Principal, db: str) -> Callable[[str], bool] | None:
         return self._of(db).read_prefilter(principal)
+
+    def written(self, principal: Principal, db: str, ids: list[str]) -> None:
+        self._of(db).written(principal, ids)
 
     def reads_everything(self, principal: Principal, db: str) -> bool:
         return self._of(db).reads_everything(principal)

@@ -452,6 +452,15 @@ class SyncApi:
             load_current=(lambda: _current(dbobj, docid)) if isinstance(docid, str) else None,
         )
 
+    def _written(self, ctx: Ctx, db: str, ids: list[str]) -> None:
+        """Tell the policy which documents this request stored (see `AccessPolicy.written`)."""
+        if not ids:
+            return
+        try:
+            self.policy.written(ctx.principal, db, ids)
+        except Exception:  # the documents are stored: the answer must say so
+            log.exception("the policy's record of written documents failed for %s", db)
+
     def security_object(self, dbobj: Database) -> dict[str, Any]:
         """The database's `_security` object (what validation functions get as `secObj`)."""
         try:
@@ -751,6 +760,8 @@ class SyncApi:
         if to_write:
             for pos, result in zip(positions, dbobj.bulk_docs(to_write, new_edits=new_edits), strict=True):
                 results[pos] = result
+            stored = [str(docs[p]["_id"]) for p in positions if "error" not in (results[p] or {})]
+            self._written(ctx, db, stored)
         out = [r for r in results if r is not None]
         if not new_edits:
             out = [r for r in out if "error" in r]
@@ -961,6 +972,7 @@ class SyncApi:
         self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc, new_edits=new_edits), docid)
+        self._written(ctx, db, [docid])
         return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
 
     def doc_post(self, ctx: Ctx, db: str) -> Response:
@@ -976,6 +988,7 @@ class SyncApi:
         self._check_content(ctx, db, doc)
         self.check_doc_write(ctx, dbobj, db, doc)
         result = _write_result(dbobj.put(doc), doc["_id"])
+        self._written(ctx, db, [doc["_id"]])
         return json_response(result, 201, headers={"ETag": f'"{result.get("rev", "")}"'})
 
     def doc_delete(self, ctx: Ctx, db: str, docid: str) -> Response:
@@ -990,6 +1003,7 @@ class SyncApi:
         tombstone = {"_id": docid, "_rev": rev, "_deleted": True}
         self.check_doc_write(ctx, dbobj, db, tombstone, current, fetch_current=False)
         result = _write_result(dbobj.delete(docid, rev), docid)
+        self._written(ctx, db, [docid])
         return json_response(result, 200, headers={"ETag": f'"{result.get("rev", "")}"'})
 
     # --- attachments --------------------------------------------------------------------

@@ -39,6 +39,14 @@ from .acl_cache import HeaderAcls
 from .repository import header_id, parse_doc_id, sessions_db
 
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
+_SHARING_KEY = "sessions_sharing"  # per request: header id -> (sid, what changed), until stored
+
+
+def _pending_sharing(principal: Principal) -> dict[str, tuple[str, dict[str, Any]]]:
+    pending = principal.extra.get(_SHARING_KEY)
+    if pending is None:
+        pending = principal.extra[_SHARING_KEY] = {}
+    return pending
 
 
 def acl_of(
@@ -337,7 +345,37 @@ class SessionsRules(DatabaseRules):
                 f"Only the owner of session {sid} or an admin may change owner_id or "
                 "shared_with; edit the other fields and leave these as they are."
             )
+        if new is not None and new != cur:
+            # Recorded in the audit log once the header is stored (`written`), as the API's
+            # PATCH records it: a device shares over sync, and that must not go unrecorded.
+            sharing: dict[str, Any] = {}
+            if new[0] != cur[0]:
+                sharing["owner_id"] = new[0]
+            if new[1] != cur[1]:
+                sharing["shared_with"] = sorted(new[1])
+            _pending_sharing(principal)[str(doc.get("_id"))] = (sid, sharing)
         self._memo(principal)[sid] = new
+
+    def written(self, principal: Principal, ids: list[str]) -> None:
+        """Record the sharing changes `check_write` let through and the store then took."""
+        pending = principal.extra.get(_SHARING_KEY)
+        if not pending or self.ctx is None:
+            return
+        from ..audit import service as audit  # noqa: PLC0415  (audit reads the store machinery)
+
+        for docid in ids:
+            change = pending.pop(docid, None)
+            if change is not None:
+                sid, sharing = change
+                audit.record(
+                    self.ctx,
+                    principal,
+                    "session.sharing_changed",
+                    "session",
+                    sid,
+                    ip=principal.extra.get("address"),
+                    details={**sharing, "via": "sync"},
+                )
 
     def _deleted_acl(
         self, principal: Principal, sid: str, tomb: dict[str, Any]

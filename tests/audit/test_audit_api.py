@@ -276,3 +276,39 @@ def test_imports_and_starter_library_loads_are_recorded(http, tenant):
     assert log["tree.imported"]["target"] == {"type": "tree", "id": tree_id}
     assert log["tree.imported"]["details"] == {"replace": True}
     assert log["starter_library.loaded"]["target"] == {"type": "tenant", "id": tenant.id}
+
+
+def test_sharing_changed_over_sync_is_recorded_once_it_is_stored(http, tenant):
+    """The PWA shares by editing the header on the device and replicating it: the audit log
+    records that as the API's PATCH does, with the sync as its channel, and a refused or
+    conflicting write records nothing."""
+    tree_id = publish_tree(http, tenant)
+    alice, bob, carol = tenant.add_user("engineer"), tenant.add_user("engineer"), tenant.add_user("engineer")
+    sid = start(http, alice, tree_id)["session_id"]
+    url = f"/sync/{tenant.id}/sessions/session:{sid}"
+    header = http.get(url, headers=alice.headers).json()
+    stale = dict(header)
+    header["shared_with"] = [bob.id]
+    header.setdefault("edited", {})["shared_with"] = header["edited"].get("shared_with", 0) + 1
+    r = http.put(url, headers=alice.headers, json=header)
+    assert r.status_code == 201, r.text
+    # A conflicting write (the old revision again) changes nothing and records nothing.
+    stale["shared_with"] = [carol.id]
+    assert http.put(url, headers=alice.headers, json=stale).status_code == 409
+    # Bob may edit the session but not its sharing: refused, nothing recorded.
+    mine = http.get(url, headers=bob.headers).json()
+    mine["shared_with"] = [bob.id, carol.id]
+    assert http.put(url, headers=bob.headers, json=mine).status_code == 403
+    # The owner unshares in a replicated batch, as PouchDB pushes.
+    current = http.get(url, headers=alice.headers).json()
+    current["shared_with"] = []
+    current["edited"]["shared_with"] += 1
+    r = http.post(f"/sync/{tenant.id}/sessions/_bulk_docs", headers=alice.headers, json={"docs": [current]})
+    assert r.status_code == 201 and "error" not in r.json()[0], r.text
+    log = [e for e in entries(http, tenant, action="session.sharing_changed") if e["target"]["id"] == sid]
+    assert [e["details"] for e in reversed(log)] == [
+        {"shared_with": [bob.id], "via": "sync"},
+        {"shared_with": [], "via": "sync"},
+    ]
+    assert all(e["actor"]["id"] == alice.id and e["ip"] == "127.0.0.1" for e in log)
+    assert verified(http, tenant)["ok"] is True
