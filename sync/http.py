@@ -185,7 +185,7 @@ class SyncApi:
             if principal is None:
                 principal = await anyio.to_thread.run_sync(self._authenticate, request, tenant_id)
             body = await read_capped(request, MAX_BODY, _body_too_large(MAX_BODY))
-        result = self._inline(request, tenant_id, method, body)
+        result = self._inline(request, tenant_id, method, body, principal)
         if result is None:
             # One trip to a worker thread per request: authentication (which may hash an
             # API key) and the store calls both block, and each extra hop costs latency
@@ -198,7 +198,7 @@ class SyncApi:
         return result
 
     def _inline(
-        self, request: Request, tenant_id: str, method: str, body: bytes
+        self, request: Request, tenant_id: str, method: str, body: bytes, principal: Principal | None = None
     ) -> Response | PendingChanges | None:
         """The answer computed right here on the event loop, or None to use a worker thread.
 
@@ -220,7 +220,7 @@ class SyncApi:
         run = getattr(self.get_store(), "run_nonblocking", None)
         if run is None:
             return None
-        done, result = run(self._dispatch_quick, request, tenant_id, method, body)
+        done, result = run(self._dispatch_quick, request, tenant_id, method, body, principal)
         return result if done else None
 
     def _is_quick(self, request: Request, tenant_id: str, method: str, body: bytes) -> bool:
@@ -270,9 +270,10 @@ class SyncApi:
         return method == "PUT" and n == 3 and segments[1] == "_local"
 
     def _dispatch_quick(
-        self, request: Request, tenant_id: str, method: str, body: bytes
+        self, request: Request, tenant_id: str, method: str, body: bytes, principal: Principal | None = None
     ) -> Response | PendingChanges | None:
-        principal = self._authenticate_cached(request, tenant_id)
+        # A write's caller was checked before its body was read (`handle`): not twice.
+        principal = principal or self._authenticate_cached(request, tenant_id)
         if principal is None:
             return None  # not verified before: the full check may block
         return self._dispatch(request, tenant_id, method, body, principal)

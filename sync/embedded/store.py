@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,11 @@ class EmbeddedStore:
         # A database object is only a name: kept while someone holds it, so a thousand
         # tenants touched once leave nothing behind.
         self._dbs: weakref.WeakValueDictionary[str, EmbeddedDatabase] = weakref.WeakValueDictionary()
+        # The most recently opened ones are also held here: every request names its database,
+        # and making the object again each time (name check, a stat of the file) was a
+        # measurable share of a small request (benchmarks/sync_requests.py).
+        self._recent: OrderedDict[str, EmbeddedDatabase] = OrderedDict()
+        self._recent_max = max(64, max_open)
         self._listeners: list[Callable[[str, Any], None]] = []
         self._observers: list[Callable[[str, list[str] | None], None]] = []
         # Names only: the databases to compact on the next run. None until the first run,
@@ -91,6 +97,9 @@ class EmbeddedStore:
         if db is None:
             db = EmbeddedDatabase(name, path, self.handles, self._notify, self._observe)
             self._dbs[name] = db
+            self._recent[name] = db
+            while len(self._recent) > self._recent_max:
+                self._recent.popitem(last=False)
         return db
 
     def compact_written(self) -> CompactionRun:
@@ -144,6 +153,7 @@ class EmbeddedStore:
         path = self._path(name)
         with self._lock:
             self._dbs.pop(name, None)
+            self._recent.pop(name, None)
             self.handles.drop(name)
             if not path.exists():
                 raise NotFound(f"Database {name!r} does not exist.", error="not_found")
