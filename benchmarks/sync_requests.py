@@ -6,7 +6,8 @@ the longpoll `_changes` answer, `_bulk_get`, its checkpoint, the next longpoll).
 team at once (benchmarks/load_team.py) the server's CPU is the limit, so this prints what each
 kind costs on its own: K requests of one kind sent back to back by one client on one
 keep-alive connection, the server's CPU (from /proc) divided by K, and the answer's median
-latency. A REST event (`POST /api/v1/sessions/{id}/events`) is measured beside them.
+latency. A REST event (`POST /api/v1/sessions/{id}/events`, into sessions of at most 20
+events) is measured beside them. Compare commits back to back: the machine's speed drifts.
 
     .venv/bin/python benchmarks/sync_requests.py [--requests 400]
 
@@ -36,6 +37,8 @@ from serve import serve_command  # noqa: E402
 
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
+
+REST_EVENTS = 20
 
 
 def cpu_seconds(pid: int) -> float:
@@ -118,6 +121,17 @@ def main() -> None:
                     "text": "Checked the VDA registration; the service answered.",
                 }
 
+            # REST events go to sessions of at most REST_EVENTS events each: the answer folds
+            # the whole session, so one ever-growing session would measure its length instead.
+            new_session = {"tree_id": tree["id"]}
+            rest_sids = [
+                http.post("/api/v1/sessions", headers=eng.headers, json=new_session).json()["session_id"]
+                for _ in range(n // REST_EVENTS + 2)
+            ]
+
+            def rest_sid(i: int) -> str:
+                return rest_sids[0] if i < 0 else rest_sids[1 + i // REST_EVENTS]
+
             seq_now = http.get(db, headers=h).json()["update_seq"]
             kinds: list[tuple[str, Callable[[int], httpx.Response], tuple[int, ...]]] = [
                 ("GET db info", lambda i: http.get(db + "/", headers=h), (200,)),
@@ -158,9 +172,9 @@ def main() -> None:
                     (200,),
                 ),
                 (
-                    "POST event (REST)",
+                    f"POST event (REST, <={REST_EVENTS} ev)",
                     lambda i: http.post(
-                        f"/api/v1/sessions/{sid}/events",
+                        f"/api/v1/sessions/{rest_sid(i)}/events",
                         headers=eng.headers,
                         json={"type": "note", "node_id": "scope", "text": f"note {i}"},
                     ),
