@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from serve import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -39,12 +40,6 @@ from tests.conftest import ServerProcess, Tenant  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
 
 _TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def server_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process (from /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 def load() -> str:
@@ -210,16 +205,16 @@ def main() -> None:
             in_process_rebuild(written, trees[0])
             pid = srv.proc.pid
             url = f"/api/v1/analytics/trees/{trees[0]['_id']}"
-            c, t = server_cpu_s(pid), time.perf_counter()
+            c, t = cpu_seconds(pid), time.perf_counter()
             timed(http, url, owner.headers)
             print(
                 f"full rebuild (first request): {time.perf_counter() - t:.2f} s wall, "
-                f"{server_cpu_s(pid) - c:.2f} s server CPU (load average {load()})"
+                f"{cpu_seconds(pid) - c:.2f} s server CPU (load average {load()})"
             )
 
-            c = server_cpu_s(pid)
+            c = cpu_seconds(pid)
             timed(http, url, owner.headers)
-            idle_cpu = server_cpu_s(pid) - c
+            idle_cpu = cpu_seconds(pid) - c
             added = []
             by_engineer: dict[str, list[dict[str, Any]]] = {}
             for i in range(args.incremental):
@@ -259,9 +254,9 @@ def main() -> None:
             tokens = {e.id: e.headers for e in engineers}
             for uid, docs in by_engineer.items():
                 assert http.post(bulk, headers=tokens[uid], json={"docs": docs}).status_code == 201
-            c = server_cpu_s(pid)
+            c = cpu_seconds(pid)
             timed(http, url, owner.headers)
-            per_event = (server_cpu_s(pid) - c - idle_cpu) / max(1, len(added)) * 1000
+            per_event = (cpu_seconds(pid) - c - idle_cpu) / max(1, len(added)) * 1000
             print(
                 f"incremental: {len(added)} events over {len(running)} running sessions, "
                 f"{per_event:.3f} ms server CPU per event (CPU clock {1000 / _TICKS:.0f} ms; "

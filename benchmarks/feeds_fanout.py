@@ -33,19 +33,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve import serve_command  # noqa: E402
+from serve import cpu_seconds, serve_command  # noqa: E402
 
 from tests.conftest import Member, Tenant, free_port, wait_until  # noqa: E402
 from tests.sessions.test_sessions_api import publish_tree, start  # noqa: E402
 
 IDLE_ENGINEERS = 5
 IDLE_WINDOW_S = 5.0
-
-
-def server_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_s() -> float:
@@ -98,9 +92,9 @@ def settle(pid: int, quiet_cpu_s: float = 0.02, window_s: float = 0.5, timeout: 
     """Wait until the server uses less than `quiet_cpu_s` in a window (the feeds are parked)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        before = server_cpu_s(pid)
+        before = cpu_seconds(pid)
         time.sleep(window_s)
-        if server_cpu_s(pid) - before < quiet_cpu_s:
+        if cpu_seconds(pid) - before < quiet_cpu_s:
             return
 
 
@@ -120,11 +114,11 @@ def run_case(
     feeds = Feeds(port, path, [m.tokens["access_token"] for m in others], n_feeds)
     try:
         settle(pid)
-        idle0 = server_cpu_s(pid)
+        idle0 = cpu_seconds(pid)
         t0 = time.monotonic()
         wait_until(lambda: time.monotonic() - t0 >= IDLE_WINDOW_S, timeout=IDLE_WINDOW_S + 5, interval=0.25)
-        idle_cpu = server_cpu_s(pid) - idle0
-        cpu0, gen0 = server_cpu_s(pid), own_cpu_s()
+        idle_cpu = cpu_seconds(pid) - idle0
+        cpu0, gen0 = cpu_seconds(pid), own_cpu_s()
         latencies = []
         for i in range(writes):
             began = time.perf_counter()
@@ -136,7 +130,7 @@ def run_case(
             latencies.append((time.perf_counter() - began) * 1000)
             assert r.status_code == 201, r.text
         settle(pid)
-        cpu = server_cpu_s(pid) - cpu0
+        cpu = cpu_seconds(pid) - cpu0
         gen = own_cpu_s() - gen0
         latencies.sort()
         return {

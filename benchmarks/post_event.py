@@ -30,16 +30,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve import serve_command  # noqa: E402
+from serve import cpu_seconds, serve_command  # noqa: E402
 
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:

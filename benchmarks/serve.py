@@ -1,8 +1,11 @@
-"""The one command line the benchmarks start Branchline's real app with (uvicorn, loopback)."""
+"""What the benchmarks share: the one command line they start Branchline's real app with
+(uvicorn, loopback), and how they read a process's CPU."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 
 def serve_command(
@@ -16,3 +19,13 @@ def serve_command(
     if graceful_s is not None:
         cmd += ["--timeout-graceful-shutdown", str(graceful_s)]
     return cmd
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (Linux /proc).
+
+    CPU seconds are the stable figure on a shared machine: wall time moves with whatever else
+    runs, the server's own work much less.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -33,6 +33,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from serve import cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_DIR = ROOT / "tests" / "node"
@@ -107,16 +108,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far (Linux /proc).
-
-    CPU seconds are the stable figure on a shared machine: wall time moves with whatever
-    else runs, the server's own work per replication much less.
-    """
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_client(url: str | None, auth, docs: int) -> dict:

@@ -33,17 +33,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve import serve_command  # noqa: E402
+from serve import cpu_seconds, serve_command  # noqa: E402
 
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
 
 REST_EVENTS = 20
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def measure(

@@ -67,10 +67,10 @@ class DerivedIndex:
         if not self.store.db_exists(dbname):
             return
         db = self.store.db(dbname)
+        # A handler that only wants some documents says so by their ids (`keep`): the store
+        # then need not read the others whole.
+        keep = getattr(handler, "keep", None)
         while True:
-            # A handler that only wants some documents says so by their ids (`keep`): the
-            # store then need not read the others whole.
-            keep = getattr(handler, "keep", None)
             res = db.changes(since=since, limit=_BATCH, include_docs=True, keep=keep)
             rows = res["results"]
             if not rows and res["last_seq"] == since:

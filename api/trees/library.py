@@ -116,9 +116,13 @@ def _on_tree_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None:
     )
 
 
+def _is_header_id(docid: str) -> bool:
+    return docid.startswith("session:") and ":ev:" not in docid
+
+
 def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None:
     docid = change["id"]
-    if not docid.startswith("session:") or ":ev:" in docid:
+    if not _is_header_id(docid):
         return
     doc = change.get("doc") or {}
     if change.get("deleted") or not isinstance(doc.get("tree_id"), str):
@@ -126,10 +130,6 @@ def _on_session_change(conn: sqlite3.Connection, change: dict[str, Any]) -> None
         return
     created = doc.get("created_at") if isinstance(doc.get("created_at"), int) else None
     conn.execute("INSERT OR REPLACE INTO lib_usage VALUES (?,?,?)", (docid, doc["tree_id"], created))
-
-
-def _is_header_id(docid: str) -> bool:
-    return docid.startswith("session:") and ":ev:" not in docid
 
 
 _on_session_change.keep = _is_header_id  # type: ignore[attr-defined]  # the store skips events unread

@@ -129,13 +129,20 @@ def _update_seq(http, who, tenant):
     return http.get(f"/sync/{tenant.id}/sessions", headers=who.headers).json()["update_seq"]
 
 
-def test_an_unshare_through_the_api_ends_the_teammates_reads_at_once(http, tenant):
+def _shared_and_read(http, tenant):
+    """Alice's session shared with Bob, one note in it, and Bob's read of it (which fills the
+    cache): (alice, bob, sid, the seq before the note)."""
     tree_id = publish_tree(http, tenant)
     alice, bob = tenant.add_user("engineer"), tenant.add_user("engineer")
     sid = start(http, alice, tree_id, shared_with=[bob.id])["session_id"]
     since = _update_seq(http, alice, tenant)
     event(http, alice, sid, {"type": "note", "node_id": "scope", "text": "first"})
-    assert "first" in _changes_text(http, bob, tenant, since)  # Bob's read fills the cache
+    assert "first" in _changes_text(http, bob, tenant, since)
+    return alice, bob, sid, since
+
+
+def test_an_unshare_through_the_api_ends_the_teammates_reads_at_once(http, tenant):
+    alice, bob, sid, since = _shared_and_read(http, tenant)
     head = http.get(f"/api/v1/sessions/{sid}", headers=alice.headers).json()["header"]
     r = http.patch(
         f"/api/v1/sessions/{sid}", headers=alice.headers, json={"_rev": head["_rev"], "shared_with": []}
@@ -158,12 +165,7 @@ def test_an_unshare_through_the_api_ends_the_teammates_reads_at_once(http, tenan
 
 
 def test_an_unshare_over_sync_ends_the_teammates_reads_at_once(http, tenant):
-    tree_id = publish_tree(http, tenant)
-    alice, bob = tenant.add_user("engineer"), tenant.add_user("engineer")
-    sid = start(http, alice, tree_id, shared_with=[bob.id])["session_id"]
-    since = _update_seq(http, alice, tenant)
-    event(http, alice, sid, {"type": "note", "node_id": "scope", "text": "first"})
-    assert "first" in _changes_text(http, bob, tenant, since)
+    alice, bob, sid, since = _shared_and_read(http, tenant)
     url = f"/sync/{tenant.id}/sessions/session:{sid}"
     header = http.get(url, headers=alice.headers).json()
     header["shared_with"] = []
