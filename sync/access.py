@@ -172,6 +172,12 @@ class DatabaseRules:
 
     database: str = ""
     writers: tuple[Role, ...] = ADMINS
+    # True (declared by the rules' own class, never inherited): every hook waits only inside
+    # calls to the store, or in `NonblockingLock`s, and calls `ensure_may_block()` before
+    # writing anything itself (sync/nonblocking.py). The sync layer may then answer this
+    # database's requests on the event loop, starting over on a worker thread whenever
+    # something would have had to wait. False: its requests always go to a worker thread.
+    waits_only_in_store: bool = False
 
     def can_read(self, principal: Principal, doc: dict[str, Any]) -> bool:
         return True
@@ -231,6 +237,11 @@ class FeaturePolicy(RolePolicy):
 
     def _of(self, db: str) -> DatabaseRules:
         return self._rules.get(db) or self._fallback
+
+    def waits_only_in_store(self, db: str) -> bool:
+        """Whether the rules judging `db` declare `waits_only_in_store` in their own class
+        (see `DatabaseRules`): then `SyncApi` may run `db`'s requests in non-blocking mode."""
+        return type(self._of(db)).__dict__.get("waits_only_in_store") is True
 
     def writers(self, db: str) -> tuple[Role, ...]:
         return self._of(db).writers

@@ -220,8 +220,48 @@ class SyncApi:
         run = getattr(self.get_store(), "run_nonblocking", None)
         if run is None:
             return None
+        # What the attempt noted in the caller's per-request memo (policies keep one in
+        # `extra`) was judged against a store that may have moved on by the retry.
+        extra = None if principal is None else dict(principal.extra)
         done, result = run(self._dispatch_quick, request, tenant_id, method, body, principal)
+        if not done and principal is not None and extra is not None:
+            principal.extra.clear()
+            principal.extra.update(extra)
         return result if done else None
+
+    def _waits_only_in_store(self, db: str) -> bool:
+        """The policy lets `db`'s requests run in non-blocking mode (`DatabaseRules`)."""
+        ask = getattr(self.policy, "waits_only_in_store", None)
+        return ask is not None and bool(ask(db))
+
+    def may_inline(self, db: str) -> bool:
+        """Whether a read of `db` (a feed's next page) may be tried on the event loop."""
+        return (
+            self.authenticate_cached is not None
+            and self.quick_db_checks
+            and (self.quick_changes or self._waits_only_in_store(db))
+            and getattr(self.get_store(), "run_nonblocking", None) is not None
+        )
+
+    def run_inline(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """`(True, fn(*args))` run here in non-blocking mode, or `(False, None)` when it would wait."""
+        run: Callable[..., tuple[bool, Any]] = self.get_store().run_nonblocking  # type: ignore[attr-defined]
+        return run(fn, *args)
+
+    def _quick_changes(self, request: Request, store_only: bool) -> bool:
+        """A `_changes` request small enough for the event loop: a bounded page, no JavaScript."""
+        if not (self.quick_changes or store_only):
+            return False
+        q = request.query_params
+        limit = q.get("limit")
+        return (
+            q.get("feed", "normal") in ("normal", "longpoll")
+            and q.get("filter", "_selector") in ("_selector", "_doc_ids")
+            and q.get("attachments") != "true"
+            and limit is not None
+            and limit.isdigit()
+            and int(limit) <= 1000
+        )
 
     def _is_quick(self, request: Request, tenant_id: str, method: str, body: bytes) -> bool:
         try:
@@ -229,21 +269,16 @@ class SyncApi:
         except BranchlineError:
             return False  # answered (after authentication) on the ordinary path
         n = len(segments)
+        # The policy's rules for this database wait only in the store (`DatabaseRules`):
+        # its feeds, diffs and batches may run here too, though they judge each document.
+        store_only = n >= 2 and self._waits_only_in_store(segments[0])
         if method in ("GET", "HEAD"):
             if n == 0 or (n == 1 and not segments[0].startswith("_")):
                 return True  # the welcome document, database information
             if n == 3 and segments[1] == "_local":
                 return True
-            if n == 2 and segments[1] == "_changes" and self.quick_changes:
-                q = request.query_params
-                limit = q.get("limit")
-                return (
-                    q.get("feed", "normal") in ("normal", "longpoll")
-                    and "filter" not in q
-                    and limit is not None
-                    and limit.isdigit()
-                    and int(limit) <= 1000
-                )
+            if n == 2 and segments[1] == "_changes":
+                return self._quick_changes(request, store_only)
             return False
         if method == "POST" and n == 2 and segments[1] == "_bulk_docs" and len(body) <= _QUICK_WRITE_BODY:
             # A replicator's batch of 100 small documents: one SQLite transaction of a few
@@ -253,7 +288,7 @@ class SyncApi:
             # validate_doc_update may run or a design document is checked (compiled):
             # JavaScript stays off the event loop.
             return (
-                not self.write_needs_current
+                (not self.write_needs_current or store_only)
                 and b"_design" not in body
                 and not self.js.may_validate_db(tenant_id, segments[0])
             )
@@ -262,9 +297,12 @@ class SyncApi:
         if method == "POST" and n == 2:
             if segments[1] == "_revs_diff":
                 # Screening unreadable documents asks the policy, which may block.
-                return not self.filters_reads
+                return not self.filters_reads or store_only
             if segments[1] == "_bulk_get":
-                return self.quick_changes and request.query_params.get("attachments") != "true"
+                attachments = request.query_params.get("attachments") == "true"
+                return (self.quick_changes or store_only) and not attachments
+            if segments[1] == "_changes":  # a selector or doc_ids filter, in the body
+                return self._quick_changes(request, store_only)
         # A replication checkpoint: one small write (the store refuses to wait for
         # SQLite's write lock in non-blocking mode).
         return method == "PUT" and n == 3 and segments[1] == "_local"

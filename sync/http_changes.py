@@ -31,7 +31,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio.to_thread
 import orjson
@@ -43,10 +43,13 @@ from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .js.designs import filter_request
 from .longpoll import EVERY, KeysOf, Waiter
 from .naming import logical_of, physical_name, tenant_of
+from .nonblocking import WouldBlock, is_nonblocking
 
 if TYPE_CHECKING:
     from .access import Principal
     from .store import Database
+
+_T = TypeVar("_T")
 
 # CouchDB's default and longest wait without a heartbeat.
 DEFAULT_TIMEOUT_MS = 60_000
@@ -166,8 +169,15 @@ class FeedGuard:
         return True
 
     def _check(self) -> Principal:
-        # The same full check as when the feed opened (credentials, account, tenant).
-        principal = self.api._authenticate(self.ctx.request, self.ctx.tenant_id)
+        # The same full check as when the feed opened (credentials, account, tenant). On the
+        # event loop, credentials verified before are not verified again (the account and
+        # tenant are); unknown ones would need hashing, which is for a worker thread.
+        if is_nonblocking():
+            principal = self.api._authenticate_cached(self.ctx.request, self.ctx.tenant_id)
+            if principal is None:
+                raise WouldBlock()
+        else:
+            principal = self.api._authenticate(self.ctx.request, self.ctx.tenant_id)
         self.api.policy.check_db(principal, self.db, "read")
         return principal
 
@@ -189,6 +199,17 @@ class ChangesFeed:
             return json_response(page)
         return PendingChanges(ctx, dbobj, req, page, physical_name(ctx.tenant_id, db))
 
+    async def _read(self, ctx: Ctx, req: ChangesRequest, fn: Callable[..., _T], *args: Any) -> _T:
+        """`fn(*args)`, a feed's next page, read on the event loop when nothing in it would
+        wait (`SyncApi.may_inline`: a store that can refuse to, and rules that wait nowhere
+        else), else on a worker thread. Every write wakes the feeds that may read it, and a
+        trip to a thread and back for each costs more than the page."""
+        if req.doc_filter is None and self.api.may_inline(req.db):
+            done, result = self.api.run_inline(fn, *args)
+            if done:
+                return result  # type: ignore[no-any-return]
+        return await anyio.to_thread.run_sync(fn, *args)
+
     async def wait(self, p: PendingChanges) -> Response:
         guard = FeedGuard(self.api, p.ctx, p.req.db)
         if p.req.feed == "continuous":
@@ -202,7 +223,7 @@ class ChangesFeed:
             )
         with self._waiter(p.ctx, p.req, p.page, p.physical, guard) as waiter:
             p.req.since = p.page["last_seq"]
-            page = await anyio.to_thread.run_sync(self._recheck_and_page, p.ctx, p.dbobj, p.req, guard)
+            page = await self._read(p.ctx, p.req, self._recheck_and_page, p.ctx, p.dbobj, p.req, guard)
             page = await self._wait_for_rows(
                 p.ctx, p.dbobj, p.req, page, waiter, guard.cap(_deadline(p.req)), guard
             )
@@ -364,8 +385,10 @@ class ChangesFeed:
                 break
             cursor = last_seq
         if not req.descending and not req.extras_done:
-            req.extras_done = True
             extra = self._extra_rows(ctx, dbobj, req, {r["id"] for r in rows})
+            # Only once they are read: a page that stops half-way (non-blocking mode) is read
+            # again on a worker thread, and must not lose them.
+            req.extras_done = True
             if extra:
                 seq = req.since if rows else last_seq
                 for row in extra:
@@ -432,7 +455,7 @@ class ChangesFeed:
                 break
             if waiter.db_name in fired:
                 req.since = page["last_seq"]
-                page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
+                page = await self._read(ctx, req, self.page, ctx, dbobj, req)
         return page
 
     async def _longpoll_stream(
@@ -451,7 +474,7 @@ class ChangesFeed:
         with self._waiter(ctx, req, page, physical, guard) as waiter:
             try:
                 req.since = page["last_seq"]
-                page = await anyio.to_thread.run_sync(self._recheck_and_page, ctx, dbobj, req, guard)
+                page = await self._read(ctx, req, self._recheck_and_page, ctx, dbobj, req, guard)
                 while not page["results"] and not guard.revoked:
                     if deadline is not None and time.monotonic() >= deadline:
                         break
@@ -494,7 +517,7 @@ class ChangesFeed:
                         # The first page was read before this waiter existed: check the caller
                         # and read again before the first wait, so nothing in between is missed.
                         first = False
-                        page = await anyio.to_thread.run_sync(self._recheck_and_page, ctx, dbobj, req, guard)
+                        page = await self._read(ctx, req, self._recheck_and_page, ctx, dbobj, req, guard)
                         if guard.revoked:
                             break
                         continue
@@ -517,7 +540,7 @@ class ChangesFeed:
                             continue  # nothing new to read
                     elif not await guard.allowed():
                         break
-                    page = await anyio.to_thread.run_sync(self.page, ctx, dbobj, req)
+                    page = await self._read(ctx, req, self.page, ctx, dbobj, req)
             except BranchlineError:
                 pass
         yield orjson.dumps({"last_seq": req.since}) + b"\n"

@@ -5,6 +5,7 @@ http -> http_changes -> http_context."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -51,3 +52,9 @@ class FeedHost(Protocol):
     def readable(self, ctx: Ctx, db: str, doc: dict[str, Any] | None) -> bool: ...
 
     def _authenticate(self, request: Request, tenant_id: str) -> Principal: ...
+
+    def _authenticate_cached(self, request: Request, tenant_id: str) -> Principal | None: ...
+
+    def may_inline(self, db: str) -> bool: ...
+
+    def run_inline(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]: ...

@@ -105,6 +105,8 @@ class OtherDatabasesRules(DatabaseRules):
     """The databases no feature declared (one an admin created over sync): owners and admins
     write them, and their attachments pass the same check of their bytes as any other."""
 
+    waits_only_in_store = True  # a check of the bytes sent, nothing read or written
+
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         if not doc.get("_deleted"):
             docid = doc.get("_id")

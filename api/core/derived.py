@@ -11,11 +11,11 @@ the very next listing (no background lag to reason about).
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sync.nonblocking import NonblockingLock
 from sync.private_files import private_dir, private_sqlite
 from sync.store import Store
 
@@ -38,7 +38,9 @@ class DerivedIndex:
         self.path = path
         self.store = store
         self.feeds = feeds
-        self.lock = threading.Lock()
+        # Asked from the event loop too (a feed's late shares): there it must not wait on a
+        # worker thread's catch-up, so it refuses instead and the request moves to a thread.
+        self.lock = NonblockingLock()
         private_dir(path.parent)
         private_sqlite(path)
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
@@ -125,7 +127,7 @@ class IndexRegistry:
     def __init__(self, factory: Callable[[str], DerivedIndex]) -> None:
         self._factory = factory
         self._open: dict[str, DerivedIndex] = {}
-        self._lock = threading.Lock()
+        self._lock = NonblockingLock()
 
     def get(self, tenant_id: str) -> DerivedIndex:
         with self._lock:

@@ -32,6 +32,7 @@ from typing import Any
 
 from sync.access import DatabaseRules, Principal, Role
 from sync.errors import Forbidden, NotFound
+from sync.nonblocking import ensure_may_block
 
 from ..attachments.sync_content import check_attachment_content, same_content
 from . import events
@@ -139,6 +140,10 @@ class SessionsRules(DatabaseRules):
 
     database = "sessions"
     writers: tuple[Role, ...] = ("owner", "admin", "author", "engineer")
+    # Headers' ACLs come from the store (or the cache over it); the listing index's lock
+    # refuses to wait in non-blocking mode; the two writes of its own (a deleted session's
+    # owner, the audit entry of a sharing change) are preceded by `ensure_may_block()`.
+    waits_only_in_store = True
 
     def __init__(self, ctx: Any = None) -> None:
         self.ctx = ctx
@@ -335,6 +340,7 @@ class SessionsRules(DatabaseRules):
             if not (principal.is_admin or principal.user_id == cur[0]):
                 raise Forbidden(f"Only the owner of session {sid} or an admin may delete it.")
             if self.ctx is not None:
+                ensure_may_block()  # a write besides the request's own: not on the event loop
                 remember_deleted_acl(self.ctx, principal.tenant_id, sid, cur)
             return
         new = acl_of(doc)
@@ -348,6 +354,9 @@ class SessionsRules(DatabaseRules):
         if new is not None and new != cur:
             # Recorded in the audit log once the header is stored (`written`), as the API's
             # PATCH records it: a device shares over sync, and that must not go unrecorded.
+            # That entry is a second write, which the event loop could not take back if the
+            # request then started over on a worker thread: a sharing change goes there first.
+            ensure_may_block()
             sharing: dict[str, Any] = {}
             if new[0] != cur[0]:
                 sharing["owner_id"] = new[0]
@@ -410,6 +419,7 @@ class ClientsRules(DatabaseRules):
 
     database = "clients"
     writers: tuple[Role, ...] = ("owner", "admin", "author", "engineer")
+    waits_only_in_store = True  # pure checks of the document
 
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         docid = doc.get("_id")

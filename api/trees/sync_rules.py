@@ -25,6 +25,7 @@ SERVER_ONLY_PREFIXES = ("treever:", "treemeta:", "treestarter:", "treesug:")
 class TreesRules(DatabaseRules):
     database = "trees"
     writers: tuple[Role, ...] = ("owner", "admin", "author")
+    waits_only_in_store = True  # pure checks of the document and its stored revision
 
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         docid = doc.get("_id")

@@ -34,9 +34,9 @@ The package, by concern (dependencies point down this list, never up):
 - `docs.py`, `schema.py`, `nonblocking.py`: pure helpers, the schema, the non-blocking mode.
 """
 
+from ..nonblocking import WouldBlock
 from .attachments import attachment_digest
 from .database import EmbeddedDatabase
-from .nonblocking import WouldBlock
 from .schema import DEFAULT_REVS_LIMIT, check_db_name
 from .store import CompactionRun, EmbeddedStore
 

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from .nonblocking import WouldBlock
+from ..nonblocking import WouldBlock
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")

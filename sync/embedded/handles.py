@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFound
+from ..nonblocking import NonblockingLock, WouldBlock, is_nonblocking
 from ..private_files import private_sqlite
 from .group_commit import GroupCommit
-from .nonblocking import WouldBlock, _Lock, is_nonblocking
 from .schema import _BUSY_TIMEOUT_MS, _COUNTS_SQL, _SCHEMA
 
 # Defaults (settings: BRANCHLINE_STORE_MAX_OPEN, _STORE_CACHE_KB, _STORE_READERS). With 64
-# databases open, each with its writer and two readers, at most 64 * 7 = 448 descriptors go
-# to SQLite: under half of the common 1,024 limit, leaving the rest to sockets.
+# databases open, each with its writer, two readers and the event loop's reader, at most
+# 64 * 9 = 576 descriptors go to SQLite, leaving the rest of the common 1,024 limit to sockets.
 DEFAULT_MAX_OPEN = 64
 DEFAULT_CACHE_KB = 2048
 DEFAULT_READERS = 2
@@ -86,20 +86,25 @@ class Handle:
         self.writer = conn
         self.revs_limit = int(row[0])
         # Held by whoever uses the writer connection: the group commit's leader, compaction.
-        self.write_lock = _Lock()
+        self.write_lock = NonblockingLock()
         self.writes: GroupCommit[Any, Any] = GroupCommit()
         self.pins = 0
         self.doomed = False  # closed as soon as the last user releases it
         self._pool = threading.Condition(threading.Lock())
         self._idle: list[sqlite3.Connection] = []
         self._readers = 0
+        # One more reader, for non-blocking callers only (the event loop): worker threads
+        # holding every pooled reader (feeds being paged) would otherwise send the loop's
+        # short reads to worker threads too, and each hand-off costs more than the read.
+        self._loop_reader: sqlite3.Connection | None = None
+        self._loop_reader_taken = False
 
     def take_reader(self) -> sqlite3.Connection:
         """An idle reader connection (opened when none is idle and the pool has room)."""
         with self._pool:
             while not self._idle and self._readers >= self._max_readers:
                 if is_nonblocking():
-                    raise WouldBlock()
+                    return self._take_loop_reader()
                 self._pool.wait()
             if self._idle:
                 return self._idle.pop()
@@ -114,19 +119,36 @@ class Handle:
                 self._pool.notify()
             raise
 
+    def _take_loop_reader(self) -> sqlite3.Connection:
+        # Called holding `_pool`. Taken already: a second non-blocking thread (another loop).
+        if self._loop_reader_taken:
+            raise WouldBlock()
+        if self._loop_reader is None:
+            conn = _connect(self.path, self._cache_kb, create=False)
+            conn.execute("PRAGMA query_only=1")
+            self._loop_reader = conn
+        self._loop_reader_taken = True
+        return self._loop_reader
+
     def give_back(self, conn: sqlite3.Connection) -> None:
         with self._pool:
+            if conn is self._loop_reader:
+                self._loop_reader_taken = False
+                return
             self._idle.append(conn)
             self._pool.notify()
 
     def open_connections(self) -> int:
         with self._pool:
-            return 1 + self._readers
+            return 1 + self._readers + (self._loop_reader is not None)
 
     def close(self) -> None:
         """Close every connection; only called once nobody uses the handle."""
         with self._pool:
             idle, self._idle, self._readers = self._idle, [], 0
+            if self._loop_reader is not None:
+                idle.append(self._loop_reader)
+                self._loop_reader, self._loop_reader_taken = None, False
         for conn in idle:
             conn.close()
         self.writer.close()

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BadRequest, NotFound, PreconditionFailed
+from ..nonblocking import NonblockingLock, WouldBlock, _mode
 from ..private_files import private_dir, private_file
 from .database import EmbeddedDatabase
 from .handles import DEFAULT_CACHE_KB, DEFAULT_MAX_OPEN, DEFAULT_READERS, HandleCache
-from .nonblocking import WouldBlock, _Lock, _mode
 from .schema import check_db_name
 
 _log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class EmbeddedStore:
         # Databases (and their WAL files) made by an older version were world-readable.
         for path in self.dir.iterdir():
             private_file(path)
-        self._lock = _Lock()
+        self._lock = NonblockingLock()
         self.handles = HandleCache(max_open=max_open, cache_kb=cache_kb, readers=readers)
         # A database object is only a name: kept while someone holds it, so a thousand
         # tenants touched once leave nothing behind.

@@ -9,12 +9,12 @@ from typing import Any
 
 from .. import revtree
 from ..errors import BadRequest, BranchlineError, Conflict
+from ..nonblocking import WouldBlock, is_nonblocking
 from ..store import Doc
 from ..store_args import check_bulk_docs, local_id, tombstone
 from .attachments import _Attachments
 from .docs import _Batch, _check_docid, _DocState, _Saved, _split_body
 from .handles import Handle
-from .nonblocking import WouldBlock, is_nonblocking
 from .reads import _Reads
 from .schema import _BUSY_TIMEOUT_MS
 

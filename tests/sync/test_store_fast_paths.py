@@ -264,3 +264,44 @@ def test_nonblocking_mode_refuses_to_wait_and_writes_nothing_when_it_refuses(sto
     with pytest.raises(BranchlineError):
         store.run_nonblocking(lambda: db.get("nope"))
     assert db.put({"_id": "b"})["ok"]
+
+
+def test_nonblocking_read_is_answered_while_worker_threads_hold_every_pooled_reader(store):
+    """Feeds paged on worker threads hold the pooled readers; the event loop's short reads
+    (a checkpoint, the database's information) then have a reader of their own instead of
+    being sent to worker threads too. A second non-blocking thread never shares it."""
+    db = store.create_db("busy")
+    db.put({"_id": "a"})
+    holding, release, done = threading.Barrier(3), threading.Event(), []
+
+    def hold_a_reader():
+        with db._reading():
+            holding.wait(10)
+            release.wait(10)
+        done.append(1)
+
+    threads = [threading.Thread(target=hold_a_reader) for _ in range(2)]  # the pool's two readers
+    for t in threads:
+        t.start()
+    holding.wait(10)
+    try:
+        assert store.run_nonblocking(lambda: db.info()["doc_count"]) == (True, 1)
+        assert store.run_nonblocking(lambda: db.get("a")["_id"]) == (True, "a")
+
+        # While one non-blocking caller reads, another one (a second event loop) is refused.
+        inner = []
+
+        def read_holding_loop_reader():
+            with db._reading():
+                t = threading.Thread(target=lambda: inner.append(store.run_nonblocking(lambda: db.info())))
+                t.start()
+                t.join(10)
+
+        assert store.run_nonblocking(read_holding_loop_reader)[0]
+        assert inner == [(False, None)]
+    finally:
+        release.set()
+        for t in threads:
+            t.join(10)
+    assert done == [1, 1]
+    assert store.run_nonblocking(lambda: db.info()["doc_count"]) == (True, 1)

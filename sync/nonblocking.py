@@ -1,4 +1,9 @@
-"""Non-blocking mode: work the HTTP layer runs on its event loop must never wait."""
+"""Non-blocking mode: work the HTTP layer runs on its event loop must never wait.
+
+Backend-neutral: the embedded store honours it in every lock and connection pool, and so
+must whatever else such work calls (a derived index's lock, a policy's rules that would
+write a second document).
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ class WouldBlock(Exception):
     """A call in non-blocking mode would have had to wait."""
 
 
-class _Lock:
+class NonblockingLock:
     """A re-entrant lock that refuses to wait in non-blocking mode."""
 
     __slots__ = ("_lock",)
@@ -43,3 +48,11 @@ class _Lock:
 def is_nonblocking() -> bool:
     """Whether this thread is in non-blocking mode (inside `run_nonblocking`)."""
     return bool(getattr(_mode, "nonblocking", False))
+
+
+def ensure_may_block() -> None:
+    """Raise `WouldBlock` in non-blocking mode: for a step that must not run on the event
+    loop (a second write besides the request's own, which could not be taken back if the
+    request then started over on a worker thread). Call it before anything is written."""
+    if is_nonblocking():
+        raise WouldBlock()
