@@ -57,8 +57,12 @@ def _version_of(doc: dict[str, Any], what: str) -> int:
     return version
 
 
-def migrate_tree(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> dict[str, Any]:
-    """`doc` upgraded to the current `schema_version`; the input is never modified.
+def migrate_tree(
+    doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION, owned: bool = False
+) -> dict[str, Any]:
+    """`doc` upgraded to the current `schema_version`; the input is never modified, unless
+    the caller `owned` it (just read from the store, held by nobody else): then it may be
+    upgraded in place and returned itself, sparing a copy of a whole tree per request.
 
     Raises `BadRequest` when `doc` is not an object, has no integer `schema_version`, is
     newer than this code knows, or is older with no migration registered for a step.
@@ -73,9 +77,7 @@ def migrate_tree(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> 
             f"this Branchline only understands up to {current}. Upgrade Branchline before "
             "opening or editing it."
         )
-    if version == current:
-        return copy.deepcopy(doc)
-    out = copy.deepcopy(doc)
+    out = doc if owned else copy.deepcopy(doc)
     while version < current:
         step = MIGRATIONS.get(version)
         if step is None:
@@ -90,8 +92,11 @@ def migrate_tree(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> 
     return out
 
 
-def migrate_tree_version(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION) -> dict[str, Any]:
-    """A published version document with its frozen `tree` migrated like `migrate_tree`.
+def migrate_tree_version(
+    doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERSION, owned: bool = False
+) -> dict[str, Any]:
+    """A published version document with its frozen `tree` migrated like `migrate_tree`
+    (`owned` as there).
 
     The version document's own envelope (`version`, `published_at`, ...) has not changed
     shape since v1, so only its `schema_version` follows the tree's.
@@ -111,7 +116,8 @@ def migrate_tree_version(doc: dict[str, Any], *, current: int = TREE_SCHEMA_VERS
             f"The tree version {doc.get('_id', '(without _id)')!r} has no frozen "
             "`tree` object; it cannot be run. Publish the tree again."
         )
-    out = copy.deepcopy(doc)
-    out["tree"] = migrate_tree(tree, current=current)
+    # The tree is copied (or not) once, by migrate_tree; the envelope around it here.
+    out = doc if owned else copy.deepcopy({k: v for k, v in doc.items() if k != "tree"})
+    out["tree"] = migrate_tree(tree, current=current, owned=owned)
     out["schema_version"] = current
     return out

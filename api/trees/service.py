@@ -141,7 +141,7 @@ def get_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]:
         doc = db.get(tree_id, conflicts=True)
     except NotFound:
         raise NotFound(f"No tree {tree_id} in this tenant.") from None
-    return migrate_tree(doc)
+    return migrate_tree(doc, owned=True)
 
 
 def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +200,7 @@ def publish(
         raise NotFound(f"No tree {tree_id} in this tenant.")
     if rev and draft["_rev"] != rev:
         raise Conflict("The draft changed since you loaded it; reload it and publish again.")
-    draft = migrate_tree(draft)
+    draft = migrate_tree(draft, owned=True)
     problems = validate_tree(draft)
     if problems:
         raise Unprocessable(
@@ -272,7 +272,7 @@ def get_version(ctx: AppContext, who: Principal, tree_id: str, version: int | No
     doc = get_or_none(db, tree_version_doc_id(tree_id, version))
     if doc is None:
         raise NotFound(f"{tree_id} has no version {version}.")
-    return migrate_tree_version(doc)
+    return migrate_tree_version(doc, owned=True)
 
 
 EXPORT_FORMAT = "branchline.tree"

@@ -108,3 +108,23 @@ def test_versions_migrate_their_frozen_tree(monkeypatch: pytest.MonkeyPatch) -> 
         migrate_tree_version({**version_doc, "schema_version": TREE_SCHEMA_VERSION + 1})
     with pytest.raises(BadRequest, match="frozen"):
         migrate_tree_version({**version_doc, "tree": None})
+
+
+def test_versions_are_copied_unless_the_caller_owns_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version read for one request (the runner, every REST event) is owned by its caller
+    and migrated in place; any other caller gets a copy and its document stays as it was."""
+    monkeypatch.setitem(MIGRATIONS, 0, _v0_to_v1)
+    version_doc = {
+        "_id": "treever:x:1",
+        "type": "tree_version",
+        "schema_version": 0,
+        "tree": _as_v0(valid_tree()),
+    }
+    snapshot = repr(version_doc)
+    migrated = migrate_tree_version(version_doc)
+    migrated["tree"]["nodes"]["scope"]["title"] = "changed"
+    assert repr(version_doc) == snapshot, "neither the envelope nor the frozen tree may change"
+
+    owned = migrate_tree_version(version_doc, owned=True)
+    assert owned is version_doc
+    assert owned["tree"] == valid_tree() and owned["schema_version"] == TREE_SCHEMA_VERSION
