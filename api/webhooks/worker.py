@@ -366,15 +366,20 @@ def record_attempt(
     """Write the attempt into the message (with the claim's `_rev`) and update the subscription's
     status; the message as written, or None when it was no longer ours to write."""
     db = repo.ensure_db(ctx.store, tenant_id)
-    updated = delivery.after_attempt(msg, result, delays, now_ms())
+
+    def updated(doc: dict[str, Any]) -> dict[str, Any]:
+        out = delivery.after_attempt(doc, result, delays, now_ms())
+        out["attempts"][-1]["by"] = holder  # which instance sent it, for the operator
+        return out
+
     try:
-        saved = save(db, updated)
+        saved = save(db, updated(msg))
     except Conflict:
         current = get_or_none(db, msg["_id"])
         if current is None or (current.get("claim") or {}).get("by") != holder:
             log.warning("webhooks: %s changed during its delivery; this attempt is not recorded", msg["_id"])
             return None
-        saved = save(db, delivery.after_attempt(current, result, delays, now_ms()))
+        saved = save(db, updated(current))
     _update_subscription(ctx, tenant_id, saved)
     return saved
 
