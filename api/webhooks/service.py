@@ -16,7 +16,7 @@ from ..sessions.ids import ulid
 from . import delivery, events, outbox, repository as repo, signing
 from .presets import PRESETS
 from .ssrf import TargetRefused, resolve_target
-from .worker import CLAIM_MS, WebhookWorker, record_attempt
+from .worker import WebhookWorker, record_attempt
 
 MAX_DESCRIPTION = 500
 
@@ -251,7 +251,7 @@ def send_test(ctx: AppContext, who: Principal, webhook_id: str) -> dict[str, Any
     )
     msg = outbox.message_doc(sub, event, now)
     holder = f"test:{who.user_id}"
-    msg.update(status="sending", manual=True, claim={"by": holder, "until_ms": now + CLAIM_MS})
+    msg.update(status="sending", manual=True, claim={"by": holder, "until_ms": now + hooks.claim_ms})
     db = repo.ensure_db(ctx.store, who.tenant_id)
     save(db, msg)
 

@@ -47,7 +47,6 @@ log = logging.getLogger("branchline.webhooks")
 
 POLL_SECONDS = 5.0
 RESCAN_SECONDS = 30.0  # tenants' webhooks databases are listed again this often
-CLAIM_MS = 120_000
 PER_SUBSCRIPTION = 8  # in flight at once for one subscription, so one slow receiver cannot take every slot
 _FEED_BATCH = 1000
 
@@ -80,6 +79,9 @@ class WebhookWorker:
         self.allow_private = settings.webhook_allow_private
         self.delays = settings.webhook_retry_delays()
         self.concurrency = settings.webhook_concurrency
+        # A claim outlives any send (connect and answer timeouts) and its recording; after
+        # that a crashed instance's messages are due again on the others.
+        self.claim_ms = int((3 * settings.webhook_timeout_seconds + 5) * 1000)
         self.resolver: Resolver = system_resolver
         self.client = delivery.new_client(settings.webhook_timeout_seconds, self.concurrency)
         self._wake = threading.Event()
@@ -300,7 +302,7 @@ class WebhookWorker:
             if doc is None or not _due_now(doc, now):
                 self._release(row["key"])
                 continue
-            doc.update(status="sending", claim={"by": self.holder, "until_ms": now + CLAIM_MS})
+            doc.update(status="sending", claim={"by": self.holder, "until_ms": now + self.claim_ms})
             claims.append(doc)
         if not claims:
             return
@@ -331,19 +333,23 @@ class WebhookWorker:
         self._wake.set()
 
     def _record_done(self) -> None:
+        by_tenant: dict[str, list[tuple[dict[str, Any], delivery.Attempt]]] = {}
         while True:
             try:
                 done = self._done.get_nowait()
             except queue.Empty:
-                return
+                break
+            by_tenant.setdefault(done.tenant_id, []).append((done.msg, done.result))
+        for tenant, items in by_tenant.items():
+            state = self._tenants.get(tenant)
+            failing = {w for w, s in (state.subs.items() if state else ()) if s.get("status") == "failing"}
             try:
-                record_attempt(
-                    self.ctx, done.tenant_id, done.msg, done.result, self.delays, holder=self.holder
-                )
+                record_attempts(self.ctx, tenant, items, self.delays, holder=self.holder, failing=failing)
             except Exception:
-                log.exception("webhooks: recording the attempt of %s failed", done.msg["_id"])
+                log.exception("webhooks: recording %d attempts of tenant %s failed", len(items), tenant)
             finally:
-                self._release(done.msg["_id"])
+                for msg, _ in items:
+                    self._release(msg["_id"])
 
 
 def _due_now(doc: dict[str, Any], now: int) -> bool:
@@ -352,6 +358,14 @@ def _due_now(doc: dict[str, Any], now: int) -> bool:
     if doc.get("status") == "sending":
         return int((doc.get("claim") or {}).get("until_ms") or 0) <= now
     return False
+
+
+def _with_attempt(
+    doc: dict[str, Any], result: delivery.Attempt, delays: tuple[float, ...], holder: str
+) -> dict[str, Any]:
+    out = delivery.after_attempt(doc, result, delays, now_ms())
+    out["attempts"][-1]["by"] = holder  # which instance sent it, for the operator
+    return out
 
 
 def record_attempt(
@@ -366,22 +380,41 @@ def record_attempt(
     """Write the attempt into the message (with the claim's `_rev`) and update the subscription's
     status; the message as written, or None when it was no longer ours to write."""
     db = repo.ensure_db(ctx.store, tenant_id)
-
-    def updated(doc: dict[str, Any]) -> dict[str, Any]:
-        out = delivery.after_attempt(doc, result, delays, now_ms())
-        out["attempts"][-1]["by"] = holder  # which instance sent it, for the operator
-        return out
-
     try:
-        saved = save(db, updated(msg))
+        saved = save(db, _with_attempt(msg, result, delays, holder))
     except Conflict:
         current = get_or_none(db, msg["_id"])
         if current is None or (current.get("claim") or {}).get("by") != holder:
             log.warning("webhooks: %s changed during its delivery; this attempt is not recorded", msg["_id"])
             return None
-        saved = save(db, updated(current))
+        saved = save(db, _with_attempt(current, result, delays, holder))
     _update_subscription(ctx, tenant_id, saved)
     return saved
+
+
+def record_attempts(
+    ctx: AppContext,
+    tenant_id: str,
+    done: list[tuple[dict[str, Any], delivery.Attempt]],
+    delays: tuple[float, ...],
+    *,
+    holder: str,
+    failing: set[str],
+) -> None:
+    """`record_attempt` for many messages of one tenant in one `_bulk_docs`; `failing` names the
+    subscriptions known to be failing (a delivery to one of them makes it active again)."""
+    db = repo.ensure_db(ctx.store, tenant_id)
+    updated = [_with_attempt(msg, result, delays, holder) for msg, result in done]
+    results = db.bulk_docs(updated)
+    for (msg, result), doc, res in zip(done, updated, results, strict=True):
+        if "rev" not in res or res.get("error"):
+            record_attempt(ctx, tenant_id, msg, result, delays, holder=holder)  # reads it again
+            continue
+        doc["_rev"] = res["rev"]
+        if doc.get("gave_up") == "retries_spent" or (
+            doc.get("status") == "delivered" and doc["webhook_id"] in failing
+        ):
+            _update_subscription(ctx, tenant_id, doc)
 
 
 def _update_subscription(ctx: AppContext, tenant_id: str, msg: dict[str, Any]) -> None:

@@ -30,7 +30,10 @@ def pair(couchdb, tmp_path_factory):
         **couchdb.env(),
         "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),  # the same on both: they share secrets
         "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
-        "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE": "0.5,1,1,1,1,1,1,1,1,1",
+        # Retries for about 50 s, a few seconds apart: longer than restarting both instances.
+        "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE": ",".join(["0.5", "1", "1", "2", "2"] + ["3"] * 15),
+        # A killed instance's claims expire after 3 x 2 + 5 s.
+        "BRANCHLINE_WEBHOOK_TIMEOUT_SECONDS": "2",
     }
     a = ServerProcess(tmp_path_factory.mktemp("hooks-a"), env=env).start()
     b = ServerProcess(tmp_path_factory.mktemp("hooks-b"), env=env).start()
