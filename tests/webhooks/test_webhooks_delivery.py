@@ -233,3 +233,31 @@ def test_crud_audit_and_the_webhooks_database_is_closed_to_sync(http, tenant, re
         json={"docs": [{"_id": "whmsg:x:y", "type": "webhook_message"}]},
     )
     assert r.status_code == 403
+
+
+def test_abandoned_sessions_and_uploaded_attachments_fire_their_events(http, tenant, receiver):
+    import io
+
+    from PIL import Image
+
+    tree_id = publish_tree(http, tenant)
+    hook = subscribe(http, tenant, receiver.url, ["session.abandoned", "attachment.added"])
+    sid = start(http, tenant, tree_id, title="Scanner")["session_id"]
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(png, "PNG")
+    r = http.post(
+        f"/api/v1/sessions/{sid}/attachments",
+        headers={**tenant.headers, "Content-Type": "image/png"},
+        # The event fires when the session records the attachment (here the server writes
+        # that event; a phone writes it itself, offline too).
+        params={"name": "error.png", "node_id": "scope", "record_event": "true"},
+        content=png.getvalue(),
+    )
+    assert r.status_code == 201, r.text
+    event(http, tenant, sid, {"type": "abandoned", "reason": "Customer cancelled."})
+    verifier = Webhook(hook["secret"])
+    got = {b["type"]: b for b in (verifier.verify(x.body, x.headers) for x in receiver.wait_for(2))}
+    assert got["attachment.added"]["data"]["name"] == "error.png"
+    assert got["attachment.added"]["data"]["attachment_id"] == r.json()["attachment_id"]
+    assert got["attachment.added"]["data"]["title"] == "Scanner"
+    assert got["session.abandoned"]["data"]["reason"] == "Customer cancelled."
