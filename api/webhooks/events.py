@@ -103,7 +103,7 @@ def from_session_doc(doc: dict[str, Any]) -> Event | None:
         if ":" in rest or doc.get("type") != "session":
             return None
         created = _ms(doc.get("created_at"))
-        data = {
+        header = {
             "session_id": rest,
             **header_fields(doc),
             "status": doc.get("status"),
@@ -113,7 +113,7 @@ def from_session_doc(doc: dict[str, Any]) -> Event | None:
             "session.started",
             event_key(_ulid_of(rest, created, docid), "session.started"),
             _iso_ms(created),
-            data,
+            header,
         )
     sid, _, evid = rest.partition(":ev:")
     event_type = _SESSION_EVENT_TYPES.get(str(doc.get("type")))
@@ -134,7 +134,7 @@ def from_tree_doc(doc: dict[str, Any]) -> Event | None:
         ms = int(datetime.fromisoformat(published.replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
         ms = 0
-    tree = doc.get("tree") if isinstance(doc.get("tree"), dict) else {}
+    tree = doc["tree"] if isinstance(doc.get("tree"), dict) else {}
     data = {
         "tree_id": doc.get("tree_id"),
         "version": doc.get("version"),

@@ -177,6 +177,7 @@ def update(
     }
     changed: dict[str, Any] = {}
     for name, value in changes.items():
+        new: Any
         if name == "enabled":
             if not isinstance(value, bool):
                 raise BadRequest("enabled must be true or false.")

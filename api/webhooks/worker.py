@@ -210,8 +210,9 @@ class WebhookWorker:
                 if docid.startswith(repo.SUB_PREFIX):
                     wid = docid[len(repo.SUB_PREFIX) :]
                     was = deliverable(state.subs.get(wid))
-                    if doc is None:
+                    if doc is None:  # deleted: its queue is never sent, so forget it
                         state.subs.pop(wid, None)
+                        state.due = {k: v for k, v in state.due.items() if v[1] != wid}
                     else:
                         state.subs[wid] = doc
                     if deliverable(state.subs.get(wid)) and not was:
