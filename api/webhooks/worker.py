@@ -47,7 +47,9 @@ log = logging.getLogger("branchline.webhooks")
 
 POLL_SECONDS = 5.0
 RESCAN_SECONDS = 30.0  # tenants' webhooks databases are listed again this often
+COALESCE_SECONDS = 0.01
 PER_SUBSCRIPTION = 8  # in flight at once for one subscription, so one slow receiver cannot take every slot
+DEFERRED_PER_ROUND = 256  # due messages of busy subscriptions looked past in one round
 _FEED_BATCH = 1000
 
 
@@ -152,6 +154,10 @@ class WebhookWorker:
     def _loop(self) -> None:
         last_scan = -RESCAN_SECONDS
         while not self._stop.is_set():
+            if self._in_flight:
+                # Sends finish one by one: a moment's wait lets a round record and claim
+                # them in batches (one write each) instead of one write per message.
+                self._stop.wait(COALESCE_SECONDS)
             self._wake.clear()
             try:
                 if time.monotonic() - last_scan >= RESCAN_SECONDS:
@@ -271,6 +277,8 @@ class WebhookWorker:
                 continue  # pushed again when the subscription is active again
             if self._per_sub[wid] >= PER_SUBSCRIPTION:
                 deferred.append((due, tenant, docid))
+                if len(deferred) >= DEFERRED_PER_ROUND:
+                    break  # a backlog of busy subscriptions: leave the rest in the heap
                 continue
             self._per_sub[wid] += 1
             self._in_flight.add(docid)
