@@ -39,7 +39,16 @@ def list_webhooks(who: AdminDep, ctx: CtxDep, page: PageDep) -> dict:
 def create_webhook(body: WebhookCreate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Subscribe `url` to `events`. The answer's `secret` (`whsec_` + base64) is shown only
     here: keep it to verify signatures. Events of sessions recorded offline are sent when
-    they reach the server."""
+    they reach the server, once.
+
+    Each delivery is a POST of JSON `{type, timestamp, data}` (Standard Webhooks) with the
+    headers `webhook-id` (the same on every retry: deduplicate on it), `webhook-timestamp`
+    (Unix seconds of this attempt) and `webhook-signature`: `v1,` + base64 of HMAC-SHA256 over
+    `{webhook-id}.{webhook-timestamp}.{body}`, keyed by the base64-decoded part of the secret
+    after `whsec_`. Any 2xx answer within the timeout is a success; anything else is retried
+    after 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, then the subscription is `failing`.
+    Redirects are not followed. `preset: slack` or `teams` posts a readable chat message
+    instead of the JSON event."""
     sub = service.create(
         ctx,
         who,

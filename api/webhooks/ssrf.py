@@ -33,8 +33,10 @@ def system_resolver(host: str, port: int) -> list[str]:
 def address_problem(address: str) -> str | None:
     """What kind of non-public address `address` is, or None for a public one."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            ip = embedded
     if ip.is_loopback:
         return "loopback"
     if ip.is_link_local:
@@ -47,6 +49,22 @@ def address_problem(address: str) -> str | None:
         return "private"
     if not ip.is_global:
         return "reserved (not reachable on the public internet)"
+    return None
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64, IPv4-compatible): those
+    reach the IPv4 address, so it is the one judged."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if (ip in _NAT64 or ip in _COMPATIBLE) and int(ip) > 1:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
 

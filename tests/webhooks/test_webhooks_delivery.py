@@ -223,6 +223,8 @@ def test_crud_audit_and_the_webhooks_database_is_closed_to_sync(http, tenant, re
 
     engineer = tenant.add_user("engineer")
     assert http.get("/api/v1/webhooks", headers=engineer.headers).status_code == 403
+    assert "webhooks" not in http.get("/api/v1/me", headers=tenant.headers).json()["sync"]["databases"]
+    assert "webhooks" not in http.get(f"/sync/{tenant.id}/_all_dbs", headers=tenant.headers).json()
     for path in ("webhooks/_all_docs", "webhooks"):
         r = http.get(f"/sync/{tenant.id}/{path}", headers=tenant.headers)
         assert r.status_code == 403 and r.json()["error"] == "forbidden", r.text
