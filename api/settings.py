@@ -161,6 +161,7 @@ class Settings(BaseSettings):
     webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
     webhook_concurrency: int = Field(16, ge=1, le=256)  # deliveries in flight per instance
+    webhook_log_days: int = Field(30, ge=1, le=3650)  # delivered and failed messages kept this long
 
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.
