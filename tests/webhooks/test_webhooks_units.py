@@ -104,3 +104,12 @@ def test_chat_presets_say_what_happened_in_one_line():
     payload = {"type": "session.completed", "timestamp": "t", "data": {"title": "VPN", "outcome": "resolved"}}
     assert presets.body_for("slack", payload) == {"text": "Session resolved: VPN."}
     assert presets.body_for("standard", payload) is payload
+
+
+def test_the_api_schema_lists_exactly_the_events_the_outbox_makes():
+    from typing import get_args
+
+    from api.webhooks.schemas import EventName, PresetName
+
+    assert get_args(EventName) == events.EVENT_TYPES
+    assert get_args(PresetName) == presets.PRESETS
