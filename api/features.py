@@ -22,6 +22,7 @@ from .starter.endpoints import router as starter_router
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
 from .users.endpoints import router as users_router
+from .webhooks.endpoints import router as webhooks_router
 
 if TYPE_CHECKING:
     from .jobs.runner import JobRunner
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         attachments_router,
         audit_router,
         insights_router,
+        webhooks_router,
     ):
         app.include_router(router)
 
@@ -81,11 +83,13 @@ def install_hooks(ctx: AppContext) -> None:
     from .exports.formats import close_image_pool, configure_image_cache  # noqa: PLC0415
     from .exports.sandbox import close_pool  # noqa: PLC0415
     from .insights.service import index_part as insights_part  # noqa: PLC0415
+    from .jobs.schedule import instance_id  # noqa: PLC0415
     from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
     from .sync_mount import register_sync_rules  # noqa: PLC0415
     from .trees import library, suggestions  # noqa: PLC0415
     from .trees.sync_rules import TreesRules  # noqa: PLC0415
+    from .webhooks.worker import WebhookWorker  # noqa: PLC0415
 
     ctx.tenant_created_hooks.append(load_starter)
     install_rate_limits(ctx)
@@ -97,6 +101,8 @@ def install_hooks(ctx: AppContext) -> None:
     install_attachments(ctx)  # the reader exports embed images with
     configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")
     ctx.workers.add(JobScheduler(ctx))
+    ctx.webhooks = WebhookWorker(ctx, instance_id())
+    ctx.workers.add(ctx.webhooks)  # fills the outbox from the feeds and delivers
     # Made on first use; only stopped here.
     ctx.workers.add(CallbackWorker("template-sandbox", lambda: None, lambda: close_pool(ctx)))
     ctx.workers.add(CallbackWorker("pdf-image-pool", lambda: None, close_image_pool))

@@ -153,6 +153,16 @@ class Settings(BaseSettings):
     # bodies, attachment content no revision uses); 0: never, only on POST /{db}/_compact.
     compact_interval_seconds: int = Field(3600, ge=0)
 
+    # Webhooks (api/webhooks): targets on loopback, private, link-local or metadata addresses
+    # are refused unless this is true (a receiver on the same machine or network; tests).
+    webhook_allow_private: bool = False
+    # Seconds between a failed delivery and its next attempt; after the last one the message
+    # is `failed` and its subscription `failing` (the default spans about a day).
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    webhook_concurrency: int = Field(16, ge=1, le=256)  # deliveries in flight per instance
+    webhook_log_days: int = Field(30, ge=1, le=3650)  # delivered and failed messages kept this long
+
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.
     template_workers: int = Field(2, ge=1, le=32)
@@ -205,6 +215,7 @@ class Settings(BaseSettings):
                 "BRANCHLINE_BACKEND=couchdb needs BRANCHLINE_SECRET_KEY, the same on every "
                 "instance (at least 32 random characters)."
             )
+        self.webhook_retry_delays()
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
         try:
@@ -215,6 +226,19 @@ class Settings(BaseSettings):
                 f"({exc}); e.g. '30 2 * * *' for 02:30 UTC."
             ) from None
         return self
+
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """The webhook retry schedule in seconds (checked at start-up)."""
+        try:
+            delays = tuple(float(x) for x in self.webhook_retry_schedule.split(",") if x.strip())
+        except ValueError:
+            delays = ()
+        if not delays or any(d <= 0 for d in delays) or len(delays) > 20:
+            raise SettingsError(
+                f"BRANCHLINE_WEBHOOK_RETRY_SCHEDULE={self.webhook_retry_schedule!r} is not a list of 1 to 20 "
+                "positive numbers of seconds separated by commas, e.g. '5,300,1800,7200,18000,36000,36000'."
+            )
+        return delays
 
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 from .errors import Forbidden
 from .policy_traits import PolicyTraits
@@ -111,16 +111,18 @@ class RolePolicy:
     def writers(self, db: str) -> tuple[Role, ...]:
         return self._writers.get(db, ADMINS)
 
-    # Databases only the server reads and writes (the audit log): closed to every caller of
-    # /sync, so no device or replicator can read, write, delete or re-secure them.
-    SERVER_ONLY_DATABASES: frozenset[str] = frozenset({"audit"})
+    # Databases only the server reads and writes (the audit log, webhooks with their secrets
+    # and outbox): closed to every caller of /sync, so no device or replicator can read,
+    # write, delete or re-secure them.
+    SERVER_ONLY_DATABASES: frozenset[str] = frozenset({"audit", "webhooks"})
+    _SERVER_ONLY_USE: ClassVar[dict[str, str]] = {
+        "audit": "owners and admins read it with GET /api/v1/audit",
+        "webhooks": "owners and admins manage webhooks with /api/v1/webhooks",
+    }
 
     def check_db(self, principal: Principal, db: str, action: DbAction) -> None:
         if db in self.SERVER_ONLY_DATABASES:
-            raise Forbidden(
-                f"The {db!r} database is kept by the server only; "
-                "owners and admins read it with GET /api/v1/audit."
-            )
+            raise Forbidden(f"The {db!r} database is kept by the server only; {self._SERVER_ONLY_USE[db]}.")
         if action == "read":
             return
         if action in ("create_db", "delete_db", "security"):

@@ -218,6 +218,27 @@ def _png_bytes() -> bytes:
     return out.getvalue()
 
 
+# A public address given as a literal: no name to resolve on a machine without DNS.
+_PUBLIC_HOOK = "https://93.184.215.14/branchline-hook"
+
+
+def _b_webhook(w: World) -> str:
+    r = w.http.post(
+        "/api/v1/webhooks", headers=w.b.headers, json={"url": _PUBLIC_HOOK, "events": ["tree.published"]}
+    )
+    assert r.status_code == 201, r.text
+    w.b_ids.add(r.json()["id"])
+    return r.json()["id"]
+
+
+def _b_delivery(w: World) -> tuple[str, str]:
+    """A webhook of B's with one delivery in its log (a test message): (webhook id, delivery id)."""
+    webhook_id = _b_webhook(w)
+    r = w.http.post(f"/api/v1/webhooks/{webhook_id}/test", headers=w.b.headers)
+    assert r.status_code == 200, r.text
+    return webhook_id, r.json()["id"]
+
+
 Factory = Callable[[World], Req]
 
 API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
@@ -277,6 +298,38 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("DELETE", "/api/v1/api-keys/{key_id}"): (
         "object",
         lambda w: Req("DELETE", f"/api/v1/api-keys/{_b_key(w)}"),
+    ),
+    # webhooks (owners and admins of the caller's tenant)
+    ("GET", "/api/v1/webhooks"): ("self", lambda w: Req("GET", "/api/v1/webhooks")),
+    ("POST", "/api/v1/webhooks"): (
+        "self",
+        lambda w: Req(
+            "POST", "/api/v1/webhooks", json={"url": "http://127.0.0.1/x", "events": []}, ok=(400,)
+        ),
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/webhooks/{_b_webhook(w)}"),
+    ),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): (
+        "object",
+        lambda w: Req("PATCH", f"/api/v1/webhooks/{_b_webhook(w)}", json={"description": "A was here"}),
+    ),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): (
+        "object",
+        lambda w: Req("DELETE", f"/api/v1/webhooks/{_b_webhook(w)}"),
+    ),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/webhooks/{_b_webhook(w)}/deliveries"),
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): (
+        "object",
+        lambda w: Req("POST", "/api/v1/webhooks/{}/deliveries/{}/retry".format(*_b_delivery(w))),
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/webhooks/{_b_webhook(w)}/test"),
     ),
     # sessions and client contexts
     ("POST", "/api/v1/sessions"): (

@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..exports.sandbox import SandboxPool
     from ..ratelimit.rules import Policy
     from ..ratelimit.storage import Windows
+    from ..webhooks.worker import WebhookWorker
     from .derived import IndexPart, IndexRegistry
 
 
@@ -90,6 +91,7 @@ class AppContext:
     index_parts: dict[str, IndexPart] = field(default_factory=dict)
     attachment_reader: AttachmentReader | None = None  # lets exports embed images
     workers: Workers = field(default_factory=Workers)  # started and stopped by the lifespan
+    webhooks: WebhookWorker | None = None  # the outbox and its deliveries
     features_installed: bool = False
 
     # Made from the settings, shared by the API and the sync endpoints.

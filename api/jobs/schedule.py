@@ -23,6 +23,7 @@ from ..auth.token_sweep import sweep_expired_refresh_tokens
 from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
 from ..ratelimit.sweep import sweep_stale_counters
+from ..webhooks.retention import retention_run as webhook_retention
 from .compaction import compaction_job
 from .runner import EPOCH, ClusterJob, JobRunner
 
@@ -30,6 +31,7 @@ LEASE_NAME = "scheduler"
 TOKEN_SWEEP_ID = "refresh-token-sweep"
 RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
 AUDIT_RETENTION_ID = "audit-retention"
+WEBHOOK_RETENTION_ID = "webhook-log-retention"
 
 
 def instance_id() -> str:
@@ -67,6 +69,15 @@ def jobs(ctx: Any) -> list[ClusterJob]:
             "remove audit entries past each tenant's retention",
             IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
             lambda: audit_retention(ctx),
+            grace=timedelta(hours=24),
+        )
+    )
+    found.append(
+        ClusterJob(
+            WEBHOOK_RETENTION_ID,
+            "remove webhook deliveries past BRANCHLINE_WEBHOOK_LOG_DAYS",
+            IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
+            lambda: webhook_retention(ctx),
             grace=timedelta(hours=24),
         )
     )

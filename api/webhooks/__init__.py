@@ -1,0 +1,1 @@
+"""Signed webhooks: subscriptions, an outbox fed from the changes feeds, and their delivery."""

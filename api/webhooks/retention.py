@@ -1,0 +1,68 @@
+"""The delivery log's retention: finished messages older than the setting are removed.
+
+A daily job (`api/jobs/schedule.py`). Only `delivered` and `failed` messages go, never one
+still queued or being sent. A removed message could in principle be queued again if its
+source document were read from the feed again, but a feed is only re-read for the stretch
+after a checkpoint that lost a race, minutes, far inside the retention period.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sync.naming import logical_of, tenant_of
+from sync.store import Store
+
+from ..core.timeutil import now_ms
+from . import repository as repo
+
+log = logging.getLogger("branchline.webhooks")
+
+_BATCH = 500
+_FINISHED = ("delivered", "failed")
+
+
+def prune_messages(store: Store, tenant_id: str, older_than_ms: int) -> int:
+    """Remove the tenant's finished messages created before `older_than_ms`; how many went."""
+    db = repo.open_db(store, tenant_id)
+    if db is None:
+        return 0
+    removed = 0
+    start = repo.MSG_PREFIX
+    while True:
+        rows = db.all_docs(
+            startkey=start, endkey=repo.MSG_PREFIX + "\ufff0", limit=_BATCH, include_docs=True
+        )["rows"]
+        old = [
+            {"_id": r["id"], "_rev": r["doc"]["_rev"], "_deleted": True}
+            for r in rows
+            if r.get("doc")
+            and r["doc"].get("status") in _FINISHED
+            and int(r["doc"].get("created_ms") or 0) < older_than_ms
+        ]
+        if old:
+            removed += sum(1 for res in db.bulk_docs(old) if not res.get("error"))
+        if len(rows) < _BATCH:
+            return removed
+        start = rows[-1]["id"] + "\u0000"
+
+
+def retention_run(ctx: Any) -> dict[str, Any]:
+    """Every tenant's log; one tenant's failure never stops the others."""
+    cutoff = now_ms() - ctx.settings.webhook_log_days * 86_400_000
+    removed: dict[str, int] = {}
+    failed: list[str] = []
+    for name in ctx.store.list_dbs():
+        tenant = tenant_of(name)
+        if tenant is None or logical_of(name) != repo.DB_NAME:
+            continue
+        try:
+            count = prune_messages(ctx.store, tenant, cutoff)
+        except Exception:
+            log.exception("webhooks: pruning the delivery log of tenant %s failed", tenant)
+            failed.append(tenant)
+            continue
+        if count:
+            removed[tenant] = count
+    return {"removed": removed, "failed": failed}
