@@ -67,8 +67,11 @@ def cmd_serve(args, settings: Settings) -> int:
                 "user only). Read it, then delete it.\n",
                 flush=True,
             )
+    from .core.http_protocol import HttpProtocol  # noqa: PLC0415
+
     uvicorn.run(
         app,
+        http=HttpProtocol,
         host=settings.host,
         port=settings.port,
         ssl_certfile=args.certfile,

@@ -7,12 +7,15 @@ import os
 import sys
 from pathlib import Path
 
+# The protocol `branchline serve` runs (api/core/http_protocol.py: an answer in one write).
+HTTP_PROTOCOL = "api.core.http_protocol:HttpProtocol"
+
 
 def serve_command(
     port: int, *, log_level: str = "warning", access_log: bool = False, graceful_s: int | None = None
 ) -> list[str]:
     """`python -m uvicorn` serving `api.app:create_app` on 127.0.0.1:`port` (run with cwd=ROOT)."""
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app"]
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--http", HTTP_PROTOCOL]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level]
     if not access_log:
         cmd.append("--no-access-log")

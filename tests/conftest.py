@@ -88,6 +88,8 @@ class ServerProcess:
                 "uvicorn",
                 "--factory",
                 self.app,
+                "--http",  # the protocol `branchline serve` runs
+                "api.core.http_protocol:HttpProtocol",
                 "--host",
                 "127.0.0.1",
                 "--port",
