@@ -137,14 +137,21 @@ def _problem_page(status: int, error: str, reason: str) -> str:
     )
 
 
+def _page_error(description: str) -> dict[str, Any]:
+    """An error of the public page: an HTML page for browsers, `{error, reason}` for JSON."""
+    documented = error_response(description)
+    documented["content"]["text/html"] = {"schema": {"type": "string"}}
+    return documented
+
+
 _PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/html": {}}, "description": "The session's read-only report."},
-    404: error_response("No link has this token (as HTML unless `Accept` asks for JSON only)."),
-    410: error_response(
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The read-only report."},
+    404: _page_error("No link has this token."),
+    410: _page_error(
         "The link was revoked (`link_revoked`), expired (`link_expired`), or its maker can no "
         "longer open the session (`link_unavailable`)."
     ),
-    429: error_response("Too many views of this link: wait `Retry-After` seconds."),
+    429: _page_error("Too many views of this link: wait `Retry-After` seconds."),
 }
 
 
