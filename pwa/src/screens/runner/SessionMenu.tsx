@@ -35,7 +35,7 @@ export function SessionMenuDialog({
   running: boolean;
   sharedCount: number;
   onClose: () => void;
-  onPick: (what: "details" | "share" | "sharelink" | "abandon") => void;
+  onPick: (what: "details" | "share" | "sharelink" | "print" | "abandon") => void;
 }) {
   const shared = sharedCount === 0 ? "Not shared yet" : `Shared with ${sharedCount} ${sharedCount === 1 ? "person" : "people"}`;
   return (
@@ -45,7 +45,7 @@ export function SessionMenuDialog({
         {rights.write && <MenuItem title="Edit ticket and title" hint="Saved on this device, synced when online." onClick={() => onPick("details")} autoFocus />}
         <MenuItem title={rights.share ? "Share with teammates" : "Who it is shared with"} hint={shared} onClick={() => onPick("share")} autoFocus={!rights.write} />
         {rights.share && <MenuItem title="Share read-only link" hint="A link for someone without an account, e.g. the client's IT contact." onClick={() => onPick("sharelink")} />}
-        <MenuItem title="Print report" hint="The whole record, laid out for paper or PDF." onClick={() => window.print()} />
+        <MenuItem title="Print report" hint="The whole record, laid out for paper or PDF." onClick={() => onPick("print")} />
         {rights.write && running && <MenuItem title="Abandon session" hint="Stop here without finishing; you can reopen it later." onClick={() => onPick("abandon")} danger />}
       </div>
     </Dialog>

@@ -1,31 +1,54 @@
 // What Ctrl+P prints from a session's screen: the whole record as the exports tell it (the
-// same view model as the Markdown, text and HTML exports), laid out for paper. On screen it
-// stays hidden; in print the interactive screen is hidden instead, so no navigation, button
-// or input reaches the page, and notes print in full however long they are.
-import { useEffect, useMemo, useState } from "react";
+// same view model as the Markdown, text and HTML exports), laid out for paper. In print the
+// interactive screen is hidden instead, so no navigation, button or input reaches the page,
+// and notes print in full however long they are.
+//
+// The report is built only while printing (the browser's beforeprint, or print media), not on
+// every keystroke of a running session, and is not in the page otherwise. Ctrl+P prints at
+// once, with images this tab already fetched; "Print report" in the Session sheet first waits
+// for the images, then opens the print dialog.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { flushSync } from "react-dom";
 import { auth, exportDefaults, exportNames, useSignIn } from "../../data";
 import type { SessionBundle } from "../../data/sessions";
 import { buildExportModel, DEFAULT_OPTIONS, type ExportAttachment, type ExportHolder } from "../../shared/export";
 
-/** An image attachment fetched from the server while online; offline it prints as its name. */
+// Images fetched in this tab, by attachment id: a later print shows them without waiting.
+const fetched = new Map<string, Promise<string | null>>();
+
+function imageUrl(sid: string, attachmentId: string): Promise<string | null> {
+  let p = fetched.get(attachmentId);
+  if (!p) {
+    p = auth
+      .fetch(`/api/v1/sessions/${sid}/attachments/${attachmentId}`)
+      .then((r) => (r.ok ? r.blob() : null))
+      .then((b) => (b ? URL.createObjectURL(b) : null))
+      .catch(() => null);
+    // A failed fetch (offline) is tried again at the next print.
+    void p.then((url) => url === null && fetched.delete(attachmentId));
+    fetched.set(attachmentId, p);
+  }
+  return p;
+}
+
+/** The images still loading in a report, so "Print report" can wait for them. */
+const Pending = createContext<Set<Promise<unknown>> | null>(null);
+
+/** An image attachment from the server while online; offline it prints as its name. */
 function PrintImage({ sid, att }: { sid: string; att: ExportAttachment }) {
   const [src, setSrc] = useState<string | null>(null);
+  const pending = useContext(Pending);
   useEffect(() => {
     if (!att.is_image || !navigator.onLine) return;
-    let url: string | null = null;
     let cancelled = false;
-    auth
-      .fetch(`/api/v1/sessions/${sid}/attachments/${att.id}`)
-      .then((r) => (r.ok ? r.blob() : null))
-      .then((b) => {
-        if (b && !cancelled) setSrc((url = URL.createObjectURL(b)));
-      })
-      .catch(() => undefined);
+    const p = imageUrl(sid, att.id).then((url) => {
+      if (url && !cancelled) flushSync(() => setSrc(url));
+    });
+    pending?.add(p);
     return () => {
       cancelled = true;
-      if (url) URL.revokeObjectURL(url);
     };
-  }, [sid, att.id, att.is_image]);
+  }, [sid, att.id, att.is_image, pending]);
   return src ? <img src={src} alt={att.caption || att.name} className="mt-1 block h-auto max-h-[60vh] max-w-full break-inside-avoid border border-slate-300" /> : null;
 }
 
@@ -53,8 +76,75 @@ function Attached({ sid, x }: { sid: string; x: ExportHolder }) {
   );
 }
 
-export function SessionPrintReport({ sid, bundle, running }: { sid: string; bundle: SessionBundle; running: boolean }) {
+const PRINT_REQUEST = "bl:print-report";
+const printMedia = () => window.matchMedia("print");
+let printing = false;
+const listeners = new Set<() => void>();
+
+function setPrinting(on: boolean) {
+  // Always tell the listeners: the answer also depends on the print media, which may have
+  // changed while `printing` did not (print media left after a print ended).
+  printing = on;
+  // Synchronously, so the report is in the page before the browser lays it out for print.
+  flushSync(() => listeners.forEach((l) => l()));
+}
+
+function subscribe(cb: () => void): () => void {
+  listeners.add(cb);
+  const before = () => setPrinting(true);
+  const after = () => setPrinting(false);
+  const media = (e: MediaQueryListEvent) => setPrinting(e.matches);
+  const mq = printMedia();
+  window.addEventListener("beforeprint", before);
+  window.addEventListener("afterprint", after);
+  mq.addEventListener("change", media);
+  return () => {
+    listeners.delete(cb);
+    window.removeEventListener("beforeprint", before);
+    window.removeEventListener("afterprint", after);
+    mq.removeEventListener("change", media);
+  };
+}
+
+/** True while the page is being printed (or shown with print media). */
+function usePrinting(): boolean {
+  return useSyncExternalStore(subscribe, () => printing || printMedia().matches);
+}
+
+/** "Print report": build the report, wait for its images, then open the print dialog. */
+export function printReport(): void {
+  window.dispatchEvent(new Event(PRINT_REQUEST));
+}
+
+export function SessionPrintReport(props: { sid: string; bundle: SessionBundle; running: boolean }) {
+  const isPrinting = usePrinting();
+  const [requested, setRequested] = useState(false);
+  useEffect(() => {
+    const ask = () => setRequested(true);
+    window.addEventListener(PRINT_REQUEST, ask);
+    return () => window.removeEventListener(PRINT_REQUEST, ask);
+  }, []);
+  // The report stays in the page while the dialog is open: printing is then true.
+  const ready = useCallback(() => {
+    setRequested(false);
+    window.print();
+  }, []);
+  if (!isPrinting && !requested) return null;
+  return <Report {...props} onReady={requested ? ready : null} />;
+}
+
+function Report({ sid, bundle, running, onReady }: { sid: string; bundle: SessionBundle; running: boolean; onReady: (() => void) | null }) {
   const signin = useSignIn();
+  const [pending] = useState(() => new Set<Promise<unknown>>());
+  useEffect(() => {
+    if (!onReady) return;
+    let live = true;
+    // The images' fetches were registered while rendering; the print dialog opens once they settle.
+    void Promise.allSettled([...pending]).then(() => live && onReady());
+    return () => {
+      live = false;
+    };
+  }, [onReady, pending]);
   const model = useMemo(() => {
     if (!bundle.tree || !signin) return null;
     const tenant = signin.account.tenant;
@@ -66,6 +156,7 @@ export function SessionPrintReport({ sid, bundle, running }: { sid: string; bund
   }, [bundle, signin, running]);
   if (!model) return null;
   return (
+    <Pending.Provider value={pending}>
     <article className="hidden text-[11pt] leading-snug text-black print:block" data-testid="print-report">
       <header className="mb-4 break-inside-avoid border-b border-slate-400 pb-2">
         <h1 className="text-xl font-bold wrap-anywhere">{model.title}</h1>
@@ -92,7 +183,7 @@ export function SessionPrintReport({ sid, bundle, running }: { sid: string; bund
           )}
         </dl>
       </header>
-      <h2 className="mb-2 text-base font-bold">Steps</h2>
+      <h2 className="mb-2 break-after-avoid text-base font-bold">Steps</h2>
       {model.steps.length === 0 ? (
         <p>No steps were recorded.</p>
       ) : (
@@ -134,5 +225,6 @@ export function SessionPrintReport({ sid, bundle, running }: { sid: string; bund
         <Attached sid={sid} x={model.outcome} />
       </section>
     </article>
+    </Pending.Provider>
   );
 }

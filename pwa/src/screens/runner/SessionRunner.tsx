@@ -17,7 +17,7 @@ import { AnswerGuard, SETTLE_MS, stepKey } from "./answerGuard";
 import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
 import { typingIn } from "./shortcuts";
 import { AbandonDialog, EditDetailsDialog, SessionMenuDialog, ShareDialog } from "./SessionMenu";
-import { SessionPrintReport } from "./SessionPrintReport";
+import { printReport, SessionPrintReport } from "./SessionPrintReport";
 import { ShareLinkDialog } from "./ShareLinkDialog";
 
 type DialogName = "custom" | "finish" | "shortcuts" | "session" | "details" | "share" | "sharelink" | "abandon" | null;
@@ -356,7 +356,17 @@ export function SessionRunner({ sid }: { sid: string }) {
   const sessionDialogs = (
     <>
       {dialog === "session" && (
-        <SessionMenuDialog rights={rights} running={running} sharedCount={(header.shared_with || []).length} onClose={closeDialog} onPick={setDialog} />
+        <SessionMenuDialog
+          rights={rights}
+          running={running}
+          sharedCount={(header.shared_with || []).length}
+          onClose={closeDialog}
+          onPick={(what) => {
+            if (what !== "print") return setDialog(what);
+            closeDialog();
+            printReport();
+          }}
+        />
       )}
       {dialog === "details" && (
         <EditDetailsDialog
