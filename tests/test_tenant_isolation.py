@@ -322,6 +322,10 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
             Req("POST", f"/api/v1/sessions/{s['session_id']}/save-to-client", json={"node_id": "vda"}),
         )[-1],
     ),
+    ("GET", "/api/v1/trees/{tree_id}/checklist"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w, publish=True)}/checklist"),
+    ),
     # read-only share links: B's session (and B's link) reached with A's credentials; the
     # public page is reached by its token alone, which names no tenant
     ("GET", "/share/{token}"): (
