@@ -42,6 +42,11 @@ def _nodes(tree: dict[str, Any]) -> dict[str, Any]:
     return nodes if isinstance(nodes, dict) else {}
 
 
+def _node(nodes: dict[str, Any], node_id: str) -> dict[str, Any]:
+    node = nodes[node_id]
+    return node if isinstance(node, dict) else {}
+
+
 def answers_of(node: dict[str, Any]) -> list[tuple[str, str, Any]]:
     """(answer id, label, next node id) of each answer a node offers, in the tree's order."""
     kind, nxt = node.get("type"), node.get("next")
@@ -53,11 +58,13 @@ def answers_of(node: dict[str, Any]) -> list[tuple[str, str, Any]]:
         options = node.get("options")
         if not isinstance(options, list):
             return []
-        return [
-            (str(o.get("id")), str(o.get("label") or o.get("id")), o.get("next"))
-            for o in options
-            if isinstance(o, dict)
-        ]
+        out: list[tuple[str, str, Any]] = []
+        for o in options:
+            if isinstance(o, dict):
+                oid, label = o.get("id"), o.get("label")
+                oid = oid if isinstance(oid, str) else ""
+                out.append((oid, label if isinstance(label, str) and label else oid, o.get("next")))
+        return out
     if kind == "input" and nxt is not None:
         return [("submitted", "Noted", nxt)]
     return []
@@ -84,10 +91,10 @@ def _pages(tree: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
     while node_id is not None and node_id not in placed:
         trunk.append(node_id)
         placed.add(node_id)
-        targets = _targets(nodes[node_id], nodes)
+        targets = _targets(_node(nodes, node_id), nodes)
         node_id = targets[0] if len(targets) == 1 else None
     pages: list[tuple[str | None, list[str]]] = [(None, trunk)]
-    decision = nodes[trunk[-1]]
+    decision = _node(nodes, trunk[-1])
     if len(_targets(decision, nodes)) < 2:
         return pages
     for answer, _, target in answers_of(decision):
@@ -102,7 +109,7 @@ def _pages(tree: dict[str, Any]) -> list[tuple[str | None, list[str]]]:
             placed.add(current)
             order.append(current)
             # Reversed onto the stack, so the first answer's steps come first.
-            stack.extend(t for t in reversed(_targets(nodes[current], nodes)) if t not in placed)
+            stack.extend(t for t in reversed(_targets(_node(nodes, current), nodes)) if t not in placed)
         pages.append((answer, order))
     return pages
 
@@ -130,7 +137,7 @@ def checklist_layout(tree: dict[str, Any]) -> dict[str, Any]:
         title = "Start"
         opened = None
         if opened_by is not None and decision is not None:
-            label = next(lbl for a, lbl, _ in answers_of(nodes[decision]) if a == opened_by)
+            label = next(lbl for a, lbl, _ in answers_of(_node(nodes, decision)) if a == opened_by)
             title = f"If {label} at step {number[decision]}"
             opened = {"step": number[decision], "answer": opened_by, "label": label}
         pages.append(
@@ -156,7 +163,7 @@ def _text(value: Any) -> str | None:
 def _step(
     node_id: str, nodes: dict[str, Any], number: dict[str, int], page_of: dict[str, int]
 ) -> dict[str, Any]:
-    node = nodes[node_id]
+    node = _node(nodes, node_id)
     answers = []
     for answer, label, target in answers_of(node):
         to: dict[str, Any] = (
