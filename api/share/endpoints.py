@@ -4,6 +4,7 @@ public page a link opens (`/share/{token}`, no account needed)."""
 from __future__ import annotations
 
 import html
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -22,6 +23,7 @@ from ..ratelimit.deps import charge
 from . import service
 
 router = APIRouter(tags=["share links"])
+log = logging.getLogger("branchline")
 
 # The page is a document of its own, like the HTML export: no script at all, styles inline,
 # images only as data URIs; never framed, cached, indexed or leaking its address onwards.
@@ -116,12 +118,19 @@ def revoke_share_link(
     return Response(status_code=204)
 
 
+def _problem(request: Request, exc: BranchlineError) -> Response:
+    headers = {**PAGE_HEADERS, **exc.headers}
+    if _wants_json(request):
+        return error_json(exc.status, exc.error, exc.reason, headers)
+    return HTMLResponse(_problem_page(exc.status, exc.error, exc.reason), exc.status, headers=headers)
+
+
 def _wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 
-_TITLES = {404: "Link not valid", 410: "Link no longer works", 429: "Too many requests"}
+_TITLES = {404: "Link not valid", 410: "Link no longer works", 429: "Too many requests", 503: "Not available"}
 
 
 def _problem_page(status: int, error: str, reason: str) -> str:
@@ -152,6 +161,7 @@ _PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "longer open the session (`link_unavailable`)."
     ),
     429: _page_error("Too many views of this link: wait `Retry-After` seconds."),
+    503: _page_error("The report cannot be shown just now (`unavailable`); try again in a few minutes."),
 }
 
 
@@ -171,12 +181,15 @@ def open_share_link(
     try:
         link, who = service.resolve(ctx, token, now)
         charge(ctx, "share_views", link["link_id"], "opening one shared link")
+    except BranchlineError as exc:
+        return _problem(request, exc)
+    try:
         page = service.render_page(ctx, link, who, now)
     except BranchlineError as exc:
-        headers = {**PAGE_HEADERS, **exc.headers}
-        if _wants_json(request):
-            return error_json(exc.status, exc.error, exc.reason, headers)
-        return HTMLResponse(_problem_page(exc.status, exc.error, exc.reason), exc.status, headers=headers)
+        # A reason written for the team (a pinned tree version still replicating from a
+        # device, say) is not for an outsider: log it, and say only that it will pass.
+        log.warning("share link %s of %s: %s", link["link_id"], link["tenant_id"], exc.reason)
+        return _problem(request, service.Unavailable())
     if service.mark_viewed(ctx, link, now):
         audit.append(
             ctx.store,

@@ -47,6 +47,20 @@ class LinkGone(BranchlineError):
     status = 410
 
 
+class Unavailable(BranchlineError):
+    """The link is fine but its report cannot be rendered now (e.g. the session's tree version
+    has not reached the server yet)."""
+
+    status, error = 503, "unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This report cannot be shown just now. Try again in a few minutes; if it keeps "
+            "failing, tell the person who shared it.",
+            headers={"Retry-After": "120"},
+        )
+
+
 def _parse(ts: str) -> datetime:
     return datetime.fromisoformat(ts.replace("Z", "+00:00"))
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.attachments.helpers import png, upload
+from tests.attachments.helpers import new_id, png, upload
 from tests.conftest import Tenant
 from tests.sessions.test_sessions_api import event, publish_tree, start
 
@@ -207,3 +207,18 @@ def test_tenant_isolation_a_token_shows_only_its_own_session(http, make_tenant):
     for name, url in a.me["sync"]["databases"].items():
         rows = http.get(url[url.index("/sync/") :] + "/_all_docs", headers=a.headers).json()["rows"]
         assert not [r for r in rows if re.match(r"share(link|token):", r["id"])], name
+
+
+def test_a_report_that_cannot_be_rendered_says_so_without_the_teams_details(http, tenant, session):
+    # A header that arrived by sync pinning a tree version the server does not have (yet).
+    header = http.get(f"/api/v1/sessions/{session}", headers=tenant.headers).json()["header"]
+    sid = new_id()
+    doc = {k: v for k, v in header.items() if k not in ("_id", "_rev", "id", "session_id", "history")}
+    doc["tree_version"] = 99
+    r = http.put(f"/sync/{tenant.id}/sessions/session:{sid}", headers=tenant.headers, json=doc)
+    assert r.status_code == 201, r.text
+    link = make_link(http, tenant, sid)
+    r = anonymous(http, link["url"])
+    assert r.status_code == 503 and "cannot be shown just now" in r.text
+    assert "version" not in r.text and header["tree_id"] not in r.text
+    assert r.headers["retry-after"] == "120" and r.headers["cache-control"] == "no-store"
