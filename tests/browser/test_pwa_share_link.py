@@ -114,3 +114,26 @@ def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browse
     finally:
         phone.close()
         guest.close()
+
+
+def test_a_session_not_yet_on_the_server_says_to_wait_for_sync(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    tree = pinned_tree(http, engineer)
+    phone = app_context(browser, MOBILE)
+    try:
+        page = phone.new_page()
+        sign_in(page, server.url, engineer.email, engineer.password)
+        # Nothing the device writes to the sessions database reaches the server.
+        page.route(re.compile(r".*/sync/[^/]+/sessions/_bulk_docs.*"), lambda route: route.abort())
+        start_session(page, tree["title"], "T20261203.0303")
+        page.get_by_role("button", name="Session", exact=True).click()
+        page.get_by_role("dialog", name="Session").get_by_role(
+            "button", name=re.compile("Share read-only link")
+        ).click()
+        dialog = page.get_by_role("dialog", name="Share read-only link")
+        dialog.get_by_role("button", name="Create link").click()
+        expect(dialog.get_by_role("alert").first).to_contain_text("has not reached the server yet")
+        expect(dialog.get_by_test_id("share-link-url")).to_have_count(0)
+    finally:
+        phone.close()

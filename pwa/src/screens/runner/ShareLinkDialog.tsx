@@ -2,11 +2,13 @@
 // that shows this session as it is when they open it, until it expires or is revoked. The
 // address holds the link's secret and is shown once, right after it is made.
 import { useCallback, useEffect, useState } from "react";
-import { createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, OfflineError, revokeShareLink, useOnline, type CreatedShareLink, type ShareLink } from "../../data";
+import { ApiError, createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, OfflineError, revokeShareLink, useOnline, type CreatedShareLink, type ShareLink } from "../../data";
 import { Button, copyText, Dialog, Field, inputClass, Spinner } from "../../ui/kit";
 
 function message(e: unknown): string {
   if (e instanceof OfflineError) return "The server cannot be reached right now.";
+  // Started on this device and not yet sent: the server has no such session until it syncs.
+  if (e instanceof ApiError && e.status === 404) return "this session has not reached the server yet. Wait until the sync badge shows nothing waiting, then try again.";
   return e instanceof Error ? e.message : String(e);
 }
 
