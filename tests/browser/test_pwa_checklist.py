@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, app_context, shot, sign_in, wait_for_service_worker, wait_synced
+from tests.browser.conftest import (
+    DESKTOP,
+    app_context,
+    assert_accessible,
+    shot,
+    sign_in,
+    wait_for_service_worker,
+    wait_synced,
+)
 from tests.conftest import Tenant
 
 TREE_ID = "tree:citrix-vda-registration"
@@ -44,6 +52,7 @@ def test_print_a_trees_checklist_offline_one_page_per_branch(browser, http, serv
             f"{first_answer['label']} → go to step {first_answer['to']['step']}, page 2"
         )
         shot(page, "checklist-01-screen")
+        assert_accessible(page, "the checklist")
 
         # Printed: no app around it, each branch on a page of its own, no step split.
         page.emulate_media(media="print")

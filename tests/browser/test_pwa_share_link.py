@@ -14,6 +14,7 @@ from tests.browser.conftest import (
     MOBILE,
     answer_step,
     app_context,
+    assert_accessible,
     shortest_run,
     shot,
     sign_in,
@@ -67,6 +68,7 @@ def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browse
         expect(listed.first).to_contain_text("Works until")
         expect(listed.first).to_contain_text("not opened yet")
         shot(page, "share-link-01-dialog")
+        assert_accessible(page, "the share-link dialog")
 
         # The client's contact: a fresh browser, no account, no app.
         contact = guest.new_page()
