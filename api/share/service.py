@@ -176,8 +176,10 @@ NOT_VALID = (
 )
 
 
-def _human(ts: str) -> str:
-    return _parse(ts).strftime("%-d %B %Y, %H:%M UTC")
+def _human(ts: str | datetime) -> str:
+    """e.g. "2 November 2026, 09:00 UTC" (the page's reader may be anywhere: UTC, said so)."""
+    moment = _parse(ts) if isinstance(ts, str) else ts.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
 
 
 def resolve(ctx: AppContext, token: str, now: datetime) -> tuple[dict[str, Any], Principal]:
@@ -230,7 +232,7 @@ def render_page(ctx: AppContext, link: dict[str, Any], who: Principal, now: date
         "by": maker.get("display_name") or "a member of the team",
         "team": get_tenant(ctx.system, who.tenant_id).get("name") or "their team",
         "expires": _human(link["expires_at"]),
-        "viewed_at": now.strftime("%-d %B %Y, %H:%M UTC"),
+        "viewed_at": _human(now),
     }
     template = builtin_env("html").get_template("share.j2")
     return template.render(m=model, images=formats.embedded_images(model, fetch), shared=shared)

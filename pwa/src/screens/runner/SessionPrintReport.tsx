@@ -9,7 +9,7 @@
 // for the images, then opens the print dialog.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
-import { auth, exportDefaults, exportNames, useSignIn } from "../../data";
+import { auth, exportNames, useSignIn } from "../../data";
 import type { SessionBundle } from "../../data/sessions";
 import { buildExportModel, DEFAULT_OPTIONS, type ExportAttachment, type ExportHolder } from "../../shared/export";
 
@@ -149,7 +149,8 @@ function Report({ sid, bundle, running, onReady }: { sid: string; bundle: Sessio
     if (!bundle.tree || !signin) return null;
     const tenant = signin.account.tenant;
     const names = { ...exportNames(tenant.id), [signin.account.user.id]: signin.account.user.display_name };
-    const options = { ...DEFAULT_OPTIONS, ...exportDefaults(tenant.id) };
+    // Everything the screen holds, whatever the team's export defaults leave out of exports.
+    const options = DEFAULT_OPTIONS;
     // eslint-disable-next-line react-hooks/purity -- an open session's durations run to the moment it is printed
     const now = running ? Date.now() : null;
     return buildExportModel({ header: bundle.header, events: bundle.events, tree: bundle.tree, tree_version: bundle.treeVersion, client: bundle.client, now_ms: now }, options, tenant, names);
