@@ -75,3 +75,19 @@ def test_print_a_trees_checklist_offline_one_page_per_branch(browser, http, serv
         expect(page.get_by_test_id("checklist-page")).to_have_count(len(server_layout["pages"]))
     finally:
         ctx.close()
+
+
+def test_a_viewer_who_cannot_run_the_tree_can_still_print_its_checklist(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    viewer = tenant.add_user("viewer")
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, viewer.email, viewer.password)
+        wait_synced(page)
+        page.goto(f"{server.url}/start/{TREE_ID}")
+        expect(page.get_by_text("Viewers read trees but do not run sessions")).to_be_visible()
+        page.get_by_role("link", name="print its checklist").click()
+        expect(page.get_by_test_id("checklist-page").first).to_contain_text("Start")
+    finally:
+        ctx.close()

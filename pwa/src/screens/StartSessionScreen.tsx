@@ -35,7 +35,11 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
   if (signin?.account.role === "viewer") {
     return (
       <ErrorBox title="Viewers read trees but do not run sessions">
-        Ask an admin of {signin.account.tenant.name} for the engineer role. <Link to="/" className="font-semibold underline">Back to the library</Link>
+        Ask an admin of {signin.account.tenant.name} for the engineer role. You can still{" "}
+        <Link to={`/checklist/${encodeURIComponent(treeId)}`} className="font-semibold underline">
+          print its checklist
+        </Link>{" "}
+        or go <Link to="/" className="font-semibold underline">back to the library</Link>.
       </ErrorBox>
     );
   }
