@@ -7,7 +7,7 @@
 // every keystroke of a running session, and is not in the page otherwise. Ctrl+P prints at
 // once, with images this tab already fetched; "Print report" in the Session sheet first waits
 // for the images, then opens the print dialog.
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { flushSync } from "react-dom";
 import { auth, exportNames, useSignIn } from "../../data";
 import type { SessionBundle } from "../../data/sessions";
@@ -136,11 +136,15 @@ export function SessionPrintReport(props: { sid: string; bundle: SessionBundle; 
 function Report({ sid, bundle, running, onReady }: { sid: string; bundle: SessionBundle; running: boolean; onReady: (() => void) | null }) {
   const signin = useSignIn();
   const [pending] = useState(() => new Set<Promise<unknown>>());
+  const article = useRef<HTMLElement>(null);
   useEffect(() => {
     if (!onReady) return;
     let live = true;
-    // The images' fetches were registered while rendering; the print dialog opens once they settle.
-    void Promise.allSettled([...pending]).then(() => live && onReady());
+    // The images registered their fetches in their own effects, which run before this one; the
+    // print dialog opens once those settle and the images are decoded, so none prints blank.
+    void Promise.allSettled([...pending])
+      .then(() => Promise.allSettled([...(article.current?.querySelectorAll("img") ?? [])].map((img) => img.decode())))
+      .then(() => live && onReady());
     return () => {
       live = false;
     };
@@ -158,7 +162,7 @@ function Report({ sid, bundle, running, onReady }: { sid: string; bundle: Sessio
   if (!model) return null;
   return (
     <Pending.Provider value={pending}>
-    <article className="hidden text-[11pt] leading-snug text-black print:block" data-testid="print-report">
+    <article ref={article} className="hidden text-[11pt] leading-snug text-black print:block" data-testid="print-report">
       <header className="mb-4 break-inside-avoid border-b border-slate-400 pb-2">
         <h1 className="text-xl font-bold wrap-anywhere">{model.title}</h1>
         <dl className="mt-1 grid grid-cols-[max-content_1fr] gap-x-4">
