@@ -40,6 +40,8 @@ def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browse
     phone = app_context(browser, MOBILE)
     guest = app_context(browser, MOBILE)
     try:
+        # The phone's share sheet, as far as the page can see it: what it was handed.
+        phone.add_init_script("navigator.share = async (data) => { window.sharedWithSheet = data; };")
         page = phone.new_page()
         sign_in(page, server.url, engineer.email, engineer.password)
         wait_for_service_worker(page)
@@ -63,6 +65,9 @@ def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browse
         expect(dialog.get_by_role("button", name="Copied")).to_be_visible()
         expect(dialog.get_by_role("status").filter(has_text="Copied to the clipboard")).to_be_visible()
         assert page.evaluate("navigator.clipboard.readText()") == url
+        dialog.get_by_role("button", name="Share…").click()
+        page.wait_for_function("() => window.sharedWithSheet !== undefined")
+        assert page.evaluate("window.sharedWithSheet.url") == url
         listed = dialog.get_by_test_id("share-links").locator("li")
         expect(listed).to_have_count(1)
         expect(listed.first).to_contain_text("Works until")
