@@ -26,6 +26,7 @@ against it by `tests/trees/test_checklist_parity.py`); `render_html` prints a la
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,20 @@ def _step(
 
 # --- printing -------------------------------------------------------------------------------
 
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_STRONG = re.compile(r"\*\*([^*]+)\*\*")
+_CODE = re.compile(r"`([^`]+)`")
+_EMPHASIS = re.compile(r"(?<![\w*])[*_]([^*_\s][^*_]*)[*_](?![\w*])")
+
+
+def plain_text(markdown: str) -> str:
+    """Authors' Markdown as it should read on paper without formatting: the emphasis, code and
+    link markers go (a link keeps its address in brackets); line breaks and list dashes stay."""
+    text = _LINK.sub(r"\1 (\2)", markdown)
+    text = _STRONG.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    return _EMPHASIS.sub(r"\1", text)
+
 
 @cache
 def _template() -> jinja2.Template:
@@ -197,6 +212,7 @@ def _template() -> jinja2.Template:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["plain"] = plain_text
     return env.get_template("checklist.j2")
 
 

@@ -3,7 +3,9 @@ references worked out by hand from the rules in the module's docstring."""
 
 from __future__ import annotations
 
-from api.trees.checklist import checklist_layout, render_html
+import pytest
+
+from api.trees.checklist import checklist_layout, plain_text, render_html
 
 
 def tree(start: str, **nodes) -> dict:
@@ -141,3 +143,34 @@ def test_the_printed_page_escapes_text_and_breaks_per_branch():
     assert "1. Is &lt;b&gt;it&lt;/b&gt; on?" in html
     assert "Yes → go to step 2, page 2" in html and "Done → go back to step 1, page 1" in html
     assert "No → go to step 3, page 3" in html and "version 3 · page 2 of 3" in html
+
+
+@pytest.mark.parametrize(
+    "markdown, plain",
+    [
+        (
+            "Filter on **Registration state = Unregistered** now.",
+            "Filter on Registration state = Unregistered now.",
+        ),
+        ("Run `ipconfig /registerdns` on the VDA.", "Run ipconfig /registerdns on the VDA."),
+        ("An *important* and _quiet_ step.", "An important and quiet step."),
+        ("See [the docs](https://example.org/x).", "See the docs (https://example.org/x)."),
+        (
+            "- **One VDA**: the machine\n- snake_case_name stays",
+            "- One VDA: the machine\n- snake_case_name stays",
+        ),
+        ("2 * 3 * 4 and a_b", "2 * 3 * 4 and a_b"),
+    ],
+)
+def test_markdown_prints_as_plain_text(markdown, plain):
+    assert plain_text(markdown) == plain
+
+
+def test_the_printed_page_shows_markdown_without_its_markers():
+    t = tree(
+        "q",
+        q={"type": "action", "title": "Do", "body": "Check **<this>** `now`", "next": {"done": "r"}},
+        r=res(),
+    )
+    html = render_html(checklist_layout(t), None)
+    assert "Check &lt;this&gt; now" in html and "**" not in html
