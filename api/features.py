@@ -18,6 +18,7 @@ from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
+from .share.endpoints import router as share_router
 from .starter.endpoints import router as starter_router
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
         sessions_router,
         clients_router,
         exports_router,
+        share_router,
         attachments_router,
         audit_router,
         insights_router,

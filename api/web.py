@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from .core.compression import choose_encoding
 from .core.errors import allowed_methods, error_response, method_not_allowed
 
-_RESERVED = ("/api/", "/sync/", "/docs", "/openapi.json", "/healthz", "/redoc")
+_RESERVED = ("/api/", "/sync/", "/share/", "/docs", "/openapi.json", "/healthz", "/redoc")
 
 _PLACEHOLDER = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Branchline</title></head>

@@ -28,8 +28,10 @@ export default defineConfig({
         globPatterns: ["**/*.{js,css,html,svg,png,ico,webmanifest}"],
         navigateFallback: "index.html",
         // The API and the sync endpoints must always reach the network (or fail visibly);
-        // answering them from the shell would hide a missing connection from PouchDB.
-        navigateFallbackDenylist: [/^\/api\//, /^\/sync\//, /^\/docs/, /^\/openapi\.json/, /^\/healthz/],
+        // answering them from the shell would hide a missing connection from PouchDB. A
+        // read-only share link (/share/) is the server's page, never the app, even in a
+        // browser that has the app installed.
+        navigateFallbackDenylist: [/^\/api\//, /^\/sync\//, /^\/share\//, /^\/docs/, /^\/openapi\.json/, /^\/healthz/],
       },
     }),
   ],

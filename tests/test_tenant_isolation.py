@@ -375,6 +375,35 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
             Req("POST", f"/api/v1/sessions/{s['session_id']}/save-to-client", json={"node_id": "vda"}),
         )[-1],
     ),
+    ("GET", "/api/v1/trees/{tree_id}/checklist"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_tree(w, publish=True)}/checklist"),
+    ),
+    # read-only share links: B's session (and B's link) reached with A's credentials; the
+    # public page is reached by its token alone, which names no tenant
+    ("GET", "/share/{token}"): (
+        "public",
+        "the token is the credential; it opens exactly one session (tests/share/)",
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/share-links"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/sessions/{_b_session(w)['session_id']}/share-links", json={}),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/share-links"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/sessions/{_b_session(w)['session_id']}/share-links"),
+    ),
+    ("DELETE", "/api/v1/sessions/{session_id}/share-links/{link_id}"): (
+        "object",
+        lambda w: (
+            s := _b_session(w),
+            link := w.http.post(
+                f"/api/v1/sessions/{s['session_id']}/share-links", headers=w.b.headers, json={}
+            ).json(),
+            w.b_ids.add(link["id"]),
+            Req("DELETE", f"/api/v1/sessions/{s['session_id']}/share-links/{link['id']}"),
+        )[-1],
+    ),
     ("GET", "/api/v1/clients/{client_id}"): (
         "object",
         lambda w: Req("GET", f"/api/v1/clients/{_b_client(w)}"),

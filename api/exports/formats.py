@@ -61,13 +61,20 @@ def render_html(
     renderer: TenantRenderer | None = None,
 ) -> Rendered:
     """A standalone HTML page; images are embedded as data URIs so the file travels alone."""
+    images = embedded_images(model, fetch_attachment)
+    return _render("html", template_source, {"m": model, "images": images}, renderer)
+
+
+def embedded_images(model: dict, fetch_attachment: FetchAttachment | None) -> dict[str, str]:
+    """Attachment id -> `data:` URI of each image the model lists whose bytes are available
+    and really are an image (by content, whatever the upload claimed)."""
     images = {}
     for att in _image_attachments(model):
         data = fetch_attachment(att["id"]) if fetch_attachment else None
         mime = sniff_image(data)
         if mime and data:
             images[att["id"]] = f"data:{mime};base64,{base64.b64encode(data).decode()}"
-    return _render("html", template_source, {"m": model, "images": images}, renderer)
+    return images
 
 
 def render_connectwise(

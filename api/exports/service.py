@@ -80,7 +80,7 @@ def _names(ctx: AppContext, tenant_id: str, state: dict, header: dict) -> dict[s
     return names
 
 
-def _attachment_reader(ctx: AppContext, tenant_id: str, session_id: str):
+def attachment_fetcher(ctx: AppContext, tenant_id: str, session_id: str):
     reader = ctx.attachment_reader
     if reader is None:
         return None
@@ -118,7 +118,7 @@ def export_session(
     media, ext = MEDIA[fmt]
     filename = f"{model['filename']}.{ext}"
     source = _template_source(ctx, who.tenant_id, fmt)
-    fetch = _attachment_reader(ctx, who.tenant_id, session_id)
+    fetch = attachment_fetcher(ctx, who.tenant_id, session_id)
     renderer = _sandboxed(ctx, who.tenant_id, cancel) if source is not None else None
     if fmt == "markdown":
         return ExportResult(formats.render_markdown(model).encode(), media, filename)

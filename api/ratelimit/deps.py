@@ -1,6 +1,6 @@
 """Limits on expensive work, as FastAPI dependencies: registrations per address, and per
-tenant: exports, PDF renders and attachment uploads. Shared by every instance on couchdb
-(see `storage`)."""
+tenant: exports, PDF renders and attachment uploads; and views of one read-only share link.
+Shared by every instance on couchdb (see `storage`)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
         "exports": Policy("exports", s.rate_limit_exports_per_minute, 60),
         "pdf": Policy("pdf", s.rate_limit_pdf_per_minute, 60),
         "uploads": Policy("uploads", s.rate_limit_uploads_per_minute, 60),
+        "share_views": Policy("share_views", s.rate_limit_share_views_per_minute, 60),
     }
 
 

@@ -33,7 +33,7 @@ from .rules import Policy, Verdict, headers, refusal_reason
 from .storage import MemoryBuckets
 
 # What is counted: the API, sync, and the server's other dynamic routes.
-LIMITED_PREFIXES = ("/api/", "/sync/", "/healthz", "/openapi.json", "/docs", "/redoc")
+LIMITED_PREFIXES = ("/api/", "/sync/", "/share/", "/healthz", "/openapi.json", "/docs", "/redoc")
 
 # Credentials remembered as accepted (digests), at most this many.
 MAX_ACCEPTED = 20_000

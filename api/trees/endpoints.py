@@ -15,6 +15,7 @@ from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.derived import tenant_index
 from ..core.openapi import errors
 from . import library, service, suggestions
+from .checklist import checklist_layout, render_html as render_checklist
 from .models import NODE_ID_PATTERN
 from .validation import validate_tree
 
@@ -148,6 +149,48 @@ def list_versions(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
 def get_version(tree_id: str, version: int, who: PrincipalDep, ctx: CtxDep) -> dict:
     """One published version, as frozen."""
     return service.get_version(ctx, who, tree_id, version)
+
+
+# The printable checklist is a document of its own, like the HTML export: no script at all.
+_CHECKLIST_HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@router.get(
+    "/trees/{tree_id}/checklist",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/html": {"schema": {"type": "string"}}, "application/json": {}}},
+        **errors({404: "No such tree, no such version, or the tree was never published."}),
+    },
+)
+def tree_checklist(
+    tree_id: str,
+    who: PrincipalDep,
+    ctx: CtxDep,
+    version: Annotated[
+        int | None, Query(ge=1, description="A published version; the latest when left out.")
+    ] = None,
+    format: Annotated[
+        Literal["html", "json"], Query(description="`html` to print, `json` the layout.")
+    ] = "html",
+) -> Response:
+    """The simplified checklist of a published version, for paper: one printed page per branch
+    (the answers of the tree's first decision), each step a checkbox with the answers leading
+    on ("Yes → go to step 4"), numbered once for the whole tree; shared steps and loops are
+    printed once and referred to by number. `json` answers the layout itself (`pages`, each with
+    its `steps` and their `answers`); the rules are in `api/trees/checklist.py`."""
+    doc = service.get_version(ctx, who, tree_id, version)
+    layout = checklist_layout(doc["tree"])
+    if format == "json":
+        return ORJSONResponse({**layout, "tree_id": doc["tree_id"], "version": doc["version"]})
+    return Response(
+        render_checklist(layout, doc["version"]),
+        media_type="text/html; charset=utf-8",
+        headers=_CHECKLIST_HTML_HEADERS,
+    )
 
 
 @router.get("/trees/{tree_id}/export")

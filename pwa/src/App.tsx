@@ -13,6 +13,7 @@ import { SessionRunner } from "./screens/runner/SessionRunner";
 const RegisterScreen = lazy(() => import("./screens/RegisterScreen"));
 const AcceptInviteScreen = lazy(() => import("./screens/AcceptInviteScreen"));
 const ExportScreen = lazy(() => import("./screens/ExportScreen"));
+const ChecklistScreen = lazy(() => import("./screens/ChecklistScreen"));
 const HistoryScreen = lazy(() => import("./screens/HistoryScreen"));
 const ProfileScreen = lazy(() => import("./screens/ProfileScreen"));
 const EditorHome = lazy(() => import("./editor/EditorHome"));
@@ -51,6 +52,7 @@ export function App() {
   let p: Record<string, string> | null;
   if (path === "/") page = <LibraryScreen />;
   else if ((p = match("/start/:tree", path))) page = <StartSessionScreen treeId={p.tree} />;
+  else if ((p = match("/checklist/:tree", path))) page = <ChecklistScreen treeId={p.tree} />;
   else if ((p = match("/s/:sid/export", path))) page = <ExportScreen sid={p.sid} />;
   else if ((p = match("/s/:sid", path))) {
     page = <SessionRunner key={p.sid} sid={p.sid} />;

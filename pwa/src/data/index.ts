@@ -345,3 +345,5 @@ export function saveBlob(blob: Blob, filename: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
+
+export { createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, revokeShareLink, type CreatedShareLink, type ShareLink } from "./shareLinks";

@@ -35,7 +35,11 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
   if (signin?.account.role === "viewer") {
     return (
       <ErrorBox title="Viewers read trees but do not run sessions">
-        Ask an admin of {signin.account.tenant.name} for the engineer role. <Link to="/" className="font-semibold underline">Back to the library</Link>
+        Ask an admin of {signin.account.tenant.name} for the engineer role. You can still{" "}
+        <Link to={`/checklist/${encodeURIComponent(treeId)}`} className="font-semibold underline">
+          print its checklist
+        </Link>{" "}
+        or go <Link to="/" className="font-semibold underline">back to the library</Link>.
       </ErrorBox>
     );
   }
@@ -72,6 +76,9 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
         <p className="text-xs font-semibold tracking-wide text-indigo-700 uppercase dark:text-indigo-300">{t.category}</p>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{t.title}</h1>
         <Markdown text={t.description} className="mt-2 text-slate-600 dark:text-slate-400" />
+        <Link to={`/checklist/${encodeURIComponent(treeId)}`} className="mt-2 inline-flex min-h-11 items-center text-sm font-semibold text-indigo-700 hover:text-indigo-900 dark:text-indigo-300">
+          Print checklist
+        </Link>
       </div>
       <Card className="p-5 sm:p-6">
         <form onSubmit={submit} className="space-y-5">

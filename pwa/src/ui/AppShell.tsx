@@ -38,8 +38,8 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
   const nav = NAV.filter((n) => !n.roles || (signin && n.roles.includes(signin.account.role)));
   const cols = { 3: "grid-cols-3", 4: "grid-cols-4", 5: "grid-cols-5" }[nav.length] ?? "grid-cols-5";
   return (
-    <div className={`min-h-dvh bg-slate-50 text-slate-800 sm:pb-0 ${focus ? "pb-4" : "pb-20"} dark:bg-slate-950 dark:text-slate-100`}>
-      <header className="sticky top-0 z-30 bg-slate-900 pt-[env(safe-area-inset-top)] shadow-md short:static">
+    <div className={`min-h-dvh bg-slate-50 text-slate-800 sm:pb-0 print:bg-white print:pb-0 print:text-black ${focus ? "pb-4" : "pb-20"} dark:bg-slate-950 dark:text-slate-100`}>
+      <header className="sticky top-0 z-30 bg-slate-900 print:hidden pt-[env(safe-area-inset-top)] shadow-md short:static">
         <div className={`mx-auto flex min-h-14 flex-wrap items-center justify-between gap-x-2 px-3 sm:px-6 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>
           <Link to="/" className="shrink-0 rounded-lg px-1" aria-label="Branchline">
             <Logo />
@@ -60,7 +60,7 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
         </div>
       </header>
       {signin?.expired && (
-        <div className="border-b border-amber-300 bg-amber-50 text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100" role="alert">
+        <div className="border-b border-amber-300 bg-amber-50 text-amber-950 print:hidden dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100" role="alert">
           <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-3 px-4 py-3">
             <p className="text-sm">
               <span className="font-semibold">Sign in again to sync.</span> Your work stays on this device and keeps saving.
@@ -71,11 +71,11 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
           </div>
         </div>
       )}
-      <main className={`mx-auto px-4 py-5 sm:px-6 sm:py-8 short:py-3 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>{children}</main>
+      <main className={`mx-auto px-4 py-5 sm:px-6 sm:py-8 short:py-3 print:max-w-none print:p-0 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>{children}</main>
       <nav
         aria-label="Main"
         hidden={focus}
-        className={`fixed inset-x-0 bottom-0 z-30 grid ${cols} border-t border-slate-200 bg-white/95 pb-[env(safe-area-inset-bottom)] backdrop-blur sm:hidden dark:border-slate-800 dark:bg-slate-900/95`}
+        className={`fixed inset-x-0 bottom-0 z-30 grid print:hidden ${cols} border-t border-slate-200 bg-white/95 pb-[env(safe-area-inset-bottom)] backdrop-blur sm:hidden dark:border-slate-800 dark:bg-slate-900/95`}
       >
         {nav.map((n) => (
           <Link

@@ -1,4 +1,5 @@
-// The runner's "Session" sheet: edit the ticket and title, share with teammates, abandon.
+// The runner's "Session" sheet: edit the ticket and title, share with teammates or by a
+// read-only link, print, abandon.
 // Everything but choosing teammates is written to the device, so it works offline.
 import { useCallback, useEffect, useState } from "react";
 import { exportNames, loadDirectory, OfflineError, useOnline, type DirectoryEntry } from "../../data";
@@ -34,7 +35,7 @@ export function SessionMenuDialog({
   running: boolean;
   sharedCount: number;
   onClose: () => void;
-  onPick: (what: "details" | "share" | "abandon") => void;
+  onPick: (what: "details" | "share" | "sharelink" | "print" | "abandon") => void;
 }) {
   const shared = sharedCount === 0 ? "Not shared yet" : `Shared with ${sharedCount} ${sharedCount === 1 ? "person" : "people"}`;
   return (
@@ -43,6 +44,8 @@ export function SessionMenuDialog({
         {rights.readOnlyReason && <p className="text-sm text-slate-600 dark:text-slate-400">{rights.readOnlyReason}</p>}
         {rights.write && <MenuItem title="Edit ticket and title" hint="Saved on this device, synced when online." onClick={() => onPick("details")} autoFocus />}
         <MenuItem title={rights.share ? "Share with teammates" : "Who it is shared with"} hint={shared} onClick={() => onPick("share")} autoFocus={!rights.write} />
+        {rights.share && <MenuItem title="Share read-only link" hint="A link for someone without an account, e.g. the client's IT contact." onClick={() => onPick("sharelink")} />}
+        <MenuItem title="Print report" hint="The whole record, laid out for paper or PDF." onClick={() => onPick("print")} />
         {rights.write && running && <MenuItem title="Abandon session" hint="Stop here without finishing; you can reopen it later." onClick={() => onPick("abandon")} danger />}
       </div>
     </Dialog>

@@ -17,8 +17,10 @@ import { AnswerGuard, SETTLE_MS, stepKey } from "./answerGuard";
 import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
 import { typingIn } from "./shortcuts";
 import { AbandonDialog, EditDetailsDialog, SessionMenuDialog, ShareDialog } from "./SessionMenu";
+import { printReport, SessionPrintReport } from "./SessionPrintReport";
+import { ShareLinkDialog } from "./ShareLinkDialog";
 
-type DialogName = "custom" | "finish" | "shortcuts" | "session" | "details" | "share" | "abandon" | null;
+type DialogName = "custom" | "finish" | "shortcuts" | "session" | "details" | "share" | "sharelink" | "abandon" | null;
 
 function ProgressBar({ value }: { value: number | null }) {
   const pct = value == null ? null : Math.round(value * 100);
@@ -354,7 +356,17 @@ export function SessionRunner({ sid }: { sid: string }) {
   const sessionDialogs = (
     <>
       {dialog === "session" && (
-        <SessionMenuDialog rights={rights} running={running} sharedCount={(header.shared_with || []).length} onClose={closeDialog} onPick={setDialog} />
+        <SessionMenuDialog
+          rights={rights}
+          running={running}
+          sharedCount={(header.shared_with || []).length}
+          onClose={closeDialog}
+          onPick={(what) => {
+            if (what !== "print") return setDialog(what);
+            closeDialog();
+            printReport();
+          }}
+        />
       )}
       {dialog === "details" && (
         <EditDetailsDialog
@@ -379,15 +391,19 @@ export function SessionRunner({ sid }: { sid: string }) {
           }}
         />
       )}
+      {dialog === "sharelink" && <ShareLinkDialog sid={sid} title={header.title || tree.title || "Session"} onClose={closeDialog} />}
       {dialog === "abandon" && <AbandonDialog onClose={closeDialog} onAbandon={abandon} />}
       {/* Here, not in the stepping view alone: "?" and the header's button open it on the summary too. */}
       {dialog === "shortcuts" && <ShortcutsDialog stepping={stepping} onClose={closeDialog} />}
     </>
   );
 
+  const report = <SessionPrintReport sid={sid} bundle={bundle} running={running} />;
+
   if (!stepping) {
     return (
       <>
+        {report}
         <SessionSummary
           sid={sid}
           state={state}
@@ -404,7 +420,9 @@ export function SessionRunner({ sid }: { sid: string }) {
   }
 
   return (
-    <div className="space-y-5">
+    <>
+    {report}
+    <div className="space-y-5 print:hidden">
       {headerBlock}
       {writeError && <ErrorBox title="Not saved">{writeError}</ErrorBox>}
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
@@ -504,6 +522,7 @@ export function SessionRunner({ sid }: { sid: string }) {
       )}
       {sessionDialogs}
     </div>
+    </>
   );
 }
 
@@ -536,7 +555,7 @@ function SessionSummary({ sid, state, rights, headerBlock, onReopen }: { sid: st
   let reason: string | null = null;
   for (const h of state.history) if (h.type === "abandoned") reason = h.reason;
   return (
-    <div className="space-y-5">
+    <div className="space-y-5 print:hidden">
       {headerBlock}
       <div className="rounded-3xl border border-slate-200 bg-white p-5 shadow-sm sm:p-7 dark:border-slate-800 dark:bg-slate-900" data-testid="session-summary" data-status={state.status}>
         <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">{caption}</p>
