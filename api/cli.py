@@ -72,6 +72,11 @@ def cmd_serve(args, settings: Settings) -> int:
     uvicorn.run(
         app,
         http=HttpProtocol,
+        # Devices keep their connections for minutes (browsers about five) and reuse them; a
+        # server that drops them after uvicorn's default 5 idle seconds makes a request now and
+        # then meet a connection being closed (a TLS handshake again, or an error), and
+        # makes phones on a poor signal open new ones. 75 s, as common proxies use.
+        timeout_keep_alive=KEEP_ALIVE_S,
         host=settings.host,
         port=settings.port,
         ssl_certfile=args.certfile,
@@ -82,6 +87,9 @@ def cmd_serve(args, settings: Settings) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+KEEP_ALIVE_S = 75
 
 
 def cmd_user_add(args, settings: Settings) -> int:

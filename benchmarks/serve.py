@@ -17,6 +17,7 @@ def serve_command(
     """`python -m uvicorn` serving `api.app:create_app` on 127.0.0.1:`port` (run with cwd=ROOT)."""
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--http", HTTP_PROTOCOL]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level]
+    cmd += ["--timeout-keep-alive", "75"]  # as `branchline serve` (api/cli.py: KEEP_ALIVE_S)
     if not access_log:
         cmd.append("--no-access-log")
     if graceful_s is not None:
