@@ -17,6 +17,7 @@ from .core.compression import CompressionMiddleware
 from .core.context import AppContext
 from .core.edge import ASGIApp, RequestStats, build_edge
 from .core.errors import install_error_handlers
+from .core.gc_tuning import tune_after_startup
 from .core.security_headers import SecurityHeaders, content_security_policy, storage_origins
 from .core.version import VERSION
 from .ratelimit.deps import request_gate
@@ -77,6 +78,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     (so no thread of ours outlives the app), then closes the indexes and the store."""
     ctx: AppContext = app.state.ctx
     ctx.workers.start_all()
+    tune_after_startup()  # start-up objects out of the collector's way (api/core/gc_tuning.py)
     try:
         yield
     finally:
