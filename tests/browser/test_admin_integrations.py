@@ -237,6 +237,13 @@ def test_engineers_do_not_see_integrations_and_admins_are_told_when_offline(brow
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, "integrations-03-mobile")
         assert_accessible(page, "the Integrations page on a phone")
+        assert page.locator("nav[aria-label='Team admin'] a:visible").all_inner_texts() == ["Members", "API keys", "Integrations"]
+        page.click("button:has-text('+ New webhook')")
+        page.wait_for_selector("[role=dialog] #wh-url")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, "integrations-05-create-mobile")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("[role=dialog]", state="detached")
 
         ctx.set_offline(True)
         page.wait_for_selector("[data-testid=offline-note] >> text=You are offline.")
