@@ -121,6 +121,9 @@ def test_admin_creates_tests_reads_retries_edits_and_deletes_a_webhook(browser, 
         published.wait_for()
         assert published.get_attribute("data-status") == "delivered"
         assert "HTTP 200" in published.inner_text() and "1 attempt" in published.inner_text()
+        published.locator("summary:has-text('What was sent')").click()
+        sent = json.loads(published.locator("[data-testid=delivery-payload]").inner_text())
+        assert sent["type"] == "tree.published" and sent["data"]["version"] == 1
         Webhook(secret).verify(receiver.of_type("tree.published")[0].body, receiver.of_type("tree.published")[0].headers)
         events = [e.get_attribute("data-event") for e in log.locator("[data-testid=delivery]").all()]
         assert sorted(events) == ["tree.published", "webhook.test"]

@@ -39,7 +39,7 @@ function DeliveryRow({ d, note, busy, paused, online, onRetry }: { d: Delivery; 
       </div>
       {d.last_error && d.status !== "delivered" && <p className="text-sm break-words text-rose-800 dark:text-rose-300">{d.last_error}</p>}
       {excerpt && (
-        <details className="group">
+        <details>
           <summary className="inline-flex min-h-9 cursor-pointer items-center text-sm font-semibold text-indigo-700 dark:text-indigo-300">Receiver's answer</summary>
           {/* Shown as text, never as HTML: a receiver's error page must not run or render here. */}
           <pre className="mt-1 max-h-60 overflow-auto rounded-lg bg-slate-100 p-3 font-mono text-xs whitespace-pre-wrap break-all text-slate-800 dark:bg-slate-950 dark:text-slate-200" data-testid="delivery-body">
@@ -47,6 +47,12 @@ function DeliveryRow({ d, note, busy, paused, online, onRetry }: { d: Delivery; 
           </pre>
         </details>
       )}
+      <details>
+        <summary className="inline-flex min-h-9 cursor-pointer items-center text-sm font-semibold text-indigo-700 dark:text-indigo-300">What was sent</summary>
+        <pre className="mt-1 max-h-60 overflow-auto rounded-lg bg-slate-100 p-3 font-mono text-xs whitespace-pre-wrap break-all text-slate-800 dark:bg-slate-950 dark:text-slate-200" data-testid="delivery-payload">
+          {JSON.stringify(d.payload, null, 2)}
+        </pre>
+      </details>
       {note && (
         <p role="status" className="text-sm font-medium text-slate-700 dark:text-slate-300" data-testid="retry-note">
           {note}

@@ -36,6 +36,8 @@ export interface Delivery {
   delivered_at: string | null;
   failed_at: string | null;
   last_error: string | null;
+  /** The event as sent: `{type, timestamp, data}` (a Slack or Teams preset reshapes the body). */
+  payload: unknown;
   response: { status_code: number | null; body_excerpt: string } | null;
   attempts: Attempt[];
 }
