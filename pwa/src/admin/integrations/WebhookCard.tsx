@@ -32,8 +32,10 @@ function TestResult({ result, host }: { result: Delivery | string; host: string 
   );
 }
 
-function LastDelivery({ last }: { last: Delivery | null | undefined }) {
+/** undefined: being read; "unreadable": the log could not be read. */
+function LastDelivery({ last }: { last: Delivery | null | undefined | "unreadable" }) {
   if (last === undefined) return <span className="text-slate-500 dark:text-slate-400">…</span>;
+  if (last === "unreadable") return <span className="text-slate-600 dark:text-slate-400">Not known right now (the log could not be read)</span>;
   if (last === null) return <span>None yet</span>;
   return (
     <span>
@@ -45,7 +47,7 @@ function LastDelivery({ last }: { last: Delivery | null | undefined }) {
 export function WebhookCard({ hook, online, tick, onChanged, onDeleted }: { hook: Webhook; online: boolean; tick: number; onChanged: (hook?: Webhook) => void; onDeleted: (id: string) => void }) {
   const { host } = splitUrl(hook.url);
   const badge = webhookBadge(hook);
-  const [last, setLast] = useState<Delivery | null | undefined>(undefined);
+  const [last, setLast] = useState<Delivery | null | undefined | "unreadable">(undefined);
   const [testing, setTesting] = useState(false);
   const [test, setTest] = useState<Delivery | string | null>(null);
   const [showLog, setShowLog] = useState(false);
@@ -58,7 +60,7 @@ export function WebhookCard({ hook, online, tick, onChanged, onDeleted }: { hook
   const readLast = useCallback(() => {
     listDeliveries(hook.id, 1).then(
       (r) => setLast(r.items[0] ?? null),
-      () => setLast(undefined),
+      () => setLast("unreadable"),
     );
   }, [hook.id]);
   useEffect(() => {
