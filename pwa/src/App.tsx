@@ -66,7 +66,9 @@ export function App() {
     page = <TreeEditor key={p.tree} treeId={p.tree} />;
     wide = true;
     focus = true;
-  } else if (path === "/admin" || path === "/admin/keys") page = <TeamAdmin tab={path === "/admin" ? "users" : "keys"} />;
+  } else if (path === "/admin") page = <TeamAdmin tab="users" />;
+  else if (path === "/admin/keys") page = <TeamAdmin tab="keys" />;
+  else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;
   else page = <NotFound />;
   return (
     <AppShell wide={wide} focus={focus}>

@@ -159,5 +159,12 @@ def test_team_pages_pass_axe(browser, http, server):
         page.goto(server.url + "/admin/keys")
         page.wait_for_selector("#k-name")
         assert_accessible(page, "the API keys page")
+
+        page.goto(server.url + "/admin/integrations")
+        page.wait_for_selector("text=No webhooks yet")
+        assert_accessible(page, "the Integrations page")
+        page.get_by_role("button", name="+ New webhook").click()
+        page.get_by_role("dialog").wait_for()
+        assert_accessible(page, "the new webhook dialog")
     finally:
         ctx.close()

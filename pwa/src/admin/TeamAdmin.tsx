@@ -1,8 +1,10 @@
-// Team admin (owners and admins): members (invite or create, role, deactivate) and API keys
-// (create with the secret shown once, revoke).
+// Team admin (owners and admins): members (invite or create, role, deactivate), API keys
+// (create with the secret shown once, revoke) and integrations (integrations/).
 import { useCallback, useEffect, useState } from "react";
 import { api, useSignIn } from "../data";
-import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Link, Loading } from "../ui/kit";
+import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
+import { AdminTabs, type AdminTab } from "./AdminTabs";
+import { IntegrationsAdmin } from "./integrations/IntegrationsAdmin";
 
 const ROLES = ["owner", "admin", "author", "engineer", "viewer"] as const;
 const ROLE_HINT: Record<string, string> = {
@@ -32,23 +34,6 @@ interface Key {
   created_at?: string;
   revoked?: boolean;
   last_used_at?: string | null;
-}
-
-function Tabs({ tab }: { tab: "users" | "keys" }) {
-  const cls = (on: boolean) => `min-h-11 inline-flex items-center rounded-lg px-3 text-sm font-semibold ${on ? "bg-slate-900 text-white dark:bg-white dark:text-slate-900" : "text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"}`;
-  return (
-    <nav className="flex gap-1" aria-label="Team admin">
-      <Link to="/admin" className={cls(tab === "users")} aria-current={tab === "users" ? "page" : undefined}>
-        Members
-      </Link>
-      <Link to="/admin/keys" className={cls(tab === "keys")} aria-current={tab === "keys" ? "page" : undefined}>
-        API keys
-      </Link>
-      <Link to="/profile" className={cls(false)}>
-        My profile
-      </Link>
-    </nav>
-  );
 }
 
 function errText(e: unknown): string {
@@ -219,7 +204,7 @@ export function UsersAdmin() {
           <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Team</h1>
           <p className="text-sm text-slate-500">{signin?.account.tenant.name}</p>
         </div>
-        <Tabs tab="users" />
+        <AdminTabs tab="users" />
       </div>
       {secret && <SecretBox {...secret} onClose={() => setSecret(null)} />}
       {rowError && <ErrorBox title="Not changed">{rowError}</ErrorBox>}
@@ -325,7 +310,7 @@ export function KeysAdmin() {
           <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">API keys</h1>
           <p className="text-sm text-slate-500">For connectors and scripts: send as a Bearer token, or HTTP Basic with user “apikey”.</p>
         </div>
-        <Tabs tab="keys" />
+        <AdminTabs tab="keys" />
       </div>
       {created && <SecretBox title={created.title} secret={created.secret} label="API key" onClose={() => setCreated(null)} />}
       {error && <ErrorBox>{error}</ErrorBox>}
@@ -404,6 +389,7 @@ export function KeysAdmin() {
   );
 }
 
-export default function TeamAdmin({ tab }: { tab: "users" | "keys" }) {
+export default function TeamAdmin({ tab }: { tab: AdminTab }) {
+  if (tab === "integrations") return <IntegrationsAdmin />;
   return tab === "keys" ? <KeysAdmin /> : <UsersAdmin />;
 }
