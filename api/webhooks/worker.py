@@ -53,8 +53,13 @@ DEFERRED_PER_ROUND = 256  # due messages of busy subscriptions looked past in on
 _FEED_BATCH = 1000
 
 
-def deliverable(sub: dict[str, Any] | None) -> bool:
-    return bool(sub) and sub.get("enabled", True) and sub.get("status") != "failing"  # type: ignore[union-attr]
+def deliverable(sub: dict[str, Any] | None, *, manual: bool = False) -> bool:
+    """Whether a message of `sub` may be sent now: an admin's manual retry is sent while the
+    subscription is failing (that is how one finds out the receiver is back), never while it
+    is disabled."""
+    if not sub or not sub.get("enabled", True):
+        return False
+    return manual or sub.get("status") != "failing"
 
 
 @dataclass
@@ -62,6 +67,7 @@ class TenantState:
     since: Any = 0
     subs: dict[str, dict[str, Any]] = field(default_factory=dict)
     due: dict[str, tuple[int, str]] = field(default_factory=dict)  # message doc id -> (due ms, webhook id)
+    manual: set[str] = field(default_factory=set)  # due message doc ids an admin asked to retry
 
 
 @dataclass
@@ -239,6 +245,10 @@ class WebhookWorker:
             due = int(doc.get("next_attempt_ms") or 0)
         elif doc is not None and doc.get("status") == "sending":
             due = int((doc.get("claim") or {}).get("until_ms") or 0)
+        if doc is not None and doc.get("manual") and due is not None:
+            state.manual.add(docid)
+        else:
+            state.manual.discard(docid)
         if due is None:
             state.due.pop(docid, None)
             return
@@ -273,7 +283,7 @@ class WebhookWorker:
             if state is None or entry is None or entry[0] != due or docid in self._in_flight:
                 continue  # stale heap entry
             wid = entry[1]
-            if not deliverable(state.subs.get(wid)):
+            if not deliverable(state.subs.get(wid), manual=docid in state.manual):
                 continue  # pushed again when the subscription is active again
             if self._per_sub[wid] >= PER_SUBSCRIPTION:
                 deferred.append((due, tenant, docid))

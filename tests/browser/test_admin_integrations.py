@@ -124,7 +124,9 @@ def test_admin_creates_tests_reads_retries_edits_and_deletes_a_webhook(browser, 
         published.locator("summary:has-text('What was sent')").click()
         sent = json.loads(published.locator("[data-testid=delivery-payload]").inner_text())
         assert sent["type"] == "tree.published" and sent["data"]["version"] == 1
-        Webhook(secret).verify(receiver.of_type("tree.published")[0].body, receiver.of_type("tree.published")[0].headers)
+        Webhook(secret).verify(
+            receiver.of_type("tree.published")[0].body, receiver.of_type("tree.published")[0].headers
+        )
         events = [e.get_attribute("data-event") for e in log.locator("[data-testid=delivery]").all()]
         assert sorted(events) == ["tree.published", "webhook.test"]
 
@@ -133,14 +135,18 @@ def test_admin_creates_tests_reads_retries_edits_and_deletes_a_webhook(browser, 
         receiver.answer = b"<b>boom</b> receiver down"
         publish_tree(http, tenant, {**valid_tree(), "_id": "tree:second", "title": "Second tree"})
         failed = delivery_of(
-            http, tenant, hook["id"], "tree.published", lambda d: d["attempt_count"] >= 2 and d["status"] == "pending"
+            http,
+            tenant,
+            hook["id"],
+            "tree.published",
+            lambda d: d["attempt_count"] >= 2 and d["status"] == "pending",
         )
         log.locator("button:has-text('Refresh')").click()
-        row = log.locator(f"[data-testid=delivery][data-status=pending]")
+        row = log.locator("[data-testid=delivery][data-status=pending]")
         row.wait_for()
         assert "HTTP 500" in row.inner_text() and "2 attempts" in row.inner_text()
         assert row.locator("[data-testid=delivery-status]").inner_text() == "Queued"
-        row.locator("summary:has-text(\"Receiver's answer\")").click()
+        row.locator('summary:has-text("Receiver\'s answer")').click()
         assert row.locator("[data-testid=delivery-body]").inner_text() == "<b>boom</b> receiver down"
         assert row.locator("[data-testid=delivery-body] b").count() == 0
         shot(page, "integrations-02-log-desktop")
@@ -150,10 +156,14 @@ def test_admin_creates_tests_reads_retries_edits_and_deletes_a_webhook(browser, 
         receiver.status = 200
         receiver.answer = b'{"ok": true}'
         row.locator("button:has-text('Retry')").click()
-        retried = log.locator(f"[data-testid=delivery]:has([data-testid=retry-note])")
-        retried.locator("[data-testid=retry-note]:has-text('Retried: Delivered: HTTP 200.')").wait_for(timeout=30000)
+        retried = log.locator("[data-testid=delivery]:has([data-testid=retry-note])")
+        retried.locator("[data-testid=retry-note]:has-text('Retried: Delivered: HTTP 200.')").wait_for(
+            timeout=30000
+        )
         assert retried.get_attribute("data-status") == "delivered"
-        assert [d["status"] for d in deliveries(http, tenant, hook["id"]) if d["id"] == failed["id"]] == ["delivered"]
+        assert [d["status"] for d in deliveries(http, tenant, hook["id"]) if d["id"] == failed["id"]] == [
+            "delivered"
+        ]
         card.locator("[data-testid=last-delivery]:has-text('Delivered: HTTP 200')").wait_for()
 
         # Edit: events, description, deliveries off.
@@ -165,7 +175,11 @@ def test_admin_creates_tests_reads_retries_edits_and_deletes_a_webhook(browser, 
         card.locator("[data-testid=webhook-status]:has-text('Disabled')").wait_for()
         assert "Tree versions only" in card.inner_text()
         hook = only_hook(http, tenant)
-        assert (hook["events"], hook["description"], hook["enabled"]) == (["tree.published"], "Tree versions only", False)
+        assert (hook["events"], hook["description"], hook["enabled"]) == (
+            ["tree.published"],
+            "Tree versions only",
+            False,
+        )
 
         # Delete, after a confirmation.
         card.locator("button:has-text('Delete')").click()
@@ -201,7 +215,8 @@ def test_the_delivery_log_pages_with_load_more_newest_first(browser, http, serve
         page.wait_for_function("() => document.querySelectorAll('[data-testid=delivery]').length === 23")
         assert page.locator("button:has-text('Load more')").count() == 0
         shown = page.eval_on_selector_all(
-            "[data-testid=delivery]", "rows => rows.map(r => r.querySelector('[data-testid=delivery-code]').textContent)"
+            "[data-testid=delivery]",
+            "rows => rows.map(r => r.querySelector('[data-testid=delivery-code]').textContent)",
         )
         assert shown == ["HTTP 200"] * 23
         assert rows.count() == 23
@@ -212,7 +227,11 @@ def test_the_delivery_log_pages_with_load_more_newest_first(browser, http, serve
 def test_engineers_do_not_see_integrations_and_admins_are_told_when_offline(browser, http, server, receiver):
     tenant = Tenant(http)
     engineer = tenant.add_user("engineer")
-    http.post("/api/v1/webhooks", headers=tenant.headers, json={"url": receiver.url, "events": ["session.completed"]})
+    http.post(
+        "/api/v1/webhooks",
+        headers=tenant.headers,
+        json={"url": receiver.url, "events": ["session.completed"]},
+    )
 
     ctx = app_context(browser, MOBILE)
     page = ctx.new_page()
@@ -240,7 +259,11 @@ def test_engineers_do_not_see_integrations_and_admins_are_told_when_offline(brow
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         shot(page, "integrations-03-mobile")
         assert_accessible(page, "the Integrations page on a phone")
-        assert page.locator("nav[aria-label='Team admin'] a:visible").all_inner_texts() == ["Members", "API keys", "Integrations"]
+        assert page.locator("nav[aria-label='Team admin'] a:visible").all_inner_texts() == [
+            "Members",
+            "API keys",
+            "Integrations",
+        ]
         page.click("button:has-text('+ New webhook')")
         page.wait_for_selector("[role=dialog] #wh-url")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

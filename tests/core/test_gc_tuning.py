@@ -3,12 +3,12 @@ thresholds (api/core/gc_tuning.py), set once per process however many apps start
 
 from __future__ import annotations
 
-import asyncio
 import gc
 
 from api.app import create_app
 from api.core import gc_tuning
 from api.settings import Settings
+from tests.conftest import run_async
 
 
 def test_a_started_app_leaves_its_startup_objects_to_reference_counting(tmp_path) -> None:
@@ -24,4 +24,4 @@ def test_a_started_app_leaves_its_startup_objects_to_reference_counting(tmp_path
             assert gc.get_freeze_count() > 10_000  # the code and the app built at start-up
             assert gc_tuning.tune_after_startup() is False  # once per process
 
-    asyncio.run(inside())
+    run_async(inside())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from api.core.http_protocol import GatheringTransport
+from tests.conftest import run_async
 
 
 class _Socket:
@@ -46,7 +47,7 @@ def test_one_turn_is_one_send_and_later_turns_send_their_own() -> None:
         assert t.get_extra_info("peername") == "info:peername"  # everything else is the socket's
         return sock.sent
 
-    assert asyncio.run(scenario()) == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", b"5\r\nchunk\r\n"]
+    assert run_async(scenario()) == [b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", b"5\r\nchunk\r\n"]
 
 
 def test_close_sends_what_was_written_first_and_nothing_goes_to_a_closed_socket() -> None:
@@ -59,5 +60,5 @@ def test_close_sends_what_was_written_first_and_nothing_goes_to_a_closed_socket(
         await asyncio.sleep(0)
         return sock
 
-    sock = asyncio.run(scenario())
+    sock = run_async(scenario())
     assert sock.sent == [b"HTTP/1.1 400 Bad Request\r\n\r\n"] and sock.closed

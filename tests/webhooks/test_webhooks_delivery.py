@@ -167,6 +167,37 @@ def test_spent_retries_mark_the_subscription_failing_and_enabling_it_again_deliv
     assert last.headers["webhook-id"] == first["msg_id"] and payload(last)["data"]["title"] == "first"
 
 
+def test_a_manual_retry_is_sent_while_failing_and_its_success_resumes_the_subscription(
+    http, tenant, receiver
+):
+    """An admin who fixed the receiver retries one failed delivery from the log: it goes out
+    at once (it used to wait, queued, until deliveries were resumed by hand), and its success
+    makes the subscription active again, so what queued meanwhile follows."""
+    receiver.status = 500
+    tree_id = publish_tree(http, tenant)
+    hook = subscribe(http, tenant, receiver.url, ["session.started"])
+    start(http, tenant, tree_id, title="first")
+
+    def failing():
+        sub = http.get(f"/api/v1/webhooks/{hook['id']}", headers=tenant.headers).json()
+        return sub if sub["status"] == "failing" else None
+
+    wait_until(failing, timeout=30, message="the subscription to be failing")
+    first = deliveries(http, tenant, hook["id"])[0]
+    start(http, tenant, tree_id, title="second")  # queues, not sent while failing
+    wait_until(lambda: len(deliveries(http, tenant, hook["id"])) == 2)
+
+    receiver.status = 200
+    count = len(receiver.bodies())
+    r = http.post(f"/api/v1/webhooks/{hook['id']}/deliveries/{first['id']}/retry", headers=tenant.headers)
+    assert r.status_code == 202, r.text
+    titles = lambda: [payload(x)["data"]["title"] for x in receiver.bodies()[count:]]  # noqa: E731
+    wait_until(lambda: "first" in titles(), message="the retried delivery to reach the receiver")
+    wait_until(lambda: "second" in titles(), message="the queue to drain once the retry succeeded")
+    sub = http.get(f"/api/v1/webhooks/{hook['id']}", headers=tenant.headers).json()
+    assert sub["status"] == "active" and sub["failing_since"] is None
+
+
 def test_a_test_message_answers_the_receivers_reply_and_redirects_are_not_followed(http, tenant, receiver):
     hook = subscribe(http, tenant, receiver.url, ["tree.published"])
     r = http.post(f"/api/v1/webhooks/{hook['id']}/test", headers=tenant.headers)

@@ -62,7 +62,7 @@ function DeliveryRow({ d, note, busy, paused, online, onRetry }: { d: Delivery; 
   );
 }
 
-export function DeliveryLog({ hookId, paused, online, onActivity }: { hookId: string; paused: boolean; online: boolean; onActivity: () => void }) {
+export function DeliveryLog({ hookId, paused, retryHeld, online, onActivity }: { hookId: string; paused: boolean; retryHeld: boolean; online: boolean; onActivity: () => void }) {
   const [items, setItems] = useState<Delivery[] | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -100,8 +100,9 @@ export function DeliveryLog({ hookId, paused, online, onActivity }: { hookId: st
     try {
       const queued = await retryDelivery(hookId, d.id);
       setItems((xs) => xs && xs.map((x) => (x.id === d.id ? queued : x)));
-      // The server holds every message of a paused or failing webhook, retried ones too.
-      if (paused) setNotes((n) => ({ ...n, [d.id]: "Queued. Deliveries to this webhook are paused, so it goes out once you resume them." }));
+      // A retry goes out at once, a failing webhook's too (its success resumes the webhook);
+      // only a webhook whose deliveries are turned off holds it.
+      if (retryHeld) setNotes((n) => ({ ...n, [d.id]: "Queued. Deliveries to this webhook are turned off, so it goes out once you turn them on." }));
       else setWatching((w) => ({ ...w, [d.id]: 0 }));
     } catch (e) {
       setNotes((n) => ({ ...n, [d.id]: `Not retried: ${errorText(e)}` }));

@@ -178,7 +178,7 @@ export function WebhookCard({ hook, online, tick, onChanged, onDeleted }: { hook
             {problem}
           </p>
         )}
-        <div id={logId}>{showLog && <DeliveryLog key={logKey} hookId={hook.id} paused={hook.status !== "active"} online={online} onActivity={onActivity} />}</div>
+        <div id={logId}>{showLog && <DeliveryLog key={logKey} hookId={hook.id} paused={hook.status !== "active"} retryHeld={hook.status === "disabled"} online={online} onActivity={onActivity} />}</div>
       </article>
       {editing && (
         <WebhookDialog
