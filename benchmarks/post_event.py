@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import secrets
 import statistics
 import subprocess
 import sys
@@ -30,7 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve import cpu_seconds, serve_command  # noqa: E402
+from serve import bench_env, cpu_seconds, serve_command  # noqa: E402
 
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
@@ -113,13 +112,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bl-post-event-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "BRANCHLINE_DATA_DIR": tmp,
-            "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-            "BRANCHLINE_LOG_LEVEL": "warning",
-            "BRANCHLINE_RATE_LIMITS_ENABLED": "false",
-        }
+        env = bench_env(tmp)
         proc = subprocess.Popen(
             serve_command(port),
             cwd=ROOT,

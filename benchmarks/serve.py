@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -33,3 +34,17 @@ def cpu_seconds(pid: int) -> float:
     """
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_env(data_dir: str | Path, **settings: str) -> dict[str, str]:
+    """The environment of a benchmark's server: this one's, a fresh data folder and secret,
+    warnings only and no rate limits (the benchmark is the only client), plus `settings`
+    (`BRANCHLINE_` names)."""
+    return {
+        **os.environ,
+        "BRANCHLINE_DATA_DIR": str(data_dir),
+        "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
+        "BRANCHLINE_LOG_LEVEL": "warning",
+        "BRANCHLINE_RATE_LIMITS_ENABLED": "false",
+        **settings,
+    }

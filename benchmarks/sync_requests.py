@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve import cpu_seconds, serve_command  # noqa: E402
+from serve import bench_env, cpu_seconds, serve_command  # noqa: E402
 
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
 from tests.trees.factories import valid_tree  # noqa: E402
@@ -69,14 +68,7 @@ def main() -> None:
     n = opts.requests
     port = free_port()
     data = tempfile.mkdtemp(prefix="branchline-bench-")
-    env = {
-        **os.environ,
-        "BRANCHLINE_DATA_DIR": data,
-        "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-        "BRANCHLINE_LOG_LEVEL": "warning",
-        "BRANCHLINE_RATE_LIMITS_ENABLED": "false",
-        "BRANCHLINE_ACCESS_TOKEN_MINUTES": "60",
-    }
+    env = bench_env(data, BRANCHLINE_ACCESS_TOKEN_MINUTES="60")
     proc = subprocess.Popen(
         serve_command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

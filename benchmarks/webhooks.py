@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from serve import cpu_seconds, serve_command  # noqa: E402
+from serve import bench_env, cpu_seconds, serve_command  # noqa: E402
 
 from api.sessions.ids import ulid  # noqa: E402
 from tests.conftest import Tenant, free_port, wait_until  # noqa: E402
@@ -191,14 +190,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bl-webhooks-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "BRANCHLINE_DATA_DIR": tmp,
-            "BRANCHLINE_SECRET_KEY": secrets.token_urlsafe(40),
-            "BRANCHLINE_LOG_LEVEL": "warning",
-            "BRANCHLINE_RATE_LIMITS_ENABLED": "false",
-            "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
-        }
+        env = bench_env(tmp, BRANCHLINE_WEBHOOK_ALLOW_PRIVATE="true")
         proc = subprocess.Popen(
             serve_command(port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )

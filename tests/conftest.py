@@ -214,6 +214,16 @@ def make_tenant(http):
     return lambda **kw: Tenant(http, **kw)
 
 
+@pytest.fixture
+def receiver():
+    """A real HTTP receiver on a loopback port (tests/webhooks/receiver.py), stopped after the test."""
+    from tests.webhooks.receiver import Receiver
+
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
 def run_async(coro):
     """Run a coroutine to completion on a fresh event loop in its own thread.
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sync.errors import NotFound, PreconditionFailed
-from sync.naming import physical_name
 from sync.store import Database, Store
 
-from ..core.docs import get_or_none
+from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db
 from .chain import ENTRY_PREFIX, entry_id
 
 DB_NAME = "audit"
@@ -26,21 +24,11 @@ _END = ENTRY_PREFIX + "\ufff0"
 
 def open_db(store: Store, tenant_id: str) -> Database | None:
     """The tenant's audit database, or None before its first entry."""
-    try:
-        return store.db(physical_name(tenant_id, DB_NAME))
-    except NotFound:
-        return None
+    return open_tenant_db(store, tenant_id, DB_NAME)
 
 
 def ensure_db(store: Store, tenant_id: str) -> Database:
-    name = physical_name(tenant_id, DB_NAME)
-    try:
-        return store.db(name)
-    except NotFound:
-        try:
-            return store.create_db(name)
-        except PreconditionFailed:  # another request created it at the same moment
-            return store.db(name)
+    return ensure_tenant_db(store, tenant_id, DB_NAME)
 
 
 def latest_entry(db: Database) -> dict[str, Any] | None:

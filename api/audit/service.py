@@ -20,10 +20,9 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest
-from sync.naming import logical_of, tenant_of
 from sync.store import Database, Store
 
-from ..core.docs import retry_on_conflict, save
+from ..core.docs import each_tenant, retry_on_conflict, save, tenants_with_db
 from . import repository as repo
 from .chain import (
     GENESIS_ANCHOR,
@@ -392,28 +391,14 @@ def apply_retention(store: Store, secret: str, tenant_id: str, *, now: datetime 
 
 def audit_tenants(store: Store) -> list[str]:
     """Tenants that have an audit log."""
-    found = []
-    for name in store.list_dbs():
-        tenant = tenant_of(name)
-        if tenant is not None and logical_of(name) == repo.DB_NAME:
-            found.append(tenant)
-    return sorted(found)
+    return tenants_with_db(store, repo.DB_NAME)
 
 
 def retention_run(ctx: Any) -> dict[str, Any]:
     """The scheduled job: retention for every tenant; one tenant's failure never stops the others."""
-    removed: dict[str, int] = {}
-    failed: list[str] = []
-    for tenant in audit_tenants(ctx.store):
-        try:
-            count = apply_retention(ctx.store, ctx.secret, tenant)
-        except Exception:
-            log.exception("audit retention failed for tenant %s", tenant)
-            failed.append(tenant)
-            continue
-        if count:
-            removed[tenant] = count
-    return {"removed": removed, "failed": failed}
+    return each_tenant(
+        audit_tenants(ctx.store), lambda t: apply_retention(ctx.store, ctx.secret, t), "audit retention"
+    )
 
 
 # --- verification ------------------------------------------------------------------------------

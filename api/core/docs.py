@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sync.errors import Conflict, NotFound
-from sync.naming import logical_of, tenant_of
+from sync.errors import Conflict, NotFound, PreconditionFailed
+from sync.naming import logical_of, physical_name, tenant_of
 from sync.quota import TenantQuota
-from sync.store import Database
+from sync.store import Database, Store
 
 log = logging.getLogger("branchline")
 
@@ -24,6 +24,48 @@ def get_or_none(db: Database, docid: str) -> dict[str, Any] | None:
         return db.get(docid)
     except NotFound:
         return None
+
+
+def open_tenant_db(store: Store, tenant_id: str, name: str) -> Database | None:
+    """The tenant's server-only database `name`, or None before its first document."""
+    try:
+        return store.db(physical_name(tenant_id, name))
+    except NotFound:
+        return None
+
+
+def ensure_tenant_db(store: Store, tenant_id: str, name: str) -> Database:
+    """The tenant's server-only database `name`, created on first use."""
+    physical = physical_name(tenant_id, name)
+    try:
+        return store.db(physical)
+    except NotFound:
+        try:
+            return store.create_db(physical)
+        except PreconditionFailed:  # another request created it at the same moment
+            return store.db(physical)
+
+
+def tenants_with_db(store: Store, name: str) -> list[str]:
+    """Tenants that have a database `name` (sorted)."""
+    return sorted(t for n in store.list_dbs() if (t := tenant_of(n)) is not None and logical_of(n) == name)
+
+
+def each_tenant(tenants: list[str], work: Callable[[str], int], what: str) -> dict[str, Any]:
+    """A scheduled job's `work(tenant)` for each tenant, one tenant's failure never stopping
+    the others: `{removed: {tenant: n}, failed: [tenant]}` (tenants with 0 left out)."""
+    removed: dict[str, int] = {}
+    failed: list[str] = []
+    for tenant in tenants:
+        try:
+            count = work(tenant)
+        except Exception:
+            log.exception("%s failed for tenant %s", what, tenant)
+            failed.append(tenant)
+            continue
+        if count:
+            removed[tenant] = count
+    return {"removed": removed, "failed": failed}
 
 
 def save(db: Database, doc: dict[str, Any]) -> dict[str, Any]:

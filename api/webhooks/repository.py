@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.errors import NotFound, PreconditionFailed
-from sync.naming import physical_name
 from sync.store import Database, Store
 
-from ..core.docs import get_or_none
+from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db
 
 DB_NAME = "webhooks"
 SUB_PREFIX = "webhook:"
@@ -29,21 +27,11 @@ SCHEMA_VERSION = 1
 
 
 def open_db(store: Store, tenant_id: str) -> Database | None:
-    try:
-        return store.db(physical_name(tenant_id, DB_NAME))
-    except NotFound:
-        return None
+    return open_tenant_db(store, tenant_id, DB_NAME)
 
 
 def ensure_db(store: Store, tenant_id: str) -> Database:
-    name = physical_name(tenant_id, DB_NAME)
-    try:
-        return store.db(name)
-    except NotFound:
-        try:
-            return store.create_db(name)
-        except PreconditionFailed:  # created by another request at the same moment
-            return store.db(name)
+    return ensure_tenant_db(store, tenant_id, DB_NAME)
 
 
 def sub_doc_id(webhook_id: str) -> str:

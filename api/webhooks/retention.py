@@ -8,16 +8,13 @@ after a checkpoint that lost a race, minutes, far inside the retention period.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from sync.naming import logical_of, tenant_of
 from sync.store import Store
 
+from ..core.docs import each_tenant, tenants_with_db
 from ..core.timeutil import now_ms
 from . import repository as repo
-
-log = logging.getLogger("branchline.webhooks")
 
 _BATCH = 500
 _FINISHED = ("delivered", "failed")
@@ -51,18 +48,8 @@ def prune_messages(store: Store, tenant_id: str, older_than_ms: int) -> int:
 def retention_run(ctx: Any) -> dict[str, Any]:
     """Every tenant's log; one tenant's failure never stops the others."""
     cutoff = now_ms() - ctx.settings.webhook_log_days * 86_400_000
-    removed: dict[str, int] = {}
-    failed: list[str] = []
-    for name in ctx.store.list_dbs():
-        tenant = tenant_of(name)
-        if tenant is None or logical_of(name) != repo.DB_NAME:
-            continue
-        try:
-            count = prune_messages(ctx.store, tenant, cutoff)
-        except Exception:
-            log.exception("webhooks: pruning the delivery log of tenant %s failed", tenant)
-            failed.append(tenant)
-            continue
-        if count:
-            removed[tenant] = count
-    return {"removed": removed, "failed": failed}
+    return each_tenant(
+        tenants_with_db(ctx.store, repo.DB_NAME),
+        lambda t: prune_messages(ctx.store, t, cutoff),
+        "webhooks: pruning the delivery log",
+    )

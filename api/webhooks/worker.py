@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from sync.errors import Conflict, NotFound
 from sync.naming import logical_of, tenant_of
 
-from ..core.docs import get_or_none, save
+from ..core.docs import get_or_none, save, tenants_with_db
 from ..core.timeutil import now_ms
 from . import delivery, outbox, repository as repo, signing
 from .ssrf import Resolver, system_resolver
@@ -186,11 +186,7 @@ class WebhookWorker:
 
     def _discover(self) -> None:
         """Every tenant with a webhooks database (new tenants, other instances' subscriptions)."""
-        found = set()
-        for name in self.ctx.store.list_dbs():
-            tenant = tenant_of(name)
-            if tenant is not None and logical_of(name) == repo.DB_NAME:
-                found.add(tenant)
+        found = set(tenants_with_db(self.ctx.store, repo.DB_NAME))
         with self._lock:
             self._dirty_hooks |= found
             self._dirty_feeds |= found

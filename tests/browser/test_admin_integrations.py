@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.browser.conftest import DESKTOP, MOBILE, app_context, assert_accessible, shot
@@ -18,19 +17,11 @@ from tests.browser.test_editor_build_publish import sign_in
 from tests.conftest import Tenant, wait_until
 from tests.sessions.test_sessions_api import publish_tree
 from tests.trees.factories import valid_tree
-from tests.webhooks.receiver import Receiver
 
 SERVER_ENV = {
     "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
     "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE": "0.3,60",
 }
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def deliveries(http, tenant, hook_id: str) -> list[dict]:

@@ -6,25 +6,15 @@ One retry 0.3 s after the first attempt, so a broken receiver spends the schedul
 
 from __future__ import annotations
 
-import pytest
-
 from tests.browser.conftest import DESKTOP, app_context, assert_accessible, shot
 from tests.browser.test_editor_build_publish import sign_in
 from tests.conftest import Tenant, wait_until
 from tests.sessions.test_sessions_api import publish_tree
-from tests.webhooks.receiver import Receiver
 
 SERVER_ENV = {
     "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
     "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE": "0.3",
 }
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def test_a_failing_webhook_says_why_retries_at_once_and_resumes_from_the_edit_dialog(

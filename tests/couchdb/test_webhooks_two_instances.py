@@ -42,13 +42,6 @@ def pair(couchdb, tmp_path_factory):
     b.stop()
 
 
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
 def _log(http: httpx.Client, tenant: Tenant, webhook_id: str) -> list[dict]:
     items, cursor = [], None
     while True:

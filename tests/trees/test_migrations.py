@@ -27,6 +27,16 @@ def _as_v0(tree: dict[str, Any]) -> dict[str, Any]:
     return {**tree, "schema_version": 0, "steps": steps, "first": tree.pop("start")}
 
 
+def _v0_version() -> dict[str, Any]:
+    """A published version document of the made-up v0, around a v0 tree."""
+    return {
+        "_id": "treever:citrix-vda-registration:1",
+        "type": "tree_version",
+        "schema_version": 0,
+        "tree": _as_v0(valid_tree()),
+    }
+
+
 def test_current_documents_pass_through_as_copies() -> None:
     doc = valid_tree()
     migrated = migrate_tree(doc)
@@ -95,12 +105,7 @@ def test_register_refuses_a_second_migration_for_a_step(monkeypatch: pytest.Monk
 
 def test_versions_migrate_their_frozen_tree(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(MIGRATIONS, 0, _v0_to_v1)
-    version_doc = {
-        "_id": "treever:citrix-vda-registration:1",
-        "type": "tree_version",
-        "schema_version": 0,
-        "tree": _as_v0(valid_tree()),
-    }
+    version_doc = _v0_version()
     migrated = migrate_tree_version(version_doc)
     assert migrated["schema_version"] == TREE_SCHEMA_VERSION
     assert migrated["tree"] == valid_tree()
@@ -114,12 +119,7 @@ def test_versions_are_copied_unless_the_caller_owns_them(monkeypatch: pytest.Mon
     """A version read for one request (the runner, every REST event) is owned by its caller
     and migrated in place; any other caller gets a copy and its document stays as it was."""
     monkeypatch.setitem(MIGRATIONS, 0, _v0_to_v1)
-    version_doc = {
-        "_id": "treever:x:1",
-        "type": "tree_version",
-        "schema_version": 0,
-        "tree": _as_v0(valid_tree()),
-    }
+    version_doc = _v0_version()
     snapshot = repr(version_doc)
     migrated = migrate_tree_version(version_doc)
     migrated["tree"]["nodes"]["scope"]["title"] = "changed"

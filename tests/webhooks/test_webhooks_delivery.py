@@ -22,11 +22,14 @@ SERVER_ENV = {
 }
 
 
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
+def wait_failing(http, tenant, webhook_id) -> dict:
+    """The subscription, once its retries are spent and it is marked failing."""
+
+    def failing():
+        sub = http.get(f"/api/v1/webhooks/{webhook_id}", headers=tenant.headers).json()
+        return sub if sub["status"] == "failing" else None
+
+    return wait_until(failing, timeout=30, message="the subscription to be failing")
 
 
 def deliveries(http, tenant, webhook_id) -> list[dict]:
@@ -137,11 +140,7 @@ def test_spent_retries_mark_the_subscription_failing_and_enabling_it_again_deliv
     hook = subscribe(http, tenant, receiver.url, ["session.started"])
     start(http, tenant, tree_id, title="first")
 
-    def failing():
-        sub = http.get(f"/api/v1/webhooks/{hook['id']}", headers=tenant.headers).json()
-        return sub if sub["status"] == "failing" else None
-
-    sub = wait_until(failing, timeout=30, message="the subscription to be failing")
+    sub = wait_failing(http, tenant, hook["id"])
     assert "500" in sub["last_error"] and sub["failing_since"]
     first = deliveries(http, tenant, hook["id"])[0]
     assert first["status"] == "failed" and first["attempt_count"] == 9
@@ -178,11 +177,7 @@ def test_a_manual_retry_is_sent_while_failing_and_its_success_resumes_the_subscr
     hook = subscribe(http, tenant, receiver.url, ["session.started"])
     start(http, tenant, tree_id, title="first")
 
-    def failing():
-        sub = http.get(f"/api/v1/webhooks/{hook['id']}", headers=tenant.headers).json()
-        return sub if sub["status"] == "failing" else None
-
-    wait_until(failing, timeout=30, message="the subscription to be failing")
+    wait_failing(http, tenant, hook["id"])
     first = deliveries(http, tenant, hook["id"])[0]
     start(http, tenant, tree_id, title="second")  # queues, not sent while failing
     wait_until(lambda: len(deliveries(http, tenant, hook["id"])) == 2)

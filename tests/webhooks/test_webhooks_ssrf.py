@@ -17,7 +17,6 @@ from api.webhooks import delivery, signing
 from api.webhooks.events import Event
 from api.webhooks.outbox import message_doc
 from api.webhooks.ssrf import TargetRefused, address_problem, resolve_target
-from tests.webhooks.receiver import Receiver
 
 
 @pytest.mark.parametrize(
@@ -84,13 +83,6 @@ def _message() -> tuple[dict, str, dict]:
     secret = signing.new_secret()
     event = Event("tree.published", "01JD3Z8Q6V9R1W0K2M4N5P7S8T-published", "2026-12-03T10:00:00.000Z", {})
     return {"id": "w1", "events": ["tree.published"]}, secret, event
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def test_a_name_that_rebinds_to_loopback_after_it_was_saved_is_refused_at_delivery(receiver):
