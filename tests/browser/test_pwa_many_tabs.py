@@ -187,6 +187,10 @@ def test_signing_out_in_one_tab_signs_out_every_tab(browser, http, server):
         a.wait_for_selector("#email")
         # The other tab no longer shows (or writes to) the signed-out engineer's data.
         b.wait_for_selector("#email", timeout=5000)
+        # And stays signed out: no tab wrote the ended sign-in back while it was removed.
+        b.reload()
+        b.wait_for_selector("#email")
+        assert b.evaluate("localStorage.getItem('bl.signin')") is None
         assert (
             a.evaluate(
                 "indexedDB.databases().then(dbs => dbs.map(d => d.name)"

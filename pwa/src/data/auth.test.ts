@@ -22,6 +22,8 @@ interface Server {
   portal: boolean;
   loseRefreshAnswer: boolean;
   failRefreshWith: number | null;
+  /** Runs as each request arrives, before it is answered: what another tab does meanwhile. */
+  meanwhile: ((url: string) => void) | null;
 }
 
 function setup(now = 1_000_000) {
@@ -35,6 +37,7 @@ function setup(now = 1_000_000) {
     portal: false,
     loseRefreshAnswer: false,
     failRefreshWith: null,
+    meanwhile: null,
   };
   // As the server does: a spent token presented again within 60 s of its rotation, while its
   // successor is unused, gets that same successor back.
@@ -43,6 +46,7 @@ function setup(now = 1_000_000) {
   const clock = { now };
   const fakeFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input);
+    server.meanwhile?.(url);
     if (server.portal) return new Response("<!doctype html><title>Hotel Wi-Fi</title>", { status: 200, headers: { "Content-Type": "text/html" } });
     if (url.endsWith("/healthz")) {
       if (!server.healthy) throw new TypeError("Failed to fetch");
@@ -214,5 +218,78 @@ describe("Auth.fetch", () => {
     server.refreshTokens.clear();
     await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(SignInRequired);
     expect(auth.current?.expired).toBe(true);
+  });
+
+  // A tab signing out revokes the refresh token on the server and then removes the sign-in
+  // from storage; another tab's refresh that was under way must not write its older copy back,
+  // or that tab stays on a sign-in that no longer exists instead of showing the sign-in screen.
+  for (const [moment, refused] of [
+    ["/healthz", true],
+    ["/api/v1/auth/refresh", true],
+    ["/api/v1/auth/refresh", false],
+  ] as const) {
+    it(`never brings back a sign-in another tab removed during ${moment}${refused ? " (then refused)" : ""}`, async () => {
+      const { auth, server, storage, fakeFetch, clock } = setup();
+      const other = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+      server.valid = new Set();
+      server.meanwhile = (url) => {
+        if (!url.endsWith(moment)) return;
+        server.meanwhile = null;
+        if (refused) server.refreshTokens.clear();
+        other.forget();
+      };
+      await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(SignInRequired);
+      expect(storage.getItem("bl.signin")).toBeNull();
+      expect(auth.current).toBeNull();
+    });
+  }
+
+  it("does not overwrite another account signed in by another tab during a refresh", async () => {
+    const { auth, server, storage, fakeFetch, clock } = setup();
+    const other = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+    const someoneElse = { ...account, user: { ...account.user, id: "u2", email: "f@example.com" } };
+    server.valid = new Set();
+    server.meanwhile = (url) => {
+      if (!url.endsWith("/api/v1/auth/refresh")) return;
+      server.meanwhile = null;
+      other.signedIn({ access_token: "b1", refresh_token: "s1", expires_in: 5 }, someoneElse);
+    };
+    await expect(auth.fetch("http://x/1")).rejects.toBeInstanceOf(SignInRequired);
+    const stored = JSON.parse(storage.getItem("bl.signin") || "null");
+    expect(stored.account.user.id).toBe("u2");
+    expect(stored.tokens.refresh_token).toBe("s1");
+    expect(auth.current?.account.user.id).toBe("u2");
+  });
+
+  it("ignores a copy of a signed-out sign-in that a slower tab writes back afterwards", () => {
+    const { auth, storage, fakeFetch, clock } = setup();
+    const stale = storage.getItem("bl.signin")!;
+    const other = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+    other.end();
+    auth.storageChanged("bl.ended.x"); // the marker alone already signs this tab out
+    expect(auth.current).toBeNull();
+    other.forget();
+    // A tab whose copy of localStorage was behind writes its sign-in back after the removal.
+    storage.setItem("bl.signin", JSON.stringify({ ...JSON.parse(stale), expired: true }));
+    auth.storageChanged("bl.signin");
+    expect(auth.current).toBeNull();
+    const reloaded = new Auth({ fetch: fakeFetch as typeof fetch, storage, now: () => clock.now, base: "http://x" });
+    expect(reloaded.current).toBeNull();
+    // Signing in again (same user) is a new sign-in that the old marker does not touch.
+    reloaded.signedIn({ access_token: "a5", refresh_token: "r5", expires_in: 5 }, account);
+    auth.storageChanged("bl.signin");
+    expect(auth.current?.tokens.access_token).toBe("a5");
+  });
+
+  it("drops the markers of sign-outs older than a day at the next sign-in", () => {
+    const { auth, storage, clock } = setup();
+    auth.end();
+    auth.forget();
+    const markers = () => Array.from({ length: storage.length }, (_, i) => storage.key(i)).filter((k) => k?.startsWith("bl.ended."));
+    expect(markers()).toHaveLength(1);
+    clock.now += 25 * 3600_000;
+    auth.signedIn({ access_token: "a5", refresh_token: "r5", expires_in: 5 }, account);
+    expect(markers()).toEqual([]);
+    expect(auth.current?.tokens.access_token).toBe("a5");
   });
 });

@@ -28,6 +28,8 @@ export interface Account {
 }
 
 export interface SignIn {
+  /** Names this sign-in, so a sign-out can be told apart from a later sign-in (see `end`). */
+  id?: string;
   tokens: Tokens;
   account: Account;
   /** The refresh token a refresh request is carrying right now (or was, if the page died). */
@@ -69,6 +71,16 @@ export interface TokenAnswer {
 }
 
 const KEY = "bl.signin";
+/** `bl.ended.<sign-in id>`: that sign-in was signed out (see `end`). */
+const ENDED = "bl.ended.";
+/** Markers of ended sign-ins older than this are dropped at the next sign-in. */
+const ENDED_KEPT_MS = 24 * 3600_000;
+
+function newId(): string {
+  // getRandomValues works on plain-HTTP LAN addresses too, where randomUUID does not exist.
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 /** How long after first sending a refresh token a lost answer may be asked again. The
  * server's grace is 60 s from its rotation, which happens after the send: a margin stays. */
 export const RETRY_WINDOW_MS = 45_000;
@@ -105,6 +117,11 @@ export class Auth {
 
   constructor(private deps: AuthDeps) {
     let stored = this.load();
+    if (stored && !stored.id) {
+      // Stored by a version without sign-in ids.
+      stored = { ...stored, id: newId() };
+      this.save(stored);
+    }
     if (stored && stored.spending && stored.spending === stored.tokens.refresh_token && !this.canRetry(stored)) {
       // The page went away while a refresh was on the wire, too long ago to ask again.
       stored = { ...stored, spending: null, spending_since: null, expired: true };
@@ -114,15 +131,34 @@ export class Auth {
   }
 
   private load(): SignIn | null {
+    let stored: SignIn | null;
     try {
       const raw = this.deps.storage.getItem(KEY);
-      return raw ? (JSON.parse(raw) as SignIn) : null;
+      stored = raw ? (JSON.parse(raw) as SignIn) : null;
     } catch {
       return null;
     }
+    return stored && this.ended(stored) ? null : stored;
+  }
+
+  private ended(s: SignIn): boolean {
+    return !!s.id && this.deps.storage.getItem(ENDED + s.id) !== null;
+  }
+
+  /** The stored sign-in again, after an await: another tab may have signed out, or in as
+   * someone else, meanwhile. Writing back the copy read before the await would bring a removed
+   * sign-in back (that tab would then never show the sign-in screen), so this throws instead. */
+  private stillSignedIn(as: SignIn): SignIn {
+    const latest = this.load();
+    if (!latest || latest.account.user.id !== as.account.user.id || latest.account.tenant.id !== as.account.tenant.id) {
+      this.state.set(latest);
+      throw new SignInRequired("You are signed out.");
+    }
+    return latest;
   }
 
   private save(value: SignIn | null): void {
+    if (value && this.ended(value)) value = null;
     if (value) this.deps.storage.setItem(KEY, JSON.stringify(value));
     else this.deps.storage.removeItem(KEY);
     this.state?.set(value);
@@ -140,7 +176,23 @@ export class Auth {
 
   /** Store a fresh sign-in (after login, register or accept-invite). */
   signedIn(answer: TokenAnswer, account: Account): void {
-    this.save({ tokens: tokensFrom(answer, this.deps.now()), account, spending: null, expired: false });
+    const storage = this.deps.storage;
+    const now = this.deps.now();
+    for (let i = storage.length - 1; i >= 0; i--) {
+      const key = storage.key(i);
+      if (key?.startsWith(ENDED) && now - Number(storage.getItem(key)) > ENDED_KEPT_MS) storage.removeItem(key);
+    }
+    this.save({ id: newId(), tokens: tokensFrom(answer, now), account, spending: null, expired: false });
+  }
+
+  /** Sign-out begins: from now on no tab uses or stores this sign-in again. Tabs do not see
+   * each other's localStorage writes at once (each has its own copy, updated a little later),
+   * so a tab finishing a refresh could otherwise write its copy back after `forget` removed
+   * it, and stay on a sign-in that no longer exists. The marker is written once and never
+   * overwritten, and every read and write checks it. */
+  end(): void {
+    const cur = this.state.get();
+    if (cur?.id) this.deps.storage.setItem(ENDED + cur.id, String(this.deps.now()));
   }
 
   setAccount(account: Account): void {
@@ -160,7 +212,7 @@ export class Auth {
   /** Another tab changed localStorage (a `storage` event): follow its sign-in, sign-out or
    * renewed tokens, so this tab never acts on a sign-in that no longer exists. */
   storageChanged(key: string | null): void {
-    if (key !== null && key !== KEY) return;
+    if (key !== null && key !== KEY && !key.startsWith(ENDED)) return;
     const stored = this.load();
     if (JSON.stringify(stored) !== JSON.stringify(this.state.get())) this.state.set(stored);
   }
@@ -208,7 +260,7 @@ export class Auth {
   }
 
   private async doRefresh(stale: string): Promise<string> {
-    const cur = this.load();
+    let cur = this.load();
     if (!cur) throw new SignInRequired("You are signed out.");
     if (cur.expired) throw new SignInRequired();
     if (cur.tokens.access_token !== stale && cur.tokens.expires_at > this.deps.now()) {
@@ -227,6 +279,13 @@ export class Auth {
       if (e instanceof OfflineError) throw e;
       throw new OfflineError();
     }
+    // The probe took a while: decide on what is stored now, not on what was read before it.
+    cur = this.stillSignedIn(cur);
+    if (cur.expired) throw new SignInRequired();
+    if (cur.tokens.access_token !== stale && cur.tokens.expires_at > this.deps.now()) {
+      this.state.set(cur);
+      return cur.tokens.access_token;
+    }
     const spending = cur.tokens.refresh_token;
     const retrying = cur.spending === spending;
     if (retrying && !this.canRetry(cur)) {
@@ -240,7 +299,7 @@ export class Auth {
       // The server was reachable a moment ago: the refresh may have happened without us
       // hearing the answer. Keep the token as being spent: sent again shortly, the server
       // answers with the same successor; too late, a new sign-in is needed.
-      const latest = this.load() || cur;
+      const latest = this.stillSignedIn(cur);
       if (this.canRetry({ ...latest, spending_since: since })) {
         return new OfflineError(message);
       }
@@ -259,19 +318,19 @@ export class Auth {
     }
     if (res.ok) {
       const answer = (await res.json()) as TokenAnswer;
-      const latest = this.load() || cur;
+      const latest = this.stillSignedIn(cur);
       // Persist first, use second.
       this.save({ ...latest, tokens: tokensFrom(answer, this.deps.now()), spending: null, spending_since: null, expired: false });
       return answer.access_token;
     }
     if (res.status === 429) {
       // Throttled before anything was rotated: the token is still unspent.
-      this.save({ ...cur, spending: null, spending_since: null });
+      this.save({ ...this.stillSignedIn(cur), spending: null, spending_since: null });
       throw new OfflineError("The server asked to slow down; retrying shortly.");
     }
     if (res.status >= 500) throw lost(`The server failed (${res.status}) while renewing your sign-in; trying again shortly.`);
     // A refusal (401): revoked, expired or reused.
-    this.save({ ...cur, spending: null, spending_since: null, expired: true });
+    this.save({ ...this.stillSignedIn(cur), spending: null, spending_since: null, expired: true });
     throw new SignInRequired();
   }
 }

@@ -261,6 +261,9 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
     }
   }
   const s = auth.current;
+  // Before the server revokes the tokens: another tab that sees them refused must not write
+  // this sign-in back while the local data is removed below.
+  auth.end();
   if (s && !s.expired) {
     try {
       await fetch(base + "/api/v1/auth/logout", {
