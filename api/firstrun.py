@@ -76,7 +76,9 @@ def first_run(ctx: AppContext) -> dict[str, Any] | None:
     clients = tenant_db(ctx.store, tid, "clients")
     for client in DEMO_CLIENTS:
         save(clients, {**client, "type": "client", "schema_version": 1, "created_at": iso()})
-    trees = tenant_db(ctx.store, tid, "trees").all_docs(startkey="tree:", endkey="tree:\ufff0")["rows"]
+    trees = tenant_db(ctx.store, tid, "trees").all_docs(startkey="tree:", endkey="tree:\ufff0", offset=False)[
+        "rows"
+    ]
     return {"tenant": tenant, "logins": logins, "tree_count": len(trees)}
 
 

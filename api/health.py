@@ -65,6 +65,7 @@ def _count_conflicts(db: Any, batch: int = 500) -> int:
             conflicts=True,
             limit=batch,
             startkey=None if start is None else start + "\u0000",
+            offset=False,
         )["rows"]
         total += sum(1 for r in page if (r.get("doc") or {}).get("_conflicts"))
         if len(page) < batch:

@@ -361,8 +361,10 @@ class CouchDatabase:
         conflicts: bool = False,
         attachments: bool = False,
         update_seq: bool = False,
+        offset: bool = True,
     ) -> Doc:
-        """`{"total_rows", "offset", "rows": [...]}` without Branchline's design documents."""
+        """`{"total_rows", "offset", "rows": [...]}` without Branchline's design documents
+        (CouchDB counts the offset cheaply, so it is answered even with `offset=False`)."""
         check_all_docs(limit, skip)
         hidden = self._hidden_ids()
         # Branchline's design documents are filtered out here, so `skip` and `limit` are
@@ -389,7 +391,7 @@ class CouchDatabase:
                 {"key": r.get("key"), "error": "not_found"} if is_reserved(r.get("key")) else r
                 for r in res["rows"]
             ]
-            offset = 0
+            first = 0
         else:
             res = self.client.json("GET", f"{self.path}/_all_docs", params=params)
             rows = [r for r in res["rows"] if not is_reserved(r.get("id"))][skip:]
@@ -398,9 +400,9 @@ class CouchDatabase:
             before = sum(
                 1 for h in hidden if startkey is not None and (h > startkey if descending else h < startkey)
             )
-            offset = max(int(res.get("offset", 0) or 0) - before, 0) + skip
+            first = max(int(res.get("offset", 0) or 0) - before, 0) + skip
         total = max(int(res.get("total_rows", 0)) - len(hidden), 0)
-        out: Doc = {"total_rows": total, "offset": min(offset, total), "rows": rows}
+        out: Doc = {"total_rows": total, "offset": min(first, total), "rows": rows}
         if update_seq:
             out["update_seq"] = res.get("update_seq", self.update_seq)
         return out

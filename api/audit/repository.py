@@ -32,9 +32,9 @@ def ensure_db(store: Store, tenant_id: str) -> Database:
 
 
 def latest_entry(db: Database) -> dict[str, Any] | None:
-    rows = db.all_docs(startkey=_END, endkey=ENTRY_PREFIX, descending=True, limit=1, include_docs=True)[
-        "rows"
-    ]
+    rows = db.all_docs(
+        startkey=_END, endkey=ENTRY_PREFIX, descending=True, limit=1, include_docs=True, offset=False
+    )["rows"]
     return rows[0]["doc"] if rows and rows[0].get("doc") else None
 
 
@@ -49,7 +49,13 @@ def entries(
     skip = 0
     while True:
         rows = db.all_docs(
-            startkey=start, endkey=end, descending=descending, limit=batch, skip=skip, include_docs=True
+            startkey=start,
+            endkey=end,
+            descending=descending,
+            limit=batch,
+            skip=skip,
+            include_docs=True,
+            offset=False,
         )["rows"]
         for row in rows:
             if row.get("doc"):

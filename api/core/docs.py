@@ -136,5 +136,7 @@ def by_prefix(
 ) -> list[dict[str, Any]]:
     """Documents whose id starts with `prefix`, in id order, from `startkey` (exclusive) on."""
     start = prefix if startkey is None else startkey + "\u0000"
-    rows = db.all_docs(startkey=start, endkey=prefix + "\ufff0", include_docs=True, limit=limit)["rows"]
+    rows = db.all_docs(
+        startkey=start, endkey=prefix + "\ufff0", include_docs=True, limit=limit, offset=False
+    )["rows"]
     return [r["doc"] for r in rows if r.get("doc")]

@@ -146,7 +146,9 @@ def old_ids_of_sessions(db, sids: list[str], since: Any) -> set[str]:
     for sid in sids:
         ids.append(header_id(sid))
         prefix = event_prefix(sid)
-        ids.extend(r["id"] for r in db.all_docs(startkey=prefix, endkey=prefix + "\ufff0")["rows"])
+        ids.extend(
+            r["id"] for r in db.all_docs(startkey=prefix, endkey=prefix + "\ufff0", offset=False)["rows"]
+        )
     if not ids:
         return set()
     limit = seq_number(since)

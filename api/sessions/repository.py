@@ -79,9 +79,9 @@ def load_session(db: Database, sid: str) -> tuple[dict[str, Any], list[dict[str,
     header first, then the events in id order (the fold sorts them itself).
     """
     prefix = event_prefix(sid)
-    rows = db.all_docs(startkey=header_id(sid), endkey=prefix + "\ufff0", include_docs=True, conflicts=True)[
-        "rows"
-    ]
+    rows = db.all_docs(
+        startkey=header_id(sid), endkey=prefix + "\ufff0", include_docs=True, conflicts=True, offset=False
+    )["rows"]
     header: dict[str, Any] | None = None
     events: list[dict[str, Any]] = []
     for row in rows:

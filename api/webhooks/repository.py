@@ -52,7 +52,9 @@ def feed_doc_id(feed: str) -> str:
 
 
 def subscriptions(db: Database) -> list[dict[str, Any]]:
-    rows = db.all_docs(startkey=SUB_PREFIX, endkey=SUB_PREFIX + "\ufff0", include_docs=True)["rows"]
+    rows = db.all_docs(startkey=SUB_PREFIX, endkey=SUB_PREFIX + "\ufff0", include_docs=True, offset=False)[
+        "rows"
+    ]
     return [r["doc"] for r in rows if r.get("doc")]
 
 
@@ -65,7 +67,12 @@ def messages(db: Database, webhook_id: str, *, before: str | None, limit: int) -
     prefix = f"{MSG_PREFIX}{webhook_id}:"
     start = msg_doc_id(webhook_id, before) if before else prefix + "\ufff0"
     rows = db.all_docs(
-        startkey=start, endkey=prefix, descending=True, limit=limit + (1 if before else 0), include_docs=True
+        startkey=start,
+        endkey=prefix,
+        descending=True,
+        limit=limit + (1 if before else 0),
+        include_docs=True,
+        offset=False,
     )["rows"]
     docs = [r["doc"] for r in rows if r.get("doc")]
     return [d for d in docs if d["_id"] != start][:limit]

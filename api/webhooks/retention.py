@@ -29,7 +29,7 @@ def prune_messages(store: Store, tenant_id: str, older_than_ms: int) -> int:
     start = repo.MSG_PREFIX
     while True:
         rows = db.all_docs(
-            startkey=start, endkey=repo.MSG_PREFIX + "\ufff0", limit=_BATCH, include_docs=True
+            startkey=start, endkey=repo.MSG_PREFIX + "\ufff0", limit=_BATCH, include_docs=True, offset=False
         )["rows"]
         old = [
             {"_id": r["id"], "_rev": r["doc"]["_rev"], "_deleted": True}

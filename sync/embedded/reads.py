@@ -318,8 +318,10 @@ class _Reads(_LocalDocs):
         conflicts: bool = False,
         attachments: bool = False,
         update_seq: bool = False,
+        offset: bool = True,
     ) -> Doc:
-        """`{"total_rows", "offset", "rows": [{"id", "key", "value": {"rev"}, "doc"?}]}`."""
+        """`{"total_rows", "offset", "rows": [{"id", "key", "value": {"rev"}, "doc"?}]}` (see
+        `Database.all_docs` for `offset`)."""
         check_all_docs(limit, skip)
         with self._reading() as conn:
             total = int(self._meta("doc_count"))
@@ -342,7 +344,7 @@ class _Reads(_LocalDocs):
                             state.id, state.tree, state.winner, conflicts, attachments
                         )
                     rows.append(row)
-                offset = 0
+                first: int | None = 0
             else:
                 where: list[str] = ["deleted = 0"]
                 params: list[Any] = []
@@ -386,15 +388,18 @@ class _Reads(_LocalDocs):
                             winner=winner,
                         )
                     rows.append(row)
-                if startkey is None:
-                    before = 0
+                if not offset:
+                    first = None
+                elif startkey is None:
+                    first = min(skip, total)
                 else:
+                    # SQLite keeps no counts in its index: this walks every id before startkey.
                     cmp = ">" if descending else "<"
                     before = conn.execute(
                         f"SELECT COUNT(*) FROM docs WHERE deleted = 0 AND id {cmp} ?", (startkey,)
                     ).fetchone()[0]
-                offset = min(before + skip, total)
-            out: Doc = {"total_rows": total, "offset": offset, "rows": rows}
+                    first = min(before + skip, total)
+            out: Doc = {"total_rows": total, "offset": first, "rows": rows}
             if update_seq:
                 out["update_seq"] = int(self._meta("update_seq"))
             return out

@@ -89,7 +89,7 @@ def check_design_doc(ddoc: Doc) -> None:
 
 def design_docs(dbobj: Database) -> list[Doc]:
     """The database's live design documents, by id."""
-    rows = dbobj.all_docs(startkey="_design/", endkey="_design0", include_docs=True)["rows"]
+    rows = dbobj.all_docs(startkey="_design/", endkey="_design0", include_docs=True, offset=False)["rows"]
     return [r["doc"] for r in rows if isinstance(r.get("doc"), dict)]
 
 

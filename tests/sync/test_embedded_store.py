@@ -308,6 +308,17 @@ def test_all_docs_prefix_range_as_the_api_uses_it(db):
     assert ids(rows) == ["session:1", "session:1:ev:01", "session:2"]
 
 
+def test_all_docs_without_offset_answers_the_same_rows(abc):
+    # The server's own range reads skip the offset, which the embedded store counts row by row.
+    for opts in ({"startkey": "b"}, {"startkey": "c", "descending": True}, {"startkey": "b", "skip": 1}):
+        full, light = (
+            abc.all_docs(include_docs=True, **opts),
+            abc.all_docs(include_docs=True, offset=False, **opts),
+        )
+        assert light["rows"] == full["rows"] and light["total_rows"] == full["total_rows"]
+        assert light["offset"] is None and full["offset"] in (1, 2)
+
+
 def test_all_docs_include_docs_and_values(abc):
     rows = abc.all_docs(include_docs=True, keys=None, startkey="a", endkey="a")["rows"]
     assert rows[0]["doc"]["k"] == "a"
