@@ -111,10 +111,10 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.add_middleware(CompressionMiddleware)
     app.sync_door = sync_door(ctx)
     app.request_stats = RequestStats()
+    uploads = storage_origins(settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)
     headers = SecurityHeaders(
-        content_security_policy(
-            storage_origins(settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)
-        )
+        content_security_policy(uploads),
+        content_security_policy(uploads, settings.frame_ancestors) if settings.frame_ancestors else None,
     )
     app.edge = build_edge(
         SyncDispatch(app.sync_door, app.framework),

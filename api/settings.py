@@ -24,6 +24,17 @@ class SettingsError(RuntimeError):
     """Bad configuration: startup stops with this message, which says how to fix it."""
 
 
+def _embed_origin_problem(origin: str) -> str | None:
+    """What is wrong with an origin allowed to frame the app, or None."""
+    parts = urlsplit(origin)
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        return "an origin that may frame the app must be https:// (http:// only for localhost)."
+    if not parts.hostname or parts.path or parts.query or parts.fragment or "*" in origin:
+        return "it must be a scheme and a host (and port), with no path and no wildcard."
+    return None
+
+
 def _public_endpoint_problem(url: str) -> str | None:
     """What is wrong with a public S3 endpoint, or None when it is usable."""
     parts = urlsplit(url)
@@ -172,11 +183,28 @@ class Settings(BaseSettings):
     template_max_output_chars: int = Field(2_000_000, ge=10_000)  # beyond embedded images
     template_memory_mb: int = Field(512, ge=128)
 
+    # Origins allowed to show the app in a frame (a ConnectWise pod, an Autotask insight):
+    # comma-separated, e.g. "https://na.myconnectwise.net,https://ww5.autotask.net". Only the
+    # app's pages are framable, never /api/ or /sync/ answers; empty: no framing at all.
+    embed_origins: str = ""
+
     pwa_dist: Path | None = None  # built PWA to serve at /; default: pwa/dist beside the code
     log_level: str = "info"
 
+    @property
+    def frame_ancestors(self) -> tuple[str, ...]:
+        """`embed_origins` as a tuple (checked at start-up)."""
+        return tuple(o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip())
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        for origin in self.frame_ancestors:
+            problem = _embed_origin_problem(origin)
+            if problem:
+                raise SettingsError(
+                    f"BRANCHLINE_EMBED_ORIGINS holds {origin!r}: {problem} Give origins only, "
+                    "comma-separated, e.g. https://na.myconnectwise.net,https://ww5.autotask.net"
+                )
         if self.public_url:
             self.public_url = self.public_url.rstrip("/")
         if self.s3_endpoint and not self.s3_bucket:

@@ -19,14 +19,16 @@ from starlette.datastructures import MutableHeaders
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def content_security_policy(connect_origins: tuple[str, ...] = ()) -> str:
+def content_security_policy(
+    connect_origins: tuple[str, ...] = (), frame_ancestors: tuple[str, ...] = ()
+) -> str:
     """The policy of the PWA (and of every other answer).
 
     Scripts only from this origin (Vite emits no inline script; the service worker and its
     registration are files); images may be `blob:` and `data:` (attachments and screenshots
     queued on the device are shown from blobs); requests go to this origin, plus the object
     storage devices upload attachments to through pre-signed URLs (`connect_origins`).
-    No framing anywhere: nothing of Branchline is meant to be embedded.
+    No framing, unless `frame_ancestors` names the origins that may (see `SecurityHeaders`).
     """
     connect = " ".join(("'self'", *connect_origins))
     return "; ".join(
@@ -42,7 +44,7 @@ def content_security_policy(connect_origins: tuple[str, ...] = ()) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            "frame-ancestors " + (" ".join(frame_ancestors) or "'none'"),
         )
     )
 
@@ -60,27 +62,48 @@ def storage_origins(
     return (f"{parts.scheme}://{parts.netloc}",)
 
 
-class SecurityHeaders:
-    """Adds the headers to the `http.response.start` message of every HTTP answer."""
+# Answers that are data, never a page to show in a frame, whatever `embed_csp` allows.
+NEVER_FRAMED = ("/api/", "/sync/", "/share/", "/docs", "/openapi.json")
 
-    def __init__(self, csp: str) -> None:
-        self.common = (
+
+class SecurityHeaders:
+    """Adds the headers to the `http.response.start` message of every HTTP answer.
+
+    With `embed_csp` (BRANCHLINE_EMBED_ORIGINS set), the app's own pages carry that policy
+    instead, whose `frame-ancestors` lets a PSA show them in a pod or insight, and no
+    X-Frame-Options (it cannot name origins; browsers that know `frame-ancestors` ignore it).
+    """
+
+    def __init__(self, csp: str, embed_csp: str | None = None) -> None:
+        self.common: tuple[tuple[str, str], ...] = (
             ("content-security-policy", csp),
             ("x-content-type-options", "nosniff"),
             ("referrer-policy", "no-referrer"),
             # For browsers that predate `frame-ancestors`.
             ("x-frame-options", "DENY"),
         )
+        self.embeddable: tuple[tuple[str, str], ...] | None = (
+            None
+            if embed_csp is None
+            else (
+                ("content-security-policy", embed_csp),
+                ("x-content-type-options", "nosniff"),
+                ("referrer-policy", "no-referrer"),
+            )
+        )
 
     def wrap(self, scope: Any, send: Callable[[Any], Awaitable[None]]) -> Callable[[Any], Awaitable[None]]:
         if scope["type"] != "http":
             return send
         https = scope.get("scheme") == "https"
+        chosen = self.common
+        if self.embeddable is not None and not str(scope.get("path", "")).startswith(NEVER_FRAMED):
+            chosen = self.embeddable
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self.common:
+                for name, value in chosen:
                     headers.setdefault(name, value)
                 if https:
                     headers.setdefault("strict-transport-security", HSTS)

@@ -13,6 +13,7 @@ import { SessionRunner } from "./screens/runner/SessionRunner";
 const RegisterScreen = lazy(() => import("./screens/RegisterScreen"));
 const AcceptInviteScreen = lazy(() => import("./screens/AcceptInviteScreen"));
 const ExportScreen = lazy(() => import("./screens/ExportScreen"));
+const TicketStartScreen = lazy(() => import("./screens/TicketStartScreen"));
 const ChecklistScreen = lazy(() => import("./screens/ChecklistScreen"));
 const HistoryScreen = lazy(() => import("./screens/HistoryScreen"));
 const ProfileScreen = lazy(() => import("./screens/ProfileScreen"));
@@ -38,19 +39,23 @@ function NotFound() {
 }
 
 export function App() {
-  const path = useLocation().split("?")[0];
+  const here = useLocation();
+  const path = here.split("?")[0];
   const signin = useSignIn();
 
   if (path === "/register") return <Suspense fallback={<Loading />}><RegisterScreen /></Suspense>;
   if (path === "/accept-invite") return <Suspense fallback={<Loading />}><AcceptInviteScreen /></Suspense>;
   if (path === "/signin") return <SignInScreen />;
-  if (!signin) return <Redirect to="/signin" />;
+  // A deep link opened while signed out (a ticket's start link, a shared session) opens once
+  // the user has signed in.
+  if (!signin) return <Redirect to={path === "/" ? "/signin" : `/signin?next=${encodeURIComponent(here)}`} />;
 
   let page;
   let wide = false;
   let focus = false;
   let p: Record<string, string> | null;
   if (path === "/") page = <LibraryScreen />;
+  else if (path === "/start") page = <TicketStartScreen />;
   else if ((p = match("/start/:tree", path))) page = <StartSessionScreen treeId={p.tree} />;
   else if ((p = match("/checklist/:tree", path))) page = <ChecklistScreen treeId={p.tree} />;
   else if ((p = match("/s/:sid/export", path))) page = <ExportScreen sid={p.sid} />;

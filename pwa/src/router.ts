@@ -41,3 +41,11 @@ export function match(pattern: string, path: string): Record<string, string> | n
 export function queryParam(name: string): string | null {
   return new URLSearchParams(location.search).get(name);
 }
+
+/** Where to go after signing in: the page the user opened (a deep link such as a ticket's
+ * start link) when it is one of this app's own paths, else the library. */
+export function afterSignIn(next: string | null): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  if (next.startsWith("/signin")) return "/";
+  return next;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Auth, OfflineError, RETRY_WINDOW_MS, SignInRequired, type Account } from "./auth";
-import { MemoryStorage } from "./testing/memoryStorage";
+import { MemoryStorage } from "./memoryStorage";
 
 const account: Account = {
   user: { id: "u1", email: "e@example.com", display_name: "Emma", role: "engineer" },

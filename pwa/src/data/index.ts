@@ -5,17 +5,22 @@ import { ApiError, Auth, OfflineError, readError, SignInRequired, type Account, 
 import { queueName, startAttachments, type Attachments } from "./attachments";
 import { deviceId } from "./device";
 import { LocalData, type SyncStatus } from "./local";
+import { MemoryStorage } from "./memoryStorage";
 import { Observable } from "./observable";
+import { pageStorage } from "./storage";
 import { browserTabs, shareSync } from "./tabs";
 
 export { ApiError, OfflineError, SignInRequired };
 export type { Account, SignIn, SyncStatus };
 
 const base = typeof location !== "undefined" ? location.origin : "";
+// Without localStorage (a frame the browser denies it) the app does not start (main.tsx); the
+// data layer is still built, over memory, so that importing it never throws.
+const storage: Storage = pageStorage ?? new MemoryStorage();
 
 export const auth = new Auth({
   fetch: (input, init) => fetch(input, init),
-  storage: localStorage,
+  storage,
   now: () => Date.now(),
   base,
   locks:
@@ -26,7 +31,7 @@ export const auth = new Auth({
       : null,
 });
 
-export const device = deviceId();
+export const device = deviceId(storage);
 export const localData = new Observable<LocalData | null>(null);
 export const attachments = new Observable<Attachments | null>(null);
 
@@ -69,7 +74,7 @@ function openLocal(account: Account): LocalData {
   leaveTabs();
   cur?.stop();
   attachments.get()?.stop();
-  const local = new LocalData(account, auth, { storage: localStorage, now: () => Date.now(), remoteUrl: samePage });
+  const local = new LocalData(account, auth, { storage, now: () => Date.now(), remoteUrl: samePage });
   localData.set(local);
   attachments.set(startAttachments(local, auth, device, base));
   leaveTabs = shareSync(local, `branchline-sync-${account.tenant.id}-${account.user.id}`, browserTabs());

@@ -89,3 +89,86 @@ export async function loadClients(local: LocalData): Promise<Doc[]> {
     .filter((d): d is Doc => !!d)
     .sort((a, b) => String(a.name || "").localeCompare(String(b.name || "")));
 }
+
+// --- Suggesting a tree for a ticket ------------------------------------------------------
+// A ticket's summary is written by a client ("VPN to the branch office keeps dropping since
+// this morning"), not as a search query: every word must not be required, as in the library's
+// search box. Each library word the summary shares counts by how rare it is in the library
+// (a word every tree has, like "server", tells little) and by where it stands (title first).
+
+/** Words too common in ticket summaries to tell trees apart. */
+const STOPWORDS = new Set(
+  "a an and are as at be been but by can cannot cant do does doesnt dont for from has have having i in is it its me my no not of on or our please since so still the their them then there this to too us was we were what when where which while who will with won wont you your after again all any because before being both each few get gets getting got into just more most new now off only other out over same some such than that these those through under until up very via help hi hello thanks urgent asap issue issues problem problems working work works".split(
+    " ",
+  ),
+);
+
+/** A word that can tell trees apart: not a stop word, and not a lone letter ("the S: drive"). */
+function telling(w: string): boolean {
+  return w.length > 1 && !STOPWORDS.has(w);
+}
+
+/** Lower case, accents off, and the common English endings cut, so "registering" finds "registration". */
+export function wordsOf(text: string): string[] {
+  const norm = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  return (norm.match(/[\p{L}\p{N}]+/gu) || []).filter(telling).map(stem);
+}
+
+/** A crude English stem: the common endings cut, then at most six letters, so that
+ * "registering" and "registration" (or "replicate" and "replication") meet. */
+function stem(w: string): string {
+  if (w.length <= 4 || /^\d+$/.test(w)) return w;
+  for (const end of ["ations", "ation", "ings", "ing", "ions", "ion", "ers", "er", "ed", "es", "s"]) {
+    if (w.endsWith(end) && w.length - end.length >= 4) return w.slice(0, -end.length).slice(0, 6);
+  }
+  return w.slice(0, 6);
+}
+
+const FIELD_WEIGHTS: [keyof LibraryTree, number][] = [
+  ["title", 3],
+  ["tags", 2],
+  ["category", 1.5],
+  ["description", 1],
+];
+
+export interface TreeSuggestion {
+  tree: LibraryTree;
+  score: number;
+  /** The summary's words this tree matched, as the summary wrote them, for "why this tree". */
+  matched: string[];
+}
+
+/** The library's trees ranked for a ticket summary: best first, only those sharing a word. */
+export function suggestTrees(items: LibraryTree[], summary: string, n = 5): TreeSuggestion[] {
+  const asked = new Map<string, string>();
+  const norm = summary.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  for (const raw of norm.match(/[\p{L}\p{N}]+/gu) || []) {
+    if (telling(raw) && !asked.has(stem(raw))) asked.set(stem(raw), raw);
+  }
+  if (asked.size === 0) return [];
+  const fields = items.map((t) =>
+    FIELD_WEIGHTS.map(([key, weight]) => {
+      const value = t[key];
+      return { weight, words: new Set(wordsOf(Array.isArray(value) ? value.join(" ") : String(value))) };
+    }),
+  );
+  // How many trees mention each word at all: rarer words weigh more (inverse document frequency).
+  const df = new Map<string, number>();
+  for (const f of fields) {
+    const seen = new Set(f.flatMap((x) => [...x.words]));
+    for (const w of asked.keys()) if (seen.has(w)) df.set(w, (df.get(w) || 0) + 1);
+  }
+  const out: TreeSuggestion[] = [];
+  items.forEach((tree, i) => {
+    let score = 0;
+    const matched: string[] = [];
+    for (const [w, raw] of asked) {
+      const best = Math.max(0, ...fields[i].filter((f) => f.words.has(w)).map((f) => f.weight));
+      if (!best) continue;
+      score += best * Math.log(1 + items.length / (df.get(w) || 1));
+      matched.push(raw);
+    }
+    if (score > 0) out.push({ tree, score, matched });
+  });
+  return out.sort((a, b) => b.score - a.score || b.tree.usage - a.tree.usage || a.tree.title.localeCompare(b.tree.title)).slice(0, n);
+}

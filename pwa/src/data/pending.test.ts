@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { actionKey, PendingTracker } from "./pending";
-import { MemoryStorage } from "./testing/memoryStorage";
+import { MemoryStorage } from "./memoryStorage";
 
 describe("PendingTracker", () => {
   it("counts writes until the server has them, and survives a reload", async () => {

@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { Auth, type Account } from "./auth";
 import { LocalData, localName } from "./local";
 import { addEvent, editHeader, foldBundle, listHeaders, loadBundle, startSession } from "./sessions";
-import { MemoryStorage } from "./testing/memoryStorage";
+import { MemoryStorage } from "./memoryStorage";
 
 const tree = {
   _id: "tree:t",

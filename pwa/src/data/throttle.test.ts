@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ThrottledSaver, type ThrottleDeps } from "./throttle";
-import { MemoryStorage } from "./testing/memoryStorage";
+import { MemoryStorage } from "./memoryStorage";
 
 function fakeTimers() {
   let now = 0;

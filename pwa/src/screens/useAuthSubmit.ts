@@ -1,7 +1,7 @@
 // The submit of the sign-in and sign-up forms, written once: the button is busy while the
-// request runs, success opens the app, a failure is shown in the form's error box.
+// request runs, success opens the page the user was sent here from (or the library), a failure is shown in the form's error box.
 import { useState, type FormEvent } from "react";
-import { navigate } from "../router";
+import { afterSignIn, navigate, queryParam } from "../router";
 
 export function useAuthSubmit(action: () => Promise<unknown>) {
   const [busy, setBusy] = useState(false);
@@ -13,7 +13,7 @@ export function useAuthSubmit(action: () => Promise<unknown>) {
     setError(null);
     try {
       await action();
-      navigate("/", { replace: true });
+      navigate(afterSignIn(queryParam("next")), { replace: true });
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     } finally {

@@ -1,4 +1,5 @@
-// A Storage (localStorage's interface) in memory, for unit tests running in Node.
+// A Storage (localStorage's interface) in memory: for unit tests running in Node, and for a
+// page the browser denies localStorage (see storage.ts).
 export class MemoryStorage implements Storage {
   private map = new Map<string, string>();
   get length(): number {
