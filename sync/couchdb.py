@@ -420,6 +420,7 @@ class CouchDatabase:
         doc_ids: Iterable[str] | None = None,
         selector: Doc | None = None,
         keep: Callable[[str], bool] | None = None,
+        pending: bool = True,
     ) -> Doc:
         """`{"results", "last_seq", "pending"}`, one row per document at its latest seq
         (`keep` is not used: CouchDB sends the rows whole anyway)."""
@@ -431,7 +432,7 @@ class CouchDatabase:
         results: list[Doc] = []
         cursor = since
         last_seq = since
-        pending = 0
+        remaining: Any = 0
         while True:
             want = None if limit is None else limit - len(results)
             params: dict[str, Any] = {
@@ -450,7 +451,7 @@ class CouchDatabase:
                 res = self.client.json("GET", f"{self.path}/_changes", params=params)
             got = res.get("results") or []
             last_seq = res.get("last_seq", last_seq)
-            pending = res.get("pending")
+            remaining = res.get("pending")
             left = 0  # rows of this page after the one that filled `limit`
             for i, row in enumerate(got):
                 if is_reserved(row.get("id")):
@@ -471,14 +472,15 @@ class CouchDatabase:
         if cut and not descending:
             last_seq = results[-1]["seq"]
         if not cut:
-            pending = 0
-        elif pending is None:
-            # Not every CouchDB-compatible server says (CouchDB does): count what follows.
-            pending = self._pending_after(last_seq, ids, descending)
+            remaining = 0
+        elif remaining is None:
+            # Not every CouchDB-compatible server says (CouchDB does): count what follows,
+            # unless the caller does not want it (another request per page).
+            remaining = self._pending_after(last_seq, ids, descending) if pending else None
         else:
             # As on the embedded backend: every change after `last_seq`, filtered or not.
-            pending = int(pending) + left
-        return {"results": results, "last_seq": last_seq, "pending": pending}
+            remaining = int(remaining) + left
+        return {"results": results, "last_seq": last_seq, "pending": remaining}
 
     def _pending_after(self, seq: Any, ids: list[str] | None, descending: bool) -> int:
         if descending:

@@ -128,12 +128,16 @@ class Database(Protocol):
         doc_ids: Iterable[str] | None = None,
         selector: Doc | None = None,
         keep: Callable[[str], bool] | None = None,
+        pending: bool = True,
     ) -> Doc:
         """`{"results": [{"seq", "id", "changes": [{"rev"}], "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
         `last_seq` equals the seq of the last row returned (or `since`/current when none).
-        Never includes `_local` documents. `keep(docid)` False: leave the row out before
-        reading it whole (a hint the caller judges again; a store may ignore it). It must not
+        Never includes `_local` documents. `pending=False`: a page cut by `limit` may answer
+        `pending: None` (counting the rest walks every remaining row on the embedded store:
+        tens of milliseconds per page at a million documents, for callers that read the
+        whole feed page by page and never look at it). `keep(docid)` False: leave the row
+        out before reading it whole (a hint the caller judges again; a store may ignore it). It must not
         read this store: it runs inside the feed's read.
         """
 

@@ -255,7 +255,7 @@ def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
     since: Any = 0
     written = 0
     while True:
-        res = src.changes(since=since, limit=batch, style="all_docs")
+        res = src.changes(since=since, limit=batch, style="all_docs", pending=False)
         rows = res["results"]
         if not rows:
             break

@@ -73,7 +73,7 @@ class DerivedIndex:
         # then need not read the others whole.
         keep = getattr(handler, "keep", None)
         while True:
-            res = db.changes(since=since, limit=_BATCH, include_docs=True, keep=keep)
+            res = db.changes(since=since, limit=_BATCH, include_docs=True, keep=keep, pending=False)
             rows = res["results"]
             if not rows and res["last_seq"] == since:
                 return

@@ -107,7 +107,7 @@ def session_facts(
     tree: dict[str, Any] | None, header: dict[str, Any], events: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
     """One session's contribution to the figures, or None when it counts nowhere (no header)."""
-    state = fold_session(tree or {}, events, header)
+    state = fold_session(tree or {}, events, header, texts=False)
     key = bucket_key(header, state["started_at"])
     if key is None:
         return None

@@ -93,22 +93,19 @@ def _entries(facts: dict[str, Any] | None) -> Counter[tuple[Any, ...]]:
     )
 
 
-def _apply_delta(conn: sqlite3.Connection, old: dict[str, Any] | None, new: dict[str, Any] | None) -> None:
-    delta = _entries(new)
-    delta.subtract(_entries(old))
-    for row, by in delta.items():
-        if by == 0:
-            continue
-        conn.execute(
-            "INSERT INTO ins_counts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-            (*row, by),
-        )
-        if by < 0:
-            conn.execute(
-                "DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
-                "AND day=? AND name=? AND key=? AND n=0",
-                row,
-            )
+def _apply_delta(conn: sqlite3.Connection, delta: Counter[tuple[Any, ...]]) -> None:
+    """Add `delta` to `ins_counts` (rows whose count falls to 0 go), in one statement per kind."""
+    # In key order: each insert lands beside the last in the table's B-tree, not on a page
+    # read back from disk (a rebuild writes millions of rows).
+    moved = sorted((*row, by) for row, by in delta.items() if by)
+    conn.executemany(
+        "INSERT INTO ins_counts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n", moved
+    )
+    conn.executemany(
+        "DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
+        "AND day=? AND name=? AND key=? AND n=0",
+        [row for row, by in delta.items() if by < 0],
+    )
 
 
 class SessionsFollower:
@@ -143,21 +140,30 @@ class SessionsFollower:
 
     def end_batch(self, conn: sqlite3.Connection) -> None:
         pending, self.pending = self.pending, set()
-        for sid in sorted(pending):
-            refold_stored(conn, sid, self.trees)
+        refold_stored(conn, sorted(pending), self.trees)
 
 
-def refold_stored(conn: sqlite3.Connection, sid: str, trees: rollup.TreeLookup) -> None:
-    """Refold one session from its stored documents and move its contribution (`rollup.apply`'s steps)."""
-    record = _load_record(conn, sid)
-    new = rollup.refold(record, trees)
-    if new == record.facts:
-        return
-    _apply_delta(conn, record.facts, new)
-    if new is not None:
-        conn.execute("INSERT OR REPLACE INTO ins_facts VALUES (?,?)", (sid, orjson.dumps(new).decode()))
-    else:
-        conn.execute("DELETE FROM ins_facts WHERE sid=?", (sid,))
+def refold_stored(conn: sqlite3.Connection, sids: list[str], trees: rollup.TreeLookup) -> None:
+    """Refold sessions from their stored documents and move their contributions (`rollup.apply`'s
+    steps), the counts of all of them summed first: sessions of one tree, day and engineer
+    share rows, and one statement writes them all."""
+    delta: Counter[tuple[Any, ...]] = Counter()
+    kept: list[tuple[str, str]] = []
+    gone: list[tuple[str]] = []
+    for sid in sids:
+        record = _load_record(conn, sid)
+        new = rollup.refold(record, trees)
+        if new == record.facts:
+            continue
+        delta.update(_entries(new))
+        delta.subtract(_entries(record.facts))
+        if new is not None:
+            kept.append((sid, orjson.dumps(new).decode()))
+        else:
+            gone.append((sid,))
+    _apply_delta(conn, delta)
+    conn.executemany("INSERT OR REPLACE INTO ins_facts VALUES (?,?)", kept)
+    conn.executemany("DELETE FROM ins_facts WHERE sid=?", gone)
 
 
 # The one feed the rollups come from; queries catch up on it alone, not every index's feeds.

@@ -112,8 +112,14 @@ def fold_session(
     header: dict[str, Any] | None = None,
     client: dict[str, Any] | None = None,
     now_ms: int | None = None,
+    *,
+    texts: bool = True,
 ) -> dict[str, Any]:
     """Fold a session's events over its pinned tree into the session state.
+
+    `texts=False` (Python only; the analytics rollups) leaves the steps' `title` and `log`
+    and the resolution's texts None: filling placeholders is most of a fold's cost and
+    figures never read them. Everything else is the same state.
 
     Pure and deterministic: the same tree, events (in any order), header, client and
     `now_ms` always give the same state, equal to what `fold.ts` gives. The rules are in
@@ -244,11 +250,14 @@ def fold_session(
             if step["next_node"] not in nodes:
                 ignore(ev, "unknown_next")
                 continue
-            inputs_before = _inputs_of(path, nodes)
-            if step["node_type"] == "input" and isinstance(node.get("variable"), str):
-                inputs_before[node["variable"]] = step["value"]
-            step["title"] = fill(node.get("title"), inputs_before, client)
-            step["log"] = fill(step["log"], inputs_before, client)
+            if texts:
+                inputs_before = _inputs_of(path, nodes)
+                if step["node_type"] == "input" and isinstance(node.get("variable"), str):
+                    inputs_before[node["variable"]] = step["value"]
+                step["title"] = fill(node.get("title"), inputs_before, client)
+                step["log"] = fill(step["log"], inputs_before, client)
+            else:
+                step["title"] = step["log"] = None
             step.update(
                 {
                     "event_id": ev_id,
@@ -372,8 +381,8 @@ def fold_session(
             }
         )
 
-    inputs = _inputs_of(path, nodes)
-    resolution = _resolution(nodes, current, inputs, client)
+    inputs = _inputs_of(path, nodes) if texts else {}
+    resolution = _resolution(nodes, current, inputs, client, texts)
     distance = _distances_to_resolution(nodes).get(current)
     if status == "completed" or distance == 0:
         progress = 1.0
@@ -511,16 +520,26 @@ def _inputs_of(path: list[dict[str, Any]], nodes: dict[str, Any]) -> dict[str, A
 
 
 def _resolution(
-    nodes: dict[str, Any], current: str, inputs: dict[str, Any], client: dict[str, Any]
+    nodes: dict[str, Any], current: str, inputs: dict[str, Any], client: dict[str, Any], texts: bool = True
 ) -> dict[str, Any] | None:
     node = nodes.get(current)
     if not isinstance(node, dict) or node.get("type") != "resolution":
         return None
+    outcome = node.get("outcome") if isinstance(node.get("outcome"), str) else None
+    if not texts:
+        return {
+            "node_id": current,
+            "title": None,
+            "outcome": outcome,
+            "summary": None,
+            "root_cause": None,
+            "handover": None,
+        }
     handover = node.get("handover")
     return {
         "node_id": current,
         "title": fill(node.get("title"), inputs, client),
-        "outcome": node.get("outcome") if isinstance(node.get("outcome"), str) else None,
+        "outcome": outcome,
         "summary": fill(node.get("summary"), inputs, client),
         "root_cause": fill(node.get("root_cause"), inputs, client),
         "handover": fill(handover, inputs, client) if isinstance(handover, str) else handover,
@@ -541,7 +560,25 @@ def _edges(node: Any) -> list[str]:
     return [t for t in targets if isinstance(t, str)]
 
 
+# The last trees' distances (`_distances_to_resolution`), by the identity of their nodes
+# dict: folds of one pinned version (the analytics rebuild folds thousands) share one search.
+# The dict itself is kept with its answer, so an id is never taken for a newer object's.
+_DISTANCES: dict[int, tuple[dict[str, Any], dict[str, int]]] = {}
+_DISTANCES_KEPT = 64
+
+
 def _distances_to_resolution(nodes: dict[str, Any]) -> dict[str, int]:
+    known = _DISTANCES.get(id(nodes))
+    if known is not None and known[0] is nodes:
+        return known[1]
+    dist = _search_distances(nodes)
+    if len(_DISTANCES) >= _DISTANCES_KEPT:
+        _DISTANCES.clear()  # one step, safe beside other threads' folds (a pop of the oldest is not)
+    _DISTANCES[id(nodes)] = (nodes, dist)
+    return dist
+
+
+def _search_distances(nodes: dict[str, Any]) -> dict[str, int]:
     """Fewest answers from each node to any resolution: a breadth-first search backwards."""
     incoming: dict[str, list[str]] = {}
     for node_id, node in nodes.items():

@@ -143,7 +143,7 @@ class HeaderMerger:
         since = self.seqs.get(db_name, 0)
         merged = 0
         while True:
-            res = db.changes(since=since, limit=500, style="all_docs")
+            res = db.changes(since=since, limit=500, style="all_docs", pending=False)
             for row in res["results"]:
                 m = repo.HEADER_ID_RE.match(row["id"])
                 if m and len(row.get("changes") or ()) > 1 and merge_conflicts(db, m.group(1)):

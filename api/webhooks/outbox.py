@@ -134,7 +134,7 @@ def _follow(
     created = 0
     since = checkpoint.get("since", 0)
     while True:
-        res = source.changes(since=since, limit=_BATCH, include_docs=True, keep=_keep(feed))
+        res = source.changes(since=since, limit=_BATCH, include_docs=True, keep=_keep(feed), pending=False)
         rows = res["results"]
         if not rows and res["last_seq"] == since:
             return created

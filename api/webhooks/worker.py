@@ -211,7 +211,7 @@ class WebhookWorker:
         state = self._tenants.setdefault(tenant, TenantState())
         changed_subs: set[str] = set()
         while True:
-            res = db.changes(since=state.since, limit=_FEED_BATCH, include_docs=True)
+            res = db.changes(since=state.since, limit=_FEED_BATCH, include_docs=True, pending=False)
             for row in res["results"]:
                 docid = row["id"]
                 doc = row.get("doc") if not row.get("deleted") else None

@@ -32,12 +32,14 @@ class _Changes(_Core):
         doc_ids: Iterable[str] | None = None,
         selector: Doc | None = None,
         keep: Callable[[str], bool] | None = None,
+        pending: bool = True,
     ) -> Doc:
         """`{"results": [{"seq", "id", "changes", "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
         One row per document, at its latest seq. With a filter (`doc_ids`, `selector`,
         `keep`) and no `limit` cut, `last_seq` is the current update_seq, so a client does
-        not rescan the changes it was not sent.
+        not rescan the changes it was not sent. `pending=False` (see `Database.changes`):
+        a cut page answers `pending: None`.
         """
         ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
@@ -134,17 +136,24 @@ class _Changes(_Core):
                     if add(seq, docid, winner, deleted, tree_blob, body_blob):
                         cut = True
                         break
+            # SQLite keeps no counts in its index: `pending` walks every row left, which
+            # callers that page through a whole feed (derived indexes, outboxes) skip.
+            left: int | None = 0
             if descending:
                 last_seq = last if last is not None else current
-                pending = (
-                    conn.execute("SELECT COUNT(*) FROM docs WHERE seq < ?", (last_seq,)).fetchone()[0]
-                    if cut
-                    else 0
-                )
+                if cut:
+                    left = (
+                        conn.execute("SELECT COUNT(*) FROM docs WHERE seq < ?", (last_seq,)).fetchone()[0]
+                        if pending
+                        else None
+                    )
             elif cut:
                 last_seq = last if last is not None else since_n
-                pending = conn.execute("SELECT COUNT(*) FROM docs WHERE seq > ?", (last_seq,)).fetchone()[0]
+                left = (
+                    conn.execute("SELECT COUNT(*) FROM docs WHERE seq > ?", (last_seq,)).fetchone()[0]
+                    if pending
+                    else None
+                )
             else:
                 last_seq = max(current, since_n)
-                pending = 0
-            return {"results": results, "last_seq": last_seq, "pending": pending}
+            return {"results": results, "last_seq": last_seq, "pending": left}

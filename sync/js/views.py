@@ -176,7 +176,7 @@ class Views:
         sources = {name: views[name]["map"] for name in names}
         what = {name: f"the map function of view {name!r} in {ddoc_id}" for name in names}
         while True:
-            page = dbobj.changes(since=seq, limit=BATCH, include_docs=True)
+            page = dbobj.changes(since=seq, limit=BATCH, include_docs=True, pending=False)
             results = page["results"]
             if not results:
                 return seq
