@@ -381,7 +381,7 @@ def fold_session(
             }
         )
 
-    inputs = _inputs_of(path, nodes) if texts else {}
+    inputs = _inputs_of(path, nodes)
     resolution = _resolution(nodes, current, inputs, client, texts)
     distance = _distances_to_resolution(nodes).get(current)
     if status == "completed" or distance == 0:

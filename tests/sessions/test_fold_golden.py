@@ -54,3 +54,26 @@ def test_fold_leaves_its_inputs_alone(path: Path):
     before = json.dumps(fx, sort_keys=True)
     _fold(fx, fx["events"])
     assert json.dumps(fx, sort_keys=True) == before
+
+
+def _without_texts(state: dict) -> dict:
+    """The golden state as `texts=False` gives it: step titles and logs and resolution texts None."""
+    out = json.loads(json.dumps(state))
+    for step in [*out["path"], *(t for t in out["tried"] if t.get("kind") == "step")]:
+        step["title"] = step["log"] = None
+    if out.get("resolution"):
+        out["resolution"].update(title=None, summary=None, root_cause=None, handover=None)
+    return out
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_a_fold_without_texts_is_the_same_state_but_the_texts(path: Path):
+    # The analytics rollups fold this way; every figure comes from what stays the same.
+    fx = _load(path)
+    state = fold_session(
+        fx["tree"], fx["events"], fx.get("header"), fx.get("client"), fx.get("now_ms"), texts=False
+    )
+    assert json.loads(json.dumps(state)) == _without_texts(fx["state"])
+    # The distances a fold reuses for the same tree are not another tree's.
+    other = json.loads(json.dumps(fx["tree"]))
+    assert json.loads(json.dumps(_fold({**fx, "tree": other}, fx["events"]))) == fx["state"]
