@@ -223,7 +223,11 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
         {(None, "review_date_and_interval")},
     ),
     ("applies_to_empty_entry", _set("applies_to", ["SonicOS 7.x", " "]), {(None, "invalid_applies_to")}),
-    ("applies_to_repeated", _set("applies_to", ["SonicOS 7.x", "sonicos 7.X "]), {(None, "invalid_applies_to")}),
+    (
+        "applies_to_repeated",
+        _set("applies_to", ["SonicOS 7.x", "sonicos 7.X "]),
+        {(None, "invalid_applies_to")},
+    ),
     ("applies_to_too_many", _set("applies_to", [f"v{i}" for i in range(21)]), {(None, "invalid_applies_to")}),
     ("applies_to_too_long", _set("applies_to", ["x" * 81]), {(None, "text_too_long")}),
     ("applies_to_not_a_list", _set("applies_to", "SonicOS 7.x"), {(None, "invalid_field")}),
