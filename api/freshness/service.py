@@ -276,7 +276,8 @@ def attention(ctx: AppContext, tenant_id: str, today: date | None = None) -> lis
         flag = {k: doc.get(k) for k in ("kind", "reason", "raised_at", "due", "figures")}
         if doc.get("kind") == "review_due" and doc.get("due"):
             item["review_due"] = doc["due"]
-            item["overdue_days"] = (day - date.fromisoformat(doc["due"])).days
+            # Never below 0: a scan on a server whose clock runs ahead must not read "-1 days".
+            item["overdue_days"] = max(0, (day - date.fromisoformat(doc["due"])).days)
         item["flags"].append(flag)
     for item in by_tree.values():
         item["flags"].sort(key=lambda f: _KIND_ORDER.get(f["kind"], 9))
