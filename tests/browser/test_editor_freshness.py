@@ -8,8 +8,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from tests.browser.conftest import DESKTOP, app_context, shot
-from tests.browser.conftest import sign_in as sign_in_to_library
+from tests.browser.conftest import DESKTOP, app_context, shot, sign_in as sign_in_to_library
 from tests.conftest import Tenant
 from tests.freshness.helpers import at, run_job
 from tests.trees.factories import valid_tree
