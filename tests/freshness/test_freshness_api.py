@@ -1,7 +1,8 @@
 """Tree freshness end to end: review settings on trees, the nightly job with a controllable
 clock, the attention list, "mark reviewed", the `tree.needs_review` webhook and the audit.
 
-The server is real (uvicorn, embedded backend); the job runs on its data exactly as the
+The server is real (uvicorn; embedded here, couchdb in
+tests/couchdb/api_suite/test_couch_freshness.py); the job runs on its data exactly as the
 scheduler runs it, at moments the test chooses (`helpers.run_job`).
 """
 
@@ -11,22 +12,14 @@ import time
 from datetime import timedelta
 
 import httpx
-import pytest
 
-from tests.conftest import ServerProcess, Tenant
+from tests.conftest import Tenant
 from tests.freshness.helpers import DAY_MS, at, record_sessions, run_job
 from tests.sessions.test_sessions_api import publish_tree
 from tests.trees.factories import valid_tree
 from tests.webhooks.helpers import payload, subscribe
 
-SERVER_ENV = {"BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    srv = ServerProcess(tmp_path_factory.mktemp("freshness"), env=SERVER_ENV).start()
-    yield srv
-    srv.stop()
+SERVER_ENV = {"BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true"}  # read by the `server` fixture
 
 
 def attention(http: httpx.Client, who) -> list[dict]:
