@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.errors import BadRequest
-
 from ..audit import service as audit
 from ..core.deps import AdminDep, AuthorDep, CtxDep, client_address
 from ..core.openapi import errors
@@ -54,22 +52,23 @@ def review_done(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request) -> 
 class FreshnessSettings(BaseModel):
     """The workspace's freshness thresholds; fields left out stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
-    review_interval_days: int | None = Field(
+    model_config = ConfigDict(extra="forbid", strict=True)  # false is not 0
+    # Leaving a field out keeps it; null is no value (the schema says integer, so it is refused).
+    review_interval_days: int = Field(  # type: ignore[assignment]
         default=None,
         ge=0,
         le=3650,
         description="Trees without review settings fall due this many days after their latest "
         "publish or review (default 180; 0 turns the default off).",
     )
-    failure_rise_points: int | None = Field(
+    failure_rise_points: int = Field(  # type: ignore[assignment]
         default=None,
         ge=1,
         le=100,
         description="Flag a tree when its recent failure share is at least this many percentage "
         "points above the 90 days before (default 20).",
     )
-    failure_min_sessions: int | None = Field(
+    failure_min_sessions: int = Field(  # type: ignore[assignment]
         default=None,
         ge=1,
         le=10_000,
@@ -90,10 +89,6 @@ def put_settings(body: FreshnessSettings, who: AdminDep, ctx: CtxDep, request: R
     """Change the workspace's freshness thresholds (owners and admins); the nightly scan uses
     them from its next run. Answers the thresholds now in force."""
     changes = body.model_dump(exclude_unset=True)
-    if any(v is None for v in changes.values()):
-        raise BadRequest(
-            "Leave a setting out to keep it; null is not a value (use 0 to turn the review interval off)."
-        )
     if changes.get("review_interval_days") == 0:
         changes["review_interval_days"] = None
     before = service.settings_public(service.thresholds(ctx, who.tenant_id))
