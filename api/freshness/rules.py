@@ -126,7 +126,9 @@ def failure_rise(recent: Window, baseline: Window, thresholds: Thresholds, recen
     least = thresholds.failure_min_sessions
     if recent.completed < least or baseline.completed < least:
         return None
-    if 100 * (recent.share - baseline.share) < thresholds.failure_rise_points:
+    # recent.share - baseline.share >= points / 100, in whole numbers (no float rounding at the edge)
+    rise = 100 * (recent.failed * baseline.completed - baseline.failed * recent.completed)
+    if rise < thresholds.failure_rise_points * recent.completed * baseline.completed:
         return None
     span = f"the last {recent_days} day{'' if recent_days == 1 else 's'}"
     return (
