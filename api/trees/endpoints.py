@@ -116,6 +116,7 @@ def update_tree(tree_id: str, body: TreeBody, who: AuthorDep, ctx: CtxDep) -> di
 def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Archive a tree: it leaves the library; its published versions stay readable for sessions."""
     saved = service.archive_tree(ctx, who, tree_id)
+    freshness.clear_tree(ctx, who.tenant_id, saved["_id"])  # out of the library, out of the list
     audit.record(ctx, who, "tree.archived", "tree", saved["_id"], ip=client_address(request))
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "archived": True}
 

@@ -145,9 +145,13 @@ def test_review_interval_on_the_tree_and_workspace_settings(http, server, tenant
     assert [i["tree_id"] for i in items] == [tree_id]  # the other has no interval now
     assert "every 30 days since it was last published on" in items[0]["flags"][0]["reason"]
     assert other not in {i["tree_id"] for i in items}
-    # Publishing again answers the flag at once.
+    # Publishing again answers the flag at once; so does archiving the tree.
     r = http.post(f"/api/v1/trees/{tree_id}/publish", headers=tenant.headers, json={})
     assert r.status_code == 201
+    assert attention(http, tenant) == []
+    run_job(server, at(published + 61 * DAY_MS))
+    assert [i["tree_id"] for i in attention(http, tenant)] == [tree_id]
+    assert http.delete(f"/api/v1/trees/{tree_id}", headers=tenant.headers).status_code == 200
     assert attention(http, tenant) == []
 
 
