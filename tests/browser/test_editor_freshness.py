@@ -8,7 +8,13 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from tests.browser.conftest import DESKTOP, app_context, shot, sign_in as sign_in_to_library
+from tests.browser.conftest import (
+    DESKTOP,
+    app_context,
+    assert_accessible,
+    shot,
+    sign_in as sign_in_to_library,
+)
 from tests.conftest import Tenant
 from tests.freshness.helpers import at, run_job
 from tests.trees.factories import valid_tree
@@ -48,6 +54,7 @@ def test_author_sets_review_and_applies_to_engineer_sees_them_author_sees_attent
         page.get_by_label("Applies to").fill("Citrix VDA 2203 LTSR\nSonicOS 7.x")
         page.wait_for_selector("[data-testid=save-state][data-state=saved]", timeout=20000)
         shot(page, "freshness-01-tree-settings")
+        assert_accessible(page, "the editor's tree settings with a review date")
         page.click("button:has-text('Publish')")
         page.click("[data-testid=publish-confirm]")
         page.wait_for_selector("[data-testid=notice]:has-text('Published version 1')")
@@ -75,6 +82,7 @@ def test_author_sets_review_and_applies_to_engineer_sees_them_author_sees_attent
         # The list counts the days by the server's clock (today): not yet a day late.
         assert "Review overdue" in section.text_content() and "by -" not in section.text_content()
         shot(page, "freshness-03-needs-attention")
+        assert_accessible(page, "the editor's tree list with trees that need attention")
         # The author's view of the tree's page carries the badge.
         page.goto(f"{server.url}/start/{tree_id}")
         page.wait_for_selector("[data-testid=review-overdue]", timeout=30000)
@@ -83,7 +91,7 @@ def test_author_sets_review_and_applies_to_engineer_sees_them_author_sees_attent
         page.goto(server.url + "/editor")
         section.wait_for(timeout=30000)
         section.get_by_role("link", name=TITLE).wait_for()
-        page.get_by_role("button", name=f"Mark {TITLE} reviewed").click()
+        page.get_by_role("button", name=f"Mark reviewed: {TITLE}").click()
         section.wait_for(state="detached", timeout=20000)
         assert http.get("/api/v1/trees/attention", headers=author.headers).json()["items"] == []
         assert errors == []

@@ -49,7 +49,7 @@ function NeedsAttention({ items, onReviewed }: { items: AttentionItem[]; onRevie
                 ))}
               </ul>
             </div>
-            <Button busy={busy === item.tree_id} onClick={() => void review(item.tree_id)} aria-label={`Mark ${item.title || item.tree_id} reviewed`}>
+            <Button busy={busy === item.tree_id} onClick={() => void review(item.tree_id)} aria-label={`Mark reviewed: ${item.title || item.tree_id}`}>
               Mark reviewed
             </Button>
           </div>
