@@ -14,6 +14,7 @@ from .clients.endpoints import router as clients_router
 from .core.context import AppContext
 from .core.workers import CallbackWorker
 from .exports.endpoints import router as exports_router
+from .freshness.endpoints import router as freshness_router
 from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .ratelimit.deps import install as install_rate_limits
@@ -42,6 +43,7 @@ def install(app: FastAPI) -> None:
         users_router,
         apikeys_router,
         tenants_router,
+        freshness_router,  # before trees: /trees/attention is not a tree id
         trees_router,
         starter_router,
         clients_router,

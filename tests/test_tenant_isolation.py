@@ -569,7 +569,17 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "object",
         lambda w: Req("POST", f"/api/v1/trees/{_b_starter_offer(w)}/starter-update/apply"),
     ),
-    # analytics: B's engineers' personal figures
+    # freshness: B's flags live in B's own database (tests/freshness covers a flagged B tree)
+    ("POST", "/api/v1/trees/{tree_id}/review-done"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/trees/{_b_tree(w, True)}/review-done"),
+    ),
+    ("GET", "/api/v1/trees/attention"): ("self", lambda w: Req("GET", "/api/v1/trees/attention")),
+    ("GET", "/api/v1/tenant/freshness"): ("self", lambda w: Req("GET", "/api/v1/tenant/freshness")),
+    ("PUT", "/api/v1/tenant/freshness"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/tenant/freshness", json={"review_interval_days": 90}),
+    ),
     ("GET", "/api/v1/analytics/trees/{tree_id}"): (
         "object",
         lambda w: Req("GET", f"/api/v1/analytics/trees/{_b_engineer_figures(w)}"),

@@ -14,6 +14,7 @@ import socket
 from datetime import UTC, timedelta
 from typing import Any
 
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from sync.naming import SYSTEM_DB
@@ -22,6 +23,7 @@ from ..audit.service import retention_run as audit_retention
 from ..auth.token_sweep import sweep_expired_refresh_tokens
 from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
+from ..freshness.service import run as freshness_run
 from ..ratelimit.sweep import sweep_stale_counters
 from ..webhooks.retention import retention_run as webhook_retention
 from .compaction import compaction_job
@@ -32,6 +34,7 @@ TOKEN_SWEEP_ID = "refresh-token-sweep"
 RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
 AUDIT_RETENTION_ID = "audit-retention"
 WEBHOOK_RETENTION_ID = "webhook-log-retention"
+FRESHNESS_ID = "tree-freshness"
 
 
 def instance_id() -> str:
@@ -79,6 +82,15 @@ def jobs(ctx: Any) -> list[ClusterJob]:
             IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
             lambda: webhook_retention(ctx),
             grace=timedelta(hours=24),
+        )
+    )
+    found.append(
+        ClusterJob(
+            FRESHNESS_ID,
+            "flag trees due for review or failing more often than before",
+            CronTrigger(hour=3, minute=0, timezone=UTC),
+            lambda: freshness_run(ctx),
+            grace=timedelta(hours=12),
         )
     )
     return found

@@ -80,14 +80,14 @@ def load_starter_library(
                 continue
             saved = trees.create_tree(ctx, who, dict(tree))
             trees.publish(ctx, who, tree_id, change_note="Starter library")
-            trees._touch_meta(db, tree_id, starter={"hash": digest, "rev": saved["_rev"], "loaded_at": iso()})
+            trees.touch_meta(db, tree_id, starter={"hash": digest, "rev": saved["_rev"], "loaded_at": iso()})
             report["added"].append(tree_id)
         elif starter.get("hash") == digest:
             report["unchanged"].append(tree_id)
         elif starter and draft["_rev"] == starter.get("rev") and not draft.get("archived"):
             saved = trees.update_tree(ctx, who, tree_id, {**tree, "_rev": draft["_rev"]})
             trees.publish(ctx, who, tree_id, change_note="Starter library update")
-            trees._touch_meta(db, tree_id, starter={"hash": digest, "rev": saved["_rev"], "loaded_at": iso()})
+            trees.touch_meta(db, tree_id, starter={"hash": digest, "rev": saved["_rev"], "loaded_at": iso()})
             report["updated"].append(tree_id)
         else:
             offer = get_or_none(db, _offer_id(tree_id)) or {
@@ -123,7 +123,7 @@ def apply_offer(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]
         if draft
         else trees.create_tree(ctx, who, body)
     )
-    trees._touch_meta(db, tree_id, starter={"hash": offer["hash"], "rev": saved["_rev"], "loaded_at": iso()})
+    trees.touch_meta(db, tree_id, starter={"hash": offer["hash"], "rev": saved["_rev"], "loaded_at": iso()})
     db.delete(offer["_id"], offer["_rev"])
     return saved
 

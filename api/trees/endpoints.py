@@ -14,6 +14,7 @@ from ..audit import service as audit
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.derived import tenant_index
 from ..core.openapi import errors
+from ..freshness import service as freshness
 from . import library, service, suggestions
 from .checklist import checklist_layout, render_html as render_checklist
 from .models import NODE_ID_PATTERN
@@ -115,6 +116,7 @@ def update_tree(tree_id: str, body: TreeBody, who: AuthorDep, ctx: CtxDep) -> di
 def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Archive a tree: it leaves the library; its published versions stay readable for sessions."""
     saved = service.archive_tree(ctx, who, tree_id)
+    freshness.clear_tree(ctx, who.tenant_id, saved["_id"])  # out of the library, out of the list
     audit.record(ctx, who, "tree.archived", "tree", saved["_id"], ip=client_address(request))
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "archived": True}
 
@@ -124,9 +126,11 @@ def publish(
     tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None
 ) -> dict:
     """Publish the draft as the next immutable version. A draft with problems is refused with
-    422 and the full list of problems in `details`."""
+    422 and the full list of problems in `details`. Publishing clears the tree's freshness
+    flags (see `GET /trees/attention`) and restarts its review interval."""
     body = body or PublishRequest()
     doc = service.publish(ctx, who, tree_id, change_note=body.change_note, rev=body.rev)
+    freshness.clear_tree(ctx, who.tenant_id, doc["tree_id"])  # a new version answers its flags
     audit.record(
         ctx,
         who,

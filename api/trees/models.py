@@ -217,6 +217,18 @@ class _TreeContent(_Shape):
     start: str | None = Field(None, description="Id of the first node.")
     nodes: dict[str, Node] = Field(default_factory=dict)
     archived: bool = Field(False, description="Archived trees are hidden from the library.")
+    review_by: str | None = Field(
+        None,
+        description="Review the tree by this date (YYYY-MM-DD). Set this or `review_every_days`, not both.",
+    )
+    review_every_days: int | None = Field(
+        None,
+        description="Review the tree every N days (1 to 3650), counted from its latest publish or review.",
+    )
+    applies_to: list[str] = Field(
+        default_factory=list,
+        description='Product versions the tree was written for, e.g. "Citrix VDA 2203 LTSR", "SonicOS 7.x".',
+    )
 
     @model_validator(mode="before")
     @classmethod

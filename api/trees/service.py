@@ -72,7 +72,7 @@ def get_meta(db: Database, tree_id: str) -> dict[str, Any]:
     }
 
 
-def _touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
+def touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
     return retry_on_conflict(
         lambda: save(db, {**get_meta(db, tree_id), **fields}),
         busy="The tree's metadata is being changed by another request; try again.",
@@ -130,7 +130,7 @@ def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[s
     else:
         raise Conflict("Could not find a free id for this title; give the tree an explicit _id.")
     now = iso()
-    _touch_meta(db, saved["_id"], created_at=now, updated_at=now, updated_by=who.user_id)
+    touch_meta(db, saved["_id"], created_at=now, updated_at=now, updated_by=who.user_id)
     return saved
 
 
@@ -163,7 +163,7 @@ def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, A
             f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
             "Load it again, re-apply your change, and save."
         ) from None
-    _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
+    touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
     return saved
 
 
@@ -185,7 +185,7 @@ def archive_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any
         attempt, busy="The tree is being edited right now; try archiving again."
     )
     if archived_now:
-        _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
+        touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
     return saved
 
 
@@ -232,7 +232,7 @@ def publish(
         )
 
     saved = retry_on_conflict(attempt, busy="Several publishes of this tree are racing; try again.")
-    _touch_meta(
+    touch_meta(
         db,
         tree_id,
         latest_version=saved["version"],
@@ -306,7 +306,7 @@ def import_tree(
     body["_rev"] = current["_rev"]
     check_write_limits(ctx, db, body)
     saved = save(db, _clean(body))
-    _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
+    touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
     return saved
 
 
@@ -363,5 +363,5 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
         raise Conflict(
             f"The draft of {tree_id} was changed a moment ago; load it again and roll back."
         ) from None
-    _touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, rolled_back_to=version)
+    touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, rolled_back_to=version)
     return saved

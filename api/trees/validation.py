@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, get_args
 from urllib.parse import urlsplit
 
@@ -76,6 +77,9 @@ class Limits:
     description: int = 5_000
     category: int = 100
     tag: int = 50
+    applies_to: int = 80  # one product version
+    applies_to_entries: int = 20
+    review_days: int = 3650  # the longest review interval
     body: int = 20_000
     help: int = 10_000
     warning: int = 2_000
@@ -123,6 +127,10 @@ CODES: dict[str, str] = {
     "empty_command": "A command has no text.",
     "missing_summary": "A resolution has no summary.",
     "missing_handover": "An escalation has no handover.",
+    "invalid_review_date": "The review date is not a calendar date written YYYY-MM-DD.",
+    "invalid_review_interval": "The review interval is not a whole number of days from 1 to 3650.",
+    "review_date_and_interval": "The tree has both a review date and a review interval.",
+    "invalid_applies_to": "An applies-to entry is empty or repeated, or there are too many.",
 }
 """Every code `validate_tree` can return, with its meaning. Codes are stable API."""
 
@@ -186,6 +194,20 @@ def _node_field(doc: dict[str, Any], node_id: str | None, field: str) -> Any:
     if node_id is None:
         return None
     return _as_dict(_as_dict(doc.get("nodes")).get(node_id)).get(field)
+
+
+_REVIEW_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def is_review_date(text: str) -> bool:
+    """A calendar date written YYYY-MM-DD (the only form `review_by` takes)."""
+    if not _REVIEW_DATE_RE.match(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -414,6 +436,8 @@ class _Checker:
         self.text(None, "The category", doc.get("category"), LIMITS.category)
         for i, tag in enumerate(_as_list(doc.get("tags"))):
             self.text(None, f"Tag {i + 1}", tag, LIMITS.tag)
+        self.check_review()
+        self.check_applies_to()
         if len(self.nodes) > LIMITS.nodes:
             self.add(
                 None,
@@ -421,6 +445,60 @@ class _Checker:
                 f"The tree has {len(self.nodes):,} nodes; the limit is {LIMITS.nodes:,}. "
                 "Split it into smaller trees, one per symptom.",
             )
+
+    def check_review(self) -> None:
+        """The review settings (tree freshness): a real date, a sensible interval, not both."""
+        by, every = self.doc.get("review_by"), self.doc.get("review_every_days")
+        if by.__class__ is str and not is_review_date(by):
+            self.add(
+                None,
+                "invalid_review_date",
+                f"Review by {quoted(by)} is not a date. Write it as YYYY-MM-DD, e.g. 2027-06-30.",
+            )
+        if every.__class__ is int and not 1 <= every <= LIMITS.review_days:
+            self.add(
+                None,
+                "invalid_review_interval",
+                f"Review every {every} days is out of range. Use a whole number of days from 1 to "
+                f"{LIMITS.review_days}.",
+            )
+        if by is not None and every is not None:
+            self.add(
+                None,
+                "review_date_and_interval",
+                "The tree has both a review date and a review interval. Keep one: a fixed date, or "
+                "every N days after each publish or review.",
+            )
+
+    def check_applies_to(self) -> None:
+        entries = _as_list(self.doc.get("applies_to"))
+        if len(entries) > LIMITS.applies_to_entries:
+            self.add(
+                None,
+                "invalid_applies_to",
+                f"The tree lists {len(entries)} product versions under Applies to; the limit is "
+                f"{LIMITS.applies_to_entries}. Keep the versions engineers actually meet.",
+            )
+        seen: set[str] = set()
+        for i, entry in enumerate(entries):
+            if entry.__class__ is not str:
+                continue
+            key = entry.strip().lower()
+            if not key:
+                self.add(
+                    None,
+                    "invalid_applies_to",
+                    f"Applies to, entry {i + 1} is empty. Remove it or name a product version, "
+                    'e.g. "SonicOS 7.x".',
+                )
+            elif key in seen:
+                self.add(
+                    None,
+                    "invalid_applies_to",
+                    f"Applies to, entry {i + 1} repeats {quoted(entry)}. Remove the copy.",
+                )
+            seen.add(key)
+            self.text(None, f"Applies to, entry {i + 1}", entry, LIMITS.applies_to)
 
     def check_start(self) -> int | None:
         start = self.doc.get("start")

@@ -8,6 +8,9 @@ the same as one run through the API:
 - `session:{sid}:ev:{ulid}` of type `completed`, `abandoned`, `attachment_added`
   -> `session.completed`, `session.abandoned`, `attachment.added`
 - `treever:{slug}:{n}` (written only by the server, on publish or rollback) -> `tree.published`
+- `treeflag:{slug}:{kind}` in the `freshness` database (the nightly freshness scan raised a
+  flag) -> `tree.needs_review`, keyed by the flag's id and `raised_at`: a flag updated while
+  it holds keeps its key, so the event fires once per flag, not every night
 
 Each event has a `key` derived from its document alone (a ULID, so keys sort by time, and a
 suffix naming the event): every instance following the feed, at any time, computes the same
@@ -31,6 +34,7 @@ EVENT_TYPES = (
     "session.abandoned",
     "tree.published",
     "attachment.added",
+    "tree.needs_review",
 )
 TEST_EVENT = "webhook.test"
 
@@ -45,6 +49,7 @@ _SUFFIX = {
     "session.abandoned": "abandoned",
     "tree.published": "published",
     "attachment.added": "attachment",
+    "tree.needs_review": "review",
     TEST_EVENT: "test",
 }
 _SAFE_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
@@ -146,5 +151,25 @@ def from_tree_doc(doc: dict[str, Any]) -> Event | None:
     return Event("tree.published", event_key(stable_ulid(ms, docid), "tree.published"), _iso_ms(ms), data)
 
 
+def from_flag_doc(doc: dict[str, Any]) -> Event | None:
+    """`tree.needs_review` for a freshness flag (`api/freshness/repository.py`)."""
+    docid = str(doc.get("_id", ""))
+    if doc.get("_deleted") or not docid.startswith("treeflag:") or doc.get("type") != "tree_flag":
+        return None
+    raised = str(doc.get("raised_at") or "")
+    try:
+        ms = int(datetime.fromisoformat(raised.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        ms = 0
+    data = {f: doc.get(f) for f in ("tree_id", "title", "kind", "reason", "due", "figures")}
+    data["raised_at"] = raised or None
+    key = event_key(stable_ulid(ms, f"{docid}@{raised}"), "tree.needs_review")
+    return Event("tree.needs_review", key, _iso_ms(ms), data)
+
+
 def is_tree_version_id(docid: str) -> bool:
     return docid.startswith("treever:")
+
+
+def is_flag_id(docid: str) -> bool:
+    return docid.startswith("treeflag:")

@@ -28,7 +28,10 @@ from . import events, repository as repo
 
 log = logging.getLogger("branchline.webhooks")
 
-FEEDS = ("sessions", "trees")
+FEEDS = ("sessions", "trees", "freshness")
+# Feeds added after tenants had subscribed: a subscription made before has no checkpoint for
+# them, and follows them from their beginning (they hold only what happened since the upgrade).
+_LATER_FEEDS = ("freshness",)
 _BATCH = 500
 
 
@@ -52,7 +55,7 @@ def message_doc(sub: dict[str, Any], event: events.Event, created_ms: int) -> di
 
 
 def _keep(feed: str) -> Callable[[str], bool] | None:
-    return events.is_tree_version_id if feed == "trees" else None
+    return {"trees": events.is_tree_version_id, "freshness": events.is_flag_id}.get(feed)
 
 
 def _source(store: Store, tenant_id: str, feed: str) -> Database | None:
@@ -95,7 +98,7 @@ def _wants(sub: dict[str, Any], event: events.Event, doc: dict[str, Any]) -> boo
 
 def _with_header(source: Database, event: events.Event, cache: dict[str, Any]) -> events.Event:
     sid = event.data.get("session_id")
-    if event.type in ("session.started", "tree.published") or not sid:
+    if event.type in ("session.started", "tree.published", "tree.needs_review") or not sid:
         return event
     if sid not in cache:
         try:
@@ -109,7 +112,9 @@ def _with_header(source: Database, event: events.Event, cache: dict[str, Any]) -
 
 
 def _event_of(feed: str, doc: dict[str, Any]) -> events.Event | None:
-    return events.from_session_doc(doc) if feed == "sessions" else events.from_tree_doc(doc)
+    if feed == "sessions":
+        return events.from_session_doc(doc)
+    return events.from_tree_doc(doc) if feed == "trees" else events.from_flag_doc(doc)
 
 
 def feed_tenant(store: Store, tenant_id: str, subs: list[dict[str, Any]]) -> int:
@@ -122,10 +127,26 @@ def feed_tenant(store: Store, tenant_id: str, subs: list[dict[str, Any]]) -> int
     for feed in FEEDS:
         source = _source(store, tenant_id, feed)
         checkpoint = get_or_none(hooks, repo.feed_doc_id(feed))
+        if checkpoint is None and feed in _LATER_FEEDS:
+            checkpoint = _first_checkpoint(hooks, feed)
         if source is None or checkpoint is None:
             continue
         created += _follow(hooks, source, feed, checkpoint, subs)
     return created
+
+
+def _first_checkpoint(hooks: Database, feed: str) -> dict[str, Any] | None:
+    doc = {
+        "_id": repo.feed_doc_id(feed),
+        "type": "webhook_feed",
+        "schema_version": repo.SCHEMA_VERSION,
+        "feed": feed,
+        "since": 0,
+    }
+    try:
+        return save(hooks, doc)
+    except Conflict:
+        return get_or_none(hooks, repo.feed_doc_id(feed))  # another instance made it first
 
 
 def _follow(

@@ -38,6 +38,9 @@ def summary(payload: dict[str, Any]) -> str:
     if kind == "tree.published":
         text = f"Tree published: {data.get('title') or data.get('tree_id')}, version {data.get('version')}."
         return f"{text} {data['change_note']}" if data.get("change_note") else text
+    if kind == "tree.needs_review":
+        text = f"Tree needs review: {data.get('title') or data.get('tree_id')}."
+        return f"{text} {data['reason']}" if data.get("reason") else text
     if kind == "attachment.added":
         return f"Attachment added to {_session_name(data)}: {data.get('name') or data.get('attachment_id')}."
     if kind == "webhook.test":

@@ -7,7 +7,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EventName = Literal[
-    "session.started", "session.completed", "session.abandoned", "tree.published", "attachment.added"
+    "session.started",
+    "session.completed",
+    "session.abandoned",
+    "tree.published",
+    "attachment.added",
+    "tree.needs_review",
 ]
 PresetName = Literal["standard", "slack", "teams"]
 
@@ -15,7 +20,7 @@ PresetName = Literal["standard", "slack", "teams"]
 class WebhookCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(max_length=2000, examples=["https://hooks.example-msp.com/branchline"])
-    events: list[EventName] = Field(min_length=1, max_length=5, examples=[["session.completed"]])
+    events: list[EventName] = Field(min_length=1, max_length=6, examples=[["session.completed"]])
     description: str | None = Field(default=None, max_length=500)
     preset: PresetName = Field(
         default="standard",
@@ -29,7 +34,7 @@ class WebhookUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     url: str | None = Field(default=None, max_length=2000)
-    events: list[EventName] | None = Field(default=None, min_length=1, max_length=5)
+    events: list[EventName] | None = Field(default=None, min_length=1, max_length=6)
     description: str | None = Field(default=None, max_length=500)
     preset: PresetName | None = None
     enabled: bool | None = Field(

@@ -211,11 +211,40 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
     ("empty_command", _set("nodes.service.commands.0.text", " "), {("service", "empty_command")}),
     ("missing_summary", _set("nodes.fixed.summary", ""), {("fixed", "missing_summary")}),
     ("missing_handover", _set("nodes.escalate.handover", None), {("escalate", "missing_handover")}),
+    # freshness: review settings and the product versions a tree applies to
+    ("review_by_not_a_date", _set("review_by", "2027-02-30"), {(None, "invalid_review_date")}),
+    ("review_by_other_form", _set("review_by", "30/06/2027"), {(None, "invalid_review_date")}),
+    ("review_by_wrong_type", _set("review_by", 20270630), {(None, "invalid_field")}),
+    ("review_interval_zero", _set("review_every_days", 0), {(None, "invalid_review_interval")}),
+    ("review_interval_text", _set("review_every_days", "90"), {(None, "invalid_field")}),
+    (
+        "review_date_and_interval",
+        lambda t: (_set("review_by", "2027-06-30")(t), _set("review_every_days", 90)(t)),
+        {(None, "review_date_and_interval")},
+    ),
+    ("applies_to_empty_entry", _set("applies_to", ["SonicOS 7.x", " "]), {(None, "invalid_applies_to")}),
+    (
+        "applies_to_repeated",
+        _set("applies_to", ["SonicOS 7.x", "sonicos 7.X "]),
+        {(None, "invalid_applies_to")},
+    ),
+    ("applies_to_too_many", _set("applies_to", [f"v{i}" for i in range(21)]), {(None, "invalid_applies_to")}),
+    ("applies_to_too_long", _set("applies_to", ["x" * 81]), {(None, "text_too_long")}),
+    ("applies_to_not_a_list", _set("applies_to", "SonicOS 7.x"), {(None, "invalid_field")}),
 ]
 
 
 def test_the_base_tree_is_valid() -> None:
     assert validate_tree(valid_tree()) == []
+
+
+def test_review_settings_and_applies_to_are_valid_when_well_formed() -> None:
+    for fields in (
+        {"review_by": "2028-02-29", "applies_to": ["Citrix VDA 2203 LTSR", "SonicOS 7.x"]},
+        {"review_every_days": 180},
+        {"review_by": None, "review_every_days": None, "applies_to": []},
+    ):
+        assert validate_tree({**valid_tree(), **fields}) == [], fields
 
 
 @pytest.mark.parametrize(

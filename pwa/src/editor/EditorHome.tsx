@@ -1,11 +1,63 @@
 // The author's list of trees: open one in the editor, start a new one, import a JSON file.
 import { useEffect, useState } from "react";
 import { ApiError, useSignIn } from "../data";
+import { AUTHOR_ROLES, freshnessApi, useAttention, type AttentionItem } from "../data/freshness";
 import { navigate } from "../router";
 import { Button, Card, Dialog, ErrorBox, inputClass, Link, Loading } from "../ui/kit";
 import { prefetchTree, treesApi, type TreeRow } from "./api";
 
-export const AUTHOR_ROLES = ["owner", "admin", "author"];
+export { AUTHOR_ROLES };
+
+/** Trees the nightly freshness scan flagged: each reason, a link to the editor, "Mark reviewed". */
+function NeedsAttention({ items, onReviewed }: { items: AttentionItem[]; onReviewed: () => void }) {
+  const [busy, setBusy] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  if (!items.length) return null;
+  const review = async (treeId: string) => {
+    setBusy(treeId);
+    setError(null);
+    try {
+      await freshnessApi.reviewDone(treeId);
+      onReviewed();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <section aria-labelledby="needs-attention" data-testid="needs-attention">
+      <h2 id="needs-attention" className="mb-2 text-sm font-semibold text-amber-800 dark:text-amber-300">
+        Needs attention ({items.length})
+      </h2>
+      {error && <ErrorBox title="Could not mark the tree reviewed">{error}</ErrorBox>}
+      <Card className="divide-y divide-slate-100 dark:divide-slate-800">
+        {items.map((item) => (
+          <div key={item.tree_id} className="flex flex-wrap items-start justify-between gap-3 px-4 py-3">
+            <div className="min-w-0 flex-1">
+              <Link to={`/editor/${encodeURIComponent(item.tree_id)}`} className="font-semibold text-slate-900 underline-offset-2 hover:underline dark:text-white">
+                {item.title || item.tree_id}
+              </Link>
+              <ul className="mt-1 space-y-1 text-[13px] text-slate-600 dark:text-slate-400">
+                {item.flags.map((f) => (
+                  <li key={f.kind}>
+                    <span className={`mr-1.5 rounded px-1.5 py-0.5 text-xs font-semibold ${f.kind === "failing" ? "bg-rose-100 text-rose-800 dark:bg-rose-950 dark:text-rose-300" : "bg-amber-100 text-amber-800 dark:bg-amber-950 dark:text-amber-300"}`}>
+                      {f.kind === "failing" ? "Failing more often" : item.overdue_days && item.overdue_days > 0 ? `Review overdue by ${item.overdue_days} day${item.overdue_days === 1 ? "" : "s"}` : "Review overdue"}
+                    </span>
+                    {f.reason}
+                  </li>
+                ))}
+              </ul>
+            </div>
+            <Button busy={busy === item.tree_id} onClick={() => void review(item.tree_id)} aria-label={`Mark reviewed: ${item.title || item.tree_id}`}>
+              Mark reviewed
+            </Button>
+          </div>
+        ))}
+      </Card>
+    </section>
+  );
+}
 
 export default function EditorHome() {
   const signin = useSignIn();
@@ -16,6 +68,7 @@ export default function EditorHome() {
   const [title, setTitle] = useState("");
   const [busy, setBusy] = useState(false);
   const [importError, setImportError] = useState<string | null>(null);
+  const attention = useAttention();
 
   useEffect(() => {
     // The editor's code, ahead of the first click on a tree.
@@ -75,6 +128,7 @@ export default function EditorHome() {
         </div>
       </div>
       {importError && <ErrorBox title="Import failed">{importError}</ErrorBox>}
+      {attention.items && <NeedsAttention items={attention.items} onReviewed={attention.reload} />}
       <input className={inputClass} type="search" placeholder="Search trees" aria-label="Search trees" value={q} onChange={(e) => setQ(e.target.value)} />
       {error && <ErrorBox>{error}</ErrorBox>}
       {!rows && !error && <Loading />}

@@ -38,6 +38,94 @@ function SaveBadge({ state, savedAt, error }: { state: SaveState; savedAt: numbe
   );
 }
 
+type ReviewMode = "default" | "date" | "every";
+
+function withoutReview(t: TreeDoc): TreeDoc {
+  const rest = { ...t };
+  delete rest.review_by;
+  delete rest.review_every_days;
+  return rest;
+}
+
+function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** When the tree falls due for review, and the product versions it applies to. */
+function FreshnessSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDoc) => TreeDoc, key?: string) => void }) {
+  const [mode, setMode] = useState<ReviewMode>(tree.review_every_days != null ? "every" : tree.review_by != null ? "date" : "default");
+  const [every, setEvery] = useState(tree.review_every_days != null ? String(tree.review_every_days) : "");
+  const [applies, setApplies] = useState((Array.isArray(tree.applies_to) ? tree.applies_to : []).join("\n"));
+  const field = "block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm ring-1 ring-slate-300 ring-inset dark:bg-slate-900 dark:ring-slate-700";
+  const label = "block text-[13px] font-semibold text-slate-700 dark:text-slate-300";
+  const pick = (next: ReviewMode) => {
+    setMode(next);
+    if (next === "default") onTree(withoutReview, "tree.review");
+    if (next === "date") onTree((t) => ({ ...withoutReview(t), review_by: isoDay(Date.now() + 180 * 86_400_000) }), "tree.review");
+    if (next === "every") {
+      setEvery("180");
+      onTree((t) => ({ ...withoutReview(t), review_every_days: 180 }), "tree.review");
+    }
+  };
+  return (
+    <Section title="Review and versions">
+      <div className="space-y-1">
+        <label htmlFor="t-review" className={label}>
+          Review
+        </label>
+        <select id="t-review" className={field} value={mode} onChange={(e) => pick(e.target.value as ReviewMode)}>
+          <option value="default">The workspace's default interval</option>
+          <option value="date">By a date</option>
+          <option value="every">Every so many days</option>
+        </select>
+      </div>
+      {mode === "date" && (
+        <div className="space-y-1">
+          <label htmlFor="t-review-by" className={label}>
+            Review by
+          </label>
+          <input id="t-review-by" type="date" className={field} value={typeof tree.review_by === "string" ? tree.review_by : ""} onChange={(e) => onTree((t) => ({ ...withoutReview(t), review_by: e.target.value || null }), "tree.review")} />
+        </div>
+      )}
+      {mode === "every" && (
+        <div className="space-y-1">
+          <label htmlFor="t-review-every" className={label}>
+            Review every (days)
+          </label>
+          <input
+            id="t-review-every"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={3650}
+            className={field}
+            value={every}
+            onChange={(e) => {
+              setEvery(e.target.value);
+              const n = Number(e.target.value);
+              onTree((t) => ({ ...withoutReview(t), review_every_days: e.target.value && Number.isInteger(n) ? n : null }), "tree.review");
+            }}
+          />
+        </div>
+      )}
+      <p className="text-xs text-slate-500">Counted from the latest publish or review; takes effect when you publish. Trees that fall due are listed under Needs attention.</p>
+      <TextField
+        id="t-applies-to"
+        label="Applies to"
+        multiline
+        rows={2}
+        value={applies}
+        onChange={(v) => {
+          setApplies(v);
+          onTree((t) => ({ ...t, applies_to: v.split("\n").map((x) => x.trim()).filter(Boolean) }), "tree.applies_to");
+        }}
+        placeholder={"Citrix VDA 2203 LTSR\nSonicOS 7.x"}
+        hint="The product versions this tree was written for, one per line. Engineers see them before they start."
+      />
+    </Section>
+  );
+}
+
 function TreeSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDoc) => TreeDoc, key?: string) => void }) {
   const s = (v: unknown) => (typeof v === "string" ? v : "");
   const [tags, setTags] = useState(((tree.tags as string[]) || []).join(", "));
@@ -74,6 +162,7 @@ function TreeSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDo
           </select>
         </div>
       </Section>
+      <FreshnessSettings tree={tree} onTree={onTree} />
       <Section title="How to build">
         <ul className="list-disc space-y-1 pl-4 text-[13px] text-slate-600 dark:text-slate-400">
           <li>Add a step with <b>+ Step</b>, or drag from an answer's dot into empty space.</li>

@@ -26,7 +26,7 @@ export interface TreeDiff {
   same: boolean;
 }
 
-const TREE_FIELDS = ["title", "description", "category", "tags", "start", "archived"];
+const TREE_FIELDS = ["title", "description", "category", "tags", "start", "archived", "review_by", "review_every_days", "applies_to"];
 const NODE_ORDER = ["type", "title", "body", "help", "warning", "variable", "save_to_client", "outcome", "summary", "root_cause", "handover"];
 const IGNORED = new Set(["position"]);
 

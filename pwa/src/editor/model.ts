@@ -15,6 +15,11 @@ export interface TreeDoc extends Obj {
   title?: string;
   start?: string | null;
   nodes: Record<string, TreeNode>;
+  /** Freshness (design_docs/DOCUMENTS.md): a review date (YYYY-MM-DD) or interval, not both. */
+  review_by?: string | null;
+  review_every_days?: number | null;
+  /** Product versions the tree was written for, shown to engineers. */
+  applies_to?: string[];
 }
 
 export const NODE_W = 240;

@@ -19,6 +19,9 @@ export const LIMITS = {
   description: 5_000,
   category: 100,
   tag: 50,
+  applies_to: 80,
+  applies_to_entries: 20,
+  review_days: 3650,
   body: 20_000,
   help: 10_000,
   warning: 2_000,
@@ -70,6 +73,17 @@ function get(o: Json, k: string): Json {
 function isNone(v: Json): boolean {
   return v === null || v === undefined;
 }
+/** A calendar date written YYYY-MM-DD (the only form `review_by` takes). */
+export function isReviewDate(text: string): boolean {
+  const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/.exec(text);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1) return false;
+  const at = new Date(Date.UTC(2000, mo - 1, d));
+  at.setUTCFullYear(y);
+  return at.getUTCFullYear() === y && at.getUTCMonth() === mo - 1 && at.getUTCDate() === d;
+}
+
 function blank(v: Json): boolean {
   return isNone(v) || (typeof v === "string" && pyStrip(v) === "");
 }
@@ -246,6 +260,7 @@ type Spec =
   | { k: "strOpt" }
   | { k: "bool" }
   | { k: "float" }
+  | { k: "intOpt" }
   | { k: "list"; item: Spec }
   | { k: "model"; model: string; opt?: boolean }
   | { k: "lit"; values: string[]; opt?: boolean }
@@ -281,7 +296,7 @@ const SHAPES: Record<string, [string, Spec][]> = {
   input: [...NODE_BASE, TYPE, ["variable", S], ["save_to_client", SO], ["next", SO], ["log", S]],
   resolution: [...NODE_BASE, TYPE, ["outcome", { k: "lit", values: [...OUTCOMES], opt: true }], ["summary", S], ["root_cause", SO], ["handover", SO]],
 };
-const TREE_FIELDS = ["type", "schema_version", "title", "description", "category", "tags", "start", "nodes", "archived", "_id", "_rev"];
+const TREE_FIELDS = ["type", "schema_version", "title", "description", "category", "tags", "start", "nodes", "archived", "review_by", "review_every_days", "applies_to", "_id", "_rev"];
 const COUCH_METADATA = new Set(["_deleted", "_attachments", "_conflicts", "_deleted_conflicts", "_revisions", "_revs_info", "_local_seq"]);
 const FORMAT_HINT = "See 'Tree format (v1)' in DESIGN.md for the expected shape.";
 const HINTS: Record<string, string> = {
@@ -321,6 +336,9 @@ function checkValue(value: Json, spec: Spec, loc: Path, errs: ShapeError[]): voi
       return;
     case "float":
       if (typeof value !== "number") errs.push({ loc, kind: "float_type", msg: "Input should be a valid number" });
+      return;
+    case "intOpt":
+      if (value !== null && !(typeof value === "number" && Number.isInteger(value))) errs.push({ loc, kind: "int_type", msg: "Input should be a valid integer" });
       return;
     case "list":
       if (!Array.isArray(value)) errs.push({ loc, kind: "list_type", msg: "Input should be a valid list" });
@@ -392,6 +410,9 @@ function shapeErrors(doc: Obj): ShapeError[] {
       }
   }
   if (has(doc, "archived")) checkValue(doc.archived, { k: "bool" }, ["archived"], errs);
+  if (has(doc, "review_by")) checkValue(doc.review_by, SO, ["review_by"], errs);
+  if (has(doc, "review_every_days")) checkValue(doc.review_every_days, { k: "intOpt" }, ["review_every_days"], errs);
+  if (has(doc, "applies_to")) checkValue(doc.applies_to, { k: "list", item: S }, ["applies_to"], errs);
   // `_id`/`_rev` may also be sent by field name (`id`, `rev`) when the alias is absent.
   for (const [alias, name] of [
     ["_id", "id"],
@@ -538,7 +559,34 @@ class Checker {
     this.text(null, "The description", doc.description, LIMITS.description);
     this.text(null, "The category", doc.category, LIMITS.category);
     asList(doc.tags).forEach((tag, i) => this.text(null, `Tag ${i + 1}`, tag, LIMITS.tag));
+    this.checkReview();
+    this.checkAppliesTo();
     if (this.ids.length > LIMITS.nodes) this.add(null, "too_many_nodes", `The tree has ${thousands(this.ids.length)} nodes; the limit is ${thousands(LIMITS.nodes)}. Split it into smaller trees, one per symptom.`);
+  }
+
+  /** The review settings (tree freshness): a real date, a sensible interval, not both. */
+  checkReview(): void {
+    const by = get(this.doc, "review_by");
+    const every = get(this.doc, "review_every_days");
+    if (typeof by === "string" && !isReviewDate(by)) this.add(null, "invalid_review_date", `Review by ${quoted(by)} is not a date. Write it as YYYY-MM-DD, e.g. 2027-06-30.`);
+    if (typeof every === "number" && Number.isInteger(every) && !(every >= 1 && every <= LIMITS.review_days))
+      this.add(null, "invalid_review_interval", `Review every ${every} days is out of range. Use a whole number of days from 1 to ${LIMITS.review_days}.`);
+    if (by != null && every != null) this.add(null, "review_date_and_interval", "The tree has both a review date and a review interval. Keep one: a fixed date, or every N days after each publish or review.");
+  }
+
+  checkAppliesTo(): void {
+    const entries = asList(get(this.doc, "applies_to"));
+    if (entries.length > LIMITS.applies_to_entries)
+      this.add(null, "invalid_applies_to", `The tree lists ${entries.length} product versions under Applies to; the limit is ${LIMITS.applies_to_entries}. Keep the versions engineers actually meet.`);
+    const seen = new Set<string>();
+    entries.forEach((entry, i) => {
+      if (typeof entry !== "string") return;
+      const key = pyStrip(entry).toLowerCase();
+      if (!key) this.add(null, "invalid_applies_to", `Applies to, entry ${i + 1} is empty. Remove it or name a product version, e.g. "SonicOS 7.x".`);
+      else if (seen.has(key)) this.add(null, "invalid_applies_to", `Applies to, entry ${i + 1} repeats ${quoted(entry)}. Remove the copy.`);
+      seen.add(key);
+      this.text(null, `Applies to, entry ${i + 1}`, entry, LIMITS.applies_to);
+    });
   }
 
   checkStart(): number | null {

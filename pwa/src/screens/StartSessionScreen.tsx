@@ -1,6 +1,7 @@
 // Start a session: ticket, client, title. Written to the device first, synced later.
 import { useEffect, useState, type FormEvent } from "react";
 import { device, useLocal, useSignIn } from "../data";
+import { useAttention } from "../data/freshness";
 import { useClients, useTreeVersion } from "../data/hooks";
 import { startSession } from "../data/sessions";
 import { navigate } from "../router";
@@ -12,6 +13,7 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
   const signin = useSignIn();
   const tree = useTreeVersion(treeId);
   const clients = useClients();
+  const attention = useAttention();
   const draftKey = `bl.draft.start.${treeId}`;
   const [form, setForm] = useState(() => {
     try {
@@ -43,7 +45,9 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
       </ErrorBox>
     );
   }
-  const t = tree.data.version.tree as { title: string; description?: string; category?: string };
+  const t = tree.data.version.tree as { title: string; description?: string; category?: string; applies_to?: unknown };
+  const appliesTo = Array.isArray(t.applies_to) ? t.applies_to.filter((x): x is string => typeof x === "string") : [];
+  const overdue = attention.items?.find((i) => i.tree_id === treeId && i.flags.some((f) => f.kind === "review_due"));
   const version = Number(tree.data.version.version);
 
   async function submit(e: FormEvent) {
@@ -75,7 +79,17 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
       <div>
         <p className="text-xs font-semibold tracking-wide text-indigo-700 uppercase dark:text-indigo-300">{t.category}</p>
         <h1 className="mt-1 text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">{t.title}</h1>
+        {overdue && (
+          <p className="mt-2" data-testid="review-overdue">
+            <span className="inline-flex rounded-full bg-amber-100 px-2.5 py-0.5 text-xs font-semibold text-amber-900 dark:bg-amber-950 dark:text-amber-200">Review overdue{overdue.review_due ? ` since ${overdue.review_due}` : ""}</span>
+          </p>
+        )}
         <Markdown text={t.description} className="mt-2 text-slate-600 dark:text-slate-400" />
+        {appliesTo.length > 0 && (
+          <p className="mt-2 text-sm text-slate-700 dark:text-slate-300" data-testid="applies-to">
+            <span className="font-semibold">Applies to</span> {appliesTo.join(", ")}
+          </p>
+        )}
         <Link to={`/checklist/${encodeURIComponent(treeId)}`} className="mt-2 inline-flex min-h-11 items-center text-sm font-semibold text-indigo-700 hover:text-indigo-900 dark:text-indigo-300">
           Print checklist
         </Link>

@@ -53,6 +53,7 @@ export const EVENT_TYPES: { name: string; hint: string }[] = [
   { name: "session.abandoned", hint: "An engineer abandons a session before it reaches an outcome." },
   { name: "tree.published", hint: "An author publishes a new version of a troubleshooting tree." },
   { name: "attachment.added", hint: "A screenshot or file is attached to a step of a session." },
+  { name: "tree.needs_review", hint: "The nightly check flags a tree: its review is overdue, or its sessions fail more often than before." },
 ];
 
 export const PRESETS: { value: string; label: string; hint: string }[] = [

@@ -1,0 +1,1 @@
+"""Tree freshness: trees due for review, and trees whose sessions now fail more often."""
