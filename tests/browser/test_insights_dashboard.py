@@ -14,6 +14,7 @@ from tests.insights.test_analytics_api import run, three_sessions
 from tests.sessions.test_sessions_api import event, start
 
 DASHBOARD = {"width": 1366, "height": 768}
+KEPT_FIGURES = "Object.keys(localStorage).filter(k => k.startsWith('bl.insights.'))"
 
 
 def known_sessions(http, tenant: Tenant):
@@ -160,6 +161,13 @@ def test_authors_see_no_engineer_table_and_engineers_are_refused(browser, http, 
         assert text(page, "[data-testid=total-sessions]") == "3"
         expect(page.locator("[data-testid=engineer-table]")).to_have_count(0)
         expect(page.get_by_role("heading", name="Per engineer")).to_have_count(0)
+        # The kept figures belong to this user on this device: signing out removes them.
+        page.wait_for_selector("[data-testid=figures-fresh]")
+        assert page.evaluate(KEPT_FIGURES), "the figures were not kept for offline use"
+        page.goto(server.url + "/profile")
+        page.click("[data-testid=sign-out]")
+        page.wait_for_selector("#email")
+        assert page.evaluate(KEPT_FIGURES) == []
     finally:
         ctx.close()
 
