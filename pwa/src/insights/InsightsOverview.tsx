@@ -147,7 +147,7 @@ function FigureTable({ rows, name, link, first, empty, testid }: { rows: Row[]; 
   };
   return (
     <div className="overflow-x-auto">
-      <table className="w-full text-sm" data-testid={testid}>
+      <table className="w-full min-w-[36rem] text-sm" data-testid={testid}>
         <thead className="text-slate-600 dark:text-slate-300">
           <tr>
             {header("name", first, false)}

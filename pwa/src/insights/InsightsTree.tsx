@@ -184,7 +184,7 @@ function NodeTable({ data, title }: { data: TreeFigures; title: (id: string) => 
     <details className="mt-4 text-sm" open={rows.length <= 12}>
       <summary className="inline-flex min-h-11 cursor-pointer items-center font-semibold">Every step's figures</summary>
       <div className="overflow-x-auto">
-        <table className="w-full" data-testid="node-table">
+        <table className="w-full min-w-[36rem]" data-testid="node-table">
           <thead className="text-slate-600 dark:text-slate-300">
             <tr>
               <th scope="col" className="py-1 pr-3 text-left font-semibold">Step</th>

@@ -4,9 +4,9 @@
 // cannot read (Chart.js, uPlot), while one bar chart and one graph are a few kilobytes of
 // SVG that is accessible as it stands: role="img" with a text summary, and the same figures
 // in a table for anyone who prefers numbers.
+import { useLayoutEffect, useRef, useState, type RefObject } from "react";
 import type { Bucket } from "./figures";
 
-const W = 720;
 const H = 190;
 const PAD = { left: 36, right: 8, top: 12, bottom: 26 };
 
@@ -24,7 +24,25 @@ function label(start: string, unit: "day" | "week"): string {
   return unit === "week" ? `week of ${text}` : text;
 }
 
+/** The width the chart is drawn at: its box's, so labels keep their size on a phone rather
+ * than a wide drawing being scaled down until its text is unreadable. */
+function useWidth(): [RefObject<HTMLElement | null>, number] {
+  const ref = useRef<HTMLElement | null>(null);
+  const [width, setWidth] = useState(720);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const measure = () => setWidth(Math.max(280, Math.round(el.clientWidth)));
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return [ref, width];
+}
+
 export function SessionsChart({ buckets, unit }: { buckets: Bucket[]; unit: "day" | "week" }) {
+  const [ref, W] = useWidth();
   const total = buckets.reduce((a, b) => a + b.sessions, 0);
   const resolved = buckets.reduce((a, b) => a + b.resolved, 0);
   const busiest = buckets.reduce<Bucket | null>((a, b) => (!a || b.sessions > a.sessions ? b : a), null);
@@ -39,7 +57,7 @@ export function SessionsChart({ buckets, unit }: { buckets: Bucket[]; unit: "day
     `${total} session${total === 1 ? "" : "s"} (${resolved} resolved) over ${buckets.length} ${unit}${buckets.length === 1 ? "" : "s"}` +
     (busiest && busiest.sessions ? `; busiest ${label(busiest.start, unit)} with ${busiest.sessions}.` : ".");
   return (
-    <figure>
+    <figure ref={ref}>
       <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-label={`Sessions per ${unit}: ${summary}`} data-testid="sessions-chart">
         {[0, max / 2, max].map((v) => (
           <g key={v}>
