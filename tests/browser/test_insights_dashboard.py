@@ -5,6 +5,11 @@ per-engineer table; engineers are told the dashboard is not for their role."""
 
 from __future__ import annotations
 
+import csv
+import io
+import time
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, app_context, assert_accessible, shot, wait_for_service_worker
@@ -94,7 +99,21 @@ def test_a_lead_reads_filters_and_keeps_the_figures_offline(browser, http, serve
         shot(page, "insights-01-overview")
         full_shot(page, "insights-01-overview-full")
 
+        # The CSV is fetched with the sign-in and saved as a file: the same figures.
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download CSV").click()
+        sheet = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+        assert [(r["sessions"], r["resolved"]) for r in sheet if r["kind"] == "tree"] == [("5", "2")]
+
+        # Days before any session: nothing to count.
+        yesterday = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 86_400))
+        page.fill("#insights-from", yesterday)
+        page.fill("#insights-to", yesterday)
+        expect(page.locator("[data-testid=total-sessions]")).to_have_text("0")
+        expect(page.locator("[data-testid=insights-overview]")).to_contain_text("No sessions in these days.")
+
         # The tree's page, unfiltered: every version's sessions on the latest version's graph.
+        page.goto(server.url + "/insights")
         page.click(f"{row} a")
         page.wait_for_selector("[data-testid=heat-graph] [data-node-id=vda]")
         assert text(page, "[data-testid=tree-sessions]") == "5"
