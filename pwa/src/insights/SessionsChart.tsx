@@ -1,9 +1,9 @@
-// Sessions over time as an SVG bar chart. Hand-written rather than a chart library: the
-// candidates weighed (Recharts, Chart.js, uPlot) either pull a state library and d3 along
-// (Recharts: Redux Toolkit, Immer, victory-vendor) or draw on a canvas that a screen reader
-// cannot read (Chart.js, uPlot), while one bar chart and one graph are a few kilobytes of
-// SVG that is accessible as it stands: role="img" with a text summary, and the same figures
-// in a table for anyone who prefers numbers.
+// Sessions over time as an SVG bar chart. Hand-written rather than a chart library, measured
+// (gzip -9 of each package's browser bundle): Recharts 3.11 is 182 KB (it brings Redux
+// Toolkit, Immer and d3 along), Chart.js 4.6 71 KB, uPlot 1.6 22 KB, and the last two draw
+// on a canvas that a screen reader cannot read. This chart and the tree's graph are a few KB
+// of SVG inside the dashboard's own lazy chunks, and accessible as they stand: role="img"
+// with a text summary, and the same figures in a table for anyone who prefers numbers.
 import { useLayoutEffect, useRef, useState, type RefObject } from "react";
 import type { Bucket } from "./figures";
 
