@@ -163,6 +163,11 @@ def test_a_lead_reads_filters_and_keeps_the_figures_offline(browser, http, serve
         assert text(page, "[data-testid=total-sessions]") == "5"
         assert text(page, f"{row} [data-col=sessions]") == "5"
         shot(page, "insights-04-offline")
+        # The tree's page too, graph and all, as last seen online.
+        page.click(f"{row} a")
+        page.wait_for_selector(f"{vda} [data-testid=node-drop]")
+        assert text(page, f"{vda} [data-testid=node-drop]") == "Drop-off 33% (1 of 3)"
+        assert "Offline: figures as of" in text(page, "[data-testid=figures-as-of]")
     finally:
         ctx.close()
 
