@@ -5,20 +5,10 @@ import { useSignIn } from "../data";
 import { useLibrary } from "../data/hooks";
 import { isAdminRole } from "../shared/access";
 import { Card, ErrorBox, Link } from "../ui/kit";
-import { isoDay, percent, series, shortDuration, sortRows, successRate, type Overview, type SortKey, type Summary } from "./figures";
+import { defaultRange, percent, rangeQuery, series, shortDuration, sortRows, successRate, type Overview, type SortKey, type Summary } from "./figures";
 import { CsvButton, DateRange, Freshness, LeadsOnly, Stat } from "./parts";
 import { SessionsChart } from "./SessionsChart";
 import { useFigures } from "./useFigures";
-
-const DAY_MS = 86_400_000;
-
-export function defaultRange(now = Date.now()): { from: string; to: string } {
-  return { from: isoDay(now - 29 * DAY_MS), to: isoDay(now) };
-}
-
-export function rangeQuery(from: string, to: string): string {
-  return `from=${from}&to=${to}`;
-}
 
 export default function InsightsOverview() {
   return (

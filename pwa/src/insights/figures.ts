@@ -90,6 +90,15 @@ function dayMs(day: string): number {
   return Date.parse(`${day}T00:00:00Z`);
 }
 
+/** The dashboard's opening range: the last 30 days, today included. */
+export function defaultRange(now = Date.now()): { from: string; to: string } {
+  return { from: isoDay(now - 29 * DAY_MS), to: isoDay(now) };
+}
+
+export function rangeQuery(from: string, to: string): string {
+  return `from=${from}&to=${to}`;
+}
+
 export interface Bucket {
   /** First day of the bucket (a day, or the Monday of a week). */
   start: string;
