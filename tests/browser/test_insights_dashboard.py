@@ -145,6 +145,11 @@ def test_a_lead_reads_filters_and_keeps_the_figures_offline(browser, http, serve
         expect(table.locator("tr", has_text="Sessions")).to_have_text("Sessions41")
         expect(page.locator(vda)).to_contain_text("Changed")
         expect(page.locator("[data-testid=heat-graph] [data-node-id=scope]")).not_to_contain_text("Changed")
+        # Step by step too: version 2's one session went scope > event, never reaching vda.
+        vda_row = page.locator("[data-testid=node-table] tr[data-node-id=vda]")
+        expect(vda_row.locator("[data-col=drop]")).to_have_text("1 (33%)")
+        expect(vda_row.locator("[data-col=drop-other]")).to_have_text("–")
+        expect(page.locator("[data-testid=node-table] tr[data-node-id=event] [data-col=median-other]")).to_have_text("2 s")
         full_shot(page, "insights-03-compare")
 
         # A hot spot opens the editor on that step, its suggestion in view.

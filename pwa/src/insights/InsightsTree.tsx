@@ -6,7 +6,7 @@ import { useClients } from "../data/hooks";
 import { diffTrees } from "../editor/diff";
 import type { TreeDoc } from "../editor/model";
 import { Card, ErrorBox, inputClass, Link } from "../ui/kit";
-import { defaultRange, dropOffRate, percent, rangeQuery, rankedPaths, shortDuration, successRate, type TreeFigures } from "./figures";
+import { defaultRange, dropOffRate, percent, rangeQuery, rankedPaths, shortDuration, successRate, type NodeFigures, type TreeFigures } from "./figures";
 import { CsvButton, DateRange, Freshness, LeadsOnly, Stat } from "./parts";
 import { TreeHeatGraph } from "./TreeHeatGraph";
 import { useFigures } from "./useFigures";
@@ -109,7 +109,7 @@ function TreeBody({ treeId }: { treeId: string }) {
               {shown ? `Version ${shown}${version ? "" : " (the latest) drawn"}; figures ${version ? "of this version" : "of every version"}.` : "No published version yet."}
             </p>
             {tree ? <TreeHeatGraph tree={tree} nodes={data.nodes} changed={changed} /> : doc.error ? <ErrorBox title="The tree could not be loaded">{doc.error}</ErrorBox> : null}
-            <NodeTable data={data} title={title} />
+            <NodeTable data={data} title={title} version={version} other={version && compare && other.figures ? { version: compare, data: other.figures.data } : null} />
           </Card>
           <div className="grid gap-6 lg:grid-cols-2">
             <Card className="p-4 sm:p-5">
@@ -176,9 +176,24 @@ function Comparison({ a, b, changed }: { a: { version: number; f: TreeFigures };
   );
 }
 
-function NodeTable({ data, title }: { data: TreeFigures; title: (id: string) => string }) {
-  const rows = Object.entries(data.nodes).sort(([a, x], [b, y]) => dropOffRate(y) - dropOffRate(x) || y.visits - x.visits || a.localeCompare(b));
+function dropCell(n: NodeFigures | undefined): string {
+  if (!n) return "–";
+  return n.drop_offs ? `${n.drop_offs} (${percent(dropOffRate(n))})` : "0";
+}
+
+/** Every step's figures; when two versions are compared, the other version's drop-offs and
+ * median time sit beside this one's, step by step. */
+function NodeTable({ data, title, version, other }: { data: TreeFigures; title: (id: string) => string; version: number | null; other: { version: number; data: TreeFigures } | null }) {
+  const ids = new Set([...Object.keys(data.nodes), ...Object.keys(other?.data.nodes || {})]);
+  const zero: NodeFigures = { visits: 0, answers: {}, drop_offs: 0, median_ms: null, back_steps: 0, custom_steps: 0 };
+  const rows = [...ids]
+    .map((id): [string, NodeFigures] => [id, data.nodes[id] || zero])
+    .sort(([a, x], [b, y]) => dropOffRate(y) - dropOffRate(x) || y.visits - x.visits || a.localeCompare(b));
   if (!rows.length) return <p className="mt-3 text-slate-600 dark:text-slate-300">No session reached this tree's steps in these days.</p>;
+  const mine = other ? ` (v${version})` : "";
+  const theirs = other ? ` (v${other.version})` : "";
+  const th = "py-1 pr-3 text-right font-semibold";
+  const td = "py-1.5 pr-3 text-right tabular-nums";
   return (
     <details className="mt-4 text-sm" open={rows.length <= 12}>
       <summary className="inline-flex min-h-11 cursor-pointer items-center font-semibold">Every step's figures</summary>
@@ -187,10 +202,12 @@ function NodeTable({ data, title }: { data: TreeFigures; title: (id: string) => 
           <thead className="text-slate-600 dark:text-slate-300">
             <tr>
               <th scope="col" className="py-1 pr-3 text-left font-semibold">Step</th>
-              <th scope="col" className="py-1 pr-3 text-right font-semibold">Visits</th>
-              <th scope="col" className="py-1 pr-3 text-right font-semibold">Drop-offs</th>
-              <th scope="col" className="py-1 pr-3 text-right font-semibold">Median time</th>
-              <th scope="col" className="py-1 pr-3 text-right font-semibold">Stepped back</th>
+              <th scope="col" className={th}>Visits{mine}</th>
+              <th scope="col" className={th}>Drop-offs{mine}</th>
+              {other && <th scope="col" className={th}>Drop-offs{theirs}</th>}
+              <th scope="col" className={th}>Median time{mine}</th>
+              {other && <th scope="col" className={th}>Median time{theirs}</th>}
+              <th scope="col" className={th}>Stepped back</th>
               <th scope="col" className="py-1 text-right font-semibold">Custom steps</th>
             </tr>
           </thead>
@@ -198,10 +215,12 @@ function NodeTable({ data, title }: { data: TreeFigures; title: (id: string) => 
             {rows.map(([id, n]) => (
               <tr key={id} data-node-id={id} className="border-t border-slate-100 dark:border-slate-800">
                 <th scope="row" className="py-1.5 pr-3 text-left font-medium">{title(id)}</th>
-                <td className="py-1.5 pr-3 text-right tabular-nums">{n.visits}</td>
-                <td className="py-1.5 pr-3 text-right tabular-nums">{n.drop_offs ? `${n.drop_offs} (${percent(dropOffRate(n))})` : "0"}</td>
-                <td className="py-1.5 pr-3 text-right tabular-nums">{shortDuration(n.median_ms)}</td>
-                <td className="py-1.5 pr-3 text-right tabular-nums">{n.back_steps}</td>
+                <td className={td}>{n.visits}</td>
+                <td className={td} data-col="drop">{dropCell(n)}</td>
+                {other && <td className={td} data-col="drop-other">{dropCell(other.data.nodes[id])}</td>}
+                <td className={td}>{shortDuration(n.median_ms)}</td>
+                {other && <td className={td} data-col="median-other">{shortDuration(other.data.nodes[id]?.median_ms ?? null)}</td>}
+                <td className={td}>{n.back_steps}</td>
                 <td className="py-1.5 text-right tabular-nums">{n.custom_steps}</td>
               </tr>
             ))}
