@@ -151,6 +151,11 @@ def test_a_lead_reads_filters_and_keeps_the_figures_offline(browser, http, serve
         expect(vda_row.locator("[data-col=drop-other]")).to_have_text("–")
         expect(page.locator("[data-testid=node-table] tr[data-node-id=event] [data-col=median-other]")).to_have_text("2 s")
         full_shot(page, "insights-03-compare")
+        # The filters live in the address: a reload (or a shared link) shows the same comparison.
+        assert "version=1" in page.url and "compare=2" in page.url
+        page.reload()
+        expect(page.locator("[data-testid=compare-table]")).to_contain_text("Version 2")
+        expect(page.locator("#insights-version")).to_have_value("1")
 
         # A hot spot opens the editor on that step, its suggestion in view.
         page.click("[data-testid=hot-spots] [data-node-id=vda] a")

@@ -5,8 +5,8 @@ import { useSignIn } from "../data";
 import { useLibrary } from "../data/hooks";
 import { isAdminRole } from "../shared/access";
 import { Card, ErrorBox, Link } from "../ui/kit";
-import { defaultRange, percent, rangeQuery, series, shortDuration, sortRows, successRate, type Overview, type SortKey, type Summary } from "./figures";
-import { CsvButton, DateRange, Freshness, LeadsOnly, Stat } from "./parts";
+import { percent, rangeQuery, series, shortDuration, sortRows, successRate, type Overview, type SortKey, type Summary } from "./figures";
+import { CsvButton, DateRange, Freshness, LeadsOnly, Stat, useFilters } from "./parts";
 import { SessionsChart } from "./SessionsChart";
 import { useFigures } from "./useFigures";
 
@@ -21,7 +21,7 @@ export default function InsightsOverview() {
 function OverviewBody() {
   const signin = useSignIn();
   const admin = isAdminRole(signin?.account.role ?? "");
-  const [range, setRange] = useState(defaultRange);
+  const [range, setRange] = useFilters();
   const path = `/api/v1/analytics/overview?${rangeQuery(range.from, range.to)}`;
   const { figures, error, loading } = useFigures<Overview>(path);
   const library = useLibrary();
@@ -63,7 +63,7 @@ function OverviewBody() {
               testid="tree-table"
               rows={data.trees.map((r) => ({ ...r, id: r.tree_id }))}
               name={(r) => titles.get(r.id) || r.id.replace(/^tree:/, "")}
-              link={(r) => `/insights/trees/${encodeURIComponent(r.id)}`}
+              link={(r) => `/insights/trees/${encodeURIComponent(r.id)}?${rangeQuery(range.from, range.to)}`}
               first="Tree"
               empty="No sessions in these days."
             />

@@ -1,13 +1,13 @@
 // One tree's page (/insights/trees/:id): filters (days, client, version, a second version to
 // compare with), the graph coloured by drop-off, every step's figures, the top paths and the
 // steps where engineers add their own (linking to the editor's suggestions for that step).
-import { useMemo, useState, type ReactNode } from "react";
+import { useMemo, type ReactNode } from "react";
 import { useClients } from "../data/hooks";
 import { diffTrees } from "../editor/diff";
 import type { TreeDoc } from "../editor/model";
 import { Card, ErrorBox, inputClass, Link } from "../ui/kit";
-import { defaultRange, dropOffRate, percent, rangeQuery, rankedPaths, shortDuration, successRate, type NodeFigures, type TreeFigures } from "./figures";
-import { CsvButton, DateRange, Freshness, LeadsOnly, Stat } from "./parts";
+import { dropOffRate, percent, rangeQuery, rankedPaths, shortDuration, successRate, type NodeFigures, type TreeFigures } from "./figures";
+import { CsvButton, DateRange, Freshness, LeadsOnly, Stat, useFilters } from "./parts";
 import { TreeHeatGraph } from "./TreeHeatGraph";
 import { useFigures } from "./useFigures";
 
@@ -30,10 +30,9 @@ function figuresPath(treeId: string, q: string, version: number | null, client: 
 }
 
 function TreeBody({ treeId }: { treeId: string }) {
-  const [range, setRange] = useState(defaultRange);
-  const [client, setClient] = useState("");
-  const [version, setVersion] = useState<number | null>(null);
-  const [compare, setCompare] = useState<number | null>(null);
+  const [filters, setFilters] = useFilters();
+  const { client, version, compare } = filters;
+  const range = { from: filters.from, to: filters.to };
   const q = rangeQuery(range.from, range.to);
   const base = `/api/v1/trees/${encodeURIComponent(treeId)}`;
   const path = figuresPath(treeId, q, version, client);
@@ -64,21 +63,21 @@ function TreeBody({ treeId }: { treeId: string }) {
         <h1 className="text-2xl font-semibold tracking-tight">{String(tree?.title || treeId.replace(/^tree:/, ""))}</h1>
       </div>
       <section aria-label="Filters" className="flex flex-wrap items-end gap-3">
-        <DateRange from={range.from} to={range.to} onChange={(from, to) => setRange({ from, to })} />
-        <Select id="insights-client" label="Client" value={client} onChange={setClient}>
+        <DateRange from={range.from} to={range.to} onChange={(from, to) => setFilters({ from, to })} />
+        <Select id="insights-client" label="Client" value={client} onChange={(v) => setFilters({ client: v })}>
           <option value="">All clients</option>
           {(clients.data || []).map((c) => (
             <option key={c._id} value={c._id}>{String((c as { name?: string }).name || c._id)}</option>
           ))}
         </Select>
-        <Select id="insights-version" label="Version" value={version ? String(version) : ""} onChange={(v) => { setVersion(v ? Number(v) : null); setCompare(null); }}>
+        <Select id="insights-version" label="Version" value={version ? String(version) : ""} onChange={(v) => setFilters({ version: v ? Number(v) : null, compare: null })}>
           <option value="">All versions</option>
           {list.map((v) => (
             <option key={v.version} value={v.version}>Version {v.version}</option>
           ))}
         </Select>
         {version !== null && list.length > 1 && (
-          <Select id="insights-compare" label="Compare with" value={compare ? String(compare) : ""} onChange={(v) => setCompare(v ? Number(v) : null)}>
+          <Select id="insights-compare" label="Compare with" value={compare ? String(compare) : ""} onChange={(v) => setFilters({ compare: v ? Number(v) : null })}>
             <option value="">No comparison</option>
             {list.filter((v) => v.version !== version).map((v) => (
               <option key={v.version} value={v.version}>Version {v.version}</option>

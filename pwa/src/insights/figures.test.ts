@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { band, dropOffRate, percent, rankedPaths, series, shortDuration, sortRows, successRate, type Summary } from "./figures";
+import { band, dropOffRate, filtersFrom, filtersQuery, percent, rankedPaths, series, shortDuration, sortRows, successRate, type Summary } from "./figures";
 
 const row = (id: string, sessions: number, completed: number, resolved: number, p50: number | null): Summary & { id: string } => ({
   id,
@@ -58,5 +58,26 @@ describe("insights figures", () => {
 
   it("formats durations for a table", () => {
     expect([null, 12_000, 185_000, 4_320_000].map(shortDuration)).toEqual(["–", "12 s", "3 min 5 s", "1 h 12 min"]);
+  });
+});
+
+describe("filters in the address", () => {
+  const now = Date.parse("2026-12-03T12:00:00Z");
+  it("reads what it names and falls back for the rest", () => {
+    expect(filtersFrom("", now)).toEqual({ from: "2026-11-04", to: "2026-12-03", client: "", version: null, compare: null });
+    expect(filtersFrom("?from=2026-10-01&to=nope&client=client%3Aacme&version=2&compare=1", now)).toEqual({
+      from: "2026-10-01",
+      to: "2026-12-03",
+      client: "client:acme",
+      version: 2,
+      compare: 1,
+    });
+    expect(filtersFrom("?version=0&compare=1", now).compare).toBeNull();
+    expect(filtersFrom("?version=2&compare=2", now).compare).toBeNull();
+  });
+  it("round-trips", () => {
+    const f = { from: "2026-10-01", to: "2026-10-31", client: "client:a b", version: 3, compare: 1 };
+    expect(filtersFrom(`?${filtersQuery(f)}`, now)).toEqual(f);
+    expect(filtersQuery({ ...f, version: null })).toBe("from=2026-10-01&to=2026-10-31&client=client%3Aa+b");
   });
 });

@@ -164,3 +164,45 @@ export function shortDuration(ms: number | null): string {
   if (m < 60) return s % 60 ? `${m} min ${s % 60} s` : `${m} min`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+export interface Filters {
+  from: string;
+  to: string;
+  client: string;
+  version: number | null;
+  compare: number | null;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function positive(v: string | null): number | null {
+  const n = Number(v);
+  return v && Number.isInteger(n) && n > 0 ? n : null;
+}
+
+/** The filters an address names (`?from=&to=&client=&version=&compare=`), the opening range
+ * for what it leaves out or gets wrong: a shared or reloaded link shows the same figures. */
+export function filtersFrom(search: string, now = Date.now()): Filters {
+  const q = new URLSearchParams(search);
+  const range = defaultRange(now);
+  const from = q.get("from") || "";
+  const to = q.get("to") || "";
+  const version = positive(q.get("version"));
+  const compare = version ? positive(q.get("compare")) : null;
+  return {
+    from: DAY.test(from) ? from : range.from,
+    to: DAY.test(to) ? to : range.to,
+    client: q.get("client") || "",
+    version,
+    compare: compare !== version ? compare : null,
+  };
+}
+
+/** The address's query for `f`: only what differs from an unfiltered view, dates always. */
+export function filtersQuery(f: Filters): string {
+  const q = new URLSearchParams({ from: f.from, to: f.to });
+  if (f.client) q.set("client", f.client);
+  if (f.version) q.set("version", String(f.version));
+  if (f.version && f.compare) q.set("compare", String(f.compare));
+  return q.toString();
+}

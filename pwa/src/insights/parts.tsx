@@ -1,8 +1,20 @@
 // Pieces every insights screen shares: who may see it, how fresh the figures are, a CSV button.
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { useSignIn } from "../data";
 import { Button, ErrorBox, inputClass, Link, useNow, timeAgo } from "../ui/kit";
 import { downloadCsv, type Fetched } from "./cache";
+import { filtersFrom, filtersQuery, type Filters } from "./figures";
+
+/** The screen's filters, opened from the address and kept in it (replacing the entry, so Back
+ * leaves the screen rather than stepping through filter changes). */
+export function useFilters(): [Filters, (change: Partial<Filters>) => void] {
+  const [filters, setFilters] = useState(() => filtersFrom(location.search));
+  useEffect(() => {
+    const search = `?${filtersQuery(filters)}`;
+    if (location.search !== search) history.replaceState(history.state, "", location.pathname + search);
+  }, [filters]);
+  return [filters, (change) => setFilters((cur) => ({ ...cur, ...change }))];
+}
 
 export const INSIGHTS_ROLES = ["owner", "admin", "author"];
 
