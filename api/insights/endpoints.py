@@ -86,10 +86,14 @@ def overview(
     who: ReaderDep, ctx: CtxDep, from_: FromQuery = None, to: ToQuery = None, format: FormatQuery = "json"
 ) -> dict[str, Any] | Response:
     """Per tree and per engineer: `{trees: [{tree_id, sessions, completed, abandoned, in_progress,
-    outcomes, duration_ms}], engineers: [{user_id, ...the same}]}`.
+    outcomes, duration_ms}], engineers: [{user_id, ...the same}], days: [{day, sessions, completed,
+    resolved}]}`.
+
+    `days` is sessions over time: one entry per UTC day (`2026-11-26`) on which sessions started,
+    oldest first; days without sessions are left out.
 
     Owners and admins get every engineer; anyone else gets only their own row. Engineers'
-    per-tree figures count their own sessions only. `format=csv` answers one row per tree,
+    per-tree figures (and `days`) count their own sessions only. `format=csv` answers one row per tree,
     then one per engineer.
     """
     answer = service.overview(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+import time
 from collections import Counter
 from typing import Any
 
@@ -287,7 +288,37 @@ def overview(
     return {
         "trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
         "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)],
+        "days": days(
+            ctx, who.tenant_id, engineer=None if team else who.user_id, from_day=_day(from_ms), to_day=_day(to_ms)
+        ),
     }
+
+
+def days(ctx: AppContext, tenant_id: str, **filters: Any) -> list[dict[str, Any]]:
+    """Sessions over time: per UTC day a session started, `{day, sessions, completed, resolved}`,
+    oldest first, days without sessions left out (a chart fills them). Read from the same rollup
+    rows as every other figure (their `day` column), so it is as incremental as they are."""
+    where, params = _where(filters)
+    rows = tenant_index(ctx, tenant_id).query(
+        "SELECT day, name, key, SUM(n) AS n FROM ins_counts WHERE (name = 'statuses' OR (name = 'outcomes' "
+        f"AND key = ?)) AND {where} GROUP BY day, name, key",
+        (rollup.encode_key("resolved"), *params),
+        feeds=(FEED,),
+    )
+    per_day: dict[int, dict[str, int]] = {}
+    for r in rows:
+        slot = per_day.setdefault(r["day"], {"sessions": 0, "completed": 0, "resolved": 0})
+        if r["name"] == "outcomes":
+            slot["resolved"] += r["n"]
+        else:
+            slot["sessions"] += r["n"]
+            if r["key"] == rollup.encode_key("completed"):
+                slot["completed"] += r["n"]
+    return [{"day": _iso_day(d), **per_day[d]} for d in sorted(per_day)]
+
+
+def _iso_day(day: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(day * rollup.DAY_MS // 1000))
 
 
 def _slot(aggs: dict[str, rollup.Aggregate], key: str) -> rollup.Aggregate:

@@ -21,6 +21,8 @@ const EditorHome = lazy(() => import("./editor/EditorHome"));
 const TreeEditor = lazy(() => import("./editor/TreeEditor"));
 const VersionHistory = lazy(() => import("./editor/VersionHistory"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
+const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
+const InsightsTree = lazy(() => import("./insights/InsightsTree"));
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -71,6 +73,12 @@ export function App() {
     page = <TreeEditor key={p.tree} treeId={p.tree} />;
     wide = true;
     focus = true;
+  } else if (path === "/insights") {
+    page = <InsightsOverview />;
+    wide = true;
+  } else if ((p = match("/insights/trees/:tree", path))) {
+    page = <InsightsTree key={p.tree} treeId={p.tree} />;
+    wide = true;
   } else if (path === "/admin") page = <TeamAdmin tab="users" />;
   else if (path === "/admin/keys") page = <TeamAdmin tab="keys" />;
   else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;

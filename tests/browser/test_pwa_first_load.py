@@ -12,6 +12,8 @@ from tests.conftest import Tenant
 
 TREE_ID = "tree:sonicwall-vpn-tunnel-down"
 JS_LIMIT = 250 * 1024
+# A test id only the dashboard's chart code carries (pwa/src/insights/SessionsChart.tsx).
+DASHBOARD_MARK = "sessions-chart"
 INTERACTIVE = "[data-testid=step-card] button[data-answer]:enabled, [data-testid=step-card] #step-input"
 
 
@@ -56,6 +58,12 @@ def test_runner_first_load_is_small_compressed_and_without_the_editor(browser, h
         assert not [n for n in fetched if n.startswith("TreeEditor")], (
             f"the runner fetched the editor: {fetched}"
         )
+        # Nor the dashboard's charts: not their chunks, and not their code bundled into a chunk
+        # the runner does load (an eager import would put it in the entry chunk).
+        assert not [n for n in fetched if n.startswith("Insights")], f"the runner fetched the dashboard: {fetched}"
+        for t in scripts:
+            body = http.get(t.url).text
+            assert DASHBOARD_MARK not in body, f"{t.name}, loaded by the runner, holds the dashboard's charts"
 
         # Every script and stylesheet worth compressing crossed the wire compressed.
         assets = [

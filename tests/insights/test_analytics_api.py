@@ -264,3 +264,15 @@ def test_offline_devices_syncing_late_with_a_duplicated_event(http, server, tena
     assert {k: v for k, v in owner_view.items() if k != "scope"} == {
         k: v for k, v in final.items() if k != "scope"
     }
+
+
+def test_overview_counts_sessions_per_day_they_started(http, tenant):
+    tree_id, e1, _ = three_sessions(http, tenant)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    admin = http.get("/api/v1/analytics/overview", headers=tenant.headers).json()
+    assert admin["days"] == [{"day": today, "sessions": 3, "completed": 2, "resolved": 1}]
+    # An engineer's series counts their own sessions: A (resolved) and C (abandoned).
+    mine = http.get("/api/v1/analytics/overview", headers=e1.headers).json()
+    assert mine["days"] == [{"day": today, "sessions": 2, "completed": 1, "resolved": 1}]
+    later = http.get("/api/v1/analytics/overview", headers=tenant.headers, params={"from": "2999-01-01"})
+    assert later.json()["days"] == []

@@ -249,6 +249,10 @@ export function syncNow(): void {
   if (att) void att.queue.processQueue(att.upload, att.writeEvent);
 }
 
+// What this device keeps for the signed-in user besides its databases: drafts, names, export
+// defaults and the dashboard's last figures (insights/cache.ts). Signing out removes them all.
+const LOCAL_PREFIXES = ["bl.draft.", "bl.names.", "bl.exportdefaults.", "bl.insights."];
+
 /** Sign out. Changes or files not on the server yet block it unless `discard` is set: then
  * it answers what is left, and nothing is deleted. Answers null once signed out. */
 export async function signOut(opts: { discard?: boolean; waitMs?: number } = {}): Promise<Unsent | null> {
@@ -293,7 +297,7 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
   leaveTabs = () => undefined;
   if (local) await local.destroy();
   for (const key of Object.keys(localStorage)) {
-    if (key.startsWith("bl.draft.") || key.startsWith("bl.names.") || key.startsWith("bl.exportdefaults.")) localStorage.removeItem(key);
+    if (LOCAL_PREFIXES.some((p) => key.startsWith(p))) localStorage.removeItem(key);
   }
   localData.set(null);
   auth.forget();

@@ -115,7 +115,13 @@ export default function EditorHome() {
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Edit trees</h1>
-          <p className="text-sm text-slate-500">Build and publish the troubleshooting trees your engineers run.</p>
+          <p className="text-sm text-slate-500">
+            Build and publish the troubleshooting trees your engineers run.{" "}
+            {/* Phones of admins have no room for Insights in the bottom bar: it is reached from here. */}
+            <Link to="/insights" className="font-semibold text-indigo-700 sm:hidden dark:text-indigo-300">
+              See how they are used
+            </Link>
+          </p>
         </div>
         <div className="flex gap-2">
           <label className="inline-flex min-h-11 cursor-pointer items-center rounded-xl px-4 text-[15px] font-semibold text-slate-800 ring-1 ring-slate-300 ring-inset hover:bg-slate-50 dark:text-slate-100 dark:ring-slate-600">

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } fro
 import { createPortal } from "react-dom";
 import { ReactFlowProvider } from "@xyflow/react";
 import { saveBlob } from "../data";
+import { queryParam } from "../router";
 import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
 import { treesApi, type NodeDismissed, type NodeSuggestions, type Suggestion } from "./api";
 import { ConflictDialog, ImportDialog, PublishDialog } from "./EditorDialogs";
@@ -239,10 +240,14 @@ function typing(target: EventTarget | null): boolean {
 export default function TreeEditor({ treeId }: { treeId: string }) {
   const draft = useDraft(treeId);
   const { tree, change } = draft;
-  const [selected, setSelected] = useState<string | null>(null);
+  // `?node=` (the dashboard's hot spots link here) opens on that step, its suggestions in view.
+  const [selected, setSelected] = useState<string | null>(() => queryParam("node"));
   const [tab, setTab] = useState<"step" | "problems">("step");
   const [dialog, setDialog] = useState<"publish" | "preview" | "import" | null>(null);
-  const [focus, setFocus] = useState<{ id: string; n: number } | null>(null);
+  const [focus, setFocus] = useState<{ id: string; n: number } | null>(() => {
+    const node = queryParam("node");
+    return node ? { id: node, n: 1 } : null;
+  });
   const [suggestions, setSuggestions] = useState<NodeSuggestions[]>([]);
   const [dismissedListing, setDismissedListing] = useState<NodeDismissed[]>([]);
   const [notice, setNotice] = useState<string | null>(null);

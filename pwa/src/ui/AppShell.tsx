@@ -6,11 +6,13 @@ import { useLocation } from "../router";
 import { Link } from "./kit";
 import { SyncStatus } from "./SyncStatus";
 
-// Roles that see a tab; tabs without roles are for everyone.
-const NAV: { to: string; label: string; icon: string; roles?: string[] }[] = [
+// Roles that see a tab; tabs without roles are for everyone. A `spare` tab leaves the phone's
+// bottom bar when six would not fit (admins); the editor's home links to it there.
+const NAV: { to: string; label: string; icon: string; roles?: string[]; spare?: boolean }[] = [
   { to: "/", label: "Library", icon: "M4 5a1 1 0 0 1 1-1h4a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V5Zm10 0a1 1 0 0 1 1-1h4a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1h-4a1 1 0 0 1-1-1V5Z" },
   { to: "/history", label: "Sessions", icon: "M12 8v4l3 2m6-2a9 9 0 1 1-18 0 9 9 0 0 1 18 0Z" },
   { to: "/editor", label: "Editor", roles: ["owner", "admin", "author"], icon: "M16.86 4.49l2.65 2.65M4 20l4.24-1.06L19.5 7.68a1.87 1.87 0 0 0-2.65-2.65L5.6 16.29 4 20Z" },
+  { to: "/insights", label: "Insights", roles: ["owner", "admin", "author"], spare: true, icon: "M4 20h16M7 16v-5m5 5V7m5 9v-8" },
   { to: "/admin", label: "Team", roles: ["owner", "admin"], icon: "M17 20v-1.5a4.5 4.5 0 0 0-4.5-4.5h-1A4.5 4.5 0 0 0 7 18.5V20M15.5 7.5a3.5 3.5 0 1 1-7 0 3.5 3.5 0 0 1 7 0ZM21 20v-1a3.5 3.5 0 0 0-2.6-3.38M16.5 4.2a3.5 3.5 0 0 1 0 6.6" },
   { to: "/profile", label: "Profile", icon: "M15.75 7a3.75 3.75 0 1 1-7.5 0 3.75 3.75 0 0 1 7.5 0ZM4.5 20.1a7.5 7.5 0 0 1 15 0A17.9 17.9 0 0 1 12 21.75c-2.68 0-5.22-.58-7.5-1.65Z" },
 ];
@@ -36,7 +38,8 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
   const path = useLocation();
   const signin = useSignIn();
   const nav = NAV.filter((n) => !n.roles || (signin && n.roles.includes(signin.account.role)));
-  const cols = { 3: "grid-cols-3", 4: "grid-cols-4", 5: "grid-cols-5" }[nav.length] ?? "grid-cols-5";
+  const bar = nav.length > 5 ? nav.filter((n) => !n.spare) : nav;
+  const cols = { 3: "grid-cols-3", 4: "grid-cols-4", 5: "grid-cols-5" }[bar.length] ?? "grid-cols-5";
   return (
     <div className={`min-h-dvh bg-slate-50 text-slate-800 sm:pb-0 print:bg-white print:pb-0 print:text-black ${focus ? "pb-4" : "pb-20"} dark:bg-slate-950 dark:text-slate-100`}>
       <header className="sticky top-0 z-30 bg-slate-900 print:hidden pt-[env(safe-area-inset-top)] shadow-md short:static">
@@ -77,7 +80,7 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
         hidden={focus}
         className={`fixed inset-x-0 bottom-0 z-30 grid print:hidden ${cols} border-t border-slate-200 bg-white/95 pb-[env(safe-area-inset-bottom)] backdrop-blur sm:hidden dark:border-slate-800 dark:bg-slate-900/95`}
       >
-        {nav.map((n) => (
+        {bar.map((n) => (
           <Link
             key={n.to}
             to={n.to}
