@@ -114,10 +114,11 @@ class RolePolicy:
     # Databases only the server reads and writes (the audit log, webhooks with their secrets
     # and outbox): closed to every caller of /sync, so no device or replicator can read,
     # write, delete or re-secure them.
-    SERVER_ONLY_DATABASES: frozenset[str] = frozenset({"audit", "webhooks"})
+    SERVER_ONLY_DATABASES: frozenset[str] = frozenset({"audit", "webhooks", "integrations"})
     _SERVER_ONLY_USE: ClassVar[dict[str, str]] = {
         "audit": "owners and admins read it with GET /api/v1/audit",
         "webhooks": "owners and admins manage webhooks with /api/v1/webhooks",
+        "integrations": "owners and admins configure PSA connectors with /api/v1/integrations",
     }
 
     def check_db(self, principal: Principal, db: str, action: DbAction) -> None:
