@@ -122,9 +122,13 @@ def _company(
     )
 
 
-def _summary(header: dict[str, Any], push: dict[str, Any], sid: str) -> str:
-    asked = (push.get("create_ticket") or {}).get("summary")
-    base = str(asked or header.get("title") or "Branchline session").strip()
+def _summary(ctx: AppContext, tenant_id: str, header: dict[str, Any], push: dict[str, Any], sid: str) -> str:
+    """The summary asked for, else the session's title, else its tree's title; with the marker."""
+    base = (push.get("create_ticket") or {}).get("summary") or header.get("title")
+    if not base:
+        model, _ = exports.session_model(ctx, _system_principal(tenant_id), sid, {})
+        base = model["tree"]["title"] or "Branchline session"
+    base = str(base).strip()
     tag = marker(sid)
     return f"{base[: 100 - len(tag) - 1]} {tag}"
 
@@ -213,7 +217,7 @@ def _ticket(
     if found is not None:
         return found, False
     ticket = NewTicket(
-        summary=_summary(header, push, sid),
+        summary=_summary(ctx, tenant_id, header, push, sid),
         company=_company(ctx, tenant_id, cfg, push, header),
         board=(push.get("create_ticket") or {}).get("board") or cfg.get("board"),
         status=cfg.get("status"),
