@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from sync.errors import BadRequest, Conflict
 
 from ..audit import service as audit
+from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..sessions import access, service as sessions
@@ -16,9 +17,9 @@ from .schemas import ConnectWiseConfig, NewTicketFields, PsaPush
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
 
-def _nudge(ctx) -> None:
+def _nudge(ctx: AppContext, tenant_id: str) -> None:
     if ctx.psa is not None:
-        ctx.psa.nudge()
+        ctx.psa.nudge(tenant_id)
 
 
 @router.get("/integrations")
@@ -48,7 +49,7 @@ def put_connectwise(body: ConnectWiseConfig, who: AdminDep, ctx: CtxDep, request
         ip=client_address(request),
         details={"changed": sorted(changed)},
     )
-    _nudge(ctx)
+    _nudge(ctx, who.tenant_id)
     return public
 
 
@@ -101,7 +102,7 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
                 "create_ticket": new_ticket is not None,
             },
         )
-    _nudge(ctx)
+    _nudge(ctx, who.tenant_id)
     return service.public_push(saved)
 
 
@@ -109,5 +110,5 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
 def retry_push(system: str, session_id: str, who: AdminDep, ctx: CtxDep) -> dict:
     """Send a failed or waiting push again now (one attempt); its result shows in `/integrations`."""
     out = service.retry(ctx, who.tenant_id, system, session_id)
-    _nudge(ctx)
+    _nudge(ctx, who.tenant_id)
     return out

@@ -1,8 +1,9 @@
 """The PSA worker of one instance: queues auto-pushes from the sessions feed and sends what is due.
 
 It wakes on every write to a tenant's `integrations` or `sessions` database (the store's
-listener; other instances' writes too on CouchDB) and at least every few seconds. Per tenant
-with a configured connector:
+listener; other instances' writes too on CouchDB) and looks at that tenant, at tenants whose
+next push is due, and at every tenant with a connector every half minute. Per tenant with a
+configured connector:
 
 - with `auto_push` on, it follows the `sessions` feed from `psafeed:sessions` and queues
   `psapush:{system}:{sid}` for every `completed` event it sees. The event comes with the
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from sync.errors import Conflict, NotFound
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("branchline.integrations")
 
 POLL_SECONDS = 5.0
+RESCAN_SECONDS = 30.0  # every tenant with a connector is looked at this often
 _FEED_BATCH = 500
 
 
@@ -62,6 +65,11 @@ class PsaWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._listening = False
+        self._lock = threading.Lock()
+        self._dirty: set[str] = set()
+        self._due: dict[str, int] = {}  # tenant -> when its next push is due (ms)
+        self._rescan = True
+        self._last_scan = 0.0
 
     def start(self) -> None:
         if self._thread is not None:
@@ -81,18 +89,41 @@ class PsaWorker:
             thread.join(60)
 
     def _on_write(self, db_name: str, _seq: Any = None) -> None:
-        if tenant_of(db_name) is not None and logical_of(db_name) in (repo.DB_NAME, "sessions"):
+        tenant = tenant_of(db_name)
+        if tenant is not None and logical_of(db_name) in (repo.DB_NAME, "sessions"):
+            with self._lock:
+                self._dirty.add(tenant)
             self._wake.set()
 
-    def nudge(self) -> None:
+    def nudge(self, tenant_id: str | None = None) -> None:
+        """Look now (at one tenant, or at every tenant)."""
+        with self._lock:
+            if tenant_id is None:
+                self._rescan = True
+            else:
+                self._dirty.add(tenant_id)
         self._wake.set()
+
+    def _round_tenants(self) -> list[str]:
+        """The tenants to look at in this round: those written to since the last one, those
+        with a push due now, and every tenant with a connector now and then (other instances'
+        writes on a store that does not tell of them; pushes whose claim expired)."""
+        now = now_ms()
+        with self._lock:
+            every = self._rescan or time.monotonic() - self._last_scan >= RESCAN_SECONDS
+            picked = set(self._dirty) | {t for t, due in self._due.items() if due <= now}
+            self._dirty.clear()
+            self._rescan = False
+        if every:
+            self._last_scan = time.monotonic()
+            picked |= set(tenants_with_db(self.ctx.store, repo.DB_NAME))
+        return sorted(picked)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
-            next_due: int | None = None
             try:
-                for tenant in tenants_with_db(self.ctx.store, repo.DB_NAME):
+                for tenant in self._round_tenants():
                     if self._stop.is_set():
                         break
                     try:
@@ -100,10 +131,13 @@ class PsaWorker:
                     except Exception:  # one tenant's failure never stops the others
                         log.exception("psa: tenant %s failed; trying again shortly", tenant)
                         due = now_ms() + 2000
-                    if due is not None:
-                        next_due = due if next_due is None else min(next_due, due)
+                    if due is None:
+                        self._due.pop(tenant, None)
+                    else:
+                        self._due[tenant] = due
             except Exception:
                 log.exception("psa: a round failed; trying again shortly")
+            next_due = min(self._due.values(), default=None)
             wait = (
                 POLL_SECONDS
                 if next_due is None
