@@ -43,6 +43,11 @@ class PushProblem(Exception):
     """The push cannot be made as asked (no company for a new ticket...); not retried."""
 
 
+class HeaderBusy(Exception):
+    """The session header kept changing while the ticket was written into it; the push is
+    retried (its PSA steps are recorded, so only the header is written again)."""
+
+
 def marker(sid: str) -> str:
     """Carried in a created ticket's summary and a time entry's notes: how a later attempt
     finds what an unrecorded one made."""
@@ -248,9 +253,10 @@ def write_header(ctx: AppContext, tenant_id: str, sid: str, psa: dict[str, Any])
         header["psa"] = psa
         save(db, header)
 
-    retry_on_conflict(
-        write,
-        busy=f"The header of session {sid} kept changing; the ticket link is written next time.",
-        retry_on=(Conflict,),
-        give_up=lambda: None,
-    )
+    try:
+        retry_on_conflict(write, busy=f"The header of session {sid} kept changing.", backoff_s=0.05)
+    except Conflict:
+        raise HeaderBusy(
+            f"The header of session {sid} kept changing while the ticket was written into it; "
+            "the ticket is made and the header is written at the next attempt."
+        ) from None

@@ -239,13 +239,16 @@ class PsaWorker:
         holder = self.holder
 
         def record(doc: dict[str, Any]) -> dict[str, Any]:
-            return save(db, doc)  # our claim's _rev: an admin's change in between wins, we stop
+            try:
+                return save(db, doc)  # our claim's _rev: an admin's change in between wins, we stop
+            except Conflict:
+                raise ClaimLost from None
 
         system = push["system"]
         try:
             connector = self.connector(tenant, system, cfg)
             done = pushing.perform(self.ctx, tenant, cfg, push, connector, record)
-        except Conflict:
+        except ClaimLost:
             log.warning(
                 "psa: push %s changed while %s sent it; its result is not recorded", push["_id"], holder
             )
@@ -256,7 +259,10 @@ class PsaWorker:
         except (pushing.PushProblem, SealBroken) as exc:
             self._failed(tenant, db, push, str(exc), retryable=False, retry_after=None)
             return
-        except NotFound as exc:
+        except pushing.HeaderBusy as exc:
+            self._failed(tenant, db, push, str(exc), retryable=True, retry_after=None)
+            return
+        except (NotFound, Conflict) as exc:
             self._failed(
                 tenant, db, push, f"The session cannot be exported: {exc}", retryable=False, retry_after=None
             )
@@ -330,6 +336,11 @@ class PsaWorker:
             save(db, doc)
 
         retry_on_conflict(write, busy="psa: the connector status kept changing", give_up=lambda: None)
+
+
+class ClaimLost(Exception):
+    """The push document changed under this instance's claim (an admin's retry, or the claim
+    expired and another instance took it): this attempt stops and records nothing."""
 
 
 def enqueue_if_new(db: Any, push: dict[str, Any]) -> bool:
