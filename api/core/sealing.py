@@ -24,27 +24,36 @@ class SealBroken(ValueError):
     """A sealed value does not open: another server secret, another place, or edited."""
 
 
-def _aead(server_secret: str, purpose: str) -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+def derive_key(server_secret: str, purpose: str) -> bytes:
+    """A 256-bit key for `purpose` from the server secret (HKDF-SHA256, the purpose as info)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
         server_secret.encode()
     )
-    return AESGCM(key)
 
 
-def seal(server_secret: str, purpose: str, bound_to: str, plain: str) -> str:
-    """`plain` encrypted for `purpose`, openable only with the same `bound_to`."""
+def seal_with(key: bytes, bound_to: str, plain: str) -> str:
+    """`plain` encrypted under `key`, openable only with the same `bound_to`: base64 of nonce
+    and ciphertext."""
     nonce = os.urandom(_NONCE)
-    sealed = _aead(server_secret, purpose).encrypt(nonce, plain.encode(), bound_to.encode())
-    return base64.b64encode(nonce + sealed).decode()
+    return base64.b64encode(nonce + AESGCM(key).encrypt(nonce, plain.encode(), bound_to.encode())).decode()
 
 
-def unseal(server_secret: str, purpose: str, bound_to: str, sealed: str) -> str:
+def unseal_with(key: bytes, bound_to: str, sealed: str) -> str:
     try:
         raw = base64.b64decode(sealed)
-        plain = _aead(server_secret, purpose).decrypt(raw[:_NONCE], raw[_NONCE:], bound_to.encode())
+        plain = AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], bound_to.encode())
     except (InvalidTag, ValueError) as exc:
         raise SealBroken(
             "A stored secret cannot be decrypted (the server secret changed, or the record was "
             "copied or edited); enter the secret again."
         ) from exc
     return plain.decode()
+
+
+def seal(server_secret: str, purpose: str, bound_to: str, plain: str) -> str:
+    """`plain` encrypted for `purpose`, openable only with the same `bound_to`."""
+    return seal_with(derive_key(server_secret, purpose), bound_to, plain)
+
+
+def unseal(server_secret: str, purpose: str, bound_to: str, sealed: str) -> str:
+    return unseal_with(derive_key(server_secret, purpose), bound_to, sealed)
