@@ -252,10 +252,17 @@ def _connectwise_config() -> dict:
 
 
 def _b_psa_session(w: World) -> str:
-    """A session of B's, with ConnectWise configured in B (so B's own push answers 202)."""
+    """A completed session of B's, with ConnectWise configured in B (so B's own push answers 202)."""
     r = w.http.put("/api/v1/integrations/connectwise", headers=w.b.headers, json=_connectwise_config())
     assert r.status_code == 200, r.text
-    return _b_session(w)["session_id"]
+    sid = _b_session(w)["session_id"]
+    r = w.http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=w.b.headers,
+        json={"type": "completed", "outcome": "resolved"},
+    )
+    assert r.status_code in (200, 201), r.text
+    return sid
 
 
 def _b_psa_push(w: World) -> str:

@@ -56,7 +56,9 @@ def put_connectwise(body: ConnectWiseConfig, who: AdminDep, ctx: CtxDep, request
 @router.post(
     "/sessions/{session_id}/psa",
     status_code=202,
-    responses=errors({409: "The connector is not configured, or the session was pushed already."}),
+    responses=errors(
+        {409: "The connector is not configured, the session is in progress, or it was pushed already."}
+    ),
 )
 def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep, request: Request) -> dict:
     """Queue the session for its PSA: a ticket (created, or the number given), the export as a
@@ -66,6 +68,11 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
     ticket_url, pushed_at, summary, status}`. A session is pushed once."""
     loaded = sessions.load(ctx, who, session_id)
     access.require_write(who, loaded.header)
+    if loaded.fold()["status"] == "in_progress":
+        raise Conflict(
+            "The session is still in progress: finish it first. A session goes to the PSA once, "
+            "with its whole record."
+        )
     db = repo.open_db(ctx.store, who.tenant_id)
     cfg = repo.config(db, body.system)
     if cfg is None:

@@ -223,3 +223,14 @@ def test_header_psa_is_the_servers_to_write(http, tenant, cw):
     assert r.status_code == 201 and r.json()[0]["error"] == "forbidden", r.text
     assert "written by the server only" in r.json()[0]["reason"]
     assert header(http, tenant, sid).get("psa") is None
+
+
+def test_a_session_in_progress_is_not_pushed(http, tenant, cw):
+    tree_id = publish_tree(http, tenant)
+    configure(http, tenant, cw.config())
+    sid = start(http, tenant, tree_id)["session_id"]
+
+    r = http.post(f"/api/v1/sessions/{sid}/psa", headers=tenant.headers, json={"system": "connectwise"})
+
+    assert r.status_code == 409 and "still in progress: finish it first" in r.json()["reason"]
+    assert connectwise(http, tenant)["queued"] == [] and cw.requests == []

@@ -154,7 +154,7 @@ export default function ExportScreen({ sid }: { sid: string }) {
           </button>
         </div>
       )}
-      {session.data?.bundle && <SendToConnectWise sid={sid} header={session.data.bundle.header} online={online} />}
+      {session.data?.bundle && session.data.state?.status !== "in_progress" && <SendToConnectWise sid={sid} header={session.data.bundle.header} online={online} />}
       <ExportPreview text={text} />
     </div>
   );
