@@ -169,6 +169,9 @@ class Settings(BaseSettings):
     # the last one the push is `failed` until an admin retries it.
     psa_retry_schedule: str = "10,60,300,1800,3600,7200,14400,28800"
     psa_timeout_seconds: float = Field(20.0, gt=0, le=120)
+    # How often the tickets of sessions pushed in the last week are read again, so a session
+    # header shows the ticket's current summary and status (once per tenant across instances).
+    psa_refresh_seconds: float = Field(900.0, ge=0.5)
 
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.

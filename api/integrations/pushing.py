@@ -23,6 +23,7 @@ from typing import Any
 from sync.access import Principal
 from sync.errors import Conflict
 
+from ..audit.service import now_iso
 from ..clients import repository as clients_repo
 from ..core.context import AppContext
 from ..core.docs import retry_on_conflict, save
@@ -186,6 +187,7 @@ def perform(
         push = record({**push, "steps": steps})
 
     info = connector.get_ticket(ticket_id)
+    now = now_iso()  # milliseconds: the header merge orders psa values by these times
     write_header(
         ctx,
         tenant_id,
@@ -194,7 +196,8 @@ def perform(
             "system": connector.system,
             "ticket_id": ticket_id,
             "ticket_url": info.url,
-            "pushed_at": iso(),
+            "pushed_at": now,
+            "checked_at": now,
             "summary": info.summary,
             "status": info.status,
         },
@@ -260,3 +263,19 @@ def write_header(ctx: AppContext, tenant_id: str, sid: str, psa: dict[str, Any])
             f"The header of session {sid} kept changing while the ticket was written into it; "
             "the ticket is made and the header is written at the next attempt."
         ) from None
+
+
+def refresh_ticket(ctx: AppContext, tenant_id: str, sid: str, connector: Connector) -> bool:
+    """Read the pushed session's ticket again; write its summary and status into the header
+    when either changed. Whether the header was written."""
+    db = sessions_repo.sessions_db(ctx, tenant_id)
+    psa = db.get(f"session:{sid}").get("psa")
+    if not isinstance(psa, dict) or not isinstance(psa.get("ticket_id"), int):
+        return False
+    info = connector.get_ticket(psa["ticket_id"])
+    if (info.summary, info.status) == (psa.get("summary"), psa.get("status")):
+        return False
+    write_header(
+        ctx, tenant_id, sid, {**psa, "summary": info.summary, "status": info.status, "checked_at": now_iso()}
+    )
+    return True

@@ -17,6 +17,9 @@ configured connector:
 Failures that pass (an outage, the network, 429) are retried on the schedule, never sooner
 than Retry-After; the others (keys refused, a record ConnectWise rejects) fail at once and
 wait for an admin's retry. Every result is in the connector's status (`psastatus:`).
+
+Every `BRANCHLINE_PSA_REFRESH_SECONDS` the tickets of the sessions pushed in the last week
+are read again, and a changed summary or status is written into the session header.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ log = logging.getLogger("branchline.integrations")
 
 POLL_SECONDS = 5.0
 RESCAN_SECONDS = 30.0  # every tenant with a connector is looked at this often
+REFRESH_WINDOW_MS = 7 * 24 * 3600 * 1000  # tickets of sessions pushed this recently are read again
+REFRESH_LIMIT = 50  # tickets read again per tenant and interval, the newest pushes first
 _FEED_BATCH = 500
 
 
@@ -172,7 +177,38 @@ class PsaWorker:
                     self._send(tenant, db, cfg, claimed)
                     if self._stop.is_set():
                         return None
+            refresh_due = self._refresh(tenant, db, system, cfg)
+            next_due = refresh_due if next_due is None else min(next_due, refresh_due)
         return next_due
+
+    def _refresh(self, tenant: str, db: Any, system: str, cfg: dict[str, Any]) -> int:
+        """Read the tickets of the sessions pushed in the last week again, once per interval
+        across instances (the interval is claimed in the status document with its `_rev`);
+        when the next refresh is due (ms)."""
+        interval_ms = int(self.ctx.settings.psa_refresh_seconds * 1000)
+        now = now_ms()
+        status = repo.status(db, system)
+        last = int(status.get("refreshed_ms") or 0)
+        if last + interval_ms > now:
+            return last + interval_ms
+        status["refreshed_ms"] = now
+        try:
+            save(db, status)
+        except Conflict:
+            return now + interval_ms  # another instance refreshes this round
+        since = iso(now - REFRESH_WINDOW_MS)
+        pushed = [
+            p
+            for p in repo.pushes(db, system)
+            if p.get("status") == "done" and (p.get("done_at") or "") >= since
+        ]
+        try:
+            connector = self.connector(tenant, system, cfg)
+            for push in pushed[-REFRESH_LIMIT:]:
+                pushing.refresh_ticket(self.ctx, tenant, push["session_id"], connector)
+        except (PsaError, SealBroken, NotFound, pushing.HeaderBusy) as exc:
+            log.info("psa: refreshing the tickets of tenant %s stopped: %s", tenant, exc)
+        return now + interval_ms
 
     def _follow(self, tenant: str, db: Any, system: str) -> None:
         checkpoint = get_or_none(db, repo.FEED_ID)

@@ -15,7 +15,8 @@ conflict (they are written once), but the header does, and the server resolves i
 - Every value that lost (differs from the winner's) goes to `history` as
   `{field, value, edited, rev}`, so nothing typed on a device is lost.
 - Fields nobody edits (tree, version, created_at...) come from the highest revision, but
-  for the ones only the server writes (`psa`): the newest value (by `pushed_at`) wins, as a
+  for the ones only the server writes (`psa`): the newest value (by `checked_at`, else
+  `pushed_at`) wins, as a
   device's revision made before the server wrote it simply lacks it.
 
 `merge_headers` is pure and commutative: the order the revisions are given in does not
@@ -173,7 +174,9 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
     for field in SERVER_WRITTEN:
         values = [d[field] for d in docs if isinstance(d.get(field), dict)]
         if values:
-            merged[field] = max(values, key=lambda v: (str(v.get("pushed_at") or ""), _canon(v)))
+            merged[field] = max(
+                values, key=lambda v: (str(v.get("checked_at") or v.get("pushed_at") or ""), _canon(v))
+            )
 
     merged["edited"] = edited
     if edited_values:

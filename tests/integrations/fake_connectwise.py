@@ -139,6 +139,11 @@ class FakeConnectWise:
                 }
             )
 
+    def set_status(self, ticket_id: int, status: str) -> None:
+        """A technician moves the ticket on in ConnectWise."""
+        with self._lock:
+            self.tickets[ticket_id]["status"] = {"name": status}
+
     def calls(self, method: str, resource: str) -> list[Request]:
         """The requests of `method` to `resource` (a path under the API prefix, exactly)."""
         with self._lock:
