@@ -17,6 +17,7 @@ from .exports.endpoints import router as exports_router
 from .freshness.endpoints import router as freshness_router
 from .health import router as health_router
 from .insights.endpoints import router as insights_router
+from .integrations.endpoints import router as integrations_router
 from .ratelimit.deps import install as install_rate_limits
 from .sessions.endpoints import router as sessions_router
 from .share.endpoints import router as share_router
@@ -52,6 +53,7 @@ def install(app: FastAPI) -> None:
         audit_router,
         insights_router,
         webhooks_router,
+        integrations_router,
     ):
         app.include_router(router)
 
@@ -91,6 +93,7 @@ def install_hooks(ctx: AppContext) -> None:
     from .exports.formats import close_image_pool, configure_image_cache  # noqa: PLC0415
     from .exports.sandbox import close_pool  # noqa: PLC0415
     from .insights.service import index_part as insights_part  # noqa: PLC0415
+    from .integrations.worker import PsaWorker  # noqa: PLC0415
     from .jobs.schedule import instance_id  # noqa: PLC0415
     from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
@@ -111,6 +114,8 @@ def install_hooks(ctx: AppContext) -> None:
     ctx.workers.add(JobScheduler(ctx))
     ctx.webhooks = WebhookWorker(ctx, instance_id())
     ctx.workers.add(ctx.webhooks)  # fills the outbox from the feeds and delivers
+    ctx.psa = PsaWorker(ctx, instance_id())
+    ctx.workers.add(ctx.psa)  # queues auto-pushes from the feeds and pushes to the PSA
     # Made on first use; only stopped here.
     ctx.workers.add(CallbackWorker("template-sandbox", lambda: None, lambda: close_pool(ctx)))
     ctx.workers.add(CallbackWorker("pdf-image-pool", lambda: None, close_image_pool))

@@ -175,6 +175,15 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(16, ge=1, le=256)  # deliveries in flight per instance
     webhook_log_days: int = Field(30, ge=1, le=3650)  # delivered and failed messages kept this long
 
+    # PSA connectors (api/integrations): seconds between a push that failed for a passing
+    # reason (outage, network, 429: at least its Retry-After) and its next attempt; after
+    # the last one the push is `failed` until an admin retries it.
+    psa_retry_schedule: str = "10,60,300,1800,3600,7200,14400,28800"
+    psa_timeout_seconds: float = Field(20.0, gt=0, le=120)
+    # How often the tickets of sessions pushed in the last week are read again, so a session
+    # header shows the ticket's current summary and status (once per tenant across instances).
+    psa_refresh_seconds: float = Field(900.0, ge=0.5)
+
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.
     template_workers: int = Field(2, ge=1, le=32)
@@ -245,6 +254,7 @@ class Settings(BaseSettings):
                 "instance (at least 32 random characters)."
             )
         self.webhook_retry_delays()
+        self.psa_retry_delays()
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
         try:
@@ -258,16 +268,11 @@ class Settings(BaseSettings):
 
     def webhook_retry_delays(self) -> tuple[float, ...]:
         """The webhook retry schedule in seconds (checked at start-up)."""
-        try:
-            delays = tuple(float(x) for x in self.webhook_retry_schedule.split(",") if x.strip())
-        except ValueError:
-            delays = ()
-        if not delays or any(d <= 0 for d in delays) or len(delays) > 20:
-            raise SettingsError(
-                f"BRANCHLINE_WEBHOOK_RETRY_SCHEDULE={self.webhook_retry_schedule!r} is not a list of 1 to 20 "
-                "positive numbers of seconds separated by commas, e.g. '5,300,1800,7200,18000,36000,36000'."
-            )
-        return delays
+        return _delays(self.webhook_retry_schedule, "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE")
+
+    def psa_retry_delays(self) -> tuple[float, ...]:
+        """The PSA push retry schedule in seconds (checked at start-up)."""
+        return _delays(self.psa_retry_schedule, "BRANCHLINE_PSA_RETRY_SCHEDULE")
 
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"
@@ -318,3 +323,16 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _delays(schedule: str, env_name: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(x) for x in schedule.split(",") if x.strip())
+    except ValueError:
+        delays = ()
+    if not delays or any(d <= 0 for d in delays) or len(delays) > 20:
+        raise SettingsError(
+            f"{env_name}={schedule!r} is not a list of 1 to 20 positive numbers of seconds "
+            "separated by commas, e.g. '5,300,1800,7200,18000,36000,36000'."
+        )
+    return delays

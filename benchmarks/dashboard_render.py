@@ -146,7 +146,9 @@ def main() -> None:
                     page.goto(server.url + "/")
                     page.wait_for_selector("[data-testid=tree-list]")
                     t = time.perf_counter()
-                    page.get_by_role("navigation", name="Main").get_by_role("link", name="Insights").first.click()
+                    page.get_by_role("navigation", name="Main").get_by_role(
+                        "link", name="Insights"
+                    ).first.click()
                     page.wait_for_selector(OVERVIEW_READY, timeout=30000)
                     in_app.append((time.perf_counter() - t) * 1000)
                 tree_page = []

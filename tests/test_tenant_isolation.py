@@ -239,6 +239,40 @@ def _b_delivery(w: World) -> tuple[str, str]:
     return webhook_id, r.json()["id"]
 
 
+def _connectwise_config() -> dict:
+    return {
+        "site_url": "https://93.184.215.14",
+        "company_id": "msp",
+        "public_key": "pub",
+        "private_key": "priv",
+        "client_id": "client",
+        "company": "Contoso",
+        "board": "Service Desk",
+    }
+
+
+def _b_psa_session(w: World) -> str:
+    """A completed session of B's, with ConnectWise configured in B (so B's own push answers 202)."""
+    r = w.http.put("/api/v1/integrations/connectwise", headers=w.b.headers, json=_connectwise_config())
+    assert r.status_code == 200, r.text
+    sid = _b_session(w)["session_id"]
+    r = w.http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=w.b.headers,
+        json={"type": "completed", "outcome": "resolved"},
+    )
+    assert r.status_code in (200, 201), r.text
+    return sid
+
+
+def _b_psa_push(w: World) -> str:
+    """A session of B's with a push queued in B."""
+    sid = _b_psa_session(w)
+    r = w.http.post(f"/api/v1/sessions/{sid}/psa", headers=w.b.headers, json={"system": "connectwise"})
+    assert r.status_code == 202, r.text
+    return sid
+
+
 Factory = Callable[[World], Req]
 
 API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
@@ -330,6 +364,22 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/webhooks/{webhook_id}/test"): (
         "object",
         lambda w: Req("POST", f"/api/v1/webhooks/{_b_webhook(w)}/test"),
+    ),
+    # PSA connectors (owners and admins configure the caller's tenant; pushes reach a session)
+    ("GET", "/api/v1/integrations"): ("self", lambda w: Req("GET", "/api/v1/integrations")),
+    ("PUT", "/api/v1/integrations/connectwise"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/integrations/connectwise", json=_connectwise_config()),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/psa"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/sessions/{_b_psa_session(w)}/psa", json={"system": "connectwise"}),
+    ),
+    ("POST", "/api/v1/integrations/{system}/pushes/{session_id}/retry"): (
+        "object",
+        lambda w: Req(
+            "POST", f"/api/v1/integrations/connectwise/pushes/{_b_psa_push(w)}/retry", ok=(202, 409)
+        ),
     ),
     # sessions and client contexts
     ("POST", "/api/v1/sessions"): (

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..attachments.storage import AttachmentStorage
     from ..auth.throttle import LoginThrottle
     from ..exports.sandbox import SandboxPool
+    from ..integrations.worker import PsaWorker
     from ..ratelimit.rules import Policy
     from ..ratelimit.storage import Windows
     from ..webhooks.worker import WebhookWorker
@@ -92,6 +93,7 @@ class AppContext:
     attachment_reader: AttachmentReader | None = None  # lets exports embed images
     workers: Workers = field(default_factory=Workers)  # started and stopped by the lifespan
     webhooks: WebhookWorker | None = None  # the outbox and its deliveries
+    psa: PsaWorker | None = None  # PSA pushes (api/integrations)
     features_installed: bool = False
 
     # Made from the settings, shared by the API and the sync endpoints.

@@ -289,7 +289,11 @@ def overview(
         "trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
         "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)],
         "days": days(
-            ctx, who.tenant_id, engineer=None if team else who.user_id, from_day=_day(from_ms), to_day=_day(to_ms)
+            ctx,
+            who.tenant_id,
+            engineer=None if team else who.user_id,
+            from_day=_day(from_ms),
+            to_day=_day(to_ms),
         ),
     }
 

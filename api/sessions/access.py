@@ -123,6 +123,23 @@ def check_edit_times(doc: dict[str, Any], current: dict[str, Any] | None, now_ms
             )
 
 
+# Header fields only the server writes (DOCUMENTS.md): a device may carry them back as they
+# are, or leave them out (a revision made before the server wrote them; the merge keeps the
+# server's value), never set or change them.
+SERVER_FIELDS = ("psa",)
+
+
+def check_server_fields(doc: dict[str, Any], current: dict[str, Any] | None) -> None:
+    for field in SERVER_FIELDS:
+        value = doc.get(field)
+        if value is None or (current is not None and current.get(field) == value):
+            continue
+        raise Forbidden(
+            f"{doc.get('_id')}: {field!r} is written by the server only (the PSA connector); "
+            "keep the value you received, or leave it out."
+        )
+
+
 def _edit_records(doc: dict[str, Any] | None) -> dict[str, Any]:
     records = doc.get("edited_values") if isinstance(doc, dict) else None
     return records if isinstance(records, dict) else {}
@@ -317,6 +334,7 @@ class SessionsRules(DatabaseRules):
             if problem:
                 raise Forbidden(f"{doc.get('_id')}: {problem}")
             check_edit_times(doc, current, int(time.time() * 1000))
+            check_server_fields(doc, current)
         cur = acl_of(current)
         if cur is None:
             if principal.is_admin:

@@ -14,7 +14,10 @@ conflict (they are written once), but the header does, and the server resolves i
   as it is.
 - Every value that lost (differs from the winner's) goes to `history` as
   `{field, value, edited, rev}`, so nothing typed on a device is lost.
-- Fields nobody edits (tree, version, created_at...) come from the highest revision.
+- Fields nobody edits (tree, version, created_at...) come from the highest revision, but
+  for the ones only the server writes (`psa`): the newest value (by `checked_at`, else
+  `pushed_at`) wins, as a
+  device's revision made before the server wrote it simply lacks it.
 
 `merge_headers` is pure and commutative: the order the revisions are given in does not
 matter, and merging an already merged header with nothing else changes nothing.
@@ -28,6 +31,8 @@ import orjson
 
 # The fields a person edits; `owner_id` too, since an owner may hand a session over.
 EDITABLE = ("ticket", "client_id", "title", "shared_with", "status", "owner_id")
+# Fields only the server writes (api/sessions/access.py SERVER_FIELDS).
+SERVER_WRITTEN = ("psa",)
 
 
 def rev_key(rev: Any) -> tuple[int, str]:
@@ -165,6 +170,13 @@ def merge_headers(revisions: list[dict[str, Any]]) -> dict[str, Any]:
                 "rev": doc.get("_rev"),
             }
             history.setdefault(_canon(entry), entry)
+
+    for field in SERVER_WRITTEN:
+        values = [d[field] for d in docs if isinstance(d.get(field), dict)]
+        if values:
+            merged[field] = max(
+                values, key=lambda v: (str(v.get("checked_at") or v.get("pushed_at") or ""), _canon(v))
+            )
 
     merged["edited"] = edited
     if edited_values:

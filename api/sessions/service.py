@@ -48,6 +48,7 @@ HEADER_FIELDS_PUBLIC = (
     "edited",
     "edited_values",
     "history",
+    "psa",
 )
 
 

@@ -48,7 +48,9 @@ def known_sessions(http, tenant: Tenant):
     r = http.put(f"/api/v1/trees/{tree_id}", headers=tenant.headers, json=draft)
     assert r.status_code == 200, r.text
     r = http.post(
-        f"/api/v1/trees/{tree_id}/publish", headers=tenant.headers, json={"change_note": "v2", "_rev": r.json()["rev"]}
+        f"/api/v1/trees/{tree_id}/publish",
+        headers=tenant.headers,
+        json={"change_note": "v2", "_rev": r.json()["rev"]},
     )
     assert r.status_code in (200, 201), r.text
     run(
@@ -149,7 +151,9 @@ def test_a_lead_reads_filters_and_keeps_the_figures_offline(browser, http, serve
         vda_row = page.locator("[data-testid=node-table] tr[data-node-id=vda]")
         expect(vda_row.locator("[data-col=drop]")).to_have_text("1 (33%)")
         expect(vda_row.locator("[data-col=drop-other]")).to_have_text("–")
-        expect(page.locator("[data-testid=node-table] tr[data-node-id=event] [data-col=median-other]")).to_have_text("2 s")
+        expect(
+            page.locator("[data-testid=node-table] tr[data-node-id=event] [data-col=median-other]")
+        ).to_have_text("2 s")
         full_shot(page, "insights-03-compare")
         # The filters live in the address: a reload (or a shared link) shows the same comparison.
         assert "version=1" in page.url and "compare=2" in page.url

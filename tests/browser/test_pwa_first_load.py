@@ -60,7 +60,9 @@ def test_runner_first_load_is_small_compressed_and_without_the_editor(browser, h
         )
         # Nor the dashboard's charts: not their chunks, and not their code bundled into a chunk
         # the runner does load (an eager import would put it in the entry chunk).
-        assert not [n for n in fetched if n.startswith("Insights")], f"the runner fetched the dashboard: {fetched}"
+        assert not [n for n in fetched if n.startswith("Insights")], (
+            f"the runner fetched the dashboard: {fetched}"
+        )
         for t in scripts:
             body = http.get(t.url).text
             assert DASHBOARD_MARK not in body, f"{t.name}, loaded by the runner, holds the dashboard's charts"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import pytest
-from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from standardwebhooks.webhooks import Webhook
 
+from api.core.sealing import SealBroken
 from api.settings import Settings, SettingsError
 from api.webhooks import delivery, events, presets, signing
 
@@ -27,10 +31,18 @@ def test_our_signature_is_the_reference_librarys():
 def test_a_sealed_secret_opens_only_for_its_own_tenant_and_subscription():
     sealed = signing.seal("server-secret" * 4, "t1", "w1", "whsec_abc")
     assert signing.unseal("server-secret" * 4, "t1", "w1", sealed) == "whsec_abc"
-    with pytest.raises(InvalidTag):
+    with pytest.raises(SealBroken):
         signing.unseal("server-secret" * 4, "t1", "w2", sealed)
-    with pytest.raises(InvalidTag):
+    with pytest.raises(SealBroken):
         signing.unseal("another-secret" * 4, "t1", "w1", sealed)
+
+
+def test_secrets_sealed_before_the_shared_sealing_helper_still_open():
+    # As stored until now: AES-GCM under HMAC-SHA256(server secret, label), nonce first.
+    key = hmac.new(b"server-secret" * 4, b"branchline webhook secrets v1", hashlib.sha256).digest()
+    nonce = b"\x01" * 12
+    stored = base64.b64encode(nonce + AESGCM(key).encrypt(nonce, b"whsec_old", b"t1:w1")).decode()
+    assert signing.unseal("server-secret" * 4, "t1", "w1", stored) == "whsec_old"
 
 
 def _attempt(ok: bool) -> delivery.Attempt:

@@ -23,6 +23,17 @@ export interface SessionHeader extends Doc {
   device_id: string;
   edited: Record<string, number>;
   edited_values?: Record<string, EditMark>;
+  /** Written by the server once the session is in the PSA (DOCUMENTS.md); never by a device. */
+  psa?: PsaLink | null;
+}
+
+export interface PsaLink {
+  system: string;
+  ticket_id: number;
+  ticket_url: string;
+  pushed_at: string;
+  summary?: string | null;
+  status?: string | null;
 }
 
 export interface EventDoc extends Doc {

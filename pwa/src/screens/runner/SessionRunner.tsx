@@ -9,6 +9,7 @@ import type { EventFields, EventType } from "../../shared/eventTypes";
 import { answerLeadsSomewhere, type SessionState } from "../../shared/fold";
 import { navigate } from "../../router";
 import { Button, ErrorBox, identifierField, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
+import { PsaTicket } from "../../psa/PsaTicket";
 import { NotesBox, type NotesBoxHandle } from "./NotesBox";
 import { StepCard, type TreeNode } from "./StepCard";
 import { StepAttachments } from "./StepAttachments";
@@ -333,6 +334,7 @@ export function SessionRunner({ sid }: { sid: string }) {
       <p className="text-xs font-semibold tracking-wide wrap-anywhere text-slate-500 uppercase" data-testid="session-ticket">
         {[header.ticket, clientName].filter(Boolean).join(" · ") || "No ticket"}
       </p>
+      <PsaTicket psa={header.psa} />
       <div className="flex flex-wrap items-start justify-between gap-x-3 gap-y-2">
         <h1 className="line-clamp-3 min-w-0 short:line-clamp-1 flex-[1_1_8rem] text-lg leading-snug font-semibold wrap-anywhere text-slate-900 sm:text-xl dark:text-white" data-testid="session-title">
           {header.title || tree.title}

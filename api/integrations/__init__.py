@@ -1,0 +1,1 @@
+"""PSA connectors: configuration, the push outbox and its worker (ConnectWise PSA first)."""

@@ -1,0 +1,57 @@
+"""Request bodies of the PSA routes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ConnectWiseConfig(BaseModel):
+    """The whole configuration; `private_key` may be left out to keep the stored one."""
+
+    model_config = ConfigDict(extra="forbid")
+    site_url: str = Field(max_length=500, examples=["https://na.myconnectwise.net"])
+    company_id: str = Field(max_length=200, description="The company id you sign in to ConnectWise with.")
+    public_key: str = Field(max_length=200)
+    private_key: str | None = Field(default=None, max_length=500, description="Write-only; never answered.")
+    client_id: str = Field(
+        max_length=200, description="Your integration's clientId from ConnectWise's developer site."
+    )
+    board: str | None = Field(default=None, max_length=200, description="Service board of created tickets.")
+    status: str | None = Field(default=None, max_length=200, description="Status of created tickets.")
+    member: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Member identifier for time entries of engineers whose e-mail matches no member's.",
+    )
+    work_type: str | None = Field(default=None, max_length=200)
+    company: str | None = Field(
+        default=None, max_length=200, description="Default company identifier of created tickets."
+    )
+    note_type: Literal["internal", "discussion"] = "internal"
+    note_format: Literal["text", "markdown"] = "text"
+    time_entry: bool = True
+    auto_push: bool = Field(
+        default=False, description="Push every session when it completes (offline ones when they sync)."
+    )
+
+
+class NewTicketFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    summary: str | None = Field(default=None, max_length=100)
+    company: str | None = Field(default=None, max_length=200)
+    board: str | None = Field(default=None, max_length=200)
+
+
+class PsaPush(BaseModel):
+    """What to push. Without `create_ticket` or `ticket_id`, the session's own ticket field is
+    used when it is a ticket number, else a ticket is created."""
+
+    model_config = ConfigDict(extra="forbid")
+    system: Literal["connectwise"]
+    create_ticket: bool | NewTicketFields | None = None
+    ticket_id: int | None = Field(default=None, ge=1, description="Attach to this existing ticket number.")
+    time_entry: bool | None = Field(
+        default=None, description="Add a time entry (the connector's setting when left out)."
+    )

@@ -1,0 +1,266 @@
+"""PSA connectors' configuration, status and push queue (the worker sends, `worker.py`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.access import Principal
+from sync.errors import BadRequest, Conflict, NotFound
+from sync.naming import physical_name
+from sync.store import Database
+
+from ..core.context import AppContext
+from ..core.docs import get_or_none, retry_on_conflict, save
+from ..core.sealing import seal
+from ..core.timeutil import iso, now_ms
+from ..webhooks.ssrf import TargetRefused, resolve_target
+from . import repository as repo
+
+SEAL_PURPOSE = "branchline psa secrets v1"
+CONFIG_FIELDS = (
+    "site_url",
+    "company_id",
+    "public_key",
+    "client_id",
+    "board",
+    "status",
+    "member",
+    "work_type",
+    "company",
+    "note_type",
+    "note_format",
+    "time_entry",
+    "auto_push",
+)
+QUEUED = ("pending", "sending")
+
+
+def seal_binding(tenant_id: str, system: str) -> str:
+    return f"{tenant_id}:{system}"
+
+
+def check_system(system: str) -> None:
+    if system not in repo.SYSTEMS:
+        raise NotFound(f"No PSA connector {system!r}; the connectors are: {', '.join(repo.SYSTEMS)}.")
+
+
+def public_config(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The configuration as the API shows it: every field but the private key, which is
+    only said to be set."""
+    if doc is None:
+        return None
+    out = {k: doc.get(k) for k in CONFIG_FIELDS}
+    out["private_key_set"] = bool(doc.get("private_key_sealed"))
+    out["updated_at"] = doc.get("updated_at")
+    out["updated_by"] = doc.get("updated_by")
+    return out
+
+
+def public_push(doc: dict[str, Any]) -> dict[str, Any]:
+    steps = doc.get("steps") or {}
+    next_ms = doc.get("next_attempt_ms") if doc.get("status") == "pending" else None
+    return {
+        "system": doc["system"],
+        "session_id": doc["session_id"],
+        "status": doc["status"],
+        "ticket_id": (steps.get("ticket") or {}).get("ticket_id") or doc.get("ticket_id"),
+        "create_ticket": doc.get("create_ticket") is not None,
+        "time_entry": bool(doc.get("time_entry")),
+        "steps": {k: v for k, v in steps.items()},
+        "attempt_count": doc.get("attempt_count", 0),
+        "next_attempt_at": iso(next_ms) if next_ms is not None else None,
+        "last_error": doc.get("last_error"),
+        "created_at": doc.get("created_at"),
+        "done_at": doc.get("done_at"),
+        "attempts": doc.get("attempts", []),
+    }
+
+
+def _text(body: dict[str, Any], name: str, *, required: bool, limit: int = 200) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise BadRequest(
+                f"{name} is required: copy it from ConnectWise (System > Members > API Members)."
+            )
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadRequest(f"{name} must be text of at most {limit} characters.")
+    return value.strip()
+
+
+def _check_site(ctx: AppContext, url: str) -> str:
+    try:
+        resolve_target(url, allow_private=ctx.settings.webhook_allow_private)
+    except TargetRefused as exc:
+        raise BadRequest(
+            f"site_url is refused: {exc} ConnectWise's site URL looks like https://na.myconnectwise.net."
+        ) from None
+    return url.rstrip("/")
+
+
+def save_config(
+    ctx: AppContext, who: Principal, system: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Store the configuration; the private key is kept when left out. Answers the public
+    configuration and the names of the fields that changed (for the audit log)."""
+    check_system(system)
+    db = repo.ensure_db(ctx.store, who.tenant_id)
+    site = _check_site(ctx, _text(body, "site_url", required=True, limit=500) or "")
+    fields: dict[str, Any] = {
+        "site_url": site,
+        "company_id": _text(body, "company_id", required=True),
+        "public_key": _text(body, "public_key", required=True),
+        "client_id": _text(body, "client_id", required=True),
+    }
+    for name in ("board", "status", "member", "work_type", "company"):
+        fields[name] = _text(body, name, required=False)
+    fields["note_type"] = body.get("note_type") or "internal"
+    fields["note_format"] = body.get("note_format") or "text"
+    fields["time_entry"] = bool(body.get("time_entry", True))
+    fields["auto_push"] = bool(body.get("auto_push", False))
+    private_key = _text(body, "private_key", required=False, limit=500)
+
+    def write() -> tuple[dict[str, Any], list[str], bool]:
+        current = repo.config(db, system)
+        if private_key is None and not (current or {}).get("private_key_sealed"):
+            raise BadRequest("private_key is required the first time; afterwards leave it out to keep it.")
+        doc = dict(current or {"_id": repo.config_id(system), "type": "psa_config", "system": system})
+        doc["schema_version"] = repo.SCHEMA_VERSION
+        changed = [k for k in CONFIG_FIELDS if (current or {}).get(k) != fields[k]]
+        doc.update(fields)
+        if private_key is not None:
+            doc["private_key_sealed"] = seal(
+                ctx.secret, SEAL_PURPOSE, seal_binding(who.tenant_id, system), private_key
+            )
+            changed.append("private_key")
+        doc.update(updated_at=iso(), updated_by=who.user_id)
+        save(db, doc)
+        started = fields["auto_push"] and not (current or {}).get("auto_push")
+        return doc, changed, started
+
+    doc, changed, started = retry_on_conflict(
+        write, busy="The configuration changed at the same moment; save again."
+    )
+    if started:
+        start_feed_at_present(ctx, who.tenant_id, db)
+    return public_config(doc) or {}, changed
+
+
+def start_feed_at_present(ctx: AppContext, tenant_id: str, db: Database) -> None:
+    """Auto-push follows the sessions feed from now: turning it on never pushes history."""
+    try:
+        since = ctx.store.db(physical_name(tenant_id, "sessions")).update_seq
+    except NotFound:
+        since = 0
+
+    def write() -> None:
+        doc = get_or_none(db, repo.FEED_ID) or {
+            "_id": repo.FEED_ID,
+            "type": "psa_feed",
+            "schema_version": repo.SCHEMA_VERSION,
+        }
+        doc["since"] = since
+        save(db, doc)
+
+    retry_on_conflict(write, busy="The auto-push checkpoint kept changing; save again.")
+
+
+def overview(ctx: AppContext, tenant_id: str) -> list[dict[str, Any]]:
+    db = repo.open_db(ctx.store, tenant_id)
+    items = []
+    for system in repo.SYSTEMS:
+        cfg = repo.config(db, system)
+        status = repo.status(db, system)
+        pushes = repo.pushes(db, system)
+        items.append(
+            {
+                "system": system,
+                "configured": cfg is not None,
+                "config": public_config(cfg),
+                "last_success": status.get("last_success"),
+                "last_error": status.get("last_error"),
+                "queued": [public_push(p) for p in pushes if p.get("status") in QUEUED],
+                "failed": [public_push(p) for p in pushes if p.get("status") == "failed"],
+            }
+        )
+    return items
+
+
+def new_push(
+    system: str,
+    sid: str,
+    requested_by: dict[str, Any],
+    *,
+    create_ticket: dict[str, Any] | None,
+    ticket_id: int | None,
+    time_entry: bool,
+) -> dict[str, Any]:
+    now = now_ms()
+    return {
+        "_id": repo.push_id(system, sid),
+        "type": "psa_push",
+        "schema_version": repo.SCHEMA_VERSION,
+        "system": system,
+        "session_id": sid,
+        "requested_by": requested_by,
+        "create_ticket": create_ticket,
+        "ticket_id": ticket_id,
+        "time_entry": time_entry,
+        "status": "pending",
+        "attempt_count": 0,
+        "next_attempt_ms": now,
+        "claim": None,
+        "last_error": None,
+        "steps": {},
+        "attempts": [],
+        "created_at": iso(now),
+    }
+
+
+def enqueue(ctx: AppContext, tenant_id: str, push: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Queue `push`; an existing push of the session answers instead (queued: as it is;
+    failed: due again now). The push, and whether this call queued it."""
+    db = repo.ensure_db(ctx.store, tenant_id)
+    try:
+        return save(db, dict(push)), True
+    except Conflict:
+        pass
+
+    def again() -> tuple[dict[str, Any], bool]:
+        current = get_or_none(db, push["_id"])
+        if current is None:
+            return save(db, dict(push)), True
+        if current["status"] == "failed":
+            current.update(status="pending", next_attempt_ms=now_ms(), attempt_count=0, manual=True)
+            return save(db, current), True
+        return current, False  # queued, sending or done: as it is
+
+    found, queued = retry_on_conflict(again, busy="The push changed at the same moment; try again.")
+    if found["status"] == "done":
+        ticket = (found.get("steps", {}).get("ticket") or {}).get("ticket_id")
+        raise Conflict(
+            f"This session was pushed to {found['system']} ticket #{ticket} already; nothing was sent again."
+        )
+    return found, queued
+
+
+def retry(ctx: AppContext, tenant_id: str, system: str, sid: str) -> dict[str, Any]:
+    """Make a failed (or waiting) push due now."""
+    check_system(system)
+    db = repo.open_db(ctx.store, tenant_id)
+    if db is None or get_or_none(db, repo.push_id(system, sid)) is None:
+        raise NotFound(f"No {system} push for session {sid}.")
+    found = db
+
+    def write() -> dict[str, Any]:
+        current = found.get(repo.push_id(system, sid))
+        if current["status"] in ("done", "sending"):
+            return current
+        current.update(status="pending", next_attempt_ms=now_ms(), attempt_count=0, manual=True)
+        return save(found, current)
+
+    out = retry_on_conflict(write, busy="The push changed at the same moment; try again.")
+    if out["status"] == "sending":
+        raise Conflict("The push is being sent right now; its result shows in a moment.")
+    return public_push(out)

@@ -1,0 +1,74 @@
+"""The PSA connector's pure parts: retry rule, header merge of `psa`, sealing, ConnectWise parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.core.sealing import SealBroken, seal, unseal
+from api.integrations.connectwise import error_reason, next_page, quoted
+from api.integrations.pushing import after_failure, ticket_number
+from api.sessions.merge import merge_headers
+
+DELAYS = (10.0, 60.0)
+
+
+def test_retry_after_longer_than_the_schedule_wins_and_a_shorter_one_does_not():
+    push = {"status": "sending", "attempt_count": 0, "attempts": []}
+    later = after_failure(push, "429", retryable=True, retry_after=120, delays=DELAYS, now=1_000)
+    sooner = after_failure(push, "429", retryable=True, retry_after=1, delays=DELAYS, now=1_000)
+    assert later["status"] == "pending" and later["next_attempt_ms"] == 1_000 + 120_000
+    assert sooner["next_attempt_ms"] == 1_000 + 10_000
+
+
+def test_a_spent_schedule_a_lasting_error_or_a_manual_retry_fails_the_push():
+    spent = after_failure({"attempt_count": 2}, "503", retryable=True, retry_after=None, delays=DELAYS, now=0)
+    lasting = after_failure(
+        {"attempt_count": 0}, "401", retryable=False, retry_after=None, delays=DELAYS, now=0
+    )
+    manual = after_failure({"manual": True}, "503", retryable=True, retry_after=None, delays=DELAYS, now=0)
+    assert spent["status"] == lasting["status"] == manual["status"] == "failed"
+    assert "manual" not in manual and lasting["last_error"] == "401"
+
+
+def test_the_merge_keeps_the_servers_psa_over_a_device_revision_made_before_it():
+    base = {"_id": "session:S", "type": "session", "title": "t", "edited": {"title": 1}}
+    server = {**base, "_rev": "2-a", "psa": {"ticket_id": 7, "pushed_at": "2026-12-03T10:00:00Z"}}
+    device = {**base, "_rev": "3-b", "title": "renamed offline", "edited": {"title": 5}}
+    newer = {
+        **base,
+        "_rev": "2-c",
+        "psa": {"ticket_id": 7, "pushed_at": "2026-12-03T11:00:00Z", "status": "Closed"},
+    }
+
+    merged = merge_headers([device, server])
+    assert merged["psa"] == server["psa"] and merged["title"] == "renamed offline"
+    assert merge_headers([server, device, newer])["psa"] == newer["psa"]
+    assert merge_headers([newer, server, device]) == merge_headers([device, newer, server])
+
+
+def test_a_sealed_secret_opens_only_where_it_belongs():
+    sealed = seal("s" * 40, "purpose a", "tenant1:connectwise", "private")
+    assert unseal("s" * 40, "purpose a", "tenant1:connectwise", sealed) == "private"
+    for secret, purpose, bound in [
+        ("t" * 40, "purpose a", "tenant1:connectwise"),
+        ("s" * 40, "purpose b", "tenant1:connectwise"),
+        ("s" * 40, "purpose a", "tenant2:connectwise"),
+    ]:
+        with pytest.raises(SealBroken):
+            unseal(secret, purpose, bound, sealed)
+
+
+def test_connectwise_error_bodies_links_and_conditions():
+    body = {
+        "code": "InvalidObject",
+        "message": "ticket object is invalid",
+        "errors": [{"code": "NullValue", "message": "The summary field is required.", "field": "summary"}],
+    }
+    assert error_reason(400, body) == "ticket object is invalid; summary: The summary field is required."
+    assert error_reason(502, "<html>") == "HTTP 502"
+    link = (
+        '<https://x/v4_6_release/apis/3.0/service/tickets?page=3&pageSize=100>; rel="next", <...>; rel="last"'
+    )
+    assert next_page(link) == 3 and next_page('<https://x/?page=9>; rel="last"') is None
+    assert quoted('a "b" \\c') == '"a \\"b\\" \\\\c"'
+    assert ticket_number("#1234") == 1234 and ticket_number("T20261126.0042") is None
