@@ -78,7 +78,7 @@ def text(page, selector: str) -> str:
 
 def test_a_lead_reads_filters_and_keeps_the_figures_offline(browser, http, server):
     tenant = Tenant(http)
-    tree_id, e1, e2, client_id = known_sessions(http, tenant)
+    tree_id, e1, _e2, client_id = known_sessions(http, tenant)
     ctx = app_context(browser, DASHBOARD)
     try:
         page = ctx.new_page()

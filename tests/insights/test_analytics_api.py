@@ -267,7 +267,7 @@ def test_offline_devices_syncing_late_with_a_duplicated_event(http, server, tena
 
 
 def test_overview_counts_sessions_per_day_they_started(http, tenant):
-    tree_id, e1, _ = three_sessions(http, tenant)
+    _tree_id, e1, _ = three_sessions(http, tenant)
     today = time.strftime("%Y-%m-%d", time.gmtime())
     admin = http.get("/api/v1/analytics/overview", headers=tenant.headers).json()
     assert admin["days"] == [{"day": today, "sessions": 3, "completed": 2, "resolved": 1}]
