@@ -255,39 +255,27 @@ def tree_analytics(
     }
 
 
-_SUMMARY = ("sessions", "completed", "abandoned", "in_progress", "outcomes", "duration_ms")
-
-
 def overview(
     ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None, now_ms: int
 ) -> dict[str, Any]:
     """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
-    and (engineers) per-tree figures of their own sessions."""
-    where, params = _where({"from_day": _day(from_ms), "to_day": _day(to_ms)})
-    rows = tenant_index(ctx, who.tenant_id).query(
-        "SELECT tree_id, engineer, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', "
-        f"'outcomes', 'durations') AND {where} GROUP BY tree_id, engineer, name, key",
-        params,
-        feeds=(FEED,),
-    )
+    and (engineers) per-tree figures of their own sessions.
+
+    Counted in SQL, not by merging rollups in Python: the duration percentiles need every distinct
+    duration (one row per session, about), which at 100,000 sessions is too many rows to carry
+    into Python for an answer that has one line per tree and per engineer."""
     team = _sees_team(who)
-    per_tree: dict[str, rollup.Aggregate] = {}
-    # Anyone but an admin always gets their own row, even with no sessions yet.
-    per_engineer: dict[str, rollup.Aggregate] = {} if who.is_admin else {who.user_id: rollup.Aggregate()}
-    for r in rows:
-        if team or r["engineer"] == who.user_id:
-            _slot(per_tree, r["tree_id"]).add_row(r["name"], r["key"], r["n"])
-        if who.is_admin or r["engineer"] == who.user_id:
-            _slot(per_engineer, r["engineer"]).add_row(r["name"], r["key"], r["n"])
-    limit = idle_ms(ctx, who.tenant_id)
-
-    def summary(agg: rollup.Aggregate) -> dict[str, Any]:
-        full = rollup.figures(agg, now_ms=now_ms, idle_ms=limit)
-        return {k: full[k] for k in _SUMMARY}
-
+    span = {"from_day": _day(from_ms), "to_day": _day(to_ms)}
+    index = tenant_index(ctx, who.tenant_id)
+    index.catch_up((FEED,))
+    per_tree = _summaries(index, "tree_id", {**span, "engineer": None if team else who.user_id})
+    per_engineer = _summaries(index, "engineer", {**span, "engineer": None if who.is_admin else who.user_id})
+    if not who.is_admin:
+        # Anyone but an admin always gets their own row, even with no sessions yet.
+        per_engineer.setdefault(who.user_id, _summary({}, {}, None, None))
     return {
-        "trees": [{"tree_id": t, **summary(per_tree[t])} for t in sorted(per_tree)],
-        "engineers": [{"user_id": e, **summary(per_engineer[e])} for e in sorted(per_engineer)],
+        "trees": [{"tree_id": t, **per_tree[t]} for t in sorted(per_tree)],
+        "engineers": [{"user_id": e, **per_engineer[e]} for e in sorted(per_engineer)],
         "days": days(
             ctx,
             who.tenant_id,
@@ -295,6 +283,59 @@ def overview(
             from_day=_day(from_ms),
             to_day=_day(to_ms),
         ),
+    }
+
+
+# Nearest-rank percentiles (`rollup.percentile`) of the durations per group: the smallest
+# duration whose running count reaches ceil(q * total). With integer counts, `seen * 1000 >=
+# total * 1000q` is exactly `seen >= ceil(q * total)` for q = 0.5 and 0.9.
+_PERCENTILES_SQL = """
+WITH d AS (
+  SELECT {group} AS g, CAST(key AS INTEGER) AS ms, SUM(n) AS n FROM ins_counts
+  WHERE name = 'durations' AND {where} GROUP BY g, ms HAVING SUM(n) > 0),
+c AS (
+  SELECT g, ms, SUM(n) OVER (PARTITION BY g ORDER BY ms) AS seen, SUM(n) OVER (PARTITION BY g) AS total
+  FROM d)
+SELECT g, MIN(CASE WHEN seen * 1000 >= total * 500 THEN ms END) AS p50,
+          MIN(CASE WHEN seen * 1000 >= total * 900 THEN ms END) AS p90
+FROM c GROUP BY g
+"""
+
+
+def _summaries(index: Any, group: str, filters: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """`overview`'s figures per `group` (tree_id or engineer, a fixed column name)."""
+    where, params = _where(filters)
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for r in index.query(
+        f"SELECT {group} AS g, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', 'outcomes') "
+        f"AND {where} GROUP BY g, name, key",
+        params,
+        catch_up=False,
+    ):
+        if r["n"]:
+            counts.setdefault(r["g"], {}).setdefault(r["name"], {})[orjson.loads(r["key"])] = r["n"]
+    pct = {
+        r["g"]: (r["p50"], r["p90"])
+        for r in index.query(_PERCENTILES_SQL.format(group=group, where=where), params, catch_up=False)
+    }
+    return {
+        g: _summary(c.get("statuses", {}), c.get("outcomes", {}), *pct.get(g, (None, None)))
+        for g, c in counts.items()
+        if c.get("statuses")
+    }
+
+
+def _summary(
+    statuses: dict[str, int], outcomes: dict[str, int], p50: int | None, p90: int | None
+) -> dict[str, Any]:
+    """One overview line, as `rollup.figures` words it."""
+    return {
+        "sessions": sum(statuses.values()),
+        "completed": statuses.get("completed", 0),
+        "abandoned": statuses.get("abandoned", 0),
+        "in_progress": statuses.get("in_progress", 0),
+        "outcomes": {o: outcomes.get(o, 0) for o in ("resolved", "escalated", "unresolved")},
+        "duration_ms": {"p50": p50, "p90": p90},
     }
 
 
@@ -323,14 +364,6 @@ def days(ctx: AppContext, tenant_id: str, **filters: Any) -> list[dict[str, Any]
 
 def _iso_day(day: int) -> str:
     return time.strftime("%Y-%m-%d", time.gmtime(day * rollup.DAY_MS // 1000))
-
-
-def _slot(aggs: dict[str, rollup.Aggregate], key: str) -> rollup.Aggregate:
-    """`aggs[key]`, made on first use (not `setdefault`, which would build an unused one per row)."""
-    agg = aggs.get(key)
-    if agg is None:
-        agg = aggs[key] = rollup.Aggregate()
-    return agg
 
 
 def _sees_team(who: Principal) -> bool:

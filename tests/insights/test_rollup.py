@@ -250,3 +250,37 @@ def stored_aggregate(arrival: list[dict[str, Any]]) -> Aggregate:
         agg.add_row(name, key, n)
     assert conn.execute("SELECT COUNT(*) FROM ins_counts WHERE n <= 0").fetchone() == (0,)
     return agg
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["tree:a", "tree:b", "tree:c"]),
+            st.integers(min_value=0, max_value=3),  # day
+            st.integers(min_value=0, max_value=50) | st.integers(min_value=0, max_value=10**9),  # ms
+            st.integers(min_value=1, max_value=4),  # sessions with that duration
+        ),
+        max_size=60,
+    )
+)
+@settings(max_examples=80, deadline=None)
+def test_the_overviews_sql_percentiles_are_the_rollups_nearest_rank_ones(rows):
+    # The overview computes p50/p90 in SQL (window functions) over the stored duration rows; they
+    # must be exactly `rollup.percentile` of the same durations, ties and all.
+    from collections import Counter
+
+    from api.insights.rollup import encode_key, percentile
+    from api.insights.service import _PERCENTILES_SQL
+
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(SCHEMA)
+    expected: dict[str, Counter[int]] = {}
+    for tree, day, ms, n in rows:
+        conn.execute(
+            "INSERT INTO ins_counts VALUES (?,1,'','e',?,'durations',?,?) "
+            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            (tree, day, encode_key(ms), n),
+        )
+        expected.setdefault(tree, Counter())[ms] += n
+    got = {g: (p50, p90) for g, p50, p90 in conn.execute(_PERCENTILES_SQL.format(group="tree_id", where="1"))}
+    assert got == {t: (percentile(c, 0.5), percentile(c, 0.9)) for t, c in expected.items()}
