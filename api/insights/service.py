@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS ins_counts (
   tree_id TEXT, version INTEGER, client_id TEXT, engineer TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
   PRIMARY KEY (tree_id, version, client_id, engineer, day, name, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ins_counts_name ON ins_counts (name, tree_id, engineer, day);
+CREATE TABLE IF NOT EXISTS ins_overview (
+  tree_id TEXT, engineer TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
+  PRIMARY KEY (tree_id, engineer, day, name, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_durations (
+  sid TEXT PRIMARY KEY, tree_id TEXT, engineer TEXT, day INTEGER, ms INTEGER);
+CREATE INDEX IF NOT EXISTS ins_durations_tree ON ins_durations (tree_id, ms, day);
+CREATE INDEX IF NOT EXISTS ins_durations_engineer ON ins_durations (engineer, ms, day);
 """
 
 DEFAULT_IDLE_HOURS = 24
@@ -94,8 +101,14 @@ def _entries(facts: dict[str, Any] | None) -> Counter[tuple[Any, ...]]:
     )
 
 
+# The overview's counters, also kept without the version and client columns (`ins_overview`):
+# a whole tenant's overview then reads a few compact rows per tree, engineer and day.
+_OVERVIEW_NAMES = ("statuses", "outcomes")
+
+
 def _apply_delta(conn: sqlite3.Connection, delta: Counter[tuple[Any, ...]]) -> None:
-    """Add `delta` to `ins_counts` (rows whose count falls to 0 go), in one statement per kind."""
+    """Add `delta` to `ins_counts` and, for the overview's counters, to `ins_overview` (rows
+    whose count falls to 0 go), in one statement per kind."""
     # In key order: each insert lands beside the last in the table's B-tree, not on a page
     # read back from disk (a rebuild writes millions of rows).
     moved = sorted((*row, by) for row, by in delta.items() if by)
@@ -106,6 +119,18 @@ def _apply_delta(conn: sqlite3.Connection, delta: Counter[tuple[Any, ...]]) -> N
         "DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
         "AND day=? AND name=? AND key=? AND n=0",
         [row for row, by in delta.items() if by < 0],
+    )
+    overview: Counter[tuple[Any, ...]] = Counter()
+    for (tree_id, _version, _client, engineer, day, name, key), by in delta.items():
+        if by and name in _OVERVIEW_NAMES:
+            overview[(tree_id, engineer, day, name, key)] += by
+    conn.executemany(
+        "INSERT INTO ins_overview VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        sorted((*row, by) for row, by in overview.items() if by),
+    )
+    conn.executemany(
+        "DELETE FROM ins_overview WHERE tree_id=? AND engineer=? AND day=? AND name=? AND key=? AND n=0",
+        [row for row, by in overview.items() if by < 0],
     )
 
 
@@ -151,6 +176,8 @@ def refold_stored(conn: sqlite3.Connection, sids: list[str], trees: rollup.TreeL
     delta: Counter[tuple[Any, ...]] = Counter()
     kept: list[tuple[str, str]] = []
     gone: list[tuple[str]] = []
+    timed: list[tuple[Any, ...]] = []
+    untimed: list[tuple[str]] = []
     for sid in sids:
         record = _load_record(conn, sid)
         new = rollup.refold(record, trees)
@@ -162,9 +189,18 @@ def refold_stored(conn: sqlite3.Connection, sids: list[str], trees: rollup.TreeL
             kept.append((sid, orjson.dumps(new).decode()))
         else:
             gone.append((sid,))
+        if new is not None and new["duration_ms"] is not None:
+            tree_id, _version, _client, engineer, day = new["key"]
+            timed.append((sid, tree_id, engineer, day, new["duration_ms"]))
+        else:
+            untimed.append((sid,))
     _apply_delta(conn, delta)
     conn.executemany("INSERT OR REPLACE INTO ins_facts VALUES (?,?)", kept)
     conn.executemany("DELETE FROM ins_facts WHERE sid=?", gone)
+    # A completed session's duration, once more, one row per session: the overview's
+    # percentiles walk these in order through an index instead of summing count rows.
+    conn.executemany("INSERT OR REPLACE INTO ins_durations VALUES (?,?,?,?,?)", timed)
+    conn.executemany("DELETE FROM ins_durations WHERE sid=?", untimed)
 
 
 # The one feed the rollups come from; queries catch up on it alone, not every index's feeds.
@@ -258,108 +294,99 @@ def tree_analytics(
 def overview(
     ctx: AppContext, who: Principal, *, from_ms: int | None, to_ms: int | None, now_ms: int
 ) -> dict[str, Any]:
-    """Per tree and per engineer. Admins and owners see every engineer; anyone else only their own row,
-    and (engineers) per-tree figures of their own sessions.
+    """Per tree and per engineer, and sessions over time (per UTC day a session started,
+    `{day, sessions, completed, resolved}`, oldest first, days without sessions left out).
+    Admins and owners see every engineer; anyone else only their own row, and engineers the
+    per-tree figures and days of their own sessions.
 
-    Counted in SQL, not by merging rollups in Python: the duration percentiles need every distinct
-    duration (one row per session, about), which at 100,000 sessions is too many rows to carry
-    into Python for an answer that has one line per tree and per engineer."""
+    Counted from the rollup rows of the whole range in one pass, and the duration percentiles
+    read in order from the per-session durations (`_percentiles`): merging every stored count
+    into rollup objects, as a tree's analytics do, is too slow for a whole tenant's overview."""
     team = _sees_team(who)
+    me = who.user_id
     span = {"from_day": _day(from_ms), "to_day": _day(to_ms)}
     index = tenant_index(ctx, who.tenant_id)
     index.catch_up((FEED,))
-    per_tree = _summaries(index, "tree_id", {**span, "engineer": None if team else who.user_id})
-    per_engineer = _summaries(index, "engineer", {**span, "engineer": None if who.is_admin else who.user_id})
+    where, params = _where(span)
+    trees: dict[str, dict[str, Counter[str]]] = {}
+    engineers: dict[str, dict[str, Counter[str]]] = {}
+    per_day: dict[int, dict[str, int]] = {}
+    # One read of the range's status and outcome rows, summed three ways by SQLite: a few
+    # hundred rows reach Python, not one per tree, engineer, client, version and day.
+    for r in index.query(
+        "WITH r AS MATERIALIZED "
+        f"(SELECT tree_id, engineer, day, name, key, n FROM ins_overview WHERE {where}) "
+        "SELECT 't' AS by, tree_id AS g, name, key, SUM(n) AS n FROM r WHERE ? OR engineer = ? "
+        "GROUP BY tree_id, name, key "
+        "UNION ALL SELECT 'e', engineer, name, key, SUM(n) FROM r WHERE ? OR engineer = ? "
+        "GROUP BY engineer, name, key "
+        "UNION ALL SELECT 'd', day, name, key, SUM(n) FROM r WHERE ? OR engineer = ? GROUP BY day, name, key",
+        (*params, team, me, who.is_admin, me, team, me),
+        catch_up=False,
+    ):
+        n, name, key = r["n"], r["name"], orjson.loads(r["key"])
+        if not n:
+            continue
+        if r["by"] == "d":
+            slot = per_day.setdefault(r["g"], {"sessions": 0, "completed": 0, "resolved": 0})
+            if name == "statuses":
+                slot["sessions"] += n
+                slot["completed"] += n if key == "completed" else 0
+            elif key == "resolved":
+                slot["resolved"] += n
+        else:
+            counts = (trees if r["by"] == "t" else engineers).setdefault(r["g"], {})
+            if name not in counts:
+                counts[name] = Counter()
+            counts[name][key] += n
     if not who.is_admin:
         # Anyone but an admin always gets their own row, even with no sessions yet.
-        per_engineer.setdefault(who.user_id, _summary({}, {}, None, None))
+        engineers.setdefault(me, {})
+    tree_pct = _percentiles(index, "tree_id", *_where({**span, "engineer": None if team else me}))
+    engineer_pct = _percentiles(
+        index, "engineer", *_where({**span, "engineer": None if who.is_admin else me})
+    )
     return {
-        "trees": [{"tree_id": t, **per_tree[t]} for t in sorted(per_tree)],
-        "engineers": [{"user_id": e, **per_engineer[e]} for e in sorted(per_engineer)],
-        "days": days(
-            ctx,
-            who.tenant_id,
-            engineer=None if team else who.user_id,
-            from_day=_day(from_ms),
-            to_day=_day(to_ms),
-        ),
+        "trees": [{"tree_id": t, **_summary(trees[t], tree_pct.get(t))} for t in sorted(trees)],
+        "engineers": [
+            {"user_id": e, **_summary(engineers[e], engineer_pct.get(e))} for e in sorted(engineers)
+        ],
+        "days": [{"day": _iso_day(d), **per_day[d]} for d in sorted(per_day)],
     }
 
 
-# Nearest-rank percentiles (`rollup.percentile`) of the durations per group: the smallest
-# duration whose running count reaches ceil(q * total). With integer counts, `seen * 1000 >=
-# total * 1000q` is exactly `seen >= ceil(q * total)` for q = 0.5 and 0.9.
-_PERCENTILES_SQL = """
-WITH d AS (
-  SELECT {group} AS g, CAST(key AS INTEGER) AS ms, SUM(n) AS n FROM ins_counts
-  WHERE name = 'durations' AND {where} GROUP BY g, ms HAVING SUM(n) > 0),
-c AS (
-  SELECT g, ms, SUM(n) OVER (PARTITION BY g ORDER BY ms) AS seen, SUM(n) OVER (PARTITION BY g) AS total
-  FROM d)
-SELECT g, MIN(CASE WHEN seen * 1000 >= total * 500 THEN ms END) AS p50,
-          MIN(CASE WHEN seen * 1000 >= total * 900 THEN ms END) AS p90
-FROM c GROUP BY g
-"""
-
-
-def _summaries(index: Any, group: str, filters: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """`overview`'s figures per `group` (tree_id or engineer, a fixed column name)."""
-    where, params = _where(filters)
-    counts: dict[str, dict[str, dict[str, int]]] = {}
+def _percentiles(index: Any, group: str, where: str, params: tuple[Any, ...]) -> dict[str, tuple[int, int]]:
+    """Nearest-rank p50 and p90 (`rollup.percentile`) of the completed sessions' durations per
+    `group` (tree_id or engineer, a fixed column name): per group, the count, then the value at
+    rank ceil(q * count), read in order from the group's (group, ms, day) index."""
+    out: dict[str, tuple[int, int]] = {}
+    at_rank = f"SELECT ms FROM ins_durations WHERE {group} = ? AND {where} ORDER BY ms LIMIT 1 OFFSET ?"
     for r in index.query(
-        f"SELECT {group} AS g, name, key, SUM(n) AS n FROM ins_counts WHERE name IN ('statuses', 'outcomes') "
-        f"AND {where} GROUP BY g, name, key",
+        f"SELECT {group} AS g, COUNT(*) AS n FROM ins_durations WHERE {where} GROUP BY g",
         params,
         catch_up=False,
     ):
-        if r["n"]:
-            counts.setdefault(r["g"], {}).setdefault(r["name"], {})[orjson.loads(r["key"])] = r["n"]
-    pct = {
-        r["g"]: (r["p50"], r["p90"])
-        for r in index.query(_PERCENTILES_SQL.format(group=group, where=where), params, catch_up=False)
-    }
-    return {
-        g: _summary(c.get("statuses", {}), c.get("outcomes", {}), *pct.get(g, (None, None)))
-        for g, c in counts.items()
-        if c.get("statuses")
-    }
+        # ceil(q * n) in integers, as `rollup.percentile` computes it.
+        ranks = [(q * r["n"] + 999) // 1000 for q in (500, 900)]
+        p50, p90 = (
+            index.query(at_rank, (r["g"], *params, rank - 1), catch_up=False)[0]["ms"] for rank in ranks
+        )
+        out[r["g"]] = (p50, p90)
+    return out
 
 
-def _summary(
-    statuses: dict[str, int], outcomes: dict[str, int], p50: int | None, p90: int | None
-) -> dict[str, Any]:
+def _summary(counts: dict[str, Counter[str]], pct: tuple[int, int] | None) -> dict[str, Any]:
     """One overview line, as `rollup.figures` words it."""
+    statuses, outcomes = counts.get("statuses", Counter()), counts.get("outcomes", Counter())
+    p50, p90 = pct or (None, None)
     return {
         "sessions": sum(statuses.values()),
-        "completed": statuses.get("completed", 0),
-        "abandoned": statuses.get("abandoned", 0),
-        "in_progress": statuses.get("in_progress", 0),
-        "outcomes": {o: outcomes.get(o, 0) for o in ("resolved", "escalated", "unresolved")},
+        "completed": statuses["completed"],
+        "abandoned": statuses["abandoned"],
+        "in_progress": statuses["in_progress"],
+        "outcomes": {o: outcomes[o] for o in ("resolved", "escalated", "unresolved")},
         "duration_ms": {"p50": p50, "p90": p90},
     }
-
-
-def days(ctx: AppContext, tenant_id: str, **filters: Any) -> list[dict[str, Any]]:
-    """Sessions over time: per UTC day a session started, `{day, sessions, completed, resolved}`,
-    oldest first, days without sessions left out (a chart fills them). Read from the same rollup
-    rows as every other figure (their `day` column), so it is as incremental as they are."""
-    where, params = _where(filters)
-    rows = tenant_index(ctx, tenant_id).query(
-        "SELECT day, name, key, SUM(n) AS n FROM ins_counts WHERE (name = 'statuses' OR (name = 'outcomes' "
-        f"AND key = ?)) AND {where} GROUP BY day, name, key",
-        (rollup.encode_key("resolved"), *params),
-        feeds=(FEED,),
-    )
-    per_day: dict[int, dict[str, int]] = {}
-    for r in rows:
-        slot = per_day.setdefault(r["day"], {"sessions": 0, "completed": 0, "resolved": 0})
-        if r["name"] == "outcomes":
-            slot["resolved"] += r["n"]
-        else:
-            slot["sessions"] += r["n"]
-            if r["key"] == rollup.encode_key("completed"):
-                slot["completed"] += r["n"]
-    return [{"day": _iso_day(d), **per_day[d]} for d in sorted(per_day)]
 
 
 def _iso_day(day: int) -> str:

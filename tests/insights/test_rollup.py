@@ -265,22 +265,31 @@ def stored_aggregate(arrival: list[dict[str, Any]]) -> Aggregate:
 )
 @settings(max_examples=80, deadline=None)
 def test_the_overviews_sql_percentiles_are_the_rollups_nearest_rank_ones(rows):
-    # The overview computes p50/p90 in SQL (window functions) over the stored duration rows; they
-    # must be exactly `rollup.percentile` of the same durations, ties and all.
+    # The overview reads p50/p90 from the stored durations (one row per completed session) in
+    # SQL; they must be exactly `rollup.percentile` of the same durations, ties and all, with
+    # and without a date range.
     from collections import Counter
 
-    from api.insights.rollup import encode_key, percentile
-    from api.insights.service import _PERCENTILES_SQL
+    from api.insights.rollup import percentile
+    from api.insights.service import _percentiles
 
     conn = sqlite3.connect(":memory:")
     conn.executescript(SCHEMA)
+
+    class Index:
+        def query(self, sql, params=(), catch_up=True):
+            cur = conn.execute(sql, params)
+            return [dict(zip([c[0] for c in cur.description], r, strict=True)) for r in cur.fetchall()]
+
     expected: dict[str, Counter[int]] = {}
-    for tree, day, ms, n in rows:
-        conn.execute(
-            "INSERT INTO ins_counts VALUES (?,1,'','e',?,'durations',?,?) "
-            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-            (tree, day, encode_key(ms), n),
-        )
+    recent: dict[str, Counter[int]] = {}
+    for i, (tree, day, ms, n) in enumerate(rows):
+        for k in range(n):
+            conn.execute("INSERT INTO ins_durations VALUES (?,?,?,?,?)", (f"s{i}.{k}", tree, "e", day, ms))
         expected.setdefault(tree, Counter())[ms] += n
-    got = {g: (p50, p90) for g, p50, p90 in conn.execute(_PERCENTILES_SQL.format(group="tree_id", where="1"))}
-    assert got == {t: (percentile(c, 0.5), percentile(c, 0.9)) for t, c in expected.items()}
+        if day >= 2:
+            recent.setdefault(tree, Counter())[ms] += n
+    every = _percentiles(Index(), "tree_id", "1", ())
+    assert every == {t: (percentile(c, 0.5), percentile(c, 0.9)) for t, c in expected.items()}
+    since = _percentiles(Index(), "tree_id", "day >= ?", (2,))
+    assert since == {t: (percentile(c, 0.5), percentile(c, 0.9)) for t, c in recent.items()}
