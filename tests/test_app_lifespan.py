@@ -41,9 +41,12 @@ def _in_lifespan(app, inside) -> None:
 
 
 def test_after_shutdown_no_worker_thread_or_process_of_ours_is_alive(tmp_path):
-    from api.exports.formats import warm_image
+    from api.exports.formats import close_image_pool, warm_image
     from api.exports.sandbox import pool_for
 
+    # An export test earlier in this process (a pytest-xdist worker runs many files) may have
+    # started the PDF image pool outside any app: this test must see this app start its own.
+    close_image_pool()
     before = set(threading.enumerate())
     app = create_app(Settings(data_dir=tmp_path, secret_key="x" * 40, backup_enabled=True))
     ctx = app.state.ctx
