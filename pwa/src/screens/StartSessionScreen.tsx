@@ -1,15 +1,13 @@
 // Start a session: ticket, client, title. Written to the device first, synced later.
 import { useEffect, useState, type FormEvent } from "react";
-import { device, useLocal, useSignIn } from "../data";
+import { useSignIn } from "../data";
 import { useAttention } from "../data/freshness";
 import { useClients, useTreeVersion } from "../data/hooks";
-import { startSession } from "../data/sessions";
-import { navigate } from "../router";
 import { Markdown } from "../ui/Markdown";
 import { Button, Card, ErrorBox, Field, identifierField, inputClass, Link, Loading } from "../ui/kit";
+import { useStartSession } from "./useStartSession";
 
 export function StartSessionScreen({ treeId }: { treeId: string }) {
-  const local = useLocal();
   const signin = useSignIn();
   const tree = useTreeVersion(treeId);
   const clients = useClients();
@@ -22,8 +20,7 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
       return { ticket: "", clientId: "", title: "" };
     }
   });
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, start } = useStartSession();
   useEffect(() => localStorage.setItem(draftKey, JSON.stringify(form)), [form, draftKey]);
 
   if (tree.loading) return <Loading />;
@@ -50,25 +47,11 @@ export function StartSessionScreen({ treeId }: { treeId: string }) {
   const overdue = attention.items?.find((i) => i.tree_id === treeId && i.flags.some((f) => f.kind === "review_due"));
   const version = Number(tree.data.version.version);
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    if (!local) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const sid = await startSession(local, device, Date.now(), {
-        treeId,
-        version,
-        ticket: form.ticket,
-        clientId: form.clientId || null,
-        title: form.title || t.title,
-      });
-      localStorage.removeItem(draftKey);
-      navigate(`/s/${sid}`, { replace: true });
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-      setBusy(false);
-    }
+    void start({ treeId, version, ticket: form.ticket, clientId: form.clientId || null, title: form.title || t.title }, () =>
+      localStorage.removeItem(draftKey),
+    );
   }
 
   return (

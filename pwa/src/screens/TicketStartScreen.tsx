@@ -4,13 +4,14 @@
 // the session is written locally and syncs later, like any other.
 import { useMemo, useState, type FormEvent } from "react";
 import type { Doc } from "pouchdb-browser";
-import { device, useLocal, useSignIn } from "../data";
+import { useSignIn } from "../data";
 import { useClients, useLibrary, useSessionHeaders } from "../data/hooks";
 import { filterLibrary, suggestTrees, type LibraryTree } from "../data/library";
-import { startSession, type SessionHeader } from "../data/sessions";
+import type { SessionHeader } from "../data/sessions";
 import { navigate, queryParam } from "../router";
 import { Button, Card, ErrorBox, Field, identifierField, inputClass, Link, Loading, timeAgo } from "../ui/kit";
 import { ticketLinkParams } from "./ticketLink";
+import { useStartSession } from "./useStartSession";
 
 /** The device's client the link names: by id, by exact name, or by a name that starts with it. */
 export function matchClient(clients: Doc[], wanted: string): Doc | null {
@@ -33,7 +34,6 @@ function matchTree(library: LibraryTree[], wanted: string): LibraryTree | null {
 
 export default function TicketStartScreen() {
   const params = useMemo(() => ticketLinkParams(queryParam), []);
-  const local = useLocal();
   const signin = useSignIn();
   const lib = useLibrary();
   const clients = useClients();
@@ -41,8 +41,7 @@ export default function TicketStartScreen() {
   const [treeId, setTreeId] = useState<string | null>(null);
   const [clientId, setClientId] = useState<string | null>(null);
   const [q, setQ] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, start } = useStartSession();
 
   const library = useMemo(() => lib.data || [], [lib.data]);
   const named = useMemo(() => matchTree(library, params.tree), [library, params.tree]);
@@ -80,24 +79,16 @@ export default function TicketStartScreen() {
   for (const t of searched) offer(t, "Search result");
   const picked = library.find((t) => t.id === chosenTree) || null;
 
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
-    if (!local || !picked) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const sid = await startSession(local, device, Date.now(), {
-        treeId: picked.id,
-        version: picked.version,
-        ticket: params.ticket,
-        clientId: chosenClient || null,
-        title: params.summary || picked.title,
-      });
-      navigate(`/s/${sid}`, { replace: true });
-    } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-      setBusy(false);
-    }
+    if (!picked) return;
+    void start({
+      treeId: picked.id,
+      version: picked.version,
+      ticket: params.ticket,
+      clientId: chosenClient || null,
+      title: params.summary || picked.title,
+    });
   }
 
   return (
