@@ -82,13 +82,14 @@ class SecurityHeaders:
             # For browsers that predate `frame-ancestors`.
             ("x-frame-options", "DENY"),
         )
+        # The same headers with the framing policy swapped in and X-Frame-Options left out.
         self.embeddable: tuple[tuple[str, str], ...] | None = (
             None
             if embed_csp is None
-            else (
-                ("content-security-policy", embed_csp),
-                ("x-content-type-options", "nosniff"),
-                ("referrer-policy", "no-referrer"),
+            else tuple(
+                ("content-security-policy", embed_csp) if name == "content-security-policy" else (name, value)
+                for name, value in self.common
+                if name != "x-frame-options"
             )
         )
 

@@ -50,6 +50,7 @@ def context(browser):
 # pwa/dist (the test command builds it first), and each test signs in as a user of its own
 # freshly registered tenant.
 import collections  # noqa: E402
+import contextlib  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -83,6 +84,22 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
+
+
+@contextlib.contextmanager
+def signed_in_page(browser, base_url: str, who, viewport=MOBILE, *, offline_ready: bool = False):
+    """A page of a fresh context, signed in as `who` with nothing left to sync (and, with
+    `offline_ready`, the app shell cached); the context is closed afterwards."""
+    ctx = app_context(browser, viewport)
+    try:
+        page = ctx.new_page()
+        sign_in(page, base_url, who.email, who.password)
+        if offline_ready:
+            wait_for_service_worker(page)
+        wait_synced(page)
+        yield ctx, page
+    finally:
+        ctx.close()
 
 
 def wait_for_service_worker(page) -> None:

@@ -14,11 +14,9 @@ from api.settings import Settings, SettingsError
 from tests.browser.conftest import (
     DESKTOP,
     MOBILE,
-    app_context,
     current_node,
     shot,
-    sign_in,
-    wait_for_service_worker,
+    signed_in_page,
     wait_synced,
 )
 from tests.conftest import Tenant, free_port
@@ -51,11 +49,7 @@ def test_a_ticket_link_suggests_the_tree_and_starts_the_session_once(browser, ht
         summary="Site-to-site VPN to the branch office is down since this morning",
         client="contoso",
     )
-    ctx = app_context(browser, MOBILE)
-    try:
-        page = ctx.new_page()
-        sign_in(page, server.url, engineer.email, engineer.password)
-        wait_synced(page)
+    with signed_in_page(browser, server.url, engineer, MOBILE) as (_ctx, page):
         page.goto(link)
         page.wait_for_selector("[data-testid=ticket-heading]:text-is('Ticket T20261203.0042')")
         # The summary's words pick the SonicWall tree first, and say why.
@@ -86,19 +80,12 @@ def test_a_ticket_link_suggests_the_tree_and_starts_the_session_once(browser, ht
         wait_synced(page)
         mine = http.get("/api/v1/sessions", headers=engineer.headers).json()["items"]
         assert [s["id"] for s in mine if s.get("ticket") == "T20261203.0042"] == [f"session:{sid}"]
-    finally:
-        ctx.close()
 
 
 def test_the_link_names_the_tree_and_works_offline(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
-    ctx = app_context(browser, DESKTOP)
-    try:
-        page = ctx.new_page()
-        sign_in(page, server.url, engineer.email, engineer.password)
-        wait_for_service_worker(page)
-        wait_synced(page)
+    with signed_in_page(browser, server.url, engineer, DESKTOP, offline_ready=True) as (ctx, page):
         ctx.set_offline(True)
         # A tree named by the link wins over the summary's suggestions; no summary is needed.
         page.goto(start_link(server.url, id="88412", tree="dns-resolution-failure", company="Nobody Inc"))
@@ -114,18 +101,12 @@ def test_the_link_names_the_tree_and_works_offline(browser, http, server):
         wait_synced(page)
         header = http.get(f"/api/v1/sessions/{sid}", headers=engineer.headers).json()["header"]
         assert (header["ticket"], header["tree_id"]) == ("88412", "tree:dns-resolution-failure")
-    finally:
-        ctx.close()
 
 
 def test_a_summary_matching_no_tree_offers_the_library_search(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
-    ctx = app_context(browser, DESKTOP)
-    try:
-        page = ctx.new_page()
-        sign_in(page, server.url, engineer.email, engineer.password)
-        wait_synced(page)
+    with signed_in_page(browser, server.url, engineer, DESKTOP) as (_ctx, page):
         page.goto(start_link(server.url, ticket="T-7", summary="Zebra labels smudged"))
         page.wait_for_selector("[data-testid=no-suggestion]")
         assert page.is_disabled("button[type=submit]")
@@ -133,8 +114,6 @@ def test_a_summary_matching_no_tree_offers_the_library_search(browser, http, ser
         page.click("[data-testid=tree-choices] >> text=Printer or Print Spooler Failures")
         page.click("button[type=submit]")
         page.wait_for_selector("[data-testid=step-card]")
-    finally:
-        ctx.close()
 
 
 class _PsaPage(http.server.BaseHTTPRequestHandler):

@@ -108,10 +108,14 @@ function telling(w: string): boolean {
   return w.length > 1 && !STOPWORDS.has(w);
 }
 
+/** The words of a text, lower case and without accents. */
+function tokens(text: string): string[] {
+  return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().match(/[\p{L}\p{N}]+/gu) || [];
+}
+
 /** Lower case, accents off, and the common English endings cut, so "registering" finds "registration". */
 export function wordsOf(text: string): string[] {
-  const norm = text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  return (norm.match(/[\p{L}\p{N}]+/gu) || []).filter(telling).map(stem);
+  return tokens(text).filter(telling).map(stem);
 }
 
 /** A crude English stem: the common endings cut, then at most six letters, so that
@@ -140,10 +144,9 @@ export interface TreeSuggestion {
 
 /** The library's trees ranked for a ticket summary: best first, only those sharing a word. */
 export function suggestTrees(items: LibraryTree[], summary: string, n = 5): TreeSuggestion[] {
-  const asked = new Map<string, string>();
-  const norm = summary.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
-  for (const raw of norm.match(/[\p{L}\p{N}]+/gu) || []) {
-    if (telling(raw) && !asked.has(stem(raw))) asked.set(stem(raw), raw);
+  const asked = new Map<string, string>(); // stem -> the summary's own word, for `matched`
+  for (const raw of tokens(summary).filter(telling)) {
+    if (!asked.has(stem(raw))) asked.set(stem(raw), raw);
   }
   if (asked.size === 0) return [];
   const fields = items.map((t) =>
