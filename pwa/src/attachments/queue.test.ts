@@ -142,6 +142,52 @@ describe("AttachmentQueue", () => {
     await hanging.catch(() => undefined);
   });
 
+  it("two tabs running the same queue upload a file once", async () => {
+    const { make, queue: tabA } = setup();
+    const tabB = make(); // every tab of the origin opens the same IndexedDB queue
+    await tabA.add({ sessionId: SID, nodeId: "scope", file: png() });
+    let uploads = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const upload = async (it: QueueItem) => {
+      uploads++;
+      await gate;
+      return storedFor(it);
+    };
+    const events: string[] = [];
+    const write: WriteEventFn = async (it) => void events.push(it.attachment_id);
+    const runs = [tabA.processQueue(upload, write), tabB.processQueue(upload, write)];
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await Promise.all(runs);
+    expect(uploads).toBe(1);
+    expect(events).toHaveLength(1);
+    expect((await tabB.list()).map((i) => i.status)).toEqual(["done"]);
+  });
+
+  it("a tab working from an old list never marks another tab's finished file as missing", async () => {
+    const { make, queue: tabA, tick } = setup();
+    const tabB = make();
+    const first = await tabA.add({ sessionId: SID, nodeId: "scope", file: png(), name: "first.png" });
+    tick(1);
+    await tabA.add({ sessionId: SID, nodeId: "scope", file: png(), name: "second.png" });
+    // Tab B lists both files, then spends a while on the first one...
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slowB = tabB.processQueue(async (it) => {
+      if (it.attachment_id === first.attachment_id) await gate;
+      return storedFor(it);
+    }, async () => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    // ...while tab A uploads the second one and frees its bytes.
+    await tabA.processQueue(async (it) => storedFor(it), async () => undefined);
+    expect((await tabA.list()).map((i) => [i.name, i.status])).toEqual([["first.png", "uploading"], ["second.png", "done"]]);
+    release();
+    await slowB;
+    const items = await tabA.list();
+    expect(items.map((i) => [i.name, i.status, i.last_error])).toEqual([["first.png", "done", null], ["second.png", "done", null]]);
+  });
+
   it("addAttachment queues and tries at once; the event document has a deterministic id", async () => {
     const { queue } = setup();
     const docs: unknown[] = [];

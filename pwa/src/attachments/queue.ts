@@ -15,6 +15,7 @@ import {
   retryNow,
   startUpload,
   summarize,
+  unchanged,
   type BackoffOptions,
   type Outcome,
   type QueueItem,
@@ -87,6 +88,7 @@ export class AttachmentQueue {
   private db: Promise<IDBDatabase>;
   private listeners = new Set<(items: QueueItem[], summary: Summary) => void>();
   private running: Promise<void> | null = null;
+  private emits = 0;
   private now: () => number;
   private isOnline: () => boolean;
   private backoff: BackoffOptions;
@@ -149,7 +151,10 @@ export class AttachmentQueue {
 
   private async emit(): Promise<void> {
     if (!this.listeners.size) return;
+    // Reads may finish out of order; only the newest one tells the current state.
+    const n = ++this.emits;
     const items = await this.list();
+    if (n !== this.emits) return;
     const summary = summarize(items);
     for (const l of [...this.listeners]) l(items, summary);
   }
@@ -206,39 +211,65 @@ export class AttachmentQueue {
     return this.running;
   }
 
+  /** Write `next` in place of `seen` only if no other tab changed the item since it was read
+   * (one readwrite transaction: two tabs cannot both win). With `bytes`, the item's stored
+   * bytes are read in the same transaction. Answers whether it was written, and the bytes. */
+  private async swap(seen: QueueItem, next: (bytes: ArrayBuffer | undefined) => QueueItem,
+                     opts: { bytes?: boolean; data?: null } = {}): Promise<{ ok: boolean; bytes?: ArrayBuffer }> {
+    const db = await this.db;
+    const tx = db.transaction([ITEMS, BYTES], "readwrite");
+    const items = tx.objectStore(ITEMS);
+    const current = (await req(items.get(seen.attachment_id))) as QueueItem | undefined;
+    let ok = false;
+    let bytes: ArrayBuffer | undefined;
+    if (unchanged(current, seen)) {
+      if (opts.bytes) bytes = (await req(tx.objectStore(BYTES).get(seen.attachment_id))) as ArrayBuffer | undefined;
+      items.put(next(bytes));
+      if (opts.data === null) tx.objectStore(BYTES).delete(seen.attachment_id);
+      ok = true;
+    }
+    await done(tx);
+    if (ok) await this.emit();
+    return { ok, bytes };
+  }
+
   private async run(upload: UploadFn, writeEvent: WriteEventFn): Promise<void> {
     for (const candidate of await this.list()) {
       if (!isDue(candidate, this.now())) continue;
       let item = candidate;
       if (item.status === "queued" || item.status === "failed") {
         if (!this.isOnline()) continue; // offline: wait without spending an attempt
-        const data = await this.blob(item.attachment_id);
-        if (!data) {
-          await this.put(applyOutcome(item, { kind: "refused", error: "The file's local copy is missing." }, this.now()));
-          continue;
-        }
-        item = startUpload(item, this.now());
-        await this.put(item);
+        // Claim it first: another tab of the origin runs this same queue, and may have
+        // uploaded it (and freed its bytes) since the list above was read.
+        const claimed = startUpload(item, this.now(), ulid(this.now()));
+        const missing = applyOutcome(item, { kind: "refused", error: "The file's local copy is missing." }, this.now());
+        const { ok, bytes } = await this.swap(item, (b) => (b ? claimed : missing), { bytes: true });
+        if (!ok || !bytes) continue;
+        item = claimed;
         let outcome: Outcome;
         try {
-          outcome = { kind: "stored", stored: await upload(item, data) };
+          outcome = { kind: "stored", stored: await upload(item, new Blob([bytes], { type: item.type })) };
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
           const retryable = !(e instanceof UploadError) || e.retryable;
           outcome = retryable ? { kind: "retryable", error: message } : { kind: "refused", error: message };
         }
-        item = applyOutcome(item, outcome, this.now(), this.backoff, this.random);
-        await this.put(item);
+        const next = { ...applyOutcome(item, outcome, this.now(), this.backoff, this.random), claim: null };
+        // A tab that opened meanwhile re-queued the upload it thought was cut off: its own
+        // attempt decides now (uploads are idempotent, so nothing is lost either way).
+        if (!(await this.swap(item, () => next)).ok) continue;
+        item = next;
         if (item.status !== "stored") continue;
       }
       // The file is on the server: only now may its event exist.
       try {
         await writeEvent(item, item.stored as StoredAttachment);
-        item = applyOutcome(item, { kind: "event_written" }, this.now());
-        await this.put(item, null); // the server has the bytes; free the device's copy
+        const written = applyOutcome(item, { kind: "event_written" }, this.now());
+        await this.swap(item, () => written, { data: null }); // the server has the bytes; free the device's copy
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        await this.put(applyOutcome(item, { kind: "event_failed", error: message }, this.now(), this.backoff, this.random));
+        const failed = applyOutcome(item, { kind: "event_failed", error: message }, this.now(), this.backoff, this.random);
+        await this.swap(item, () => failed);
       }
     }
   }

@@ -50,6 +50,9 @@ export interface QueueItem {
   last_error: string | null;
   stored: StoredAttachment | null;
   updated_at: number;
+  /** Who is uploading it (a random token per attempt): every tab of the origin works on the
+   * same queue, and an outcome is written only by the attempt that still holds the item. */
+  claim?: string | null;
 }
 
 /** How an attempt ended. `retryable` errors are network trouble, 5xx, an expired sign-in. */
@@ -87,9 +90,16 @@ export function isOpen(item: QueueItem): boolean {
   return item.status !== "done";
 }
 
-export function startUpload(item: QueueItem, now: number): QueueItem {
+export function startUpload(item: QueueItem, now: number, claim: string | null = null): QueueItem {
   if (item.status !== "queued" && item.status !== "failed") throw new Error(`cannot upload a ${item.status} item`);
-  return { ...item, status: "uploading", updated_at: now };
+  return { ...item, status: "uploading", updated_at: now, claim };
+}
+
+/** Whether `current` (as stored now) is still the item a tab read as `seen`: the same status,
+ * attempt count, time and claim. Anything else means another tab moved it on meanwhile. */
+export function unchanged(current: QueueItem | undefined, seen: QueueItem): boolean {
+  return !!current && current.status === seen.status && current.attempts === seen.attempts
+    && current.updated_at === seen.updated_at && (current.claim ?? null) === (seen.claim ?? null);
 }
 
 /** The item after an attempt ended with `outcome`. */
@@ -119,7 +129,7 @@ export function applyOutcome(item: QueueItem, outcome: Outcome, now: number, opt
 
 /** After a reload: an upload cut off mid-way is simply queued again (uploads are idempotent). */
 export function recover(item: QueueItem): QueueItem {
-  return item.status === "uploading" ? { ...item, status: "queued", next_attempt_at: 0 } : item;
+  return item.status === "uploading" ? { ...item, status: "queued", next_attempt_at: 0, claim: null } : item;
 }
 
 /** The engineer asked to try again now (a refused item after an admin raised a limit, or impatience). */

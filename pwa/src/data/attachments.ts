@@ -44,12 +44,19 @@ export function startAttachments(local: LocalData, auth: Auth, deviceId: string,
     const summary = summarize(items);
     local.setFiles(items.filter((i) => i.status !== "done").length, summary.waiting + summary.uploading);
   };
-  const recount = async () => count(await queue.list());
+  // Another tab's messages can arrive in a burst and reads finish out of order: only the
+  // newest read may set the count, or an older one could leave a finished file counted.
+  let recounts = 0;
+  const recount = async () => {
+    const n = ++recounts;
+    const items = await queue.list();
+    if (n === recounts) count(items);
+  };
   // Every tab of the origin shares the queue, but hears only of its own changes: tell the others.
   const others = typeof BroadcastChannel !== "undefined" ? new BroadcastChannel(queueName(local)) : null;
   if (others) others.onmessage = () => void recount();
-  const stopCounting = queue.subscribe((items) => {
-    count(items);
+  const stopCounting = queue.subscribe(() => {
+    void recount();
     others?.postMessage("changed");
   });
   const stop = () => {
