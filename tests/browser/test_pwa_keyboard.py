@@ -24,6 +24,17 @@ def focused(page) -> dict:
     return page.evaluate(FOCUS)
 
 
+def hold_focus(locator) -> None:
+    """Focus `locator` and wait until it holds the focus: a graph still laying itself out
+    (React Flow shows a step only once it is measured) can ignore a focus() call."""
+
+    def held() -> bool:
+        locator.focus()
+        return locator.evaluate("el => el === document.activeElement && document.hasFocus()")
+
+    wait_until(held, timeout=10, message="the step to take the keyboard focus")
+
+
 def tab_cycle(page, key: str) -> list[str]:
     """Press `key` until focus comes back where it started; every stop must be in the dialog."""
     start = focused(page)
@@ -107,9 +118,10 @@ def test_editor_enter_opens_a_focused_step_and_delete_asks_first(browser, http, 
         page.goto(f"{server.url}/editor/{tree_id}")
         step = page.locator(".react-flow__node[data-id=restart]")
         step.wait_for()
+        saved(page)  # the draft is loaded and shown as the server has it
 
         # Tab reaches the steps, and the focused one is plainly marked.
-        page.locator(".react-flow__node[data-id=scope]").focus()
+        hold_focus(page.locator(".react-flow__node[data-id=scope]"))
         page.keyboard.press("Tab")
         expect(step).to_be_focused()
         outline = step.locator("[data-testid=graph-node]").evaluate("el => getComputedStyle(el).outlineStyle")
