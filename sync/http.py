@@ -41,7 +41,7 @@ from .errors import (
 from .http_changes import ChangesFeed, PendingChanges
 from .http_context import Ctx
 from .http_params import Query, json_response, parse_body, parse_object, read_capped, rev_from
-from .js.designs import DesignFunctions, views_dir_of
+from .js.designs import DesignFunctions, DesignRef, views_dir_of
 from .js.http_views import query_view
 from .longpoll import ChangeNotifier
 from .naming import (
@@ -473,14 +473,20 @@ class SyncApi:
         current: dict[str, Any] | None = None,
         *,
         fetch_current: bool = True,
+        validators: tuple[DesignRef, ...] | None = None,
     ) -> None:
+        """Raise when `doc` may not be written: the access policy, then the database's
+        `validate_doc_update` functions (`validators`: as a batch read them once, else read here)."""
         docid = doc.get("_id")
-        if isinstance(docid, str) and docid.startswith("_design/"):
+        design = isinstance(docid, str) and docid.startswith("_design/")
+        if design:
             # As in CouchDB, design documents are for database admins.
             self.policy.check_db(ctx.principal, db, "security")
         if current is None and fetch_current and self.write_needs_current and isinstance(docid, str):
             current = _current(dbobj, docid)
         self.policy.check_write(ctx.principal, db, doc, current)
+        if validators == () and not design:
+            return  # no function to run: nothing below would do anything
         self.js.validate(
             dbobj,
             db,
@@ -489,6 +495,7 @@ class SyncApi:
             ctx.principal,
             lambda: self.security_object(dbobj),
             load_current=(lambda: _current(dbobj, docid)) if isinstance(docid, str) else None,
+            refs=validators,
         )
 
     def _written(self, ctx: Ctx, db: str, ids: list[str]) -> None:
@@ -764,6 +771,9 @@ class SyncApi:
         results: list[dict[str, Any] | None] = [None] * len(docs)
         to_write: list[dict[str, Any]] = []
         positions: list[int] = []
+        # Read once for the whole batch (nothing of it is written before all are checked), not
+        # once per document: replication sends batches of 100 to a database that has none.
+        validators = self.js.validators(dbobj)
         for i, doc in enumerate(docs):
             if not isinstance(doc, dict):
                 results[i] = {"error": "bad_request", "reason": "Document must be a JSON object."}
@@ -790,7 +800,9 @@ class SyncApi:
                 if isinstance(docid, str) and docid.startswith("_local/"):
                     self._check_local_id(docid)
                 else:
-                    self.check_doc_write(ctx, dbobj, db, doc, currents.get(docid), fetch_current=False)
+                    self.check_doc_write(
+                        ctx, dbobj, db, doc, currents.get(docid), fetch_current=False, validators=validators
+                    )
             except BranchlineError as exc:
                 results[i] = {"id": docid, "error": exc.error, "reason": exc.reason}
                 continue

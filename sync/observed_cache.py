@@ -48,9 +48,13 @@ class ObservedCache(Generic[V]):
         max_entries: int = 50_000,
         ttl_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        id_prefix: str | None = None,
     ) -> None:
         self._scope_of = scope_of
         self._keys_of = keys_of
+        # Only ids with this prefix can concern a key: the others are passed over without a
+        # call to `keys_of` (a replicated batch writes hundreds of ids none of which matter).
+        self._id_prefix = id_prefix
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[Hashable, Hashable], tuple[V, float]] = OrderedDict()
         # Per scope: moves on whenever a write concerned one of its keys.
@@ -106,6 +110,8 @@ class ObservedCache(Generic[V]):
                 for entry_key in [k for k in self._entries if k[0] == scope]:
                     del self._entries[entry_key]
             return
+        if self._id_prefix is not None:
+            ids = [docid for docid in ids if docid.startswith(self._id_prefix)]
         keys = [key for docid in ids for key in self._keys_of(docid)]
         if not keys:
             return

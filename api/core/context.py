@@ -118,7 +118,9 @@ class AppContext:
     def __post_init__(self) -> None:
         self.doc_size_limits = self.settings.doc_size_limits()
         self.quota = self.settings.tenant_quota()
-        self.user_docs = ObservedCache[dict[str, Any] | None](_system_scope, _user_doc_ids).attach(self.store)
+        self.user_docs = ObservedCache[dict[str, Any] | None](
+            _system_scope, _user_doc_ids, id_prefix="user:"
+        ).attach(self.store)
 
     @property
     def system(self) -> Database:

@@ -181,7 +181,7 @@ class DesignFunctions:
         if not self._designs_tried and self._get_store is not None:
             with self._lock:
                 if not self._designs_tried:
-                    cache = ObservedCache[tuple[DesignRef, ...]](_every_db, _design_key)
+                    cache = ObservedCache[tuple[DesignRef, ...]](_every_db, _design_key, id_prefix="_design/")
                     self._designs = cache.attach(self._get_store())
                     self._designs_tried = True
         return self._designs
@@ -228,11 +228,13 @@ class DesignFunctions:
         principal: Principal,
         sec_obj: Callable[[], Doc],
         load_current: Callable[[], Doc | None] | None = None,
+        refs: tuple[DesignRef, ...] | None = None,
     ) -> None:
         """Run every `validate_doc_update` of the database on a write (see the module docstring).
 
         `current` is the stored winner, or None; `load_current`, when given, fetches it
-        (called only when there is a function to run).
+        (called only when there is a function to run); `refs`, when given, are the
+        database's functions as `validators` answered for the whole batch.
         """
         docid = doc.get("_id")
         if not isinstance(docid, str) or docid.startswith("_local/"):
@@ -244,7 +246,8 @@ class DesignFunctions:
             if not doc.get("_deleted"):
                 check_design_doc(doc)
             return
-        refs = self.validators(dbobj)
+        if refs is None:
+            refs = self.validators(dbobj)
         if not refs:
             return
         if current is None and load_current is not None:
