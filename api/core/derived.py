@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 Handler = Callable[[sqlite3.Connection, dict[str, Any]], None]
 
 _BATCH = 500
+_GROUP = 20  # pages per transaction while catching up
 
 
 class DerivedIndex:
@@ -72,32 +73,46 @@ class DerivedIndex:
         # A handler that only wants some documents says so by their ids (`keep`): the store
         # then need not read the others whole.
         keep = getattr(handler, "keep", None)
+        end_batch = getattr(handler, "end_batch", None)
+        page = lambda since: db.changes(  # noqa: E731
+            since=since, limit=_BATCH, include_docs=True, keep=keep, pending=False
+        )
+        res = page(since)
         while True:
-            res = db.changes(since=since, limit=_BATCH, include_docs=True, keep=keep, pending=False)
-            rows = res["results"]
-            if not rows and res["last_seq"] == since:
+            if not res["results"] and res["last_seq"] == since:
                 return
-            # Rows `keep` left out still move the checkpoint: else every catch-up would scan
-            # them again, a longer scan with every event until the next header.
+            # Up to _GROUP pages in one transaction: far behind (a rebuild), every commit writes
+            # back each page of the index the batch touched, so fewer, larger transactions
+            # write each page once rather than once per 500 changes.
+            done = False
             self.conn.execute("BEGIN")
             try:
-                for change in rows:
-                    handler(self.conn, change)
+                for n in range(1, _GROUP + 1):
+                    rows = res["results"]
+                    for change in rows:
+                        handler(self.conn, change)
+                    # Rows `keep` left out still move the checkpoint: else every catch-up would
+                    # scan them again, a longer scan with every event until the next header.
+                    moved = res["last_seq"]
+                    done = len(rows) < _BATCH
+                    if done or n == _GROUP:
+                        break
+                    res = page(moved)
                 # A handler may defer work to the end of the batch (analytics refold each session once).
-                end_batch = getattr(handler, "end_batch", None)
                 if end_batch is not None:
                     end_batch(self.conn)
-                since = res["last_seq"]
                 self.conn.execute(
                     "INSERT OR REPLACE INTO checkpoints VALUES (?,?,?)",
-                    (feed, dbname, orjson.dumps(since).decode()),
+                    (feed, dbname, orjson.dumps(moved).decode()),
                 )
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
-            if len(rows) < _BATCH:
+            if done:
                 return
+            since = moved
+            res = page(since)
 
     def query(
         self,

@@ -63,3 +63,44 @@ def test_a_query_naming_its_feeds_leaves_the_others_behind_until_they_are_asked(
     assert calls == {"a": 1, "b": 1}
     index.close()
     store.close()
+
+
+def test_a_long_catch_up_commits_each_change_once_in_transactions_of_many_pages(tmp_path, monkeypatch):
+    """Far behind, pages are handled several to a transaction (api/core/derived.py `_GROUP`): every
+    change is still handled once, `end_batch` runs before each commit, the checkpoint lands on
+    the last change, and a handler that fails leaves its whole transaction undone."""
+    import api.core.derived as derived
+
+    monkeypatch.setattr(derived, "_BATCH", 10)
+    monkeypatch.setattr(derived, "_GROUP", 4)
+    store = EmbeddedStore(tmp_path / "data")
+    db = store.create_db("t_abcdef123456_sessions")
+    db.bulk_docs([{"_id": f"doc{i:03d}"} for i in range(95)])
+    ends: list[int] = []
+    fail_at = {"id": "doc085"}
+
+    def on_change(conn, change):
+        if change["id"] == fail_at["id"]:
+            raise RuntimeError("the handler failed")
+        conn.execute("INSERT INTO seen VALUES (?)", (change["id"],))
+
+    on_change.end_batch = lambda conn: ends.append(conn.execute("SELECT COUNT(*) FROM seen").fetchone()[0])
+    index = _index(tmp_path, store, {"f": (db.name, on_change)})
+    try:
+        index.catch_up()
+        raise AssertionError("the failing handler was not called")
+    except RuntimeError:
+        pass
+    # Two transactions of 4 pages (40 changes each) committed; the third, with doc085, undone.
+    assert index.query("SELECT COUNT(*) AS n FROM seen", catch_up=False)[0]["n"] == 80
+    assert ends == [40, 80]
+    fail_at["id"] = None
+    index.catch_up()
+    ids = [r["id"] for r in index.query("SELECT id FROM seen ORDER BY id", catch_up=False)]
+    assert ids == [f"doc{i:03d}" for i in range(95)]
+    assert ends == [40, 80, 95]
+    # Caught up: another catch-up handles nothing and runs no batch.
+    index.catch_up()
+    assert ends == [40, 80, 95]
+    index.close()
+    store.close()
