@@ -6,7 +6,7 @@ knows whether to retry (`retryable`) and after how long at least (`retry_after`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 ErrorKind = Literal["auth", "rejected", "not_found", "rate_limited", "unavailable", "network", "refused"]
 RETRYABLE: frozenset[str] = frozenset({"rate_limited", "unavailable", "network"})
@@ -56,6 +56,9 @@ class TimeEntry:
 
 class Connector(Protocol):
     system: str
+
+    def check(self) -> dict[str, Any]:
+        """A cheap authenticated call; what it learnt (an Autotask zone, a version). Raises PsaError."""
 
     def create_ticket(self, ticket: NewTicket) -> int: ...
 

@@ -12,7 +12,7 @@ from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..sessions import access, service as sessions
 from . import repository as repo, service
-from .schemas import ConnectWiseConfig, NewTicketFields, PsaPush
+from .schemas import AutotaskConfig, ConnectWiseConfig, NewTicketFields, PsaPush
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
@@ -24,9 +24,11 @@ def _nudge(ctx: AppContext, tenant_id: str) -> None:
 
 @router.get("/integrations")
 def list_integrations(who: AdminDep, ctx: CtxDep) -> dict:
-    """Each PSA connector: `configured`, its `config` (secrets only as `private_key_set`),
-    `last_success` and `last_error` (`{at, session_id, reason}`), the `queued` pushes and the
-    `failed` ones waiting for a retry."""
+    """Each PSA connector (ConnectWise and Autotask; either or both may be configured):
+    `configured`, its `config` (secrets only as `private_key_set` / `secret_set`),
+    `last_success` and `last_error` (`{at, session_id, reason}`), `last_check` (the latest
+    connection test), Autotask's discovered `zone`, the `queued` pushes and the `failed` ones
+    waiting for a retry."""
     return {"items": service.overview(ctx, who.tenant_id), "next_cursor": None}
 
 
@@ -51,6 +53,50 @@ def put_connectwise(body: ConnectWiseConfig, who: AdminDep, ctx: CtxDep, request
     )
     _nudge(ctx, who.tenant_id)
     return public
+
+
+@router.put(
+    "/integrations/autotask",
+    responses=errors({400: "A field is missing or not a valid Autotask id."}),
+)
+def put_autotask(body: AutotaskConfig, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+    """Configure Autotask PSA: the API-only user's `api_user` (UserName header), `secret`
+    (Secret header; encrypted at rest and never answered, leave it out to keep the stored
+    one) and `integration_code` (ApiIntegrationcode header). The zone is discovered from the
+    API user (and found again if Autotask moves the database); `company`, `queue_id`,
+    `ticket_status`, `priority` and `due_hours` fill what a new ticket requires; time entries
+    go to the resource with the engineer's e-mail (else `resource_id`) with `role_id` or that
+    resource's default service desk role. `auto_push` pushes every session completed from now
+    on, offline ones when they sync."""
+    public, changed = service.save_config(ctx, who, "autotask", body.model_dump())
+    audit.record(
+        ctx,
+        who,
+        "integration.configured",
+        "integration",
+        "autotask",
+        ip=client_address(request),
+        details={"changed": sorted(changed)},
+    )
+    _nudge(ctx, who.tenant_id)
+    return public
+
+
+@router.post(
+    "/integrations/{system}/test",
+    responses=errors(
+        {
+            409: "The connector is not configured yet.",
+            502: "The PSA refused or failed the test; the reason says what to fix.",
+        }
+    ),
+)
+def test_connection(system: str, who: AdminDep, ctx: CtxDep) -> dict:
+    """Check the saved connection now: for Autotask a fresh zone discovery and a call to
+    `ThresholdInformation` with the API user; for ConnectWise a call to `system/info`.
+    Answers `{system, ok: true, at, ...}` (Autotask: the `zone`); a failure answers 502 with
+    the PSA's reason and becomes the connector's last error."""
+    return service.test_connection(ctx, who.tenant_id, system)
 
 
 @router.post(

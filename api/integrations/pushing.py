@@ -108,9 +108,19 @@ def _export(ctx: AppContext, tenant_id: str, sid: str, fmt: str) -> bytes:
     return exports.export_session(ctx, _system_principal(tenant_id), sid, fmt, {}).body
 
 
+VENDOR = {"connectwise": "ConnectWise", "autotask": "Autotask"}
+
+
 def _company(
-    ctx: AppContext, tenant_id: str, cfg: dict[str, Any], push: dict[str, Any], header: dict[str, Any]
+    ctx: AppContext,
+    tenant_id: str,
+    system: str,
+    cfg: dict[str, Any],
+    push: dict[str, Any],
+    header: dict[str, Any],
 ) -> str:
+    """The company of a new ticket: asked for, else the client context's
+    `{system}_company` value, else the connector's default."""
     asked = (push.get("create_ticket") or {}).get("company")
     if asked:
         return str(asked)
@@ -118,14 +128,20 @@ def _company(
     if isinstance(client_id, str):
         client = clients_repo.get_client_or_none(clients_repo.clients_db(ctx, tenant_id), client_id)
         values = (client or {}).get("values") or {}
-        if values.get("connectwise_company"):
-            return str(values["connectwise_company"])
+        if values.get(f"{system}_company"):
+            return str(values[f"{system}_company"])
     if cfg.get("company"):
         return str(cfg["company"])
     raise PushProblem(
-        "A new ticket needs a ConnectWise company: give one when sending, or set a default company "
-        "in Integrations, or give the session a ticket number to attach to."
+        f"A new ticket needs a {VENDOR.get(system, system)} company: give one when sending, or set a default "
+        "company in Integrations, or give the session a ticket number to attach to."
     )
+
+
+def note_internal(cfg: dict[str, Any]) -> bool:
+    """Whether the note is for the team only: ConnectWise's internal analysis, Autotask's
+    Internal Only; `discussion` and `all` publish it further."""
+    return cfg.get("note_type") != "discussion" and cfg.get("note_publish") != "all"
 
 
 def _summary(ctx: AppContext, tenant_id: str, header: dict[str, Any], push: dict[str, Any], sid: str) -> str:
@@ -165,7 +181,7 @@ def perform(
             ctx, tenant_id, sid, "markdown" if cfg.get("note_format") == "markdown" else "text"
         ).decode()
         if not connector.has_note(ticket_id, text):
-            connector.add_note(ticket_id, text, internal=cfg.get("note_type") != "discussion")
+            connector.add_note(ticket_id, text, internal=note_internal(cfg))
         steps["note"] = {"at": iso()}
         push = record({**push, "steps": steps})
 
@@ -226,7 +242,7 @@ def _ticket(
         return found, False
     ticket = NewTicket(
         summary=_summary(ctx, tenant_id, header, push, sid),
-        company=_company(ctx, tenant_id, cfg, push, header),
+        company=_company(ctx, tenant_id, connector.system, cfg, push, header),
         board=(push.get("create_ticket") or {}).get("board") or cfg.get("board"),
         status=cfg.get("status"),
     )
@@ -238,7 +254,7 @@ def _times(ctx: AppContext, tenant_id: str, sid: str) -> tuple[str, str] | None:
     start, end = entry.get("timeStart"), entry.get("timeEnd")
     if not start or not end:
         return None
-    if end <= start:  # ConnectWise refuses an entry that ends when it starts: a minute at least
+    if end <= start:  # PSAs refuse an entry that ends when it starts: a minute at least
         end = iso(int(_parse(start) + 60_000))
     return start, end
 
