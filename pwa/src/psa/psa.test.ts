@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { psaLabel, pushBody, safeUrl, ticketNumber } from "./psa";
+import { parseId, psaLabel, pushBody, safeUrl, ticketNumber } from "./psa";
 
 describe("psa", () => {
   it("reads a ticket number the way the server does", () => {
@@ -19,5 +19,13 @@ describe("psa", () => {
     expect(psaLabel({ system: "connectwise", ticket_id: 5, ticket_url: "", pushed_at: "", status: "New" })).toBe("ConnectWise #5 · New");
     expect(safeUrl("javascript:alert(1)")).toBeNull();
     expect(safeUrl("https://na.myconnectwise.net/x")).toBe("https://na.myconnectwise.net/x");
+  });
+
+  it("names Autotask tickets and reads the ids typed for Autotask", () => {
+    expect(psaLabel({ system: "autotask", ticket_id: 7001, status: "In Progress" } as never)).toBe("Autotask #7001 · In Progress");
+    expect(parseId(" 29682833 ", "Queue id")).toEqual({ value: 29682833 });
+    expect(parseId("", "Queue id")).toEqual({ value: null });
+    expect(parseId("Tier 1", "Queue id")).toEqual({ error: "Queue id must be the number Autotask shows for it (digits only)." });
+    expect(parseId("0", "Queue id")).toHaveProperty("error");
   });
 });
