@@ -17,7 +17,9 @@ Each part follows a page of Kaseya's Autotask developer help (the REST API secti
   own host here, as any other host would be a redirect in disguise).
 - Tickets ("Tickets" entity): created with `companyID`, `title`, `status`, `priority`,
   `dueDateTime` and a `queueID` (or an assigned resource and role); the create answers
-  `{itemId}`; `GET Tickets/{id}` answers `{item}` (null when there is no such ticket).
+  `{itemId}`; the `ticketNumber` people quote ("T20261203.0042") is not the id, so a
+  session's ticket field in that form is looked up by it; `GET Tickets/{id}` answers
+  `{item}` (null when there is no such ticket).
   `status` is a picklist: its labels come from `Tickets/entityInformation/fields`.
 - TicketNotes ("TicketNotes" entity, a child of Tickets): created at `Tickets/{id}/Notes`
   with `title`, `description` (plain text, at most 32,000 characters), `noteType` and
@@ -58,6 +60,8 @@ MAX_PAGES = 20
 PUBLISH = {"all": 1, "internal": 2}
 TICKET_PAGE = "Autotask/AutotaskExtend/ExecuteCommand.aspx?Code=OpenTicketDetail&TicketID={id}"
 _DIGITS = re.compile(r"^[0-9]{1,10}$")
+# An Autotask ticket number as people see it: "T" and the creation date, a dot, a sequence.
+TICKET_NUMBER = re.compile(r"^T[0-9]{8}\.[0-9]{1,6}$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -330,6 +334,14 @@ class Autotask:
             self._status_label(item.get("status")),
             self.ticket_url(ticket_id),
         )
+
+    def ticket_by_number(self, number: str) -> int | None:
+        text = number.strip()
+        if not TICKET_NUMBER.match(text):
+            return None
+        rows = self._query("Tickets", [{"op": "eq", "field": "ticketNumber", "value": text}])
+        ids = sorted(int(r["id"]) for r in rows if str(r.get("ticketNumber", "")).upper() == text.upper())
+        return ids[0] if ids else None
 
     def _status_label(self, value: Any) -> str | None:
         if value is None:

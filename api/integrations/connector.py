@@ -67,6 +67,10 @@ class Connector(Protocol):
 
     def get_ticket(self, ticket_id: int) -> TicketInfo: ...
 
+    def ticket_by_number(self, number: str) -> int | None:
+        """The id of the ticket a person knows by `number` (Autotask's "T20261203.0042"), when
+        the PSA numbers tickets apart from their ids; None when it has no such ticket."""
+
     def has_note(self, ticket_id: int, text: str) -> bool: ...
 
     def add_note(self, ticket_id: int, text: str, *, internal: bool) -> int: ...

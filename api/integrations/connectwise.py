@@ -202,6 +202,10 @@ class ConnectWise:
             int(row["id"]), str(row.get("summary", "")), status.get("name"), self.ticket_url(ticket_id)
         )
 
+    def ticket_by_number(self, number: str) -> int | None:
+        """ConnectWise's ticket number is its id (`pushing.ticket_number` reads it): no look-up."""
+        return None
+
     def has_note(self, ticket_id: int, text: str) -> bool:
         page: int | None = 1
         for _ in range(MAX_PAGES):

@@ -1,7 +1,8 @@
 """One push of one session to a PSA, step by step, each step recorded before the next.
 
-The steps are: the ticket (attach to the number given, or find the ticket an unrecorded
-earlier attempt made by the Branchline marker in its summary, or create one), the note (the
+The steps are: the ticket (attach to the number given or to the session's ticket field, an
+id or a number the PSA looks up; or find the ticket an unrecorded earlier attempt made by
+the Branchline marker in its summary; or create one), the note (the
 session's text or Markdown export, byte for byte; skipped when the ticket already has that
 exact note), the time entry (from the session's start and duration; skipped when one with
 the session's marker exists) and the header (the ticket's summary and status read back into
@@ -233,7 +234,10 @@ def _ticket(
     sid = push["session_id"]
     given = push.get("ticket_id")
     if given is None and push.get("create_ticket") is None:
-        given = ticket_number(header.get("ticket"))
+        field = header.get("ticket")
+        given = ticket_number(field)
+        if given is None and isinstance(field, str) and field.strip():
+            given = connector.ticket_by_number(field)
     if given is not None:
         connector.get_ticket(int(given))  # a clear "no such ticket" now, not at the note
         return int(given), False

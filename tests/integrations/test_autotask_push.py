@@ -277,3 +277,22 @@ def test_a_time_entry_without_a_resource_for_the_engineer_says_how_to_fix_it(htt
     assert len(at.tickets) == 1 and len(at.notes[psa["ticket_id"]]) == 1
     [entry] = at.entries
     assert entry["resourceID"] == 29682885 and entry["roleID"] == 29683461
+
+
+def test_a_session_started_from_an_autotask_ticket_number_attaches_to_that_ticket(http, tenant, at):
+    tree_id = publish_tree(http, tenant)
+    setup(http, tenant, at, time_entry=False)
+    at.add_ticket("Another customer's ticket")
+    existing = at.add_ticket("VPN to the branch office is down")
+    number = at.tickets[existing]["ticketNumber"]  # what an insight's link carries: T20261203.nnnn
+    sid = completed_session(http, tenant, tree_id, ticket=number)
+
+    send(http, tenant, sid)
+    psa = wait_pushed(http, tenant, sid)
+
+    assert psa["ticket_id"] == existing and psa["summary"] == "VPN to the branch office is down"
+    assert at.calls("POST", "Tickets") == [] and len(at.notes[existing]) == 1
+    [lookup] = [
+        r for r in at.calls("POST", "Tickets/query") if r.body["filter"][0]["field"] == "ticketNumber"
+    ]
+    assert lookup.body["filter"] == [{"op": "eq", "field": "ticketNumber", "value": number}]
