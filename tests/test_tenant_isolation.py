@@ -381,6 +381,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "self",
         lambda w: Req("PUT", "/api/v1/integrations/connectwise", json=_connectwise_config()),
     ),
+    ("GET", "/api/v1/integrations/systems"): ("self", lambda w: Req("GET", "/api/v1/integrations/systems")),
     ("PUT", "/api/v1/integrations/autotask"): (
         "self",
         lambda w: Req("PUT", "/api/v1/integrations/autotask", json=_autotask_config()),

@@ -203,8 +203,9 @@ class ConnectWise:
         )
 
     def ticket_by_number(self, number: str) -> int | None:
-        """ConnectWise's ticket number is its id (`pushing.ticket_number` reads it): no look-up."""
-        return None
+        """ConnectWise's ticket number is its id ("#48213" or "48213"): read, not looked up."""
+        text = number.strip().removeprefix("#")
+        return int(text) if text.isdigit() and len(text) <= 9 else None
 
     def has_note(self, ticket_id: int, text: str) -> bool:
         page: int | None = 1

@@ -32,6 +32,14 @@ def list_integrations(who: AdminDep, ctx: CtxDep) -> dict:
     return {"items": service.overview(ctx, who.tenant_id), "next_cursor": None}
 
 
+@router.get("/integrations/systems")
+def configured_systems(who: PrincipalDep, ctx: CtxDep) -> dict:
+    """The PSA connectors configured in the caller's tenant, for any member (no settings, no
+    secrets): `{items: [{system, name}]}`, so the app offers "Send to Autotask" or "Send to
+    ConnectWise" where it can be sent."""
+    return {"items": service.configured(ctx, who.tenant_id), "next_cursor": None}
+
+
 @router.put(
     "/integrations/connectwise",
     responses=errors({400: "A field is missing, or the site URL is refused (loopback, private...)."}),
@@ -124,8 +132,11 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
     if cfg is None:
         raise Conflict(f"{body.system} is not configured; an owner or admin sets it up under Integrations.")
     create = body.create_ticket
-    if create is not None and body.ticket_id is not None and create is not False:
-        raise BadRequest("Give create_ticket or ticket_id, not both.")
+    attach = body.ticket_id is not None or body.ticket_number is not None
+    if create is not None and attach and create is not False:
+        raise BadRequest("Give create_ticket or a ticket (ticket_id or ticket_number), not both.")
+    if body.ticket_id is not None and body.ticket_number is not None:
+        raise BadRequest("Give ticket_id or ticket_number, not both.")
     new_ticket: dict[str, str] | None = None
     if isinstance(create, NewTicketFields):
         new_ticket = create.model_dump(exclude_none=True)
@@ -138,6 +149,7 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
         {"type": who.kind, "id": who.user_id},
         create_ticket=new_ticket,
         ticket_id=body.ticket_id,
+        ticket_number=body.ticket_number,
         time_entry=time_entry,
     )
     saved, queued = service.enqueue(ctx, who.tenant_id, push)

@@ -233,7 +233,14 @@ def _ticket(
 ) -> tuple[int, bool]:
     sid = push["session_id"]
     given = push.get("ticket_id")
-    if given is None and push.get("create_ticket") is None:
+    if given is None and push.get("ticket_number"):
+        given = connector.ticket_by_number(str(push["ticket_number"]))
+        if given is None:
+            raise PushProblem(
+                f"{VENDOR.get(connector.system, connector.system)} has no ticket numbered "
+                f"{push['ticket_number']!r}: check the number, or send it to a new ticket."
+            )
+    elif given is None and push.get("create_ticket") is None:
         field = header.get("ticket")
         given = ticket_number(field)
         if given is None and isinstance(field, str) and field.strip():

@@ -90,6 +90,12 @@ class PsaPush(BaseModel):
     system: Literal["connectwise", "autotask"]
     create_ticket: bool | NewTicketFields | None = None
     ticket_id: int | None = Field(default=None, ge=1, description="Attach to this existing ticket number.")
+    ticket_number: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="Attach to the ticket the PSA knows by this number (Autotask: T20261203.0042).",
+    )
     time_entry: bool | None = Field(
         default=None, description="Add a time entry (the connector's setting when left out)."
     )

@@ -232,6 +232,14 @@ def start_feed_at_present(ctx: AppContext, tenant_id: str, db: Database) -> None
     retry_on_conflict(write, busy="The auto-push checkpoint kept changing; save again.")
 
 
+VENDOR_NAMES = {"connectwise": "ConnectWise", "autotask": "Autotask"}
+
+
+def configured(ctx: AppContext, tenant_id: str) -> list[dict[str, str]]:
+    db = repo.open_db(ctx.store, tenant_id)
+    return [{"system": s, "name": VENDOR_NAMES[s]} for s in repo.SYSTEMS if repo.config(db, s) is not None]
+
+
 def overview(ctx: AppContext, tenant_id: str) -> list[dict[str, Any]]:
     db = repo.open_db(ctx.store, tenant_id)
     items = []
@@ -263,6 +271,7 @@ def new_push(
     create_ticket: dict[str, Any] | None,
     ticket_id: int | None,
     time_entry: bool,
+    ticket_number: str | None = None,
 ) -> dict[str, Any]:
     now = now_ms()
     return {
@@ -274,6 +283,7 @@ def new_push(
         "requested_by": requested_by,
         "create_ticket": create_ticket,
         "ticket_id": ticket_id,
+        "ticket_number": ticket_number,
         "time_entry": time_entry,
         "status": "pending",
         "attempt_count": 0,

@@ -127,3 +127,17 @@ def test_tenants_see_and_push_only_their_own(http, make_tenant, at):
     assert r.status_code == 409 and "not configured" in r.json()["reason"]
     r = http.post("/api/v1/integrations/autotask/test", headers=b.headers)
     assert r.status_code == 409 and "save its connection first" in r.json()["reason"]
+
+
+def test_any_member_sees_which_psas_are_configured_and_nothing_of_their_settings(http, make_tenant, at):
+    a, b = make_tenant(), make_tenant()
+    setup(http, a, at)
+    engineer = a.add_user("engineer")
+
+    r = http.get("/api/v1/integrations/systems", headers=engineer.headers)
+
+    assert r.status_code == 200 and r.json() == {
+        "items": [{"system": "autotask", "name": "Autotask"}],
+        "next_cursor": None,
+    }
+    assert http.get("/api/v1/integrations/systems", headers=b.headers).json()["items"] == []

@@ -296,3 +296,26 @@ def test_a_session_started_from_an_autotask_ticket_number_attaches_to_that_ticke
         r for r in at.calls("POST", "Tickets/query") if r.body["filter"][0]["field"] == "ticketNumber"
     ]
     assert lookup.body["filter"] == [{"op": "eq", "field": "ticketNumber", "value": number}]
+
+
+def test_a_push_to_a_ticket_number_attaches_there_and_an_unknown_number_fails_with_the_way_out(
+    http, tenant, at
+):
+    tree_id = publish_tree(http, tenant)
+    setup(http, tenant, at, time_entry=False)
+    existing = at.add_ticket("Backups failing")
+    number = at.tickets[existing]["ticketNumber"]
+    sid = completed_session(http, tenant, tree_id)
+
+    send(http, tenant, sid, ticket_number=number)
+    assert wait_pushed(http, tenant, sid)["ticket_id"] == existing
+
+    other = completed_session(http, tenant, tree_id)
+    send(http, tenant, other, ticket_number="T20990101.0001")
+    wait_until(lambda: autotask(http, tenant)["failed"], message="the failed push")
+    reason = autotask(http, tenant)["last_error"]["reason"]
+    assert (
+        reason
+        == "Autotask has no ticket numbered 'T20990101.0001': check the number, or send it to a new ticket."
+    )
+    assert at.calls("POST", "Tickets") == []
