@@ -10,12 +10,24 @@ server allows private targets and discovers zones there.
 
 from __future__ import annotations
 
-from tests.browser.conftest import DESKTOP, MOBILE, app_context, assert_accessible, shot, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    MOBILE,
+    answer_step,
+    app_context,
+    assert_accessible,
+    finish_session,
+    shortest_run,
+    shot,
+    sign_in,
+    start_session,
+)
 from tests.conftest import Tenant, wait_until
 from tests.integrations.fake_autotask import AT_PORT, DISCOVERY_ENV, FakeAutotask
-from tests.integrations.helpers import export_text, push
+from tests.integrations.helpers import configure, export_text, push
 from tests.integrations.test_connectwise_push import completed_session
 from tests.sessions.test_sessions_api import publish_tree
+from tests.trees.factories import valid_tree
 
 SERVER_ENV = {
     "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
@@ -107,6 +119,56 @@ def test_admin_connects_autotask_tests_it_and_retries_a_push_the_secret_blocked(
         page.wait_for_selector("[data-testid=at-status] >> text=Connected")
         page.locator("#at-heading").scroll_into_view_if_needed()
         shot(page, "autotask-02-connected-mobile")
+    finally:
+        ctx.close()
+        at.stop()
+
+
+def test_an_engineer_sends_a_session_to_the_autotask_ticket_it_was_started_for(browser, http, server):
+    at = FakeAutotask(port=AT_PORT).start()
+    tenant = Tenant(http)
+    engineer = tenant.add_user("engineer")
+    tree = valid_tree()
+    publish_tree(http, tenant, tree)
+    at.resources.append({"id": 4242, "email": engineer.email, "isActive": True})
+    at.roles.append({"id": 1, "resourceID": 4242, "roleID": 777, "isDefault": True, "isActive": True})
+    configure(http, tenant, at.config(), system="autotask")
+    existing = at.add_ticket("Printer on floor 3 offline")
+    number = at.tickets[existing]["ticketNumber"]
+    ctx = app_context(browser, MOBILE)
+    phone = ctx.new_page()
+    try:
+        sign_in(phone, server.url, engineer.email, engineer.password)
+        sid = start_session(phone, tree["title"], number)
+        for node_id, ans, nxt in shortest_run(tree):
+            answer_step(phone, tree, node_id, ans, nxt)
+        finish_session(phone, "Cleared the queue.")
+
+        # Only the PSA the team set up is offered, on the ticket the session was started for.
+        phone.wait_for_selector("h2:has-text('Send to Autotask')")
+        assert phone.locator("text=Send to ConnectWise").count() == 0
+        field = phone.get_by_label("Autotask ticket number")
+        assert field.input_value() == number
+        assert_accessible(phone, "the export screen with Send to Autotask")
+        field.fill("printer ticket")
+        phone.click("[data-testid=psa-send-autotask]")
+        phone.wait_for_selector("[data-testid=psa-error] >> text=Enter the Autotask ticket number")
+        field.fill(number.lower())
+        phone.click("[data-testid=psa-send-autotask]")
+        phone.wait_for_selector("[data-testid=psa-queued]")
+        shot(phone, "autotask-03-queued-mobile")
+
+        wait_until(lambda: at.entries, timeout=30, message="the note and time entry on the ticket")
+        assert at.notes[existing][0]["description"] == export_text(http, engineer, sid)
+        assert at.entries[0]["ticketID"] == existing and at.entries[0]["resourceID"] == 4242
+        assert at.calls("POST", "Tickets") == []
+
+        phone.goto(f"{server.url}/s/{sid}")
+        link = phone.locator("[data-testid=psa-ticket]")
+        link.wait_for(timeout=30000)
+        assert link.inner_text().startswith(f"Autotask #{existing} · In Progress")
+        assert link.get_attribute("href").startswith(at.web_url())
+        shot(phone, "autotask-04-header-mobile")
     finally:
         ctx.close()
         at.stop()

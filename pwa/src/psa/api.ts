@@ -5,6 +5,7 @@ import type { AutotaskConfig, ConnectWiseConfig, Integration, PsaPush } from "./
 export const listIntegrations = () => api<{ items: Integration<unknown>[] }>("/api/v1/integrations");
 export const saveConnectWise = (body: Partial<ConnectWiseConfig> & { private_key?: string }) =>
   api<ConnectWiseConfig>("/api/v1/integrations/connectwise", { method: "PUT", body });
+export const configuredSystems = () => api<{ items: { system: string; name: string }[] }>("/api/v1/integrations/systems");
 export const saveAutotask = (body: Record<string, unknown>) => api<AutotaskConfig>("/api/v1/integrations/autotask", { method: "PUT", body });
 export const testConnection = (system: string) =>
   api<{ system: string; ok: boolean; at: string; zone?: { url: string; name: string } }>(`/api/v1/integrations/${encodeURIComponent(system)}/test`, { method: "POST" });

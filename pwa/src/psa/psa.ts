@@ -83,12 +83,26 @@ export function ticketNumber(text: string | null | undefined): number | null {
 
 export type Target = { kind: "create" } | { kind: "attach"; ticket: string };
 
+const AUTOTASK_NUMBER = /^T[0-9]{8}\.[0-9]{1,6}$/i;
+
+/** The ticket a session's ticket field names for `system`, as the server reads it: a
+ * ConnectWise number, or an Autotask id or ticket number ("T20261203.0042"). */
+export function ticketRef(system: string, text: string | null | undefined): string | null {
+  const n = ticketNumber(text);
+  if (n !== null) return String(n);
+  const t = (text || "").trim();
+  return system === "autotask" && AUTOTASK_NUMBER.test(t) ? t.toUpperCase() : null;
+}
+
 /** The push request for the choice made in the send dialog; an error text when it cannot be sent. */
-export function pushBody(target: Target, timeEntry: boolean): { body: Record<string, unknown> } | { error: string } {
-  if (target.kind === "create") return { body: { system: "connectwise", create_ticket: true, time_entry: timeEntry } };
+export function pushBody(target: Target, timeEntry: boolean, system = "connectwise"): { body: Record<string, unknown> } | { error: string } {
+  if (target.kind === "create") return { body: { system, create_ticket: true, time_entry: timeEntry } };
   const n = ticketNumber(target.ticket);
-  if (n === null || n < 1) return { error: "Enter the ConnectWise ticket number, digits only (e.g. 48213)." };
-  return { body: { system: "connectwise", ticket_id: n, time_entry: timeEntry } };
+  if (n !== null && n >= 1) return { body: { system, ticket_id: n, time_entry: timeEntry } };
+  const t = target.ticket.trim();
+  if (system === "autotask" && AUTOTASK_NUMBER.test(t)) return { body: { system, ticket_number: t.toUpperCase(), time_entry: timeEntry } };
+  if (system === "autotask") return { error: "Enter the Autotask ticket number (e.g. T20261203.0042) or the ticket's id." };
+  return { error: "Enter the ConnectWise ticket number, digits only (e.g. 48213)." };
 }
 
 /** "ConnectWise #48213 · In Progress": how the session header names its ticket. */
