@@ -183,6 +183,9 @@ class Settings(BaseSettings):
     # How often the tickets of sessions pushed in the last week are read again, so a session
     # header shows the ticket's current summary and status (once per tenant across instances).
     psa_refresh_seconds: float = Field(900.0, ge=0.5)
+    # Autotask's zone discovery (its REST root on the documented discovery host): asked once
+    # per tenant which zone the API user's database is in; only tests point it elsewhere.
+    autotask_zone_discovery_url: str = "https://webservices.autotask.net/atservicesrest/"
 
     # Tenants' own export templates (api/exports/sandbox.py) render in worker processes,
     # each render bounded in time, loop iterations, output and memory.

@@ -251,6 +251,16 @@ def _connectwise_config() -> dict:
     }
 
 
+def _autotask_config() -> dict:
+    return {
+        "api_user": "api@msp.example",
+        "secret": "s",
+        "integration_code": "CODE",
+        "company": 1,
+        "queue_id": 2,
+    }
+
+
 def _b_psa_session(w: World) -> str:
     """A completed session of B's, with ConnectWise configured in B (so B's own push answers 202)."""
     r = w.http.put("/api/v1/integrations/connectwise", headers=w.b.headers, json=_connectwise_config())
@@ -370,6 +380,18 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("PUT", "/api/v1/integrations/connectwise"): (
         "self",
         lambda w: Req("PUT", "/api/v1/integrations/connectwise", json=_connectwise_config()),
+    ),
+    ("GET", "/api/v1/integrations/systems"): ("self", lambda w: Req("GET", "/api/v1/integrations/systems")),
+    ("PUT", "/api/v1/integrations/autotask"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/integrations/autotask", json=_autotask_config()),
+    ),
+    # The test reads only the caller's own configuration (test_autotask_config.py pins that a
+    # tenant without one gets 409 while another's is set); a real system here would call out
+    # to the PSA from this test, so an unknown one shows the route's answer is the caller's.
+    ("POST", "/api/v1/integrations/{system}/test"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/integrations/halopsa/test", ok=(404,)),
     ),
     ("POST", "/api/v1/sessions/{session_id}/psa"): (
         "object",

@@ -6,7 +6,7 @@ knows whether to retry (`retryable`) and after how long at least (`retry_after`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 ErrorKind = Literal["auth", "rejected", "not_found", "rate_limited", "unavailable", "network", "refused"]
 RETRYABLE: frozenset[str] = frozenset({"rate_limited", "unavailable", "network"})
@@ -57,12 +57,19 @@ class TimeEntry:
 class Connector(Protocol):
     system: str
 
+    def check(self) -> dict[str, Any]:
+        """A cheap authenticated call; what it learnt (an Autotask zone, a version). Raises PsaError."""
+
     def create_ticket(self, ticket: NewTicket) -> int: ...
 
     def find_ticket(self, marker: str) -> int | None:
         """The ticket whose summary carries `marker` (an earlier push that was not recorded)."""
 
     def get_ticket(self, ticket_id: int) -> TicketInfo: ...
+
+    def ticket_by_number(self, number: str) -> int | None:
+        """The id of the ticket a person knows by `number` (Autotask's "T20261203.0042"), when
+        the PSA numbers tickets apart from their ids; None when it has no such ticket."""
 
     def has_note(self, ticket_id: int, text: str) -> bool: ...
 

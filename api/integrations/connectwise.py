@@ -23,8 +23,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from ..webhooks.ssrf import Resolver, TargetRefused, resolve_target, system_resolver
+from ..webhooks.ssrf import Resolver, system_resolver
 from .connector import NewTicket, PsaError, TicketInfo, TimeEntry
+from .transport import retry_after, send
 
 API_PREFIX = "/v4_6_release/apis/3.0/"
 TICKET_PAGE = "/v4_6_release/services/system_io/Service/fv_sr100_request.rdl?service_recid={id}"
@@ -99,27 +100,21 @@ class ConnectWise:
         url = self.creds.site_url.rstrip("/") + API_PREFIX + path
         if params:
             url += "?" + urlencode(params)
-        try:
-            target = resolve_target(url, allow_private=self.allow_private, resolver=self.resolver)
-        except TargetRefused as exc:
-            raise PsaError("refused", f"The ConnectWise site URL is refused: {exc}") from None
         headers = {
             "authorization": self.creds.authorization(),
             "clientId": self.creds.client_id,
             "accept": "application/json",
-            "host": target.host_header,
         }
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        try:
-            response = self.client.request(
-                method, target.pinned_url, json=body, headers=headers, extensions=extensions
-            )
-        except httpx.TimeoutException:
-            raise PsaError("network", "ConnectWise did not answer in time.") from None
-        except httpx.HTTPError as exc:
-            raise PsaError(
-                "network", f"Could not reach ConnectWise: {type(exc).__name__}: {exc}"[:500]
-            ) from None
+        response = send(
+            self.client,
+            method,
+            url,
+            headers=headers,
+            body=body,
+            allow_private=self.allow_private,
+            resolver=self.resolver,
+            vendor="ConnectWise",
+        )
         if response.status_code < 300:
             return response
         raise self._error(response, method, path)
@@ -145,7 +140,7 @@ class ConnectWise:
                 "rate_limited",
                 f"ConnectWise is rate limiting the API keys: {reason}.",
                 status=status,
-                retry_after=_retry_after(response.headers.get("retry-after")),
+                retry_after=retry_after(response.headers.get("retry-after")),
             )
         if status >= 500 or status == 408:
             return PsaError(
@@ -172,6 +167,12 @@ class ConnectWise:
         return found
 
     # --- the connector --------------------------------------------------------------------------
+
+    def check(self) -> dict[str, Any]:
+        """A cheap authenticated call (`system/info`): the keys work when it answers."""
+        info = self._call("GET", "system/info").json()
+        version = info.get("version") if isinstance(info, dict) else None
+        return {"site_url": self.creds.site_url, "version": version}
 
     def ticket_url(self, ticket_id: int) -> str:
         return self.creds.site_url.rstrip("/") + TICKET_PAGE.format(id=ticket_id)
@@ -200,6 +201,11 @@ class ConnectWise:
         return TicketInfo(
             int(row["id"]), str(row.get("summary", "")), status.get("name"), self.ticket_url(ticket_id)
         )
+
+    def ticket_by_number(self, number: str) -> int | None:
+        """ConnectWise's ticket number is its id ("#48213" or "48213"): read, not looked up."""
+        text = number.strip().removeprefix("#")
+        return int(text) if text.isdigit() and len(text) <= 9 else None
 
     def has_note(self, ticket_id: int, text: str) -> bool:
         page: int | None = 1
@@ -251,12 +257,3 @@ class ConnectWise:
         if self.work_type:
             body["workType"] = {"name": self.work_type}
         return int(self._call("POST", "time/entries", body=body).json()["id"])
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

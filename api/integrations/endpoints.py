@@ -12,7 +12,7 @@ from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..sessions import access, service as sessions
 from . import repository as repo, service
-from .schemas import ConnectWiseConfig, NewTicketFields, PsaPush
+from .schemas import AutotaskConfig, ConnectWiseConfig, NewTicketFields, PsaPush
 
 router = APIRouter(prefix="/api/v1", tags=["integrations"])
 
@@ -24,10 +24,20 @@ def _nudge(ctx: AppContext, tenant_id: str) -> None:
 
 @router.get("/integrations")
 def list_integrations(who: AdminDep, ctx: CtxDep) -> dict:
-    """Each PSA connector: `configured`, its `config` (secrets only as `private_key_set`),
-    `last_success` and `last_error` (`{at, session_id, reason}`), the `queued` pushes and the
-    `failed` ones waiting for a retry."""
+    """Each PSA connector (ConnectWise and Autotask; either or both may be configured):
+    `configured`, its `config` (secrets only as `private_key_set` / `secret_set`),
+    `last_success` and `last_error` (`{at, session_id, reason}`), `last_check` (the latest
+    connection test), Autotask's discovered `zone`, the `queued` pushes and the `failed` ones
+    waiting for a retry."""
     return {"items": service.overview(ctx, who.tenant_id), "next_cursor": None}
+
+
+@router.get("/integrations/systems")
+def configured_systems(who: PrincipalDep, ctx: CtxDep) -> dict:
+    """The PSA connectors configured in the caller's tenant, for any member (no settings, no
+    secrets): `{items: [{system, name}]}`, so the app offers "Send to Autotask" or "Send to
+    ConnectWise" where it can be sent."""
+    return {"items": service.configured(ctx, who.tenant_id), "next_cursor": None}
 
 
 @router.put(
@@ -51,6 +61,50 @@ def put_connectwise(body: ConnectWiseConfig, who: AdminDep, ctx: CtxDep, request
     )
     _nudge(ctx, who.tenant_id)
     return public
+
+
+@router.put(
+    "/integrations/autotask",
+    responses=errors({400: "A field is missing or not a valid Autotask id."}),
+)
+def put_autotask(body: AutotaskConfig, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+    """Configure Autotask PSA: the API-only user's `api_user` (UserName header), `secret`
+    (Secret header; encrypted at rest and never answered, leave it out to keep the stored
+    one) and `integration_code` (ApiIntegrationcode header). The zone is discovered from the
+    API user (and found again if Autotask moves the database); `company`, `queue_id`,
+    `ticket_status`, `priority` and `due_hours` fill what a new ticket requires; time entries
+    go to the resource with the engineer's e-mail (else `resource_id`) with `role_id` or that
+    resource's default service desk role. `auto_push` pushes every session completed from now
+    on, offline ones when they sync."""
+    public, changed = service.save_config(ctx, who, "autotask", body.model_dump())
+    audit.record(
+        ctx,
+        who,
+        "integration.configured",
+        "integration",
+        "autotask",
+        ip=client_address(request),
+        details={"changed": sorted(changed)},
+    )
+    _nudge(ctx, who.tenant_id)
+    return public
+
+
+@router.post(
+    "/integrations/{system}/test",
+    responses=errors(
+        {
+            409: "The connector is not configured yet.",
+            502: "The PSA refused or failed the test; the reason says what to fix.",
+        }
+    ),
+)
+def test_connection(system: str, who: AdminDep, ctx: CtxDep) -> dict:
+    """Check the saved connection now: for Autotask a fresh zone discovery and a call to
+    `ThresholdInformation` with the API user; for ConnectWise a call to `system/info`.
+    Answers `{system, ok: true, at, ...}` (Autotask: the `zone`); a failure answers 502 with
+    the PSA's reason and becomes the connector's last error."""
+    return service.test_connection(ctx, who.tenant_id, system)
 
 
 @router.post(
@@ -78,8 +132,11 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
     if cfg is None:
         raise Conflict(f"{body.system} is not configured; an owner or admin sets it up under Integrations.")
     create = body.create_ticket
-    if create is not None and body.ticket_id is not None and create is not False:
-        raise BadRequest("Give create_ticket or ticket_id, not both.")
+    attach = body.ticket_id is not None or body.ticket_number is not None
+    if create is not None and attach and create is not False:
+        raise BadRequest("Give create_ticket or a ticket (ticket_id or ticket_number), not both.")
+    if body.ticket_id is not None and body.ticket_number is not None:
+        raise BadRequest("Give ticket_id or ticket_number, not both.")
     new_ticket: dict[str, str] | None = None
     if isinstance(create, NewTicketFields):
         new_ticket = create.model_dump(exclude_none=True)
@@ -92,6 +149,7 @@ def push_session(session_id: str, body: PsaPush, who: PrincipalDep, ctx: CtxDep,
         {"type": who.kind, "id": who.user_id},
         create_ticket=new_ticket,
         ticket_id=body.ticket_id,
+        ticket_number=body.ticket_number,
         time_entry=time_entry,
     )
     saved, queued = service.enqueue(ctx, who.tenant_id, push)

@@ -1,7 +1,8 @@
 """One push of one session to a PSA, step by step, each step recorded before the next.
 
-The steps are: the ticket (attach to the number given, or find the ticket an unrecorded
-earlier attempt made by the Branchline marker in its summary, or create one), the note (the
+The steps are: the ticket (attach to the number given or to the session's ticket field, an
+id or a number the PSA looks up; or find the ticket an unrecorded earlier attempt made by
+the Branchline marker in its summary; or create one), the note (the
 session's text or Markdown export, byte for byte; skipped when the ticket already has that
 exact note), the time entry (from the session's start and duration; skipped when one with
 the session's marker exists) and the header (the ticket's summary and status read back into
@@ -108,9 +109,19 @@ def _export(ctx: AppContext, tenant_id: str, sid: str, fmt: str) -> bytes:
     return exports.export_session(ctx, _system_principal(tenant_id), sid, fmt, {}).body
 
 
+VENDOR = {"connectwise": "ConnectWise", "autotask": "Autotask"}
+
+
 def _company(
-    ctx: AppContext, tenant_id: str, cfg: dict[str, Any], push: dict[str, Any], header: dict[str, Any]
+    ctx: AppContext,
+    tenant_id: str,
+    system: str,
+    cfg: dict[str, Any],
+    push: dict[str, Any],
+    header: dict[str, Any],
 ) -> str:
+    """The company of a new ticket: asked for, else the client context's
+    `{system}_company` value, else the connector's default."""
     asked = (push.get("create_ticket") or {}).get("company")
     if asked:
         return str(asked)
@@ -118,14 +129,20 @@ def _company(
     if isinstance(client_id, str):
         client = clients_repo.get_client_or_none(clients_repo.clients_db(ctx, tenant_id), client_id)
         values = (client or {}).get("values") or {}
-        if values.get("connectwise_company"):
-            return str(values["connectwise_company"])
+        if values.get(f"{system}_company"):
+            return str(values[f"{system}_company"])
     if cfg.get("company"):
         return str(cfg["company"])
     raise PushProblem(
-        "A new ticket needs a ConnectWise company: give one when sending, or set a default company "
-        "in Integrations, or give the session a ticket number to attach to."
+        f"A new ticket needs a {VENDOR.get(system, system)} company: give one when sending, or set a default "
+        "company in Integrations, or give the session a ticket number to attach to."
     )
+
+
+def note_internal(cfg: dict[str, Any]) -> bool:
+    """Whether the note is for the team only: ConnectWise's internal analysis, Autotask's
+    Internal Only; `discussion` and `all` publish it further."""
+    return cfg.get("note_type") != "discussion" and cfg.get("note_publish") != "all"
 
 
 def _summary(ctx: AppContext, tenant_id: str, header: dict[str, Any], push: dict[str, Any], sid: str) -> str:
@@ -165,7 +182,7 @@ def perform(
             ctx, tenant_id, sid, "markdown" if cfg.get("note_format") == "markdown" else "text"
         ).decode()
         if not connector.has_note(ticket_id, text):
-            connector.add_note(ticket_id, text, internal=cfg.get("note_type") != "discussion")
+            connector.add_note(ticket_id, text, internal=note_internal(cfg))
         steps["note"] = {"at": iso()}
         push = record({**push, "steps": steps})
 
@@ -216,8 +233,18 @@ def _ticket(
 ) -> tuple[int, bool]:
     sid = push["session_id"]
     given = push.get("ticket_id")
-    if given is None and push.get("create_ticket") is None:
-        given = ticket_number(header.get("ticket"))
+    if given is None and push.get("ticket_number"):
+        given = connector.ticket_by_number(str(push["ticket_number"]))
+        if given is None:
+            raise PushProblem(
+                f"{VENDOR.get(connector.system, connector.system)} has no ticket numbered "
+                f"{push['ticket_number']!r}: check the number, or send it to a new ticket."
+            )
+    elif given is None and push.get("create_ticket") is None:
+        field = header.get("ticket")
+        given = ticket_number(field)
+        if given is None and isinstance(field, str) and field.strip():
+            given = connector.ticket_by_number(field)
     if given is not None:
         connector.get_ticket(int(given))  # a clear "no such ticket" now, not at the note
         return int(given), False
@@ -226,7 +253,7 @@ def _ticket(
         return found, False
     ticket = NewTicket(
         summary=_summary(ctx, tenant_id, header, push, sid),
-        company=_company(ctx, tenant_id, cfg, push, header),
+        company=_company(ctx, tenant_id, connector.system, cfg, push, header),
         board=(push.get("create_ticket") or {}).get("board") or cfg.get("board"),
         status=cfg.get("status"),
     )
@@ -238,7 +265,7 @@ def _times(ctx: AppContext, tenant_id: str, sid: str) -> tuple[str, str] | None:
     start, end = entry.get("timeStart"), entry.get("timeEnd")
     if not start or not end:
         return None
-    if end <= start:  # ConnectWise refuses an entry that ends when it starts: a minute at least
+    if end <= start:  # PSAs refuse an entry that ends when it starts: a minute at least
         end = iso(int(_parse(start) + 60_000))
     return start, end
 

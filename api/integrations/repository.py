@@ -1,8 +1,9 @@
 """Storage of PSA connectors: the tenant's `integrations` database, server only.
 
-- `psacfg:{system}`: a connector's configuration (the private key sealed, `sealing.py`).
+- `psacfg:{system}`: a connector's configuration (its secret sealed, `sealing.py`).
 - `psastatus:{system}`: its last success and last error, written by the worker, apart from
-  the configuration so an admin's save never conflicts with a push being recorded.
+  the configuration so an admin's save never conflicts with a push being recorded; for
+  Autotask also the zone discovered for the API user (`zone: {url, web_url, name, user}`).
 - `psapush:{system}:{sid}`: one session's push, the outbox entry and its log in one document.
   One id per session and system, so queueing it twice (a completion seen by two instances,
   a replayed feed, a second click) conflicts instead of pushing twice.
@@ -21,7 +22,7 @@ from ..core.docs import by_prefix, ensure_tenant_db, get_or_none, open_tenant_db
 
 DB_NAME = "integrations"
 SCHEMA_VERSION = 1
-SYSTEMS = ("connectwise",)
+SYSTEMS = ("connectwise", "autotask")
 PUSH_PREFIX = "psapush:"
 FEED_ID = "psafeed:sessions"
 

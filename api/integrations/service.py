@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sync.access import Principal
-from sync.errors import BadRequest, Conflict, NotFound
+from sync.errors import BadRequest, BranchlineError, Conflict, NotFound
 from sync.naming import physical_name
 from sync.store import Database
 
@@ -17,7 +17,7 @@ from ..webhooks.ssrf import TargetRefused, resolve_target
 from . import repository as repo
 
 SEAL_PURPOSE = "branchline psa secrets v1"
-CONFIG_FIELDS = (
+CW_FIELDS = (
     "site_url",
     "company_id",
     "public_key",
@@ -32,6 +32,29 @@ CONFIG_FIELDS = (
     "time_entry",
     "auto_push",
 )
+AT_FIELDS = (
+    "api_user",
+    "integration_code",
+    "company",
+    "queue_id",
+    "ticket_status",
+    "priority",
+    "due_hours",
+    "resource_id",
+    "role_id",
+    "note_type_id",
+    "note_publish",
+    "note_format",
+    "time_entry",
+    "auto_push",
+)
+CONFIG_FIELDS = {"connectwise": CW_FIELDS, "autotask": AT_FIELDS}
+# The one write-only field of each connector; stored sealed as `{name}_sealed`.
+SECRET_FIELD = {"connectwise": "private_key", "autotask": "secret"}
+WHERE = {
+    "connectwise": "copy it from ConnectWise (System > Members > API Members)",
+    "autotask": "copy it from Autotask (Admin > Resources/Users, the API-only user)",
+}
 QUEUED = ("pending", "sending")
 
 
@@ -45,12 +68,14 @@ def check_system(system: str) -> None:
 
 
 def public_config(doc: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The configuration as the API shows it: every field but the private key, which is
-    only said to be set."""
+    """The configuration as the API shows it: every field but the secret, which is only
+    said to be set (`private_key_set`, `secret_set`)."""
     if doc is None:
         return None
-    out = {k: doc.get(k) for k in CONFIG_FIELDS}
-    out["private_key_set"] = bool(doc.get("private_key_sealed"))
+    system = doc.get("system", "connectwise")
+    out = {k: doc.get(k) for k in CONFIG_FIELDS[system]}
+    secret = SECRET_FIELD[system]
+    out[f"{secret}_set"] = bool(doc.get(f"{secret}_sealed"))
     out["updated_at"] = doc.get("updated_at")
     out["updated_by"] = doc.get("updated_by")
     return out
@@ -76,17 +101,29 @@ def public_push(doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _text(body: dict[str, Any], name: str, *, required: bool, limit: int = 200) -> str | None:
+def _text(
+    body: dict[str, Any], name: str, *, required: bool, limit: int = 200, where: str = ""
+) -> str | None:
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise BadRequest(
-                f"{name} is required: copy it from ConnectWise (System > Members > API Members)."
-            )
+            raise BadRequest(f"{name} is required: {where or WHERE['connectwise']}.")
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise BadRequest(f"{name} must be text of at most {limit} characters.")
     return value.strip()
+
+
+def _id(
+    body: dict[str, Any], name: str, *, default: int | None = None, high: int = 2_147_483_647
+) -> int | None:
+    """A positive Autotask id (or picklist value); booleans are not numbers here."""
+    value = body.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
+        raise BadRequest(f"{name} must be a whole number from 1 to {high}, the id Autotask shows for it.")
+    return value
 
 
 def _check_site(ctx: AppContext, url: str) -> str:
@@ -99,13 +136,7 @@ def _check_site(ctx: AppContext, url: str) -> str:
     return url.rstrip("/")
 
 
-def save_config(
-    ctx: AppContext, who: Principal, system: str, body: dict[str, Any]
-) -> tuple[dict[str, Any], list[str]]:
-    """Store the configuration; the private key is kept when left out. Answers the public
-    configuration and the names of the fields that changed (for the audit log)."""
-    check_system(system)
-    db = repo.ensure_db(ctx.store, who.tenant_id)
+def _connectwise_fields(ctx: AppContext, body: dict[str, Any]) -> dict[str, Any]:
     site = _check_site(ctx, _text(body, "site_url", required=True, limit=500) or "")
     fields: dict[str, Any] = {
         "site_url": site,
@@ -116,24 +147,59 @@ def save_config(
     for name in ("board", "status", "member", "work_type", "company"):
         fields[name] = _text(body, name, required=False)
     fields["note_type"] = body.get("note_type") or "internal"
+    return fields
+
+
+def _autotask_fields(body: dict[str, Any]) -> dict[str, Any]:
+    where = WHERE["autotask"]
+    return {
+        "api_user": _text(body, "api_user", required=True, where=where),
+        "integration_code": _text(
+            body,
+            "integration_code",
+            required=True,
+            where="the API user's API tracking identifier in Autotask",
+        ),
+        "company": _id(body, "company"),
+        "queue_id": _id(body, "queue_id"),
+        "ticket_status": _id(body, "ticket_status", default=1),
+        "priority": _id(body, "priority", default=2),
+        "due_hours": _id(body, "due_hours", default=24, high=24 * 365),
+        "resource_id": _id(body, "resource_id"),
+        "role_id": _id(body, "role_id"),
+        "note_type_id": _id(body, "note_type_id", default=1),
+        "note_publish": body.get("note_publish") or "internal",
+    }
+
+
+def save_config(
+    ctx: AppContext, who: Principal, system: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Store the configuration; the secret is kept when left out. Answers the public
+    configuration and the names of the fields that changed (for the audit log)."""
+    check_system(system)
+    db = repo.ensure_db(ctx.store, who.tenant_id)
+    fields = _connectwise_fields(ctx, body) if system == "connectwise" else _autotask_fields(body)
     fields["note_format"] = body.get("note_format") or "text"
     fields["time_entry"] = bool(body.get("time_entry", True))
     fields["auto_push"] = bool(body.get("auto_push", False))
-    private_key = _text(body, "private_key", required=False, limit=500)
+    secret_name = SECRET_FIELD[system]
+    secret = _text(body, secret_name, required=False, limit=500)
+    names = CONFIG_FIELDS[system]
 
     def write() -> tuple[dict[str, Any], list[str], bool]:
         current = repo.config(db, system)
-        if private_key is None and not (current or {}).get("private_key_sealed"):
-            raise BadRequest("private_key is required the first time; afterwards leave it out to keep it.")
+        if secret is None and not (current or {}).get(f"{secret_name}_sealed"):
+            raise BadRequest(f"{secret_name} is required the first time; afterwards leave it out to keep it.")
         doc = dict(current or {"_id": repo.config_id(system), "type": "psa_config", "system": system})
         doc["schema_version"] = repo.SCHEMA_VERSION
-        changed = [k for k in CONFIG_FIELDS if (current or {}).get(k) != fields[k]]
+        changed = [k for k in names if (current or {}).get(k) != fields[k]]
         doc.update(fields)
-        if private_key is not None:
-            doc["private_key_sealed"] = seal(
-                ctx.secret, SEAL_PURPOSE, seal_binding(who.tenant_id, system), private_key
+        if secret is not None:
+            doc[f"{secret_name}_sealed"] = seal(
+                ctx.secret, SEAL_PURPOSE, seal_binding(who.tenant_id, system), secret
             )
-            changed.append("private_key")
+            changed.append(secret_name)
         doc.update(updated_at=iso(), updated_by=who.user_id)
         save(db, doc)
         started = fields["auto_push"] and not (current or {}).get("auto_push")
@@ -166,6 +232,14 @@ def start_feed_at_present(ctx: AppContext, tenant_id: str, db: Database) -> None
     retry_on_conflict(write, busy="The auto-push checkpoint kept changing; save again.")
 
 
+VENDOR_NAMES = {"connectwise": "ConnectWise", "autotask": "Autotask"}
+
+
+def configured(ctx: AppContext, tenant_id: str) -> list[dict[str, str]]:
+    db = repo.open_db(ctx.store, tenant_id)
+    return [{"system": s, "name": VENDOR_NAMES[s]} for s in repo.SYSTEMS if repo.config(db, s) is not None]
+
+
 def overview(ctx: AppContext, tenant_id: str) -> list[dict[str, Any]]:
     db = repo.open_db(ctx.store, tenant_id)
     items = []
@@ -180,6 +254,8 @@ def overview(ctx: AppContext, tenant_id: str) -> list[dict[str, Any]]:
                 "config": public_config(cfg),
                 "last_success": status.get("last_success"),
                 "last_error": status.get("last_error"),
+                "last_check": status.get("last_check"),
+                "zone": (status.get("zone") or None) if system == "autotask" else None,
                 "queued": [public_push(p) for p in pushes if p.get("status") in QUEUED],
                 "failed": [public_push(p) for p in pushes if p.get("status") == "failed"],
             }
@@ -195,6 +271,7 @@ def new_push(
     create_ticket: dict[str, Any] | None,
     ticket_id: int | None,
     time_entry: bool,
+    ticket_number: str | None = None,
 ) -> dict[str, Any]:
     now = now_ms()
     return {
@@ -206,6 +283,7 @@ def new_push(
         "requested_by": requested_by,
         "create_ticket": create_ticket,
         "ticket_id": ticket_id,
+        "ticket_number": ticket_number,
         "time_entry": time_entry,
         "status": "pending",
         "attempt_count": 0,
@@ -264,3 +342,49 @@ def retry(ctx: AppContext, tenant_id: str, system: str, sid: str) -> dict[str, A
     if out["status"] == "sending":
         raise Conflict("The push is being sent right now; its result shows in a moment.")
     return public_push(out)
+
+
+class PsaUnreachable(BranchlineError):
+    """The PSA refused or failed the connection test; the reason is the connector's."""
+
+    status, error = 502, "bad_gateway"
+
+
+def test_connection(ctx: AppContext, tenant_id: str, system: str) -> dict[str, Any]:
+    """Check the stored configuration against the PSA now (for Autotask: a fresh zone
+    discovery, then a cheap authenticated call). The result is kept in the connector's status
+    (`last_check`; a failure is also its `last_error`), so the dashboard shows it."""
+    from ..core.sealing import SealBroken  # noqa: PLC0415
+    from ..webhooks import delivery  # noqa: PLC0415
+    from ..webhooks.ssrf import system_resolver  # noqa: PLC0415
+    from . import connectors  # noqa: PLC0415  (connectors imports this module)
+    from .connector import PsaError  # noqa: PLC0415
+
+    check_system(system)
+    db = repo.open_db(ctx.store, tenant_id)
+    cfg = repo.config(db, system)
+    if db is None or cfg is None:
+        raise Conflict(f"{system} is not configured; save its connection first, then test it.")
+    worker = ctx.psa
+    client = worker.client if worker is not None else delivery.new_client(ctx.settings.psa_timeout_seconds, 1)
+    resolver = worker.resolver if worker is not None else system_resolver
+    try:
+        found = connectors.build(ctx, tenant_id, system, cfg, client=client, resolver=resolver).check()
+        outcome: dict[str, Any] = {"at": iso(), "ok": True, "reason": None, **found}
+    except (PsaError, SealBroken) as exc:
+        outcome = {"at": iso(), "ok": False, "reason": str(exc)}
+    finally:
+        if worker is None:
+            client.close()
+
+    def write() -> None:
+        doc = repo.status(db, system)
+        doc["last_check"] = outcome
+        if not outcome["ok"]:
+            doc["last_error"] = {"at": outcome["at"], "session_id": None, "reason": outcome["reason"]}
+        save(db, doc)
+
+    retry_on_conflict(write, busy="The connector status kept changing; test again.")
+    if not outcome["ok"]:
+        raise PsaUnreachable(f"The connection test failed: {outcome['reason']}")
+    return {"system": system, **outcome}

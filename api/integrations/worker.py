@@ -15,7 +15,7 @@ configured connector:
   recorded (`pushing.py` makes each step safe to repeat).
 
 Failures that pass (an outage, the network, 429) are retried on the schedule, never sooner
-than Retry-After; the others (keys refused, a record ConnectWise rejects) fail at once and
+than Retry-After; the others (keys refused, a record the PSA rejects) fail at once and
 wait for an admin's retry. Every result is in the connector's status (`psastatus:`).
 
 Every `BRANCHLINE_PSA_REFRESH_SECONDS` the tickets of the sessions pushed in the last week
@@ -33,14 +33,13 @@ from sync.errors import Conflict, NotFound
 from sync.naming import logical_of, physical_name, tenant_of
 
 from ..core.docs import get_or_none, retry_on_conflict, save, tenants_with_db
-from ..core.sealing import SealBroken, unseal
+from ..core.sealing import SealBroken
 from ..core.timeutil import iso, now_ms
 from ..webhooks import delivery
 from ..webhooks.ssrf import Resolver, system_resolver
-from . import pushing, repository as repo
+from . import connectors, pushing, repository as repo
 from .connector import Connector, PsaError
-from .connectwise import ConnectWise, Credentials
-from .service import SEAL_PURPOSE, new_push, seal_binding
+from .service import new_push
 
 if TYPE_CHECKING:
     from ..core.context import AppContext
@@ -258,20 +257,7 @@ class PsaWorker:
             return None  # another instance (or an admin's retry) wrote it first
 
     def connector(self, tenant: str, system: str, cfg: dict[str, Any]) -> Connector:
-        private_key = unseal(
-            self.ctx.secret, SEAL_PURPOSE, seal_binding(tenant, system), cfg["private_key_sealed"]
-        )
-        creds = Credentials(
-            cfg["site_url"], cfg["company_id"], cfg["public_key"], private_key, cfg["client_id"]
-        )
-        return ConnectWise(
-            creds,
-            self.client,
-            allow_private=self.ctx.settings.webhook_allow_private,
-            resolver=self.resolver,
-            member=cfg.get("member"),
-            work_type=cfg.get("work_type"),
-        )
+        return connectors.build(self.ctx, tenant, system, cfg, client=self.client, resolver=self.resolver)
 
     def _send(self, tenant: str, db: Any, cfg: dict[str, Any], push: dict[str, Any]) -> None:
         holder = self.holder

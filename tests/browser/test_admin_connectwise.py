@@ -68,7 +68,8 @@ def test_admin_connects_connectwise_and_an_engineer_sends_a_completed_session(br
             answer_step(phone, tree, node_id, ans, nxt)
         finish_session(phone, "Restarted the Desktop Service.")
         phone.wait_for_selector("text=Send to ConnectWise")
-        assert phone.is_checked("input[name=psa-target] >> nth=0")  # no ticket number: a new ticket
+        # no ticket number: a new ticket
+        assert phone.is_checked("input[name=psa-target-connectwise] >> nth=0")
         assert_accessible(phone, "the export screen with Send to ConnectWise")
         phone.click("[data-testid=psa-send]")
         phone.wait_for_selector("[data-testid=psa-queued]")

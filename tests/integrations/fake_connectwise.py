@@ -2,8 +2,8 @@
 
 Built from ConnectWise's published developer documentation ("Manage REST API": the
 developer guide's authentication, pagination, conditions and error-handling pages, and the
-API reference of `service/tickets`, `service/tickets/{id}/notes`, `time/entries` and
-`system/members`):
+API reference of `service/tickets`, `service/tickets/{id}/notes`, `time/entries`,
+`system/members` and `system/info`):
 
 - Paths under `/v4_6_release/apis/3.0/`; every request needs `Authorization: Basic
   base64("{companyId}+{publicKey}:{privateKey}")` and the `clientId` header, checked
@@ -243,6 +243,7 @@ class FakeConnectWise:
             ("GET", "time/entries"): lambda: self._list(req, self.entries),
             ("POST", "time/entries"): lambda: self._add_entry(req.body),
             ("GET", "system/members"): lambda: self._list(req, self.members),
+            ("GET", "system/info"): lambda: (200, {"version": "v2026.1.12345", "isCloud": True}, {}),
         }
         handler = handlers.get(route)
         if handler is None:

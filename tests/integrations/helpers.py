@@ -7,16 +7,21 @@ import httpx
 from tests.conftest import wait_until
 
 
-def configure(http: httpx.Client, who, body: dict, status: int = 200) -> dict:
-    r = http.put("/api/v1/integrations/connectwise", headers=who.headers, json=body)
+def configure(http: httpx.Client, who, body: dict, status: int = 200, system: str = "connectwise") -> dict:
+    r = http.put(f"/api/v1/integrations/{system}", headers=who.headers, json=body)
     assert r.status_code == status, r.text
     return r.json()
 
 
-def connectwise(http: httpx.Client, who) -> dict:
+def integration(http: httpx.Client, who, system: str) -> dict:
+    """The connector's entry in GET /api/v1/integrations (the status dashboard's data)."""
     r = http.get("/api/v1/integrations", headers=who.headers)
     assert r.status_code == 200, r.text
-    return next(i for i in r.json()["items"] if i["system"] == "connectwise")
+    return next(i for i in r.json()["items"] if i["system"] == system)
+
+
+def connectwise(http: httpx.Client, who) -> dict:
+    return integration(http, who, "connectwise")
 
 
 def push(http: httpx.Client, who, sid: str, status: int = 202, **body) -> dict:

@@ -80,3 +80,16 @@ def test_the_integrations_database_is_closed_to_sync(http, tenant, cw):
     configure(http, tenant, cw.config())
     r = http.get(f"/sync/{tenant.id}/integrations/_all_docs", headers=tenant.headers)
     assert r.status_code == 403 and r.json()["error"] == "forbidden"
+
+
+def test_test_connection_calls_connectwise_with_the_keys_and_a_refusal_is_the_last_error(http, tenant, cw):
+    configure(http, tenant, cw.config())
+    ok = http.post("/api/v1/integrations/connectwise/test", headers=tenant.headers)
+    assert ok.status_code == 200 and ok.json()["ok"] is True and ok.json()["version"] == "v2026.1.12345"
+    assert len(cw.calls("GET", "system/info")) == 1
+
+    configure(http, tenant, cw.config(private_key="wrong"))
+    refused = http.post("/api/v1/integrations/connectwise/test", headers=tenant.headers)
+    assert refused.status_code == 502 and refused.json()["error"] == "bad_gateway"
+    assert "ConnectWise refused the keys" in refused.json()["reason"]
+    assert connectwise(http, tenant)["last_error"]["reason"].startswith("ConnectWise refused the keys")

@@ -1,12 +1,19 @@
-"""The PSA connector's pure parts: retry rule, header merge of `psa`, sealing, ConnectWise parsing."""
+"""The PSA connectors' pure parts: retry rule, header merge of `psa`, sealing, ConnectWise and
+Autotask parsing."""
 
 from __future__ import annotations
 
 import pytest
 
 from api.core.sealing import SealBroken, seal, unseal
+from api.integrations.autotask import (
+    business_errors,
+    error_reason as at_error_reason,
+    hours_between,
+    same_origin,
+)
 from api.integrations.connectwise import error_reason, next_page, quoted
-from api.integrations.pushing import after_failure, ticket_number
+from api.integrations.pushing import after_failure, note_internal, ticket_number
 from api.sessions.merge import merge_headers
 
 DELAYS = (10.0, 60.0)
@@ -72,3 +79,27 @@ def test_connectwise_error_bodies_links_and_conditions():
     assert next_page(link) == 3 and next_page('<https://x/?page=9>; rel="last"') is None
     assert quoted('a "b" \\c') == '"a \\"b\\" \\\\c"'
     assert ticket_number("#1234") == 1234 and ticket_number("T20261126.0042") is None
+
+
+def test_autotask_error_bodies_hours_and_next_page_origins():
+    assert at_error_reason(500, {"errors": ["queueID 9 does not exist.", "title is required."]}) == (
+        "queueID 9 does not exist.; title is required."
+    )
+    assert at_error_reason(401, None) == "HTTP 401" and at_error_reason(503, "<html>") == "HTTP 503"
+    # A 500 with Autotask's errors list is a rejection; without it, an outage.
+    assert business_errors(500, {"errors": ["x"]}) and not business_errors(500, {"errors": []})
+    assert not business_errors(503, {"errors": ["x"]})
+    assert hours_between("2026-12-03T10:00:00Z", "2026-12-03T10:45:00Z") == 0.75
+    assert hours_between("2026-12-03T10:00:00Z", "2026-12-03T10:00:10Z") == 0.01  # more than 0
+    assert hours_between("2026-12-01T10:00:00Z", "2026-12-03T10:00:00Z") == 24.0  # at most 24
+    root = "https://webservices5.autotask.net/atservicesrest/"
+    assert same_origin(
+        "https://webservices5.autotask.net/atservicesrest/v1.0/Tickets/query/next?paging=x", root
+    )
+    assert not same_origin("https://169.254.169.254/latest/meta-data", root)
+    assert not same_origin("http://webservices5.autotask.net/atservicesrest/v1.0/x", root)
+
+
+def test_note_visibility_follows_each_connectors_setting():
+    assert note_internal({"note_type": "internal"}) and note_internal({"note_publish": "internal"})
+    assert not note_internal({"note_type": "discussion"}) and not note_internal({"note_publish": "all"})

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { downloadServerExport, exportDefaults, exportNames, saveBlob, useOnline, useSignIn } from "../data";
 import { useSession } from "../data/hooks";
-import { SendToConnectWise } from "../psa/SendToConnectWise";
+import { SendToPsa } from "../psa/SendToPsa";
 import { buildExportModel, DEFAULT_OPTIONS, renderMarkdown, renderText, type ExportOptions } from "../shared/export";
 import { Button, copyText, ErrorBox, Link, Loading } from "../ui/kit";
 
@@ -154,7 +154,7 @@ export default function ExportScreen({ sid }: { sid: string }) {
           </button>
         </div>
       )}
-      {session.data?.bundle && session.data.state?.status !== "in_progress" && <SendToConnectWise sid={sid} header={session.data.bundle.header} online={online} />}
+      {session.data?.bundle && session.data.state?.status !== "in_progress" && <SendToPsa sid={sid} header={session.data.bundle.header} online={online} />}
       <ExportPreview text={text} />
     </div>
   );

@@ -7,6 +7,8 @@ import { listIntegrations, psaErrorText, retryPush, saveConnectWise } from "../.
 import type { ConnectWiseConfig, Integration, PsaPush } from "../../psa/psa";
 import { Button, Card, ErrorBox, Field, identifierField, inputClass, Loading } from "../../ui/kit";
 import { Badge } from "./Badge";
+import { ConnectionTest } from "./ConnectionTest";
+import { PushRow } from "./PushRow";
 
 type TextField = "site_url" | "company_id" | "public_key" | "client_id" | "board" | "status" | "member" | "work_type" | "company";
 
@@ -26,25 +28,6 @@ function emptyForm(config: ConnectWiseConfig | null): Record<TextField, string> 
   return Object.fromEntries(TEXT_FIELDS.map((f) => [f.name, (config?.[f.name] as string | null) ?? ""])) as Record<TextField, string>;
 }
 
-function PushRow({ push, onRetry, busy }: { push: PsaPush; onRetry?: () => void; busy?: boolean }) {
-  return (
-    <li className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm" data-testid="psa-push">
-      <div className="min-w-0">
-        <p className="font-mono text-xs text-slate-600 dark:text-slate-400">Session {push.session_id}</p>
-        <p className="text-slate-800 dark:text-slate-200">
-          {push.status === "failed" ? "Failed" : push.status === "sending" ? "Sending now" : push.attempt_count ? `Retrying (attempt ${push.attempt_count + 1})` : "Waiting to send"}
-          {push.last_error ? `: ${push.last_error}` : ""}
-        </p>
-      </div>
-      {onRetry && (
-        <Button busy={busy} onClick={onRetry}>
-          Retry now
-        </Button>
-      )}
-    </li>
-  );
-}
-
 export function ConnectWiseSection({ online }: { online: boolean }) {
   const [info, setInfo] = useState<Integration | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -59,7 +42,7 @@ export function ConnectWiseSection({ online }: { online: boolean }) {
   const load = useCallback(() => {
     listIntegrations().then(
       (r) => {
-        const cw = r.items.find((i) => i.system === "connectwise") ?? null;
+        const cw = (r.items.find((i) => i.system === "connectwise") as Integration<ConnectWiseConfig> | undefined) ?? null;
         setInfo(cw);
         setError(null);
         return cw;
@@ -71,7 +54,7 @@ export function ConnectWiseSection({ online }: { online: boolean }) {
     if (!online) return;
     listIntegrations().then(
       (r) => {
-        const cw = r.items.find((i) => i.system === "connectwise") ?? null;
+        const cw = (r.items.find((i) => i.system === "connectwise") as Integration<ConnectWiseConfig> | undefined) ?? null;
         setInfo(cw);
         setForm(emptyForm(cw?.config ?? null));
         if (cw?.config) setOptions({ note_type: cw.config.note_type, note_format: cw.config.note_format, time_entry: cw.config.time_entry, auto_push: cw.config.auto_push });
@@ -199,6 +182,7 @@ export function ConnectWiseSection({ online }: { online: boolean }) {
             <Button tone="primary" busy={saving} disabled={!online} onClick={save} data-testid="cw-save">
               Save connection
             </Button>
+            {info.configured && <ConnectionTest system="connectwise" online={online} onDone={load} />}
             {saved && (
               <p role="status" className="text-sm font-semibold text-emerald-800 dark:text-emerald-200">
                 Saved.

@@ -1,4 +1,4 @@
-// Integrations (owners and admins): ConnectWise PSA, webhook subscriptions with their delivery logs, and the
+// Integrations (owners and admins): ConnectWise and Autotask PSA, webhook subscriptions with their delivery logs, and the
 // way to the API keys, so everything that connects Branchline to other tools is found here.
 // Online only: it manages what the server sends, and says so when there is no connection.
 import { useCallback, useEffect, useState } from "react";
@@ -6,6 +6,7 @@ import { useOnline, useSignIn } from "../../data";
 import { Button, Card, CopyButton, Dialog, ErrorBox, Link, Loading } from "../../ui/kit";
 import { AdminTabs } from "../AdminTabs";
 import { errorText, listWebhooks } from "./api";
+import { AutotaskSection } from "./AutotaskSection";
 import { ConnectWiseSection } from "./ConnectWiseSection";
 import { WebhookCard } from "./WebhookCard";
 import { WebhookDialog } from "./WebhookDialog";
@@ -116,6 +117,8 @@ export function IntegrationsAdmin() {
       </Card>
 
       <ConnectWiseSection online={online} />
+
+      <AutotaskSection online={online} />
 
       <section aria-labelledby="webhooks-heading" className="space-y-3">
         <div className="flex flex-wrap items-end justify-between gap-3">
