@@ -47,8 +47,14 @@ CREATE TABLE IF NOT EXISTS ins_counts (
   PRIMARY KEY (tree_id, version, client_id, engineer, day, name, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ins_counts_name ON ins_counts (name, tree_id, engineer, day);
 CREATE TABLE IF NOT EXISTS ins_overview (
-  tree_id TEXT, engineer TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
-  PRIMARY KEY (tree_id, engineer, day, name, key)) WITHOUT ROWID;
+  engineer TEXT, tree_id TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
+  PRIMARY KEY (engineer, tree_id, day, name, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_overview_trees (
+  tree_id TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
+  PRIMARY KEY (tree_id, day, name, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_overview_engineers (
+  engineer TEXT, day INTEGER, name TEXT, key TEXT, n INTEGER,
+  PRIMARY KEY (engineer, day, name, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ins_durations (
   sid TEXT PRIMARY KEY, tree_id TEXT, engineer TEXT, day INTEGER, ms INTEGER);
 CREATE INDEX IF NOT EXISTS ins_durations_tree ON ins_durations (tree_id, ms, day);
@@ -101,37 +107,46 @@ def _entries(facts: dict[str, Any] | None) -> Counter[tuple[Any, ...]]:
     )
 
 
-# The overview's counters, also kept without the version and client columns (`ins_overview`):
-# a whole tenant's overview then reads a few compact rows per tree, engineer and day.
+# The overview's counters, also kept without the version and client columns, three ways:
+# per engineer and tree (`ins_overview`: what one engineer sees of their own sessions), per
+# tree (`ins_overview_trees`) and per engineer (`ins_overview_engineers`). The whole team's
+# overview then sums a few rows per tree or engineer and day, not one per tree x engineer x day.
 _OVERVIEW_NAMES = ("statuses", "outcomes")
+_OVERVIEW_TABLES = (
+    ("ins_overview", ("engineer", "tree_id")),
+    ("ins_overview_trees", ("tree_id",)),
+    ("ins_overview_engineers", ("engineer",)),
+)
+
+
+def _upsert(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], delta: Counter[tuple[Any, ...]]
+) -> None:
+    """Add `delta` (rows keyed by the key `columns`; the table's last column is n) to `table`;
+    rows whose count falls to 0 go. In key order: each insert lands beside the last in the
+    table's B-tree, not on a page read back from disk (a rebuild writes millions of rows)."""
+    marks = ",".join("?" * (len(columns) + 1))
+    conn.executemany(
+        f"INSERT INTO {table} VALUES ({marks}) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        sorted((*row, by) for row, by in delta.items() if by),
+    )
+    match = " AND ".join(f"{c}=?" for c in columns)
+    conn.executemany(
+        f"DELETE FROM {table} WHERE {match} AND n=0", [row for row, by in delta.items() if by < 0]
+    )
 
 
 def _apply_delta(conn: sqlite3.Connection, delta: Counter[tuple[Any, ...]]) -> None:
-    """Add `delta` to `ins_counts` and, for the overview's counters, to `ins_overview` (rows
-    whose count falls to 0 go), in one statement per kind."""
-    # In key order: each insert lands beside the last in the table's B-tree, not on a page
-    # read back from disk (a rebuild writes millions of rows).
-    moved = sorted((*row, by) for row, by in delta.items() if by)
-    conn.executemany(
-        "INSERT INTO ins_counts VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n", moved
-    )
-    conn.executemany(
-        "DELETE FROM ins_counts WHERE tree_id=? AND version=? AND client_id=? AND engineer=? "
-        "AND day=? AND name=? AND key=? AND n=0",
-        [row for row, by in delta.items() if by < 0],
-    )
-    overview: Counter[tuple[Any, ...]] = Counter()
+    """Add `delta` to `ins_counts` and, for the overview's counters, to the overview tables."""
+    _upsert(conn, "ins_counts", ("tree_id", "version", "client_id", "engineer", "day", "name", "key"), delta)
+    ways: tuple[Counter[tuple[Any, ...]], ...] = (Counter(), Counter(), Counter())
     for (tree_id, _version, _client, engineer, day, name, key), by in delta.items():
         if by and name in _OVERVIEW_NAMES:
-            overview[(tree_id, engineer, day, name, key)] += by
-    conn.executemany(
-        "INSERT INTO ins_overview VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        sorted((*row, by) for row, by in overview.items() if by),
-    )
-    conn.executemany(
-        "DELETE FROM ins_overview WHERE tree_id=? AND engineer=? AND day=? AND name=? AND key=? AND n=0",
-        [row for row, by in overview.items() if by < 0],
-    )
+            ways[0][(engineer, tree_id, day, name, key)] += by
+            ways[1][(tree_id, day, name, key)] += by
+            ways[2][(engineer, day, name, key)] += by
+    for (table, group), rows in zip(_OVERVIEW_TABLES, ways, strict=True):
+        _upsert(conn, table, (*group, "day", "name", "key"), rows)
 
 
 class SessionsFollower:
@@ -299,7 +314,7 @@ def overview(
     Admins and owners see every engineer; anyone else only their own row, and engineers the
     per-tree figures and days of their own sessions.
 
-    Counted from the rollup rows of the whole range in one pass, and the duration percentiles
+    Counted from the overview's rollup rows of the range, and the duration percentiles
     read in order from the per-session durations (`_percentiles`): merging every stored count
     into rollup objects, as a tree's analytics do, is too slow for a whole tenant's overview."""
     team = _sees_team(who)
@@ -311,34 +326,44 @@ def overview(
     trees: dict[str, dict[str, Counter[str]]] = {}
     engineers: dict[str, dict[str, Counter[str]]] = {}
     per_day: dict[int, dict[str, int]] = {}
-    # One read of the range's status and outcome rows, summed three ways by SQLite: a few
-    # hundred rows reach Python, not one per tree, engineer, client, version and day.
-    for r in index.query(
-        "WITH r AS MATERIALIZED "
-        f"(SELECT tree_id, engineer, day, name, key, n FROM ins_overview WHERE {where}) "
-        "SELECT 't' AS by, tree_id AS g, name, key, SUM(n) AS n FROM r WHERE ? OR engineer = ? "
-        "GROUP BY tree_id, name, key "
-        "UNION ALL SELECT 'e', engineer, name, key, SUM(n) FROM r WHERE ? OR engineer = ? "
-        "GROUP BY engineer, name, key "
-        "UNION ALL SELECT 'd', day, name, key, SUM(n) FROM r WHERE ? OR engineer = ? GROUP BY day, name, key",
-        (*params, team, me, who.is_admin, me, team, me),
-        catch_up=False,
-    ):
-        n, name, key = r["n"], r["name"], orjson.loads(r["key"])
-        if not n:
-            continue
-        if r["by"] == "d":
-            slot = per_day.setdefault(r["g"], {"sessions": 0, "completed": 0, "resolved": 0})
-            if name == "statuses":
-                slot["sessions"] += n
-                slot["completed"] += n if key == "completed" else 0
-            elif key == "resolved":
-                slot["resolved"] += n
-        else:
-            counts = (trees if r["by"] == "t" else engineers).setdefault(r["g"], {})
-            if name not in counts:
-                counts[name] = Counter()
-            counts[name][key] += n
+    mine, mine_params = f"engineer = ? AND {where}", (me, *params)
+    # Each figure summed by SQLite from the narrowest table that has it: a few hundred rows reach
+    # Python. The team's per-tree and per-day figures come from tables without the engineer.
+    sums = (
+        ("t", "tree_id", "ins_overview_trees", where, params)
+        if team
+        else ("t", "tree_id", "ins_overview", mine, mine_params),
+        (
+            "e",
+            "engineer",
+            "ins_overview_engineers",
+            where if who.is_admin else mine,
+            params if who.is_admin else mine_params,
+        ),
+        ("d", "day", "ins_overview_engineers", where if team else mine, params if team else mine_params),
+    )
+    for by, column, table, cond, args in sums:
+        for r in index.query(
+            f"SELECT {column} AS g, name, key, SUM(n) AS n FROM {table} "
+            f"WHERE {cond} GROUP BY {column}, name, key",
+            args,
+            catch_up=False,
+        ):
+            n, name, key = r["n"], r["name"], orjson.loads(r["key"])
+            if not n:
+                continue
+            if by == "d":
+                slot = per_day.setdefault(r["g"], {"sessions": 0, "completed": 0, "resolved": 0})
+                if name == "statuses":
+                    slot["sessions"] += n
+                    slot["completed"] += n if key == "completed" else 0
+                elif key == "resolved":
+                    slot["resolved"] += n
+            else:
+                counts = (trees if by == "t" else engineers).setdefault(r["g"], {})
+                if name not in counts:
+                    counts[name] = Counter()
+                counts[name][key] += n
     if not who.is_admin:
         # Anyone but an admin always gets their own row, even with no sessions yet.
         engineers.setdefault(me, {})

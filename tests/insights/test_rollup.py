@@ -249,6 +249,18 @@ def stored_aggregate(arrival: list[dict[str, Any]]) -> Aggregate:
     for name, key, n in conn.execute("SELECT name, key, SUM(n) FROM ins_counts GROUP BY name, key"):
         agg.add_row(name, key, n)
     assert conn.execute("SELECT COUNT(*) FROM ins_counts WHERE n <= 0").fetchone() == (0,)
+    # The overview's three tables hold exactly the status and outcome rows of ins_counts, summed
+    # their way, and no row left at 0 by a session that moved on.
+    for table, group in (
+        ("ins_overview", "engineer, tree_id"),
+        ("ins_overview_trees", "tree_id"),
+        ("ins_overview_engineers", "engineer"),
+    ):
+        expected = conn.execute(
+            f"SELECT {group}, day, name, key, SUM(n) FROM ins_counts WHERE name IN ('statuses', 'outcomes') "
+            f"GROUP BY {group}, day, name, key HAVING SUM(n) != 0 ORDER BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        assert conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3, 4, 5").fetchall() == expected, table
     return agg
 
 
