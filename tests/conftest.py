@@ -54,6 +54,9 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
 TEST_LIMITS = {
     "BRANCHLINE_RATE_LIMIT_ADDRESS_PER_MINUTE": "1000000",
     "BRANCHLINE_RATE_LIMIT_REGISTRATIONS_PER_HOUR": "1000000",
+    # No test reaches the real Autotask: a server that was not given a fake's address (the
+    # Autotask tests give theirs) finds nothing listening here and says so at once.
+    "BRANCHLINE_AUTOTASK_ZONE_DISCOVERY_URL": "http://127.0.0.1:9/atservicesrest/",
 }
 
 
