@@ -393,6 +393,12 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "self",
         lambda w: Req("POST", "/api/v1/integrations/halopsa/test", ok=(404,)),
     ),
+    # Reads through the caller's own connector only (test_ticket_lookup.py pins that B's member
+    # gets 409 while A's is set); a real system here would call out, as for the test route.
+    ("GET", "/api/v1/integrations/{system}/tickets/{ticket}"): (
+        "self",
+        lambda w: Req("GET", "/api/v1/integrations/halopsa/tickets/48213", ok=(404,)),
+    ),
     ("POST", "/api/v1/sessions/{session_id}/psa"): (
         "object",
         lambda w: Req("POST", f"/api/v1/sessions/{_b_psa_session(w)}/psa", json={"system": "connectwise"}),

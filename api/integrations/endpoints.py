@@ -107,6 +107,25 @@ def test_connection(system: str, who: AdminDep, ctx: CtxDep) -> dict:
     return service.test_connection(ctx, who.tenant_id, system)
 
 
+@router.get(
+    "/integrations/{system}/tickets/{ticket}",
+    responses=errors(
+        {
+            400: "Not a ticket number of that PSA.",
+            404: "The PSA has no such ticket.",
+            409: "The connector is not configured.",
+            502: "The PSA refused or failed the call; the reason says what to fix.",
+        }
+    ),
+)
+def lookup_ticket(system: str, ticket: str, who: PrincipalDep, ctx: CtxDep) -> dict:
+    """A ticket's `summary`, `status` and `url`, read from the PSA now, for any member: the page
+    a PSA opens on a ticket (`/start?ticket=...`) suggests a tree from the summary when the link
+    carries only the number. `ticket` as the PSA shows it: ConnectWise `48213`, Autotask
+    `T20261203.0042` (or its numeric id)."""
+    return service.lookup_ticket(ctx, who.tenant_id, system, ticket)
+
+
 @router.post(
     "/sessions/{session_id}/psa",
     status_code=202,

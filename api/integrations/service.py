@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sync.access import Principal
@@ -15,6 +17,7 @@ from ..core.sealing import seal
 from ..core.timeutil import iso, now_ms
 from ..webhooks.ssrf import TargetRefused, resolve_target
 from . import repository as repo
+from .connector import Connector
 
 SEAL_PURPOSE = "branchline psa secrets v1"
 CW_FIELDS = (
@@ -350,14 +353,29 @@ class PsaUnreachable(BranchlineError):
     status, error = 502, "bad_gateway"
 
 
+@contextmanager
+def _connector(ctx: AppContext, tenant_id: str, system: str, cfg: dict[str, Any]) -> Iterator[Connector]:
+    """The tenant's connector for a call made while a request waits (the worker's HTTP client
+    and resolver when it runs, else a client of its own, closed afterwards)."""
+    from ..webhooks import delivery  # noqa: PLC0415
+    from ..webhooks.ssrf import system_resolver  # noqa: PLC0415
+    from . import connectors  # noqa: PLC0415  (connectors imports this module)
+
+    worker = ctx.psa
+    client = worker.client if worker is not None else delivery.new_client(ctx.settings.psa_timeout_seconds, 1)
+    resolver = worker.resolver if worker is not None else system_resolver
+    try:
+        yield connectors.build(ctx, tenant_id, system, cfg, client=client, resolver=resolver)
+    finally:
+        if worker is None:
+            client.close()
+
+
 def test_connection(ctx: AppContext, tenant_id: str, system: str) -> dict[str, Any]:
     """Check the stored configuration against the PSA now (for Autotask: a fresh zone
     discovery, then a cheap authenticated call). The result is kept in the connector's status
     (`last_check`; a failure is also its `last_error`), so the dashboard shows it."""
     from ..core.sealing import SealBroken  # noqa: PLC0415
-    from ..webhooks import delivery  # noqa: PLC0415
-    from ..webhooks.ssrf import system_resolver  # noqa: PLC0415
-    from . import connectors  # noqa: PLC0415  (connectors imports this module)
     from .connector import PsaError  # noqa: PLC0415
 
     check_system(system)
@@ -365,17 +383,12 @@ def test_connection(ctx: AppContext, tenant_id: str, system: str) -> dict[str, A
     cfg = repo.config(db, system)
     if db is None or cfg is None:
         raise Conflict(f"{system} is not configured; save its connection first, then test it.")
-    worker = ctx.psa
-    client = worker.client if worker is not None else delivery.new_client(ctx.settings.psa_timeout_seconds, 1)
-    resolver = worker.resolver if worker is not None else system_resolver
     try:
-        found = connectors.build(ctx, tenant_id, system, cfg, client=client, resolver=resolver).check()
+        with _connector(ctx, tenant_id, system, cfg) as connector:
+            found = connector.check()
         outcome: dict[str, Any] = {"at": iso(), "ok": True, "reason": None, **found}
     except (PsaError, SealBroken) as exc:
         outcome = {"at": iso(), "ok": False, "reason": str(exc)}
-    finally:
-        if worker is None:
-            client.close()
 
     def write() -> None:
         doc = repo.status(db, system)
@@ -388,3 +401,42 @@ def test_connection(ctx: AppContext, tenant_id: str, system: str) -> dict[str, A
     if not outcome["ok"]:
         raise PsaUnreachable(f"The connection test failed: {outcome['reason']}")
     return {"system": system, **outcome}
+
+
+def lookup_ticket(ctx: AppContext, tenant_id: str, system: str, ticket: str) -> dict[str, Any]:
+    """A ticket's summary and status, read from the PSA now: what a page opened from a ticket
+    (a pod, an insight) suggests a tree from when its link carries only the ticket's number.
+    `ticket` is ConnectWise's number ("48213", "#48213"), or Autotask's ("T20261203.0042") or id."""
+    from ..core.sealing import SealBroken  # noqa: PLC0415
+    from .connector import PsaError  # noqa: PLC0415
+
+    check_system(system)
+    text = ticket.strip()
+    if not text or len(text) > 64:
+        raise BadRequest("Give the ticket's number, as the PSA shows it (e.g. 48213 or T20261203.0042).")
+    db = repo.open_db(ctx.store, tenant_id)
+    cfg = repo.config(db, system)
+    if cfg is None:
+        raise Conflict(f"{system} is not configured; an owner or admin sets it up under Integrations.")
+    try:
+        with _connector(ctx, tenant_id, system, cfg) as connector:
+            ticket_id = connector.ticket_by_number(text)
+            if ticket_id is None and text.isdigit() and len(text) <= 9:
+                ticket_id = int(text)  # Autotask's own id, as its links carry it
+            if ticket_id is None:
+                raise BadRequest(f"{text!r} is not a {system} ticket number (e.g. 48213 or T20261203.0042).")
+            info = connector.get_ticket(ticket_id)
+    except PsaError as exc:
+        if exc.kind == "not_found":
+            raise NotFound(f"{system} has no ticket {text!r}; check the number.") from None
+        raise PsaUnreachable(f"{system} could not be asked about ticket {text!r}: {exc}") from None
+    except SealBroken as exc:
+        raise PsaUnreachable(f"The {system} connection cannot be used: {exc}") from None
+    return {
+        "system": system,
+        "ticket": text,
+        "ticket_id": info.ticket_id,
+        "summary": info.summary,
+        "status": info.status,
+        "url": info.url,
+    }

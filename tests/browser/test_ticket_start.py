@@ -20,11 +20,13 @@ from tests.browser.conftest import (
     wait_synced,
 )
 from tests.conftest import Tenant, free_port
+from tests.integrations.fake_connectwise import FakeConnectWise
 
 PSA_PORT = free_port()
 PSA_ORIGIN = f"http://localhost:{PSA_PORT}"
 # The PSA's origin may frame the app's pages; the test's other "PSA" may not.
-SERVER_ENV = {"BRANCHLINE_EMBED_ORIGINS": PSA_ORIGIN}
+# The fake ConnectWise listens on loopback: this module's server may reach private targets.
+SERVER_ENV = {"BRANCHLINE_EMBED_ORIGINS": PSA_ORIGIN, "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true"}
 VPN_TREE = "tree:sonicwall-vpn-tunnel-down"
 
 
@@ -218,3 +220,31 @@ def test_a_bad_embed_origin_stops_start_up_saying_how_to_write_it(tmp_path, valu
         data_dir=tmp_path, secret_key="x" * 40, embed_origins="https://a.example.com/, http://localhost:8080"
     )
     assert good.frame_ancestors == ("https://a.example.com", "http://localhost:8080")
+
+
+def test_a_pod_link_with_only_the_ticket_number_asks_connectwise_for_the_summary(browser, http, server):
+    """A ConnectWise pod passes the ticket's id alone: online, the page reads the ticket's
+    summary from the team's ConnectWise and suggests the tree from it."""
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    cw = FakeConnectWise().start()
+    try:
+        r = http.put("/api/v1/integrations/connectwise", headers=tenant.headers, json=cw.config())
+        assert r.status_code == 200, r.text
+        ticket = cw.add_ticket("Site-to-site VPN tunnel to the branch office keeps dropping", status="New")
+        with signed_in_page(browser, server.url, engineer, MOBILE) as (_ctx, page):
+            page.goto(start_link(server.url, id=str(ticket)))
+            page.wait_for_selector(f"[data-testid=ticket-heading]:text-is('Ticket {ticket}')")
+            page.wait_for_selector("[data-testid=ticket-summary]:has-text('keeps dropping')")
+            assert page.inner_text("[data-testid=ticket-from-psa]").startswith("From ConnectWise · New")
+            assert "SonicWall VPN Tunnel Down" in page.locator("[data-testid=tree-choices] li").first.inner_text()
+            assert page.is_checked(f"input[name=tree][value='{VPN_TREE}']")
+            shot(page, "ticket-start-from-connectwise")
+            page.click("button[type=submit]")
+            page.wait_for_url("**/s/*")
+            wait_synced(page)
+        sessions = http.get("/api/v1/sessions", headers=engineer.headers).json()["items"]
+        [mine] = [s for s in sessions if s.get("ticket") == str(ticket)]
+        assert mine["title"] == "Site-to-site VPN tunnel to the branch office keeps dropping"
+    finally:
+        cw.stop()

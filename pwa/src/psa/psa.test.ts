@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseId, psaLabel, pushBody, safeUrl, ticketNumber, ticketRef } from "./psa";
+import { lookupOrder, parseId, psaLabel, pushBody, safeUrl, ticketNumber, ticketRef } from "./psa";
 
 describe("psa", () => {
   it("reads a ticket number the way the server does", () => {
@@ -37,5 +37,13 @@ describe("psa", () => {
     expect(ticketRef("autotask", "T20261203.0042")).toBe("T20261203.0042");
     expect(ticketRef("connectwise", "T20261203.0042")).toBeNull();
     expect(ticketRef("connectwise", "#48213")).toBe("48213");
+  });
+
+  it("asks the PSA that can have the ticket a link names, most likely first", () => {
+    expect(lookupOrder(["connectwise", "autotask"], "T20261203.0042")).toEqual(["autotask"]);
+    expect(lookupOrder(["connectwise"], "T20261203.0042")).toEqual([]);
+    expect(lookupOrder(["autotask", "connectwise"], "#48213")).toEqual(["connectwise", "autotask"]);
+    expect(lookupOrder(["autotask"], "48213")).toEqual(["autotask"]);
+    expect(lookupOrder(["connectwise", "autotask"], "printer on floor 3")).toEqual([]);
   });
 });

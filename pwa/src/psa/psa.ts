@@ -115,3 +115,13 @@ export function psaLabel(psa: PsaLink): string {
 export function safeUrl(url: string | null | undefined): string | null {
   return url && /^https?:\/\//i.test(url) ? url : null;
 }
+
+/** Which configured PSAs to ask about a ticket a link names, most likely first: an Autotask
+ * ticket number only Autotask knows; a plain number may be either (ConnectWise's number,
+ * Autotask's id). */
+export function lookupOrder(systems: string[], ticket: string): string[] {
+  const t = ticket.trim();
+  if (AUTOTASK_NUMBER.test(t)) return systems.filter((s) => s === "autotask");
+  if (ticketNumber(t) === null) return [];
+  return [...systems].sort((a, b) => Number(b === "connectwise") - Number(a === "connectwise"));
+}

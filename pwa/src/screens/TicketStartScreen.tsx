@@ -1,13 +1,16 @@
 // Start from a ticket: the page a PSA opens (a ConnectWise pod, an Autotask insight, a link in
 // the ticket) with `/start?ticket=...&summary=...&client=...&tree=...`. Everything it needs is
 // on the device (library, clients, sessions), so it works in a server room with no signal;
-// the session is written locally and syncs later, like any other.
-import { useMemo, useState, type FormEvent } from "react";
+// the session is written locally and syncs later, like any other. A link with only the ticket's
+// number (what a ConnectWise pod passes) asks the team's PSA for its summary when online.
+import { useEffect, useMemo, useState, type FormEvent } from "react";
 import type { Doc } from "pouchdb-browser";
 import { useSignIn } from "../data";
 import { useClients, useLibrary, useSessionHeaders } from "../data/hooks";
 import { filterLibrary, suggestTrees, type LibraryTree } from "../data/library";
 import type { SessionHeader } from "../data/sessions";
+import { findTicket, type PsaTicketInfo } from "../psa/api";
+import { safeUrl, vendorName } from "../psa/psa";
 import { navigate, queryParam } from "../router";
 import { Button, Card, ErrorBox, Field, identifierField, inputClass, Link, Loading, timeAgo } from "../ui/kit";
 import { ticketLinkParams } from "./ticketLink";
@@ -42,10 +45,27 @@ export default function TicketStartScreen() {
   const [clientId, setClientId] = useState<string | null>(null);
   const [q, setQ] = useState("");
   const { busy, error, start } = useStartSession();
+  const [fromPsa, setFromPsa] = useState<PsaTicketInfo | null>(null);
+  // The link is read once: whether the PSA is asked is known from the first render.
+  const [asking, setAsking] = useState(() => !params.summary && !!params.ticket);
 
+  useEffect(() => {
+    if (params.summary || !params.ticket) return;
+    let live = true;
+    // Offline, or no PSA has it: the engineer searches the library, as without a summary.
+    findTicket(params.ticket)
+      .then((found) => live && setFromPsa(found))
+      .catch(() => undefined)
+      .finally(() => live && setAsking(false));
+    return () => {
+      live = false;
+    };
+  }, [params.summary, params.ticket]);
+
+  const summary = params.summary || fromPsa?.summary || "";
   const library = useMemo(() => lib.data || [], [lib.data]);
   const named = useMemo(() => matchTree(library, params.tree), [library, params.tree]);
-  const suggested = useMemo(() => suggestTrees(library, params.summary), [library, params.summary]);
+  const suggested = useMemo(() => suggestTrees(library, summary), [library, summary]);
   const matchedClient = useMemo(() => matchClient(clients.data || [], params.client), [clients.data, params.client]);
   const me = signin?.account.user.id;
   const open: SessionHeader[] = useMemo(
@@ -87,7 +107,7 @@ export default function TicketStartScreen() {
       version: picked.version,
       ticket: params.ticket,
       clientId: chosenClient || null,
-      title: params.summary || picked.title,
+      title: summary || picked.title,
     });
   }
 
@@ -98,7 +118,26 @@ export default function TicketStartScreen() {
         <h1 className="mt-1 text-2xl font-semibold tracking-tight wrap-anywhere text-slate-900 dark:text-white" data-testid="ticket-heading">
           {params.ticket ? `Ticket ${params.ticket}` : "A ticket without a number"}
         </h1>
-        {params.summary && <p className="mt-1 wrap-anywhere text-slate-600 dark:text-slate-300">{params.summary}</p>}
+        {summary && <p className="mt-1 wrap-anywhere text-slate-600 dark:text-slate-300" data-testid="ticket-summary">{summary}</p>}
+        {fromPsa && (
+          <p className="mt-1 text-sm text-slate-600 dark:text-slate-400" data-testid="ticket-from-psa">
+            From {vendorName(fromPsa.system)}
+            {fromPsa.status ? ` · ${fromPsa.status}` : ""}
+            {safeUrl(fromPsa.url) && (
+              <>
+                {" · "}
+                <a className="font-semibold text-indigo-700 underline dark:text-indigo-300" href={safeUrl(fromPsa.url) as string} target="_blank" rel="noreferrer noopener">
+                  Open the ticket
+                </a>
+              </>
+            )}
+          </p>
+        )}
+        {asking && (
+          <p role="status" className="mt-1 text-sm text-slate-600 dark:text-slate-400">
+            Asking your PSA for the ticket's summary…
+          </p>
+        )}
       </div>
 
       {open.length > 0 && (
@@ -123,7 +162,7 @@ export default function TicketStartScreen() {
             <legend className="text-sm font-semibold text-slate-800 dark:text-slate-100">Tree</legend>
             {choices.length === 0 && (
               <p className="mt-1 text-sm text-slate-600 dark:text-slate-300" data-testid="no-suggestion">
-                {params.summary ? "No tree in the library matches the ticket's summary." : "The link gives no summary to suggest a tree from."} Search the library below.
+                {summary ? "No tree in the library matches the ticket's summary." : "The link gives no summary to suggest a tree from."} Search the library below.
               </p>
             )}
             <ul className="mt-2 space-y-2" data-testid="tree-choices">
