@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from api.audit import repository as repo, service
-from api.audit.chain import GENESIS_ANCHOR, verify
 from api.core.context import open_store
 from api.settings import Settings
 
@@ -31,6 +30,7 @@ def test_writers_racing_for_the_same_seq_never_fork_the_chain(
                 {"type": "system", "id": f"w{n}"},
                 "test.raced",
                 {"type": "test", "id": str(i)},
+                secret="x" * 40,
             )["seq"]
             for i in range(10)
         ]
@@ -41,7 +41,8 @@ def test_writers_racing_for_the_same_seq_never_fork_the_chain(
         assert sorted(seqs) == list(range(1, 81)), "every append got its own seq"
         db = repo.open_db(store, "racetenant1")
         assert db is not None
-        verdict = verify(repo.entries(db), GENESIS_ANCHOR)
+        verdict = service.verify_db(db, "x" * 40)
         assert verdict.ok and verdict.entries == 80, verdict.problem
+        assert repo.head(db)["seq"] == 80, "the head names the newest entry"
     finally:
         store.close()
