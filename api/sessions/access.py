@@ -41,6 +41,7 @@ from .repository import header_id, parse_doc_id, sessions_db
 
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 _SHARING_KEY = "sessions_sharing"  # per request: header id -> (sid, what changed), until stored
+_EXPORTS_KEY = "sessions_exports"  # per request: event id -> (sid, `exported` event), until stored
 
 
 def _pending_sharing(principal: Principal) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -312,6 +313,8 @@ class SessionsRules(DatabaseRules):
         if doc.get("type") == "attachment_added":
             self._check_attachment_stored(principal, sid, doc)
         acl = self._session_acl(principal, sid)
+        if doc.get("type") == "exported" and (acl is None or allowed(principal, acl)):
+            principal.extra.setdefault(_EXPORTS_KEY, {})[str(doc.get("_id"))] = (sid, doc)
         if acl is None:
             # The header may travel in the same batch as its first events; it is checked
             # on its own (its owner must be the writer), so an event cannot open a door.
@@ -384,7 +387,9 @@ class SessionsRules(DatabaseRules):
         self._memo(principal)[sid] = new
 
     def written(self, principal: Principal, ids: list[str]) -> None:
-        """Record the sharing changes `check_write` let through and the store then took."""
+        """Record the sharing changes and device exports `check_write` let through and the
+        store then took."""
+        self._file_exports(principal, ids)
         pending = principal.extra.get(_SHARING_KEY)
         if not pending or self.ctx is None:
             return
@@ -403,6 +408,17 @@ class SessionsRules(DatabaseRules):
                     ip=principal.extra.get("address"),
                     details={**sharing, "via": "sync"},
                 )
+
+    def _file_exports(self, principal: Principal, ids: list[str]) -> None:
+        pending = principal.extra.get(_EXPORTS_KEY)
+        if not pending or self.ctx is None:
+            return
+        from ..audit import device_exports  # noqa: PLC0415  (audit reads the store machinery)
+
+        for docid in ids:
+            found = pending.pop(docid, None)
+            if found is not None:
+                device_exports.file(self.ctx, principal, found[0], found[1], principal.extra.get("address"))
 
     def _deleted_acl(
         self, principal: Principal, sid: str, tomb: dict[str, Any]

@@ -173,6 +173,10 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
             f"An event {event['_id']} already exists; leave _id out to record a new one."
         ) from None
     event["_rev"] = res["rev"]
+    if event["type"] == "exported":
+        from ..audit import device_exports  # noqa: PLC0415  (audit reads the sessions' documents)
+
+        device_exports.file(ctx, who, loaded.sid, event, who.extra.get("address"))
     if state["status"] != header.get("status"):
         header = mirror_status(loaded.db, loaded.sid, header, state["status"])
     return {**state, "header": public_header(header), "event": event}

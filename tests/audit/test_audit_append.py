@@ -46,3 +46,40 @@ def test_writers_racing_for_the_same_seq_never_fork_the_chain(
         assert repo.head(db)["seq"] == 80, "the head names the newest entry"
     finally:
         store.close()
+
+
+def test_an_action_reported_many_times_at_once_under_one_key_is_filed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A device's export event pushed by several replications (or instances) at the same time."""
+    monkeypatch.setattr(service, "_lock", lambda tenant_id: threading.Lock())  # a lock nobody shares
+    store = open_store(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    start = threading.Barrier(8)
+
+    def writer(n: int) -> list[int | None]:
+        start.wait()
+        filed = []
+        for i in range(5):
+            entry = service.append(
+                store,
+                "racetenant2",
+                {"type": "user", "id": "u1"},
+                "session.exported",
+                {"type": "session", "id": "s1"},
+                secret="x" * 40,
+                details={"via": "device", "writer": n},
+                once=f"device_export:event-{i}",
+            )
+            filed.append(entry["seq"] if entry else None)
+        return filed
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(writer, range(8)))
+        seqs = [s for got in results for s in got if s is not None]
+        assert sorted(seqs) == [1, 2, 3, 4, 5], "one entry per key, whoever won it"
+        db = repo.open_db(store, "racetenant2")
+        assert db is not None
+        assert service.verify_db(db, "x" * 40).ok
+    finally:
+        store.close()
