@@ -10,13 +10,17 @@ owners and admins.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
+from sync.errors import BranchlineError
 from sync.store import Database, Store
 
 from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db
 from .chain import ENTRY_PREFIX, entry_id
+
+log = logging.getLogger("branchline.audit")
 
 DB_NAME = "audit"
 CHECKPOINT_ID = "checkpoint"
@@ -44,10 +48,16 @@ _limited: set[str] = set()
 
 
 def short_history(db: Database) -> Database:
-    """`db` with `_revs_limit` at REVS_LIMIT (checked once per database per process)."""
+    """`db` with `_revs_limit` at REVS_LIMIT (checked once per database per process).
+
+    A server that does not offer the setting (pouchdb-server answers `not_found`) keeps its
+    own: appends still work, only the head's rewrite costs more there."""
     if db.name not in _limited:
-        if db.get_revs_limit() > REVS_LIMIT:
-            db.set_revs_limit(REVS_LIMIT)
+        try:
+            if db.get_revs_limit() > REVS_LIMIT:
+                db.set_revs_limit(REVS_LIMIT)
+        except BranchlineError as exc:
+            log.info("audit database %s keeps the server's _revs_limit: %s", db.name, exc.reason)
         _limited.add(db.name)
     return db
 
