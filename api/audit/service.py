@@ -124,6 +124,15 @@ def head_doc(secret: str, entry: Mapping[str, Any], current: Mapping[str, Any] |
     return doc
 
 
+def _repair_head(db: Database, secret: str) -> None:
+    def attempt() -> None:
+        last = repo.latest_entry(db)
+        if last is not None:
+            save(db, head_doc(secret, last, repo.head(db)))
+
+    retry_on_conflict(attempt, busy="The audit head is being rewritten", give_up=lambda: None)
+
+
 class AlreadyFiled(Exception):
     """The `once` key of an append was filed before."""
 
@@ -171,6 +180,10 @@ def append_to(
             batch.append({"_id": repo.once_id(once), "type": "audit_once", "seq": entry["seq"]})
         results = db.bulk_docs(batch)
         if "error" in results[0]:
+            if "error" not in results[1]:
+                # Only where a batch is not one transaction (CouchDB): this head names an
+                # entry that was not stored. Point it back at the newest stored one.
+                _repair_head(db, secret)
             if results[0].get("error") == "conflict":
                 raise Conflict(results[0].get("reason", "conflict"))
             raise BadRequest(f"The audit entry was refused: {results[0].get('reason')}")

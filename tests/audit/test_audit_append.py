@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.audit import repository as repo, service
+from api.audit.chain import entry_hash, entry_id
 from api.core.context import open_store
 from api.settings import Settings
 
@@ -81,5 +82,66 @@ def test_an_action_reported_many_times_at_once_under_one_key_is_filed_once(
         db = repo.open_db(store, "racetenant2")
         assert db is not None
         assert service.verify_db(db, "x" * 40).ok
+    finally:
+        store.close()
+
+
+class InterleavedBatches:
+    """A database whose batches are not transactions, as CouchDB's `_bulk_docs` are not: just
+    before the next batch, a rival writer's documents land (its entry and `once` marker,
+    but not yet its head)."""
+
+    def __init__(self, db, rival: list[dict]) -> None:
+        self.db, self.rival = db, rival
+
+    def __getattr__(self, name: str):
+        return getattr(self.db, name)
+
+    def bulk_docs(self, docs: list[dict], **kw):
+        rival, self.rival = self.rival, []
+        for doc in rival:
+            self.db.put(doc)
+        return self.db.bulk_docs(docs, **kw)
+
+
+def test_a_head_written_for_an_entry_a_rival_won_is_pointed_back_at_the_stored_one(tmp_path: Path):
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "racetenant3", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "racetenant3")
+        assert db is not None
+        rival = {
+            "_id": entry_id(2),
+            "type": "audit_entry",
+            "schema_version": 2,
+            "seq": 2,
+            "ts": service.now_iso(),
+            "actor": {"type": "user", "id": "rival"},
+            "action": "session.exported",
+            "target": {"type": "session", "id": "s1"},
+            "ip": None,
+            "details": {"via": "device"},
+            "prev_hash": first["hash"],
+        }
+        rival["hash"] = entry_hash(rival)
+        racing = InterleavedBatches(db, [rival, {"_id": repo.once_id("device_export:e1"), "seq": 2}])
+        filed = service.append_to(
+            racing,
+            secret,
+            "racetenant3",
+            {"type": "user", "id": "me"},
+            "session.exported",
+            {"type": "session", "id": "s1"},
+            details={"via": "device"},
+            once="device_export:e1",
+        )
+        assert filed is None, "the rival filed it"
+        head = repo.head(db)
+        assert (head["seq"], head["hash"]) == (2, rival["hash"])
+        assert service.verify_db(db, secret).ok
     finally:
         store.close()
