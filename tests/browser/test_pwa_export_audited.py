@@ -22,9 +22,9 @@ from tests.conftest import Tenant, wait_until
 TREE_ID = "tree:sonicwall-vpn-tunnel-down"
 
 
-def device_exports(http, tenant: Tenant, sid: str) -> list[dict]:
+def device_exports(http, admin, sid: str) -> list[dict]:
     items = http.get(
-        "/api/v1/audit", headers=tenant.headers, params={"action": "session.exported", "target": sid}
+        "/api/v1/audit", headers=admin.headers, params={"action": "session.exported", "target": sid}
     ).json()["items"]
     return [e for e in items if e["details"].get("via") == "device"]
 
@@ -32,6 +32,7 @@ def device_exports(http, tenant: Tenant, sid: str) -> list[dict]:
 def test_an_export_copied_and_downloaded_offline_is_in_the_audit_log_once_after_sync(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
+    admin = tenant.add_user("admin")
     tree = http.get(f"/api/v1/trees/{TREE_ID}/versions/1", headers=engineer.headers).json()["tree"]
 
     ctx = app_context(browser, MOBILE)
@@ -54,12 +55,12 @@ def test_an_export_copied_and_downloaded_offline_is_in_the_audit_log_once_after_
         with page.expect_download() as download:
             page.click("button:has-text('Download .txt')")
         assert download.value.suggested_filename.endswith(".txt")
-        assert device_exports(http, tenant, sid) == []  # nothing has left the phone yet
+        assert device_exports(http, admin, sid) == []  # nothing has left the phone yet
 
         ctx.set_offline(False)
         wait_synced(page)
         found = wait_until(
-            lambda: (got := device_exports(http, tenant, sid)) and len(got) == 2 and got,
+            lambda: (got := device_exports(http, admin, sid)) and len(got) == 2 and got,
             timeout=30,
             message="the phone's two exports in the audit log",
         )
@@ -96,8 +97,8 @@ def test_an_export_copied_and_downloaded_offline_is_in_the_audit_log_once_after_
             json={k: v for k, v in events[0].items() if not k.startswith("_") or k == "_id"},
         )
         assert again.status_code in (200, 201), again.text
-        assert len(device_exports(http, tenant, sid)) == 2
-        assert http.get("/api/v1/audit/verify", headers=tenant.headers).json()["ok"] is True
+        assert len(device_exports(http, admin, sid)) == 2
+        assert http.get("/api/v1/audit/verify", headers=admin.headers).json()["ok"] is True
         assert not errors, errors
     finally:
         ctx.close()
