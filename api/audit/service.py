@@ -91,21 +91,23 @@ def _tenant_of_actor(who: Principal | Mapping[str, Any] | None) -> str | None:
 def _head(db: Database) -> tuple[Anchor, dict[str, Any] | None]:
     """The seq and hash the next entry follows, and the head record to replace.
 
-    The newest entry is read first and the head record after it: a head that moved in
-    between names an entry at least as new, so the later of the two is never behind the store
-    (reading them the other way round could pair a fresh entry with a stale head's `_rev`,
-    which only makes that head write conflict and lag one entry).
+    One read: the head record names the newest entry. A log without one (written before
+    heads existed, or new) looks up its newest entry, else its retention checkpoint. A head
+    that lags behind the entries (see `append_to`) makes the append conflict on the entry's
+    id while its head write goes through; that write is then repaired to the newest entry and
+    the next attempt starts from there.
     """
-    last = repo.latest_entry(db)
     head_doc = repo.head(db)
-    found = [Anchor(int(last["seq"]), str(last["hash"]))] if last is not None else []
-    if head_doc is not None and isinstance(head_doc.get("seq"), int):
-        found.append(Anchor(int(head_doc["seq"]), str(head_doc.get("hash"))))
-    if not found:
-        ckpt = repo.checkpoint(db)
-        if ckpt is not None and isinstance(ckpt.get("seq"), int):
-            found.append(Anchor(int(ckpt["seq"]), str(ckpt["hash"])))
-    return max(found, key=lambda a: a.seq, default=GENESIS_ANCHOR), head_doc
+    seq, last_hash = (head_doc or {}).get("seq"), (head_doc or {}).get("hash")
+    if isinstance(seq, int) and isinstance(last_hash, str):
+        return Anchor(seq, last_hash), head_doc
+    last = repo.latest_entry(db)
+    if last is not None:
+        return Anchor(int(last["seq"]), str(last["hash"])), head_doc
+    ckpt = repo.checkpoint(db)
+    if ckpt is not None and isinstance(ckpt.get("seq"), int):
+        return Anchor(int(ckpt["seq"]), str(ckpt["hash"])), head_doc
+    return GENESIS_ANCHOR, head_doc
 
 
 def head_doc(secret: str, entry: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -181,8 +183,10 @@ def append_to(
         results = db.bulk_docs(batch)
         if "error" in results[0]:
             if "error" not in results[1]:
-                # Only where a batch is not one transaction (CouchDB): this head names an
-                # entry that was not stored. Point it back at the newest stored one.
+                # The head was behind the entries (a crash between the two writes on CouchDB,
+                # whose batches are not transactions), or a rival's entry landed between our
+                # reads and this write: this head names an entry that was not stored. Point
+                # it back at the newest stored one.
                 _repair_head(db, secret)
             if results[0].get("error") == "conflict":
                 raise Conflict(results[0].get("reason", "conflict"))

@@ -145,3 +145,31 @@ def test_a_head_written_for_an_entry_a_rival_won_is_pointed_back_at_the_stored_o
         assert service.verify_db(db, secret).ok
     finally:
         store.close()
+
+
+def test_a_head_left_behind_by_a_crash_between_entry_and_head_catches_up_on_the_next_append(tmp_path: Path):
+    """On CouchDB an entry can be stored without its head (the two are not one transaction)."""
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "lagtenant1", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "lagtenant1")
+        assert db is not None
+        orphan = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
+        orphan.update(_id=entry_id(2), seq=2, action="test.two", prev_hash=first["hash"])
+        orphan["hash"] = entry_hash(orphan)
+        db.put(orphan)
+        assert service.verify_db(db, secret).ok, "a head behind the entries is not tampering"
+
+        third = service.append(
+            store, "lagtenant1", {"type": "system", "id": "a"}, "test.three", {}, secret=secret
+        )
+        assert third is not None and third["seq"] == 3 and third["prev_hash"] == orphan["hash"]
+        assert repo.head(db)["seq"] == 3
+        verdict = service.verify_db(db, secret)
+        assert verdict.ok and verdict.entries == 3, verdict.problem
+    finally:
+        store.close()
