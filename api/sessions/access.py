@@ -26,6 +26,7 @@ header documents the feed itself carries; between requests the headers' ACLs are
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +39,8 @@ from ..attachments.sync_content import check_attachment_content, same_content
 from . import events
 from .acl_cache import HeaderAcls
 from .repository import header_id, parse_doc_id, sessions_db
+
+log = logging.getLogger("branchline.sessions")
 
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 _SHARING_KEY = "sessions_sharing"  # per request: header id -> (sid, what changed), until stored
@@ -292,6 +295,10 @@ class SessionsRules(DatabaseRules):
     ) -> None:
         if current is not None or doc.get("_deleted"):
             if current is not None and not doc.get("_deleted") and same_content(doc, current):
+                if doc.get("type") == "exported" and doc.get("user_id") == principal.user_id:
+                    # Filed again under its once key, which files nothing if it was filed: an
+                    # export whose filing failed after the store took it gets another chance.
+                    self._note_export(principal, sid, doc)
                 return  # the same event again (a retried push): nothing changes
             raise Forbidden(
                 f"Events are written once and never edited or deleted; {doc.get('_id')} "
@@ -314,7 +321,7 @@ class SessionsRules(DatabaseRules):
             self._check_attachment_stored(principal, sid, doc)
         acl = self._session_acl(principal, sid)
         if doc.get("type") == "exported" and (acl is None or allowed(principal, acl)):
-            principal.extra.setdefault(_EXPORTS_KEY, {})[str(doc.get("_id"))] = (sid, doc)
+            self._note_export(principal, sid, doc)
         if acl is None:
             # The header may travel in the same batch as its first events; it is checked
             # on its own (its owner must be the writer), so an event cannot open a door.
@@ -409,7 +416,13 @@ class SessionsRules(DatabaseRules):
                     details={**sharing, "via": "sync"},
                 )
 
+    @staticmethod
+    def _note_export(principal: Principal, sid: str, doc: dict[str, Any]) -> None:
+        principal.extra.setdefault(_EXPORTS_KEY, {})[str(doc.get("_id"))] = (sid, doc)
+
     def _file_exports(self, principal: Principal, ids: list[str]) -> None:
+        """File the `exported` events this request stored (`device_exports`). A failure is
+        logged and the rest go on: the documents are stored whatever the log says."""
         pending = principal.extra.get(_EXPORTS_KEY)
         if not pending or self.ctx is None:
             return
@@ -417,8 +430,12 @@ class SessionsRules(DatabaseRules):
 
         for docid in ids:
             found = pending.pop(docid, None)
-            if found is not None:
+            if found is None:
+                continue
+            try:
                 device_exports.file(self.ctx, principal, found[0], found[1], principal.extra.get("address"))
+            except Exception:
+                log.exception("filing the device export %s in the audit log failed", docid)
 
     def _deleted_acl(
         self, principal: Principal, sid: str, tomb: dict[str, Any]
