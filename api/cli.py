@@ -255,18 +255,41 @@ def cmd_copy_to_couchdb(args, settings: Settings) -> int:
 
 
 def cmd_audit_verify(args, settings: Settings) -> int:
-    from .audit.service import audit_tenants, verify_tenant  # noqa: PLC0415
+    from .audit import instance  # noqa: PLC0415
+    from .audit.service import audit_tenants, verify_db, verify_tenant  # noqa: PLC0415
 
     ctx = _ctx(settings)
-    broken = 0
-    for tenant in [args.tenant] if args.tenant else audit_tenants(ctx.store):
-        verdict = verify_tenant(ctx.store, ctx.secret, tenant)
+    verdicts = []
+    if not args.tenant:
+        db = instance.open_db(ctx.store)
+        if db is not None:
+            verdicts.append(("instance", verify_db(db, ctx.secret)))
+    if not args.instance:
+        for tenant in [args.tenant] if args.tenant else audit_tenants(ctx.store):
+            verdicts.append((tenant, verify_tenant(ctx.store, ctx.secret, tenant)))
+    for name, verdict in verdicts:
         if verdict.ok:
-            print(f"{tenant}: ok {verdict.entries} entries")
+            print(f"{name}: ok {verdict.entries} entries")
         else:
-            broken += 1
-            print(f"{tenant}: BROKEN after {verdict.entries} good entries: {verdict.problem}")
-    return 1 if broken else 0
+            print(f"{name}: BROKEN after {verdict.entries} good entries: {verdict.problem}")
+    return 1 if any(not v.ok for _, v in verdicts) else 0
+
+
+def cmd_audit_instance(args, settings: Settings) -> int:
+    from itertools import islice  # noqa: PLC0415
+
+    from .audit import instance  # noqa: PLC0415
+    from .users.repository import normalize_email  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    email = normalize_email(args.email) if args.email is not None else None
+    shown = 0
+    for entry in islice(instance.entries(ctx.store, ctx.secret, email=email), args.limit):
+        print(instance.line(entry))
+        shown += 1
+    if not shown:
+        print("No entries." if email is None else f"No entries for {email}.")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -325,8 +348,18 @@ def build_parser() -> argparse.ArgumentParser:
     av = au.add_parser(
         "verify", help="recompute each tenant's audit hash chain; exit 1 at the first edited or missing entry"
     )
-    av.add_argument("--tenant", help="one tenant id (default: every tenant)")
+    which = av.add_mutually_exclusive_group()
+    which.add_argument("--tenant", help="one tenant id (default: every tenant, and the instance's log)")
+    which.add_argument("--instance", action="store_true", help="only the instance's own log")
     av.set_defaults(func=cmd_audit_verify)
+    ai = au.add_parser(
+        "instance",
+        help="the instance's own log, newest first: sign-ins with e-mails no account has "
+        "(the address, the e-mail's domain and a keyed tag of what was typed, counted per address and hour)",
+    )
+    ai.add_argument("--email", help="only the entries of this typed e-mail (compared by its tag)")
+    ai.add_argument("--limit", type=int, default=100, help="at most this many entries (default 100)")
+    ai.set_defaults(func=cmd_audit_instance)
     return p
 
 

@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync.access import Principal
-from sync.errors import BadRequest
+from sync.errors import BadRequest, Conflict
 from sync.store import Database, Store
 
-from ..core.docs import each_tenant, retry_on_conflict, save, tenants_with_db
+from ..core.docs import each_tenant, get_or_none, retry_on_conflict, save, tenants_with_db
 from . import repository as repo
 from .chain import (
     GENESIS_ANCHOR,
@@ -32,12 +32,17 @@ from .chain import (
     checkpoint_signature,
     entry_hash,
     entry_id,
+    head_of,
+    head_signature,
     verify,
 )
 
 log = logging.getLogger("branchline.audit")
 
 SCHEMA_VERSION = 1
+# Entries at 2 are written with a signed head record (chain.py): a log whose newest entry is at
+# 2 must have one. Logs from before keep verifying without one until their next append.
+ENTRY_SCHEMA_VERSION = 2
 # Concurrent writers of one tenant each win one seq per round, so a burst of N needs N rounds.
 APPEND_ATTEMPTS = 64
 MAX_RETENTION_DAYS = 36500
@@ -83,20 +88,61 @@ def _tenant_of_actor(who: Principal | Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def _head(db: Database) -> Anchor:
-    """The seq and hash the next entry follows: the newest entry, else the retention checkpoint."""
+def _head(db: Database) -> tuple[Anchor, dict[str, Any] | None]:
+    """The seq and hash the next entry follows, and the head record to replace.
+
+    One read: the head record names the newest entry. A log without one (written before
+    heads existed, or new) looks up its newest entry, else its retention checkpoint. A head
+    that lags behind the entries (see `append_to`) makes the append conflict on the entry's
+    id while its head write goes through; that write is then repaired to the newest entry and
+    the next attempt starts from there.
+    """
+    head_doc = repo.head(db)
+    seq, last_hash = (head_doc or {}).get("seq"), (head_doc or {}).get("hash")
+    if isinstance(seq, int) and isinstance(last_hash, str):
+        return Anchor(seq, last_hash), head_doc
     last = repo.latest_entry(db)
     if last is not None:
-        return Anchor(int(last["seq"]), str(last["hash"]))
+        return Anchor(int(last["seq"]), str(last["hash"])), head_doc
     ckpt = repo.checkpoint(db)
     if ckpt is not None and isinstance(ckpt.get("seq"), int):
-        return Anchor(int(ckpt["seq"]), str(ckpt["hash"]))
-    return GENESIS_ANCHOR
+        return Anchor(int(ckpt["seq"]), str(ckpt["hash"])), head_doc
+    return GENESIS_ANCHOR, head_doc
 
 
-def append(
-    store: Store,
-    tenant_id: str,
+def head_doc(secret: str, entry: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The head record naming `entry`, replacing `current` (by its `_rev`)."""
+    doc: dict[str, Any] = {
+        "_id": repo.HEAD_ID,
+        "type": "audit_head",
+        "schema_version": 1,
+        "seq": entry["seq"],
+        "hash": entry["hash"],
+        "ts": entry["ts"],
+        "signature": head_signature(secret, entry["seq"], entry["hash"]),
+    }
+    if current is not None:
+        doc["_rev"] = current["_rev"]
+    return doc
+
+
+def _repair_head(db: Database, secret: str) -> None:
+    def attempt() -> None:
+        last = repo.latest_entry(db)
+        if last is not None:
+            save(db, head_doc(secret, last, repo.head(db)))
+
+    retry_on_conflict(attempt, busy="The audit head is being rewritten", give_up=lambda: None)
+
+
+class AlreadyFiled(Exception):
+    """The `once` key of an append was filed before."""
+
+
+def append_to(
+    db: Database,
+    secret: str,
+    lock_key: str,
     actor: dict[str, Any],
     action: str,
     target: dict[str, Any],
@@ -104,16 +150,23 @@ def append(
     ip: str | None = None,
     details: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> dict[str, Any]:
-    """Append one entry to the tenant's chain and return it."""
-    db = repo.ensure_db(store, tenant_id)
+    once: str | None = None,
+) -> dict[str, Any] | None:
+    """Append one entry to the log in `db` and return it; None when `once` was filed before.
 
-    def attempt() -> dict[str, Any]:
-        head = _head(db)
+    The entry, the head record naming it and the `once` marker go in one `_bulk_docs`, one
+    transaction on the embedded store. The entry's id is the lock: a writer that lost the seq
+    has its whole batch refused (its head `_rev` is stale too) and tries again on the new head.
+    """
+
+    def attempt() -> dict[str, Any] | None:
+        head, current = _head(db)
+        if once is not None and get_or_none(db, repo.once_id(once)) is not None:
+            raise AlreadyFiled
         entry: dict[str, Any] = {
             "_id": entry_id(head.seq + 1),
             "type": "audit_entry",
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": ENTRY_SCHEMA_VERSION,
             "seq": head.seq + 1,
             "ts": now_iso(at),
             "actor": actor,
@@ -124,12 +177,60 @@ def append(
             "prev_hash": head.hash,
         }
         entry["hash"] = entry_hash(entry)
-        return save(db, entry)
+        batch = [entry, head_doc(secret, entry, current)]
+        if once is not None:
+            batch.append({"_id": repo.once_id(once), "type": "audit_once", "seq": entry["seq"]})
+        results = db.bulk_docs(batch)
+        if "error" in results[0]:
+            if "error" not in results[1]:
+                # The head was behind the entries (a crash between the two writes on CouchDB,
+                # whose batches are not transactions), or a rival's entry landed between our
+                # reads and this write: this head names an entry that was not stored. Point
+                # it back at the newest stored one.
+                _repair_head(db, secret)
+            if results[0].get("error") == "conflict":
+                raise Conflict(results[0].get("reason", "conflict"))
+            raise BadRequest(f"The audit entry was refused: {results[0].get('reason')}")
+        entry["_rev"] = results[0]["rev"]
+        if "error" in results[1]:
+            log.info("audit head of %s stays at an older entry until the next append", db.name)
+        return entry
 
-    with _lock(tenant_id):
-        return retry_on_conflict(
-            attempt, busy="The audit log is busy with other writes; try again.", attempts=APPEND_ATTEMPTS
-        )
+    with _lock(lock_key):
+        try:
+            return retry_on_conflict(
+                attempt, busy="The audit log is busy with other writes; try again.", attempts=APPEND_ATTEMPTS
+            )
+        except AlreadyFiled:
+            return None
+
+
+def append(
+    store: Store,
+    tenant_id: str,
+    actor: dict[str, Any],
+    action: str,
+    target: dict[str, Any],
+    *,
+    secret: str,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    once: str | None = None,
+) -> dict[str, Any] | None:
+    """Append one entry to the tenant's chain and return it (None: `once` was filed before)."""
+    return append_to(
+        repo.ensure_db(store, tenant_id),
+        secret,
+        tenant_id,
+        actor,
+        action,
+        target,
+        ip=ip,
+        details=details,
+        at=at,
+        once=once,
+    )
 
 
 def record(
@@ -142,11 +243,13 @@ def record(
     ip: str | None = None,
     details: dict[str, Any] | None = None,
     tenant_id: str | None = None,
-) -> dict[str, Any]:
+    once: str | None = None,
+) -> dict[str, Any] | None:
     """Record `action` by `who` on `target_type`/`target_id` in the tenant's audit log.
 
     The one call other features make, after the action succeeded (or, for failures such as a
-    wrong password, when it was refused). The tenant is the caller's unless given.
+    wrong password, when it was refused). The tenant is the caller's unless given. With
+    `once`, an action reported again under the same key is not recorded twice (None).
     """
     tenant = tenant_id or _tenant_of_actor(who)
     if tenant is None:
@@ -157,8 +260,10 @@ def record(
         actor_of(who),
         action,
         {"type": target_type, "id": target_id},
+        secret=ctx.secret,
         ip=ip,
         details=details,
+        once=once,
     )
 
 
@@ -407,12 +512,27 @@ def retention_run(ctx: Any) -> dict[str, Any]:
 def verify_tenant(store: Store, secret: str, tenant_id: str) -> Verdict:
     """Recompute the tenant's chain from its anchor (genesis, or the signed checkpoint)."""
     db = repo.open_db(store, tenant_id)
-    if db is None:
-        return Verdict(0)
+    return Verdict(0) if db is None else verify_db(db, secret)
+
+
+def verify_db(db: Database, secret: str) -> Verdict:
+    """Recompute the chain in `db` from its anchor up to its signed head."""
     anchor = anchor_of(repo.checkpoint(db), secret)
     if isinstance(anchor, str):
         return Verdict(0, anchor, None)
-    return verify(repo.entries(db), anchor)
+    head = head_of(repo.head(db), secret)
+    if isinstance(head, str):
+        return Verdict(0, head, None)
+    if head is None:
+        newest = repo.latest_entry(db)
+        if newest is not None and int(newest.get("schema_version") or 1) >= 2:
+            return Verdict(
+                0,
+                "the head record is missing: it is written with every entry, so it was deleted "
+                "(perhaps with the newest entries)",
+                None,
+            )
+    return verify(repo.entries(db), anchor, head)
 
 
 def user_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

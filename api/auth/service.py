@@ -14,7 +14,7 @@ from sync.access import ROLES, Principal
 from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from sync.naming import SYSTEM_DB
 
-from ..audit import service as audit
+from ..audit import instance as instance_audit, service as audit
 from ..core.context import AppContext
 from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.ids import new_id
@@ -224,7 +224,10 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
         ok = verify_password(user["password_hash"], password or "")
     if user is None or not ok:
         failed_attempt(ctx, user, email_n, address, "sign_in_locked")
-        if user is not None:
+        if user is None:
+            # No tenant to file it under: the instance's own log (counted per address and hour).
+            instance_audit.sign_in_failed(ctx, email_n, address)
+        else:
             audit.record(
                 ctx,
                 user,

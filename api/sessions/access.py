@@ -26,6 +26,7 @@ header documents the feed itself carries; between requests the headers' ACLs are
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,8 +40,11 @@ from . import events
 from .acl_cache import HeaderAcls
 from .repository import header_id, parse_doc_id, sessions_db
 
+log = logging.getLogger("branchline.sessions")
+
 _ACL_KEY = "sessions_acl"  # per-request memo in Principal.extra: sid -> (owner, shared) | None
 _SHARING_KEY = "sessions_sharing"  # per request: header id -> (sid, what changed), until stored
+_EXPORTS_KEY = "sessions_exports"  # per request: event id -> (sid, `exported` event), until stored
 
 
 def _pending_sharing(principal: Principal) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -291,6 +295,10 @@ class SessionsRules(DatabaseRules):
     ) -> None:
         if current is not None or doc.get("_deleted"):
             if current is not None and not doc.get("_deleted") and same_content(doc, current):
+                if doc.get("type") == "exported" and doc.get("user_id") == principal.user_id:
+                    # Filed again under its once key, which files nothing if it was filed: an
+                    # export whose filing failed after the store took it gets another chance.
+                    self._note_export(principal, sid, doc)
                 return  # the same event again (a retried push): nothing changes
             raise Forbidden(
                 f"Events are written once and never edited or deleted; {doc.get('_id')} "
@@ -312,6 +320,8 @@ class SessionsRules(DatabaseRules):
         if doc.get("type") == "attachment_added":
             self._check_attachment_stored(principal, sid, doc)
         acl = self._session_acl(principal, sid)
+        if doc.get("type") == "exported" and (acl is None or allowed(principal, acl)):
+            self._note_export(principal, sid, doc)
         if acl is None:
             # The header may travel in the same batch as its first events; it is checked
             # on its own (its owner must be the writer), so an event cannot open a door.
@@ -384,7 +394,9 @@ class SessionsRules(DatabaseRules):
         self._memo(principal)[sid] = new
 
     def written(self, principal: Principal, ids: list[str]) -> None:
-        """Record the sharing changes `check_write` let through and the store then took."""
+        """Record the sharing changes and device exports `check_write` let through and the
+        store then took."""
+        self._file_exports(principal, ids)
         pending = principal.extra.get(_SHARING_KEY)
         if not pending or self.ctx is None:
             return
@@ -403,6 +415,27 @@ class SessionsRules(DatabaseRules):
                     ip=principal.extra.get("address"),
                     details={**sharing, "via": "sync"},
                 )
+
+    @staticmethod
+    def _note_export(principal: Principal, sid: str, doc: dict[str, Any]) -> None:
+        principal.extra.setdefault(_EXPORTS_KEY, {})[str(doc.get("_id"))] = (sid, doc)
+
+    def _file_exports(self, principal: Principal, ids: list[str]) -> None:
+        """File the `exported` events this request stored (`device_exports`). A failure is
+        logged and the rest go on: the documents are stored whatever the log says."""
+        pending = principal.extra.get(_EXPORTS_KEY)
+        if not pending or self.ctx is None:
+            return
+        from ..audit import device_exports  # noqa: PLC0415  (audit reads the store machinery)
+
+        for docid in ids:
+            found = pending.pop(docid, None)
+            if found is None:
+                continue
+            try:
+                device_exports.file(self.ctx, principal, found[0], found[1], principal.extra.get("address"))
+            except Exception:
+                log.exception("filing the device export %s in the audit log failed", docid)
 
     def _deleted_acl(
         self, principal: Principal, sid: str, tomb: dict[str, Any]

@@ -134,7 +134,9 @@ def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep)
     one is a 409 naming the current node; events that need a running session on a completed
     one are a 409; an answer the node does not offer is a 400. Answers the new state plus
     `header` and the stored `event`. Posting an event again with the same `_id` and content
-    is answered like the first time, so a client may retry safely.
+    is answered like the first time, so a client may retry safely. An `exported` event (notes
+    exported by the client itself) is filed in the audit log as `session.exported` with
+    `via: device`.
     """
     return posting.post_event(ctx, who, session_id, body)
 

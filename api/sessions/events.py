@@ -113,6 +113,18 @@ class Abandoned(_Event):
     reason: Text | None = None
 
 
+class Exported(_Event):
+    """The notes were exported on the device (offline too). Changes nothing in the session's
+    state or exports (the fold skips it); the server files it in the audit log as
+    `session.exported` with `via: device` when the event reaches it."""
+
+    type: Literal["exported"]
+    format: Literal["markdown", "text", "html", "pdf", "json", "connectwise"]
+    how: Literal["copy", "download", "print"] | None = Field(
+        None, description="copy: to the clipboard; download: saved as a file; print: printed."
+    )
+
+
 EVENT_MODELS: dict[str, type[_Event]] = {
     "answered": Answered,
     "note": Note,
@@ -123,6 +135,7 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "completed": Completed,
     "reopened": Reopened,
     "abandoned": Abandoned,
+    "exported": Exported,
 }
 EVENT_TYPES = tuple(EVENT_MODELS)
 COMMON_EVENT_FIELDS = tuple(_Event.model_fields)

@@ -52,6 +52,10 @@ Event rules (where DESIGN.md is silent, these are the decisions)
                   the session stood (usually the resolution), path untouched; the engineer
                   steps back from there if the fix did not hold. Outcome, summary and
                   ended_at are cleared; the earlier ending stays in `history`.
+    exported      A record that the notes were exported on a device (the server files it in
+                  the audit log). Left out before anything else, as if it had never been
+                  written: it is not ordered, not timed, not listed in `ignored`, so no
+                  state and no export changes because someone exported.
     After completed or abandoned, only note, attachment_added and reopened apply.
     Every event that does not apply is listed in `ignored` with a reason, so a
     disagreement between two devices is visible rather than silent.
@@ -130,7 +134,9 @@ def fold_session(
     header = header if isinstance(header, dict) else {}
     client = client if isinstance(client, dict) else {}
 
-    ordered = sorted((e for e in events if isinstance(e, dict)), key=_order_key)
+    ordered = sorted(
+        (e for e in events if isinstance(e, dict) and e.get("type") != "exported"), key=_order_key
+    )
 
     created = _as_int(header.get("created_at"))
     if created is not None:

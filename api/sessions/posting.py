@@ -158,6 +158,8 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
                 f"An event {event['_id']} already exists with other content; events are "
                 "written once. Send a new event (leave _id out)."
             )
+        if existing["type"] == "exported":
+            _file_export(ctx, who, loaded.sid, existing)  # a retry after a failed filing
         return {**loaded.fold(), "header": public_header(header), "event": existing}
 
     state = loaded.fold([*loaded.events, event])
@@ -173,9 +175,18 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
             f"An event {event['_id']} already exists; leave _id out to record a new one."
         ) from None
     event["_rev"] = res["rev"]
+    if event["type"] == "exported":
+        _file_export(ctx, who, loaded.sid, event)
     if state["status"] != header.get("status"):
         header = mirror_status(loaded.db, loaded.sid, header, state["status"])
     return {**state, "header": public_header(header), "event": event}
+
+
+def _file_export(ctx: AppContext, who: Principal, sid: str, event: dict[str, Any]) -> None:
+    """File an `exported` event in the audit log, once per event (`device_exports`)."""
+    from ..audit import device_exports  # noqa: PLC0415  (audit reads the sessions' documents)
+
+    device_exports.file(ctx, who, sid, event, who.extra.get("address"))
 
 
 def _refuse(event: dict[str, Any], reason: str, state: dict[str, Any]) -> None:

@@ -197,6 +197,7 @@ def open_share_link(
             {"type": "share_link", "id": link["link_id"]},
             "share_link.viewed",
             {"type": "session", "id": link["session_id"]},
+            secret=ctx.secret,
             ip=client_address(request),
             details={"link_id": link["link_id"], "created_by": link["created_by"]},
         )

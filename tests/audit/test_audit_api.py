@@ -312,3 +312,38 @@ def test_sharing_changed_over_sync_is_recorded_once_it_is_stored(http, tenant):
     ]
     assert all(e["actor"]["id"] == alice.id and e["ip"] == "127.0.0.1" for e in log)
     assert verified(http, tenant)["ok"] is True
+
+
+def test_an_export_reported_by_a_client_through_the_api_is_filed_once_and_a_stranger_cannot_report(
+    http, tenant
+):
+    """A client that exports on its own (a script, a connector) reports it with an `exported`
+    event, as the PWA does over sync; a retry of the same event files nothing more."""
+    tree_id = publish_tree(http, tenant)
+    alice, mallory = tenant.add_user("engineer"), tenant.add_user("engineer")
+    sid = start(http, alice, tree_id)["session_id"]
+    event = {"type": "exported", "format": "text", "how": "download", "device_id": "script-1"}
+    first = http.post(f"/api/v1/sessions/{sid}/events", headers=alice.headers, json=event)
+    assert first.status_code == 201, first.text
+    stored = first.json()["event"]
+    again = http.post(
+        f"/api/v1/sessions/{sid}/events",
+        headers=alice.headers,
+        json={**event, "_id": stored["_id"], "ts": stored["ts"]},
+    )
+    assert again.status_code in (200, 201), again.text
+    refused = http.post(f"/api/v1/sessions/{sid}/events", headers=mallory.headers, json=event)
+    assert refused.status_code in (403, 404), refused.text
+    log = [e for e in entries(http, tenant, action="session.exported") if e["target"]["id"] == sid]
+    assert len(log) == 1
+    assert log[0]["actor"]["id"] == alice.id
+    assert {k: log[0]["details"][k] for k in ("via", "format", "how", "device_id", "event_id")} == {
+        "via": "device",
+        "format": "text",
+        "how": "download",
+        "device_id": "script-1",
+        "event_id": stored["_id"],
+    }
+    # The state is the same as before the export: the fold leaves the event out.
+    assert first.json()["ignored"] == [] and first.json()["path"] == []
+    assert verified(http, tenant)["ok"] is True

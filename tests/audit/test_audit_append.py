@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.audit import repository as repo, service
-from api.audit.chain import GENESIS_ANCHOR, verify
+from api.audit.chain import entry_hash, entry_id
 from api.core.context import open_store
 from api.settings import Settings
 
@@ -31,6 +31,7 @@ def test_writers_racing_for_the_same_seq_never_fork_the_chain(
                 {"type": "system", "id": f"w{n}"},
                 "test.raced",
                 {"type": "test", "id": str(i)},
+                secret="x" * 40,
             )["seq"]
             for i in range(10)
         ]
@@ -41,7 +42,134 @@ def test_writers_racing_for_the_same_seq_never_fork_the_chain(
         assert sorted(seqs) == list(range(1, 81)), "every append got its own seq"
         db = repo.open_db(store, "racetenant1")
         assert db is not None
-        verdict = verify(repo.entries(db), GENESIS_ANCHOR)
+        verdict = service.verify_db(db, "x" * 40)
         assert verdict.ok and verdict.entries == 80, verdict.problem
+        assert repo.head(db)["seq"] == 80, "the head names the newest entry"
+    finally:
+        store.close()
+
+
+def test_an_action_reported_many_times_at_once_under_one_key_is_filed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A device's export event pushed by several replications (or instances) at the same time."""
+    monkeypatch.setattr(service, "_lock", lambda tenant_id: threading.Lock())  # a lock nobody shares
+    store = open_store(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    start = threading.Barrier(8)
+
+    def writer(n: int) -> list[int | None]:
+        start.wait()
+        filed = []
+        for i in range(5):
+            entry = service.append(
+                store,
+                "racetenant2",
+                {"type": "user", "id": "u1"},
+                "session.exported",
+                {"type": "session", "id": "s1"},
+                secret="x" * 40,
+                details={"via": "device", "writer": n},
+                once=f"device_export:event-{i}",
+            )
+            filed.append(entry["seq"] if entry else None)
+        return filed
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(writer, range(8)))
+        seqs = [s for got in results for s in got if s is not None]
+        assert sorted(seqs) == [1, 2, 3, 4, 5], "one entry per key, whoever won it"
+        db = repo.open_db(store, "racetenant2")
+        assert db is not None
+        assert service.verify_db(db, "x" * 40).ok
+    finally:
+        store.close()
+
+
+class InterleavedBatches:
+    """A database whose batches are not transactions, as CouchDB's `_bulk_docs` are not: just
+    before the next batch, a rival writer's documents land (its entry and `once` marker,
+    but not yet its head)."""
+
+    def __init__(self, db, rival: list[dict]) -> None:
+        self.db, self.rival = db, rival
+
+    def __getattr__(self, name: str):
+        return getattr(self.db, name)
+
+    def bulk_docs(self, docs: list[dict], **kw):
+        rival, self.rival = self.rival, []
+        for doc in rival:
+            self.db.put(doc)
+        return self.db.bulk_docs(docs, **kw)
+
+
+def test_a_head_written_for_an_entry_a_rival_won_is_pointed_back_at_the_stored_one(tmp_path: Path):
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "racetenant3", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "racetenant3")
+        assert db is not None
+        rival = {
+            "_id": entry_id(2),
+            "type": "audit_entry",
+            "schema_version": 2,
+            "seq": 2,
+            "ts": service.now_iso(),
+            "actor": {"type": "user", "id": "rival"},
+            "action": "session.exported",
+            "target": {"type": "session", "id": "s1"},
+            "ip": None,
+            "details": {"via": "device"},
+            "prev_hash": first["hash"],
+        }
+        rival["hash"] = entry_hash(rival)
+        racing = InterleavedBatches(db, [rival, {"_id": repo.once_id("device_export:e1"), "seq": 2}])
+        filed = service.append_to(
+            racing,
+            secret,
+            "racetenant3",
+            {"type": "user", "id": "me"},
+            "session.exported",
+            {"type": "session", "id": "s1"},
+            details={"via": "device"},
+            once="device_export:e1",
+        )
+        assert filed is None, "the rival filed it"
+        head = repo.head(db)
+        assert (head["seq"], head["hash"]) == (2, rival["hash"])
+        assert service.verify_db(db, secret).ok
+    finally:
+        store.close()
+
+
+def test_a_head_left_behind_by_a_crash_between_entry_and_head_catches_up_on_the_next_append(tmp_path: Path):
+    """On CouchDB an entry can be stored without its head (the two are not one transaction)."""
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "lagtenant1", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "lagtenant1")
+        assert db is not None
+        orphan = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
+        orphan.update(_id=entry_id(2), seq=2, action="test.two", prev_hash=first["hash"])
+        orphan["hash"] = entry_hash(orphan)
+        db.put(orphan)
+        assert service.verify_db(db, secret).ok, "a head behind the entries is not tampering"
+
+        third = service.append(
+            store, "lagtenant1", {"type": "system", "id": "a"}, "test.three", {}, secret=secret
+        )
+        assert third is not None and third["seq"] == 3 and third["prev_hash"] == orphan["hash"]
+        assert repo.head(db)["seq"] == 3
+        verdict = service.verify_db(db, secret)
+        assert verdict.ok and verdict.entries == 3, verdict.problem
     finally:
         store.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from api.audit import repository as repo
+from api.audit.chain import entry_hash, entry_id
 from api.audit.service import apply_retention, parse_ts
 from api.core.context import AppContext, open_store
 from api.jobs.schedule import AUDIT_RETENTION_ID, jobs
@@ -92,6 +93,43 @@ def test_verify_passes_then_names_the_entry_edited_or_removed_in_the_store(tmp_p
         db.delete(second["_id"], second["_rev"])
     missing = verify_cli(srv, "--tenant", tenant.id)
     assert missing.returncode == 1 and "entry 2 missing" in missing.stdout
+
+
+def test_verify_names_the_newest_entries_deleted_or_replaced_by_someone_without_the_key(tmp_path: Path):
+    srv = ServerProcess(tmp_path / "data").start()
+    try:
+        tenant = tenant_with_entries(srv, keys=4)
+    finally:
+        srv.stop()
+    assert verify_cli(srv, "--tenant", tenant.id).stdout.strip() == f"{tenant.id}: ok 5 entries"
+
+    with audit_db(srv, tenant.id) as db:  # the last two entries go, the rest still chains
+        removed = [db.get(entry_id(seq)) for seq in (4, 5)]
+        for entry in removed:
+            db.delete(entry["_id"], entry["_rev"])
+    truncated = verify_cli(srv, "--tenant", tenant.id)
+    assert truncated.returncode == 1, truncated.stdout
+    assert "after 3 good entries" in truncated.stdout
+    assert "entries 4 to 5 missing after the last one present" in truncated.stdout
+
+    with audit_db(srv, tenant.id) as db:  # a new tail, hashed and chained as the server would
+        fourth = {k: v for k, v in removed[0].items() if k != "_rev"}
+        db.put(fourth)
+        fake = {k: v for k, v in removed[1].items() if k != "_rev"}
+        fake["details"] = {"name": "a harmless key"}
+        fake["hash"] = entry_hash(fake)
+        db.put(fake)
+    replaced = verify_cli(srv, "--tenant", tenant.id)
+    assert replaced.returncode == 1, replaced.stdout
+    assert "entry 5 is not the one the signed head record names" in replaced.stdout
+
+    with audit_db(srv, tenant.id) as db:  # and without the head record, that is said too
+        fifth = db.get(entry_id(5))
+        db.delete(fifth["_id"], fifth["_rev"])
+        head = db.get(repo.HEAD_ID)
+        db.delete(head["_id"], head["_rev"])
+    headless = verify_cli(srv, "--tenant", tenant.id)
+    assert headless.returncode == 1 and "the head record is missing" in headless.stdout
 
 
 def test_retention_removes_old_entries_and_the_rest_stays_verifiable_from_the_signed_checkpoint(

@@ -43,6 +43,7 @@ APP_EVENTS: dict[str, dict[str, Any]] = {
     "completed": {"outcome": "resolved", "summary": "Re-registered after the restart."},
     "reopened": {},
     "abandoned": {"reason": "Customer ended the call."},
+    "exported": {"format": "markdown", "how": "copy"},
 }
 HEADER = {
     "_id": f"session:{SID}",
@@ -145,6 +146,8 @@ def mutations() -> list[tuple[str, str, dict[str, Any]]]:
         ("blank custom step", "text", event_doc("custom_step", text="  ")),
         ("custom step answer maybe", "answer", event_doc("custom_step", answer="maybe")),
         ("outcome great", "outcome", event_doc("completed", outcome="great")),
+        ("exported as a fax", "format", event_doc("exported", format="fax")),
+        ("exported by e-mail", "how", event_doc("exported", how="email")),
         ("negative size", "size", event_doc("attachment_added", size=-1)),
         ("boolean size", "size", event_doc("attachment_added", size=True)),
         ("uppercase sha256", "sha256", event_doc("attachment_added", sha256=SHA.upper())),
@@ -190,6 +193,7 @@ def test_every_document_the_app_writes_passes_both():
         event_doc("note", note_id=_DROP),
         event_doc("completed", outcome=_DROP, summary=_DROP),
         event_doc("abandoned", reason=_DROP),
+        event_doc("exported", format="text", how=_DROP),
         event_doc("attachment_added", caption=_DROP),
         event_doc("back", schema_version=_DROP, session_id=_DROP, device_id=_DROP),
         event_doc("completed", summary=""),

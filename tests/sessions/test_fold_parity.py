@@ -113,6 +113,7 @@ def sessions(draw):
                     "completed",
                     "reopened",
                     "abandoned",
+                    "exported",
                     "bogus",
                     "duplicate",
                 ]
@@ -172,6 +173,8 @@ def sessions(draw):
             ev["type"] = "abandoned"
             if draw(st.booleans()):
                 ev["reason"] = draw(TEXT)
+        elif kind == "exported":
+            ev.update(type="exported", format=draw(st.sampled_from(["markdown", "text"])), how="copy")
         else:
             ev["type"] = kind
         events.append(ev)

@@ -21,7 +21,9 @@ function (newDoc, oldDoc, userCtx, secObj) {
       content_type: ['text', true], size: ['count', true], sha256: ['sha256', true], caption: ['text', false] },
     completed: { outcome: [['resolved', 'escalated', 'unresolved'], false], summary: ['text', false] },
     reopened: {},
-    abandoned: { reason: ['text', false] }
+    abandoned: { reason: ['text', false] },
+    exported: { format: [['markdown', 'text', 'html', 'pdf', 'json', 'connectwise'], true],
+      how: [['copy', 'download', 'print'], false] }
   };
   var EVENT_COMMON = { schema_version: [[1], false], session_id: ['sid', false], ts: ['ms', true],
     device_id: ['device', false], user_id: ['id', true] };

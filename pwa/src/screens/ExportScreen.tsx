@@ -1,8 +1,12 @@
 // Export: Markdown and text built on the device (byte-identical to the server's), HTML and
-// PDF from the server when online.
+// PDF from the server when online. A copy or download made here is written down as an
+// `exported` event, which syncs like any other and lands in the team's audit log (the
+// server files exports it makes itself on its own).
 import { useEffect, useMemo, useState } from "react";
-import { downloadServerExport, exportDefaults, exportNames, saveBlob, useOnline, useSignIn } from "../data";
+import { device, downloadServerExport, exportDefaults, exportNames, saveBlob, useLocal, useOnline, useSignIn } from "../data";
 import { useSession } from "../data/hooks";
+import { addEvent } from "../data/sessions";
+import { sessionRights } from "../shared/access";
 import { SendToPsa } from "../psa/SendToPsa";
 import { buildExportModel, DEFAULT_OPTIONS, renderMarkdown, renderText, type ExportOptions } from "../shared/export";
 import { Button, copyText, ErrorBox, Link, Loading } from "../ui/kit";
@@ -27,6 +31,7 @@ export function ExportPreview({ text }: { text: string }) {
 export default function ExportScreen({ sid }: { sid: string }) {
   const session = useSession(sid);
   const signin = useSignIn();
+  const local = useLocal();
   const online = useOnline();
   const [format, setFormat] = useState<Format>("markdown");
   const [options, setOptions] = useState<ExportOptions>(() => ({ ...DEFAULT_OPTIONS, ...(signin ? exportDefaults(signin.account.tenant.id) : {}) }));
@@ -64,6 +69,14 @@ export default function ExportScreen({ sid }: { sid: string }) {
   const ext = format === "markdown" ? "md" : "txt";
   const query = OPTION_LABELS.map(([k]) => `&${k}=${options[k]}`).join("");
 
+  // Only a user who may write the session can add the record (a viewer's would be refused by
+  // the server); it never stands between the user and the notes, so a failure is only logged.
+  const header = session.data?.bundle?.header;
+  const mayRecord = !!(local && signin && header && sessionRights(header, { id: signin.account.user.id, role: signin.account.role }).write);
+  const recordExport = (how: "copy" | "download") => {
+    if (!local || !mayRecord) return;
+    addEvent(local, device, Date.now(), sid, "exported", { format, how }).catch((e: unknown) => console.warn("the export was not recorded on this device", e));
+  };
   const failed = (action: string, e: unknown) => setError({ action, text: e instanceof Error ? e.message : String(e) });
   const retrying = (action: string) => setError((current) => (current?.action === action ? null : current));
 
@@ -108,14 +121,24 @@ export default function ExportScreen({ sid }: { sid: string }) {
           onClick={() => {
             retrying("copy");
             copyText(text).then(
-              () => setNotice("Copied to the clipboard"),
+              () => {
+                setNotice("Copied to the clipboard");
+                recordExport("copy");
+              },
               (e: Error) => failed("copy", e),
             );
           }}
         >
           Copy {format === "markdown" ? "Markdown" : "text"}
         </Button>
-        <Button onClick={() => saveBlob(new Blob([text], { type: format === "markdown" ? "text/markdown" : "text/plain" }), `${model.filename}.${ext}`)}>Download .{ext}</Button>
+        <Button
+          onClick={() => {
+            saveBlob(new Blob([text], { type: format === "markdown" ? "text/markdown" : "text/plain" }), `${model.filename}.${ext}`);
+            recordExport("download");
+          }}
+        >
+          Download .{ext}
+        </Button>
         {(["html", "pdf"] as const).map((f) => (
           <Button
             key={f}

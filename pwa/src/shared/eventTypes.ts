@@ -3,7 +3,7 @@
 // Do not edit: change the models and run the command again; tests/sessions/test_event_schema.py
 // fails while this file differs from what the command writes.
 
-export const EVENT_TYPES = ["abandoned", "answered", "attachment_added", "back", "completed", "custom_step", "input_value", "note", "reopened"] as const;
+export const EVENT_TYPES = ["abandoned", "answered", "attachment_added", "back", "completed", "custom_step", "exported", "input_value", "note", "reopened"] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -45,6 +45,10 @@ export interface EventFields {
     node_id: string;
     note?: string | null;
     text: string;
+  };
+  exported: {
+    format: "markdown" | "text" | "html" | "pdf" | "json" | "connectwise";
+    how?: "copy" | "download" | "print" | null;
   };
   input_value: {
     node_id: string;

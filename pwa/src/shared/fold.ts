@@ -196,7 +196,7 @@ export function foldSession(
   const head: Obj = isObj(header) ? header : {};
   const cli: Obj = isObj(client) ? client : {};
 
-  const ordered = events.filter(isObj).slice().sort(compareEvents);
+  const ordered = events.filter((e): e is Obj => isObj(e) && e.type !== "exported").sort(compareEvents);
 
   const created = asInt(own(head, "created_at"));
   const startedAt: number | null = created !== null ? created : ordered.length > 0 ? tsOf(ordered[0]) : null;
