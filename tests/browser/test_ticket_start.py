@@ -237,7 +237,8 @@ def test_a_pod_link_with_only_the_ticket_number_asks_connectwise_for_the_summary
             page.wait_for_selector(f"[data-testid=ticket-heading]:text-is('Ticket {ticket}')")
             page.wait_for_selector("[data-testid=ticket-summary]:has-text('keeps dropping')")
             assert page.inner_text("[data-testid=ticket-from-psa]").startswith("From ConnectWise · New")
-            assert "SonicWall VPN Tunnel Down" in page.locator("[data-testid=tree-choices] li").first.inner_text()
+            first = page.locator("[data-testid=tree-choices] li").first
+            assert "SonicWall VPN Tunnel Down" in first.inner_text()
             assert page.is_checked(f"input[name=tree][value='{VPN_TREE}']")
             shot(page, "ticket-start-from-connectwise")
             page.click("button[type=submit]")
