@@ -8,9 +8,8 @@ import { ApiError } from "../../data";
 import { listIntegrations, psaErrorText, retryPush, saveAutotask } from "../../psa/api";
 import { parseId, type AutotaskConfig, type Integration, type PsaPush } from "../../psa/psa";
 import { Button, Card, ErrorBox, Field, identifierField, inputClass, Loading } from "../../ui/kit";
-import { Badge } from "./Badge";
 import { ConnectionTest } from "./ConnectionTest";
-import { PushRow } from "./PushRow";
+import { ConnectorStatus } from "./ConnectorStatus";
 
 type TextName = "api_user" | "integration_code";
 type IdName = "company" | "queue_id" | "ticket_status" | "priority" | "due_hours" | "resource_id" | "role_id" | "note_type_id";
@@ -141,7 +140,6 @@ export function AutotaskSection({ online }: { online: boolean }) {
   };
 
   const secretSet = !!info?.config?.secret_set;
-  const broken = !!info && (info.failed.length > 0 || info.last_check?.ok === false);
   return (
     <section aria-labelledby="at-heading" className="space-y-3">
       <div>
@@ -157,38 +155,15 @@ export function AutotaskSection({ online }: { online: boolean }) {
       )}
       {!info && !error && online && <Loading label="Reading the Autotask connection…" />}
       {info && (
-        <Card className="space-y-2 p-4">
-          <div className="flex flex-wrap items-center gap-2" data-testid="at-status">
-            <Badge tone={!info.configured ? "grey" : broken ? "red" : info.queued.length ? "amber" : "green"}>
-              {!info.configured ? "Not set up" : broken ? "Needs attention" : info.queued.length ? "Sending" : "Connected"}
-            </Badge>
-            {info.zone && (
+        <ConnectorStatus prefix="at" info={info} label="Autotask" online={online} retrying={retrying} onRetry={(p) => void retry(p)}
+          extra={
+            info.zone && (
               <span className="text-sm text-slate-700 dark:text-slate-300" data-testid="at-zone">
                 Zone: {info.zone.name || info.zone.url}
               </span>
-            )}
-            {info.last_success && (
-              <span className="text-sm text-slate-700 dark:text-slate-300" data-testid="at-last-success">
-                Last sent {new Date(info.last_success.at).toLocaleString()} to ticket #{info.last_success.ticket_id}
-              </span>
-            )}
-          </div>
-          {info.last_error && (
-            <p className="text-sm text-rose-800 dark:text-rose-200" data-testid="at-last-error">
-              <span className="font-semibold">Last error</span> ({new Date(info.last_error.at).toLocaleString()}): {info.last_error.reason}
-            </p>
-          )}
-          {(info.queued.length > 0 || info.failed.length > 0) && (
-            <ul className="divide-y divide-slate-200 dark:divide-slate-800" aria-label="Autotask pushes waiting">
-              {info.failed.map((p) => (
-                <PushRow key={p.session_id} push={p} busy={retrying === p.session_id} onRetry={online ? () => void retry(p) : undefined} />
-              ))}
-              {info.queued.map((p) => (
-                <PushRow key={p.session_id} push={p} />
-              ))}
-            </ul>
-          )}
-        </Card>
+            )
+          }
+        />
       )}
       {info && (
         <Card className="space-y-4 p-4">

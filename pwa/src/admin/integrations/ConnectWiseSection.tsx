@@ -6,9 +6,8 @@ import { ApiError } from "../../data";
 import { listIntegrations, psaErrorText, retryPush, saveConnectWise } from "../../psa/api";
 import type { ConnectWiseConfig, Integration, PsaPush } from "../../psa/psa";
 import { Button, Card, ErrorBox, Field, identifierField, inputClass, Loading } from "../../ui/kit";
-import { Badge } from "./Badge";
 import { ConnectionTest } from "./ConnectionTest";
-import { PushRow } from "./PushRow";
+import { ConnectorStatus } from "./ConnectorStatus";
 
 type TextField = "site_url" | "company_id" | "public_key" | "client_id" | "board" | "status" | "member" | "work_type" | "company";
 
@@ -116,33 +115,8 @@ export function ConnectWiseSection({ online }: { online: boolean }) {
       )}
       {!info && !error && online && <Loading label="Reading the ConnectWise connection…" />}
       {info && (
-        <Card className="space-y-2 p-4" >
-          <div className="flex flex-wrap items-center gap-2" data-testid="cw-status">
-            <Badge tone={!info.configured ? "grey" : info.failed.length ? "red" : info.queued.length ? "amber" : "green"}>
-              {!info.configured ? "Not set up" : info.failed.length ? "Needs attention" : info.queued.length ? "Sending" : "Connected"}
-            </Badge>
-            {info.last_success && (
-              <span className="text-sm text-slate-700 dark:text-slate-300" data-testid="cw-last-success">
-                Last sent {new Date(info.last_success.at).toLocaleString()} to ticket #{info.last_success.ticket_id}
-              </span>
-            )}
-          </div>
-          {info.last_error && (
-            <p className="text-sm text-rose-800 dark:text-rose-200" data-testid="cw-last-error">
-              <span className="font-semibold">Last error</span> ({new Date(info.last_error.at).toLocaleString()}): {info.last_error.reason}
-            </p>
-          )}
-          {(info.queued.length > 0 || info.failed.length > 0) && (
-            <ul className="divide-y divide-slate-200 dark:divide-slate-800" aria-label="Pushes waiting">
-              {info.failed.map((p) => (
-                <PushRow key={p.session_id} push={p} busy={retrying === p.session_id} onRetry={online ? () => void retry(p) : undefined} />
-              ))}
-              {info.queued.map((p) => (
-                <PushRow key={p.session_id} push={p} />
-              ))}
-            </ul>
-          )}
-        </Card>
+        <ConnectorStatus prefix="cw" info={info} label="ConnectWise" online={online} retrying={retrying} onRetry={(p) => void retry(p)}
+        />
       )}
       {info && (
         <Card className="space-y-4 p-4">
