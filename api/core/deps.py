@@ -49,6 +49,8 @@ def require_roles(*roles: str) -> Callable[..., Principal]:
 
 AdminDep = Annotated[Principal, Depends(require_roles("owner", "admin"))]
 AuthorDep = Annotated[Principal, Depends(require_roles("owner", "admin", "author"))]
+# Everyone who runs sessions: viewers read trees and nothing else.
+RunnerDep = Annotated[Principal, Depends(require_roles("owner", "admin", "author", "engineer"))]
 
 
 class Page:

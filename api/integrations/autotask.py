@@ -150,6 +150,25 @@ def same_origin(url: str, root: str) -> bool:
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
 
 
+def note_parts(text: str, limit: int = NOTE_MAX) -> list[str]:
+    """`text` cut into pieces a TicketNote's description takes (at most `limit` characters),
+    at line ends where there are any, so a long session's export is posted whole."""
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        cut = cut + 1 if cut > limit // 2 else limit
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    parts.append(rest)
+    return parts
+
+
+def _same_text(text: object) -> str:
+    """A note's text as compared with what was posted: Autotask may answer other line ends."""
+    return str(text or "").replace("\r\n", "\n").strip()
+
+
 @dataclass
 class Autotask:
     creds: Credentials
@@ -335,7 +354,12 @@ class Autotask:
             self.ticket_url(ticket_id),
         )
 
+    def is_ticket_number(self, text: str) -> bool:
+        return TICKET_NUMBER.match(text.strip()) is not None
+
     def ticket_by_number(self, number: str) -> int | None:
+        """The id of the ticket numbered "T20261203.0042". A bare number is never taken for
+        Autotask's internal id: it is as likely another system's ticket number."""
         text = number.strip()
         if not TICKET_NUMBER.match(text):
             return None
@@ -357,19 +381,35 @@ class Autotask:
             self._status_labels = labels
         return self._status_labels.get(int(value), str(value))
 
-    def has_note(self, ticket_id: int, text: str) -> bool:
+    def _notes(self, ticket_id: int) -> set[str]:
         rows = self._query("TicketNotes", [{"op": "eq", "field": "ticketID", "value": int(ticket_id)}])
-        return any(r.get("description") == text for r in rows)
+        return {_same_text(r.get("description")) for r in rows}
+
+    def has_note(self, ticket_id: int, text: str) -> bool:
+        present = self._notes(ticket_id)
+        return all(_same_text(part) in present for part in note_parts(text))
 
     def add_note(self, ticket_id: int, text: str, *, internal: bool) -> int:
-        body = {
-            "ticketID": int(ticket_id),
-            "title": self.defaults.note_title[:NOTE_TITLE_MAX],
-            "description": text,
-            "noteType": self.defaults.note_type_id,
-            "publish": PUBLISH["internal" if internal else "all"],
-        }
-        return int(self._call("POST", f"Tickets/{int(ticket_id)}/Notes", body=body)["itemId"])
+        """Post the export as one note, or as numbered notes when it is longer than a note's
+        description may be; parts already on the ticket (an attempt cut off midway) are not
+        posted again. Answers the last note's id."""
+        parts = note_parts(text)
+        present = self._notes(ticket_id) if len(parts) > 1 else set()
+        title = self.defaults.note_title
+        note_id = 0
+        for n, part in enumerate(parts, 1):
+            if _same_text(part) in present:
+                continue
+            suffix = f" ({n}/{len(parts)})" if len(parts) > 1 else ""
+            body = {
+                "ticketID": int(ticket_id),
+                "title": title[: NOTE_TITLE_MAX - len(suffix)] + suffix,
+                "description": part,
+                "noteType": self.defaults.note_type_id,
+                "publish": PUBLISH["internal" if internal else "all"],
+            }
+            note_id = int(self._call("POST", f"Tickets/{int(ticket_id)}/Notes", body=body)["itemId"])
+        return note_id
 
     def has_time_entry(self, ticket_id: int, marker: str) -> bool:
         rows = self._query(
@@ -418,14 +458,18 @@ class Autotask:
     def add_time_entry(self, entry: TimeEntry) -> int:
         resource = self._resource(entry.engineer_email)
         start = _parse(entry.start_iso)
+        hours = hours_between(entry.start_iso, entry.end_iso)
+        # A session left open over a day is entered as Autotask's longest entry (24 h), its end
+        # moved to match: an entry whose times and hours disagree is refused.
+        end = entry.end_iso if hours < 24 else _iso(start + timedelta(hours=24))
         body = {
             "ticketID": int(entry.ticket_id),
             "resourceID": resource,
             "roleID": self._role(resource),
             "dateWorked": _iso(start.replace(hour=0, minute=0, second=0)),
             "startDateTime": entry.start_iso,
-            "endDateTime": entry.end_iso,
-            "hoursWorked": hours_between(entry.start_iso, entry.end_iso),
+            "endDateTime": end,
+            "hoursWorked": hours,
             "summaryNotes": entry.notes,
         }
         return int(self._call("POST", "TimeEntries", body=body)["itemId"])

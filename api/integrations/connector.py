@@ -67,6 +67,9 @@ class Connector(Protocol):
 
     def get_ticket(self, ticket_id: int) -> TicketInfo: ...
 
+    def is_ticket_number(self, text: str) -> bool:
+        """Whether `text` has the shape of this PSA's ticket numbers (nothing is asked)."""
+
     def ticket_by_number(self, number: str) -> int | None:
         """The id of the ticket a person knows by `number` (Autotask's "T20261203.0042"), when
         the PSA numbers tickets apart from their ids; None when it has no such ticket."""

@@ -28,6 +28,7 @@ from .connector import NewTicket, PsaError, TicketInfo, TimeEntry
 from .transport import retry_after, send
 
 API_PREFIX = "/v4_6_release/apis/3.0/"
+TICKET_NUMBER = re.compile(r"#?([0-9]{1,9})")
 TICKET_PAGE = "/v4_6_release/services/system_io/Service/fv_sr100_request.rdl?service_recid={id}"
 PAGE_SIZE = 100
 MAX_PAGES = 20
@@ -202,10 +203,14 @@ class ConnectWise:
             int(row["id"]), str(row.get("summary", "")), status.get("name"), self.ticket_url(ticket_id)
         )
 
+    def is_ticket_number(self, text: str) -> bool:
+        return TICKET_NUMBER.fullmatch(text.strip()) is not None
+
     def ticket_by_number(self, number: str) -> int | None:
-        """ConnectWise's ticket number is its id ("#48213" or "48213"): read, not looked up."""
-        text = number.strip().removeprefix("#")
-        return int(text) if text.isdigit() and len(text) <= 9 else None
+        """ConnectWise's ticket number is its id ("#48213" or "48213"): read, not looked up.
+        ASCII digits only: `str.isdigit` also takes "²", which `int` refuses."""
+        found = TICKET_NUMBER.fullmatch(number.strip())
+        return int(found.group(1)) if found else None
 
     def has_note(self, ticket_id: int, text: str) -> bool:
         page: int | None = 1

@@ -8,7 +8,7 @@ from sync.errors import BadRequest, Conflict
 
 from ..audit import service as audit
 from ..core.context import AppContext
-from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
+from ..core.deps import AdminDep, CtxDep, PrincipalDep, RunnerDep, client_address
 from ..core.openapi import errors
 from ..sessions import access, service as sessions
 from . import repository as repo, service
@@ -112,18 +112,19 @@ def test_connection(system: str, who: AdminDep, ctx: CtxDep) -> dict:
     responses=errors(
         {
             400: "Not a ticket number of that PSA.",
+            403: "Viewers do not run sessions.",
             404: "The PSA has no such ticket.",
             409: "The connector is not configured.",
             502: "The PSA refused or failed the call; the reason says what to fix.",
         }
     ),
 )
-def lookup_ticket(system: str, ticket: str, who: PrincipalDep, ctx: CtxDep) -> dict:
-    """A ticket's `summary`, `status` and `url`, read from the PSA now, for any member: the page
-    a PSA opens on a ticket (`/start?ticket=...`) suggests a tree from the summary when the link
-    carries only the number. `ticket` as the PSA shows it: ConnectWise `48213`, Autotask
-    `T20261203.0042` (or its numeric id)."""
-    return service.lookup_ticket(ctx, who.tenant_id, system, ticket)
+def lookup_ticket(system: str, ticket: str, who: RunnerDep, ctx: CtxDep) -> dict:
+    """A ticket's `summary`, `status` and `url`, read from the PSA now, for members who run
+    sessions (not viewers): the page a PSA opens on a ticket (`/start?ticket=...`) suggests a
+    tree from the summary when the link carries only the number. `ticket` as the PSA shows it:
+    ConnectWise `48213` or `#48213`, Autotask `T20261203.0042`."""
+    return service.lookup_ticket(ctx, who, system, ticket)
 
 
 @router.post(

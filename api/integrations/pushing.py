@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -38,7 +37,6 @@ log = logging.getLogger("branchline.integrations")
 
 ATTEMPTS_KEPT = 10
 SYSTEM_USER = "system:psa"
-_TICKET_NUMBER = re.compile(r"^#?([0-9]{1,9})$")
 
 
 class PushProblem(Exception):
@@ -54,11 +52,6 @@ def marker(sid: str) -> str:
     """Carried in a created ticket's summary and a time entry's notes: how a later attempt
     finds what an unrecorded one made."""
     return f"[Branchline {sid}]"
-
-
-def ticket_number(text: Any) -> int | None:
-    match = _TICKET_NUMBER.match(text.strip()) if isinstance(text, str) else None
-    return int(match.group(1)) if match else None
 
 
 def after_failure(
@@ -241,9 +234,10 @@ def _ticket(
                 f"{push['ticket_number']!r}: check the number, or send it to a new ticket."
             )
     elif given is None and push.get("create_ticket") is None:
+        # The session's own ticket field, read as this PSA numbers its tickets (a bare number
+        # is ConnectWise's; Autotask's look like T20261203.0042, never a bare id).
         field = header.get("ticket")
-        given = ticket_number(field)
-        if given is None and isinstance(field, str) and field.strip():
+        if isinstance(field, str) and connector.is_ticket_number(field):
             given = connector.ticket_by_number(field)
     if given is not None:
         connector.get_ticket(int(given))  # a clear "no such ticket" now, not at the note
@@ -299,6 +293,8 @@ def refresh_ticket(ctx: AppContext, tenant_id: str, sid: str, connector: Connect
     psa = db.get(f"session:{sid}").get("psa")
     if not isinstance(psa, dict) or not isinstance(psa.get("ticket_id"), int):
         return False
+    if psa.get("system") != connector.system:
+        return False  # sent to the other PSA since: its own refresh reads that ticket
     info = connector.get_ticket(psa["ticket_id"])
     if (info.summary, info.status) == (psa.get("summary"), psa.get("status")):
         return False

@@ -7,7 +7,7 @@
 - `psapush:{system}:{sid}`: one session's push, the outbox entry and its log in one document.
   One id per session and system, so queueing it twice (a completion seen by two instances,
   a replayed feed, a second click) conflicts instead of pushing twice.
-- `psafeed:sessions`: how far the auto-push has followed the tenant's `sessions` feed.
+- `psafeed:sessions:{system}`: how far each PSA's auto-push has followed the tenant's `sessions` feed.
 
 Closed to `/sync/` (`SERVER_ONLY_DATABASES` in `sync/access.py`).
 """
@@ -24,7 +24,27 @@ DB_NAME = "integrations"
 SCHEMA_VERSION = 1
 SYSTEMS = ("connectwise", "autotask")
 PUSH_PREFIX = "psapush:"
-FEED_ID = "psafeed:sessions"
+# Each PSA follows the sessions feed on its own (two PSAs with auto-push each queue every
+# completed session). The one shared checkpoint of the ConnectWise-only days is read once as
+# ConnectWise's starting point.
+LEGACY_FEED_ID = "psafeed:sessions"
+
+
+def feed_id(system: str) -> str:
+    return f"psafeed:sessions:{system}"
+
+
+def feed_checkpoint(db: Database, system: str) -> dict[str, Any] | None:
+    """How far `system`'s auto-push has followed the sessions feed (None: it never started)."""
+    found = get_or_none(db, feed_id(system))
+    if found is None and system == "connectwise":
+        legacy = get_or_none(db, LEGACY_FEED_ID)
+        if legacy is not None:
+            found = {"_id": feed_id(system), "type": "psa_feed", "since": legacy.get("since", 0)}
+            for key in ("schema_version",):
+                if key in legacy:
+                    found[key] = legacy[key]
+    return found
 
 
 def open_db(store: Store, tenant_id: str) -> Database | None:

@@ -212,20 +212,21 @@ def save_config(
         write, busy="The configuration changed at the same moment; save again."
     )
     if started:
-        start_feed_at_present(ctx, who.tenant_id, db)
+        start_feed_at_present(ctx, who.tenant_id, db, system)
     return public_config(doc) or {}, changed
 
 
-def start_feed_at_present(ctx: AppContext, tenant_id: str, db: Database) -> None:
-    """Auto-push follows the sessions feed from now: turning it on never pushes history."""
+def start_feed_at_present(ctx: AppContext, tenant_id: str, db: Database, system: str) -> None:
+    """`system`'s auto-push follows the sessions feed from now: turning it on never pushes
+    history (and never moves another PSA's place in the feed)."""
     try:
         since = ctx.store.db(physical_name(tenant_id, "sessions")).update_seq
     except NotFound:
         since = 0
 
     def write() -> None:
-        doc = get_or_none(db, repo.FEED_ID) or {
-            "_id": repo.FEED_ID,
+        doc = get_or_none(db, repo.feed_id(system)) or {
+            "_id": repo.feed_id(system),
             "type": "psa_feed",
             "schema_version": repo.SCHEMA_VERSION,
         }
@@ -236,6 +237,7 @@ def start_feed_at_present(ctx: AppContext, tenant_id: str, db: Database) -> None
 
 
 VENDOR_NAMES = {"connectwise": "ConnectWise", "autotask": "Autotask"}
+TICKET_NUMBER_EXAMPLES = {"connectwise": "digits, e.g. 48213", "autotask": "e.g. T20261203.0042"}
 
 
 def configured(ctx: AppContext, tenant_id: str) -> list[dict[str, str]]:
@@ -403,14 +405,15 @@ def test_connection(ctx: AppContext, tenant_id: str, system: str) -> dict[str, A
     return {"system": system, **outcome}
 
 
-def lookup_ticket(ctx: AppContext, tenant_id: str, system: str, ticket: str) -> dict[str, Any]:
+def lookup_ticket(ctx: AppContext, who: Principal, system: str, ticket: str) -> dict[str, Any]:
     """A ticket's summary and status, read from the PSA now: what a page opened from a ticket
     (a pod, an insight) suggests a tree from when its link carries only the ticket's number.
-    `ticket` is ConnectWise's number ("48213", "#48213"), or Autotask's ("T20261203.0042") or id."""
+    `ticket` is ConnectWise's number ("48213", "#48213") or Autotask's ("T20261203.0042")."""
     from ..core.sealing import SealBroken  # noqa: PLC0415
     from .connector import PsaError  # noqa: PLC0415
 
     check_system(system)
+    tenant_id = who.tenant_id
     text = ticket.strip()
     if not text or len(text) > 64:
         raise BadRequest("Give the ticket's number, as the PSA shows it (e.g. 48213 or T20261203.0042).")
@@ -420,18 +423,28 @@ def lookup_ticket(ctx: AppContext, tenant_id: str, system: str, ticket: str) -> 
         raise Conflict(f"{system} is not configured; an owner or admin sets it up under Integrations.")
     try:
         with _connector(ctx, tenant_id, system, cfg) as connector:
+            if not connector.is_ticket_number(text):
+                raise BadRequest(
+                    f"{text!r} is not a {VENDOR_NAMES[system]} ticket number "
+                    f"({TICKET_NUMBER_EXAMPLES[system]})."
+                )
             ticket_id = connector.ticket_by_number(text)
-            if ticket_id is None and text.isdigit() and len(text) <= 9:
-                ticket_id = int(text)  # Autotask's own id, as its links carry it
             if ticket_id is None:
-                raise BadRequest(f"{text!r} is not a {system} ticket number (e.g. 48213 or T20261203.0042).")
+                raise NotFound(f"{VENDOR_NAMES[system]} has no ticket {text!r}; check the number.")
             info = connector.get_ticket(ticket_id)
     except PsaError as exc:
         if exc.kind == "not_found":
-            raise NotFound(f"{system} has no ticket {text!r}; check the number.") from None
-        raise PsaUnreachable(f"{system} could not be asked about ticket {text!r}: {exc}") from None
-    except SealBroken as exc:
-        raise PsaUnreachable(f"The {system} connection cannot be used: {exc}") from None
+            raise NotFound(f"{VENDOR_NAMES[system]} has no ticket {text!r}; check the number.") from None
+        # The connector's own words may name its configuration (the API user, the site): those
+        # are for admins; anyone else learns it failed and whom to ask.
+        detail = f": {exc}" if who.is_admin else "; try again, or ask an admin to test the connection"
+        raise PsaUnreachable(
+            f"{VENDOR_NAMES[system]} could not be asked about ticket {text!r}{detail}."
+        ) from None
+    except SealBroken:
+        raise PsaUnreachable(
+            f"The {VENDOR_NAMES[system]} connection cannot be used; ask an admin to save it again."
+        ) from None
     return {
         "system": system,
         "ticket": text,

@@ -5,7 +5,7 @@ listener; other instances' writes too on CouchDB) and looks at that tenant, at t
 next push is due, and at every tenant with a connector every half minute. Per tenant with a
 configured connector:
 
-- with `auto_push` on, it follows the `sessions` feed from `psafeed:sessions` and queues
+- with `auto_push` on, it follows the `sessions` feed from `psafeed:sessions:{system}` and queues
   `psapush:{system}:{sid}` for every `completed` event it sees. The event comes with the
   session, whether the device was online or synced hours later; the push id is derived from
   the session, so a replayed feed or a second instance queues nothing new.
@@ -203,14 +203,24 @@ class PsaWorker:
         ]
         try:
             connector = self.connector(tenant, system, cfg)
-            for push in pushed[-REFRESH_LIMIT:]:
-                pushing.refresh_ticket(self.ctx, tenant, push["session_id"], connector)
-        except (PsaError, SealBroken, NotFound, pushing.HeaderBusy) as exc:
+        except SealBroken as exc:
             log.info("psa: refreshing the tickets of tenant %s stopped: %s", tenant, exc)
+            return now + interval_ms
+        for push in pushed[-REFRESH_LIMIT:]:
+            try:
+                pushing.refresh_ticket(self.ctx, tenant, push["session_id"], connector)
+            except (NotFound, pushing.HeaderBusy) as exc:
+                log.info("psa: the ticket of session %s was not refreshed: %s", push["session_id"], exc)
+            except PsaError as exc:
+                # One ticket gone (deleted in the PSA) is that ticket's matter; a PSA that refuses
+                # or fails every call is not asked about the rest this round.
+                log.info("psa: refreshing the tickets of tenant %s: %s", tenant, exc)
+                if exc.kind != "not_found":
+                    break
         return now + interval_ms
 
     def _follow(self, tenant: str, db: Any, system: str) -> None:
-        checkpoint = get_or_none(db, repo.FEED_ID)
+        checkpoint = repo.feed_checkpoint(db, system)
         if checkpoint is None:
             return
         try:

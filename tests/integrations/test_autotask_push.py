@@ -159,7 +159,7 @@ def test_a_note_and_time_entry_posted_by_an_unrecorded_attempt_are_not_posted_ag
     tree_id = publish_tree(http, tenant)
     setup(http, tenant, at)
     existing = at.add_ticket("Mail flow stopped")
-    sid = completed_session(http, tenant, tree_id, ticket=str(existing))
+    sid = completed_session(http, tenant, tree_id, ticket=at.tickets[existing]["ticketNumber"])
     # As if an earlier attempt posted both and the server died before recording them; the
     # note is on the second page of the ticket's notes.
     at.page_size = 1

@@ -3,17 +3,20 @@ Autotask parsing."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from api.core.sealing import SealBroken, seal, unseal
 from api.integrations.autotask import (
+    Autotask,
+    Credentials as AtCredentials,
     business_errors,
     error_reason as at_error_reason,
     hours_between,
     same_origin,
 )
-from api.integrations.connectwise import error_reason, next_page, quoted
-from api.integrations.pushing import after_failure, note_internal, ticket_number
+from api.integrations.connectwise import ConnectWise, Credentials, error_reason, next_page, quoted
+from api.integrations.pushing import after_failure, note_internal
 from api.sessions.merge import merge_headers
 
 DELAYS = (10.0, 60.0)
@@ -78,7 +81,20 @@ def test_connectwise_error_bodies_links_and_conditions():
     )
     assert next_page(link) == 3 and next_page('<https://x/?page=9>; rel="last"') is None
     assert quoted('a "b" \\c') == '"a \\"b\\" \\\\c"'
-    assert ticket_number("#1234") == 1234 and ticket_number("T20261126.0042") is None
+
+
+def test_each_psa_reads_only_its_own_ticket_numbers_and_only_ascii_digits():
+    """A bare number is ConnectWise's; Autotask's numbers look like T20261126.0042 and a bare
+    number is never taken for Autotask's internal id (it may be another customer's ticket).
+    "²" passes `str.isdigit` but not `int`: it once answered 500."""
+    with httpx.Client() as client:
+        cw = ConnectWise(Credentials("https://cw.invalid", "c", "p", "k", "id"), client, allow_private=False)
+        at = Autotask(AtCredentials("u@x.invalid", "s", "code"), client, "https://at.invalid/", False)
+        assert cw.ticket_by_number("#1234") == 1234 and cw.ticket_by_number(" 7 ") == 7
+        for text in ("T20261126.0042", "\u00b2", "12a", "", "1234567890"):
+            assert not cw.is_ticket_number(text) and cw.ticket_by_number(text) is None
+        assert at.is_ticket_number("t20261126.0042") and not at.is_ticket_number("48213")
+        assert at.ticket_by_number("48213") is None  # asked nothing: not an Autotask number
 
 
 def test_autotask_error_bodies_hours_and_next_page_origins():
@@ -103,3 +119,17 @@ def test_autotask_error_bodies_hours_and_next_page_origins():
 def test_note_visibility_follows_each_connectors_setting():
     assert note_internal({"note_type": "internal"}) and note_internal({"note_publish": "internal"})
     assert not note_internal({"note_type": "discussion"}) and not note_internal({"note_publish": "all"})
+
+
+def test_a_long_export_is_cut_into_notes_autotask_takes_at_line_ends_and_loses_nothing():
+    from api.integrations.autotask import NOTE_MAX, note_parts
+
+    lines = [f"Step {i}: checked the tunnel, {'x' * 90}" for i in range(1200)]  # about 130,000 chars
+    text = "\n".join(lines)
+    parts = note_parts(text)
+    fewest = -(-len(text) // NOTE_MAX)
+    assert fewest <= len(parts) <= fewest + 1
+    assert all(len(p) <= NOTE_MAX for p in parts) and "".join(parts) == text
+    assert all(p.endswith("\n") for p in parts[:-1])  # cut at line ends, not inside a line
+    assert note_parts("short") == ["short"]
+    assert note_parts("y" * (NOTE_MAX + 5)) == ["y" * NOTE_MAX, "yyyyy"]  # one long line: cut anyway

@@ -37,13 +37,14 @@ describe("psa", () => {
     expect(ticketRef("autotask", "T20261203.0042")).toBe("T20261203.0042");
     expect(ticketRef("connectwise", "T20261203.0042")).toBeNull();
     expect(ticketRef("connectwise", "#48213")).toBe("48213");
+    expect(ticketRef("autotask", "48213")).toBeNull(); // maybe another system's number: never an Autotask id
   });
 
   it("asks the PSA that can have the ticket a link names, most likely first", () => {
     expect(lookupOrder(["connectwise", "autotask"], "T20261203.0042")).toEqual(["autotask"]);
     expect(lookupOrder(["connectwise"], "T20261203.0042")).toEqual([]);
-    expect(lookupOrder(["autotask", "connectwise"], "#48213")).toEqual(["connectwise", "autotask"]);
-    expect(lookupOrder(["autotask"], "48213")).toEqual(["autotask"]);
+    expect(lookupOrder(["autotask", "connectwise"], "#48213")).toEqual(["connectwise"]);
+    expect(lookupOrder(["autotask"], "48213")).toEqual([]);
     expect(lookupOrder(["connectwise", "autotask"], "printer on floor 3")).toEqual([]);
   });
 });

@@ -86,12 +86,13 @@ export type Target = { kind: "create" } | { kind: "attach"; ticket: string };
 const AUTOTASK_NUMBER = /^T[0-9]{8}\.[0-9]{1,6}$/i;
 
 /** The ticket a session's ticket field names for `system`, as the server reads it: a
- * ConnectWise number, or an Autotask id or ticket number ("T20261203.0042"). */
+ * ConnectWise number, or an Autotask ticket number ("T20261203.0042"). A bare number is never
+ * offered as an Autotask id: it is as likely another system's ticket number. */
 export function ticketRef(system: string, text: string | null | undefined): string | null {
-  const n = ticketNumber(text);
-  if (n !== null) return String(n);
   const t = (text || "").trim();
-  return system === "autotask" && AUTOTASK_NUMBER.test(t) ? t.toUpperCase() : null;
+  if (system === "autotask") return AUTOTASK_NUMBER.test(t) ? t.toUpperCase() : null;
+  const n = ticketNumber(t);
+  return n !== null ? String(n) : null;
 }
 
 /** The push request for the choice made in the send dialog; an error text when it cannot be sent. */
@@ -116,12 +117,10 @@ export function safeUrl(url: string | null | undefined): string | null {
   return url && /^https?:\/\//i.test(url) ? url : null;
 }
 
-/** Which configured PSAs to ask about a ticket a link names, most likely first: an Autotask
- * ticket number only Autotask knows; a plain number may be either (ConnectWise's number,
- * Autotask's id). */
+/** Which configured PSA to ask about the ticket a link names: an Autotask ticket number only
+ * Autotask knows, a bare number only ConnectWise (never read as Autotask's internal id). */
 export function lookupOrder(systems: string[], ticket: string): string[] {
   const t = ticket.trim();
-  if (AUTOTASK_NUMBER.test(t)) return systems.filter((s) => s === "autotask");
-  if (ticketNumber(t) === null) return [];
-  return [...systems].sort((a, b) => Number(b === "connectwise") - Number(a === "connectwise"));
+  const system = AUTOTASK_NUMBER.test(t) ? "autotask" : ticketNumber(t) !== null ? "connectwise" : null;
+  return systems.filter((s) => s === system);
 }
