@@ -355,7 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     ai = au.add_parser(
         "instance",
         help="the instance's own log, newest first: sign-ins with e-mails no account has "
-        "(the address, the e-mail's domain and a keyed tag of what was typed, counted per address and hour)",
+        "(the address, whether an e-mail address was typed and a keyed tag of it, "
+        "counted per address and hour)",
     )
     ai.add_argument("--email", help="only the entries of this typed e-mail (compared by its tag)")
     ai.add_argument("--limit", type=int, default=100, help="at most this many entries (default 100)")

@@ -74,6 +74,19 @@ def head_signature(secret: str, seq: int, last_hash: str) -> str:
     return _signature(secret, b"branchline audit head", seq, last_hash)
 
 
+def entry_signature(secret: str, seq: int, entry_hash_: str) -> str:
+    """An entry's own signature (not hashed: it signs the hash). The chain's hashes are plain
+    SHA-256, which anyone can extend; entries past the signed head are trusted only with this."""
+    return _signature(secret, b"branchline audit entry", seq, entry_hash_)
+
+
+def signed_by(entry: Mapping[str, Any], secret: str) -> bool:
+    seq, digest = entry.get("seq"), entry.get("hash")
+    if not isinstance(seq, int) or not isinstance(digest, str):
+        return False
+    return hmac.compare_digest(entry_signature(secret, seq, digest), str(entry.get("signature", "")))
+
+
 def head_of(head: Mapping[str, Any] | None, secret: str) -> Anchor | str | None:
     """The newest entry a head record vouches for, None without one, or why it cannot be trusted."""
     if head is None:
@@ -120,17 +133,23 @@ class Verdict:
         return self.problem is None
 
 
-def verify(entries: Iterable[Mapping[str, Any]], anchor: Anchor, head: Anchor | None = None) -> Verdict:
+def verify(
+    entries: Iterable[Mapping[str, Any]],
+    anchor: Anchor,
+    head: Anchor | None = None,
+    secret: str | None = None,
+) -> Verdict:
     """Walk `entries` in seq order from `anchor`; stop at the first missing or edited entry.
 
     Entries at or before the anchor are ones a retention run had not finished removing:
     the checkpoint already vouches for them, so they are skipped. With `head` (the signed
     head record), the chain must reach the head's seq, and the entry there must be the one
-    it names. Entries past the head are fine: a head lags when the store took an entry but
+    it names. Entries past the head are allowed: a head lags when the store took an entry but
     not its head (a crash between the two on CouchDB, whose batches are not transactions),
-    and the next append brings it forward.
+    and the next append brings it forward. Each must carry its own signature (`secret`), as
+    every entry written since heads exist does: else it was added by someone without the key.
     """
-    verdict = _walk(entries, anchor, head)
+    verdict = _walk(entries, anchor, head, secret)
     if verdict.ok and head is not None and head.seq > verdict.last.seq:
         first = verdict.last.seq + 1
         missing = f"entry {first}" if first == head.seq else f"entries {first} to {head.seq}"
@@ -144,7 +163,9 @@ def verify(entries: Iterable[Mapping[str, Any]], anchor: Anchor, head: Anchor | 
     return verdict
 
 
-def _walk(entries: Iterable[Mapping[str, Any]], anchor: Anchor, head: Anchor | None) -> Verdict:
+def _walk(
+    entries: Iterable[Mapping[str, Any]], anchor: Anchor, head: Anchor | None, secret: str | None
+) -> Verdict:
     if head is not None and head.seq == anchor.seq and head.hash != anchor.hash:
         return Verdict(0, "the head record and the retention checkpoint name different entries", anchor.seq)
     expected_seq, prev, count = anchor.seq + 1, anchor.hash, 0
@@ -174,6 +195,14 @@ def _walk(entries: Iterable[Mapping[str, Any]], anchor: Anchor, head: Anchor | N
                 count,
                 f"entry {seq} does not follow entry {seq - 1}: its prev_hash differs "
                 "(an earlier entry was replaced)",
+                seq,
+                last,
+            )
+        if head is not None and secret is not None and seq > head.seq and not signed_by(entry, secret):
+            return Verdict(
+                count,
+                f"entry {seq} comes after the signed head record and carries no valid signature: "
+                "it was added by someone without the server's key",
                 seq,
                 last,
             )

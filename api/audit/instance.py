@@ -7,11 +7,11 @@ writes it and nothing serves it over HTTP: the operator reads it with `branchlin
 instance` and checks it with `branchline audit verify`.
 
 What is kept of the e-mail typed: people type a password into the e-mail field often
-enough, so the text itself is never stored. An entry keeps the part after the last `@` when
-it looks like a domain (rarely a secret, and what tells an operator whose addresses are
-being tried), and a tag of the whole normalized text: an HMAC under a key derived from the
-server's secret, so the log alone gives no way to guess what was typed, while an operator
-who asks "was alice@contoso.com tried?" can (`--email`, which computes the same tag).
+enough, so no part of the text is stored, not even what follows an `@` ("Summer@Home.lan" is a
+password). An entry keeps whether the text reads as an e-mail address and a tag of the whole
+normalized text: an HMAC under a key derived from the server's secret, so the log alone gives
+no way to guess what was typed, while an operator who asks "was alice@contoso.com tried?"
+can (`--email`, which computes the same tag).
 
 Bounded under a flood: failures are counted per client address and hour in `tally:`
 documents, and an entry is written only at the 1st, 2nd, 4th, 8th... failure of that
@@ -75,10 +75,10 @@ def email_tag(secret: str, email: str) -> str:
     return hmac.new(key, email.encode("utf-8"), hashlib.sha256).hexdigest()[:20]
 
 
-def email_domain(email: str) -> str | None:
-    """The part after the last `@` when it reads as a domain name, else None."""
+def reads_as_email(email: str) -> bool:
+    """Whether the text has an e-mail address's shape (something, `@`, a domain name)."""
     local, at, domain = email.rpartition("@")
-    return domain if at and local and _DOMAIN.match(domain) else None
+    return bool(at and local and _DOMAIN.match(domain))
 
 
 def worth_an_entry(count: int) -> bool:
@@ -158,7 +158,7 @@ def sign_in_failed(
         ip=address,
         details={
             "reason": "unknown_email",
-            "email_domain": email_domain(email),
+            "reads_as_email": reads_as_email(email),
             "email_tag": tag,
             "counted_for": "this address" if who != OTHERS else "every address past the hour's limit",
             "count": count,
@@ -189,9 +189,9 @@ def line(entry: dict[str, Any]) -> str:
     """One entry as the command line prints it."""
     d = entry.get("details") or {}
     window = d.get("window") or {}
-    domain = d.get("email_domain") or "(not an e-mail address)"
+    shape = "an e-mail address" if d.get("reads_as_email") else "(not an e-mail address)"
     return (
         f"{entry['ts']}  #{entry['seq']}  {entry['action']}  from {entry.get('ip') or 'unknown'}  "
-        f"e-mail domain {domain}, tag {d.get('email_tag')}  "
+        f"typed {shape}, tag {d.get('email_tag')}  "
         f"failure {d.get('count')} of {d.get('counted_for')} in {window.get('from')} to {window.get('to')}"
     )

@@ -70,13 +70,19 @@ def latest_entry(db: Database) -> dict[str, Any] | None:
 
 
 def entries(
-    db: Database, *, descending: bool = False, before_seq: int | None = None, batch: int = 200
+    db: Database,
+    *,
+    descending: bool = False,
+    before_seq: int | None = None,
+    after_seq: int | None = None,
+    batch: int = 200,
 ) -> Iterator[dict[str, Any]]:
-    """Every entry in seq order (newest first when `descending`, then below `before_seq`)."""
+    """Every entry in seq order (newest first when `descending`, then below `before_seq`;
+    oldest first otherwise, then above `after_seq`)."""
     if descending:
         start, end = (entry_id(before_seq - 1) if before_seq is not None else _END), ENTRY_PREFIX
     else:
-        start, end = ENTRY_PREFIX, _END
+        start, end = (entry_id(after_seq + 1) if after_seq is not None else ENTRY_PREFIX), _END
     skip = 0
     while True:
         rows = db.all_docs(

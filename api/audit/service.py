@@ -32,8 +32,10 @@ from .chain import (
     checkpoint_signature,
     entry_hash,
     entry_id,
+    entry_signature,
     head_of,
     head_signature,
+    signed_by,
     verify,
 )
 
@@ -126,11 +128,29 @@ def head_doc(secret: str, entry: Mapping[str, Any], current: Mapping[str, Any] |
     return doc
 
 
-def _repair_head(db: Database, secret: str) -> None:
+def _repair_head(db: Database, secret: str, before: Mapping[str, Any] | None = None) -> None:
+    """Point the head at the newest entry this server wrote. The walk starts from the head as
+    it was `before` the failed append (the head now stored may name that append's entry, which
+    was never stored), and goes over entries that follow it and carry their own signature: an
+    entry someone added without the key stops it there, so the head never vouches for it."""
+
     def attempt() -> None:
-        last = repo.latest_entry(db)
-        if last is not None:
-            save(db, head_doc(secret, last, repo.head(db)))
+        current = repo.head(db)
+        base = before if before is not None else current
+        signed = head_of(base, secret)
+        if signed is None or isinstance(signed, str):
+            last = repo.latest_entry(db)  # no head to start from (a log from before heads)
+            if last is not None and (signed is None or signed_by(last, secret)):
+                save(db, head_doc(secret, last, current))
+            return
+        newest: Mapping[str, Any] = {"seq": signed.seq, "hash": signed.hash, "ts": (base or {}).get("ts")}
+        for entry in repo.entries(db, after_seq=signed.seq):
+            follows = entry.get("seq") == newest["seq"] + 1 and entry.get("prev_hash") == newest["hash"]
+            if not (follows and entry_hash(entry) == entry.get("hash") and signed_by(entry, secret)):
+                break
+            newest = entry
+        if (current or {}).get("seq") != newest["seq"] or (current or {}).get("hash") != newest["hash"]:
+            save(db, head_doc(secret, newest, current))
 
     retry_on_conflict(attempt, busy="The audit head is being rewritten", give_up=lambda: None)
 
@@ -177,6 +197,7 @@ def append_to(
             "prev_hash": head.hash,
         }
         entry["hash"] = entry_hash(entry)
+        entry["signature"] = entry_signature(secret, entry["seq"], entry["hash"])
         batch = [entry, head_doc(secret, entry, current)]
         if once is not None:
             batch.append({"_id": repo.once_id(once), "type": "audit_once", "seq": entry["seq"]})
@@ -187,7 +208,7 @@ def append_to(
                 # whose batches are not transactions), or a rival's entry landed between our
                 # reads and this write: this head names an entry that was not stored. Point
                 # it back at the newest stored one.
-                _repair_head(db, secret)
+                _repair_head(db, secret, before=current)
             if results[0].get("error") == "conflict":
                 raise Conflict(results[0].get("reason", "conflict"))
             raise BadRequest(f"The audit entry was refused: {results[0].get('reason')}")
@@ -532,7 +553,7 @@ def verify_db(db: Database, secret: str) -> Verdict:
                 "(perhaps with the newest entries)",
                 None,
             )
-    return verify(repo.entries(db), anchor, head)
+    return verify(repo.entries(db), anchor, head, secret)
 
 
 def user_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -226,7 +226,10 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
         failed_attempt(ctx, user, email_n, address, "sign_in_locked")
         if user is None:
             # No tenant to file it under: the instance's own log (counted per address and hour).
-            instance_audit.sign_in_failed(ctx, email_n, address)
+            try:
+                instance_audit.sign_in_failed(ctx, email_n, address)
+            except Exception:  # the answer stays "wrong e-mail or password", whatever the log did
+                log.exception("the instance audit log could not record a failed sign-in")
         else:
             audit.record(
                 ctx,

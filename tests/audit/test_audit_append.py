@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.audit import repository as repo, service
-from api.audit.chain import entry_hash, entry_id
+from api.audit.chain import entry_hash, entry_id, entry_signature
 from api.core.context import open_store
 from api.settings import Settings
 
@@ -128,6 +128,7 @@ def test_a_head_written_for_an_entry_a_rival_won_is_pointed_back_at_the_stored_o
             "prev_hash": first["hash"],
         }
         rival["hash"] = entry_hash(rival)
+        rival["signature"] = entry_signature(secret, 2, rival["hash"])  # another instance, same key
         racing = InterleavedBatches(db, [rival, {"_id": repo.once_id("device_export:e1"), "seq": 2}])
         filed = service.append_to(
             racing,
@@ -161,6 +162,7 @@ def test_a_head_left_behind_by_a_crash_between_entry_and_head_catches_up_on_the_
         orphan = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
         orphan.update(_id=entry_id(2), seq=2, action="test.two", prev_hash=first["hash"])
         orphan["hash"] = entry_hash(orphan)
+        orphan["signature"] = entry_signature(secret, 2, orphan["hash"])  # this server wrote it
         db.put(orphan)
         assert service.verify_db(db, secret).ok, "a head behind the entries is not tampering"
 
@@ -171,5 +173,33 @@ def test_a_head_left_behind_by_a_crash_between_entry_and_head_catches_up_on_the_
         assert repo.head(db)["seq"] == 3
         verdict = service.verify_db(db, secret)
         assert verdict.ok and verdict.entries == 3, verdict.problem
+    finally:
+        store.close()
+
+
+def test_an_entry_added_after_the_head_without_the_key_is_named_and_never_signed_into_the_head(
+    tmp_path: Path,
+):
+    """The chain's hashes are plain SHA-256: someone who can write the store but lacks the key
+    can extend it with a well-formed entry (say, making themselves owner). It carries no valid
+    signature: verify names it, and the head is never brought forward over it."""
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "forgetenant", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "forgetenant")
+        assert db is not None
+        forged = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash", "signature")}
+        forged.update(_id=entry_id(2), seq=2, action="user.role_changed", prev_hash=first["hash"])
+        forged["hash"] = entry_hash(forged)
+        forged["signature"] = "0" * 64
+        db.put(forged)
+        verdict = service.verify_db(db, secret)
+        assert not verdict.ok and verdict.seq == 2 and "no valid signature" in (verdict.problem or "")
+        service._repair_head(db, secret)
+        assert repo.head(db)["seq"] == 1  # still naming the last entry this server wrote
     finally:
         store.close()
