@@ -32,13 +32,17 @@ ScriptBody = Annotated[
 class PublishRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     change_note: str = Field(default="", max_length=2000)
-    rev: str | None = Field(default=None, alias="_rev", description="Publish only if the draft is still at this revision.")
+    rev: str | None = Field(
+        default=None, alias="_rev", description="Publish only if the draft is still at this revision."
+    )
 
 
 class RenderRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Parameter name to value.")
-    version: int | None = Field(default=None, ge=1, description="A published version; the latest when left out.")
+    version: int | None = Field(
+        default=None, ge=1, description="A published version; the latest when left out."
+    )
     draft: bool = Field(default=False, description="Render the draft instead (authors, admins, owners).")
 
 
@@ -51,7 +55,9 @@ def list_scripts(
     who: PrincipalDep,
     ctx: CtxDep,
     page: PageDep,
-    q: Annotated[str | None, Query(max_length=200, description="Words in the name, description or tags")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words in the name, description or tags")
+    ] = None,
     risk: Annotated[Literal["low", "medium", "high"] | None, Query()] = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     include_archived: bool = False,
@@ -67,23 +73,40 @@ def list_scripts(
 def create_script(body: ScriptBody, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Create a draft (without `_id`, one is derived from the name). It reaches engineers once published."""
     saved = service.create_script(ctx, who, body)
-    audit.record(ctx, who, "script.created", "script", saved["_id"], ip=client_address(request), details=_details(saved))
+    audit.record(
+        ctx,
+        who,
+        "script.created",
+        "script",
+        saved["_id"],
+        ip=client_address(request),
+        details=_details(saved),
+    )
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
 
 
 @router.post("/scripts/import", status_code=201)
-def import_script(body: ScriptBody, who: AuthorDep, ctx: CtxDep, request: Request, replace: bool = False) -> dict:
+def import_script(
+    body: ScriptBody, who: AuthorDep, ctx: CtxDep, request: Request, replace: bool = False
+) -> dict:
     """Import a file from `GET /scripts/{id}/export` as a draft (`replace=true` overwrites a
     draft of the same id; otherwise that is a 409)."""
     saved = service.import_script(ctx, who, body, replace=replace)
     audit.record(
-        ctx, who, "script.imported", "script", saved["_id"], ip=client_address(request),
+        ctx,
+        who,
+        "script.imported",
+        "script",
+        saved["_id"],
+        ip=client_address(request),
         details={**_details(saved), "replace": replace},
     )
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
 
 
-@router.get("/scripts/{script_id}", responses=errors({404: "No such script (or, for engineers, not published)."}))
+@router.get(
+    "/scripts/{script_id}", responses=errors({404: "No such script (or, for engineers, not published)."})
+)
 def get_script(script_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Authors, admins and owners get the draft with its `_rev`; engineers and viewers the
     latest published version (with `version`)."""
@@ -94,7 +117,15 @@ def get_script(script_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
 def update_script(script_id: str, body: ScriptBody, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Save the draft; the body carries the `_rev` it was loaded at."""
     saved = service.update_script(ctx, who, script_id, body)
-    audit.record(ctx, who, "script.updated", "script", saved["_id"], ip=client_address(request), details=_details(saved))
+    audit.record(
+        ctx,
+        who,
+        "script.updated",
+        "script",
+        saved["_id"],
+        ip=client_address(request),
+        details=_details(saved),
+    )
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"]}
 
 
@@ -107,12 +138,19 @@ def archive_script(script_id: str, who: AuthorDep, ctx: CtxDep, request: Request
 
 
 @router.post("/scripts/{script_id}/publish", status_code=201)
-def publish(script_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None) -> dict:
+def publish(
+    script_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None
+) -> dict:
     """Publish the draft as the next immutable version; engineers' devices receive it on their next sync."""
     body = body or PublishRequest()
     doc = service.publish(ctx, who, script_id, change_note=body.change_note, rev=body.rev)
     audit.record(
-        ctx, who, "script.published", "script", doc["script_id"], ip=client_address(request),
+        ctx,
+        who,
+        "script.published",
+        "script",
+        doc["script_id"],
+        ip=client_address(request),
         details={"version": doc["version"], "risk": doc["script"]["risk"]},
     )
     return {"ok": True, "id": doc["_id"], "version": doc["version"], "published_at": doc["published_at"]}

@@ -29,7 +29,9 @@ MAX_BODY = 100_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A param block of the body's own: the server writes the one param block (render.py), and
 # PowerShell allows only one, before any statement.
-_OWN_PARAM = re.compile(r"\A(?:\s*(?:#[^\n]*)?\n)*\s*(?:\[CmdletBinding[^\]]*\]\s*)?param\s*\(", re.IGNORECASE)
+_OWN_PARAM = re.compile(
+    r"\A(?:\s*(?:#[^\n]*)?\n)*\s*(?:\[CmdletBinding[^\]]*\]\s*)?param\s*\(", re.IGNORECASE
+)
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -168,7 +170,9 @@ def check_script(body: Any) -> dict[str, Any]:
         msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
         more = len(exc.errors()) - 1
         tail = f" ({more} more problem(s))" if more else ""
-        raise BadRequest(f"{where}: {msg}{tail}. See the script format in design_docs/DOCUMENTS.md.") from None
+        raise BadRequest(
+            f"{where}: {msg}{tail}. See the script format in design_docs/DOCUMENTS.md."
+        ) from None
     doc = model.model_dump(by_alias=True, exclude_none=True)
     doc["parameters"] = [p.model_dump(exclude_none=True) for p in model.parameters]
     for p in doc["parameters"]:

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from typing import Any
 
-from sync.access import Principal
+from sync.access import Principal, Role
 from sync.errors import BadRequest, Conflict, NotFound
 
 from ..core.context import AppContext
@@ -33,7 +33,7 @@ from .models import SCRIPT_ID_RE, check_script
 from .render import render
 
 DATABASE = "scripts"
-WRITERS = ("owner", "admin", "author")
+WRITERS: tuple[Role, ...] = ("owner", "admin", "author")
 EXPORT_FORMAT = "branchline.script"
 
 
@@ -134,8 +134,14 @@ def get_script(ctx: AppContext, who: Principal, script_id: str) -> dict[str, Any
     return {**published["script"], "version": published["version"], "latest_version": published["version"]}
 
 
+# What GET adds to a draft: a client may send the draft back as it loaded it.
+READ_ONLY_FIELDS = ("latest_version",)
+
+
 def update_script(ctx: AppContext, who: Principal, script_id: str, body: Any) -> dict[str, Any]:
     script_id = normalize_id(script_id)
+    if isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in READ_ONLY_FIELDS}
     doc = check_script(body)
     if doc.get("_id", script_id) != script_id:
         raise BadRequest(f"The body's _id {doc.get('_id')!r} does not match the URL's {script_id}.")
@@ -239,7 +245,9 @@ def get_version(ctx: AppContext, who: Principal, script_id: str, version: int | 
     if version is None:
         version = get_meta(db, script_id).get("latest_version")
         if not version:
-            raise NotFound(f"{script_id} has no published version in this tenant; an author publishes it first.")
+            raise NotFound(
+                f"{script_id} has no published version in this tenant; an author publishes it first."
+            )
     doc = get_or_none(db, version_id(script_id, version))
     if doc is None:
         raise NotFound(f"{script_id} has no version {version}.")
@@ -297,9 +305,7 @@ def list_scripts(
             ver = get_or_none(db, version_id(script_id, meta["latest_version"]))
             if ver is not None:
                 rows.append(_summary({**ver["script"], "_id": script_id}, meta, ver["version"]))
-    rows = [
-        r for r in rows if (include_archived or not r["archived"]) and _matches(r, q, risk, tag)
-    ]
+    rows = [r for r in rows if (include_archived or not r["archived"]) and _matches(r, q, risk, tag)]
     rows.sort(key=lambda r: (r["name"].casefold(), r["id"]))
     return rows
 
@@ -318,7 +324,9 @@ def render_script(
     if draft:
         if not is_writer(who):
             raise NotFound(f"No draft of {script_id} for the {who.role} role; render a published version.")
-        doc = check_script({k: v for k, v in _draft(scripts_db(ctx, who.tenant_id), script_id).items() if k != "_rev"})
+        doc = check_script(
+            {k: v for k, v in _draft(scripts_db(ctx, who.tenant_id), script_id).items() if k != "_rev"}
+        )
         return {"script": render(doc, values), "script_id": script_id, "version": None, "risk": doc["risk"]}
     published = get_version(ctx, who, script_id, version)
     script = {**published["script"], "version": published["version"]}
@@ -358,5 +366,7 @@ def import_script(ctx: AppContext, who: Principal, body: Any, *, replace: bool =
     doc["_rev"] = current["_rev"]
     check_write_limits(ctx, db, doc)
     saved = save(db, doc)
-    touch_meta(db, doc["_id"], updated_at=iso(), updated_by=who.user_id, archived=saved.get("archived", False))
+    touch_meta(
+        db, doc["_id"], updated_at=iso(), updated_by=who.user_id, archived=saved.get("archived", False)
+    )
     return saved

@@ -38,7 +38,9 @@ def content_hash(doc: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 
-def load_starter_scripts(ctx: AppContext, tenant_id: str, seeds_dir: Path = SEEDS_DIR) -> dict[str, list[str]]:
+def load_starter_scripts(
+    ctx: AppContext, tenant_id: str, seeds_dir: Path = SEEDS_DIR
+) -> dict[str, list[str]]:
     """Add and publish every starter script the tenant never had; returns ids by what happened."""
     who = Principal(tenant_id=tenant_id, user_id=SYSTEM_USER, role="owner", kind="user")
     db = service.scripts_db(ctx, tenant_id)
@@ -57,7 +59,9 @@ def load_starter_scripts(ctx: AppContext, tenant_id: str, seeds_dir: Path = SEED
             continue
         saved = service.create_script(ctx, who, doc)
         service.publish(ctx, who, script_id, change_note="Starter scripts")
-        service.touch_meta(db, script_id, starter={"hash": content_hash(doc), "rev": saved["_rev"], "loaded_at": iso()})
+        service.touch_meta(
+            db, script_id, starter={"hash": content_hash(doc), "rev": saved["_rev"], "loaded_at": iso()}
+        )
         report["added"].append(script_id)
     return report
 

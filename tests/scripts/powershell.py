@@ -6,7 +6,7 @@ the same statements, commands, pipelines and expressions, whatever their strings
 The grammar reads only `'` as a single quote; PowerShell's tokenizer also takes U+2018,
 U+2019, U+201A and U+201B as single quotes (any of them opens or closes a verbatim string,
 and two in a row are an escaped quote). `parse` maps them to `'` first, so the tree is the
-one PowerShell itself would build; without that mapping a value holding `’` would look
+one PowerShell itself would build; without that mapping a value holding U+2019 would look
 harmless to the grammar while PowerShell ended the string there.
 """
 

@@ -20,14 +20,68 @@ from sync.errors import BadRequest
 from .powershell import problems, script_shape
 
 HOSTILE = [
-    "'", "\u2018", "\u2019", "\u201a", "\u201b", "''", "\u2019\u2019", '"', "\u201c", "\u201d", "\u201e",
-    "$(", ")", "$(calc.exe)", "${env:PATH}", "$env:USERNAME", "`", "`n", "`'", ";", "; Remove-Item C:\\ -Recurse;",
-    "\n", "\r\n", "\r", "@'", "'@", '@"', '"@', "\n'@\n", "\x00", "|", "||", "&&", "&", ">", ">>", "2>&1", "<",
-    "#", "<#", "#>", "{", "}", "(", "[", "]", "--%", " -Fix", "\t", "\u2028", "\x85", "\u00a0", "é", "漢",
+    "'",
+    "\u2018",
+    "\u2019",
+    "\u201a",
+    "\u201b",
+    "''",
+    "\u2019\u2019",
+    '"',
+    "\u201c",
+    "\u201d",
+    "\u201e",
+    "$(",
+    ")",
+    "$(calc.exe)",
+    "${env:PATH}",
+    "$env:USERNAME",
+    "`",
+    "`n",
+    "`'",
+    ";",
+    "; Remove-Item C:\\ -Recurse;",
+    "\n",
+    "\r\n",
+    "\r",
+    "@'",
+    "'@",
+    '@"',
+    '"@',
+    "\n'@\n",
+    "\x00",
+    "|",
+    "||",
+    "&&",
+    "&",
+    ">",
+    ">>",
+    "2>&1",
+    "<",
+    "#",
+    "<#",
+    "#>",
+    "{",
+    "}",
+    "(",
+    "[",
+    "]",
+    "--%",
+    " -Fix",
+    "\t",
+    "\u2028",
+    "\x85",
+    "\u00a0",
+    "é",
+    "漢",
 ]
 hostile_text = st.lists(st.sampled_from(HOSTILE) | st.text(max_size=4), max_size=12).map("".join)
 
-BODY = "Write-Output \"Looking at $Target\"\nGet-Item -LiteralPath $Path | Select-Object @('Name', 'Length')\nif ($Fix) { Write-Output 'fixing' }\n"
+BODY = (
+    'Write-Output "Looking at $Target"\n'
+    "Get-Item -LiteralPath $Path | Select-Object @('Name', 'Length')\n"
+    "if ($Fix) { Write-Output 'fixing' }\n"
+)
 SCRIPT = check_script(
     {
         "name": "Inspect a path",
@@ -44,7 +98,15 @@ SCRIPT = check_script(
         ],
     }
 )
-HARMLESS = {"Target": "harmless", "Path": "harmless", "Host": "srv01", "Address": "10.0.0.1", "Count": 1, "Mode": "quick", "Fix": False}
+HARMLESS = {
+    "Target": "harmless",
+    "Path": "harmless",
+    "Host": "srv01",
+    "Address": "10.0.0.1",
+    "Count": 1,
+    "Mode": "quick",
+    "Fix": False,
+}
 
 
 def same_structure(renderer, name: str, value: object) -> bool:
@@ -76,14 +138,18 @@ def test_nul_is_refused_in_every_text_parameter(value):
 
 def _naive_unquoted(script, values):
     """Writes text values between quotes without any escaping."""
-    lines = [f"    [string]${k} = '{v}'" if isinstance(v, str) else f"    ${k} = {v!r}" for k, v in values.items()]
+    lines = [
+        f"    [string]${k} = '{v}'" if isinstance(v, str) else f"    ${k} = {v!r}" for k, v in values.items()
+    ]
     return "param(\n" + ",\n".join(lines) + "\n)\n\n" + script["body"]
 
 
 def _naive_ascii_only(script, values):
     """Doubles the ASCII quote only, the classic mistake: PowerShell also ends a string at U+2019."""
     lines = [
-        f"    [string]${k} = '{v.replace(chr(39), chr(39) * 2)}'" if isinstance(v, str) else f"    ${k} = {v!r}"
+        f"    [string]${k} = '{v.replace(chr(39), chr(39) * 2)}'"
+        if isinstance(v, str)
+        else f"    ${k} = {v!r}"
         for k, v in values.items()
     ]
     return "param(\n" + ",\n".join(lines) + "\n)\n\n" + script["body"]
@@ -94,14 +160,16 @@ def test_the_check_catches_a_naive_renderer(naive):
     """The property fails for a renderer that is not injection-safe: the parser sees the injection."""
     clean = hostile_text.filter(lambda v: "\x00" not in v)
     try:
-        found = find(clean, lambda v: not same_structure(naive, "Target", v), settings=settings(max_examples=2000))
+        found = find(
+            clean, lambda v: not same_structure(naive, "Target", v), settings=settings(max_examples=2000)
+        )
     except NoSuchExample:
         pytest.fail(f"{naive.__name__} passed the injection check; the check cannot tell a safe renderer")
     assert not same_structure(naive, "Target", found)
 
 
 def test_a_right_single_quote_breaks_out_of_the_ascii_only_renderer():
-    """Pinned: `’; calc #` ends the string in PowerShell; ours doubles it, the naive one does not."""
+    """Pinned: U+2019 then `; calc #` ends the string in PowerShell; ours doubles it, naive does not."""
     value = "x\u2019; calc.exe #"
     assert not same_structure(_naive_ascii_only, "Target", value)
     assert same_structure(render, "Target", value)
