@@ -29,6 +29,8 @@ import ipaddress
 import re
 from typing import Any
 
+import regex
+
 from sync.errors import BadRequest
 
 # The characters PowerShell's tokenizer treats as a single quote (`IsSingleQuote`).
@@ -38,6 +40,10 @@ _BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Line breaks of any kind end a `#` comment; the header line never carries one.
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+# An author's pattern runs on every value sent: a pattern that backtracks without end
+# (`(a+)+$`) is cut off after this long instead of holding a server thread.
+PATTERN_SECONDS = 0.05
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PowerShell's [int]
 MAX_TEXT = 4096
@@ -73,6 +79,11 @@ def _text(name: str, value: Any) -> str:
     if len(value) > MAX_TEXT:
         raise _refuse(name, f"is longer than {MAX_TEXT} characters.")
     return value
+
+
+def matches(pattern: str, text: str) -> bool:
+    """`text` matches `pattern` as a whole (the `regex` module, with a time limit)."""
+    return regex.fullmatch(pattern, text, timeout=PATTERN_SECONDS) is not None
 
 
 def _int(name: str, value: Any, param: dict[str, Any]) -> int:
@@ -138,8 +149,13 @@ def check_value(param: dict[str, Any], value: Any) -> str:
         if param.get("required") and not text:
             raise _refuse(name, "is required and may not be empty.")
         pattern = param.get("pattern")
-        if pattern and text and not re.fullmatch(pattern, text):
-            raise _refuse(name, f"does not match the pattern {pattern}.")
+        if pattern and text:
+            try:
+                ok = matches(pattern, text)
+            except TimeoutError:
+                raise _refuse(name, "took too long to check against its pattern; shorten it.") from None
+            if not ok:
+                raise _refuse(name, f"does not match the pattern {pattern}.")
         if "min" in param and len(text) < param["min"]:
             raise _refuse(name, f"is shorter than {param['min']} characters.")
         if "max" in param and len(text) > param["max"]:
