@@ -19,8 +19,8 @@ from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .integrations.endpoints import router as integrations_router
 from .ratelimit.deps import install as install_rate_limits
-from .sessions.endpoints import router as sessions_router
 from .scripts.endpoints import router as scripts_router
+from .sessions.endpoints import router as sessions_router
 from .share.endpoints import router as share_router
 from .starter.endpoints import router as starter_router
 from .tenants.endpoints import router as tenants_router
