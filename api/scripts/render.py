@@ -125,6 +125,9 @@ def _hostname(name: str, value: Any) -> str:
 
 def _ip(name: str, value: Any) -> str:
     text = _text(name, value).strip()
+    if "%" in text:
+        # Python accepts any text as an IPv6 zone (`fe80::1%eth0`); a remote target has none.
+        raise _refuse(name, f"{value!r} has a zone (%...); send the address alone.")
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
@@ -187,6 +190,8 @@ def render(script: dict[str, Any], values: dict[str, Any]) -> str:
             f"{', '.join(p['name'] for p in params) or 'no parameters'}."
         )
     given = {k.lower(): v for k, v in values.items()}
+    if len(given) != len(values):
+        raise BadRequest("A parameter is given twice (names ignore case, as in PowerShell); send each once.")
     lines = []
     for param in params:
         value = given.get(param["name"].lower())

@@ -82,3 +82,14 @@ def test_a_name_with_a_line_break_cannot_leave_the_header_comment():
 def test_values_must_be_an_object():
     with pytest.raises(BadRequest, match="object"):
         render(script(), ["x"])  # type: ignore[arg-type]
+
+
+def test_an_ip_with_a_zone_is_refused():
+    """Python's parser takes any text after `%` as an IPv6 zone, quotes and semicolons included."""
+    with pytest.raises(BadRequest, match="zone"):
+        render(script({"name": "Addr", "type": "ip"}), {"Addr": "fe80::1%a';calc"})
+
+
+def test_a_name_given_twice_in_different_case_is_refused():
+    with pytest.raises(BadRequest, match="twice"):
+        render(script({"name": "Host", "type": "string"}), {"Host": "a", "host": "b"})
