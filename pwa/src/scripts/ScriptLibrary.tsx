@@ -7,14 +7,20 @@ import { RiskBadge } from "./RiskBadge";
 export default function ScriptLibrary() {
   const [rows, setRows] = useState<ScriptRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const load = useCallback(() => {
-    setError(null);
-    scriptsApi.list().then(
-      (r) => setRows(r.items),
-      (e: Error) => setError(e.message),
-    );
-  }, []);
-  useEffect(load, [load]);
+  const load = useCallback(
+    () =>
+      scriptsApi.list().then(
+        (r) => {
+          setError(null);
+          setRows(r.items);
+        },
+        (e: Error) => setError(e.message),
+      ),
+    [],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
 
   return (
     <div className="space-y-5">
@@ -25,7 +31,7 @@ export default function ScriptLibrary() {
           cannot change what the script does.
         </p>
       </div>
-      {error && <ErrorBox title="The scripts could not be loaded" onRetry={load}>{error}</ErrorBox>}
+      {error && <ErrorBox title="The scripts could not be loaded" onRetry={() => void load()}>{error}</ErrorBox>}
       {!rows && !error && <Loading />}
       {rows && rows.length === 0 && <p className="text-slate-600 dark:text-slate-400">No scripts are published yet.</p>}
       {rows && rows.length > 0 && (

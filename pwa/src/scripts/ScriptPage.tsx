@@ -57,19 +57,23 @@ export default function ScriptPage({ scriptId }: { scriptId: string }) {
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
 
-  const load = useCallback(() => {
-    setLoadError(null);
-    scriptsApi.get(scriptId).then(
-      (d) => {
-        setDoc(d);
-        setForm(initialForm(d.parameters));
-      },
-      (e: Error) => setLoadError(e.message),
-    );
-  }, [scriptId]);
-  useEffect(load, [load]);
+  const load = useCallback(
+    () =>
+      scriptsApi.get(scriptId).then(
+        (d) => {
+          setLoadError(null);
+          setDoc(d);
+          setForm(initialForm(d.parameters));
+        },
+        (e: Error) => setLoadError(e.message),
+      ),
+    [scriptId],
+  );
+  useEffect(() => {
+    void load();
+  }, [load]);
 
-  if (loadError) return <ErrorBox title="The script could not be loaded" onRetry={load}>{loadError}</ErrorBox>;
+  if (loadError) return <ErrorBox title="The script could not be loaded" onRetry={() => void load()}>{loadError}</ErrorBox>;
   if (!doc) return <Loading />;
 
   const render = async () => {
@@ -91,7 +95,7 @@ export default function ScriptPage({ scriptId }: { scriptId: string }) {
     try {
       const answer = await scriptsApi.publish(doc._id, doc._rev);
       setNotice(`Published as version ${answer.version}: engineers see it now.`);
-      load();
+      await load();
     } catch (e) {
       setNotice((e as Error).message);
     } finally {
