@@ -27,6 +27,19 @@ PARAM_TYPES = ("string", "int", "bool", "hostname", "ip", "enum", "secret")
 RISKS = ("low", "medium", "high")
 MAX_BODY = 100_000
 
+# PowerShell's automatic variables (Microsoft Learn, about_Automatic_Variables): a parameter
+# of that name would overwrite or fail on them (`$Host` is read-only), so none may be one.
+AUTOMATIC_VARIABLES = frozenset(
+    name.lower()
+    for name in (
+        "args ConsoleFileName EnabledExperimentalFeatures Error Event EventArgs EventSubscriber "
+        "ExecutionContext false foreach HOME Host input IsCoreCLR IsLinux IsMacOS IsWindows "
+        "LASTEXITCODE Matches MyInvocation NestedPromptLevel null PID PROFILE PSBoundParameters "
+        "PSCmdlet PSCommandPath PSCulture PSDebugContext PSEdition PSHOME PSItem PSScriptRoot "
+        "PSSenderInfo PSUICulture PSVersionTable PWD Sender ShellId StackTrace switch this true"
+    ).split()
+)
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A param block of the body's own: the server writes the one param block (render.py), and
 # PowerShell allows only one, before any statement.
@@ -61,6 +74,13 @@ class Parameter(BaseModel):
     pattern: str | None = Field(default=None, min_length=1, max_length=500)
     min: int | None = None
     max: int | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _not_automatic(cls, v: str) -> str:
+        if v.lower() in AUTOMATIC_VARIABLES:
+            raise ValueError(f"${v} is one of PowerShell's automatic variables; choose another name")
+        return v
 
     @field_validator("choices")
     @classmethod

@@ -30,15 +30,15 @@ def test_types_render_from_their_parsed_values():
         {"name": "Count", "type": "int"},
         {"name": "On", "type": "bool"},
         {"name": "Addr", "type": "ip"},
-        {"name": "Host", "type": "hostname"},
+        {"name": "Server", "type": "hostname"},
     )
     text = render(
-        s, {"Count": " 042 ", "On": "TRUE", "Addr": "2001:DB8::0:1", "Host": " dc01.contoso.local "}
+        s, {"Count": " 042 ", "On": "TRUE", "Addr": "2001:DB8::0:1", "Server": " dc01.contoso.local "}
     )
     assert "[int]$Count = 42," in text
     assert "[switch]$On = $true," in text
     assert "[string]$Addr = '2001:db8::1'," in text
-    assert "[string]$Host = 'dc01.contoso.local'\n" in text
+    assert "[string]$Server = 'dc01.contoso.local'\n" in text
     assert problems(text) == []
 
 
@@ -92,4 +92,4 @@ def test_an_ip_with_a_zone_is_refused():
 
 def test_a_name_given_twice_in_different_case_is_refused():
     with pytest.raises(BadRequest, match="twice"):
-        render(script({"name": "Host", "type": "string"}), {"Host": "a", "host": "b"})
+        render(script({"name": "Server", "type": "string"}), {"Server": "a", "server": "b"})

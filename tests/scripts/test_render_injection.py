@@ -90,7 +90,7 @@ SCRIPT = check_script(
         "parameters": [
             {"name": "Target", "type": "string"},
             {"name": "Path", "type": "secret"},
-            {"name": "Host", "type": "hostname"},
+            {"name": "Server", "type": "hostname"},
             {"name": "Address", "type": "ip"},
             {"name": "Count", "type": "int"},
             {"name": "Mode", "type": "enum", "choices": ["quick", "full"]},
@@ -101,7 +101,7 @@ SCRIPT = check_script(
 HARMLESS = {
     "Target": "harmless",
     "Path": "harmless",
-    "Host": "srv01",
+    "Server": "srv01",
     "Address": "10.0.0.1",
     "Count": 1,
     "Mode": "quick",
@@ -131,7 +131,7 @@ def test_no_hostile_value_changes_the_syntax_tree(name, value):
 
 @given(value=st.tuples(hostile_text, hostile_text).map("\x00".join))
 def test_nul_is_refused_in_every_text_parameter(value):
-    for name in ("Target", "Path", "Host", "Address", "Mode"):
+    for name in ("Target", "Path", "Server", "Address", "Mode"):
         with pytest.raises(BadRequest, match="NUL"):
             render(SCRIPT, {**HARMLESS, name: value})
 

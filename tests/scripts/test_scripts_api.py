@@ -109,6 +109,10 @@ BAD_SCRIPTS = {
     "plain http link": ({**small_script(), "links": [{"title": "x", "url": "http://example.com"}]}, "links"),
     "unknown type": ({**small_script(), "parameters": [{"name": "P", "type": "float"}]}, "type"),
     "bad name": ({**small_script(), "parameters": [{"name": "1x", "type": "string"}]}, "name"),
+    "automatic variable": (
+        {**small_script(), "parameters": [{"name": "host", "type": "string"}]},
+        "automatic",
+    ),
     "repeated name": (
         {**small_script(), "parameters": [{"name": "P", "type": "string"}, {"name": "p", "type": "int"}]},
         "unique",
