@@ -39,6 +39,7 @@ _QUOTE_RE = re.compile(f"([{SINGLE_QUOTES}])")
 _BAD_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Line breaks of any kind end a `#` comment; the header line never carries one.
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+_PARAM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 # An author's pattern runs on every value sent: a pattern that backtracks without end
@@ -182,6 +183,17 @@ def render(script: dict[str, Any], values: dict[str, Any]) -> str:
     if not isinstance(values, dict):
         raise BadRequest("parameters must be an object of parameter name to value.")
     params = script.get("parameters") or []
+    for param in params:
+        # The caller may hand over a document that never went through `models.check_script`
+        # (the RMM dispatch reads stored versions): a name or type is never written unchecked.
+        if not isinstance(param, dict) or not _PARAM_NAME.match(str(param.get("name", ""))):
+            raise BadRequest(
+                "The script has a parameter without a valid name; fix the script and publish it again."
+            )
+        if param.get("type") not in PS_TYPES:
+            raise BadRequest(
+                f"Parameter {param['name']!r} has an unknown type; fix the script and publish it again."
+            )
     known = {p["name"].lower(): p for p in params}
     unknown = [k for k in values if not isinstance(k, str) or k.lower() not in known]
     if unknown:

@@ -93,3 +93,13 @@ def test_an_ip_with_a_zone_is_refused():
 def test_a_name_given_twice_in_different_case_is_refused():
     with pytest.raises(BadRequest, match="twice"):
         render(script({"name": "Server", "type": "string"}), {"Server": "a", "server": "b"})
+
+
+@pytest.mark.parametrize(
+    "param",
+    [{"name": "x = 1; calc #", "type": "string"}, {"name": "X", "type": "float"}, "X"],
+)
+def test_a_document_with_a_malformed_parameter_is_refused_not_rendered(param):
+    """The RMM dispatch calls render() with stored documents; names and types are still checked."""
+    with pytest.raises(BadRequest, match="fix the script"):
+        render({"name": "Probe", "body": "Get-Date", "parameters": [param]}, {})
