@@ -216,8 +216,9 @@ def render(script: dict[str, Any], values: dict[str, Any]) -> str:
             continue
         lines.append(_declaration(param, check_value(param, value)))
     header = "# " + _LINE_BREAKS.sub(" ", str(script.get("name") or "Script"))
-    if script.get("version"):
-        header += f" (version {script['version']})"
+    version = script.get("version")
+    if isinstance(version, int) and not isinstance(version, bool):
+        header += f" (version {version})"
     block = "param(\n" + ",\n".join(lines) + "\n)\n" if lines else "param()\n"
     body = script.get("body", "")
     return f"{header}\n{block}\n{body if body.endswith(chr(10)) else body + chr(10)}"

@@ -73,7 +73,7 @@ def test_control_characters_other_than_tabs_and_line_breaks_are_refused():
 
 def test_a_name_with_a_line_break_cannot_leave_the_header_comment():
     """render() is also called by the RMM dispatch with documents it did not validate."""
-    s = {"name": "Probe\nRemove-Item C:\\ -Recurse", "body": "Get-Date", "parameters": []}
+    s = {"name": "Probe\nRemove-Item C:\\ -Recurse", "version": "1)\nRemove-Item C:\\", "body": "Get-Date"}
     text = render(s, {})
     assert text.splitlines()[0] == "# Probe Remove-Item C:\\ -Recurse"
     assert problems(text) == []
