@@ -47,6 +47,9 @@ _OWN_PARAM = re.compile(
     r"\A(?:\s*(?:#[^\n]*)?\n)*\s*(?:\[CmdletBinding[^\]]*\]\s*)?param\s*\(", re.IGNORECASE
 )
 
+# `using` statements must precede a script's param block, which the server writes first.
+_USING = re.compile(r"^\s*using\s+(?:namespace|module|assembly)\b", re.IGNORECASE | re.MULTILINE)
+
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
@@ -166,6 +169,11 @@ class ScriptDraft(BaseModel):
             raise ValueError(
                 "body starts with its own param block; declare the parameters in `parameters` "
                 "instead (the server writes the param block when it renders the script)"
+            )
+        if _USING.search(v):
+            raise ValueError(
+                "body has a `using` statement, which PowerShell allows only before the param block "
+                "the server writes; use full type names (System.Net.IPAddress) or Import-Module instead"
             )
         return v
 

@@ -104,6 +104,7 @@ BAD_SCRIPTS = {
     "shell": ({"name": "x", "body": "ls", "risk": "low", "shell": "bash"}, "shell"),
     "unknown field": ({**small_script(), "nxt": 1}, "nxt"),
     "own param block": ({**small_script(), "body": "# check\nparam($Target)\nGet-Date"}, "param block"),
+    "using statement": ({**small_script(), "body": "using namespace System.Net\nGet-Date"}, "using"),
     "NUL in body": ({**small_script(), "body": "Get-Date\x00"}, "NUL"),
     "name with a line break": ({**small_script(), "name": "a\nb"}, "line breaks"),
     "plain http link": ({**small_script(), "links": [{"title": "x", "url": "http://example.com"}]}, "links"),
