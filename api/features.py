@@ -19,6 +19,7 @@ from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .integrations.endpoints import router as integrations_router
 from .ratelimit.deps import install as install_rate_limits
+from .scripts.endpoints import router as scripts_router
 from .sessions.endpoints import router as sessions_router
 from .share.endpoints import router as share_router
 from .starter.endpoints import router as starter_router
@@ -47,6 +48,7 @@ def install(app: FastAPI) -> None:
         freshness_router,  # before trees: /trees/attention is not a tree id
         trees_router,
         starter_router,
+        scripts_router,
         clients_router,
         exports_router,
         share_router,
@@ -95,6 +97,8 @@ def install_hooks(ctx: AppContext) -> None:
     from .insights.service import index_part as insights_part  # noqa: PLC0415
     from .integrations.worker import PsaWorker  # noqa: PLC0415
     from .jobs.schedule import instance_id  # noqa: PLC0415
+    from .scripts.starter import on_tenant_created as load_starter_scripts  # noqa: PLC0415
+    from .scripts.sync_rules import ScriptsRules  # noqa: PLC0415
     from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
     from .sync_mount import register_sync_rules  # noqa: PLC0415
@@ -103,11 +107,13 @@ def install_hooks(ctx: AppContext) -> None:
     from .webhooks.worker import WebhookWorker  # noqa: PLC0415
 
     ctx.tenant_created_hooks.append(load_starter)
+    ctx.tenant_created_hooks.append(load_starter_scripts)
     install_rate_limits(ctx)
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
     register_part(ctx, insights_part(ctx))
     register_sync_rules(ctx, TreesRules())  # the trees database over /sync
+    register_sync_rules(ctx, ScriptsRules())  # the scripts database: published copies to every role
     install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with
     configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")

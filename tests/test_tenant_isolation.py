@@ -142,6 +142,20 @@ def _b_tree(w: World, publish: bool = False) -> str:
     return tree_id
 
 
+def _b_script(w: World, publish: bool = False) -> str:
+    from tests.scripts.factories import small_script
+
+    r = w.http.post(
+        "/api/v1/scripts", headers=w.b.headers, json=small_script(name=f"B script {len(w.b_ids)}")
+    )
+    assert r.status_code == 201, r.text
+    script_id = r.json()["id"]
+    w.b_ids.add(script_id)
+    if publish:
+        assert w.http.post(f"/api/v1/scripts/{script_id}/publish", headers=w.b.headers).status_code == 201
+    return script_id
+
+
 def _b_engineer_figures(w: World) -> str:
     """A B engineer completes a session, so B's analytics hold personal figures that must not leak."""
     _b_session(w)
@@ -666,6 +680,59 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "self",
         lambda w: (_b_engineer_figures(w), Req("GET", "/api/v1/analytics/overview"))[1],
     ),
+    # scripts: each tenant's own `scripts` database
+    ("GET", "/api/v1/scripts"): (
+        "self",
+        lambda w: (_b_script(w, True), Req("GET", "/api/v1/scripts", params={"include_archived": "true"}))[1],
+    ),
+    ("POST", "/api/v1/scripts"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/scripts", json={"name": "A's", "risk": "low", "body": "Get-Date"}),
+    ),
+    ("POST", "/api/v1/scripts/import"): (
+        "self",
+        lambda w: Req(
+            "POST", "/api/v1/scripts/import", json={"name": "Imported", "risk": "low", "body": "Get-Date"}
+        ),
+    ),
+    ("GET", "/api/v1/scripts/{script_id}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/scripts/{_b_script(w)}"),
+    ),
+    ("PUT", "/api/v1/scripts/{script_id}"): (
+        "object",
+        lambda w: Req(
+            "PUT",
+            f"/api/v1/scripts/{(s := _b_script(w))}",
+            json=w.http.get(f"/api/v1/scripts/{s}", headers=w.b.headers).json(),
+        ),
+    ),
+    ("DELETE", "/api/v1/scripts/{script_id}"): (
+        "object",
+        lambda w: Req("DELETE", f"/api/v1/scripts/{_b_script(w)}"),
+    ),
+    ("POST", "/api/v1/scripts/{script_id}/publish"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/scripts/{_b_script(w)}/publish"),
+    ),
+    ("GET", "/api/v1/scripts/{script_id}/versions"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/scripts/{_b_script(w, True)}/versions"),
+    ),
+    ("GET", "/api/v1/scripts/{script_id}/versions/{version}"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/scripts/{_b_script(w, True)}/versions/1"),
+    ),
+    ("POST", "/api/v1/scripts/{script_id}/render"): (
+        "object",
+        lambda w: Req(
+            "POST", f"/api/v1/scripts/{_b_script(w, True)}/render", json={"parameters": {"Target": "srv01"}}
+        ),
+    ),
+    ("GET", "/api/v1/scripts/{script_id}/export"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/scripts/{_b_script(w)}/export"),
+    ),
 }
 
 # Client documents of tenant B with an attachment (`a.txt`).
@@ -688,6 +755,7 @@ SYNC_CASES: dict[str, Factory] = {
         "POST", _sync(w, "clients/_changes"), params={"filter": "_doc_ids"}, json={"doc_ids": [_b_doc(w)[0]]}
     ),
     "GET /db/_all_docs": lambda w: (_b_doc(w), Req("GET", _sync(w, "clients/_all_docs")))[1],
+    "GET /scripts/_all_docs": lambda w: (_b_script(w, True), Req("GET", _sync(w, "scripts/_all_docs")))[1],
     "POST /db/_all_docs": lambda w: Req("POST", _sync(w, "clients/_all_docs"), json={"keys": [_b_doc(w)[0]]}),
     "POST /db/_revs_diff": lambda w: Req(
         "POST", _sync(w, "clients/_revs_diff"), json={(d := _b_doc(w))[0]: [d[1], "9-abc"]}

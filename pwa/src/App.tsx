@@ -23,6 +23,8 @@ const VersionHistory = lazy(() => import("./editor/VersionHistory"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
 const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
 const InsightsTree = lazy(() => import("./insights/InsightsTree"));
+const ScriptLibrary = lazy(() => import("./scripts/ScriptLibrary"));
+const ScriptPage = lazy(() => import("./scripts/ScriptPage"));
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -79,7 +81,9 @@ export function App() {
   } else if ((p = match("/insights/trees/:tree", path))) {
     page = <InsightsTree key={p.tree} treeId={p.tree} />;
     wide = true;
-  } else if (path === "/admin") page = <TeamAdmin tab="users" />;
+  } else if (path === "/scripts") page = <ScriptLibrary />;
+  else if ((p = match("/scripts/:script", path))) page = <ScriptPage key={p.script} scriptId={p.script} />;
+  else if (path === "/admin") page = <TeamAdmin tab="users" />;
   else if (path === "/admin/keys") page = <TeamAdmin tab="keys" />;
   else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;
   else page = <NotFound />;

@@ -81,7 +81,12 @@ export function LibraryScreen() {
       )}
       <div>
         <h1 className="text-2xl font-semibold tracking-tight wrap-break-word text-slate-900 dark:text-white">Start troubleshooting</h1>
-        <p className="mt-1 text-slate-600 dark:text-slate-400">Pick the tree that matches the problem. Everything works offline.</p>
+        <p className="mt-1 text-slate-600 dark:text-slate-400">
+          Pick the tree that matches the problem. Everything works offline.{" "}
+          <Link to="/scripts" className="font-semibold text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-300">
+            Scripts
+          </Link>
+        </p>
       </div>
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-[minmax(0,1fr)_auto_auto]">
         <label className="relative block">
