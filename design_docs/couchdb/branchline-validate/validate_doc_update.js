@@ -21,7 +21,11 @@ function (newDoc, oldDoc, userCtx, secObj) {
       content_type: ['text', true], size: ['count', true], sha256: ['sha256', true], caption: ['text', false] },
     completed: { outcome: [['resolved', 'escalated', 'unresolved'], false], summary: ['text', false] },
     reopened: {},
-    abandoned: { reason: ['text', false] }
+    abandoned: { reason: ['text', false] },
+    script_run: { node_id: ['id', true], run_id: ['id', true], script_id: ['id', true], script_name: ['text', false],
+      parameters: ['object', false], target: ['object', true],
+      status: [['succeeded', 'failed', 'timed_out', 'in_doubt'], true], exit_code: ['int', false],
+      output: ['text', false], attachment_id: ['id', false] }
   };
   var EVENT_COMMON = { schema_version: [[1], false], session_id: ['sid', false], ts: ['ms', true],
     device_id: ['device', false], user_id: ['id', true] };
@@ -68,6 +72,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
       case 'text': return isString(v) && v.length <= MAX_TEXT;
       case 'nonempty': return isString(v) && /\S/.test(v) && v.length <= MAX_TEXT;
       case 'name': return isString(v) && /\S/.test(v) && v.length <= 200;
+      case 'int': return typeof v === 'number' && Math.floor(v) === v;
       case 'count': return typeof v === 'number' && Math.floor(v) === v && v >= 0;
       case 'version': return isVersion(v);
       case 'sha256': return isString(v) && /^[0-9a-f]{64}$/.test(v);
