@@ -11,7 +11,7 @@ until that module is part of the server, only scripts without parameters can run
 from __future__ import annotations
 
 import importlib
-import importlib.util
+from pathlib import Path
 from typing import Any
 
 from sync.errors import BadRequest, NotFound
@@ -47,7 +47,9 @@ def secret_names(script: dict[str, Any]) -> set[str]:
 
 def render(script: dict[str, Any], values: dict[str, Any]) -> str:
     """The text that runs on the device."""
-    if importlib.util.find_spec("api.scripts") is not None:
+    # Looked up beside this package, not by module search: an editable install elsewhere
+    # must not lend this server another checkout's renderer.
+    if (Path(__file__).resolve().parents[1] / "scripts" / "render.py").is_file():
         return importlib.import_module("api.scripts.render").render(script, values)
     if values or any(isinstance(p, dict) and p.get("required") for p in script.get("parameters") or []):
         raise BadRequest(

@@ -101,6 +101,17 @@ _OUTCOMES = ("resolved", "escalated", "unresolved")
 _QUESTION_LABELS = {"yes": "Yes", "no": "No"}
 _ACTION_LABELS = {"done": "Done", "failed": "Failed", "skipped": "Skipped"}
 _ATTACHMENT_FIELDS = ("attachment_id", "name", "content_type", "size", "sha256", "caption")
+_SCRIPT_RUN_FIELDS = (
+    "run_id",
+    "script_id",
+    "script_name",
+    "parameters",
+    "target",
+    "status",
+    "exit_code",
+    "output",
+    "attachment_id",
+)
 _PLACEHOLDER = re.compile(r"\{\{([\s\S]*?)\}\}")
 _NAME_PART = re.compile(r"[A-Za-z0-9_\-]+")
 _MAX_SAFE = 2**53 - 1  # beyond this JavaScript numbers lose integers
@@ -152,6 +163,8 @@ def fold_session(
     drafts: dict[str, Any] = {}
     attachments: dict[str, list[dict[str, Any]]] = {}
     attachment_index: dict[str, dict[str, Any]] = {}
+    script_runs: dict[str, list[dict[str, Any]]] = {}
+    script_run_index: dict[str, dict[str, Any]] = {}
     history: list[dict[str, Any]] = []
     ignored: list[dict[str, Any]] = []
     outcome = None
@@ -215,6 +228,23 @@ def fold_session(
             else:
                 attachment_index[attachment_id] = meta
                 attachments.setdefault(node_id, []).append(meta)
+            continue
+
+        if kind == "script_run":
+            # Evidence the server recorded when an RMM run ended: kept whatever the status,
+            # like an attachment; one entry per run, a repeat replacing it in place.
+            run_id = ev.get("run_id")
+            if not isinstance(node_id, str) or not isinstance(run_id, str):
+                ignore(ev, "bad_fields")
+                continue
+            run = {field: ev.get(field) for field in _SCRIPT_RUN_FIELDS}
+            run.update({"ts": ts, "device_id": device_id, "user_id": user_id})
+            existing_run = script_run_index.get(run_id)
+            if existing_run is not None:
+                existing_run.update(run)
+            else:
+                script_run_index[run_id] = run
+                script_runs.setdefault(node_id, []).append(run)
             continue
 
         if kind == "reopened":
@@ -418,6 +448,7 @@ def fold_session(
         "inputs": inputs,
         "drafts": drafts,
         "attachments": attachments,
+        "script_runs": script_runs,
         "resolution": resolution,
         "outcome": outcome,
         "summary": summary,

@@ -24,7 +24,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.rmm.fake_base import FakeServer, Outcome, Request, decode_script
+from tests.rmm.fake_base import FakeServer, Request, decode_script
 
 _RUN = re.compile(r"^/v2/device/(\d+)/script/run$")
 _FIELDS = re.compile(r"^/v2/device/(\d+)/custom-fields$")

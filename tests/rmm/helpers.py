@@ -26,13 +26,31 @@ def publish_script(
     root = owner.me["sync"]["root"]
     r = http.put(f"{root}scripts", headers=owner.headers)
     assert r.status_code in (201, 412), r.text
-    version = {**script, "_id": f"scriptver:{slug}:1", "type": "script_version", "version": 1, "shell": "powershell"}
+    version = {
+        **script,
+        "_id": f"scriptver:{slug}:1",
+        "type": "script_version",
+        "version": 1,
+        "shell": "powershell",
+    }
     r = http.put(f"{root}scripts/scriptver:{slug}:1", headers=owner.headers, json=version)
     assert r.status_code == 201, r.text
     meta = {"_id": f"scriptmeta:{slug}", "type": "script_meta", "latest_version": 1, "archived": False}
     r = http.put(f"{root}scripts/scriptmeta:{slug}", headers=owner.headers, json=meta)
     assert r.status_code == 201, r.text
     return f"script:{slug}"
+
+
+def rendered(http: httpx.Client, owner, script_id: str, body: str, parameters: dict | None = None) -> str:
+    """The text the server runs for the script: the library's rendering where this server has
+    the render route, else the published body itself."""
+    r = http.post(
+        f"/api/v1/scripts/{script_id}/render", headers=owner.headers, json={"parameters": parameters or {}}
+    )
+    if r.status_code == 200:
+        return r.json()["script"]
+    assert r.status_code in (404, 405), r.text
+    return body
 
 
 def session_at_action(http: httpx.Client, owner, who, tree_id: str | None = None) -> str:

@@ -14,7 +14,7 @@ from tests.rmm.helpers import (
     audit_actions,
     configure,
     publish_script,
-    run_of,
+    rendered,
     session_at_action,
     session_events,
     wait_done,
@@ -36,14 +36,20 @@ def test_an_engineer_runs_a_low_risk_script_on_ninjaone_and_the_session_records_
     sid = session_at_action(http, tenant, engineer)
     ninja.outcome = Outcome(exit_code=0, output="Status Name\nRunning BrokerAgent", polls=3)
 
-    run = ask(http, engineer, sid, script_id=script_id, target={"device_id": "1007", "device_name": "CTX-VDA-07"})
+    run = ask(
+        http, engineer, sid, script_id=script_id, target={"device_id": "1007", "device_name": "CTX-VDA-07"}
+    )
     assert run["status"] == "pending" and run["risk"] == "low"
     done = wait_done(http, engineer, sid, run["run_id"])
 
     assert done["result"] == "succeeded" and done["exit_code"] == 0
     # The RMM received the published text exactly, as the runner's encoded command.
     [sent] = ninja.scripts_run
-    assert sent["script"] == SCRIPT and sent["device_id"] == 1007 and sent["run_as"] == "system"
+    assert (
+        sent["script"] == rendered(http, tenant, script_id, SCRIPT)
+        and sent["device_id"] == 1007
+        and sent["run_as"] == "system"
+    )
     assert sent["marker"] == f"[Branchline run {run['run_id']}]"
     events = session_events(http, tenant, sid)
     [ev] = [e for e in events if e["type"] == "script_run"]
