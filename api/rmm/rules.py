@@ -24,10 +24,11 @@ def approval_problem(run: dict[str, Any], approver_id: str, approver_role: str) 
     """Why this person may not approve this run; None when they may."""
     if run.get("status") != "awaiting_approval":
         return "This run is not waiting for approval (it was approved, or it has run)."
-    if approver_role not in TRUSTED_ROLES:
-        return "Only an author, admin or owner approves a medium or high-risk script run."
+    # The requester first: an engineer promoted since asking still needs a second person.
     if approver_id == (run.get("requested_by") or {}).get("id"):
         return "A second person must approve: you asked for this run yourself."
+    if approver_role not in TRUSTED_ROLES:
+        return "Only an author, admin or owner approves a medium or high-risk script run."
     return None
 
 

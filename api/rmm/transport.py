@@ -53,7 +53,10 @@ def send(
     except httpx.HTTPError as exc:
         if changes:
             raise RmmError(
-                "in_doubt", f"{vendor} did not answer the request that starts the job ({type(exc).__name__})."
+                "in_doubt",
+                f"{vendor} did not answer the request that starts the job ({type(exc).__name__}); "
+                f"the job may have started, so Branchline did not start it again: check the device's jobs "
+                f"in {vendor}.",
             ) from None
         raise RmmError("network", f"{vendor} did not answer: {type(exc).__name__}.") from None
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from sync.errors import BranchlineError, Conflict
 from sync.naming import logical_of, tenant_of
 
-from ..core.docs import save, tenants_with_db
+from ..core.docs import get_or_none, save, tenants_with_db
 from ..core.sealing import SealBroken
 from ..core.timeutil import iso, now_ms
 from ..webhooks import delivery
@@ -144,6 +144,14 @@ class RmmWorker:
         except Conflict:
             raise ClaimLost from None
 
+    def _latest(self, db: Any, run: dict[str, Any]) -> dict[str, Any]:
+        """The run as last recorded, while this instance's claim holds: a failure is written
+        over what the attempt recorded so far (its intent to submit, its job reference)."""
+        current = get_or_none(db, run["_id"])
+        if current is None or (current.get("claim") or {}).get("by") != self.holder:
+            raise ClaimLost
+        return current
+
     def _attempt(self, tenant: str, db: Any, run: dict[str, Any]) -> None:
         cfg = repo.config(db, run["system"])
         if cfg is None:
@@ -214,6 +222,7 @@ class RmmWorker:
         )
 
     def _failed(self, tenant: str, db: Any, run: dict[str, Any], exc: RmmError) -> None:
+        run = self._latest(db, run)
         if exc.kind == "in_doubt":
             self._finish(tenant, db, run, "in_doubt", error=str(exc))
             return
@@ -256,6 +265,7 @@ class RmmWorker:
         exit_code: int | None = None,
         output: bytes = b"",
     ) -> None:
+        run = self._latest(db, run)
         text, truncated = rules.cut_output(output, int(run.get("output_limit_bytes") or 1_000_000))
         done = {
             **run,

@@ -110,3 +110,16 @@ def audit_actions(http: httpx.Client, owner, prefix: str = "rmm.") -> list[dict]
     r = http.get("/api/v1/audit", headers=owner.headers, params={"limit": 200})
     assert r.status_code == 200, r.text
     return [e for e in r.json()["items"] if e["action"].startswith(prefix)]
+
+
+def export(http: httpx.Client, who, sid: str, fmt: str = "markdown") -> str:
+    r = http.get(f"/api/v1/sessions/{sid}/export", params={"format": fmt}, headers=who.headers)
+    assert r.status_code == 200, r.text
+    return r.content.decode()
+
+
+def rmm_status(http: httpx.Client, owner, system: str) -> dict:
+    """The connector's entry of GET /api/v1/rmm (the dashboard's data)."""
+    r = http.get("/api/v1/rmm", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    return next(i for i in r.json()["items"] if i["system"] == system)
