@@ -27,9 +27,9 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..auth.throttle import LoginThrottle
     from ..exports.sandbox import SandboxPool
     from ..integrations.worker import PsaWorker
-    from ..rmm.worker import RmmWorker
     from ..ratelimit.rules import Policy
     from ..ratelimit.storage import Windows
+    from ..rmm.worker import RmmWorker
     from ..webhooks.worker import WebhookWorker
     from .derived import IndexPart, IndexRegistry
 
