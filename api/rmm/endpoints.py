@@ -250,7 +250,7 @@ def approve_run(session_id: str, run_id: str, who: PrincipalDep, ctx: CtxDep, re
     other than the requester. The run is then queued like any other."""
     sid, run = _run_of_session(ctx, who, session_id, run_id)
     problem = rules.approval_problem(run, who.user_id, who.role)
-    if problem:
+    if problem is not None:
         audit.record(
             ctx,
             who,
@@ -258,7 +258,7 @@ def approve_run(session_id: str, run_id: str, who: PrincipalDep, ctx: CtxDep, re
             "session",
             sid,
             ip=client_address(request),
-            details={"run_id": run_id, "reason": problem},
+            details={"run_id": run_id, "reason": problem[1]},
         )
     saved = service.approve(ctx, who, run_id)
     audit.record(

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from sync.access import Principal
-from sync.errors import Conflict, NotFound
+from sync.errors import BranchlineError, Conflict, NotFound
 
 from ..attachments import service as attachments
 from ..core.context import AppContext
@@ -47,7 +47,7 @@ def record_result(
     """Write the attachment and the event; their ids (None where the session is gone)."""
     who = _principal(tenant_id, run)
     sid, node = run["session_id"], run["node_id"]
-    attachment_id = f"rmm-{run['run_id']}"
+    attachment_id: str | None = f"rmm-{run['run_id']}"
     try:
         attachments.upload(
             ctx,
@@ -64,6 +64,12 @@ def record_result(
     except NotFound:
         log.warning("rmm: session %s is gone; run %s is not recorded in it", sid, run["run_id"])
         return {"attachment_id": None, "event_id": None}
+    except BranchlineError as exc:
+        # The tenant's attachment rules refused the file (its size limit, its content): the
+        # event still records the run, with the output's end and why the file is missing.
+        log.warning("rmm: the output of run %s was not attached: %s", run["run_id"], exc)
+        attachment_id = None
+        error = f"{error + ' ' if error else ''}The full output was not attached: {exc}"
     event = {
         "_id": sessions_repo.event_id(sid, run["run_id"]),
         "type": "script_run",
@@ -80,7 +86,9 @@ def record_result(
         "target": {k: v for k, v in run["target"].items() if v is not None} | {"system": run["system"]},
         "status": run["result"],
         "exit_code": run.get("exit_code"),
-        "output": rules.excerpt(text if text else (error or "")),
+        "output": rules.excerpt(
+            f"{text}\n{error}" if text and error and attachment_id is None else text or error or ""
+        ),
         "attachment_id": attachment_id,
     }
     try:

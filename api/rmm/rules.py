@@ -20,15 +20,16 @@ def needs_approval(risk: str, role: str) -> bool:
     return risk != "low" and role not in TRUSTED_ROLES
 
 
-def approval_problem(run: dict[str, Any], approver_id: str, approver_role: str) -> str | None:
-    """Why this person may not approve this run; None when they may."""
+def approval_problem(run: dict[str, Any], approver_id: str, approver_role: str) -> tuple[str, str] | None:
+    """Why this person may not approve this run, as (`conflict` when the run is not waiting,
+    else `forbidden`, the reason); None when they may."""
     if run.get("status") != "awaiting_approval":
-        return "This run is not waiting for approval (it was approved, or it has run)."
+        return "conflict", "This run is not waiting for approval (it was approved, or it has run)."
     # The requester first: an engineer promoted since asking still needs a second person.
     if approver_id == (run.get("requested_by") or {}).get("id"):
-        return "A second person must approve: you asked for this run yourself."
+        return "forbidden", "A second person must approve: you asked for this run yourself."
     if approver_role not in TRUSTED_ROLES:
-        return "Only an author, admin or owner approves a medium or high-risk script run."
+        return "forbidden", "Only an author, admin or owner approves a medium or high-risk script run."
     return None
 
 

@@ -323,8 +323,9 @@ def approve(ctx: AppContext, who: Principal, run_id: str) -> dict[str, Any]:
         if current is None:
             raise NotFound(f"No script run {run_id}.")
         problem = rules.approval_problem(current, who.user_id, who.role)
-        if problem:
-            raise (Forbidden if "not waiting" not in problem else Conflict)(problem)
+        if problem is not None:
+            kind, reason = problem
+            raise (Conflict if kind == "conflict" else Forbidden)(reason)
         current["approval"] = {**current["approval"], "approved_by": who.user_id, "approved_at": iso()}
         current.update(status="pending", next_attempt_ms=now_ms())
         return save(db, current)

@@ -15,9 +15,10 @@ def test_engineers_need_approval_above_low_risk_and_trusted_roles_never_do():
 
 def test_a_requester_promoted_since_asking_still_cannot_approve_their_own_run():
     run = {"status": "awaiting_approval", "requested_by": {"id": "u1", "role": "engineer"}}
-    assert "second person" in rules.approval_problem(run, "u1", "admin")
+    assert rules.approval_problem(run, "u1", "admin")[0] == "forbidden"
+    assert "second person" in rules.approval_problem(run, "u1", "admin")[1]
     assert rules.approval_problem(run, "u2", "author") is None
-    assert "not waiting" in rules.approval_problem({**run, "status": "pending"}, "u2", "admin")
+    assert rules.approval_problem({**run, "status": "pending"}, "u2", "admin")[0] == "conflict"
 
 
 def test_secret_parameters_are_left_out_of_what_is_kept():

@@ -240,3 +240,21 @@ def test_devices_cannot_write_script_run_events_themselves(http, tenant):
         f"{tenant.me['sync']['root']}sessions/_bulk_docs", headers=tenant.headers, json={"docs": [doc]}
     )
     assert r.status_code == 201 and r.json()[0].get("error") == "forbidden", r.text
+
+
+def test_an_output_the_tenants_attachment_rules_refuse_is_still_recorded_in_the_event(http, tenant, ninja):
+    configure(http, tenant, "ninjaone", ninja.config(output_limit_bytes=200_000))
+    r = http.put("/api/v1/attachment-settings", headers=tenant.headers, json={"max_size_mb": 0.05})
+    assert r.status_code == 200, r.text
+    script_id = publish_script(http, tenant, "big-report", "Get-ChildItem C:\\ -Recurse")
+    sid = session_at_action(http, tenant, tenant)
+    ninja.outcome = Outcome(output="x" * 150_000 + "\nDONE")
+
+    run = ask(http, tenant, sid, script_id=script_id, target={"device_id": "1008"})
+    done = wait_done(http, tenant, sid, run["run_id"])
+
+    assert done["result"] == "succeeded" and done["attachment_id"] is None
+    events = session_events(http, tenant, sid)
+    [ev] = [e for e in events if e["type"] == "script_run"]
+    assert "attachment_id" not in ev and "The full output was not attached" in ev["output"]
+    assert not [e for e in events if e["type"] == "attachment_added"]
