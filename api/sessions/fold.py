@@ -34,6 +34,9 @@ Event rules (where DESIGN.md is silent, these are the decisions)
                   Always kept, on any node, at any status (an upload queued offline may land
                   after the session was completed elsewhere). Keyed by `attachment_id`; a
                   repeat replaces the metadata in place (upload retries are idempotent).
+    script_run    Written by the server when an RMM run ends (`script_runs[node_id]`). Always
+                  kept, on any node, at any status, like an attachment; keyed by `run_id`,
+                  a repeat replacing the record in place.
     custom_step   Kept while in progress whatever the current node (it records work done);
                   it sits after the last effective path step at the moment it is folded
                   (`after_step`, -1 before the first step) and does not move the current
@@ -52,7 +55,7 @@ Event rules (where DESIGN.md is silent, these are the decisions)
                   the session stood (usually the resolution), path untouched; the engineer
                   steps back from there if the fix did not hold. Outcome, summary and
                   ended_at are cleared; the earlier ending stays in `history`.
-    After completed or abandoned, only note, attachment_added and reopened apply.
+    After completed or abandoned, only note, attachment_added, script_run and reopened apply.
     Every event that does not apply is listed in `ignored` with a reason, so a
     disagreement between two devices is visible rather than silent.
 

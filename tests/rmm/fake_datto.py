@@ -57,7 +57,7 @@ class FakeDatto(FakeServer):
                     "siteUid": "site-a" if i % 2 else "site-b",
                     "online": True,
                 }
-                for i in range(1, 61)
+                for i in range(1, 301)
             ]
 
     def config(self, **extra: Any) -> dict[str, Any]:

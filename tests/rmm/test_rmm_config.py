@@ -80,4 +80,5 @@ def test_a_clients_devices_come_from_its_organization_or_site_across_pages(http,
     )
     assert [d["name"] for d in r.json()["items"]] == ["FS-01", "FS-03", "FS-05", "FS-07", "FS-09"]
     r = http.get("/api/v1/rmm/datto/devices", headers=engineer.headers)
-    assert len(r.json()["items"]) == 60
+    assert len(r.json()["items"]) == 300  # two pages of 250, until nextPageUrl is null
+    assert [c.query["page"] for c in datto.calls("GET", "/api/v2/account/devices")] == ["0", "1"]

@@ -258,3 +258,16 @@ def test_an_output_the_tenants_attachment_rules_refuse_is_still_recorded_in_the_
     [ev] = [e for e in events if e["type"] == "script_run"]
     assert "attachment_id" not in ev and "The full output was not attached" in ev["output"]
     assert not [e for e in events if e["type"] == "attachment_added"]
+
+
+def test_an_access_token_the_rmm_stopped_accepting_is_fetched_again(http, tenant, ninja):
+    configure(http, tenant, "ninjaone", ninja.config())
+    assert http.post("/api/v1/rmm/ninjaone/test", headers=tenant.headers).status_code == 200
+    ninja.tokens.clear()  # revoked or expired early
+    script_id = publish_script(http, tenant, "whoami", "whoami /all")
+    sid = session_at_action(http, tenant, tenant)
+
+    run = ask(http, tenant, sid, script_id=script_id, target={"device_id": "1002"})
+    assert wait_done(http, tenant, sid, run["run_id"])["result"] == "succeeded"
+    assert len(ninja.calls("POST", "/ws/oauth/token")) == 2
+    assert [r.status for r in ninja.calls("POST", "/script/run")] == [401, 204]
