@@ -1,7 +1,8 @@
 """Where a run's script comes from: the one place that reads the script library and renders.
 
 The script library (`api/scripts/`) keeps each published version as `scriptver:{slug}:{n}`
-with `scriptmeta:{slug}` naming the latest, in the tenant's `scripts` database. A run always
+(the frozen script under `script`) with `scriptmeta:{slug}` naming the latest
+(`latest_version`), in the tenant's `scripts` database. A run always
 uses a published version, read here on the server: a device names the script and its
 parameter values, never the text that runs or the risk it carries. Rendering is
 `api.scripts.render.render(script, values)` (validation by type, injection-safe quoting);
@@ -28,7 +29,7 @@ def published_script(ctx: AppContext, tenant_id: str, script_id: str, version: i
     db = open_tenant_db(ctx.store, tenant_id, DATABASE)
     if version is None:
         meta = get_or_none(db, f"scriptmeta:{slug}") if db is not None else None
-        version = (meta or {}).get("latest_version") or (meta or {}).get("version")
+        version = (meta or {}).get("latest_version")
         if (meta or {}).get("archived"):
             version = None
     doc = get_or_none(db, f"scriptver:{slug}:{version}") if db is not None and version else None
@@ -36,7 +37,10 @@ def published_script(ctx: AppContext, tenant_id: str, script_id: str, version: i
         raise NotFound(
             f"No published script {script_id!r}; an author publishes it in the script library first."
         )
-    return {**doc, "id": f"script:{slug}", "version": version}
+    # A version document holds the frozen script under `script` (api/scripts/service.py).
+    frozen = doc.get("script")
+    script: dict[str, Any] = frozen if isinstance(frozen, dict) else {}
+    return {**script, "id": f"script:{slug}", "version": version}
 
 
 def secret_names(script: dict[str, Any]) -> set[str]:

@@ -27,11 +27,12 @@ def publish_script(
     r = http.put(f"{root}scripts", headers=owner.headers)
     assert r.status_code in (201, 412), r.text
     version = {
-        **script,
         "_id": f"scriptver:{slug}:1",
         "type": "script_version",
+        "schema_version": 1,
+        "script_id": f"script:{slug}",
         "version": 1,
-        "shell": "powershell",
+        "script": {**script, "shell": "powershell"},
     }
     r = http.put(f"{root}scripts/scriptver:{slug}:1", headers=owner.headers, json=version)
     if r.status_code == 409:
