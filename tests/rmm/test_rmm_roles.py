@@ -9,6 +9,7 @@ from tests.rmm.helpers import (
     audit_actions,
     configure,
     publish_script,
+    rmm_status,
     run_of,
     session_at_action,
     session_events,
@@ -52,6 +53,9 @@ def test_an_engineers_high_risk_run_waits_for_a_second_trusted_person(http, tena
         ninja.scripts_run == []
         and run_of(http, engineer, sid, run["run_id"])["status"] == "awaiting_approval"
     )
+    # The dashboard lists it among the open runs, waiting.
+    [waiting] = rmm_status(http, tenant, "ninjaone")["open_runs"]
+    assert waiting["run_id"] == run["run_id"] and waiting["status"] == "awaiting_approval"
 
     approved = approve(http, author, sid, run["run_id"])
     assert approved["status"] == "pending" and approved["approval"]["approved_by"] == author.id
