@@ -19,6 +19,7 @@ from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .integrations.endpoints import router as integrations_router
 from .ratelimit.deps import install as install_rate_limits
+from .rmm.endpoints import router as rmm_router
 from .scripts.endpoints import router as scripts_router
 from .sessions.endpoints import router as sessions_router
 from .share.endpoints import router as share_router
@@ -56,6 +57,7 @@ def install(app: FastAPI) -> None:
         insights_router,
         webhooks_router,
         integrations_router,
+        rmm_router,
     ):
         app.include_router(router)
 
@@ -97,6 +99,7 @@ def install_hooks(ctx: AppContext) -> None:
     from .insights.service import index_part as insights_part  # noqa: PLC0415
     from .integrations.worker import PsaWorker  # noqa: PLC0415
     from .jobs.schedule import instance_id  # noqa: PLC0415
+    from .rmm.worker import RmmWorker  # noqa: PLC0415
     from .scripts.starter import on_tenant_created as load_starter_scripts  # noqa: PLC0415
     from .scripts.sync_rules import ScriptsRules  # noqa: PLC0415
     from .sessions.service import install as install_sessions  # noqa: PLC0415
@@ -122,6 +125,8 @@ def install_hooks(ctx: AppContext) -> None:
     ctx.workers.add(ctx.webhooks)  # fills the outbox from the feeds and delivers
     ctx.psa = PsaWorker(ctx, instance_id())
     ctx.workers.add(ctx.psa)  # queues auto-pushes from the feeds and pushes to the PSA
+    ctx.rmm = RmmWorker(ctx, instance_id())
+    ctx.workers.add(ctx.rmm)  # submits script runs to the RMM, polls them, records their results
     # Made on first use; only stopped here.
     ctx.workers.add(CallbackWorker("template-sandbox", lambda: None, lambda: close_pool(ctx)))
     ctx.workers.add(CallbackWorker("pdf-image-pool", lambda: None, close_image_pool))

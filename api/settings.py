@@ -183,6 +183,12 @@ class Settings(BaseSettings):
     # How often the tickets of sessions pushed in the last week are read again, so a session
     # header shows the ticket's current summary and status (once per tenant across instances).
     psa_refresh_seconds: float = Field(900.0, ge=0.5)
+    # RMM connectors (api/rmm): how often a running script's job is read again, seconds
+    # between a submit that failed for a passing reason and its next attempt (then the run
+    # fails), and each call's timeout.
+    rmm_poll_seconds: float = Field(5.0, ge=0.05, le=300)
+    rmm_retry_schedule: str = "10,30,60,300,900"
+    rmm_http_timeout_seconds: float = Field(20.0, gt=0, le=120)
     # Autotask's zone discovery (its REST root on the documented discovery host): asked once
     # per tenant which zone the API user's database is in; only tests point it elsewhere.
     autotask_zone_discovery_url: str = "https://webservices.autotask.net/atservicesrest/"
@@ -258,6 +264,7 @@ class Settings(BaseSettings):
             )
         self.webhook_retry_delays()
         self.psa_retry_delays()
+        self.rmm_retry_delays()
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
 
         try:
@@ -276,6 +283,10 @@ class Settings(BaseSettings):
     def psa_retry_delays(self) -> tuple[float, ...]:
         """The PSA push retry schedule in seconds (checked at start-up)."""
         return _delays(self.psa_retry_schedule, "BRANCHLINE_PSA_RETRY_SCHEDULE")
+
+    def rmm_retry_delays(self) -> tuple[float, ...]:
+        """The RMM submit retry schedule in seconds (checked at start-up)."""
+        return _delays(self.rmm_retry_schedule, "BRANCHLINE_RMM_RETRY_SCHEDULE")
 
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.data_dir / "backups"

@@ -297,6 +297,39 @@ def _b_psa_push(w: World) -> str:
     return sid
 
 
+def _ninjaone_config() -> dict:
+    return {
+        "instance_url": "https://93.184.215.14",
+        "client_id": "client",
+        "client_secret": "secret",
+        "runner_script_id": 1,
+    }
+
+
+def _datto_config() -> dict:
+    return {"api_url": "https://93.184.215.14", "api_key": "k", "api_secret": "s", "component_uid": "c"}
+
+
+def _b_script_run(w: World) -> tuple[str, str]:
+    """(session id, run id) of a high-risk run a B engineer asked for, waiting for approval."""
+    from tests.rmm.helpers import publish_script, session_at_action
+
+    r = w.http.put("/api/v1/rmm/ninjaone", headers=w.b.headers, json=_ninjaone_config())
+    assert r.status_code == 200, r.text
+    script_id = publish_script(w.http, w.b, "isolation-check", "Get-Service", risk="high")
+    engineer = w.b.add_user("engineer")
+    _b_session(w)  # publishes B's tree once
+    sid = session_at_action(w.http, w.b, engineer, w._b_tree)
+    r = w.http.post(
+        f"/api/v1/sessions/{sid}/script-runs",
+        headers=engineer.headers,
+        json={"node_id": "service", "script_id": script_id, "target": {"device_id": "1"}},
+    )
+    assert r.status_code == 202 and r.json()["status"] == "awaiting_approval", r.text
+    w.b_ids.update({sid, r.json()["run_id"]})
+    return sid, r.json()["run_id"]
+
+
 Factory = Callable[[World], Req]
 
 API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
@@ -422,6 +455,43 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         lambda w: Req(
             "POST", f"/api/v1/integrations/connectwise/pushes/{_b_psa_push(w)}/retry", ok=(202, 409)
         ),
+    ),
+    # RMM connectors (owners and admins configure the caller's tenant) and script runs (in a session)
+    ("GET", "/api/v1/rmm"): ("self", lambda w: Req("GET", "/api/v1/rmm")),
+    ("PUT", "/api/v1/rmm/ninjaone"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/rmm/ninjaone", json=_ninjaone_config()),
+    ),
+    ("PUT", "/api/v1/rmm/datto"): ("self", lambda w: Req("PUT", "/api/v1/rmm/datto", json=_datto_config())),
+    # An unknown system (a real one would call out from this test; see the PSA test above).
+    ("POST", "/api/v1/rmm/{system}/test"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/rmm/kaseya/test", ok=(404,)),
+    ),
+    # Devices come from the caller's own RMM (a real one would call out from this test).
+    ("GET", "/api/v1/rmm/{system}/devices"): (
+        "self",
+        lambda w: Req("GET", "/api/v1/rmm/kaseya/devices", ok=(404,)),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/script-runs"): (
+        "object",
+        lambda w: Req(
+            "POST",
+            f"/api/v1/sessions/{_b_script_run(w)[0]}/script-runs",
+            json={"node_id": "service", "script_id": "script:isolation-check", "target": {"device_id": "1"}},
+        ),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/script-runs"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/sessions/{_b_script_run(w)[0]}/script-runs"),
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/script-runs/{run_id}"): (
+        "object",
+        lambda w: Req("GET", "/api/v1/sessions/{}/script-runs/{}".format(*_b_script_run(w))),
+    ),
+    ("POST", "/api/v1/sessions/{session_id}/script-runs/{run_id}/approve"): (
+        "object",
+        lambda w: Req("POST", "/api/v1/sessions/{}/script-runs/{}/approve".format(*_b_script_run(w))),
     ),
     # sessions and client contexts
     ("POST", "/api/v1/sessions"): (

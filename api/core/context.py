@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..integrations.worker import PsaWorker
     from ..ratelimit.rules import Policy
     from ..ratelimit.storage import Windows
+    from ..rmm.worker import RmmWorker
     from ..webhooks.worker import WebhookWorker
     from .derived import IndexPart, IndexRegistry
 
@@ -94,6 +95,7 @@ class AppContext:
     workers: Workers = field(default_factory=Workers)  # started and stopped by the lifespan
     webhooks: WebhookWorker | None = None  # the outbox and its deliveries
     psa: PsaWorker | None = None  # PSA pushes (api/integrations)
+    rmm: RmmWorker | None = None  # script runs through an RMM (api/rmm)
     features_installed: bool = False
 
     # Made from the settings, shared by the API and the sync endpoints.

@@ -159,6 +159,7 @@ def build_export_model(
         "handover": None,
         "notes": [],
         "attachments": [],
+        "script_runs": [],
     }
     if resolution and outcome_key == "escalated" and isinstance(resolution.get("handover"), str):
         outcome["handover"] = _block(resolution["handover"]) or None
@@ -179,6 +180,7 @@ def build_export_model(
                 "title": _one_line(title) or "(a step not in this tree)",
                 "notes": [],
                 "attachments": [],
+                "script_runs": [],
                 "_key": (first_ts, node_id),
             }
         return other[node_id]
@@ -193,6 +195,10 @@ def build_export_model(
         for node_id, items in _ordered_map(state.get("attachments"), path):
             for att in items:
                 holder(node_id, _num(att.get("ts")))["attachments"].append(_attachment(att, opts, start_day))
+    # Script runs are evidence of work done: shown whatever the options say.
+    for node_id, runs in _ordered_map(state.get("script_runs"), path):
+        for run in runs:
+            holder(node_id, _num(run.get("ts")))["script_runs"].append(_script_run(run, opts, start_day))
     other_sections = sorted(other.values(), key=lambda o: o["_key"])
     for section in other_sections:
         del section["_key"]
@@ -314,6 +320,7 @@ def _step_entry(
         "commands": commands,
         "notes": [],
         "attachments": [],
+        "script_runs": [],
     }
 
 
@@ -351,6 +358,7 @@ def _custom_entry(
         "commands": [],
         "notes": [_block(note)] if opts["notes"] and isinstance(note, str) and not _BLANK.match(note) else [],
         "attachments": [],
+        "script_runs": [],
     }
 
 
@@ -378,6 +386,40 @@ def _attachment(att: dict[str, Any], opts: dict[str, Any], start_day: str | None
         "caption": _one_line(att.get("caption")) or None,
         "is_image": content_type in _IMAGE_TYPES,
     }
+
+
+RUN_STATUS_LABELS = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "timed_out": "timed out",
+    "in_doubt": "outcome unknown, check the RMM",
+}
+RMM_NAMES = {"ninjaone": "NinjaOne", "datto": "Datto RMM"}
+_TRAILING_BLANKS = re.compile(r"[ \t\n]+$")
+
+
+def _script_run(run: dict[str, Any], opts: dict[str, Any], start_day: str | None) -> dict[str, Any]:
+    """One line saying what ran where and how it ended, and the output excerpt the RMM gave.
+    `pwa/src/shared/export.ts` builds the same."""
+    target = _obj(run.get("target"))
+    device = _one_line(target.get("device_name")) or _one_line(target.get("device_id")) or "(unknown device)"
+    system = RMM_NAMES.get(_text(target.get("system")))
+    status = RUN_STATUS_LABELS.get(_text(run.get("status")), "status not recorded")
+    code = run.get("exit_code")
+    name = _one_line(run.get("script_name")) or _one_line(run.get("script_id")) or "(unnamed script)"
+    line = f"{name} on {device}"
+    line += f" via {system}" if system else ""
+    line += f": {status}"
+    if isinstance(code, int) and not isinstance(code, bool):
+        line += f", exit code {code}"
+    output = run.get("output")
+    output = (
+        _TRAILING_BLANKS.sub("", output.replace("\r\n", "\n").replace("\r", "\n"))
+        if isinstance(output, str)
+        else ""
+    )
+    ran = _step_time(run.get("ts"), start_day) if opts["timestamps"] else None
+    return {"line": line, "time": ran, "output": output or None}
 
 
 def _ordered_map(mapping: Any, path: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:

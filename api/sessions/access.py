@@ -304,6 +304,11 @@ class SessionsRules(DatabaseRules):
                 f"Events are written once and never edited or deleted; {doc.get('_id')} "
                 "already exists. Record a correction as a new event (a note, or back)."
             )
+        if doc.get("type") in events.SERVER_ONLY_EVENT_TYPES:
+            raise Forbidden(
+                f"{doc.get('_id')}: {doc.get('type')} events are written by the server when an RMM run "
+                "ends; ask for a run with POST /api/v1/sessions/{id}/script-runs."
+            )
         if doc.get("user_id") != principal.user_id:
             raise Forbidden(
                 f"An event's user_id must be your own ({principal.user_id}); "

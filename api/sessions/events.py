@@ -125,6 +125,29 @@ class Exported(_Event):
     )
 
 
+class ScriptRun(_Event):
+    """Written by the server only (`api/rmm/recording.py`) when an RMM run ends; devices and
+    the events route may not write it, so a session's evidence is what the RMM reported."""
+
+    type: Literal["script_run"]
+    node_id: Id
+    run_id: Id
+    script_id: Id
+    script_name: Text | None = None
+    parameters: dict[str, Any] | None = Field(
+        None, description="The values the script ran with, secrets left out."
+    )
+    target: dict[str, Any] = Field(description="{system, device_id, device_name?}: where it ran.")
+    status: Literal["succeeded", "failed", "timed_out", "in_doubt"]
+    exit_code: int | None = None
+    output: Text | None = Field(
+        None, description="The output's last lines; the whole output is the attachment."
+    )
+    attachment_id: Id | None = None
+
+
+SERVER_ONLY_EVENT_TYPES = ("script_run",)
+
 EVENT_MODELS: dict[str, type[_Event]] = {
     "answered": Answered,
     "note": Note,
@@ -136,6 +159,7 @@ EVENT_MODELS: dict[str, type[_Event]] = {
     "reopened": Reopened,
     "abandoned": Abandoned,
     "exported": Exported,
+    "script_run": ScriptRun,
 }
 EVENT_TYPES = tuple(EVENT_MODELS)
 COMMON_EVENT_FIELDS = tuple(_Event.model_fields)

@@ -34,6 +34,9 @@ Event rules (where DESIGN.md is silent, these are the decisions)
                   Always kept, on any node, at any status (an upload queued offline may land
                   after the session was completed elsewhere). Keyed by `attachment_id`; a
                   repeat replaces the metadata in place (upload retries are idempotent).
+    script_run    Written by the server when an RMM run ends (`script_runs[node_id]`). Always
+                  kept, on any node, at any status, like an attachment; keyed by `run_id`,
+                  a repeat replacing the record in place.
     custom_step   Kept while in progress whatever the current node (it records work done);
                   it sits after the last effective path step at the moment it is folded
                   (`after_step`, -1 before the first step) and does not move the current
@@ -56,7 +59,7 @@ Event rules (where DESIGN.md is silent, these are the decisions)
                   the audit log). Left out before anything else, as if it had never been
                   written: it is not ordered, not timed, not listed in `ignored`, so no
                   state and no export changes because someone exported.
-    After completed or abandoned, only note, attachment_added and reopened apply.
+    After completed or abandoned, only note, attachment_added, script_run and reopened apply.
     Every event that does not apply is listed in `ignored` with a reason, so a
     disagreement between two devices is visible rather than silent.
 
@@ -105,6 +108,17 @@ _OUTCOMES = ("resolved", "escalated", "unresolved")
 _QUESTION_LABELS = {"yes": "Yes", "no": "No"}
 _ACTION_LABELS = {"done": "Done", "failed": "Failed", "skipped": "Skipped"}
 _ATTACHMENT_FIELDS = ("attachment_id", "name", "content_type", "size", "sha256", "caption")
+_SCRIPT_RUN_FIELDS = (
+    "run_id",
+    "script_id",
+    "script_name",
+    "parameters",
+    "target",
+    "status",
+    "exit_code",
+    "output",
+    "attachment_id",
+)
 _PLACEHOLDER = re.compile(r"\{\{([\s\S]*?)\}\}")
 _NAME_PART = re.compile(r"[A-Za-z0-9_\-]+")
 _MAX_SAFE = 2**53 - 1  # beyond this JavaScript numbers lose integers
@@ -158,6 +172,8 @@ def fold_session(
     drafts: dict[str, Any] = {}
     attachments: dict[str, list[dict[str, Any]]] = {}
     attachment_index: dict[str, dict[str, Any]] = {}
+    script_runs: dict[str, list[dict[str, Any]]] = {}
+    script_run_index: dict[str, dict[str, Any]] = {}
     history: list[dict[str, Any]] = []
     ignored: list[dict[str, Any]] = []
     outcome = None
@@ -221,6 +237,23 @@ def fold_session(
             else:
                 attachment_index[attachment_id] = meta
                 attachments.setdefault(node_id, []).append(meta)
+            continue
+
+        if kind == "script_run":
+            # Evidence the server recorded when an RMM run ended: kept whatever the status,
+            # like an attachment; one entry per run, a repeat replacing it in place.
+            run_id = ev.get("run_id")
+            if not isinstance(node_id, str) or not isinstance(run_id, str):
+                ignore(ev, "bad_fields")
+                continue
+            run = {field: ev.get(field) for field in _SCRIPT_RUN_FIELDS}
+            run.update({"ts": ts, "device_id": device_id, "user_id": user_id})
+            existing_run = script_run_index.get(run_id)
+            if existing_run is not None:
+                existing_run.update(run)
+            else:
+                script_run_index[run_id] = run
+                script_runs.setdefault(node_id, []).append(run)
             continue
 
         if kind == "reopened":
@@ -424,6 +457,7 @@ def fold_session(
         "inputs": inputs,
         "drafts": drafts,
         "attachments": attachments,
+        "script_runs": script_runs,
         "resolution": resolution,
         "outcome": outcome,
         "summary": summary,

@@ -68,6 +68,11 @@ def build_event(who: Principal, sid: str, body: dict[str, Any], tree: dict[str, 
     if problem:
         raise BadRequest(problem)
     etype = candidate["type"]
+    if etype in events.SERVER_ONLY_EVENT_TYPES:
+        raise Forbidden(
+            f"{etype} events are written by the server when an RMM run ends; "
+            "ask for a run with POST /api/v1/sessions/{id}/script-runs."
+        )
     spec = events.event_fields(etype)
 
     nodes: dict[str, Any] = tree["nodes"] if isinstance(tree.get("nodes"), dict) else {}

@@ -44,6 +44,19 @@ APP_EVENTS: dict[str, dict[str, Any]] = {
     "reopened": {},
     "abandoned": {"reason": "Customer ended the call."},
     "exported": {"format": "markdown", "how": "copy"},
+    # Written by the server only, when an RMM run ends (api/rmm/recording.py).
+    "script_run": {
+        "node_id": "service",
+        "run_id": "01JD3Z8Q6V9R1W0K2M4N5P7S9D",
+        "script_id": "script:broker-status",
+        "script_name": "Broker agent status",
+        "parameters": {"service": "BrokerAgent"},
+        "target": {"system": "ninjaone", "device_id": "1007", "device_name": "CTX-VDA-07"},
+        "status": "succeeded",
+        "exit_code": -1073741510,
+        "output": "Running BrokerAgent",
+        "attachment_id": "rmm-01JD3Z8Q6V9R1W0K2M4N5P7S9D",
+    },
 }
 HEADER = {
     "_id": f"session:{SID}",
@@ -131,7 +144,7 @@ def mutations() -> list[tuple[str, str, dict[str, Any]]]:
             if info.is_required():
                 out.append((f"{etype} without {name}", name, event_doc(etype, **{name: _DROP})))
                 out.append((f"{etype} with null {name}", name, event_doc(etype, **{name: None})))
-            kind = int if name in ("ts", "size", "schema_version") else str
+            kind = int if name in ("ts", "size", "schema_version", "exit_code") else str
             out.append((f"{etype} with a wrong {name}", name, event_doc(etype, **{name: WRONG[kind]})))
         out.append((f"{etype} with an unknown field", "colour", event_doc(etype, colour="red")))
         out.append((f"{etype} with a fractional ts", "ts", event_doc(etype, ts=1.5)))

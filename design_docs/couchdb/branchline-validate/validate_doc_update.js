@@ -23,7 +23,11 @@ function (newDoc, oldDoc, userCtx, secObj) {
     reopened: {},
     abandoned: { reason: ['text', false] },
     exported: { format: [['markdown', 'text', 'html', 'pdf', 'json', 'connectwise'], true],
-      how: [['copy', 'download', 'print'], false] }
+      how: [['copy', 'download', 'print'], false] },
+    script_run: { node_id: ['id', true], run_id: ['id', true], script_id: ['id', true], script_name: ['text', false],
+      parameters: ['object', false], target: ['object', true],
+      status: [['succeeded', 'failed', 'timed_out', 'in_doubt'], true], exit_code: ['int', false],
+      output: ['text', false], attachment_id: ['id', false] }
   };
   var EVENT_COMMON = { schema_version: [[1], false], session_id: ['sid', false], ts: ['ms', true],
     device_id: ['device', false], user_id: ['id', true] };
@@ -70,6 +74,7 @@ function (newDoc, oldDoc, userCtx, secObj) {
       case 'text': return isString(v) && v.length <= MAX_TEXT;
       case 'nonempty': return isString(v) && /\S/.test(v) && v.length <= MAX_TEXT;
       case 'name': return isString(v) && /\S/.test(v) && v.length <= 200;
+      case 'int': return typeof v === 'number' && Math.floor(v) === v;
       case 'count': return typeof v === 'number' && Math.floor(v) === v && v >= 0;
       case 'version': return isVersion(v);
       case 'sha256': return isString(v) && /^[0-9a-f]{64}$/.test(v);

@@ -3,7 +3,7 @@
 // Do not edit: change the models and run the command again; tests/sessions/test_event_schema.py
 // fails while this file differs from what the command writes.
 
-export const EVENT_TYPES = ["abandoned", "answered", "attachment_added", "back", "completed", "custom_step", "exported", "input_value", "note", "reopened"] as const;
+export const EVENT_TYPES = ["abandoned", "answered", "attachment_added", "back", "completed", "custom_step", "exported", "input_value", "note", "reopened", "script_run"] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -60,6 +60,18 @@ export interface EventFields {
     text: string;
   };
   reopened: Record<string, never>;
+  script_run: {
+    attachment_id?: string | null;
+    exit_code?: number | null;
+    node_id: string;
+    output?: string | null;
+    parameters?: Record<string, unknown> | null;
+    run_id: string;
+    script_id: string;
+    script_name?: string | null;
+    status: "succeeded" | "failed" | "timed_out" | "in_doubt";
+    target: Record<string, unknown>;
+  };
 }
 
 /** One event document's body, of any type. */

@@ -37,6 +37,12 @@ export interface ExportAttachment {
   is_image: boolean;
 }
 
+export interface ExportScriptRun {
+  line: string;
+  time: string | null;
+  output: string | null;
+}
+
 export interface ExportEntry {
   number: number;
   kind: "step" | "custom";
@@ -51,11 +57,13 @@ export interface ExportEntry {
   commands: { language: string; text: string }[];
   notes: string[];
   attachments: ExportAttachment[];
+  script_runs: ExportScriptRun[];
 }
 
 export interface ExportHolder {
   notes: string[];
   attachments: ExportAttachment[];
+  script_runs: ExportScriptRun[];
 }
 
 export interface ExportOutcome extends ExportHolder {
@@ -211,6 +219,7 @@ export function buildExportModel(
     handover: null,
     notes: [],
     attachments: [],
+    script_runs: [],
   };
   if (resolution && outcomeKey === "escalated" && typeof resolution.handover === "string") {
     outcome.handover = block(resolution.handover) || null;
@@ -226,7 +235,13 @@ export function buildExportModel(
     let section = other.get(nodeId);
     if (!section) {
       const title = fill(own(obj(own(nodes, nodeId)), "title"), inputs, client);
-      section = { title: oneLine(title) || "(a step not in this tree)", notes: [], attachments: [], key: [firstTs, nodeId] };
+      section = {
+        title: oneLine(title) || "(a step not in this tree)",
+        notes: [],
+        attachments: [],
+        script_runs: [],
+        key: [firstTs, nodeId],
+      };
       other.set(nodeId, section);
     }
     return section;
@@ -244,9 +259,13 @@ export function buildExportModel(
       for (const att of items) holder(nodeId, num(att.ts)).attachments.push(attachment(att, opts, startDay));
     }
   }
+  // Script runs are evidence of work done: shown whatever the options say.
+  for (const [nodeId, runs] of orderedMap(state.script_runs)) {
+    for (const run of runs) holder(nodeId, num(run.ts)).script_runs.push(scriptRun(run, opts, startDay));
+  }
   const otherSections = [...other.values()]
     .sort((a, b) => (a.key[0] !== b.key[0] ? (a.key[0] < b.key[0] ? -1 : 1) : compareCodePoints(a.key[1], b.key[1])))
-    .map(({ title, notes, attachments }) => ({ title, notes, attachments }));
+    .map(({ title, notes, attachments, script_runs }) => ({ title, notes, attachments, script_runs }));
 
   const summary = status === "completed" && typeof state.summary === "string" ? state.summary : null;
   const engineers = engineerList(header, state, names);
@@ -355,6 +374,7 @@ function stepEntry(
     commands,
     notes: [],
     attachments: [],
+    script_runs: [],
   };
 }
 
@@ -389,6 +409,7 @@ function customEntry(custom: Obj, opts: ExportOptions, startDay: string | null, 
     commands: [],
     notes: opts.notes && typeof note === "string" && !BLANK.test(note) ? [block(note)] : [],
     attachments: [],
+    script_runs: [],
   };
 }
 
@@ -411,6 +432,33 @@ function attachment(att: Obj, opts: ExportOptions, startDay: string | null): Exp
     caption: oneLine(att.caption) || null,
     is_image: contentType !== null && IMAGE_TYPES.includes(contentType),
   };
+}
+
+const RUN_STATUS_LABELS: Record<string, string> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  timed_out: "timed out",
+  in_doubt: "outcome unknown, check the RMM",
+};
+const RMM_NAMES: Record<string, string> = { ninjaone: "NinjaOne", datto: "Datto RMM" };
+
+function label(table: Record<string, string>, key: string): string | null {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : null;
+}
+
+/** One line saying what ran where and how it ended, and the output excerpt (render.py's _script_run). */
+function scriptRun(run: Obj, opts: ExportOptions, startDay: string | null): ExportScriptRun {
+  const target = obj(run.target);
+  const device = oneLine(target.device_name) || oneLine(target.device_id) || "(unknown device)";
+  const system = label(RMM_NAMES, text(target.system));
+  const status = label(RUN_STATUS_LABELS, text(run.status)) ?? "status not recorded";
+  let line = `${oneLine(run.script_name) || oneLine(run.script_id) || "(unnamed script)"} on ${device}`;
+  if (system) line += ` via ${system}`;
+  line += `: ${status}`;
+  if (isInt(run.exit_code)) line += `, exit code ${run.exit_code}`;
+  const output = typeof run.output === "string" ? run.output.replace(/\r\n?/g, "\n").replace(/[ \t\n]+$/, "") : "";
+  const ran = opts.timestamps ? stepTime(run.ts, startDay) : null;
+  return { line, time: ran, output: output || null };
 }
 
 function orderedMap(mapping: unknown): [string, Obj[]][] {
@@ -607,6 +655,10 @@ function attachmentLine(a: ExportAttachment, esc: (s: string) => string): string
 function mdAttached(x: ExportHolder): string[] {
   const blocks = x.notes.map(mdQuote);
   if (x.attachments.length) blocks.push(x.attachments.map((a) => `- Attachment: ${attachmentLine(a, mdInline)}`).join("\n"));
+  for (const r of x.script_runs) {
+    blocks.push(`- Script run: ${mdInline(r.line)}${r.time ? ` [recorded ${r.time}]` : ""}`);
+    if (r.output) blocks.push(mdFence(r.output, ""));
+  }
   return blocks;
 }
 
@@ -665,6 +717,7 @@ function textAttached(x: ExportHolder): string[] {
   return [
     ...x.notes.map((n) => `   Note: ${hang(n, 9)}`),
     ...x.attachments.map((a) => `   Attachment: ${attachmentLine(a, (s) => s)}`),
+    ...x.script_runs.flatMap((r) => [`   Script run: ${r.line}${r.time ? ` [recorded ${r.time}]` : ""}`, ...(r.output ? [indentLines(r.output, 5)] : [])]),
   ];
 }
 

@@ -66,6 +66,22 @@ export interface Note {
   user_id: string;
 }
 
+/** A `script_run` event's record (the server writes them when an RMM run ends). */
+export interface ScriptRun {
+  run_id: unknown;
+  script_id: unknown;
+  script_name: unknown;
+  parameters: unknown;
+  target: unknown;
+  status: unknown;
+  exit_code: unknown;
+  output: unknown;
+  attachment_id: unknown;
+  ts: number;
+  device_id: string;
+  user_id: string;
+}
+
 export interface Attachment {
   attachment_id: unknown;
   name: unknown;
@@ -112,6 +128,7 @@ export interface SessionState {
   inputs: Record<string, string | null>;
   drafts: Record<string, string>;
   attachments: Record<string, Attachment[]>;
+  script_runs: Record<string, ScriptRun[]>;
   resolution: Resolution | null;
   outcome: string | null;
   summary: string | null;
@@ -126,6 +143,17 @@ const OUTCOMES = ["resolved", "escalated", "unresolved"];
 const QUESTION_LABELS: Record<string, string> = { yes: "Yes", no: "No" };
 const ACTION_LABELS: Record<string, string> = { done: "Done", failed: "Failed", skipped: "Skipped" };
 const ATTACHMENT_FIELDS = ["attachment_id", "name", "content_type", "size", "sha256", "caption"] as const;
+const SCRIPT_RUN_FIELDS = [
+  "run_id",
+  "script_id",
+  "script_name",
+  "parameters",
+  "target",
+  "status",
+  "exit_code",
+  "output",
+  "attachment_id",
+] as const;
 const PLACEHOLDER = /\{\{([\s\S]*?)\}\}/g;
 const NAME_PART = /^[A-Za-z0-9_-]+$/;
 const APPLIES = ["answered", "input_value", "custom_step", "back", "completed", "abandoned"];
@@ -213,6 +241,8 @@ export function foldSession(
   const drafts = nullMap<string>();
   const attachments = nullMap<Attachment[]>();
   const attachmentIndex = new Map<string, Attachment>();
+  const scriptRuns = nullMap<ScriptRun[]>();
+  const scriptRunIndex = new Map<string, ScriptRun>();
   const history: HistoryEntry[] = [];
   const ignored: Ignored[] = [];
   let outcome: string | null = null;
@@ -279,6 +309,29 @@ export function foldSession(
       } else {
         attachmentIndex.set(attachmentId, meta);
         (attachments[nodeId] ??= []).push(meta);
+      }
+      continue;
+    }
+
+    if (kind === "script_run") {
+      // Evidence the server recorded when an RMM run ended: kept whatever the status, like an
+      // attachment; one entry per run, a repeat replacing it in place.
+      const runId = own(ev, "run_id");
+      if (typeof nodeId !== "string" || typeof runId !== "string") {
+        ignore(ev, "bad_fields");
+        continue;
+      }
+      const run = {} as ScriptRun;
+      for (const field of SCRIPT_RUN_FIELDS) run[field] = own(ev, field) ?? null;
+      run.ts = ts;
+      run.device_id = deviceId;
+      run.user_id = userId;
+      const existingRun = scriptRunIndex.get(runId);
+      if (existingRun !== undefined) {
+        Object.assign(existingRun, run);
+      } else {
+        scriptRunIndex.set(runId, run);
+        (scriptRuns[nodeId] ??= []).push(run);
       }
       continue;
     }
@@ -491,6 +544,7 @@ export function foldSession(
     inputs,
     drafts,
     attachments,
+    script_runs: scriptRuns,
     resolution,
     outcome,
     summary,
