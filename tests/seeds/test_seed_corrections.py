@@ -204,3 +204,55 @@ def test_citrix_controller_list_names_the_auto_update_cache_and_no_load_balancer
     body = load("citrix-vda-registration")["nodes"]["ddc_list"]["body"]
     assert "Enable auto update of Controllers" in body and "cache" in body
     assert "load-balanced" in body
+
+
+def test_sonicwall_warns_against_weak_proposals() -> None:
+    node = load("sonicwall-vpn-tunnel-down")["nodes"]["proposals"]
+    for weak in ("DES", "3DES", "MD5", "DH group 1/2"):
+        assert weak in node["warning"], weak
+    assert "DH group 14" in node["body"] and "IKEv2" in node["body"]
+    assert any(url.endswith("/rfc8247") for url in link_urls(node))
+
+
+def test_sonicwall_links_specific_pages_not_the_documentation_home() -> None:
+    homes = {
+        "https://www.sonicwall.com/support/technical-documentation/",
+        "https://www.sonicwall.com/support/knowledge-base/",
+    }
+    nodes = load("sonicwall-vpn-tunnel-down")["nodes"]
+    assert [(n, url) for n, node in nodes.items() for url in link_urls(node) if url in homes] == []
+
+
+def test_sonicwall_has_a_branch_for_a_flapping_tunnel() -> None:
+    tree = load("sonicwall-vpn-tunnel-down")
+    assert "flap" in [o["id"] for o in tree["nodes"]["scope"]["options"]]
+    assert tree["nodes"]["tunnel_listed"]["next"]["yes"] == "tunnel_stable"
+    after = reachable(tree, "tunnel_stable")
+    assert {"flap_cause", "wan_stability", "res_wan_flap"} <= after
+
+
+def test_sonicwall_ssl_vpn_checks_firmware_and_mfa_first() -> None:
+    tree = load("sonicwall-vpn-tunnel-down")
+    nodes = tree["nodes"]
+    assert {o["next"] for o in nodes["ssl_changed"]["options"]} == {"ssl_security"}
+    check = nodes["ssl_security"]
+    assert "MFA" in check["title"] and "SNWLID-2024-0015" in check["body"]
+    assert any("psirt" in url for url in link_urls(check))
+
+
+RESOLVED_ENDINGS = {
+    "sonicwall-vpn-tunnel-down": 7,
+    "veeam-backup-job-failed": 5,
+    "entra-signin-mfa": 5,
+    "bitlocker-recovery": 4,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RESOLVED_ENDINGS))
+def test_resolved_endings_name_a_specific_root_cause(name: str) -> None:
+    nodes = load(name)["nodes"]
+    resolved = [n for n in nodes.values() if n["type"] == "resolution" and n["outcome"] == "resolved"]
+    causes = {n["root_cause"] for n in resolved}
+    assert len(resolved) >= RESOLVED_ENDINGS[name]
+    assert len(causes) == len(resolved), "each resolved ending states its own root cause"
+    assert all("Verified" in n["summary"] or "verified" in n["summary"] for n in resolved)
