@@ -141,3 +141,29 @@ def test_commands_carry_the_value_the_engineer_entered(
         expect(command).not_to_contain_text(example)
     finally:
         ctx.close()
+
+
+@pytest.mark.parametrize(
+    ("tree_name", "ending", "cause"),
+    [
+        ("veeam-backup-job-failed", "res_space", "ran out of free space"),
+        ("sonicwall-vpn-tunnel-down", "res_wan_flap", "Dead Peer Detection drop the tunnel repeatedly"),
+        ("bitlocker-recovery", "res_tpm", "The TPM was cleared, reset or replaced"),
+    ],
+)
+def test_a_resolved_ending_states_its_own_root_cause(browser, http, server, tree_name, ending, cause):
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    tree = seed(tree_name)
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, engineer.email, engineer.password)
+        wait_synced(page)
+        start_session(page, tree["title"], f"END-{ending}")
+        walk(page, tree, path_to(tree, ending), {})
+        expect(page.get_by_test_id("step-card")).to_have_attribute("data-node-id", ending)
+        expect(page.get_by_text(cause)).to_be_visible()
+        shot(page, f"starter-ending-{tree_name}")
+    finally:
+        ctx.close()
