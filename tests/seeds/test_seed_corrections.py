@@ -25,7 +25,8 @@ EXAMPLE_VALUES = re.compile(
     r"|\bexample\.(?:com|org|net)\b|\.example\b|corp\.example"
     r"|\b(?:user|admin|shared)@"
     r"|\b192\.0\.2\.\d|\b198\.51\.100\.\d|\b203\.0\.113\.\d"
-    r"|'JOB NAME'|\"JOB NAME\"|\bDC=\w+,DC=\w+",
+    r"|'JOB NAME'|\"JOB NAME\"|\bDC=\w+,DC=\w+"
+    r"|\b(?:proxy|esxi|rdsh|dc|fs|srv|printsrv)0\d\b|\\\\oldserver\b",
     re.IGNORECASE,
 )
 # A PowerShell cmdlet (Verb-Noun with a verb PowerShell approves) cannot run in cmd.
@@ -105,6 +106,9 @@ def test_example_value_pattern_catches_the_known_examples() -> None:
         "Test-NetConnection vpn.example.com",
         "ping 192.0.2.10",
         "nslookup fileserver.corp.example",
+        "Test-NetConnection -ComputerName proxy01 -Port 6162",
+        "quser /server:rdsh02",
+        "Test-Path '\\\\oldserver\\share'",
     ):
         assert EXAMPLE_VALUES.search(text), text
     for text in (
