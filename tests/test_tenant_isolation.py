@@ -316,7 +316,10 @@ def _b_script_run(w: World) -> tuple[str, str]:
 
     r = w.http.put("/api/v1/rmm/ninjaone", headers=w.b.headers, json=_ninjaone_config())
     assert r.status_code == 200, r.text
-    script_id = publish_script(w.http, w.b, "isolation-check", "Get-Service", risk="high")
+    # One script for every case of the world: its id is fixed, so a second publish conflicts.
+    script_id = getattr(w, "_b_script", None)
+    if script_id is None:
+        script_id = w._b_script = publish_script(w.http, w.b, "isolation-check", "Get-Service", risk="high")
     engineer = w.b.add_user("engineer")
     _b_session(w)  # publishes B's tree once
     sid = session_at_action(w.http, w.b, engineer, w._b_tree)
