@@ -222,6 +222,13 @@ export interface GraphProps {
   focusRequest: { id: string; n: number } | null;
 }
 
+
+/** `built` with each card's measured size from `current`, where React Flow measured it. */
+function withMeasured(built: StepNode[], current: StepNode[]): StepNode[] {
+  const sizes = new Map(current.filter((n) => n.measured).map((n) => [n.id, n.measured]));
+  return built.map((n) => (sizes.has(n.id) ? { ...n, measured: sizes.get(n.id) } : n));
+}
+
 export function GraphCanvas(props: GraphProps) {
   const { tree, selected, problemCounts, suggestionCounts, highlighted } = props;
   const big = Object.keys(tree.nodes).length > 300;
@@ -248,9 +255,16 @@ export function GraphCanvas(props: GraphProps) {
     if (!performance.getEntriesByName("editor:graph-commit").length) performance.mark("editor:graph-commit");
   }, []);
   // A new layout replaces the cards React Flow moved, after the commit: replaced while rendering,
-  // the cards stayed unmeasured and hidden (tests/browser/test_editor_build_publish.py).
-  // eslint-disable-next-line react-hooks/set-state-in-effect -- see above
-  useEffect(() => setNodes(built), [built]);
+  // the cards stayed unmeasured and hidden (tests/browser/test_editor_build_publish.py). Each
+  // card keeps the size React Flow measured: React Flow hides a card it holds no size for, and
+  // a card whose size did not change gives the ResizeObserver nothing to report, so a rebuilt
+  // card (a suggestion dismissed, a problem fixed) could stay hidden. A changed size is
+  // measured again as usual.
+  useEffect(
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- see above
+    () => setNodes((current) => withMeasured(built, current)),
+    [built],
+  );
 
   // The cards as drawn (measured once React Flow has rendered them), for routing arrows;
   // keyed by their places and sizes, so selecting a card re-routes nothing.
