@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..ratelimit.rules import Policy
     from ..ratelimit.storage import Windows
     from ..rmm.worker import RmmWorker
+    from ..sessions.state_cache import SessionStates
     from ..webhooks.worker import WebhookWorker
     from .derived import IndexPart, IndexRegistry
 
@@ -96,6 +97,9 @@ class AppContext:
     webhooks: WebhookWorker | None = None  # the outbox and its deliveries
     psa: PsaWorker | None = None  # PSA pushes (api/integrations)
     rmm: RmmWorker | None = None  # script runs through an RMM (api/rmm)
+    # Sessions as last written by a step over the API (api/sessions/state_cache.py); None
+    # when the store cannot tell of every write.
+    session_states: SessionStates | None = None
     features_installed: bool = False
 
     # Made from the settings, shared by the API and the sync endpoints.

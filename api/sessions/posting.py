@@ -22,6 +22,7 @@ from . import access, events, merge, repository as repo
 from .header_merge import merge_conflicts
 from .ids import ulid
 from .service import load, public_header
+from .state_cache import Watch
 
 _ACTION_ANSWERS = ("done", "failed", "skipped")
 
@@ -149,7 +150,17 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
     """Validate, check against the session's state, store one event; answer the new state."""
     if who.role == "viewer":
         raise Forbidden("Viewers cannot record session events; ask an admin for the engineer role.")
-    loaded = load(ctx, who, session_id)
+    states = ctx.session_states
+    if states is None:
+        return _post_event(ctx, who, session_id, body, None)
+    with states.watch(who.tenant_id, repo.normalize_sid(session_id)) as watch:
+        return _post_event(ctx, who, session_id, body, watch)
+
+
+def _post_event(
+    ctx: AppContext, who: Principal, session_id: str, body: dict[str, Any], watch: Watch | None
+) -> dict[str, Any]:
+    loaded = load(ctx, who, session_id, watch=watch)
     header = loaded.header
     access.require_write(who, header)
     event = build_event(who, loaded.sid, body, loaded.tree)
@@ -184,6 +195,9 @@ def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str,
         _file_export(ctx, who, loaded.sid, event)
     if state["status"] != header.get("status"):
         header = mirror_status(loaded.db, loaded.sid, header, state["status"])
+    elif watch is not None and ctx.session_states is not None:
+        # The next step starts from here, unless someone else wrote to the session meanwhile.
+        ctx.session_states.keep(watch, header, [*loaded.events, event], own_writes=1)
     return {**state, "header": public_header(header), "event": event}
 
 

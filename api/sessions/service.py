@@ -30,6 +30,7 @@ from . import access, merge, repository as repo
 from .fold import fold_session
 from .header_merge import HeaderMerger, merge_conflicts
 from .ids import ulid
+from .state_cache import SessionStates, Watch
 
 HEADER_FIELDS_PUBLIC = (
     "type",
@@ -107,13 +108,17 @@ class Loaded:
         )
 
 
-def load(ctx: AppContext, who: Principal, session_id: str) -> Loaded:
+def load(ctx: AppContext, who: Principal, session_id: str, *, watch: Watch | None = None) -> Loaded:
     """Read a session the caller may open: its header and events in one read of the sessions
-    database, then the pinned version and the client. Header conflicts are merged first.
+    database (or from `watch.hit`, the same as held in memory: state_cache.py), then the
+    pinned version and the client. Header conflicts are merged first.
     Raises NotFound (no such session or pinned version) or Forbidden (not the caller's)."""
     sid = repo.normalize_sid(session_id)
     db = repo.sessions_db(ctx, who.tenant_id)
-    header, events = repo.load_session(db, sid)
+    if watch is not None and watch.hit is not None:
+        header, events = watch.hit.header, list(watch.hit.events)
+    else:
+        header, events = repo.load_session(db, sid)
     access.require_open(who, header)
     if header.get("_conflicts"):
         merge_conflicts(db, sid)
@@ -397,6 +402,7 @@ def install(ctx: AppContext) -> None:
     from ..sync_mount import register_sync_rules  # noqa: PLC0415
 
     register_sync_rules(ctx, access.SessionsRules(ctx), access.ClientsRules())
+    ctx.session_states = SessionStates().attach(ctx.store)
     merger = HeaderMerger(ctx.store)
     ctx.store.add_listener(merger.on_write)
     ctx.workers.add(merger)

@@ -17,12 +17,19 @@ import pytest
 from api.auth.service import create_tenant
 from api.core.context import AppContext
 from api.sessions import endpoints, service
+from api.sessions.ids import ulid
+from api.sessions.state_cache import SessionStates
 from api.settings import Settings
 from api.trees import service as trees
 from sync.access import Principal
+from sync.errors import Conflict
 from tests.conftest import STRONG_PASSWORD
 from tests.trees.factories import valid_tree
 
+TENANT = "abcdef123456"
+SESSIONS = f"t_{TENANT}_sessions"
+CLIENTS = f"t_{TENANT}_clients"
+OTHER_TENANT = "t_zzzzzz999999_sessions"
 READS = {"get", "get_open_revs", "all_docs", "bulk_get", "changes", "info", "revs_diff"}
 WRITES = {"put", "bulk_docs", "delete"}
 
@@ -64,6 +71,7 @@ class CountingStore:
 @pytest.fixture
 def ctx(tmp_path: Path) -> Iterator[AppContext]:
     context = AppContext.create(Settings(data_dir=tmp_path, secret_key="k" * 40))
+    context.session_states = SessionStates().attach(context.store)  # as the sessions feature does
     try:
         yield context
     finally:
@@ -109,3 +117,92 @@ def test_recording_an_event_reads_the_session_once(ctx, body, writes):
     assert counting.on("_sessions", WRITES) == writes
     assert answer["event"]["type"] == body["type"]
     assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
+
+
+def test_the_next_step_starts_from_the_last_one_without_reading_the_session(ctx):
+    who, sid = _owner_with_a_session(ctx)
+    endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "First."}, who, ctx)
+    counting = CountingStore(ctx.store)
+    ctx.store = counting
+    answer = endpoints.post_event(sid, {"type": "answered", "node_id": "scope", "answer": "yes"}, who, ctx)
+    assert counting.on("_sessions", READS) == []
+    assert counting.on("_sessions", WRITES) == ["put"]
+    assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
+    assert [n["text"] for n in answer["notes"]["scope"]] == ["First."]
+
+
+def test_a_step_a_device_synced_in_between_is_in_force_for_the_next_post(ctx):
+    """The engineer's phone answered the step while the API client held the session in
+    memory: the API's next answer to that step must be refused as out of turn, and its
+    state must show the phone's answer."""
+    who, sid = _owner_with_a_session(ctx)
+    first = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "From the API."}, who, ctx)
+    db = ctx.store.db(f"t_{who.tenant_id}_sessions")
+    device_event = {
+        "_id": f"session:{sid}:ev:{ulid()}",
+        "type": "answered",
+        "schema_version": 1,
+        "session_id": sid,
+        "node_id": "scope",
+        "answer": "yes",
+        # Answered on the phone before the API's note was posted (and so before anything the
+        # API posts next): in the fold's order it comes first, whatever the clock reads now.
+        "ts": first["event"]["ts"] - 1,
+        "device_id": "phone-1",
+        "user_id": who.user_id,
+    }
+    db.put(device_event)
+    with pytest.raises(Conflict) as refused:
+        endpoints.post_event(sid, {"type": "answered", "node_id": "scope", "answer": "no"}, who, ctx)
+    assert refused.value.details["current_node"] != "scope"
+    answer = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "After."}, who, ctx)
+    assert [step["node_id"] for step in answer["path"]] == ["scope"]
+    assert answer["path"][0]["answer"] == "yes"
+    assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
+
+
+def test_a_header_edited_in_between_is_in_the_next_answer(ctx):
+    who, sid = _owner_with_a_session(ctx)
+    one = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "One."}, who, ctx)
+    service.update_header(ctx, who, sid, {"ticket": "T20261204.0001", "_rev": one["header"]["_rev"]})
+    answer = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "Two."}, who, ctx)
+    assert answer["header"]["ticket"] == "T20261204.0001"
+
+
+def test_a_write_seen_while_a_step_is_recorded_keeps_nothing():
+    states = SessionStates()
+    header = {"_id": "session:S1", "_rev": "1-a", "type": "session"}
+    event_doc = {"_id": "session:S1:ev:E1", "type": "note"}
+    with states.watch(TENANT, "S1") as w:
+        states.written(SESSIONS, ["session:S1:ev:E1"])  # the caller's own write
+        states.written(SESSIONS, ["session:S1:ev:E2"])  # a device's push meanwhile
+        assert not states.keep(w, header, [event_doc], own_writes=1)
+    with states.watch(TENANT, "S1") as w:
+        assert w.hit is None
+        states.written(SESSIONS, ["session:S1:ev:E1", "session:S2:ev:X"])
+        states.written(OTHER_TENANT, ["session:S1:ev:Y"])  # another tenant
+        states.written(CLIENTS, ["session:S1:ev:Z"])  # another database
+        assert states.keep(w, header, [event_doc], own_writes=1)
+    with states.watch(TENANT, "S1") as w:
+        assert w.hit is not None and w.hit.events == (event_doc,)
+    states.written(SESSIONS, ["session:S1"])  # the header changed
+    with states.watch(TENANT, "S1") as w:
+        assert w.hit is None
+
+
+def test_held_events_are_bounded_and_a_deleted_database_forgets_its_sessions():
+    states = SessionStates(max_events=5)
+    header = {"_id": "session:S", "type": "session"}
+    for sid in ("A", "B", "C"):
+        with states.watch(TENANT, sid) as w:
+            states.written(SESSIONS, [f"session:{sid}:ev:1"])
+            states.keep(w, header, [{"_id": "x"}, {"_id": "y"}], own_writes=1)
+    assert len(states) == 2  # A went first: 6 events were over the bound of 5
+    with states.watch(TENANT, "A") as w:
+        assert w.hit is None
+    states.written(SESSIONS, None)
+    assert len(states) == 0
+    with states.watch(TENANT, "B") as w:
+        states.written(SESSIONS, ["session:B:ev:2"])
+        states.written(SESSIONS, None)  # deleted while the step was recorded
+        assert not states.keep(w, header, [{"_id": "x"}], own_writes=1)

@@ -1,0 +1,153 @@
+"""Sessions as last read or written by this process, so recording a step does not read the
+whole session again (`POST /api/v1/sessions/{id}/events`).
+
+Each step posted over the API answers the session's new state, which is a fold over every
+event. Read from the store each time, that was half the handler's work once a session held a
+few hundred events (benchmarks/post_event.py: `load_session` 40% of the server's CPU, the
+fold 10%). Here the header and events of a session stay in memory after a POST, and the next
+POST starts from them.
+
+What keeps that honest is the store's write observer (`Store.observe_writes`: called after
+every commit, before any writer gets its answer), as for `ObservedCache`. Any write to a
+session's header or events, by a device's push, another request or the merger, drops the
+session's entry. A POST keeps its result only if, between opening its `Watch` and closing
+it, the observer saw exactly the writes the POST made itself; anything else (a device pushed
+an event meanwhile) means the result may already be old, and nothing is kept. So an entry
+is always equal to what a read of the store would give at that moment.
+
+Entries are shared, read-only values: callers build new lists and documents from them
+(`[*events, new_event]`, `merge.apply_edit`), never change them in place. Memory is bounded
+by the number of events held, least recently used first out. A store that cannot report
+every write (CouchDB, where other instances write) gets no cache: `SessionStates.attach`
+answers None and every POST reads the store.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sync.naming import parse_physical
+from sync.store import Store
+
+from .repository import parse_doc_id
+
+Key = tuple[str, str]  # (tenant id, session id)
+
+# About 1 KB per event as Python objects: 20,000 events is some 20 MB, enough for the open
+# sessions of a 500-engineer team at a few dozen events each.
+MAX_EVENTS = 20_000
+
+
+@dataclass(frozen=True)
+class Cached:
+    header: dict[str, Any]
+    events: tuple[dict[str, Any], ...]
+
+
+@dataclass(eq=False)
+class Watch:
+    """Writes to one session counted while a request works on it."""
+
+    key: Key
+    writes: int = 0
+    hit: Cached | None = field(default=None)
+
+
+class SessionStates:
+    """(tenant, session) -> the session's header and events, dropped on any write to them."""
+
+    def __init__(self, *, max_events: int = MAX_EVENTS) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Key, Cached] = OrderedDict()
+        self._held = 0  # events in all entries
+        self._max_events = max_events
+        self._watches: dict[Key, list[Watch]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def attach(self, store: Store) -> SessionStates | None:
+        """This cache, told of `store`'s writes; None when the store cannot tell of them all."""
+        return self if store.observe_writes(self.written) else None
+
+    @contextmanager
+    def watch(self, tenant_id: str, sid: str) -> Iterator[Watch]:
+        """Count the writes to this session while the block runs; `w.hit` is the entry held
+        when the watch opened (None: read the store)."""
+        key = (tenant_id, sid)
+        w = Watch(key)
+        with self._lock:
+            self._watches.setdefault(key, []).append(w)
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+            w.hit = entry
+        try:
+            yield w
+        finally:
+            with self._lock:
+                watches = self._watches.get(key, [])
+                if w in watches:
+                    watches.remove(w)
+                if not watches:
+                    self._watches.pop(key, None)
+
+    def keep(
+        self, w: Watch, header: dict[str, Any], events: list[dict[str, Any]], *, own_writes: int
+    ) -> bool:
+        """Hold this state if the only writes seen during `w` were the caller's `own_writes`
+        (then it is what the store holds now). True when kept."""
+        if header.get("_conflicts"):
+            return False
+        value = Cached(header, tuple(events))
+        with self._lock:
+            if w.writes != own_writes or len(value.events) > self._max_events:
+                return False
+            self._drop(w.key)
+            self._entries[w.key] = value
+            self._held += len(value.events)
+            while self._held > self._max_events and self._entries:
+                _, old = self._entries.popitem(last=False)
+                self._held -= len(old.events)
+        return True
+
+    def written(self, db_name: str, ids: list[str] | None) -> None:
+        """The store's write observer."""
+        parsed = parse_physical(db_name)
+        if parsed is None or parsed.name != "sessions":
+            return
+        tenant = parsed.tenant_id
+        if ids is None:  # the database was created or deleted
+            with self._lock:
+                for key in [k for k in self._entries if k[0] == tenant]:
+                    self._drop(key)
+                for key, watches in self._watches.items():
+                    if key[0] == tenant:
+                        for w in watches:
+                            w.writes += 1_000_000  # never equal to a request's own writes
+            return
+        per_session = Counter(sid for sid, _ in map(parse_doc_id, ids) if sid is not None)
+        if not per_session:
+            return
+        with self._lock:
+            for sid, count in per_session.items():
+                key = (tenant, sid)
+                self._drop(key)
+                for w in self._watches.get(key, ()):
+                    w.writes += count
+
+    def _drop(self, key: Key) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._held -= len(old.events)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
