@@ -22,6 +22,7 @@ export interface TreeNode {
   outcome?: string;
   summary?: string;
   root_cause?: string;
+  verification?: string;
   handover?: unknown;
   next?: unknown;
 }
