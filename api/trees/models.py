@@ -195,6 +195,7 @@ class ResolutionNode(_NodeBase):
     outcome: Literal["resolved", "escalated", "unresolved"] | None = None
     summary: str = ""
     root_cause: str | None = None
+    verification: str | None = None
     handover: str | None = Field(None, description="For escalations: what the next tier needs to know.")
 
 
@@ -229,6 +230,8 @@ class _TreeContent(_Shape):
         default_factory=list,
         description='Product versions the tree was written for, e.g. "Citrix VDA 2203 LTSR", "SonicOS 7.x".',
     )
+    sources: list[Link] = Field(default_factory=list)
+    reviewed_at: str | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -20,6 +20,9 @@ export interface TreeDoc extends Obj {
   review_every_days?: number | null;
   /** Product versions the tree was written for, shown to engineers. */
   applies_to?: string[];
+  /** The vendor pages the content was checked against, and when (YYYY-MM-DD). */
+  sources?: { title: string; url: string }[];
+  reviewed_at?: string | null;
 }
 
 export const NODE_W = 240;

@@ -294,9 +294,9 @@ const SHAPES: Record<string, [string, Spec][]> = {
   choice: [...NODE_BASE, TYPE, ["options", { k: "list", item: model("ChoiceOption") }]],
   action: [...NODE_BASE, TYPE, ["next", model("ActionNext")], ["log", model("ActionLog")]],
   input: [...NODE_BASE, TYPE, ["variable", S], ["save_to_client", SO], ["next", SO], ["log", S]],
-  resolution: [...NODE_BASE, TYPE, ["outcome", { k: "lit", values: [...OUTCOMES], opt: true }], ["summary", S], ["root_cause", SO], ["handover", SO]],
+  resolution: [...NODE_BASE, TYPE, ["outcome", { k: "lit", values: [...OUTCOMES], opt: true }], ["summary", S], ["root_cause", SO], ["verification", SO], ["handover", SO]],
 };
-const TREE_FIELDS = ["type", "schema_version", "title", "description", "category", "tags", "start", "nodes", "archived", "review_by", "review_every_days", "applies_to", "_id", "_rev"];
+const TREE_FIELDS = ["type", "schema_version", "title", "description", "category", "tags", "start", "nodes", "archived", "review_by", "review_every_days", "applies_to", "sources", "reviewed_at", "_id", "_rev"];
 const COUCH_METADATA = new Set(["_deleted", "_attachments", "_conflicts", "_deleted_conflicts", "_revisions", "_revs_info", "_local_seq"]);
 const FORMAT_HINT = "See 'Tree format (v1)' in DESIGN.md for the expected shape.";
 const HINTS: Record<string, string> = {
@@ -413,6 +413,8 @@ function shapeErrors(doc: Obj): ShapeError[] {
   if (has(doc, "review_by")) checkValue(doc.review_by, SO, ["review_by"], errs);
   if (has(doc, "review_every_days")) checkValue(doc.review_every_days, { k: "intOpt" }, ["review_every_days"], errs);
   if (has(doc, "applies_to")) checkValue(doc.applies_to, { k: "list", item: S }, ["applies_to"], errs);
+  if (has(doc, "sources")) checkValue(doc.sources, { k: "list", item: model("Link") }, ["sources"], errs);
+  if (has(doc, "reviewed_at")) checkValue(doc.reviewed_at, SO, ["reviewed_at"], errs);
   // `_id`/`_rev` may also be sent by field name (`id`, `rev`) when the alias is absent.
   for (const [alias, name] of [
     ["_id", "id"],
