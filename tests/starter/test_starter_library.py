@@ -19,7 +19,7 @@ SEED_COUNT = len(list(SEEDS_DIR.glob("*.json")))
 
 
 def test_new_tenants_get_the_starter_library_unless_they_opt_out(http):
-    assert SEED_COUNT == 15
+    assert SEED_COUNT == 25
     with_lib = http.post(
         "/api/v1/auth/register",
         json={"tenant_name": "A", "email": unique_email(), "password": STRONG_PASSWORD},
