@@ -44,11 +44,11 @@ SCRIPT = {
 
 
 class World:
-    def __init__(self, http, ninja: FakeNinjaOne) -> None:
+    def __init__(self, http, ninja: FakeNinjaOne, risk: str = "low") -> None:
         self.tenant = Tenant(http)
         self.engineer = self.tenant.add_user("engineer")
         configure(http, self.tenant, "ninjaone", ninja.config())
-        r = http.post("/api/v1/scripts", headers=self.tenant.headers, json=SCRIPT)
+        r = http.post("/api/v1/scripts", headers=self.tenant.headers, json={**SCRIPT, "risk": risk})
         assert r.status_code == 201, r.text
         r = http.post(f"/api/v1/scripts/{SCRIPT['_id']}/publish", headers=self.tenant.headers, json={})
         assert r.status_code in (200, 201), r.text
@@ -194,3 +194,33 @@ def session(http, who, sid: str) -> dict:
     r = http.get(f"/api/v1/sessions/{sid}", headers=who.headers)
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def test_a_medium_risk_run_shows_it_waits_for_approval_then_runs(browser, http, server, ninja):
+    """An engineer's run of a medium-risk script waits for a second, trusted person: the step
+    says so and nothing reaches the RMM until an author, admin or owner approves."""
+    world = World(http, ninja, risk="medium")
+    ninja.outcome = Outcome(exit_code=0, output="Running BrokerAgent", polls=1)
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sid = world.at_script_step(page, server.url, "T20261204.0104")
+        assert "Medium risk" in page.text_content("[data-testid=step-script]")
+        page.select_option("#run-device", "1007")
+        page.click("[data-testid=run-script]")
+        status = page.wait_for_selector("[data-testid=run-status] >> text=Waiting for approval")
+        assert "author, admin or owner other than you" in status.text_content()
+        shot(page, "step-script-06-awaiting-approval")
+        [run] = runs_on_server(http, world.engineer, sid)
+        assert run["status"] == "awaiting_approval" and ninja.scripts_run == []
+
+        r = http.post(
+            f"/api/v1/sessions/{sid}/script-runs/{run['run_id']}/approve",
+            headers=world.tenant.headers,
+            json={},
+        )
+        assert r.status_code == 202, r.text
+        output = page.wait_for_selector("[data-testid=script-run-output]", timeout=30000)
+        assert "Running BrokerAgent" in output.text_content() and len(ninja.scripts_run) == 1
+    finally:
+        ctx.close()

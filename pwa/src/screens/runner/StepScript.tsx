@@ -235,6 +235,7 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
         <p className="text-sm text-slate-600 dark:text-slate-300">{!online ? "No connection: this device has not rendered this script with these values yet. Connect once to see and copy it." : renderError ? `The script cannot be rendered: ${renderError}` : "Rendering the script…"}</p>
       )}
 
+      {!online && rmmNow.state === "loading" && <p className="text-sm text-slate-600 dark:text-slate-300">No connection: a run through your team's RMM needs one. Copy the script to run it yourself.</p>}
       {rmmNow.state === "problem" && <p className="text-sm text-slate-600 dark:text-slate-300">Running it through {SYSTEMS[rmmNow.system]}: {rmmNow.reason}</p>}
       {rmmNow.state === "ready" && rendering && !filled.missing.length && (
         <div className="space-y-2">
