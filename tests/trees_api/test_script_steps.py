@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import Tenant
 from tests.trees.factories import valid_tree
 
 SCRIPT = {
@@ -90,3 +91,11 @@ def test_a_parameter_value_that_is_not_text_cannot_be_saved(http, tenant):
     tree = tree_with({"id": "script:restart-service", "parameters": {"Port": 389}})
     r = http.post("/api/v1/trees", headers=tenant.headers, json=tree)
     assert r.status_code == 400 and "script.parameters.Port" in r.json()["reason"], r.text
+
+
+def test_another_teams_script_is_unknown_here(http, tenant, published):
+    """Tenant isolation: a step may name only its own team's scripts."""
+    other = Tenant(http)
+    tree = tree_with({"id": "script:restart-service", "parameters": {"Computer": "CTX-07"}})
+    assert problems(http, tenant, tree) == []
+    assert [code for _, code, _ in problems(http, other, tree)] == ["unknown_script"]
