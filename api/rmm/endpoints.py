@@ -146,7 +146,8 @@ def list_devices(
         {
             400: "The node, parameters or target are not valid.",
             404: "No such session, or no such published script.",
-            409: "No RMM is configured, or script_text differs from the server's rendering.",
+            409: "No RMM is configured, script_text differs from the server's rendering, or the "
+            "session is no longer at the step (`stale_run`).",
         }
     ),
 )
@@ -158,7 +159,9 @@ def create_run(
     for an author, admin or owner other than the requester (`.../approve`). Answers 202 with
     the run; it is submitted, polled until done (within the connector's timeout) and then
     recorded in the session as a `script_run` event under `node_id`, with the full output as
-    an attachment. The same `request_id` sent again answers the same run."""
+    an attachment. The same `request_id` sent again answers the same run. With `at_step`, a
+    run whose step is over (the session moved on, went back or ended) is refused with 409
+    `stale_run`."""
     if who.role == "viewer":
         raise Forbidden("Viewers do not run scripts; ask an admin for the engineer role.")
     loaded = sessions.load(ctx, who, session_id)
@@ -167,6 +170,13 @@ def create_run(
     if not isinstance(nodes, dict) or body.node_id not in nodes:
         raise BadRequest(f"The session's tree has no node {body.node_id!r}.")
     db = repo.ensure_db(ctx.store, who.tenant_id)
+    existing = repo.run(db, body.request_id) if body.request_id else None
+    if existing is not None and existing.get("session_id") == loaded.sid:
+        return service.public_run(existing)
+    if body.at_step is not None:
+        stale = rules.stale_problem(loaded.fold(), body.node_id, body.at_step)
+        if stale is not None:
+            raise Conflict(stale, error="stale_run")
     system = service.configured_system(db, body.system)
     cfg = repo.config(db, system) or {}
     script = script_source.published_script(ctx, who.tenant_id, body.script_id, body.version)

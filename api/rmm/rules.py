@@ -33,6 +33,31 @@ def approval_problem(run: dict[str, Any], approver_id: str, approver_role: str) 
     return None
 
 
+AT_START = "start"
+"""`at_step` of a request made at the first step, before anything was answered."""
+
+
+def step_marker(state: dict[str, Any]) -> str:
+    """Where a session stands, as a device sends it with a run (`at_step`): the event id of the
+    latest effective step, or AT_START. A back, or a new answer after it, changes it, even
+    when the session comes back to the same node; a custom step or a note does not."""
+    path = state.get("path") or []
+    return str(path[-1]["event_id"]) if path else AT_START
+
+
+def stale_problem(state: dict[str, Any], node_id: str, at_step: str) -> str | None:
+    """Why a run asked for at `node_id` when the session stood at `at_step` no longer fits
+    the session (it moved past the step, went back, or ended); None when it still does."""
+    if state.get("status") != "in_progress":
+        return f"The session is {state.get('status', 'not running').replace('_', ' ')}: the run was not sent."
+    if state.get("current_node") != node_id or step_marker(state) != at_step:
+        return (
+            f"The session is no longer at the step this run was asked for ({node_id}); it moved on "
+            "or went back, so the run was not sent. Ask for it again at the step if it is still needed."
+        )
+    return None
+
+
 def public_parameters(parameters: dict[str, Any], secret_names: set[str]) -> dict[str, Any]:
     """The parameters as they may be shown and kept in the session: secrets left out."""
     return {k: v for k, v in sorted(parameters.items()) if k not in secret_names}

@@ -82,3 +82,11 @@ class ScriptRunCreate(BaseModel):
         pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$",
         description="A ULID made by the device: the same request sent again answers the same run.",
     )
+    at_step: str | None = Field(
+        default=None,
+        max_length=300,
+        description="Where the session stood when the engineer asked: the `event_id` of the "
+        "latest step in the state's `path`, or `start` before the first answer. When given, a "
+        "session that has moved on, gone back or ended since refuses the run (409 `stale_run`): "
+        "a run queued offline never reaches a device once its step is over.",
+    )

@@ -370,3 +370,18 @@ def import_script(ctx: AppContext, who: Principal, body: Any, *, replace: bool =
         db, doc["_id"], updated_at=iso(), updated_by=who.user_id, archived=saved.get("archived", False)
     )
     return saved
+
+
+def published_library(ctx: AppContext, tenant_id: str) -> dict[str, dict[str, Any]]:
+    """Every published, non-archived script of the tenant at its latest version, keyed by id:
+    what a tree's action steps may name (`api.trees.script_refs`)."""
+    db = scripts_db(ctx, tenant_id)
+    out: dict[str, dict[str, Any]] = {}
+    for meta in by_prefix(db, "scriptmeta:"):
+        script_id, latest = meta.get("script_id"), meta.get("latest_version")
+        if not script_id or not latest or meta.get("archived"):
+            continue
+        ver = get_or_none(db, version_id(script_id, latest))
+        if ver is not None and isinstance(ver.get("script"), dict):
+            out[script_id] = {**ver["script"], "version": latest}
+    return out

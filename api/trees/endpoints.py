@@ -18,7 +18,6 @@ from ..freshness import service as freshness
 from . import library, service, suggestions
 from .checklist import checklist_layout, render_html as render_checklist
 from .models import NODE_ID_PATTERN
-from .validation import validate_tree
 
 router = APIRouter(prefix="/api/v1", tags=["trees"])
 
@@ -76,9 +75,12 @@ def create_tree(body: TreeBody, who: AuthorDep, ctx: CtxDep) -> dict:
 
 
 @router.post("/trees/validate")
-def validate(body: Annotated[Any, Body()], who: PrincipalDep) -> dict:
-    """Check a tree and list every problem at once: `{valid, problems: [{node_id, code, message}]}`."""
-    problems = validate_tree(body)
+def validate(body: Annotated[Any, Body()], who: PrincipalDep, ctx: CtxDep) -> dict:
+    """Check a tree and list every problem at once: `{valid, problems: [{node_id, code, message}]}`.
+    An action step's `script` is also checked against the team's published scripts
+    (`unknown_script`, `unknown_script_parameter`, `missing_script_parameter`,
+    `secret_script_parameter`)."""
+    problems = service.all_problems(ctx, who.tenant_id, body)
     return {"valid": not problems, "problems": [p.model_dump() for p in problems]}
 
 

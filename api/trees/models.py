@@ -168,12 +168,24 @@ class ActionLog(_Shape):
     skipped: str = ""
 
 
+class ScriptRef(_Shape):
+    """A published script of the tenant's library the step runs, with the value of each
+    parameter: a literal, or text with `{{input.x}}` / `{{client.x}}` filled in the session.
+    Values are text; the script's renderer checks them by the parameter's type."""
+
+    id: str = Field("", description="script:<slug> of a published script.")
+    parameters: dict[str, str] = Field(default_factory=dict)
+
+
 class ActionNode(_NodeBase):
     """A step the engineer performs; answered done, failed or (if offered) skipped."""
 
     type: Literal["action"]
     next: ActionNext = Field(default_factory=ActionNext)
     log: ActionLog = Field(default_factory=ActionLog)
+    script: ScriptRef | None = Field(
+        None, description="A library script the engineer may copy or run through the RMM here."
+    )
 
 
 class InputNode(_NodeBase):

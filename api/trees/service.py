@@ -25,9 +25,11 @@ from sync.store import Database
 from ..core.context import AppContext
 from ..core.docs import by_prefix, check_write_limits, get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
+from ..scripts import service as scripts
 from .migrations import migrate_tree, migrate_tree_version
 from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
-from .validation import validate_tree
+from .script_refs import script_problems
+from .validation import Problem, validate_tree
 
 # Problems that make a body unstorable even as a draft: it is not a tree at all.
 SHAPE_CODES = {
@@ -201,7 +203,7 @@ def publish(
     if rev and draft["_rev"] != rev:
         raise Conflict("The draft changed since you loaded it; reload it and publish again.")
     draft = migrate_tree(draft, owned=True)
-    problems = validate_tree(draft)
+    problems = all_problems(ctx, who.tenant_id, draft)
     if problems:
         raise Unprocessable(
             f"The draft has {len(problems)} problem(s) to fix before it can be published; the first: "
@@ -365,3 +367,13 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
         ) from None
     touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, rolled_back_to=version)
     return saved
+
+
+def all_problems(ctx: AppContext, tenant_id: str, tree: Any) -> list[Problem]:
+    """What publishing refuses: the tree's own problems, then its steps' scripts checked
+    against the team's published library (read only when a step names a script)."""
+    problems = validate_tree(tree)
+    nodes = tree.get("nodes") if isinstance(tree, dict) else None
+    if isinstance(nodes, dict) and any(isinstance(n, dict) and n.get("script") for n in nodes.values()):
+        problems += script_problems(tree, scripts.published_library(ctx, tenant_id))
+    return problems

@@ -131,6 +131,7 @@ CODES: dict[str, str] = {
     "invalid_review_interval": "The review interval is not a whole number of days from 1 to 3650.",
     "review_date_and_interval": "The tree has both a review date and a review interval.",
     "invalid_applies_to": "An applies-to entry is empty or repeated, or there are too many.",
+    "invalid_script_ref": "An action's script id or a parameter name is not well-formed.",
 }
 """Every code `validate_tree` can return, with its meaning. Codes are stable API."""
 
@@ -153,6 +154,10 @@ class ValidationResult(BaseModel):
 
 
 _NODE_ID_RE = re.compile(NODE_ID_PATTERN)
+# The script library's id and parameter name forms (api/scripts/models.py), written here so
+# the editor's twin can copy them; tests/trees/test_script_refs.py keeps them equal.
+_SCRIPT_ID_RE = re.compile(r"^script:[a-z0-9][a-z0-9_-]{0,63}$")
+_PARAM_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _VARIABLE_RE = re.compile(VARIABLE_NAME_PATTERN)
 _NODE_MODELS: dict[str, type[BaseModel]] = {
     "question": QuestionNode,
@@ -546,6 +551,8 @@ class _Checker:
         self.text(node_id, "The warning", node.get("warning"), LIMITS.warning)
         self.check_links(node_id, node)
         self.check_commands(node_id, node)
+        if kind == "action":
+            self.check_script(node_id, node)
         if kind in _REQUIRED_ANSWERS:
             self.check_answers(node_id, node, kind)
         elif kind == "choice":
@@ -608,6 +615,30 @@ class _Checker:
                     f"Command {i + 1} has no text. Enter the command to run, or remove the empty command.",
                 )
             self.text(node_id, f"Command {i + 1}", command.get("text"), LIMITS.command)
+
+    def check_script(self, node_id: str, node: dict[str, Any]) -> None:
+        """The form of an action's script reference. Whether the script exists and takes
+        these parameters depends on the tenant's library: `api.trees.script_refs` checks that."""
+        ref = node.get("script")
+        if not isinstance(ref, dict):
+            return
+        script_id = ref.get("id")
+        if script_id.__class__ is str and not _SCRIPT_ID_RE.fullmatch(script_id):
+            self.add(
+                node_id,
+                "invalid_script_ref",
+                f"The script {quoted(script_id)} is not a script id. Pick a script from the library.",
+            )
+        for name, value in _as_dict(ref.get("parameters")).items():
+            if not _PARAM_NAME_RE.fullmatch(name):
+                self.add(
+                    node_id,
+                    "invalid_script_ref",
+                    f"The script parameter {quoted(name)} is not a parameter name. Map the "
+                    "script's own parameters only.",
+                )
+                continue
+            self.text(node_id, f"The value of script parameter {name}", value, LIMITS.command)
 
     def check_answers(self, node_id: str, node: dict[str, Any], kind: str) -> None:
         nxt, log = node.get("next"), node.get("log")

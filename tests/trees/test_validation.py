@@ -231,6 +231,43 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
     ("applies_to_too_many", _set("applies_to", [f"v{i}" for i in range(21)]), {(None, "invalid_applies_to")}),
     ("applies_to_too_long", _set("applies_to", ["x" * 81]), {(None, "text_too_long")}),
     ("applies_to_not_a_list", _set("applies_to", "SonicOS 7.x"), {(None, "invalid_field")}),
+    (
+        "script_ref_valid_form",
+        _set(
+            "nodes.service.script", {"id": "script:restart", "parameters": {"Computer": "{{input.vda_name}}"}}
+        ),
+        set(),
+    ),
+    (
+        "script_ref_bad_id",
+        _set("nodes.service.script", {"id": "Restart it"}),
+        {("service", "invalid_script_ref")},
+    ),
+    (
+        "script_ref_bad_parameter_name",
+        _set("nodes.service.script", {"id": "script:restart", "parameters": {"$Computer": "x"}}),
+        {("service", "invalid_script_ref")},
+    ),
+    (
+        "script_ref_malformed_value",
+        _set("nodes.service.script", {"id": "script:restart", "parameters": {"Computer": "{{input.vda"}}),
+        {("service", "malformed_placeholder")},
+    ),
+    (
+        "script_ref_unknown_variable",
+        _set("nodes.ports.script", {"id": "script:restart", "parameters": {"Computer": "{{input.nope}}"}}),
+        {("ports", "unknown_variable")},
+    ),
+    (
+        "script_ref_value_not_text",
+        _set("nodes.service.script", {"id": "script:restart", "parameters": {"Port": 389}}),
+        {("service", "invalid_field")},
+    ),
+    (
+        "script_on_a_question",
+        _set("nodes.scope.script", {"id": "script:restart"}),
+        {("scope", "unknown_field")},
+    ),
 ]
 
 

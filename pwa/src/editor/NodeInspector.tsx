@@ -5,7 +5,9 @@ import { Markdown } from "../ui/Markdown";
 import { Button, identifierField, timeAgo, useNow } from "../ui/kit";
 import type { DismissedGroup, NodeSuggestions, Suggestion } from "./api";
 import { answersOf, changeType, NODE_TYPES, TYPE_INFO, withLog, withNext, type NodeType, type Obj, type TreeDoc, type TreeNode } from "./model";
+import { ScriptSection } from "./ScriptSection";
 import type { DismissedSuggestion } from "./suggestions";
+import type { PublishedScript } from "./useScriptLibrary";
 import type { Problem } from "./validate";
 
 const small = "block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-600 dark:bg-slate-900 dark:text-slate-100 dark:ring-slate-700";
@@ -138,6 +140,8 @@ export interface InspectorProps {
   /** Resolve true once the server has the dismissal (false: it refused; the error is shown). */
   onDismissSuggestion: (s: Suggestion) => Promise<boolean>;
   onRestoreSuggestion: (d: DismissedSuggestion) => Promise<boolean>;
+  /** The team's published scripts an action may name (null: not loaded). */
+  scripts: Record<string, PublishedScript> | null;
 }
 
 const compact = "!min-h-8 !rounded-lg !px-3 !py-1 !text-xs";
@@ -465,6 +469,12 @@ export function NodeInspector(props: InspectorProps) {
           </div>
         ))}
       </Section>
+
+      {type === "action" && (
+        <Section title="Script">
+          <ScriptSection nodeId={id} tree={tree} node={node} library={props.scripts} onChange={onChange} />
+        </Section>
+      )}
 
       <Section title="Commands" right={<Button className="!min-h-8 !rounded-lg !px-2.5 !py-1 !text-xs" onClick={() => onChange((n) => ({ ...n, commands: [...commands, { language: "powershell", text: "" }] }))}>+ Command</Button>}>
         {commands.length === 0 && <p className="text-xs text-slate-500">Commands to copy; placeholders such as {"{{input.x}}"} are filled in.</p>}

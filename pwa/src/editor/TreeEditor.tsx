@@ -16,6 +16,8 @@ import { PreviewRun } from "./PreviewRun";
 import { StepSearch } from "./StepSearch";
 import { dismissedAt, withoutGroup, type DismissedSuggestion } from "./suggestions";
 import { useDraft, type SaveState } from "./useDraft";
+import { scriptProblems } from "./scriptRefs";
+import { useScriptLibrary } from "./useScriptLibrary";
 import { validateTree, type Problem } from "./validate";
 
 const NODE_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -254,13 +256,15 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   const [t0] = useState(() => performance.now()); // the mount time, for the editor-ready measure
   const searchBox = useRef<HTMLInputElement>(null);
 
+  const scripts = useScriptLibrary();
   const problems = useMemo(() => {
     if (!tree) return [];
     performance.mark("editor:validate");
     const found = validateTree(tree);
     performance.mark("editor:validated");
-    return found;
-  }, [tree]);
+    // Steps' scripts against the library, as publishing checks them (api/trees/script_refs.py).
+    return scripts ? [...found, ...scriptProblems(tree, scripts)] : found;
+  }, [tree, scripts]);
   const problemCounts = useMemo(() => {
     const m = new Map<string, number>();
     for (const p of problems) if (p.node_id !== null) m.set(p.node_id, (m.get(p.node_id) || 0) + 1);
@@ -543,6 +547,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
                   tree={tree}
                   id={sel}
                   problems={nodeProblems}
+                  scripts={scripts}
                   suggestions={openSuggestions.find((g) => g.node_id === sel) || null}
                   dismissed={dismissed.filter((d) => d.node_id === sel)}
                   dismissedBefore={dismissedAt(dismissedListing, sel, dismissed)}

@@ -51,6 +51,9 @@ const WS_CLASS = `[${PY_WS}]`;
 const STRIP_RE = new RegExp(`^${WS_CLASS}+|${WS_CLASS}+$`, "g");
 const NODE_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}\n?$/; // Python's `$` also matches before a final "\n"
 const VARIABLE_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}\n?$/;
+// The script library's forms (api/scripts/models.py); matched whole, as Python's fullmatch.
+const SCRIPT_ID_RE = /^script:[a-z0-9][a-z0-9_-]{0,63}$/;
+const PARAM_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const TREE_ID_RE = /^tree:[a-z0-9][a-z0-9_-]{0,63}$/; // pydantic's (Rust) regex: no final-newline rule
 const INNER_RE = new RegExp(`^${WS_CLASS}*(input|client)\\.([A-Za-z_][A-Za-z0-9_]{0,63})${WS_CLASS}*$`);
 
@@ -117,7 +120,7 @@ function thousands(n: number): string {
 }
 
 /** A value as messages show it: JSON text, as `quoted` in api/trees/validation.py writes it. */
-function quoted(v: Json | undefined): string {
+export function quoted(v: Json | undefined): string {
   return JSON.stringify(v ?? null);
 }
 
@@ -262,6 +265,7 @@ type Spec =
   | { k: "float" }
   | { k: "intOpt" }
   | { k: "list"; item: Spec }
+  | { k: "dictStr" }
   | { k: "model"; model: string; opt?: boolean }
   | { k: "lit"; values: string[]; opt?: boolean }
   | { k: "const" };
@@ -292,7 +296,8 @@ const SHAPES: Record<string, [string, Spec][]> = {
   ChoiceOption: [["id", S], ["label", S], ["next", SO], ["log", S]],
   question: [...NODE_BASE, TYPE, ["next", model("YesNoNext")], ["log", model("YesNoLog")]],
   choice: [...NODE_BASE, TYPE, ["options", { k: "list", item: model("ChoiceOption") }]],
-  action: [...NODE_BASE, TYPE, ["next", model("ActionNext")], ["log", model("ActionLog")]],
+  ScriptRef: [["id", S], ["parameters", { k: "dictStr" }]],
+  action: [...NODE_BASE, TYPE, ["next", model("ActionNext")], ["log", model("ActionLog")], ["script", model("ScriptRef", true)]],
   input: [...NODE_BASE, TYPE, ["variable", S], ["save_to_client", SO], ["next", SO], ["log", S]],
   resolution: [...NODE_BASE, TYPE, ["outcome", { k: "lit", values: [...OUTCOMES], opt: true }], ["summary", S], ["root_cause", SO], ["verification", SO], ["handover", SO]],
 };
@@ -343,6 +348,10 @@ function checkValue(value: Json, spec: Spec, loc: Path, errs: ShapeError[]): voi
     case "list":
       if (!Array.isArray(value)) errs.push({ loc, kind: "list_type", msg: "Input should be a valid list" });
       else value.forEach((item, i) => checkValue(item, spec.item, [...loc, i], errs));
+      return;
+    case "dictStr":
+      if (!isObj(value)) errs.push({ loc, kind: "dict_type", msg: "Input should be a valid dictionary" });
+      else for (const key of Object.keys(value)) checkValue(value[key], S, [...loc, key], errs);
       return;
     case "model":
       if (spec.opt && value === null) return;
@@ -616,6 +625,7 @@ class Checker {
     this.text(nodeId, "The warning", get(node, "warning"), LIMITS.warning);
     this.checkLinks(nodeId, node);
     this.checkCommands(nodeId, node);
+    if (kind === "action") this.checkScript(nodeId, node);
     if (kind === "question" || kind === "action") this.checkAnswers(nodeId, node, kind);
     else if (kind === "choice") this.checkChoice(nodeId, node);
     else if (kind === "input") this.checkInput(nodeId, node);
@@ -653,6 +663,22 @@ class Checker {
       if (blank(get(command, "text"))) this.add(nodeId, "empty_command", `Command ${i + 1} has no text. Enter the command to run, or remove the empty command.`);
       this.text(nodeId, `Command ${i + 1}`, get(command, "text"), LIMITS.command);
     });
+  }
+
+  // The form of an action's script reference; whether the library has it is scriptRefs.ts's.
+  checkScript(nodeId: string, node: Obj): void {
+    const ref = get(node, "script");
+    if (!isObj(ref)) return;
+    const scriptId = get(ref, "id");
+    if (typeof scriptId === "string" && !SCRIPT_ID_RE.test(scriptId)) this.add(nodeId, "invalid_script_ref", `The script ${quoted(scriptId)} is not a script id. Pick a script from the library.`);
+    const params = asObj(get(ref, "parameters"));
+    for (const name of Object.keys(params)) {
+      if (!PARAM_NAME_RE.test(name)) {
+        this.add(nodeId, "invalid_script_ref", `The script parameter ${quoted(name)} is not a parameter name. Map the script's own parameters only.`);
+        continue;
+      }
+      this.text(nodeId, `The value of script parameter ${name}`, params[name], LIMITS.command);
+    }
   }
 
   checkAnswers(nodeId: string, node: Obj, kind: string): void {

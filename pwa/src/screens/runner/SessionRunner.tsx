@@ -13,7 +13,9 @@ import { PsaTicket } from "../../psa/PsaTicket";
 import { NotesBox, type NotesBoxHandle } from "./NotesBox";
 import { StepCard, type TreeNode } from "./StepCard";
 import { StepAttachments } from "./StepAttachments";
+import { StepScript } from "./StepScript";
 import { StepTimeline } from "./StepTimeline";
+import { useScriptRuns } from "../../scripts/useScriptRuns";
 import { AnswerGuard, SETTLE_MS, stepKey } from "./answerGuard";
 import { CustomStepDialog, FinishDialog, ShortcutsDialog } from "./dialogs";
 import { typingIn } from "./shortcuts";
@@ -117,6 +119,7 @@ export function SessionRunner({ sid }: { sid: string }) {
   );
 
   const state = session.data?.state || null;
+  const scriptRuns = useScriptRuns(local, sid, state);
   const bundle = session.data?.bundle;
   const tree = bundle?.tree as { nodes?: Record<string, TreeNode>; title?: string } | null | undefined;
   const node = state && tree?.nodes ? tree.nodes[state.current_node] : undefined;
@@ -427,10 +430,30 @@ export function SessionRunner({ sid }: { sid: string }) {
     <div className="space-y-5 print:hidden">
       {headerBlock}
       {writeError && <ErrorBox title="Not saved">{writeError}</ErrorBox>}
+      {(scriptRuns.record?.dropped || []).map((d) => (
+        <div key={d.request_id} role="status" data-testid="dropped-run" className="flex flex-wrap items-center justify-between gap-2 rounded-2xl border-2 border-amber-400 bg-amber-50 p-3 text-sm text-amber-950 dark:bg-amber-950 dark:text-amber-50">
+          <span>
+            The queued run of {d.script_name} (step “{d.step_title}”) was not sent: {d.reason}. Nothing ran on the device.
+          </span>
+          <Button onClick={() => void scriptRuns.update((r) => ({ ...r, dropped: r.dropped.filter((x) => x.request_id !== d.request_id) }))}>Dismiss</Button>
+        </div>
+      ))}
       <div className="grid grid-cols-1 gap-5 lg:grid-cols-[minmax(0,1fr)_320px]">
         <div className="min-w-0 space-y-4">
           {node ? (
-            <StepCard nodeId={state.current_node} node={node} values={{ inputs: state.inputs, client }} untitled={state.current_node} stepNumber={state.path.length + 1} notes={notesBox}>
+            <StepCard
+              nodeId={state.current_node}
+              node={node}
+              values={{ inputs: state.inputs, client }}
+              untitled={state.current_node}
+              stepNumber={state.path.length + 1}
+              notes={notesBox}
+              script={
+                node.type === "action" && node.script?.id ? (
+                  <StepScript key={state.current_node} sid={sid} nodeId={state.current_node} stepTitle={node.title || state.current_node} scriptRef={node.script} state={state} clientId={header.client_id || null} values={{ inputs: state.inputs, client }} runs={scriptRuns} />
+                ) : undefined
+              }
+            >
               {node.type === "question" && (
                 <div className="grid grid-cols-2 gap-2">
                   <Button tone="yes" className="min-h-12 text-lg" busy={saving} disabled={!armed} data-answer="yes" onClick={() => void answer("yes")}>

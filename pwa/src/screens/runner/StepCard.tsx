@@ -25,6 +25,7 @@ export interface TreeNode {
   verification?: string | null;
   handover?: unknown;
   next?: unknown;
+  script?: { id: string; parameters?: Record<string, string> } | null;
 }
 
 export const TYPE_LABEL: Record<string, string> = {
@@ -117,7 +118,7 @@ function StepLink({ title, url, values }: { title: string; url: string; values: 
 
 // `notes` sit between the step and its answers (`children`): what was seen is written down
 // right where the step is answered.
-export function StepCard({ nodeId, node, values, untitled, stepNumber, notes, children }: { nodeId: string; node: TreeNode; values: StepValues; untitled: string; stepNumber: number; notes?: ReactNode; children?: ReactNode }) {
+export function StepCard({ nodeId, node, values, untitled, stepNumber, notes, script, children }: { nodeId: string; node: TreeNode; values: StepValues; untitled: string; stepNumber: number; notes?: ReactNode; script?: ReactNode; children?: ReactNode }) {
   // The answers stay under the thumb while the step scrolls, unless a long list of choices
   // would cover the step itself (AnswerTray also lets go when the strip grows too tall).
   const sticky = node.type !== "resolution" && (node.type !== "choice" || (node.options?.length ?? 0) <= 4);
@@ -147,6 +148,7 @@ export function StepCard({ nodeId, node, values, untitled, stepNumber, notes, ch
             ))}
           </div>
         )}
+        {script}
         {(!!node.help || links.length > 0) && (
           <div className="rounded-2xl bg-slate-50 dark:bg-slate-800/60">
             {node.help && (
