@@ -35,6 +35,7 @@ from sync.naming import logical_of, physical_name, tenant_of
 from ..core.docs import get_or_none, retry_on_conflict, save, tenants_with_db
 from ..core.sealing import SealBroken
 from ..core.timeutil import iso, now_ms
+from ..core.workers import WokenThread
 from ..webhooks import delivery
 from ..webhooks.ssrf import Resolver, system_resolver
 from . import connectors, pushing, repository as repo
@@ -53,7 +54,8 @@ REFRESH_LIMIT = 50  # tickets read again per tenant and interval, the newest pus
 _FEED_BATCH = 500
 
 
-class PsaWorker:
+class PsaWorker(WokenThread):
+    thread_name = "branchline-psa"
     name = "psa"
 
     def __init__(self, ctx: AppContext, holder: str) -> None:
@@ -65,32 +67,12 @@ class PsaWorker:
         self.claim_ms = int((8 * timeout + 10) * 1000)
         self.resolver: Resolver = system_resolver
         self.client = delivery.new_client(timeout, 4)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._listening = False
+        self._init_thread(ctx.store)
         self._lock = threading.Lock()
         self._dirty: set[str] = set()
         self._due: dict[str, int] = {}  # tenant -> when its next push is due (ms)
         self._rescan = True
         self._last_scan = 0.0
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        if not self._listening:
-            self.ctx.store.add_listener(self._on_write)
-            self._listening = True
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="branchline-psa", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(60)
 
     def _on_write(self, db_name: str, _seq: Any = None) -> None:
         tenant = tenant_of(db_name)

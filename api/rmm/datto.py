@@ -49,7 +49,8 @@ class Credentials:
     api_secret: str
 
 
-class Datto:
+class Datto(oauth.BearerApi):
+    vendor = VENDOR
     system = "datto"
 
     def __init__(
@@ -97,37 +98,8 @@ class Datto:
         body = r.json()
         return str(body["access_token"]), float(body.get("expires_in") or 360_000)
 
-    def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        what: str,
-        json_body: Any = None,
-        params: dict[str, Any] | None = None,
-        changes: bool = False,
-    ) -> httpx.Response:
-        for attempt in (1, 2):
-            token = oauth.cached(self._key, self._token)
-            r = send(
-                self.client,
-                method,
-                f"{self.creds.api_url}/api/v2/{path}",
-                headers={"authorization": f"Bearer {token}", "accept": "application/json"},
-                json=json_body,
-                params=params,
-                allow_private=self.allow_private,
-                resolver=self.resolver,
-                vendor=VENDOR,
-                changes=changes,
-            )
-            if r.status_code == 401 and attempt == 1:
-                oauth.forget(self._key)
-                continue
-            if r.status_code >= 300:
-                raise classify(r, VENDOR, what)
-            return r
-        raise AssertionError("unreachable")
+    def _url(self, path: str) -> str:
+        return f"{self.creds.api_url}/api/v2/{path}"
 
     def check(self) -> dict[str, Any]:
         account = self._call("GET", "account", what="account").json()

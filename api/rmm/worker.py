@@ -20,7 +20,6 @@ the session's `script_run` event and the full output its attachment (`recording.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from sync.errors import BranchlineError, Conflict
@@ -29,6 +28,7 @@ from sync.naming import logical_of, tenant_of
 from ..core.docs import get_or_none, save, tenants_with_db
 from ..core.sealing import SealBroken
 from ..core.timeutil import iso, now_ms
+from ..core.workers import WokenThread
 from ..webhooks import delivery
 from ..webhooks.ssrf import Resolver, system_resolver
 from . import recording, repository as repo, rules, script_source, service
@@ -49,7 +49,8 @@ class ClaimLost(Exception):
     """The run changed under this instance's claim; this attempt stops and records nothing."""
 
 
-class RmmWorker:
+class RmmWorker(WokenThread):
+    thread_name = "branchline-rmm"
     name = "rmm"
 
     def __init__(self, ctx: AppContext, holder: str) -> None:
@@ -62,27 +63,7 @@ class RmmWorker:
         self.claim_ms = int((4 * settings.rmm_http_timeout_seconds + 5) * 1000)
         self.resolver: Resolver = system_resolver
         self.client = delivery.new_client(settings.rmm_http_timeout_seconds, 4)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._listening = False
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        if not self._listening:
-            self.ctx.store.add_listener(self._on_write)
-            self._listening = True
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="branchline-rmm", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(60)
+        self._init_thread(ctx.store)
 
     def _on_write(self, db_name: str, _seq: Any = None) -> None:
         if tenant_of(db_name) is not None and logical_of(db_name) == repo.DB_NAME:

@@ -37,6 +37,7 @@ from sync.naming import logical_of, tenant_of
 
 from ..core.docs import get_or_none, save, tenants_with_db
 from ..core.timeutil import now_ms
+from ..core.workers import WokenThread
 from . import delivery, outbox, repository as repo, signing
 from .ssrf import Resolver, system_resolver
 
@@ -77,8 +78,10 @@ class Done:
     result: delivery.Attempt
 
 
-class WebhookWorker:
+class WebhookWorker(WokenThread):
     name = "webhooks"
+    thread_name = "branchline-webhooks"
+    join_timeout_s = 30.0
 
     def __init__(self, ctx: AppContext, holder: str) -> None:
         self.ctx = ctx
@@ -92,8 +95,7 @@ class WebhookWorker:
         self.claim_ms = int((3 * settings.webhook_timeout_seconds + 5) * 1000)
         self.resolver: Resolver = system_resolver
         self.client = delivery.new_client(settings.webhook_timeout_seconds, self.concurrency)
-        self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._init_thread(ctx.store)
         self._lock = threading.Lock()
         self._dirty_hooks: set[str] = set()
         self._dirty_feeds: set[str] = set()
@@ -103,28 +105,13 @@ class WebhookWorker:
         self._per_sub: Counter[str] = Counter()
         self._done: queue.SimpleQueue[Done] = queue.SimpleQueue()
         self._pool: ThreadPoolExecutor | None = None
-        self._thread: threading.Thread | None = None
-        self._listening = False
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        if not self._listening:
-            self.ctx.store.add_listener(self._on_write)
-            self._listening = True
-        self._stop.clear()
+    def _starting(self) -> None:
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="branchline-webhook-send")
-        self._thread = threading.Thread(target=self._loop, name="branchline-webhooks", daemon=True)
-        self._thread.start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(30)
+    def _stopped(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
