@@ -17,9 +17,9 @@ from sync.errors import BranchlineError, Forbidden
 from ..attachments.sync_content import check_attachment_content, same_content
 from .service import check_shape
 
-# Documents only the server writes: published versions, tree metadata, starter offers and
-# suggestion marks.
-SERVER_ONLY_PREFIXES = ("treever:", "treemeta:", "treestarter:", "treesug:")
+# Documents only the server writes: published versions, tree metadata, starter offers,
+# suggestion marks and publish reviews.
+SERVER_ONLY_PREFIXES = ("treever:", "treemeta:", "treestarter:", "treesug:", "treereview:")
 
 
 class TreesRules(DatabaseRules):

@@ -22,6 +22,10 @@ class UserUpdate(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     role: RoleName | None = None
     active: bool | None = None
+    reviewer: bool | None = Field(
+        default=None,
+        description="A named reviewer approves publish reviews of tree drafts, like admins and owners.",
+    )
 
 
 class ProfileUpdate(BaseModel):
