@@ -117,7 +117,7 @@ def install_hooks(ctx: AppContext) -> None:
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
     register_part(ctx, insights_part(ctx))
-    register_sync_rules(ctx, TreesRules())  # the trees database over /sync
+    register_sync_rules(ctx, TreesRules(ctx))  # the trees database over /sync
     register_sync_rules(ctx, ScriptsRules())  # the scripts database: published copies to every role
     install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with

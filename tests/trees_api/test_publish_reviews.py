@@ -240,3 +240,26 @@ def test_every_step_is_in_the_audit_log_and_the_publish_names_the_review(http, t
     assert by_action["tree.review_approved"]["actor"]["id"] == tenant.me["user"]["id"]
     assert by_action["tree.published"]["details"]["review_id"] == second["id"]
     assert by_action["tree.published"]["actor"]["id"] == author.id
+
+
+def test_a_draft_edited_over_sync_names_its_editor_who_then_may_not_approve(http, tenant):
+    """Regression: the last editor was known only for edits made through the API, so whoever
+    edited a draft over /sync/ could approve their own change once someone else asked."""
+    _require_approval(http, tenant)
+    reviewer = tenant.add_user("author")
+    assert (
+        http.patch(
+            f"/api/v1/users/{reviewer.id}", headers=tenant.headers, json={"reviewer": True}
+        ).status_code
+        == 200
+    )
+    tree_id = _draft(http, tenant)
+    draft = http.get(f"/api/v1/trees/{tree_id}", headers=reviewer.headers).json()
+    draft["title"] = "Edited on a device"
+    r = http.put(f"/sync/{tenant.id}/trees/{tree_id}", headers=reviewer.headers, json=draft)
+    assert r.status_code == 201, r.text
+    review = _request(http, tenant, tree_id)
+    assert review["rev"] == r.json()["rev"] and review["last_editor"] == reviewer.id
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=reviewer.headers)
+    assert r.status_code == 403 and "last editor" in r.json()["reason"]
+    assert _publish(http, tenant, tree_id).status_code == 409
