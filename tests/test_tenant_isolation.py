@@ -787,6 +787,7 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "object",
         lambda w: Req("POST", "/api/v1/trees/{}/reviews/{}/withdraw".format(*_b_review(w))),
     ),
+    ("GET", "/api/v1/reviews"): ("self", lambda w: (_b_review(w), Req("GET", "/api/v1/reviews"))[1]),
     ("GET", "/api/v1/tenant/publishing"): ("self", lambda w: Req("GET", "/api/v1/tenant/publishing")),
     ("PUT", "/api/v1/tenant/publishing"): (
         "self",

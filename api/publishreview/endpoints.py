@@ -5,15 +5,21 @@ Not the freshness review (`POST /trees/{id}/review-done`): see `rules.py`.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from sync.errors import BadRequest
+
 from ..audit import service as audit
-from ..core.deps import AdminDep, AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
+from ..core.deps import AdminDep, AuthorDep, CtxDep, Page, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
+
+ReviewStatus = Literal["open", "approved", "changes_requested", "withdrawn", "superseded", "published"]
 
 
 class ReviewRequest(BaseModel):
@@ -82,12 +88,36 @@ def _audit(ctx, who, request: Request, action: str, review: dict, **details) -> 
     )
 
 
+def _offset(page: Page) -> int:
+    after = page.after() or 0
+    if not isinstance(after, int) or after < 0:
+        raise BadRequest("The cursor is not valid: pass back next_cursor exactly as a list returned it.")
+    return after
+
+
+@router.get("/reviews")
+def reviews_waiting(
+    who: PrincipalDep,
+    ctx: CtxDep,
+    page: PageDep,
+    status: Annotated[
+        ReviewStatus, Query(description="Which reviews: `open` ones wait for a reviewer.")
+    ] = "open",
+) -> dict:
+    """Publish reviews of every tree in one `status`, newest first, each with `tree_title`:
+    what waits for a reviewer (`open`, the default), or for its author (`changes_requested`)."""
+    items = service.waiting(ctx, who, status)
+    offset = _offset(page)
+    return page.answer(items[offset : offset + page.limit + 1], lambda _item: offset + page.limit)
+
+
 @router.get("/trees/{tree_id}/reviews")
 def list_reviews(tree_id: str, who: PrincipalDep, ctx: CtxDep, page: PageDep) -> dict:
     """The draft's publish reviews, newest first, `{items, next_cursor}`. `current` tells
     whether a review is of the draft as it is now: an approval counts only then."""
-    offset = int(page.after() or 0)
-    items = service.reviews_of(ctx, who, tree_id)[offset : offset + page.limit + 1]
+    reviews = service.reviews_of(ctx, who, tree_id)  # an unknown tree is a 404 before any cursor
+    offset = _offset(page)
+    items = reviews[offset : offset + page.limit + 1]
     return page.answer(items, lambda _item: offset + page.limit)
 
 

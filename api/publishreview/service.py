@@ -126,6 +126,22 @@ def reviews_of(ctx: AppContext, who: Principal, tree_id: str) -> list[dict[str, 
     return [public(d, draft["_rev"]) for d in list_reviews(trees.trees_db(ctx, who.tenant_id), draft["_id"])]
 
 
+def waiting(ctx: AppContext, who: Principal, status: str) -> list[dict[str, Any]]:
+    """Every tree's reviews in `status` (e.g. the open ones a reviewer should look at),
+    newest first, each with the tree's title."""
+    db = trees.trees_db(ctx, who.tenant_id)
+    found = [d for d in by_prefix(db, "treereview:") if d.get("status") == status]
+    found.sort(key=lambda d: d["review_id"], reverse=True)
+    drafts = {d["tree_id"]: get_or_none(db, d["tree_id"]) or {} for d in found}
+    return [
+        {
+            **public(d, drafts[d["tree_id"]].get("_rev")),
+            "tree_title": drafts[d["tree_id"]].get("title") or d["tree_id"],
+        }
+        for d in found
+    ]
+
+
 # --- changing -------------------------------------------------------------------------------
 
 

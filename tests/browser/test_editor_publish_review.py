@@ -60,7 +60,8 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         expect(page.get_by_test_id("review-badge")).to_have_text("In review", timeout=20000)
 
         # The admin sees what changed against version 1, comments on the step, asks for changes.
-        admin.goto(f"{server.url}/editor/{tree_id}/review")
+        admin.goto(f"{server.url}/editor")
+        admin.get_by_test_id("reviews-waiting").get_by_role("link", name="Printer review").click()
         expect(admin.get_by_test_id("review-status")).to_have_attribute("data-status", "open", timeout=20000)
         expect(admin.get_by_text("Renamed the restart step.")).to_be_visible()
         changed = admin.locator("[data-node=restart]")
@@ -91,7 +92,8 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         page.get_by_test_id("review-request-confirm").click()
         expect(page.get_by_test_id("review-badge")).to_have_text("In review", timeout=20000)
 
-        admin.reload()
+        admin.reload()  # still on the first review, which points to the newer one
+        admin.get_by_test_id("newer-review").click()
         expect(admin.get_by_test_id("review-status")).to_have_attribute("data-status", "open", timeout=20000)
         admin.get_by_test_id("review-approve").click()
         expect(admin.get_by_test_id("review-status")).to_have_attribute("data-status", "approved")

@@ -263,3 +263,21 @@ def test_a_draft_edited_over_sync_names_its_editor_who_then_may_not_approve(http
     r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=reviewer.headers)
     assert r.status_code == 403 and "last editor" in r.json()["reason"]
     assert _publish(http, tenant, tree_id).status_code == 409
+
+
+def test_the_reviews_waiting_list_shows_open_reviews_of_every_tree(http, tenant):
+    author = tenant.add_user("author")
+    first, second = _draft(http, author, title="Printer A"), _draft(http, author, title="Printer B")
+    a, b = _request(http, author, first), _request(http, author, second)
+    http.post(
+        f"/api/v1/trees/{first}/reviews/{a['id']}/reject", headers=tenant.headers, json={"comment": "No"}
+    )
+    r = http.get("/api/v1/reviews", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    assert [(i["id"], i["tree_title"]) for i in r.json()["items"]] == [(b["id"], "Printer B")]
+    sent_back = http.get(
+        "/api/v1/reviews", headers=author.headers, params={"status": "changes_requested"}
+    ).json()
+    assert [i["id"] for i in sent_back["items"]] == [a["id"]]
+    r = http.get("/api/v1/reviews", headers=tenant.headers, params={"cursor": "ImFiYyI"})  # "abc"
+    assert r.status_code == 400 and r.json()["error"] == "bad_request"

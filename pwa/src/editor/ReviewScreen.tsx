@@ -168,6 +168,14 @@ export default function ReviewScreen({ treeId }: { treeId: string }) {
           </span>
         </p>
         {review.note && <p className="text-sm whitespace-pre-wrap text-slate-800 dark:text-slate-200">{review.note}</p>}
+        {reviews[0] && reviews[0].id !== review.id && (
+          <p className="rounded-lg bg-indigo-50 p-2 text-sm text-indigo-900 dark:bg-indigo-950 dark:text-indigo-100" role="status">
+            This is an earlier review.{" "}
+            <Link to={`/editor/${encodeURIComponent(treeId)}/review?id=${encodeURIComponent(reviews[0].id)}`} className="font-semibold underline" data-testid="newer-review">
+              Open the newest one ({STATUS_TEXT[reviews[0].status].toLowerCase()})
+            </Link>
+          </p>
+        )}
         {!current && (
           <p className="rounded-lg bg-amber-50 p-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100" role="status">
             The draft changed after this review was requested: below is the draft as it is now. {review.status === "approved" ? "The approval no longer counts; " : ""}the author requests a new review to publish it.

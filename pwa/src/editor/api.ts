@@ -108,6 +108,7 @@ export const treesApi = {
   restoreSuggestion: (id: string, node_id: string, text_key: string) =>
     api<{ restored: number }>(`${path(id)}/suggestions/restore`, { method: "POST", body: { node_id, text_key } }),
   importTree: (body: Obj, replace = false) => api<{ id: string; rev: string }>(`/api/v1/trees/import${replace ? "?replace=true" : ""}`, { method: "POST", body }),
+  waitingReviews: () => api<{ items: (Review & { tree_title: string })[] }>("/api/v1/reviews?status=open&limit=200"),
   reviews: (id: string) => api<{ items: Review[] }>(`${path(id)}/reviews?limit=200`),
   requestReview: (id: string, note: string) => api<Review>(`${path(id)}/reviews`, { method: "POST", body: { note } }),
   decideReview: (id: string, rid: string, approve: boolean, comment: string) =>
