@@ -83,6 +83,9 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         # The author sees the comment on the step itself, edits, and asks again.
         page.goto(f"{server.url}/editor/{tree_id}?node=restart")
         expect(page.get_by_test_id("review-badge")).to_have_text("Changes requested", timeout=20000)
+        card = page.locator("[data-testid=graph-node][data-node-id=restart]")
+        expect(card.get_by_test_id("review-comment-badge")).to_have_text("1")
+        expect(page.get_by_test_id("review-comment-badge")).to_have_count(1)
         expect(page.get_by_test_id("node-review-comment")).to_have_text(
             "Owner: Say which server the spooler runs on."
         )

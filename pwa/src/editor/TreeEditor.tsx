@@ -303,6 +303,11 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
     void refreshReviews();
   }, [refreshReviews]);
   const review = liveReview(reviews);
+  const commentCounts = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const c of review?.comments || []) if (c.node_id) m.set(c.node_id, (m.get(c.node_id) || 0) + 1);
+    return m;
+  }, [review]);
   const [dismissed, setDismissed] = useState<DismissedSuggestion[]>([]);
   const [suggestionError, setSuggestionError] = useState<string | null>(null);
   // After a change, the server's listing is the truth (a new occurrence may have arrived);
@@ -517,6 +522,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               selected={sel}
               problemCounts={problemCounts}
               suggestionCounts={suggestionCounts}
+              commentCounts={commentCounts}
               highlighted={null}
               focusRequest={focus}
               onSelect={(id) => select(id)}
