@@ -20,7 +20,7 @@ COMMENT = "Say which server the spooler runs on."
 
 def test_publish_needs_another_persons_approval(browser, http, server):
     tenant = Tenant(http)
-    author = tenant.add_user("author")
+    author, engineer = tenant.add_user("author"), tenant.add_user("engineer")
     tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree("Printer review")).json()[
         "id"
     ]
@@ -39,8 +39,14 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         expect(switch).to_be_enabled(timeout=20000)
         switch.check()
         expect(switch).to_be_checked()
+        # ... and names an engineer a reviewer.
+        named = admin.get_by_label(f"{engineer.email} reviews trees")
+        named.click()
+        expect(named).to_be_checked()
         admin.reload()
         expect(admin.get_by_test_id("require-approval")).to_be_checked(timeout=20000)
+        expect(admin.get_by_label(f"{engineer.email} reviews trees")).to_be_checked()
+        assert http.get(f"/api/v1/users/{engineer.id}", headers=tenant.headers).json()["reviewer"] is True
 
         page = author_ctx.new_page()
         sign_in(page, server.url, author.email, author.password)
@@ -89,6 +95,7 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         expect(page.get_by_test_id("node-review-comment")).to_have_text(
             "Owner: Say which server the spooler runs on."
         )
+        shot(page, "editor-review-comment-on-step")
         page.fill("#f-title", "Restart the spooler on PRINT01")
         saved(page)
         page.get_by_role("button", name="Request review").click()
