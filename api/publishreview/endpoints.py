@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from sync.access import Principal
 from sync.errors import BadRequest
 
 from ..audit import service as audit
+from ..core.context import AppContext
 from ..core.deps import AdminDep, AuthorDep, CtxDep, Page, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from . import service
@@ -76,7 +78,9 @@ def put_publishing(body: PublishingSettings, who: AdminDep, ctx: CtxDep, request
     return {"require_approval": after, "you_review": service.is_reviewer(ctx, who)}
 
 
-def _audit(ctx, who, request: Request, action: str, review: dict, **details) -> None:
+def _audit(
+    ctx: AppContext, who: Principal, request: Request, action: str, review: dict, **details: object
+) -> None:
     audit.record(
         ctx,
         who,
@@ -173,8 +177,7 @@ def reject(
     the draft and requests a new review."""
     review = service.decide(ctx, who, tree_id, review_id, approve=False, comment=body.comment)
     _audit(ctx, who, request, "tree.review_rejected", review, comment=review["decision_comment"])
-    draft = service.trees.get_tree(ctx, who, tree_id)
-    return service.public(review, draft["_rev"])
+    return service.as_now(ctx, who, review)
 
 
 @router.post("/trees/{tree_id}/reviews/{review_id}/comments", status_code=201)
@@ -194,5 +197,4 @@ def withdraw(tree_id: str, review_id: str, who: AuthorDep, ctx: CtxDep, request:
     """The requester (or an admin) withdraws a review."""
     review = service.withdraw(ctx, who, tree_id, review_id)
     _audit(ctx, who, request, "tree.review_withdrawn", review)
-    draft = service.trees.get_tree(ctx, who, tree_id)
-    return service.public(review, draft["_rev"])
+    return service.as_now(ctx, who, review)

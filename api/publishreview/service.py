@@ -116,6 +116,11 @@ def public(doc: dict[str, Any], draft_rev: str | None) -> dict[str, Any]:
     }
 
 
+def as_now(ctx: AppContext, who: Principal, review: dict[str, Any]) -> dict[str, Any]:
+    """`review` as the API answers it, measured against the draft as it is now."""
+    return public(review, trees.get_tree(ctx, who, review["tree_id"])["_rev"])
+
+
 def get_review(ctx: AppContext, who: Principal, tree_id: str, review_id: str) -> dict[str, Any]:
     draft = trees.get_tree(ctx, who, tree_id)
     return public(_get(trees.trees_db(ctx, who.tenant_id), draft["_id"], review_id), draft["_rev"])
