@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, app_context, shot
+from tests.browser.conftest import DESKTOP, app_context, assert_accessible, shot
 from tests.browser.test_editor_build_publish import saved, sign_in
 from tests.conftest import Tenant
 from tests.trees_api.test_trees_api import small_tree
@@ -81,6 +81,7 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         expect(changed.get_by_test_id("review-comment")).to_have_text(
             "Owner: Say which server the spooler runs on."
         )
+        assert_accessible(admin, "editor-review")
         admin.fill("#review-changes", "Name the print server in the title.")
         admin.get_by_test_id("review-reject").click()
         expect(admin.get_by_test_id("review-status")).to_have_attribute("data-status", "changes_requested")
@@ -96,6 +97,7 @@ def test_publish_needs_another_persons_approval(browser, http, server):
             "Owner: Say which server the spooler runs on."
         )
         shot(page, "editor-review-comment-on-step")
+        assert_accessible(page, "editor-with-review-comments")
         page.fill("#f-title", "Restart the spooler on PRINT01")
         saved(page)
         page.get_by_role("button", name="Request review").click()
