@@ -18,6 +18,7 @@ from .freshness.endpoints import router as freshness_router
 from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .integrations.endpoints import router as integrations_router
+from .publishreview.endpoints import router as publish_reviews_router
 from .ratelimit.deps import install as install_rate_limits
 from .rmm.endpoints import router as rmm_router
 from .scripts.endpoints import router as scripts_router
@@ -48,6 +49,7 @@ def install(app: FastAPI) -> None:
         tenants_router,
         freshness_router,  # before trees: /trees/attention is not a tree id
         trees_router,
+        publish_reviews_router,
         starter_router,
         scripts_router,
         clients_router,
@@ -115,7 +117,7 @@ def install_hooks(ctx: AppContext) -> None:
     register_part(ctx, library.index_part())
     register_part(ctx, suggestions.index_part())
     register_part(ctx, insights_part(ctx))
-    register_sync_rules(ctx, TreesRules())  # the trees database over /sync
+    register_sync_rules(ctx, TreesRules(ctx))  # the trees database over /sync
     register_sync_rules(ctx, ScriptsRules())  # the scripts database: published copies to every role
     install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with

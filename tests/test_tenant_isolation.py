@@ -142,6 +142,20 @@ def _b_tree(w: World, publish: bool = False) -> str:
     return tree_id
 
 
+def _b_review(w: World) -> tuple[str, str]:
+    """A tree B's author edited and asked B to review: B's owner may approve it."""
+    from tests.trees_api.test_trees_api import small_tree
+
+    author = w.b.add_user("author")
+    r = w.http.post("/api/v1/trees", headers=author.headers, json=small_tree(title=f"B tree {len(w.b_ids)}"))
+    assert r.status_code == 201, r.text
+    tree_id = r.json()["id"]
+    r = w.http.post(f"/api/v1/trees/{tree_id}/reviews", headers=author.headers, json={"note": "Please look"})
+    assert r.status_code == 201, r.text
+    w.b_ids |= {tree_id, r.json()["id"], author.id}
+    return tree_id, r.json()["id"]
+
+
 def _b_script(w: World, publish: bool = False) -> str:
     from tests.scripts.factories import small_script
 
@@ -740,6 +754,45 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         lambda w: Req("POST", f"/api/v1/trees/{_b_tree(w, True)}/review-done"),
     ),
     ("GET", "/api/v1/trees/attention"): ("self", lambda w: Req("GET", "/api/v1/trees/attention")),
+    # publish reviews: sidecars in B's own `trees` database
+    ("GET", "/api/v1/trees/{tree_id}/reviews"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_review(w)[0]}/reviews"),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/reviews"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/trees/{_b_tree(w)}/reviews", json={"note": "Check"}),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/reviews/{review_id}"): (
+        "object",
+        lambda w: Req("GET", "/api/v1/trees/{}/reviews/{}".format(*_b_review(w))),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/reviews/{review_id}/approve"): (
+        "object",
+        lambda w: Req("POST", "/api/v1/trees/{}/reviews/{}/approve".format(*_b_review(w)), json={}),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/reviews/{review_id}/reject"): (
+        "object",
+        lambda w: Req(
+            "POST", "/api/v1/trees/{}/reviews/{}/reject".format(*_b_review(w)), json={"comment": "No"}
+        ),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/reviews/{review_id}/comments"): (
+        "object",
+        lambda w: Req(
+            "POST", "/api/v1/trees/{}/reviews/{}/comments".format(*_b_review(w)), json={"body": "Hm"}
+        ),
+    ),
+    ("POST", "/api/v1/trees/{tree_id}/reviews/{review_id}/withdraw"): (
+        "object",
+        lambda w: Req("POST", "/api/v1/trees/{}/reviews/{}/withdraw".format(*_b_review(w))),
+    ),
+    ("GET", "/api/v1/reviews"): ("self", lambda w: (_b_review(w), Req("GET", "/api/v1/reviews"))[1]),
+    ("GET", "/api/v1/tenant/publishing"): ("self", lambda w: Req("GET", "/api/v1/tenant/publishing")),
+    ("PUT", "/api/v1/tenant/publishing"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/tenant/publishing", json={"require_approval": False}),
+    ),
     ("GET", "/api/v1/tenant/freshness"): ("self", lambda w: Req("GET", "/api/v1/tenant/freshness")),
     ("PUT", "/api/v1/tenant/freshness"): (
         "self",

@@ -565,4 +565,11 @@ def user_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[tu
         found.append(("user.reactivated" if after.get("active") else "user.deactivated", {}))
     if before.get("display_name") != after.get("display_name"):
         found.append(("user.renamed", {"from": before.get("display_name"), "to": after.get("display_name")}))
+    if bool(before.get("reviewer")) != bool(after.get("reviewer")):
+        found.append(
+            (
+                "user.reviewer_changed",
+                {"from": bool(before.get("reviewer")), "to": bool(after.get("reviewer"))},
+            )
+        )
     return found

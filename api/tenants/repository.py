@@ -8,7 +8,7 @@ from sync.errors import NotFound, PreconditionFailed
 from sync.naming import STANDARD_DATABASES, logical_name, physical_name, tenant_prefix
 from sync.store import Database, Store
 
-from ..core.docs import get_or_none, save
+from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
 
 
@@ -55,3 +55,14 @@ def list_tenant_databases(store: Store, tenant_id: str) -> list[str]:
     return sorted(
         n for n in (logical_name(tenant_id, p) for p in store.list_dbs() if p.startswith(prefix)) if n
     )
+
+
+def update_settings(system: Database, tenant_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Merge `changes` into the tenant's `settings`, read again and reapplied on a conflict."""
+
+    def attempt() -> dict[str, Any]:
+        doc = get_tenant(system, tenant_id)
+        doc["settings"] = {**(doc.get("settings") or {}), **changes}
+        return save(system, doc)
+
+    return retry_on_conflict(attempt, busy="The workspace's settings are being changed; try again.")

@@ -15,6 +15,7 @@ from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.derived import tenant_index
 from ..core.openapi import errors
 from ..freshness import service as freshness
+from ..publishreview import service as publish_reviews
 from . import library, service, suggestions
 from .checklist import checklist_layout, render_html as render_checklist
 from .models import NODE_ID_PATTERN
@@ -123,16 +124,38 @@ def archive_tree(tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request) ->
     return {"ok": True, "id": saved["_id"], "rev": saved["_rev"], "archived": True}
 
 
-@router.post("/trees/{tree_id}/publish", status_code=201)
+@router.post(
+    "/trees/{tree_id}/publish",
+    status_code=201,
+    responses=errors(
+        {
+            409: "The draft changed since `_rev`, or (`approval_required`) the workspace requires an "
+            "approved review of this exact draft revision by someone other than its last editor."
+        }
+    ),
+)
 def publish(
     tree_id: str, who: AuthorDep, ctx: CtxDep, request: Request, body: PublishRequest | None = None
 ) -> dict:
     """Publish the draft as the next immutable version. A draft with problems is refused with
-    422 and the full list of problems in `details`. Publishing clears the tree's freshness
-    flags (see `GET /trees/attention`) and restarts its review interval."""
+    422 and the full list of problems in `details`. With the workspace setting
+    `require_approval` (`PUT /tenant/publishing`), the exact draft revision needs an approved
+    review (`POST /trees/{id}/reviews`) by someone other than its last editor, else 409
+    `approval_required`. Publishing clears the tree's freshness flags (see `GET
+    /trees/attention`) and restarts its review interval."""
     body = body or PublishRequest()
-    doc = service.publish(ctx, who, tree_id, change_note=body.change_note, rev=body.rev)
+    doc = service.publish(
+        ctx,
+        who,
+        tree_id,
+        change_note=body.change_note,
+        rev=body.rev,
+        approval=publish_reviews.publish_gate(ctx, who),
+    )
     freshness.clear_tree(ctx, who.tenant_id, doc["tree_id"])  # a new version answers its flags
+    review = doc.get("review")
+    if review:
+        publish_reviews.mark_published(ctx, who.tenant_id, doc["tree_id"], review["id"], doc["version"])
     audit.record(
         ctx,
         who,
@@ -140,7 +163,7 @@ def publish(
         "tree",
         doc["tree_id"],
         ip=client_address(request),
-        details={"version": doc["version"]},
+        details={"version": doc["version"], **({"review_id": review["id"]} if review else {})},
     )
     return {"ok": True, "id": doc["_id"], "version": doc["version"], "published_at": doc["published_at"]}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -81,6 +82,31 @@ def touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
     )
 
 
+def touch_edited(db: Database, tree_id: str, who: Principal, rev: str, **fields: Any) -> dict[str, Any]:
+    """Record an edit of the draft made through the API: who made revision `rev` (the last
+    editor a publish review must not be approved by) and everyone who edited it since the
+    latest publish."""
+
+    def attempt() -> dict[str, Any]:
+        meta = get_meta(db, tree_id)
+        editors = [e for e in meta.get("editors_since_publish") or [] if e != who.user_id]
+        return save(
+            db,
+            {
+                **meta,
+                **fields,
+                "updated_at": iso(),
+                "updated_by": who.user_id,
+                "updated_rev": rev,
+                "editors_since_publish": [*editors, who.user_id],
+            },
+        )
+
+    return retry_on_conflict(
+        attempt, busy="The tree's metadata is being changed by another request; try again."
+    )
+
+
 def check_shape(body: Any) -> dict[str, Any]:
     """Refuse what is not a tree at all (wrong types, unknown fields); drafts may be incomplete."""
     if not isinstance(body, dict):
@@ -131,8 +157,7 @@ def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[s
                 ) from None
     else:
         raise Conflict("Could not find a free id for this title; give the tree an explicit _id.")
-    now = iso()
-    touch_meta(db, saved["_id"], created_at=now, updated_at=now, updated_by=who.user_id)
+    touch_edited(db, saved["_id"], who, saved["_rev"], created_at=iso())
     return saved
 
 
@@ -165,7 +190,7 @@ def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, A
             f"The draft of {tree_id} was changed since you loaded it (your _rev is stale). "
             "Load it again, re-apply your change, and save."
         ) from None
-    touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
+    touch_edited(db, tree_id, who, saved["_rev"])
     return saved
 
 
@@ -187,14 +212,24 @@ def archive_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any
         attempt, busy="The tree is being edited right now; try archiving again."
     )
     if archived_now:
-        touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, archived_at=iso())
+        touch_edited(db, tree_id, who, saved["_rev"], archived_at=iso())
     return saved
 
 
 def publish(
-    ctx: AppContext, who: Principal, tree_id: str, *, change_note: str = "", rev: str | None = None
+    ctx: AppContext,
+    who: Principal,
+    tree_id: str,
+    *,
+    change_note: str = "",
+    rev: str | None = None,
+    approval: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
-    """Freeze the current draft as the next version. The draft must be valid."""
+    """Freeze the current draft as the next version. The draft must be valid.
+
+    `approval(draft, meta)` is asked about the exact revision being frozen (the publish
+    reviews feature): it raises when that revision may not be published, and answers the
+    approved review's summary, kept in the version, or None when no approval is needed."""
     tree_id = normalize_tree_id(tree_id)
     db = trees_db(ctx, who.tenant_id)
     draft = get_or_none(db, tree_id)
@@ -211,6 +246,7 @@ def publish(
             error="invalid_tree",
             details=[p.model_dump() for p in problems],
         )
+    review = approval(draft, get_meta(db, tree_id)) if approval else None
     frozen = {k: v for k, v in draft.items() if not k.startswith("_") or k == "_id"}
     frozen.pop("archived", None)
 
@@ -230,6 +266,7 @@ def publish(
                 "published_by": who.user_id,
                 "change_note": (change_note or "").strip()[:2000],
                 "tree": frozen,
+                **({"review": review} if review else {}),
             },
         )
 
@@ -240,6 +277,7 @@ def publish(
         latest_version=saved["version"],
         published_at=saved["published_at"],
         published_rev=draft["_rev"],
+        editors_since_publish=[],
     )
     return saved
 
@@ -258,6 +296,7 @@ def list_versions(ctx: AppContext, who: Principal, tree_id: str) -> list[dict[st
             "published_by": d["published_by"],
             "change_note": d.get("change_note", ""),
             "id": d["_id"],
+            "review": d.get("review"),
         }
         for d in docs
     ]
@@ -308,7 +347,7 @@ def import_tree(
     body["_rev"] = current["_rev"]
     check_write_limits(ctx, db, body)
     saved = save(db, _clean(body))
-    touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id)
+    touch_edited(db, tree_id, who, saved["_rev"])
     return saved
 
 
@@ -365,7 +404,7 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
         raise Conflict(
             f"The draft of {tree_id} was changed a moment ago; load it again and roll back."
         ) from None
-    touch_meta(db, tree_id, updated_at=iso(), updated_by=who.user_id, rolled_back_to=version)
+    touch_edited(db, tree_id, who, saved["_rev"], rolled_back_to=version)
     return saved
 
 

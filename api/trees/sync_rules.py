@@ -13,19 +13,29 @@ from typing import Any
 
 from sync.access import DatabaseRules, Principal, Role
 from sync.errors import BranchlineError, Forbidden
+from sync.nonblocking import ensure_may_block
 
 from ..attachments.sync_content import check_attachment_content, same_content
-from .service import check_shape
+from ..core.docs import get_or_none
+from .service import check_shape, touch_edited, trees_db
 
-# Documents only the server writes: published versions, tree metadata, starter offers and
-# suggestion marks.
-SERVER_ONLY_PREFIXES = ("treever:", "treemeta:", "treestarter:", "treesug:")
+# Documents only the server writes: published versions, tree metadata, starter offers,
+# suggestion marks and publish reviews.
+SERVER_ONLY_PREFIXES = ("treever:", "treemeta:", "treestarter:", "treesug:", "treereview:")
+# Drafts this request wrote, by id: the revision expected to win (a replicated one), or None
+# for an edit on top of the stored revision (its new `_rev` is the store's to make).
+_EDITS_KEY = "trees.draft_edits"
 
 
 class TreesRules(DatabaseRules):
     database = "trees"
     writers: tuple[Role, ...] = ("owner", "admin", "author")
-    waits_only_in_store = True  # pure checks of the document and its stored revision
+    # Pure checks of the document and its stored revision; a draft edit is sent to a worker
+    # thread first (`ensure_may_block`), as `written` records its editor: a second write.
+    waits_only_in_store = True
+
+    def __init__(self, ctx: Any = None) -> None:
+        self.ctx = ctx
 
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         docid = doc.get("_id")
@@ -45,3 +55,32 @@ class TreesRules(DatabaseRules):
                 check_shape(doc)
             except BranchlineError as exc:
                 raise Forbidden(f"{docid}: {exc.reason}") from None
+            self._note_edit(principal, docid, doc, current)
+
+    def _note_edit(
+        self, principal: Principal, docid: str, doc: dict[str, Any], current: dict[str, Any] | None
+    ) -> None:
+        """Remember a draft edit, so `written` records who made the revision: a publish review
+        must not be approved by the draft's last editor, whichever way the edit came."""
+        if self.ctx is None:
+            return
+        parent = (current or {}).get("_rev")
+        if doc.get("_rev") == parent and same_content(doc, current):
+            return  # a replica pushing the stored revision back: nobody edited anything
+        ensure_may_block()
+        expected = doc.get("_rev") if doc.get("_rev") != parent else None
+        principal.extra.setdefault(_EDITS_KEY, {})[docid] = expected
+
+    def written(self, principal: Principal, ids: list[str]) -> None:
+        pending = principal.extra.get(_EDITS_KEY)
+        if not pending or self.ctx is None:
+            return
+        db = trees_db(self.ctx, principal.tenant_id)
+        for docid in ids:
+            if docid not in pending:
+                continue
+            expected = pending.pop(docid)
+            stored = get_or_none(db, docid)
+            if stored is None or (expected is not None and stored["_rev"] != expected):
+                continue  # a replicated revision that did not win: the draft's editor is unchanged
+            touch_edited(db, docid, principal, stored["_rev"])

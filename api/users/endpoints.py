@@ -133,12 +133,19 @@ def get_user(user_id: str, who: AdminDep, ctx: CtxDep) -> dict:
     ),
 )
 def update_user(user_id: str, body: UserUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
-    """Change a user's role, name, or deactivate them (`active: false`; their tokens stop at once).
+    """Change a user's role, name, `reviewer` flag (a named reviewer approves publish reviews),
+    or deactivate them (`active: false`; their tokens stop at once).
     A tenant always keeps an active owner. Someone invited who has not accepted yet cannot be
     reactivated (409): they have no password; resend the invitation instead."""
     before = repo.public_user(repo.require_user(ctx.system, who.tenant_id, user_id))
     after = service.update(
-        ctx, who, user_id, display_name=body.display_name, role=body.role, active=body.active
+        ctx,
+        who,
+        user_id,
+        display_name=body.display_name,
+        role=body.role,
+        active=body.active,
+        reviewer=body.reviewer,
     )
     for action, details in audit.user_changes(before, after):
         audit.record(ctx, who, action, "user", user_id, ip=client_address(request), details=details)

@@ -109,6 +109,7 @@ def public_user(doc: dict[str, Any]) -> dict[str, Any]:
         "display_name": doc["display_name"],
         "role": doc["role"],
         "active": doc["active"],
+        "reviewer": doc.get("reviewer") is True,
         "status": member_status(doc),
         "created_at": doc["created_at"],
         "tenant_id": doc["tenant_id"],

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 RoleName = Literal["owner", "admin", "author", "engineer", "viewer"]
 
@@ -22,6 +22,10 @@ class UserUpdate(BaseModel):
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     role: RoleName | None = None
     active: bool | None = None
+    reviewer: StrictBool | None = Field(
+        default=None,
+        description="A named reviewer approves publish reviews of tree drafts, like admins and owners.",
+    )
 
 
 class ProfileUpdate(BaseModel):

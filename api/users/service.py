@@ -176,6 +176,7 @@ def update(
     display_name: str | None,
     role: str | None,
     active: bool | None,
+    reviewer: bool | None = None,
 ) -> dict[str, Any]:
     user = repo.require_user(ctx.system, who.tenant_id, user_id)
     touches_owner = user["role"] == "owner" or role == "owner"
@@ -194,6 +195,8 @@ def update(
         user["display_name"] = display_name.strip()
     if role is not None:
         user["role"] = auth.check_role(role)
+    if reviewer is not None:
+        user["reviewer"] = reviewer
     if active is True and not user["active"] and repo.awaiting_invite(user):
         raise Conflict(
             f"{user['email']} has not accepted the invitation yet, so the account has no password "

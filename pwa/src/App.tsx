@@ -20,6 +20,7 @@ const ProfileScreen = lazy(() => import("./screens/ProfileScreen"));
 const EditorHome = lazy(() => import("./editor/EditorHome"));
 const TreeEditor = lazy(() => import("./editor/TreeEditor"));
 const VersionHistory = lazy(() => import("./editor/VersionHistory"));
+const ReviewScreen = lazy(() => import("./editor/ReviewScreen"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
 const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
 const InsightsTree = lazy(() => import("./insights/InsightsTree"));
@@ -71,6 +72,7 @@ export function App() {
   else if (path === "/profile") page = <ProfileScreen />;
   else if (path === "/editor") page = <EditorHome />;
   else if ((p = match("/editor/:tree/history", path))) page = <VersionHistory key={p.tree} treeId={p.tree} />;
+  else if ((p = match("/editor/:tree/review", path))) page = <ReviewScreen key={p.tree} treeId={p.tree} />;
   else if ((p = match("/editor/:tree", path))) {
     page = <TreeEditor key={p.tree} treeId={p.tree} />;
     wide = true;

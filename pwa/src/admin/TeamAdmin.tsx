@@ -20,6 +20,7 @@ interface User {
   email: string;
   display_name: string;
   role: string;
+  reviewer?: boolean;
   active: boolean;
   /** active, deactivated, invited, invite_expired or invite_cancelled (older servers: absent). */
   status?: string;
@@ -154,6 +155,41 @@ function SecretBox({ title, secret, label, onClose }: { title: string; secret?: 
   );
 }
 
+/** The workspace's publishing rule: publish only what someone other than its last editor approved. */
+function PublishingSettings() {
+  const [on, setOn] = useState<boolean | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    api<{ require_approval: boolean }>("/api/v1/tenant/publishing").then(
+      (r) => setOn(r.require_approval),
+      (e) => setError(errText(e)),
+    );
+  }, []);
+  const change = async (value: boolean) => {
+    setError(null);
+    setOn(value); // shown at once; put back if the server refuses
+    try {
+      const r = await api<{ require_approval: boolean }>("/api/v1/tenant/publishing", { method: "PUT", body: { require_approval: value } });
+      setOn(r.require_approval);
+    } catch (e) {
+      setOn(!value);
+      setError(errText(e));
+    }
+  };
+  return (
+    <Card className="space-y-2 p-4">
+      <label className="flex items-start gap-3 text-sm">
+        <input type="checkbox" className="mt-1 h-4 w-4" checked={!!on} disabled={on === null} onChange={(e) => void change(e.target.checked)} data-testid="require-approval" />
+        <span>
+          <span className="block font-semibold text-slate-900 dark:text-white">Require approval to publish</span>
+          <span className="block text-slate-500">Authors request a review; an admin, an owner or a named reviewer other than the draft's last editor approves that exact draft before it can be published.</span>
+        </span>
+      </label>
+      {error && <ErrorBox title="Not changed">{error}</ErrorBox>}
+    </Card>
+  );
+}
+
 export function UsersAdmin() {
   const signin = useSignIn();
   const [users, setUsers] = useState<User[] | null>(null);
@@ -214,6 +250,7 @@ export function UsersAdmin() {
           + Add member
         </Button>
       </div>
+      <PublishingSettings />
       {!users && !error && <Loading />}
       {users && (
         <Card className="divide-y divide-slate-100 dark:divide-slate-800">
@@ -238,6 +275,12 @@ export function UsersAdmin() {
                   </option>
                 ))}
               </select>
+              {u.role !== "viewer" && !["owner", "admin"].includes(u.role) && (
+                <label className="flex items-center gap-1.5 text-sm" title="Approves publish reviews, like admins and owners">
+                  <input type="checkbox" className="h-4 w-4" checked={!!u.reviewer} onChange={(e) => void patch(u, { reviewer: e.target.checked })} aria-label={`${u.email} reviews trees`} />
+                  Reviewer
+                </label>
+              )}
               {awaitingInvite(u) ? (
                 <>
                   <Button className="!min-h-9 !text-sm" tone="primary" onClick={() => void resend(u)}>

@@ -10,15 +10,17 @@ import type { Conflict } from "./useDraft";
 import type { Obj, TreeDoc, TreeNode } from "./model";
 import { SHAPE_CODES, validateTree, type Problem } from "./validate";
 
-export function PublishDialog({ tree, problems, onClose, beforePublish, onPick, onPublished }: { tree: TreeDoc; problems: Problem[]; onClose: () => void; beforePublish: () => Promise<string | null>; onPick: (id: string | null) => void; onPublished: (version: number) => void }) {
+export function PublishDialog({ tree, problems, onClose, beforePublish, onPick, onPublished, onRequestReview }: { tree: TreeDoc; problems: Problem[]; onClose: () => void; beforePublish: () => Promise<string | null>; onPick: (id: string | null) => void; onPublished: (version: number) => void; onRequestReview: () => void }) {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [needsReview, setNeedsReview] = useState(false);
   const [serverProblems, setServerProblems] = useState<Problem[] | null>(null);
   const shown = serverProblems || problems;
   const publish = async () => {
     setBusy(true);
     setError(null);
+    setNeedsReview(false);
     try {
       const rev = await beforePublish();
       if (!rev) throw new Error("The draft could not be saved first; see the message at the top.");
@@ -29,6 +31,8 @@ export function PublishDialog({ tree, problems, onClose, beforePublish, onPick, 
         setServerProblems(null);
         setError(e.message);
       } else setError(e instanceof Error ? e.message : String(e));
+      // The workspace requires an approved review of this exact draft: offer to ask for one.
+      setNeedsReview(e instanceof ApiError && e.error === "approval_required");
     } finally {
       setBusy(false);
     }
@@ -70,6 +74,11 @@ export function PublishDialog({ tree, problems, onClose, beforePublish, onPick, 
           <textarea id="change-note" rows={3} className={inputClass} value={note} onChange={(e) => setNote(e.target.value)} placeholder="Added a check for the print queue before restarting the spooler." />
           <p className="text-xs text-slate-500">Sessions already running keep the version they started with.</p>
           {error && <ErrorBox title="Not published">{error}</ErrorBox>}
+          {needsReview && (
+            <Button tone="secondary" onClick={onRequestReview} data-testid="publish-request-review">
+              Request review
+            </Button>
+          )}
         </div>
       )}
     </Dialog>
@@ -239,5 +248,49 @@ function ConflictRow({ label, choice, onChoose, mine, theirs }: { label: string;
         {side("theirs", theirs)}
       </div>
     </div>
+  );
+}
+
+/** Ask for a publish review of the draft as it is now (saved first, so the review pins it). */
+export function RequestReviewDialog({ treeId, onClose, beforeRequest, onRequested }: { treeId: string; onClose: () => void; beforeRequest: () => Promise<string | null>; onRequested: () => void }) {
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const send = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      const rev = await beforeRequest();
+      if (!rev) throw new Error("The draft could not be saved first; see the message at the top.");
+      await treesApi.requestReview(treeId, note.trim());
+      onRequested();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title="Request a review"
+      onClose={onClose}
+      footer={
+        <>
+          <Button onClick={onClose}>Cancel</Button>
+          <Button tone="primary" busy={busy} onClick={() => void send()} data-testid="review-request-confirm">
+            Request review
+          </Button>
+        </>
+      }
+    >
+      <div className="space-y-3">
+        <label htmlFor="review-note" className="block text-sm font-semibold">
+          Note for the reviewer <span className="font-normal text-slate-500">(what changed, what to look at)</span>
+        </label>
+        <textarea id="review-note" rows={3} className={inputClass} value={note} onChange={(e) => setNote(e.target.value)} placeholder="Added a check of the print queue before the spooler restart." />
+        <p className="text-xs text-slate-500">The review is of the draft exactly as it is now; editing it afterwards needs a new review. An admin, an owner or a named reviewer other than the draft's last editor approves it.</p>
+        {error && <ErrorBox title="Not requested">{error}</ErrorBox>}
+      </div>
+    </Dialog>
   );
 }

@@ -4,7 +4,7 @@ import { ApiError, useSignIn } from "../data";
 import { AUTHOR_ROLES, freshnessApi, useAttention, type AttentionItem } from "../data/freshness";
 import { navigate } from "../router";
 import { Button, Card, Dialog, ErrorBox, inputClass, Link, Loading } from "../ui/kit";
-import { prefetchTree, treesApi, type TreeRow } from "./api";
+import { prefetchTree, treesApi, type Review, type TreeRow } from "./api";
 
 export { AUTHOR_ROLES };
 
@@ -52,6 +52,35 @@ function NeedsAttention({ items, onReviewed }: { items: AttentionItem[]; onRevie
             <Button busy={busy === item.tree_id} onClick={() => void review(item.tree_id)} aria-label={`Mark reviewed: ${item.title || item.tree_id}`}>
               Mark reviewed
             </Button>
+          </div>
+        ))}
+      </Card>
+    </section>
+  );
+}
+
+/** Publish reviews waiting for a reviewer, each a link to its review page. */
+function ReviewsWaiting() {
+  const [items, setItems] = useState<(Review & { tree_title: string })[]>([]);
+  useEffect(() => {
+    treesApi.waitingReviews().then(
+      (r) => setItems(r.items),
+      () => setItems([]),
+    );
+  }, []);
+  if (!items.length) return null;
+  return (
+    <section aria-labelledby="reviews-waiting" data-testid="reviews-waiting">
+      <h2 id="reviews-waiting" className="mb-2 text-sm font-semibold text-indigo-800 dark:text-indigo-300">
+        Waiting for review ({items.length})
+      </h2>
+      <Card className="divide-y divide-slate-100 dark:divide-slate-800">
+        {items.map((r) => (
+          <div key={r.id} className="px-4 py-3">
+            <Link to={`/editor/${encodeURIComponent(r.tree_id)}/review?id=${encodeURIComponent(r.id)}`} className="font-semibold text-slate-900 underline-offset-2 hover:underline dark:text-white">
+              {r.tree_title}
+            </Link>
+            {r.note && <p className="truncate text-sm text-slate-600 dark:text-slate-400">{r.note}</p>}
           </div>
         ))}
       </Card>
@@ -134,6 +163,7 @@ export default function EditorHome() {
         </div>
       </div>
       {importError && <ErrorBox title="Import failed">{importError}</ErrorBox>}
+      <ReviewsWaiting />
       {attention.items && <NeedsAttention items={attention.items} onReviewed={attention.reload} />}
       <input className={inputClass} type="search" placeholder="Search trees" aria-label="Search trees" value={q} onChange={(e) => setQ(e.target.value)} />
       {error && <ErrorBox>{error}</ErrorBox>}

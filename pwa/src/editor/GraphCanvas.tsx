@@ -36,6 +36,8 @@ export interface StepData extends Record<string, unknown> {
   isStart: boolean;
   problems: number;
   suggestions: number;
+  /** Reviewers' comments on the step in the draft's live publish review. */
+  comments: number;
   highlighted: boolean;
 }
 type StepNode = FlowNode<StepData, "step">;
@@ -99,6 +101,14 @@ const StepCardNode = memo(function StepCardNode({ data, selected }: NodeProps<St
                 <path d="M10 2a6 6 0 0 0-3.5 10.9V14a1 1 0 0 0 1 1h5a1 1 0 0 0 1-1v-1.1A6 6 0 0 0 10 2Zm-2 15a1 1 0 0 0 1 1h2a1 1 0 0 0 1-1v-.5H8v.5Z" />
               </svg>
               {data.suggestions}
+            </span>
+          )}
+          {data.comments > 0 && (
+            <span title={`${data.comments} review comment(s)`} data-testid="review-comment-badge" className="inline-flex items-center gap-0.5 rounded-full bg-sky-100 px-1.5 py-0.5 text-[10px] font-bold text-sky-800">
+              <svg viewBox="0 0 20 20" className="h-3 w-3" fill="currentColor" aria-hidden="true">
+                <path d="M3 4a2 2 0 0 1 2-2h10a2 2 0 0 1 2 2v8a2 2 0 0 1-2 2H9l-4 4v-4H5a2 2 0 0 1-2-2V4Z" />
+              </svg>
+              {data.comments}
             </span>
           )}
           {data.problems > 0 && (
@@ -211,6 +221,7 @@ export interface GraphProps {
   selected: string | null;
   problemCounts: Map<string, number>;
   suggestionCounts: Map<string, number>;
+  commentCounts: Map<string, number>;
   highlighted: string | null;
   onSelect: (id: string | null) => void;
   onConnect: (from: string, key: string, to: string | null) => void;
@@ -230,7 +241,7 @@ function withMeasured(built: StepNode[], current: StepNode[]): StepNode[] {
 }
 
 export function GraphCanvas(props: GraphProps) {
-  const { tree, selected, problemCounts, suggestionCounts, highlighted } = props;
+  const { tree, selected, problemCounts, suggestionCounts, commentCounts, highlighted } = props;
   const big = Object.keys(tree.nodes).length > 300;
   const flow = useReactFlow();
   const built = useMemo<StepNode[]>(
@@ -239,7 +250,7 @@ export function GraphCanvas(props: GraphProps) {
         id,
         type: "step",
         position: node && typeof node === "object" && node.position ? { x: node.position.x, y: node.position.y } : { x: (i % 8) * 280, y: Math.floor(i / 8) * 160 },
-        data: { id, node, isStart: tree.start === id, problems: problemCounts.get(id) || 0, suggestions: suggestionCounts.get(id) || 0, highlighted: highlighted === id },
+        data: { id, node, isStart: tree.start === id, problems: problemCounts.get(id) || 0, suggestions: suggestionCounts.get(id) || 0, comments: commentCounts.get(id) || 0, highlighted: highlighted === id },
         selected: selected === id,
         // On large trees, sizes and handle places known up front spare React Flow from
         // drawing every card once just to measure them; cards in view are measured as usual.
@@ -247,7 +258,7 @@ export function GraphCanvas(props: GraphProps) {
         height: big ? nodeHeight(node) : undefined,
         handles: big ? handlesOf(node) : undefined,
       })),
-    [tree.nodes, tree.start, problemCounts, suggestionCounts, highlighted, selected, big],
+    [tree.nodes, tree.start, problemCounts, suggestionCounts, commentCounts, highlighted, selected, big],
   );
   const [nodes, setNodes] = useState<StepNode[]>(built);
   if (!performance.getEntriesByName("editor:graph-render").length) performance.mark("editor:graph-render");

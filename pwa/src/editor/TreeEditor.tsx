@@ -6,21 +6,30 @@ import { ReactFlowProvider } from "@xyflow/react";
 import { saveBlob } from "../data";
 import { queryParam } from "../router";
 import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
-import { treesApi, type NodeDismissed, type NodeSuggestions, type Suggestion } from "./api";
-import { ConflictDialog, ImportDialog, PublishDialog } from "./EditorDialogs";
+import { treesApi, type NodeDismissed, type NodeSuggestions, type PublishingRules, type Review, type Suggestion } from "./api";
+import { ConflictDialog, ImportDialog, PublishDialog, RequestReviewDialog } from "./EditorDialogs";
 import { GraphCanvas } from "./GraphCanvas";
 import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, newNode, removeNode, renameNode, setNode, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
 import { NodeTypeMenuItems } from "./NodeTypeMenuItems";
 import { PreviewRun } from "./PreviewRun";
+import { commentsOn, liveReview, reviewBadge, type BadgeTone } from "./reviews";
 import { StepSearch } from "./StepSearch";
 import { dismissedAt, withoutGroup, type DismissedSuggestion } from "./suggestions";
 import { useDraft, type SaveState } from "./useDraft";
 import { scriptProblems } from "./scriptRefs";
+import { useNames } from "./useNames";
 import { useScriptLibrary } from "./useScriptLibrary";
 import { validateTree, type Problem } from "./validate";
 
 const NODE_ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+const BADGE_TONE: Record<BadgeTone, string> = {
+  neutral: "bg-slate-100 text-slate-700 dark:bg-slate-800 dark:text-slate-200",
+  waiting: "bg-amber-100 text-amber-900 dark:bg-amber-950 dark:text-amber-100",
+  good: "bg-emerald-100 text-emerald-800 dark:bg-emerald-950 dark:text-emerald-200",
+  bad: "bg-rose-100 text-rose-800 dark:bg-rose-950 dark:text-rose-200",
+};
 
 function SaveBadge({ state, savedAt, error }: { state: SaveState; savedAt: number | null; error: string | null }) {
   const now = useNow(5000);
@@ -245,7 +254,10 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   // `?node=` (the dashboard's hot spots link here) opens on that step, its suggestions in view.
   const [selected, setSelected] = useState<string | null>(() => queryParam("node"));
   const [tab, setTab] = useState<"step" | "problems">("step");
-  const [dialog, setDialog] = useState<"publish" | "preview" | "import" | null>(null);
+  const [dialog, setDialog] = useState<"publish" | "preview" | "import" | "review" | null>(null);
+  const [reviews, setReviews] = useState<Review[]>([]);
+  const [publishing, setPublishing] = useState<PublishingRules | null>(null);
+  const name = useNames();
   const [focus, setFocus] = useState<{ id: string; n: number } | null>(() => {
     const node = queryParam("node");
     return node ? { id: node, n: 1 } : null;
@@ -282,6 +294,24 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
       () => setDismissedListing([]),
     );
   }, [treeId]);
+  // Publish reviews: the badge, and reviewers' comments shown on their steps.
+  const refreshReviews = useCallback(
+    () =>
+      Promise.all([
+        treesApi.reviews(treeId).then((r) => setReviews(r.items), () => undefined),
+        treesApi.publishing().then(setPublishing, () => undefined),
+      ]),
+    [treeId],
+  );
+  useEffect(() => {
+    void refreshReviews();
+  }, [refreshReviews]);
+  const review = liveReview(reviews);
+  const commentCounts = useMemo(() => {
+    const m = new Map<string, number>();
+    for (const c of review?.comments || []) if (c.node_id) m.set(c.node_id, (m.get(c.node_id) || 0) + 1);
+    return m;
+  }, [review]);
   const [dismissed, setDismissed] = useState<DismissedSuggestion[]>([]);
   const [suggestionError, setSuggestionError] = useState<string | null>(null);
   // After a change, the server's listing is the truth (a new occurrence may have arrived);
@@ -419,6 +449,8 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
   const sel = selected && tree.nodes[selected] !== undefined ? selected : null;
   const nodeProblems = sel ? problems.filter((p) => p.node_id === sel) : [];
   const treeProblems = problems.filter((p) => p.node_id === null);
+  const badge = reviewBadge(review, draft.rev, !!publishing?.require_approval);
+  const stepComments = sel ? commentsOn(review, sel) : [];
 
   const exportJson = () => {
     const blob = new Blob([JSON.stringify(exportable(tree), null, 2) + "\n"], { type: "application/json" });
@@ -459,6 +491,14 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
           <Link to={`/editor/${encodeURIComponent(tree._id)}/history`} className="inline-flex min-h-9 items-center rounded-lg px-2.5 text-sm font-semibold text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800">
             History
           </Link>
+          {badge && (
+            <Link to={`/editor/${encodeURIComponent(tree._id)}/review`} className={`inline-flex min-h-9 items-center rounded-lg px-2.5 text-xs font-semibold ${BADGE_TONE[badge.tone]}`} data-testid="review-badge" data-tone={badge.tone}>
+              {badge.label}
+            </Link>
+          )}
+          <Button tone="ghost" className="!min-h-9 !rounded-lg !px-2.5 !py-1.5 !text-sm" onClick={() => setDialog("review")}>
+            Request review
+          </Button>
           <Button className="!min-h-9 !rounded-lg !px-3 !py-1.5 !text-sm" onClick={() => setDialog("preview")}>
             ▶ Preview run
           </Button>
@@ -486,6 +526,7 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
               selected={sel}
               problemCounts={problemCounts}
               suggestionCounts={suggestionCounts}
+              commentCounts={commentCounts}
               highlighted={null}
               focusRequest={focus}
               onSelect={(id) => select(id)}
@@ -543,6 +584,16 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
                     ← Tree settings
                   </button>
                 </div>
+                {stepComments.length > 0 && (
+                  <div className="mx-4 mt-3 space-y-1.5 rounded-xl border border-amber-200 bg-amber-50 p-3 text-[13px] text-amber-950 dark:border-amber-900 dark:bg-amber-950/50 dark:text-amber-100" data-testid="node-review-comments">
+                    <p className="font-semibold">Review comments on this step</p>
+                    {stepComments.map((c) => (
+                      <p key={c.id} data-testid="node-review-comment">
+                        <span className="font-semibold">{name(c.by)}</span>: <span className="whitespace-pre-wrap">{c.body}</span>
+                      </p>
+                    ))}
+                  </div>
+                )}
                 <NodeInspector
                   tree={tree}
                   id={sel}
@@ -624,6 +675,20 @@ export default function TreeEditor({ treeId }: { treeId: string }) {
             onPublished={(v) => {
               setDialog(null);
               setNotice(`Published version ${v}. Engineers get it with their next sync.`);
+              void refreshReviews();
+            }}
+            onRequestReview={() => setDialog("review")}
+          />
+        )}
+        {dialog === "review" && (
+          <RequestReviewDialog
+            treeId={tree._id}
+            onClose={() => setDialog(null)}
+            beforeRequest={draft.save}
+            onRequested={() => {
+              setDialog(null);
+              setNotice("Review requested. Admins and reviewers see it from the tree's review page.");
+              void refreshReviews();
             }}
           />
         )}

@@ -4,47 +4,12 @@ import { useEffect, useMemo, useState } from "react";
 import { ApiError } from "../data";
 import { Button, Card, Dialog, ErrorBox, Link, Loading } from "../ui/kit";
 import { treesApi, type VersionRow } from "./api";
-import { diffTrees, textDiff, type FieldChange, type TextPart, type Tree } from "./diff";
+import { diffTrees, type Tree } from "./diff";
+import { DiffList } from "./DiffView";
 import type { TreeDoc } from "./model";
+import { useNames } from "./useNames";
 
 const DRAFT = 0;
-
-/** One side of a changed text: what stayed as it was, with the words that went (old side)
- * or came (new side) marked, so a one-word edit in a long body is seen at a glance. */
-function Marked({ parts, side }: { parts: TextPart[]; side: "del" | "add" }) {
-  return (
-    <>
-      {parts.map((p, i) =>
-        p.op === "same" ? (
-          <span key={i}>{p.text}</span>
-        ) : p.op !== side ? null : side === "del" ? (
-          <del key={i} className="rounded-sm bg-rose-200 text-rose-950 decoration-rose-500 dark:bg-rose-800/70 dark:text-rose-50">
-            {p.text}
-          </del>
-        ) : (
-          <ins key={i} className="rounded-sm bg-emerald-200 text-emerald-950 no-underline dark:bg-emerald-800/70 dark:text-emerald-50">
-            {p.text}
-          </ins>
-        ),
-      )}
-    </>
-  );
-}
-
-function Change({ c }: { c: FieldChange }) {
-  const parts = useMemo(() => (c.old !== null && c.new !== null ? textDiff(c.old, c.new) : null), [c.old, c.new]);
-  return (
-    <div className="grid gap-1 py-1.5 text-sm sm:grid-cols-[150px_1fr_1fr] sm:gap-3" data-testid="diff-field" data-field={c.field}>
-      <span className="font-mono text-xs font-semibold text-slate-500">{c.field}</span>
-      <span className={`block rounded-md bg-rose-50 px-2 py-1 break-words whitespace-pre-wrap text-rose-900 dark:bg-rose-950/40 dark:text-rose-200 ${parts ? "" : "line-through decoration-rose-300"}`} data-side="old">
-        {parts ? <Marked parts={parts} side="del" /> : (c.old ?? <i className="no-underline">(none)</i>)}
-      </span>
-      <span className="block rounded-md bg-emerald-50 px-2 py-1 break-words whitespace-pre-wrap text-emerald-900 dark:bg-emerald-950/40 dark:text-emerald-200" data-side="new">
-        {parts ? <Marked parts={parts} side="add" /> : (c.new ?? <i>(none)</i>)}
-      </span>
-    </div>
-  );
-}
 
 export default function VersionHistory({ treeId }: { treeId: string }) {
   const [versions, setVersions] = useState<VersionRow[] | null>(null);
@@ -56,6 +21,7 @@ export default function VersionHistory({ treeId }: { treeId: string }) {
   const [rollback, setRollback] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
+  const person = useNames();
 
   const load = async () => {
     try {
@@ -138,6 +104,18 @@ export default function VersionHistory({ treeId }: { treeId: string }) {
                 <span className="text-xs text-slate-500">{new Date(v.published_at).toLocaleString()}</span>
               </div>
               <p className="text-sm text-slate-600 dark:text-slate-400">{v.change_note || <i>No change note</i>}</p>
+              <p className="text-xs text-slate-500" data-testid="version-people">
+                Published by {person(v.published_by)}
+                {v.review && (
+                  <>
+                    {" "}
+                    · review requested by {person(v.review.requested_by)}, approved by{" "}
+                    <Link to={`/editor/${encodeURIComponent(treeId)}/review?id=${encodeURIComponent(v.review.id)}`} className="font-semibold text-indigo-700 hover:underline dark:text-indigo-300">
+                      {person(v.review.approved_by)}
+                    </Link>
+                  </>
+                )}
+              </p>
               <div className="flex gap-3 pt-1 text-xs font-semibold">
                 <button type="button" className="text-indigo-700 hover:underline dark:text-indigo-300" onClick={() => (setFrom(v.version), setTo(DRAFT))}>
                   Compare with draft
@@ -173,55 +151,7 @@ export default function VersionHistory({ treeId }: { treeId: string }) {
             </select>
           </Card>
           {from !== null && to !== null && !diff && <Loading />}
-          {diff && (
-            <div className="space-y-3" data-testid="diff">
-              {diff.same && <p className="rounded-xl bg-slate-100 p-4 text-sm text-slate-600 dark:bg-slate-800 dark:text-slate-300">No differences (apart from layout).</p>}
-              {diff.tree.length > 0 && (
-                <Card className="p-4">
-                  <h2 className="mb-1 font-semibold">Tree details</h2>
-                  {diff.tree.map((c, i) => (
-                    <Change key={i} c={c} />
-                  ))}
-                </Card>
-              )}
-              {diff.added.length > 0 && (
-                <Card className="p-4" >
-                  <h2 className="mb-2 font-semibold text-emerald-700 dark:text-emerald-400">Added steps ({diff.added.length})</h2>
-                  <ul className="space-y-1 text-sm" data-testid="diff-added">
-                    {diff.added.map((n) => (
-                      <li key={n.id}>
-                        <span className="font-semibold">{n.title}</span> <span className="text-slate-500">· {n.type} · {n.id}</span>
-                      </li>
-                    ))}
-                  </ul>
-                </Card>
-              )}
-              {diff.removed.length > 0 && (
-                <Card className="p-4">
-                  <h2 className="mb-2 font-semibold text-rose-700 dark:text-rose-400">Removed steps ({diff.removed.length})</h2>
-                  <ul className="space-y-1 text-sm" data-testid="diff-removed">
-                    {diff.removed.map((n) => (
-                      <li key={n.id}>
-                        <span className="font-semibold">{n.title}</span> <span className="text-slate-500">· {n.type} · {n.id}</span>
-                      </li>
-                    ))}
-                  </ul>
-                </Card>
-              )}
-              {diff.changed.map((n) => (
-                <Card key={n.id} className="p-4" >
-                  <h2 className="mb-1 font-semibold" data-testid="diff-changed">
-                    Changed: {n.title} <span className="text-sm font-normal text-slate-500">· {n.id}</span>
-                  </h2>
-                  <div className="divide-y divide-slate-100 dark:divide-slate-800">
-                    {n.changes.map((c, i) => (
-                      <Change key={i} c={c} />
-                    ))}
-                  </div>
-                </Card>
-              ))}
-            </div>
-          )}
+          {diff && <DiffList diff={diff} />}
         </div>
       </div>
       {rollback !== null && (

@@ -19,6 +19,42 @@ export interface VersionRow {
   published_at: string;
   published_by: string;
   change_note: string;
+  /** The publish review it was published on, when the workspace requires approval. */
+  review?: { id: string; requested_by: string; approved_by: string; approved_at: string } | null;
+}
+export type ReviewStatus = "open" | "approved" | "changes_requested" | "withdrawn" | "superseded" | "published";
+export interface ReviewComment {
+  id: string;
+  /** The step commented on; null for the whole draft. */
+  node_id: string | null;
+  body: string;
+  by: string;
+  at: string;
+}
+/** A publish review: someone other than the draft's editor approves one exact revision. */
+export interface Review {
+  id: string;
+  tree_id: string;
+  rev: string;
+  /** Whether it is of the draft as it is now: an approval counts only then. */
+  current: boolean;
+  base_version: number | null;
+  note: string;
+  status: ReviewStatus;
+  requested_by: string;
+  requested_at: string;
+  last_editor: string | null;
+  barred_approvers: string[];
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_comment: string | null;
+  comments: ReviewComment[];
+  published_version: number | null;
+}
+export interface PublishingRules {
+  require_approval: boolean;
+  /** Whether the signed-in user may approve reviews. */
+  you_review: boolean;
 }
 export interface SuggestionExample {
   session_id: string;
@@ -72,6 +108,15 @@ export const treesApi = {
   restoreSuggestion: (id: string, node_id: string, text_key: string) =>
     api<{ restored: number }>(`${path(id)}/suggestions/restore`, { method: "POST", body: { node_id, text_key } }),
   importTree: (body: Obj, replace = false) => api<{ id: string; rev: string }>(`/api/v1/trees/import${replace ? "?replace=true" : ""}`, { method: "POST", body }),
+  waitingReviews: () => api<{ items: (Review & { tree_title: string })[] }>("/api/v1/reviews?status=open&limit=200"),
+  reviews: (id: string) => api<{ items: Review[] }>(`${path(id)}/reviews?limit=200`),
+  requestReview: (id: string, note: string) => api<Review>(`${path(id)}/reviews`, { method: "POST", body: { note } }),
+  decideReview: (id: string, rid: string, approve: boolean, comment: string) =>
+    api<Review>(`${path(id)}/reviews/${encodeURIComponent(rid)}/${approve ? "approve" : "reject"}`, { method: "POST", body: { comment } }),
+  commentReview: (id: string, rid: string, node_id: string | null, body: string) =>
+    api<ReviewComment>(`${path(id)}/reviews/${encodeURIComponent(rid)}/comments`, { method: "POST", body: { ...(node_id ? { node_id } : {}), body } }),
+  withdrawReview: (id: string, rid: string) => api<Review>(`${path(id)}/reviews/${encodeURIComponent(rid)}/withdraw`, { method: "POST" }),
+  publishing: () => api<PublishingRules>("/api/v1/tenant/publishing"),
   validate: (body: Obj) => api<{ valid: boolean; problems: Problem[] }>("/api/v1/trees/validate", { method: "POST", body }),
 };
 

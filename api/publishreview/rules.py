@@ -1,0 +1,92 @@
+"""The rules of publish reviews, as pure functions of documents (no storage).
+
+Not the freshness "review" (`POST /trees/{id}/review-done`, `review_by` dates): a publish
+review is a request that someone other than the draft's editor look at one exact revision of
+the draft and approve or refuse it, before it may be published.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A review's life: `open` until a reviewer approves (`approved`) or requests changes
+# (`changes_requested`), the requester withdraws it (`withdrawn`), a newer request replaces it
+# (`superseded`), or its approved revision is published (`published`).
+OPEN = "open"
+APPROVED = "approved"
+CHANGES_REQUESTED = "changes_requested"
+WITHDRAWN = "withdrawn"
+SUPERSEDED = "superseded"
+PUBLISHED = "published"
+LIVE = (OPEN, APPROVED)
+
+
+def last_editor(meta: dict[str, Any], rev: str) -> str | None:
+    """Who made revision `rev` of the draft, when the server recorded it (edits through the
+    API do; a draft written over sync, or before reviews existed, has no record)."""
+    if meta.get("updated_rev") == rev and meta.get("updated_by"):
+        return str(meta["updated_by"])
+    return None
+
+
+def barred_approvers(review: dict[str, Any]) -> dict[str, str]:
+    """The users who may not approve `review`, each with the reason in words: the draft's
+    last editor, and the requester when they edited it since the latest publish. When the
+    last editor is unknown, the requester stands in for them: someone vouches for the
+    content, and it must not be the one who approves it."""
+    barred: dict[str, str] = {}
+    editor = review.get("last_editor")
+    requester = review.get("requested_by")
+    if editor:
+        barred[editor] = "its last editor"
+    elif requester:
+        barred[requester] = "who requested the review (the draft's last editor is not known)"
+    if requester and requester not in barred and requester in (review.get("editors") or []):
+        barred[requester] = "who requested the review and edited the draft"
+    return barred
+
+
+def may_review(role: str, reviewer_flag: bool) -> bool:
+    """Owners and admins review; so does anyone named a reviewer, except a viewer."""
+    return role in ("owner", "admin") or (reviewer_flag and role != "viewer")
+
+
+def approval_for(reviews: list[dict[str, Any]], rev: str) -> dict[str, Any] | None:
+    """The approved review that lets revision `rev` be published: approved, of exactly that
+    revision, by someone not barred from approving it."""
+    for review in reviews:
+        if (
+            review.get("status") == APPROVED
+            and review.get("rev") == rev
+            and review.get("decided_by") not in barred_approvers(review)
+        ):
+            return review
+    return None
+
+
+def refusal(reviews: list[dict[str, Any]], rev: str, editor_name: str | None) -> str:
+    """Why revision `rev` may not be published without an approval, and what to do."""
+    who = (
+        f"someone other than {editor_name}, its last editor"
+        if editor_name
+        else "someone other than its last editor"
+    )
+    ask = (
+        f"Request a review of this draft (\u201cRequest review\u201d in the editor, or POST "
+        f"/api/v1/trees/{{id}}/reviews) and have it approved by {who}: "
+        "an admin, an owner or a named reviewer."
+    )
+    older = [r for r in reviews if r.get("status") == APPROVED and r.get("rev") != rev]
+    if older:
+        return (
+            "This workspace requires an approved review before publishing. The draft changed after "
+            f"review {older[0]['review_id']} was approved, so that approval no longer counts. {ask}"
+        )
+    pending = [r for r in reviews if r.get("status") == OPEN and r.get("rev") == rev]
+    if pending:
+        return (
+            "This workspace requires an approved review before publishing. Review "
+            f"{pending[0]['review_id']} of this draft is still waiting for a reviewer: it needs an "
+            f"approval by {who}."
+        )
+    return f"This workspace requires an approved review before publishing, and this draft has none. {ask}"
