@@ -195,6 +195,10 @@ class ResolutionNode(_NodeBase):
     outcome: Literal["resolved", "escalated", "unresolved"] | None = None
     summary: str = ""
     root_cause: str | None = None
+    verification: str | None = Field(
+        None,
+        description='How the fix was verified, e.g. "User signed in and Outlook shows Connected".',
+    )
     handover: str | None = Field(None, description="For escalations: what the next tier needs to know.")
 
 
@@ -228,6 +232,14 @@ class _TreeContent(_Shape):
     applies_to: list[str] = Field(
         default_factory=list,
         description='Product versions the tree was written for, e.g. "Citrix VDA 2203 LTSR", "SonicOS 7.x".',
+    )
+    reviewed_at: str | None = Field(
+        None,
+        description="When the content was last checked against its sources (YYYY-MM-DD).",
+    )
+    sources: list[Link] = Field(
+        default_factory=list,
+        description="The pages the author checked for the whole tree (vendor documentation).",
     )
 
     @model_validator(mode="before")

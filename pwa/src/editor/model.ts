@@ -20,6 +20,10 @@ export interface TreeDoc extends Obj {
   review_every_days?: number | null;
   /** Product versions the tree was written for, shown to engineers. */
   applies_to?: string[];
+  /** When the content was last checked against `sources` (YYYY-MM-DD). */
+  reviewed_at?: string | null;
+  /** The pages the author checked for the whole tree. */
+  sources?: { title: string; url: string }[];
 }
 
 export const NODE_W = 240;
