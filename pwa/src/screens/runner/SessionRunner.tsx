@@ -544,6 +544,7 @@ function ResolutionPanel({ state, armed, onFinish }: { state: SessionState; arme
           <p className="text-sm font-semibold capitalize">{r.outcome}</p>
           {r.summary && <p className="mt-1 text-sm">{r.summary}</p>}
           {r.root_cause && <p className="mt-1 text-sm"><span className="font-semibold">Root cause:</span> {r.root_cause}</p>}
+          {r.verification && <p className="mt-1 text-sm"><span className="font-semibold">Verification:</span> {r.verification}</p>}
           {typeof r.handover === "string" && <p className="mt-1 text-sm"><span className="font-semibold">Handover:</span> {r.handover}</p>}
         </div>
       )}
