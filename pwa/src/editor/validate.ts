@@ -452,7 +452,8 @@ function allowedFields(modelFields: [string, Spec][] | null, path: Path): string
 
 function shapeProblems(doc: Obj): Problem[] {
   const out: Problem[] = [];
-  const treeFields: [string, Spec][] = TREE_FIELDS.map((f) => [f, S]);
+  // Only the shape of `sources` matters here: it names the allowed fields of a source.
+  const treeFields: [string, Spec][] = TREE_FIELDS.map((f) => [f, f === "sources" ? { k: "list", item: model("Link") } : S]);
   for (const err of shapeErrors(doc)) {
     const loc = err.loc;
     let nodeId: string | null = null;
