@@ -10,8 +10,24 @@ resolution says what was wrong and how the fix was proven.
 It lives with the tests, not in `api/`, because its PowerShell rule needs a real parser
 (tree-sitter with the PowerShell grammar), which is a test extra, not a server dependency.
 
-Each rule is a small pure function over a piece of a tree, so each is unit-tested on a bad
-snippet; `check_tree` runs them all and lists every finding at once.
+The rules (`check_tree` lists every finding at once; each rule is a small pure function,
+unit-tested on a bad snippet in test_content_checker.py):
+1. syntax: `commands[].language` is one of KNOWN_LANGUAGES; PowerShell parses with
+   tree-sitter-powershell without ERROR or MISSING nodes once `{{input.x}}`/`{{client.x}}`
+   become a harmless word; cmd lines close their double quotes and never start with `#`;
+   bash/sh/sonicos split with shlex; no PowerShell cmdlet at a command position outside a
+   powershell block.
+2. examples: no LITERAL_EXAMPLES in a command (text blocks aside): example companies and
+   domains, `user@`, `JOB NAME`, sample DNs, SERVERNAME-style names, RFC 5737 addresses,
+   sample recovery passwords, `<angle>` placeholders (the convention is `{{input.x}}`).
+3. warning: a step whose commands match RISKY has a non-empty `warning`.
+4. links: `links[]`, Markdown links in body/help/warning and the tree's `sources` are https,
+   have a path, and are not in DOCS_HOME_PAGES.
+5. resolution: `resolved` needs a specific `root_cause` and `verification`; `escalated` a
+   `root_cause` and a `handover`; `unresolved` a `root_cause` or a `handover` ("specific":
+   at least MIN_WORDS words and not in VAGUE).
+6. metadata: the tree sets `applies_to`, `reviewed_at` (YYYY-MM-DD), `review_by` or
+   `review_every_days`, and titled `sources`.
 """
 
 from __future__ import annotations
