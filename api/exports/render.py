@@ -247,6 +247,7 @@ def build_export_model(
         "summary": {
             "outcome": label,
             "root_cause": _one_line(resolution.get("root_cause")) or None if resolution else None,
+            "verification": _one_line(resolution.get("verification")) or None if resolution else None,
             "fix_label": "Fix" if outcome["outcome"] == "resolved" else "Summary",
             "fix": _one_line(summary) or None,
         },

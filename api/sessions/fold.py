@@ -74,7 +74,7 @@ Sentences
     marks a value still to be supplied, so a gap reads as one in a copied command as well as
     in a sentence, and it names the value that was missing. A stray `{{` in the tree's text
     that opens no placeholder is reduced to `{`, so template syntax never reaches an
-    export. Node titles and the resolution's summary, root cause and handover text are
+    export. Node titles and the resolution's summary, root cause, verification and handover text are
     filled the same way, and so are the commands the runner shows and exports list (`fill`
     is the one filler of tree text on the server; `fill` in fold.ts is its twin). Text the
     engineer typed (notes, values, custom steps, summaries) is never template-processed.
@@ -573,6 +573,7 @@ def _resolution(
             "outcome": outcome,
             "summary": None,
             "root_cause": None,
+            "verification": None,
             "handover": None,
         }
     handover = node.get("handover")
@@ -582,6 +583,7 @@ def _resolution(
         "outcome": outcome,
         "summary": fill(node.get("summary"), inputs, client),
         "root_cause": fill(node.get("root_cause"), inputs, client),
+        "verification": fill(node.get("verification"), inputs, client),
         "handover": fill(handover, inputs, client) if isinstance(handover, str) else handover,
     }
 

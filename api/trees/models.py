@@ -207,7 +207,10 @@ class ResolutionNode(_NodeBase):
     outcome: Literal["resolved", "escalated", "unresolved"] | None = None
     summary: str = ""
     root_cause: str | None = None
-    verification: str | None = None
+    verification: str | None = Field(
+        None,
+        description='How the fix was verified, e.g. "User signed in and Outlook shows Connected".',
+    )
     handover: str | None = Field(None, description="For escalations: what the next tier needs to know.")
 
 
@@ -242,8 +245,14 @@ class _TreeContent(_Shape):
         default_factory=list,
         description='Product versions the tree was written for, e.g. "Citrix VDA 2203 LTSR", "SonicOS 7.x".',
     )
-    sources: list[Link] = Field(default_factory=list)
-    reviewed_at: str | None = None
+    reviewed_at: str | None = Field(
+        None,
+        description="When the content was last checked against its sources (YYYY-MM-DD).",
+    )
+    sources: list[Link] = Field(
+        default_factory=list,
+        description="The pages the author checked for the whole tree (vendor documentation).",
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -90,6 +90,8 @@ class Limits:
     url: int = 2_000
     summary: int = 5_000
     root_cause: int = 5_000
+    verification: int = 5_000
+    sources: int = 50  # pages checked for the whole tree
     handover: int = 10_000
     nodes: int = 2_000  # nodes per tree
     min_options: int = 2  # options per choice node
@@ -443,6 +445,7 @@ class _Checker:
             self.text(None, f"Tag {i + 1}", tag, LIMITS.tag)
         self.check_review()
         self.check_applies_to()
+        self.check_sources()
         if len(self.nodes) > LIMITS.nodes:
             self.add(
                 None,
@@ -466,6 +469,14 @@ class _Checker:
                 "invalid_review_interval",
                 f"Review every {every} days is out of range. Use a whole number of days from 1 to "
                 f"{LIMITS.review_days}.",
+            )
+        reviewed = self.doc.get("reviewed_at")
+        if reviewed.__class__ is str and not is_review_date(reviewed):
+            self.add(
+                None,
+                "invalid_review_date",
+                f"Content reviewed on {quoted(reviewed)} is not a date. Write it as YYYY-MM-DD, "
+                "e.g. 2026-12-03.",
             )
         if by is not None and every is not None:
             self.add(
@@ -576,7 +587,19 @@ class _Checker:
         if variable.__class__ is str and _VARIABLE_RE.match(variable):
             self.gen_var[self.index[node_id]] = variable
 
-    def check_links(self, node_id: str, node: dict[str, Any]) -> None:
+    def check_sources(self) -> None:
+        """The tree's sources are links too (title and https), named "Source n" in messages."""
+        sources = _as_list(self.doc.get("sources"))
+        if len(sources) > LIMITS.sources:
+            self.add(
+                None,
+                "text_too_long",
+                f"The tree lists {len(sources)} sources; the limit is {LIMITS.sources}. Keep the "
+                "pages the steps rely on.",
+            )
+        self.check_links(None, {"links": sources}, what="Source")
+
+    def check_links(self, node_id: str | None, node: dict[str, Any], what: str = "Link") -> None:
         for i, link in enumerate(_as_list(node.get("links"))):
             if not isinstance(link, dict):
                 continue
@@ -585,10 +608,10 @@ class _Checker:
                 self.add(
                     node_id,
                     "empty_label",
-                    f"Link {i + 1} has no title. Say what the "
+                    f"{what} {i + 1} has no title. Say what the "
                     'engineer will find there, e.g. "Microsoft: DNS troubleshooting".',
                 )
-            self.text(node_id, f"The title of link {i + 1}", title, LIMITS.label)
+            self.text(node_id, f"The title of {what.lower()} {i + 1}", title, LIMITS.label)
             if isinstance(url, str) or url is None:
                 try:
                     parts = urlsplit((url or "").strip())
@@ -599,10 +622,10 @@ class _Checker:
                     self.add(
                         node_id,
                         "link_not_https",
-                        f"Link {i + 1} ({quoted(url)}) is not an https:// address. Use the "
+                        f"{what} {i + 1} ({quoted(url)}) is not an https:// address. Use the "
                         "https address of the page (open it in a browser and copy it).",
                     )
-                self.text(node_id, f"The URL of link {i + 1}", url, LIMITS.url)
+                self.text(node_id, f"The URL of {what.lower()} {i + 1}", url, LIMITS.url)
 
     def check_commands(self, node_id: str, node: dict[str, Any]) -> None:
         for i, command in enumerate(_as_list(node.get("commands"))):
@@ -768,6 +791,7 @@ class _Checker:
             )
         self.text(node_id, "The summary", node.get("summary"), LIMITS.summary)
         self.text(node_id, "The root cause", node.get("root_cause"), LIMITS.root_cause)
+        self.text(node_id, "The verification", node.get("verification"), LIMITS.verification)
         self.text(node_id, "The handover", node.get("handover"), LIMITS.handover)
 
     # -- graph passes (each linear in nodes + edges) ---------------------------------------

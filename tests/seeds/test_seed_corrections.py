@@ -82,7 +82,7 @@ def test_no_command_holds_an_example_value(path: Path) -> None:
         for command in node.get("commands", [])
         for match in EXAMPLE_VALUES.finditer(command["text"])
     ]
-    assert found == [], "use {{input.x}} or a <what to fill in> marker instead of example values"
+    assert found == [], "use {{input.x}} instead of example values (rules: tests/seeds/content_check.py)"
 
 
 @pytest.mark.parametrize("path", SEED_FILES, ids=[p.stem for p in SEED_FILES])

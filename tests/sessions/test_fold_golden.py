@@ -62,7 +62,7 @@ def _without_texts(state: dict) -> dict:
     for step in [*out["path"], *(t for t in out["tried"] if t.get("kind") == "step")]:
         step["title"] = step["log"] = None
     if out.get("resolution"):
-        out["resolution"].update(title=None, summary=None, root_cause=None, handover=None)
+        out["resolution"].update(title=None, summary=None, root_cause=None, verification=None, handover=None)
     return out
 
 

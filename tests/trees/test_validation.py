@@ -268,6 +268,30 @@ CASES: list[tuple[str, Callable[[Tree], Any], set[tuple[str | None, str]]]] = [
         _set("nodes.scope.script", {"id": "script:restart"}),
         {("scope", "unknown_field")},
     ),
+    ("reviewed_at_not_a_date", _set("reviewed_at", "2026-02-30"), {(None, "invalid_review_date")}),
+    ("reviewed_at_not_a_string", _set("reviewed_at", 20261204), {(None, "invalid_field")}),
+    (
+        "source_not_https",
+        _set("sources", [{"title": "Vendor KB", "url": "http://kb.vendor.test/123"}]),
+        {(None, "link_not_https")},
+    ),
+    (
+        "source_without_title",
+        _set("sources", [{"title": " ", "url": "https://kb.vendor.test/123"}]),
+        {(None, "empty_label")},
+    ),
+    (
+        "source_unknown_field",
+        _set("sources", [{"title": "KB", "url": "https://kb.vendor.test/1", "x": 1}]),
+        {(None, "unknown_field")},
+    ),
+    (
+        "sources_too_many",
+        _set("sources", [{"title": f"KB {i}", "url": f"https://kb.vendor.test/{i}"} for i in range(51)]),
+        {(None, "text_too_long")},
+    ),
+    ("verification_not_a_string", _set("nodes.fixed.verification", 5), {("fixed", "invalid_field")}),
+    ("verification_too_long", _set("nodes.fixed.verification", "x" * 5001), {("fixed", "text_too_long")}),
 ]
 
 

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { reviewInfo } from "../shared/review";
 import { suggestTrees, wordsOf, type LibraryTree } from "./library";
 
 const SEEDS = join(__dirname, "../../../seeds/trees");
@@ -21,6 +22,7 @@ const library: LibraryTree[] = readdirSync(SEEDS)
       nodeCount: Object.keys(t.nodes).length,
       usage: 0,
       lastUsed: null,
+      review: reviewInfo(t, null),
     };
   });
 

@@ -2,6 +2,7 @@
 import type { Doc } from "pouchdb-browser";
 import type { LocalData } from "./local";
 import type { SessionHeader } from "./sessions";
+import { reviewInfo, type ReviewInfo } from "../shared/review";
 
 export interface LibraryTree {
   id: string;
@@ -14,6 +15,8 @@ export interface LibraryTree {
   nodeCount: number;
   usage: number;
   lastUsed: number | null;
+  /** Applies to, reviewed, review due and sources, from the published version and its sidecar. */
+  review: ReviewInfo;
 }
 
 export type LibrarySort = "usage" | "updated" | "name";
@@ -55,6 +58,7 @@ export async function loadLibrary(local: LocalData, sessions: SessionHeader[]): 
       nodeCount: tree.nodes && typeof tree.nodes === "object" ? Object.keys(tree.nodes as object).length : 0,
       usage: u?.n || 0,
       lastUsed: u?.last || null,
+      review: reviewInfo(tree, w.meta),
     });
   });
   return out;

@@ -154,7 +154,7 @@ function NodeSummary({ node, other }: { node: TreeNode | undefined; other: TreeN
   );
 }
 
-const TREE_KEYS = ["title", "description", "category", "tags", "start", "review_by", "review_every_days", "applies_to"];
+const TREE_KEYS = ["title", "description", "category", "tags", "start", "review_by", "review_every_days", "applies_to", "reviewed_at", "sources"];
 
 /** Someone saved the draft since it was loaded: show both versions and let the author choose. */
 export function ConflictDialog({ conflict, onResolve }: { conflict: Conflict; onResolve: (t: TreeDoc) => void }) {

@@ -451,6 +451,7 @@ export function NodeInspector(props: InspectorProps) {
           </div>
           <TextField id="f-summary" label="Summary" multiline value={str(node.summary)} onChange={set("summary")} placeholder="How the case ends; opens the exported notes." />
           <TextField id="f-root-cause" label="Root cause (optional)" multiline value={str(node.root_cause)} onChange={(v) => set("root_cause")(v || null)} />
+          <TextField id="f-verification" label="Verification" multiline value={str(node.verification)} onChange={(v) => set("verification")(v || null)} placeholder="How the fix was proven, e.g. User signed in and Outlook shows Connected." />
           {node.outcome === "escalated" && <TextField id="f-handover" label="Handover" multiline value={str(node.handover)} onChange={(v) => set("handover")(v || null)} placeholder="What the next tier must know; what was ruled out." />}
         </Section>
       )}

@@ -9,7 +9,7 @@ import { Button, ErrorBox, Link, Loading, timeAgo, useNow } from "../ui/kit";
 import { treesApi, type NodeDismissed, type NodeSuggestions, type PublishingRules, type Review, type Suggestion } from "./api";
 import { ConflictDialog, ImportDialog, PublishDialog, RequestReviewDialog } from "./EditorDialogs";
 import { GraphCanvas } from "./GraphCanvas";
-import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, newNode, removeNode, renameNode, setNode, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
+import { addNode, duplicateNode, freeSpot, exportable, insertStepBefore, NODE_H, newNode, removeNode, renameNode, setNode, sourcesToText, textToSources, withLayout, withNext, type NodeType, type TreeDoc } from "./model";
 import { NodeInspector, Section, TextField, useLazyOptions } from "./NodeInspector";
 import { NodeTypeMenuItems } from "./NodeTypeMenuItems";
 import { PreviewRun } from "./PreviewRun";
@@ -68,6 +68,7 @@ function FreshnessSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: T
   const [mode, setMode] = useState<ReviewMode>(tree.review_every_days != null ? "every" : tree.review_by != null ? "date" : "default");
   const [every, setEvery] = useState(tree.review_every_days != null ? String(tree.review_every_days) : "");
   const [applies, setApplies] = useState((Array.isArray(tree.applies_to) ? tree.applies_to : []).join("\n"));
+  const [sources, setSources] = useState(sourcesToText(tree.sources));
   const field = "block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm ring-1 ring-slate-300 ring-inset dark:bg-slate-900 dark:ring-slate-700";
   const label = "block text-[13px] font-semibold text-slate-700 dark:text-slate-300";
   const pick = (next: ReviewMode) => {
@@ -133,6 +134,26 @@ function FreshnessSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: T
         }}
         placeholder={"Citrix VDA 2203 LTSR\nSonicOS 7.x"}
         hint="The product versions this tree was written for, one per line. Engineers see them before they start."
+      />
+      <div className="space-y-1">
+        <label htmlFor="t-reviewed-at" className={label}>
+          Content reviewed on
+        </label>
+        <input id="t-reviewed-at" type="date" className={field} value={typeof tree.reviewed_at === "string" ? tree.reviewed_at : ""} onChange={(e) => onTree((t) => ({ ...t, reviewed_at: e.target.value || null }), "tree.reviewed_at")} />
+        <p className="text-xs text-slate-500">When you last checked the steps against the sources below. Engineers see it in the library and the runner.</p>
+      </div>
+      <TextField
+        id="t-sources"
+        label="Sources"
+        multiline
+        rows={3}
+        value={sources}
+        onChange={(v) => {
+          setSources(v);
+          onTree((t) => ({ ...t, sources: textToSources(v) }), "tree.sources");
+        }}
+        placeholder={"Microsoft: Troubleshoot DNS clients https://learn.microsoft.com/…"}
+        hint="The vendor pages you checked the tree against, one per line: a title, then the https address."
       />
     </Section>
   );

@@ -26,8 +26,8 @@ export interface TreeDiff {
   same: boolean;
 }
 
-const TREE_FIELDS = ["title", "description", "category", "tags", "start", "archived", "review_by", "review_every_days", "applies_to"];
-const NODE_ORDER = ["type", "title", "body", "help", "warning", "variable", "save_to_client", "outcome", "summary", "root_cause", "handover"];
+const TREE_FIELDS = ["title", "description", "category", "tags", "start", "archived", "review_by", "review_every_days", "applies_to", "reviewed_at", "sources"];
+const NODE_ORDER = ["type", "title", "body", "help", "warning", "variable", "save_to_client", "outcome", "summary", "root_cause", "verification", "handover"];
 const IGNORED = new Set(["position"]);
 
 function isObj(v: unknown): v is Record<string, unknown> {

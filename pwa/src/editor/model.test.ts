@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addNode, answersOf, changeType, duplicateNode, edgesOf, freeSpot, insertStepBefore, layout, layeredLayout, newNode, removeNode, renameNode, withNext, type TreeDoc } from "./model";
+import { addNode, answersOf, changeType, duplicateNode, edgesOf, freeSpot, insertStepBefore, layout, layeredLayout, newNode, removeNode, renameNode, sourcesToText, textToSources, withNext, type TreeDoc } from "./model";
 import { validateTree } from "./validate";
 
 function small(): TreeDoc {
@@ -92,5 +92,16 @@ describe("layout", () => {
     t.nodes.scope.position = { x: 0, y: 0 };
     const p = freeSpot(t, { x: 0, y: 0 });
     expect(p).not.toEqual({ x: 0, y: 0 });
+  });
+});
+
+describe("tree sources as lines", () => {
+  it("round-trips title and URL, and keeps a line without an address", () => {
+    const sources = [{ title: "Microsoft: DNS client troubleshooting", url: "https://learn.microsoft.com/en-us/troubleshoot/dns" }];
+    expect(textToSources(sourcesToText(sources))).toEqual(sources);
+    expect(textToSources("Citrix: VDA registration\n\n  https://docs.citrix.com/en-us/x  ")).toEqual([
+      { title: "Citrix: VDA registration", url: "" },
+      { title: "", url: "https://docs.citrix.com/en-us/x" },
+    ]);
   });
 });

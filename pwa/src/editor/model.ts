@@ -20,9 +20,33 @@ export interface TreeDoc extends Obj {
   review_every_days?: number | null;
   /** Product versions the tree was written for, shown to engineers. */
   applies_to?: string[];
-  /** Vendor pages the tree was checked against, and when it was last reviewed (YYYY-MM-DD). */
-  sources?: { title: string; url: string }[];
+  /** When the content was last checked against `sources` (YYYY-MM-DD). */
   reviewed_at?: string | null;
+  /** The pages the author checked for the whole tree. */
+  sources?: { title: string; url: string }[];
+}
+
+/** The tree's sources as the settings panel edits them: one per line, the title then the URL. */
+export function sourcesToText(sources: unknown): string {
+  if (!Array.isArray(sources)) return "";
+  return sources
+    .filter(isObj)
+    .map((s) => [typeof s.title === "string" ? s.title : "", typeof s.url === "string" ? s.url : ""].filter(Boolean).join(" "))
+    .join("\n");
+}
+
+/** Lines back to sources: the last word of a line is its URL when it looks like one, the rest
+ * its title; a line without an address keeps its text as the title (validation then asks for
+ * an https URL), so nothing typed is lost. */
+export function textToSources(text: string): { title: string; url: string }[] {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const m = /^(.*?)\s*(\S+:\/\/\S+)$/.exec(line);
+      return m ? { title: m[1], url: m[2] } : { title: line, url: "" };
+    });
 }
 
 export const NODE_W = 240;

@@ -32,6 +32,8 @@ export const LIMITS = {
   url: 2_000,
   summary: 5_000,
   root_cause: 5_000,
+  verification: 5_000,
+  sources: 50,
   handover: 10_000,
   nodes: 2_000,
   min_options: 2,
@@ -301,7 +303,7 @@ const SHAPES: Record<string, [string, Spec][]> = {
   input: [...NODE_BASE, TYPE, ["variable", S], ["save_to_client", SO], ["next", SO], ["log", S]],
   resolution: [...NODE_BASE, TYPE, ["outcome", { k: "lit", values: [...OUTCOMES], opt: true }], ["summary", S], ["root_cause", SO], ["verification", SO], ["handover", SO]],
 };
-const TREE_FIELDS = ["type", "schema_version", "title", "description", "category", "tags", "start", "nodes", "archived", "review_by", "review_every_days", "applies_to", "sources", "reviewed_at", "_id", "_rev"];
+const TREE_FIELDS = ["type", "schema_version", "title", "description", "category", "tags", "start", "nodes", "archived", "review_by", "review_every_days", "applies_to", "reviewed_at", "sources", "_id", "_rev"];
 const COUCH_METADATA = new Set(["_deleted", "_attachments", "_conflicts", "_deleted_conflicts", "_revisions", "_revs_info", "_local_seq"]);
 const FORMAT_HINT = "See 'Tree format (v1)' in DESIGN.md for the expected shape.";
 const HINTS: Record<string, string> = {
@@ -422,8 +424,8 @@ function shapeErrors(doc: Obj): ShapeError[] {
   if (has(doc, "review_by")) checkValue(doc.review_by, SO, ["review_by"], errs);
   if (has(doc, "review_every_days")) checkValue(doc.review_every_days, { k: "intOpt" }, ["review_every_days"], errs);
   if (has(doc, "applies_to")) checkValue(doc.applies_to, { k: "list", item: S }, ["applies_to"], errs);
-  if (has(doc, "sources")) checkValue(doc.sources, { k: "list", item: model("Link") }, ["sources"], errs);
   if (has(doc, "reviewed_at")) checkValue(doc.reviewed_at, SO, ["reviewed_at"], errs);
+  if (has(doc, "sources")) checkValue(doc.sources, { k: "list", item: model("Link") }, ["sources"], errs);
   // `_id`/`_rev` may also be sent by field name (`id`, `rev`) when the alias is absent.
   for (const [alias, name] of [
     ["_id", "id"],
@@ -459,7 +461,8 @@ function allowedFields(modelFields: [string, Spec][] | null, path: Path): string
 
 function shapeProblems(doc: Obj): Problem[] {
   const out: Problem[] = [];
-  const treeFields: [string, Spec][] = TREE_FIELDS.map((f) => [f, S]);
+  // Only the shape of `sources` matters here: it names the allowed fields of a source.
+  const treeFields: [string, Spec][] = TREE_FIELDS.map((f) => [f, f === "sources" ? { k: "list", item: model("Link") } : S]);
   for (const err of shapeErrors(doc)) {
     const loc = err.loc;
     let nodeId: string | null = null;
@@ -572,6 +575,7 @@ class Checker {
     asList(doc.tags).forEach((tag, i) => this.text(null, `Tag ${i + 1}`, tag, LIMITS.tag));
     this.checkReview();
     this.checkAppliesTo();
+    this.checkSources();
     if (this.ids.length > LIMITS.nodes) this.add(null, "too_many_nodes", `The tree has ${thousands(this.ids.length)} nodes; the limit is ${thousands(LIMITS.nodes)}. Split it into smaller trees, one per symptom.`);
   }
 
@@ -582,6 +586,8 @@ class Checker {
     if (typeof by === "string" && !isReviewDate(by)) this.add(null, "invalid_review_date", `Review by ${quoted(by)} is not a date. Write it as YYYY-MM-DD, e.g. 2027-06-30.`);
     if (typeof every === "number" && Number.isInteger(every) && !(every >= 1 && every <= LIMITS.review_days))
       this.add(null, "invalid_review_interval", `Review every ${every} days is out of range. Use a whole number of days from 1 to ${LIMITS.review_days}.`);
+    const reviewed = get(this.doc, "reviewed_at");
+    if (typeof reviewed === "string" && !isReviewDate(reviewed)) this.add(null, "invalid_review_date", `Content reviewed on ${quoted(reviewed)} is not a date. Write it as YYYY-MM-DD, e.g. 2026-12-03.`);
     if (by != null && every != null) this.add(null, "review_date_and_interval", "The tree has both a review date and a review interval. Keep one: a fixed date, or every N days after each publish or review.");
   }
 
@@ -643,16 +649,23 @@ class Checker {
     if (typeof variable === "string" && VARIABLE_RE.test(variable)) this.genVar[this.index.get(nodeId)!] = variable;
   }
 
-  checkLinks(nodeId: string, node: Obj): void {
+  /** The tree's sources are links too (title and https), named "Source n" in messages. */
+  checkSources(): void {
+    const sources = asList(get(this.doc, "sources"));
+    if (sources.length > LIMITS.sources) this.add(null, "text_too_long", `The tree lists ${sources.length} sources; the limit is ${LIMITS.sources}. Keep the pages the steps rely on.`);
+    this.checkLinks(null, { links: sources }, "Source");
+  }
+
+  checkLinks(nodeId: string | null, node: Obj, what = "Link"): void {
     asList(get(node, "links")).forEach((link, i) => {
       if (!isObj(link)) return;
       const title = get(link, "title");
       const url = get(link, "url");
-      if (blank(title)) this.add(nodeId, "empty_label", `Link ${i + 1} has no title. Say what the engineer will find there, e.g. "Microsoft: DNS troubleshooting".`);
-      this.text(nodeId, `The title of link ${i + 1}`, title, LIMITS.label);
+      if (blank(title)) this.add(nodeId, "empty_label", `${what} ${i + 1} has no title. Say what the engineer will find there, e.g. "Microsoft: DNS troubleshooting".`);
+      this.text(nodeId, `The title of ${what.toLowerCase()} ${i + 1}`, title, LIMITS.label);
       if (typeof url === "string" || isNone(url)) {
-        if (!isHttpsUrl(typeof url === "string" ? url : "")) this.add(nodeId, "link_not_https", `Link ${i + 1} (${quoted(url)}) is not an https:// address. Use the https address of the page (open it in a browser and copy it).`);
-        this.text(nodeId, `The URL of link ${i + 1}`, url, LIMITS.url);
+        if (!isHttpsUrl(typeof url === "string" ? url : "")) this.add(nodeId, "link_not_https", `${what} ${i + 1} (${quoted(url)}) is not an https:// address. Use the https address of the page (open it in a browser and copy it).`);
+        this.text(nodeId, `The URL of ${what.toLowerCase()} ${i + 1}`, url, LIMITS.url);
       }
     });
   }
@@ -745,6 +758,7 @@ class Checker {
     if (get(node, "outcome") === "escalated" && blank(get(node, "handover"))) this.add(nodeId, "missing_handover", 'An escalation needs a handover. Under "Handover", write what the next tier must know and what was already ruled out.');
     this.text(nodeId, "The summary", get(node, "summary"), LIMITS.summary);
     this.text(nodeId, "The root cause", get(node, "root_cause"), LIMITS.root_cause);
+    this.text(nodeId, "The verification", get(node, "verification"), LIMITS.verification);
     this.text(nodeId, "The handover", get(node, "handover"), LIMITS.handover);
   }
 

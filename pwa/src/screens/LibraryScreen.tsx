@@ -12,6 +12,28 @@ const SORTS: { id: LibrarySort; label: string }[] = [
   { id: "name", label: "Name" },
 ];
 
+/** Under a tree's description: what it applies to, when it was reviewed and when it is due
+ * again; the dates get their own line, so a long product list cannot crowd them out. */
+function ReviewLine({ review }: { review: LibraryTree["review"] }) {
+  const dates = [review.reviewedOn ? `Reviewed ${review.reviewedOn}` : null, review.reviewDue ? `Review due ${review.reviewDue}` : null].filter(Boolean);
+  if (!review.appliesTo.length && !dates.length) return null;
+  return (
+    <span className="mt-1.5 block text-xs text-slate-600 dark:text-slate-400" data-testid="tree-review">
+      {review.appliesTo.length > 0 && <span className="line-clamp-2">Applies to {review.appliesTo.join(", ")}</span>}
+      {dates.length > 0 && (
+        <span className="flex flex-wrap gap-x-1.5">
+          {dates.map((d, i) => (
+            <span key={d} className="whitespace-nowrap">
+              {i > 0 && <span aria-hidden="true">· </span>}
+              {d}
+            </span>
+          ))}
+        </span>
+      )}
+    </span>
+  );
+}
+
 function TreeCard({ tree }: { tree: LibraryTree }) {
   return (
     <li>
@@ -22,6 +44,7 @@ function TreeCard({ tree }: { tree: LibraryTree }) {
         <span className="text-xs font-semibold tracking-wide text-indigo-700 uppercase dark:text-indigo-300">{tree.category}</span>
         <span className="mt-1 text-[1.0625rem] leading-snug font-semibold wrap-anywhere text-slate-900 group-hover:text-indigo-800 dark:text-white">{tree.title}</span>
         <span className="mt-1.5 line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{tree.description}</span>
+        <ReviewLine review={tree.review} />
         <span className="mt-auto flex items-center gap-3 pt-3 text-xs text-slate-500">
           <span>{tree.nodeCount} steps</span>
           <span aria-hidden="true">·</span>

@@ -85,7 +85,7 @@ export interface ExportModel {
   client: string | null;
   engineers: string[];
   tree: { id: string; title: string; version: number | null };
-  summary: { outcome: string; root_cause: string | null; fix_label: string; fix: string | null };
+  summary: { outcome: string; root_cause: string | null; verification: string | null; fix_label: string; fix: string | null };
   details: { label: string; value: string }[];
   steps: ExportEntry[];
   other_notes: (ExportHolder & { title: string })[];
@@ -308,6 +308,7 @@ export function buildExportModel(
     summary: {
       outcome: label,
       root_cause: resolution ? oneLine(resolution.root_cause) || null : null,
+      verification: resolution ? oneLine(resolution.verification) || null : null,
       fix_label: outcome.outcome === "resolved" ? "Fix" : "Summary",
       fix: oneLine(summary) || null,
     },
@@ -667,6 +668,7 @@ export function renderMarkdown(m: ExportModel): string {
   const blocks: string[] = [`# ${mdInline(m.title)}`, "## Summary"];
   const summary = [`- **Outcome:** ${mdInline(m.summary.outcome)}`];
   if (m.summary.root_cause) summary.push(`- **Root cause:** ${mdInline(m.summary.root_cause)}`);
+  if (m.summary.verification) summary.push(`- **Verification:** ${mdInline(m.summary.verification)}`);
   if (m.summary.fix) summary.push(`- **${m.summary.fix_label}:** ${mdInline(m.summary.fix)}`);
   blocks.push(summary.join("\n"), "## Details", m.details.map((d) => `- **${d.label}:** ${mdInline(d.value)}`).join("\n"));
   blocks.push("## Steps");
@@ -726,6 +728,7 @@ export function renderText(m: ExportModel): string {
   const sections: string[] = [m.title];
   const summary = ["SUMMARY", `Outcome: ${m.summary.outcome}`];
   if (m.summary.root_cause) summary.push(`Root cause: ${m.summary.root_cause}`);
+  if (m.summary.verification) summary.push(`Verification: ${m.summary.verification}`);
   if (m.summary.fix) summary.push(`${m.summary.fix_label}: ${m.summary.fix}`);
   sections.push(summary.join("\n"), ["DETAILS", ...m.details.map((d) => `${d.label}: ${d.value}`)].join("\n"));
   const steps = m.steps.map((s) => {

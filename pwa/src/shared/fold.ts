@@ -100,6 +100,7 @@ export interface Resolution {
   outcome: string | null;
   summary: string | null;
   root_cause: string | null;
+  verification: string | null;
   handover: unknown;
 }
 
@@ -651,6 +652,7 @@ function resolutionAt(nodes: Obj, current: string, inputs: Record<string, unknow
     outcome: typeof nodeOutcome === "string" ? nodeOutcome : null,
     summary: fill(own(node, "summary"), inputs, client),
     root_cause: fill(own(node, "root_cause"), inputs, client),
+    verification: fill(own(node, "verification"), inputs, client),
     handover: typeof handover === "string" ? fill(handover, inputs, client) : handover === undefined ? null : handover,
   };
 }

@@ -180,6 +180,12 @@ function Report({ sid, bundle, running, onReady }: { sid: string; bundle: Sessio
               <dd>{model.summary.root_cause}</dd>
             </>
           )}
+          {model.summary.verification && (
+            <>
+              <dt className="font-semibold">Verification</dt>
+              <dd>{model.summary.verification}</dd>
+            </>
+          )}
           {model.summary.fix && (
             <>
               <dt className="font-semibold">{model.summary.fix_label}</dt>

@@ -1,12 +1,13 @@
 // The runner: one step at a time, every answer and note written to the device at once.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { device, exportNames, useLocal, useSignIn } from "../../data";
-import { useSession } from "../../data/hooks";
+import { useSession, useTreeVersion } from "../../data/hooks";
 import { addEvent, editHeader } from "../../data/sessions";
 import { browserTimers, ThrottledSaver } from "../../data/throttle";
 import { sessionRights, type SessionRights } from "../../shared/access";
 import type { EventFields, EventType } from "../../shared/eventTypes";
 import { answerLeadsSomewhere, type SessionState } from "../../shared/fold";
+import { reviewInfo } from "../../shared/review";
 import { navigate } from "../../router";
 import { Button, ErrorBox, identifierField, inputClass, Link, Loading, formatDuration } from "../../ui/kit";
 import { PsaTicket } from "../../psa/PsaTicket";
@@ -22,6 +23,7 @@ import { typingIn } from "./shortcuts";
 import { AbandonDialog, EditDetailsDialog, SessionMenuDialog, ShareDialog } from "./SessionMenu";
 import { printReport, SessionPrintReport } from "./SessionPrintReport";
 import { ShareLinkDialog } from "./ShareLinkDialog";
+import { TreeAbout } from "./TreeAbout";
 
 type DialogName = "custom" | "finish" | "shortcuts" | "session" | "details" | "share" | "sharelink" | "abandon" | null;
 
@@ -127,6 +129,9 @@ export function SessionRunner({ sid }: { sid: string }) {
   const canSkip = node?.type === "action" && answerLeadsSomewhere(node, "skipped", tree?.nodes);
   const running = state?.status === "in_progress";
   const header0 = bundle?.header;
+  const published = useTreeVersion(typeof header0?.tree_id === "string" ? header0.tree_id : "");
+  // The pinned version's own review fields, with the sidecar's review-done (the newer shows).
+  const review = useMemo(() => (tree ? reviewInfo(tree as Record<string, unknown>, published.data?.meta) : null), [tree, published.data]);
   const account = signin?.account;
   // What the server's sync policy lets this user do here; the runner offers nothing more.
   const rights: SessionRights | null = useMemo(
@@ -354,6 +359,7 @@ export function SessionRunner({ sid }: { sid: string }) {
           <Button className="px-3" onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
         </div>
       </div>
+      {review && <TreeAbout review={review} />}
       <ProgressBar value={state.progress} />
     </div>
   );
@@ -561,6 +567,7 @@ function ResolutionPanel({ state, armed, onFinish }: { state: SessionState; arme
           <p className="text-sm font-semibold capitalize">{r.outcome}</p>
           {r.summary && <p className="mt-1 text-sm">{r.summary}</p>}
           {r.root_cause && <p className="mt-1 text-sm"><span className="font-semibold">Root cause:</span> {r.root_cause}</p>}
+          {r.verification && <p className="mt-1 text-sm"><span className="font-semibold">Verification:</span> {r.verification}</p>}
           {typeof r.handover === "string" && <p className="mt-1 text-sm"><span className="font-semibold">Handover:</span> {r.handover}</p>}
         </div>
       )}
