@@ -152,6 +152,25 @@ export async function signIn(email: string, password: string): Promise<Account> 
   return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/login", { email, password }));
 }
 
+/** Finish a single sign-on: trade the one-time code the SSO callback put in the URL fragment
+ * for the token pair, then keep them exactly as after a password sign-in (so offline use is
+ * the same). */
+export async function signInWithSsoCode(code: string): Promise<Account> {
+  return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/sso/exchange", { code }));
+}
+
+/** Where a team's single sign-on starts, found by its sign-in name or a member's e-mail. */
+export async function findSso(nameOrEmail: string): Promise<{ slug: string; start_url: string }> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}/api/v1/auth/sso/lookup?q=${encodeURIComponent(nameOrEmail)}`);
+  } catch {
+    throw new OfflineError("You are offline. Signing in needs a connection the first time.");
+  }
+  if (!res.ok) throw await readError(res);
+  return (await res.json()) as { slug: string; start_url: string };
+}
+
 export async function register(body: {
   tenant_name: string;
   email: string;
