@@ -32,10 +32,10 @@ def _untampered(request):
 class SsoTeam:
     """A freshly registered tenant whose SSO goes through the test IdP; its own slug and domain."""
 
-    def __init__(self, http: httpx.Client, idp: TestIdP, **settings) -> None:
+    def __init__(self, http: httpx.Client, idp: TestIdP, starter_library: bool = False, **settings) -> None:
         self.http = http
         self.idp = idp
-        self.tenant = Tenant(http)
+        self.tenant = Tenant(http, starter_library=starter_library)
         self.slug = f"t-{secrets.token_hex(4)}"
         self.domain = f"{secrets.token_hex(4)}.example.org"
         self.client_id = f"branchline-{secrets.token_hex(3)}"
