@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Body, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+
+from sync.errors import NotFound
 
 from ..audit import service as audit
 from ..auth.endpoints import public_base
 from ..auth.schemas import TokenPair
 from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
-from . import oidc, repository as repo, service
+from . import oidc, repository as repo, saml, service
 from .schemas import ENTRA_EXAMPLE, GOOGLE_EXAMPLE, SsoSettingsUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["sso"])
@@ -107,7 +109,9 @@ def start(slug: str, ctx: CtxDep, request: Request, next: str | None = None) -> 
         path=service.COOKIE_PATH,
         httponly=True,
         secure=base.startswith("https://"),
-        samesite="lax",
+        # A SAML IdP POSTs the answer from its own site: a Lax cookie would stay behind.
+        # SameSite=None needs Secure, so plain-HTTP installs (tests, a LAN) keep Lax.
+        samesite="none" if base.startswith("https://") else "lax",
     )
     return answer
 
@@ -131,6 +135,52 @@ def callback(slug: str, ctx: CtxDep, request: Request) -> RedirectResponse:
         )
     answer.delete_cookie(service.COOKIE, path=service.COOKIE_PATH)
     return answer
+
+
+@router.post("/auth/sso/{slug}/saml/acs", status_code=302)
+def saml_acs(
+    slug: str,
+    ctx: CtxDep,
+    request: Request,
+    saml_response: Annotated[str, Form(alias="SAMLResponse", max_length=500_000)] = "",
+    relay_state: Annotated[str, Form(alias="RelayState", max_length=200)] = "",
+) -> RedirectResponse:
+    """The SAML assertion consumer service (HTTP-POST binding). The assertion must be signed,
+    for this service provider (audience), sent here (recipient and destination), in answer
+    to the request this browser started (InResponseTo), within its validity (two minutes of
+    clock skew), and never seen before. Redirects like the OIDC callback."""
+    form = {"SAMLResponse": saml_response, "RelayState": relay_state}
+    try:
+        code, next_path = service.saml_acs(
+            ctx, slug, form, request.cookies.get(service.COOKIE), client_address(request)
+        )
+    except service.SsoFailed as exc:
+        answer = _to_signin(str(exc))
+    else:
+        answer = RedirectResponse(
+            f"/sso/complete#code={quote(code)}&next={quote(next_path)}", status_code=302
+        )
+    answer.delete_cookie(service.COOKIE, path=service.COOKIE_PATH)
+    return answer
+
+
+@router.get(
+    "/auth/sso/{slug}/saml/metadata",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/samlmetadata+xml": {}}},
+        **errors({404: "No SAML for that name."}),
+    },
+)
+def saml_metadata(slug: str, ctx: CtxDep, request: Request) -> Response:
+    """Branchline's SAML service provider metadata for the team (its entity id is this URL),
+    to give to the IdP."""
+    tenant_id = repo.holder(ctx.system, repo.slug_id(slug))
+    cfg = repo.config(ctx.store, tenant_id) if tenant_id else None
+    if not cfg or not cfg.get("saml"):
+        raise NotFound(f"No team signs in with SAML as {slug!r}.")
+    xml = saml.metadata_xml(saml.endpoints(public_base(ctx, request), slug), cfg["saml"]["idp_metadata_xml"])
+    return Response(xml, media_type="application/samlmetadata+xml")
 
 
 def _to_signin(message: str) -> RedirectResponse:

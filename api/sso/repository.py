@@ -8,6 +8,8 @@
 - `ssoflow:{state}` (system): a started sign-in: the nonce, the PKCE verifier and the hash of
   the browser's binding cookie; deleted when the IdP comes back, so it works once.
 - `ssocode:{sha256 of code}` (system): the one-time code the PWA trades for its token pair.
+- `ssoassert:{sha256 of tenant, IdP and assertion id}` (system): a SAML assertion already
+  used, kept until it expires, so a replayed one is refused.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def domain_id(domain: str) -> str:
 
 def flow_id(state: str) -> str:
     return f"ssoflow:{state}"
+
+
+def assertion_id(key_hash: str) -> str:
+    return f"ssoassert:{key_hash}"
 
 
 def code_id(code_hash: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ENTRA_EXAMPLE = {
+ENTRA_EXAMPLE: dict[str, Any] = {
     "slug": "contoso",
     "protocol": "oidc",
     "oidc": {
@@ -20,7 +20,7 @@ ENTRA_EXAMPLE = {
     "require_sso": True,
     "break_glass_emails": ["owner@contoso.com"],
 }
-GOOGLE_EXAMPLE = {
+GOOGLE_EXAMPLE: dict[str, Any] = {
     "slug": "fabrikam",
     "protocol": "oidc",
     "oidc": {
@@ -56,6 +56,16 @@ class OidcSettings(BaseModel):
     scopes: list[str] = Field(default_factory=lambda: ["openid", "email", "profile"], max_length=20)
 
 
+class SamlSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    idp_metadata_xml: str = Field(
+        min_length=100,
+        max_length=200_000,
+        description="The IdP's SAML 2.0 metadata (an EntityDescriptor with an IDPSSODescriptor and its "
+        "signing certificate), as downloaded from the IdP.",
+    )
+
+
 class SsoSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ENTRA_EXAMPLE, GOOGLE_EXAMPLE]})
     slug: str = Field(
@@ -65,8 +75,13 @@ class SsoSettingsUpdate(BaseModel):
         description="The team's short name in the sign-in address /api/v1/auth/sso/{slug}/start.",
     )
     enabled: bool = True
-    protocol: Literal["oidc"] = "oidc"
-    oidc: OidcSettings
+    protocol: Literal["oidc", "saml"] = "oidc"
+    oidc: OidcSettings | None = None
+    saml: SamlSettings | None = Field(
+        default=None,
+        description="For protocol saml. Branchline's SP metadata is then at "
+        "/api/v1/auth/sso/{slug}/saml/metadata (entity id: that URL; ACS: .../saml/acs).",
+    )
     allowed_domains: list[str] = Field(
         default_factory=list,
         max_length=50,

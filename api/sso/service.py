@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from sync.access import Principal
-from sync.errors import BadRequest, Forbidden, NotFound, Unauthorized
+from sync.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 
 from ..audit import service as audit
 from ..auth import service as auth
@@ -24,7 +24,7 @@ from ..core.sealing import SealBroken, seal, unseal
 from ..core.timeutil import iso
 from ..users import repository as users
 from ..webhooks.ssrf import TargetRefused, resolve_target
-from . import oidc, repository as repo
+from . import oidc, repository as repo, saml
 
 SEAL_PURPOSE = "branchline sso secrets v1"
 FLOW_SECONDS = 600  # time allowed at the IdP between start and callback
@@ -63,16 +63,12 @@ def public_settings(doc: dict[str, Any] | None, base: str) -> dict[str, Any] | N
     """The settings as owners and admins see them: the secret only said to be set."""
     if doc is None:
         return None
-    return {
+    out: dict[str, Any] = {
         "slug": doc["slug"],
         "enabled": doc.get("enabled", True),
         "protocol": doc["protocol"],
-        "oidc": {
-            "issuer": doc["oidc"]["issuer"],
-            "client_id": doc["oidc"]["client_id"],
-            "client_secret_set": bool(doc["oidc"].get("client_secret_sealed")),
-            "scopes": doc["oidc"]["scopes"],
-        },
+        "oidc": None,
+        "saml": None,
         "allowed_domains": doc["allowed_domains"],
         "default_role": doc["default_role"],
         "require_sso": doc["require_sso"],
@@ -82,6 +78,25 @@ def public_settings(doc: dict[str, Any] | None, base: str) -> dict[str, Any] | N
         "updated_at": doc.get("updated_at"),
         "updated_by": doc.get("updated_by"),
     }
+    if doc.get("oidc"):
+        out["oidc"] = {
+            "issuer": doc["oidc"]["issuer"],
+            "client_id": doc["oidc"]["client_id"],
+            "client_secret_set": bool(doc["oidc"].get("client_secret_sealed")),
+            "scopes": doc["oidc"]["scopes"],
+        }
+    if doc.get("saml"):
+        sp = saml.endpoints(base, doc["slug"])
+        out["saml"] = {
+            "idp_entity_id": doc["saml"]["idp_entity_id"],
+            "idp_metadata_xml": doc["saml"]["idp_metadata_xml"],
+            "sp_entity_id": sp.entity_id,
+            "sp_metadata_url": sp.entity_id,
+            "acs_url": sp.acs_url,
+        }
+    if doc["protocol"] == "saml":
+        out["redirect_uri"] = saml.endpoints(base, doc["slug"]).acs_url
+    return out
 
 
 def redirect_uri(base: str, slug: str) -> str:
@@ -135,9 +150,24 @@ def _break_glass(ctx: AppContext, tenant_id: str, emails: list[str], require_sso
 def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tuple[dict[str, Any], list[str]]:
     """Store the settings; answers the public view and the names of the fields that changed."""
     tenant_id = who.tenant_id
-    issuer = check_issuer(ctx, body.oidc.issuer)
-    if "openid" not in body.oidc.scopes:
-        raise BadRequest("scopes must include openid (and email, for the e-mail address).")
+    if body.protocol == "oidc" and body.oidc is None:
+        raise BadRequest("protocol oidc needs the oidc settings: issuer, client_id and client_secret.")
+    if body.oidc is not None:
+        issuer = check_issuer(ctx, body.oidc.issuer)
+        if "openid" not in body.oidc.scopes:
+            raise BadRequest("scopes must include openid (and email, for the e-mail address).")
+    if body.protocol == "saml" and body.saml is None:
+        raise BadRequest("protocol saml needs saml.idp_metadata_xml, the IdP's metadata.")
+    saml_doc = None
+    if body.saml is not None:
+        try:
+            saml_doc = {
+                "idp_metadata_xml": body.saml.idp_metadata_xml,
+                "idp_entity_id": saml.idp_entity_id(body.saml.idp_metadata_xml),
+            }
+            saml.client(saml.endpoints(base, body.slug), body.saml.idp_metadata_xml)
+        except saml.SamlRefused as exc:
+            raise BadRequest(str(exc)) from None
     domains = sorted({normalize_domain(d) for d in body.allowed_domains})
     glass = _break_glass(ctx, tenant_id, body.break_glass_emails, body.require_sso)
     db = repo.config_db(ctx.store, tenant_id)
@@ -149,30 +179,34 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
     def write() -> tuple[dict[str, Any], list[str]]:
         current = repo.config(ctx.store, tenant_id)
         old = current or {}
-        sealed = old.get("oidc", {}).get("client_secret_sealed")
-        if body.oidc.client_secret is not None:
-            sealed = seal(ctx.secret, SEAL_PURPOSE, tenant_id, body.oidc.client_secret)
-        if not sealed:
-            raise BadRequest(
-                "oidc.client_secret is required the first time; afterwards leave it out to keep it."
-            )
-        new = {
-            "slug": body.slug,
-            "enabled": body.enabled,
-            "protocol": body.protocol,
-            "oidc": {
+        oidc_doc = None
+        if body.oidc is not None:
+            sealed = (old.get("oidc") or {}).get("client_secret_sealed")
+            if body.oidc.client_secret is not None:
+                sealed = seal(ctx.secret, SEAL_PURPOSE, tenant_id, body.oidc.client_secret)
+            if not sealed:
+                raise BadRequest(
+                    "oidc.client_secret is required the first time; afterwards leave it out to keep it."
+                )
+            oidc_doc = {
                 "issuer": issuer,
                 "client_id": body.oidc.client_id,
                 "scopes": list(dict.fromkeys(body.oidc.scopes)),
                 "client_secret_sealed": sealed,
-            },
+            }
+        new = {
+            "slug": body.slug,
+            "enabled": body.enabled,
+            "protocol": body.protocol,
+            "oidc": oidc_doc,
+            "saml": saml_doc,
             "allowed_domains": domains,
             "default_role": body.default_role,
             "require_sso": body.require_sso,
             "break_glass_emails": glass,
         }
         changed = sorted(k for k in new if old.get(k) != new[k])
-        if body.oidc.client_secret is not None:
+        if body.oidc is not None and body.oidc.client_secret is not None:
             changed = sorted({*changed, "client_secret"})
         doc = {
             **(current or {"_id": repo.CONFIG_ID, "type": "sso_config"}),
@@ -227,25 +261,36 @@ def start(ctx: AppContext, slug: str, base: str, next_path: str | None) -> tuple
     hash is kept with them, so the callback works only in the browser that started it.
     """
     tenant_id, cfg = _enabled_config(ctx, slug)
+    state, nonce, binding = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    flow = {
+        "_id": repo.flow_id(state),
+        "type": "sso_flow",
+        "tenant_id": tenant_id,
+        "slug": slug,
+        "binding_hash": _sha(binding),
+        "next": _safe_next(next_path),
+        "expires_at": time.time() + FLOW_SECONDS,
+    }
+    if cfg["protocol"] == "saml":
+        try:
+            location, request_id = saml.start(
+                saml.endpoints(base, slug), cfg["saml"]["idp_metadata_xml"], state
+            )
+        except saml.SamlRefused as exc:
+            raise oidc.OidcRefused(exc.code, str(exc)) from None
+        save(ctx.system, {**flow, "protocol": "saml", "request_id": request_id, "sp_base": base})
+        return location, binding
     with http_client() as client:
         meta = providers(ctx).metadata(client, cfg["oidc"]["issuer"])
-    state, nonce, binding = secrets.token_urlsafe(24), secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     verifier, challenge = oidc.pkce_pair()
     save(
         ctx.system,
         {
-            "_id": repo.flow_id(state),
-            "type": "sso_flow",
-            "tenant_id": tenant_id,
-            "slug": slug,
+            **flow,
+            "protocol": "oidc",
             "nonce": nonce,
             "verifier": verifier,
-            "binding_hash": _sha(binding),
             "redirect_uri": redirect_uri(base, slug),
-            "next": next_path
-            if next_path and next_path.startswith("/") and not next_path.startswith("//")
-            else "/",
-            "expires_at": time.time() + FLOW_SECONDS,
         },
     )
     query = urlencode(
@@ -261,6 +306,13 @@ def start(ctx: AppContext, slug: str, base: str, next_path: str | None) -> tuple
         }
     )
     return f"{meta['authorization_endpoint']}?{query}", binding
+
+
+def _safe_next(next_path: str | None) -> str:
+    """Only this app's own paths: never an open redirect."""
+    if next_path and next_path.startswith("/") and not next_path.startswith(("//", "/\\")):
+        return next_path
+    return "/"
 
 
 def callback(
@@ -286,17 +338,12 @@ def callback(
     return code, next_path
 
 
-def _callback(
-    ctx: AppContext,
-    tenant_id: str,
-    cfg: dict[str, Any],
-    params: dict[str, str],
-    binding: str | None,
-    address: str | None,
-) -> tuple[str, str]:
-    state = params.get("state") or ""
+def _take_flow(
+    ctx: AppContext, tenant_id: str, state: str, binding: str | None, protocol: str
+) -> dict[str, Any]:
+    """The started sign-in `state` names, taken (it works once), checked to be this browser's."""
     flow = repo.take(ctx.system, repo.flow_id(state)) if state else None
-    if flow is None or flow["tenant_id"] != tenant_id:
+    if flow is None or flow["tenant_id"] != tenant_id or flow.get("protocol") != protocol:
         raise SsoFailed(
             "bad_state", "This sign-in link is unknown or was already used. Start the sign-in again."
         )
@@ -306,6 +353,18 @@ def _callback(
         )
     if flow["expires_at"] < time.time():
         raise SsoFailed("flow_expired", "The sign-in took too long at the identity provider. Start it again.")
+    return flow
+
+
+def _callback(
+    ctx: AppContext,
+    tenant_id: str,
+    cfg: dict[str, Any],
+    params: dict[str, str],
+    binding: str | None,
+    address: str | None,
+) -> tuple[str, str]:
+    flow = _take_flow(ctx, tenant_id, params.get("state") or "", binding, "oidc")
     if params.get("error"):
         detail = params.get("error_description") or params["error"]
         raise SsoFailed("idp_error", f"The identity provider did not sign you in: {detail}.")
@@ -348,16 +407,24 @@ def _callback(
         email = oidc.verified_email(claims)
     except oidc.OidcRefused as exc:
         raise SsoFailed(exc.code, str(exc)) from None
-    user = just_in_time_user(ctx, tenant_id, cfg, email, claims.get("name"), address)
-    audit.record(
-        ctx,
-        user,
-        "auth.sso_signed_in",
-        "user",
-        user["user_id"],
-        ip=address,
-        details={"protocol": "oidc", "issuer": issuer},
+    return _signed_in(
+        ctx, tenant_id, cfg, email, claims.get("name"), address, flow, {"protocol": "oidc", "issuer": issuer}
     )
+
+
+def _signed_in(
+    ctx: AppContext,
+    tenant_id: str,
+    cfg: dict[str, Any],
+    email: str,
+    name: Any,
+    address: str | None,
+    flow: dict[str, Any],
+    details: dict[str, Any],
+) -> tuple[str, str]:
+    """The account for a verified e-mail, recorded, and the one-time code for the PWA."""
+    user = just_in_time_user(ctx, tenant_id, cfg, email, name, address)
+    audit.record(ctx, user, "auth.sso_signed_in", "user", user["user_id"], ip=address, details=details)
     one_time = secrets.token_urlsafe(32)
     save(
         ctx.system,
@@ -370,6 +437,51 @@ def _callback(
         },
     )
     return one_time, flow["next"]
+
+
+def saml_acs(
+    ctx: AppContext, slug: str, form: dict[str, str], binding: str | None, address: str | None
+) -> tuple[str, str]:
+    """Finish a SAML sign-in from the POSTed SAMLResponse and RelayState; like `callback`."""
+    tenant_id, cfg = _enabled_config(ctx, slug)
+    try:
+        if cfg["protocol"] != "saml":
+            raise SsoFailed("bad_state", "This team does not sign in with SAML.")
+        flow = _take_flow(ctx, tenant_id, form.get("RelayState") or "", binding, "saml")
+        sp = saml.endpoints(flow["sp_base"], slug)
+        metadata = cfg["saml"]["idp_metadata_xml"]
+        try:
+            asserted = saml.accept(
+                sp, metadata, form.get("SAMLResponse") or "", flow["request_id"], time.time()
+            )
+        except saml.SamlRefused as exc:
+            raise SsoFailed(exc.code, str(exc)) from None
+        idp = cfg["saml"]["idp_entity_id"]
+        remember_assertion(ctx, tenant_id, idp, asserted)
+        details = {"protocol": "saml", "issuer": idp}
+        return _signed_in(ctx, tenant_id, cfg, asserted.email, asserted.name, address, flow, details)
+    except SsoFailed as exc:
+        audit.record(
+            ctx,
+            None,
+            "auth.sso_failed",
+            "tenant",
+            tenant_id,
+            ip=address,
+            tenant_id=tenant_id,
+            details={"reason": exc.code, "message": str(exc)},
+        )
+        raise
+
+
+def remember_assertion(ctx: AppContext, tenant_id: str, idp: str, asserted: saml.Asserted) -> None:
+    """Accept an assertion id once: it is kept until the assertion expires, and a second
+    arrival is refused as a replay."""
+    docid = repo.assertion_id(_sha(f"{tenant_id}|{idp}|{asserted.assertion_id}"))
+    try:
+        save(ctx.system, {"_id": docid, "type": "sso_assertion", "expires_at": asserted.not_on_or_after})
+    except Conflict:
+        raise SsoFailed("replayed", "This SAML assertion was already used. Sign in again.") from None
 
 
 def email_domain_allowed(email: str, domains: list[str]) -> bool:
