@@ -1,8 +1,9 @@
 """Single sign-on in a real browser (issue 19, point 1): an engineer signs in through the
 team's OpenID Connect provider (a real one, on a loopback port) from the sign-in page, then
-works offline exactly as after a password sign-in; a forged answer from the IdP ends on the
-sign-in page with the reason; an admin sets SSO up on its tab, and with SSO required a
-password sign-in says to use SSO."""
+works offline exactly as after a password sign-in; the same through a SAML IdP (pysaml2),
+whose page POSTs the signed answer back; a forged answer from the IdP ends on the sign-in
+page with the reason; an admin sets SSO up on its tab, and with SSO required a password
+sign-in says to use SSO."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ from tests.browser.conftest import (
 from tests.conftest import STRONG_PASSWORD, unique_email, wait_until
 from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, SsoTeam
 from tests.sso.idp import TestIdP
+from tests.sso.saml_idp import SamlIdP
+from tests.sso.test_saml import SamlTeam
 
 SERVER_ENV = SSO_SERVER_ENV
 TREE_ID = "tree:sonicwall-vpn-tunnel-down"
@@ -148,5 +151,62 @@ def test_an_admin_sets_up_sso_and_then_passwords_name_sso(browser, http, server,
             expect(p2.get_by_role("alert")).to_contain_text(team.slug)
         finally:
             other.close()
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def saml_idp(tmp_path_factory):
+    provider = SamlIdP(tmp_path_factory.mktemp("saml-idp")).start()
+    yield provider
+    provider.stop()
+
+
+def test_a_saml_sign_in_in_the_browser_then_a_forged_one_refused(browser, http, server, saml_idp):
+    team = SamlTeam(http, saml_idp, starter_library=True)
+    email = team.email()
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_role("button", name="Sign in with SSO").click()
+        page.fill("#sso-name", email)  # found by the e-mail's domain
+        page.get_by_role("button", name="Continue with SSO").click()
+        page.wait_for_selector("input[name=email]")  # the SAML IdP's page
+        page.fill("input[name=email]", email)
+        page.get_by_role("button", name="Sign in").click()  # it POSTs the signed answer back
+        page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
+        stored = json.loads(page.evaluate("localStorage.getItem('bl.signin')"))
+        assert stored["account"]["user"]["email"] == email and stored["account"]["role"] == "viewer"
+        shot(page, "sso-05-saml-signed-in")
+    finally:
+        ctx.close()
+
+    saml_idp.next_answer = {"forged": True}
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        page.goto(server.url + "/signin")
+        page.get_by_role("button", name="Sign in with SSO").click()
+        page.fill("#sso-name", team.slug)
+        page.get_by_role("button", name="Continue with SSO").click()
+        page.fill("input[name=email]", email)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Single sign-on failed")
+        expect(page.get_by_role("alert")).to_contain_text("signature")
+        assert page.evaluate("localStorage.getItem('bl.signin')") is None
+    finally:
+        saml_idp.next_answer = {}
+        ctx.close()
+
+    # The admin tab shows the SAML set-up: the IdP's metadata and where Branchline's is.
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, team.tenant.owner_email, STRONG_PASSWORD)
+        page.goto(server.url + "/admin/sso")
+        expect(page.locator("#sso-protocol")).to_have_value("saml")
+        expect(page.get_by_test_id("sso-sp-metadata")).to_have_text(team.settings["saml"]["sp_metadata_url"])
+        expect(page.locator("#sso-metadata")).to_have_value(saml_idp.metadata())
     finally:
         ctx.close()

@@ -7,8 +7,9 @@ POSTs the answer back, as real IdPs do."""
 
 from __future__ import annotations
 
+import base64
 import datetime
-import secrets
+import re
 import shutil
 import threading
 from contextlib import contextmanager
@@ -150,13 +151,9 @@ class SamlIdP:
                 sign_assertion=sign_assertion,
                 sign_response=sign_response,
             )
-        import base64
-
         return base64.b64encode(str(response).encode()).decode()
 
     def _sp_entity(self) -> str:
-        import re
-
         return re.search(r'entityID="([^"]+)"', self.sp_metadata or "").group(1)
 
     # --- for a browser ---------------------------------------------------------------------
@@ -196,6 +193,3 @@ def _shifted_instant(seconds: int):
 @contextmanager
 def _nothing():
     yield
-
-
-__all__ = ["SamlIdP", "secrets"]

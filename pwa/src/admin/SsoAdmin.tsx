@@ -1,5 +1,5 @@
 // Single sign-on (owners and admins): the team's OpenID Connect provider (Microsoft Entra ID,
-// Google Workspace or any other), which e-mail domains get an account on first sign-in and
+// Google Workspace or any other) or SAML 2.0 IdP, which e-mail domains get an account on first sign-in and
 // with which role, and whether passwords still work. The client secret is write-only: the
 // form says whether one is set, never shows it. Online only, like the other admin tabs.
 import { useEffect, useState, type FormEvent } from "react";
@@ -10,7 +10,9 @@ import { AdminTabs } from "./AdminTabs";
 interface SsoSettings {
   slug: string;
   enabled: boolean;
-  oidc: { issuer: string; client_id: string; client_secret_set: boolean; scopes: string[] };
+  protocol: "oidc" | "saml";
+  oidc: { issuer: string; client_id: string; client_secret_set: boolean; scopes: string[] } | null;
+  saml: { idp_metadata_xml: string; idp_entity_id: string; sp_entity_id: string; sp_metadata_url: string; acs_url: string } | null;
   allowed_domains: string[];
   default_role: "viewer" | "engineer" | "author";
   require_sso: boolean;
@@ -20,6 +22,8 @@ interface SsoSettings {
 }
 
 interface Form {
+  protocol: "oidc" | "saml";
+  metadata: string;
   slug: string;
   issuer: string;
   client_id: string;
@@ -30,14 +34,16 @@ interface Form {
   break_glass: string;
 }
 
-const EMPTY: Form = { slug: "", issuer: "", client_id: "", client_secret: "", domains: "", default_role: "engineer", require_sso: false, break_glass: "" };
+const EMPTY: Form = { protocol: "oidc", metadata: "", slug: "", issuer: "", client_id: "", client_secret: "", domains: "", default_role: "engineer", require_sso: false, break_glass: "" };
 
 function formOf(s: SsoSettings | null): Form {
   if (!s) return EMPTY;
   return {
+    protocol: s.protocol,
+    metadata: s.saml?.idp_metadata_xml ?? "",
     slug: s.slug,
-    issuer: s.oidc.issuer,
-    client_id: s.oidc.client_id,
+    issuer: s.oidc?.issuer ?? "",
+    client_id: s.oidc?.client_id ?? "",
     client_secret: "",
     domains: s.allowed_domains.join(", "),
     default_role: s.default_role,
@@ -57,9 +63,11 @@ export function splitList(text: string): string[] {
 function bodyOf(form: Form): Record<string, unknown> {
   const oidc: Record<string, unknown> = { issuer: form.issuer.trim(), client_id: form.client_id.trim() };
   if (form.client_secret) oidc.client_secret = form.client_secret;
+  const protocol = form.protocol === "saml" ? { saml: { idp_metadata_xml: form.metadata.trim() } } : { oidc };
   return {
     slug: form.slug.trim().toLowerCase(),
-    oidc,
+    protocol: form.protocol,
+    ...protocol,
     allowed_domains: splitList(form.domains),
     default_role: form.default_role,
     require_sso: form.require_sso,
@@ -140,15 +148,36 @@ export function SsoAdmin() {
             <Field label="Sign-in name" htmlFor="sso-slug" hint="Short and lower case, e.g. contoso. Members type it (or their work e-mail) under “Sign in with SSO”.">
               <input id="sso-slug" className={inputClass} {...identifierField} value={form.slug} onChange={(e) => set("slug", e.target.value)} />
             </Field>
-            <Field label="Issuer" htmlFor="sso-issuer" hint="Microsoft Entra ID: https://login.microsoftonline.com/<directory id>/v2.0 · Google Workspace: https://accounts.google.com">
-              <input id="sso-issuer" className={inputClass} {...identifierField} value={form.issuer} onChange={(e) => set("issuer", e.target.value)} />
+            <Field label="Protocol" htmlFor="sso-protocol">
+              <select id="sso-protocol" className={inputClass} value={form.protocol} onChange={(e) => set("protocol", e.target.value as Form["protocol"])}>
+                <option value="oidc">OpenID Connect (Entra ID, Google Workspace, Okta…)</option>
+                <option value="saml">SAML 2.0</option>
+              </select>
             </Field>
-            <Field label="Client id" htmlFor="sso-client-id">
-              <input id="sso-client-id" className={inputClass} {...identifierField} value={form.client_id} onChange={(e) => set("client_id", e.target.value)} />
-            </Field>
-            <Field label="Client secret" htmlFor="sso-client-secret" hint={settings?.oidc.client_secret_set ? "A secret is set. Leave this empty to keep it." : "Stored encrypted; never shown again."}>
-              <input id="sso-client-secret" type="password" autoComplete="off" className={inputClass} value={form.client_secret} onChange={(e) => set("client_secret", e.target.value)} />
-            </Field>
+            {form.protocol === "saml" ? (
+              <>
+                {settings?.saml && (
+                  <p className="text-sm text-slate-600 dark:text-slate-300">
+                    Give your IdP Branchline's metadata: <code className="font-mono break-all" data-testid="sso-sp-metadata">{settings.saml.sp_metadata_url}</code>
+                  </p>
+                )}
+                <Field label="IdP metadata (XML)" htmlFor="sso-metadata" hint="Download it from your identity provider; its signing certificate is in it.">
+                  <textarea id="sso-metadata" rows={6} className={`${inputClass} font-mono text-xs`} {...identifierField} value={form.metadata} onChange={(e) => set("metadata", e.target.value)} />
+                </Field>
+              </>
+            ) : (
+              <>
+                <Field label="Issuer" htmlFor="sso-issuer" hint="Microsoft Entra ID: https://login.microsoftonline.com/<directory id>/v2.0 · Google Workspace: https://accounts.google.com">
+                  <input id="sso-issuer" className={inputClass} {...identifierField} value={form.issuer} onChange={(e) => set("issuer", e.target.value)} />
+                </Field>
+                <Field label="Client id" htmlFor="sso-client-id">
+                  <input id="sso-client-id" className={inputClass} {...identifierField} value={form.client_id} onChange={(e) => set("client_id", e.target.value)} />
+                </Field>
+                <Field label="Client secret" htmlFor="sso-client-secret" hint={settings?.oidc?.client_secret_set ? "A secret is set. Leave this empty to keep it." : "Stored encrypted; never shown again."}>
+                  <input id="sso-client-secret" type="password" autoComplete="off" className={inputClass} value={form.client_secret} onChange={(e) => set("client_secret", e.target.value)} />
+                </Field>
+              </>
+            )}
             <Field label="E-mail domains that get an account on first sign-in" htmlFor="sso-domains" hint="Comma separated, e.g. contoso.com. Anyone else must be invited first.">
               <input id="sso-domains" className={inputClass} {...identifierField} value={form.domains} onChange={(e) => set("domains", e.target.value)} />
             </Field>
