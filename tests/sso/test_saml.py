@@ -170,3 +170,19 @@ def test_metadata_that_is_not_an_idp_is_refused(http, saml_idp):
         },
     )
     assert r.status_code == 400 and "exactly one identity provider" in r.json()["reason"]
+
+
+def test_an_assertion_id_is_accepted_once_per_tenant_and_idp(tmp_path):
+    # Defence in depth behind the single-use sign-in: the same assertion arriving again
+    # (whatever way it got past the request binding) is refused as a replay.
+    from api.core.context import AppContext
+    from api.settings import Settings
+    from api.sso import saml, service
+
+    ctx = AppContext.create(Settings(data_dir=tmp_path, secret_key="x" * 40))
+    asserted = saml.Asserted(email="a@b.example", name=None, assertion_id="id-1", not_on_or_after=9e9)
+    service.remember_assertion(ctx, "tenant-a", "https://idp.example/metadata", asserted)
+    with pytest.raises(service.SsoFailed) as refused:
+        service.remember_assertion(ctx, "tenant-a", "https://idp.example/metadata", asserted)
+    assert refused.value.code == "replayed"
+    service.remember_assertion(ctx, "tenant-b", "https://idp.example/metadata", asserted)
