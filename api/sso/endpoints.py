@@ -142,8 +142,10 @@ def saml_acs(
     slug: str,
     ctx: CtxDep,
     request: Request,
-    saml_response: Annotated[str, Form(alias="SAMLResponse", max_length=500_000)] = "",
-    relay_state: Annotated[str, Form(alias="RelayState", max_length=200)] = "",
+    # No length limits here: the body limit (1 MB) bounds them, and a malformed answer is
+    # refused with its reason on the sign-in page like any other bad answer.
+    saml_response: Annotated[str, Form(alias="SAMLResponse")] = "",
+    relay_state: Annotated[str, Form(alias="RelayState")] = "",
 ) -> RedirectResponse:
     """The SAML assertion consumer service (HTTP-POST binding). The assertion must be signed,
     for this service provider (audience), sent here (recipient and destination), in answer
