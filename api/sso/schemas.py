@@ -58,11 +58,19 @@ class OidcSettings(BaseModel):
 
 class SamlSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    idp_metadata_xml: str = Field(
+    idp_metadata_xml: str | None = Field(
+        default=None,
         min_length=100,
         max_length=200_000,
         description="The IdP's SAML 2.0 metadata (an EntityDescriptor with an IDPSSODescriptor and its "
-        "signing certificate), as downloaded from the IdP.",
+        "signing certificate), as downloaded from the IdP. Give this or idp_metadata_url.",
+    )
+    idp_metadata_url: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=1000,
+        description="Where the IdP publishes its metadata (e.g. Entra ID's Federation Metadata URL); "
+        "fetched when the settings are saved (save again to pick up a new signing certificate).",
     )
 
 

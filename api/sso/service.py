@@ -90,6 +90,7 @@ def public_settings(doc: dict[str, Any] | None, base: str) -> dict[str, Any] | N
         out["saml"] = {
             "idp_entity_id": doc["saml"]["idp_entity_id"],
             "idp_metadata_xml": doc["saml"]["idp_metadata_xml"],
+            "idp_metadata_url": doc["saml"].get("idp_metadata_url"),
             "sp_entity_id": sp.entity_id,
             "sp_metadata_url": sp.entity_id,
             "acs_url": sp.acs_url,
@@ -125,6 +126,26 @@ def check_issuer(ctx: AppContext, issuer: str) -> str:
     return issuer
 
 
+MAX_METADATA_BYTES = 200_000
+
+
+def fetch_metadata(ctx: AppContext, url: str) -> str:
+    """The IdP's SAML metadata from its URL (checked like an issuer: https, public address)."""
+    url = check_issuer(ctx, url)
+    try:
+        with http_client() as client, client.stream("GET", url, timeout=10) as res:
+            if res.status_code != 200:
+                raise BadRequest(f"The IdP metadata at {url} answered {res.status_code}; check the URL.")
+            body = b""
+            for chunk in res.iter_bytes():
+                body += chunk
+                if len(body) > MAX_METADATA_BYTES:
+                    raise BadRequest(f"The IdP metadata at {url} is larger than {MAX_METADATA_BYTES} bytes.")
+    except httpx.HTTPError as exc:
+        raise BadRequest(f"The IdP metadata at {url} cannot be fetched: {exc}.") from None
+    return body.decode("utf-8", errors="replace")
+
+
 def _break_glass(ctx: AppContext, tenant_id: str, emails: list[str], require_sso: bool) -> list[str]:
     out = []
     for email in emails:
@@ -157,15 +178,24 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
         if "openid" not in body.oidc.scopes:
             raise BadRequest("scopes must include openid (and email, for the e-mail address).")
     if body.protocol == "saml" and body.saml is None:
-        raise BadRequest("protocol saml needs saml.idp_metadata_xml, the IdP's metadata.")
+        raise BadRequest(
+            "protocol saml needs the IdP's metadata: saml.idp_metadata_xml or saml.idp_metadata_url."
+        )
     saml_doc = None
     if body.saml is not None:
+        xml, url = body.saml.idp_metadata_xml, body.saml.idp_metadata_url
+        if (xml is None) == (url is None):
+            raise BadRequest(
+                "Give the IdP's metadata either as saml.idp_metadata_xml or as saml.idp_metadata_url."
+            )
+        xml = fetch_metadata(ctx, url) if url is not None else xml or ""
         try:
             saml_doc = {
-                "idp_metadata_xml": body.saml.idp_metadata_xml,
-                "idp_entity_id": saml.idp_entity_id(body.saml.idp_metadata_xml),
+                "idp_metadata_xml": xml,
+                "idp_metadata_url": url,
+                "idp_entity_id": saml.idp_entity_id(xml),
             }
-            saml.client(saml.endpoints(base, body.slug), body.saml.idp_metadata_xml)
+            saml.client(saml.endpoints(base, body.slug), xml)
         except saml.SamlRefused as exc:
             raise BadRequest(str(exc)) from None
     domains = sorted({normalize_domain(d) for d in body.allowed_domains})

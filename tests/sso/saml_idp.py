@@ -160,6 +160,10 @@ class SamlIdP:
 
     def http_app(self, environ, start_response):
         request = Request(environ)
+        if request.path == "/metadata":
+            return Response(self.metadata(), content_type="application/samlmetadata+xml")(
+                environ, start_response
+            )
         if request.path == "/sso" and request.method == "GET":
             form = (
                 "<!doctype html><title>Test SAML IdP</title><form method=post action=/sso>"

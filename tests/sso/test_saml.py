@@ -186,3 +186,32 @@ def test_an_assertion_id_is_accepted_once_per_tenant_and_idp(tmp_path):
         service.remember_assertion(ctx, "tenant-a", "https://idp.example/metadata", asserted)
     assert refused.value.code == "replayed"
     service.remember_assertion(ctx, "tenant-b", "https://idp.example/metadata", asserted)
+
+
+def test_the_idp_metadata_can_be_fetched_from_its_url(http, saml_idp):
+    tenant = Tenant(http)
+    body = {"slug": f"u-{secrets.token_hex(3)}", "protocol": "saml"}
+    r = http.put(
+        "/api/v1/tenant/sso",
+        headers=tenant.headers,
+        json={**body, "saml": {"idp_metadata_url": saml_idp.entity_id}},
+    )
+    assert r.status_code == 200, r.text
+    shown = r.json()["sso"]["saml"]
+    assert shown["idp_entity_id"] == saml_idp.entity_id and shown["idp_metadata_url"] == saml_idp.entity_id
+    assert "IDPSSODescriptor" in shown["idp_metadata_xml"]
+    missing = http.put(
+        "/api/v1/tenant/sso",
+        headers=tenant.headers,
+        json={**body, "saml": {"idp_metadata_url": saml_idp.url + "/nope"}},
+    )
+    assert missing.status_code == 400 and "answered 404" in missing.json()["reason"]
+    both = http.put(
+        "/api/v1/tenant/sso",
+        headers=tenant.headers,
+        json={
+            **body,
+            "saml": {"idp_metadata_url": saml_idp.entity_id, "idp_metadata_xml": saml_idp.metadata()},
+        },
+    )
+    assert both.status_code == 400 and "either" in both.json()["reason"]

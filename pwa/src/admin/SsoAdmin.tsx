@@ -12,7 +12,7 @@ interface SsoSettings {
   enabled: boolean;
   protocol: "oidc" | "saml";
   oidc: { issuer: string; client_id: string; client_secret_set: boolean; scopes: string[] } | null;
-  saml: { idp_metadata_xml: string; idp_entity_id: string; sp_entity_id: string; sp_metadata_url: string; acs_url: string } | null;
+  saml: { idp_metadata_xml: string; idp_metadata_url: string | null; idp_entity_id: string; sp_entity_id: string; sp_metadata_url: string; acs_url: string } | null;
   allowed_domains: string[];
   default_role: "viewer" | "engineer" | "author";
   require_sso: boolean;
@@ -40,7 +40,7 @@ function formOf(s: SsoSettings | null): Form {
   if (!s) return EMPTY;
   return {
     protocol: s.protocol,
-    metadata: s.saml?.idp_metadata_xml ?? "",
+    metadata: s.saml?.idp_metadata_url || s.saml?.idp_metadata_xml || "",
     slug: s.slug,
     issuer: s.oidc?.issuer ?? "",
     client_id: s.oidc?.client_id ?? "",
@@ -63,7 +63,10 @@ export function splitList(text: string): string[] {
 function bodyOf(form: Form): Record<string, unknown> {
   const oidc: Record<string, unknown> = { issuer: form.issuer.trim(), client_id: form.client_id.trim() };
   if (form.client_secret) oidc.client_secret = form.client_secret;
-  const protocol = form.protocol === "saml" ? { saml: { idp_metadata_xml: form.metadata.trim() } } : { oidc };
+  // The metadata box takes the XML itself or the address where the IdP publishes it.
+  const metadata = form.metadata.trim();
+  const samlSource = /^https?:\/\//.test(metadata) ? { idp_metadata_url: metadata } : { idp_metadata_xml: metadata };
+  const protocol = form.protocol === "saml" ? { saml: samlSource } : { oidc };
   return {
     slug: form.slug.trim().toLowerCase(),
     protocol: form.protocol,
@@ -161,7 +164,7 @@ export function SsoAdmin() {
                     Give your IdP Branchline's metadata: <code className="font-mono break-all" data-testid="sso-sp-metadata">{settings.saml.sp_metadata_url}</code>
                   </p>
                 )}
-                <Field label="IdP metadata (XML)" htmlFor="sso-metadata" hint="Download it from your identity provider; its signing certificate is in it.">
+                <Field label="IdP metadata" htmlFor="sso-metadata" hint="Paste the XML from your identity provider, or the address where it publishes it (fetched when you save).">
                   <textarea id="sso-metadata" rows={6} className={`${inputClass} font-mono text-xs`} {...identifierField} value={form.metadata} onChange={(e) => set("metadata", e.target.value)} />
                 </Field>
               </>
