@@ -99,7 +99,7 @@ def start(slug: str, ctx: CtxDep, request: Request, next: str | None = None) -> 
     base = public_base(ctx, request)
     try:
         url, binding = service.start(ctx, slug, base, next)
-    except oidc.OidcRefused as exc:
+    except (oidc.OidcRefused, saml.SamlRefused) as exc:
         return _to_signin(str(exc))
     answer = RedirectResponse(url, status_code=302)
     answer.set_cookie(
@@ -116,13 +116,13 @@ def start(slug: str, ctx: CtxDep, request: Request, next: str | None = None) -> 
     return answer
 
 
-@router.get("/auth/sso/{slug}/callback", status_code=302, include_in_schema=True)
+@router.get("/auth/sso/{slug}/callback", status_code=302)
 def callback(slug: str, ctx: CtxDep, request: Request) -> RedirectResponse:
     """Where the identity provider sends the browser back. On success it redirects to the app
     with a one-time code in the URL fragment (never sent to servers or logged), which the app
     trades for the token pair at `POST /api/v1/auth/sso/exchange`; on failure to the sign-in
     page with the reason."""
-    params = {k: v for k, v in request.query_params.items()}
+    params = dict(request.query_params.items())
     try:
         code, next_path = service.callback(
             ctx, slug, params, request.cookies.get(service.COOKIE), client_address(request)

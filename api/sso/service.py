@@ -285,7 +285,8 @@ def _enabled_config(ctx: AppContext, slug: str) -> tuple[str, dict[str, Any]]:
 
 
 def start(ctx: AppContext, slug: str, base: str, next_path: str | None) -> tuple[str, str]:
-    """The IdP's authorization URL and the value of the browser-binding cookie.
+    """The IdP's sign-in URL and the value of the browser-binding cookie (OidcRefused or
+    SamlRefused when the IdP's discovery document or metadata is unusable).
 
     The state, nonce and PKCE verifier are kept server-side under the state; the cookie's
     hash is kept with them, so the callback works only in the browser that started it.
@@ -302,12 +303,7 @@ def start(ctx: AppContext, slug: str, base: str, next_path: str | None) -> tuple
         "expires_at": time.time() + FLOW_SECONDS,
     }
     if cfg["protocol"] == "saml":
-        try:
-            location, request_id = saml.start(
-                saml.endpoints(base, slug), cfg["saml"]["idp_metadata_xml"], state
-            )
-        except saml.SamlRefused as exc:
-            raise oidc.OidcRefused(exc.code, str(exc)) from None
+        location, request_id = saml.start(saml.endpoints(base, slug), cfg["saml"]["idp_metadata_xml"], state)
         save(ctx.system, {**flow, "protocol": "saml", "request_id": request_id, "sp_base": base})
         return location, binding
     with http_client() as client:
@@ -352,20 +348,25 @@ def callback(
     Raises SsoFailed (recorded in the tenant's audit log as `auth.sso_failed`)."""
     tenant_id, cfg = _enabled_config(ctx, slug)
     try:
-        code, next_path = _callback(ctx, tenant_id, cfg, params, binding, address)
+        if cfg["protocol"] != "oidc":
+            raise SsoFailed("bad_state", "This team signs in with SAML now. Start the sign-in again.")
+        return _callback(ctx, tenant_id, cfg, params, binding, address)
     except SsoFailed as exc:
-        audit.record(
-            ctx,
-            None,
-            "auth.sso_failed",
-            "tenant",
-            tenant_id,
-            ip=address,
-            tenant_id=tenant_id,
-            details={"reason": exc.code, "message": str(exc)},
-        )
+        _record_failure(ctx, tenant_id, exc, address)
         raise
-    return code, next_path
+
+
+def _record_failure(ctx: AppContext, tenant_id: str, exc: SsoFailed, address: str | None) -> None:
+    audit.record(
+        ctx,
+        None,
+        "auth.sso_failed",
+        "tenant",
+        tenant_id,
+        ip=address,
+        tenant_id=tenant_id,
+        details={"reason": exc.code, "message": str(exc)},
+    )
 
 
 def _take_flow(
@@ -476,7 +477,9 @@ def saml_acs(
     tenant_id, cfg = _enabled_config(ctx, slug)
     try:
         if cfg["protocol"] != "saml":
-            raise SsoFailed("bad_state", "This team does not sign in with SAML.")
+            raise SsoFailed(
+                "bad_state", "This team signs in with OpenID Connect now. Start the sign-in again."
+            )
         flow = _take_flow(ctx, tenant_id, form.get("RelayState") or "", binding, "saml")
         sp = saml.endpoints(flow["sp_base"], slug)
         metadata = cfg["saml"]["idp_metadata_xml"]
@@ -491,16 +494,7 @@ def saml_acs(
         details = {"protocol": "saml", "issuer": idp}
         return _signed_in(ctx, tenant_id, cfg, asserted.email, asserted.name, address, flow, details)
     except SsoFailed as exc:
-        audit.record(
-            ctx,
-            None,
-            "auth.sso_failed",
-            "tenant",
-            tenant_id,
-            ip=address,
-            tenant_id=tenant_id,
-            details={"reason": exc.code, "message": str(exc)},
-        )
+        _record_failure(ctx, tenant_id, exc, address)
         raise
 
 
