@@ -98,6 +98,28 @@ def test_an_sso_sign_in_works_offline_like_a_password_one(browser, http, server,
         ctx.close()
 
 
+def test_signing_out_revokes_the_refresh_token_and_ends_the_idp_session(browser, http, server, idp):
+    team = SsoTeam(http, idp, starter_library=True)
+    sub, _ = team.new_idp_user()
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        sso_sign_in(page, server.url, team.slug, sub)
+        page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
+        wait_synced(page)
+        refresh_token = json.loads(page.evaluate("localStorage.getItem('bl.signin')"))["tokens"][
+            "refresh_token"
+        ]
+        page.goto(server.url + "/profile")
+        page.click("[data-testid=sign-out]")
+        page.wait_for_url(idp.url + "/oauth2/end_session?**")  # the IdP's own sign-out page
+        assert f"client_id={team.client_id}" in page.url
+        r = http.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
+        assert r.status_code == 401
+    finally:
+        ctx.close()
+
+
 def test_a_forged_id_token_ends_on_the_sign_in_page_with_the_reason(browser, http, server, idp):
     team = SsoTeam(http, idp)
     sub, _ = team.new_idp_user()
