@@ -7,9 +7,9 @@ COPY pwa/ ./
 RUN npm run build
 
 FROM python:3.11-slim-bookworm
-# WeasyPrint renders PDFs with Pango; fonts for readable exports.
+# WeasyPrint renders PDFs with Pango; fonts for readable exports; xmlsec1 checks SAML signatures.
 RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
-      fonts-dejavu-core fonts-noto-core fonts-noto-cjk && rm -rf /var/lib/apt/lists/*
+      fonts-dejavu-core fonts-noto-core fonts-noto-cjk xmlsec1 && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY api/ api/

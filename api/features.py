@@ -24,6 +24,7 @@ from .rmm.endpoints import router as rmm_router
 from .scripts.endpoints import router as scripts_router
 from .sessions.endpoints import router as sessions_router
 from .share.endpoints import router as share_router
+from .sso.endpoints import router as sso_router
 from .starter.endpoints import router as starter_router
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
@@ -44,6 +45,7 @@ def install(app: FastAPI) -> None:
         attachments_router,
         health_router,
         auth_router,
+        sso_router,
         users_router,
         apikeys_router,
         tenants_router,

@@ -22,6 +22,7 @@ if [ "$mode" = "test" ]; then
   command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)  # validates docker-compose.yml
   command -v caddy >/dev/null 2>&1 || need+=(caddy)  # runs deploy/Caddyfile in front of two instances
+  command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)  # SAML signatures (pysaml2) in tests/sso
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
       say "Installing Debian packages: ${need[*]}"

@@ -347,6 +347,16 @@ def _b_script_run(w: World) -> tuple[str, str]:
     return sid, r.json()["run_id"]
 
 
+def _sso_config() -> dict:
+    suffix = unique_email("sso").split("@")[0].split("-")[1]
+    return {
+        "slug": f"iso-{suffix}",
+        # A literal public address: saving checks the issuer's address without calling it.
+        "oidc": {"issuer": "https://93.184.215.14", "client_id": "branchline", "client_secret": "s"},
+        "allowed_domains": [f"{suffix}.example.org"],
+    }
+
+
 Factory = Callable[[World], Req]
 
 API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
@@ -363,6 +373,27 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "answers only the invitee's own address and team name",
     ),
     ("GET", "/{path:path}"): ("public", "the static web app"),
+    ("GET", "/api/v1/auth/sso/lookup"): (
+        "public",
+        "answers only a team's SSO sign-in name and start address, which its members type anyway",
+    ),
+    ("GET", "/api/v1/auth/sso/{slug}/start"): (
+        "public",
+        "redirects to the team's IdP; reveals no tenant data",
+    ),
+    ("GET", "/api/v1/auth/sso/{slug}/callback"): (
+        "public",
+        "the state, bound to the browser that started the sign-in, is the credential (tests/sso)",
+    ),
+    ("POST", "/api/v1/auth/sso/{slug}/saml/acs"): (
+        "public",
+        "the signed assertion answering this browser's request is the credential (tests/sso)",
+    ),
+    ("GET", "/api/v1/auth/sso/{slug}/saml/metadata"): (
+        "public",
+        "Branchline's own SAML metadata for the team: its entity id and ACS, no tenant data",
+    ),
+    ("POST", "/api/v1/auth/sso/exchange"): ("public", "the one-time code itself is the credential"),
     # self: act on the caller's own tenant; answers must not contain B's ids
     ("GET", "/api/v1/me"): ("self", lambda w: Req("GET", "/api/v1/me")),
     ("PATCH", "/api/v1/me"): ("self", lambda w: Req("PATCH", "/api/v1/me", json={"display_name": "A"})),
@@ -439,6 +470,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "object",
         lambda w: Req("POST", f"/api/v1/webhooks/{_b_webhook(w)}/test"),
     ),
+    # Single sign-on: the caller's own tenant's settings (tests/sso pins that a slug or e-mail
+    # domain of one tenant cannot be claimed by another)
+    ("GET", "/api/v1/tenant/sso"): ("self", lambda w: Req("GET", "/api/v1/tenant/sso")),
+    ("PUT", "/api/v1/tenant/sso"): ("self", lambda w: Req("PUT", "/api/v1/tenant/sso", json=_sso_config())),
+    ("GET", "/api/v1/auth/sso/logout-url"): ("self", lambda w: Req("GET", "/api/v1/auth/sso/logout-url")),
     # PSA connectors (owners and admins configure the caller's tenant; pushes reach a session)
     ("GET", "/api/v1/integrations"): ("self", lambda w: Req("GET", "/api/v1/integrations")),
     ("PUT", "/api/v1/integrations/connectwise"): (

@@ -255,8 +255,28 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
             "This account is deactivated. Ask an admin of your team to reactivate it.", error="forbidden"
         )
     limiter.success(email_n, address)
+    try:
+        sso_required(ctx, user)
+    except Forbidden:
+        audit.record(
+            ctx,
+            user,
+            "auth.sign_in_failed",
+            "user",
+            user["user_id"],
+            ip=address,
+            details={"reason": "sso_required"},
+        )
+        raise
     audit.record(ctx, user, "auth.signed_in", "user", user["user_id"], ip=address)
     return token_pair(ctx, user)
+
+
+def sso_required(ctx: AppContext, user: dict) -> None:
+    """Refuse a password when the user's team requires single sign-on (api/sso)."""
+    from ..sso.service import check_password_allowed  # noqa: PLC0415  (sso builds on auth)
+
+    check_password_allowed(ctx, user)
 
 
 def failed_attempt(ctx: AppContext, user: dict | None, account: str, address: str | None, kind: str) -> None:

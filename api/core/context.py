@@ -116,6 +116,7 @@ class AppContext:
     attachment_storage: AttachmentStorage | None = None
     template_pool: SandboxPool | None = None
     login_throttle: LoginThrottle | None = None
+    sso_providers: Any = None  # OIDC discovery and signing keys per issuer (api/sso/oidc.py)
     access_token_cache: dict[str, AccessClaims] = field(default_factory=dict)
 
     # What the nightly backup last did ({path, failed}), for the health page.

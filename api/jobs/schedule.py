@@ -25,12 +25,14 @@ from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
 from ..freshness.service import run as freshness_run
 from ..ratelimit.sweep import sweep_stale_counters
+from ..sso.sweep import sweep_spent_sso_records
 from ..webhooks.retention import retention_run as webhook_retention
 from .compaction import compaction_job
 from .runner import EPOCH, ClusterJob, JobRunner
 
 LEASE_NAME = "scheduler"
 TOKEN_SWEEP_ID = "refresh-token-sweep"
+SSO_SWEEP_ID = "sso-sweep"
 RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
 AUDIT_RETENTION_ID = "audit-retention"
 WEBHOOK_RETENTION_ID = "webhook-log-retention"
@@ -53,7 +55,14 @@ def jobs(ctx: Any) -> list[ClusterJob]:
             cleanup,
             lambda: sweep_expired_refresh_tokens(ctx.system),
             grace=timedelta(seconds=every),
-        )
+        ),
+        ClusterJob(
+            SSO_SWEEP_ID,
+            "delete abandoned SSO sign-ins, unused codes and expired SAML assertion ids",
+            cleanup,
+            lambda: sweep_spent_sso_records(ctx.system),
+            grace=timedelta(seconds=every),
+        ),
     ]
     if settings.backend == "couchdb":  # the embedded backend counts rate limits in memory
         found.append(

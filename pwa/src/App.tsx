@@ -12,6 +12,7 @@ import { SessionRunner } from "./screens/runner/SessionRunner";
 
 const RegisterScreen = lazy(() => import("./screens/RegisterScreen"));
 const AcceptInviteScreen = lazy(() => import("./screens/AcceptInviteScreen"));
+const SsoCompleteScreen = lazy(() => import("./screens/SsoCompleteScreen"));
 const ExportScreen = lazy(() => import("./screens/ExportScreen"));
 const TicketStartScreen = lazy(() => import("./screens/TicketStartScreen"));
 const ChecklistScreen = lazy(() => import("./screens/ChecklistScreen"));
@@ -51,6 +52,7 @@ export function App() {
   if (path === "/register") return <Suspense fallback={<Loading />}><RegisterScreen /></Suspense>;
   if (path === "/accept-invite") return <Suspense fallback={<Loading />}><AcceptInviteScreen /></Suspense>;
   if (path === "/signin") return <SignInScreen />;
+  if (path === "/sso/complete") return <Suspense fallback={<Loading />}><SsoCompleteScreen /></Suspense>;
   // A deep link opened while signed out (a ticket's start link, a shared session) opens once
   // the user has signed in.
   if (!signin) return <Redirect to={path === "/" ? "/signin" : `/signin?next=${encodeURIComponent(here)}`} />;
@@ -88,6 +90,7 @@ export function App() {
   else if (path === "/admin") page = <TeamAdmin tab="users" />;
   else if (path === "/admin/keys") page = <TeamAdmin tab="keys" />;
   else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;
+  else if (path === "/admin/sso") page = <TeamAdmin tab="sso" />;
   else page = <NotFound />;
   return (
     <AppShell wide={wide} focus={focus}>

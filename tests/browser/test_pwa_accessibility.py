@@ -39,6 +39,9 @@ def test_sign_in_and_library_pass_axe(browser, http, server):
         page.goto(server.url + "/signin")
         page.wait_for_selector("#email")
         assert_accessible(page, "the sign-in page")
+        page.get_by_role("button", name="Sign in with SSO").click()
+        page.wait_for_selector("#sso-name")
+        assert_accessible(page, "the sign-in page with single sign-on open")
 
         page.goto(server.url + "/register")
         page.wait_for_selector("#email")
@@ -166,5 +169,10 @@ def test_team_pages_pass_axe(browser, http, server):
         page.get_by_role("button", name="+ New webhook").click()
         page.get_by_role("dialog").wait_for()
         assert_accessible(page, "the new webhook dialog")
+        page.keyboard.press("Escape")
+
+        page.goto(server.url + "/admin/sso")
+        page.wait_for_selector("#sso-slug")
+        assert_accessible(page, "the single sign-on page")
     finally:
         ctx.close()

@@ -1,12 +1,13 @@
-// The tabs of the admin area (owners and admins): members, API keys and integrations.
+// The tabs of the admin area (owners and admins): members, API keys, integrations and single sign-on.
 import { Link } from "../ui/kit";
 
-export type AdminTab = "users" | "keys" | "integrations";
+export type AdminTab = "users" | "keys" | "integrations" | "sso";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
   { tab: "keys", to: "/admin/keys", label: "API keys" },
   { tab: "integrations", to: "/admin/integrations", label: "Integrations" },
+  { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
 ];
 
 export function AdminTabs({ tab }: { tab: AdminTab }) {

@@ -5,6 +5,7 @@ import { api, useSignIn } from "../data";
 import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
 import { AdminTabs, type AdminTab } from "./AdminTabs";
 import { IntegrationsAdmin } from "./integrations/IntegrationsAdmin";
+import { SsoAdmin } from "./SsoAdmin";
 
 const ROLES = ["owner", "admin", "author", "engineer", "viewer"] as const;
 const ROLE_HINT: Record<string, string> = {
@@ -434,5 +435,6 @@ export function KeysAdmin() {
 
 export default function TeamAdmin({ tab }: { tab: AdminTab }) {
   if (tab === "integrations") return <IntegrationsAdmin />;
+  if (tab === "sso") return <SsoAdmin />;
   return tab === "keys" ? <KeysAdmin /> : <UsersAdmin />;
 }

@@ -152,6 +152,38 @@ export async function signIn(email: string, password: string): Promise<Account> 
   return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/login", { email, password }));
 }
 
+/** Finish a single sign-on: trade the one-time code the SSO callback put in the URL fragment
+ * for the token pair, then keep them exactly as after a password sign-in (so offline use is
+ * the same). */
+export async function signInWithSsoCode(code: string): Promise<Account> {
+  const account = await finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/sso/exchange", { code }));
+  // Where signing out also ends the session at the IdP, learnt now while online.
+  const idp = await api<{ url: string | null }>("/api/v1/auth/sso/logout-url").catch(() => ({ url: null }));
+  if (idp.url) localStorage.setItem(IDP_SIGN_OUT, idp.url);
+  return account;
+}
+
+const IDP_SIGN_OUT = "bl.sso.signout";
+let idpSignOut: string | null = null;
+
+/** After an SSO sign-in has been signed out: the IdP's own sign-out page (RP-initiated
+ * logout), to open next so the IdP's session ends too; null for password sign-ins. */
+export function idpSignOutUrl(): string | null {
+  return idpSignOut;
+}
+
+/** Where a team's single sign-on starts, found by its sign-in name or a member's e-mail. */
+export async function findSso(nameOrEmail: string): Promise<{ slug: string; start_url: string }> {
+  let res: Response;
+  try {
+    res = await fetch(`${base}/api/v1/auth/sso/lookup?q=${encodeURIComponent(nameOrEmail)}`);
+  } catch {
+    throw new OfflineError("You are offline. Signing in needs a connection the first time.");
+  }
+  if (!res.ok) throw await readError(res);
+  return (await res.json()) as { slug: string; start_url: string };
+}
+
 export async function register(body: {
   tenant_name: string;
   email: string;
@@ -251,7 +283,7 @@ export function syncNow(): void {
 
 // What this device keeps for the signed-in user besides its databases: drafts, names, export
 // defaults and the dashboard's last figures (insights/cache.ts). Signing out removes them all.
-const LOCAL_PREFIXES = ["bl.draft.", "bl.names.", "bl.exportdefaults.", "bl.insights."];
+const LOCAL_PREFIXES = ["bl.draft.", "bl.names.", "bl.exportdefaults.", "bl.insights.", "bl.sso."];
 
 /** Sign out. Changes or files not on the server yet block it unless `discard` is set: then
  * it answers what is left, and nothing is deleted. Answers null once signed out. */
@@ -269,6 +301,7 @@ export async function signOut(opts: { discard?: boolean; waitMs?: number } = {})
       return { changes: status.pending - status.files, files: status.files };
     }
   }
+  idpSignOut = localStorage.getItem(IDP_SIGN_OUT);
   const s = auth.current;
   // Before the server revokes the tokens: another tab that sees them refused must not write
   // this sign-in back while the local data is removed below.

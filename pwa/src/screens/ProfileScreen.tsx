@@ -1,6 +1,6 @@
 // Profile: name, password, appearance, sign out (with a check for unsynced work).
 import { useState } from "react";
-import { api, auth, signOut, useOnline, useSignIn, useSyncStatus, type Account, type Unsent } from "../data";
+import { api, auth, idpSignOutUrl, signOut, useOnline, useSignIn, useSyncStatus, type Account, type Unsent } from "../data";
 import { navigate } from "../router";
 import { Button, Card, Dialog, ErrorBox, Field, inputClass } from "../ui/kit";
 import { waitingText } from "../ui/SyncStatus";
@@ -36,7 +36,10 @@ export default function ProfileScreen() {
     setBusy("signout");
     const left = await signOut({ discard });
     setBusy(null);
+    // After an SSO sign-in, the IdP's sign-out page ends its session too (it comes back to /signin).
+    const idp = idpSignOutUrl();
     if (left) setConfirm(left);
+    else if (idp && navigator.onLine) location.assign(idp);
     else navigate("/signin", { replace: true });
   };
 

@@ -1,5 +1,6 @@
-import { useState, type ReactNode } from "react";
-import { signIn, useSignIn } from "../data";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { findSso, signIn, useSignIn } from "../data";
+import { afterSignIn, queryParam } from "../router";
 import { Button, ErrorBox, Field, inputClass, Link } from "../ui/kit";
 import { Logo } from "../ui/AppShell";
 import { useAuthSubmit } from "./useAuthSubmit";
@@ -60,7 +61,68 @@ export function SignInScreen() {
           Sign in
         </Button>
       </form>
+      <SsoSignIn email={email} />
       <AuthSwitch question="New to Branchline?" to="/register" label="Create your MSP's workspace" />
     </AuthFrame>
+  );
+}
+
+/** What the server's SSO callback said went wrong ("/signin#sso_error=..."), read once. */
+function takeSsoError(): string | null {
+  const message = new URLSearchParams(location.hash.slice(1)).get("sso_error");
+  if (message) history.replaceState(null, "", location.pathname + location.search);
+  return message;
+}
+
+/** "Sign in with SSO": finds the team by its sign-in name or the work e-mail's domain, then
+ * leaves for the team's identity provider, which sends the browser back signed in. */
+function SsoSignIn({ email }: { email: string }) {
+  const [ssoError] = useState(takeSsoError);
+  const [open, setOpen] = useState(!!ssoError);
+  const [name, setName] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  async function start(e: FormEvent) {
+    e.preventDefault();
+    const q = name.trim() || email.trim();
+    if (!q) {
+      setError("Enter your team's sign-in name or your work e-mail.");
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const found = await findSso(q);
+      location.assign(`${found.start_url}?next=${encodeURIComponent(afterSignIn(queryParam("next")))}`);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="mt-6 border-t border-slate-200 pt-6 dark:border-slate-700">
+      {ssoError && (
+        <div className="mb-4">
+          <ErrorBox title="Single sign-on failed">{ssoError}</ErrorBox>
+        </div>
+      )}
+      {open ? (
+        <form onSubmit={start} className="space-y-4" noValidate>
+          <Field label="Team sign-in name or work e-mail" htmlFor="sso-name" hint="Your admin gives you the sign-in name; a work e-mail finds it by its domain.">
+            <input id="sso-name" autoComplete="organization" autoCapitalize="off" spellCheck={false} className={inputClass} value={name} placeholder={email || "contoso"} onChange={(e) => setName(e.target.value)} />
+          </Field>
+          {error && <ErrorBox title="Could not start single sign-on">{error}</ErrorBox>}
+          <Button type="submit" className="w-full" busy={busy}>
+            Continue with SSO
+          </Button>
+        </form>
+      ) : (
+        <Button className="w-full" onClick={() => setOpen(true)}>
+          Sign in with SSO
+        </Button>
+      )}
+    </div>
   );
 }

@@ -1,0 +1,1 @@
+"""Single sign-on per tenant: OpenID Connect (authorization code with PKCE)."""

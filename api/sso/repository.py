@@ -1,0 +1,91 @@
+"""Storage of single sign-on.
+
+- `ssocfg` in the tenant's `integrations` database (server only, closed to `/sync/`): the
+  tenant's SSO settings, the OIDC client secret sealed (`core/sealing.py`).
+- In the system database, claims that let a sign-in find its tenant before anyone is
+  signed in: `ssoslug:{slug}` (the slug in `/auth/sso/{slug}/start`) and
+  `ssodomain:{domain}` (an allowed e-mail domain; one tenant per domain).
+- `ssoflow:{state}` (system): a started sign-in: the nonce, the PKCE verifier and the hash of
+  the browser's binding cookie; deleted when the IdP comes back, so it works once.
+- `ssocode:{sha256 of code}` (system): the one-time code the PWA trades for its token pair.
+- `ssoassert:{sha256 of tenant, IdP and assertion id}` (system): a SAML assertion already
+  used, kept until it expires, so a replayed one is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.errors import Conflict, NotFound
+from sync.store import Database, Store
+
+from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db, save
+
+DB_NAME = "integrations"
+CONFIG_ID = "ssocfg"
+SCHEMA_VERSION = 1
+
+
+def config(store: Store, tenant_id: str) -> dict[str, Any] | None:
+    db = open_tenant_db(store, tenant_id, DB_NAME)
+    return get_or_none(db, CONFIG_ID) if db is not None else None
+
+
+def config_db(store: Store, tenant_id: str) -> Database:
+    return ensure_tenant_db(store, tenant_id, DB_NAME)
+
+
+def slug_id(slug: str) -> str:
+    return f"ssoslug:{slug}"
+
+
+def domain_id(domain: str) -> str:
+    return f"ssodomain:{domain}"
+
+
+def flow_id(state: str) -> str:
+    return f"ssoflow:{state}"
+
+
+def assertion_id(key_hash: str) -> str:
+    return f"ssoassert:{key_hash}"
+
+
+def code_id(code_hash: str) -> str:
+    return f"ssocode:{code_hash}"
+
+
+def claim(system: Database, docid: str, tenant_id: str, what: str) -> None:
+    """Claim `docid` for the tenant; Conflict when another tenant holds it."""
+    held = get_or_none(system, docid)
+    if held is not None:
+        if held["tenant_id"] == tenant_id:
+            return
+        raise Conflict(f"{what} is already used by another team. Choose another.")
+    try:
+        save(system, {"_id": docid, "type": "sso_claim", "tenant_id": tenant_id})
+    except Conflict:
+        raise Conflict(f"{what} is already used by another team. Choose another.") from None
+
+
+def release(system: Database, docid: str, tenant_id: str) -> None:
+    held = get_or_none(system, docid)
+    if held is not None and held["tenant_id"] == tenant_id:
+        system.delete(docid, held["_rev"])
+
+
+def holder(system: Database, docid: str) -> str | None:
+    held = get_or_none(system, docid)
+    return held["tenant_id"] if held else None
+
+
+def take(system: Database, docid: str) -> dict[str, Any] | None:
+    """Read and delete a single-use record; None when absent or taken by a concurrent request."""
+    doc = get_or_none(system, docid)
+    if doc is None:
+        return None
+    try:
+        system.delete(docid, doc["_rev"])
+    except (Conflict, NotFound):
+        return None
+    return doc
