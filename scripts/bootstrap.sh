@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, and nothing that is already there:
-#   scripts/bootstrap.sh run    Python deps, the PWA's npm deps and its build
+#   scripts/bootstrap.sh run    Python deps, the PWA's npm deps and its build (and xmlsec1 for SAML, as root)
 #   scripts/bootstrap.sh test   the above, plus test deps, Debian packages and test npm deps
 # Each step keeps a stamp of the file it installed from, so a second run takes seconds.
 set -euo pipefail
@@ -32,6 +32,15 @@ if [ "$mode" = "test" ]; then
       echo "Missing ${need[*]}: install them with 'sudo apt-get install ${need[*]}' and run again." >&2
       exit 1
     fi
+  fi
+elif ! command -v xmlsec1 >/dev/null 2>&1; then
+  # SAML sign-in (api/sso/saml.py) checks signatures with xmlsec1; everything else runs without it.
+  if [ "$(id -u)" = 0 ]; then
+    say "Installing Debian packages: xmlsec1"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1 >/dev/null
+  else
+    echo "Note: SAML single sign-on needs xmlsec1 ('sudo apt-get install xmlsec1'); the rest runs without it." >&2
   fi
 fi
 
