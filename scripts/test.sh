@@ -5,11 +5,11 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh test
 export HYPOTHESIS_PROFILE="${HYPOTHESIS_PROFILE:-ci}"
 # The PWA's Vitest suite runs inside pytest (tests/pwa), so one summary line closes the run.
-# One process by default. BRANCHLINE_TEST_WORKERS=2 runs the browser tests on one worker and
-# the rest beside them (groups: tests/conftest.py): about 16 minutes instead of 23, but two
-# browser tests still miss their waits now and then under that load (see the closing note of
-# stop 28), so CI keeps the one process until they are made robust.
-workers="${BRANCHLINE_TEST_WORKERS:-0}"
+# Two workers by default: the browser tests run one after another on one worker and every
+# other file beside them (groups: tests/conftest.py). One process took 23 minutes for 2,161
+# tests, too close to the 25-minute budget as the suite grows. BRANCHLINE_TEST_WORKERS=0 runs
+# everything in this process (easier to read when a test hangs).
+workers="${BRANCHLINE_TEST_WORKERS:-2}"
 if [ "$workers" = "0" ]; then
   exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
 fi
