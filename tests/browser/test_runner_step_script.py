@@ -43,12 +43,22 @@ SCRIPT = {
 }
 
 
+# A script that also needs a password: typed on the step, never in the tree or on the device.
+SECRET = "Wint3r-'Mix$(x)"
+SECRET_SCRIPT = {
+    **SCRIPT,
+    "body": "$key = ConvertTo-SecureString $Password -AsPlainText -Force\n"
+    "Get-Service -Name BrokerAgent -ComputerName $Computer",
+    "parameters": [*SCRIPT["parameters"], {"name": "Password", "type": "secret", "required": True}],
+}
+
+
 class World:
-    def __init__(self, http, ninja: FakeNinjaOne, risk: str = "low") -> None:
+    def __init__(self, http, ninja: FakeNinjaOne, risk: str = "low", script: dict = SCRIPT) -> None:
         self.tenant = Tenant(http)
         self.engineer = self.tenant.add_user("engineer")
         configure(http, self.tenant, "ninjaone", ninja.config())
-        r = http.post("/api/v1/scripts", headers=self.tenant.headers, json={**SCRIPT, "risk": risk})
+        r = http.post("/api/v1/scripts", headers=self.tenant.headers, json={**script, "risk": risk})
         assert r.status_code == 201, r.text
         r = http.post(f"/api/v1/scripts/{SCRIPT['_id']}/publish", headers=self.tenant.headers, json={})
         assert r.status_code in (200, 201), r.text
@@ -186,6 +196,46 @@ def test_a_run_queued_offline_whose_step_is_over_is_dropped_never_sent(browser, 
         )
         assert page.locator("[data-testid=dropped-run]").count() == 1
         assert runs_on_server(http, world.engineer, sid) == [] and ninja.scripts_run == []
+    finally:
+        ctx.close()
+
+
+def test_a_secret_is_typed_on_the_step_sent_with_the_run_only_and_never_shown(browser, http, server, ninja):
+    world = World(http, ninja, script=SECRET_SCRIPT)
+    ninja.outcome = Outcome(exit_code=0, output="Running BrokerAgent", polls=1)
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sid = world.at_script_step(page, server.url, "T20261204.0104")
+        shown = page.text_content("[data-testid=script-text]")
+        assert "$Password = '********'" in shown and "Secrets show as ********" in shown
+        page.select_option("#run-device", "1007")
+        assert page.is_disabled("[data-testid=run-script]")  # the required secret is not typed yet
+
+        # With no signal a run with a secret is not queued: the secret would have to be stored.
+        wait_for_service_worker(page)
+        wait_synced(page)
+        ctx.set_offline(True)
+        page.wait_for_selector("[data-testid=sync-status][data-online='no']", timeout=30000)
+        page.fill("[data-testid=secret-Password]", SECRET)
+        page.click("[data-testid=run-script]")
+        page.wait_for_selector("text=a run with a secret is sent only while online")
+        assert page.locator("[data-testid=run-offline]").count() == 0
+        assert page.locator("[data-testid=queued-run]").count() == 0
+
+        ctx.set_offline(False)
+        page.wait_for_selector("[data-testid=sync-status][data-online='yes']", timeout=30000)
+        page.click("[data-testid=run-script]")
+        output = page.wait_for_selector("[data-testid=script-run-output]", timeout=30000)
+        assert "Running BrokerAgent" in output.text_content()
+        [sent] = ninja.scripts_run
+        # The RMM got the real value, as one quoted literal (its quote doubled, $() inert).
+        assert "$Password = 'Wint3r-''Mix$(x)'" in sent["script"], sent["script"]
+        assert SECRET not in page.text_content("body")
+        [run] = runs_on_server(http, world.engineer, sid)
+        assert "Password" not in (run.get("parameters") or {})
+        assert SECRET not in http.get(f"/api/v1/sessions/{sid}", headers=world.engineer.headers).text
+        shot(page, "step-script-06-secret-run")
     finally:
         ctx.close()
 

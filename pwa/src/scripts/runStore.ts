@@ -11,6 +11,8 @@ export interface Rendering {
   script: string;
   version: number | null;
   risk: string;
+  /** Names of the secret parameters shown masked in `script` (never their values). */
+  secrets?: string[];
 }
 
 export interface Device {

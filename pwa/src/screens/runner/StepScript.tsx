@@ -6,6 +6,11 @@
 // sees and copies what they saw last. A run asked for with no signal is queued on the device
 // only when the engineer confirms, and is sent once back online if the session is still at
 // this step (useScriptRuns.ts).
+//
+// A `secret` parameter (a password the script needs) is never in a tree and never stored on
+// the device: the engineer types it here, the shown script has it masked, and only a run sent
+// while online carries it (the server seals it with the run). A run with a secret is never
+// queued offline.
 import { useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../../data";
 import type { ScriptRun, SessionState } from "../../shared/fold";
@@ -28,6 +33,14 @@ interface RunView {
   target: { device_id: string; device_name?: string | null };
   last_error: string | null;
   script_name?: string;
+}
+
+/** What a secret parameter shows as in the rendered script. */
+const MASK = "********";
+
+interface SecretParam {
+  name: string;
+  required: boolean;
 }
 
 type Rmm = { state: "loading" } | { state: "none" } | { state: "ready"; system: string; devices: Device[] } | { state: "problem"; system: string; reason: string };
@@ -76,17 +89,44 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
   const [renderError, setRenderError] = useState<string | null>(null);
   const [name, setName] = useState<string>("");
 
-  // Render on the server whenever the values change and a connection is there.
+  // The script's secret parameters, from its latest published version (null: not known yet).
+  const [secretParams, setSecretParams] = useState<SecretParam[] | null>(null);
+  const [secrets, setSecrets] = useState<Record<string, string>>({});
+  useEffect(() => {
+    if (!online) return;
+    let live = true;
+    const id = encodeURIComponent(scriptRef.id);
+    (async () => {
+      try {
+        const head = await api<{ latest_version?: number | null }>(`/api/v1/scripts/${id}`);
+        const v = head.latest_version ? await api<{ script: { parameters?: { name: string; type: string; required?: boolean }[] } }>(`/api/v1/scripts/${id}/versions/${head.latest_version}`) : null;
+        const params = v?.script.parameters || [];
+        if (live) setSecretParams(params.filter((p) => p.type === "secret").map((p) => ({ name: p.name, required: !!p.required })));
+      } catch {
+        if (live) setSecretParams([]); // the render below says what is wrong with the script
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [online, scriptRef.id]);
+  const shownValues = useMemo(() => ({ ...filled.values, ...Object.fromEntries((secretParams || []).map((p) => [p.name, MASK])) }), [filled.values, secretParams]);
+  const typedSecrets = Object.fromEntries(Object.entries(secrets).filter(([n, v]) => v !== "" && (secretParams || []).some((p) => p.name === n)));
+  const secretsMissing = (secretParams || []).filter((p) => p.required && !typedSecrets[p.name]).map((p) => p.name);
+  // Offline, the last rendering still says which parameters were secret.
+  const hasSecrets = (secretParams || []).length > 0 || (rendering?.secrets || []).length > 0;
+
+  // Render on the server whenever the values change and a connection is there (secrets masked).
   const ready = !!record;
   const missing = filled.missing.length;
   useEffect(() => {
-    if (!online || missing || !ready || rendering) return;
+    if (!online || missing || !ready || rendering || secretParams === null) return;
     let live = true;
-    api<{ script: string; version: number | null; risk: Risk }>(`/api/v1/scripts/${encodeURIComponent(scriptRef.id)}/render`, { method: "POST", body: { parameters: filled.values } }).then(
+    api<{ script: string; version: number | null; risk: Risk }>(`/api/v1/scripts/${encodeURIComponent(scriptRef.id)}/render`, { method: "POST", body: { parameters: shownValues } }).then(
       (r) => {
         if (!live) return;
         setRenderError(null);
-        void update((rec) => ({ ...rec, renders: { ...rec.renders, [nodeId]: { key, script: r.script, version: r.version, risk: r.risk } } }));
+        void update((rec) => ({ ...rec, renders: { ...rec.renders, [nodeId]: { key, script: r.script, version: r.version, risk: r.risk, secrets: (secretParams || []).map((p) => p.name) } } }));
       },
       (e: Error) => live && setRenderError(e.message),
     );
@@ -94,7 +134,7 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `key` stands for the filled values
-  }, [online, key, !!rendering, missing, ready, scriptRef.id, nodeId, update]);
+  }, [online, key, !!rendering, missing, ready, scriptRef.id, nodeId, update, secretParams === null]);
 
   useEffect(() => {
     if (!online || !rendering?.version) return;
@@ -191,14 +231,17 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
 
   const run = async () => {
     setRunError(null);
-    if (!online) return setOfferQueue(true);
+    if (!online) return hasSecrets ? setRunError("No connection: a run with a secret is sent only while online (the secret is never stored on this device). Copy the script, or run it once the connection is back.") : setOfferQueue(true);
     setBusy(true);
     try {
-      const r = await api<RunView>(`/api/v1/sessions/${sid}/script-runs`, { method: "POST", body: runBody(request()) });
+      // With a secret the server renders the real text itself: the shown one has it masked.
+      const body = hasSecrets ? { ...runBody(request()), parameters: { ...filled.values, ...typedSecrets }, script_text: undefined } : runBody(request());
+      const r = await api<RunView>(`/api/v1/sessions/${sid}/script-runs`, { method: "POST", body });
       setLive((m) => ({ ...m, [r.run_id]: r }));
       await update((rec) => ({ ...rec, asked: { ...rec.asked, [nodeId]: [...(rec.asked[nodeId] || []), r.run_id] } }));
     } catch (e) {
       if (e instanceof ApiError) setRunError(e.reason || e.message);
+      else if (hasSecrets) setRunError("The connection dropped: the run was not sent. Try again once the connection is back.");
       else setOfferQueue(true);
     } finally {
       setBusy(false);
@@ -230,6 +273,7 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
             <CopyButton text={rendering.script} label="Copy" />
           </div>
           <pre tabIndex={0} className="max-h-80 overflow-auto px-3.5 py-3 font-mono text-[0.8125rem] leading-relaxed whitespace-pre">{rendering.script}</pre>
+          {hasSecrets && <p className="border-t border-white/10 px-3.5 py-2 text-xs text-slate-300">Secrets show as {MASK}: type yours there when you copy the script. A run below sends the real value.</p>}
         </div>
       ) : (
         <p className="text-sm text-slate-600 dark:text-slate-300">{!online ? "No connection: this device has not rendered this script with these values yet. Connect once to see and copy it." : renderError ? `The script cannot be rendered: ${renderError}` : "Rendering the script…"}</p>
@@ -252,10 +296,18 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
                 ))}
               </select>
             </label>
-            <Button tone="primary" data-testid="run-script" disabled={!device || busy} busy={busy} onClick={() => void run()}>
+            <Button tone="primary" data-testid="run-script" disabled={!device || busy || secretsMissing.length > 0} busy={busy} onClick={() => void run()}>
               Run
             </Button>
           </div>
+          {(secretParams || []).map((p) => (
+            <label key={p.name} className="block space-y-1 text-[13px] font-semibold text-slate-700 dark:text-slate-300">
+              <span>
+                {p.name} (secret{p.required ? ", required" : ""}: sent with this run only, never stored)
+              </span>
+              <input type="password" autoComplete="off" data-testid={`secret-${p.name}`} className={inputClass} value={secrets[p.name] || ""} onChange={(e) => setSecrets((m) => ({ ...m, [p.name]: e.target.value }))} />
+            </label>
+          ))}
           {risk !== "low" && <p className="text-xs text-amber-800 dark:text-amber-200">A {risk}-risk script: asked for by an engineer, it waits for an author, admin or owner to approve it.</p>}
         </div>
       )}
