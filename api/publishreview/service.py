@@ -180,7 +180,7 @@ def request_review(ctx: AppContext, who: Principal, tree_id: str, note: str) -> 
             "base_version": meta.get("latest_version"),
             "note": note.strip(),
             "status": rules.OPEN,
-            "requested_by": who.user_id,
+            "requested_by": trees.person_of(who),
             "requested_at": iso(),
             "last_editor": rules.last_editor(meta, rev),
             "editors": list(meta.get("editors_since_publish") or []),
@@ -328,7 +328,7 @@ def withdraw(ctx: AppContext, who: Principal, tree_id: str, review_id: str) -> d
     draft = trees.get_tree(ctx, who, tree_id)
     db = trees.trees_db(ctx, who.tenant_id)
     review = _get(db, draft["_id"], review_id)
-    if who.user_id != review["requested_by"] and not who.is_admin:
+    if trees.person_of(who) != review["requested_by"] and not who.is_admin:
         raise Forbidden("Only whoever requested a review (or an admin) withdraws it.")
     return withdraw_in(db, review)
 

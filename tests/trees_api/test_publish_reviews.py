@@ -3,6 +3,8 @@ after someone other than its last editor approved that exact revision."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from tests.audit.test_audit_api import entries
 from tests.trees_api.test_trees_api import small_tree
 
@@ -281,3 +283,25 @@ def test_the_reviews_waiting_list_shows_open_reviews_of_every_tree(http, tenant)
     assert [i["id"] for i in sent_back["items"]] == [a["id"]]
     r = http.get("/api/v1/reviews", headers=tenant.headers, params={"cursor": "ImFiYyI"})  # "abc"
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
+
+
+def test_an_admin_may_not_approve_their_own_edit_made_with_an_api_key(http, tenant):
+    """Regression: an edit made with an API key was recorded as the key's (`apikey:{id}`),
+    which no review bars, so the admin who made the key approved their own change."""
+    _require_approval(http, tenant)
+    admin, author = tenant.add_user("admin"), tenant.add_user("author")
+    tree_id = _draft(http, author)
+    r = http.post("/api/v1/api-keys", headers=admin.headers, json={"name": "editor script", "role": "author"})
+    assert r.status_code == 201, r.text
+    key = {"Authorization": f"Bearer {r.json()['key']}"}
+    _edit(http, SimpleNamespace(headers=key), tree_id, "Printer offline (edited by a script)")
+    review = _request(http, author, tree_id)
+    assert review["last_editor"] == admin.id
+    assert admin.id in review["barred_approvers"]
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=admin.headers)
+    assert r.status_code == 403 and "last editor" in r.json()["reason"], r.text
+    assert _publish(http, author, tree_id).status_code == 409
+    # Someone else's approval still lets it through.
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    assert _publish(http, author, tree_id).status_code == 201
