@@ -29,11 +29,26 @@ def last_editor(meta: dict[str, Any], rev: str) -> str | None:
     return None
 
 
+def editor_known(review: dict[str, Any]) -> bool:
+    """Whether the server knows who made the reviewed revision. When it does not (a draft
+    last written before editors were recorded), nobody can be sure the approver is not its
+    author, so no approval of that revision is taken: a fresh save names the editor."""
+    return bool(review.get("last_editor"))
+
+
+UNKNOWN_EDITOR = (
+    "Who made this draft revision is not recorded (it was last written before Branchline "
+    "recorded draft editors), so no approval of it can show it was checked by someone else. "
+    "Have the author save the draft once (any edit, in the editor or with PUT "
+    "/api/v1/trees/{id}), then request a review of that revision."
+)
+
+
 def barred_approvers(review: dict[str, Any]) -> dict[str, str]:
     """The users who may not approve `review`, each with the reason in words: the draft's
     last editor, and the requester when they edited it since the latest publish. When the
-    last editor is unknown, the requester stands in for them: someone vouches for the
-    content, and it must not be the one who approves it."""
+    last editor is unknown no approval counts at all (`editor_known`); the requester is
+    still listed, as the one person known to vouch for the content."""
     barred: dict[str, str] = {}
     editor = review.get("last_editor")
     requester = review.get("requested_by")
@@ -53,11 +68,12 @@ def may_review(role: str, reviewer_flag: bool) -> bool:
 
 def approval_for(reviews: list[dict[str, Any]], rev: str) -> dict[str, Any] | None:
     """The approved review that lets revision `rev` be published: approved, of exactly that
-    revision, by someone not barred from approving it."""
+    revision, whose last editor is known, by someone not barred from approving it."""
     for review in reviews:
         if (
             review.get("status") == APPROVED
             and review.get("rev") == rev
+            and editor_known(review)
             and review.get("decided_by") not in barred_approvers(review)
         ):
             return review
@@ -83,6 +99,12 @@ def refusal(reviews: list[dict[str, Any]], rev: str, editor_name: str | None) ->
             f"review {older[0]['review_id']} was approved, so that approval no longer counts. {ask}"
         )
     pending = [r for r in reviews if r.get("status") == OPEN and r.get("rev") == rev]
+    unknown = [r for r in reviews if r.get("status") in LIVE and r.get("rev") == rev and not editor_known(r)]
+    if unknown:
+        return (
+            "This workspace requires an approved review before publishing. "
+            f"{UNKNOWN_EDITOR} Request a review of the saved draft and have it approved by {who}."
+        )
     if pending:
         return (
             "This workspace requires an approved review before publishing. Review "

@@ -265,6 +265,8 @@ def decide_in(
                     "The draft changed after this review was requested, so what you would approve is "
                     "not what would be published. The author requests a new review of the current draft."
                 )
+            if not rules.editor_known(d):
+                raise Conflict(rules.UNKNOWN_EDITOR.replace("{id}", d["tree_id"]))
             barred = rules.barred_approvers(d)
             if who.user_id in barred:
                 raise Forbidden(

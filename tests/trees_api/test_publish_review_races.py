@@ -136,3 +136,13 @@ def test_without_a_race_a_conflicting_save_is_still_retried(trees):
     approved = service.decide_in(FirstSaveRaces(trees, comment), review, ALICE, approve=True, comment="")
     assert approved["status"] == rules.APPROVED and approved["comments"][0]["id"] == "c1"
     assert trees.get(review["_id"])["status"] == rules.APPROVED
+
+
+def test_a_revision_whose_editor_is_unknown_is_not_approved_by_anyone(trees):
+    review = _open_review(trees)
+    review = trees.get(review["_id"])
+    trees.put({**review, "last_editor": None, "editors": []})
+    with pytest.raises(Conflict) as refused:
+        service.decide_in(trees, trees.get(review["_id"]), ALICE, approve=True, comment="")
+    assert "not recorded" in refused.value.reason and "PUT /api/v1/trees/tree:printer" in refused.value.reason
+    assert trees.get(review["_id"])["status"] == rules.OPEN

@@ -33,6 +33,16 @@ def test_an_unknown_last_editor_bars_the_requester_instead():
     assert set(rules.barred_approvers(_review(last_editor=None, editors=[]))) == {"ann"}
 
 
+def test_no_approval_counts_when_the_last_editor_is_unknown():
+    """Regression: with the last editor unknown only the requester was barred, so whoever
+    made the revision unrecorded (e.g. by a tombstone over sync) could approve it."""
+    review = _review(last_editor=None, editors=[], decided_by="bob")
+    assert "bob" not in rules.barred_approvers(review)
+    assert rules.approval_for([review], "2-a") is None
+    reason = rules.refusal([review], "2-a", None)
+    assert "not recorded" in reason and "save the draft once" in reason
+
+
 def test_the_requester_is_barred_only_if_they_edited():
     assert set(rules.barred_approvers(_review(last_editor="cy", editors=["cy"]))) == {"cy"}
     assert set(rules.barred_approvers(_review(last_editor="cy", editors=["ann", "cy"]))) == {"ann", "cy"}
@@ -64,7 +74,12 @@ def test_an_approval_counts_only_for_its_revision_and_never_from_a_barred_person
         decided_by=approver,
     )
     found = rules.approval_for([review], "2-a")
-    counts = status == rules.APPROVED and rev == "2-a" and approver not in rules.barred_approvers(review)
+    counts = (
+        status == rules.APPROVED
+        and rev == "2-a"
+        and editor is not None
+        and approver not in rules.barred_approvers(review)
+    )
     assert (found is review) == counts
     if found:
         assert approver != (editor or requester)

@@ -305,3 +305,38 @@ def test_an_admin_may_not_approve_their_own_edit_made_with_an_api_key(http, tena
     r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=tenant.headers)
     assert r.status_code == 200, r.text
     assert _publish(http, author, tree_id).status_code == 201
+
+
+def test_promoting_a_conflict_branch_by_deleting_the_winner_over_sync_names_who_did_it(http, tenant):
+    """Regression: a tombstone written over /sync/ was not recorded, so a named reviewer could
+    push a losing branch, delete the winning revision to promote it, leave the draft's last
+    editor unknown and then approve their own content."""
+    _require_approval(http, tenant)
+    mallory = tenant.add_user("author")
+    r = http.patch(f"/api/v1/users/{mallory.id}", headers=tenant.headers, json={"reviewer": True})
+    assert r.status_code == 200, r.text
+    tree_id = _draft(http, tenant)
+    winner = _edit(http, tenant, tree_id, "Printer offline (owner)")
+    sync = f"/sync/{tenant.id}/trees"
+    draft = http.get(f"{sync}/{tree_id}", headers=mallory.headers, params={"revs": "true"}).json()
+    first = draft["_revisions"]["ids"][1]
+    losing = "0" * 32  # sorts below the winner's hash: a branch that does not win on its own
+    branch = {
+        **{k: v for k, v in draft.items() if k not in ("_rev", "_revisions")},
+        "title": "Printer offline (mallory)",
+        "_rev": f"2-{losing}",
+        "_revisions": {"start": 2, "ids": [losing, first]},
+    }
+    r = http.post(f"{sync}/_bulk_docs", headers=mallory.headers, json={"docs": [branch], "new_edits": False})
+    assert r.status_code == 201, r.text
+    assert http.get(f"/api/v1/trees/{tree_id}", headers=tenant.headers).json()["_rev"] == winner
+    r = http.delete(f"{sync}/{tree_id}", headers=mallory.headers, params={"rev": winner})
+    assert r.status_code == 200, r.text
+    now = http.get(f"/api/v1/trees/{tree_id}", headers=tenant.headers).json()
+    assert now["title"] == "Printer offline (mallory)" and now["_rev"] == f"2-{losing}"
+
+    review = _request(http, tenant, tree_id)
+    assert review["rev"] == now["_rev"] and review["last_editor"] == mallory.id
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=mallory.headers)
+    assert r.status_code == 403 and "last editor" in r.json()["reason"], r.text
+    assert _publish(http, tenant, tree_id).status_code == 409
