@@ -7,6 +7,7 @@ the draft and approve or refuse it, before it may be published.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 # A review's life: `open` until a reviewer approves (`approved`) or requests changes
@@ -66,15 +67,20 @@ def may_review(role: str, reviewer_flag: bool) -> bool:
     return role in ("owner", "admin") or (reviewer_flag and role != "viewer")
 
 
-def approval_for(reviews: list[dict[str, Any]], rev: str) -> dict[str, Any] | None:
+def approval_for(
+    reviews: list[dict[str, Any]], rev: str, still_reviews: Callable[[str], bool]
+) -> dict[str, Any] | None:
     """The approved review that lets revision `rev` be published: approved, of exactly that
-    revision, whose last editor is known, by someone not barred from approving it."""
+    revision, whose last editor is known, by someone not barred from approving it who may
+    still review (`still_reviews(user_id)`, asked at publish time: an approver demoted or
+    deactivated since takes their approval with them)."""
     for review in reviews:
         if (
             review.get("status") == APPROVED
             and review.get("rev") == rev
             and editor_known(review)
             and review.get("decided_by") not in barred_approvers(review)
+            and still_reviews(str(review.get("decided_by")))
         ):
             return review
     return None
@@ -92,6 +98,14 @@ def refusal(reviews: list[dict[str, Any]], rev: str, editor_name: str | None) ->
         f"/api/v1/trees/{{id}}/reviews) and have it approved by {who}: "
         "an admin, an owner or a named reviewer."
     )
+    lapsed = [r for r in reviews if r.get("status") == APPROVED and r.get("rev") == rev and editor_known(r)]
+    if lapsed:
+        return (
+            "This workspace requires an approved review before publishing. Review "
+            f"{lapsed[0]['review_id']} of this draft was approved by someone who may no longer "
+            f"approve reviews (their role changed or their account was deactivated), so that "
+            f"approval no longer counts. {ask}"
+        )
     older = [r for r in reviews if r.get("status") == APPROVED and r.get("rev") != rev]
     if older:
         return (

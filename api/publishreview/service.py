@@ -66,6 +66,15 @@ def is_reviewer(ctx: AppContext, who: Principal) -> bool:
     return rules.may_review(who.role, user.get("reviewer") is True)
 
 
+def still_reviews(ctx: AppContext, tenant_id: str, user_id: str) -> bool:
+    """Whether the user who approved a review may approve reviews now: an active account
+    whose current role (or reviewer flag) allows it."""
+    user = _user(ctx, tenant_id, user_id)
+    if user is None or not user.get("active", True):
+        return False
+    return rules.may_review(str(user.get("role")), user.get("reviewer") is True)
+
+
 def _require_reviewer(ctx: AppContext, who: Principal) -> None:
     if who.kind != "user":
         raise Forbidden("Reviews are approved by people: sign in as an admin, owner or named reviewer.")
@@ -359,7 +368,9 @@ def publish_gate(
         if not require_approval(ctx, who.tenant_id):
             return None
         reviews = list_reviews(trees.trees_db(ctx, who.tenant_id), draft["_id"])
-        review = rules.approval_for(reviews, draft["_rev"])
+        review = rules.approval_for(
+            reviews, draft["_rev"], lambda user_id: still_reviews(ctx, who.tenant_id, user_id)
+        )
         if review is None:
             editor = rules.last_editor(meta, draft["_rev"])
             raise Conflict(

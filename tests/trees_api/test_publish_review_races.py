@@ -82,7 +82,7 @@ def test_an_approval_racing_a_rejection_is_refused_not_written_over_it(trees):
     assert "changes requested, not open" in refused.value.reason
     stored = trees.get(review["_id"])
     assert stored["status"] == rules.CHANGES_REQUESTED and stored["decided_by"] == BOB.user_id
-    assert rules.approval_for([stored], review["rev"]) is None
+    assert rules.approval_for([stored], review["rev"], lambda _user_id: True) is None
 
 
 def test_an_approval_racing_a_withdrawal_is_refused(trees):

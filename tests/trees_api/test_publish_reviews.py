@@ -340,3 +340,37 @@ def test_promoting_a_conflict_branch_by_deleting_the_winner_over_sync_names_who_
     r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=mallory.headers)
     assert r.status_code == 403 and "last editor" in r.json()["reason"], r.text
     assert _publish(http, tenant, tree_id).status_code == 409
+
+
+def test_an_approval_stops_counting_once_its_approver_may_no_longer_review(http, tenant):
+    """Regression: an approval counted at publish time even after its approver lost the
+    right to review (reviewer flag removed, demoted or deactivated)."""
+    _require_approval(http, tenant)
+    author, reviewer, admin = tenant.add_user("author"), tenant.add_user("engineer"), tenant.add_user("admin")
+    users = "/api/v1/users"
+    assert (
+        http.patch(f"{users}/{reviewer.id}", headers=tenant.headers, json={"reviewer": True}).status_code
+        == 200
+    )
+    first, second = _draft(http, author, title="Printer A"), _draft(http, author, title="Printer B")
+    for tree_id, approver in ((first, reviewer), (second, admin)):
+        review = _request(http, author, tree_id)
+        r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=approver.headers)
+        assert r.status_code == 200, r.text
+    assert (
+        http.patch(f"{users}/{reviewer.id}", headers=tenant.headers, json={"reviewer": False}).status_code
+        == 200
+    )
+    assert (
+        http.patch(f"{users}/{admin.id}", headers=tenant.headers, json={"active": False}).status_code == 200
+    )
+    for tree_id in (first, second):
+        r = _publish(http, author, tree_id)
+        assert r.status_code == 409 and r.json()["error"] == "approval_required", r.text
+        assert "may no longer approve reviews" in r.json()["reason"]
+    # Given back the right, the approval counts again: it was never withdrawn.
+    assert (
+        http.patch(f"{users}/{reviewer.id}", headers=tenant.headers, json={"reviewer": True}).status_code
+        == 200
+    )
+    assert _publish(http, author, first).status_code == 201
