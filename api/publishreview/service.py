@@ -66,6 +66,15 @@ def is_reviewer(ctx: AppContext, who: Principal) -> bool:
     return rules.may_review(who.role, user.get("reviewer") is True)
 
 
+def still_reviews(ctx: AppContext, tenant_id: str, user_id: str) -> bool:
+    """Whether the user who approved a review may approve reviews now: an active account
+    whose current role (or reviewer flag) allows it."""
+    user = _user(ctx, tenant_id, user_id)
+    if user is None or not user.get("active", True):
+        return False
+    return rules.may_review(str(user.get("role")), user.get("reviewer") is True)
+
+
 def _require_reviewer(ctx: AppContext, who: Principal) -> None:
     if who.kind != "user":
         raise Forbidden("Reviews are approved by people: sign in as an admin, owner or named reviewer.")
@@ -166,7 +175,7 @@ def request_review(ctx: AppContext, who: Principal, tree_id: str, note: str) -> 
                 f"{old['status'].replace('_', ' ')}; edit the draft first to ask again, "
                 "or withdraw that review."
             )
-        _change(db, old, lambda d: d.update(status=rules.SUPERSEDED, superseded_at=iso()))
+        _change(db, old, _supersede)
     review_id = ulid()
     return save(
         db,
@@ -180,7 +189,7 @@ def request_review(ctx: AppContext, who: Principal, tree_id: str, note: str) -> 
             "base_version": meta.get("latest_version"),
             "note": note.strip(),
             "status": rules.OPEN,
-            "requested_by": who.user_id,
+            "requested_by": trees.person_of(who),
             "requested_at": iso(),
             "last_editor": rules.last_editor(meta, rev),
             "editors": list(meta.get("editors_since_publish") or []),
@@ -189,22 +198,46 @@ def request_review(ctx: AppContext, who: Principal, tree_id: str, note: str) -> 
     )
 
 
+class _Refused(Exception):
+    """An edit's precondition no longer holds: carries the answer past the conflict retry,
+    which would otherwise take the edit's own 409 for a save conflict and try again."""
+
+    def __init__(self, error: Conflict) -> None:
+        self.error = error
+
+
+def _supersede(d: dict[str, Any]) -> None:
+    # Checked on every read: a review decided or published meanwhile keeps that status.
+    if d["status"] in rules.LIVE:
+        d.update(status=rules.SUPERSEDED, superseded_at=iso())
+
+
 def _change(db: Database, doc: dict[str, Any], edit: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
-    """Apply `edit` to the review and save it with the `_rev` read, reading again on a conflict."""
+    """Apply `edit` to the review and save it with the `_rev` read, reading again on a conflict.
+
+    `edit` runs again on every fresh read, so it must check what it relies on (the status,
+    the draft's revision) there: a decision written by someone else between the read and the
+    save is then refused with the Conflict `edit` raises, never overwritten."""
     current = [doc]
 
     def attempt() -> dict[str, Any]:
         fresh = dict(current[0])
-        edit(fresh)
+        try:
+            edit(fresh)
+        except Conflict as exc:
+            raise _Refused(exc) from None
         try:
             return save(db, fresh)
         except Conflict:
             current[0] = db.get(doc["_id"])
             raise
 
-    return retry_on_conflict(
-        attempt, busy="The review is being changed by someone else right now; try again."
-    )
+    try:
+        return retry_on_conflict(
+            attempt, busy="The review is being changed by someone else right now; try again."
+        )
+    except _Refused as refused:
+        raise refused.error from None
 
 
 def decide(
@@ -214,36 +247,50 @@ def decide(
     _require_reviewer(ctx, who)
     draft = trees.get_tree(ctx, who, tree_id)
     db = trees.trees_db(ctx, who.tenant_id)
-    review = _get(db, draft["_id"], review_id)
-    if review["status"] != rules.OPEN:
-        raise Conflict(
-            f"Review {review_id} is {review['status'].replace('_', ' ')}, not open: only an open review "
-            "is approved or sent back. The author requests a new one for the current draft."
-        )
-    if approve:
-        if review["rev"] != draft["_rev"]:
-            raise Conflict(
-                "The draft changed after this review was requested, so what you would approve is not "
-                "what would be published. The author requests a new review of the current draft."
-            )
-        barred = rules.barred_approvers(review)
-        if who.user_id in barred:
-            raise Forbidden(
-                f"You cannot approve this review: you are {barred[who.user_id]}. Publishing needs the "
-                "approval of someone other than the draft's last editor; ask another reviewer or admin."
-            )
-    elif not comment.strip():
+    return decide_in(db, _get(db, draft["_id"], review_id), who, approve=approve, comment=comment)
+
+
+def decide_in(
+    db: Database, review: dict[str, Any], who: Principal, *, approve: bool, comment: str
+) -> dict[str, Any]:
+    """Write a reviewer's decision on `review` (a document of `db`, the tenant's trees).
+
+    Every check runs on each read of the review inside the save retry: on a save conflict
+    another reviewer may just have refused it, its author withdrawn it or the draft moved on,
+    and reapplying the decision then would approve what is no longer open."""
+    if not approve and not comment.strip():
         raise BadRequest("Say what should change: requesting changes needs a comment for the author.")
-    return _change(
-        db,
-        review,
-        lambda d: d.update(
+
+    def edit(d: dict[str, Any]) -> None:
+        if d["status"] != rules.OPEN:
+            raise Conflict(
+                f"Review {d['review_id']} is {d['status'].replace('_', ' ')}, not open: only an open "
+                "review is approved or sent back. The author requests a new one for the current draft."
+            )
+        if approve:
+            draft = get_or_none(db, d["tree_id"])
+            if draft is None or draft["_rev"] != d["rev"]:
+                raise Conflict(
+                    "The draft changed after this review was requested, so what you would approve is "
+                    "not what would be published. The author requests a new review of the current draft."
+                )
+            if not rules.editor_known(d):
+                raise Conflict(rules.UNKNOWN_EDITOR.replace("{id}", d["tree_id"]))
+            barred = rules.barred_approvers(d)
+            if who.user_id in barred:
+                raise Forbidden(
+                    f"You cannot approve this review: you are {barred[who.user_id]}. Publishing needs "
+                    "the approval of someone other than the draft's last editor; ask another reviewer "
+                    "or admin."
+                )
+        d.update(
             status=rules.APPROVED if approve else rules.CHANGES_REQUESTED,
             decided_by=who.user_id,
             decided_at=iso(),
             decision_comment=comment.strip(),
-        ),
-    )
+        )
+
+    return _change(db, review, edit)
 
 
 def add_comment(
@@ -292,11 +339,21 @@ def withdraw(ctx: AppContext, who: Principal, tree_id: str, review_id: str) -> d
     draft = trees.get_tree(ctx, who, tree_id)
     db = trees.trees_db(ctx, who.tenant_id)
     review = _get(db, draft["_id"], review_id)
-    if who.user_id != review["requested_by"] and not who.is_admin:
+    if trees.person_of(who) != review["requested_by"] and not who.is_admin:
         raise Forbidden("Only whoever requested a review (or an admin) withdraws it.")
-    if review["status"] not in rules.LIVE and review["status"] != rules.CHANGES_REQUESTED:
-        raise Conflict(f"Review {review_id} is already {review['status']}.")
-    return _change(db, review, lambda d: d.update(status=rules.WITHDRAWN, withdrawn_at=iso()))
+    return withdraw_in(db, review)
+
+
+def withdraw_in(db: Database, review: dict[str, Any]) -> dict[str, Any]:
+    """Mark `review` withdrawn, checking its status on every read inside the save retry: a
+    review published (or decided) meanwhile keeps what happened to it."""
+
+    def edit(d: dict[str, Any]) -> None:
+        if d["status"] not in rules.LIVE and d["status"] != rules.CHANGES_REQUESTED:
+            raise Conflict(f"Review {d['review_id']} is already {d['status'].replace('_', ' ')}.")
+        d.update(status=rules.WITHDRAWN, withdrawn_at=iso())
+
+    return _change(db, review, edit)
 
 
 # --- publishing -----------------------------------------------------------------------------
@@ -311,7 +368,9 @@ def publish_gate(
         if not require_approval(ctx, who.tenant_id):
             return None
         reviews = list_reviews(trees.trees_db(ctx, who.tenant_id), draft["_id"])
-        review = rules.approval_for(reviews, draft["_rev"])
+        review = rules.approval_for(
+            reviews, draft["_rev"], lambda user_id: still_reviews(ctx, who.tenant_id, user_id)
+        )
         if review is None:
             editor = rules.last_editor(meta, draft["_rev"])
             raise Conflict(
@@ -334,4 +393,6 @@ def mark_published(ctx: AppContext, tenant_id: str, tree_id: str, review_id: str
     db = trees.trees_db(ctx, tenant_id)
     review = get_or_none(db, review_doc_id(tree_id, review_id))
     if review is not None:
+        # Unconditional: the version is out, approved by this review; that is what happened to
+        # it, whatever was written to the review since the publish checked it.
         _change(db, review, lambda d: d.update(status=rules.PUBLISHED, published_version=version))

@@ -82,23 +82,33 @@ def touch_meta(db: Database, tree_id: str, **fields: Any) -> dict[str, Any]:
     )
 
 
+def person_of(who: Principal) -> str:
+    """The person answerable for what `who` writes: an API key's creator, else the user.
+
+    A key's own id (`apikey:{key_id}`) is nobody a review can bar, so an admin's edit made
+    through their key would otherwise leave them free to approve it themselves."""
+    creator = who.extra.get("created_by") if who.kind == "apikey" else None
+    return creator if isinstance(creator, str) and creator else who.user_id
+
+
 def touch_edited(db: Database, tree_id: str, who: Principal, rev: str, **fields: Any) -> dict[str, Any]:
     """Record an edit of the draft made through the API: who made revision `rev` (the last
     editor a publish review must not be approved by) and everyone who edited it since the
-    latest publish."""
+    latest publish. An edit made with an API key is recorded as its creator's."""
+    person = person_of(who)
 
     def attempt() -> dict[str, Any]:
         meta = get_meta(db, tree_id)
-        editors = [e for e in meta.get("editors_since_publish") or [] if e != who.user_id]
+        editors = [e for e in meta.get("editors_since_publish") or [] if e != person]
         return save(
             db,
             {
                 **meta,
                 **fields,
                 "updated_at": iso(),
-                "updated_by": who.user_id,
+                "updated_by": person,
                 "updated_rev": rev,
-                "editors_since_publish": [*editors, who.user_id],
+                "editors_since_publish": [*editors, person],
             },
         )
 

@@ -22,8 +22,8 @@ from .service import check_shape, touch_edited, trees_db
 # Documents only the server writes: published versions, tree metadata, starter offers,
 # suggestion marks and publish reviews.
 SERVER_ONLY_PREFIXES = ("treever:", "treemeta:", "treestarter:", "treesug:", "treereview:")
-# Drafts this request wrote, by id: the revision expected to win (a replicated one), or None
-# for an edit on top of the stored revision (its new `_rev` is the store's to make).
+# Drafts this request wrote, by id: the winning revision before the write (None for a new
+# draft). Whoever changes which revision wins made the draft as it now is.
 _EDITS_KEY = "trees.draft_edits"
 
 
@@ -48,6 +48,10 @@ class TreesRules(DatabaseRules):
                 "tree metadata); publish with POST /api/v1/trees/{id}/publish."
             )
         if doc.get("_deleted"):
+            if docid.startswith("tree:"):
+                # Deleting the winning revision of a draft with conflicts promotes another
+                # branch: an edit like any other, whose maker a review must know.
+                self._note_edit(principal, docid, doc, current)
             return
         check_attachment_content(docid, doc.get("_attachments"))
         if docid.startswith("tree:"):
@@ -60,16 +64,16 @@ class TreesRules(DatabaseRules):
     def _note_edit(
         self, principal: Principal, docid: str, doc: dict[str, Any], current: dict[str, Any] | None
     ) -> None:
-        """Remember a draft edit, so `written` records who made the revision: a publish review
-        must not be approved by the draft's last editor, whichever way the edit came."""
+        """Remember a draft write, so `written` records who made the revision that wins after
+        it: a publish review must not be approved by the draft's last editor, whichever way
+        the edit came (an edit, a replicated revision, a tombstone promoting a conflict)."""
         if self.ctx is None:
             return
         parent = (current or {}).get("_rev")
-        if doc.get("_rev") == parent and same_content(doc, current):
+        if doc.get("_rev") == parent and same_content(doc, current) and not doc.get("_deleted"):
             return  # a replica pushing the stored revision back: nobody edited anything
         ensure_may_block()
-        expected = doc.get("_rev") if doc.get("_rev") != parent else None
-        principal.extra.setdefault(_EDITS_KEY, {})[docid] = expected
+        principal.extra.setdefault(_EDITS_KEY, {}).setdefault(docid, parent)
 
     def written(self, principal: Principal, ids: list[str]) -> None:
         pending = principal.extra.get(_EDITS_KEY)
@@ -79,8 +83,10 @@ class TreesRules(DatabaseRules):
         for docid in ids:
             if docid not in pending:
                 continue
-            expected = pending.pop(docid)
+            before = pending.pop(docid)
             stored = get_or_none(db, docid)
-            if stored is None or (expected is not None and stored["_rev"] != expected):
-                continue  # a replicated revision that did not win: the draft's editor is unchanged
+            if stored is None or stored["_rev"] == before:
+                # Deleted outright, or the same revision still wins (a replicated revision or a
+                # tombstone on a losing branch): the draft's last editor is unchanged.
+                continue
             touch_edited(db, docid, principal, stored["_rev"])

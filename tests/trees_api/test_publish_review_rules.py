@@ -9,6 +9,11 @@ from api.publishreview import rules
 USERS = st.sampled_from(["ann", "bob", "cy", "dee"])
 
 
+def anyone(_user_id: str) -> bool:
+    """Every approver may still review."""
+    return True
+
+
 def _review(**over) -> dict:
     return {
         "review_id": "R1",
@@ -31,6 +36,23 @@ def test_the_last_editor_is_known_only_for_the_revision_it_made():
 
 def test_an_unknown_last_editor_bars_the_requester_instead():
     assert set(rules.barred_approvers(_review(last_editor=None, editors=[]))) == {"ann"}
+
+
+def test_no_approval_counts_when_the_last_editor_is_unknown():
+    """Regression: with the last editor unknown only the requester was barred, so whoever
+    made the revision unrecorded (e.g. by a tombstone over sync) could approve it."""
+    review = _review(last_editor=None, editors=[], decided_by="bob")
+    assert "bob" not in rules.barred_approvers(review)
+    assert rules.approval_for([review], "2-a", anyone) is None
+    reason = rules.refusal([review], "2-a", None)
+    assert "not recorded" in reason and "save the draft once" in reason
+
+
+def test_an_approval_lapses_when_its_approver_may_no_longer_review():
+    review = _review(decided_by="bob")
+    assert rules.approval_for([review], "2-a", anyone) is review
+    assert rules.approval_for([review], "2-a", lambda user_id: user_id != "bob") is None
+    assert "may no longer approve" in rules.refusal([review], "2-a", "Ann")
 
 
 def test_the_requester_is_barred_only_if_they_edited():
@@ -63,8 +85,13 @@ def test_an_approval_counts_only_for_its_revision_and_never_from_a_barred_person
         editors=editors,
         decided_by=approver,
     )
-    found = rules.approval_for([review], "2-a")
-    counts = status == rules.APPROVED and rev == "2-a" and approver not in rules.barred_approvers(review)
+    found = rules.approval_for([review], "2-a", anyone)
+    counts = (
+        status == rules.APPROVED
+        and rev == "2-a"
+        and editor is not None
+        and approver not in rules.barred_approvers(review)
+    )
     assert (found is review) == counts
     if found:
         assert approver != (editor or requester)

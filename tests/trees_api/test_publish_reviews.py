@@ -3,6 +3,8 @@ after someone other than its last editor approved that exact revision."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from tests.audit.test_audit_api import entries
 from tests.trees_api.test_trees_api import small_tree
 
@@ -281,3 +283,94 @@ def test_the_reviews_waiting_list_shows_open_reviews_of_every_tree(http, tenant)
     assert [i["id"] for i in sent_back["items"]] == [a["id"]]
     r = http.get("/api/v1/reviews", headers=tenant.headers, params={"cursor": "ImFiYyI"})  # "abc"
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
+
+
+def test_an_admin_may_not_approve_their_own_edit_made_with_an_api_key(http, tenant):
+    """Regression: an edit made with an API key was recorded as the key's (`apikey:{id}`),
+    which no review bars, so the admin who made the key approved their own change."""
+    _require_approval(http, tenant)
+    admin, author = tenant.add_user("admin"), tenant.add_user("author")
+    tree_id = _draft(http, author)
+    r = http.post("/api/v1/api-keys", headers=admin.headers, json={"name": "editor script", "role": "author"})
+    assert r.status_code == 201, r.text
+    key = {"Authorization": f"Bearer {r.json()['key']}"}
+    _edit(http, SimpleNamespace(headers=key), tree_id, "Printer offline (edited by a script)")
+    review = _request(http, author, tree_id)
+    assert review["last_editor"] == admin.id
+    assert admin.id in review["barred_approvers"]
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=admin.headers)
+    assert r.status_code == 403 and "last editor" in r.json()["reason"], r.text
+    assert _publish(http, author, tree_id).status_code == 409
+    # Someone else's approval still lets it through.
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    assert _publish(http, author, tree_id).status_code == 201
+
+
+def test_promoting_a_conflict_branch_by_deleting_the_winner_over_sync_names_who_did_it(http, tenant):
+    """Regression: a tombstone written over /sync/ was not recorded, so a named reviewer could
+    push a losing branch, delete the winning revision to promote it, leave the draft's last
+    editor unknown and then approve their own content."""
+    _require_approval(http, tenant)
+    mallory = tenant.add_user("author")
+    r = http.patch(f"/api/v1/users/{mallory.id}", headers=tenant.headers, json={"reviewer": True})
+    assert r.status_code == 200, r.text
+    tree_id = _draft(http, tenant)
+    winner = _edit(http, tenant, tree_id, "Printer offline (owner)")
+    sync = f"/sync/{tenant.id}/trees"
+    draft = http.get(f"{sync}/{tree_id}", headers=mallory.headers, params={"revs": "true"}).json()
+    first = draft["_revisions"]["ids"][1]
+    losing = "0" * 32  # sorts below the winner's hash: a branch that does not win on its own
+    branch = {
+        **{k: v for k, v in draft.items() if k not in ("_rev", "_revisions")},
+        "title": "Printer offline (mallory)",
+        "_rev": f"2-{losing}",
+        "_revisions": {"start": 2, "ids": [losing, first]},
+    }
+    r = http.post(f"{sync}/_bulk_docs", headers=mallory.headers, json={"docs": [branch], "new_edits": False})
+    assert r.status_code == 201, r.text
+    assert http.get(f"/api/v1/trees/{tree_id}", headers=tenant.headers).json()["_rev"] == winner
+    r = http.delete(f"{sync}/{tree_id}", headers=mallory.headers, params={"rev": winner})
+    assert r.status_code == 200, r.text
+    now = http.get(f"/api/v1/trees/{tree_id}", headers=tenant.headers).json()
+    assert now["title"] == "Printer offline (mallory)" and now["_rev"] == f"2-{losing}"
+
+    review = _request(http, tenant, tree_id)
+    assert review["rev"] == now["_rev"] and review["last_editor"] == mallory.id
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=mallory.headers)
+    assert r.status_code == 403 and "last editor" in r.json()["reason"], r.text
+    assert _publish(http, tenant, tree_id).status_code == 409
+
+
+def test_an_approval_stops_counting_once_its_approver_may_no_longer_review(http, tenant):
+    """Regression: an approval counted at publish time even after its approver lost the
+    right to review (reviewer flag removed, demoted or deactivated)."""
+    _require_approval(http, tenant)
+    author, reviewer, admin = tenant.add_user("author"), tenant.add_user("engineer"), tenant.add_user("admin")
+    users = "/api/v1/users"
+    assert (
+        http.patch(f"{users}/{reviewer.id}", headers=tenant.headers, json={"reviewer": True}).status_code
+        == 200
+    )
+    first, second = _draft(http, author, title="Printer A"), _draft(http, author, title="Printer B")
+    for tree_id, approver in ((first, reviewer), (second, admin)):
+        review = _request(http, author, tree_id)
+        r = http.post(f"/api/v1/trees/{tree_id}/reviews/{review['id']}/approve", headers=approver.headers)
+        assert r.status_code == 200, r.text
+    assert (
+        http.patch(f"{users}/{reviewer.id}", headers=tenant.headers, json={"reviewer": False}).status_code
+        == 200
+    )
+    assert (
+        http.patch(f"{users}/{admin.id}", headers=tenant.headers, json={"active": False}).status_code == 200
+    )
+    for tree_id in (first, second):
+        r = _publish(http, author, tree_id)
+        assert r.status_code == 409 and r.json()["error"] == "approval_required", r.text
+        assert "may no longer approve reviews" in r.json()["reason"]
+    # Given back the right, the approval counts again: it was never withdrawn.
+    assert (
+        http.patch(f"{users}/{reviewer.id}", headers=tenant.headers, json={"reviewer": True}).status_code
+        == 200
+    )
+    assert _publish(http, author, first).status_code == 201
