@@ -56,7 +56,8 @@ def _ref_problems(node_id: str, ref: dict[str, Any], library: dict[str, dict[str
         ]
     name = script.get("name") or ref["id"]
     params = {p["name"]: p for p in script.get("parameters") or [] if isinstance(p, dict) and "name" in p}
-    values = ref.get("parameters") if isinstance(ref.get("parameters"), dict) else {}
+    raw = ref.get("parameters")
+    values: dict[str, Any] = raw if isinstance(raw, dict) else {}
     out: list[Problem] = []
     for key in values:
         param = params.get(key)
