@@ -35,7 +35,8 @@ TREE_PREFIXES = ("tree:", "treever:", "treemeta:", "treestarter:", "treesug:", "
 @dataclass(frozen=True)
 class Scoping:
     """A tenant's scoped trees: tree id -> team id -> permissions; and per tree the trees
-    database's seq just before its teams last changed (for trees that became readable)."""
+    database's seq just before its teams, or the members of one of them, last changed (for
+    trees that became readable to someone)."""
 
     trees: Mapping[str, Mapping[str, frozenset[str]]]
     changed_seq: Mapping[str, int]
@@ -43,9 +44,9 @@ class Scoping:
 
 @dataclass(frozen=True)
 class Membership:
-    """One user's teams: team id -> the trees database's seq when they joined it."""
+    """The ids of one user's teams."""
 
-    joined_seq: Mapping[str, int]
+    teams: frozenset[str]
 
 
 def tree_id_of(docid: str) -> str | None:
@@ -85,12 +86,7 @@ def scoping_of(metas: list[dict[str, Any]]) -> Scoping:
 
 
 def membership_of(teams: list[dict[str, Any]], user_id: str) -> Membership:
-    joined: dict[str, int] = {}
-    for team in teams:
-        if user_id in (team.get("members") or []):
-            seq = (team.get("joined_seq") or {}).get(user_id, 0)
-            joined[team["team_id"]] = seq if isinstance(seq, int) else 0
-    return Membership(joined)
+    return Membership(frozenset(t["team_id"] for t in teams if user_id in (t.get("members") or [])))
 
 
 def permissions(principal: Principal, tree_id: str, scoping: Scoping, member: Membership) -> frozenset[str]:
@@ -100,7 +96,7 @@ def permissions(principal: Principal, tree_id: str, scoping: Scoping, member: Me
         return frozenset(PERMISSIONS)
     out: set[str] = set()
     for team_id, perms in teams.items():
-        if team_id in member.joined_seq:
+        if team_id in member.teams:
             out |= perms
     return frozenset(out)
 
@@ -116,16 +112,13 @@ def hidden_trees(principal: Principal, scoping: Scoping, member: Membership) -> 
 
 def readable_since(principal: Principal, scoping: Scoping, member: Membership, since: int) -> list[str]:
     """Trees `principal` may read now and perhaps could not at `since` (a trees seq): those
-    whose teams changed, or one of whose teams they joined, at or after it."""
-    out = []
-    for tree_id in set(scoping.trees) | set(scoping.changed_seq):
-        if not may_read(principal, tree_id, scoping, member):
-            continue
-        granted = [scoping.changed_seq.get(tree_id, 0)]
-        granted += [member.joined_seq[t] for t in scoping.trees.get(tree_id, {}) if t in member.joined_seq]
-        if max(granted) >= since:
-            out.append(tree_id)
-    return out
+    whose teams, or whose teams' members, changed at or after it. The change itself is a
+    later write of the tree's sidecar, so a device that synced past it is not sent them again."""
+    return [
+        tree_id
+        for tree_id, changed in scoping.changed_seq.items()
+        if changed >= since and may_read(principal, tree_id, scoping, member)
+    ]
 
 
 def ids_of_trees(db: Any, tree_ids: list[str]) -> set[str]:

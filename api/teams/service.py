@@ -6,22 +6,21 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest, NotFound
-from sync.naming import tenant_db
 from sync.seq import seq_number
 
-from ..core.docs import get_or_none, retry_on_conflict, save
+from ..core.docs import by_prefix, get_or_none, retry_on_conflict, save
 from ..core.ids import new_id
 from ..core.timeutil import iso
 from ..users import repository as users
 from . import repository as repo
-from .scopes import clean_teams
+from .scopes import clean_teams, trees_db_of
 
 _BUSY = "The team is being changed by another request; try again."
 
 
 def _trees_seq(ctx: Any, tenant_id: str) -> int:
     """The trees database's seq now: what joined at this point is sent to devices from here."""
-    return seq_number(tenant_db(ctx.store, tenant_id, "trees").update_seq) or 0
+    return seq_number(trees_db_of(ctx, tenant_id).update_seq) or 0
 
 
 def _check_members(ctx: Any, tenant_id: str, members: list[str]) -> list[str]:
@@ -31,19 +30,6 @@ def _check_members(ctx: Any, tenant_id: str, members: list[str]) -> list[str]:
             raise BadRequest(f"No user {user_id} in this tenant; see GET /api/v1/users for the ids.")
         if user_id not in out:
             out.append(user_id)
-    return out
-
-
-def _joined(ctx: Any, tenant_id: str, before: dict[str, int], members: list[str]) -> dict[str, int]:
-    """Each member's seq of joining: kept for those who stay, now for newcomers."""
-    now = None
-    out = {}
-    for user_id in members:
-        if user_id in before:
-            out[user_id] = before[user_id]
-            continue
-        now = _trees_seq(ctx, tenant_id) if now is None else now
-        out[user_id] = now
     return out
 
 
@@ -58,7 +44,6 @@ def create(ctx: Any, who: Principal, *, name: str, members: list[str]) -> dict[s
         "team_id": team_id,
         "name": name.strip(),
         "members": members,
-        "joined_seq": _joined(ctx, who.tenant_id, {}, members),
         "created_at": now,
         "updated_at": now,
     }
@@ -79,11 +64,28 @@ def update(
             doc["name"] = name.strip()
         if members is not None:
             doc["members"] = members
-            doc["joined_seq"] = _joined(ctx, who.tenant_id, before.get("joined_seq") or {}, members)
         doc["updated_at"] = iso()
         return before, save(ctx.system, doc)
 
-    return retry_on_conflict(attempt, busy=_BUSY)
+    before, after = retry_on_conflict(attempt, busy=_BUSY)
+    if set(after["members"]) - set(before.get("members") or []):
+        _mark_trees_granted(ctx, who.tenant_id, team_id)
+    return before, after
+
+
+def _mark_trees_granted(ctx: Any, tenant_id: str, team_id: str) -> None:
+    """Newcomers may now read the team's trees, whose documents are older than their devices'
+    checkpoints: record the seq before this write in each sidecar (`teams_seq`), so their
+    next `_changes` sends those documents (`TreesRules.extra_changes_ids`)."""
+    db = trees_db_of(ctx, tenant_id)
+    for meta in by_prefix(db, "treemeta:"):
+        if team_id not in clean_teams(meta.get("teams")):
+            continue
+
+        def attempt(docid: str = meta["_id"]) -> dict[str, Any]:
+            return save(db, {**db.get(docid), "teams_seq": _trees_seq(ctx, tenant_id)})
+
+        retry_on_conflict(attempt, busy="A tree's metadata is being changed by another request; try again.")
 
 
 def delete(ctx: Any, who: Principal, team_id: str) -> dict[str, Any]:
@@ -99,7 +101,7 @@ def set_tree_teams(ctx: Any, who: Principal, tree_id: str, teams: dict[str, list
     tree_id = normalize_tree_id(tree_id)
     for team_id in teams:
         repo.require_team(ctx.system, who.tenant_id, team_id)
-    db = tenant_db(ctx.store, who.tenant_id, "trees")
+    db = trees_db_of(ctx, who.tenant_id)
     if get_or_none(db, tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant.")
     wanted = clean_teams(teams)

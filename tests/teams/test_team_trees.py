@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 
+from tests.sync.conftest import node_modules, run_node  # noqa: F401  (node_modules is a fixture)
 from tests.trees.factories import valid_tree
 
 
@@ -139,3 +140,34 @@ def test_authors_edit_and_publish_only_with_their_teams_permissions(http, tenant
     assert ok.status_code == 200, ok.text
     publish = http.post(f"/api/v1/trees/{secret}/publish", headers=editor.headers, json={})
     assert publish.status_code == 403 and "'publish'" in publish.json()["reason"]
+
+
+def test_a_pouchdb_device_receives_a_scoped_tree_only_while_its_user_is_in_the_team(
+    server,
+    http,
+    tenant,
+    node_modules,  # noqa: F811
+):
+    eng = tenant.add_user("engineer")
+    secret = _tree(http, tenant, "dr-secret", "DR runbook")
+    _tree(http, tenant, "open-two", "Open runbook two")
+    team_id = _team(http, tenant, "DR", [])
+    _scope(http, tenant, secret, {team_id: ["run"]})
+    result = run_node(
+        "tree_teams.js",
+        {
+            "url": f"{server.url}/sync/{tenant.id}/trees",
+            "auth": {"bearer": eng.tokens["access_token"]},
+            "owner": {"bearer": tenant.tokens["access_token"]},
+            "team_url": f"{server.url}/api/v1/teams/{team_id}",
+            "member_id": eng.id,
+            "publish_url": f"{server.url}/api/v1/trees/{secret}/publish",
+        },
+    )
+    assert result["statuses"] == [200, 200, 201]
+    assert "tree:open-two" in result["outside"]
+    assert not [i for i in result["outside"] if "dr-secret" in i]
+    assert {"tree:dr-secret", "treever:dr-secret:1"} <= set(result["inside"])
+    # Removed from the team: version 2 never arrives; version 1 stays on the device.
+    assert "treever:dr-secret:2" not in result["after"]
+    assert "treever:dr-secret:1" in result["after"]
