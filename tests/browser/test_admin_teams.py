@@ -40,3 +40,27 @@ def test_an_owner_creates_a_team_and_adds_a_member(browser, http, server):
         assert "tree:wan-secret" in _synced(http, tenant, eng)
     finally:
         ctx.close()
+
+
+def test_an_owner_scopes_a_tree_to_a_team_in_the_editor(browser, http, server):
+    tenant = Tenant(http)
+    eng = tenant.add_user("engineer")
+    tree_id = _tree(http, tenant, "lan-secret", "LAN runbook")
+    r = http.post("/api/v1/teams", headers=tenant.headers, json={"name": "Network", "members": []})
+    team_id = r.json()["id"]
+    assert tree_id in _synced(http, tenant, eng)
+    ctx = app_context(browser, {"width": 1280, "height": 860})
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, tenant.owner_email, tenant.password)
+        page.goto(f"{server.url}/editor/{tree_id}")
+        page.wait_for_selector("[data-testid=tree-settings]")
+        page.locator("[data-testid=tree-teams-summary]:has-text('Open to everyone')").wait_for()
+        page.check("[aria-label='Network may run']")
+        page.locator("[data-testid=tree-teams-summary]:has-text('Only these teams')").wait_for()
+        shot(page, "admin-teams-02-tree-scoped")
+        teams = http.get(f"/api/v1/trees/{tree_id}/teams", headers=tenant.headers).json()["teams"]
+        assert teams == {team_id: ["run"]}
+        assert tree_id not in _synced(http, tenant, eng)
+    finally:
+        ctx.close()
