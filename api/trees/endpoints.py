@@ -66,7 +66,8 @@ def list_trees(
 @router.get("/trees/categories")
 def list_categories(who: PrincipalDep, ctx: CtxDep) -> dict:
     """The categories in use, with how many trees each holds."""
-    return {"items": library.categories(tenant_index(ctx, who.tenant_id)), "next_cursor": None}
+    items = library.categories(tenant_index(ctx, who.tenant_id), hidden=scopes_of(ctx).hidden(who))
+    return {"items": items, "next_cursor": None}
 
 
 @router.post("/trees", status_code=201)

@@ -262,11 +262,16 @@ def _public_row(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def categories(index, include_archived: bool = False) -> list[dict[str, Any]]:
+def categories(
+    index, include_archived: bool = False, hidden: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Categories with their trees' counts, leaving out `hidden` trees (see `search`)."""
     rows = index.query(
         "SELECT category, COUNT(*) AS n FROM lib_trees WHERE category != '' "
         + ("" if include_archived else "AND archived = 0 ")
+        + (f"AND id NOT IN ({','.join('?' * len(hidden))}) " if hidden else "")
         + "GROUP BY category ORDER BY category",
+        sorted(hidden),
         feeds=FEEDS,
     )
     return [{"category": r["category"], "count": r["n"]} for r in rows]

@@ -113,6 +113,12 @@ def test_library_search_sessions_and_analytics_respect_teams(http, tenant):
 
     assert secret not in library(outsider) and secret not in library(outsider, q="firewall")
     assert secret in library(insider, q="firewall") and secret in library(tenant)
+
+    def categories(who) -> dict:
+        items = http.get("/api/v1/trees/categories", headers=who.headers).json()["items"]
+        return {c["category"]: c["count"] for c in items}
+
+    assert categories(insider) == {"Citrix": 1} and categories(outsider) == {}
     assert http.get(f"/api/v1/trees/{secret}", headers=outsider.headers).status_code == 403
     assert http.get(f"/api/v1/analytics/trees/{secret}", headers=outsider.headers).status_code == 403
     r = http.post("/api/v1/sessions", headers=outsider.headers, json={"tree_id": secret})
