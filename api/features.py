@@ -26,6 +26,7 @@ from .sessions.endpoints import router as sessions_router
 from .share.endpoints import router as share_router
 from .sso.endpoints import router as sso_router
 from .starter.endpoints import router as starter_router
+from .teams.endpoints import router as teams_router
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
 from .users.endpoints import router as users_router
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
         tenants_router,
         freshness_router,  # before trees: /trees/attention is not a tree id
         trees_router,
+        teams_router,
         publish_reviews_router,
         starter_router,
         scripts_router,

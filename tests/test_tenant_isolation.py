@@ -142,6 +142,23 @@ def _b_tree(w: World, publish: bool = False) -> str:
     return tree_id
 
 
+def _b_team(w: World) -> str:
+    r = w.http.post("/api/v1/teams", headers=w.b.headers, json={"name": "B team", "members": []})
+    assert r.status_code == 201, r.text
+    w.b_ids.add(r.json()["id"])
+    return r.json()["id"]
+
+
+def _b_scoped_tree(w: World) -> str:
+    """A published tree of B's scoped to a team of B's."""
+    tree_id = _b_tree(w, True)
+    r = w.http.put(
+        f"/api/v1/trees/{tree_id}/teams", headers=w.b.headers, json={"teams": {_b_team(w): ["run"]}}
+    )
+    assert r.status_code == 200, r.text
+    return tree_id
+
+
 def _b_review(w: World) -> tuple[str, str]:
     """A tree B's author edited and asked B to review: B's owner may approve it."""
     from tests.trees_api.test_trees_api import small_tree
@@ -413,6 +430,8 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "self",
         lambda w: Req("POST", "/api/v1/users/invite", json={"email": unique_email(), "role": "viewer"}),
     ),
+    ("GET", "/api/v1/teams"): ("self", lambda w: Req("GET", "/api/v1/teams")),
+    ("POST", "/api/v1/teams"): ("self", lambda w: Req("POST", "/api/v1/teams", json={"name": "A team"})),
     ("GET", "/api/v1/api-keys"): ("self", lambda w: Req("GET", "/api/v1/api-keys")),
     ("POST", "/api/v1/api-keys"): ("self", lambda w: Req("POST", "/api/v1/api-keys", json={"name": "a"})),
     ("GET", "/api/v1/tenant"): ("self", lambda w: Req("GET", "/api/v1/tenant")),
@@ -422,6 +441,23 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ),
     # object: B's object, reached with A's credentials
     ("GET", "/api/v1/users/{user_id}"): ("object", lambda w: Req("GET", f"/api/v1/users/{_b_user(w)}")),
+    ("GET", "/api/v1/teams/{team_id}"): ("object", lambda w: Req("GET", f"/api/v1/teams/{_b_team(w)}")),
+    ("PATCH", "/api/v1/teams/{team_id}"): (
+        "object",
+        lambda w: Req("PATCH", f"/api/v1/teams/{_b_team(w)}", json={"members": []}),
+    ),
+    ("DELETE", "/api/v1/teams/{team_id}"): (
+        "object",
+        lambda w: Req("DELETE", f"/api/v1/teams/{_b_team(w)}"),
+    ),
+    ("GET", "/api/v1/trees/{tree_id}/teams"): (
+        "object",
+        lambda w: Req("GET", f"/api/v1/trees/{_b_scoped_tree(w)}/teams"),
+    ),
+    ("PUT", "/api/v1/trees/{tree_id}/teams"): (
+        "object",
+        lambda w: Req("PUT", f"/api/v1/trees/{_b_scoped_tree(w)}/teams", json={"teams": {}}),
+    ),
     ("PATCH", "/api/v1/users/{user_id}"): (
         "object",
         lambda w: Req("PATCH", f"/api/v1/users/{_b_user(w)}", json={"role": "viewer"}),

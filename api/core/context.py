@@ -100,6 +100,8 @@ class AppContext:
     # Sessions as last written by a step over the API (api/sessions/state_cache.py); None
     # when the store cannot tell of every write.
     session_states: SessionStates | None = None
+    # Who may reach which team-scoped tree (api/teams/scopes.py), made on first use.
+    tree_scopes: Any = None
     features_installed: bool = False
 
     # Made from the settings, shared by the API and the sync endpoints.

@@ -13,6 +13,7 @@ from ..clients.repository import normalize_client_id
 from ..core.deps import CtxDep, require_roles
 from ..core.openapi import errors
 from ..sessions.listing import parse_time
+from ..teams.scopes import scopes_of
 from ..trees.service import normalize_tree_id
 from . import service
 
@@ -66,10 +67,12 @@ def tree_analytics(
     setting `analytics_idle_hours` says otherwise). `from`/`to` select by the UTC day a
     session started. `format=csv` answers one row per node.
     """
+    tree_id = normalize_tree_id(tree_id)
+    scopes_of(ctx).require(who, tree_id, "run")
     answer = service.tree_analytics(
         ctx,
         who,
-        normalize_tree_id(tree_id),
+        tree_id,
         version=version,
         client_id=normalize_client_id(client_id) if client_id else None,
         from_ms=parse_time(from_),
@@ -99,6 +102,9 @@ def overview(
     answer = service.overview(
         ctx, who, from_ms=parse_time(from_), to_ms=parse_time(to, end=True), now_ms=int(time.time() * 1000)
     )
+    hidden = scopes_of(ctx).hidden(who)
+    if hidden:  # trees scoped to teams the caller is not in are left out
+        answer["trees"] = [row for row in answer["trees"] if row.get("tree_id") not in hidden]
     if format == "csv":
         return Response(service.overview_csv(answer), media_type="text/csv; charset=utf-8")
     return answer

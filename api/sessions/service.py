@@ -229,6 +229,7 @@ def start_session(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict
     if not isinstance(raw_tree, str) or not raw_tree:
         raise BadRequest("`tree_id` is required, e.g. tree:citrix-vda-registration (see GET /api/v1/trees).")
     tree_id = trees.normalize_tree_id(raw_tree)
+    trees.require_team_permission(ctx, who, tree_id, "run")
     version = body.get("version")
     if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
         raise BadRequest("`version` must be a positive whole number (see GET /api/v1/trees/{id}/versions).")

@@ -16,6 +16,7 @@ from ..core.derived import tenant_index
 from ..core.openapi import errors
 from ..freshness import service as freshness
 from ..publishreview import service as publish_reviews
+from ..teams.scopes import scopes_of
 from . import library, service, suggestions
 from .checklist import checklist_layout, render_html as render_checklist
 from .models import NODE_ID_PATTERN
@@ -49,6 +50,7 @@ def list_trees(
     offset = int(page.after() or 0)
     rows = library.search(
         tenant_index(ctx, who.tenant_id),
+        hidden=scopes_of(ctx).hidden(who),
         q=q,
         category=category,
         tag=tag,
@@ -64,7 +66,8 @@ def list_trees(
 @router.get("/trees/categories")
 def list_categories(who: PrincipalDep, ctx: CtxDep) -> dict:
     """The categories in use, with how many trees each holds."""
-    return {"items": library.categories(tenant_index(ctx, who.tenant_id)), "next_cursor": None}
+    items = library.categories(tenant_index(ctx, who.tenant_id), hidden=scopes_of(ctx).hidden(who))
+    return {"items": items, "next_cursor": None}
 
 
 @router.post("/trees", status_code=201)
@@ -177,6 +180,7 @@ def list_versions(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> dict:
 @router.get("/trees/{tree_id}/versions/{version}")
 def get_version(tree_id: str, version: int, who: PrincipalDep, ctx: CtxDep) -> dict:
     """One published version, as frozen."""
+    service.require_team_permission(ctx, who, service.normalize_tree_id(tree_id), "run")
     return service.get_version(ctx, who, tree_id, version)
 
 
@@ -211,6 +215,7 @@ def tree_checklist(
     on ("Yes → go to step 4"), numbered once for the whole tree; shared steps and loops are
     printed once and referred to by number. `json` answers the layout itself (`pages`, each with
     its `steps` and their `answers`); the rules are in `api/trees/checklist.py`."""
+    service.require_team_permission(ctx, who, service.normalize_tree_id(tree_id), "run")
     doc = service.get_version(ctx, who, tree_id, version)
     layout = checklist_layout(doc["tree"])
     if format == "json":

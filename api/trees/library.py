@@ -178,14 +178,19 @@ def search(
     include_archived: bool,
     limit: int,
     offset: int,
+    hidden: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """One page of the library. With `q`, results are ranked by relevance unless `sort` is given."""
+    """One page of the library. With `q`, results are ranked by relevance unless `sort` is given.
+    `hidden`: trees the caller may not see (scoped to teams they are not in)."""
     where, params = [], []
     match = fts_query(q) if q else None
     if q and match is None:
         return []
     if not include_archived:
         where.append("t.archived = 0")
+    if hidden:
+        where.append(f"t.id NOT IN ({','.join('?' * len(hidden))})")
+        params.extend(sorted(hidden))
     if category:
         where.append("t.category = ? COLLATE NOCASE")
         params.append(category)
@@ -257,11 +262,16 @@ def _public_row(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def categories(index, include_archived: bool = False) -> list[dict[str, Any]]:
+def categories(
+    index, include_archived: bool = False, hidden: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Categories with their trees' counts, leaving out `hidden` trees (see `search`)."""
     rows = index.query(
         "SELECT category, COUNT(*) AS n FROM lib_trees WHERE category != '' "
         + ("" if include_archived else "AND archived = 0 ")
+        + (f"AND id NOT IN ({','.join('?' * len(hidden))}) " if hidden else "")
         + "GROUP BY category ORDER BY category",
+        sorted(hidden),
         feeds=FEEDS,
     )
     return [{"category": r["category"], "count": r["n"]} for r in rows]

@@ -27,6 +27,7 @@ from ..core.context import AppContext
 from ..core.docs import by_prefix, check_write_limits, get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
 from ..scripts import service as scripts
+from ..teams.scopes import scopes_of
 from .migrations import migrate_tree, migrate_tree_version
 from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
 from .script_refs import script_problems
@@ -171,9 +172,15 @@ def create_tree(ctx: AppContext, who: Principal, body: dict[str, Any]) -> dict[s
     return saved
 
 
+def require_team_permission(ctx: AppContext, who: Principal, tree_id: str, permission: str) -> None:
+    """Refuse a tree scoped to teams that do not give `who` this permission (api/teams)."""
+    scopes_of(ctx).require(who, tree_id, permission)
+
+
 def get_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]:
     db = trees_db(ctx, who.tenant_id)
     tree_id = normalize_tree_id(tree_id)
+    require_team_permission(ctx, who, tree_id, "run")
     try:
         doc = db.get(tree_id, conflicts=True)
     except NotFound:
@@ -189,6 +196,7 @@ def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, A
     if not body.get("_rev"):
         raise BadRequest("Send the draft's _rev (from GET) so a newer edit is never overwritten.")
     body["_id"] = tree_id
+    require_team_permission(ctx, who, tree_id, "edit")
     db = trees_db(ctx, who.tenant_id)
     if get_or_none(db, tree_id) is None:
         raise NotFound(f"No tree {tree_id} in this tenant; create it with POST /api/v1/trees.")
@@ -207,6 +215,7 @@ def update_tree(ctx: AppContext, who: Principal, tree_id: str, body: dict[str, A
 def archive_tree(ctx: AppContext, who: Principal, tree_id: str) -> dict[str, Any]:
     """Hide a tree from the library; its versions stay readable for sessions that pinned them."""
     tree_id = normalize_tree_id(tree_id)
+    require_team_permission(ctx, who, tree_id, "edit")
     db = trees_db(ctx, who.tenant_id)
 
     def attempt() -> tuple[dict[str, Any], bool]:
@@ -241,6 +250,7 @@ def publish(
     reviews feature): it raises when that revision may not be published, and answers the
     approved review's summary, kept in the version, or None when no approval is needed."""
     tree_id = normalize_tree_id(tree_id)
+    require_team_permission(ctx, who, tree_id, "publish")
     db = trees_db(ctx, who.tenant_id)
     draft = get_or_none(db, tree_id)
     if draft is None:
@@ -294,6 +304,7 @@ def publish(
 
 def list_versions(ctx: AppContext, who: Principal, tree_id: str) -> list[dict[str, Any]]:
     tree_id = normalize_tree_id(tree_id)
+    require_team_permission(ctx, who, tree_id, "run")
     db = trees_db(ctx, who.tenant_id)
     docs = [d for d in by_prefix(db, f"treever:{tree_slug(tree_id)}:") if d.get("tree_id") == tree_id]
     if not docs and get_or_none(db, tree_id) is None:
@@ -391,6 +402,7 @@ def rollback(ctx: AppContext, who: Principal, tree_id: str, *, version: int, rev
     the old content the newest version, so sessions pinned to any version are untouched.
     """
     tree_id = normalize_tree_id(tree_id)
+    require_team_permission(ctx, who, tree_id, "edit")
     db = trees_db(ctx, who.tenant_id)
     draft = get_or_none(db, tree_id)
     if draft is None:

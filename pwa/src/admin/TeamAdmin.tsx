@@ -1,4 +1,4 @@
-// Team admin (owners and admins): members (invite or create, role, deactivate), API keys
+// Team admin (owners and admins): members (invite or create, role, deactivate), teams, API keys
 // (create with the secret shown once, revoke) and integrations (integrations/).
 import { useCallback, useEffect, useState } from "react";
 import { api, useSignIn } from "../data";
@@ -6,6 +6,7 @@ import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Loading 
 import { AdminTabs, type AdminTab } from "./AdminTabs";
 import { IntegrationsAdmin } from "./integrations/IntegrationsAdmin";
 import { SsoAdmin } from "./SsoAdmin";
+import { TeamsSection } from "./TeamsSection";
 
 const ROLES = ["owner", "admin", "author", "engineer", "viewer"] as const;
 const ROLE_HINT: Record<string, string> = {
@@ -302,6 +303,7 @@ export function UsersAdmin() {
           ))}
         </Card>
       )}
+      {users && <TeamsSection users={users.filter((u) => u.active)} />}
       {adding && (
         <AddMemberDialog
           onClose={() => setAdding(false)}
