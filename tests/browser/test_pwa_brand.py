@@ -1,0 +1,53 @@
+"""White-label in the app (issue #19 point 4): after sign-in the shell shows the tenant's
+name, logo and colour (header and primary buttons), and keeps them offline after a reload."""
+
+from __future__ import annotations
+
+from tests.brand.test_brand_api import png
+from tests.browser.conftest import MOBILE, app_context, shot, sign_in, wait_for_service_worker, wait_synced
+from tests.conftest import Tenant
+
+HEADER_BG = "getComputedStyle(document.querySelector('header')).backgroundColor"
+NAME_COLOR = "getComputedStyle(document.querySelector('[data-testid=brand-name]')).color"
+
+
+def test_the_shell_wears_the_tenants_brand_and_keeps_it_offline(browser, http, server):
+    tenant = Tenant(http, starter_library=True)
+    r = http.put(
+        "/api/v1/tenant/brand",
+        headers=tenant.headers,
+        json={"name": "Fjord IT", "primary_color": "#fde047"},  # light yellow: dark text on it
+    )
+    assert r.status_code == 200, r.text
+    r = http.put(
+        "/api/v1/tenant/brand/logo",
+        headers={**tenant.headers, "Content-Type": "image/png"},
+        content=png((96, 32), (12, 74, 110)),
+    )
+    assert r.status_code == 200, r.text
+
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, tenant.owner_email, tenant.password)
+        page.wait_for_selector("[data-testid=brand-name] >> text=Fjord IT")
+        assert page.get_attribute("[data-testid=brand-logo]", "src").startswith("data:image/png;base64,")
+        assert page.evaluate(HEADER_BG) == "rgb(253, 224, 71)"
+        assert page.evaluate(NAME_COLOR) == "rgb(17, 24, 39)"  # the dark text the server chose
+        shot(page, "brand-shell")
+        page.goto(server.url + "/editor")  # "New tree" is a primary button
+        button = page.locator(".btn-primary").first
+        button.wait_for()
+        assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(253, 224, 71)"
+        assert button.evaluate("b => getComputedStyle(b).color") == "rgb(17, 24, 39)"
+        page.goto(server.url + "/")
+
+        wait_for_service_worker(page)
+        wait_synced(page)
+        ctx.set_offline(True)
+        page.reload()
+        page.wait_for_selector("[data-testid=brand-name] >> text=Fjord IT")
+        assert page.evaluate(HEADER_BG) == "rgb(253, 224, 71)"
+        assert page.get_attribute("[data-testid=brand-logo]", "src").startswith("data:image/png;base64,")
+    finally:
+        ctx.close()
