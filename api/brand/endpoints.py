@@ -76,13 +76,27 @@ async def put_logo(who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     return service.get_brand(ctx.system, who.tenant_id)
 
 
-@router.get("/brand/logo", include_in_schema=False)
-def public_logo(ctx: CtxDep, request: Request) -> Response:
-    """The logo of the workspace whose custom domain this request came to (the sign-in
-    page's and the manifest's icon); 404 on any other host."""
+def _host_tenant(ctx, request: Request) -> str:
     tenant_id = service.tenant_for_domain(ctx.system, request.headers.get("host", ""))
-    found = service.logo_bytes(ctx.system, tenant_id) if tenant_id else None
-    if found is None:
-        raise NotFound("No logo here: this address is not a workspace's custom domain, or it has no logo.")
-    data, mime = found
-    return Response(data, media_type=mime, headers={"Cache-Control": "no-cache"})
+    if tenant_id is None:
+        raise NotFound(
+            "This address is not a workspace's verified custom domain: it shows the default brand."
+        )
+    return tenant_id
+
+
+@router.get("/brand")
+def public_brand(ctx: CtxDep, request: Request) -> dict:
+    """The brand of the workspace whose verified custom domain this request came to (no
+    sign-in needed: the sign-in page shows it): `name`, `primary_color`, `on_primary`,
+    `logo`. 404 on any other host."""
+    return service.public_brand(ctx.system, _host_tenant(ctx, request))
+
+
+@router.get("/brand/icon-{size}.png", include_in_schema=False)
+def public_icon(size: int, ctx: CtxDep, request: Request) -> Response:
+    """The home-screen icon (192 or 512 px) of a custom domain's workspace, from its logo."""
+    data = service.icon(ctx.system, _host_tenant(ctx, request), size)
+    if data is None:
+        raise NotFound("No such icon: the workspace has no logo, or the size is not 192 or 512.")
+    return Response(data, media_type="image/png", headers={"Cache-Control": "no-cache"})

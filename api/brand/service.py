@@ -14,7 +14,7 @@ import io
 import re
 from typing import Any
 
-from sync.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
+from sync.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from sync.store import Database
 
 from ..core.docs import get_or_none, save
@@ -51,6 +51,7 @@ def get_brand(system: Database, tenant_id: str) -> dict[str, Any]:
         "on_primary": contrast.text_on(primary).text if primary else None,
         "accent_color": stored.get("accent_color"),
         "custom_domain": stored.get("custom_domain"),
+        "custom_domain_verified": domain_verified(system, stored.get("custom_domain")),
         "logo": (
             {
                 "content_type": logo["content_type"],
@@ -106,7 +107,18 @@ def put_brand(system: Database, tenant_id: str, brand: dict[str, Any]) -> dict[s
         if claim and claim.get("tenant_id") != tenant_id:
             raise Conflict(f"The domain {domain} is already used by another workspace; choose another one.")
         if not claim:
-            save(system, {"_id": domain_doc_id(domain), "type": "brand_domain", "tenant_id": tenant_id})
+            # Unverified until the instance's operator, who must route the name and give it a
+            # certificate anyway, confirms it (`branchline domain verify`): a claim alone
+            # never makes a host serve a tenant's brand.
+            save(
+                system,
+                {
+                    "_id": domain_doc_id(domain),
+                    "type": "brand_domain",
+                    "tenant_id": tenant_id,
+                    "verified": False,
+                },
+            )
     tenants.update_settings(system, tenant_id, {"brand": brand})
     old = before.get("custom_domain")
     if old and old != domain:
@@ -117,12 +129,76 @@ def put_brand(system: Database, tenant_id: str, brand: dict[str, Any]) -> dict[s
 
 
 def tenant_for_domain(system: Database, host: str) -> str | None:
-    """The tenant whose custom domain `host` (a Host header, port allowed) is, if any."""
+    """The tenant whose verified custom domain `host` (a Host header, port allowed) is, if any."""
     domain = host.split(":", 1)[0].strip().lower().rstrip(".")
-    if not domain:
+    if not domain or not _DOMAIN.match(domain):
         return None
     claim = get_or_none(system, domain_doc_id(domain))
-    return claim.get("tenant_id") if claim else None
+    return claim.get("tenant_id") if claim and claim.get("verified") else None
+
+
+def domain_verified(system: Database, domain: str | None) -> bool:
+    claim = get_or_none(system, domain_doc_id(domain)) if domain else None
+    return bool(claim and claim.get("verified"))
+
+
+def verify_domain(system: Database, domain: str) -> str:
+    """Mark a claimed domain verified (the operator's command); answers its tenant id."""
+    domain = check_domain(domain) or ""
+    claim = get_or_none(system, domain_doc_id(domain))
+    if claim is None:
+        raise NotFound(f"No workspace has claimed {domain}; its admin sets it in the brand settings first.")
+    claim["verified"] = True
+    save(system, claim)
+    return claim["tenant_id"]
+
+
+def public_brand(system: Database, tenant_id: str) -> dict[str, Any]:
+    """What anyone reaching a tenant's custom domain may see before signing in."""
+    brand = get_brand(system, tenant_id)
+    return {k: brand[k] for k in ("name", "primary_color", "on_primary", "logo")}
+
+
+def manifest(system: Database, tenant_id: str, default: dict[str, Any]) -> dict[str, Any]:
+    """The web app manifest for a tenant's custom domain: the default one with the tenant's
+    name, colour and icons made from its logo."""
+    brand = get_brand(system, tenant_id)
+    out = {**default, "name": brand["name"], "short_name": brand["name"][:12].strip()}
+    if brand["primary_color"]:
+        out["theme_color"] = brand["primary_color"]
+    if brand["logo"]:
+        out["icons"] = [
+            {
+                "src": f"/api/v1/brand/icon-{size}.png",
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any",
+            }
+            for size in ICON_SIZES
+        ]
+    return out
+
+
+ICON_SIZES = (192, 512)
+
+
+def icon(system: Database, tenant_id: str, size: int) -> bytes | None:
+    """The logo centred on a square of the brand colour (white without one), `size` px: the
+    home-screen icon the manifest names. None without a logo."""
+    found = logo_bytes(system, tenant_id)
+    if found is None or size not in ICON_SIZES:
+        return None
+    from PIL import Image  # noqa: PLC0415
+
+    brand = get_brand(system, tenant_id)
+    background = brand["primary_color"] or "#ffffff"
+    square = Image.new("RGBA", (size, size), background)
+    logo = Image.open(io.BytesIO(found[0])).convert("RGBA")
+    logo.thumbnail((int(size * 0.8), int(size * 0.8)))
+    square.alpha_composite(logo, ((size - logo.width) // 2, (size - logo.height) // 2))
+    out = io.BytesIO()
+    square.save(out, "PNG")
+    return out.getvalue()
 
 
 def check_logo(data: bytes) -> tuple[str, int, int]:
