@@ -4,6 +4,7 @@ custom domain for its sign-in page and manifest."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sync.errors import BadRequest, NotFound
@@ -85,12 +86,15 @@ def _host_tenant(ctx, request: Request) -> str:
     return tenant_id
 
 
-@router.get("/brand")
-def public_brand(ctx: CtxDep, request: Request) -> dict:
+@router.get("/brand", responses={204: {"description": "Not a verified custom domain: the default brand."}})
+def public_brand(ctx: CtxDep, request: Request) -> Response:
     """The brand of the workspace whose verified custom domain this request came to (no
     sign-in needed: the sign-in page shows it): `name`, `primary_color`, `on_primary`,
-    `logo`. 404 on any other host."""
-    return service.public_brand(ctx.system, _host_tenant(ctx, request))
+    `logo`. 204 on any other host (the app then shows its own brand)."""
+    tenant_id = service.tenant_for_domain(ctx.system, request.headers.get("host", ""))
+    if tenant_id is None:
+        return Response(status_code=204)
+    return JSONResponse(service.public_brand(ctx.system, tenant_id))
 
 
 @router.get("/brand/icon-{size}.png", include_in_schema=False)

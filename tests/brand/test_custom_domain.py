@@ -41,7 +41,7 @@ def test_verified_custom_domain_serves_the_tenants_manifest_and_sign_in_brand(ht
     host = {"Host": f"{domain}:443"}
 
     # Claimed but not verified: the domain shows nothing of the tenant.
-    assert http.get("/api/v1/brand", headers=host).status_code == 404
+    assert http.get("/api/v1/brand", headers=host).status_code == 204
     assert http.get("/manifest.webmanifest", headers=host).json()["name"] == "Branchline"
 
     done = verify(server, domain)
@@ -66,7 +66,7 @@ def test_verified_custom_domain_serves_the_tenants_manifest_and_sign_in_brand(ht
     # The main domain keeps the default manifest, and has no public brand.
     default = http.get("/manifest.webmanifest").json()
     assert default["name"] == "Branchline" and default["theme_color"] == "#0f172a"
-    assert http.get("/api/v1/brand").status_code == 404
+    assert http.get("/api/v1/brand").status_code == 204
 
 
 def test_verifying_an_unclaimed_domain_fails_with_a_reason(server):

@@ -51,3 +51,33 @@ def test_the_shell_wears_the_tenants_brand_and_keeps_it_offline(browser, http, s
         assert page.get_attribute("[data-testid=brand-logo]", "src").startswith("data:image/png;base64,")
     finally:
         ctx.close()
+
+
+def test_sign_in_page_on_a_verified_custom_domain_shows_the_tenants_brand(browser, http, server):
+    from tests.brand.test_custom_domain import verify
+    from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+
+    tenant = Tenant(http)
+    domain = f"{tenant.id.lower()}.signin.fjord-it.example"
+    r = http.put(
+        "/api/v1/tenant/brand",
+        headers=tenant.headers,
+        json={"name": "Fjord IT", "primary_color": "#7c2d12", "custom_domain": domain},
+    )
+    assert r.status_code == 200, r.text
+    assert verify(server, domain).returncode == 0
+    rules = f"--host-resolver-rules=MAP {domain} 127.0.0.1"
+    # A browser of its own, which resolves the custom domain to this server.
+    own = browser.browser_type.launch(executable_path=chromium_path(), args=[*CHROMIUM_ARGS, rules])
+    try:
+        page = own.new_page(viewport=MOBILE)
+        page.goto(f"http://{domain}:{server.port}/signin")
+        page.wait_for_selector("[data-testid=brand-name] >> text=Fjord IT")
+        shot(page, "brand-sign-in")
+        bar = "getComputedStyle(document.querySelector('.brand-bar')).backgroundColor"
+        assert page.evaluate(bar) == "rgb(124, 45, 18)"
+        # The main address of the same server keeps the product's own sign-in page.
+        page.goto(server.url + "/signin")
+        page.wait_for_selector("[data-testid=brand-name] >> text=Branchline")
+    finally:
+        own.close()

@@ -40,6 +40,25 @@ export function rememberBrand(tenantId: string, b: Brand): void {
   applyBrand(b);
 }
 
+const HOST = "host";
+
+/** Before sign-in: the brand of the workspace whose custom domain this is (the server
+ * answers 204 on any other address), or, offline, the one last seen here. */
+export async function showHostBrand(): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch("/api/v1/brand");
+  } catch {
+    showStoredBrand(HOST);
+    return;
+  }
+  if (res.status === 200) rememberBrand(HOST, (await res.json()) as Brand);
+  else {
+    localStorage.removeItem(key(HOST));
+    showStoredBrand(null);
+  }
+}
+
 /** The brand's colours as CSS variables on <html> (index.css uses them when `data-brand` is
  * set). The server refused colours whose text would miss 4.5:1; the check here only keeps
  * a damaged stored value from reaching the style sheet. */

@@ -3,7 +3,7 @@
 import { useSyncExternalStore } from "react";
 import { ApiError, Auth, OfflineError, readError, SignInRequired, type Account, type SignIn, type TokenAnswer } from "./auth";
 import { queueName, startAttachments, type Attachments } from "./attachments";
-import { brand, rememberBrand, showStoredBrand, type Brand } from "./brand";
+import { brand, rememberBrand, showHostBrand, showStoredBrand, type Brand } from "./brand";
 import { deviceId } from "./device";
 import { LocalData, type SyncStatus } from "./local";
 import { MemoryStorage } from "./memoryStorage";
@@ -87,7 +87,8 @@ function openLocal(account: Account): LocalData {
 export function boot(): void {
   const s = auth.current;
   if (s) openLocal(s.account);
-  showStoredBrand(s?.account.tenant.id ?? null);
+  if (s) showStoredBrand(s.account.tenant.id);
+  else void showHostBrand();
   window.addEventListener("online", () => {
     localData.get()?.setOnline(true);
     if (auth.current && !auth.current.expired) void refreshAccount();
@@ -104,7 +105,7 @@ export function boot(): void {
     // Signed out in another tab (which removed the local data once it was safe): this tab
     // lets go of the databases too and shows the sign-in screen.
     if (!cur && local) closeLocal();
-    if (!cur && brand.get()) showStoredBrand(null);
+    if (!cur && brand.get()) void showHostBrand();
   });
   if (s && !s.expired && navigator.onLine) void refreshAccount();
 }
