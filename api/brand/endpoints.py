@@ -11,6 +11,7 @@ from sync.errors import BadRequest, NotFound
 
 from ..audit import service as audit
 from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
+from ..core.openapi import errors
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["tenant"])
@@ -32,7 +33,7 @@ def get_brand(who: PrincipalDep, ctx: CtxDep) -> dict:
     return service.get_brand(ctx.system, who.tenant_id)
 
 
-@router.put("/tenant/brand")
+@router.put("/tenant/brand", responses=errors({409: "The custom domain belongs to another workspace."}))
 def put_brand(body: BrandUpdate, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Set the brand (owners and admins). A colour on which neither white nor dark text
     reaches the WCAG 2.x ratio of 4.5:1 is refused with the ratio and a nearby colour that
@@ -59,7 +60,27 @@ def put_brand(body: BrandUpdate, who: AdminDep, ctx: CtxDep, request: Request) -
     return service.get_brand(ctx.system, who.tenant_id)
 
 
-@router.put("/tenant/brand/logo")
+_LOGO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            kind: {"schema": {"type": "string", "format": "binary"}} for kind in ("image/png", "image/jpeg")
+        },
+    }
+}
+
+
+@router.put(
+    "/tenant/brand/logo",
+    openapi_extra=_LOGO_BODY,
+    responses=errors(
+        {
+            400: "Not a readable image, or larger than 1024 px a side.",
+            413: "Larger than 256 KB.",
+            415: "Not PNG or JPEG (read from the bytes).",
+        }
+    ),
+)
 async def put_logo(who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Upload the logo as the raw request body (owners and admins): PNG or JPEG, at most
     256 KB and 1024 px a side, checked by its content."""
