@@ -4,7 +4,15 @@ name, logo and colour (header and primary buttons), and keeps them offline after
 from __future__ import annotations
 
 from tests.brand.test_brand_api import png
-from tests.browser.conftest import MOBILE, app_context, shot, sign_in, wait_for_service_worker, wait_synced
+from tests.browser.conftest import (
+    MOBILE,
+    app_context,
+    assert_accessible,
+    shot,
+    sign_in,
+    wait_for_service_worker,
+    wait_synced,
+)
 from tests.conftest import Tenant
 
 HEADER_BG = "getComputedStyle(document.querySelector('header')).backgroundColor"
@@ -81,3 +89,35 @@ def test_sign_in_page_on_a_verified_custom_domain_shows_the_tenants_brand(browse
         page.wait_for_selector("[data-testid=brand-name] >> text=Branchline")
     finally:
         own.close()
+
+
+def test_an_admin_sets_the_brand_and_takes_the_suggested_colour_when_one_is_unreadable(
+    browser, http, server, tmp_path
+):
+    tenant = Tenant(http, starter_library=True)
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png((90, 30), (20, 20, 20)))
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, tenant.owner_email, tenant.password)
+        page.goto(server.url + "/admin/brand")
+        page.fill("#brand-name-input", "Harbour IT")
+        page.fill("#brand-color", "#ff0000")
+        page.click("text=Save brand")
+        alert = page.locator("[role=alert]", has_text="The brand was not saved")
+        alert.wait_for()
+        assert "4.44:1" in alert.inner_text()
+        page.click("text=Use #ff0f0f")
+        page.click("text=Save brand")
+        page.wait_for_selector("[role=status] >> text=Saved")
+        page.wait_for_selector("[data-testid=brand-name] >> text=Harbour IT")
+        assert page.evaluate(HEADER_BG) == "rgb(255, 15, 15)"
+        page.set_input_files("#brand-logo", str(logo))
+        page.wait_for_function(
+            "() => document.querySelector('[data-testid=brand-logo]').src.startsWith('data:image/png')"
+        )
+        assert_accessible(page, "brand-admin")
+    finally:
+        ctx.close()
+    assert http.get("/api/v1/tenant/brand", headers=tenant.headers).json()["primary_color"] == "#ff0f0f"

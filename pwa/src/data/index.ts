@@ -232,6 +232,22 @@ async function cacheBrand(account: Account): Promise<void> {
   rememberBrand(account.tenant.id, await api<Brand>("/api/v1/tenant/brand"));
 }
 
+/** Save the brand (owners and admins) and show it here at once. */
+export async function saveBrand(body: { name: string; primary_color: string; custom_domain: string | null }): Promise<Brand> {
+  const saved = await api<Brand>("/api/v1/tenant/brand", { method: "PUT", body });
+  if (auth.current) rememberBrand(auth.current.account.tenant.id, saved);
+  return saved;
+}
+
+/** Upload the logo (PNG or JPEG; the server checks the bytes) and show it here at once. */
+export async function uploadBrandLogo(file: Blob): Promise<Brand> {
+  const res = await auth.fetch(base + "/api/v1/tenant/brand/logo", { method: "PUT", headers: { "Content-Type": file.type || "application/octet-stream" }, body: file });
+  if (!res.ok) throw await readError(res);
+  const saved = (await res.json()) as Brand;
+  if (auth.current) rememberBrand(auth.current.account.tenant.id, saved);
+  return saved;
+}
+
 export function useBrand(): Brand | null {
   return useObservable(brand);
 }
