@@ -28,7 +28,9 @@ export function Logo() {
   const brand = useBrand();
   return (
     <span className="flex items-center gap-2.5">
-      <img src={brand?.logo?.data_url ?? "/icon.svg"} alt="" className="h-8 w-auto max-w-32" data-testid="brand-logo" />
+      {/* The product's square mark keeps its fixed size; a tenant's logo keeps its proportions
+          within a width that leaves the bar on one line. */}
+      <img src={brand?.logo?.data_url ?? "/icon.svg"} alt="" className={brand?.logo ? "h-8 w-auto max-w-24 object-contain" : "h-8 w-8"} data-testid="brand-logo" />
       {/* The name gives way before the sync badge does: hidden when the screen is narrow for
           the text size (a rem breakpoint grows with the user's font size setting). */}
       <span className="brand-text hidden text-lg font-semibold tracking-tight text-white min-[20rem]:inline" data-testid="brand-name">
