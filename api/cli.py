@@ -132,6 +132,21 @@ def cmd_user_reset(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_domain_verify(args, settings: Settings) -> int:
+    from sync.errors import BranchlineError  # noqa: PLC0415
+
+    from .brand.service import verify_domain  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    try:
+        tenant_id = verify_domain(ctx.system, args.domain)
+    except BranchlineError as exc:
+        print(f"error: {exc.reason}", file=sys.stderr)
+        return 1
+    print(f"{args.domain} now serves the brand of workspace {tenant_id}.")
+    return 0
+
+
 def cmd_tenant_create(args, settings: Settings) -> int:
     from .auth.service import create_tenant  # noqa: PLC0415
     from .users.service import generate_password  # noqa: PLC0415
@@ -322,6 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--owner-name")
     tc.add_argument("--no-starter-library", action="store_true")
     tc.set_defaults(func=cmd_tenant_create)
+
+    d = sub.add_parser("domain", help="custom domains (white-label)").add_subparsers(
+        dest="domain_command", required=True
+    )
+    dv = d.add_parser(
+        "verify", help="confirm a workspace's custom domain once it routes here with a certificate"
+    )
+    dv.add_argument("domain")
+    dv.set_defaults(func=cmd_domain_verify)
     sd = sub.add_parser("seed", help="load or update the starter library (never overwrites a tenant's edits)")
     sd.add_argument("--tenant", help="one tenant id (default: every tenant)")
     sd.set_defaults(func=cmd_seed)

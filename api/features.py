@@ -10,6 +10,7 @@ from .apikeys.endpoints import router as apikeys_router
 from .attachments.endpoints import router as attachments_router
 from .audit.endpoints import router as audit_router
 from .auth.endpoints import router as auth_router
+from .brand.endpoints import router as brand_router
 from .clients.endpoints import router as clients_router
 from .core.context import AppContext
 from .core.workers import CallbackWorker
@@ -50,6 +51,7 @@ def install(app: FastAPI) -> None:
         users_router,
         apikeys_router,
         tenants_router,
+        brand_router,
         freshness_router,  # before trees: /trees/attention is not a tree id
         trees_router,
         teams_router,

@@ -3,11 +3,12 @@ in the smallest precompressed copy the browser accepts (see `api.core.compressio
 
 from __future__ import annotations
 
+import json
 import mimetypes
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from .core.compression import choose_encoding
 from .core.errors import allowed_methods, error_response, method_not_allowed
@@ -53,6 +54,23 @@ def file_response(path: Path, accept_encoding: str | None, headers: dict[str, st
     )
 
 
+def _branded_manifest(request: Request, default: Path) -> Response | None:
+    """On a tenant's verified custom domain, its own manifest (name, colour, icons); None
+    elsewhere, where the built one is served as it is."""
+    from .brand import service as brand  # noqa: PLC0415  (features import web's callers)
+
+    system = request.app.state.ctx.system
+    tenant_id = brand.tenant_for_domain(system, request.headers.get("host", ""))
+    if tenant_id is None or not default.is_file():
+        return None
+    body = brand.manifest(system, tenant_id, json.loads(default.read_text(encoding="utf-8")))
+    return Response(
+        json.dumps(body, ensure_ascii=False),
+        media_type=_TYPES[".webmanifest"],
+        headers={"Cache-Control": "no-cache", "Vary": "Host"},
+    )
+
+
 def default_dist() -> Path:
     return Path(__file__).resolve().parent.parent / "pwa" / "dist"
 
@@ -71,6 +89,10 @@ def install_pwa(app: FastAPI, dist: Path) -> None:
         index = dist / "index.html"
         if not index.exists():
             return HTMLResponse(_PLACEHOLDER)
+        if path == "manifest.webmanifest":
+            branded = _branded_manifest(request, dist / path)
+            if branded is not None:
+                return branded
         target = (dist / path).resolve()
         if path and target.is_file() and dist in target.parents:
             headers = {}

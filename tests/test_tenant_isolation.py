@@ -439,6 +439,22 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "self",
         lambda w: Req("PATCH", "/api/v1/tenant", json={"name": "A renamed"}),
     ),
+    ("GET", "/api/v1/tenant/brand"): ("self", lambda w: Req("GET", "/api/v1/tenant/brand")),
+    ("PUT", "/api/v1/tenant/brand"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/tenant/brand", json={"name": "A brand", "primary_color": "#1d4ed8"}),
+    ),
+    ("PUT", "/api/v1/tenant/brand/logo"): (
+        "self",
+        lambda w: Req("PUT", "/api/v1/tenant/brand/logo", content=_png_bytes()),
+    ),
+    # The public brand goes by the Host a request came to, never by the caller: on the main
+    # address there is none, whoever asks.
+    ("GET", "/api/v1/brand"): ("self", lambda w: Req("GET", "/api/v1/brand", ok=(204,))),
+    ("GET", "/api/v1/brand/icon-{size}.png"): (
+        "self",
+        lambda w: Req("GET", "/api/v1/brand/icon-192.png", ok=(404,)),
+    ),
     # object: B's object, reached with A's credentials
     ("GET", "/api/v1/users/{user_id}"): ("object", lambda w: Req("GET", f"/api/v1/users/{_b_user(w)}")),
     ("GET", "/api/v1/teams/{team_id}"): ("object", lambda w: Req("GET", f"/api/v1/teams/{_b_team(w)}")),

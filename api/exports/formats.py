@@ -34,6 +34,9 @@ TenantRenderer = Callable[[str, str, dict], str]
 `templates.TemplateProblem`; the server's runs it in a worker process (`sandbox.py`)."""
 
 ATTACHMENT_SCHEME = "attachment:"
+# The PDF's URL for the tenant's logo: `~` never appears in an attachment id, so no
+# attachment can stand in for the logo or the other way round.
+BRAND_LOGO_ID = "~brand-logo"
 
 _TICKET_NUMBER = re.compile(r"^#?([0-9]{1,9})$")
 
@@ -54,15 +57,34 @@ def render_text(model: dict) -> str:
     return tpl.tidy(tpl.builtin_template("text").render(m=model))
 
 
+def brand_context(brand: dict | None, logo_src: str | None) -> dict | None:
+    """What the HTML and PDF templates see as `brand`: the name, the colour with the text
+    colour that reads on it, the logo's URL (`logo_src`, or None) and the footer line; None
+    for a tenant with no brand of its own, whose exports stay as they were."""
+    if not brand or not (brand.get("primary_color") or brand.get("logo")):
+        return None
+    return {
+        "name": brand["name"],
+        "color": brand.get("primary_color"),
+        "on_color": brand.get("on_primary"),
+        "logo": logo_src if brand.get("logo") else None,
+        "footer": f"Prepared by {brand['name']}",
+    }
+
+
 def render_html(
     model: dict,
     fetch_attachment: FetchAttachment | None = None,
     template_source: str | None = None,
     renderer: TenantRenderer | None = None,
+    brand: dict | None = None,
 ) -> Rendered:
-    """A standalone HTML page; images are embedded as data URIs so the file travels alone."""
+    """A standalone HTML page; images (and the brand's logo) are embedded as data URIs so
+    the file travels alone. `brand` is the tenant's brand as `api.brand` answers it."""
     images = embedded_images(model, fetch_attachment)
-    return _render("html", template_source, {"m": model, "images": images}, renderer)
+    logo = (brand or {}).get("logo") or {}
+    context = {"m": model, "images": images, "brand": brand_context(brand, logo.get("data_url"))}
+    return _render("html", template_source, context, renderer)
 
 
 def embedded_images(model: dict, fetch_attachment: FetchAttachment | None) -> dict[str, str]:
@@ -128,10 +150,13 @@ def render_pdf(
     fetch_attachment: FetchAttachment | None = None,
     template_source: str | None = None,
     renderer: TenantRenderer | None = None,
+    brand: dict | None = None,
+    brand_logo: bytes | None = None,
 ) -> Rendered:
     """A PDF through WeasyPrint. The document may fetch only our own attachments
-    (`attachment:ID` URLs, served by `fetch_attachment`); every other URL is refused, so a
-    template or a note can never make the server reach the network or the disk."""
+    (`attachment:ID` URLs, served by `fetch_attachment`) and the brand's logo (`brand_logo`
+    at `attachment:~brand-logo`); every other URL is refused, so a template or a note can
+    never make the server reach the network or the disk."""
     from weasyprint import HTML  # noqa: PLC0415  (heavy import, needed only here)
 
     ids = list(dict.fromkeys(att["id"] for att in _image_attachments(model))) if fetch_attachment else []
@@ -143,8 +168,15 @@ def render_pdf(
         else {}
     )
     images = {att_id: ATTACHMENT_SCHEME + att_id for att_id in pending}
-    html = _render("pdf", template_source, {"m": model, "images": images}, renderer)
-    fetcher = AttachmentOnlyFetcher(lambda att_id: pending[att_id].result() if att_id in pending else None)
+    branding = brand_context(brand, ATTACHMENT_SCHEME + BRAND_LOGO_ID if brand_logo else None)
+    html = _render("pdf", template_source, {"m": model, "images": images, "brand": branding}, renderer)
+
+    def fetch(att_id: str) -> bytes | None:
+        if att_id == BRAND_LOGO_ID:
+            return brand_logo
+        return pending[att_id].result() if att_id in pending else None
+
+    fetcher = AttachmentOnlyFetcher(fetch)
     pdf = HTML(string=html.body, url_fetcher=fetcher, base_url=None).write_pdf()
     return Rendered(pdf, html.used_fallback)
 

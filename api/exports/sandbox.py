@@ -169,6 +169,7 @@ class SandboxPool:
         """The template's output; raises `templates.TemplateProblem` when it fails, runs too
         long or is cancelled, and `SandboxBusy` (429) when this tenant must wait its turn."""
         images = context.get("images") or {}
+        logo = (context.get("brand") or {}).get("logo")
         payload = orjson.dumps(
             {
                 "fmt": fmt,
@@ -177,7 +178,8 @@ class SandboxPool:
                 "max_loops": self.limits.max_loops,
                 # Embedded images are the page's own bytes: the budget is for what the template adds.
                 "max_output": self.limits.max_output
-                + sum(len(v) for v in images.values() if isinstance(v, str)),
+                + sum(len(v) for v in images.values() if isinstance(v, str))
+                + (len(logo) if isinstance(logo, str) else 0),
             }
         )
         worker = self._take(tenant_id, cancel)

@@ -19,6 +19,7 @@ from typing import Any
 from sync.access import Principal
 from sync.errors import BadRequest, NotFound
 
+from ..brand import service as brand_service
 from ..core.context import AppContext
 from ..tenants.repository import get_tenant
 from ..users.repository import get_user
@@ -36,6 +37,15 @@ MEDIA = {
     "connectwise": ("application/json", "connectwise.json"),
 }
 SAMPLE_BUNDLE = Path(__file__).parent / "sample_session.json"
+# What a template is checked against as `brand` (None for a tenant without one, which a
+# template must also handle: the built-in ones test `{% if brand %}`).
+SAMPLE_BRAND = {
+    "name": "Example MSP",
+    "color": "#1d4ed8",
+    "on_color": "#ffffff",
+    "logo": "data:,",
+    "footer": "Prepared by Example MSP",
+}
 
 
 @dataclass
@@ -127,10 +137,13 @@ def export_session(
     if fmt == "json":
         return ExportResult(formats.render_json(model, state), media, filename)
     if fmt == "html":
-        out = formats.render_html(model, fetch, source, renderer)
+        brand = brand_service.get_brand(ctx.system, who.tenant_id)
+        out = formats.render_html(model, fetch, source, renderer, brand)
         return ExportResult(out.body.encode(), media, filename, out.used_fallback)
     if fmt == "pdf":
-        out = formats.render_pdf(model, fetch, source, renderer)
+        brand = brand_service.get_brand(ctx.system, who.tenant_id)
+        logo = brand_service.logo_bytes(ctx.system, who.tenant_id)
+        out = formats.render_pdf(model, fetch, source, renderer, brand, logo[0] if logo else None)
         return ExportResult(out.body, media, filename, out.used_fallback)
     out = formats.render_connectwise(model, source, renderer)
     return ExportResult(
@@ -195,7 +208,7 @@ def check_template(fmt: str, source: str, renderer: formats.TenantRenderer | Non
     try:
         for model in sample_models():
             images = {a["id"]: "data:," for h in model["steps"] for a in h["attachments"] if a["is_image"]}
-            render(fmt, source, {"m": model, "images": images})
+            render(fmt, source, {"m": model, "images": images, "brand": SAMPLE_BRAND})
     except tpl.TemplateProblem as exc:
         where = f"line {exc.line}: " if exc.line else ""
         raise BadRequest(

@@ -23,6 +23,7 @@ const TreeEditor = lazy(() => import("./editor/TreeEditor"));
 const VersionHistory = lazy(() => import("./editor/VersionHistory"));
 const ReviewScreen = lazy(() => import("./editor/ReviewScreen"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
+const BrandAdmin = lazy(() => import("./admin/BrandAdmin"));
 const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
 const InsightsTree = lazy(() => import("./insights/InsightsTree"));
 const ScriptLibrary = lazy(() => import("./scripts/ScriptLibrary"));
@@ -91,6 +92,7 @@ export function App() {
   else if (path === "/admin/keys") page = <TeamAdmin tab="keys" />;
   else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;
   else if (path === "/admin/sso") page = <TeamAdmin tab="sso" />;
+  else if (path === "/admin/brand") page = <BrandAdmin />;
   else page = <NotFound />;
   return (
     <AppShell wide={wide} focus={focus}>

@@ -1,13 +1,14 @@
-// The tabs of the admin area (owners and admins): members, API keys, integrations and single sign-on.
+// The tabs of the admin area (owners and admins): members, API keys, integrations, single sign-on and brand.
 import { Link } from "../ui/kit";
 
-export type AdminTab = "users" | "keys" | "integrations" | "sso";
+export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
   { tab: "keys", to: "/admin/keys", label: "API keys" },
   { tab: "integrations", to: "/admin/integrations", label: "Integrations" },
   { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
+  { tab: "brand", to: "/admin/brand", label: "Brand" },
 ];
 
 export function AdminTabs({ tab }: { tab: AdminTab }) {

@@ -45,6 +45,8 @@ export class ApiError extends Error {
     public status: number,
     public error: string,
     public reason: string,
+    /** The answer's `details`, when it has any (e.g. the colour a refused brand could use). */
+    public details?: unknown,
   ) {
     super(reason || error || `HTTP ${status}`);
   }
@@ -102,13 +104,13 @@ export function tokensFrom(answer: TokenAnswer, now: number): Tokens {
 }
 
 export async function readError(res: Response): Promise<ApiError> {
-  let body: { error?: string; reason?: string } = {};
+  let body: { error?: string; reason?: string; details?: unknown } = {};
   try {
     body = await res.clone().json();
   } catch {
     // Not JSON (a proxy's error page): keep the status.
   }
-  return new ApiError(res.status, body.error || "error", body.reason || res.statusText);
+  return new ApiError(res.status, body.error || "error", body.reason || res.statusText, body.details);
 }
 
 export class Auth {

@@ -3,6 +3,7 @@
 import { useSyncExternalStore } from "react";
 import { ApiError, Auth, OfflineError, readError, SignInRequired, type Account, type SignIn, type TokenAnswer } from "./auth";
 import { queueName, startAttachments, type Attachments } from "./attachments";
+import { brand, rememberBrand, showHostBrand, showStoredBrand, type Brand } from "./brand";
 import { deviceId } from "./device";
 import { LocalData, type SyncStatus } from "./local";
 import { MemoryStorage } from "./memoryStorage";
@@ -11,7 +12,7 @@ import { pageStorage } from "./storage";
 import { browserTabs, shareSync } from "./tabs";
 
 export { ApiError, OfflineError, SignInRequired };
-export type { Account, SignIn, SyncStatus };
+export type { Account, Brand, SignIn, SyncStatus };
 
 const base = typeof location !== "undefined" ? location.origin : "";
 // Without localStorage (a frame the browser denies it) the app does not start (main.tsx); the
@@ -86,6 +87,8 @@ function openLocal(account: Account): LocalData {
 export function boot(): void {
   const s = auth.current;
   if (s) openLocal(s.account);
+  if (s) showStoredBrand(s.account.tenant.id);
+  else void showHostBrand();
   window.addEventListener("online", () => {
     localData.get()?.setOnline(true);
     if (auth.current && !auth.current.expired) void refreshAccount();
@@ -102,6 +105,7 @@ export function boot(): void {
     // Signed out in another tab (which removed the local data once it was safe): this tab
     // lets go of the databases too and shows the sign-in screen.
     if (!cur && local) closeLocal();
+    if (!cur && brand.get()) void showHostBrand();
   });
   if (s && !s.expired && navigator.onLine) void refreshAccount();
 }
@@ -144,6 +148,8 @@ async function finishSignIn(tokens: TokenAnswer): Promise<Account> {
   auth.signedIn(tokens, account);
   const local = openLocal(account);
   local.restart();
+  showStoredBrand(account.tenant.id);
+  void cacheBrand(account).catch(() => undefined);
   void cacheExportContext(account).catch(() => undefined);
   return account;
 }
@@ -215,10 +221,35 @@ export async function refreshAccount(): Promise<void> {
   try {
     const account = await api<Account>("/api/v1/me");
     auth.setAccount(account);
+    void cacheBrand(account).catch(() => undefined);
     await cacheExportContext(account);
   } catch {
     // Offline or expired: the stored account and caches are good enough to work with.
   }
+}
+
+async function cacheBrand(account: Account): Promise<void> {
+  rememberBrand(account.tenant.id, await api<Brand>("/api/v1/tenant/brand"));
+}
+
+/** Save the brand (owners and admins) and show it here at once. */
+export async function saveBrand(body: { name: string; primary_color: string; custom_domain: string | null }): Promise<Brand> {
+  const saved = await api<Brand>("/api/v1/tenant/brand", { method: "PUT", body });
+  if (auth.current) rememberBrand(auth.current.account.tenant.id, saved);
+  return saved;
+}
+
+/** Upload the logo (PNG or JPEG; the server checks the bytes) and show it here at once. */
+export async function uploadBrandLogo(file: Blob): Promise<Brand> {
+  const res = await auth.fetch(base + "/api/v1/tenant/brand/logo", { method: "PUT", headers: { "Content-Type": file.type || "application/octet-stream" }, body: file });
+  if (!res.ok) throw await readError(res);
+  const saved = (await res.json()) as Brand;
+  if (auth.current) rememberBrand(auth.current.account.tenant.id, saved);
+  return saved;
+}
+
+export function useBrand(): Brand | null {
+  return useObservable(brand);
 }
 
 /** What an offline export needs beyond the session: the tenant's default options and the
@@ -283,7 +314,7 @@ export function syncNow(): void {
 
 // What this device keeps for the signed-in user besides its databases: drafts, names, export
 // defaults and the dashboard's last figures (insights/cache.ts). Signing out removes them all.
-const LOCAL_PREFIXES = ["bl.draft.", "bl.names.", "bl.exportdefaults.", "bl.insights.", "bl.sso."];
+const LOCAL_PREFIXES = ["bl.draft.", "bl.names.", "bl.exportdefaults.", "bl.insights.", "bl.sso.", "bl.brand."];
 
 /** Sign out. Changes or files not on the server yet block it unless `discard` is set: then
  * it answers what is left, and nothing is deleted. Answers null once signed out. */

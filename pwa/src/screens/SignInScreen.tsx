@@ -7,13 +7,13 @@ import { useAuthSubmit } from "./useAuthSubmit";
 
 export function AuthFrame({ title, subtitle, children }: { title: string; subtitle: ReactNode; children: ReactNode }) {
   return (
-    <div className="flex min-h-dvh flex-col bg-slate-900 sm:items-center sm:justify-center sm:p-6">
+    <div className="brand-bar flex min-h-dvh flex-col bg-slate-900 sm:items-center sm:justify-center sm:p-6">
       <div className="px-6 pt-10 pb-8 sm:hidden">
         <Logo />
       </div>
       <div className="flex-1 rounded-t-3xl bg-white px-6 py-8 sm:w-full sm:max-w-md sm:flex-none sm:rounded-3xl sm:p-10 sm:shadow-2xl dark:bg-slate-900 dark:sm:bg-slate-800">
         <div className="mb-6 hidden sm:block">
-          <span className="inline-flex rounded-xl bg-slate-900 px-3 py-2">
+          <span className="brand-bar inline-flex rounded-xl bg-slate-900 px-3 py-2">
             <Logo />
           </span>
         </div>

@@ -1,7 +1,7 @@
 // The frame around every signed-in screen: top bar with sync status, navigation (a tab bar
 // at the bottom on phones), and the "sign in again" notice when the tokens stop working.
 import type { ReactNode } from "react";
-import { useSignIn } from "../data";
+import { useBrand, useSignIn } from "../data";
 import { useLocation } from "../router";
 import { Link } from "./kit";
 import { SyncStatus } from "./SyncStatus";
@@ -23,13 +23,19 @@ function active(path: string, to: string): boolean {
   return p.startsWith(to);
 }
 
+/** The app's mark, or the tenant's logo and name once its brand is known (white-label). */
 export function Logo() {
+  const brand = useBrand();
   return (
     <span className="flex items-center gap-2.5">
-      <img src="/icon.svg" alt="" className="h-8 w-8" />
+      {/* The product's square mark keeps its fixed size; a tenant's logo keeps its proportions
+          within a width that leaves the bar on one line. */}
+      <img src={brand?.logo?.data_url ?? "/icon.svg"} alt="" className={brand?.logo ? "h-8 w-auto max-w-24 object-contain" : "h-8 w-8"} data-testid="brand-logo" />
       {/* The name gives way before the sync badge does: hidden when the screen is narrow for
           the text size (a rem breakpoint grows with the user's font size setting). */}
-      <span className="hidden text-lg font-semibold tracking-tight text-white min-[20rem]:inline">Branchline</span>
+      <span className="brand-text hidden text-lg font-semibold tracking-tight text-white min-[20rem]:inline" data-testid="brand-name">
+        {brand?.name ?? "Branchline"}
+      </span>
     </span>
   );
 }
@@ -37,14 +43,15 @@ export function Logo() {
 export function AppShell({ children, wide = false, focus = false }: { children: ReactNode; wide?: boolean; focus?: boolean }) {
   const path = useLocation();
   const signin = useSignIn();
+  const brand = useBrand();
   const nav = NAV.filter((n) => !n.roles || (signin && n.roles.includes(signin.account.role)));
   const bar = nav.length > 5 ? nav.filter((n) => !n.spare) : nav;
   const cols = { 3: "grid-cols-3", 4: "grid-cols-4", 5: "grid-cols-5" }[bar.length] ?? "grid-cols-5";
   return (
     <div className={`min-h-dvh bg-slate-50 text-slate-800 sm:pb-0 print:bg-white print:pb-0 print:text-black ${focus ? "pb-4" : "pb-20"} dark:bg-slate-950 dark:text-slate-100`}>
-      <header className="sticky top-0 z-30 bg-slate-900 print:hidden pt-[env(safe-area-inset-top)] shadow-md short:static">
+      <header className="brand-bar sticky top-0 z-30 bg-slate-900 print:hidden pt-[env(safe-area-inset-top)] shadow-md short:static">
         <div className={`mx-auto flex min-h-14 flex-wrap items-center justify-between gap-x-2 px-3 sm:px-6 ${wide ? "max-w-6xl" : "max-w-5xl"}`}>
-          <Link to="/" className="shrink-0 rounded-lg px-1" aria-label="Branchline">
+          <Link to="/" className="shrink-0 rounded-lg px-1" aria-label={brand?.name ?? "Branchline"}>
             <Logo />
           </Link>
           <nav className="hidden items-center gap-1 sm:flex" aria-label="Main">
@@ -53,7 +60,7 @@ export function AppShell({ children, wide = false, focus = false }: { children: 
                 key={n.to}
                 to={n.to}
                 aria-current={active(path, n.to) ? "page" : undefined}
-                className={`flex min-h-11 items-center rounded-lg px-3 text-[0.9375rem] font-medium ${active(path, n.to) ? "bg-white/10 text-white" : "text-slate-300 hover:bg-white/5 hover:text-white"}`}
+                className={`brand-text flex min-h-11 items-center rounded-lg px-3 text-[0.9375rem] font-medium ${active(path, n.to) ? "bg-white/10 text-white" : "text-slate-300 hover:bg-white/5 hover:text-white"}`}
               >
                 {n.label}
               </Link>

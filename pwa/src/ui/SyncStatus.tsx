@@ -53,7 +53,7 @@ export function SyncStatus() {
         data-online={online ? "yes" : "no"}
         data-pending={status.pending}
         onClick={() => setOpen(true)}
-        className="ml-auto flex min-h-11 shrink-0 items-center gap-2 rounded-full px-3 text-sm font-medium text-slate-200 hover:bg-white/10"
+        className="brand-text ml-auto flex min-h-11 shrink-0 items-center gap-2 rounded-full px-3 text-sm font-medium text-slate-200 hover:bg-white/10"
       >
         {/* The name a screen reader announces is the visible text with the hidden words
             between, so it starts with what a sighted user reads on the badge. */}

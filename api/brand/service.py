@@ -1,0 +1,260 @@
+"""A tenant's brand: name, colours, custom domain (in the `tenant:` document's `settings`,
+under `brand`) and logo (its own `brandlogo:` document in the system database).
+
+The logo is PNG or JPEG only. SVG would be sharper, but an SVG is a program (scripts, external
+references, entity expansion) that the app, the sign-in page and WeasyPrint would all have to
+render safely; raster logos need no sanitiser and are checked by their bytes and decoded once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from typing import Any
+
+from sync.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from sync.store import Database
+
+from ..core.docs import get_or_none, save
+from ..core.timeutil import iso
+from ..tenants import repository as tenants
+from . import contrast
+
+LOGO_MAX_BYTES = 256 * 1024
+LOGO_MAX_SIDE = 1024  # px; a header shows it at 32 px, an icon at 512
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+_DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def logo_doc_id(tenant_id: str) -> str:
+    return f"brandlogo:{tenant_id}"
+
+
+def domain_doc_id(domain: str) -> str:
+    return f"branddomain:{domain}"
+
+
+def get_brand(system: Database, tenant_id: str) -> dict[str, Any]:
+    """The brand as the API shows it: the tenant's name when none was set, no colours
+    (the app's own) when none were set, and the logo as a `data:` URL, so one answer is
+    all a device needs to show the brand offline."""
+    tenant = tenants.get_tenant(system, tenant_id)
+    stored = (tenant.get("settings") or {}).get("brand") or {}
+    primary = stored.get("primary_color")
+    logo = get_or_none(system, logo_doc_id(tenant_id))
+    return {
+        "name": stored.get("name") or tenant["name"],
+        "primary_color": primary,
+        "on_primary": contrast.text_on(primary).text if primary else None,
+        "accent_color": stored.get("accent_color"),
+        "custom_domain": stored.get("custom_domain"),
+        "custom_domain_verified": domain_verified(system, stored.get("custom_domain")),
+        "logo": (
+            {
+                "content_type": logo["content_type"],
+                "sha256": logo["sha256"],
+                "data_url": f"data:{logo['content_type']};base64,{logo['data']}",
+            }
+            if logo
+            else None
+        ),
+    }
+
+
+def check_color(field: str, value: str | None) -> str | None:
+    """`value` as `#rrggbb`, or a 400 saying what is wrong: not hex, or text on it would
+    not reach 4.5:1 (with the ratio and a nearby colour that passes)."""
+    if value is None:
+        return None
+    color = contrast.parse_hex(value)
+    if color is None:
+        raise BadRequest(f"{field} {value!r} is not a hex colour; give it as #rrggbb, e.g. #1d4ed8.")
+    choice = contrast.text_on(color)
+    if not choice.passes:
+        better = contrast.suggest(color)
+        raise BadRequest(
+            f"{field} {color} is too light or too mid-toned for readable text: the best text colour "
+            f"on it ({'white' if choice.text == contrast.WHITE else 'dark'}) reaches only "
+            f"{choice.ratio:.2f}:1, and WCAG asks for {contrast.MIN_RATIO}:1. Try {better}, the nearest "
+            "colour that passes.",
+            details={"field": field, "ratio": round(choice.ratio, 2), "suggestion": better},
+        )
+    return color
+
+
+def check_domain(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    domain = value.strip().lower().rstrip(".")
+    if not _DOMAIN.match(domain):
+        raise BadRequest(
+            f"custom_domain {value!r} is not a host name; give the bare name, e.g. help.example-msp.com "
+            "(no scheme, port or path)."
+        )
+    return domain
+
+
+def put_brand(system: Database, tenant_id: str, brand: dict[str, Any]) -> dict[str, Any]:
+    """Replace the brand's settings (validated by the caller); claims the custom domain for
+    this tenant, one tenant per domain, and releases the one it replaces."""
+    before = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
+    domain = brand.get("custom_domain")
+    if domain and domain != before.get("custom_domain"):
+        claim = get_or_none(system, domain_doc_id(domain))
+        if claim and claim.get("tenant_id") != tenant_id:
+            raise Conflict(f"The domain {domain} is already used by another workspace; choose another one.")
+        if not claim:
+            # Unverified until the instance's operator, who must route the name and give it a
+            # certificate anyway, confirms it (`branchline domain verify`): a claim alone
+            # never makes a host serve a tenant's brand.
+            save(
+                system,
+                {
+                    "_id": domain_doc_id(domain),
+                    "type": "brand_domain",
+                    "tenant_id": tenant_id,
+                    "verified": False,
+                },
+            )
+    tenants.update_settings(system, tenant_id, {"brand": brand})
+    old = before.get("custom_domain")
+    if old and old != domain:
+        claim = get_or_none(system, domain_doc_id(old))
+        if claim and claim.get("tenant_id") == tenant_id:
+            system.delete(claim["_id"], claim["_rev"])
+    return before
+
+
+def tenant_for_domain(system: Database, host: str) -> str | None:
+    """The tenant whose verified custom domain `host` (a Host header, port allowed) is, if any."""
+    domain = host.split(":", 1)[0].strip().lower().rstrip(".")
+    if not domain or not _DOMAIN.match(domain):
+        return None
+    claim = get_or_none(system, domain_doc_id(domain))
+    return claim.get("tenant_id") if claim and claim.get("verified") else None
+
+
+def domain_verified(system: Database, domain: str | None) -> bool:
+    claim = get_or_none(system, domain_doc_id(domain)) if domain else None
+    return bool(claim and claim.get("verified"))
+
+
+def verify_domain(system: Database, domain: str) -> str:
+    """Mark a claimed domain verified (the operator's command); answers its tenant id."""
+    domain = check_domain(domain) or ""
+    claim = get_or_none(system, domain_doc_id(domain))
+    if claim is None:
+        raise NotFound(f"No workspace has claimed {domain}; its admin sets it in the brand settings first.")
+    claim["verified"] = True
+    save(system, claim)
+    return claim["tenant_id"]
+
+
+def public_brand(system: Database, tenant_id: str) -> dict[str, Any]:
+    """What anyone reaching a tenant's custom domain may see before signing in."""
+    brand = get_brand(system, tenant_id)
+    return {k: brand[k] for k in ("name", "primary_color", "on_primary", "logo")}
+
+
+def manifest(system: Database, tenant_id: str, default: dict[str, Any]) -> dict[str, Any]:
+    """The web app manifest for a tenant's custom domain: the default one with the tenant's
+    name, colour and icons made from its logo."""
+    brand = get_brand(system, tenant_id)
+    out = {**default, "name": brand["name"], "short_name": brand["name"][:12].strip()}
+    if brand["primary_color"]:
+        out["theme_color"] = brand["primary_color"]
+    if brand["logo"]:
+        out["icons"] = [
+            {
+                "src": f"/api/v1/brand/icon-{size}.png",
+                "sizes": f"{size}x{size}",
+                "type": "image/png",
+                "purpose": "any",
+            }
+            for size in ICON_SIZES
+        ]
+    return out
+
+
+ICON_SIZES = (192, 512)
+
+
+def icon(system: Database, tenant_id: str, size: int) -> bytes | None:
+    """The logo centred on a square of the brand colour (white without one), `size` px: the
+    home-screen icon the manifest names. None without a logo."""
+    found = logo_bytes(system, tenant_id)
+    if found is None or size not in ICON_SIZES:
+        return None
+    from PIL import Image  # noqa: PLC0415
+
+    brand = get_brand(system, tenant_id)
+    background = brand["primary_color"] or "#ffffff"
+    square = Image.new("RGBA", (size, size), background)
+    logo = Image.open(io.BytesIO(found[0])).convert("RGBA")
+    logo.thumbnail((int(size * 0.8), int(size * 0.8)))
+    square.alpha_composite(logo, ((size - logo.width) // 2, (size - logo.height) // 2))
+    out = io.BytesIO()
+    square.save(out, "PNG")
+    return out.getvalue()
+
+
+def check_logo(data: bytes) -> tuple[str, int, int]:
+    """The logo's type and size in pixels, or why it is refused: by its bytes (not its name
+    or declared type), then by decoding it."""
+    if len(data) > LOGO_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"The logo is {len(data) // 1024} KB; the limit is {LOGO_MAX_BYTES // 1024} KB. "
+            f"Export it smaller (at most {LOGO_MAX_SIDE} px a side is plenty)."
+        )
+    mime = next((m for magic, m in LOGO_TYPES.items() if data.startswith(magic)), None)
+    if mime is None:
+        raise UnsupportedMediaType(
+            "The logo must be a PNG or JPEG image (checked by its content). SVG is not accepted: "
+            "export the logo as PNG."
+        )
+    from PIL import Image  # noqa: PLC0415  (needed only here)
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        width, height = image.size
+        if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
+            raise BadRequest(
+                f"The logo is {width}x{height} px; at most {LOGO_MAX_SIDE} px a side, please. Scale it down."
+            )
+        image.verify()
+    except BadRequest:
+        raise
+    except Exception:  # noqa: BLE001 - any decoder failure means a broken file
+        raise BadRequest(
+            "The logo could not be read as an image; it looks damaged. Export it again."
+        ) from None
+    return mime, width, height
+
+
+def put_logo(system: Database, tenant_id: str, data: bytes, user_id: str) -> dict[str, Any]:
+    mime, width, height = check_logo(data)
+    existing = get_or_none(system, logo_doc_id(tenant_id))
+    doc = {
+        "_id": logo_doc_id(tenant_id),
+        "type": "brand_logo",
+        "schema_version": 1,
+        "tenant_id": tenant_id,
+        "content_type": mime,
+        "width": width,
+        "height": height,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "data": base64.b64encode(data).decode(),
+        "updated_at": iso(),
+        "updated_by": user_id,
+    }
+    if existing:
+        doc["_rev"] = existing["_rev"]
+    return save(system, doc)
+
+
+def logo_bytes(system: Database, tenant_id: str) -> tuple[bytes, str] | None:
+    doc = get_or_none(system, logo_doc_id(tenant_id))
+    return (base64.b64decode(doc["data"]), doc["content_type"]) if doc else None
