@@ -53,7 +53,8 @@ def put_settings(
     ctx: CtxDep,
     request: Request,
 ) -> dict:
-    """Set the team's single sign-on through OpenID Connect (owners and admins).
+    """Set the team's single sign-on through OpenID Connect (owners only: admins get 403, since
+    the IdP decides who signs in as whom, owners included).
 
     Register `{public URL}/api/v1/auth/sso/{slug}/callback` as the redirect URI at the IdP.
     Microsoft Entra ID: issuer `https://login.microsoftonline.com/{directory id}/v2.0`, an app

@@ -170,6 +170,13 @@ def _break_glass(ctx: AppContext, tenant_id: str, emails: list[str], require_sso
 
 def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tuple[dict[str, Any], list[str]]:
     """Store the settings; answers the public view and the names of the fields that changed."""
+    if who.role != "owner":
+        # Whoever sets the IdP decides which e-mail each sign-in asserts, owners' included, and
+        # can switch passwords off: an admin could otherwise sign in as an owner.
+        raise Forbidden(
+            "Only an owner can change the team's single sign-on: it decides who can sign in as "
+            "whom, owners included. Ask an owner of your team to make this change."
+        )
     tenant_id = who.tenant_id
     if body.protocol == "oidc" and body.oidc is None:
         raise BadRequest("protocol oidc needs the oidc settings: issuer, client_id and client_secret.")
