@@ -218,7 +218,19 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
         old = current or {}
         oidc_doc = None
         if body.oidc is not None:
-            sealed = (old.get("oidc") or {}).get("client_secret_sealed")
+            before = old.get("oidc") or {}
+            sealed = before.get("client_secret_sealed")
+            # The secret is kept only for the IdP and client it was entered for: otherwise whoever
+            # edits the settings could send the real secret to a token endpoint of their own.
+            moved = before and (before.get("issuer"), before.get("client_id")) != (
+                issuer,
+                body.oidc.client_id,
+            )
+            if moved and body.oidc.client_secret is None:
+                raise BadRequest(
+                    "The issuer or client_id changed, so the stored client secret no longer applies: "
+                    "enter the client secret of the new client in oidc.client_secret."
+                )
             if body.oidc.client_secret is not None:
                 sealed = seal(ctx.secret, SEAL_PURPOSE, tenant_id, body.oidc.client_secret)
             if not sealed:

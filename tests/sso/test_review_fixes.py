@@ -24,3 +24,20 @@ def test_only_an_owner_may_change_single_sign_on(team, idp):
     shown = team.http.get("/api/v1/tenant/sso", headers=admin.headers).json()["sso"]
     assert shown["oidc"]["client_id"] == team.client_id and shown["require_sso"] is False
     assert team.configure(default_role="viewer").status_code == 200  # the owner still can
+
+
+def test_a_new_issuer_or_client_id_needs_its_own_client_secret(team, idp):
+    for oidc in (
+        {"issuer": idp.url + "/other", "client_id": team.client_id},
+        {"issuer": idp.url, "client_id": "another-client"},
+    ):
+        r = team.configure(oidc=oidc)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"] == "bad_request" and "oidc.client_secret" in r.json()["reason"]
+    shown = team.http.get("/api/v1/tenant/sso", headers=team.tenant.headers).json()["sso"]["oidc"]
+    assert shown["client_id"] == team.client_id  # nothing was saved
+    # Same issuer and client: the secret is kept. A new client with its own secret: saved.
+    assert team.configure(oidc={"issuer": idp.url, "client_id": team.client_id}).status_code == 200
+    r = team.configure(oidc={"issuer": idp.url, "client_id": "another-client", "client_secret": "new"})
+    assert r.status_code == 200, r.text
+    assert r.json()["sso"]["oidc"]["client_id"] == "another-client"
