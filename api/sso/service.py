@@ -483,6 +483,8 @@ def _signed_in(
             "type": "sso_code",
             "tenant_id": tenant_id,
             "user_id": user["user_id"],
+            # The browser that started the sign-in: only it may trade the code (login CSRF).
+            "binding_hash": flow["binding_hash"],
             "expires_at": time.time() + CODE_SECONDS,
         },
     )
@@ -593,11 +595,17 @@ def just_in_time_user(
     return user
 
 
-def exchange(ctx: AppContext, code: str) -> dict[str, Any]:
-    """Trade the one-time code from the callback for the usual token pair (once)."""
+def exchange(ctx: AppContext, code: str, binding: str | None) -> dict[str, Any]:
+    """Trade the one-time code from the callback for the usual token pair (once), in the
+    browser whose binding cookie started the sign-in."""
     found = repo.take(ctx.system, repo.code_id(_sha(code))) if code else None
     if found is None or found["expires_at"] < time.time():
         raise Unauthorized("This sign-in code is unknown, used or expired. Sign in with SSO again.")
+    if not binding or not secrets.compare_digest(_sha(binding), found.get("binding_hash", "")):
+        raise Unauthorized(
+            "This sign-in code belongs to a sign-in started in another browser. Sign in with SSO "
+            "again in this one."
+        )
     user = users.get_user(ctx.system, found["tenant_id"], found["user_id"])
     if user is None or not user.get("active", True):
         raise Forbidden("This account is deactivated. Ask an admin of your team to reactivate it.")

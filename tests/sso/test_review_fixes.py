@@ -3,7 +3,9 @@ IdP, the one-time code's binding to the browser, invitations, and the IdP edge c
 
 from __future__ import annotations
 
-from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV
+import httpx
+
+from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, exchange
 
 SERVER_ENV = SSO_SERVER_ENV
 
@@ -41,3 +43,25 @@ def test_a_new_issuer_or_client_id_needs_its_own_client_secret(team, idp):
     r = team.configure(oidc={"issuer": idp.url, "client_id": "another-client", "client_secret": "new"})
     assert r.status_code == 200, r.text
     assert r.json()["sso"]["oidc"]["client_id"] == "another-client"
+
+
+def test_a_one_time_code_is_traded_only_in_the_browser_that_signed_in(team, idp):
+    # Login CSRF: an attacker signs in with their own IdP account, stops before the exchange
+    # and plants the code in a victim's browser, which would then work in the attacker's account.
+    sub, _ = team.new_idp_user()
+    base = str(team.http.base_url)
+    for other in (None, "another-browsers-cookie"):
+        with httpx.Client(base_url=base) as attacker:
+            path, frag = team.sign_in(sub, browser=attacker)
+            assert path == "/sso/complete", frag
+            # The binding cookie is kept until the exchange, for no longer than the code lives.
+            assert attacker.cookies.get("bl_sso")
+        r = exchange(team.http, frag["code"], other)
+        assert r.status_code == 401, r.text
+        assert "another browser" in r.json()["reason"]
+    with httpx.Client(base_url=base) as browser:
+        path, frag = team.sign_in(sub, browser=browser)
+        r = browser.post("/api/v1/auth/sso/exchange", json={"code": frag["code"]})
+        assert r.status_code == 200, r.text
+        assert "access_token" in r.json()
+        assert browser.cookies.get("bl_sso") is None  # cleared once used
