@@ -546,10 +546,7 @@ def just_in_time_user(
                 "other_team", f"{email} belongs to another Branchline team; it cannot sign in here."
             )
         if not user.get("active", True):
-            raise SsoFailed(
-                "deactivated",
-                f"The account {email} is deactivated. Ask an admin of your team to reactivate it.",
-            )
+            return _accept_invitation(ctx, user, address)
         return user
     if not email_domain_allowed(email, cfg["allowed_domains"]):
         allowed = ", ".join(cfg["allowed_domains"]) or "none yet"
@@ -591,6 +588,43 @@ def just_in_time_user(
         ip=address,
         tenant_id=tenant_id,
         details={"email": email, "role": cfg["default_role"], "via": "sso"},
+    )
+    return user
+
+
+def _accept_invitation(ctx: AppContext, user: dict[str, Any], address: str | None) -> dict[str, Any]:
+    """An inactive member signing in: a pending, unexpired invitation is accepted by the IdP's
+    verified e-mail (the account becomes active with the role it was invited with); a
+    deactivated account, or a cancelled or expired invitation, stays refused."""
+    email, status = user["email"], users.member_status(user)
+    if status == "invite_expired":
+        raise SsoFailed(
+            "invite_expired",
+            f"The invitation of {email} has expired. Ask an admin of your team to resend it.",
+        )
+    if status == "invite_cancelled":
+        raise SsoFailed(
+            "invite_cancelled",
+            f"The invitation of {email} was cancelled. Ask an admin of your team to invite you.",
+        )
+    if status != "invited":
+        raise SsoFailed(
+            "deactivated", f"The account {email} is deactivated. Ask an admin of your team to reactivate it."
+        )
+    user.pop("invite")
+    # Its password stays one nobody knows, as for an account made on a first SSO sign-in.
+    user.pop("password_unset", None)
+    user["active"] = True
+    user["updated_at"] = iso()
+    user = users.update_user(ctx.system, user)
+    audit.record(
+        ctx,
+        user,
+        "user.invite_accepted",
+        "user",
+        user["user_id"],
+        ip=address,
+        details={"email": email, "role": user["role"], "via": "sso"},
     )
     return user
 

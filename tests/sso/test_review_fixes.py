@@ -65,3 +65,43 @@ def test_a_one_time_code_is_traded_only_in_the_browser_that_signed_in(team, idp)
         assert r.status_code == 200, r.text
         assert "access_token" in r.json()
         assert browser.cookies.get("bl_sso") is None  # cleared once used
+
+
+def _invite(team, email: str, role: str = "author") -> dict:
+    r = team.http.post(
+        "/api/v1/users/invite",
+        json={"email": email, "role": role, "display_name": "Invited"},
+        headers=team.tenant.headers,
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_an_invited_member_signing_in_with_sso_accepts_the_invitation(team):
+    email = team.email("invited")
+    invited = _invite(team, email, role="author")
+    sub, _ = team.new_idp_user(email)
+    path, frag = team.sign_in(sub)
+    assert path == "/sso/complete", frag
+    tokens = team.exchange(frag["code"]).json()
+    me = team.http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert me["user"]["id"] == invited["id"] and me["role"] == "author"
+    listed = team.http.get(f"/api/v1/users/{invited['id']}", headers=team.tenant.headers).json()
+    assert listed["status"] == "active"
+    # The invitation link is used up: accepting it now is refused.
+    r = team.http.post(
+        "/api/v1/auth/accept-invite", json={"token": invited["invite_token"], "password": "x" * 20}
+    )
+    assert r.status_code == 401, r.text
+    assert team.audit("user.invite_accepted")[0]["details"]["via"] == "sso"
+
+
+def test_a_cancelled_invitation_still_refuses_the_sso_sign_in(team):
+    email = team.email("cancelled")
+    invited = _invite(team, email)
+    r = team.http.delete(f"/api/v1/users/{invited['id']}/invite", headers=team.tenant.headers)
+    assert r.status_code == 200, r.text
+    sub, _ = team.new_idp_user(email)
+    path, frag = team.sign_in(sub)
+    assert path == "/signin" and "cancelled" in frag["sso_error"], frag
+    assert team.audit("auth.sso_failed")[0]["details"]["reason"] == "invite_cancelled"
