@@ -271,8 +271,31 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
             repo.release(ctx.system, repo.domain_id(d), tenant_id)
         return saved, changed
 
+    before = repo.config(ctx.store, tenant_id) or {}
     doc, changed = retry_on_conflict(write, busy="The SSO settings changed at the same moment; save again.")
+    if _requires_sso(doc) and not _requires_sso(before):
+        _end_sessions(ctx, tenant_id, glass)
     return public_settings(doc, base) or {}, changed
+
+
+def _requires_sso(cfg: dict[str, Any]) -> bool:
+    return bool(cfg.get("require_sso")) and cfg.get("enabled", True)
+
+
+def _end_sessions(ctx: AppContext, tenant_id: str, break_glass: list[str]) -> None:
+    """Switching require_sso on ends the sessions of everyone but the break-glass owners, so
+    sign-ins made with a password stop at once. Tokens do not record how they were got, so
+    sessions made through SSO end too: those users simply sign in with SSO again."""
+    for user in users.list_users(ctx.system, tenant_id):
+        if not user.get("active") or (user["email"] in break_glass and user["role"] == "owner"):
+            continue
+
+        def bump(user_id: str = user["user_id"]) -> None:
+            fresh = users.get_user(ctx.system, tenant_id, user_id)
+            if fresh is not None:
+                users.update_user(ctx.system, auth.bump_token_epoch(ctx, fresh))
+
+        retry_on_conflict(bump, busy="A member changed at the same moment; save the SSO settings again.")
 
 
 def lookup(ctx: AppContext, query: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import STRONG_PASSWORD
 from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, exchange
 
 SERVER_ENV = SSO_SERVER_ENV
@@ -105,3 +106,33 @@ def test_a_cancelled_invitation_still_refuses_the_sso_sign_in(team):
     path, frag = team.sign_in(sub)
     assert path == "/signin" and "cancelled" in frag["sso_error"], frag
     assert team.audit("auth.sso_failed")[0]["details"]["reason"] == "invite_cancelled"
+
+
+def test_require_sso_gives_invitees_no_password_session_and_ends_password_sessions(team):
+    engineer = team.tenant.add_user("engineer", team.email("eng"))  # signed in with a password
+    email = team.email("invited")
+    invited = _invite(team, email, role="engineer")
+    r = team.configure(require_sso=True, break_glass_emails=[team.tenant.owner_email])
+    assert r.status_code == 200, r.text
+
+    # The password session made before require_sso ends; the break-glass owner's stays.
+    assert team.http.get("/api/v1/me", headers=engineer.headers).status_code == 401
+    assert team.http.get("/api/v1/me", headers=team.tenant.headers).status_code == 200
+
+    r = team.http.post(
+        "/api/v1/auth/accept-invite",
+        json={"token": invited["invite_token"], "password": STRONG_PASSWORD},
+    )
+    assert r.status_code == 403, r.text
+    assert r.json()["error"] == "sso_required" and "access_token" not in r.json()
+    assert "accepted" in r.json()["reason"] and team.slug in r.json()["reason"]
+    shown = team.http.get(f"/api/v1/users/{invited['id']}", headers=team.tenant.headers).json()
+    assert shown["status"] == "active"
+    # The chosen password was not set: it signs nobody in, even once SSO is no longer required.
+    assert team.configure(require_sso=False).status_code == 200
+    r = team.http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
+    assert r.status_code == 401, r.text
+    # The account signs in through the IdP.
+    sub, _ = team.new_idp_user(email)
+    path, frag = team.sign_in(sub)
+    assert path == "/sso/complete" and team.exchange(frag["code"]).status_code == 200
