@@ -169,7 +169,8 @@ class ProviderCache:
             return entry.meta
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         meta = _get_json(client, url, "discovery document")
-        if meta.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
+        named = meta.get("issuer")
+        if not isinstance(named, str) or named.rstrip("/") != issuer.rstrip("/"):
             raise OidcRefused(
                 "discovery_mismatch",
                 f"The discovery document at {url} names issuer {meta.get('issuer')!r}, not {issuer!r}.",

@@ -112,7 +112,8 @@ def normalize_domain(domain: str) -> str:
 
 
 def check_issuer(ctx: AppContext, issuer: str) -> str:
-    issuer = issuer.strip().rstrip("/")
+    # Kept as written, trailing slash included: some IdPs (Auth0) name themselves with one.
+    issuer = issuer.strip()
     allow_private = ctx.settings.webhook_allow_private
     if not issuer.startswith("https://") and not allow_private:
         raise BadRequest(f"The issuer {issuer} must be an https:// URL, e.g. https://accounts.google.com.")
@@ -466,7 +467,9 @@ def _callback(
                 client_secret=secret,
                 verifier=flow["verifier"],
             )
-            check = {"issuer": issuer, "client_id": cfg["oidc"]["client_id"], "nonce": flow["nonce"]}
+            # The ID token's iss must be the discovery document's issuer exactly (OIDC Discovery
+            # section 4.3); that one matched the configured issuer up to a trailing slash.
+            check = {"issuer": meta["issuer"], "client_id": cfg["oidc"]["client_id"], "nonce": flow["nonce"]}
             try:
                 claims = oidc.verify_id_token(
                     id_token, keys=cache.keys(client, issuer), now=time.time(), **check

@@ -3,10 +3,12 @@ IdP, the one-time code's binding to the browser, invitations, and the IdP edge c
 
 from __future__ import annotations
 
+import flask
 import httpx
 
 from tests.conftest import STRONG_PASSWORD
-from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, exchange
+from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, SsoTeam, exchange
+from tests.sso.idp import TestIdP
 
 SERVER_ENV = SSO_SERVER_ENV
 
@@ -136,3 +138,28 @@ def test_require_sso_gives_invitees_no_password_session_and_ends_password_sessio
     sub, _ = team.new_idp_user(email)
     path, frag = team.sign_in(sub)
     assert path == "/sso/complete" and team.exchange(frag["code"]).status_code == 200
+
+
+def test_an_idp_whose_issuer_ends_in_a_slash_signs_in(http):
+    # Like Auth0: the discovery document and every ID token name "https://tenant.auth0.com/".
+    own = TestIdP().start()  # its own issuer, so the server's cache of the shared one is untouched
+    slashed = own.url + "/"
+
+    def name_with_slash(response: flask.Response) -> flask.Response:
+        if flask.request.path == "/.well-known/openid-configuration":
+            response.set_data(flask.json.dumps({**response.get_json(), "issuer": slashed}))
+        return response
+
+    own.app.after_request(name_with_slash)
+    own.tamper = lambda header, claims: (header, {**claims, "iss": slashed}, None)
+    try:
+        team = SsoTeam(http, own)
+        r = team.configure(oidc={**team.settings["oidc"], "issuer": slashed})
+        assert r.status_code == 200, r.text
+        assert r.json()["sso"]["oidc"]["issuer"] == slashed  # kept as the IdP writes it
+        sub, _ = team.new_idp_user()
+        path, frag = team.sign_in(sub)
+        assert path == "/sso/complete", frag
+        assert team.exchange(frag["code"]).status_code == 200
+    finally:
+        own.stop()
