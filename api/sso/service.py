@@ -689,7 +689,8 @@ def check_password_allowed(ctx: AppContext, user: dict[str, Any]) -> None:
 def end_session_url(ctx: AppContext, tenant_id: str, base: str) -> str | None:
     """Where to send the browser to sign out at the IdP too (RP-initiated logout), if it offers it."""
     cfg = repo.config(ctx.store, tenant_id)
-    if not cfg or not cfg.get("enabled", True):
+    # SAML teams: single logout is not offered, so signing out stays local.
+    if not cfg or not cfg.get("enabled", True) or cfg["protocol"] != "oidc" or not cfg.get("oidc"):
         return None
     try:
         with http_client() as client:

@@ -93,6 +93,11 @@ def test_a_signed_assertion_signs_in_and_creates_the_account(http, team):
     assert me["user"]["email"] == email and me["role"] == "viewer" and me["tenant"]["id"] == team.tenant.id
     signed = team.audit("auth.sso_signed_in")[0]
     assert signed["details"] == {"protocol": "saml", "issuer": team.idp.entity_id}
+    # No IdP sign-out for SAML teams: the app signs out locally (this was a 500).
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    r = http.get("/api/v1/auth/sso/logout-url", headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"url": None}
 
 
 REFUSALS = {
