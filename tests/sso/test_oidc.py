@@ -11,6 +11,7 @@ import time
 import flask
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import STRONG_PASSWORD
 from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, SsoTeam, exchange
@@ -108,6 +109,12 @@ FORGERIES = {
         "another identity provider",
     ),
     "bad nonce": (_set_claims(nonce="a-nonce-of-another-sign-in"), "bad_nonce", "nonce"),
+    # The kid names the IdP's RSA key, which cannot verify an EC signature (this was a 500).
+    "ES256 naming the IdP's RSA key": (
+        lambda header, claims: ({**header, "alg": "ES256"}, claims, ec.generate_private_key(ec.SECP256R1())),
+        "bad_signature",
+        "signature",
+    ),
     "unknown kid": (
         lambda header, claims: ({**header, "kid": "not-published"}, claims, other_key()),
         "unknown_key",
