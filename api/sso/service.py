@@ -24,7 +24,7 @@ from ..core.sealing import SealBroken, seal, unseal
 from ..core.timeutil import iso
 from ..users import repository as users
 from ..webhooks.ssrf import TargetRefused, resolve_target
-from . import oidc, repository as repo, saml
+from . import oidc, pinned, repository as repo, saml
 
 SEAL_PURPOSE = "branchline sso secrets v1"
 FLOW_SECONDS = 600  # time allowed at the IdP between start and callback
@@ -48,8 +48,9 @@ def providers(ctx: AppContext) -> oidc.ProviderCache:
     return ctx.sso_providers
 
 
-def http_client() -> httpx.Client:
-    return httpx.Client(follow_redirects=False)
+def http_client(ctx: AppContext) -> httpx.Client:
+    """A client for calls to IdPs: each request resolved, checked and pinned (see `pinned`)."""
+    return pinned.client(allow_private=ctx.settings.webhook_allow_private)
 
 
 def _sha(value: str) -> str:
@@ -134,7 +135,7 @@ def fetch_metadata(ctx: AppContext, url: str) -> str:
     """The IdP's SAML metadata from its URL (checked like an issuer: https, public address)."""
     url = check_issuer(ctx, url)
     try:
-        with http_client() as client, client.stream("GET", url, timeout=10) as res:
+        with http_client(ctx) as client, client.stream("GET", url, timeout=10) as res:
             if res.status_code != 200:
                 raise BadRequest(f"The IdP metadata at {url} answered {res.status_code}; check the URL.")
             body = b""
@@ -349,7 +350,7 @@ def start(ctx: AppContext, slug: str, base: str, next_path: str | None) -> tuple
         location, request_id = saml.start(saml.endpoints(base, slug), cfg["saml"]["idp_metadata_xml"], state)
         save(ctx.system, {**flow, "protocol": "saml", "request_id": request_id, "sp_base": base})
         return location, binding
-    with http_client() as client:
+    with http_client(ctx) as client:
         meta = providers(ctx).metadata(client, cfg["oidc"]["issuer"])
     verifier, challenge = oidc.pkce_pair()
     save(
@@ -456,7 +457,7 @@ def _callback(
         ) from None
     cache = providers(ctx)
     try:
-        with http_client() as client:
+        with http_client(ctx) as client:
             meta = cache.metadata(client, issuer)
             id_token = oidc.exchange_code(
                 client,
@@ -693,7 +694,7 @@ def end_session_url(ctx: AppContext, tenant_id: str, base: str) -> str | None:
     if not cfg or not cfg.get("enabled", True) or cfg["protocol"] != "oidc" or not cfg.get("oidc"):
         return None
     try:
-        with http_client() as client:
+        with http_client(ctx) as client:
             meta = providers(ctx).metadata(client, cfg["oidc"]["issuer"])
     except oidc.OidcRefused:
         return None
