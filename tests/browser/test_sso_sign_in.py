@@ -261,3 +261,20 @@ def test_an_invitee_of_a_team_that_requires_sso_joins_without_a_password(browser
         expect(page.get_by_role("button", name="Sign in with SSO")).to_be_visible()
     finally:
         ctx.close()
+
+
+def test_an_admin_reads_the_sso_settings_but_only_an_owner_changes_them(browser, http, server, idp):
+    team = SsoTeam(http, idp, starter_library=True)
+    admin = team.tenant.add_user("admin", unique_email("admin"))
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, admin.email, STRONG_PASSWORD)
+        page.goto(server.url + "/admin/sso")
+        expect(page.locator("#sso-slug")).to_have_value(team.slug)
+        expect(page.get_by_role("note")).to_contain_text("Only an owner can change single sign-on")
+        expect(page.locator("#sso-slug")).to_be_disabled()
+        expect(page.get_by_role("button", name="Save single sign-on")).to_be_disabled()
+        shot(page, "sso-05-admin-reads")
+    finally:
+        ctx.close()
