@@ -53,7 +53,8 @@ def put_settings(
     ctx: CtxDep,
     request: Request,
 ) -> dict:
-    """Set the team's single sign-on through OpenID Connect (owners and admins).
+    """Set the team's single sign-on through OpenID Connect (owners only: admins get 403, since
+    the IdP decides who signs in as whom, owners included).
 
     Register `{public URL}/api/v1/auth/sso/{slug}/callback` as the redirect URI at the IdP.
     Microsoft Entra ID: issuer `https://login.microsoftonline.com/{directory id}/v2.0`, an app
@@ -102,10 +103,16 @@ def start(slug: str, ctx: CtxDep, request: Request, next: str | None = None) -> 
     except (oidc.OidcRefused, saml.SamlRefused) as exc:
         return _to_signin(str(exc))
     answer = RedirectResponse(url, status_code=302)
+    _bind(answer, binding, service.FLOW_SECONDS, base)
+    return answer
+
+
+def _bind(answer: Response, binding: str, seconds: int, base: str) -> None:
+    """The cookie binding a sign-in to this browser, from its start to the code exchange."""
     answer.set_cookie(
         service.COOKIE,
         binding,
-        max_age=service.FLOW_SECONDS,
+        max_age=seconds,
         path=service.COOKIE_PATH,
         httponly=True,
         secure=base.startswith("https://"),
@@ -113,7 +120,6 @@ def start(slug: str, ctx: CtxDep, request: Request, next: str | None = None) -> 
         # SameSite=None needs Secure, so plain-HTTP installs (tests, a LAN) keep Lax.
         samesite="none" if base.startswith("https://") else "lax",
     )
-    return answer
 
 
 @router.get("/auth/sso/{slug}/callback", status_code=302)
@@ -123,18 +129,12 @@ def callback(slug: str, ctx: CtxDep, request: Request) -> RedirectResponse:
     trades for the token pair at `POST /api/v1/auth/sso/exchange`; on failure to the sign-in
     page with the reason."""
     params = dict(request.query_params.items())
+    binding = request.cookies.get(service.COOKIE)
     try:
-        code, next_path = service.callback(
-            ctx, slug, params, request.cookies.get(service.COOKIE), client_address(request)
-        )
+        code, next_path = service.callback(ctx, slug, params, binding, client_address(request))
     except service.SsoFailed as exc:
-        answer = _to_signin(str(exc))
-    else:
-        answer = RedirectResponse(
-            f"/sso/complete#code={quote(code)}&next={quote(next_path)}", status_code=302
-        )
-    answer.delete_cookie(service.COOKIE, path=service.COOKIE_PATH)
-    return answer
+        return _to_signin(str(exc), clear_binding=True)
+    return _to_complete(code, next_path, binding or "", public_base(ctx, request))
 
 
 @router.post("/auth/sso/{slug}/saml/acs", status_code=302)
@@ -152,18 +152,12 @@ def saml_acs(
     to the request this browser started (InResponseTo), within its validity (two minutes of
     clock skew), and never seen before. Redirects like the OIDC callback."""
     form = {"SAMLResponse": saml_response, "RelayState": relay_state}
+    binding = request.cookies.get(service.COOKIE)
     try:
-        code, next_path = service.saml_acs(
-            ctx, slug, form, request.cookies.get(service.COOKIE), client_address(request)
-        )
+        code, next_path = service.saml_acs(ctx, slug, form, binding, client_address(request))
     except service.SsoFailed as exc:
-        answer = _to_signin(str(exc))
-    else:
-        answer = RedirectResponse(
-            f"/sso/complete#code={quote(code)}&next={quote(next_path)}", status_code=302
-        )
-    answer.delete_cookie(service.COOKIE, path=service.COOKIE_PATH)
-    return answer
+        return _to_signin(str(exc), clear_binding=True)
+    return _to_complete(code, next_path, binding or "", public_base(ctx, request))
 
 
 @router.get(
@@ -185,8 +179,20 @@ def saml_metadata(slug: str, ctx: CtxDep, request: Request) -> Response:
     return Response(xml, media_type="application/samlmetadata+xml")
 
 
-def _to_signin(message: str) -> RedirectResponse:
-    return RedirectResponse(f"/signin#sso_error={quote(message)}", status_code=302)
+def _to_signin(message: str, *, clear_binding: bool = False) -> RedirectResponse:
+    answer = RedirectResponse(f"/signin#sso_error={quote(message)}", status_code=302)
+    if clear_binding:
+        answer.delete_cookie(service.COOKIE, path=service.COOKIE_PATH)
+    return answer
+
+
+def _to_complete(code: str, next_path: str, binding: str, base: str) -> RedirectResponse:
+    """To the app with the one-time code. The binding cookie stays (for the code's lifetime):
+    the exchange checks it, so a code can only be traded in the browser that signed in, and
+    an attacker cannot sign a victim's browser in to the attacker's account (login CSRF)."""
+    answer = RedirectResponse(f"/sso/complete#code={quote(code)}&next={quote(next_path)}", status_code=302)
+    _bind(answer, binding, service.CODE_SECONDS, base)
+    return answer
 
 
 @router.post(
@@ -194,10 +200,13 @@ def _to_signin(message: str) -> RedirectResponse:
     response_model=TokenPair,
     responses=errors({401: "The code is unknown, used or expired: sign in with SSO again."}),
 )
-def exchange(body: CodeExchange, ctx: CtxDep) -> dict:
+def exchange(body: CodeExchange, ctx: CtxDep, request: Request, response: Response) -> dict:
     """Trade the one-time code from the SSO callback for the usual token pair (works once,
-    within a minute)."""
-    return service.exchange(ctx, body.code)
+    within a minute, and only in the browser that signed in: the sign-in's cookie must come
+    along, as it does with a same-origin fetch)."""
+    tokens = service.exchange(ctx, body.code, request.cookies.get(service.COOKIE))
+    response.delete_cookie(service.COOKIE, path=service.COOKIE_PATH)
+    return tokens
 
 
 @router.get("/auth/sso/logout-url")

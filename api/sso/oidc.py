@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 # Asymmetric algorithms only: an HMAC-signed ID token would be keyed with the client
 # secret, and "none" is never acceptable.
@@ -76,8 +77,9 @@ def verify_id_token(
             "The ID token is signed with a key the identity provider does not publish.",
             may_be_rotated=True,
         )
-    # Without a kid (some IdPs leave it out), the token must verify with one of the keys.
-    candidates = [keys[kid]] if kid is not None else list(keys.values())
+    # Without a kid (some IdPs leave it out), the token must verify with one of the keys. A
+    # key of another type than the alg needs (an EC key for RS256) cannot verify it: skipped.
+    candidates = [k for k in ([keys[kid]] if kid is not None else keys.values()) if key_fits(k, alg)]
     claims = None
     for key in candidates:
         try:
@@ -91,8 +93,8 @@ def verify_id_token(
                 options={"require": ["iss", "aud", "exp", "iat", "sub"], "verify_iat": False},
             )
             break
-        except jwt.InvalidSignatureError:
-            continue
+        except (jwt.InvalidSignatureError, jwt.InvalidKeyError, TypeError, ValueError):
+            continue  # not this key (the library says so with a TypeError for unusable keys)
         except jwt.ExpiredSignatureError:
             raise OidcRefused("expired", "The ID token has expired. Sign in again.") from None
         except jwt.InvalidAudienceError:
@@ -121,6 +123,18 @@ def verify_id_token(
     if not nonce or not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
         raise OidcRefused("bad_nonce", "The ID token does not belong to this sign-in (nonce mismatch).")
     return claims
+
+
+_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1}
+
+
+def key_fits(key: Any, alg: str) -> bool:
+    """True when `key` is of the type `alg` verifies with: RSA for RS*/PS*, EC on the alg's
+    curve for ES*."""
+    if alg.startswith(("RS", "PS")):
+        return isinstance(key, rsa.RSAPublicKey)
+    curve = _CURVES.get(alg)
+    return curve is not None and isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, curve)
 
 
 def verified_email(claims: dict[str, Any]) -> str:
@@ -169,7 +183,8 @@ class ProviderCache:
             return entry.meta
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         meta = _get_json(client, url, "discovery document")
-        if meta.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
+        named = meta.get("issuer")
+        if not isinstance(named, str) or named.rstrip("/") != issuer.rstrip("/"):
             raise OidcRefused(
                 "discovery_mismatch",
                 f"The discovery document at {url} names issuer {meta.get('issuer')!r}, not {issuer!r}.",

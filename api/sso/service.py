@@ -24,7 +24,7 @@ from ..core.sealing import SealBroken, seal, unseal
 from ..core.timeutil import iso
 from ..users import repository as users
 from ..webhooks.ssrf import TargetRefused, resolve_target
-from . import oidc, repository as repo, saml
+from . import oidc, pinned, repository as repo, saml
 
 SEAL_PURPOSE = "branchline sso secrets v1"
 FLOW_SECONDS = 600  # time allowed at the IdP between start and callback
@@ -48,8 +48,9 @@ def providers(ctx: AppContext) -> oidc.ProviderCache:
     return ctx.sso_providers
 
 
-def http_client() -> httpx.Client:
-    return httpx.Client(follow_redirects=False)
+def http_client(ctx: AppContext) -> httpx.Client:
+    """A client for calls to IdPs: each request resolved, checked and pinned (see `pinned`)."""
+    return pinned.client(allow_private=ctx.settings.webhook_allow_private)
 
 
 def _sha(value: str) -> str:
@@ -112,7 +113,8 @@ def normalize_domain(domain: str) -> str:
 
 
 def check_issuer(ctx: AppContext, issuer: str) -> str:
-    issuer = issuer.strip().rstrip("/")
+    # Kept as written, trailing slash included: some IdPs (Auth0) name themselves with one.
+    issuer = issuer.strip()
     allow_private = ctx.settings.webhook_allow_private
     if not issuer.startswith("https://") and not allow_private:
         raise BadRequest(f"The issuer {issuer} must be an https:// URL, e.g. https://accounts.google.com.")
@@ -133,7 +135,7 @@ def fetch_metadata(ctx: AppContext, url: str) -> str:
     """The IdP's SAML metadata from its URL (checked like an issuer: https, public address)."""
     url = check_issuer(ctx, url)
     try:
-        with http_client() as client, client.stream("GET", url, timeout=10) as res:
+        with http_client(ctx) as client, client.stream("GET", url, timeout=10) as res:
             if res.status_code != 200:
                 raise BadRequest(f"The IdP metadata at {url} answered {res.status_code}; check the URL.")
             body = b""
@@ -170,6 +172,13 @@ def _break_glass(ctx: AppContext, tenant_id: str, emails: list[str], require_sso
 
 def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tuple[dict[str, Any], list[str]]:
     """Store the settings; answers the public view and the names of the fields that changed."""
+    if who.role != "owner":
+        # Whoever sets the IdP decides which e-mail each sign-in asserts, owners' included, and
+        # can switch passwords off: an admin could otherwise sign in as an owner.
+        raise Forbidden(
+            "Only an owner can change the team's single sign-on: it decides who can sign in as "
+            "whom, owners included. Ask an owner of your team to make this change."
+        )
     tenant_id = who.tenant_id
     if body.protocol == "oidc" and body.oidc is None:
         raise BadRequest("protocol oidc needs the oidc settings: issuer, client_id and client_secret.")
@@ -211,7 +220,19 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
         old = current or {}
         oidc_doc = None
         if body.oidc is not None:
-            sealed = (old.get("oidc") or {}).get("client_secret_sealed")
+            before = old.get("oidc") or {}
+            sealed = before.get("client_secret_sealed")
+            # The secret is kept only for the IdP and client it was entered for: otherwise whoever
+            # edits the settings could send the real secret to a token endpoint of their own.
+            moved = before and (before.get("issuer"), before.get("client_id")) != (
+                issuer,
+                body.oidc.client_id,
+            )
+            if moved and body.oidc.client_secret is None:
+                raise BadRequest(
+                    "The issuer or client_id changed, so the stored client secret no longer applies: "
+                    "enter the client secret of the new client in oidc.client_secret."
+                )
             if body.oidc.client_secret is not None:
                 sealed = seal(ctx.secret, SEAL_PURPOSE, tenant_id, body.oidc.client_secret)
             if not sealed:
@@ -252,8 +273,31 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
             repo.release(ctx.system, repo.domain_id(d), tenant_id)
         return saved, changed
 
+    before = repo.config(ctx.store, tenant_id) or {}
     doc, changed = retry_on_conflict(write, busy="The SSO settings changed at the same moment; save again.")
+    if _requires_sso(doc) and not _requires_sso(before):
+        _end_sessions(ctx, tenant_id, glass)
     return public_settings(doc, base) or {}, changed
+
+
+def _requires_sso(cfg: dict[str, Any]) -> bool:
+    return bool(cfg.get("require_sso")) and cfg.get("enabled", True)
+
+
+def _end_sessions(ctx: AppContext, tenant_id: str, break_glass: list[str]) -> None:
+    """Switching require_sso on ends the sessions of everyone but the break-glass owners, so
+    sign-ins made with a password stop at once. Tokens do not record how they were got, so
+    sessions made through SSO end too: those users simply sign in with SSO again."""
+    for user in users.list_users(ctx.system, tenant_id):
+        if not user.get("active") or (user["email"] in break_glass and user["role"] == "owner"):
+            continue
+
+        def bump(user_id: str = user["user_id"]) -> None:
+            fresh = users.get_user(ctx.system, tenant_id, user_id)
+            if fresh is not None:
+                users.update_user(ctx.system, auth.bump_token_epoch(ctx, fresh))
+
+        retry_on_conflict(bump, busy="A member changed at the same moment; save the SSO settings again.")
 
 
 def lookup(ctx: AppContext, query: str) -> dict[str, Any]:
@@ -306,7 +350,7 @@ def start(ctx: AppContext, slug: str, base: str, next_path: str | None) -> tuple
         location, request_id = saml.start(saml.endpoints(base, slug), cfg["saml"]["idp_metadata_xml"], state)
         save(ctx.system, {**flow, "protocol": "saml", "request_id": request_id, "sp_base": base})
         return location, binding
-    with http_client() as client:
+    with http_client(ctx) as client:
         meta = providers(ctx).metadata(client, cfg["oidc"]["issuer"])
     verifier, challenge = oidc.pkce_pair()
     save(
@@ -413,7 +457,7 @@ def _callback(
         ) from None
     cache = providers(ctx)
     try:
-        with http_client() as client:
+        with http_client(ctx) as client:
             meta = cache.metadata(client, issuer)
             id_token = oidc.exchange_code(
                 client,
@@ -424,7 +468,9 @@ def _callback(
                 client_secret=secret,
                 verifier=flow["verifier"],
             )
-            check = {"issuer": issuer, "client_id": cfg["oidc"]["client_id"], "nonce": flow["nonce"]}
+            # The ID token's iss must be the discovery document's issuer exactly (OIDC Discovery
+            # section 4.3); that one matched the configured issuer up to a trailing slash.
+            check = {"issuer": meta["issuer"], "client_id": cfg["oidc"]["client_id"], "nonce": flow["nonce"]}
             try:
                 claims = oidc.verify_id_token(
                     id_token, keys=cache.keys(client, issuer), now=time.time(), **check
@@ -464,6 +510,8 @@ def _signed_in(
             "type": "sso_code",
             "tenant_id": tenant_id,
             "user_id": user["user_id"],
+            # The browser that started the sign-in: only it may trade the code (login CSRF).
+            "binding_hash": flow["binding_hash"],
             "expires_at": time.time() + CODE_SECONDS,
         },
     )
@@ -525,10 +573,7 @@ def just_in_time_user(
                 "other_team", f"{email} belongs to another Branchline team; it cannot sign in here."
             )
         if not user.get("active", True):
-            raise SsoFailed(
-                "deactivated",
-                f"The account {email} is deactivated. Ask an admin of your team to reactivate it.",
-            )
+            return _accept_invitation(ctx, user, address)
         return user
     if not email_domain_allowed(email, cfg["allowed_domains"]):
         allowed = ", ".join(cfg["allowed_domains"]) or "none yet"
@@ -574,11 +619,54 @@ def just_in_time_user(
     return user
 
 
-def exchange(ctx: AppContext, code: str) -> dict[str, Any]:
-    """Trade the one-time code from the callback for the usual token pair (once)."""
+def _accept_invitation(ctx: AppContext, user: dict[str, Any], address: str | None) -> dict[str, Any]:
+    """An inactive member signing in: a pending, unexpired invitation is accepted by the IdP's
+    verified e-mail (the account becomes active with the role it was invited with); a
+    deactivated account, or a cancelled or expired invitation, stays refused."""
+    email, status = user["email"], users.member_status(user)
+    if status == "invite_expired":
+        raise SsoFailed(
+            "invite_expired",
+            f"The invitation of {email} has expired. Ask an admin of your team to resend it.",
+        )
+    if status == "invite_cancelled":
+        raise SsoFailed(
+            "invite_cancelled",
+            f"The invitation of {email} was cancelled. Ask an admin of your team to invite you.",
+        )
+    if status != "invited":
+        raise SsoFailed(
+            "deactivated", f"The account {email} is deactivated. Ask an admin of your team to reactivate it."
+        )
+    user.pop("invite")
+    # Its password stays one nobody knows, as for an account made on a first SSO sign-in.
+    user.pop("password_unset", None)
+    user["active"] = True
+    user["updated_at"] = iso()
+    user = users.update_user(ctx.system, user)
+    audit.record(
+        ctx,
+        user,
+        "user.invite_accepted",
+        "user",
+        user["user_id"],
+        ip=address,
+        details={"email": email, "role": user["role"], "via": "sso"},
+    )
+    return user
+
+
+def exchange(ctx: AppContext, code: str, binding: str | None) -> dict[str, Any]:
+    """Trade the one-time code from the callback for the usual token pair (once), in the
+    browser whose binding cookie started the sign-in."""
     found = repo.take(ctx.system, repo.code_id(_sha(code))) if code else None
     if found is None or found["expires_at"] < time.time():
         raise Unauthorized("This sign-in code is unknown, used or expired. Sign in with SSO again.")
+    if not binding or not secrets.compare_digest(_sha(binding), found.get("binding_hash", "")):
+        raise Unauthorized(
+            "This sign-in code belongs to a sign-in started in another browser. Sign in with SSO "
+            "again in this one."
+        )
     user = users.get_user(ctx.system, found["tenant_id"], found["user_id"])
     if user is None or not user.get("active", True):
         raise Forbidden("This account is deactivated. Ask an admin of your team to reactivate it.")
@@ -602,10 +690,11 @@ def check_password_allowed(ctx: AppContext, user: dict[str, Any]) -> None:
 def end_session_url(ctx: AppContext, tenant_id: str, base: str) -> str | None:
     """Where to send the browser to sign out at the IdP too (RP-initiated logout), if it offers it."""
     cfg = repo.config(ctx.store, tenant_id)
-    if not cfg or not cfg.get("enabled", True):
+    # SAML teams: single logout is not offered, so signing out stays local.
+    if not cfg or not cfg.get("enabled", True) or cfg["protocol"] != "oidc" or not cfg.get("oidc"):
         return None
     try:
-        with http_client() as client:
+        with http_client(ctx) as client:
             meta = providers(ctx).metadata(client, cfg["oidc"]["issuer"])
     except oidc.OidcRefused:
         return None

@@ -151,16 +151,29 @@ def describe_invite(ctx: AppContext, token: str) -> dict[str, Any]:
 
 
 def accept_invite(ctx: AppContext, token: str, password: str, display_name: str | None) -> dict[str, Any]:
+    """Activate the invited account with the chosen password and sign it in. When the team
+    requires single sign-on, the account is activated but gets no password and no session:
+    the answer (403 `sso_required`) says to sign in through SSO."""
     user = _check_invite(ctx, token)
-    check_password_policy(password, email=user["email"])
-    user["password_hash"] = hash_password(password)
+    try:
+        auth.sso_required(ctx, user)
+        sso_only = None
+    except Forbidden as exc:
+        sso_only = exc
+    if sso_only is None:
+        check_password_policy(password, email=user["email"])
+        user["password_hash"] = hash_password(password)
+    # Under SSO the password stays one nobody knows, as for an account made on a first SSO
+    # sign-in; the account is no longer awaiting its invitation either way.
+    user.pop("password_unset", None)
     if display_name and display_name.strip():
         user["display_name"] = display_name.strip()
     user["active"] = True
     user.pop("invite")
-    user.pop("password_unset", None)
     user["updated_at"] = iso()
     user = repo.update_user(ctx.system, user)
+    if sso_only is not None:
+        raise Forbidden(f"Your invitation is accepted. {sso_only}", error="sso_required")
     return auth.token_pair(ctx, user)
 
 

@@ -232,3 +232,49 @@ def test_a_saml_sign_in_in_the_browser_then_a_forged_one_refused(browser, http, 
         expect(page.locator("#sso-metadata")).to_have_value(saml_idp.metadata())
     finally:
         ctx.close()
+
+
+def test_an_invitee_of_a_team_that_requires_sso_joins_without_a_password(browser, http, server, idp):
+    team = SsoTeam(http, idp)
+    email = team.email("invitee")
+    r = http.post(
+        "/api/v1/users/invite",
+        json={"email": email, "role": "engineer", "display_name": "Ines"},
+        headers=team.tenant.headers,
+    )
+    assert r.status_code == 201, r.text
+    link = r.json()["invite_url"]
+    assert team.configure(require_sso=True, break_glass_emails=[team.tenant.owner_email]).status_code == 200
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        page.goto(link)
+        page.get_by_label("Choose a password").fill(STRONG_PASSWORD)
+        page.get_by_role("button", name="Set password and join").click()
+        # Not "Could not accept the invitation": it is accepted, and the way in is SSO.
+        expect(page.get_by_role("heading", name="You joined")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("status")).to_contain_text("accepted")
+        expect(page.get_by_role("status")).to_contain_text(team.slug)
+        assert page.evaluate("localStorage.getItem('bl.signin')") is None  # no password session
+        shot(page, "mobile-sso-invite-accepted")
+        page.get_by_role("link", name="Sign in with SSO").click()
+        expect(page.get_by_role("button", name="Sign in with SSO")).to_be_visible()
+    finally:
+        ctx.close()
+
+
+def test_an_admin_reads_the_sso_settings_but_only_an_owner_changes_them(browser, http, server, idp):
+    team = SsoTeam(http, idp, starter_library=True)
+    admin = team.tenant.add_user("admin", unique_email("admin"))
+    ctx = app_context(browser, DESKTOP)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, admin.email, STRONG_PASSWORD)
+        page.goto(server.url + "/admin/sso")
+        expect(page.locator("#sso-slug")).to_have_value(team.slug)
+        expect(page.get_by_role("note")).to_contain_text("Only an owner can change single sign-on")
+        expect(page.locator("#sso-slug")).to_be_disabled()
+        expect(page.get_by_role("button", name="Save single sign-on")).to_be_disabled()
+        shot(page, "sso-05-admin-reads")
+    finally:
+        ctx.close()

@@ -13,6 +13,7 @@ from tests.sso.idp import TestIdP
 
 # The test IdP listens on loopback, which Branchline refuses for outbound calls by default.
 SERVER_ENV = {"BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true"}
+BINDING_COOKIE = "bl_sso"
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +40,7 @@ class SsoTeam:
         self.slug = f"t-{secrets.token_hex(4)}"
         self.domain = f"{secrets.token_hex(4)}.example.org"
         self.client_id = f"branchline-{secrets.token_hex(3)}"
+        self.binding: str | None = None
         self.settings = {
             "slug": self.slug,
             "oidc": {
@@ -77,15 +79,28 @@ class SsoTeam:
             back = self.idp.approve(start.headers["location"], sub)
             done = browser.get(back)
             assert done.status_code == 302, done.text
+            # The code is traded only with this browser's sign-in cookie (see `exchange`).
+            self.binding = browser.cookies.get(BINDING_COOKIE)
             return split_fragment(done.headers["location"])
         finally:
             if own:
                 browser.close()
 
+    def exchange(self, code: str) -> httpx.Response:
+        """Trade a code as the browser of the last `sign_in` does: its binding cookie along."""
+        return exchange(self.http, code, self.binding)
+
     def audit(self, action: str) -> list[dict]:
         r = self.http.get("/api/v1/audit", params={"action": action}, headers=self.tenant.headers)
         assert r.status_code == 200, r.text
         return r.json()["items"]
+
+
+def exchange(http: httpx.Client, code: str, binding: str | None) -> httpx.Response:
+    """POST /auth/sso/exchange with the sign-in's binding cookie, as the PWA's same-origin
+    fetch sends it (None: a browser without it)."""
+    headers = {"Cookie": f"{BINDING_COOKIE}={binding}"} if binding else {}
+    return http.post("/api/v1/auth/sso/exchange", json={"code": code}, headers=headers)
 
 
 def split_fragment(location: str) -> tuple[str, dict[str, str]]:

@@ -11,16 +11,13 @@ import time
 import flask
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from tests.conftest import STRONG_PASSWORD
-from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, SsoTeam
+from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, SsoTeam, exchange
 from tests.sso.idp import TestIdP, other_key, query
 
 SERVER_ENV = SSO_SERVER_ENV
-
-
-def exchange(http: httpx.Client, code: str) -> httpx.Response:
-    return http.post("/api/v1/auth/sso/exchange", json={"code": code})
 
 
 def me(http: httpx.Client, tokens: dict) -> dict:
@@ -44,6 +41,7 @@ def test_first_sign_in_creates_the_account_with_the_default_role_through_pkce(ht
             asked = query(start.headers["location"])
             sub, email = team.new_idp_user(name="Sam Field")
             done = browser.get(idp.approve(start.headers["location"], sub))
+            binding = browser.cookies.get("bl_sso")
     finally:
         idp.app.after_request_funcs[None].remove(record_verifier)
     assert asked["code_challenge_method"] == "S256" and asked["nonce"] and asked["state"]
@@ -55,12 +53,12 @@ def test_first_sign_in_creates_the_account_with_the_default_role_through_pkce(ht
     assert location.startswith("/sso/complete#code="), location
     assert "?" not in location  # the code travels in the fragment, which no server logs
     code = location.split("#code=")[1].split("&")[0]
-    tokens = exchange(http, code).json()
+    tokens = exchange(http, code, binding).json()
     who = me(http, tokens)
     assert who["user"]["email"] == email and who["role"] == "engineer"
     assert who["user"]["display_name"] == "Sam Field"
     assert who["tenant"]["id"] == team.tenant.id
-    assert exchange(http, code).status_code == 401  # the code works once
+    assert exchange(http, code, binding).status_code == 401  # the code works once
 
     created = team.audit("user.created")
     assert created[0]["details"] == {"email": email, "role": "engineer", "via": "sso"}
@@ -73,7 +71,7 @@ def test_an_existing_member_is_matched_by_e_mail_and_keeps_the_role(team):
     sub, _ = team.new_idp_user(author.email)
     path, frag = team.sign_in(sub)
     assert path == "/sso/complete"
-    tokens = exchange(team.http, frag["code"]).json()
+    tokens = team.exchange(frag["code"]).json()
     assert me(team.http, tokens)["user"]["id"] == author.id and me(team.http, tokens)["role"] == "author"
     assert [e for e in team.audit("user.created") if e["details"].get("via") == "sso"] == []
 
@@ -111,6 +109,12 @@ FORGERIES = {
         "another identity provider",
     ),
     "bad nonce": (_set_claims(nonce="a-nonce-of-another-sign-in"), "bad_nonce", "nonce"),
+    # The kid names the IdP's RSA key, which cannot verify an EC signature (this was a 500).
+    "ES256 naming the IdP's RSA key": (
+        lambda header, claims: ({**header, "alg": "ES256"}, claims, ec.generate_private_key(ec.SECP256R1())),
+        "bad_signature",
+        "signature",
+    ),
     "unknown kid": (
         lambda header, claims: ({**header, "kid": "not-published"}, claims, other_key()),
         "unknown_key",
@@ -173,7 +177,7 @@ def test_a_rotated_signing_key_is_fetched_and_accepted_at_a_bounded_rate(http):
         assert own.kids() != before
         path, frag = team.sign_in(sub)
         assert path == "/sso/complete", frag
-        assert exchange(team.http, frag["code"]).status_code == 200
+        assert team.exchange(frag["code"]).status_code == 200
         # A second rotation right away is not fetched: unknown keys refetch at most once per
         # interval, so forged tokens cannot make the server hammer the IdP.
         own.rotate()
@@ -250,7 +254,7 @@ def test_settings_hide_the_secret_and_belong_to_one_team(http, make_team):
 
 def test_sign_out_revokes_the_refresh_token_and_names_the_idp_logout(team, idp):
     sub, _ = team.new_idp_user()
-    tokens = exchange(team.http, team.sign_in(sub)[1]["code"]).json()
+    tokens = team.exchange(team.sign_in(sub)[1]["code"]).json()
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     url = team.http.get("/api/v1/auth/sso/logout-url", headers=auth).json()["url"]
     assert url.startswith(idp.url + "/oauth2/end_session?") and f"client_id={team.client_id}" in url

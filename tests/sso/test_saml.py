@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import Tenant
-from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV, split_fragment
+from tests.sso.conftest import BINDING_COOKIE, SERVER_ENV as SSO_SERVER_ENV, exchange, split_fragment
 from tests.sso.saml_idp import SamlIdP
 
 SERVER_ENV = SSO_SERVER_ENV
@@ -27,6 +27,7 @@ class SamlTeam:
     def __init__(self, http: httpx.Client, idp: SamlIdP, starter_library: bool = False) -> None:
         self.http = http
         self.idp = idp
+        self.binding: str | None = None
         self.tenant = Tenant(http, starter_library=starter_library)
         self.slug = f"s-{secrets.token_hex(4)}"
         self.domain = f"{secrets.token_hex(4)}.example.net"
@@ -64,7 +65,9 @@ class SamlTeam:
     def sign_in(self, email: str, **answer) -> tuple[str, dict]:
         with httpx.Client(base_url=str(self.http.base_url), timeout=30) as browser:
             request_id, acs, relay = self.started(browser)
-            return self.post(browser, acs, self.idp.answer(request_id, acs, email, **answer), relay)
+            done = self.post(browser, acs, self.idp.answer(request_id, acs, email, **answer), relay)
+            self.binding = browser.cookies.get(BINDING_COOKIE)
+            return done
 
     def audit(self, action: str) -> list[dict]:
         return self.http.get("/api/v1/audit", params={"action": action}, headers=self.tenant.headers).json()[
@@ -85,11 +88,16 @@ def test_a_signed_assertion_signs_in_and_creates_the_account(http, team):
     email = team.email()
     path, frag = team.sign_in(email)
     assert path == "/sso/complete", frag
-    tokens = http.post("/api/v1/auth/sso/exchange", json={"code": frag["code"]}).json()
+    tokens = exchange(http, frag["code"], team.binding).json()
     me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
     assert me["user"]["email"] == email and me["role"] == "viewer" and me["tenant"]["id"] == team.tenant.id
     signed = team.audit("auth.sso_signed_in")[0]
     assert signed["details"] == {"protocol": "saml", "issuer": team.idp.entity_id}
+    # No IdP sign-out for SAML teams: the app signs out locally (this was a 500).
+    auth = {"Authorization": f"Bearer {tokens['access_token']}"}
+    r = http.get("/api/v1/auth/sso/logout-url", headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"url": None}
 
 
 REFUSALS = {

@@ -1,9 +1,10 @@
-// Single sign-on (owners and admins): the team's OpenID Connect provider (Microsoft Entra ID,
+// Single sign-on (owners change it, admins read it: the IdP decides who signs in as whom,
+// owners included): the team's OpenID Connect provider (Microsoft Entra ID,
 // Google Workspace or any other) or SAML 2.0 IdP, which e-mail domains get an account on first sign-in and
 // with which role, and whether passwords still work. The client secret is write-only: the
 // form says whether one is set, never shows it. Online only, like the other admin tabs.
 import { useEffect, useState, type FormEvent } from "react";
-import { api, OfflineError, useOnline } from "../data";
+import { api, OfflineError, useOnline, useSignIn } from "../data";
 import { Button, Card, CopyButton, ErrorBox, Field, identifierField, inputClass, Loading } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
 
@@ -85,6 +86,7 @@ function errText(e: unknown): string {
 
 export function SsoAdmin() {
   const online = useOnline();
+  const owner = useSignIn()?.account.role === "owner";
   const [settings, setSettings] = useState<SsoSettings | null | undefined>(undefined);
   const [form, setForm] = useState<Form>(EMPTY);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -137,6 +139,12 @@ export function SsoAdmin() {
       {settings !== undefined && (
         <Card className="p-4 sm:p-6">
           <form onSubmit={save} className="space-y-5" noValidate data-testid="sso-form">
+            {!owner && (
+              <p role="note" className="rounded-xl bg-amber-50 p-3 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+                Only an owner can change single sign-on: the identity provider decides who can sign in as whom, owners included. Ask an owner of your team.
+              </p>
+            )}
+            <fieldset disabled={!owner} className="space-y-5">
             {settings && (
               <div className="space-y-1 rounded-xl bg-slate-50 p-3 text-sm dark:bg-slate-800">
                 <p className="font-semibold text-slate-800 dark:text-slate-200">Redirect URI to register at your identity provider</p>
@@ -212,6 +220,7 @@ export function SsoAdmin() {
                 </span>
               )}
             </div>
+            </fieldset>
           </form>
         </Card>
       )}

@@ -1,6 +1,8 @@
 // Accepting an invitation: the link an admin sends (/accept-invite#token=...) lands here. It
 // says which team and address the invitation is for, the invitee picks a name and a password
 // (the server's password policy explains any refusal), and they arrive signed in on the library.
+// When the team requires single sign-on, the invitation is accepted without a password and the
+// screen sends them to sign in with SSO.
 import { useEffect, useState, type FormEvent } from "react";
 import { acceptInvitation, ApiError, checkInvitation, useSignIn, type Invitation } from "../data";
 import { navigate } from "../router";
@@ -35,6 +37,9 @@ export default function AcceptInviteScreen() {
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ password: boolean; text: string } | null>(null);
+  // The team requires single sign-on: the server accepted the invitation without a password
+  // and says to sign in through the identity provider instead (its words, with the sign-in name).
+  const [ssoOnly, setSsoOnly] = useState<string | null>(null);
 
   useEffect(() => {
     if (!token) return;
@@ -61,6 +66,11 @@ export default function AcceptInviteScreen() {
       await acceptInvitation(token, password, name.trim());
       navigate("/", { replace: true });
     } catch (err) {
+      if (err instanceof ApiError && err.error === "sso_required") {
+        setSsoOnly(message(err));
+        setBusy(false);
+        return;
+      }
       const weak = err instanceof ApiError && err.error === "weak_password";
       setError({ password: weak, text: message(err) });
       if (weak) document.getElementById("invite-password")?.focus();
@@ -85,6 +95,16 @@ export default function AcceptInviteScreen() {
   }
 
   const { invitation } = check;
+  if (ssoOnly) {
+    return (
+      <AuthFrame title={`You joined ${invitation.tenant.name}`} subtitle="Your team signs in with single sign-on, not a password.">
+        <p role="status" className="mb-5 rounded-xl bg-emerald-50 p-3 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100">
+          {ssoOnly}
+        </p>
+        <AuthSwitch question="Your account is ready." to="/signin" label="Sign in with SSO" />
+      </AuthFrame>
+    );
+  }
   const expires = new Date(invitation.expires_at * 1000).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
   const other = current && !current.expired && current.account.user.email !== invitation.email ? current.account.user.email : null;
   return (
