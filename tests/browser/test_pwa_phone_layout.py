@@ -191,6 +191,12 @@ def test_landscape_keeps_the_answers_reachable_without_hiding_the_step(browser, 
             assert uncovered(page, sel), f"answer {i + 1} is not on screen in landscape"
         assert box(page, "#step-title")["bottom"] <= tray(page)["y"]
         assert horizontal_overflow(page) <= 0
+        # What the tree applies to would push the step under the answers here: it is one tap
+        # away in the Session menu instead.
+        assert not page.is_visible("[data-testid=tree-about]")
+        page.get_by_role("button", name="Session", exact=True).click()
+        assert "Applies to" in page.locator("[data-testid=tree-about-menu]").text_content()
+        page.keyboard.press("Escape")
         # A long list of choices is not pinned over the step: it is reached by scrolling.
         page.goto(f"{server.url}/history")
         r = http.post("/api/v1/sessions", headers=engineer.headers, json={"tree_id": TREE_ID, "ticket": "T2"})

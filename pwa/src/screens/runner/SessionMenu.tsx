@@ -1,7 +1,7 @@
 // The runner's "Session" sheet: edit the ticket and title, share with teammates or by a
 // read-only link, print, abandon.
 // Everything but choosing teammates is written to the device, so it works offline.
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { exportNames, loadDirectory, OfflineError, useOnline, type DirectoryEntry } from "../../data";
 import { abandonFields, checkDetails, sameMembers, withMember, type SessionRights } from "../../shared/access";
 import { Button, Dialog, Field, identifierField, inputClass, Spinner } from "../../ui/kit";
@@ -28,12 +28,15 @@ export function SessionMenuDialog({
   rights,
   running,
   sharedCount,
+  about,
   onClose,
   onPick,
 }: {
   rights: SessionRights;
   running: boolean;
   sharedCount: number;
+  /** What the tree applies to, its review and sources (TreeAbout), or null. */
+  about?: ReactNode;
   onClose: () => void;
   onPick: (what: "details" | "share" | "sharelink" | "print" | "abandon") => void;
 }) {
@@ -47,6 +50,7 @@ export function SessionMenuDialog({
         {rights.share && <MenuItem title="Share read-only link" hint="A link for someone without an account, e.g. the client's IT contact." onClick={() => onPick("sharelink")} />}
         <MenuItem title="Print report" hint="The whole record, laid out for paper or PDF." onClick={() => onPick("print")} />
         {rights.write && running && <MenuItem title="Abandon session" hint="Stop here without finishing; you can reopen it later." onClick={() => onPick("abandon")} danger />}
+        {about}
       </div>
     </Dialog>
   );

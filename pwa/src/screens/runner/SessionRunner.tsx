@@ -359,7 +359,7 @@ export function SessionRunner({ sid }: { sid: string }) {
           <Button className="px-3" onClick={() => navigate(`/s/${sid}/export`)}>Export</Button>
         </div>
       </div>
-      {review && <TreeAbout review={review} />}
+      {review && <TreeAbout review={review} className="[@media(max-height:500px)]:hidden" />}
       <ProgressBar value={state.progress} />
     </div>
   );
@@ -371,6 +371,7 @@ export function SessionRunner({ sid }: { sid: string }) {
           rights={rights}
           running={running}
           sharedCount={(header.shared_with || []).length}
+          about={review && <TreeAbout review={review} testId="tree-about-menu" />}
           onClose={closeDialog}
           onPick={(what) => {
             if (what !== "print") return setDialog(what);

@@ -1,8 +1,10 @@
 // At the session's top: what the tree applies to, when it was reviewed, and the pages it was
-// checked against, folded into one line so it never pushes the step down on a phone.
+// checked against, folded into one line so it never pushes the step down on a phone. On a
+// short screen (a phone held sideways) even that line would push the step's title under the
+// answer buttons, so there it is left out of the top and shown in the Session menu instead.
 import type { ReviewInfo } from "../../shared/review";
 
-export function TreeAbout({ review }: { review: ReviewInfo }) {
+export function TreeAbout({ review, className = "", testId = "tree-about" }: { review: ReviewInfo; className?: string; testId?: string }) {
   const parts = [
     review.appliesTo.length ? `Applies to ${review.appliesTo[0]}${review.appliesTo.length > 1 ? ` and ${review.appliesTo.length - 1} more` : ""}` : null,
     review.reviewedOn ? `reviewed ${review.reviewedOn}` : null,
@@ -10,7 +12,7 @@ export function TreeAbout({ review }: { review: ReviewInfo }) {
   ].filter(Boolean);
   if (!parts.length) return null;
   return (
-    <details className="group text-xs text-slate-600 dark:text-slate-400" data-testid="tree-about">
+    <details className={`group text-xs text-slate-600 dark:text-slate-400 ${className}`} data-testid={testId}>
       <summary className="flex min-h-8 cursor-pointer list-none items-center gap-1.5 rounded-md wrap-anywhere hover:text-slate-900 focus-visible:outline-2 focus-visible:outline-indigo-500 dark:hover:text-slate-200">
         <span aria-hidden="true" className="transition group-open:rotate-90">
           ▸
