@@ -254,6 +254,8 @@ def test_engineers_do_not_see_integrations_and_admins_are_told_when_offline(brow
             "Members",
             "API keys",
             "Integrations",
+            "Single sign-on",
+            "Brand",
         ]
         page.click("button:has-text('+ New webhook')")
         page.wait_for_selector("[role=dialog] #wh-url")
