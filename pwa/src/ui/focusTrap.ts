@@ -18,6 +18,18 @@ export function trapTarget(count: number, index: number, backwards: boolean): nu
 
 const FOCUSABLE = "a[href], button, input, select, textarea, summary, [tabindex], [contenteditable=true]";
 
+/** Whether `el` sits in the folded part of a closed <details> (its own <summary> does not).
+ * Chromium still gives such elements boxes, but Tab passes over them: counted as stops, the
+ * trap would leave the last real stop to the browser, which takes focus out of the dialog. */
+function foldedAway(el: HTMLElement): boolean {
+  for (let d = el.closest("details"); d; d = d.parentElement?.closest("details") ?? null) {
+    if (d.open) continue;
+    const summary = d.querySelector(":scope > summary");
+    if (!summary || !summary.contains(el)) return true;
+  }
+  return false;
+}
+
 /** The elements Tab visits inside `root`, in order; a radio group counts once, as the browser does. */
 export function tabStops(root: HTMLElement): HTMLElement[] {
   const all = Array.from(root.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
@@ -26,6 +38,7 @@ export function tabStops(root: HTMLElement): HTMLElement[] {
       !(el as HTMLButtonElement).disabled &&
       !(el instanceof HTMLInputElement && el.type === "hidden") &&
       !el.closest("[inert], [hidden]") &&
+      !foldedAway(el) &&
       el.getClientRects().length > 0,
   );
   return all.filter((el) => {
