@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -198,6 +200,31 @@ def test_on_a_phone_entries_are_cards_without_a_sideways_scroll(browser, http, s
         page.wait_for_url(re.compile(r"action=api_key\.$"))
         expect(page.locator("#audit-action")).to_be_hidden()
         expect(toggle).to_contain_text("Filters (1 on)")
+        expect(entries).to_have_count(2)
+    finally:
+        ctx.close()
+
+
+def test_the_date_range_is_in_the_users_own_days(browser, http, server):
+    """Auckland is a day ahead of UTC for half of each day: "from today" there must still hold
+    what was just done, which a UTC reading of the date would leave out half of the time."""
+    tenant = Tenant(http)
+    _audited_things(http, tenant)
+    zone = "Pacific/Auckland"
+    today = datetime.now(ZoneInfo(zone)).date()
+    ctx = app_context(browser, DESKTOP, timezone_id=zone)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, tenant.owner_email, tenant.password)
+        entries = page.locator("[data-testid=audit-entry]")
+        page.goto(f"{server.url}/admin/audit?action=user.&from={today}&to={today}")
+        expect(entries).to_have_count(2)  # the engineer's account and role change
+        page.goto(f"{server.url}/admin/audit?action=user.&to={today - timedelta(days=1)}")
+        expect(page.get_by_text("No entries match these filters.")).to_be_visible()
+        page.fill("#audit-to", "")
+        page.fill("#audit-from", str(today - timedelta(days=1)))
+        page.click("button:has-text('Apply filters')")
+        page.wait_for_url(re.compile(rf"action=user\.&from={today - timedelta(days=1)}$"))
         expect(entries).to_have_count(2)
     finally:
         ctx.close()

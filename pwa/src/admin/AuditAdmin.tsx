@@ -8,7 +8,7 @@ import { downloadCsv } from "../insights/cache";
 import { navigate, useLocation } from "../router";
 import { Button, Card, ErrorBox, Field, inputClass, Loading, useNow } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
-import { ACTION_GROUPS, actionFilterLabel, actorLabel, describeAction, filtersFromQuery, filtersToQuery, KNOWN_ACTIONS, recently, targetLabel, type AuditEntry, type AuditFilters, type AuditNames } from "./auditText";
+import { ACTION_GROUPS, actionFilterLabel, actorLabel, apiQuery, describeAction, filtersFromQuery, filtersToQuery, KNOWN_ACTIONS, recently, targetLabel, type AuditEntry, type AuditFilters, type AuditNames } from "./auditText";
 
 const PATH = "/admin/audit";
 
@@ -88,7 +88,7 @@ function FilterForm({ current, onApply }: { current: AuditFilters; onApply: (f: 
             </optgroup>
           </select>
         </Field>
-        <Field label="Who (e-mail)" htmlFor="audit-actor">
+        <Field label="Who (e-mail)" htmlFor="audit-actor" hint="The whole address.">
           <input id="audit-actor" type="text" inputMode="email" className={inputClass} value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: e.target.value })} placeholder="ana@your-msp.com" autoCapitalize="off" autoCorrect="off" spellCheck={false} />
         </Field>
         <Field label="From" htmlFor="audit-from">
@@ -311,7 +311,7 @@ export default function AuditAdmin() {
   const names = useNames();
   const now = useNow(30000);
   const admin = !signin || ["owner", "admin"].includes(signin.account.role);
-  const query = filtersToQuery({ ...filters, limit: filters.limit ?? 50 });
+  const query = apiQuery({ ...filters, limit: filters.limit ?? 50 });
 
   useEffect(() => {
     if (!admin) return;
@@ -360,7 +360,7 @@ export default function AuditAdmin() {
     setCsvBusy(true);
     setCsvError(null);
     const day = new Date().toISOString().slice(0, 10);
-    downloadCsv(`/api/v1/audit${filtersToQuery({ ...filters, limit: undefined })}`, `audit-log-${day}.csv`).then(
+    downloadCsv(`/api/v1/audit${apiQuery({ ...filters, limit: undefined })}`, `audit-log-${day}.csv`).then(
       () => setCsvBusy(false),
       (e: unknown) => {
         setCsvBusy(false);

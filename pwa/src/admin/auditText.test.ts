@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ACTION_GROUPS, actorLabel, describeAction, filtersFromQuery, filtersToQuery, KNOWN_ACTIONS, recently, targetLabel, type AuditEntry, type AuditNames } from "./auditText";
+import { ACTION_GROUPS, actorLabel, apiQuery, describeAction, filtersFromQuery, filtersToQuery, KNOWN_ACTIONS, recently, targetLabel, type AuditEntry, type AuditNames } from "./auditText";
 
 // Every action the server records (grep api/ for `audit.record(`, `audit.append(` and the
 // actions passed through helpers: users' user_changes, publishreview's _audit, the PSA and
@@ -160,5 +160,15 @@ describe("filters in the URL", () => {
     expect(filtersToQuery({ action: "", actor: "  ", from: "", to: "" })).toBe("");
     expect(filtersFromQuery("?from=yesterday&to=2026-13&limit=5000")).toEqual({ action: "", actor: "", from: "", to: "" });
     expect(filtersFromQuery("?limit=5").limit).toBe(5);
+  });
+
+  it("asks the API for the user's own calendar days, the whole of the To day included", () => {
+    const q = new URLSearchParams(apiQuery({ action: "user.", actor: "", from: "2026-12-01", to: "2026-12-04", limit: 20 }));
+    expect(q.get("from")).toBe(new Date(2026, 11, 1).toISOString());
+    expect(q.get("to")).toBe(new Date(2026, 11, 5).toISOString());
+    expect(q.get("action")).toBe("user.");
+    expect(q.get("limit")).toBe("20");
+    expect(new URLSearchParams(apiQuery({ action: "", actor: "", from: "", to: "2026-12-31" })).get("to")).toBe(new Date(2027, 0, 1).toISOString());
+    expect(apiQuery({ action: "", actor: "", from: "", to: "" })).toBe("");
   });
 });

@@ -449,6 +449,21 @@ export function filtersToQuery(f: AuditFilters): string {
   return s ? `?${s}` : "";
 }
 
+/** The API's query for the filters. The dates are the user's own calendar days: the server
+ * reads a bare date as a UTC day, so each is sent as the instant its local midnight falls on
+ * (`to` as the next day's, the API's `to` being exclusive). */
+export function apiQuery(f: AuditFilters): string {
+  const midnight = (day: string, plusDays: number) => {
+    const [y, m, d] = day.split("-").map(Number);
+    return new Date(y, m - 1, d + plusDays).toISOString();
+  };
+  const q = new URLSearchParams(filtersToQuery(f));
+  if (f.from) q.set("from", midnight(f.from, 0));
+  if (f.to) q.set("to", midnight(f.to, 1));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
 /** The group or action a filter value stands for, in words. */
 export function actionFilterLabel(value: string): string {
   const group = ACTION_GROUPS.find((g) => g.prefix === value);
