@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, app_context, shot
+from tests.browser.conftest import DESKTOP, app_context, assert_accessible, shot
 from tests.browser.test_editor_build_publish import sign_in
 from tests.conftest import Tenant
 
@@ -70,6 +70,7 @@ def test_an_owner_reads_filters_pages_downloads_checks_and_sets_retention(browse
         role_row.locator("summary:has-text('Details')").click()
         expect(role_row.locator("[data-testid=audit-details]")).to_contain_text('"to": "author"')
         shot(page, "admin-audit-01-list")
+        assert_accessible(page, "the audit log")
 
         # A group: only sign-ins, and the filter is in the URL.
         page.select_option("#audit-action", "auth.")
@@ -192,6 +193,7 @@ def test_on_a_phone_entries_are_cards_without_a_sideways_scroll(browser, http, s
 
         no_sideways_scroll()
         shot(page, "admin-audit-03-phone")
+        assert_accessible(page, "the audit log on a phone")
         toggle.click()
         expect(page.locator("#audit-action")).to_be_visible()
         no_sideways_scroll()
