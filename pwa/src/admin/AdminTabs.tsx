@@ -3,7 +3,7 @@
 import { useEffect, useRef } from "react";
 import { Link } from "../ui/kit";
 
-export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand";
+export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "audit";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
@@ -11,6 +11,7 @@ const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "integrations", to: "/admin/integrations", label: "Integrations" },
   { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
   { tab: "brand", to: "/admin/brand", label: "Brand" },
+  { tab: "audit", to: "/admin/audit", label: "Audit log" },
 ];
 
 export function AdminTabs({ tab }: { tab: AdminTab }) {
