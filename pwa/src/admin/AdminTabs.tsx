@@ -1,7 +1,8 @@
 // The tabs of the admin area (owners and admins): members, API keys, integrations, single sign-on and brand.
 import { Link } from "../ui/kit";
+import { StorageNotice } from "./StorageNotice";
 
-export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand";
+export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "usage";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
@@ -9,11 +10,14 @@ const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "integrations", to: "/admin/integrations", label: "Integrations" },
   { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
   { tab: "brand", to: "/admin/brand", label: "Brand" },
+  { tab: "usage", to: "/admin/usage", label: "Usage" },
 ];
 
 export function AdminTabs({ tab }: { tab: AdminTab }) {
   const cls = (on: boolean) => `min-h-11 inline-flex items-center rounded-lg px-3 text-sm font-semibold ${on ? "bg-slate-900 text-white dark:bg-white dark:text-slate-900" : "text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"}`;
   return (
+    <>
+    {tab !== "usage" && <StorageNotice />}
     <nav className="flex flex-wrap gap-1" aria-label="Team admin">
       {TABS.map((t) => (
         <Link key={t.tab} to={t.to} className={cls(tab === t.tab)} aria-current={tab === t.tab ? "page" : undefined}>
@@ -25,5 +29,6 @@ export function AdminTabs({ tab }: { tab: AdminTab }) {
         My profile
       </Link>
     </nav>
+    </>
   );
 }
