@@ -124,8 +124,8 @@ _EXAMPLE = {
         "measured_at": "2026-12-04T16:20:00Z",
         "age_seconds": 12.4,
         "refresh_seconds": 30.0,
-        "quota_managed_by": "The operator of this Branchline server: branchline tenant quota k3j2h1g0f9 "
-        "--storage 10GiB",
+        "quota_managed_by": "Only the operator of this Branchline server changes it, on the server: "
+        "branchline tenant quota k3j2h1g0f9 --storage SIZE",
     },
     "members": {
         "active": {"owner": 1, "admin": 1, "author": 2, "engineer": 9, "viewer": 0},

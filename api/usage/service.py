@@ -170,8 +170,8 @@ def storage_figures(
         "age_seconds": round(max(0.0, now - m.measured_at), 1),
         "refresh_seconds": refresh_seconds,
         "quota_managed_by": (
-            "The operator of this Branchline server sets each team's storage quota on the server "
-            f"with `branchline tenant quota {tenant_id} --storage SIZE`; owners cannot change it here."
+            "Only the operator of this Branchline server changes it, on the server: "
+            f"branchline tenant quota {tenant_id} --storage SIZE"
         ),
     }
 
@@ -427,7 +427,7 @@ def limits(ctx: AppContext, tenant_id: str, m: Measurement) -> list[dict[str, An
             "Items per page of a list",
             200,
             "items",
-            "every list of the API (`limit`, then `next_cursor`)",
+            "every list of the API (its limit parameter; more come with next_cursor)",
             "Ask for the next page with the cursor the answer gives.",
         ),
         (

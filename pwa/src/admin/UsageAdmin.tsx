@@ -165,7 +165,7 @@ function StorageCard({ s }: { s: Usage["storage"] }) {
           {quota === null
             ? "This server sets no storage quota."
             : s.quota_source === "operator"
-              ? "Your team's quota was set by the operator of this Branchline server."
+              ? "Your team's own quota, set by the operator of this server."
               : "The server's default quota for every team."}{" "}
           {s.quota_managed_by}
         </p>
