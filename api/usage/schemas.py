@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,7 +103,7 @@ class UsageWarning(BaseModel):
     message: str
 
 
-_EXAMPLE = {
+_EXAMPLE: dict[str, Any] = {
     "tenant_id": "k3j2h1g0f9",
     "storage": {
         "databases": [
