@@ -5,10 +5,16 @@ them, and a team never sees another's."""
 from __future__ import annotations
 
 from tests.attachments.helpers import png, publish_tree, start_session, upload
-from tests.conftest import wait_until
+from tests.conftest import free_port, wait_until
+from tests.webhooks.helpers import subscribe
 
-# Measurements reused for 0 s: each answer measures the databases as they are now.
-SERVER_ENV = {"BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS": "0"}
+SERVER_ENV = {
+    # Measurements reused for 0 s: each answer measures the databases as they are now.
+    "BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS": "0",
+    # Webhook receivers on this machine; a dead one spends its two quick retries in a second.
+    "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
+    "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2",
+}
 
 
 def _usage(http, who, **params) -> dict:
@@ -140,3 +146,19 @@ def test_refresh_measures_now(http, tenant):
     first = _usage(http, tenant, refresh="true")
     assert first["storage"]["age_seconds"] < 5
     assert first["storage"]["measured_at"].endswith("Z")
+
+
+def test_webhook_deliveries_of_the_last_day_are_counted(http, tenant, receiver):
+    tree_id = publish_tree(http, tenant)
+    subscribe(http, tenant, receiver.url, ["session.started"])
+    subscribe(http, tenant, f"http://127.0.0.1:{free_port()}/gone", ["session.started"])
+    start_session(http, tenant, tree_id)
+    receiver.wait_for(1)
+
+    def settled():
+        figures = _usage(http, tenant)["integrations"]
+        return figures if figures["deliveries_last_24h"]["failed"] == 1 else None
+
+    figures = wait_until(settled, timeout=30, message="the dead receiver's message to fail")
+    assert figures["webhooks"] == 2 and figures["webhooks_failing"] == 1
+    assert figures["deliveries_last_24h"] == {"delivered": 1, "failed": 1, "pending": 0, "capped": False}
