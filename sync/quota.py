@@ -116,12 +116,21 @@ def quota_message(m: Measurement) -> str:
         else "the instance's default quota per team (BRANCHLINE_TENANT_QUOTA_BYTES)"
     )
     return (
-        f"Your team's storage is full: its databases take {_mb(m.used)} of its {_mb(m.limit)} quota, "
+        f"Your team's storage is full: its databases take {format_size(m.used)} of its "
+        f"{format_size(m.limit)} quota, "
         f"{whose}. Delete sessions, clients or trees you no longer need (deleting still works; "
         "Team admin > Usage shows what takes the space), or ask the operator of your Branchline "
         "server to raise the quota with `branchline tenant quota`."
     )
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"
+def format_size(n: int) -> str:
+    """`512 B`, `3.0 KB`, `1.5 MB`, `10.0 GB`: binary units (1 KB = 1024 bytes), one decimal."""
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1024:.1f} TB"

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import re
 
+from sync.quota import format_size
+
+__all__ = ["UNLIMITED", "format_size", "parse_size"]
+
 _UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.I)
 UNLIMITED = ("unlimited", "none", "off")
@@ -33,15 +37,3 @@ def parse_size(text: str) -> int:
     if value > MAX_BYTES:
         raise ValueError(f"{text!r} is more than a petabyte; check the number and its unit.")
     return value
-
-
-def format_size(n: int) -> str:
-    """`512 B`, `3.0 KB`, `1.5 MB`, `10.0 GB`: binary units, one decimal above bytes."""
-    if n < 1024:
-        return f"{n} B"
-    value = float(n)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-    return f"{value / 1024:.1f} TB"

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from api.usage.sizes import format_size
 from tests.conftest import ROOT
 
 KB = 1024
@@ -63,7 +64,7 @@ def test_the_operators_quota_is_enforced_for_that_team_only(server, http, make_t
     refusal = r.json()
     assert refusal["error"] == "quota_exceeded"
     reason = refusal["reason"]
-    assert f"{quota / KB / KB:.1f} MB quota" in reason
+    assert f"of its {format_size(quota)} quota" in reason
     assert "the instance operator set for your team" in reason and "branchline tenant quota" in reason
     assert "Delete" in reason and "Usage" in reason
     r = http.post("/api/v1/clients", headers=team.headers, json={"name": "One more"})
