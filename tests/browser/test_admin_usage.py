@@ -114,6 +114,7 @@ def test_owner_reads_usage_and_the_operators_low_quota_warning(browser, http, se
         notice = page.locator("[data-testid=usage-notice]")
         notice.wait_for()
         assert "Storage almost full." in notice.inner_text()
+        shot(page, "admin-usage-notice-members")
         notice.locator("text=See Usage").click()
         page.wait_for_selector("[data-testid=usage-warning]")
         assert page.url.endswith("/admin/usage")
@@ -144,5 +145,20 @@ def test_usage_fits_a_phone(browser, http, server):
         assert page.locator("button:has-text('Refresh')").is_visible()
         shot(page, "admin-usage-phone")
         page.screenshot(path=str(shot(page, "admin-usage-phone-full")), full_page=True)
+    finally:
+        ctx.close()
+
+
+def test_an_engineer_is_told_usage_is_for_owners_and_admins(browser, http, server):
+    team = Tenant(http)
+    publish_tree(http, team)
+    engineer = team.add_user("engineer")
+    ctx = app_context(browser, PHONE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, engineer.email, engineer.password)
+        page.goto(server.url + "/admin/usage")
+        page.wait_for_selector("text=Admins only")
+        assert page.locator("[data-testid=storage-summary]").count() == 0
     finally:
         ctx.close()

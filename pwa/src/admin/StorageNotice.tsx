@@ -22,7 +22,7 @@ export function StorageNotice() {
   return (
     <p
       role={critical ? "alert" : "status"}
-      className={`rounded-xl border px-3 py-2 text-sm ${critical ? "border-rose-300 bg-rose-50 text-rose-950 dark:border-rose-900 dark:bg-rose-950 dark:text-rose-100" : "border-amber-300 bg-amber-50 text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"}`}
+      className={`w-full basis-full rounded-xl border px-3 py-2 text-sm ${critical ? "border-rose-300 bg-rose-50 text-rose-950 dark:border-rose-900 dark:bg-rose-950 dark:text-rose-100" : "border-amber-300 bg-amber-50 text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"}`}
       data-testid="usage-notice"
     >
       <span className="font-semibold">{critical ? "Storage full." : "Storage almost full."}</span>{" "}

@@ -4,7 +4,7 @@
 // other tabs. Figures come from GET /api/v1/tenant/usage; storage is a measurement up to
 // `refresh_seconds` old (the one writes are checked against), so the page says how old.
 import { useCallback, useEffect, useState, type ReactNode } from "react";
-import { api } from "../data";
+import { api, useSignIn } from "../data";
 import { Button, Card, ErrorBox, Loading, useNow } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
 
@@ -208,6 +208,7 @@ export default function UsageAdmin() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const now = useNow(1000);
+  const signin = useSignIn();
 
   const show = useCallback((u: Usage) => {
     setUsage(u);
@@ -243,6 +244,7 @@ export default function UsageAdmin() {
   const c = usage?.content;
   const i = usage?.integrations;
 
+  if (signin && !["owner", "admin"].includes(signin.account.role)) return <ErrorBox title="Admins only">The team's usage is shown to owners and admins.</ErrorBox>;
   return (
     <div className="space-y-5">
       <AdminTabs tab="usage" />
