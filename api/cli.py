@@ -171,12 +171,14 @@ def cmd_tenant_create(args, settings: Settings) -> int:
 def cmd_tenant_quota(args, settings: Settings) -> int:
     import getpass  # noqa: PLC0415
 
+    from .audit.service import record  # noqa: PLC0415
     from .usage import repository as quotas  # noqa: PLC0415
     from .usage.service import describe_quota, resolve_tenant  # noqa: PLC0415
     from .usage.sizes import format_size, parse_size  # noqa: PLC0415
 
     ctx = _ctx(settings)
     tenant_id = resolve_tenant(ctx, args.tenant)
+    before = quotas.storage_override(ctx.system, tenant_id)
     if args.storage is not None:
         try:
             size = parse_size(args.storage)
@@ -184,6 +186,16 @@ def cmd_tenant_quota(args, settings: Settings) -> int:
             print(f"error: --storage {exc}", file=sys.stderr)
             return 2
         quotas.set_override(ctx.system, tenant_id, size, f"branchline tenant quota ({getpass.getuser()})")
+        # The team sees who changed its quota and when, as with a password reset on the server.
+        record(
+            ctx,
+            None,
+            "tenant.quota_changed",
+            "tenant",
+            tenant_id,
+            tenant_id=tenant_id,
+            details={"storage_bytes": {"from": before, "to": size}, "by": "branchline tenant quota"},
+        )
         what = "no storage quota" if size == 0 else f"a storage quota of {format_size(size)} ({size} bytes)"
         print(
             f"Workspace {tenant_id} now has {what}. Running servers apply it within "
@@ -191,6 +203,19 @@ def cmd_tenant_quota(args, settings: Settings) -> int:
         )
     elif args.reset:
         removed = quotas.clear_override(ctx.system, tenant_id)
+        if removed:
+            record(
+                ctx,
+                None,
+                "tenant.quota_changed",
+                "tenant",
+                tenant_id,
+                tenant_id=tenant_id,
+                details={
+                    "storage_bytes": {"from": before, "to": None},
+                    "by": "branchline tenant quota --reset",
+                },
+            )
         print(
             f"Workspace {tenant_id} follows the default quota again (BRANCHLINE_TENANT_QUOTA_BYTES)."
             if removed

@@ -86,6 +86,20 @@ def test_the_operators_quota_is_enforced_for_that_team_only(server, http, make_t
     assert r.status_code == 201, r.text
     assert _usage(http, team)["storage"]["quota_bytes"] == 1024**3
 
+    # The team's audit log tells who changed its quota: the system, from the command line.
+    r = http.get("/api/v1/audit", headers=team.headers, params={"action": "tenant.quota_changed"})
+    changes = r.json()["items"]
+    assert [c["details"]["storage_bytes"] for c in changes] == [
+        {"from": quota, "to": 1024**3},
+        {"from": None, "to": quota},
+    ]
+    assert changes[0]["actor"]["type"] == "system" and changes[0]["target"] == {
+        "type": "tenant",
+        "id": team.id,
+    }
+    r = http.get("/api/v1/audit", headers=neighbour.headers, params={"action": "tenant.quota_changed"})
+    assert r.json()["items"] == []
+
     # --reset: back to the instance's default.
     done = branchline(server, "tenant", "quota", team.id, "--reset")
     assert done.returncode == 0 and "follows the default quota again" in done.stdout, done.stderr
