@@ -168,6 +168,63 @@ def cmd_tenant_create(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_tenant_quota(args, settings: Settings) -> int:
+    import getpass  # noqa: PLC0415
+
+    from .audit.service import record  # noqa: PLC0415
+    from .usage import repository as quotas  # noqa: PLC0415
+    from .usage.service import describe_quota, resolve_tenant  # noqa: PLC0415
+    from .usage.sizes import format_size, parse_size  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    tenant_id = resolve_tenant(ctx, args.tenant)
+    before = quotas.storage_override(ctx.system, tenant_id)
+    if args.storage is not None:
+        try:
+            size = parse_size(args.storage)
+        except ValueError as exc:
+            print(f"error: --storage {exc}", file=sys.stderr)
+            return 2
+        quotas.set_override(ctx.system, tenant_id, size, f"branchline tenant quota ({getpass.getuser()})")
+        # The team sees who changed its quota and when, as with a password reset on the server.
+        record(
+            ctx,
+            None,
+            "tenant.quota_changed",
+            "tenant",
+            tenant_id,
+            tenant_id=tenant_id,
+            details={"storage_bytes": {"from": before, "to": size}, "by": "branchline tenant quota"},
+        )
+        what = "no storage quota" if size == 0 else f"a storage quota of {format_size(size)} ({size} bytes)"
+        print(
+            f"Workspace {tenant_id} now has {what}. Running servers apply it within "
+            f"{settings.tenant_quota_cache_seconds:g} s (BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS)."
+        )
+    elif args.reset:
+        removed = quotas.clear_override(ctx.system, tenant_id)
+        if removed:
+            record(
+                ctx,
+                None,
+                "tenant.quota_changed",
+                "tenant",
+                tenant_id,
+                tenant_id=tenant_id,
+                details={
+                    "storage_bytes": {"from": before, "to": None},
+                    "by": "branchline tenant quota --reset",
+                },
+            )
+        print(
+            f"Workspace {tenant_id} follows the default quota again (BRANCHLINE_TENANT_QUOTA_BYTES)."
+            if removed
+            else f"Workspace {tenant_id} had no quota of its own; it follows the default."
+        )
+    print(describe_quota(ctx, tenant_id))
+    return 0
+
+
 def cmd_seed(args, settings: Settings) -> int:
     from .core.docs import by_prefix  # noqa: PLC0415
     from .starter.service import load_starter_library  # noqa: PLC0415
@@ -337,6 +394,22 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--owner-name")
     tc.add_argument("--no-starter-library", action="store_true")
     tc.set_defaults(func=cmd_tenant_create)
+    tq = t.add_parser(
+        "quota",
+        help="show or set one workspace's storage quota (in place of BRANCHLINE_TENANT_QUOTA_BYTES)",
+        description="Without --storage or --reset, shows the workspace's quota and what it uses. "
+        "Sizes are binary, as the app shows them: 1 GB = 1 GiB = 1024^3 bytes.",
+    )
+    tq.add_argument("tenant", metavar="TENANT", help="the workspace's tenant id, or its single sign-on name")
+    change = tq.add_mutually_exclusive_group()
+    change.add_argument(
+        "--storage", metavar="SIZE", help="e.g. 10GiB, 500MB, 1073741824; 'unlimited': no quota"
+    )
+    change.add_argument(
+        "--reset", action="store_true", help="drop the workspace's own quota: the default applies"
+    )
+    change.add_argument("--show", action="store_true", help="only show the quota and usage (the default)")
+    tq.set_defaults(func=cmd_tenant_quota)
 
     d = sub.add_parser("domain", help="custom domains (white-label)").add_subparsers(
         dest="domain_command", required=True
@@ -424,7 +497,10 @@ def main(argv: list[str] | None = None) -> int:
     restrict_umask()  # backups, restores and databases made here are the service user's only
     try:
         settings = Settings()
-        if args.command not in _MAY_START_EMPTY and (why := _missing_install(settings)):
+        needs_install = (
+            args.command not in _MAY_START_EMPTY or getattr(args, "tenant_command", None) == "quota"
+        )
+        if needs_install and (why := _missing_install(settings)):
             print(f"error: {why}", file=sys.stderr)
             return 2
         return args.func(args, settings)

@@ -30,6 +30,7 @@ from .starter.endpoints import router as starter_router
 from .teams.endpoints import router as teams_router
 from .tenants.endpoints import router as tenants_router
 from .trees.endpoints import router as trees_router
+from .usage.endpoints import router as usage_router
 from .users.endpoints import router as users_router
 from .webhooks.endpoints import router as webhooks_router
 
@@ -51,6 +52,7 @@ def install(app: FastAPI) -> None:
         users_router,
         apikeys_router,
         tenants_router,
+        usage_router,
         brand_router,
         freshness_router,  # before trees: /trees/attention is not a tree id
         trees_router,
@@ -115,6 +117,7 @@ def install_hooks(ctx: AppContext) -> None:
     from .sync_mount import register_sync_rules  # noqa: PLC0415
     from .trees import library, suggestions  # noqa: PLC0415
     from .trees.sync_rules import TreesRules  # noqa: PLC0415
+    from .usage.service import install as install_usage  # noqa: PLC0415
     from .webhooks.worker import WebhookWorker  # noqa: PLC0415
 
     ctx.tenant_created_hooks.append(load_starter)
@@ -127,6 +130,7 @@ def install_hooks(ctx: AppContext) -> None:
     register_sync_rules(ctx, ScriptsRules())  # the scripts database: published copies to every role
     install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with
+    install_usage(ctx)  # the operator's per-tenant quotas, the usage page's attachment tally
     configure_image_cache(ctx.settings.data_dir / "cache" / "pdf-images")
     ctx.workers.add(JobScheduler(ctx))
     ctx.webhooks = WebhookWorker(ctx, instance_id())

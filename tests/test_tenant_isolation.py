@@ -440,6 +440,8 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         lambda w: Req("PATCH", "/api/v1/tenant", json={"name": "A renamed"}),
     ),
     ("GET", "/api/v1/tenant/brand"): ("self", lambda w: Req("GET", "/api/v1/tenant/brand")),
+    ("GET", "/api/v1/tenant/usage"): ("self", lambda w: Req("GET", "/api/v1/tenant/usage")),
+    ("GET", "/api/v1/tenant/usage/warnings"): ("self", lambda w: Req("GET", "/api/v1/tenant/usage/warnings")),
     ("PUT", "/api/v1/tenant/brand"): (
         "self",
         lambda w: Req("PUT", "/api/v1/tenant/brand", json={"name": "A brand", "primary_color": "#1d4ed8"}),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..ratelimit.storage import Windows
     from ..rmm.worker import RmmWorker
     from ..sessions.state_cache import SessionStates
+    from ..usage.service import AttachmentTally
     from ..webhooks.worker import WebhookWorker
     from .derived import IndexPart, IndexRegistry
 
@@ -116,6 +117,8 @@ class AppContext:
     # Made on first use, one per process.
     index_registry: IndexRegistry | None = None
     attachment_storage: AttachmentStorage | None = None
+    # Stored attachment files per tenant, for the usage page (api/usage), set by its hook.
+    attachment_tally: AttachmentTally | None = None
     template_pool: SandboxPool | None = None
     login_throttle: LoginThrottle | None = None
     sso_providers: Any = None  # OIDC discovery and signing keys per issuer (api/sso/oidc.py)

@@ -290,7 +290,12 @@ def test_admin_commands_refuse_an_empty_data_folder_instead_of_creating_one(tmp_
     """`branchline user reset-password` pointed at the wrong folder used to create a new, empty
     install there and answer "no user"."""
     empty = tmp_path / "nothing-here"
-    for cmd in (["user", "reset-password", "boss@acme.example"], ["seed"], ["backup"]):
+    for cmd in (
+        ["user", "reset-password", "boss@acme.example"],
+        ["seed"],
+        ["backup"],
+        ["tenant", "quota", "acme", "--storage", "10GiB"],
+    ):
         proc = subprocess.run(
             [*BRANCHLINE, *cmd], cwd=ROOT, capture_output=True, text=True, env=_env(empty), timeout=60
         )

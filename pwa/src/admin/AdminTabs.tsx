@@ -2,8 +2,9 @@
 // integrations, single sign-on, brand, usage, backups and the audit log.
 import { useEffect, useRef } from "react";
 import { Link } from "../ui/kit";
+import { StorageNotice } from "./StorageNotice";
 
-export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "audit";
+export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "usage" | "audit";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
@@ -11,6 +12,7 @@ const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "integrations", to: "/admin/integrations", label: "Integrations" },
   { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
   { tab: "brand", to: "/admin/brand", label: "Brand" },
+  { tab: "usage", to: "/admin/usage", label: "Usage" },
   { tab: "audit", to: "/admin/audit", label: "Audit log" },
 ];
 
@@ -24,6 +26,8 @@ export function AdminTabs({ tab }: { tab: AdminTab }) {
   const cls = (on: boolean) =>
     `min-h-11 inline-flex shrink-0 items-center whitespace-nowrap rounded-lg px-3 text-sm font-semibold ${on ? "bg-slate-900 text-white dark:bg-white dark:text-slate-900" : "text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"}`;
   return (
+    <>
+    {tab !== "usage" && <StorageNotice />}
     <nav className="-mx-1 flex gap-1 overflow-x-auto px-1 pb-1 sm:flex-wrap sm:overflow-visible" aria-label="Team admin">
       {TABS.map((t) => (
         <Link key={t.tab} ref={tab === t.tab ? current : undefined} to={t.to} className={cls(tab === t.tab)} aria-current={tab === t.tab ? "page" : undefined}>
@@ -35,5 +39,6 @@ export function AdminTabs({ tab }: { tab: AdminTab }) {
         My profile
       </Link>
     </nav>
+    </>
   );
 }
