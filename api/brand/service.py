@@ -14,9 +14,10 @@ import io
 import re
 from typing import Any
 
-from sync.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
+from sync.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from sync.store import Database
 
+from ..core import claims
 from ..core.docs import get_or_none, save
 from ..core.timeutil import iso
 from ..tenants import repository as tenants
@@ -99,32 +100,31 @@ def check_domain(value: str | None) -> str | None:
 
 def put_brand(system: Database, tenant_id: str, brand: dict[str, Any]) -> dict[str, Any]:
     """Replace the brand's settings (validated by the caller); claims the custom domain for
-    this tenant, one tenant per domain, and releases the one it replaces."""
+    this tenant, one tenant per domain, and releases the one it replaces once the new
+    settings are saved. Answers the brand as it was before."""
     before = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
-    domain = brand.get("custom_domain")
-    if domain and domain != before.get("custom_domain"):
-        claim = get_or_none(system, domain_doc_id(domain))
-        if claim and claim.get("tenant_id") != tenant_id:
-            raise Conflict(f"The domain {domain} is already used by another workspace; choose another one.")
-        if not claim:
-            # Unverified until the instance's operator, who must route the name and give it a
-            # certificate anyway, confirms it (`branchline domain verify`): a claim alone
-            # never makes a host serve a tenant's brand.
-            save(
-                system,
-                {
-                    "_id": domain_doc_id(domain),
-                    "type": "brand_domain",
-                    "tenant_id": tenant_id,
-                    "verified": False,
-                },
-            )
-    tenants.update_settings(system, tenant_id, {"brand": brand})
-    old = before.get("custom_domain")
+    domain: str | None = brand.get("custom_domain")
+    old: str | None = before.get("custom_domain")
+    made = False
+    if domain:
+        # Unverified until the domain is proven (`branchline domain verify`): a claim alone
+        # never makes a host serve a tenant's brand.
+        made = claims.claim(
+            system,
+            domain_doc_id(domain),
+            tenant_id,
+            f"The domain {domain}",
+            kind="brand_domain",
+            fields={"verified": False},
+        )
+    try:
+        tenants.update_settings(system, tenant_id, {"brand": brand})
+    except Exception:
+        if domain and made:  # nothing half-written: the settings were not saved, nor is the claim
+            claims.release(system, domain_doc_id(domain), tenant_id)
+        raise
     if old and old != domain:
-        claim = get_or_none(system, domain_doc_id(old))
-        if claim and claim.get("tenant_id") == tenant_id:
-            system.delete(claim["_id"], claim["_rev"])
+        claims.release(system, domain_doc_id(old), tenant_id)
     return before
 
 

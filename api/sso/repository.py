@@ -19,7 +19,8 @@ from typing import Any
 from sync.errors import Conflict, NotFound
 from sync.store import Database, Store
 
-from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db, save
+from ..core import claims
+from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db
 
 DB_NAME = "integrations"
 CONFIG_ID = "ssocfg"
@@ -56,27 +57,12 @@ def code_id(code_hash: str) -> str:
 
 
 def claim(system: Database, docid: str, tenant_id: str, what: str) -> None:
-    """Claim `docid` for the tenant; Conflict when another tenant holds it."""
-    held = get_or_none(system, docid)
-    if held is not None:
-        if held["tenant_id"] == tenant_id:
-            return
-        raise Conflict(f"{what} is already used by another team. Choose another.")
-    try:
-        save(system, {"_id": docid, "type": "sso_claim", "tenant_id": tenant_id})
-    except Conflict:
-        raise Conflict(f"{what} is already used by another team. Choose another.") from None
+    """Claim an SSO name (`slug_id`, `domain_id`) for the tenant; Conflict when another holds it."""
+    claims.claim(system, docid, tenant_id, what, kind="sso_claim")
 
 
-def release(system: Database, docid: str, tenant_id: str) -> None:
-    held = get_or_none(system, docid)
-    if held is not None and held["tenant_id"] == tenant_id:
-        system.delete(docid, held["_rev"])
-
-
-def holder(system: Database, docid: str) -> str | None:
-    held = get_or_none(system, docid)
-    return held["tenant_id"] if held else None
+release = claims.release
+holder = claims.holder
 
 
 def take(system: Database, docid: str) -> dict[str, Any] | None:
