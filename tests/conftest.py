@@ -136,6 +136,8 @@ class ServerProcess:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
     env = getattr(request.module, "SERVER_ENV", None)
+    if callable(env):  # settings naming a server a fixture starts (tests/sso: the test DNS server)
+        env = env(request)
     srv = ServerProcess(tmp_path_factory.mktemp("server"), env=env).start()
     yield srv
     srv.stop()
