@@ -133,6 +133,18 @@ class ServerProcess:
         return self.start()
 
 
+@pytest.fixture(scope="session")
+def dns():
+    """A real DNS server on a loopback port answering TXT records a test publishes
+    (tests/sso/dns.py); a module's SERVER_ENV names it to the server (tests/sso/conftest.py)."""
+    # Imported here: only the modules that use the fixture need dnslib loaded.
+    from tests.sso.dns import TestDns
+
+    server = TestDns().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
     env = getattr(request.module, "SERVER_ENV", None)

@@ -19,20 +19,14 @@ DNS_TIMEOUT_SECONDS = 1.0  # a test of DNS being down waits this long, not the d
 
 def SERVER_ENV(request) -> dict[str, str]:
     """The server's settings: the test IdP listens on loopback, which Branchline refuses for
-    outbound calls by default, and domain proofs ask the test DNS server."""
+    outbound calls by default, and domain proofs ask the test DNS server (the `dns` fixture
+    of tests/conftest.py)."""
     dns = request.getfixturevalue("dns")
     return {
         "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
         "BRANCHLINE_DNS_NAMESERVER": dns.address,
         "BRANCHLINE_DNS_TIMEOUT_SECONDS": str(DNS_TIMEOUT_SECONDS),
     }
-
-
-@pytest.fixture(scope="session")
-def dns():
-    server = test_dns.TestDns().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
