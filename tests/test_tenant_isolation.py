@@ -453,6 +453,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         "self",
         lambda w: Req("PUT", "/api/v1/tenant/brand", json={"name": "A brand", "primary_color": "#1d4ed8"}),
     ),
+    # The caller's own custom domain; A has none, so it is told to set one.
+    ("POST", "/api/v1/tenant/brand/domain/verify"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/tenant/brand/domain/verify", ok=(404,)),
+    ),
     ("PUT", "/api/v1/tenant/brand/logo"): (
         "self",
         lambda w: Req("PUT", "/api/v1/tenant/brand/logo", content=_png_bytes()),

@@ -14,12 +14,13 @@ import io
 import re
 from typing import Any
 
-from sync.errors import BadRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
+from sync.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from sync.store import Database
 
-from ..core import claims
-from ..core.docs import get_or_none, save
+from ..core import claims, dnsproof
+from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
+from ..settings import Settings
 from ..tenants import repository as tenants
 from . import contrast
 
@@ -140,6 +141,46 @@ def tenant_for_domain(system: Database, host: str) -> str | None:
 def domain_verified(system: Database, domain: str | None) -> bool:
     claim = get_or_none(system, domain_doc_id(domain)) if domain else None
     return bool(claim and claim.get("verified"))
+
+
+BRAND_PROOF = "branchline brand custom domain v1"
+
+
+def domain_record(secret: str, tenant_id: str, domain: str) -> dict[str, str]:
+    """The TXT record that proves the tenant's custom domain (api/core/dnsproof.py)."""
+    return dnsproof.record(secret, BRAND_PROOF, tenant_id, domain)
+
+
+def prove_domain(system: Database, settings: Settings, secret: str, tenant_id: str, user_id: str) -> bool:
+    """Verify the tenant's custom domain by its DNS TXT record, as an alternative to the
+    operator's `branchline domain verify`: True when this call verified it, False when it was
+    verified already. Nothing changes when the proof fails (422 or 503, see `dnsproof`)."""
+    stored = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
+    domain = stored.get("custom_domain")
+    if not domain:
+        raise NotFound("This workspace has no custom domain; set one in the brand settings first.")
+    claim = get_or_none(system, domain_doc_id(domain))
+    if claim is None or claim.get("tenant_id") != tenant_id:
+        raise Conflict(
+            f"The domain {domain} is not held by this workspace any more; save the brand again to claim it."
+        )
+    if claim.get("verified"):
+        return False
+    wanted = domain_record(secret, tenant_id, domain)
+    found = dnsproof.lookup_txt(settings, wanted["name"])
+    dnsproof.check(found, wanted["name"], wanted["value"], domain)
+
+    def mark() -> None:
+        held = get_or_none(system, domain_doc_id(domain))
+        if held is None or held.get("tenant_id") != tenant_id:
+            raise Conflict(f"The domain {domain} was changed while it was checked; verify again.")
+        save(
+            system,
+            {**held, "verified": True, "verified_at": iso(), "verified_by": user_id, "verified_via": "dns"},
+        )
+
+    retry_on_conflict(mark, busy=f"The domain {domain} was changed while it was checked; verify again.")
+    return True
 
 
 def verify_domain(system: Database, domain: str) -> str:

@@ -8,7 +8,8 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, OfflineError, useOnline, useSignIn } from "../data";
 import { Button, Card, CopyButton, ErrorBox, Field, identifierField, inputClass, Loading } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
-import { COPY_CLASS, SsoDomainProofs, type DomainProof } from "./SsoDomainProofs";
+import { COPY_CLASS } from "./DnsRecord";
+import { SsoDomainProofs, type DomainProof } from "./SsoDomainProofs";
 
 interface SsoSettings {
   slug: string;

@@ -4,41 +4,20 @@
 // routes sign-ins by e-mail nor gets accounts automatically (api/sso/service.py). Owners verify;
 // admins see the records, to hand to whoever runs the DNS.
 import { useState } from "react";
-import { api, ApiError, OfflineError } from "../data";
-import { Button, CopyButton, ErrorBox } from "../ui/kit";
+import { api } from "../data";
+import { Button, ErrorBox } from "../ui/kit";
+import { DnsRecordBox, proofFailure, type TxtRecord } from "./DnsRecord";
 
 export interface DomainProof {
   domain: string;
   status: "pending" | "verified" | "taken";
   verified_at: string | null;
-  record: { type: "TXT"; name: string; value: string };
+  record: TxtRecord;
 }
-
-/** A Copy button on a light panel (the kit's default suits dark code blocks). */
-export const COPY_CLASS = "shrink-0 text-indigo-700 hover:bg-indigo-50 dark:text-indigo-300 dark:hover:bg-indigo-950";
 
 function when(iso: string): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-}
-
-function failure(e: unknown): { title: string; text: string } {
-  if (e instanceof OfflineError) return { title: "Not verified", text: "You are offline. Verifying needs a connection; try again once you are back online." };
-  if (e instanceof ApiError && e.error === "dns_unavailable") return { title: "DNS did not answer", text: e.reason };
-  if (e instanceof ApiError && e.error === "domain_taken") return { title: "Another team holds this domain", text: e.reason };
-  return { title: "Not verified yet", text: e instanceof Error ? e.message : String(e) };
-}
-
-function RecordLine({ label, value }: { label: "Name" | "Value"; value: string }) {
-  return (
-    <div>
-      <span className="block text-xs font-semibold text-slate-500 uppercase dark:text-slate-400">{label}</span>
-      <div className="flex items-center gap-2">
-        <code className="min-w-0 flex-1 font-mono text-sm break-all text-slate-900 dark:text-slate-100">{value}</code>
-        <CopyButton text={value} label={`Copy ${label.toLowerCase()}`} className={COPY_CLASS} />
-      </div>
-    </div>
-  );
 }
 
 function DomainRow({ proof, canVerify, online, onVerified }: { proof: DomainProof; canVerify: boolean; online: boolean; onVerified: (p: DomainProof) => void }) {
@@ -54,7 +33,7 @@ function DomainRow({ proof, canVerify, online, onVerified }: { proof: DomainProo
       setJustVerified(true);
       onVerified(p);
     } catch (e) {
-      setProblem(failure(e));
+      setProblem(proofFailure(e));
     } finally {
       setBusy(false);
     }
@@ -85,10 +64,7 @@ function DomainRow({ proof, canVerify, online, onVerified }: { proof: DomainProo
               ? "Another team published its record for this domain first, so it holds it. Remove the domain from the list above, or, if it is yours, check who can publish records in its DNS."
               : "Add this TXT record at the DNS host of the domain, then verify. Until then nobody is sent here by this domain and its people get no account automatically."}
           </p>
-          <div className="space-y-2 rounded-lg bg-slate-50 p-3 dark:bg-slate-800">
-            <RecordLine label="Name" value={proof.record.name} />
-            <RecordLine label="Value" value={proof.record.value} />
-          </div>
+          <DnsRecordBox record={proof.record} />
           {canVerify && (
             <Button onClick={verify} busy={busy} disabled={!online} aria-label={`Verify ${proof.domain}`}>
               Verify
