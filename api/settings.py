@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -22,6 +23,31 @@ _MIN_SECRET_LEN = 32
 
 class SettingsError(RuntimeError):
     """Bad configuration: startup stops with this message, which says how to fix it."""
+
+
+def _nameserver(value: str) -> tuple[str, int]:
+    """`ip`, `ip:port` or `[ipv6]:port` as (ip, port); SettingsError otherwise."""
+    text = value.strip()
+    host, port = text, "53"
+    if text.startswith("["):
+        host, closed, rest = text[1:].partition("]")
+        if not closed:
+            host = ""  # refused below
+        port = rest[1:] if rest.startswith(":") else (rest or "53")
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+        if not 0 < number < 65536:
+            raise ValueError
+    except ValueError:
+        raise SettingsError(
+            f"BRANCHLINE_DNS_NAMESERVER={value!r} is not an IP address with an optional port; give it "
+            "like 192.0.2.53, 127.0.0.1:5353 or [2001:db8::53]:53, or leave it unset for the system's "
+            "resolvers."
+        ) from None
+    return host, number
 
 
 def _embed_origin_problem(origin: str) -> str | None:
@@ -175,6 +201,12 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(16, ge=1, le=256)  # deliveries in flight per instance
     webhook_log_days: int = Field(30, ge=1, le=3650)  # delivered and failed messages kept this long
 
+    # Domain proofs (api/core/dnsproof.py): the DNS server asked for the TXT records that
+    # prove a team controls an e-mail or custom domain, as ip or ip:port ([v6]:port); unset,
+    # the machine's own resolvers (/etc/resolv.conf). Each lookup gives up after the timeout.
+    dns_nameserver: str | None = None
+    dns_timeout_seconds: float = Field(3.0, gt=0, le=30)
+
     # PSA connectors (api/integrations): seconds between a push that failed for a passing
     # reason (outage, network, 429: at least its Retry-After) and its next attempt; after
     # the last one the push is `failed` until an admin retries it.
@@ -214,8 +246,16 @@ class Settings(BaseSettings):
         """`embed_origins` as a tuple (checked at start-up)."""
         return tuple(o.strip().rstrip("/") for o in self.embed_origins.split(",") if o.strip())
 
+    @property
+    def dns_server(self) -> tuple[str, int] | None:
+        """`dns_nameserver` as (ip, port) (checked at start-up), or None for the system's."""
+        if not self.dns_nameserver:
+            return None
+        return _nameserver(self.dns_nameserver)
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        self.dns_server  # noqa: B018 - raises SettingsError on a malformed address
         for origin in self.frame_ancestors:
             problem = _embed_origin_problem(origin)
             if problem:

@@ -133,9 +133,23 @@ class ServerProcess:
         return self.start()
 
 
+@pytest.fixture(scope="session")
+def dns():
+    """A real DNS server on a loopback port answering TXT records a test publishes
+    (tests/sso/dns.py); a module's SERVER_ENV names it to the server (tests/sso/conftest.py)."""
+    # Imported here: only the modules that use the fixture need dnslib loaded.
+    from tests.sso.dns import TestDns
+
+    server = TestDns().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, request):
     env = getattr(request.module, "SERVER_ENV", None)
+    if callable(env):  # settings naming a server a fixture starts (tests/sso: the test DNS server)
+        env = env(request)
     srv = ServerProcess(tmp_path_factory.mktemp("server"), env=env).start()
     yield srv
     srv.stop()

@@ -374,6 +374,15 @@ def _sso_config() -> dict:
     }
 
 
+def _b_sso_domain(w: World) -> str:
+    """An e-mail domain B's SSO settings list (saved anew: another case may replace them),
+    pending its DNS proof."""
+    body = _sso_config()
+    r = w.http.put("/api/v1/tenant/sso", headers=w.b.headers, json=body)
+    assert r.status_code == 200, r.text
+    return body["allowed_domains"][0]
+
+
 Factory = Callable[[World], Req]
 
 API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
@@ -445,6 +454,11 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("PUT", "/api/v1/tenant/brand"): (
         "self",
         lambda w: Req("PUT", "/api/v1/tenant/brand", json={"name": "A brand", "primary_color": "#1d4ed8"}),
+    ),
+    # The caller's own custom domain; A has none, so it is told to set one.
+    ("POST", "/api/v1/tenant/brand/domain/verify"): (
+        "self",
+        lambda w: Req("POST", "/api/v1/tenant/brand/domain/verify", ok=(404,)),
     ),
     ("PUT", "/api/v1/tenant/brand/logo"): (
         "self",
@@ -529,6 +543,12 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("GET", "/api/v1/tenant/sso"): ("self", lambda w: Req("GET", "/api/v1/tenant/sso")),
     ("PUT", "/api/v1/tenant/sso"): ("self", lambda w: Req("PUT", "/api/v1/tenant/sso", json=_sso_config())),
     ("GET", "/api/v1/auth/sso/logout-url"): ("self", lambda w: Req("GET", "/api/v1/auth/sso/logout-url")),
+    # B's own domain reaches B's check (no TXT record on this server's DNS: 422, or 503 without
+    # a resolver); A, which does not list it, gets 404 without any lookup.
+    ("POST", "/api/v1/tenant/sso/domains/{domain}/verify"): (
+        "object",
+        lambda w: Req("POST", f"/api/v1/tenant/sso/domains/{_b_sso_domain(w)}/verify", ok=(422, 503)),
+    ),
     # PSA connectors (owners and admins configure the caller's tenant; pushes reach a session)
     ("GET", "/api/v1/integrations"): ("self", lambda w: Req("GET", "/api/v1/integrations")),
     ("PUT", "/api/v1/integrations/connectwise"): (

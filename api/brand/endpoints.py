@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sync.errors import BadRequest, NotFound
 
 from ..audit import service as audit
+from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from . import service
@@ -25,12 +26,56 @@ class BrandUpdate(BaseModel):
     custom_domain: str | None = Field(default=None, max_length=253, description="e.g. help.example-msp.com")
 
 
+def _brand(ctx: AppContext, tenant_id: str) -> dict:
+    """The brand as the tenant's own routes answer it: with the TXT record that proves its
+    custom domain while that is not verified (`custom_domain_record`, else null)."""
+    brand = service.get_brand(ctx.system, tenant_id)
+    domain = brand["custom_domain"]
+    pending = domain and not brand["custom_domain_verified"]
+    brand["custom_domain_record"] = service.domain_record(ctx.secret, tenant_id, domain) if pending else None
+    return brand
+
+
 @router.get("/tenant/brand")
 def get_brand(who: PrincipalDep, ctx: CtxDep) -> dict:
     """The tenant's brand (any member): `name`, `primary_color` and `on_primary` (the text
-    colour on it), `accent_color`, `custom_domain`, and `logo` (`content_type`, `sha256`,
-    `data_url`) or null."""
-    return service.get_brand(ctx.system, who.tenant_id)
+    colour on it), `accent_color`, `custom_domain`, `custom_domain_verified`, while it is
+    not, `custom_domain_record` (the DNS TXT record that proves it: `{type, name, value}`),
+    and `logo` (`content_type`, `sha256`, `data_url`) or null."""
+    return _brand(ctx, who.tenant_id)
+
+
+@router.post(
+    "/tenant/brand/domain/verify",
+    responses=errors(
+        {
+            404: "The workspace has no custom domain.",
+            409: "The custom domain is no longer held by this workspace.",
+            422: "The TXT record is not there (`dns_record_missing`) or holds another value "
+            "(`dns_record_mismatch`); `reason` and `details` say what was found and what is expected.",
+            503: "DNS gave no answer (timeout, server failure): `dns_unavailable`, nothing changed; "
+            "retry after `Retry-After` seconds.",
+        }
+    ),
+)
+def verify_custom_domain(who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+    """Verify the custom domain by DNS (owners and admins), instead of asking the operator
+    to run `branchline domain verify`: publish `custom_domain_record` (a TXT record at
+    `_branchline.{custom domain}` holding `branchline-verification=<token>`), then call this.
+    Answers the brand; a domain verified already answers it without a new lookup. The
+    operator must still route the name to Branchline with a certificate."""
+    if service.prove_domain(ctx.system, ctx.settings, ctx.secret, who.tenant_id, who.user_id):
+        domain = service.get_brand(ctx.system, who.tenant_id)["custom_domain"]
+        audit.record(
+            ctx,
+            who,
+            "brand.domain_verified",
+            "tenant",
+            who.tenant_id,
+            ip=client_address(request),
+            details={"domain": domain, "via": "dns"},
+        )
+    return _brand(ctx, who.tenant_id)
 
 
 @router.put("/tenant/brand", responses=errors({409: "The custom domain belongs to another workspace."}))
@@ -57,7 +102,7 @@ def put_brand(body: BrandUpdate, who: AdminDep, ctx: CtxDep, request: Request) -
         ip=client_address(request),
         details={"changed": changed},
     )
-    return service.get_brand(ctx.system, who.tenant_id)
+    return _brand(ctx, who.tenant_id)
 
 
 _LOGO_BODY = {
@@ -95,7 +140,7 @@ async def put_logo(who: AdminDep, ctx: CtxDep, request: Request) -> dict:
         ip=client_address(request),
         details={"changed": ["logo"], "sha256": doc["sha256"]},
     )
-    return service.get_brand(ctx.system, who.tenant_id)
+    return _brand(ctx, who.tenant_id)
 
 
 def _host_tenant(ctx, request: Request) -> str:

@@ -17,8 +17,10 @@ from typing import Any
 from sync.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, UnsupportedMediaType
 from sync.store import Database
 
-from ..core.docs import get_or_none, save
+from ..core import claims, dnsproof
+from ..core.docs import get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
+from ..settings import Settings
 from ..tenants import repository as tenants
 from . import contrast
 
@@ -99,32 +101,31 @@ def check_domain(value: str | None) -> str | None:
 
 def put_brand(system: Database, tenant_id: str, brand: dict[str, Any]) -> dict[str, Any]:
     """Replace the brand's settings (validated by the caller); claims the custom domain for
-    this tenant, one tenant per domain, and releases the one it replaces."""
+    this tenant, one tenant per domain, and releases the one it replaces once the new
+    settings are saved. Answers the brand as it was before."""
     before = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
-    domain = brand.get("custom_domain")
-    if domain and domain != before.get("custom_domain"):
-        claim = get_or_none(system, domain_doc_id(domain))
-        if claim and claim.get("tenant_id") != tenant_id:
-            raise Conflict(f"The domain {domain} is already used by another workspace; choose another one.")
-        if not claim:
-            # Unverified until the instance's operator, who must route the name and give it a
-            # certificate anyway, confirms it (`branchline domain verify`): a claim alone
-            # never makes a host serve a tenant's brand.
-            save(
-                system,
-                {
-                    "_id": domain_doc_id(domain),
-                    "type": "brand_domain",
-                    "tenant_id": tenant_id,
-                    "verified": False,
-                },
-            )
-    tenants.update_settings(system, tenant_id, {"brand": brand})
-    old = before.get("custom_domain")
+    domain: str | None = brand.get("custom_domain")
+    old: str | None = before.get("custom_domain")
+    made = False
+    if domain:
+        # Unverified until the domain is proven (`branchline domain verify`): a claim alone
+        # never makes a host serve a tenant's brand.
+        made = claims.claim(
+            system,
+            domain_doc_id(domain),
+            tenant_id,
+            f"The domain {domain}",
+            kind="brand_domain",
+            fields={"verified": False},
+        )
+    try:
+        tenants.update_settings(system, tenant_id, {"brand": brand})
+    except Exception:
+        if domain and made:  # nothing half-written: the settings were not saved, nor is the claim
+            claims.release(system, domain_doc_id(domain), tenant_id)
+        raise
     if old and old != domain:
-        claim = get_or_none(system, domain_doc_id(old))
-        if claim and claim.get("tenant_id") == tenant_id:
-            system.delete(claim["_id"], claim["_rev"])
+        claims.release(system, domain_doc_id(old), tenant_id)
     return before
 
 
@@ -140,6 +141,46 @@ def tenant_for_domain(system: Database, host: str) -> str | None:
 def domain_verified(system: Database, domain: str | None) -> bool:
     claim = get_or_none(system, domain_doc_id(domain)) if domain else None
     return bool(claim and claim.get("verified"))
+
+
+BRAND_PROOF = "branchline brand custom domain v1"
+
+
+def domain_record(secret: str, tenant_id: str, domain: str) -> dict[str, str]:
+    """The TXT record that proves the tenant's custom domain (api/core/dnsproof.py)."""
+    return dnsproof.record(secret, BRAND_PROOF, tenant_id, domain)
+
+
+def prove_domain(system: Database, settings: Settings, secret: str, tenant_id: str, user_id: str) -> bool:
+    """Verify the tenant's custom domain by its DNS TXT record, as an alternative to the
+    operator's `branchline domain verify`: True when this call verified it, False when it was
+    verified already. Nothing changes when the proof fails (422 or 503, see `dnsproof`)."""
+    stored = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
+    domain = stored.get("custom_domain")
+    if not domain:
+        raise NotFound("This workspace has no custom domain; set one in the brand settings first.")
+    claim = get_or_none(system, domain_doc_id(domain))
+    if claim is None or claim.get("tenant_id") != tenant_id:
+        raise Conflict(
+            f"The domain {domain} is not held by this workspace any more; save the brand again to claim it."
+        )
+    if claim.get("verified"):
+        return False
+    wanted = domain_record(secret, tenant_id, domain)
+    found = dnsproof.lookup_txt(settings, wanted["name"])
+    dnsproof.check(found, wanted["name"], wanted["value"], domain)
+
+    def mark() -> None:
+        held = get_or_none(system, domain_doc_id(domain))
+        if held is None or held.get("tenant_id") != tenant_id:
+            raise Conflict(f"The domain {domain} was changed while it was checked; verify again.")
+        save(
+            system,
+            {**held, "verified": True, "verified_at": iso(), "verified_by": user_id, "verified_via": "dns"},
+        )
+
+    retry_on_conflict(mark, busy=f"The domain {domain} was changed while it was checked; verify again.")
+    return True
 
 
 def verify_domain(system: Database, domain: str) -> str:

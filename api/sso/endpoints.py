@@ -17,7 +17,7 @@ from ..auth.schemas import TokenPair
 from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from . import oidc, repository as repo, saml, service
-from .schemas import ENTRA_EXAMPLE, GOOGLE_EXAMPLE, SsoSettingsUpdate
+from .schemas import ENTRA_EXAMPLE, GOOGLE_EXAMPLE, SsoDomainStatus, SsoSettingsUpdate
 
 router = APIRouter(prefix="/api/v1", tags=["sso"])
 
@@ -31,13 +31,19 @@ class CodeExchange(BaseModel):
 def get_settings(who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """The team's single sign-on settings (owners and admins); null when none are set. The
     client secret is never shown, only `client_secret_set`. `redirect_uri` is the address to
-    register at the identity provider."""
-    return {"sso": service.public_settings(repo.config(ctx.store, who.tenant_id), public_base(ctx, request))}
+    register at the identity provider. `domains` gives each allowed e-mail domain's proof:
+    `pending` with the TXT record to publish, `verified` with when, or `taken` by another team."""
+    return {"sso": service.settings_view(ctx, who.tenant_id, public_base(ctx, request))}
 
 
 @router.put(
     "/tenant/sso",
-    responses=errors({409: "The sign-in name or an e-mail domain is already used by another team."}),
+    responses=errors(
+        {
+            409: "The sign-in name is already used by another team, or an added e-mail domain is already "
+            "verified by another team (`domain_taken`)."
+        }
+    ),
 )
 def put_settings(
     body: Annotated[
@@ -63,8 +69,11 @@ def put_settings(
     `https://accounts.google.com` and an OAuth client of type "Web application".
 
     Users whose verified e-mail is in `allowed_domains` get an account with `default_role`
-    on their first sign-in; others must be invited first. With `require_sso`, passwords
-    stop working for everyone except the owners in `break_glass_emails`.
+    on their first sign-in, once the domain is proven: each domain starts `pending`, and the
+    answer's `domains` names the DNS TXT record to publish for it before calling
+    `POST /api/v1/tenant/sso/domains/{domain}/verify`. Others must be invited first. With
+    `require_sso`, passwords stop working for everyone except the owners in
+    `break_glass_emails`.
     """
     saved, changed = service.save_settings(ctx, who, body, public_base(ctx, request))
     audit.record(
@@ -77,6 +86,46 @@ def put_settings(
         details={"changed": changed},
     )
     return {"sso": saved}
+
+
+@router.post(
+    "/tenant/sso/domains/{domain}/verify",
+    response_model=SsoDomainStatus,
+    responses=errors(
+        {
+            404: "The domain is not in the team's allowed_domains (or the team has no SSO settings).",
+            409: "Another team verified the domain first (`domain_taken`), or it was removed from the "
+            "settings during the check.",
+            422: "The TXT record is not there (`dns_record_missing`) or holds another value "
+            "(`dns_record_mismatch`); `reason` and `details` say what was found and what is expected.",
+            503: "DNS gave no answer (timeout, server failure): `dns_unavailable`, nothing changed; "
+            "retry after `Retry-After` seconds.",
+        }
+    ),
+)
+def verify_domain(domain: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
+    """Prove an allowed e-mail domain (owners only, like the rest of SSO: admins get 403).
+
+    Publish the TXT record shown for the domain in `GET /api/v1/tenant/sso` (`domains`), e.g.
+    `_branchline.contoso.com` with the value `branchline-verification=<token>`, then call this.
+    The first team to prove a domain holds it: sign-ins by e-mail at that domain are routed to
+    it, and its IdP's users at that domain get accounts just in time. A domain already
+    verified by this team answers its status without a new lookup. Removing the domain from
+    `allowed_domains` gives it up.
+    """
+    status, proven_now = service.verify_domain(ctx, who, domain)
+    if not proven_now:
+        return status
+    audit.record(
+        ctx,
+        who,
+        "sso.domain_verified",
+        "tenant",
+        who.tenant_id,
+        ip=client_address(request),
+        details={"domain": status["domain"]},
+    )
+    return status
 
 
 @router.get(

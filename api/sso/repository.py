@@ -3,8 +3,10 @@
 - `ssocfg` in the tenant's `integrations` database (server only, closed to `/sync/`): the
   tenant's SSO settings, the OIDC client secret sealed (`core/sealing.py`).
 - In the system database, claims that let a sign-in find its tenant before anyone is
-  signed in: `ssoslug:{slug}` (the slug in `/auth/sso/{slug}/start`) and
-  `ssodomain:{domain}` (an allowed e-mail domain; one tenant per domain).
+  signed in: `ssoslug:{slug}` (the slug in `/auth/sso/{slug}/start`, first come, first
+  served) and `ssodomain:{domain}` (an allowed e-mail domain the tenant proved with a DNS TXT
+  record, `verified_at` set; one tenant per domain, the first to prove it). A domain only
+  listed in the settings is pending and claims nothing, so listing one squats nothing.
 - `ssoflow:{state}` (system): a started sign-in: the nonce, the PKCE verifier and the hash of
   the browser's binding cookie; deleted when the IdP comes back, so it works once.
 - `ssocode:{sha256 of code}` (system): the one-time code the PWA trades for its token pair.
@@ -19,7 +21,8 @@ from typing import Any
 from sync.errors import Conflict, NotFound
 from sync.store import Database, Store
 
-from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db, save
+from ..core import claims
+from ..core.docs import ensure_tenant_db, get_or_none, open_tenant_db
 
 DB_NAME = "integrations"
 CONFIG_ID = "ssocfg"
@@ -56,27 +59,28 @@ def code_id(code_hash: str) -> str:
 
 
 def claim(system: Database, docid: str, tenant_id: str, what: str) -> None:
-    """Claim `docid` for the tenant; Conflict when another tenant holds it."""
-    held = get_or_none(system, docid)
-    if held is not None:
-        if held["tenant_id"] == tenant_id:
-            return
-        raise Conflict(f"{what} is already used by another team. Choose another.")
-    try:
-        save(system, {"_id": docid, "type": "sso_claim", "tenant_id": tenant_id})
-    except Conflict:
-        raise Conflict(f"{what} is already used by another team. Choose another.") from None
+    """Claim an SSO name (`slug_id`, `domain_id`) for the tenant; Conflict when another holds it."""
+    claims.claim(system, docid, tenant_id, what, kind="sso_claim")
 
 
-def release(system: Database, docid: str, tenant_id: str) -> None:
-    held = get_or_none(system, docid)
-    if held is not None and held["tenant_id"] == tenant_id:
-        system.delete(docid, held["_rev"])
+release = claims.release
+holder = claims.holder
 
 
-def holder(system: Database, docid: str) -> str | None:
-    held = get_or_none(system, docid)
-    return held["tenant_id"] if held else None
+def domain_claim(system: Database, domain: str) -> dict[str, Any] | None:
+    return get_or_none(system, domain_id(domain))
+
+
+def proven(claim: dict[str, Any] | None) -> bool:
+    """A domain claim made by a DNS proof. Claims written before proofs existed (no
+    `verified_at`) were taken first come, first served, and prove nothing."""
+    return bool(claim and claim.get("verified_at"))
+
+
+def verified_holder(system: Database, domain: str) -> str | None:
+    """The tenant that proved `domain`, if any."""
+    claim = domain_claim(system, domain)
+    return claim["tenant_id"] if claim and proven(claim) else None
 
 
 def take(system: Database, docid: str) -> dict[str, Any] | None:

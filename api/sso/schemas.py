@@ -104,3 +104,37 @@ class SsoSettingsUpdate(BaseModel):
         max_length=5,
         description="Owners who may still sign in with a password when require_sso is on (at least one).",
     )
+
+
+class DnsRecord(BaseModel):
+    type: Literal["TXT"] = "TXT"
+    name: str = Field(description="Where to publish it: `_branchline.` and the domain.")
+    value: str = Field(description="`branchline-verification=` and this team's token for the domain.")
+
+
+class SsoDomainStatus(BaseModel):
+    """One allowed e-mail domain and its DNS proof."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "domain": "contoso.com",
+                    "status": "verified",
+                    "verified_at": "2026-12-04T16:20:00Z",
+                    "record": {
+                        "type": "TXT",
+                        "name": "_branchline.contoso.com",
+                        "value": "branchline-verification=3f0c9a1e5b7d4c2a8e6f1b0d9c7a5e3f",
+                    },
+                }
+            ]
+        }
+    )
+    domain: str
+    status: Literal["pending", "verified", "taken"] = Field(
+        description="`pending`: publish `record` and verify; `verified`: this team proved it; "
+        "`taken`: another team proved it first (remove it from allowed_domains)."
+    )
+    verified_at: str | None = Field(description="When this team proved the domain (ISO 8601 UTC).")
+    record: DnsRecord = Field(description="The TXT record that proves the domain for this team.")

@@ -17,6 +17,7 @@ from sync.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from ..audit import service as audit
 from ..auth import service as auth
 from ..auth.passwords import hash_password
+from ..core import dnsproof
 from ..core.context import AppContext
 from ..core.docs import retry_on_conflict, save
 from ..core.ids import new_id
@@ -60,8 +61,11 @@ def _sha(value: str) -> str:
 # --- settings --------------------------------------------------------------------------
 
 
-def public_settings(doc: dict[str, Any] | None, base: str) -> dict[str, Any] | None:
-    """The settings as owners and admins see them: the secret only said to be set."""
+def public_settings(
+    doc: dict[str, Any] | None, base: str, domains: list[dict[str, Any]] | None = None
+) -> dict[str, Any] | None:
+    """The settings as owners and admins see them: the secret only said to be set, and each
+    allowed domain's proof (`domains`, from `domain_statuses`)."""
     if doc is None:
         return None
     out: dict[str, Any] = {
@@ -71,6 +75,7 @@ def public_settings(doc: dict[str, Any] | None, base: str) -> dict[str, Any] | N
         "oidc": None,
         "saml": None,
         "allowed_domains": doc["allowed_domains"],
+        "domains": domains or [],
         "default_role": doc["default_role"],
         "require_sso": doc["require_sso"],
         "break_glass_emails": doc["break_glass_emails"],
@@ -99,6 +104,113 @@ def public_settings(doc: dict[str, Any] | None, base: str) -> dict[str, Any] | N
     if doc["protocol"] == "saml":
         out["redirect_uri"] = saml.endpoints(base, doc["slug"]).acs_url
     return out
+
+
+def settings_view(ctx: AppContext, tenant_id: str, base: str) -> dict[str, Any] | None:
+    """The team's settings as `public_settings` shows them, None when none are set."""
+    doc = repo.config(ctx.store, tenant_id)
+    if doc is None:
+        return None
+    return public_settings(doc, base, domain_statuses(ctx, tenant_id, doc["allowed_domains"]))
+
+
+# --- proving e-mail domains --------------------------------------------------------------
+#
+# Listing a domain in allowed_domains claims nothing: it is pending until an owner publishes
+# the team's TXT record (api/core/dnsproof.py) and asks for it to be verified. The first team
+# to prove a domain holds it (`ssodomain:{domain}` with `verified_at`); only then does it route
+# sign-ins by e-mail (`lookup`) and create accounts just in time for its addresses. A team
+# that merely lists a domain, even first, gains nothing and blocks nobody.
+
+DOMAIN_PROOF = "branchline sso e-mail domain v1"
+
+
+def domain_status(ctx: AppContext, tenant_id: str, domain: str) -> dict[str, Any]:
+    """`{domain, status, verified_at, record}`: status `verified` (this team proved it),
+    `taken` (another team proved it first: verifying will be refused) or `pending`."""
+    claim = repo.domain_claim(ctx.system, domain)
+    out: dict[str, Any] = {
+        "domain": domain,
+        "status": "pending",
+        "verified_at": None,
+        "record": dnsproof.record(ctx.secret, DOMAIN_PROOF, tenant_id, domain),
+    }
+    if claim is not None and repo.proven(claim):
+        if claim["tenant_id"] == tenant_id:
+            out.update(status="verified", verified_at=claim["verified_at"])
+        else:
+            out["status"] = "taken"
+    return out
+
+
+def domain_statuses(ctx: AppContext, tenant_id: str, domains: list[str]) -> list[dict[str, Any]]:
+    return [domain_status(ctx, tenant_id, d) for d in domains]
+
+
+def _taken(domain: str) -> Conflict:
+    return Conflict(
+        f"The e-mail domain {domain} is already verified by another team, which published its DNS "
+        "record first. Remove it from your allowed domains; if your organisation owns it, check who "
+        "can publish records in its DNS.",
+        error="domain_taken",
+    )
+
+
+def verify_domain(ctx: AppContext, who: Principal, domain: str) -> tuple[dict[str, Any], bool]:
+    """Look up the team's TXT record for `domain` and, when it is there, make the team the
+    domain's holder; answers the domain's status and whether this call proved it (False when
+    it was verified already). Nothing changes when the proof fails."""
+    _owner_only(who)
+    tenant_id = who.tenant_id
+    domain = normalize_domain(domain)
+    cfg = repo.config(ctx.store, tenant_id)
+    if cfg is None or domain not in cfg["allowed_domains"]:
+        raise NotFound(
+            f"{domain} is not one of this team's e-mail domains. Add it to allowed_domains "
+            "(PUT /api/v1/tenant/sso) first; the answer shows the DNS record to publish."
+        )
+    claim = repo.domain_claim(ctx.system, domain)
+    if repo.proven(claim) and claim is not None:
+        if claim["tenant_id"] != tenant_id:
+            raise _taken(domain)
+        return domain_status(ctx, tenant_id, domain), False
+    wanted = dnsproof.record(ctx.secret, DOMAIN_PROOF, tenant_id, domain)
+    found = dnsproof.lookup_txt(ctx.settings, wanted["name"])
+    dnsproof.check(found, wanted["name"], wanted["value"], domain)
+
+    def hold() -> None:
+        held = repo.domain_claim(ctx.system, domain)
+        if held is not None and repo.proven(held) and held["tenant_id"] != tenant_id:
+            raise _taken(domain)  # another team proved it while we looked
+        # A claim without proof (from before proofs existed) is replaced: it proved nothing.
+        save(
+            ctx.system,
+            {
+                **(held or {"_id": repo.domain_id(domain)}),
+                "type": "sso_claim",
+                "tenant_id": tenant_id,
+                "verified_at": iso(),
+                "verified_by": who.user_id,
+            },
+        )
+
+    retry_on_conflict(hold, busy=f"{domain} was being verified at the same moment; verify again.")
+    now = repo.config(ctx.store, tenant_id) or {}
+    if domain not in now.get("allowed_domains", []):
+        # Removed from the settings while we looked: its release has already run, so undo ours.
+        repo.release(ctx.system, repo.domain_id(domain), tenant_id)
+        raise Conflict(f"{domain} was removed from the allowed domains meanwhile; add it again to verify it.")
+    return domain_status(ctx, tenant_id, domain), True
+
+
+def _owner_only(who: Principal) -> None:
+    if who.role != "owner":
+        # Whoever sets the IdP decides which e-mail each sign-in asserts, owners' included, and
+        # can switch passwords off: an admin could otherwise sign in as an owner.
+        raise Forbidden(
+            "Only an owner can change the team's single sign-on: it decides who can sign in as "
+            "whom, owners included. Ask an owner of your team to make this change."
+        )
 
 
 def redirect_uri(base: str, slug: str) -> str:
@@ -172,13 +284,7 @@ def _break_glass(ctx: AppContext, tenant_id: str, emails: list[str], require_sso
 
 def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tuple[dict[str, Any], list[str]]:
     """Store the settings; answers the public view and the names of the fields that changed."""
-    if who.role != "owner":
-        # Whoever sets the IdP decides which e-mail each sign-in asserts, owners' included, and
-        # can switch passwords off: an admin could otherwise sign in as an owner.
-        raise Forbidden(
-            "Only an owner can change the team's single sign-on: it decides who can sign in as "
-            "whom, owners included. Ask an owner of your team to make this change."
-        )
+    _owner_only(who)
     tenant_id = who.tenant_id
     if body.protocol == "oidc" and body.oidc is None:
         raise BadRequest("protocol oidc needs the oidc settings: issuer, client_id and client_secret.")
@@ -210,10 +316,14 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
     domains = sorted({normalize_domain(d) for d in body.allowed_domains})
     glass = _break_glass(ctx, tenant_id, body.break_glass_emails, body.require_sso)
     db = repo.config_db(ctx.store, tenant_id)
-    # Claims first: a slug or domain held by another team refuses the whole save.
-    repo.claim(ctx.system, repo.slug_id(body.slug), tenant_id, f"The sign-in name {body.slug!r}")
+    # A domain another team has proven cannot be added (one listed earlier stays, shown as
+    # taken, so the rest of the settings can still be saved). Then the slug's claim: taken
+    # by another team, it refuses the whole save.
+    listed = set((repo.config(ctx.store, tenant_id) or {}).get("allowed_domains", []))
     for d in domains:
-        repo.claim(ctx.system, repo.domain_id(d), tenant_id, f"The e-mail domain {d}")
+        if d not in listed and repo.verified_holder(ctx.system, d) not in (None, tenant_id):
+            raise _taken(d)
+    repo.claim(ctx.system, repo.slug_id(body.slug), tenant_id, f"The sign-in name {body.slug!r}")
 
     def write() -> tuple[dict[str, Any], list[str]]:
         current = repo.config(ctx.store, tenant_id)
@@ -277,7 +387,8 @@ def save_settings(ctx: AppContext, who: Principal, body: Any, base: str) -> tupl
     doc, changed = retry_on_conflict(write, busy="The SSO settings changed at the same moment; save again.")
     if _requires_sso(doc) and not _requires_sso(before):
         _end_sessions(ctx, tenant_id, glass)
-    return public_settings(doc, base) or {}, changed
+    statuses = domain_statuses(ctx, tenant_id, doc["allowed_domains"])
+    return public_settings(doc, base, statuses) or {}, changed
 
 
 def _requires_sso(cfg: dict[str, Any]) -> bool:
@@ -301,14 +412,16 @@ def _end_sessions(ctx: AppContext, tenant_id: str, break_glass: list[str]) -> No
 
 
 def lookup(ctx: AppContext, query: str) -> dict[str, Any]:
-    """The sign-in name for a slug or an e-mail address (by its domain)."""
+    """The sign-in name for a slug or an e-mail address (by its domain, once a team has
+    proven it: a domain only listed in some team's settings leads nowhere)."""
     q = query.strip().lower()
+    domain = q.rsplit("@", 1)[1] if "@" in q else None
     tenant_id = (
-        repo.holder(ctx.system, repo.domain_id(q.rsplit("@", 1)[1]))
-        if "@" in q
-        else repo.holder(ctx.system, repo.slug_id(q))
+        repo.verified_holder(ctx.system, domain) if domain else repo.holder(ctx.system, repo.slug_id(q))
     )
     cfg = repo.config(ctx.store, tenant_id) if tenant_id else None
+    if cfg is not None and domain is not None and domain not in cfg["allowed_domains"]:
+        cfg = None
     if cfg is None or not cfg.get("enabled", True):
         raise NotFound(
             f"No team signs in with SSO as {query.strip()!r}. Check the spelling, or ask your admin "
@@ -581,6 +694,16 @@ def just_in_time_user(
             "domain_not_allowed",
             f"{email} has no account in this team, and its domain is not one that gets one automatically "
             f"({allowed}). Ask an admin to invite you.",
+        )
+    domain = email.rsplit("@", 1)[1]
+    if repo.verified_holder(ctx.system, domain) != tenant_id:
+        # The team's own IdP may assert any address: only a domain the team proved it controls
+        # (DNS) lets its IdP create accounts for that domain's people.
+        raise SsoFailed(
+            "domain_not_verified",
+            f"{email} has no account in this team, and {domain} gets accounts automatically only "
+            "once an owner of the team has verified the domain with its DNS record (Single sign-on "
+            "settings). Until then, ask an admin to invite you.",
         )
     user_id = new_id()
     users.claim_email(ctx.system, email, tenant_id, user_id)

@@ -3,6 +3,8 @@ name, logo and colour (header and primary buttons), and keeps them offline after
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.brand.test_brand_api import png
 from tests.browser.conftest import (
     MOBILE,
@@ -14,6 +16,9 @@ from tests.browser.conftest import (
     wait_synced,
 )
 from tests.conftest import Tenant
+from tests.sso.conftest import SERVER_ENV as SSO_SERVER_ENV
+
+SERVER_ENV = SSO_SERVER_ENV  # names the test DNS server, for custom domains proven by DNS
 
 HEADER_BG = "getComputedStyle(document.querySelector('header')).backgroundColor"
 NAME_COLOR = "getComputedStyle(document.querySelector('[data-testid=brand-name]')).color"
@@ -121,3 +126,37 @@ def test_an_admin_sets_the_brand_and_takes_the_suggested_colour_when_one_is_unre
     finally:
         ctx.close()
     assert http.get("/api/v1/tenant/brand", headers=tenant.headers).json()["primary_color"] == "#ff0f0f"
+
+
+def test_an_admin_proves_the_custom_domain_with_its_dns_record_from_the_brand_page(
+    browser, http, server, dns
+):
+    tenant = Tenant(http, starter_library=True)
+    domain = f"{tenant.id.lower()}.dns.fjord-it.example"
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, tenant.owner_email, tenant.password)
+        page.goto(server.url + "/admin/brand")
+        page.fill("#brand-name-input", "Fjord IT")
+        page.fill("#brand-domain", domain)
+        page.click("text=Save brand")
+        page.wait_for_selector("[role=status] >> text=Saved")
+        proof = page.get_by_test_id("brand-domain-status")
+        expect(proof).to_contain_text(f"_branchline.{domain}")
+
+        proof.get_by_role("button", name="Verify domain").click()
+        expect(proof.get_by_role("alert")).to_contain_text(f"No TXT record was found at _branchline.{domain}")
+        proof.get_by_role("button", name="Copy value").click()
+        expect(proof.get_by_role("button", name="Copied")).to_be_visible()
+        dns.publish(f"_branchline.{domain}", page.evaluate("navigator.clipboard.readText()"))
+        proof.get_by_role("button", name="Verify domain").click()
+        expect(proof.get_by_role("status")).to_contain_text(f"Verified. {domain} serves your brand.")
+        # Nothing widens the page on a phone (the logo's file picker did, before it was given a width).
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, "mobile-brand-domain-verified")
+        assert_accessible(page, "brand-admin-domain")
+    finally:
+        ctx.close()
+    r = http.get("/api/v1/brand", headers={"Host": domain})
+    assert r.status_code == 200 and r.json()["name"] == "Fjord IT"

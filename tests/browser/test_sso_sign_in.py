@@ -8,6 +8,7 @@ sign-in says to use SSO."""
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 from playwright.sync_api import expect
@@ -177,6 +178,54 @@ def test_an_admin_sets_up_sso_and_then_passwords_name_sso(browser, http, server,
         ctx.close()
 
 
+def test_an_owner_on_a_phone_proves_a_new_e_mail_domain_with_the_dns_record(browser, http, server, idp, dns):
+    team = SsoTeam(http, idp, starter_library=True)
+    domain = f"proof-{secrets.token_hex(3)}.example.org"
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, team.tenant.owner_email, STRONG_PASSWORD)
+        page.goto(server.url + "/admin/sso")
+        expect(page.locator("#sso-domains")).to_have_value(team.domain)
+        page.fill("#sso-domains", f"{team.domain}, {domain}")
+        page.get_by_role("button", name="Save single sign-on").click()
+        expect(page.get_by_role("status").filter(has_text="Saved")).to_be_visible()
+
+        row = page.locator(f"[data-testid=sso-domain][data-domain='{domain}']")
+        expect(row).to_have_attribute("data-status", "pending")
+        expect(row).to_contain_text(f"_branchline.{domain}")
+        expect(page.locator(f"[data-testid=sso-domain][data-domain='{team.domain}']")).to_contain_text(
+            "Verified"
+        )
+        assert http.get("/api/v1/auth/sso/lookup", params={"q": f"a@{domain}"}).status_code == 404
+
+        # Verify before publishing: the page says what is missing and the domain stays pending.
+        row.get_by_role("button", name=f"Verify {domain}").click()
+        expect(row.get_by_role("alert")).to_contain_text(f"No TXT record was found at _branchline.{domain}")
+        expect(row).to_have_attribute("data-status", "pending")
+
+        # Publish exactly what the Copy button put on the clipboard, as an admin pasting it would.
+        row.get_by_role("button", name="Copy value").click()
+        expect(row.get_by_role("button", name="Copied")).to_be_visible()
+        value = page.evaluate("navigator.clipboard.readText()")
+        assert value.startswith("branchline-verification=")
+        dns.publish(f"_branchline.{domain}", value)
+        no_overflow = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert no_overflow, "the record must wrap on a 375 px screen, not widen the page"
+        shot(page, "mobile-sso-domain-pending")
+
+        row.get_by_role("button", name=f"Verify {domain}").click()
+        expect(row).to_have_attribute("data-status", "verified")
+        verified = row.get_by_role("status")
+        expect(verified).to_contain_text(f"Verified. People at {domain} are sent to your identity provider")
+        expect(row.get_by_role("alert")).to_have_count(0)
+        shot(page, "mobile-sso-domain-verified")
+        found = http.get("/api/v1/auth/sso/lookup", params={"q": f"a@{domain}"})
+        assert found.status_code == 200 and found.json()["slug"] == team.slug
+    finally:
+        ctx.close()
+
+
 @pytest.fixture(scope="module")
 def saml_idp(tmp_path_factory):
     provider = SamlIdP(tmp_path_factory.mktemp("saml-idp")).start()
@@ -275,6 +324,11 @@ def test_an_admin_reads_the_sso_settings_but_only_an_owner_changes_them(browser,
         expect(page.get_by_role("note")).to_contain_text("Only an owner can change single sign-on")
         expect(page.locator("#sso-slug")).to_be_disabled()
         expect(page.get_by_role("button", name="Save single sign-on")).to_be_disabled()
+        # The admin sees each domain's proof, but verifying is the owners' too.
+        expect(page.locator(f"[data-testid=sso-domain][data-domain='{team.domain}']")).to_contain_text(
+            "Verified"
+        )
+        expect(page.get_by_role("button", name=f"Verify {team.domain}")).to_have_count(0)
         shot(page, "sso-05-admin-reads")
     finally:
         ctx.close()

@@ -1,4 +1,5 @@
-"""Fixtures of the SSO tests: a real OIDC provider and a team whose sign-in goes through it."""
+"""Fixtures of the SSO tests: a real OIDC provider, a real DNS server for domain proofs, and a
+team whose sign-in goes through the provider, its e-mail domain proven."""
 
 from __future__ import annotations
 
@@ -9,11 +10,23 @@ import httpx
 import pytest
 
 from tests.conftest import Tenant
+from tests.sso import dns as test_dns
 from tests.sso.idp import TestIdP
 
-# The test IdP listens on loopback, which Branchline refuses for outbound calls by default.
-SERVER_ENV = {"BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true"}
 BINDING_COOKIE = "bl_sso"
+DNS_TIMEOUT_SECONDS = 1.0  # a test of DNS being down waits this long, not the default 3 s
+
+
+def SERVER_ENV(request) -> dict[str, str]:
+    """The server's settings: the test IdP listens on loopback, which Branchline refuses for
+    outbound calls by default, and domain proofs ask the test DNS server (the `dns` fixture
+    of tests/conftest.py)."""
+    dns = request.getfixturevalue("dns")
+    return {
+        "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
+        "BRANCHLINE_DNS_NAMESERVER": dns.address,
+        "BRANCHLINE_DNS_TIMEOUT_SECONDS": str(DNS_TIMEOUT_SECONDS),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +46,9 @@ def _untampered(request):
 class SsoTeam:
     """A freshly registered tenant whose SSO goes through the test IdP; its own slug and domain."""
 
-    def __init__(self, http: httpx.Client, idp: TestIdP, starter_library: bool = False, **settings) -> None:
+    def __init__(
+        self, http: httpx.Client, idp: TestIdP, starter_library: bool = False, prove: bool = True, **settings
+    ) -> None:
         self.http = http
         self.idp = idp
         self.tenant = Tenant(http, starter_library=starter_library)
@@ -54,10 +69,16 @@ class SsoTeam:
         }
         r = self.configure()
         assert r.status_code == 200, r.text
+        if prove:
+            r = self.prove()
+            assert r.status_code == 200 and r.json()["status"] == "verified", r.text
 
     def configure(self, **changes) -> httpx.Response:
         body = {**self.settings, **changes}
         return self.http.put("/api/v1/tenant/sso", json=body, headers=self.tenant.headers)
+
+    def prove(self, domain: str | None = None) -> httpx.Response:
+        return prove_domain(self.http, self.tenant.headers, domain or self.domain)
 
     def email(self, name: str = "user") -> str:
         return f"{name}-{secrets.token_hex(3)}@{self.domain}"
@@ -94,6 +115,24 @@ class SsoTeam:
         r = self.http.get("/api/v1/audit", params={"action": action}, headers=self.tenant.headers)
         assert r.status_code == 200, r.text
         return r.json()["items"]
+
+
+def shown_domain(http: httpx.Client, headers: dict[str, str], domain: str) -> dict:
+    """The domain's entry in the SSO settings: status, verified_at and the record to publish."""
+    r = http.get("/api/v1/tenant/sso", headers=headers)
+    assert r.status_code == 200, r.text
+    return next(d for d in r.json()["sso"]["domains"] if d["domain"] == domain)
+
+
+def verify(http: httpx.Client, headers: dict[str, str], domain: str) -> httpx.Response:
+    return http.post(f"/api/v1/tenant/sso/domains/{domain}/verify", headers=headers)
+
+
+def prove_domain(http: httpx.Client, headers: dict[str, str], domain: str) -> httpx.Response:
+    """Publish the record the settings show for `domain` in the test DNS, then verify it."""
+    record = shown_domain(http, headers, domain)["record"]
+    test_dns.running().publish(record["name"], record["value"])
+    return verify(http, headers, domain)
 
 
 def exchange(http: httpx.Client, code: str, binding: str | None) -> httpx.Response:

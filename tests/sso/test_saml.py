@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from tests.conftest import Tenant
-from tests.sso.conftest import BINDING_COOKIE, SERVER_ENV as SSO_SERVER_ENV, exchange, split_fragment
+from tests.sso.conftest import (
+    BINDING_COOKIE,
+    SERVER_ENV as SSO_SERVER_ENV,
+    exchange,
+    prove_domain,
+    split_fragment,
+)
 from tests.sso.saml_idp import SamlIdP
 
 SERVER_ENV = SSO_SERVER_ENV
@@ -44,6 +50,8 @@ class SamlTeam:
         )
         assert r.status_code == 200, r.text
         self.settings = r.json()["sso"]
+        r = prove_domain(http, self.tenant.headers, self.domain)
+        assert r.status_code == 200 and r.json()["status"] == "verified", r.text
         metadata = http.get(f"/api/v1/auth/sso/{self.slug}/saml/metadata")
         assert metadata.status_code == 200 and "samlmetadata" in metadata.headers["content-type"]
         idp.trust(metadata.text)

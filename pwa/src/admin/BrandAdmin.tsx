@@ -5,6 +5,55 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, saveBrand, uploadBrandLogo, type Brand } from "../data";
 import { Button, Card, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
+import { DnsRecordBox, proofFailure } from "./DnsRecord";
+
+/** The saved custom domain: verified, or the TXT record that proves it and a Verify button. */
+function CustomDomainProof({ brand, onVerified }: { brand: Brand; onVerified: (b: Brand) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<{ title: string; text: string } | null>(null);
+  const [justVerified, setJustVerified] = useState(false);
+
+  async function verify() {
+    setBusy(true);
+    setProblem(null);
+    try {
+      onVerified(await api<Brand>("/api/v1/tenant/brand/domain/verify", { method: "POST" }));
+      setJustVerified(true);
+    } catch (e) {
+      setProblem(proofFailure(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (brand.custom_domain_verified || !brand.custom_domain_record) {
+    return (
+      <div data-testid="brand-domain-status">
+        <p role={justVerified ? "status" : undefined} className="text-sm text-slate-600 dark:text-slate-300">
+          {justVerified ? "Verified. " : ""}
+          <span className="font-semibold break-all">{brand.custom_domain}</span> serves your brand.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <section aria-labelledby="brand-domain-heading" className="space-y-3" data-testid="brand-domain-status">
+      <h2 id="brand-domain-heading" className="text-base font-semibold">
+        Verify <span className="break-all">{brand.custom_domain}</span>
+      </h2>
+      <p className="text-sm text-slate-600 dark:text-slate-300">Add this TXT record at the DNS host of the domain, then verify. Your Branchline operator can also verify it for you.</p>
+      <DnsRecordBox record={brand.custom_domain_record} />
+      <Button onClick={verify} busy={busy}>
+        Verify domain
+      </Button>
+      {problem && (
+        <ErrorBox title={problem.title}>
+          <p className="break-words">{problem.text}</p>
+        </ErrorBox>
+      )}
+    </section>
+  );
+}
 
 export default function BrandAdmin() {
   const [brand, setBrand] = useState<Brand | null>(null);
@@ -60,13 +109,18 @@ export default function BrandAdmin() {
             <Field label="Colour" htmlFor="brand-color" hint="Hex, e.g. #1d4ed8. White or dark text on it must reach a contrast of 4.5:1.">
               <input id="brand-color" className={inputClass} value={color} onChange={(e) => setColor(e.target.value)} required />
             </Field>
-            <Field label="Custom domain (optional)" htmlFor="brand-domain" hint="e.g. help.your-msp.com; it serves your brand once your Branchline operator verifies it.">
+            <Field label="Custom domain (optional)" htmlFor="brand-domain" hint="e.g. help.your-msp.com; it serves your brand once verified, by its DNS record (shown after saving) or by your Branchline operator.">
               <input id="brand-domain" className={inputClass} value={domain} onChange={(e) => setDomain(e.target.value)} autoCapitalize="off" spellCheck={false} />
             </Field>
             <Button type="submit" tone="primary" busy={busy}>
               Save brand
             </Button>
           </form>
+          {brand.custom_domain && (
+            <div className="mt-6 border-t border-slate-200 pt-5 dark:border-slate-800">
+              <CustomDomainProof brand={brand} onVerified={setBrand} />
+            </div>
+          )}
           <div className="mt-6 space-y-1.5">
             <label htmlFor="brand-logo" className="block text-sm font-semibold">
               Logo

@@ -2,11 +2,14 @@
 // owners included): the team's OpenID Connect provider (Microsoft Entra ID,
 // Google Workspace or any other) or SAML 2.0 IdP, which e-mail domains get an account on first sign-in and
 // with which role, and whether passwords still work. The client secret is write-only: the
-// form says whether one is set, never shows it. Online only, like the other admin tabs.
+// form says whether one is set, never shows it. Each e-mail domain is proven with a DNS TXT
+// record (SsoDomainProofs) before it routes anyone. Online only, like the other admin tabs.
 import { useEffect, useState, type FormEvent } from "react";
 import { api, OfflineError, useOnline, useSignIn } from "../data";
 import { Button, Card, CopyButton, ErrorBox, Field, identifierField, inputClass, Loading } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
+import { COPY_CLASS } from "./DnsRecord";
+import { SsoDomainProofs, type DomainProof } from "./SsoDomainProofs";
 
 interface SsoSettings {
   slug: string;
@@ -15,6 +18,7 @@ interface SsoSettings {
   oidc: { issuer: string; client_id: string; client_secret_set: boolean; scopes: string[] } | null;
   saml: { idp_metadata_xml: string; idp_metadata_url: string | null; idp_entity_id: string; sp_entity_id: string; sp_metadata_url: string; acs_url: string } | null;
   allowed_domains: string[];
+  domains: DomainProof[];
   default_role: "viewer" | "engineer" | "author";
   require_sso: boolean;
   break_glass_emails: string[];
@@ -152,7 +156,7 @@ export function SsoAdmin() {
                   <code className="min-w-0 flex-1 font-mono break-all" data-testid="sso-redirect-uri">
                     {settings.redirect_uri}
                   </code>
-                  <CopyButton text={settings.redirect_uri} />
+                  <CopyButton text={settings.redirect_uri} className={COPY_CLASS} />
                 </div>
               </div>
             )}
@@ -189,7 +193,7 @@ export function SsoAdmin() {
                 </Field>
               </>
             )}
-            <Field label="E-mail domains that get an account on first sign-in" htmlFor="sso-domains" hint="Comma separated, e.g. contoso.com. Anyone else must be invited first.">
+            <Field label="E-mail domains that get an account on first sign-in" htmlFor="sso-domains" hint="Comma separated, e.g. contoso.com. Anyone else must be invited first. After saving, prove each new domain with a DNS record (below).">
               <input id="sso-domains" className={inputClass} {...identifierField} value={form.domains} onChange={(e) => set("domains", e.target.value)} />
             </Field>
             <Field label="Role of new accounts" htmlFor="sso-role">
@@ -222,6 +226,16 @@ export function SsoAdmin() {
             </div>
             </fieldset>
           </form>
+          {settings && settings.domains.length > 0 && (
+            <div className="mt-6 border-t border-slate-200 pt-5 dark:border-slate-800">
+              <SsoDomainProofs
+                proofs={settings.domains}
+                canVerify={owner}
+                online={online}
+                onVerified={(p) => setSettings((s) => s && { ...s, domains: s.domains.map((d) => (d.domain === p.domain ? p : d)) })}
+              />
+            </div>
+          )}
         </Card>
       )}
     </div>

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { api, useSignIn } from "../data";
 import { Button, Card, ErrorBox, Loading, useNow } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
+import { formatBytes } from "./sizes";
 
 export interface UsageWarning {
   code: "storage_high" | "storage_full";
@@ -52,17 +53,6 @@ export interface Usage {
   };
   limits: Limit[];
   warnings: UsageWarning[];
-}
-
-/** Binary units with one decimal, as the server words sizes (api/usage/sizes.py). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  let value = n;
-  for (const unit of ["KB", "MB", "GB"]) {
-    value /= 1024;
-    if (value < 1024) return `${value.toFixed(1)} ${unit}`;
-  }
-  return `${(value / 1024).toFixed(1)} TB`;
 }
 
 const count = (n: number) => n.toLocaleString("en");

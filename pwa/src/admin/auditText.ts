@@ -1,6 +1,7 @@
 // The audit log in words: who did what to what, as one plain sentence per entry, and the
 // filters of the Audit log page as a URL query. Pure functions, so every action the server
 // records is checked in auditText.test.ts without a server or a browser.
+import { formatBytes } from "./sizes";
 
 export interface AuditActor {
   type: string; // user, api_key, system, share_link (a shared link's viewer), anonymous
@@ -79,10 +80,10 @@ export const ACTION_GROUPS: { label: string; prefix: string; actions: string[] }
   { label: "Remote runs (RMM)", prefix: "rmm.", actions: ["rmm.configured", "rmm.run_requested", "rmm.run_approved", "rmm.run_approval_refused", "rmm.run_finished"] },
   { label: "Tickets (PSA)", prefix: "psa.", actions: ["psa.push_requested", "psa.pushed", "psa.push_failed"] },
   { label: "Webhooks", prefix: "webhook.", actions: ["webhook.created", "webhook.updated", "webhook.deleted", "webhook.failing"] },
-  { label: "Team name", prefix: "tenant.", actions: ["tenant.created", "tenant.renamed"] },
+  { label: "Team name", prefix: "tenant.", actions: ["tenant.created", "tenant.renamed", "tenant.quota_changed"] },
   { label: "Integrations", prefix: "integration.", actions: ["integration.configured"] },
-  { label: "Single sign-on", prefix: "sso.", actions: ["sso.settings_changed"] },
-  { label: "Brand", prefix: "brand.", actions: ["brand.changed"] },
+  { label: "Single sign-on", prefix: "sso.", actions: ["sso.settings_changed", "sso.domain_verified"] },
+  { label: "Brand", prefix: "brand.", actions: ["brand.changed", "brand.domain_verified"] },
   { label: "Export settings", prefix: "export_settings.", actions: ["export_settings.changed"] },
   { label: "Export templates", prefix: "export_template.", actions: ["export_template.changed", "export_template.deleted"] },
   { label: "Attachment settings", prefix: "attachment_settings.", actions: ["attachment_settings.changed"] },
@@ -211,6 +212,11 @@ export function describeAction(entry: Pick<AuditEntry, "action" | "target" | "de
       return `refused a single sign-on: ${str(d.message) ?? str(d.reason) ?? "no reason given"}`;
     case "tenant.created":
       return "created the team’s Branchline account";
+    case "tenant.quota_changed": {
+      const quota = fromTo(d.storage_bytes);
+      const size = (v: unknown) => (typeof v !== "number" ? "the server’s default" : v === 0 ? "no limit" : formatBytes(v));
+      return quota ? `changed the storage quota from ${size(quota.from)} to ${size(quota.to)}` : "changed the storage quota";
+    }
     case "tenant.renamed":
       return `renamed the team from ${quoted(d.from)} to ${quoted(d.to)}`;
     case "user.created":
@@ -329,6 +335,10 @@ export function describeAction(entry: Pick<AuditEntry, "action" | "target" | "de
       return `removed the webhook to ${str(d.url) ?? "?"}`;
     case "webhook.failing":
       return `gave up delivering to the webhook ${str(d.url) ?? "?"}${str(d.error) ? `: ${str(d.error)}` : ""}`;
+    case "sso.domain_verified":
+      return `proved the e-mail domain ${str(d.domain) ?? "?"} with a DNS record`;
+    case "brand.domain_verified":
+      return `proved the custom domain ${str(d.domain) ?? "?"}${d.via === "dns" ? " with a DNS record" : ""}`;
     case "sso.settings_changed":
       return `changed single sign-on (${fields(d.changed)})`;
     case "brand.changed":

@@ -9,6 +9,9 @@ export interface Brand {
   on_primary: string | null;
   accent_color: string | null;
   custom_domain: string | null;
+  /** Whether the custom domain serves the brand yet; while not, the TXT record that proves it. */
+  custom_domain_verified?: boolean;
+  custom_domain_record?: { type: "TXT"; name: string; value: string } | null;
   logo: { content_type: string; sha256: string; data_url: string } | null;
 }
 

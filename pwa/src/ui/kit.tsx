@@ -219,7 +219,7 @@ export function CopyButton({ text, label = "Copy", className = "" }: { text: str
   return (
     <button
       type="button"
-      className={`inline-flex min-h-11 min-w-11 items-center justify-center gap-1.5 rounded-lg px-3 text-sm font-semibold text-slate-200 hover:bg-white/10 ${className}`}
+      className={mergeClasses("inline-flex min-h-11 min-w-11 items-center justify-center gap-1.5 rounded-lg px-3 text-sm font-semibold text-slate-200 hover:bg-white/10", className)}
       onClick={() =>
         copyText(text).then(
           () => setState("done"),
