@@ -31,6 +31,7 @@ def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
         "pdf": Policy("pdf", s.rate_limit_pdf_per_minute, 60),
         "uploads": Policy("uploads", s.rate_limit_uploads_per_minute, 60),
         "share_views": Policy("share_views", s.rate_limit_share_views_per_minute, 60),
+        "backups": Policy("backups", s.rate_limit_backups_per_hour, 3600),
     }
 
 
@@ -81,6 +82,11 @@ def request_gate(ctx: AppContext) -> RequestGate | None:
     )
 
 
+def limit_backups(ctx: CtxDep, who: PrincipalDep) -> None:
+    charge(ctx, "backups", who.tenant_id, "backing up or downloading your workspace,")
+
+
 RegistrationLimit = Depends(limit_registrations)
 ExportLimit = Depends(limit_exports)
 UploadLimit = Depends(limit_uploads)
+BackupLimit = Depends(limit_backups)
