@@ -24,6 +24,7 @@ const VersionHistory = lazy(() => import("./editor/VersionHistory"));
 const ReviewScreen = lazy(() => import("./editor/ReviewScreen"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
 const BrandAdmin = lazy(() => import("./admin/BrandAdmin"));
+const BackupsAdmin = lazy(() => import("./admin/BackupsAdmin"));
 const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
 const InsightsTree = lazy(() => import("./insights/InsightsTree"));
 const ScriptLibrary = lazy(() => import("./scripts/ScriptLibrary"));
@@ -93,6 +94,7 @@ export function App() {
   else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;
   else if (path === "/admin/sso") page = <TeamAdmin tab="sso" />;
   else if (path === "/admin/brand") page = <BrandAdmin />;
+  else if (path === "/admin/backups") page = <BackupsAdmin />;
   else page = <NotFound />;
   return (
     <AppShell wide={wide} focus={focus}>

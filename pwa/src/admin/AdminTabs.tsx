@@ -1,7 +1,7 @@
 // The tabs of the admin area (owners and admins): members, API keys, integrations, single sign-on and brand.
 import { Link } from "../ui/kit";
 
-export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand";
+export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "backups";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
@@ -9,6 +9,7 @@ const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "integrations", to: "/admin/integrations", label: "Integrations" },
   { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
   { tab: "brand", to: "/admin/brand", label: "Brand" },
+  { tab: "backups", to: "/admin/backups", label: "Backups" },
 ];
 
 export function AdminTabs({ tab }: { tab: AdminTab }) {
