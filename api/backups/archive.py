@@ -120,6 +120,9 @@ class _Chunks:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def take(self) -> bytes:
         out = b"".join(self.parts)
         self.parts.clear()
@@ -166,7 +169,7 @@ def archive_chunks(ctx: AppContext, tenant_id: str) -> Iterator[bytes]:
         "databases": {},
         "left_out": LEFT_OUT,
     }
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as zf:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in archive_databases(ctx, tenant_id):
             db = ctx.store.db(physical_name(tenant_id, name))
             entry: dict[str, Any] = {"file": f"databases/{name}.ndjson", "revisions": 0}
