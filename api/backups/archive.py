@@ -393,8 +393,11 @@ def _import_databases(
         if batch:
             write_revisions(db, batch)
             count += len(batch)
-        if entry.get("revs_limit"):
-            db.set_revs_limit(int(entry["revs_limit"]))
+        try:
+            if entry.get("revs_limit") and int(entry["revs_limit"]) != db.get_revs_limit():
+                db.set_revs_limit(int(entry["revs_limit"]))
+        except BranchlineError:
+            pass  # a tuning, as in copy_database: some CouchDB-compatible servers refuse it
         if entry.get("security"):
             db.put_local({"_id": SECURITY_DOC, **entry["security"]})
         report.databases[name] = count
