@@ -256,6 +256,26 @@ def test_the_archive_recreates_the_workspace_on_a_fresh_instance_without_its_sec
     # A fresh instance: import before it starts, on its own data folder and key.
     fresh = ServerProcess(tmp_path / "fresh", env=SERVER_ENV)
     fresh.data_dir.mkdir(parents=True)
+    # A damaged copy (one attachment's bytes changed) is refused part-way and leaves nothing:
+    # no database, no account, no file, so the good copy imports afterwards with the same e-mails.
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            dst.writestr(info, body[:-1] + b"!" if info.filename == f"attachments/{att_id}" else body)
+    result = cli(fresh.env, "tenant", "import", str(damaged), "--slug", "damaged1")
+    assert result.returncode == 1 and "is damaged" in result.stderr, result.stderr
+    store = EmbeddedStore(fresh.data_dir)
+    try:
+        assert not [n for n in store.list_dbs() if n.startswith("t_damaged1_")]
+        assert not store.db("branchline_system").all_docs(
+            startkey="user:damaged1:", endkey="user:damaged1:\ufff0"
+        )["rows"]
+    finally:
+        store.close()
+    assert not (fresh.data_dir / "attachments" / "damaged1").exists() or not any(
+        (fresh.data_dir / "attachments" / "damaged1").iterdir()
+    )
     result = cli(fresh.env, "tenant", "import", str(archive), "--slug", "moved123")
     assert result.returncode == 0, result.stderr
     password = re.search(
