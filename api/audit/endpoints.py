@@ -44,7 +44,7 @@ def list_entries(
     format: Literal["json", "csv"] = "json",
 ) -> Any:
     """The tenant's audit log, newest first: `{items, next_cursor}`, each item `{id, seq, ts, actor:
-    {type, id, email?}, action, target: {type, id}, ip, details, hash, prev_hash}`.
+    {type, id, email?, name?}, action, target: {type, id}, ip, details, hash, prev_hash}`.
 
     Entries are written by the server only and chained by hash (`branchline audit verify`).
     With `format=csv` every matching entry is answered as CSV (no paging), for a spreadsheet

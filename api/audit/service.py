@@ -68,13 +68,18 @@ def parse_ts(text: str) -> datetime:
 
 
 def actor_of(who: Principal | Mapping[str, Any] | None) -> dict[str, Any]:
-    """`{type, id, email?}` of a caller (a Principal), a user document, or the server itself."""
+    """`{type, id, email?, name?}` of a caller (a Principal), a user document, or the server itself
+    (`name`: an API key's name)."""
     if who is None:
         return {"type": "system", "id": "branchline"}
     if isinstance(who, Principal):
         actor: dict[str, Any] = {"type": "api_key" if who.kind == "apikey" else "user", "id": who.user_id}
         if who.email:
             actor["email"] = who.email
+        # A key has no e-mail; its name (as it was when it acted) is what a reader of the log
+        # recognises, and stays readable after the key is revoked or renamed.
+        if who.kind == "apikey" and isinstance(who.extra.get("display_name"), str):
+            actor["name"] = who.extra["display_name"]
         return actor
     actor = {"type": "user", "id": str(who.get("user_id", ""))}
     if who.get("email"):

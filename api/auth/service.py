@@ -231,26 +231,10 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
             except Exception:  # the answer stays "wrong e-mail or password", whatever the log did
                 log.exception("the instance audit log could not record a failed sign-in")
         else:
-            audit.record(
-                ctx,
-                user,
-                "auth.sign_in_failed",
-                "user",
-                user["user_id"],
-                ip=address,
-                details={"reason": "wrong_password"},
-            )
+            _sign_in_failed(ctx, user, address, "wrong_password")
         raise Unauthorized("The e-mail or password is wrong. Check both and try again.")
     if not user.get("active", True):
-        audit.record(
-            ctx,
-            user,
-            "auth.sign_in_failed",
-            "user",
-            user["user_id"],
-            ip=address,
-            details={"reason": "deactivated"},
-        )
+        _sign_in_failed(ctx, user, address, "deactivated")
         raise Forbidden(
             "This account is deactivated. Ask an admin of your team to reactivate it.", error="forbidden"
         )
@@ -258,18 +242,17 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
     try:
         sso_required(ctx, user)
     except Forbidden:
-        audit.record(
-            ctx,
-            user,
-            "auth.sign_in_failed",
-            "user",
-            user["user_id"],
-            ip=address,
-            details={"reason": "sso_required"},
-        )
+        _sign_in_failed(ctx, user, address, "sso_required")
         raise
     audit.record(ctx, user, "auth.signed_in", "user", user["user_id"], ip=address)
     return token_pair(ctx, user)
+
+
+def _sign_in_failed(ctx: AppContext, user: dict, address: str | None, reason: str) -> None:
+    """A refused password sign-in of a known user, in their team's audit log."""
+    audit.record(
+        ctx, user, "auth.sign_in_failed", "user", user["user_id"], ip=address, details={"reason": reason}
+    )
 
 
 def sso_required(ctx: AppContext, user: dict) -> None:

@@ -113,6 +113,8 @@ class _Worker:
         )
         self.proc.start()
         child.close()
+        self._lock = threading.Lock()
+        self._killed = False
 
     def wait_ready(self, timeout: float) -> bool:
         try:
@@ -121,10 +123,16 @@ class _Worker:
             return False
 
     def kill(self) -> None:
-        if self.proc.is_alive():
-            self.proc.kill()
-        self.proc.join(5)
-        self.conn.close()
+        """Kill the process and close the pipe, once: `close` and a timed-out render may both
+        get here, and a second close of the pipe could hit a descriptor already reused."""
+        with self._lock:
+            if self._killed:
+                return
+            self._killed = True
+            if self.proc.is_alive():
+                self.proc.kill()
+            self.proc.join(5)
+            self.conn.close()
 
 
 # --- the pool -------------------------------------------------------------------------------
@@ -150,6 +158,9 @@ class SandboxPool:
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
+        # Rendering now: only their render's thread kills them (it polls their pipe), so the
+        # pipe is never closed under a thread waiting on it.
+        self._busy: set[_Worker] = set()
         self._live = 0  # starting + idle + busy
         self._active: dict[str, int] = {}
         self._waiting: dict[str, int] = {}
@@ -187,7 +198,7 @@ class SandboxPool:
         try:
             answer, keep = self._run(worker, payload, cancel)
         finally:
-            self._give_back(tenant_id, worker if keep else None)
+            self._give_back(tenant_id, worker, keep)
         if "ok" in answer:
             return answer["ok"]
         raise tpl.TemplateProblem(answer["error"], answer.get("line"))
@@ -196,7 +207,7 @@ class SandboxPool:
         """Kill every worker; renders in flight and waiting end with a TemplateProblem."""
         with self._cond:
             self._closed = True
-            workers = list(self._all)
+            workers = [w for w in self._all if w not in self._busy]  # busy ones end in `_run`
             self._idle.clear()
             self._cond.notify_all()
         for worker in workers:
@@ -240,6 +251,7 @@ class SandboxPool:
                         )
                     self._cond.wait(min(remaining, _POLL_S * 2))
                 self._active[tenant_id] = self._active.get(tenant_id, 0) + 1
+                self._busy.add(worker)
                 return worker
             finally:
                 self._waiting[tenant_id] -= 1
@@ -297,19 +309,21 @@ class SandboxPool:
         worker.kill()
         return {"error": reason, "line": None}, False
 
-    def _give_back(self, tenant_id: str, worker: _Worker | None) -> None:
+    def _give_back(self, tenant_id: str, worker: _Worker, keep: bool) -> None:
         with self._cond:
+            self._busy.discard(worker)
             self._active[tenant_id] -= 1
             if not self._active[tenant_id]:
                 del self._active[tenant_id]
-            if worker is None or self._closed:
-                if worker is not None:
-                    worker.kill()
-                self._live -= 1
-                self._all = {w for w in self._all if w.proc.is_alive()}
-            else:
+            keep = keep and not self._closed
+            if keep:
                 self._idle.append(worker)
+            else:
+                self._live -= 1
+                self._all.discard(worker)
             self._cond.notify_all()
+        if not keep:
+            worker.kill()  # outside the lock: it may wait for the process to end
 
 
 def pool_for(ctx: Any) -> SandboxPool:

@@ -25,6 +25,7 @@ const ReviewScreen = lazy(() => import("./editor/ReviewScreen"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
 const BrandAdmin = lazy(() => import("./admin/BrandAdmin"));
 const BackupsAdmin = lazy(() => import("./admin/BackupsAdmin"));
+const AuditAdmin = lazy(() => import("./admin/AuditAdmin"));
 const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
 const InsightsTree = lazy(() => import("./insights/InsightsTree"));
 const ScriptLibrary = lazy(() => import("./scripts/ScriptLibrary"));
@@ -95,6 +96,7 @@ export function App() {
   else if (path === "/admin/sso") page = <TeamAdmin tab="sso" />;
   else if (path === "/admin/brand") page = <BrandAdmin />;
   else if (path === "/admin/backups") page = <BackupsAdmin />;
+  else if (path === "/admin/audit") page = <AuditAdmin />;
   else page = <NotFound />;
   return (
     <AppShell wide={wide} focus={focus}>

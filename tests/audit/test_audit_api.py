@@ -186,6 +186,17 @@ def test_filters_by_action_actor_target_and_dates_and_pages_without_gaps(http, t
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
 
 
+def test_an_api_key_is_named_in_the_entries_it_caused_even_after_it_is_revoked(http, tenant):
+    made = http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": "PSA sync", "role": "admin"})
+    key = {"Authorization": f"Bearer {made.json()['key']}"}
+    assert http.post("/api/v1/teams", headers=key, json={"name": "Network", "members": []}).status_code == 201
+    assert http.delete(f"/api/v1/api-keys/{made.json()['id']}", headers=tenant.headers).status_code == 200
+    [entry] = entries(http, tenant, action="team.created")
+    assert entry["actor"] == {"type": "api_key", "id": f"apikey:{made.json()['id']}", "name": "PSA sync"}
+    assert entries(http, tenant, actor=f"apikey:{made.json()['id']}") == [entry]
+    assert verified(http, tenant)["ok"]
+
+
 def test_csv_export_holds_every_matching_entry_and_defuses_formulas(http, tenant):
     http.post("/api/v1/api-keys", headers=tenant.headers, json={"name": '=HYPERLINK("http://evil")'})
     r = http.get("/api/v1/audit", headers=tenant.headers, params={"format": "csv"})

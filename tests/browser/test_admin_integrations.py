@@ -256,6 +256,7 @@ def test_engineers_do_not_see_integrations_and_admins_are_told_when_offline(brow
             "Integrations",
             "Single sign-on",
             "Brand",
+            "Audit log",
         ]
         page.click("button:has-text('+ New webhook')")
         page.wait_for_selector("[role=dialog] #wh-url")

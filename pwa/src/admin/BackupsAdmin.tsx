@@ -161,12 +161,10 @@ export default function BackupsAdmin() {
 
   return (
     <div className="space-y-5">
-      <div className="flex flex-wrap items-center justify-between gap-3">
-        <div>
-          <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Backups</h1>
-          <p className="text-sm text-slate-500">{signin?.account.tenant.name}</p>
-        </div>
-        <AdminTabs tab="backups" />
+      <AdminTabs tab="backups" />
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight text-slate-900 dark:text-white">Backups</h1>
+        <p className="text-sm text-slate-500">{signin?.account.tenant.name}</p>
       </div>
       {!status && !loadError && <Loading />}
       {loadError && (

@@ -72,7 +72,7 @@ export default function BrandAdmin() {
               Logo
             </label>
             {brand.logo && <img src={brand.logo.data_url} alt="Current logo" className="h-10 w-auto" />}
-            <input id="brand-logo" type="file" accept="image/png,image/jpeg" onChange={(e) => e.target.files?.[0] && void run(() => uploadBrandLogo(e.target.files![0]))} />
+            <input id="brand-logo" type="file" className="block w-full max-w-full text-sm" accept="image/png,image/jpeg" onChange={(e) => e.target.files?.[0] && void run(() => uploadBrandLogo(e.target.files![0]))} />
             <p className="text-xs text-slate-500">PNG or JPEG, at most 256 KB and 1024 px a side.</p>
           </div>
         </Card>

@@ -42,6 +42,29 @@ function Change({ c }: { c: FieldChange }) {
   );
 }
 
+type Step = TreeDiff["added"][number];
+
+/** The added or the removed steps, one line each (nothing when there are none). */
+function StepList({ kind, nodes, nodeExtra }: { kind: "added" | "removed"; nodes: Step[]; nodeExtra?: (id: string) => ReactNode }) {
+  if (!nodes.length) return null;
+  const heading = kind === "added" ? "text-emerald-700 dark:text-emerald-400" : "text-rose-700 dark:text-rose-400";
+  return (
+    <Card className="p-4">
+      <h2 className={`mb-2 font-semibold ${heading}`}>
+        {kind === "added" ? "Added" : "Removed"} steps ({nodes.length})
+      </h2>
+      <ul className="space-y-1 text-sm" data-testid={`diff-${kind}`}>
+        {nodes.map((n) => (
+          <li key={n.id} data-node={n.id}>
+            <span className="font-semibold">{n.title}</span> <span className="text-slate-500">· {n.type} · {n.id}</span>
+            {nodeExtra?.(n.id)}
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
 /** The diff; `nodeExtra(id)` is shown under a step (added, removed or changed), e.g. its comments. */
 export function DiffList({ diff, nodeExtra }: { diff: TreeDiff; nodeExtra?: (id: string) => ReactNode }) {
   return (
@@ -55,32 +78,8 @@ export function DiffList({ diff, nodeExtra }: { diff: TreeDiff; nodeExtra?: (id:
           ))}
         </Card>
       )}
-      {diff.added.length > 0 && (
-        <Card className="p-4">
-          <h2 className="mb-2 font-semibold text-emerald-700 dark:text-emerald-400">Added steps ({diff.added.length})</h2>
-          <ul className="space-y-1 text-sm" data-testid="diff-added">
-            {diff.added.map((n) => (
-              <li key={n.id} data-node={n.id}>
-                <span className="font-semibold">{n.title}</span> <span className="text-slate-500">· {n.type} · {n.id}</span>
-                {nodeExtra?.(n.id)}
-              </li>
-            ))}
-          </ul>
-        </Card>
-      )}
-      {diff.removed.length > 0 && (
-        <Card className="p-4">
-          <h2 className="mb-2 font-semibold text-rose-700 dark:text-rose-400">Removed steps ({diff.removed.length})</h2>
-          <ul className="space-y-1 text-sm" data-testid="diff-removed">
-            {diff.removed.map((n) => (
-              <li key={n.id} data-node={n.id}>
-                <span className="font-semibold">{n.title}</span> <span className="text-slate-500">· {n.type} · {n.id}</span>
-                {nodeExtra?.(n.id)}
-              </li>
-            ))}
-          </ul>
-        </Card>
-      )}
+      <StepList kind="added" nodes={diff.added} nodeExtra={nodeExtra} />
+      <StepList kind="removed" nodes={diff.removed} nodeExtra={nodeExtra} />
       {diff.changed.map((n) => (
         <Card key={n.id} className="p-4">
           <div data-node={n.id}>

@@ -1,5 +1,5 @@
 // Small building blocks shared by the screens.
-import { useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode } from "react";
+import { useEffect, useRef, useState, type ButtonHTMLAttributes, type ReactNode, type Ref } from "react";
 import { navigate } from "../router";
 import { duration } from "../shared/duration";
 import { useModalFocus } from "./focusTrap";
@@ -57,9 +57,22 @@ export function Button({
   );
 }
 
-export function Link({ to, className = "", children, ...rest }: { to: string; className?: string; children: ReactNode; "aria-current"?: "page" | undefined }) {
+export function Link({
+  to,
+  className = "",
+  children,
+  ref,
+  ...rest
+}: {
+  to: string;
+  className?: string;
+  children: ReactNode;
+  "aria-current"?: "page" | undefined;
+  ref?: Ref<HTMLAnchorElement>;
+}) {
   return (
     <a
+      ref={ref}
       href={to}
       className={className}
       {...rest}
