@@ -21,7 +21,7 @@ from ..audit import service as audit
 from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, client_address, require_roles
 from ..core.openapi import errors
-from ..ratelimit.deps import BackupLimit
+from ..ratelimit.deps import limit_backups
 from ..tenants import repository as tenants
 from . import archive, workspace
 from .schemas import BackupSchedule, BackupSnapshot, BackupStatus
@@ -29,6 +29,16 @@ from .schemas import BackupSchedule, BackupSnapshot, BackupStatus
 router = APIRouter(prefix="/api/v1", tags=["backups"])
 
 OwnerDep = Annotated[Principal, Depends(require_roles("owner"))]
+
+
+def owner_within_limit(ctx: CtxDep, who: OwnerDep) -> Principal:
+    """An owner, counted against the workspace's backups limit only once the role is checked:
+    refused callers (an engineer pressing on) never spend the owners' allowance."""
+    limit_backups(ctx, who)
+    return who
+
+
+LimitedOwnerDep = Annotated[Principal, Depends(owner_within_limit)]
 
 COUCHDB_HOW = (
     "This instance keeps its data in CouchDB, which is backed up with CouchDB's own tools: "
@@ -105,7 +115,6 @@ def backup_status(who: AdminDep, ctx: CtxDep) -> BackupStatus:
     "/backups",
     status_code=201,
     response_model=BackupSnapshot,
-    dependencies=[BackupLimit],
     responses=errors(
         {
             409: "A backup of this workspace is already running, or this instance runs on CouchDB "
@@ -114,7 +123,7 @@ def backup_status(who: AdminDep, ctx: CtxDep) -> BackupStatus:
         }
     ),
 )
-def back_up_now(who: OwnerDep, ctx: CtxDep, request: Request) -> BackupSnapshot:
+def back_up_now(who: LimitedOwnerDep, ctx: CtxDep, request: Request) -> BackupSnapshot:
     """Snapshot this workspace's databases now (owners, embedded backend): a tenant-scoped
     snapshot beside the nightly ones, with SQLite's online backup (consistent while people
     keep working). Answers the snapshot as the status lists it. One at a time per workspace
@@ -151,8 +160,8 @@ _ZIP: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/backups/archive", responses=_ZIP, response_class=StreamingResponse, dependencies=[BackupLimit])
-def download_archive(who: OwnerDep, ctx: CtxDep, request: Request) -> StreamingResponse:
+@router.get("/backups/archive", responses=_ZIP, response_class=StreamingResponse)
+def download_archive(who: LimitedOwnerDep, ctx: CtxDep, request: Request) -> StreamingResponse:
     """Download all of this workspace's data as a portable archive (owners; either backend):
     every revision of every document with attachments, the accounts without their passwords,
     the attachment files. `branchline tenant import ARCHIVE --slug ID` recreates the workspace

@@ -89,4 +89,3 @@ def limit_backups(ctx: CtxDep, who: PrincipalDep) -> None:
 RegistrationLimit = Depends(limit_registrations)
 ExportLimit = Depends(limit_exports)
 UploadLimit = Depends(limit_uploads)
-BackupLimit = Depends(limit_backups)
