@@ -225,6 +225,28 @@ def cmd_tenant_quota(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_tenant_import(args, settings: Settings) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from .backups.archive import import_archive  # noqa: PLC0415
+
+    ctx = _ctx(settings)
+    report = import_archive(ctx, Path(args.archive), args.slug)
+    counts = ", ".join(f"{name} {n}" for name, n in sorted(report.databases.items()))
+    print(
+        f"Imported workspace {report.name!r} as {report.tenant_id}: revisions per database: {counts}; "
+        f"{report.attachments} attachments, {report.users} users."
+    )
+    for email, password in report.owners:
+        print(f"Owner {email} new password (shown once): {password}")
+    print(
+        "Other users have no password yet: an owner resets theirs in Team admin "
+        "(or run branchline user reset-password EMAIL). Set up webhooks, PSA/RMM connectors, "
+        "single sign-on and API keys again: they do not travel in an archive."
+    )
+    return 0
+
+
 def cmd_seed(args, settings: Settings) -> int:
     from .core.docs import by_prefix  # noqa: PLC0415
     from .starter.service import load_starter_library  # noqa: PLC0415
@@ -410,6 +432,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     change.add_argument("--show", action="store_true", help="only show the quota and usage (the default)")
     tq.set_defaults(func=cmd_tenant_quota)
+    ti = t.add_parser(
+        "import",
+        help="recreate a workspace from its archive (Backups > Download this workspace's data) "
+        "as a new workspace; works on either backend",
+    )
+    ti.add_argument("archive", help="the .zip archive")
+    ti.add_argument(
+        "--slug",
+        required=True,
+        help="the new workspace's id: 6 to 32 lower-case letters and digits, unused here",
+    )
+    ti.set_defaults(func=cmd_tenant_import)
 
     d = sub.add_parser("domain", help="custom domains (white-label)").add_subparsers(
         dest="domain_command", required=True

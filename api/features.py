@@ -10,6 +10,7 @@ from .apikeys.endpoints import router as apikeys_router
 from .attachments.endpoints import router as attachments_router
 from .audit.endpoints import router as audit_router
 from .auth.endpoints import router as auth_router
+from .backups.endpoints import router as backups_router
 from .brand.endpoints import router as brand_router
 from .clients.endpoints import router as clients_router
 from .core.context import AppContext
@@ -64,6 +65,7 @@ def install(app: FastAPI) -> None:
         exports_router,
         share_router,
         audit_router,
+        backups_router,
         insights_router,
         webhooks_router,
         integrations_router,

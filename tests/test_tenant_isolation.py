@@ -732,6 +732,10 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
         lambda w: Req("PUT", "/api/v1/audit/settings", json={"retention_days": 365}),
     ),
     ("GET", "/api/v1/audit/verify"): ("self", lambda w: Req("GET", "/api/v1/audit/verify")),
+    # backups: the caller's workspace only (status, its own snapshots, its own archive)
+    ("GET", "/api/v1/backups"): ("self", lambda w: Req("GET", "/api/v1/backups")),
+    ("POST", "/api/v1/backups"): ("self", lambda w: Req("POST", "/api/v1/backups")),
+    ("GET", "/api/v1/backups/archive"): ("self", lambda w: Req("GET", "/api/v1/backups/archive")),
     ("PUT", "/api/v1/export-settings"): (
         "self",
         lambda w: Req("PUT", "/api/v1/export-settings", json={"timestamps": True}),

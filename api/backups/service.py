@@ -28,7 +28,7 @@ import logging
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -248,36 +248,58 @@ def apply_retention(backup_dir: Path, keep: int) -> list[Path]:
 # --- copying between stores (any backend to any backend) ---------------------------------------
 
 
-def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
-    """Every document of `src` into `dst`: all leaf revisions with their histories and
-    attachments, written with `new_edits=false` (so revisions and conflicts are kept as
-    they are). Returns how many revisions were written. Safe to run again."""
+def leaf_revisions(
+    src: Database, *, batch: int = 200, missing_in: Database | None = None
+) -> Iterator[list[dict]]:
+    """Every leaf revision of `src` (deleted ones and conflicts included), each with its
+    `_revisions` history and inline attachment data, in batches of at most `batch` documents
+    in `_changes` order: what `_bulk_docs` with `new_edits=false` takes to recreate them.
+
+    With `missing_in`, only the revisions that database lacks (`_revs_diff`), so a copy run
+    again writes nothing twice. One batch is in memory at a time."""
     since: Any = 0
-    written = 0
     while True:
         res = src.changes(since=since, limit=batch, style="all_docs", pending=False)
         rows = res["results"]
         if not rows:
             break
         wanted = {r["id"]: [c["rev"] for c in r["changes"]] for r in rows}
-        missing = dst.revs_diff(wanted)
-        requests = [{"id": docid, "rev": rev} for docid, entry in missing.items() for rev in entry["missing"]]
+        if missing_in is not None:
+            missing = missing_in.revs_diff(wanted)
+            requests = [{"id": d, "rev": rev} for d, entry in missing.items() for rev in entry["missing"]]
+        else:
+            requests = [{"id": d, "rev": rev} for d, revs in wanted.items() for rev in revs]
         if requests:
             docs = []
             for item in src.bulk_get(requests, revs=True, attachments=True):
                 for entry in item["docs"]:
                     if "ok" in entry:
                         docs.append(entry["ok"])
-            for result in dst.bulk_docs(docs, new_edits=False):
-                if "error" in result:
-                    raise BackupError(
-                        f"Copying {result.get('id')} into {dst.name} failed: "
-                        f"{result['error']}: {result.get('reason')}"
-                    )
-            written += len(docs)
+            if docs:
+                yield docs
         since = res["last_seq"]
         if len(rows) < batch:
             break
+
+
+def write_revisions(dst: Database, docs: list[dict]) -> None:
+    """Write revisions read by `leaf_revisions` as they are (`new_edits=false`)."""
+    for result in dst.bulk_docs(docs, new_edits=False):
+        if "error" in result:
+            raise BackupError(
+                f"Copying {result.get('id')} into {dst.name} failed: "
+                f"{result['error']}: {result.get('reason')}"
+            )
+
+
+def copy_database(src: Database, dst: Database, *, batch: int = 200) -> int:
+    """Every document of `src` into `dst`: all leaf revisions with their histories and
+    attachments, written with `new_edits=false` (so revisions and conflicts are kept as
+    they are). Returns how many revisions were written. Safe to run again."""
+    written = 0
+    for docs in leaf_revisions(src, batch=batch, missing_in=dst):
+        write_revisions(dst, docs)
+        written += len(docs)
     try:
         limit = src.get_revs_limit()
         if limit != dst.get_revs_limit():

@@ -31,6 +31,7 @@ def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
         "pdf": Policy("pdf", s.rate_limit_pdf_per_minute, 60),
         "uploads": Policy("uploads", s.rate_limit_uploads_per_minute, 60),
         "share_views": Policy("share_views", s.rate_limit_share_views_per_minute, 60),
+        "backups": Policy("backups", s.rate_limit_backups_per_hour, 3600),
     }
 
 
@@ -79,6 +80,10 @@ def request_gate(ctx: AppContext) -> RequestGate | None:
         per_key=Policy("api-key", s.rate_limit_api_key_per_minute, 60),
         per_address=Policy("address", s.rate_limit_address_per_minute, 60),
     )
+
+
+def limit_backups(ctx: CtxDep, who: PrincipalDep) -> None:
+    charge(ctx, "backups", who.tenant_id, "backing up or downloading your workspace,")
 
 
 RegistrationLimit = Depends(limit_registrations)

@@ -24,6 +24,7 @@ const VersionHistory = lazy(() => import("./editor/VersionHistory"));
 const ReviewScreen = lazy(() => import("./editor/ReviewScreen"));
 const TeamAdmin = lazy(() => import("./admin/TeamAdmin"));
 const BrandAdmin = lazy(() => import("./admin/BrandAdmin"));
+const BackupsAdmin = lazy(() => import("./admin/BackupsAdmin"));
 const AuditAdmin = lazy(() => import("./admin/AuditAdmin"));
 const UsageAdmin = lazy(() => import("./admin/UsageAdmin"));
 const InsightsOverview = lazy(() => import("./insights/InsightsOverview"));
@@ -95,6 +96,7 @@ export function App() {
   else if (path === "/admin/integrations") page = <TeamAdmin tab="integrations" />;
   else if (path === "/admin/sso") page = <TeamAdmin tab="sso" />;
   else if (path === "/admin/brand") page = <BrandAdmin />;
+  else if (path === "/admin/backups") page = <BackupsAdmin />;
   else if (path === "/admin/audit") page = <AuditAdmin />;
   else if (path === "/admin/usage") page = <UsageAdmin />;
   else page = <NotFound />;

@@ -257,6 +257,7 @@ def test_engineers_do_not_see_integrations_and_admins_are_told_when_offline(brow
             "Single sign-on",
             "Brand",
             "Usage",
+            "Backups",
             "Audit log",
         ]
         page.click("button:has-text('+ New webhook')")

@@ -4,7 +4,7 @@ import { useEffect, useRef } from "react";
 import { Link } from "../ui/kit";
 import { StorageNotice } from "./StorageNotice";
 
-export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "usage" | "audit";
+export type AdminTab = "users" | "keys" | "integrations" | "sso" | "brand" | "usage" | "backups" | "audit";
 
 const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "users", to: "/admin", label: "Members" },
@@ -13,6 +13,7 @@ const TABS: { tab: AdminTab; to: string; label: string }[] = [
   { tab: "sso", to: "/admin/sso", label: "Single sign-on" },
   { tab: "brand", to: "/admin/brand", label: "Brand" },
   { tab: "usage", to: "/admin/usage", label: "Usage" },
+  { tab: "backups", to: "/admin/backups", label: "Backups" },
   { tab: "audit", to: "/admin/audit", label: "Audit log" },
 ];
 

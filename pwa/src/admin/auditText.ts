@@ -80,10 +80,11 @@ export const ACTION_GROUPS: { label: string; prefix: string; actions: string[] }
   { label: "Remote runs (RMM)", prefix: "rmm.", actions: ["rmm.configured", "rmm.run_requested", "rmm.run_approved", "rmm.run_approval_refused", "rmm.run_finished"] },
   { label: "Tickets (PSA)", prefix: "psa.", actions: ["psa.push_requested", "psa.pushed", "psa.push_failed"] },
   { label: "Webhooks", prefix: "webhook.", actions: ["webhook.created", "webhook.updated", "webhook.deleted", "webhook.failing"] },
-  { label: "Team name", prefix: "tenant.", actions: ["tenant.created", "tenant.renamed", "tenant.quota_changed"] },
+  { label: "Team account", prefix: "tenant.", actions: ["tenant.created", "tenant.renamed", "tenant.quota_changed", "tenant.imported"] },
   { label: "Integrations", prefix: "integration.", actions: ["integration.configured"] },
   { label: "Single sign-on", prefix: "sso.", actions: ["sso.settings_changed", "sso.domain_verified"] },
   { label: "Brand", prefix: "brand.", actions: ["brand.changed", "brand.domain_verified"] },
+  { label: "Backups", prefix: "backup.", actions: ["backup.created", "backup.downloaded"] },
   { label: "Export settings", prefix: "export_settings.", actions: ["export_settings.changed"] },
   { label: "Export templates", prefix: "export_template.", actions: ["export_template.changed", "export_template.deleted"] },
   { label: "Attachment settings", prefix: "attachment_settings.", actions: ["attachment_settings.changed"] },
@@ -219,6 +220,12 @@ export function describeAction(entry: Pick<AuditEntry, "action" | "target" | "de
     }
     case "tenant.renamed":
       return `renamed the team from ${quoted(d.from)} to ${quoted(d.to)}`;
+    case "tenant.imported":
+      return str(d.archive_created_at) ? `recreated the team from its archive of ${String(d.archive_created_at).slice(0, 10)}` : "recreated the team from an archive";
+    case "backup.created":
+      return typeof d.bytes === "number" ? `backed up the team’s data now (${formatBytes(d.bytes)})` : "backed up the team’s data now";
+    case "backup.downloaded":
+      return "downloaded all of the team’s data";
     case "user.created":
       return `created the account of ${user()} as ${role(d.role)}${d.via === "sso" ? " (first single sign-on)" : ""}`;
     case "user.invited":

@@ -411,6 +411,17 @@ export async function downloadServerExport(sid: string, format: string, query: s
   saveBlob(blob, m ? m[1] : `session-${sid}.${format}`);
 }
 
+/** Download this workspace's data archive (owners; Backups page); needs the network. */
+export async function downloadWorkspaceArchive(): Promise<string> {
+  const res = await auth.fetch(`${base}/api/v1/backups/archive`);
+  if (!res.ok) throw await readError(res);
+  const blob = await res.blob();
+  const m = /filename="?([^";]+)"?/.exec(res.headers.get("Content-Disposition") || "");
+  const name = m ? m[1] : "branchline-workspace.zip";
+  saveBlob(blob, name);
+  return name;
+}
+
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
