@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from ..audit import service as audit
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
+from ..mail import service as mail
 from . import repository as repo, service
 from .schemas import (
     InviteAccept,
@@ -19,6 +20,42 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
+
+_INVITED = {
+    "description": "The invited account with its `invite_url` (always answered, to pass on by hand "
+    "too), `emailed` (true when the invitation was queued to be e-mailed to the invitee) and `mail` "
+    "(`{configured, queued: [{id, to, status}], reason}`: follow the message in GET /api/v1/mail).",
+    "content": {
+        "application/json": {
+            "example": {
+                "id": "01JE8Q2M3XK4V6",
+                "email": "ines@example-msp.com",
+                "display_name": "Ines",
+                "role": "engineer",
+                "active": False,
+                "status": "invited",
+                "invite_url": "https://help.example-msp.com/accept-invite#token=inv.t1.u2.secret",
+                "invite_token": "inv.t1.u2.secret",
+                "invite_expires_at": 1767139200,
+                "emailed": True,
+                "mail": {
+                    "configured": True,
+                    "queued": [{"id": "01JE8Q2M4A", "to": "ines@example-msp.com", "status": "pending"}],
+                    "reason": None,
+                },
+            }
+        }
+    },
+}
+
+
+def _with_email(ctx, who, invited: dict, request: Request) -> dict:
+    """The invitation answer plus what was e-mailed: the invitee gets the link when the server
+    sends mail; the link is answered either way."""
+    from ..auth.endpoints import public_base  # noqa: PLC0415
+
+    notice = mail.invitation(ctx, who, invited, invited["invite_token"], public_base(ctx, request))
+    return {**invited, "emailed": bool(notice["queued"]), "mail": notice}
 
 
 @router.get("/users")
@@ -58,10 +95,16 @@ def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep, request: Request) 
     return user
 
 
-@router.post("/users/invite", status_code=201, responses=errors({409: "The e-mail already has an account."}))
+@router.post(
+    "/users/invite",
+    status_code=201,
+    responses={201: _INVITED, **errors({409: "The e-mail already has an account."})},
+)
 def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
-    """Invite someone by e-mail: answers an `invite_url` (valid 7 days) to send them; they choose
-    their own password there. The account cannot sign in until the invitation is accepted."""
+    """Invite someone by e-mail: answers an `invite_url` (valid 7 days); they choose their own
+    password there. When the server sends e-mail (BRANCHLINE_SMTP_URL) the invitee is e-mailed
+    the link in the workspace's brand (`emailed: true`); otherwise pass the link on yourself.
+    The account cannot sign in until the invitation is accepted."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
     invited = service.invite(
@@ -81,7 +124,7 @@ def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) 
         ip=client_address(request),
         details={"email": invited["email"], "role": invited["role"]},
     )
-    return invited
+    return _with_email(ctx, who, invited, request)
 
 
 @router.post("/auth/accept-invite")
@@ -97,16 +140,20 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
     return service.describe_invite(ctx, body.token)
 
 
-@router.post("/users/{user_id}/invite", responses=errors({409: "The user has already accepted."}))
+@router.post(
+    "/users/{user_id}/invite",
+    responses={200: _INVITED, **errors({409: "The user has already accepted."})},
+)
 def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Send a new invitation link to someone who has not accepted yet (also after it expired or
-    was cancelled): answers a fresh `invite_url`; the previous link stops working. 409 for an
-    account that already has a password."""
+    was cancelled): answers a fresh `invite_url`, e-mailed to them as well when the server sends
+    e-mail (`emailed`); the previous link stops working. 409 for an account that already has a
+    password."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
     sent = service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
     audit.record(ctx, who, "user.invite_resent", "user", user_id, ip=client_address(request))
-    return sent
+    return _with_email(ctx, who, sent, request)
 
 
 @router.delete("/users/{user_id}/invite", responses=errors({409: "No invitation is pending."}))

@@ -1,0 +1,292 @@
+"""Queueing e-mail: each message is rendered in the request that causes it and written to the
+tenant's outbox (`repository.py`) before the answer goes out; the worker (`worker.py`) sends it.
+
+What is queued:
+- the invitation, to the invitee, with the accept link (`invitation`);
+- a publish review requested, to the workspace's reviewers who can reach the tree (owners,
+  admins, named reviewers), never to the requester (`review_requested`);
+- a review approved or sent back, to the requester (`review_approved`,
+  `review_changes_requested`).
+
+One message per recipient: one refused address fails alone, and no reviewer learns the
+others' addresses. The message is stored sealed (`api/core/sealing.py`), because an
+invitation's link signs its holder in, and its body is dropped once it is sent or failed.
+
+Without `BRANCHLINE_SMTP_URL` nothing is queued, and each answer says so (`notice`): the
+invitation link is still answered, to be passed on by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from sync.access import Principal
+
+from ..brand import service as brand_service
+from ..core.context import AppContext
+from ..core.sealing import seal, unseal
+from ..core.timeutil import iso, now_ms
+from ..publishreview import rules as review_rules
+from ..sessions.ids import ulid
+from ..teams.scopes import scopes_of
+from ..users import repository as users
+from . import render, repository as repo
+
+SEAL_PURPOSE = "branchline mail message v1"
+NOT_CONFIGURED = (
+    "E-mail is not set up on this server (BRANCHLINE_SMTP_URL and BRANCHLINE_MAIL_FROM), so "
+    "nothing was e-mailed; pass the link on yourself."
+)
+KINDS = ("invitation", "review_requested", "review_approved", "review_changes_requested")
+
+
+def configured(ctx: AppContext) -> bool:
+    return ctx.settings.smtp() is not None
+
+
+def notice(ctx: AppContext, queued: list[dict[str, Any]], *, nobody: str | None = None) -> dict[str, Any]:
+    """What an answer tells of its e-mail: `{configured, queued: [{id, to, status}], reason}`."""
+    if not configured(ctx):
+        return {"configured": False, "queued": [], "reason": NOT_CONFIGURED}
+    reason = None if queued else nobody
+    return {"configured": True, "queued": [summary(m) for m in queued], "reason": reason}
+
+
+def brand_of(ctx: AppContext, tenant_id: str, base_url: str) -> render.MailBrand:
+    """The workspace's brand as a message shows it; links go to its verified custom domain."""
+    brand = brand_service.get_brand(ctx.system, tenant_id)
+    domain = brand.get("custom_domain")
+    link_base = f"https://{domain}" if domain and brand.get("custom_domain_verified") else base_url
+    return render.MailBrand(
+        name=brand["name"],
+        color=brand.get("primary_color") or render.DEFAULT_COLOR,
+        on_color=brand.get("on_primary") or render.DEFAULT_ON_COLOR,
+        logo=brand_service.logo_bytes(ctx.system, tenant_id),
+        link_base=link_base.rstrip("/"),
+    )
+
+
+def _seal_binding(tenant_id: str, key: str) -> str:
+    return f"{tenant_id}:{key}"
+
+
+def queue(
+    ctx: AppContext,
+    tenant_id: str,
+    *,
+    kind: str,
+    brand: render.MailBrand,
+    draft: render.Draft,
+    to: dict[str, Any],
+    about: dict[str, str],
+) -> dict[str, Any] | None:
+    """Write one message for `to` (a user document) into the outbox; None when e-mail is off."""
+    config = ctx.settings.smtp()
+    sender = ctx.settings.mail_from
+    if config is None or not sender:
+        return None
+    message_id, raw = render.build(
+        draft,
+        brand,
+        sender=sender.strip(),
+        to_addr=to["email"],
+        to_name=to.get("display_name") or "",
+        when=datetime.now(UTC),
+    )
+    created = now_ms()
+    key = ulid(created)
+    doc = {
+        "_id": repo.msg_doc_id(key),
+        "type": "mail_message",
+        "schema_version": repo.SCHEMA_VERSION,
+        "key": key,
+        "kind": kind,
+        "to": to["email"],
+        "to_user_id": to.get("user_id"),
+        "subject": draft.subject,
+        "message_id": message_id,
+        "about": about,
+        "message_sealed": seal(
+            ctx.secret, SEAL_PURPOSE, _seal_binding(tenant_id, key), base64.b64encode(raw).decode()
+        ),
+        "created_at": iso(created),
+        "created_ms": created,
+        "status": "pending",
+        "attempt_count": 0,
+        "next_attempt_ms": created,
+        "claim": None,
+        "attempts": [],
+    }
+    saved = repo.ensure_db(ctx.store, tenant_id).put(doc)
+    doc["_rev"] = saved["rev"]
+    if ctx.mail is not None:
+        ctx.mail.nudge(tenant_id)
+    return doc
+
+
+def raw_message(ctx: AppContext, tenant_id: str, doc: dict[str, Any]) -> bytes:
+    sealed = doc["message_sealed"]
+    return base64.b64decode(unseal(ctx.secret, SEAL_PURPOSE, _seal_binding(tenant_id, doc["key"]), sealed))
+
+
+def summary(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc["key"], "to": doc["to"], "status": doc["status"]}
+
+
+def public(doc: dict[str, Any]) -> dict[str, Any]:
+    """A message as `GET /api/v1/mail` shows it: never its body (it may hold a sign-in link)."""
+    return {
+        "id": doc["key"],
+        "kind": doc["kind"],
+        "to": doc["to"],
+        "subject": doc["subject"],
+        "about": doc.get("about"),
+        "status": doc["status"],
+        "created_at": doc["created_at"],
+        "attempt_count": doc.get("attempt_count", 0),
+        "next_attempt_at": iso(doc["next_attempt_ms"]) if doc.get("next_attempt_ms") else None,
+        "last_error": doc.get("last_error"),
+        "delivered_at": doc.get("delivered_at"),
+        "failed_at": doc.get("failed_at"),
+        "attempts": [
+            {k: a.get(k) for k in ("at", "ok", "status_code", "response_excerpt", "error", "duration_ms")}
+            for a in doc.get("attempts", [])
+        ],
+    }
+
+
+# --- the messages ----------------------------------------------------------------------------
+
+
+def _name(user: dict[str, Any] | None, fallback: str = "Someone") -> str:
+    if not user:
+        return fallback
+    return str(user.get("display_name") or user.get("email") or fallback)
+
+
+def invitation(
+    ctx: AppContext, who: Principal, invited: dict[str, Any], token: str, base_url: str
+) -> dict[str, Any]:
+    """E-mail the invitee their accept link; the answer's `email` notice."""
+    if not configured(ctx):
+        return notice(ctx, [])
+    user = users.require_user(ctx.system, who.tenant_id, invited["id"])
+    brand = brand_of(ctx, who.tenant_id, base_url)
+    inviter = _name(users.get_user(ctx.system, who.tenant_id, who.user_id), "An admin")
+    url = f"{brand.link_base}/accept-invite#token={token}"
+    expires = datetime.fromtimestamp(invited["invite_expires_at"], UTC).strftime("%d %B %Y, %H:%M UTC")
+    role = str(user["role"])
+    draft = render.render(
+        "invitation",
+        brand,
+        f"[{brand.name}] {inviter} invited you to join",
+        ("Accept the invitation", url),
+        inviter_name=inviter,
+        invitee_name=user.get("display_name") or "",
+        invitee_email=user["email"],
+        role=role,
+        role_article="an" if role[0] in "aeiou" else "a",
+        expires=expires,
+    )
+    msg = queue(
+        ctx,
+        who.tenant_id,
+        kind="invitation",
+        brand=brand,
+        draft=draft,
+        to=user,
+        about={"type": "user", "id": user["user_id"]},
+    )
+    return notice(ctx, [msg] if msg else [])
+
+
+def _review_url(brand: render.MailBrand, tree_id: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415
+
+    return f"{brand.link_base}/editor/{quote(tree_id, safe='')}/review"
+
+
+def reviewers_of(ctx: AppContext, tenant_id: str, tree_id: str, requester: str) -> list[dict[str, Any]]:
+    """Who is told of a review request: active owners, admins and named reviewers who can reach
+    the tree (team scoping), minus the requester."""
+    scopes = scopes_of(ctx)
+    out = []
+    for user in users.list_users(ctx.system, tenant_id):
+        if not user.get("active") or user["user_id"] == requester or users.awaiting_invite(user):
+            continue
+        if not review_rules.may_review(str(user["role"]), user.get("reviewer") is True):
+            continue
+        person = Principal(tenant_id=tenant_id, user_id=user["user_id"], role=user["role"])
+        if scopes.permissions(person, tree_id):
+            out.append(user)
+    return out
+
+
+def review_requested(
+    ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str, base_url: str
+) -> dict[str, Any]:
+    if not configured(ctx):
+        return notice(ctx, [])
+    brand = brand_of(ctx, who.tenant_id, base_url)
+    requester = _name(users.get_user(ctx.system, who.tenant_id, review["requested_by"]))
+    draft = render.render(
+        "review_requested",
+        brand,
+        f"[{brand.name}] Review requested: {tree_title}",
+        ("Open the review", _review_url(brand, review["tree_id"])),
+        requester_name=requester,
+        tree_title=tree_title,
+        note=review.get("note") or "",
+    )
+    queued = [
+        msg
+        for user in reviewers_of(ctx, who.tenant_id, review["tree_id"], review["requested_by"])
+        if (
+            msg := queue(
+                ctx,
+                who.tenant_id,
+                kind="review_requested",
+                brand=brand,
+                draft=draft,
+                to=user,
+                about={"type": "tree_review", "id": f"{review['tree_id']}/{review['review_id']}"},
+            )
+        )
+    ]
+    return notice(ctx, queued, nobody="No other reviewer can reach this tree, so nobody was e-mailed.")
+
+
+def review_decided(
+    ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str, base_url: str
+) -> dict[str, Any]:
+    if not configured(ctx):
+        return notice(ctx, [])
+    requester = users.get_user(ctx.system, who.tenant_id, review["requested_by"])
+    if requester is None or not requester.get("active") or requester["user_id"] == who.user_id:
+        return notice(ctx, [], nobody="The requester has no active account to e-mail.")
+    approved = review["status"] == review_rules.APPROVED
+    brand = brand_of(ctx, who.tenant_id, base_url)
+    reviewer = _name(users.get_user(ctx.system, who.tenant_id, who.user_id), "A reviewer")
+    what = "Approved" if approved else "Changes requested"
+    draft = render.render(
+        "review_decided",
+        brand,
+        f"[{brand.name}] {what}: {tree_title}",
+        ("Open the review", _review_url(brand, review["tree_id"])),
+        approved=approved,
+        reviewer_name=reviewer,
+        tree_title=tree_title,
+        comment=review.get("decision_comment") or "",
+    )
+    msg = queue(
+        ctx,
+        who.tenant_id,
+        kind="review_approved" if approved else "review_changes_requested",
+        brand=brand,
+        draft=draft,
+        to=requester,
+        about={"type": "tree_review", "id": f"{review['tree_id']}/{review['review_id']}"},
+    )
+    return notice(ctx, [msg] if msg else [])
