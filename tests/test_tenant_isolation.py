@@ -492,6 +492,8 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ),
     # webhooks (owners and admins of the caller's tenant)
     ("GET", "/api/v1/webhooks"): ("self", lambda w: Req("GET", "/api/v1/webhooks")),
+    # the e-mail outbox: the caller's tenant's own `mail` database only
+    ("GET", "/api/v1/mail"): ("self", lambda w: Req("GET", "/api/v1/mail")),
     ("POST", "/api/v1/webhooks"): (
         "self",
         lambda w: Req(

@@ -25,6 +25,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 DEFAULT_COLOR = "#1d4ed8"
 DEFAULT_ON_COLOR = "#ffffff"
 HEADER_MAX = 150
+# Lines up to SMTP's own limit: Python folds a header longer than 78 characters right after
+# its name, which some readers show as a subject starting with a space.
+POLICY = SMTP.clone(max_line_length=998)
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -90,7 +93,7 @@ def build(
 ) -> tuple[str, bytes]:
     """The message as sent: `(Message-ID, bytes)`. The logo travels inline (multipart/related),
     so it shows without the reader fetching anything."""
-    msg = EmailMessage(policy=SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["Subject"] = draft.subject
     msg["From"] = Address(display_name=one_line(brand.name), addr_spec=sender)
     msg["To"] = Address(display_name=one_line(to_name), addr_spec=to_addr)
@@ -103,6 +106,7 @@ def build(
     if brand.logo:
         data, mime = brand.logo
         maintype, _, subtype = mime.partition("/")
-        html_part = msg.get_payload()[1]
+        html_part = msg.get_body(("html",))
+        assert isinstance(html_part, EmailMessage)  # the alternative added just above
         html_part.add_related(data, maintype=maintype, subtype=subtype, cid=f"<{LOGO_CID}>", filename="logo")
     return message_id, msg.as_bytes()

@@ -24,7 +24,9 @@ def smtp():
 
 def invite(http, tenant: Tenant, email: str, name: str = "Ines", role: str = "engineer") -> dict:
     r = http.post(
-        "/api/v1/users/invite", headers=tenant.headers, json={"email": email, "display_name": name, "role": role}
+        "/api/v1/users/invite",
+        headers=tenant.headers,
+        json={"email": email, "display_name": name, "role": role},
     )
     assert r.status_code == 201, r.text
     return r.json()
@@ -47,7 +49,9 @@ def branded(http, name: str, color: str, logo: bool = False) -> Tenant:
     assert r.status_code == 200, r.text
     if logo:
         r = http.put(
-            "/api/v1/tenant/brand/logo", headers={**tenant.headers, "Content-Type": "image/png"}, content=png()
+            "/api/v1/tenant/brand/logo",
+            headers={**tenant.headers, "Content-Type": "image/png"},
+            content=png(),
         )
         assert r.status_code == 200, r.text
     return tenant
@@ -90,7 +94,9 @@ def test_the_invitee_gets_a_branded_message_whose_link_signs_them_in(http, serve
     assert r.status_code == 200, r.text
 
     item = wait_until(
-        lambda: (m := mail_item(http, tenant, answer["mail"]["queued"][0]["id"]))["status"] == "delivered" and m,
+        lambda: (
+            (m := mail_item(http, tenant, answer["mail"]["queued"][0]["id"]))["status"] == "delivered" and m
+        ),
         message="the message shown delivered",
     )
     assert item["kind"] == "invitation" and item["to"] == email and item["attempt_count"] == 1
@@ -159,7 +165,9 @@ def test_a_line_break_in_a_name_never_makes_a_header(http, smtp):
     to = msg["To"].addresses[0]
     assert to.addr_spec == email and "\n" not in to.display_name and "\r" not in to.display_name
     headers = got.raw.split(b"\r\n\r\n", 1)[0]
-    assert b"\r\nBcc:" not in headers and headers.count(b"\r\nSubject:") + headers.startswith(b"Subject:") == 1
+    assert (
+        b"\r\nBcc:" not in headers and headers.count(b"\r\nSubject:") + headers.startswith(b"Subject:") == 1
+    )
 
 
 def test_a_permanent_refusal_stops_at_once_with_the_servers_reason(http, smtp):
@@ -169,7 +177,8 @@ def test_a_permanent_refusal_stops_at_once_with_the_servers_reason(http, smtp):
     answer = invite(http, tenant, email)
     mail_id = answer["mail"]["queued"][0]["id"]
     item = wait_until(
-        lambda: (m := mail_item(http, tenant, mail_id))["status"] == "failed" and m, message="the message failed"
+        lambda: (m := mail_item(http, tenant, mail_id))["status"] == "failed" and m,
+        message="the message failed",
     )
     assert item["attempt_count"] == 1  # a 550 is not retried
     assert "550" in item["last_error"] and "No such mailbox" in item["last_error"]
