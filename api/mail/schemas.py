@@ -32,6 +32,7 @@ class MailAttempt(BaseModel):
     response_excerpt: str = Field(description="The server's reply, cut to 500 characters.")
     error: str | None
     duration_ms: int
+    by: str | None = Field(default=None, description="The instance that sent it (host:pid:tag).")
 
 
 class MailMessagePublic(BaseModel):

@@ -26,6 +26,7 @@ from sync.access import Principal
 
 from ..brand import service as brand_service
 from ..core.context import AppContext
+from ..core.docs import save
 from ..core.sealing import seal, unseal
 from ..core.timeutil import iso, now_ms
 from ..publishreview import rules as review_rules
@@ -79,51 +80,51 @@ def queue(
     kind: str,
     brand: render.MailBrand,
     draft: render.Draft,
-    to: dict[str, Any],
+    recipients: list[dict[str, Any]],
     about: dict[str, str],
-) -> dict[str, Any] | None:
-    """Write one message for `to` (a user document) into the outbox; None when e-mail is off."""
-    config = ctx.settings.smtp()
-    sender = ctx.settings.mail_from
-    if config is None or not sender:
-        return None
-    message_id, raw = render.build(
-        draft,
-        brand,
-        sender=sender.strip(),
-        to_addr=to["email"],
-        to_name=to.get("display_name") or "",
-        when=datetime.now(UTC),
-    )
-    created = now_ms()
-    key = ulid(created)
-    doc = {
-        "_id": repo.msg_doc_id(key),
-        "type": "mail_message",
-        "schema_version": repo.SCHEMA_VERSION,
-        "key": key,
-        "kind": kind,
-        "to": to["email"],
-        "to_user_id": to.get("user_id"),
-        "subject": draft.subject,
-        "message_id": message_id,
-        "about": about,
-        "message_sealed": seal(
-            ctx.secret, SEAL_PURPOSE, _seal_binding(tenant_id, key), base64.b64encode(raw).decode()
-        ),
-        "created_at": iso(created),
-        "created_ms": created,
-        "status": "pending",
-        "attempt_count": 0,
-        "next_attempt_ms": created,
-        "claim": None,
-        "attempts": [],
-    }
-    saved = repo.ensure_db(ctx.store, tenant_id).put(doc)
-    doc["_rev"] = saved["rev"]
+) -> list[dict[str, Any]]:
+    """Write one message per recipient (a user document) into the outbox; none when e-mail is off."""
+    sender = (ctx.settings.mail_from or "").strip()
+    if not configured(ctx) or not recipients:
+        return []
+    db = repo.ensure_db(ctx.store, tenant_id)
+    out = []
+    for to in recipients:
+        message_id, raw = render.build(
+            draft,
+            brand,
+            sender=sender,
+            to_addr=to["email"],
+            to_name=to.get("display_name") or "",
+            when=datetime.now(UTC),
+        )
+        created = now_ms()
+        key = ulid(created)
+        binding = _seal_binding(tenant_id, key)
+        doc = {
+            "_id": repo.msg_doc_id(key),
+            "type": "mail_message",
+            "schema_version": repo.SCHEMA_VERSION,
+            "key": key,
+            "kind": kind,
+            "to": to["email"],
+            "to_user_id": to.get("user_id"),
+            "subject": draft.subject,
+            "message_id": message_id,
+            "about": about,
+            "message_sealed": seal(ctx.secret, SEAL_PURPOSE, binding, base64.b64encode(raw).decode()),
+            "created_at": iso(created),
+            "created_ms": created,
+            "status": "pending",
+            "attempt_count": 0,
+            "next_attempt_ms": created,
+            "claim": None,
+            "attempts": [],
+        }
+        out.append(save(db, doc))
     if ctx.mail is not None:
         ctx.mail.nudge(tenant_id)
-    return doc
+    return out
 
 
 def raw_message(ctx: AppContext, tenant_id: str, doc: dict[str, Any]) -> bytes:
@@ -151,7 +152,7 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         "delivered_at": doc.get("delivered_at"),
         "failed_at": doc.get("failed_at"),
         "attempts": [
-            {k: a.get(k) for k in ("at", "ok", "status_code", "response_excerpt", "error", "duration_ms")}
+            {k: a.get(k) for k in ("at", "ok", "status_code", "response_excerpt", "error", "duration_ms", "by")}
             for a in doc.get("attempts", [])
         ],
     }
@@ -169,7 +170,7 @@ def _name(user: dict[str, Any] | None, fallback: str = "Someone") -> str:
 def invitation(
     ctx: AppContext, who: Principal, invited: dict[str, Any], token: str, base_url: str
 ) -> dict[str, Any]:
-    """E-mail the invitee their accept link; the answer's `email` notice."""
+    """E-mail the invitee their accept link; the answer's `mail` notice."""
     if not configured(ctx):
         return notice(ctx, [])
     user = users.require_user(ctx.system, who.tenant_id, invited["id"])
@@ -190,16 +191,17 @@ def invitation(
         role_article="an" if role[0] in "aeiou" else "a",
         expires=expires,
     )
-    msg = queue(
+    about = {"type": "user", "id": user["user_id"]}
+    return notice(
         ctx,
-        who.tenant_id,
-        kind="invitation",
-        brand=brand,
-        draft=draft,
-        to=user,
-        about={"type": "user", "id": user["user_id"]},
+        queue(
+            ctx, who.tenant_id, kind="invitation", brand=brand, draft=draft, recipients=[user], about=about
+        ),
     )
-    return notice(ctx, [msg] if msg else [])
+
+
+def _about(review: dict[str, Any]) -> dict[str, str]:
+    return {"type": "tree_review", "id": f"{review['tree_id']}/{review['review_id']}"}
 
 
 def _review_url(brand: render.MailBrand, tree_id: str) -> str:
@@ -240,21 +242,16 @@ def review_requested(
         tree_title=tree_title,
         note=review.get("note") or "",
     )
-    queued = [
-        msg
-        for user in reviewers_of(ctx, who.tenant_id, review["tree_id"], review["requested_by"])
-        if (
-            msg := queue(
-                ctx,
-                who.tenant_id,
-                kind="review_requested",
-                brand=brand,
-                draft=draft,
-                to=user,
-                about={"type": "tree_review", "id": f"{review['tree_id']}/{review['review_id']}"},
-            )
-        )
-    ]
+    reviewers = reviewers_of(ctx, who.tenant_id, review["tree_id"], review["requested_by"])
+    queued = queue(
+        ctx,
+        who.tenant_id,
+        kind="review_requested",
+        brand=brand,
+        draft=draft,
+        recipients=reviewers,
+        about=_about(review),
+    )
     return notice(ctx, queued, nobody="No other reviewer can reach this tree, so nobody was e-mailed.")
 
 
@@ -264,8 +261,10 @@ def review_decided(
     if not configured(ctx):
         return notice(ctx, [])
     requester = users.get_user(ctx.system, who.tenant_id, review["requested_by"])
-    if requester is None or not requester.get("active") or requester["user_id"] == who.user_id:
+    if requester is None or not requester.get("active"):
         return notice(ctx, [], nobody="The requester has no active account to e-mail.")
+    if requester["user_id"] == who.user_id:
+        return notice(ctx, [], nobody="You requested this review yourself; nobody else is told.")
     approved = review["status"] == review_rules.APPROVED
     brand = brand_of(ctx, who.tenant_id, base_url)
     reviewer = _name(users.get_user(ctx.system, who.tenant_id, who.user_id), "A reviewer")
@@ -280,13 +279,8 @@ def review_decided(
         tree_title=tree_title,
         comment=review.get("decision_comment") or "",
     )
-    msg = queue(
-        ctx,
-        who.tenant_id,
-        kind="review_approved" if approved else "review_changes_requested",
-        brand=brand,
-        draft=draft,
-        to=requester,
-        about={"type": "tree_review", "id": f"{review['tree_id']}/{review['review_id']}"},
+    kind = "review_approved" if approved else "review_changes_requested"
+    queued = queue(
+        ctx, who.tenant_id, kind=kind, brand=brand, draft=draft, recipients=[requester], about=_about(review)
     )
-    return notice(ctx, [msg] if msg else [])
+    return notice(ctx, queued)

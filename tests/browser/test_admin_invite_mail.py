@@ -6,24 +6,18 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import DESKTOP, MOBILE, app_context, assert_accessible, shot
 from tests.browser.test_editor_build_publish import sign_in
 from tests.conftest import STRONG_PASSWORD, Tenant, unique_email
-from tests.mail.smtp import SmtpServer, env_for
+from tests.mail.smtp import SmtpServer, env_for, running
 
 SMTP = SmtpServer()
 SERVER_ENV = env_for(SMTP)
 TEAM = "Tailspin Managed IT"
 
-
-@pytest.fixture(scope="module", autouse=True)
-def smtp():
-    SMTP.start()
-    yield SMTP
-    SMTP.stop()
+smtp = running(SMTP)
 
 
 def test_an_invitation_is_emailed_and_its_link_lets_the_invitee_join(browser, http, server, smtp):

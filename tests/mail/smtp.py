@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.conftest import free_port, wait_until
@@ -96,3 +97,16 @@ def env_for(smtp: SmtpServer, **extra: str) -> dict[str, str]:
         "BRANCHLINE_MAIL_RETRY_SCHEDULE": ",".join(["0.5"] * 20),  # 10 s of retries, quickly
         **extra,
     }
+
+
+def running(smtp: SmtpServer):
+    """A module fixture (autouse) that runs `smtp` while the module's tests do:
+    `smtp = running(SMTP)` in the module, with `SERVER_ENV = env_for(SMTP)`."""
+
+    @pytest.fixture(scope="module", autouse=True)
+    def fixture():
+        smtp.start()
+        yield smtp
+        smtp.stop()
+
+    return fixture

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.brand.test_brand_api import png
 from tests.conftest import STRONG_PASSWORD, Tenant, unique_email, wait_until
-from tests.mail.smtp import SmtpServer, env_for
+from tests.mail.smtp import SmtpServer, env_for, running
 
 SMTP = SmtpServer()
 SERVER_ENV = env_for(SMTP)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def smtp():
-    SMTP.start()
-    yield SMTP
-    SMTP.stop()
+smtp = running(SMTP)
 
 
 def invite(http, tenant: Tenant, email: str, name: str = "Ines", role: str = "engineer") -> dict:
@@ -41,6 +34,17 @@ def link_in(text: str) -> str:
 def mail_item(http, tenant: Tenant, mail_id: str) -> dict:
     items = http.get("/api/v1/mail", headers=tenant.headers).json()["items"]
     return next(m for m in items if m["id"] == mail_id)
+
+
+def mail_when(http, tenant: Tenant, mail_id: str, status: str | None = None, attempts: int = 0) -> dict:
+    """The outbox's entry once it has `status` (any when None) and at least `attempts` attempts."""
+
+    def ready() -> dict | None:
+        item = mail_item(http, tenant, mail_id)
+        ok = (status is None or item["status"] == status) and item["attempt_count"] >= attempts
+        return item if ok else None
+
+    return wait_until(ready, message=f"message {mail_id} {status or ''} after {attempts} attempt(s)")
 
 
 def branded(http, name: str, color: str, logo: bool = False) -> Tenant:
@@ -93,12 +97,7 @@ def test_the_invitee_gets_a_branded_message_whose_link_signs_them_in(http, serve
     r = http.post("/api/v1/auth/login", json={"email": email, "password": STRONG_PASSWORD})
     assert r.status_code == 200, r.text
 
-    item = wait_until(
-        lambda: (
-            (m := mail_item(http, tenant, answer["mail"]["queued"][0]["id"]))["status"] == "delivered" and m
-        ),
-        message="the message shown delivered",
-    )
+    item = mail_when(http, tenant, answer["mail"]["queued"][0]["id"], "delivered")
     assert item["kind"] == "invitation" and item["to"] == email and item["attempt_count"] == 1
     assert "token" not in str(item)  # the outbox never shows the link
 
@@ -176,10 +175,7 @@ def test_a_permanent_refusal_stops_at_once_with_the_servers_reason(http, smtp):
     smtp.refuse.add(email)
     answer = invite(http, tenant, email)
     mail_id = answer["mail"]["queued"][0]["id"]
-    item = wait_until(
-        lambda: (m := mail_item(http, tenant, mail_id))["status"] == "failed" and m,
-        message="the message failed",
-    )
+    item = mail_when(http, tenant, mail_id, "failed")
     assert item["attempt_count"] == 1  # a 550 is not retried
     assert "550" in item["last_error"] and "No such mailbox" in item["last_error"]
     assert item["attempts"][0]["status_code"] == 550
@@ -192,15 +188,11 @@ def test_a_temporary_refusal_is_retried_until_it_goes_through(http, smtp):
     smtp.later.add(email)
     answer = invite(http, tenant, email)
     mail_id = answer["mail"]["queued"][0]["id"]
-    item = wait_until(
-        lambda: (m := mail_item(http, tenant, mail_id))["attempt_count"] >= 2 and m, message="two attempts"
-    )
+    item = mail_when(http, tenant, mail_id, attempts=2)
     assert item["status"] in ("pending", "sending") and "451" in str(item["attempts"][0]["status_code"])
     smtp.later.discard(email)
     smtp.wait_for(email)
-    item = wait_until(
-        lambda: (m := mail_item(http, tenant, mail_id))["status"] == "delivered" and m, message="delivered"
-    )
+    item = mail_when(http, tenant, mail_id, "delivered")
     assert len(smtp.to(email)) == 1
 
 
@@ -211,18 +203,13 @@ def test_a_mail_server_down_then_up_gets_the_message_once(http, smtp):
     try:
         answer = invite(http, tenant, email)
         mail_id = answer["mail"]["queued"][0]["id"]
-        item = wait_until(
-            lambda: (m := mail_item(http, tenant, mail_id))["attempt_count"] >= 2 and m,
-            message="two failed attempts while the mail server is down",
-        )
+        item = mail_when(http, tenant, mail_id, attempts=2)
         assert item["status"] in ("pending", "sending")
         assert "connection refused" in item["attempts"][0]["error"]
     finally:
         smtp.start()
     smtp.wait_for(email)
-    item = wait_until(
-        lambda: (m := mail_item(http, tenant, mail_id))["status"] == "delivered" and m, message="delivered"
-    )
+    item = mail_when(http, tenant, mail_id, "delivered")
     # Delivered once, whatever the number of attempts before.
     r = http.post(f"/api/v1/users/{answer['id']}/invite", headers=tenant.headers)  # a later, separate send
     assert r.status_code == 200

@@ -3,22 +3,15 @@ a decision to the requester, through a real SMTP server, user text escaped."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import Tenant
-from tests.mail.smtp import SmtpServer, env_for
+from tests.mail.smtp import SmtpServer, env_for, running
 from tests.trees_api.test_trees_api import small_tree
 
 SMTP = SmtpServer()
 SERVER_ENV = env_for(SMTP)
 TITLE = 'Printer <img src=x onerror="alert(1)"> offline'
 
-
-@pytest.fixture(scope="module", autouse=True)
-def smtp():
-    SMTP.start()
-    yield SMTP
-    SMTP.stop()
+smtp = running(SMTP)
 
 
 def test_reviewers_hear_of_a_request_and_the_requester_of_the_decision(http, smtp):
