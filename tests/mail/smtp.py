@@ -54,7 +54,10 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, **controller: object) -> None:
+        """`controller`: more of aiosmtpd's settings, e.g. `tls_context` and
+        `require_starttls` for STARTTLS, `authenticator` for AUTH."""
+        self.controller = controller
         self.port = port or free_port()
         self.received: list[Received] = []
         self.refuse: set[str] = set()
@@ -67,7 +70,7 @@ class SmtpServer:
         return f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> SmtpServer:
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **self.controller)
         self._controller.start()
         return self
 
