@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     rate_limit_pdf_per_minute: int = Field(default=30, ge=1)  # per team, PDF renders
     rate_limit_uploads_per_minute: int = Field(default=300, ge=1)  # per team, attachment uploads
     rate_limit_share_views_per_minute: int = Field(default=60, ge=1)  # per read-only share link
+    # "Forgot password" requests: per client address, and per e-mail address asked for (so
+    # nobody can flood a mailbox with reset links).
+    rate_limit_password_resets_per_hour: int = Field(default=10, ge=1)
+    rate_limit_password_reset_mails_per_hour: int = Field(default=3, ge=1)
 
     # Largest document, in bytes, per database (sync and API writes alike; sync/doc_limits.py).
     # A tree of 2,000 nodes is about 1 to 2 MB; session events and client contexts are small.

@@ -384,6 +384,12 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/auth/refresh"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/logout"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/accept-invite"): ("public", "the invitation token itself is the credential"),
+    ("POST", "/api/v1/auth/forgot-password"): (
+        "public",
+        "answers the same for every address; the link goes only to the account's own mailbox",
+    ),
+    ("POST", "/api/v1/auth/password-reset"): ("public", "the reset token itself is the credential"),
+    ("POST", "/api/v1/auth/reset-password"): ("public", "the reset token itself is the credential"),
     ("POST", "/api/v1/auth/invitation"): (
         "public",
         "the invitation token itself is the credential; it "

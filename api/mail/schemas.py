@@ -37,7 +37,9 @@ class MailAttempt(BaseModel):
 
 class MailMessagePublic(BaseModel):
     id: str
-    kind: Literal["invitation", "review_requested", "review_approved", "review_changes_requested"]
+    kind: Literal[
+        "invitation", "review_requested", "review_approved", "review_changes_requested", "password_reset"
+    ]
     to: str
     subject: str
     about: dict[str, str] | None = Field(description="What it is about: `{type: user or tree_review, id}`.")

@@ -40,7 +40,10 @@ NOT_CONFIGURED = (
     "E-mail is not set up on this server (BRANCHLINE_SMTP_URL and BRANCHLINE_MAIL_FROM), so "
     "nothing was e-mailed; pass the link on yourself."
 )
-KINDS = ("invitation", "review_requested", "review_approved", "review_changes_requested")
+NOT_CONFIGURED_RESET = (
+    "This server sends no e-mail, so no reset link can be sent: ask your team's admin to reset your password."
+)
+KINDS = ("invitation", "review_requested", "review_approved", "review_changes_requested", "password_reset")
 
 
 def configured(ctx: AppContext) -> bool:
@@ -152,7 +155,10 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
         "delivered_at": doc.get("delivered_at"),
         "failed_at": doc.get("failed_at"),
         "attempts": [
-            {k: a.get(k) for k in ("at", "ok", "status_code", "response_excerpt", "error", "duration_ms", "by")}
+            {
+                k: a.get(k)
+                for k in ("at", "ok", "status_code", "response_excerpt", "error", "duration_ms", "by")
+            }
             for a in doc.get("attempts", [])
         ],
     }
@@ -197,6 +203,29 @@ def invitation(
         queue(
             ctx, who.tenant_id, kind="invitation", brand=brand, draft=draft, recipients=[user], about=about
         ),
+    )
+
+
+def password_reset(ctx: AppContext, user: dict[str, Any], token: str, base_url: str) -> list[dict[str, Any]]:
+    """E-mail the account's owner a link to choose a new password."""
+    brand = brand_of(ctx, user["tenant_id"], base_url)
+    draft = render.render(
+        "password_reset",
+        brand,
+        f"[{brand.name}] Reset your password",
+        ("Choose a new password", f"{brand.link_base}/reset-password#token={token}"),
+        email=user["email"],
+        name=user.get("display_name") or user["email"],
+    )
+    about = {"type": "user", "id": user["user_id"]}
+    return queue(
+        ctx,
+        user["tenant_id"],
+        kind="password_reset",
+        brand=brand,
+        draft=draft,
+        recipients=[user],
+        about=about,
     )
 
 

@@ -8,12 +8,16 @@ from ..audit import service as audit
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..mail import service as mail
-from . import repository as repo, service
+from ..ratelimit.deps import PasswordResetLimit
+from . import repository as repo, reset, service
 from .schemas import (
+    ForgotPassword,
     InviteAccept,
     InviteCheck,
     PasswordChange,
     ProfileUpdate,
+    ResetCheck,
+    ResetPassword,
     UserCreate,
     UserInvite,
     UserUpdate,
@@ -138,6 +142,54 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
     """What an invitation link is for, before accepting it: `{email, display_name, role, tenant:
     {id, name}, expires_at}`. An expired or already used link answers 401 saying so."""
     return service.describe_invite(ctx, body.token)
+
+
+@router.post(
+    "/auth/forgot-password",
+    status_code=202,
+    dependencies=[PasswordResetLimit],
+    responses=errors(
+        {429: "Too many reset requests from your address, or for this e-mail: wait `Retry-After`."}
+    ),
+)
+def forgot_password(body: ForgotPassword, ctx: CtxDep, request: Request) -> dict:
+    """Ask for a link to choose a new password, e-mailed to the address if an account uses it
+    (valid 1 hour, works once). The answer `{message, emailed, configured}` is the same whether
+    or not the address has an account; `configured: false` when this server sends no e-mail
+    (then an admin resets the password). At most 3 requests per address asked for, and 10 per
+    client address, an hour."""
+    from ..auth.endpoints import public_base  # noqa: PLC0415
+    from ..ratelimit.deps import charge  # noqa: PLC0415
+
+    charge(
+        ctx, "password_reset_mails", repo.normalize_email(body.email), "asking for reset links for one e-mail"
+    )
+    return reset.request_reset(ctx, body.email, public_base(ctx, request))
+
+
+@router.post("/auth/password-reset")
+def check_password_reset(body: ResetCheck, ctx: CtxDep) -> dict:
+    """Whose password a reset link sets, before it is used: `{email, expires_at}`. A used,
+    replaced or expired link answers 401 saying so."""
+    return reset.describe_reset(ctx, body.token)
+
+
+@router.post("/auth/reset-password")
+def reset_password(body: ResetPassword, ctx: CtxDep, request: Request) -> dict:
+    """Choose a new password with a reset link's token: every other sign-in of the account ends,
+    and this one is signed in (the usual token pair). The link works once."""
+    user, pair = reset.reset_password(ctx, body.token, body.password)
+    audit.record(
+        ctx,
+        user,
+        "user.password_reset",
+        "user",
+        user["user_id"],
+        ip=client_address(request),
+        details={"via": "email_link"},
+        tenant_id=user["tenant_id"],
+    )
+    return pair
 
 
 @router.post(

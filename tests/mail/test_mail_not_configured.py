@@ -27,5 +27,9 @@ def test_nothing_is_sent_and_the_answers_say_so(http, tenant):
     r = http.post(f"/api/v1/trees/{tree_id}/reviews", headers=author.headers, json={"note": "n"})
     assert r.status_code == 201 and r.json()["mail"]["configured"] is False, r.text
 
+    r = http.post("/api/v1/auth/forgot-password", json={"email": tenant.owner_email})
+    assert r.status_code == 202 and r.json()["configured"] is False and r.json()["emailed"] is False
+    assert "admin" in r.json()["message"]
+
     listed = http.get("/api/v1/mail", headers=tenant.headers).json()
     assert listed == {"configured": False, "sender": None, "items": [], "next_cursor": None}
