@@ -82,3 +82,42 @@ def test_an_invitation_is_emailed_and_its_link_lets_the_invitee_join(browser, ht
     finally:
         admin_ctx.close()
         invitee_ctx.close()
+
+
+def test_a_forgotten_password_is_reset_from_the_emailed_link_on_a_phone(browser, http, server, smtp):
+    tenant = Tenant(http, name=TEAM, starter_library=True)
+    member = tenant.add_user("engineer")
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        page.goto(server.url + "/signin")
+        page.fill("#email", member.email)
+        page.get_by_role("link", name="Forgot your password?").click()
+        expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
+        expect(page.get_by_label("Email")).to_have_value(member.email)  # carried over from sign-in
+        page.get_by_role("button", name="E-mail me a link").click()
+        expect(page.get_by_test_id("reset-requested")).to_contain_text("valid 1 hour")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert_accessible(page, "the forgot-password answer on a phone")
+        shot(page, "mobile-42-reset-requested")
+
+        link = re.search(
+            r"https?://\S+/reset-password#token=\S+", smtp.wait_for(member.email)[0].text()
+        ).group(0)
+        page.goto(link)
+        expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible(timeout=30000)
+        expect(page.get_by_label("Email")).to_have_value(member.email)
+        page.get_by_label("New password").fill("short")
+        page.get_by_role("button", name="Set password and sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("too short")
+        page.get_by_label("New password").fill("a brand new long passphrase 77")
+        assert_accessible(page, "the new-password form on a phone")
+        page.get_by_role("button", name="Set password and sign in").click()
+        page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
+
+        # The link is spent: opened again, it says so and offers a new one.
+        page.goto(link)
+        expect(page.get_by_role("alert")).to_contain_text("already used")
+        expect(page.get_by_role("link", name="Ask for a new link")).to_be_visible()
+    finally:
+        ctx.close()
