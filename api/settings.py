@@ -194,6 +194,7 @@ class Settings(BaseSettings):
     # Seconds between a temporary failure (4xx, no connection) and the next attempt; after the
     # last one the message is `failed`. A permanent refusal (5xx) fails at once.
     mail_retry_schedule: str = "10,60,300,900,1800,3600,7200"
+    mail_log_days: int = Field(30, ge=1, le=3650)  # sent and failed messages kept this long
 
     # PSA connectors (api/integrations): seconds between a push that failed for a passing
     # reason (outage, network, 429: at least its Retry-After) and its next attempt; after
