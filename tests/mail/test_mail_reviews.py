@@ -72,3 +72,30 @@ def test_reviewers_hear_of_a_request_and_the_requester_of_the_decision(http, smt
     got = smtp.wait_for(author.email, count=2)[1]
     assert got.message["Subject"] == f"[Northwind] Approved: {TITLE}"
     assert "approved your draft" in got.text()
+
+
+def test_a_named_reviewer_outside_a_scoped_trees_teams_is_not_told(http, smtp):
+    tenant = Tenant(http, name="Scoped Reviews IT")
+    author = tenant.add_user("author")
+    inside = tenant.add_user("engineer")
+    outside = tenant.add_user("engineer")
+    for member in (inside, outside):
+        r = http.patch(f"/api/v1/users/{member.id}", headers=tenant.headers, json={"reviewer": True})
+        assert r.status_code == 200, r.text
+    r = http.post(
+        "/api/v1/teams", headers=tenant.headers, json={"name": "Citrix", "members": [author.id, inside.id]}
+    )
+    assert r.status_code == 201, r.text
+    team_id = r.json()["id"]
+    tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree(title="Scoped tree")).json()[
+        "id"
+    ]
+    r = http.put(
+        f"/api/v1/trees/{tree_id}/teams", headers=tenant.headers, json={"teams": {team_id: ["run", "edit"]}}
+    )
+    assert r.status_code == 200, r.text
+    r = http.post(f"/api/v1/trees/{tree_id}/reviews", headers=author.headers, json={"note": "scoped"})
+    assert r.status_code == 201, r.text
+    assert sorted(m["to"] for m in r.json()["mail"]["queued"]) == sorted([tenant.owner_email, inside.email])
+    smtp.wait_for(inside.email)
+    assert smtp.to(outside.email) == []
