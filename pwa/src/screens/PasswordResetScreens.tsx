@@ -6,6 +6,7 @@ import { ApiError, checkPasswordReset, requestPasswordReset, resetPassword } fro
 import { navigate, queryParam } from "../router";
 import { Button, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
 import { inviteToken } from "./AcceptInviteScreen";
+import { NewPasswordField } from "./NewPasswordField";
 import { AuthFrame, AuthSwitch } from "./SignInScreen";
 
 function message(e: unknown): string {
@@ -111,24 +112,7 @@ export function ResetPasswordScreen() {
         <Field label="Email" htmlFor="reset-account">
           <input id="reset-account" type="email" readOnly autoComplete="username" className={`${inputClass} bg-slate-50 dark:bg-slate-800`} value={check.email} />
         </Field>
-        <Field label="New password" htmlFor="reset-password" hint="At least 10 characters; a phrase of three or four unrelated words works well.">
-          <input
-            id="reset-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            className={inputClass}
-            value={password}
-            aria-invalid={error?.password || undefined}
-            aria-describedby={error?.password ? "reset-password-error" : undefined}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
-        {error?.password && (
-          <p id="reset-password-error" role="alert" className="text-sm font-medium text-rose-700 dark:text-rose-300">
-            {error.text}
-          </p>
-        )}
+        <NewPasswordField id="reset-password" label="New password" value={password} onChange={setPassword} refused={error?.password ? error.text : null} />
         {error && !error.password && <ErrorBox title="Could not set the password">{error.text}</ErrorBox>}
         <Button type="submit" tone="primary" className="w-full" busy={busy} disabled={!password}>
           Set password and sign in
