@@ -26,8 +26,9 @@ DEFAULT_COLOR = "#1d4ed8"
 DEFAULT_ON_COLOR = "#ffffff"
 HEADER_MAX = 150
 # Lines up to SMTP's own limit: Python folds a header longer than 78 characters right after
-# its name, which some readers show as a subject starting with a space.
-POLICY = SMTP.clone(max_line_length=998)
+# its name, which some readers show as a subject starting with a space. 7-bit: a body beyond
+# ASCII goes quoted-printable or base64, so any server takes it, 8BITMIME or not.
+POLICY = SMTP.clone(max_line_length=998, cte_type="7bit")
 
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -19,8 +19,11 @@ invitation link is still answered, to be passed on by hand.
 from __future__ import annotations
 
 import base64
+import functools
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec
 
 from sync.access import Principal
 
@@ -35,6 +38,9 @@ from ..teams.scopes import scopes_of
 from ..users import repository as users
 from . import render, repository as repo
 
+log = logging.getLogger("branchline.mail")
+P = ParamSpec("P")
+
 SEAL_PURPOSE = "branchline mail message v1"
 NOT_CONFIGURED = (
     "E-mail is not set up on this server (BRANCHLINE_SMTP_URL and BRANCHLINE_MAIL_FROM), so "
@@ -42,6 +48,10 @@ NOT_CONFIGURED = (
 )
 NOT_CONFIGURED_RESET = (
     "This server sends no e-mail, so no reset link can be sent: ask your team's admin to reset your password."
+)
+QUEUE_FAILED = (
+    "The e-mail could not be queued (a server error, logged for the operator), so nothing was "
+    "e-mailed; pass the link on yourself."
 )
 KINDS = ("invitation", "review_requested", "review_approved", "review_changes_requested", "password_reset")
 
@@ -167,12 +177,29 @@ def public(doc: dict[str, Any]) -> dict[str, Any]:
 # --- the messages ----------------------------------------------------------------------------
 
 
+def _after_the_fact(make: Callable[P, dict[str, Any]]) -> Callable[P, dict[str, Any]]:
+    """Queueing e-mail follows a change already saved (an invitation, a review): if it fails,
+    the change stands and the answer says nothing was e-mailed, instead of a 500 for work
+    that was done."""
+
+    @functools.wraps(make)
+    def safe(*args: P.args, **kwargs: P.kwargs) -> dict[str, Any]:
+        try:
+            return make(*args, **kwargs)
+        except Exception:
+            log.exception("mail: queueing %s failed; the answer says nothing was e-mailed", make.__name__)
+            return {"configured": True, "queued": [], "reason": QUEUE_FAILED}
+
+    return safe
+
+
 def _name(user: dict[str, Any] | None, fallback: str = "Someone") -> str:
     if not user:
         return fallback
     return str(user.get("display_name") or user.get("email") or fallback)
 
 
+@_after_the_fact
 def invitation(
     ctx: AppContext, who: Principal, invited: dict[str, Any], token: str, base_url: str
 ) -> dict[str, Any]:
@@ -255,6 +282,7 @@ def reviewers_of(ctx: AppContext, tenant_id: str, tree_id: str, requester: str) 
     return out
 
 
+@_after_the_fact
 def review_requested(
     ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str, base_url: str
 ) -> dict[str, Any]:
@@ -284,6 +312,7 @@ def review_requested(
     return notice(ctx, queued, nobody="No other reviewer can reach this tree, so nobody was e-mailed.")
 
 
+@_after_the_fact
 def review_decided(
     ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str, base_url: str
 ) -> dict[str, Any]:

@@ -224,3 +224,15 @@ def test_members_other_than_admins_cannot_read_the_outbox(http, tenant):
     r = http.get("/api/v1/mail", headers=tenant.headers)
     assert r.status_code == 200 and r.json()["configured"] is True
     assert r.json()["sender"] == "noreply@branchline.test"
+
+
+def test_names_beyond_ascii_arrive_as_written(http, smtp):
+    tenant = branded(http, "Café Ørsted IT", "#1d4ed8")
+    email = unique_email("zoe")
+    invite(http, tenant, email, name="Zoë Ünal")
+    got = smtp.wait_for(email)[0]
+    assert got.message["From"].addresses[0].display_name == "Café Ørsted IT"
+    assert got.message["To"].addresses[0].display_name == "Zoë Ünal"
+    assert got.message["Subject"].startswith("[Café Ørsted IT]")
+    assert "Zoë Ünal" in got.text() and "Zoë Ünal" in got.html()
+    assert max(got.raw) < 128  # sent as 7-bit: encoded words and transfer encodings, for any server
