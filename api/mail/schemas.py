@@ -9,22 +9,6 @@ from pydantic import BaseModel, Field
 MailStatus = Literal["pending", "sending", "delivered", "failed"]
 
 
-class MailQueued(BaseModel):
-    id: str = Field(description="The message's id in GET /api/v1/mail.")
-    to: str
-    status: MailStatus
-
-
-class MailNotice(BaseModel):
-    """What an answer that may send e-mail says about it."""
-
-    configured: bool = Field(description="Whether this server sends e-mail at all (BRANCHLINE_SMTP_URL).")
-    queued: list[MailQueued] = Field(description="The messages queued by this request, one per recipient.")
-    reason: str | None = Field(
-        description="Why nothing was e-mailed (not configured, nobody to tell), or null.",
-    )
-
-
 class MailAttempt(BaseModel):
     at: str
     ok: bool

@@ -145,7 +145,8 @@ def list_reviews(tree_id: str, who: PrincipalDep, ctx: CtxDep, page: PageDep) ->
 def request_review(tree_id: str, body: ReviewRequest, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Request a review of the draft as it is now (its `_rev` is pinned). A live review of an
     older revision is superseded. The workspace's reviewers who can reach the tree (owners,
-    admins, named reviewers; not you) are e-mailed."""
+    admins, named reviewers; not you) are e-mailed: the answer's `mail` is `{configured, queued:
+    [{id, to, status}], reason}` (who, or why nobody; see GET /api/v1/mail)."""
     review = service.request_review(ctx, who, tree_id, body.note)
     _audit(ctx, who, request, "tree.review_requested", review, note=review["note"])
     email = _emailed(ctx, who, request, review, decided=False)
@@ -177,7 +178,7 @@ def approve(
 ) -> dict:
     """Approve the reviewed revision (admins, owners and named reviewers, never its last
     editor). Publishing that exact revision is then allowed; any edit makes it need a new one.
-    The requester is e-mailed."""
+    The requester is e-mailed (the answer's `mail` says so, as for a request)."""
     comment = (body or ReviewDecision()).comment
     review = service.decide(ctx, who, tree_id, review_id, approve=True, comment=comment)
     _audit(ctx, who, request, "tree.review_approved", review, comment=review["decision_comment"])
@@ -190,7 +191,7 @@ def reject(
     tree_id: str, review_id: str, body: ReviewDecision, who: PrincipalDep, ctx: CtxDep, request: Request
 ) -> dict:
     """Request changes: the review ends with the reviewer's `comment` for the author, who edits
-    the draft and requests a new review. The requester is e-mailed."""
+    the draft and requests a new review. The requester is e-mailed (the answer's `mail`)."""
     review = service.decide(ctx, who, tree_id, review_id, approve=False, comment=body.comment)
     _audit(ctx, who, request, "tree.review_rejected", review, comment=review["decision_comment"])
     email = _emailed(ctx, who, request, review, decided=True)
