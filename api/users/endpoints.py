@@ -158,13 +158,15 @@ def forgot_password(body: ForgotPassword, ctx: CtxDep, request: Request) -> dict
     or not the address has an account; `configured: false` when this server sends no e-mail
     (then an admin resets the password). At most 3 requests per address asked for, and 10 per
     client address, an hour."""
-    from ..auth.endpoints import public_base  # noqa: PLC0415
     from ..ratelimit.deps import charge  # noqa: PLC0415
 
     charge(
         ctx, "password_reset_mails", repo.normalize_email(body.email), "asking for reset links for one e-mail"
     )
-    return reset.request_reset(ctx, body.email, public_base(ctx, request))
+    # Never the request's Host: anyone may ask, and a forged Host would put the victim's reset
+    # link on the asker's server. The link goes to the workspace's verified custom domain, else
+    # BRANCHLINE_PUBLIC_URL (or the address the server listens on).
+    return reset.request_reset(ctx, body.email, ctx.settings.resolved_public_url())
 
 
 @router.post("/auth/password-reset")

@@ -12,13 +12,14 @@ from tests.browser.conftest import DESKTOP, MOBILE, app_context, assert_accessib
 from tests.browser.test_editor_build_publish import sign_in
 from tests.browser.test_pwa_accept_invite import invite_from_team_page
 from tests.conftest import STRONG_PASSWORD, Tenant, unique_email
-from tests.mail.smtp import SmtpServer, env_for, running
+from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
 
 SMTP = SmtpServer()
 SERVER_ENV = env_for(SMTP)
 TEAM = "Tailspin Managed IT"
 
 smtp = running(SMTP)
+server = server_knowing_its_address(SERVER_ENV)
 
 
 def test_an_invitation_is_emailed_and_its_link_lets_the_invitee_join(browser, http, server, smtp):

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.conftest import free_port, wait_until
+from tests.conftest import ServerProcess, free_port, wait_until
 
 
 @dataclass
@@ -113,3 +113,18 @@ def running(smtp: SmtpServer):
         smtp.stop()
 
     return fixture
+
+
+def server_knowing_its_address(env: dict[str, str]):
+    """A module's `server` that knows its own address (BRANCHLINE_PUBLIC_URL), as a deployment
+    does: links in e-mail asked for by anyone (password resets) never come from the request."""
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory):
+        srv = ServerProcess(tmp_path_factory.mktemp("server"), env=env)
+        srv.env["BRANCHLINE_PUBLIC_URL"] = srv.url
+        srv.start()
+        yield srv
+        srv.stop()
+
+    return server

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 
 from tests.conftest import STRONG_PASSWORD, Tenant, unique_email
-from tests.mail.smtp import SmtpServer, env_for, running
+from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
 
 SMTP = SmtpServer()
 # The per-client-address limit is raised (every test asks from 127.0.0.1); the per-e-mail one is not.
 SERVER_ENV = env_for(SMTP, BRANCHLINE_RATE_LIMIT_PASSWORD_RESETS_PER_HOUR="1000")
 smtp = running(SMTP)
+server = server_knowing_its_address(SERVER_ENV)
 NEW_PASSWORD = "a brand new long passphrase 77"
 
 
@@ -102,3 +103,14 @@ def test_a_newer_link_replaces_the_older_and_one_address_is_asked_for_at_most_3_
     assert r.status_code == 429 and r.headers["Retry-After"], r.text
     assert r.json()["error"] == "too_many_requests"
     assert len(smtp.to(member.email)) == 3
+
+
+def test_a_forged_host_never_takes_the_link_elsewhere(http, server, smtp):
+    tenant = Tenant(http, name="Host Safe IT")
+    member = tenant.add_user("engineer")
+    r = http.post(
+        "/api/v1/auth/forgot-password", json={"email": member.email}, headers={"Host": "attacker.example"}
+    )
+    assert r.status_code == 202, r.text
+    text = smtp.wait_for(member.email)[0].text()
+    assert f"{server.url}/reset-password#token=" in text and "attacker.example" not in text
