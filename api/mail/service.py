@@ -68,11 +68,15 @@ def notice(ctx: AppContext, queued: list[dict[str, Any]], *, nobody: str | None 
     return {"configured": True, "queued": [summary(m) for m in queued], "reason": reason}
 
 
-def brand_of(ctx: AppContext, tenant_id: str, base_url: str) -> render.MailBrand:
-    """The workspace's brand as a message shows it; links go to its verified custom domain."""
+def brand_of(ctx: AppContext, tenant_id: str) -> render.MailBrand:
+    """The workspace's brand as a message shows it. Links go to its verified custom domain, else
+    to BRANCHLINE_PUBLIC_URL (or the address the server listens on): never to the Host of the
+    request that caused the message, which its sender controls (a reset anyone may ask for, a
+    review an author requests for the admins to open)."""
     brand = brand_service.get_brand(ctx.system, tenant_id)
     domain = brand.get("custom_domain")
-    link_base = f"https://{domain}" if domain and brand.get("custom_domain_verified") else base_url
+    verified = domain and brand.get("custom_domain_verified")
+    link_base = f"https://{domain}" if verified else ctx.settings.resolved_public_url()
     return render.MailBrand(
         name=brand["name"],
         color=brand.get("primary_color") or render.DEFAULT_COLOR,
@@ -200,14 +204,12 @@ def _name(user: dict[str, Any] | None, fallback: str = "Someone") -> str:
 
 
 @_after_the_fact
-def invitation(
-    ctx: AppContext, who: Principal, invited: dict[str, Any], token: str, base_url: str
-) -> dict[str, Any]:
+def invitation(ctx: AppContext, who: Principal, invited: dict[str, Any], token: str) -> dict[str, Any]:
     """E-mail the invitee their accept link; the answer's `mail` notice."""
     if not configured(ctx):
         return notice(ctx, [])
     user = users.require_user(ctx.system, who.tenant_id, invited["id"])
-    brand = brand_of(ctx, who.tenant_id, base_url)
+    brand = brand_of(ctx, who.tenant_id)
     inviter = _name(users.get_user(ctx.system, who.tenant_id, who.user_id), "An admin")
     url = f"{brand.link_base}/accept-invite#token={token}"
     expires = datetime.fromtimestamp(invited["invite_expires_at"], UTC).strftime("%d %B %Y, %H:%M UTC")
@@ -233,9 +235,9 @@ def invitation(
     )
 
 
-def password_reset(ctx: AppContext, user: dict[str, Any], token: str, base_url: str) -> list[dict[str, Any]]:
+def password_reset(ctx: AppContext, user: dict[str, Any], token: str) -> list[dict[str, Any]]:
     """E-mail the account's owner a link to choose a new password."""
-    brand = brand_of(ctx, user["tenant_id"], base_url)
+    brand = brand_of(ctx, user["tenant_id"])
     draft = render.render(
         "password_reset",
         brand,
@@ -284,11 +286,11 @@ def reviewers_of(ctx: AppContext, tenant_id: str, tree_id: str, requester: str) 
 
 @_after_the_fact
 def review_requested(
-    ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str, base_url: str
+    ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str
 ) -> dict[str, Any]:
     if not configured(ctx):
         return notice(ctx, [])
-    brand = brand_of(ctx, who.tenant_id, base_url)
+    brand = brand_of(ctx, who.tenant_id)
     requester = _name(users.get_user(ctx.system, who.tenant_id, review["requested_by"]))
     draft = render.render(
         "review_requested",
@@ -314,7 +316,7 @@ def review_requested(
 
 @_after_the_fact
 def review_decided(
-    ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str, base_url: str
+    ctx: AppContext, who: Principal, review: dict[str, Any], tree_title: str
 ) -> dict[str, Any]:
     if not configured(ctx):
         return notice(ctx, [])
@@ -324,7 +326,7 @@ def review_decided(
     if requester["user_id"] == who.user_id:
         return notice(ctx, [], nobody="You requested this review yourself; nobody else is told.")
     approved = review["status"] == review_rules.APPROVED
-    brand = brand_of(ctx, who.tenant_id, base_url)
+    brand = brand_of(ctx, who.tenant_id)
     reviewer = _name(users.get_user(ctx.system, who.tenant_id, who.user_id), "A reviewer")
     what = "Approved" if approved else "Changes requested"
     draft = render.render(

@@ -78,6 +78,16 @@ class MailWorker(WokenThread):
         self._due: dict[str, dict[str, int]] = {}  # tenant -> message id -> due ms
         self._last_scan = -RESCAN_SECONDS
 
+    def _starting(self) -> None:
+        settings = self.ctx.settings
+        if settings.smtp() is not None and not settings.public_url:
+            log.warning(
+                "mail: BRANCHLINE_PUBLIC_URL is not set, so links in e-mail point at %s (the address "
+                "this server listens on) unless a workspace has a verified custom domain; set it to "
+                "the address people open",
+                settings.resolved_public_url(),
+            )
+
     def _on_write(self, db_name: str, _seq: Any = None) -> None:
         tenant = tenant_of(db_name)
         if tenant is not None and logical_of(db_name) == repo.DB_NAME:

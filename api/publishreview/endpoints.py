@@ -93,15 +93,14 @@ def _audit(
     )
 
 
-def _emailed(ctx: AppContext, who: Principal, request: Request, review: dict, *, decided: bool) -> dict:
+def _emailed(ctx: AppContext, who: Principal, review: dict, *, decided: bool) -> dict:
     """E-mail the people a review concerns (the reviewers of a request, the requester of a
     decision); the answer's `mail` notice says who, or why nobody."""
-    from ..auth.endpoints import public_base  # noqa: PLC0415
     from ..trees import service as trees  # noqa: PLC0415
 
     title = trees.get_tree(ctx, who, review["tree_id"]).get("title") or review["tree_id"]
     send = mail.review_decided if decided else mail.review_requested
-    return send(ctx, who, review, str(title), public_base(ctx, request))
+    return send(ctx, who, review, str(title))
 
 
 def _offset(page: Page) -> int:
@@ -149,7 +148,7 @@ def request_review(tree_id: str, body: ReviewRequest, who: AuthorDep, ctx: CtxDe
     [{id, to, status}], reason}` (who, or why nobody; see GET /api/v1/mail)."""
     review = service.request_review(ctx, who, tree_id, body.note)
     _audit(ctx, who, request, "tree.review_requested", review, note=review["note"])
-    email = _emailed(ctx, who, request, review, decided=False)
+    email = _emailed(ctx, who, review, decided=False)
     return {**service.public(review, review["rev"]), "mail": email}
 
 
@@ -182,7 +181,7 @@ def approve(
     comment = (body or ReviewDecision()).comment
     review = service.decide(ctx, who, tree_id, review_id, approve=True, comment=comment)
     _audit(ctx, who, request, "tree.review_approved", review, comment=review["decision_comment"])
-    email = _emailed(ctx, who, request, review, decided=True)
+    email = _emailed(ctx, who, review, decided=True)
     return {**service.public(review, review["rev"]), "mail": email}
 
 
@@ -194,7 +193,7 @@ def reject(
     the draft and requests a new review. The requester is e-mailed (the answer's `mail`)."""
     review = service.decide(ctx, who, tree_id, review_id, approve=False, comment=body.comment)
     _audit(ctx, who, request, "tree.review_rejected", review, comment=review["decision_comment"])
-    email = _emailed(ctx, who, request, review, decided=True)
+    email = _emailed(ctx, who, review, decided=True)
     return {**service.as_now(ctx, who, review), "mail": email}
 
 

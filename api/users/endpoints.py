@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from sync.access import Principal
+
 from ..audit import service as audit
+from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..mail import service as mail
@@ -53,12 +56,10 @@ _INVITED = {
 }
 
 
-def _with_email(ctx, who, invited: dict, request: Request) -> dict:
+def _with_email(ctx: AppContext, who: Principal, invited: dict) -> dict:
     """The invitation answer plus what was e-mailed: the invitee gets the link when the server
     sends mail; the link is answered either way."""
-    from ..auth.endpoints import public_base  # noqa: PLC0415
-
-    notice = mail.invitation(ctx, who, invited, invited["invite_token"], public_base(ctx, request))
+    notice = mail.invitation(ctx, who, invited, invited["invite_token"])
     return {**invited, "emailed": bool(notice["queued"]), "mail": notice}
 
 
@@ -128,7 +129,7 @@ def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) 
         ip=client_address(request),
         details={"email": invited["email"], "role": invited["role"]},
     )
-    return _with_email(ctx, who, invited, request)
+    return _with_email(ctx, who, invited)
 
 
 @router.post("/auth/accept-invite")
@@ -152,7 +153,7 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
         {429: "Too many reset requests from your address, or for this e-mail: wait `Retry-After`."}
     ),
 )
-def forgot_password(body: ForgotPassword, ctx: CtxDep, request: Request) -> dict:
+def forgot_password(body: ForgotPassword, ctx: CtxDep) -> dict:
     """Ask for a link to choose a new password, e-mailed to the address if an account uses it
     (valid 1 hour, works once). The answer `{message, emailed, configured}` is the same whether
     or not the address has an account; `configured: false` when this server sends no e-mail
@@ -163,10 +164,9 @@ def forgot_password(body: ForgotPassword, ctx: CtxDep, request: Request) -> dict
     charge(
         ctx, "password_reset_mails", repo.normalize_email(body.email), "asking for reset links for one e-mail"
     )
-    # Never the request's Host: anyone may ask, and a forged Host would put the victim's reset
-    # link on the asker's server. The link goes to the workspace's verified custom domain, else
-    # BRANCHLINE_PUBLIC_URL (or the address the server listens on).
-    return reset.request_reset(ctx, body.email, ctx.settings.resolved_public_url())
+    # The link never takes its address from this request's Host (anyone may send one): see
+    # `mail.service.brand_of`.
+    return reset.request_reset(ctx, body.email)
 
 
 @router.post("/auth/password-reset")
@@ -207,7 +207,7 @@ def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) ->
 
     sent = service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
     audit.record(ctx, who, "user.invite_resent", "user", user_id, ip=client_address(request))
-    return _with_email(ctx, who, sent, request)
+    return _with_email(ctx, who, sent)
 
 
 @router.delete("/users/{user_id}/invite", responses=errors({409: "No invitation is pending."}))

@@ -32,7 +32,7 @@ ANSWER = (
 )
 
 
-def request_reset(ctx: AppContext, email: str, base_url: str) -> dict[str, Any]:
+def request_reset(ctx: AppContext, email: str) -> dict[str, Any]:
     """Queue a reset link for the account of `email`, if one may use it; the same answer always."""
     if not mail.configured(ctx):
         return {"message": mail.NOT_CONFIGURED_RESET, "emailed": False, "configured": False}
@@ -46,7 +46,7 @@ def request_reset(ctx: AppContext, email: str, base_url: str) -> dict[str, Any]:
         }
         user = repo.update_user(ctx.system, user)
         try:
-            mail.password_reset(ctx, user, f"pwr.{user['tenant_id']}.{user['user_id']}.{secret}", base_url)
+            mail.password_reset(ctx, user, f"pwr.{user['tenant_id']}.{user['user_id']}.{secret}")
         except Exception:  # the same answer still: it must not tell that this address has an account
             log.exception("mail: queueing a password reset failed")
     return {"message": ANSWER, "emailed": True, "configured": True}

@@ -7,12 +7,13 @@ import re
 
 from tests.brand.test_brand_api import png
 from tests.conftest import STRONG_PASSWORD, Tenant, unique_email, wait_until
-from tests.mail.smtp import SmtpServer, env_for, running
+from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
 
 SMTP = SmtpServer()
 SERVER_ENV = env_for(SMTP)
 
 smtp = running(SMTP)
+server = server_knowing_its_address(SERVER_ENV)
 
 
 def invite(http, tenant: Tenant, email: str, name: str = "Ines", role: str = "engineer") -> dict:

@@ -4,7 +4,7 @@ a decision to the requester, through a real SMTP server, user text escaped."""
 from __future__ import annotations
 
 from tests.conftest import Tenant
-from tests.mail.smtp import SmtpServer, env_for, running
+from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
 from tests.trees_api.test_trees_api import small_tree
 
 SMTP = SmtpServer()
@@ -12,6 +12,7 @@ SERVER_ENV = env_for(SMTP)
 TITLE = 'Printer <img src=x onerror="alert(1)"> offline'
 
 smtp = running(SMTP)
+server = server_knowing_its_address(SERVER_ENV)
 
 
 def test_reviewers_hear_of_a_request_and_the_requester_of_the_decision(http, smtp):
@@ -99,3 +100,19 @@ def test_a_named_reviewer_outside_a_scoped_trees_teams_is_not_told(http, smtp):
     assert sorted(m["to"] for m in r.json()["mail"]["queued"]) == sorted([tenant.owner_email, inside.email])
     smtp.wait_for(inside.email)
     assert smtp.to(outside.email) == []
+
+
+def test_an_authors_forged_host_never_reaches_the_reviewers_link(http, server, smtp):
+    tenant = Tenant(http, name="Phish Proof IT")
+    author = tenant.add_user("author")
+    tree_id = http.post("/api/v1/trees", headers=author.headers, json=small_tree(title="Host test")).json()[
+        "id"
+    ]
+    r = http.post(
+        f"/api/v1/trees/{tree_id}/reviews",
+        headers={**author.headers, "Host": "attacker.example"},
+        json={"note": "look"},
+    )
+    assert r.status_code == 201, r.text
+    text = smtp.wait_for(tenant.owner_email)[0].text()
+    assert f"{server.url}/editor/" in text and "attacker.example" not in text
