@@ -20,6 +20,7 @@ from .freshness.endpoints import router as freshness_router
 from .health import router as health_router
 from .insights.endpoints import router as insights_router
 from .integrations.endpoints import router as integrations_router
+from .mail.endpoints import router as mail_router
 from .publishreview.endpoints import router as publish_reviews_router
 from .ratelimit.deps import install as install_rate_limits
 from .rmm.endpoints import router as rmm_router
@@ -68,6 +69,7 @@ def install(app: FastAPI) -> None:
         backups_router,
         insights_router,
         webhooks_router,
+        mail_router,
         integrations_router,
         rmm_router,
     ):
@@ -111,6 +113,7 @@ def install_hooks(ctx: AppContext) -> None:
     from .insights.service import index_part as insights_part  # noqa: PLC0415
     from .integrations.worker import PsaWorker  # noqa: PLC0415
     from .jobs.schedule import instance_id  # noqa: PLC0415
+    from .mail.worker import MailWorker  # noqa: PLC0415
     from .rmm.worker import RmmWorker  # noqa: PLC0415
     from .scripts.starter import on_tenant_created as load_starter_scripts  # noqa: PLC0415
     from .scripts.sync_rules import ScriptsRules  # noqa: PLC0415
@@ -137,6 +140,8 @@ def install_hooks(ctx: AppContext) -> None:
     ctx.workers.add(JobScheduler(ctx))
     ctx.webhooks = WebhookWorker(ctx, instance_id())
     ctx.workers.add(ctx.webhooks)  # fills the outbox from the feeds and delivers
+    ctx.mail = MailWorker(ctx, instance_id())
+    ctx.workers.add(ctx.mail)  # sends the e-mail outbox (invitations, reviews)
     ctx.psa = PsaWorker(ctx, instance_id())
     ctx.workers.add(ctx.psa)  # queues auto-pushes from the feeds and pushes to the PSA
     ctx.rmm = RmmWorker(ctx, instance_id())

@@ -7,14 +7,17 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync.doc_limits import DocSizeLimits
 from sync.quota import TenantQuota
+
+if TYPE_CHECKING:
+    from api.mail.transport import SmtpConfig
 
 # Values people copy from examples; refusing them keeps a tutorial secret out of production.
 _PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "development", "dev", "test", "please-change"}
@@ -133,6 +136,10 @@ class Settings(BaseSettings):
     rate_limit_share_views_per_minute: int = Field(default=60, ge=1)  # per read-only share link
     # per team: "Back up now" and archive downloads together (each reads every database)
     rate_limit_backups_per_hour: int = Field(default=12, ge=1)
+    # "Forgot password" requests: per client address, and per e-mail address asked for (so
+    # nobody can flood a mailbox with reset links).
+    rate_limit_password_resets_per_hour: int = Field(default=10, ge=1)
+    rate_limit_password_reset_mails_per_hour: int = Field(default=3, ge=1)
 
     # Largest document, in bytes, per database (sync and API writes alike; sync/doc_limits.py).
     # A tree of 2,000 nodes is about 1 to 2 MB; session events and client contexts are small.
@@ -208,6 +215,19 @@ class Settings(BaseSettings):
     # the machine's own resolvers (/etc/resolv.conf). Each lookup gives up after the timeout.
     dns_nameserver: str | None = None
     dns_timeout_seconds: float = Field(3.0, gt=0, le=30)
+    # E-mail (api/mail): the SMTP server, as smtp://user:pass@host:587 (STARTTLS, required),
+    # smtps://user:pass@host:465 (TLS from the first byte) or, only with smtp_allow_plain and
+    # only to a loopback host, smtp://host:25 without TLS (a local relay, development).
+    # Unset: nothing is e-mailed and every place that would send says so. A SecretStr, so
+    # the password in it never shows in a log or a repr.
+    smtp_url: SecretStr | None = None
+    smtp_allow_plain: bool = False
+    mail_from: str | None = None  # the sender address, e.g. noreply@help.example-msp.com
+    smtp_timeout_seconds: float = Field(20.0, gt=0, le=120)
+    # Seconds between a temporary failure (4xx, no connection) and the next attempt; after the
+    # last one the message is `failed`. A permanent refusal (5xx) fails at once.
+    mail_retry_schedule: str = "10,60,300,900,1800,3600,7200"
+    mail_log_days: int = Field(30, ge=1, le=3650)  # sent and failed messages kept this long
 
     # PSA connectors (api/integrations): seconds between a push that failed for a passing
     # reason (outage, network, 429: at least its Retry-After) and its next attempt; after
@@ -305,6 +325,8 @@ class Settings(BaseSettings):
                 "instance (at least 32 random characters)."
             )
         self.webhook_retry_delays()
+        self.mail_retry_delays()
+        self.smtp()
         self.psa_retry_delays()
         self.rmm_retry_delays()
         from apscheduler.triggers.cron import CronTrigger  # noqa: PLC0415
@@ -321,6 +343,36 @@ class Settings(BaseSettings):
     def webhook_retry_delays(self) -> tuple[float, ...]:
         """The webhook retry schedule in seconds (checked at start-up)."""
         return _delays(self.webhook_retry_schedule, "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE")
+
+    def mail_retry_delays(self) -> tuple[float, ...]:
+        """The e-mail retry schedule in seconds (checked at start-up)."""
+        return _delays(self.mail_retry_schedule, "BRANCHLINE_MAIL_RETRY_SCHEDULE")
+
+    def smtp(self) -> SmtpConfig | None:
+        """The SMTP server e-mail goes through, or None when e-mail is not set up (checked at
+        start-up: a half-made setting stops the server with what to fix)."""
+        from api.mail.transport import parse_smtp_url  # noqa: PLC0415
+
+        url = (self.smtp_url.get_secret_value() if self.smtp_url else "").strip()
+        sender = (self.mail_from or "").strip()
+        if not url and not sender:
+            return None
+        if not url or not sender:
+            raise SettingsError(
+                "E-mail needs both BRANCHLINE_SMTP_URL (e.g. smtp://user:pass@mail.example.com:587) "
+                "and BRANCHLINE_MAIL_FROM (e.g. noreply@example-msp.com); set both, or neither to "
+                "send no e-mail."
+            )
+        try:
+            config = parse_smtp_url(url, allow_plain=self.smtp_allow_plain)
+        except ValueError as exc:
+            raise SettingsError(f"BRANCHLINE_SMTP_URL: {exc}") from None
+        if "@" not in sender or any(c in sender for c in '\r\n<> \t"') or sender.count("@") != 1:
+            raise SettingsError(
+                f"BRANCHLINE_MAIL_FROM={sender!r} is not a bare e-mail address; give just the "
+                "address, e.g. noreply@example-msp.com (the workspace's name becomes the display name)."
+            )
+        return config
 
     def psa_retry_delays(self) -> tuple[float, ...]:
         """The PSA push retry schedule in seconds (checked at start-up)."""

@@ -114,12 +114,15 @@ class RolePolicy:
     # Databases only the server reads and writes (the audit log, webhooks with their secrets
     # and outbox, the freshness flags, PSA connectors with their keys and pushes): closed to
     # every caller of /sync, so no device or replicator can read, write, delete or re-secure them.
-    SERVER_ONLY_DATABASES: frozenset[str] = frozenset({"audit", "webhooks", "freshness", "integrations"})
+    SERVER_ONLY_DATABASES: frozenset[str] = frozenset(
+        {"audit", "webhooks", "freshness", "integrations", "mail"}
+    )
     _SERVER_ONLY_USE: ClassVar[dict[str, str]] = {
         "freshness": "authors read the trees that need attention with GET /api/v1/trees/attention",
         "audit": "owners and admins read it with GET /api/v1/audit",
         "webhooks": "owners and admins manage webhooks with /api/v1/webhooks",
         "integrations": "owners and admins configure PSA connectors with /api/v1/integrations",
+        "mail": "owners and admins read what was e-mailed with GET /api/v1/mail",
     }
 
     def check_db(self, principal: Principal, db: str, action: DbAction) -> None:

@@ -393,6 +393,12 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ("POST", "/api/v1/auth/refresh"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/logout"): ("public", "the refresh token itself is the credential"),
     ("POST", "/api/v1/auth/accept-invite"): ("public", "the invitation token itself is the credential"),
+    ("POST", "/api/v1/auth/forgot-password"): (
+        "public",
+        "answers the same for every address; the link goes only to the account's own mailbox",
+    ),
+    ("POST", "/api/v1/auth/password-reset"): ("public", "the reset token itself is the credential"),
+    ("POST", "/api/v1/auth/reset-password"): ("public", "the reset token itself is the credential"),
     ("POST", "/api/v1/auth/invitation"): (
         "public",
         "the invitation token itself is the credential; it "
@@ -508,6 +514,8 @@ API_CASES: dict[tuple[str, str], tuple[str, Factory | str]] = {
     ),
     # webhooks (owners and admins of the caller's tenant)
     ("GET", "/api/v1/webhooks"): ("self", lambda w: Req("GET", "/api/v1/webhooks")),
+    # the e-mail outbox: the caller's tenant's own `mail` database only
+    ("GET", "/api/v1/mail"): ("self", lambda w: Req("GET", "/api/v1/mail")),
     ("POST", "/api/v1/webhooks"): (
         "self",
         lambda w: Req(

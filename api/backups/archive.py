@@ -33,6 +33,9 @@ What does not travel, and why (per kind):
 - The `webhooks` and `integrations` databases: their secrets are sealed with a key derived
   from this instance's secret, useless elsewhere, and their outboxes would deliver or push
   again from the new instance. Webhooks, PSA/RMM connectors and SSO are configured again.
+- The `mail` database (api/mail): queued messages are sealed with this instance's key (an
+  invitation or reset link signs its holder in) and would be sent again; the sent-mail log
+  stays with the instance that sent it.
 - A verified custom domain (`brand.custom_domain`): a domain is claimed per instance and
   verified by its operator (`branchline domain verify`).
 
@@ -75,7 +78,7 @@ ARCHIVE_VERSION = 1
 BATCH = 200
 
 # Databases left out of the archive (module docstring: sealed secrets, outboxes).
-EXCLUDED_DATABASES = frozenset({"webhooks", "integrations"})
+EXCLUDED_DATABASES = frozenset({"webhooks", "integrations", "mail"})
 # In the archive, not loaded by the import (its head is signed by the old instance).
 NOT_IMPORTED = frozenset({"audit"})
 

@@ -40,7 +40,11 @@ def _c(pattern: str, limit: int, what: str) -> Ceiling:
 # First match wins. Sizes leave generous room above the largest legitimate body.
 CEILINGS: tuple[Ceiling, ...] = (
     # Sign-up, sign-in, refresh, logout, invitations: a few short strings, unauthenticated.
-    _c(r"^/api/v1/auth/(login|register|refresh|logout|accept-invite)$", 16 * KB, "a sign-in request"),
+    _c(
+        r"^/api/v1/auth/(login|register|refresh|logout|accept-invite|forgot-password|password-reset|reset-password)$",
+        16 * KB,
+        "a sign-in request",
+    ),
     # Files sent through the API (the team's own limit, at most 100 MB, is checked by the
     # route; this is the ceiling above every team's limit, plus multipart framing).
     _c(r"^/api/v1/sessions/[^/]+/attachments$", 101 * MB, "an attachment upload"),

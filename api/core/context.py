@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the parts' own types; core never imports a feature at run t
     from ..auth.throttle import LoginThrottle
     from ..exports.sandbox import SandboxPool
     from ..integrations.worker import PsaWorker
+    from ..mail.worker import MailWorker
     from ..ratelimit.rules import Policy
     from ..ratelimit.storage import Windows
     from ..rmm.worker import RmmWorker
@@ -98,6 +99,7 @@ class AppContext:
     webhooks: WebhookWorker | None = None  # the outbox and its deliveries
     psa: PsaWorker | None = None  # PSA pushes (api/integrations)
     rmm: RmmWorker | None = None  # script runs through an RMM (api/rmm)
+    mail: MailWorker | None = None  # the e-mail outbox's sender (api/mail)
     # Sessions as last written by a step over the API (api/sessions/state_cache.py); None
     # when the store cannot tell of every write.
     session_states: SessionStates | None = None

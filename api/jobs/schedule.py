@@ -24,6 +24,7 @@ from ..auth.token_sweep import sweep_expired_refresh_tokens
 from ..backups.tasks import backup_job
 from ..core.leases import DocumentLease, Lease, LocalLease
 from ..freshness.service import run as freshness_run
+from ..mail.retention import retention_run as mail_retention
 from ..ratelimit.sweep import sweep_stale_counters
 from ..sso.sweep import sweep_spent_sso_records
 from ..webhooks.retention import retention_run as webhook_retention
@@ -36,6 +37,7 @@ SSO_SWEEP_ID = "sso-sweep"
 RATE_LIMIT_SWEEP_ID = "rate-limit-sweep"
 AUDIT_RETENTION_ID = "audit-retention"
 WEBHOOK_RETENTION_ID = "webhook-log-retention"
+MAIL_RETENTION_ID = "mail-log-retention"
 FRESHNESS_ID = "tree-freshness"
 
 
@@ -90,6 +92,15 @@ def jobs(ctx: Any) -> list[ClusterJob]:
             "remove webhook deliveries past BRANCHLINE_WEBHOOK_LOG_DAYS",
             IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
             lambda: webhook_retention(ctx),
+            grace=timedelta(hours=24),
+        )
+    )
+    found.append(
+        ClusterJob(
+            MAIL_RETENTION_ID,
+            "remove sent and failed e-mail past BRANCHLINE_MAIL_LOG_DAYS",
+            IntervalTrigger(hours=24, start_date=EPOCH, timezone=UTC),
+            lambda: mail_retention(ctx),
             grace=timedelta(hours=24),
         )
     )

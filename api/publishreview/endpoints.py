@@ -17,6 +17,7 @@ from ..audit import service as audit
 from ..core.context import AppContext
 from ..core.deps import AdminDep, AuthorDep, CtxDep, Page, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
+from ..mail import service as mail
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["reviews"])
@@ -92,6 +93,16 @@ def _audit(
     )
 
 
+def _emailed(ctx: AppContext, who: Principal, review: dict, *, decided: bool) -> dict:
+    """E-mail the people a review concerns (the reviewers of a request, the requester of a
+    decision); the answer's `mail` notice says who, or why nobody."""
+    from ..trees import service as trees  # noqa: PLC0415
+
+    title = trees.get_tree(ctx, who, review["tree_id"]).get("title") or review["tree_id"]
+    send = mail.review_decided if decided else mail.review_requested
+    return send(ctx, who, review, str(title))
+
+
 def _offset(page: Page) -> int:
     after = page.after() or 0
     if not isinstance(after, int) or after < 0:
@@ -132,10 +143,13 @@ def list_reviews(tree_id: str, who: PrincipalDep, ctx: CtxDep, page: PageDep) ->
 )
 def request_review(tree_id: str, body: ReviewRequest, who: AuthorDep, ctx: CtxDep, request: Request) -> dict:
     """Request a review of the draft as it is now (its `_rev` is pinned). A live review of an
-    older revision is superseded."""
+    older revision is superseded. The workspace's reviewers who can reach the tree (owners,
+    admins, named reviewers; not you) are e-mailed: the answer's `mail` is `{configured, queued:
+    [{id, to, status}], reason}` (who, or why nobody; see GET /api/v1/mail)."""
     review = service.request_review(ctx, who, tree_id, body.note)
     _audit(ctx, who, request, "tree.review_requested", review, note=review["note"])
-    return service.public(review, review["rev"])
+    email = _emailed(ctx, who, review, decided=False)
+    return {**service.public(review, review["rev"]), "mail": email}
 
 
 @router.get("/trees/{tree_id}/reviews/{review_id}")
@@ -162,11 +176,13 @@ def approve(
     body: ReviewDecision | None = None,
 ) -> dict:
     """Approve the reviewed revision (admins, owners and named reviewers, never its last
-    editor). Publishing that exact revision is then allowed; any edit makes it need a new one."""
+    editor). Publishing that exact revision is then allowed; any edit makes it need a new one.
+    The requester is e-mailed (the answer's `mail` says so, as for a request)."""
     comment = (body or ReviewDecision()).comment
     review = service.decide(ctx, who, tree_id, review_id, approve=True, comment=comment)
     _audit(ctx, who, request, "tree.review_approved", review, comment=review["decision_comment"])
-    return service.public(review, review["rev"])
+    email = _emailed(ctx, who, review, decided=True)
+    return {**service.public(review, review["rev"]), "mail": email}
 
 
 @router.post("/trees/{tree_id}/reviews/{review_id}/reject")
@@ -174,10 +190,11 @@ def reject(
     tree_id: str, review_id: str, body: ReviewDecision, who: PrincipalDep, ctx: CtxDep, request: Request
 ) -> dict:
     """Request changes: the review ends with the reviewer's `comment` for the author, who edits
-    the draft and requests a new review."""
+    the draft and requests a new review. The requester is e-mailed (the answer's `mail`)."""
     review = service.decide(ctx, who, tree_id, review_id, approve=False, comment=body.comment)
     _audit(ctx, who, request, "tree.review_rejected", review, comment=review["decision_comment"])
-    return service.as_now(ctx, who, review)
+    email = _emailed(ctx, who, review, decided=True)
+    return {**service.as_now(ctx, who, review), "mail": email}
 
 
 @router.post("/trees/{tree_id}/reviews/{review_id}/comments", status_code=201)

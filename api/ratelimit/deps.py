@@ -32,6 +32,10 @@ def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
         "uploads": Policy("uploads", s.rate_limit_uploads_per_minute, 60),
         "share_views": Policy("share_views", s.rate_limit_share_views_per_minute, 60),
         "backups": Policy("backups", s.rate_limit_backups_per_hour, 3600),
+        "password_resets": Policy("password_resets", s.rate_limit_password_resets_per_hour, 3600),
+        "password_reset_mails": Policy(
+            "password_reset_mails", s.rate_limit_password_reset_mails_per_hour, 3600
+        ),
     }
 
 
@@ -49,6 +53,15 @@ def charge(ctx: AppContext, kind: str, key: str, what: str) -> None:
 
 def limit_registrations(request: Request, ctx: CtxDep) -> None:
     charge(ctx, "registrations", client_address(request) or "unknown", "registering teams from one address")
+
+
+def limit_password_resets(request: Request, ctx: CtxDep) -> None:
+    charge(
+        ctx,
+        "password_resets",
+        client_address(request) or "unknown",
+        "asking for password resets from one address",
+    )
 
 
 def limit_exports(request: Request, ctx: CtxDep, who: PrincipalDep) -> None:
@@ -87,5 +100,6 @@ def limit_backups(ctx: CtxDep, who: PrincipalDep) -> None:
 
 
 RegistrationLimit = Depends(limit_registrations)
+PasswordResetLimit = Depends(limit_password_resets)
 ExportLimit = Depends(limit_exports)
 UploadLimit = Depends(limit_uploads)

@@ -58,6 +58,7 @@ _DB_LABELS = {
     "freshness": "Tree freshness flags",
     "integrations": "PSA connector settings and pushes",
     "scripts": "Script library",
+    "mail": "E-mail outbox and sent-mail log",
 }
 
 

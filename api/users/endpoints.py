@@ -4,21 +4,63 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from sync.access import Principal
+
 from ..audit import service as audit
+from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
-from . import repository as repo, service
+from ..mail import service as mail
+from ..ratelimit.deps import PasswordResetLimit
+from . import repository as repo, reset, service
 from .schemas import (
+    ForgotPassword,
     InviteAccept,
     InviteCheck,
     PasswordChange,
     ProfileUpdate,
+    ResetCheck,
+    ResetPassword,
     UserCreate,
     UserInvite,
     UserUpdate,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
+
+_INVITED = {
+    "description": "The invited account with its `invite_url` (always answered, to pass on by hand "
+    "too), `emailed` (true when the invitation was queued to be e-mailed to the invitee) and `mail` "
+    "(`{configured, queued: [{id, to, status}], reason}`: follow the message in GET /api/v1/mail).",
+    "content": {
+        "application/json": {
+            "example": {
+                "id": "01JE8Q2M3XK4V6",
+                "email": "ines@example-msp.com",
+                "display_name": "Ines",
+                "role": "engineer",
+                "active": False,
+                "status": "invited",
+                "invite_url": "https://help.example-msp.com/accept-invite#token=inv.t1.u2.secret",
+                "invite_token": "inv.t1.u2.secret",
+                "invite_expires_at": 1767139200,
+                "emailed": True,
+                "mail": {
+                    "configured": True,
+                    "queued": [{"id": "01JE8Q2M4A", "to": "ines@example-msp.com", "status": "pending"}],
+                    "reason": None,
+                },
+            }
+        }
+    },
+}
+
+
+def _with_email(ctx: AppContext, who: Principal, invited: dict) -> dict:
+    """The invitation answer plus what was e-mailed: the invitee gets the link when the server
+    sends mail; the link is answered either way."""
+    notice = mail.invitation(ctx, who, invited, invited["invite_token"])
+    return {**invited, "emailed": bool(notice["queued"]), "mail": notice}
 
 
 @router.get("/users")
@@ -58,10 +100,16 @@ def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep, request: Request) 
     return user
 
 
-@router.post("/users/invite", status_code=201, responses=errors({409: "The e-mail already has an account."}))
+@router.post(
+    "/users/invite",
+    status_code=201,
+    responses={201: _INVITED, **errors({409: "The e-mail already has an account."})},
+)
 def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
-    """Invite someone by e-mail: answers an `invite_url` (valid 7 days) to send them; they choose
-    their own password there. The account cannot sign in until the invitation is accepted."""
+    """Invite someone by e-mail: answers an `invite_url` (valid 7 days); they choose their own
+    password there. When the server sends e-mail (BRANCHLINE_SMTP_URL) the invitee is e-mailed
+    the link in the workspace's brand (`emailed: true`); otherwise pass the link on yourself.
+    The account cannot sign in until the invitation is accepted."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
     invited = service.invite(
@@ -81,7 +129,7 @@ def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) 
         ip=client_address(request),
         details={"email": invited["email"], "role": invited["role"]},
     )
-    return invited
+    return _with_email(ctx, who, invited)
 
 
 @router.post("/auth/accept-invite")
@@ -97,16 +145,69 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
     return service.describe_invite(ctx, body.token)
 
 
-@router.post("/users/{user_id}/invite", responses=errors({409: "The user has already accepted."}))
+@router.post(
+    "/auth/forgot-password",
+    status_code=202,
+    dependencies=[PasswordResetLimit],
+    responses=errors(
+        {429: "Too many reset requests from your address, or for this e-mail: wait `Retry-After`."}
+    ),
+)
+def forgot_password(body: ForgotPassword, ctx: CtxDep) -> dict:
+    """Ask for a link to choose a new password, e-mailed to the address if an account uses it
+    (valid 1 hour, works once). The answer `{message, emailed, configured}` is the same whether
+    or not the address has an account; `configured: false` when this server sends no e-mail
+    (then an admin resets the password). At most 3 requests per address asked for, and 10 per
+    client address, an hour."""
+    from ..ratelimit.deps import charge  # noqa: PLC0415
+
+    charge(
+        ctx, "password_reset_mails", repo.normalize_email(body.email), "asking for reset links for one e-mail"
+    )
+    # The link never takes its address from this request's Host (anyone may send one): see
+    # `mail.service.brand_of`.
+    return reset.request_reset(ctx, body.email)
+
+
+@router.post("/auth/password-reset")
+def check_password_reset(body: ResetCheck, ctx: CtxDep) -> dict:
+    """Whose password a reset link sets, before it is used: `{email, expires_at}`. A used,
+    replaced or expired link answers 401 saying so."""
+    return reset.describe_reset(ctx, body.token)
+
+
+@router.post("/auth/reset-password")
+def reset_password(body: ResetPassword, ctx: CtxDep, request: Request) -> dict:
+    """Choose a new password with a reset link's token: every other sign-in of the account ends,
+    and this one is signed in (the usual token pair). The link works once."""
+    user, pair = reset.reset_password(ctx, body.token, body.password)
+    audit.record(
+        ctx,
+        user,
+        "user.password_reset",
+        "user",
+        user["user_id"],
+        ip=client_address(request),
+        details={"via": "email_link"},
+        tenant_id=user["tenant_id"],
+    )
+    return pair
+
+
+@router.post(
+    "/users/{user_id}/invite",
+    responses={200: _INVITED, **errors({409: "The user has already accepted."})},
+)
 def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Send a new invitation link to someone who has not accepted yet (also after it expired or
-    was cancelled): answers a fresh `invite_url`; the previous link stops working. 409 for an
-    account that already has a password."""
+    was cancelled): answers a fresh `invite_url`, e-mailed to them as well when the server sends
+    e-mail (`emailed`); the previous link stops working. 409 for an account that already has a
+    password."""
     from ..auth.endpoints import public_base  # noqa: PLC0415
 
     sent = service.resend_invite(ctx, who, user_id, base_url=public_base(ctx, request))
     audit.record(ctx, who, "user.invite_resent", "user", user_id, ip=client_address(request))
-    return sent
+    return _with_email(ctx, who, sent)
 
 
 @router.delete("/users/{user_id}/invite", responses=errors({409: "No invitation is pending."}))

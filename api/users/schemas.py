@@ -56,3 +56,19 @@ class InviteAccept(BaseModel):
 class InviteCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = Field(max_length=500)
+
+
+class ForgotPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(min_length=3, max_length=254)
+
+
+class ResetCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(max_length=500)
+
+
+class ResetPassword(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(max_length=500)
+    password: str = Field(max_length=256)

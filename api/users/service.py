@@ -230,6 +230,7 @@ def set_password(ctx: AppContext, user: dict, new_password: str) -> dict:
     check_password_policy(new_password, email=user["email"])
     user["password_hash"] = hash_password(new_password)
     user.pop("password_unset", None)  # someone now knows it (e.g. an admin's reset-password)
+    user.pop("password_reset", None)  # a reset link sent before no longer works
     auth.bump_token_epoch(ctx, user)
     user["updated_at"] = iso()
     return repo.update_user(ctx.system, user)

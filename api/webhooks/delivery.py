@@ -126,9 +126,11 @@ def attempt(
 
 
 def after_attempt(
-    msg: dict[str, Any], result: Attempt, delays: tuple[float, ...], now_ms: int
+    msg: dict[str, Any], result: Attempt, delays: tuple[float, ...], now_ms: int, *, permanent: bool = False
 ) -> dict[str, Any]:
-    """The message updated by one attempt (a new dict; `msg` is left alone)."""
+    """The message updated by one attempt (a new dict; `msg` is left alone). `permanent`: the
+    failure is one no retry can cure (e-mail's 5xx refusals), so the message fails now
+    (`gave_up: permanent`). The e-mail outbox (`api/mail`) keeps its messages by this rule too."""
     out = dict(msg)
     out["attempts"] = [*msg.get("attempts", []), result.record()][-ATTEMPTS_KEPT:]
     out["attempt_count"] = int(msg.get("attempt_count", 0)) + 1
@@ -140,8 +142,8 @@ def after_attempt(
         return out
     retries_made = out["attempt_count"] - 1
     manual = bool(out.pop("manual", False))
-    if manual or retries_made >= len(delays):
-        gave_up = "single_attempt" if manual else "retries_spent"
+    if manual or permanent or retries_made >= len(delays):
+        gave_up = "permanent" if permanent else "single_attempt" if manual else "retries_spent"
         out.update(status="failed", next_attempt_ms=None, failed_at=result.at, gave_up=gave_up)
     else:
         out.update(status="pending", next_attempt_ms=now_ms + int(delays[retries_made] * 1000))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.store import Store
+from sync.store import Database, Store
 
 from ..core.docs import each_tenant, tenants_with_db
 from ..core.timeutil import now_ms
@@ -22,14 +22,19 @@ _FINISHED = ("delivered", "failed")
 
 def prune_messages(store: Store, tenant_id: str, older_than_ms: int) -> int:
     """Remove the tenant's finished messages created before `older_than_ms`; how many went."""
-    db = repo.open_db(store, tenant_id)
+    return prune_finished(repo.open_db(store, tenant_id), repo.MSG_PREFIX, older_than_ms)
+
+
+def prune_finished(db: Database | None, prefix: str, older_than_ms: int) -> int:
+    """Remove the `delivered` and `failed` documents under `prefix` created (`created_ms`)
+    before `older_than_ms`; how many went. The e-mail outbox's log (`api/mail`) uses it too."""
     if db is None:
         return 0
     removed = 0
-    start = repo.MSG_PREFIX
+    start = prefix
     while True:
         rows = db.all_docs(
-            startkey=start, endkey=repo.MSG_PREFIX + "\ufff0", limit=_BATCH, include_docs=True, offset=False
+            startkey=start, endkey=prefix + "\ufff0", limit=_BATCH, include_docs=True, offset=False
         )["rows"]
         old = [
             {"_id": r["id"], "_rev": r["doc"]["_rev"], "_deleted": True}

@@ -12,6 +12,8 @@ import { SessionRunner } from "./screens/runner/SessionRunner";
 
 const RegisterScreen = lazy(() => import("./screens/RegisterScreen"));
 const AcceptInviteScreen = lazy(() => import("./screens/AcceptInviteScreen"));
+const ForgotPasswordScreen = lazy(() => import("./screens/PasswordResetScreens").then((m) => ({ default: m.ForgotPasswordScreen })));
+const ResetPasswordScreen = lazy(() => import("./screens/PasswordResetScreens").then((m) => ({ default: m.ResetPasswordScreen })));
 const SsoCompleteScreen = lazy(() => import("./screens/SsoCompleteScreen"));
 const ExportScreen = lazy(() => import("./screens/ExportScreen"));
 const TicketStartScreen = lazy(() => import("./screens/TicketStartScreen"));
@@ -56,6 +58,8 @@ export function App() {
   if (path === "/register") return <Suspense fallback={<Loading />}><RegisterScreen /></Suspense>;
   if (path === "/accept-invite") return <Suspense fallback={<Loading />}><AcceptInviteScreen /></Suspense>;
   if (path === "/signin") return <SignInScreen />;
+  if (path === "/forgot-password") return <Suspense fallback={<Loading />}><ForgotPasswordScreen /></Suspense>;
+  if (path === "/reset-password") return <Suspense fallback={<Loading />}><ResetPasswordScreen /></Suspense>;
   if (path === "/sso/complete") return <Suspense fallback={<Loading />}><SsoCompleteScreen /></Suspense>;
   // A deep link opened while signed out (a ticket's start link, a shared session) opens once
   // the user has signed in.

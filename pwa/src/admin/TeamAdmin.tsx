@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, useSignIn } from "../data";
 import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
 import { AdminTabs, type AdminTab } from "./AdminTabs";
+import { invitationTitle, SentMail, type MailNotice } from "./SentMail";
 import { IntegrationsAdmin } from "./integrations/IntegrationsAdmin";
 import { SsoAdmin } from "./SsoAdmin";
 import { TeamsSection } from "./TeamsSection";
@@ -76,8 +77,8 @@ function AddMemberDialog({ onClose, onDone }: { onClose: () => void; onDone: (ms
     setError(null);
     try {
       if (mode === "invite") {
-        const r = await api<{ invite_url: string }>("/api/v1/users/invite", { method: "POST", body: { email: email.trim(), display_name: name.trim(), role } });
-        onDone({ title: `Invitation for ${email.trim()}: send them this link (valid 7 days).`, secret: r.invite_url, label: "Invitation link" });
+        const r = await api<{ invite_url: string; emailed?: boolean; mail?: MailNotice }>("/api/v1/users/invite", { method: "POST", body: { email: email.trim(), display_name: name.trim(), role } });
+        onDone({ title: invitationTitle(email.trim(), r, false), secret: r.invite_url, label: "Invitation link" });
       } else {
         const r = await api<{ initial_password?: string }>("/api/v1/users", { method: "POST", body: { email: email.trim(), display_name: name.trim(), role, ...(password ? { password } : {}) } });
         onDone(r.initial_password ? { title: `Created ${email.trim()}. Their first password is shown only now.`, secret: r.initial_password, label: "Password" } : { title: `Created ${email.trim()}.` });
@@ -199,6 +200,7 @@ export function UsersAdmin() {
   const [adding, setAdding] = useState(false);
   const [secret, setSecret] = useState<{ title: string; secret?: string; label?: string } | null>(null);
   const [rowError, setRowError] = useState<string | null>(null);
+  const [mailRefresh, setMailRefresh] = useState(0);
   const load = useCallback(() => {
     api<{ items: User[] }>("/api/v1/users?limit=200").then(
       (r) => setUsers(r.items),
@@ -209,9 +211,10 @@ export function UsersAdmin() {
   const resend = async (u: User) => {
     setRowError(null);
     try {
-      const r = await api<User & { invite_url: string }>(`/api/v1/users/${encodeURIComponent(u.id)}/invite`, { method: "POST" });
+      const r = await api<User & { invite_url: string; emailed?: boolean; mail?: MailNotice }>(`/api/v1/users/${encodeURIComponent(u.id)}/invite`, { method: "POST" });
       setUsers((us) => us && us.map((x) => (x.id === u.id ? { ...x, ...r } : x)));
-      setSecret({ title: `New invitation for ${u.email}: send them this link (valid 7 days). The earlier link no longer works.`, secret: r.invite_url, label: "Invitation link" });
+      setSecret({ title: invitationTitle(u.email, r, true), secret: r.invite_url, label: "Invitation link" });
+      setMailRefresh((n) => n + 1);
     } catch (e) {
       setRowError(`${u.email}: ${errText(e)}`);
     }
@@ -304,12 +307,14 @@ export function UsersAdmin() {
         </Card>
       )}
       {users && <TeamsSection users={users.filter((u) => u.active)} />}
+      <SentMail refresh={mailRefresh} />
       {adding && (
         <AddMemberDialog
           onClose={() => setAdding(false)}
           onDone={(msg) => {
             setAdding(false);
             setSecret(msg);
+            setMailRefresh((n) => n + 1);
             load();
           }}
         />

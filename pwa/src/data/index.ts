@@ -217,6 +217,20 @@ export async function acceptInvitation(token: string, password: string, display_
   return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/accept-invite", { token, password, display_name }));
 }
 
+/** "Forgot password": the server answers the same whether or not the address has an account. */
+export async function requestPasswordReset(email: string): Promise<{ message: string; emailed: boolean; configured: boolean }> {
+  return anonymous("/api/v1/auth/forgot-password", { email });
+}
+
+/** Whose password a reset link sets, read before choosing the new one. */
+export async function checkPasswordReset(token: string): Promise<{ email: string; expires_at: number }> {
+  return anonymous("/api/v1/auth/password-reset", { token });
+}
+
+export async function resetPassword(token: string, password: string): Promise<Account> {
+  return finishSignIn(await anonymous<TokenAnswer>("/api/v1/auth/reset-password", { token, password }));
+}
+
 export async function refreshAccount(): Promise<void> {
   try {
     const account = await api<Account>("/api/v1/me");

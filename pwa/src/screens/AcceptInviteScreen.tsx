@@ -7,6 +7,7 @@ import { useEffect, useState, type FormEvent } from "react";
 import { acceptInvitation, ApiError, checkInvitation, useSignIn, type Invitation } from "../data";
 import { navigate } from "../router";
 import { Button, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
+import { NewPasswordField } from "./NewPasswordField";
 import { AuthFrame, AuthSwitch } from "./SignInScreen";
 
 /** The token from the link's fragment (kept out of the query so it never reaches server logs). */
@@ -128,24 +129,7 @@ export default function AcceptInviteScreen() {
         <Field label="Your name" htmlFor="invite-name" hint="How your team sees you in shared sessions and exports.">
           <input id="invite-name" autoComplete="name" className={inputClass} value={name} onChange={(e) => setName(e.target.value)} />
         </Field>
-        <Field label="Choose a password" htmlFor="invite-password" hint="At least 10 characters; a phrase of three or four unrelated words works well.">
-          <input
-            id="invite-password"
-            type="password"
-            autoComplete="new-password"
-            required
-            className={inputClass}
-            value={password}
-            aria-invalid={error?.password || undefined}
-            aria-describedby={error?.password ? "invite-password-error" : undefined}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
-        {error?.password && (
-          <p id="invite-password-error" role="alert" className="text-sm font-medium text-rose-700 dark:text-rose-300">
-            {error.text}
-          </p>
-        )}
+        <NewPasswordField id="invite-password" label="Choose a password" value={password} onChange={setPassword} refused={error?.password ? error.text : null} />
         {error && !error.password && <ErrorBox title="Could not accept the invitation">{error.text}</ErrorBox>}
         <Button type="submit" tone="primary" className="w-full" busy={busy} disabled={!password}>
           Set password and join

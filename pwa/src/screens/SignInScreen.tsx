@@ -60,6 +60,11 @@ export function SignInScreen() {
         <Button type="submit" tone="primary" className="w-full" busy={busy}>
           Sign in
         </Button>
+        <p className="text-center text-sm">
+          <Link to={email.trim() ? `/forgot-password?email=${encodeURIComponent(email.trim())}` : "/forgot-password"} className="font-semibold text-indigo-700 dark:text-indigo-300">
+            Forgot your password?
+          </Link>
+        </p>
       </form>
       <SsoSignIn email={email} />
       <AuthSwitch question="New to Branchline?" to="/register" label="Create your MSP's workspace" />

@@ -1,0 +1,1 @@
+"""E-mail: the outbox (`mail` database), its worker and the branded messages."""

@@ -1,0 +1,101 @@
+"""A forgotten password: a link e-mailed to the account's address, valid 1 hour, used once.
+
+The request's answer is the same whether or not an account uses the address (and whether
+it is deactivated, never accepted its invitation, or signs in through SSO): only the
+address's owner learns anything, by the message. Requests are limited per client address
+and per address asked for (`api/ratelimit/deps.py`), so the link cannot be used to flood a
+mailbox. The token is `pwr.{tenant}.{user}.{secret}`; only the secret's hash is stored, in
+the account's `password_reset`, and a newer request, a use, or any password change voids it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from sync.errors import BadRequest, Forbidden, Unauthorized
+
+from ..auth import service as auth
+from ..auth.tokens import hash_secret, same_hash
+from ..core.context import AppContext
+from ..core.timeutil import iso
+from ..mail import service as mail
+from . import repository as repo
+
+log = logging.getLogger("branchline.mail")
+RESET_SECONDS = 3600
+ANSWER = (
+    "If an account uses this address, a link to choose a new password is on its way to it "
+    "(valid 1 hour). Nothing arrived? Check the spam folder, or ask your team's admin."
+)
+
+
+def request_reset(ctx: AppContext, email: str) -> dict[str, Any]:
+    """Queue a reset link for the account of `email`, if one may use it; the same answer always."""
+    if not mail.configured(ctx):
+        return {"message": mail.NOT_CONFIGURED_RESET, "emailed": False, "configured": False}
+    user = repo.find_by_email(ctx.system, email)
+    if user is not None and _may_reset(ctx, user):
+        secret = secrets.token_urlsafe(32)
+        user["password_reset"] = {
+            "hash": hash_secret(secret),
+            "expires_at": int(time.time() + RESET_SECONDS),
+            "requested_at": iso(),
+        }
+        user = repo.update_user(ctx.system, user)
+        try:
+            mail.password_reset(ctx, user, f"pwr.{user['tenant_id']}.{user['user_id']}.{secret}")
+        except Exception:  # the same answer still: it must not tell that this address has an account
+            log.exception("mail: queueing a password reset failed")
+    return {"message": ANSWER, "emailed": True, "configured": True}
+
+
+def _may_reset(ctx: AppContext, user: dict[str, Any]) -> bool:
+    """Active, with a password someone chose (an invitee accepts their invitation instead),
+    and allowed to sign in with a password at all (not an SSO-only team)."""
+    if not user.get("active") or repo.awaiting_invite(user):
+        return False
+    try:
+        auth.sso_required(ctx, user)
+    except Forbidden:
+        return False
+    return True
+
+
+def _check(ctx: AppContext, token: str) -> dict[str, Any]:
+    parts = token.split(".") if isinstance(token, str) else []
+    if len(parts) != 4 or parts[0] != "pwr":
+        raise BadRequest(
+            "The reset link is malformed; open the whole link from the e-mail, or ask for a new one."
+        )
+    _, tenant_id, user_id, secret = parts
+    user = repo.get_user(ctx.system, tenant_id, user_id)
+    pending = (user or {}).get("password_reset")
+    if user is None or not pending or not same_hash(pending["hash"], hash_secret(secret)):
+        raise Unauthorized("This reset link is not valid (already used or replaced); ask for a new one.")
+    if pending["expires_at"] < time.time():
+        raise Unauthorized(
+            "This reset link has expired (it lasts 1 hour); ask for a new one.", error="reset_expired"
+        )
+    if not _may_reset(ctx, user):
+        raise Forbidden("This account cannot set a password this way; ask your team's admin.")
+    return user
+
+
+def describe_reset(ctx: AppContext, token: str) -> dict[str, Any]:
+    """Whose password a link resets, before a new one is chosen: `{email, expires_at}`."""
+    user = _check(ctx, token)
+    return {"email": user["email"], "expires_at": user["password_reset"]["expires_at"]}
+
+
+def reset_password(ctx: AppContext, token: str, password: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Set the new password (every other sign-in ends) and sign this device in: the account and
+    its token pair. The link is spent."""
+    from .service import set_password  # noqa: PLC0415
+
+    user = _check(ctx, token)
+    user.pop("password_reset", None)
+    user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
+    return user, auth.token_pair(ctx, user)
