@@ -139,7 +139,7 @@ def cmd_domain_verify(args, settings: Settings) -> int:
 
     ctx = _ctx(settings)
     try:
-        tenant_id = verify_domain(ctx.system, args.domain)
+        tenant_id = verify_domain(ctx.system, args.domain, args.tenant)
     except BranchlineError as exc:
         print(f"error: {exc.reason}", file=sys.stderr)
         return 1
@@ -452,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verify", help="confirm a workspace's custom domain once it routes here with a certificate"
     )
     dv.add_argument("domain")
+    dv.add_argument("--tenant", help="the workspace (tenant id) when several name the domain")
     dv.set_defaults(func=cmd_domain_verify)
     sd = sub.add_parser("seed", help="load or update the starter library (never overwrites a tenant's edits)")
     sd.add_argument("--tenant", help="one tenant id (default: every tenant)")

@@ -31,7 +31,7 @@ def _brand(ctx: AppContext, tenant_id: str) -> dict:
     custom domain while that is not verified (`custom_domain_record`, else null)."""
     brand = service.get_brand(ctx.system, tenant_id)
     domain = brand["custom_domain"]
-    pending = domain and not brand["custom_domain_verified"]
+    pending = domain and brand["custom_domain_status"] == "pending"
     brand["custom_domain_record"] = service.domain_record(ctx.secret, tenant_id, domain) if pending else None
     return brand
 
@@ -39,8 +39,10 @@ def _brand(ctx: AppContext, tenant_id: str) -> dict:
 @router.get("/tenant/brand")
 def get_brand(who: PrincipalDep, ctx: CtxDep) -> dict:
     """The tenant's brand (any member): `name`, `primary_color` and `on_primary` (the text
-    colour on it), `accent_color`, `custom_domain`, `custom_domain_verified`, while it is
-    not, `custom_domain_record` (the DNS TXT record that proves it: `{type, name, value}`),
+    colour on it), `accent_color`, `custom_domain`, `custom_domain_verified`,
+    `custom_domain_status` (`pending`, `verified`, or `taken`: another workspace proved it
+    first; naming a domain holds nothing until it is proven), while pending
+    `custom_domain_record` (the DNS TXT record that proves it: `{type, name, value}`),
     and `logo` (`content_type`, `sha256`, `data_url`) or null."""
     return _brand(ctx, who.tenant_id)
 

@@ -18,7 +18,7 @@ from sync.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unsuppo
 from sync.store import Database
 
 from ..core import claims, dnsproof
-from ..core.docs import get_or_none, retry_on_conflict, save
+from ..core.docs import by_prefix, get_or_none, retry_on_conflict, save
 from ..core.timeutil import iso
 from ..settings import Settings
 from ..tenants import repository as tenants
@@ -53,7 +53,8 @@ def get_brand(system: Database, tenant_id: str) -> dict[str, Any]:
         "on_primary": contrast.text_on(primary).text if primary else None,
         "accent_color": stored.get("accent_color"),
         "custom_domain": stored.get("custom_domain"),
-        "custom_domain_verified": domain_verified(system, stored.get("custom_domain")),
+        "custom_domain_verified": domain_status(system, tenant_id, stored.get("custom_domain")) == "verified",
+        "custom_domain_status": domain_status(system, tenant_id, stored.get("custom_domain")),
         "logo": (
             {
                 "content_type": logo["content_type"],
@@ -100,33 +101,65 @@ def check_domain(value: str | None) -> str | None:
 
 
 def put_brand(system: Database, tenant_id: str, brand: dict[str, Any]) -> dict[str, Any]:
-    """Replace the brand's settings (validated by the caller); claims the custom domain for
-    this tenant, one tenant per domain, and releases the one it replaces once the new
-    settings are saved. Answers the brand as it was before."""
+    """Replace the brand's settings (validated by the caller); answers the brand as it was.
+
+    Naming a custom domain claims nothing: a domain is held only once proven (by its DNS
+    record, `prove_domain`, or by the operator, `verify_domain`), the first proof winning, as
+    for SSO's e-mail domains. So no workspace can squat another's domain by naming it first;
+    only a domain another workspace has proven is refused (409). Dropping or changing the
+    domain releases the old one once the new settings are saved."""
     before = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
     domain: str | None = brand.get("custom_domain")
     old: str | None = before.get("custom_domain")
-    made = False
-    if domain:
-        # Unverified until the domain is proven (`branchline domain verify`): a claim alone
-        # never makes a host serve a tenant's brand.
-        made = claims.claim(
-            system,
-            domain_doc_id(domain),
-            tenant_id,
-            f"The domain {domain}",
-            kind="brand_domain",
-            fields={"verified": False},
-        )
-    try:
-        tenants.update_settings(system, tenant_id, {"brand": brand})
-    except Exception:
-        if domain and made:  # nothing half-written: the settings were not saved, nor is the claim
-            claims.release(system, domain_doc_id(domain), tenant_id)
-        raise
+    if domain and domain != old and _held_by_other(system, tenant_id, domain):
+        raise Conflict(claims.taken_message(f"The domain {domain}"))
+    tenants.update_settings(system, tenant_id, {"brand": brand})
     if old and old != domain:
         claims.release(system, domain_doc_id(old), tenant_id)
     return before
+
+
+def _proven_claim(system: Database, domain: str) -> dict[str, Any] | None:
+    """The claim on `domain` if it was proven; a claim made before proofs existed (unverified)
+    holds nothing."""
+    claim = get_or_none(system, domain_doc_id(domain))
+    return claim if claim and claim.get("verified") else None
+
+
+def _held_by_other(system: Database, tenant_id: str, domain: str) -> bool:
+    claim = _proven_claim(system, domain)
+    return claim is not None and claim["tenant_id"] != tenant_id
+
+
+def domain_status(system: Database, tenant_id: str, domain: str | None) -> str | None:
+    """`verified` (this workspace proved it), `taken` (another one did), `pending`, or None
+    without a custom domain."""
+    if not domain:
+        return None
+    claim = _proven_claim(system, domain)
+    if claim is None:
+        return "pending"
+    return "verified" if claim["tenant_id"] == tenant_id else "taken"
+
+
+def _hold(system: Database, tenant_id: str, domain: str, proof: dict[str, Any]) -> None:
+    """Record `tenant_id` as the proven holder of `domain` (replacing an unproven claim, or
+    adding the proof to its own); Conflict when another workspace proved it first."""
+
+    def attempt() -> bool:
+        held = get_or_none(system, domain_doc_id(domain))
+        if held is not None and held.get("verified") and held["tenant_id"] != tenant_id:
+            return False  # not a write conflict to retry: the domain is someone else's
+        doc = {"_id": domain_doc_id(domain), "type": "brand_domain", "tenant_id": tenant_id, "verified": True}
+        if held is not None:
+            doc["_rev"] = held["_rev"]
+        save(system, {**doc, "verified_at": iso(), **proof})
+        return True
+
+    if not retry_on_conflict(
+        attempt, busy=f"The domain {domain} was changed while it was checked; verify again."
+    ):
+        raise Conflict(claims.taken_message(f"The domain {domain}"))
 
 
 def tenant_for_domain(system: Database, host: str) -> str | None:
@@ -136,11 +169,6 @@ def tenant_for_domain(system: Database, host: str) -> str | None:
         return None
     claim = get_or_none(system, domain_doc_id(domain))
     return claim.get("tenant_id") if claim and claim.get("verified") else None
-
-
-def domain_verified(system: Database, domain: str | None) -> bool:
-    claim = get_or_none(system, domain_doc_id(domain)) if domain else None
-    return bool(claim and claim.get("verified"))
 
 
 BRAND_PROOF = "branchline brand custom domain v1"
@@ -159,39 +187,49 @@ def prove_domain(system: Database, settings: Settings, secret: str, tenant_id: s
     domain = stored.get("custom_domain")
     if not domain:
         raise NotFound("This workspace has no custom domain; set one in the brand settings first.")
-    claim = get_or_none(system, domain_doc_id(domain))
-    if claim is None or claim.get("tenant_id") != tenant_id:
-        raise Conflict(
-            f"The domain {domain} is not held by this workspace any more; save the brand again to claim it."
-        )
-    if claim.get("verified"):
+    status = domain_status(system, tenant_id, domain)
+    if status == "verified":
         return False
+    if status == "taken":
+        raise Conflict(claims.taken_message(f"The domain {domain}"))
     wanted = domain_record(secret, tenant_id, domain)
     found = dnsproof.lookup_txt(settings, wanted["name"])
     dnsproof.check(found, wanted["name"], wanted["value"], domain)
-
-    def mark() -> None:
-        held = get_or_none(system, domain_doc_id(domain))
-        if held is None or held.get("tenant_id") != tenant_id:
-            raise Conflict(f"The domain {domain} was changed while it was checked; verify again.")
-        save(
-            system,
-            {**held, "verified": True, "verified_at": iso(), "verified_by": user_id, "verified_via": "dns"},
-        )
-
-    retry_on_conflict(mark, busy=f"The domain {domain} was changed while it was checked; verify again.")
+    # The domain may have been changed while DNS answered: prove only what is still named.
+    now = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
+    if now.get("custom_domain") != domain:
+        raise Conflict(f"The custom domain was changed while {domain} was checked; verify again.")
+    _hold(system, tenant_id, domain, {"verified_by": user_id, "verified_via": "dns"})
     return True
 
 
-def verify_domain(system: Database, domain: str) -> str:
-    """Mark a claimed domain verified (the operator's command); answers its tenant id."""
+def tenants_naming(system: Database, domain: str) -> list[str]:
+    """The workspaces whose brand names `domain` as their custom domain."""
+    return [
+        t["tenant_id"]
+        for t in by_prefix(system, "tenant:")
+        if ((t.get("settings") or {}).get("brand") or {}).get("custom_domain") == domain
+    ]
+
+
+def verify_domain(system: Database, domain: str, tenant_id: str | None = None) -> str:
+    """Mark `domain` proven for the workspace naming it (the operator's command, having checked
+    the domain some other way); answers its tenant id. Several workspaces may name a domain
+    before one proves it: then the operator says which (`tenant_id`)."""
     domain = check_domain(domain) or ""
-    claim = get_or_none(system, domain_doc_id(domain))
-    if claim is None:
-        raise NotFound(f"No workspace has claimed {domain}; its admin sets it in the brand settings first.")
-    claim["verified"] = True
-    save(system, claim)
-    return claim["tenant_id"]
+    naming = tenants_naming(system, domain)
+    if tenant_id is None:
+        if not naming:
+            raise NotFound(f"No workspace names {domain}; its admin sets it in the brand settings first.")
+        if len(naming) > 1:
+            raise BadRequest(
+                f"Several workspaces name {domain}: {', '.join(naming)}. Say which one with --tenant."
+            )
+        tenant_id = naming[0]
+    elif tenant_id not in naming:
+        raise NotFound(f"Workspace {tenant_id} does not name {domain} as its custom domain.")
+    _hold(system, tenant_id, domain, {"verified_via": "operator"})
+    return tenant_id
 
 
 def public_brand(system: Database, tenant_id: str) -> dict[str, Any]:

@@ -86,7 +86,15 @@ def test_a_tenant_never_sees_another_tenants_brand_or_domain(http, tenant):
     assert (
         mine["name"] == other.me["tenant"]["name"] and mine["primary_color"] is None and mine["logo"] is None
     )
-    taken = http.put(
-        "/api/v1/tenant/brand", headers=other.headers, json={**BRAND, "custom_domain": "HELP.acme-it.example"}
+    # Naming a domain holds nothing until it is proven (tests/brand/test_custom_domain_proof.py):
+    # the other tenant may name it too, and sees only its own brand and its own pending proof.
+    same = http.put(
+        "/api/v1/tenant/brand",
+        headers=other.headers,
+        json={**BRAND, "name": "Other", "custom_domain": "HELP.acme-it.example"},
     )
-    assert taken.status_code == 409
+    assert same.status_code == 200, same.text
+    theirs = same.json()
+    assert theirs["name"] == "Other" and theirs["custom_domain_status"] == "pending"
+    mine_record = http.get("/api/v1/tenant/brand", headers=tenant.headers).json()["custom_domain_record"]
+    assert theirs["custom_domain_record"]["value"] != mine_record["value"]

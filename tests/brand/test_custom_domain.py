@@ -14,9 +14,9 @@ from .test_brand_api import BRAND, png
 DOMAIN = "help.fjord-it.example"
 
 
-def verify(server, domain: str) -> subprocess.CompletedProcess:
+def verify(server, domain: str, *more: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", "domain", "verify", domain],
+        [sys.executable, "-m", "api.cli", "domain", "verify", domain, *more],
         cwd=ROOT,
         env=server.env,  # the server's own data folder and secret
         capture_output=True,
@@ -71,4 +71,28 @@ def test_verified_custom_domain_serves_the_tenants_manifest_and_sign_in_brand(ht
 
 def test_verifying_an_unclaimed_domain_fails_with_a_reason(server):
     done = verify(server, "nobody-claimed.example")
-    assert done.returncode == 1 and "No workspace has claimed nobody-claimed.example" in done.stderr
+    assert done.returncode == 1 and "No workspace names nobody-claimed.example" in done.stderr
+
+
+def test_when_two_workspaces_name_a_domain_the_operator_says_which_one_proves_it(http, server):
+    from tests.conftest import Tenant
+
+    a, b = Tenant(http), Tenant(http)
+    domain = f"both-{a.id.lower()}.{DOMAIN}"
+    for t in (a, b):
+        r = http.put("/api/v1/tenant/brand", headers=t.headers, json={**BRAND, "custom_domain": domain})
+        assert r.status_code == 200, r.text
+    done = verify(server, domain)
+    assert done.returncode == 1 and "Several workspaces name" in done.stderr and "--tenant" in done.stderr
+    assert a.id in done.stderr and b.id in done.stderr
+    done = verify(server, domain, "--tenant", b.id)
+    assert done.returncode == 0, done.stderr
+    assert http.get("/api/v1/tenant/brand", headers=b.headers).json()["custom_domain_status"] == "verified"
+    assert http.get("/api/v1/tenant/brand", headers=a.headers).json()["custom_domain_status"] == "taken"
+    assert http.get("/api/v1/brand", headers={"Host": domain}).json()["name"] == BRAND["name"]
+    # Once proven, the domain is refused to a third workspace and to the operator's other choice.
+    c = Tenant(http)
+    r = http.put("/api/v1/tenant/brand", headers=c.headers, json={**BRAND, "custom_domain": domain})
+    assert r.status_code == 409, r.text
+    done = verify(server, domain, "--tenant", a.id)
+    assert done.returncode == 1 and "already used by another team" in done.stderr

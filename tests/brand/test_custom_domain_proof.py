@@ -75,17 +75,28 @@ def test_verifying_without_a_custom_domain_says_to_set_one(http, tenant):
     assert r.status_code == 404 and "set one in the brand settings" in r.json()["reason"]
 
 
-def test_another_tenants_record_does_not_verify_a_domain_and_the_claim_is_released_on_change(http, dns):
+def test_naming_a_domain_blocks_nobody_and_the_first_proof_wins(http, dns):
     a, b = Tenant(http), Tenant(http)
     domain = f"help-{secrets.token_hex(3)}.fjord-it.example"
-    record = put_domain(http, a, domain).json()["custom_domain_record"]
-    assert put_domain(http, b, domain).status_code == 409  # held (unverified) by A
-    dns.publish(record["name"], record["value"])
-    assert verify(http, a.headers).status_code == 200
-    # A moves to another domain: the old one is released and B may take it, unverified.
-    assert put_domain(http, a, f"x-{domain}").status_code == 200
+    record_a = put_domain(http, a, domain).json()["custom_domain_record"]
+    # Before: A naming the domain first refused it to B, the domain's real owner perhaps.
     r = put_domain(http, b, domain)
-    assert r.status_code == 200 and r.json()["custom_domain_verified"] is False
-    # A's record is still published, but it is A's token, not B's.
+    assert r.status_code == 200 and r.json()["custom_domain_status"] == "pending", r.text
+    record_b = r.json()["custom_domain_record"]
+    assert record_b["value"] != record_a["value"]  # each workspace proves with its own token
+    # A's record does not prove the domain for B.
+    dns.publish(record_a["name"], record_a["value"])
     r = verify(http, b.headers)
     assert r.status_code == 422 and r.json()["error"] == "dns_record_mismatch"
+    # A proves it first: A holds it, B sees it taken and can neither verify nor serve it.
+    assert verify(http, a.headers).status_code == 200
+    assert http.get("/api/v1/tenant/brand", headers=b.headers).json()["custom_domain_status"] == "taken"
+    dns.publish(record_b["name"], record_b["value"])
+    r = verify(http, b.headers)
+    assert r.status_code == 409 and "already used by another team" in r.json()["reason"]
+    c = Tenant(http)
+    assert put_domain(http, c, domain).status_code == 409  # a proven domain is refused to others
+    # A moves to another domain: the old one is released, and B's own record now proves it.
+    assert put_domain(http, a, f"x-{domain}").status_code == 200
+    r = verify(http, b.headers)
+    assert r.status_code == 200 and r.json()["custom_domain_verified"] is True, r.text

@@ -160,3 +160,32 @@ def test_an_admin_proves_the_custom_domain_with_its_dns_record_from_the_brand_pa
         ctx.close()
     r = http.get("/api/v1/brand", headers={"Host": domain})
     assert r.status_code == 200 and r.json()["name"] == "Fjord IT"
+
+
+def test_a_domain_another_workspace_proved_is_shown_as_taken_on_the_brand_page(browser, http, server, dns):
+    holder, late = Tenant(http), Tenant(http, starter_library=True)
+    domain = f"{holder.id.lower()}.taken.fjord-it.example"
+    brand = {"primary_color": "#1d4ed8", "custom_domain": domain}
+    r = http.put("/api/v1/tenant/brand", headers=holder.headers, json={**brand, "name": "Holder"})
+    assert r.status_code == 200, r.text
+    record = r.json()["custom_domain_record"]
+    # The late workspace names the domain while it is still unproven (nobody holds it yet)...
+    r = http.put("/api/v1/tenant/brand", headers=late.headers, json={**brand, "name": "Late"})
+    assert r.status_code == 200, r.text
+    # ...then the holder proves it first.
+    dns.publish(record["name"], record["value"])
+    assert http.post("/api/v1/tenant/brand/domain/verify", headers=holder.headers).status_code == 200
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, late.owner_email, late.password)
+        page.goto(server.url + "/admin/brand")
+        status = page.get_by_test_id("brand-domain-status")
+        expect(status).to_contain_text("Another workspace has already proved")
+        expect(status).to_contain_text(domain)
+        # No record to publish and no Verify button: this workspace cannot win the domain now.
+        expect(status.get_by_role("button", name="Verify domain")).to_have_count(0)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        shot(page, "mobile-brand-domain-taken")
+    finally:
+        ctx.close()

@@ -26,6 +26,13 @@ function CustomDomainProof({ brand, onVerified }: { brand: Brand; onVerified: (b
     }
   }
 
+  if (brand.custom_domain_status === "taken") {
+    return (
+      <p role="alert" className="rounded-xl border border-amber-300 bg-amber-50 p-3 text-sm text-amber-950 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100" data-testid="brand-domain-status">
+        Another workspace has already proved <span className="font-semibold break-all">{brand.custom_domain}</span> is theirs, so it cannot serve your brand. Choose another domain, or ask your Branchline operator if the domain is yours.
+      </p>
+    );
+  }
   if (brand.custom_domain_verified || !brand.custom_domain_record) {
     return (
       <div data-testid="brand-domain-status">

@@ -11,6 +11,8 @@ export interface Brand {
   custom_domain: string | null;
   /** Whether the custom domain serves the brand yet; while not, the TXT record that proves it. */
   custom_domain_verified?: boolean;
+  /** pending (not proven yet), verified, or taken (another workspace proved it first). */
+  custom_domain_status?: "pending" | "verified" | "taken" | null;
   custom_domain_record?: { type: "TXT"; name: string; value: string } | null;
   logo: { content_type: string; sha256: string; data_url: string } | null;
 }
