@@ -179,6 +179,12 @@ def cmd_tenant_quota(args, settings: Settings) -> int:
     ctx = _ctx(settings)
     tenant_id = resolve_tenant(ctx, args.tenant)
     before = quotas.storage_override(ctx.system, tenant_id)
+
+    def audit_change(after: int | None, by: str) -> None:
+        # The team sees who changed its quota and when, as with a password reset on the server.
+        details = {"storage_bytes": {"from": before, "to": after}, "by": by}
+        record(ctx, None, "tenant.quota_changed", "tenant", tenant_id, tenant_id=tenant_id, details=details)
+
     if args.storage is not None:
         try:
             size = parse_size(args.storage)
@@ -186,16 +192,7 @@ def cmd_tenant_quota(args, settings: Settings) -> int:
             print(f"error: --storage {exc}", file=sys.stderr)
             return 2
         quotas.set_override(ctx.system, tenant_id, size, f"branchline tenant quota ({getpass.getuser()})")
-        # The team sees who changed its quota and when, as with a password reset on the server.
-        record(
-            ctx,
-            None,
-            "tenant.quota_changed",
-            "tenant",
-            tenant_id,
-            tenant_id=tenant_id,
-            details={"storage_bytes": {"from": before, "to": size}, "by": "branchline tenant quota"},
-        )
+        audit_change(size, "branchline tenant quota")
         what = "no storage quota" if size == 0 else f"a storage quota of {format_size(size)} ({size} bytes)"
         print(
             f"Workspace {tenant_id} now has {what}. Running servers apply it within "
@@ -204,18 +201,7 @@ def cmd_tenant_quota(args, settings: Settings) -> int:
     elif args.reset:
         removed = quotas.clear_override(ctx.system, tenant_id)
         if removed:
-            record(
-                ctx,
-                None,
-                "tenant.quota_changed",
-                "tenant",
-                tenant_id,
-                tenant_id=tenant_id,
-                details={
-                    "storage_bytes": {"from": before, "to": None},
-                    "by": "branchline tenant quota --reset",
-                },
-            )
+            audit_change(None, "branchline tenant quota --reset")
         print(
             f"Workspace {tenant_id} follows the default quota again (BRANCHLINE_TENANT_QUOTA_BYTES)."
             if removed

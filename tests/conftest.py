@@ -34,6 +34,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def branchline_cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`branchline ARGS` as the operator runs it (on `env`'s data folder and secret, e.g. a
+    running server's `server.env`), its output captured for the test to read."""
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = "condition"):
     deadline = time.monotonic() + timeout
     last_exc = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,19 +22,11 @@ from api.backups.tasks import backup_job, run_nightly_backup
 from api.settings import Settings
 from sync.embedded import EmbeddedStore
 from sync.errors import Conflict
-from tests.conftest import ROOT, ServerProcess, Tenant, wait_until
+from tests.conftest import ServerProcess, Tenant, branchline_cli, wait_until
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return branchline_cli({**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir)}, *args)
 
 
 def full_dump(store: EmbeddedStore) -> dict:

@@ -9,8 +9,6 @@ import io
 import json
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from api.backups.service import backup_embedded, list_snapshots, restore_embedde
 from api.backups.workspace import tenant_lock, tenant_root
 from sync.embedded import EmbeddedStore
 from tests.attachments.helpers import png, publish_tree, upload
-from tests.conftest import ROOT, ServerProcess, Tenant
+from tests.conftest import ServerProcess, Tenant, branchline_cli
 
 SERVER_ENV = {
     "BRANCHLINE_RATE_LIMIT_BACKUPS_PER_HOUR": "5",
@@ -167,15 +165,7 @@ def test_back_up_now_is_rate_limited_per_workspace(server, http):
 # --- the archive: round trip to a fresh instance -----------------------------------------------
 
 
-def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+cli = branchline_cli
 
 
 def event(http: httpx.Client, who, sid: str, body: dict) -> None:

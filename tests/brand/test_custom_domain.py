@@ -5,9 +5,8 @@ sign-in page; the main domain keeps the default manifest."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
-from tests.conftest import ROOT
+from tests.conftest import branchline_cli
 
 from .test_brand_api import BRAND, png
 
@@ -15,14 +14,7 @@ DOMAIN = "help.fjord-it.example"
 
 
 def verify(server, domain: str, *more: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "domain", "verify", domain, *more],
-        cwd=ROOT,
-        env=server.env,  # the server's own data folder and secret
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return branchline_cli(server.env, "domain", "verify", domain, *more)  # the server's data and secret
 
 
 def test_verified_custom_domain_serves_the_tenants_manifest_and_sign_in_brand(http, server, tenant):

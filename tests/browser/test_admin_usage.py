@@ -6,12 +6,10 @@ tabs), and the page fits a phone without scrolling sideways."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 from tests.attachments.helpers import png, publish_tree, start_session, upload
 from tests.browser.conftest import DESKTOP, app_context, assert_accessible, shot, sign_in
-from tests.conftest import ROOT, Tenant
+from tests.conftest import Tenant, branchline_cli
 
 # Measured afresh on every request, so the operator's change shows at the next Refresh.
 SERVER_ENV = {"BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS": "0"}
@@ -19,14 +17,7 @@ PHONE = {"width": 375, "height": 740}
 
 
 def _set_quota(server, tenant_id: str, size: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", "tenant", "quota", tenant_id, "--storage", size],
-        cwd=ROOT,
-        env=server.env,  # the server's own data folder and secret
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = branchline_cli(server.env, "tenant", "quota", tenant_id, "--storage", size)
     assert done.returncode == 0, done.stderr
 
 

@@ -8,14 +8,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import subprocess
-import sys
 import zipfile
 
 import httpx
 
 from tests.attachments.helpers import png, publish_tree, upload
-from tests.conftest import ROOT, ServerProcess, Tenant
+from tests.conftest import ServerProcess, Tenant, branchline_cli
 
 
 def revisions(archive: bytes) -> dict[str, set[tuple[str, str]]]:
@@ -62,14 +60,7 @@ def test_an_embedded_workspace_moves_to_couchdb_through_its_archive(tmp_path, co
 
     target = ServerProcess(tmp_path / "couch", env=couchdb.env())
     target.data_dir.mkdir(parents=True)
-    result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "tenant", "import", str(path), "--slug", "oncouch01"],
-        cwd=ROOT,
-        env=target.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = branchline_cli(target.env, "tenant", "import", str(path), "--slug", "oncouch01")
     assert result.returncode == 0, result.stderr
     password = re.search(r"new password \(shown once\): (.+)", result.stdout).group(1)
     target.start()

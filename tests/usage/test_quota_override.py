@@ -6,12 +6,11 @@ owners cannot set it over the API."""
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from api.usage.sizes import format_size
-from tests.conftest import ROOT
+from tests.conftest import branchline_cli
 
 KB = 1024
 # Measured afresh on every write, so the command's change holds at the next request.
@@ -20,15 +19,7 @@ SERVER_ENV = {"BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS": "0"}
 
 def branchline(server, *args: str) -> subprocess.CompletedProcess:
     """`branchline ...` on the server's data folder, as the operator runs it beside the server."""
-    env = {**server.env, "BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS": "30"}
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return branchline_cli({**server.env, "BRANCHLINE_TENANT_QUOTA_CACHE_SECONDS": "30"}, *args)
 
 
 def _usage(http, who) -> dict:

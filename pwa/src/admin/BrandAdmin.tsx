@@ -5,26 +5,11 @@ import { useEffect, useState, type FormEvent } from "react";
 import { api, ApiError, saveBrand, uploadBrandLogo, type Brand } from "../data";
 import { Button, Card, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
-import { DnsRecordBox, proofFailure } from "./DnsRecord";
+import { DnsRecordBox, useDnsProof } from "./DnsRecord";
 
 /** The saved custom domain: verified, or the TXT record that proves it and a Verify button. */
 function CustomDomainProof({ brand, onVerified }: { brand: Brand; onVerified: (b: Brand) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<{ title: string; text: string } | null>(null);
-  const [justVerified, setJustVerified] = useState(false);
-
-  async function verify() {
-    setBusy(true);
-    setProblem(null);
-    try {
-      onVerified(await api<Brand>("/api/v1/tenant/brand/domain/verify", { method: "POST" }));
-      setJustVerified(true);
-    } catch (e) {
-      setProblem(proofFailure(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, problem, justVerified, verify } = useDnsProof("/api/v1/tenant/brand/domain/verify", onVerified);
 
   if (brand.custom_domain_status === "taken") {
     return (

@@ -1,6 +1,7 @@
 // The TXT record that proves a domain (api/core/dnsproof.py), with a Copy button for its name and
 // its value, and what a failed proof says: shared by the single sign-on and brand pages.
-import { ApiError, OfflineError } from "../data";
+import { useState } from "react";
+import { api, ApiError, OfflineError } from "../data";
 import { CopyButton } from "../ui/kit";
 
 export interface TxtRecord {
@@ -39,4 +40,26 @@ export function proofFailure(e: unknown): { title: string; text: string } {
   if (e instanceof ApiError && e.error === "dns_unavailable") return { title: "DNS did not answer", text: e.reason };
   if (e instanceof ApiError && e.error === "domain_taken") return { title: "Another team holds this domain", text: e.reason };
   return { title: "Not verified yet", text: e instanceof Error ? e.message : String(e) };
+}
+
+/** Asking the server to check a domain's record (`path`, a POST): whether it is checking, what a
+ * failure said, and whether this page just verified it. `onVerified` gets the server's answer. */
+export function useDnsProof<T>(path: string, onVerified: (answer: T) => void) {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<{ title: string; text: string } | null>(null);
+  const [justVerified, setJustVerified] = useState(false);
+  async function verify() {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const answer = await api<T>(path, { method: "POST" });
+      setJustVerified(true);
+      onVerified(answer);
+    } catch (e) {
+      setProblem(proofFailure(e));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, problem, justVerified, verify };
 }

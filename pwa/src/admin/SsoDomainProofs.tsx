@@ -3,10 +3,8 @@
 // says since when; one another team proved first says so. Until a domain is verified it neither
 // routes sign-ins by e-mail nor gets accounts automatically (api/sso/service.py). Owners verify;
 // admins see the records, to hand to whoever runs the DNS.
-import { useState } from "react";
-import { api } from "../data";
 import { Button, ErrorBox } from "../ui/kit";
-import { DnsRecordBox, proofFailure, type TxtRecord } from "./DnsRecord";
+import { DnsRecordBox, useDnsProof, type TxtRecord } from "./DnsRecord";
 
 export interface DomainProof {
   domain: string;
@@ -21,23 +19,7 @@ function when(iso: string): string {
 }
 
 function DomainRow({ proof, canVerify, online, onVerified }: { proof: DomainProof; canVerify: boolean; online: boolean; onVerified: (p: DomainProof) => void }) {
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<{ title: string; text: string } | null>(null);
-  const [justVerified, setJustVerified] = useState(false);
-
-  async function verify() {
-    setBusy(true);
-    setProblem(null);
-    try {
-      const p = await api<DomainProof>(`/api/v1/tenant/sso/domains/${encodeURIComponent(proof.domain)}/verify`, { method: "POST" });
-      setJustVerified(true);
-      onVerified(p);
-    } catch (e) {
-      setProblem(proofFailure(e));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, problem, justVerified, verify } = useDnsProof(`/api/v1/tenant/sso/domains/${encodeURIComponent(proof.domain)}/verify`, onVerified);
 
   const badge =
     proof.status === "verified"
