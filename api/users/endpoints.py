@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from sync.access import Principal
 
@@ -153,7 +153,7 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
         {429: "Too many reset requests from your address, or for this e-mail: wait `Retry-After`."}
     ),
 )
-def forgot_password(body: ForgotPassword, ctx: CtxDep) -> dict:
+def forgot_password(body: ForgotPassword, ctx: CtxDep, later: BackgroundTasks) -> dict:
     """Ask for a link to choose a new password, e-mailed to the address if an account uses it
     (valid 1 hour, works once). The answer `{message, emailed, configured}` is the same whether
     or not the address has an account; `configured: false` when this server sends no e-mail
@@ -165,8 +165,10 @@ def forgot_password(body: ForgotPassword, ctx: CtxDep) -> dict:
         ctx, "password_reset_mails", repo.normalize_email(body.email), "asking for reset links for one e-mail"
     )
     # The link never takes its address from this request's Host (anyone may send one): see
-    # `mail.service.brand_of`.
-    return reset.request_reset(ctx, body.email)
+    # `mail.service.brand_of`. The account is looked up and its link queued only once the answer
+    # is sent, so the answer takes as long whether or not the address has an account.
+    later.add_task(reset.send_link, ctx, body.email)
+    return reset.answer(ctx)
 
 
 @router.post("/auth/password-reset")
