@@ -1,0 +1,49 @@
+"""What a reset link does to an account beyond its password, found in review:
+
+- deactivating an account voids its pending link, so reactivating it later does not bring a
+  link from before back to life (it did, for the rest of its hour);
+- a reset ends the sign-in lockout its owner's wrong passwords caused from that address: the
+  lockout's own message sends them to a reset, and before, their new password was still
+  refused there until the lockout ran out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import Tenant
+from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
+
+SMTP = SmtpServer()
+SERVER_ENV = env_for(SMTP, BRANCHLINE_RATE_LIMIT_PASSWORD_RESETS_PER_HOUR="1000")
+smtp = running(SMTP)
+server = server_knowing_its_address(SERVER_ENV)
+NEW_PASSWORD = "a brand new long passphrase 77"
+
+
+def _link(http, smtp, email: str) -> str:
+    before = len(smtp.to(email))
+    r = http.post("/api/v1/auth/forgot-password", json={"email": email})
+    assert r.status_code == 202, r.text
+    text = smtp.wait_for(email, count=before + 1)[-1].text()
+    found = re.search(r"#token=(\S+)", text)
+    assert found, text
+    return found.group(1)
+
+
+def test_a_link_sent_before_a_deactivation_stays_dead_after_reactivation(http, smtp):
+    tenant = Tenant(http, name="Deactivated Reset IT")
+    member = tenant.add_user("engineer")
+    token = _link(http, smtp, member.email)
+    for active in (False, True):
+        r = http.patch(f"/api/v1/users/{member.id}", headers=tenant.headers, json={"active": active})
+        assert r.status_code == 200, r.text
+    r = http.post("/api/v1/auth/password-reset", json={"token": token})
+    assert r.status_code == 401 and r.json()["error"] == "unauthorized", r.text
+    r = http.post("/api/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 401, r.text
+    # Their password is the one they had; a new request works as usual.
+    assert (
+        http.post("/api/v1/auth/password-reset", json={"token": _link(http, smtp, member.email)}).status_code
+        == 200
+    )
