@@ -182,7 +182,7 @@ def check_password_reset(body: ResetCheck, ctx: CtxDep) -> dict:
 def reset_password(body: ResetPassword, ctx: CtxDep, request: Request) -> dict:
     """Choose a new password with a reset link's token: every other sign-in of the account ends,
     and this one is signed in (the usual token pair). The link works once."""
-    user, pair = reset.reset_password(ctx, body.token, body.password)
+    user, pair = reset.reset_password(ctx, body.token, body.password, client_address(request))
     audit.record(
         ctx,
         user,

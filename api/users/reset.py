@@ -106,12 +106,16 @@ def describe_reset(ctx: AppContext, token: str) -> dict[str, Any]:
     return {"email": user["email"], "expires_at": user["password_reset"]["expires_at"]}
 
 
-def reset_password(ctx: AppContext, token: str, password: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def reset_password(
+    ctx: AppContext, token: str, password: str, address: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Set the new password (every other sign-in ends) and sign this device in: the account and
-    its token pair. The link is spent."""
+    its token pair. The link is spent, and the lockout its owner's wrong passwords caused from
+    `address` ends: whoever opened the e-mailed link knows the password now."""
     from .service import set_password  # noqa: PLC0415
 
     user = _check(ctx, token)
     user.pop("password_reset", None)
     user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
+    auth.throttle(ctx).success(repo.normalize_email(user["email"]), address)
     return user, auth.token_pair(ctx, user)

@@ -47,3 +47,16 @@ def test_a_link_sent_before_a_deactivation_stays_dead_after_reactivation(http, s
         http.post("/api/v1/auth/password-reset", json={"token": _link(http, smtp, member.email)}).status_code
         == 200
     )
+
+
+def test_a_reset_ends_the_lockout_of_wrong_passwords_from_that_address(http, smtp):
+    member = Tenant(http, name="Locked Reset IT").add_user("engineer")
+    for _ in range(6):
+        r = http.post("/api/v1/auth/login", json={"email": member.email, "password": "not it at all 123"})
+    assert r.status_code == 429, r.text
+    token = _link(http, smtp, member.email)
+    r = http.post("/api/v1/auth/reset-password", json={"token": token, "password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
+    # Their other device, behind the same address, signs in with the new password.
+    r = http.post("/api/v1/auth/login", json={"email": member.email, "password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
