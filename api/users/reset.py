@@ -114,8 +114,15 @@ def reset_password(
     `address` ends: whoever opened the e-mailed link knows the password now."""
     from .service import set_password  # noqa: PLC0415
 
-    user = _check(ctx, token)
-    user.pop("password_reset", None)
-    user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
+    for _ in range(3):
+        user = _check(ctx, token)  # after a conflict: a use of the link in another tab ends here (401)
+        user.pop("password_reset", None)
+        try:
+            user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
+            break
+        except Conflict:
+            continue  # the account changed meanwhile: read it again
+    else:
+        raise Conflict("The account kept changing while the new password was saved; try again.")
     auth.throttle(ctx).success(repo.normalize_email(user["email"]), address)
     return user, auth.token_pair(ctx, user)

@@ -4,12 +4,17 @@
   link from before back to life (it did, for the rest of its hour);
 - a reset ends the sign-in lockout its owner's wrong passwords caused from that address: the
   lockout's own message sends them to a reset, and before, their new password was still
-  refused there until the lockout ran out.
+  refused there until the lockout ran out;
+- a link used from several tabs at once sets one password, and the others are told the link
+  was used, not that a document revision conflicted.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+
+import httpx
 
 from tests.conftest import Tenant
 from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
@@ -60,3 +65,30 @@ def test_a_reset_ends_the_lockout_of_wrong_passwords_from_that_address(http, smt
     # Their other device, behind the same address, signs in with the new password.
     r = http.post("/api/v1/auth/login", json={"email": member.email, "password": NEW_PASSWORD})
     assert r.status_code == 200, r.text
+
+
+def test_a_link_used_several_times_at_once_sets_one_password_and_tells_the_others_it_was_used(
+    http, smtp, server
+):
+    member = Tenant(http, name="Racing Reset IT").add_user("engineer")
+    token = _link(http, smtp, member.email)
+    start = threading.Barrier(4)
+    answers: list[httpx.Response] = []
+
+    def use(i: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            start.wait()
+            answers.append(
+                client.post(
+                    "/api/v1/auth/reset-password", json={"token": token, "password": f"{NEW_PASSWORD} {i}"}
+                )
+            )
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(a.status_code for a in answers) == [200, 401, 401, 401], [a.text for a in answers]
+    for refused in (a for a in answers if a.status_code == 401):
+        assert "already used" in refused.json()["reason"], refused.text
