@@ -11,7 +11,7 @@ from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..mail import service as mail
-from ..ratelimit.deps import PasswordResetLimit
+from ..ratelimit.deps import InvitationMailLimit, PasswordResetLimit
 from . import repository as repo, reset, service
 from .schemas import (
     ForgotPassword,
@@ -103,7 +103,16 @@ def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep, request: Request) 
 @router.post(
     "/users/invite",
     status_code=201,
-    responses={201: _INVITED, **errors({409: "The e-mail already has an account."})},
+    dependencies=[InvitationMailLimit],
+    responses={
+        201: _INVITED,
+        **errors(
+            {
+                409: "The e-mail already has an account.",
+                429: "Your team e-mailed its hourly allowance of invitations: wait `Retry-After`.",
+            }
+        ),
+    },
 )
 def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Invite someone by e-mail: answers an `invite_url` (valid 7 days); they choose their own
@@ -198,7 +207,16 @@ def reset_password(body: ResetPassword, ctx: CtxDep, request: Request) -> dict:
 
 @router.post(
     "/users/{user_id}/invite",
-    responses={200: _INVITED, **errors({409: "The user has already accepted."})},
+    dependencies=[InvitationMailLimit],
+    responses={
+        200: _INVITED,
+        **errors(
+            {
+                409: "The user has already accepted.",
+                429: "Your team e-mailed its hourly allowance of invitations: wait `Retry-After`.",
+            }
+        ),
+    },
 )
 def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Send a new invitation link to someone who has not accepted yet (also after it expired or
