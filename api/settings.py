@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # nobody can flood a mailbox with reset links).
     rate_limit_password_resets_per_hour: int = Field(default=10, ge=1)
     rate_limit_password_reset_mails_per_hour: int = Field(default=3, ge=1)
+    # per team, invitations e-mailed (new or resent): the operator's mail server is not a
+    # free mailer for any team that registers
+    rate_limit_invitation_mails_per_hour: int = Field(default=60, ge=1)
 
     # Largest document, in bytes, per database (sync and API writes alike; sync/doc_limits.py).
     # A tree of 2,000 nodes is about 1 to 2 MB; session events and client contexts are small.

@@ -8,6 +8,8 @@ import hmac
 import logging
 import threading
 import time
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from typing import Any
 
 from sync.access import ROLES, Principal
@@ -47,13 +49,31 @@ def check_role(role: str) -> str:
     return role
 
 
+def _mailbox(email_n: str) -> bool:
+    """Whether `email_n` is one address a message can be sent to: with a name around it
+    (`Pat <pat@example.com>`), two at once or a space inside, the account could never be
+    e-mailed (its invitation or password reset), so it is refused when the account is made."""
+    if "@" not in email_n or len(email_n) > 254 or email_n.startswith("@") or email_n.endswith("@"):
+        return False
+    # Letters beyond ASCII stand in as "x": such addresses were always taken, and whether they
+    # can be e-mailed depends on the mail server (SMTPUTF8), not on how they were typed.
+    probe = "".join(c if c.isascii() else "x" for c in email_n)
+    try:
+        return Address(addr_spec=probe).addr_spec == probe
+    except (ValueError, HeaderParseError):
+        return False
+
+
 def create_user(
     ctx: AppContext, tenant_id: str, *, email: str, password: str, display_name: str, role: str
 ) -> dict[str, Any]:
     """Create a user; the e-mail is claimed first so two concurrent sign-ups cannot share it."""
     email_n = users.normalize_email(email)
-    if "@" not in email_n or len(email_n) > 254 or email_n.startswith("@") or email_n.endswith("@"):
-        raise BadRequest(f"{email!r} is not an e-mail address.")
+    if not _mailbox(email_n):
+        raise BadRequest(
+            f"{email!r} is not an e-mail address: give the address alone, one per account, "
+            "e.g. pat@example.com."
+        )
     check_role(role)
     check_password_policy(password, email=email_n)
     display_name = (display_name or "").strip() or email_n.split("@")[0]

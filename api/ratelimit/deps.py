@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from sync.errors import TooManyRequests
 
 from ..core.context import AppContext
-from ..core.deps import CtxDep, PrincipalDep, client_address
+from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
 from .gate import RequestGate
 from .rules import Policy, headers, refusal_reason
 from .storage import DocumentWindows, MemoryWindows, Windows
@@ -36,6 +36,7 @@ def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
         "password_reset_mails": Policy(
             "password_reset_mails", s.rate_limit_password_reset_mails_per_hour, 3600
         ),
+        "invitation_mails": Policy("invitation_mails", s.rate_limit_invitation_mails_per_hour, 3600),
     }
 
 
@@ -62,6 +63,15 @@ def limit_password_resets(request: Request, ctx: CtxDep) -> None:
         client_address(request) or "unknown",
         "asking for password resets from one address",
     )
+
+
+def limit_invitation_mails(ctx: CtxDep, who: AdminDep) -> None:
+    """Counted only when the server sends e-mail: without it an invitation is a link the admin
+    passes on, and reaches nobody the team did not choose to tell."""
+    from ..mail.service import configured  # noqa: PLC0415
+
+    if configured(ctx):
+        charge(ctx, "invitation_mails", who.tenant_id, "e-mailing invitations, for your team,")
 
 
 def limit_exports(request: Request, ctx: CtxDep, who: PrincipalDep) -> None:
@@ -101,5 +111,6 @@ def limit_backups(ctx: CtxDep, who: PrincipalDep) -> None:
 
 RegistrationLimit = Depends(limit_registrations)
 PasswordResetLimit = Depends(limit_password_resets)
+InvitationMailLimit = Depends(limit_invitation_mails)
 ExportLimit = Depends(limit_exports)
 UploadLimit = Depends(limit_uploads)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from sync.access import Principal
 
@@ -11,7 +11,7 @@ from ..core.context import AppContext
 from ..core.deps import AdminDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
 from ..mail import service as mail
-from ..ratelimit.deps import PasswordResetLimit
+from ..ratelimit.deps import InvitationMailLimit, PasswordResetLimit
 from . import repository as repo, reset, service
 from .schemas import (
     ForgotPassword,
@@ -103,7 +103,16 @@ def create_user(body: UserCreate, who: AdminDep, ctx: CtxDep, request: Request) 
 @router.post(
     "/users/invite",
     status_code=201,
-    responses={201: _INVITED, **errors({409: "The e-mail already has an account."})},
+    dependencies=[InvitationMailLimit],
+    responses={
+        201: _INVITED,
+        **errors(
+            {
+                409: "The e-mail already has an account.",
+                429: "Your team e-mailed its hourly allowance of invitations: wait `Retry-After`.",
+            }
+        ),
+    },
 )
 def invite_user(body: UserInvite, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Invite someone by e-mail: answers an `invite_url` (valid 7 days); they choose their own
@@ -153,7 +162,7 @@ def check_invitation(body: InviteCheck, ctx: CtxDep) -> dict:
         {429: "Too many reset requests from your address, or for this e-mail: wait `Retry-After`."}
     ),
 )
-def forgot_password(body: ForgotPassword, ctx: CtxDep) -> dict:
+def forgot_password(body: ForgotPassword, ctx: CtxDep, later: BackgroundTasks) -> dict:
     """Ask for a link to choose a new password, e-mailed to the address if an account uses it
     (valid 1 hour, works once). The answer `{message, emailed, configured}` is the same whether
     or not the address has an account; `configured: false` when this server sends no e-mail
@@ -165,8 +174,10 @@ def forgot_password(body: ForgotPassword, ctx: CtxDep) -> dict:
         ctx, "password_reset_mails", repo.normalize_email(body.email), "asking for reset links for one e-mail"
     )
     # The link never takes its address from this request's Host (anyone may send one): see
-    # `mail.service.brand_of`.
-    return reset.request_reset(ctx, body.email)
+    # `mail.service.brand_of`. The account is looked up and its link queued only once the answer
+    # is sent, so the answer takes as long whether or not the address has an account.
+    later.add_task(reset.send_link, ctx, body.email)
+    return reset.answer(ctx)
 
 
 @router.post("/auth/password-reset")
@@ -180,7 +191,7 @@ def check_password_reset(body: ResetCheck, ctx: CtxDep) -> dict:
 def reset_password(body: ResetPassword, ctx: CtxDep, request: Request) -> dict:
     """Choose a new password with a reset link's token: every other sign-in of the account ends,
     and this one is signed in (the usual token pair). The link works once."""
-    user, pair = reset.reset_password(ctx, body.token, body.password)
+    user, pair = reset.reset_password(ctx, body.token, body.password, client_address(request))
     audit.record(
         ctx,
         user,
@@ -196,7 +207,16 @@ def reset_password(body: ResetPassword, ctx: CtxDep, request: Request) -> dict:
 
 @router.post(
     "/users/{user_id}/invite",
-    responses={200: _INVITED, **errors({409: "The user has already accepted."})},
+    dependencies=[InvitationMailLimit],
+    responses={
+        200: _INVITED,
+        **errors(
+            {
+                409: "The user has already accepted.",
+                429: "Your team e-mailed its hourly allowance of invitations: wait `Retry-After`.",
+            }
+        ),
+    },
 )
 def resend_invite(user_id: str, who: AdminDep, ctx: CtxDep, request: Request) -> dict:
     """Send a new invitation link to someone who has not accepted yet (also after it expired or

@@ -15,7 +15,7 @@ import secrets
 import time
 from typing import Any
 
-from sync.errors import BadRequest, Forbidden, Unauthorized
+from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
 
 from ..auth import service as auth
 from ..auth.tokens import hash_secret, same_hash
@@ -32,24 +32,40 @@ ANSWER = (
 )
 
 
-def request_reset(ctx: AppContext, email: str) -> dict[str, Any]:
-    """Queue a reset link for the account of `email`, if one may use it; the same answer always."""
+def answer(ctx: AppContext) -> dict[str, Any]:
+    """The answer to a reset request: the same for every address, with or without an account."""
     if not mail.configured(ctx):
         return {"message": mail.NOT_CONFIGURED_RESET, "emailed": False, "configured": False}
-    user = repo.find_by_email(ctx.system, email)
-    if user is not None and _may_reset(ctx, user):
-        secret = secrets.token_urlsafe(32)
-        user["password_reset"] = {
-            "hash": hash_secret(secret),
-            "expires_at": int(time.time() + RESET_SECONDS),
-            "requested_at": iso(),
-        }
-        user = repo.update_user(ctx.system, user)
-        try:
-            mail.password_reset(ctx, user, f"pwr.{user['tenant_id']}.{user['user_id']}.{secret}")
-        except Exception:  # the same answer still: it must not tell that this address has an account
-            log.exception("mail: queueing a password reset failed")
     return {"message": ANSWER, "emailed": True, "configured": True}
+
+
+def send_link(ctx: AppContext, email: str) -> None:
+    """Queue a reset link for the account of `email`, if one may use it. Run after the answer
+    has gone out: updating the account and rendering, sealing and queueing its message take
+    several times as long as finding no account, and a caller timing the answer would learn
+    which addresses have one. Never raises (nobody is left to tell)."""
+    if not mail.configured(ctx):
+        return
+    try:
+        for _ in range(3):  # two requests for one address at once: the later write wins
+            user = repo.find_by_email(ctx.system, email)
+            if user is None or not _may_reset(ctx, user):
+                return
+            secret = secrets.token_urlsafe(32)
+            user["password_reset"] = {
+                "hash": hash_secret(secret),
+                "expires_at": int(time.time() + RESET_SECONDS),
+                "requested_at": iso(),
+            }
+            try:
+                user = repo.update_user(ctx.system, user)
+            except Conflict:
+                continue
+            mail.password_reset(ctx, user, f"pwr.{user['tenant_id']}.{user['user_id']}.{secret}")
+            return
+        log.warning("mail: a password reset link was not queued: the account kept changing")
+    except Exception:
+        log.exception("mail: a password reset link could not be queued")
 
 
 def _may_reset(ctx: AppContext, user: dict[str, Any]) -> bool:
@@ -90,12 +106,23 @@ def describe_reset(ctx: AppContext, token: str) -> dict[str, Any]:
     return {"email": user["email"], "expires_at": user["password_reset"]["expires_at"]}
 
 
-def reset_password(ctx: AppContext, token: str, password: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def reset_password(
+    ctx: AppContext, token: str, password: str, address: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Set the new password (every other sign-in ends) and sign this device in: the account and
-    its token pair. The link is spent."""
+    its token pair. The link is spent, and the lockout its owner's wrong passwords caused from
+    `address` ends: whoever opened the e-mailed link knows the password now."""
     from .service import set_password  # noqa: PLC0415
 
-    user = _check(ctx, token)
-    user.pop("password_reset", None)
-    user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
+    for _ in range(3):
+        user = _check(ctx, token)  # after a conflict: a use of the link in another tab ends here (401)
+        user.pop("password_reset", None)
+        try:
+            user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
+            break
+        except Conflict:
+            continue  # the account changed meanwhile: read it again
+    else:
+        raise Conflict("The account kept changing while the new password was saved; try again.")
+    auth.throttle(ctx).success(repo.normalize_email(user["email"]), address)
     return user, auth.token_pair(ctx, user)

@@ -222,6 +222,8 @@ def update(
         user["active"] = active
         if not active:
             auth.bump_token_epoch(ctx, user)  # every token of the user stops working now
+            # and a reset link sent before must not come back to life on a reactivation
+            user.pop("password_reset", None)
     user["updated_at"] = iso()
     return repo.public_user(repo.update_user(ctx.system, user))
 
