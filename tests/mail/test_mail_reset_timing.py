@@ -39,6 +39,7 @@ def test_a_reset_request_takes_as_long_for_an_account_as_for_no_account(http, sm
         known.append(_timed(http, member.email))
         unknown.append(_timed(http, unique_email("nobody")))
     fast, slow = statistics.median(unknown), statistics.median(known)
-    assert slow < fast * 1.5 + 0.001, f"known {slow * 1000:.1f} ms vs unknown {fast * 1000:.1f} ms"
+    # Before the fix: 9.2 ms against 2.9 ms (medians of 30); the margin absorbs a busy machine.
+    assert slow < fast * 1.5 + 0.002, f"known {slow * 1000:.1f} ms vs unknown {fast * 1000:.1f} ms"
     # The links still go out, all of them.
     assert len(smtp.wait_for(member.email, count=ROUNDS + 1)) == ROUNDS + 1
