@@ -85,6 +85,19 @@ NOT_IMPORTED = frozenset({"audit"})
 # The workspace's documents of the system database: one document each, and families by prefix.
 _SINGLE = ("tenant", "exportcfg", "attsettings", "brandlogo")
 _FAMILIES = ("user", "team", "exporttpl", "attmeta", "sessdel")
+# Each kind's `type`: the import takes only these, so a hand-made archive cannot bring the
+# operator's quota override, an API key or a sign-in of its maker's (design_docs/DOCUMENTS.md).
+_KIND_TYPES = {
+    "tenant": "tenant",
+    "exportcfg": "export_settings",
+    "attsettings": "attachment_settings",
+    "brandlogo": "brand_logo",
+    "user": "user",
+    "team": "team",
+    "exporttpl": "export_template",
+    "attmeta": "attachment",
+    "sessdel": "session_deleted",
+}
 _USER_FIELDS_LEFT_OUT = ("password_hash", "token_epoch", "ended_families", "invite", "security_events")
 
 LEFT_OUT = {
@@ -262,11 +275,24 @@ def _lines(fh: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def _rekey(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """A system document moved to another tenant id: `{kind}:{old}[:rest]` becomes
-    `{kind}:{new}[:rest]`, and its `tenant_id` field follows."""
-    kind, _, rest = doc["_id"].partition(":")
+    `{kind}:{new}[:rest]`, and its `tenant_id` field follows. Only the kinds an archive is
+    made of, each with its own `type`, are taken (400 otherwise)."""
+    docid = doc.get("_id") if isinstance(doc, dict) else None
+    if not isinstance(docid, str):
+        raise BadRequest("The archive's system.ndjson holds a line that is not a document with an _id.")
+    kind, _, rest = docid.partition(":")
     tid, sep, tail = rest.partition(":")
     if tid != old:
-        raise BadRequest(f"The archive's system document {doc['_id']} belongs to another workspace.")
+        raise BadRequest(f"The archive's system document {docid} belongs to another workspace.")
+    if (
+        _KIND_TYPES.get(kind) is None
+        or doc.get("type") != _KIND_TYPES[kind]
+        or bool(tail) != (kind in _FAMILIES)
+    ):
+        raise BadRequest(
+            f"The archive's system document {docid} (type {doc.get('type')!r}) is not one a workspace "
+            "archive holds; nothing was imported. Download the archive again from the workspace."
+        )
     out = {**doc, "_id": f"{kind}:{new}{sep}{tail}"}
     if "tenant_id" in out:
         out["tenant_id"] = new
@@ -444,6 +470,8 @@ def _import_system(ctx: AppContext, system: list[dict[str, Any]], report: Import
             if isinstance(brand, dict) and brand.get("custom_domain"):
                 doc["settings"] = {**doc["settings"], "brand": {**brand, "custom_domain": None}}
         if doc.get("type") == "user":
+            for name in _USER_FIELDS_LEFT_OUT:
+                doc.pop(name, None)  # never taken from an archive, even a hand-made one
             password = generate_password()
             doc["password_hash"] = hash_password(password)
             doc["token_epoch"] = 0

@@ -317,6 +317,80 @@ def test_import_refuses_a_file_that_is_not_an_archive_and_leaves_nothing(tmp_pat
         store.close()
 
 
+def crafted_archive(path: Path, old: str, system: list[dict]) -> None:
+    """A hand-made archive, as someone handing an operator a file could make one."""
+    manifest = {
+        "format": "branchline-workspace-archive",
+        "version": 1,
+        "created_at": "2026-12-04T10:00:00.000Z",
+        "source": {"tenant_id": old, "name": "Crafted IT", "backend": "embedded"},
+        "databases": {},
+        "system": {"file": "system.ndjson", "documents": len(system)},
+        "attachments": {"count": 0, "bytes": 0},
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("system.ndjson", "".join(json.dumps(d) + "\n" for d in system))
+        zf.writestr("manifest.json", json.dumps(manifest))
+
+
+def test_import_refuses_system_documents_an_archive_never_holds_and_leaves_nothing(tmp_path):
+    """Regression: the import loaded any `{kind}:{old id}` document of the archive's system
+    file, so a hand-made archive could bring the operator's quota override (lifting the
+    workspace's quota: only `branchline tenant quota` may set it) or an API key whose secret
+    its maker knows, though an archive never holds either."""
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    owner = {
+        "_id": f"user:{old}:u1",
+        "type": "user",
+        "schema_version": 1,
+        "tenant_id": old,
+        "user_id": "u1",
+        "email": "owner@crafted.example",
+        "display_name": "Owner",
+        "role": "owner",
+        "active": True,
+    }
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+    extras = {
+        "quota": {"_id": f"quota:{old}", "type": "tenant_quota", "tenant_id": old, "storage_bytes": 0},
+        "apikey": {
+            "_id": f"apikey:{old}:k1",
+            "type": "api_key",
+            "tenant_id": old,
+            "name": "mine",
+            "role": "admin",
+            "secret_hash": "0" * 64,
+            "prefix": "bl_k1",
+            "revoked": False,
+        },
+        # A known kind dressed as another: a "team" document with an account's fields and a
+        # password hash of its maker's choosing.
+        "disguised": {**owner, "_id": f"team:{old}:t1", "password_hash": "$argon2id$v=19$m=1,t=1,p=1$x$y"},
+    }
+    for n, (what, extra) in enumerate(extras.items()):
+        archive = tmp_path / f"{what}.zip"
+        crafted_archive(archive, old, [tenant, owner, extra])
+        slug = f"crafted{n + 1}"
+        result = cli(env, "tenant", "import", str(archive), "--slug", slug)
+        assert result.returncode == 1, (what, result.stdout, result.stderr)
+        assert extra["_id"] in result.stderr and "Traceback" not in result.stderr, result.stderr
+        store = EmbeddedStore(tmp_path / "data")
+        try:
+            system = store.db("branchline_system")
+            ids = [r["id"] for r in system.all_docs()["rows"]]
+            left = [i for i in ids if slug in i or "crafted.example" in i]
+            assert left == [], left
+        finally:
+            store.close()
+    # The same archive without the stray document imports.
+    good = tmp_path / "good.zip"
+    crafted_archive(good, old, [tenant, owner])
+    result = cli(env, "tenant", "import", str(good), "--slug", "crafted9")
+    assert result.returncode == 0, result.stderr
+    assert "Owner owner@crafted.example new password" in result.stdout
+
+
 @pytest.mark.parametrize(
     "expr,words",
     [
