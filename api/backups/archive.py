@@ -22,8 +22,8 @@ memory at a time, never the whole archive.
 
 What does not travel, and why (per kind):
 
-- Password hashes, sign-in state (`token_epoch`, ended sign-ins), pending invitations'
-  hashes and lock-out records of users: a copy of the archive (mailed, left in a
+- Password hashes, sign-in state (`token_epoch`, ended sign-ins), pending invitations' and
+  password reset links' hashes and lock-out records of users: a copy of the archive (mailed, left in a
   downloads folder) must not be an offline dictionary attack on the team's passwords, nor
   carry anything that opens a session. Imported users get a random password nobody knows;
   the import prints a new one for each owner, who resets the others' (Team admin).
@@ -98,7 +98,14 @@ _KIND_TYPES = {
     "attmeta": "attachment",
     "sessdel": "session_deleted",
 }
-_USER_FIELDS_LEFT_OUT = ("password_hash", "token_epoch", "ended_families", "invite", "security_events")
+_USER_FIELDS_LEFT_OUT = (
+    "password_hash",
+    "token_epoch",
+    "ended_families",
+    "invite",
+    "password_reset",  # the hash of an e-mailed link that sets a password and signs in
+    "security_events",
+)
 
 LEFT_OUT = {
     "databases": sorted(EXCLUDED_DATABASES),
