@@ -62,7 +62,7 @@ import orjson
 from sync.errors import BadRequest, BranchlineError, Conflict
 from sync.naming import is_tenant_id, physical_name
 
-from ..attachments.service import storage_of
+from ..attachments.service import MAX_SIZE_MB_CAP, storage_of
 from ..auth.passwords import hash_password
 from ..core.context import AppContext
 from ..core.docs import by_prefix, get_or_none
@@ -448,13 +448,22 @@ def _import_attachments(
     undo: _Undo,
 ) -> None:
     storage = storage_of(ctx)
-    names = set(zf.namelist())
+    entries = {info.filename: info for info in zf.infolist()}
+    largest = MAX_SIZE_MB_CAP * 1024 * 1024
     for meta in system:
         if meta.get("type") != "attachment":
             continue
-        member = f"attachments/{meta['attachment_id']}"
-        if member not in names:
+        member = f"attachments/{meta.get('attachment_id')}"
+        if member not in entries:
             continue  # it was already missing from storage when the archive was made
+        # Read whole below, so its size is checked first (zipfile never inflates an entry past
+        # the size its header declares): a small deflated entry must not take the memory.
+        if entries[member].file_size > largest:
+            raise BadRequest(
+                f"The archive's attachment {meta.get('attachment_id')} is {entries[member].file_size:,} "
+                f"bytes, larger than any upload can be ({MAX_SIZE_MB_CAP} MB); this is not an archive "
+                "Branchline made. Download the archive again from the workspace."
+            )
         data = zf.read(member)
         if meta.get("sha256") and hashlib.sha256(data).hexdigest() != meta["sha256"]:
             raise BadRequest(

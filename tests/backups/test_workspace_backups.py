@@ -5,6 +5,7 @@ recreates the workspace on another instance without carrying its secrets."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -389,6 +390,61 @@ def test_import_refuses_system_documents_an_archive_never_holds_and_leaves_nothi
     result = cli(env, "tenant", "import", str(good), "--slug", "crafted9")
     assert result.returncode == 0, result.stderr
     assert "Owner owner@crafted.example new password" in result.stdout
+
+
+def test_import_refuses_an_attachment_larger_than_any_upload_before_reading_it(tmp_path):
+    """Regression: the import read each attachment of the archive whole into memory, so a
+    hand-made archive with a small deflated entry that inflates to gigabytes (a zip bomb)
+    could take the server's memory. No upload is ever larger than MAX_SIZE_MB_CAP."""
+    from api.attachments.service import MAX_SIZE_MB_CAP
+
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    size = MAX_SIZE_MB_CAP * 1024 * 1024 + 1
+    digest = hashlib.sha256()
+    archive = tmp_path / "bomb.zip"
+    meta = {
+        "_id": f"attmeta:{old}:a1",
+        "type": "attachment",
+        "tenant_id": old,
+        "attachment_id": "a1",
+        "status": "stored",
+        "content_type": "image/png",
+        "size": size,
+    }
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+    crafted_archive(archive, old, [tenant, meta])
+    with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("attachments/a1", "w", force_zip64=True) as fh:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(MAX_SIZE_MB_CAP):
+                fh.write(block)
+                digest.update(block)
+            fh.write(b"\0")
+            digest.update(b"\0")
+    # Its checksum is right: only its size gives it away.
+    with zipfile.ZipFile(archive) as zf:
+        system = zf.read("system.ndjson").replace(
+            b'"size"', f'"sha256": "{digest.hexdigest()}", "size"'.encode()
+        )
+        entries = {i.filename: zf.read(i.filename) for i in zf.infolist() if i.filename != "system.ndjson"}
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("system.ndjson", system)
+        for name, body in entries.items():
+            zf.writestr(name, body)
+    assert archive.stat().st_size < size // 100  # small on disk
+
+    result = cli(env, "tenant", "import", str(archive), "--slug", "bomb1234")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "a1" in result.stderr and f"{MAX_SIZE_MB_CAP} MB" in result.stderr, result.stderr
+    store = EmbeddedStore(tmp_path / "data")
+    try:
+        assert not [
+            r["id"] for r in store.db("branchline_system").all_docs()["rows"] if "bomb1234" in r["id"]
+        ]
+    finally:
+        store.close()
+    assert not any((tmp_path / "data" / "attachments").rglob("a1"))
 
 
 @pytest.mark.parametrize(
