@@ -306,6 +306,23 @@ def _rekey(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     return out
 
 
+def _check_complete(system: list[dict[str, Any]]) -> None:
+    """The archive makes a workspace someone can run: one `tenant:` document, an active owner
+    (who gets the printed password), each document once. Checked before anything is written."""
+    refuse = "; nothing was imported. Download the archive again from the workspace."
+    ids = [d["_id"] for d in system]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise BadRequest(f"The archive's system file holds {', '.join(twice)} more than once{refuse}")
+    if sum(d.get("type") == "tenant" for d in system) != 1:
+        raise BadRequest(f"The archive's system file has no workspace (tenant) document{refuse}")
+    users_ = [d for d in system if d.get("type") == "user"]
+    if not any(d.get("role") == "owner" and d.get("active", True) for d in users_):
+        raise BadRequest(
+            f"The archive has no active owner, so nobody could sign in to manage the workspace{refuse}"
+        )
+
+
 def _check_target(ctx: AppContext, tenant_id: str) -> None:
     if not is_tenant_id(tenant_id):
         raise BadRequest(
@@ -336,6 +353,7 @@ def import_archive(ctx: AppContext, path: Path, tenant_id: str) -> ImportReport:
         _check_target(ctx, tenant_id)
         with zf.open(manifest["system"]["file"]) as fh:
             system = [_rekey(doc, old, tenant_id) for doc in _lines(fh)]
+        _check_complete(system)
         taken = sorted(
             d["email"]
             for d in system

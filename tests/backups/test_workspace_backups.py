@@ -392,6 +392,47 @@ def test_import_refuses_system_documents_an_archive_never_holds_and_leaves_nothi
     assert "Owner owner@crafted.example new password" in result.stdout
 
 
+def test_import_refuses_an_archive_without_its_workspace_or_an_owner(tmp_path):
+    """Regression: an archive whose system file lacked the `tenant:` document (or held two) or
+    any active owner imported "successfully" into accounts of no workspace, or a workspace
+    nobody can sign in to and manage."""
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+
+    def account(uid: str, role: str, active: bool = True) -> dict:
+        return {
+            "_id": f"user:{old}:{uid}",
+            "type": "user",
+            "tenant_id": old,
+            "user_id": uid,
+            "email": f"{uid}@crafted.example",
+            "display_name": uid,
+            "role": role,
+            "active": active,
+        }
+
+    cases = {
+        "no workspace": [account("o1", "owner")],
+        "twice": [tenant, tenant, account("o1", "owner")],
+        "no owner": [tenant, account("e1", "engineer")],
+        "inactive owner": [tenant, account("o1", "owner", active=False), account("a1", "admin")],
+    }
+    for n, (what, system) in enumerate(cases.items()):
+        archive = tmp_path / f"case{n}.zip"
+        crafted_archive(archive, old, system)
+        slug = f"nobody{n}"
+        result = cli(env, "tenant", "import", str(archive), "--slug", slug)
+        assert result.returncode == 1, (what, result.stdout, result.stderr)
+        assert "nothing was imported" in result.stderr, (what, result.stderr)
+        store = EmbeddedStore(tmp_path / "data")
+        try:
+            ids = [r["id"] for r in store.db("branchline_system").all_docs()["rows"]]
+            assert not [i for i in ids if slug in i or "crafted.example" in i], (what, ids)
+        finally:
+            store.close()
+
+
 def test_import_refuses_an_attachment_larger_than_any_upload_before_reading_it(tmp_path):
     """Regression: the import read each attachment of the archive whole into memory, so a
     hand-made archive with a small deflated entry that inflates to gigabytes (a zip bomb)
@@ -413,7 +454,16 @@ def test_import_refuses_an_attachment_larger_than_any_upload_before_reading_it(t
         "size": size,
     }
     tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
-    crafted_archive(archive, old, [tenant, meta])
+    owner = {
+        "_id": f"user:{old}:o1",
+        "type": "user",
+        "tenant_id": old,
+        "user_id": "o1",
+        "email": "o1@bomb.example",
+        "role": "owner",
+        "active": True,
+    }
+    crafted_archive(archive, old, [tenant, owner, meta])
     with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as zf:
         with zf.open("attachments/a1", "w", force_zip64=True) as fh:
             block = b"\0" * (1024 * 1024)
