@@ -344,6 +344,37 @@ def import_archive(ctx: AppContext, path: Path, tenant_id: str) -> ImportReport:
     from ..audit.service import record  # noqa: PLC0415  (audit imports much of the app)
 
     try:
+        report, manifest = _import_archive(ctx, path, tenant_id)
+    except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
+        # A manifest or line not shaped as Branchline writes them (what was written is removed
+        # already): said in words, not as a traceback.
+        raise BadRequest(
+            f"The archive is damaged or was not made by Branchline ({type(exc).__name__}: {exc}); "
+            "nothing was imported. Download the archive again from the workspace."
+        ) from None
+    audit = manifest["databases"].get("audit")
+    audit_entries = audit.get("revisions", 0) if isinstance(audit, dict) else 0
+    record(
+        ctx,
+        None,
+        "tenant.imported",
+        "tenant",
+        tenant_id,
+        tenant_id=tenant_id,
+        details={
+            "archive_created_at": manifest.get("created_at"),
+            "source_backend": manifest["source"].get("backend"),
+            "databases": report.databases,
+            "attachments": report.attachments,
+            "users": report.users,
+            "archived_audit_entries": audit_entries,
+        },
+    )
+    return report
+
+
+def _import_archive(ctx: AppContext, path: Path, tenant_id: str) -> tuple[ImportReport, dict[str, Any]]:
+    try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise BadRequest(f"{path} is not a readable zip file ({exc}); download the archive again.") from None
@@ -374,24 +405,7 @@ def import_archive(ctx: AppContext, path: Path, tenant_id: str) -> ImportReport:
         except BaseException:
             undo.run()
             raise
-    audit_entries = manifest["databases"].get("audit", {}).get("revisions", 0)
-    record(
-        ctx,
-        None,
-        "tenant.imported",
-        "tenant",
-        tenant_id,
-        tenant_id=tenant_id,
-        details={
-            "archive_created_at": manifest.get("created_at"),
-            "source_backend": manifest["source"].get("backend"),
-            "databases": report.databases,
-            "attachments": report.attachments,
-            "users": report.users,
-            "archived_audit_entries": audit_entries,
-        },
-    )
-    return report
+    return report, manifest
 
 
 class _Undo:

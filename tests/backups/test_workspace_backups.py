@@ -392,6 +392,63 @@ def test_import_refuses_system_documents_an_archive_never_holds_and_leaves_nothi
     assert "Owner owner@crafted.example new password" in result.stdout
 
 
+def test_import_refuses_a_damaged_archive_in_words_not_a_traceback(tmp_path):
+    """Regression: a manifest without `source` or `system`, a missing member or a line that is
+    not JSON ended the command with a Python traceback (KeyError, JSONDecodeError)."""
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+    owner = {
+        "_id": f"user:{old}:o1",
+        "type": "user",
+        "tenant_id": old,
+        "user_id": "o1",
+        "email": "o1@damaged.example",
+        "role": "owner",
+        "active": True,
+    }
+    good = tmp_path / "good.zip"
+    crafted_archive(good, old, [tenant, owner])
+    with zipfile.ZipFile(good) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        system = zf.read("system.ndjson")
+
+    def variant(name: str, manifest: dict, files: dict[str, bytes]) -> Path:
+        path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("manifest.json", json.dumps(manifest))
+            for member, body in files.items():
+                zf.writestr(member, body)
+        return path
+
+    broken = {
+        "no source": variant(
+            "a", {k: v for k, v in manifest.items() if k != "source"}, {"system.ndjson": system}
+        ),
+        "no system": variant(
+            "b", {k: v for k, v in manifest.items() if k != "system"}, {"system.ndjson": system}
+        ),
+        "member missing": variant("c", manifest, {}),
+        "not json": variant("d", manifest, {"system.ndjson": system + b"{not json\n"}),
+        "database file missing": variant(
+            "e",
+            {**manifest, "databases": {"trees": {"file": "databases/trees.ndjson"}}},
+            {"system.ndjson": system},
+        ),
+    }
+    for what, path in broken.items():
+        result = cli(env, "tenant", "import", str(path), "--slug", "damaged9")
+        assert result.returncode == 1, (what, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "damaged" in result.stderr, (what, result.stderr)
+        store = EmbeddedStore(tmp_path / "data")
+        try:
+            assert not [n for n in store.list_dbs() if n.startswith("t_damaged9_")], what
+            ids = [r["id"] for r in store.db("branchline_system").all_docs()["rows"]]
+            assert not [i for i in ids if "damaged9" in i or "damaged.example" in i], (what, ids)
+        finally:
+            store.close()
+
+
 def test_import_refuses_an_archive_without_its_workspace_or_an_owner(tmp_path):
     """Regression: an archive whose system file lacked the `tenant:` document (or held two) or
     any active owner imported "successfully" into accounts of no workspace, or a workspace
