@@ -22,8 +22,8 @@ memory at a time, never the whole archive.
 
 What does not travel, and why (per kind):
 
-- Password hashes, sign-in state (`token_epoch`, ended sign-ins), pending invitations'
-  hashes and lock-out records of users: a copy of the archive (mailed, left in a
+- Password hashes, sign-in state (`token_epoch`, ended sign-ins), pending invitations' and
+  password reset links' hashes and lock-out records of users: a copy of the archive (mailed, left in a
   downloads folder) must not be an offline dictionary attack on the team's passwords, nor
   carry anything that opens a session. Imported users get a random password nobody knows;
   the import prints a new one for each owner, who resets the others' (Team admin).
@@ -62,7 +62,7 @@ import orjson
 from sync.errors import BadRequest, BranchlineError, Conflict
 from sync.naming import is_tenant_id, physical_name
 
-from ..attachments.service import storage_of
+from ..attachments.service import MAX_SIZE_MB_CAP, storage_of
 from ..auth.passwords import hash_password
 from ..core.context import AppContext
 from ..core.docs import by_prefix, get_or_none
@@ -85,7 +85,27 @@ NOT_IMPORTED = frozenset({"audit"})
 # The workspace's documents of the system database: one document each, and families by prefix.
 _SINGLE = ("tenant", "exportcfg", "attsettings", "brandlogo")
 _FAMILIES = ("user", "team", "exporttpl", "attmeta", "sessdel")
-_USER_FIELDS_LEFT_OUT = ("password_hash", "token_epoch", "ended_families", "invite", "security_events")
+# Each kind's `type`: the import takes only these, so a hand-made archive cannot bring the
+# operator's quota override, an API key or a sign-in of its maker's (design_docs/DOCUMENTS.md).
+_KIND_TYPES = {
+    "tenant": "tenant",
+    "exportcfg": "export_settings",
+    "attsettings": "attachment_settings",
+    "brandlogo": "brand_logo",
+    "user": "user",
+    "team": "team",
+    "exporttpl": "export_template",
+    "attmeta": "attachment",
+    "sessdel": "session_deleted",
+}
+_USER_FIELDS_LEFT_OUT = (
+    "password_hash",
+    "token_epoch",
+    "ended_families",
+    "invite",
+    "password_reset",  # the hash of an e-mailed link that sets a password and signs in
+    "security_events",
+)
 
 LEFT_OUT = {
     "databases": sorted(EXCLUDED_DATABASES),
@@ -262,15 +282,45 @@ def _lines(fh: IO[bytes]) -> Iterator[dict[str, Any]]:
 
 def _rekey(doc: dict[str, Any], old: str, new: str) -> dict[str, Any]:
     """A system document moved to another tenant id: `{kind}:{old}[:rest]` becomes
-    `{kind}:{new}[:rest]`, and its `tenant_id` field follows."""
-    kind, _, rest = doc["_id"].partition(":")
+    `{kind}:{new}[:rest]`, and its `tenant_id` field follows. Only the kinds an archive is
+    made of, each with its own `type`, are taken (400 otherwise)."""
+    docid = doc.get("_id") if isinstance(doc, dict) else None
+    if not isinstance(docid, str):
+        raise BadRequest("The archive's system.ndjson holds a line that is not a document with an _id.")
+    kind, _, rest = docid.partition(":")
     tid, sep, tail = rest.partition(":")
     if tid != old:
-        raise BadRequest(f"The archive's system document {doc['_id']} belongs to another workspace.")
+        raise BadRequest(f"The archive's system document {docid} belongs to another workspace.")
+    if (
+        _KIND_TYPES.get(kind) is None
+        or doc.get("type") != _KIND_TYPES[kind]
+        or bool(tail) != (kind in _FAMILIES)
+    ):
+        raise BadRequest(
+            f"The archive's system document {docid} (type {doc.get('type')!r}) is not one a workspace "
+            "archive holds; nothing was imported. Download the archive again from the workspace."
+        )
     out = {**doc, "_id": f"{kind}:{new}{sep}{tail}"}
     if "tenant_id" in out:
         out["tenant_id"] = new
     return out
+
+
+def _check_complete(system: list[dict[str, Any]]) -> None:
+    """The archive makes a workspace someone can run: one `tenant:` document, an active owner
+    (who gets the printed password), each document once. Checked before anything is written."""
+    refuse = "; nothing was imported. Download the archive again from the workspace."
+    ids = [d["_id"] for d in system]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise BadRequest(f"The archive's system file holds {', '.join(twice)} more than once{refuse}")
+    if sum(d.get("type") == "tenant" for d in system) != 1:
+        raise BadRequest(f"The archive's system file has no workspace (tenant) document{refuse}")
+    users_ = [d for d in system if d.get("type") == "user"]
+    if not any(d.get("role") == "owner" and d.get("active", True) for d in users_):
+        raise BadRequest(
+            f"The archive has no active owner, so nobody could sign in to manage the workspace{refuse}"
+        )
 
 
 def _check_target(ctx: AppContext, tenant_id: str) -> None:
@@ -294,6 +344,37 @@ def import_archive(ctx: AppContext, path: Path, tenant_id: str) -> ImportReport:
     from ..audit.service import record  # noqa: PLC0415  (audit imports much of the app)
 
     try:
+        report, manifest = _import_archive(ctx, path, tenant_id)
+    except (KeyError, TypeError, ValueError, AttributeError, zipfile.BadZipFile) as exc:
+        # A manifest or line not shaped as Branchline writes them (what was written is removed
+        # already): said in words, not as a traceback.
+        raise BadRequest(
+            f"The archive is damaged or was not made by Branchline ({type(exc).__name__}: {exc}); "
+            "nothing was imported. Download the archive again from the workspace."
+        ) from None
+    audit = manifest["databases"].get("audit")
+    audit_entries = audit.get("revisions", 0) if isinstance(audit, dict) else 0
+    record(
+        ctx,
+        None,
+        "tenant.imported",
+        "tenant",
+        tenant_id,
+        tenant_id=tenant_id,
+        details={
+            "archive_created_at": manifest.get("created_at"),
+            "source_backend": manifest["source"].get("backend"),
+            "databases": report.databases,
+            "attachments": report.attachments,
+            "users": report.users,
+            "archived_audit_entries": audit_entries,
+        },
+    )
+    return report
+
+
+def _import_archive(ctx: AppContext, path: Path, tenant_id: str) -> tuple[ImportReport, dict[str, Any]]:
+    try:
         zf = zipfile.ZipFile(path)
     except (OSError, zipfile.BadZipFile) as exc:
         raise BadRequest(f"{path} is not a readable zip file ({exc}); download the archive again.") from None
@@ -303,6 +384,7 @@ def import_archive(ctx: AppContext, path: Path, tenant_id: str) -> ImportReport:
         _check_target(ctx, tenant_id)
         with zf.open(manifest["system"]["file"]) as fh:
             system = [_rekey(doc, old, tenant_id) for doc in _lines(fh)]
+        _check_complete(system)
         taken = sorted(
             d["email"]
             for d in system
@@ -323,24 +405,7 @@ def import_archive(ctx: AppContext, path: Path, tenant_id: str) -> ImportReport:
         except BaseException:
             undo.run()
             raise
-    audit_entries = manifest["databases"].get("audit", {}).get("revisions", 0)
-    record(
-        ctx,
-        None,
-        "tenant.imported",
-        "tenant",
-        tenant_id,
-        tenant_id=tenant_id,
-        details={
-            "archive_created_at": manifest.get("created_at"),
-            "source_backend": manifest["source"].get("backend"),
-            "databases": report.databases,
-            "attachments": report.attachments,
-            "users": report.users,
-            "archived_audit_entries": audit_entries,
-        },
-    )
-    return report
+    return report, manifest
 
 
 class _Undo:
@@ -415,13 +480,22 @@ def _import_attachments(
     undo: _Undo,
 ) -> None:
     storage = storage_of(ctx)
-    names = set(zf.namelist())
+    entries = {info.filename: info for info in zf.infolist()}
+    largest = MAX_SIZE_MB_CAP * 1024 * 1024
     for meta in system:
         if meta.get("type") != "attachment":
             continue
-        member = f"attachments/{meta['attachment_id']}"
-        if member not in names:
+        member = f"attachments/{meta.get('attachment_id')}"
+        if member not in entries:
             continue  # it was already missing from storage when the archive was made
+        # Read whole below, so its size is checked first (zipfile never inflates an entry past
+        # the size its header declares): a small deflated entry must not take the memory.
+        if entries[member].file_size > largest:
+            raise BadRequest(
+                f"The archive's attachment {meta.get('attachment_id')} is {entries[member].file_size:,} "
+                f"bytes, larger than any upload can be ({MAX_SIZE_MB_CAP} MB); this is not an archive "
+                "Branchline made. Download the archive again from the workspace."
+            )
         data = zf.read(member)
         if meta.get("sha256") and hashlib.sha256(data).hexdigest() != meta["sha256"]:
             raise BadRequest(
@@ -444,6 +518,8 @@ def _import_system(ctx: AppContext, system: list[dict[str, Any]], report: Import
             if isinstance(brand, dict) and brand.get("custom_domain"):
                 doc["settings"] = {**doc["settings"], "brand": {**brand, "custom_domain": None}}
         if doc.get("type") == "user":
+            for name in _USER_FIELDS_LEFT_OUT:
+                doc.pop(name, None)  # never taken from an archive, even a hand-made one
             password = generate_password()
             doc["password_hash"] = hash_password(password)
             doc["token_epoch"] = 0

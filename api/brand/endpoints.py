@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.errors import BadRequest, NotFound
+from sync.errors import BadRequest, Forbidden, NotFound
 
 from ..audit import service as audit
 from ..core.context import AppContext
@@ -51,6 +51,7 @@ def get_brand(who: PrincipalDep, ctx: CtxDep) -> dict:
     "/tenant/brand/domain/verify",
     responses=errors(
         {
+            403: "Only owners verify the custom domain.",
             404: "The workspace has no custom domain.",
             409: "The custom domain is no longer held by this workspace.",
             422: "The TXT record is not there (`dns_record_missing`) or holds another value "
@@ -61,11 +62,20 @@ def get_brand(who: PrincipalDep, ctx: CtxDep) -> dict:
     ),
 )
 def verify_custom_domain(who: AdminDep, ctx: CtxDep, request: Request) -> dict:
-    """Verify the custom domain by DNS (owners and admins), instead of asking the operator
-    to run `branchline domain verify`: publish `custom_domain_record` (a TXT record at
+    """Verify the custom domain by DNS (owners), instead of asking the operator to run
+    `branchline domain verify`: publish `custom_domain_record` (a TXT record at
     `_branchline.{custom domain}` holding `branchline-verification=<token>`), then call this.
     Answers the brand; a domain verified already answers it without a new lookup. The
-    operator must still route the name to Branchline with a certificate."""
+    operator must still route the name to Branchline with a certificate.
+
+    Owners only, though admins set the brand: e-mailed invitation and password reset links
+    go to the verified domain, so whoever verifies it decides where every account's sign-in
+    links lead, owners' included, as for single sign-on's e-mail domains."""
+    if who.role != "owner":
+        raise Forbidden(
+            "Only an owner can verify the custom domain: e-mailed invitation and password reset "
+            "links go to it. Ask an owner of your team to verify it (the record stays the same)."
+        )
     if service.prove_domain(ctx.system, ctx.settings, ctx.secret, who.tenant_id, who.user_id):
         domain = service.get_brand(ctx.system, who.tenant_id)["custom_domain"]
         audit.record(

@@ -22,6 +22,7 @@ import hmac
 from typing import Any
 
 import dns.exception
+import dns.name
 import dns.resolver
 
 from sync.errors import BranchlineError, Unprocessable
@@ -39,6 +40,17 @@ class DnsUnavailable(BranchlineError):
     """No answer from DNS (timeout, server failure, no resolver): nothing can be concluded."""
 
     status, error = 503, "dns_unavailable"
+
+
+def is_dns_name(domain: str) -> bool:
+    """True when the proof's record name under `domain` can be looked up at all: no empty
+    label, none past 63 octets (after IDNA), 255 in all. Checked when a domain is listed, so
+    a malformed one is refused then rather than failing every verify as if DNS were down."""
+    try:
+        dns.name.from_text(record_name(domain))
+    except dns.exception.DNSException:
+        return False
+    return True
 
 
 def record_name(domain: str) -> str:

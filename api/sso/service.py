@@ -219,7 +219,7 @@ def redirect_uri(base: str, slug: str) -> str:
 
 def normalize_domain(domain: str) -> str:
     d = domain.strip().lower().lstrip("@").rstrip(".")
-    if not d or "." not in d or any(c in d for c in "@/ :") or len(d) > 253:
+    if not d or "." not in d or any(c in d for c in "@/ :") or len(d) > 253 or not dnsproof.is_dns_name(d):
         raise BadRequest(f"{domain!r} is not an e-mail domain; write it like contoso.com.")
     return d
 

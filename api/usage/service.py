@@ -208,11 +208,12 @@ def warnings(pct: float | None, quota: int | None, used: int) -> list[dict[str, 
             }
         ]
     if pct >= WARN_PERCENT:
+        # Floored, as `pct` is: 99.9% rounded would read "100% full" while writes still pass.
         return [
             {
                 "code": "storage_high",
                 "level": "warning",
-                "message": f"Storage is {pct:.0f}% full ({format_size(used)} of {format_size(quota)}). "
+                "message": f"Storage is {int(pct)}% full ({format_size(used)} of {format_size(quota)}). "
                 "At 100% new work is refused: delete what you no longer need, or ask the operator of "
                 "your Branchline server to raise the quota.",
             }

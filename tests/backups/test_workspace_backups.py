@@ -5,6 +5,7 @@ recreates the workspace on another instance without carrying its secrets."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -315,6 +316,242 @@ def test_import_refuses_a_file_that_is_not_an_archive_and_leaves_nothing(tmp_pat
         assert not [n for n in store.list_dbs() if n.startswith("t_")]
     finally:
         store.close()
+
+
+def crafted_archive(path: Path, old: str, system: list[dict]) -> None:
+    """A hand-made archive, as someone handing an operator a file could make one."""
+    manifest = {
+        "format": "branchline-workspace-archive",
+        "version": 1,
+        "created_at": "2026-12-04T10:00:00.000Z",
+        "source": {"tenant_id": old, "name": "Crafted IT", "backend": "embedded"},
+        "databases": {},
+        "system": {"file": "system.ndjson", "documents": len(system)},
+        "attachments": {"count": 0, "bytes": 0},
+    }
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("system.ndjson", "".join(json.dumps(d) + "\n" for d in system))
+        zf.writestr("manifest.json", json.dumps(manifest))
+
+
+def test_import_refuses_system_documents_an_archive_never_holds_and_leaves_nothing(tmp_path):
+    """Regression: the import loaded any `{kind}:{old id}` document of the archive's system
+    file, so a hand-made archive could bring the operator's quota override (lifting the
+    workspace's quota: only `branchline tenant quota` may set it) or an API key whose secret
+    its maker knows, though an archive never holds either."""
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    owner = {
+        "_id": f"user:{old}:u1",
+        "type": "user",
+        "schema_version": 1,
+        "tenant_id": old,
+        "user_id": "u1",
+        "email": "owner@crafted.example",
+        "display_name": "Owner",
+        "role": "owner",
+        "active": True,
+    }
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+    extras = {
+        "quota": {"_id": f"quota:{old}", "type": "tenant_quota", "tenant_id": old, "storage_bytes": 0},
+        "apikey": {
+            "_id": f"apikey:{old}:k1",
+            "type": "api_key",
+            "tenant_id": old,
+            "name": "mine",
+            "role": "admin",
+            "secret_hash": "0" * 64,
+            "prefix": "bl_k1",
+            "revoked": False,
+        },
+        # A known kind dressed as another: a "team" document with an account's fields and a
+        # password hash of its maker's choosing.
+        "disguised": {**owner, "_id": f"team:{old}:t1", "password_hash": "$argon2id$v=19$m=1,t=1,p=1$x$y"},
+    }
+    for n, (what, extra) in enumerate(extras.items()):
+        archive = tmp_path / f"{what}.zip"
+        crafted_archive(archive, old, [tenant, owner, extra])
+        slug = f"crafted{n + 1}"
+        result = cli(env, "tenant", "import", str(archive), "--slug", slug)
+        assert result.returncode == 1, (what, result.stdout, result.stderr)
+        assert extra["_id"] in result.stderr and "Traceback" not in result.stderr, result.stderr
+        store = EmbeddedStore(tmp_path / "data")
+        try:
+            system = store.db("branchline_system")
+            ids = [r["id"] for r in system.all_docs()["rows"]]
+            left = [i for i in ids if slug in i or "crafted.example" in i]
+            assert left == [], left
+        finally:
+            store.close()
+    # The same archive without the stray document imports.
+    good = tmp_path / "good.zip"
+    crafted_archive(good, old, [tenant, owner])
+    result = cli(env, "tenant", "import", str(good), "--slug", "crafted9")
+    assert result.returncode == 0, result.stderr
+    assert "Owner owner@crafted.example new password" in result.stdout
+
+
+def test_import_refuses_a_damaged_archive_in_words_not_a_traceback(tmp_path):
+    """Regression: a manifest without `source` or `system`, a missing member or a line that is
+    not JSON ended the command with a Python traceback (KeyError, JSONDecodeError)."""
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+    owner = {
+        "_id": f"user:{old}:o1",
+        "type": "user",
+        "tenant_id": old,
+        "user_id": "o1",
+        "email": "o1@damaged.example",
+        "role": "owner",
+        "active": True,
+    }
+    good = tmp_path / "good.zip"
+    crafted_archive(good, old, [tenant, owner])
+    with zipfile.ZipFile(good) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        system = zf.read("system.ndjson")
+
+    def variant(name: str, manifest: dict, files: dict[str, bytes]) -> Path:
+        path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("manifest.json", json.dumps(manifest))
+            for member, body in files.items():
+                zf.writestr(member, body)
+        return path
+
+    broken = {
+        "no source": variant(
+            "a", {k: v for k, v in manifest.items() if k != "source"}, {"system.ndjson": system}
+        ),
+        "no system": variant(
+            "b", {k: v for k, v in manifest.items() if k != "system"}, {"system.ndjson": system}
+        ),
+        "member missing": variant("c", manifest, {}),
+        "not json": variant("d", manifest, {"system.ndjson": system + b"{not json\n"}),
+        "database file missing": variant(
+            "e",
+            {**manifest, "databases": {"trees": {"file": "databases/trees.ndjson"}}},
+            {"system.ndjson": system},
+        ),
+    }
+    for what, path in broken.items():
+        result = cli(env, "tenant", "import", str(path), "--slug", "damaged9")
+        assert result.returncode == 1, (what, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr and "damaged" in result.stderr, (what, result.stderr)
+        store = EmbeddedStore(tmp_path / "data")
+        try:
+            assert not [n for n in store.list_dbs() if n.startswith("t_damaged9_")], what
+            ids = [r["id"] for r in store.db("branchline_system").all_docs()["rows"]]
+            assert not [i for i in ids if "damaged9" in i or "damaged.example" in i], (what, ids)
+        finally:
+            store.close()
+
+
+def test_import_refuses_an_archive_without_its_workspace_or_an_owner(tmp_path):
+    """Regression: an archive whose system file lacked the `tenant:` document (or held two) or
+    any active owner imported "successfully" into accounts of no workspace, or a workspace
+    nobody can sign in to and manage."""
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+
+    def account(uid: str, role: str, active: bool = True) -> dict:
+        return {
+            "_id": f"user:{old}:{uid}",
+            "type": "user",
+            "tenant_id": old,
+            "user_id": uid,
+            "email": f"{uid}@crafted.example",
+            "display_name": uid,
+            "role": role,
+            "active": active,
+        }
+
+    cases = {
+        "no workspace": [account("o1", "owner")],
+        "twice": [tenant, tenant, account("o1", "owner")],
+        "no owner": [tenant, account("e1", "engineer")],
+        "inactive owner": [tenant, account("o1", "owner", active=False), account("a1", "admin")],
+    }
+    for n, (what, system) in enumerate(cases.items()):
+        archive = tmp_path / f"case{n}.zip"
+        crafted_archive(archive, old, system)
+        slug = f"nobody{n}"
+        result = cli(env, "tenant", "import", str(archive), "--slug", slug)
+        assert result.returncode == 1, (what, result.stdout, result.stderr)
+        assert "nothing was imported" in result.stderr, (what, result.stderr)
+        store = EmbeddedStore(tmp_path / "data")
+        try:
+            ids = [r["id"] for r in store.db("branchline_system").all_docs()["rows"]]
+            assert not [i for i in ids if slug in i or "crafted.example" in i], (what, ids)
+        finally:
+            store.close()
+
+
+def test_import_refuses_an_attachment_larger_than_any_upload_before_reading_it(tmp_path):
+    """Regression: the import read each attachment of the archive whole into memory, so a
+    hand-made archive with a small deflated entry that inflates to gigabytes (a zip bomb)
+    could take the server's memory. No upload is ever larger than MAX_SIZE_MB_CAP."""
+    from api.attachments.service import MAX_SIZE_MB_CAP
+
+    env = {**os.environ, "BRANCHLINE_DATA_DIR": str(tmp_path / "data"), "BRANCHLINE_SECRET_KEY": "k" * 48}
+    old = "crafted0"
+    size = MAX_SIZE_MB_CAP * 1024 * 1024 + 1
+    digest = hashlib.sha256()
+    archive = tmp_path / "bomb.zip"
+    meta = {
+        "_id": f"attmeta:{old}:a1",
+        "type": "attachment",
+        "tenant_id": old,
+        "attachment_id": "a1",
+        "status": "stored",
+        "content_type": "image/png",
+        "size": size,
+    }
+    tenant = {"_id": f"tenant:{old}", "type": "tenant", "tenant_id": old, "name": "Crafted IT"}
+    owner = {
+        "_id": f"user:{old}:o1",
+        "type": "user",
+        "tenant_id": old,
+        "user_id": "o1",
+        "email": "o1@bomb.example",
+        "role": "owner",
+        "active": True,
+    }
+    crafted_archive(archive, old, [tenant, owner, meta])
+    with zipfile.ZipFile(archive, "a", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("attachments/a1", "w", force_zip64=True) as fh:
+            block = b"\0" * (1024 * 1024)
+            for _ in range(MAX_SIZE_MB_CAP):
+                fh.write(block)
+                digest.update(block)
+            fh.write(b"\0")
+            digest.update(b"\0")
+    # Its checksum is right: only its size gives it away.
+    with zipfile.ZipFile(archive) as zf:
+        system = zf.read("system.ndjson").replace(
+            b'"size"', f'"sha256": "{digest.hexdigest()}", "size"'.encode()
+        )
+        entries = {i.filename: zf.read(i.filename) for i in zf.infolist() if i.filename != "system.ndjson"}
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("system.ndjson", system)
+        for name, body in entries.items():
+            zf.writestr(name, body)
+    assert archive.stat().st_size < size // 100  # small on disk
+
+    result = cli(env, "tenant", "import", str(archive), "--slug", "bomb1234")
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "a1" in result.stderr and f"{MAX_SIZE_MB_CAP} MB" in result.stderr, result.stderr
+    store = EmbeddedStore(tmp_path / "data")
+    try:
+        assert not [
+            r["id"] for r in store.db("branchline_system").all_docs()["rows"] if "bomb1234" in r["id"]
+        ]
+    finally:
+        store.close()
+    assert not any((tmp_path / "data" / "attachments").rglob("a1"))
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,8 @@ def test_a_custom_domain_is_verified_by_its_txt_record_and_then_serves_the_brand
     admin = tenant.add_user("admin")
     engineer = tenant.add_user("engineer")
     assert verify(http, engineer.headers).status_code == 403
-    r = verify(http, admin.headers)  # owners and admins set the brand, so they verify it too
+    assert verify(http, admin.headers).status_code == 403  # see the test below
+    r = verify(http, tenant.headers)
     assert r.status_code == 200, r.text
     assert r.json()["custom_domain_verified"] is True and r.json()["custom_domain_record"] is None
     assert http.get("/api/v1/brand", headers=host).json()["name"] == BRAND["name"]
@@ -99,4 +100,26 @@ def test_naming_a_domain_blocks_nobody_and_the_first_proof_wins(http, dns):
     # A moves to another domain: the old one is released, and B's own record now proves it.
     assert put_domain(http, a, f"x-{domain}").status_code == 200
     r = verify(http, b.headers)
+    assert r.status_code == 200 and r.json()["custom_domain_verified"] is True, r.text
+
+
+def test_only_an_owner_verifies_the_custom_domain_as_it_decides_where_sign_in_links_go(http, tenant, dns):
+    """Regression: admins could verify a custom domain by DNS, and e-mailed invitation and
+    password reset links go to the verified domain. An admin could so prove a domain of their
+    own, ask for a reset of an owner's password, and the owner's genuine e-mail linked to the
+    admin's site with the token (admins may not touch owners' accounts otherwise). As for single
+    sign-on's e-mail domains, only owners verify."""
+    domain = f"help-{secrets.token_hex(3)}.admin-own.example"
+    admin = tenant.add_user("admin")
+    r = http.put("/api/v1/tenant/brand", headers=admin.headers, json={**BRAND, "custom_domain": domain})
+    assert r.status_code == 200, r.text  # admins still set the brand and see the record
+    record = r.json()["custom_domain_record"]
+    dns.publish(record["name"], record["value"])
+    r = verify(http, admin.headers)
+    assert r.status_code == 403 and r.json()["error"] == "forbidden", r.text
+    assert "owner" in r.json()["reason"]
+    brand = http.get("/api/v1/tenant/brand", headers=admin.headers).json()
+    assert brand["custom_domain_status"] == "pending" and brand["custom_domain_record"] == record
+    assert http.get("/api/v1/brand", headers={"Host": domain}).status_code == 204
+    r = verify(http, tenant.headers)
     assert r.status_code == 200 and r.json()["custom_domain_verified"] is True, r.text

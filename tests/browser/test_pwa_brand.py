@@ -128,7 +128,7 @@ def test_an_admin_sets_the_brand_and_takes_the_suggested_colour_when_one_is_unre
     assert http.get("/api/v1/tenant/brand", headers=tenant.headers).json()["primary_color"] == "#ff0f0f"
 
 
-def test_an_admin_proves_the_custom_domain_with_its_dns_record_from_the_brand_page(
+def test_an_owner_proves_the_custom_domain_with_its_dns_record_from_the_brand_page(
     browser, http, server, dns
 ):
     tenant = Tenant(http, starter_library=True)
@@ -144,6 +144,20 @@ def test_an_admin_proves_the_custom_domain_with_its_dns_record_from_the_brand_pa
         page.wait_for_selector("[role=status] >> text=Saved")
         proof = page.get_by_test_id("brand-domain-status")
         expect(proof).to_contain_text(f"_branchline.{domain}")
+
+        # An admin sees the record, but only an owner verifies (e-mailed sign-in links go there).
+        admin = tenant.add_user("admin")
+        other = app_context(browser, MOBILE)
+        try:
+            admin_page = other.new_page()
+            sign_in(admin_page, server.url, admin.email, admin.password)
+            admin_page.goto(server.url + "/admin/brand")
+            admin_proof = admin_page.get_by_test_id("brand-domain-status")
+            expect(admin_proof).to_contain_text(f"_branchline.{domain}")
+            expect(admin_proof).to_contain_text("Only an owner can verify the domain")
+            expect(admin_proof.get_by_role("button", name="Verify domain")).to_have_count(0)
+        finally:
+            other.close()
 
         proof.get_by_role("button", name="Verify domain").click()
         expect(proof.get_by_role("alert")).to_contain_text(f"No TXT record was found at _branchline.{domain}")

@@ -4,7 +4,11 @@ address has an account. Requests for one address are limited."""
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import re
+import zipfile
 
 from tests.conftest import STRONG_PASSWORD, Tenant, unique_email
 from tests.mail.smtp import SmtpServer, env_for, running, server_knowing_its_address
@@ -114,3 +118,21 @@ def test_a_forged_host_never_takes_the_link_elsewhere(http, server, smtp):
     assert r.status_code == 202, r.text
     text = smtp.wait_for(member.email)[0].text()
     assert f"{server.url}/reset-password#token=" in text and "attacker.example" not in text
+
+
+def test_a_pending_reset_link_does_not_travel_in_the_workspace_archive(http, smtp):
+    """Regression: the archive left out password hashes but kept `password_reset`, the hash of
+    a link that sets a password and signs in; imported under the same id it would still work."""
+    tenant = Tenant(http, name="Archive Reset IT")
+    member = tenant.add_user("engineer")
+    assert ask(http, member.email).status_code == 202
+    token = re.search(r"reset-password#token=(\S+)", smtp.wait_for(member.email)[0].text())
+    assert token, "no reset link was e-mailed"
+    r = http.get("/api/v1/backups/archive", headers=tenant.headers)
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        accounts = [json.loads(x) for x in zf.read("system.ndjson").splitlines() if b'"type":"user"' in x]
+    assert {a["email"] for a in accounts} == {tenant.owner_email, member.email}
+    assert all("password_reset" not in a for a in accounts), accounts
+    secret = token.group(1).rsplit(".", 1)[1]
+    assert hashlib.sha256(secret.encode()).hexdigest().encode() not in r.content

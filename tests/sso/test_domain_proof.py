@@ -193,3 +193,15 @@ def test_only_owners_verify_and_only_their_own_listed_domains(pending, dns):
     r = verify(pending.http, pending.tenant.headers, "not a domain")
     assert r.status_code == 400 and r.json()["error"] == "bad_request"
     assert settings_domains(pending)[pending.domain]["status"] == "pending"
+
+
+@pytest.mark.parametrize("bad", ["a" * 64 + ".example.org", "help..example.org"])
+def test_a_domain_that_is_no_dns_name_is_refused_when_listed_not_left_to_fail_as_dns_down(pending, bad):
+    """Regression: a label past 63 characters or an empty one passed the settings' check, and
+    every verify then answered 503 dns_unavailable ("try again in a minute") for ever."""
+    r = pending.configure(allowed_domains=[pending.domain, bad])
+    assert r.status_code == 400 and r.json()["error"] == "bad_request", r.text
+    assert bad in r.json()["reason"]
+    r = verify(pending.http, pending.tenant.headers, bad)
+    assert r.status_code == 400 and r.json()["error"] == "bad_request", r.text
+    assert list(settings_domains(pending)) == [pending.domain]

@@ -58,3 +58,14 @@ def test_the_warning_starts_at_80_percent_and_never_rounds_up_to_it():
     assert [w["code"] for w in warnings(80.0, quota, 800)] == ["storage_high"]
     assert [w["code"] for w in warnings(100.0, quota, 1000)] == ["storage_full"]
     assert percent(5, None) is None and warnings(None, None, 5) == []
+
+
+def test_a_nearly_full_quota_is_never_called_100_percent_full_while_writes_still_pass():
+    """Regression: 99.9% was formatted with rounding, so the notice said "Storage is 100% full"
+    while nothing was refused yet (only a full quota refuses new work)."""
+    quota = 10_000
+    pct = percent(9_995, quota)
+    assert pct == 99.9
+    [warning] = warnings(pct, quota, 9_995)
+    assert warning["code"] == "storage_high" and "Storage is 99% full" in warning["message"]
+    assert "Storage is 80% full" in warnings(percent(8_049, quota), quota, 8_049)[0]["message"]

@@ -2,13 +2,13 @@
 // sign-in page and exports show. The server refuses a colour text cannot be read on and says
 // which nearby colour passes; the form offers it in one tap. Online only, like the other tabs.
 import { useEffect, useState, type FormEvent } from "react";
-import { api, ApiError, saveBrand, uploadBrandLogo, type Brand } from "../data";
+import { api, ApiError, saveBrand, uploadBrandLogo, useSignIn, type Brand } from "../data";
 import { Button, Card, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
 import { AdminTabs } from "./AdminTabs";
 import { DnsRecordBox, useDnsProof } from "./DnsRecord";
 
 /** The saved custom domain: verified, or the TXT record that proves it and a Verify button. */
-function CustomDomainProof({ brand, onVerified }: { brand: Brand; onVerified: (b: Brand) => void }) {
+function CustomDomainProof({ brand, canVerify, onVerified }: { brand: Brand; canVerify: boolean; onVerified: (b: Brand) => void }) {
   const { busy, problem, justVerified, verify } = useDnsProof("/api/v1/tenant/brand/domain/verify", onVerified);
 
   if (brand.custom_domain_status === "taken") {
@@ -35,9 +35,14 @@ function CustomDomainProof({ brand, onVerified }: { brand: Brand; onVerified: (b
       </h2>
       <p className="text-sm text-slate-600 dark:text-slate-300">Add this TXT record at the DNS host of the domain, then verify. Your Branchline operator can also verify it for you.</p>
       <DnsRecordBox record={brand.custom_domain_record} />
-      <Button onClick={verify} busy={busy}>
-        Verify domain
-      </Button>
+      {canVerify ? (
+        <Button onClick={verify} busy={busy}>
+          Verify domain
+        </Button>
+      ) : (
+        // Invitation and password reset links go to the verified domain: an owner's decision.
+        <p className="text-sm text-slate-600 dark:text-slate-300">Only an owner can verify the domain, as e-mailed sign-in links will go to it. Ask an owner once the record is published.</p>
+      )}
       {problem && (
         <ErrorBox title={problem.title}>
           <p className="break-words">{problem.text}</p>
@@ -48,6 +53,7 @@ function CustomDomainProof({ brand, onVerified }: { brand: Brand; onVerified: (b
 }
 
 export default function BrandAdmin() {
+  const owner = useSignIn()?.account.role === "owner";
   const [brand, setBrand] = useState<Brand | null>(null);
   const [name, setName] = useState("");
   const [color, setColor] = useState("#0f172a");
@@ -110,7 +116,7 @@ export default function BrandAdmin() {
           </form>
           {brand.custom_domain && (
             <div className="mt-6 border-t border-slate-200 pt-5 dark:border-slate-800">
-              <CustomDomainProof brand={brand} onVerified={setBrand} />
+              <CustomDomainProof brand={brand} canVerify={owner} onVerified={setBrand} />
             </div>
           )}
           <div className="mt-6 space-y-1.5">
