@@ -195,11 +195,13 @@ def prove_domain(system: Database, settings: Settings, secret: str, tenant_id: s
     wanted = domain_record(secret, tenant_id, domain)
     found = dnsproof.lookup_txt(settings, wanted["name"])
     dnsproof.check(found, wanted["name"], wanted["value"], domain)
-    # The domain may have been changed while DNS answered: prove only what is still named.
+    _hold(system, tenant_id, domain, {"verified_by": user_id, "verified_via": "dns"})
+    # The brand may have changed while DNS answered. Checked after holding, not before: a
+    # change saved in between either sees the claim (and releases it) or is seen here.
     now = (tenants.get_tenant(system, tenant_id).get("settings") or {}).get("brand") or {}
     if now.get("custom_domain") != domain:
+        claims.release(system, domain_doc_id(domain), tenant_id)
         raise Conflict(f"The custom domain was changed while {domain} was checked; verify again.")
-    _hold(system, tenant_id, domain, {"verified_by": user_id, "verified_via": "dns"})
     return True
 
 
