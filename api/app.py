@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sync.http import SyncDispatch, SyncDoor
 
 from .apidocs import install_docs
+from .auth.passwords import FAST_HASHING_VARIABLE, fast_hashing
 from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
@@ -77,6 +78,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Starts the background workers the features registered; at shutdown stops them all
     (so no thread of ours outlives the app), then closes the indexes and the store."""
     ctx: AppContext = app.state.ctx
+    if fast_hashing():
+        logging.getLogger("branchline").warning(
+            "%s is set: passwords are hashed at Argon2's smallest cost, which is for the test "
+            "suite only. Unset it on any server that holds real accounts.",
+            FAST_HASHING_VARIABLE,
+        )
     ctx.workers.start_all()
     tune_after_startup()  # start-up objects out of the collector's way (api/core/gc_tuning.py)
     try:

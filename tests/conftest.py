@@ -61,6 +61,12 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
     raise AssertionError(f"timed out waiting for {message}" + (f": {last_exc!r}" if last_exc else ""))
 
 
+# Argon2 at its smallest cost for every server, CLI and in-process app the suite starts (they
+# all inherit this environment): at the production cost, hashing and checking the passwords
+# of the suite's thousands of accounts took about 40% of its CPU. Hashes carry their own
+# parameters, so nothing else changes; tests/auth/test_password_hashing.py checks the default.
+os.environ.setdefault("BRANCHLINE_UNSAFE_FAST_PASSWORD_HASHING", "true")
+
 # Every test signs in and registers its own tenant from 127.0.0.1: the per-address limits
 # (meant for one client, not a whole test suite) are raised here, not in the defaults.
 # Per-user, per-key and per-tenant limits keep their defaults, which normal use stays below.

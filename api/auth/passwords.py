@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import os
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from sync.errors import BadRequest
 
-# argon2-cffi's defaults follow RFC 9106's second recommended profile (64 MiB, t=3).
-_hasher = PasswordHasher()
+# argon2-cffi's defaults follow RFC 9106's second recommended profile (64 MiB, t=3): about
+# 0.2 s of CPU per hash or check, which is the point.
+FAST_HASHING_VARIABLE = "BRANCHLINE_UNSAFE_FAST_PASSWORD_HASHING"
+
+
+def fast_hashing() -> bool:
+    """The test suite's switch: Argon2id at its smallest cost (8 KiB, t=1), so thousands of
+    test accounts do not spend half the suite's CPU hashing. Read from the environment, not
+    the settings object, because the hasher is made when this module is imported. Never for
+    production: such hashes fall to a GPU at once (the server says so at every start)."""
+    return os.environ.get(FAST_HASHING_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
+_hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1) if fast_hashing() else PasswordHasher()
 
 MIN_LENGTH = 10
 MAX_LENGTH = 256

@@ -72,10 +72,14 @@ def test_a_whole_session_offline_then_synced(browser, http, server):
             answer_step(page, tree, node_id, ans, nxt)
         shot(page, "mobile-09-offline-resolution")
         finish_session(page, "Fixed with no signal in the comms room.")
+        counted = "Number(document.querySelector('[data-testid=sync-status]').dataset.pending)"
+        page.wait_for_function(f"{counted} >= {2 * len(run) + 2}")  # header, answers, notes, completed
+        finished = int(page.get_attribute("[data-testid=sync-status]", "data-pending"))
         offline_md = copy_export(page)
         assert "Offline note 0" in offline_md and "OFFLINE-1" in offline_md
-        pending = int(page.get_attribute("[data-testid=sync-status]", "data-pending"))
-        assert pending >= 2 * len(run) + 2  # header, answers, notes, completed
+        # The copy is recorded too (an `exported` event, written just after the notice shows).
+        pending = finished + 1
+        page.wait_for_selector(f"[data-testid=sync-status][data-pending='{pending}']", state="attached")
 
         # Reload with the network still off: the service worker serves the app, IndexedDB the data.
         page.reload()

@@ -24,7 +24,16 @@ def test_with_auto_push_on_in_both_psas_a_completed_session_reaches_both(http, t
     configure(http, tenant, cw.config(auto_push=True, time_entry=False))
     configure(http, tenant, at.config(auto_push=True, time_entry=False), system="autotask")
     sid = completed_session(http, tenant, tree_id)
-    wait_until(lambda: (len(cw.tickets), len(at.tickets)) == (1, 1), timeout=30, message="a ticket in each")
+    # A push makes the ticket first and adds the note in a second request: wait for both.
+    wait_until(
+        lambda: (
+            (len(cw.tickets), len(at.tickets)) == (1, 1)
+            and all(len(cw.notes.get(t, [])) for t in cw.tickets)
+            and all(len(at.notes.get(t, [])) for t in at.tickets)
+        ),
+        timeout=30,
+        message="a ticket with its note in each",
+    )
     [cw_ticket], [at_ticket] = list(cw.tickets), list(at.tickets)
     assert sid in cw.tickets[cw_ticket]["summary"] and sid in at.tickets[at_ticket]["title"]
     assert len(cw.notes[cw_ticket]) == 1 and len(at.notes[at_ticket]) == 1
