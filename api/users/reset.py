@@ -5,7 +5,10 @@ it is deactivated, never accepted its invitation, or signs in through SSO): only
 address's owner learns anything, by the message. Requests are limited per client address
 and per address asked for (`api/ratelimit/deps.py`), so the link cannot be used to flood a
 mailbox. The token is `pwr.{tenant}.{user}.{secret}`; only the secret's hash is stored, in
-the account's `password_reset`, and a newer request, a use, or any password change voids it.
+the account's `password_reset`. A newer request adds a link and keeps the earlier ones of the
+hour working (`earlier`): voiding them would let anyone who knows the address spend its three
+requests an hour on links that die before their owner opens them, and a mail delayed in a
+queue would arrive dead. A use of any of them, or any password change, voids them all.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from . import repository as repo
 
 log = logging.getLogger("branchline.mail")
 RESET_SECONDS = 3600
+EARLIER_KEPT = 4  # links of the hour kept besides the newest (mails are limited to 3 an hour per address)
 ANSWER = (
     "If an account uses this address, a link to choose a new password is on its way to it "
     "(valid 1 hour). Nothing arrived? Check the spam folder, or ask your team's admin."
@@ -56,6 +60,7 @@ def send_link(ctx: AppContext, email: str) -> None:
                 "hash": hash_secret(secret),
                 "expires_at": int(time.time() + RESET_SECONDS),
                 "requested_at": iso(),
+                "earlier": _still_valid(user.get("password_reset"), time.time())[:EARLIER_KEPT],
             }
             try:
                 user = repo.update_user(ctx.system, user)
@@ -80,7 +85,20 @@ def _may_reset(ctx: AppContext, user: dict[str, Any]) -> bool:
     return True
 
 
-def _check(ctx: AppContext, token: str) -> dict[str, Any]:
+def _links(pending: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every link of a pending reset, the newest first: `{hash, expires_at}`."""
+    if not isinstance(pending, dict) or not pending.get("hash"):
+        return []
+    earlier = [e for e in pending.get("earlier") or [] if isinstance(e, dict) and e.get("hash")]
+    return [{"hash": pending["hash"], "expires_at": pending["expires_at"]}, *earlier]
+
+
+def _still_valid(pending: dict[str, Any] | None, now: float) -> list[dict[str, Any]]:
+    return [link for link in _links(pending) if link["expires_at"] >= now]
+
+
+def _check(ctx: AppContext, token: str) -> tuple[dict[str, Any], int]:
+    """The account a link may reset and when the link expires; 400, 401 or 403 otherwise."""
     parts = token.split(".") if isinstance(token, str) else []
     if len(parts) != 4 or parts[0] != "pwr":
         raise BadRequest(
@@ -88,22 +106,24 @@ def _check(ctx: AppContext, token: str) -> dict[str, Any]:
         )
     _, tenant_id, user_id, secret = parts
     user = repo.get_user(ctx.system, tenant_id, user_id)
-    pending = (user or {}).get("password_reset")
-    if user is None or not pending or not same_hash(pending["hash"], hash_secret(secret)):
-        raise Unauthorized("This reset link is not valid (already used or replaced); ask for a new one.")
-    if pending["expires_at"] < time.time():
+    given = hash_secret(secret)
+    # Every stored link is compared, so the time taken does not say which one matched.
+    matches = [link for link in _links((user or {}).get("password_reset")) if same_hash(link["hash"], given)]
+    if user is None or not matches:
+        raise Unauthorized("This reset link is not valid (already used); ask for a new one.")
+    if matches[0]["expires_at"] < time.time():
         raise Unauthorized(
             "This reset link has expired (it lasts 1 hour); ask for a new one.", error="reset_expired"
         )
     if not _may_reset(ctx, user):
         raise Forbidden("This account cannot set a password this way; ask your team's admin.")
-    return user
+    return user, int(matches[0]["expires_at"])
 
 
 def describe_reset(ctx: AppContext, token: str) -> dict[str, Any]:
     """Whose password a link resets, before a new one is chosen: `{email, expires_at}`."""
-    user = _check(ctx, token)
-    return {"email": user["email"], "expires_at": user["password_reset"]["expires_at"]}
+    user, expires_at = _check(ctx, token)
+    return {"email": user["email"], "expires_at": expires_at}
 
 
 def reset_password(
@@ -115,7 +135,7 @@ def reset_password(
     from .service import set_password  # noqa: PLC0415
 
     for _ in range(3):
-        user = _check(ctx, token)  # after a conflict: a use of the link in another tab ends here (401)
+        user, _ = _check(ctx, token)  # after a conflict: a use of the link in another tab ends here (401)
         user.pop("password_reset", None)
         try:
             user = set_password(ctx, user, password)  # checks the policy first; nothing changes if refused
