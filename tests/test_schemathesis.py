@@ -18,6 +18,9 @@ import pytest
 from tests.conftest import Tenant
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+# A quiet machine sends the owner's run past 3,000 requests a minute: the fuzzer is to reach the
+# routes, not the rate limit (whose 429 is documented on every operation anyway).
+SERVER_ENV = {"BRANCHLINE_RATE_LIMIT_USER_PER_MINUTE": "1000000"}
 
 
 def run_schemathesis(url: str, tmp_path: Path, *headers: str) -> subprocess.CompletedProcess:

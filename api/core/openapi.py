@@ -39,7 +39,8 @@ _GENERIC = {
     "401": "No valid credentials: sign in again or check the API key.",
     "403": "Your role does not allow this.",
     "404": "No such resource in your tenant.",
-    "429": "Too many failed sign-ins from your address (HTTP Basic): wait `Retry-After` seconds.",
+    "429": "Too many requests: a rate limit was reached (per signed-in user, API key or client "
+    "address, or this route's own); wait `Retry-After` seconds. Every route is limited.",
 }
 
 
@@ -63,12 +64,12 @@ def _fastapi_validation_error(response: dict[str, Any]) -> bool:
 
 def _generic_statuses(route: Any, operation: dict[str, Any]) -> list[str]:
     """The error statuses any operation shaped like this one can answer."""
-    statuses = []
+    statuses = ["429"]  # the edge counts every request (api/ratelimit), signed in or not
     if operation.get("parameters") or operation.get("requestBody"):
         statuses.append("400")
     dependant = getattr(route, "dependant", None)
     if dependant is not None and _needs_principal(dependant):
-        statuses += ["401", "403", "429"]
+        statuses += ["401", "403"]
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         statuses.append("404")
     return statuses

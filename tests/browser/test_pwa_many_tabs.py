@@ -1,7 +1,7 @@
 """Many tabs of one browser work at once: one tab holds the live replication for all of them
 (the browser allows six connections per host, and every tab holding its own live feeds used
-them all up, so saves waited for minutes). Five tabs of one browser profile each save within
-a second, every edit reaches the server, and when the tab that syncs closes another takes over."""
+them all up, so saves waited for minutes). Five tabs of one browser profile each save and sync
+at once, every edit reaches the server, and when the tab that syncs closes another takes over."""
 
 from __future__ import annotations
 
@@ -18,13 +18,16 @@ TREES = [
     "tree:slow-windows-logon",
 ]
 TABS = 5
+# The bug this catches made saves wait for minutes; on a quiet machine each takes a few tenths
+# of a second. A one-second bound failed on a busy 2-core machine (1.05 s) with nothing wrong.
+PROMPTLY = 3.0
 
 
-def _within_a_second(page, selector: str, what: str) -> None:
+def _promptly(page, selector: str, what: str) -> None:
     started = time.monotonic()
     page.wait_for_selector(selector, timeout=30000)
     took = time.monotonic() - started
-    assert took < 1.0, f"{what} took {took:.1f} s"
+    assert took < PROMPTLY, f"{what} took {took:.1f} s"
 
 
 def _notes(http, who, sid) -> list[str]:
@@ -32,7 +35,7 @@ def _notes(http, who, sid) -> list[str]:
     return [n["text"] for ns in state["notes"].values() for n in ns]
 
 
-def test_five_editor_tabs_each_save_within_a_second(browser, http, server):
+def test_five_editor_tabs_each_save_promptly(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     author = tenant.add_user("author")
     ctx = app_context(browser, DESKTOP)
@@ -69,7 +72,7 @@ def test_five_editor_tabs_each_save_within_a_second(browser, http, server):
         ctx.close()
 
 
-def test_five_runner_tabs_each_sync_within_a_second_and_another_tab_takes_over(browser, http, server):
+def test_five_runner_tabs_each_sync_promptly_and_another_tab_takes_over(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
     sids = []
@@ -98,14 +101,12 @@ def test_five_runner_tabs_each_sync_within_a_second_and_another_tab_takes_over(b
             page.wait_for_selector("[data-testid=step-card]", timeout=30000)
             wait_synced(page)
 
-        # A note in each tab: saved, and on the server, each within a second.
+        # A note in each tab: saved, and on the server, each promptly.
         for i, (page, sid) in enumerate(zip(pages, sids, strict=True)):
             page.fill("#step-notes", f"Note from tab {i}")
             page.locator("#step-notes").blur()
-            _within_a_second(
-                page, "[data-testid=note-status]:has-text('Saved')", f"saving the note in tab {i}"
-            )
-            _within_a_second(
+            _promptly(page, "[data-testid=note-status]:has-text('Saved')", f"saving the note in tab {i}")
+            _promptly(
                 page, "[data-testid=sync-status][data-pending='0'][data-online='yes']", f"syncing tab {i}"
             )
             assert _notes(http, engineer, sid) == [f"Note from tab {i}"]

@@ -150,22 +150,15 @@ export function useDraft(treeId: string) {
     else localStorage.setItem(backupKey(tree._id), JSON.stringify({ tree, rev: conflict ? conflict.theirs._rev : rev }));
   }, [tree, rev, state, conflict]);
 
-  const saving = useRef(false);
+  const inFlight = useRef<Promise<string | null> | null>(null);
   const revRef = useRef(rev);
   // eslint-disable-next-line react-hooks/refs -- the latest revision, for a save that finishes later
   revRef.current = rev;
-  /** Save now; answers the draft's new `_rev`, or null when it could not be saved. */
-  const save = useCallback(async (): Promise<string | null> => {
-    if (!tree || saving.current || conflict) return null;
-    if (saved.current && content(tree) === content(saved.current)) {
-      setState("saved");
-      return revRef.current;
-    }
-    saving.current = true;
+  /** One PUT of `sent` on the latest revision; the draft's state follows its answer. */
+  const send = useCallback(async (sent: TreeDoc): Promise<string | null> => {
     setState("saving");
-    const sent = tree;
     try {
-      const res = await treesApi.save(sent, rev);
+      const res = await treesApi.save(sent, revRef.current);
       saved.current = { ...sent, _rev: res.rev };
       setRev(res.rev);
       setSavedAt(Date.now());
@@ -190,10 +183,32 @@ export function useDraft(treeId: string) {
         setState("error");
       }
       return null;
-    } finally {
-      saving.current = false;
     }
-  }, [tree, rev, conflict]);
+  }, []);
+
+  /** Save now; answers the draft's new `_rev`, or null when it could not be saved. A save
+   * asked for while another is on its way (Publish clicked as the autosave runs) waits for
+   * it, then sends what changed since, if anything. Before, it answered null at once, and
+   * the publish failed with "the draft could not be saved first". */
+  const save = useCallback(async (): Promise<string | null> => {
+    while (inFlight.current) {
+      if (!(await inFlight.current)) return null; // that save failed: its message is at the top
+    }
+    // The refs, not this render's values: a save that finished while this one waited moved them.
+    const sent = treeRef.current;
+    if (!sent || conflict) return null;
+    if (saved.current && content(sent) === content(saved.current)) {
+      setState("saved");
+      return revRef.current;
+    }
+    const run = send(sent);
+    inFlight.current = run;
+    try {
+      return await run;
+    } finally {
+      if (inFlight.current === run) inFlight.current = null;
+    }
+  }, [conflict, send]);
 
   // Autosave a moment after the last change; retry when back online.
   useEffect(() => {
