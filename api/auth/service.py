@@ -24,7 +24,7 @@ from ..core.timeutil import iso
 from ..tenants import repository as tenants
 from ..users import repository as users
 from . import tokens
-from .passwords import burn_verify_time, check_password_policy, hash_password, verify_password
+from .passwords import burn_verify_time, check_password_policy, hash_password, needs_rehash, verify_password
 from .throttle import LoginThrottle, build_throttle
 
 log = logging.getLogger("branchline.auth")
@@ -264,8 +264,22 @@ def login(ctx: AppContext, email: str, password: str, address: str | None) -> di
     except Forbidden:
         _sign_in_failed(ctx, user, address, "sso_required")
         raise
+    _upgrade_hash(ctx, user, password)
     audit.record(ctx, user, "auth.signed_in", "user", user["user_id"], ip=address)
     return token_pair(ctx, user)
+
+
+def _upgrade_hash(ctx: AppContext, user: dict[str, Any], password: str) -> None:
+    """A password hashed at other Argon2 parameters than this server's (an older default, or a
+    server that ran with the test suite's fast hashing) is hashed again at the right ones, now
+    that the password is known. Best effort: a concurrent change of the account wins, and the
+    next sign-in tries again."""
+    if not needs_rehash(user["password_hash"]):
+        return
+    try:
+        users.update_user(ctx.system, {**user, "password_hash": hash_password(password)})
+    except Conflict:
+        pass
 
 
 def _sign_in_failed(ctx: AppContext, user: dict, address: str | None, reason: str) -> None:

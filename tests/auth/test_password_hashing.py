@@ -62,15 +62,7 @@ def test_a_server_without_the_switch_stores_standard_hashes_and_one_with_it_says
             assert member.headers  # signed in with the password: the stored hash checks
     finally:
         srv.stop()
-    store = EmbeddedStore(tmp_path / "standard")
-    try:
-        hashes = [
-            r["doc"]["password_hash"]
-            for r in store.db(SYSTEM_DB).all_docs(include_docs=True)["rows"]
-            if isinstance(r.get("doc"), dict) and r["doc"].get("password_hash")
-        ]
-    finally:
-        store.close()
+    hashes = list(_stored_hashes(tmp_path / "standard").values())
     assert hashes and all(h.startswith(STANDARD) for h in hashes), hashes
     assert FAST_HASHING_VARIABLE not in srv.log_path.read_text()
 
@@ -78,3 +70,39 @@ def test_a_server_without_the_switch_stores_standard_hashes_and_one_with_it_says
     fast.stop()
     log = fast.log_path.read_text()
     assert f"{FAST_HASHING_VARIABLE} is set" in log and "test suite only" in log
+
+
+def _stored_hashes(data_dir) -> dict[str, str]:
+    store = EmbeddedStore(data_dir)
+    try:
+        rows = store.db(SYSTEM_DB).all_docs(include_docs=True)["rows"]
+        return {
+            r["doc"]["email"]: r["doc"]["password_hash"]
+            for r in rows
+            if (r.get("doc") or {}).get("password_hash")
+        }
+    finally:
+        store.close()
+
+
+def test_a_cheap_hash_is_made_standard_at_the_next_sign_in_on_a_standard_server(tmp_path):
+    data = tmp_path / "data"
+    fast = ServerProcess(data, env={FAST_HASHING_VARIABLE: "true"}).start()
+    try:
+        with httpx.Client(base_url=fast.url, timeout=30) as http:
+            member = Tenant(http, name="Upgrade IT").add_user("engineer")
+    finally:
+        fast.stop()
+    assert _stored_hashes(data)[member.email].startswith(FAST)
+
+    standard = ServerProcess(data, env={FAST_HASHING_VARIABLE: ""}).start()
+    try:
+        with httpx.Client(base_url=standard.url, timeout=30) as http:
+            login = {"email": member.email, "password": member.password}
+            assert http.post("/api/v1/auth/login", json=login).status_code == 200
+            assert http.post("/api/v1/auth/login", json=login).status_code == 200  # the new hash checks
+            wrong = http.post("/api/v1/auth/login", json={**login, "password": "not the password 9"})
+            assert wrong.status_code == 401
+    finally:
+        standard.stop()
+    assert _stored_hashes(data)[member.email].startswith(STANDARD)
