@@ -77,13 +77,12 @@ class TenantQuota:
         with self._lock:
             self._used.pop(tenant_id, None)
 
-    def measure(self, store: Store, tenant_id: str, *, max_age: float | None = None) -> Measurement:
-        """The tenant's databases and limit, measured at most once per `cache_seconds` (or
-        per `max_age`, when the caller wants newer figures than writes are checked against)."""
+    def measure(self, store: Store, tenant_id: str) -> Measurement:
+        """The tenant's databases and limit, measured at most once per `cache_seconds`."""
         now = self._clock()
         with self._lock:
             hit = self._used.get(tenant_id)
-        if hit is not None and now - hit.at < (self.cache_seconds if max_age is None else max_age):
+        if hit is not None and now - hit.at < self.cache_seconds:
             return hit
         prefix = tenant_prefix(tenant_id)
         databases: dict[str, tuple[int, int]] = {}

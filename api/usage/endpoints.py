@@ -24,10 +24,7 @@ def get_usage(
     ctx: CtxDep,
     refresh: Annotated[
         bool,
-        Query(
-            description="Measure storage now rather than reuse a measurement up to `refresh_seconds` "
-            "old (a measurement of the last 2 seconds is reused, however often this is asked)."
-        ),
+        Query(description="Measure storage now rather than reuse a measurement up to `refresh_seconds` old."),
     ] = False,
 ) -> dict[str, Any]:
     """What the team uses and every limit that applies to it, in one answer.

@@ -48,10 +48,6 @@ ROLES = ("owner", "admin", "author", "engineer", "viewer")
 # Webhook messages counted per subscription for the last 24 hours: past this the figures
 # say "at least" (`capped`) rather than read a flood of messages on every page view.
 DELIVERY_COUNT_CAP = 5000
-# The page's Refresh measures afresh, but not more than once per this many seconds per team: a
-# measurement reads every database of the team (and its files' records), and a script calling
-# `?refresh=true` in a loop must not keep the server measuring.
-FRESH_SECONDS = 2.0
 
 _DB_LABELS = {
     "trees": "Trees, drafts and published versions",
@@ -93,7 +89,7 @@ class AttachmentTally:
         now = self._clock()
         with self._lock:
             hit = self._seen.get(tenant_id)
-        if hit is not None and now - hit.at < (FRESH_SECONDS if fresh else self.cache_seconds):
+        if hit is not None and not fresh and now - hit.at < self.cache_seconds:
             return hit
         files = size = 0
         for doc in by_prefix(ctx.system, f"attmeta:{tenant_id}:"):
@@ -113,9 +109,10 @@ class AttachmentTally:
 
 def usage(ctx: AppContext, tenant_id: str, *, fresh: bool = False) -> dict[str, Any]:
     """The whole answer for the tenant. `fresh` measures storage now instead of reusing the
-    measurement of the last `tenant_quota_cache_seconds` (the page's Refresh), unless one
-    was made in the last `FRESH_SECONDS`."""
-    m = ctx.quota.measure(ctx.store, tenant_id, max_age=FRESH_SECONDS if fresh else None)
+    measurement of the last `tenant_quota_cache_seconds` (the page's Refresh)."""
+    if fresh:
+        ctx.quota.forget(tenant_id)
+    m = ctx.quota.measure(ctx.store, tenant_id)
     tally = ctx.attachment_tally.get(ctx, tenant_id, fresh=fresh) if ctx.attachment_tally else None
     storage = storage_figures(
         m,
