@@ -61,8 +61,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extras=""
 [ "$mode" = "test" ] && extras="[test]"
-stamp=".venv/.installed-$(hash_of pyproject.toml)${extras:+-test}"
-if [ ! -f "$stamp" ]; then
+base=".venv/.installed-$(hash_of pyproject.toml)"
+stamp="$base${extras:+-test}"
+# The test install is a superset of the run one: after `make test`, `make run` installs nothing
+# (before, it reinstalled the package, which took minutes inside the suite's own make-run test).
+if [ ! -f "$stamp" ] && { [ "$mode" = "test" ] || [ ! -f "$base-test" ]; }; then
   say "Installing Python packages${extras:+ (with test tools)}"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
