@@ -98,15 +98,17 @@ def _tenant_of_actor(who: Principal | Mapping[str, Any] | None) -> str | None:
 def _head(db: Database) -> tuple[Anchor, dict[str, Any] | None]:
     """The seq and hash the next entry follows, and the head record to replace.
 
-    One read: the head record names the newest entry. A log without one (written before
-    heads existed, or new) looks up its newest entry, else its retention checkpoint. A head
+    Two reads: the head record names the newest entry, and that entry must be stored (see
+    `_names_a_stored_entry`). A log without a head (written before heads existed, or new), or
+    whose head names an entry that was never stored, looks up its newest entry, else its
+    retention checkpoint. A head
     that lags behind the entries (see `append_to`) makes the append conflict on the entry's
     id while its head write goes through; that write is then repaired to the newest entry and
     the next attempt starts from there.
     """
     head_doc = repo.head(db)
     seq, last_hash = (head_doc or {}).get("seq"), (head_doc or {}).get("hash")
-    if isinstance(seq, int) and isinstance(last_hash, str):
+    if isinstance(seq, int) and isinstance(last_hash, str) and _names_a_stored_entry(db, seq, last_hash):
         return Anchor(seq, last_hash), head_doc
     last = repo.latest_entry(db)
     if last is not None:
@@ -115,6 +117,21 @@ def _head(db: Database) -> tuple[Anchor, dict[str, Any] | None]:
     if ckpt is not None and isinstance(ckpt.get("seq"), int):
         return Anchor(int(ckpt["seq"]), str(ckpt["hash"])), head_doc
     return GENESIS_ANCHOR, head_doc
+
+
+def _names_a_stored_entry(db: Database, seq: int, last_hash: str) -> bool:
+    """Whether the entry a head names is stored (or was removed by retention, whose checkpoint
+    holds it). A writer whose entry lost its seq can still have its head write go through, and
+    until `_repair_head` runs that head names an entry nobody stored: chaining to it would fork
+    the log (seen as a seq whose prev_hash matches no entry). Only a stored entry is followed;
+    otherwise the newest stored one is."""
+    if seq == GENESIS_ANCHOR.seq:
+        return last_hash == GENESIS_ANCHOR.hash
+    entry = get_or_none(db, entry_id(seq))
+    if entry is not None:
+        return entry.get("hash") == last_hash
+    ckpt = repo.checkpoint(db)
+    return ckpt is not None and ckpt.get("seq") == seq and ckpt.get("hash") == last_hash
 
 
 def head_doc(secret: str, entry: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -143,6 +160,10 @@ def _repair_head(db: Database, secret: str, before: Mapping[str, Any] | None = N
         current = repo.head(db)
         base = before if before is not None else current
         signed = head_of(base, secret)
+        if isinstance(signed, Anchor) and not _names_a_stored_entry(db, signed.seq, signed.hash):
+            # A head naming a lost entry (see `_names_a_stored_entry`): the newest entry this
+            # server signed is the one to name; the chain of signed entries cannot fork.
+            signed = "the head names an entry that was never stored"
         if signed is None or isinstance(signed, str):
             last = repo.latest_entry(db)  # no head to start from (a log from before heads)
             if last is not None and (signed is None or signed_by(last, secret)):
@@ -219,7 +240,9 @@ def append_to(
             raise BadRequest(f"The audit entry was refused: {results[0].get('reason')}")
         entry["_rev"] = results[0]["rev"]
         if "error" in results[1]:
-            log.info("audit head of %s stays at an older entry until the next append", db.name)
+            # Another writer changed the head between our read and this write (a repair): bring
+            # it to the newest entry now, so a quiet log does not keep naming an older one.
+            _repair_head(db, secret)
         return entry
 
     with _lock(lock_key):

@@ -203,3 +203,56 @@ def test_an_entry_added_after_the_head_without_the_key_is_named_and_never_signed
         assert repo.head(db)["seq"] == 1  # still naming the last entry this server wrote
     finally:
         store.close()
+
+
+def test_an_append_never_chains_to_an_entry_the_head_names_but_nobody_stored(tmp_path: Path):
+    """A writer whose entry lost its seq to a rival can still get its head write through (the
+    head it replaced was behind). Until that writer repairs it, the head names an entry that was
+    never stored; a third writer chaining to it forked the log (found by the racing test above
+    on a busy machine, one run in three)."""
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "phantomtenant", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "phantomtenant")
+        assert db is not None
+        phantom = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
+        phantom.update(seq=2, action="test.lost", prev_hash=first["hash"])
+        phantom["hash"] = entry_hash(phantom)
+        db.put(service.head_doc(secret, phantom, repo.head(db)))  # the losing writer's head
+
+        second = service.append(
+            store, "phantomtenant", {"type": "system", "id": "b"}, "test.two", {}, secret=secret
+        )
+        assert second is not None
+        assert (second["seq"], second["prev_hash"]) == (2, first["hash"]), "follows the stored entry"
+        assert (repo.head(db)["seq"], repo.head(db)["hash"]) == (2, second["hash"])
+        verdict = service.verify_db(db, secret)
+        assert verdict.ok and verdict.entries == 2, verdict.problem
+    finally:
+        store.close()
+
+
+def test_a_repair_of_a_head_naming_a_lost_entry_names_the_newest_stored_one(tmp_path: Path):
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "phantomtenant2", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "phantomtenant2")
+        assert db is not None
+        phantom = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
+        phantom.update(seq=2, action="test.lost", prev_hash=first["hash"])
+        phantom["hash"] = entry_hash(phantom)
+        db.put(service.head_doc(secret, phantom, repo.head(db)))
+
+        service._repair_head(db, secret)
+        assert (repo.head(db)["seq"], repo.head(db)["hash"]) == (1, first["hash"])
+        assert service.verify_db(db, secret).ok
+    finally:
+        store.close()
