@@ -1,14 +1,17 @@
 """A real SMTP server for the e-mail tests: aiosmtpd on a loopback port, keeping what it accepts.
 
-It can refuse chosen recipients with a permanent 550, or answer them with a temporary 451,
-and be stopped and started again on the same port (a mail server down, then back).
+It can refuse chosen recipients with a permanent 550, answer them with a temporary 451, or
+hold their message open until released, and be stopped and started again on the same port
+(a mail server down, then back).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -48,6 +51,11 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        # A held recipient's message waits here (the sender sees its transaction open), as a
+        # slow mail server would keep it, until the test lets it through.
+        deadline = time.monotonic() + 60
+        while set(envelope.rcpt_tos) & self.box.hold and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         with self.box.lock:
             self.box.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 2.0.0 Message accepted"
@@ -62,6 +70,7 @@ class SmtpServer:
         self.received: list[Received] = []
         self.refuse: set[str] = set()
         self.later: set[str] = set()
+        self.hold: set[str] = set()
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

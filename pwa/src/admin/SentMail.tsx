@@ -2,6 +2,7 @@
 // (invitations, review notices), whether the mail server took it, and its last answer.
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../data";
+import { followUpDelay } from "./mailFollowUp";
 import { Button, Card, ErrorBox, Loading, timeAgo } from "../ui/kit";
 
 export interface MailNotice {
@@ -52,6 +53,18 @@ export function SentMail({ refresh }: { refresh: number }) {
   }, []);
   // Read again whenever the page e-mailed something (an invitation sent or resent).
   useEffect(load, [load, refresh]);
+  // A row still on its way follows its mail by itself: "Sending" turns into "Sent" (or an
+  // error) without the admin having to think of Refresh. Soon while the server is at it or
+  // about to retry, then slower for a retry scheduled minutes ahead; never for a hidden tab.
+  useEffect(() => {
+    const delay = data ? followUpDelay(data.items, Date.now()) : null;
+    if (delay === null) return;
+    const timer = window.setTimeout(() => {
+      if (document.visibilityState === "visible") load();
+      else setData((d) => (d ? { ...d } : d)); // look again later, when the tab may be back
+    }, delay);
+    return () => window.clearTimeout(timer);
+  }, [data, load]);
   return (
     <section aria-labelledby="sent-mail" className="space-y-2" data-testid="sent-mail">
       <div className="flex items-center justify-between gap-2">
