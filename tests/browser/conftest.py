@@ -102,12 +102,19 @@ def signed_in_page(browser, base_url: str, who, viewport=MOBILE, *, offline_read
         ctx.close()
 
 
+# The worker is installed (the app shell cached) and activated for the app's scope. Waiting for
+# this page to be *controlled* was stricter than a reload needs and could wait forever: a page
+# whose navigation began while the worker was still installing (the return from an identity
+# provider, a hard reload) is never claimed, yet its reload, offline too, goes through the worker.
+_SHELL_CACHED = """async () => {
+  const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration());
+  return !!reg && !!reg.active && reg.active.state === "activated";
+}"""
+
+
 def wait_for_service_worker(page) -> None:
-    """The app shell is cached and this page is controlled: a reload now works offline."""
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30000
-    )
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    """The app shell is cached and the worker active: a reload now works offline."""
+    page.wait_for_function(_SHELL_CACHED, timeout=30000)
 
 
 def wait_synced(page, timeout: float = 30000) -> None:
