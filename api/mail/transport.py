@@ -13,6 +13,7 @@ The password is never part of an error text or a log line.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import socket
 import ssl
@@ -23,6 +24,10 @@ from urllib.parse import unquote, urlsplit
 
 from ..core.timeutil import iso as now_iso
 from ..webhooks.delivery import Attempt
+
+# The operator's relay (its host, port and account) is the instance's, not the workspace's: the
+# errors a workspace's admins read on its outbox say what went wrong, the server log says where.
+log = logging.getLogger("branchline.mail")
 
 Security = Literal["starttls", "tls", "plain"]
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -119,7 +124,8 @@ def send(config: SmtpConfig, timeout: float, sender: str, recipient: str, messag
     try:
         client = _connect(config, timeout)
     except (TimeoutError, ConnectionError, OSError, smtplib.SMTPException) as exc:
-        return done(False, None, "", f"could not reach the mail server {config.describe()}: {_what(exc)}")
+        log.warning("mail: could not reach %s: %s", config.describe(), _what(exc))
+        return done(False, None, "", f"could not reach the mail server: {_what(exc)}")
     try:
         if config.username:
             client.login(config.username, config.password or "")
@@ -145,9 +151,8 @@ def send(config: SmtpConfig, timeout: float, sender: str, recipient: str, messag
         reply = _reply(exc.smtp_code, exc.smtp_error)
         return done(False, exc.smtp_code, reply, f"the mail server answered {reply}", exc.smtp_code >= 500)
     except (smtplib.SMTPException, OSError) as exc:
-        return done(
-            False, None, "", f"the mail server {config.describe()} dropped the connection: {_what(exc)}"
-        )
+        log.warning("mail: %s dropped the connection: %s", config.describe(), _what(exc))
+        return done(False, None, "", f"the mail server dropped the connection: {_what(exc)}")
     finally:
         try:
             client.quit()
