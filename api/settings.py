@@ -136,6 +136,9 @@ class Settings(BaseSettings):
     rate_limit_share_views_per_minute: int = Field(default=60, ge=1)  # per read-only share link
     # per team: "Back up now" and archive downloads together (each reads every database)
     rate_limit_backups_per_hour: int = Field(default=12, ge=1)
+    # per team: the Usage page's Refresh, which measures every database and lists the
+    # attachment files now (on S3, a paged listing) rather than reuse the last measurement
+    rate_limit_usage_refreshes_per_minute: int = Field(default=20, ge=1)
     # "Forgot password" requests: per client address, and per e-mail address asked for (so
     # nobody can flood a mailbox with reset links).
     rate_limit_password_resets_per_hour: int = Field(default=10, ge=1)

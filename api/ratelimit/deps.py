@@ -32,6 +32,7 @@ def expensive_policies(ctx: AppContext) -> dict[str, Policy]:
         "uploads": Policy("uploads", s.rate_limit_uploads_per_minute, 60),
         "share_views": Policy("share_views", s.rate_limit_share_views_per_minute, 60),
         "backups": Policy("backups", s.rate_limit_backups_per_hour, 3600),
+        "usage_refreshes": Policy("usage_refreshes", s.rate_limit_usage_refreshes_per_minute, 60),
         "password_resets": Policy("password_resets", s.rate_limit_password_resets_per_hour, 3600),
         "password_reset_mails": Policy(
             "password_reset_mails", s.rate_limit_password_reset_mails_per_hour, 3600

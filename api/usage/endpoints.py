@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from ..core.deps import AdminDep, CtxDep
 from ..core.openapi import errors
+from ..ratelimit.deps import charge
 from . import service
 from .schemas import UsagePublic, UsageWarnings
 
@@ -17,7 +18,13 @@ router = APIRouter(prefix="/api/v1", tags=["tenant"])
 @router.get(
     "/tenant/usage",
     response_model=UsagePublic,
-    responses=errors({403: "Only owners and admins see the team's usage."}),
+    responses=errors(
+        {
+            403: "Only owners and admins see the team's usage.",
+            429: "`refresh=true` more often than the team's limit a minute (the answer without it "
+            "still works).",
+        }
+    ),
 )
 def get_usage(
     who: AdminDep,
@@ -39,6 +46,8 @@ def get_usage(
     of the last 24 hours) are counted from records and indexes the server keeps anyway.
     `limits` lists each limit with a label, its value (null: none) and what happens past it.
     `warnings` holds `storage_high` past 80% of the quota and `storage_full` at 100%."""
+    if refresh:
+        charge(ctx, "usage_refreshes", who.tenant_id, "measuring storage now, for your team,")
     return service.usage(ctx, who.tenant_id, fresh=refresh)
 
 

@@ -433,6 +433,14 @@ def limits(ctx: AppContext, tenant_id: str, m: Measurement) -> list[dict[str, An
             past_rate,
         ),
         (
+            "rate_usage_refreshes",
+            "Storage measured now (Refresh on this page)",
+            s.rate_limit_usage_refreshes_per_minute if rate else None,
+            "requests_per_minute",
+            "the whole team; without Refresh the figures are reused for a short while and not limited",
+            past_rate,
+        ),
+        (
             "list_limit",
             "Items per page of a list",
             200,

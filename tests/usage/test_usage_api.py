@@ -14,6 +14,8 @@ SERVER_ENV = {
     # Webhook receivers on this machine; a dead one spends its two quick retries in a second.
     "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
     "BRANCHLINE_WEBHOOK_RETRY_SCHEDULE": "0.2,0.2",
+    # Two measurements now per team a minute (the last test spends them).
+    "BRANCHLINE_RATE_LIMIT_USAGE_REFRESHES_PER_MINUTE": "2",
 }
 
 
@@ -164,3 +166,20 @@ def test_webhook_deliveries_of_the_last_day_are_counted(http, tenant, receiver):
     figures = wait_until(settled, timeout=30, message="the dead receiver's message to fail")
     assert figures["webhooks"] == 2 and figures["webhooks_failing"] == 1
     assert figures["deliveries_last_24h"] == {"delivered": 1, "failed": 1, "pending": 0, "capped": False}
+
+
+def test_measuring_now_is_limited_per_team_and_the_usual_answer_is_not(http, make_tenant):
+    """Refresh measures every database and lists the attachment files (on S3, a paged listing):
+    a script calling it in a loop is refused with 429 and Retry-After, while the answer that
+    reuses the last measurement, and other teams' Refresh, keep working."""
+    team, other = make_tenant(), make_tenant()
+    for _ in range(2):
+        _usage(http, team, refresh="true")
+    r = http.get("/api/v1/tenant/usage", headers=team.headers, params={"refresh": "true"})
+    assert r.status_code == 429, r.text
+    assert int(r.headers["Retry-After"]) >= 1
+    assert "measuring storage now" in r.json()["reason"]
+    assert _usage(http, team)["storage"]["measured_at"]  # without refresh: still answered
+    _usage(http, other, refresh="true")  # another team's budget is its own
+    limits = {row["key"]: row for row in _usage(http, team)["limits"]}
+    assert limits["rate_usage_refreshes"]["value"] == 2
