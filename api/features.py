@@ -120,7 +120,7 @@ def install_hooks(ctx: AppContext) -> None:
     from .sessions.service import install as install_sessions  # noqa: PLC0415
     from .starter.service import on_tenant_created as load_starter  # noqa: PLC0415
     from .sync_mount import register_sync_rules  # noqa: PLC0415
-    from .trees import library, suggestions  # noqa: PLC0415
+    from .trees import library, suggestions, version_cache  # noqa: PLC0415
     from .trees.sync_rules import TreesRules  # noqa: PLC0415
     from .usage.service import install as install_usage  # noqa: PLC0415
     from .webhooks.worker import WebhookWorker  # noqa: PLC0415
@@ -132,6 +132,7 @@ def install_hooks(ctx: AppContext) -> None:
     register_part(ctx, suggestions.index_part())
     register_part(ctx, insights_part(ctx))
     register_sync_rules(ctx, TreesRules(ctx))  # the trees database over /sync
+    ctx.tree_versions = version_cache.make(ctx.store)  # the versions steps are folded over
     register_sync_rules(ctx, ScriptsRules())  # the scripts database: published copies to every role
     install_sessions(ctx)  # the sessions listing part, its /sync rules, the header merger
     install_attachments(ctx)  # the reader exports embed images with

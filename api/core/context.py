@@ -105,6 +105,9 @@ class AppContext:
     session_states: SessionStates | None = None
     # Who may reach which team-scoped tree (api/teams/scopes.py), made on first use.
     tree_scopes: Any = None
+    # Published tree versions as the store holds them (api/trees/version_cache.py); None when
+    # the store cannot tell of every write, or before the trees feature is installed.
+    tree_versions: Any = None
     features_installed: bool = False
 
     # Made from the settings, shared by the API and the sync endpoints.

@@ -28,6 +28,7 @@ from ..core.docs import by_prefix, check_write_limits, get_or_none, retry_on_con
 from ..core.timeutil import iso
 from ..scripts import service as scripts
 from ..teams.scopes import scopes_of
+from . import version_cache
 from .migrations import migrate_tree, migrate_tree_version
 from .models import TreeDraft, tree_doc_id, tree_slug, tree_version_doc_id
 from .script_refs import script_problems
@@ -331,10 +332,16 @@ def get_version(ctx: AppContext, who: Principal, tree_id: str, version: int | No
         version = get_meta(db, tree_id).get("latest_version")
         if not version:
             raise NotFound(f"{tree_id} has no published version yet; publish it first.")
-    doc = get_or_none(db, tree_version_doc_id(tree_id, version))
-    if doc is None:
+    docid = tree_version_doc_id(tree_id, version)
+
+    def read() -> dict[str, Any] | None:
+        doc = get_or_none(db, docid)
+        return None if doc is None else migrate_tree_version(doc, owned=True)
+
+    found = version_cache.version_doc(ctx.tree_versions, db.name, docid, read)
+    if found is None:
         raise NotFound(f"{tree_id} has no version {version}.")
-    return migrate_tree_version(doc, owned=True)
+    return found
 
 
 EXPORT_FORMAT = "branchline.tree"
