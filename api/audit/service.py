@@ -185,6 +185,50 @@ class AlreadyFiled(Exception):
     """The `once` key of an append was filed before."""
 
 
+# A `once` marker names the entry it was written with (seq and hash). The writes of a batch
+# succeed one by one, so a marker can be stored while its entry lost its seq to another
+# action: such a marker names an entry that is not there (or another one at that seq), and
+# the next writer of that key takes it over instead of taking the action as filed. Before,
+# the action was lost. Markers from before the hash (seq only) are taken at their word.
+
+
+def _marker(once: str, entry: Mapping[str, Any], current: Mapping[str, Any] | None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "_id": repo.once_id(once),
+        "type": "audit_once",
+        "seq": entry["seq"],
+        "hash": entry["hash"],
+    }
+    if current is not None:
+        doc["_rev"] = current["_rev"]
+    return doc
+
+
+def _marker_filed(db: Database, marker: Mapping[str, Any]) -> bool:
+    """Whether the entry a `once` marker names is in the log (or was, before retention)."""
+    seq, filed_hash = marker.get("seq"), marker.get("hash")
+    if not isinstance(filed_hash, str) or not isinstance(seq, int):
+        return True  # a marker from before hashes were kept: filed
+    entry = get_or_none(db, entry_id(seq))
+    if entry is not None:
+        return entry.get("hash") == filed_hash
+    ckpt = repo.checkpoint(db)
+    return ckpt is not None and isinstance(ckpt.get("seq"), int) and ckpt["seq"] >= seq
+
+
+def _claim_marker(db: Database, once: str, entry: Mapping[str, Any]) -> None:
+    """Our entry is stored but its marker was not (another writer of the key changed it in
+    between): point the marker at our entry, unless it already names a filed one."""
+
+    def attempt() -> None:
+        current = get_or_none(db, repo.once_id(once))
+        if current is not None and _marker_filed(db, current):
+            return  # another writer filed the key too; its marker stands
+        save(db, _marker(once, entry, current))
+
+    retry_on_conflict(attempt, busy="The audit once-marker is being rewritten", give_up=lambda: None)
+
+
 def append_to(
     db: Database,
     secret: str,
@@ -207,7 +251,8 @@ def append_to(
 
     def attempt() -> dict[str, Any] | None:
         head, current = _head(db)
-        if once is not None and get_or_none(db, repo.once_id(once)) is not None:
+        marker = get_or_none(db, repo.once_id(once)) if once is not None else None
+        if marker is not None and _marker_filed(db, marker):
             raise AlreadyFiled
         entry: dict[str, Any] = {
             "_id": entry_id(head.seq + 1),
@@ -226,7 +271,7 @@ def append_to(
         entry["signature"] = entry_signature(secret, entry["seq"], entry["hash"])
         batch = [entry, head_doc(secret, entry, current)]
         if once is not None:
-            batch.append({"_id": repo.once_id(once), "type": "audit_once", "seq": entry["seq"]})
+            batch.append(_marker(once, entry, marker))
         results = db.bulk_docs(batch)
         if "error" in results[0]:
             if "error" not in results[1]:
@@ -239,6 +284,8 @@ def append_to(
                 raise Conflict(results[0].get("reason", "conflict"))
             raise BadRequest(f"The audit entry was refused: {results[0].get('reason')}")
         entry["_rev"] = results[0]["rev"]
+        if once is not None and "error" in results[2]:
+            _claim_marker(db, once, entry)
         if "error" in results[1]:
             # Another writer changed the head between our read and this write (a repair): bring
             # it to the newest entry now, so a quiet log does not keep naming an older one.

@@ -256,3 +256,43 @@ def test_a_repair_of_a_head_naming_a_lost_entry_names_the_newest_stored_one(tmp_
         assert service.verify_db(db, secret).ok
     finally:
         store.close()
+
+
+def test_an_action_filed_once_is_not_lost_when_another_action_takes_its_seq(tmp_path: Path):
+    """The entry and its `once` marker are written together, but each write succeeds or fails
+    by itself: the marker could be stored while the entry lost its seq to another action, and
+    the retry then took the action as filed. An export reported by a device vanished."""
+    secret = "x" * 40
+    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
+    try:
+        first = service.append(
+            store, "oncetenant1", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
+        )
+        assert first is not None
+        db = repo.open_db(store, "oncetenant1")
+        assert db is not None
+        rival = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash", "signature")}
+        rival.update(_id=entry_id(2), seq=2, action="user.invited", prev_hash=first["hash"])
+        rival["hash"] = entry_hash(rival)
+        rival["signature"] = entry_signature(secret, 2, rival["hash"])  # another instance, same key
+        racing = InterleavedBatches(db, [rival])
+
+        def report():
+            return service.append_to(
+                racing,
+                secret,
+                "oncetenant1",
+                {"type": "user", "id": "me"},
+                "session.exported",
+                {"type": "session", "id": "s1"},
+                details={"via": "device"},
+                once="device_export:e9",
+            )
+
+        filed = report()
+        assert filed is not None and filed["seq"] == 3, "the export is in the log"
+        assert report() is None, "and filed once: the same report again changes nothing"
+        verdict = service.verify_db(db, secret)
+        assert verdict.ok and verdict.entries == 3, verdict.problem
+    finally:
+        store.close()
