@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sync.access import Principal
-from sync.errors import BadRequest, Conflict
+from sync.errors import BadRequest, BranchlineError, Conflict
 from sync.store import Database, Store
 
 from ..core.docs import each_tenant, get_or_none, retry_on_conflict, save, tenants_with_db
@@ -98,7 +98,7 @@ def _tenant_of_actor(who: Principal | Mapping[str, Any] | None) -> str | None:
 def _head(db: Database) -> tuple[Anchor, dict[str, Any] | None]:
     """The seq and hash the next entry follows, and the head record to replace.
 
-    Two reads: the head record names the newest entry, and that entry must be stored (see
+    The head record names the newest entry, and that entry must be stored (see
     `_names_a_stored_entry`). A log without a head (written before heads existed, or new), or
     whose head names an entry that was never stored, looks up its newest entry, else its
     retention checkpoint. A head
@@ -288,8 +288,13 @@ def append_to(
             _claim_marker(db, once, entry)
         if "error" in results[1]:
             # Another writer changed the head between our read and this write (a repair): bring
-            # it to the newest entry now, so a quiet log does not keep naming an older one.
-            _repair_head(db, secret)
+            # it to the newest entry now, so a quiet log does not keep naming an older one. The
+            # entry is stored: a failure here must not make the append look failed (a caller
+            # retrying would file it twice); the next append repairs the head anyway.
+            try:
+                _repair_head(db, secret)
+            except BranchlineError as exc:
+                log.warning("audit head of %s left behind its newest entry: %s", db.name, exc)
         return entry
 
     with _lock(lock_key):

@@ -14,6 +14,7 @@ The password is never part of an error text or a log line.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -119,6 +120,7 @@ def send(config: SmtpConfig, timeout: float, sender: str, recipient: str, messag
 
     def done(ok: bool, code: int | None, reply: str, error: str | None, permanent: bool = False) -> Sent:
         ms = int((time.monotonic() - started) * 1000)
+        reply, error = _unnamed(config, reply), _unnamed(config, error) if error else error
         return Sent(Attempt(at, ok, code, reply, error, ms, request), permanent)
 
     try:
@@ -158,6 +160,19 @@ def send(config: SmtpConfig, timeout: float, sender: str, recipient: str, messag
             client.quit()
         except (smtplib.SMTPException, OSError):
             client.close()
+
+
+def _unnamed(config: SmtpConfig, text: str) -> str:
+    """`text` without the relay's host name or account: a certificate error ("not valid for
+    'smtp.example.net'") or a server's greeting and replies often name them, and the text is
+    shown on the workspace's outbox. The server log keeps the whole of it."""
+    # An account is hidden when it looks like one (an address); a bare word such as "mail"
+    # would mangle the sentence around it.
+    account = config.username if config.username and "@" in config.username else None
+    for name in (config.host, account):
+        if name:
+            text = re.sub(re.escape(name), "(the mail server)", text, flags=re.IGNORECASE)
+    return text
 
 
 def _what(exc: BaseException) -> str:

@@ -20,9 +20,12 @@ from sync.observed_cache import ObservedCache
 from sync.store import Store
 
 PREFIX = "treever:"
-# A version of a large tree is a few MB (2,000 richly written steps are about 2.4 MB); the
-# versions sessions are running on at once are far fewer than this.
-MAX_ENTRIES = 256
+# Memory is bounded by count and size: at most 128 versions of at most 256 KB of JSON each
+# (32 MB). A larger version (2,000 richly written steps are about 2.4 MB) is read from the
+# store every time, as before; a typical one is tens of KB.
+MAX_ENTRIES = 128
+MAX_TEXT = 256 * 1024
+_TOO_LARGE = b""  # kept in place of a version over MAX_TEXT: read it from the store
 
 VersionCache = ObservedCache[bytes | None]
 
@@ -38,7 +41,9 @@ def _keys(docid: str) -> tuple[str, ...]:
 
 def make(store: Store) -> VersionCache | None:
     """The cache, told of `store`'s writes; None when the store cannot tell of them all."""
-    return VersionCache(_scope, _keys, max_entries=MAX_ENTRIES, ttl_s=600.0, id_prefix=PREFIX).attach(store)
+    # 60 s, as the other observed caches: what another process (the command line) writes is
+    # not reported, and a version asked for before it existed is answered 404 until then.
+    return VersionCache(_scope, _keys, max_entries=MAX_ENTRIES, ttl_s=60.0, id_prefix=PREFIX).attach(store)
 
 
 def version_doc(
@@ -48,9 +53,22 @@ def version_doc(
     its own for every caller."""
     if cache is None:
         return read()
-    text = cache.get(db_name, docid, lambda: _text(read()))
-    return None if text is None else orjson.loads(text)
+    fresh: list[dict[str, Any] | None] = []  # the document when this call read it itself
+
+    def fill() -> bytes | None:
+        fresh.append(read())
+        return _text(fresh[0])
+
+    text = cache.get(db_name, docid, fill)
+    if fresh:
+        return fresh[0]  # read for this call: nobody else holds it
+    if text is None:
+        return None
+    return read() if text == _TOO_LARGE else orjson.loads(text)
 
 
 def _text(doc: dict[str, Any] | None) -> bytes | None:
-    return None if doc is None else orjson.dumps(doc)
+    if doc is None:
+        return None
+    text = orjson.dumps(doc)
+    return text if len(text) <= MAX_TEXT else _TOO_LARGE

@@ -54,6 +54,8 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
+
 MOBILE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 860}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -113,8 +115,15 @@ _SHELL_CACHED = """async () => {
 
 
 def wait_for_service_worker(page) -> None:
-    """The app shell is cached and the worker active: a reload now works offline."""
+    """The app shell is cached and the worker active: a reload now works offline. A page the
+    worker can still claim (the usual first visit) is also waited for, a few seconds at most:
+    the worker claims it just after activating, and a test going offline in between would
+    load the app's lazily loaded screens from the network."""
     page.wait_for_function(_SHELL_CACHED, timeout=30000)
+    try:
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=5000)
+    except PlaywrightTimeoutError:
+        pass  # never claimed (see _SHELL_CACHED): its reload goes through the worker all the same
 
 
 def wait_synced(page, timeout: float = 30000) -> None:

@@ -22,7 +22,8 @@ def test_a_page_the_worker_does_not_control_reloads_offline(browser, http, serve
 
         # Shift-reload: the browser fetches the page past the service worker, which then does
         # not control it; the test helper's wait must still hold.
-        ctx.new_cdp_session(page).send("Page.reload", {"ignoreCache": True})
+        with page.expect_navigation(wait_until="load", timeout=30000):
+            ctx.new_cdp_session(page).send("Page.reload", {"ignoreCache": True})
         page.wait_for_selector("[data-testid=tree-list]", timeout=30000)
         assert page.evaluate("navigator.serviceWorker.controller") is None
         wait_for_service_worker(page)

@@ -9,7 +9,7 @@ import ssl
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from api.mail.transport import parse_smtp_url, send
+from api.mail.transport import _unnamed, parse_smtp_url, send
 from api.settings import Settings, SettingsError
 from tests.mail.smtp import SmtpServer
 from tests.webhooks.test_webhooks_tls import _certificate
@@ -124,3 +124,14 @@ def test_a_server_without_starttls_gets_no_mail_in_clear_text():
         assert plain.received == []
     finally:
         plain.stop()
+
+
+def test_what_a_workspace_reads_of_a_failure_never_names_the_relay():
+    config = parse_smtp_url("smtps://relay%40msp.example:pw@SMTP.Example.net:465", allow_plain=False)
+    said = _unnamed(
+        config,
+        "[SSL: CERTIFICATE_VERIFY_FAILED] certificate is not valid for 'smtp.example.net'; "
+        "535 relay@msp.example rejected by smtp.example.net ESMTP",
+    )
+    assert "example.net" not in said.lower() and "relay@msp.example" not in said
+    assert "CERTIFICATE_VERIFY_FAILED" in said and "535" in said

@@ -40,3 +40,24 @@ def test_each_caller_gets_its_own_copy_and_a_rewrite_is_read_again(tmp_path: Pat
         assert missing is None
     finally:
         store.close()
+
+
+def test_a_large_version_is_read_from_the_store_each_time_not_kept(tmp_path: Path):
+    store = EmbeddedStore(tmp_path)
+    try:
+        cache = version_cache.make(store)
+        db = store.create_db(physical_name("abcdef13", "trees"))
+        big = {"title": "Large", "nodes": {f"n{i}": {"type": "end", "body": "x" * 200} for i in range(2000)}}
+        db.put({"_id": DOCID, "version": 1, "tree": big})
+        reads = []
+
+        def read():
+            reads.append(1)
+            return db.get(DOCID)
+
+        for _ in range(2):
+            got = version_cache.version_doc(cache, db.name, DOCID, read)
+            assert got is not None and len(got["tree"]["nodes"]) == 2000
+        assert len(reads) == 2, "from the store each time"
+    finally:
+        store.close()

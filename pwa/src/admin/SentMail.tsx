@@ -42,29 +42,37 @@ export function invitationTitle(email: string, r: { emailed?: boolean; mail?: Ma
 export function SentMail({ refresh }: { refresh: number }) {
   const [data, setData] = useState<{ configured: boolean; items: MailItem[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [reads, setReads] = useState(0); // moves on after every read, answered or failed
   const load = useCallback(() => {
-    api<{ configured: boolean; items: MailItem[] }>("/api/v1/mail?limit=20").then(
-      (r) => {
-        setError(null);
-        setData(r);
-      },
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
-    );
+    api<{ configured: boolean; items: MailItem[] }>("/api/v1/mail?limit=20")
+      .then(
+        (r) => {
+          setError(null);
+          setData(r);
+        },
+        (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      )
+      .finally(() => setReads((n) => n + 1));
   }, []);
   // Read again whenever the page e-mailed something (an invitation sent or resent).
   useEffect(load, [load, refresh]);
   // A row still on its way follows its mail by itself: "Sending" turns into "Sent" (or an
   // error) without the admin having to think of Refresh. Soon while the server is at it or
-  // about to retry, then slower for a retry scheduled minutes ahead; never for a hidden tab.
+  // about to retry, then slower for a retry scheduled minutes ahead (or after a failed read).
+  // A hidden tab reads nothing until it is shown again, and then reads at once.
   useEffect(() => {
-    const delay = data ? followUpDelay(data.items, Date.now()) : null;
-    if (delay === null) return;
-    const timer = window.setTimeout(() => {
-      if (document.visibilityState === "visible") load();
-      else setData((d) => (d ? { ...d } : d)); // look again later, when the tab may be back
-    }, delay);
+    const due = data?.configured ? followUpDelay(data.items, Date.now()) : null;
+    if (due === null) return;
+    if (document.visibilityState !== "visible") {
+      const onShow = () => {
+        if (document.visibilityState === "visible") load();
+      };
+      document.addEventListener("visibilitychange", onShow);
+      return () => document.removeEventListener("visibilitychange", onShow);
+    }
+    const timer = window.setTimeout(load, error ? Math.max(due, 15_000) : due);
     return () => window.clearTimeout(timer);
-  }, [data, load]);
+  }, [data, error, reads, load]);
   return (
     <section aria-labelledby="sent-mail" className="space-y-2" data-testid="sent-mail">
       <div className="flex items-center justify-between gap-2">

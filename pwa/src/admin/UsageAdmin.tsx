@@ -253,7 +253,7 @@ export default function UsageAdmin() {
       </div>
       {!usage && !error && <Loading />}
       {error && (
-        <ErrorBox title={usage ? "The figures could not be refreshed; these are the last ones" : "Usage could not be loaded"} onRetry={() => void load(false)}>
+        <ErrorBox title={usage ? "The figures could not be refreshed; these are the last ones" : "Usage could not be loaded"} onRetry={() => void load(usage !== null)}>
           <p>{error}</p>
         </ErrorBox>
       )}
