@@ -26,6 +26,7 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ["**/*.{js,css,html,svg,png,ico,webmanifest}"],
+        importScripts: ["sw-claim.js"], // lets a page the worker did not claim ask to be (main.tsx)
         navigateFallback: "index.html",
         // The API and the sync endpoints must always reach the network (or fail visibly);
         // answering them from the shell would hide a missing connection from PouchDB. A

@@ -15,4 +15,11 @@ if (pageStorage) {
   applyTheme();
   boot();
 }
+// A page the active worker does not control (see public/sw-claim.js) asks to be claimed, so
+// that going offline right after still finds every screen in the worker's cache.
+if ("serviceWorker" in navigator) {
+  void navigator.serviceWorker.ready.then((reg) => {
+    if (!navigator.serviceWorker.controller) reg.active?.postMessage({ type: "BRANCHLINE_CLAIM" });
+  });
+}
 createRoot(root).render(<StrictMode>{pageStorage ? <App /> : <FramedLauncher />}</StrictMode>);

@@ -104,26 +104,22 @@ def signed_in_page(browser, base_url: str, who, viewport=MOBILE, *, offline_read
         ctx.close()
 
 
-# The worker is installed (the app shell cached) and activated for the app's scope. Waiting for
-# this page to be *controlled* was stricter than a reload needs and could wait forever: a page
-# whose navigation began while the worker was still installing (the return from an identity
-# provider, a hard reload) is never claimed, yet its reload, offline too, goes through the worker.
-_SHELL_CACHED = """async () => {
-  const reg = navigator.serviceWorker && (await navigator.serviceWorker.getRegistration());
-  return !!reg && !!reg.active && reg.active.state === "activated";
-}"""
+_CONTROLLED = "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null"
 
 
 def wait_for_service_worker(page) -> None:
-    """The app shell is cached and the worker active: a reload now works offline. A page the
-    worker can still claim (the usual first visit) is also waited for, a few seconds at most:
-    the worker claims it just after activating, and a test going offline in between would
-    load the app's lazily loaded screens from the network."""
-    page.wait_for_function(_SHELL_CACHED, timeout=30000)
+    """The app shell is cached and this page is controlled: a reload now works offline.
+
+    A page whose navigation began while the worker was still installing (the return from an
+    identity provider after an SSO sign-in) is never claimed by it; one reload, online, brings
+    it under the worker. Waiting for the worker to be activated was not enough: in a loaded
+    full run, reloads of pages not yet controlled failed offline (ERR_INTERNET_DISCONNECTED)."""
     try:
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=5000)
+        page.wait_for_function(_CONTROLLED, timeout=15000)
     except PlaywrightTimeoutError:
-        pass  # never claimed (see _SHELL_CACHED): its reload goes through the worker all the same
+        page.reload()
+        page.wait_for_function(_CONTROLLED, timeout=30000)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
 def wait_synced(page, timeout: float = 30000) -> None:
