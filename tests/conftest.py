@@ -79,6 +79,36 @@ TEST_LIMITS = {
 }
 
 
+class PortTaken(RuntimeError):
+    """The port free_port() gave was taken before the server could bind it."""
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a listening TCP socket on `port` (Linux /proc)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(fields[9])
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:[") and target[8:-1] in inodes:
+            return True
+    return False
+
+
 class ServerProcess:
     """`uvicorn api.app:create_app` in a subprocess, with its own data folder."""
 
@@ -101,6 +131,21 @@ class ServerProcess:
         self.log_path = data_dir / "server.log"
 
     def start(self) -> ServerProcess:
+        # free_port() closes its socket before the server binds: another worker's server can
+        # take the port in between. Then this one exits ("address already in use") while the
+        # other answers /healthz, and the test talked to a stranger (a reset limit of 3 an
+        # hour instead of the module's 1,000). So ready means: our process holds the port.
+        for _ in range(3):
+            try:
+                return self._start_once()
+            except PortTaken:
+                old = self.url
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+                self.env = {k: v.replace(old, self.url) for k, v in self.env.items()}
+        return self._start_once()
+
+    def _start_once(self) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -126,13 +171,26 @@ class ServerProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        wait_until(self._ready, timeout=60, message=f"server on {self.url} (log: {self.log_path})")
+        deadline = time.monotonic() + 60
+        while not self._ready():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for the server on {self.url} (log: {self.log_path})")
+            time.sleep(0.05)
         return self
 
     def _ready(self) -> bool:
-        if self.proc and self.proc.poll() is not None:
-            raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
-        return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            said = self.log_path.read_text()[-3000:]
+            if "address already in use" in said.lower():
+                raise PortTaken(said)
+            raise RuntimeError(f"server exited: {said}")
+        if not listens_on(self.proc.pid, self.port):
+            return False
+        try:
+            return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

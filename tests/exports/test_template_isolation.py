@@ -38,7 +38,10 @@ def _flood(url: str, headers: dict, source: str, count: int = 40) -> tuple[Threa
     return pool, [pool.submit(put) for _ in range(count)]
 
 
-def _quick(client: httpx.Client, method: str, path: str, within: float = 1.0, **kw) -> float:
+# 3 s, not 1: what this catches (a flood holding the server for each bad template's 2 s, 40 at
+# once) stalls the others for tens of seconds, while a build machine busy with browser tests
+# once took just over 1 s to answer /healthz with nothing wrong.
+def _quick(client: httpx.Client, method: str, path: str, within: float = 3.0, **kw) -> float:
     """Seconds a request took, which must succeed within `within` seconds."""
     started = time.monotonic()
     r = client.request(method, path, timeout=within, **kw)
@@ -59,10 +62,9 @@ def _login(client: httpx.Client, victim: Tenant, within: float) -> float:
 
 
 def _others_answer_while(futures, server_url: str, victim: Tenant, login_baseline: float) -> int:
-    """Probe /healthz and another tenant's API and sync (each within 1 s) and sign-in (Argon2
-    alone takes about a second on a busy build machine, so: within 1 s plus three times what
-    it took before the flood) until the flood is over; returns how many rounds of probes ran
-    during it."""
+    """Probe /healthz and another tenant's API and sync (each within 3 s) and sign-in (within
+    1 s plus three times what it took before the flood) until the flood is over; returns how
+    many rounds of probes ran during it."""
     rounds = 0
     with httpx.Client(base_url=server_url) as client:
         sync_root = victim.me["sync"]["databases"]["trees"]
