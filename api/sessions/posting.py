@@ -168,7 +168,7 @@ def _post_event(
         access.require_attachment_stored(ctx, who.tenant_id, loaded.sid, event.get("attachment_id"))
 
     # Only an id the client chose can be a retry; one the server just made is new.
-    retried = isinstance(body, dict) and body.get("_id") is not None
+    retried = body.get("_id") is not None  # build_event refused anything but an object
     existing = next((e for e in loaded.events if e.get("_id") == event["_id"]), None) if retried else None
     if existing is not None:
         if not _same_event(existing, event):

@@ -3,9 +3,12 @@ store's conflict on a taken seq sends the loser to the new head, so the chain ne
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,23 @@ from api.audit import repository as repo, service
 from api.audit.chain import entry_hash, entry_id, entry_signature
 from api.core.context import open_store
 from api.settings import Settings
+
+SECRET = "x" * 40
+
+
+@contextlib.contextmanager
+def _log_with_one_entry(tmp_path: Path, tenant: str) -> Iterator[tuple[Any, Any, dict]]:
+    """An embedded store whose tenant's audit log holds one entry: (store, its database, the
+    entry). The store is closed afterwards."""
+    store = open_store(Settings(data_dir=tmp_path, secret_key=SECRET))
+    try:
+        first = service.append(store, tenant, {"type": "system", "id": "a"}, "test.one", {}, secret=SECRET)
+        assert first is not None
+        db = repo.open_db(store, tenant)
+        assert db is not None
+        yield store, db, first
+    finally:
+        store.close()
 
 
 def test_writers_racing_for_the_same_seq_never_fork_the_chain(
@@ -105,15 +125,8 @@ class InterleavedBatches:
 
 
 def test_a_head_written_for_an_entry_a_rival_won_is_pointed_back_at_the_stored_one(tmp_path: Path):
-    secret = "x" * 40
-    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
-    try:
-        first = service.append(
-            store, "racetenant3", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
-        )
-        assert first is not None
-        db = repo.open_db(store, "racetenant3")
-        assert db is not None
+    secret = SECRET
+    with _log_with_one_entry(tmp_path, "racetenant3") as (_store, db, first):
         rival = {
             "_id": entry_id(2),
             "type": "audit_entry",
@@ -144,21 +157,12 @@ def test_a_head_written_for_an_entry_a_rival_won_is_pointed_back_at_the_stored_o
         head = repo.head(db)
         assert (head["seq"], head["hash"]) == (2, rival["hash"])
         assert service.verify_db(db, secret).ok
-    finally:
-        store.close()
 
 
 def test_a_head_left_behind_by_a_crash_between_entry_and_head_catches_up_on_the_next_append(tmp_path: Path):
     """On CouchDB an entry can be stored without its head (the two are not one transaction)."""
-    secret = "x" * 40
-    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
-    try:
-        first = service.append(
-            store, "lagtenant1", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
-        )
-        assert first is not None
-        db = repo.open_db(store, "lagtenant1")
-        assert db is not None
+    secret = SECRET
+    with _log_with_one_entry(tmp_path, "lagtenant1") as (store, db, first):
         orphan = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
         orphan.update(_id=entry_id(2), seq=2, action="test.two", prev_hash=first["hash"])
         orphan["hash"] = entry_hash(orphan)
@@ -173,8 +177,6 @@ def test_a_head_left_behind_by_a_crash_between_entry_and_head_catches_up_on_the_
         assert repo.head(db)["seq"] == 3
         verdict = service.verify_db(db, secret)
         assert verdict.ok and verdict.entries == 3, verdict.problem
-    finally:
-        store.close()
 
 
 def test_an_entry_added_after_the_head_without_the_key_is_named_and_never_signed_into_the_head(
@@ -183,15 +185,8 @@ def test_an_entry_added_after_the_head_without_the_key_is_named_and_never_signed
     """The chain's hashes are plain SHA-256: someone who can write the store but lacks the key
     can extend it with a well-formed entry (say, making themselves owner). It carries no valid
     signature: verify names it, and the head is never brought forward over it."""
-    secret = "x" * 40
-    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
-    try:
-        first = service.append(
-            store, "forgetenant", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
-        )
-        assert first is not None
-        db = repo.open_db(store, "forgetenant")
-        assert db is not None
+    secret = SECRET
+    with _log_with_one_entry(tmp_path, "forgetenant") as (_store, db, first):
         forged = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash", "signature")}
         forged.update(_id=entry_id(2), seq=2, action="user.role_changed", prev_hash=first["hash"])
         forged["hash"] = entry_hash(forged)
@@ -201,8 +196,6 @@ def test_an_entry_added_after_the_head_without_the_key_is_named_and_never_signed
         assert not verdict.ok and verdict.seq == 2 and "no valid signature" in (verdict.problem or "")
         service._repair_head(db, secret)
         assert repo.head(db)["seq"] == 1  # still naming the last entry this server wrote
-    finally:
-        store.close()
 
 
 def test_an_append_never_chains_to_an_entry_the_head_names_but_nobody_stored(tmp_path: Path):
@@ -210,15 +203,8 @@ def test_an_append_never_chains_to_an_entry_the_head_names_but_nobody_stored(tmp
     head it replaced was behind). Until that writer repairs it, the head names an entry that was
     never stored; a third writer chaining to it forked the log (found by the racing test above
     on a busy machine, one run in three)."""
-    secret = "x" * 40
-    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
-    try:
-        first = service.append(
-            store, "phantomtenant", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
-        )
-        assert first is not None
-        db = repo.open_db(store, "phantomtenant")
-        assert db is not None
+    secret = SECRET
+    with _log_with_one_entry(tmp_path, "phantomtenant") as (store, db, first):
         phantom = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
         phantom.update(seq=2, action="test.lost", prev_hash=first["hash"])
         phantom["hash"] = entry_hash(phantom)
@@ -232,20 +218,11 @@ def test_an_append_never_chains_to_an_entry_the_head_names_but_nobody_stored(tmp
         assert (repo.head(db)["seq"], repo.head(db)["hash"]) == (2, second["hash"])
         verdict = service.verify_db(db, secret)
         assert verdict.ok and verdict.entries == 2, verdict.problem
-    finally:
-        store.close()
 
 
 def test_a_repair_of_a_head_naming_a_lost_entry_names_the_newest_stored_one(tmp_path: Path):
-    secret = "x" * 40
-    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
-    try:
-        first = service.append(
-            store, "phantomtenant2", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
-        )
-        assert first is not None
-        db = repo.open_db(store, "phantomtenant2")
-        assert db is not None
+    secret = SECRET
+    with _log_with_one_entry(tmp_path, "phantomtenant2") as (_store, db, first):
         phantom = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash")}
         phantom.update(seq=2, action="test.lost", prev_hash=first["hash"])
         phantom["hash"] = entry_hash(phantom)
@@ -254,23 +231,14 @@ def test_a_repair_of_a_head_naming_a_lost_entry_names_the_newest_stored_one(tmp_
         service._repair_head(db, secret)
         assert (repo.head(db)["seq"], repo.head(db)["hash"]) == (1, first["hash"])
         assert service.verify_db(db, secret).ok
-    finally:
-        store.close()
 
 
 def test_an_action_filed_once_is_not_lost_when_another_action_takes_its_seq(tmp_path: Path):
     """The entry and its `once` marker are written together, but each write succeeds or fails
     by itself: the marker could be stored while the entry lost its seq to another action, and
     the retry then took the action as filed. An export reported by a device vanished."""
-    secret = "x" * 40
-    store = open_store(Settings(data_dir=tmp_path, secret_key=secret))
-    try:
-        first = service.append(
-            store, "oncetenant1", {"type": "system", "id": "a"}, "test.one", {}, secret=secret
-        )
-        assert first is not None
-        db = repo.open_db(store, "oncetenant1")
-        assert db is not None
+    secret = SECRET
+    with _log_with_one_entry(tmp_path, "oncetenant1") as (_store, db, first):
         rival = {k: v for k, v in first.items() if k not in ("_id", "_rev", "hash", "signature")}
         rival.update(_id=entry_id(2), seq=2, action="user.invited", prev_hash=first["hash"])
         rival["hash"] = entry_hash(rival)
@@ -294,5 +262,3 @@ def test_an_action_filed_once_is_not_lost_when_another_action_takes_its_seq(tmp_
         assert report() is None, "and filed once: the same report again changes nothing"
         verdict = service.verify_db(db, secret)
         assert verdict.ok and verdict.entries == 3, verdict.problem
-    finally:
-        store.close()

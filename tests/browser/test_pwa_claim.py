@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import MOBILE, app_context, sign_in, wait_for_service_worker, wait_synced
+from tests.browser.conftest import signed_in_page
 from tests.conftest import Tenant
 
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
@@ -15,14 +15,9 @@ CONTROLLED = "() => navigator.serviceWorker.controller !== null"
 def test_a_page_the_worker_did_not_claim_is_claimed_and_works_offline(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
-    ctx = app_context(browser, MOBILE)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    try:
-        sign_in(page, server.url, engineer.email, engineer.password)
-        wait_for_service_worker(page)
-        wait_synced(page)
+    with signed_in_page(browser, server.url, engineer, offline_ready=True) as (ctx, page):
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
 
         # Shift-reload: the browser fetches the page past the worker, which then does not
         # control it. Before, it stayed so until the next navigation.
@@ -40,5 +35,3 @@ def test_a_page_the_worker_did_not_claim_is_claimed_and_works_offline(browser, h
         page.wait_for_selector("[data-testid=session-list], [data-testid=tree-list], h1", timeout=30000)
         expect(page.get_by_role("heading", name="Sessions", level=1)).to_be_visible()
         assert errors == []
-    finally:
-        ctx.close()
