@@ -788,7 +788,9 @@ class CouchStore:
                 for name in self._open:
                     self._watcher.follow(name)
 
-    def observe_writes(self, callback: Callable[[str, list[str] | None], None]) -> bool:
+    def observe_writes(
+        self, callback: Callable[[str, list[str] | None], None], forget: Callable[[], None] | None = None
+    ) -> bool:
         """Never: other instances write the same databases, and their writes are reported
         late (by the watcher), so no cache may rest on this store's own writes."""
         return False

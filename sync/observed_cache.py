@@ -17,6 +17,12 @@ another read of the same database), or it could see a state older than the gener
 started under.
 
 Values are shared between callers: they must be treated as read-only.
+
+Several server processes on one embedded data folder (`sync/embedded/peers.py`) learn of
+each other's writes a moment late. A cache then needs `source(scope, key)`: the database and
+a document id of the group its value depends on (`partition`); it answers from memory only
+while the store says every write to that group has reached it (`coherence`). A cache without
+a `source` is not kept there, as on CouchDB.
 """
 
 from __future__ import annotations
@@ -35,6 +41,33 @@ V = TypeVar("V")
 ScopeOf = Callable[[str], "Hashable | None"]
 # Which keys of the scope a written document id concerns (empty: none).
 KeysOf = Callable[[str], "Iterable[Hashable]"]
+# The database and a document id of the group that (scope, key)'s value is read from.
+SourceOf = Callable[[Hashable, Hashable], tuple[str, str]]
+# Ids with these prefixes are one group per database (a cache reads them all together).
+_GROUPED = ["_design/"]
+
+
+def group_by_prefix(prefix: str) -> None:
+    """Make every id starting with `prefix` one group (`partition`), for a cache whose value
+    is read from all of them. Call at import time: every process must agree."""
+    if prefix not in _GROUPED:
+        _GROUPED.append(prefix)
+
+
+def partition(docid: str) -> str:
+    """The group of documents a cached value depends on: the id up to its second colon.
+
+    `session:{sid}` and its events `session:{sid}:ev:{id}` are one group, `user:{id}` its
+    own; ids starting with a `group_by_prefix` prefix are one group.
+    """
+    for prefix in _GROUPED:
+        if docid.startswith(prefix):
+            return prefix
+    first = docid.find(":")
+    if first < 0:
+        return docid
+    second = docid.find(":", first + 1)
+    return docid if second < 0 else docid[:second]
 
 
 class ObservedCache(Generic[V]):
@@ -49,8 +82,12 @@ class ObservedCache(Generic[V]):
         ttl_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
         id_prefix: str | None = None,
+        source: SourceOf | None = None,
     ) -> None:
         self._scope_of = scope_of
+        self._source = source
+        # The store's `coherence`, when other processes write it too (see the module's text).
+        self._coherence: Callable[[str, str], Hashable | None] | None = None
         self._keys_of = keys_of
         # Only ids with this prefix can concern a key: the others are passed over without a
         # call to `keys_of` (a replicated batch writes hundreds of ids none of which matter).
@@ -59,6 +96,7 @@ class ObservedCache(Generic[V]):
         self._entries: OrderedDict[tuple[Hashable, Hashable], tuple[V, float]] = OrderedDict()
         # Per scope: moves on whenever a write concerned one of its keys.
         self._generation: dict[Hashable, int] = {}
+        self._epoch = 0  # moves on when everything is forgotten (`clear`)
         self._max = max_entries
         self._ttl = ttl_s
         self._clock = clock
@@ -67,11 +105,24 @@ class ObservedCache(Generic[V]):
 
     def attach(self, store: Store) -> ObservedCache[V] | None:
         """This cache, told of `store`'s writes; None when the store cannot tell of them all."""
-        return self if store.observe_writes(self.written) else None
+        if getattr(store, "shared", False):
+            if self._source is None:
+                return None
+            self._coherence = store.coherence  # type: ignore[attr-defined]
+        return self if store.observe_writes(self.written, self.clear) else None
+
+    def _token(self, scope: Hashable, key: Hashable) -> Hashable | None:
+        assert self._coherence is not None and self._source is not None
+        return self._coherence(*self._source(scope, key))
 
     def get(self, scope: Hashable, key: Hashable, read: Callable[[], V]) -> V:
         """The value from memory, or else from `read()` (kept unless a write raced it)."""
         entry_key = (scope, key)
+        token: Hashable | None = None
+        if self._coherence is not None:
+            token = self._token(scope, key)
+            if token is None:  # another process's write has not reached this one yet
+                return read()
         now = self._clock()
         with self._lock:
             entry = self._entries.get(entry_key)
@@ -79,11 +130,13 @@ class ObservedCache(Generic[V]):
                 self._entries.move_to_end(entry_key)
                 self.hits += 1
                 return entry[0]
-            generation = self._generation.get(scope, 0)
+            generation = self._generation.get(scope, 0), self._epoch
             self.misses += 1
         value = read()
+        if token is not None and self._token(scope, key) != token:
+            return value  # another process wrote the group while it was read
         with self._lock:
-            if self._generation.get(scope, 0) == generation:
+            if (self._generation.get(scope, 0), self._epoch) == generation:
                 self._entries[entry_key] = (value, now + self._ttl)
                 self._entries.move_to_end(entry_key)
                 while len(self._entries) > self._max:
@@ -92,6 +145,8 @@ class ObservedCache(Generic[V]):
 
     def peek(self, scope: Hashable, key: Hashable) -> tuple[bool, V | None]:
         """(True, the value) when it is in memory and fresh; (False, None) otherwise. Never reads."""
+        if self._coherence is not None and self._token(scope, key) is None:
+            return False, None
         with self._lock:
             entry = self._entries.get((scope, key))
             if entry is None or entry[1] <= self._clock():
@@ -119,6 +174,12 @@ class ObservedCache(Generic[V]):
             self._generation[scope] = self._generation.get(scope, 0) + 1
             for key in keys:
                 self._entries.pop((scope, key), None)
+
+    def clear(self) -> None:
+        """Forget everything (the store lost track of other processes' writes)."""
+        with self._lock:
+            self._epoch += 1
+            self._entries.clear()
 
     def __len__(self) -> int:
         with self._lock:

@@ -188,11 +188,16 @@ class Store(Protocol):
         analytics) uses it to follow the feed. Called from the writing thread.
         """
 
-    def observe_writes(self, callback: Callable[[str, list[str] | None], None]) -> bool:
+    def observe_writes(
+        self, callback: Callable[[str, list[str] | None], None], forget: Callable[[], None] | None = None
+    ) -> bool:
         """Have `callback(db_name, ids)` told of every committed write (the changed document
         ids; None when the database was created or deleted), in the writing thread, before
         the writer gets its answer: for caches that must never answer from before a write.
 
         False (and the callback is never called) when the store cannot promise to see every
         write, e.g. CouchDB, which other instances write too; such a cache must then not be kept.
+        A store shared by several processes (the embedded one, `shared`) reports the others'
+        writes late: a cache must then ask `coherence(db, docid)` before answering from
+        memory, and `forget()` empties it when the store lost track.
         """

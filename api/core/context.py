@@ -8,6 +8,7 @@ first use, one per process (pools, caches, the storage client).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,6 +81,11 @@ def _system_scope(db_name: str) -> str | None:
     return db_name if db_name == SYSTEM_DB else None
 
 
+def _same_doc(scope: Hashable, key: Hashable) -> tuple[str, str]:
+    """The source of a cache keyed by (database name, document id)."""
+    return str(scope), str(key)
+
+
 def _user_doc_ids(docid: str) -> tuple[str, ...]:
     return (docid,) if docid.startswith("user:") else ()
 
@@ -136,7 +142,7 @@ class AppContext:
         self.doc_size_limits = self.settings.doc_size_limits()
         self.quota = self.settings.tenant_quota()
         self.user_docs = ObservedCache[dict[str, Any] | None](
-            _system_scope, _user_doc_ids, id_prefix="user:"
+            _system_scope, _user_doc_ids, id_prefix="user:", source=_same_doc
         ).attach(self.store)
 
     @property

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Hashable
 
-from sync.naming import parse_physical
+from sync.naming import parse_physical, physical_name
 from sync.observed_cache import ObservedCache
 
 from .repository import parse_doc_id
@@ -39,6 +39,10 @@ def _header_sid(docid: str) -> tuple[str, ...]:
     return (sid,) if sid is not None and not is_event else ()
 
 
+def _header_source(tenant_id: Hashable, sid: Hashable) -> tuple[str, str]:
+    return physical_name(str(tenant_id), "sessions"), f"session:{sid}"
+
+
 class HeaderAcls(ObservedCache[Acl]):
     """(tenant, session) -> the session's ACL, dropped when its header is written."""
 
@@ -50,5 +54,10 @@ class HeaderAcls(ObservedCache[Acl]):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(
-            _tenant_of_sessions_db, _header_sid, max_entries=max_entries, ttl_s=ttl_s, clock=clock
+            _tenant_of_sessions_db,
+            _header_sid,
+            max_entries=max_entries,
+            ttl_s=ttl_s,
+            clock=clock,
+            source=_header_source,
         )

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sync.naming import parse_physical
+from sync.naming import parse_physical, physical_name
 from sync.store import Store
 
 from .repository import parse_doc_id
@@ -56,6 +56,9 @@ class Watch:
     key: Key
     writes: int = 0
     hit: Cached | None = field(default=None)
+    # The store's coherence token when the watch opened (other processes writing the same
+    # files); None when they do not, or when one of their writes had not reached us yet.
+    token: tuple[int, int] | None = field(default=None)
 
 
 class SessionStates:
@@ -67,12 +70,29 @@ class SessionStates:
         self._held = 0  # events in all entries
         self._max_events = max_events
         self._watches: dict[Key, list[Watch]] = {}
+        self._coherence: Any = None  # the store's, when other processes write it too
         self.hits = 0
         self.misses = 0
 
     def attach(self, store: Store) -> SessionStates | None:
         """This cache, told of `store`'s writes; None when the store cannot tell of them all."""
-        return self if store.observe_writes(self.written) else None
+        if getattr(store, "shared", False):
+            self._coherence = store.coherence  # type: ignore[attr-defined]
+        return self if store.observe_writes(self.written, self.clear) else None
+
+    def _token(self, key: Key) -> tuple[int, int] | None:
+        db = physical_name(key[0], "sessions")
+        token: tuple[int, int] | None = self._coherence(db, f"session:{key[1]}")
+        return token
+
+    def clear(self) -> None:
+        """Forget every session (the store lost track of other processes' writes)."""
+        with self._lock:
+            self._entries.clear()
+            self._held = 0
+            for watches in self._watches.values():
+                for w in watches:
+                    w.writes += 1_000_000
 
     @contextmanager
     def watch(self, tenant_id: str, sid: str) -> Iterator[Watch]:
@@ -80,9 +100,13 @@ class SessionStates:
         when the watch opened (None: read the store)."""
         key = (tenant_id, sid)
         w = Watch(key)
+        shared = self._coherence is not None
+        if shared:
+            w.token = self._token(key)
         with self._lock:
             self._watches.setdefault(key, []).append(w)
-            entry = self._entries.get(key)
+            # While another process's write to the session is on its way, read the store.
+            entry = None if shared and w.token is None else self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
@@ -107,6 +131,12 @@ class SessionStates:
         if header.get("_conflicts"):
             return False
         value = Cached(header, tuple(events))
+        if self._coherence is not None:
+            # Kept only if no other process wrote the session since the watch opened: its
+            # counter moved by this request's own commits alone, and all of them are applied.
+            now = self._token(w.key)
+            if w.token is None or now is None or now[0] != w.token[0] or now[1] - w.token[1] > own_writes:
+                return False
         with self._lock:
             if w.writes != own_writes or len(value.events) > self._max_events:
                 return False

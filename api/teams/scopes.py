@@ -20,8 +20,8 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import Forbidden
-from sync.naming import SYSTEM_DB, parse_physical, tenant_db
-from sync.observed_cache import ObservedCache
+from sync.naming import SYSTEM_DB, parse_physical, physical_name, tenant_db
+from sync.observed_cache import ObservedCache, group_by_prefix
 from sync.seq import seq_number
 
 from ..core.docs import by_prefix
@@ -147,6 +147,8 @@ def _system_scope(db_name: str) -> Hashable | None:
 
 
 _ALL = "all"
+# The scoping is read from all of a tenant's `treemeta:` documents at once.
+group_by_prefix("treemeta:")
 
 
 class TreeScopes:
@@ -155,10 +157,16 @@ class TreeScopes:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self._metas = ObservedCache[Scoping](
-            _scope_of_trees_db, lambda _docid: (_ALL,), id_prefix="treemeta:"
+            _scope_of_trees_db,
+            lambda _docid: (_ALL,),
+            id_prefix="treemeta:",
+            source=lambda tenant, _all: (physical_name(str(tenant), "trees"), "treemeta:"),
         ).attach(ctx.store)
         self._teams = ObservedCache[tuple[dict[str, Any], ...]](
-            _system_scope, lambda docid: (repo.tenant_of_team_doc(docid),), id_prefix="team:"
+            _system_scope,
+            lambda docid: (repo.tenant_of_team_doc(docid),),
+            id_prefix="team:",
+            source=lambda _system, tenant: (SYSTEM_DB, f"team:{tenant}"),
         ).attach(ctx.store)
 
     def scoping(self, tenant_id: str) -> Scoping:

@@ -43,7 +43,13 @@ def make(store: Store) -> VersionCache | None:
     """The cache, told of `store`'s writes; None when the store cannot tell of them all."""
     # 60 s, as the other observed caches: what another process (the command line) writes is
     # not reported, and a version asked for before it existed is answered 404 until then.
-    return VersionCache(_scope, _keys, max_entries=MAX_ENTRIES, ttl_s=60.0, id_prefix=PREFIX).attach(store)
+    return VersionCache(
+        _scope, _keys, max_entries=MAX_ENTRIES, ttl_s=60.0, id_prefix=PREFIX, source=_source
+    ).attach(store)
+
+
+def _source(db_name: Hashable, docid: Hashable) -> tuple[str, str]:
+    return str(db_name), str(docid)
 
 
 def version_doc(

@@ -36,7 +36,7 @@ class _Core:
         path: Path,
         handles: HandleCache,
         notify: Callable[[str, int], None],
-        observe: Callable[[str, list[str] | None], None],
+        observe: Callable[..., None],
     ) -> None:
         self.name = name
         self.path = path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable
@@ -14,9 +15,11 @@ from typing import Any
 
 from ..errors import BadRequest, NotFound, PreconditionFailed
 from ..nonblocking import NonblockingLock, WouldBlock, _mode
+from ..observed_cache import partition
 from ..private_files import private_dir, private_file
 from .database import EmbeddedDatabase
 from .handles import DEFAULT_CACHE_KB, DEFAULT_MAX_OPEN, DEFAULT_READERS, HandleCache
+from .peers import STALL_S, Applied, PeerBus, WriteGenerations, slot_of, slots_written
 from .schema import check_db_name
 
 _log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class EmbeddedStore:
         max_open: int = DEFAULT_MAX_OPEN,
         cache_kb: int = DEFAULT_CACHE_KB,
         readers: int = DEFAULT_READERS,
+        shared: bool = False,
     ) -> None:
         private_dir(Path(data_dir))
         self.dir = private_dir(Path(data_dir) / "dbs")
@@ -70,6 +74,22 @@ class EmbeddedStore:
         # which compacts them all: what an earlier process wrote after its last run is unknown.
         self._written: set[str] | None = None
         self._written_lock = threading.Lock()
+        self._forgetters: list[Callable[[], None]] = []
+        # Several server processes on these files (`peers.py`): None in a process alone.
+        self._gens: WriteGenerations | None = None
+        self._applied: Applied | None = None
+        self._bus: PeerBus | None = None
+        self._stall_checked = 0.0
+        if shared:
+            self._gens = WriteGenerations(self.dir / ".write-generations")
+            self._applied = Applied(self._gens)
+            self._bus = PeerBus(self.dir / ".peers", self._from_peer)
+            self._bus.on_idle = self._check_stalled
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may write these files at the same time (`peers.py`)."""
+        return self._bus is not None
 
     def _path(self, name: str) -> Path:
         return self.dir / f"{check_db_name(name)}.sqlite"
@@ -85,12 +105,79 @@ class EmbeddedStore:
                 # The write is committed; a broken follower must not turn it into an error.
                 _log.exception("change listener failed for %s", name)
 
-    def _observe(self, name: str, ids: list[str] | None) -> None:
+    def _observe(self, name: str, ids: list[str] | None, seq: int | None = None) -> None:
+        self._observe_here(name, ids)
+        if self._gens is None or self._applied is None or self._bus is None:
+            return
+        # Counted after this process's caches dropped what the commit changed and before the
+        # writer is answered: from here on, the other processes' caches no longer answer for
+        # these groups until they have applied the message that follows.
+        pairs = self._gens.bump(slots_written(name, ids))
+        self._applied.record(pairs)
+        self._bus.publish({"db": name, "ids": ids, "seq": seq, "gens": pairs})
+
+    def _observe_here(self, name: str, ids: list[str] | None) -> None:
         for callback in list(self._observers):
             try:
                 callback(name, ids)
             except Exception:  # noqa: BLE001
                 _log.exception("write observer failed for %s", name)
+
+    def _from_peer(self, message: dict[str, Any]) -> None:
+        """Another process committed a write: as if it were this one's, then count it applied."""
+        name, ids, seq = message["db"], message.get("ids"), message.get("seq")
+        with self._written_lock:
+            if self._written is not None:
+                self._written.add(name)
+        self._observe_here(name, ids)
+        if self._applied is not None:
+            self._applied.record((int(s), int(v)) for s, v in message.get("gens", ()))
+        if ids is None or seq is not None:
+            for callback in list(self._listeners):
+                try:
+                    callback(name, seq)
+                except Exception:  # noqa: BLE001
+                    _log.exception("change listener failed for %s", name)
+
+    def _check_stalled(self) -> None:
+        """Give up on messages that never came (see `peers.STALL_S`): forget every cache."""
+        now = time.monotonic()
+        if self._applied is None or now - self._stall_checked < STALL_S / 4:
+            return
+        self._stall_checked = now
+        stuck = self._applied.stalled()
+        if not stuck:
+            return
+        _log.warning("%d write counters ran ahead without a message; forgetting cached documents", len(stuck))
+        for forget in list(self._forgetters):
+            try:
+                forget()
+            except Exception:  # noqa: BLE001
+                _log.exception("a cache could not be cleared")
+        self._applied.take_as_applied(stuck)
+        # The lost message may also have been a feed's wake-up: every open database's feeds
+        # read once more (a spurious wake-up costs a feed one read).
+        for name in list(self._dbs.keys()):
+            for callback in list(self._listeners):
+                try:
+                    callback(name, None)
+                except Exception:  # noqa: BLE001
+                    _log.exception("change listener failed for %s", name)
+
+    def coherence(self, name: str, docid: str) -> tuple[int, int] | None:
+        """For caches of a document group: a token that changes whenever any process commits
+        to it, or None while a commit another process counted has not reached this one's
+        caches yet (then read the store). Always `(0, 0)` in a process alone."""
+        applied = self._applied
+        if applied is None:
+            return (0, 0)
+        whole = applied.current(slot_of(name, None))
+        if whole is None:
+            return None
+        group = applied.current(slot_of(name, partition(docid)))
+        if group is None:
+            return None
+        return (whole, group)
 
     def _database(self, name: str, path: Path) -> EmbeddedDatabase:
         db = self._dbs.get(name)
@@ -179,16 +266,31 @@ class EmbeddedStore:
         """Close every open connection (the store may be reopened later)."""
         self.handles.drop_all()
 
+    def close_peers(self) -> None:
+        """Leave the other processes (at shutdown): no more messages in or out."""
+        if self._bus is not None:
+            self._bus.close()
+        if self._gens is not None:
+            self._gens.close()
+
     def add_listener(self, callback: Any) -> None:
         """Register `callback(db_name, update_seq)`, called after each committed write."""
         self._listeners.append(callback)
 
-    def observe_writes(self, callback: Callable[[str, list[str] | None], None]) -> bool:
+    def observe_writes(
+        self, callback: Callable[[str, list[str] | None], None], forget: Callable[[], None] | None = None
+    ) -> bool:
         """Call `callback(db_name, ids)` after every commit, in the committing thread and
         before any writer of it gets its answer (None: the database was created or deleted).
         True: every write to these files is made through this store, in this process (the
-        command line writing them at the same time is the exception; see its callers)."""
+        command line writing them at the same time is the exception; see its callers).
+
+        With other server processes on the same files (`shared`), their commits reach
+        `callback` from the peer bus's thread, and a cache must also ask `coherence` before
+        it answers from memory; `forget()` empties it when messages were lost."""
         self._observers.append(callback)
+        if forget is not None:
+            self._forgetters.append(forget)
         return True
 
     def run_nonblocking(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:

@@ -128,7 +128,7 @@ class _Writes(_Reads, _Attachments):
             if changed:
                 # Before the group's writers are answered: what a writer changed is in
                 # force for whatever it does next (an unshare, then the next feed page).
-                self._observe(self.name, [s.id for s in changed])
+                self._observe(self.name, [s.id for s in changed], seq)
         if seq == start_seq:
             return outcomes, None
         return outcomes, lambda: self._notify(self.name, seq)

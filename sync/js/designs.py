@@ -145,6 +145,10 @@ def _every_db(db_name: str) -> str:
     return db_name
 
 
+def _designs_source(db_name: Any, _key: Any) -> tuple[str, str]:
+    return str(db_name), "_design/"
+
+
 def _design_key(docid: str) -> tuple[str, ...]:
     return (_VALIDATORS,) if docid.startswith("_design/") else ()
 
@@ -181,7 +185,9 @@ class DesignFunctions:
         if not self._designs_tried and self._get_store is not None:
             with self._lock:
                 if not self._designs_tried:
-                    cache = ObservedCache[tuple[DesignRef, ...]](_every_db, _design_key, id_prefix="_design/")
+                    cache = ObservedCache[tuple[DesignRef, ...]](
+                        _every_db, _design_key, id_prefix="_design/", source=_designs_source
+                    )
                     self._designs = cache.attach(self._get_store())
                     self._designs_tried = True
         return self._designs

@@ -1,0 +1,309 @@
+"""Several server processes on one data folder: each tells the others what it wrote.
+
+The embedded store keeps things in memory that a write elsewhere makes old: the caches that
+`Store.observe_writes` keeps honest (a session's state, who may read it, the caller's
+account) and the live feeds waiting for a database's next change. In one process the store
+reports each commit to them before the writer is answered. With several processes on the
+same files, a commit in one must reach the others, and until it has, their caches must not
+answer for what it changed. Two parts do that:
+
+- `WriteGenerations`: a small file of counters shared through `mmap`. Each commit adds one
+  to the counters of the document groups it wrote (`partition`: a session and its events,
+  one account) and of its database, under a file lock, before its writer is answered.
+- `PeerBus`: a Unix datagram socket per process in the data folder. After the counters,
+  the writer sends the others what it wrote (database, ids, seq, the counters' new values);
+  each one's receiving thread drops what its caches hold of those ids, wakes its feeds, and
+  only then counts the write as applied (`Applied`).
+
+A cache trusts an entry only while every counter it depends on equals what this process has
+applied (`Applied.current`): a write another process committed and counted but whose message
+has not been applied yet closes exactly the groups it wrote, and a lookup there reads the
+store instead. A message lost (a peer's buffer full, a process killed between its count and
+its message) leaves a counter ahead for good; after `STALL_S` the process forgets every
+cached entry and takes the counters as they are, which is always safe.
+
+Counters are hashed into `SLOTS` slots. Two groups sharing a slot only cost each other a
+cache miss now and then.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import logging
+import mmap
+import os
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..observed_cache import partition
+
+_log = logging.getLogger("branchline.peers")
+
+SLOTS = 1 << 16
+_SLOT_BYTES = 8
+# How long a counter may stay ahead of what this process applied before it gives up waiting
+# for the message and forgets its caches (a lost datagram, a peer killed mid-write).
+STALL_S = 1.0
+# A message larger than this names no ids: the receivers forget the whole database (a
+# replicated batch of thousands of documents), which is rare and always correct.
+_MAX_MESSAGE = 48 * 1024
+# How often the sender looks for processes that came or went.
+_PEERS_REFRESH_S = 0.5
+
+
+def slot_of(db: str, group: str | None) -> int:
+    """The counter of a group of `db`'s documents (None: the database as a whole)."""
+    key = f"{db}\x00{group}" if group is not None else db
+    return zlib.crc32(key.encode("utf-8", "surrogatepass")) & (SLOTS - 1)
+
+
+def slots_written(db: str, ids: Iterable[str] | None) -> list[int]:
+    """The counters a commit of `ids` (None: the whole database) moves on.
+
+    A commit of documents moves only their groups' counters, so a team writing one database
+    from every process never closes the groups it did not touch; the database's own counter
+    moves only when it is created, deleted or written too widely to name the ids.
+    """
+    if ids is None:
+        return [slot_of(db, None)]
+    return sorted({slot_of(db, partition(docid)) for docid in ids})
+
+
+class WriteGenerations:
+    """The shared counters (a file of `SLOTS` 64-bit integers, mapped into memory)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                if os.fstat(fd).st_size < SLOTS * _SLOT_BYTES:
+                    os.ftruncate(fd, SLOTS * _SLOT_BYTES)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            self._mm = mmap.mmap(fd, SLOTS * _SLOT_BYTES)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        self._view = memoryview(self._mm).cast("Q")
+        # The lock between this process's threads; the file lock is between processes.
+        self._lock = threading.Lock()
+
+    def value(self, slot: int) -> int:
+        # An aligned 8-byte load: a bump in another process is seen whole or not at all.
+        return int(self._view[slot])
+
+    def snapshot(self) -> bytes:
+        return bytes(self._mm)
+
+    def bump(self, slots: list[int]) -> list[tuple[int, int]]:
+        """Add one to each slot (sorted, distinct); answer (slot, new value) pairs."""
+        out = []
+        with self._lock:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                view = self._view
+                for slot in slots:
+                    value = view[slot] + 1
+                    view[slot] = value
+                    out.append((slot, value))
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return out
+
+    def close(self) -> None:
+        with contextlib.suppress(BufferError):
+            self._view.release()
+            self._mm.close()
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+class Applied:
+    """Up to which value of each counter this process has applied every write."""
+
+    def __init__(self, gens: WriteGenerations, clock: Callable[[], float] = time.monotonic) -> None:
+        self._gens = gens
+        self._clock = clock
+        # A fresh process has nothing cached: every write so far counts as applied.
+        self._mark = memoryview(bytearray(gens.snapshot())).cast("Q")
+        self._early: dict[int, set[int]] = {}  # values applied ahead of a missing one
+        self._lock = threading.Lock()
+        self._behind_since: dict[int, tuple[float, int]] = {}
+
+    def current(self, slot: int) -> int | None:
+        """The counter's value when this process has applied every write it counts, else None."""
+        value = self._gens.value(slot)
+        return value if value == self._mark[slot] else None
+
+    def record(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Writes counted as (slot, value) are applied here (their caches' entries dropped)."""
+        with self._lock:
+            mark = self._mark
+            for slot, value in pairs:
+                if value <= mark[slot]:
+                    continue
+                early = self._early.setdefault(slot, set())
+                early.add(value)
+                while mark[slot] + 1 in early:
+                    early.discard(mark[slot] + 1)
+                    mark[slot] += 1
+                if not early:
+                    del self._early[slot]
+
+    def stalled(self) -> list[tuple[int, int]]:
+        """(slot, counter) of the slots ahead of this process, with no progress, for `STALL_S`.
+
+        The caller forgets every cached entry and then calls `take_as_applied` with them.
+        """
+        now = self._clock()
+        shared = self._gens.snapshot()
+        with self._lock:
+            mine = self._mark.tobytes()
+            if shared == mine:
+                self._behind_since.clear()
+                return []
+            ahead = memoryview(shared).cast("Q")
+            behind: dict[int, int] = {}
+            # Compared 4 KB at a time: a busy server is behind on a handful of slots.
+            step = 512
+            for start in range(0, SLOTS, step):
+                lo, hi = start * _SLOT_BYTES, (start + step) * _SLOT_BYTES
+                if shared[lo:hi] == mine[lo:hi]:
+                    continue
+                for slot in range(start, start + step):
+                    if ahead[slot] > self._mark[slot]:
+                        behind[slot] = self._mark[slot]
+            stuck = []
+            since = {}
+            for slot, mark in behind.items():
+                seen = self._behind_since.get(slot)
+                if seen is None or seen[1] != mark:
+                    since[slot] = (now, mark)
+                elif now - seen[0] >= STALL_S:
+                    stuck.append((slot, int(ahead[slot])))
+                else:
+                    since[slot] = seen
+            self._behind_since = since
+            return stuck
+
+    def take_as_applied(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Count every write up to these values as applied (the caches were just emptied)."""
+        with self._lock:
+            for slot, value in pairs:
+                if value > self._mark[slot]:
+                    self._mark[slot] = value
+                early = self._early.get(slot)
+                if early is not None:
+                    early.difference_update([v for v in early if v <= self._mark[slot]])
+                    while self._mark[slot] + 1 in early:
+                        early.discard(self._mark[slot] + 1)
+                        self._mark[slot] += 1
+                    if not early:
+                        del self._early[slot]
+
+
+class PeerBus:
+    """This process's mailbox, and the others' addresses, in `folder`."""
+
+    def __init__(self, folder: Path, on_message: Callable[[dict[str, Any]], None]) -> None:
+        self.folder = folder
+        folder.mkdir(mode=0o700, exist_ok=True)
+        self.address = folder / f"{os.getpid()}-{os.urandom(4).hex()}.sock"
+        self._rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._rx.bind(str(self.address))
+        os.chmod(self.address, 0o600)
+        self._rx.settimeout(0.25)
+        self._tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._tx.setblocking(False)
+        self._on_message = on_message
+        self._peers: list[str] = []
+        self._peers_at = 0.0
+        self._peers_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.on_idle: Callable[[], None] | None = None
+        self.sent = self.received = self.dropped = 0
+        self._thread = threading.Thread(target=self._receive, name="peer-bus", daemon=True)
+        self._thread.start()
+
+    def peers(self) -> list[str]:
+        now = time.monotonic()
+        with self._peers_lock:
+            if now - self._peers_at >= _PEERS_REFRESH_S:
+                mine = self.address.name
+                try:
+                    names = os.listdir(self.folder)
+                except OSError:
+                    names = []
+                self._peers = [str(self.folder / n) for n in names if n.endswith(".sock") and n != mine]
+                self._peers_at = now
+            return list(self._peers)
+
+    def publish(self, message: dict[str, Any]) -> None:
+        data = orjson.dumps(message)
+        if len(data) > _MAX_MESSAGE:
+            data = orjson.dumps({**message, "ids": None})
+        for peer in self.peers():
+            try:
+                self._tx.sendto(data, peer)
+                self.sent += 1
+            except BlockingIOError:
+                # The peer is not keeping up: it will find the counters ahead and forget its
+                # caches after STALL_S. Waiting here would hold a writer's answer.
+                self.dropped += 1
+            except OSError as exc:
+                if exc.errno in (errno.ECONNREFUSED, errno.ENOENT):
+                    self._forget(peer)
+                else:
+                    self.dropped += 1
+                    _log.warning("could not tell %s of a write: %s", peer, exc)
+
+    def _forget(self, peer: str) -> None:
+        """A mailbox nobody reads any more: its process has ended."""
+        with contextlib.suppress(OSError):
+            os.unlink(peer)
+        with self._peers_lock:
+            if peer in self._peers:
+                self._peers.remove(peer)
+
+    def _receive(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data = self._rx.recv(_MAX_MESSAGE * 2)
+            except TimeoutError:
+                data = None
+            except OSError:
+                if self._stop.is_set():
+                    return
+                raise
+            if data:
+                self.received += 1
+                try:
+                    self._on_message(orjson.loads(data))
+                except Exception:  # noqa: BLE001 - one bad message must not end the receiver
+                    _log.exception("a peer's write message could not be applied")
+            idle = self.on_idle
+            if idle is not None:
+                try:
+                    idle()
+                except Exception:  # noqa: BLE001
+                    _log.exception("the peer bus's stall check failed")
+
+    def close(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(OSError):
+            os.unlink(self.address)
+        self._thread.join(timeout=2)
+        self._rx.close()
+        self._tx.close()
