@@ -93,6 +93,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if ctx.index_registry is not None:
             ctx.index_registry.close()
         ctx.store.close()
+        close_peers = getattr(ctx.store, "close_peers", None)
+        if close_peers is not None:
+            close_peers()
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:

@@ -54,8 +54,21 @@ def cmd_serve(args, settings: Settings) -> int:
         result = first_run(ctx)
         if result:
             banner = format_first_run(result, url)
-    app = create_app(settings, ctx=ctx)
-    print(f"\n  Branchline is running at {url}  (data: {settings.data_dir})", flush=True)
+    several = settings.processes > 1 and settings.backend == "embedded"
+    if several:
+        # Each process makes its own app (uvicorn's workers import the factory); this one
+        # only prepared the data folder and leaves the other processes' mailboxes.
+        ctx.store.close()
+        getattr(ctx.store, "close_peers", lambda: None)()
+        # The processes read their settings from the environment: what the command line
+        # changed must reach them (the address is in the links the server writes).
+        os.environ["BRANCHLINE_HOST"] = settings.host
+        os.environ["BRANCHLINE_PORT"] = str(settings.port)
+        app: object = "api.app:create_app"
+    else:
+        app = create_app(settings, ctx=ctx)
+    processes = f", {settings.processes} processes" if several else ""
+    print(f"\n  Branchline is running at {url}  (data: {settings.data_dir}{processes})", flush=True)
     if banner:
         if sys.stdout.isatty():
             print(banner, flush=True)
@@ -70,7 +83,9 @@ def cmd_serve(args, settings: Settings) -> int:
     from .core.http_protocol import HttpProtocol  # noqa: PLC0415
 
     uvicorn.run(
-        app,
+        app,  # type: ignore[arg-type]
+        factory=several,
+        workers=settings.processes if several else None,
         http=HttpProtocol,
         # Devices keep their connections for minutes (browsers about five) and reuse them; a
         # server that drops them after uvicorn's default 5 idle seconds makes a request now and

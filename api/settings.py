@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     store_max_open: int = Field(default=64, ge=1)
     store_cache_kb: int = Field(default=2048, ge=64)
     store_readers: int = Field(default=2, ge=1, le=16)
+    # Server processes serving this data folder (embedded backend): `branchline serve` starts
+    # this many, and each process, knowing it is not alone, shares what it must with the others
+    # (sync/embedded/peers.py: caches and live feeds; the system database: rate-limit windows,
+    # the sign-in throttle, the scheduled jobs' lease). Python runs one process on one core.
+    processes: int = Field(default=1, ge=1, le=16)
 
     def tenant_quota(self) -> TenantQuota:
         return TenantQuota(self.tenant_quota_bytes, cache_seconds=self.tenant_quota_cache_seconds)
@@ -268,6 +273,12 @@ class Settings(BaseSettings):
 
     pwa_dist: Path | None = None  # built PWA to serve at /; default: pwa/dist beside the code
     log_level: str = "info"
+
+    @property
+    def several_instances(self) -> bool:
+        """Whether other processes serve the same data (couchdb: other instances; embedded:
+        `processes` above one). Then what must hold across them lives in the store."""
+        return self.backend == "couchdb" or self.processes > 1
 
     @property
     def frame_ancestors(self) -> tuple[str, ...]:
@@ -427,10 +438,21 @@ class Settings(BaseSettings):
             return value
         self.data_dir.mkdir(parents=True, exist_ok=True)
         value = secrets.token_urlsafe(48)
-        # Created with 0600 so other local users cannot mint tokens.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(value + "\n")
+        # Written whole under another name, then linked into place (which fails if the file
+        # exists): server processes starting together all end up with the first one's secret,
+        # and none reads a half-written file. Created with 0600 so other local users cannot
+        # mint tokens.
+        draft = self.data_dir / f".secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(value + "\n")
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                return path.read_text().strip()
+        finally:
+            draft.unlink(missing_ok=True)
         return value
 
 

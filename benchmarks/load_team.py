@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import IO, Any, Self
 
 import httpx
-from serve import serve_command
+from serve import cpu_seconds, process_tree, serve_command
 
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
@@ -140,17 +140,27 @@ class Server:
     url: str
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)  # with its worker processes, if any
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        total = 0.0
+        for pid in process_tree(self.proc.pid):
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                continue
+        return total
 
     def fds(self) -> int:
-        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+        total = 0
+        for pid in process_tree(self.proc.pid):
+            try:
+                total += len(os.listdir(f"/proc/{pid}/fd"))
+            except OSError:
+                continue
+        return total
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -162,14 +172,18 @@ class Server:
                 self.proc.wait(5)
 
 
-def start_branchline(data_dir: Path, env: dict[str, str], name: str = "branchline") -> Server:
+def start_branchline(
+    data_dir: Path, env: dict[str, str], name: str = "branchline", workers: int = 1
+) -> Server:
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full_env = {**os.environ, "BRANCHLINE_DATA_DIR": str(data_dir), **BENCH_ENV, **env}
     full_env.setdefault("BRANCHLINE_SECRET_KEY", secrets.token_urlsafe(40))
+    if workers > 1:
+        full_env["BRANCHLINE_PROCESSES"] = str(workers)
     log = open(data_dir / "server.log", "ab")
     proc = subprocess.Popen(
-        serve_command(port, graceful_s=2),
+        serve_command(port, graceful_s=2, workers=workers),
         cwd=ROOT,
         env=full_env,
         stdout=log,
@@ -217,7 +231,7 @@ class Cluster:
 
 
 @contextmanager
-def cluster(backend: str, workdir: Path) -> Iterator[Cluster]:
+def cluster(backend: str, workdir: Path, workers: int = 1) -> Iterator[Cluster]:
     started: list[Server] = []
     try:
         if backend == "couchdb":
@@ -230,7 +244,7 @@ def cluster(backend: str, workdir: Path) -> Iterator[Cluster]:
             started.append(b)
             yield Cluster([a, b], [couch])
         else:
-            srv = start_branchline(workdir / "data", {})
+            srv = start_branchline(workdir / "data", {}, workers=workers)
             started.append(srv)
             yield Cluster([srv])
     finally:
@@ -668,6 +682,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--engineers", type=parse_sizes, default=[200], help="sizes, e.g. 50,200,500")
     parser.add_argument("--backend", choices=("embedded", "couchdb"), default="embedded")
+    parser.add_argument(
+        "--server-processes",
+        type=int,
+        default=1,
+        help="embedded: server processes on the data folder (BRANCHLINE_PROCESSES, uvicorn --workers)",
+    )
     parser.add_argument("--json", action="store_true", help="also print each size's figures as one JSON line")
     add_load_arguments(parser)
     args = parser.parse_args(argv)
@@ -675,9 +695,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     opts = load_options(args)
     rows = []
     for size in args.engineers:
-        with tempfile.TemporaryDirectory(prefix="bl-team-") as tmp, cluster(args.backend, Path(tmp)) as cl:
+        with (
+            tempfile.TemporaryDirectory(prefix="bl-team-") as tmp,
+            cluster(args.backend, Path(tmp), args.server_processes) as cl,
+        ):
             print(
-                f"== {size} engineers, {args.backend} backend ({len(cl.instances)} instance(s))", flush=True
+                f"== {size} engineers, {args.backend} backend ({len(cl.instances)} instance(s), "
+                f"{args.server_processes} process(es) each)",
+                flush=True,
             )
             t0 = time.monotonic()
             specs = setup_team(cl.instances, size)

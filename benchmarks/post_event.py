@@ -6,6 +6,7 @@ CPU, and the machine's load average before and after (the machine is shared: com
 made in the same conditions).
 
     .venv/bin/python benchmarks/post_event.py [--clients 8] [--seconds 20] [--warmup-events 20]
+        [--server-processes 1]
 
 Every session starts with `--warmup-events` notes, so the fold has some history to go over;
 the figure printed last says how many events the sessions hold at the end.
@@ -108,13 +109,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--warmup-events", type=int, default=20)
+    parser.add_argument(
+        "--server-processes", type=int, default=1, help="server processes (BRANCHLINE_PROCESSES)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bl-post-event-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = bench_env(tmp)
+        env = bench_env(tmp, BRANCHLINE_PROCESSES=str(args.server_processes))
         proc = subprocess.Popen(
-            serve_command(port),
+            serve_command(port, workers=args.server_processes),
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

@@ -13,10 +13,19 @@ HTTP_PROTOCOL = "api.core.http_protocol:HttpProtocol"
 
 
 def serve_command(
-    port: int, *, log_level: str = "warning", access_log: bool = False, graceful_s: int | None = None
+    port: int,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+    graceful_s: int | None = None,
+    workers: int = 1,
 ) -> list[str]:
-    """`python -m uvicorn` serving `api.app:create_app` on 127.0.0.1:`port` (run with cwd=ROOT)."""
+    """`python -m uvicorn` serving `api.app:create_app` on 127.0.0.1:`port` (run with cwd=ROOT).
+
+    With `workers` above one, give the server `BRANCHLINE_PROCESSES` the same number."""
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--http", HTTP_PROTOCOL]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level]
     cmd += ["--timeout-keep-alive", "75"]  # as `branchline serve` (api/cli.py: KEEP_ALIVE_S)
     if not access_log:
@@ -27,13 +36,39 @@ def serve_command(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds a process has used so far (Linux /proc).
+    """User plus system CPU seconds a process and its children have used so far (Linux /proc):
+    a server run with several worker processes counts them all.
 
     CPU seconds are the stable figure on a shared machine: wall time moves with whatever else
     runs, the server's own work much less.
     """
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for one in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's worker processes, and their own children)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        one = todo.pop()
+        out.append(one)
+        todo.extend(parents.get(one, ()))
+    return out
 
 
 def bench_env(data_dir: str | Path, **settings: str) -> dict[str, str]:

@@ -327,7 +327,8 @@ class LoginThrottle:
 
 
 def build_throttle(ctx: AppContext) -> LoginThrottle:
-    """The throttle for this deployment: shared documents on couchdb, memory when embedded."""
+    """The throttle for this deployment: shared documents when several instances or processes
+    serve it (couchdb; embedded with `processes` > 1), else memory."""
     s = ctx.settings
     limits: dict[str, Any] = {
         "per_account": s.login_max_failures_per_account,
@@ -335,7 +336,7 @@ def build_throttle(ctx: AppContext) -> LoginThrottle:
         "window_s": s.login_failure_window_seconds,
         "lockout_s": s.login_lockout_seconds,
     }
-    if s.backend == "couchdb":
+    if s.several_instances:
         # Wall-clock time, since the windows are compared across processes and machines.
         return LoginThrottle(**limits, clock=time.time, counters=DocumentCounters(ctx.system, ctx.secret))
     return LoginThrottle(**limits)

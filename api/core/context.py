@@ -67,13 +67,16 @@ def open_store(settings: Settings) -> Store:
         from sync.couchdb import CouchStore  # noqa: PLC0415  (optional backend)
 
         return CouchStore(settings.couchdb_url, settings.couchdb_user, settings.couchdb_password)
-    from sync.embedded import EmbeddedStore  # noqa: PLC0415
+    from sync.embedded import EmbeddedStore, peers_running  # noqa: PLC0415
 
     return EmbeddedStore(
         settings.data_dir,
         max_open=settings.store_max_open,
         cache_kb=settings.store_cache_kb,
         readers=settings.store_readers,
+        # A command (`branchline user add`) run beside a server of several processes joins
+        # them, so what it writes is in force in their caches at once too.
+        shared=settings.processes > 1 or peers_running(settings.data_dir),
     )
 
 

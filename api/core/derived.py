@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sync.nonblocking import NonblockingLock
+from sync.nonblocking import NonblockingLock, WouldBlock, is_nonblocking
 from sync.private_files import private_dir, private_sqlite
 from sync.store import Store
 
@@ -29,6 +29,9 @@ Handler = Callable[[sqlite3.Connection, dict[str, Any]], None]
 
 _BATCH = 500
 _GROUP = 20  # pages per transaction while catching up
+# As sqlite3's default: how long a catch-up waits for another process's (rare: the index is
+# written only when its feeds moved on).
+_BUSY_TIMEOUT_MS = 5000
 
 
 class DerivedIndex:
@@ -63,10 +66,7 @@ class DerivedIndex:
     def _follow(self, feed: str, dbname: str, handler: Handler) -> None:
         import orjson  # noqa: PLC0415
 
-        row = self.conn.execute("SELECT db, seq FROM checkpoints WHERE feed=?", (feed,)).fetchone()
-        since: Any = 0
-        if row and row[0] == dbname and row[1] is not None:
-            since = orjson.loads(row[1])
+        since = self._checkpoint(feed, dbname)
         if not self.store.db_exists(dbname):
             return
         db = self.store.db(dbname)
@@ -85,7 +85,15 @@ class DerivedIndex:
             # back each page of the index the batch touched, so fewer, larger transactions
             # write each page once rather than once per 500 changes.
             done = False
-            self.conn.execute("BEGIN")
+            self._begin_write()
+            checkpoint = self._checkpoint(feed, dbname)
+            if checkpoint != since:
+                # Another server process on this data folder followed the feed meanwhile
+                # (`BRANCHLINE_PROCESSES`): go on from where it got to, never apply twice.
+                self.conn.execute("ROLLBACK")
+                since = checkpoint
+                res = page(since)
+                continue
             try:
                 for n in range(1, _GROUP + 1):
                     rows = res["results"]
@@ -113,6 +121,28 @@ class DerivedIndex:
                 return
             since = moved
             res = page(since)
+
+    def _checkpoint(self, feed: str, dbname: str) -> Any:
+        import orjson  # noqa: PLC0415
+
+        row = self.conn.execute("SELECT db, seq FROM checkpoints WHERE feed=?", (feed,)).fetchone()
+        if row and row[0] == dbname and row[1] is not None:
+            return orjson.loads(row[1])
+        return 0
+
+    def _begin_write(self) -> None:
+        """BEGIN IMMEDIATE: the checkpoint read next is the one this transaction moves on. In
+        non-blocking mode (the event loop), `WouldBlock` while another process writes."""
+        if not is_nonblocking():
+            self.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            raise WouldBlock() from None
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
     def query(
         self,

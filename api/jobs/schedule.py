@@ -1,9 +1,9 @@
 """The one list of scheduled jobs, and the runner's start and stop (called by the app's lifespan).
 
 On the couchdb backend every instance starts a runner and they share a `DocumentLease` in
-the system database, so each job runs once per slot across the cluster. The embedded
-backend is one process: its lease is local, and the job records live in its own system
-database all the same.
+the system database, so each job runs once per slot across the cluster; so do the processes
+of an embedded installation served by several (`BRANCHLINE_PROCESSES`). One process alone
+has a local lease, and the job records live in its system database all the same.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def jobs(ctx: Any) -> list[ClusterJob]:
             grace=timedelta(seconds=every),
         ),
     ]
-    if settings.backend == "couchdb":  # the embedded backend counts rate limits in memory
+    if settings.several_instances:  # one process alone counts rate limits in memory
         found.append(
             ClusterJob(
                 RATE_LIMIT_SWEEP_ID,
@@ -122,7 +122,7 @@ def start_scheduler(ctx: Any) -> JobRunner:
     holder = instance_id()
     ttl = settings.scheduler_lease_seconds
     lease: Lease
-    if settings.backend == "couchdb":
+    if settings.several_instances:
         lease = DocumentLease(ctx.store.db(SYSTEM_DB), LEASE_NAME, holder, ttl)
     else:
         lease = LocalLease(LEASE_NAME, holder)

@@ -1,6 +1,7 @@
 """Limits on expensive work, as FastAPI dependencies: registrations per address, and per
 tenant: exports, PDF renders and attachment uploads; and views of one read-only share link.
-Shared by every instance on couchdb (see `storage`)."""
+Shared by every instance on couchdb, and by every process of an embedded installation
+served by several (see `storage`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from .storage import DocumentWindows, MemoryWindows, Windows
 
 
 def build_windows(ctx: AppContext) -> Windows:
-    if ctx.settings.backend == "couchdb":
+    if ctx.settings.several_instances:
         return DocumentWindows(ctx.system, ctx.secret)
     return MemoryWindows()
 

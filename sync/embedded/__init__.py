@@ -32,11 +32,13 @@ The package, by concern (dependencies point down this list, never up):
 - `writes.py`, `reads.py`, `changes.py`, `attachments.py`, `local_docs.py`: one concern each.
 - `core.py`: the connection and the row and body reads they all share.
 - `docs.py`, `schema.py`, `nonblocking.py`: pure helpers, the schema, the non-blocking mode.
+- `peers.py`: several server processes on one data folder (write counters, mailboxes).
 """
 
 from ..nonblocking import WouldBlock
 from .attachments import attachment_digest
 from .database import EmbeddedDatabase
+from .peers import peers_running
 from .schema import DEFAULT_REVS_LIMIT, check_db_name
 from .store import CompactionRun, EmbeddedStore
 
@@ -48,4 +50,5 @@ __all__ = [
     "WouldBlock",
     "attachment_digest",
     "check_db_name",
+    "peers_running",
 ]

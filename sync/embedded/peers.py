@@ -45,6 +45,7 @@ from typing import Any
 import orjson
 
 from ..observed_cache import partition
+from ..private_files import private_dir
 
 _log = logging.getLogger("branchline.peers")
 
@@ -76,6 +77,15 @@ def slots_written(db: str, ids: Iterable[str] | None) -> list[int]:
     if ids is None:
         return [slot_of(db, None)]
     return sorted({slot_of(db, partition(docid)) for docid in ids})
+
+
+def peers_running(data_dir: str | os.PathLike[str]) -> bool:
+    """Whether server processes sharing `data_dir` have their mailboxes open."""
+    folder = Path(data_dir) / "dbs" / ".peers"
+    try:
+        return any(name.endswith(".sock") for name in os.listdir(folder))
+    except OSError:
+        return False
 
 
 class WriteGenerations:
@@ -218,11 +228,14 @@ class PeerBus:
     """This process's mailbox, and the others' addresses, in `folder`."""
 
     def __init__(self, folder: Path, on_message: Callable[[dict[str, Any]], None]) -> None:
-        self.folder = folder
-        folder.mkdir(mode=0o700, exist_ok=True)
+        self.folder = private_dir(folder)
         self.address = folder / f"{os.getpid()}-{os.urandom(4).hex()}.sock"
+        # A socket's path may not exceed 107 bytes, and a data folder can be deep. Through
+        # the folder's descriptor (Linux's /proc/self/fd) every path is short; the folder's
+        # own permissions still apply.
+        self._folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
         self._rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._rx.bind(str(self.address))
+        self._rx.bind(self._reach(self.address.name))
         os.chmod(self.address, 0o600)
         self._rx.settimeout(0.25)
         self._tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -246,9 +259,14 @@ class PeerBus:
                     names = os.listdir(self.folder)
                 except OSError:
                     names = []
-                self._peers = [str(self.folder / n) for n in names if n.endswith(".sock") and n != mine]
+                self._peers = [self._reach(n) for n in names if n.endswith(".sock") and n != mine]
                 self._peers_at = now
             return list(self._peers)
+
+    def _reach(self, name: str) -> str:
+        """The path to use for mailbox `name` in the folder: short enough for a socket."""
+        full = str(self.folder / name)
+        return full if len(full.encode()) < 100 else f"/proc/self/fd/{self._folder_fd}/{name}"
 
     def publish(self, message: dict[str, Any]) -> None:
         data = orjson.dumps(message)
@@ -307,3 +325,5 @@ class PeerBus:
         self._thread.join(timeout=2)
         self._rx.close()
         self._tx.close()
+        with contextlib.suppress(OSError):
+            os.close(self._folder_fd)

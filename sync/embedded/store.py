@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -23,6 +24,12 @@ from .peers import STALL_S, Applied, PeerBus, WriteGenerations, slot_of, slots_w
 from .schema import check_db_name
 
 _log = logging.getLogger(__name__)
+
+
+def _close_peers_at_exit(ref: weakref.ref[EmbeddedStore]) -> None:
+    store = ref()
+    if store is not None:
+        store.close_peers()
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,8 @@ class EmbeddedStore:
             self._applied = Applied(self._gens)
             self._bus = PeerBus(self.dir / ".peers", self._from_peer)
             self._bus.on_idle = self._check_stalled
+            # A command (`branchline user add`) leaves without a shutdown: its mailbox goes too.
+            atexit.register(_close_peers_at_exit, weakref.ref(self))
 
     @property
     def shared(self) -> bool:
@@ -126,6 +135,12 @@ class EmbeddedStore:
     def _from_peer(self, message: dict[str, Any]) -> None:
         """Another process committed a write: as if it were this one's, then count it applied."""
         name, ids, seq = message["db"], message.get("ids"), message.get("seq")
+        if ids is None and not self.db_exists(name):
+            # Deleted by the other process: its files are gone, so are this one's handles.
+            with self._lock:
+                self._dbs.pop(name, None)
+                self._recent.pop(name, None)
+                self.handles.drop(name)
         with self._written_lock:
             if self._written is not None:
                 self._written.add(name)

@@ -358,3 +358,48 @@ def test_a_taken_port_is_reported_alone_with_how_to_pick_another(tmp_path):
     assert "running at" not in proc.stdout
     assert f"port {port} on 127.0.0.1 is already in use" in proc.stderr
     assert f"--port {port + 1}" in proc.stderr
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _is_server_process(pid: int) -> bool:
+    try:
+        return b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def test_serve_runs_several_processes_that_share_one_data_folder(tmp_path):
+    data = tmp_path / "data"
+    with Serve(data, BRANCHLINE_PROCESSES="2") as srv:
+        out = wait_until(lambda: "first-run-logins.txt" in srv.output() and srv.output(), message="banner")
+        assert "2 processes" in out
+        workers = wait_until(
+            lambda: (
+                [p for p in _children(srv.proc.pid) if _is_server_process(p)]
+                if len([p for p in _children(srv.proc.pid) if _is_server_process(p)]) == 2
+                else None
+            ),
+            message="two server processes",
+        )
+        wait_until(lambda: len(list((data / "dbs" / ".peers").glob("*.sock"))) == 2, message="mailboxes")
+        _, email, password = LOGIN_LINE.findall(_first_run_file(data))[0]
+        # Fresh connections each time: the kernel spreads them over both processes, and a
+        # token signed by either is good in both.
+        token = httpx.post(srv.url + "/api/v1/auth/login", json={"email": email, "password": password})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for _ in range(20):
+            assert httpx.get(srv.url + "/api/v1/trees", headers=headers).status_code == 200
+    assert all(not Path(f"/proc/{pid}").exists() or not _is_server_process(pid) for pid in workers)
+    assert not list((data / "dbs" / ".peers").glob("*.sock"))  # each process left its mailbox

@@ -5,6 +5,8 @@ headers' feed ignores."""
 
 from __future__ import annotations
 
+import threading
+
 from api.core.derived import DerivedIndex
 from sync.embedded import EmbeddedStore
 
@@ -104,3 +106,41 @@ def test_a_long_catch_up_commits_each_change_once_in_transactions_of_many_pages(
     assert ends == [40, 80, 95]
     index.close()
     store.close()
+
+
+def test_two_processes_following_one_index_apply_each_change_once(tmp_path):
+    """Server processes on one data folder share each tenant's index file. One that catches
+    up while the other is part-way through a batch must start from the other's checkpoint,
+    not apply the same changes again (a counting handler would count them twice)."""
+    store = EmbeddedStore(tmp_path / "data")
+    db = store.create_db("t_abcdef123456_sessions")
+    for i in range(5):
+        db.put({"_id": f"session:{i:026d}", "type": "session"})
+    schema = "CREATE TABLE IF NOT EXISTS counted (id TEXT PRIMARY KEY, n INTEGER);"
+    first_call = threading.Event()
+    other_done = threading.Event()
+
+    def count(conn, change):
+        conn.execute(
+            "INSERT INTO counted VALUES (?, 1) ON CONFLICT(id) DO UPDATE SET n = n + 1", (change["id"],)
+        )
+
+    def count_after_the_other_tried(conn, change):
+        if not first_call.is_set():
+            first_call.set()
+            other = threading.Thread(target=lambda: (mine_b.catch_up(), other_done.set()))
+            other.start()
+            # The other process catches up now. Holding its batch's write lock, this one makes
+            # it wait until this batch is committed: the bound is all this waits then.
+            other.join(timeout=1.0)
+        count(conn, change)
+
+    path = tmp_path / "index.sqlite"
+    feeds_a = {"sessions": ("t_abcdef123456_sessions", count_after_the_other_tried)}
+    feeds_b = {"sessions": ("t_abcdef123456_sessions", count)}
+    mine_a = DerivedIndex(path, store, feeds_a, schema)
+    mine_b = DerivedIndex(path, store, feeds_b, schema)
+    mine_a.catch_up()
+    assert other_done.wait(10)
+    counts = dict(mine_a.conn.execute("SELECT id, n FROM counted").fetchall())
+    assert len(counts) == 5 and set(counts.values()) == {1}, counts

@@ -235,3 +235,29 @@ def test_a_session_state_is_neither_answered_nor_kept_across_another_processs_wr
         for store in (a, b):
             store.close_peers()
             store.close()
+
+
+def test_the_shared_files_are_private_to_the_servers_user(pair, tmp_path):
+    folder = tmp_path / "dbs" / ".peers"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    socks = list(folder.iterdir())
+    assert len(socks) == 2 and all(p.stat().st_mode & 0o777 == 0o600 for p in socks)
+    assert (tmp_path / "dbs" / ".write-generations").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_deep_data_folder_still_gets_its_mailboxes(tmp_path):
+    deep = tmp_path / ("a-rather-long-folder-name-" * 4) / "branchline-data"
+    assert len(str(deep / "dbs" / ".peers" / "1234567-abcdef01.sock")) > 108  # too long to bind
+    a = EmbeddedStore(deep, shared=True)
+    b = EmbeddedStore(deep, shared=True)
+    try:
+        woken: list[str] = []
+        b.add_listener(lambda name, seq=None: woken.append(name))
+        a.create_db(DB)
+        a.db(DB).put({"_id": "user:1", "name": "Ada"})
+        wait_until(lambda: DB in woken, timeout=5, message="the write's message")
+    finally:
+        for store in (a, b):
+            store.close_peers()
+            store.close()
+    assert not list((deep / "dbs" / ".peers").iterdir())
