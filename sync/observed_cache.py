@@ -31,7 +31,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .store import Store
 
@@ -43,8 +43,11 @@ ScopeOf = Callable[[str], "Hashable | None"]
 KeysOf = Callable[[str], "Iterable[Hashable]"]
 # The database and a document id of the group that (scope, key)'s value is read from.
 SourceOf = Callable[[Hashable, Hashable], tuple[str, str]]
-# Ids with these prefixes are one group per database (a cache reads them all together).
-_GROUPED = ["_design/"]
+# Ids with these prefixes are one group per database (a cache reads them all together):
+# design documents (validators), and the app's `treemeta:` sidecars (a tenant's tree scoping,
+# api/teams/scopes.py). Listed here rather than only registered by the cache's module, so
+# that every process groups them alike whatever it imported.
+_GROUPED = ["_design/", "treemeta:"]
 
 
 def group_by_prefix(prefix: str) -> None:
@@ -86,8 +89,10 @@ class ObservedCache(Generic[V]):
     ) -> None:
         self._scope_of = scope_of
         self._source = source
-        # The store's `coherence`, when other processes write it too (see the module's text).
-        self._coherence: Callable[[str, str], Hashable | None] | None = None
+        # The store, when other processes write it too (see the module's text), and the
+        # counters each key's group is read from (hashing names costs more than the lookup).
+        self._shared: Any = None
+        self._slots: dict[tuple[Hashable, Hashable], Any] = {}
         self._keys_of = keys_of
         # Only ids with this prefix can concern a key: the others are passed over without a
         # call to `keys_of` (a replicated batch writes hundreds of ids none of which matter).
@@ -108,18 +113,24 @@ class ObservedCache(Generic[V]):
         if getattr(store, "shared", False):
             if self._source is None:
                 return None
-            self._coherence = store.coherence  # type: ignore[attr-defined]
+            self._shared = store
         return self if store.observe_writes(self.written, self.clear) else None
 
     def _token(self, scope: Hashable, key: Hashable) -> Hashable | None:
-        assert self._coherence is not None and self._source is not None
-        return self._coherence(*self._source(scope, key))
+        slots = self._slots.get((scope, key))
+        if slots is None:
+            assert self._source is not None
+            if len(self._slots) >= self._max:
+                self._slots.clear()
+            slots = self._slots[(scope, key)] = self._shared.coherence_slots(*self._source(scope, key))
+        token: Hashable | None = self._shared.coherence_of(slots)
+        return token
 
     def get(self, scope: Hashable, key: Hashable, read: Callable[[], V]) -> V:
         """The value from memory, or else from `read()` (kept unless a write raced it)."""
         entry_key = (scope, key)
         token: Hashable | None = None
-        if self._coherence is not None:
+        if self._shared is not None:
             token = self._token(scope, key)
             if token is None:  # another process's write has not reached this one yet
                 return read()
@@ -145,7 +156,7 @@ class ObservedCache(Generic[V]):
 
     def peek(self, scope: Hashable, key: Hashable) -> tuple[bool, V | None]:
         """(True, the value) when it is in memory and fresh; (False, None) otherwise. Never reads."""
-        if self._coherence is not None and self._token(scope, key) is None:
+        if self._shared is not None and self._token(scope, key) is None:
             return False, None
         with self._lock:
             entry = self._entries.get((scope, key))

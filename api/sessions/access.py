@@ -235,14 +235,21 @@ class SessionsRules(DatabaseRules):
         if principal.is_admin or acls is None:
             return None
 
+        # One page of a busy team's feed scans many events of the same few sessions: each
+        # session's ACL is looked up once per page. Safe, as every row kept is still judged
+        # whole by `can_read`; this only spares the rows surely left out.
+        verdicts: dict[tuple[str, bool], bool] = {}
+
         def keep(docid: str) -> bool:
             sid, is_event = parse_doc_id(docid)
             if sid is None:
                 return False  # not a session document: only admins see it (`can_read`)
-            known, acl = acls.peek(principal.tenant_id, sid)
-            if not known or (acl is None and not is_event):
-                return True
-            return allowed(principal, acl)
+            verdict = verdicts.get((sid, is_event))
+            if verdict is None:
+                known, acl = acls.peek(principal.tenant_id, sid)
+                verdict = not known or (acl is None and not is_event) or allowed(principal, acl)
+                verdicts[(sid, is_event)] = verdict
+            return verdict
 
         return keep
 

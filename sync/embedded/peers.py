@@ -34,6 +34,7 @@ import fcntl
 import logging
 import mmap
 import os
+import selectors
 import socket
 import threading
 import time
@@ -54,9 +55,11 @@ _SLOT_BYTES = 8
 # How long a counter may stay ahead of what this process applied before it gives up waiting
 # for the message and forgets its caches (a lost datagram, a peer killed mid-write).
 STALL_S = 1.0
-# A message larger than this names no ids: the receivers forget the whole database (a
-# replicated batch of thousands of documents), which is rare and always correct.
-_MAX_MESSAGE = 48 * 1024
+# A commit moving more counters than this moves the database's own counter instead, and its
+# message names no ids: the receivers forget the whole database (a replicated batch of
+# thousands of documents), which is rare and always correct. Messages stay small.
+MAX_GROUPS = 256
+_MAX_MESSAGE = 64 * 1024
 # How often the sender looks for processes that came or went.
 _PEERS_REFRESH_S = 0.5
 
@@ -76,7 +79,10 @@ def slots_written(db: str, ids: Iterable[str] | None) -> list[int]:
     """
     if ids is None:
         return [slot_of(db, None)]
-    return sorted({slot_of(db, partition(docid)) for docid in ids})
+    slots = {slot_of(db, partition(docid)) for docid in ids}
+    if len(slots) > MAX_GROUPS:
+        return [slot_of(db, None)]
+    return sorted(slots)
 
 
 def peers_running(data_dir: str | os.PathLike[str]) -> bool:
@@ -179,34 +185,35 @@ class Applied:
         """
         now = self._clock()
         shared = self._gens.snapshot()
-        with self._lock:
+        with self._lock:  # copied, so writers' `record` never waits for the scan below
             mine = self._mark.tobytes()
-            if shared == mine:
-                self._behind_since.clear()
-                return []
-            ahead = memoryview(shared).cast("Q")
-            behind: dict[int, int] = {}
-            # Compared 4 KB at a time: a busy server is behind on a handful of slots.
-            step = 512
-            for start in range(0, SLOTS, step):
-                lo, hi = start * _SLOT_BYTES, (start + step) * _SLOT_BYTES
-                if shared[lo:hi] == mine[lo:hi]:
-                    continue
-                for slot in range(start, start + step):
-                    if ahead[slot] > self._mark[slot]:
-                        behind[slot] = self._mark[slot]
-            stuck = []
-            since = {}
-            for slot, mark in behind.items():
-                seen = self._behind_since.get(slot)
-                if seen is None or seen[1] != mark:
-                    since[slot] = (now, mark)
-                elif now - seen[0] >= STALL_S:
-                    stuck.append((slot, int(ahead[slot])))
-                else:
-                    since[slot] = seen
-            self._behind_since = since
-            return stuck
+        if shared == mine:
+            self._behind_since.clear()
+            return []
+        ahead, marks = memoryview(shared).cast("Q"), memoryview(mine).cast("Q")
+        behind: dict[int, int] = {}
+        # Compared 4 KB at a time: a busy server is behind on a handful of slots.
+        step = 512
+        for start in range(0, SLOTS, step):
+            lo, hi = start * _SLOT_BYTES, (start + step) * _SLOT_BYTES
+            if shared[lo:hi] == mine[lo:hi]:
+                continue
+            for slot in range(start, start + step):
+                if ahead[slot] > marks[slot]:
+                    behind[slot] = marks[slot]
+        # The bookkeeping below is this method's own (one caller: the bus thread).
+        stuck = []
+        since = {}
+        for slot, mark in behind.items():
+            seen = self._behind_since.get(slot)
+            if seen is None or seen[1] != mark:
+                since[slot] = (now, mark)
+            elif now - seen[0] >= STALL_S:
+                stuck.append((slot, int(ahead[slot])))
+            else:
+                since[slot] = seen
+        self._behind_since = since
+        return stuck
 
     def take_as_applied(self, pairs: Iterable[tuple[int, int]]) -> None:
         """Count every write up to these values as applied (the caches were just emptied)."""
@@ -225,92 +232,120 @@ class Applied:
 
 
 class PeerBus:
-    """This process's mailbox, and the others' addresses, in `folder`."""
+    """This process's mailbox, and its connections to the others' mailboxes, in `folder`.
 
-    def __init__(self, folder: Path, on_message: Callable[[dict[str, Any]], None]) -> None:
+    Unix `SOCK_SEQPACKET` sockets: messages keep their boundaries as datagrams do, but each
+    sender has its own connection, queued by bytes (a datagram mailbox holds only ten messages
+    on a default Linux, which a busy peer overran in milliseconds). A peer whose connection
+    ends has exited: whatever it committed but had not yet counted would never reach this
+    process, so `on_peer_gone` forgets the caches.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        on_message: Callable[[dict[str, Any]], None],
+        on_peer_gone: Callable[[], None] | None = None,
+    ) -> None:
         self.folder = private_dir(folder)
         self.address = folder / f"{os.getpid()}-{os.urandom(4).hex()}.sock"
         # A socket's path may not exceed 107 bytes, and a data folder can be deep. Through
         # the folder's descriptor (Linux's /proc/self/fd) every path is short; the folder's
         # own permissions still apply.
         self._folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-        self._rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._rx.bind(self._reach(self.address.name))
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self._listener.bind(self._reach(self.address.name))
         os.chmod(self.address, 0o600)
-        self._rx.settimeout(0.25)
-        self._tx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._tx.setblocking(False)
+        self._listener.listen(64)
+        self._listener.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ, None)
         self._on_message = on_message
-        self._peers: list[str] = []
-        self._peers_at = 0.0
-        self._peers_lock = threading.Lock()
+        self._on_peer_gone = on_peer_gone
+        self._out: dict[str, socket.socket] = {}  # peer's mailbox name -> our connection to it
+        self._out_at = 0.0
+        self._out_lock = threading.Lock()
         self._stop = threading.Event()
+        self._closed = False
         self.on_idle: Callable[[], None] | None = None
-        self.sent = self.received = self.dropped = 0
+        self.sent = self.received = self.dropped = self.peers_gone = 0
         self._thread = threading.Thread(target=self._receive, name="peer-bus", daemon=True)
         self._thread.start()
-
-    def peers(self) -> list[str]:
-        now = time.monotonic()
-        with self._peers_lock:
-            if now - self._peers_at >= _PEERS_REFRESH_S:
-                mine = self.address.name
-                try:
-                    names = os.listdir(self.folder)
-                except OSError:
-                    names = []
-                self._peers = [self._reach(n) for n in names if n.endswith(".sock") and n != mine]
-                self._peers_at = now
-            return list(self._peers)
 
     def _reach(self, name: str) -> str:
         """The path to use for mailbox `name` in the folder: short enough for a socket."""
         full = str(self.folder / name)
         return full if len(full.encode()) < 100 else f"/proc/self/fd/{self._folder_fd}/{name}"
 
+    def _connections(self) -> list[tuple[str, socket.socket]]:
+        """Our connections to every other mailbox in the folder (new ones looked for twice a second)."""
+        now = time.monotonic()
+        with self._out_lock:
+            if now - self._out_at >= _PEERS_REFRESH_S:
+                self._out_at = now
+                mine = self.address.name
+                try:
+                    names = {n for n in os.listdir(self.folder) if n.endswith(".sock") and n != mine}
+                except OSError:
+                    names = set()
+                for name in set(self._out) - names:
+                    self._out.pop(name).close()
+                for name in names - set(self._out):
+                    conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                    try:
+                        conn.connect(self._reach(name))
+                    except OSError as exc:
+                        conn.close()
+                        if exc.errno == errno.ECONNREFUSED:
+                            self._unlink(name)  # left behind by a process that ended
+                        continue
+                    conn.setblocking(False)
+                    with contextlib.suppress(OSError):
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+                    self._out[name] = conn
+            return list(self._out.items())
+
     def publish(self, message: dict[str, Any]) -> None:
+        if self._closed:
+            return
         data = orjson.dumps(message)
         if len(data) > _MAX_MESSAGE:
+            # Thousands of ids: the receivers forget the database whole instead.
             data = orjson.dumps({**message, "ids": None})
-        for peer in self.peers():
+        for name, conn in self._connections():
             try:
-                self._tx.sendto(data, peer)
+                conn.send(data)
                 self.sent += 1
             except BlockingIOError:
-                # The peer is not keeping up: it will find the counters ahead and forget its
-                # caches after STALL_S. Waiting here would hold a writer's answer.
+                # The peer is far behind: it will find the counters ahead and forget its caches
+                # after STALL_S. Waiting here would hold a writer's answer.
                 self.dropped += 1
-            except OSError as exc:
-                if exc.errno in (errno.ECONNREFUSED, errno.ENOENT):
-                    self._forget(peer)
-                else:
-                    self.dropped += 1
-                    _log.warning("could not tell %s of a write: %s", peer, exc)
+            except OSError:
+                self.dropped += 1
+                with self._out_lock:
+                    if self._out.get(name) is conn:
+                        del self._out[name]
+                conn.close()
 
-    def _forget(self, peer: str) -> None:
-        """A mailbox nobody reads any more: its process has ended."""
+    def _unlink(self, name: str) -> None:
         with contextlib.suppress(OSError):
-            os.unlink(peer)
-        with self._peers_lock:
-            if peer in self._peers:
-                self._peers.remove(peer)
+            os.unlink(self.folder / name)
 
     def _receive(self) -> None:
         while not self._stop.is_set():
             try:
-                data = self._rx.recv(_MAX_MESSAGE * 2)
-            except TimeoutError:
-                data = None
+                events = self._selector.select(timeout=0.25)
             except OSError:
                 if self._stop.is_set():
                     return
-                raise
-            if data:
-                self.received += 1
-                try:
-                    self._on_message(orjson.loads(data))
-                except Exception:  # noqa: BLE001 - one bad message must not end the receiver
-                    _log.exception("a peer's write message could not be applied")
+                _log.exception("the peer bus could not wait for messages")
+                time.sleep(0.25)
+                continue
+            for key, _ in events:
+                if key.data is None:
+                    self._accept()
+                else:
+                    self._read(key.fileobj)  # type: ignore[arg-type]
             idle = self.on_idle
             if idle is not None:
                 try:
@@ -318,12 +353,59 @@ class PeerBus:
                 except Exception:  # noqa: BLE001
                     _log.exception("the peer bus's stall check failed")
 
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                if not self._stop.is_set():
+                    _log.exception("the peer bus could not accept a connection")
+                return
+            conn.setblocking(False)
+            self._selector.register(conn, selectors.EVENT_READ, "peer")
+
+    def _read(self, conn: socket.socket) -> None:
+        # Everything queued on this connection, then the next one: a busy peer's messages
+        # are applied in a batch per wake-up.
+        while True:
+            try:
+                data = conn.recv(_MAX_MESSAGE + 1)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._selector.unregister(conn)
+                conn.close()
+                self.peers_gone += 1
+                if self._on_peer_gone is not None and not self._stop.is_set():
+                    try:
+                        self._on_peer_gone()
+                    except Exception:  # noqa: BLE001
+                        _log.exception("forgetting the caches after a peer left failed")
+                return
+            self.received += 1
+            try:
+                self._on_message(orjson.loads(data))
+            except Exception:  # noqa: BLE001 - one bad message must not end the receiver
+                _log.exception("a peer's write message could not be applied")
+
     def close(self) -> None:
+        """Leave: no more messages in or out (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
         self._stop.set()
-        with contextlib.suppress(OSError):
-            os.unlink(self.address)
+        self._unlink(self.address.name)
         self._thread.join(timeout=2)
-        self._rx.close()
-        self._tx.close()
+        with self._out_lock:
+            for conn in self._out.values():
+                conn.close()
+            self._out.clear()
+        for key in list(self._selector.get_map().values()):
+            key.fileobj.close()  # type: ignore[union-attr]
+        self._selector.close()
         with contextlib.suppress(OSError):
             os.close(self._folder_fd)

@@ -87,10 +87,12 @@ class EmbeddedStore:
         self._applied: Applied | None = None
         self._bus: PeerBus | None = None
         self._stall_checked = 0.0
+        # For tests and monitoring: messages given up on, and times every cache was forgotten.
+        self.stalls = self.forgets = 0
         if shared:
             self._gens = WriteGenerations(self.dir / ".write-generations")
             self._applied = Applied(self._gens)
-            self._bus = PeerBus(self.dir / ".peers", self._from_peer)
+            self._bus = PeerBus(self.dir / ".peers", self._from_peer, self._forget_everything)
             self._bus.on_idle = self._check_stalled
             # A command (`branchline user add`) leaves without a shutdown: its mailbox goes too.
             atexit.register(_close_peers_at_exit, weakref.ref(self))
@@ -135,8 +137,9 @@ class EmbeddedStore:
     def _from_peer(self, message: dict[str, Any]) -> None:
         """Another process committed a write: as if it were this one's, then count it applied."""
         name, ids, seq = message["db"], message.get("ids"), message.get("seq")
-        if ids is None and not self.db_exists(name):
-            # Deleted by the other process: its files are gone, so are this one's handles.
+        if ids is None:
+            # Created, deleted (perhaps created again since) or rewritten whole by the other
+            # process: connections to a deleted file would read and write what nobody sees.
             with self._lock:
                 self._dbs.pop(name, None)
                 self._recent.pop(name, None)
@@ -164,15 +167,27 @@ class EmbeddedStore:
         if not stuck:
             return
         _log.warning("%d write counters ran ahead without a message; forgetting cached documents", len(stuck))
+        self.stalls += 1
+        self._forget_everything()
+        self._applied.take_as_applied(stuck)
+
+    def _forget_everything(self) -> None:
+        """Empty every cache and wake every feed: a write may have gone unannounced (a lost
+        message, a peer that exited between its commit and its count)."""
+        self.forgets += 1
         for forget in list(self._forgetters):
             try:
                 forget()
             except Exception:  # noqa: BLE001
                 _log.exception("a cache could not be cleared")
-        self._applied.take_as_applied(stuck)
-        # The lost message may also have been a feed's wake-up: every open database's feeds
-        # read once more (a spurious wake-up costs a feed one read).
-        for name in list(self._dbs.keys()):
+        # A spurious wake-up costs a feed one read.
+        while True:
+            try:
+                names = list(self._dbs.keys())
+                break
+            except RuntimeError:  # changed size meanwhile (another thread opened one)
+                continue
+        for name in names:
             for callback in list(self._listeners):
                 try:
                     callback(name, None)
@@ -183,13 +198,22 @@ class EmbeddedStore:
         """For caches of a document group: a token that changes whenever any process commits
         to it, or None while a commit another process counted has not reached this one's
         caches yet (then read the store). Always `(0, 0)` in a process alone."""
+        return self.coherence_of(self.coherence_slots(name, docid))
+
+    @staticmethod
+    def coherence_slots(name: str, docid: str) -> tuple[int, int]:
+        """The counters `coherence` reads for a document group (a cache may keep them)."""
+        return slot_of(name, None), slot_of(name, partition(docid))
+
+    def coherence_of(self, slots: tuple[int, int]) -> tuple[int, int] | None:
+        """`coherence` for counters found by `coherence_slots`."""
         applied = self._applied
         if applied is None:
             return (0, 0)
-        whole = applied.current(slot_of(name, None))
+        whole = applied.current(slots[0])
         if whole is None:
             return None
-        group = applied.current(slot_of(name, partition(docid)))
+        group = applied.current(slots[1])
         if group is None:
             return None
         return (whole, group)
@@ -283,10 +307,11 @@ class EmbeddedStore:
 
     def close_peers(self) -> None:
         """Leave the other processes (at shutdown): no more messages in or out."""
+        # The counters stay mapped until the process ends: a write still finishing on a worker
+        # thread after this is counted (the others then forget their caches when this
+        # process's connections close), never refused after its commit.
         if self._bus is not None:
             self._bus.close()
-        if self._gens is not None:
-            self._gens.close()
 
     def add_listener(self, callback: Any) -> None:
         """Register `callback(db_name, update_seq)`, called after each committed write."""

@@ -1,5 +1,6 @@
 """The real application, plus `GET /_test/feeds`: the change notifier's counters (waiting
-feeds, shared reads, feeds woken), so tests can see which feeds a write wakes."""
+feeds, shared reads, feeds woken), so tests can see which feeds a write wakes; with several
+processes on the data folder, also the store's peer counters (`peers`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,20 @@ Asgi = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[
 def create_app() -> Asgi:
     app = create_real_app()
     notifier = app.sync_door.api.notifier  # type: ignore[attr-defined]
+    store = app.state.ctx.store
+
+    def stats() -> dict[str, Any]:
+        out = dict(notifier.stats())
+        bus = getattr(store, "_bus", None)
+        if bus is not None:
+            out["peers"] = {
+                "sent": bus.sent,
+                "received": bus.received,
+                "dropped": bus.dropped,
+                "stalls": store.stalls,
+                "forgets": store.forgets,
+            }
+        return out
 
     async def with_stats(
         scope: Scope, receive: Callable[[], Awaitable[Any]], send: Callable[[Any], Awaitable[None]]
@@ -29,7 +44,7 @@ def create_app() -> Asgi:
                     "headers": [(b"content-type", b"application/json")],
                 }
             )
-            await send({"type": "http.response.body", "body": orjson.dumps(notifier.stats())})
+            await send({"type": "http.response.body", "body": orjson.dumps(stats())})
             return
         await app(scope, receive, send)
 

@@ -61,6 +61,7 @@ def test_a_write_in_one_process_wakes_the_others_feeds_and_drops_their_cache(pai
     assert cache.get(DB, "user:1", lambda: read_name(b, "user:1")) == "Ada"
     assert cache.get(DB, "user:1", lambda: "read again") == "Ada"  # answered from memory
 
+    woken.clear()
     doc = a.db(DB).get("user:1")
     a.db(DB).put({**doc, "name": "Grace"})
     wait_until(lambda: DB in woken, timeout=5, message="the other process's feed was not woken")
@@ -261,3 +262,57 @@ def test_a_deep_data_folder_still_gets_its_mailboxes(tmp_path):
             store.close_peers()
             store.close()
     assert not list((deep / "dbs" / ".peers").iterdir())
+
+
+def test_a_burst_of_writes_queues_for_a_busy_process_instead_of_being_lost(pair):
+    a, b = pair
+    cache = user_cache(b)
+    a.db(DB).put({"_id": "user:0", "name": "first"})
+    wait_until(lambda: b.coherence(DB, "user:0") is not None, timeout=5)
+    bus = b._bus
+    assert bus is not None and a._bus is not None
+    release = threading.Event()
+    deliver = bus._on_message
+    bus._on_message = lambda message: (release.wait(10), deliver(message))
+    try:
+        for i in range(300):  # a datagram mailbox held 10 (Linux's default queue length)
+            a.db(DB).put({"_id": f"user:{i + 1}", "name": f"n{i}"})
+    finally:
+        release.set()
+    wait_until(lambda: all(b.coherence(DB, f"user:{i}") is not None for i in range(301)), timeout=10)
+    assert a._bus.dropped == 0 and b.stalls == 0
+    assert cache.get(DB, "user:300", lambda: read_name(b, "user:300")) == "n299"
+
+
+def test_a_database_deleted_and_made_again_elsewhere_is_the_new_one_here(pair):
+    a, b = pair
+    a.db(DB).put({"_id": "user:1", "name": "old"})
+    assert read_name(b, "user:1") == "old"  # B has the file open
+    received = b._bus.received  # type: ignore[union-attr]
+    a.delete_db(DB)
+    a.create_db(DB)
+    a.db(DB).put({"_id": "user:2", "name": "new"})
+    wait_until(lambda: b._bus.received >= received + 3, timeout=5)  # type: ignore[union-attr]
+    assert read_name(b, "user:2") == "new"
+    b.db(DB).put({"_id": "user:3", "name": "through B"})
+    assert read_name(a, "user:3") == "through B"  # not written to the deleted file
+
+
+def test_a_process_that_leaves_makes_the_others_forget_their_caches(tmp_path):
+    a = EmbeddedStore(tmp_path, shared=True)
+    b = EmbeddedStore(tmp_path, shared=True)
+    try:
+        a.create_db(DB)
+        wait_until(lambda: b._bus.received >= 1, timeout=5)  # type: ignore[union-attr]
+        cache = user_cache(b)
+        cache.get(DB, "user:9", lambda: "kept")
+        forgets = b.forgets
+        # A commit whose count never came (the process ended between them) would never
+        # reach B's caches: B cannot tell, so it forgets them all when A's connection ends.
+        a.close_peers()
+        wait_until(lambda: b.forgets > forgets, timeout=5, message="B forgetting its caches")
+        assert len(cache) == 0
+    finally:
+        for store in (a, b):
+            store.close_peers()
+            store.close()

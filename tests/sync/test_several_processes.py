@@ -46,7 +46,18 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPr
 def clients(servers) -> Iterator[tuple[httpx.Client, httpx.Client]]:
     a, b = servers
     with httpx.Client(base_url=a.url, timeout=30) as ha, httpx.Client(base_url=b.url, timeout=30) as hb:
+        before = [peers(h) for h in (ha, hb)]
         yield ha, hb
+        after = [peers(h) for h in (ha, hb)]
+    # Everything above held because each write's message arrived, not because a lost one
+    # made a process give up on its caches (which would also keep it correct, more slowly).
+    for was, now in zip(before, after, strict=True):
+        assert now["dropped"] == was["dropped"] and now["stalls"] == was["stalls"], (was, now)
+    assert sum(p["received"] for p in after) > sum(p["received"] for p in before)
+
+
+def peers(http: httpx.Client) -> dict:
+    return http.get("/_test/feeds").json()["peers"]
 
 
 def test_steps_recorded_through_either_process_follow_the_session(clients):
