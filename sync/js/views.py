@@ -176,7 +176,8 @@ class Views:
         sources = {name: views[name]["map"] for name in names}
         what = {name: f"the map function of view {name!r} in {ddoc_id}" for name in names}
         while True:
-            page = dbobj.changes(since=seq, limit=BATCH, include_docs=True, pending=False)
+            since = seq
+            page = dbobj.changes(since=since, limit=BATCH, include_docs=True, pending=False)
             results = page["results"]
             if not results:
                 return seq
@@ -199,11 +200,26 @@ class Views:
                         inserts.append((ddoc_id, name, _dumps(key), docid, n, _dumps(value)))
             seq = page["last_seq"]
             with _transaction(conn):
-                conn.executemany("DELETE FROM rows WHERE ddoc = ? AND docid = ?", [(ddoc_id, i) for i in ids])
-                conn.executemany(
-                    "INSERT INTO rows (ddoc, view, key, docid, n, value) VALUES (?, ?, ?, ?, ?, ?)", inserts
-                )
-                conn.execute("UPDATE indexes SET seq = ? WHERE ddoc = ?", (_dumps(seq), ddoc_id))
+                stored = conn.execute("SELECT sig, seq FROM indexes WHERE ddoc = ?", (ddoc_id,)).fetchone()
+                if stored is None or stored[0] != sig or orjson.loads(stored[1]) != since:
+                    # Another server process on this data folder (BRANCHLINE_PROCESSES) moved
+                    # the index on meanwhile: this page may hold older bodies than its rows.
+                    moved = True
+                else:
+                    moved = False
+                    conn.executemany(
+                        "DELETE FROM rows WHERE ddoc = ? AND docid = ?", [(ddoc_id, i) for i in ids]
+                    )
+                    conn.executemany(
+                        "INSERT INTO rows (ddoc, view, key, docid, n, value) VALUES (?, ?, ?, ?, ?, ?)",
+                        inserts,
+                    )
+                    conn.execute("UPDATE indexes SET seq = ? WHERE ddoc = ?", (_dumps(seq), ddoc_id))
+            if moved:
+                if stored is None or stored[0] != sig:
+                    return self._refresh(index, dbobj, ddoc)  # dropped or rebuilt meanwhile
+                seq = orjson.loads(stored[1])
+                continue
             if len(results) < BATCH:
                 return seq
 
