@@ -4,6 +4,9 @@ The index files are private to the service user."""
 
 from __future__ import annotations
 
+from sync.embedded import EmbeddedStore
+from sync.js.views import Views
+
 
 def test_a_view_index_survives_a_restart(sync_server, client, db):
     docs = [{"_id": f"d{i}", "n": i} for i in range(5)]
@@ -35,9 +38,6 @@ def test_two_processes_building_one_view_index_never_write_an_older_page(tmp_pat
     """Server processes on one data folder share a database's view index file. A process
     whose page of changes was read before another process indexed newer bodies must not
     write its older rows over them (nor move the index's seq back)."""
-    from sync.embedded import EmbeddedStore
-    from sync.js.views import Views
-
     store = EmbeddedStore(tmp_path / "data")
     db = store.create_db("t_views_race")
     db.put({"_id": "d1", "n": 1})
