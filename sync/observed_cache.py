@@ -45,23 +45,16 @@ KeysOf = Callable[[str], "Iterable[Hashable]"]
 SourceOf = Callable[[Hashable, Hashable], tuple[str, str]]
 # Ids with these prefixes are one group per database (a cache reads them all together):
 # design documents (validators), and the app's `treemeta:` sidecars (a tenant's tree scoping,
-# api/teams/scopes.py). Listed here rather than only registered by the cache's module, so
-# that every process groups them alike whatever it imported.
-_GROUPED = ["_design/", "treemeta:"]
-
-
-def group_by_prefix(prefix: str) -> None:
-    """Make every id starting with `prefix` one group (`partition`), for a cache whose value
-    is read from all of them. Call at import time: every process must agree."""
-    if prefix not in _GROUPED:
-        _GROUPED.append(prefix)
+# api/teams/scopes.py). Listed here, not registered by the cache's module, so that every
+# process groups them alike whatever it imported.
+_GROUPED = ("_design/", "treemeta:")
 
 
 def partition(docid: str) -> str:
     """The group of documents a cached value depends on: the id up to its second colon.
 
     `session:{sid}` and its events `session:{sid}:ev:{id}` are one group, `user:{id}` its
-    own; ids starting with a `group_by_prefix` prefix are one group.
+    own; ids starting with a `_GROUPED` prefix are one group.
     """
     for prefix in _GROUPED:
         if docid.startswith(prefix):

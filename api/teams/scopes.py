@@ -21,7 +21,7 @@ from typing import Any
 from sync.access import Principal
 from sync.errors import Forbidden
 from sync.naming import SYSTEM_DB, parse_physical, physical_name, tenant_db
-from sync.observed_cache import ObservedCache, group_by_prefix
+from sync.observed_cache import ObservedCache
 from sync.seq import seq_number
 
 from ..core.docs import by_prefix
@@ -147,8 +147,8 @@ def _system_scope(db_name: str) -> Hashable | None:
 
 
 _ALL = "all"
-# The scoping is read from all of a tenant's `treemeta:` documents at once.
-group_by_prefix("treemeta:")
+# The scoping is read from all of a tenant's `treemeta:` documents at once: they are one group
+# for caches across processes (`sync.observed_cache._GROUPED`).
 
 
 class TreeScopes:

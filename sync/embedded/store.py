@@ -105,10 +105,13 @@ class EmbeddedStore:
     def _path(self, name: str) -> Path:
         return self.dir / f"{check_db_name(name)}.sqlite"
 
-    def _notify(self, name: str, seq: int) -> None:
+    def _notify(self, name: str, seq: int | None) -> None:
         with self._written_lock:
             if self._written is not None:
                 self._written.add(name)
+        self._wake(name, seq)
+
+    def _wake(self, name: str, seq: int | None) -> None:
         for callback in list(self._listeners):
             try:
                 callback(name, seq)
@@ -144,18 +147,10 @@ class EmbeddedStore:
                 self._dbs.pop(name, None)
                 self._recent.pop(name, None)
                 self.handles.drop(name)
-        with self._written_lock:
-            if self._written is not None:
-                self._written.add(name)
         self._observe_here(name, ids)
         if self._applied is not None:
             self._applied.record((int(s), int(v)) for s, v in message.get("gens", ()))
-        if ids is None or seq is not None:
-            for callback in list(self._listeners):
-                try:
-                    callback(name, seq)
-                except Exception:  # noqa: BLE001
-                    _log.exception("change listener failed for %s", name)
+        self._notify(name, seq)
 
     def _check_stalled(self) -> None:
         """Give up on messages that never came (see `peers.STALL_S`): forget every cache."""
@@ -188,11 +183,7 @@ class EmbeddedStore:
             except RuntimeError:  # changed size meanwhile (another thread opened one)
                 continue
         for name in names:
-            for callback in list(self._listeners):
-                try:
-                    callback(name, None)
-                except Exception:  # noqa: BLE001
-                    _log.exception("change listener failed for %s", name)
+            self._wake(name, None)
 
     def coherence(self, name: str, docid: str) -> tuple[int, int] | None:
         """For caches of a document group: a token that changes whenever any process commits
