@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -13,9 +13,12 @@ from sync.access import Principal
 from sync.errors import BadRequest, Forbidden
 
 from .context import AppContext
+from .offload import in_worker, quick
 
 
-def get_ctx(request: Request) -> AppContext:
+# The dependencies are `async`: FastAPI runs a plain `def` dependency on a worker thread,
+# one trip per dependency per request (see offload.py).
+async def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
 
 
@@ -26,17 +29,24 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def get_principal(request: Request, ctx: CtxDep) -> Principal:
-    from ..auth.service import principal_from_authorization  # noqa: PLC0415
+async def get_principal(request: Request, ctx: CtxDep) -> Principal:
+    from ..auth.service import cached_principal, principal_from_authorization  # noqa: PLC0415
 
-    return principal_from_authorization(ctx, request.headers.get("authorization"), client_address(request))
+    authorization = request.headers.get("authorization")
+    # Credentials verified before are checked again on the event loop (the account read
+    # from memory; no signature or hash); anything else (a first use, an API key, a
+    # password) on a worker thread.
+    done, principal = quick(ctx.store, cached_principal, ctx, authorization)
+    if done and principal is not None:
+        return principal
+    return await in_worker(principal_from_authorization, ctx, authorization, client_address(request))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: str) -> Callable[..., Principal]:
-    def dep(principal: PrincipalDep) -> Principal:
+def require_roles(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dep(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise Forbidden(
                 f"This needs one of the roles {', '.join(roles)}; you are {principal.role}. "
@@ -56,11 +66,7 @@ RunnerDep = Annotated[Principal, Depends(require_roles("owner", "admin", "author
 class Page:
     """`limit` (1..200) and an opaque `cursor` for lists answering `{items, next_cursor}`."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        cursor: Annotated[str | None, Query(max_length=2000)] = None,
-    ) -> None:
+    def __init__(self, limit: int = 50, cursor: str | None = None) -> None:
         self.limit = limit
         self.cursor = cursor
 
@@ -85,4 +91,11 @@ class Page:
         return {"items": items, "next_cursor": self.encode(last_key(items[-1])) if more and items else None}
 
 
-PageDep = Annotated[Page, Depends(Page)]
+async def page_params(
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> Page:
+    return Page(limit, cursor)
+
+
+PageDep = Annotated[Page, Depends(page_params)]

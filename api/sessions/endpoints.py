@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+import orjson
+from fastapi import APIRouter, Body, Query, Request, Response
 
 from ..audit import service as audit
 from ..clients.repository import normalize_client_id
 from ..core.deps import CtxDep, PageDep, PrincipalDep, client_address
+from ..core.offload import quick_or_worker
 from ..core.openapi import errors
 from . import listing, posting, service
 from .schemas import EVENT_EXAMPLES, SaveToClient, SessionCreate, SessionUpdate
@@ -126,7 +128,7 @@ def update_session(
     tags=["sessions"],
     responses=errors({409: "The event does not fit the session's current state."}),
 )
-def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep) -> dict:
+async def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep) -> dict:
     """Record one event. The server fills `user_id` (yours), `ts` (now, unless given),
     `device_id` ("api" unless given), `session_id` and `_id`.
 
@@ -138,7 +140,11 @@ def post_event(session_id: str, body: EventBody, who: PrincipalDep, ctx: CtxDep)
     exported by the client itself) is filed in the audit log as `session.exported` with
     `via: device`.
     """
-    return posting.post_event(ctx, who, session_id, body)
+    # The busiest route of a team at work: answered on the event loop when nothing in it
+    # would wait, else with one trip to a worker thread (api/core/offload.py), and the
+    # answer serialised here rather than validated again against `dict`.
+    state = await quick_or_worker(ctx.store, posting.post_event, ctx, who, session_id, body)
+    return Response(orjson.dumps(state), status_code=201, media_type="application/json")  # type: ignore[return-value]
 
 
 @router.post("/sessions/{session_id}/save-to-client", tags=["sessions"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden
+from sync.nonblocking import WouldBlock, ensure_may_block, is_nonblocking
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -21,10 +22,13 @@ from ..core.timeutil import now_ms
 from . import access, events, merge, repository as repo
 from .header_merge import merge_conflicts
 from .ids import ulid
-from .service import load, public_header
+from .service import Loaded, load, public_header
 from .state_cache import Watch
 
 _ACTION_ANSWERS = ("done", "failed", "skipped")
+# The longest session whose events are folded on the event loop (see `post_event`): a fold
+# of this many takes about a millisecond; longer ones go to a worker thread.
+INLINE_MAX_EVENTS = 300
 
 
 def _offered(node: dict[str, Any]) -> list[Any]:
@@ -147,7 +151,13 @@ def _same_event(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def post_event(ctx: AppContext, who: Principal, session_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Validate, check against the session's state, store one event; answer the new state."""
+    """Validate, check against the session's state, store one event; answer the new state.
+
+    May run on the event loop in the store's non-blocking mode (`api/core/offload.py`):
+    everything that could make it wait, or that writes a second document (a status to
+    mirror, an export to file, header conflicts to merge), raises `WouldBlock` before the
+    event is stored, and the endpoint starts over on a worker thread. After the event is
+    stored nothing may refuse: a retry would store the event again."""
     if who.role == "viewer":
         raise Forbidden("Viewers cannot record session events; ask an admin for the engineer role.")
     states = ctx.session_states
@@ -161,6 +171,8 @@ def _post_event(
     ctx: AppContext, who: Principal, session_id: str, body: dict[str, Any], watch: Watch | None
 ) -> dict[str, Any]:
     loaded = load(ctx, who, session_id, watch=watch)
+    if len(loaded.events) > INLINE_MAX_EVENTS:
+        _leave_the_loop(ctx, watch, loaded)  # a long fold would hold up every other request
     header = loaded.header
     access.require_write(who, header)
     event = build_event(who, loaded.sid, body, loaded.tree)
@@ -177,6 +189,7 @@ def _post_event(
                 "written once. Send a new event (leave _id out)."
             )
         if existing["type"] == "exported":
+            ensure_may_block()
             _file_export(ctx, who, loaded.sid, existing)  # a retry after a failed filing
         return {**loaded.fold(), "header": public_header(header), "event": existing}
 
@@ -186,6 +199,8 @@ def _post_event(
         # An ignored event changes nothing, so this state's node and status are the session's.
         _refuse(event, verdict["reason"], state)
     check_write_limits(ctx, loaded.db, event)
+    if event["type"] == "exported" or state["status"] != header.get("status"):
+        _leave_the_loop(ctx, watch, loaded)  # a second write follows the event's
     try:
         res = loaded.db.put(event)
     except Conflict:
@@ -201,6 +216,16 @@ def _post_event(
         # The next step starts from here, unless someone else wrote to the session meanwhile.
         ctx.session_states.keep(watch, header, [*loaded.events, event], own_writes=1)
     return {**state, "header": public_header(header), "event": event}
+
+
+def _leave_the_loop(ctx: AppContext, watch: Watch | None, loaded: Loaded) -> None:
+    """On the event loop: start over on a worker thread (`WouldBlock`), nothing written yet.
+    The session as read is kept for the retry, which then does not read it again."""
+    if not is_nonblocking():
+        return
+    if watch is not None and ctx.session_states is not None:
+        ctx.session_states.keep(watch, loaded.header, loaded.events, own_writes=0)
+    raise WouldBlock()
 
 
 def _file_export(ctx: AppContext, who: Principal, sid: str, event: dict[str, Any]) -> None:

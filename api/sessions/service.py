@@ -17,6 +17,7 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden, NotFound
+from sync.nonblocking import ensure_may_block
 from sync.store import Database
 
 from ..clients import repository as clients_repo, service as clients
@@ -121,6 +122,7 @@ def load(ctx: AppContext, who: Principal, session_id: str, *, watch: Watch | Non
         header, events = repo.load_session(db, sid)
     access.require_open(who, header)
     if header.get("_conflicts"):
+        ensure_may_block()  # merging writes: not on the event loop (sync/nonblocking.py)
         merge_conflicts(db, sid)
         header = repo.get_header(db, sid, conflicts=True)
     return Loaded(db, sid, header, events, _pinned_version(ctx, who, header), _client_for(ctx, who, header))
@@ -404,6 +406,4 @@ def install(ctx: AppContext) -> None:
 
     register_sync_rules(ctx, access.SessionsRules(ctx), access.ClientsRules())
     ctx.session_states = SessionStates().attach(ctx.store)
-    merger = HeaderMerger(ctx.store)
-    ctx.store.add_listener(merger.on_write)
-    ctx.workers.add(merger)
+    ctx.workers.add(HeaderMerger(ctx.store).attach())

@@ -8,10 +8,15 @@ of the `sessions` database, and answers the state that one fold gave, equal to w
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from api.auth.service import create_tenant
@@ -94,6 +99,13 @@ def _owner_with_a_session(ctx: AppContext) -> tuple[Principal, str]:
     return who, sid
 
 
+def post(ctx: AppContext, who: Principal, sid: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The route's answer, called as the server calls it (on an event loop)."""
+    response = asyncio.run(endpoints.post_event(sid, body, who, ctx))
+    assert response.status_code == 201
+    return orjson.loads(response.body)
+
+
 def _timeless(state: dict[str, Any]) -> dict[str, Any]:
     """The state without what depends on the moment it was folded."""
     return {k: v for k, v in state.items() if k not in ("elapsed_ms", "event")}
@@ -112,7 +124,7 @@ def test_recording_an_event_reads_the_session_once(ctx, body, writes):
     who, sid = _owner_with_a_session(ctx)
     counting = CountingStore(ctx.store)
     ctx.store = counting
-    answer = endpoints.post_event(sid, body, who, ctx)
+    answer = post(ctx, who, sid, body)
     assert counting.on("_sessions", READS) == ["all_docs"]
     assert counting.on("_sessions", WRITES) == writes
     assert answer["event"]["type"] == body["type"]
@@ -121,10 +133,10 @@ def test_recording_an_event_reads_the_session_once(ctx, body, writes):
 
 def test_the_next_step_starts_from_the_last_one_without_reading_the_session(ctx):
     who, sid = _owner_with_a_session(ctx)
-    endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "First."}, who, ctx)
+    post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "First."})
     counting = CountingStore(ctx.store)
     ctx.store = counting
-    answer = endpoints.post_event(sid, {"type": "answered", "node_id": "scope", "answer": "yes"}, who, ctx)
+    answer = post(ctx, who, sid, {"type": "answered", "node_id": "scope", "answer": "yes"})
     assert counting.on("_sessions", READS) == []
     assert counting.on("_sessions", WRITES) == ["put"]
     assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
@@ -136,7 +148,7 @@ def test_a_step_a_device_synced_in_between_is_in_force_for_the_next_post(ctx):
     memory: the API's next answer to that step must be refused as out of turn, and its
     state must show the phone's answer."""
     who, sid = _owner_with_a_session(ctx)
-    first = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "From the API."}, who, ctx)
+    first = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "From the API."})
     db = ctx.store.db(f"t_{who.tenant_id}_sessions")
     device_event = {
         "_id": f"session:{sid}:ev:{ulid()}",
@@ -153,9 +165,9 @@ def test_a_step_a_device_synced_in_between_is_in_force_for_the_next_post(ctx):
     }
     db.put(device_event)
     with pytest.raises(Conflict) as refused:
-        endpoints.post_event(sid, {"type": "answered", "node_id": "scope", "answer": "no"}, who, ctx)
+        post(ctx, who, sid, {"type": "answered", "node_id": "scope", "answer": "no"})
     assert refused.value.details["current_node"] != "scope"
-    answer = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "After."}, who, ctx)
+    answer = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "After."})
     assert [step["node_id"] for step in answer["path"]] == ["scope"]
     assert answer["path"][0]["answer"] == "yes"
     assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
@@ -163,9 +175,9 @@ def test_a_step_a_device_synced_in_between_is_in_force_for_the_next_post(ctx):
 
 def test_a_header_edited_in_between_is_in_the_next_answer(ctx):
     who, sid = _owner_with_a_session(ctx)
-    one = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "One."}, who, ctx)
+    one = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "One."})
     service.update_header(ctx, who, sid, {"ticket": "T20261204.0001", "_rev": one["header"]["_rev"]})
-    answer = endpoints.post_event(sid, {"type": "note", "node_id": "scope", "text": "Two."}, who, ctx)
+    answer = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "Two."})
     assert answer["header"]["ticket"] == "T20261204.0001"
 
 
@@ -206,3 +218,68 @@ def test_held_events_are_bounded_and_a_deleted_database_forgets_its_sessions():
         states.written(SESSIONS, ["session:B:ev:2"])
         states.written(SESSIONS, None)  # deleted while the step was recorded
         assert not states.keep(w, header, [{"_id": "x"}], own_writes=1)
+
+
+class ThreadNotingStore(CountingStore):
+    """Notes, for each write, the thread that made it."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.writers: list[str] = []
+
+    def db(self, name: str) -> CountingDatabase:
+        inner = self._inner.db(name)
+        writers = self.writers
+
+        class Noting(CountingDatabase):
+            def put(self, doc: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+                writers.append(threading.current_thread().name)
+                return inner.put(doc, *args, **kwargs)
+
+        return Noting(inner, self.calls)
+
+
+def _events_of(ctx: AppContext, who: Principal, sid: str, etype: str) -> list[dict[str, Any]]:
+    return [e for e in service.load(ctx, who, sid).events if e["type"] == etype]
+
+
+def test_a_note_is_recorded_on_the_event_loop_and_a_completion_on_a_worker_thread(ctx):
+    """A note writes one document, so it is stored right on the event loop; completing the
+    session writes the header's status too, which is left to a worker thread, and the
+    attempt on the loop must not have stored the event already (it would be there twice)."""
+    who, sid = _owner_with_a_session(ctx)
+    noting = ThreadNotingStore(ctx.store)
+    ctx.store = noting
+    post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "On the loop."})
+    assert noting.writers == [threading.current_thread().name]
+    noting.writers.clear()
+    answer = post(ctx, who, sid, {"type": "completed", "outcome": "resolved"})
+    assert answer["status"] == "completed"
+    assert len(noting.writers) == 2 and all(w.startswith("branchline-request") for w in noting.writers)
+    assert len(_events_of(ctx, who, sid, "completed")) == 1
+    assert service.get_session(ctx, who, sid)["header"]["status"] == "completed"
+
+
+def test_an_event_refused_on_the_loop_by_a_busy_database_is_stored_once(ctx, tmp_path):
+    """Another process holds the sessions database's write lock: the attempt on the event
+    loop gives up before writing, and the worker thread stores the event once the lock is free."""
+    who, sid = _owner_with_a_session(ctx)
+    noting = ThreadNotingStore(ctx.store)
+    ctx.store = noting
+    other = sqlite3.connect(tmp_path / "dbs" / f"t_{who.tenant_id}_sessions.sqlite", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    answers: list[dict[str, Any]] = []
+    note = {"type": "note", "node_id": "scope", "text": "Once."}
+    poster = threading.Thread(target=lambda: answers.append(post(ctx, who, sid, note)))
+    poster.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(noting.writers) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the worker thread is waiting for the lock
+        assert noting.writers[0] == poster.name and noting.writers[1].startswith("branchline-request")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    poster.join(10)
+    assert answers and answers[0]["event"]["text"] == "Once."
+    assert [e["text"] for e in _events_of(ctx, who, sid, "note")] == ["Once."]
