@@ -73,13 +73,19 @@ def merge_conflicts(db: Database, sid: str) -> bool:
 
 
 class HeaderMerger:
-    """Follows the tenants' `sessions` feeds and merges header conflicts as they appear.
+    """Follows the tenants' `sessions` databases and merges header conflicts as they appear.
 
-    The store calls `on_write` from the writing thread after each commit; this only notes
-    the database and wakes a worker thread, so the merge runs outside the writer's
-    transaction. The worker reads the feed from where it stopped (style=all_docs, no
-    bodies: a header with more than one leaf is a candidate) and merges. Its own writes wake
-    it again and find nothing left to do, which is what makes it idempotent.
+    Merges run on a worker thread of their own, outside the writer's transaction; the store
+    only notes what was written and wakes it. Its own writes wake it again and find nothing
+    left to do, which is what makes it idempotent.
+
+    What it reads depends on what the store can tell. A store that reports the ids of every
+    commit (`observe_writes`, the embedded one) names the headers written: those are checked,
+    and a commit of events alone (nearly every write of a team at work) costs nothing. The
+    first time a database is seen, and whenever a commit's ids are unknown (a database made
+    or deleted), its feed is read instead, from where it stopped (style=all_docs, no bodies:
+    a header with more than one leaf is a candidate). A store that cannot tell (CouchDB) is
+    always followed through its feed.
     """
 
     name = "session-header-merger"
@@ -88,9 +94,21 @@ class HeaderMerger:
         self.store = store
         self.pending: set[str] = set()
         self.seqs: dict[str, Any] = {}
+        # Per database, the header ids written since it was last processed; None: read the feed.
+        self.headers: dict[str, set[str] | None] = {}
+        self.observing = False
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
         self.stopped = False
+
+    def attach(self) -> HeaderMerger:
+        """Follow the store's writes (by ids when it reports them)."""
+        observe = getattr(self.store, "observe_writes", None)
+        if observe is not None and observe(self.on_ids):
+            self.observing = True
+        else:
+            self.store.add_listener(self.on_write)
+        return self
 
     @staticmethod
     def follows(db_name: str) -> bool:
@@ -101,6 +119,25 @@ class HeaderMerger:
         if not self.follows(db_name):
             return
         with self.cond:
+            self.pending.add(db_name)
+            self.headers[db_name] = None
+            self.cond.notify()
+
+    def on_ids(self, db_name: str, ids: list[str] | None) -> None:
+        """The store's write observer: called in the committing thread, so it only takes notes."""
+        if not self.follows(db_name):
+            return
+        if ids is None:
+            self.on_write(db_name)
+            return
+        written = {m.group(1) for i in ids if (m := repo.HEADER_ID_RE.match(i))}
+        if not written:
+            return
+        with self.cond:
+            noted = self.headers.get(db_name, set())
+            if noted is not None:
+                noted |= written
+                self.headers[db_name] = noted
             self.pending.add(db_name)
             self.cond.notify()
 
@@ -128,18 +165,23 @@ class HeaderMerger:
                 if self.stopped:
                     return
                 names, self.pending = sorted(self.pending), set()
-            for name in names:
+                work = [(name, self.headers.pop(name, None)) for name in names]
+            for name, headers in work:
                 try:
-                    self.process(name)
+                    self.process(name, headers)
                 except Exception:  # one database's trouble must not stop the others
                     log.exception("merging session header conflicts in %s failed", name)
 
-    def process(self, db_name: str) -> int:
-        """Merge every conflicted header changed since the last run; returns how many merged."""
+    def process(self, db_name: str, headers: set[str] | None = None) -> int:
+        """Merge the conflicted headers among `headers` (session ids), or, when None or the
+        database was never read here, among every header changed since the last read of its
+        feed; returns how many merged."""
         if not self.store.db_exists(db_name):
             self.seqs.pop(db_name, None)
             return 0
         db = self.store.db(db_name)
+        if headers is not None and self.observing and db_name in self.seqs:
+            return sum(1 for sid in sorted(headers) if merge_conflicts(db, sid))
         since = self.seqs.get(db_name, 0)
         merged = 0
         while True:

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from .. import revtree
+from ..nonblocking import is_nonblocking
 from ..store import Doc
 from .docs import _Batch, _DocState
 from .handles import Handle, HandleCache
@@ -95,6 +96,7 @@ class _Core:
         op = self._op
         outer = getattr(op, "conn", None), getattr(op, "handle", None)
         with handle.write_lock:
+            handle.writer_waits(not is_nonblocking())
             op.conn, op.handle = handle.writer, handle
             try:
                 yield handle.writer

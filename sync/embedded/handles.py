@@ -84,6 +84,7 @@ class Handle:
             conn.close()
             raise
         self.writer = conn
+        self._writer_busy_ms = _BUSY_TIMEOUT_MS  # as `_connect` left it
         self.revs_limit = int(row[0])
         # Held by whoever uses the writer connection: the group commit's leader, compaction.
         self.write_lock = NonblockingLock()
@@ -152,6 +153,16 @@ class Handle:
         for conn in idle:
             conn.close()
         self.writer.close()
+
+    def writer_waits(self, may_wait: bool) -> None:
+        """Set how long the writer connection waits for another process's write lock: the
+        busy timeout, or not at all in non-blocking mode (then SQLite answers busy at once,
+        and the caller raises `WouldBlock`). Changed only when it differs, since a PRAGMA is a
+        statement of its own; call it holding `write_lock`."""
+        busy_ms = _BUSY_TIMEOUT_MS if may_wait else 0
+        if busy_ms != self._writer_busy_ms:
+            self.writer.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            self._writer_busy_ms = busy_ms
 
 
 class HandleCache:

@@ -16,7 +16,6 @@ from .attachments import _Attachments
 from .docs import _Batch, _check_docid, _DocState, _Saved, _split_body
 from .handles import Handle
 from .reads import _Reads
-from .schema import _BUSY_TIMEOUT_MS
 
 
 class _Writes(_Reads, _Attachments):
@@ -169,17 +168,14 @@ class _Writes(_Reads, _Attachments):
 
     @staticmethod
     def _begin_write(conn: sqlite3.Connection) -> None:
-        """BEGIN IMMEDIATE; in non-blocking mode, `WouldBlock` if another process writes."""
-        if not is_nonblocking():
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        conn.execute("PRAGMA busy_timeout = 0")
+        """BEGIN IMMEDIATE; in non-blocking mode, `WouldBlock` if another process writes
+        (`_on_writer` set the writer's busy timeout to nothing then)."""
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
-            raise WouldBlock() from None  # the worker thread will wait (or report it)
-        finally:
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            if is_nonblocking():
+                raise WouldBlock() from None  # the worker thread will wait (or report it)
+            raise
 
     def _flush(
         self, conn: sqlite3.Connection, changed: list[_DocState], batch: _Batch, seq: int, start_seq: int
