@@ -291,3 +291,42 @@ def test_feed_follower_merges_once_and_is_idempotent(tmp_path):
         assert db.get(docid)["_rev"] == rev
     finally:
         store.close()
+
+
+def test_a_conflict_replicated_in_after_the_first_catch_up_is_merged_from_the_commit_alone(tmp_path):
+    """The merger follows the store's commits by id: after its first read of the feed it
+    checks only the headers a commit wrote, and a conflict arriving later is still merged."""
+    from api.sessions.header_merge import HeaderMerger
+    from sync.embedded import EmbeddedStore
+    from tests.conftest import wait_until
+
+    store = EmbeddedStore(tmp_path)
+    merger = HeaderMerger(store).attach()
+    merger.start()
+    try:
+        assert merger.observing
+        name = "t_abcdef123_sessions"
+        db = store.create_db(name)
+        docid = BASE["_id"]
+        first = db.put({**BASE, "ticket": None, "edited": {"ticket": 1}})
+        wait_until(lambda: name in merger.seqs, message="the first read of the feed")
+        db.put({"_id": f"session:{BASE['_id'][8:]}:ev:01", "type": "note"})
+        digest = first["rev"].split("-")[1]
+        db.bulk_docs(
+            [
+                {
+                    **BASE,
+                    "_rev": f"2-{c * 32}",
+                    "ticket": t,
+                    "edited": {"ticket": e},
+                    "_revisions": {"start": 2, "ids": [c * 32, digest]},
+                }
+                for c, t, e in (("a", "T-A", 5), ("b", "T-B", 3))
+            ],
+            new_edits=False,
+        )
+        wait_until(lambda: "_conflicts" not in db.get(docid, conflicts=True), message="the merge")
+        assert db.get(docid)["ticket"] == "T-A"
+    finally:
+        merger.stop()
+        store.close()
