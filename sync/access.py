@@ -79,6 +79,11 @@ class AccessPolicy(Protocol):
         reader of the database may. A live feed is woken only when its caller is among them,
         so the answer may name too many users (a feed wakes for nothing) but never too few."""
 
+    def reshapes_readers(self, db: str, docid: str) -> bool:
+        """Whether a change of `docid` may change who reads other documents of `db` (a
+        session header decides who reads its events). The notifier's index of recent changes
+        by reader (sync/longpoll.py) starts afresh on such a change; True when unsure."""
+
     def extra_changes_ids(self, principal: Principal, db: str, since: Any) -> set[str]:
         """Ids of documents that became readable for `principal` after `since`.
 
@@ -160,6 +165,9 @@ class RolePolicy:
         """Everyone who reads the database: a subclass with its own `can_read` says otherwise."""
         return None
 
+    def reshapes_readers(self, db: str, docid: str) -> bool:
+        return True  # unsure: a subclass with its own `can_read` knows better
+
     def check_write(
         self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None
     ) -> None:
@@ -203,6 +211,10 @@ class DatabaseRules:
 
     def readers(self, tenant_id: str, ids: list[str]) -> frozenset[str] | None:
         return None
+
+    def reshapes_readers(self, docid: str) -> bool:
+        """See `AccessPolicy.reshapes_readers`: unsure unless the rules say otherwise."""
+        return True
 
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         """Raise `Forbidden` for a document `principal` (already a writer) may not write."""
@@ -267,6 +279,9 @@ class FeaturePolicy(RolePolicy):
 
     def readers(self, tenant_id: str, db: str, ids: list[str]) -> frozenset[str] | None:
         return self._of(db).readers(tenant_id, ids)
+
+    def reshapes_readers(self, db: str, docid: str) -> bool:
+        return self._of(db).reshapes_readers(docid)
 
     def check_write(
         self, principal: Principal, db: str, doc: dict[str, Any], current: dict[str, Any] | None

@@ -42,7 +42,7 @@ from .couchdb_watch import ChangeWatcher
 from .embedded import check_db_name
 from .errors import BadRequest, BranchlineError, Forbidden, NotFound, PreconditionFailed
 from .mango import compile_selector
-from .store import Doc, Seq
+from .store import Candidates, Doc, Seq
 from .store_args import (
     check_all_docs,
     check_bulk_docs,
@@ -421,9 +421,10 @@ class CouchDatabase:
         selector: Doc | None = None,
         keep: Callable[[str], bool] | None = None,
         pending: bool = True,
+        candidates: Candidates | None = None,
     ) -> Doc:
         """`{"results", "last_seq", "pending"}`, one row per document at its latest seq
-        (`keep` is not used: CouchDB sends the rows whole anyway)."""
+        (`keep` and `candidates` are not used: CouchDB sends the rows whole anyway)."""
         ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
         if limit == 0:

@@ -41,9 +41,10 @@ from .errors import BadRequest, BranchlineError, NotFound
 from .http_context import Ctx, FeedHost
 from .http_params import JSON_TYPE, json_response, parse_object, parse_since
 from .js.designs import filter_request
-from .longpoll import EVERY, KeysOf, Waiter
+from .longpoll import EVERY, KeysOf, Waiter, read_keys
 from .naming import logical_of, physical_name, tenant_of
 from .nonblocking import WouldBlock, is_nonblocking
+from .store import Candidates
 
 if TYPE_CHECKING:
     from .access import Principal
@@ -186,6 +187,7 @@ class ChangesFeed:
     def __init__(self, api: FeedHost) -> None:
         self.api = api
         api.notifier.resolver = self._keys_of
+        api.notifier.reshapes = self._reshapes
 
     def start(self, ctx: Ctx, db: str) -> Response | PendingChanges:
         """The changes feed of a database (see the module docstring); runs in a worker thread.
@@ -254,6 +256,13 @@ class ChangesFeed:
             return None if users is None else frozenset(READER + u for u in users)
 
         return keys
+
+    def _reshapes(self, physical: str, docid: str) -> bool:
+        """Whether a change of `docid` may change who reads the other documents of `physical`."""
+        ask = getattr(self.api.policy, "reshapes_readers", None)
+        if tenant_of(physical) is None or ask is None:
+            return True
+        return bool(ask(logical_of(physical), docid))
 
     def _recheck_and_page(
         self, ctx: Ctx, dbobj: Database, req: ChangesRequest, guard: FeedGuard
@@ -355,6 +364,7 @@ class ChangesFeed:
         pending = 0
         while True:
             want = None if req.limit is None else max(req.limit - len(rows), 0)
+            hint = None if keep is None or req.descending else self._candidates(ctx, dbobj, req, cursor)
             res = dbobj.changes(
                 since=cursor,
                 limit=want,
@@ -366,6 +376,7 @@ class ChangesFeed:
                 doc_ids=req.doc_ids,
                 selector=req.selector,
                 keep=keep,
+                candidates=hint,
             )
             got = res["results"]
             last_seq = res.get("last_seq", last_seq)
@@ -395,6 +406,21 @@ class ChangesFeed:
                     row["seq"] = seq
                 rows = extra + rows
         return {"results": rows, "last_seq": last_seq, "pending": pending}
+
+    def _candidates(self, ctx: Ctx, dbobj: Database, req: ChangesRequest, since: Any) -> Candidates | None:
+        """What the notifier's index of recent changes knows of the rows after `since` that
+        can concern this reader (see `sync/longpoll.py`); None: scan them all."""
+        physical = physical_name(ctx.tenant_id, req.db)
+        keys_of = self._keys_of(physical)
+
+        def read(start: Any) -> Any:
+            return read_keys(dbobj, start, keys_of) if keys_of is not None else (None, None, None)
+
+        known = self.api.notifier.candidates(physical, READER + ctx.principal.user_id, since, read)
+        if known is None:
+            return None
+        ids, upto = known
+        return Candidates(ids, upto, lambda docid: self._reshapes(physical, docid))
 
     def _extra_rows(
         self, ctx: Ctx, dbobj: Database, req: ChangesRequest, seen: set[str]

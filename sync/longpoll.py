@@ -14,12 +14,23 @@ thread), asks the registered `KeysOf` which keys they concern, and wakes only th
 under those keys. Writes landing while that read runs are covered by one more read when it
 ends, so a burst of writes costs one read and one wake-up per concerned waiter.
 
+The same read keeps a short index of the database's recent changes by the keys they concern
+(`_Recent`): a feed page asks it which documents changed since its `since` can concern its
+reader (`candidates`) and reads just those, instead of scanning every change of the team
+since its last page and asking the policy about each. Without it a page cost grew with the
+team's write rate, and each write with the number of feeds, so the server's work grew with
+the square of the team. The index covers a window of seqs with no change in it that can
+alter who reads other documents (a session header: its readers are its events' readers);
+such a change, a read that could not see every change, or a full index starts it afresh,
+and a page whose `since` is outside the window scans as before.
+
 The store's listener contract is unchanged: `(db_name, update_seq)`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -35,6 +46,12 @@ EVERY = "*"
 # How many changed ids one read may bring; past that, every waiter of the database is woken
 # (a bulk import) rather than judging them all.
 MAX_IDS_PER_READ = 1000
+
+# How many (change, key) entries a database's index of recent changes holds before it starts
+# afresh: about two megabytes, some minutes of a busy team's writes.
+RECENT_MAX = 20_000
+# And all databases together, so that a thousand busy tenants stay in bounds (about 10 MB).
+RECENT_TOTAL_MAX = 100_000
 
 # Which keys a batch of changed document ids concerns; None: every waiter of the database.
 KeysOf = Callable[[list[str]], "frozenset[str] | None"]
@@ -95,6 +112,33 @@ class Waiter:
 
 
 @dataclass(eq=False)
+class _Recent:
+    """The changes of one database with seqs in (start, end], by the keys they concern: each
+    key's list holds (seq, id) in seq order. Ids that concern everyone are under `EVERY`."""
+
+    start: int
+    end: int
+    by_key: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    size: int = 0
+
+    def add(self, rows: list[tuple[int, str, frozenset[str] | None]], end: int) -> None:
+        for seq, docid, keys in rows:
+            for key in (EVERY,) if keys is None else keys:
+                self.by_key.setdefault(key, []).append((seq, docid))
+                self.size += 1
+        self.end = end
+
+    def ids_after(self, key: str, since: int) -> set[str]:
+        out: set[str] = set()
+        for k in (key, EVERY):
+            entries = self.by_key.get(k)
+            if entries:
+                first = bisect.bisect_right(entries, since, key=lambda e: e[0])
+                out.update(docid for _, docid in entries[first:])
+        return out
+
+
+@dataclass(eq=False)
 class _DbWaiters:
     """The waiters of one database, by key, and where its changes were last read."""
 
@@ -105,6 +149,7 @@ class _DbWaiters:
     cursor: Any = None
     running: bool = False
     dirty: bool = False
+    recent: _Recent | None = None
 
     def targets(self, keys: frozenset[str] | None) -> set[Waiter]:
         if keys is None:
@@ -124,11 +169,17 @@ class ChangeNotifier:
         self._stores: list[Any] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.resolver: KeysResolver | None = None
+        # Whether a change of a document of a database may change who reads its other
+        # documents (then the index of recent changes starts afresh). Set with `resolver`.
+        self.reshapes: Callable[[str, str], bool] = lambda db_name, docid: True
         # Counters for monitoring and tests (touched on the event loop only): shared reads of
         # changed ids, waiters woken, waiters blocked in `wait` right now.
         self.reads = 0
         self.wakes = 0
         self.parked = 0
+        # Feed pages that found their rows through the index of recent changes.
+        self.indexed = 0
+        self._indexed_size = 0  # entries in every database's index
 
     def attach(self, store: Any) -> None:
         """Listen to `store` once, however many requests call this."""
@@ -146,7 +197,13 @@ class ChangeNotifier:
         """The store's listener: called from the writing thread after a commit."""
         with self._lock:
             state = self._dbs.get(db_name)
-            if state is None or not state.by_key:
+            if state is None:
+                return
+            if isinstance(update_seq, int) and isinstance(state.cursor, int) and update_seq < state.cursor:
+                # The database went back: deleted and made again. Its old seqs mean nothing.
+                state.cursor = None
+                self._replace(state, None)
+            if not state.by_key:
                 return
             if state.running:
                 state.dirty = True  # the running dispatch reads once more when it ends
@@ -174,10 +231,11 @@ class ChangeNotifier:
             keys_of = None if self.resolver is None or store is None else self.resolver(db_name)
             keys: frozenset[str] | None = None
             new_cursor = cursor
+            rows: list[tuple[int, str, frozenset[str] | None]] | None = None
             if keys_of is not None:
                 try:
-                    keys, new_cursor = await anyio.to_thread.run_sync(
-                        _read_keys, store, db_name, cursor, keys_of
+                    keys, new_cursor, rows = await anyio.to_thread.run_sync(
+                        _read_db_keys, store, db_name, cursor, keys_of
                     )
                 except Exception:  # noqa: BLE001 - e.g. the database was deleted: wake everyone
                     _log.debug("reading the changes of %s for wake-ups failed", db_name, exc_info=True)
@@ -185,6 +243,7 @@ class ChangeNotifier:
                 self.reads += 1
             with self._lock:
                 state.cursor = new_cursor
+                self._remember(db_name, state, cursor, new_cursor, rows)
                 targets = state.targets(keys)
                 again = state.dirty
                 if not again:
@@ -198,6 +257,79 @@ class ChangeNotifier:
             if not again:
                 return
 
+    def _remember(
+        self,
+        db_name: str,
+        state: _DbWaiters,
+        start: Any,
+        end: Any,
+        rows: list[tuple[int, str, frozenset[str] | None]] | None,
+    ) -> None:
+        """File a read's rows, every change in (start, end], in the index of recent changes,
+        or start it afresh when they cannot be (see the module docstring). Under the lock.
+
+        Reads come from the dispatch and from feed pages (`candidates`), in any order: rows
+        the index already holds are skipped, and a read that does not join the index (it
+        starts after the index ends) starts it afresh at its own start."""
+        if not isinstance(end, int) or not isinstance(start, int):
+            self._replace(state, None)
+            return
+        if rows is None:
+            self._replace(state, _Recent(end, end))
+            return
+        recent = state.recent
+        if recent is not None and recent.end >= end:
+            return  # another read filed these already
+        if recent is None or recent.end < start:
+            recent = _Recent(start, start)
+        else:
+            rows = [row for row in rows if row[0] > recent.end]
+        if any(self.reshapes(db_name, docid) for _, docid, _ in rows):
+            self._replace(state, _Recent(end, end))
+            return
+        added = sum(1 if keys is None else len(keys) for _, _, keys in rows)
+        if recent.size + added > RECENT_MAX or self._indexed_size + added > RECENT_TOTAL_MAX:
+            recent = _Recent(recent.end, recent.end)
+        if recent is not state.recent:
+            self._replace(state, recent)
+        recent.add(rows, end)
+        self._indexed_size += added
+
+    def _replace(self, state: _DbWaiters, recent: _Recent | None) -> None:
+        if state.recent is not None:
+            self._indexed_size -= state.recent.size
+        state.recent = recent
+        if recent is not None:
+            self._indexed_size += recent.size
+
+    def candidates(
+        self, db_name: str, key: str, since: Any, read: Callable[[Any], Any] | None = None
+    ) -> tuple[frozenset[str], int] | None:
+        """The ids changed after `since` that can concern waiters under `key`, and the seq up
+        to which that is known; None when the index does not reach back to `since`.
+
+        `read(start)`, when given, is `read_keys` from `start` on: a page that finds the
+        index behind the database files the changes since, for every later page (the
+        dispatch that would do it waits its turn on a busy event loop, and meanwhile each
+        page would scan those changes itself)."""
+        with self._lock:
+            state = self._dbs.get(db_name)
+            recent = None if state is None else state.recent
+            if recent is None or not isinstance(since, int) or not recent.start <= since <= recent.end:
+                return None
+            end = recent.end
+        if read is not None and state is not None:
+            _, new_end, rows = read(end)
+            if isinstance(new_end, int) and new_end > end:
+                with self._lock:
+                    self._remember(db_name, state, end, new_end, rows)
+        with self._lock:
+            recent = state.recent if state is not None else None
+            if recent is None or not recent.start <= since <= recent.end:
+                return None
+            self.indexed += 1
+            return frozenset(recent.ids_after(key, since)), recent.end
+
     def waiting(self) -> int:
         """How many requests are waiting right now (for monitoring and tests)."""
         with self._lock:
@@ -205,7 +337,8 @@ class ChangeNotifier:
 
     def stats(self) -> dict[str, int]:
         """Registered waiters, those blocked in `wait`, shared reads and waiters woken so far,
-        and databases whose changes are being read right now."""
+        databases whose changes are being read right now, and feed pages that used the index
+        of recent changes."""
         with self._lock:
             busy = sum(1 for state in self._dbs.values() if state.running)
         return {
@@ -214,6 +347,7 @@ class ChangeNotifier:
             "reads": self.reads,
             "wakes": self.wakes,
             "dispatching": busy,
+            "indexed": self.indexed,
         }
 
     def waiter(
@@ -259,17 +393,25 @@ class ChangeNotifier:
                             del state.by_key[key]
 
 
-def _read_keys(store: Any, db_name: str, cursor: Any, keys_of: KeysOf) -> tuple[frozenset[str] | None, Any]:
-    """(keys the changes after `cursor` concern, the new cursor); runs on a worker thread."""
-    db = store.db(db_name)
+def read_keys(
+    db: Any, cursor: Any, keys_of: KeysOf
+) -> tuple[frozenset[str] | None, Any, list[tuple[int, str, frozenset[str] | None]] | None]:
+    """(keys the changes of `db` after `cursor` concern, the new cursor, each change's (seq,
+    id, keys) or None when the read could not see them all); blocking."""
     if cursor is None:
         # Not read since the first waiter came: wake them all, and read from here on.
-        return None, db.update_seq
+        return None, db.update_seq, None
     res = db.changes(since=cursor, limit=MAX_IDS_PER_READ)
-    ids = [row["id"] for row in res["results"]]
     if res.get("pending"):
-        return None, db.update_seq
-    return keys_of(ids), res.get("last_seq", cursor)
+        return None, db.update_seq, None
+    rows = [(row["seq"], row["id"], keys_of([row["id"]])) for row in res["results"]]
+    every = any(row_keys is None for _, _, row_keys in rows)
+    keys = None if every else frozenset(k for _, _, row_keys in rows for k in row_keys or ())
+    return keys, res.get("last_seq", cursor), rows
+
+
+def _read_db_keys(store: Any, db_name: str, cursor: Any, keys_of: KeysOf) -> Any:
+    return read_keys(store.db(db_name), cursor, keys_of)
 
 
 def _fire_threadsafe(w: Waiter, db_name: str) -> None:

@@ -14,10 +14,28 @@ Sequences (`update_seq`, `seq`, `last_seq`) are opaque to callers: pass back wha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 Doc = dict[str, Any]
 Seq = Any  # opaque: int on the embedded backend, a string on CouchDB
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Which rows of a feed can concern its reader, known without scanning (`sync/longpoll.py`
+    keeps an index of recent changes by reader).
+
+    Among the changes up to seq `upto`, only the documents in `ids` can pass the feed's
+    `keep`; later changes are scanned as usual. The hint holds only while no change after
+    `upto` can have changed who reads the others (a session header gaining a reader makes
+    its events readable): a store finding such a change, `suspect(id)` true, after `upto`
+    scans the whole feed instead.
+    """
+
+    ids: frozenset[str]
+    upto: int
+    suspect: Callable[[str], bool]
 
 
 @runtime_checkable
@@ -129,6 +147,7 @@ class Database(Protocol):
         selector: Doc | None = None,
         keep: Callable[[str], bool] | None = None,
         pending: bool = True,
+        candidates: Candidates | None = None,
     ) -> Doc:
         """`{"results": [{"seq", "id", "changes": [{"rev"}], "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
@@ -138,7 +157,9 @@ class Database(Protocol):
         tens of milliseconds per page at a million documents, for callers that read the
         whole feed page by page and never look at it). `keep(docid)` False: leave the row
         out before reading it whole (a hint the caller judges again; a store may ignore it). It must not
-        read this store: it runs inside the feed's read.
+        read this store: it runs inside the feed's read. `candidates` (with `keep`, ascending):
+        the only ids among the changes up to a seq that `keep` may want (see `Candidates`);
+        a hint a store may ignore.
         """
 
     @property

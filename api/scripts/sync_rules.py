@@ -43,6 +43,9 @@ class ScriptsRules(DatabaseRules):
         # Drafts only wake the feeds of callers who read everything (authors and up).
         return None if any(_not_a_draft(i) for i in ids) else frozenset()
 
+    def reshapes_readers(self, docid: str) -> bool:
+        return False  # who reads a script depends on that script's id alone
+
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         if same_content(doc, current) and not doc.get("_deleted"):
             return

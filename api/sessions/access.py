@@ -278,6 +278,12 @@ class SessionsRules(DatabaseRules):
                 out.add(owner)
         return frozenset(out)
 
+    def reshapes_readers(self, docid: str) -> bool:
+        """Only a header decides who reads its session's documents (`acl_of`); an event
+        never changes who reads anything else."""
+        sid, is_event = parse_doc_id(docid)
+        return sid is None or not is_event
+
     # --- writes ------------------------------------------------------------------------------
     def check_write(self, principal: Principal, doc: dict[str, Any], current: dict[str, Any] | None) -> None:
         docid = doc.get("_id")

@@ -10,7 +10,7 @@ import orjson
 from .. import revtree
 from ..mango import compile_selector
 from ..seq import parse_since
-from ..store import Doc, Seq
+from ..store import Candidates, Doc, Seq
 from ..store_args import check_changes
 from .core import _Core
 from .schema import _CHUNK
@@ -33,13 +33,14 @@ class _Changes(_Core):
         selector: Doc | None = None,
         keep: Callable[[str], bool] | None = None,
         pending: bool = True,
+        candidates: Candidates | None = None,
     ) -> Doc:
         """`{"results": [{"seq", "id", "changes", "deleted"?, "doc"?}], "last_seq", "pending"}`.
 
         One row per document, at its latest seq. With a filter (`doc_ids`, `selector`,
         `keep`) and no `limit` cut, `last_seq` is the current update_seq, so a client does
         not rescan the changes it was not sent. `pending=False` (see `Database.changes`):
-        a cut page answers `pending: None`.
+        a cut page answers `pending: None`. `candidates`: see `Database.changes`.
         """
         ids = check_changes(style, limit, doc_ids)
         match = compile_selector(selector) if selector is not None else None
@@ -116,8 +117,25 @@ class _Changes(_Core):
                     # Same snapshot: every candidate is still there, at the seq the scan saw.
                     return any(add(*found[docid]) for docid in chunk)
 
+                scan_from = since_n
+                known = self._known_rows(conn, cols, since_n, current, candidates)
+                if known is not None:
+                    # The rows up to `upto` that can concern the reader, found by id; the
+                    # scan goes on after them.
+                    assert candidates is not None
+                    scan_from = candidates.upto
+                    for row in known:
+                        if (id_filter is not None and row[1] not in id_filter) or not keep(row[1]):
+                            continue
+                        if add(*row):
+                            cut = True
+                            break
                 chunk: list[str] = []
-                for (docid,) in conn.execute("SELECT id FROM docs WHERE seq > ? ORDER BY seq", (since_n,)):
+                for (docid,) in (
+                    ()
+                    if cut
+                    else conn.execute("SELECT id FROM docs WHERE seq > ? ORDER BY seq", (scan_from,))
+                ):
                     if (id_filter is not None and docid not in id_filter) or not keep(docid):
                         continue
                     chunk.append(docid)
@@ -128,7 +146,7 @@ class _Changes(_Core):
                             break
                         chunk = []
                 else:
-                    cut = bool(chunk) and read_whole(chunk)
+                    cut = cut or (bool(chunk) and read_whole(chunk))
             else:
                 for seq, docid, winner, deleted, tree_blob, body_blob in conn.execute(sql, params):
                     if id_filter is not None and docid not in id_filter:
@@ -157,3 +175,27 @@ class _Changes(_Core):
             else:
                 last_seq = max(current, since_n)
             return {"results": results, "last_seq": last_seq, "pending": left}
+
+    @staticmethod
+    def _known_rows(
+        conn: Any, cols: str, since: int, current: int, candidates: Candidates | None
+    ) -> list[tuple[Any, ...]] | None:
+        """The rows of `candidates.ids` changed in (since, upto], in seq order. None when the
+        hint cannot be used: `upto` is not between `since` and the current seq, or a change
+        after `upto` may have changed who reads the rows before it (then the whole feed is
+        scanned, as without the hint)."""
+        if candidates is None or not since <= candidates.upto <= current:
+            return None
+        later = conn.execute("SELECT id FROM docs WHERE seq > ?", (candidates.upto,))
+        if any(candidates.suspect(docid) for (docid,) in later):
+            return None
+        ids = sorted(candidates.ids)
+        rows: list[tuple[Any, ...]] = []
+        for i in range(0, len(ids), _CHUNK):
+            chunk = ids[i : i + _CHUNK]
+            rows += conn.execute(
+                f"SELECT {cols} WHERE d.id IN ({','.join('?' * len(chunk))}) AND d.seq > ? AND d.seq <= ?",
+                [*chunk, since, candidates.upto],
+            ).fetchall()
+        rows.sort(key=lambda r: r[0])
+        return rows
