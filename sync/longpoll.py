@@ -39,6 +39,8 @@ from typing import Any, Self
 
 import anyio.to_thread
 
+from .observed_cache import partition
+
 _log = logging.getLogger("branchline")
 
 # The key of a waiter that wants every change of its database.
@@ -120,6 +122,7 @@ class _Recent:
     end: int
     by_key: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     size: int = 0
+    filed: int = 0  # when rows were last filed (a count of filings): the least recent goes first
 
     def add(self, rows: list[tuple[int, str, frozenset[str] | None]], end: int) -> None:
         for seq, docid, keys in rows:
@@ -180,6 +183,7 @@ class ChangeNotifier:
         # Feed pages that found their rows through the index of recent changes.
         self.indexed = 0
         self._indexed_size = 0  # entries in every database's index
+        self._filings = 0
 
     def attach(self, store: Any) -> None:
         """Listen to `store` once, however many requests call this."""
@@ -199,10 +203,6 @@ class ChangeNotifier:
             state = self._dbs.get(db_name)
             if state is None:
                 return
-            if isinstance(update_seq, int) and isinstance(state.cursor, int) and update_seq < state.cursor:
-                # The database went back: deleted and made again. Its old seqs mean nothing.
-                state.cursor = None
-                self._replace(state, None)
             if not state.by_key:
                 return
             if state.running:
@@ -288,12 +288,31 @@ class ChangeNotifier:
             self._replace(state, _Recent(end, end))
             return
         added = sum(1 if keys is None else len(keys) for _, _, keys in rows)
-        if recent.size + added > RECENT_MAX or self._indexed_size + added > RECENT_TOTAL_MAX:
+        if added > RECENT_MAX:
+            self._replace(state, _Recent(end, end))
+            return
+        if recent.size + added > RECENT_MAX:
             recent = _Recent(recent.end, recent.end)
         if recent is not state.recent:
             self._replace(state, recent)
         recent.add(rows, end)
         self._indexed_size += added
+        self._filings += 1
+        recent.filed = self._filings
+        if self._indexed_size > RECENT_TOTAL_MAX:
+            self._evict(state)
+
+    def _evict(self, busy: _DbWaiters) -> None:
+        """Over the budget of all databases: drop the indexes filed longest ago (quiet
+        tenants), down to three quarters of it; the database just filed goes last."""
+        idle = sorted(
+            (s for s in self._dbs.values() if s.recent is not None and s is not busy),
+            key=lambda s: s.recent.filed if s.recent is not None else 0,
+        )
+        for state in [*idle, busy]:
+            if self._indexed_size <= RECENT_TOTAL_MAX * 3 // 4:
+                return
+            self._replace(state, None)
 
     def _replace(self, state: _DbWaiters, recent: _Recent | None) -> None:
         if state.recent is not None:
@@ -404,7 +423,13 @@ def read_keys(
     res = db.changes(since=cursor, limit=MAX_IDS_PER_READ)
     if res.get("pending"):
         return None, db.update_seq, None
-    rows = [(row["seq"], row["id"], keys_of([row["id"]])) for row in res["results"]]
+    # Asked once per group of documents (a session's header and events are one group and
+    # share their readers); a group's answer covers each of its documents, perhaps too widely.
+    groups: dict[str, list[str]] = {}
+    for row in res["results"]:
+        groups.setdefault(partition(row["id"]), []).append(row["id"])
+    group_keys = {group: keys_of(ids) for group, ids in groups.items()}
+    rows = [(row["seq"], row["id"], group_keys[partition(row["id"])]) for row in res["results"]]
     every = any(row_keys is None for _, _, row_keys in rows)
     keys = None if every else frozenset(k for _, _, row_keys in rows for k in row_keys or ())
     return keys, res.get("last_seq", cursor), rows

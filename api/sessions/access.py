@@ -172,8 +172,11 @@ class SessionsRules(DatabaseRules):
         # (acl_cache.py); without it each lookup reads the header.
         self.acls = None if ctx is None else HeaderAcls().attach(ctx.store)
 
-    def _stored_acl(self, tenant_id: str, sid: str) -> tuple[str | None, frozenset[str]] | None:
-        """The ACL of the session's stored header (None: no live header)."""
+    def _stored_acl(
+        self, tenant_id: str, sid: str, *, fresh: bool = False
+    ) -> tuple[str | None, frozenset[str]] | None:
+        """The ACL of the session's stored header (None: no live header); `fresh`: read from
+        the store itself, never the cache."""
 
         def read() -> tuple[str | None, frozenset[str]] | None:
             try:
@@ -181,7 +184,7 @@ class SessionsRules(DatabaseRules):
             except NotFound:
                 return None
 
-        if self.acls is None:
+        if self.acls is None or fresh:
             return read()
         return self.acls.get(tenant_id, sid, read)
 
@@ -257,7 +260,13 @@ class SessionsRules(DatabaseRules):
         """Who besides admins may read these changed documents: the owners and sharers of
         their sessions, read from the stored headers once per session (the same rule as
         `can_read`). A deleted header may still reach its former readers by its tombstone,
-        so a batch holding one wakes every feed (rare; never too few)."""
+        so a batch holding one wakes every feed (rare; never too few).
+
+        The headers are read from the store, not the ACL cache: the notifier's index of
+        recent changes keeps this answer for as long as it holds the changes, and another
+        server process's commit is in the store a moment before it reaches this process's
+        caches. A share made there in that moment would otherwise leave the events written
+        next filed without their new reader, and never sent to them."""
         if self.ctx is None:
             return None
         header_changed: dict[str, bool] = {}
@@ -267,7 +276,7 @@ class SessionsRules(DatabaseRules):
                 header_changed[sid] = header_changed.get(sid, False) or not is_event
         out: set[str] = set()
         for sid, header in header_changed.items():
-            acl = self._stored_acl(tenant_id, sid)
+            acl = self._stored_acl(tenant_id, sid, fresh=True)
             if acl is None:  # no live header
                 if header:
                     return None

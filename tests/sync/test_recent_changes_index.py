@@ -128,3 +128,116 @@ def test_a_store_uses_a_hint_only_while_nothing_after_it_changed_who_reads(tmp_p
         assert [row["id"] for row in rows["results"]] == ["c"]
     finally:
         store.close()
+
+
+def test_readers_come_from_the_stored_header_not_a_cache_another_process_has_not_told(tmp_path: Path):
+    """Another server process shares a session: its commit is in the store before its
+    message reaches this process's caches. The readers the notifier files the next events
+    under must already name the new reader, or those events never reach them."""
+    from api.core.context import AppContext
+    from api.sessions.access import SessionsRules
+    from api.settings import Settings
+
+    ctx = AppContext.create(Settings(data_dir=tmp_path, secret_key="k" * 40))
+    try:
+        rules = SessionsRules(ctx)
+        tenant, sid = "abcdef123456", "01JC0000000000000000000000"
+        db = ctx.store.create_db(f"t_{tenant}_sessions")
+        first = db.put({"_id": f"session:{sid}", "type": "session", "owner_id": "alice", "shared_with": []})
+        event_id = f"session:{sid}:ev:X"
+        bob = _engineer(tenant, "bob")
+        assert rules.readers(tenant, [f"session:{sid}"]) == {"alice"}
+        assert not rules.can_read(bob, {"_id": event_id, "type": "note"})  # the cache holds the ACL now
+        other = EmbeddedStore(tmp_path)  # the other process, unheard of here
+        try:
+            header = db.get(f"session:{sid}")
+            other.db(f"t_{tenant}_sessions").put({**header, "shared_with": ["bob"], "_rev": first["rev"]})
+        finally:
+            other.close()
+        assert rules.read_prefilter(bob)(event_id) is False  # this process's cache has not heard
+        assert rules.readers(tenant, [event_id]) == {"alice", "bob"}
+    finally:
+        ctx.store.close()
+
+
+def _engineer(tenant_id: str, user_id: str):
+    from sync.access import Principal
+
+    return Principal(tenant_id=tenant_id, user_id=user_id, role="engineer")
+
+
+def test_a_late_notification_wakes_no_feed_it_does_not_concern(tmp_path: Path):
+    """Notifications may arrive out of order (another process's message for an older commit
+    after this process read past it): the feeds of readers no change concerns stay asleep."""
+    import asyncio
+
+    import anyio.to_thread
+
+    from sync.longpoll import ChangeNotifier
+
+    store = EmbeddedStore(tmp_path)
+    name = "t_abcdef123456_sessions"
+    db = store.create_db(name)
+    notifier = ChangeNotifier()
+    notifier.attach(store)
+    notifier.resolver = lambda _name: lambda ids: frozenset({"reader:alice"})
+    notifier.reshapes = lambda _name, _docid: False
+
+    async def settled() -> None:
+        for _ in range(500):
+            if notifier.stats()["dispatching"] == 0:
+                return
+            await asyncio.sleep(0.01)  # polling a condition: the dispatch runs on this loop
+        raise AssertionError("the notifier never finished reading")
+
+    async def main() -> bool:
+        with notifier.waiter(name, ["reader:bob"], since=db.update_seq) as bob:
+            for i in range(5):
+                await anyio.to_thread.run_sync(db.put, {"_id": f"d{i}"})
+                await settled()
+            notifier.notify(name, 1, store)  # a late message about the first write
+            await settled()
+            return bob.event.is_set()
+
+    try:
+        assert asyncio.run(main()) is False
+    finally:
+        store.close()
+
+
+def test_quiet_databases_give_way_when_the_index_is_full(monkeypatch):
+    """The index of all databases together is bounded: past the budget, the databases filed
+    longest ago lose theirs (their pages scan), not the busy one being filed."""
+    import asyncio
+
+    from sync import longpoll
+
+    monkeypatch.setattr(longpoll, "RECENT_MAX", 60)
+    monkeypatch.setattr(longpoll, "RECENT_TOTAL_MAX", 100)
+    notifier = longpoll.ChangeNotifier()
+    notifier.reshapes = lambda _name, _docid: False
+
+    async def register() -> None:
+        for name in ("quiet", "busy"):
+            with notifier.waiter(name, ["reader:a"]):
+                pass
+
+    asyncio.run(register())
+    states = notifier._dbs
+
+    def file(name: str, start: int, n: int) -> None:
+        rows = [(seq, f"d{seq}", frozenset({"reader:a"})) for seq in range(start + 1, start + n + 1)]
+        with notifier._lock:
+            notifier._remember(name, states[name], start, start + n, rows)
+
+    file("quiet", 0, 50)
+    assert notifier.candidates("quiet", "reader:a", 0) is not None
+    file("busy", 0, 40)
+    file("busy", 40, 20)  # 110 entries in all: over the budget of 100
+    assert notifier.candidates("quiet", "reader:a", 0) is None
+    found = notifier.candidates("busy", "reader:a", 0)
+    assert found is not None and len(found[0]) == 60
+    file("busy", 60, 70)  # one read larger than a database's own bound is not filed
+    assert notifier.candidates("busy", "reader:a", 130) is not None  # a fresh start at 130
+    assert notifier.candidates("busy", "reader:a", 60) is None
+    assert notifier._indexed_size == 0
