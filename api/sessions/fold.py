@@ -143,330 +143,415 @@ def fold_session(
     `now_ms` always give the same state, equal to what `fold.ts` gives. The rules are in
     the module docstring; the state's shape is documented in `tests/golden/README.md`.
     """
-    nodes = _obj(tree.get("nodes"))
-    start = _str(tree.get("start"))
-    header = header if isinstance(header, dict) else {}
-    client = client if isinstance(client, dict) else {}
+    return FoldProgress(tree, events, header, client, texts=texts).state(now_ms)
 
-    ordered = sorted(
-        (e for e in events if isinstance(e, dict) and e.get("type") != "exported"), key=_order_key
-    )
 
-    created = _as_int(header.get("created_at"))
-    if created is not None:
-        started_at = created
-    elif ordered:
-        started_at = _ts(ordered[0])
-    else:
-        started_at = None
+class FoldProgress:
+    """A fold part way: what the fold accumulated over the events it has applied, in order.
 
-    status = "in_progress"
-    current = start
-    current_since = started_at
-    path: list[dict[str, Any]] = []
-    custom_steps: list[dict[str, Any]] = []
-    undo_stack: list[dict[str, Any]] = []  # the effective entries, path steps and custom steps alike
-    tried: list[dict[str, Any]] = []
-    notes: dict[str, list[dict[str, Any]]] = {}
-    note_index: dict[str, dict[str, Any]] = {}
-    drafts: dict[str, Any] = {}
-    attachments: dict[str, list[dict[str, Any]]] = {}
-    attachment_index: dict[str, dict[str, Any]] = {}
-    script_runs: dict[str, list[dict[str, Any]]] = {}
-    script_run_index: dict[str, dict[str, Any]] = {}
-    history: list[dict[str, Any]] = []
-    ignored: list[dict[str, Any]] = []
-    outcome = None
-    summary = None
-    ended_at = None
-    last_ts = None
-    seen_ids: set[str] = set()
+    `fold_session` makes one over all of a session's events and answers its `state`. The
+    API keeps one with the session it holds in memory (state_cache.py), and a step recorded
+    after every event already applied (nearly always: its `ts` is now) is applied to it
+    with `then` instead of folding the whole session again; the state is the same as a fold
+    from scratch (tests/sessions/test_fold_progress.py checks that on random sessions).
+    Applying changes it in place: whoever applies must own it (`SessionStates.take_fold`).
+    """
 
-    def ignore(ev: dict[str, Any], reason: str) -> None:
-        ignored.append({"event_id": _str(ev.get("_id")), "type": _str(ev.get("type")), "reason": reason})
+    def __init__(
+        self,
+        tree: dict[str, Any],
+        events: list[dict[str, Any]],
+        header: dict[str, Any] | None = None,
+        client: dict[str, Any] | None = None,
+        *,
+        texts: bool = True,
+    ) -> None:
+        ordered = sorted(
+            (e for e in events if isinstance(e, dict) and e.get("type") != "exported"), key=_order_key
+        )
+        self.nodes = _obj(tree.get("nodes"))
+        self.header = header if isinstance(header, dict) else {}
+        self.client = client if isinstance(client, dict) else {}
+        self.texts = texts
+        created = _as_int(self.header.get("created_at"))
+        if created is not None:
+            self.started_at: int | None = created
+        elif ordered:
+            self.started_at = _ts(ordered[0])
+        else:
+            self.started_at = None
+        self.status = "in_progress"
+        self.current = _str(tree.get("start"))
+        self.current_since = self.started_at
+        self.path: list[dict[str, Any]] = []
+        self.custom_steps: list[dict[str, Any]] = []
+        # The effective entries, path steps and custom steps alike.
+        self.undo_stack: list[dict[str, Any]] = []
+        self.tried: list[dict[str, Any]] = []
+        self.notes: dict[str, list[dict[str, Any]]] = {}
+        self.note_index: dict[str, dict[str, Any]] = {}
+        self.drafts: dict[str, Any] = {}
+        self.attachments: dict[str, list[dict[str, Any]]] = {}
+        self.attachment_index: dict[str, dict[str, Any]] = {}
+        self.script_runs: dict[str, list[dict[str, Any]]] = {}
+        self.script_run_index: dict[str, dict[str, Any]] = {}
+        self.history: list[dict[str, Any]] = []
+        self.ignored: list[dict[str, Any]] = []
+        self.outcome: str | None = None
+        self.summary: Any = None
+        self.ended_at: int | None = None
+        self.last_ts: int | None = None
+        self.seen_ids: set[str] = set()
+        # The order key of the last event applied; None before the first.
+        self.last_key: tuple[int, str, str] | None = None
+        self._advance(ordered)
 
-    for ev in ordered:
-        ev_id = _str(ev.get("_id"))
-        ts = _ts(ev)
-        last_ts = ts
-        if ev_id:
-            if ev_id in seen_ids:
-                ignore(ev, "duplicate")
+    def then(self, ev: dict[str, Any]) -> bool:
+        """Apply one more event if it comes after every event applied so far (in the fold's
+        order); False, and nothing changed, when it does not (fold from scratch then)."""
+        if not isinstance(ev, dict):
+            return False
+        if ev.get("type") == "exported":
+            return True  # never folded
+        if self.last_key is None or _order_key(ev) <= self.last_key:
+            return False
+        self._advance([ev])
+        return True
+
+    def _advance(self, ordered: list[dict[str, Any]]) -> None:
+        """Apply `ordered` (in the fold's order, after everything applied before)."""
+        # The loop works on locals, as fast as the single function it was; the scalars go
+        # back to the object at the end, the containers are the object's own.
+        nodes, client, texts = self.nodes, self.client, self.texts
+        status, current, current_since = self.status, self.current, self.current_since
+        path, custom_steps, undo_stack, tried = self.path, self.custom_steps, self.undo_stack, self.tried
+        notes, note_index, drafts = self.notes, self.note_index, self.drafts
+        attachments, attachment_index = self.attachments, self.attachment_index
+        script_runs, script_run_index = self.script_runs, self.script_run_index
+        history, ignored, seen_ids = self.history, self.ignored, self.seen_ids
+        outcome, summary, ended_at, last_ts = self.outcome, self.summary, self.ended_at, self.last_ts
+
+        def ignore(ev: dict[str, Any], reason: str) -> None:
+            ignored.append({"event_id": _str(ev.get("_id")), "type": _str(ev.get("type")), "reason": reason})
+
+        for ev in ordered:
+            ev_id = _str(ev.get("_id"))
+            ts = _ts(ev)
+            last_ts = ts
+            if ev_id:
+                if ev_id in seen_ids:
+                    ignore(ev, "duplicate")
+                    continue
+                seen_ids.add(ev_id)
+            kind = ev.get("type")
+            device_id = _str(ev.get("device_id"))
+            user_id = _str(ev.get("user_id"))
+            node_id = ev.get("node_id")
+
+            if kind == "note":
+                note_id = ev.get("note_id")
+                text = ev.get("text")
+                if not isinstance(node_id, str) or not isinstance(note_id, str) or not isinstance(text, str):
+                    ignore(ev, "bad_fields")
+                    continue
+                existing = note_index.get(note_id)
+                if existing is not None:
+                    existing["text"] = text
+                    existing["updated_at"] = ts
+                    existing["device_id"] = device_id
+                    existing["user_id"] = user_id
+                else:
+                    note = {
+                        "note_id": note_id,
+                        "text": text,
+                        "ts": ts,
+                        "updated_at": ts,
+                        "device_id": device_id,
+                        "user_id": user_id,
+                    }
+                    note_index[note_id] = note
+                    notes.setdefault(node_id, []).append(note)
                 continue
-            seen_ids.add(ev_id)
-        kind = ev.get("type")
-        device_id = _str(ev.get("device_id"))
-        user_id = _str(ev.get("user_id"))
-        node_id = ev.get("node_id")
 
-        if kind == "note":
-            note_id = ev.get("note_id")
-            text = ev.get("text")
-            if not isinstance(node_id, str) or not isinstance(note_id, str) or not isinstance(text, str):
-                ignore(ev, "bad_fields")
+            if kind == "attachment_added":
+                attachment_id = ev.get("attachment_id")
+                if not isinstance(node_id, str) or not isinstance(attachment_id, str):
+                    ignore(ev, "bad_fields")
+                    continue
+                meta = {field: ev.get(field) for field in _ATTACHMENT_FIELDS}
+                meta.update({"ts": ts, "device_id": device_id, "user_id": user_id})
+                existing = attachment_index.get(attachment_id)
+                if existing is not None:
+                    existing.update(meta)
+                else:
+                    attachment_index[attachment_id] = meta
+                    attachments.setdefault(node_id, []).append(meta)
                 continue
-            existing = note_index.get(note_id)
-            if existing is not None:
-                existing["text"] = text
-                existing["updated_at"] = ts
-                existing["device_id"] = device_id
-                existing["user_id"] = user_id
-            else:
-                note = {
-                    "note_id": note_id,
-                    "text": text,
-                    "ts": ts,
-                    "updated_at": ts,
-                    "device_id": device_id,
-                    "user_id": user_id,
-                }
-                note_index[note_id] = note
-                notes.setdefault(node_id, []).append(note)
-            continue
 
-        if kind == "attachment_added":
-            attachment_id = ev.get("attachment_id")
-            if not isinstance(node_id, str) or not isinstance(attachment_id, str):
-                ignore(ev, "bad_fields")
+            if kind == "script_run":
+                # Evidence the server recorded when an RMM run ended: kept whatever the status,
+                # like an attachment; one entry per run, a repeat replacing it in place.
+                run_id = ev.get("run_id")
+                if not isinstance(node_id, str) or not isinstance(run_id, str):
+                    ignore(ev, "bad_fields")
+                    continue
+                run = {field: ev.get(field) for field in _SCRIPT_RUN_FIELDS}
+                run.update({"ts": ts, "device_id": device_id, "user_id": user_id})
+                existing_run = script_run_index.get(run_id)
+                if existing_run is not None:
+                    existing_run.update(run)
+                else:
+                    script_run_index[run_id] = run
+                    script_runs.setdefault(node_id, []).append(run)
                 continue
-            meta = {field: ev.get(field) for field in _ATTACHMENT_FIELDS}
-            meta.update({"ts": ts, "device_id": device_id, "user_id": user_id})
-            existing = attachment_index.get(attachment_id)
-            if existing is not None:
-                existing.update(meta)
-            else:
-                attachment_index[attachment_id] = meta
-                attachments.setdefault(node_id, []).append(meta)
-            continue
 
-        if kind == "script_run":
-            # Evidence the server recorded when an RMM run ended: kept whatever the status,
-            # like an attachment; one entry per run, a repeat replacing it in place.
-            run_id = ev.get("run_id")
-            if not isinstance(node_id, str) or not isinstance(run_id, str):
-                ignore(ev, "bad_fields")
-                continue
-            run = {field: ev.get(field) for field in _SCRIPT_RUN_FIELDS}
-            run.update({"ts": ts, "device_id": device_id, "user_id": user_id})
-            existing_run = script_run_index.get(run_id)
-            if existing_run is not None:
-                existing_run.update(run)
-            else:
-                script_run_index[run_id] = run
-                script_runs.setdefault(node_id, []).append(run)
-            continue
-
-        if kind == "reopened":
-            if status == "in_progress":
-                ignore(ev, "not_ended")
-                continue
-            status = "in_progress"
-            outcome = None
-            summary = None
-            ended_at = None
-            history.append({"type": "reopened", "ts": ts, "device_id": device_id, "user_id": user_id})
-            continue
-
-        if kind not in ("answered", "input_value", "custom_step", "back", "completed", "abandoned"):
-            ignore(ev, "unknown_type")
-            continue
-        if status != "in_progress":
-            ignore(ev, "not_in_progress")
-            continue
-
-        if kind == "answered":
-            if not isinstance(node_id, str) or not isinstance(ev.get("answer"), str):
-                ignore(ev, "bad_fields")
-                continue
-            if node_id != current:
-                ignore(ev, "not_current")
-                continue
-            node = nodes.get(current)
-            step = _answer_step(node, ev, drafts.get(current)) if isinstance(node, dict) else None
-            if step is None or not isinstance(node, dict):
-                ignore(ev, "bad_answer")
-                continue
-            if step["next_node"] not in nodes:
-                ignore(ev, "unknown_next")
-                continue
-            if texts:
-                inputs_before = _inputs_of(path, nodes)
-                if step["node_type"] == "input" and isinstance(node.get("variable"), str):
-                    inputs_before[node["variable"]] = step["value"]
-                step["title"] = fill(node.get("title"), inputs_before, client)
-                step["log"] = fill(step["log"], inputs_before, client)
-            else:
-                step["title"] = step["log"] = None
-            step.update(
-                {
-                    "event_id": ev_id,
-                    "ts": ts,
-                    "device_id": device_id,
-                    "user_id": user_id,
-                    "arrived_at": current_since,
-                    "duration_ms": max(0, ts - current_since) if current_since is not None else 0,
-                }
-            )
-            path.append(_ordered_step(step))
-            undo_stack.append(path[-1])
-            current = step["next_node"]
-            current_since = ts
-            continue
-
-        if kind == "input_value":
-            value = ev.get("value")
-            if not isinstance(node_id, str) or not isinstance(value, str):
-                ignore(ev, "bad_fields")
-                continue
-            node = nodes.get(node_id)
-            if not isinstance(node, dict) or node.get("type") != "input":
-                ignore(ev, "not_an_input")
-                continue
-            drafts[node_id] = value
-            continue
-
-        if kind == "custom_step":
-            text = ev.get("text")
-            answer = ev.get("answer")
-            custom_note = ev.get("note")
-            if (
-                not isinstance(node_id, str)
-                or not isinstance(text, str)
-                or not isinstance(answer, str)
-                or answer not in _ACTION_LABELS
-            ):
-                ignore(ev, "bad_fields")
-                continue
-            if node_id not in nodes:
-                ignore(ev, "unknown_node")
-                continue
-            custom = {
-                "kind": "custom",
-                "event_id": ev_id,
-                "node_id": node_id,
-                "text": text,
-                "answer": answer,
-                "answer_label": _ACTION_LABELS[answer],
-                "note": custom_note if isinstance(custom_note, str) else None,
-                "after_step": len(path) - 1,
-                "ts": ts,
-                "device_id": device_id,
-                "user_id": user_id,
-            }
-            custom_steps.append(custom)
-            undo_stack.append(custom)
-            continue
-
-        if kind == "back":
-            if not undo_stack:
-                ignore(ev, "nothing_to_undo")
-                continue
-            entry = undo_stack.pop()
-            undone = dict(entry)
-            if entry["kind"] == "step":
-                path.pop()
-                undone["position"] = len(path)
-                current = entry["node_id"]
-                current_since = ts
-            else:
-                custom_steps.pop()
-            undone["undone_at"] = ts
-            undone["undone_by_device"] = device_id
-            undone["undone_by_user"] = user_id
-            tried.append(undone)
-            continue
-
-        resolution = _resolution(nodes, current, _inputs_of(path, nodes), client)
-        if kind == "completed":
-            ev_outcome = ev.get("outcome")
-            ev_summary = ev.get("summary")
-            if ev_outcome in _OUTCOMES:
-                outcome = ev_outcome
-            elif resolution is not None and resolution["outcome"] in _OUTCOMES:
-                outcome = resolution["outcome"]
-            else:
-                outcome = "unresolved"
-            if isinstance(ev_summary, str):
-                summary = ev_summary
-            elif resolution is not None:
-                summary = resolution["summary"]
-            else:
+            if kind == "reopened":
+                if status == "in_progress":
+                    ignore(ev, "not_ended")
+                    continue
+                status = "in_progress"
+                outcome = None
                 summary = None
-            status = "completed"
+                ended_at = None
+                history.append({"type": "reopened", "ts": ts, "device_id": device_id, "user_id": user_id})
+                continue
+
+            if kind not in ("answered", "input_value", "custom_step", "back", "completed", "abandoned"):
+                ignore(ev, "unknown_type")
+                continue
+            if status != "in_progress":
+                ignore(ev, "not_in_progress")
+                continue
+
+            if kind == "answered":
+                if not isinstance(node_id, str) or not isinstance(ev.get("answer"), str):
+                    ignore(ev, "bad_fields")
+                    continue
+                if node_id != current:
+                    ignore(ev, "not_current")
+                    continue
+                node = nodes.get(current)
+                step = _answer_step(node, ev, drafts.get(current)) if isinstance(node, dict) else None
+                if step is None or not isinstance(node, dict):
+                    ignore(ev, "bad_answer")
+                    continue
+                if step["next_node"] not in nodes:
+                    ignore(ev, "unknown_next")
+                    continue
+                if texts:
+                    inputs_before = _inputs_of(path, nodes)
+                    if step["node_type"] == "input" and isinstance(node.get("variable"), str):
+                        inputs_before[node["variable"]] = step["value"]
+                    step["title"] = fill(node.get("title"), inputs_before, client)
+                    step["log"] = fill(step["log"], inputs_before, client)
+                else:
+                    step["title"] = step["log"] = None
+                step.update(
+                    {
+                        "event_id": ev_id,
+                        "ts": ts,
+                        "device_id": device_id,
+                        "user_id": user_id,
+                        "arrived_at": current_since,
+                        "duration_ms": max(0, ts - current_since) if current_since is not None else 0,
+                    }
+                )
+                path.append(_ordered_step(step))
+                undo_stack.append(path[-1])
+                current = step["next_node"]
+                current_since = ts
+                continue
+
+            if kind == "input_value":
+                value = ev.get("value")
+                if not isinstance(node_id, str) or not isinstance(value, str):
+                    ignore(ev, "bad_fields")
+                    continue
+                node = nodes.get(node_id)
+                if not isinstance(node, dict) or node.get("type") != "input":
+                    ignore(ev, "not_an_input")
+                    continue
+                drafts[node_id] = value
+                continue
+
+            if kind == "custom_step":
+                text = ev.get("text")
+                answer = ev.get("answer")
+                custom_note = ev.get("note")
+                if (
+                    not isinstance(node_id, str)
+                    or not isinstance(text, str)
+                    or not isinstance(answer, str)
+                    or answer not in _ACTION_LABELS
+                ):
+                    ignore(ev, "bad_fields")
+                    continue
+                if node_id not in nodes:
+                    ignore(ev, "unknown_node")
+                    continue
+                custom = {
+                    "kind": "custom",
+                    "event_id": ev_id,
+                    "node_id": node_id,
+                    "text": text,
+                    "answer": answer,
+                    "answer_label": _ACTION_LABELS[answer],
+                    "note": custom_note if isinstance(custom_note, str) else None,
+                    "after_step": len(path) - 1,
+                    "ts": ts,
+                    "device_id": device_id,
+                    "user_id": user_id,
+                }
+                custom_steps.append(custom)
+                undo_stack.append(custom)
+                continue
+
+            if kind == "back":
+                if not undo_stack:
+                    ignore(ev, "nothing_to_undo")
+                    continue
+                entry = undo_stack.pop()
+                undone = dict(entry)
+                if entry["kind"] == "step":
+                    path.pop()
+                    undone["position"] = len(path)
+                    current = entry["node_id"]
+                    current_since = ts
+                else:
+                    custom_steps.pop()
+                undone["undone_at"] = ts
+                undone["undone_by_device"] = device_id
+                undone["undone_by_user"] = user_id
+                tried.append(undone)
+                continue
+
+            resolution = _resolution(nodes, current, _inputs_of(path, nodes), client)
+            if kind == "completed":
+                ev_outcome = ev.get("outcome")
+                ev_summary = ev.get("summary")
+                if ev_outcome in _OUTCOMES:
+                    outcome = ev_outcome
+                elif resolution is not None and resolution["outcome"] in _OUTCOMES:
+                    outcome = resolution["outcome"]
+                else:
+                    outcome = "unresolved"
+                if isinstance(ev_summary, str):
+                    summary = ev_summary
+                elif resolution is not None:
+                    summary = resolution["summary"]
+                else:
+                    summary = None
+                status = "completed"
+                ended_at = ts
+                history.append(
+                    {
+                        "type": "completed",
+                        "ts": ts,
+                        "device_id": device_id,
+                        "user_id": user_id,
+                        "outcome": outcome,
+                        "summary": summary,
+                    }
+                )
+                continue
+
+            # abandoned
+            reason = ev.get("reason")
+            status = "abandoned"
             ended_at = ts
             history.append(
                 {
-                    "type": "completed",
+                    "type": "abandoned",
                     "ts": ts,
                     "device_id": device_id,
                     "user_id": user_id,
-                    "outcome": outcome,
-                    "summary": summary,
+                    "reason": reason if isinstance(reason, str) else None,
                 }
             )
-            continue
 
-        # abandoned
-        reason = ev.get("reason")
-        status = "abandoned"
-        ended_at = ts
-        history.append(
-            {
-                "type": "abandoned",
-                "ts": ts,
-                "device_id": device_id,
-                "user_id": user_id,
-                "reason": reason if isinstance(reason, str) else None,
-            }
+        self.status, self.current, self.current_since = status, current, current_since
+        self.outcome, self.summary, self.ended_at, self.last_ts = outcome, summary, ended_at, last_ts
+        if ordered:
+            self.last_key = _order_key(ordered[-1])
+
+    def state(self, now_ms: int | None = None, *, copy: bool = False) -> dict[str, Any]:
+        """The session state after the events applied, timed at `now_ms`. `copy`: none of its
+        parts is shared with this object, which may then apply more events without changing
+        a state answered before."""
+        nodes, client, texts, header = self.nodes, self.client, self.texts, self.header
+        status, current, current_since = self.status, self.current, self.current_since
+        started_at, ended_at, last_ts = self.started_at, self.ended_at, self.last_ts
+        outcome, summary = self.outcome, self.summary
+        path, custom_steps, tried, history, ignored = (
+            self.path,
+            self.custom_steps,
+            self.tried,
+            self.history,
+            self.ignored,
         )
+        notes, drafts, attachments, script_runs = self.notes, self.drafts, self.attachments, self.script_runs
+        if copy:
+            # Steps and history entries are never changed once made; notes, attachments and
+            # script runs are (an edit replaces a note's text in place).
+            path, custom_steps, tried, history, ignored = (
+                list(path),
+                list(custom_steps),
+                list(tried),
+                list(history),
+                list(ignored),
+            )
+            notes = {node: [dict(n) for n in items] for node, items in notes.items()}
+            attachments = {node: [dict(a) for a in items] for node, items in attachments.items()}
+            script_runs = {node: [dict(r) for r in items] for node, items in script_runs.items()}
+            drafts = dict(drafts)
 
-    inputs = _inputs_of(path, nodes)
-    resolution = _resolution(nodes, current, inputs, client, texts)
-    distance = _distances_to_resolution(nodes).get(current)
-    if status == "completed" or distance == 0:
-        progress = 1.0
-    elif distance is None:
-        progress = None
-    else:
-        progress = len(path) / (len(path) + distance)
+        inputs = _inputs_of(path, nodes)
+        resolution = _resolution(nodes, current, inputs, client, texts)
+        distance = _distances_to_resolution(nodes).get(current)
+        if status == "completed" or distance == 0:
+            progress = 1.0
+        elif distance is None:
+            progress = None
+        else:
+            progress = len(path) / (len(path) + distance)
 
-    if started_at is None:
-        elapsed_ms = None
-    else:
-        now = _as_int(now_ms)
-        until = ended_at if ended_at is not None else (now if now is not None else last_ts)
-        elapsed_ms = max(0, until - started_at) if until is not None else 0
+        if started_at is None:
+            elapsed_ms = None
+        else:
+            now = _as_int(now_ms)
+            until = ended_at if ended_at is not None else (now if now is not None else last_ts)
+            elapsed_ms = max(0, until - started_at) if until is not None else 0
 
-    session_id = header.get("_id")
-    if isinstance(session_id, str) and session_id.startswith("session:"):
-        session_id = session_id[len("session:") :]
-    elif not isinstance(session_id, str):
-        session_id = None
+        session_id = header.get("_id")
+        if isinstance(session_id, str) and session_id.startswith("session:"):
+            session_id = session_id[len("session:") :]
+        elif not isinstance(session_id, str):
+            session_id = None
 
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "session_id": session_id,
-        "status": status,
-        "current_node": current,
-        "current_since": current_since,
-        "progress": progress,
-        "path": path,
-        "custom_steps": custom_steps,
-        "tried": tried,
-        "notes": notes,
-        "inputs": inputs,
-        "drafts": drafts,
-        "attachments": attachments,
-        "script_runs": script_runs,
-        "resolution": resolution,
-        "outcome": outcome,
-        "summary": summary,
-        "started_at": started_at,
-        "ended_at": ended_at,
-        "elapsed_ms": elapsed_ms,
-        "history": history,
-        "ignored": ignored,
-    }
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "session_id": session_id,
+            "status": status,
+            "current_node": current,
+            "current_since": current_since,
+            "progress": progress,
+            "path": path,
+            "custom_steps": custom_steps,
+            "tried": tried,
+            "notes": notes,
+            "inputs": inputs,
+            "drafts": drafts,
+            "attachments": attachments,
+            "script_runs": script_runs,
+            "resolution": resolution,
+            "outcome": outcome,
+            "summary": summary,
+            "started_at": started_at,
+            "ended_at": ended_at,
+            "elapsed_ms": elapsed_ms,
+            "history": history,
+            "ignored": ignored,
+        }
 
 
 def _answer_step(node: dict[str, Any], ev: dict[str, Any], draft: Any) -> dict[str, Any] | None:

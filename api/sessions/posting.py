@@ -20,10 +20,11 @@ from ..core.context import AppContext
 from ..core.docs import check_write_limits, retry_on_conflict
 from ..core.timeutil import now_ms
 from . import access, events, merge, repository as repo
+from .fold import FoldProgress
 from .header_merge import merge_conflicts
 from .ids import ulid
 from .service import Loaded, load, public_header
-from .state_cache import Watch
+from .state_cache import Folded, Watch
 
 _ACTION_ANSWERS = ("done", "failed", "skipped")
 # The longest session whose events are folded on the event loop (see `post_event`): a fold
@@ -193,7 +194,13 @@ def _post_event(
             _file_export(ctx, who, loaded.sid, existing)  # a retry after a failed filing
         return {**loaded.fold(), "header": public_header(header), "event": existing}
 
-    state = loaded.fold([*loaded.events, event])
+    events = [*loaded.events, event]
+    progress = _carried_forward(ctx, watch, loaded, event)
+    if progress is None:
+        progress = loaded.progress(events)
+    # A copy: the progress is kept for the next step and changes then, while this state is
+    # still to be sent.
+    state = progress.state(now_ms(), copy=True)
     verdict = next((i for i in state["ignored"] if i["event_id"] == event["_id"]), None)
     if verdict is not None:
         # An ignored event changes nothing, so this state's node and status are the session's.
@@ -214,8 +221,26 @@ def _post_event(
         header = mirror_status(loaded.db, loaded.sid, header, state["status"])
     elif watch is not None and ctx.session_states is not None:
         # The next step starts from here, unless someone else wrote to the session meanwhile.
-        ctx.session_states.keep(watch, header, [*loaded.events, event], own_writes=1)
+        ctx.session_states.keep(
+            watch, header, events, own_writes=1, fold=Folded(progress, loaded.fold_basis())
+        )
     return {**state, "header": public_header(header), "event": event}
+
+
+def _carried_forward(
+    ctx: AppContext, watch: Watch | None, loaded: Loaded, event: dict[str, Any]
+) -> FoldProgress | None:
+    """The fold of the session as held in memory, with `event` applied; None when there is
+    none to use (not held, folded over something that has changed since, or the event
+    does not come after every event in it): then the whole session is folded."""
+    states = ctx.session_states
+    if watch is None or states is None or watch.hit is None:
+        return None
+    folded = states.take_fold(watch)
+    if folded is None or folded.basis != loaded.fold_basis():
+        return None
+    progress = folded.progress
+    return progress if progress.then(event) else None
 
 
 def _leave_the_loop(ctx: AppContext, watch: Watch | None, loaded: Loaded) -> None:

@@ -28,7 +28,7 @@ from ..trees import service as trees
 from ..trees.models import tree_version_doc_id
 from ..users import repository as users
 from . import access, merge, repository as repo
-from .fold import fold_session
+from .fold import FoldProgress, fold_session
 from .header_merge import HeaderMerger, merge_conflicts
 from .ids import ulid
 from .state_cache import SessionStates, Watch
@@ -106,6 +106,23 @@ class Loaded:
         counts while a session runs; an ended one measures to its end."""
         return fold_session(
             self.tree, self.events if events is None else events, self.header, self.client, now_ms()
+        )
+
+    def progress(self, events: list[dict[str, Any]]) -> FoldProgress:
+        """These events folded, to carry forward (see `FoldProgress`)."""
+        return FoldProgress(self.tree, events, self.header, self.client)
+
+    def fold_basis(self) -> tuple[Any, ...]:
+        """What a fold of this session rests on besides its events: a fold kept from before
+        is used only while this is unchanged."""
+        client = self.client or {}
+        return (
+            self.version_doc.get("_id"),
+            self.version_doc.get("_rev"),
+            self.header.get("_id"),
+            self.header.get("created_at"),
+            client.get("_id"),
+            client.get("_rev"),
         )
 
 

@@ -44,9 +44,21 @@ MAX_EVENTS = 20_000
 
 
 @dataclass(frozen=True)
+class Folded:
+    """The fold of a held session's events (`FoldProgress`, which the next step carries
+    forward by one event), and what else it was folded over (`basis`: the tree version, the
+    header's start, the client context), which must still hold for it to be used."""
+
+    progress: Any  # FoldProgress (fold.py); changed in place by whoever took it
+    basis: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
 class Cached:
     header: dict[str, Any]
     events: tuple[dict[str, Any], ...]
+    # Unlike the rest, not shared: taken by one request at a time (`SessionStates.take_fold`).
+    fold: Folded | None = None
 
 
 @dataclass(eq=False)
@@ -123,14 +135,31 @@ class SessionStates:
                 if not watches:
                     self._watches.pop(key, None)
 
+    def take_fold(self, w: Watch) -> Folded | None:
+        """The fold held with `w.hit`, for this request alone: it is taken out of the entry
+        (applying an event changes it), and comes back only with the next `keep`."""
+        with self._lock:
+            entry = self._entries.get(w.key)
+            if entry is None or entry is not w.hit or entry.fold is None:
+                return None
+            self._entries[w.key] = Cached(entry.header, entry.events)
+            return entry.fold
+
     def keep(
-        self, w: Watch, header: dict[str, Any], events: list[dict[str, Any]], *, own_writes: int
+        self,
+        w: Watch,
+        header: dict[str, Any],
+        events: list[dict[str, Any]],
+        *,
+        own_writes: int,
+        fold: Folded | None = None,
     ) -> bool:
-        """Hold this state if the only writes seen during `w` were the caller's `own_writes`
-        (then it is what the store holds now). True when kept."""
+        """Hold this state (and the fold of exactly these events, if given) if the only
+        writes seen during `w` were the caller's `own_writes` (then it is what the store
+        holds now). True when kept."""
         if header.get("_conflicts"):
             return False
-        value = Cached(header, tuple(events))
+        value = Cached(header, tuple(events), fold)
         if self._coherence is not None:
             # Kept only if no other process wrote the session since the watch opened: its
             # counter moved by this request's own commits alone, and all of them are applied.

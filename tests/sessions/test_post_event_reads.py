@@ -287,3 +287,20 @@ def test_an_event_refused_on_the_loop_by_a_busy_database_is_stored_once(ctx, tmp
     poster.join(10)
     assert answers and answers[0]["event"]["text"] == "Once."
     assert [e["text"] for e in _events_of(ctx, who, sid, "note")] == ["Once."]
+
+
+def test_the_next_step_carries_the_last_fold_forward_instead_of_folding_again(ctx, monkeypatch):
+    """The session's fold is kept with it, and the next step applies just its own event:
+    the answer is still the state a fresh read and fold gives."""
+    who, sid = _owner_with_a_session(ctx)
+    post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "First."})
+
+    def refold(self, events):
+        raise AssertionError("the whole session was folded again")
+
+    monkeypatch.setattr(service.Loaded, "progress", refold)
+    answer = post(ctx, who, sid, {"type": "answered", "node_id": "scope", "answer": "yes"})
+    answer = post(ctx, who, sid, {"type": "note", "node_id": answer["current_node"], "text": "Second."})
+    monkeypatch.undo()
+    assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
+    assert [n["text"] for notes in answer["notes"].values() for n in notes] == ["First.", "Second."]
