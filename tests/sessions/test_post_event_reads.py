@@ -8,11 +8,9 @@ of the `sessions` database, and answers the state that one fold gave, equal to w
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from api.settings import Settings
 from api.trees import service as trees
 from sync.access import Principal
 from sync.errors import Conflict
-from tests.conftest import STRONG_PASSWORD, wait_until
+from tests.conftest import STRONG_PASSWORD, run_async, wait_until
 from tests.trees.factories import valid_tree
 
 TENANT = "abcdef123456"
@@ -99,14 +97,12 @@ def _owner_with_a_session(ctx: AppContext) -> tuple[Principal, str]:
     return who, sid
 
 
-LOOP_THREAD = "test-event-loop"
+WORKER = "branchline-request"  # api/core/offload.py's threads
 
 
 def post(ctx: AppContext, who: Principal, sid: str, body: dict[str, Any]) -> dict[str, Any]:
-    """The route's answer, called as the server calls it: on an event loop, here in a thread
-    of its own (a test run before may have left a loop running in this one)."""
-    with ThreadPoolExecutor(1, thread_name_prefix=LOOP_THREAD) as loop_thread:
-        response = loop_thread.submit(asyncio.run, endpoints.post_event(sid, body, who, ctx)).result()
+    """The route's answer, called as the server calls it: on an event loop."""
+    response = run_async(endpoints.post_event(sid, body, who, ctx))
     assert response.status_code == 201
     return orjson.loads(response.body)
 
@@ -256,11 +252,11 @@ def test_a_note_is_recorded_on_the_event_loop_and_a_completion_on_a_worker_threa
     noting = ThreadNotingStore(ctx.store)
     ctx.store = noting
     post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "On the loop."})
-    assert len(noting.writers) == 1 and noting.writers[0].startswith(LOOP_THREAD)
+    assert len(noting.writers) == 1 and not noting.writers[0].startswith(WORKER)  # the loop's thread
     noting.writers.clear()
     answer = post(ctx, who, sid, {"type": "completed", "outcome": "resolved"})
     assert answer["status"] == "completed"
-    assert len(noting.writers) == 2 and all(w.startswith("branchline-request") for w in noting.writers)
+    assert len(noting.writers) == 2 and all(w.startswith(WORKER) for w in noting.writers)
     assert len(_events_of(ctx, who, sid, "completed")) == 1
     assert service.get_session(ctx, who, sid)["header"]["status"] == "completed"
 
@@ -280,7 +276,7 @@ def test_an_event_refused_on_the_loop_by_a_busy_database_is_stored_once(ctx, tmp
     try:
         wait_until(lambda: len(noting.writers) >= 2, timeout=10, message="the worker to wait for the lock")
         on_loop, on_worker = noting.writers[:2]
-        assert on_loop.startswith(LOOP_THREAD) and on_worker.startswith("branchline-request")
+        assert not on_loop.startswith(WORKER) and on_worker.startswith(WORKER)
     finally:
         other.execute("ROLLBACK")
         other.close()

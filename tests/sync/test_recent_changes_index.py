@@ -17,7 +17,7 @@ import pytest
 
 from sync.embedded import EmbeddedStore
 from sync.store import Candidates
-from tests.conftest import ServerProcess, Tenant, wait_until
+from tests.conftest import ServerProcess, Tenant, run_async, wait_until
 from tests.sessions.test_sessions_api import event, publish_tree, start
 from tests.sync.test_feed_fanout import Feeds, stats
 
@@ -200,7 +200,7 @@ def test_a_late_notification_wakes_no_feed_it_does_not_concern(tmp_path: Path):
             return bob.event.is_set()
 
     try:
-        assert asyncio.run(main()) is False
+        assert run_async(main()) is False
     finally:
         store.close()
 
@@ -208,8 +208,6 @@ def test_a_late_notification_wakes_no_feed_it_does_not_concern(tmp_path: Path):
 def test_quiet_databases_give_way_when_the_index_is_full(monkeypatch):
     """The index of all databases together is bounded: past the budget, the databases filed
     longest ago lose theirs (their pages scan), not the busy one being filed."""
-    import asyncio
-
     from sync import longpoll
 
     monkeypatch.setattr(longpoll, "RECENT_MAX", 60)
@@ -222,7 +220,7 @@ def test_quiet_databases_give_way_when_the_index_is_full(monkeypatch):
             with notifier.waiter(name, ["reader:a"]):
                 pass
 
-    asyncio.run(register())
+    run_async(register())
     states = notifier._dbs
 
     def file(name: str, start: int, n: int) -> None:
