@@ -412,9 +412,11 @@ class ChangesFeed:
         can concern this reader (see `sync/longpoll.py`); None: scan them all."""
         physical = physical_name(ctx.tenant_id, req.db)
         keys_of = self._keys_of(physical)
+        if keys_of is None:
+            return None  # no readers to tell apart: the notifier keeps no index
 
         def read(start: Any) -> Any:
-            return read_keys(dbobj, start, keys_of) if keys_of is not None else (None, None, None)
+            return read_keys(dbobj, start, keys_of)
 
         known = self.api.notifier.candidates(physical, READER + ctx.principal.user_id, since, read)
         if known is None:

@@ -201,9 +201,7 @@ class ChangeNotifier:
         """The store's listener: called from the writing thread after a commit."""
         with self._lock:
             state = self._dbs.get(db_name)
-            if state is None:
-                return
-            if not state.by_key:
+            if state is None or not state.by_key:
                 return
             if state.running:
                 state.dirty = True  # the running dispatch reads once more when it ends
@@ -336,14 +334,15 @@ class ChangeNotifier:
             recent = None if state is None else state.recent
             if recent is None or not isinstance(since, int) or not recent.start <= since <= recent.end:
                 return None
+            assert state is not None  # it holds the index
             end = recent.end
-        if read is not None and state is not None:
+        if read is not None:
             _, new_end, rows = read(end)
             if isinstance(new_end, int) and new_end > end:
                 with self._lock:
                     self._remember(db_name, state, end, new_end, rows)
         with self._lock:
-            recent = state.recent if state is not None else None
+            recent = state.recent
             if recent is None or not recent.start <= since <= recent.end:
                 return None
             self.indexed += 1
@@ -425,11 +424,12 @@ def read_keys(
         return None, db.update_seq, None
     # Asked once per group of documents (a session's header and events are one group and
     # share their readers); a group's answer covers each of its documents, perhaps too widely.
+    grouped = [(row["seq"], row["id"], partition(row["id"])) for row in res["results"]]
     groups: dict[str, list[str]] = {}
-    for row in res["results"]:
-        groups.setdefault(partition(row["id"]), []).append(row["id"])
+    for _, docid, group in grouped:
+        groups.setdefault(group, []).append(docid)
     group_keys = {group: keys_of(ids) for group, ids in groups.items()}
-    rows = [(row["seq"], row["id"], group_keys[partition(row["id"])]) for row in res["results"]]
+    rows = [(seq, docid, group_keys[group]) for seq, docid, group in grouped]
     every = any(row_keys is None for _, _, row_keys in rows)
     keys = None if every else frozenset(k for _, _, row_keys in rows for k in row_keys or ())
     return keys, res.get("last_seq", cursor), rows

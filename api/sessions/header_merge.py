@@ -92,10 +92,10 @@ class HeaderMerger:
 
     def __init__(self, store: Any) -> None:
         self.store = store
-        self.pending: set[str] = set()
+        # Databases written since they were last processed, each with the header ids written
+        # (None: read the feed).
+        self.pending: dict[str, set[str] | None] = {}
         self.seqs: dict[str, Any] = {}
-        # Per database, the header ids written since it was last processed; None: read the feed.
-        self.headers: dict[str, set[str] | None] = {}
         self.observing = False
         self.cond = threading.Condition()
         self.thread: threading.Thread | None = None
@@ -119,8 +119,7 @@ class HeaderMerger:
         if not self.follows(db_name):
             return
         with self.cond:
-            self.pending.add(db_name)
-            self.headers[db_name] = None
+            self.pending[db_name] = None
             self.cond.notify()
 
     def on_ids(self, db_name: str, ids: list[str] | None) -> None:
@@ -134,11 +133,9 @@ class HeaderMerger:
         if not written:
             return
         with self.cond:
-            noted = self.headers.get(db_name, set())
+            noted = self.pending.setdefault(db_name, set())
             if noted is not None:
                 noted |= written
-                self.headers[db_name] = noted
-            self.pending.add(db_name)
             self.cond.notify()
 
     def start(self) -> None:
@@ -164,8 +161,7 @@ class HeaderMerger:
                     self.cond.wait()
                 if self.stopped:
                     return
-                names, self.pending = sorted(self.pending), set()
-                work = [(name, self.headers.pop(name, None)) for name in names]
+                work, self.pending = sorted(self.pending.items()), {}
             for name, headers in work:
                 try:
                     self.process(name, headers)
@@ -180,7 +176,7 @@ class HeaderMerger:
             self.seqs.pop(db_name, None)
             return 0
         db = self.store.db(db_name)
-        if headers is not None and self.observing and db_name in self.seqs:
+        if headers is not None and db_name in self.seqs:
             return sum(1 for sid in sorted(headers) if merge_conflicts(db, sid))
         since = self.seqs.get(db_name, 0)
         merged = 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from sync.access import Principal
 from sync.errors import BadRequest, Conflict, Forbidden
-from sync.nonblocking import WouldBlock, ensure_may_block, is_nonblocking
+from sync.nonblocking import WouldBlock, is_nonblocking
 from sync.store import Database
 
 from ..core.context import AppContext
@@ -190,7 +190,7 @@ def _post_event(
                 "written once. Send a new event (leave _id out)."
             )
         if existing["type"] == "exported":
-            ensure_may_block()
+            _leave_the_loop(ctx, watch, loaded)  # filing writes a second document
             _file_export(ctx, who, loaded.sid, existing)  # a retry after a failed filing
         return {**loaded.fold(), "header": public_header(header), "event": existing}
 
