@@ -176,6 +176,10 @@ def test_a_run_queued_offline_whose_step_is_over_is_dropped_never_sent(browser, 
     try:
         sid = world.at_script_step(page, server.url, "T20261204.0103")
         wait_synced(page)
+        # The step names its script once the script's document has reached the phone (on a
+        # busy machine that can come after the session's own sync); the run queued below
+        # records that name.
+        page.wait_for_selector("text=Script: Broker agent status")
         page.select_option("#run-device", "1007")
         ctx.set_offline(True)
         page.wait_for_selector("[data-testid=sync-status][data-online='no']", timeout=30000)
