@@ -162,6 +162,9 @@ class SandboxPool:
         # pipe is never closed under a thread waiting on it.
         self._busy: set[_Worker] = set()
         self._live = 0  # starting + idle + busy
+        # Threads starting a worker: `close` waits for them, so no worker process or thread
+        # of the pool outlives it. A starting worker is in none of the sets above until ready.
+        self._starters: set[threading.Thread] = set()
         self._active: dict[str, int] = {}
         self._waiting: dict[str, int] = {}
         self._closed = False
@@ -209,9 +212,13 @@ class SandboxPool:
             self._closed = True
             workers = [w for w in self._all if w not in self._busy]  # busy ones end in `_run`
             self._idle.clear()
+            starters = list(self._starters)
             self._cond.notify_all()
         for worker in workers:
             worker.kill()
+        # A starter sees `_closed` once its interpreter is up, and kills what it started.
+        for starter in starters:
+            starter.join(_START_TIMEOUT_S)
 
     # -- internals
 
@@ -239,11 +246,14 @@ class SandboxPool:
                         if self._idle:
                             worker = self._idle.pop()
                             break
-                        if self._live < self.size:
+                        # One start per waiter: a start outlasting this wait is not doubled.
+                        if self._live < self.size and len(self._starters) < sum(self._waiting.values()):
                             self._live += 1
-                            threading.Thread(
+                            starter = threading.Thread(
                                 target=self._start_worker, daemon=True, name="template-worker-start"
-                            ).start()
+                            )
+                            self._starters.add(starter)
+                            starter.start()
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise SandboxBusy(
@@ -260,28 +270,24 @@ class SandboxPool:
 
     def _start_worker(self) -> None:
         worker = None
+        ready = False
         try:
             worker = _Worker(self.limits.memory_mb)
-            with self._cond:
-                self._all.add(worker)
-            if not worker.wait_ready(_START_TIMEOUT_S):
-                raise RuntimeError("the worker did not start")
+            ready = worker.wait_ready(_START_TIMEOUT_S)
+            if not ready:
+                log.error("template worker did not start within %g s", _START_TIMEOUT_S)
         except Exception:
             log.exception("template worker failed to start")
-            with self._cond:
-                self._live -= 1
-                if worker is not None:
-                    self._all.discard(worker)
-                self._cond.notify_all()
-            if worker is not None:
-                worker.kill()
-            return
         with self._cond:
-            closed = self._closed
-            if not closed:
+            self._starters.discard(threading.current_thread())
+            keep = ready and not self._closed
+            if keep:
+                self._all.add(worker)
                 self._idle.append(worker)
-                self._cond.notify_all()
-        if closed:
+            else:
+                self._live -= 1
+            self._cond.notify_all()
+        if not keep and worker is not None:
             worker.kill()
 
     def _run(self, worker: _Worker, payload: bytes, cancel: threading.Event | None) -> tuple[dict, bool]:

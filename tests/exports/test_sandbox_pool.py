@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -73,3 +74,58 @@ def test_a_render_after_close_is_refused_and_leaves_no_process(keep):
     with pytest.raises(tpl.TemplateProblem, match="shutting down"):
         pool.render("html", "x", {}, tenant_id="t1")
     wait_until(lambda: not worker.proc.is_alive(), message="the idle worker to end")
+
+
+@pytest.fixture
+def slow_start(monkeypatch) -> list[int]:
+    """Worker interpreters that take a second to start, as on a loaded machine; lists starts."""
+    started: list[int] = []
+    real_init = _Worker.__init__
+
+    def slow_init(self, memory_mb):
+        started.append(1)
+        time.sleep(1)
+        real_init(self, memory_mb)
+
+    monkeypatch.setattr(_Worker, "__init__", slow_init)
+    return started
+
+
+def test_closing_the_pool_while_a_worker_starts_leaves_no_thread_or_process_behind(slow_start):
+    # CI caught the app's shutdown leaving a "template-worker-start" thread alive: close()
+    # did not wait for a worker still starting, whose thread then outlived the pool.
+    import multiprocessing
+
+    pool = SandboxPool(2, Limits(render_seconds=30))
+    outcome: dict[str, BaseException | str] = {}
+
+    def render() -> None:
+        try:
+            outcome["answer"] = pool.render("html", "<p>{{ 1 + 1 }}</p>", {}, tenant_id="t1")
+        except BaseException as exc:  # the test reads what the caller would get
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    wait_until(_starting, message="a worker starting")
+    pool.close()
+    assert not _starting()
+    assert [p for p in multiprocessing.active_children() if p.name == "branchline-template-worker"] == []
+    thread.join(30)
+    error = outcome.get("error")
+    assert isinstance(error, tpl.TemplateProblem) and "shutting down" in error.message, outcome
+
+
+def _starting() -> bool:
+    return any(t.name == "template-worker-start" for t in threading.enumerate())
+
+
+def test_one_render_waiting_on_a_slow_start_starts_one_worker(slow_start):
+    pool = SandboxPool(2, Limits(render_seconds=30))
+    try:
+        assert pool.render("html", "<p>{{ 1 + 1 }}</p>", {}, tenant_id="t1") == "<p>2</p>"
+        # Before: every 0.1 s of waiting for the first worker's interpreter started another.
+        wait_until(lambda: not _starting(), message="starts to finish")
+        assert len(slow_start) == 1 and len(pool._all) == 1
+    finally:
+        pool.close()
