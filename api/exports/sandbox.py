@@ -280,8 +280,8 @@ class SandboxPool:
             log.exception("template worker failed to start")
         with self._cond:
             self._starters.discard(threading.current_thread())
-            keep = ready and not self._closed
-            if keep:
+            keep = worker is not None and ready and not self._closed
+            if worker is not None and keep:
                 self._all.add(worker)
                 self._idle.append(worker)
             else:
