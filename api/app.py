@@ -16,6 +16,7 @@ from .auth.passwords import FAST_HASHING_VARIABLE, fast_hashing
 from .core.body_limit import BodyLimitMiddleware
 from .core.compression import CompressionMiddleware
 from .core.context import AppContext
+from .core.direct import DirectRoutes
 from .core.edge import ASGIApp, RequestStats, build_edge
 from .core.errors import install_error_handlers
 from .core.gc_tuning import tune_after_startup
@@ -48,6 +49,7 @@ class BranchlineApp(FastAPI):
 
     edge: ASGIApp | None = None
     sync_door: SyncDoor | None = None
+    direct_routes: DirectRoutes
     request_stats: RequestStats | None = None
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
@@ -98,7 +100,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             close_peers()
 
 
-def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> BranchlineApp:
     settings = settings or get_settings()
     ctx = compose(settings, ctx)
     app = BranchlineApp(
@@ -113,12 +115,16 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
     app.state.ctx = ctx
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
+    app.direct_routes = DirectRoutes(ctx, app.framework)
 
     from . import features  # noqa: PLC0415  (the one list of feature routers)
 
     features.install(app)
     install_pwa(app, settings.pwa_dist or default_dist())
     app.add_middleware(CompressionMiddleware)
+    # The direct routes inside the same REST middleware, in the same order.
+    app.direct_routes.wrap(BodyLimitMiddleware)
+    app.direct_routes.wrap(CompressionMiddleware)
     app.sync_door = sync_door(ctx)
     app.request_stats = RequestStats()
     uploads = storage_origins(settings.s3_bucket, settings.s3_endpoint, settings.s3_public_endpoint)
@@ -127,7 +133,7 @@ def create_app(settings: Settings | None = None, ctx: AppContext | None = None) 
         content_security_policy(uploads, settings.frame_ancestors) if settings.frame_ancestors else None,
     )
     app.edge = build_edge(
-        SyncDispatch(app.sync_door, app.framework),
+        SyncDispatch(app.sync_door, app.direct_routes),
         headers=headers,
         gate=request_gate(ctx),
         stats=app.request_stats,

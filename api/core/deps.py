@@ -29,17 +29,21 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-async def get_principal(request: Request, ctx: CtxDep) -> Principal:
+async def principal_of(ctx: AppContext, authorization: str | None, client_host: str | None) -> Principal:
+    """The caller of a request with this `Authorization` header (raises `Unauthorized`)."""
     from ..auth.service import cached_principal, principal_from_authorization  # noqa: PLC0415
 
-    authorization = request.headers.get("authorization")
     # Credentials verified before are checked again on the event loop (the account read
     # from memory; no signature or hash); anything else (a first use, an API key, a
     # password) on a worker thread.
     done, principal = quick(ctx.store, cached_principal, ctx, authorization)
     if done and principal is not None:
         return principal
-    return await in_worker(principal_from_authorization, ctx, authorization, client_address(request))
+    return await in_worker(principal_from_authorization, ctx, authorization, client_host)
+
+
+async def get_principal(request: Request, ctx: CtxDep) -> Principal:
+    return await principal_of(ctx, request.headers.get("authorization"), client_address(request))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

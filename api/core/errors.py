@@ -11,7 +11,6 @@ import logging
 
 from fastapi import FastAPI, Request, routing
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -31,6 +30,7 @@ from sync.errors import (  # noqa: F401  (re-exported for feature code)
 )
 
 from . import openapi
+from .responses import JSONAnswer
 
 log = logging.getLogger("branchline")
 
@@ -51,11 +51,11 @@ _STATUS_ERRORS = {
 
 def error_response(
     status: int, error: str, reason: str, headers: dict[str, str] | None = None, details=None
-) -> ORJSONResponse:
+) -> JSONAnswer:
     body = {"error": error, "reason": reason}
     if details is not None:
         body["details"] = details
-    return ORJSONResponse(body, status_code=status, headers=headers)
+    return JSONAnswer(body, status_code=status, headers=headers)
 
 
 # The methods an `Allow` header may name (COPY belongs to the CouchDB sync protocol only).
@@ -86,7 +86,7 @@ def allowed_methods(request: Request) -> list[str]:
     return [m for m in _HTTP_METHODS if m in methods]
 
 
-def method_not_allowed(request: Request) -> ORJSONResponse:
+def method_not_allowed(request: Request) -> JSONAnswer:
     allow = ", ".join(allowed_methods(request))
     return error_response(
         405,
@@ -96,20 +96,27 @@ def method_not_allowed(request: Request) -> ORJSONResponse:
     )
 
 
-def _describe_validation(exc: RequestValidationError) -> tuple[str, list[dict]]:
+def invalid(problems: list[dict[str, str]]) -> BadRequest:
+    """The 400 for a request whose parts fail validation: each problem is `{field, message}`;
+    the reason names the first, `details` lists them all."""
+    first = problems[0] if problems else {"field": "body", "message": "is invalid"}
+    reason = f"{first['field']}: {first['message']}"
+    if len(problems) > 1:
+        reason += f" (and {len(problems) - 1} more problem(s); see details)"
+    return BadRequest(reason + ". Fix the request and send it again.", details=problems)
+
+
+def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
     problems = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
         where = ".".join(loc) or "body"
         msg = err.get("msg", "is invalid")
         if err.get("type") == "json_invalid":
-            msg = "the request body is not valid JSON"
+            # Its location is a character position, not a field.
+            where, msg = "body", "the request body is not valid JSON"
         problems.append({"field": where, "message": msg})
-    first = problems[0] if problems else {"field": "body", "message": "is invalid"}
-    reason = f"{first['field']}: {first['message']}"
-    if len(problems) > 1:
-        reason += f" (and {len(problems) - 1} more problem(s); see details)"
-    return reason + ". Fix the request and send it again.", problems
+    return problems
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -119,12 +126,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BranchlineError)
     async def _branchline(request: Request, exc: BranchlineError):
-        return ORJSONResponse(exc.body(), status_code=exc.status, headers=exc.headers or None)
+        return JSONAnswer(exc.body(), status_code=exc.status, headers=exc.headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        reason, problems = _describe_validation(exc)
-        return error_response(400, "bad_request", reason, details=problems)
+        error = invalid(_problems(exc))
+        return error_response(error.status, error.error, error.reason, details=error.details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -1,0 +1,131 @@
+"""`POST /api/v1/sessions/{id}/events` is answered directly (api/core/direct.py), past the
+framework's routing and dependency machinery, and must answer exactly as its FastAPI
+declaration would: a client (the PWA, a PSA connector) sees the same statuses, the same
+error bodies and the same middleware (body limit, compression, security headers)."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.sessions import posting
+from api.settings import Settings
+from tests.conftest import Tenant
+from tests.sessions.test_sessions_api import publish_tree
+
+
+@pytest.fixture
+def clients(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient, Tenant, str]]:
+    """The whole app (edge, then the direct route) and the framework alone, on one context;
+    a tenant whose owner has a session on a published tree."""
+    app = create_app(Settings(data_dir=tmp_path, secret_key="k" * 40))
+    with TestClient(app) as whole:
+        tenant = Tenant(whole)
+        tree_id = publish_tree(whole, tenant)
+        started = whole.post("/api/v1/sessions", headers=tenant.headers, json={"tree_id": tree_id})
+        sid = started.json()["session_id"]
+        yield whole, TestClient(app.framework), tenant, sid
+
+
+def _cases(tenant: Tenant, sid: str) -> list[tuple[str, str, dict[str, str], bytes]]:
+    """(what, path, headers, body) of requests a client gets wrong, or right."""
+    auth = tenant.headers
+    json_type = {**auth, "Content-Type": "application/json"}
+    path = f"/api/v1/sessions/{sid}/events"
+    return [
+        ("not JSON", path, json_type, b"{not json"),
+        ("an array", path, json_type, b"[1, 2]"),
+        ("a string", path, json_type, b'"note"'),
+        ("no body", path, json_type, b""),
+        ("no body, no type", path, auth, b""),
+        ("another content type", path, {**auth, "Content-Type": "text/plain"}, b'{"type": "note"}'),
+        ("a form", path, {**auth, "Content-Type": "application/x-www-form-urlencoded"}, b"type=note"),
+        ("no credentials", path, {"Content-Type": "application/json"}, b'{"type": "note"}'),
+        ("a bad token", path, {"Authorization": "Bearer nope", "Content-Type": "application/json"}, b"{}"),
+        ("bad credentials and a bad body", path, {"Authorization": "Bearer nope"}, b"{not json"),
+        ("an unknown event type", path, json_type, b'{"type": "teleported"}'),
+        ("no such session", f"/api/v1/sessions/{'0' * 26}/events", json_type, b'{"type": "back"}'),
+        ("nothing to undo", path, json_type, b'{"type": "back"}'),
+        ("not offered", path, json_type, b'{"type": "answered", "node_id": "scope", "answer": "?"}'),
+    ]
+
+
+def test_every_error_is_the_one_the_framework_route_answers(clients):
+    whole, framework, tenant, sid = clients
+    for what, path, headers, body in _cases(tenant, sid):
+        direct = whole.post(path, headers=headers, content=body)
+        declared = framework.post(path, headers=headers, content=body)
+        assert 400 <= direct.status_code < 500, (what, direct.status_code, direct.text)
+        assert (direct.status_code, direct.json()) == (declared.status_code, declared.json()), what
+        assert direct.headers["content-type"] == "application/json"
+        assert set(direct.json()) >= {"error", "reason"}
+
+
+def test_an_event_is_recorded_and_answered_as_the_framework_route_answers(clients):
+    whole, framework, tenant, sid = clients
+    path = f"/api/v1/sessions/{sid}/events"
+    note = {"type": "note", "node_id": "scope"}
+    direct = whole.post(path, headers=tenant.headers, json={**note, "text": "One."})
+    declared = framework.post(path, headers=tenant.headers, json={**note, "text": "Two."})
+    assert direct.status_code == declared.status_code == 201
+    a, b = direct.json(), declared.json()
+    assert set(a) == set(b) and a["current_node"] == b["current_node"] == "scope"
+    assert [n["text"] for n in b["notes"]["scope"]] == ["One.", "Two."]
+    # The edge's layers are around the direct route too.
+    assert direct.headers["x-content-type-options"] == "nosniff"
+    assert "content-security-policy" in direct.headers
+
+
+def test_a_large_answer_is_gzipped_and_a_body_over_the_ceiling_refused(clients):
+    whole, _, tenant, sid = clients
+    path = f"/api/v1/sessions/{sid}/events"
+    for i in range(12):
+        note = {"type": "note", "node_id": "scope", "text": f"Note {i}: " + "checked the broker " * 8}
+        assert whole.post(path, headers=tenant.headers, json=note).status_code == 201
+    raw = whole.post(
+        path,
+        headers={**tenant.headers, "Accept-Encoding": "gzip"},
+        json={"type": "note", "node_id": "scope", "text": "Last."},
+    )
+    assert raw.status_code == 201 and raw.headers["content-encoding"] == "gzip"
+    assert len(raw.json()["notes"]["scope"]) == 13  # httpx decoded it
+    assert "accept-encoding" in raw.headers["vary"].lower()
+    assert gzip.decompress(gzip.compress(raw.content))  # a whole body, not a stream
+
+    huge = {"type": "note", "node_id": "scope", "text": "x" * (2 * 1024 * 1024)}
+    r = whole.post(path, headers=tenant.headers, json=huge)
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    notes = whole.get(f"/api/v1/sessions/{sid}", headers=tenant.headers).json()["notes"]["scope"]
+    assert len(notes) == 13  # nothing of the refused body was stored
+
+
+def test_an_unexpected_failure_is_a_logged_500_in_the_one_error_shape(clients, monkeypatch, caplog):
+    whole, _, tenant, sid = clients
+
+    def broken(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise RuntimeError("a bug, not the client's mistake")
+
+    monkeypatch.setattr(posting, "post_event", broken)
+    with caplog.at_level(logging.ERROR, logger="branchline"):
+        r = whole.post(f"/api/v1/sessions/{sid}/events", headers=tenant.headers, json={"type": "back"})
+    assert r.status_code == 500 and r.json()["error"] == "internal_server_error"
+    assert any("unhandled error on POST" in rec.getMessage() and rec.exc_info for rec in caplog.records)
+
+
+def test_other_methods_and_paths_still_reach_the_framework(clients):
+    whole, framework, tenant, sid = clients
+    r = whole.get(f"/api/v1/sessions/{sid}/events", headers=tenant.headers)
+    assert r.status_code == 405 and "POST" in r.headers["allow"]
+    events = f"/api/v1/sessions/{sid}/events"
+    for path in (f"{events}/extra", f"{events}/", "/api/v1/sessions//events"):
+        direct = whole.post(path, headers=tenant.headers, json={"type": "back"})
+        declared = framework.post(path, headers=tenant.headers, json={"type": "back"})
+        assert direct.status_code >= 400 and direct.status_code != 201, path
+        assert (direct.status_code, direct.json()) == (declared.status_code, declared.json()), path
