@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import ORJSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from sync.errors import BadRequest, PayloadTooLarge
@@ -14,6 +14,7 @@ from sync.http_params import read_capped
 
 from ..audit import service as audit
 from ..core.deps import AdminDep, CtxDep, PrincipalDep, client_address
+from ..core.responses import JSONAnswer
 from ..ratelimit.deps import UploadLimit
 from . import service
 
@@ -182,7 +183,7 @@ async def upload_attachment(
             ctx, who, session_id, data, record_event=record_event, device_id=device_id, **fields
         )
     )
-    return ORJSONResponse(answer, status_code=201 if answer.get("created") else 200)
+    return JSONAnswer(answer, status_code=201 if answer.get("created") else 200)
 
 
 class PresignRequest(BaseModel):
@@ -262,7 +263,7 @@ def download_attachment(
     link = None if proxy else service.download_url(ctx, who, meta)
     if link is not None:
         if not redirect:
-            return ORJSONResponse({**link, "attachment": service.public_meta(meta)})
+            return JSONAnswer({**link, "attachment": service.public_meta(meta)})
         return RedirectResponse(link["url"], status_code=307, headers={"Cache-Control": "no-store"})
     data = service.read_bytes(ctx, who, meta)
     return Response(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..audit import service as audit
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.openapi import errors
+from ..core.responses import JSONAnswer
 from . import service
 
 router = APIRouter(prefix="/api/v1", tags=["scripts"])
@@ -185,4 +185,4 @@ def export_script(script_id: str, who: AuthorDep, ctx: CtxDep) -> Response:
     """The draft as a JSON file for `POST /scripts/import`."""
     doc = service.export_script(ctx, who, script_id)
     name = service.slug_of(doc["_id"])
-    return ORJSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{name}.script.json"'})
+    return JSONAnswer(doc, headers={"Content-Disposition": f'attachment; filename="{name}.script.json"'})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
-from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from sync.errors import BadRequest
@@ -14,6 +13,7 @@ from ..audit import service as audit
 from ..core.deps import AuthorDep, CtxDep, PageDep, PrincipalDep, client_address
 from ..core.derived import tenant_index
 from ..core.openapi import errors
+from ..core.responses import JSONAnswer
 from ..freshness import service as freshness
 from ..publishreview import service as publish_reviews
 from ..teams.scopes import scopes_of
@@ -219,7 +219,7 @@ def tree_checklist(
     doc = service.get_version(ctx, who, tree_id, version)
     layout = checklist_layout(doc["tree"])
     if format == "json":
-        return ORJSONResponse({**layout, "tree_id": doc["tree_id"], "version": doc["version"]})
+        return JSONAnswer({**layout, "tree_id": doc["tree_id"], "version": doc["version"]})
     return Response(
         render_checklist(layout, doc["version"]),
         media_type="text/html; charset=utf-8",
@@ -232,7 +232,7 @@ def export_tree(tree_id: str, who: PrincipalDep, ctx: CtxDep) -> Response:
     """The draft as a JSON file for `POST /trees/import`."""
     doc = service.export_tree(ctx, who, tree_id)
     name = doc["_id"].split(":", 1)[1]
-    return ORJSONResponse(doc, headers={"Content-Disposition": f'attachment; filename="{name}.tree.json"'})
+    return JSONAnswer(doc, headers={"Content-Disposition": f'attachment; filename="{name}.tree.json"'})
 
 
 class RollbackRequest(BaseModel):
