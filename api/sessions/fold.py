@@ -188,13 +188,16 @@ class FoldProgress:
         # The effective entries, path steps and custom steps alike.
         self.undo_stack: list[dict[str, Any]] = []
         self.tried: list[dict[str, Any]] = []
+        # Each entry by its id, as (the list it is in, its place there): an edit replaces the
+        # entry with a new dict rather than changing it, so a state answered earlier, which
+        # shares the entries, never changes (`state(copy=True)` copies only the lists).
         self.notes: dict[str, list[dict[str, Any]]] = {}
-        self.note_index: dict[str, dict[str, Any]] = {}
+        self.note_index: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self.drafts: dict[str, Any] = {}
         self.attachments: dict[str, list[dict[str, Any]]] = {}
-        self.attachment_index: dict[str, dict[str, Any]] = {}
+        self.attachment_index: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self.script_runs: dict[str, list[dict[str, Any]]] = {}
-        self.script_run_index: dict[str, dict[str, Any]] = {}
+        self.script_run_index: dict[str, tuple[list[dict[str, Any]], int]] = {}
         self.history: list[dict[str, Any]] = []
         self.ignored: list[dict[str, Any]] = []
         self.outcome: str | None = None
@@ -254,23 +257,29 @@ class FoldProgress:
                 if not isinstance(node_id, str) or not isinstance(note_id, str) or not isinstance(text, str):
                     ignore(ev, "bad_fields")
                     continue
-                existing = note_index.get(note_id)
-                if existing is not None:
-                    existing["text"] = text
-                    existing["updated_at"] = ts
-                    existing["device_id"] = device_id
-                    existing["user_id"] = user_id
-                else:
-                    note = {
-                        "note_id": note_id,
+                place = note_index.get(note_id)
+                if place is not None:
+                    items, i = place
+                    items[i] = {
+                        **items[i],
                         "text": text,
-                        "ts": ts,
                         "updated_at": ts,
                         "device_id": device_id,
                         "user_id": user_id,
                     }
-                    note_index[note_id] = note
-                    notes.setdefault(node_id, []).append(note)
+                else:
+                    items = notes.setdefault(node_id, [])
+                    note_index[note_id] = (items, len(items))
+                    items.append(
+                        {
+                            "note_id": note_id,
+                            "text": text,
+                            "ts": ts,
+                            "updated_at": ts,
+                            "device_id": device_id,
+                            "user_id": user_id,
+                        }
+                    )
                 continue
 
             if kind == "attachment_added":
@@ -280,12 +289,14 @@ class FoldProgress:
                     continue
                 meta = {field: ev.get(field) for field in _ATTACHMENT_FIELDS}
                 meta.update({"ts": ts, "device_id": device_id, "user_id": user_id})
-                existing = attachment_index.get(attachment_id)
-                if existing is not None:
-                    existing.update(meta)
+                place = attachment_index.get(attachment_id)
+                if place is not None:
+                    items, i = place
+                    items[i] = {**items[i], **meta}
                 else:
-                    attachment_index[attachment_id] = meta
-                    attachments.setdefault(node_id, []).append(meta)
+                    items = attachments.setdefault(node_id, [])
+                    attachment_index[attachment_id] = (items, len(items))
+                    items.append(meta)
                 continue
 
             if kind == "script_run":
@@ -297,12 +308,14 @@ class FoldProgress:
                     continue
                 run = {field: ev.get(field) for field in _SCRIPT_RUN_FIELDS}
                 run.update({"ts": ts, "device_id": device_id, "user_id": user_id})
-                existing_run = script_run_index.get(run_id)
-                if existing_run is not None:
-                    existing_run.update(run)
+                place = script_run_index.get(run_id)
+                if place is not None:
+                    items, i = place
+                    items[i] = {**items[i], **run}
                 else:
-                    script_run_index[run_id] = run
-                    script_runs.setdefault(node_id, []).append(run)
+                    items = script_runs.setdefault(node_id, [])
+                    script_run_index[run_id] = (items, len(items))
+                    items.append(run)
                 continue
 
             if kind == "reopened":
@@ -491,8 +504,8 @@ class FoldProgress:
         )
         notes, drafts, attachments, script_runs = self.notes, self.drafts, self.attachments, self.script_runs
         if copy:
-            # Steps and history entries are never changed once made; notes, attachments and
-            # script runs are (an edit replaces a note's text in place).
+            # Entries are never changed once made (an edit replaces a note with a new dict):
+            # copying the containers is enough.
             path, custom_steps, tried, history, ignored = (
                 list(path),
                 list(custom_steps),
@@ -500,9 +513,9 @@ class FoldProgress:
                 list(history),
                 list(ignored),
             )
-            notes = {node: [dict(n) for n in items] for node, items in notes.items()}
-            attachments = {node: [dict(a) for a in items] for node, items in attachments.items()}
-            script_runs = {node: [dict(r) for r in items] for node, items in script_runs.items()}
+            notes = {node: list(items) for node, items in notes.items()}
+            attachments = {node: list(items) for node, items in attachments.items()}
+            script_runs = {node: list(items) for node, items in script_runs.items()}
             drafts = dict(drafts)
 
         inputs = _inputs_of(path, nodes)

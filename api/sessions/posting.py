@@ -180,9 +180,15 @@ def _post_event(
     if event["type"] == "attachment_added":
         access.require_attachment_stored(ctx, who.tenant_id, loaded.sid, event.get("attachment_id"))
 
-    # Only an id the client chose can be a retry; one the server just made is new.
+    kept = _kept_fold(ctx, watch, loaded)
+    # Only an id the client chose can be a retry; one the server just made is new. A kept
+    # fold knows every folded event's id, so only an id it has seen, or an `exported`
+    # event's (never folded), needs the session's events searched.
     retried = body.get("_id") is not None  # build_event refused anything but an object
-    existing = next((e for e in loaded.events if e.get("_id") == event["_id"]), None) if retried else None
+    if retried and (kept is None or event["type"] == "exported" or event["_id"] in kept.seen_ids):
+        existing = next((e for e in loaded.events if e.get("_id") == event["_id"]), None)
+    else:
+        existing = None  # a new id equal to an `exported` event's fails at the `put` below
     if existing is not None:
         if not _same_event(existing, event):
             raise Conflict(
@@ -195,9 +201,9 @@ def _post_event(
         return {**loaded.fold(), "header": public_header(header), "event": existing}
 
     events = [*loaded.events, event]
-    progress = _carried_forward(ctx, watch, loaded, event)
-    if progress is None:
-        progress = loaded.progress(events)
+    # Applied to the fold kept in memory when the event comes after all it applied (nearly
+    # always: its `ts` is now); else the whole session is folded.
+    progress = kept if kept is not None and kept.then(event) else loaded.progress(events)
     # A copy: the progress is kept for the next step and changes then, while this state is
     # still to be sent.
     state = progress.state(now_ms(), copy=True)
@@ -227,20 +233,16 @@ def _post_event(
     return {**state, "header": public_header(header), "event": event}
 
 
-def _carried_forward(
-    ctx: AppContext, watch: Watch | None, loaded: Loaded, event: dict[str, Any]
-) -> FoldProgress | None:
-    """The fold of the session as held in memory, with `event` applied; None when there is
-    none to use (not held, folded over something that has changed since, or the event
-    does not come after every event in it): then the whole session is folded."""
+def _kept_fold(ctx: AppContext, watch: Watch | None, loaded: Loaded) -> FoldProgress | None:
+    """The fold of the session as held in memory, taken for this request; None when there
+    is none to use (not held, or folded over something that has changed since)."""
     states = ctx.session_states
     if watch is None or states is None or watch.hit is None:
         return None
     folded = states.take_fold(watch)
     if folded is None or folded.basis != loaded.fold_basis():
         return None
-    progress = folded.progress
-    return progress if progress.then(event) else None
+    return folded.progress
 
 
 def _leave_the_loop(ctx: AppContext, watch: Watch | None, loaded: Loaded) -> None:

@@ -300,3 +300,37 @@ def test_the_next_step_carries_the_last_fold_forward_instead_of_folding_again(ct
     monkeypatch.undo()
     assert _timeless(answer) == _timeless(service.get_session(ctx, who, sid))
     assert [n["text"] for notes in answer["notes"].values() for n in notes] == ["First.", "Second."]
+
+
+def test_with_the_fold_kept_a_retry_is_answered_as_before_and_a_reused_id_refused(ctx):
+    """The kept fold's ids decide whether a client's `_id` needs the events searched: a
+    retry still finds its event, other content under it is still a 409, and an `_id` an
+    `exported` event (never folded) already has is refused without storing anything."""
+    who, sid = _owner_with_a_session(ctx)
+    first = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "First."})
+    stamp = first["event"]["ts"] + 1  # a retry resends the same time
+    note = {
+        "_id": f"session:{sid}:ev:{ulid()}",
+        "type": "note",
+        "node_id": "scope",
+        "text": "Kept.",
+        "note_id": "n-kept",
+        "ts": stamp,
+    }
+    stored = post(ctx, who, sid, note)["event"]
+    assert post(ctx, who, sid, note)["event"] == stored  # the kept fold saw it: found
+    with pytest.raises(Conflict, match="other content"):
+        post(ctx, who, sid, {**note, "text": "Changed."})
+    exported = {
+        "_id": f"session:{sid}:ev:{ulid()}",
+        "type": "exported",
+        "format": "markdown",
+        "ts": stamp + 1,
+    }
+    post(ctx, who, sid, exported)
+    post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "After the export."})
+    with pytest.raises(Conflict, match="already exists"):
+        post(ctx, who, sid, {"_id": exported["_id"], "type": "note", "node_id": "scope", "text": "Reused."})
+    notes = [e["text"] for e in _events_of(ctx, who, sid, "note")]
+    assert notes == ["First.", "Kept.", "After the export."], notes
+    assert first["session_id"] == sid
