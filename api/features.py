@@ -76,7 +76,9 @@ def install(app: BranchlineApp) -> None:
         app.include_router(router)
     # The busiest route, answered without the framework's per-request machinery
     # (api/core/direct.py); its FastAPI declaration above still describes it.
-    app.direct_routes.add("POST", sessions_endpoints.POST_EVENT_PATH, sessions_endpoints.post_event_direct)
+    app.direct_routes.add(
+        "POST", sessions_endpoints.POST_EVENT_PATH, sessions_endpoints.post_event_direct, every_step=True
+    )
 
 
 class JobScheduler:

@@ -129,3 +129,34 @@ def test_other_methods_and_paths_still_reach_the_framework(clients):
         declared = framework.post(path, headers=tenant.headers, json={"type": "back"})
         assert direct.status_code >= 400 and direct.status_code != 201, path
         assert (direct.status_code, direct.json()) == (declared.status_code, declared.json()), path
+
+
+def _gzip_level_flag(client: TestClient, method: str, path: str, **kwargs: Any) -> int:
+    """The XFL byte of a gzipped answer's header: 4 when written at the fastest level, 0 at
+    the default one (RFC 1952; Python's gzip sets it from the level)."""
+    headers = {**kwargs.pop("headers"), "Accept-Encoding": "gzip"}
+    with client.stream(method, path, headers=headers, **kwargs) as r:
+        assert r.headers["content-encoding"] == "gzip"
+        raw = b"".join(r.iter_raw())
+    assert raw[:2] == b"\x1f\x8b"
+    return raw[8]
+
+
+def test_a_long_sessions_state_is_gzipped_at_the_fastest_level_only_when_answering_a_step(clients):
+    """The state of a long session passes 32 KB; answered at every step, it is gzipped at
+    the fastest level (a third of the CPU), while other answers that large keep level 6."""
+    whole, _, tenant, sid = clients
+    path = f"/api/v1/sessions/{sid}/events"
+    text = "Checked the broker agent, its registration and the delivery group's power state. " * 3
+    for _ in range(130):
+        assert (
+            whole.post(
+                path, headers=tenant.headers, json={"type": "note", "node_id": "scope", "text": text}
+            ).status_code
+            == 201
+        )
+    state = whole.get(f"/api/v1/sessions/{sid}", headers=tenant.headers)
+    assert len(state.content) > 32 * 1024
+    note = {"type": "note", "node_id": "scope", "text": "Last."}
+    assert _gzip_level_flag(whole, "POST", path, headers=tenant.headers, json=note) == 4
+    assert _gzip_level_flag(whole, "GET", f"/api/v1/sessions/{sid}", headers=tenant.headers) == 0
