@@ -35,7 +35,9 @@ class _Request(Generic[Item, Result]):
         self.item = item
         self.outcome: Result | BaseException | None = None
         self.done = False
-        self.wake = threading.Event()
+        # Made only for a writer that queues: one that finds the database idle (nearly every
+        # write from the event loop) never waits, and an Event is a lock and a condition.
+        self.wake: threading.Event | None = None
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -73,10 +75,11 @@ class GroupCommit(Generic[Item, Result]):
             elif not wait:
                 raise WouldBlock()
             else:
+                request.wake = wake = threading.Event()
                 self._queue.append(request)
                 group = []
         if not group:
-            request.wake.wait()
+            wake.wait()
             if not request.done:
                 # Promoted: the previous leader is done and this is the oldest writer queued.
                 with self._lock:
@@ -109,8 +112,9 @@ class GroupCommit(Generic[Item, Result]):
             if following is None:
                 self._busy = False
         for r in group:
-            r.wake.set()
-        if following is not None:
+            if r.wake is not None:
+                r.wake.set()
+        if following is not None and following.wake is not None:  # queued: it has one
             following.wake.set()
         if after is not None:
             after()
