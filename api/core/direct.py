@@ -21,6 +21,7 @@ raises `BranchlineError` for what the caller got wrong.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -29,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from sync.errors import UNEXPECTED_REASON, BranchlineError
+from sync.errors import UNEXPECTED_REASON, BadRequest, BranchlineError
 
 from .compression import FASTEST
 from .errors import invalid
@@ -40,8 +41,9 @@ log = logging.getLogger("branchline")
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
 
 
-class ClientGone(Exception):
-    """The client disconnected before its body arrived: nothing to answer."""
+# What the framework answers for a body it could not read (a client gone mid-body, bytes
+# that are not text): the same 400.
+UNREADABLE = "There was an error parsing the body"
 
 
 @dataclass
@@ -67,28 +69,38 @@ class DirectRequest:
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                raise ClientGone()
+                raise BadRequest(UNREADABLE)  # as the framework: a 400 nobody reads, not a 5xx
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 return b"".join(chunks)
 
-    async def json_object(self) -> dict[str, Any]:
-        """The body as one JSON object, refused as the framework refuses a `dict` body: one
-        without a content type is taken as JSON, one of another type is not a dictionary."""
-        content_type = self.header(b"content-type")
-        is_json = True
-        if content_type is not None:
-            kind, _, subtype = content_type.split(";", 1)[0].strip().lower().partition("/")
-            is_json = kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+    async def json_body(self) -> Any:
+        """The body as the framework reads a JSON body, before it looks at anything else:
+        parsed when its content type is JSON (a body that does not parse is refused here,
+        ahead of the caller's credentials), else the bytes; None when empty. The parser is
+        the framework's too (`json`: a byte-order mark, UTF-16 and `NaN` are accepted)."""
         raw = await self.body()
         if not raw:
-            raise invalid([{"field": "body", "message": "Field required"}])
-        if not is_json:
-            raise invalid([{"field": "body", "message": "Input should be a valid dictionary"}])
+            return None
+        content_type = self.header(b"content-type")
+        if not content_type:
+            return raw  # the framework's strict content type: bytes, not a dictionary
+        kind, _, subtype = content_type.split(";", 1)[0].strip().lower().partition("/")
+        if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+            return raw
         try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError:
+            return json.loads(raw)
+        except json.JSONDecodeError:
             raise invalid([{"field": "body", "message": "the request body is not valid JSON"}]) from None
+        except ValueError:  # not text (UnicodeDecodeError)
+            raise BadRequest(UNREADABLE) from None
+
+    @staticmethod
+    def json_object(value: Any) -> dict[str, Any]:
+        """`json_body`'s value as the one JSON object a route takes, refused as the framework
+        refuses it once the caller is known."""
+        if value is None:
+            raise invalid([{"field": "body", "message": "Field required"}])
         if not isinstance(value, dict):
             raise invalid([{"field": "body", "message": "Input should be a valid dictionary"}])
         return value
@@ -103,6 +115,15 @@ class _Route:
     pattern: re.Pattern[str]
     handler: Handler
     every_step: bool  # answered at every step of every engineer: gzip at its fastest level
+
+
+def _route_path(scope: MutableMapping[str, Any]) -> str:
+    """The path without the server's root path (`--root-path`), as the framework routes it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path
 
 
 def error_answer(exc: BranchlineError) -> tuple[int, bytes, dict[str, str]]:
@@ -130,7 +151,7 @@ class DirectRoutes:
         if scope["type"] != "http":
             return None
         method = scope["method"]
-        path = scope["path"]
+        path = _route_path(scope)
         for route in self._routes:
             if route.method == method:
                 m = route.pattern.match(path)
@@ -153,8 +174,6 @@ class DirectRoutes:
         headers: dict[str, str] = {}
         try:
             status, body = await route.handler(self.ctx, DirectRequest(scope, receive, params))
-        except ClientGone:
-            return
         except BranchlineError as exc:
             status, body, headers = error_answer(exc)
         except Exception:

@@ -159,11 +159,11 @@ POST_EVENT_PATH = r"^/api/v1/sessions/(?P<session_id>[^/]+)/events$"
 
 
 async def post_event_direct(ctx: Any, request: DirectRequest) -> tuple[int, bytes]:
-    """`post_event` as a direct route: the caller first (401 before any body problem, as
-    the framework's dependency order gives), then the body."""
+    """`post_event` as a direct route, in the framework's order: the body read and parsed
+    (413, unparsable JSON), then the caller (401, 403), then the body's shape."""
+    body = await request.json_body()
     who = await principal_of(ctx, request.header(b"authorization"), request.client_host)
-    body = await request.json_object()
-    return 201, await _record_event(ctx, who, request.params["session_id"], body)
+    return 201, await _record_event(ctx, who, request.params["session_id"], request.json_object(body))
 
 
 @router.post("/sessions/{session_id}/save-to-client", tags=["sessions"])
