@@ -165,6 +165,7 @@ class SandboxPool:
         # Threads starting a worker: `close` waits for them, so no worker process or thread
         # of the pool outlives it. A starting worker is in none of the sets above until ready.
         self._starters: set[threading.Thread] = set()
+        self._starting: set[_Worker] = set()  # spawned, not ready yet: `close` kills them
         self._active: dict[str, int] = {}
         self._waiting: dict[str, int] = {}
         self._closed = False
@@ -213,10 +214,14 @@ class SandboxPool:
             workers = [w for w in self._all if w not in self._busy]  # busy ones end in `_run`
             self._idle.clear()
             starters = list(self._starters)
+            starting = list(self._starting)
             self._cond.notify_all()
         for worker in workers:
             worker.kill()
-        # A starter sees `_closed` once its interpreter is up, and kills what it started.
+        # A starting worker's process only: its starter, waiting on the pipe, then sees it
+        # end and closes the pipe itself. A starter still spawning sees `_closed` after.
+        for worker in starting:
+            worker.proc.kill()
         for starter in starters:
             starter.join(_START_TIMEOUT_S)
 
@@ -253,7 +258,14 @@ class SandboxPool:
                                 target=self._start_worker, daemon=True, name="template-worker-start"
                             )
                             self._starters.add(starter)
-                            starter.start()
+                            try:
+                                starter.start()
+                            except RuntimeError:  # no thread to be had
+                                self._starters.discard(starter)
+                                self._live -= 1
+                                raise SandboxBusy(
+                                    "The server cannot start a template worker now; try again shortly."
+                                ) from None
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise SandboxBusy(
@@ -273,13 +285,20 @@ class SandboxPool:
         ready = False
         try:
             worker = _Worker(self.limits.memory_mb)
-            ready = worker.wait_ready(_START_TIMEOUT_S)
-            if not ready:
-                log.error("template worker did not start within %g s", _START_TIMEOUT_S)
+            with self._cond:
+                closed = self._closed
+                if not closed:
+                    self._starting.add(worker)
+            if not closed:
+                ready = worker.wait_ready(_START_TIMEOUT_S)
+                if not ready and not self._closed:
+                    log.error("template worker did not start within %g s", _START_TIMEOUT_S)
         except Exception:
             log.exception("template worker failed to start")
         with self._cond:
             self._starters.discard(threading.current_thread())
+            if worker is not None:
+                self._starting.discard(worker)
             keep = worker is not None and ready and not self._closed
             if worker is not None and keep:
                 self._all.add(worker)

@@ -129,3 +129,38 @@ def test_one_render_waiting_on_a_slow_start_starts_one_worker(slow_start):
         assert len(slow_start) == 1 and len(pool._all) == 1
     finally:
         pool.close()
+
+
+def test_closing_the_pool_kills_a_worker_that_never_says_it_is_ready(monkeypatch):
+    # Found in review: close() waited for such a worker's starter as long as the starter
+    # waited for the worker (a minute), and the starter outlived it.
+    import multiprocessing
+
+    import api.exports.sandbox as sandbox
+
+    monkeypatch.setattr(sandbox, "_START_TIMEOUT_S", 30.0)
+    # An interpreter that never answers: the starter waits until its process ends.
+    monkeypatch.setattr(_Worker, "wait_ready", lambda self, timeout: self.proc.join(timeout) or False)
+    pool = SandboxPool(1, Limits(render_seconds=30))
+    outcome: dict[str, BaseException | str] = {}
+
+    def render() -> None:
+        try:
+            outcome["answer"] = pool.render("html", "<p>{{ 1 }}</p>", {}, tenant_id="t1")
+        except BaseException as exc:  # the test reads what the caller would get
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    wait_until(
+        lambda: any(p.name == "branchline-template-worker" for p in multiprocessing.active_children()),
+        timeout=30,
+        message="a worker spawned and starting",
+    )
+    began = time.monotonic()
+    pool.close()
+    assert time.monotonic() - began < 10
+    assert not _starting()
+    assert [p for p in multiprocessing.active_children() if p.name == "branchline-template-worker"] == []
+    thread.join(30)
+    assert isinstance(outcome.get("error"), tpl.TemplateProblem), outcome
