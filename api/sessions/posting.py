@@ -190,6 +190,9 @@ def _post_event(
     else:
         existing = None  # a new id equal to an `exported` event's fails at the `put` below
     if existing is not None:
+        # Nothing is written: the fold taken goes back with the session, unchanged.
+        state = kept.state(now_ms(), copy=True) if kept is not None else None
+        _give_back(ctx, watch, loaded, kept)
         if not _same_event(existing, event):
             raise Conflict(
                 f"An event {event['_id']} already exists with other content; events are "
@@ -198,7 +201,7 @@ def _post_event(
         if existing["type"] == "exported":
             _leave_the_loop(ctx, watch, loaded)  # filing writes a second document
             _file_export(ctx, who, loaded.sid, existing)  # a retry after a failed filing
-        return {**loaded.fold(), "header": public_header(header), "event": existing}
+        return {**(state or loaded.fold()), "header": public_header(header), "event": existing}
 
     events = [*loaded.events, event]
     # Applied to the fold kept in memory when the event comes after all it applied (nearly
@@ -243,6 +246,14 @@ def _kept_fold(ctx: AppContext, watch: Watch | None, loaded: Loaded) -> FoldProg
     if folded is None or folded.basis != loaded.fold_basis():
         return None
     return folded.progress
+
+
+def _give_back(ctx: AppContext, watch: Watch | None, loaded: Loaded, kept: FoldProgress | None) -> None:
+    """Hold the session again with the fold `_kept_fold` took, when nothing was applied to it."""
+    if kept is not None and watch is not None and ctx.session_states is not None:
+        ctx.session_states.keep(
+            watch, loaded.header, loaded.events, own_writes=0, fold=Folded(kept, loaded.fold_basis())
+        )
 
 
 def _leave_the_loop(ctx: AppContext, watch: Watch | None, loaded: Loaded) -> None:

@@ -334,3 +334,33 @@ def test_with_the_fold_kept_a_retry_is_answered_as_before_and_a_reused_id_refuse
     notes = [e["text"] for e in _events_of(ctx, who, sid, "note")]
     assert notes == ["First.", "Kept.", "After the export."], notes
     assert first["session_id"] == sid
+
+
+def test_a_retry_or_a_refused_reuse_leaves_the_fold_kept_for_the_next_step(ctx, monkeypatch):
+    """Found in review: the retry check takes the kept fold; a retry (or a 409 for other
+    content under its id) stores nothing, so it must leave the fold for the next step."""
+    who, sid = _owner_with_a_session(ctx)
+    first = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "First."})
+    note = {
+        "_id": f"session:{sid}:ev:{ulid()}",
+        "type": "note",
+        "node_id": "scope",
+        "text": "Kept.",
+        "note_id": "n-kept",
+        "ts": first["event"]["ts"] + 1,
+    }
+    stored = post(ctx, who, sid, note)
+
+    def refold(self, *events):
+        raise AssertionError("the whole session was folded again")
+
+    monkeypatch.setattr(service.Loaded, "progress", refold)
+    monkeypatch.setattr(service.Loaded, "fold", refold)
+    again = post(ctx, who, sid, note)
+    assert _timeless(again) == _timeless(stored)
+    with pytest.raises(Conflict, match="other content"):
+        post(ctx, who, sid, {**note, "text": "Changed."})
+    after = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "Next."})
+    monkeypatch.undo()
+    assert _timeless(after) == _timeless(service.get_session(ctx, who, sid))
+    assert [n["text"] for notes in after["notes"].values() for n in notes] == ["First.", "Kept.", "Next."]
