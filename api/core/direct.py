@@ -13,7 +13,10 @@ direct route does the same for one REST route, while keeping everything a client
   shape (`error_answer`), and an unexpected failure is logged and answered 500 as the
   framework's handler does;
 - the route stays declared on its FastAPI router too, with the same function behind both,
-  so the OpenAPI document (and the contract tests run against it) still describe it.
+  so the OpenAPI document (and the contract tests run against it) still describe it;
+- it reads a request as the framework does, in its order (body, then caller, then the
+  body's shape): tests/sessions/test_direct_route.py sends every kind of bad request to
+  both and compares the answers, so a framework upgrade that changes one is caught.
 
 A direct handler receives a `DirectRequest` and returns `(status, body bytes)`; it
 raises `BranchlineError` for what the caller got wrong.
