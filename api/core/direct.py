@@ -36,7 +36,7 @@ import orjson
 from sync.errors import UNEXPECTED_REASON, BadRequest, BranchlineError
 
 from .compression import FASTEST
-from .errors import invalid
+from .errors import invalid, is_json_type, not_json_body
 
 log = logging.getLogger("branchline")
 
@@ -85,12 +85,8 @@ class DirectRequest:
         raw = await self.body()
         if not raw:
             return None
-        content_type = self.header(b"content-type")
-        if not content_type:
+        if not is_json_type(self.header(b"content-type")):
             return raw  # the framework's strict content type: bytes, not a dictionary
-        kind, _, subtype = content_type.split(";", 1)[0].strip().lower().partition("/")
-        if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
-            return raw
         try:
             return json.loads(raw)
         except json.JSONDecodeError:
@@ -98,12 +94,13 @@ class DirectRequest:
         except ValueError:  # not text (UnicodeDecodeError)
             raise BadRequest(UNREADABLE) from None
 
-    @staticmethod
-    def json_object(value: Any) -> dict[str, Any]:
+    def json_object(self, value: Any) -> dict[str, Any]:
         """`json_body`'s value as the one JSON object a route takes, refused as the framework
         refuses it once the caller is known."""
         if value is None:
             raise invalid([{"field": "body", "message": "Field required"}])
+        if isinstance(value, bytes):
+            raise invalid([{"field": "body", "message": not_json_body(self.header(b"content-type"))}])
         if not isinstance(value, dict):
             raise invalid([{"field": "body", "message": "Input should be a valid dictionary"}])
         return value

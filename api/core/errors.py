@@ -106,7 +106,20 @@ def invalid(problems: list[dict[str, str]]) -> BadRequest:
     return BadRequest(reason + ". Fix the request and send it again.", details=problems)
 
 
-def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
+def is_json_type(content_type: str | None) -> bool:
+    """Whether a Content-Type names JSON, as the framework decides to parse a body."""
+    kind, _, subtype = (content_type or "").split(";", 1)[0].strip().lower().partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def not_json_body(content_type: str | None) -> str:
+    """The problem with a body the route takes as JSON but that was not sent as JSON: the
+    framework's own words ("Input should be a valid dictionary") do not say what to change."""
+    sent = f"Content-Type {content_type}" if content_type else "no Content-Type"
+    return f"send it as JSON with Content-Type: application/json (this request had {sent})"
+
+
+def _problems(exc: RequestValidationError, content_type: str | None) -> list[dict[str, str]]:
     problems = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
@@ -115,6 +128,12 @@ def _problems(exc: RequestValidationError) -> list[dict[str, str]]:
         if err.get("type") == "json_invalid":
             # Its location is a character position, not a field.
             where, msg = "body", "the request body is not valid JSON"
+        elif (
+            err.get("type") != "missing"
+            and tuple(err.get("loc", ())) == ("body",)
+            and not is_json_type(content_type)
+        ):
+            msg = not_json_body(content_type)
         problems.append({"field": where, "message": msg})
     return problems
 
@@ -130,7 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        error = invalid(_problems(exc))
+        error = invalid(_problems(exc, request.headers.get("content-type")))
         return error_response(error.status, error.error, error.reason, details=error.details)
 
     @app.exception_handler(StarletteHTTPException)

@@ -171,6 +171,22 @@ def test_a_long_sessions_state_is_gzipped_at_the_fastest_level_only_when_answeri
     assert _gzip_level_flag(whole, "GET", f"/api/v1/sessions/{sid}", headers=tenant.headers) == 0
 
 
+def test_a_body_not_sent_as_json_is_told_how_to_send_it(clients):
+    whole, _, tenant, sid = clients
+    path = f"/api/v1/sessions/{sid}/events"
+    form = {**tenant.headers, "Content-Type": "application/x-www-form-urlencoded"}
+    for headers, sent in (
+        (form, "Content-Type application/x-www-form-urlencoded"),
+        (tenant.headers, "no Content-Type"),
+    ):
+        r = whole.post(path, headers=headers, content=b'{"type": "back"}')
+        assert r.status_code == 400
+        assert "Content-Type: application/json" in r.json()["reason"] and sent in r.json()["reason"]
+    # Every route taking a JSON body says the same.
+    r = whole.post("/api/v1/sessions", headers=form, content=b"tree_id=x")
+    assert r.status_code == 400 and "Content-Type: application/json" in r.json()["reason"]
+
+
 def test_a_byte_order_mark_is_read_as_the_framework_reads_it(clients):
     whole, _, tenant, sid = clients
     body = b"\xef\xbb\xbf" + b'{"type": "note", "node_id": "scope", "text": "With a BOM."}'
