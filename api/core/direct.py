@@ -160,7 +160,7 @@ class DirectRoutes:
         return None
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
-        found = self._match(scope) if self._routes else None
+        found = self._match(scope)
         if found is None:
             await self.fallback(scope, receive, send)
             return
@@ -178,7 +178,7 @@ class DirectRoutes:
             status, body, headers = error_answer(exc)
         except Exception:
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            status, body = 500, orjson.dumps({"error": "internal_server_error", "reason": UNEXPECTED_REASON})
+            status, body, headers = error_answer(BranchlineError(UNEXPECTED_REASON))  # a 500
         raw_headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

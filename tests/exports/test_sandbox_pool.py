@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -11,22 +13,34 @@ from api.exports import templates as tpl
 from api.exports.sandbox import Limits, SandboxPool, _Worker
 from tests.conftest import wait_until
 
+
+def _render_in_thread(pool: SandboxPool, source: str) -> tuple[threading.Thread, dict[str, Any]]:
+    """A render started on a thread of its own; `outcome` gets its "answer" or its "error"
+    (what the caller would get) once it ends."""
+    outcome: dict[str, Any] = {}
+
+    def render() -> None:
+        try:
+            outcome["answer"] = pool.render("html", source, {}, tenant_id="t1")
+        except BaseException as exc:  # the test reads what the caller would get
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=render)
+    thread.start()
+    return thread, outcome
+
+
+def _worker_processes() -> list[Any]:
+    return [p for p in multiprocessing.active_children() if p.name == "branchline-template-worker"]
+
+
 # Long enough to be rendering when the pool closes, far from any limit.
 SLOW = "{% for i in range(3000) %}{% for j in range(3000) %}{% endfor %}{% endfor %}done"
 
 
 def test_closing_the_pool_mid_render_ends_the_render_as_a_shutdown_and_kills_its_worker():
     pool = SandboxPool(1, Limits(render_seconds=120, max_loops=10**8))
-    outcome: dict[str, BaseException | str] = {}
-
-    def render() -> None:
-        try:
-            outcome["answer"] = pool.render("html", SLOW, {}, tenant_id="t1")
-        except BaseException as exc:  # the test reads what the caller would get
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=render)
-    thread.start()
+    thread, outcome = _render_in_thread(pool, SLOW)
     wait_until(lambda: pool._active and pool._all, timeout=60, message="the render to reach a worker")
     (worker,) = pool._all
     pool.close()
@@ -94,23 +108,12 @@ def slow_start(monkeypatch) -> list[int]:
 def test_closing_the_pool_while_a_worker_starts_leaves_no_thread_or_process_behind(slow_start):
     # CI caught the app's shutdown leaving a "template-worker-start" thread alive: close()
     # did not wait for a worker still starting, whose thread then outlived the pool.
-    import multiprocessing
-
     pool = SandboxPool(2, Limits(render_seconds=30))
-    outcome: dict[str, BaseException | str] = {}
-
-    def render() -> None:
-        try:
-            outcome["answer"] = pool.render("html", "<p>{{ 1 + 1 }}</p>", {}, tenant_id="t1")
-        except BaseException as exc:  # the test reads what the caller would get
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=render)
-    thread.start()
+    thread, outcome = _render_in_thread(pool, "<p>{{ 1 + 1 }}</p>")
     wait_until(_starting, message="a worker starting")
     pool.close()
     assert not _starting()
-    assert [p for p in multiprocessing.active_children() if p.name == "branchline-template-worker"] == []
+    assert _worker_processes() == []
     thread.join(30)
     error = outcome.get("error")
     assert isinstance(error, tpl.TemplateProblem) and "shutting down" in error.message, outcome
@@ -134,26 +137,15 @@ def test_one_render_waiting_on_a_slow_start_starts_one_worker(slow_start):
 def test_closing_the_pool_kills_a_worker_that_never_says_it_is_ready(monkeypatch):
     # Found in review: close() waited for such a worker's starter as long as the starter
     # waited for the worker (a minute), and the starter outlived it.
-    import multiprocessing
-
     import api.exports.sandbox as sandbox
 
     monkeypatch.setattr(sandbox, "_START_TIMEOUT_S", 30.0)
     # An interpreter that never answers: the starter waits until its process ends.
     monkeypatch.setattr(_Worker, "wait_ready", lambda self, timeout: self.proc.join(timeout) or False)
     pool = SandboxPool(1, Limits(render_seconds=30))
-    outcome: dict[str, BaseException | str] = {}
-
-    def render() -> None:
-        try:
-            outcome["answer"] = pool.render("html", "<p>{{ 1 }}</p>", {}, tenant_id="t1")
-        except BaseException as exc:  # the test reads what the caller would get
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=render)
-    thread.start()
+    thread, outcome = _render_in_thread(pool, "<p>{{ 1 }}</p>")
     wait_until(
-        lambda: any(p.name == "branchline-template-worker" for p in multiprocessing.active_children()),
+        _worker_processes,
         timeout=30,
         message="a worker spawned and starting",
     )
@@ -161,6 +153,6 @@ def test_closing_the_pool_kills_a_worker_that_never_says_it_is_ready(monkeypatch
     pool.close()
     assert time.monotonic() - began < 10
     assert not _starting()
-    assert [p for p in multiprocessing.active_children() if p.name == "branchline-template-worker"] == []
+    assert _worker_processes() == []
     thread.join(30)
     assert isinstance(outcome.get("error"), tpl.TemplateProblem), outcome

@@ -302,6 +302,19 @@ def test_the_next_step_carries_the_last_fold_forward_instead_of_folding_again(ct
     assert [n["text"] for notes in answer["notes"].values() for n in notes] == ["First.", "Second."]
 
 
+def _clients_note(sid: str, ts: int) -> dict[str, Any]:
+    """A note whose ids and time the client chose, as a device's queued step: sent again,
+    it is the same event."""
+    return {
+        "_id": f"session:{sid}:ev:{ulid()}",
+        "type": "note",
+        "node_id": "scope",
+        "text": "Kept.",
+        "note_id": "n-kept",
+        "ts": ts,
+    }
+
+
 def test_with_the_fold_kept_a_retry_is_answered_as_before_and_a_reused_id_refused(ctx):
     """The kept fold's ids decide whether a client's `_id` needs the events searched: a
     retry still finds its event, other content under it is still a 409, and an `_id` an
@@ -309,14 +322,7 @@ def test_with_the_fold_kept_a_retry_is_answered_as_before_and_a_reused_id_refuse
     who, sid = _owner_with_a_session(ctx)
     first = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "First."})
     stamp = first["event"]["ts"] + 1  # a retry resends the same time
-    note = {
-        "_id": f"session:{sid}:ev:{ulid()}",
-        "type": "note",
-        "node_id": "scope",
-        "text": "Kept.",
-        "note_id": "n-kept",
-        "ts": stamp,
-    }
+    note = _clients_note(sid, stamp)
     stored = post(ctx, who, sid, note)["event"]
     assert post(ctx, who, sid, note)["event"] == stored  # the kept fold saw it: found
     with pytest.raises(Conflict, match="other content"):
@@ -341,14 +347,7 @@ def test_a_retry_or_a_refused_reuse_leaves_the_fold_kept_for_the_next_step(ctx, 
     content under its id) stores nothing, so it must leave the fold for the next step."""
     who, sid = _owner_with_a_session(ctx)
     first = post(ctx, who, sid, {"type": "note", "node_id": "scope", "text": "First."})
-    note = {
-        "_id": f"session:{sid}:ev:{ulid()}",
-        "type": "note",
-        "node_id": "scope",
-        "text": "Kept.",
-        "note_id": "n-kept",
-        "ts": first["event"]["ts"] + 1,
-    }
+    note = _clients_note(sid, first["event"]["ts"] + 1)
     stored = post(ctx, who, sid, note)
 
     def refold(self, *events):
