@@ -93,6 +93,8 @@ class PendingChanges:
     req: ChangesRequest
     page: dict[str, Any]
     physical: str
+    # The notifier's count of the database's commits before `page` was read.
+    announced: int
 
 
 class FeedGuard:
@@ -196,10 +198,12 @@ class ChangesFeed:
         request to `wait`, on the event loop.
         """
         dbobj, req = self._prepare(ctx, db)
+        physical = physical_name(ctx.tenant_id, db)
+        announced = self.api.notifier.announced(physical)
         page = self.page(ctx, dbobj, req)
         if req.feed == "normal" or (req.feed == "longpoll" and page["results"]):
             return json_response(page)
-        return PendingChanges(ctx, dbobj, req, page, physical_name(ctx.tenant_id, db))
+        return PendingChanges(ctx, dbobj, req, page, physical, announced)
 
     async def _read(self, ctx: Ctx, req: ChangesRequest, fn: Callable[..., _T], *args: Any) -> _T:
         """`fn(*args)`, a feed's next page, read on the event loop when nothing in it would
@@ -216,16 +220,14 @@ class ChangesFeed:
         guard = FeedGuard(self.api, p.ctx, p.req.db)
         if p.req.feed == "continuous":
             return StreamingResponse(
-                self._continuous_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard),
+                self._continuous_stream(p, guard),
                 media_type=JSON_TYPE,
             )
         if p.req.heartbeat_ms is not None:
-            return StreamingResponse(
-                self._longpoll_stream(p.ctx, p.dbobj, p.req, p.page, p.physical, guard), media_type=JSON_TYPE
-            )
+            return StreamingResponse(self._longpoll_stream(p, guard), media_type=JSON_TYPE)
         with self._waiter(p.ctx, p.req, p.page, p.physical, guard) as waiter:
             p.req.since = p.page["last_seq"]
-            page = await self._read(p.ctx, p.req, self._recheck_and_page, p.ctx, p.dbobj, p.req, guard)
+            page = await self._read(p.ctx, p.req, self._recheck_and_page, p, guard)
             page = await self._wait_for_rows(
                 p.ctx, p.dbobj, p.req, page, waiter, guard.cap(_deadline(p.req)), guard
             )
@@ -264,15 +266,26 @@ class ChangesFeed:
             return True
         return bool(ask(logical_of(physical), docid))
 
-    def _recheck_and_page(
-        self, ctx: Ctx, dbobj: Database, req: ChangesRequest, guard: FeedGuard
-    ) -> dict[str, Any]:
+    def _recheck_and_page(self, p: PendingChanges, guard: FeedGuard) -> dict[str, Any]:
         """The caller checked once more and the page read again, now that the feed's waiter
         is registered: an access change or a write that landed between the feed's first
-        read and its registration would otherwise go unnoticed (one trip to a thread)."""
+        read and its registration would otherwise go unnoticed (one trip to a thread).
+
+        A first page that read to the end, with no commit of the database announced since
+        (a count taken before it was read), would be read again the same: it is not. A
+        commit announced after the waiter was registered wakes it, so none falls between."""
+        req = p.req
         if not guard.verify():
             return {"results": [], "last_seq": req.since, "pending": 0}
-        return self.page(ctx, dbobj, req)
+        first = p.page
+        if (
+            not first["results"]
+            and not first.get("pending")
+            and req.since == first["last_seq"]
+            and self.api.notifier.announced(p.physical) == p.announced
+        ):
+            return {"results": [], "last_seq": req.since, "pending": 0}
+        return self.page(p.ctx, p.dbobj, req)
 
     # --- request parsing -----------------------------------------------------------------
     def _prepare(self, ctx: Ctx, db: str) -> tuple[Database, ChangesRequest]:
@@ -486,23 +499,16 @@ class ChangesFeed:
                 page = await self._read(ctx, req, self.page, ctx, dbobj, req)
         return page
 
-    async def _longpoll_stream(
-        self,
-        ctx: Ctx,
-        dbobj: Database,
-        req: ChangesRequest,
-        page: dict[str, Any],
-        physical: str,
-        guard: FeedGuard,
-    ) -> AsyncIterator[bytes]:
+    async def _longpoll_stream(self, p: PendingChanges, guard: FeedGuard) -> AsyncIterator[bytes]:
         # Newlines while waiting keep proxies and PouchDB's fetch from timing out;
         # JSON parsers ignore the leading whitespace.
+        ctx, dbobj, req, page = p.ctx, p.dbobj, p.req, p.page
         deadline = guard.cap(_deadline(req))
         heartbeat_s = (req.heartbeat_ms or DEFAULT_TIMEOUT_MS) / 1000
-        with self._waiter(ctx, req, page, physical, guard) as waiter:
+        with self._waiter(ctx, req, page, p.physical, guard) as waiter:
             try:
                 req.since = page["last_seq"]
-                page = await self._read(ctx, req, self._recheck_and_page, ctx, dbobj, req, guard)
+                page = await self._read(ctx, req, self._recheck_and_page, p, guard)
                 while not page["results"] and not guard.revoked:
                     if deadline is not None and time.monotonic() >= deadline:
                         break
@@ -515,16 +521,9 @@ class ChangesFeed:
                 pass  # e.g. the database was deleted while waiting: answer what we have
         yield orjson.dumps(page) + b"\n"
 
-    async def _continuous_stream(
-        self,
-        ctx: Ctx,
-        dbobj: Database,
-        req: ChangesRequest,
-        page: dict[str, Any],
-        physical: str,
-        guard: FeedGuard,
-    ) -> AsyncIterator[bytes]:
+    async def _continuous_stream(self, p: PendingChanges, guard: FeedGuard) -> AsyncIterator[bytes]:
         """One JSON row per line, then `{"last_seq"}` when the timeout passes or access ends."""
+        ctx, dbobj, req, page, physical = p.ctx, p.dbobj, p.req, p.page, p.physical
         deadline = guard.cap(_deadline(req))
         heartbeat_s = None if req.heartbeat_ms is None else req.heartbeat_ms / 1000
         first = True
@@ -545,7 +544,7 @@ class ChangesFeed:
                         # The first page was read before this waiter existed: check the caller
                         # and read again before the first wait, so nothing in between is missed.
                         first = False
-                        page = await self._read(ctx, req, self._recheck_and_page, ctx, dbobj, req, guard)
+                        page = await self._read(ctx, req, self._recheck_and_page, p, guard)
                         if guard.revoked:
                             break
                         continue

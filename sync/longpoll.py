@@ -184,6 +184,9 @@ class ChangeNotifier:
         self.indexed = 0
         self._indexed_size = 0  # entries in every database's index
         self._filings = 0
+        # Commits announced per database, waiters or not: a feed that read a page and saw
+        # none announced until its waiter was registered has nothing to read again.
+        self._announced: dict[str, int] = {}
 
     def attach(self, store: Any) -> None:
         """Listen to `store` once, however many requests call this."""
@@ -200,6 +203,7 @@ class ChangeNotifier:
     def notify(self, db_name: str, update_seq: Any = None, store: Any = None) -> None:
         """The store's listener: called from the writing thread after a commit."""
         with self._lock:
+            self._announced[db_name] = self._announced.get(db_name, 0) + 1
             state = self._dbs.get(db_name)
             if state is None or not state.by_key:
                 return
@@ -214,6 +218,10 @@ class ChangeNotifier:
             # The waiters' loop has closed (server shutting down): nothing to wake.
             with self._lock:
                 state.running = False
+
+    def announced(self, db_name: str) -> int:
+        """How many commits of `db_name` the store announced so far (a count to compare)."""
+        return self._announced.get(db_name, 0)
 
     def _spawn(self, db_name: str, state: _DbWaiters, store: Any) -> None:
         task = asyncio.ensure_future(self._dispatch(db_name, state, store))

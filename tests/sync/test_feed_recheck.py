@@ -1,0 +1,128 @@
+"""A longpoll feed reads its first page before its waiter is registered, so a write landing
+in between would wake nobody. The feed used to read the page again after registering, every
+time; now it does so only when the store announced a commit of the database since the count
+it took before the first page (issue 22: with a team syncing, that second read was a
+twentieth of the server's work). These tests hold the store and the notifier real, and the
+write between the two moments is made by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from sync.embedded import EmbeddedStore
+from sync.http_changes import ChangesFeed, ChangesRequest, PendingChanges
+from sync.longpoll import ChangeNotifier
+
+
+class _Host:
+    """The parts of SyncApi a feed page reads: no per-reader rules."""
+
+    filters_reads = False
+
+    def __init__(self, notifier: ChangeNotifier) -> None:
+        self.notifier = notifier
+        self.policy = self
+
+    def read_prefilter(self, principal: Any, db: str) -> None:
+        return None
+
+    def readable(self, ctx: Any, db: str, doc: Any) -> bool:
+        return True
+
+    def extra_changes_ids(self, principal: Any, db: str, since: Any) -> set[str]:
+        return set()
+
+
+class _Guard:
+    """The caller's access, still granted."""
+
+    def verify(self) -> bool:
+        return True
+
+
+class _CountingDb:
+    """The database, counting the changes reads made through it."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.reads = 0
+
+    def changes(self, **kw: Any) -> Any:
+        self.reads += 1
+        return self.db.changes(**kw)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = EmbeddedStore(tmp_path)
+    yield s
+    s.close()
+
+
+def _request(since: Any) -> ChangesRequest:
+    return ChangesRequest(
+        db="feed",
+        since=since,
+        limit=None,
+        descending=False,
+        style="main_only",
+        include_docs=False,
+        conflicts=False,
+        attachments=False,
+        doc_ids=None,
+        selector=None,
+        id_filter=None,
+        feed="longpoll",
+        timeout_ms=None,
+        heartbeat_ms=None,
+    )
+
+
+def _first_page(store: EmbeddedStore) -> tuple[ChangesFeed, PendingChanges, _CountingDb]:
+    """What `ChangesFeed.start` hands to the waiting side: a feed at the database's end with
+    nothing to answer yet, and the notifier's count taken before that page was read."""
+    notifier = ChangeNotifier()
+    notifier.attach(store)
+    db = store.create_db("feed")
+    db.put({"_id": "old"})
+    feed = ChangesFeed(_Host(notifier))  # type: ignore[arg-type]
+    counting = _CountingDb(db)
+    req = _request(db.changes()["last_seq"])
+    ctx = SimpleNamespace(principal=None)
+    announced = notifier.announced("feed")
+    page = feed.page(ctx, counting, req)  # type: ignore[arg-type]
+    assert page["results"] == []
+    req.since = page["last_seq"]  # as the waiting side sets it before checking again
+    return feed, PendingChanges(ctx, counting, req, page, "feed", announced), counting  # type: ignore[arg-type]
+
+
+def test_a_write_between_the_first_page_and_the_waiter_is_answered(store):
+    feed, pending, _ = _first_page(store)
+    # No feed waits on this database yet: the commit must still be counted.
+    store.db("feed").put({"_id": "landed-in-between", "note": "written while the feed registered"})
+
+    page = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
+
+    assert [r["id"] for r in page["results"]] == ["landed-in-between"]
+
+
+def test_with_no_write_in_between_the_page_is_not_read_again(store):
+    feed, pending, counting = _first_page(store)
+    reads = counting.reads
+
+    page = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
+
+    assert page == {"results": [], "last_seq": pending.req.since, "pending": 0}
+    assert counting.reads == reads
+
+
+def test_a_caller_whose_access_ended_in_between_gets_an_empty_answer(store):
+    feed, pending, _ = _first_page(store)
+    store.db("feed").put({"_id": "not-for-them"})
+
+    page = feed._recheck_and_page(pending, SimpleNamespace(verify=lambda: False))  # type: ignore[arg-type]
+
+    assert page["results"] == []
