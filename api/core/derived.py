@@ -11,6 +11,8 @@ the very next listing (no background lag to reason about).
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,16 +34,64 @@ _GROUP = 20  # pages per transaction while catching up
 # As sqlite3's default: how long a catch-up waits for another process's (rare: the index is
 # written only when its feeds moved on).
 _BUSY_TIMEOUT_MS = 5000
+# How long a feed no commit was announced for is taken as read without reading it: a writer
+# the store does not see (the command line on the same files) shows within this time.
+_QUIET_S = 1.0
+
+
+class WrittenCounts:
+    """Commits per database, as the store announces them (`Store.observe_writes`: every
+    commit, before its writer is answered). A derived index whose feed's count has not moved
+    since it last read to the end has nothing to read: an engineer's every `_changes`
+    request asks the sessions index, and reading the feed each time to find nothing was a
+    twentieth of the server's work with a team syncing (issue 22).
+
+    `reliable` is False where the store cannot promise to announce every write before it is
+    read (CouchDB, which other instances write; several server processes, whose writes
+    arrive a moment late): indexes then read their feeds every time, as before."""
+
+    def __init__(self, store: Store) -> None:
+        self._counts: dict[str, int] = {}
+        self._forgotten = 0
+        self._lock = threading.Lock()
+        self.reliable = not getattr(store, "shared", False) and store.observe_writes(
+            self._written, self._forget
+        )
+
+    def _written(self, name: str, ids: list[str] | None) -> None:
+        with self._lock:
+            self._counts[name] = self._counts.get(name, 0) + 1
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._forgotten += 1
+
+    def token(self, name: str) -> tuple[int, int] | None:
+        """A value that changes with every announced commit of `name`; None: not known."""
+        if not self.reliable:
+            return None
+        return self._counts.get(name, 0), self._forgotten
 
 
 class DerivedIndex:
     """One tenant's index: a SQLite file plus the feeds that keep it current."""
 
-    def __init__(self, path: Path, store: Store, feeds: dict[str, tuple[str, Handler]], schema: str) -> None:
-        """`feeds` maps a feed name to (physical database name, handler)."""
+    def __init__(
+        self,
+        path: Path,
+        store: Store,
+        feeds: dict[str, tuple[str, Handler]],
+        schema: str,
+        written: WrittenCounts | None = None,
+    ) -> None:
+        """`feeds` maps a feed name to (physical database name, handler); `written`, the
+        store's commit counts, lets a catch-up skip feeds nothing was written to."""
         self.path = path
         self.store = store
         self.feeds = feeds
+        self.written = written
+        # feed -> (its database's commit count, monotonic time) when it was last read to the end.
+        self._quiet: dict[str, tuple[tuple[int, int], float]] = {}
         # Asked from the event loop too (a feed's late shares): there it must not wait on a
         # worker thread's catch-up, so it refuses instead and the request moves to a thread.
         self.lock = NonblockingLock()
@@ -64,6 +114,20 @@ class DerivedIndex:
                     self._follow(feed, dbname, handler)
 
     def _follow(self, feed: str, dbname: str, handler: Handler) -> None:
+        # Taken before reading: a commit announced while the feed is read moves it, and the
+        # next catch-up reads again.
+        token = None if self.written is None else self.written.token(dbname)
+        now = time.monotonic()
+        if token is not None:
+            quiet = self._quiet.get(feed)
+            if quiet is not None and quiet[0] == token and now - quiet[1] < _QUIET_S:
+                return
+        self._read_feed(feed, dbname, handler)
+        if token is not None:
+            self._quiet[feed] = (token, now)
+
+    def _read_feed(self, feed: str, dbname: str, handler: Handler) -> None:
+        """Apply the feed's changes since the index's checkpoint, up to its end."""
         import orjson  # noqa: PLC0415
 
         since = self._checkpoint(feed, dbname)
@@ -219,8 +283,10 @@ def tenant_index(ctx: AppContext, tenant_id: str) -> DerivedIndex:
             for p in parts:
                 feeds.update(p.feeds(tid))
             return DerivedIndex(
-                ctx.settings.data_dir / "index" / f"{tid}.{tag}.sqlite", ctx.store, feeds, schema
+                ctx.settings.data_dir / "index" / f"{tid}.{tag}.sqlite", ctx.store, feeds, schema, written
             )
 
+        # One count for every tenant's index: the store calls each observer on every commit.
+        written = WrittenCounts(ctx.store)
         registry = ctx.index_registry = IndexRegistry(factory)
     return registry.get(tenant_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 
-from api.core.derived import DerivedIndex
+from api.core.derived import DerivedIndex, WrittenCounts
 from sync.embedded import EmbeddedStore
 
 
@@ -144,3 +144,97 @@ def test_two_processes_following_one_index_apply_each_change_once(tmp_path):
     assert other_done.wait(10)
     counts = dict(mine_a.conn.execute("SELECT id, n FROM counted").fetchall())
     assert len(counts) == 5 and set(counts.values()) == {1}, counts
+
+
+def _counting_index(tmp_path, store, db):
+    """An index over `db` that records what its handler was given, with the store's commit counts."""
+    seen: list[str] = []
+
+    def on_change(conn, change):
+        seen.append(change["id"])
+
+    written = WrittenCounts(store)
+    index = DerivedIndex(
+        tmp_path / "index.sqlite",
+        store,
+        {"f": (db.name, on_change)},
+        "CREATE TABLE IF NOT EXISTS x (id TEXT);",
+        written,
+    )
+    return index, seen, written
+
+
+class _CountingReads:
+    """Counts the `_changes` reads of every database the store opens from now on."""
+
+    def __init__(self, monkeypatch, store):
+        self.reads = 0
+        real = type(store.db("t_abcdef123456_sessions")).changes
+        counter = self
+
+        def changes(db_self, *args, **kwargs):
+            counter.reads += 1
+            return real(db_self, *args, **kwargs)
+
+        monkeypatch.setattr(type(store.db("t_abcdef123456_sessions")), "changes", changes)
+
+
+def test_an_index_reads_its_feed_again_only_after_a_commit_and_then_sees_it(tmp_path, monkeypatch):
+    """An engineer's every `_changes` request asks the sessions index: with nothing written
+    since, it must not read the feed again, and with a write it must see that write at once."""
+    store = EmbeddedStore(tmp_path / "data")
+    db = store.create_db("t_abcdef123456_sessions")
+    db.put({"_id": "session:A"})
+    index, seen, written = _counting_index(tmp_path, store, db)
+    assert written.reliable
+    reads = _CountingReads(monkeypatch, store)
+    index.catch_up()
+    assert seen == ["session:A"]
+    first = reads.reads
+    for _ in range(5):
+        index.catch_up()
+    assert reads.reads == first  # nothing announced: nothing read
+    db.put({"_id": "session:B"})
+    index.catch_up()  # the very next query sees what was just written
+    assert seen == ["session:A", "session:B"]
+    index.close()
+    store.close()
+
+
+def test_a_write_the_store_did_not_announce_shows_within_the_quiet_time(tmp_path, monkeypatch):
+    """Another program on the same files (the command line) writes without the server's store
+    hearing of it: the index reads its feed again once `_QUIET_S` has passed."""
+    import api.core.derived as derived
+
+    monkeypatch.setattr(derived, "_QUIET_S", 600.0)  # however slow the machine, still within it
+    store = EmbeddedStore(tmp_path / "data")
+    db = store.create_db("t_abcdef123456_sessions")
+    index, seen, _ = _counting_index(tmp_path, store, db)
+    index.catch_up()
+    other = EmbeddedStore(tmp_path / "data")  # a second program: its commits are not announced here
+    other.db(db.name).put({"_id": "session:from-the-command-line"})
+    index.catch_up()
+    assert seen == []  # within the quiet time, as the cached account documents are
+    monkeypatch.setattr(derived, "_QUIET_S", 0.0)  # the quiet time has passed
+    index.catch_up()
+    assert seen == ["session:from-the-command-line"]
+    other.close()
+    index.close()
+    store.close()
+
+
+def test_several_server_processes_read_the_feed_every_time(tmp_path):
+    """With other server processes on the data folder their commits reach this one a moment
+    late: no count can be trusted, and a catch-up reads the feed as before."""
+    store = EmbeddedStore(tmp_path / "data", shared=True)
+    db = store.create_db("t_abcdef123456_sessions")
+    index, seen, written = _counting_index(tmp_path, store, db)
+    assert not written.reliable
+    index.catch_up()
+    other = EmbeddedStore(tmp_path / "data")
+    other.db(db.name).put({"_id": "session:written-elsewhere"})
+    index.catch_up()
+    assert seen == ["session:written-elsewhere"]
+    other.close()
+    index.close()
+    store.close()
