@@ -46,31 +46,49 @@ class WrittenCounts:
     request asks the sessions index, and reading the feed each time to find nothing was a
     twentieth of the server's work with a team syncing (issue 22).
 
+    A handler that looks only at some documents (`keep`, a pure function of the id) is
+    counted only the commits that wrote one of them: the sessions index follows headers,
+    and the events a team writes every second do not move its count.
+
     `reliable` is False where the store cannot promise to announce every write before it is
     read (CouchDB, which other instances write; several server processes, whose writes
     arrive a moment late): indexes then read their feeds every time, as before."""
 
     def __init__(self, store: Store) -> None:
-        self._counts: dict[str, int] = {}
+        # (database, keep or None for every document) -> commits
+        self._counts: dict[tuple[str, Callable[[str], bool] | None], int] = {}
+        self._keeps: tuple[Callable[[str], bool], ...] = ()
         self._forgotten = 0
         self._lock = threading.Lock()
         self.reliable = not getattr(store, "shared", False) and store.observe_writes(
             self._written, self._forget
         )
 
-    def _written(self, name: str, ids: list[str] | None) -> None:
+    def track(self, keep: Callable[[str], bool]) -> None:
+        """Count, from now on, the commits that wrote a document `keep` looks at."""
         with self._lock:
-            self._counts[name] = self._counts.get(name, 0) + 1
+            if keep not in self._keeps:
+                self._keeps = (*self._keeps, keep)
+
+    def _written(self, name: str, ids: list[str] | None) -> None:
+        counts = self._counts
+        with self._lock:
+            counts[(name, None)] = counts.get((name, None), 0) + 1
+            for keep in self._keeps:
+                # ids None: the database was created or deleted, which concerns every handler.
+                if ids is None or any(keep(i) for i in ids):
+                    counts[(name, keep)] = counts.get((name, keep), 0) + 1
 
     def _forget(self) -> None:
         with self._lock:
             self._forgotten += 1
 
-    def token(self, name: str) -> tuple[int, int] | None:
-        """A value that changes with every announced commit of `name`; None: not known."""
+    def token(self, name: str, keep: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
+        """A value that changes with every announced commit of `name` (that wrote a document
+        `keep` looks at, a tracked one); None: not known."""
         if not self.reliable:
             return None
-        return self._counts.get(name, 0), self._forgotten
+        return self._counts.get((name, keep), 0), self._forgotten
 
 
 class DerivedIndex:
@@ -90,6 +108,11 @@ class DerivedIndex:
         self.store = store
         self.feeds = feeds
         self.written = written
+        if written is not None:
+            for _, handler in feeds.values():
+                keep = getattr(handler, "keep", None)
+                if keep is not None:
+                    written.track(keep)
         # feed -> (its database's commit count, monotonic time) when it was last read to the end.
         self._quiet: dict[str, tuple[tuple[int, int], float]] = {}
         # Asked from the event loop too (a feed's late shares): there it must not wait on a
@@ -116,7 +139,7 @@ class DerivedIndex:
     def _follow(self, feed: str, dbname: str, handler: Handler) -> None:
         # Taken before reading: a commit announced while the feed is read moves it, and the
         # next catch-up reads again.
-        token = None if self.written is None else self.written.token(dbname)
+        token = None if self.written is None else self.written.token(dbname, getattr(handler, "keep", None))
         now = time.monotonic()
         if token is not None:
             quiet = self._quiet.get(feed)

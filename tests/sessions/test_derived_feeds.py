@@ -182,6 +182,9 @@ class _CountingReads:
 def test_an_index_reads_its_feed_again_only_after_a_commit_and_then_sees_it(tmp_path, monkeypatch):
     """An engineer's every `_changes` request asks the sessions index: with nothing written
     since, it must not read the feed again, and with a write it must see that write at once."""
+    import api.core.derived as derived
+
+    monkeypatch.setattr(derived, "_QUIET_S", 600.0)  # however slow the machine, still within it
     store = EmbeddedStore(tmp_path / "data")
     db = store.create_db("t_abcdef123456_sessions")
     db.put({"_id": "session:A"})
@@ -236,5 +239,36 @@ def test_several_server_processes_read_the_feed_every_time(tmp_path):
     index.catch_up()
     assert seen == ["session:written-elsewhere"]
     other.close()
+    index.close()
+    store.close()
+
+
+def test_writes_a_handler_does_not_look_at_do_not_make_its_index_read_the_feed(tmp_path, monkeypatch):
+    """The sessions index follows headers; the events a team writes every second must not
+    send every `_changes` request back to the feed, and a header still shows at once."""
+    import api.core.derived as derived
+
+    monkeypatch.setattr(derived, "_QUIET_S", 600.0)
+    store = EmbeddedStore(tmp_path / "data")
+    db = store.create_db("t_abcdef123456_sessions")
+    seen: list[str] = []
+
+    def on_change(conn, change):
+        seen.append(change["id"])
+
+    on_change.keep = lambda docid: ":ev:" not in docid
+    index = DerivedIndex(
+        tmp_path / "index.sqlite", store, {"headers": (db.name, on_change)}, "", WrittenCounts(store)
+    )
+    db.put({"_id": "session:A"})
+    index.catch_up()
+    reads = _CountingReads(monkeypatch, store)
+    for i in range(5):
+        db.put({"_id": f"session:A:ev:{i:04d}"})
+        index.catch_up()
+    assert reads.reads == 0
+    db.put({"_id": "session:B"})
+    index.catch_up()
+    assert seen == ["session:A", "session:B"]
     index.close()
     store.close()
