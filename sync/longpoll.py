@@ -187,6 +187,8 @@ class ChangeNotifier:
         # Commits announced per database, waiters or not: a feed that read a page and saw
         # none announced until its waiter was registered has nothing to read again.
         self._announced: dict[str, int] = {}
+        # The highest seq announced per database; None: a commit came without one since.
+        self._announced_seq: dict[str, int | None] = {}
 
     def attach(self, store: Any) -> None:
         """Listen to `store` once, however many requests call this."""
@@ -204,6 +206,13 @@ class ChangeNotifier:
         """The store's listener: called from the writing thread after a commit."""
         with self._lock:
             self._announced[db_name] = self._announced.get(db_name, 0) + 1
+            # A commit without a seq (another process's, a forgotten one) leaves it unknown
+            # until the next one with a seq, which is past it.
+            latest = self._announced_seq.get(db_name, -1)
+            if isinstance(update_seq, int):
+                self._announced_seq[db_name] = update_seq if latest is None else max(latest, update_seq)
+            else:
+                self._announced_seq[db_name] = None
             state = self._dbs.get(db_name)
             if state is None or not state.by_key:
                 return
@@ -344,7 +353,11 @@ class ChangeNotifier:
                 return None
             assert state is not None  # it holds the index
             end = recent.end
-        if read is not None:
+            # Nothing announced past the index's end: nothing to file (the page itself scans
+            # whatever lands after `end` meanwhile, so this only spares a read).
+            latest = self._announced_seq.get(db_name, -1)
+            behind = latest is None or latest > end
+        if read is not None and behind:
             _, new_end, rows = read(end)
             if isinstance(new_end, int) and new_end > end:
                 with self._lock:

@@ -239,3 +239,45 @@ def test_quiet_databases_give_way_when_the_index_is_full(monkeypatch):
     assert notifier.candidates("busy", "reader:a", 130) is not None  # a fresh start at 130
     assert notifier.candidates("busy", "reader:a", 60) is None
     assert notifier._indexed_size == 0
+
+
+def test_a_page_reads_the_database_for_the_index_only_when_a_commit_was_announced_past_it(tmp_path: Path):
+    """A feed page asks the index which recent changes concern its reader, and files what
+    the database holds past the index first. With no commit announced past the index's end
+    there is nothing to file (a read every page was a twentieth of a team's server work); a
+    commit announced past it is filed, and its reader finds it."""
+    from sync.longpoll import ChangeNotifier, read_keys
+
+    store = EmbeddedStore(tmp_path)
+    name = "t_abcdef123456_sessions"
+    db = store.create_db(name)
+    notifier = ChangeNotifier()
+    notifier.attach(store)
+    notifier.reshapes = lambda _name, _docid: False
+    keys_of = lambda ids: frozenset({"reader:alice"})  # noqa: E731
+    reads: list[int] = []
+
+    def read(start):
+        reads.append(start)
+        return read_keys(db, start, keys_of)
+
+    async def register() -> None:
+        with notifier.waiter(name, ["reader:alice"], since=db.update_seq):
+            pass
+
+    run_async(register())
+    db.put({"_id": "first"})
+    since = db.update_seq
+    with notifier._lock:
+        notifier._remember(
+            name, notifier._dbs[name], 0, since, [(since, "first", frozenset({"reader:alice"}))]
+        )
+
+    assert notifier.candidates(name, "reader:alice", since, read) == (frozenset(), since)
+    assert reads == []  # nothing announced past the index: nothing read
+
+    db.put({"_id": "second"})  # announced by the store, with its seq
+    found = notifier.candidates(name, "reader:alice", since, read)
+    assert reads == [since]
+    assert found == (frozenset({"second"}), db.update_seq)
+    store.close()
