@@ -41,6 +41,9 @@ engineers' feeds stay open (`--no-feeds` closes them). `--backend couchdb` runs
 pouchdb-server (tests/node/node_modules) as the CouchDB stand-in with two Branchline
 instances on it; engineers alternate between the instances, so a pair's events cross over.
 Access tokens are issued for 60 minutes so that no refresh happens during a run.
+`--generator-nice N` runs the generator's Node processes at niceness N: the generator and the
+server share the two cores, and this shows how the server fares when the generator yields
+(the generator's own delays still count in every latency it measures).
 """
 
 from __future__ import annotations
@@ -385,6 +388,7 @@ class LoadOptions:
     dbs: tuple[str, ...] = ("trees", "sessions", "clients")
     drain: float = 30.0
     warmup_timeout: float = 300.0
+    generator_nice: int = 0
 
 
 class Sampler:
@@ -484,6 +488,7 @@ def run_load(
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
+                preexec_fn=(lambda: os.nice(opts.generator_nice)) if opts.generator_nice else None,
             )
         )
     try:
@@ -648,6 +653,12 @@ def parse_sizes(text: str) -> list[int]:
 def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load per size (default 60)")
     parser.add_argument("--processes", type=int, default=4, help="Node processes of the load generator")
+    parser.add_argument(
+        "--generator-nice",
+        type=int,
+        default=0,
+        help="niceness of the generator's Node processes: how the server fares when they yield the CPU to it",
+    )
     parser.add_argument("--rest-share", type=float, default=0.2, help="share of events posted over REST")
     parser.add_argument(
         "--exports-per-minute", type=float, default=30.0, help="Markdown exports, the whole team"
@@ -670,6 +681,7 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         feeds=not args.no_feeds,
         dbs=tuple(d for d in args.dbs.split(",") if d),
         drain=args.drain,
+        generator_nice=args.generator_nice,
     )
 
 
