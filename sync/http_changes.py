@@ -93,8 +93,25 @@ class PendingChanges:
     req: ChangesRequest
     page: dict[str, Any]
     physical: str
-    # The notifier's count of the database's commits before `page` was read.
+    # The notifier's count of the database's commits before `page` was read, and when the
+    # feed's waiter was registered (None until then).
     announced: int
+    registered: int | None = None
+
+
+class _FeedResponse(StreamingResponse):
+    """A live feed's streamed answer, which ends its waiter's registration however the
+    stream ends (the waiter is registered before the stream starts: `ChangesFeed.wait`)."""
+
+    def __init__(self, body: AsyncIterator[bytes], waiter: Waiter) -> None:
+        super().__init__(body, media_type=JSON_TYPE)
+        self.waiter = waiter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.waiter.__exit__()
 
 
 class FeedGuard:
@@ -218,14 +235,19 @@ class ChangesFeed:
 
     async def wait(self, p: PendingChanges) -> Response:
         guard = FeedGuard(self.api, p.ctx, p.req.db)
-        if p.req.feed == "continuous":
-            return StreamingResponse(
-                self._continuous_stream(p, guard),
-                media_type=JSON_TYPE,
-            )
-        if p.req.heartbeat_ms is not None:
-            return StreamingResponse(self._longpoll_stream(p, guard), media_type=JSON_TYPE)
-        with self._waiter(p.ctx, p.req, p.page, p.physical, guard) as waiter:
+        # Registered here, before anything awaits: the first page was most often read on the
+        # event loop just now, so no commit can have come in between (`_recheck_and_page`).
+        waiter = self._waiter(p.ctx, p.req, p.page, p.physical, guard).__enter__()
+        p.registered = self.api.notifier.announced(p.physical)
+        try:
+            if p.req.feed == "continuous":
+                return _FeedResponse(self._continuous_stream(p, guard, waiter), waiter)
+            if p.req.heartbeat_ms is not None:
+                return _FeedResponse(self._longpoll_stream(p, guard, waiter), waiter)
+        except BaseException:
+            waiter.__exit__()
+            raise
+        with waiter:
             p.req.since = p.page["last_seq"]
             page = await self._read(p.ctx, p.req, self._recheck_and_page, p, guard)
             page = await self._wait_for_rows(
@@ -271,9 +293,9 @@ class ChangesFeed:
         is registered: an access change or a write that landed between the feed's first
         read and its registration would otherwise go unnoticed (one trip to a thread).
 
-        A first page that read to the end, with no commit of the database announced since
-        (a count taken before it was read), would be read again the same: it is not. A
-        commit announced after the waiter was registered wakes it, so none falls between."""
+        A first page that read to the end, with no commit of the database announced between
+        the count taken before it was read and the waiter's registration, would be read again
+        the same: it is not. A commit announced after the registration wakes the waiter."""
         req = p.req
         if not guard.verify():
             return {"results": [], "last_seq": req.since, "pending": 0}
@@ -282,7 +304,7 @@ class ChangesFeed:
             not first["results"]
             and not first.get("pending")
             and req.since == first["last_seq"]
-            and self.api.notifier.announced(p.physical) == p.announced
+            and p.registered == p.announced
         ):
             return {"results": [], "last_seq": req.since, "pending": 0}
         return self.page(p.ctx, p.dbobj, req)
@@ -499,13 +521,15 @@ class ChangesFeed:
                 page = await self._read(ctx, req, self.page, ctx, dbobj, req)
         return page
 
-    async def _longpoll_stream(self, p: PendingChanges, guard: FeedGuard) -> AsyncIterator[bytes]:
+    async def _longpoll_stream(
+        self, p: PendingChanges, guard: FeedGuard, waiter: Waiter
+    ) -> AsyncIterator[bytes]:
         # Newlines while waiting keep proxies and PouchDB's fetch from timing out;
         # JSON parsers ignore the leading whitespace.
         ctx, dbobj, req, page = p.ctx, p.dbobj, p.req, p.page
         deadline = guard.cap(_deadline(req))
         heartbeat_s = (req.heartbeat_ms or DEFAULT_TIMEOUT_MS) / 1000
-        with self._waiter(ctx, req, page, p.physical, guard) as waiter:
+        with waiter:
             try:
                 req.since = page["last_seq"]
                 page = await self._read(ctx, req, self._recheck_and_page, p, guard)
@@ -521,14 +545,16 @@ class ChangesFeed:
                 pass  # e.g. the database was deleted while waiting: answer what we have
         yield orjson.dumps(page) + b"\n"
 
-    async def _continuous_stream(self, p: PendingChanges, guard: FeedGuard) -> AsyncIterator[bytes]:
+    async def _continuous_stream(
+        self, p: PendingChanges, guard: FeedGuard, waiter: Waiter
+    ) -> AsyncIterator[bytes]:
         """One JSON row per line, then `{"last_seq"}` when the timeout passes or access ends."""
         ctx, dbobj, req, page, physical = p.ctx, p.dbobj, p.req, p.page, p.physical
         deadline = guard.cap(_deadline(req))
         heartbeat_s = None if req.heartbeat_ms is None else req.heartbeat_ms / 1000
         first = True
         last_sent = time.monotonic()
-        with self._waiter(ctx, req, page, physical, guard) as waiter:
+        with waiter:
             try:
                 while True:
                     for row in page["results"]:

@@ -78,6 +78,7 @@ class Waiter:
         self.loop = asyncio.get_running_loop()
         self.event = asyncio.Event()
         self.fired: set[str] = set()
+        self._registered = False
 
     @property
     def db_name(self) -> str:
@@ -106,11 +107,17 @@ class Waiter:
         return fired
 
     def __enter__(self) -> Self:
-        self._notifier._add(self)
+        # Entered once, left once, however many blocks hold it (a feed registers its waiter
+        # before its stream starts; the stream and the response both end it).
+        if not self._registered:
+            self._registered = True
+            self._notifier._add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._notifier._remove(self)
+        if self._registered:
+            self._registered = False
+            self._notifier._remove(self)
 
 
 @dataclass(eq=False)

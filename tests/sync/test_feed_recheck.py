@@ -1,9 +1,9 @@
 """A longpoll feed reads its first page before its waiter is registered, so a write landing
 in between would wake nobody. The feed used to read the page again after registering, every
-time; now it does so only when the store announced a commit of the database since the count
-it took before the first page (issue 22: with a team syncing, that second read was a
-twentieth of the server's work). These tests hold the store and the notifier real, and the
-write between the two moments is made by hand."""
+time; now it does so only when the store announced a commit of the database between the
+count it took before the first page and the registration (issue 22: with a team syncing, that
+second read was a twentieth of the server's work). These tests hold the store and the
+notifier real, and the write between the two moments is made by hand."""
 
 from __future__ import annotations
 
@@ -99,10 +99,16 @@ def _first_page(store: EmbeddedStore) -> tuple[ChangesFeed, PendingChanges, _Cou
     return feed, PendingChanges(ctx, counting, req, page, "feed", announced), counting  # type: ignore[arg-type]
 
 
+def _register(feed: ChangesFeed, pending: PendingChanges) -> None:
+    """What `ChangesFeed.wait` notes when it registers the feed's waiter."""
+    pending.registered = feed.api.notifier.announced(pending.physical)
+
+
 def test_a_write_between_the_first_page_and_the_waiter_is_answered(store):
     feed, pending, _ = _first_page(store)
     # No feed waits on this database yet: the commit must still be counted.
     store.db("feed").put({"_id": "landed-in-between", "note": "written while the feed registered"})
+    _register(feed, pending)
 
     page = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
 
@@ -111,6 +117,7 @@ def test_a_write_between_the_first_page_and_the_waiter_is_answered(store):
 
 def test_with_no_write_in_between_the_page_is_not_read_again(store):
     feed, pending, counting = _first_page(store)
+    _register(feed, pending)
     reads = counting.reads
 
     page = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
@@ -122,6 +129,7 @@ def test_with_no_write_in_between_the_page_is_not_read_again(store):
 def test_a_caller_whose_access_ended_in_between_gets_an_empty_answer(store):
     feed, pending, _ = _first_page(store)
     store.db("feed").put({"_id": "not-for-them"})
+    _register(feed, pending)
 
     page = feed._recheck_and_page(pending, SimpleNamespace(verify=lambda: False))  # type: ignore[arg-type]
 

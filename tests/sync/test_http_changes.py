@@ -223,6 +223,36 @@ def test_a_client_that_hangs_up_stops_waiting(client, db, sync_server, poll):
     poll(lambda: waiting(sync_server) == 0, message="the waiter to go away after hang-up")
 
 
+def test_streamed_feeds_leave_no_waiter_behind_when_they_end(client, db, sync_server, poll):
+    """A streamed feed's waiter is registered before its stream starts, and must go however
+    the stream ends: woken by a write (heartbeat longpoll) or timed out (continuous)."""
+    fill(client, db, 1)
+    answer: dict = {}
+
+    def longpoll():
+        with httpx.Client(auth=ADMIN, timeout=30) as c:
+            r = c.get(
+                f"{sync_server.tenant_url()}/{db}/_changes",
+                params={"feed": "longpoll", "since": "now", "heartbeat": 200},
+            )
+            answer["body"] = orjson.loads(r.content)
+
+    thread = threading.Thread(target=longpoll)
+    thread.start()
+    poll(lambda: waiting(sync_server) >= 1, message="the longpoll to wait")
+    client.put(f"{db}/wakes-it", json={})
+    thread.join(20)
+    assert ids(answer["body"]) == ["wakes-it"]
+    poll(lambda: waiting(sync_server) == 0, message="the answered longpoll's waiter to go")
+
+    with client.stream(
+        "GET", f"{db}/_changes", params={"feed": "continuous", "since": "now", "timeout": 300}
+    ) as r:
+        lines = [orjson.loads(line) for line in r.iter_lines() if line.strip()]
+    assert "last_seq" in lines[-1]
+    poll(lambda: waiting(sync_server) == 0, message="the ended continuous feed's waiter to go")
+
+
 def test_atts_since_leaves_known_attachments_as_stubs(client, db):
     import base64
 
