@@ -264,6 +264,12 @@ class ChangeNotifier:
                     keys, new_cursor = None, None
                 self.reads += 1
             with self._lock:
+                if new_cursor != cursor:
+                    # Read past commits whose own announcement may still be on its way (the
+                    # store announces after it commits): a feed that read its first page
+                    # before this read and registers after it would be woken by neither.
+                    # Counted as announced, that feed reads its page again.
+                    self._announced[db_name] = self._announced.get(db_name, 0) + 1
                 state.cursor = new_cursor
                 self._remember(db_name, state, cursor, new_cursor, rows)
                 targets = state.targets(keys)

@@ -134,3 +134,48 @@ def test_a_caller_whose_access_ended_in_between_gets_an_empty_answer(store):
     page = feed._recheck_and_page(pending, SimpleNamespace(verify=lambda: False))  # type: ignore[arg-type]
 
     assert page["results"] == []
+
+
+def test_a_write_another_feeds_wake_up_read_before_this_feed_registered_is_answered(store):
+    """The store announces a commit after making it. Another feed's wake-up may read past a
+    commit whose announcement is still on its way, before this feed registers; the late
+    announcement then reads nothing new and wakes nobody. This feed's first page was read
+    before that commit: it must read again (found by review of the change)."""
+    import asyncio
+
+    async def main() -> list[str]:
+        notifier = ChangeNotifier()
+        notifier.attach(store)
+        notifier.resolver = lambda _db: lambda ids: frozenset(i.split("-")[0] for i in ids)
+        db = store.create_db("feed")
+        db.put({"_id": "me-0"})
+        with notifier.waiter("feed", ["other"], since=db.update_seq):
+            feed = ChangesFeed(_Host(notifier))  # type: ignore[arg-type]
+            db.put({"_id": "other-1"})  # announced: the other feed's wake-up is on its way
+            req = _request(db.update_seq)
+            ctx = SimpleNamespace(principal=None)
+            announced = notifier.announced("feed")
+            page = feed.page(ctx, db, req)  # type: ignore[arg-type]
+            req.since = page["last_seq"]
+            listeners = list(store._listeners)
+            store._listeners.clear()
+            db.put({"_id": "me-2"})  # committed; its announcement is late
+            store._listeners.extend(listeners)
+            # The other feed's wake-up runs and reads past both writes.
+            for _ in range(500):
+                if notifier.stats()["dispatching"] == 0 and notifier.reads >= 1:
+                    break
+                await asyncio.sleep(0.01)
+            pending = PendingChanges(ctx, db, req, page, "feed", announced)  # type: ignore[arg-type]
+            with notifier.waiter("feed", ["me"], since=req.since) as me:
+                _register(feed, pending)
+                again = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
+                notifier.notify("feed", db.update_seq, store)  # the late announcement
+                for _ in range(500):
+                    if notifier.stats()["dispatching"] == 0:
+                        break
+                    await asyncio.sleep(0.01)
+                rows = [r["id"] for r in again["results"]]
+                return rows if rows else (["woken"] if me.event.is_set() else [])
+
+    assert asyncio.run(main()) == ["me-2"]
