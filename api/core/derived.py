@@ -39,30 +39,39 @@ _BUSY_TIMEOUT_MS = 5000
 _QUIET_S = 1.0
 
 
+# (database, a handler's `keep`, or None for every document)
+_CountKey = tuple[str, "Callable[[str], bool] | None"]
+
+
 class WrittenCounts:
-    """Commits per database, as the store announces them (`Store.observe_writes`: every
-    commit, before its writer is answered). A derived index whose feed's count has not moved
-    since it last read to the end has nothing to read: an engineer's every `_changes`
-    request asks the sessions index, and reading the feed each time to find nothing was a
-    twentieth of the server's work with a team syncing (issue 22).
+    """Commits per database, told by the store before each becomes visible and again once it
+    is made (`EmbeddedStore.watch_commits`). A derived index whose feed's count has not moved
+    since it last read to the end, with no commit under way, has nothing to read: an
+    engineer's every `_changes` request asks the sessions index, and reading the feed each
+    time to find nothing was a twentieth of the server's work with a team syncing (issue 22).
+
+    Why "under way" matters: a feed page that saw a commit (a session shared with the
+    reader) asks the index next, possibly before the commit's thread has finished telling
+    anyone; counted only once made, the index would answer without the share, and the page's
+    reader, now past it, would never be sent the session's older events.
 
     A handler that looks only at some documents (`keep`, a pure function of the id) is
-    counted only the commits that wrote one of them: the sessions index follows headers,
-    and the events a team writes every second do not move its count.
+    counted only the commits that wrote one of them: the sessions index follows headers, and
+    the events a team writes every second do not move its count.
 
-    `reliable` is False where the store cannot promise to announce every write before it is
-    read (CouchDB, which other instances write; several server processes, whose writes
-    arrive a moment late): indexes then read their feeds every time, as before."""
+    `reliable` is False where the store cannot tell of every commit before it is visible
+    (CouchDB, which other instances write; several server processes on one data folder):
+    indexes then read their feeds every time, as before."""
 
     def __init__(self, store: Store) -> None:
-        # (database, keep or None for every document) -> commits
-        self._counts: dict[tuple[str, Callable[[str], bool] | None], int] = {}
+        self._counts: dict[_CountKey, int] = {}
+        self._under_way: dict[_CountKey, int] = {}
         self._keeps: tuple[Callable[[str], bool], ...] = ()
-        self._forgotten = 0
+        # Moves when a database is created or deleted (its counts are dropped then).
+        self._epoch = 0
         self._lock = threading.Lock()
-        self.reliable = not getattr(store, "shared", False) and store.observe_writes(
-            self._written, self._forget
-        )
+        watch = getattr(store, "watch_commits", None)
+        self.reliable = bool(watch is not None and not getattr(store, "shared", False) and watch(self._phase))
 
     def track(self, keep: Callable[[str], bool]) -> None:
         """Count, from now on, the commits that wrote a document `keep` looks at."""
@@ -70,25 +79,36 @@ class WrittenCounts:
             if keep not in self._keeps:
                 self._keeps = (*self._keeps, keep)
 
-    def _written(self, name: str, ids: list[str] | None) -> None:
-        counts = self._counts
+    def _phase(self, name: str, ids: list[str] | None, done: bool | None) -> None:
         with self._lock:
-            counts[(name, None)] = counts.get((name, None), 0) + 1
-            for keep in self._keeps:
-                # ids None: the database was created or deleted, which concerns every handler.
-                if ids is None or any(keep(i) for i in ids):
-                    counts[(name, keep)] = counts.get((name, keep), 0) + 1
-
-    def _forget(self) -> None:
-        with self._lock:
-            self._forgotten += 1
+            if ids is None:  # created or deleted: whatever was counted of it is moot
+                for key in [k for k in self._counts if k[0] == name]:
+                    del self._counts[key]
+                self._epoch += 1
+                return
+            keys = [(name, None)] + [(name, keep) for keep in self._keeps if any(keep(i) for i in ids)]
+            for key in keys:
+                if done is None:
+                    self._under_way[key] = self._under_way.get(key, 0) + 1
+                    continue
+                if done:
+                    self._counts[key] = self._counts.get(key, 0) + 1
+                left = self._under_way.get(key)
+                if left is not None:  # None: its keep was tracked while the commit was made
+                    if left <= 1:
+                        del self._under_way[key]
+                    else:
+                        self._under_way[key] = left - 1
 
     def token(self, name: str, keep: Callable[[str], bool] | None = None) -> tuple[int, int] | None:
-        """A value that changes with every announced commit of `name` (that wrote a document
-        `keep` looks at, a tracked one); None: not known."""
+        """A value that changes with every commit of `name` (that wrote a document `keep`
+        looks at, a tracked one); None: not known, or a commit is under way."""
         if not self.reliable:
             return None
-        return self._counts.get((name, keep), 0), self._forgotten
+        with self._lock:
+            if (name, keep) in self._under_way:
+                return None
+            return self._counts.get((name, keep), 0), self._epoch
 
 
 class DerivedIndex:

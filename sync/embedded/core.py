@@ -38,6 +38,7 @@ class _Core:
         handles: HandleCache,
         notify: Callable[[str, int], None],
         observe: Callable[..., None],
+        commit_phase: Callable[[str, list[str] | None, bool | None], None] | None = None,
     ) -> None:
         self.name = name
         self.path = path
@@ -45,6 +46,7 @@ class _Core:
         self._handles = handles
         self._notify = notify
         self._observe = observe
+        self._commit_phase = commit_phase
         self._op = threading.local()  # `conn` and `handle` of the operation on this thread
 
     # --- plumbing ----------------------------------------------------------------------

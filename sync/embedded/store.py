@@ -77,6 +77,7 @@ class EmbeddedStore:
         self._recent_max = max(64, max_open)
         self._listeners: list[Callable[[str, Any], None]] = []
         self._observers: list[Callable[[str, list[str] | None], None]] = []
+        self._commit_watchers: list[Callable[[str, list[str] | None, bool | None], None]] = []
         # Names only: the databases to compact on the next run. None until the first run,
         # which compacts them all: what an earlier process wrote after its last run is unknown.
         self._written: set[str] | None = None
@@ -212,7 +213,7 @@ class EmbeddedStore:
     def _database(self, name: str, path: Path) -> EmbeddedDatabase:
         db = self._dbs.get(name)
         if db is None:
-            db = EmbeddedDatabase(name, path, self.handles, self._notify, self._observe)
+            db = EmbeddedDatabase(name, path, self.handles, self._notify, self._observe, self._commit_phase)
             self._dbs[name] = db
             self._recent[name] = db
             while len(self._recent) > self._recent_max:
@@ -252,6 +253,7 @@ class EmbeddedStore:
             with self.handles.pinned(name, path, create=True):
                 pass
             self._observe(name, None)
+            self._commit_phase(name, None, True)
             return self._database(name, path)
 
     def db(self, name: str) -> EmbeddedDatabase:
@@ -280,6 +282,7 @@ class EmbeddedStore:
                 except FileNotFoundError:
                     pass
             self._observe(name, None)
+            self._commit_phase(name, None, True)
 
     def db_exists(self, name: str) -> bool:
         """Whether database `name` exists (False for an illegal name)."""
@@ -323,6 +326,28 @@ class EmbeddedStore:
         if forget is not None:
             self._forgetters.append(forget)
         return True
+
+    def watch_commits(self, watcher: Callable[[str, list[str] | None, bool | None], None]) -> bool:
+        """Call `watcher(db_name, ids, None)` just before a commit of documents becomes
+        visible to readers, then `watcher(db_name, ids, True)` once it is made and told to
+        `observe_writes` (False: it failed); `watcher(db_name, None, True)` alone when a
+        database is created or deleted. All in the committing thread. A reader that saw a
+        commit's documents knows its watchers heard of it, whether or not they were told the
+        outcome yet: the derived indexes (api/core/derived.py) skip a feed on that ground.
+
+        False (and never called) with other server processes on these files (`shared`):
+        their commits become visible here before any message of them arrives."""
+        if self._bus is not None:
+            return False
+        self._commit_watchers.append(watcher)
+        return True
+
+    def _commit_phase(self, name: str, ids: list[str] | None, done: bool | None) -> None:
+        for watcher in list(self._commit_watchers):
+            try:
+                watcher(name, ids, done)
+            except Exception:  # noqa: BLE001
+                _log.exception("commit watcher failed for %s", name)
 
     def run_nonblocking(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
         """`(True, fn(*args))`, or `(False, None)` when `fn` would have had to wait.

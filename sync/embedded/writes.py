@@ -119,15 +119,28 @@ class _Writes(_Reads, _Attachments):
                         outcomes.append(exc)
                 changed = [s for s in states.values() if s.seq is not None and s.seq > start_seq]
                 self._flush(conn, changed, batch, seq, start_seq)
-                conn.execute("COMMIT")
+                changed_ids = [s.id for s in changed]
+                phase = self._commit_phase if changed_ids else None
+                if phase is not None:
+                    phase(self.name, changed_ids, None)  # before any reader can see it
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if phase is not None:
+                        phase(self.name, changed_ids, False)
+                    raise
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
             if changed:
-                # Before the group's writers are answered: what a writer changed is in
-                # force for whatever it does next (an unshare, then the next feed page).
-                self._observe(self.name, [s.id for s in changed], seq)
+                try:
+                    # Before the group's writers are answered: what a writer changed is in
+                    # force for whatever it does next (an unshare, then the next feed page).
+                    self._observe(self.name, changed_ids, seq)
+                finally:
+                    if phase is not None:
+                        phase(self.name, changed_ids, True)
         if seq == start_seq:
             return outcomes, None
         return outcomes, lambda: self._notify(self.name, seq)

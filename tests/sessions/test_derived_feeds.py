@@ -272,3 +272,40 @@ def test_writes_a_handler_does_not_look_at_do_not_make_its_index_read_the_feed(t
     assert seen == ["session:A", "session:B"]
     index.close()
     store.close()
+
+
+def test_a_commit_a_reader_saw_before_its_thread_told_anyone_is_read(tmp_path, monkeypatch):
+    """A feed page can see a commit (a session shared with its reader) and ask the index
+    while the committing thread is still telling the store's observers of it (the caches,
+    registered first). The index must read the feed then: answering from its count would
+    leave out the share, and the reader, now past it, would never be sent that session's
+    older events (found in review)."""
+    import api.core.derived as derived
+
+    monkeypatch.setattr(derived, "_QUIET_S", 600.0)
+    store = EmbeddedStore(tmp_path / "data")
+    db = store.create_db("t_abcdef123456_sessions")
+    telling, go_on = threading.Event(), threading.Event()
+
+    def slow_observer(name, ids):
+        if ids and "session:B" in ids:
+            telling.set()
+            assert go_on.wait(30)
+
+    store.observe_writes(slow_observer)  # before the index's counts, as the caches are
+    index, seen, _ = _counting_index(tmp_path, store, db)
+    db.put({"_id": "session:A"})
+    index.catch_up()
+    assert seen == ["session:A"]
+    writer = threading.Thread(target=db.put, args=({"_id": "session:B"},))
+    writer.start()
+    try:
+        assert telling.wait(30)
+        assert "session:B" in [r["id"] for r in db.changes()["results"]]  # visible to readers
+        index.catch_up()
+        assert seen == ["session:A", "session:B"]
+    finally:
+        go_on.set()
+        writer.join(30)
+    index.close()
+    store.close()
