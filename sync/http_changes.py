@@ -237,6 +237,8 @@ class ChangesFeed:
         guard = FeedGuard(self.api, p.ctx, p.req.db)
         # Registered here, before anything awaits: the first page was most often read on the
         # event loop just now, so no commit can have come in between (`_recheck_and_page`).
+        # A streamed answer ends the registration when it is sent: whoever calls this must
+        # send what it returns (SyncDoor does, with nothing awaited in between).
         waiter = self._waiter(p.ctx, p.req, p.page, p.physical, guard).__enter__()
         p.registered = self.api.notifier.announced(p.physical)
         try:

@@ -428,6 +428,9 @@ class ChangeNotifier:
                     state.loop = w.loop
                 if state.cursor is None and db_name == w.db_name and not state.running:
                     state.cursor = w.since
+                    # As a read past commits (`_dispatch`): one made visible before this
+                    # waiter's page but announced after this will read nothing new.
+                    self._announced[db_name] = self._announced.get(db_name, 0) + 1
                 for key in keys:
                     state.by_key.setdefault(key, set()).add(w)
 

@@ -179,3 +179,42 @@ def test_a_write_another_feeds_wake_up_read_before_this_feed_registered_is_answe
                 return rows if rows else (["woken"] if me.event.is_set() else [])
 
     assert asyncio.run(main()) == ["me-2"]
+
+
+def test_a_write_before_another_feed_started_the_databases_cursor_is_answered(store):
+    """The first feed to wait on a database starts the notifier's cursor at its own page's
+    end. If that page saw a commit whose announcement is still on its way, the late
+    announcement reads nothing past the cursor; a feed whose first page came before the
+    commit, registering after, must read again (found in the second review)."""
+    import asyncio
+
+    async def main() -> list[str]:
+        notifier = ChangeNotifier()
+        notifier.attach(store)
+        notifier.resolver = lambda _db: lambda ids: frozenset(i.split("-")[0] for i in ids)
+        db = store.create_db("feed")
+        db.put({"_id": "me-0"})  # nobody waits yet: the notifier has no cursor for it
+        feed = ChangesFeed(_Host(notifier))  # type: ignore[arg-type]
+        req = _request(db.update_seq)
+        ctx = SimpleNamespace(principal=None)
+        announced = notifier.announced("feed")
+        page = feed.page(ctx, db, req)  # type: ignore[arg-type]  # on a worker thread, say
+        req.since = page["last_seq"]
+        listeners = list(store._listeners)
+        store._listeners.clear()
+        db.put({"_id": "me-2"})  # committed; its announcement is late
+        store._listeners.extend(listeners)
+        with notifier.waiter("feed", ["other"], since=db.update_seq):  # starts the cursor past it
+            pending = PendingChanges(ctx, db, req, page, "feed", announced)  # type: ignore[arg-type]
+            with notifier.waiter("feed", ["me"], since=req.since) as me:
+                _register(feed, pending)
+                again = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
+                notifier.notify("feed", db.update_seq, store)  # the late announcement
+                for _ in range(500):
+                    if notifier.stats()["dispatching"] == 0 and notifier.reads:
+                        break
+                    await asyncio.sleep(0.01)
+                rows = [r["id"] for r in again["results"]]
+                return rows if rows else (["woken"] if me.event.is_set() else [])
+
+    assert asyncio.run(main()) == ["me-2"]
