@@ -148,20 +148,25 @@ class DerivedIndex:
             "CREATE TABLE IF NOT EXISTS checkpoints (feed TEXT PRIMARY KEY, db TEXT, seq TEXT);" + schema
         )
 
-    def catch_up(self, feeds: Iterable[str] | None = None) -> None:
-        """Follow the feeds (those named in `feeds`, or all) up to the store's present."""
+    def catch_up(self, feeds: Iterable[str] | None = None, *, quiet_ok: bool = False) -> None:
+        """Follow the feeds (those named in `feeds`, or all) up to the store's present.
+
+        `quiet_ok`: a feed no commit of this process was made to since it was last read (see
+        `WrittenCounts`) is taken as read for `_QUIET_S`. Only for the hot path (every
+        `_changes` request): a write of another program on the same files (`branchline seed`
+        while the server runs) shows there up to `_QUIET_S` late, and everywhere else at once."""
         wanted = None if feeds is None else set(feeds)
         with self.lock:
             for feed, (dbname, handler) in self.feeds.items():
                 if wanted is None or feed in wanted:
-                    self._follow(feed, dbname, handler)
+                    self._follow(feed, dbname, handler, quiet_ok)
 
-    def _follow(self, feed: str, dbname: str, handler: Handler) -> None:
+    def _follow(self, feed: str, dbname: str, handler: Handler, quiet_ok: bool = False) -> None:
         # Taken before reading: a commit announced while the feed is read moves it, and the
         # next catch-up reads again.
         token = None if self.written is None else self.written.token(dbname, getattr(handler, "keep", None))
         now = time.monotonic()
-        if token is not None:
+        if token is not None and quiet_ok:
             quiet = self._quiet.get(feed)
             if quiet is not None and quiet[0] == token and now - quiet[1] < _QUIET_S:
                 return
@@ -258,12 +263,14 @@ class DerivedIndex:
         *,
         catch_up: bool = True,
         feeds: Iterable[str] | None = None,
+        quiet_ok: bool = False,
     ) -> list[dict[str, Any]]:
         """Rows of `sql`, after following the feeds (a caller running several queries for one
         answer catches up on the first only; one whose tables only some feeds fill names them
-        in `feeds`, so a hot path does not pay for every other feature's index)."""
+        in `feeds`, so a hot path does not pay for every other feature's index; `quiet_ok`:
+        see `catch_up`)."""
         if catch_up:
-            self.catch_up(feeds)
+            self.catch_up(feeds, quiet_ok=quiet_ok)
         with self.lock:
             cur = self.conn.execute(sql, params)
             cols = [c[0] for c in cur.description]

@@ -132,6 +132,7 @@ def granted_since(ctx, tenant_id: str, user_id: str, since: Any) -> list[str]:
         "SELECT session_id FROM sess_access WHERE user_id=? AND granted_seq > ?",
         (user_id, seq_number(since)),
         feeds=(HEADERS_FEED,),
+        quiet_ok=True,
     )
     return [r["session_id"] for r in rows]
 

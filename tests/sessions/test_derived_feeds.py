@@ -191,14 +191,14 @@ def test_an_index_reads_its_feed_again_only_after_a_commit_and_then_sees_it(tmp_
     index, seen, written = _counting_index(tmp_path, store, db)
     assert written.reliable
     reads = _CountingReads(monkeypatch, store)
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     assert seen == ["session:A"]
     first = reads.reads
     for _ in range(5):
-        index.catch_up()
+        index.catch_up(quiet_ok=True)
     assert reads.reads == first  # nothing announced: nothing read
     db.put({"_id": "session:B"})
-    index.catch_up()  # the very next query sees what was just written
+    index.catch_up(quiet_ok=True)  # the very next query sees what was just written
     assert seen == ["session:A", "session:B"]
     index.close()
     store.close()
@@ -206,21 +206,25 @@ def test_an_index_reads_its_feed_again_only_after_a_commit_and_then_sees_it(tmp_
 
 def test_a_write_the_store_did_not_announce_shows_within_the_quiet_time(tmp_path, monkeypatch):
     """Another program on the same files (the command line) writes without the server's store
-    hearing of it: the index reads its feed again once `_QUIET_S` has passed."""
+    hearing of it: the hot path reads the feed again once `_QUIET_S` has passed, every other
+    query at once (the starter library's seed test found the listing empty otherwise)."""
     import api.core.derived as derived
 
     monkeypatch.setattr(derived, "_QUIET_S", 600.0)  # however slow the machine, still within it
     store = EmbeddedStore(tmp_path / "data")
     db = store.create_db("t_abcdef123456_sessions")
     index, seen, _ = _counting_index(tmp_path, store, db)
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     other = EmbeddedStore(tmp_path / "data")  # a second program: its commits are not announced here
     other.db(db.name).put({"_id": "session:from-the-command-line"})
-    index.catch_up()
-    assert seen == []  # within the quiet time, as the cached account documents are
-    monkeypatch.setattr(derived, "_QUIET_S", 0.0)  # the quiet time has passed
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
+    assert seen == []  # within the quiet time, on the hot path that allows it
+    index.catch_up()  # any other query reads at once (a listing after `branchline seed`)
     assert seen == ["session:from-the-command-line"]
+    other.db(db.name).put({"_id": "session:again"})
+    monkeypatch.setattr(derived, "_QUIET_S", 0.0)  # the quiet time has passed
+    index.catch_up(quiet_ok=True)
+    assert seen == ["session:from-the-command-line", "session:again"]
     other.close()
     index.close()
     store.close()
@@ -233,10 +237,10 @@ def test_several_server_processes_read_the_feed_every_time(tmp_path):
     db = store.create_db("t_abcdef123456_sessions")
     index, seen, written = _counting_index(tmp_path, store, db)
     assert not written.reliable
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     other = EmbeddedStore(tmp_path / "data")
     other.db(db.name).put({"_id": "session:written-elsewhere"})
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     assert seen == ["session:written-elsewhere"]
     other.close()
     index.close()
@@ -261,14 +265,14 @@ def test_writes_a_handler_does_not_look_at_do_not_make_its_index_read_the_feed(t
         tmp_path / "index.sqlite", store, {"headers": (db.name, on_change)}, "", WrittenCounts(store)
     )
     db.put({"_id": "session:A"})
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     reads = _CountingReads(monkeypatch, store)
     for i in range(5):
         db.put({"_id": f"session:A:ev:{i:04d}"})
-        index.catch_up()
+        index.catch_up(quiet_ok=True)
     assert reads.reads == 0
     db.put({"_id": "session:B"})
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     assert seen == ["session:A", "session:B"]
     index.close()
     store.close()
@@ -295,14 +299,14 @@ def test_a_commit_a_reader_saw_before_its_thread_told_anyone_is_read(tmp_path, m
     store.observe_writes(slow_observer)  # before the index's counts, as the caches are
     index, seen, _ = _counting_index(tmp_path, store, db)
     db.put({"_id": "session:A"})
-    index.catch_up()
+    index.catch_up(quiet_ok=True)
     assert seen == ["session:A"]
     writer = threading.Thread(target=db.put, args=({"_id": "session:B"},))
     writer.start()
     try:
         assert telling.wait(30)
         assert "session:B" in [r["id"] for r in db.changes()["results"]]  # visible to readers
-        index.catch_up()
+        index.catch_up(quiet_ok=True)
         assert seen == ["session:A", "session:B"]
     finally:
         go_on.set()

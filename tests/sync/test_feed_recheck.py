@@ -15,6 +15,7 @@ import pytest
 from sync.embedded import EmbeddedStore
 from sync.http_changes import ChangesFeed, ChangesRequest, PendingChanges
 from sync.longpoll import ChangeNotifier
+from tests.conftest import run_async
 
 
 class _Host:
@@ -178,7 +179,7 @@ def test_a_write_another_feeds_wake_up_read_before_this_feed_registered_is_answe
                 rows = [r["id"] for r in again["results"]]
                 return rows if rows else (["woken"] if me.event.is_set() else [])
 
-    assert asyncio.run(main()) == ["me-2"]
+    assert run_async(main()) == ["me-2"]
 
 
 def test_a_write_before_another_feed_started_the_databases_cursor_is_answered(store):
@@ -217,4 +218,4 @@ def test_a_write_before_another_feed_started_the_databases_cursor_is_answered(st
                 rows = [r["id"] for r in again["results"]]
                 return rows if rows else (["woken"] if me.event.is_set() else [])
 
-    assert asyncio.run(main()) == ["me-2"]
+    assert run_async(main()) == ["me-2"]
