@@ -37,6 +37,10 @@ def test_operation_ids_are_unique_and_methods_valid(tmp_path):
 def test_unknown_routes_and_methods_answer_the_one_error_shape(http):
     for method, path, status in (
         ("GET", "/api/v1/does-not-exist", 404),
+        # Not a 405 that "allows ." (only the app shell's GET fallback matched these paths).
+        ("POST", "/api/v1/does-not-exist", 404),
+        ("POST", "/api/v1/sessions//events", 404),
+        ("DELETE", "/api/v1/nothing/here", 404),
         ("DELETE", "/api/v1/me", 405),
         ("PUT", "/healthz", 405),
     ):
@@ -44,6 +48,10 @@ def test_unknown_routes_and_methods_answer_the_one_error_shape(http):
         assert r.status_code == status, (method, path, r.text)
         body = r.json()
         assert set(body) == {"error", "reason"} and body["reason"]
+        if status == 404:
+            assert body["reason"] == f"No route for {method} {path}. See /docs for the API."
+        else:
+            assert r.headers["allow"] and r.headers["allow"] in body["reason"]
 
 
 def _spec(tmp_path):

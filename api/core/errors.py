@@ -155,7 +155,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 405:
-            return method_not_allowed(request)
+            if allowed_methods(request):
+                return method_not_allowed(request)
+            # Only the app shell's GET fallback matched, which does not serve API paths:
+            # there is no resource here at all, and "it allows ." told the caller nothing.
+            return error_response(
+                404, "not_found", f"No route for {request.method} {request.url.path}. See /docs for the API."
+            )
         error = _STATUS_ERRORS.get(exc.status_code, "error")
         reason = exc.detail if isinstance(exc.detail, str) else "Request failed."
         if exc.status_code == 404:
