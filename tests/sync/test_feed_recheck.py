@@ -137,17 +137,54 @@ def test_a_caller_whose_access_ended_in_between_gets_an_empty_answer(store):
     assert page["results"] == []
 
 
+def _by_reader_notifier(store: EmbeddedStore) -> ChangeNotifier:
+    """A notifier told of `store`'s commits, whose readers are the ids' prefixes (`me-2`: me)."""
+    notifier = ChangeNotifier()
+    notifier.attach(store)
+    notifier.resolver = lambda _db: lambda ids: frozenset(i.split("-")[0] for i in ids)
+    return notifier
+
+
+def _put_announced_late(store: EmbeddedStore, db: Any, doc: dict[str, Any]) -> None:
+    """Commit `doc` without the store's announcement, which the test then makes itself."""
+    listeners = list(store._listeners)
+    store._listeners.clear()
+    db.put(doc)
+    store._listeners.extend(listeners)
+
+
+async def _settled(notifier: ChangeNotifier) -> None:
+    """Until the notifier's wake-ups have run (polling a condition: they run on this loop)."""
+    import asyncio
+
+    for _ in range(500):
+        if notifier.stats()["dispatching"] == 0 and notifier.reads:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def _answer_after_late_announcement(
+    store: EmbeddedStore, notifier: ChangeNotifier, feed: ChangesFeed, pending: PendingChanges
+) -> list[str]:
+    """This feed registers, checks again, then the late announcement comes: the ids its
+    second read found, or ["woken"] if only its waiter was woken, or [] if neither."""
+    with notifier.waiter("feed", ["me"], since=pending.req.since) as me:
+        _register(feed, pending)
+        again = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
+        notifier.notify("feed", pending.dbobj.update_seq, store)  # the late announcement
+        await _settled(notifier)
+        rows = [r["id"] for r in again["results"]]
+        return rows if rows else (["woken"] if me.event.is_set() else [])
+
+
 def test_a_write_another_feeds_wake_up_read_before_this_feed_registered_is_answered(store):
     """The store announces a commit after making it. Another feed's wake-up may read past a
     commit whose announcement is still on its way, before this feed registers; the late
     announcement then reads nothing new and wakes nobody. This feed's first page was read
     before that commit: it must read again (found by review of the change)."""
-    import asyncio
 
     async def main() -> list[str]:
-        notifier = ChangeNotifier()
-        notifier.attach(store)
-        notifier.resolver = lambda _db: lambda ids: frozenset(i.split("-")[0] for i in ids)
+        notifier = _by_reader_notifier(store)
         db = store.create_db("feed")
         db.put({"_id": "me-0"})
         with notifier.waiter("feed", ["other"], since=db.update_seq):
@@ -158,26 +195,10 @@ def test_a_write_another_feeds_wake_up_read_before_this_feed_registered_is_answe
             announced = notifier.announced("feed")
             page = feed.page(ctx, db, req)  # type: ignore[arg-type]
             req.since = page["last_seq"]
-            listeners = list(store._listeners)
-            store._listeners.clear()
-            db.put({"_id": "me-2"})  # committed; its announcement is late
-            store._listeners.extend(listeners)
-            # The other feed's wake-up runs and reads past both writes.
-            for _ in range(500):
-                if notifier.stats()["dispatching"] == 0 and notifier.reads >= 1:
-                    break
-                await asyncio.sleep(0.01)
+            _put_announced_late(store, db, {"_id": "me-2"})
+            await _settled(notifier)  # the other feed's wake-up reads past both writes
             pending = PendingChanges(ctx, db, req, page, "feed", announced)  # type: ignore[arg-type]
-            with notifier.waiter("feed", ["me"], since=req.since) as me:
-                _register(feed, pending)
-                again = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
-                notifier.notify("feed", db.update_seq, store)  # the late announcement
-                for _ in range(500):
-                    if notifier.stats()["dispatching"] == 0:
-                        break
-                    await asyncio.sleep(0.01)
-                rows = [r["id"] for r in again["results"]]
-                return rows if rows else (["woken"] if me.event.is_set() else [])
+            return await _answer_after_late_announcement(store, notifier, feed, pending)
 
     assert run_async(main()) == ["me-2"]
 
@@ -187,12 +208,9 @@ def test_a_write_before_another_feed_started_the_databases_cursor_is_answered(st
     end. If that page saw a commit whose announcement is still on its way, the late
     announcement reads nothing past the cursor; a feed whose first page came before the
     commit, registering after, must read again (found in the second review)."""
-    import asyncio
 
     async def main() -> list[str]:
-        notifier = ChangeNotifier()
-        notifier.attach(store)
-        notifier.resolver = lambda _db: lambda ids: frozenset(i.split("-")[0] for i in ids)
+        notifier = _by_reader_notifier(store)
         db = store.create_db("feed")
         db.put({"_id": "me-0"})  # nobody waits yet: the notifier has no cursor for it
         feed = ChangesFeed(_Host(notifier))  # type: ignore[arg-type]
@@ -201,21 +219,9 @@ def test_a_write_before_another_feed_started_the_databases_cursor_is_answered(st
         announced = notifier.announced("feed")
         page = feed.page(ctx, db, req)  # type: ignore[arg-type]  # on a worker thread, say
         req.since = page["last_seq"]
-        listeners = list(store._listeners)
-        store._listeners.clear()
-        db.put({"_id": "me-2"})  # committed; its announcement is late
-        store._listeners.extend(listeners)
+        _put_announced_late(store, db, {"_id": "me-2"})
         with notifier.waiter("feed", ["other"], since=db.update_seq):  # starts the cursor past it
             pending = PendingChanges(ctx, db, req, page, "feed", announced)  # type: ignore[arg-type]
-            with notifier.waiter("feed", ["me"], since=req.since) as me:
-                _register(feed, pending)
-                again = feed._recheck_and_page(pending, _Guard())  # type: ignore[arg-type]
-                notifier.notify("feed", db.update_seq, store)  # the late announcement
-                for _ in range(500):
-                    if notifier.stats()["dispatching"] == 0 and notifier.reads:
-                        break
-                    await asyncio.sleep(0.01)
-                rows = [r["id"] for r in again["results"]]
-                return rows if rows else (["woken"] if me.event.is_set() else [])
+            return await _answer_after_late_announcement(store, notifier, feed, pending)
 
     assert run_async(main()) == ["me-2"]
