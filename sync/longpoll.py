@@ -24,7 +24,9 @@ alter who reads other documents (a session header: its readers are its events' r
 such a change, a read that could not see every change, or a full index starts it afresh,
 and a page whose `since` is outside the window scans as before.
 
-The store's listener contract is unchanged: `(db_name, update_seq)`.
+The store's listener contract is unchanged: `(db_name, update_seq)`. A database deleted or
+created again (told through `observe_writes`, with no ids) reuses its seqs: the notifier then
+forgets its cursor and index for it and wakes its waiters (`reset`).
 """
 
 from __future__ import annotations
@@ -160,6 +162,9 @@ class _DbWaiters:
     running: bool = False
     dirty: bool = False
     recent: _Recent | None = None
+    # Moves when the database is deleted or created again (`ChangeNotifier.reset`): a read
+    # begun before that is of the old file, whose seqs the new one reuses.
+    generation: int = 0
 
     def targets(self, keys: frozenset[str] | None) -> set[Waiter]:
         if keys is None:
@@ -207,7 +212,47 @@ class ChangeNotifier:
         def listener(db_name: str, update_seq: Any = None) -> None:
             self.notify(db_name, update_seq, store)
 
+        def observed(db_name: str, ids: list[str] | None) -> None:
+            if ids is None:  # created or deleted (or rewritten whole by another process)
+                self.reset(db_name)
+
         store.add_listener(listener)
+        observe = getattr(store, "observe_writes", None)
+        if observe is not None:
+            observe(observed, self.reset_all)
+
+    def reset(self, db_name: str) -> None:
+        """`db_name` was deleted or created again: its seqs start afresh, so where its changes
+        were last read and its index of recent changes are of another file. Every waiter of
+        it is woken (CouchDB ends the feeds of a deleted database); the next read starts at
+        the beginning, which a new database's is. Called in the thread that did it."""
+        with self._lock:
+            self._announced[db_name] = self._announced.get(db_name, 0) + 1
+            self._announced_seq[db_name] = None
+            state = self._dbs.get(db_name)
+            if state is None:
+                return
+            state.generation += 1
+            state.cursor = 0
+            self._replace(state, None)
+            targets = state.targets(None)
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread's deletion
+            here = None
+        for w in targets:
+            if w.loop is here:
+                w.fire(db_name)
+            else:
+                _fire_threadsafe(w, db_name)
+
+    def reset_all(self) -> None:
+        """The store lost track of other processes' writes (`observe_writes`' `forget`):
+        nothing known of any database is trusted."""
+        with self._lock:
+            names = list(self._dbs)
+        for name in names:
+            self.reset(name)
 
     def notify(self, db_name: str, update_seq: Any = None, store: Any = None) -> None:
         """The store's listener: called from the writing thread after a commit."""
@@ -250,6 +295,7 @@ class ChangeNotifier:
             with self._lock:
                 state.dirty = False
                 cursor = state.cursor
+                generation = state.generation
             keys_of = None if self.resolver is None or store is None else self.resolver(db_name)
             keys: frozenset[str] | None = None
             new_cursor = cursor
@@ -264,6 +310,10 @@ class ChangeNotifier:
                     keys, new_cursor = None, None
                 self.reads += 1
             with self._lock:
+                if state.generation != generation:
+                    # The database was deleted or created again during the read (which woke
+                    # every waiter): read the new one from its beginning.
+                    continue
                 if new_cursor != cursor:
                     # Read past commits whose own announcement may still be on its way (the
                     # store announces after it commits): a feed that read its first page
@@ -366,6 +416,7 @@ class ChangeNotifier:
                 return None
             assert state is not None  # it holds the index
             end = recent.end
+            generation = state.generation
             # Nothing announced past the index's end: nothing to file (the page itself scans
             # whatever lands after `end` meanwhile, so this only spares a read).
             latest = self._announced_seq.get(db_name, -1)
@@ -374,7 +425,8 @@ class ChangeNotifier:
             _, new_end, rows = read(end)
             if isinstance(new_end, int) and new_end > end:
                 with self._lock:
-                    self._remember(db_name, state, end, new_end, rows)
+                    if state.generation == generation:  # else it read a database made since
+                        self._remember(db_name, state, end, new_end, rows)
         with self._lock:
             recent = state.recent
             if recent is None or not recent.start <= since <= recent.end:
