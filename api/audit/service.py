@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import logging
-import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from sync.errors import BadRequest, BranchlineError, Conflict
 from sync.store import Database, Store
 
 from ..core.docs import each_tenant, get_or_none, retry_on_conflict, save, tenants_with_db
+from ..core.keyed_locks import KeyedLocks
 from . import repository as repo
 from .chain import (
     GENESIS_ANCHOR,
@@ -48,13 +48,8 @@ ENTRY_SCHEMA_VERSION = 2
 # Concurrent writers of one tenant each win one seq per round, so a burst of N needs N rounds.
 APPEND_ATTEMPTS = 64
 MAX_RETENTION_DAYS = 36500
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock(tenant_id: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(tenant_id, threading.Lock())
+# Appends to one tenant's log take turns in this process (see `append`).
+_lock = KeyedLocks()
 
 
 def now_iso(moment: datetime | None = None) -> str:

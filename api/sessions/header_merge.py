@@ -16,20 +16,14 @@ from sync.errors import Conflict, NotFound
 from sync.naming import parse_physical
 from sync.store import Database
 
+from ..core.keyed_locks import KeyedLocks
 from . import merge, repository as repo
 
 log = logging.getLogger("branchline.sessions")
 
 
-_merge_locks: dict[str, threading.Lock] = {}
-_merge_locks_guard = threading.Lock()
-
-
-def _merge_lock(key: str) -> threading.Lock:
-    with _merge_locks_guard:
-        if len(_merge_locks) > 10_000:
-            _merge_locks.clear()
-        return _merge_locks.setdefault(key, threading.Lock())
+# Merges of one header take turns in this process (see `merge_conflicts`).
+_merge_lock = KeyedLocks()
 
 
 def merge_conflicts(db: Database, sid: str) -> bool:

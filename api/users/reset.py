@@ -23,11 +23,13 @@ from sync.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from ..auth import service as auth
 from ..auth.tokens import hash_secret, same_hash
 from ..core.context import AppContext
+from ..core.keyed_locks import KeyedLocks
 from ..core.timeutil import iso
 from ..mail import service as mail
 from . import repository as repo
 
 log = logging.getLogger("branchline.mail")
+_sending = KeyedLocks()
 RESET_SECONDS = 3600
 EARLIER_KEPT = 4  # links of the hour kept besides the newest (mails are limited to 3 an hour per address)
 ANSWER = (
@@ -50,8 +52,16 @@ def send_link(ctx: AppContext, email: str) -> None:
     which addresses have one. Never raises (nobody is left to tell)."""
     if not mail.configured(ctx):
         return
+    # Requests for one address at once take turns here, so none loses its link to another's
+    # update of the account; a conflict is then another server process's, which the retries
+    # absorb.
+    with _sending(repo.normalize_email(email)):
+        _send_link(ctx, email)
+
+
+def _send_link(ctx: AppContext, email: str) -> None:
     try:
-        for _ in range(3):  # two requests for one address at once: the later write wins
+        for _ in range(5):  # another process's request for the address wrote first: again
             user = repo.find_by_email(ctx.system, email)
             if user is None or not _may_reset(ctx, user):
                 return
