@@ -569,6 +569,10 @@ def run_load(
         "peak_fds": sampler.peak_fds,
         "generator_cpu_s": merged["cpu_run_s"],
         "generator_processes": len(workers),
+        # The worst process's figures: percentiles of different processes do not add up.
+        "generator_loop_delay_ms": {
+            k: max(r["loop_delay_ms"][k] for r in results) for k in ("p50", "p99", "max")
+        },
         "loadavg_start": [round(x, 2) for x in load0],
         "loadavg": [round(x, 2) for x in load],
     }
@@ -616,6 +620,11 @@ def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None
         f"load generator CPU   {f['generator_cpu_s']:.1f} s in the window "
         f"({f['generator_processes']} Node processes, "
         f"{f['generator_cpu_s'] / window * 100:.0f}% of one core)"
+    )
+    delay = f["generator_loop_delay_ms"]
+    out(
+        f"generator loop delay p50/p99/max {delay['p50']:.0f} {delay['p99']:.0f} {delay['max']:.0f} ms "
+        "(the slowest Node process: how late it saw replies)"
     )
     out(
         f"load average         {' '.join(map(str, f['loadavg_start']))} at the start, "

@@ -8,6 +8,8 @@ kind costs on its own: K requests of one kind sent back to back by one client on
 keep-alive connection, the server's CPU (from /proc) divided by K, and the answer's median
 latency. A REST event (`POST /api/v1/sessions/{id}/events`, into sessions of at most 20
 events) is measured beside them. Compare commits back to back: the machine's speed drifts.
+The first line is the floor: the same uvicorn and HTTP parser answering `{}` from a bare ASGI
+app (benchmarks/bare_asgi.py), so what each request costs above it is Branchline's own work.
 
     .venv/bin/python benchmarks/sync_requests.py [--requests 400]
 
@@ -56,6 +58,31 @@ def measure(
             raise SystemExit(f"unexpected {r.status_code}: {r.text[:300]}")
     spent = cpu_seconds(pid) - before
     return spent / n * 1000, statistics.median(lat) * 1000
+
+
+def http_floor(n: int) -> tuple[float, float]:
+    """(CPU ms per request, median ms) of a bare ASGI app under the same uvicorn and parser."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "bare_asgi:app", "--http", "httptools"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    cmd += ["--lifespan", "off"]
+    proc = subprocess.Popen(
+        cmd, cwd=Path(__file__).parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+            wait_until(lambda: _answers(http), timeout=60)
+            return measure(proc.pid, n, lambda i: http.get("/sync/t/db/_local/x"), (200,))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _answers(http: httpx.Client) -> bool:
+    try:
+        return http.get("/").status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def main() -> None:
@@ -169,6 +196,9 @@ def main() -> None:
                 ),
             ]
             print(f"{'request':30} {'server CPU/request':>20} {'median answer':>15}")
+            if not opts.only:
+                cpu_ms, p50 = http_floor(n)
+                print(f"{'floor: bare ASGI app, {}':30} {cpu_ms:17.2f} ms {p50:12.2f} ms")
             for name, send, ok in kinds:
                 if opts.only and opts.only.lower() not in name.lower():
                     continue

@@ -16,7 +16,7 @@ const crypto = require('crypto');
 const http = require('http');
 const nodeFetch = require('node-fetch');
 const readline = require('readline');
-const { performance } = require('perf_hooks');
+const { performance, monitorEventLoopDelay } = require('perf_hooks');
 const PouchDB = require('pouchdb');
 PouchDB.plugin(require('pouchdb-adapter-memory'));
 
@@ -327,6 +327,12 @@ async function main() {
   stats.errors = {};
   stats.error_samples = [];
   const cpu0 = process.cpuUsage();
+  // How late this process's own callbacks ran in the window: a reply that waits here is
+  // counted in the latencies as if the server were slow.
+  // Its samples are a 10 ms timer's intervals: the delay is what exceeds 10 ms.
+  const LOOP_RES_MS = 10;
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RES_MS });
+  loopDelay.enable();
   const start = now();
   windowEnd = start + cfg.duration_ms;
   measuring = true;
@@ -336,6 +342,9 @@ async function main() {
   await stop;
   for (const eng of engineers) for (const t of eng.timers) clearTimeout(t);
   const cpuRun = process.cpuUsage(cpu0);
+  loopDelay.disable();
+  const late = (ns) => Math.max(0, Math.round((ns / 1e6 - LOOP_RES_MS) * 10) / 10);
+  const delayMs = (q) => late(loopDelay.percentile(q));
   const drained = await waitFor(() => toServer.size === 0 && toPartner.size === 0, cfg.drain_ms);
   let lost = 0;
   let undelivered = 0;
@@ -357,6 +366,7 @@ async function main() {
     event: 'result', ...stats, lost, undelivered,
     cpu_run_s: (cpuRun.user + cpuRun.system) / 1e6,
     cpu_total_s: (cpuAll.user + cpuAll.system) / 1e6,
+    loop_delay_ms: { p50: delayMs(50), p99: delayMs(99), max: late(loopDelay.max) },
     window_s: cfg.duration_ms / 1000,
   };
   // Exit only once the line is out: a pipe takes it in 64 KB chunks, asynchronously.

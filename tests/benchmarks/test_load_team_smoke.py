@@ -23,6 +23,7 @@ LABELS = (
     "server RSS",
     "open descriptors",
     "load generator CPU",
+    "generator loop delay",
     "load average",
 )
 
@@ -65,3 +66,4 @@ def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
         assert figures[kind]["n"] > 0 and figures[kind]["p99"] is not None, (kind, out)
     assert figures["events_per_s"] > 0 and figures["server_cpu_s"] > 0 and figures["generator_cpu_s"] > 0, out
     assert figures["rss_mb"] > 0 and figures["fds"] > 0, out
+    assert 0 <= figures["generator_loop_delay_ms"]["p50"] <= figures["generator_loop_delay_ms"]["max"], out
