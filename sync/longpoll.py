@@ -511,6 +511,14 @@ def read_keys(
     res = db.changes(since=cursor, limit=MAX_IDS_PER_READ)
     if res.get("pending"):
         return None, db.update_seq, None
+    if not res["results"] and isinstance(cursor, int):
+        # A commit was announced and nothing follows the cursor: it may lie past the end, if
+        # it was not taken from this file (a waiter's `since` from before the database was
+        # deleted and created again, when no feed of it waited to hear of that). Then wake
+        # every waiter and read on from the end.
+        end = db.update_seq
+        if end < cursor:
+            return None, end, None
     # Asked once per group of documents (a session's header and events are one group and
     # share their readers); a group's answer covers each of its documents, perhaps too widely.
     grouped = [(row["seq"], row["id"], partition(row["id"])) for row in res["results"]]

@@ -102,3 +102,26 @@ def test_the_index_of_recent_changes_does_not_answer_for_a_recreated_database(st
     assert len(new_after_5) == 15
     # Either the page scans (None) or the index knows the new file's documents.
     assert found is None or set(new_after_5) <= found[0]
+
+
+def test_a_device_checkpoint_from_the_old_file_does_not_hold_the_new_files_wake_ups(store):
+    """Nobody waited on the database when it was deleted and created again (after a restart,
+    say), so the notifier knew nothing to reset; then the first feed to wait came with a
+    device's checkpoint from the old file, past the new file's end, and started the notifier's
+    reads there: every feed missed the new file's writes until it grew past that seq (found
+    in review)."""
+
+    async def main() -> bool:
+        notifier = _notifier(store)
+        db = store.create_db("feed")
+        for i in range(41):
+            db.put({"_id": f"other-old{i:02d}"})
+        store.delete_db("feed")
+        db = store.create_db("feed")
+        with notifier.waiter("feed", ["dev"], since=41):  # the old file's checkpoint
+            with notifier.waiter("feed", ["me"], since=db.update_seq) as me:
+                db.put({"_id": "me-new"})
+                await _until(lambda: notifier.stats()["dispatching"] == 0, "the write's wake-up")
+                return me.event.is_set()
+
+    assert run_async(main()) is True
