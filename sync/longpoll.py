@@ -236,15 +236,7 @@ class ChangeNotifier:
             state.cursor = 0
             self._replace(state, None)
             targets = state.targets(None)
-        try:
-            here = asyncio.get_running_loop()
-        except RuntimeError:  # a worker thread's deletion
-            here = None
-        for w in targets:
-            if w.loop is here:
-                w.fire(db_name)
-            else:
-                _fire_threadsafe(w, db_name)
+        _fire_all(targets, db_name)
 
     def reset_all(self) -> None:
         """The store lost track of other processes' writes (`observe_writes`' `forget`):
@@ -327,11 +319,7 @@ class ChangeNotifier:
                 if not again:
                     state.running = False
             self.wakes += len(targets)
-            for w in targets:
-                if w.loop is asyncio.get_running_loop():
-                    w.fire(db_name)
-                else:
-                    _fire_threadsafe(w, db_name)
+            _fire_all(targets, db_name)
             if not again:
                 return
 
@@ -534,6 +522,20 @@ def read_keys(
 
 def _read_db_keys(store: Any, db_name: str, cursor: Any, keys_of: KeysOf) -> Any:
     return read_keys(store.db(db_name), cursor, keys_of)
+
+
+def _fire_all(waiters: Iterable[Waiter], db_name: str) -> None:
+    """Wake `waiters`: at once on this thread's event loop, through their own loop otherwise
+    (a deletion made on a worker thread)."""
+    try:
+        here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        here = None
+    for w in waiters:
+        if w.loop is here:
+            w.fire(db_name)
+        else:
+            _fire_threadsafe(w, db_name)
 
 
 def _fire_threadsafe(w: Waiter, db_name: str) -> None:

@@ -29,9 +29,6 @@ class KeyLock:
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
 
-    def locked(self) -> bool:
-        return self._lock.locked()
-
 
 class KeyedLocks:
     """`with locks(key):` takes turns with every other thread using the same key."""
@@ -46,6 +43,3 @@ class KeyedLocks:
             if lock is None:
                 lock = self._locks[key] = KeyLock()
             return lock
-
-    def __len__(self) -> int:
-        return len(self._locks)

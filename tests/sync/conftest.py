@@ -28,6 +28,8 @@ APP_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(APP_DIR))
 from app_for_tests import ADMIN, TENANT  # noqa: E402
 
+from sync.embedded import EmbeddedStore  # noqa: E402
+
 # One implementation of these helpers for the whole suite.
 from tests.conftest import free_port, wait_until as poll  # noqa: E402
 
@@ -111,6 +113,14 @@ class SyncServer:
 def _server_fixture(request, tmp_path_factory) -> SyncServer:
     policy = getattr(request.module, "SYNC_POLICY", "role")
     return SyncServer(tmp_path_factory.mktemp("sync-server"), policy=policy).start()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An embedded store of its own, in the test's folder."""
+    s = EmbeddedStore(tmp_path)
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="module")

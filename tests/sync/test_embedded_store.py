@@ -23,13 +23,6 @@ from sync.store import Database, Store
 
 
 @pytest.fixture
-def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def db(store):
     return store.create_db(f"t_{secrets.token_hex(4)}_test")
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-import pytest
-
 from sync.embedded import EmbeddedStore
 from sync.http_changes import ChangesFeed, ChangesRequest, PendingChanges
 from sync.longpoll import ChangeNotifier
@@ -54,13 +52,6 @@ class _CountingDb:
     def changes(self, **kw: Any) -> Any:
         self.reads += 1
         return self.db.changes(**kw)
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    yield s
-    s.close()
 
 
 def _request(since: Any) -> ChangesRequest:

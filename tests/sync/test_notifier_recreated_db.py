@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from sync.embedded import EmbeddedStore
 from sync.longpoll import ChangeNotifier
 from tests.conftest import run_async
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    yield s
-    s.close()
+from tests.sync.test_feed_recheck import _by_reader_notifier
 
 
 def _notifier(store: EmbeddedStore) -> ChangeNotifier:
-    """A notifier told of `store`'s commits, whose readers are the ids' prefixes (`me-2`: me)."""
-    notifier = ChangeNotifier()
-    notifier.attach(store)
-    notifier.resolver = lambda _db: lambda ids: frozenset(i.split("-")[0] for i in ids)
+    """`_by_reader_notifier`, keeping its index of recent changes whatever is written."""
+    notifier = _by_reader_notifier(store)
     notifier.reshapes = lambda _db, _docid: False
     return notifier
 

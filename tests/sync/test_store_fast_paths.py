@@ -22,13 +22,6 @@ from sync.embedded import EmbeddedStore
 from sync.errors import BranchlineError
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    yield s
-    s.close()
-
-
 def _counted(db) -> tuple[int, int]:
     with db._reading() as conn:
         return conn.execute(

@@ -19,13 +19,6 @@ from sync.embedded import EmbeddedStore
 from sync.errors import BranchlineError
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    yield s
-    s.close()
-
-
 def _name() -> str:
     return f"t_{secrets.token_hex(4)}_gc"
 
