@@ -3,6 +3,8 @@ device then receives the tree scoped to that team, which it did not before."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.browser.conftest import app_context, shot
 from tests.browser.test_editor_build_publish import sign_in
 from tests.conftest import Tenant
@@ -56,9 +58,18 @@ def test_an_owner_scopes_a_tree_to_a_team_in_the_editor(browser, http, server):
         page.goto(f"{server.url}/editor/{tree_id}")
         page.wait_for_selector("[data-testid=tree-settings]")
         page.locator("[data-testid=tree-teams-summary]:has-text('Open to everyone')").wait_for()
+        # Two ticks in quick succession: the second is sent after the first is saved, so the
+        # server keeps both, and "Saved" shows only once it does.
         page.check("[aria-label='Network may run']")
+        page.check("[aria-label='Network may edit']")
         page.locator("[data-testid=tree-teams-summary]:has-text('Only these teams')").wait_for()
+        expect(page.get_by_test_id("save-status")).to_have_text("Saved", timeout=20000)
         shot(page, "admin-teams-02-tree-scoped")
+        teams = http.get(f"/api/v1/trees/{tree_id}/teams", headers=tenant.headers).json()["teams"]
+        assert teams == {team_id: ["run", "edit"]}
+        # Untick one: the server keeps the other.
+        page.uncheck("[aria-label='Network may edit']")
+        expect(page.get_by_test_id("save-status")).to_have_text("Saved", timeout=20000)
         teams = http.get(f"/api/v1/trees/{tree_id}/teams", headers=tenant.headers).json()["teams"]
         assert teams == {team_id: ["run"]}
         assert tree_id not in _synced(http, tenant, eng)

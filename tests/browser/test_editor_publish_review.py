@@ -39,6 +39,7 @@ def test_publish_needs_another_persons_approval(browser, http, server):
         expect(switch).to_be_enabled(timeout=20000)
         switch.check()
         expect(switch).to_be_checked()
+        expect(admin.get_by_test_id("save-status")).to_have_text("Saved", timeout=20000)
         # ... and names an engineer a reviewer.
         named = admin.get_by_label(f"{engineer.email} reviews trees")
         named.click()

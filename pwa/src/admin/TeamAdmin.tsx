@@ -2,7 +2,8 @@
 // (create with the secret shown once, revoke) and integrations (integrations/).
 import { useCallback, useEffect, useState } from "react";
 import { api, useSignIn } from "../data";
-import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Loading } from "../ui/kit";
+import { useSerialSave } from "../data/serialSave";
+import { Button, Card, CopyButton, Dialog, ErrorBox, Field, inputClass, Loading, SaveStatus } from "../ui/kit";
 import { AdminTabs, type AdminTab } from "./AdminTabs";
 import { invitationTitle, SentMail, type MailNotice } from "./SentMail";
 import { IntegrationsAdmin } from "./integrations/IntegrationsAdmin";
@@ -160,34 +161,27 @@ function SecretBox({ title, secret, label, onClose }: { title: string; secret?: 
 
 /** The workspace's publishing rule: publish only what someone other than its last editor approved. */
 function PublishingSettings() {
-  const [on, setOn] = useState<boolean | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const put = useCallback(async (value: boolean) => (await api<{ require_approval: boolean }>("/api/v1/tenant/publishing", { method: "PUT", body: { require_approval: value } })).require_approval, []);
+  // Shown at once, saved in the order changed; put back to the server's value if refused.
+  const { value: on, state, error: saveError, loaded, change } = useSerialSave<boolean>(put);
+  const error = saveError || loadError;
   useEffect(() => {
     api<{ require_approval: boolean }>("/api/v1/tenant/publishing").then(
-      (r) => setOn(r.require_approval),
-      (e) => setError(errText(e)),
+      (r) => loaded(r.require_approval),
+      (e) => setLoadError(errText(e)),
     );
-  }, []);
-  const change = async (value: boolean) => {
-    setError(null);
-    setOn(value); // shown at once; put back if the server refuses
-    try {
-      const r = await api<{ require_approval: boolean }>("/api/v1/tenant/publishing", { method: "PUT", body: { require_approval: value } });
-      setOn(r.require_approval);
-    } catch (e) {
-      setOn(!value);
-      setError(errText(e));
-    }
-  };
+  }, [loaded]);
   return (
     <Card className="space-y-2 p-4">
       <label className="flex items-start gap-3 text-sm">
-        <input type="checkbox" className="mt-1 h-4 w-4" checked={!!on} disabled={on === null} onChange={(e) => void change(e.target.checked)} data-testid="require-approval" />
+        <input type="checkbox" className="mt-1 h-4 w-4" checked={!!on} disabled={on === null} onChange={(e) => change(e.target.checked)} data-testid="require-approval" />
         <span>
           <span className="block font-semibold text-slate-900 dark:text-white">Require approval to publish</span>
           <span className="block text-slate-500">Authors request a review; an admin, an owner or a named reviewer other than the draft's last editor approves that exact draft before it can be published.</span>
         </span>
       </label>
+      <SaveStatus state={state} />
       {error && <ErrorBox title="Not changed">{error}</ErrorBox>}
     </Card>
   );

@@ -197,7 +197,7 @@ function TreeSettings({ tree, onTree }: { tree: TreeDoc; onTree: (fn: (t: TreeDo
         </div>
       </Section>
       <FreshnessSettings tree={tree} onTree={onTree} />
-      <TreeTeams treeId={tree._id} />
+      <TreeTeams key={tree._id} treeId={tree._id} />
       <Section title="How to build">
         <ul className="list-disc space-y-1 pl-4 text-[13px] text-slate-600 dark:text-slate-400">
           <li>Add a step with <b>+ Step</b>, or drag from an answer's dot into empty space.</li>

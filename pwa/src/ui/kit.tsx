@@ -104,6 +104,15 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
+/** "Saving…" while a setting's change is on its way to the server, "Saved" once it keeps it. */
+export function SaveStatus({ state }: { state: "idle" | "saving" | "saved" }) {
+  return (
+    <p className="min-h-4 text-xs text-slate-500 dark:text-slate-400" aria-live="polite" data-testid="save-status">
+      {state === "saving" ? "Saving…" : state === "saved" ? "Saved" : ""}
+    </p>
+  );
+}
+
 export function ErrorBox({ title = "Something went wrong", children, onRetry }: { title?: string; children?: ReactNode; onRetry?: () => void }) {
   return (
     <div role="alert" className="rounded-xl border border-rose-200 bg-rose-50 p-4 text-rose-900 dark:border-rose-900 dark:bg-rose-950 dark:text-rose-100">
