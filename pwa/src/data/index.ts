@@ -8,6 +8,7 @@ import { deviceId } from "./device";
 import { LocalData, type SyncStatus } from "./local";
 import { MemoryStorage } from "./memoryStorage";
 import { Observable } from "./observable";
+import { sessionSent } from "./sessions";
 import { pageStorage } from "./storage";
 import { browserTabs, shareSync } from "./tabs";
 
@@ -324,6 +325,13 @@ export function syncNow(): void {
   localData.get()?.restart();
   const att = attachments.get();
   if (att) void att.queue.processQueue(att.upload, att.writeEvent);
+}
+
+/** Wait at most `waitMs` for the server to have every change this device made to session
+ * `sid` (false: not yet); see `sessionSent` in sessions.ts. */
+export function waitForSession(sid: string, waitMs: number, onWaiting?: () => void): Promise<boolean> {
+  const local = localData.get();
+  return local ? sessionSent(local, sid, waitMs, onWaiting) : Promise.resolve(true);
 }
 
 // What this device keeps for the signed-in user besides its databases: drafts, names, export

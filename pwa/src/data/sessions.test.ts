@@ -8,7 +8,7 @@ import memoryAdapter from "pouchdb-adapter-memory";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Auth, type Account } from "./auth";
 import { LocalData, localName } from "./local";
-import { addEvent, editHeader, foldBundle, listHeaders, loadBundle, startSession } from "./sessions";
+import { addEvent, editHeader, foldBundle, listHeaders, loadBundle, sessionSent, startSession, unsentOf } from "./sessions";
 import { MemoryStorage } from "./memoryStorage";
 
 const tree = {
@@ -105,5 +105,32 @@ describe("sessions on the device", () => {
     await PouchDB.replicate(local.db.sessions, replica);
     expect(await local.pending.sessions.confirm(diff)).toBe(0);
     expect(local.status.get().pending).toBe(0);
+  });
+
+  it("waits, within its time, for one session's changes to reach the server (a run or a PSA push checks them there)", async () => {
+    const replica = new PouchDB(`replica-${n}`, { adapter: "memory" });
+    local.remote.sessions = replica; // confirm() asks the "server" which writes it has
+    const other = await startSession(local, "d", 500, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "" });
+    const sid = await startSession(local, "d", 1000, { treeId: "tree:t", version: 1, ticket: "", clientId: null, title: "" });
+    await addEvent(local, "d", 2000, sid, "answered", { node_id: "q", answer: "yes" });
+    expect(unsentOf(local, sid)).toHaveLength(2);
+    expect(unsentOf(local, other)).toHaveLength(1);
+
+    // Not on the server within the time: false, and the screen was told it waits.
+    let waited = 0;
+    expect(await sessionSent(local, sid, 100, () => (waited += 1))).toBe(false);
+    expect(waited).toBe(1);
+
+    // The replication delivers them while it waits: true, as soon as the server has them.
+    const ids = unsentOf(local, sid);
+    setTimeout(() => void PouchDB.replicate(local.db.sessions, replica, { doc_ids: ids }), 200);
+    expect(await sessionSent(local, sid, 5000)).toBe(true);
+    expect(unsentOf(local, sid)).toEqual([]);
+
+    // Another session's unsent header is no reason to wait.
+    waited = 0;
+    expect(await sessionSent(local, sid, 5000, () => (waited += 1))).toBe(true);
+    expect(waited).toBe(0);
+    expect(unsentOf(local, other)).toHaveLength(1);
   });
 });

@@ -184,6 +184,32 @@ export function watchSession(local: LocalData, sid: string, onChange: () => void
   return () => feed.cancel();
 }
 
+/** This session's documents (its header, its events) the server does not have yet. */
+export function unsentOf(local: Pick<LocalData, "pending">, sid: string): string[] {
+  const prefix = headerId(sid);
+  return local.pending.sessions.ids.filter((id) => id === prefix || id.startsWith(prefix + ":"));
+}
+
+/**
+ * Wait until the server has every change this device made to session `sid` (true), or
+ * `timeoutMs` is up (false). A request the server checks against its own copy of the session
+ * (a script run's step, a PSA push of a finished session) would otherwise race the live
+ * replication of the answer given a moment before and be refused. `onWaiting` is called
+ * once, and only when there is something to wait for (the screen says it is syncing).
+ * Like `LocalData.drain`, it asks the server (`_revs_diff`), not the replication's events.
+ */
+export async function sessionSent(local: Pick<LocalData, "pending" | "confirm">, sid: string, timeoutMs: number, onWaiting?: () => void): Promise<boolean> {
+  if (!unsentOf(local, sid).length) return true;
+  onWaiting?.();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await local.confirm();
+    if (!unsentOf(local, sid).length) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 /** Every session header on the device, newest first. */
 export async function listHeaders(local: LocalData): Promise<SessionHeader[]> {
   const ids = await local.db.sessions.allDocs({ startkey: "session:", endkey: "session:\uffff" });

@@ -3,12 +3,22 @@
 // server queues it and pushes with retries, so the answer is "queued"; the ticket link then
 // appears in the session header once the PSA has it. Only the PSAs the team configured are
 // offered; while that is unknown (offline), ConnectWise's card stands in, as before Autotask.
+//
+// The server pushes only a finished session, and learns it is finished from the `completed`
+// event live replication sends a moment after the engineer finishes here: a send right after
+// finishing waits a few seconds for this session's changes to reach the server ("Syncing…"),
+// then goes anyway. Refused while they are still on their way, it says so instead of "still in
+// progress".
 import { useEffect, useState } from "react";
+import { ApiError, waitForSession } from "../data";
 import type { SessionHeader } from "../data/sessions";
 import { Button, Card, inputClass } from "../ui/kit";
 import { configuredSystems, psaErrorText, pushSession } from "./api";
 import { PsaTicket } from "./PsaTicket";
 import { pushBody, ticketRef, vendorName, type Target } from "./psa";
+
+/** How long a send waits for the session's latest changes to reach the server before going anyway. */
+const SYNC_WAIT_MS = 5000;
 
 export function SendToPsa({ sid, header, online }: { sid: string; header: SessionHeader; online: boolean }) {
   const [systems, setSystems] = useState<string[] | null>(null);
@@ -46,6 +56,7 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
   const [target, setTarget] = useState<Target>(fromField ? { kind: "attach", ticket: fromField } : { kind: "create" });
   const [timeEntry, setTimeEntry] = useState(true);
   const [busy, setBusy] = useState(false);
+  const [syncing, setSyncing] = useState(false);
   const [queued, setQueued] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -57,12 +68,17 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
     }
     setBusy(true);
     setError(null);
+    let synced = true;
     try {
+      synced = await waitForSession(sid, SYNC_WAIT_MS, () => setSyncing(true));
+      setSyncing(false);
       await pushSession(sid, made.body);
       setQueued(true);
     } catch (e) {
-      setError(psaErrorText(e));
+      const early = !synced && e instanceof ApiError && (e.status === 409 || e.status === 404);
+      setError(early ? `The end of this session has not reached the server yet. Wait until the sync badge shows nothing waiting, then send it to ${vendor} again.` : psaErrorText(e));
     } finally {
+      setSyncing(false);
       setBusy(false);
     }
   };
@@ -107,6 +123,11 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
           <Button tone="primary" busy={busy} disabled={!online} title={online ? undefined : "Needs a connection"} onClick={send} data-testid={system === "connectwise" ? "psa-send" : `psa-send-${system}`}>
             Send to {vendor}
           </Button>
+          {syncing && (
+            <p role="status" className="text-sm text-slate-600 dark:text-slate-300" data-testid="psa-syncing">
+              Syncing… the session goes to {vendor} once its end is on the server.
+            </p>
+          )}
           {!online && <p className="text-sm text-slate-500">Sending to {vendor} needs a connection. A session set to go automatically is sent when it syncs.</p>}
         </>
       )}

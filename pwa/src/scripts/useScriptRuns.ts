@@ -3,10 +3,13 @@
 // still at the step it was asked at; otherwise it is dropped with a note the engineer sees.
 // The request carries `at_step`, so the server refuses it too when another device moved the
 // session on in the meantime (409 stale_run), and its `request_id`, so a resend after a lost
-// answer makes no second run.
+// answer makes no second run. The server judges `at_step` by its own copy of the session, so
+// a queued run waits for this session's changes made offline to reach it first (sessionSent);
+// sent along with them, it would be refused as stale and dropped for good.
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, ApiError, OfflineError, useSyncStatus } from "../data";
 import type { LocalData } from "../data/local";
+import { sessionSent } from "../data/sessions";
 import type { SessionState } from "../shared/fold";
 import { readRecord, updateRecord, type QueuedRun, type ScriptRecord } from "./runStore";
 import { staleReason } from "./stepScript";
@@ -16,6 +19,8 @@ export interface ScriptRuns {
   update: (fn: (r: ScriptRecord) => ScriptRecord) => Promise<void>;
   /** The server answered the latest request and the browser reports a network. */
   online: boolean;
+  /** Queued runs wait for this session's changes to reach the server (see above). */
+  syncing: boolean;
 }
 
 export function runBody(q: QueuedRun) {
@@ -38,6 +43,7 @@ function dropped(q: QueuedRun, reason: string) {
 
 export function useScriptRuns(local: LocalData | null, sid: string, state: SessionState | null): ScriptRuns {
   const [record, setRecord] = useState<ScriptRecord | null>(null);
+  const [syncing, setSyncing] = useState(false);
   const status = useSyncStatus();
   const [navOnline, setNavOnline] = useState(() => navigator.onLine);
   useEffect(() => {
@@ -77,9 +83,13 @@ export function useScriptRuns(local: LocalData | null, sid: string, state: Sessi
   const queued = record?.queue.length ?? 0;
 
   const flush = useCallback(async () => {
-    if (!db || sending.current) return;
+    if (!db || !local || sending.current) return;
     sending.current = true;
     try {
+      // Not there yet (a slow or broken sync): the next look, a few seconds on, tries again,
+      // and the queued runs say "Syncing…" meanwhile.
+      if (!(await sessionSent(local, sid, 4000, () => setSyncing(true)))) return;
+      setSyncing(false);
       for (const q of (await readRecord(db, sid)).queue) {
         const now = stateRef.current;
         const stale = now ? staleReason(now, q.node_id, q.at_step) : null;
@@ -104,7 +114,7 @@ export function useScriptRuns(local: LocalData | null, sid: string, state: Sessi
     } finally {
       sending.current = false;
     }
-  }, [db, sid, update]);
+  }, [db, local, sid, update]);
 
   // Send when the connection comes back, and look again every few seconds while runs wait
   // (a signal that comes and goes may answer between two sync attempts).
@@ -132,5 +142,5 @@ export function useScriptRuns(local: LocalData | null, sid: string, state: Sessi
     // eslint-disable-next-line react-hooks/exhaustive-deps -- re-checked when the step changes
   }, [marker, record?.queue.length]);
 
-  return { record, update, online };
+  return { record, update, online, syncing: online && syncing && queued > 0 };
 }

@@ -7,12 +7,18 @@
 // only when the engineer confirms, and is sent once back online if the session is still at
 // this step (useScriptRuns.ts).
 //
+// The server checks a run against its own copy of the session (`at_step`, api/rmm/rules.py),
+// which live replication fills a moment after the engineer answers here: a run asked for right
+// after an answer waits a few seconds for this session's changes to reach the server (the step
+// says "Syncing…"), then goes anyway and the server decides. Refused while they are still on
+// their way, it says so instead of "the session moved on". A queued run waits for them too.
+//
 // A `secret` parameter (a password the script needs) is never in a tree and never stored on
 // the device: the engineer types it here, the shown script has it masked, and only a run sent
 // while online carries it (the server seals it with the run). A run with a secret is never
 // queued offline.
 import { useEffect, useMemo, useState } from "react";
-import { api, ApiError } from "../../data";
+import { api, ApiError, waitForSession } from "../../data";
 import type { ScriptRun, SessionState } from "../../shared/fold";
 import { ulid } from "../../shared/ulid";
 import { RiskBadge } from "../../scripts/RiskBadge";
@@ -34,6 +40,12 @@ interface RunView {
   last_error: string | null;
   script_name?: string;
 }
+
+/** How long a run waits for the session's latest changes to reach the server before going anyway. */
+const SYNC_WAIT_MS = 5000;
+
+/** A refusal (stale step, unknown session) while this session's changes are still on their way. */
+const NOT_SYNCED = "Your latest answers have not reached the server yet, so it cannot check the run against this step. Wait until the sync badge shows nothing waiting, then run it again.";
 
 /** What a secret parameter shows as in the rendered script. */
 const MASK = "********";
@@ -181,6 +193,7 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
   const [device, setDevice] = useState("");
   const [offerQueue, setOfferQueue] = useState(false);
   const [busy, setBusy] = useState(false);
+  const [syncing, setSyncing] = useState(false);
   const [runError, setRunError] = useState<string | null>(null);
   const [live, setLive] = useState<Record<string, RunView>>({});
   const asked = record?.asked[nodeId] || [];
@@ -233,17 +246,21 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
     setRunError(null);
     if (!online) return hasSecrets ? setRunError("No connection: a run with a secret is sent only while online (the secret is never stored on this device). Copy the script, or run it once the connection is back.") : setOfferQueue(true);
     setBusy(true);
+    let synced = true;
     try {
+      synced = await waitForSession(sid, SYNC_WAIT_MS, () => setSyncing(true));
+      setSyncing(false);
       // With a secret the server renders the real text itself: the shown one has it masked.
       const body = hasSecrets ? { ...runBody(request()), parameters: { ...filled.values, ...typedSecrets }, script_text: undefined } : runBody(request());
       const r = await api<RunView>(`/api/v1/sessions/${sid}/script-runs`, { method: "POST", body });
       setLive((m) => ({ ...m, [r.run_id]: r }));
       await update((rec) => ({ ...rec, asked: { ...rec.asked, [nodeId]: [...(rec.asked[nodeId] || []), r.run_id] } }));
     } catch (e) {
-      if (e instanceof ApiError) setRunError(e.reason || e.message);
+      if (e instanceof ApiError) setRunError(!synced && (e.error === "stale_run" || e.status === 404) ? NOT_SYNCED : e.reason || e.message);
       else if (hasSecrets) setRunError("The connection dropped: the run was not sent. Try again once the connection is back.");
       else setOfferQueue(true);
     } finally {
+      setSyncing(false);
       setBusy(false);
     }
   };
@@ -308,6 +325,11 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
               <input type="password" autoComplete="off" data-testid={`secret-${p.name}`} className={inputClass} value={secrets[p.name] || ""} onChange={(e) => setSecrets((m) => ({ ...m, [p.name]: e.target.value }))} />
             </label>
           ))}
+          {syncing && (
+            <p role="status" data-testid="run-syncing" className="text-sm text-slate-600 dark:text-slate-300">
+              Syncing… the run goes once your latest answers are on the server.
+            </p>
+          )}
           {risk !== "low" && <p className="text-xs text-amber-800 dark:text-amber-200">A {risk}-risk script: asked for by an engineer, it waits for an author, admin or owner to approve it.</p>}
         </div>
       )}
@@ -327,7 +349,9 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
       {runError && <p role="alert" className="text-sm text-rose-700 dark:text-rose-300">{runError}</p>}
       {queued.map((q) => (
         <div key={q.request_id} data-testid="queued-run" className="flex flex-wrap items-center justify-between gap-2 rounded-xl bg-slate-50 p-3 text-sm dark:bg-slate-800/60">
-          <span>Queued for {q.target.device_name || q.target.device_id}: sent when this device is back online, if the session is still at this step.</span>
+          <span>
+            Queued for {q.target.device_name || q.target.device_id}: {runs.syncing ? "Syncing… it goes once your latest answers are on the server." : "sent when this device is back online, if the session is still at this step."}
+          </span>
           <Button onClick={() => void update((rec) => ({ ...rec, queue: rec.queue.filter((x) => x.request_id !== q.request_id) }))}>Cancel</Button>
         </div>
       ))}

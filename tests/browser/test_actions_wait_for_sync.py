@@ -1,0 +1,194 @@
+"""Actions the server checks against its own copy of a session, asked for right after the
+answer they depend on: the device wrote it locally, and live replication has not delivered it
+yet. Run on a script step checks the step (`at_step`, 409 `stale_run` otherwise); Send to
+ConnectWise checks that the session is finished (409 "still in progress" otherwise). Before,
+a quick tap got that refusal (and the browser tests flaked on a busy machine); now the action
+says "Syncing…", waits for this session's changes to reach the server, then goes.
+
+The device's pushes to the sessions database (`_bulk_docs`) are held here from the last answer
+until the screen shows it waits: a sync slow enough to meet the tap, every time.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import (
+    MOBILE,
+    answer_step,
+    app_context,
+    finish_session,
+    shortest_run,
+    shot,
+    sign_in,
+    start_session,
+    wait_synced,
+)
+from tests.browser.test_runner_step_script import World, runs_on_server
+from tests.conftest import Tenant, wait_until
+from tests.integrations.fake_connectwise import FakeConnectWise
+from tests.integrations.helpers import configure, wait_pushed
+from tests.rmm.fake_base import Outcome
+from tests.rmm.fake_ninjaone import FakeNinjaOne
+from tests.sessions.test_sessions_api import publish_tree
+from tests.trees.factories import valid_tree
+
+SERVER_ENV = {
+    "BRANCHLINE_WEBHOOK_ALLOW_PRIVATE": "true",
+    "BRANCHLINE_RMM_POLL_SECONDS": "0.1",
+    "BRANCHLINE_RMM_HTTP_TIMEOUT_SECONDS": "5",
+    "BRANCHLINE_PSA_RETRY_SCHEDULE": "0.3,0.3",
+}
+SESSIONS_PUSH = re.compile(r".*/sync/[^/]+/sessions/_bulk_docs.*")
+
+
+class HeldSync:
+    """The page's pushes to the sessions database, held until `release` (then passed on)."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.held: list = []
+        self.holding = True
+        page.route(SESSIONS_PUSH, self._route)
+
+    def _route(self, route) -> None:
+        if self.holding:
+            self.held.append(route)
+        else:
+            route.continue_()
+
+    def wait_held(self) -> None:
+        """A push is on its way and held (routes are handled while Playwright is called)."""
+        wait_until(lambda: self.page.evaluate("1") and self.held, message="a held push")
+
+    def release(self) -> None:
+        self.holding = False
+        for route in self.held:
+            route.continue_()
+        self.held.clear()
+
+
+@pytest.fixture
+def ninja():
+    fake = FakeNinjaOne().start()
+    yield fake
+    fake.stop()
+
+
+def test_run_right_after_the_answer_waits_for_it_to_reach_the_server(browser, http, server, ninja):
+    world = World(http, ninja)
+    ninja.outcome = Outcome(exit_code=0, output="Running BrokerAgent", polls=1)
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, world.engineer.email, world.engineer.password)
+        sid = start_session(page, world.tree["title"], "T20261204.0201", client=world.client_id)
+        answer_step(page, world.tree, "scope", "yes", "vda")
+        wait_synced(page)
+        sync = HeldSync(page)
+        # The answer that reaches the script step stays on the device for now.
+        answer_step(page, world.tree, "vda", "submitted", "service", value="CTX-VDA-07")
+        sync.wait_held()
+        page.wait_for_selector("[data-testid=script-text] >> text=$Computer = 'CTX-VDA-07'")
+        page.select_option("#run-device", "1007")
+        page.click("[data-testid=run-script]")
+
+        shown = page.wait_for_selector("[data-testid=run-syncing], [data-testid=step-script] [role=alert]")
+        assert shown.get_attribute("data-testid") == "run-syncing", shown.text_content()
+        assert "Syncing" in shown.text_content()
+        assert runs_on_server(http, world.engineer, sid) == []  # nothing asked for yet
+        shot(page, "sync-wait-01-run-syncing")
+        sync.release()
+
+        output = page.wait_for_selector("[data-testid=script-run-output]", timeout=30000)
+        assert "Running BrokerAgent" in output.text_content()
+        assert page.locator("[data-testid=step-script] [role=alert]").count() == 0
+        assert page.locator("[data-testid=run-syncing]").count() == 0
+        [sent] = ninja.scripts_run
+        assert sent["device_id"] == 1007
+    finally:
+        ctx.close()
+
+
+def test_a_run_queued_offline_waits_for_the_answers_made_offline_before_it_is_sent(
+    browser, http, server, ninja
+):
+    """Back online, the queued run and the answers given offline leave together: the run waits
+    for them, or the server (still at the old answer) refuses it as stale and it is dropped."""
+    world = World(http, ninja)
+    ninja.outcome = Outcome(exit_code=0, output="Running BrokerAgent", polls=1)
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sid = world.at_script_step(page, server.url, "T20261204.0202")
+        wait_synced(page)
+        page.wait_for_selector("text=Script: Broker agent status")
+        ctx.set_offline(True)
+        page.wait_for_selector("[data-testid=sync-status][data-online='no']", timeout=30000)
+        # Offline, the engineer steps back and answers again: the same step, a new answer.
+        page.click("button:has-text('← Back')")
+        page.wait_for_selector("[data-testid=step-card][data-node-id='vda']")
+        answer_step(page, world.tree, "vda", "submitted", "service", value="CTX-VDA-07")
+        page.select_option("#run-device", "1007")
+        page.click("[data-testid=run-script]")
+        page.click("[data-testid=queue-run]")
+        page.wait_for_selector("[data-testid=queued-run] >> text=Queued for CTX-VDA-07")
+
+        sync = HeldSync(page)
+        ctx.set_offline(False)
+        shown = page.wait_for_selector(
+            "[data-testid=queued-run]:has-text('Syncing'), [data-testid=dropped-run]", timeout=30000
+        )
+        assert shown.get_attribute("data-testid") == "queued-run", shown.text_content()
+        assert runs_on_server(http, world.engineer, sid) == []
+        shot(page, "sync-wait-02-queued-syncing")
+        sync.release()
+
+        output = page.wait_for_selector("[data-testid=script-run-output]", timeout=45000)
+        assert "Running BrokerAgent" in output.text_content()
+        assert page.locator("[data-testid=dropped-run]").count() == 0
+        assert page.locator("[data-testid=queued-run]").count() == 0
+        [sent] = ninja.scripts_run
+        assert sent["device_id"] == 1007
+    finally:
+        ctx.close()
+
+
+def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_the_server(
+    browser, http, server
+):
+    cw = FakeConnectWise().start()
+    tenant = Tenant(http)
+    engineer = tenant.add_user("engineer")
+    tree = valid_tree()
+    publish_tree(http, tenant, tree)
+    configure(http, tenant, cw.config())
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sign_in(page, server.url, engineer.email, engineer.password)
+        sid = start_session(page, tree["title"], "Printer on floor 3")
+        for node_id, ans, nxt in shortest_run(tree):
+            answer_step(page, tree, node_id, ans, nxt)
+        wait_synced(page)
+        sync = HeldSync(page)
+        # Finished on the device; the `completed` event stays on it for now.
+        finish_session(page, "Restarted the Desktop Service.")
+        sync.wait_held()
+        page.click("[data-testid=psa-send]")
+
+        shown = page.wait_for_selector("[data-testid=psa-syncing], [data-testid=psa-error]")
+        assert shown.get_attribute("data-testid") == "psa-syncing", shown.text_content()
+        assert "Syncing" in shown.text_content()
+        shot(page, "sync-wait-03-psa-syncing")
+        sync.release()
+
+        page.wait_for_selector("[data-testid=psa-queued]", timeout=30000)
+        assert page.locator("[data-testid=psa-error]").count() == 0
+        assert wait_pushed(http, engineer, sid)["system"] == "connectwise"
+        wait_until(lambda: cw.tickets, timeout=30, message="the ticket in ConnectWise")
+    finally:
+        ctx.close()
+        cw.stop()
