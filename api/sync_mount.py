@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
+import threading
+from collections.abc import Callable
 
 from fastapi import Request
 
@@ -18,6 +19,7 @@ from .auth.service import cached_principal, principal_from_authorization
 from .core.context import AppContext, MissingSyncPolicy
 from .core.deps import client_address
 from .core.docs import tenant_quota
+from .sync_history import document_history, file_history, welcome_uuid as history_uuid
 from .users.repository import user_doc_id
 
 __all__ = ["MissingSyncPolicy", "register_sync_rules", "sync_door", "welcome_uuid"]
@@ -52,9 +54,23 @@ def watching_credentials(principal: Principal) -> Principal:
     return dataclasses.replace(principal, watch=(SYSTEM_DB, frozenset(ids)))
 
 
-def welcome_uuid(tenant_id: str) -> str:
-    # Stable for a tenant across restarts and instances; no secret involved.
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"branchline:tenant:{tenant_id}").hex
+def welcome_uuid(ctx: AppContext) -> Callable[[str], str]:
+    """The tenants' server `uuid`s on this installation: one per tenant and history of the data
+    (`api/sync_history.py`), the same on every process and instance; no secret involved."""
+    lock = threading.Lock()
+    history: list[str] = []
+
+    def answer(tenant_id: str) -> str:
+        if not history:  # read once, on the first welcome (the store is open by then)
+            with lock:
+                if not history:
+                    if ctx.settings.backend == "embedded":
+                        history.append(file_history(ctx.settings.data_dir))
+                    else:
+                        history.append(document_history(ctx.system))
+        return history_uuid(tenant_id, history[0])
+
+    return answer
 
 
 def sync_door(ctx: AppContext) -> SyncDoor:
@@ -90,7 +106,7 @@ def sync_door(ctx: AppContext) -> SyncDoor:
         lambda: ctx.store,
         authenticate,
         ctx.policy(),
-        welcome_uuid,
+        welcome_uuid(ctx),
         authenticate_cached=authenticate_cached,
         doc_limits=ctx.doc_size_limits,
         quota=tenant_quota(ctx),

@@ -527,8 +527,9 @@ class SyncApi:
 
     # --- server -------------------------------------------------------------------------
     def welcome(self, tenant_id: str) -> Response:
-        """The tenant's CouchDB welcome document (`uuid` is stable per tenant id, and derived
-        from the id alone: it does not depend on whether the tenant exists)."""
+        """The tenant's CouchDB welcome document. Its `uuid` (`welcome_uuid`) names the
+        devices' replications: stable per tenant for one history of the data, and never
+        dependent on whether the tenant exists."""
         return json_response(
             {
                 "couchdb": "Welcome",

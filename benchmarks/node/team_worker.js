@@ -1,8 +1,10 @@
 'use strict';
 // One process of benchmarks/load_team.py's load generator: a share of the team's engineers,
-// each a real PouchDB client (memory adapter) replicating as the PWA does
-// (pwa/src/data/local.ts: trees pulled live with its selector, sessions and clients synced
-// live both ways, retry with the PWA's back-off), writing one note event every period.
+// each a real PouchDB client (memory adapter) replicating as the PWA does, with the PWA's
+// own replication module (pwa/src/data/replication.ts, bundled by load_team.py: trees pulled
+// live with its selector, sessions and clients synced live both ways, checkpoints on the
+// device, the database's info asked at most once a minute, retry with the PWA's back-off),
+// writing one note event every period.
 //
 // Protocol with the parent (one JSON object per line): the argument is the configuration;
 // once every replication finished its first pass this prints {"event": "ready"}; a line
@@ -22,9 +24,8 @@ PouchDB.plugin(require('pouchdb-adapter-memory'));
 
 const cfg = JSON.parse(process.argv[2]);
 const now = () => performance.now();
-const TREE_DOCS = { _id: { $regex: '^(tree|treever|treemeta):' } };
+const { PULL_OPTIONS, SYNC_OPTIONS, TREE_DOCS, quietInfo } = require(cfg.replication);
 const LATE_EVERY_MS = 100;
-const backOff = (delay) => (delay ? Math.min(delay * 2, 15000) : 1000);
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 function ulid() {
@@ -76,14 +77,14 @@ function makeEngineer(spec) {
   // directly: PouchDB.fetch wraps it in a cookie jar that cost this generator more CPU than
   // PouchDB itself (the API sets no cookies); Node's own fetch cost twice as much again.
   const agent = new http.Agent({ keepAlive: true });
-  const remote = (url) => new PouchDB(url, {
+  const remote = (url) => quietInfo(new PouchDB(url, {
     skip_setup: true,
     fetch(u, opts) {
       opts.headers.set('Authorization', header);
       opts.agent = agent;
       return send(u, opts);
     },
-  });
+  }), now);
   const tag = `${process.pid}-${spec.index}`;
   const local = {
     trees: new PouchDB(`trees-${tag}`, { adapter: 'memory' }),
@@ -116,20 +117,19 @@ function watch(eng, rep, name, onChange) {
 }
 
 function startReplication(eng) {
-  const opts = { live: true, retry: true, back_off_function: backOff, batch_size: 100 };
   const waits = [];
   if (cfg.dbs.includes('trees')) {
-    const trees = PouchDB.replicate(eng.remote(eng.dbs.trees), eng.local.trees, { ...opts, selector: TREE_DOCS });
+    const trees = PouchDB.replicate(eng.remote(eng.dbs.trees), eng.local.trees, { ...PULL_OPTIONS, selector: TREE_DOCS });
     eng.reps.push(trees);
     waits.push(watch(eng, trees, 'trees', () => {}));
   }
   if (cfg.dbs.includes('sessions')) {
-    const sessions = PouchDB.sync(eng.local.sessions, eng.remote(eng.dbs.sessions), opts);
+    const sessions = PouchDB.sync(eng.local.sessions, eng.remote(eng.dbs.sessions), SYNC_OPTIONS);
     eng.reps.push(sessions);
     waits.push(watch(eng, sessions, 'sessions', (info) => onSessionsChange(eng, info)));
   }
   if (cfg.dbs.includes('clients')) {
-    const clients = PouchDB.sync(eng.local.clients, eng.remote(eng.dbs.clients), opts);
+    const clients = PouchDB.sync(eng.local.clients, eng.remote(eng.dbs.clients), SYNC_OPTIONS);
     eng.reps.push(clients);
     waits.push(watch(eng, clients, 'clients', () => {}));
   }

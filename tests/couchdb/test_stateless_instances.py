@@ -116,3 +116,32 @@ def _notes(state: dict) -> list[dict]:
     for step in state.get("path", []):
         notes.extend(step.get("notes", []))
     return [n for n in notes if isinstance(n, dict) and "text" in n]
+
+
+def test_both_instances_give_devices_one_server_uuid_however_they_are_first_asked(instances, couchdb):
+    """The welcome `uuid` names every device's replications (their checkpoints stay on the
+    device): were the instances to differ, a phone moving between them would start over each
+    time. Asked first on both at once, they still agree: the history id is in CouchDB."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = instances
+    with httpx.Client(base_url=a.url, timeout=30) as http:
+        tenant = Tenant(http)
+
+    def welcome(server):
+        r = httpx.get(f"{server.url}/sync/{tenant.id}/", headers=tenant.headers, timeout=30)
+        assert r.status_code == 200, r.text
+        return r.json()["uuid"]
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(welcome, [a, b, a, b]))
+    assert len(set(answers)) == 1, answers
+    # Another tenant's differs; without credentials the answer is the same as with them.
+    with httpx.Client(base_url=a.url, timeout=30) as http:
+        other = Tenant(http)
+    assert welcome_of(b, other) != answers[0]
+    assert httpx.get(f"{b.url}/sync/{tenant.id}/", timeout=30).json()["uuid"] == answers[0]
+
+
+def welcome_of(server, tenant) -> str:
+    return httpx.get(f"{server.url}/sync/{tenant.id}/", headers=tenant.headers, timeout=30).json()["uuid"]

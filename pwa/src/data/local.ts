@@ -6,6 +6,7 @@ import type { Account, Auth } from "./auth";
 import { SignInRequired } from "./auth";
 import { Observable } from "./observable";
 import { actionKey, PendingTracker, type Refused } from "./pending";
+import { PULL_OPTIONS, quietInfo, SYNC_OPTIONS, TREE_DOCS } from "./replication";
 import type { SharedStatus, SyncTab } from "./tabs";
 
 export type DbName = "trees" | "sessions" | "clients";
@@ -36,13 +37,6 @@ export function localName(tenantId: string, userId: string, db: DbName): string 
   return `bl_${tenantId}_${userId}_${db}`;
 }
 
-/** Retry quickly while a phone drifts in and out of signal, never slower than every 15 s. */
-export function backOff(delay: number): number {
-  if (!delay) return 1000;
-  return Math.min(delay * 2, 15000);
-}
-
-const TREE_DOCS = { _id: { $regex: "^(tree|treever|treemeta):" } };
 
 export interface LocalDeps {
   storage: Storage;
@@ -57,6 +51,8 @@ export interface LocalDeps {
 export class LocalData implements SyncTab {
   readonly db: Record<DbName, PouchDB>;
   readonly remote: Record<DbName, PouchDB>;
+  /** The same databases as the live replications read them (`quietInfo`). */
+  private replicated: Record<DbName, PouchDB>;
   readonly pending: Record<DbName, PendingTracker>;
   readonly status: Observable<SyncStatus>;
   private reps: Replication[] = [];
@@ -85,6 +81,8 @@ export class LocalData implements SyncTab {
         fetch: (url: string, opts: RequestInit) => auth.fetch(url, opts),
       });
     this.remote = { trees: remoteOf("trees"), sessions: remoteOf("sessions"), clients: remoteOf("clients") };
+    const quiet = (name: DbName) => quietInfo(remoteOf(name), deps.now);
+    this.replicated = { trees: quiet("trees"), sessions: quiet("sessions"), clients: quiet("clients") };
     this.pending = {
       trees: new PendingTracker(deps.storage, `bl.pending.${localName(t, u, "trees")}`),
       sessions: new PendingTracker(deps.storage, `bl.pending.${localName(t, u, "sessions")}`),
@@ -139,10 +137,9 @@ export class LocalData implements SyncTab {
   start(): void {
     if (this.running || !this.leader) return;
     this.running = true;
-    const opts = { live: true, retry: true, back_off_function: backOff, batch_size: 100 };
-    const trees = PouchDB.replicate(this.remote.trees, this.db.trees, { ...opts, selector: TREE_DOCS });
-    const sessions = PouchDB.sync(this.db.sessions, this.remote.sessions, opts);
-    const clients = PouchDB.sync(this.db.clients, this.remote.clients, opts);
+    const trees = PouchDB.replicate(this.replicated.trees, this.db.trees, { ...PULL_OPTIONS, selector: TREE_DOCS });
+    const sessions = PouchDB.sync(this.db.sessions, this.replicated.sessions, SYNC_OPTIONS);
+    const clients = PouchDB.sync(this.db.clients, this.replicated.clients, SYNC_OPTIONS);
     this.watch(trees, "trees");
     this.watch(sessions, "sessions");
     this.watch(clients, "clients");

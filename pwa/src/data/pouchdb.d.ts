@@ -41,6 +41,12 @@ declare module "pouchdb-browser" {
     heartbeat?: number | false;
     timeout?: number | false;
     back_off_function?: (delay: number) => number;
+    /** Where checkpoints are written: both sides (default), one side, or nowhere. */
+    checkpoint?: false | "source" | "target";
+  }
+  export interface SyncOptions extends ReplicateOptions {
+    push?: ReplicateOptions;
+    pull?: ReplicateOptions;
   }
   export type Changes = EventSource;
   export default class PouchDB {
@@ -57,7 +63,7 @@ declare module "pouchdb-browser" {
     destroy(): Promise<unknown>;
     close(): Promise<unknown>;
     static replicate(source: PouchDB | string, target: PouchDB | string, options?: ReplicateOptions): Replication;
-    static sync(a: PouchDB, b: PouchDB, options?: ReplicateOptions): Replication;
+    static sync(a: PouchDB, b: PouchDB, options?: SyncOptions): Replication;
     static plugin(plugin: unknown): typeof PouchDB;
     static fetch: typeof fetch;
   }
