@@ -24,7 +24,7 @@ from .core.security_headers import SecurityHeaders, content_security_policy, sto
 from .core.version import VERSION
 from .ratelimit.deps import request_gate
 from .settings import Settings, get_settings
-from .sync_mount import sync_door
+from .sync_mount import start_sync_history, sync_door
 from .web import default_dist, install_pwa
 
 API_DESCRIPTION = """Branchline's public API (v1). Errors are always JSON `{"error", "reason"}` with
@@ -86,6 +86,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             "suite only. Unset it on any server that holds real accounts.",
             FAST_HASHING_VARIABLE,
         )
+    close_history = start_sync_history(ctx)
     ctx.workers.start_all()
     tune_after_startup()  # start-up objects out of the collector's way (api/core/gc_tuning.py)
     try:
@@ -98,6 +99,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         close_peers = getattr(ctx.store, "close_peers", None)
         if close_peers is not None:
             close_peers()
+        close_history()  # last: a process stopped this far stopped cleanly
 
 
 def create_app(settings: Settings | None = None, ctx: AppContext | None = None) -> BranchlineApp:

@@ -13,7 +13,13 @@ each document, sending only what the server lacks, fetching only what the device
 
 Where it is kept decides when it changes:
 - embedded backend: a file beside the databases (`sync-history`), never in a snapshot, so a
-  data folder restored with `branchline restore` (or copied by hand without it) gets a new one;
+  data folder restored with `branchline restore` (or copied by hand without it) gets a new one.
+  It is also renewed when a server process stopped without closing (killed, or the machine
+  lost power): SQLite (`synchronous=NORMAL`) keeps every commit through a killed process but
+  may lose the last few to a power cut, and a device that was told "stored" for a note lost
+  that way would never send it again. Each running process keeps a mark in `sync-running/`,
+  locked while it runs and removed when it stops cleanly; a mark nobody holds at start-up
+  means a process stopped without closing;
 - couchdb backend: a `_local` document in the system database, which CouchDB's replication
   never copies, so a cluster refilled by replication gets a new one. A CouchDB restored from
   copies of its database files keeps the old one: delete the document after such a restore
@@ -24,19 +30,22 @@ upgrade that brought this in.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from sync.errors import Conflict, NotFound
 from sync.store import Database
 
 HISTORY_FILE = "sync-history"
+RUNNING_DIR = "sync-running"
 HISTORY_DOC = "_local/branchline-sync-history"
 
 
-def welcome_uuid(tenant_id: str, history: str) -> str:
+def tenant_uuid(tenant_id: str, history: str) -> str:
     """The tenant's server `uuid`: stable for one history of its data, on every instance and
     process; it tells nothing about whether the tenant exists."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"branchline:tenant:{tenant_id}:history:{history}").hex
@@ -46,27 +55,89 @@ def _new_id() -> str:
     return secrets.token_hex(12)
 
 
+def _write_new(path: Path) -> None:
+    """A new id in `path`, in one step: written and flushed to disk under another name first
+    (never a half-written or empty file, even after a power cut), then put in place."""
+    staged = path.with_name(f"{HISTORY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    with open(staged, "w", encoding="ascii") as f:
+        f.write(_new_id() + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(staged, path)
+    _sync_dir(path.parent)
+
+
+def _sync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def file_history(data_dir: Path) -> str:
-    """The embedded backend's id: read, or created once even when several server processes
-    start on the folder at the same moment (the first to create the file wins)."""
+    """The embedded backend's id, read, or created if the folder has none. Call it under the
+    folder's start-up lock (`start_file_history`), or where nothing else starts."""
     path = Path(data_dir) / HISTORY_FILE
-    for _ in range(50):
-        try:
-            text = path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            text = ""
-        if text:
-            return text
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        text = ""
+    if not text:  # none yet (or emptied by hand): a new history
         path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(f"{HISTORY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
-        staged.write_text(_new_id() + "\n", encoding="ascii")
-        try:
-            os.link(staged, path)  # fails if another process created it first
-        except FileExistsError:
-            pass
-        finally:
-            staged.unlink(missing_ok=True)
-    raise RuntimeError(f"{path} stays empty; remove it and start the server again.")
+        _write_new(path)
+        text = path.read_text(encoding="ascii").strip()
+    return text
+
+
+def start_file_history(data_dir: Path) -> tuple[str, Callable[[], None]]:
+    """At a server process's start: the folder's history id (a new one if a process stopped
+    without closing), and the `close` to call when this process stops cleanly.
+
+    Processes starting together on one folder take turns here (a lock file), so they agree;
+    each then holds its own mark's lock for as long as it runs. The kernel releases a lock
+    when its process dies however it dies, so a mark that can be locked is a process gone."""
+    data_dir = Path(data_dir)
+    running = data_dir / RUNNING_DIR
+    running.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / f"{HISTORY_FILE}.lock", "a") as turn:
+        fcntl.flock(turn, fcntl.LOCK_EX)
+        stopped_uncleanly = False
+        for mark in sorted(running.iterdir()):
+            try:
+                fd = os.open(mark, os.O_RDWR)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process runs
+            else:
+                stopped_uncleanly = True
+                mark.unlink(missing_ok=True)
+            finally:
+                os.close(fd)
+        if stopped_uncleanly:
+            _write_new(data_dir / HISTORY_FILE)
+        history = file_history(data_dir)
+        mine = running / f"{os.getpid()}-{secrets.token_hex(4)}"
+        held = os.open(mine, os.O_CREAT | os.O_RDWR, 0o600)
+        fcntl.flock(held, fcntl.LOCK_EX)
+    closed = False
+
+    def close() -> None:
+        nonlocal closed
+        if not closed:
+            closed = True
+            mine.unlink(missing_ok=True)
+            os.close(held)
+
+    return history, close
+
+
+def forget_file_history(data_dir: Path) -> None:
+    """Make the next start of a server on `data_dir` begin a new history (a restore)."""
+    (Path(data_dir) / HISTORY_FILE).unlink(missing_ok=True)
 
 
 def document_history(system: Database) -> str:

@@ -19,7 +19,7 @@ from .auth.service import cached_principal, principal_from_authorization
 from .core.context import AppContext, MissingSyncPolicy
 from .core.deps import client_address
 from .core.docs import tenant_quota
-from .sync_history import document_history, file_history, welcome_uuid as history_uuid
+from .sync_history import document_history, file_history, start_file_history, tenant_uuid
 from .users.repository import user_doc_id
 
 __all__ = ["MissingSyncPolicy", "register_sync_rules", "sync_door", "welcome_uuid"]
@@ -54,21 +54,30 @@ def watching_credentials(principal: Principal) -> Principal:
     return dataclasses.replace(principal, watch=(SYSTEM_DB, frozenset(ids)))
 
 
+def start_sync_history(ctx: AppContext) -> Callable[[], None]:
+    """At a server process's start: on the embedded backend, the data folder's history id (a
+    new one after an unclean stop), or the start fails here, loudly; the answer is to be
+    called at a clean stop. The couchdb backend reads its id on first use."""
+    if ctx.settings.backend != "embedded":
+        return lambda: None
+    ctx.sync_history, close = start_file_history(ctx.settings.data_dir)
+    return close
+
+
 def welcome_uuid(ctx: AppContext) -> Callable[[str], str]:
     """The tenants' server `uuid`s on this installation: one per tenant and history of the data
     (`api/sync_history.py`), the same on every process and instance; no secret involved."""
     lock = threading.Lock()
-    history: list[str] = []
 
     def answer(tenant_id: str) -> str:
-        if not history:  # read once, on the first welcome (the store is open by then)
+        if ctx.sync_history is None:  # couchdb: read once, on the first welcome
             with lock:
-                if not history:
-                    if ctx.settings.backend == "embedded":
-                        history.append(file_history(ctx.settings.data_dir))
+                if ctx.sync_history is None:
+                    if ctx.settings.backend == "embedded":  # an app run without its start-up
+                        ctx.sync_history = file_history(ctx.settings.data_dir)
                     else:
-                        history.append(document_history(ctx.system))
-        return history_uuid(tenant_id, history[0])
+                        ctx.sync_history = document_history(ctx.system)
+        return tenant_uuid(tenant_id, ctx.sync_history)
 
     return answer
 

@@ -39,6 +39,8 @@ from sync.naming import SYSTEM_DB, tenant_of, tenant_prefix
 from sync.private_files import DIR_MODE, private_dir, private_file, private_sqlite
 from sync.store import Database, Store
 
+from ..sync_history import forget_file_history
+
 log = logging.getLogger("branchline.backups")
 
 MANIFEST = "manifest.json"
@@ -223,6 +225,8 @@ def restore_embedded(snapshot: Path, data_dir: Path) -> dict[str, Any]:
     if target.exists():
         target.rmdir()
     os.replace(staging, target)
+    # Even restored into the folder it was taken from: devices must start over once.
+    forget_file_history(data_dir)
     return manifest
 
 

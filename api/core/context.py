@@ -130,6 +130,9 @@ class AppContext:
 
     # Made on first use, one per process.
     index_registry: IndexRegistry | None = None
+    # Which history of the data devices replicate with (api/sync_history.py): set at start-up
+    # on the embedded backend, read on first use on the couchdb backend.
+    sync_history: str | None = None
     attachment_storage: AttachmentStorage | None = None
     # Stored attachment files per tenant, for the usage page (api/usage), set by its hook.
     attachment_tally: AttachmentTally | None = None

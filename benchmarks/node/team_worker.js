@@ -24,7 +24,7 @@ PouchDB.plugin(require('pouchdb-adapter-memory'));
 
 const cfg = JSON.parse(process.argv[2]);
 const now = () => performance.now();
-const { PULL_OPTIONS, SYNC_OPTIONS, TREE_DOCS, quietInfo } = require(cfg.replication);
+const { PULL_OPTIONS, SYNC_OPTIONS, TREE_DOCS, replicationHandle } = require(cfg.replication);
 const LATE_EVERY_MS = 100;
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -77,7 +77,7 @@ function makeEngineer(spec) {
   // directly: PouchDB.fetch wraps it in a cookie jar that cost this generator more CPU than
   // PouchDB itself (the API sets no cookies); Node's own fetch cost twice as much again.
   const agent = new http.Agent({ keepAlive: true });
-  const remote = (url) => quietInfo(new PouchDB(url, {
+  const remote = (url) => replicationHandle(new PouchDB(url, {
     skip_setup: true,
     fetch(u, opts) {
       opts.headers.set('Authorization', header);

@@ -50,6 +50,15 @@ class _Changes(_Core):
         with self._reading() as conn:
             current = int(self._meta("update_seq"))
             since_n = parse_since(since, current)
+            if since_n > current and not descending:
+                # A seq this file never reached: the client read another history of it (the
+                # database was restored from a backup, lost its last commits to a power cut,
+                # or was deleted and created again). CouchDB answers a seq from an unknown
+                # history from the beginning; so does this, or the client would skip every
+                # document the file is given until its seqs pass the client's checkpoint.
+                # Devices keep their checkpoints to themselves (api/sync_history.py), so
+                # nothing else would tell them.
+                since_n, candidates = 0, None
             cols = "d.seq, d.id, d.winner, d.deleted, d.tree, " + (
                 "b.body FROM docs d LEFT JOIN bodies b ON b.id = d.id AND b.rev = d.winner"
                 if need_body

@@ -6,6 +6,7 @@ restored server's seqs are lower than the ones it had seen."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -132,3 +133,36 @@ def test_after_a_restore_the_phone_sends_again_what_the_backup_missed_and_reads_
         assert welcome(restored, tenant) == uuid_now
     finally:
         restored.stop()
+
+
+def test_after_a_power_cut_took_the_last_commits_the_phone_sends_them_again(tmp_path, replication):
+    """SQLite keeps every commit through a killed process but may lose the last few to a power
+    cut. A process that stopped without closing makes the next start begin a new history, so
+    a phone told "stored" for a note the disk then lost sends it again."""
+    folder = tmp_path / "phone"
+    srv = ServerProcess(tmp_path / "server").start()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=30) as http:
+            tenant = Tenant(http)
+        early = client_ids("early", 3)
+        phone(srv, tenant, folder, replication, write=early, server_has=early)
+        srv.stop()
+        # The disk as the power cut will leave it: without what is written from here on.
+        dbs = srv.data_dir / "dbs"
+        shutil.copytree(dbs, tmp_path / "disk-before")
+        srv.start()
+        before = welcome(srv, tenant)
+        late = client_ids("late", 4)
+        phone(srv, tenant, folder, replication, write=late, server_has=late)
+        srv.kill()  # the power cut: no clean stop
+        shutil.rmtree(dbs)
+        shutil.copytree(tmp_path / "disk-before", dbs)
+        srv.start()
+        assert welcome(srv, tenant) != before
+        with httpx.Client(base_url=srv.url, timeout=30) as http:
+            for doc_id in late:
+                gone = http.get(f"/sync/{tenant.id}/clients/{doc_id}", headers=tenant.headers)
+                assert gone.status_code == 404
+        phone(srv, tenant, folder, replication, server_has=late + early)
+    finally:
+        srv.stop()

@@ -18,9 +18,9 @@ function kind(method, url) {
 }
 
 main(async ({ url, token, folder, replication, write, server_has, phone_has }) => {
-  const { SYNC_OPTIONS, quietInfo } = require(replication);
+  const { SYNC_OPTIONS, replicationHandle } = require(replication);
   const requests = {};
-  const server = quietInfo(new PouchDB(url, {
+  const server = replicationHandle(new PouchDB(url, {
     skip_setup: true,
     fetch(u, opts) {
       opts.headers.set('Authorization', 'Bearer ' + token);

@@ -1,42 +1,81 @@
-"""The history id in the server's welcome `uuid` (api/sync_history.py): created once per
-data folder even when several server processes start on it together, kept across restarts,
-and new for a folder that lacks it (a restored one)."""
+"""The history id in the server's welcome `uuid` (api/sync_history.py): one per data folder,
+agreed by every server process on it, kept across clean restarts, and new after a process
+stopped without closing (a power cut may have taken its last commits) or a restore."""
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from pathlib import Path
 
-from api.sync_history import document_history, file_history, welcome_uuid
+from api.sync_history import (
+    document_history,
+    file_history,
+    forget_file_history,
+    start_file_history,
+    tenant_uuid,
+)
 from sync.embedded import EmbeddedStore
 
-
-def _first_start(folder: str, start, out) -> None:
-    start.wait()
-    out.put(file_history(Path(folder)))
+SPAWN = multiprocessing.get_context("spawn")
 
 
-def test_processes_starting_together_on_one_folder_agree_on_its_history(tmp_path):
-    ctx = multiprocessing.get_context("spawn")
-    start, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_first_start, args=(str(tmp_path), start, out)) for _ in range(4)]
+def _server_process(folder: str, go, out, stop) -> None:
+    go.wait()
+    history, close = start_file_history(Path(folder))
+    out.put(history)
+    stop.wait()
+    close()
+
+
+def _start(folder: Path, n: int):
+    go, out, stop = SPAWN.Event(), SPAWN.Queue(), SPAWN.Event()
+    procs = [SPAWN.Process(target=_server_process, args=(str(folder), go, out, stop)) for _ in range(n)]
     for p in procs:
         p.start()
-    start.set()
-    answers = {out.get(timeout=60) for _ in procs}
+    go.set()
+    return procs, {out.get(timeout=60) for _ in procs}, stop
+
+
+def test_processes_starting_together_agree_and_a_clean_restart_keeps_the_history(tmp_path):
+    procs, answers, stop = _start(tmp_path, 4)
+    assert len(answers) == 1
+    # Started while they run: their marks are held, so nothing stopped uncleanly.
+    history, close = start_file_history(tmp_path)
+    assert {history} == answers
+    close()
+    stop.set()
     for p in procs:
         p.join(30)
-    assert len(answers) == 1
-    assert file_history(tmp_path) == answers.pop()  # kept: a restart reads the same one
-    assert not [p for p in tmp_path.iterdir() if p.name != "sync-history"]  # no staged file left
+        assert p.exitcode == 0
+    history, close = start_file_history(tmp_path)
+    assert {history} == answers
+    close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sync-history", "sync-history.lock", "sync-running"]
+    assert list((tmp_path / "sync-running").iterdir()) == []
 
 
-def test_a_folder_without_the_file_gets_a_new_history_and_a_new_uuid(tmp_path):
-    old, new = file_history(tmp_path / "old"), file_history(tmp_path / "restored")
+def test_a_process_killed_while_running_makes_the_next_start_begin_a_new_history(tmp_path):
+    procs, answers, _stop = _start(tmp_path, 1)
+    os.kill(procs[0].pid, signal.SIGKILL)
+    procs[0].join(30)
+    history, close = start_file_history(tmp_path)
+    assert history not in answers
+    close()
+    again, close = start_file_history(tmp_path)  # that stop was clean: kept
+    assert again == history
+    close()
+
+
+def test_a_restored_folder_or_one_without_the_file_gets_a_new_history_and_uuid(tmp_path):
+    old = file_history(tmp_path)
+    forget_file_history(tmp_path)  # what `branchline restore` does
+    new = file_history(tmp_path)
     assert old != new
-    assert welcome_uuid("acme", old) != welcome_uuid("acme", new)
-    assert welcome_uuid("acme", old) == welcome_uuid("acme", old)
-    assert welcome_uuid("acme", old) != welcome_uuid("other", old)
+    assert tenant_uuid("acme", old) != tenant_uuid("acme", new)
+    assert tenant_uuid("acme", old) == tenant_uuid("acme", old)
+    assert tenant_uuid("acme", old) != tenant_uuid("other", old)
 
 
 def test_the_system_database_keeps_one_history_for_every_instance(tmp_path):

@@ -6,7 +6,7 @@ import type { Account, Auth } from "./auth";
 import { SignInRequired } from "./auth";
 import { Observable } from "./observable";
 import { actionKey, PendingTracker, type Refused } from "./pending";
-import { PULL_OPTIONS, quietInfo, SYNC_OPTIONS, TREE_DOCS } from "./replication";
+import { PULL_OPTIONS, replicationHandle, SYNC_OPTIONS, TREE_DOCS } from "./replication";
 import type { SharedStatus, SyncTab } from "./tabs";
 
 export type DbName = "trees" | "sessions" | "clients";
@@ -51,7 +51,7 @@ export interface LocalDeps {
 export class LocalData implements SyncTab {
   readonly db: Record<DbName, PouchDB>;
   readonly remote: Record<DbName, PouchDB>;
-  /** The same databases as the live replications read them (`quietInfo`). */
+  /** The same databases as the live replications read them (`replicationHandle`). */
   private replicated: Record<DbName, PouchDB>;
   readonly pending: Record<DbName, PendingTracker>;
   readonly status: Observable<SyncStatus>;
@@ -81,7 +81,7 @@ export class LocalData implements SyncTab {
         fetch: (url: string, opts: RequestInit) => auth.fetch(url, opts),
       });
     this.remote = { trees: remoteOf("trees"), sessions: remoteOf("sessions"), clients: remoteOf("clients") };
-    const quiet = (name: DbName) => quietInfo(remoteOf(name), deps.now);
+    const quiet = (name: DbName) => replicationHandle(remoteOf(name), deps.now);
     this.replicated = { trees: quiet("trees"), sessions: quiet("sessions"), clients: quiet("clients") };
     this.pending = {
       trees: new PendingTracker(deps.storage, `bl.pending.${localName(t, u, "trees")}`),

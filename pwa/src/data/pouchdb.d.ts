@@ -59,6 +59,8 @@ declare module "pouchdb-browser" {
     allDocs(options?: AllDocsOptions): Promise<{ rows: AllDocsRow[]; total_rows: number }>;
     changes(options: Record<string, unknown>): Changes;
     info(): Promise<{ doc_count: number; update_seq: number | string; db_name: string }>;
+    /** The name a replication gives this database (the server's uuid and the database's name). */
+    id(): Promise<string>;
     revsDiff(diff: Record<string, string[]>): Promise<Record<string, { missing: string[] }>>;
     destroy(): Promise<unknown>;
     close(): Promise<unknown>;

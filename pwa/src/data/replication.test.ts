@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { quietInfo } from "./replication";
+import { quietInfo, strictId } from "./replication";
 
 function server() {
   let asked = 0;
@@ -39,5 +39,17 @@ describe("quietInfo", () => {
     s.fail(false);
     expect((await db.info()).db_name).toBe("sessions");
     expect(s.asked()).toBe(2);
+  });
+});
+
+describe("strictId", () => {
+  it("keeps the name PouchDB gives from the server's uuid", async () => {
+    const db = strictId({ id: async () => "5f0c2e9a41d8b7c6a3e2f1d0c9b8a7e6sessions" });
+    expect(await db.id()).toBe("5f0c2e9a41d8b7c6a3e2f1d0c9b8a7e6sessions");
+  });
+
+  it("refuses the address PouchDB falls back to when the welcome failed, so the replication retries", async () => {
+    const db = strictId({ id: async () => "https://msp.example/sync/acme/sessions/" });
+    await expect(db.id()).rejects.toThrow("trying again shortly");
   });
 });

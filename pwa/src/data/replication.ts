@@ -32,6 +32,32 @@ interface HasInfo {
   info(): Promise<Info>;
 }
 
+interface HasId {
+  id(): Promise<string>;
+}
+
+/** A server database as the live replications read it: named strictly (`strictId`), its info
+ * asked rarely (`quietInfo`). A handle of its own: see `quietInfo`. */
+export function replicationHandle<T extends HasInfo & HasId>(remote: T, now: () => number = Date.now): T {
+  return strictId(quietInfo(remote, now));
+}
+
+/** PouchDB names a replication, and so its checkpoint, after the server's welcome `uuid`.
+ * When that question fails (a drop, a proxy's error page), its http adapter falls back to the
+ * database's address, which ignores the server's history: after a restore, a device could
+ * resume from a checkpoint of the old history and never send what the restore lost. Here the
+ * replication fails instead, and PouchDB tries it again with the back-off until it is named
+ * properly. */
+export function strictId<T extends HasId>(remote: T): T {
+  const ask = remote.id.bind(remote);
+  remote.id = async () => {
+    const id = await ask();
+    if (/^https?:\/\//.test(id)) throw new Error("The server did not say which copy of the data it holds; trying again shortly.");
+    return id;
+  };
+  return remote;
+}
+
 /** `remote` for a replication to read from: PouchDB asks its source for the database's info
  * after every batch, only to report progress in `activeTasks`, which nothing here reads. That
  * question is answered from the last real answer, asked again at most every `maxAgeMs`. Use
