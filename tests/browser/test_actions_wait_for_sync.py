@@ -192,3 +192,43 @@ def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_th
     finally:
         ctx.close()
         cw.stop()
+
+
+def test_a_share_link_asked_for_right_after_starting_waits_for_the_session_to_reach_the_server(
+    browser, http, server
+):
+    """The link is made on the server: before, a link asked for before the new session had
+    synced got a 404 ("has not reached the server yet"); now the dialog says it is syncing,
+    waits, and the link shows the session with the answer just given."""
+    from playwright.sync_api import expect
+
+    from tests.browser.test_pwa_runner import pinned_tree
+
+    tenant = Tenant(http, starter_library=True)
+    engineer = tenant.add_user("engineer")
+    tree = pinned_tree(http, engineer)
+    (first_node, first_answer, second_node), *_ = shortest_run(tree)
+    ctx = app_context(browser, MOBILE)
+    try:
+        page = ctx.new_page()
+        sign_in(page, server.url, engineer.email, engineer.password)
+        sync = HeldSync(page)  # from the start: not even the session's header is on the server
+        start_session(page, tree["title"], "T20261206.0042")
+        answer_step(page, tree, first_node, first_answer, second_node)
+        sync.wait_held()
+        page.get_by_role("button", name="Session", exact=True).click()
+        page.get_by_role("dialog", name="Session").get_by_role(
+            "button", name=re.compile("Share read-only link")
+        ).click()
+        dialog = page.get_by_role("dialog", name="Share read-only link")
+        dialog.get_by_role("button", name="Create link").click()
+        expect(dialog.get_by_test_id("share-syncing")).to_be_visible()
+        shot(page, "share-link-03-syncing")
+        sync.release()
+        url_box = dialog.get_by_test_id("share-link-url")
+        expect(url_box).to_have_value(re.compile(r"/share/[A-Za-z0-9_-]{43}$"), timeout=20000)
+        expect(dialog.get_by_role("alert")).to_have_count(0)
+        shared = http.get(url_box.input_value())
+        assert shared.status_code == 200 and "T20261206.0042" in shared.text
+    finally:
+        ctx.close()

@@ -140,7 +140,11 @@ def test_a_session_not_yet_on_the_server_says_to_wait_for_sync(browser, http, se
         ).click()
         dialog = page.get_by_role("dialog", name="Share read-only link")
         dialog.get_by_role("button", name="Create link").click()
-        expect(dialog.get_by_role("alert").first).to_contain_text("has not reached the server yet")
+        # It waits a few seconds for the session to get there, saying so, then says why not.
+        expect(dialog.get_by_test_id("share-syncing")).to_be_visible()
+        alert = dialog.get_by_role("alert").first
+        expect(alert).to_contain_text("has not reached the server yet", timeout=20000)
+        expect(dialog.get_by_test_id("share-syncing")).to_have_count(0)
         expect(dialog.get_by_test_id("share-link-url")).to_have_count(0)
     finally:
         phone.close()
