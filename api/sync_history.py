@@ -1,5 +1,5 @@
 """Which history of the data devices replicate with: an id that changes when the server's
-databases are replaced by a restored copy.
+databases are replaced by a restored copy, or may have lost their last commits.
 
 The PWA keeps its replication checkpoints on the device only (`pwa/src/data/replication.ts`):
 writing them to the server too cost two round trips per batch in each direction, about half
