@@ -55,16 +55,18 @@ def _new_id() -> str:
     return secrets.token_hex(12)
 
 
-def _write_new(path: Path) -> None:
+def _write_new(path: Path) -> str:
     """A new id in `path`, in one step: written and flushed to disk under another name first
     (never a half-written or empty file, even after a power cut), then put in place."""
+    history = _new_id()
     staged = path.with_name(f"{HISTORY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
     with open(staged, "w", encoding="ascii") as f:
-        f.write(_new_id() + "\n")
+        f.write(history + "\n")
         f.flush()
         os.fsync(f.fileno())
     os.replace(staged, path)
     _sync_dir(path.parent)
+    return history
 
 
 def _sync_dir(folder: Path) -> None:
@@ -85,8 +87,7 @@ def file_history(data_dir: Path) -> str:
         text = ""
     if not text:  # none yet (or emptied by hand): a new history
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_new(path)
-        text = path.read_text(encoding="ascii").strip()
+        return _write_new(path)
     return text
 
 
@@ -117,9 +118,7 @@ def start_file_history(data_dir: Path) -> tuple[str, Callable[[], None]]:
                 mark.unlink(missing_ok=True)
             finally:
                 os.close(fd)
-        if stopped_uncleanly:
-            _write_new(data_dir / HISTORY_FILE)
-        history = file_history(data_dir)
+        history = _write_new(data_dir / HISTORY_FILE) if stopped_uncleanly else file_history(data_dir)
         mine = running / f"{os.getpid()}-{secrets.token_hex(4)}"
         held = os.open(mine, os.O_CREAT | os.O_RDWR, 0o600)
         fcntl.flock(held, fcntl.LOCK_EX)

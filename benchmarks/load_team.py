@@ -72,7 +72,10 @@ from serve import cpu_seconds, process_tree, serve_command
 ROOT = Path(__file__).resolve().parents[1]
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
 WORKER = Path(__file__).resolve().parent / "node" / "team_worker.js"
-ESBUILD = ROOT / "pwa" / "node_modules" / ".bin" / "esbuild"
+sys.path.insert(0, str(ROOT))
+
+from tests.ts_runner import bundle_for_require  # noqa: E402
+
 PASSWORD = "correct horse battery staple 42"
 # As tests/conftest.py: a whole team signs in from 127.0.0.1, and many_tenants registers
 # a thousand teams from it. Per-user, per-team and export limits keep their defaults.
@@ -457,26 +460,6 @@ def percentiles(values: Sequence[float]) -> dict[str, float | None]:
     return {"p50": rank(50), "p95": rank(95), "p99": rank(99), "n": len(ordered)}
 
 
-def bundle_replication(folder: Path) -> str:
-    """The PWA's replication module (pwa/src/data/replication.ts) for the generator's
-    require: the engineers replicate with the app's own options, never a copy of them."""
-    out = folder / "replication.cjs"
-    subprocess.run(
-        [
-            str(ESBUILD),
-            str(ROOT / "pwa/src/data/replication.ts"),
-            "--bundle",
-            "--format=cjs",
-            "--platform=node",
-            f"--outfile={out}",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
-    return str(out)
-
-
 def run_load(
     cl: Cluster, specs: Sequence[dict[str, Any]], opts: LoadOptions, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -494,7 +477,10 @@ def run_load(
     groups = split(specs, opts.processes)
     env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
     scratch = tempfile.TemporaryDirectory(prefix="bl-team-gen-")
-    cfg["replication"] = bundle_replication(Path(scratch.name))
+    # The engineers replicate with the app's own options (pwa/src/data/replication.ts),
+    # never a copy of them.
+    replication = ROOT / "pwa/src/data/replication.ts"
+    cfg["replication"] = str(bundle_for_require(replication, Path(scratch.name) / "replication.cjs"))
     workers: list[subprocess.Popen[str]] = []
     for i, group in enumerate(groups):
         worker_cfg = {

@@ -14,6 +14,18 @@ ROOT = Path(__file__).resolve().parents[1]
 ESBUILD = ROOT / "pwa" / "node_modules" / ".bin" / "esbuild"
 
 
+def bundle_for_require(entry: Path, outfile: Path) -> Path:
+    """A PWA module bundled by the PWA's esbuild as one CommonJS file, for a Node script's
+    `require` (the PouchDB scripts and the load generator run the app's own code this way)."""
+    subprocess.run(
+        [str(ESBUILD), str(entry), "--bundle", "--format=cjs", "--platform=node", f"--outfile={outfile}"],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
+    return outfile
+
+
 class TypeScriptRunner:
     def __init__(self, entry: Path, workdir: Path, what: str) -> None:
         node = shutil.which("node")

@@ -7,7 +7,6 @@ restored server's seqs are lower than the ones it had seen."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -17,27 +16,14 @@ from api.backups.service import list_snapshots
 from tests.backups.test_backup_restore import cli
 from tests.conftest import ServerProcess, Tenant
 from tests.sync.conftest import run_node
-from tests.ts_runner import ESBUILD, ROOT
+from tests.ts_runner import ROOT, bundle_for_require
 
 
 @pytest.fixture(scope="module")
 def replication(tmp_path_factory) -> str:
     """The PWA's replication module bundled for Node's require."""
     out = tmp_path_factory.mktemp("replication") / "replication.cjs"
-    subprocess.run(
-        [
-            str(ESBUILD),
-            str(ROOT / "pwa/src/data/replication.ts"),
-            "--bundle",
-            "--format=cjs",
-            "--platform=node",
-            f"--outfile={out}",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
-    return str(out)
+    return str(bundle_for_require(ROOT / "pwa/src/data/replication.ts", out))
 
 
 def client_ids(prefix: str, n: int) -> list[str]:
@@ -57,6 +43,17 @@ def phone(server: ServerProcess, tenant: Tenant, folder: Path, replication: str,
     )
     assert out["errors"] == [], out
     return out
+
+
+def put_clients(http: httpx.Client, tenant: Tenant, ids: list[str]) -> None:
+    """Clients written on the server itself (another engineer's, as far as the phone knows)."""
+    for doc_id in ids:
+        r = http.put(
+            f"/sync/{tenant.id}/clients/{doc_id}",
+            headers=tenant.headers,
+            json={"type": "client", "schema_version": 1, "name": doc_id, "values": {}},
+        )
+        assert r.status_code == 201, r.text
 
 
 def welcome(server: ServerProcess, tenant: Tenant) -> str:
@@ -81,13 +78,7 @@ def test_after_a_restore_the_phone_sends_again_what_the_backup_missed_and_reads_
         # Another engineer's clients, enough for the live server's seqs to run ahead of the
         # restored one's by more than anything the restored server is given later.
         with httpx.Client(base_url=live.url, timeout=30) as http:
-            for doc_id in client_ids("elsewhere", 10):
-                r = http.put(
-                    f"/sync/{tenant.id}/clients/{doc_id}",
-                    headers=tenant.headers,
-                    json={"type": "client", "schema_version": 1, "name": doc_id, "values": {}},
-                )
-                assert r.status_code == 201, r.text
+            put_clients(http, tenant, client_ids("elsewhere", 10))
         phone(live, tenant, folder, replication, phone_has=client_ids("elsewhere", 10))
         old_uuid = welcome(live, tenant)
     finally:
@@ -113,13 +104,7 @@ def test_after_a_restore_the_phone_sends_again_what_the_backup_missed_and_reads_
                 )
             # Written on the restored server: seqs the phone had already passed on the old one.
             new = client_ids("restored", 2)
-            for doc_id in new:
-                r = http.put(
-                    f"/sync/{tenant.id}/clients/{doc_id}",
-                    headers=tenant.headers,
-                    json={"type": "client", "schema_version": 1, "name": doc_id, "values": {}},
-                )
-                assert r.status_code == 201, r.text
+            put_clients(http, tenant, new)
         # The phone comes back: the server gets back what the restore lost, the phone reads
         # what was written since.
         phone(restored, tenant, folder, replication, server_has=after, phone_has=new)

@@ -203,6 +203,7 @@ def test_a_share_link_asked_for_right_after_starting_waits_for_the_session_to_re
     from playwright.sync_api import expect
 
     from tests.browser.test_pwa_runner import pinned_tree
+    from tests.browser.test_pwa_share_link import open_share_dialog
 
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
@@ -216,11 +217,7 @@ def test_a_share_link_asked_for_right_after_starting_waits_for_the_session_to_re
         start_session(page, tree["title"], "T20261206.0042")
         answer_step(page, tree, first_node, first_answer, second_node)
         sync.wait_held()
-        page.get_by_role("button", name="Session", exact=True).click()
-        page.get_by_role("dialog", name="Session").get_by_role(
-            "button", name=re.compile("Share read-only link")
-        ).click()
-        dialog = page.get_by_role("dialog", name="Share read-only link")
+        dialog = open_share_dialog(page)
         dialog.get_by_role("button", name="Create link").click()
         expect(dialog.get_by_test_id("share-syncing")).to_be_visible()
         shot(page, "share-link-03-syncing")

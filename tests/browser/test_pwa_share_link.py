@@ -31,6 +31,14 @@ FIRST_NOTE = "Front desk reports CTX-W11-07 unregistered since 08:40 <b>bold?</b
 LATER_NOTE = "Re-registered DNS; the VDA shows Registered."
 
 
+def open_share_dialog(page):
+    """The runner's Session menu, then its "Share read-only link": the dialog."""
+    page.get_by_role("button", name="Session", exact=True).click()
+    menu = page.get_by_role("dialog", name="Session")
+    menu.get_by_role("button", name=re.compile("Share read-only link")).click()
+    return page.get_by_role("dialog", name="Share read-only link")
+
+
 def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browser, http, server):
     tenant = Tenant(http, starter_library=True)
     engineer = tenant.add_user("engineer")
@@ -50,11 +58,7 @@ def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browse
         answer_step(page, tree, first_node, first_answer, second_node)
         wait_synced(page)  # the link is made on the server, which must have the session
 
-        page.get_by_role("button", name="Session", exact=True).click()
-        page.get_by_role("dialog", name="Session").get_by_role(
-            "button", name=re.compile("Share read-only link")
-        ).click()
-        dialog = page.get_by_role("dialog", name="Share read-only link")
+        dialog = open_share_dialog(page)
         expect(dialog.get_by_label("Link works for")).to_have_value("7")
         dialog.get_by_label("Link works for").select_option("1")
         dialog.get_by_role("button", name="Create link").click()
@@ -100,11 +104,7 @@ def test_share_a_read_only_link_open_it_without_an_account_then_revoke_it(browse
         own.close()
 
         # Revoke: the list says so, and the contact's next look says the link was revoked.
-        page.get_by_role("button", name="Session", exact=True).click()
-        page.get_by_role("dialog", name="Session").get_by_role(
-            "button", name=re.compile("Share read-only link")
-        ).click()
-        dialog = page.get_by_role("dialog", name="Share read-only link")
+        dialog = open_share_dialog(page)
         row = dialog.get_by_test_id("share-links").locator("li").first
         expect(row).to_contain_text("first opened")
         row.get_by_role("button", name="Revoke").click()
@@ -134,11 +134,7 @@ def test_a_session_not_yet_on_the_server_says_to_wait_for_sync(browser, http, se
         # Nothing the device writes to the sessions database reaches the server.
         page.route(re.compile(r".*/sync/[^/]+/sessions/_bulk_docs.*"), lambda route: route.abort())
         start_session(page, tree["title"], "T20261203.0303")
-        page.get_by_role("button", name="Session", exact=True).click()
-        page.get_by_role("dialog", name="Session").get_by_role(
-            "button", name=re.compile("Share read-only link")
-        ).click()
-        dialog = page.get_by_role("dialog", name="Share read-only link")
+        dialog = open_share_dialog(page)
         dialog.get_by_role("button", name="Create link").click()
         # It waits a few seconds for the session to get there, saying so, then says why not.
         expect(dialog.get_by_test_id("share-syncing")).to_be_visible()

@@ -188,23 +188,10 @@ def test_two_devices_edit_a_header_offline_and_every_replica_ends_merged(server,
 @pytest.fixture(scope="module")
 def header_writer(tmp_path_factory) -> Path:
     """The PWA's header writer (pwa/src/data/headerEdits.ts) bundled for Node's require."""
-    from tests.ts_runner import ESBUILD, ROOT
+    from tests.ts_runner import ROOT, bundle_for_require
 
     out = tmp_path_factory.mktemp("writer") / "headerEdits.cjs"
-    subprocess.run(
-        [
-            str(ESBUILD),
-            str(ROOT / "pwa/src/data/headerEdits.ts"),
-            "--bundle",
-            "--format=cjs",
-            "--platform=node",
-            f"--outfile={out}",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=ROOT,
-    )
-    return out
+    return bundle_for_require(ROOT / "pwa/src/data/headerEdits.ts", out)
 
 
 @pytest.mark.parametrize("legacy_laptop", [False, True], ids=["pwa-writer", "laptop-on-the-old-writer"])
