@@ -34,6 +34,7 @@ generator's own CPU seconds, and the load average.
     .venv/bin/python benchmarks/load_team.py --engineers 50,200,500  # a table of sizes
     .venv/bin/python benchmarks/load_team.py --closed-loop --writers 16  # REST back to back
     .venv/bin/python benchmarks/load_team.py --backend couchdb     # pouchdb-server + 2 instances
+    .venv/bin/python benchmarks/load_team.py --engineers 500 --drop-at 30  # a team reconnecting
 
 Each size runs on a freshly started server. `--closed-loop` replaces the open-loop team by
 K writers posting events back to back (round robin over the engineers' sessions) while the
@@ -44,6 +45,11 @@ Access tokens are issued for 60 minutes so that no refresh happens during a run.
 `--generator-nice N` runs the generator's Node processes at niceness N: the generator and the
 server share the two cores, and this shows how the server fares when the generator yields
 (the generator's own delays still count in every latency it measures).
+`--drop-at S` closes every device's connections at once S seconds into the window (the
+office's Wi-Fi, a proxy restarting): requests in flight fail, the whole team connects again
+together, and the run prints, per engineer, the time from the drop until a write made after
+it reached the server. The replications the drop paused are expected then; the run fails
+only if an engineer never came back or an event was lost or left on a device.
 """
 
 from __future__ import annotations
@@ -393,6 +399,7 @@ class LoadOptions:
     drain: float = 30.0
     warmup_timeout: float = 300.0
     generator_nice: int = 0
+    drop_at: float | None = None
 
 
 class Sampler:
@@ -473,6 +480,7 @@ def run_load(
         "dbs": list(opts.dbs),
         "drain_ms": opts.drain * 1000,
         "warmup_timeout_ms": opts.warmup_timeout * 1000,
+        "drop_at_ms": None if opts.drop_at is None else opts.drop_at * 1000,
     }
     groups = split(specs, opts.processes)
     env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
@@ -530,7 +538,7 @@ def run_load(
                 w.wait(5)
         scratch.cleanup()
     merged: dict[str, Any] = {"errors": {}, "error_samples": [], "warmup_errors": {}}
-    for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms"):
+    for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms", "drop_recovery_ms"):
         merged[key] = [v for r in results for v in r[key]]
     for key in (
         "written_sync",
@@ -543,6 +551,8 @@ def run_load(
         "resent",
         "cpu_run_s",
         "cpu_total_s",
+        "drop_sockets",
+        "drop_unrecovered",
     ):
         merged[key] = sum(r[key] for r in results)
     for r in results:
@@ -562,6 +572,15 @@ def run_load(
         "d2s": percentiles(merged["d2s_ms"]),
         "d2d": percentiles(merged["d2d_ms"]),
         "export": percentiles(merged["export_ms"]),
+        "drop": None
+        if opts.drop_at is None
+        else {
+            "at_s": opts.drop_at,
+            "sockets": merged["drop_sockets"],
+            "recovery": percentiles(merged["drop_recovery_ms"]),
+            "max_ms": max(merged["drop_recovery_ms"], default=None),
+            "unrecovered": merged["drop_unrecovered"],
+        },
         "errors": sum(merged["errors"].values()),
         "error_kinds": merged["errors"],
         "error_samples": merged["error_samples"][:8],
@@ -610,6 +629,13 @@ def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None
         out(f"device to server     p50/p95/p99 {ms(f['d2s'])}")
         out(f"device to device     p50/p95/p99 {ms(f['d2d'])}")
         out(f"export (markdown)    p50/p95/p99 {ms(f['export'])}")
+    drop = f.get("drop")
+    if drop:
+        out(
+            f"connections dropped  {drop['sockets']} at once, {drop['at_s']:.0f} s into the window; "
+            f"never back: {drop['unrecovered']} engineers"
+        )
+        out(f"  back to the server p50/p95/p99 {ms(drop['recovery'])}, max {drop['max_ms'] or 0:.0f} ms")
     out(
         f"errors               {f['errors']} {json.dumps(f['error_kinds']) + ' ' if f['errors'] else ''}"
         f"(lost events: {f['lost']}; requests resent after a reset idle connection: {f['resent']})"
@@ -687,6 +713,13 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-feeds", action="store_true", help="engineers keep no replication open")
     parser.add_argument("--dbs", default="trees,sessions,clients", help="databases each engineer replicates")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the last events")
+    parser.add_argument(
+        "--drop-at",
+        type=float,
+        default=None,
+        help="seconds into the window when every device's connections close at once (a network "
+        "blip); prints how long until each engineer's next write reached the server",
+    )
 
 
 def load_options(args: argparse.Namespace) -> LoadOptions:
@@ -701,6 +734,7 @@ def load_options(args: argparse.Namespace) -> LoadOptions:
         dbs=tuple(d for d in args.dbs.split(",") if d),
         drain=args.drain,
         generator_nice=args.generator_nice,
+        drop_at=args.drop_at,
     )
 
 
@@ -750,7 +784,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(flush=True)
     if len(rows) > 1:
         print_table(rows)
-    return 0 if all(f["errors"] == 0 for f in rows) else 1
+    return 0 if all(succeeded(f) for f in rows) else 1
+
+
+def succeeded(f: dict[str, Any]) -> bool:
+    """No errors; with `--drop-at`, the replications paused by the drop are expected, and what
+    counts is that every engineer came back and nothing was lost or left on a device."""
+    drop = f.get("drop")
+    if drop is None:
+        return bool(f["errors"] == 0)
+    return bool(drop["unrecovered"] == 0 and f["lost"] == 0 and f["undelivered"] == 0)
 
 
 if __name__ == "__main__":

@@ -45,10 +45,23 @@ const stats = {
   rest_ms: [], d2s_ms: [], d2d_ms: [], export_ms: [], closed_ms: [],
   written_sync: 0, written_rest: 0, acked: 0, acked_in_window: 0, exports: 0, resent: 0,
   errors: {}, error_samples: [],
+  // --drop-at: the connections closed, and per engineer the time from the drop until a write
+  // made after it was acknowledged by the server.
+  drop_sockets: 0, drop_recovery_ms: [], drop_unrecovered: 0,
 };
+let dropAt = null;
 function error(kind, detail, n = 1) {
   stats.errors[kind] = (stats.errors[kind] || 0) + n;
   if (stats.error_samples.length < 10) stats.error_samples.push(`${kind}: ${String(detail).slice(0, 300)}`);
+}
+
+// An engineer's write started at `start` was acknowledged at `t`: the first one started
+// after the drop tells how long that engineer went without the server.
+function acknowledged(eng, start, t) {
+  if (dropAt !== null && eng.recovered === undefined && start >= dropAt) {
+    eng.recovered = t - dropAt;
+    stats.drop_recovery_ms.push(eng.recovered);
+  }
 }
 
 // Writes waiting for the server's acknowledgement, and for the partner's device: id -> start.
@@ -146,6 +159,7 @@ function onSessionsChange(eng, info) {
         toServer.delete(doc._id);
         eng.acked.add(doc._id);
         stats.d2s_ms.push(t - start);
+        acknowledged(eng, start, t);
         stats.acked += 1;
         if (t <= windowEnd) stats.acked_in_window += 1;
       }
@@ -208,6 +222,7 @@ async function restWrite(eng, bucket) {
     return false;
   }
   bucket.push(t - start);
+  acknowledged(eng, start, t);
   eng.written.add(id);
   eng.acked.add(id);
   stats.acked += 1;
@@ -343,6 +358,19 @@ async function main() {
   windowEnd = start + cfg.duration_ms;
   measuring = true;
   const stop = new Promise((r) => setTimeout(r, cfg.duration_ms)).then(() => { measuring = false; });
+  if (cfg.drop_at_ms) {
+    // Every device loses its connections at once (the office's Wi-Fi, a proxy restarting):
+    // requests in flight fail and the whole team connects again together.
+    setTimeout(() => {
+      dropAt = now();
+      for (const eng of engineers) {
+        for (const pool of [eng.agent.sockets, eng.agent.freeSockets]) {
+          for (const list of Object.values(pool)) stats.drop_sockets += list.length;
+        }
+        eng.agent.destroy();
+      }
+    }, cfg.drop_at_ms);
+  }
   if (cfg.closed_loop) await closedLoop(engineers);
   else openLoop(engineers, byIndex);
   await stop;
@@ -359,6 +387,7 @@ async function main() {
     lost += v.lost;
     undelivered += v.undelivered;
   }
+  if (dropAt !== null) stats.drop_unrecovered = engineers.filter((e) => e.recovered === undefined).length;
   if (!drained && toPartner.size) {
     error("not on the partner's device after the drain", `${toPartner.size} events`, toPartner.size);
   }
@@ -367,7 +396,7 @@ async function main() {
   for (const eng of engineers) for (const rep of eng.reps) rep.cancel();
   const cpuAll = process.cpuUsage(cpu0);
   const tenth = (xs) => xs.map((x) => Math.round(x * 10) / 10);
-  for (const key of ['rest_ms', 'd2s_ms', 'd2d_ms', 'export_ms', 'closed_ms']) stats[key] = tenth(stats[key]);
+  for (const key of ['rest_ms', 'd2s_ms', 'd2d_ms', 'export_ms', 'closed_ms', 'drop_recovery_ms']) stats[key] = tenth(stats[key]);
   const result = {
     event: 'result', ...stats, lost, undelivered,
     cpu_run_s: (cpuRun.user + cpuRun.system) / 1e6,

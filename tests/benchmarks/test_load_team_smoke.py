@@ -67,3 +67,26 @@ def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
     assert figures["events_per_s"] > 0 and figures["server_cpu_s"] > 0 and figures["generator_cpu_s"] > 0, out
     assert figures["rss_mb"] > 0 and figures["fds"] > 0, out
     assert 0 <= figures["generator_loop_delay_ms"]["p50"] <= figures["generator_loop_delay_ms"]["max"], out
+
+
+def test_a_team_that_loses_its_connections_at_once_is_back_and_loses_nothing() -> None:
+    """`--drop-at`: every device's connections close at once two seconds in; each engineer's
+    next write reaches the server, and the figures say how long that took."""
+    team = ["--engineers", "4", "--duration", "8", "--processes", "1", "--drain", "15"]
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/load_team.py", *team, "--drop-at", "2", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr
+    assert any(line.startswith("connections dropped") for line in out.splitlines()), out
+    figures = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+    drop = figures["drop"]
+    # Each device had open connections (its live feeds) when they were dropped.
+    assert drop["sockets"] >= 4, out
+    assert drop["unrecovered"] == 0 and drop["recovery"]["n"] == 4, out
+    assert figures["lost"] == 0 and figures["undelivered"] == 0, out
