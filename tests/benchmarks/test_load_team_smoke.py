@@ -28,27 +28,11 @@ LABELS = (
 )
 
 
-def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
-    # Half the events over REST and two exports a second: four engineers in five seconds
-    # still produce every kind of measurement.
+def run_load_team(*args: str) -> tuple[str, dict]:
+    """load_team.py with `args` (and --json), as a user runs it: what it printed, and the
+    figures of its JSON line. Fails the test if it exited with an error."""
     proc = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/load_team.py",
-            "--engineers",
-            "4",
-            "--duration",
-            "5",
-            "--processes",
-            "1",
-            "--rest-share",
-            "0.5",
-            "--exports-per-minute",
-            "120",
-            "--drain",
-            "10",
-            "--json",
-        ],
+        [sys.executable, "benchmarks/load_team.py", *args, "--json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -57,10 +41,19 @@ def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
     )
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr
+    return out, json.loads(next(line for line in out.splitlines() if line.startswith("{")))
+
+
+def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
+    # Half the events over REST and two exports a second: four engineers in five seconds
+    # still produce every kind of measurement.
+    out, figures = run_load_team(
+        *("--engineers", "4", "--duration", "5", "--processes", "1", "--rest-share", "0.5"),
+        *("--exports-per-minute", "120", "--drain", "10"),
+    )
     lines = out.splitlines()
     for label in LABELS:
         assert any(line.startswith(label) for line in lines), f"{label!r} missing from:\n{out}"
-    figures = json.loads(next(line for line in lines if line.startswith("{")))
     assert figures["errors"] == 0 and figures["lost"] == 0, out
     for kind in ("rest", "d2s", "d2d", "export"):
         assert figures[kind]["n"] > 0 and figures[kind]["p99"] is not None, (kind, out)
@@ -72,19 +65,10 @@ def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
 def test_a_team_that_loses_its_connections_at_once_is_back_and_loses_nothing() -> None:
     """`--drop-at`: every device's connections close at once two seconds in; each engineer's
     next write reaches the server, and the figures say how long that took."""
-    team = ["--engineers", "4", "--duration", "8", "--processes", "1", "--drain", "15"]
-    proc = subprocess.run(
-        [sys.executable, "benchmarks/load_team.py", *team, "--drop-at", "2", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    out, figures = run_load_team(
+        *("--engineers", "4", "--duration", "8", "--processes", "1", "--drain", "15", "--drop-at", "2")
     )
-    out = proc.stdout
-    assert proc.returncode == 0, out + proc.stderr
     assert any(line.startswith("connections dropped") for line in out.splitlines()), out
-    figures = json.loads(next(line for line in out.splitlines() if line.startswith("{")))
     drop = figures["drop"]
     # Each device had open connections (its live feeds) when they were dropped.
     assert drop["sockets"] >= 4, out
