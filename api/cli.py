@@ -88,7 +88,7 @@ def cmd_serve(args, settings: Settings) -> int:
         factory=several,
         workers=settings.processes if several else None,
         http=HttpProtocol,
-        # uvloop, accepting every waiting connection in one turn (libuv takes one per turn).
+        # uvloop, taking up to 16 waiting connections a turn (libuv takes one per turn).
         loop=event_loop.SPEC,
         # Devices keep their connections for minutes (browsers about five) and reuse them; a
         # server that drops them after uvicorn's default 5 idle seconds makes a request now and

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # The protocol `branchline serve` runs (api/core/http_protocol.py: an answer in one write).
 HTTP_PROTOCOL = "api.core.http_protocol:HttpProtocol"
-# Its event loop (api/core/event_loop.py: uvloop accepting every waiting connection at once).
+# Its event loop (api/core/event_loop.py: uvloop taking up to 16 waiting connections a turn).
 EVENT_LOOP = "api.core.event_loop:new_event_loop"
 
 

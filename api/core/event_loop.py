@@ -24,6 +24,7 @@ p99 went from 7.2 and 11.2 s to 2.7 and 3.0 s (README, "Where one process stops"
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import ssl as ssl_module
@@ -36,7 +37,12 @@ SPEC = "api.core.event_loop:new_event_loop"
 
 log = logging.getLogger("branchline.server")
 
-ACCEPT_RETRY_DELAY_S = 1.0  # as asyncio's ACCEPT_RETRY_DELAY
+# Out of descriptors or kernel memory: accepting again at once would fail again, so listening
+# pauses for a second, as asyncio's does (ACCEPT_RETRY_DELAY). Any other error of `accept`
+# is the waiting connection's own (accept(2): reset, unreachable, refused by a firewall) and
+# the next one is taken.
+_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+ACCEPT_RETRY_DELAY_S = 1.0
 # At most this many connections are taken per turn: 16 times libuv's rate when a burst
 # waits, yet never a whole team's first requests taken into the loop in one turn. Taking
 # every waiting connection at once (asyncio takes up to the backlog) made a whole
@@ -71,6 +77,10 @@ class BatchAcceptServer(asyncio.AbstractServer):
         self._batch = max(1, min(backlog, ACCEPT_PER_TURN))
         self._serving = False
         self._closed = False
+        # Accepted, not yet handed to uvloop (that happens in the task's first step, a turn
+        # later): closed with the server, so that a shutdown never waits on a connection
+        # uvicorn does not know of yet.
+        self._pending: dict[socket.socket, asyncio.Task[None]] = {}
 
     # -- asyncio.AbstractServer -------------------------------------------------------
 
@@ -99,6 +109,10 @@ class BatchAcceptServer(asyncio.AbstractServer):
         self._stop_listening()
         for sock in self._sockets:
             sock.close()
+        for conn, task in list(self._pending.items()):
+            task.cancel()
+            conn.close()
+        self._pending.clear()
 
     async def wait_closed(self) -> None:
         # Nothing to wait for: uvicorn itself waits for the connections it still has.
@@ -128,11 +142,11 @@ class BatchAcceptServer(asyncio.AbstractServer):
                 conn, _addr = sock.accept()
             except (BlockingIOError, InterruptedError):
                 return  # the queue is empty
-            except ConnectionAbortedError:
-                continue  # the client gave up while it waited: take the next one
             except OSError as exc:
-                # Out of descriptors or kernel memory (or anything else unexpected): accepting
-                # again at once would spin on the same error. asyncio waits a second; so does this.
+                if exc.errno not in _OUT_OF_RESOURCES:
+                    # The waiting connection's own error (a client that gave up, ...).
+                    log.debug("a connection failed while waiting to be accepted: %r", exc)
+                    continue
                 log.error(
                     "cannot accept connections (%s); listening again in %.0f s", exc, ACCEPT_RETRY_DELAY_S
                 )
@@ -140,9 +154,10 @@ class BatchAcceptServer(asyncio.AbstractServer):
                 self._loop.call_later(ACCEPT_RETRY_DELAY_S, self._listen)
                 return
             conn.setblocking(False)
-            self._loop.create_task(self._serve(conn))
+            self._pending[conn] = self._loop.create_task(self._serve(conn))
 
     async def _serve(self, conn: socket.socket) -> None:
+        self._pending.pop(conn, None)
         try:
             await self._loop.connect_accepted_socket(
                 self._factory, conn, ssl=self._ssl, ssl_handshake_timeout=self._ssl_handshake_timeout
@@ -152,12 +167,17 @@ class BatchAcceptServer(asyncio.AbstractServer):
             # socket is not closed here: once uvloop has taken it, uvloop closes it (and
             # detaches this object); before that, dropping the object closes it.
             log.debug("connection dropped before it started: %r", exc)
+        except Exception:
+            # Anything else (the protocol's own start failed) is a bug to see in the log, not
+            # a task's unretrieved exception.
+            log.exception("a connection could not be started")
 
 
 def bind(host: str | list[str] | None, port: int, backlog: int) -> list[socket.socket]:
     """Listening sockets for `host` (every address it resolves to) and `port`, as
     `loop.create_server` makes them: SO_REUSEADDR, IPv6 sockets only IPv6."""
-    hosts = host if isinstance(host, list) else [host]
+    # An empty host means every interface, as for uvloop's and asyncio's own servers.
+    hosts = [h or None for h in host] if isinstance(host, list) else [host or None]
     infos: list[tuple[Any, ...]] = []
     for one in hosts:
         infos += socket.getaddrinfo(
@@ -170,7 +190,10 @@ def bind(host: str | list[str] | None, port: int, backlog: int) -> list[socket.s
             if (family, address) in seen:
                 continue
             seen.add((family, address))
-            sock = socket.socket(family, kind, proto)
+            try:
+                sock = socket.socket(family, kind, proto)
+            except OSError:
+                continue  # a family this kernel does not offer (IPv6 switched off), as uvloop skips it
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
@@ -186,11 +209,13 @@ def bind(host: str | list[str] | None, port: int, backlog: int) -> list[socket.s
         for sock in sockets:
             sock.close()
         raise
+    if not sockets:
+        raise OSError(errno.EADDRNOTAVAIL, f"no address of {host!r} can be listened on here")
     return sockets
 
 
 class Loop(uvloop.Loop):
-    """uvloop whose TCP servers accept every waiting connection each turn."""
+    """uvloop whose TCP servers take up to `ACCEPT_PER_TURN` waiting connections each turn."""
 
     async def create_server(  # type: ignore[override]
         self,
@@ -221,6 +246,8 @@ class Loop(uvloop.Loop):
                 **kwargs,
             )
         if sock is not None:
+            if host is not None or port is not None:
+                raise ValueError("host/port and sock can not be specified at the same time")
             # Bound by uvicorn's parent process for its workers; listening is the loop's job.
             sock.listen(backlog)
             sockets = [sock]

@@ -65,6 +65,43 @@ def test_connections_that_arrive_during_a_busy_turn_are_taken_sixteen_a_turn() -
     assert turns <= 200 // ACCEPT_PER_TURN + 3, f"{turns} turns of the loop to accept {accepted} connections"
 
 
+def test_connections_accepted_but_not_started_close_with_the_server() -> None:
+    """A connection is handed to uvloop a turn after it is accepted. One accepted just before
+    a shutdown closes with the server instead of being served unknown to uvicorn (which would
+    then wait its whole grace period on it)."""
+
+    async def scenario() -> tuple[list[asyncio.Transport], list[bytes]]:
+        loop = asyncio.get_running_loop()
+        made: list[asyncio.Transport] = []
+        server = await loop.create_server(lambda: Counting(made), "127.0.0.1", 0)
+        listening = server.sockets[0]
+        clients = [socket.create_connection(listening.getsockname()) for _ in range(5)]
+        # Nothing has yielded since: accept what waits, then close, in one step of the loop.
+        server._accept_waiting(listening)  # type: ignore[attr-defined]
+        server.close()
+        await asyncio.sleep(0.05)
+        seen = []
+        for c in clients:
+            c.settimeout(5)
+            seen.append(c.recv(1))
+            c.close()
+        return made, seen
+
+    made, seen = run_on_server_loop(scenario)
+    assert made == []
+    assert seen == [b""] * 5  # each client sees its connection closed
+
+
+def test_an_empty_host_listens_on_every_interface() -> None:
+    async def scenario() -> list[str]:
+        server = await asyncio.get_running_loop().create_server(asyncio.Protocol, "", 0)
+        hosts = [s.getsockname()[0] for s in server.sockets]
+        server.close()
+        return hosts
+
+    assert "0.0.0.0" in run_on_server_loop(scenario)
+
+
 def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key)]
