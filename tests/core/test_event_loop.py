@@ -11,6 +11,7 @@ import ssl
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from api.core.event_loop import ACCEPT_PER_TURN, new_event_loop
@@ -18,8 +19,15 @@ from tests.conftest import ROOT, wait_until
 
 
 def run_on_server_loop(coro_fn):
-    with asyncio.Runner(loop_factory=new_event_loop) as runner:
-        return runner.run(coro_fn())
+    """`coro_fn()` on the server's loop, in a thread of its own: the browser tests' Playwright
+    keeps a loop running on this thread of the worker (tests/conftest.py: `run_async`)."""
+
+    def run():
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            return runner.run(coro_fn())
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
 
 
 class Counting(asyncio.Protocol):
