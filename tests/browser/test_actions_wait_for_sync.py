@@ -6,7 +6,8 @@ a quick tap got that refusal (and the browser tests flaked on a busy machine); n
 says "Syncing…", waits for this session's changes to reach the server, then goes.
 
 The device's pushes to the sessions database (`_bulk_docs`) are held here from the last answer
-until the screen shows it waits: a sync slow enough to meet the tap, every time.
+until the screen shows it waits, and the page's clock jumps ten seconds on meanwhile: a sync
+slow enough to meet the tap, and slower than a short wait, every time.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ SERVER_ENV = {
     "BRANCHLINE_PSA_RETRY_SCHEDULE": "0.3,0.3",
 }
 SESSIONS_PUSH = re.compile(r".*/sync/[^/]+/sessions/_bulk_docs.*")
+SESSIONS_CHECK = re.compile(r".*/sync/[^/]+/sessions/_revs_diff.*")
+SESSION_ACTION = re.compile(r".*/api/v1/sessions/[^/]+/(psa|share-links|script-runs)$")
 
 
 class HeldSync:
@@ -51,7 +54,17 @@ class HeldSync:
         self.page = page
         self.held: list = []
         self.holding = True
+        # What the page asked in order: "check" for each `_revs_diff` on the sessions database
+        # (how it learns whether the server has the session yet), else the action's URL.
+        self.asked: list[str] = []
         page.route(SESSIONS_PUSH, self._route)
+        page.on("request", self._seen)
+
+    def _seen(self, request) -> None:
+        if SESSIONS_CHECK.match(request.url):
+            self.asked.append("check")
+        elif request.method == "POST" and SESSION_ACTION.match(request.url):
+            self.asked.append(request.url)
 
     def _route(self, route) -> None:
         if self.holding:
@@ -62,6 +75,29 @@ class HeldSync:
     def wait_held(self) -> None:
         """A push is on its way and held (routes are handled while Playwright is called)."""
         wait_until(lambda: self.page.evaluate("1") and self.held, message="a held push")
+
+    def outlast_a_short_wait(self) -> None:
+        """Jump the page's clock ten seconds on while the push is held, as a sync that slow (one
+        bar of signal) would, and see the action still waiting rather than gone ahead to be
+        refused. It once gave up after 5 s: on a busy test machine the send then flaked.
+
+        The wait asks the server (`_revs_diff`), looks at the clock, and asks again 300 ms on.
+        Two asks after the jump with no action between them: it looked at the clock past the
+        jump and kept waiting. Gone ahead, the action comes before the second ask. Needs
+        `page.clock.install()` before the page opened the app."""
+        start = len(self.asked)
+        self.page.clock.fast_forward(10_000)
+
+        def since() -> list[str]:
+            return self.asked[start:]
+
+        wait_until(
+            lambda: self.page.evaluate("1") and (since().count("check") >= 2 or len(set(since())) > 1),
+            message="the page to check the sync twice after the jump, or to go ahead",
+        )
+        second = [i for i, a in enumerate(since()) if a == "check"][1:2]
+        early = [a for a in since()[: second[0] if second else None] if a != "check"]
+        assert not early, f"went ahead 10 s into a held sync (and was refused): {early}"
 
     def release(self) -> None:
         self.holding = False
@@ -82,6 +118,7 @@ def test_run_right_after_the_answer_waits_for_it_to_reach_the_server(browser, ht
     ninja.outcome = Outcome(exit_code=0, output="Running BrokerAgent", polls=1)
     ctx = app_context(browser, MOBILE)
     page = ctx.new_page()
+    page.clock.install()
     try:
         sign_in(page, server.url, world.engineer.email, world.engineer.password)
         sid = start_session(page, world.tree["title"], "T20261204.0201", client=world.client_id)
@@ -100,6 +137,7 @@ def test_run_right_after_the_answer_waits_for_it_to_reach_the_server(browser, ht
         assert "Syncing" in shown.text_content()
         assert runs_on_server(http, world.engineer, sid) == []  # nothing asked for yet
         shot(page, "sync-wait-01-run-syncing")
+        sync.outlast_a_short_wait()
         sync.release()
 
         output = page.wait_for_selector("[data-testid=script-run-output]", timeout=30000)
@@ -167,6 +205,7 @@ def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_th
     configure(http, tenant, cw.config())
     ctx = app_context(browser, MOBILE)
     page = ctx.new_page()
+    page.clock.install()
     try:
         sign_in(page, server.url, engineer.email, engineer.password)
         sid = start_session(page, tree["title"], "Printer on floor 3")
@@ -183,9 +222,12 @@ def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_th
         assert shown.get_attribute("data-testid") == "psa-syncing", shown.text_content()
         assert "Syncing" in shown.text_content()
         shot(page, "sync-wait-03-psa-syncing")
+        sync.outlast_a_short_wait()
         sync.release()
 
-        page.wait_for_selector("[data-testid=psa-queued]", timeout=30000)
+        # "Queued", or already the ticket: the fake answers at once, and once the pushed
+        # header syncs back the card shows "Sent to ConnectWise #…" in its place.
+        page.wait_for_selector("[data-testid=psa-queued], [data-testid=psa-ticket]", timeout=30000)
         assert page.locator("[data-testid=psa-error]").count() == 0
         assert wait_pushed(http, engineer, sid)["system"] == "connectwise"
         wait_until(lambda: cw.tickets, timeout=30, message="the ticket in ConnectWise")
@@ -212,6 +254,7 @@ def test_a_share_link_asked_for_right_after_starting_waits_for_the_session_to_re
     ctx = app_context(browser, MOBILE)
     try:
         page = ctx.new_page()
+        page.clock.install()
         sign_in(page, server.url, engineer.email, engineer.password)
         sync = HeldSync(page)  # from the start: not even the session's header is on the server
         start_session(page, tree["title"], "T20261206.0042")
@@ -221,6 +264,7 @@ def test_a_share_link_asked_for_right_after_starting_waits_for_the_session_to_re
         dialog.get_by_role("button", name="Create link").click()
         expect(dialog.get_by_test_id("share-syncing")).to_be_visible()
         shot(page, "share-link-03-syncing")
+        sync.outlast_a_short_wait()
         sync.release()
         url_box = dialog.get_by_test_id("share-link-url")
         expect(url_box).to_have_value(re.compile(r"/share/[A-Za-z0-9_-]{43}$"), timeout=20000)

@@ -327,6 +327,13 @@ export function syncNow(): void {
   if (att) void att.queue.processQueue(att.upload, att.writeEvent);
 }
 
+/** How long an action the server checks against its copy of a session (a script run, a PSA
+ * send, a share link) waits for this session's changes to get there before going anyway. On
+ * one bar of signal, or a phone busy with a screenshot upload, a push takes well over the 5 s
+ * this once was, and the engineer then got "not on the server yet, try again" for a send that
+ * would have gone a few seconds later; the screen says "Syncing…" all the while. */
+export const ACTION_SYNC_WAIT_MS = 30_000;
+
 /** Wait at most `waitMs` for the server to have every change this device made to session
  * `sid` (false: not yet); see `sessionSent` in sessions.ts. */
 export function waitForSession(sid: string, waitMs: number, onWaiting?: () => void): Promise<boolean> {

@@ -6,19 +6,16 @@
 //
 // The server pushes only a finished session, and learns it is finished from the `completed`
 // event live replication sends a moment after the engineer finishes here: a send right after
-// finishing waits a few seconds for this session's changes to reach the server ("Syncing…"),
+// finishing waits up to half a minute for this session's changes to reach the server ("Syncing…"),
 // then goes anyway. Refused while they are still on their way, it says so instead of "still in
 // progress".
 import { useEffect, useState } from "react";
-import { ApiError, waitForSession } from "../data";
+import { ACTION_SYNC_WAIT_MS, ApiError, waitForSession } from "../data";
 import type { SessionHeader } from "../data/sessions";
 import { Button, Card, inputClass } from "../ui/kit";
 import { configuredSystems, psaErrorText, pushSession } from "./api";
 import { PsaTicket } from "./PsaTicket";
 import { pushBody, ticketRef, vendorName, type Target } from "./psa";
-
-/** How long a send waits for the session's latest changes to reach the server before going anyway. */
-const SYNC_WAIT_MS = 5000;
 
 export function SendToPsa({ sid, header, online }: { sid: string; header: SessionHeader; online: boolean }) {
   const [systems, setSystems] = useState<string[] | null>(null);
@@ -70,7 +67,7 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
     setError(null);
     let synced = true;
     try {
-      synced = await waitForSession(sid, SYNC_WAIT_MS, () => setSyncing(true));
+      synced = await waitForSession(sid, ACTION_SYNC_WAIT_MS, () => setSyncing(true));
       setSyncing(false);
       await pushSession(sid, made.body);
       setQueued(true);

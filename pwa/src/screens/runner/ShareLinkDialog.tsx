@@ -2,7 +2,7 @@
 // that shows this session as it is when they open it, until it expires or is revoked. The
 // address holds the link's secret and is shown once, right after it is made.
 import { useCallback, useEffect, useState } from "react";
-import { ApiError, createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, OfflineError, revokeShareLink, useOnline, waitForSession, type CreatedShareLink, type ShareLink } from "../../data";
+import { ACTION_SYNC_WAIT_MS, ApiError, createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, OfflineError, revokeShareLink, useOnline, waitForSession, type CreatedShareLink, type ShareLink } from "../../data";
 import { Button, copyText, Dialog, Field, inputClass, Spinner } from "../../ui/kit";
 
 function message(e: unknown): string {
@@ -43,9 +43,6 @@ function NewLink({ link, title }: { link: CreatedShareLink; title: string }) {
   );
 }
 
-/** How long making a link waits for the session's latest changes to reach the server. */
-const SYNC_WAIT_MS = 5000;
-
 export function ShareLinkDialog({ sid, title, onClose }: { sid: string; title: string; onClose: () => void }) {
   const online = useOnline();
   const [days, setDays] = useState<number>(7);
@@ -64,14 +61,14 @@ export function ShareLinkDialog({ sid, title, onClose }: { sid: string; title: s
 
   const [syncing, setSyncing] = useState(false);
   // The link is made on the server and shows the session as the server has it: a link asked
-  // for right after starting or answering waits a few seconds for this session's changes to
+  // for right after starting or answering waits up to half a minute for this session's changes to
   // get there ("Syncing…"), or the server does not know the session yet (404) or shows it
   // without the last answers. Then it goes anyway; a 404 then says to wait for the sync.
   const create = async () => {
     setBusy("create");
     setError(null);
     try {
-      await waitForSession(sid, SYNC_WAIT_MS, () => setSyncing(true));
+      await waitForSession(sid, ACTION_SYNC_WAIT_MS, () => setSyncing(true));
       setSyncing(false);
       const link = await createShareLink(sid, days, attachments);
       setCreated(link);

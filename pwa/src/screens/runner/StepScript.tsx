@@ -9,7 +9,7 @@
 //
 // The server checks a run against its own copy of the session (`at_step`, api/rmm/rules.py),
 // which live replication fills a moment after the engineer answers here: a run asked for right
-// after an answer waits a few seconds for this session's changes to reach the server (the step
+// after an answer waits up to half a minute for this session's changes to reach the server (the step
 // says "Syncing…"), then goes anyway and the server decides. Refused while they are still on
 // their way, it says so instead of "the session moved on". A queued run waits for them too.
 //
@@ -18,7 +18,7 @@
 // while online carries it (the server seals it with the run). A run with a secret is never
 // queued offline.
 import { useEffect, useMemo, useState } from "react";
-import { api, ApiError, waitForSession } from "../../data";
+import { ACTION_SYNC_WAIT_MS, api, ApiError, waitForSession } from "../../data";
 import type { ScriptRun, SessionState } from "../../shared/fold";
 import { ulid } from "../../shared/ulid";
 import { RiskBadge } from "../../scripts/RiskBadge";
@@ -40,9 +40,6 @@ interface RunView {
   last_error: string | null;
   script_name?: string;
 }
-
-/** How long a run waits for the session's latest changes to reach the server before going anyway. */
-const SYNC_WAIT_MS = 5000;
 
 /** A refusal (stale step, unknown session) while this session's changes are still on their way. */
 const NOT_SYNCED = "Your latest answers have not reached the server yet, so it cannot check the run against this step. Wait until the sync badge shows nothing waiting, then run it again.";
@@ -248,7 +245,7 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
     setBusy(true);
     let synced = true;
     try {
-      synced = await waitForSession(sid, SYNC_WAIT_MS, () => setSyncing(true));
+      synced = await waitForSession(sid, ACTION_SYNC_WAIT_MS, () => setSyncing(true));
       setSyncing(false);
       // With a secret the server renders the real text itself: the shown one has it masked.
       const body = hasSecrets ? { ...runBody(request()), parameters: { ...filled.values, ...typedSecrets }, script_text: undefined } : runBody(request());
