@@ -80,6 +80,7 @@ def cmd_serve(args, settings: Settings) -> int:
                 "user only). Read it, then delete it.\n",
                 flush=True,
             )
+    from .core import event_loop  # noqa: PLC0415
     from .core.http_protocol import HttpProtocol  # noqa: PLC0415
 
     uvicorn.run(
@@ -87,6 +88,8 @@ def cmd_serve(args, settings: Settings) -> int:
         factory=several,
         workers=settings.processes if several else None,
         http=HttpProtocol,
+        # uvloop, taking up to 16 waiting connections a turn (libuv takes one per turn).
+        loop=event_loop.SPEC,
         # Devices keep their connections for minutes (browsers about five) and reuse them; a
         # server that drops them after uvicorn's default 5 idle seconds makes a request now and
         # then meet a connection being closed (a TLS handshake again, or an error), and

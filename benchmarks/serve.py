@@ -10,6 +10,8 @@ from pathlib import Path
 
 # The protocol `branchline serve` runs (api/core/http_protocol.py: an answer in one write).
 HTTP_PROTOCOL = "api.core.http_protocol:HttpProtocol"
+# Its event loop (api/core/event_loop.py: uvloop taking up to 16 waiting connections a turn).
+EVENT_LOOP = "api.core.event_loop:new_event_loop"
 
 
 def serve_command(
@@ -23,7 +25,17 @@ def serve_command(
     """`python -m uvicorn` serving `api.app:create_app` on 127.0.0.1:`port` (run with cwd=ROOT).
 
     With `workers` above one, give the server `BRANCHLINE_PROCESSES` the same number."""
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--http", HTTP_PROTOCOL]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "api.app:create_app",
+        "--http",
+        HTTP_PROTOCOL,
+        "--loop",
+        EVENT_LOOP,
+    ]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--log-level", log_level]

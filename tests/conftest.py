@@ -157,6 +157,8 @@ class ServerProcess:
                 self.app,
                 "--http",  # the protocol `branchline serve` runs
                 "api.core.http_protocol:HttpProtocol",
+                "--loop",  # and its event loop
+                "api.core.event_loop:new_event_loop",
                 "--host",
                 "127.0.0.1",
                 "--port",
