@@ -722,7 +722,11 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_options(args: argparse.Namespace) -> LoadOptions:
+def load_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> LoadOptions:
+    # A drop at or past the end would land in the drain, and every engineer would then count
+    # as never back.
+    if args.drop_at is not None and not 0 <= args.drop_at < args.duration:
+        parser.error(f"--drop-at must be at least 0 and under --duration ({args.duration:g} s)")
     return LoadOptions(
         duration=args.duration,
         rest_share=args.rest_share,
@@ -757,7 +761,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_load_arguments(parser)
     args = parser.parse_args(argv)
     check_node()
-    opts = load_options(args)
+    opts = load_options(parser, args)
     rows = []
     for size in args.engineers:
         with (

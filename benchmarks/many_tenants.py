@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lt.add_load_arguments(parser)
     args = parser.parse_args(argv)
     lt.check_node()
-    opts = lt.load_options(args)
+    opts = lt.load_options(parser, args)
     loaded = min(args.loaded, args.tenants)
 
     with tempfile.TemporaryDirectory(prefix="bl-tenants-") as tmp, lt.cluster("embedded", Path(tmp)) as cl:

@@ -358,7 +358,7 @@ async function main() {
   windowEnd = start + cfg.duration_ms;
   measuring = true;
   const stop = new Promise((r) => setTimeout(r, cfg.duration_ms)).then(() => { measuring = false; });
-  if (cfg.drop_at_ms) {
+  if (cfg.drop_at_ms != null) { // 0 too: the moment the window opens
     // Every device loses its connections at once (the office's Wi-Fi, a proxy restarting):
     // requests in flight fail and the whole team connects again together.
     setTimeout(() => {

@@ -63,10 +63,11 @@ def test_a_team_of_four_prints_every_figure_and_no_errors() -> None:
 
 
 def test_a_team_that_loses_its_connections_at_once_is_back_and_loses_nothing() -> None:
-    """`--drop-at`: every device's connections close at once two seconds in; each engineer's
-    next write reaches the server, and the figures say how long that took."""
+    """`--drop-at`: every device's connections close at once as the window opens (0 was once
+    taken for "no drop"); each engineer's next write reaches the server, and the figures say
+    how long that took."""
     out, figures = run_load_team(
-        *("--engineers", "4", "--duration", "8", "--processes", "1", "--drain", "15", "--drop-at", "2")
+        *("--engineers", "4", "--duration", "8", "--processes", "1", "--drain", "15", "--drop-at", "0")
     )
     assert any(line.startswith("connections dropped") for line in out.splitlines()), out
     drop = figures["drop"]
@@ -74,3 +75,19 @@ def test_a_team_that_loses_its_connections_at_once_is_back_and_loses_nothing() -
     assert drop["sockets"] >= 4, out
     assert drop["unrecovered"] == 0 and drop["recovery"]["n"] == 4, out
     assert figures["lost"] == 0 and figures["undelivered"] == 0, out
+
+
+def test_a_drop_outside_the_window_is_refused_before_anything_starts() -> None:
+    # At or past the end it would land in the drain, and every engineer would count as never
+    # back: a failed run that says nothing about the server.
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/load_team.py", "--duration", "8", "--drop-at", "8"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "--drop-at must be at least 0 and under --duration (8 s)" in proc.stderr
+    assert proc.stdout == ""  # no server, no generator started
