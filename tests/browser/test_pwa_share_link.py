@@ -130,14 +130,17 @@ def test_a_session_not_yet_on_the_server_says_to_wait_for_sync(browser, http, se
     phone = app_context(browser, MOBILE)
     try:
         page = phone.new_page()
+        page.clock.install()
         sign_in(page, server.url, engineer.email, engineer.password)
         # Nothing the device writes to the sessions database reaches the server.
         page.route(re.compile(r".*/sync/[^/]+/sessions/_bulk_docs.*"), lambda route: route.abort())
         start_session(page, tree["title"], "T20261203.0303")
         dialog = open_share_dialog(page)
         dialog.get_by_role("button", name="Create link").click()
-        # It waits a few seconds for the session to get there, saying so, then says why not.
+        # It waits up to half a minute for the session to get there, saying so (the page's
+        # clock jumps past that here), then says why not.
         expect(dialog.get_by_test_id("share-syncing")).to_be_visible()
+        page.clock.fast_forward(31_000)
         alert = dialog.get_by_role("alert").first
         expect(alert).to_contain_text("has not reached the server yet", timeout=20000)
         expect(dialog.get_by_test_id("share-syncing")).to_have_count(0)
