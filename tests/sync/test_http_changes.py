@@ -253,6 +253,32 @@ def test_streamed_feeds_leave_no_waiter_behind_when_they_end(client, db, sync_se
     poll(lambda: waiting(sync_server) == 0, message="the ended continuous feed's waiter to go")
 
 
+def test_a_longpoll_woken_before_its_first_heartbeat_is_answered_in_one_piece(client, db, sync_server, poll):
+    """As a live replication's feeds nearly always are (a write wakes them well within the
+    10 s PouchDB asks for): the answer has a Content-Length, not a chunked stream, which
+    costs the server a task per feed; its waiter goes with it."""
+    fill(client, db, 1)
+    answer: dict = {}
+
+    def longpoll():
+        with httpx.Client(auth=ADMIN, timeout=30) as c:
+            answer["r"] = c.get(
+                f"{sync_server.tenant_url()}/{db}/_changes",
+                params={"feed": "longpoll", "since": "now", "heartbeat": 10000},
+            )
+
+    thread = threading.Thread(target=longpoll)
+    thread.start()
+    poll(lambda: waiting(sync_server) >= 1, message="the longpoll to wait")
+    client.put(f"{db}/wakes-it", json={})
+    thread.join(20)
+    r = answer["r"]
+    assert r.status_code == 200 and ids(r.json()) == ["wakes-it"]
+    assert r.headers.get("content-length") == str(len(r.content))
+    assert "transfer-encoding" not in r.headers
+    poll(lambda: waiting(sync_server) == 0, message="the answered longpoll's waiter to go")
+
+
 def test_atts_since_leaves_known_attachments_as_stubs(client, db):
     import base64
 
