@@ -33,12 +33,16 @@ generator's own CPU seconds, and the load average.
     .venv/bin/python benchmarks/load_team.py                       # 200 engineers, 60 s
     .venv/bin/python benchmarks/load_team.py --engineers 50,200,500  # a table of sizes
     .venv/bin/python benchmarks/load_team.py --closed-loop --writers 16  # REST back to back
+    .venv/bin/python benchmarks/load_team.py --closed-loop --session-events 60  # ...over fresh sessions
     .venv/bin/python benchmarks/load_team.py --backend couchdb     # pouchdb-server + 2 instances
     .venv/bin/python benchmarks/load_team.py --engineers 500 --drop-at 30  # a team reconnecting
 
 Each size runs on a freshly started server. `--closed-loop` replaces the open-loop team by
 K writers posting events back to back (round robin over the engineers' sessions) while the
-engineers' feeds stay open (`--no-feeds` closes them). `--backend couchdb` runs
+engineers' feeds stay open (`--no-feeds` closes them). Its sessions grow by hundreds of
+events a minute; `--session-events K` has each engineer start a new session after K events
+(a service desk's tickets one after another; the starts are timed and printed apart).
+`--backend couchdb` runs
 pouchdb-server (tests/node/node_modules) as the CouchDB stand-in with two Branchline
 instances on it; engineers alternate between the instances, so a pair's events cross over.
 Access tokens are issued for 60 minutes so that no refresh happens during a run.
@@ -374,6 +378,7 @@ def setup_team(
                 "user_id": user["user_id"],
                 "token": user["token"],
                 "sid": sids[i],
+                "partner_user_id": None if partner is None else users[partner]["user_id"],
                 "api": inst.url,
                 "device_id": f"bench-{first_index + i}",
                 "dbs": {db: url.replace(base, inst.url, 1) for db, url in databases.items()},
@@ -400,6 +405,7 @@ class LoadOptions:
     warmup_timeout: float = 300.0
     generator_nice: int = 0
     drop_at: float | None = None
+    session_events: int = 0
 
 
 class Sampler:
@@ -481,6 +487,8 @@ def run_load(
         "drain_ms": opts.drain * 1000,
         "warmup_timeout_ms": opts.warmup_timeout * 1000,
         "drop_at_ms": None if opts.drop_at is None else opts.drop_at * 1000,
+        "session_events": opts.session_events,
+        "tree_id": BENCH_TREE["_id"],
     }
     groups = split(specs, opts.processes)
     env = {**os.environ, "NODE_PATH": str(NODE_MODULES)}
@@ -538,7 +546,7 @@ def run_load(
                 w.wait(5)
         scratch.cleanup()
     merged: dict[str, Any] = {"errors": {}, "error_samples": [], "warmup_errors": {}}
-    for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms", "drop_recovery_ms"):
+    for key in ("rest_ms", "d2s_ms", "d2d_ms", "export_ms", "closed_ms", "start_ms", "drop_recovery_ms"):
         merged[key] = [v for r in results for v in r[key]]
     for key in (
         "written_sync",
@@ -572,6 +580,8 @@ def run_load(
         "d2s": percentiles(merged["d2s_ms"]),
         "d2d": percentiles(merged["d2d_ms"]),
         "export": percentiles(merged["export_ms"]),
+        "session_events": opts.session_events,
+        "starts": percentiles(merged["start_ms"]),
         "drop": None
         if opts.drop_at is None
         else {
@@ -625,6 +635,11 @@ def print_figures(f: dict[str, Any], out: Callable[[str], None] = print) -> None
         f"{f['offered_per_s']:.1f} offered"
     )
     out(f"REST write           p50/p95/p99 {ms(f['rest'])}")
+    if f["session_events"]:
+        out(
+            f"sessions started     p50/p95/p99 {ms(f['starts'])}: a new one after each "
+            f"{f['session_events']} events on a session"
+        )
     if not f["closed_loop"]:
         out(f"device to server     p50/p95/p99 {ms(f['d2s'])}")
         out(f"device to device     p50/p95/p99 {ms(f['d2d'])}")
@@ -710,6 +725,13 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--closed-loop", action="store_true", help="REST writes back to back instead")
     parser.add_argument("--writers", type=int, default=16, help="concurrent writers of --closed-loop")
+    parser.add_argument(
+        "--session-events",
+        type=int,
+        default=0,
+        help="--closed-loop: each engineer starts a new session after this many events on one "
+        "(0: one session each, growing by hundreds of events a minute)",
+    )
     parser.add_argument("--no-feeds", action="store_true", help="engineers keep no replication open")
     parser.add_argument("--dbs", default="trees,sessions,clients", help="databases each engineer replicates")
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for the last events")
@@ -727,6 +749,10 @@ def load_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> L
     # as never back.
     if args.drop_at is not None and not 0 <= args.drop_at < args.duration:
         parser.error(f"--drop-at must be at least 0 and under --duration ({args.duration:g} s)")
+    if args.session_events and not args.closed_loop:
+        parser.error("--session-events is for --closed-loop (one event every period grows no long session)")
+    if args.session_events < 0:
+        parser.error("--session-events takes a number of events, 0 for one session per engineer")
     return LoadOptions(
         duration=args.duration,
         rest_share=args.rest_share,
@@ -739,6 +765,7 @@ def load_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> L
         drain=args.drain,
         generator_nice=args.generator_nice,
         drop_at=args.drop_at,
+        session_events=args.session_events,
     )
 
 

@@ -42,7 +42,7 @@ function ulid() {
 }
 
 const stats = {
-  rest_ms: [], d2s_ms: [], d2d_ms: [], export_ms: [], closed_ms: [],
+  rest_ms: [], d2s_ms: [], d2d_ms: [], export_ms: [], closed_ms: [], start_ms: [],
   written_sync: 0, written_rest: 0, acked: 0, acked_in_window: 0, exports: 0, resent: 0,
   errors: {}, error_samples: [],
   // --drop-at: the connections closed, and per engineer the time from the drop until a write
@@ -104,7 +104,10 @@ function makeEngineer(spec) {
     sessions: new PouchDB(`sessions-${tag}`, { adapter: 'memory' }),
     clients: new PouchDB(`clients-${tag}`, { adapter: 'memory' }),
   };
-  return { ...spec, header, agent, local, remote, reps: [], timers: [], written: new Set(), acked: new Set() };
+  return {
+    ...spec, header, agent, local, remote, reps: [], timers: [], written: new Set(), acked: new Set(),
+    sids: [spec.sid], onSession: 0, rotating: null,
+  };
 }
 
 function watch(eng, rep, name, onChange) {
@@ -276,11 +279,47 @@ function openLoop(engineers, byIndex) {
   }
 }
 
+// --session-events K: an engineer's session takes at most K of the closed loop's events, then
+// the engineer starts the next one (POST /api/v1/sessions, shared with the partner as the
+// first was), as a service desk works through its tickets one after another. Without it a
+// session grows by hundreds of events a minute, which no engineer's session does.
+async function startSession(eng) {
+  const body = JSON.stringify({
+    tree_id: cfg.tree_id,
+    title: `Bench session ${eng.index}.${eng.sids.length}`,
+    shared_with: eng.partner_user_id ? [eng.partner_user_id] : [],
+  });
+  const start = now();
+  let res;
+  let text;
+  try {
+    res = await send(`${eng.api}/api/v1/sessions`, {
+      method: 'POST', agent: eng.agent, body,
+      headers: { Authorization: eng.header, 'Content-Type': 'application/json' },
+    });
+    text = await res.text();
+  } catch (err) {
+    return error('starting a session failed', err.message);
+  }
+  if (res.status !== 201) return error(`starting a session answered ${res.status}`, text);
+  stats.start_ms.push(now() - start);
+  eng.sid = JSON.parse(text).session_id;
+  eng.sids.push(eng.sid);
+  eng.onSession = 0;
+}
+
 async function closedLoop(engineers) {
   let next = 0;
   const writer = async () => {
     while (measuring) {
       const eng = engineers[next++ % engineers.length];
+      // Two writers on one engineer (more writers than engineers) share one start.
+      if (!eng.rotating && cfg.session_events && eng.onSession >= cfg.session_events) {
+        eng.rotating = startSession(eng).finally(() => { eng.rotating = null; });
+      }
+      if (eng.rotating) await eng.rotating;
+      if (!measuring) break;
+      eng.onSession += 1;
       stats.written_rest += 1;
       await restWrite(eng, stats.closed_ms);
     }
@@ -298,7 +337,23 @@ async function waitFor(predicate, timeoutMs) {
 // server acknowledged (a 201, or a push batch it answered) that is not there was lost; one
 // still unacknowledged and not there never left the device within the drain.
 async function verify(eng) {
-  const sid = eng.sid;
+  const have = new Set();
+  for (const sid of eng.sids) {
+    const ids = await eventsOnServer(eng, sid);
+    if (ids === null) return { lost: 0, undelivered: 0 };
+    for (const id of ids) have.add(id);
+  }
+  const out = { lost: 0, undelivered: 0 };
+  for (const id of eng.written) {
+    if (have.has(id)) continue;
+    if (eng.acked.has(id)) out.lost += 1;
+    else out.undelivered += 1;
+  }
+  return out;
+}
+
+// The ids of session `sid`'s events on the server; null (and an error counted) if unreadable.
+async function eventsOnServer(eng, sid) {
   const q = `startkey=${encodeURIComponent(JSON.stringify(`session:${sid}:ev:`))}` +
     `&endkey=${encodeURIComponent(JSON.stringify(`session:${sid}:ev:\ufff0`))}`;
   let res;
@@ -308,20 +363,13 @@ async function verify(eng) {
     });
   } catch (err) {
     error('verification _all_docs failed', err.message);
-    return { lost: 0, undelivered: 0 };
+    return null;
   }
   if (res.status !== 200) {
     error(`verification _all_docs answered ${res.status}`, await res.text());
-    return { lost: 0, undelivered: 0 };
+    return null;
   }
-  const have = new Set((await res.json()).rows.map((r) => r.id));
-  const out = { lost: 0, undelivered: 0 };
-  for (const id of eng.written) {
-    if (have.has(id)) continue;
-    if (eng.acked.has(id)) out.lost += 1;
-    else out.undelivered += 1;
-  }
-  return out;
+  return (await res.json()).rows.map((r) => r.id);
 }
 
 async function main() {
@@ -396,7 +444,7 @@ async function main() {
   for (const eng of engineers) for (const rep of eng.reps) rep.cancel();
   const cpuAll = process.cpuUsage(cpu0);
   const tenth = (xs) => xs.map((x) => Math.round(x * 10) / 10);
-  for (const key of ['rest_ms', 'd2s_ms', 'd2d_ms', 'export_ms', 'closed_ms', 'drop_recovery_ms']) stats[key] = tenth(stats[key]);
+  for (const key of ['rest_ms', 'd2s_ms', 'd2d_ms', 'export_ms', 'closed_ms', 'start_ms', 'drop_recovery_ms']) stats[key] = tenth(stats[key]);
   const result = {
     event: 'result', ...stats, lost, undelivered,
     cpu_run_s: (cpuRun.user + cpuRun.system) / 1e6,

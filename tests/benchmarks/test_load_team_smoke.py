@@ -91,3 +91,18 @@ def test_a_drop_outside_the_window_is_refused_before_anything_starts() -> None:
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "--drop-at must be at least 0 and under --duration (8 s)" in proc.stderr
     assert proc.stdout == ""  # no server, no generator started
+
+
+def test_closed_loop_writers_move_on_to_fresh_sessions_and_lose_nothing() -> None:
+    """`--closed-loop --session-events 5`: back-to-back REST writes, each engineer starting a
+    new session after five events; every event acknowledged is on the server afterwards, in
+    whichever session it went to."""
+    out, figures = run_load_team(
+        *("--engineers", "4", "--duration", "4", "--processes", "1", "--drain", "10"),
+        *("--closed-loop", "--writers", "4", "--session-events", "5"),
+    )
+    assert any(line.startswith("sessions started") for line in out.splitlines()), out
+    assert figures["errors"] == 0 and figures["lost"] == 0 and figures["undelivered"] == 0, out
+    # Four engineers writing back to back for four seconds go well past five events each.
+    assert figures["rest"]["n"] > 4 * 5, out
+    assert figures["starts"]["n"] >= figures["rest"]["n"] // 5 - 4, out
