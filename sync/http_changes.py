@@ -55,6 +55,10 @@ _T = TypeVar("_T")
 # CouchDB's default and longest wait without a heartbeat.
 DEFAULT_TIMEOUT_MS = 60_000
 MAX_TIMEOUT_MS = 3_600_000
+# The longest a longpoll with a heartbeat waits before it streams (`ChangesFeed.wait`), as
+# PouchDB's heartbeat: nothing notices a client gone meanwhile (its waiter still reads a page
+# for each change it is woken by), and a proxy may want the headers within so long.
+FIRST_WAIT_MAX_S = 10.0
 # How stale a live feed's authorisation may get when the authenticator cannot say which
 # documents decide it (no `Principal.watch`): the feed then re-checks at this interval.
 REAUTH_INTERVAL_S = 2.0
@@ -242,18 +246,20 @@ class ChangesFeed:
         waiter = self._waiter(p.ctx, p.req, p.page, p.physical, guard).__enter__()
         p.registered = self.api.notifier.announced(p.physical)
         deadline = guard.cap(_deadline(p.req))
-        # A longpoll with a heartbeat waits its first heartbeat's time before it streams.
-        # Most end sooner (a write of the team's wakes them) and are answered like one
-        # without: in one plain response. Streamed from the start, each cost Starlette's
-        # StreamingResponse and the task group it runs to listen for a disconnect, some 8%
-        # of the server's CPU with 500 engineers' feeds open. Only a feed still waiting when
-        # the heartbeat is due turns into a stream, whose first newline goes out at once.
+        # A longpoll with a heartbeat waits its first heartbeat's time (10 s at most) before
+        # it streams. Most end sooner (a write of the team's wakes them) and are answered
+        # like one without: in one plain response. Streamed from the start, each cost
+        # Starlette's StreamingResponse and the task group it runs to listen for a
+        # disconnect, some 8% of the server's CPU with 500 engineers' feeds open. Only a feed
+        # still waiting then turns into a stream, whose first newline goes out at once.
+        # Errors in that first wait are answered as errors, as without a heartbeat; once
+        # streaming, the status is sent and the page so far ends the stream.
         first_wait = None
         try:
             if p.req.feed == "continuous":
                 return _FeedResponse(self._continuous_stream(p, guard, waiter), waiter)
             if p.req.heartbeat_ms is not None:
-                first_wait = p.req.heartbeat_ms / 1000
+                first_wait = min(p.req.heartbeat_ms / 1000, FIRST_WAIT_MAX_S)
             p.req.since = p.page["last_seq"]
             page = await self._read(p.ctx, p.req, self._recheck_and_page, p, guard)
             page = await self._wait_for_rows(p.ctx, p.dbobj, p.req, page, waiter, deadline, guard, first_wait)
@@ -376,7 +382,10 @@ class ChangesFeed:
         elif heartbeat_raw == "true":
             heartbeat = DEFAULT_TIMEOUT_MS
         else:
+            # Held to the longest wait: a heartbeat is also how soon a streamed feed notices
+            # that its client has gone.
             heartbeat = q.int("heartbeat", minimum=1)
+            heartbeat = None if heartbeat is None else min(heartbeat, MAX_TIMEOUT_MS)
         if timeout is None and heartbeat is None:
             timeout = DEFAULT_TIMEOUT_MS
         req = ChangesRequest(

@@ -279,6 +279,23 @@ def test_a_longpoll_woken_before_its_first_heartbeat_is_answered_in_one_piece(cl
     poll(lambda: waiting(sync_server) == 0, message="the answered longpoll's waiter to go")
 
 
+def test_a_longpoll_with_a_long_heartbeat_starts_streaming_within_ten_seconds(client, db, sync_server, poll):
+    """`heartbeat=true` is 60 s: a feed still waiting after 10 s streams its first newline
+    then, so a proxy sees the headers and a client gone meanwhile is noticed; the waiter of
+    one hung up goes."""
+    fill(client, db, 1)
+    with httpx.Client(auth=ADMIN, timeout=60) as c:
+        with c.stream(
+            "GET",
+            f"{sync_server.tenant_url()}/{db}/_changes",
+            params={"feed": "longpoll", "since": "now", "heartbeat": "true", "timeout": 40000},
+        ) as r:
+            chunks = r.iter_raw()
+            # Without the cap, nothing came before the 40 s timeout's plain answer.
+            assert next(chunks) == b"\n"
+    poll(lambda: waiting(sync_server) == 0, message="the waiter to go after hang-up")
+
+
 def test_atts_since_leaves_known_attachments_as_stubs(client, db):
     import base64
 
