@@ -6,7 +6,7 @@ a quick tap got that refusal (and the browser tests flaked on a busy machine); n
 says "Syncing…", waits for this session's changes to reach the server, then goes.
 
 The device's pushes to the sessions database (`_bulk_docs`) are held here from the last answer
-until the screen shows it waits, and the page's clock jumps ten seconds on meanwhile: a sync
+until the screen shows it waits, and the page's clock jumps eight seconds on meanwhile: a sync
 slow enough to meet the tap, and slower than a short wait, every time.
 """
 
@@ -77,27 +77,28 @@ class HeldSync:
         wait_until(lambda: self.page.evaluate("1") and self.held, message="a held push")
 
     def outlast_a_short_wait(self) -> None:
-        """Jump the page's clock ten seconds on while the push is held, as a sync that slow (one
-        bar of signal) would, and see the action still waiting rather than gone ahead to be
-        refused. It once gave up after 5 s: on a busy test machine the send then flaked.
+        """Jump the page's clock eight seconds on while the push is held, as a sync that slow
+        (one bar of signal) would, and see the action still waiting rather than gone ahead to
+        be refused. It once gave up after 5 s: on a busy test machine the send then flaked.
 
         The wait asks the server (`_revs_diff`), looks at the clock, and asks again 300 ms on.
-        Two asks after the jump with no action between them: it looked at the clock past the
-        jump and kept waiting. Gone ahead, the action comes before the second ask. Needs
+        Three asks after the jump with no action among them: it looked at the clock past the
+        jump and kept waiting (the app's own occasional checks cannot make up three that
+        quickly). Gone ahead, the action comes before the third ask. Needs
         `page.clock.install()` before the page opened the app."""
         start = len(self.asked)
-        self.page.clock.fast_forward(10_000)
+        self.page.clock.fast_forward(8_000)
 
         def since() -> list[str]:
             return self.asked[start:]
 
         wait_until(
-            lambda: self.page.evaluate("1") and (since().count("check") >= 2 or len(set(since())) > 1),
-            message="the page to check the sync twice after the jump, or to go ahead",
+            lambda: self.page.evaluate("1") and (since().count("check") >= 3 or len(set(since())) > 1),
+            message="the page to check the sync three times after the jump, or to go ahead",
         )
-        second = [i for i, a in enumerate(since()) if a == "check"][1:2]
-        early = [a for a in since()[: second[0] if second else None] if a != "check"]
-        assert not early, f"went ahead 10 s into a held sync (and was refused): {early}"
+        third = [i for i, a in enumerate(since()) if a == "check"][2:3]
+        early = [a for a in since()[: third[0] if third else None] if a != "check"]
+        assert not early, f"went ahead 8 s into a held sync (and was refused): {early}"
 
     def release(self) -> None:
         self.holding = False
@@ -194,6 +195,20 @@ def test_a_run_queued_offline_waits_for_the_answers_made_offline_before_it_is_se
         ctx.close()
 
 
+def finished_with_its_end_held(page, server, engineer, tree) -> tuple[str, HeldSync]:
+    """Sign in, run `tree` to its end and finish: the `completed` event stays on the device
+    (its push held) until the answer's `release`."""
+    sign_in(page, server.url, engineer.email, engineer.password)
+    sid = start_session(page, tree["title"], "Printer on floor 3")
+    for node_id, ans, nxt in shortest_run(tree):
+        answer_step(page, tree, node_id, ans, nxt)
+    wait_synced(page)
+    sync = HeldSync(page)
+    finish_session(page, "Restarted the Desktop Service.")
+    sync.wait_held()
+    return sid, sync
+
+
 def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_the_server(
     browser, http, server
 ):
@@ -207,15 +222,7 @@ def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_th
     page = ctx.new_page()
     page.clock.install()
     try:
-        sign_in(page, server.url, engineer.email, engineer.password)
-        sid = start_session(page, tree["title"], "Printer on floor 3")
-        for node_id, ans, nxt in shortest_run(tree):
-            answer_step(page, tree, node_id, ans, nxt)
-        wait_synced(page)
-        sync = HeldSync(page)
-        # Finished on the device; the `completed` event stays on it for now.
-        finish_session(page, "Restarted the Desktop Service.")
-        sync.wait_held()
+        sid, sync = finished_with_its_end_held(page, server, engineer, tree)
         page.click("[data-testid=psa-send]")
 
         shown = page.wait_for_selector("[data-testid=psa-syncing], [data-testid=psa-error]")
@@ -231,6 +238,42 @@ def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_th
         assert page.locator("[data-testid=psa-error]").count() == 0
         assert wait_pushed(http, engineer, sid)["system"] == "connectwise"
         wait_until(lambda: cw.tickets, timeout=30, message="the ticket in ConnectWise")
+    finally:
+        ctx.close()
+        cw.stop()
+
+
+def test_a_send_called_off_while_syncing_is_not_sent_and_can_be_asked_for_again(browser, http, server):
+    """Cancel beside "Syncing…": nothing goes to ConnectWise, not even once the session's end
+    reaches the server; a second tap then sends it, once."""
+    from playwright.sync_api import expect
+
+    cw = FakeConnectWise().start()
+    tenant = Tenant(http)
+    engineer = tenant.add_user("engineer")
+    tree = valid_tree()
+    publish_tree(http, tenant, tree)
+    configure(http, tenant, cw.config())
+    ctx = app_context(browser, MOBILE)
+    page = ctx.new_page()
+    try:
+        sid, sync = finished_with_its_end_held(page, server, engineer, tree)
+        page.click("[data-testid=psa-send]")
+        expect(page.get_by_test_id("psa-syncing")).to_be_visible()
+        shot(page, "sync-wait-04-psa-cancel")
+        page.click("[data-testid=psa-cancel]")
+        expect(page.get_by_test_id("psa-syncing")).to_have_count(0)
+        expect(page.get_by_test_id("psa-send")).to_be_enabled()
+        sync.release()
+        wait_synced(page)
+
+        page.click("[data-testid=psa-send]")
+        page.wait_for_selector("[data-testid=psa-queued], [data-testid=psa-ticket]", timeout=30000)
+        assert page.locator("[data-testid=psa-error]").count() == 0
+        assert wait_pushed(http, engineer, sid)["system"] == "connectwise"
+        wait_until(lambda: cw.tickets, timeout=30, message="the ticket in ConnectWise")
+        sends = [a for a in sync.asked if a != "check"]
+        assert len(sends) == 1 and len(cw.tickets) == 1, (sends, cw.tickets)
     finally:
         ctx.close()
         cw.stop()

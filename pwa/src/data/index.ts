@@ -1,6 +1,6 @@
 // The app's one door to data: the sign-in, the local databases and the API. Components
 // import from here and nowhere else in src/data.
-import { useSyncExternalStore } from "react";
+import { useCallback, useEffect, useRef, useSyncExternalStore } from "react";
 import { ApiError, Auth, OfflineError, readError, SignInRequired, type Account, type SignIn, type TokenAnswer } from "./auth";
 import { queueName, startAttachments, type Attachments } from "./attachments";
 import { brand, rememberBrand, showHostBrand, showStoredBrand, type Brand } from "./brand";
@@ -336,9 +336,27 @@ export const ACTION_SYNC_WAIT_MS = 30_000;
 
 /** Wait at most `waitMs` for the server to have every change this device made to session
  * `sid` (false: not yet); see `sessionSent` in sessions.ts. */
-export function waitForSession(sid: string, waitMs: number, onWaiting?: () => void): Promise<boolean> {
+export function waitForSession(sid: string, waitMs: number, onWaiting?: () => void, signal?: AbortSignal): Promise<boolean> {
   const local = localData.get();
-  return local ? sessionSent(local, sid, waitMs, onWaiting) : Promise.resolve(true);
+  return local ? sessionSent(local, sid, waitMs, onWaiting, signal) : Promise.resolve(true);
+}
+
+/** How an action waits for its session to reach the server (ACTION_SYNC_WAIT_MS). `wait`
+ * answers true (there), false (not yet: go anyway, and explain a refusal) or null: called off
+ * by `cancel` (the "Syncing…" line's Cancel) or by the screen closing, when the action must not
+ * go at all. Half a minute on, a script run nobody watches any more could start on a device. */
+export function useSessionWait(): { wait: (sid: string, onWaiting?: () => void) => Promise<boolean | null>; cancel: () => void } {
+  const current = useRef<AbortController | null>(null);
+  useEffect(() => () => current.current?.abort(), []);
+  const wait = useCallback(async (sid: string, onWaiting?: () => void) => {
+    const ctl = new AbortController();
+    current.current = ctl;
+    const synced = await waitForSession(sid, ACTION_SYNC_WAIT_MS, onWaiting, ctl.signal);
+    if (current.current === ctl) current.current = null;
+    return ctl.signal.aborted ? null : synced;
+  }, []);
+  const cancel = useCallback(() => current.current?.abort(), []);
+  return { wait, cancel };
 }
 
 // What this device keeps for the signed-in user besides its databases: drafts, names, export

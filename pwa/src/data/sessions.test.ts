@@ -133,4 +133,22 @@ describe("sessions on the device", () => {
     expect(waited).toBe(0);
     expect(unsentOf(local, other)).toHaveLength(1);
   });
+
+  // One session's header not on the server yet; the server's answers as each case has them.
+  const waitingOn = (confirm: () => Promise<number>) =>
+    ({ pending: { sessions: { ids: ["session:S"] } }, confirm }) as unknown as Pick<LocalData, "pending" | "confirm">;
+
+  it("gives up at its time even when the server never answers the check (one bar of signal, stalled)", async () => {
+    const start = Date.now();
+    expect(await sessionSent(waitingOn(() => new Promise(() => {})), "S", 300)).toBe(false);
+    expect(Date.now() - start).toBeLessThan(3000);
+  });
+
+  it("is called off at once by its signal (Cancel, or the screen closed)", async () => {
+    const ctl = new AbortController();
+    const start = Date.now();
+    setTimeout(() => ctl.abort(), 100);
+    expect(await sessionSent(waitingOn(async () => 1), "S", 30_000, undefined, ctl.signal)).toBe(false);
+    expect(Date.now() - start).toBeLessThan(3000);
+  });
 });

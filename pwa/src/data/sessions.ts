@@ -196,17 +196,32 @@ export function unsentOf(local: Pick<LocalData, "pending">, sid: string): string
  * (a script run's step, a PSA push of a finished session) would otherwise race the live
  * replication of the answer given a moment before and be refused. `onWaiting` is called
  * once, and only when there is something to wait for (the screen says it is syncing).
+ * `signal` calls the wait off (false at once): the engineer cancelled, or left the screen.
  * Like `LocalData.drain`, it asks the server (`_revs_diff`), not the replication's events.
  */
-export async function sessionSent(local: Pick<LocalData, "pending" | "confirm">, sid: string, timeoutMs: number, onWaiting?: () => void): Promise<boolean> {
+export async function sessionSent(local: Pick<LocalData, "pending" | "confirm">, sid: string, timeoutMs: number, onWaiting?: () => void, signal?: AbortSignal): Promise<boolean> {
   if (!unsentOf(local, sid).length) return true;
   onWaiting?.();
   const deadline = Date.now() + timeoutMs;
+  // Resolves after `ms`, or at once when the wait is called off.
+  const pause = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(done, Math.max(0, ms));
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        r();
+      }
+      signal?.addEventListener("abort", done);
+    });
   for (;;) {
-    await local.confirm();
+    if (signal?.aborted) return false;
+    // A stalled connection must not hold the wait past its deadline: the check is not
+    // awaited beyond it (it finishes in the background).
+    await Promise.race([local.confirm(), pause(deadline - Date.now())]);
     if (!unsentOf(local, sid).length) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, 300));
+    if (signal?.aborted || Date.now() >= deadline) return false;
+    await pause(300);
   }
 }
 

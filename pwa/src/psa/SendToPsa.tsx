@@ -6,11 +6,11 @@
 //
 // The server pushes only a finished session, and learns it is finished from the `completed`
 // event live replication sends a moment after the engineer finishes here: a send right after
-// finishing waits up to half a minute for this session's changes to reach the server ("Syncing…"),
-// then goes anyway. Refused while they are still on their way, it says so instead of "still in
+// finishing waits up to half a minute for this session's changes to reach the server ("Syncing…",
+// with Cancel), then goes anyway. Refused while they are still on their way, it says so instead of "still in
 // progress".
 import { useEffect, useState } from "react";
-import { ACTION_SYNC_WAIT_MS, ApiError, waitForSession } from "../data";
+import { ApiError, useSessionWait } from "../data";
 import type { SessionHeader } from "../data/sessions";
 import { Button, Card, inputClass } from "../ui/kit";
 import { configuredSystems, psaErrorText, pushSession } from "./api";
@@ -56,6 +56,7 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
   const [syncing, setSyncing] = useState(false);
   const [queued, setQueued] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const syncWait = useSessionWait();
 
   const send = async () => {
     const made = pushBody(target, timeEntry, system);
@@ -65,10 +66,11 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
     }
     setBusy(true);
     setError(null);
-    let synced = true;
+    let synced: boolean | null = true;
     try {
-      synced = await waitForSession(sid, ACTION_SYNC_WAIT_MS, () => setSyncing(true));
+      synced = await syncWait.wait(sid, () => setSyncing(true));
       setSyncing(false);
+      if (synced === null) return; // called off: nothing is sent
       await pushSession(sid, made.body);
       setQueued(true);
     } catch (e) {
@@ -121,9 +123,14 @@ function SendCard({ system, sid, header, online }: { system: string; sid: string
             Send to {vendor}
           </Button>
           {syncing && (
-            <p role="status" className="text-sm text-slate-600 dark:text-slate-300" data-testid="psa-syncing">
-              Syncing… the session goes to {vendor} once its end is on the server.
-            </p>
+            <div className="flex flex-wrap items-center gap-3">
+              <p role="status" className="text-sm text-slate-600 dark:text-slate-300" data-testid="psa-syncing">
+                Syncing… the session goes to {vendor} once its end is on the server.
+              </p>
+              <Button onClick={syncWait.cancel} data-testid={system === "connectwise" ? "psa-cancel" : `psa-cancel-${system}`}>
+                Cancel
+              </Button>
+            </div>
           )}
           {!online && <p className="text-sm text-slate-500">Sending to {vendor} needs a connection. A session set to go automatically is sent when it syncs.</p>}
         </>

@@ -2,7 +2,7 @@
 // that shows this session as it is when they open it, until it expires or is revoked. The
 // address holds the link's secret and is shown once, right after it is made.
 import { useCallback, useEffect, useState } from "react";
-import { ACTION_SYNC_WAIT_MS, ApiError, createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, OfflineError, revokeShareLink, useOnline, waitForSession, type CreatedShareLink, type ShareLink } from "../../data";
+import { ApiError, createShareLink, EXPIRY_CHOICES, linkStatus, listShareLinks, OfflineError, revokeShareLink, useOnline, useSessionWait, type CreatedShareLink, type ShareLink } from "../../data";
 import { Button, copyText, Dialog, Field, inputClass, Spinner } from "../../ui/kit";
 
 function message(e: unknown): string {
@@ -60,6 +60,7 @@ export function ShareLinkDialog({ sid, title, onClose }: { sid: string; title: s
   }, [online, load]);
 
   const [syncing, setSyncing] = useState(false);
+  const syncWait = useSessionWait();
   // The link is made on the server and shows the session as the server has it: a link asked
   // for right after starting or answering waits up to half a minute for this session's changes to
   // get there ("Syncing…"), or the server does not know the session yet (404) or shows it
@@ -68,8 +69,9 @@ export function ShareLinkDialog({ sid, title, onClose }: { sid: string; title: s
     setBusy("create");
     setError(null);
     try {
-      await waitForSession(sid, ACTION_SYNC_WAIT_MS, () => setSyncing(true));
+      const synced = await syncWait.wait(sid, () => setSyncing(true));
       setSyncing(false);
+      if (synced === null) return; // called off (or the dialog closed): no link is made
       const link = await createShareLink(sid, days, attachments);
       setCreated(link);
       load();
@@ -140,9 +142,14 @@ export function ShareLinkDialog({ sid, title, onClose }: { sid: string; title: s
               Create link
             </Button>
             {syncing && (
-              <p role="status" className="text-sm text-slate-600 dark:text-slate-300" data-testid="share-syncing">
-                Syncing… the link is made once this session's latest changes are on the server.
-              </p>
+              <div className="flex flex-wrap items-center gap-3">
+                <p role="status" className="text-sm text-slate-600 dark:text-slate-300" data-testid="share-syncing">
+                  Syncing… the link is made once this session's latest changes are on the server.
+                </p>
+                <Button onClick={syncWait.cancel} data-testid="share-cancel">
+                  Cancel
+                </Button>
+              </div>
             )}
           </form>
         )}

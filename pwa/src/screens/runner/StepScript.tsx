@@ -18,7 +18,7 @@
 // while online carries it (the server seals it with the run). A run with a secret is never
 // queued offline.
 import { useEffect, useMemo, useState } from "react";
-import { ACTION_SYNC_WAIT_MS, api, ApiError, waitForSession } from "../../data";
+import { api, ApiError, useSessionWait } from "../../data";
 import type { ScriptRun, SessionState } from "../../shared/fold";
 import { ulid } from "../../shared/ulid";
 import { RiskBadge } from "../../scripts/RiskBadge";
@@ -239,14 +239,16 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
     queued_at: Date.now(),
   });
 
+  const syncWait = useSessionWait();
   const run = async () => {
     setRunError(null);
     if (!online) return hasSecrets ? setRunError("No connection: a run with a secret is sent only while online (the secret is never stored on this device). Copy the script, or run it once the connection is back.") : setOfferQueue(true);
     setBusy(true);
-    let synced = true;
+    let synced: boolean | null = true;
     try {
-      synced = await waitForSession(sid, ACTION_SYNC_WAIT_MS, () => setSyncing(true));
+      synced = await syncWait.wait(sid, () => setSyncing(true));
       setSyncing(false);
+      if (synced === null) return; // called off (or the step left): the run is not asked for
       // With a secret the server renders the real text itself: the shown one has it masked.
       const body = hasSecrets ? { ...runBody(request()), parameters: { ...filled.values, ...typedSecrets }, script_text: undefined } : runBody(request());
       const r = await api<RunView>(`/api/v1/sessions/${sid}/script-runs`, { method: "POST", body });
@@ -323,9 +325,14 @@ export function StepScript({ sid, nodeId, stepTitle, scriptRef, state, clientId,
             </label>
           ))}
           {syncing && (
-            <p role="status" data-testid="run-syncing" className="text-sm text-slate-600 dark:text-slate-300">
-              Syncing… the run goes once your latest answers are on the server.
-            </p>
+            <div className="flex flex-wrap items-center gap-3">
+              <p role="status" data-testid="run-syncing" className="text-sm text-slate-600 dark:text-slate-300">
+                Syncing… the run goes once your latest answers are on the server.
+              </p>
+              <Button onClick={syncWait.cancel} data-testid="run-cancel">
+                Cancel
+              </Button>
+            </div>
           )}
           {risk !== "low" && <p className="text-xs text-amber-800 dark:text-amber-200">A {risk}-risk script: asked for by an engineer, it waits for an author, admin or owner to approve it.</p>}
         </div>
