@@ -749,10 +749,10 @@ def load_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> L
     # as never back.
     if args.drop_at is not None and not 0 <= args.drop_at < args.duration:
         parser.error(f"--drop-at must be at least 0 and under --duration ({args.duration:g} s)")
-    if args.session_events and not args.closed_loop:
-        parser.error("--session-events is for --closed-loop (one event every period grows no long session)")
     if args.session_events < 0:
         parser.error("--session-events takes a number of events, 0 for one session per engineer")
+    if args.session_events and not args.closed_loop:
+        parser.error("--session-events is for --closed-loop (one event every period grows no long session)")
     return LoadOptions(
         duration=args.duration,
         rest_share=args.rest_share,

@@ -299,12 +299,25 @@ async function startSession(eng) {
     });
     text = await res.text();
   } catch (err) {
-    return error('starting a session failed', err.message);
+    return startFailed(eng, 'starting a session failed', err.message);
   }
-  if (res.status !== 201) return error(`starting a session answered ${res.status}`, text);
+  let sid;
+  try {
+    sid = res.status === 201 ? JSON.parse(text).session_id : undefined;
+  } catch (err) {
+    sid = undefined;
+  }
+  if (typeof sid !== 'string') return startFailed(eng, `starting a session answered ${res.status}`, text);
   stats.start_ms.push(now() - start);
-  eng.sid = JSON.parse(text).session_id;
-  eng.sids.push(eng.sid);
+  eng.sid = sid;
+  eng.sids.push(sid);
+  eng.onSession = 0;
+}
+
+// A refused start is counted; the engineer goes on in the session it has and tries again
+// K events later, not before every write.
+function startFailed(eng, kind, detail) {
+  error(kind, detail);
   eng.onSession = 0;
 }
 
