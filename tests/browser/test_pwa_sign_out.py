@@ -25,6 +25,9 @@ def test_sign_out_removes_local_data_after_sync_or_confirmation(browser, http, s
     page = ctx.new_page()
     try:
         sign_in(page, server.url, engineer.email, engineer.password)
+        # The profile is opened offline below: only a page the app's worker controls can be
+        # (a full run at 553f2f2 went offline before the worker had taken over, and failed).
+        wait_for_service_worker(page)
         sid = start_session(page, "DNS Resolution Failures", "SIGN-OUT")
         wait_synced(page)
         ctx.set_offline(True)
