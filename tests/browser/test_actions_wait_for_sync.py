@@ -195,6 +195,19 @@ def test_a_run_queued_offline_waits_for_the_answers_made_offline_before_it_is_se
         ctx.close()
 
 
+@pytest.fixture
+def connectwise(http):
+    """A tenant with ConnectWise configured (a fake of it), an engineer and a published tree."""
+    cw = FakeConnectWise().start()
+    tenant = Tenant(http)
+    engineer = tenant.add_user("engineer")
+    tree = valid_tree()
+    publish_tree(http, tenant, tree)
+    configure(http, tenant, cw.config())
+    yield cw, engineer, tree
+    cw.stop()
+
+
 def finished_with_its_end_held(page, server, engineer, tree) -> tuple[str, HeldSync]:
     """Sign in, run `tree` to its end and finish: the `completed` event stays on the device
     (its push held) until the answer's `release`."""
@@ -210,14 +223,9 @@ def finished_with_its_end_held(page, server, engineer, tree) -> tuple[str, HeldS
 
 
 def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_the_server(
-    browser, http, server
+    browser, http, server, connectwise
 ):
-    cw = FakeConnectWise().start()
-    tenant = Tenant(http)
-    engineer = tenant.add_user("engineer")
-    tree = valid_tree()
-    publish_tree(http, tenant, tree)
-    configure(http, tenant, cw.config())
+    cw, engineer, tree = connectwise
     ctx = app_context(browser, MOBILE)
     page = ctx.new_page()
     page.clock.install()
@@ -240,20 +248,16 @@ def test_send_to_connectwise_right_after_finishing_waits_for_the_end_to_reach_th
         wait_until(lambda: cw.tickets, timeout=30, message="the ticket in ConnectWise")
     finally:
         ctx.close()
-        cw.stop()
 
 
-def test_a_send_called_off_while_syncing_is_not_sent_and_can_be_asked_for_again(browser, http, server):
+def test_a_send_called_off_while_syncing_is_not_sent_and_can_be_asked_for_again(
+    browser, http, server, connectwise
+):
     """Cancel beside "Syncing…": nothing goes to ConnectWise, not even once the session's end
     reaches the server; a second tap then sends it, once."""
     from playwright.sync_api import expect
 
-    cw = FakeConnectWise().start()
-    tenant = Tenant(http)
-    engineer = tenant.add_user("engineer")
-    tree = valid_tree()
-    publish_tree(http, tenant, tree)
-    configure(http, tenant, cw.config())
+    cw, engineer, tree = connectwise
     ctx = app_context(browser, MOBILE)
     page = ctx.new_page()
     try:
@@ -276,7 +280,6 @@ def test_a_send_called_off_while_syncing_is_not_sent_and_can_be_asked_for_again(
         assert len(sends) == 1 and len(cw.tickets) == 1, (sends, cw.tickets)
     finally:
         ctx.close()
-        cw.stop()
 
 
 def test_a_share_link_asked_for_right_after_starting_waits_for_the_session_to_reach_the_server(
