@@ -330,4 +330,3 @@ def run_async(coro):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
-
