@@ -16,6 +16,22 @@ def center(locator) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
 
 
+def settled(locator) -> None:
+    """Wait until a step stops moving. React Flow fits the view to the steps once it has
+    measured them, a moment after they first show (longer on a busy machine): a drag aimed
+    from coordinates read before that lands where nothing is."""
+    last = None
+
+    def still() -> bool:
+        nonlocal last
+        box = locator.bounding_box()
+        same = box is not None and box == last
+        last = box
+        return same
+
+    wait_until(still, interval=0.25, message="the graph to stop moving")
+
+
 def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
     page.mouse.move(*start)
     page.mouse.down()
@@ -40,6 +56,7 @@ def test_connect_reconnect_and_create_by_dragging(browser, http, server):
         sign_in(page, server.url, author.email, author.password)
         page.goto(f"{server.url}/editor/{tree_id}")
         node(page, "escalate").wait_for()
+        settled(node(page, "escalate"))
 
         # Connect: the question's "no" dot onto the escalation.
         drag(
