@@ -330,3 +330,14 @@ def run_async(coro):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def pytest_collection_modifyitems(config, items):
+    """With `-n` (pytest-xdist, as `make test` runs), what runs side by side: the browser tests
+    one after another on one worker (each drives Chromium against its own server; two at once
+    would slow both past their waits), every other test file whole on any worker (its
+    module-scoped server is started once). `--dist loadgroup` reads these groups."""
+    for item in items:
+        path = Path(str(item.fspath)).relative_to(ROOT).as_posix()
+        group = "browser" if path.startswith("tests/browser/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
